@@ -1,0 +1,236 @@
+package dev.gatehouse.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.config.ConfigException;
+import dev.gatehouse.config.Values;
+import dev.gatehouse.keys.KeyService;
+import dev.gatehouse.store.KeyRecord;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code gatehouse keys}: create, list, revoke and rotate API keys. */
+@Command(
+    name = "keys",
+    mixinStandardHelpOptions = true,
+    description = "Manage API keys. Changes take effect on a running gateway's next request.",
+    subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class, KeysCommand.Rotate.class})
+final class KeysCommand implements Runnable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  KeysCommand(Map<String, String> env) {}
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Shared plumbing: load config, open the store, map errors to exit codes. */
+  abstract static class Base implements Callable<Integer> {
+    @Mixin ConfigOptions configOptions;
+
+    @Option(names = "--json", description = "Print JSON instead of text.")
+    boolean json;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    final Map<String, String> env;
+
+    Base(Map<String, String> env) {
+      this.env = env;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      Context ctx;
+      try {
+        ctx = new Context(configOptions.load(env, Map.of()));
+      } catch (ConfigException e) {
+        spec.commandLine().getErr().print(e.report());
+        return 2;
+      }
+      try (ctx) {
+        return run(ctx, spec.commandLine().getOut());
+      } catch (IllegalArgumentException e) {
+        throw new Main.UsageError(e.getMessage());
+      }
+    }
+
+    abstract int run(Context ctx, PrintWriter out) throws Exception;
+
+    static Duration duration(String option, String text) {
+      if (text == null) {
+        return null;
+      }
+      Duration d = Values.positiveDuration(text);
+      if (d == null) {
+        throw new IllegalArgumentException(option + ": " + text + " (expected: a duration above zero such as 12h, 30d)");
+      }
+      return d;
+    }
+  }
+
+  static ObjectNode toJson(KeyRecord k, Instant now) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("id", k.id());
+    o.put("name", k.name());
+    o.put("status", k.status(now));
+    ArrayNode scopes = o.putArray("scopes");
+    k.scopes().forEach(scopes::add);
+    ArrayNode models = o.putArray("models");
+    k.models().forEach(models::add);
+    o.put("created_at", k.createdAt().toString());
+    putInstant(o, "expires_at", k.expiresAt());
+    putInstant(o, "revoked_at", k.revokedAt());
+    if (k.rotatedTo() != null) {
+      o.put("rotated_to", k.rotatedTo());
+    }
+    return o;
+  }
+
+  private static void putInstant(ObjectNode o, String field, Instant t) {
+    if (t == null) {
+      o.putNull(field);
+    } else {
+      o.put(field, t.toString());
+    }
+  }
+
+  static void printCreated(PrintWriter out, KeyService.Created c, boolean json, String verb) throws Exception {
+    KeyRecord r = c.record();
+    if (json) {
+      ObjectNode o = toJson(r, Instant.now());
+      o.put("key", c.key());
+      out.println(JSON.writeValueAsString(o));
+      return;
+    }
+    out.println(verb + " key " + r.id() + " (" + r.name() + ")");
+    out.println("  scopes:  " + String.join(", ", r.scopes()));
+    out.println("  models:  " + (r.models().isEmpty() ? "* (any)" : String.join(", ", r.models())));
+    out.println("  expires: " + (r.expiresAt() == null ? "never" : r.expiresAt().toString()));
+    out.println("Store this key now; Gatehouse keeps only a hash and cannot show it again:");
+    out.println(c.key());
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a key and print it once.")
+  static final class Create extends Base {
+    @Option(names = "--name", required = true, description = "A label for the key (who or what uses it).")
+    String name;
+
+    @Option(names = "--expires", paramLabel = "DURATION", description = "Lifetime, such as 12h or 30d. Default: never.")
+    String expires;
+
+    @Option(names = "--models", arity = "1..*", paramLabel = "GLOB", description = "Models the key may use, as globs (llama3*, qwen2.5:7b). Default: any.")
+    List<String> models;
+
+    @Option(names = "--scopes", arity = "1..*", paramLabel = "SCOPE",
+        description = "Scopes, replacing the default (inference, embeddings, models.read). Known: inference, embeddings, models.read, models.inspect, models.manage, account, cloud.")
+    List<String> scopes;
+
+    Create(Map<String, String> env) {
+      super(env);
+    }
+
+    @Override
+    int run(Context ctx, PrintWriter out) throws Exception {
+      KeyService.Created c = ctx.keys.create(name, duration("--expires", expires), models, scopes);
+      printCreated(out, c, json, "Created");
+      return 0;
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (never their secrets).")
+  static final class ListKeys extends Base {
+    ListKeys(Map<String, String> env) {
+      super(env);
+    }
+
+    @Override
+    int run(Context ctx, PrintWriter out) throws Exception {
+      Instant now = Instant.now();
+      List<KeyRecord> all = ctx.keys.list();
+      if (json) {
+        ArrayNode a = JSON.createArrayNode();
+        all.forEach(k -> a.add(toJson(k, now)));
+        out.println(JSON.writeValueAsString(a));
+        return 0;
+      }
+      String fmt = "%-12s  %-20s  %-8s  %-40s  %-20s  %s%n";
+      out.printf(fmt, "ID", "NAME", "STATUS", "SCOPES", "MODELS", "EXPIRES");
+      for (KeyRecord k : all) {
+        out.printf(fmt, k.id(), k.name(), k.status(now), String.join(",", k.scopes()),
+            k.models().isEmpty() ? "*" : String.join(",", k.models()),
+            k.expiresAt() == null ? "never" : k.expiresAt().toString());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a key at once.")
+  static final class Revoke extends Base {
+    @Parameters(paramLabel = "ID", description = "The key's id, as shown by keys list.")
+    String id;
+
+    Revoke(Map<String, String> env) {
+      super(env);
+    }
+
+    @Override
+    int run(Context ctx, PrintWriter out) throws Exception {
+      boolean done = ctx.keys.revoke(id);
+      if (!done) {
+        throw new IllegalArgumentException("ID: " + id + " (expected: the id of an active key; see keys list)");
+      }
+      if (json) {
+        out.println(JSON.writeValueAsString(toJson(ctx.keys.find(id).orElseThrow(), Instant.now())));
+      } else {
+        out.println("Revoked key " + id + "; it is refused from the next request on.");
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "rotate", mixinStandardHelpOptions = true,
+      description = "Replace a key with a new one (same name, scopes and models), printed once.")
+  static final class Rotate extends Base {
+    @Parameters(paramLabel = "ID", description = "The key's id, as shown by keys list.")
+    String id;
+
+    @Option(names = "--grace", paramLabel = "DURATION", description = "How long the old key keeps working, such as 1h. Default: it stops now.")
+    String grace;
+
+    Rotate(Map<String, String> env) {
+      super(env);
+    }
+
+    @Override
+    int run(Context ctx, PrintWriter out) throws Exception {
+      Duration g = grace == null ? Duration.ZERO : duration("--grace", grace);
+      KeyService.Created c = ctx.keys.rotate(id, g);
+      if (json) {
+        ObjectNode o = toJson(c.record(), Instant.now());
+        o.put("key", c.key());
+        o.put("replaces", id);
+        o.put("old_key_expires_at", Instant.now().plus(g).toString());
+        out.println(JSON.writeValueAsString(o));
+      } else {
+        out.println("Old key " + id + (g.isZero() ? " stops working now." : " keeps working for " + grace + "."));
+        printCreated(out, c, false, "Rotated to");
+      }
+      return 0;
+    }
+  }
+}

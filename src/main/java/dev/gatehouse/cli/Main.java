@@ -1,0 +1,91 @@
+package dev.gatehouse.cli;
+
+import java.io.PrintWriter;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code gatehouse} command line. */
+@Command(
+    name = "gatehouse",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
+    subcommands = {ServeCommand.class, KeysCommand.class, TlsCommand.class},
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  public static void main(String[] args) {
+    Logging.configure();
+    int code = run(args, System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+    if (code != ServeCommand.KEEP_RUNNING) {
+      System.exit(code);
+    }
+  }
+
+  /**
+   * Runs the CLI with an explicit environment and output streams (what tests call). Returns the
+   * exit status, or {@link ServeCommand#KEEP_RUNNING} when a server was started.
+   */
+  public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main(), new Factory(env));
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          if (ex instanceof UsageError u) {
+            commandLine.getErr().println("gatehouse: " + u.getMessage());
+            return 2;
+          }
+          commandLine.getErr().println("gatehouse: " + ex.getMessage());
+          return 1;
+        });
+    int code = cl.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  /** Gives every command the environment it runs in, instead of reading globals. */
+  private record Factory(Map<String, String> env) implements CommandLine.IFactory {
+    @Override
+    public <K> K create(Class<K> cls) throws Exception {
+      if (cls == ServeCommand.class) {
+        return cls.cast(new ServeCommand(env));
+      }
+      if (cls == KeysCommand.class
+          || cls == KeysCommand.Create.class
+          || cls == KeysCommand.ListKeys.class
+          || cls == KeysCommand.Revoke.class
+          || cls == KeysCommand.Rotate.class
+          || cls == TlsCommand.SelfSignedCommand.class) {
+        return cls.getDeclaredConstructor(Map.class).newInstance(env);
+      }
+      return CommandLine.defaultFactory().create(cls);
+    }
+  }
+
+  /** A mistake in how the command was used or configured: exit status 2. */
+  static final class UsageError extends RuntimeException {
+    UsageError(String message) {
+      super(message);
+    }
+  }
+
+  /** Reports the version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"gatehouse " + (v == null ? "development build" : v)};
+    }
+  }
+}

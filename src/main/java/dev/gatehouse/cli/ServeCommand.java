@@ -1,0 +1,120 @@
+package dev.gatehouse.cli;
+
+import dev.gatehouse.authorize.Operation;
+import dev.gatehouse.config.ConfigException;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gateway.Gateway;
+import dev.gatehouse.keys.KeyService;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code gatehouse serve}: run the gateway in the foreground until interrupted. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the gateway in front of an LLM server.",
+      "Settings come from gatehouse.yaml, then GATEHOUSE_* environment variables, then these flags.",
+      "On first start with no keys, one ordinary key is created and printed once."
+    })
+final class ServeCommand implements Callable<Integer> {
+
+  /** Returned when the server is up and main must not exit. */
+  static final int KEEP_RUNNING = -1;
+
+  @Mixin ConfigOptions configOptions;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Listen address (default 127.0.0.1:11435; env GATEHOUSE_LISTEN).")
+  String listen;
+
+  @Option(names = "--upstream", paramLabel = "URL", description = "The LLM server (default http://127.0.0.1:11434; env GATEHOUSE_UPSTREAM).")
+  String upstream;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  private final Map<String, String> env;
+
+  ServeCommand(Map<String, String> env) {
+    this.env = env;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    Map<String, String> flags = new LinkedHashMap<>();
+    if (listen != null) {
+      flags.put("listen", listen);
+    }
+    if (upstream != null) {
+      flags.put("upstream", upstream);
+    }
+    GatehouseConfig config;
+    try {
+      config = configOptions.load(env, flags);
+    } catch (ConfigException e) {
+      spec.commandLine().getErr().print(e.report());
+      return 2;
+    }
+    Context ctx = new Context(config);
+    Gateway gateway;
+    try {
+      KeyService.Created first = null;
+      if (config.authEnabled() && ctx.keys.list().isEmpty()) {
+        first = ctx.keys.create("default", null, List.of(), List.of());
+      }
+      gateway = Gateway.start(config, ctx.store, ctx.apiKeys);
+      String scheme = config.tlsEnabled() ? "https" : "http";
+      String base = scheme + "://" + displayHost(config) + ":" + gateway.port();
+      if (first != null) {
+        printFirstKey(out, first, base, config);
+      }
+      if (!config.authEnabled()) {
+        out.println("WARNING: auth.enabled is false: every local process can use the model server through Gatehouse.");
+      }
+      out.println("Gatehouse listening on " + base + " -> " + config.upstream()
+          + (gateway.redirectPort() > 0 ? " (HTTP redirect on port " + gateway.redirectPort() + ")" : ""));
+      out.flush();
+    } catch (Exception e) {
+      ctx.close();
+      throw e;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      gateway.close();
+      ctx.close();
+    }, "gatehouse-shutdown"));
+    return KEEP_RUNNING;
+  }
+
+  private static String displayHost(GatehouseConfig c) {
+    String h = c.listen().host();
+    if (h.equals("0.0.0.0") || h.equals("::")) {
+      return "127.0.0.1";
+    }
+    return h.contains(":") ? "[" + h + "]" : h;
+  }
+
+  private static void printFirstKey(PrintWriter out, KeyService.Created first, String base, GatehouseConfig c) {
+    String scopes = Operation.DEFAULT_SCOPES.stream().map(o -> o.scope).collect(Collectors.joining(", "));
+    String insecure = c.tlsEnabled() ? "--cacert " + c.tls().cert() + " " : "";
+    out.println();
+    out.println("First start: created API key " + first.record().id() + " (scopes: " + scopes + ").");
+    out.println("It is shown this once; Gatehouse keeps only a hash of it:");
+    out.println();
+    out.println("    " + first.key());
+    out.println();
+    out.println("Try it:");
+    out.println("    curl " + insecure + "-H 'Authorization: Bearer " + first.key() + "' " + base + "/api/tags");
+    out.println("OpenAI base URL:  " + base + "/v1");
+    out.println("Ollama host:      " + base);
+    out.println("More keys: gatehouse keys create --name NAME");
+    out.println();
+  }
+}

@@ -1,0 +1,368 @@
+package dev.gatehouse.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gatehouse.config.Setting.Kind;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Loads configuration from defaults, then {@code gatehouse.yaml}, then {@code GATEHOUSE_*}
+ * environment variables, then command-line flags (each layer overrides the one before), and
+ * validates it all at once: every problem is collected and reported together, as
+ * {@code path: value (expected: ...)}.
+ */
+public final class ConfigLoader {
+
+  /** Environment variables that belong to the launcher or the CLI, not to a setting. */
+  private static final Set<String> RESERVED_ENV =
+      Set.of("GATEHOUSE_CONFIG", "GATEHOUSE_JAVA_OPTS", "GATEHOUSE_JAVA");
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private ConfigLoader() {}
+
+  /** A raw value and where it came from, for error messages. */
+  private record Raw(JsonNode node, String text, String origin) {}
+
+  /**
+   * Loads and validates.
+   *
+   * @param file the YAML file, or null for none
+   * @param explicit true when the user named the file (then it must exist)
+   * @param env the process environment
+   * @param flags command-line overrides by setting path
+   */
+  public static GatehouseConfig load(
+      Path file, boolean explicit, Map<String, String> env, Map<String, String> flags)
+      throws ConfigException {
+    String source = file == null ? "defaults" : file.toString();
+    List<String> problems = new ArrayList<>();
+    Map<String, Raw> raw = new LinkedHashMap<>();
+
+    if (file != null && Files.exists(file)) {
+      readYaml(file, raw, problems);
+    } else if (file != null && explicit) {
+      problems.add("--config: " + file + " (expected: an existing, readable YAML file)");
+    }
+    for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
+      String name = e.getKey();
+      if (!name.startsWith("GATEHOUSE_") || RESERVED_ENV.contains(name)) {
+        continue;
+      }
+      Setting s = byEnv(name);
+      if (s == null) {
+        problems.add(name + ": " + e.getValue() + " (expected: a variable named after a setting, such as GATEHOUSE_LISTEN; see docs/configuration.md)");
+      } else {
+        raw.put(s.path(), new Raw(null, e.getValue(), name));
+      }
+    }
+    flags.forEach((path, value) -> raw.put(path, new Raw(null, value, "--" + path.replace('_', '-'))));
+
+    Map<String, Object> v = new LinkedHashMap<>();
+    for (Setting s : Settings.ALL) {
+      Raw r = raw.getOrDefault(s.path(), new Raw(null, s.defaultValue(), null));
+      Object value = convert(s, r);
+      if (value == null) {
+        problems.add(describe(s.path(), r) + " (expected: " + s.kind().expected + ")");
+      }
+      v.put(s.path(), value);
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(source, problems); // typed values are incomplete; stop here
+    }
+    GatehouseConfig config = build(v);
+    crossCheck(config, raw, problems);
+    if (!problems.isEmpty()) {
+      throw new ConfigException(source, problems);
+    }
+    return config;
+  }
+
+  private static Setting byEnv(String name) {
+    for (Setting s : Settings.ALL) {
+      if (s.env().equals(name)) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  private static void readYaml(Path file, Map<String, Raw> raw, List<String> problems) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(Files.readString(file));
+    } catch (JsonProcessingException e) {
+      problems.add(file.getFileName() + ": " + e.getOriginalMessage().replace('\n', ' ') + " (expected: valid YAML)");
+      return;
+    } catch (IOException e) {
+      problems.add("--config: " + file + " (expected: a readable file; " + e.getMessage() + ")");
+      return;
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return; // an empty file means all defaults
+    }
+    if (!root.isObject()) {
+      problems.add("(top level): " + root + " (expected: a mapping of settings)");
+      return;
+    }
+    flatten("", root, raw, problems);
+  }
+
+  private static void flatten(String prefix, JsonNode node, Map<String, Raw> raw, List<String> problems) {
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
+      String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+      if (Settings.BY_PATH.containsKey(path)) {
+        raw.put(path, new Raw(e.getValue(), null, null));
+      } else if (isSection(path)) {
+        if (e.getValue().isObject()) {
+          flatten(path, e.getValue(), raw, problems);
+        } else if (!e.getValue().isNull()) {
+          problems.add(path + ": " + e.getValue() + " (expected: a mapping with " + children(path) + ")");
+        }
+      } else {
+        problems.add(path + ": " + shown(e.getValue()) + " (expected: one of " + children(prefix) + ")");
+      }
+    }
+  }
+
+  private static boolean isSection(String path) {
+    return Settings.BY_PATH.keySet().stream().anyMatch(p -> p.startsWith(path + "."));
+  }
+
+  /** The names directly under a section ("" for the top level), comma-separated. */
+  private static String children(String section) {
+    String prefix = section.isEmpty() ? "" : section + ".";
+    List<String> names = new ArrayList<>();
+    for (String p : Settings.BY_PATH.keySet()) {
+      if (p.startsWith(prefix)) {
+        String rest = p.substring(prefix.length());
+        String name = prefix + (rest.contains(".") ? rest.substring(0, rest.indexOf('.')) : rest);
+        if (!names.contains(name)) {
+          names.add(name);
+        }
+      }
+    }
+    return String.join(", ", names);
+  }
+
+  private static String shown(JsonNode node) {
+    return node.isTextual() ? node.asText() : node.toString();
+  }
+
+  private static String describe(String path, Raw r) {
+    String value = r.node() != null ? shown(r.node()) : r.text();
+    String from = r.origin() == null ? "" : " [from " + r.origin() + "]";
+    return path + ": " + (value.isEmpty() ? "(empty)" : value) + from;
+  }
+
+  /** Converts one raw value to its typed form; null means it is malformed. */
+  private static Object convert(Setting s, Raw r) {
+    if (s.kind() == Kind.STRING_LIST) {
+      return stringList(r);
+    }
+    String text;
+    if (r.node() != null) {
+      if (r.node().isNull()) {
+        text = s.defaultValue();
+      } else if (!r.node().isValueNode()) {
+        return null;
+      } else {
+        text = r.node().asText();
+      }
+    } else {
+      text = r.text();
+    }
+    text = text.trim();
+    return switch (s.kind()) {
+      case STRING -> text;
+      case PATH -> text.isEmpty() ? Path.of("") : Path.of(text);
+      case HOST_PORT -> HostPort.parse(text);
+      case HOST_PORT_OR_EMPTY -> text.isEmpty() ? Path.of("") : HostPort.parse(text);
+      case URL -> upstreamUrl(text);
+      case BOOLEAN -> text.equals("true") ? Boolean.TRUE : text.equals("false") ? Boolean.FALSE : null;
+      case INTEGER -> text.matches("-?[0-9]{1,9}") ? Integer.valueOf(text) : null;
+      case DURATION -> Values.duration(text);
+      case SIZE -> Values.size(text);
+      case STRING_LIST -> null; // handled above
+    };
+  }
+
+  private static List<String> stringList(Raw r) {
+    List<String> out = new ArrayList<>();
+    if (r.node() == null) {
+      String t = r.text().trim();
+      if (t.equals("[]") || t.isEmpty()) {
+        return out;
+      }
+      for (String part : t.split(",")) {
+        if (!part.isBlank()) {
+          out.add(part.trim());
+        }
+      }
+      return out;
+    }
+    if (r.node().isNull()) {
+      return out;
+    }
+    if (!r.node().isArray()) {
+      return null;
+    }
+    for (JsonNode n : r.node()) {
+      if (!n.isValueNode() || n.isNull() || n.asText().isBlank()) {
+        return null;
+      }
+      out.add(n.asText().trim());
+    }
+    return out;
+  }
+
+  private static URI upstreamUrl(String text) {
+    try {
+      URI u = new URI(text);
+      boolean ok =
+          ("http".equals(u.getScheme()) || "https".equals(u.getScheme()))
+              && u.getHost() != null
+              && u.getRawUserInfo() == null
+              && u.getRawQuery() == null
+              && u.getRawFragment() == null
+              && (u.getRawPath() == null || u.getRawPath().isEmpty() || u.getRawPath().equals("/"));
+      return ok ? u : null;
+    } catch (URISyntaxException e) {
+      return null;
+    }
+  }
+
+  private static Path optionalPath(Object p) {
+    Path path = (Path) p;
+    return path.toString().isEmpty() ? null : path;
+  }
+
+  private static GatehouseConfig build(Map<String, Object> v) {
+    Path dataDir = ((Path) v.get("data_dir"));
+    if (dataDir.toString().isEmpty()) {
+      dataDir = Path.of(".gatehouse");
+    }
+    Object redirect = v.get("tls.redirect_listen");
+    @SuppressWarnings("unchecked")
+    List<String> registries = (List<String>) v.get("policy.allowed_registries");
+    return new GatehouseConfig(
+        (HostPort) v.get("listen"),
+        (URI) v.get("upstream"),
+        dataDir.toAbsolutePath().normalize(),
+        (Integer) v.get("server.event_loops"),
+        (Boolean) v.get("auth.enabled"),
+        new GatehouseConfig.Tls(
+            optionalPath(v.get("tls.cert")),
+            optionalPath(v.get("tls.key")),
+            optionalPath(v.get("tls.chain")),
+            redirect instanceof HostPort hp ? hp : null,
+            (Duration) v.get("tls.hsts_max_age"),
+            (Duration) v.get("tls.reload_interval")),
+        new GatehouseConfig.Policy(List.copyOf(registries), (Boolean) v.get("policy.allow_cloud_models")),
+        new GatehouseConfig.Limits(
+            (Long) v.get("limits.max_body"),
+            (Long) v.get("limits.max_blob"),
+            (int) Math.min(Integer.MAX_VALUE, (Long) v.get("limits.max_header_bytes")),
+            (Integer) v.get("limits.max_headers"),
+            (Integer) v.get("limits.max_upstream_connections")),
+        new GatehouseConfig.Timeouts(
+            (Duration) v.get("timeouts.header_read"),
+            (Duration) v.get("timeouts.keepalive"),
+            (Duration) v.get("timeouts.upstream_connect"),
+            (Duration) v.get("timeouts.upstream_first_byte"),
+            (Duration) v.get("timeouts.upstream_idle")));
+  }
+
+  private static void range(List<String> problems, Map<String, Raw> raw, String path, long value, long min, long max, String expected) {
+    if (value < min || value > max) {
+      Raw r = raw.getOrDefault(path, new Raw(null, Long.toString(value), null));
+      problems.add(describe(path, r) + " (expected: " + expected + ")");
+    }
+  }
+
+  private static void crossCheck(GatehouseConfig c, Map<String, Raw> raw, List<String> problems) {
+    range(problems, raw, "server.event_loops", c.eventLoops(), 0, 256, "0-256, where 0 means one per core");
+    range(problems, raw, "limits.max_body", c.limits().maxBody(), 1024, 1L << 32, "1KiB to 4GiB");
+    range(problems, raw, "limits.max_blob", c.limits().maxBlob(), 1024, Long.MAX_VALUE, "at least 1KiB");
+    range(problems, raw, "limits.max_header_bytes", c.limits().maxHeaderBytes(), 1024, 1 << 20, "1KiB to 1MiB");
+    range(problems, raw, "limits.max_headers", c.limits().maxHeaders(), 8, 1000, "8-1000");
+    range(problems, raw, "limits.max_upstream_connections", c.limits().maxUpstreamConnections(), 1, 1_000_000, "1-1000000");
+    GatehouseConfig.Timeouts t = c.timeouts();
+    positive(problems, raw, "timeouts.header_read", t.headerRead());
+    positive(problems, raw, "timeouts.keepalive", t.keepalive());
+    positive(problems, raw, "timeouts.upstream_connect", t.upstreamConnect());
+    positive(problems, raw, "timeouts.upstream_first_byte", t.upstreamFirstByte());
+    positive(problems, raw, "timeouts.upstream_idle", t.upstreamIdle());
+    positive(problems, raw, "tls.reload_interval", c.tls().reloadInterval());
+
+    GatehouseConfig.Tls tls = c.tls();
+    if ((tls.cert() == null) != (tls.key() == null)) {
+      String missing = tls.cert() == null ? "tls.cert" : "tls.key";
+      String other = tls.cert() == null ? "tls.key" : "tls.cert";
+      problems.add(missing + ": (empty) (expected: a PEM file, set together with " + other + ")");
+    }
+    readable(problems, "tls.cert", tls.cert());
+    readable(problems, "tls.key", tls.key());
+    readable(problems, "tls.chain", tls.chain());
+    if (tls.chain() != null && tls.cert() == null) {
+      problems.add("tls.chain: " + tls.chain() + " (expected: only together with tls.cert and tls.key)");
+    }
+    if (tls.redirectListen() != null && !tls.enabled()) {
+      problems.add("tls.redirect_listen: " + tls.redirectListen() + " (expected: only together with tls.cert and tls.key)");
+    }
+    for (String reg : c.policy().allowedRegistries()) {
+      if (!reg.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?")) {
+        problems.add("policy.allowed_registries: " + reg + " (expected: a registry host or host:port, without a scheme or path)");
+      }
+    }
+    exposure(c, problems);
+  }
+
+  /** The one check that keeps Gatehouse from serving clear text or anonymous traffic off-box. */
+  private static void exposure(GatehouseConfig c, List<String> problems) {
+    if (c.listen().isLoopback() || (c.tlsEnabled() && c.authEnabled())) {
+      return;
+    }
+    StringBuilder b = new StringBuilder();
+    b.append("listen: ").append(c.listen())
+        .append(" (expected: a loopback address such as 127.0.0.1:11435, unless TLS is configured and authentication is on)\n")
+        .append("This address can be reached from other machines. Without TLS, API keys and prompts would cross the network in clear text;")
+        .append(" without authentication, anyone who finds the port could use, copy or delete your models. Add to gatehouse.yaml:\n");
+    if (!c.tlsEnabled()) {
+      b.append("  tls:\n    cert: ").append(c.dataDir().resolve("tls/cert.pem"))
+          .append("\n    key: ").append(c.dataDir().resolve("tls/key.pem")).append('\n');
+    }
+    if (!c.authEnabled()) {
+      b.append("  auth:\n    enabled: true\n");
+    }
+    if (!c.tlsEnabled()) {
+      b.append("Create that certificate and key with: gatehouse tls self-signed --host <name-clients-use>");
+    }
+    problems.add(b.toString().stripTrailing());
+  }
+
+  private static void positive(List<String> problems, Map<String, Raw> raw, String path, Duration d) {
+    if (d.isZero() || d.isNegative()) {
+      problems.add(describe(path, raw.getOrDefault(path, new Raw(null, d.toString(), null))) + " (expected: a duration above zero)");
+    }
+  }
+
+  private static void readable(List<String> problems, String path, Path p) {
+    if (p != null && !Files.isReadable(p)) {
+      problems.add(path + ": " + p + " (expected: a readable PEM file)");
+    }
+  }
+}

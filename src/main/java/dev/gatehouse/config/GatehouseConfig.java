@@ -1,0 +1,55 @@
+package dev.gatehouse.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The validated, immutable configuration. Built only by {@link ConfigLoader}, which checks every
+ * setting before any of this exists; see {@code docs/configuration.md} for each default.
+ */
+public record GatehouseConfig(
+    HostPort listen,
+    URI upstream,
+    Path dataDir,
+    int eventLoops,
+    boolean authEnabled,
+    Tls tls,
+    Policy policy,
+    Limits limits,
+    Timeouts timeouts) {
+
+  /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
+  public record Tls(
+      Path cert, Path key, Path chain, HostPort redirectListen, Duration hstsMaxAge, Duration reloadInterval) {
+    public boolean enabled() {
+      return cert != null;
+    }
+  }
+
+  /** Policy switches that widen what a key with the right scope may do. */
+  public record Policy(List<String> allowedRegistries, boolean allowCloudModels) {}
+
+  /** Size and count limits on requests. */
+  public record Limits(
+      long maxBody, long maxBlob, int maxHeaderBytes, int maxHeaders, int maxUpstreamConnections) {}
+
+  /** Connection and upstream timeouts; none of them bounds a generation that is still streaming. */
+  public record Timeouts(
+      Duration headerRead,
+      Duration keepalive,
+      Duration upstreamConnect,
+      Duration upstreamFirstByte,
+      Duration upstreamIdle) {}
+
+  /** The event-loop count to use: the configured one, or one per core. */
+  public int effectiveEventLoops() {
+    return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** True when clients reach Gatehouse over HTTPS. */
+  public boolean tlsEnabled() {
+    return tls.enabled();
+  }
+}

@@ -1,0 +1,71 @@
+package dev.gatehouse.config;
+
+import dev.gatehouse.config.Setting.Kind;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The configuration schema: every setting Gatehouse reads, in the order the docs list them. */
+public final class Settings {
+
+  private Settings() {}
+
+  private static Setting s(String path, Kind kind, String def, String doc) {
+    return new Setting(path, kind, def, Setting.envName(path), doc);
+  }
+
+  public static final List<Setting> ALL =
+      List.of(
+          s("listen", Kind.HOST_PORT, "127.0.0.1:11435",
+              "Address of the public listener. Loopback by default; any other address needs TLS and authentication."),
+          s("upstream", Kind.URL, "http://127.0.0.1:11434",
+              "The LLM server Gatehouse protects (Ollama, llama.cpp, vLLM, LM Studio, LocalAI)."),
+          new Setting("data_dir", Kind.PATH, ".gatehouse", "GATEHOUSE_HOME",
+              "Data directory: the SQLite database and the server secret that keys are hashed with."),
+          s("server.event_loops", Kind.INTEGER, "0",
+              "Event-loop threads serving requests; 0 means one per CPU core."),
+          s("auth.enabled", Kind.BOOLEAN, "true",
+              "Require an API key on every request except /healthz and /readyz. Can only be turned off on a loopback listener."),
+          s("tls.cert", Kind.PATH, "",
+              "PEM certificate for HTTPS. Empty: plain HTTP, which is allowed only on loopback."),
+          s("tls.key", Kind.PATH, "", "PEM private key (PKCS#8 or PKCS#1) that goes with tls.cert."),
+          s("tls.chain", Kind.PATH, "", "Optional PEM file of intermediate certificates, sent after tls.cert."),
+          s("tls.redirect_listen", Kind.HOST_PORT_OR_EMPTY, "",
+              "Optional plain-HTTP listener that only answers 308 redirects to HTTPS. Empty: off."),
+          s("tls.hsts_max_age", Kind.DURATION, "365d",
+              "max-age of the Strict-Transport-Security header sent on HTTPS responses; 0s sends none."),
+          s("tls.reload_interval", Kind.DURATION, "5s",
+              "How often the certificate files are checked for changes; a change is loaded without dropping connections."),
+          s("policy.allowed_registries", Kind.STRING_LIST, "[]",
+              "Registries (host or host:port) that models.manage requests may name in model, name, from, source or destination. Plain names use Ollama's default registry and are always allowed."),
+          s("policy.allow_cloud_models", Kind.BOOLEAN, "false",
+              "Allow models tagged cloud or -cloud, which Ollama runs on ollama.com under the server owner's account."),
+          s("limits.max_body", Kind.SIZE, "16MiB",
+              "Largest request body for JSON and multipart endpoints; larger ones get 413 before the upstream is contacted."),
+          s("limits.max_blob", Kind.SIZE, "64GiB",
+              "Largest upload to /api/blobs (models.manage only); streamed, never buffered."),
+          s("limits.max_header_bytes", Kind.SIZE, "16KiB", "Largest total size of request headers."),
+          s("limits.max_headers", Kind.INTEGER, "64", "Most request headers accepted; more get 431."),
+          s("limits.max_upstream_connections", Kind.INTEGER, "4096",
+              "Most open connections to the upstream per event loop; each active stream holds one."),
+          s("timeouts.header_read", Kind.DURATION, "10s",
+              "Time a new connection has to send its first complete request head."),
+          s("timeouts.keepalive", Kind.DURATION, "75s",
+              "Time an idle keep-alive connection may wait for its next request head."),
+          s("timeouts.upstream_connect", Kind.DURATION, "5s", "Time to open a connection to the upstream."),
+          s("timeouts.upstream_first_byte", Kind.DURATION, "300s",
+              "Time for the upstream to start its response; long enough for a cold model load."),
+          s("timeouts.upstream_idle", Kind.DURATION, "300s",
+              "Longest silence allowed between two chunks of an upstream response. A generation that keeps streaming is never cut."));
+
+  /** Settings by path, in schema order. */
+  public static final Map<String, Setting> BY_PATH;
+
+  static {
+    Map<String, Setting> m = new LinkedHashMap<>();
+    for (Setting s : ALL) {
+      m.put(s.path(), s);
+    }
+    BY_PATH = java.util.Collections.unmodifiableMap(m);
+  }
+}

@@ -1,0 +1,153 @@
+package dev.gatehouse.gateway;
+
+import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.authorize.Authorizer;
+import dev.gatehouse.authorize.RouteTable;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.identify.ApiKeys;
+import dev.gatehouse.identify.KeyRing;
+import dev.gatehouse.listen.RedirectHandler;
+import dev.gatehouse.listen.TlsMaterial;
+import dev.gatehouse.store.KeyStore;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * A running gateway: the public listener on every event loop, the optional redirect listener, and
+ * the certificate watcher. Start with {@link #start}; {@link #close} stops it all.
+ */
+public final class Gateway implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger("gatehouse");
+
+  /** What all event loops share; every member is immutable or thread-safe. */
+  record Shared(
+      GatehouseConfig config,
+      RouteTable routes,
+      KeyRing ring,
+      ApiKeys keys,
+      KeyStore store,
+      Authorizer authorizer,
+      AccessLog accessLog) {}
+
+  private final Vertx vertx;
+  private final int port;
+  private final int redirectPort;
+  private final List<GatewayVerticle> instances;
+
+  private Gateway(Vertx vertx, int port, int redirectPort, List<GatewayVerticle> instances) {
+    this.vertx = vertx;
+    this.port = port;
+    this.redirectPort = redirectPort;
+    this.instances = instances;
+  }
+
+  /** Starts serving; blocks until listening or failed. */
+  public static Gateway start(GatehouseConfig config, KeyStore store, ApiKeys keys) throws Exception {
+    TlsMaterial tls = config.tlsEnabled() ? TlsMaterial.load(config.tls()) : null;
+    int loops = config.effectiveEventLoops();
+    Vertx vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setEventLoopPoolSize(loops)
+                .setPreferNativeTransport(true)
+                .setBlockedThreadCheckInterval(5)
+                .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
+    try {
+      int port = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
+      Shared shared =
+          new Shared(
+              config,
+              RouteTable.standard(),
+              new KeyRing(store),
+              keys,
+              store,
+              new Authorizer(config.policy()),
+              new AccessLog());
+      List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
+      vertx
+          .deployVerticle(
+              () -> {
+                GatewayVerticle v = new GatewayVerticle(shared, tls, port);
+                instances.add(v);
+                return v;
+              },
+              new DeploymentOptions().setInstances(loops))
+          .await(30, TimeUnit.SECONDS);
+      int redirectPort = -1;
+      if (config.tls().redirectListen() != null) {
+        var rl = config.tls().redirectListen();
+        HttpServer redirect =
+            vertx
+                .createHttpServer(new HttpServerOptions().setHost(rl.host()).setPort(rl.port()).setIdleTimeout(10))
+                .requestHandler(new RedirectHandler(port));
+        redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
+      }
+      Gateway g = new Gateway(vertx, port, redirectPort, instances);
+      if (tls != null) {
+        g.watchCertificates(config, tls);
+      }
+      return g;
+    } catch (Exception e) {
+      vertx.close().await(10, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  private static int freePort(String host) throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+      return s.getLocalPort();
+    }
+  }
+
+  /**
+   * Polls the PEM files and swaps a changed, valid certificate into every listener instance.
+   * Open connections keep theirs; a broken or mismatched replacement is logged and ignored, so a
+   * half-written renewal never takes the listener down.
+   */
+  private void watchCertificates(GatehouseConfig config, TlsMaterial initial) {
+    TlsMaterial[] current = {initial};
+    vertx.setPeriodic(
+        config.tls().reloadInterval().toMillis(),
+        id ->
+            vertx
+                .executeBlocking(() -> TlsMaterial.load(config.tls()))
+                .onFailure(e -> LOG.warning("certificate reload skipped: " + e.getMessage()))
+                .onSuccess(
+                    m -> {
+                      if (!m.differsFrom(current[0])) {
+                        return;
+                      }
+                      current[0] = m;
+                      Future.all(instances.stream().map(v -> v.updateTls(m)).toList())
+                          .onSuccess(v -> LOG.info("certificate reloaded: " + m.leaf().getSubjectX500Principal()
+                              + ", valid until " + m.leaf().getNotAfter().toInstant()))
+                          .onFailure(e -> LOG.warning("certificate reload failed: " + e.getMessage()));
+                    }));
+  }
+
+  /** The public listener's port. */
+  public int port() {
+    return port;
+  }
+
+  /** The redirect listener's port, or -1 when there is none. */
+  public int redirectPort() {
+    return redirectPort;
+  }
+
+  @Override
+  public void close() {
+    vertx.close().await();
+  }
+}

@@ -1,0 +1,102 @@
+package dev.gatehouse.gateway;
+
+import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.authorize.Authorizer;
+import dev.gatehouse.authorize.RouteTable;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.identify.ApiKeys;
+import dev.gatehouse.identify.Identifier;
+import dev.gatehouse.identify.KeyRing;
+import dev.gatehouse.listen.ConnectionTimeouts;
+import dev.gatehouse.listen.TlsMaterial;
+import dev.gatehouse.proxy.Relay;
+import dev.gatehouse.store.KeyStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.ServerSSLOptions;
+import java.util.List;
+
+/**
+ * One event loop's share of the public listener: its own server instance (Vert.x spreads
+ * connections across instances on the same port), upstream pool, key-store probe and pipeline.
+ */
+final class GatewayVerticle extends VerticleBase {
+
+  private final GatehouseConfig config;
+  private final RouteTable routes;
+  private final KeyRing ring;
+  private final ApiKeys keys;
+  private final KeyStore store;
+  private final Authorizer authorizer;
+  private final AccessLog accessLog;
+  private final TlsMaterial tls;
+  private final int port;
+
+  private HttpServer server;
+  private Identifier identifier;
+  private Relay relay;
+
+  GatewayVerticle(Gateway.Shared shared, TlsMaterial tls, int port) {
+    this.config = shared.config();
+    this.routes = shared.routes();
+    this.ring = shared.ring();
+    this.keys = shared.keys();
+    this.store = shared.store();
+    this.authorizer = shared.authorizer();
+    this.accessLog = shared.accessLog();
+    this.tls = tls;
+    this.port = port;
+  }
+
+  @Override
+  public Future<?> start() {
+    identifier = new Identifier(config.authEnabled(), ring, keys, store);
+    relay = new Relay(vertx, config);
+    Pipeline pipeline = new Pipeline(config, routes, identifier, authorizer, relay, accessLog);
+    ConnectionTimeouts timeouts =
+        new ConnectionTimeouts(
+            vertx, config.timeouts().headerRead().toMillis(), config.timeouts().keepalive().toMillis());
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.listen().host())
+            .setPort(port)
+            .setMaxHeaderSize(config.limits().maxHeaderBytes())
+            .setMaxInitialLineLength(8192)
+            .setCompressionSupported(false)
+            .setDecompressionSupported(false)
+            .setHandle100ContinueAutomatically(false)
+            .setHttp2ClearTextEnabled(false)
+            .setTcpNoDelay(true)
+            .setAcceptBacklog(4096);
+    if (tls != null) {
+      options
+          .setSsl(true)
+          .setUseAlpn(true)
+          .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
+          .setKeyCertOptions(tls.options())
+          .setSslHandshakeTimeout(config.timeouts().headerRead().toMillis())
+          .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+    server =
+        vertx
+            .createHttpServer(options)
+            .connectionHandler(timeouts::onConnection)
+            .requestHandler(timeouts.wrap(pipeline));
+    return server.listen();
+  }
+
+  /** Swaps the certificate; open connections keep the one they negotiated. */
+  Future<Boolean> updateTls(TlsMaterial material) {
+    return server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(material.options()), false);
+  }
+
+  @Override
+  public Future<?> stop() {
+    identifier.close();
+    relay.close();
+    return server.close();
+  }
+}

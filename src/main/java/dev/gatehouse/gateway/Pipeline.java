@@ -1,0 +1,228 @@
+package dev.gatehouse.gateway;
+
+import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.authorize.Authorizer;
+import dev.gatehouse.authorize.RouteTable;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.identify.Identifier;
+import dev.gatehouse.listen.BodyReader;
+import dev.gatehouse.listen.RequestTarget;
+import dev.gatehouse.pipeline.Dialect;
+import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.proxy.Relay;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The request path, in order. This is the one place the stage order is written down:
+ *
+ * <ol>
+ *   <li><b>listen</b>: strict request-target and header checks (400, 431);
+ *   <li><b>identify</b>: the API key becomes a principal (401);
+ *   <li><b>authorize</b>: route classification (404, 405) and scope (403); then, with the body
+ *       read and checked by listen (400, 413), the models it names (403);
+ *   <li><b>limit</b> and <b>guard</b>: rate limits and prompt checks slot in here;
+ *   <li><b>proxy</b>: relay to the upstream, streaming;
+ *   <li><b>account</b>: one log record per request, refusals included.
+ * </ol>
+ *
+ * <p>A refused request is answered here and never reaches the upstream. Stages never call each
+ * other; each returns a result or a {@link Rejection} to this class. One per event loop.
+ */
+public final class Pipeline implements Handler<HttpServerRequest> {
+
+  private final GatehouseConfig config;
+  private final RouteTable routes;
+  private final Identifier identifier;
+  private final Authorizer authorizer;
+  private final BodyReader bodies;
+  private final Relay relay;
+  private final AccessLog accessLog;
+  private final String hsts;
+
+  public Pipeline(
+      GatehouseConfig config,
+      RouteTable routes,
+      Identifier identifier,
+      Authorizer authorizer,
+      Relay relay,
+      AccessLog accessLog) {
+    this.config = config;
+    this.routes = routes;
+    this.identifier = identifier;
+    this.authorizer = authorizer;
+    this.bodies = new BodyReader(config.limits().maxBody(), config.limits().maxBlob());
+    this.relay = relay;
+    this.accessLog = accessLog;
+    long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
+    this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
+  }
+
+  @Override
+  public void handle(HttpServerRequest req) {
+    Exchange x = new Exchange(req, newRequestId(), System.currentTimeMillis(), System.nanoTime());
+    HttpServerResponse resp = x.response;
+    resp.putHeader("X-Request-Id", x.requestId);
+    if (hsts != null) {
+      resp.putHeader("Strict-Transport-Security", hsts);
+    }
+    boolean[] logged = new boolean[1];
+    Handler<Void> account = v -> {
+      if (!logged[0]) {
+        logged[0] = true;
+        accessLog.record(x);
+      }
+    };
+    resp.endHandler(account);
+    resp.closeHandler(account);
+
+    // listen
+    x.target = RequestTarget.parse(req.uri());
+    if (x.target == null) {
+      reject(x, Rejection.of(Problem.TARGET_MALFORMED));
+      return;
+    }
+    x.dialect = Dialect.of(x.target.path());
+    if (req.headers().size() > config.limits().maxHeaders()) {
+      reject(x, Rejection.of(Problem.HEADERS_TOO_MANY));
+      return;
+    }
+    if (x.target.path().equals("/healthz") || x.target.path().equals("/readyz")) {
+      health(x);
+      return;
+    }
+
+    // identify
+    Identifier.Identity who = identifier.identify(req.headers(), Instant.ofEpochMilli(x.startMillis));
+    if (who.rejection() != null) {
+      reject(x, who.rejection());
+      return;
+    }
+    x.principal = who.principal();
+
+    // authorize: which operation, and may this key perform it?
+    RouteTable.Match match = routes.match(req.method().name(), x.target.path());
+    if (match.route() == null) {
+      if (match.pathKnown()) {
+        resp.putHeader("Allow", String.join(", ", match.allowedMethods()));
+        reject(x, Rejection.of(Problem.METHOD_NOT_ALLOWED));
+      } else {
+        reject(x, Rejection.of(Problem.ENDPOINT_UNKNOWN));
+      }
+      return;
+    }
+    x.route = match.route();
+    if (x.route.param()) {
+      x.pathParam = x.target.path().substring(x.route.path().length());
+    }
+    Rejection denied = authorizer.scope(x.principal, x.route);
+    if (denied != null) {
+      reject(x, denied);
+      return;
+    }
+
+    // listen reads the body (bounded, well-formed), then authorize checks the models it names
+    bodies
+        .read(x)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                x.logReason = "request body: " + ar.cause().getMessage();
+                reject(x, Rejection.of(Problem.BODY_INVALID_JSON, "request body could not be read"));
+                return;
+              }
+              if (ar.result() != null) {
+                reject(x, ar.result());
+                return;
+              }
+              Rejection modelDenied = authorizer.models(x.principal, x.route, x.json, x.pathParam, x.formModel);
+              if (modelDenied != null) {
+                reject(x, modelDenied);
+                return;
+              }
+              // limit, guard: later stages go here, each returning a Rejection or null.
+
+              // proxy (account runs when the response ends)
+              relay.forward(x, r -> reject(x, r));
+            });
+  }
+
+  private void health(Exchange x) {
+    String method = x.request.method().name();
+    if (!method.equals("GET") && !method.equals("HEAD")) {
+      x.response.putHeader("Allow", "GET, HEAD");
+      reject(x, Rejection.of(Problem.METHOD_NOT_ALLOWED));
+      return;
+    }
+    x.response.putHeader("Content-Type", "application/json");
+    x.response.putHeader("Cache-Control", "no-store");
+    if (x.target.path().equals("/healthz")) {
+      x.response.end("{\"status\":\"ok\"}"); // liveness: says nothing about what is behind
+      return;
+    }
+    relay
+        .upstreamReady()
+        .onComplete(
+            ar -> {
+              boolean up = ar.succeeded() && ar.result();
+              x.response
+                  .setStatusCode(up ? 200 : 503)
+                  .end(up ? "{\"status\":\"ready\"}" : "{\"status\":\"upstream_unavailable\"}");
+            });
+  }
+
+  /** Answers a refusal in the client's dialect. Safe to call once the response has started. */
+  private void reject(Exchange x, Rejection r) {
+    x.problem = r.problem();
+    if (r.logReason() != null) {
+      x.logReason = r.logReason();
+    }
+    HttpServerResponse resp = x.response;
+    if (resp.ended() || resp.closed()) {
+      return;
+    }
+    if (resp.headWritten()) {
+      resp.reset(); // mid-response: the relay's own cut handles streams; anything else aborts
+      return;
+    }
+    resp.setStatusCode(r.problem().status);
+    resp.headers().remove("Content-Length");
+    resp.putHeader("Content-Type", "application/json; charset=utf-8");
+    resp.putHeader("Cache-Control", "no-store");
+    if (r.problem() == Problem.KEY_INVALID) {
+      resp.putHeader("WWW-Authenticate", "Bearer realm=\"gatehouse\"");
+    }
+    String body = x.dialect.errorBody(r.problem(), r.message(), x.requestId);
+    x.bytesOut = body.length();
+    if (hasUnreadBody(x.request)) {
+      // The client may still be sending a body we will not read: close the connection rather
+      // than read the rest of it, or mistake it for the next request.
+      resp.putHeader("Connection", "close");
+      resp.end(body).onComplete(v -> {
+        if (x.request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+          x.request.connection().close();
+        }
+      });
+      return;
+    }
+    resp.end(body);
+  }
+
+  private static boolean hasUnreadBody(HttpServerRequest req) {
+    if (req.isEnded()) {
+      return false;
+    }
+    String cl = req.getHeader("Content-Length");
+    return (cl != null && !cl.equals("0")) || req.getHeader("Transfer-Encoding") != null;
+  }
+
+  private static String newRequestId() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+  }
+}

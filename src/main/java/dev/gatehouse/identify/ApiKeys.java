@@ -1,0 +1,93 @@
+package dev.gatehouse.identify;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * API key format and hashing.
+ *
+ * <p>A key reads {@code gk_<id>_<secret>}: a 12-character public id (base32, used to find the
+ * record without scanning) and a 40-character base62 secret (about 238 bits). Because keys are
+ * random and long, a keyed SHA-256 (HMAC with the {@link ServerSecret}) is enough: a slow password
+ * hash would add latency to every request and protect nothing more. Comparison is constant-time.
+ * Thread-safe: each thread gets its own {@link Mac}.
+ */
+public final class ApiKeys {
+
+  public static final String PREFIX = "gk_";
+  static final int ID_LENGTH = 12;
+  static final int SECRET_LENGTH = 40;
+  private static final String ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
+  private static final String SECRET_ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+  private final SecretKeySpec hmacKey;
+  private final ThreadLocal<Mac> macs;
+  private final SecureRandom random = new SecureRandom();
+
+  public ApiKeys(byte[] serverSecret) {
+    this.hmacKey = new SecretKeySpec(serverSecret.clone(), "HmacSHA256");
+    this.macs = ThreadLocal.withInitial(this::newMac);
+  }
+
+  private Mac newMac() {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(hmacKey);
+      return mac;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 unavailable", e);
+    }
+  }
+
+  /** A freshly generated key: its id and the full secret string, shown to the operator once. */
+  public record NewKey(String id, String key, byte[] hash) {}
+
+  public NewKey generate() {
+    String id = randomString(ID_ALPHABET, ID_LENGTH);
+    String key = PREFIX + id + "_" + randomString(SECRET_ALPHABET, SECRET_LENGTH);
+    return new NewKey(id, key, hash(key));
+  }
+
+  private String randomString(String alphabet, int length) {
+    StringBuilder b = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return b.toString();
+  }
+
+  /** The public id inside a well-formed key, or null when the string is not one of our keys. */
+  public static String idOf(String key) {
+    if (key == null
+        || key.length() != PREFIX.length() + ID_LENGTH + 1 + SECRET_LENGTH
+        || !key.startsWith(PREFIX)
+        || key.charAt(PREFIX.length() + ID_LENGTH) != '_') {
+      return null;
+    }
+    for (int i = PREFIX.length(); i < PREFIX.length() + ID_LENGTH; i++) {
+      if (ID_ALPHABET.indexOf(key.charAt(i)) < 0) {
+        return null;
+      }
+    }
+    for (int i = PREFIX.length() + ID_LENGTH + 1; i < key.length(); i++) {
+      if (SECRET_ALPHABET.indexOf(key.charAt(i)) < 0) {
+        return null;
+      }
+    }
+    return key.substring(PREFIX.length(), PREFIX.length() + ID_LENGTH);
+  }
+
+  public byte[] hash(String key) {
+    return macs.get().doFinal(key.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** Constant-time check of a presented key against a stored hash. */
+  public boolean matches(String presented, byte[] storedHash) {
+    return MessageDigest.isEqual(hash(presented), storedHash);
+  }
+}

@@ -1,0 +1,150 @@
+package dev.gatehouse.identify;
+
+import dev.gatehouse.authorize.Operation;
+import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.store.KeyStore;
+import dev.gatehouse.store.StoreException;
+import io.vertx.core.MultiMap;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The identify stage: finds the API key in a request and turns it into a {@link Principal}.
+ *
+ * <p>The key may come as {@code Authorization: Bearer}, as {@code x-api-key}, or as the password
+ * (or, with an empty password, the user name) of HTTP Basic, for tools that can only do Basic.
+ * Every failure, whether missing, malformed, unknown, wrong, expired or revoked, is the same
+ * {@link Problem#KEY_INVALID}; the reason goes to the log only. The stored hash is checked in
+ * constant time, and a hash is computed even for unknown ids so that timing does not reveal which
+ * ids exist.
+ *
+ * <p>One per event-loop thread (it owns a store version probe); not thread-safe.
+ */
+public final class Identifier implements AutoCloseable {
+
+  private static final byte[] NO_HASH = new byte[32];
+
+  /** The principal used for every request when authentication is turned off (loopback only). */
+  public static final Principal ANONYMOUS =
+      new Principal(
+          "-",
+          "anonymous",
+          Operation.DEFAULT_SCOPES.stream().map(o -> o.scope).collect(Collectors.toUnmodifiableSet()),
+          new ModelGlobs(List.of()),
+          null);
+
+  /** Either a principal or a rejection. */
+  public record Identity(Principal principal, Rejection rejection) {}
+
+  private final boolean enabled;
+  private final KeyRing ring;
+  private final ApiKeys keys;
+  private final KeyStore.VersionProbe probe;
+
+  public Identifier(boolean enabled, KeyRing ring, ApiKeys keys, KeyStore store) {
+    this.enabled = enabled;
+    this.ring = ring;
+    this.keys = keys;
+    this.probe = enabled ? store.openVersionProbe() : null;
+  }
+
+  public Identity identify(MultiMap headers, Instant now) {
+    if (!enabled) {
+      return new Identity(ANONYMOUS, null);
+    }
+    String presented;
+    try {
+      presented = credential(headers);
+    } catch (IllegalArgumentException e) {
+      return deny(e.getMessage());
+    }
+    if (presented == null) {
+      return deny("no credentials");
+    }
+    String id = ApiKeys.idOf(presented);
+    KeyRing.Snapshot snapshot;
+    try {
+      snapshot = ring.at(probe.version());
+    } catch (StoreException e) {
+      // Fail closed: without the key store nobody is authenticated.
+      return new Identity(null, Rejection.logged(Problem.STORE_UNAVAILABLE, e.getMessage()));
+    }
+    KeyRing.Entry entry = id == null ? null : snapshot.byId().get(id);
+    boolean hashOk = keys.matches(presented, entry == null ? NO_HASH : entry.record().hash());
+    if (entry == null) {
+      return deny(id == null ? "malformed key" : "unknown key id " + id);
+    }
+    if (!hashOk) {
+      return deny("wrong secret for key " + id);
+    }
+    if (entry.record().revokedAt() != null) {
+      return deny("revoked key " + id);
+    }
+    if (entry.record().expiresAt() != null && !now.isBefore(entry.record().expiresAt())) {
+      return deny("expired key " + id);
+    }
+    return new Identity(entry.principal(), null);
+  }
+
+  private static Identity deny(String reason) {
+    return new Identity(null, Rejection.logged(Problem.KEY_INVALID, reason));
+  }
+
+  /**
+   * The single credential a request presents, or null for none.
+   *
+   * @throws IllegalArgumentException when credentials are present but unusable or ambiguous
+   */
+  static String credential(MultiMap headers) {
+    List<String> auth = headers.getAll("Authorization");
+    List<String> apiKey = headers.getAll("x-api-key");
+    if (auth.size() > 1 || apiKey.size() > 1) {
+      throw new IllegalArgumentException("repeated credential header");
+    }
+    String fromAuth = auth.isEmpty() ? null : fromAuthorization(auth.get(0).trim());
+    String fromApiKey = apiKey.isEmpty() ? null : apiKey.get(0).trim();
+    if (fromAuth != null && fromApiKey != null && !fromAuth.equals(fromApiKey)) {
+      throw new IllegalArgumentException("Authorization and x-api-key disagree");
+    }
+    return fromAuth != null ? fromAuth : fromApiKey;
+  }
+
+  private static final Set<String> SCHEMES = Set.of("bearer", "basic");
+
+  private static String fromAuthorization(String value) {
+    int sp = value.indexOf(' ');
+    String scheme = (sp < 0 ? value : value.substring(0, sp)).toLowerCase(Locale.ROOT);
+    String rest = sp < 0 ? "" : value.substring(sp + 1).trim();
+    if (!SCHEMES.contains(scheme) || rest.isEmpty()) {
+      throw new IllegalArgumentException("unsupported Authorization scheme");
+    }
+    if (scheme.equals("bearer")) {
+      return rest;
+    }
+    String decoded;
+    try {
+      decoded = new String(Base64.getDecoder().decode(rest), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("malformed Basic credentials");
+    }
+    int colon = decoded.indexOf(':');
+    if (colon < 0) {
+      throw new IllegalArgumentException("malformed Basic credentials");
+    }
+    String password = decoded.substring(colon + 1);
+    return password.isEmpty() ? decoded.substring(0, colon) : password;
+  }
+
+  @Override
+  public void close() {
+    if (probe != null) {
+      probe.close();
+    }
+  }
+}

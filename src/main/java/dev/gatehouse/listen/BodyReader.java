@@ -1,0 +1,150 @@
+package dev.gatehouse.listen;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.authorize.Route;
+import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.pipeline.Rejection;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import java.io.IOException;
+
+/**
+ * Reads a request body within its size limit and checks its form before anything is forwarded:
+ * JSON endpoints need a JSON object (duplicate keys refused, since parsers disagree on which one
+ * wins), multipart endpoints need a parseable form. A body over the limit is refused as soon as its
+ * declared length or its running total says so. Thread-safe.
+ */
+public final class BodyReader {
+
+  private final ObjectMapper json =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  private final long maxBody;
+  private final long maxBlob;
+
+  public BodyReader(long maxBody, long maxBlob) {
+    this.maxBody = maxBody;
+    this.maxBlob = maxBlob;
+  }
+
+  /** Reads and checks the body; completes with null when the request may go on. */
+  public Future<Rejection> read(Exchange x) {
+    HttpServerRequest req = x.request;
+    Route.Body kind = x.route.body();
+    long declared = declaredLength(req);
+    if (declared == -2) {
+      return Future.succeededFuture(Rejection.of(Problem.BODY_INVALID_JSON, "invalid Content-Length"));
+    }
+    if (kind == Route.Body.STREAM) {
+      if (req.method().name().equals("HEAD")) {
+        return Future.succeededFuture(null);
+      }
+      if (declared < 0) {
+        return Future.succeededFuture(Rejection.of(Problem.LENGTH_REQUIRED));
+      }
+      if (declared > maxBlob) {
+        return Future.succeededFuture(Rejection.of(Problem.BODY_TOO_LARGE, "upload larger than limits.max_blob"));
+      }
+      x.bytesIn = declared;
+      req.pause(); // nothing may be lost while the relay connects; it resumes by piping
+      continueIfExpected(x);
+      return Future.succeededFuture(null);
+    }
+    if (declared > maxBody) {
+      return Future.succeededFuture(Rejection.of(Problem.BODY_TOO_LARGE, "request body larger than limits.max_body"));
+    }
+    if (req.isEnded()) {
+      return Future.succeededFuture(check(x, kind, Buffer.buffer()));
+    }
+    continueIfExpected(x);
+    Promise<Rejection> done = Promise.promise();
+    Buffer collected = Buffer.buffer(declared > 0 ? (int) declared : 256);
+    boolean[] over = new boolean[1];
+    req.handler(
+        chunk -> {
+          if (over[0]) {
+            return;
+          }
+          if (collected.length() + chunk.length() > maxBody) {
+            over[0] = true;
+            done.tryComplete(Rejection.of(Problem.BODY_TOO_LARGE, "request body larger than limits.max_body"));
+            return;
+          }
+          collected.appendBuffer(chunk);
+        });
+    req.exceptionHandler(err -> done.tryFail(err));
+    req.endHandler(
+        v -> {
+          if (over[0]) {
+            return;
+          }
+          x.bytesIn = collected.length();
+          done.tryComplete(check(x, kind, collected));
+        });
+    req.resume();
+    return done.future();
+  }
+
+  private static void continueIfExpected(Exchange x) {
+    String expect = x.request.getHeader("Expect");
+    if (expect != null && expect.equalsIgnoreCase("100-continue")) {
+      x.response.writeContinue();
+    }
+  }
+
+  /** The declared Content-Length, -1 when absent, -2 when malformed. */
+  private static long declaredLength(HttpServerRequest req) {
+    String cl = req.getHeader("Content-Length");
+    if (cl == null) {
+      return -1;
+    }
+    if (!cl.matches("[0-9]{1,18}")) {
+      return -2;
+    }
+    return Long.parseLong(cl);
+  }
+
+  private Rejection check(Exchange x, Route.Body kind, Buffer body) {
+    return switch (kind) {
+      case NONE, STREAM -> null; // NONE: read and dropped, nothing is forwarded
+      case JSON_OPTIONAL -> body.length() == 0 ? null : parseJson(x, body);
+      case JSON -> parseJson(x, body);
+      case MULTIPART -> parseForm(x, body);
+    };
+  }
+
+  private Rejection parseJson(Exchange x, Buffer body) {
+    JsonNode node;
+    try {
+      node = json.readTree(body.getBytes());
+    } catch (IOException e) {
+      return Rejection.of(Problem.BODY_INVALID_JSON);
+    }
+    if (node == null || !node.isObject()) {
+      return Rejection.of(Problem.BODY_INVALID_JSON);
+    }
+    x.body = body;
+    x.json = node;
+    JsonNode model = node.get("model");
+    if (model == null || !model.isTextual()) {
+      model = node.get("name");
+    }
+    x.model = model != null && model.isTextual() ? model.asText() : null;
+    return null;
+  }
+
+  private static Rejection parseForm(Exchange x, Buffer body) {
+    Multipart.Form form = Multipart.parse(x.request.getHeader("Content-Type"), body);
+    if (form == null) {
+      return Rejection.of(Problem.BODY_INVALID_MULTIPART);
+    }
+    x.body = body;
+    x.formModel = form.field("model");
+    x.model = x.formModel;
+    return null;
+  }
+}

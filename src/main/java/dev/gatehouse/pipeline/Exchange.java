@@ -1,0 +1,59 @@
+package dev.gatehouse.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.authorize.Route;
+import dev.gatehouse.identify.Principal;
+import dev.gatehouse.listen.RequestTarget;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * Everything known about one request as it moves through the stages. Each stage fills in its
+ * part. One per request, confined to that request's event loop; not thread-safe.
+ */
+public final class Exchange {
+
+  public final HttpServerRequest request;
+  public final HttpServerResponse response;
+  public final String requestId;
+  /** Wall-clock start, epoch milliseconds. */
+  public final long startMillis;
+  public final long startNanos;
+  public final String clientIp;
+
+  public RequestTarget target;
+  public Dialect dialect = Dialect.OLLAMA;
+  public Principal principal;
+  public Route route;
+  /** The decoded last path segment of a parameterised route. */
+  public String pathParam;
+  /** The buffered request body, or null for none or a streamed one. */
+  public Buffer body;
+  /** The parsed JSON body, when the route takes JSON and one was sent. */
+  public JsonNode json;
+  /** The model the request names, for the log. */
+  public String model;
+  /** The {@code model} part of a multipart body. */
+  public String formModel;
+
+  /** The problem that ended this request, or null when it was relayed. */
+  public Problem problem;
+  /** Why, for the log only. */
+  public String logReason;
+  public long bytesIn;
+  public long bytesOut;
+  /** Nanos from start to the upstream's response head; 0 when none arrived. */
+  public long upstreamFirstByteNanos;
+  /** True once a streamed response was cut because the upstream failed mid-way. */
+  public boolean streamCut;
+
+  public Exchange(HttpServerRequest request, String requestId, long startMillis, long startNanos) {
+    this.request = request;
+    this.response = request.response();
+    this.requestId = requestId;
+    this.startMillis = startMillis;
+    this.startNanos = startNanos;
+    this.clientIp = request.remoteAddress() == null ? "-" : request.remoteAddress().host();
+  }
+}

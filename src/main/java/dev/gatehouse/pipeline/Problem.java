@@ -1,0 +1,45 @@
+package dev.gatehouse.pipeline;
+
+/**
+ * Every way Gatehouse refuses or fails a request, with its HTTP status and stable code.
+ *
+ * <p>Codes are part of the API: clients and alert rules match on them, so they never change
+ * meaning. Authorization failures are 403, never 400. Every credential failure (missing, unknown,
+ * expired, revoked) shares one 401 so that a scanner learns nothing from the difference; the finer
+ * reason goes to the log only.
+ */
+public enum Problem {
+  TARGET_MALFORMED(400, "request.target_malformed", "invalid_request_error", "malformed request target"),
+  HEADERS_TOO_MANY(431, "request.headers_too_large", "invalid_request_error", "too many request headers"),
+  LENGTH_REQUIRED(411, "request.length_required", "invalid_request_error", "uploads need a Content-Length header"),
+  BODY_TOO_LARGE(413, "request.body_too_large", "invalid_request_error", "request body too large"),
+  BODY_INVALID_JSON(400, "request.invalid_json", "invalid_request_error", "request body must be a JSON object"),
+  BODY_INVALID_MULTIPART(400, "request.invalid_multipart", "invalid_request_error", "request body must be multipart/form-data"),
+  MODEL_MISSING(400, "request.model_missing", "invalid_request_error", "this key may use only some models, and the request names none"),
+  KEY_INVALID(401, "auth.key_invalid", "invalid_request_error", "missing or invalid API key"),
+  ENDPOINT_UNKNOWN(404, "policy.endpoint_unknown", "invalid_request_error", "unknown endpoint"),
+  METHOD_NOT_ALLOWED(405, "policy.method_not_allowed", "invalid_request_error", "method not allowed on this endpoint"),
+  ENDPOINT_DENIED(403, "policy.endpoint_denied", "permission_error", "this key may not use this endpoint"),
+  MODEL_DENIED(403, "policy.model_denied", "permission_error", "this key may not use this model"),
+  REGISTRY_DENIED(403, "policy.registry_denied", "permission_error", "this registry is not allowed"),
+  CLOUD_MODEL_DENIED(403, "policy.cloud_model_denied", "permission_error", "cloud models are not allowed"),
+  UPSTREAM_UNAVAILABLE(502, "upstream.unavailable", "server_error", "the model server is unavailable"),
+  UPSTREAM_TIMEOUT(504, "upstream.timeout", "server_error", "the model server did not answer in time"),
+  UPSTREAM_FAILED(502, "upstream.failed", "server_error", "the model server failed mid-response"),
+  RESPONSE_TOO_LARGE(502, "upstream.response_too_large", "server_error", "the model server's response was too large to filter"),
+  STORE_UNAVAILABLE(503, "store.unavailable", "server_error", "key store unavailable"),
+  INTERNAL(500, "internal.error", "server_error", "internal error");
+
+  public final int status;
+  public final String code;
+  /** The OpenAI error {@code type} this maps to. */
+  public final String openAiType;
+  public final String message;
+
+  Problem(int status, String code, String openAiType, String message) {
+    this.status = status;
+    this.code = code;
+    this.openAiType = openAiType;
+    this.message = message;
+  }
+}

@@ -1,0 +1,42 @@
+package dev.gatehouse.proxy;
+
+import io.vertx.core.MultiMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which headers cross the gateway, each way. Both directions are allowlists.
+ *
+ * <p>Upstream, the client's credentials never travel on (the model server has no business seeing
+ * Gatehouse keys), and neither do hop-by-hop or framing headers: Gatehouse frames its own request.
+ * The {@code Host} is the upstream's own, which is also what Ollama's DNS-rebinding check expects.
+ * Downstream, the model server's {@code Server} header, version banners and anything else not
+ * listed are dropped, so a response tells a scanner nothing about what runs behind.
+ */
+public final class HeaderPolicy {
+
+  private static final Set<String> TO_UPSTREAM =
+      Set.of("content-type", "accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta");
+
+  private static final Set<String> TO_CLIENT =
+      Set.of("content-type", "content-length", "cache-control", "retry-after", "x-accel-buffering");
+
+  private HeaderPolicy() {}
+
+  public static void copyToUpstream(MultiMap from, MultiMap to) {
+    for (Map.Entry<String, String> e : from) {
+      if (TO_UPSTREAM.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+        to.add(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  public static void copyToClient(MultiMap from, MultiMap to) {
+    for (Map.Entry<String, String> e : from) {
+      if (TO_CLIENT.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+        to.add(e.getKey(), e.getValue());
+      }
+    }
+  }
+}

@@ -1,0 +1,320 @@
+package dev.gatehouse.proxy;
+
+import dev.gatehouse.authorize.Route;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.pipeline.Dialect;
+import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.pipeline.Rejection;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.net.URI;
+import java.util.function.Consumer;
+
+/**
+ * The proxy stage: sends an admitted request to the upstream and relays the answer.
+ *
+ * <p>Streams (Ollama's NDJSON, OpenAI's SSE) are relayed chunk by chunk as they arrive, never
+ * buffered, with backpressure: when the client reads slowly the upstream is paused, so memory per
+ * stream stays bounded. A client that disconnects cancels the upstream request (the model server
+ * then stops generating). An upstream that dies mid-stream gets the client a final error in its
+ * API's dialect, then a clean end. None of the timeouts bounds a generation that keeps streaming.
+ *
+ * <p>One per event loop (it owns that loop's upstream connection pool).
+ */
+public final class Relay {
+
+  /** Largest model list buffered for filtering. */
+  private static final int MAX_FILTERED_BODY = 8 << 20;
+
+  private final Vertx vertx;
+  private final HttpClient client;
+  private final String host;
+  private final int port;
+  private final long firstByteMillis;
+  private final long idleMillis;
+  private final long connectMillis;
+
+  public Relay(Vertx vertx, GatehouseConfig config) {
+    this.vertx = vertx;
+    URI up = config.upstream();
+    boolean tls = "https".equals(up.getScheme());
+    this.host = up.getHost();
+    this.port = up.getPort() > 0 ? up.getPort() : (tls ? 443 : 80);
+    this.firstByteMillis = config.timeouts().upstreamFirstByte().toMillis();
+    this.idleMillis = config.timeouts().upstreamIdle().toMillis();
+    this.connectMillis = config.timeouts().upstreamConnect().toMillis();
+    HttpClientOptions options =
+        new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_1_1)
+            .setSsl(tls)
+            .setKeepAlive(true)
+            .setKeepAliveTimeout(60)
+            .setTcpNoDelay(true)
+            .setDecompressionSupported(false)
+            .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectMillis));
+    this.client =
+        vertx.createHttpClient(
+            options, new PoolOptions().setHttp1MaxSize(config.limits().maxUpstreamConnections()));
+  }
+
+  /**
+   * Forwards the request. Before the response head is sent, failures go to {@code reject}; after
+   * it, the stream is ended in the client's dialect.
+   */
+  public void forward(Exchange x, Consumer<Rejection> reject) {
+    RequestOptions opts =
+        new RequestOptions()
+            .setMethod(x.request.method())
+            .setHost(host)
+            .setPort(port)
+            .setURI(x.target.raw())
+            .setConnectTimeout(connectMillis)
+            .setIdleTimeout(0);
+    HeaderPolicy.copyToUpstream(x.request.headers(), opts.getHeaders());
+    opts.getHeaders().set("X-Request-Id", x.requestId);
+    client
+        .request(opts)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                x.logReason = ar.cause().getMessage();
+                reject.accept(Rejection.of(Problem.UPSTREAM_UNAVAILABLE));
+                return;
+              }
+              send(x, ar.result(), reject);
+            });
+  }
+
+  private void send(Exchange x, HttpClientRequest up, Consumer<Rejection> reject) {
+    HttpServerResponse resp = x.response;
+    if (resp.closed()) {
+      up.reset();
+      return;
+    }
+    // Client gone before or during the response: cancel upstream so generation stops.
+    resp.closeHandler(v -> up.reset());
+    long timer =
+        vertx.setTimer(
+            firstByteMillis,
+            id -> {
+              x.logReason = "no response head within timeouts.upstream_first_byte";
+              up.reset();
+              reject.accept(Rejection.of(Problem.UPSTREAM_TIMEOUT));
+            });
+    boolean upload = x.route.body() == Route.Body.STREAM && !x.request.method().name().equals("HEAD");
+    if (upload) {
+      up.putHeader("Content-Length", Long.toString(x.bytesIn)); // checked against limits.max_blob
+    }
+    var sent = upload ? up.send(x.request) : (x.body != null ? up.send(x.body) : up.send());
+    sent.onComplete(
+        ar -> {
+          if (!vertx.cancelTimer(timer)) {
+            if (ar.succeeded()) {
+              ar.result().request().reset();
+            }
+            return; // the timeout already answered
+          }
+          if (ar.failed()) {
+            x.logReason = String.valueOf(ar.cause().getMessage());
+            reject.accept(Rejection.of(Problem.UPSTREAM_UNAVAILABLE));
+            return;
+          }
+          x.upstreamFirstByteNanos = System.nanoTime() - x.startNanos;
+          HttpClientResponse ur = ar.result();
+          boolean filter =
+              x.route.response() != Route.Response.RELAY
+                  && !x.principal.models().allowsAll()
+                  && ur.statusCode() == 200
+                  && !x.request.method().name().equals("HEAD");
+          if (filter) {
+            relayFiltered(x, ur, reject);
+          } else {
+            relayStream(x, up, ur);
+          }
+        });
+  }
+
+  private void relayFiltered(Exchange x, HttpClientResponse ur, Consumer<Rejection> reject) {
+    Buffer collected = Buffer.buffer();
+    boolean[] over = new boolean[1];
+    ur.handler(
+        b -> {
+          if (!over[0] && collected.length() + b.length() > MAX_FILTERED_BODY) {
+            over[0] = true;
+            ur.request().reset();
+            reject.accept(Rejection.of(Problem.RESPONSE_TOO_LARGE));
+          } else if (!over[0]) {
+            collected.appendBuffer(b);
+          }
+        });
+    ur.exceptionHandler(
+        err -> {
+          if (!over[0]) {
+            over[0] = true;
+            x.logReason = err.getMessage();
+            reject.accept(Rejection.of(Problem.UPSTREAM_FAILED));
+          }
+        });
+    ur.endHandler(
+        v -> {
+          if (over[0]) {
+            return;
+          }
+          byte[] filtered = ModelListFilter.filter(x.route.response(), collected.getBytes(), x.principal.models());
+          if (filtered == null) {
+            x.logReason = "upstream model list is not the expected JSON";
+            reject.accept(Rejection.of(Problem.UPSTREAM_FAILED));
+            return;
+          }
+          HttpServerResponse resp = x.response;
+          resp.setStatusCode(200).putHeader("Content-Type", "application/json; charset=utf-8");
+          x.bytesOut = filtered.length;
+          resp.end(Buffer.buffer(filtered));
+        });
+  }
+
+  private void relayStream(Exchange x, HttpClientRequest up, HttpClientResponse ur) {
+    HttpServerResponse resp = x.response;
+    resp.setStatusCode(ur.statusCode());
+    HeaderPolicy.copyToClient(ur.headers(), resp.headers());
+    if (!resp.headers().contains("Content-Length")) {
+      resp.setChunked(true);
+    }
+    String contentType = ur.getHeader("Content-Type");
+    boolean sse = contentType != null && contentType.startsWith("text/event-stream");
+    boolean ndjson = contentType != null && contentType.startsWith("application/x-ndjson");
+    IdleWatch idle = new IdleWatch(x, up, sse, ndjson);
+    ur.handler(
+        chunk -> {
+          idle.touch();
+          x.bytesOut += chunk.length();
+          resp.write(chunk);
+          if (resp.writeQueueFull()) {
+            // Backpressure: stop reading the upstream until the client has taken what we hold.
+            ur.pause();
+            resp.drainHandler(v -> ur.resume());
+          }
+        });
+    ur.exceptionHandler(err -> idle.cut("upstream failed mid-response: " + err.getMessage()));
+    ur.endHandler(
+        v -> {
+          idle.stop();
+          if (!resp.ended()) {
+            resp.end();
+          }
+        });
+    if (!resp.headWritten() && ur.getHeader("Content-Length") == null) {
+      resp.writeHead(); // send the head at once: a stream's first chunk may take a while
+    }
+  }
+
+  /**
+   * Watches an upstream response for silence longer than {@code timeouts.upstream_idle}, with one
+   * timer per stream re-armed only when it fires, and ends the stream cleanly when it must be cut.
+   */
+  private final class IdleWatch {
+    private final Exchange x;
+    private final HttpClientRequest up;
+    private final boolean sse;
+    private final boolean ndjson;
+    private long last = System.nanoTime();
+    private long timer;
+    private boolean done;
+
+    IdleWatch(Exchange x, HttpClientRequest up, boolean sse, boolean ndjson) {
+      this.x = x;
+      this.up = up;
+      this.sse = sse;
+      this.ndjson = ndjson;
+      arm(idleMillis);
+    }
+
+    private void arm(long millis) {
+      timer = vertx.setTimer(Math.max(1, millis), id -> check());
+    }
+
+    private void check() {
+      if (done) {
+        return;
+      }
+      long silentMillis = (System.nanoTime() - last) / 1_000_000;
+      if (silentMillis >= idleMillis) {
+        up.reset();
+        cut("upstream silent for longer than timeouts.upstream_idle");
+      } else {
+        arm(idleMillis - silentMillis);
+      }
+    }
+
+    void touch() {
+      last = System.nanoTime();
+    }
+
+    void stop() {
+      done = true;
+      vertx.cancelTimer(timer);
+    }
+
+    /** Ends the client's response after an upstream failure, in the client's dialect. */
+    void cut(String reason) {
+      if (done) {
+        return;
+      }
+      stop();
+      HttpServerResponse resp = x.response;
+      if (resp.ended() || resp.closed()) {
+        return;
+      }
+      x.streamCut = true;
+      x.problem = Problem.UPSTREAM_FAILED;
+      x.logReason = reason;
+      if (sse || ndjson) {
+        String tail = Dialect.streamError(sse, Problem.UPSTREAM_FAILED, Problem.UPSTREAM_FAILED.message, x.requestId);
+        x.bytesOut += tail.length();
+        resp.end(tail);
+      } else {
+        // A plain body cannot carry an error after its head: abort, so the client sees truncation.
+        resp.reset();
+      }
+    }
+  }
+
+  /**
+   * Whether the upstream answers at all (any HTTP status counts), for readiness. Cached for one
+   * second so that a readiness poller cannot turn into load on the model server.
+   */
+  public io.vertx.core.Future<Boolean> upstreamReady() {
+    long now = System.nanoTime();
+    if (readyAt != 0 && now - readyAt < 1_000_000_000L) {
+      return io.vertx.core.Future.succeededFuture(lastReady);
+    }
+    RequestOptions opts =
+        new RequestOptions().setMethod(io.vertx.core.http.HttpMethod.GET).setHost(host).setPort(port).setURI("/")
+            .setConnectTimeout(Math.min(connectMillis, 2000)).setIdleTimeout(2000);
+    return client
+        .request(opts)
+        .compose(r -> r.send())
+        .compose(r -> r.body().map(b -> true))
+        .otherwise(false)
+        .onSuccess(ok -> {
+          lastReady = ok;
+          readyAt = System.nanoTime();
+        });
+  }
+
+  private boolean lastReady;
+  private long readyAt;
+
+  public void close() {
+    client.close();
+  }
+}

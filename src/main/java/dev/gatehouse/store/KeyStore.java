@@ -1,0 +1,46 @@
+package dev.gatehouse.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where API keys live. The SQLite implementation is the default; the interface is what lets a
+ * shared PostgreSQL or Redis store replace it when several gateways run side by side.
+ *
+ * <p>Every method either succeeds or throws {@link StoreException}; callers on the request path
+ * treat an exception as "deny".
+ */
+public interface KeyStore {
+
+  /** All keys, newest first. */
+  List<KeyRecord> list();
+
+  Optional<KeyRecord> find(String id);
+
+  void insert(KeyRecord key);
+
+  /** Marks a key revoked; returns false when there is no such key or it already was revoked. */
+  boolean revoke(String id, Instant at);
+
+  /**
+   * Atomically stores {@code replacement} and makes {@code oldId} stop working at
+   * {@code oldExpiresAt} (now, for no grace period).
+   */
+  void rotate(String oldId, KeyRecord replacement, Instant oldExpiresAt);
+
+  /**
+   * Opens a probe that answers "which version of the key set is current?" cheaply enough to ask
+   * on every request, so that a key created, revoked or rotated by another process takes effect
+   * on the very next request. One probe per thread; a probe is not thread-safe.
+   */
+  VersionProbe openVersionProbe();
+
+  /** A cheap, per-thread reader of the key-set version. */
+  interface VersionProbe extends AutoCloseable {
+    long version();
+
+    @Override
+    void close();
+  }
+}
