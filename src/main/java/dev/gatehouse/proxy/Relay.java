@@ -79,8 +79,10 @@ public final class Relay {
             .setURI(x.target.raw())
             .setConnectTimeout(connectMillis)
             .setIdleTimeout(0);
-    HeaderPolicy.copyToUpstream(x.request.headers(), opts.getHeaders());
-    opts.getHeaders().set("X-Request-Id", x.requestId);
+    io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+    HeaderPolicy.copyToUpstream(x.request.headers(), headers);
+    headers.set("X-Request-Id", x.requestId);
+    opts.setHeaders(headers);
     client
         .request(opts)
         .onComplete(

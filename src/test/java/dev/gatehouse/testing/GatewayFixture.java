@@ -1,0 +1,153 @@
+package dev.gatehouse.testing;
+
+import dev.gatehouse.config.ConfigLoader;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gateway.Gateway;
+import dev.gatehouse.identify.ApiKeys;
+import dev.gatehouse.identify.ServerSecret;
+import dev.gatehouse.keys.KeyService;
+import dev.gatehouse.store.SqliteStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A real gateway on a free loopback port, in front of a {@link FakeUpstream}, with its own data
+ * directory and SQLite store. Start one per test class; close it after.
+ */
+public final class GatewayFixture implements AutoCloseable {
+
+  public final FakeUpstream upstream;
+  public final Path dataDir;
+  public final SqliteStore store;
+  public final KeyService keys;
+  public final GatehouseConfig config;
+  private final Gateway gateway;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private GatewayFixture(FakeUpstream upstream, Path dataDir, Map<String, String> settings) throws Exception {
+    this.upstream = upstream;
+    this.dataDir = dataDir;
+    Map<String, String> flags = new LinkedHashMap<>();
+    flags.put("listen", "127.0.0.1:0");
+    flags.put("upstream", upstream.url());
+    flags.put("data_dir", dataDir.toString());
+    flags.put("server.event_loops", "2");
+    flags.putAll(settings);
+    this.config = ConfigLoader.load(null, false, Map.of(), flags);
+    ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
+    this.store = SqliteStore.open(dataDir);
+    this.keys = new KeyService(store, apiKeys, Clock.systemUTC());
+    this.gateway = Gateway.start(config, store, apiKeys);
+  }
+
+  /** A gateway with default settings (plus the given overrides, by setting path). */
+  public static GatewayFixture start(Map<String, String> settings) throws Exception {
+    FakeUpstream up = new FakeUpstream();
+    try {
+      return new GatewayFixture(up, Files.createTempDirectory("gatehouse-test"), settings);
+    } catch (Exception e) {
+      up.close();
+      throw e;
+    }
+  }
+
+  public static GatewayFixture start() throws Exception {
+    return start(Map.of());
+  }
+
+  public int port() {
+    return gateway.port();
+  }
+
+  public int redirectPort() {
+    return gateway.redirectPort();
+  }
+
+  public String baseUrl() {
+    return (config.tlsEnabled() ? "https" : "http") + "://127.0.0.1:" + port();
+  }
+
+  /** Creates a key with the ordinary scopes and no model limit; returns the secret. */
+  public String newKey() {
+    return keys.create("test", null, List.of(), List.of()).key();
+  }
+
+  public String newKey(List<String> models, List<String> scopes) {
+    return keys.create("test", null, models, scopes).key();
+  }
+
+  public String newKey(Duration expires) {
+    return keys.create("test", expires, List.of(), List.of()).key();
+  }
+
+  /** Sends a request with java.net.http; {@code key} may be null. */
+  public HttpResponse<String> send(String method, String path, String key, String body) throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(20));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> get(String path, String key) throws IOException, InterruptedException {
+    return send("GET", path, key, null);
+  }
+
+  public HttpResponse<String> post(String path, String key, String body) throws IOException, InterruptedException {
+    return send("POST", path, key, body);
+  }
+
+  /** The status code of a raw HTTP/1.1 exchange, sent byte for byte as given. */
+  public RawResponse raw(String request) throws IOException {
+    return raw(request.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  public RawResponse raw(byte[] request) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", port())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(request);
+      out.flush();
+      InputStream in = s.getInputStream();
+      byte[] buf = in.readNBytes(1 << 16);
+      return RawResponse.parse(new String(buf, StandardCharsets.ISO_8859_1));
+    }
+  }
+
+  /** A parsed raw response: status, head, body. */
+  public record RawResponse(int status, String head, String body) {
+    static RawResponse parse(String text) {
+      if (!text.startsWith("HTTP/1.1 ")) {
+        return new RawResponse(-1, text, "");
+      }
+      int status = Integer.parseInt(text.substring(9, 12));
+      int split = text.indexOf("\r\n\r\n");
+      return new RawResponse(status, split < 0 ? text : text.substring(0, split), split < 0 ? "" : text.substring(split + 4));
+    }
+  }
+
+  @Override
+  public void close() {
+    gateway.close();
+    store.close();
+    upstream.close();
+  }
+}
