@@ -140,7 +140,44 @@ public final class FakeUpstream implements AutoCloseable {
     resp.putHeader("Content-Type", "application/json; charset=utf-8").end(o.encode());
   }
 
+  /** Bulk chunks written so far by the latest bulk stream (see {@link #bulkWritten()}). */
+  private final AtomicInteger bulkWritten = new AtomicInteger();
+
+  public int bulkWritten() {
+    return bulkWritten.get();
+  }
+
+  /**
+   * A fast, large NDJSON stream of {@code n} lines of about 64 KiB that honours backpressure:
+   * it writes only while the connection's write queue has room, so {@link #bulkWritten()} shows
+   * how far a slow reader downstream has let it get.
+   */
+  private void bulk(HttpServerResponse resp, int n) {
+    bulkWritten.set(0);
+    resp.setChunked(true).putHeader("Content-Type", "application/x-ndjson");
+    String line = "{\"response\":\"" + "x".repeat(64 * 1024 - 20) + "\"}\n";
+    Runnable[] pump = new Runnable[1];
+    pump[0] = () -> {
+      while (!resp.writeQueueFull() && bulkWritten.get() < n) {
+        resp.write(line);
+        bulkWritten.incrementAndGet();
+      }
+      if (bulkWritten.get() >= n) {
+        resp.end("{\"done\":true}\n");
+        events.add("stream-end");
+      } else {
+        resp.drainHandler(v -> pump[0].run());
+      }
+    };
+    pump[0].run();
+  }
+
   private void ollamaGenerate(HttpServerResponse resp, JsonObject req, boolean chat) {
+    int bulkChunks = req.getJsonObject("options", new JsonObject()).getInteger("bulk_chunks", 0);
+    if (bulkChunks > 0) {
+      bulk(resp, bulkChunks);
+      return;
+    }
     String model = req.getString("model", "llama3.2:3b");
     boolean stream = req.getBoolean("stream", true);
     if (!stream) {
