@@ -36,7 +36,16 @@ public final class Main implements Runnable {
    * exit status, or {@link ServeCommand#KEEP_RUNNING} when a server was started.
    */
   public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
-    CommandLine cl = new CommandLine(new Main(), new Factory(env));
+    return run(args, env, out, err, running -> Runtime.getRuntime().addShutdownHook(new Thread(running::close, "gatehouse-shutdown")));
+  }
+
+  /**
+   * As {@link #run(String[], Map, PrintWriter, PrintWriter)}, but hands a started server to
+   * {@code onServe} instead of stopping it at JVM exit; tests close it themselves.
+   */
+  public static int run(
+      String[] args, Map<String, String> env, PrintWriter out, PrintWriter err, java.util.function.Consumer<Running> onServe) {
+    CommandLine cl = new CommandLine(new Main(), new Factory(env, onServe));
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
@@ -55,11 +64,12 @@ public final class Main implements Runnable {
   }
 
   /** Gives every command the environment it runs in, instead of reading globals. */
-  private record Factory(Map<String, String> env) implements CommandLine.IFactory {
+  private record Factory(Map<String, String> env, java.util.function.Consumer<Running> onServe)
+      implements CommandLine.IFactory {
     @Override
     public <K> K create(Class<K> cls) throws Exception {
       if (cls == ServeCommand.class) {
-        return cls.cast(new ServeCommand(env));
+        return cls.cast(new ServeCommand(env, onServe));
       }
       if (cls == KeysCommand.class
           || cls == KeysCommand.Create.class
@@ -71,6 +81,12 @@ public final class Main implements Runnable {
       }
       return CommandLine.defaultFactory().create(cls);
     }
+  }
+
+  /** A started server; closing it stops the server and releases its store. */
+  public interface Running extends AutoCloseable {
+    @Override
+    void close();
   }
 
   /** A mistake in how the command was used or configured: exit status 2. */

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,9 +42,11 @@ final class ServeCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private final Map<String, String> env;
+  private final Consumer<Main.Running> onServe;
 
-  ServeCommand(Map<String, String> env) {
+  ServeCommand(Map<String, String> env, Consumer<Main.Running> onServe) {
     this.env = env;
+    this.onServe = onServe;
   }
 
   @Override
@@ -86,10 +89,10 @@ final class ServeCommand implements Callable<Integer> {
       ctx.close();
       throw e;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    onServe.accept(() -> {
       gateway.close();
       ctx.close();
-    }, "gatehouse-shutdown"));
+    });
     return KEEP_RUNNING;
   }
 
