@@ -105,7 +105,7 @@ public final class ConfigLoader {
     try {
       root = YAML.readTree(Files.readString(file));
     } catch (JsonProcessingException e) {
-      problems.add(file.getFileName() + ": " + e.getOriginalMessage().replace('\n', ' ') + " (expected: valid YAML)");
+      problems.add(file.getFileName() + ": " + yamlProblem(e) + " (expected: valid YAML)");
       return;
     } catch (IOException e) {
       problems.add("--config: " + file + " (expected: a readable file; " + e.getMessage() + ")");
@@ -119,6 +119,22 @@ public final class ConfigLoader {
       return;
     }
     flatten("", root, raw, problems);
+  }
+
+  /** A YAML syntax error in one line: where, and the parser's own words without its echo. */
+  private static String yamlProblem(JsonProcessingException e) {
+    StringBuilder b = new StringBuilder();
+    if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
+      b.append("line ").append(e.getLocation().getLineNr()).append(", column ").append(e.getLocation().getColumnNr()).append(": ");
+    }
+    String sep = "";
+    for (String line : e.getOriginalMessage().split("\n")) {
+      if (!line.isBlank() && !line.startsWith(" ") && !line.contains("in 'reader'")) {
+        b.append(sep).append(line.strip());
+        sep = "; ";
+      }
+    }
+    return b.toString();
   }
 
   private static void flatten(String prefix, JsonNode node, Map<String, Raw> raw, List<String> problems) {

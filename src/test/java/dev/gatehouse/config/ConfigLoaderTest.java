@@ -1,0 +1,87 @@
+package dev.gatehouse.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+  @Test
+  void defaultsAreSafe() throws Exception {
+    // why: with no file, no env and no flags, Gatehouse is loopback-only, authenticated, plain HTTP
+    GatehouseConfig c = ConfigLoader.load(null, false, Map.of(), Map.of());
+    assertThat(c.listen()).isEqualTo(new HostPort("127.0.0.1", 11435));
+    assertThat(c.upstream().toString()).isEqualTo("http://127.0.0.1:11434");
+    assertThat(c.authEnabled()).isTrue();
+    assertThat(c.tlsEnabled()).isFalse();
+    assertThat(c.dataDir()).isEqualTo(Path.of(".gatehouse").toAbsolutePath().normalize());
+    assertThat(c.policy().allowedRegistries()).isEmpty();
+    assertThat(c.policy().allowCloudModels()).isFalse();
+    assertThat(c.limits().maxBody()).isEqualTo(16L << 20);
+    assertThat(c.timeouts().upstreamFirstByte()).isEqualTo(Duration.ofSeconds(300));
+  }
+
+  @Test
+  void fileThenEnvironmentThenFlags() throws Exception {
+    // why: each layer overrides the one before, as docs/configuration.md promises
+    Path f = Files.createTempFile("gh", ".yaml");
+    Files.writeString(f, "listen: 127.0.0.1:1000\nupstream: http://127.0.0.1:2000\nlimits:\n  max_body: 1MiB\npolicy:\n  allowed_registries: [a.example]\n");
+    GatehouseConfig fileOnly = ConfigLoader.load(f, true, Map.of(), Map.of());
+    assertThat(fileOnly.listen().port()).isEqualTo(1000);
+    assertThat(fileOnly.limits().maxBody()).isEqualTo(1L << 20);
+    assertThat(fileOnly.policy().allowedRegistries()).containsExactly("a.example");
+
+    Map<String, String> env = Map.of("GATEHOUSE_LISTEN", "127.0.0.1:3000", "GATEHOUSE_HOME", "/tmp/gh-home",
+        "GATEHOUSE_POLICY_ALLOWED_REGISTRIES", "b.example, c.example:5000", "PATH", "/usr/bin");
+    GatehouseConfig withEnv = ConfigLoader.load(f, true, env, Map.of());
+    assertThat(withEnv.listen().port()).isEqualTo(3000);
+    assertThat(withEnv.dataDir()).isEqualTo(Path.of("/tmp/gh-home"));
+    assertThat(withEnv.policy().allowedRegistries()).containsExactly("b.example", "c.example:5000");
+    assertThat(withEnv.upstream().getPort()).isEqualTo(2000);
+
+    GatehouseConfig withFlags = ConfigLoader.load(f, true, env, Map.of("listen", "127.0.0.1:4000"));
+    assertThat(withFlags.listen().port()).isEqualTo(4000);
+  }
+
+  @Test
+  void aNamedFileMustExistButTheDefaultOneNeedNot() throws Exception {
+    // why: a typo in --config must not silently fall back to defaults
+    assertThat(ConfigLoader.load(Path.of("/nonexistent/gatehouse.yaml"), false, Map.of(), Map.of())).isNotNull();
+    assertThatThrownBy(() -> ConfigLoader.load(Path.of("/nonexistent/gatehouse.yaml"), true, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--config: /nonexistent/gatehouse.yaml (expected: an existing, readable YAML file)");
+  }
+
+  @Test
+  void loopbackIsRecognisedAndWildcardsAreNot() {
+    // why: the exposure rule hinges on this distinction
+    assertThat(HostPort.parse("127.0.0.1:1").isLoopback()).isTrue();
+    assertThat(HostPort.parse("127.8.9.10:1").isLoopback()).isTrue();
+    assertThat(HostPort.parse("localhost:1").isLoopback()).isTrue();
+    assertThat(HostPort.parse("[::1]:1").isLoopback()).isTrue();
+    assertThat(HostPort.parse("0.0.0.0:1").isLoopback()).isFalse();
+    assertThat(HostPort.parse("[::]:1").isLoopback()).isFalse();
+    assertThat(HostPort.parse("192.168.1.10:1").isLoopback()).isFalse();
+    assertThat(HostPort.parse("myhost.lan:1").isLoopback()).isFalse();
+    assertThat(HostPort.parse("nope")).isNull();
+    assertThat(HostPort.parse("1.2.3.4:65536")).isNull();
+  }
+
+  @Test
+  void sizesAndDurationsParseTheirDocumentedForms() {
+    // why: docs/configuration.md lists these units
+    assertThat(Values.size("16MiB")).isEqualTo(16L << 20);
+    assertThat(Values.size("1GB")).isEqualTo(1_000_000_000L);
+    assertThat(Values.size("512")).isEqualTo(512L);
+    assertThat(Values.size("1 potato")).isNull();
+    assertThat(Values.duration("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(Values.duration("30d")).isEqualTo(Duration.ofDays(30));
+    assertThat(Values.duration("90")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(Values.duration("-1s")).isNull();
+  }
+}
