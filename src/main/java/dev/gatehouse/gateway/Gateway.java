@@ -89,7 +89,7 @@ public final class Gateway implements AutoCloseable {
         var rl = config.tls().redirectListen();
         HttpServer redirect =
             vertx
-                .createHttpServer(new HttpServerOptions().setHost(rl.host()).setPort(rl.port()).setIdleTimeout(10))
+                .createHttpServer(new HttpServerOptions().setHost(rl.host()).setPort(rl.port()).setIdleTimeout(10).setHttp2ClearTextEnabled(false))
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
