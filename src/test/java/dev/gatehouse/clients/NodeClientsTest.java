@@ -1,0 +1,148 @@
+package dev.gatehouse.clients;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.gatehouse.testing.FakeUpstream;
+import dev.gatehouse.testing.GatewayFixture;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The npm {@code openai} and {@code ollama} packages against a real gateway: runs
+ * {@code node --test tests/node/clients.mjs} once, then checks its report and what the upstream saw.
+ * Node.js is required: without it this test fails, it does not skip.
+ */
+class NodeClientsTest {
+
+  static final Path ROOT = Path.of("").toAbsolutePath();
+  static final Path NODE_DIR = ROOT.resolve("tests/node");
+  static final String SCRIPT = "tests/node/clients.mjs";
+  /** The number of tests in clients.mjs. */
+  static final int NODE_TESTS = 12;
+  /** The model every refused call in clients.mjs names, and no allowed call does. */
+  static final String REFUSED_MODEL = "phi3:latest";
+  /**
+   * Upstream requests per path that the allowed calls in clients.mjs make; a refused call that
+   * leaked through would add to these. Keep in step with the script.
+   */
+  static final Map<String, Long> EXPECTED =
+      Map.of("/v1/chat/completions", 2L, "/v1/models", 2L, "/api/tags", 2L, "/api/chat", 2L);
+
+  static GatewayFixture gw;
+  static NodeRun run;
+  static List<FakeUpstream.Recorded> seen;
+
+  record NodeRun(int exitCode, String output) {}
+
+  @BeforeAll
+  static void runNodeClients() throws Exception {
+    gw = GatewayFixture.start();
+    String node = nodeVersion();
+    if (!Files.isDirectory(NODE_DIR.resolve("node_modules"))) {
+      NodeRun ci = exec(NODE_DIR, Map.of(), 300, "npm", "ci", "--no-audit", "--no-fund");
+      assertThat(ci.exitCode()).as("npm ci in tests/node:\n%s", ci.output()).isZero();
+    }
+    gw.upstream.reset();
+    run =
+        exec(
+            ROOT,
+            Map.of(
+                "GATEHOUSE_URL", gw.baseUrl(),
+                "GATEHOUSE_KEY", gw.newKey(),
+                "GATEHOUSE_LIMITED_KEY", gw.newKey(List.of("qwen*"), List.of())),
+            180,
+            "node", "--test", "--test-reporter=tap", SCRIPT);
+    seen = gw.upstream.requests();
+    System.out.println("node " + node + " ran " + SCRIPT + ":\n" + run.output());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (gw != null) {
+      gw.close();
+    }
+  }
+
+  @BeforeEach
+  void reset() {
+    gw.upstream.reset();
+  }
+
+  // The npm clients' own assertions (chat, streaming, models, 401s, 403s) all pass against the gateway.
+  @Test
+  void everyNodeClientTestPasses() {
+    assertThat(run.exitCode()).as("node --test exit code; output:\n%s", run.output()).isZero();
+    assertThat(summary("tests")).as("tests run; output:\n%s", run.output()).isEqualTo(NODE_TESTS);
+    assertThat(summary("pass")).as("tests passed; output:\n%s", run.output()).isEqualTo(NODE_TESTS);
+    assertThat(summary("fail")).as("tests failed; output:\n%s", run.output()).isZero();
+  }
+
+  // Refused calls (bad key, missing key, denied model) must never reach the upstream, by model and by count.
+  @Test
+  void refusedCallsNeverReachedUpstream() {
+    assertThat(seen).as("upstream requests naming the refused model").noneMatch(r -> r.body().contains(REFUSED_MODEL));
+    Map<String, Long> perPath =
+        seen.stream().collect(Collectors.groupingBy(r -> r.uri().replaceFirst("\\?.*", ""), TreeMap::new, Collectors.counting()));
+    assertThat(perPath).as("upstream requests per path; node output:\n%s", run.output()).isEqualTo(new TreeMap<>(EXPECTED));
+  }
+
+  // The clients' keys authenticate to the gateway only; none may be relayed to the model server.
+  @Test
+  void keysAreNotForwardedUpstream() {
+    assertThat(seen).isNotEmpty().allSatisfy(r -> assertThat(r.headers().get("Authorization")).isNull());
+  }
+
+  /** A count from node's TAP summary ({@code # pass 12}) or spec summary ({@code ℹ pass 12}). */
+  static int summary(String what) {
+    Matcher m = Pattern.compile("(?m)^[#\u2139] " + what + " (\\d+)$").matcher(run.output());
+    if (!m.find()) {
+      fail("no '" + what + "' count in node's output:\n" + run.output());
+    }
+    return Integer.parseInt(m.group(1));
+  }
+
+  static String nodeVersion() throws Exception {
+    NodeRun v;
+    try {
+      v = exec(ROOT, Map.of(), 30, "node", "--version");
+    } catch (IOException e) {
+      throw new AssertionError("Node.js is required for NodeClientsTest but `node` could not be run: " + e.getMessage(), e);
+    }
+    assertThat(v.exitCode()).as("node --version: %s", v.output()).isZero();
+    return v.output().strip();
+  }
+
+  /** Runs a command to completion (or kills it after {@code timeoutSeconds}); stdout and stderr merged. */
+  static NodeRun exec(Path dir, Map<String, String> env, long timeoutSeconds, String... command) throws Exception {
+    Path out = Files.createTempFile("gatehouse-node", ".log");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+      pb.environment().putAll(env);
+      pb.environment().put("NO_COLOR", "1");
+      Process p = pb.start();
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+        fail(String.join(" ", command) + " did not finish in " + timeoutSeconds + " s; output:\n" + Files.readString(out, StandardCharsets.UTF_8));
+      }
+      return new NodeRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+}
