@@ -14,6 +14,21 @@ public final class AccessLog {
 
   private final Logger log = Logger.getLogger("gatehouse.access");
 
+  /**
+   * Records a request the HTTP decoder refused before the pipeline saw it (a malformed request
+   * line or header, or one over the size limits); the decoder has already answered it.
+   */
+  public void recordInvalid(io.vertx.core.http.HttpServerRequest req) {
+    if (!log.isLoggable(Level.INFO)) {
+      return;
+    }
+    Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
+    String detail = cause == null ? "malformed request" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    log.info("id=- ip=" + (req.remoteAddress() == null ? "-" : req.remoteAddress().host())
+        + " key=- method=- path=(undecodable) op=- model=- status=" + req.response().getStatusCode()
+        + " decision=deny reason=request.malformed detail=\"" + detail.replace('"', '\'') + "\"");
+  }
+
   public void record(Exchange x) {
     int status = x.response.getStatusCode();
     boolean refused = x.problem != null;

@@ -3,12 +3,15 @@ package dev.gatehouse.authorize;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.Principal;
+import dev.gatehouse.pipeline.JsonFields;
 import dev.gatehouse.pipeline.Problem;
 import dev.gatehouse.pipeline.Rejection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -19,6 +22,9 @@ import java.util.stream.Collectors;
  * ({@link #models}). Immutable and thread-safe.
  */
 public final class Authorizer {
+
+  /** A Modelfile FROM line as Ollama's parser reads it: any case, then spaces or tabs. */
+  private static final Pattern MODELFILE_FROM = Pattern.compile("(?im)^[ \\t]*FROM[ \\t]+(\\S.*?)[ \\t\\r]*$");
 
   private final Set<String> allowedRegistries;
   private final boolean allowCloudModels;
@@ -51,7 +57,7 @@ public final class Authorizer {
     List<String> names = new ArrayList<>(2);
     if (json != null) {
       for (String field : route.modelFields()) {
-        JsonNode v = json.get(field);
+        JsonNode v = JsonFields.get(json, field);
         if (v == null || v.isNull()) {
           continue;
         }
@@ -62,13 +68,11 @@ public final class Authorizer {
           names.add(v.asText());
         }
       }
-      JsonNode modelfile = json.get("modelfile");
+      JsonNode modelfile = JsonFields.get(json, "modelfile");
       if (route.operation() == Operation.MODELS_MANAGE && modelfile != null && modelfile.isTextual()) {
-        for (String line : modelfile.asText().split("\n")) {
-          String t = line.trim();
-          if (t.regionMatches(true, 0, "FROM ", 0, 5)) {
-            names.add(t.substring(5).trim());
-          }
+        Matcher from = MODELFILE_FROM.matcher(modelfile.asText());
+        while (from.find()) {
+          names.add(from.group(1).trim());
         }
       }
     }

@@ -15,6 +15,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.ServerSSLOptions;
 import java.util.List;
@@ -84,6 +85,10 @@ final class GatewayVerticle extends VerticleBase {
         vertx
             .createHttpServer(options)
             .connectionHandler(timeouts::onConnection)
+            .invalidRequestHandler(req -> {
+              HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
+              accessLog.recordInvalid(req);
+            })
             .requestHandler(timeouts.wrap(pipeline));
     return server.listen();
   }

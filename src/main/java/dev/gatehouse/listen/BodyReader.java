@@ -1,10 +1,12 @@
 package dev.gatehouse.listen;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.authorize.Route;
 import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.pipeline.JsonFields;
 import dev.gatehouse.pipeline.Problem;
 import dev.gatehouse.pipeline.Rejection;
 import io.vertx.core.Future;
@@ -15,14 +17,16 @@ import java.io.IOException;
 
 /**
  * Reads a request body within its size limit and checks its form before anything is forwarded:
- * JSON endpoints need a JSON object (duplicate keys refused, since parsers disagree on which one
- * wins), multipart endpoints need a parseable form. A body over the limit is refused as soon as its
+ * JSON endpoints need exactly one JSON object (duplicate keys, keys that differ only in case, and
+ * trailing content refused, since parsers disagree on which one wins), multipart endpoints need a parseable form. A body over the limit is refused as soon as its
  * declared length or its running total says so. Thread-safe.
  */
 public final class BodyReader {
 
   private final ObjectMapper json =
-      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+      new ObjectMapper()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private final long maxBody;
   private final long maxBlob;
 
@@ -127,11 +131,14 @@ public final class BodyReader {
     if (node == null || !node.isObject()) {
       return Rejection.of(Problem.BODY_INVALID_JSON);
     }
+    if (JsonFields.hasAmbiguousNames(node)) {
+      return Rejection.of(Problem.BODY_INVALID_JSON, "request body has field names that differ only in case");
+    }
     x.body = body;
     x.json = node;
-    JsonNode model = node.get("model");
+    JsonNode model = JsonFields.get(node, "model");
     if (model == null || !model.isTextual()) {
-      model = node.get("name");
+      model = JsonFields.get(node, "name");
     }
     x.model = model != null && model.isTextual() ? model.asText() : null;
     return null;

@@ -1,0 +1,64 @@
+package dev.gatehouse.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads request-body fields the way the model servers do. Ollama (Go's encoding/json) matches
+ * field names case-insensitively, with Unicode folding ({@code "Model"}, {@code "MODEL"} and
+ * {@code "\u017Fource"} all reach a field named model or source), and lets the last match win.
+ * So a gateway that looked only at the exact name {@code model} could be handed a second,
+ * differently cased one that the server would use instead. Here every lookup folds names the
+ * same way, and a body in which two top-level names fold together is refused as ambiguous.
+ */
+public final class JsonFields {
+
+  private JsonFields() {}
+
+  /**
+   * Folds a field name as Go's {@code strings.EqualFold} would for our all-ASCII field names:
+   * ASCII case, plus the two non-ASCII letters that fold to ASCII (KELVIN SIGN to k, LONG S to s).
+   */
+  static String fold(String name) {
+    StringBuilder b = new StringBuilder(name.length());
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        c = (char) (c + 32);
+      } else if (c == '\u212A') {
+        c = 'k';
+      } else if (c == '\u017F') {
+        c = 's';
+      }
+      b.append(c);
+    }
+    return b.toString();
+  }
+
+  /** True when two top-level names of this object fold to the same name. */
+  public static boolean hasAmbiguousNames(JsonNode object) {
+    Set<String> seen = new HashSet<>();
+    for (Map.Entry<String, JsonNode> e : object.properties()) {
+      if (!seen.add(fold(e.getKey()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The value of the top-level field whose name folds to {@code name}, or null. */
+  public static JsonNode get(JsonNode object, String name) {
+    JsonNode exact = object.get(name);
+    if (exact != null) {
+      return exact;
+    }
+    for (Map.Entry<String, JsonNode> e : object.properties()) {
+      if (fold(e.getKey()).equals(name)) {
+        return e.getValue();
+      }
+    }
+    return null;
+  }
+}
