@@ -32,7 +32,7 @@ public final class AccessLog {
   public void record(Exchange x) {
     int status = x.response.getStatusCode();
     boolean refused = x.problem != null;
-    Level level = refused || status >= 500 ? Level.INFO : Level.FINE;
+    Level level = refused || status >= 500 || x.clientGone ? Level.INFO : Level.FINE;
     if (!log.isLoggable(level)) {
       return;
     }
@@ -48,6 +48,9 @@ public final class AccessLog {
         .append(" status=").append(status)
         .append(" decision=").append(!refused ? "allow" : x.problem.status >= 500 ? "error" : "deny")
         .append(" reason=").append(refused ? x.problem.code : "ok");
+    if (x.clientGone) {
+      b.append(" client_gone=true");
+    }
     if (x.logReason != null) {
       b.append(" detail=\"").append(x.logReason.replace('"', '\'')).append('"');
     }

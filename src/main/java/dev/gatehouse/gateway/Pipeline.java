@@ -80,7 +80,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       }
     };
     resp.endHandler(account);
-    resp.closeHandler(account);
+    resp.closeHandler(v -> {
+      // The connection closed before this response ended: the client is gone.
+      x.clientGone = true;
+      if (x.onClientGone != null) {
+        x.onClientGone.run();
+      }
+      account.handle(v);
+    });
 
     // listen
     x.target = RequestTarget.parse(req.uri());

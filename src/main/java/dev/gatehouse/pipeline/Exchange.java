@@ -47,6 +47,13 @@ public final class Exchange {
   public long upstreamFirstByteNanos;
   /** True once a streamed response was cut because the upstream failed mid-way. */
   public boolean streamCut;
+  /** True when the client went away before its response was complete. */
+  public boolean clientGone;
+  /**
+   * What to do if the client goes away before the response is complete (the proxy sets it to
+   * cancel the upstream request). The pipeline owns the connection's close handler and calls it.
+   */
+  public Runnable onClientGone;
 
   public Exchange(HttpServerRequest request, String requestId, long startMillis, long startNanos) {
     this.request = request;

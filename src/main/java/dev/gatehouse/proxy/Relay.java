@@ -103,7 +103,7 @@ public final class Relay {
       return;
     }
     // Client gone before or during the response: cancel upstream so generation stops.
-    resp.closeHandler(v -> up.reset());
+    x.onClientGone = up::reset;
     long timer =
         vertx.setTimer(
             firstByteMillis,
