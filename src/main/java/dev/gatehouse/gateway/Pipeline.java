@@ -73,21 +73,23 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       resp.putHeader("Strict-Transport-Security", hsts);
     }
     boolean[] logged = new boolean[1];
-    Handler<Void> account = v -> {
-      if (!logged[0]) {
-        logged[0] = true;
-        accessLog.record(x);
+    // Vert.x calls the end handler also when the connection closes before the response ended,
+    // and then the close handler: both come here, and only the first counts.
+    Handler<Void> finish = v -> {
+      if (logged[0]) {
+        return;
       }
+      logged[0] = true;
+      if (!resp.ended()) {
+        x.clientGone = true; // the client went away first: cancel whatever still runs for it
+        if (x.onClientGone != null) {
+          x.onClientGone.run();
+        }
+      }
+      accessLog.record(x);
     };
-    resp.endHandler(account);
-    resp.closeHandler(v -> {
-      // The connection closed before this response ended: the client is gone.
-      x.clientGone = true;
-      if (x.onClientGone != null) {
-        x.onClientGone.run();
-      }
-      account.handle(v);
-    });
+    resp.endHandler(finish);
+    resp.closeHandler(finish);
 
     // listen
     x.target = RequestTarget.parse(req.uri());

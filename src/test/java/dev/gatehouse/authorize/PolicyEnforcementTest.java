@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.testing.AccessLogCapture;
 import dev.gatehouse.testing.FakeUpstream;
 import dev.gatehouse.testing.GatewayFixture;
 import java.net.URI;
@@ -15,9 +16,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,35 +28,19 @@ class PolicyEnforcementTest {
   static GatewayFixture gw;
   static String key;
   static String qwenKey;
-  static final List<String> logLines = new ArrayList<>();
-  static final Logger ACCESS = Logger.getLogger("gatehouse.access");
-  static final Handler CAPTURE =
-      new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-          synchronized (logLines) {
-            logLines.add(r.getMessage());
-          }
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  static AccessLogCapture log;
 
   @BeforeAll
   static void start() throws Exception {
     gw = GatewayFixture.start(Map.of("policy.allowed_registries", "registry.example:5000", "policy.allow_cloud_models", "false"));
     key = gw.newKey();
     qwenKey = gw.newKey(List.of("qwen*"), List.of());
-    ACCESS.addHandler(CAPTURE);
+    log = new AccessLogCapture();
   }
 
   @AfterAll
   static void stop() {
-    ACCESS.removeHandler(CAPTURE);
+    log.close();
     gw.close();
   }
 
@@ -189,11 +171,8 @@ class PolicyEnforcementTest {
     assertThat(err.get("code").asText()).isEqualTo("auth.key_invalid");
     assertThat(err.get("type").asText()).isEqualTo("invalid_request_error");
     assertThat(err.has("message")).isTrue();
-    Thread.sleep(100); // the access record is written when the response ends
-    synchronized (logLines) {
-      assertThat(logLines).anyMatch(l -> l.contains("id=" + id) && l.contains("reason=auth.key_invalid"));
-      assertThat(logLines).noneMatch(l -> l.contains(key));
-    }
+    assertThat(log.await("id=" + id, "reason=auth.key_invalid")).isNotNull();
+    assertThat(log.lines()).noneMatch(l -> l.contains(key));
     assertThat(gw.upstream.requests()).isEmpty();
   }
 

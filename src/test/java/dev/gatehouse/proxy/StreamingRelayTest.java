@@ -2,6 +2,7 @@ package dev.gatehouse.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.testing.AccessLogCapture;
 import dev.gatehouse.testing.GatewayFixture;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -141,11 +142,14 @@ class StreamingRelayTest {
   void clientDisconnectCancelsTheUpstreamRequest() throws Exception {
     // why: a client that hangs up must not leave the GPU generating for nobody
     gw.upstream.streaming(100, 100);
-    try (Stream s = new Stream(gw.port(), "/api/generate", "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")) {
-      assertThat(s.nextLine()).contains("\"seq\":0");
+    try (AccessLogCapture log = new AccessLogCapture()) {
+      try (Stream s = new Stream(gw.port(), "/api/generate", "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")) {
+        assertThat(s.nextLine()).contains("\"seq\":0");
+      }
+      assertThat(gw.upstream.nextEvent(5000)).isEqualTo("client-closed");
+      assertThat(gw.upstream.nextEvent(500)).isNull(); // and the stream never ran to its end
+      assertThat(log.await("path=/api/generate", "client_gone=true")).as("the hang-up is on record").isNotNull();
     }
-    assertThat(gw.upstream.nextEvent(5000)).isEqualTo("client-closed");
-    assertThat(gw.upstream.nextEvent(500)).isNull(); // and the stream never ran to its end
   }
 
   @Test
