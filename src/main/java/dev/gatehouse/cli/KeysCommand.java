@@ -224,7 +224,7 @@ final class KeysCommand implements Runnable {
         ObjectNode o = toJson(c.record(), Instant.now());
         o.put("key", c.key());
         o.put("replaces", id);
-        o.put("old_key_expires_at", Instant.now().plus(g).toString());
+        o.put("old_key_expires_at", String.valueOf(ctx.keys.find(id).map(KeyRecord::expiresAt).orElse(null)));
         out.println(JSON.writeValueAsString(o));
       } else {
         out.println("Old key " + id + (g.isZero() ? " stops working now." : " keeps working for " + grace + "."));
