@@ -1,0 +1,398 @@
+#!/usr/bin/env bash
+# Gatehouse benchmark: one fast upstream reached directly, through Gatehouse and through nginx
+# (configured as security guides advise), on loopback, in the same run. See bench/README.md.
+#
+#   bench/run.sh [--quick]
+#
+# Results: bench/results/<stamp>/results.json and summary.md (the summary is also printed).
+# Everything binds 127.0.0.1; every process started here is stopped on exit.
+set -euo pipefail
+
+bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$bench/.." && pwd)"
+lib="$bench/lib"
+
+usage() {
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  cat <<'EOF'
+Options:
+  --quick   short smoke run (3 s wrk runs, 2 rounds, 200 idle streams); figures are not meaningful
+  -h        this help
+Environment:
+  BENCH_PORT_BASE      first of the 127.0.0.1 ports used (default 28100; uses base+0,1,10,11,20,21)
+  BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_IDLE_STREAMS   override the mode's defaults
+  GATEHOUSE_JAVA_OPTS  passed to the Gatehouse JVM as usual (recorded in results.json)
+EOF
+}
+
+mode=full
+for arg in "$@"; do
+  case "$arg" in
+    --quick) mode=quick ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+if [ "$mode" = quick ]; then
+  ROUNDS=2; WRK_S=3; C1_ROUNDS=2; C1_S=2; STREAM_REPS=3; IDLE=200; IDLE_HOLD=3
+  WARM_RUN_S=3; WARM_MIN_RUNS=2; WARM_MAX_RUNS=4; WARM_STABLE_PCT=10; WARM_STREAM_S=2; WARM_OTHER_S=1
+  STREAM_WARM=30
+else
+  ROUNDS=3; WRK_S=15; C1_ROUNDS=3; C1_S=5; STREAM_REPS=10; IDLE=2000; IDLE_HOLD=5
+  WARM_RUN_S=5; WARM_MIN_RUNS=2; WARM_MAX_RUNS=12; WARM_STABLE_PCT=5; WARM_STREAM_S=5; WARM_OTHER_S=3
+  STREAM_WARM=200
+fi
+ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
+WRK_S="${BENCH_WRK_SECONDS:-$WRK_S}"
+IDLE="${BENCH_IDLE_STREAMS:-$IDLE}"
+STREAM_N=50; STREAM_MS=20; IDLE_INTERVAL_MS=2000
+
+base="${BENCH_PORT_BASE:-28100}"
+P_STATIC=$((base + 0)); P_STREAM=$((base + 1))
+P_GW_STATIC=$((base + 10)); P_GW_STREAM=$((base + 11))
+P_NG_STATIC=$((base + 20)); P_NG_STREAM=$((base + 21))
+ALL_PORTS="$P_STATIC $P_STREAM $P_GW_STATIC $P_GW_STREAM $P_NG_STATIC $P_NG_STREAM"
+NGINX_AUTH="Bearer sk-bench-0002"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- prerequisites
+for tool in nginx wrk python3 timeout; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool not found (Debian: apt-get install -y nginx wrk python3)"
+done
+python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' || die "python3 >= 3.8 needed"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in $ALL_PORTS; do
+  port_open "$p" && die "127.0.0.1:$p is already in use (set BENCH_PORT_BASE to another range)"
+done
+
+# file descriptors: 2,000 streams need ~2,000 (client, backend) and ~4,000 (proxy) each
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((IDLE * 2 + 200)) ] ||
+  die "open-file limit $(ulimit -n) too low for $IDLE idle streams"
+
+stamp="$(date +%Y%m%d-%H%M%S)"
+[ "$mode" = quick ] && stamp="$stamp-quick"
+res="$bench/results/$stamp"
+mkdir -p "$res/logs" "$res/conf"
+work="$(mktemp -d /tmp/gatehouse-bench.XXXXXX)"
+chmod 755 "$work"
+loadavg_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+problems=()
+
+# ---------------------------------------------------------------- process bookkeeping / cleanup
+started=() # "name:pid", in start order
+
+track() { started+=("$1:$2"); }
+
+child_pids() { # pid -> child pids (via /proc), space-separated
+  local parent="$1" s line f out=""
+  for s in /proc/[0-9]*/stat; do
+    { read -r line <"$s"; } 2>/dev/null || continue
+    read -ra f <<<"${line##*) }" # after the command name: state, ppid, ...
+    if [ "${f[1]:-}" = "$parent" ]; then
+      s="${s#/proc/}"; out="$out ${s%/stat}"
+    fi
+  done
+  echo "$out"
+}
+
+stop_pid() { # name pid: TERM, wait up to 10 s, then KILL; then the same for its children left
+  local name="$1" pid="$2" i kids k
+  kill -0 "$pid" 2>/dev/null || return 0
+  kids="$(child_pids "$pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "[bench] $name ($pid) did not stop on TERM: KILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  for k in $kids; do
+    [ "$k" = "$$" ] || stop_pid "$name-child" "$k"
+  done
+}
+
+step_pid=""
+step() { # runs a measuring step in the background and waits, so INT/TERM reach the trap at once
+  local rc=0
+  "$@" &
+  step_pid=$!
+  wait "$step_pid" || rc=$?
+  step_pid=""
+  return "$rc"
+}
+
+cleanup() {
+  local rc=$? i entry still=""
+  set +e
+  trap - EXIT INT TERM
+  [ -n "$step_pid" ] && stop_pid measuring-step "$step_pid"
+  # masters and servers first, newest first; nginx workers after their master (a master
+  # would respawn a worker stopped before it), normally gone by then
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+    entry="${started[$i]}"
+    case "$entry" in *-worker:*) ;; *) stop_pid "${entry%%:*}" "${entry##*:}" ;; esac
+  done
+  for entry in "${started[@]}"; do
+    case "$entry" in *-worker:*) stop_pid "${entry%%:*}" "${entry##*:}" ;; esac
+  done
+  wait 2>/dev/null
+  for p in $ALL_PORTS; do
+    port_open "$p" && still="$still $p"
+  done
+  [ -n "$still" ] && echo "[bench] WARNING: still listening on 127.0.0.1:$still" >&2
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "[bench] interrupted" >&2; exit 130' INT TERM
+
+wait_port() { # name pid port seconds logfile
+  local name="$1" pid="$2" port="$3" secs="$4" logf="$5" i
+  for i in $(seq 1 $((secs * 5))); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "----- last lines of $logf" >&2; tail -n 30 "$logf" >&2 || true
+      die "$name exited before listening on 127.0.0.1:$port"
+    fi
+    port_open "$port" && return 0
+    sleep 0.2
+  done
+  echo "----- last lines of $logf" >&2; tail -n 30 "$logf" >&2 || true
+  die "$name not listening on 127.0.0.1:$port after ${secs}s"
+}
+
+# ---------------------------------------------------------------- render configs
+user_line=""
+if [ "$(id -u)" = 0 ] && id www-data >/dev/null 2>&1; then
+  user_line="user www-data;"
+fi
+for kind in backend proxy; do
+  mkdir -p "$work/$kind-tmp"/{body,proxy,fastcgi,uwsgi,scgi}
+  [ -n "$user_line" ] && chown -R www-data "$work/$kind-tmp"
+  sed -e "s|@USER_LINE@|$user_line|" -e "s|@RUN@|$work|g" -e "s|@LOGS@|$res/logs|g" \
+    -e "s|@P_STATIC@|$P_STATIC|g" -e "s|@P_STREAM@|$P_STREAM|g" \
+    -e "s|@P_NGINX_STATIC@|$P_NG_STATIC|g" -e "s|@P_NGINX_STREAM@|$P_NG_STREAM|g" \
+    "$bench/conf/$kind-nginx.conf.in" >"$work/$kind-nginx.conf"
+  cp "$work/$kind-nginx.conf" "$res/conf/"
+  nginx -t -q -p "$work/" -e "$res/logs/$kind-nginx.error.log" -c "$work/$kind-nginx.conf" ||
+    die "nginx rejected $kind-nginx.conf"
+done
+
+gh_data="$work/gh-data"
+mkdir -p "$gh_data"
+for inst in static stream; do
+  if [ "$inst" = static ]; then lp=$P_GW_STATIC; up=$P_STATIC; else lp=$P_GW_STREAM; up=$P_STREAM; fi
+  cat >"$work/gatehouse-$inst.yaml" <<EOF
+# Gatehouse under test, $inst upstream. One event loop, comparable to nginx worker_processes 1.
+listen: 127.0.0.1:$lp
+upstream: http://127.0.0.1:$up
+data_dir: $gh_data
+server:
+  event_loops: 1
+limits:
+  max_upstream_connections: 4096
+timeouts:
+  keepalive: 300s
+EOF
+  sed "s|$work|<tmp>|" "$work/gatehouse-$inst.yaml" >"$res/conf/gatehouse-$inst.yaml"
+done
+
+# Runs ./gatehouse by exec, so the pid of "gatehouse_exec ... &" is the JVM itself (the launcher
+# execs java too). Only call it in a subshell: with & or inside $(...).
+# Gatehouse reads GATEHOUSE_* settings from the environment: run it with the config file only.
+gatehouse_exec() {
+  cd "$repo"
+  for v in $(compgen -e | grep '^GATEHOUSE_' || true); do
+    case "$v" in GATEHOUSE_JAVA_OPTS | GATEHOUSE_JAVA) ;; *) unset "$v" ;; esac
+  done
+  exec ./gatehouse "$@"
+}
+
+# ---------------------------------------------------------------- start everything
+log "mode $mode, results in $res"
+log "building / checking Gatehouse (the launcher builds the jar on first use)"
+if ! timeout 900 bash -c 'cd "$1" && ./gatehouse --version' _ "$repo" >"$res/logs/gatehouse-build.log" 2>&1; then
+  tail -n 30 "$res/logs/gatehouse-build.log" >&2
+  die "./gatehouse --version failed (see $res/logs/gatehouse-build.log)"
+fi
+
+key_json="$(gatehouse_exec keys create --config "$work/gatehouse-static.yaml" --name bench --json 2>"$res/logs/gatehouse-keys.log")" ||
+  die "gatehouse keys create failed: $(tail -n 5 "$res/logs/gatehouse-keys.log")"
+GW_AUTH="Bearer $(printf '%s' "$key_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')" ||
+  die "no key in the output of gatehouse keys create"
+
+log "starting static backend (nginx :$P_STATIC) and stream backend (python :$P_STREAM)"
+nginx -p "$work/" -e "$res/logs/backend-nginx.error.log" -c "$work/backend-nginx.conf" \
+  >"$res/logs/backend-nginx.out" 2>&1 &
+backend_pid=$!
+track backend-nginx "$backend_pid"
+python3 "$lib/stream_backend.py" --port "$P_STREAM" --max-seconds 7200 >"$res/logs/stream-backend.log" 2>&1 &
+stream_pid=$!
+track stream-backend "$stream_pid"
+wait_port backend-nginx "$backend_pid" "$P_STATIC" 20 "$res/logs/backend-nginx.error.log"
+wait_port stream-backend "$stream_pid" "$P_STREAM" 20 "$res/logs/stream-backend.log"
+
+log "starting nginx proxy (:$P_NG_STATIC static, :$P_NG_STREAM stream)"
+nginx -p "$work/" -e "$res/logs/proxy-nginx.error.log" -c "$work/proxy-nginx.conf" \
+  >"$res/logs/proxy-nginx.out" 2>&1 &
+ng_pid=$!
+track proxy-nginx "$ng_pid"
+wait_port proxy-nginx "$ng_pid" "$P_NG_STATIC" 20 "$res/logs/proxy-nginx.error.log"
+wait_port proxy-nginx "$ng_pid" "$P_NG_STREAM" 20 "$res/logs/proxy-nginx.error.log"
+
+log "starting Gatehouse (:$P_GW_STATIC static, :$P_GW_STREAM stream)"
+gatehouse_exec serve --config "$work/gatehouse-static.yaml" >"$res/logs/gatehouse-static.log" 2>&1 &
+gw_static_pid=$!
+track gatehouse-static "$gw_static_pid"
+gatehouse_exec serve --config "$work/gatehouse-stream.yaml" >"$res/logs/gatehouse-stream.log" 2>&1 &
+gw_stream_pid=$!
+track gatehouse-stream "$gw_stream_pid"
+wait_port gatehouse-static "$gw_static_pid" "$P_GW_STATIC" 120 "$res/logs/gatehouse-static.log"
+wait_port gatehouse-stream "$gw_stream_pid" "$P_GW_STREAM" 120 "$res/logs/gatehouse-stream.log"
+
+# nginx workers (children of the masters): tracked too, in case a master has to be KILLed
+ng_workers="$(child_pids "$ng_pid")"
+for w in $ng_workers; do track proxy-nginx-worker "$w"; done
+for w in $(child_pids "$backend_pid"); do track backend-nginx-worker "$w"; done
+[ -n "$ng_workers" ] || die "no nginx proxy worker process found"
+ng_pids_json="[$(echo "$ng_pid $ng_workers" | xargs | tr ' ' ',')]"
+# the launcher execs java, so the started pid is the JVM
+for p in "$gw_static_pid" "$gw_stream_pid"; do
+  exe="$(readlink "/proc/$p/exe" || true)"
+  case "$exe" in */java) ;; *) die "gatehouse pid $p is not a JVM ($exe)" ;; esac
+done
+java_version="$("$(readlink "/proc/$gw_static_pid/exe")" -version 2>&1 | head -n 1)"
+
+# ---------------------------------------------------------------- functional checks
+log "functional checks"
+check_targets="[
+ {\"name\":\"direct\",\"static_port\":$P_STATIC,\"stream_port\":$P_STREAM,\"auth\":null},
+ {\"name\":\"gatehouse\",\"static_port\":$P_GW_STATIC,\"stream_port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\"},
+ {\"name\":\"nginx\",\"static_port\":$P_NG_STATIC,\"stream_port\":$P_NG_STREAM,\"auth\":\"$NGINX_AUTH\"}]"
+checks_ok=1
+step timeout 120 python3 "$lib/check.py" --targets "$check_targets" --out "$res/checks.json" || checks_ok=0
+
+python3 - "$res/rss-start.json" "$gw_stream_pid" "$gw_static_pid" $ng_pid $ng_workers <<'EOF'
+import json, sys
+def rss(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+out, gws, gwt, ng = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+json.dump({"gatehouse": {"pids": [int(gws)], "rss_kib": rss(gws)},
+           "gatehouse-static": {"pids": [int(gwt)], "rss_kib": rss(gwt)},
+           "nginx": {"pids": [int(p) for p in ng], "rss_kib": sum(rss(p) or 0 for p in ng)}},
+          open(out, "w"), indent=1)
+EOF
+
+write_meta() {
+  STAMP="$stamp" MODE="$mode" LOADAVG="$loadavg_start" JAVA_VERSION="$java_version" \
+  NGINX_VERSION="$(nginx -v 2>&1 | head -n 1)" WRK_VERSION="$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
+  GW_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo -dirty)" \
+  PROBLEMS="$(printf '%s\n' "${problems[@]+"${problems[@]}"}")" \
+  PARAMS="rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS" \
+  PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
+  python3 - "$res/meta.json" <<'EOF'
+import json, os, platform, sys
+e = os.environ
+kv = lambda s: {k: (int(v) if v.isdigit() else v) for k, v in (x.split("=", 1) for x in s.split())}
+json.dump({
+    "stamp": e["STAMP"], "mode": e["MODE"], "cpus": os.cpu_count(), "kernel": platform.release(),
+    "loadavg_start": e["LOADAVG"], "loadavg_end": open("/proc/loadavg").read().split()[:3],
+    "gatehouse_commit": e["GW_COMMIT"], "gatehouse_java_opts": e.get("GATEHOUSE_JAVA_OPTS", ""),
+    "java_version": e["JAVA_VERSION"], "nginx_version": e["NGINX_VERSION"], "wrk_version": e["WRK_VERSION"],
+    "python_version": platform.python_version(), "params": kv(e["PARAMS"]), "ports": kv(e["PORTS"]),
+    "processes": {"gatehouse": "JVM, 1 event loop", "nginx": "master + 1 worker"},
+    "problems": [p for p in e["PROBLEMS"].split("\n") if p],
+}, open(sys.argv[1], "w"), indent=1)
+EOF
+}
+
+finish() { # write meta + report; exit code 1 if a check failed
+  local n
+  for inst in static stream; do
+    n="$(grep -cE 'Exception|SEVERE|OutOfMemory' "$res/logs/gatehouse-$inst.log" || true)"
+    [ "${n:-0}" -gt 0 ] && problems+=("gatehouse-$inst log has $n lines with Exception/SEVERE (see logs/gatehouse-$inst.log)")
+  done
+  write_meta
+  python3 "$lib/report.py" "$res" >/dev/null
+  echo
+  cat "$res/summary.md"
+  echo
+  log "results: $res/results.json, $res/summary.md"
+}
+
+if [ "$checks_ok" != 1 ]; then
+  problems+=("functional checks failed: measurements skipped")
+  finish
+  die "functional checks failed (see $res/checks.json and $res/logs/)"
+fi
+
+# ---------------------------------------------------------------- throughput, 64 connections
+direct_t="{\"name\":\"direct\",\"port\":$P_STATIC,\"auth\":null,\"pids\":[]}"
+gw_t="{\"name\":\"gatehouse\",\"port\":$P_GW_STATIC,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_static_pid]}"
+ng_t="{\"name\":\"nginx\",\"port\":$P_NG_STATIC,\"auth\":\"$NGINX_AUTH\",\"pids\":$ng_pids_json}"
+
+# The JVM needs warm-up (JIT): wrk runs of WARM_RUN_S against gatehouse, at least WARM_MIN_RUNS, then
+# on until two runs in a row are within WARM_STABLE_PCT % in req/s (at most WARM_MAX_RUNS runs).
+log "warm-up: gatehouse (wrk -t2 -c64, ${WARM_RUN_S}s runs until stable within ${WARM_STABLE_PCT}%, at most $WARM_MAX_RUNS runs)"
+step timeout $((WARM_MAX_RUNS * (WARM_RUN_S + 60))) python3 "$lib/run_wrk.py" --targets "[$gw_t]" \
+  --rounds "$WARM_MIN_RUNS" --until-stable "$WARM_STABLE_PCT" --max-rounds "$WARM_MAX_RUNS" \
+  --duration "$WARM_RUN_S" --label warmup --out "$res/wrk-warmup-gatehouse.json" || problems+=("warm-up run failed")
+python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("stable") else 1)' \
+  "$res/wrk-warmup-gatehouse.json" 2>/dev/null ||
+  problems+=("gatehouse throughput was not yet stable after its warm-up (see wrk-warmup-gatehouse.json)")
+# and its streaming instance: short streams (3 lines, no pause) through both stream formats
+log "warm-up: gatehouse streaming instance (wrk -t1 -c8, ${WARM_STREAM_S}s per format, 3-line streams)"
+gw_stream_t="{\"name\":\"gatehouse-stream\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_stream_pid]}"
+for wpath in /api/chat /v1/chat/completions; do
+  step timeout $((WARM_STREAM_S + 60)) python3 "$lib/run_wrk.py" --targets "[$gw_stream_t]" --rounds 1 \
+    --duration "$WARM_STREAM_S" --conns 8 --threads 1 --path "$wpath" --label warmup-stream \
+    --body '{"model":"llama3.2:3b","messages":[{"role":"user","content":"Why is the sky blue?"}],"bench":{"n":3,"ms":0}}' \
+    --out "$res/wrk-warmup-stream-${wpath//\//_}.json" || problems+=("streaming warm-up run failed")
+done
+log "warm-up: direct and nginx ${WARM_OTHER_S}s each"
+step timeout $((2 * WARM_OTHER_S + 150)) python3 "$lib/run_wrk.py" --targets "[$direct_t,$ng_t]" --rounds 1 \
+  --duration "$WARM_OTHER_S" --label warmup --out "$res/wrk-warmup-others.json" || problems+=("warm-up run failed")
+
+log "throughput: wrk -t2 -c64 -d${WRK_S}s, $ROUNDS rounds of direct, gatehouse, nginx"
+step timeout $((ROUNDS * 3 * (WRK_S + 60))) python3 "$lib/run_wrk.py" --targets "[$direct_t,$gw_t,$ng_t]" \
+  --rounds "$ROUNDS" --duration "$WRK_S" --conns 64 --threads 2 --label c64 --out "$res/wrk-c64.json" ||
+  problems+=("some throughput runs failed")
+
+log "unloaded latency: wrk -t1 -c1 -d${C1_S}s, $C1_ROUNDS rounds"
+step timeout $((C1_ROUNDS * 3 * (C1_S + 60))) python3 "$lib/run_wrk.py" --targets "[$direct_t,$gw_t,$ng_t]" \
+  --rounds "$C1_ROUNDS" --duration "$C1_S" --conns 1 --threads 1 --label c1 --out "$res/wrk-c1.json" ||
+  problems+=("some 1-connection runs failed")
+
+# ---------------------------------------------------------------- streaming latency
+log "streaming: $STREAM_REPS x (NDJSON, SSE) x 3 targets, $STREAM_N chunks ${STREAM_MS} ms apart"
+stream_targets="[{\"name\":\"direct\",\"port\":$P_STREAM,\"auth\":null},
+ {\"name\":\"gatehouse\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\"},
+ {\"name\":\"nginx\",\"port\":$P_NG_STREAM,\"auth\":\"$NGINX_AUTH\"}]"
+step timeout 900 python3 "$lib/stream_probe.py" --targets "$stream_targets" --reps "$STREAM_REPS" \
+  --warmup "$STREAM_WARM" --n "$STREAM_N" --ms "$STREAM_MS" --max-seconds 800 \
+  --out "$res/stream.json" --raw "$res/stream-raw.json" || problems+=("streaming probe failed")
+
+# ---------------------------------------------------------------- memory with idle streams
+log "memory: $IDLE open streams (one line every ${IDLE_INTERVAL_MS} ms) through gatehouse, then nginx"
+idle_targets="[{\"name\":\"gatehouse\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_stream_pid]},
+ {\"name\":\"nginx\",\"port\":$P_NG_STREAM,\"auth\":\"$NGINX_AUTH\",\"pids\":$ng_pids_json}]"
+step timeout 900 python3 "$lib/idle_streams.py" --targets "$idle_targets" --conns "$IDLE" \
+  --interval-ms "$IDLE_INTERVAL_MS" --hold "$IDLE_HOLD" --open-timeout 90 --max-seconds 800 \
+  --out "$res/idle.json" || problems+=("idle-stream memory test failed")
+
+for p in "$gw_static_pid" "$gw_stream_pid" "$ng_pid" "$backend_pid" "$stream_pid"; do
+  kill -0 "$p" 2>/dev/null || problems+=("process $p died during the run")
+done
+
+finish
