@@ -11,51 +11,64 @@ import java.util.Map;
  * Closes connections that hold a slot without doing work: a new connection must complete its
  * first request head within {@code timeouts.header_read}, and an idle keep-alive connection its
  * next one within {@code timeouts.keepalive}. A connection with a request in flight is never
- * timed out here, so a long generation keeps streaming. One per event loop; not thread-safe.
+ * timed out here, so a long generation keeps streaming.
+ *
+ * <p>Requests only update counters: each connection has one timer, re-armed when it fires, so the
+ * request path never pays for scheduling or cancelling timers. One per event loop; not
+ * thread-safe.
  */
 public final class ConnectionTimeouts {
 
   private final Vertx vertx;
-  private final long headerReadMillis;
-  private final long keepaliveMillis;
+  private final long headerReadNanos;
+  private final long keepaliveNanos;
   private final Map<HttpConnection, State> states = new HashMap<>();
 
   private final class State {
     final HttpConnection conn;
     int inFlight;
+    boolean servedOne;
+    /** When the connection last became idle (opened, or its last response ended). */
+    long idleSince = System.nanoTime();
     long timer = -1;
 
     State(HttpConnection conn) {
       this.conn = conn;
     }
 
-    void arm(long millis) {
-      cancel();
-      timer = vertx.setTimer(millis, id -> conn.close());
+    void arm(long nanos) {
+      timer = vertx.setTimer(Math.max(1, nanos / 1_000_000), id -> fire());
     }
 
-    void cancel() {
-      if (timer >= 0) {
-        vertx.cancelTimer(timer);
-        timer = -1;
+    private void fire() {
+      if (inFlight > 0) {
+        arm(servedOne ? keepaliveNanos : headerReadNanos); // busy: look again later
+        return;
+      }
+      long limit = servedOne ? keepaliveNanos : headerReadNanos;
+      long idle = System.nanoTime() - idleSince;
+      if (idle >= limit) {
+        conn.close();
+      } else {
+        arm(limit - idle);
       }
     }
   }
 
   public ConnectionTimeouts(Vertx vertx, long headerReadMillis, long keepaliveMillis) {
     this.vertx = vertx;
-    this.headerReadMillis = headerReadMillis;
-    this.keepaliveMillis = keepaliveMillis;
+    this.headerReadNanos = headerReadMillis * 1_000_000;
+    this.keepaliveNanos = keepaliveMillis * 1_000_000;
   }
 
   /** The server's connection handler: starts the first-request clock. */
   public void onConnection(HttpConnection conn) {
     State s = new State(conn);
     states.put(conn, s);
-    s.arm(headerReadMillis);
+    s.arm(headerReadNanos);
     conn.closeHandler(
         v -> {
-          s.cancel();
+          vertx.cancelTimer(s.timer);
           states.remove(conn);
         });
   }
@@ -66,10 +79,10 @@ public final class ConnectionTimeouts {
       State s = states.get(req.connection());
       if (s != null) {
         s.inFlight++;
-        s.cancel();
+        s.servedOne = true;
         req.response().bodyEndHandler(v -> {
           if (--s.inFlight == 0) {
-            s.arm(keepaliveMillis);
+            s.idleSince = System.nanoTime();
           }
         });
       }

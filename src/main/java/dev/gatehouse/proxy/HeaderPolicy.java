@@ -1,9 +1,11 @@
 package dev.gatehouse.proxy;
 
 import io.vertx.core.MultiMap;
-import java.util.Locale;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Which headers cross the gateway, each way. Both directions are allowlists.
@@ -17,16 +19,23 @@ import java.util.Set;
 public final class HeaderPolicy {
 
   private static final Set<String> TO_UPSTREAM =
-      Set.of("content-type", "accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta");
+      caseInsensitive("content-type", "accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta");
 
   private static final Set<String> TO_CLIENT =
-      Set.of("content-type", "content-length", "cache-control", "retry-after", "x-accel-buffering");
+      caseInsensitive("content-type", "content-length", "cache-control", "retry-after", "x-accel-buffering");
+
+  /** An immutable set that matches names in any case without allocating per lookup. */
+  private static Set<String> caseInsensitive(String... names) {
+    TreeSet<String> s = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    s.addAll(List.of(names));
+    return Collections.unmodifiableSet(s);
+  }
 
   private HeaderPolicy() {}
 
   public static void copyToUpstream(MultiMap from, MultiMap to) {
     for (Map.Entry<String, String> e : from) {
-      if (TO_UPSTREAM.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+      if (TO_UPSTREAM.contains(e.getKey())) {
         to.add(e.getKey(), e.getValue());
       }
     }
@@ -34,7 +43,7 @@ public final class HeaderPolicy {
 
   public static void copyToClient(MultiMap from, MultiMap to) {
     for (Map.Entry<String, String> e : from) {
-      if (TO_CLIENT.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+      if (TO_CLIENT.contains(e.getKey())) {
         to.add(e.getKey(), e.getValue());
       }
     }
