@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.Values;
 import dev.gatehouse.keys.KeyService;
+import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -93,6 +94,9 @@ final class KeysCommand implements Runnable {
     ArrayNode models = o.putArray("models");
     k.models().forEach(models::add);
     o.put("created_at", k.createdAt().toString());
+    if (k.limits() != null && !k.limits().isEmpty()) {
+      o.set("limits", JSON.valueToTree(k.limits()));
+    }
     putInstant(o, "expires_at", k.expiresAt());
     putInstant(o, "revoked_at", k.revokedAt());
     if (k.rotatedTo() != null) {
@@ -140,13 +144,32 @@ final class KeysCommand implements Runnable {
         description = "Scopes, replacing the default (inference, embeddings, models.read). Known: inference, embeddings, models.read, models.inspect, models.manage, account, cloud.")
     List<String> scopes;
 
+    @Option(names = "--rpm", description = "Requests per minute for this key (default: rate.key_rpm).")
+    Integer rpm;
+
+    @Option(names = "--burst", description = "Requests this key may make at once before --rpm applies (default: rate.key_burst).")
+    Integer burst;
+
+    @Option(names = "--tpm", description = "Tokens (prompt + output) per minute for this key (default: budget.tokens_per_minute).")
+    Long tpm;
+
+    @Option(names = "--tpd", description = "Tokens (prompt + output) per UTC day for this key (default: budget.tokens_per_day).")
+    Long tpd;
+
+    @Option(names = "--concurrency", description = "Requests in flight at once for this key (default: concurrency.per_key).")
+    Integer concurrency;
+
+    @Option(names = "--max-output-tokens", description = "Largest output a request may ask for (default: caps.max_output_tokens).")
+    Integer maxOutputTokens;
+
     Create(Map<String, String> env) {
       super(env);
     }
 
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
-      KeyService.Created c = ctx.keys.create(name, duration("--expires", expires), models, scopes);
+      KeyService.Created c = ctx.keys.create(name, duration("--expires", expires), models, scopes,
+          new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens));
       printCreated(out, c, json, "Created");
       return 0;
     }

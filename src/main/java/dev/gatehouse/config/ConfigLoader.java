@@ -299,7 +299,32 @@ public final class ConfigLoader {
             (Duration) v.get("timeouts.keepalive"),
             (Duration) v.get("timeouts.upstream_connect"),
             (Duration) v.get("timeouts.upstream_first_byte"),
-            (Duration) v.get("timeouts.upstream_idle")));
+            (Duration) v.get("timeouts.upstream_idle")),
+        new GatehouseConfig.Rate(
+            (Integer) v.get("rate.key_rpm"),
+            (Integer) v.get("rate.key_burst"),
+            (Integer) v.get("rate.ip_rpm"),
+            (Integer) v.get("rate.ip_burst"),
+            (Integer) v.get("rate.anonymous_ip_rpm"),
+            (Integer) v.get("rate.anonymous_ip_burst")),
+        new GatehouseConfig.Budget(
+            ((Integer) v.get("budget.tokens_per_minute")).longValue(),
+            ((Integer) v.get("budget.tokens_per_day")).longValue()),
+        new GatehouseConfig.Concurrency(
+            (Integer) v.get("concurrency.global"),
+            (Integer) v.get("concurrency.per_key"),
+            (Integer) v.get("concurrency.queue"),
+            (Duration) v.get("concurrency.queue_timeout")),
+        new GatehouseConfig.Caps(
+            "reject".equals(v.get("caps.mode")),
+            (Integer) v.get("caps.max_output_tokens"),
+            (Integer) v.get("caps.num_ctx"),
+            (Integer) v.get("caps.n"),
+            (Duration) v.get("caps.keep_alive_max"),
+            (Integer) v.get("caps.images"),
+            (Long) v.get("caps.image_bytes"),
+            (Integer) v.get("caps.messages"),
+            (Integer) v.get("caps.prompt_chars")));
   }
 
   private static void range(List<String> problems, Map<String, Raw> raw, String path, long value, long min, long max, String expected) {
@@ -323,6 +348,33 @@ public final class ConfigLoader {
     positive(problems, raw, "timeouts.upstream_first_byte", t.upstreamFirstByte());
     positive(problems, raw, "timeouts.upstream_idle", t.upstreamIdle());
     positive(problems, raw, "tls.reload_interval", c.tls().reloadInterval());
+
+    GatehouseConfig.Rate rate = c.rate();
+    Map<String, Long> offOrPositive = new LinkedHashMap<>();
+    offOrPositive.put("rate.key_rpm", (long) rate.keyRpm());
+    offOrPositive.put("rate.key_burst", (long) rate.keyBurst());
+    offOrPositive.put("rate.ip_rpm", (long) rate.ipRpm());
+    offOrPositive.put("rate.ip_burst", (long) rate.ipBurst());
+    offOrPositive.put("rate.anonymous_ip_rpm", (long) rate.anonymousIpRpm());
+    offOrPositive.put("rate.anonymous_ip_burst", (long) rate.anonymousIpBurst());
+    offOrPositive.put("budget.tokens_per_minute", c.budget().tokensPerMinute());
+    offOrPositive.put("budget.tokens_per_day", c.budget().tokensPerDay());
+    offOrPositive.forEach((path, value) -> range(problems, raw, path, value, 0, 1_000_000_000, "0 (off) or a positive number"));
+    range(problems, raw, "concurrency.global", c.concurrency().global(), 1, 1_000_000, "1-1000000");
+    range(problems, raw, "concurrency.per_key", c.concurrency().perKey(), 1, 1_000_000, "1-1000000");
+    range(problems, raw, "concurrency.queue", c.concurrency().queue(), 0, 1_000_000, "0-1000000");
+    positive(problems, raw, "concurrency.queue_timeout", c.concurrency().queueTimeout());
+    Raw mode = raw.get("caps.mode");
+    String modeText = mode == null ? "clamp" : mode.node() != null ? mode.node().asText() : mode.text().trim();
+    if (!modeText.equals("clamp") && !modeText.equals("reject")) {
+      problems.add(describe("caps.mode", mode) + " (expected: clamp or reject)");
+    }
+    range(problems, raw, "caps.max_output_tokens", c.caps().maxOutputTokens(), 1, 10_000_000, "1-10000000");
+    range(problems, raw, "caps.num_ctx", c.caps().numCtx(), 1, 10_000_000, "1-10000000");
+    range(problems, raw, "caps.n", c.caps().n(), 1, 128, "1-128");
+    range(problems, raw, "caps.images", c.caps().images(), 0, 1000, "0-1000");
+    range(problems, raw, "caps.messages", c.caps().messages(), 1, 1_000_000, "1-1000000");
+    range(problems, raw, "caps.prompt_chars", c.caps().promptChars(), 1, 1_000_000_000, "1-1000000000");
 
     GatehouseConfig.Tls tls = c.tls();
     if ((tls.cert() == null) != (tls.key() == null)) {

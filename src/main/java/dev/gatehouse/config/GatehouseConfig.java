@@ -18,7 +18,11 @@ public record GatehouseConfig(
     Tls tls,
     Policy policy,
     Limits limits,
-    Timeouts timeouts) {
+    Timeouts timeouts,
+    Rate rate,
+    Budget budget,
+    Concurrency concurrency,
+    Caps caps) {
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
@@ -42,6 +46,27 @@ public record GatehouseConfig(
       Duration upstreamConnect,
       Duration upstreamFirstByte,
       Duration upstreamIdle) {}
+
+  /** Token-bucket request rates; a rate of 0 turns that limit off. */
+  public record Rate(int keyRpm, int keyBurst, int ipRpm, int ipBurst, int anonymousIpRpm, int anonymousIpBurst) {}
+
+  /** Default token budgets per key; 0 means none. */
+  public record Budget(long tokensPerMinute, long tokensPerDay) {}
+
+  /** In-flight request caps and the bounded queue in front of them. */
+  public record Concurrency(int global, int perKey, int queue, Duration queueTimeout) {}
+
+  /** Caps on what one request may ask of the model server. */
+  public record Caps(
+      boolean reject,
+      int maxOutputTokens,
+      int numCtx,
+      int n,
+      Duration keepAliveMax,
+      int images,
+      long imageBytes,
+      int messages,
+      int promptChars) {}
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

@@ -1,6 +1,14 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.UsageMeters;
+import dev.gatehouse.limit.ConcurrencyGate;
+import dev.gatehouse.limit.Limiter;
+import dev.gatehouse.limit.LocalRateLimiter;
+import dev.gatehouse.limit.RateLimiter;
+import dev.gatehouse.store.UsageLedger;
+import dev.gatehouse.store.UsageStore;
+import java.time.Clock;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
@@ -38,22 +46,34 @@ public final class Gateway implements AutoCloseable {
       ApiKeys keys,
       KeyStore store,
       Authorizer authorizer,
+      Limiter limiter,
+      UsageMeters usage,
       AccessLog accessLog) {}
 
   private final Vertx vertx;
   private final int port;
   private final int redirectPort;
   private final List<GatewayVerticle> instances;
+  private final UsageLedger ledger;
+  private final UsageStore usageStore;
 
-  private Gateway(Vertx vertx, int port, int redirectPort, List<GatewayVerticle> instances) {
+  private Gateway(Vertx vertx, int port, int redirectPort, List<GatewayVerticle> instances, UsageLedger ledger, UsageStore usageStore) {
     this.vertx = vertx;
     this.port = port;
     this.redirectPort = redirectPort;
     this.instances = instances;
+    this.ledger = ledger;
+    this.usageStore = usageStore;
   }
 
   /** Starts serving; blocks until listening or failed. */
-  public static Gateway start(GatehouseConfig config, KeyStore store, ApiKeys keys) throws Exception {
+  public static Gateway start(GatehouseConfig config, KeyStore store, UsageStore usageStore, ApiKeys keys) throws Exception {
+    return start(config, store, usageStore, keys, new LocalRateLimiter());
+  }
+
+  /** Starts serving with a given rate limiter (tests use one that fails, to show the gateway fails closed). */
+  public static Gateway start(GatehouseConfig config, KeyStore store, UsageStore usageStore, ApiKeys keys, RateLimiter rates)
+      throws Exception {
     TlsMaterial tls = config.tlsEnabled() ? TlsMaterial.load(config.tls()) : null;
     int loops = config.effectiveEventLoops();
     Vertx vertx =
@@ -65,6 +85,11 @@ public final class Gateway implements AutoCloseable {
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
     try {
       int port = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
+      UsageLedger ledger = new UsageLedger(Clock.systemUTC());
+      ledger.seed(usageStore.tokensOn(ledger.today()));
+      GatehouseConfig.Concurrency cc = config.concurrency();
+      Limiter limiter = new Limiter(config, rates,
+          new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis()), ledger, Clock.systemUTC());
       Shared shared =
           new Shared(
               config,
@@ -73,6 +98,8 @@ public final class Gateway implements AutoCloseable {
               keys,
               store,
               new Authorizer(config.policy()),
+              limiter,
+              new UsageMeters(ledger),
               new AccessLog());
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
@@ -93,9 +120,17 @@ public final class Gateway implements AutoCloseable {
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
-      Gateway g = new Gateway(vertx, port, redirectPort, instances);
+      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore);
       if (tls != null) {
         g.watchCertificates(config, tls);
+      }
+      // Usage is written in batches off the request path; idle rate buckets are forgotten.
+      vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
+        g.flushUsage();
+        return null;
+      }));
+      if (rates instanceof LocalRateLimiter local) {
+        vertx.setPeriodic(60_000, id -> local.sweep());
       }
       return g;
     } catch (Exception e) {
@@ -146,8 +181,23 @@ public final class Gateway implements AutoCloseable {
     return redirectPort;
   }
 
+  /**
+   * Writes queued usage to the store. A failed write puts the rows back for the next attempt, so
+   * usage is lost only if the process dies before a write succeeds (at most about one second).
+   */
+  void flushUsage() {
+    List<UsageStore.UsageRow> rows = ledger.drain();
+    try {
+      usageStore.addUsage(rows);
+    } catch (RuntimeException e) {
+      ledger.requeue(rows);
+      LOG.warning("usage write failed, will retry: " + e.getMessage());
+    }
+  }
+
   @Override
   public void close() {
     vertx.close().await();
+    flushUsage();
   }
 }

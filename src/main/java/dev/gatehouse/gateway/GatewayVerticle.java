@@ -35,6 +35,7 @@ final class GatewayVerticle extends VerticleBase {
   private final AccessLog accessLog;
   private final TlsMaterial tls;
   private final int port;
+  private final Gateway.Shared shared;
 
   private HttpServer server;
   private Identifier identifier;
@@ -50,13 +51,14 @@ final class GatewayVerticle extends VerticleBase {
     this.accessLog = shared.accessLog();
     this.tls = tls;
     this.port = port;
+    this.shared = shared;
   }
 
   @Override
   public Future<?> start() {
     identifier = new Identifier(config.authEnabled(), ring, keys, store);
     relay = new Relay(vertx, config);
-    Pipeline pipeline = new Pipeline(config, routes, identifier, authorizer, relay, accessLog);
+    Pipeline pipeline = new Pipeline(config, routes, identifier, authorizer, shared.limiter(), relay, shared.usage(), accessLog);
     ConnectionTimeouts timeouts =
         new ConnectionTimeouts(
             vertx, config.timeouts().headerRead().toMillis(), config.timeouts().keepalive().toMillis());

@@ -1,10 +1,12 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.Identifier;
+import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.listen.BodyReader;
 import dev.gatehouse.listen.RequestTarget;
 import dev.gatehouse.pipeline.Dialect;
@@ -27,9 +29,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li><b>identify</b>: the API key becomes a principal (401);
  *   <li><b>authorize</b>: route classification (404, 405) and scope (403); then, with the body
  *       read and checked by listen (400, 413), the models it names (403);
- *   <li><b>limit</b> and <b>guard</b>: rate limits and prompt checks slot in here;
+ *   <li><b>limit</b>: rates per key and address, token budgets, request caps, concurrency (429,
+ *       503, 400); keys that fail identify meet the per-address rate for anonymous requests;
+ *   <li><b>guard</b>: prompt checks slot in here;
  *   <li><b>proxy</b>: relay to the upstream, streaming;
- *   <li><b>account</b>: one log record per request, refusals included.
+ *   <li><b>account</b>: token usage metered as the response streams, and one log record per
+ *       request, refusals included.
  * </ol>
  *
  * <p>A refused request is answered here and never reaches the upstream. Stages never call each
@@ -44,6 +49,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final BodyReader bodies;
   private final Relay relay;
   private final AccessLog accessLog;
+  private final Limiter limiter;
+  private final UsageMeters usage;
   private final String hsts;
 
   public Pipeline(
@@ -51,7 +58,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       RouteTable routes,
       Identifier identifier,
       Authorizer authorizer,
+      Limiter limiter,
       Relay relay,
+      UsageMeters usage,
       AccessLog accessLog) {
     this.config = config;
     this.routes = routes;
@@ -60,6 +69,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.bodies = new BodyReader(config.limits().maxBody(), config.limits().maxBlob());
     this.relay = relay;
     this.accessLog = accessLog;
+    this.limiter = limiter;
+    this.usage = usage;
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
   }
@@ -86,6 +97,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           x.onClientGone.run();
         }
       }
+      if (x.tap != null) {
+        x.tap.onAbort(); // no-op when the stream already settled
+      }
+      if (x.release != null) {
+        x.release.run();
+      }
       accessLog.record(x);
     };
     resp.endHandler(finish);
@@ -110,7 +127,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     // identify
     Identifier.Identity who = identifier.identify(req.headers(), Instant.ofEpochMilli(x.startMillis));
     if (who.rejection() != null) {
-      reject(x, who.rejection());
+      Rejection throttled = limiter.anonymous(x); // limit: guessing keys is rate-limited per address
+      reject(x, throttled != null ? throttled : who.rejection());
       return;
     }
     x.principal = who.principal();
@@ -155,10 +173,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                 reject(x, modelDenied);
                 return;
               }
-              // limit, guard: later stages go here, each returning a Rejection or null.
+              // limit: rates, budgets, caps, then a concurrency slot (which may wait in a queue)
+              limiter.admit(x).onComplete(limited -> {
+                if (limited.failed() || limited.result() != null) {
+                  reject(x, limited.failed() ? Rejection.logged(Problem.LIMITER_UNAVAILABLE, String.valueOf(limited.cause()))
+                      : limited.result());
+                  return;
+                }
+                // guard: prompt checks go here, returning a Rejection or null.
 
-              // proxy (account runs when the response ends)
-              relay.forward(x, r -> reject(x, r));
+                // account meters the response as it streams; proxy relays it
+                x.tap = usage.meter(x, limiter.budgets(x.principal));
+                relay.forward(x, r -> reject(x, r));
+              });
             });
   }
 
@@ -204,6 +231,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     resp.headers().remove("Content-Length");
     resp.putHeader("Content-Type", "application/json; charset=utf-8");
     resp.putHeader("Cache-Control", "no-store");
+    if (r.retryAfterSeconds() > 0) {
+      resp.putHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
+    }
     if (r.problem() == Problem.KEY_INVALID) {
       resp.putHeader("WWW-Authenticate", "Bearer realm=\"gatehouse\"");
     }

@@ -3,6 +3,7 @@ package dev.gatehouse.identify;
 import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.pipeline.Problem;
 import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.StoreException;
 import io.vertx.core.MultiMap;
@@ -37,7 +38,8 @@ public final class Identifier implements AutoCloseable {
           "anonymous",
           Operation.DEFAULT_SCOPES.stream().map(o -> o.scope).collect(Collectors.toUnmodifiableSet()),
           new ModelGlobs(List.of()),
-          null);
+          null,
+          KeyLimits.NONE);
 
   /** Either a principal or a rejection. */
   public record Identity(Principal principal, Rejection rejection) {}

@@ -1,5 +1,6 @@
 package dev.gatehouse.identify;
 
+import dev.gatehouse.store.KeyLimits;
 import java.time.Instant;
 import java.util.Set;
 
@@ -12,8 +13,10 @@ import java.util.Set;
  * @param scopes operation scopes such as {@code inference}
  * @param models the key's model allowlist
  * @param expiresAt when the key stops working, or null for never
+ * @param limits the key's own limits (null fields use the global settings)
  */
-public record Principal(String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt) {
+public record Principal(
+    String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt, KeyLimits limits) {
 
   public boolean hasScope(String scope) {
     return scopes.contains(scope);

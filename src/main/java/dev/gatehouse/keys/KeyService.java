@@ -2,6 +2,7 @@ package dev.gatehouse.keys;
 
 import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.identify.ApiKeys;
+import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.store.KeyStore;
 import java.time.Clock;
@@ -40,13 +41,19 @@ public final class KeyService {
    * @throws IllegalArgumentException with a {@code what: value (expected: ...)} message
    */
   public Created create(String name, Duration expiresIn, List<String> models, List<String> scopes) {
+    return create(name, expiresIn, models, scopes, KeyLimits.NONE);
+  }
+
+  /** Creates a key with its own limits (null fields use the global settings). */
+  public Created create(String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits) {
     validateName(name);
     List<String> scopeList = scopes(scopes);
     List<String> modelList = models(models);
     Instant now = clock.instant();
     ApiKeys.NewKey k = keys.generate();
     KeyRecord r =
-        new KeyRecord(k.id(), name, k.hash(), scopeList, modelList, now, expiresIn == null ? null : now.plus(expiresIn), null, null);
+        new KeyRecord(k.id(), name, k.hash(), scopeList, modelList, now, expiresIn == null ? null : now.plus(expiresIn), null, null,
+            validate(limits));
     store.insert(r);
     return new Created(r, k.key());
   }
@@ -77,9 +84,28 @@ public final class KeyService {
     ApiKeys.NewKey k = keys.generate();
     // The replacement inherits the old key's expiry: rotation never extends a key's life.
     KeyRecord replacement =
-        new KeyRecord(k.id(), old.name(), k.hash(), old.scopes(), old.models(), now, old.expiresAt(), null, null);
+        new KeyRecord(k.id(), old.name(), k.hash(), old.scopes(), old.models(), now, old.expiresAt(), null, null, old.limits());
     store.rotate(id, replacement, now.plus(grace == null ? Duration.ZERO : grace));
     return new Created(replacement, k.key());
+  }
+
+  private static KeyLimits validate(KeyLimits l) {
+    if (l == null) {
+      return KeyLimits.NONE;
+    }
+    positive("--rpm", l.rpm());
+    positive("--burst", l.burst());
+    positive("--tpm", l.tokensPerMinute());
+    positive("--tpd", l.tokensPerDay());
+    positive("--concurrency", l.concurrency());
+    positive("--max-output-tokens", l.maxOutputTokens());
+    return l;
+  }
+
+  private static void positive(String option, Number n) {
+    if (n != null && n.longValue() <= 0) {
+      throw new IllegalArgumentException(option + ": " + n + " (expected: a whole number above zero)");
+    }
   }
 
   private static void validateName(String name) {

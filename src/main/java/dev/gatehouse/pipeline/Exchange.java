@@ -54,6 +54,12 @@ public final class Exchange {
    * cancel the upstream request). The pipeline owns the connection's close handler and calls it.
    */
   public Runnable onClientGone;
+  /** Frees what the limit stage holds for this request (its concurrency slot); run once at the end. */
+  public Runnable release;
+  /** Watches the response as it streams (usage, budget), or null. */
+  public ResponseTap tap;
+  /** True when the gateway added {@code stream_options.include_usage} that the client did not ask for. */
+  public boolean stripUsage;
 
   public Exchange(HttpServerRequest request, String requestId, long startMillis, long startNanos) {
     this.request = request;

@@ -6,6 +6,7 @@ import dev.gatehouse.pipeline.Dialect;
 import dev.gatehouse.pipeline.Exchange;
 import dev.gatehouse.pipeline.Problem;
 import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.pipeline.ResponseTap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -188,33 +189,54 @@ public final class Relay {
     HttpServerResponse resp = x.response;
     resp.setStatusCode(ur.statusCode());
     HeaderPolicy.copyToClient(ur.headers(), resp.headers());
-    if (!resp.headers().contains("Content-Length")) {
+    boolean fixedLength = resp.headers().contains("Content-Length");
+    if (!fixedLength) {
       resp.setChunked(true);
     }
     String contentType = ur.getHeader("Content-Type");
     boolean sse = contentType != null && contentType.startsWith("text/event-stream");
     boolean ndjson = contentType != null && contentType.startsWith("application/x-ndjson");
+    // A fixed-length body must reach the client byte for byte, so the tap only watches it.
+    ResponseTap tap = x.tap;
+    if (tap != null) {
+      tap.onHead(ur.statusCode(), fixedLength && (sse || ndjson) ? null : contentType);
+    }
     IdleWatch idle = new IdleWatch(x, up, sse, ndjson);
     ur.handler(
         chunk -> {
           idle.touch();
-          x.bytesOut += chunk.length();
-          resp.write(chunk);
+          Buffer out = tap == null ? chunk : tap.onChunk(chunk);
+          if (out.length() > 0) {
+            x.bytesOut += out.length();
+            resp.write(out);
+          }
+          Problem stop = tap == null ? null : tap.cut();
+          if (stop != null) {
+            up.reset();
+            idle.cut(stop, "stream cut: " + stop.code);
+            return;
+          }
           if (resp.writeQueueFull()) {
             // Backpressure: stop reading the upstream until the client has taken what we hold.
             ur.pause();
             resp.drainHandler(v -> ur.resume());
           }
         });
-    ur.exceptionHandler(err -> idle.cut("upstream failed mid-response: " + err.getMessage()));
+    ur.exceptionHandler(err -> idle.cut(Problem.UPSTREAM_FAILED, "upstream failed mid-response: " + err.getMessage()));
     ur.endHandler(
         v -> {
           idle.stop();
+          Buffer rest = tap == null ? null : tap.onEnd();
           if (!resp.ended()) {
-            resp.end();
+            if (rest != null && rest.length() > 0) {
+              x.bytesOut += rest.length();
+              resp.end(rest);
+            } else {
+              resp.end();
+            }
           }
         });
-    if (!resp.headWritten() && ur.getHeader("Content-Length") == null) {
+    if (!resp.headWritten() && !fixedLength) {
       resp.writeHead(); // send the head at once: a stream's first chunk may take a while
     }
   }
@@ -251,7 +273,7 @@ public final class Relay {
       long silentMillis = (System.nanoTime() - last) / 1_000_000;
       if (silentMillis >= idleMillis) {
         up.reset();
-        cut("upstream silent for longer than timeouts.upstream_idle");
+        cut(Problem.UPSTREAM_FAILED, "upstream silent for longer than timeouts.upstream_idle");
       } else {
         arm(idleMillis - silentMillis);
       }
@@ -266,8 +288,8 @@ public final class Relay {
       vertx.cancelTimer(timer);
     }
 
-    /** Ends the client's response after an upstream failure, in the client's dialect. */
-    void cut(String reason) {
+    /** Ends the client's response early, with a final error in the client's dialect. */
+    void cut(Problem problem, String reason) {
       if (done) {
         return;
       }
@@ -277,10 +299,13 @@ public final class Relay {
         return;
       }
       x.streamCut = true;
-      x.problem = Problem.UPSTREAM_FAILED;
+      x.problem = problem;
       x.logReason = reason;
+      if (x.tap != null) {
+        x.tap.onAbort();
+      }
       if (sse || ndjson) {
-        String tail = Dialect.streamError(sse, Problem.UPSTREAM_FAILED, Problem.UPSTREAM_FAILED.message, x.requestId);
+        String tail = Dialect.streamError(sse, problem, problem.message, x.requestId);
         x.bytesOut += tail.length();
         resp.end(tail);
       } else {

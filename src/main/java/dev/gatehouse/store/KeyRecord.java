@@ -15,6 +15,7 @@ import java.util.List;
  * @param expiresAt expiry, or null for never
  * @param revokedAt revocation time, or null
  * @param rotatedTo the id of the key that replaced this one, or null
+ * @param limits the key's own limits (fields left null use the global settings)
  */
 public record KeyRecord(
     String id,
@@ -25,7 +26,8 @@ public record KeyRecord(
     Instant createdAt,
     Instant expiresAt,
     Instant revokedAt,
-    String rotatedTo) {
+    String rotatedTo,
+    KeyLimits limits) {
 
   /** True when the key may authenticate at this instant. */
   public boolean activeAt(Instant now) {

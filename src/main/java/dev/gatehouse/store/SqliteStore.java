@@ -25,7 +25,7 @@ import org.flywaydb.core.Flyway;
  * can change keys while a gateway is serving. Schema changes are Flyway migrations under
  * {@code db/migration}. Thread-safe.
  */
-public final class SqliteStore implements KeyStore, AutoCloseable {
+public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
@@ -175,6 +175,78 @@ public final class SqliteStore implements KeyStore, AutoCloseable {
   }
 
   @Override
+  public void addUsage(List<UsageRow> increments) {
+    if (increments.isEmpty()) {
+      return;
+    }
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO usage_daily (key_id, day, model, requests, tokens_in, tokens_out) VALUES (?, ?, ?, ?, ?, ?)"
+              + " ON CONFLICT (key_id, day, model) DO UPDATE SET requests = requests + excluded.requests,"
+              + " tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out")) {
+        for (UsageRow r : increments) {
+          ps.setString(1, r.keyId());
+          ps.setString(2, r.day());
+          ps.setString(3, r.model());
+          ps.setLong(4, r.requests());
+          ps.setLong(5, r.tokensIn());
+          ps.setLong(6, r.tokensOut());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot record usage: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public java.util.Map<String, Long> tokensOn(String day) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT key_id, SUM(tokens_in + tokens_out) FROM usage_daily WHERE day = ? GROUP BY key_id")) {
+      ps.setString(1, day);
+      java.util.Map<String, Long> out = new java.util.HashMap<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read usage: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<UsageRow> usageSince(String day, String keyId) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT key_id, day, model, requests, tokens_in, tokens_out FROM usage_daily WHERE day >= ?"
+                + " AND (? IS NULL OR key_id = ?) ORDER BY day, key_id, model")) {
+      ps.setString(1, day);
+      ps.setString(2, keyId);
+      ps.setString(3, keyId);
+      List<UsageRow> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new UsageRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read usage: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public void close() {
     pool.close();
   }
@@ -206,8 +278,8 @@ public final class SqliteStore implements KeyStore, AutoCloseable {
   private static void insert(Connection c, KeyRecord k) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO api_keys (id, name, hash, scopes, models, created_at, expires_at, revoked_at, rotated_to)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            "INSERT INTO api_keys (id, name, hash, scopes, models, created_at, expires_at, revoked_at, rotated_to, limits)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       ps.setString(1, k.id());
       ps.setString(2, k.name());
       ps.setBytes(3, k.hash());
@@ -217,6 +289,7 @@ public final class SqliteStore implements KeyStore, AutoCloseable {
       setInstant(ps, 7, k.expiresAt());
       setInstant(ps, 8, k.revokedAt());
       ps.setString(9, k.rotatedTo());
+      ps.setString(10, json(k.limits() == null ? KeyLimits.NONE : k.limits()));
       ps.executeUpdate();
     }
   }
@@ -234,9 +307,9 @@ public final class SqliteStore implements KeyStore, AutoCloseable {
     return rs.wasNull() ? null : Instant.ofEpochMilli(v);
   }
 
-  private static String json(List<String> list) {
+  private static String json(Object value) {
     try {
-      return JSON.writeValueAsString(list);
+      return JSON.writeValueAsString(value);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -253,7 +326,8 @@ public final class SqliteStore implements KeyStore, AutoCloseable {
           instant(rs, "created_at"),
           instant(rs, "expires_at"),
           instant(rs, "revoked_at"),
-          rs.getString("rotated_to"));
+          rs.getString("rotated_to"),
+          JSON.readValue(rs.getString("limits"), KeyLimits.class));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt key row " + rs.getString("id"), e);
     }

@@ -6,6 +6,7 @@ import dev.gatehouse.gateway.Gateway;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.ServerSecret;
 import dev.gatehouse.keys.KeyService;
+import dev.gatehouse.limit.RateLimiter;
 import dev.gatehouse.store.SqliteStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,7 +39,7 @@ public final class GatewayFixture implements AutoCloseable {
   private final Gateway gateway;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  private GatewayFixture(FakeUpstream upstream, Path dataDir, Map<String, String> settings) throws Exception {
+  private GatewayFixture(FakeUpstream upstream, Path dataDir, Map<String, String> settings, RateLimiter rates) throws Exception {
     this.upstream = upstream;
     this.dataDir = dataDir;
     Map<String, String> flags = new LinkedHashMap<>();
@@ -46,19 +47,31 @@ public final class GatewayFixture implements AutoCloseable {
     flags.put("upstream", upstream.url());
     flags.put("data_dir", dataDir.toString());
     flags.put("server.event_loops", "2");
+    // Tests send many refusals and bursts from 127.0.0.1; the tests of those limits set them.
+    flags.put("rate.anonymous_ip_rpm", "0");
+    flags.put("rate.key_rpm", "0");
+    flags.put("rate.ip_rpm", "0");
     flags.putAll(settings);
     this.config = ConfigLoader.load(null, false, Map.of(), flags);
     ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
     this.store = SqliteStore.open(dataDir);
     this.keys = new KeyService(store, apiKeys, Clock.systemUTC());
-    this.gateway = Gateway.start(config, store, apiKeys);
+    this.gateway = rates == null ? Gateway.start(config, store, store, apiKeys) : Gateway.start(config, store, store, apiKeys, rates);
   }
 
   /** A gateway with default settings (plus the given overrides, by setting path). */
   public static GatewayFixture start(Map<String, String> settings) throws Exception {
+    return start(settings, null, null);
+  }
+
+  /**
+   * A gateway on a given data directory (null: a new one), with a given rate limiter (null: the
+   * real one).
+   */
+  public static GatewayFixture start(Map<String, String> settings, Path dataDir, RateLimiter rates) throws Exception {
     FakeUpstream up = new FakeUpstream();
     try {
-      return new GatewayFixture(up, Files.createTempDirectory("gatehouse-test"), settings);
+      return new GatewayFixture(up, dataDir != null ? dataDir : Files.createTempDirectory("gatehouse-test"), settings, rates);
     } catch (Exception e) {
       up.close();
       throw e;

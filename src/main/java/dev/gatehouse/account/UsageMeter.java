@@ -1,0 +1,242 @@
+package dev.gatehouse.account;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.pipeline.ResponseTap;
+import dev.gatehouse.store.UsageLedger;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Counts the tokens of one response from the upstream's own figures: Ollama's final
+ * {@code prompt_eval_count} and {@code eval_count}, OpenAI's {@code usage} (also the Responses and
+ * Anthropic shapes). While a stream runs, each content chunk counts as one output token in the
+ * {@link UsageLedger}, so a token budget can stop a stream the moment it is spent; at the end the
+ * estimate is replaced by the real figures.
+ *
+ * <p>Streams are passed on in whole lines (NDJSON) or whole events (SSE). When the gateway itself
+ * asked for OpenAI's usage event ({@code stream_options.include_usage}) the client did not ask for
+ * it, so that event is dropped. One per request; not thread-safe.
+ */
+public final class UsageMeter implements ResponseTap {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_TEE = 1 << 20;
+
+  private enum Mode { NONE, NDJSON, SSE, JSON }
+
+  private final UsageLedger ledger;
+  private final String keyId;
+  private final String model;
+  private final long tokensPerMinute;
+  private final long tokensPerDay;
+  private final boolean stripUsage;
+  private Mode mode = Mode.NONE;
+  private Buffer pending = Buffer.buffer();
+  private boolean teeOverflow;
+  private long estimated;
+  private long tokensIn = -1;
+  private long tokensOut = -1;
+  private boolean counted;
+  private boolean settled;
+
+  public UsageMeter(UsageLedger ledger, String keyId, String model, long tokensPerMinute, long tokensPerDay, boolean stripUsage) {
+    this.ledger = ledger;
+    this.keyId = keyId;
+    this.model = model;
+    this.tokensPerMinute = tokensPerMinute;
+    this.tokensPerDay = tokensPerDay;
+    this.stripUsage = stripUsage;
+  }
+
+  @Override
+  public void onHead(int status, String contentType) {
+    if (status != 200 || contentType == null) {
+      mode = Mode.NONE;
+    } else if (contentType.startsWith("application/x-ndjson")) {
+      mode = Mode.NDJSON;
+    } else if (contentType.startsWith("text/event-stream")) {
+      mode = Mode.SSE;
+    } else if (contentType.startsWith("application/json")) {
+      mode = Mode.JSON;
+    }
+  }
+
+  @Override
+  public Buffer onChunk(Buffer chunk) {
+    switch (mode) {
+      case NONE:
+        return chunk;
+      case JSON:
+        if (!teeOverflow) {
+          if (pending.length() + chunk.length() > MAX_TEE) {
+            teeOverflow = true;
+            pending = Buffer.buffer();
+          } else {
+            pending.appendBuffer(chunk);
+          }
+        }
+        return chunk;
+      default:
+        pending.appendBuffer(chunk);
+        return mode == Mode.NDJSON ? lines() : events();
+    }
+  }
+
+  /** Complete NDJSON lines held so far; the incomplete tail stays pending. */
+  private Buffer lines() {
+    String text = pending.toString(StandardCharsets.UTF_8);
+    int last = text.lastIndexOf('\n');
+    if (last < 0) {
+      return Buffer.buffer();
+    }
+    String complete = text.substring(0, last + 1);
+    pending = Buffer.buffer(text.substring(last + 1));
+    int start = 0;
+    for (int nl = complete.indexOf('\n'); nl >= 0; nl = complete.indexOf('\n', start)) {
+      String line = complete.substring(start, nl);
+      start = nl + 1;
+      if (line.contains("\"prompt_eval_count\"") || line.contains("\"eval_count\"")) {
+        readUsage(line);
+      } else if (!line.isBlank() && !line.startsWith("{\"error\"")) {
+        count(1);
+      }
+    }
+    return Buffer.buffer(complete);
+  }
+
+  /** Complete SSE events held so far, minus a usage event the client did not ask for. */
+  private Buffer events() {
+    String text = pending.toString(StandardCharsets.UTF_8);
+    StringBuilder out = new StringBuilder(text.length());
+    int start = 0;
+    while (true) {
+      int end = text.indexOf("\n\n", start);
+      int sep = 2;
+      int crlf = text.indexOf("\r\n\r\n", start);
+      if (crlf >= 0 && (end < 0 || crlf < end)) {
+        end = crlf;
+        sep = 4;
+      }
+      if (end < 0) {
+        break;
+      }
+      String event = text.substring(start, end + sep);
+      start = end + sep;
+      String data = dataOf(event);
+      if (data != null && data.contains("\"usage\"")) {
+        JsonNode node = readUsage(data);
+        boolean usageOnly = node != null && node.path("choices").isArray() && node.path("choices").isEmpty();
+        if (stripUsage && usageOnly) {
+          continue; // the gateway asked for it, not the client
+        }
+      } else if (data != null && !data.equals("[DONE]")) {
+        count(1);
+      }
+      out.append(event);
+    }
+    pending = Buffer.buffer(text.substring(start));
+    return Buffer.buffer(out.toString());
+  }
+
+  private static String dataOf(String event) {
+    StringBuilder b = null;
+    for (String line : event.split("\r?\n")) {
+      if (line.startsWith("data:")) {
+        if (b == null) {
+          b = new StringBuilder();
+        } else {
+          b.append('\n');
+        }
+        b.append(line.substring(line.startsWith("data: ") ? 6 : 5));
+      }
+    }
+    return b == null ? null : b.toString();
+  }
+
+  private void count(long tokens) {
+    estimated += tokens;
+    counted = true;
+    ledger.estimate(keyId, tokens);
+  }
+
+  /** Takes usage figures from one JSON object, whichever API shape it has. */
+  private JsonNode readUsage(String json) {
+    JsonNode n;
+    try {
+      n = JSON.readTree(json);
+    } catch (IOException e) {
+      return null;
+    }
+    if (n == null || !n.isObject()) {
+      return null;
+    }
+    if (n.has("prompt_eval_count") || n.has("eval_count")) { // Ollama
+      tokensIn = n.path("prompt_eval_count").asLong(0);
+      tokensOut = n.path("eval_count").asLong(0);
+      return n;
+    }
+    JsonNode u = n.has("usage") ? n.get("usage")
+        : n.path("response").has("usage") ? n.path("response").get("usage") // Responses API
+        : n.path("message").path("usage"); // Anthropic message_start
+    if (u.isObject()) {
+      if (u.has("prompt_tokens") || u.has("completion_tokens")) {
+        tokensIn = u.path("prompt_tokens").asLong(0);
+        tokensOut = u.path("completion_tokens").asLong(0);
+      } else if (u.has("input_tokens") || u.has("output_tokens")) {
+        if (u.has("input_tokens")) {
+          tokensIn = u.path("input_tokens").asLong(0);
+        }
+        if (u.has("output_tokens")) {
+          tokensOut = u.path("output_tokens").asLong(0);
+        }
+      }
+    }
+    return n;
+  }
+
+  @Override
+  public Problem cut() {
+    if (!counted || (tokensPerMinute <= 0 && tokensPerDay <= 0)) {
+      return null;
+    }
+    counted = false;
+    long[] used = ledger.used(keyId);
+    if ((tokensPerMinute > 0 && used[0] >= tokensPerMinute) || (tokensPerDay > 0 && used[1] >= tokensPerDay)) {
+      return Problem.BUDGET_EXHAUSTED;
+    }
+    return null;
+  }
+
+  @Override
+  public Buffer onEnd() {
+    Buffer rest = Buffer.buffer();
+    if (mode == Mode.JSON) {
+      if (!teeOverflow && pending.length() > 0) {
+        readUsage(pending.toString(StandardCharsets.UTF_8));
+      }
+    } else if (mode != Mode.NONE && pending.length() > 0) {
+      rest = pending; // an unterminated last line or event still belongs to the client
+    }
+    pending = Buffer.buffer();
+    settle();
+    return rest;
+  }
+
+  @Override
+  public void onAbort() {
+    settle();
+  }
+
+  private void settle() {
+    if (settled) {
+      return;
+    }
+    settled = true;
+    long in = Math.max(0, tokensIn);
+    long out = tokensOut >= 0 ? tokensOut : estimated;
+    ledger.settle(keyId, model, estimated, in, out);
+  }
+}

@@ -1,0 +1,26 @@
+package dev.gatehouse.account;
+
+import dev.gatehouse.authorize.Operation;
+import dev.gatehouse.limit.Limiter;
+import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.pipeline.ResponseTap;
+import dev.gatehouse.store.UsageLedger;
+
+/** Makes a {@link UsageMeter} for each request that costs tokens. Thread-safe. */
+public final class UsageMeters {
+
+  private final UsageLedger ledger;
+
+  public UsageMeters(UsageLedger ledger) {
+    this.ledger = ledger;
+  }
+
+  /** The meter for this request, or null for requests that cost no tokens. */
+  public ResponseTap meter(Exchange x, Limiter.Budgets budgets) {
+    Operation op = x.route.operation();
+    if (op != Operation.INFERENCE && op != Operation.EMBEDDINGS) {
+      return null;
+    }
+    return new UsageMeter(ledger, x.principal.keyId(), x.model, budgets.perMinute(), budgets.perDay(), x.stripUsage);
+  }
+}

@@ -1,0 +1,273 @@
+package dev.gatehouse.limit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.pipeline.JsonFields;
+import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.pipeline.Rejection;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Caps on what one request may ask of the model server: output tokens, context size, choices,
+ * how long a model stays loaded, images, messages and prompt length. A huge {@code num_ctx} or an
+ * unbounded {@code num_predict: -1} is how a single request knocks a GPU server over.
+ *
+ * <p>Token, context and choice caps either clamp the field to the cap (the default) or reject the
+ * request, per {@code caps.mode}; a request that names no output cap gets the configured one, so
+ * every generation is bounded. Image, message and prompt-length caps always reject: there is no
+ * faithful smaller version of such a request. Immutable and thread-safe.
+ */
+public final class RequestCaps {
+
+  private static final Pattern GO_DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
+
+  private final GatehouseConfig.Caps caps;
+
+  public RequestCaps(GatehouseConfig.Caps caps) {
+    this.caps = caps;
+  }
+
+  /** The outcome: a refusal, or whether the body was changed. */
+  public record Result(Rejection rejection, boolean changed) {}
+
+  private final class Run {
+    final ObjectNode body;
+    final int maxOutput;
+    boolean changed;
+    Rejection rejection;
+
+    Run(ObjectNode body, int maxOutput) {
+      this.body = body;
+      this.maxOutput = maxOutput;
+    }
+
+    /** Applies a numeric cap to {@code node.field}; -1/-2 (unlimited) count as above any cap. */
+    void cap(ObjectNode node, String field, int cap, boolean setWhenMissing, boolean negativeIsUnlimited) {
+      if (rejection != null) {
+        return;
+      }
+      JsonNode v = JsonFields.get(node, field);
+      if (v == null || v.isNull()) {
+        if (setWhenMissing) {
+          node.put(field, cap);
+          changed = true;
+        }
+        return;
+      }
+      if (!v.isNumber()) {
+        rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " must be a number");
+        return;
+      }
+      long n = v.asLong();
+      boolean unlimited = negativeIsUnlimited && n < 0;
+      if (unlimited || n > cap) {
+        if (caps.reject()) {
+          rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " " + n + " is above this gateway's cap of " + cap);
+        } else {
+          node.put(exactName(node, field), cap);
+          changed = true;
+        }
+      }
+    }
+
+    void reject(String message) {
+      if (rejection == null) {
+        rejection = Rejection.of(Problem.CAP_EXCEEDED, message);
+      }
+    }
+  }
+
+  private static String exactName(ObjectNode node, String folded) {
+    for (var e : node.properties()) {
+      if (e.getKey().equalsIgnoreCase(folded)) {
+        return e.getKey();
+      }
+    }
+    return folded;
+  }
+
+  /**
+   * Applies the caps to a JSON request body for the given path.
+   *
+   * @param keyMaxOutput the key's own output cap, or null for the global one
+   */
+  public Result apply(String path, ObjectNode body, Integer keyMaxOutput) {
+    int maxOutput = keyMaxOutput == null ? caps.maxOutputTokens() : Math.min(keyMaxOutput, caps.maxOutputTokens());
+    Run r = new Run(body, maxOutput);
+    boolean ollama = path.startsWith("/api/");
+    boolean generation = !path.contains("embed") && !path.equals("/v1/rerank") && !path.equals("/rerank")
+        && !path.contains("score") && !path.equals("/pooling") && !path.contains("tokenize") && !path.equals("/apply-template");
+    if (ollama) {
+      ObjectNode options = objectField(body, "options");
+      if (options == null && generation) {
+        options = body.putObject("options");
+        r.changed = true;
+      }
+      if (options != null) {
+        r.cap(options, "num_ctx", caps.numCtx(), false, false);
+        if (generation) {
+          r.cap(options, "num_predict", maxOutput, true, true);
+        }
+      }
+      keepAlive(r, body);
+    } else if (path.equals("/completion") || path.equals("/infill")) {
+      r.cap(body, "n_predict", maxOutput, true, true); // llama.cpp's own API
+    } else if (path.equals("/v1/responses")) {
+      r.cap(body, "max_output_tokens", maxOutput, true, false);
+    } else if (generation && path.startsWith("/v1/")) {
+      boolean hasCompletionField = JsonFields.get(body, "max_completion_tokens") != null;
+      r.cap(body, "max_tokens", maxOutput, !hasCompletionField, false);
+      r.cap(body, "max_completion_tokens", maxOutput, false, false);
+      r.cap(body, "n", caps.n(), false, false);
+    }
+    contents(r, body);
+    return new Result(r.rejection, r.changed);
+  }
+
+  private static ObjectNode objectField(ObjectNode body, String name) {
+    JsonNode n = JsonFields.get(body, name);
+    return n instanceof ObjectNode o ? o : null;
+  }
+
+  /** keep_alive: seconds or a Go duration; negative means "keep loaded forever". */
+  private void keepAlive(Run r, ObjectNode body) {
+    JsonNode v = JsonFields.get(body, "keep_alive");
+    if (v == null || v.isNull() || r.rejection != null) {
+      return;
+    }
+    Duration asked = parseKeepAlive(v);
+    if (asked == null) {
+      r.reject("keep_alive " + v + " is not a duration");
+      return;
+    }
+    boolean forever = asked.isNegative();
+    if (forever || asked.compareTo(caps.keepAliveMax()) > 0) {
+      if (caps.reject()) {
+        r.reject("keep_alive " + v.asText() + " is above this gateway's cap of " + caps.keepAliveMax().toSeconds() + "s");
+      } else {
+        body.put(exactName(body, "keep_alive"), caps.keepAliveMax().toSeconds() + "s");
+        r.changed = true;
+      }
+    }
+  }
+
+  static Duration parseKeepAlive(JsonNode v) {
+    if (v.isNumber()) {
+      return Duration.ofMillis((long) (v.asDouble() * 1000));
+    }
+    if (!v.isTextual()) {
+      return null;
+    }
+    String t = v.asText().trim();
+    if (t.matches("-?\\d+(\\.\\d+)?")) {
+      return Duration.ofMillis((long) (Double.parseDouble(t) * 1000));
+    }
+    boolean negative = t.startsWith("-");
+    String rest = negative || t.startsWith("+") ? t.substring(1) : t;
+    Matcher m = GO_DURATION.matcher(rest);
+    double nanos = 0;
+    int at = 0;
+    while (m.find() && m.start() == at) {
+      double n = Double.parseDouble(m.group(1));
+      nanos += n * switch (m.group(2)) {
+        case "ns" -> 1d;
+        case "us", "µs" -> 1e3;
+        case "ms" -> 1e6;
+        case "s" -> 1e9;
+        case "m" -> 60e9;
+        default -> 3600e9;
+      };
+      at = m.end();
+    }
+    if (at != rest.length() || rest.isEmpty()) {
+      return null;
+    }
+    Duration d = Duration.ofNanos((long) nanos);
+    return negative ? d.negated() : d;
+  }
+
+  /** Messages, images and prompt length, over both APIs' shapes. */
+  private void contents(Run r, ObjectNode body) {
+    long[] chars = {0};
+    int[] images = {0};
+    for (String f : new String[] {"prompt", "system", "input", "suffix", "instructions", "content"}) {
+      countText(JsonFields.get(body, f), chars, images, r);
+    }
+    JsonNode topImages = JsonFields.get(body, "images");
+    countImages(topImages, images, r);
+    JsonNode messages = JsonFields.get(body, "messages");
+    if (messages instanceof ArrayNode arr) {
+      if (arr.size() > caps.messages()) {
+        r.reject(arr.size() + " messages is above this gateway's cap of " + caps.messages());
+      }
+      for (JsonNode m : arr) {
+        if (m.isObject()) {
+          countText(JsonFields.get(m, "content"), chars, images, r);
+          countImages(JsonFields.get(m, "images"), images, r);
+        }
+      }
+    }
+    if (chars[0] > caps.promptChars()) {
+      r.reject("request text of " + chars[0] + " characters is above this gateway's cap of " + caps.promptChars());
+    }
+    if (images[0] > caps.images()) {
+      r.reject(images[0] + " images is above this gateway's cap of " + caps.images());
+    }
+  }
+
+  private void countText(JsonNode n, long[] chars, int[] images, Run r) {
+    if (n == null) {
+      return;
+    }
+    if (n.isTextual()) {
+      String t = n.asText();
+      if (t.startsWith("data:image/")) {
+        countImage(t, images, r);
+      } else {
+        chars[0] += t.length();
+      }
+    } else if (n.isArray()) {
+      for (JsonNode part : n) {
+        countText(part, chars, images, r);
+      }
+    } else if (n.isObject()) {
+      // OpenAI content parts: {"type":"text","text":...}, {"type":"image_url","image_url":{"url":...}}
+      countText(JsonFields.get(n, "text"), chars, images, r);
+      countText(JsonFields.get(n, "content"), chars, images, r);
+      JsonNode url = JsonFields.get(n, "image_url");
+      if (url != null) {
+        JsonNode u = url.isObject() ? JsonFields.get(url, "url") : url;
+        if (u != null && u.isTextual()) {
+          countImage(u.asText(), images, r);
+        }
+      }
+      JsonNode source = JsonFields.get(n, "source"); // Anthropic image blocks
+      if (source != null && source.isObject() && JsonFields.get(source, "data") != null) {
+        countImage(JsonFields.get(source, "data").asText(), images, r);
+      }
+    }
+  }
+
+  private void countImages(JsonNode n, int[] images, Run r) {
+    if (n instanceof ArrayNode arr) {
+      for (JsonNode img : arr) {
+        if (img.isTextual()) {
+          countImage(img.asText(), images, r);
+        }
+      }
+    }
+  }
+
+  private void countImage(String base64OrDataUrl, int[] images, Run r) {
+    images[0]++;
+    int comma = base64OrDataUrl.startsWith("data:") ? base64OrDataUrl.indexOf(',') + 1 : 0;
+    long decoded = (long) (base64OrDataUrl.length() - comma) * 3 / 4;
+    if (decoded > caps.imageBytes()) {
+      r.reject("an image of " + decoded + " bytes is above this gateway's cap of " + caps.imageBytes());
+    }
+  }
+}

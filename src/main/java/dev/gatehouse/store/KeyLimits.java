@@ -1,0 +1,26 @@
+package dev.gatehouse.store;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * A key's own limits; each null field falls back to the global setting.
+ *
+ * @param rpm requests per minute (token-bucket refill rate)
+ * @param burst requests allowed at once (bucket capacity)
+ * @param tokensPerMinute prompt plus output tokens per minute
+ * @param tokensPerDay prompt plus output tokens per UTC day
+ * @param concurrency requests in flight at once
+ * @param maxOutputTokens largest output cap a request may ask for
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record KeyLimits(
+    Integer rpm, Integer burst, Long tokensPerMinute, Long tokensPerDay, Integer concurrency, Integer maxOutputTokens) {
+
+  public static final KeyLimits NONE = new KeyLimits(null, null, null, null, null, null);
+
+  @JsonIgnore
+  public boolean isEmpty() {
+    return equals(NONE);
+  }
+}

@@ -1,0 +1,20 @@
+package dev.gatehouse.store;
+
+import java.util.List;
+import java.util.Map;
+
+/** Durable token and request usage, aggregated per key, model and UTC day. */
+public interface UsageStore {
+
+  /** One aggregate row; adding rows sums them into what is stored. */
+  record UsageRow(String keyId, String day, String model, long requests, long tokensIn, long tokensOut) {}
+
+  /** Adds these increments in one transaction. */
+  void addUsage(List<UsageRow> increments);
+
+  /** Tokens (in plus out) per key on one day, for day budgets after a restart. */
+  Map<String, Long> tokensOn(String day);
+
+  /** Rows since a day (inclusive), for one key or all (keyId null), oldest first. */
+  List<UsageRow> usageSince(String day, String keyId);
+}
