@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
-    subcommands = {ServeCommand.class, KeysCommand.class, TlsCommand.class},
+    subcommands = {ServeCommand.class, KeysCommand.class, UsageCommand.class, TlsCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
 public final class Main implements Runnable {
@@ -70,6 +70,9 @@ public final class Main implements Runnable {
     public <K> K create(Class<K> cls) throws Exception {
       if (cls == ServeCommand.class) {
         return cls.cast(new ServeCommand(env, onServe));
+      }
+      if (cls == UsageCommand.class) {
+        return cls.cast(new UsageCommand(env));
       }
       if (cls == KeysCommand.class
           || cls == KeysCommand.Create.class

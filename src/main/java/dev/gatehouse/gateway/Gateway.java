@@ -68,11 +68,15 @@ public final class Gateway implements AutoCloseable {
 
   /** Starts serving; blocks until listening or failed. */
   public static Gateway start(GatehouseConfig config, KeyStore store, UsageStore usageStore, ApiKeys keys) throws Exception {
-    return start(config, store, usageStore, keys, new LocalRateLimiter());
+    return start(config, store, usageStore, keys, new LocalRateLimiter(), Clock.systemUTC());
   }
 
-  /** Starts serving with a given rate limiter (tests use one that fails, to show the gateway fails closed). */
-  public static Gateway start(GatehouseConfig config, KeyStore store, UsageStore usageStore, ApiKeys keys, RateLimiter rates)
+  /**
+   * Starts serving with a given rate limiter and clock (tests use a limiter that fails, to show the
+   * gateway fails closed, and a clock they move to show windows releasing).
+   */
+  public static Gateway start(
+      GatehouseConfig config, KeyStore store, UsageStore usageStore, ApiKeys keys, RateLimiter rates, Clock clock)
       throws Exception {
     TlsMaterial tls = config.tlsEnabled() ? TlsMaterial.load(config.tls()) : null;
     int loops = config.effectiveEventLoops();
@@ -85,11 +89,11 @@ public final class Gateway implements AutoCloseable {
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
     try {
       int port = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
-      UsageLedger ledger = new UsageLedger(Clock.systemUTC());
+      UsageLedger ledger = new UsageLedger(clock);
       ledger.seed(usageStore.tokensOn(ledger.today()));
       GatehouseConfig.Concurrency cc = config.concurrency();
       Limiter limiter = new Limiter(config, rates,
-          new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis()), ledger, Clock.systemUTC());
+          new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis()), ledger, clock);
       Shared shared =
           new Shared(
               config,

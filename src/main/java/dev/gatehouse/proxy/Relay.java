@@ -212,8 +212,8 @@ public final class Relay {
           }
           Problem stop = tap == null ? null : tap.cut();
           if (stop != null) {
+            idle.cut(stop, "stream cut: " + stop.code); // first: resetting may report a failure of its own
             up.reset();
-            idle.cut(stop, "stream cut: " + stop.code);
             return;
           }
           if (resp.writeQueueFull()) {

@@ -2,6 +2,8 @@ package dev.gatehouse.store;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /**
  * A key's own limits; each null field falls back to the global setting.
@@ -14,6 +16,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param maxOutputTokens largest output cap a request may ask for
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record KeyLimits(
     Integer rpm, Integer burst, Long tokensPerMinute, Long tokensPerDay, Integer concurrency, Integer maxOutputTokens) {
 

@@ -6,6 +6,7 @@ import dev.gatehouse.gateway.Gateway;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.ServerSecret;
 import dev.gatehouse.keys.KeyService;
+import dev.gatehouse.limit.LocalRateLimiter;
 import dev.gatehouse.limit.RateLimiter;
 import dev.gatehouse.store.SqliteStore;
 import java.io.IOException;
@@ -39,7 +40,8 @@ public final class GatewayFixture implements AutoCloseable {
   private final Gateway gateway;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  private GatewayFixture(FakeUpstream upstream, Path dataDir, Map<String, String> settings, RateLimiter rates) throws Exception {
+  private GatewayFixture(FakeUpstream upstream, Path dataDir, Map<String, String> settings, RateLimiter rates, Clock clock)
+      throws Exception {
     this.upstream = upstream;
     this.dataDir = dataDir;
     Map<String, String> flags = new LinkedHashMap<>();
@@ -56,22 +58,24 @@ public final class GatewayFixture implements AutoCloseable {
     ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
     this.store = SqliteStore.open(dataDir);
     this.keys = new KeyService(store, apiKeys, Clock.systemUTC());
-    this.gateway = rates == null ? Gateway.start(config, store, store, apiKeys) : Gateway.start(config, store, store, apiKeys, rates);
+    this.gateway = Gateway.start(config, store, store, apiKeys, rates == null ? new LocalRateLimiter() : rates,
+        clock == null ? Clock.systemUTC() : clock);
   }
 
   /** A gateway with default settings (plus the given overrides, by setting path). */
   public static GatewayFixture start(Map<String, String> settings) throws Exception {
-    return start(settings, null, null);
+    return start(settings, null, null, null);
   }
 
   /**
-   * A gateway on a given data directory (null: a new one), with a given rate limiter (null: the
-   * real one).
+   * A gateway on a given data directory (null: a new one), with a given rate limiter and clock
+   * (null: the real ones).
    */
-  public static GatewayFixture start(Map<String, String> settings, Path dataDir, RateLimiter rates) throws Exception {
+  public static GatewayFixture start(Map<String, String> settings, Path dataDir, RateLimiter rates, Clock clock)
+      throws Exception {
     FakeUpstream up = new FakeUpstream();
     try {
-      return new GatewayFixture(up, dataDir != null ? dataDir : Files.createTempDirectory("gatehouse-test"), settings, rates);
+      return new GatewayFixture(up, dataDir != null ? dataDir : Files.createTempDirectory("gatehouse-test"), settings, rates, clock);
     } catch (Exception e) {
       up.close();
       throw e;
