@@ -21,6 +21,8 @@ Options:
 Environment:
   BENCH_PORT_BASE      first of the 127.0.0.1 ports used (default 28100; uses base+0,1,10,11,20,21)
   BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_IDLE_STREAMS   override the mode's defaults
+  BENCH_LIMITS         on (default): Gatehouse checks every rate limit at rates that never refuse,
+                       like nginx's limit_req here; off: rate limits disabled, the core path alone
   GATEHOUSE_JAVA_OPTS  passed to the Gatehouse JVM as usual (recorded in results.json)
 EOF
 }
@@ -44,6 +46,8 @@ else
   STREAM_WARM=200
 fi
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
+BENCH_LIMITS="${BENCH_LIMITS:-on}"
+case "$BENCH_LIMITS" in on | off) ;; *) echo "BENCH_LIMITS must be on or off" >&2; exit 2 ;; esac
 WRK_S="${BENCH_WRK_SECONDS:-$WRK_S}"
 IDLE="${BENCH_IDLE_STREAMS:-$IDLE}"
 STREAM_N=50; STREAM_MS=20; IDLE_INTERVAL_MS=2000
@@ -188,8 +192,16 @@ gh_data="$work/gh-data"
 mkdir -p "$gh_data"
 for inst in static stream; do
   if [ "$inst" = static ]; then lp=$P_GW_STATIC; up=$P_STATIC; else lp=$P_GW_STREAM; up=$P_STREAM; fi
+  if [ "$BENCH_LIMITS" = on ]; then
+    # Like nginx's limit_req here: every limit is checked on every request, at rates so high that
+    # none ever refuses, so the run measures their cost and nothing else.
+    rpm=100000000
+  else
+    rpm=0 # rate limits off: the core path alone
+  fi
   cat >"$work/gatehouse-$inst.yaml" <<EOF
 # Gatehouse under test, $inst upstream. One event loop, comparable to nginx worker_processes 1.
+# BENCH_LIMITS=$BENCH_LIMITS
 listen: 127.0.0.1:$lp
 upstream: http://127.0.0.1:$up
 data_dir: $gh_data
@@ -199,6 +211,14 @@ limits:
   max_upstream_connections: 4096
 timeouts:
   keepalive: 300s
+rate:
+  key_rpm: $rpm
+  key_burst: $rpm
+  ip_rpm: $rpm
+  ip_burst: $rpm
+concurrency:
+  global: 100000
+  per_key: 100000
 EOF
   sed "s|$work|<tmp>|" "$work/gatehouse-$inst.yaml" >"$res/conf/gatehouse-$inst.yaml"
 done
@@ -299,7 +319,7 @@ write_meta() {
   NGINX_VERSION="$(nginx -v 2>&1 | head -n 1)" WRK_VERSION="$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
   GW_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo -dirty)" \
   PROBLEMS="$(printf '%s\n' "${problems[@]+"${problems[@]}"}")" \
-  PARAMS="rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS" \
+  PARAMS="limits=$BENCH_LIMITS rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS" \
   PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
   python3 - "$res/meta.json" <<'EOF'
 import json, os, platform, sys

@@ -27,10 +27,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * <ol>
  *   <li><b>listen</b>: strict request-target and header checks (400, 431);
  *   <li><b>identify</b>: the API key becomes a principal (401);
- *   <li><b>authorize</b>: route classification (404, 405) and scope (403); then, with the body
- *       read and checked by listen (400, 413), the models it names (403);
- *   <li><b>limit</b>: rates per key and address, token budgets, request caps, concurrency (429,
- *       503, 400); keys that fail identify meet the per-address rate for anonymous requests;
+ *   <li><b>authorize</b>: route classification (404, 405) and scope (403);
+ *   <li><b>limit</b>: rates per key and address and token budgets (429); keys that fail identify
+ *       meet the per-address rate for anonymous requests instead;
+ *   <li><b>listen</b> reads and checks the body (400, 413); <b>authorize</b> checks the models
+ *       it names (403); <b>limit</b> applies request caps (400) and takes a concurrency slot,
+ *       perhaps after a bounded wait (429, 503);
  *   <li><b>guard</b>: prompt checks slot in here;
  *   <li><b>proxy</b>: relay to the upstream, streaming;
  *   <li><b>account</b>: token usage metered as the response streams, and one log record per
@@ -154,6 +156,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
 
+    // limit, first the part that needs no body: rates per key and address, token budgets
+    Rejection limited = limiter.rates(x);
+    if (limited != null) {
+      reject(x, limited);
+      return;
+    }
+
     // listen reads the body (bounded, well-formed), then authorize checks the models it names
     bodies
         .read(x)
@@ -173,11 +182,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                 reject(x, modelDenied);
                 return;
               }
-              // limit: rates, budgets, caps, then a concurrency slot (which may wait in a queue)
-              limiter.admit(x).onComplete(limited -> {
-                if (limited.failed() || limited.result() != null) {
-                  reject(x, limited.failed() ? Rejection.logged(Problem.LIMITER_UNAVAILABLE, String.valueOf(limited.cause()))
-                      : limited.result());
+              // limit, the rest: request caps, then a concurrency slot (which may wait in a queue)
+              limiter.admit(x).onComplete(admitted -> {
+                if (admitted.failed() || admitted.result() != null) {
+                  reject(x, admitted.failed() ? Rejection.logged(Problem.LIMITER_UNAVAILABLE, String.valueOf(admitted.cause()))
+                      : admitted.result());
                   return;
                 }
                 // guard: prompt checks go here, returning a Rejection or null.

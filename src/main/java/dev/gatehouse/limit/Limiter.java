@@ -77,11 +77,10 @@ public final class Limiter {
   }
 
   /**
-   * Admits a request that passed authorization, or says why not. May rewrite the JSON body (caps,
-   * and asking the upstream for usage figures). On success the request holds a concurrency slot,
-   * released by {@link Exchange#release}.
+   * The checks that need no body: request rates per key and per address, and token budgets.
+   * Run before the body is read, so a client over its limits costs as little as possible.
    */
-  public Future<Rejection> admit(Exchange x) {
+  public Rejection rates(Exchange x) {
     Principal p = x.principal;
     KeyLimits own = p.limits();
     GatehouseConfig.Rate r = config.rate();
@@ -91,13 +90,13 @@ public final class Limiter {
       if (rpm > 0) {
         long wait = rates.tryTake("key:" + p.keyId(), rpm, burst);
         if (wait > 0) {
-          return Future.succeededFuture(retry(Problem.RATE_LIMITED, "this key is sending too many requests", wait));
+          return retry(Problem.RATE_LIMITED, "this key is sending too many requests", wait);
         }
       }
       if (r.ipRpm() > 0) {
         long wait = rates.tryTake("ip:" + x.clientIp, r.ipRpm(), Math.max(1, r.ipBurst()));
         if (wait > 0) {
-          return Future.succeededFuture(retry(Problem.RATE_LIMITED, "too many requests from this address", wait));
+          return retry(Problem.RATE_LIMITED, "too many requests from this address", wait);
         }
       }
       Budgets b = budgets(p);
@@ -105,17 +104,27 @@ public final class Limiter {
         long[] used = ledger.used(p.keyId());
         if (b.perMinute() > 0 && used[0] >= b.perMinute()) {
           long toNextMinute = 60 - (clock.millis() / 1000) % 60;
-          return Future.succeededFuture(retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-minute budget is spent", toNextMinute * 1_000_000_000L));
+          return retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-minute budget is spent", toNextMinute * 1_000_000_000L);
         }
         if (b.perDay() > 0 && used[1] >= b.perDay()) {
           long now = clock.millis() / 1000;
           long midnight = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
-          return Future.succeededFuture(retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-day budget is spent", (midnight - now) * 1_000_000_000L));
+          return retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-day budget is spent", (midnight - now) * 1_000_000_000L);
         }
       }
+      return null;
     } catch (RuntimeException e) {
-      return Future.succeededFuture(Rejection.logged(Problem.LIMITER_UNAVAILABLE, e.toString()));
+      return Rejection.logged(Problem.LIMITER_UNAVAILABLE, e.toString());
     }
+  }
+
+  /**
+   * The checks on the body, then a concurrency slot: applies the request caps (which may rewrite
+   * the JSON body, as does asking the upstream for usage figures), then waits for a slot if need
+   * be. On success the request holds a slot, released by {@link Exchange#release}.
+   */
+  public Future<Rejection> admit(Exchange x) {
+    KeyLimits own = x.principal.limits();
     if (x.json instanceof ObjectNode body && isCompute(x.route)) {
       RequestCaps.Result capped = caps.apply(x.target.path(), body, own.maxOutputTokens());
       if (capped.rejection() != null) {
@@ -131,7 +140,7 @@ public final class Limiter {
       }
     }
     int keyCap = own.concurrency() != null ? own.concurrency() : config.concurrency().perKey();
-    ConcurrencyGate.Slot slot = gate.acquire(p.keyId(), keyCap);
+    ConcurrencyGate.Slot slot = gate.acquire(x.principal.keyId(), keyCap);
     x.release = slot::release;
     return slot.granted().map(problem -> problem == null ? null : retry(problem, problem.message, 1_000_000_000L));
   }
