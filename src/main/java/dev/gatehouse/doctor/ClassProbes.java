@@ -161,12 +161,19 @@ public final class ClassProbes {
     }
     Answer a = classify(p, r.orElse(null));
     answers.get(p.operation()).add(a);
-    evidence.get(p.operation()).add(p.request().line() + " -> " + r.map(x -> String.valueOf(x.status())).orElse("no answer") + meaning(a));
+    evidence.get(p.operation()).add(p.request().line() + " -> " + r.map(x -> String.valueOf(x.status())).orElse("no answer")
+        + meaning(a, r.map(Response::status).orElse(0)));
   }
 
-  private static String meaning(Answer a) {
+  /** What a status meant, in words, so the evidence reads without this class at hand. */
+  private static String meaning(Answer a, int status) {
     return switch (a) {
-      case OPEN -> " (answered without credentials)";
+      case OPEN -> switch (status) {
+        case 405 -> " (the route exists and answered without credentials; the method was refused, as intended)";
+        case 404 -> " (answered without credentials: the model lookup ran and found nothing, as intended)";
+        case 400, 422 -> " (answered without credentials: the malformed request was refused, as intended)";
+        default -> " (answered without credentials)";
+      };
       case PROTECTED -> " (credentials required)";
       case ABSENT -> " (no such endpoint)";
       case UNKNOWN -> " (inconclusive)";

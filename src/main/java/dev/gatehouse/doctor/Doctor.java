@@ -127,6 +127,7 @@ public final class Doctor {
 
     // Identify what listens on each port first: whether Gatehouse runs decides how servers are judged.
     Map<Integer, ServerCheck.Observed> servers = new LinkedHashMap<>();
+    List<Subject> gatehouses = new ArrayList<>();
     boolean gatehouseRunning = false;
     for (Map.Entry<Integer, List<Listener>> e : byPort.entrySet()) {
       int port = e.getKey();
@@ -140,7 +141,7 @@ public final class Doctor {
       if (id.product() == Product.GATEHOUSE) {
         Map<Operation, ClassProbes.Result> classes = ClassProbes.run(session, id.product());
         boolean allRefused = ServerCheck.with(classes, ClassProbes.Answer.OPEN).isEmpty();
-        checked.add(new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
+        gatehouses.add(new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
             .with("process", owner == null ? "unknown" : owner.describe())
             .with("without a key", allRefused ? "every probed endpoint class answered 401" : "some endpoint classes answered: " + ServerCheck.names(ServerCheck.with(classes, ClassProbes.Answer.OPEN))));
         if (port == config.listen().port()) {
@@ -171,6 +172,7 @@ public final class Doctor {
       checked.add(r.subject());
       findings.addAll(r.findings());
     }
+    checked.addAll(gatehouses);
     if (servers.isEmpty()) {
       notes.add("no model server found listening on ports " + ports.toString().replaceAll("[\\[\\]]", ""));
     }
