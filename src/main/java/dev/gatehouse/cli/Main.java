@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
-    subcommands = {ServeCommand.class, KeysCommand.class, TlsCommand.class, DoctorCommand.class},
+    subcommands = {ServeCommand.class, KeysCommand.class, TlsCommand.class, DoctorCommand.class, ScanCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
 public final class Main implements Runnable {

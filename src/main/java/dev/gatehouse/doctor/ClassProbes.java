@@ -5,10 +5,12 @@ import dev.gatehouse.doctor.HttpProbe.Request;
 import dev.gatehouse.doctor.HttpProbe.Response;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Asks, for each endpoint class (the scopes of {@link Operation}), whether it answers without
@@ -234,5 +236,21 @@ public final class ClassProbes {
       }
     }
     return out;
+  }
+
+  /** The classes that got this verdict. */
+  public static Set<Operation> having(Map<Operation, Result> classes, Answer answer) {
+    Set<Operation> out = EnumSet.noneOf(Operation.class);
+    classes.forEach((op, r) -> {
+      if (r.answer() == answer) {
+        out.add(op);
+      }
+    });
+    return out;
+  }
+
+  /** {@code inference, models.manage}, or {@code none}. */
+  public static String scopes(Set<Operation> ops) {
+    return ops.isEmpty() ? "none" : String.join(", ", ops.stream().map(op -> op.scope).toList());
   }
 }

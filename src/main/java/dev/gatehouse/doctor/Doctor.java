@@ -140,10 +140,10 @@ public final class Doctor {
       String where = listeners.get(0).hostPort() + (owner == null ? "" : " (" + owner.describe() + ")");
       if (id.product() == Product.GATEHOUSE) {
         Map<Operation, ClassProbes.Result> classes = ClassProbes.run(session, id.product());
-        boolean allRefused = ServerCheck.with(classes, ClassProbes.Answer.OPEN).isEmpty();
+        boolean allRefused = ClassProbes.having(classes, ClassProbes.Answer.OPEN).isEmpty();
         gatehouses.add(new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
             .with("process", owner == null ? "unknown" : owner.describe())
-            .with("without a key", allRefused ? "every probed endpoint class answered 401" : "some endpoint classes answered: " + ServerCheck.names(ServerCheck.with(classes, ClassProbes.Answer.OPEN))));
+            .with("without a key", allRefused ? "every probed endpoint class answered 401" : "some endpoint classes answered: " + ClassProbes.scopes(ClassProbes.having(classes, ClassProbes.Answer.OPEN))));
         if (port == config.listen().port()) {
           gatehouseRunning = true;
         }
@@ -174,7 +174,11 @@ public final class Doctor {
     }
     checked.addAll(gatehouses);
     if (servers.isEmpty()) {
-      notes.add("no model server found listening on ports " + ports.toString().replaceAll("[\\[\\]]", ""));
+      notes.add("no model server found; ports looked at: " + ports.toString().replaceAll("[\\[\\]]", ""));
+    }
+    if (in.configFile() != null && !byPort.containsKey(upstreamPort)
+        && new HostPort(config.upstream().getHost().replace("[", "").replace("]", ""), 1).isLoopback()) {
+      notes.add("Gatehouse's upstream " + config.upstream() + " is not running: nothing listens on port " + upstreamPort);
     }
     if (in.configFile() != null && !byPort.containsKey(config.listen().port())) {
       notes.add("Gatehouse (" + listen + ", from " + configFile + ") is not running: nothing listens on port " + config.listen().port());

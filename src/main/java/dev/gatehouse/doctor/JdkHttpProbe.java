@@ -113,7 +113,7 @@ public final class JdkHttpProbe implements HttpProbe, AutoCloseable {
   }
 
   /** A context that accepts any certificate and checks no host name; see the class comment. */
-  static SSLContext trustAll() {
+  public static SSLContext trustAll() {
     try {
       SSLContext ctx = SSLContext.getInstance("TLS");
       ctx.init(null, new TrustManager[] {new AcceptAny()}, new SecureRandom());

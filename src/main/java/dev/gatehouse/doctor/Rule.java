@@ -1,5 +1,6 @@
 package dev.gatehouse.doctor;
 
+import dev.gatehouse.authorize.Operation;
 import static dev.gatehouse.doctor.Severity.CRITICAL;
 import static dev.gatehouse.doctor.Severity.HIGH;
 import static dev.gatehouse.doctor.Severity.INFO;
@@ -100,5 +101,18 @@ public enum Rule {
       }
     }
     return null;
+  }
+
+  /** The finding for an endpoint class that answers without credentials. */
+  public static Rule unauth(Operation op) {
+    return switch (op) {
+      case INFERENCE -> UNAUTH_INFERENCE;
+      case EMBEDDINGS -> UNAUTH_EMBEDDINGS;
+      case MODELS_READ -> UNAUTH_MODELS_READ;
+      case MODELS_INSPECT -> UNAUTH_MODELS_INSPECT;
+      case MODELS_MANAGE -> UNAUTH_MODELS_MANAGE;
+      case ACCOUNT -> UNAUTH_ACCOUNT;
+      case CLOUD -> UNAUTH_CLOUD;
+    };
   }
 }

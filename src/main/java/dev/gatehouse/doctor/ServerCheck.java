@@ -63,7 +63,7 @@ public final class ServerCheck {
     boolean exposed = shown.reachableFromOthers();
     int port = shown.port();
     String name = o.identity().describe() + " at " + shown.hostPort();
-    Set<Operation> open = with(o.classes(), Answer.OPEN);
+    Set<Operation> open = ClassProbes.having(o.classes(), Answer.OPEN);
     List<Finding> findings = new ArrayList<>();
     String socket = socketEvidence(shown, o.owner());
 
@@ -73,8 +73,8 @@ public final class ServerCheck {
             .map(l -> l.hostPort() + (l.reachableFromOthers() ? " (reachable from other machines)" : " (this machine only)"))
             .collect(Collectors.joining(", ")))
         .with("identified by", String.join("; ", o.identity().evidence()))
-        .with("open without credentials", names(open))
-        .with("credentials required", names(with(o.classes(), Answer.PROTECTED)))
+        .with("open without credentials", ClassProbes.scopes(open))
+        .with("credentials required", ClassProbes.scopes(ClassProbes.having(o.classes(), Answer.PROTECTED)))
         .with("Gatehouse in front", o.relation().inFront() ? "yes, " + o.relation().gatehouseListen()
             : o.relation().upstreamOfGatehouse() ? "configured (" + o.relation().gatehouseListen() + ") but not running" : "no");
 
@@ -83,11 +83,11 @@ public final class ServerCheck {
       Severity severity = open.stream().anyMatch(DANGEROUS::contains) ? Severity.CRITICAL
           : !open.isEmpty() ? Severity.HIGH : Severity.MEDIUM;
       findings.add(Finding.of(rule, severity, name)
-          .withEvidence(socket, "open without credentials: " + names(open),
+          .withEvidence(socket, "open without credentials: " + ClassProbes.scopes(open),
               "a firewall may still block the port; doctor cannot see firewall rules, so treat this as reachable until checked")
           .withFix(Fixes.loopback(product, port) + "\n" + Fixes.gatehouseInFront(port)));
       for (Operation op : open) {
-        Rule r = unauth(op);
+        Rule r = Rule.unauth(op);
         findings.add(Finding.of(r, r.usual(), name)
             .withEvidence(o.classes().get(op).evidence())
             .withEvidence(socket)
@@ -115,7 +115,7 @@ public final class ServerCheck {
           .withFix("Start it: gatehouse serve --config " + rel.configFile() + " (or start its service), and give clients Gatehouse's address and keys."));
     } else if (!rel.upstreamOfGatehouse() && !exposed) {
       findings.add(Finding.of(Rule.NO_GATEWAY, Rule.NO_GATEWAY.usual(), name)
-          .withEvidence(socket, "open without credentials: " + names(open))
+          .withEvidence(socket, "open without credentials: " + ClassProbes.scopes(open))
           .withFix("Put Gatehouse in front and give clients its address and a key: gatehouse serve --upstream http://127.0.0.1:" + port + "."));
     }
 
@@ -144,31 +144,5 @@ public final class ServerCheck {
 
   static String socketEvidence(Listener l, Processes.Info owner) {
     return l.table() + ": " + l.hostPort() + " LISTEN, inode " + l.inode() + (owner == null ? "" : ", " + owner.describe());
-  }
-
-  static Set<Operation> with(Map<Operation, ClassProbes.Result> classes, Answer answer) {
-    Set<Operation> out = EnumSet.noneOf(Operation.class);
-    classes.forEach((op, r) -> {
-      if (r.answer() == answer) {
-        out.add(op);
-      }
-    });
-    return out;
-  }
-
-  static String names(Set<Operation> ops) {
-    return ops.isEmpty() ? "none" : ops.stream().map(op -> op.scope).collect(Collectors.joining(", "));
-  }
-
-  static Rule unauth(Operation op) {
-    return switch (op) {
-      case INFERENCE -> Rule.UNAUTH_INFERENCE;
-      case EMBEDDINGS -> Rule.UNAUTH_EMBEDDINGS;
-      case MODELS_READ -> Rule.UNAUTH_MODELS_READ;
-      case MODELS_INSPECT -> Rule.UNAUTH_MODELS_INSPECT;
-      case MODELS_MANAGE -> Rule.UNAUTH_MODELS_MANAGE;
-      case ACCOUNT -> Rule.UNAUTH_ACCOUNT;
-      case CLOUD -> Rule.UNAUTH_CLOUD;
-    };
   }
 }

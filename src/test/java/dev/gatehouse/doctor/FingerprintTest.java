@@ -61,7 +61,7 @@ class FingerprintTest {
       assertThat(id.product()).as(id.evidence().toString()).isEqualTo(product);
       assertThat(id.version()).isEqualTo(expectedVersion == null || expectedVersion.isBlank() ? null : expectedVersion);
       Map<Operation, ClassProbes.Result> classes = ClassProbes.run(s, id.product());
-      assertThat(ServerCheck.names(ServerCheck.with(classes, Answer.OPEN)).replace(",", ""))
+      assertThat(ClassProbes.scopes(ClassProbes.having(classes, Answer.OPEN)).replace(",", ""))
           .as(classes.toString()).isEqualTo(open == null ? "none" : open);
       if (protectedClasses != null) {
         for (String scope : protectedClasses.split(" ")) {

@@ -35,16 +35,18 @@ public final class FakeLlmServer implements AutoCloseable {
   private final String version;
   private final String apiKey;
   private final boolean corsWildcard;
+  private final boolean wrongMethodIs404;
   private final Vertx vertx = Vertx.vertx();
   private final HttpServer server;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
   private final List<String> stateChanges = new CopyOnWriteArrayList<>();
 
-  private FakeLlmServer(Kind kind, String version, String host, String apiKey, boolean corsWildcard) {
+  private FakeLlmServer(Kind kind, String version, String host, String apiKey, boolean corsWildcard, boolean wrongMethodIs404) {
     this.kind = kind;
     this.version = version;
     this.apiKey = apiKey;
     this.corsWildcard = corsWildcard;
+    this.wrongMethodIs404 = wrongMethodIs404;
     this.server = vertx.createHttpServer().requestHandler(this::handle);
     try {
       server.listen(0, host).await();
@@ -56,7 +58,15 @@ public final class FakeLlmServer implements AutoCloseable {
 
   /** Starts a fake of this product on a free port of {@code host}. */
   public static FakeLlmServer start(Kind kind, String version, String host, String apiKey, boolean corsWildcard) {
-    return new FakeLlmServer(kind, version, host, apiKey, corsWildcard);
+    return new FakeLlmServer(kind, version, host, apiKey, corsWildcard, false);
+  }
+
+  /**
+   * An Ollama whose router answers a wrong method with 404, as gin does without
+   * HandleMethodNotAllowed: the method probes are inconclusive and the fallback probe runs.
+   */
+  public static FakeLlmServer ollamaWithout405(String version) {
+    return new FakeLlmServer(Kind.OLLAMA, version, "127.0.0.1", null, false, true);
   }
 
   /** An Ollama with no authentication on 127.0.0.1. */
@@ -142,7 +152,7 @@ public final class FakeLlmServer implements AutoCloseable {
       return;
     }
     if (!methods.contains(method)) {
-      text(resp, 405, "405 method not allowed");
+      text(resp, wrongMethodIs404 ? 404 : 405, wrongMethodIs404 ? "404 page not found" : "405 method not allowed");
       return;
     }
     JsonNode json = parse(body);
