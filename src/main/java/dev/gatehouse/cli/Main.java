@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
-    subcommands = {ServeCommand.class, KeysCommand.class, TlsCommand.class, DoctorCommand.class, ScanCommand.class},
+    subcommands = {ServeCommand.class, KeysCommand.class, TlsCommand.class, DoctorCommand.class, ScanCommand.class, ModelsCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
 public final class Main implements Runnable {
@@ -77,7 +77,8 @@ public final class Main implements Runnable {
           || cls == KeysCommand.Revoke.class
           || cls == KeysCommand.Rotate.class
           || cls == TlsCommand.SelfSignedCommand.class
-          || cls == DoctorCommand.class) {
+          || cls == DoctorCommand.class
+          || cls == ModelsCommand.Verify.class) {
         return cls.getDeclaredConstructor(Map.class).newInstance(env);
       }
       return CommandLine.defaultFactory().create(cls);
