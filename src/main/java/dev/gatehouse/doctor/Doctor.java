@@ -149,6 +149,15 @@ public final class Doctor {
         }
         continue;
       }
+      if (port == config.listen().port() && !config.authEnabled() && answeredAsGatehouse(session)) {
+        // With auth.enabled false Gatehouse relays GET / and looks like its upstream; its
+        // X-Request-Id on every answer tells it apart. The config audit reports auth being off.
+        gatehouses.add(new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
+            .with("process", owner == null ? "unknown" : owner.describe())
+            .with("without a key", "answers: auth.enabled is false"));
+        gatehouseRunning = true;
+        continue;
+      }
       if (!id.product().isModelServer()) {
         boolean answered = session.exchanges().stream().anyMatch(x -> x.response() != null);
         notes.add(where + ": " + (answered ? "answers HTTP but matches no model server signature; not checked" : "no HTTP answer; not checked"));
@@ -193,6 +202,15 @@ public final class Doctor {
 
     Instant now = in.clock().instant();
     return new Report("doctor", in.toolVersion(), now, in.failOn(), checked, notes, findings, errors);
+  }
+
+  /** True when every answer carried Gatehouse's request id (16 hex digits), as only Gatehouse sends. */
+  private static boolean answeredAsGatehouse(Session s) {
+    List<Session.Exchange> answered = s.exchanges().stream().filter(x -> x.response() != null).toList();
+    return !answered.isEmpty() && answered.stream().allMatch(x -> {
+      String id = x.response().header("x-request-id");
+      return id != null && id.matches("[0-9a-f]{16}");
+    });
   }
 
   /** Where to connect to reach these sockets from this machine: loopback when it is bound. */

@@ -169,4 +169,21 @@ class DoctorCommandTest {
       }
     }
   }
+
+  @Test
+  void aGatehouseWithAuthenticationOffIsStillRecognisedAsGatehouse(@TempDir Path home) throws Exception {
+    // why: with auth off it relays GET / and would otherwise pass for the Ollama behind it
+    try (FakeLlmServer ollama = FakeLlmServer.start(FakeLlmServer.Kind.OLLAMA, "0.17.1", "127.0.0.1", null, false);
+        GatewayFixture gw = GatewayFixture.start(Map.of("upstream", ollama.url(), "auth.enabled", "false"))) {
+      Path yaml = home.resolve("gatehouse.yaml");
+      Files.writeString(yaml, "listen: 127.0.0.1:" + gw.port() + "\nupstream: " + ollama.url() + "\nauth:\n  enabled: false\ndata_dir: "
+          + gw.dataDir + "\n");
+      CliRun r = doctor(home, "--config", yaml.toString(), "--json");
+      JsonNode report = JSON.readTree(r.out());
+      assertThat(report.get("checked").toString()).contains("gatehouse at 127.0.0.1:" + gw.port(), "auth.enabled is false")
+          .doesNotContain("ollama 0.17.1 at 127.0.0.1:" + gw.port());
+      assertThat(findings(report, "GH-CONFIG-AUTH-DISABLED")).hasSize(1);
+      assertThat(r.code()).as("auth off on loopback is medium: below the default --fail-on").isZero();
+    }
+  }
 }
