@@ -8,8 +8,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Turns the advisories that affect one server into findings, with the severity this server's
- * situation gives them. An advisory keeps its published severity only when an attacker on another
+ * The judgement of the advisories that affect one server, as findings with the severity this
+ * server's situation gives them. An advisory keeps its published severity only when an attacker on another
  * machine can reach the endpoints it needs without credentials; otherwise it is lowered to medium
  * (local processes can still exploit it), and to low when Gatehouse is in front and no fixed
  * release exists (nothing more can be done than what is already in place). Severity drives exit

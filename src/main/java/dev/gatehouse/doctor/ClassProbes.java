@@ -13,8 +13,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Asks, for each endpoint class (the scopes of {@link Operation}), whether it answers without
- * credentials, using only requests that cannot change anything on the server.
+ * The probes that tell, for each endpoint class (the scopes of {@link Operation}), whether it
+ * answers without credentials, using only requests that cannot change anything on the server.
  *
  * <p>Why each probe is harmless:
  *

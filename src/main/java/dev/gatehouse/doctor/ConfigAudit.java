@@ -21,7 +21,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Audits Gatehouse's own setup: the configuration (a plain listener on the network, authentication
+ * The audit of Gatehouse's own setup: the configuration (a plain listener on the network, authentication
  * off, a clear-text upstream on another machine, the certificate's dates) and the keys in the
  * store (no expiry, no model limit, scopes beyond the ordinary three). Reads only; it never
  * creates the data directory or the store.

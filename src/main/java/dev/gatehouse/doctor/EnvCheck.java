@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Judges the Ollama settings found in the environment, running processes and systemd units: an
+ * The checks of the Ollama settings found in the environment, running processes and systemd units: an
  * {@code OLLAMA_HOST} that binds beyond loopback, an {@code OLLAMA_ORIGINS} that lets every web
  * page in, and where {@code OLLAMA_MODELS} puts the model store. A setting is reported once, at
  * the place to fix it: a process that inherited a unit's value is not reported again.

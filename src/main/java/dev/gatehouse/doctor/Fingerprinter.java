@@ -10,7 +10,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Tells which model server answers, and which version, with read-only {@code GET} requests on the
+ * The identification of which model server answers, and which version, with read-only {@code GET} requests on the
  * paths each product documents (see {@code shared/reference/probe-signatures.md}): Ollama's
  * {@code Ollama is running} banner and {@code /api/version}; llama.cpp's {@code Server: llama.cpp}
  * header and {@code /props}; vLLM's and LocalAI's {@code /version}; LM Studio's {@code /api/v0}

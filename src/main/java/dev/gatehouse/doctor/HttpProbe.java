@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Sends one HTTP request and returns what came back. The seam between the checks and the
+ * The way every check sends one HTTP request and gets what came back: the seam between the checks and the
  * network: {@link JdkHttpProbe} is the real one, tests give canned answers. Implementations are
  * used from one thread at a time.
  */

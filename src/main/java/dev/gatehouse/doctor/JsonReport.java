@@ -11,7 +11,7 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 
 /**
- * Renders a {@link Report} as one JSON object for scripts: the same content as the text, with
+ * The JSON form of a {@link Report}, one object for scripts: the same content as the text, with
  * severities as lower-case words and the exit status included. Field names are part of the
  * interface; new fields may be added, existing ones keep their meaning.
  */

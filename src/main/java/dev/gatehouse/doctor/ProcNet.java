@@ -12,7 +12,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Reads the listening TCP sockets from {@code <proc>/net/tcp} and {@code tcp6}. The proc root is
+ * The reader of this machine's listening TCP sockets, from {@code <proc>/net/tcp} and {@code tcp6}. The proc root is
  * a parameter so tests (and audits of a container from its host) can point it elsewhere.
  *
  * <p>Addresses in these files are hexadecimal in the kernel's byte order: each 32-bit word is

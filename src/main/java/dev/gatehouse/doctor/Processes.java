@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Finds which process holds a listening socket, by reading the {@code socket:[inode]} links in
+ * The lookup of which process holds a listening socket, by reading the {@code socket:[inode]} links in
  * {@code <proc>/<pid>/fd}, and reads that process's name, command line and environment. Other
  * users' processes are unreadable unless run as root; they are skipped, never an error.
  */

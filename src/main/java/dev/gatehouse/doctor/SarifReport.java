@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Renders a {@link Report} as SARIF 2.1.0, the format code-scanning dashboards import. Each
+ * The SARIF 2.1.0 form of a {@link Report}, the format code-scanning dashboards import. Each
  * distinct finding id becomes a rule (with {@code security-severity} for GitHub), each finding a
  * result whose level follows its severity: critical and high are {@code error}, medium
  * {@code warning}, low and info {@code note}. Findings about a file point at it; findings about

@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Judges one model server found on this machine: is it reachable from other machines, which
+ * The checks of one model server found on this machine: is it reachable from other machines, which
  * endpoint classes answer without credentials, does it allow any web origin, which advisories
  * affect its version, and is Gatehouse in front of it (or can clients go around it).
  */

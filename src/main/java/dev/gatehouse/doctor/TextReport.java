@@ -6,7 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Renders a {@link Report} for a person at a terminal: what was checked, notes, then each finding
+ * The text form of a {@link Report}, for a person at a terminal: what was checked, notes, then each finding
  * with its evidence and fix, and a last line that says what the exit status means. Plain text
  * only (no colour), so it can be pasted into a ticket and compared in golden files.
  */

@@ -10,7 +10,7 @@ import java.util.HexFormat;
 import java.util.function.LongConsumer;
 
 /**
- * Streams a file through SHA-256 in 1 MiB reads, reporting progress as it goes: model blobs run
+ * SHA-256 of files, streamed in 1 MiB reads, reporting progress as it goes: model blobs run
  * to tens of gigabytes, so nothing is ever held in memory whole.
  */
 public final class Sha256 {

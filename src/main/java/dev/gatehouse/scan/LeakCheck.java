@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Looks through every response a scan received for what tells a stranger which software runs
+ * The search of every response a scan received for what tells a stranger which software runs
  * there, and which version: the Ollama banner, {@code Server} and {@code X-Powered-By} headers,
  * version endpoints that answer without credentials, version headers, and error bodies whose
  * shape belongs to one product. Scanners in the wild key on exactly these (probe-signatures.md).

@@ -30,7 +30,7 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * Opens one TLS connection to read what the server presents: the negotiated protocol and cipher,
+ * The reader of what a server presents in one TLS handshake: the negotiated protocol and cipher,
  * and the certificate chain. It accepts any certificate during the handshake (so a self-signed or
  * expired one can still be read and reported), then judges the chain itself: trusted by the Java
  * trust store, self-signed, and whether it names the host. Sends no application data.
