@@ -124,6 +124,7 @@ public final class Scanner {
     subject = subject
         .with("answered by", id.product() == Product.UNKNOWN ? "unidentified (" + String.join("; ", id.evidence()) + ")"
             : id.product() == Product.GATEHOUSE ? "gatehouse (the model server behind it is not visible)" : id.describe())
+        .with("APIs", apis(session))
         .with("open without credentials", ClassProbes.scopes(open))
         .with("credentials required", ClassProbes.scopes(ClassProbes.having(classes, ClassProbes.Answer.PROTECTED)))
         .with("not present", ClassProbes.scopes(ClassProbes.having(classes, ClassProbes.Answer.ABSENT)))
@@ -214,5 +215,38 @@ public final class Scanner {
           .withLocation(name));
     }
     return out;
+  }
+
+  /** Which of the two APIs answered at all: Ollama's native {@code /api/*}, OpenAI's {@code /v1/*}. */
+  static String apis(Session session) {
+    boolean nativeApi = false;
+    boolean openAi = false;
+    boolean refused = false;
+    for (Session.Exchange e : session.exchanges()) {
+      HttpProbe.Response r = e.response();
+      if (r == null) {
+        continue;
+      }
+      if (r.status() == 401 || r.status() == 403) {
+        refused = true;
+        continue;
+      }
+      if ((r.status() == 404 && !r.body().contains(ClassProbes.BOGUS_MODEL)) || Fingerprinter.lmStudioUnexpected(r)) {
+        continue;
+      }
+      nativeApi |= e.request().path().startsWith("/api/") && !e.request().path().startsWith("/api/v0/");
+      openAi |= e.request().path().startsWith("/v1/");
+    }
+    List<String> out = new ArrayList<>();
+    if (nativeApi) {
+      out.add("Ollama native (/api/*)");
+    }
+    if (openAi) {
+      out.add("OpenAI-compatible (/v1/*)");
+    }
+    if (out.isEmpty()) {
+      return refused ? "not visible without credentials" : "none recognised";
+    }
+    return String.join(", ", out);
   }
 }

@@ -47,6 +47,7 @@ class ScanCommandTest {
       JsonNode report = JSON.readTree(r.out());
       JsonNode facts = report.get("checked").get(0).get("facts");
       assertThat(facts.get("answered by").asText()).startsWith("gatehouse");
+      assertThat(facts.get("APIs").asText()).isEqualTo("not visible without credentials");
       assertThat(facts.get("tls").asText()).startsWith("TLSv1.3");
       assertThat(facts.get("open without credentials").asText()).isEqualTo("none");
       assertThat(facts.get("credentials required").asText())
@@ -69,6 +70,7 @@ class ScanCommandTest {
       // loopback is not "the network": no complaint about plain HTTP here
       assertThat(ids(report)).doesNotContain("GH-TLS-NONE");
       assertThat(report.get("checked").get(0).get("facts").get("answered by").asText()).isEqualTo("ollama 0.1.33");
+      assertThat(report.get("checked").get(0).get("facts").get("APIs").asText()).isEqualTo("Ollama native (/api/*), OpenAI-compatible (/v1/*)");
       assertThat(ollama.requests()).hasSizeLessThanOrEqualTo(40);
       assertThat(ollama.stateChanges()).isEmpty();
     }
