@@ -16,17 +16,23 @@ final class ConfigOptions {
       description = "Configuration file (default: gatehouse.yaml in the current directory, if present; env GATEHOUSE_CONFIG).")
   Path config;
 
+  /** Which file to read, and whether the user named it (then it must exist). */
+  record Source(Path file, boolean explicit) {}
+
+  /** The file --config, GATEHOUSE_CONFIG or the default names. */
+  Source source(Map<String, String> env) {
+    if (config != null) {
+      return new Source(config, true);
+    }
+    if (env.get("GATEHOUSE_CONFIG") != null) {
+      return new Source(Path.of(env.get("GATEHOUSE_CONFIG")), true);
+    }
+    return new Source(Path.of("gatehouse.yaml"), false);
+  }
+
   /** Loads configuration with these command-line overrides; exits 2 through UsageError. */
   GatehouseConfig load(Map<String, String> env, Map<String, String> flags) throws ConfigException {
-    Path file = config;
-    boolean explicit = file != null;
-    if (file == null && env.get("GATEHOUSE_CONFIG") != null) {
-      file = Path.of(env.get("GATEHOUSE_CONFIG"));
-      explicit = true;
-    }
-    if (file == null) {
-      file = Path.of("gatehouse.yaml");
-    }
-    return ConfigLoader.load(file, explicit, env, flags);
+    Source s = source(env);
+    return ConfigLoader.load(s.file(), s.explicit(), env, flags);
   }
 }

@@ -11,7 +11,10 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
-    subcommands = {ServeCommand.class, KeysCommand.class, UsageCommand.class, TlsCommand.class},
+    subcommands = {
+      ServeCommand.class, KeysCommand.class, UsageCommand.class, TlsCommand.class,
+      DoctorCommand.class, ScanCommand.class, ModelsCommand.class
+    },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
 public final class Main implements Runnable {
@@ -79,7 +82,9 @@ public final class Main implements Runnable {
           || cls == KeysCommand.ListKeys.class
           || cls == KeysCommand.Revoke.class
           || cls == KeysCommand.Rotate.class
-          || cls == TlsCommand.SelfSignedCommand.class) {
+          || cls == TlsCommand.SelfSignedCommand.class
+          || cls == DoctorCommand.class
+          || cls == ModelsCommand.Verify.class) {
         return cls.getDeclaredConstructor(Map.class).newInstance(env);
       }
       return CommandLine.defaultFactory().create(cls);
@@ -99,12 +104,17 @@ public final class Main implements Runnable {
     }
   }
 
+  /** Gatehouse's version from the jar manifest, for reports. */
+  static String toolVersion() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "development build" : v;
+  }
+
   /** Reports the version from the jar manifest. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"gatehouse " + (v == null ? "development build" : v)};
+      return new String[] {"gatehouse " + toolVersion()};
     }
   }
 }
