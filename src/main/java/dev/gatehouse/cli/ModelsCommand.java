@@ -4,7 +4,7 @@ import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.doctor.Report;
 import dev.gatehouse.doctor.Severity;
-import dev.gatehouse.integrity.ModelName;
+import dev.gatehouse.pins.ModelName;
 import dev.gatehouse.integrity.ModelStore;
 import dev.gatehouse.integrity.ProgressBar;
 import dev.gatehouse.integrity.StoreVerifier;

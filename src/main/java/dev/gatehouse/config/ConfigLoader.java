@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.gatehouse.config.Setting.Kind;
+import dev.gatehouse.pins.ModelPins;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -324,7 +325,8 @@ public final class ConfigLoader {
             (Integer) v.get("caps.images"),
             (Long) v.get("caps.image_bytes"),
             (Integer) v.get("caps.messages"),
-            (Integer) v.get("caps.prompt_chars")));
+            (Integer) v.get("caps.prompt_chars")),
+        new GatehouseConfig.Models(optionalPath(v.get("models.pinned")), (Duration) v.get("models.pin_refresh")));
   }
 
   private static void range(List<String> problems, Map<String, Raw> raw, String path, long value, long min, long max, String expected) {
@@ -375,6 +377,16 @@ public final class ConfigLoader {
     range(problems, raw, "caps.images", c.caps().images(), 0, 1000, "0-1000");
     range(problems, raw, "caps.messages", c.caps().messages(), 1, 1_000_000, "1-1000000");
     range(problems, raw, "caps.prompt_chars", c.caps().promptChars(), 1, 1_000_000_000, "1-1000000000");
+
+    positive(problems, raw, "models.pin_refresh", c.models().pinRefresh());
+    if (c.models().pinned() != null) {
+      try {
+        ModelPins.load(c.models().pinned());
+      } catch (IOException | IllegalArgumentException e) {
+        problems.add("models.pinned: " + c.models().pinned()
+            + " (expected: a readable model lock file written by gatehouse models verify --pin; " + e.getMessage() + ")");
+      }
+    }
 
     GatehouseConfig.Tls tls = c.tls();
     if ((tls.cert() == null) != (tls.key() == null)) {

@@ -22,7 +22,8 @@ public record GatehouseConfig(
     Rate rate,
     Budget budget,
     Concurrency concurrency,
-    Caps caps) {
+    Caps caps,
+    Models models) {
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
@@ -67,6 +68,9 @@ public record GatehouseConfig(
       long imageBytes,
       int messages,
       int promptChars) {}
+
+  /** Model integrity: the lock file to enforce ({@code pinned == null}: none). */
+  public record Models(Path pinned, Duration pinRefresh) {}
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

@@ -10,12 +10,14 @@ import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.store.UsageStore;
 import java.time.Clock;
 import dev.gatehouse.authorize.Authorizer;
+import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
 import dev.gatehouse.listen.RedirectHandler;
 import dev.gatehouse.listen.TlsMaterial;
+import dev.gatehouse.pins.ModelPins;
 import dev.gatehouse.store.KeyStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -48,7 +50,8 @@ public final class Gateway implements AutoCloseable {
       Authorizer authorizer,
       Limiter limiter,
       UsageMeters usage,
-      AccessLog accessLog) {}
+      AccessLog accessLog,
+      PinnedModels pins) {}
 
   private final Vertx vertx;
   private final int port;
@@ -104,7 +107,9 @@ public final class Gateway implements AutoCloseable {
               new Authorizer(config.policy()),
               limiter,
               new UsageMeters(ledger),
-              new AccessLog());
+              new AccessLog(),
+              config.models().pinned() == null ? null
+                  : new PinnedModels(vertx, ModelPins.load(config.models().pinned()), config.upstream(), config.models().pinRefresh()));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(

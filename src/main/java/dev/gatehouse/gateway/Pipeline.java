@@ -3,6 +3,7 @@ package dev.gatehouse.gateway;
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
+import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.Identifier;
@@ -14,6 +15,7 @@ import dev.gatehouse.pipeline.Exchange;
 import dev.gatehouse.pipeline.Problem;
 import dev.gatehouse.pipeline.Rejection;
 import dev.gatehouse.proxy.Relay;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -53,6 +55,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final AccessLog accessLog;
   private final Limiter limiter;
   private final UsageMeters usage;
+  private final PinnedModels pins;
   private final String hsts;
 
   public Pipeline(
@@ -63,7 +66,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       Limiter limiter,
       Relay relay,
       UsageMeters usage,
-      AccessLog accessLog) {
+      AccessLog accessLog,
+      PinnedModels pins) {
     this.config = config;
     this.routes = routes;
     this.identifier = identifier;
@@ -73,6 +77,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.accessLog = accessLog;
     this.limiter = limiter;
     this.usage = usage;
+    this.pins = pins;
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
   }
@@ -182,8 +187,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                 reject(x, modelDenied);
                 return;
               }
-              // limit, the rest: request caps, then a concurrency slot (which may wait in a queue)
-              limiter.admit(x).onComplete(admitted -> {
+              // authorize: a pinned model must still have its pinned digest upstream; then
+              // limit, the rest: request caps and a concurrency slot (which may wait in a queue)
+              Future<Rejection> pinned = pins == null ? Future.succeededFuture(null) : pins.check(x);
+              pinned.compose(r -> r != null ? Future.succeededFuture(r) : limiter.admit(x)).onComplete(admitted -> {
                 if (admitted.failed() || admitted.result() != null) {
                   reject(x, admitted.failed() ? Rejection.logged(Problem.LIMITER_UNAVAILABLE, String.valueOf(admitted.cause()))
                       : admitted.result());

@@ -1,5 +1,7 @@
 package dev.gatehouse.integrity;
 
+import dev.gatehouse.pins.ModelName;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

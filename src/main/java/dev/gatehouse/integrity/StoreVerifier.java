@@ -1,5 +1,7 @@
 package dev.gatehouse.integrity;
 
+import dev.gatehouse.pins.ModelPins;
+
 import dev.gatehouse.doctor.Finding;
 import dev.gatehouse.doctor.Rule;
 import dev.gatehouse.doctor.Subject;

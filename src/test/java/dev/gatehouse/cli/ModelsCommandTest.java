@@ -2,7 +2,7 @@ package dev.gatehouse.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.integrity.ModelPins;
+import dev.gatehouse.pins.ModelPins;
 import dev.gatehouse.testing.FakeModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -43,7 +43,7 @@ class LayeringTest {
   void theLockFileReaderStandsAloneSoTheGatewayCanUseIt() throws Exception {
     // why: the gateway will enforce pins; ModelPins must not drag in doctor, scan or the CLI
     for (String file : List.of("ModelPins.java", "ModelName.java")) {
-      String text = Files.readString(Path.of("src/main/java/dev/gatehouse/integrity", file));
+      String text = Files.readString(Path.of("src/main/java/dev/gatehouse/pins", file));
       assertThat(text).doesNotContain("import dev.gatehouse.");
     }
   }

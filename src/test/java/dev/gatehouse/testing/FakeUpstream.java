@@ -52,6 +52,25 @@ public final class FakeUpstream implements AutoCloseable {
     return "http://127.0.0.1:" + port();
   }
 
+  private final java.util.Map<String, String> digests = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The manifest digest /api/tags lists for a model: bare hex, as Ollama shows it. */
+  public String digestOf(String model) {
+    return digests.computeIfAbsent(model, m -> {
+      try {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+            .digest(m.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  /** Makes /api/tags report another digest for a model, as after a re-pull or a tampered store. */
+  public void setDigest(String model, String hex) {
+    digests.put(model, hex);
+  }
+
   public List<Recorded> requests() {
     return List.copyOf(requests);
   }
@@ -118,7 +137,7 @@ public final class FakeUpstream implements AutoCloseable {
       case "/api/tags", "/api/ps" -> {
         JsonArray models = new JsonArray();
         MODELS.forEach(m -> models.add(new JsonObject().put("name", m).put("model", m).put("size", 1234)
-            .put("digest", "sha256:" + "0".repeat(64))));
+            .put("digest", digestOf(m))));
         json(resp, new JsonObject().put("models", models));
       }
       case "/v1/models" -> {

@@ -1,4 +1,4 @@
-package dev.gatehouse.integrity;
+package dev.gatehouse.pins;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
@@ -18,7 +18,7 @@ import java.util.TreeMap;
 /**
  * A model lock file: which manifest digest each model name must have. Written by
  * {@code gatehouse models verify --pin FILE} from a store that verified clean; read by whoever
- * enforces it (the gateway, later). Immutable and thread-safe once loaded.
+ * enforces it (the gateway, with {@code models.pinned}). Immutable and thread-safe once loaded.
  *
  * <p>The file is JSON, sorted by name and without timestamps so that it diffs cleanly in review:
  *

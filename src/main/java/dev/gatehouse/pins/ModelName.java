@@ -1,4 +1,4 @@
-package dev.gatehouse.integrity;
+package dev.gatehouse.pins;
 
 import java.util.Locale;
 

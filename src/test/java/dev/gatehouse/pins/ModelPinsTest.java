@@ -1,4 +1,4 @@
-package dev.gatehouse.integrity;
+package dev.gatehouse.pins;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
