@@ -1,5 +1,6 @@
 package dev.gatehouse.identify;
 
+import dev.gatehouse.config.AddressSet;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.store.KeyStore;
 import java.util.HashMap;
@@ -48,7 +49,8 @@ public final class KeyRing {
                       k.name(),
                       java.util.Collections.unmodifiableSet(new LinkedHashSet<>(k.scopes())),
                       new ModelGlobs(k.models()),
-                      k.expiresAt())));
+                      k.expiresAt(),
+                      k.networks().isEmpty() ? null : AddressSet.parse(k.networks()))));
         }
         s = new Snapshot(version, Map.copyOf(byId));
         snapshot = s;

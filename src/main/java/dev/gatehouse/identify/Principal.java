@@ -1,5 +1,6 @@
 package dev.gatehouse.identify;
 
+import dev.gatehouse.config.AddressSet;
 import java.time.Instant;
 import java.util.Set;
 
@@ -12,8 +13,17 @@ import java.util.Set;
  * @param scopes operation scopes such as {@code inference}
  * @param models the key's model allowlist
  * @param expiresAt when the key stops working, or null for never
+ * @param networks the addresses the key may be used from, or null for any. A stored range that
+ *     cannot be parsed is left out rather than widening the key, so an unreadable rule allows
+ *     nothing.
  */
-public record Principal(String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt) {
+public record Principal(
+    String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt, AddressSet networks) {
+
+  /** A principal usable from any address. */
+  public Principal(String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt) {
+    this(keyId, keyName, scopes, models, expiresAt, null);
+  }
 
   public boolean hasScope(String scope) {
     return scopes.contains(scope);

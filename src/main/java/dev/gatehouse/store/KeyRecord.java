@@ -15,6 +15,7 @@ import java.util.List;
  * @param expiresAt expiry, or null for never
  * @param revokedAt revocation time, or null
  * @param rotatedTo the id of the key that replaced this one, or null
+ * @param networks CIDR ranges the key may be used from; empty allows any address
  */
 public record KeyRecord(
     String id,
@@ -25,7 +26,22 @@ public record KeyRecord(
     Instant createdAt,
     Instant expiresAt,
     Instant revokedAt,
-    String rotatedTo) {
+    String rotatedTo,
+    List<String> networks) {
+
+  /** A key usable from any address. */
+  public KeyRecord(
+      String id,
+      String name,
+      byte[] hash,
+      List<String> scopes,
+      List<String> models,
+      Instant createdAt,
+      Instant expiresAt,
+      Instant revokedAt,
+      String rotatedTo) {
+    this(id, name, hash, scopes, models, createdAt, expiresAt, revokedAt, rotatedTo, List.of());
+  }
 
   /** True when the key may authenticate at this instant. */
   public boolean activeAt(Instant now) {
