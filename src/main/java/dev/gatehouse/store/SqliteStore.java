@@ -149,36 +149,71 @@ public final class SqliteStore implements KeyStore, BanStore, AutoCloseable {
   }
 
   private VersionProbe versionProbe(String table) {
-    try {
-      // A dedicated connection with one prepared statement: a few microseconds per call, and no
-      // pool hand-off on the request path.
-      Connection c = DriverManager.getConnection(url, pragmas());
-      PreparedStatement ps = c.prepareStatement("SELECT version FROM " + table + " WHERE id = 1");
-      return new VersionProbe() {
-        @Override
-        public long version() {
-          try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-              throw new StoreException(table + " row missing", null);
-            }
-            return rs.getLong(1);
-          } catch (SQLException e) {
-            throw new StoreException("cannot read " + table + ": " + e.getMessage(), e);
-          }
-        }
+    SqlVersionProbe probe = new SqlVersionProbe(url, "SELECT version FROM " + table + " WHERE id = 1", table);
+    probe.open(); // fail at start, not on the first request, when the database is unusable
+    return probe;
+  }
 
-        @Override
-        public void close() {
-          try {
-            ps.close();
-            c.close();
-          } catch (SQLException e) {
-            // closing a read-only probe cannot lose data
-          }
+  /**
+   * A dedicated connection with one prepared statement: a few microseconds per call, and no pool
+   * hand-off on the request path. After a failure (the database locked, replaced or altered
+   * underneath) it reopens on the next call instead of staying broken until a restart; until it
+   * can answer, every call throws, and callers refuse.
+   */
+  private static final class SqlVersionProbe implements VersionProbe {
+    private final String url;
+    private final String sql;
+    private final String table;
+    private Connection c;
+    private PreparedStatement ps;
+
+    SqlVersionProbe(String url, String sql, String table) {
+      this.url = url;
+      this.sql = sql;
+      this.table = table;
+    }
+
+    void open() {
+      try {
+        c = DriverManager.getConnection(url, pragmas());
+        ps = c.prepareStatement(sql);
+      } catch (SQLException e) {
+        close();
+        throw new StoreException("cannot open " + table + " probe: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public long version() {
+      if (ps == null) {
+        open();
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new StoreException(table + " row missing", null);
         }
-      };
-    } catch (SQLException e) {
-      throw new StoreException("cannot open " + table + " probe: " + e.getMessage(), e);
+        return rs.getLong(1);
+      } catch (SQLException e) {
+        close();
+        throw new StoreException("cannot read " + table + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        if (ps != null) {
+          ps.close();
+        }
+        if (c != null) {
+          c.close();
+        }
+      } catch (SQLException e) {
+        // closing a read-only probe cannot lose data
+      } finally {
+        ps = null;
+        c = null;
+      }
     }
   }
 
