@@ -1,13 +1,19 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.AuthFailures;
+import dev.gatehouse.account.ProbeDetector;
+import dev.gatehouse.bans.BanList;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
+import dev.gatehouse.listen.ConnectionLimits;
+import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
 import dev.gatehouse.listen.TlsMaterial;
+import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -17,6 +23,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -38,23 +45,42 @@ public final class Gateway implements AutoCloseable {
       ApiKeys keys,
       KeyStore store,
       Authorizer authorizer,
-      AccessLog accessLog) {}
+      AccessLog accessLog,
+      BanList bans,
+      Cors cors,
+      AuthFailures authFailures,
+      ProbeDetector probes,
+      ConnectionLimits connectionLimits) {}
 
   private final Vertx vertx;
   private final int port;
   private final int redirectPort;
   private final List<GatewayVerticle> instances;
+  private final BanList bans;
+  private final ConnectionLimits connections;
 
-  private Gateway(Vertx vertx, int port, int redirectPort, List<GatewayVerticle> instances) {
+  private Gateway(
+      Vertx vertx, int port, int redirectPort, List<GatewayVerticle> instances, BanList bans, ConnectionLimits connections) {
     this.vertx = vertx;
     this.port = port;
     this.redirectPort = redirectPort;
     this.instances = instances;
+    this.bans = bans;
+    this.connections = connections;
+  }
+
+  /** Starts serving with keys and bans in the same store (the SQLite store holds both). */
+  public static Gateway start(GatehouseConfig config, KeyStore store, ApiKeys keys) throws Exception {
+    if (!(store instanceof BanStore bans)) {
+      throw new IllegalArgumentException("the key store does not hold bans; pass a BanStore");
+    }
+    return start(config, store, keys, bans);
   }
 
   /** Starts serving; blocks until listening or failed. */
-  public static Gateway start(GatehouseConfig config, KeyStore store, ApiKeys keys) throws Exception {
+  public static Gateway start(GatehouseConfig config, KeyStore store, ApiKeys keys, BanStore banStore) throws Exception {
     TlsMaterial tls = config.tlsEnabled() ? TlsMaterial.load(config.tls()) : null;
+    BanList bans = new BanList(banStore, config.bans(), Clock.systemUTC());
     int loops = config.effectiveEventLoops();
     Vertx vertx =
         Vertx.vertx(
@@ -65,15 +91,21 @@ public final class Gateway implements AutoCloseable {
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
     try {
       int port = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
+      RouteTable routes = RouteTable.standard();
       Shared shared =
           new Shared(
               config,
-              RouteTable.standard(),
+              routes,
               new KeyRing(store),
               keys,
               store,
               new Authorizer(config.policy()),
-              new AccessLog());
+              new AccessLog(),
+              bans,
+              new Cors(config.cors(), routes),
+              new AuthFailures(config.bans(), bans),
+              new ProbeDetector(config.probes(), bans),
+              new ConnectionLimits(config.connections(), config.network().trustedProxies()));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -93,13 +125,14 @@ public final class Gateway implements AutoCloseable {
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
-      Gateway g = new Gateway(vertx, port, redirectPort, instances);
+      Gateway g = new Gateway(vertx, port, redirectPort, instances, bans, shared.connectionLimits());
       if (tls != null) {
         g.watchCertificates(config, tls);
       }
       return g;
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
+      bans.close();
       throw e;
     }
   }
@@ -141,6 +174,11 @@ public final class Gateway implements AutoCloseable {
     return port;
   }
 
+  /** Client connections open now on the public listener (those counted by connections.*). */
+  public int openConnections() {
+    return connections.open();
+  }
+
   /** The redirect listener's port, or -1 when there is none. */
   public int redirectPort() {
     return redirectPort;
@@ -149,5 +187,6 @@ public final class Gateway implements AutoCloseable {
   @Override
   public void close() {
     vertx.close().await();
+    bans.close(); // writes pending bans and request counts
   }
 }

@@ -3,8 +3,16 @@ package dev.gatehouse.pipeline;
 /**
  * A stage's refusal: the problem, the message shown to the client, and a finer reason kept for the
  * log only (for example why a key was invalid), which the client never sees.
+ *
+ * <p>Most refusals are answered at once. A refusal of a banned client may instead close the
+ * connection without an answer ({@code close}), and a tarpitted client's refusal is held back for
+ * {@code delayMillis} first.
  */
-public record Rejection(Problem problem, String message, String logReason) {
+public record Rejection(Problem problem, String message, String logReason, boolean close, long delayMillis) {
+
+  public Rejection(Problem problem, String message, String logReason) {
+    this(problem, message, logReason, false, 0);
+  }
 
   public static Rejection of(Problem problem) {
     return new Rejection(problem, problem.message, null);
@@ -17,5 +25,15 @@ public record Rejection(Problem problem, String message, String logReason) {
   /** A rejection whose detail goes to the log but never to the client. */
   public static Rejection logged(Problem problem, String logReason) {
     return new Rejection(problem, problem.message, logReason);
+  }
+
+  /** The same refusal, delivered by closing the connection instead of answering. */
+  public Rejection closing() {
+    return new Rejection(problem, message, logReason, true, delayMillis);
+  }
+
+  /** The same refusal, delivered after {@code millis}. */
+  public Rejection delayed(long millis) {
+    return new Rejection(problem, message, logReason, close, millis);
   }
 }
