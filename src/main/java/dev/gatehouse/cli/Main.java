@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
-    subcommands = {ServeCommand.class, KeysCommand.class, TlsCommand.class},
+    subcommands = {ServeCommand.class, KeysCommand.class, BansCommand.class, TlsCommand.class},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
 public final class Main implements Runnable {
@@ -76,6 +76,11 @@ public final class Main implements Runnable {
           || cls == KeysCommand.ListKeys.class
           || cls == KeysCommand.Revoke.class
           || cls == KeysCommand.Rotate.class
+          || cls == BansCommand.class
+          || cls == BansCommand.ListBans.class
+          || cls == BansCommand.Add.class
+          || cls == BansCommand.Remove.class
+          || cls == BansCommand.Export.class
           || cls == TlsCommand.SelfSignedCommand.class) {
         return cls.getDeclaredConstructor(Map.class).newInstance(env);
       }
