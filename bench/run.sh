@@ -199,6 +199,8 @@ limits:
   max_upstream_connections: 4096
 timeouts:
   keepalive: 300s
+connections:
+  max_per_ip: 100000   # every benchmark client is 127.0.0.1; the idle-stream step holds $IDLE
 EOF
   sed "s|$work|<tmp>|" "$work/gatehouse-$inst.yaml" >"$res/conf/gatehouse-$inst.yaml"
 done
