@@ -2,6 +2,9 @@ package dev.gatehouse.listen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.config.AddressSet;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.testing.GatewayFixture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -176,5 +179,26 @@ class ConnectionCapsTest {
         closeAll(held);
       }
     }
+  }
+
+  @Test
+  void connectionCapsCountPerAddressAndReleaseOnClose() {
+    ConnectionLimits caps = new ConnectionLimits(new GatehouseConfig.Connections(2, 3), AddressSet.parse(List.of("10.0.0.1")));
+    IpAddress a = IpAddress.parse("203.0.113.1");
+    IpAddress b = IpAddress.parse("203.0.113.2");
+    Runnable a1 = caps.admit(a);
+    Runnable a2 = caps.admit(a);
+    assertThat(a1).isNotNull();
+    assertThat(a2).isNotNull();
+    assertThat(caps.admit(a)).as("third from one address").isNull();
+    Runnable b1 = caps.admit(b);
+    assertThat(b1).isNotNull();
+    assertThat(caps.admit(IpAddress.parse("203.0.113.3"))).as("fourth in all").isNull();
+    assertThat(caps.open()).isEqualTo(3);
+    a1.run();
+    assertThat(caps.admit(IpAddress.parse("10.0.0.1"))).as("a proxy, under the global cap").isNotNull();
+    assertThat(caps.admit(a)).as("global cap full again").isNull();
+    b1.run();
+    assertThat(caps.admit(a)).as("a slot of its own freed, and one in all").isNotNull();
   }
 }
