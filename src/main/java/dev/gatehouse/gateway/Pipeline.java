@@ -236,6 +236,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * thread. Safe to call once the response has started.
    */
   private void reject(Exchange x, Rejection r) {
+    x.problem = r.problem(); // set first: a client that leaves while tarpitted is logged as refused
+    if (r.logReason() != null) {
+      x.logReason = r.logReason();
+    }
     if (r.delayMillis() > 0 && tarpitted < MAX_TARPITTED) {
       tarpitted++;
       io.vertx.core.Vertx.currentContext().owner().setTimer(r.delayMillis(), id -> {
@@ -243,10 +247,6 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         reject(x, r.delayed(0));
       });
       return;
-    }
-    x.problem = r.problem();
-    if (r.logReason() != null) {
-      x.logReason = r.logReason();
     }
     HttpServerResponse resp = x.response;
     if (resp.ended() || resp.closed()) {
