@@ -219,6 +219,8 @@ rate:
 concurrency:
   global: 100000
   per_key: 100000
+connections:
+  max_per_ip: 100000   # every benchmark client is 127.0.0.1; the idle-stream step holds $IDLE
 EOF
   sed "s|$work|<tmp>|" "$work/gatehouse-$inst.yaml" >"$res/conf/gatehouse-$inst.yaml"
 done

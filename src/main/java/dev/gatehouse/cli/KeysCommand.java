@@ -93,6 +93,8 @@ final class KeysCommand implements Runnable {
     k.scopes().forEach(scopes::add);
     ArrayNode models = o.putArray("models");
     k.models().forEach(models::add);
+    ArrayNode networks = o.putArray("networks");
+    k.networks().forEach(networks::add);
     o.put("created_at", k.createdAt().toString());
     if (k.limits() != null && !k.limits().isEmpty()) {
       o.set("limits", JSON.valueToTree(k.limits()));
@@ -125,6 +127,9 @@ final class KeysCommand implements Runnable {
     out.println("  scopes:  " + String.join(", ", r.scopes()));
     out.println("  models:  " + (r.models().isEmpty() ? "* (any)" : String.join(", ", r.models())));
     out.println("  expires: " + (r.expiresAt() == null ? "never" : r.expiresAt().toString()));
+    if (!r.networks().isEmpty()) {
+      out.println("  from:    " + String.join(", ", r.networks()));
+    }
     out.println("Store this key now; Gatehouse keeps only a hash and cannot show it again:");
     out.println(c.key());
   }
@@ -139,6 +144,10 @@ final class KeysCommand implements Runnable {
 
     @Option(names = "--models", arity = "1..*", paramLabel = "GLOB", description = "Models the key may use, as globs (llama3*, qwen2.5:7b). Default: any.")
     List<String> models;
+
+    @Option(names = "--allow-cidr", arity = "1..*", paramLabel = "CIDR",
+        description = "Addresses or ranges the key may be used from (192.168.1.0/24, 2001:db8::/48); from elsewhere it gets 403. Default: anywhere.")
+    List<String> networks;
 
     @Option(names = "--scopes", arity = "1..*", paramLabel = "SCOPE",
         description = "Scopes, replacing the default (inference, embeddings, models.read). Known: inference, embeddings, models.read, models.inspect, models.manage, account, cloud.")
@@ -169,7 +178,7 @@ final class KeysCommand implements Runnable {
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
       KeyService.Created c = ctx.keys.create(name, duration("--expires", expires), models, scopes,
-          new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens));
+          new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens), networks);
       printCreated(out, c, json, "Created");
       return 0;
     }

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
     subcommands = {
-      ServeCommand.class, KeysCommand.class, UsageCommand.class, TlsCommand.class,
+      ServeCommand.class, KeysCommand.class, UsageCommand.class, BansCommand.class, TlsCommand.class,
       DoctorCommand.class, ScanCommand.class, ModelsCommand.class
     },
     exitCodeListHeading = "%nExit status:%n",
@@ -82,6 +82,11 @@ public final class Main implements Runnable {
           || cls == KeysCommand.ListKeys.class
           || cls == KeysCommand.Revoke.class
           || cls == KeysCommand.Rotate.class
+          || cls == BansCommand.class
+          || cls == BansCommand.ListBans.class
+          || cls == BansCommand.Add.class
+          || cls == BansCommand.Remove.class
+          || cls == BansCommand.Export.class
           || cls == TlsCommand.SelfSignedCommand.class
           || cls == DoctorCommand.class
           || cls == ModelsCommand.Verify.class) {

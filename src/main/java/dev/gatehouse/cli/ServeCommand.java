@@ -73,7 +73,7 @@ final class ServeCommand implements Callable<Integer> {
       if (config.authEnabled() && ctx.keys.list().isEmpty()) {
         first = ctx.keys.create("default", null, List.of(), List.of());
       }
-      gateway = Gateway.start(config, ctx.store, ctx.store, ctx.apiKeys);
+      gateway = Gateway.start(config, ctx.store, ctx.apiKeys);
       String scheme = config.tlsEnabled() ? "https" : "http";
       String base = scheme + "://" + displayHost(config) + ":" + gateway.port();
       if (first != null) {

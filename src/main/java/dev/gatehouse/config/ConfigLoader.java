@@ -84,6 +84,7 @@ public final class ConfigLoader {
     if (!problems.isEmpty()) {
       throw new ConfigException(source, problems); // typed values are incomplete; stop here
     }
+    abuseChecks(v, problems);
     GatehouseConfig config = build(v);
     crossCheck(config, raw, problems);
     if (!problems.isEmpty()) {
@@ -326,7 +327,107 @@ public final class ConfigLoader {
             (Long) v.get("caps.image_bytes"),
             (Integer) v.get("caps.messages"),
             (Integer) v.get("caps.prompt_chars")),
-        new GatehouseConfig.Models(optionalPath(v.get("models.pinned")), (Duration) v.get("models.pin_refresh")));
+        new GatehouseConfig.Models(optionalPath(v.get("models.pinned")), (Duration) v.get("models.pin_refresh")),
+        new GatehouseConfig.Network(
+            AddressSet.parse(strings(v, "network.allow")),
+            AddressSet.parse(strings(v, "network.deny")),
+            AddressSet.parse(strings(v, "network.trusted_proxies")),
+            List.copyOf(strings(v, "network.allowed_hosts")),
+            AddressSet.parse(strings(v, "network.ioc")),
+            optionalPath(v.get("network.ioc_file"))),
+        new GatehouseConfig.Cors(List.copyOf(strings(v, "cors.origins")), (Duration) v.get("cors.max_age")),
+        new GatehouseConfig.Bans(
+            (Integer) v.get("bans.auth_failures"),
+            (Duration) v.get("bans.auth_window"),
+            (Duration) v.get("bans.duration"),
+            (Duration) v.get("bans.max_duration"),
+            !"403".equals(v.get("bans.refusal")),
+            AddressSet.parse(strings(v, "bans.never"))),
+        new GatehouseConfig.Probes(
+            probeAction((String) v.get("probes.action")),
+            (Integer) v.get("probes.threshold"),
+            (Duration) v.get("probes.window"),
+            (Duration) v.get("probes.tarpit_delay")),
+        new GatehouseConfig.Connections((Integer) v.get("connections.max_per_ip"), (Integer) v.get("connections.max_total")));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> strings(Map<String, Object> v, String path) {
+    return (List<String>) v.get(path);
+  }
+
+  private static GatehouseConfig.ProbeAction probeAction(String text) {
+    for (GatehouseConfig.ProbeAction a : GatehouseConfig.ProbeAction.values()) {
+      if (a.name().equalsIgnoreCase(text)) {
+        return a;
+      }
+    }
+    return GatehouseConfig.ProbeAction.LOG; // only reached when abuseChecks already reported it
+  }
+
+  private static final String CIDR_EXPECTED = "an IP address or CIDR range such as 192.168.1.0/24 or 2001:db8::/48";
+
+  /**
+   * Checks the abuse-control settings that typing alone cannot (addresses, host names, origins,
+   * choices), and merges the IoC file into {@code network.ioc}. Runs before {@link #build}, which
+   * then parses only what passed.
+   */
+  private static void abuseChecks(Map<String, Object> v, List<String> problems) {
+    for (String path : List.of("network.allow", "network.deny", "network.trusted_proxies", "network.ioc", "bans.never")) {
+      for (String e : strings(v, path)) {
+        if (Cidr.parse(e) == null) {
+          problems.add(path + ": " + e + " (expected: " + CIDR_EXPECTED + ")");
+        }
+      }
+    }
+    for (String h : strings(v, "network.allowed_hosts")) {
+      if (!h.equals("*") && !h.matches("(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
+          && IpAddress.parse(h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h) == null) {
+        problems.add("network.allowed_hosts: " + h + " (expected: a host name, *.domain, an IP address, or * for any; without a port)");
+      }
+    }
+    for (String o : strings(v, "cors.origins")) {
+      if (o.equals("*") || o.equals("null")) {
+        problems.add("cors.origins: " + o + " (expected: an origin such as https://app.example.com; " + o
+            + " would let any web page call the API with a visitor's key)");
+      } else if (!o.matches("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
+        problems.add("cors.origins: " + o + " (expected: an origin such as https://app.example.com, without a path)");
+      }
+    }
+    if (!List.of("close", "403").contains(v.get("bans.refusal"))) {
+      problems.add("bans.refusal: " + v.get("bans.refusal") + " (expected: close or 403)");
+    }
+    if (!List.of("log", "ban", "tarpit").contains(v.get("probes.action"))) {
+      problems.add("probes.action: " + v.get("probes.action") + " (expected: log, ban or tarpit)");
+    }
+    Path iocFile = optionalPath(v.get("network.ioc_file"));
+    if (iocFile != null && !Files.isReadable(iocFile)) {
+      problems.add("network.ioc_file: " + iocFile + " (expected: a readable text file of addresses, one per line)");
+    } else if (iocFile != null) {
+      List<String> merged = new ArrayList<>(strings(v, "network.ioc"));
+      try {
+        int lineNo = 0;
+        int bad = 0;
+        for (String line : Files.readAllLines(iocFile)) {
+          lineNo++;
+          int hash = line.indexOf('#');
+          String entry = (hash >= 0 ? line.substring(0, hash) : line).trim();
+          if (entry.isEmpty()) {
+            continue;
+          }
+          if (Cidr.parse(entry) == null) {
+            if (++bad <= 5) { // a wrong file would otherwise bury every other problem
+              problems.add("network.ioc_file: " + iocFile + " line " + lineNo + ": " + entry + " (expected: " + CIDR_EXPECTED + ")");
+            }
+          } else {
+            merged.add(entry);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        problems.add("network.ioc_file: " + iocFile + " (expected: a readable text file of addresses; " + e.getMessage() + ")");
+      }
+      v.put("network.ioc", merged);
+    }
   }
 
   private static void range(List<String> problems, Map<String, Raw> raw, String path, long value, long min, long max, String expected) {
@@ -350,6 +451,23 @@ public final class ConfigLoader {
     positive(problems, raw, "timeouts.upstream_first_byte", t.upstreamFirstByte());
     positive(problems, raw, "timeouts.upstream_idle", t.upstreamIdle());
     positive(problems, raw, "tls.reload_interval", c.tls().reloadInterval());
+    positive(problems, raw, "cors.max_age", c.cors().maxAge());
+    GatehouseConfig.Bans bans = c.bans();
+    range(problems, raw, "bans.auth_failures", bans.authFailures(), 0, 1000, "0-1000, where 0 turns auth-failure bans off");
+    positive(problems, raw, "bans.auth_window", bans.authWindow());
+    positive(problems, raw, "bans.duration", bans.duration());
+    positive(problems, raw, "bans.max_duration", bans.maxDuration());
+    if (bans.maxDuration().compareTo(bans.duration()) < 0) {
+      problems.add(describe("bans.max_duration", raw.getOrDefault("bans.max_duration", new Raw(null, bans.maxDuration().toString(), null)))
+          + " (expected: at least bans.duration)");
+    }
+    GatehouseConfig.Probes probes = c.probes();
+    range(problems, raw, "probes.threshold", probes.threshold(), 1, 1_000_000, "1-1000000");
+    positive(problems, raw, "probes.window", probes.window());
+    positive(problems, raw, "probes.tarpit_delay", probes.tarpitDelay());
+    range(problems, raw, "probes.tarpit_delay", probes.tarpitDelay().toMillis(), 0, 60_000, "at most 60s");
+    range(problems, raw, "connections.max_per_ip", c.connections().maxPerIp(), 1, 10_000_000, "1-10000000");
+    range(problems, raw, "connections.max_total", c.connections().maxTotal(), 1, 10_000_000, "1-10000000");
 
     GatehouseConfig.Rate rate = c.rate();
     Map<String, Long> offOrPositive = new LinkedHashMap<>();

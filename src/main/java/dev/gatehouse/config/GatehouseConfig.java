@@ -23,7 +23,12 @@ public record GatehouseConfig(
     Budget budget,
     Concurrency concurrency,
     Caps caps,
-    Models models) {
+    Models models,
+    Network network,
+    Cors cors,
+    Bans bans,
+    Probes probes,
+    Connections connections) {
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
@@ -71,6 +76,49 @@ public record GatehouseConfig(
 
   /** Model integrity: the lock file to enforce ({@code pinned == null}: none). */
   public record Models(Path pinned, Duration pinRefresh) {}
+
+  /**
+   * Who may connect, and how the client's address is found.
+   *
+   * @param allowedHosts Host values accepted; empty means automatic (see docs/abuse.md)
+   * @param ioc the IoC list and the IoC file's entries together
+   */
+  public record Network(
+      AddressSet allow,
+      AddressSet deny,
+      AddressSet trustedProxies,
+      List<String> allowedHosts,
+      AddressSet ioc,
+      Path iocFile) {}
+
+  /** Cross-origin access for browsers; off when {@code origins} is empty. */
+  public record Cors(List<String> origins, Duration maxAge) {
+    public boolean enabled() {
+      return !origins.isEmpty();
+    }
+  }
+
+  /**
+   * Automatic bans and how banned clients are refused.
+   *
+   * @param authFailures failures within {@code authWindow} that ban; 0 for never
+   * @param close true to close a banned client's connection, false to answer 403
+   */
+  public record Bans(
+      int authFailures, Duration authWindow, Duration duration, Duration maxDuration, boolean close, AddressSet never) {}
+
+  /** What probe detection does with a client it judges to be scanning. */
+  public enum ProbeAction {
+    LOG,
+    BAN,
+    TARPIT
+  }
+
+  /** Probe detection: scored signals, a threshold, and the action above it. */
+  public record Probes(ProbeAction action, int threshold, Duration window, Duration tarpitDelay) {}
+
+  /** Caps on open client connections. */
+  public record Connections(int maxPerIp, int maxTotal) {}
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

@@ -9,15 +9,22 @@ import dev.gatehouse.limit.RateLimiter;
 import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.store.UsageStore;
 import java.time.Clock;
+import dev.gatehouse.account.AuthFailures;
+import dev.gatehouse.account.ProbeDetector;
+import dev.gatehouse.bans.BanList;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
+import dev.gatehouse.listen.ConnectionLimits;
+import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.pins.ModelPins;
+import dev.gatehouse.store.BanStore;
+import dev.gatehouse.store.SqliteStore;
 import dev.gatehouse.store.KeyStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -27,6 +34,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +59,12 @@ public final class Gateway implements AutoCloseable {
       Limiter limiter,
       UsageMeters usage,
       AccessLog accessLog,
-      PinnedModels pins) {}
+      PinnedModels pins,
+      BanList bans,
+      Cors cors,
+      AuthFailures authFailures,
+      ProbeDetector probes,
+      ConnectionLimits connectionLimits) {}
 
   private final Vertx vertx;
   private final int port;
@@ -59,29 +72,48 @@ public final class Gateway implements AutoCloseable {
   private final List<GatewayVerticle> instances;
   private final UsageLedger ledger;
   private final UsageStore usageStore;
+  private final BanList bans;
+  private final ConnectionLimits connections;
 
-  private Gateway(Vertx vertx, int port, int redirectPort, List<GatewayVerticle> instances, UsageLedger ledger, UsageStore usageStore) {
+  private Gateway(
+      Vertx vertx,
+      int port,
+      int redirectPort,
+      List<GatewayVerticle> instances,
+      UsageLedger ledger,
+      UsageStore usageStore,
+      BanList bans,
+      ConnectionLimits connections) {
     this.vertx = vertx;
     this.port = port;
     this.redirectPort = redirectPort;
     this.instances = instances;
     this.ledger = ledger;
     this.usageStore = usageStore;
+    this.bans = bans;
+    this.connections = connections;
   }
 
-  /** Starts serving; blocks until listening or failed. */
-  public static Gateway start(GatehouseConfig config, KeyStore store, UsageStore usageStore, ApiKeys keys) throws Exception {
-    return start(config, store, usageStore, keys, new LocalRateLimiter(), Clock.systemUTC());
+  /** Starts serving on one store that holds keys, usage and bans (the SQLite store); blocks until listening. */
+  public static Gateway start(GatehouseConfig config, SqliteStore store, ApiKeys keys) throws Exception {
+    return start(config, store, store, store, keys, new LocalRateLimiter(), Clock.systemUTC());
   }
 
   /**
-   * Starts serving with a given rate limiter and clock (tests use a limiter that fails, to show the
-   * gateway fails closed, and a clock they move to show windows releasing).
+   * Starts serving; blocks until listening or failed. Tests pass a rate limiter or store that
+   * fails, to show the gateway fails closed, and a clock they move to show windows releasing.
    */
   public static Gateway start(
-      GatehouseConfig config, KeyStore store, UsageStore usageStore, ApiKeys keys, RateLimiter rates, Clock clock)
+      GatehouseConfig config,
+      KeyStore store,
+      UsageStore usageStore,
+      BanStore banStore,
+      ApiKeys keys,
+      RateLimiter rates,
+      Clock clock)
       throws Exception {
     TlsMaterial tls = config.tlsEnabled() ? TlsMaterial.load(config.tls()) : null;
+    BanList bans = new BanList(banStore, config.bans(), clock);
     int loops = config.effectiveEventLoops();
     Vertx vertx =
         Vertx.vertx(
@@ -97,10 +129,11 @@ public final class Gateway implements AutoCloseable {
       GatehouseConfig.Concurrency cc = config.concurrency();
       Limiter limiter = new Limiter(config, rates,
           new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis()), ledger, clock);
+      RouteTable routes = RouteTable.standard();
       Shared shared =
           new Shared(
               config,
-              RouteTable.standard(),
+              routes,
               new KeyRing(store),
               keys,
               store,
@@ -109,7 +142,12 @@ public final class Gateway implements AutoCloseable {
               new UsageMeters(ledger),
               new AccessLog(),
               config.models().pinned() == null ? null
-                  : new PinnedModels(vertx, ModelPins.load(config.models().pinned()), config.upstream(), config.models().pinRefresh()));
+                  : new PinnedModels(vertx, ModelPins.load(config.models().pinned()), config.upstream(), config.models().pinRefresh()),
+              bans,
+              new Cors(config.cors(), routes),
+              new AuthFailures(config.bans(), bans),
+              new ProbeDetector(config.probes(), bans),
+              new ConnectionLimits(config.connections(), config.network().trustedProxies()));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -129,7 +167,7 @@ public final class Gateway implements AutoCloseable {
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
-      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore);
+      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits());
       if (tls != null) {
         g.watchCertificates(config, tls);
       }
@@ -144,6 +182,7 @@ public final class Gateway implements AutoCloseable {
       return g;
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
+      bans.close();
       throw e;
     }
   }
@@ -185,6 +224,11 @@ public final class Gateway implements AutoCloseable {
     return port;
   }
 
+  /** Client connections open now on the public listener (those counted by connections.*). */
+  public int openConnections() {
+    return connections.open();
+  }
+
   /** The redirect listener's port, or -1 when there is none. */
   public int redirectPort() {
     return redirectPort;
@@ -208,5 +252,6 @@ public final class Gateway implements AutoCloseable {
   public void close() {
     vertx.close().await();
     flushUsage();
+    bans.close(); // writes pending bans and request counts
   }
 }

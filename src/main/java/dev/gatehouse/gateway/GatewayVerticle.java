@@ -4,9 +4,12 @@ import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.Identifier;
 import dev.gatehouse.identify.KeyRing;
+import dev.gatehouse.listen.ClientGate;
+import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.ConnectionTimeouts;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.proxy.Relay;
@@ -33,13 +36,14 @@ final class GatewayVerticle extends VerticleBase {
   private final KeyStore store;
   private final Authorizer authorizer;
   private final AccessLog accessLog;
+  private final Gateway.Shared shared;
   private final TlsMaterial tls;
   private final int port;
-  private final Gateway.Shared shared;
 
   private HttpServer server;
   private Identifier identifier;
   private Relay relay;
+  private ClientGate gate;
 
   GatewayVerticle(Gateway.Shared shared, TlsMaterial tls, int port) {
     this.config = shared.config();
@@ -49,16 +53,21 @@ final class GatewayVerticle extends VerticleBase {
     this.store = shared.store();
     this.authorizer = shared.authorizer();
     this.accessLog = shared.accessLog();
+    this.shared = shared;
     this.tls = tls;
     this.port = port;
-    this.shared = shared;
   }
 
   @Override
   public Future<?> start() {
     identifier = new Identifier(config.authEnabled(), ring, keys, store);
     relay = new Relay(vertx, config);
-    Pipeline pipeline = new Pipeline(config, routes, identifier, authorizer, shared.limiter(), relay, shared.usage(), accessLog, shared.pins());
+    gate = new ClientGate(config, shared.bans());
+    Pipeline pipeline =
+        new Pipeline(
+            config, routes, identifier, authorizer, shared.limiter(), relay, shared.usage(), accessLog, shared.pins(),
+            gate, shared.cors(), shared.authFailures(), shared.probes());
+    ConnectionLimits limits = shared.connectionLimits();
     ConnectionTimeouts timeouts =
         new ConnectionTimeouts(
             vertx, config.timeouts().headerRead().toMillis(), config.timeouts().keepalive().toMillis());
@@ -86,7 +95,20 @@ final class GatewayVerticle extends VerticleBase {
     server =
         vertx
             .createHttpServer(options)
-            .connectionHandler(timeouts::onConnection)
+            .connectionHandler(
+                conn -> {
+                  // Cheapest refusals first, before a byte is read: banned peers, then the caps.
+                  if (!gate.admit(conn)) {
+                    return;
+                  }
+                  Runnable release =
+                      limits.admit(conn.remoteAddress() == null ? null : IpAddress.parse(conn.remoteAddress().host()));
+                  if (release == null) {
+                    conn.close();
+                    return;
+                  }
+                  timeouts.onConnection(conn, release);
+                })
             .invalidRequestHandler(req -> {
               HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
               accessLog.recordInvalid(req);
@@ -104,6 +126,7 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> stop() {
     identifier.close();
     relay.close();
+    gate.close();
     return server.close();
   }
 }

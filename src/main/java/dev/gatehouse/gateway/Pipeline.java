@@ -1,14 +1,19 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.AuthFailures;
+import dev.gatehouse.account.ProbeDetector;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
+import dev.gatehouse.authorize.NetworkPolicy;
 import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.Identifier;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.listen.BodyReader;
+import dev.gatehouse.listen.ClientGate;
+import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RequestTarget;
 import dev.gatehouse.pipeline.Dialect;
 import dev.gatehouse.pipeline.Exchange;
@@ -27,18 +32,20 @@ import java.util.concurrent.ThreadLocalRandom;
  * The request path, in order. This is the one place the stage order is written down:
  *
  * <ol>
- *   <li><b>listen</b>: strict request-target and header checks (400, 431);
- *   <li><b>identify</b>: the API key becomes a principal (401);
- *   <li><b>authorize</b>: route classification (404, 405) and scope (403);
- *   <li><b>limit</b>: rates per key and address and token budgets (429); keys that fail identify
- *       meet the per-address rate for anonymous requests instead;
+ *   <li><b>listen</b>: who is calling (network rules, IoC list, bans, Host; 403 or a closed
+ *       connection), CORS preflights, strict request-target and header checks (400, 431);
+ *   <li><b>identify</b>: the API key becomes a principal (401; failures count toward a ban, and
+ *       past the per-address rate for anonymous requests they get 429);
+ *   <li><b>authorize</b>: the key's own network rule (403), route classification (404, 405) and
+ *       scope (403);
+ *   <li><b>limit</b>: rates per key and address and token budgets (429);
  *   <li><b>listen</b> reads and checks the body (400, 413); <b>authorize</b> checks the models
- *       it names (403); <b>limit</b> applies request caps (400) and takes a concurrency slot,
- *       perhaps after a bounded wait (429, 503);
+ *       it names and their pins (403); <b>limit</b> applies request caps (400) and takes a
+ *       concurrency slot, perhaps after a bounded wait (429, 503);
  *   <li><b>guard</b>: prompt checks slot in here;
  *   <li><b>proxy</b>: relay to the upstream, streaming;
- *   <li><b>account</b>: token usage metered as the response streams, and one log record per
- *       request, refusals included.
+ *   <li><b>account</b>: token usage metered as the response streams, one log record per
+ *       request, refusals included, and probe detection.
  * </ol>
  *
  * <p>A refused request is answered here and never reaches the upstream. Stages never call each
@@ -57,6 +64,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final UsageMeters usage;
   private final PinnedModels pins;
   private final String hsts;
+  private final ClientGate gate;
+  private final Cors cors;
+  private final AuthFailures authFailures;
+  private final ProbeDetector probes;
+  /** Tarpitted refusals waiting on this event loop; past the cap they are answered at once. */
+  private int tarpitted;
 
   public Pipeline(
       GatehouseConfig config,
@@ -67,7 +80,15 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       Relay relay,
       UsageMeters usage,
       AccessLog accessLog,
-      PinnedModels pins) {
+      PinnedModels pins,
+      ClientGate gate,
+      Cors cors,
+      AuthFailures authFailures,
+      ProbeDetector probes) {
+    this.gate = gate;
+    this.cors = cors;
+    this.authFailures = authFailures;
+    this.probes = probes;
     this.config = config;
     this.routes = routes;
     this.identifier = identifier;
@@ -111,20 +132,32 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         x.release.run();
       }
       accessLog.record(x);
+      probes.observe(x); // account: scores every finished request, refusals included
     };
     resp.endHandler(finish);
     resp.closeHandler(finish);
 
     // listen
     x.target = RequestTarget.parse(req.uri());
+    if (x.target != null) {
+      x.dialect = Dialect.of(x.target.path());
+    }
+    // may this client use Gatehouse at all? (network rules, IoC list, bans, Host)
+    Rejection turnedAway = gate.check(x);
+    if (turnedAway != null) {
+      reject(x, turnedAway);
+      return;
+    }
     if (x.target == null) {
       reject(x, Rejection.of(Problem.TARGET_MALFORMED));
       return;
     }
-    x.dialect = Dialect.of(x.target.path());
     if (headerCount(req) > config.limits().maxHeaders()) {
       reject(x, Rejection.of(Problem.HEADERS_TOO_MANY));
       return;
+    }
+    if (cors.handle(x)) {
+      return; // a CORS preflight from an allowed origin, answered without a key
     }
     if (x.target.path().equals("/healthz") || x.target.path().equals("/readyz")) {
       health(x);
@@ -134,11 +167,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     // identify
     Identifier.Identity who = identifier.identify(req.headers(), Instant.ofEpochMilli(x.startMillis));
     if (who.rejection() != null) {
+      authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
       Rejection throttled = limiter.anonymous(x); // limit: guessing keys is rate-limited per address
       reject(x, throttled != null ? throttled : who.rejection());
       return;
     }
     x.principal = who.principal();
+
+    // authorize: may this key be used from this address?
+    Rejection notFromHere = NetworkPolicy.check(x.principal, x.clientAddress);
+    if (notFromHere != null) {
+      reject(x, notFromHere);
+      return;
+    }
 
     // authorize: which operation, and may this key perform it?
     RouteTable.Match match = routes.match(req.method().name(), x.target.path());
@@ -229,14 +270,35 @@ public final class Pipeline implements Handler<HttpServerRequest> {
             });
   }
 
-  /** Answers a refusal in the client's dialect. Safe to call once the response has started. */
+  /** Most tarpitted refusals held at once per event loop; each holds a connection open. */
+  private static final int MAX_TARPITTED = 1024;
+
+  /**
+   * Answers a refusal in the client's dialect, or closes the connection instead when the refusal
+   * says so (a banned client). A delayed refusal (a tarpitted client) waits on a timer, not a
+   * thread. Safe to call once the response has started.
+   */
   private void reject(Exchange x, Rejection r) {
-    x.problem = r.problem();
+    x.problem = r.problem(); // set first: a client that leaves while tarpitted is logged as refused
     if (r.logReason() != null) {
       x.logReason = r.logReason();
     }
+    if (r.delayMillis() > 0 && tarpitted < MAX_TARPITTED) {
+      tarpitted++;
+      io.vertx.core.Vertx.currentContext().owner().setTimer(r.delayMillis(), id -> {
+        tarpitted--;
+        reject(x, r.delayed(0));
+      });
+      return;
+    }
     HttpServerResponse resp = x.response;
     if (resp.ended() || resp.closed()) {
+      return;
+    }
+    if (r.close()) {
+      resp.setStatusCode(r.problem().status); // for the log; nothing is sent
+      x.logReason = (x.logReason == null ? "" : x.logReason + "; ") + "closed without an answer (bans.refusal)";
+      x.request.connection().close();
       return;
     }
     if (resp.headWritten()) {

@@ -39,7 +39,8 @@ public final class Identifier implements AutoCloseable {
           Operation.DEFAULT_SCOPES.stream().map(o -> o.scope).collect(Collectors.toUnmodifiableSet()),
           new ModelGlobs(List.of()),
           null,
-          KeyLimits.NONE);
+          KeyLimits.NONE,
+          null);
 
   /** Either a principal or a rejection. */
   public record Identity(Principal principal, Rejection rejection) {}

@@ -1,5 +1,6 @@
 package dev.gatehouse.identify;
 
+import dev.gatehouse.config.AddressSet;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.store.KeyStore;
@@ -50,7 +51,8 @@ public final class KeyRing {
                       java.util.Collections.unmodifiableSet(new LinkedHashSet<>(k.scopes())),
                       new ModelGlobs(k.models()),
                       k.expiresAt(),
-                      k.limits() == null ? KeyLimits.NONE : k.limits())));
+                      k.limits() == null ? KeyLimits.NONE : k.limits(),
+                      k.networks().isEmpty() ? null : AddressSet.parse(k.networks()))));
         }
         s = new Snapshot(version, Map.copyOf(byId));
         snapshot = s;

@@ -1,5 +1,6 @@
 package dev.gatehouse.identify;
 
+import dev.gatehouse.config.AddressSet;
 import dev.gatehouse.store.KeyLimits;
 import java.time.Instant;
 import java.util.Set;
@@ -14,9 +15,23 @@ import java.util.Set;
  * @param models the key's model allowlist
  * @param expiresAt when the key stops working, or null for never
  * @param limits the key's own limits (null fields use the global settings)
+ * @param networks the addresses the key may be used from, or null for any. A stored range that
+ *     cannot be parsed is left out rather than widening the key, so an unreadable rule allows
+ *     nothing.
  */
 public record Principal(
-    String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt, KeyLimits limits) {
+    String keyId,
+    String keyName,
+    Set<String> scopes,
+    ModelGlobs models,
+    Instant expiresAt,
+    KeyLimits limits,
+    AddressSet networks) {
+
+  /** A principal with no limits of its own, usable from any address. */
+  public Principal(String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt) {
+    this(keyId, keyName, scopes, models, expiresAt, KeyLimits.NONE, null);
+  }
 
   public boolean hasScope(String scope) {
     return scopes.contains(scope);

@@ -1,6 +1,7 @@
 package dev.gatehouse.keys;
 
 import dev.gatehouse.authorize.Operation;
+import dev.gatehouse.config.Cidr;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
@@ -41,19 +42,36 @@ public final class KeyService {
    * @throws IllegalArgumentException with a {@code what: value (expected: ...)} message
    */
   public Created create(String name, Duration expiresIn, List<String> models, List<String> scopes) {
-    return create(name, expiresIn, models, scopes, KeyLimits.NONE);
+    return create(name, expiresIn, models, scopes, KeyLimits.NONE, List.of());
   }
 
   /** Creates a key with its own limits (null fields use the global settings). */
   public Created create(String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits) {
+    return create(name, expiresIn, models, scopes, limits, List.of());
+  }
+
+  /** Creates a key usable only from the given address ranges. */
+  public Created create(String name, Duration expiresIn, List<String> models, List<String> scopes, List<String> networks) {
+    return create(name, expiresIn, models, scopes, KeyLimits.NONE, networks);
+  }
+
+  /**
+   * Creates a key with its own limits, usable only from the given address ranges.
+   *
+   * @param limits the key's own limits (null fields use the global settings)
+   * @param networks CIDR ranges or addresses; empty allows any address
+   */
+  public Created create(
+      String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits, List<String> networks) {
     validateName(name);
     List<String> scopeList = scopes(scopes);
     List<String> modelList = models(models);
+    List<String> networkList = networks(networks);
     Instant now = clock.instant();
     ApiKeys.NewKey k = keys.generate();
     KeyRecord r =
         new KeyRecord(k.id(), name, k.hash(), scopeList, modelList, now, expiresIn == null ? null : now.plus(expiresIn), null, null,
-            validate(limits));
+            validate(limits), networkList);
     store.insert(r);
     return new Created(r, k.key());
   }
@@ -72,7 +90,7 @@ public final class KeyService {
   }
 
   /**
-   * Replaces a key with a new one of the same name, scopes and models. The old key keeps working
+   * Replaces a key with a new one of the same name, scopes, models and networks. The old key keeps working
    * for {@code grace} (zero: it stops now), so clients can be switched over without an outage.
    */
   public Created rotate(String id, Duration grace) {
@@ -84,7 +102,8 @@ public final class KeyService {
     ApiKeys.NewKey k = keys.generate();
     // The replacement inherits the old key's expiry: rotation never extends a key's life.
     KeyRecord replacement =
-        new KeyRecord(k.id(), old.name(), k.hash(), old.scopes(), old.models(), now, old.expiresAt(), null, null, old.limits());
+        new KeyRecord(k.id(), old.name(), k.hash(), old.scopes(), old.models(), now, old.expiresAt(), null, null, old.limits(),
+            old.networks());
     store.rotate(id, replacement, now.plus(grace == null ? Duration.ZERO : grace));
     return new Created(replacement, k.key());
   }
@@ -130,6 +149,28 @@ public final class KeyService {
           throw new IllegalArgumentException("--scopes: " + p + " (expected: one of " + Operation.allScopes() + ")");
         }
         out.add(p);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** Canonical CIDR forms of the given ranges, each checked; none means any address. */
+  private static List<String> networks(List<String> given) {
+    LinkedHashSet<String> out = new LinkedHashSet<>();
+    if (given == null) {
+      return List.of();
+    }
+    for (String g : given) {
+      for (String part : g.split(",")) {
+        String p = part.trim();
+        if (p.isEmpty()) {
+          continue;
+        }
+        Cidr c = Cidr.parse(p);
+        if (c == null) {
+          throw new IllegalArgumentException("--allow-cidr: " + p + " (expected: an IP address or CIDR range such as 192.168.1.0/24 or 2001:db8::/48)");
+        }
+        out.add(c.toString());
       }
     }
     return List.copyOf(out);

@@ -63,6 +63,14 @@ public final class ConnectionTimeouts {
 
   /** The server's connection handler: starts the first-request clock. */
   public void onConnection(HttpConnection conn) {
+    onConnection(conn, null);
+  }
+
+  /**
+   * As {@link #onConnection(HttpConnection)}, also running {@code onClose} when the connection
+   * closes (a connection has one close handler, and this class owns it).
+   */
+  public void onConnection(HttpConnection conn, Runnable onClose) {
     State s = new State(conn);
     states.put(conn, s);
     s.arm(headerReadNanos);
@@ -70,6 +78,9 @@ public final class ConnectionTimeouts {
         v -> {
           vertx.cancelTimer(s.timer);
           states.remove(conn);
+          if (onClose != null) {
+            onClose.run();
+          }
         });
   }
 

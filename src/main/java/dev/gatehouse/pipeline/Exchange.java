@@ -20,7 +20,15 @@ public final class Exchange {
   /** Wall-clock start, epoch milliseconds. */
   public final long startMillis;
   public final long startNanos;
-  public final String clientIp;
+  /**
+   * The client's address as text, for the log: the socket's peer, or, behind a trusted proxy, the
+   * address the proxy vouches for (listen resolves it before anything else looks at it).
+   */
+  public String clientIp;
+  /** The parsed client address, or null when the socket had none; set with {@link #clientIp}. */
+  public dev.gatehouse.config.IpAddress clientAddress;
+  /** True when {@link #clientAddress} came from a trusted proxy's header, not from the socket. */
+  public boolean viaProxy;
 
   public RequestTarget target;
   public Dialect dialect = Dialect.OLLAMA;
@@ -68,5 +76,9 @@ public final class Exchange {
     this.startMillis = startMillis;
     this.startNanos = startNanos;
     this.clientIp = request.remoteAddress() == null ? "-" : request.remoteAddress().host();
+    this.clientAddress = request.remoteAddress() == null ? null : dev.gatehouse.config.IpAddress.parse(clientIp);
+    if (clientAddress != null) {
+      this.clientIp = clientAddress.text();
+    }
   }
 }

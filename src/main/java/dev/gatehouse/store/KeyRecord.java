@@ -16,6 +16,7 @@ import java.util.List;
  * @param revokedAt revocation time, or null
  * @param rotatedTo the id of the key that replaced this one, or null
  * @param limits the key's own limits (fields left null use the global settings)
+ * @param networks CIDR ranges the key may be used from; empty allows any address
  */
 public record KeyRecord(
     String id,
@@ -27,7 +28,22 @@ public record KeyRecord(
     Instant expiresAt,
     Instant revokedAt,
     String rotatedTo,
-    KeyLimits limits) {
+    KeyLimits limits,
+    List<String> networks) {
+
+  /** A key with no limits of its own, usable from any address. */
+  public KeyRecord(
+      String id,
+      String name,
+      byte[] hash,
+      List<String> scopes,
+      List<String> models,
+      Instant createdAt,
+      Instant expiresAt,
+      Instant revokedAt,
+      String rotatedTo) {
+    this(id, name, hash, scopes, models, createdAt, expiresAt, revokedAt, rotatedTo, KeyLimits.NONE, List.of());
+  }
 
   /** True when the key may authenticate at this instant. */
   public boolean activeAt(Instant now) {

@@ -18,14 +18,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import org.flywaydb.core.Flyway;
 
 /**
  * The embedded default store: one SQLite file in the data directory, in WAL mode so that the CLI
  * can change keys while a gateway is serving. Schema changes are Flyway migrations under
- * {@code db/migration}. Thread-safe.
+ * {@code db/migration}. Holds keys and bans. Thread-safe.
  */
-public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
+public final class SqliteStore implements KeyStore, UsageStore, BanStore, AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
@@ -67,6 +68,9 @@ public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
     p.setProperty("synchronous", "NORMAL");
     p.setProperty("busy_timeout", "5000");
     p.setProperty("foreign_keys", "true");
+    // Take the write lock when a transaction begins: ban updates read then write, and a deferred
+    // transaction could not upgrade if another process wrote in between.
+    p.setProperty("transaction_mode", "IMMEDIATE");
     return p;
   }
 
@@ -141,36 +145,75 @@ public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
 
   @Override
   public VersionProbe openVersionProbe() {
-    try {
-      // A dedicated connection with one prepared statement: a few microseconds per call, and no
-      // pool hand-off on the request path.
-      Connection c = DriverManager.getConnection(url, pragmas());
-      PreparedStatement ps = c.prepareStatement("SELECT version FROM key_version WHERE id = 1");
-      return new VersionProbe() {
-        @Override
-        public long version() {
-          try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-              throw new StoreException("key_version row missing", null);
-            }
-            return rs.getLong(1);
-          } catch (SQLException e) {
-            throw new StoreException("cannot read key version: " + e.getMessage(), e);
-          }
-        }
+    return versionProbe("key_version");
+  }
 
-        @Override
-        public void close() {
-          try {
-            ps.close();
-            c.close();
-          } catch (SQLException e) {
-            // closing a read-only probe cannot lose data
-          }
+  private VersionProbe versionProbe(String table) {
+    SqlVersionProbe probe = new SqlVersionProbe(url, "SELECT version FROM " + table + " WHERE id = 1", table);
+    probe.open(); // fail at start, not on the first request, when the database is unusable
+    return probe;
+  }
+
+  /**
+   * A dedicated connection with one prepared statement: a few microseconds per call, and no pool
+   * hand-off on the request path. After a failure (the database locked, replaced or altered
+   * underneath) it reopens on the next call instead of staying broken until a restart; until it
+   * can answer, every call throws, and callers refuse.
+   */
+  private static final class SqlVersionProbe implements VersionProbe {
+    private final String url;
+    private final String sql;
+    private final String table;
+    private Connection c;
+    private PreparedStatement ps;
+
+    SqlVersionProbe(String url, String sql, String table) {
+      this.url = url;
+      this.sql = sql;
+      this.table = table;
+    }
+
+    void open() {
+      try {
+        c = DriverManager.getConnection(url, pragmas());
+        ps = c.prepareStatement(sql);
+      } catch (SQLException e) {
+        close();
+        throw new StoreException("cannot open " + table + " probe: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public long version() {
+      if (ps == null) {
+        open();
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new StoreException(table + " row missing", null);
         }
-      };
-    } catch (SQLException e) {
-      throw new StoreException("cannot open key version probe: " + e.getMessage(), e);
+        return rs.getLong(1);
+      } catch (SQLException e) {
+        close();
+        throw new StoreException("cannot read " + table + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        if (ps != null) {
+          ps.close();
+        }
+        if (c != null) {
+          c.close();
+        }
+      } catch (SQLException e) {
+        // closing a read-only probe cannot lose data
+      } finally {
+        ps = null;
+        c = null;
+      }
     }
   }
 
@@ -256,12 +299,19 @@ public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
   }
 
   private void inTransaction(SqlWork work) {
+    inTransaction("key_version", work);
+  }
+
+  /** Runs {@code work} in one transaction that also bumps {@code versionTable}, or none if null. */
+  private void inTransaction(String versionTable, SqlWork work) {
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try {
         work.run(c);
-        try (PreparedStatement ps = c.prepareStatement("UPDATE key_version SET version = version + 1 WHERE id = 1")) {
-          ps.executeUpdate();
+        if (versionTable != null) {
+          try (PreparedStatement ps = c.prepareStatement("UPDATE " + versionTable + " SET version = version + 1 WHERE id = 1")) {
+            ps.executeUpdate();
+          }
         }
         c.commit();
       } catch (SQLException | RuntimeException e) {
@@ -271,15 +321,15 @@ public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
         c.setAutoCommit(true);
       }
     } catch (SQLException e) {
-      throw new StoreException("key store write failed: " + e.getMessage(), e);
+      throw new StoreException((versionTable != null && versionTable.equals("key_version") ? "key" : "ban") + " store write failed: " + e.getMessage(), e);
     }
   }
 
   private static void insert(Connection c, KeyRecord k) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO api_keys (id, name, hash, scopes, models, created_at, expires_at, revoked_at, rotated_to, limits)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            "INSERT INTO api_keys (id, name, hash, scopes, models, created_at, expires_at, revoked_at, rotated_to, limits, networks)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       ps.setString(1, k.id());
       ps.setString(2, k.name());
       ps.setBytes(3, k.hash());
@@ -290,6 +340,7 @@ public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
       setInstant(ps, 8, k.revokedAt());
       ps.setString(9, k.rotatedTo());
       ps.setString(10, json(k.limits() == null ? KeyLimits.NONE : k.limits()));
+      ps.setString(11, k.networks().isEmpty() ? null : json(k.networks()));
       ps.executeUpdate();
     }
   }
@@ -327,9 +378,140 @@ public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
           instant(rs, "expires_at"),
           instant(rs, "revoked_at"),
           rs.getString("rotated_to"),
-          JSON.readValue(rs.getString("limits"), KeyLimits.class));
+          JSON.readValue(rs.getString("limits"), KeyLimits.class),
+          rs.getString("networks") == null ? List.of() : List.copyOf(JSON.readValue(rs.getString("networks"), STRINGS)));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt key row " + rs.getString("id"), e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Bans
+
+  @Override
+  public List<BanRecord> listBans() {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT * FROM bans ORDER BY banned_at DESC, ip");
+        ResultSet rs = ps.executeQuery()) {
+      List<BanRecord> out = new ArrayList<>();
+      while (rs.next()) {
+        out.add(readBan(rs));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot list bans: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Optional<BanRecord> findBan(String ip) {
+    try (Connection c = pool.getConnection()) {
+      return Optional.ofNullable(findBan(c, ip));
+    } catch (SQLException e) {
+      throw new StoreException("cannot read ban " + ip + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static BanRecord findBan(Connection c, String ip) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT * FROM bans WHERE ip = ?")) {
+      ps.setString(1, ip);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? readBan(rs) : null;
+      }
+    }
+  }
+
+  @Override
+  public BanRecord updateBan(String ip, UnaryOperator<BanRecord> change) {
+    BanRecord[] stored = new BanRecord[1];
+    inTransaction(
+        "ban_version",
+        c -> {
+          BanRecord next = change.apply(findBan(c, ip));
+          if (!next.ip().equals(ip)) {
+            throw new IllegalArgumentException("a ban update may not change the address");
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT OR REPLACE INTO bans (ip, banned_at, banned_until, times, source, reasons, first_seen, last_seen, requests, sample_paths)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, ip);
+            ps.setLong(2, next.bannedAt().toEpochMilli());
+            setInstant(ps, 3, next.bannedUntil());
+            ps.setInt(4, next.times());
+            ps.setString(5, next.source());
+            ps.setString(6, json(next.reasons()));
+            ps.setLong(7, next.firstSeen().toEpochMilli());
+            ps.setLong(8, next.lastSeen().toEpochMilli());
+            ps.setLong(9, next.requests());
+            ps.setString(10, json(next.samplePaths()));
+            ps.executeUpdate();
+          }
+          stored[0] = next;
+        });
+    return stored[0];
+  }
+
+  @Override
+  public boolean removeBan(String ip) {
+    boolean[] removed = new boolean[1];
+    inTransaction(
+        "ban_version",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement("DELETE FROM bans WHERE ip = ?")) {
+            ps.setString(1, ip);
+            removed[0] = ps.executeUpdate() == 1;
+          }
+        });
+    return removed[0];
+  }
+
+  @Override
+  public void recordBanHits(String ip, long requests, Instant lastSeen, List<String> paths) {
+    inTransaction(
+        null,
+        c -> {
+          BanRecord r = findBan(c, ip);
+          if (r == null) {
+            return;
+          }
+          List<String> samples = new ArrayList<>(r.samplePaths());
+          for (String p : paths) {
+            if (samples.size() < BanRecord.MAX_SAMPLES && !samples.contains(p)) {
+              samples.add(p);
+            }
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement("UPDATE bans SET requests = requests + ?, last_seen = MAX(last_seen, ?), sample_paths = ? WHERE ip = ?")) {
+            ps.setLong(1, requests);
+            ps.setLong(2, lastSeen.toEpochMilli());
+            ps.setString(3, json(samples));
+            ps.setString(4, ip);
+            ps.executeUpdate();
+          }
+        });
+  }
+
+  @Override
+  public VersionProbe openBanVersionProbe() {
+    return versionProbe("ban_version");
+  }
+
+  private static BanRecord readBan(ResultSet rs) throws SQLException {
+    try {
+      return new BanRecord(
+          rs.getString("ip"),
+          instant(rs, "banned_at"),
+          instant(rs, "banned_until"),
+          rs.getInt("times"),
+          rs.getString("source"),
+          List.copyOf(JSON.readValue(rs.getString("reasons"), STRINGS)),
+          instant(rs, "first_seen"),
+          instant(rs, "last_seen"),
+          rs.getLong("requests"),
+          List.copyOf(JSON.readValue(rs.getString("sample_paths"), STRINGS)));
+    } catch (JsonProcessingException e) {
+      throw new SQLException("corrupt ban row " + rs.getString("ip"), e);
     }
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.tls.SelfSigned;
 import java.nio.file.Files;
@@ -106,10 +105,10 @@ class ConfigAuditTest {
     Instant now = Instant.parse("2026-11-22T12:00:00Z");
     Instant t = now.minus(Duration.ofDays(10));
     ConfigAudit.Result r = ConfigAudit.audit(config(Map.of()), null, List.of(), keys(
-        new KeyRecord("k1", "ops", new byte[32], List.of("inference", "models.manage", "account"), List.of(), t, null, null, null, KeyLimits.NONE),
-        new KeyRecord("k2", "inspector", new byte[32], List.of("models.inspect"), List.of("llama*"), t, now.plusSeconds(60), null, null, KeyLimits.NONE),
-        new KeyRecord("k3", "revoked", new byte[32], List.of("models.manage"), List.of(), t, null, t.plusSeconds(5), null, KeyLimits.NONE),
-        new KeyRecord("k4", "expired", new byte[32], List.of("cloud"), List.of(), t, now.minusSeconds(1), null, null, KeyLimits.NONE)), now);
+        new KeyRecord("k1", "ops", new byte[32], List.of("inference", "models.manage", "account"), List.of(), t, null, null, null),
+        new KeyRecord("k2", "inspector", new byte[32], List.of("models.inspect"), List.of("llama*"), t, now.plusSeconds(60), null, null),
+        new KeyRecord("k3", "revoked", new byte[32], List.of("models.manage"), List.of(), t, null, t.plusSeconds(5), null),
+        new KeyRecord("k4", "expired", new byte[32], List.of("cloud"), List.of(), t, now.minusSeconds(1), null, null)), now);
     assertThat(r.findings()).extracting(Finding::id, Finding::subject, Finding::severity).containsExactlyInAnyOrder(
         org.assertj.core.groups.Tuple.tuple("GH-KEY-NO-EXPIRY", "key k1 (ops)", Severity.LOW),
         org.assertj.core.groups.Tuple.tuple("GH-KEY-NO-MODEL-LIMIT", "key k1 (ops)", Severity.LOW),

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.testing.FakeLlmServer;
 import dev.gatehouse.testing.GatewayFixture;
@@ -85,10 +84,10 @@ class DoctorGoldenTest {
     Instant created = Instant.parse("2026-06-01T09:00:00Z");
     List<KeyRecord> keys = List.of(
         new KeyRecord("abcdefghijkl", "ops laptop", new byte[32], List.of("inference", "models.read", "models.manage"), List.of(),
-            created, null, null, null, KeyLimits.NONE),
+            created, null, null, null),
         new KeyRecord("mnopqrstuvwx", "chat app", new byte[32], List.of("inference", "embeddings", "models.read"), List.of("llama3*"),
-            created, NOW.plus(Duration.ofDays(60)), null, null, KeyLimits.NONE),
-        new KeyRecord("yz2345672345", "old", new byte[32], List.of("inference"), List.of(), created, null, created.plusSeconds(60), null, KeyLimits.NONE));
+            created, NOW.plus(Duration.ofDays(60)), null, null),
+        new KeyRecord("yz2345672345", "old", new byte[32], List.of("inference"), List.of(), created, null, created.plusSeconds(60), null));
     ConfigAudit.KeySource keySource = new ConfigAudit.KeySource() {
       @Override
       public List<KeyRecord> keys() {

@@ -7,14 +7,20 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** Collects the gateway's access-log records (all levels) while open. */
+/** Collects the gateway's access-log records (all levels) while open, or another logger's. */
 public final class AccessLogCapture extends Handler implements AutoCloseable {
 
-  private final Logger logger = Logger.getLogger("gatehouse.access");
+  private final Logger logger;
   private final Level previous;
   private final List<String> lines = new ArrayList<>();
 
   public AccessLogCapture() {
+    this("gatehouse.access");
+  }
+
+  /** Captures the named logger instead, such as {@code gatehouse.abuse}. */
+  public AccessLogCapture(String loggerName) {
+    logger = Logger.getLogger(loggerName);
     previous = logger.getLevel();
     logger.setLevel(Level.FINE);
     setLevel(Level.ALL);

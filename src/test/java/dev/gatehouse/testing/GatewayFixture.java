@@ -53,12 +53,18 @@ public final class GatewayFixture implements AutoCloseable {
     flags.put("rate.anonymous_ip_rpm", "0");
     flags.put("rate.key_rpm", "0");
     flags.put("rate.ip_rpm", "0");
+    // Tests that are not about abuse controls send many 401s from loopback, and raw requests with
+    // made-up Host names: exempt loopback from bans and accept any Host, unless a test says
+    // otherwise (an empty value restores the product default, which exempts nothing and checks
+    // Host; the tests of bans, probes and network rules say so where it matters).
+    flags.put("bans.never", "127.0.0.0/8,::1");
+    flags.put("network.allowed_hosts", "*");
     flags.putAll(settings);
     this.config = ConfigLoader.load(null, false, Map.of(), flags);
     ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
     this.store = SqliteStore.open(dataDir);
     this.keys = new KeyService(store, apiKeys, Clock.systemUTC());
-    this.gateway = Gateway.start(config, store, store, apiKeys, rates == null ? new LocalRateLimiter() : rates,
+    this.gateway = Gateway.start(config, store, store, store, apiKeys, rates == null ? new LocalRateLimiter() : rates,
         clock == null ? Clock.systemUTC() : clock);
   }
 
@@ -86,8 +92,18 @@ public final class GatewayFixture implements AutoCloseable {
     return start(Map.of());
   }
 
+  /** A gateway on an existing data directory (a restart): its keys and bans are still there. */
+  public static GatewayFixture startIn(Path dataDir, Map<String, String> settings) throws Exception {
+    return start(settings, dataDir, null, null);
+  }
+
   public int port() {
     return gateway.port();
+  }
+
+  /** Client connections the gateway holds open now. */
+  public int openConnections() {
+    return gateway.openConnections();
   }
 
   public int redirectPort() {
@@ -95,7 +111,8 @@ public final class GatewayFixture implements AutoCloseable {
   }
 
   public String baseUrl() {
-    return (config.tlsEnabled() ? "https" : "http") + "://127.0.0.1:" + port();
+    String host = config.listen().host();
+    return (config.tlsEnabled() ? "https" : "http") + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
   }
 
   /** Creates a key with the ordinary scopes and no model limit; returns the secret. */
@@ -138,13 +155,35 @@ public final class GatewayFixture implements AutoCloseable {
   }
 
   public RawResponse raw(byte[] request) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", port())) {
+    return raw(request, null);
+  }
+
+  /**
+   * A raw exchange from a chosen local address, such as 127.0.0.2 (all of 127.0.0.0/8 is
+   * loopback on Linux), so that one test can play several clients. A connection the gateway
+   * closes without answering comes back as status -1 with an empty head.
+   */
+  public RawResponse raw(String request, String fromIp) throws IOException {
+    return raw(request.getBytes(StandardCharsets.ISO_8859_1), fromIp);
+  }
+
+  private RawResponse raw(byte[] request, String fromIp) throws IOException {
+    try (Socket s = new Socket()) {
+      if (fromIp != null) {
+        s.bind(new java.net.InetSocketAddress(fromIp, 0));
+      }
+      s.connect(new java.net.InetSocketAddress(config.listen().host(), port()), 10_000);
       s.setSoTimeout(10_000);
-      OutputStream out = s.getOutputStream();
-      out.write(request);
-      out.flush();
-      InputStream in = s.getInputStream();
-      byte[] buf = in.readNBytes(1 << 16);
+      byte[] buf;
+      try {
+        OutputStream out = s.getOutputStream();
+        out.write(request);
+        out.flush();
+        InputStream in = s.getInputStream();
+        buf = in.readNBytes(1 << 16);
+      } catch (java.net.SocketException e) {
+        buf = new byte[0]; // reset by the gateway: closed without an answer
+      }
       return RawResponse.parse(new String(buf, StandardCharsets.ISO_8859_1));
     }
   }

@@ -1,0 +1,267 @@
+package dev.gatehouse.bans;
+
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.config.IpAddress;
+import dev.gatehouse.store.BanRecord;
+import dev.gatehouse.store.BanStore;
+import dev.gatehouse.store.KeyStore;
+import dev.gatehouse.store.StoreException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The bans in force, as the request path sees them: a snapshot of the {@link BanStore}, reloaded
+ * whenever the store's ban version changes (so {@code gatehouse bans add} from another process
+ * takes effect on the next request), plus this process's own fresh bans while they are being
+ * written, and the in-memory tarpit list of probe detection.
+ *
+ * <p>Checks never write. Bans and the request counts kept for export are written by one
+ * background thread, so the event loops never wait for the database; a new ban holds in memory
+ * from the moment it is decided. Addresses in {@code bans.never} are never banned or tarpitted.
+ *
+ * <p>Thread-safe: snapshots are immutable and swapped whole; the rest are concurrent maps.
+ */
+public final class BanList implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger("gatehouse.abuse");
+
+  /** Most addresses whose refused requests are counted between two flushes. */
+  private static final int MAX_PENDING_HITS = 10_000;
+  /** Most addresses tarpitted at once. */
+  private static final int MAX_TARPITS = 100_000;
+  private static final long FLUSH_SECONDS = 5;
+
+  /** What the gate should do with a client. */
+  public enum Verdict {
+    NONE,
+    BANNED,
+    TARPIT
+  }
+
+  private record Snapshot(long version, Map<String, BanRecord> byIp) {}
+
+  /** Requests refused since the last flush, for one address. Guarded by itself. */
+  private static final class Hits {
+    long count;
+    long lastMillis;
+    final List<String> paths = new ArrayList<>(4);
+  }
+
+  private final BanStore store;
+  private final GatehouseConfig.Bans config;
+  private final Clock clock;
+  private final ScheduledExecutorService writer;
+  private volatile Snapshot snapshot = new Snapshot(Long.MIN_VALUE, Map.of());
+  /** This process's bans not yet in the store: address to end (epoch ms; Long.MAX_VALUE: none). */
+  private final Map<String, Long> pending = new ConcurrentHashMap<>();
+  /** Tarpitted addresses: address to end, epoch ms. */
+  private final Map<String, Long> tarpits = new ConcurrentHashMap<>();
+  private final Map<String, Hits> hits = new ConcurrentHashMap<>();
+
+  public BanList(BanStore store, GatehouseConfig.Bans config, Clock clock) {
+    this.store = store;
+    this.config = config;
+    this.clock = clock;
+    ScheduledThreadPoolExecutor w =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "gatehouse-bans");
+              t.setDaemon(true);
+              return t;
+            });
+    w.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.writer = w;
+    writer.scheduleWithFixedDelay(this::flushHits, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Opens the per-thread probe that {@link #check} needs; close it with its thread's work. */
+  public KeyStore.VersionProbe openProbe() {
+    return store.openBanVersionProbe();
+  }
+
+  /** True when the address may never be banned or tarpitted. */
+  public boolean exempt(IpAddress a) {
+    return config.never().contains(a);
+  }
+
+  /**
+   * Is this client banned or tarpitted? Reads the store's version through {@code probe} (one
+   * cheap query), and reloads the snapshot when it changed.
+   *
+   * @throws StoreException when the store cannot answer; the caller must refuse (fail closed)
+   */
+  public Verdict check(IpAddress a, KeyStore.VersionProbe probe) {
+    if (exempt(a)) {
+      return Verdict.NONE; // cannot be banned: the answer needs no store
+    }
+    Snapshot s = snapshotAt(probe.version());
+    long now = clock.millis();
+    String ip = a.text();
+    BanRecord r = s.byIp().get(ip);
+    if (r != null && r.activeAt(Instant.ofEpochMilli(now))) {
+      return Verdict.BANNED;
+    }
+    Long p = pending.get(ip);
+    if (p != null && p > now) {
+      return Verdict.BANNED;
+    }
+    Long t = tarpits.get(ip);
+    if (t != null) {
+      if (t > now) {
+        return Verdict.TARPIT;
+      }
+      tarpits.remove(ip, t);
+    }
+    return Verdict.NONE;
+  }
+
+  private Snapshot snapshotAt(long version) {
+    Snapshot s = snapshot;
+    if (s.version() == version) {
+      return s;
+    }
+    synchronized (this) {
+      s = snapshot;
+      if (s.version() != version) {
+        // Read after the version: the rows can only be newer than the label, and a newer label
+        // just causes one more reload.
+        Map<String, BanRecord> byIp = new HashMap<>();
+        for (BanRecord r : store.listBans()) {
+          byIp.put(r.ip(), r);
+        }
+        s = new Snapshot(version, Map.copyOf(byIp));
+        snapshot = s;
+      }
+      return s;
+    }
+  }
+
+  /**
+   * Bans an address automatically, for the escalated length. Holds at once in this process;
+   * written to the store in the background. Does nothing for exempt addresses (logged) or for one
+   * already being banned.
+   */
+  public void ban(IpAddress a, String reason, BanPolicy.Evidence evidence) {
+    String ip = a.text();
+    if (exempt(a)) {
+      LOG.info("ban skipped ip=" + ip + " (in bans.never) reason=\"" + reason + "\"");
+      return;
+    }
+    Instant now = clock.instant();
+    BanRecord known = snapshot.byIp().get(ip);
+    int times = BanPolicy.nextTimes(known, now, config.maxDuration());
+    Duration length = BanPolicy.length(times, config.duration(), config.maxDuration());
+    if (pending.putIfAbsent(ip, now.plus(length).toEpochMilli()) != null) {
+      return; // another event loop decided the same a moment ago
+    }
+    LOG.warning("ban ip=" + ip + " for=" + length + " times=" + times + " reason=\"" + reason + "\"");
+    writer.execute(
+        () -> {
+          try {
+            store.updateBan(ip, old -> {
+              Instant at = clock.instant();
+              int n = BanPolicy.nextTimes(old, at, config.maxDuration());
+              Instant until = at.plus(BanPolicy.length(n, config.duration(), config.maxDuration()));
+              return BanPolicy.apply(old, ip, at, until, n, "auto", reason, evidence);
+            });
+            pending.remove(ip); // the store has it now, and the version bump reloads every loop
+          } catch (RuntimeException e) {
+            // Keep the in-memory ban: it still holds in this process until it ends.
+            LOG.warning("ban of " + ip + " not stored (it holds until restart): " + e.getMessage());
+          }
+        });
+  }
+
+  /** Tarpits an address until {@code until} (in memory only; never for exempt addresses). */
+  public void tarpit(IpAddress a, Instant until, String reason) {
+    if (exempt(a)) {
+      LOG.info("tarpit skipped ip=" + a.text() + " (in bans.never) reason=\"" + reason + "\"");
+      return;
+    }
+    if (tarpits.size() >= MAX_TARPITS) {
+      long now = clock.millis();
+      tarpits.values().removeIf(end -> end <= now);
+      if (tarpits.size() >= MAX_TARPITS) {
+        LOG.warning("tarpit skipped ip=" + a.text() + ": " + MAX_TARPITS + " addresses already tarpitted");
+        return;
+      }
+    }
+    tarpits.put(a.text(), until.toEpochMilli());
+    LOG.warning("tarpit ip=" + a.text() + " until=" + until + " reason=\"" + reason + "\"");
+  }
+
+  /** Counts a request refused because its client is banned; {@code path} may be null. */
+  public void hit(IpAddress a, String path) {
+    Hits h = hits.get(a.text());
+    if (h == null) {
+      if (hits.size() >= MAX_PENDING_HITS) {
+        return; // counts are evidence, not enforcement: dropping some under a flood is fine
+      }
+      h = hits.computeIfAbsent(a.text(), k -> new Hits());
+    }
+    synchronized (h) {
+      h.count++;
+      h.lastMillis = clock.millis();
+      if (path != null && h.paths.size() < BanRecord.MAX_SAMPLES) {
+        String p = BanPolicy.samplePath(path);
+        if (!h.paths.contains(p)) {
+          h.paths.add(p);
+        }
+      }
+    }
+  }
+
+  /** Writes the counted hits to the store. Runs on the writer thread. */
+  private void flushHits() {
+    for (String ip : List.copyOf(hits.keySet())) {
+      Hits h = hits.remove(ip);
+      if (h == null) {
+        continue;
+      }
+      long count;
+      long last;
+      List<String> paths;
+      synchronized (h) {
+        count = h.count;
+        last = h.lastMillis;
+        paths = List.copyOf(h.paths);
+      }
+      try {
+        store.recordBanHits(ip, count, Instant.ofEpochMilli(last), paths);
+      } catch (RuntimeException e) {
+        LOG.fine("ban hits for " + ip + " not stored: " + e.getMessage());
+      }
+    }
+  }
+
+  /** Finishes pending writes and flushes hit counts; waits a few seconds at most. */
+  @Override
+  public void close() {
+    try {
+      writer.execute(this::flushHits);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return; // already closed
+    }
+    writer.shutdown();
+    try {
+      if (!writer.awaitTermination(5, TimeUnit.SECONDS)) {
+        LOG.warning("ban writes still pending at shutdown were dropped");
+        writer.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      writer.shutdownNow();
+    }
+  }
+}

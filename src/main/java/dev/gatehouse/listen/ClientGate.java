@@ -1,0 +1,136 @@
+package dev.gatehouse.listen;
+
+import dev.gatehouse.bans.BanList;
+import dev.gatehouse.config.AddressSet;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.config.IpAddress;
+import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.store.KeyStore;
+import dev.gatehouse.store.StoreException;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.HostAndPort;
+
+/**
+ * The first check of every request, before its target or key is looked at: who is calling, and
+ * may they at all? In order: the client's address (through trusted proxies only), the network
+ * allow and deny lists (403 {@code network.address_denied}), the IoC list and bans (closed, or
+ * 403 {@code network.client_banned}; a tarpitted client's refusal is held back first), and the
+ * Host allowlist (403 {@code network.host_denied}).
+ *
+ * <p>Fail closed: when the ban store cannot say whether a client is banned, the request is
+ * refused with 503 and nothing is forwarded.
+ *
+ * <p>Banned and IoC-listed peers that connect directly are also refused at the connection level
+ * ({@link #admit}), before a byte is read, when {@code bans.refusal} is {@code close}.
+ *
+ * <p>One per event loop (it owns a ban-version probe); not thread-safe.
+ */
+public final class ClientGate implements AutoCloseable {
+
+  private final AddressSet allow;
+  private final AddressSet deny;
+  private final AddressSet trusted;
+  private final AddressSet ioc;
+  private final HostAllowlist hosts;
+  private final BanList bans;
+  private final KeyStore.VersionProbe probe;
+  private final boolean close;
+  private final long tarpitMillis;
+
+  public ClientGate(GatehouseConfig config, BanList bans) {
+    GatehouseConfig.Network n = config.network();
+    this.allow = n.allow();
+    this.deny = n.deny();
+    this.trusted = n.trustedProxies();
+    this.ioc = n.ioc();
+    this.hosts = new HostAllowlist(n.allowedHosts(), config.listen().isLoopback());
+    this.bans = bans;
+    this.probe = bans.openProbe();
+    this.close = config.bans().close();
+    this.tarpitMillis = config.probes().tarpitDelay().toMillis();
+  }
+
+  /**
+   * The connection handler's check: false when the connection was closed because its peer is
+   * banned or IoC-listed. Proxies' connections, and anything the store cannot answer now, are
+   * left to {@link #check}, which sees the real client or answers 503.
+   */
+  public boolean admit(HttpConnection conn) {
+    if (!close || conn.remoteAddress() == null) {
+      return true;
+    }
+    IpAddress peer = IpAddress.parse(conn.remoteAddress().host());
+    if (peer == null || trusted.contains(peer)) {
+      return true;
+    }
+    boolean refuse;
+    try {
+      refuse = ioc.contains(peer) || bans.check(peer, probe) == BanList.Verdict.BANNED;
+    } catch (StoreException e) {
+      return true;
+    }
+    if (refuse) {
+      bans.hit(peer, null);
+      conn.close();
+    }
+    return !refuse;
+  }
+
+  /** Resolves the client's address onto the exchange; returns a refusal, or null to go on. */
+  public Rejection check(Exchange x) {
+    IpAddress client = ForwardedFor.resolve(x.clientAddress, x.request.headers(), trusted);
+    if (client != x.clientAddress) {
+      x.clientAddress = client;
+      x.clientIp = client.text();
+      x.viaProxy = true;
+    }
+    if (client == null) {
+      return Rejection.logged(Problem.ADDRESS_DENIED, "no client address");
+    }
+    if (deny.contains(client)) {
+      return Rejection.logged(Problem.ADDRESS_DENIED, "address in network.deny");
+    }
+    if (!allow.isEmpty() && !allow.contains(client)) {
+      return Rejection.logged(Problem.ADDRESS_DENIED, "address not in network.allow");
+    }
+    if (ioc.contains(client)) {
+      return banned(x, "address in the IoC list");
+    }
+    BanList.Verdict v;
+    try {
+      v = bans.check(client, probe);
+    } catch (StoreException e) {
+      // Fail closed: a ban that cannot be checked is not assumed absent.
+      return new Rejection(Problem.STORE_UNAVAILABLE, "store unavailable", "ban check failed: " + e.getMessage());
+    }
+    if (v == BanList.Verdict.BANNED) {
+      bans.hit(client, x.request.path());
+      return banned(x, "banned");
+    }
+    if (v == BanList.Verdict.TARPIT) {
+      return banned(x, "tarpitted").delayed(tarpitMillis);
+    }
+    HostAndPort authority = x.request.authority();
+    String host = authority == null ? null : authority.host();
+    if (!hosts.allows(host)) {
+      return Rejection.logged(Problem.HOST_DENIED, "Host " + host + " not allowed (network.allowed_hosts)");
+    }
+    return null;
+  }
+
+  /**
+   * A banned client's refusal: the connection closed, or 403 when configured so, and always 403
+   * behind a proxy, whose connection other clients share.
+   */
+  private Rejection banned(Exchange x, String why) {
+    Rejection r = Rejection.logged(Problem.CLIENT_BANNED, why);
+    return close && !x.viaProxy ? r.closing() : r;
+  }
+
+  @Override
+  public void close() {
+    probe.close();
+  }
+}
