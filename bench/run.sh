@@ -196,8 +196,10 @@ for inst in static stream; do
     # Like nginx's limit_req here: every limit is checked on every request, at rates so high that
     # none ever refuses, so the run measures their cost and nothing else.
     rpm=100000000
+    auth_failures=10
   else
-    rpm=0 # rate limits off: the core path alone
+    rpm=0 # rate limits and automatic bans off: the core path (probe scoring still observes)
+    auth_failures=0
   fi
   cat >"$work/gatehouse-$inst.yaml" <<EOF
 # Gatehouse under test, $inst upstream. One event loop, comparable to nginx worker_processes 1.
@@ -221,6 +223,8 @@ concurrency:
   per_key: 100000
 connections:
   max_per_ip: 100000   # every benchmark client is 127.0.0.1; the idle-stream step holds $IDLE
+bans:
+  auth_failures: $auth_failures
 EOF
   sed "s|$work|<tmp>|" "$work/gatehouse-$inst.yaml" >"$res/conf/gatehouse-$inst.yaml"
 done
