@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.bans.BanPolicy;
-import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.config.Values;
 import dev.gatehouse.store.BanRecord;
@@ -13,10 +12,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -47,35 +44,11 @@ final class BansCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** Shared plumbing: load config, open the store, map errors to exit codes. */
-  abstract static class Base implements Callable<Integer> {
-    @Mixin ConfigOptions configOptions;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    final Map<String, String> env;
-
+  /** What every subcommand here shares, on top of {@link StoreCommand}. */
+  abstract static class Base extends StoreCommand {
     Base(Map<String, String> env) {
-      this.env = env;
+      super(env);
     }
-
-    @Override
-    public Integer call() throws Exception {
-      Context ctx;
-      try {
-        ctx = new Context(configOptions.load(env, Map.of()));
-      } catch (ConfigException e) {
-        spec.commandLine().getErr().print(e.report());
-        return 2;
-      }
-      try (ctx) {
-        return run(ctx, spec.commandLine().getOut());
-      } catch (IllegalArgumentException e) {
-        throw new Main.UsageError(e.getMessage());
-      }
-    }
-
-    abstract int run(Context ctx, PrintWriter out) throws Exception;
 
     /** The canonical form of a single address given on the command line. */
     static IpAddress address(String text) {
