@@ -273,6 +273,7 @@ public final class ConfigLoader {
       dataDir = Path.of(".gatehouse");
     }
     Object redirect = v.get("tls.redirect_listen");
+    Path auditKey = optionalPath(v.get("audit.hmac_key_file"));
     @SuppressWarnings("unchecked")
     List<String> registries = (List<String>) v.get("policy.allowed_registries");
     return new GatehouseConfig(
@@ -326,7 +327,11 @@ public final class ConfigLoader {
             (Long) v.get("caps.image_bytes"),
             (Integer) v.get("caps.messages"),
             (Integer) v.get("caps.prompt_chars")),
-        new GatehouseConfig.Models(optionalPath(v.get("models.pinned")), (Duration) v.get("models.pin_refresh")));
+        new GatehouseConfig.Models(optionalPath(v.get("models.pinned")), (Duration) v.get("models.pin_refresh")),
+        new GatehouseConfig.Audit(
+            auditKey == null ? dataDir.toAbsolutePath().normalize().resolve("audit-hmac.key") : auditKey.toAbsolutePath().normalize(),
+            (Integer) v.get("audit.checkpoint_every"),
+            (Duration) v.get("audit.checkpoint_interval")));
   }
 
   private static void range(List<String> problems, Map<String, Raw> raw, String path, long value, long min, long max, String expected) {
@@ -379,6 +384,8 @@ public final class ConfigLoader {
     range(problems, raw, "caps.prompt_chars", c.caps().promptChars(), 1, 1_000_000_000, "1-1000000000");
 
     positive(problems, raw, "models.pin_refresh", c.models().pinRefresh());
+    range(problems, raw, "audit.checkpoint_every", c.audit().checkpointEvery(), 1, 1_000_000, "1-1000000");
+    positive(problems, raw, "audit.checkpoint_interval", c.audit().checkpointInterval());
     if (c.models().pinned() != null) {
       try {
         ModelPins.load(c.models().pinned());

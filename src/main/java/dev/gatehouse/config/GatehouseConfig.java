@@ -23,7 +23,8 @@ public record GatehouseConfig(
     Budget budget,
     Concurrency concurrency,
     Caps caps,
-    Models models) {
+    Models models,
+    Audit audit) {
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
@@ -71,6 +72,9 @@ public record GatehouseConfig(
 
   /** Model integrity: the lock file to enforce ({@code pinned == null}: none). */
   public record Models(Path pinned, Duration pinRefresh) {}
+
+  /** The audit log: where the checkpoint key is, and how often checkpoints are signed. */
+  public record Audit(Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval) {}
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

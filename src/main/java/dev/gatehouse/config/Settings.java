@@ -89,7 +89,12 @@ public final class Settings {
           s("caps.image_bytes", Kind.SIZE, "8MiB", "Largest single image (decoded size of its base64)."),
           s("caps.messages", Kind.INTEGER, "256", "Most messages in one chat request."),
           s("caps.prompt_chars", Kind.INTEGER, "400000",
-              "Most characters of text in one request (prompt, system, messages, input), about 100k tokens."));
+              "Most characters of text in one request (prompt, system, messages, input), about 100k tokens."),
+          s("audit.hmac_key_file", Kind.PATH, "",
+              "File holding the HMAC key that signs audit checkpoints, created (mode 0600) on first use. Empty: audit-hmac.key in data_dir. Keep it on other storage than the log, so that whoever can rewrite the log cannot re-sign it."),
+          s("audit.checkpoint_every", Kind.INTEGER, "1000", "Audit records between two signed checkpoints."),
+          s("audit.checkpoint_interval", Kind.DURATION, "60s",
+              "Longest time new audit records stay without a signed checkpoint."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

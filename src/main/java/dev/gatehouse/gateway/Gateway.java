@@ -1,6 +1,8 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
@@ -51,7 +53,8 @@ public final class Gateway implements AutoCloseable {
       Limiter limiter,
       UsageMeters usage,
       AccessLog accessLog,
-      PinnedModels pins) {}
+      PinnedModels pins,
+      AuditWriter audit) {}
 
   private final Vertx vertx;
   private final int port;
@@ -59,8 +62,11 @@ public final class Gateway implements AutoCloseable {
   private final List<GatewayVerticle> instances;
   private final UsageLedger ledger;
   private final UsageStore usageStore;
+  private final AuditWriter audit;
 
-  private Gateway(Vertx vertx, int port, int redirectPort, List<GatewayVerticle> instances, UsageLedger ledger, UsageStore usageStore) {
+  private Gateway(Vertx vertx, int port, int redirectPort, List<GatewayVerticle> instances, UsageLedger ledger, UsageStore usageStore,
+      AuditWriter audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.port = port;
     this.redirectPort = redirectPort;
@@ -76,7 +82,9 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Starts serving with a given rate limiter and clock (tests use a limiter that fails, to show the
-   * gateway fails closed, and a clock they move to show windows releasing).
+   * gateway fails closed, and a clock they move to show windows releasing). The audit log's
+   * queryable copy goes to {@code usageStore} when it is also an {@link AuditStore} (the SQLite
+   * store is both).
    */
   public static Gateway start(
       GatehouseConfig config, KeyStore store, UsageStore usageStore, ApiKeys keys, RateLimiter rates, Clock clock)
@@ -90,6 +98,15 @@ public final class Gateway implements AutoCloseable {
                 .setPreferNativeTransport(true)
                 .setBlockedThreadCheckInterval(5)
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
+    AuditWriter audit;
+    try {
+      AuditStore auditStore = usageStore instanceof AuditStore a ? a : AuditStore.NONE;
+      audit = AuditWriter.open(config.dataDir(), auditStore, config.audit().hmacKeyFile(),
+          config.audit().checkpointEvery(), config.audit().checkpointInterval());
+    } catch (Exception e) {
+      vertx.close().await(10, TimeUnit.SECONDS);
+      throw e;
+    }
     try {
       int port = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
       UsageLedger ledger = new UsageLedger(clock);
@@ -109,7 +126,8 @@ public final class Gateway implements AutoCloseable {
               new UsageMeters(ledger),
               new AccessLog(),
               config.models().pinned() == null ? null
-                  : new PinnedModels(vertx, ModelPins.load(config.models().pinned()), config.upstream(), config.models().pinRefresh()));
+                  : new PinnedModels(vertx, ModelPins.load(config.models().pinned()), config.upstream(), config.models().pinRefresh()),
+              audit);
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -129,7 +147,7 @@ public final class Gateway implements AutoCloseable {
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
-      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore);
+      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, audit);
       if (tls != null) {
         g.watchCertificates(config, tls);
       }
@@ -144,6 +162,7 @@ public final class Gateway implements AutoCloseable {
       return g;
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
+      audit.close();
       throw e;
     }
   }
@@ -185,6 +204,11 @@ public final class Gateway implements AutoCloseable {
     return port;
   }
 
+  /** The audit writer (tests read its counters). */
+  public AuditWriter audit() {
+    return audit;
+  }
+
   /** The redirect listener's port, or -1 when there is none. */
   public int redirectPort() {
     return redirectPort;
@@ -207,6 +231,7 @@ public final class Gateway implements AutoCloseable {
   @Override
   public void close() {
     vertx.close().await();
+    audit.close(); // after the listeners: nothing appends once they are closed
     flushUsage();
   }
 }

@@ -58,7 +58,7 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     identifier = new Identifier(config.authEnabled(), ring, keys, store);
     relay = new Relay(vertx, config);
-    Pipeline pipeline = new Pipeline(config, routes, identifier, authorizer, shared.limiter(), relay, shared.usage(), accessLog, shared.pins());
+    Pipeline pipeline = new Pipeline(config, routes, identifier, authorizer, shared.limiter(), relay, shared.usage(), accessLog, shared.pins(), shared.audit());
     ConnectionTimeouts timeouts =
         new ConnectionTimeouts(
             vertx, config.timeouts().headerRead().toMillis(), config.timeouts().keepalive().toMillis());

@@ -1,6 +1,8 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.AuditRecord;
+import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.PinnedModels;
@@ -37,8 +39,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *       perhaps after a bounded wait (429, 503);
  *   <li><b>guard</b>: prompt checks slot in here;
  *   <li><b>proxy</b>: relay to the upstream, streaming;
- *   <li><b>account</b>: token usage metered as the response streams, and one log record per
- *       request, refusals included.
+ *   <li><b>account</b>: token usage metered as the response streams, and one log record and one
+ *       audit record per request, refusals included; a complete response's last byte waits until
+ *       its audit record is durable.
  * </ol>
  *
  * <p>A refused request is answered here and never reaches the upstream. Stages never call each
@@ -56,6 +59,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final Limiter limiter;
   private final UsageMeters usage;
   private final PinnedModels pins;
+  private final AuditWriter audit;
   private final String hsts;
 
   public Pipeline(
@@ -67,7 +71,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       Relay relay,
       UsageMeters usage,
       AccessLog accessLog,
-      PinnedModels pins) {
+      PinnedModels pins,
+      AuditWriter audit) {
     this.config = config;
     this.routes = routes;
     this.identifier = identifier;
@@ -78,6 +83,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.limiter = limiter;
     this.usage = usage;
     this.pins = pins;
+    this.audit = audit;
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
   }
@@ -111,7 +117,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         x.release.run();
       }
       accessLog.record(x);
+      if (!x.audited) { // account: a response that did not end whole (reset, client gone) is audited here
+        x.audited = true;
+        audit.append(AuditRecord.of(x, resp.getStatusCode()));
+      }
     };
+    x.beforeEnd = ending -> endAudited(x, ending);
     resp.endHandler(finish);
     resp.closeHandler(finish);
 
@@ -205,6 +216,30 @@ public final class Pipeline implements Handler<HttpServerRequest> {
             });
   }
 
+  /**
+   * account: queues the request's audit record and ends the response only once the record is
+   * durable, so a client never holds a complete response that the audit log lacks. If the record
+   * cannot be written, the response is aborted instead (the client sees a truncated response).
+   */
+  private void endAudited(Exchange x, Runnable ending) {
+    if (x.audited) {
+      ending.run();
+      return;
+    }
+    x.audited = true;
+    io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
+    audit.append(AuditRecord.of(x, x.response.getStatusCode())).whenComplete((v, err) -> ctx.runOnContext(h -> {
+      if (x.response.ended() || x.response.closed()) {
+        return;
+      }
+      if (err != null) {
+        x.response.reset();
+        return;
+      }
+      ending.run();
+    }));
+  }
+
   private void health(Exchange x) {
     String method = x.request.method().name();
     if (!method.equals("GET") && !method.equals("HEAD")) {
@@ -215,7 +250,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     x.response.putHeader("Content-Type", "application/json");
     x.response.putHeader("Cache-Control", "no-store");
     if (x.target.path().equals("/healthz")) {
-      x.response.end("{\"status\":\"ok\"}"); // liveness: says nothing about what is behind
+      x.end(() -> x.response.end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
       return;
     }
     relay
@@ -223,9 +258,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .onComplete(
             ar -> {
               boolean up = ar.succeeded() && ar.result();
-              x.response
-                  .setStatusCode(up ? 200 : 503)
-                  .end(up ? "{\"status\":\"ready\"}" : "{\"status\":\"upstream_unavailable\"}");
+              x.response.setStatusCode(up ? 200 : 503);
+              x.end(() -> x.response.end(up ? "{\"status\":\"ready\"}" : "{\"status\":\"upstream_unavailable\"}"));
             });
   }
 
@@ -259,14 +293,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       // The client may still be sending a body we will not read: close the connection rather
       // than read the rest of it, or mistake it for the next request.
       resp.putHeader("Connection", "close");
-      resp.end(body).onComplete(v -> {
+      x.end(() -> resp.end(body).onComplete(v -> {
         if (x.request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
           x.request.connection().close();
         }
-      });
+      }));
       return;
     }
-    resp.end(body);
+    x.end(() -> resp.end(body));
   }
 
   /** Header lines, repeats included (Vert.x's size() counts distinct names only). */

@@ -25,7 +25,7 @@ import org.flywaydb.core.Flyway;
  * can change keys while a gateway is serving. Schema changes are Flyway migrations under
  * {@code db/migration}. Thread-safe.
  */
-public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
+public final class SqliteStore implements KeyStore, UsageStore, AuditStore, AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
@@ -243,6 +243,56 @@ public final class SqliteStore implements KeyStore, UsageStore, AutoCloseable {
       return out;
     } catch (SQLException e) {
       throw new StoreException("cannot read usage: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void appendAudit(List<AuditRow> rows) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    inTransaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        for (AuditRow r : rows) {
+          ps.setLong(1, r.seq());
+          ps.setString(2, r.time());
+          ps.setString(3, r.requestId());
+          ps.setString(4, r.ip());
+          ps.setString(5, r.keyId());
+          ps.setInt(6, r.status());
+          ps.setString(7, r.reason());
+          ps.setString(8, r.line());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    });
+  }
+
+  @Override
+  public long lastAuditSeq() {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM audit_log");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void forEachAuditRow(java.util.function.Consumer<AuditRow> each) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log ORDER BY id");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        each.accept(new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+            rs.getInt(6), rs.getString(7), rs.getString(8)));
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
     }
   }
 

@@ -86,6 +86,11 @@ public final class GatewayFixture implements AutoCloseable {
     return start(Map.of());
   }
 
+  /** The gateway's audit writer. */
+  public dev.gatehouse.account.AuditWriter audit() {
+    return gateway.audit();
+  }
+
   public int port() {
     return gateway.port();
   }
