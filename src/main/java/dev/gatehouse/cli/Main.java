@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
     subcommands = {
       ServeCommand.class, KeysCommand.class, UsageCommand.class, TlsCommand.class,
-      DoctorCommand.class, ScanCommand.class, ModelsCommand.class
+      DoctorCommand.class, ScanCommand.class, ModelsCommand.class, AuditCommand.class
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
@@ -84,7 +84,8 @@ public final class Main implements Runnable {
           || cls == KeysCommand.Rotate.class
           || cls == TlsCommand.SelfSignedCommand.class
           || cls == DoctorCommand.class
-          || cls == ModelsCommand.Verify.class) {
+          || cls == ModelsCommand.Verify.class
+          || cls == AuditCommand.Verify.class) {
         return cls.getDeclaredConstructor(Map.class).newInstance(env);
       }
       return CommandLine.defaultFactory().create(cls);
