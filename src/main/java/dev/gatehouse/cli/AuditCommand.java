@@ -17,9 +17,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code gatehouse audit}: the audit log's control plane. */
+/** {@code gatehouse audit}: the audit log's control plane (verify here; tail, query, summary in AuditReadCommands). */
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "Audit log checks.",
-    subcommands = {AuditCommand.Verify.class})
+    subcommands = {AuditCommand.Verify.class, AuditReadCommands.Tail.class, AuditReadCommands.Query.class,
+      AuditReadCommands.Summary.class})
 final class AuditCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -85,7 +85,10 @@ public final class Main implements Runnable {
           || cls == TlsCommand.SelfSignedCommand.class
           || cls == DoctorCommand.class
           || cls == ModelsCommand.Verify.class
-          || cls == AuditCommand.Verify.class) {
+          || cls == AuditCommand.Verify.class
+          || cls == AuditReadCommands.Tail.class
+          || cls == AuditReadCommands.Query.class
+          || cls == AuditReadCommands.Summary.class) {
         return cls.getDeclaredConstructor(Map.class).newInstance(env);
       }
       return CommandLine.defaultFactory().create(cls);

@@ -297,6 +297,62 @@ public final class SqliteStore implements KeyStore, UsageStore, AuditStore, Auto
   }
 
   @Override
+  public List<AuditRow> queryAudit(AuditQuery q) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log"
+                + " WHERE (?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR ip = ?2) AND (?3 IS NULL OR status = ?3)"
+                + " AND (?4 IS NULL OR reason = ?4) AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6)"
+                + " ORDER BY time DESC, seq DESC LIMIT ?7")) {
+      ps.setString(1, q.keyId());
+      ps.setString(2, q.ip());
+      if (q.status() == null) {
+        ps.setNull(3, Types.INTEGER);
+      } else {
+        ps.setInt(3, q.status());
+      }
+      ps.setString(4, q.reason());
+      ps.setString(5, q.since());
+      ps.setString(6, q.until());
+      ps.setInt(7, q.limit());
+      List<AuditRow> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+              rs.getInt(6), rs.getString(7), rs.getString(8)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<AuditSummary> summarizeAudit(String since, String until) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'), COALESCE(json_extract(line, '$.model'), '-') AS model,"
+                + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
+                + " SUM(MAX(json_extract(line, '$.tokens_in'), 0)), SUM(MAX(json_extract(line, '$.tokens_out'), 0))"
+                + " FROM audit_log WHERE (?1 IS NULL OR time >= ?1) AND (?2 IS NULL OR time < ?2)"
+                + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")) {
+      ps.setString(1, since);
+      ps.setString(2, until);
+      List<AuditSummary> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new AuditSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
+              rs.getLong(6), rs.getLong(7)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public void close() {
     pool.close();
   }
