@@ -2,6 +2,7 @@ package dev.gatehouse.account;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.pipeline.Exchange;
 import java.time.Instant;
 
@@ -12,6 +13,8 @@ import java.time.Instant;
  * @param tokensIn prompt tokens from the upstream's own figures, or -1 when unknown
  * @param tokensOut output tokens, or -1 when unknown
  * @param ttfbMicros microseconds from the start to the upstream's response head (0: none)
+ * @param promptSha256 SHA-256 of the prompt text, only with {@code audit.prompt: sha256}
+ * @param promptText the prompt text with secrets redacted, only with {@code audit.prompt: text}
  * @param upstreamMicros microseconds from sending the request upstream to the end of its response
  *     (0: not relayed)
  */
@@ -36,7 +39,9 @@ public record AuditRecord(
     long upstreamMicros,
     long totalMicros,
     String userAgent,
-    boolean clientGone) {
+    boolean clientGone,
+    String promptSha256,
+    String promptText) {
 
   private static final int MAX_TEXT = 512;
   /** Fixed width (always milliseconds), so that times compare as strings in the indexed column. */
@@ -44,7 +49,8 @@ public record AuditRecord(
       java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
   /** Builds the record of an exchange as it stands now; call on the exchange's event loop. */
-  public static AuditRecord of(Exchange x, int status) {
+  public static AuditRecord of(Exchange x, int status, AuditPrompt prompt) {
+    String text = prompt == AuditPrompt.NONE ? null : PromptCapture.text(x.json);
     long now = System.nanoTime();
     boolean refused = x.problem != null;
     String ua = x.request.getHeader("User-Agent");
@@ -69,7 +75,9 @@ public record AuditRecord(
         x.upstreamStartNanos == 0 ? 0 : (now - x.upstreamStartNanos) / 1000,
         (now - x.startNanos) / 1000,
         ua == null ? null : clip(ua),
-        x.clientGone);
+        x.clientGone,
+        text != null && prompt == AuditPrompt.SHA256 ? PromptCapture.sha256(text) : null,
+        text != null && prompt == AuditPrompt.TEXT ? PromptCapture.redact(text) : null);
   }
 
   private static String clip(String s) {
@@ -105,6 +113,12 @@ public record AuditRecord(
     o.put("total_us", totalMicros);
     o.put("user_agent", userAgent);
     o.put("client_gone", clientGone);
+    if (promptSha256 != null) {
+      o.put("prompt_sha256", promptSha256);
+    }
+    if (promptText != null) {
+      o.put("prompt_text", promptText);
+    }
     return o;
   }
 }

@@ -123,16 +123,25 @@ final class AuditReadCommands {
       }
       long pos;
       try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-        // Read only the end: a record is at most about 2 KiB (its free-text fields are clipped).
+        // Read only the end, widening the window until it holds enough lines (records with
+        // prompt text can be tens of KiB; most are well under 1 KiB).
         long len = f.length();
-        long start = Math.max(0, len - (long) Math.max(0, lines) * 4096 - 1);
-        byte[] buf = new byte[(int) (len - start)];
-        f.seek(start);
-        f.readFully(buf);
         pos = len;
-        String text = new String(buf, StandardCharsets.UTF_8);
-        if (start > 0) {
-          text = text.substring(text.indexOf('\n') + 1); // the first line may be cut
+        long window = (long) Math.max(1, lines) * 2048;
+        String text;
+        while (true) {
+          long start = Math.max(0, len - window);
+          byte[] buf = new byte[(int) Math.min(Integer.MAX_VALUE - 16, len - start)];
+          f.seek(start);
+          f.readFully(buf);
+          text = new String(buf, StandardCharsets.UTF_8);
+          if (start > 0) {
+            text = text.substring(text.indexOf('\n') + 1); // the first line may be cut
+          }
+          if (start == 0 || text.chars().filter(c -> c == '\n').count() >= lines || window > (1L << 28)) {
+            break;
+          }
+          window *= 4;
         }
         Deque<String> last = new ArrayDeque<>();
         for (String l : text.split("\n")) {

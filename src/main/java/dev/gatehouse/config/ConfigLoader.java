@@ -330,6 +330,11 @@ public final class ConfigLoader {
         new GatehouseConfig.Models(optionalPath(v.get("models.pinned")), (Duration) v.get("models.pin_refresh")),
         new GatehouseConfig.Audit(
             auditKey == null ? dataDir.toAbsolutePath().normalize().resolve("audit-hmac.key") : auditKey.toAbsolutePath().normalize(),
+            switch (String.valueOf(v.get("audit.prompt")).trim()) {
+              case "sha256" -> GatehouseConfig.AuditPrompt.SHA256;
+              case "text" -> GatehouseConfig.AuditPrompt.TEXT;
+              default -> GatehouseConfig.AuditPrompt.NONE; // anything else is reported by crossCheck
+            },
             (Integer) v.get("audit.checkpoint_every"),
             (Duration) v.get("audit.checkpoint_interval")));
   }
@@ -384,6 +389,11 @@ public final class ConfigLoader {
     range(problems, raw, "caps.prompt_chars", c.caps().promptChars(), 1, 1_000_000_000, "1-1000000000");
 
     positive(problems, raw, "models.pin_refresh", c.models().pinRefresh());
+    Raw prompt = raw.get("audit.prompt");
+    String promptText = prompt == null ? "none" : prompt.node() != null ? prompt.node().asText() : prompt.text().trim();
+    if (!promptText.equals("none") && !promptText.equals("sha256") && !promptText.equals("text")) {
+      problems.add(describe("audit.prompt", prompt) + " (expected: none, sha256 or text)");
+    }
     range(problems, raw, "audit.checkpoint_every", c.audit().checkpointEvery(), 1, 1_000_000, "1-1000000");
     positive(problems, raw, "audit.checkpoint_interval", c.audit().checkpointInterval());
     if (c.models().pinned() != null) {

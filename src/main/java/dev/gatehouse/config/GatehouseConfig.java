@@ -73,8 +73,11 @@ public record GatehouseConfig(
   /** Model integrity: the lock file to enforce ({@code pinned == null}: none). */
   public record Models(Path pinned, Duration pinRefresh) {}
 
+  /** What of each request's prompt the audit log keeps ({@code audit.prompt}). */
+  public enum AuditPrompt { NONE, SHA256, TEXT }
+
   /** The audit log: where the checkpoint key is, and how often checkpoints are signed. */
-  public record Audit(Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval) {}
+  public record Audit(Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval) {}
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

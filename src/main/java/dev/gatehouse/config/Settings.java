@@ -92,6 +92,8 @@ public final class Settings {
               "Most characters of text in one request (prompt, system, messages, input), about 100k tokens."),
           s("audit.hmac_key_file", Kind.PATH, "",
               "File holding the HMAC key that signs audit checkpoints, created (mode 0600) on first use. Empty: audit-hmac.key in data_dir. Keep it on other storage than the log, so that whoever can rewrite the log cannot re-sign it."),
+          s("audit.prompt", Kind.STRING, "none",
+              "What of each request's prompt the audit log keeps: none, sha256 (a SHA-256 of its text), or text (the text, up to 16 KiB, with keys, bearer tokens and other secret-shaped strings redacted)."),
           s("audit.checkpoint_every", Kind.INTEGER, "1000", "Audit records between two signed checkpoints."),
           s("audit.checkpoint_interval", Kind.DURATION, "60s",
               "Longest time new audit records stay without a signed checkpoint."));

@@ -119,7 +119,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       accessLog.record(x);
       if (!x.audited) { // account: a response that did not end whole (reset, client gone) is audited here
         x.audited = true;
-        audit.append(AuditRecord.of(x, resp.getStatusCode()));
+        audit.append(AuditRecord.of(x, resp.getStatusCode(), config.audit().prompt()));
       }
     };
     x.beforeEnd = ending -> endAudited(x, ending);
@@ -228,7 +228,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     x.audited = true;
     io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
-    audit.append(AuditRecord.of(x, x.response.getStatusCode())).whenComplete((v, err) -> ctx.runOnContext(h -> {
+    audit.append(AuditRecord.of(x, x.response.getStatusCode(), config.audit().prompt())).whenComplete((v, err) -> ctx.runOnContext(h -> {
       if (x.response.ended() || x.response.closed()) {
         return;
       }

@@ -23,7 +23,7 @@ class AuditWriterTest {
 
   static AuditRecord record(String id) {
     return new AuditRecord("2026-11-22T00:00:00Z", id, "127.0.0.1", null, null, "GET", "/api/tags", "models.read",
-        null, 200, "allow", "ok", 0, 10, -1, -1, 0, 0, 100, null, false);
+        null, 200, "allow", "ok", 0, 10, -1, -1, 0, 0, 100, null, false, null, null);
   }
 
   private AuditWriter open(SqliteStore store) throws Exception {

@@ -60,7 +60,7 @@ class AuditTamperTest {
   static AuditRecord record(String id, int status) {
     return new AuditRecord("2026-11-22T00:00:00Z", id, "127.0.0.1", "k1", "ci", "POST", "/api/chat", "inference",
         "llama3.2:3b", status, status == 200 ? "allow" : "deny", status == 200 ? "ok" : "auth.key_invalid",
-        100, 200, 10, 20, 1000, 2000, 3000, "test/1", false);
+        100, 200, 10, 20, 1000, 2000, 3000, "test/1", false, null, null);
   }
 
   private List<String> lines() throws Exception {
