@@ -226,6 +226,16 @@ public final class UsageMeter implements ResponseTap {
   }
 
   @Override
+  public long tokensIn() {
+    return tokensIn;
+  }
+
+  @Override
+  public long tokensOut() {
+    return tokensOut >= 0 ? tokensOut : estimated > 0 ? estimated : -1;
+  }
+
+  @Override
   public void onAbort() {
     settle();
   }

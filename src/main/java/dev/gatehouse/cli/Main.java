@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
     subcommands = {
       ServeCommand.class, KeysCommand.class, UsageCommand.class, BansCommand.class, TlsCommand.class,
-      DoctorCommand.class, ScanCommand.class, ModelsCommand.class
+      DoctorCommand.class, ScanCommand.class, ModelsCommand.class, AuditCommand.class
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
@@ -89,7 +89,11 @@ public final class Main implements Runnable {
           || cls == BansCommand.Export.class
           || cls == TlsCommand.SelfSignedCommand.class
           || cls == DoctorCommand.class
-          || cls == ModelsCommand.Verify.class) {
+          || cls == ModelsCommand.Verify.class
+          || cls == AuditCommand.Verify.class
+          || cls == AuditReadCommands.Tail.class
+          || cls == AuditReadCommands.Query.class
+          || cls == AuditReadCommands.Summary.class) {
         return cls.getDeclaredConstructor(Map.class).newInstance(env);
       }
       return CommandLine.defaultFactory().create(cls);

@@ -274,6 +274,7 @@ public final class ConfigLoader {
       dataDir = Path.of(".gatehouse");
     }
     Object redirect = v.get("tls.redirect_listen");
+    Path auditKey = optionalPath(v.get("audit.hmac_key_file"));
     @SuppressWarnings("unchecked")
     List<String> registries = (List<String>) v.get("policy.allowed_registries");
     return new GatehouseConfig(
@@ -348,7 +349,16 @@ public final class ConfigLoader {
             (Integer) v.get("probes.threshold"),
             (Duration) v.get("probes.window"),
             (Duration) v.get("probes.tarpit_delay")),
-        new GatehouseConfig.Connections((Integer) v.get("connections.max_per_ip"), (Integer) v.get("connections.max_total")));
+        new GatehouseConfig.Connections((Integer) v.get("connections.max_per_ip"), (Integer) v.get("connections.max_total")),
+        new GatehouseConfig.Audit(
+            auditKey == null ? dataDir.toAbsolutePath().normalize().resolve("audit-hmac.key") : auditKey.toAbsolutePath().normalize(),
+            switch (String.valueOf(v.get("audit.prompt")).trim()) {
+              case "sha256" -> GatehouseConfig.AuditPrompt.SHA256;
+              case "text" -> GatehouseConfig.AuditPrompt.TEXT;
+              default -> GatehouseConfig.AuditPrompt.NONE; // anything else is reported by crossCheck
+            },
+            (Integer) v.get("audit.checkpoint_every"),
+            (Duration) v.get("audit.checkpoint_interval")));
   }
 
   @SuppressWarnings("unchecked")
@@ -497,6 +507,13 @@ public final class ConfigLoader {
     range(problems, raw, "caps.prompt_chars", c.caps().promptChars(), 1, 1_000_000_000, "1-1000000000");
 
     positive(problems, raw, "models.pin_refresh", c.models().pinRefresh());
+    Raw prompt = raw.get("audit.prompt");
+    String promptText = prompt == null ? "none" : prompt.node() != null ? prompt.node().asText() : prompt.text().trim();
+    if (!promptText.equals("none") && !promptText.equals("sha256") && !promptText.equals("text")) {
+      problems.add(describe("audit.prompt", prompt) + " (expected: none, sha256 or text)");
+    }
+    range(problems, raw, "audit.checkpoint_every", c.audit().checkpointEvery(), 1, 1_000_000, "1-1000000");
+    positive(problems, raw, "audit.checkpoint_interval", c.audit().checkpointInterval());
     if (c.models().pinned() != null) {
       try {
         ModelPins.load(c.models().pinned());

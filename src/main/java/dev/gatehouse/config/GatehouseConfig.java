@@ -28,7 +28,8 @@ public record GatehouseConfig(
     Cors cors,
     Bans bans,
     Probes probes,
-    Connections connections) {
+    Connections connections,
+    Audit audit) {
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
@@ -119,6 +120,12 @@ public record GatehouseConfig(
 
   /** Caps on open client connections. */
   public record Connections(int maxPerIp, int maxTotal) {}
+
+  /** What of each request's prompt the audit log keeps ({@code audit.prompt}). */
+  public enum AuditPrompt { NONE, SHA256, TEXT }
+
+  /** The audit log: where the checkpoint key is, and how often checkpoints are signed. */
+  public record Audit(Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval) {}
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

@@ -128,7 +128,14 @@ public final class Settings {
           s("connections.max_per_ip", Kind.INTEGER, "256",
               "Most open connections from one client address; more are closed at once, so one address cannot starve the others. Connections from trusted proxies count only toward connections.max_total."),
           s("connections.max_total", Kind.INTEGER, "10000",
-              "Most open client connections in all; more are closed at once."));
+              "Most open client connections in all; more are closed at once."),
+          s("audit.hmac_key_file", Kind.PATH, "",
+              "File holding the HMAC key that signs audit checkpoints, created (mode 0600) on first use. Empty: audit-hmac.key in data_dir. Keep it on other storage than the log, so that whoever can rewrite the log cannot re-sign it."),
+          s("audit.prompt", Kind.STRING, "none",
+              "What of each request's prompt the audit log keeps: none, sha256 (a SHA-256 of its text), or text (the text, up to 16 KiB, with keys, bearer tokens and other secret-shaped strings redacted)."),
+          s("audit.checkpoint_every", Kind.INTEGER, "1000", "Audit records between two signed checkpoints."),
+          s("audit.checkpoint_interval", Kind.DURATION, "60s",
+              "Longest time new audit records stay without a signed checkpoint."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

@@ -1,6 +1,8 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
@@ -64,7 +66,8 @@ public final class Gateway implements AutoCloseable {
       Cors cors,
       AuthFailures authFailures,
       ProbeDetector probes,
-      ConnectionLimits connectionLimits) {}
+      ConnectionLimits connectionLimits,
+      AuditWriter audit) {}
 
   private final Vertx vertx;
   private final int port;
@@ -74,6 +77,7 @@ public final class Gateway implements AutoCloseable {
   private final UsageStore usageStore;
   private final BanList bans;
   private final ConnectionLimits connections;
+  private final AuditWriter audit;
 
   private Gateway(
       Vertx vertx,
@@ -83,7 +87,9 @@ public final class Gateway implements AutoCloseable {
       UsageLedger ledger,
       UsageStore usageStore,
       BanList bans,
-      ConnectionLimits connections) {
+      ConnectionLimits connections,
+      AuditWriter audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.port = port;
     this.redirectPort = redirectPort;
@@ -101,7 +107,9 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Starts serving; blocks until listening or failed. Tests pass a rate limiter or store that
-   * fails, to show the gateway fails closed, and a clock they move to show windows releasing.
+   * fails, to show the gateway fails closed, and a clock they move to show windows releasing. The
+   * audit log's queryable copy goes to {@code usageStore} when it is also an {@link AuditStore}
+   * (the SQLite store is both).
    */
   public static Gateway start(
       GatehouseConfig config,
@@ -122,6 +130,15 @@ public final class Gateway implements AutoCloseable {
                 .setPreferNativeTransport(true)
                 .setBlockedThreadCheckInterval(5)
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
+    AuditWriter audit;
+    try {
+      AuditStore auditStore = usageStore instanceof AuditStore a ? a : AuditStore.NONE;
+      audit = AuditWriter.open(config.dataDir(), auditStore, config.audit().hmacKeyFile(),
+          config.audit().checkpointEvery(), config.audit().checkpointInterval());
+    } catch (Exception e) {
+      vertx.close().await(10, TimeUnit.SECONDS);
+      throw e;
+    }
     try {
       int port = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
       UsageLedger ledger = new UsageLedger(clock);
@@ -147,7 +164,8 @@ public final class Gateway implements AutoCloseable {
               new Cors(config.cors(), routes),
               new AuthFailures(config.bans(), bans),
               new ProbeDetector(config.probes(), bans),
-              new ConnectionLimits(config.connections(), config.network().trustedProxies()));
+              new ConnectionLimits(config.connections(), config.network().trustedProxies()),
+              audit);
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -167,7 +185,7 @@ public final class Gateway implements AutoCloseable {
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
-      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits());
+      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits(), audit);
       if (tls != null) {
         g.watchCertificates(config, tls);
       }
@@ -183,6 +201,7 @@ public final class Gateway implements AutoCloseable {
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       bans.close();
+      audit.close();
       throw e;
     }
   }
@@ -229,6 +248,11 @@ public final class Gateway implements AutoCloseable {
     return connections.open();
   }
 
+  /** The audit writer (tests read its counters). */
+  public AuditWriter audit() {
+    return audit;
+  }
+
   /** The redirect listener's port, or -1 when there is none. */
   public int redirectPort() {
     return redirectPort;
@@ -251,6 +275,7 @@ public final class Gateway implements AutoCloseable {
   @Override
   public void close() {
     vertx.close().await();
+    audit.close(); // after the listeners: nothing appends once they are closed
     flushUsage();
     bans.close(); // writes pending bans and request counts
   }

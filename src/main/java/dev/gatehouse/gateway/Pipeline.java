@@ -1,6 +1,8 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.AuditRecord;
+import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.account.AuthFailures;
 import dev.gatehouse.account.ProbeDetector;
 import dev.gatehouse.account.UsageMeters;
@@ -44,8 +46,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *       concurrency slot, perhaps after a bounded wait (429, 503);
  *   <li><b>guard</b>: prompt checks slot in here;
  *   <li><b>proxy</b>: relay to the upstream, streaming;
- *   <li><b>account</b>: token usage metered as the response streams, one log record per
- *       request, refusals included, and probe detection.
+ *   <li><b>account</b>: token usage metered as the response streams, one log record and one
+ *       audit record per request, refusals included (a complete response's last byte waits until
+ *       its audit record is durable), and probe detection.
  * </ol>
  *
  * <p>A refused request is answered here and never reaches the upstream. Stages never call each
@@ -63,6 +66,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final Limiter limiter;
   private final UsageMeters usage;
   private final PinnedModels pins;
+  private final AuditWriter audit;
   private final String hsts;
   private final ClientGate gate;
   private final Cors cors;
@@ -81,6 +85,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       UsageMeters usage,
       AccessLog accessLog,
       PinnedModels pins,
+      AuditWriter audit,
       ClientGate gate,
       Cors cors,
       AuthFailures authFailures,
@@ -99,6 +104,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.limiter = limiter;
     this.usage = usage;
     this.pins = pins;
+    this.audit = audit;
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
   }
@@ -132,8 +138,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         x.release.run();
       }
       accessLog.record(x);
+      if (!x.audited) { // account: a response that did not end whole (reset, client gone) is audited here
+        x.audited = true;
+        audit.append(AuditRecord.of(x, resp.getStatusCode(), config.audit().prompt()));
+      }
       probes.observe(x); // account: scores every finished request, refusals included
     };
+    x.beforeEnd = ending -> endAudited(x, ending);
     resp.endHandler(finish);
     resp.closeHandler(finish);
 
@@ -246,6 +257,30 @@ public final class Pipeline implements Handler<HttpServerRequest> {
             });
   }
 
+  /**
+   * account: queues the request's audit record and ends the response only once the record is
+   * durable, so a client never holds a complete response that the audit log lacks. If the record
+   * cannot be written, the response is aborted instead (the client sees a truncated response).
+   */
+  private void endAudited(Exchange x, Runnable ending) {
+    if (x.audited) {
+      ending.run();
+      return;
+    }
+    x.audited = true;
+    io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
+    audit.append(AuditRecord.of(x, x.response.getStatusCode(), config.audit().prompt())).whenComplete((v, err) -> ctx.runOnContext(h -> {
+      if (x.response.ended() || x.response.closed()) {
+        return;
+      }
+      if (err != null) {
+        x.response.reset();
+        return;
+      }
+      ending.run();
+    }));
+  }
+
   private void health(Exchange x) {
     String method = x.request.method().name();
     if (!method.equals("GET") && !method.equals("HEAD")) {
@@ -256,7 +291,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     x.response.putHeader("Content-Type", "application/json");
     x.response.putHeader("Cache-Control", "no-store");
     if (x.target.path().equals("/healthz")) {
-      x.response.end("{\"status\":\"ok\"}"); // liveness: says nothing about what is behind
+      x.end(() -> x.response.end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
       return;
     }
     relay
@@ -264,9 +299,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .onComplete(
             ar -> {
               boolean up = ar.succeeded() && ar.result();
-              x.response
-                  .setStatusCode(up ? 200 : 503)
-                  .end(up ? "{\"status\":\"ready\"}" : "{\"status\":\"upstream_unavailable\"}");
+              x.response.setStatusCode(up ? 200 : 503);
+              x.end(() -> x.response.end(up ? "{\"status\":\"ready\"}" : "{\"status\":\"upstream_unavailable\"}"));
             });
   }
 
@@ -321,14 +355,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       // The client may still be sending a body we will not read: close the connection rather
       // than read the rest of it, or mistake it for the next request.
       resp.putHeader("Connection", "close");
-      resp.end(body).onComplete(v -> {
+      x.end(() -> resp.end(body).onComplete(v -> {
         if (x.request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
           x.request.connection().close();
         }
-      });
+      }));
       return;
     }
-    resp.end(body);
+    x.end(() -> resp.end(body));
   }
 
   /** Header lines, repeats included (Vert.x's size() counts distinct names only). */

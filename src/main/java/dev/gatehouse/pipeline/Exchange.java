@@ -51,6 +51,8 @@ public final class Exchange {
   public String logReason;
   public long bytesIn;
   public long bytesOut;
+  /** {@code System.nanoTime()} when the request was sent upstream; 0 when it was not. */
+  public long upstreamStartNanos;
   /** Nanos from start to the upstream's response head; 0 when none arrived. */
   public long upstreamFirstByteNanos;
   /** True once a streamed response was cut because the upstream failed mid-way. */
@@ -69,6 +71,14 @@ public final class Exchange {
   /** True when the gateway added {@code stream_options.include_usage} that the client did not ask for. */
   public boolean stripUsage;
 
+  /**
+   * Holds a response's last write until what must precede it (the request's audit record) is
+   * durable, then runs it; set by the pipeline. Null: run at once.
+   */
+  public java.util.function.Consumer<Runnable> beforeEnd;
+  /** True once this request's audit record has been queued. */
+  public boolean audited;
+
   public Exchange(HttpServerRequest request, String requestId, long startMillis, long startNanos) {
     this.request = request;
     this.response = request.response();
@@ -79,6 +89,18 @@ public final class Exchange {
     this.clientAddress = request.remoteAddress() == null ? null : dev.gatehouse.config.IpAddress.parse(clientIp);
     if (clientAddress != null) {
       this.clientIp = clientAddress.text();
+    }
+  }
+
+  /**
+   * Ends the response through {@link #end}: every complete response the gateway sends goes
+   * through here, so that its audit record is durable before the client has all of it.
+   */
+  public void end(Runnable ending) {
+    if (beforeEnd == null) {
+      ending.run();
+    } else {
+      beforeEnd.accept(ending);
     }
   }
 }

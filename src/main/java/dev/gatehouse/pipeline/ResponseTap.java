@@ -22,6 +22,16 @@ public interface ResponseTap {
   /** Called at the end of the upstream's response; returns any bytes still held back. */
   Buffer onEnd();
 
+  /** Prompt tokens as the upstream reported them, or -1 when unknown (so far). */
+  default long tokensIn() {
+    return -1;
+  }
+
+  /** Output tokens as reported, or estimated from the stream when not, or -1 when unknown. */
+  default long tokensOut() {
+    return -1;
+  }
+
   /** Called when the response ended otherwise (cut, failure or client gone): settle what was counted. */
   void onAbort();
 }

@@ -117,6 +117,7 @@ public final class Relay {
     if (upload) {
       up.putHeader("Content-Length", Long.toString(x.bytesIn)); // checked against limits.max_blob
     }
+    x.upstreamStartNanos = System.nanoTime();
     var sent = upload ? up.send(x.request) : (x.body != null ? up.send(x.body) : up.send());
     sent.onComplete(
         ar -> {
@@ -181,7 +182,7 @@ public final class Relay {
           HttpServerResponse resp = x.response;
           resp.setStatusCode(200).putHeader("Content-Type", "application/json; charset=utf-8");
           x.bytesOut = filtered.length;
-          resp.end(Buffer.buffer(filtered));
+          x.end(() -> resp.end(Buffer.buffer(filtered)));
         });
   }
 
@@ -202,13 +203,25 @@ public final class Relay {
       tap.onHead(ur.statusCode(), fixedLength && (sse || ndjson) ? null : contentType);
     }
     IdleWatch idle = new IdleWatch(x, up, sse, ndjson);
+    // With a Content-Length, the client has the whole body once the last byte is written, before
+    // end(): so the latest chunk is held back and sent by end(), which waits for the audit record
+    // to be durable (Exchange.end). A chunked body is complete only with its terminating chunk,
+    // which end() sends, so it needs no holding back.
+    Buffer[] held = {null};
     ur.handler(
         chunk -> {
           idle.touch();
           Buffer out = tap == null ? chunk : tap.onChunk(chunk);
           if (out.length() > 0) {
             x.bytesOut += out.length();
-            resp.write(out);
+            if (fixedLength) {
+              if (held[0] != null) {
+                resp.write(held[0]);
+              }
+              held[0] = out;
+            } else {
+              resp.write(out);
+            }
           }
           Problem stop = tap == null ? null : tap.cut();
           if (stop != null) {
@@ -226,13 +239,16 @@ public final class Relay {
     ur.endHandler(
         v -> {
           idle.stop();
-          Buffer rest = tap == null ? null : tap.onEnd();
+          Buffer tail = tap == null ? null : tap.onEnd();
+          Buffer rest = held[0] == null ? tail : tail == null ? held[0] : held[0].copy().appendBuffer(tail);
           if (!resp.ended()) {
+            if (tail != null && tail.length() > 0) {
+              x.bytesOut += tail.length();
+            }
             if (rest != null && rest.length() > 0) {
-              x.bytesOut += rest.length();
-              resp.end(rest);
+              x.end(() -> resp.end(rest));
             } else {
-              resp.end();
+              x.end(resp::end);
             }
           }
         });
@@ -307,7 +323,7 @@ public final class Relay {
       if (sse || ndjson) {
         String tail = Dialect.streamError(sse, problem, problem.message, x.requestId);
         x.bytesOut += tail.length();
-        resp.end(tail);
+        x.end(() -> resp.end(tail));
       } else {
         // A plain body cannot carry an error after its head: abort, so the client sees truncation.
         resp.reset();

@@ -26,7 +26,7 @@ import org.flywaydb.core.Flyway;
  * can change keys while a gateway is serving. Schema changes are Flyway migrations under
  * {@code db/migration}. Holds keys and bans. Thread-safe.
  */
-public final class SqliteStore implements KeyStore, UsageStore, BanStore, AutoCloseable {
+public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditStore, AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
@@ -286,6 +286,112 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AutoCl
       return out;
     } catch (SQLException e) {
       throw new StoreException("cannot read usage: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void appendAudit(List<AuditRow> rows) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    inTransaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        for (AuditRow r : rows) {
+          ps.setLong(1, r.seq());
+          ps.setString(2, r.time());
+          ps.setString(3, r.requestId());
+          ps.setString(4, r.ip());
+          ps.setString(5, r.keyId());
+          ps.setInt(6, r.status());
+          ps.setString(7, r.reason());
+          ps.setString(8, r.line());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    });
+  }
+
+  @Override
+  public long lastAuditSeq() {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM audit_log");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void forEachAuditRow(java.util.function.Consumer<AuditRow> each) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log ORDER BY id");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        each.accept(new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+            rs.getInt(6), rs.getString(7), rs.getString(8)));
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<AuditRow> queryAudit(AuditQuery q) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log"
+                + " WHERE (?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR ip = ?2) AND (?3 IS NULL OR status = ?3)"
+                + " AND (?4 IS NULL OR reason = ?4) AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6)"
+                + " ORDER BY time DESC, seq DESC LIMIT ?7")) {
+      ps.setString(1, q.keyId());
+      ps.setString(2, q.ip());
+      if (q.status() == null) {
+        ps.setNull(3, Types.INTEGER);
+      } else {
+        ps.setInt(3, q.status());
+      }
+      ps.setString(4, q.reason());
+      ps.setString(5, q.since());
+      ps.setString(6, q.until());
+      ps.setInt(7, q.limit());
+      List<AuditRow> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+              rs.getInt(6), rs.getString(7), rs.getString(8)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<AuditSummary> summarizeAudit(String since, String until) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'), COALESCE(json_extract(line, '$.model'), '-') AS model,"
+                + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
+                + " SUM(MAX(json_extract(line, '$.tokens_in'), 0)), SUM(MAX(json_extract(line, '$.tokens_out'), 0))"
+                + " FROM audit_log WHERE (?1 IS NULL OR time >= ?1) AND (?2 IS NULL OR time < ?2)"
+                + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")) {
+      ps.setString(1, since);
+      ps.setString(2, until);
+      List<AuditSummary> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new AuditSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
+              rs.getLong(6), rs.getLong(7)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
     }
   }
 

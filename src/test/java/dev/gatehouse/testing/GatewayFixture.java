@@ -97,6 +97,11 @@ public final class GatewayFixture implements AutoCloseable {
     return start(settings, dataDir, null, null);
   }
 
+  /** The gateway's audit writer. */
+  public dev.gatehouse.account.AuditWriter audit() {
+    return gateway.audit();
+  }
+
   public int port() {
     return gateway.port();
   }

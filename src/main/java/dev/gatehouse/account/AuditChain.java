@@ -1,0 +1,62 @@
+package dev.gatehouse.account;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The audit log's hash chain. A record's hash is SHA-256 over the previous record's hash (hex)
+ * followed by the record's canonical JSON without its {@code hash} field; the canonical JSON
+ * already carries {@code seq} and {@code prev}. Checkpoints sign {@code seq || hash} with
+ * HMAC-SHA256. Stateless and thread-safe.
+ */
+public final class AuditChain {
+
+  /** The {@code prev} of the first record. */
+  public static final String GENESIS = "0".repeat(64);
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private AuditChain() {}
+
+  /** The canonical bytes the hash covers: the record's JSON with any {@code hash} field left out. */
+  public static byte[] canonical(JsonNode record) {
+    ObjectNode copy = record.deepCopy();
+    copy.remove("hash");
+    try {
+      return JSON.writeValueAsBytes(copy);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The hash a record should carry, given the previous record's hash. */
+  public static String hash(String prev, JsonNode record) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      d.update(prev.getBytes(StandardCharsets.US_ASCII));
+      d.update(canonical(record));
+      return HexFormat.of().formatHex(d.digest());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The HMAC a checkpoint at {@code seq} with record hash {@code hash} carries. */
+  public static String checkpointMac(byte[] key, long seq, String hash) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      mac.update((seq + ":" + hash).getBytes(StandardCharsets.US_ASCII));
+      return HexFormat.of().formatHex(mac.doFinal());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

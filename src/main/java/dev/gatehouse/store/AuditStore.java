@@ -1,0 +1,63 @@
+package dev.gatehouse.store;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Where audit records are kept for querying: each row carries the record's indexed fields and the
+ * exact JSON line (hash included) that the chain covers. Rows are only ever appended, by one
+ * writer. Implementations are thread-safe.
+ */
+public interface AuditStore {
+
+  /** Keeps nothing: for a gateway whose store has no audit table (the JSONL file still has all). */
+  AuditStore NONE = new AuditStore() {
+    @Override
+    public void appendAudit(List<AuditRow> rows) {}
+
+    @Override
+    public long lastAuditSeq() {
+      return 0;
+    }
+
+    @Override
+    public void forEachAuditRow(Consumer<AuditRow> each) {}
+
+    @Override
+    public List<AuditRow> queryAudit(AuditQuery q) {
+      return List.of();
+    }
+
+    @Override
+    public List<AuditSummary> summarizeAudit(String since, String until) {
+      return List.of();
+    }
+  };
+
+  /**
+   * Which rows to return; null fields match everything. {@code since} and {@code until} are
+   * times in the log's format (or a prefix of one: a date), inclusive and exclusive.
+   */
+  record AuditQuery(String keyId, String ip, Integer status, String reason, String since, String until, int limit) {}
+
+  /** Requests, refusals and tokens of one key and model on one UTC day. */
+  record AuditSummary(String day, String keyId, String model, long requests, long refused, long tokensIn, long tokensOut) {}
+
+  /** One audit record: the columns that are indexed, and the whole record as written. */
+  record AuditRow(long seq, String time, String requestId, String ip, String keyId, int status, String reason, String line) {}
+
+  /** Appends rows in one transaction. */
+  void appendAudit(List<AuditRow> rows);
+
+  /** The highest sequence number stored, or 0 for none. */
+  long lastAuditSeq();
+
+  /** Every row, in the order it was inserted. */
+  void forEachAuditRow(Consumer<AuditRow> each);
+
+  /** The newest rows that match, newest first, at most {@code q.limit()}. */
+  List<AuditRow> queryAudit(AuditQuery q);
+
+  /** Totals per UTC day, key and model over {@code [since, until)} (null: unbounded). */
+  List<AuditSummary> summarizeAudit(String since, String until);
+}

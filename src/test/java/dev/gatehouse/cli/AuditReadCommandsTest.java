@@ -1,0 +1,135 @@
+package dev.gatehouse.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.testing.GatewayFixture;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** audit tail, query and summary over a log written by a real gateway. */
+class AuditReadCommandsTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static Path dir;
+  static GatewayFixture gw;
+  static Map<String, String> env;
+  static String keyId;
+  static final List<String> okIds = new ArrayList<>();
+  static final List<String> refusedIds = new ArrayList<>();
+
+  @BeforeAll
+  static void traffic() throws Exception {
+    dir = Files.createTempDirectory("gh-audit-read");
+    env = Map.of("GATEHOUSE_HOME", dir.toString());
+    gw = GatewayFixture.start(Map.of(), dir, null, null);
+    String key = gw.newKey();
+    keyId = key.split("_")[1];
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<String> r = gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[]}");
+      okIds.add(r.headers().firstValue("X-Request-Id").orElseThrow());
+      HttpResponse<String> no = gw.get("/api/tags", null);
+      refusedIds.add(no.headers().firstValue("X-Request-Id").orElseThrow());
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    gw.close();
+  }
+
+  private static List<JsonNode> jsonLines(String out) throws Exception {
+    List<JsonNode> l = new ArrayList<>();
+    for (String s : out.strip().split("\n")) {
+      if (!s.isBlank()) {
+        l.add(JSON.readTree(s));
+      }
+    }
+    return l;
+  }
+
+  @Test
+  void queryFiltersByKeyStatusAndReasonNewestFirst() throws Exception {
+    // why: "what did this key do" and "who is being refused" are the questions an operator asks
+    CliRun byKey = CliRun.run(env, "audit", "query", "--key", keyId, "--json");
+    assertThat(byKey.code()).as(byKey.err()).isZero();
+    List<JsonNode> rows = jsonLines(byKey.out());
+    assertThat(rows).extracting(n -> n.path("request_id").asText()).containsExactlyElementsOf(okIds.reversed());
+
+    CliRun refused = CliRun.run(env, "audit", "query", "--status", "401", "--reason", "auth.key_invalid", "--ip", "127.0.0.1",
+        "--since", "1h", "--limit", "2", "--json");
+    List<JsonNode> two = jsonLines(refused.out()); // other tests here add refusals too: check what, not which
+    assertThat(two).hasSize(2).allSatisfy(n -> {
+      assertThat(n.path("status").asInt()).isEqualTo(401);
+      assertThat(n.path("reason").asText()).isEqualTo("auth.key_invalid");
+    });
+    assertThat(two.get(0).path("seq").asLong()).isGreaterThan(two.get(1).path("seq").asLong());
+
+    CliRun none = CliRun.run(env, "audit", "query", "--until", "2000-01-01", "--json");
+    assertThat(none.out()).isBlank();
+
+    CliRun text = CliRun.run(env, "audit", "query", "--key", keyId);
+    assertThat(text.out()).contains("REQUEST").contains(okIds.get(0)).contains("/api/chat").contains("llama3.2:3b");
+
+    assertThat(CliRun.run(env, "audit", "query", "--since", "last tuesday").code()).isEqualTo(2);
+  }
+
+  @Test
+  void summaryCountsRequestsRefusalsAndTokensPerKeyAndModel() throws Exception {
+    CliRun r = CliRun.run(env, "audit", "summary", "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode rows = JSON.readTree(r.out());
+    JsonNode mine = null;
+    JsonNode anonymous = null;
+    for (JsonNode n : rows) {
+      if (n.path("key_id").asText().equals(keyId)) {
+        mine = n;
+      } else if (n.path("key_id").asText().equals("-")) {
+        anonymous = n;
+      }
+    }
+    assertThat(mine).isNotNull();
+    assertThat(mine.path("model").asText()).isEqualTo("llama3.2:3b");
+    assertThat(mine.path("requests").asLong()).isEqualTo(3);
+    assertThat(mine.path("refused").asLong()).isZero();
+    assertThat(mine.path("tokens_out").asLong()).isPositive();
+    assertThat(anonymous).isNotNull();
+    assertThat(anonymous.path("refused").asLong()).isEqualTo(anonymous.path("requests").asLong()).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void tailPrintsTheNewestRecordsAndFollowsNewOnes() throws Exception {
+    CliRun last = CliRun.run(env, "audit", "tail", "-n", "2", "--json");
+    assertThat(last.code()).as(last.err()).isZero();
+    assertThat(jsonLines(last.out())).hasSize(2);
+
+    StringWriter out = new StringWriter();
+    Thread follower = new Thread(() -> Main.run(new String[] {"audit", "tail", "-n", "0", "-f"}, env,
+        new PrintWriter(out, true), new PrintWriter(new StringWriter()), s -> {}));
+    follower.start();
+    try {
+      Thread.sleep(300);
+      HttpResponse<String> r = gw.get("/api/tags", null);
+      String id = r.headers().firstValue("X-Request-Id").orElseThrow();
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (!out.toString().contains(id) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(out.toString()).contains(id).contains("auth.key_invalid");
+    } finally {
+      follower.interrupt();
+      follower.join(5000);
+    }
+    assertThat(follower.isAlive()).isFalse();
+  }
+}
