@@ -358,7 +358,8 @@ public final class ConfigLoader {
               default -> GatehouseConfig.AuditPrompt.NONE; // anything else is reported by crossCheck
             },
             (Integer) v.get("audit.checkpoint_every"),
-            (Duration) v.get("audit.checkpoint_interval")));
+            (Duration) v.get("audit.checkpoint_interval"),
+            !"batch".equals(String.valueOf(v.get("audit.durability")).trim())));
   }
 
   @SuppressWarnings("unchecked")
@@ -511,6 +512,11 @@ public final class ConfigLoader {
     String promptText = prompt == null ? "none" : prompt.node() != null ? prompt.node().asText() : prompt.text().trim();
     if (!promptText.equals("none") && !promptText.equals("sha256") && !promptText.equals("text")) {
       problems.add(describe("audit.prompt", prompt) + " (expected: none, sha256 or text)");
+    }
+    Raw durability = raw.get("audit.durability");
+    String durabilityText = durability == null ? "response" : durability.node() != null ? durability.node().asText() : durability.text().trim();
+    if (!durabilityText.equals("response") && !durabilityText.equals("batch")) {
+      problems.add(describe("audit.durability", durability) + " (expected: response or batch)");
     }
     range(problems, raw, "audit.checkpoint_every", c.audit().checkpointEvery(), 1, 1_000_000, "1-1000000");
     positive(problems, raw, "audit.checkpoint_interval", c.audit().checkpointInterval());

@@ -124,8 +124,12 @@ public record GatehouseConfig(
   /** What of each request's prompt the audit log keeps ({@code audit.prompt}). */
   public enum AuditPrompt { NONE, SHA256, TEXT }
 
-  /** The audit log: where the checkpoint key is, and how often checkpoints are signed. */
-  public record Audit(Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval) {}
+  /**
+   * The audit log: where the checkpoint key is, how often checkpoints are signed, and whether a
+   * response's end waits for its record to be durable ({@code waitForDurable}).
+   */
+  public record Audit(
+      Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable) {}
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

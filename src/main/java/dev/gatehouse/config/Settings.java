@@ -135,7 +135,9 @@ public final class Settings {
               "What of each request's prompt the audit log keeps: none, sha256 (a SHA-256 of its text), or text (the text, up to 16 KiB, with keys, bearer tokens and other secret-shaped strings redacted)."),
           s("audit.checkpoint_every", Kind.INTEGER, "1000", "Audit records between two signed checkpoints."),
           s("audit.checkpoint_interval", Kind.DURATION, "60s",
-              "Longest time new audit records stay without a signed checkpoint."));
+              "Longest time new audit records stay without a signed checkpoint."),
+          s("audit.durability", Kind.STRING, "response",
+              "response: a complete response's last byte waits until its audit record is fsynced, so no record of a response a client received in full is ever lost (adds the fsync to each response's latency). batch: responses end at once and records are fsynced in the writer's next batch; a crash can lose the records of that last batch."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

@@ -268,8 +268,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     x.audited = true;
+    var written = audit.append(AuditRecord.of(x, x.response.getStatusCode(), config.audit().prompt()));
+    if (!config.audit().waitForDurable()) {
+      ending.run(); // audit.durability: batch: the writer's next fsync covers it
+      return;
+    }
     io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
-    audit.append(AuditRecord.of(x, x.response.getStatusCode(), config.audit().prompt())).whenComplete((v, err) -> ctx.runOnContext(h -> {
+    written.whenComplete((v, err) -> ctx.runOnContext(h -> {
       if (x.response.ended() || x.response.closed()) {
         return;
       }
