@@ -4,6 +4,7 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.store.BanRecord;
 import dev.gatehouse.store.BanStore;
+import dev.gatehouse.store.VersionedSnapshot;
 import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.StoreException;
 import java.time.Clock;
@@ -48,7 +49,6 @@ public final class BanList implements AutoCloseable {
     TARPIT
   }
 
-  private record Snapshot(long version, Map<String, BanRecord> byIp) {}
 
   /** Requests refused since the last flush, for one address. Guarded by itself. */
   private static final class Hits {
@@ -61,7 +61,7 @@ public final class BanList implements AutoCloseable {
   private final GatehouseConfig.Bans config;
   private final Clock clock;
   private final ScheduledExecutorService writer;
-  private volatile Snapshot snapshot = new Snapshot(Long.MIN_VALUE, Map.of());
+  private final VersionedSnapshot<Map<String, BanRecord>> byIp = new VersionedSnapshot<>(Map.of(), this::load);
   /** This process's bans not yet in the store: address to end (epoch ms; Long.MAX_VALUE: none). */
   private final Map<String, Long> pending = new ConcurrentHashMap<>();
   /** Tarpitted addresses: address to end, epoch ms. */
@@ -105,10 +105,10 @@ public final class BanList implements AutoCloseable {
     if (exempt(a)) {
       return Verdict.NONE; // cannot be banned: the answer needs no store
     }
-    Snapshot s = snapshotAt(probe.version());
+    Map<String, BanRecord> current = byIp.at(probe.version());
     long now = clock.millis();
     String ip = a.text();
-    BanRecord r = s.byIp().get(ip);
+    BanRecord r = current.get(ip);
     if (r != null && r.activeAt(Instant.ofEpochMilli(now))) {
       return Verdict.BANNED;
     }
@@ -126,25 +126,12 @@ public final class BanList implements AutoCloseable {
     return Verdict.NONE;
   }
 
-  private Snapshot snapshotAt(long version) {
-    Snapshot s = snapshot;
-    if (s.version() == version) {
-      return s;
+  private Map<String, BanRecord> load() {
+    Map<String, BanRecord> out = new HashMap<>();
+    for (BanRecord r : store.listBans()) {
+      out.put(r.ip(), r);
     }
-    synchronized (this) {
-      s = snapshot;
-      if (s.version() != version) {
-        // Read after the version: the rows can only be newer than the label, and a newer label
-        // just causes one more reload.
-        Map<String, BanRecord> byIp = new HashMap<>();
-        for (BanRecord r : store.listBans()) {
-          byIp.put(r.ip(), r);
-        }
-        s = new Snapshot(version, Map.copyOf(byIp));
-        snapshot = s;
-      }
-      return s;
-    }
+    return Map.copyOf(out);
   }
 
   /**
@@ -159,7 +146,7 @@ public final class BanList implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
-    BanRecord known = snapshot.byIp().get(ip);
+    BanRecord known = byIp.current().get(ip);
     int times = BanPolicy.nextTimes(known, now, config.maxDuration());
     Duration length = BanPolicy.length(times, config.duration(), config.maxDuration());
     if (pending.putIfAbsent(ip, now.plus(length).toEpochMilli()) != null) {

@@ -71,14 +71,14 @@ public final class Identifier implements AutoCloseable {
       return deny("no credentials");
     }
     String id = ApiKeys.idOf(presented);
-    KeyRing.Snapshot snapshot;
+    java.util.Map<String, KeyRing.Entry> keysById;
     try {
-      snapshot = ring.at(probe.version());
+      keysById = ring.at(probe.version());
     } catch (StoreException e) {
       // Fail closed: without the key store nobody is authenticated.
       return new Identity(null, Rejection.logged(Problem.STORE_UNAVAILABLE, e.getMessage()));
     }
-    KeyRing.Entry entry = id == null ? null : snapshot.byId().get(id);
+    KeyRing.Entry entry = id == null ? null : keysById.get(id);
     boolean hashOk = keys.matches(presented, entry == null ? NO_HASH : entry.record().hash());
     if (entry == null) {
       return deny(id == null ? "malformed key" : "unknown key id " + id);
