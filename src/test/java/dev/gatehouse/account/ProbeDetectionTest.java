@@ -77,7 +77,9 @@ class ProbeDetectionTest {
     try (GatewayFixture gw = GatewayFixture.start(settings("ban"));
         AccessLogCapture abuse = new AccessLogCapture("gatehouse.abuse")) {
       String key = gw.newKey();
-      assertThat(sweep(gw, "127.0.0.20")).isEqualTo(4); // judged on its fourth request
+      // Judged on its fourth request. The verdict is taken as that response ends, so the fifth,
+      // sent the moment the fourth answer arrives, can still slip in before the ban holds.
+      assertThat(sweep(gw, "127.0.0.20")).isBetween(4, 5);
       assertThat(statusSoon(gw, get("/healthz", null), "127.0.0.20", -1)).isEqualTo(-1); // banned: closed before anything else
       assertThat(gw.raw(get("/api/tags", key), "127.0.0.20").status()).as("a valid key does not help").isEqualTo(-1);
       assertThat(gw.upstream.requests()).isEmpty();
@@ -147,7 +149,7 @@ class ProbeDetectionTest {
             "probes.tarpit_delay", "600ms", "probes.window", "3s", "bans.refusal", "403"));
         AccessLogCapture abuse = new AccessLogCapture("gatehouse.abuse")) {
       String key = gw.newKey();
-      assertThat(sweep(gw, "127.0.0.26")).isEqualTo(4);
+      assertThat(sweep(gw, "127.0.0.26")).isBetween(4, 5); // as above: the fifth may slip in
       assertThat(abuse.await("tarpit ip=127.0.0.26 ")).isNotNull();
       // Forty tarpitted requests at once: on two event loops, thread-holding delays would starve
       // everyone else for the whole delay.
