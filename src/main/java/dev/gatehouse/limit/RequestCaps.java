@@ -34,16 +34,10 @@ public final class RequestCaps {
   /** The outcome: a refusal, or whether the body was changed. */
   public record Result(Rejection rejection, boolean changed) {}
 
+  /** What applying the caps to one body found: one per call; not thread-safe. */
   private final class Run {
-    final ObjectNode body;
-    final int maxOutput;
     boolean changed;
     Rejection rejection;
-
-    Run(ObjectNode body, int maxOutput) {
-      this.body = body;
-      this.maxOutput = maxOutput;
-    }
 
     /** Applies a numeric cap to {@code node.field}; -1/-2 (unlimited) count as above any cap. */
     void cap(ObjectNode node, String field, int cap, boolean setWhenMissing, boolean negativeIsUnlimited) {
@@ -97,7 +91,7 @@ public final class RequestCaps {
    */
   public Result apply(String path, ObjectNode body, Integer keyMaxOutput) {
     int maxOutput = keyMaxOutput == null ? caps.maxOutputTokens() : Math.min(keyMaxOutput, caps.maxOutputTokens());
-    Run r = new Run(body, maxOutput);
+    Run r = new Run();
     boolean ollama = path.startsWith("/api/");
     boolean generation = !path.contains("embed") && !path.equals("/v1/rerank") && !path.equals("/rerank")
         && !path.contains("score") && !path.equals("/pooling") && !path.contains("tokenize") && !path.equals("/apply-template");

@@ -55,8 +55,6 @@ public final class Exchange {
   public long upstreamStartNanos;
   /** Nanos from start to the upstream's response head; 0 when none arrived. */
   public long upstreamFirstByteNanos;
-  /** True once a streamed response was cut because the upstream failed mid-way. */
-  public boolean streamCut;
   /** True when the client went away before its response was complete. */
   public boolean clientGone;
   /**

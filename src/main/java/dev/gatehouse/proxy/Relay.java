@@ -314,7 +314,6 @@ public final class Relay {
       if (resp.ended() || resp.closed()) {
         return;
       }
-      x.streamCut = true;
       x.problem = problem;
       x.logReason = reason;
       if (x.tap != null) {
