@@ -119,6 +119,11 @@ public final class AuditWriter implements AutoCloseable {
     return written.get();
   }
 
+  /** Records queued and not yet written. */
+  public int queued() {
+    return queue.size();
+  }
+
   /** Batches (fsyncs) since start. */
   public long batches() {
     return batches.get();

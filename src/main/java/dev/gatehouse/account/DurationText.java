@@ -1,11 +1,11 @@
 package dev.gatehouse.account;
 
 /** Durations in the short form the settings use (90s, 5m, 2h), for log reasons. */
-final class DurationText {
+public final class DurationText {
 
   private DurationText() {}
 
-  static String duration(long millis) {
+  public static String duration(long millis) {
     if (millis % 3_600_000 == 0) {
       return millis / 3_600_000 + "h";
     }

@@ -67,6 +67,8 @@ public final class BanList implements AutoCloseable {
   /** Tarpitted addresses: address to end, epoch ms. */
   private final Map<String, Long> tarpits = new ConcurrentHashMap<>();
   private final Map<String, Hits> hits = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.LongAdder bansIssued = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder tarpitsIssued = new java.util.concurrent.atomic.LongAdder();
 
   public BanList(BanStore store, GatehouseConfig.Bans config, Clock clock) {
     this.store = store;
@@ -152,6 +154,7 @@ public final class BanList implements AutoCloseable {
     if (pending.putIfAbsent(ip, now.plus(length).toEpochMilli()) != null) {
       return; // another event loop decided the same a moment ago
     }
+    bansIssued.increment();
     LOG.warning("ban ip=" + ip + " for=" + length + " times=" + times + " reason=\"" + reason + "\"");
     writer.execute(
         () -> {
@@ -170,6 +173,37 @@ public final class BanList implements AutoCloseable {
         });
   }
 
+  /** Bans this process has issued since start. */
+  public long bansIssued() {
+    return bansIssued.sum();
+  }
+
+  /** Tarpits this process has started since start. */
+  public long tarpitsIssued() {
+    return tarpitsIssued.sum();
+  }
+
+  /** Addresses banned now: stored bans in force plus this process's bans not yet stored. */
+  public int activeBans() {
+    long now = clock.millis();
+    Instant at = Instant.ofEpochMilli(now);
+    Map<String, BanRecord> stored = byIp.current();
+    int n = (int) stored.values().stream().filter(r -> r.activeAt(at)).count();
+    for (Map.Entry<String, Long> p : pending.entrySet()) {
+      BanRecord r = stored.get(p.getKey());
+      if (p.getValue() > now && (r == null || !r.activeAt(at))) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Addresses tarpitted now. */
+  public int activeTarpits() {
+    long now = clock.millis();
+    return (int) tarpits.values().stream().filter(end -> end > now).count();
+  }
+
   /** Tarpits an address until {@code until} (in memory only; never for exempt addresses). */
   public void tarpit(IpAddress a, Instant until, String reason) {
     if (exempt(a)) {
@@ -185,6 +219,7 @@ public final class BanList implements AutoCloseable {
       }
     }
     tarpits.put(a.text(), until.toEpochMilli());
+    tarpitsIssued.increment();
     LOG.warning("tarpit ip=" + a.text() + " until=" + until + " reason=\"" + reason + "\"");
   }
 

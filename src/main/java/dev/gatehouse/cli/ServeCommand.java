@@ -3,6 +3,7 @@ package dev.gatehouse.cli;
 import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.admin.AdminServer;
 import dev.gatehouse.gateway.Gateway;
 import dev.gatehouse.keys.KeyService;
 import java.io.PrintWriter;
@@ -68,12 +69,21 @@ final class ServeCommand implements Callable<Integer> {
     }
     Context ctx = new Context(config);
     Gateway gateway;
+    AdminServer admin = null;
     try {
       KeyService.Created first = null;
       if (config.authEnabled() && ctx.keys.list().isEmpty()) {
         first = ctx.keys.create("default", null, List.of(), List.of());
       }
       gateway = Gateway.start(config, ctx.store, ctx.apiKeys);
+      if (config.admin().listen() != null) {
+        try {
+          admin = AdminServer.start(gateway.vertx(), config.admin().listen(), gateway.metrics());
+        } catch (Exception e) {
+          gateway.close();
+          throw new IllegalStateException("admin listener " + config.admin().listen() + ": " + e.getMessage(), e);
+        }
+      }
       String scheme = config.tlsEnabled() ? "https" : "http";
       String base = scheme + "://" + displayHost(config) + ":" + gateway.port();
       if (first != null) {
@@ -84,12 +94,19 @@ final class ServeCommand implements Callable<Integer> {
       }
       out.println("Gatehouse listening on " + base + " -> " + config.upstream()
           + (gateway.redirectPort() > 0 ? " (HTTP redirect on port " + gateway.redirectPort() + ")" : ""));
+      if (admin != null) {
+        out.println("Metrics on http://" + displayHost(config.admin().listen().host()) + ":" + admin.port() + "/metrics (admin listener)");
+      }
       out.flush();
     } catch (Exception e) {
       ctx.close();
       throw e;
     }
+    AdminServer adminServer = admin;
     onServe.accept(() -> {
+      if (adminServer != null) {
+        adminServer.close();
+      }
       gateway.close();
       ctx.close();
     });
@@ -97,7 +114,10 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private static String displayHost(GatehouseConfig c) {
-    String h = c.listen().host();
+    return displayHost(c.listen().host());
+  }
+
+  private static String displayHost(String h) {
     if (h.equals("0.0.0.0") || h.equals("::")) {
       return "127.0.0.1";
     }

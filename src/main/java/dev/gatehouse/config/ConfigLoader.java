@@ -263,6 +263,32 @@ public final class ConfigLoader {
     }
   }
 
+  /** The webhook URL, or null when empty or malformed (crossCheck reports the latter). */
+  private static URI webhookUrl(String text) {
+    if (text.isEmpty()) {
+      return null;
+    }
+    try {
+      URI u = new URI(text);
+      boolean ok = ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null && u.getRawUserInfo() == null;
+      return ok ? u : null;
+    } catch (URISyntaxException e) {
+      return null;
+    }
+  }
+
+  /** The zone, the system's when empty, or UTC when malformed (crossCheck reports that). */
+  private static java.time.ZoneId zone(String text) {
+    if (text.isEmpty()) {
+      return java.time.ZoneId.systemDefault();
+    }
+    try {
+      return java.time.ZoneId.of(text);
+    } catch (java.time.DateTimeException e) {
+      return java.time.ZoneOffset.UTC;
+    }
+  }
+
   private static Path optionalPath(Object p) {
     Path path = (Path) p;
     return path.toString().isEmpty() ? null : path;
@@ -350,6 +376,23 @@ public final class ConfigLoader {
             (Duration) v.get("probes.window"),
             (Duration) v.get("probes.tarpit_delay")),
         new GatehouseConfig.Connections((Integer) v.get("connections.max_per_ip"), (Integer) v.get("connections.max_total")),
+        new GatehouseConfig.Admin(
+            v.get("admin.listen") instanceof HostPort admin ? admin : null,
+            (Boolean) v.get("admin.allow_remote"),
+            (Duration) v.get("health.interval"),
+            (Duration) v.get("health.timeout")),
+        new GatehouseConfig.Alerts(
+            (Boolean) v.get("alerts.default_rules"),
+            strings(v, "alerts.rules"),
+            webhookUrl(String.valueOf(v.get("alerts.webhook")).trim()),
+            optionalPath(v.get("alerts.webhook_secret_file")),
+            (Duration) v.get("alerts.webhook_timeout"),
+            (Integer) v.get("alerts.webhook_retries"),
+            (Duration) v.get("alerts.webhook_backoff"),
+            String.valueOf(v.get("alerts.manage_hours")).trim(),
+            zone(String.valueOf(v.get("alerts.timezone")).trim()),
+            (Integer) v.get("alerts.network_prefix_v4"),
+            (Integer) v.get("alerts.network_prefix_v6")),
         new GatehouseConfig.Audit(
             auditKey == null ? dataDir.toAbsolutePath().normalize().resolve("audit-hmac.key") : auditKey.toAbsolutePath().normalize(),
             switch (String.valueOf(v.get("audit.prompt")).trim()) {
@@ -360,6 +403,48 @@ public final class ConfigLoader {
             (Integer) v.get("audit.checkpoint_every"),
             (Duration) v.get("audit.checkpoint_interval"),
             !"batch".equals(String.valueOf(v.get("audit.durability")).trim())));
+  }
+
+  private static void adminAndAlertChecks(GatehouseConfig c, Map<String, Raw> raw, List<String> problems) {
+    HostPort admin = c.admin().listen();
+    if (admin != null && !admin.isLoopback() && !c.admin().allowRemote()) {
+      problems.add(describe("admin.listen", raw.get("admin.listen"))
+          + " (expected: a loopback address; the admin listener has no authentication, so another address needs admin.allow_remote: true)");
+    }
+    if (admin != null && admin.port() != 0 && admin.port() == c.listen().port()) {
+      problems.add(describe("admin.listen", raw.get("admin.listen")) + " (expected: a port other than the public listener's)");
+    }
+    if (c.admin().healthInterval().isNegative()) {
+      problems.add(describe("health.interval", raw.get("health.interval")) + " (expected: 0s or more)");
+    }
+    positive(problems, raw, "health.timeout", c.admin().healthTimeout());
+    Raw webhook = raw.get("alerts.webhook");
+    if (webhook != null && c.alerts().webhook() == null && !(webhook.node() != null ? webhook.node().asText() : webhook.text()).isBlank()) {
+      problems.add(describe("alerts.webhook", webhook) + " (expected: an http:// or https:// URL with a host and no user info)");
+    }
+    try {
+      dev.gatehouse.alerts.Alerts.rules(c.alerts().defaultRules(), c.alerts().rules());
+    } catch (IllegalArgumentException e) {
+      problems.add("alerts.rules: " + e.getMessage());
+    }
+    try {
+      dev.gatehouse.alerts.ManageHours.parse(c.alerts().manageHours(), c.alerts().timezone());
+    } catch (IllegalArgumentException e) {
+      problems.add(describe("alerts.manage_hours", raw.getOrDefault("alerts.manage_hours", new Raw(null, c.alerts().manageHours(), null)))
+          + " (expected: " + e.getMessage() + ")");
+    }
+    Raw tz = raw.get("alerts.timezone");
+    if (tz != null) {
+      String text = tz.node() != null ? tz.node().asText().trim() : tz.text().trim();
+      if (!text.isEmpty() && !java.time.ZoneId.getAvailableZoneIds().contains(text) && !text.equals("UTC")) {
+        problems.add(describe("alerts.timezone", tz) + " (expected: a time zone id such as UTC or Europe/Berlin)");
+      }
+    }
+    range(problems, raw, "alerts.webhook_retries", c.alerts().webhookRetries(), 0, 100, "0-100");
+    positive(problems, raw, "alerts.webhook_timeout", c.alerts().webhookTimeout());
+    positive(problems, raw, "alerts.webhook_backoff", c.alerts().webhookBackoff());
+    range(problems, raw, "alerts.network_prefix_v4", c.alerts().networkPrefixV4(), 1, 32, "1-32");
+    range(problems, raw, "alerts.network_prefix_v6", c.alerts().networkPrefixV6(), 1, 128, "1-128");
   }
 
   @SuppressWarnings("unchecked")
@@ -508,6 +593,7 @@ public final class ConfigLoader {
     range(problems, raw, "caps.prompt_chars", c.caps().promptChars(), 1, 1_000_000_000, "1-1000000000");
 
     positive(problems, raw, "models.pin_refresh", c.models().pinRefresh());
+    adminAndAlertChecks(c, raw, problems);
     Raw prompt = raw.get("audit.prompt");
     String promptText = prompt == null ? "none" : prompt.node() != null ? prompt.node().asText() : prompt.text().trim();
     if (!promptText.equals("none") && !promptText.equals("sha256") && !promptText.equals("text")) {

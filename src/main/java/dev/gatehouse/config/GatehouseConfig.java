@@ -29,6 +29,8 @@ public record GatehouseConfig(
     Bans bans,
     Probes probes,
     Connections connections,
+    Admin admin,
+    Alerts alerts,
     Audit audit) {
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
@@ -120,6 +122,26 @@ public record GatehouseConfig(
 
   /** Caps on open client connections. */
   public record Connections(int maxPerIp, int maxTotal) {}
+
+  /** The admin listener; {@code listen == null} means off. */
+  public record Admin(HostPort listen, boolean allowRemote, Duration healthInterval, Duration healthTimeout) {}
+
+  /**
+   * Alerting. {@code rules} are the configured rule lines (parsed by the alerts package);
+   * {@code webhook == null} means the log only.
+   */
+  public record Alerts(
+      boolean defaultRules,
+      List<String> rules,
+      URI webhook,
+      Path webhookSecretFile,
+      Duration webhookTimeout,
+      int webhookRetries,
+      Duration webhookBackoff,
+      String manageHours,
+      java.time.ZoneId timezone,
+      int networkPrefixV4,
+      int networkPrefixV6) {}
 
   /** What of each request's prompt the audit log keeps ({@code audit.prompt}). */
   public enum AuditPrompt { NONE, SHA256, TEXT }

@@ -1,6 +1,14 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.Accounting;
+import dev.gatehouse.account.GatewayMetrics;
+import dev.gatehouse.alerts.AlertEngine;
+import dev.gatehouse.alerts.Alerts;
+import dev.gatehouse.alerts.KeyNetworks;
+import dev.gatehouse.alerts.ManageHours;
+import dev.gatehouse.alerts.Webhook;
+import dev.gatehouse.proxy.UpstreamHealth;
 import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.account.UsageMeters;
@@ -67,7 +75,7 @@ public final class Gateway implements AutoCloseable {
       AuthFailures authFailures,
       ProbeDetector probes,
       ConnectionLimits connectionLimits,
-      AuditWriter audit) {}
+      Accounting accounting) {}
 
   private final Vertx vertx;
   private final int port;
@@ -78,6 +86,8 @@ public final class Gateway implements AutoCloseable {
   private final BanList bans;
   private final ConnectionLimits connections;
   private final AuditWriter audit;
+  private final GatewayMetrics metrics;
+  private final Alerts alerts;
 
   private Gateway(
       Vertx vertx,
@@ -88,8 +98,12 @@ public final class Gateway implements AutoCloseable {
       UsageStore usageStore,
       BanList bans,
       ConnectionLimits connections,
-      AuditWriter audit) {
+      AuditWriter audit,
+      GatewayMetrics metrics,
+      Alerts alerts) {
     this.audit = audit;
+    this.metrics = metrics;
+    this.alerts = alerts;
     this.vertx = vertx;
     this.port = port;
     this.redirectPort = redirectPort;
@@ -131,8 +145,8 @@ public final class Gateway implements AutoCloseable {
                 .setBlockedThreadCheckInterval(5)
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
     AuditWriter audit;
+    AuditStore auditStore = usageStore instanceof AuditStore a ? a : AuditStore.NONE;
     try {
-      AuditStore auditStore = usageStore instanceof AuditStore a ? a : AuditStore.NONE;
       audit = AuditWriter.open(config.dataDir(), auditStore, config.audit().hmacKeyFile(),
           config.audit().checkpointEvery(), config.audit().checkpointInterval());
     } catch (Exception e) {
@@ -144,8 +158,11 @@ public final class Gateway implements AutoCloseable {
       UsageLedger ledger = new UsageLedger(clock);
       ledger.seed(usageStore.tokensOn(ledger.today()));
       GatehouseConfig.Concurrency cc = config.concurrency();
-      Limiter limiter = new Limiter(config, rates,
-          new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis()), ledger, clock);
+      ConcurrencyGate concurrency = new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
+      Limiter limiter = new Limiter(config, rates, concurrency, ledger, clock);
+      GatewayMetrics metrics = new GatewayMetrics();
+      Alerts alerts = alerts(config, vertx, auditStore, clock);
+      Accounting accounting = new Accounting(audit, metrics, alerts::request, config.audit().prompt());
       RouteTable routes = RouteTable.standard();
       Shared shared =
           new Shared(
@@ -165,7 +182,7 @@ public final class Gateway implements AutoCloseable {
               new AuthFailures(config.bans(), bans),
               new ProbeDetector(config.probes(), bans),
               new ConnectionLimits(config.connections(), config.network().trustedProxies()),
-              audit);
+              accounting);
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -185,7 +202,15 @@ public final class Gateway implements AutoCloseable {
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
-      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits(), audit);
+      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits(), audit,
+          metrics, alerts);
+      UpstreamHealth health = new UpstreamHealth(vertx, config.upstream(), config.admin().healthTimeout(),
+          (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
+      if (!config.admin().healthInterval().isZero()) {
+        health.start(config.admin().healthInterval());
+      }
+      g.registerGauges(concurrency, health);
+      vertx.setPeriodic(60_000, id -> alerts.sweep());
       if (tls != null) {
         g.watchCertificates(config, tls);
       }
@@ -204,6 +229,77 @@ public final class Gateway implements AutoCloseable {
       audit.close();
       throw e;
     }
+  }
+
+  /**
+   * Alerting: the rules in force, the networks each key was used from over the last 30 days (from
+   * the audit log), and the webhook when one is configured.
+   */
+  private static Alerts alerts(GatehouseConfig config, Vertx vertx, AuditStore auditStore, Clock clock) throws IOException {
+    GatehouseConfig.Alerts ac = config.alerts();
+    Webhook webhook = null;
+    if (ac.webhook() != null) {
+      byte[] secret = ac.webhookSecretFile() == null ? null
+          : java.nio.file.Files.readString(ac.webhookSecretFile()).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      webhook = new Webhook(vertx, ac.webhook(), secret, ac.webhookTimeout(), ac.webhookRetries(), ac.webhookBackoff(), gatewayName(config));
+    }
+    Webhook sink = webhook;
+    AlertEngine engine = new AlertEngine(Alerts.rules(ac.defaultRules(), ac.rules()), a -> {
+      if (sink != null) {
+        sink.accept(a);
+      }
+    });
+    KeyNetworks networks = new KeyNetworks(ac.networkPrefixV4(), ac.networkPrefixV6());
+    String since = clock.instant().minus(java.time.Duration.ofDays(30)).toString();
+    for (AuditStore.KeyAddress ka : auditStore.keyAddressesSince(since)) {
+      networks.remember(ka.keyId(), ka.ip());
+    }
+    return new Alerts(engine, networks, ManageHours.parse(ac.manageHours(), ac.timezone()), clock, webhook);
+  }
+
+  private static String gatewayName(GatehouseConfig config) {
+    String host = System.getenv("HOSTNAME");
+    return (host == null || host.isBlank() ? "gatehouse" : host) + " (" + config.listen() + ")";
+  }
+
+  /** The gauges over live state, read at each scrape. */
+  private void registerGauges(ConcurrencyGate concurrency, UpstreamHealth health) {
+    metrics.gauge("gatehouse_requests_in_flight", "Requests holding a concurrency slot", concurrency, ConcurrencyGate::inFlight);
+    metrics.gauge("gatehouse_requests_queued", "Requests waiting for a concurrency slot", concurrency, ConcurrencyGate::waiting);
+    metrics.gauge("gatehouse_connections_open", "Client connections open on the public listener", connections, ConnectionLimits::open);
+    metrics.gauge("gatehouse_bans_active", "Addresses banned now", bans, BanList::activeBans);
+    metrics.gauge("gatehouse_tarpits_active", "Addresses tarpitted now", bans, BanList::activeTarpits);
+    metrics.counter("gatehouse_bans_issued", "Bans this process has issued", bans, BanList::bansIssued);
+    metrics.counter("gatehouse_tarpits_issued", "Tarpits this process has started", bans, BanList::tarpitsIssued);
+    metrics.gauge("gatehouse_upstream_up", "1 when the upstream answered its last health check, 0 when not, -1 before the first",
+        health, UpstreamHealth::state);
+    metrics.gauge("gatehouse_upstream_check_seconds", "Duration of the last upstream health check", health,
+        h -> h.lastCheckMicros() / 1e6);
+    metrics.gauge("gatehouse_audit_queue", "Audit records queued and not yet written", audit, AuditWriter::queued);
+    metrics.counter("gatehouse_audit_records", "Audit records written since start", audit, AuditWriter::written);
+    metrics.counter("gatehouse_audit_batches", "Audit batches (fsyncs) since start", audit, AuditWriter::batches);
+    metrics.counter("gatehouse_alerts", "Alerts raised since start", alerts.engine(), AlertEngine::fired);
+    Webhook w = alerts.webhook();
+    if (w != null) {
+      metrics.counter("gatehouse_alert_deliveries", "Alerts delivered to the webhook", w, Webhook::delivered);
+      metrics.counter("gatehouse_alert_delivery_failures", "Webhook attempts that failed, retried or not", w, Webhook::failedAttempts);
+      metrics.counter("gatehouse_alerts_dropped", "Alerts the webhook gave up on", w, Webhook::dropped);
+    }
+  }
+
+  /** The metrics, which the admin listener serves. */
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  /** The alerts (tests read their counters). */
+  public Alerts alerts() {
+    return alerts;
+  }
+
+  /** The Vert.x instance, for listeners that share its event loops (the admin listener). */
+  public Vertx vertx() {
+    return vertx;
   }
 
   private static int freePort(String host) throws IOException {

@@ -65,7 +65,7 @@ final class GatewayVerticle extends VerticleBase {
     gate = new ClientGate(config, shared.bans());
     Pipeline pipeline =
         new Pipeline(
-            config, routes, identifier, authorizer, shared.limiter(), relay, shared.usage(), accessLog, shared.pins(), shared.audit(),
+            config, routes, identifier, authorizer, shared.limiter(), relay, shared.usage(), accessLog, shared.pins(), shared.accounting(),
             gate, shared.cors(), shared.authFailures(), shared.probes());
     ConnectionLimits limits = shared.connectionLimits();
     ConnectionTimeouts timeouts =

@@ -1,8 +1,7 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
-import dev.gatehouse.account.AuditRecord;
-import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.account.Accounting;
 import dev.gatehouse.account.AuthFailures;
 import dev.gatehouse.account.ProbeDetector;
 import dev.gatehouse.account.UsageMeters;
@@ -48,7 +47,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li><b>proxy</b>: relay to the upstream, streaming;
  *   <li><b>account</b>: token usage metered as the response streams, one log record and one
  *       audit record per request, refusals included (a complete response's last byte waits until
- *       its audit record is durable), and probe detection.
+ *       its audit record is durable), counted in the metrics and shown to the alert rules, and
+ *       probe detection.
  * </ol>
  *
  * <p>A refused request is answered here and never reaches the upstream. Stages never call each
@@ -66,7 +66,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final Limiter limiter;
   private final UsageMeters usage;
   private final PinnedModels pins;
-  private final AuditWriter audit;
+  private final Accounting accounting;
   private final String hsts;
   private final ClientGate gate;
   private final Cors cors;
@@ -85,7 +85,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       UsageMeters usage,
       AccessLog accessLog,
       PinnedModels pins,
-      AuditWriter audit,
+      Accounting accounting,
       ClientGate gate,
       Cors cors,
       AuthFailures authFailures,
@@ -104,7 +104,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.limiter = limiter;
     this.usage = usage;
     this.pins = pins;
-    this.audit = audit;
+    this.accounting = accounting;
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
   }
@@ -118,6 +118,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       resp.putHeader("Strict-Transport-Security", hsts);
     }
     boolean[] logged = new boolean[1];
+    boolean[] relaying = new boolean[1];
     // Vert.x calls the end handler also when the connection closes before the response ended,
     // and then the close handler: both come here, and only the first counts.
     Handler<Void> finish = v -> {
@@ -137,10 +138,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       if (x.release != null) {
         x.release.run();
       }
+      if (relaying[0]) {
+        accounting.metrics().streamClosed();
+      }
       accessLog.record(x);
       if (!x.audited) { // account: a response that did not end whole (reset, client gone) is audited here
         x.audited = true;
-        audit.append(AuditRecord.of(x, resp.getStatusCode(), config.audit().prompt()));
+        accounting.record(x, resp.getStatusCode());
       }
       probes.observe(x); // account: scores every finished request, refusals included
     };
@@ -252,6 +256,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
                 // account meters the response as it streams; proxy relays it
                 x.tap = usage.meter(x, limiter.budgets(x.principal));
+                relaying[0] = true;
+                accounting.metrics().streamOpened();
                 relay.forward(x, r -> reject(x, r));
               });
             });
@@ -268,7 +274,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     x.audited = true;
-    var written = audit.append(AuditRecord.of(x, x.response.getStatusCode(), config.audit().prompt()));
+    var written = accounting.record(x, x.response.getStatusCode());
     if (!config.audit().waitForDurable()) {
       ending.run(); // audit.durability: batch: the writer's next fsync covers it
       return;

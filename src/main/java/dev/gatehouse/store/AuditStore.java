@@ -43,6 +43,17 @@ public interface AuditStore {
   /** Requests, refusals and tokens of one key and model on one UTC day. */
   record AuditSummary(String day, String keyId, String model, long requests, long refused, long tokensIn, long tokensOut) {}
 
+  /** One key and one address it was used from. */
+  record KeyAddress(String keyId, String ip) {}
+
+  /**
+   * The distinct key and address pairs of records since {@code since} (a time in the log's
+   * format), for remembering which networks each key is used from. None by default.
+   */
+  default List<KeyAddress> keyAddressesSince(String since) {
+    return List.of();
+  }
+
   /** One audit record: the columns that are indexed, and the whole record as written. */
   record AuditRow(long seq, String time, String requestId, String ip, String keyId, int status, String reason, String line) {}
 

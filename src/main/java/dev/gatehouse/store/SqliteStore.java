@@ -372,6 +372,24 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   }
 
   @Override
+  public List<KeyAddress> keyAddressesSince(String since) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT DISTINCT key_id, ip FROM audit_log WHERE key_id IS NOT NULL AND time >= ? LIMIT 1000000")) {
+      ps.setString(1, since);
+      List<KeyAddress> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new KeyAddress(rs.getString(1), rs.getString(2)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public List<AuditSummary> summarizeAudit(String since, String until) {
     try (Connection c = pool.getConnection();
         PreparedStatement ps = c.prepareStatement(

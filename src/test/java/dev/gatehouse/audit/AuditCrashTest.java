@@ -57,6 +57,7 @@ class AuditCrashTest {
     pb.environment().put("GATEHOUSE_RATE_IP_RPM", "0");
     pb.environment().put("GATEHOUSE_RATE_ANONYMOUS_IP_RPM", "0");
     pb.environment().put("GATEHOUSE_SERVER_EVENT_LOOPS", "2");
+    pb.environment().put("GATEHOUSE_ADMIN_LISTEN", "127.0.0.1:0");
     // The load sends refused requests from loopback too: keep it from being banned for that.
     pb.environment().put("GATEHOUSE_BANS_NEVER", "127.0.0.0/8,::1");
     pb.redirectErrorStream(true);

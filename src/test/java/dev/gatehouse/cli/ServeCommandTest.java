@@ -22,7 +22,7 @@ class ServeCommandTest {
     // why: the first run must leave the user with a working key and a curl line, shown once
     Path home = Files.createTempDirectory("gh-serve");
     try (FakeUpstream up = new FakeUpstream()) {
-      Map<String, String> env = Map.of("GATEHOUSE_HOME", home.toString());
+      Map<String, String> env = Map.of("GATEHOUSE_HOME", home.toString(), "GATEHOUSE_ADMIN_LISTEN", "127.0.0.1:0");
       CliRun first = CliRun.run(env, "serve", "--listen", "127.0.0.1:0", "--upstream", up.url());
       String key;
       int port;
@@ -45,6 +45,16 @@ class ServeCommandTest {
             .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"x\"}")).build(),
             HttpResponse.BodyHandlers.ofString());
         assertThat(push.statusCode()).as("the first key never has models.manage").isEqualTo(403);
+        // the admin listener serves Gatehouse's metrics; the public one never does
+        Matcher mm = Pattern.compile("Metrics on (http://127\\.0\\.0\\.1:\\d+/metrics) \\(admin listener\\)").matcher(first.out());
+        assertThat(mm.find()).as(first.out()).isTrue();
+        HttpResponse<String> metrics = c.send(HttpRequest.newBuilder(URI.create(mm.group(1))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("gatehouse_requests_total{key=\"" + key.substring(3, 15) + "\",op=\"models.read\",status=\"200\"} 1.0");
+        HttpResponse<String> publicMetrics = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+            .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(publicMetrics.statusCode()).as("the upstream's /metrics, models.inspect").isEqualTo(403);
+        assertThat(publicMetrics.body()).doesNotContain("gatehouse_");
       } finally {
         for (AutoCloseable s : first.servers()) {
           s.close();

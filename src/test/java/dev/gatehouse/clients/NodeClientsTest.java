@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.gatehouse.testing.FakeUpstream;
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.Node;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,22 +44,18 @@ class NodeClientsTest {
       Map.of("/v1/chat/completions", 2L, "/v1/models", 2L, "/api/tags", 2L, "/api/chat", 2L);
 
   static GatewayFixture gw;
-  static NodeRun run;
+  static Node.Run run;
   static List<FakeUpstream.Recorded> seen;
 
-  record NodeRun(int exitCode, String output) {}
 
   @BeforeAll
   static void runNodeClients() throws Exception {
     gw = GatewayFixture.start();
     String node = nodeVersion();
-    if (!Files.isDirectory(NODE_DIR.resolve("node_modules"))) {
-      NodeRun ci = exec(NODE_DIR, Map.of(), 300, "npm", "ci", "--no-audit", "--no-fund");
-      assertThat(ci.exitCode()).as("npm ci in tests/node:\n%s", ci.output()).isZero();
-    }
+    Node.install();
     gw.upstream.reset();
     run =
-        exec(
+        Node.exec(
             ROOT,
             Map.of(
                 "GATEHOUSE_URL", gw.baseUrl(),
@@ -116,33 +113,13 @@ class NodeClientsTest {
   }
 
   static String nodeVersion() throws Exception {
-    NodeRun v;
+    Node.Run v;
     try {
-      v = exec(ROOT, Map.of(), 30, "node", "--version");
+      v = Node.exec(ROOT, Map.of(), 30, "node", "--version");
     } catch (IOException e) {
       throw new AssertionError("Node.js is required for NodeClientsTest but `node` could not be run: " + e.getMessage(), e);
     }
     assertThat(v.exitCode()).as("node --version: %s", v.output()).isZero();
     return v.output().strip();
-  }
-
-  /** Runs a command to completion (or kills it after {@code timeoutSeconds}); stdout and stderr merged. */
-  static NodeRun exec(Path dir, Map<String, String> env, long timeoutSeconds, String... command) throws Exception {
-    Path out = Files.createTempFile("gatehouse-node", ".log");
-    try {
-      ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
-      pb.environment().putAll(env);
-      pb.environment().put("NO_COLOR", "1");
-      Process p = pb.start();
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-        fail(String.join(" ", command) + " did not finish in " + timeoutSeconds + " s; output:\n" + Files.readString(out, StandardCharsets.UTF_8));
-      }
-      return new NodeRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
-    } finally {
-      Files.deleteIfExists(out);
-    }
   }
 }

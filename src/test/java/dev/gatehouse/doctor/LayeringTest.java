@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
  */
 class LayeringTest {
 
-  static final List<String> DATA_PLANE = List.of("listen", "identify", "authorize", "proxy", "account", "gateway", "pipeline");
-  static final List<String> CONTROL_PLANE = List.of("cli", "doctor", "scan", "integrity", "keys", "tls", "audit");
+  static final List<String> DATA_PLANE = List.of("listen", "identify", "authorize", "limit", "proxy", "account", "alerts", "gateway", "pipeline");
+  static final List<String> CONTROL_PLANE = List.of("admin", "cli", "doctor", "scan", "integrity", "keys", "tls", "audit");
 
   @Test
   void dataPlanePackagesImportNoControlPlanePackage() throws Exception {

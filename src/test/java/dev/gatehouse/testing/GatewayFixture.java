@@ -59,6 +59,9 @@ public final class GatewayFixture implements AutoCloseable {
     // Host; the tests of bans, probes and network rules say so where it matters).
     flags.put("bans.never", "127.0.0.0/8,::1");
     flags.put("network.allowed_hosts", "*");
+    // The upstream health check sends GET / to the fake upstream, which records every request:
+    // tests that count what reached the upstream would see it. The tests of health turn it on.
+    flags.put("health.interval", "0s");
     flags.putAll(settings);
     this.config = ConfigLoader.load(null, false, Map.of(), flags);
     ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
@@ -95,6 +98,11 @@ public final class GatewayFixture implements AutoCloseable {
   /** A gateway on an existing data directory (a restart): its keys and bans are still there. */
   public static GatewayFixture startIn(Path dataDir, Map<String, String> settings) throws Exception {
     return start(settings, dataDir, null, null);
+  }
+
+  /** The running gateway. */
+  public Gateway gateway() {
+    return gateway;
   }
 
   /** The gateway's audit writer. */

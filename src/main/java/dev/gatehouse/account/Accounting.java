@@ -1,0 +1,45 @@
+package dev.gatehouse.account;
+
+import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
+import dev.gatehouse.pipeline.Exchange;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The account stage's one record per request: built once, then written to the audit log, counted
+ * in the metrics and shown to the alert rules. Thread-safe.
+ */
+public final class Accounting {
+
+  private final AuditWriter audit;
+  private final GatewayMetrics metrics;
+  private final Consumer<AuditRecord> alerts;
+  private final AuditPrompt prompt;
+
+  /** @param alerts sees every record; must not block */
+  public Accounting(AuditWriter audit, GatewayMetrics metrics, Consumer<AuditRecord> alerts, AuditPrompt prompt) {
+    this.audit = audit;
+    this.metrics = metrics;
+    this.alerts = alerts;
+    this.prompt = prompt;
+  }
+
+  /**
+   * Records a finished request with the status it was answered with; call on its event loop. The
+   * future completes when the audit record is durable.
+   */
+  public CompletableFuture<Void> record(Exchange x, int status) {
+    AuditRecord r = AuditRecord.of(x, status, prompt);
+    long queued = System.nanoTime();
+    CompletableFuture<Void> written = audit.append(r);
+    written.whenComplete((v, err) -> metrics.auditWritten(System.nanoTime() - queued, err != null));
+    metrics.record(r);
+    alerts.accept(r);
+    return written;
+  }
+
+  /** The metrics, for the stream gauge. */
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+}

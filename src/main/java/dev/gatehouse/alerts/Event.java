@@ -1,0 +1,129 @@
+package dev.gatehouse.alerts;
+
+import dev.gatehouse.account.AuditRecord;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Something alert rules can watch: a finished request (from its audit record) or a gateway event
+ * such as the upstream going down. Never carries key material or prompt text.
+ */
+public interface Event {
+
+  /** One of {@link AlertRule#EVENTS}. */
+  String type();
+
+  /** When it happened, epoch milliseconds. */
+  long timeMillis();
+
+  /** A field's value as text, or null when the event has none. */
+  String field(String name);
+
+  /** Tokens in and out, or 0. */
+  long tokens();
+
+  /** Bytes in and out, or 0. */
+  long bytes();
+
+  /** What an alert shows of the event. */
+  Map<String, Object> describe();
+
+  /** A finished request. {@code off_hours} is answered by {@code hours}. */
+  static Event request(AuditRecord r, long timeMillis, ManageHours hours) {
+    return new Request(r, timeMillis, hours);
+  }
+
+  /** A gateway event with the given fields (null values are left out). */
+  static Event of(String type, long timeMillis, Map<String, String> fields) {
+    Map<String, String> present = new LinkedHashMap<>();
+    fields.forEach((k, v) -> {
+      if (v != null) {
+        present.put(k, v);
+      }
+    });
+    return new Other(type, timeMillis, java.util.Collections.unmodifiableMap(present));
+  }
+
+  /** A request, read straight from its audit record. */
+  record Request(AuditRecord r, long timeMillis, ManageHours hours) implements Event {
+    @Override
+    public String type() {
+      return "requests";
+    }
+
+    @Override
+    public String field(String name) {
+      return switch (name) {
+        case "ip" -> r.ip();
+        case "key" -> r.keyId();
+        case "key_name" -> r.keyName();
+        case "op" -> r.op();
+        case "model" -> r.model();
+        case "status" -> Integer.toString(r.status());
+        case "decision" -> r.decision();
+        case "reason" -> r.reason();
+        case "path" -> r.path();
+        case "method" -> r.method();
+        case "off_hours" -> Boolean.toString(hours.outside(timeMillis));
+        default -> null;
+      };
+    }
+
+    @Override
+    public long tokens() {
+      return Math.max(0, r.tokensIn()) + Math.max(0, r.tokensOut());
+    }
+
+    @Override
+    public long bytes() {
+      return r.bytesIn() + r.bytesOut();
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", "request");
+      m.put("time", r.time());
+      m.put("request_id", r.requestId());
+      m.put("ip", r.ip());
+      m.put("key_id", r.keyId());
+      m.put("key_name", r.keyName());
+      m.put("method", r.method());
+      m.put("path", r.path());
+      m.put("op", r.op());
+      m.put("model", r.model());
+      m.put("status", r.status());
+      m.put("decision", r.decision());
+      m.put("reason", r.reason());
+      m.put("user_agent", r.userAgent());
+      return m;
+    }
+  }
+
+  /** Any other event: a type and some fields. */
+  record Other(String type, long timeMillis, Map<String, String> fields) implements Event {
+    @Override
+    public String field(String name) {
+      return fields.get(name);
+    }
+
+    @Override
+    public long tokens() {
+      return 0;
+    }
+
+    @Override
+    public long bytes() {
+      return 0;
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", type);
+      m.put("time", java.time.Instant.ofEpochMilli(timeMillis).toString());
+      new java.util.TreeMap<>(fields).forEach(m::put);
+      return m;
+    }
+  }
+}
