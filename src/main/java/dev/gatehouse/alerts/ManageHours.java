@@ -15,7 +15,8 @@ import java.util.Set;
  */
 public record ManageHours(Set<DayOfWeek> days, LocalTime from, LocalTime to, ZoneId zone) {
 
-  private static final String FORM = "[DAY[-DAY]] HH:MM-HH:MM, such as Mon-Fri 08:00-18:00";
+  /** The form, for error messages. */
+  public static final String FORM = "[DAY[-DAY]] HH:MM-HH:MM, such as Mon-Fri 08:00-18:00";
 
   /** True when the instant falls outside the hours. */
   public boolean outside(long epochMillis) {
@@ -71,7 +72,7 @@ public record ManageHours(Set<DayOfWeek> days, LocalTime from, LocalTime to, Zon
         return d;
       }
     }
-    throw new IllegalArgumentException("unknown day '" + s + "' (expected Mon, Tue, Wed, Thu, Fri, Sat or Sun)");
+    throw new IllegalArgumentException("unknown day '" + s + "': days are Mon, Tue, Wed, Thu, Fri, Sat and Sun");
   }
 
   private static LocalTime time(String s) {

@@ -431,7 +431,7 @@ public final class ConfigLoader {
       dev.gatehouse.alerts.ManageHours.parse(c.alerts().manageHours(), c.alerts().timezone());
     } catch (IllegalArgumentException e) {
       problems.add(describe("alerts.manage_hours", raw.getOrDefault("alerts.manage_hours", new Raw(null, c.alerts().manageHours(), null)))
-          + " (expected: " + e.getMessage() + ")");
+          + " (expected: " + dev.gatehouse.alerts.ManageHours.FORM + "; " + e.getMessage() + ")");
     }
     Raw tz = raw.get("alerts.timezone");
     if (tz != null) {

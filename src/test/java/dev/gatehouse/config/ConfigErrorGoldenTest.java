@@ -35,6 +35,8 @@ class ConfigErrorGoldenTest {
     "top-level-list, ''",
     // why: the exposure refusal explains itself and lists the exact lines to add
     "exposed, ''",
+    // why: alert rules, hours, the webhook URL and a non-loopback admin listener are checked at load
+    "alerts-and-admin, ''",
     // why: an unknown GATEHOUSE_* variable is an error, not silently ignored
     "env-typo, GATEHOUSE_TLS_CRT=/etc/cert.pem",
   })
