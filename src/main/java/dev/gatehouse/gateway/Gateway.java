@@ -134,7 +134,7 @@ public final class Gateway implements AutoCloseable {
     try {
       AuditStore auditStore = usageStore instanceof AuditStore a ? a : AuditStore.NONE;
       audit = AuditWriter.open(config.dataDir(), auditStore, config.audit().hmacKeyFile(),
-          config.audit().checkpointEvery(), config.audit().checkpointInterval());
+          config.audit().checkpointEvery(), config.audit().checkpointInterval(), config.audit().retention(), clock);
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       throw e;
