@@ -13,8 +13,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * The audit log's hash chain. A record's hash is SHA-256 over the previous record's hash (hex)
  * followed by the record's canonical JSON without its {@code hash} field; the canonical JSON
- * already carries {@code seq} and {@code prev}. Checkpoints sign {@code seq || hash} with
- * HMAC-SHA256. Stateless and thread-safe.
+ * already carries {@code seq} and {@code prev}. Checkpoints sign {@code seq:hash} with
+ * HMAC-SHA256, pruning anchors {@code pruned:seq:hash}. Stateless and thread-safe.
  */
 public final class AuditChain {
 
@@ -50,10 +50,23 @@ public final class AuditChain {
 
   /** The HMAC a checkpoint at {@code seq} with record hash {@code hash} carries. */
   public static String checkpointMac(byte[] key, long seq, String hash) {
+    return mac(key, seq + ":" + hash);
+  }
+
+  /**
+   * The HMAC a pruning anchor carries: it says that records 1 to {@code seq} were removed on
+   * purpose, and that the record at {@code seq} had hash {@code hash}. The message differs from a
+   * checkpoint's, so that one cannot be passed off as the other.
+   */
+  public static String anchorMac(byte[] key, long seq, String hash) {
+    return mac(key, "pruned:" + seq + ":" + hash);
+  }
+
+  private static String mac(byte[] key, String message) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      mac.update((seq + ":" + hash).getBytes(StandardCharsets.US_ASCII));
+      mac.update(message.getBytes(StandardCharsets.US_ASCII));
       return HexFormat.of().formatHex(mac.doFinal());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);

@@ -1,8 +1,10 @@
 package dev.gatehouse.account;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.config.GatehouseConfig.AuditRetention;
 import dev.gatehouse.store.AuditStore;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,9 +14,13 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +41,14 @@ import java.util.logging.Logger;
  * go to {@code audit-checkpoints.jsonl} every {@code checkpointEvery} records, after
  * {@code checkpointInterval} without one, and on close. Thread-safe: {@link #append} may be
  * called from any thread.
+ *
+ * <p>Retention ({@link AuditRetention}), also on the writer thread, between batches: when the
+ * file passes {@code segmentBytes} it is sealed (renamed to a segment named by its first record,
+ * see {@link AuditSegments}) and a new one started; the oldest sealed segments are deleted when
+ * their newest record is older than {@code maxAge} or while the log is over {@code maxBytes}.
+ * Before anything is deleted, a signed anchor ({@code pruned_through}, the hash of the last
+ * pruned record, HMAC) is appended to the checkpoint file and fsynced; then the files go, then
+ * the database rows. A crash between those steps is finished on the next start.
  */
 public final class AuditWriter implements AutoCloseable {
 
@@ -51,51 +65,79 @@ public final class AuditWriter implements AutoCloseable {
 
   private static final Pending STOP = new Pending(null, null);
 
+  /** A sealed segment: its file, size, and its last record's seq, hash and time (null: unreadable). */
+  private record Segment(Path path, long size, long lastSeq, String lastHash, Instant lastTime) {}
+
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-  private final FileChannel file;
+  private final Path dataDir;
+  private final Path activePath;
   private final FileChannel checkpoints;
   private final AuditStore db;
   private final byte[] hmacKey;
   private final int checkpointEvery;
   private final long checkpointIntervalNanos;
+  private final AuditRetention retention;
+  private final Clock clock;
   private final Thread thread;
   private final List<AuditStore.AuditRow> dbBacklog = new ArrayList<>();
+  private final ArrayDeque<Segment> sealed = new ArrayDeque<>(); // oldest first; the writer thread's
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong writeNanos = new AtomicLong();
 
   // Written only by the writer thread (and by open, before it starts).
+  private FileChannel file; // null after a failed rotation: the next write opens it again
   private long lastSeq;
   private String lastHash = AuditChain.GENESIS;
+  private String lastTime;
+  private long activeFirstSeq; // the seq of the active file's first record (lastSeq + 1 while it is empty)
+  private long prunedThrough; // the newest anchor's seq: records up to it were pruned
+  private long dbPrunedThrough; // rows up to this seq are gone from the database too
   private long checkpointedSeq;
   private long lastCheckpointNanos = System.nanoTime();
   private volatile boolean closed;
 
-  private AuditWriter(Path dataDir, AuditStore db, byte[] hmacKey, int checkpointEvery, Duration checkpointInterval)
-      throws IOException {
+  private AuditWriter(Path dataDir, AuditStore db, byte[] hmacKey, int checkpointEvery, Duration checkpointInterval,
+      AuditRetention retention, Clock clock) throws IOException {
+    this.dataDir = dataDir;
+    this.activePath = dataDir.resolve(FILE);
     this.db = db;
     this.hmacKey = hmacKey;
     this.checkpointEvery = Math.max(1, checkpointEvery);
     this.checkpointIntervalNanos = Math.max(1, checkpointInterval.toNanos());
-    Path path = dataDir.resolve(FILE);
-    recoverTornTail(path);
-    catchUp(path);
-    this.file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    this.retention = retention;
+    this.clock = clock;
+    recoverTornTail(activePath);
     Path cp = dataDir.resolve(CHECKPOINTS);
     recoverTornTail(cp);
+    findHead(cp);
+    finishPruning();
+    catchUp();
+    this.file = openActive();
     this.checkpoints = FileChannel.open(cp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     this.thread = new Thread(this::run, "gatehouse-audit");
     thread.setDaemon(true);
   }
 
   /**
-   * Opens the audit log in {@code dataDir} (recovering from a crash: a torn final line is cut off,
-   * and rows missing from the database are copied from the file) and starts the writer thread.
+   * Opens the audit log in {@code dataDir} without retention: one file that grows for ever. See
+   * {@link #open(Path, AuditStore, Path, int, Duration, AuditRetention, Clock)}.
    */
   public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval)
       throws IOException {
+    return open(dataDir, db, hmacKeyFile, checkpointEvery, checkpointInterval, AuditRetention.KEEP_ALL, Clock.systemUTC());
+  }
+
+  /**
+   * Opens the audit log in {@code dataDir} (recovering from a crash: a torn final line is cut off,
+   * a pruning that was cut short is finished, and rows missing from the database are copied from
+   * the files) and starts the writer thread. {@code clock} tells retention how old records are.
+   */
+  public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval,
+      AuditRetention retention, Clock clock) throws IOException {
     Files.createDirectories(dataDir);
-    AuditWriter w = new AuditWriter(dataDir, db, AuditKey.loadOrCreate(hmacKeyFile), checkpointEvery, checkpointInterval);
+    AuditWriter w = new AuditWriter(dataDir, db, AuditKey.loadOrCreate(hmacKeyFile), checkpointEvery, checkpointInterval,
+        retention, clock);
     w.thread.start();
     return w;
   }
@@ -163,33 +205,155 @@ public final class AuditWriter implements AutoCloseable {
     }
   }
 
-  /** Reads the chain's head from the file and copies rows the database lacks into it. */
-  private void catchUp(Path path) throws IOException {
-    if (!Files.exists(path)) {
+  /**
+   * Finds the head of the chain (the last record's seq and hash): in the active file; if that is
+   * empty or missing (a crash between sealing it and starting the next), in the newest sealed
+   * segment; if every segment was pruned, in the newest pruning anchor. Also lists the sealed
+   * segments and reads how far the log was pruned.
+   */
+  private void findHead(Path checkpointFile) throws IOException {
+    if (Files.exists(checkpointFile)) {
+      try (BufferedReader r = Files.newBufferedReader(checkpointFile, StandardCharsets.UTF_8)) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (!line.contains("\"pruned_through\"")) {
+            continue;
+          }
+          JsonNode a;
+          try {
+            a = JSON.readTree(line);
+          } catch (JsonProcessingException e) {
+            continue; // not an anchor the writer made; verify reports it
+          }
+          long seq = a.path("pruned_through").asLong();
+          String hash = a.path("hash").asText();
+          // Only a signed anchor may make us delete anything: a forged one is left to verify to report.
+          if (!AuditChain.anchorMac(hmacKey, seq, hash).equals(a.path("hmac").asText())) {
+            LOG.warning(checkpointFile.getFileName() + ": a pruning anchor at seq " + seq
+                + " has no valid signature; ignored (gatehouse audit verify reports it)");
+          } else if (seq >= prunedThrough) {
+            prunedThrough = seq;
+            lastSeq = seq;
+            lastHash = hash;
+          }
+        }
+      }
+    }
+    for (Path p : AuditSegments.sealed(dataDir)) {
+      Segment s = segment(p);
+      if (s == null) {
+        continue;
+      }
+      sealed.add(s);
+      if (s.lastSeq() >= lastSeq) { // segments an anchor covers (a pruning cut short) are not the head
+        lastSeq = s.lastSeq();
+        lastHash = s.lastHash();
+        lastTime = s.lastTime() == null ? null : s.lastTime().toString();
+      }
+    }
+    String last = AuditSegments.lastLine(activePath);
+    if (last != null) {
+      JsonNode n = JSON.readTree(last);
+      lastSeq = n.path("seq").asLong();
+      lastHash = n.path("hash").asText();
+      lastTime = n.path("time").asText();
+      activeFirstSeq = JSON.readTree(AuditSegments.firstLine(activePath)).path("seq").asLong();
+    } else {
+      activeFirstSeq = lastSeq + 1;
+    }
+    checkpointedSeq = lastSeq; // what an earlier run left unsigned stays so: we sign only what we wrote
+  }
+
+  /** Reads a sealed segment's last record; null (and a warning) when it has none. */
+  private static Segment segment(Path p) throws IOException {
+    String last = AuditSegments.lastLine(p);
+    if (last == null) {
+      LOG.warning(p.getFileName() + ": an empty audit segment, left alone");
+      return null;
+    }
+    JsonNode n = JSON.readTree(last);
+    return new Segment(p, Files.size(p), n.path("seq").asLong(), n.path("hash").asText(), instant(n.path("time").asText()));
+  }
+
+  private static Instant instant(String time) {
+    try {
+      return time == null ? null : Instant.parse(time);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  /**
+   * A crash after a pruning anchor was written can leave files or rows it covers: delete them now.
+   * (Anchors are written before anything is deleted, so the anchor is never missing.)
+   */
+  private void finishPruning() throws IOException {
+    if (prunedThrough == 0) {
       return;
     }
+    boolean deleted = false;
+    while (!sealed.isEmpty() && sealed.peekFirst().lastSeq() <= prunedThrough) {
+      Files.deleteIfExists(sealed.removeFirst().path());
+      deleted = true;
+    }
+    if (deleted) {
+      syncDir();
+    }
+    pruneDb();
+  }
+
+  /** Copies the records the database lacks into it, from the sealed segments and the active file. */
+  private void catchUp() throws IOException {
     long inDb = db.lastAuditSeq();
+    if (inDb >= lastSeq) {
+      return;
+    }
     List<AuditStore.AuditRow> missing = new ArrayList<>();
-    try (BufferedReader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.isEmpty()) {
-          continue;
-        }
-        JsonNode n = JSON.readTree(line);
-        lastSeq = n.path("seq").asLong();
-        lastHash = n.path("hash").asText();
-        if (lastSeq > inDb) {
-          missing.add(row(n, line));
-          if (missing.size() >= MAX_BATCH) {
-            db.appendAudit(missing);
-            missing.clear();
+    List<Path> files = new ArrayList<>();
+    for (Segment s : sealed) {
+      if (s.lastSeq() > inDb) {
+        files.add(s.path());
+      }
+    }
+    files.add(activePath);
+    for (Path path : files) {
+      if (!Files.exists(path)) {
+        continue;
+      }
+      try (BufferedReader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.isEmpty()) {
+            continue;
+          }
+          JsonNode n = JSON.readTree(line);
+          if (n.path("seq").asLong() > inDb) {
+            missing.add(row(n, line));
+            if (missing.size() >= MAX_BATCH) {
+              db.appendAudit(missing);
+              missing.clear();
+            }
           }
         }
       }
     }
     db.appendAudit(missing);
-    checkpointedSeq = lastSeq; // what an earlier run left unsigned stays so: we sign only what we wrote
+  }
+
+  private FileChannel openActive() throws IOException {
+    boolean created = !Files.exists(activePath);
+    FileChannel f = FileChannel.open(activePath, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    if (created) {
+      syncDir(); // the new name must survive a crash as surely as the records fsynced into it
+    }
+    return f;
+  }
+
+  /** Makes renames, creations and deletions in the data directory durable. */
+  private void syncDir() throws IOException {
+    try (FileChannel d = FileChannel.open(dataDir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
   }
 
   private static AuditStore.AuditRow row(JsonNode n, String line) {
@@ -232,6 +396,8 @@ public final class AuditWriter implements AutoCloseable {
               || System.nanoTime() - lastCheckpointNanos >= checkpointIntervalNanos)) {
         checkpoint();
       }
+      maybeSeal();
+      prune();
     }
   }
 
@@ -242,6 +408,9 @@ public final class AuditWriter implements AutoCloseable {
     long size0 = -1;
     List<AuditStore.AuditRow> rows = new ArrayList<>(batch.size());
     try {
+      if (file == null) {
+        file = openActive();
+      }
       size0 = file.size();
       StringBuilder b = new StringBuilder(batch.size() * 400);
       for (Pending p : batch) {
@@ -265,7 +434,7 @@ public final class AuditWriter implements AutoCloseable {
       lastSeq = seq0;
       lastHash = hash0;
       try {
-        if (size0 >= 0) {
+        if (size0 >= 0 && file != null) {
           file.truncate(size0);
         }
       } catch (IOException again) {
@@ -278,6 +447,7 @@ public final class AuditWriter implements AutoCloseable {
     }
     // Durable now: release the responses, then copy to the database. The copy is not waited
     // for: a crash before it lands is repaired from the file on the next start (catchUp).
+    lastTime = rows.getLast().time();
     batches.incrementAndGet();
     written.addAndGet(batch.size());
     writeNanos.addAndGet(System.nanoTime() - t0);
@@ -297,18 +467,130 @@ public final class AuditWriter implements AutoCloseable {
     ObjectNode o = JSON.createObjectNode();
     o.put("seq", lastSeq);
     o.put("hash", lastHash);
-    o.put("time", Instant.now().toString());
+    o.put("time", clock.instant().toString());
     o.put("hmac", AuditChain.checkpointMac(hmacKey, lastSeq, lastHash));
     try {
-      ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8));
-      while (buf.hasRemaining()) {
-        checkpoints.write(buf);
-      }
-      checkpoints.force(false);
+      appendCheckpointLine(o);
       checkpointedSeq = lastSeq;
       lastCheckpointNanos = System.nanoTime();
     } catch (IOException e) {
       LOG.log(Level.SEVERE, "audit checkpoint failed", e);
+    }
+  }
+
+  private void appendCheckpointLine(ObjectNode o) throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8));
+    while (buf.hasRemaining()) {
+      checkpoints.write(buf);
+    }
+    checkpoints.force(false);
+  }
+
+  /**
+   * Seals the active file once it has reached {@code segmentBytes}: its records were fsynced with
+   * their batch, so it is closed, renamed atomically to its segment name, and a new active file
+   * is started; the directory is fsynced so that both names survive a crash. If the rename fails,
+   * writing goes on in the same file and sealing is tried again after the next batch.
+   */
+  private void maybeSeal() {
+    try {
+      if (retention.segmentBytes() <= 0 || file == null || lastSeq < activeFirstSeq
+          || file.size() < retention.segmentBytes()) {
+        return;
+      }
+    } catch (IOException e) {
+      return; // the next write reports a broken file
+    }
+    Path segment = dataDir.resolve(AuditSegments.name(activeFirstSeq));
+    try {
+      long size = file.size();
+      file.close();
+      file = null;
+      Files.move(activePath, segment, StandardCopyOption.ATOMIC_MOVE);
+      sealed.add(new Segment(segment, size, lastSeq, lastHash, instant(lastTime)));
+      activeFirstSeq = lastSeq + 1;
+      file = openActive(); // fsyncs the directory: the rename and the new file together
+    } catch (IOException e) {
+      LOG.log(Level.SEVERE, "sealing the audit file as " + segment.getFileName() + " failed; writing on", e);
+      try {
+        if (file == null) {
+          file = openActive();
+        }
+      } catch (IOException again) {
+        LOG.log(Level.SEVERE, "cannot open " + activePath + " again; the next write will retry", again);
+      }
+    }
+  }
+
+  /**
+   * Deletes the oldest sealed segments whose newest record is older than {@code maxAge}, or
+   * while the log is over {@code maxBytes}; never the active file. A signed anchor naming the
+   * last pruned record goes to the checkpoint file, fsynced, before anything is deleted.
+   */
+  private void prune() {
+    pruneDb(); // retried here if it failed before
+    if (sealed.isEmpty()) {
+      return;
+    }
+    long total;
+    try {
+      total = file == null ? 0 : file.size();
+    } catch (IOException e) {
+      return;
+    }
+    for (Segment s : sealed) {
+      total += s.size();
+    }
+    Instant oldest = retention.maxAge().isZero() ? null : clock.instant().minus(retention.maxAge());
+    List<Segment> drop = new ArrayList<>();
+    for (Segment s : sealed) {
+      boolean old = oldest != null && s.lastTime() != null && s.lastTime().isBefore(oldest);
+      boolean over = retention.maxBytes() > 0 && total > retention.maxBytes();
+      if (!old && !over) {
+        break;
+      }
+      drop.add(s);
+      total -= s.size();
+    }
+    if (drop.isEmpty()) {
+      return;
+    }
+    Segment last = drop.getLast();
+    ObjectNode o = JSON.createObjectNode();
+    o.put("pruned_through", last.lastSeq());
+    o.put("hash", last.lastHash());
+    o.put("time", clock.instant().toString());
+    o.put("hmac", AuditChain.anchorMac(hmacKey, last.lastSeq(), last.lastHash()));
+    try {
+      appendCheckpointLine(o);
+    } catch (IOException e) {
+      LOG.log(Level.SEVERE, "audit pruning anchor failed; nothing pruned", e);
+      return;
+    }
+    prunedThrough = last.lastSeq();
+    try {
+      for (Segment s : drop) {
+        Files.deleteIfExists(s.path());
+        sealed.removeFirst();
+      }
+      syncDir();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "deleting pruned audit segments failed; the next start finishes it", e);
+    }
+    LOG.info("audit retention: pruned " + drop.size() + " segment(s), records through seq " + prunedThrough);
+    pruneDb();
+  }
+
+  /** Deletes the database rows the newest anchor covers, unless that is done already. */
+  private void pruneDb() {
+    if (dbPrunedThrough >= prunedThrough) {
+      return;
+    }
+    try {
+      db.pruneAudit(prunedThrough);
+      dbPrunedThrough = prunedThrough;
+    } catch (RuntimeException e) {
+      LOG.warning("pruning the audit database failed, will retry: " + e.getMessage());
     }
   }
 
@@ -326,7 +608,9 @@ public final class AuditWriter implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      file.close();
+      if (file != null) {
+        file.close();
+      }
       checkpoints.close();
     } catch (IOException e) {
       LOG.warning("closing the audit log: " + e.getMessage());

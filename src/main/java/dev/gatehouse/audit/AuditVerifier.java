@@ -3,18 +3,29 @@ package dev.gatehouse.audit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.account.AuditChain;
+import dev.gatehouse.account.AuditSegments;
 import dev.gatehouse.store.AuditStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * Checks an audit log's hash chain and its signed checkpoints, and names the first record that was
- * changed, deleted, inserted or moved. Reads the whole log into memory. Stateless.
+ * Checks an audit log's hash chain, its signed checkpoints and its pruning anchors, and names the
+ * first record that was changed, deleted, inserted or moved. Reads the whole log into memory.
+ * Stateless.
+ *
+ * <p>Retention deletes the oldest records after appending a signed anchor
+ * ({@code pruned_through}, the hash of the last pruned record) to the checkpoint file. A whole
+ * log may therefore start at seq N+1 when the newest validly signed anchor says N, provided its
+ * first record's {@code prev} is the anchor's hash; a log that starts later, or an anchor whose
+ * signature is wrong, is tampering. Checkpoints for pruned records are not checked.
  */
 public final class AuditVerifier {
 
@@ -24,26 +35,40 @@ public final class AuditVerifier {
   /**
    * The outcome. When {@code ok} is false, {@code badSeq} is the sequence number of the first bad
    * record (for a deletion: the first missing one), {@code line} its 1-based position in the log
-   * (or where it should have been), and {@code following} how many records come after that point.
+   * (or where it should have been) or, when {@code file} is not null, in that file of a log kept
+   * in several files, and {@code following} how many records come after that point.
+   * {@code prunedThrough} is the seq through which a signed anchor shows records were pruned;
+   * {@code alone} says that one file was checked by itself.
    */
   public record Result(
-      boolean ok, long records, long checkpoints, long lastSeq, long lastCheckpointSeq,
-      Kind kind, long badSeq, long line, long following, String detail) {
+      boolean ok, long records, long checkpoints, long firstSeq, long lastSeq, long lastCheckpointSeq,
+      long prunedThrough, boolean alone, Kind kind, long badSeq, String file, long line, long following, String detail) {
 
-    static Result ok(long records, long checkpoints, long lastSeq, long lastCheckpointSeq) {
-      return new Result(true, records, checkpoints, lastSeq, lastCheckpointSeq, null, 0, 0, 0, null);
+    static Result ok(long records, long checkpoints, long firstSeq, long lastSeq, long lastCheckpointSeq,
+        long prunedThrough, boolean alone) {
+      return new Result(true, records, checkpoints, firstSeq, lastSeq, lastCheckpointSeq, prunedThrough, alone,
+          null, 0, null, 0, 0, null);
     }
 
     static Result bad(long records, Kind kind, long badSeq, long line, long following, String detail) {
-      return new Result(false, records, 0, 0, 0, kind, badSeq, line, following, detail);
+      return new Result(false, records, 0, 0, 0, 0, 0, false, kind, badSeq, null, line, following, detail);
+    }
+
+    /** This result with its line given as a line of one of the files the log was read from. */
+    Result in(String file, long line) {
+      return new Result(ok, records, checkpoints, firstSeq, lastSeq, lastCheckpointSeq, prunedThrough, alone,
+          kind, badSeq, file, line, following, detail);
     }
 
     /** One line for people. */
     public String describe() {
       if (ok) {
-        return "OK: " + records + " records" + (records > 0 ? " (seq 1-" + lastSeq + ")" : "") + ", chain intact; "
-            + checkpoints + " signed checkpoints" + (checkpoints > 0 ? ", last at seq " + lastCheckpointSeq : "")
-            + (lastSeq > lastCheckpointSeq ? "; " + (lastSeq - lastCheckpointSeq) + " newest records not yet signed" : "");
+        long signedTo = Math.max(lastCheckpointSeq, prunedThrough);
+        return "OK: " + records + " records" + (records > 0 ? " (seq " + firstSeq + "-" + lastSeq + ")" : "") + ", chain intact"
+            + (prunedThrough > 0 ? "; seq 1-" + prunedThrough + " pruned by retention (signed anchor)" : "")
+            + "; " + checkpoints + " signed checkpoints" + (checkpoints > 0 ? ", last at seq " + lastCheckpointSeq : "")
+            + (!alone && lastSeq > signedTo ? "; " + (lastSeq - signedTo) + " newest records not yet signed" : "")
+            + (alone ? "; this file alone was checked, not what comes before or after it" : "");
       }
       String what = switch (kind) {
         case CHANGED -> "was changed";
@@ -52,33 +77,81 @@ public final class AuditVerifier {
         case REORDERED -> "is out of order (records were reordered)";
         case CHECKPOINT_FORGED -> "has a checkpoint whose signature is wrong";
       };
-      return "TAMPERED: record seq " + badSeq + " " + what + " (line " + line + "); " + following
-          + " records follow it" + (detail == null ? "" : ". " + detail);
+      return "TAMPERED: record seq " + badSeq + " " + what + " (" + (file == null ? "" : file + " ") + "line " + line + "); "
+          + following + " records follow it" + (detail == null ? "" : ". " + detail);
     }
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int READ_ATTEMPTS = 5;
 
   private record Entry(long seq, String prev, String hash, boolean hashOk) {}
 
+  /** A line of the checkpoint file: a checkpoint, or a pruning anchor; {@code signed}: its HMAC is right. */
+  private record Mark(long seq, String hash, boolean anchor, boolean signed) {}
+
   private AuditVerifier() {}
 
-  /** Verifies a JSONL audit file against its checkpoint file (which may be missing). */
-  public static Result verifyFile(Path file, Path checkpoints, byte[] key) throws IOException {
-    List<String> lines = new ArrayList<>();
-    if (Files.exists(file)) {
-      for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        if (!l.isEmpty()) {
-          lines.add(l);
+  /**
+   * Verifies the whole log in {@code dir}: the sealed segments in seq order, then
+   * {@code audit.jsonl}, against the checkpoint file (which may be missing). A bad record in a log
+   * of several files is located by file and line.
+   */
+  public static Result verifyLog(Path dir, Path checkpoints, byte[] key) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      List<Path> files = AuditSegments.files(dir);
+      List<String> lines = new ArrayList<>();
+      List<Integer> ends = new ArrayList<>(); // lines read after each file
+      try {
+        for (Path f : files) {
+          lines.addAll(readLines(f));
+          ends.add(lines.size());
         }
+      } catch (NoSuchFileException pruned) {
+        if (attempt < READ_ATTEMPTS) {
+          continue; // retention deleted a segment while we read: read again
+        }
+        throw pruned;
+      }
+      if (!files.equals(AuditSegments.files(dir)) && attempt < READ_ATTEMPTS) {
+        continue; // sealed or pruned while we read
+      }
+      Result r = verify(lines, readCheckpoints(checkpoints), key, true);
+      if (r.ok() || files.size() < 2 || r.line() < 1) {
+        return r;
+      }
+      int i = 0;
+      while (i < ends.size() - 1 && ends.get(i) < r.line()) {
+        i++;
+      }
+      return r.in(files.get(i).getFileName().toString(), r.line() - (i == 0 ? 0 : ends.get(i - 1)));
+    }
+  }
+
+  /**
+   * Verifies one JSONL file by itself (one segment, or a copy of part of the log): its chain, its
+   * first record's {@code prev} if a checkpoint or anchor (or the log's start) records the hash
+   * just before it, and the checkpoints and anchors that fall within it. What lies before or
+   * after the file is not checked, so records cut off its end are not seen here.
+   */
+  public static Result verifyFile(Path file, Path checkpoints, byte[] key) throws IOException {
+    List<String> lines = Files.exists(file) ? readLines(file) : List.of();
+    return verify(lines, readCheckpoints(checkpoints), key, false);
+  }
+
+  private static List<String> readLines(Path file) throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      if (!l.isEmpty()) {
+        lines.add(l);
       }
     }
-    return verify(lines, readCheckpoints(checkpoints), key);
+    return lines;
   }
 
   /**
    * Verifies the database copy: the chain over each row's stored line, in insertion order, and that
-   * each row's indexed columns say what its line says.
+   * each row's indexed columns say what its line says. Pruned rows are handled as in the file.
    */
   public static Result verifyStore(AuditStore store, Path checkpoints, byte[] key) throws IOException {
     List<String> lines = new ArrayList<>();
@@ -87,7 +160,7 @@ public final class AuditVerifier {
       lines.add(r.line());
       rows.add(r);
     });
-    Result chain = verify(lines, readCheckpoints(checkpoints), key);
+    Result chain = verify(lines, readCheckpoints(checkpoints), key, true);
     if (!chain.ok()) {
       return chain;
     }
@@ -121,19 +194,54 @@ public final class AuditVerifier {
     return out;
   }
 
-  /** Verifies records (JSON lines, in log order) and checkpoints (JSON lines). */
+  /** Verifies a whole log: records (JSON lines, in log order) and checkpoints and anchors (JSON lines). */
   public static Result verify(List<String> lines, List<String> checkpointLines, byte[] key) {
+    return verify(lines, checkpointLines, key, true);
+  }
+
+  /**
+   * Verifies records and checkpoints; {@code whole}: the records are the whole log, so it must
+   * start at seq 1 or right after the newest signed anchor, and checkpoints past its end mean
+   * records were cut off. Otherwise they are one stretch of it, checked by itself.
+   */
+  private static Result verify(List<String> lines, List<String> checkpointLines, byte[] key, boolean whole) {
     int n = lines.size();
     List<Entry> e = new ArrayList<>(n);
     for (String l : lines) {
       e.add(parse(l));
     }
-    long expect = 1;
-    String prev = AuditChain.GENESIS;
-    List<String> hashes = new ArrayList<>(n); // hashes.get(s - 1) is the hash of seq s, once verified
+    // The signed hashes, by seq: where the log may start, and what its first record must follow.
+    List<Mark> marks = new ArrayList<>(checkpointLines.size());
+    Map<Long, Mark> signed = new HashMap<>();
+    signed.put(0L, new Mark(0, AuditChain.GENESIS, false, true));
+    long anchoredThrough = 0;
+    long forgedAnchor = 0;
+    for (String cl : checkpointLines) {
+      Mark m = mark(cl, key);
+      marks.add(m);
+      if (m != null && m.signed() && m.anchor()) {
+        signed.put(m.seq(), m); // an anchor and a checkpoint at one seq sign one hash; name the anchor
+        anchoredThrough = Math.max(anchoredThrough, m.seq());
+      } else if (m != null && m.signed()) {
+        signed.putIfAbsent(m.seq(), m);
+      } else if (m != null && m.anchor()) {
+        forgedAnchor = Math.max(forgedAnchor, m.seq());
+      }
+    }
+    Entry e0 = n > 0 ? e.get(0) : null;
+    long first;
+    if (whole) {
+      first = e0 != null && e0.seq() >= 1 && e0.seq() <= anchoredThrough + 1 ? e0.seq() : anchoredThrough + 1;
+    } else {
+      first = Math.max(1, e0 != null ? e0.seq() : n > 1 && e.get(1) != null ? e.get(1).seq() - 1 : 1);
+    }
+    Mark before = signed.get(first - 1);
+    long expect = first;
+    String prev = before == null ? null : before.hash(); // null: not known, the first record's prev is taken as it is
+    List<String> hashes = new ArrayList<>(n); // hashes.get(s - first) is the hash of seq s, once verified
     for (int i = 0; i < n; i++) {
       Entry r = e.get(i);
-      if (r != null && r.seq() == expect && r.hashOk() && r.prev().equals(prev)) {
+      if (r != null && r.seq() == expect && r.hashOk() && (prev == null || r.prev().equals(prev))) {
         hashes.add(r.hash());
         prev = r.hash();
         expect++;
@@ -150,7 +258,7 @@ public final class AuditVerifier {
       }
       boolean intactLater = r != null && r.hashOk() && r.seq() > expect;
       // A record that does not fit, while the next one continues the chain where it stood: inserted.
-      if (!intactLater && next != null && next.hashOk() && next.seq() == expect && next.prev().equals(prev)) {
+      if (!intactLater && next != null && next.hashOk() && next.seq() == expect && (prev == null || next.prev().equals(prev))) {
         return Result.bad(n, Kind.INSERTED, r == null ? expect : r.seq(), line, after, null);
       }
       if (r == null) {
@@ -164,8 +272,16 @@ public final class AuditVerifier {
                 "It appears at line " + (j + 1) + " instead of line " + line + ".");
           }
         }
-        return Result.bad(n, Kind.DELETED, expect, line, n - i,
-            expect == r.seq() - 1 ? null : "Records seq " + expect + "-" + (r.seq() - 1) + " are missing.");
+        String missing = expect == r.seq() - 1 ? null : "Records seq " + expect + "-" + (r.seq() - 1) + " are missing.";
+        if (i == 0 && anchoredThrough > 0) {
+          missing = (missing == null ? "" : missing + " ") + "A signed anchor shows only seq 1-" + anchoredThrough
+              + " were pruned by retention.";
+        }
+        if (i == 0 && forgedAnchor >= expect) {
+          missing = (missing == null ? "" : missing + " ") + "A pruning anchor that claims seq 1-" + forgedAnchor
+              + " were pruned has no valid signature: it was forged or edited, or the key is wrong.";
+        }
+        return Result.bad(n, Kind.DELETED, expect, line, n - i, missing);
       }
       if (r.seq() < expect) {
         return Result.bad(n, Kind.INSERTED, r.seq(), line, after, "Its sequence number repeats an earlier record's.");
@@ -175,41 +291,70 @@ public final class AuditVerifier {
         // after an edit: the predecessor is the changed one.
         return Result.bad(n, Kind.CHANGED, expect - 1, line - 1, after + 1, "Its hash was recomputed to hide the edit.");
       }
-      return Result.bad(n, Kind.CHANGED, r.seq(), line, after, null);
+      String detail = null;
+      if (i == 0 && r.hashOk() && before != null && before.seq() > 0) {
+        detail = "It does not follow the signed " + (before.anchor() ? "pruning anchor" : "checkpoint") + " at seq " + before.seq() + ".";
+      }
+      return Result.bad(n, Kind.CHANGED, r.seq(), line, after, detail);
     }
     long lastSeq = expect - 1;
-    // The chain holds; now the checkpoints, which catch a rewrite of the whole chain after a point
-    // and records cut off the end.
+    // The chain holds; now the checkpoints and anchors, which catch a rewrite of the whole chain
+    // after a point and records cut off the end.
     long checkpoints = 0;
     long lastCp = 0;
-    long goodUpTo = 0;
-    for (String cl : checkpointLines) {
-      JsonNode c;
-      try {
-        c = JSON.readTree(cl);
-      } catch (IOException ex) {
-        return Result.bad(n, Kind.CHECKPOINT_FORGED, goodUpTo + 1, goodUpTo + 1, n - goodUpTo - 1, "A checkpoint line is not JSON.");
+    long goodUpTo = first - 1;
+    for (Mark m : marks) {
+      if (m == null) {
+        return Result.bad(n, Kind.CHECKPOINT_FORGED, goodUpTo + 1, goodUpTo - first + 2, lastSeq - goodUpTo - 1,
+            "A checkpoint line is not JSON.");
       }
-      long seq = c.path("seq").asLong();
-      String hash = c.path("hash").asText();
-      if (!AuditChain.checkpointMac(key, seq, hash).equals(c.path("hmac").asText())) {
-        return Result.bad(n, Kind.CHECKPOINT_FORGED, seq, seq, Math.max(0, n - seq),
-            "The checkpoint at seq " + seq + " does not carry a valid HMAC: it was forged or the key is wrong.");
+      long seq = m.seq();
+      long line = Math.clamp(seq - first + 1, 1, n + 1L);
+      if (!m.signed()) {
+        return Result.bad(n, Kind.CHECKPOINT_FORGED, seq, line, Math.max(0, lastSeq - seq),
+            "The " + (m.anchor() ? "pruning anchor" : "checkpoint") + " at seq " + seq
+                + " does not carry a valid HMAC: it was forged or the key is wrong.");
+      }
+      if (seq < first) {
+        continue; // pruned, or before this file
       }
       if (seq > lastSeq) {
-        return Result.bad(n, Kind.DELETED, lastSeq + 1, lastSeq + 1, 0,
-            "A signed checkpoint covers seq " + seq + ", but the log ends at seq " + lastSeq + ": records were cut off the end.");
+        if (!whole) {
+          continue; // after this file
+        }
+        return Result.bad(n, Kind.DELETED, lastSeq + 1, n + 1L, 0,
+            "A signed " + (m.anchor() ? "pruning anchor" : "checkpoint") + " covers seq " + seq + ", but the log ends at seq "
+                + lastSeq + ": records were cut off the end.");
       }
-      if (seq >= 1 && !hashes.get((int) seq - 1).equals(hash)) {
-        return Result.bad(n, Kind.CHANGED, goodUpTo + 1, goodUpTo + 1, n - goodUpTo - 1,
-            "The chain was rewritten: it no longer matches the signed checkpoint at seq " + seq
-                + "; the first changed record is between seq " + (goodUpTo + 1) + " and " + seq + ".");
+      if (!hashes.get((int) (seq - first)).equals(m.hash())) {
+        return Result.bad(n, Kind.CHANGED, goodUpTo + 1, goodUpTo - first + 2, lastSeq - goodUpTo - 1,
+            "The chain was rewritten: it no longer matches the signed " + (m.anchor() ? "pruning anchor" : "checkpoint")
+                + " at seq " + seq + "; the first changed record is between seq " + (goodUpTo + 1) + " and " + seq + ".");
       }
       goodUpTo = Math.max(goodUpTo, seq);
-      lastCp = Math.max(lastCp, seq);
-      checkpoints++;
+      if (!m.anchor()) {
+        lastCp = Math.max(lastCp, seq);
+        checkpoints++;
+      }
     }
-    return Result.ok(n, checkpoints, lastSeq, lastCp);
+    return Result.ok(n, checkpoints, first, lastSeq, lastCp, whole ? anchoredThrough : 0, !whole);
+  }
+
+  /** Parses a checkpoint or anchor line and checks its HMAC; null when the line is not JSON. */
+  private static Mark mark(String line, byte[] key) {
+    JsonNode c;
+    try {
+      c = JSON.readTree(line);
+    } catch (IOException ex) {
+      return null;
+    }
+    String hash = c.path("hash").asText();
+    if (c.has("pruned_through")) {
+      long seq = c.path("pruned_through").asLong();
+      return new Mark(seq, hash, true, AuditChain.anchorMac(key, seq, hash).equals(c.path("hmac").asText()));
+    }
+    long seq = c.path("seq").asLong();
+    return new Mark(seq, hash, false, AuditChain.checkpointMac(key, seq, hash).equals(c.path("hmac").asText()));
   }
 
   private static Entry parse(String line) {

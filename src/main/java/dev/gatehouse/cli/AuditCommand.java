@@ -1,6 +1,7 @@
 package dev.gatehouse.cli;
 
 import dev.gatehouse.account.AuditKey;
+import dev.gatehouse.account.AuditSegments;
 import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.audit.AuditVerifier;
 import dev.gatehouse.config.ConfigException;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -35,13 +37,18 @@ final class AuditCommand implements Runnable {
       description = {
         "Check the audit log's hash chain and its HMAC-signed checkpoints, and name the first record that was "
             + "changed, deleted, inserted or reordered.",
-        "Without options both copies are checked: the JSONL file and the database table.",
+        "Without options both copies are checked: the JSONL files (the sealed segments, then audit.jsonl) and the "
+            + "database table. After retention pruned the oldest records, the log must start right after the newest "
+            + "signed pruning anchor in the checkpoint file.",
         "Exit status: 0 intact, 1 tampered, 2 error."})
   static final class Verify implements Callable<Integer> {
 
     @Mixin ConfigOptions configOptions;
 
-    @Option(names = "--jsonl", paramLabel = "FILE", description = "Check only this JSONL file (default: audit.jsonl in data_dir).")
+    @Option(names = "--jsonl", paramLabel = "FILE",
+        description = "Check only this one JSONL file (audit.jsonl or a sealed segment) by itself: its chain, the "
+            + "checkpoints within it, and its first record against a checkpoint or anchor just before it, if there is one. "
+            + "Default: the whole log in data_dir.")
     Path jsonl;
 
     @Option(names = "--db", description = "Check only the database copy.")
@@ -86,13 +93,23 @@ final class AuditCommand implements Runnable {
             : (file.toAbsolutePath().getParent() == null ? Path.of(AuditWriter.CHECKPOINTS)
                 : file.toAbsolutePath().getParent().resolve(AuditWriter.CHECKPOINTS));
         boolean bad = false;
-        if (!db) {
+        if (jsonl != null) {
           if (!Files.exists(file)) {
             err.println("audit log not found: " + file);
             return 2;
           }
           AuditVerifier.Result r = AuditVerifier.verifyFile(file, cps, key);
           out.println(file + ": " + r.describe());
+          bad = !r.ok();
+        } else if (!db) {
+          List<Path> files = AuditSegments.files(config.dataDir());
+          if (files.isEmpty()) {
+            err.println("audit log not found: " + file);
+            return 2;
+          }
+          int sealed = files.size() - (Files.exists(file) ? 1 : 0);
+          AuditVerifier.Result r = AuditVerifier.verifyLog(config.dataDir(), cps, key);
+          out.println(file + (sealed > 0 ? " and " + sealed + " sealed segments" : "") + ": " + r.describe());
           bad = !r.ok();
         }
         if (jsonl == null) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.account.AuditSegments;
 import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
@@ -15,7 +16,9 @@ import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -24,6 +27,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -82,9 +86,10 @@ final class AuditReadCommands {
     }
   }
 
-  /** {@code gatehouse audit tail [-n N] [-f]}: the newest records of audit.jsonl. */
+  /** {@code gatehouse audit tail [-n N] [-f]}: the newest records of the log files. */
   @Command(name = "tail", mixinStandardHelpOptions = true,
-      description = "Print the newest audit records from audit.jsonl; with -f, keep printing new ones as they are written.")
+      description = "Print the newest audit records from audit.jsonl (and the newest sealed segments, if it holds fewer); "
+          + "with -f, keep printing new ones as they are written, across sealing.")
   static final class Tail implements Callable<Integer> {
 
     @Mixin ConfigOptions configOptions;
@@ -121,49 +126,108 @@ final class AuditReadCommands {
       if (!json) {
         printHeader(out);
       }
-      long pos;
-      try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-        // Read only the end, widening the window until it holds enough lines (records with
-        // prompt text can be tens of KiB; most are well under 1 KiB).
-        long len = f.length();
-        pos = len;
-        long window = (long) Math.max(1, lines) * 2048;
-        String text;
-        while (true) {
-          long start = Math.max(0, len - window);
-          byte[] buf = new byte[(int) Math.min(Integer.MAX_VALUE - 16, len - start)];
-          f.seek(start);
-          f.readFully(buf);
-          text = new String(buf, StandardCharsets.UTF_8);
-          if (start > 0) {
-            text = text.substring(text.indexOf('\n') + 1); // the first line may be cut
-          }
-          if (start == 0 || text.chars().filter(c -> c == '\n').count() >= lines || window > (1L << 28)) {
-            break;
-          }
-          window *= 4;
-        }
-        Deque<String> last = new ArrayDeque<>();
-        for (String l : text.split("\n")) {
-          last.addLast(l);
-          if (last.size() > Math.max(0, lines)) {
-            last.removeFirst();
+      int n = Math.max(0, lines);
+      try (Follow f = new Follow(out, config.dataDir())) {
+        // The end of audit.jsonl and, when it holds fewer records than asked for (it was sealed
+        // a short while ago), the ends of the newest sealed segments before it.
+        Deque<String> last = lastLines(f.held.f(), f.pos, n);
+        List<Path> sealed = AuditSegments.sealed(config.dataDir());
+        for (int i = sealed.size() - 1; i >= 0 && last.size() < n; i--) {
+          try (RandomAccessFile s = new RandomAccessFile(sealed.get(i).toFile(), "r")) {
+            Deque<String> earlier = lastLines(s, s.length(), n - last.size());
+            earlier.descendingIterator().forEachRemaining(last::addFirst);
+          } catch (java.io.FileNotFoundException pruned) {
+            break; // retention deleted it just now: older ones are gone too
           }
         }
         for (String l : last) {
           print(out, l);
         }
-      }
-      out.flush();
-      if (!follow) {
+        out.flush();
+        if (!follow) {
+          return 0;
+        }
+        f.shown = newestSeq(f.held.f(), f.pos, sealed);
+        while (!Thread.currentThread().isInterrupted()) {
+          f.poll();
+          out.flush();
+          try {
+            Thread.sleep(250);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
         return 0;
       }
-      StringBuilder partial = new StringBuilder();
-      while (!Thread.currentThread().isInterrupted()) {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-          if (f.length() < pos) {
-            pos = 0; // the file was replaced
+    }
+
+    /** The seq of the newest record before {@code pos} in audit.jsonl, or else in the newest segment; 0 for none. */
+    private static long newestSeq(RandomAccessFile active, long pos, List<Path> sealed) throws IOException {
+      Deque<String> last = lastLines(active, pos, 1);
+      String line = !last.isEmpty() ? last.getLast() : sealed.isEmpty() ? null : AuditSegments.lastLine(sealed.getLast());
+      return line == null ? 0 : JSON.readTree(line).path("seq").asLong();
+    }
+
+    /**
+     * {@code tail -f}: audit.jsonl held open, how far it was read, and the newest record printed.
+     * Only records newer than that are printed, so a record read twice (from a segment and from
+     * the file it was sealed from) shows once.
+     */
+    private final class Follow implements AutoCloseable {
+      private final PrintWriter out;
+      private final Path dir;
+      private final Path file;
+      private final StringBuilder partial = new StringBuilder();
+      private Held held;
+      private long pos;
+      private long shown;
+
+      /** Opens audit.jsonl in {@code dir}; following starts at its current end. */
+      Follow(PrintWriter out, Path dir) throws IOException {
+        this.out = out;
+        this.dir = dir;
+        this.file = dir.resolve(AuditWriter.FILE);
+        this.held = Held.open(file);
+        this.pos = held.f().length();
+      }
+
+      @Override
+      public void close() throws IOException {
+        held.f().close();
+      }
+
+      /**
+       * Prints what was added. Sealing renames the file held and starts a new audit.jsonl: the old
+       * one is read to its end (it is sealed only after its last write), then the segments sealed
+       * since (several, if sealing was quick), then the new file.
+       */
+      void poll() throws IOException {
+        boolean replaced = held.replaced(file, pos);
+        readToEnd();
+        if (!replaced) {
+          return;
+        }
+        held.f().close();
+        held = Held.open(file);
+        pos = 0;
+        partial.setLength(0);
+        for (Path p : AuditSegments.sealed(dir)) {
+          if (AuditSegments.firstSeq(p) > shown) {
+            try {
+              for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+                show(line);
+              }
+            } catch (NoSuchFileException pruned) {
+              // retention deleted it meanwhile
+            }
           }
+        }
+        readToEnd();
+      }
+
+      private void readToEnd() throws IOException {
+        RandomAccessFile f = held.f();
+        while (pos < f.length()) {
           f.seek(pos);
           byte[] buf = new byte[(int) Math.min(1 << 20, f.length() - pos)];
           f.readFully(buf);
@@ -171,18 +235,55 @@ final class AuditReadCommands {
           partial.append(new String(buf, StandardCharsets.UTF_8));
           int nl;
           while ((nl = partial.indexOf("\n")) >= 0) { // only whole lines: a write may be in progress
-            print(out, partial.substring(0, nl));
+            show(partial.substring(0, nl));
             partial.delete(0, nl + 1);
           }
-          out.flush();
-        }
-        try {
-          Thread.sleep(250);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
         }
       }
-      return 0;
+
+      private void show(String line) throws IOException {
+        if (line.isEmpty()) {
+          return;
+        }
+        long seq = JSON.readTree(line).path("seq").asLong();
+        if (seq > shown) {
+          print(out, line);
+          shown = seq;
+        }
+      }
+    }
+
+    /** The last {@code n} lines of the first {@code len} bytes of a file, read from the end. */
+    private static Deque<String> lastLines(RandomAccessFile f, long len, int n) throws IOException {
+      // Read only the end, widening the window until it holds enough lines (records with
+      // prompt text can be tens of KiB; most are well under 1 KiB).
+      long window = (long) Math.max(1, n) * 2048;
+      String text;
+      while (true) {
+        long start = Math.max(0, len - window);
+        byte[] buf = new byte[(int) Math.min(Integer.MAX_VALUE - 16, len - start)];
+        f.seek(start);
+        f.readFully(buf);
+        text = new String(buf, StandardCharsets.UTF_8);
+        if (start > 0) {
+          text = text.substring(text.indexOf('\n') + 1); // the first line may be cut
+        }
+        if (start == 0 || text.chars().filter(c -> c == '\n').count() >= n || window > (1L << 28)) {
+          break;
+        }
+        window *= 4;
+      }
+      Deque<String> last = new ArrayDeque<>();
+      for (String l : text.split("\n")) {
+        if (l.isEmpty()) {
+          continue;
+        }
+        last.addLast(l);
+        if (last.size() > n) {
+          last.removeFirst();
+        }
+      }
+      return last;
     }
 
     private void print(PrintWriter out, String line) throws IOException {
@@ -193,6 +294,38 @@ final class AuditReadCommands {
         out.println(line);
       } else {
         printText(out, line);
+      }
+    }
+
+    /** audit.jsonl, held open, and which file it is (null where the platform cannot tell). */
+    private record Held(RandomAccessFile f, Object key) {
+
+      static Held open(Path file) throws IOException {
+        while (true) {
+          Object key = fileKey(file);
+          RandomAccessFile f = new RandomAccessFile(file.toFile(), "r");
+          if (Objects.equals(key, fileKey(file))) {
+            return new Held(f, key);
+          }
+          f.close(); // sealed and replaced in between: again
+        }
+      }
+
+      /** True when the path now names another file than the one held (it was sealed). */
+      boolean replaced(Path file, long pos) throws IOException {
+        if (key == null) {
+          return Files.exists(file) && Files.size(file) < pos;
+        }
+        Object now = fileKey(file);
+        return now != null && !now.equals(key); // null: the new file is not there yet
+      }
+
+      private static Object fileKey(Path file) throws IOException {
+        try {
+          return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+        } catch (NoSuchFileException e) {
+          return null;
+        }
       }
     }
   }

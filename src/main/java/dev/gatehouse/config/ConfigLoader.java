@@ -214,6 +214,8 @@ public final class ConfigLoader {
       case INTEGER -> text.matches("-?[0-9]{1,9}") ? Integer.valueOf(text) : null;
       case DURATION -> Values.duration(text);
       case SIZE -> Values.size(text);
+      case DURATION_OR_OFF -> text.isEmpty() ? Duration.ZERO : Values.duration(text);
+      case SIZE_OR_OFF -> text.isEmpty() ? Long.valueOf(0) : Values.size(text);
       case STRING_LIST -> null; // handled above
     };
   }
@@ -402,7 +404,11 @@ public final class ConfigLoader {
             },
             (Integer) v.get("audit.checkpoint_every"),
             (Duration) v.get("audit.checkpoint_interval"),
-            !"batch".equals(String.valueOf(v.get("audit.durability")).trim())));
+            !"batch".equals(String.valueOf(v.get("audit.durability")).trim()),
+            new GatehouseConfig.AuditRetention(
+                (Long) v.get("audit.retention.segment_bytes"),
+                (Duration) v.get("audit.retention.max_age"),
+                (Long) v.get("audit.retention.max_bytes"))));
   }
 
   private static void adminAndAlertChecks(GatehouseConfig c, Map<String, Raw> raw, List<String> problems) {
@@ -606,6 +612,12 @@ public final class ConfigLoader {
     }
     range(problems, raw, "audit.checkpoint_every", c.audit().checkpointEvery(), 1, 1_000_000, "1-1000000");
     positive(problems, raw, "audit.checkpoint_interval", c.audit().checkpointInterval());
+    GatehouseConfig.AuditRetention retention = c.audit().retention();
+    range(problems, raw, "audit.retention.segment_bytes", retention.segmentBytes(), 1024, 1L << 40, "1KiB to 1TiB");
+    if (retention.maxBytes() != 0 && retention.maxBytes() < retention.segmentBytes()) {
+      range(problems, raw, "audit.retention.max_bytes", retention.maxBytes(), retention.segmentBytes(), Long.MAX_VALUE,
+          "0 (off) or at least audit.retention.segment_bytes");
+    }
     if (c.models().pinned() != null) {
       try {
         ModelPins.load(c.models().pinned());

@@ -147,11 +147,25 @@ public record GatehouseConfig(
   public enum AuditPrompt { NONE, SHA256, TEXT }
 
   /**
-   * The audit log: where the checkpoint key is, how often checkpoints are signed, and whether a
-   * response's end waits for its record to be durable ({@code waitForDurable}).
+   * The audit log: where the checkpoint key is, how often checkpoints are signed, whether a
+   * response's end waits for its record to be durable ({@code waitForDurable}), and how long it
+   * is kept.
    */
   public record Audit(
-      Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable) {}
+      Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable,
+      AuditRetention retention) {}
+
+  /**
+   * How much audit log is kept ({@code audit.retention.*}): the active file is sealed into a
+   * segment at {@code segmentBytes}; sealed segments whose newest record is older than
+   * {@code maxAge}, or while the log is larger than {@code maxBytes}, are pruned. A zero
+   * {@code maxAge} or {@code maxBytes} turns that limit off; a zero {@code segmentBytes} never seals.
+   */
+  public record AuditRetention(long segmentBytes, Duration maxAge, long maxBytes) {
+
+    /** One file that grows for ever: nothing sealed, nothing pruned. */
+    public static final AuditRetention KEEP_ALL = new AuditRetention(0, Duration.ZERO, 0);
+  }
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

@@ -20,6 +20,8 @@ public record Setting(String path, Kind kind, String defaultValue, String env, S
     INTEGER("a whole number"),
     DURATION("a duration such as 500ms, 10s, 5m, 2h or 30d"),
     SIZE("a size such as 512KiB, 16MiB or 1GiB"),
+    DURATION_OR_OFF("a duration such as 12h or 90d, or 0 or empty for off"),
+    SIZE_OR_OFF("a size such as 512MiB or 1GiB, or 0 or empty for off"),
     STRING_LIST("a list of strings");
 
     public final String expected;

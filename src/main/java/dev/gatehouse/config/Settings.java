@@ -164,7 +164,13 @@ public final class Settings {
           s("audit.checkpoint_interval", Kind.DURATION, "60s",
               "Longest time new audit records stay without a signed checkpoint."),
           s("audit.durability", Kind.STRING, "response",
-              "response: a complete response's last byte waits until its audit record is fsynced, so no record of a response a client received in full is ever lost (adds the fsync to each response's latency). batch: responses end at once and records are fsynced in the writer's next batch; a crash can lose the records of that last batch."));
+              "response: a complete response's last byte waits until its audit record is fsynced, so no record of a response a client received in full is ever lost (adds the fsync to each response's latency). batch: responses end at once and records are fsynced in the writer's next batch; a crash can lose the records of that last batch."),
+          s("audit.retention.segment_bytes", Kind.SIZE, "64MiB",
+              "Size at which audit.jsonl is sealed into a segment named by its first record's seq (audit-00000000000000000001.jsonl, ...) and a new audit.jsonl is started. Retention deletes whole sealed segments."),
+          s("audit.retention.max_age", Kind.DURATION_OR_OFF, "90d",
+              "Sealed audit segments whose newest record is older than this are deleted, file and database rows, after a signed anchor in the checkpoint file records what was pruned. Set it longer if a compliance regime asks for more (PCI DSS: 1 year), or ship sealed segments elsewhere before they go."),
+          s("audit.retention.max_bytes", Kind.SIZE_OR_OFF, "1GiB",
+              "Largest size of the audit log (sealed segments plus audit.jsonl); the oldest sealed segments are deleted to stay under it. The active file is never deleted. At least audit.retention.segment_bytes."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

@@ -148,7 +148,7 @@ public final class Gateway implements AutoCloseable {
     AuditStore auditStore = usageStore instanceof AuditStore a ? a : AuditStore.NONE;
     try {
       audit = AuditWriter.open(config.dataDir(), auditStore, config.audit().hmacKeyFile(),
-          config.audit().checkpointEvery(), config.audit().checkpointInterval());
+          config.audit().checkpointEvery(), config.audit().checkpointInterval(), config.audit().retention(), clock);
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       throw e;

@@ -5,8 +5,8 @@ import java.util.function.Consumer;
 
 /**
  * Where audit records are kept for querying: each row carries the record's indexed fields and the
- * exact JSON line (hash included) that the chain covers. Rows are only ever appended, by one
- * writer. Implementations are thread-safe.
+ * exact JSON line (hash included) that the chain covers. Rows are appended, by one writer, and
+ * removed only from the oldest end, by retention. Implementations are thread-safe.
  */
 public interface AuditStore {
 
@@ -14,6 +14,11 @@ public interface AuditStore {
   AuditStore NONE = new AuditStore() {
     @Override
     public void appendAudit(List<AuditRow> rows) {}
+
+    @Override
+    public long pruneAudit(long throughSeq) {
+      return 0;
+    }
 
     @Override
     public long lastAuditSeq() {
@@ -59,6 +64,12 @@ public interface AuditStore {
 
   /** Appends rows in one transaction. */
   void appendAudit(List<AuditRow> rows);
+
+  /**
+   * Deletes the rows with sequence numbers up to {@code throughSeq} (retention: a signed anchor
+   * already records that they were pruned). Returns how many were deleted.
+   */
+  long pruneAudit(long throughSeq);
 
   /** The highest sequence number stored, or 0 for none. */
   long lastAuditSeq();

@@ -314,6 +314,17 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   }
 
   @Override
+  public long pruneAudit(long throughSeq) {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement("DELETE FROM audit_log WHERE seq <= ?")) {
+      ps.setLong(1, throughSeq);
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("cannot prune the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public long lastAuditSeq() {
     try (Connection c = pool.getConnection();
         PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM audit_log");

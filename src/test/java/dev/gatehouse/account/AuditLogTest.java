@@ -82,7 +82,7 @@ class AuditLogTest {
     }
     String log = Files.readString(dataDir.resolve(AuditWriter.FILE));
     assertThat(log).doesNotContain(key).doesNotContain("gk_notarealkey").doesNotContain(prompt);
-    AuditVerifier.Result r = AuditVerifier.verifyFile(dataDir.resolve(AuditWriter.FILE),
+    AuditVerifier.Result r = AuditVerifier.verifyLog(dataDir,
         dataDir.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(dataDir.resolve("audit-hmac.key")));
     assertThat(r.ok()).as(r.describe()).isTrue();
     assertThat(r.lastCheckpointSeq()).as("close signs a final checkpoint").isEqualTo(r.lastSeq());

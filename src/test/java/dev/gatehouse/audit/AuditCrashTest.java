@@ -175,7 +175,7 @@ class AuditCrashTest {
     try (SqliteStore store = SqliteStore.open(dir)) {
       store.forEachAuditRow(r -> inDb.add(r.requestId()));
       byte[] key = AuditKey.load(dir.resolve("audit-hmac.key"));
-      AuditVerifier.Result f = AuditVerifier.verifyFile(dir.resolve(AuditWriter.FILE), dir.resolve(AuditWriter.CHECKPOINTS), key);
+      AuditVerifier.Result f = AuditVerifier.verifyLog(dir, dir.resolve(AuditWriter.CHECKPOINTS), key);
       assertThat(f.ok()).as(f.describe()).isTrue();
       AuditVerifier.Result d = AuditVerifier.verifyStore(store, dir.resolve(AuditWriter.CHECKPOINTS), key);
       assertThat(d.ok()).as(d.describe()).isTrue();

@@ -10,10 +10,13 @@ import dev.gatehouse.account.AuditRecord;
 import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.audit.AuditVerifier.Kind;
 import dev.gatehouse.audit.AuditVerifier.Result;
+import dev.gatehouse.account.AuditSegments;
 import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.testing.PrunedAuditLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -27,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Each kind of tampering, in the JSONL file and in the database: verify catches it and names the
- * first bad record. The log is 20 records with a signed checkpoint every 10.
+ * first bad record. The log is 20 records with a signed checkpoint every 10. The tests named
+ * {@code pruned...} use a log that retention has pruned instead ({@link PrunedAuditLog}).
  */
 class AuditTamperTest {
 
@@ -67,9 +71,9 @@ class AuditTamperTest {
     return new ArrayList<>(Files.readAllLines(file, StandardCharsets.UTF_8));
   }
 
-  private Result verifyFile(List<String> lines) throws Exception {
+  private Result verifyLog(List<String> lines) throws Exception {
     Files.write(file, lines, StandardCharsets.UTF_8);
-    return AuditVerifier.verifyFile(file, checkpoints, key);
+    return AuditVerifier.verifyLog(dir, checkpoints, key);
   }
 
   private Result verifyDb(String... sql) throws Exception {
@@ -93,7 +97,7 @@ class AuditTamperTest {
 
   @Test
   void anUntouchedLogVerifiesInBothCopies() throws Exception {
-    Result f = AuditVerifier.verifyFile(file, checkpoints, key);
+    Result f = AuditVerifier.verifyLog(dir, checkpoints, key);
     assertThat(f.ok()).as(f.describe()).isTrue();
     assertThat(f.records()).isEqualTo(N);
     assertThat(f.checkpoints()).isEqualTo(2);
@@ -110,7 +114,7 @@ class AuditTamperTest {
   void jsonlEditIsNamed() throws Exception {
     List<String> l = lines();
     l.set(4, l.get(4).replace("\"status\":200", "\"status\":201"));
-    Result r = verifyFile(l);
+    Result r = verifyLog(l);
     assertThat(r.kind()).isEqualTo(Kind.CHANGED);
     assertThat(r.badSeq()).isEqualTo(5);
     assertThat(r.following()).isEqualTo(N - 5);
@@ -120,7 +124,7 @@ class AuditTamperTest {
   void jsonlEditWithRecomputedHashStillNamesTheEditedRecord() throws Exception {
     List<String> l = lines();
     l.set(4, rehash(l.get(4).replace("\"status\":200", "\"status\":201")));
-    Result r = verifyFile(l);
+    Result r = verifyLog(l);
     assertThat(r.kind()).isEqualTo(Kind.CHANGED);
     assertThat(r.badSeq()).isEqualTo(5);
   }
@@ -137,7 +141,7 @@ class AuditTamperTest {
       o.put("hash", prev);
       l.set(i, JSON.writeValueAsString(o));
     }
-    Result r = verifyFile(l);
+    Result r = verifyLog(l);
     assertThat(r.ok()).isFalse();
     assertThat(r.kind()).isEqualTo(Kind.CHANGED);
     assertThat(r.badSeq()).isEqualTo(11); // the first record after the last checkpoint that still holds
@@ -148,7 +152,7 @@ class AuditTamperTest {
   void jsonlDeleteIsNamed() throws Exception {
     List<String> l = lines();
     l.remove(4);
-    Result r = verifyFile(l);
+    Result r = verifyLog(l);
     assertThat(r.kind()).isEqualTo(Kind.DELETED);
     assertThat(r.badSeq()).isEqualTo(5);
     assertThat(r.following()).isEqualTo(N - 5);
@@ -158,7 +162,7 @@ class AuditTamperTest {
   void jsonlRecordsCutOffTheEndAreCaughtByTheCheckpoint() throws Exception {
     List<String> l = lines();
     l.subList(17, N).clear();
-    Result r = verifyFile(l);
+    Result r = verifyLog(l);
     assertThat(r.kind()).isEqualTo(Kind.DELETED);
     assertThat(r.badSeq()).isEqualTo(18);
   }
@@ -167,7 +171,7 @@ class AuditTamperTest {
   void jsonlInsertedCopyIsNamed() throws Exception {
     List<String> l = lines();
     l.add(7, l.get(2)); // a replayed copy of seq 3 between seq 7 and 8
-    Result r = verifyFile(l);
+    Result r = verifyLog(l);
     assertThat(r.kind()).isEqualTo(Kind.INSERTED);
     assertThat(r.badSeq()).isEqualTo(3);
     assertThat(r.line()).isEqualTo(8);
@@ -180,7 +184,7 @@ class AuditTamperTest {
     ObjectNode fake = (ObjectNode) JSON.readTree(l.get(7)); // claims to be seq 8
     fake.put("request_id", "forged");
     l.add(7, rehash(JSON.writeValueAsString(fake)));
-    Result r = verifyFile(l);
+    Result r = verifyLog(l);
     assertThat(r.kind()).isEqualTo(Kind.INSERTED);
     assertThat(r.badSeq()).isEqualTo(8);
     assertThat(r.line()).isEqualTo(8);
@@ -192,7 +196,7 @@ class AuditTamperTest {
     String five = l.get(4);
     l.set(4, l.get(5));
     l.set(5, five);
-    Result r = verifyFile(l);
+    Result r = verifyLog(l);
     assertThat(r.kind()).isEqualTo(Kind.REORDERED);
     assertThat(r.badSeq()).isEqualTo(5);
   }
@@ -202,7 +206,7 @@ class AuditTamperTest {
     List<String> cps = Files.readAllLines(checkpoints);
     cps.set(0, cps.get(0).replaceFirst("\"hmac\":\"[0-9a-f]", "\"hmac\":\"x"));
     Files.write(checkpoints, cps);
-    Result r = AuditVerifier.verifyFile(file, checkpoints, key);
+    Result r = AuditVerifier.verifyLog(dir, checkpoints, key);
     assertThat(r.kind()).isEqualTo(Kind.CHECKPOINT_FORGED);
     assertThat(r.badSeq()).isEqualTo(10);
   }
@@ -248,5 +252,146 @@ class AuditTamperTest {
             + " WHERE seq IN (5, 6)");
     assertThat(r.kind()).isEqualTo(Kind.REORDERED);
     assertThat(r.badSeq()).isEqualTo(5);
+  }
+
+  // --- A log that retention pruned: seq 1-10 are gone, a signed anchor says so, 11-21 remain. ---
+
+  private Path pruned() throws Exception {
+    Path d = dir.resolve("pruned");
+    PrunedAuditLog.write(d);
+    return d;
+  }
+
+  private static Result verifyPrunedDb(Path d, String... sql) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + d.resolve("gatehouse.db"));
+        Statement s = c.createStatement()) {
+      for (String q : sql) {
+        s.executeUpdate(q);
+      }
+    }
+    try (SqliteStore store = SqliteStore.open(d)) {
+      return AuditVerifier.verifyStore(store, d.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(d.resolve("audit-hmac.key")));
+    }
+  }
+
+  private static Result verifyPrunedLog(Path d) throws Exception {
+    return AuditVerifier.verifyLog(d, d.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(d.resolve("audit-hmac.key")));
+  }
+
+  private static Path segment(Path d, long firstSeq) {
+    return d.resolve(AuditSegments.name(firstSeq));
+  }
+
+  @Test
+  void prunedLogVerifiesFromTheAnchorOnInBothCopies() throws Exception {
+    // why: retention must not make an intact log look tampered
+    Path d = pruned();
+    assertThat(Files.exists(segment(d, 1))).isFalse();
+    assertThat(Files.exists(segment(d, 11))).isTrue();
+    Result f = verifyPrunedLog(d);
+    assertThat(f.ok()).as(f.describe()).isTrue();
+    assertThat(f.firstSeq()).isEqualTo(11);
+    assertThat(f.lastSeq()).isEqualTo(PrunedAuditLog.LAST);
+    assertThat(f.prunedThrough()).isEqualTo(PrunedAuditLog.PRUNED_THROUGH);
+    assertThat(f.checkpoints()).as("15, 20 and 21; those at 5 and 10 cover pruned records").isEqualTo(3);
+    assertThat(f.describe()).contains("11 records (seq 11-21)").contains("seq 1-10 pruned by retention (signed anchor)");
+    Result db = verifyPrunedDb(d);
+    assertThat(db.ok()).as(db.describe()).isTrue();
+    assertThat(db.records()).isEqualTo(11);
+    assertThat(db.prunedThrough()).isEqualTo(10);
+  }
+
+  @Test
+  void prunedLogWithOneMoreHeadSegmentDeletedIsNamed() throws Exception {
+    Path d = pruned();
+    Files.delete(segment(d, 11));
+    Result r = verifyPrunedLog(d);
+    assertThat(r.kind()).isEqualTo(Kind.DELETED);
+    assertThat(r.badSeq()).isEqualTo(11);
+    assertThat(r.file()).isEqualTo(AuditSegments.name(12));
+    assertThat(r.line()).isEqualTo(1);
+    assertThat(r.describe()).contains("only seq 1-10 were pruned");
+    Result db = verifyPrunedDb(d, "DELETE FROM audit_log WHERE seq = 11");
+    assertThat(db.kind()).isEqualTo(Kind.DELETED);
+    assertThat(db.badSeq()).isEqualTo(11);
+  }
+
+  @Test
+  void prunedLogWithAnEditedAnchorIsNamed() throws Exception {
+    // why: moving the anchor forward would hide a deleted head; its HMAC no longer fits
+    Path d = pruned();
+    Path cps = d.resolve(AuditWriter.CHECKPOINTS);
+    Files.writeString(cps, Files.readString(cps).replace("\"pruned_through\":10,", "\"pruned_through\":11,"));
+    Files.delete(segment(d, 11));
+    Result r = verifyPrunedLog(d);
+    assertThat(r.kind()).isEqualTo(Kind.DELETED);
+    assertThat(r.badSeq()).as("no signed anchor is left: everything from seq 1 is unaccounted for").isEqualTo(1);
+    assertThat(r.describe()).contains("Records seq 1-11 are missing").contains("no valid signature");
+    Result db = verifyPrunedDb(d, "DELETE FROM audit_log WHERE seq = 11");
+    assertThat(db.kind()).isEqualTo(Kind.DELETED);
+    assertThat(db.badSeq()).isEqualTo(1);
+  }
+
+  @Test
+  void prunedLogWithAForgedAnchorIsNamed() throws Exception {
+    // why: without the key an anchor cannot be made, so deleting more of the head still shows
+    Path d = pruned();
+    String hash11 = JSON.readTree(Files.readString(segment(d, 11))).path("hash").asText();
+    Files.delete(segment(d, 11));
+    Files.writeString(d.resolve(AuditWriter.CHECKPOINTS), "{\"pruned_through\":11,\"hash\":\"" + hash11
+        + "\",\"time\":\"2026-11-21T00:00:00Z\",\"hmac\":\"" + "ab".repeat(32) + "\"}\n", StandardOpenOption.APPEND);
+    Result r = verifyPrunedLog(d);
+    assertThat(r.kind()).isEqualTo(Kind.DELETED);
+    assertThat(r.badSeq()).isEqualTo(11);
+    assertThat(r.describe()).contains("claims seq 1-11 were pruned has no valid signature");
+
+  }
+
+  @Test
+  void aForgedAnchorThatHidesNothingIsStillReported() throws Exception {
+    Path d = pruned();
+    String hash15 = JSON.readTree(Files.readString(segment(d, 15))).path("hash").asText();
+    Files.writeString(d.resolve(AuditWriter.CHECKPOINTS), "{\"pruned_through\":15,\"hash\":\"" + hash15
+        + "\",\"time\":\"2026-11-21T00:00:00Z\",\"hmac\":\"" + "ab".repeat(32) + "\"}\n", StandardOpenOption.APPEND);
+    Result r = verifyPrunedLog(d);
+    assertThat(r.kind()).isEqualTo(Kind.CHECKPOINT_FORGED);
+    assertThat(r.badSeq()).isEqualTo(15);
+    assertThat(r.describe()).contains("pruning anchor at seq 15 does not carry a valid HMAC");
+  }
+
+  @Test
+  void prunedLogWhoseFirstRecordDoesNotFollowTheAnchorIsNamed() throws Exception {
+    // why: a replaced first record, rehashed to look intact, must not pass as the chain's start
+    Path d = pruned();
+    ObjectNode o = (ObjectNode) JSON.readTree(Files.readString(segment(d, 11)));
+    o.put("prev", "1".repeat(64));
+    Files.writeString(segment(d, 11), rehash(JSON.writeValueAsString(o)) + "\n");
+    Result r = verifyPrunedLog(d);
+    assertThat(r.kind()).isEqualTo(Kind.CHANGED);
+    assertThat(r.badSeq()).isEqualTo(11);
+    assertThat(r.describe()).contains("does not follow the signed pruning anchor at seq 10");
+  }
+
+  @Test
+  void oneSegmentCheckedAloneIsCheckedAgainstTheAnchorOrCheckpointBeforeIt() throws Exception {
+    // why: --jsonl FILE checks one file; its first record still has to follow a signed hash before it
+    Path d = pruned();
+    Path cps = d.resolve(AuditWriter.CHECKPOINTS);
+    Result middle = AuditVerifier.verifyFile(segment(d, 13), cps, key(d));
+    assertThat(middle.ok()).as(middle.describe()).isTrue();
+    assertThat(middle.alone()).isTrue();
+    assertThat(middle.describe()).contains("1 records (seq 13-13)").contains("this file alone");
+    String line = Files.readString(segment(d, 16)).strip();
+    ObjectNode o = (ObjectNode) JSON.readTree(line);
+    o.put("prev", "2".repeat(64)); // seq 16 must follow the signed checkpoint at 15
+    Files.writeString(segment(d, 16), rehash(JSON.writeValueAsString(o)) + "\n");
+    Result bad = AuditVerifier.verifyFile(segment(d, 16), cps, key(d));
+    assertThat(bad.kind()).isEqualTo(Kind.CHANGED);
+    assertThat(bad.badSeq()).isEqualTo(16);
+    assertThat(bad.describe()).contains("does not follow the signed checkpoint at seq 15");
+  }
+
+  private static byte[] key(Path d) throws Exception {
+    return AuditKey.load(d.resolve("audit-hmac.key"));
   }
 }

@@ -2,7 +2,9 @@ package dev.gatehouse.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.account.AuditSegments;
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.PrunedAuditLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,5 +44,29 @@ class AuditCommandTest {
     assertThat(CliRun.run(env, "audit", "verify", "--jsonl", dir.resolve("missing.jsonl").toString()).code()).isEqualTo(2);
     assertThat(CliRun.run(Map.of("GATEHOUSE_HOME", dir.toString(), "GATEHOUSE_AUDIT_HMAC_KEY_FILE", dir.resolve("nokey").toString()),
         "audit", "verify").code()).isEqualTo(2);
+  }
+
+  @Test
+  void verifyChecksEverySegmentAndAcceptsWhatRetentionPrunedUnderASignedAnchor() throws Exception {
+    // why: after pruning, the default check must still pass, and still catch a deleted head
+    Path dir = Files.createTempDirectory("gh-audit-pruned");
+    PrunedAuditLog.write(dir);
+    Map<String, String> env = Map.of("GATEHOUSE_HOME", dir.toString());
+    CliRun ok = CliRun.run(env, "audit", "verify");
+    assertThat(ok.code()).as(ok.out() + ok.err()).isZero();
+    assertThat(ok.out())
+        .contains("audit.jsonl and 11 sealed segments: OK: 11 records (seq 11-21), chain intact; "
+            + "seq 1-10 pruned by retention (signed anchor); 3 signed checkpoints, last at seq 21")
+        .contains("database: OK: 11 records (seq 11-21)");
+
+    Path segment = dir.resolve(AuditSegments.name(13));
+    CliRun alone = CliRun.run(env, "audit", "verify", "--jsonl", segment.toString());
+    assertThat(alone.code()).as(alone.out() + alone.err()).isZero();
+    assertThat(alone.out()).contains(segment + ": OK: 1 records (seq 13-13)").contains("this file alone");
+
+    Files.delete(dir.resolve(AuditSegments.name(11)));
+    CliRun bad = CliRun.run(env, "audit", "verify");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.out()).contains("TAMPERED: record seq 11 was deleted (" + AuditSegments.name(12) + " line 1); 10 records follow it");
   }
 }

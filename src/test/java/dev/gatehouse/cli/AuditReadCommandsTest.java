@@ -4,12 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.store.SqliteStore;
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.PrunedAuditLog;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -131,5 +138,54 @@ class AuditReadCommandsTest {
       follower.join(5000);
     }
     assertThat(follower.isAlive()).isFalse();
+  }
+
+  private static List<Long> seqs(String out) throws Exception {
+    return jsonLines(out).stream().map(n -> n.path("seq").asLong()).toList();
+  }
+
+  @Test
+  void tailAndQueryReadAcrossSegmentsAndSeeOnlyWhatRetentionKept() throws Exception {
+    // why: after sealing, audit.jsonl can be empty; the newest records are then in the segments
+    Path pruned = Files.createTempDirectory("gh-audit-read-pruned");
+    PrunedAuditLog.write(pruned); // seq 1-10 pruned, 11-21 in one segment each, audit.jsonl empty
+    Map<String, String> home = Map.of("GATEHOUSE_HOME", pruned.toString());
+    CliRun five = CliRun.run(home, "audit", "tail", "-n", "5", "--json");
+    assertThat(five.code()).as(five.err()).isZero();
+    assertThat(seqs(five.out())).containsExactly(17L, 18L, 19L, 20L, 21L);
+    assertThat(seqs(CliRun.run(home, "audit", "tail", "-n", "50", "--json").out())).hasSize(11).first().isEqualTo(11L);
+    CliRun all = CliRun.run(home, "audit", "query", "--json");
+    assertThat(all.code()).as(all.err()).isZero();
+    assertThat(seqs(all.out())).containsExactly(21L, 20L, 19L, 18L, 17L, 16L, 15L, 14L, 13L, 12L, 11L);
+  }
+
+  @Test
+  void tailFollowsAcrossSealing() throws Exception {
+    // why: sealing renames the file tail -f is reading; no record may be lost or printed twice
+    Path d = Files.createTempDirectory("gh-audit-follow");
+    Map<String, String> home = Map.of("GATEHOUSE_HOME", d.toString());
+    StringWriter out = new StringWriter();
+    try (SqliteStore store = SqliteStore.open(d);
+        AuditWriter w = AuditWriter.open(d, store, d.resolve("audit-hmac.key"), 1000, Duration.ofHours(1),
+            new GatehouseConfig.AuditRetention(1, Duration.ZERO, 0), Clock.systemUTC())) { // seals after every batch
+      w.append(PrunedAuditLog.record("f0", Instant.now())).join();
+      Thread follower = new Thread(() -> Main.run(new String[] {"audit", "tail", "-n", "100", "-f", "--json"}, home,
+          new PrintWriter(out, true), new PrintWriter(new StringWriter()), s -> {}));
+      follower.start();
+      try {
+        for (int i = 1; i <= 8; i++) {
+          w.append(PrunedAuditLog.record("f" + i, Instant.now())).join();
+          Thread.sleep(100); // let some seals fall between the follower's reads, some within
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!out.toString().contains("\"f8\"") && System.currentTimeMillis() < deadline) {
+          Thread.sleep(50);
+        }
+      } finally {
+        follower.interrupt();
+        follower.join(5000);
+      }
+    }
+    assertThat(seqs(out.toString())).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
   }
 }

@@ -84,4 +84,26 @@ class ConfigLoaderTest {
     assertThat(Values.duration("90")).isEqualTo(Duration.ofSeconds(90));
     assertThat(Values.duration("-1s")).isNull();
   }
+
+  @Test
+  void auditRetentionHasBoundedDefaultsAndZeroOrEmptyTurnsALimitOff() throws Exception {
+    // why: the log must not grow for ever by default, and an operator must be able to keep everything
+    GatehouseConfig.AuditRetention d = ConfigLoader.load(null, false, Map.of(), Map.of()).audit().retention();
+    assertThat(d).isEqualTo(new GatehouseConfig.AuditRetention(64L << 20, Duration.ofDays(90), 1L << 30));
+    GatehouseConfig.AuditRetention off = ConfigLoader.load(null, false,
+        Map.of("GATEHOUSE_AUDIT_RETENTION_MAX_AGE", "0", "GATEHOUSE_AUDIT_RETENTION_MAX_BYTES", ""), Map.of()).audit().retention();
+    assertThat(off.maxAge()).isZero();
+    assertThat(off.maxBytes()).isZero();
+    Path f = Files.createTempFile("gh", ".yaml");
+    Files.writeString(f, "audit:\n  retention:\n    segment_bytes: 8MiB\n    max_age: 400d\n    max_bytes: 10GiB\n");
+    assertThat(ConfigLoader.load(f, true, Map.of(), Map.of()).audit().retention())
+        .isEqualTo(new GatehouseConfig.AuditRetention(8L << 20, Duration.ofDays(400), 10L << 30));
+    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of("GATEHOUSE_AUDIT_RETENTION_MAX_BYTES", "1MiB"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("audit.retention.max_bytes: 1MiB [from GATEHOUSE_AUDIT_RETENTION_MAX_BYTES]"
+            + " (expected: 0 (off) or at least audit.retention.segment_bytes)");
+    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of("GATEHOUSE_AUDIT_RETENTION_SEGMENT_BYTES", "0"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("audit.retention.segment_bytes: 0");
+  }
 }
