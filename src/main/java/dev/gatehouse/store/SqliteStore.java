@@ -294,7 +294,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     if (rows.isEmpty()) {
       return;
     }
-    inTransaction(c -> {
+    // No version bump: audit rows change neither keys nor bans, and a bump would make every
+    // event loop reload its key ring after each audit batch.
+    inTransaction(null, c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
         for (AuditRow r : rows) {

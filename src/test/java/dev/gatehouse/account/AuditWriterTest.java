@@ -46,6 +46,23 @@ class AuditWriterTest {
   }
 
   @Test
+  void writingAuditRowsChangesNeitherTheKeyNorTheBanVersion() throws Exception {
+    // why: a version bump makes every event loop reload its key ring and ban list; audit rows
+    // are written after every batch and change neither
+    try (SqliteStore store = SqliteStore.open(dir);
+        var keys = store.openVersionProbe();
+        var bans = store.openBanVersionProbe()) {
+      long k0 = keys.version();
+      long b0 = bans.version();
+      store.appendAudit(List.of(new AuditStore.AuditRow(1, "2026-11-22T00:00:00.000Z", "r1", "127.0.0.1", null, 401,
+          "auth.key_invalid", "{\"seq\":1}")));
+      assertThat(store.lastAuditSeq()).isEqualTo(1);
+      assertThat(keys.version()).isEqualTo(k0);
+      assertThat(bans.version()).isEqualTo(b0);
+    }
+  }
+
+  @Test
   void aTornFinalLineIsCutOffOnStartAndTheChainContinues() throws Exception {
     // why: kill -9 during a write can leave half a record; it was never acknowledged, and the log
     // must still verify after the restart
