@@ -38,14 +38,30 @@ public final class AuditChain {
 
   /** The hash a record should carry, given the previous record's hash. */
   public static String hash(String prev, JsonNode record) {
+    return hash(prev, canonical(record));
+  }
+
+  /** The hash of a record whose canonical bytes (its JSON without {@code hash}) are given. */
+  public static String hash(String prev, byte[] canonical) {
     try {
       MessageDigest d = MessageDigest.getInstance("SHA-256");
       d.update(prev.getBytes(StandardCharsets.US_ASCII));
-      d.update(canonical(record));
+      d.update(canonical);
       return HexFormat.of().formatHex(d.digest());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * The log line of a record: its canonical JSON object with {@code "hash"} added as the last
+   * field, exactly as serialising the record with the field appended would give.
+   */
+  public static String line(byte[] canonical, String hash) {
+    if (canonical.length < 2 || canonical[canonical.length - 1] != '}') {
+      throw new IllegalArgumentException("not a JSON object");
+    }
+    return new String(canonical, 0, canonical.length - 1, StandardCharsets.UTF_8) + ",\"hash\":\"" + hash + "\"}";
   }
 
   /** The HMAC a checkpoint at {@code seq} with record hash {@code hash} carries. */

@@ -415,14 +415,14 @@ public final class AuditWriter implements AutoCloseable {
       StringBuilder b = new StringBuilder(batch.size() * 400);
       for (Pending p : batch) {
         long seq = lastSeq + 1;
-        ObjectNode o = p.record().toJson(JSON, seq, lastHash);
-        String h = AuditChain.hash(lastHash, o);
-        o.put("hash", h);
-        String line = JSON.writeValueAsString(o);
+        AuditRecord r = p.record();
+        byte[] canonical = JSON.writeValueAsBytes(r.toJson(JSON, seq, lastHash)); // serialised once
+        String h = AuditChain.hash(lastHash, canonical);
+        String line = AuditChain.line(canonical, h);
         lastSeq = seq;
         lastHash = h;
         b.append(line).append('\n');
-        rows.add(row(o, line));
+        rows.add(new AuditStore.AuditRow(seq, r.time(), r.requestId(), r.ip(), r.keyId(), r.status(), r.reason(), line));
       }
       ByteBuffer buf = ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {
