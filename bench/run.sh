@@ -19,10 +19,11 @@ Options:
   --quick   short smoke run (3 s wrk runs, 2 rounds, 200 idle streams); figures are not meaningful
   -h        this help
 Environment:
-  BENCH_PORT_BASE      first of the 127.0.0.1 ports used (default 28100; uses base+0,1,10,11,20,21)
+  BENCH_PORT_BASE      first of the 127.0.0.1 ports used (default 28100; uses base+0,1,10-13,20,21)
   BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_IDLE_STREAMS   override the mode's defaults
   BENCH_LIMITS         on (default): Gatehouse checks every rate limit at rates that never refuse,
                        like nginx's limit_req here; off: rate limits disabled, the core path alone
+  BENCH_AUDIT_DURABILITY  response (default) or batch: Gatehouse's audit.durability
   GATEHOUSE_JAVA_OPTS  passed to the Gatehouse JVM as usual (recorded in results.json)
 EOF
 }
@@ -48,6 +49,8 @@ fi
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
 BENCH_LIMITS="${BENCH_LIMITS:-on}"
 case "$BENCH_LIMITS" in on | off) ;; *) echo "BENCH_LIMITS must be on or off" >&2; exit 2 ;; esac
+BENCH_AUDIT_DURABILITY="${BENCH_AUDIT_DURABILITY:-response}"
+case "$BENCH_AUDIT_DURABILITY" in response | batch) ;; *) echo "BENCH_AUDIT_DURABILITY must be response or batch" >&2; exit 2 ;; esac
 WRK_S="${BENCH_WRK_SECONDS:-$WRK_S}"
 IDLE="${BENCH_IDLE_STREAMS:-$IDLE}"
 STREAM_N=50; STREAM_MS=20; IDLE_INTERVAL_MS=2000
@@ -55,8 +58,9 @@ STREAM_N=50; STREAM_MS=20; IDLE_INTERVAL_MS=2000
 base="${BENCH_PORT_BASE:-28100}"
 P_STATIC=$((base + 0)); P_STREAM=$((base + 1))
 P_GW_STATIC=$((base + 10)); P_GW_STREAM=$((base + 11))
+P_GW_STATIC_ADMIN=$((base + 12)); P_GW_STREAM_ADMIN=$((base + 13))
 P_NG_STATIC=$((base + 20)); P_NG_STREAM=$((base + 21))
-ALL_PORTS="$P_STATIC $P_STREAM $P_GW_STATIC $P_GW_STREAM $P_NG_STATIC $P_NG_STREAM"
+ALL_PORTS="$P_STATIC $P_STREAM $P_GW_STATIC $P_GW_STREAM $P_GW_STATIC_ADMIN $P_GW_STREAM_ADMIN $P_NG_STATIC $P_NG_STREAM"
 NGINX_AUTH="Bearer sk-bench-0002"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -191,7 +195,7 @@ done
 gh_data="$work/gh-data"
 mkdir -p "$gh_data"
 for inst in static stream; do
-  if [ "$inst" = static ]; then lp=$P_GW_STATIC; up=$P_STATIC; else lp=$P_GW_STREAM; up=$P_STREAM; fi
+  if [ "$inst" = static ]; then lp=$P_GW_STATIC; up=$P_STATIC; ap=$P_GW_STATIC_ADMIN; else lp=$P_GW_STREAM; up=$P_STREAM; ap=$P_GW_STREAM_ADMIN; fi
   if [ "$BENCH_LIMITS" = on ]; then
     # Like nginx's limit_req here: every limit is checked on every request, at rates so high that
     # none ever refuses, so the run measures their cost and nothing else.
@@ -203,8 +207,12 @@ for inst in static stream; do
   fi
   cat >"$work/gatehouse-$inst.yaml" <<EOF
 # Gatehouse under test, $inst upstream. One event loop, comparable to nginx worker_processes 1.
-# BENCH_LIMITS=$BENCH_LIMITS
+# BENCH_LIMITS=$BENCH_LIMITS BENCH_AUDIT_DURABILITY=$BENCH_AUDIT_DURABILITY
 listen: 127.0.0.1:$lp
+admin:
+  listen: 127.0.0.1:$ap   # metrics are recorded on every request, as in production
+audit:
+  durability: $BENCH_AUDIT_DURABILITY
 upstream: http://127.0.0.1:$up
 data_dir: $gh_data
 server:
@@ -325,8 +333,8 @@ write_meta() {
   NGINX_VERSION="$(nginx -v 2>&1 | head -n 1)" WRK_VERSION="$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
   GW_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo -dirty)" \
   PROBLEMS="$(printf '%s\n' "${problems[@]+"${problems[@]}"}")" \
-  PARAMS="limits=$BENCH_LIMITS rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS" \
-  PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
+  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS" \
+  PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM gatehouse_static_admin=$P_GW_STATIC_ADMIN gatehouse_stream_admin=$P_GW_STREAM_ADMIN nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
   python3 - "$res/meta.json" <<'EOF'
 import json, os, platform, sys
 e = os.environ

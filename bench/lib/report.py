@@ -65,6 +65,7 @@ def summarize_wrk(w):
             "p99_ms_median": med([r["p99_us"] / 1000 for r in mine]),
             "added_p50_ms_vs_direct_median": med(added_p50),
             "proxy_cpu_us_per_req_median": med([r.get("proxy_cpu_us_per_req") for r in mine]),
+            "audit_cpu_us_per_req_median": med([r.get("audit_cpu_us_per_req") for r in mine]),
             "machine_busy_pct_median": med([r.get("machine_busy_pct") for r in mine]),
             "errors_total": sum(r["errors"] for r in mine),
             "failed_runs": sum(1 for r in w["runs"] if r["target"] == n and "error" in r),
@@ -195,6 +196,12 @@ def markdown(res):
         gn = thr["gatehouse_to_nginx"]
         L.append("")
         L.append(f"gatehouse / nginx per round: {gn['per_round']} (median {fmt(gn['median'])})")
+        g = thr["targets"].get(GW)
+        if g and g.get("audit_cpu_us_per_req_median") and g.get("proxy_cpu_us_per_req_median"):
+            L.append("")
+            L.append(f"Gatehouse's audit writer thread: {fmt(g['audit_cpu_us_per_req_median'], 1)} us/req, "
+                     f"{100 * g['audit_cpu_us_per_req_median'] / g['proxy_cpu_us_per_req_median']:.1f} % of its CPU per request "
+                     f"(audit.durability: {res.get('meta', {}).get('params', {}).get('audit_durability', 'response')}).")
         wu = res.get("warmup_gatehouse")
         if wu:
             L.append("")

@@ -4,7 +4,8 @@
 Each run is `wrk -tT -cC -dDs --latency -s post.lua http://127.0.0.1:PORT/api/chat` with the
 target's Authorization header in BENCH_AUTH. Per run it records requests/s, latency percentiles,
 errors (non-2xx included), the CPU time the target's own processes used per request (from
-/proc/PID/stat) and how busy the whole machine was (from /proc/stat).
+/proc/PID/stat), the part of it Gatehouse's audit writer thread used (/proc/PID/task/TID/stat of
+the thread named gatehouse-audit), and how busy the whole machine was (from /proc/stat).
 """
 
 import argparse
@@ -30,6 +31,27 @@ def proc_cpu_seconds(pids):
     return total / CLK_TCK
 
 
+def thread_cpu_seconds(pids, name):
+    """CPU seconds of the threads called `name` (their comm) in the given processes."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if f.read().strip() != name:
+                        continue
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+    return total / CLK_TCK
+
+
 def machine_ticks():
     with open("/proc/stat") as f:
         vals = [int(x) for x in f.readline().split()[1:]]
@@ -43,6 +65,7 @@ def one_run(t, args):
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.conns}", f"-d{args.duration}s", "--latency", "-s", args.lua, url]
     pids = t.get("pids") or []
     cpu0 = proc_cpu_seconds(pids)
+    audit0 = thread_cpu_seconds(pids, "gatehouse-audit")
     tot0, idle0 = machine_ticks()
     started = time.time()
     try:
@@ -52,6 +75,7 @@ def one_run(t, args):
         out, rc = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
     tot1, idle1 = machine_ticks()
     cpu1 = proc_cpu_seconds(pids)
+    audit1 = thread_cpu_seconds(pids, "gatehouse-audit")
     rec = {"target": t["name"], "started": started, "wrk_rc": rc}
     line = next((ln for ln in out.splitlines() if ln.startswith("BENCHJSON ")), None)
     if line is None:
@@ -63,6 +87,8 @@ def one_run(t, args):
     rec["rps"] = w["requests"] / secs if secs > 0 else 0.0
     rec["errors"] = w["err_connect"] + w["err_read"] + w["err_write"] + w["err_status"] + w["err_timeout"]
     rec["proxy_cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / w["requests"] if pids and w["requests"] else None
+    # Gatehouse's audit writer thread (JSON, hash chain, write, fsync, SQLite copy); 0 for others
+    rec["audit_cpu_us_per_req"] = (audit1 - audit0) * 1e6 / w["requests"] if pids and w["requests"] else None
     dt = tot1 - tot0
     rec["machine_busy_pct"] = 100.0 * (1 - (idle1 - idle0) / dt) if dt > 0 else None
     return rec

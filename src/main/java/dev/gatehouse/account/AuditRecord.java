@@ -84,41 +84,59 @@ public record AuditRecord(
     return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT);
   }
 
+  private static final com.fasterxml.jackson.core.JsonFactory FACTORY = new com.fasterxml.jackson.core.JsonFactory();
+
   /**
-   * The record's fields as JSON, in a fixed order: with {@code seq} and {@code prev} added this is
-   * the canonical form the chain hash covers.
+   * The record's canonical JSON, with {@code seq} and {@code prev} first and fields always in
+   * this order: what the chain hash covers (the log line adds {@code hash} at the end). Written
+   * with a streaming generator: this runs once per request on the audit writer's thread.
    */
+  public byte[] canonicalJson(long seq, String prev) {
+    com.fasterxml.jackson.core.util.ByteArrayBuilder out = new com.fasterxml.jackson.core.util.ByteArrayBuilder(512);
+    try (com.fasterxml.jackson.core.JsonGenerator g = FACTORY.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeNumberField("seq", seq);
+      g.writeStringField("prev", prev);
+      g.writeStringField("time", time);
+      g.writeStringField("request_id", requestId);
+      g.writeStringField("ip", ip);
+      g.writeStringField("key_id", keyId);
+      g.writeStringField("key_name", keyName);
+      g.writeStringField("method", method);
+      g.writeStringField("path", path);
+      g.writeStringField("op", op);
+      g.writeStringField("model", model);
+      g.writeNumberField("status", status);
+      g.writeStringField("decision", decision);
+      g.writeStringField("reason", reason);
+      g.writeNumberField("bytes_in", bytesIn);
+      g.writeNumberField("bytes_out", bytesOut);
+      g.writeNumberField("tokens_in", tokensIn);
+      g.writeNumberField("tokens_out", tokensOut);
+      g.writeNumberField("ttfb_us", ttfbMicros);
+      g.writeNumberField("upstream_us", upstreamMicros);
+      g.writeNumberField("total_us", totalMicros);
+      g.writeStringField("user_agent", userAgent);
+      g.writeBooleanField("client_gone", clientGone);
+      if (promptSha256 != null) {
+        g.writeStringField("prompt_sha256", promptSha256);
+      }
+      if (promptText != null) {
+        g.writeStringField("prompt_text", promptText);
+      }
+      g.writeEndObject();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e); // an in-memory buffer does not fail
+    }
+    return out.toByteArray();
+  }
+
+  /** The canonical JSON (see {@link #canonicalJson}) as a tree. */
   public ObjectNode toJson(ObjectMapper json, long seq, String prev) {
-    ObjectNode o = json.createObjectNode();
-    o.put("seq", seq);
-    o.put("prev", prev);
-    o.put("time", time);
-    o.put("request_id", requestId);
-    o.put("ip", ip);
-    o.put("key_id", keyId);
-    o.put("key_name", keyName);
-    o.put("method", method);
-    o.put("path", path);
-    o.put("op", op);
-    o.put("model", model);
-    o.put("status", status);
-    o.put("decision", decision);
-    o.put("reason", reason);
-    o.put("bytes_in", bytesIn);
-    o.put("bytes_out", bytesOut);
-    o.put("tokens_in", tokensIn);
-    o.put("tokens_out", tokensOut);
-    o.put("ttfb_us", ttfbMicros);
-    o.put("upstream_us", upstreamMicros);
-    o.put("total_us", totalMicros);
-    o.put("user_agent", userAgent);
-    o.put("client_gone", clientGone);
-    if (promptSha256 != null) {
-      o.put("prompt_sha256", promptSha256);
+    try {
+      return (ObjectNode) json.readTree(canonicalJson(seq, prev));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
-    if (promptText != null) {
-      o.put("prompt_text", promptText);
-    }
-    return o;
   }
 }

@@ -15,10 +15,13 @@ public final class KeyNetworks {
 
   /** Most networks remembered per key; past it a key's new networks are still reported. */
   static final int MAX_PER_KEY = 256;
+  /** Most addresses remembered per key, so that a known address costs one lookup. */
+  static final int MAX_ADDRESSES_PER_KEY = 4096;
 
   private final int v4Prefix;
   private final int v6Prefix;
   private final Map<String, Set<String>> byKey = new ConcurrentHashMap<>();
+  private final Map<String, Set<String>> addressesByKey = new ConcurrentHashMap<>();
 
   public KeyNetworks(int v4Prefix, int v6Prefix) {
     this.v4Prefix = v4Prefix;
@@ -50,8 +53,15 @@ public final class KeyNetworks {
    * network, else null.
    */
   public String observe(String keyId, String ip) {
-    if (keyId == null) {
+    if (keyId == null || ip == null) {
       return null;
+    }
+    Set<String> addresses = addressesByKey.computeIfAbsent(keyId, k -> ConcurrentHashMap.newKeySet());
+    if (addresses.contains(ip)) {
+      return null; // seen before, so its network is known: the common case, no parsing
+    }
+    if (addresses.size() < MAX_ADDRESSES_PER_KEY) {
+      addresses.add(ip);
     }
     Set<String> nets = byKey.computeIfAbsent(keyId, k -> ConcurrentHashMap.newKeySet());
     String net = networkOf(ip);

@@ -24,17 +24,29 @@ public final class JsonFields {
   static String fold(String name) {
     StringBuilder b = new StringBuilder(name.length());
     for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c >= 'A' && c <= 'Z') {
-        c = (char) (c + 32);
-      } else if (c == '\u212A') {
-        c = 'k';
-      } else if (c == '\u017F') {
-        c = 's';
-      }
-      b.append(c);
+      b.append(fold(name.charAt(i)));
     }
     return b.toString();
+  }
+
+  private static char fold(char c) {
+    if (c >= 'A' && c <= 'Z') {
+      return (char) (c + 32);
+    }
+    return c == '\u212A' ? 'k' : c == '\u017F' ? 's' : c;
+  }
+
+  /** True when {@code key} folds to {@code name} (already folded); allocates nothing. */
+  private static boolean foldsTo(String key, String name) {
+    if (key.length() != name.length()) {
+      return false; // folding maps one char to one char
+    }
+    for (int i = 0; i < key.length(); i++) {
+      if (fold(key.charAt(i)) != name.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** True when two top-level names of this object fold to the same name. */
@@ -55,7 +67,7 @@ public final class JsonFields {
       return exact;
     }
     for (Map.Entry<String, JsonNode> e : object.properties()) {
-      if (fold(e.getKey()).equals(name)) {
+      if (foldsTo(e.getKey(), name)) {
         return e.getValue();
       }
     }

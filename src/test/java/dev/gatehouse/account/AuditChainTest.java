@@ -17,7 +17,8 @@ class AuditChainTest {
         "/api/chat", "inference", "llama3.2:3b", 200, "allow", "ok", 10, 20, -1, 5, 100, 200, 300, "ua/1 \u0001",
         false, "e3b0c442", "a prompt with\nnewlines");
     String prev = AuditChain.GENESIS;
-    byte[] canonical = JSON.writeValueAsBytes(r.toJson(JSON, 7, prev));
+    byte[] canonical = r.canonicalJson(7, prev);
+    assertThat(canonical).isEqualTo(JSON.writeValueAsBytes(JSON.readTree(canonical))); // already in Jackson's own form
     String h = AuditChain.hash(prev, canonical);
     String line = AuditChain.line(canonical, h);
 
