@@ -69,7 +69,6 @@ public final class ConfigAudit {
     List<String> notes = new ArrayList<>();
     String where = source == null ? "defaults and GATEHOUSE_* environment" : source.toString();
     String location = source == null ? null : source.toAbsolutePath().toString();
-    notes.add("admin listener: Gatehouse has no admin listener yet, so there is nothing to check; skipped");
     if (config == null) {
       findings.add(Finding.of(Rule.CONFIG_INVALID, Rule.CONFIG_INVALID.usual(), "gatehouse config " + where)
           .withEvidence(problems)
@@ -80,7 +79,17 @@ public final class ConfigAudit {
     Subject subject = new Subject("gatehouse", "config " + where)
         .with("listen", (config.tlsEnabled() ? "https://" : "http://") + config.listen())
         .with("upstream", config.upstream().toString())
-        .with("authentication", config.authEnabled() ? "on" : "off");
+        .with("authentication", config.authEnabled() ? "on" : "off")
+        .with("admin listener", config.admin().listen() == null ? "off" : "http://" + config.admin().listen() + "/metrics");
+
+    HostPort admin = config.admin().listen();
+    if (admin != null && !admin.isLoopback()) {
+      findings.add(Finding.of(Rule.CONFIG_ADMIN_REMOTE, Rule.CONFIG_ADMIN_REMOTE.usual(), "admin.listen " + admin)
+          .withEvidence("admin.listen: " + admin + " with admin.allow_remote: true in " + where,
+              "anyone who can reach it reads /metrics: key ids, model names, traffic and ban counts")
+          .withFix("Bind admin.listen to 127.0.0.1 and scrape it from this machine, or firewall the port to the Prometheus server only.")
+          .withLocation(location));
+    }
 
     HostPort redirect = config.tls().redirectListen();
     if (redirect != null && !redirect.isLoopback()) {

@@ -34,6 +34,7 @@ public enum Rule {
   // Gatehouse's own configuration and keys.
   CONFIG_INVALID("GH-CONFIG-INVALID", HIGH, "Gatehouse's configuration is invalid; the gateway will not start with it"),
   CONFIG_PLAIN_LISTENER("GH-CONFIG-PLAIN-LISTENER", MEDIUM, "a plain-HTTP listener on a network address: clients that use it send their key in clear text"),
+  CONFIG_ADMIN_REMOTE("GH-CONFIG-ADMIN-REMOTE", MEDIUM, "the admin listener is on a network address: its metrics (key ids, models, traffic) are readable without authentication"),
   CONFIG_AUTH_DISABLED("GH-CONFIG-AUTH-DISABLED", MEDIUM, "authentication is off: every local process can use the model server through Gatehouse"),
   CONFIG_UPSTREAM_PLAINTEXT("GH-CONFIG-UPSTREAM-PLAINTEXT", MEDIUM, "the upstream is another machine reached over plain HTTP: prompts and answers cross the network in clear text"),
   KEYSTORE_UNREADABLE("GH-KEYSTORE-UNREADABLE", MEDIUM, "the key store could not be read, so keys were not audited"),

@@ -70,7 +70,7 @@ class ConfigAuditTest {
     // why: a fresh install must not greet its operator with findings
     ConfigAudit.Result r = ConfigAudit.audit(config(Map.of()), null, List.of(), NO_STORE, Instant.now());
     assertThat(r.findings()).isEmpty();
-    assertThat(r.notes()).anyMatch(n -> n.startsWith("admin listener: Gatehouse has no admin listener yet"));
+    assertThat(r.subject().facts()).anyMatch(f -> f.value().equals("http://127.0.0.1:11436/metrics"));
     assertThat(r.subject().facts()).anyMatch(f -> f.value().contains("no key store at /nowhere/gatehouse.db"));
   }
 
@@ -84,6 +84,9 @@ class ConfigAuditTest {
     assertThat(ids(r)).containsExactlyInAnyOrder("GH-CONFIG-PLAIN-LISTENER", "GH-CONFIG-UPSTREAM-PLAINTEXT");
     ConfigAudit.Result off = ConfigAudit.audit(config(Map.of("auth.enabled", "false")), null, List.of(), NO_STORE, Instant.now());
     assertThat(ids(off)).containsExactly("GH-CONFIG-AUTH-DISABLED");
+    ConfigAudit.Result admin = ConfigAudit.audit(config(Map.of("admin.listen", "0.0.0.0:11436", "admin.allow_remote", "true")),
+        null, List.of(), NO_STORE, Instant.now());
+    assertThat(ids(admin)).containsExactly("GH-CONFIG-ADMIN-REMOTE");
   }
 
   @Test
