@@ -48,6 +48,11 @@ class AuditReadCommandsTest {
       HttpResponse<String> no = gw.get("/api/tags", null);
       refusedIds.add(no.headers().firstValue("X-Request-Id").orElseThrow());
     }
+    // The database copy trails the file by up to 250 ms (it is inserted in large transactions).
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (gw.store.lastAuditSeq() < 6 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
   }
 
   @AfterAll
