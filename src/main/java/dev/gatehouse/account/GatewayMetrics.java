@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -64,11 +63,6 @@ public final class GatewayMetrics {
     auditFailures = Counter.builder("gatehouse_audit_write_failures")
         .description("Audit records that could not be written (their responses were aborted)")
         .register(registry);
-  }
-
-  /** The registry, for binding more meters. */
-  public PrometheusMeterRegistry registry() {
-    return registry;
   }
 
   /** The text exposition format, as served at {@code /metrics}. */
@@ -141,11 +135,6 @@ public final class GatewayMetrics {
   /** Registers a gauge read at scrape time. */
   public <T> void gauge(String name, String help, T state, ToDoubleFunction<T> value) {
     Gauge.builder(name, state, value).description(help).register(registry);
-  }
-
-  /** Registers a gauge read at scrape time from a supplier. */
-  public void gauge(String name, String help, Supplier<Number> value) {
-    Gauge.builder(name, value).description(help).register(registry);
   }
 
   /** Registers a counter whose value is read at scrape time (a monotonic count kept elsewhere). */

@@ -40,11 +40,6 @@ public final class AlertEngine {
     this.sink = sink;
   }
 
-  /** The rules in force. */
-  public List<AlertRule> rules() {
-    return rules;
-  }
-
   /** Alerts raised since start. */
   public long fired() {
     return fired.get();

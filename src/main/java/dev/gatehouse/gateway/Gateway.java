@@ -243,12 +243,7 @@ public final class Gateway implements AutoCloseable {
           : java.nio.file.Files.readString(ac.webhookSecretFile()).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
       webhook = new Webhook(vertx, ac.webhook(), secret, ac.webhookTimeout(), ac.webhookRetries(), ac.webhookBackoff(), gatewayName(config));
     }
-    Webhook sink = webhook;
-    AlertEngine engine = new AlertEngine(Alerts.rules(ac.defaultRules(), ac.rules()), a -> {
-      if (sink != null) {
-        sink.accept(a);
-      }
-    });
+    AlertEngine engine = new AlertEngine(Alerts.rules(ac.defaultRules(), ac.rules()), webhook != null ? webhook : a -> {});
     KeyNetworks networks = new KeyNetworks(ac.networkPrefixV4(), ac.networkPrefixV6());
     String since = clock.instant().minus(java.time.Duration.ofDays(30)).toString();
     for (AuditStore.KeyAddress ka : auditStore.keyAddressesSince(since)) {
