@@ -112,6 +112,7 @@ class AlertsDeliveryTest {
     for (int i = 0; i < 5; i++) {
       assertThat(gw.get("/api/tags", "gk_aaaaaaaaaaaa_" + "b".repeat(40)).statusCode()).isEqualTo(401);
     }
+    assertThat(gw.upstream.requests()).as("refused requests never reach the upstream").isEmpty();
 
     Receiver.Hit first = receiver.next();
     Receiver.Hit retry = receiver.next();
@@ -198,6 +199,8 @@ class AlertsDeliveryTest {
     assertThat(gw.post("/api/chat", budget, chat).statusCode()).isEqualTo(200);
     assertThat(gw.post("/api/chat", budget, chat).statusCode()).isEqualTo(200);
     assertThat(gw.post("/api/chat", budget, chat).statusCode()).isEqualTo(429);
+    assertThat(gw.upstream.requests()).as("the refused third chat never reached the upstream")
+        .filteredOn(r -> r.uri().equals("/api/chat")).hasSize(2);
     // the ordinary key, used from 127.0.0.1 and then from another /24
     assertThat(gw.get("/api/tags", ordinary).statusCode()).isEqualTo(200);
     GatewayFixture.RawResponse other = gw.raw("GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ordinary
