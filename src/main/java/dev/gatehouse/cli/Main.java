@@ -27,6 +27,7 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    dev.gatehouse.listen.TlsProfile.refuseClientRenegotiation(); // before any TLS code loads
     Logging.configure();
     int code = run(args, System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true));
     if (code != ServeCommand.KEEP_RUNNING) {

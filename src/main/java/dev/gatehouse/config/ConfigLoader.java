@@ -317,7 +317,8 @@ public final class ConfigLoader {
             optionalPath(v.get("tls.chain")),
             redirect instanceof HostPort hp ? hp : null,
             (Duration) v.get("tls.hsts_max_age"),
-            (Duration) v.get("tls.reload_interval")),
+            (Duration) v.get("tls.reload_interval"),
+            "modern".equals(String.valueOf(v.get("tls.profile")).trim())),
         new GatehouseConfig.Policy(List.copyOf(registries), (Boolean) v.get("policy.allow_cloud_models")),
         new GatehouseConfig.Limits(
             (Long) v.get("limits.max_body"),
@@ -604,6 +605,11 @@ public final class ConfigLoader {
     String promptText = prompt == null ? "none" : prompt.node() != null ? prompt.node().asText() : prompt.text().trim();
     if (!promptText.equals("none") && !promptText.equals("sha256") && !promptText.equals("text")) {
       problems.add(describe("audit.prompt", prompt) + " (expected: none, sha256 or text)");
+    }
+    Raw profile = raw.get("tls.profile");
+    String profileText = profile == null ? "intermediate" : profile.node() != null ? profile.node().asText() : profile.text().trim();
+    if (!profileText.equals("intermediate") && !profileText.equals("modern")) {
+      problems.add(describe("tls.profile", profile) + " (expected: intermediate or modern)");
     }
     Raw durability = raw.get("audit.durability");
     String durabilityText = durability == null ? "response" : durability.node() != null ? durability.node().asText() : durability.text().trim();

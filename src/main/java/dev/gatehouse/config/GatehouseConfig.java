@@ -35,7 +35,13 @@ public record GatehouseConfig(
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
-      Path cert, Path key, Path chain, HostPort redirectListen, Duration hstsMaxAge, Duration reloadInterval) {
+      Path cert,
+      Path key,
+      Path chain,
+      HostPort redirectListen,
+      Duration hstsMaxAge,
+      Duration reloadInterval,
+      boolean modern) {
     public boolean enabled() {
       return cert != null;
     }

@@ -36,6 +36,8 @@ public final class Settings {
               "max-age of the Strict-Transport-Security header sent on HTTPS responses; 0s sends none."),
           s("tls.reload_interval", Kind.DURATION, "5s",
               "How often the certificate files are checked for changes; a change is loaded without dropping connections."),
+          s("tls.profile", Kind.STRING, "intermediate",
+              "TLS versions and cipher suites: intermediate (Mozilla's intermediate profile: TLS 1.2 and 1.3, ECDHE key exchange with AEAD suites only) or modern (TLS 1.3 only). Client-initiated renegotiation is always refused."),
           s("policy.allowed_registries", Kind.STRING_LIST, "[]",
               "Registries (host or host:port) that models.manage requests may name in model, name, from, source or destination. Plain names use Ollama's default registry and are always allowed."),
           s("policy.allow_cloud_models", Kind.BOOLEAN, "false",

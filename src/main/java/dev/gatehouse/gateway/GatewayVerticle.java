@@ -12,6 +12,7 @@ import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.ConnectionTimeouts;
 import dev.gatehouse.listen.TlsMaterial;
+import dev.gatehouse.listen.TlsProfile;
 import dev.gatehouse.proxy.Relay;
 import dev.gatehouse.store.KeyStore;
 import io.vertx.core.Future;
@@ -39,6 +40,7 @@ final class GatewayVerticle extends VerticleBase {
   private final Gateway.Shared shared;
   private final TlsMaterial tls;
   private final int port;
+  private final TlsProfile profile;
 
   private HttpServer server;
   private Identifier identifier;
@@ -56,6 +58,7 @@ final class GatewayVerticle extends VerticleBase {
     this.shared = shared;
     this.tls = tls;
     this.port = port;
+    this.profile = new TlsProfile(config.tls().modern());
   }
 
   @Override
@@ -91,6 +94,7 @@ final class GatewayVerticle extends VerticleBase {
           .setKeyCertOptions(tls.options())
           .setSslHandshakeTimeout(config.timeouts().headerRead().toMillis())
           .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+      profile.applyTo(options);
     }
     server =
         vertx
@@ -119,7 +123,7 @@ final class GatewayVerticle extends VerticleBase {
 
   /** Swaps the certificate; open connections keep the one they negotiated. */
   Future<Boolean> updateTls(TlsMaterial material) {
-    return server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(material.options()), false);
+    return server.updateSSLOptions(profile.applyTo(new ServerSSLOptions().setKeyCertOptions(material.options())), false);
   }
 
   @Override
