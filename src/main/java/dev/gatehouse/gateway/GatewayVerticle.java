@@ -12,6 +12,7 @@ import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.ConnectionTimeouts;
 import dev.gatehouse.listen.TlsMaterial;
+import dev.gatehouse.listen.StrictFraming;
 import dev.gatehouse.listen.TlsProfile;
 import dev.gatehouse.proxy.Relay;
 import dev.gatehouse.store.KeyStore;
@@ -112,6 +113,11 @@ final class GatewayVerticle extends VerticleBase {
                     return;
                   }
                   timeouts.onConnection(conn, release);
+                  // listen: strict HTTP/1.1 framing on the raw bytes, in front of Netty's decoder
+                  if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
+                    StrictFraming.install(base.channel(), Math.max(config.limits().maxBody(), config.limits().maxBlob()),
+                        config.limits().maxBody(), config.limits().maxHeaderBytes() + 8192 + 2);
+                  }
                 })
             .invalidRequestHandler(req -> {
               HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);

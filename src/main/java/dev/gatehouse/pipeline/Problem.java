@@ -9,6 +9,8 @@ package dev.gatehouse.pipeline;
  * reason goes to the log only.
  */
 public enum Problem {
+  FRAMING_INVALID(400, "request.framing_invalid", "invalid_request_error", "malformed request framing"),
+  HOST_INVALID(400, "request.host_invalid", "invalid_request_error", "missing, repeated or malformed Host header"),
   TARGET_MALFORMED(400, "request.target_malformed", "invalid_request_error", "malformed request target"),
   HEADERS_TOO_MANY(431, "request.headers_too_large", "invalid_request_error", "too many request headers"),
   LENGTH_REQUIRED(411, "request.length_required", "invalid_request_error", "uploads need a Content-Length header"),

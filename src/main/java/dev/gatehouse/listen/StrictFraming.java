@@ -1,0 +1,613 @@
+package dev.gatehouse.listen;
+
+import dev.gatehouse.pipeline.Dialect;
+import dev.gatehouse.pipeline.Problem;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.logging.Logger;
+
+/**
+ * Strict HTTP/1.1 framing (RFC 9112 §2-§7), checked on the bytes as the client sent them, before
+ * Netty's decoder sees them. Netty is lenient in ways a front proxy is not: it drops
+ * Content-Length beside Transfer-Encoding, reads {@code chunked, identity} as chunked, unknown
+ * codings as no body, trims spaces around chunk sizes and overflows long ones. Each of those lets
+ * a front proxy and Gatehouse see different request boundaries, and the difference is a smuggled
+ * request. So every request head and every chunk line is read here once, by the strict grammar:
+ *
+ * <ul>
+ *   <li>CRLF line endings only; no bare CR, NUL or other control character in the head; no
+ *       obs-fold; header names are tokens with no space before the colon;
+ *   <li>at most one framing header: exactly one {@code Transfer-Encoding: chunked} (HTTP/1.1
+ *       only), or exactly one Content-Length of digits; never both;
+ *   <li>chunk sizes of 1-16 hex digits with nothing around them (no extensions, no spaces), each
+ *       chunk followed by CRLF; sizes and totals within the body limit (413 past it);
+ *   <li>exactly one valid Host on HTTP/1.1 (at most one on 1.0), with no userinfo, agreeing with
+ *       an absolute-form target.
+ * </ul>
+ *
+ * <p>A violation is answered with 400 (413 for size, 431 for a head too large) and the connection
+ * is closed; nothing after it is read, so nothing pipelined behind it is ever forwarded. When an
+ * earlier request on the connection is still being answered, the connection is closed without an
+ * answer, since a second response could not be placed after the first. Bytes that pass are
+ * handed on unchanged; body bytes are skipped, not copied. One per HTTP/1.x connection; runs on
+ * its event loop only.
+ */
+public final class StrictFraming extends ChannelInboundHandlerAdapter {
+
+  private static final Logger LOG = Logger.getLogger("gatehouse.listen");
+  /** The names of Vert.x's HTTP/1.x request decoder and response encoder in the channel pipeline. */
+  static final String DECODER = "httpDecoder";
+  static final String ENCODER = "httpEncoder";
+
+  /**
+   * Where the connection's byte stream stands. PASS: a request line whose version is neither
+   * HTTP/1.0 nor 1.1; Netty answers it (501) and reads nothing after it, so neither does this.
+   */
+  private enum State { HEAD, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, TRAILERS, PASS, DEAD }
+
+  private final long maxContentLength;
+  private final long maxChunkedBody;
+  private final byte[] line;
+  private State state = State.HEAD;
+  /** Bytes of the current head (or chunk-size or trailer line) collected so far. */
+  private int lineLength;
+  /** Body bytes still to skip: Content-Length, or the rest of the current chunk. */
+  private long remaining;
+  /** Chunked body bytes so far in this request. */
+  private long chunkedTotal;
+  /** Request heads handed to the decoder, and complete responses written, on this connection. */
+  private long requests;
+  /** Bytes dropped since a framing error. */
+  private long drained;
+  /** Request heads found in the read being scanned; they count once the read is handed on. */
+  private int headsInRead;
+  private long heads;
+  private long responses;
+  /** The path of the request whose body is being read, for the dialect of a refusal. */
+  private String path;
+
+  /**
+   * @param maxContentLength the largest Content-Length any route accepts (413 past it)
+   * @param maxChunkedBody the largest chunked body (413 past it)
+   * @param maxHeadBytes the largest request head, request line included (431 past it)
+   */
+  public StrictFraming(long maxContentLength, long maxChunkedBody, int maxHeadBytes) {
+    this.maxContentLength = maxContentLength;
+    this.maxChunkedBody = maxChunkedBody;
+    this.line = new byte[maxHeadBytes];
+  }
+
+  /**
+   * Puts a new checker in front of the HTTP/1.x decoder of {@code channel}; does nothing on an
+   * HTTP/2 connection, whose framing is binary and checked by its own codec.
+   */
+  public static void install(Channel channel, long maxContentLength, long maxChunkedBody, int maxHeadBytes) {
+    ChannelPipeline p = channel.pipeline();
+    if (p.get(DECODER) != null && p.get(ENCODER) != null && p.get(StrictFraming.class) == null) {
+      StrictFraming framing = new StrictFraming(maxContentLength, maxChunkedBody, maxHeadBytes);
+      p.addBefore(DECODER, "gatehouseFraming", framing);
+      p.addAfter(ENCODER, "gatehouseResponses", framing.new Responses());
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (state == State.DEAD) {
+      // After a framing error nothing more is read: bytes are dropped until the connection closes.
+      if (msg instanceof ByteBuf b) {
+        drained += b.readableBytes();
+        if (drained > LINGER_BYTES) {
+          ctx.close();
+        }
+      }
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (state == State.PASS || !(msg instanceof ByteBuf buf)) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    headsInRead = 0;
+    Refusal r = scan(buf);
+    if (r == null) {
+      requests += headsInRead;
+      ctx.fireChannelRead(buf);
+      return;
+    }
+    // Nothing of a buffer that holds an error goes on: a valid request before it in the same
+    // read would be answered after the connection closed anyway.
+    buf.release();
+    refuse(ctx, r);
+  }
+
+  /** Counts responses as Vert.x writes them, before the encoder turns them into bytes. */
+  private final class Responses extends ChannelOutboundHandlerAdapter {
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof HttpResponse) {
+        heads++;
+      }
+      if (msg instanceof LastHttpContent) {
+        responses++; // a response (a FullHttpResponse is one too) has been written whole
+      }
+      ctx.write(msg, promise);
+    }
+  }
+
+  /** A framing error: the status and problem to answer with, and what to log. */
+  private record Refusal(int status, Problem problem, String why, String path, boolean inBody) {}
+
+  private Refusal scan(ByteBuf buf) {
+    int i = buf.readerIndex();
+    int end = buf.writerIndex();
+    while (i < end) {
+      switch (state) {
+        case BODY -> {
+          long take = Math.min(remaining, end - i);
+          i += (int) take;
+          remaining -= take;
+          if (remaining == 0) {
+            state = State.HEAD;
+          }
+        }
+        case CHUNK_DATA -> {
+          long take = Math.min(remaining, end - i);
+          i += (int) take;
+          remaining -= take;
+          if (remaining == 0) {
+            state = State.CHUNK_CRLF;
+            lineLength = 0;
+          }
+        }
+        case CHUNK_CRLF -> {
+          byte b = buf.getByte(i++);
+          if (b != (lineLength == 0 ? '\r' : '\n')) {
+            return refusal(400, Problem.FRAMING_INVALID, "chunk data not followed by CRLF");
+          }
+          if (++lineLength == 2) {
+            state = State.CHUNK_SIZE;
+            lineLength = 0;
+          }
+        }
+        case HEAD, CHUNK_SIZE, TRAILERS -> {
+          int lf = buf.indexOf(i, end, (byte) '\n');
+          int stop = lf < 0 ? end : lf + 1;
+          int n = stop - i;
+          if (lineLength + n > line.length) {
+            return state == State.HEAD
+                ? refusal(431, Problem.HEADERS_TOO_MANY, "request head larger than " + line.length + " bytes")
+                : refusal(400, Problem.FRAMING_INVALID, "chunk-size or trailer line too long");
+          }
+          buf.getBytes(i, line, lineLength, n);
+          lineLength += n;
+          i = stop;
+          if (lf >= 0) {
+            Refusal r = lineDone();
+            if (r != null) {
+              return r;
+            }
+          }
+        }
+        case PASS, DEAD -> {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The collected bytes end in LF: a whole head, chunk-size line or trailer line may be there. */
+  private Refusal lineDone() {
+    if (lineLength < 2 || line[lineLength - 2] != '\r') {
+      return refusal(400, Problem.FRAMING_INVALID, "bare LF (lines end in CRLF)");
+    }
+    switch (state) {
+      case HEAD -> {
+        if (lineLength == 2) {
+          lineLength = 0; // an empty line before a request line (RFC 9112 §2.2 allows ignoring it)
+          return null;
+        }
+        if (!endsWithBlankLine()) {
+          return null; // the head goes on
+        }
+        Refusal r = head();
+        lineLength = 0;
+        return r;
+      }
+      case CHUNK_SIZE -> {
+        Refusal r = chunkSize();
+        lineLength = 0;
+        return r;
+      }
+      case TRAILERS -> {
+        if (lineLength == 2 && line[0] == '\r') {
+          state = State.HEAD; // the empty line that ends the trailers, and the message
+          lineLength = 0;
+          return null;
+        }
+        if (!endsWithBlankLine()) {
+          return null;
+        }
+        // Trailer fields follow the header grammar; they carry no framing.
+        Refusal r = fields(0, new Head());
+        state = State.HEAD;
+        lineLength = 0;
+        return r;
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  private boolean endsWithBlankLine() {
+    return lineLength >= 4
+        && line[lineLength - 4] == '\r' && line[lineLength - 3] == '\n'
+        && line[lineLength - 2] == '\r' && line[lineLength - 1] == '\n';
+  }
+
+  /** What the header fields of one head say about framing. */
+  private static final class Head {
+    int transferEncodings;
+    String transferEncoding;
+    int contentLengths;
+    String contentLength;
+    int hosts;
+    String host;
+    String path;
+  }
+
+  /** Checks a complete request head in {@code line[0, lineLength)}, which ends in CRLF CRLF. */
+  private Refusal head() {
+    int eol = indexOfCrlf(0);
+    if (eol < 0) {
+      return refusal(400, Problem.FRAMING_INVALID, "bare CR or LF in the request line");
+    }
+    // request-line = method SP request-target SP HTTP-version
+    int sp1 = indexOf((byte) ' ', 0, eol);
+    int sp2 = sp1 < 0 ? -1 : indexOf((byte) ' ', sp1 + 1, eol);
+    if (sp1 <= 0 || sp2 < 0 || sp2 == sp1 + 1 || indexOf((byte) ' ', sp2 + 1, eol) >= 0) {
+      return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
+    }
+    for (int i = 0; i < sp1; i++) {
+      if (!isTchar(line[i])) {
+        return refusal(400, Problem.FRAMING_INVALID, "method is not a token");
+      }
+    }
+    for (int i = sp1 + 1; i < sp2; i++) {
+      int c = line[i] & 0xff;
+      if (c <= 0x20 || c == 0x7f) {
+        return refusal(400, Problem.FRAMING_INVALID, "control character or space in the request target");
+      }
+    }
+    String target = new String(line, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
+    String version = new String(line, sp2 + 1, eol - sp2 - 1, StandardCharsets.ISO_8859_1);
+    boolean http11 = version.equals("HTTP/1.1");
+    if (!http11 && !version.equals("HTTP/1.0")) {
+      state = State.PASS; // Netty refuses other versions itself (501) and then reads nothing more
+      return null;
+    }
+    Head h = new Head();
+    int q = target.indexOf('?');
+    h.path = q < 0 ? target : target.substring(0, q);
+    Refusal r = fields(eol + 2, h);
+    if (r != null) {
+      return r.path() == null ? new Refusal(r.status(), r.problem(), r.why(), h.path, false) : r;
+    }
+    r = framing(h, http11, target);
+    if (r != null) {
+      return new Refusal(r.status(), r.problem(), r.why(), h.path, false);
+    }
+    headsInRead++;
+    path = h.path;
+    return null;
+  }
+
+  /** Checks the field lines from {@code from} to the blank line, collecting framing fields in {@code h}. */
+  private Refusal fields(int from, Head h) {
+    int i = from;
+    while (true) {
+      int eol = indexOfCrlf(i);
+      if (eol < 0) {
+        return refusal(400, Problem.FRAMING_INVALID, "bare CR or LF in a header line");
+      }
+      if (eol == i) {
+        return null; // the blank line
+      }
+      if (line[i] == ' ' || line[i] == '\t') {
+        return refusal(400, Problem.FRAMING_INVALID, "obs-fold (a header line starting with white space)");
+      }
+      int colon = indexOf((byte) ':', i, eol);
+      if (colon <= i) {
+        return refusal(400, Problem.FRAMING_INVALID, "header line without a field name");
+      }
+      for (int k = i; k < colon; k++) {
+        if (!isTchar(line[k])) {
+          return refusal(400, Problem.FRAMING_INVALID, "header name is not a token (or white space before the colon)");
+        }
+      }
+      for (int k = colon + 1; k < eol; k++) {
+        int c = line[k] & 0xff;
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+          return refusal(400, Problem.FRAMING_INVALID, "control character in a header value");
+        }
+      }
+      String name = new String(line, i, colon - i, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+      switch (name) {
+        case "transfer-encoding" -> {
+          h.transferEncodings++;
+          h.transferEncoding = value(colon + 1, eol);
+        }
+        case "content-length" -> {
+          h.contentLengths++;
+          h.contentLength = value(colon + 1, eol);
+        }
+        case "host" -> {
+          h.hosts++;
+          h.host = value(colon + 1, eol);
+        }
+        default -> { }
+      }
+      i = eol + 2;
+    }
+  }
+
+  /** The body framing and Host rules, for a head whose lines are well formed. */
+  private Refusal framing(Head h, boolean http11, String target) {
+    if (h.transferEncodings > 0 && h.contentLengths > 0) {
+      return refusal(400, Problem.FRAMING_INVALID, "both Transfer-Encoding and Content-Length");
+    }
+    if (h.transferEncodings > 1) {
+      return refusal(400, Problem.FRAMING_INVALID, "more than one Transfer-Encoding line");
+    }
+    if (h.contentLengths > 1) {
+      return refusal(400, Problem.FRAMING_INVALID, "more than one Content-Length line");
+    }
+    Refusal host = host(h, http11, target);
+    if (host != null) {
+      return host;
+    }
+    if (h.transferEncodings == 1) {
+      if (!http11) {
+        return refusal(400, Problem.FRAMING_INVALID, "Transfer-Encoding on HTTP/1.0");
+      }
+      if (!h.transferEncoding.equalsIgnoreCase("chunked")) {
+        return refusal(400, Problem.FRAMING_INVALID, "Transfer-Encoding other than one chunked coding");
+      }
+      state = State.CHUNK_SIZE;
+      chunkedTotal = 0;
+      return null;
+    }
+    if (h.contentLengths == 1) {
+      String cl = h.contentLength;
+      if (cl.isEmpty() || cl.length() > 19 || !cl.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return refusal(400, Problem.FRAMING_INVALID, "Content-Length is not a number");
+      }
+      long n = Long.parseLong(cl);
+      if (n > maxContentLength) {
+        return refusal(413, Problem.BODY_TOO_LARGE, "Content-Length past the body limit");
+      }
+      if (n > 0) {
+        remaining = n;
+        state = State.BODY;
+      }
+    }
+    return null;
+  }
+
+  private Refusal host(Head h, boolean http11, String target) {
+    if (h.hosts > 1) {
+      return refusal(400, Problem.HOST_INVALID, "more than one Host header");
+    }
+    if (h.hosts == 0) {
+      return http11 ? refusal(400, Problem.HOST_INVALID, "no Host header on HTTP/1.1") : null;
+    }
+    String host = h.host;
+    if (host.isEmpty() || !validHost(host)) {
+      return refusal(400, Problem.HOST_INVALID, host.indexOf('@') >= 0 ? "userinfo in Host" : "malformed Host");
+    }
+    String lower = target.toLowerCase(Locale.ROOT);
+    int scheme = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
+    if (scheme > 0) {
+      int slash = target.indexOf('/', scheme);
+      String authority = slash < 0 ? target.substring(scheme) : target.substring(scheme, slash);
+      if (!authority.equalsIgnoreCase(host)) {
+        return refusal(400, Problem.HOST_INVALID, "Host disagrees with the absolute-form target");
+      }
+    }
+    return null;
+  }
+
+  /**
+   * {@code uri-host [ ":" port ]} (RFC 9110 §7.2): a registered name of letters, digits and
+   * {@code - . _ ~}, or a bracketed IP literal, then an optional port of up to five digits.
+   * Anything else (userinfo, spaces, percent-encoding, a second colon) is refused.
+   */
+  static boolean validHost(String host) {
+    int i = 0;
+    int n = host.length();
+    if (host.charAt(0) == '[') {
+      int close = host.indexOf(']');
+      if (close < 2) {
+        return false;
+      }
+      for (int k = 1; k < close; k++) {
+        char c = host.charAt(k);
+        if (!(Character.digit(c, 16) >= 0 && c < 0x80 || c == ':' || c == '.')) {
+          return false;
+        }
+      }
+      i = close + 1;
+    } else {
+      while (i < n && host.charAt(i) != ':') {
+        char c = host.charAt(i);
+        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~')) {
+          return false;
+        }
+        i++;
+      }
+      if (i == 0) {
+        return false;
+      }
+    }
+    if (i == n) {
+      return true;
+    }
+    if (host.charAt(i) != ':' || n - i - 1 > 5) {
+      return false;
+    }
+    for (int k = i + 1; k < n; k++) {
+      char c = host.charAt(k);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true; // an empty port (host:) is allowed by the grammar
+  }
+
+  /** {@code chunk-size CRLF}, exactly: 1-16 hex digits, no extensions, no white space. */
+  private Refusal chunkSize() {
+    int digits = lineLength - 2;
+    if (digits < 1 || line[lineLength - 2] != '\r') {
+      return refusal(400, Problem.FRAMING_INVALID, "empty chunk size or bare LF");
+    }
+    if (digits > 16) {
+      return refusal(400, Problem.FRAMING_INVALID, "chunk size of more than 16 hex digits");
+    }
+    long size = 0;
+    for (int k = 0; k < digits; k++) {
+      int d = Character.digit(line[k], 16);
+      if (d < 0) {
+        return refusal(400, Problem.FRAMING_INVALID, "chunk size is not hex digits alone (spaces, signs or extensions)");
+      }
+      if (size > (Long.MAX_VALUE >> 4)) {
+        return refusal(413, Problem.BODY_TOO_LARGE, "chunk size past the body limit");
+      }
+      size = (size << 4) | d;
+    }
+    if (size == 0) {
+      state = State.TRAILERS;
+      return null;
+    }
+    if (size > maxChunkedBody - chunkedTotal) {
+      return refusal(413, Problem.BODY_TOO_LARGE, "chunked body past the body limit");
+    }
+    chunkedTotal += size;
+    remaining = size;
+    state = State.CHUNK_DATA;
+    return null;
+  }
+
+  private Refusal refusal(int status, Problem problem, String why) {
+    boolean inBody = state != State.HEAD;
+    state = State.DEAD;
+    return new Refusal(status, problem, why, inBody ? path : null, inBody);
+  }
+
+  private void refuse(ChannelHandlerContext ctx, Refusal r) {
+    state = State.DEAD;
+    Channel ch = ctx.channel();
+    String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    LOG.warning(() -> "event=request.framing_refused request_id=" + id + " status=" + r.status() + " peer=" + ch.remoteAddress()
+        + " reason=\"" + r.why() + "\"");
+    // An answer can go out only where no other response is being written or still owed: no
+    // request in flight, or only the one whose body broke, before its response began.
+    boolean free = heads == responses && (requests == responses || r.inBody() && requests == responses + 1);
+    if (!free) {
+      ctx.close(); // an earlier response is still owed: no second one can be placed after it
+      return;
+    }
+    Dialect dialect = Dialect.of(r.path() == null ? "/" : r.path());
+    byte[] body = dialect.errorBody(r.problem(), null, id).getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 " + r.status() + " " + reason(r.status()) + "\r\n"
+        + "Content-Type: application/json; charset=utf-8\r\n"
+        + "Content-Length: " + body.length + "\r\n"
+        + "Cache-Control: no-store\r\n"
+        + "X-Request-Id: " + id + "\r\n"
+        + "Connection: close\r\n\r\n";
+    ByteBuf out = Unpooled.buffer(head.length() + body.length);
+    out.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1)).writeBytes(body);
+    // Lingering close: closing a socket with unread bytes makes the kernel send a reset, which can
+    // destroy the answer before the client reads it. So the write side is shut (the client sees
+    // the end of the answer), the rest of the request is read and dropped, and the connection is
+    // closed after LINGER_MILLIS or LINGER_BYTES, whichever comes first.
+    ctx.writeAndFlush(out).addListener(f -> {
+      if (ch instanceof io.netty.channel.socket.SocketChannel sc && ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null) {
+        sc.shutdownOutput();
+      }
+      ctx.executor().schedule(() -> {
+        ch.close();
+      }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    });
+    ch.config().setAutoRead(true);
+  }
+
+  /** How long, and how many dropped bytes, a refused connection is read for before it is closed. */
+  private static final long LINGER_MILLIS = 500;
+  private static final long LINGER_BYTES = 256 * 1024;
+
+  private static String reason(int status) {
+    return switch (status) {
+      case 413 -> "Request Entity Too Large";
+      case 431 -> "Request Header Fields Too Large";
+      default -> "Bad Request";
+    };
+  }
+
+  /** The field value between {@code from} and {@code to}, without the optional white space around it. */
+  private String value(int from, int to) {
+    int a = from;
+    int b = to;
+    while (a < b && (line[a] == ' ' || line[a] == '\t')) {
+      a++;
+    }
+    while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t')) {
+      b--;
+    }
+    return new String(line, a, b - a, StandardCharsets.ISO_8859_1);
+  }
+
+  /** The index of the CR of the next CRLF at or after {@code from}; -1 if a CR or LF stands alone first. */
+  private int indexOfCrlf(int from) {
+    for (int k = from; k < lineLength; k++) {
+      byte b = line[k];
+      if (b == '\r') {
+        return k + 1 < lineLength && line[k + 1] == '\n' ? k : -1;
+      }
+      if (b == '\n') {
+        return -1;
+      }
+    }
+    return -1;
+  }
+
+  private int indexOf(byte b, int from, int to) {
+    for (int k = from; k < to; k++) {
+      if (line[k] == b) {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  /** RFC 9110 §5.6.2 tchar. */
+  private static boolean isTchar(byte b) {
+    int c = b & 0xff;
+    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+        || "!#$%&'*+-.^_`|~".indexOf(c) >= 0 && c < 0x80;
+  }
+}
