@@ -63,7 +63,7 @@ public record AuditRecord(
         x.request.method().name(),
         x.target == null ? null : clip(x.target.path()),
         x.route == null ? null : x.route.operation().scope,
-        x.model == null ? null : clip(x.model),
+        x.modelName != null ? x.modelName.recorded() : x.model == null ? null : clip(x.model), // the canonical name once parsed
         status,
         !refused ? "allow" : x.problem.status >= 500 ? "error" : "deny",
         refused ? x.problem.code : "ok",

@@ -61,21 +61,22 @@ public final class PinnedModels {
   /** Completes with null when the request's model may be used, else with the refusal. */
   public Future<Rejection> check(Exchange x) {
     Operation op = x.route.operation();
-    if (x.model == null || (op != Operation.INFERENCE && op != Operation.EMBEDDINGS)) {
+    ModelName name = x.modelName; // parsed by the authorize stage, the one model-name parser
+    if (name == null || (op != Operation.INFERENCE && op != Operation.EMBEDDINGS)) {
       return Future.succeededFuture(null);
     }
-    String pinned = pins.digestFor(x.model);
+    String pinned = pins.digestFor(name);
     if (pinned == null) {
       return Future.succeededFuture(null);
     }
+    String shown = x.model != null ? x.model : name.recorded();
     return digests()
-        .map(snap -> verdict(x.model, bare(pinned), snap))
+        .map(snap -> verdict(shown, name, bare(pinned), snap))
         .otherwise(err -> Rejection.logged(Problem.PIN_CHECK_UNAVAILABLE, "cannot read upstream digests: " + err.getMessage()));
   }
 
-  private Rejection verdict(String model, String pinned, Snapshot snap) {
-    ModelName name = ModelName.parse(model);
-    String actual = name == null ? null : snap.digestByCanonical().get(name.canonical());
+  private Rejection verdict(String model, ModelName name, String pinned, Snapshot snap) {
+    String actual = snap.digestByCanonical().get(name.canonical());
     if (actual == null) {
       return Rejection.of(Problem.MODEL_PIN_UNVERIFIED, "model " + model + " is pinned but the model server does not list it");
     }

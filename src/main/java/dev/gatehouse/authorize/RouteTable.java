@@ -18,7 +18,8 @@ import java.util.Set;
 
 /**
  * Every endpoint Gatehouse lets through, classified into an {@link Operation}: Ollama's native API,
- * the OpenAI-compatible API, and the extra routes of llama.cpp's server and vLLM (see
+ * the OpenAI-compatible API, and the extra routes of llama.cpp's server, vLLM, LocalAI and LM
+ * Studio (see
  * {@code shared/reference/llm-endpoints.md}). Deny by default: a path not listed here is 404 and
  * never reaches the upstream. Matching is exact and case-sensitive on the normalised path.
  */
@@ -90,6 +91,33 @@ public final class RouteTable {
     for (String p : List.of("/embedding", "/embeddings", "/pooling", "/rerank", "/score")) {
       t.add("POST", p, EMBEDDINGS, Body.JSON, MODEL);
     }
+
+    // Today's client routes of the other servers. Each names its model in "model" (a form field
+    // on the multipart audio routes), checked like every other model field. Routes that list or
+    // replay other callers' data (llama.cpp /v1/streams and /v1/stream/:id, vLLM
+    // GET /v1/responses/{id}) and every admin route (router-mode /models*, LocalAI /models/*,
+    // /backend*, LM Studio /api/v1/models/load|unload|download, vLLM /sleep, ...) stay unknown.
+    // llama.cpp: token counting for the Anthropic and OpenAI shapes, reranking, health
+    t.add("POST", "/v1/messages/count_tokens", INFERENCE, Body.JSON, MODEL);
+    t.add("POST", "/v1/responses/input_tokens", INFERENCE, Body.JSON, MODEL);
+    t.add("POST", "/v1/chat/completions/input_tokens", INFERENCE, Body.JSON, MODEL);
+    t.add("POST", "/reranking", EMBEDDINGS, Body.JSON, MODEL);
+    t.add("GET", "/v1/health", MODELS_READ, Body.NONE, NONE);
+    // vLLM: translation, classification and the Cohere-style v2 rerank and embed
+    t.add("POST", "/v1/audio/translations", INFERENCE, Body.MULTIPART, MODEL);
+    t.add("POST", "/classify", EMBEDDINGS, Body.JSON, MODEL);
+    t.add("POST", "/v2/rerank", EMBEDDINGS, Body.JSON, MODEL);
+    t.add("POST", "/v2/embed", EMBEDDINGS, Body.JSON, MODEL);
+    // LocalAI: speech, images, tokenizer
+    t.add("POST", "/v1/audio/speech", INFERENCE, Body.JSON, MODEL);
+    t.add("POST", "/v1/images/generations", INFERENCE, Body.JSON, MODEL);
+    t.add("POST", "/v1/tokenize", INFERENCE, Body.JSON, MODEL);
+    // LM Studio's REST API v0 (its v1 load, unload and download routes stay unknown)
+    t.add("GET", "/api/v0/models", MODELS_READ, Body.NONE, NONE, Response.FILTER_OPENAI_MODELS);
+    t.param("GET", "/api/v0/models/", MODELS_READ, Body.NONE, true);
+    t.add("POST", "/api/v0/chat/completions", INFERENCE, Body.JSON, MODEL);
+    t.add("POST", "/api/v0/completions", INFERENCE, Body.JSON, MODEL);
+    t.add("POST", "/api/v0/embeddings", EMBEDDINGS, Body.JSON, MODEL);
     return t;
   }
 

@@ -238,7 +238,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                 reject(x, ar.result());
                 return;
               }
-              Rejection modelDenied = authorizer.models(x.principal, x.route, x.json, x.pathParam, x.formModel);
+              Rejection modelDenied = authorizer.models(x);
               if (modelDenied != null) {
                 reject(x, modelDenied);
                 return;

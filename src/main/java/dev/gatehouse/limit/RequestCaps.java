@@ -7,6 +7,8 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.pipeline.JsonFields;
 import dev.gatehouse.pipeline.Problem;
 import dev.gatehouse.pipeline.Rejection;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,7 +41,16 @@ public final class RequestCaps {
     boolean changed;
     Rejection rejection;
 
-    /** Applies a numeric cap to {@code node.field}; -1/-2 (unlimited) count as above any cap. */
+    /**
+     * Applies a numeric cap to {@code node.field}. The value is read as an exact integer: a
+     * number of any size ({@code 2^64-1} and {@code 2^70} are compared as they are, never wrapped
+     * to a small or negative {@code long}), or a float with an integral value ({@code 4096.0},
+     * {@code 1e3}, which Ollama's option decoder accepts), rewritten as that integer so the
+     * upstream receives exactly what was checked. A fraction, a non-finite number, a string, a
+     * boolean or a container is 400. Negative values mean "unlimited" where the server reads them
+     * so ({@code num_predict}, {@code n_predict}: -1, -2, or any other negative) and count as
+     * above any cap; elsewhere a negative value is 400.
+     */
     void cap(ObjectNode node, String field, int cap, boolean setWhenMissing, boolean negativeIsUnlimited) {
       if (rejection != null) {
         return;
@@ -52,19 +63,26 @@ public final class RequestCaps {
         }
         return;
       }
-      if (!v.isNumber()) {
-        rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " must be a number");
+      BigInteger n = exactInteger(v);
+      if (n == null) {
+        rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " must be a whole number");
         return;
       }
-      long n = v.asLong();
-      boolean unlimited = negativeIsUnlimited && n < 0;
-      if (unlimited || n > cap) {
+      boolean negative = n.signum() < 0;
+      if (negative && !negativeIsUnlimited) {
+        rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " must not be negative");
+        return;
+      }
+      if (negative || n.compareTo(BigInteger.valueOf(cap)) > 0) {
         if (caps.reject()) {
-          rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " " + n + " is above this gateway's cap of " + cap);
+          rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " " + shown(n) + " is above this gateway's cap of " + cap);
         } else {
           node.put(exactName(node, field), cap);
           changed = true;
         }
+      } else if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+        node.put(exactName(node, field), n.intValueExact()); // 4096.0 -> 4096: forward what was checked
+        changed = true;
       }
     }
 
@@ -73,6 +91,36 @@ public final class RequestCaps {
         rejection = Rejection.of(Problem.CAP_EXCEEDED, message);
       }
     }
+  }
+
+  /** The exact integer a JSON number stands for, or null when it is not a whole number. */
+  static BigInteger exactInteger(JsonNode v) {
+    if (v.isIntegralNumber()) {
+      return v.bigIntegerValue();
+    }
+    if (!v.isFloatingPointNumber()) {
+      return null; // strings ("4096"), booleans, arrays, objects
+    }
+    BigDecimal d;
+    if (v.isBigDecimal()) {
+      d = v.decimalValue();
+    } else {
+      double x = v.doubleValue();
+      if (!Double.isFinite(x)) {
+        return null; // 1e400 parses to infinity
+      }
+      d = new BigDecimal(x);
+    }
+    try {
+      return d.stripTrailingZeros().scale() > 1000 ? null : d.toBigIntegerExact();
+    } catch (ArithmeticException notWhole) {
+      return null;
+    }
+  }
+
+  /** A number for a message: huge ones by their size, not their digits. */
+  private static String shown(BigInteger n) {
+    return n.bitLength() > 64 ? (n.signum() < 0 ? "-" : "") + "2^" + (n.abs().bitLength() - 1) + "+" : n.toString();
   }
 
   private static String exactName(ObjectNode node, String folded) {
@@ -92,9 +140,8 @@ public final class RequestCaps {
   public Result apply(String path, ObjectNode body, Integer keyMaxOutput) {
     int maxOutput = keyMaxOutput == null ? caps.maxOutputTokens() : Math.min(keyMaxOutput, caps.maxOutputTokens());
     Run r = new Run();
-    boolean ollama = path.startsWith("/api/");
-    boolean generation = !path.contains("embed") && !path.equals("/v1/rerank") && !path.equals("/rerank")
-        && !path.contains("score") && !path.equals("/pooling") && !path.contains("tokenize") && !path.equals("/apply-template");
+    boolean ollama = path.startsWith("/api/") && !path.startsWith("/api/v0/"); // /api/v0 is LM Studio's, OpenAI-shaped
+    boolean generation = generates(path);
     if (ollama) {
       ObjectNode options = objectField(body, "options");
       if (options == null && generation) {
@@ -110,16 +157,34 @@ public final class RequestCaps {
       keepAlive(r, body);
     } else if (path.equals("/completion") || path.equals("/infill")) {
       r.cap(body, "n_predict", maxOutput, true, true); // llama.cpp's own API
+      r.cap(body, "max_tokens", maxOutput, false, false); // llama.cpp reads it when n_predict is absent
     } else if (path.equals("/v1/responses")) {
       r.cap(body, "max_output_tokens", maxOutput, true, false);
-    } else if (generation && path.startsWith("/v1/")) {
+    } else if (path.equals("/v1/images/generations")) {
+      r.cap(body, "n", caps.n(), false, false); // images per request
+    } else if (generation && (path.startsWith("/v1/") || path.startsWith("/api/v0/"))) {
       boolean hasCompletionField = JsonFields.get(body, "max_completion_tokens") != null;
       r.cap(body, "max_tokens", maxOutput, !hasCompletionField, false);
       r.cap(body, "max_completion_tokens", maxOutput, false, false);
+      // llama.cpp reads n_predict on its OpenAI routes too, ahead of max_tokens; vLLM's best_of
+      // generates that many sequences
+      r.cap(body, "n_predict", maxOutput, false, true);
       r.cap(body, "n", caps.n(), false, false);
+      r.cap(body, "best_of", caps.n(), false, false);
     }
     contents(r, body);
     return new Result(r.rejection, r.changed);
+  }
+
+  /** True for routes that generate text, which get an output cap; counting, embedding, audio and images do not. */
+  static boolean generates(String path) {
+    for (String no : new String[] {"embed", "rerank", "score", "pooling", "tokenize", "count_tokens", "input_tokens",
+        "/audio/", "/images/", "classify", "/apply-template"}) {
+      if (path.contains(no)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static ObjectNode objectField(ObjectNode body, String name) {
@@ -151,7 +216,11 @@ public final class RequestCaps {
 
   static Duration parseKeepAlive(JsonNode v) {
     if (v.isNumber()) {
-      return Duration.ofMillis((long) (v.asDouble() * 1000));
+      // seconds, read exactly: 2^70 or -2^70 must not wrap, and 1e400 (infinity) is no duration
+      BigDecimal seconds = v.isIntegralNumber() ? new BigDecimal(v.bigIntegerValue())
+          : v.isBigDecimal() ? v.decimalValue()
+          : Double.isFinite(v.doubleValue()) ? new BigDecimal(v.doubleValue()) : null;
+      return seconds == null ? null : ofSeconds(seconds);
     }
     if (!v.isTextual()) {
       return null;
@@ -182,6 +251,13 @@ public final class RequestCaps {
     }
     Duration d = Duration.ofNanos((long) nanos);
     return negative ? d.negated() : d;
+  }
+
+  /** A duration of this many seconds, saturated at a billion seconds either way (far past any cap). */
+  private static Duration ofSeconds(BigDecimal seconds) {
+    BigDecimal limit = BigDecimal.valueOf(1_000_000_000L);
+    BigDecimal s = seconds.abs().compareTo(limit) > 0 ? (seconds.signum() < 0 ? limit.negate() : limit) : seconds;
+    return Duration.ofNanos(s.movePointRight(9).setScale(0, java.math.RoundingMode.DOWN).longValueExact());
   }
 
   /** Messages, images and prompt length, over both APIs' shapes. */

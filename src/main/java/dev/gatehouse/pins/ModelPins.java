@@ -115,6 +115,11 @@ public final class ModelPins {
     return n == null ? null : byCanonical.get(n.canonical());
   }
 
+  /** The digest this parsed model is pinned to, or null. */
+  public String digestFor(ModelName n) {
+    return byCanonical.get(n.canonical());
+  }
+
   /** The pins by display name, sorted. */
   public Map<String, String> entries() {
     return byDisplay;

@@ -42,6 +42,8 @@ public final class Exchange {
   public JsonNode json;
   /** The model the request names, for the log. */
   public String model;
+  /** The first model the request names, parsed (authorize sets it once the name passed its checks); for the usage record. */
+  public dev.gatehouse.pins.ModelName modelName;
   /** The {@code model} part of a multipart body. */
   public String formModel;
 
