@@ -63,7 +63,14 @@ public final class ProbeDetector {
     /** A credential file ({@code /.env}, {@code /.aws/credentials}, ...): unambiguous. */
     CREDENTIAL_PATH(0, 0),
     /** A URL ({@code ://}) as the model of a refused pull, push, create or copy: unambiguous. */
-    REGISTRY_URL(0, 0);
+    REGISTRY_URL(0, 0),
+    /** A scanner's own marker model ({@code __nmap_probe_404__}), which no real client names: unambiguous. */
+    SCANNER_MODEL(0, 0),
+    /**
+     * Without a valid key, a one-token completion of a stock prompt from a hosted vendor's model
+     * id: the published "is inference open?" probe, every part of it at once. Unambiguous.
+     */
+    HELLO_PROBE(0, 0);
 
     public final int points;
     public final int cap;
@@ -93,7 +100,14 @@ public final class ProbeDetector {
       boolean hello,
       boolean weakCredential,
       boolean anthropicVersion,
-      boolean registryUrl) {}
+      boolean registryUrl,
+      boolean tinyOutput) {
+
+    Observation(IpAddress ip, String path, int status, Problem problem, boolean authenticated, String model, boolean hello,
+        boolean weakCredential, boolean anthropicVersion, boolean registryUrl) {
+      this(ip, path, status, problem, authenticated, model, hello, weakCredential, anthropicVersion, registryUrl, false);
+    }
+  }
 
   /** A verdict, as logged. */
   record Verdict(IpAddress ip, int score, Map<Signal, Integer> points, Signal hard, long requests, List<String> paths) {
@@ -165,18 +179,17 @@ public final class ProbeDetector {
     String auth = x.request.getHeader("Authorization");
     boolean weak = "password".equalsIgnoreCase(apiKey == null ? null : apiKey.trim())
         || (auth != null && auth.trim().equalsIgnoreCase("bearer password"));
-    Observation o =
-        new Observation(
-            x.clientAddress,
-            path,
-            status,
-            p,
-            x.principal != null,
-            x.model,
-            inference && helloProbe(x.json),
-            weak,
-            x.request.getHeader("anthropic-version") != null,
-            p == Problem.REGISTRY_DENIED && urlAsModel(x));
+    boolean anthropic = x.request.getHeader("anthropic-version") != null;
+    Observation o;
+    if (x.principal == null && x.bodyPeek != null) {
+      // Refused for lack of a valid key, and its body's prefix was read: score what it asks for.
+      PeekedBody b = PeekedBody.scan(x.bodyPeek);
+      o = new Observation(x.clientAddress, path, status, p, false, b.model(), b.stockPrompt(), weak, anthropic,
+          b.urlAsModel() && ProbeSignatures.managementPath(path), b.tinyOutput());
+    } else {
+      o = new Observation(x.clientAddress, path, status, p, x.principal != null, x.model, inference && helloProbe(x.json),
+          weak, anthropic, p == Problem.REGISTRY_DENIED && urlAsModel(x), false);
+    }
     Verdict v = observe(o, System.currentTimeMillis());
     if (v != null) {
       act(v);
@@ -228,7 +241,8 @@ public final class ProbeDetector {
       if (o.hello()) {
         s.add(Signal.HELLO, Signal.HELLO.points);
       }
-      if (ProbeSignatures.vendorModel(o.model()) && (o.status() == 404 || p == Problem.MODEL_DENIED)) {
+      // Without a key nothing is served, so a vendor's id in the body counts as the 404 would.
+      if (ProbeSignatures.vendorModel(o.model()) && (o.status() == 404 || p == Problem.MODEL_DENIED || !o.authenticated())) {
         s.add(Signal.VENDOR_MODEL, Signal.VENDOR_MODEL.points);
       }
       if (o.weakCredential()) {
@@ -238,7 +252,10 @@ public final class ProbeDetector {
         s.add(Signal.ANTHROPIC_UNAUTH, Signal.ANTHROPIC_UNAUTH.points);
       }
       Signal hard = ProbeSignatures.credentialPath(o.path()) ? Signal.CREDENTIAL_PATH
-          : o.registryUrl() ? Signal.REGISTRY_URL : null;
+          : o.registryUrl() ? Signal.REGISTRY_URL
+          : ProbeSignatures.scannerModel(o.model()) ? Signal.SCANNER_MODEL
+          : !o.authenticated() && o.hello() && o.tinyOutput() && ProbeSignatures.vendorModel(o.model()) ? Signal.HELLO_PROBE
+          : null;
       if (hard == null && (s.flagged || s.score < threshold)) {
         return null;
       }

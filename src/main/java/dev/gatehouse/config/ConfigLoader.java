@@ -376,7 +376,9 @@ public final class ConfigLoader {
             probeAction((String) v.get("probes.action")),
             (Integer) v.get("probes.threshold"),
             (Duration) v.get("probes.window"),
-            (Duration) v.get("probes.tarpit_delay")),
+            (Duration) v.get("probes.tarpit_delay"),
+            (int) Math.min(Integer.MAX_VALUE, (Long) v.get("probes.body_peek_bytes")),
+            (Duration) v.get("probes.body_peek_timeout")),
         new GatehouseConfig.Connections((Integer) v.get("connections.max_per_ip"), (Integer) v.get("connections.max_total")),
         new GatehouseConfig.Admin(
             v.get("admin.listen") instanceof HostPort admin ? admin : null,
@@ -568,6 +570,9 @@ public final class ConfigLoader {
     positive(problems, raw, "probes.window", probes.window());
     positive(problems, raw, "probes.tarpit_delay", probes.tarpitDelay());
     range(problems, raw, "probes.tarpit_delay", probes.tarpitDelay().toMillis(), 0, 60_000, "at most 60s");
+    range(problems, raw, "probes.body_peek_bytes", probes.bodyPeekBytes(), 0, 65_536, "0 (off) to 64KiB");
+    positive(problems, raw, "probes.body_peek_timeout", probes.bodyPeekTimeout());
+    range(problems, raw, "probes.body_peek_timeout", probes.bodyPeekTimeout().toMillis(), 1, 10_000, "at most 10s");
     range(problems, raw, "connections.max_per_ip", c.connections().maxPerIp(), 1, 10_000_000, "1-10000000");
     range(problems, raw, "connections.max_total", c.connections().maxTotal(), 1, 10_000_000, "1-10000000");
 

@@ -118,7 +118,14 @@ public record GatehouseConfig(
   }
 
   /** Probe detection: scored signals, a threshold, and the action above it. */
-  public record Probes(ProbeAction action, int threshold, Duration window, Duration tarpitDelay) {}
+  public record Probes(ProbeAction action, int threshold, Duration window, Duration tarpitDelay, int bodyPeekBytes,
+      Duration bodyPeekTimeout) {
+
+    /** Without body peeking settings: the defaults (4 KiB, 1 s). */
+    public Probes(ProbeAction action, int threshold, Duration window, Duration tarpitDelay) {
+      this(action, threshold, window, tarpitDelay, 4096, Duration.ofSeconds(1));
+    }
+  }
 
   /** Caps on open client connections. */
   public record Connections(int maxPerIp, int maxTotal) {}

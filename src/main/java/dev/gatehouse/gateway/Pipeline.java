@@ -3,6 +3,7 @@ package dev.gatehouse.gateway;
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.Accounting;
 import dev.gatehouse.account.AuthFailures;
+import dev.gatehouse.account.BodyPeek;
 import dev.gatehouse.account.ProbeDetector;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
@@ -72,6 +73,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final Cors cors;
   private final AuthFailures authFailures;
   private final ProbeDetector probes;
+  private final BodyPeek bodyPeek;
   /** Tarpitted refusals waiting on this event loop; past the cap they are answered at once. */
   private int tarpitted;
 
@@ -105,6 +107,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.usage = usage;
     this.pins = pins;
     this.accounting = accounting;
+    this.bodyPeek = new BodyPeek(config.probes().bodyPeekBytes(), config.probes().bodyPeekTimeout().toMillis());
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
   }
@@ -184,7 +187,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (who.rejection() != null) {
       authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
       Rejection throttled = limiter.anonymous(x); // limit: guessing keys is rate-limited per address
-      reject(x, throttled != null ? throttled : who.rejection());
+      Rejection refusal = throttled != null ? throttled : who.rejection();
+      // account: a bounded prefix of the body goes to probe detection only (scanners' signatures
+      // live in their bodies). The answer is the same as without it, Connection: close included
+      // when a body was on its way, and nothing is forwarded.
+      boolean bodyPending = hasUnreadBody(req);
+      bodyPeek.peek(x).onComplete(peeked -> reject(x, refusal, bodyPending));
       return;
     }
     x.principal = who.principal();
@@ -324,6 +332,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * thread. Safe to call once the response has started.
    */
   private void reject(Exchange x, Rejection r) {
+    reject(x, r, false);
+  }
+
+  /** As above; {@code bodyWasPending}: close after answering, as for an unread body, even if it was read since. */
+  private void reject(Exchange x, Rejection r, boolean bodyWasPending) {
     x.problem = r.problem(); // set first: a client that leaves while tarpitted is logged as refused
     if (r.logReason() != null) {
       x.logReason = r.logReason();
@@ -332,7 +345,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       tarpitted++;
       io.vertx.core.Vertx.currentContext().owner().setTimer(r.delayMillis(), id -> {
         tarpitted--;
-        reject(x, r.delayed(0));
+        reject(x, r.delayed(0), bodyWasPending);
       });
       return;
     }
@@ -362,7 +375,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     String body = x.dialect.errorBody(r.problem(), r.message(), x.requestId);
     x.bytesOut = body.length();
-    if (hasUnreadBody(x.request)) {
+    if (bodyWasPending || hasUnreadBody(x.request)) {
       // The client may still be sending a body we will not read: close the connection rather
       // than read the rest of it, or mistake it for the next request.
       resp.putHeader("Connection", "close");
