@@ -97,7 +97,7 @@ final class ProbeSignatures {
 
   /** One-word or stock prompts of "is inference open?" probes, compared without case or punctuation. */
   private static final Set<String> PROBE_PROMPTS =
-      Set.of("hi", "hello", "hey", "x", "test", "ping", "hello world", "say hi", "say hello",
+      Set.of("hi", "hello", "hey", "x", "test", "ping", "hello world",
           "how many states are there in the united states");
 
   static boolean probePrompt(String text) {
