@@ -410,7 +410,8 @@ public final class ConfigLoader {
             new GatehouseConfig.AuditRetention(
                 (Long) v.get("audit.retention.segment_bytes"),
                 (Duration) v.get("audit.retention.max_age"),
-                (Long) v.get("audit.retention.max_bytes"))));
+                (Long) v.get("audit.retention.max_bytes")),
+            (Duration) v.get("audit.db_max_lag")));
   }
 
   private static void adminAndAlertChecks(GatehouseConfig c, Map<String, Raw> raw, List<String> problems) {
@@ -617,6 +618,7 @@ public final class ConfigLoader {
     }
     range(problems, raw, "audit.checkpoint_every", c.audit().checkpointEvery(), 1, 1_000_000, "1-1000000");
     positive(problems, raw, "audit.checkpoint_interval", c.audit().checkpointInterval());
+    positive(problems, raw, "audit.db_max_lag", c.audit().dbMaxLag());
     GatehouseConfig.AuditRetention retention = c.audit().retention();
     range(problems, raw, "audit.retention.segment_bytes", retention.segmentBytes(), 1024, 1L << 40, "1KiB to 1TiB");
     if (retention.maxBytes() != 0 && retention.maxBytes() < retention.segmentBytes()) {

@@ -160,7 +160,14 @@ public record GatehouseConfig(
    */
   public record Audit(
       Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable,
-      AuditRetention retention) {}
+      AuditRetention retention, Duration dbMaxLag) {
+
+    /** Without {@code audit.db_max_lag}: its default, 30 s. */
+    public Audit(Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable,
+        AuditRetention retention) {
+      this(hmacKeyFile, prompt, checkpointEvery, checkpointInterval, waitForDurable, retention, Duration.ofSeconds(30));
+    }
+  }
 
   /**
    * How much audit log is kept ({@code audit.retention.*}): the active file is sealed into a

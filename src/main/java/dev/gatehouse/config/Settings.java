@@ -174,7 +174,9 @@ public final class Settings {
           s("audit.retention.max_age", Kind.DURATION_OR_OFF, "90d",
               "Sealed audit segments whose newest record is older than this are deleted, file and database rows, after a signed anchor in the checkpoint file records what was pruned. Set it longer if a compliance regime asks for more (PCI DSS: 1 year), or ship sealed segments elsewhere before they go."),
           s("audit.retention.max_bytes", Kind.SIZE_OR_OFF, "1GiB",
-              "Largest size of the audit log (sealed segments plus audit.jsonl); the oldest sealed segments are deleted to stay under it. The active file is never deleted. At least audit.retention.segment_bytes."));
+              "Largest size of the audit log (sealed segments plus audit.jsonl); the oldest sealed segments are deleted to stay under it. The active file is never deleted. At least audit.retention.segment_bytes."),
+          s("audit.db_max_lag", Kind.DURATION, "30s",
+              "How long the SQLite copy of the audit log may trail audit.jsonl (locked by another process, its disk full) before new requests are refused with 503 audit.unavailable. The file is the record; serving resumes once the copy catches up."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

@@ -182,6 +182,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
 
+    // account, checked up front: a gateway that cannot write its audit record serves nothing
+    // (fail closed). The refusal is still offered to the audit writer, which keeps it for its retry.
+    if (!accounting.auditAvailable()) {
+      reject(x, new Rejection(Problem.AUDIT_UNAVAILABLE, Problem.AUDIT_UNAVAILABLE.message,
+          accounting.auditUnavailableReason(), 1, false, 0));
+      return;
+    }
+
     // identify
     Identifier.Identity who = identifier.identify(req.headers(), Instant.ofEpochMilli(x.startMillis));
     if (who.rejection() != null) {
@@ -283,8 +291,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     x.audited = true;
     var written = accounting.record(x, x.response.getStatusCode());
-    if (!config.audit().waitForDurable()) {
-      ending.run(); // audit.durability: batch: the writer's next fsync covers it
+    if (!config.audit().waitForDurable() || x.problem == Problem.AUDIT_UNAVAILABLE) {
+      // audit.durability: batch: the writer's next fsync covers it. audit.unavailable: the
+      // record cannot be durable now, and the refusal serves nothing, so it is sent anyway.
+      ending.run();
       return;
     }
     io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
