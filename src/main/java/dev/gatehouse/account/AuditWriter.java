@@ -126,6 +126,8 @@ public final class AuditWriter implements AutoCloseable {
   private long lastAttemptNanos;
   /** The backlog was dropped: the database is refilled from the files (catchUp) before anything else. */
   private boolean dbGap;
+  /** The last database insert failed: the next one first drops rows the database already has. */
+  private boolean dbInsertFailed;
 
   // Written only by the writer thread (and by open, before it starts).
   private FileChannel file; // null after a failed rotation: the next write opens it again
@@ -651,10 +653,18 @@ public final class AuditWriter implements AutoCloseable {
       return;
     }
     try {
+      if (dbInsertFailed) {
+        // A failed batch may have left some of its rows behind (a lock that broke the batch
+        // part-way, a commit reported as failed that held): never insert a row twice.
+        long have = db.lastAuditSeq();
+        dbBacklog.removeIf(r -> r.seq() <= have);
+      }
       db.appendAudit(dbBacklog);
       dbBacklog.clear();
       dbBehindSinceNanos = 0;
+      dbInsertFailed = false;
     } catch (RuntimeException e) {
+      dbInsertFailed = true;
       LOG.warning("audit database insert failed, will retry: " + e.getMessage());
       if (dbBacklog.size() > MAX_DB_BACKLOG) {
         LOG.severe("audit database behind by " + dbBacklog.size() + " rows; they stay in the file and are copied from it once"
