@@ -101,11 +101,18 @@ public final class ProbeDetector {
       boolean weakCredential,
       boolean anthropicVersion,
       boolean registryUrl,
-      boolean tinyOutput) {
+      boolean tinyOutput,
+      boolean credentialPresented) {
 
     Observation(IpAddress ip, String path, int status, Problem problem, boolean authenticated, String model, boolean hello,
         boolean weakCredential, boolean anthropicVersion, boolean registryUrl) {
-      this(ip, path, status, problem, authenticated, model, hello, weakCredential, anthropicVersion, registryUrl, false);
+      this(ip, path, status, problem, authenticated, model, hello, weakCredential, anthropicVersion, registryUrl, false, false);
+    }
+
+    Observation(IpAddress ip, String path, int status, Problem problem, boolean authenticated, String model, boolean hello,
+        boolean weakCredential, boolean anthropicVersion, boolean registryUrl, boolean tinyOutput) {
+      this(ip, path, status, problem, authenticated, model, hello, weakCredential, anthropicVersion, registryUrl, tinyOutput,
+          false);
     }
   }
 
@@ -180,15 +187,16 @@ public final class ProbeDetector {
     boolean weak = "password".equalsIgnoreCase(apiKey == null ? null : apiKey.trim())
         || (auth != null && auth.trim().equalsIgnoreCase("bearer password"));
     boolean anthropic = x.request.getHeader("anthropic-version") != null;
+    boolean presented = ProbeSignatures.realCredential(auth) || ProbeSignatures.realCredential(apiKey);
     Observation o;
     if (x.principal == null && x.bodyPeek != null) {
       // Refused for lack of a valid key, and its body's prefix was read: score what it asks for.
       PeekedBody b = PeekedBody.scan(x.bodyPeek);
       o = new Observation(x.clientAddress, path, status, p, false, b.model(), b.stockPrompt(), weak, anthropic,
-          b.urlAsModel() && ProbeSignatures.managementPath(path), b.tinyOutput());
+          b.urlAsModel() && ProbeSignatures.managementPath(path), b.tinyOutput(), presented);
     } else {
       o = new Observation(x.clientAddress, path, status, p, x.principal != null, x.model, inference && helloProbe(x.json),
-          weak, anthropic, p == Problem.REGISTRY_DENIED && urlAsModel(x), false);
+          weak, anthropic, p == Problem.REGISTRY_DENIED && urlAsModel(x), false, presented);
     }
     Verdict v = observe(o, System.currentTimeMillis());
     if (v != null) {
@@ -221,7 +229,10 @@ public final class ProbeDetector {
       Problem p = o.problem();
       boolean refused = p != null || o.status() >= 400;
       if (refused) {
-        boolean sweepish = p == Problem.KEY_INVALID || p == Problem.ENDPOINT_UNKNOWN || p == Problem.METHOD_NOT_ALLOWED
+        // A wrong key is a client that mistyped or kept an old key (or a guesser, which the
+        // auth-failure ban handles): its 401s across a client's usual paths are not a sweep.
+        boolean wrongKey = p == Problem.KEY_INVALID && o.credentialPresented();
+        boolean sweepish = !wrongKey && p == Problem.KEY_INVALID || p == Problem.ENDPOINT_UNKNOWN || p == Problem.METHOD_NOT_ALLOWED
             || p == Problem.TARGET_MALFORMED || o.status() == 404;
         if (sweepish && s.refusedPaths.size() < MAX_PATHS && s.refusedPaths.add(sample) && s.refusedPaths.size() > 3) {
           s.add(Signal.SWEEP, Signal.SWEEP.points);
@@ -235,7 +246,7 @@ public final class ProbeDetector {
           s.add(Signal.REFUSED_RATE, Signal.REFUSED_RATE.points);
         }
       }
-      if (!o.authenticated() && p == Problem.KEY_INVALID && ProbeSignatures.inventoryPath(o.path())) {
+      if (!o.authenticated() && p == Problem.KEY_INVALID && !o.credentialPresented() && ProbeSignatures.inventoryPath(o.path())) {
         s.add(Signal.UNAUTH_INVENTORY, Signal.UNAUTH_INVENTORY.points);
       }
       if (o.hello()) {

@@ -88,6 +88,30 @@ final class ProbeSignatures {
     return model != null && model.length() <= 256 && SCANNER_MODEL.matcher(model).matches();
   }
 
+  /**
+   * Values that scanners and unconfigured clients put where a key goes: not a key anyone was
+   * given. {@code password} is also the Anthropic-style probe's (see weak_credential).
+   */
+  private static final Set<String> PLACEHOLDERS =
+      Set.of("", "password", "empty", "none", "null", "undefined", "test", "x", "dummy", "key", "apikey", "api_key",
+          "your_api_key", "sk-", "changeme");
+
+  /**
+   * Whether an Authorization or x-api-key value carries something that looks like a key someone
+   * was given (a mistyped, expired or old one), rather than nothing or a placeholder.
+   */
+  static boolean realCredential(String header) {
+    if (header == null) {
+      return false;
+    }
+    String v = header.trim();
+    int sp = v.indexOf(' ');
+    if (sp > 0 && (v.regionMatches(true, 0, "bearer", 0, sp) || v.regionMatches(true, 0, "basic", 0, sp))) {
+      v = v.substring(sp + 1).trim();
+    }
+    return v.length() >= 8 && !PLACEHOLDERS.contains(v.toLowerCase(Locale.ROOT));
+  }
+
   /** Ollama's model management routes, whose body names a model to fetch, send or build. */
   private static final Set<String> MANAGEMENT = Set.of("/api/pull", "/api/push", "/api/create", "/api/copy");
 

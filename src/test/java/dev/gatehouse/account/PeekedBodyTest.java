@@ -8,6 +8,7 @@ import dev.gatehouse.account.ProbeDetector.Verdict;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.pipeline.Problem;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -118,5 +119,44 @@ class PeekedBodyTest {
     ProbeDetector keyed = ProbeDetectorTest.detector();
     Observation withKey = new Observation(IP, "/v1/chat/completions", 200, null, true, "gpt-4o", true, false, false, false, true);
     assertThat(keyed.observe(withKey, 1000)).isNull();
+  }
+
+  static Observation refused(String path, boolean credential) {
+    return new Observation(IP, path, 401, Problem.KEY_INVALID, false, null, false, false, false, false, false, credential);
+  }
+
+  @Test
+  void aWrongKeyOnAClientsUsualPathsIsNoSweepButNoKeyIs() {
+    // why: the npm clients test's wrong-key calls: 16 refusals over /v1/chat/completions,
+    // /v1/models, /api/chat, /api/tags with a mistyped or stale key. That is the auth-failure
+    // ban's business (guessing), not a scanner's sweep.
+    List<String> paths = List.of("/v1/chat/completions", "/v1/models", "/api/chat", "/api/tags");
+    ProbeDetector wrongKey = ProbeDetectorTest.detector();
+    ProbeDetector noKey = ProbeDetectorTest.detector();
+    Verdict withKey = null;
+    Verdict without = null;
+    for (int round = 0; round < 4; round++) {
+      for (String p : paths) {
+        withKey = withKey != null ? withKey : wrongKey.observe(refused(p, true), 1000 + round);
+        without = without != null ? without : noKey.observe(refused(p, false), 1000 + round);
+      }
+    }
+    assertThat(withKey).isNull();
+    assertThat(without).isNotNull();
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+    "Bearer gk_abcdefgh12345678|true",
+    "sk-not-a-gatehouse-key|true",
+    "Basic dXNlcjpzZWNyZXRwYXNz|true",
+    "Bearer password|false", // why: the Anthropic-style probe's own value
+    "password|false",
+    "Bearer EMPTY|false", // why: vLLM's convention for "no key"
+    "Bearer |false",
+    "Bearer sk-|false",
+    "short|false"})
+  void whatCountsAsAKeySomeoneWasGiven(String header, boolean real) {
+    assertThat(ProbeSignatures.realCredential(header)).isEqualTo(real);
   }
 }
