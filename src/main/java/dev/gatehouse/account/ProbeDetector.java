@@ -173,7 +173,8 @@ public final class ProbeDetector {
         || p == Problem.CLIENT_BANNED
         || p == Problem.ADDRESS_DENIED
         || p == Problem.HOST_DENIED
-        || p == Problem.STORE_UNAVAILABLE) {
+        || p == Problem.STORE_UNAVAILABLE
+        || p == Problem.AUDIT_UNAVAILABLE) {
       return; // refused before anything about the request was looked at: no new evidence
     }
     int status = x.response.getStatusCode();

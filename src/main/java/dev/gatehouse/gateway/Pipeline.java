@@ -291,9 +291,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     x.audited = true;
     var written = accounting.record(x, x.response.getStatusCode());
-    if (!config.audit().waitForDurable() || x.problem == Problem.AUDIT_UNAVAILABLE) {
-      // audit.durability: batch: the writer's next fsync covers it. audit.unavailable: the
-      // record cannot be durable now, and the refusal serves nothing, so it is sent anyway.
+    if (!config.audit().waitForDurable() || x.problem == Problem.AUDIT_UNAVAILABLE
+        || (x.upstreamStartNanos == 0 && !accounting.auditAvailable())) {
+      // audit.durability: batch: the writer's next fsync covers it. While the audit log is
+      // failing, a record cannot be durable now; a response that was never relayed (a refusal,
+      // /healthz, /readyz) serves nothing, so it is sent anyway and its record is held for the
+      // writer's retry. A relayed one is aborted below instead.
       ending.run();
       return;
     }
@@ -328,8 +331,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .onComplete(
             ar -> {
               boolean up = ar.succeeded() && ar.result();
-              x.response.setStatusCode(up ? 200 : 503);
-              x.end(() -> x.response.end(up ? "{\"status\":\"ready\"}" : "{\"status\":\"upstream_unavailable\"}"));
+              boolean audited = accounting.auditAvailable(); // not ready while requests would get audit.unavailable
+              x.response.setStatusCode(up && audited ? 200 : 503);
+              x.end(() -> x.response.end(!up ? "{\"status\":\"upstream_unavailable\"}"
+                  : audited ? "{\"status\":\"ready\"}" : "{\"status\":\"audit_unavailable\"}"));
             });
   }
 

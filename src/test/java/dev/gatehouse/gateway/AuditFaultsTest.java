@@ -208,6 +208,12 @@ class AuditFaultsTest {
           .contains("\"type\":\"server_error\"");
       assertThat(keyless.body()).startsWith("{\"error\":").contains("audit.unavailable");
       assertThat(gw.upstream.requests()).as("nothing forwarded while the audit log is down").hasSize(reached);
+      // why: a load balancer should stop sending traffic to a gateway that refuses it all
+      RawResponse ready = gw.raw(get("/readyz", null));
+      assertThat(ready.status()).isEqualTo(503);
+      assertThat(ready.body()).isEqualTo("{\"status\":\"audit_unavailable\"}");
+      sent++;
+      ids.add(requestId(ready));
 
       fault.free();
       // why: recovery needs no restart: the writer retries its held records on a timer
