@@ -38,6 +38,19 @@ public final class Accounting {
     return written;
   }
 
+  /**
+   * Whether a new request may be served: the audit log can record it (see
+   * {@link AuditWriter#healthy()}). Non-blocking; any thread.
+   */
+  public boolean auditAvailable() {
+    return audit.healthy();
+  }
+
+  /** Why the audit log cannot record requests now, for the log; null when it can. */
+  public String auditUnavailableReason() {
+    return audit.unhealthyReason();
+  }
+
   /** The metrics, for the stream gauge. */
   public GatewayMetrics metrics() {
     return metrics;

@@ -65,6 +65,24 @@ public final class AuditWriter implements AutoCloseable {
   private static final int DB_BATCH = 1000;
   private static final long DB_FLUSH_MILLIS = 250;
   private static final int MAX_DB_BACKLOG = 1_000_000;
+  /** While the file cannot be written, the held records are tried again this often. */
+  static final long RETRY_MILLIS = 250;
+  /** Records kept for a later write while the file cannot be written; past it the oldest are dropped (and counted). */
+  private static final int MAX_HELD = 100_000;
+  /** How far the database copy may trail the file by default before requests are refused. */
+  public static final Duration DEFAULT_DB_MAX_LAG = Duration.ofSeconds(30);
+
+  /**
+   * Opens the audit file for appending. The default is {@link FileChannel#open}; tests replace it
+   * (see {@link #useFileOpener}) to inject write faults where no small file system can be mounted.
+   */
+  @FunctionalInterface
+  public interface FileOpener {
+    FileChannel open(Path path) throws IOException;
+  }
+
+  private static final FileOpener DEFAULT_OPENER =
+      path -> FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
 
   private record Pending(AuditRecord record, CompletableFuture<Void> done) {}
 
@@ -90,6 +108,26 @@ public final class AuditWriter implements AutoCloseable {
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong writeNanos = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+  private final long dbMaxLagNanos;
+
+  // Health, written by the writer thread and read by every event loop (see healthy()).
+  /** True from a failed write of the file until a write succeeds again. */
+  private volatile boolean fileFailing;
+  /** nanoTime since when the database copy has rows it lacks; 0 when it is caught up. */
+  private volatile long dbBehindSinceNanos;
+  /** A replacement opener, taken up by the writer thread before its next write. */
+  private volatile FileOpener newOpener;
+
+  // The writer thread's.
+  private FileOpener opener = DEFAULT_OPENER;
+  /** Records whose write failed (their responses were aborted or refused), written first once the file works again. */
+  private final List<AuditRecord> held = new ArrayList<>();
+  private long lastAttemptNanos;
+  /** The backlog was dropped: the database is refilled from the files (catchUp) before anything else. */
+  private boolean dbGap;
+  /** The last database insert failed: the next one first drops rows the database already has. */
+  private boolean dbInsertFailed;
 
   // Written only by the writer thread (and by open, before it starts).
   private FileChannel file; // null after a failed rotation: the next write opens it again
@@ -104,8 +142,9 @@ public final class AuditWriter implements AutoCloseable {
   private volatile boolean closed;
 
   private AuditWriter(Path dataDir, AuditStore db, byte[] hmacKey, int checkpointEvery, Duration checkpointInterval,
-      AuditRetention retention, Clock clock) throws IOException {
+      AuditRetention retention, Clock clock, Duration dbMaxLag) throws IOException {
     this.dataDir = dataDir;
+    this.dbMaxLagNanos = Math.max(1, dbMaxLag.toNanos());
     this.activePath = dataDir.resolve(FILE);
     this.db = db;
     this.hmacKey = hmacKey;
@@ -141,9 +180,18 @@ public final class AuditWriter implements AutoCloseable {
    */
   public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval,
       AuditRetention retention, Clock clock) throws IOException {
+    return open(dataDir, db, hmacKeyFile, checkpointEvery, checkpointInterval, retention, clock, DEFAULT_DB_MAX_LAG);
+  }
+
+  /**
+   * As above; {@code dbMaxLag} is how long the database copy may trail the file before
+   * {@link #healthy()} says no ({@code audit.db_max_lag}).
+   */
+  public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval,
+      AuditRetention retention, Clock clock, Duration dbMaxLag) throws IOException {
     Files.createDirectories(dataDir);
     AuditWriter w = new AuditWriter(dataDir, db, AuditKey.loadOrCreate(hmacKeyFile), checkpointEvery, checkpointInterval,
-        retention, clock);
+        retention, clock, dbMaxLag);
     w.thread.start();
     return w;
   }
@@ -160,6 +208,43 @@ public final class AuditWriter implements AutoCloseable {
     }
     queue.add(new Pending(record, done));
     return done;
+  }
+
+  /**
+   * Whether new requests may be served: false while the audit file cannot be written (from a
+   * failed write or fsync until a retry succeeds), or while the database copy has trailed the
+   * file for longer than {@code audit.db_max_lag} (locked by another process, its disk full, ...).
+   * Non-blocking (two volatile reads); any thread.
+   */
+  public boolean healthy() {
+    long behind = dbBehindSinceNanos;
+    return !fileFailing && (behind == 0 || System.nanoTime() - behind <= dbMaxLagNanos);
+  }
+
+  /** Why {@link #healthy()} says no, for the log; null when healthy. */
+  public String unhealthyReason() {
+    if (fileFailing) {
+      return "the audit file cannot be written";
+    }
+    long behind = dbBehindSinceNanos;
+    if (behind != 0 && System.nanoTime() - behind > dbMaxLagNanos) {
+      return "the audit database has trailed the file for " + (System.nanoTime() - behind) / 1_000_000 + " ms";
+    }
+    return null;
+  }
+
+  /** Records dropped since start because the file could not be written for too long (past the hold limit). */
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /**
+   * Replaces how the audit file is opened: the writer thread closes the file and reopens it
+   * through {@code o} before its next write. A test seam for write faults (a full disk); the
+   * production opener is {@link FileChannel#open}.
+   */
+  public void useFileOpener(FileOpener o) {
+    newOpener = o;
   }
 
   /** Records written since start. */
@@ -348,7 +433,7 @@ public final class AuditWriter implements AutoCloseable {
 
   private FileChannel openActive() throws IOException {
     boolean created = !Files.exists(activePath);
-    FileChannel f = FileChannel.open(activePath, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    FileChannel f = opener.open(activePath);
     if (created) {
       syncDir(); // the new name must survive a crash as surely as the records fsynced into it
     }
@@ -380,7 +465,10 @@ public final class AuditWriter implements AutoCloseable {
     while (!stop) {
       Pending first;
       try {
-        long wait = Math.min(dbBacklog.isEmpty() ? 1_000_000_000L : DB_FLUSH_MILLIS * 1_000_000, checkpointIntervalNanos);
+        long wait = Math.min(dbBacklog.isEmpty() && !dbGap ? 1_000_000_000L : DB_FLUSH_MILLIS * 1_000_000, checkpointIntervalNanos);
+        if (fileFailing) {
+          wait = Math.min(wait, RETRY_MILLIS * 1_000_000);
+        }
         first = queue.poll(wait, TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -397,6 +485,8 @@ public final class AuditWriter implements AutoCloseable {
           write(batch);
         }
         batch.clear();
+      } else if (fileFailing && System.nanoTime() - lastAttemptNanos >= RETRY_MILLIS * 1_000_000) {
+        write(batch); // the retry: the held records alone
       }
       if (lastSeq > checkpointedSeq
           && (stop || lastSeq - checkpointedSeq >= checkpointEvery
@@ -407,23 +497,56 @@ public final class AuditWriter implements AutoCloseable {
       maybeSeal();
       prune();
     }
+    if (!held.isEmpty()) {
+      LOG.severe("audit writer stopped with " + held.size() + " record(s) it could not write");
+    }
   }
 
+  /**
+   * Writes the held records (if any) and then {@code batch}, in one append and one fsync. While
+   * the file is failing, a batch that arrives before the next retry is due is held at once
+   * without touching the disk: its futures fail (the responses waiting on them are aborted; a
+   * refusal is sent anyway) and its records wait for the retry. Nothing is dropped unless more
+   * than {@value #MAX_HELD} records are held.
+   */
   private void write(List<Pending> batch) {
+    FileOpener o = newOpener;
+    if (o != null) {
+      newOpener = null;
+      opener = o;
+      try {
+        if (file != null) {
+          file.close();
+        }
+      } catch (IOException e) {
+        LOG.warning("closing the audit file to reopen it: " + e.getMessage());
+      }
+      file = null;
+    }
+    if (fileFailing && System.nanoTime() - lastAttemptNanos < RETRY_MILLIS * 1_000_000) {
+      IOException e = new IOException("audit file unavailable; the record is held for the next retry");
+      hold(batch, e);
+      return;
+    }
+    lastAttemptNanos = System.nanoTime();
+    List<AuditRecord> records = new ArrayList<>(held.size() + batch.size());
+    records.addAll(held);
+    for (Pending p : batch) {
+      records.add(p.record());
+    }
     long t0 = System.nanoTime();
     long seq0 = lastSeq;
     String hash0 = lastHash;
     long size0 = -1;
-    List<AuditStore.AuditRow> rows = new ArrayList<>(batch.size());
+    List<AuditStore.AuditRow> rows = new ArrayList<>(records.size());
     try {
       if (file == null) {
         file = openActive();
       }
       size0 = file.size();
-      StringBuilder b = new StringBuilder(batch.size() * 400);
-      for (Pending p : batch) {
+      StringBuilder b = new StringBuilder(records.size() * 400);
+      for (AuditRecord r : records) {
         long seq = lastSeq + 1;
-        AuditRecord r = p.record();
         byte[] canonical = r.canonicalJson(seq, lastHash); // serialised once
         String h = AuditChain.hash(lastHash, canonical);
         String line = AuditChain.line(canonical, h);
@@ -438,7 +561,11 @@ public final class AuditWriter implements AutoCloseable {
       }
       file.force(false);
     } catch (IOException | RuntimeException e) {
-      LOG.log(Level.SEVERE, "audit write failed; the responses waiting on it are aborted", e);
+      if (!fileFailing) {
+        LOG.log(Level.SEVERE, "audit write failed; the responses waiting on it are aborted, new requests are refused"
+            + " (audit.unavailable) and the records are retried every " + RETRY_MILLIS + " ms", e);
+      }
+      fileFailing = true;
       lastSeq = seq0;
       lastHash = hash0;
       try {
@@ -448,22 +575,57 @@ public final class AuditWriter implements AutoCloseable {
       } catch (IOException again) {
         LOG.log(Level.SEVERE, "cannot undo a partial audit write", again);
       }
+      // Every record of this attempt, the held ones first, waits for the next one. The retry
+      // rewrites them from the old end of the file rather than trusting a second fsync, since
+      // after a failed fsync the kernel may already have dropped the unwritten pages.
+      held.clear();
+      held.addAll(records);
       for (Pending p : batch) {
         p.done().completeExceptionally(e);
       }
+      trimHeld();
       return;
     }
+    if (fileFailing) {
+      fileFailing = false;
+      LOG.warning("audit writes succeed again: " + held.size() + " held record(s) written; serving resumes");
+    }
+    held.clear();
     // Durable now: release the responses, then copy to the database. The copy is not waited
     // for: a crash before it lands is repaired from the file on the next start (catchUp).
+    if (rows.isEmpty()) {
+      return;
+    }
     lastTime = rows.getLast().time();
     batches.incrementAndGet();
-    written.addAndGet(batch.size());
+    written.addAndGet(rows.size());
     writeNanos.addAndGet(System.nanoTime() - t0);
     for (Pending p : batch) {
       p.done().complete(null);
     }
+    if (dbBacklog.isEmpty()) {
+      dbBehindSinceNanos = System.nanoTime();
+    }
     dbBacklog.addAll(rows);
     copyToDb(false);
+  }
+
+  /** Fails the batch's futures and keeps its records for the next retry. */
+  private void hold(List<Pending> batch, Exception e) {
+    for (Pending p : batch) {
+      held.add(p.record());
+      p.done().completeExceptionally(e);
+    }
+    trimHeld();
+  }
+
+  private void trimHeld() {
+    if (held.size() > MAX_HELD) {
+      int n = held.size() - MAX_HELD;
+      held.subList(0, n).clear();
+      dropped.addAndGet(n);
+      LOG.severe("audit file unwritable for too long: " + n + " held record(s) dropped (" + dropped.get() + " in all)");
+    }
   }
 
   /**
@@ -474,18 +636,41 @@ public final class AuditWriter implements AutoCloseable {
    * file holds them and the next start copies them over (catchUp).
    */
   private void copyToDb(boolean now) {
+    if (dbGap) {
+      try {
+        dbBacklog.clear(); // all of it is in the files, which catchUp copies in order
+        catchUp();
+        dbGap = false;
+        dbBehindSinceNanos = 0;
+        LOG.warning("audit database caught up from the files");
+      } catch (IOException | RuntimeException e) {
+        LOG.warning("audit database catch-up failed, will retry: " + e.getMessage());
+      }
+      return;
+    }
     if (dbBacklog.isEmpty()
         || !now && dbBacklog.size() < DB_BATCH && System.nanoTime() - dbCopiedNanos < DB_FLUSH_MILLIS * 1_000_000) {
       return;
     }
     try {
+      if (dbInsertFailed) {
+        // A failed batch may have left some of its rows behind (a lock that broke the batch
+        // part-way, a commit reported as failed that held): never insert a row twice.
+        long have = db.lastAuditSeq();
+        dbBacklog.removeIf(r -> r.seq() <= have);
+      }
       db.appendAudit(dbBacklog);
       dbBacklog.clear();
+      dbBehindSinceNanos = 0;
+      dbInsertFailed = false;
     } catch (RuntimeException e) {
+      dbInsertFailed = true;
       LOG.warning("audit database insert failed, will retry: " + e.getMessage());
       if (dbBacklog.size() > MAX_DB_BACKLOG) {
-        LOG.severe("audit database behind by " + dbBacklog.size() + " rows; they stay in the file and are copied on the next start");
+        LOG.severe("audit database behind by " + dbBacklog.size() + " rows; they stay in the file and are copied from it once"
+            + " the database answers");
         dbBacklog.clear();
+        dbGap = true;
       }
     }
     dbCopiedNanos = System.nanoTime();

@@ -63,7 +63,14 @@ public final class ProbeDetector {
     /** A credential file ({@code /.env}, {@code /.aws/credentials}, ...): unambiguous. */
     CREDENTIAL_PATH(0, 0),
     /** A URL ({@code ://}) as the model of a refused pull, push, create or copy: unambiguous. */
-    REGISTRY_URL(0, 0);
+    REGISTRY_URL(0, 0),
+    /** A scanner's own marker model ({@code __nmap_probe_404__}), which no real client names: unambiguous. */
+    SCANNER_MODEL(0, 0),
+    /**
+     * Without a valid key, a one-token completion of a stock prompt from a hosted vendor's model
+     * id: the published "is inference open?" probe, every part of it at once. Unambiguous.
+     */
+    HELLO_PROBE(0, 0);
 
     public final int points;
     public final int cap;
@@ -93,7 +100,21 @@ public final class ProbeDetector {
       boolean hello,
       boolean weakCredential,
       boolean anthropicVersion,
-      boolean registryUrl) {}
+      boolean registryUrl,
+      boolean tinyOutput,
+      boolean credentialPresented) {
+
+    Observation(IpAddress ip, String path, int status, Problem problem, boolean authenticated, String model, boolean hello,
+        boolean weakCredential, boolean anthropicVersion, boolean registryUrl) {
+      this(ip, path, status, problem, authenticated, model, hello, weakCredential, anthropicVersion, registryUrl, false, false);
+    }
+
+    Observation(IpAddress ip, String path, int status, Problem problem, boolean authenticated, String model, boolean hello,
+        boolean weakCredential, boolean anthropicVersion, boolean registryUrl, boolean tinyOutput) {
+      this(ip, path, status, problem, authenticated, model, hello, weakCredential, anthropicVersion, registryUrl, tinyOutput,
+          false);
+    }
+  }
 
   /** A verdict, as logged. */
   record Verdict(IpAddress ip, int score, Map<Signal, Integer> points, Signal hard, long requests, List<String> paths) {
@@ -152,7 +173,8 @@ public final class ProbeDetector {
         || p == Problem.CLIENT_BANNED
         || p == Problem.ADDRESS_DENIED
         || p == Problem.HOST_DENIED
-        || p == Problem.STORE_UNAVAILABLE) {
+        || p == Problem.STORE_UNAVAILABLE
+        || p == Problem.AUDIT_UNAVAILABLE) {
       return; // refused before anything about the request was looked at: no new evidence
     }
     int status = x.response.getStatusCode();
@@ -165,18 +187,18 @@ public final class ProbeDetector {
     String auth = x.request.getHeader("Authorization");
     boolean weak = "password".equalsIgnoreCase(apiKey == null ? null : apiKey.trim())
         || (auth != null && auth.trim().equalsIgnoreCase("bearer password"));
-    Observation o =
-        new Observation(
-            x.clientAddress,
-            path,
-            status,
-            p,
-            x.principal != null,
-            x.model,
-            inference && helloProbe(x.json),
-            weak,
-            x.request.getHeader("anthropic-version") != null,
-            p == Problem.REGISTRY_DENIED && urlAsModel(x));
+    boolean anthropic = x.request.getHeader("anthropic-version") != null;
+    boolean presented = ProbeSignatures.realCredential(auth) || ProbeSignatures.realCredential(apiKey);
+    Observation o;
+    if (x.principal == null && x.bodyPeek != null) {
+      // Refused for lack of a valid key, and its body's prefix was read: score what it asks for.
+      PeekedBody b = PeekedBody.scan(x.bodyPeek);
+      o = new Observation(x.clientAddress, path, status, p, false, b.model(), b.stockPrompt(), weak, anthropic,
+          b.urlAsModel() && ProbeSignatures.managementPath(path), b.tinyOutput(), presented);
+    } else {
+      o = new Observation(x.clientAddress, path, status, p, x.principal != null, x.model, inference && helloProbe(x.json),
+          weak, anthropic, p == Problem.REGISTRY_DENIED && urlAsModel(x), false, presented);
+    }
     Verdict v = observe(o, System.currentTimeMillis());
     if (v != null) {
       act(v);
@@ -208,7 +230,10 @@ public final class ProbeDetector {
       Problem p = o.problem();
       boolean refused = p != null || o.status() >= 400;
       if (refused) {
-        boolean sweepish = p == Problem.KEY_INVALID || p == Problem.ENDPOINT_UNKNOWN || p == Problem.METHOD_NOT_ALLOWED
+        // A wrong key is a client that mistyped or kept an old key (or a guesser, which the
+        // auth-failure ban handles): its 401s across a client's usual paths are not a sweep.
+        boolean wrongKey = p == Problem.KEY_INVALID && o.credentialPresented();
+        boolean sweepish = !wrongKey && p == Problem.KEY_INVALID || p == Problem.ENDPOINT_UNKNOWN || p == Problem.METHOD_NOT_ALLOWED
             || p == Problem.TARGET_MALFORMED || o.status() == 404;
         if (sweepish && s.refusedPaths.size() < MAX_PATHS && s.refusedPaths.add(sample) && s.refusedPaths.size() > 3) {
           s.add(Signal.SWEEP, Signal.SWEEP.points);
@@ -222,13 +247,14 @@ public final class ProbeDetector {
           s.add(Signal.REFUSED_RATE, Signal.REFUSED_RATE.points);
         }
       }
-      if (!o.authenticated() && p == Problem.KEY_INVALID && ProbeSignatures.inventoryPath(o.path())) {
+      if (!o.authenticated() && p == Problem.KEY_INVALID && !o.credentialPresented() && ProbeSignatures.inventoryPath(o.path())) {
         s.add(Signal.UNAUTH_INVENTORY, Signal.UNAUTH_INVENTORY.points);
       }
       if (o.hello()) {
         s.add(Signal.HELLO, Signal.HELLO.points);
       }
-      if (ProbeSignatures.vendorModel(o.model()) && (o.status() == 404 || p == Problem.MODEL_DENIED)) {
+      // Without a key nothing is served, so a vendor's id in the body counts as the 404 would.
+      if (ProbeSignatures.vendorModel(o.model()) && (o.status() == 404 || p == Problem.MODEL_DENIED || !o.authenticated())) {
         s.add(Signal.VENDOR_MODEL, Signal.VENDOR_MODEL.points);
       }
       if (o.weakCredential()) {
@@ -238,7 +264,10 @@ public final class ProbeDetector {
         s.add(Signal.ANTHROPIC_UNAUTH, Signal.ANTHROPIC_UNAUTH.points);
       }
       Signal hard = ProbeSignatures.credentialPath(o.path()) ? Signal.CREDENTIAL_PATH
-          : o.registryUrl() ? Signal.REGISTRY_URL : null;
+          : o.registryUrl() ? Signal.REGISTRY_URL
+          : ProbeSignatures.scannerModel(o.model()) ? Signal.SCANNER_MODEL
+          : !o.authenticated() && o.hello() && o.tinyOutput() && ProbeSignatures.vendorModel(o.model()) ? Signal.HELLO_PROBE
+          : null;
       if (hard == null && (s.flagged || s.score < threshold)) {
         return null;
       }

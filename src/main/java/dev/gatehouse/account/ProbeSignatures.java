@@ -70,15 +70,59 @@ final class ProbeSignatures {
    * by something that does not know what it serves.
    */
   private static final Pattern VENDOR_MODEL =
-      Pattern.compile("(?i)(gpt-|chatgpt-|o[1-9](-|$)|text-davinci|davinci|babbage|claude-|gemini-|command-r|__nmap).*");
+      Pattern.compile("(?i)(gpt-(?!oss)|chatgpt-|o[1-9](-|$)|text-davinci|davinci|babbage|text-embedding-3|text-embedding-ada|"
+          + "claude-|gemini-|command-r|grok-|__nmap).*");
 
+  /** gpt-oss is an open-weight model that Ollama, llama.cpp and vLLM serve: not a vendor's id. */
   static boolean vendorModel(String model) {
-    return model != null && VENDOR_MODEL.matcher(model).matches();
+    return model != null && model.length() <= 256 && VENDOR_MODEL.matcher(model).matches();
+  }
+
+  /**
+   * Marker models that scanner tooling names to fingerprint a server's 404 (nmap's ai-recon
+   * scripts send {@code __nmap_probe_404__}). No model server ships one and no client names one.
+   */
+  private static final Pattern SCANNER_MODEL = Pattern.compile("(?i)__nmap[a-z0-9_:.-]*|[a-z0-9_.-]*_probe_404_*");
+
+  static boolean scannerModel(String model) {
+    return model != null && model.length() <= 256 && SCANNER_MODEL.matcher(model).matches();
+  }
+
+  /**
+   * Values that scanners and unconfigured clients put where a key goes: not a key anyone was
+   * given. {@code password} is also the Anthropic-style probe's (see weak_credential).
+   */
+  private static final Set<String> PLACEHOLDERS =
+      Set.of("", "password", "empty", "none", "null", "undefined", "test", "x", "dummy", "key", "apikey", "api_key",
+          "your_api_key", "sk-", "changeme");
+
+  /**
+   * Whether an Authorization or x-api-key value carries something that looks like a key someone
+   * was given (a mistyped, expired or old one), rather than nothing or a placeholder.
+   */
+  static boolean realCredential(String header) {
+    if (header == null) {
+      return false;
+    }
+    String v = header.trim();
+    int sp = v.indexOf(' ');
+    if (sp > 0 && (v.regionMatches(true, 0, "bearer", 0, sp) || v.regionMatches(true, 0, "basic", 0, sp))) {
+      v = v.substring(sp + 1).trim();
+    }
+    return v.length() >= 8 && !PLACEHOLDERS.contains(v.toLowerCase(Locale.ROOT));
+  }
+
+  /** Ollama's model management routes, whose body names a model to fetch, send or build. */
+  private static final Set<String> MANAGEMENT = Set.of("/api/pull", "/api/push", "/api/create", "/api/copy");
+
+  static boolean managementPath(String path) {
+    return MANAGEMENT.contains(path);
   }
 
   /** One-word or stock prompts of "is inference open?" probes, compared without case or punctuation. */
   private static final Set<String> PROBE_PROMPTS =
-      Set.of("hi", "hello", "x", "test", "ping", "how many states are there in the united states");
+      Set.of("hi", "hello", "hey", "x", "test", "ping", "hello world",
+          "how many states are there in the united states");
 
   static boolean probePrompt(String text) {
     if (text == null || text.length() > 80) {

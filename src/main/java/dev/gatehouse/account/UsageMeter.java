@@ -162,6 +162,26 @@ public final class UsageMeter implements ResponseTap {
     ledger.estimate(keyId, tokens);
   }
 
+  /** Most tokens one figure may say; larger ones are read as this, so that they spend a budget. */
+  static final long MAX_TOKENS = Integer.MAX_VALUE;
+
+  /**
+   * A token figure from the upstream, read exactly: a whole number from 0 up; past
+   * {@link #MAX_TOKENS} (2^64+1 included, which a plain {@code asLong} wraps to 1, and 2^64-1000,
+   * which it wraps to a negative that would refund a budget) it counts as {@link #MAX_TOKENS};
+   * a negative, fractional or non-numeric one as 0.
+   */
+  static long tokens(JsonNode v) {
+    if (v == null || !v.isIntegralNumber()) {
+      return 0;
+    }
+    java.math.BigInteger b = v.bigIntegerValue();
+    if (b.signum() < 0) {
+      return 0;
+    }
+    return b.bitLength() < 63 ? Math.min(b.longValue(), MAX_TOKENS) : MAX_TOKENS;
+  }
+
   /** Takes usage figures from one JSON object, whichever API shape it has. */
   private JsonNode readUsage(String json) {
     JsonNode n;
@@ -174,8 +194,8 @@ public final class UsageMeter implements ResponseTap {
       return null;
     }
     if (n.has("prompt_eval_count") || n.has("eval_count")) { // Ollama
-      tokensIn = n.path("prompt_eval_count").asLong(0);
-      tokensOut = n.path("eval_count").asLong(0);
+      tokensIn = tokens(n.path("prompt_eval_count"));
+      tokensOut = tokens(n.path("eval_count"));
       return n;
     }
     JsonNode u = n.has("usage") ? n.get("usage")
@@ -183,14 +203,14 @@ public final class UsageMeter implements ResponseTap {
         : n.path("message").path("usage"); // Anthropic message_start
     if (u.isObject()) {
       if (u.has("prompt_tokens") || u.has("completion_tokens")) {
-        tokensIn = u.path("prompt_tokens").asLong(0);
-        tokensOut = u.path("completion_tokens").asLong(0);
+        tokensIn = tokens(u.path("prompt_tokens"));
+        tokensOut = tokens(u.path("completion_tokens"));
       } else if (u.has("input_tokens") || u.has("output_tokens")) {
         if (u.has("input_tokens")) {
-          tokensIn = u.path("input_tokens").asLong(0);
+          tokensIn = tokens(u.path("input_tokens"));
         }
         if (u.has("output_tokens")) {
-          tokensOut = u.path("output_tokens").asLong(0);
+          tokensOut = tokens(u.path("output_tokens"));
         }
       }
     }

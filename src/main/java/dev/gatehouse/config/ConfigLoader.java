@@ -377,7 +377,9 @@ public final class ConfigLoader {
             probeAction((String) v.get("probes.action")),
             (Integer) v.get("probes.threshold"),
             (Duration) v.get("probes.window"),
-            (Duration) v.get("probes.tarpit_delay")),
+            (Duration) v.get("probes.tarpit_delay"),
+            (int) Math.min(Integer.MAX_VALUE, (Long) v.get("probes.body_peek_bytes")),
+            (Duration) v.get("probes.body_peek_timeout")),
         new GatehouseConfig.Connections((Integer) v.get("connections.max_per_ip"), (Integer) v.get("connections.max_total")),
         new GatehouseConfig.Admin(
             v.get("admin.listen") instanceof HostPort admin ? admin : null,
@@ -409,7 +411,8 @@ public final class ConfigLoader {
             new GatehouseConfig.AuditRetention(
                 (Long) v.get("audit.retention.segment_bytes"),
                 (Duration) v.get("audit.retention.max_age"),
-                (Long) v.get("audit.retention.max_bytes"))));
+                (Long) v.get("audit.retention.max_bytes")),
+            (Duration) v.get("audit.db_max_lag")));
   }
 
   private static void adminAndAlertChecks(GatehouseConfig c, Map<String, Raw> raw, List<String> problems) {
@@ -569,6 +572,9 @@ public final class ConfigLoader {
     positive(problems, raw, "probes.window", probes.window());
     positive(problems, raw, "probes.tarpit_delay", probes.tarpitDelay());
     range(problems, raw, "probes.tarpit_delay", probes.tarpitDelay().toMillis(), 0, 60_000, "at most 60s");
+    range(problems, raw, "probes.body_peek_bytes", probes.bodyPeekBytes(), 0, 65_536, "0 (off) to 64KiB");
+    positive(problems, raw, "probes.body_peek_timeout", probes.bodyPeekTimeout());
+    range(problems, raw, "probes.body_peek_timeout", probes.bodyPeekTimeout().toMillis(), 1, 10_000, "at most 10s");
     range(problems, raw, "connections.max_per_ip", c.connections().maxPerIp(), 1, 10_000_000, "1-10000000");
     range(problems, raw, "connections.max_total", c.connections().maxTotal(), 1, 10_000_000, "1-10000000");
 
@@ -618,6 +624,7 @@ public final class ConfigLoader {
     }
     range(problems, raw, "audit.checkpoint_every", c.audit().checkpointEvery(), 1, 1_000_000, "1-1000000");
     positive(problems, raw, "audit.checkpoint_interval", c.audit().checkpointInterval());
+    positive(problems, raw, "audit.db_max_lag", c.audit().dbMaxLag());
     GatehouseConfig.AuditRetention retention = c.audit().retention();
     range(problems, raw, "audit.retention.segment_bytes", retention.segmentBytes(), 1024, 1L << 40, "1KiB to 1TiB");
     if (retention.maxBytes() != 0 && retention.maxBytes() < retention.segmentBytes()) {

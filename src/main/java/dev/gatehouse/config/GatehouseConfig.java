@@ -124,7 +124,14 @@ public record GatehouseConfig(
   }
 
   /** Probe detection: scored signals, a threshold, and the action above it. */
-  public record Probes(ProbeAction action, int threshold, Duration window, Duration tarpitDelay) {}
+  public record Probes(ProbeAction action, int threshold, Duration window, Duration tarpitDelay, int bodyPeekBytes,
+      Duration bodyPeekTimeout) {
+
+    /** Without body peeking settings: the defaults (4 KiB, 1 s). */
+    public Probes(ProbeAction action, int threshold, Duration window, Duration tarpitDelay) {
+      this(action, threshold, window, tarpitDelay, 4096, Duration.ofSeconds(1));
+    }
+  }
 
   /** Caps on open client connections. */
   public record Connections(int maxPerIp, int maxTotal) {}
@@ -159,7 +166,14 @@ public record GatehouseConfig(
    */
   public record Audit(
       Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable,
-      AuditRetention retention) {}
+      AuditRetention retention, Duration dbMaxLag) {
+
+    /** Without {@code audit.db_max_lag}: its default, 30 s. */
+    public Audit(Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable,
+        AuditRetention retention) {
+      this(hmacKeyFile, prompt, checkpointEvery, checkpointInterval, waitForDurable, retention, Duration.ofSeconds(30));
+    }
+  }
 
   /**
    * How much audit log is kept ({@code audit.retention.*}): the active file is sealed into a

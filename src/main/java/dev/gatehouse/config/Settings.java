@@ -127,6 +127,10 @@ public final class Settings {
               "How long a client's probe signals count; its score starts over after that."),
           s("probes.tarpit_delay", Kind.DURATION, "5s",
               "How long each refusal of a tarpitted client is held back, at most 60s; no thread waits meanwhile."),
+          s("probes.body_peek_bytes", Kind.SIZE, "4KiB",
+              "Most bytes of the body of a request refused for lack of a valid key that probe detection reads (the request is refused all the same, with the same answer, and nothing is forwarded). 0 turns it off; at most 64KiB."),
+          s("probes.body_peek_timeout", Kind.DURATION, "1s",
+              "Longest wait for that body prefix before the refusal is sent anyway; at most 10s. No thread waits meanwhile."),
           s("connections.max_per_ip", Kind.INTEGER, "256",
               "Most open connections from one client address; more are closed at once, so one address cannot starve the others. Connections from trusted proxies count only toward connections.max_total."),
           s("connections.max_total", Kind.INTEGER, "10000",
@@ -172,7 +176,9 @@ public final class Settings {
           s("audit.retention.max_age", Kind.DURATION_OR_OFF, "90d",
               "Sealed audit segments whose newest record is older than this are deleted, file and database rows, after a signed anchor in the checkpoint file records what was pruned. Set it longer if a compliance regime asks for more (PCI DSS: 1 year), or ship sealed segments elsewhere before they go."),
           s("audit.retention.max_bytes", Kind.SIZE_OR_OFF, "1GiB",
-              "Largest size of the audit log (sealed segments plus audit.jsonl); the oldest sealed segments are deleted to stay under it. The active file is never deleted. At least audit.retention.segment_bytes."));
+              "Largest size of the audit log (sealed segments plus audit.jsonl); the oldest sealed segments are deleted to stay under it. The active file is never deleted. At least audit.retention.segment_bytes."),
+          s("audit.db_max_lag", Kind.DURATION, "30s",
+              "How long the SQLite copy of the audit log may trail audit.jsonl (locked by another process, its disk full) before new requests are refused with 503 audit.unavailable. The file is the record; serving resumes once the copy catches up."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

@@ -148,7 +148,8 @@ public final class Gateway implements AutoCloseable {
     AuditStore auditStore = usageStore instanceof AuditStore a ? a : AuditStore.NONE;
     try {
       audit = AuditWriter.open(config.dataDir(), auditStore, config.audit().hmacKeyFile(),
-          config.audit().checkpointEvery(), config.audit().checkpointInterval(), config.audit().retention(), clock);
+          config.audit().checkpointEvery(), config.audit().checkpointInterval(), config.audit().retention(), clock,
+          config.audit().dbMaxLag());
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       throw e;

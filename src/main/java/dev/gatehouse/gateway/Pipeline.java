@@ -3,6 +3,7 @@ package dev.gatehouse.gateway;
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.Accounting;
 import dev.gatehouse.account.AuthFailures;
+import dev.gatehouse.account.BodyPeek;
 import dev.gatehouse.account.ProbeDetector;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
@@ -72,6 +73,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final Cors cors;
   private final AuthFailures authFailures;
   private final ProbeDetector probes;
+  private final BodyPeek bodyPeek;
   /** Tarpitted refusals waiting on this event loop; past the cap they are answered at once. */
   private int tarpitted;
 
@@ -105,6 +107,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.usage = usage;
     this.pins = pins;
     this.accounting = accounting;
+    this.bodyPeek = new BodyPeek(config.probes().bodyPeekBytes(), config.probes().bodyPeekTimeout().toMillis());
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
   }
@@ -179,12 +182,25 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
 
+    // account, checked up front: a gateway that cannot write its audit record serves nothing
+    // (fail closed). The refusal is still offered to the audit writer, which keeps it for its retry.
+    if (!accounting.auditAvailable()) {
+      reject(x, new Rejection(Problem.AUDIT_UNAVAILABLE, Problem.AUDIT_UNAVAILABLE.message,
+          accounting.auditUnavailableReason(), 1, false, 0));
+      return;
+    }
+
     // identify
     Identifier.Identity who = identifier.identify(req.headers(), Instant.ofEpochMilli(x.startMillis));
     if (who.rejection() != null) {
       authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
       Rejection throttled = limiter.anonymous(x); // limit: guessing keys is rate-limited per address
-      reject(x, throttled != null ? throttled : who.rejection());
+      Rejection refusal = throttled != null ? throttled : who.rejection();
+      // account: a bounded prefix of the body goes to probe detection only (scanners' signatures
+      // live in their bodies). The answer is the same as without it, Connection: close included
+      // when a body was on its way, and nothing is forwarded.
+      boolean bodyPending = hasUnreadBody(req);
+      bodyPeek.peek(x).onComplete(peeked -> reject(x, refusal, bodyPending));
       return;
     }
     x.principal = who.principal();
@@ -275,8 +291,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     x.audited = true;
     var written = accounting.record(x, x.response.getStatusCode());
-    if (!config.audit().waitForDurable()) {
-      ending.run(); // audit.durability: batch: the writer's next fsync covers it
+    if (!config.audit().waitForDurable() || x.problem == Problem.AUDIT_UNAVAILABLE
+        || (x.upstreamStartNanos == 0 && !accounting.auditAvailable())) {
+      // audit.durability: batch: the writer's next fsync covers it. While the audit log is
+      // failing, a record cannot be durable now; a response that was never relayed (a refusal,
+      // /healthz, /readyz) serves nothing, so it is sent anyway and its record is held for the
+      // writer's retry. A relayed one is aborted below instead.
+      ending.run();
       return;
     }
     io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
@@ -310,8 +331,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .onComplete(
             ar -> {
               boolean up = ar.succeeded() && ar.result();
-              x.response.setStatusCode(up ? 200 : 503);
-              x.end(() -> x.response.end(up ? "{\"status\":\"ready\"}" : "{\"status\":\"upstream_unavailable\"}"));
+              boolean audited = accounting.auditAvailable(); // not ready while requests would get audit.unavailable
+              x.response.setStatusCode(up && audited ? 200 : 503);
+              x.end(() -> x.response.end(!up ? "{\"status\":\"upstream_unavailable\"}"
+                  : audited ? "{\"status\":\"ready\"}" : "{\"status\":\"audit_unavailable\"}"));
             });
   }
 
@@ -324,6 +347,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * thread. Safe to call once the response has started.
    */
   private void reject(Exchange x, Rejection r) {
+    reject(x, r, false);
+  }
+
+  /** As above; {@code bodyWasPending}: close after answering, as for an unread body, even if it was read since. */
+  private void reject(Exchange x, Rejection r, boolean bodyWasPending) {
     x.problem = r.problem(); // set first: a client that leaves while tarpitted is logged as refused
     if (r.logReason() != null) {
       x.logReason = r.logReason();
@@ -332,7 +360,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       tarpitted++;
       io.vertx.core.Vertx.currentContext().owner().setTimer(r.delayMillis(), id -> {
         tarpitted--;
-        reject(x, r.delayed(0));
+        reject(x, r.delayed(0), bodyWasPending);
       });
       return;
     }
@@ -362,7 +390,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     String body = x.dialect.errorBody(r.problem(), r.message(), x.requestId);
     x.bytesOut = body.length();
-    if (hasUnreadBody(x.request)) {
+    if (bodyWasPending || hasUnreadBody(x.request)) {
       // The client may still be sending a body we will not read: close the connection rather
       // than read the rest of it, or mistake it for the next request.
       resp.putHeader("Connection", "close");

@@ -78,6 +78,12 @@ public final class Exchange {
   public java.util.function.Consumer<Runnable> beforeEnd;
   /** True once this request's audit record has been queued. */
   public boolean audited;
+  /**
+   * The first bytes of the body of a request refused for lack of a valid key (at most
+   * {@code probes.body_peek_bytes}), for probe detection only: never forwarded or logged. Null
+   * when none was read.
+   */
+  public byte[] bodyPeek;
 
   public Exchange(HttpServerRequest request, String requestId, long startMillis, long startNanos) {
     this.request = request;

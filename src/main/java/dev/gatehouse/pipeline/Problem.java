@@ -46,6 +46,7 @@ public enum Problem {
   UPSTREAM_FAILED(502, "upstream.failed", "server_error", "the model server failed mid-response"),
   RESPONSE_TOO_LARGE(502, "upstream.response_too_large", "server_error", "the model server's response was too large to filter"),
   STORE_UNAVAILABLE(503, "store.unavailable", "server_error", "key store unavailable"),
+  AUDIT_UNAVAILABLE(503, "audit.unavailable", "server_error", "the audit log cannot be written now; retry later"),
   INTERNAL(500, "internal.error", "server_error", "internal error");
 
   public final int status;

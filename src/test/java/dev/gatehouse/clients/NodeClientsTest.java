@@ -46,11 +46,16 @@ class NodeClientsTest {
   static GatewayFixture gw;
   static Node.Run run;
   static List<FakeUpstream.Recorded> seen;
+  static dev.gatehouse.testing.AccessLogCapture abuse;
 
 
   @BeforeAll
   static void runNodeClients() throws Exception {
-    gw = GatewayFixture.start();
+    // Probe detection set to ban, loopback not exempt: the npm clients, their 401s and 403s
+    // included, must never be flagged. Auth-failure bans are off: the script's 13 wrong-key
+    // calls would pass bans.auth_failures by design, which is not what this checks.
+    gw = GatewayFixture.start(Map.of("probes.action", "ban", "bans.never", "", "bans.auth_failures", "0"));
+    abuse = new dev.gatehouse.testing.AccessLogCapture("gatehouse.abuse");
     String node = nodeVersion();
     Node.install();
     gw.upstream.reset();
@@ -69,6 +74,9 @@ class NodeClientsTest {
 
   @AfterAll
   static void stop() {
+    if (abuse != null) {
+      abuse.close();
+    }
     if (gw != null) {
       gw.close();
     }
@@ -95,6 +103,13 @@ class NodeClientsTest {
     Map<String, Long> perPath =
         seen.stream().collect(Collectors.groupingBy(r -> r.uri().replaceFirst("\\?.*", ""), TreeMap::new, Collectors.counting()));
     assertThat(perPath).as("upstream requests per path; node output:\n%s", run.output()).isEqualTo(new TreeMap<>(EXPECTED));
+  }
+
+  // With detection set to ban, nothing the npm clients do (bad keys and denied models included) is a probe.
+  @Test
+  void theNpmClientsAreNeverFlagged() {
+    assertThat(abuse.lines()).as("abuse log").noneMatch(l -> l.contains("probe verdict") || l.startsWith("ban "));
+    assertThat(gw.store.findBan("127.0.0.1")).isEmpty();
   }
 
   // The clients' keys authenticate to the gateway only; none may be relayed to the model server.
