@@ -55,12 +55,15 @@ public final class AdvisoryCheck {
       String scheme = version == null ? a.range() : a.range(version.scheme());
       evidence.add(product + " " + (version == null ? "(version unknown)" : version) + " is affected: "
           + (scheme.isEmpty() ? a.range() : scheme));
-      evidence.add((a.informational() ? "needs " : "reached through ") + String.join(", ", a.endpoints())
-          + (via.isEmpty() || a.informational() ? "" : " (" + via.stream().map(o -> o.scope).sorted().collect(Collectors.joining(", ")) + ")"));
-      String blocked = exposure.behindGatehouse() ? blockedBy(a, exposure.granted()) : null;
+      evidence.add(a.informational()
+          ? "needs a way in that is not the HTTP API: " + a.endpoints().stream().map(e -> e.replaceAll("[()]", "")).collect(Collectors.joining(", "))
+          : "reached through " + String.join(", ", a.endpoints())
+              + (via.isEmpty() ? "" : " (" + via.stream().map(o -> o.scope).collect(Collectors.joining(", ")) + ")"));
+      // Gatehouse's policy protects only a server that cannot be reached around it.
+      String blocked = exposure.behindGatehouse() && !exposure.reachableFromOthers() ? blockedBy(a, exposure.granted()) : null;
       if (a.informational()) {
         severity = Severity.INFO;
-        evidence.add("not reachable over the HTTP API: informational (published severity " + a.severity().label() + ")");
+        evidence.add("informational: published severity " + a.severity().label() + ", but not reachable over the HTTP API");
       } else if (blocked != null) {
         severity = a.severity().atMost(Severity.LOW);
         evidence.add("Gatehouse's current policy already blocks it: " + blocked

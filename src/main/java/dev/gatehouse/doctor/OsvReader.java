@@ -132,18 +132,12 @@ public final class OsvReader {
       problems.add(origin + index + " (expected: an OSV entry object)");
       return null;
     }
-    String id = e.path("id").asText("");
-    String where = id.matches("[A-Za-z0-9][A-Za-z0-9._:-]{2,127}") ? id : origin + index;
-    if (!id.equals(where)) {
-      problems.add(where + ".id: " + e.path("id") + " (expected: an advisory id such as CVE-2024-37032)");
-      return null;
-    }
     JsonNode affectedList = e.path("affected");
     if (!affectedList.isArray()) {
-      if (!e.has("affected") && !strict) {
+      if (!strict) {
         return null; // OSV allows entries without affected (withdrawn or unreviewed): nothing to match
       }
-      problems.add(where + ".affected (expected: an array)");
+      problems.add(origin + index + ".affected (expected: an array)");
       return null;
     }
     // Which affected element is about a product Gatehouse knows; the others are ignored.
@@ -159,8 +153,14 @@ public final class OsvReader {
     }
     if (product == null) {
       if (strict) {
-        problems.add(where + ".affected: no element names a product Gatehouse knows");
+        problems.add(origin + index + ".affected: no element names a product Gatehouse knows");
       }
+      return null; // another product's entry in an export: not ours to judge
+    }
+    String id = e.path("id").asText("");
+    String where = id.matches("[A-Za-z0-9][A-Za-z0-9._:-]{2,127}") ? id : origin + index;
+    if (!id.equals(where)) {
+      problems.add(where + ".id: " + e.path("id") + " (expected: an advisory id such as CVE-2024-37032)");
       return null;
     }
     Instant modified = time(e.path("modified"), where + ".modified", problems);

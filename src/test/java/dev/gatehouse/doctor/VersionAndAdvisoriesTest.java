@@ -237,15 +237,20 @@ class VersionAndAdvisoriesTest {
   @Test
   void findingsSayWhetherGatehousesPolicyBlocksTheEndpointAndWhatToDo() {
     Advisories db = Advisories.builtIn();
-    AdvisoryCheck.Exposure onlyInference = new AdvisoryCheck.Exposure(true, Set.of(Operation.values()), true, "", Set.of(Operation.INFERENCE));
+    AdvisoryCheck.Exposure onlyInference = new AdvisoryCheck.Exposure(false, Set.of(Operation.values()), true, "behind Gatehouse", Set.of(Operation.INFERENCE));
     // why: no key holds models.manage, so Gatehouse refuses every pull
     Finding pull = finding(db, "ollama", semver("0.34.5"), onlyInference, "CVE-2026-103663");
     assertThat(pull.severity()).isEqualTo(Severity.LOW);
     assertThat(pull.evidence()).anyMatch(e -> e.contains("policy already blocks it") && e.contains("models.manage"));
     assertThat(pull.fix()).startsWith("Upgrade ollama to 0.35.0 or later");
     // why: a key holds models.manage: the pull is forwarded, the published severity stays
-    AdvisoryCheck.Exposure manage = new AdvisoryCheck.Exposure(true, Set.of(Operation.values()), true, "", Set.of(Operation.MODELS_MANAGE));
-    assertThat(finding(db, "ollama", semver("0.34.5"), manage, "CVE-2026-103663").severity()).isEqualTo(Severity.CRITICAL);
+    AdvisoryCheck.Exposure manage = new AdvisoryCheck.Exposure(false, Set.of(Operation.values()), true, "behind Gatehouse", Set.of(Operation.MODELS_MANAGE));
+    Finding forwarded = finding(db, "ollama", semver("0.34.5"), manage, "CVE-2026-103663");
+    assertThat(forwarded.severity()).isEqualTo(Severity.MEDIUM);
+    assertThat(forwarded.evidence()).noneMatch(e -> e.contains("policy already blocks"));
+    // why: reachable around Gatehouse: its policy protects nothing, the published severity stays
+    AdvisoryCheck.Exposure around = new AdvisoryCheck.Exposure(true, Set.of(Operation.values()), true, "", Set.of(Operation.INFERENCE));
+    assertThat(finding(db, "ollama", semver("0.34.5"), around, "CVE-2026-103663").severity()).isEqualTo(Severity.CRITICAL);
     // why: /models/apply is not in Gatehouse's route table: refused whatever the keys
     Finding apply = finding(db, "localai", semver("4.5.0"), manage, "CVE-2026-59707");
     assertThat(apply.evidence()).anyMatch(e -> e.contains("route table has no /models/apply"));
