@@ -120,7 +120,11 @@ public final class Fingerprinter {
     if (m.matches()) {
       return m.group(1);
     }
-    m = java.util.regex.Pattern.compile("[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9}(?:-[0-9A-Za-z.]+)?)(?:[-+ ].*)?").matcher(build.strip());
+    m = java.util.regex.Pattern.compile("[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9})-[0-9a-f]{7,40}").matcher(build.strip());
+    if (m.matches()) {
+      return m.group(1); // a tag followed by its commit, as builds carry theirs
+    }
+    m = java.util.regex.Pattern.compile("[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9}(?:-[0-9A-Za-z.]+?)?)(?:-[0-9a-f]{7,40})?").matcher(build.strip());
     return m.matches() ? m.group(1) : build.strip();
   }
 
