@@ -35,10 +35,11 @@ public record AlertRule(
     String text) {
 
   /** Events a rule can watch. */
-  public static final Set<String> EVENTS = Set.of("requests", "key_new_network", "upstream_down", "upstream_up");
+  public static final Set<String> EVENTS = Set.of("requests", "key_new_network", "upstream_down", "upstream_up", "posture_finding");
   /** Fields events carry (not every event carries every field). */
   public static final Set<String> FIELDS =
-      Set.of("ip", "key", "key_name", "op", "model", "status", "decision", "reason", "path", "method", "off_hours", "network", "upstream");
+      Set.of("ip", "key", "key_name", "op", "model", "status", "decision", "reason", "path", "method", "off_hours", "network", "upstream",
+          "finding", "finding_severity", "subject");
   private static final Set<String> SEVERITIES = Set.of("info", "warning", "critical");
 
   /** One condition on a field. */

@@ -23,7 +23,8 @@ public final class Alerts {
       "budget_exhausted: count requests where reason=limit.token_budget by key >= 1 in 1m cooldown 1h",
       "key_new_network: count key_new_network by key >= 1 in 1m cooldown 0s",
       "upstream_down: count upstream_down >= 1 in 1m cooldown 5m severity critical",
-      "model_digest_drift: count requests where reason=policy.model_pin_mismatch by model >= 1 in 1m cooldown 1h severity critical");
+      "model_digest_drift: count requests where reason=policy.model_pin_mismatch by model >= 1 in 1m cooldown 1h severity critical",
+      "posture_finding: count posture_finding by finding >= 1 in 1m cooldown 0s severity critical");
 
   private final AlertEngine engine;
   private final KeyNetworks networks;
@@ -101,6 +102,20 @@ public final class Alerts {
       f.put("detail", detail);
     }
     engine.observe(Event.of(up ? "upstream_up" : "upstream_down", clock.millis(), f));
+  }
+
+  /**
+   * Observes a posture finding at or above high that the periodic check saw for the first time
+   * (the checker raises each one once; {@code finding} is its id and subject, so the default
+   * rule groups by it).
+   */
+  public void posture(String findingId, String severity, String subject, String title) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("finding", findingId + " " + subject);
+    f.put("finding_severity", severity);
+    f.put("subject", subject);
+    f.put("detail", title);
+    engine.observe(Event.of("posture_finding", clock.millis(), f));
   }
 
   /** Drops idle groups; call now and then. */

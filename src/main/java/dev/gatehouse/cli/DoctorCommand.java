@@ -46,7 +46,7 @@ final class DoctorCommand implements Callable<Integer> {
   @Mixin ReportOptions report;
 
   @Option(names = "--advisories", paramLabel = "FILE",
-      description = "A newer advisories.json to use instead of the one built in.")
+      description = "An OSV file (one entry, an array, or {\"vulns\": [...]}) to use instead of the built-in and imported advisories.")
   Path advisories;
 
   @Option(names = "--port", paramLabel = "N", description = "Also look at this port (repeatable).")
@@ -89,12 +89,6 @@ final class DoctorCommand implements Callable<Integer> {
         throw new Main.UsageError("--port: " + p + " (expected: 1-65535)");
       }
     }
-    Advisories db;
-    try {
-      db = advisories == null ? Advisories.builtIn() : Advisories.load(advisories);
-    } catch (IllegalArgumentException e) {
-      throw new Main.UsageError(e.getMessage());
-    }
     ConfigOptions.Source source = configOptions.source(env);
     if (source.explicit() && !Files.isReadable(source.file())) {
       throw new Main.UsageError("--config: " + source.file() + " (expected: an existing, readable YAML file)");
@@ -108,6 +102,12 @@ final class DoctorCommand implements Callable<Integer> {
       // checked, against Gatehouse's defaults.
       problems = e.problems();
       config = ConfigLoader.load(null, false, Map.of(), Map.of());
+    }
+    Advisories db;
+    try {
+      db = advisories == null ? Advisories.forDataDir(config.dataDir()) : Advisories.load(advisories);
+    } catch (IllegalArgumentException e) {
+      throw new Main.UsageError(e.getMessage());
     }
     List<Integer> candidates = new ArrayList<>(noDefaultPorts ? List.of() : Doctor.KNOWN_PORTS);
     candidates.addAll(ports);

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
     subcommands = {
       ServeCommand.class, KeysCommand.class, UsageCommand.class, BansCommand.class, TlsCommand.class,
-      DoctorCommand.class, ScanCommand.class, ModelsCommand.class, AuditCommand.class
+      DoctorCommand.class, ScanCommand.class, ModelsCommand.class, AuditCommand.class, AdvisoriesCommand.class
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
@@ -89,7 +89,8 @@ public final class Main implements Runnable {
           || cls == BansCommand.Remove.class
           || cls == BansCommand.Export.class
           || cls == TlsCommand.SelfSignedCommand.class
-          || cls == DoctorCommand.class
+          || cls == DoctorCommand.class || cls == ScanCommand.class
+          || cls == AdvisoriesCommand.Update.class || cls == AdvisoriesCommand.ListAdvisories.class
           || cls == ModelsCommand.Verify.class
           || cls == AuditCommand.Verify.class
           || cls == AuditReadCommands.Tail.class

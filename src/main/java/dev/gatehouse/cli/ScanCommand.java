@@ -43,7 +43,7 @@ final class ScanCommand implements Callable<Integer> {
 
   @Mixin ReportOptions report;
 
-  @Option(names = "--advisories", paramLabel = "FILE", description = "A newer advisories.json to use instead of the one built in.")
+  @Option(names = "--advisories", paramLabel = "FILE", description = "An OSV file (one entry, an array, or {\"vulns\": [...]}) to use instead of the built-in and imported advisories.")
   Path advisories;
 
   @Option(names = "--rate", paramLabel = "DURATION", defaultValue = "100ms",
@@ -59,6 +59,24 @@ final class ScanCommand implements Callable<Integer> {
   String timeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  private final java.util.Map<String, String> env;
+
+  ScanCommand(java.util.Map<String, String> env) {
+    this.env = env;
+  }
+
+  /**
+   * Where imported advisories are: the data directory GATEHOUSE_HOME names, else the default.
+   * Scan reads no configuration file; an invalid GATEHOUSE_* variable falls back to the default.
+   */
+  private Path dataDir() throws dev.gatehouse.config.ConfigException {
+    try {
+      return dev.gatehouse.config.ConfigLoader.load(null, false, env, java.util.Map.of()).dataDir();
+    } catch (dev.gatehouse.config.ConfigException e) {
+      return dev.gatehouse.config.ConfigLoader.load(null, false, java.util.Map.of(), java.util.Map.of()).dataDir();
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -85,7 +103,7 @@ final class ScanCommand implements Callable<Integer> {
     }
     Advisories db;
     try {
-      db = advisories == null ? Advisories.builtIn() : Advisories.load(advisories);
+      db = advisories == null ? Advisories.forDataDir(dataDir()) : Advisories.load(advisories);
     } catch (IllegalArgumentException e) {
       throw new Main.UsageError(e.getMessage());
     }
@@ -117,7 +135,7 @@ final class ScanCommand implements Callable<Integer> {
         }
       }
     }
-    notes.add("advisories: " + db.all().size() + " from " + db.source());
+    findings.addAll(dev.gatehouse.doctor.Doctor.dataAge(db, Clock.systemUTC().instant(), notes));
     Report r = new Report("scan", Main.toolVersion(), Clock.systemUTC().instant(), failOn, checked, notes, findings, errors);
     spec.commandLine().getOut().print(report.render(r));
     return r.exitStatus();

@@ -103,7 +103,15 @@ final class ServeCommand implements Callable<Integer> {
       throw e;
     }
     AdminServer adminServer = admin;
+    // The periodic posture check (posture.interval): doctor's exposure checks on a worker thread,
+    // each new finding at or above high raised once through the alert rules.
+    dev.gatehouse.doctor.PostureMonitor posture = !config.posture().enabled() ? null
+        : dev.gatehouse.doctor.PostureMonitor.forServe(config, configOptions.source(env).file(), env,
+            f -> gateway.alerts().posture(f.id(), f.severity().label(), f.subject(), f.title())).start();
     onServe.accept(() -> {
+      if (posture != null) {
+        posture.close();
+      }
       if (adminServer != null) {
         adminServer.close();
       }

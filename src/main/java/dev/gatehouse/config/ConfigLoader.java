@@ -412,7 +412,8 @@ public final class ConfigLoader {
                 (Long) v.get("audit.retention.segment_bytes"),
                 (Duration) v.get("audit.retention.max_age"),
                 (Long) v.get("audit.retention.max_bytes")),
-            (Duration) v.get("audit.db_max_lag")));
+            (Duration) v.get("audit.db_max_lag")),
+        new GatehouseConfig.Posture((Duration) v.get("posture.interval"), (Duration) v.get("posture.run_timeout")));
   }
 
   private static void adminAndAlertChecks(GatehouseConfig c, Map<String, Raw> raw, List<String> problems) {
@@ -453,6 +454,7 @@ public final class ConfigLoader {
     range(problems, raw, "alerts.webhook_retries", c.alerts().webhookRetries(), 0, 100, "0-100");
     positive(problems, raw, "alerts.webhook_timeout", c.alerts().webhookTimeout());
     positive(problems, raw, "alerts.webhook_backoff", c.alerts().webhookBackoff());
+    positive(problems, raw, "posture.run_timeout", c.posture().runTimeout());
     range(problems, raw, "alerts.network_prefix_v4", c.alerts().networkPrefixV4(), 1, 32, "1-32");
     range(problems, raw, "alerts.network_prefix_v6", c.alerts().networkPrefixV6(), 1, 128, "1-128");
   }

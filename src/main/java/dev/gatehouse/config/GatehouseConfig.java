@@ -31,7 +31,8 @@ public record GatehouseConfig(
     Connections connections,
     Admin admin,
     Alerts alerts,
-    Audit audit) {
+    Audit audit,
+    Posture posture) {
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
@@ -195,5 +196,12 @@ public record GatehouseConfig(
   /** True when clients reach Gatehouse over HTTPS. */
   public boolean tlsEnabled() {
     return tls.enabled();
+  }
+
+  /** The periodic posture check in serve: {@code interval} zero means off. */
+  public record Posture(Duration interval, Duration runTimeout) {
+    public boolean enabled() {
+      return !interval.isZero();
+    }
   }
 }

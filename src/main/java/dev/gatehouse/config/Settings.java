@@ -178,7 +178,11 @@ public final class Settings {
           s("audit.retention.max_bytes", Kind.SIZE_OR_OFF, "1GiB",
               "Largest size of the audit log (sealed segments plus audit.jsonl); the oldest sealed segments are deleted to stay under it. The active file is never deleted. At least audit.retention.segment_bytes."),
           s("audit.db_max_lag", Kind.DURATION, "30s",
-              "How long the SQLite copy of the audit log may trail audit.jsonl (locked by another process, its disk full) before new requests are refused with 503 audit.unavailable. The file is the record; serving resumes once the copy catches up."));
+              "How long the SQLite copy of the audit log may trail audit.jsonl (locked by another process, its disk full) before new requests are refused with 503 audit.unavailable. The file is the record; serving resumes once the copy catches up."),
+          s("posture.interval", Kind.DURATION_OR_OFF, "1h",
+              "How often serve re-runs doctor's exposure checks on this machine (listening sockets, open endpoint classes, Gatehouse's upstream reachable around it, advisories) and raises the posture_finding alert for a finding at or above high that was not there before. 0: off. Read-only probes on this machine's own addresses, on a worker thread."),
+          s("posture.run_timeout", Kind.DURATION, "60s",
+              "Longest time one periodic posture run may take; no probe is sent after it, so a slow or hanging server cannot stall the checks."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

@@ -168,6 +168,7 @@ public final class Doctor {
     }
 
     String configFile = in.configFile() == null ? null : in.configFile().toString();
+    Set<Operation> granted = granted(in.keys(), in.clock().instant());
     String listen = (config.tlsEnabled() ? "https://" : "http://") + config.listen();
     for (Map.Entry<Integer, ServerCheck.Observed> e : servers.entrySet()) {
       ServerCheck.Observed o = e.getValue();
@@ -175,7 +176,7 @@ public final class Doctor {
       // an intention to run Gatehouse, so only a real file makes a server "Gatehouse's upstream".
       boolean isUpstream = (in.configFile() != null || gatehouseRunning) && e.getKey() == upstreamPort
           && upstreamIsHere(config.upstream(), o.listeners());
-      ServerCheck.Relation rel = new ServerCheck.Relation(isUpstream, gatehouseRunning, configFile, listen);
+      ServerCheck.Relation rel = new ServerCheck.Relation(isUpstream, gatehouseRunning, configFile, listen, granted);
       ServerCheck.Result r = ServerCheck.check(
           new ServerCheck.Observed(o.identity(), o.listeners(), o.owner(), o.classes(), o.cors(), rel), in.advisories());
       checked.add(r.subject());
@@ -198,10 +199,53 @@ public final class Doctor {
     checked.add(audit.subject());
     findings.addAll(audit.findings());
     notes.addAll(audit.notes());
-    notes.add("advisories: " + in.advisories().all().size() + " from " + in.advisories().source());
+    findings.addAll(dataAge(in.advisories(), in.clock().instant(), notes));
 
     Instant now = in.clock().instant();
     return new Report("doctor", in.toolVersion(), now, in.failOn(), checked, notes, findings, errors);
+  }
+
+  /**
+   * How current the advisory data is: a note always, and {@link Rule#ADVISORIES_STALE} once the
+   * newest entry is more than {@link Advisories#STALE} old (advisories published since are
+   * missing).
+   */
+  public static List<Finding> dataAge(Advisories db, Instant now, List<String> notes) {
+    Instant newest = db.newest();
+    long days = db.age(now).toDays();
+    notes.add("advisories: " + db.all().size() + " from " + db.source() + "; newest entry modified "
+        + newest.toString().substring(0, 10) + " (" + days + " day" + (days == 1 ? "" : "s") + " before this run)");
+    if (db.age(now).compareTo(Advisories.STALE) <= 0) {
+      return List.of();
+    }
+    return List.of(Finding.of(Rule.ADVISORIES_STALE, Rule.ADVISORIES_STALE.usual(), "advisory data")
+        .withEvidence("newest entry modified " + newest + ", " + days + " days before this run (more than " + Advisories.STALE.toDays() + ")",
+            "source: " + db.source())
+        .withFix("Import a current export: download an OSV export (for example https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
+            + " and .../Go/all.zip), then gatehouse advisories update --from FILE; or upgrade Gatehouse for newer built-in data."));
+  }
+
+  /** The scopes some active key holds; null when the store cannot be read (then no advisory is taken as blocked by keys). */
+  static Set<Operation> granted(ConfigAudit.KeySource keys, Instant now) {
+    try {
+      if (!keys.exists()) {
+        return null;
+      }
+      Set<Operation> out = java.util.EnumSet.noneOf(Operation.class);
+      for (dev.gatehouse.store.KeyRecord k : keys.keys()) {
+        if (k.activeAt(now)) {
+          k.scopes().forEach(sc -> {
+            Operation op = Operation.byScope(sc);
+            if (op != null) {
+              out.add(op);
+            }
+          });
+        }
+      }
+      return out;
+    } catch (Exception e) {
+      return null; // unreadable store: ConfigAudit reports it; no key-based lowering
+    }
   }
 
   /** True when every answer carried Gatehouse's request id (16 hex digits), as only Gatehouse sends. */

@@ -114,8 +114,18 @@ public final class Fingerprinter {
     if (build == null) {
       return null;
     }
-    int dash = build.indexOf('-');
-    return dash > 0 ? build.substring(0, dash) : build;
+    // "b4500-1a2b3c4" is build 4500 at commit 1a2b3c4; the v0.x tags llama.cpp added in 2026
+    // keep their pre-release ("0.7.0-dev"). Anything else is returned as is and judged unknown.
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("([bB]\\d{1,9})(?:-.*)?").matcher(build.strip());
+    if (m.matches()) {
+      return m.group(1);
+    }
+    m = java.util.regex.Pattern.compile("[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9})-[0-9a-f]{7,40}").matcher(build.strip());
+    if (m.matches()) {
+      return m.group(1); // a tag followed by its commit, as builds carry theirs
+    }
+    m = java.util.regex.Pattern.compile("[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9}(?:-[0-9A-Za-z.]+?)?)(?:-[0-9a-f]{7,40})?").matcher(build.strip());
+    return m.matches() ? m.group(1) : build.strip();
   }
 
   /** LocalAI prints {@code v2.20.1 (commit)}; the version is the first word. */

@@ -23,8 +23,14 @@ public final class ServerCheck {
    * @param gatehouseRunning Gatehouse answers on its configured listener
    * @param configFile the configuration file, or null when Gatehouse has none here
    * @param gatehouseListen Gatehouse's listen address, for evidence
+   * @param granted the scopes some active key holds, or null when the keys could not be read
    */
-  public record Relation(boolean upstreamOfGatehouse, boolean gatehouseRunning, String configFile, String gatehouseListen) {
+  public record Relation(
+      boolean upstreamOfGatehouse, boolean gatehouseRunning, String configFile, String gatehouseListen, Set<Operation> granted) {
+    public Relation(boolean upstreamOfGatehouse, boolean gatehouseRunning, String configFile, String gatehouseListen) {
+      this(upstreamOfGatehouse, gatehouseRunning, configFile, gatehouseListen, null);
+    }
+
     public boolean inFront() {
       return upstreamOfGatehouse && gatehouseRunning;
     }
@@ -120,26 +126,71 @@ public final class ServerCheck {
     }
 
     if (product.advisoryKey != null) {
-      Version version = version(o.identity());
-      if (version == null && advisories.needsVersion(product.advisoryKey)) {
-        findings.add(Finding.of(Rule.VERSION_UNKNOWN, Rule.VERSION_UNKNOWN.usual(), name)
-            .withEvidence(o.identity().version() == null ? "the server did not report a version" : "version " + o.identity().version() + " is a development build")
-            .withFix("Check the version by hand (" + product.display + " --version) against docs/doctor.md's advisory list, or upgrade to the newest release."));
+      Version version = version(product, o.identity().version());
+      List<Advisory> undecided = advisories.undecided(product.advisoryKey, version);
+      if (!undecided.isEmpty()) {
+        findings.add(versionUnknown(product, o.identity().version(), version, undecided, name, null));
       }
       String why = "it listens on loopback only" + (rel.inFront() ? " and Gatehouse is in front" : "");
       findings.addAll(AdvisoryCheck.findings(advisories, product.advisoryKey, version,
-          new AdvisoryCheck.Exposure(exposed, open, rel.inFront(), why), name, null));
+          new AdvisoryCheck.Exposure(exposed, open, rel.inFront(), why, rel.granted()), name, null));
     }
     return new Result(subject, findings);
   }
 
-  /** Ollama's development builds report 0.0.0, which says nothing about the code they contain. */
-  private static Version version(Fingerprinter.Identity id) {
-    Version v = Version.parse(id.version());
-    if (v != null && v.numbers().stream().allMatch(n -> n == 0)) {
+  /**
+   * The version a server reported, in its product's scheme: Ollama, LocalAI and llama.cpp's
+   * {@code v0.x.y} tags are SemVer, vLLM is PEP 440, llama.cpp's {@code bNNNN} builds are build
+   * numbers, LM Studio its own. Null when there is none or it does not parse, and for Ollama's
+   * development builds, which report {@code 0.0.0} whatever code they contain.
+   */
+  public static Version version(Product product, String reported) {
+    if (reported == null) {
+      return null;
+    }
+    Version v = switch (product) {
+      case OLLAMA, LOCALAI -> Version.parse(Version.Scheme.SEMVER, reported);
+      case VLLM -> Version.parse(Version.Scheme.PEP440, reported);
+      case LM_STUDIO -> Version.parse(Version.Scheme.LMSTUDIO, reported);
+      case LLAMA_CPP -> reported.matches("[bB]\\d+")
+          ? Version.parse(Version.Scheme.LLAMA_BUILD, reported)
+          : Version.parse(Version.Scheme.SEMVER, reported);
+      default -> null;
+    };
+    if (v != null && product == Product.OLLAMA && v.allZero()) {
       return null;
     }
     return v;
+  }
+
+  /** The note that some advisories could not be judged, instead of reporting them as affecting the server. */
+  public static Finding versionUnknown(Product product, String reported, Version version, List<Advisory> undecided, String name, String location) {
+    String why;
+    if (reported == null) {
+      why = product == Product.LM_STUDIO
+          ? "LM Studio does not report its version over its API: its /api/v0 and /v1 answers and its headers carry none"
+          : "the server did not report a version";
+    } else if (version == null) {
+      why = "version " + reported + " cannot be read as a " + product.display + " release (a development build, or an unknown scheme)";
+    } else {
+      why = product.display + " " + reported + " is a " + Advisory.label(version.scheme()).replaceAll("s$", "")
+          + " in a scheme these advisories do not give ranges in (llama.cpp builds bNNNN and its v0.x tags are never compared)";
+    }
+    String ids = undecided.stream().map(Advisory::id).sorted().limit(12).collect(Collectors.joining(", "))
+        + (undecided.size() > 12 ? " and " + (undecided.size() - 12) + " more" : "");
+    String check = switch (product) {
+      case OLLAMA -> "ollama --version";
+      case LLAMA_CPP -> "llama-server --version (it prints the build number)";
+      case VLLM -> "vllm --version";
+      case LOCALAI -> "local-ai --version";
+      case LM_STUDIO -> "lms version, or LM Studio's About box";
+      default -> "the server's --version";
+    };
+    return Finding.of(Rule.VERSION_UNKNOWN, Rule.VERSION_UNKNOWN.usual(), name)
+        .withTitle("unknown version: " + undecided.size() + " advisor" + (undecided.size() == 1 ? "y was" : "ies were") + " not checked")
+        .withEvidence(why, "not judged: " + ids)
+        .withFix("Check the version where the server runs (" + check + ") against docs/advisories.md, or upgrade to the newest release.")
+        .withLocation(location);
   }
 
   static String socketEvidence(Listener l, Processes.Info owner) {

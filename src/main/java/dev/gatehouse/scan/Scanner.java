@@ -14,6 +14,7 @@ import dev.gatehouse.doctor.Rule;
 import dev.gatehouse.doctor.Session;
 import dev.gatehouse.doctor.Severity;
 import dev.gatehouse.doctor.Subject;
+import dev.gatehouse.doctor.ServerCheck;
 import dev.gatehouse.doctor.Version;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -159,14 +160,12 @@ public final class Scanner {
       subject = subject.with("rate limit", String.join("; ", rate));
     }
     if (id.product().advisoryKey != null) {
-      Version v = Version.parse(id.version());
+      Version v = ServerCheck.version(id.product(), id.version());
       findings.addAll(AdvisoryCheck.findings(advisories, id.product().advisoryKey, v,
           new AdvisoryCheck.Exposure(true, open, false, ""), name, name));
-      if (v == null && advisories.needsVersion(id.product().advisoryKey)) {
-        findings.add(Finding.of(Rule.VERSION_UNKNOWN, Rule.VERSION_UNKNOWN.usual(), name)
-            .withEvidence("identified as " + id.product().display + " but it did not say which version")
-            .withFix("Check the server's version where it runs (gatehouse doctor there does) against the advisories.")
-            .withLocation(name));
+      List<dev.gatehouse.doctor.Advisory> undecided = advisories.undecided(id.product().advisoryKey, v);
+      if (!undecided.isEmpty()) {
+        findings.add(ServerCheck.versionUnknown(id.product(), id.version(), v, undecided, name, name));
       }
     }
     if (session.exhausted()) {

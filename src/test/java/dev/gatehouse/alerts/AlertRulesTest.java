@@ -60,7 +60,7 @@ class AlertRulesTest {
     List<AlertRule> rules = Alerts.rules(true, List.of("requests_per_ip: count requests by ip > 100 in 1m", "mine: count requests by key >= 1"));
     assertThat(rules).extracting(AlertRule::name).containsExactly(
         "requests_per_ip", "auth_failures_per_ip", "models_manage", "models_manage_off_hours", "budget_exhausted",
-        "key_new_network", "upstream_down", "model_digest_drift", "mine");
+        "key_new_network", "upstream_down", "model_digest_drift", "posture_finding", "mine");
     assertThat(rules.get(0).threshold()).isEqualTo(100);
     assertThat(Alerts.rules(false, List.of())).isEmpty();
   }
