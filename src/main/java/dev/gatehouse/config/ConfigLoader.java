@@ -331,7 +331,9 @@ public final class ConfigLoader {
             (Duration) v.get("timeouts.keepalive"),
             (Duration) v.get("timeouts.upstream_connect"),
             (Duration) v.get("timeouts.upstream_first_byte"),
-            (Duration) v.get("timeouts.upstream_idle")),
+            (Duration) v.get("timeouts.upstream_idle"),
+            (Duration) v.get("timeouts.body_read"),
+            (Long) v.get("timeouts.body_min_rate")),
         new GatehouseConfig.Rate(
             (Integer) v.get("rate.key_rpm"),
             (Integer) v.get("rate.key_burst"),
@@ -558,6 +560,7 @@ public final class ConfigLoader {
     positive(problems, raw, "timeouts.upstream_connect", t.upstreamConnect());
     positive(problems, raw, "timeouts.upstream_first_byte", t.upstreamFirstByte());
     positive(problems, raw, "timeouts.upstream_idle", t.upstreamIdle());
+    positive(problems, raw, "timeouts.body_read", t.bodyRead());
     positive(problems, raw, "tls.reload_interval", c.tls().reloadInterval());
     positive(problems, raw, "cors.max_age", c.cors().maxAge());
     GatehouseConfig.Bans bans = c.bans();

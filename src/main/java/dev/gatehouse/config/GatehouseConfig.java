@@ -61,7 +61,9 @@ public record GatehouseConfig(
       Duration keepalive,
       Duration upstreamConnect,
       Duration upstreamFirstByte,
-      Duration upstreamIdle) {}
+      Duration upstreamIdle,
+      Duration bodyRead,
+      long bodyMinRate) {}
 
   /** Token-bucket request rates; a rate of 0 turns that limit off. */
   public record Rate(int keyRpm, int keyBurst, int ipRpm, int ipBurst, int anonymousIpRpm, int anonymousIpBurst) {}

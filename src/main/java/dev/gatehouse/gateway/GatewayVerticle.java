@@ -116,7 +116,8 @@ final class GatewayVerticle extends VerticleBase {
                   // listen: strict HTTP/1.1 framing on the raw bytes, in front of Netty's decoder
                   if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
                     StrictFraming.install(base.channel(), Math.max(config.limits().maxBody(), config.limits().maxBlob()),
-                        config.limits().maxBody(), config.limits().maxHeaderBytes() + 8192 + 2);
+                        config.limits().maxBody(), config.limits().maxHeaderBytes() + 8192 + 2,
+                        config.timeouts().bodyRead().toNanos(), config.timeouts().bodyMinRate());
                   }
                 })
             .invalidRequestHandler(req -> {

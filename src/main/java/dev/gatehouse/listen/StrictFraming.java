@@ -71,6 +71,14 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private long chunkedTotal;
   /** Request heads handed to the decoder, and complete responses written, on this connection. */
   private long requests;
+  private final long bodyReadNanos;
+  private final long bodyMinRate;
+  private ChannelHandlerContext ctx;
+  /** The body being read: when its head ended, and its bytes so far; and the deadline check. */
+  private boolean bodyActive;
+  private long bodyStart;
+  private long bodyBytes;
+  private io.netty.util.concurrent.ScheduledFuture<?> bodyCheck;
   /** Bytes dropped since a framing error. */
   private long drained;
   /** Request heads found in the read being scanned; they count once the read is handed on. */
@@ -85,20 +93,28 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * @param maxChunkedBody the largest chunked body (413 past it)
    * @param maxHeadBytes the largest request head, request line included (431 past it)
    */
-  public StrictFraming(long maxContentLength, long maxChunkedBody, int maxHeadBytes) {
+  public StrictFraming(long maxContentLength, long maxChunkedBody, int maxHeadBytes, long bodyReadNanos, long bodyMinRate) {
     this.maxContentLength = maxContentLength;
     this.maxChunkedBody = maxChunkedBody;
     this.line = new byte[maxHeadBytes];
+    this.bodyReadNanos = bodyReadNanos;
+    this.bodyMinRate = bodyMinRate;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
   }
 
   /**
    * Puts a new checker in front of the HTTP/1.x decoder of {@code channel}; does nothing on an
    * HTTP/2 connection, whose framing is binary and checked by its own codec.
    */
-  public static void install(Channel channel, long maxContentLength, long maxChunkedBody, int maxHeadBytes) {
+  public static void install(
+      Channel channel, long maxContentLength, long maxChunkedBody, int maxHeadBytes, long bodyReadNanos, long bodyMinRate) {
     ChannelPipeline p = channel.pipeline();
     if (p.get(DECODER) != null && p.get(ENCODER) != null && p.get(StrictFraming.class) == null) {
-      StrictFraming framing = new StrictFraming(maxContentLength, maxChunkedBody, maxHeadBytes);
+      StrictFraming framing = new StrictFraming(maxContentLength, maxChunkedBody, maxHeadBytes, bodyReadNanos, bodyMinRate);
       p.addBefore(DECODER, "gatehouseFraming", framing);
       p.addAfter(ENCODER, "gatehouseResponses", framing.new Responses());
     }
@@ -125,6 +141,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     Refusal r = scan(buf);
     if (r == null) {
       requests += headsInRead;
+      headsInRead = 0;
+      if (bodyActive && bodyCheck == null) {
+        armBodyCheck(bodyReadNanos - (System.nanoTime() - bodyStart));
+      }
       ctx.fireChannelRead(buf);
       return;
     }
@@ -160,14 +180,17 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
           long take = Math.min(remaining, end - i);
           i += (int) take;
           remaining -= take;
+          bodyBytes += take;
           if (remaining == 0) {
             state = State.HEAD;
+            bodyActive = false;
           }
         }
         case CHUNK_DATA -> {
           long take = Math.min(remaining, end - i);
           i += (int) take;
           remaining -= take;
+          bodyBytes += take;
           if (remaining == 0) {
             state = State.CHUNK_CRLF;
             lineLength = 0;
@@ -236,6 +259,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       case TRAILERS -> {
         if (lineLength == 2 && line[0] == '\r') {
           state = State.HEAD; // the empty line that ends the trailers, and the message
+          bodyActive = false;
           lineLength = 0;
           return null;
         }
@@ -245,6 +269,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
         // Trailer fields follow the header grammar; they carry no framing.
         Refusal r = fields(0, new Head());
         state = State.HEAD;
+        bodyActive = false;
         lineLength = 0;
         return r;
       }
@@ -390,6 +415,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       }
       state = State.CHUNK_SIZE;
       chunkedTotal = 0;
+      startBody();
       return null;
     }
     if (h.contentLengths == 1) {
@@ -404,6 +430,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       if (n > 0) {
         remaining = n;
         state = State.BODY;
+        startBody();
       }
     }
     return null;
@@ -512,6 +539,41 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
+  private void startBody() {
+    bodyActive = true;
+    bodyStart = System.nanoTime();
+    bodyBytes = 0;
+  }
+
+  private void armBodyCheck(long delayNanos) {
+    bodyCheck = ctx.executor().schedule(this::checkBody, Math.max(1, delayNanos), java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * The body deadline ({@code timeouts.body_read}): one check per slow body, none for a body that
+   * arrives with its head. Past the deadline a body goes on only at {@code timeouts.body_min_rate}
+   * on average since its head; it is checked again each second. A response stream is never cut
+   * here: the check ends with the body.
+   */
+  private void checkBody() {
+    bodyCheck = null;
+    if (state == State.DEAD || !bodyActive || !ctx.channel().isActive()) {
+      return;
+    }
+    long elapsed = System.nanoTime() - bodyStart;
+    if (elapsed < bodyReadNanos) {
+      armBodyCheck(bodyReadNanos - elapsed);
+      return;
+    }
+    double rate = bodyBytes / (elapsed / 1e9);
+    if (rate >= bodyMinRate) {
+      armBodyCheck(1_000_000_000L);
+      return;
+    }
+    Refusal r = refusal(408, Problem.BODY_TIMEOUT, "request body too slow: " + bodyBytes + " bytes in " + elapsed / 1_000_000 + " ms");
+    refuse(ctx, r);
+  }
+
   private Refusal refusal(int status, Problem problem, String why) {
     boolean inBody = state != State.HEAD;
     state = State.DEAD;
@@ -526,7 +588,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
         + " reason=\"" + r.why() + "\"");
     // An answer can go out only where no other response is being written or still owed: no
     // request in flight, or only the one whose body broke, before its response began.
-    boolean free = heads == responses && (requests == responses || r.inBody() && requests == responses + 1);
+    boolean free = heads == responses && (r.inBody() ? requests + headsInRead == responses + 1 : requests == responses);
     if (!free) {
       ctx.close(); // an earlier response is still owed: no second one can be placed after it
       return;
@@ -564,6 +626,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return switch (status) {
       case 413 -> "Request Entity Too Large";
       case 431 -> "Request Header Fields Too Large";
+      case 408 -> "Request Timeout";
       default -> "Bad Request";
     };
   }

@@ -9,6 +9,7 @@ package dev.gatehouse.pipeline;
  * reason goes to the log only.
  */
 public enum Problem {
+  BODY_TIMEOUT(408, "request.body_timeout", "invalid_request_error", "the request body did not arrive in time"),
   FRAMING_INVALID(400, "request.framing_invalid", "invalid_request_error", "malformed request framing"),
   HOST_INVALID(400, "request.host_invalid", "invalid_request_error", "missing, repeated or malformed Host header"),
   TARGET_MALFORMED(400, "request.target_malformed", "invalid_request_error", "malformed request target"),
