@@ -47,6 +47,48 @@ class RouteTableTest {
     assertThat(m.route().operation().scope).isEqualTo(scope);
   }
 
+  @ParameterizedTest(name = "{0} {1} -> {2}")
+  @CsvSource({
+    // llama.cpp: token counting, reranking, health
+    "POST, /v1/messages/count_tokens, inference", "POST, /v1/responses/input_tokens, inference",
+    "POST, /v1/chat/completions/input_tokens, inference", "POST, /reranking, embeddings", "GET, /v1/health, models.read",
+    // vLLM
+    "POST, /v1/audio/translations, inference", "POST, /classify, embeddings", "POST, /v2/rerank, embeddings", "POST, /v2/embed, embeddings",
+    // LocalAI
+    "POST, /v1/audio/speech, inference", "POST, /v1/images/generations, inference", "POST, /v1/tokenize, inference",
+    // LM Studio REST API v0
+    "GET, /api/v0/models, models.read", "GET, /api/v0/models/qwen2-vl-7b-instruct, models.read",
+    "POST, /api/v0/chat/completions, inference", "POST, /api/v0/completions, inference", "POST, /api/v0/embeddings, embeddings",
+  })
+  void todaysServersClientRoutesAreClassifiedAndCheckTheirModel(String method, String path, String scope) {
+    // why: real clients of these servers got 404; each new route names its model and it is checked
+    RouteTable.Match m = TABLE.match(method, path);
+    assertThat(m.route()).as(method + " " + path).isNotNull();
+    assertThat(m.route().operation().scope).isEqualTo(scope);
+    if (method.equals("POST")) {
+      assertThat(m.route().modelFields()).as(path).containsExactly("model");
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1} stays unknown")
+  @CsvSource({
+    // why: these list or replay other callers' data
+    "GET, /v1/streams", "GET, /v1/stream/abc", "GET, /v1/responses/resp_123", "DELETE, /v1/responses/resp_123",
+    // why: admin and state-changing routes of shared/reference/llm-endpoints.md
+    "POST, /models", "DELETE, /models", "POST, /models/load", "POST, /models/unload", "POST, /tools", "POST, /cors-proxy",
+    "POST, /predict", "POST, /sleep", "POST, /wake_up", "GET, /is_sleeping", "GET, /server_info", "POST, /reset_prefix_cache",
+    "POST, /collective_rpc", "POST, /start_profile", "POST, /v1/load_lora_adapter", "POST, /v1/unload_lora_adapter",
+    "POST, /pause", "POST, /update_weights", "POST, /abort_requests", "POST, /invocations", "POST, /models/apply",
+    "POST, /backend/load", "POST, /backend/shutdown", "GET, /system", "GET, /api/traces", "POST, /api/p2p/token",
+    "POST, /api/v1/models/load", "POST, /api/v1/models/unload", "POST, /api/v1/models/download", "POST, /api/v1/chat",
+    "POST, /api/v0/models/load",
+  })
+  void routesThatExposeOthersOrAdministerStayUnknown(String method, String path) {
+    RouteTable.Match m = TABLE.match(method, path);
+    assertThat(m.route()).as(method + " " + path).isNull();
+    assertThat(m.pathKnown() && m.allowedMethods().contains(method)).isFalse();
+  }
+
   @Test
   void unknownPathsAndMethodsAreNotRoutes() {
     // why: deny by default; case and trailing slashes never alias
