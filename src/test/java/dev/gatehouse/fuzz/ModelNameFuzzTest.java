@@ -21,7 +21,7 @@ class ModelNameFuzzTest {
       new ModelGlobs(List.of("library/tiny", "x?y")), new ModelGlobs(List.of("hf.co/*")), new ModelGlobs(List.of("*-cloud")),
       new ModelGlobs(List.of("user/*:7b")));
 
-  @FuzzTest(maxDuration = "30s")
+  @FuzzTest(maxDuration = "15s")
   void parse(byte[] input) {
     String raw = new String(input, java.nio.charset.StandardCharsets.UTF_8);
     check(raw);

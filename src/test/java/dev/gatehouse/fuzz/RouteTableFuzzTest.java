@@ -30,7 +30,7 @@ class RouteTableFuzzTest {
       "/backend/", "/api/cors-proxy", "/api/agent/", "/api/p2p/", "/system", "/api/traces", "/api/v1/models/load",
       "/api/v1/models/unload", "/api/v1/models/download", "/v1/responses/");
 
-  @FuzzTest(maxDuration = "30s")
+  @FuzzTest(maxDuration = "15s")
   void classify(byte[] input) {
     String raw = new String(input, java.nio.charset.StandardCharsets.ISO_8859_1);
     check(raw);
