@@ -170,7 +170,16 @@ public final class Settings {
           s("audit.retention.max_age", Kind.DURATION_OR_OFF, "90d",
               "Sealed audit segments whose newest record is older than this are deleted, file and database rows, after a signed anchor in the checkpoint file records what was pruned. Set it longer if a compliance regime asks for more (PCI DSS: 1 year), or ship sealed segments elsewhere before they go."),
           s("audit.retention.max_bytes", Kind.SIZE_OR_OFF, "1GiB",
-              "Largest size of the audit log (sealed segments plus audit.jsonl); the oldest sealed segments are deleted to stay under it. The active file is never deleted. At least audit.retention.segment_bytes."));
+              "Largest size of the audit log (sealed segments plus audit.jsonl); the oldest sealed segments are deleted to stay under it. The active file is never deleted. At least audit.retention.segment_bytes."),
+          // The prompt guard (docs/guard.md).
+          s("guard.mode", Kind.STRING, "log",
+              "Prompt-injection and jailbreak guard: off, log (score every inference request and note the verdict in the audit log; nothing is refused) or block (refuse flagged requests with 403 guard.prompt_injection, and chat-template control tokens in user content with 403 guard.template_tokens). log is the default so that turning Gatehouse on never breaks a client; see docs/guard.md for the measured false-positive rate before choosing block."),
+          s("guard.scope", Kind.STRING, "last_user_and_tools",
+              "What the guard reads: last_user_and_tools (the last user message and every tool result), user_and_tools (every user message and tool result) or all (system and assistant turns too)."),
+          s("guard.max_bytes", Kind.SIZE, "32KiB",
+              "Most text the guard reads per request, counted in characters; of a longer text it reads the head and the tail."),
+          s("guard.secrets", Kind.STRING, "off",
+              "Secrets and personal data in prompts (API keys and tokens, private keys, emails, Luhn-valid card numbers, mod-97-valid IBANs): off, log (kinds and counts in the audit log), redact (replace each match before the upstream sees it) or block (403 guard.secret)."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;
