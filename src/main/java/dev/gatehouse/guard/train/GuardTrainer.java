@@ -46,8 +46,8 @@ public final class GuardTrainer {
   static final int EPOCHS = 25;
   static final double LEARNING_RATE = 0.5;
   static final double L2 = 1e-5;
-  /** The shipped threshold. */
-  public static final double THRESHOLD = 0.5;
+  /** The shipped threshold: on random halves of the dev split, 0.5 let 24-35 % of held-out MT-Bench prompts through as attacks; 0.7 kept benign false positives at 0-1.2 % for 92-97 % detection. */
+  public static final double THRESHOLD = 0.7;
 
   private GuardTrainer() {}
 
