@@ -50,7 +50,7 @@ class NodeClientsTest {
 
   @BeforeAll
   static void runNodeClients() throws Exception {
-    gw = GatewayFixture.start();
+    gw = GatewayFixture.start(java.util.Map.of("guard.mode", "block")); // ordinary chats pass the prompt guard in block mode
     String node = nodeVersion();
     Node.install();
     gw.upstream.reset();
