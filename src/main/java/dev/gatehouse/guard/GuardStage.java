@@ -41,14 +41,27 @@ public final class GuardStage {
     this.detector = detector;
   }
 
-  /** The stage for this configuration, loading the shipped model only when the guard is on. */
+  /** The stage for this configuration with the shipped model (loaded even when guard.mode is off: a key may turn it on). */
   public static GuardStage of(GatehouseConfig.Guard config) {
-    return new GuardStage(config, config.mode() == GuardMode.OFF ? null : Detector.shipped());
+    return new GuardStage(config, Detector.shipped());
+  }
+
+  /** The key's own mode, else the global one. An unknown stored value blocks (fail closed). */
+  private GuardMode mode(Exchange x) {
+    String own = x.principal == null ? null : x.principal.guard();
+    if (own == null) {
+      return config.mode();
+    }
+    return switch (own) {
+      case "off" -> GuardMode.OFF;
+      case "log" -> GuardMode.LOG;
+      default -> GuardMode.BLOCK;
+    };
   }
 
   /** Checks the request; returns a refusal, or null to let it go on (perhaps with its body rewritten). */
   public Rejection check(Exchange x) {
-    GuardMode mode = config.mode();
+    GuardMode mode = mode(x);
     if ((mode == GuardMode.OFF && config.secrets() == SecretsAction.OFF) || x.route == null
         || x.route.operation() != Operation.INFERENCE || !(x.json instanceof ObjectNode body)) {
       return null;

@@ -46,8 +46,8 @@ public final class GuardTrainer {
   static final int EPOCHS = 25;
   static final double LEARNING_RATE = 0.5;
   static final double L2 = 1e-5;
-  /** The shipped threshold: on random halves of the dev split, 0.5 let 24-35 % of held-out MT-Bench prompts through as attacks; 0.7 kept benign false positives at 0-1.2 % for 92-97 % detection. */
-  public static final double THRESHOLD = 0.7;
+  /** The shipped threshold, chosen on random halves of the dev split (docs/guard.md): 0.5 flagged 1-2 of 17 held-out MT-Bench prompts, 0.6 none, for 90-94 % detection. */
+  public static final double THRESHOLD = 0.6;
 
   private GuardTrainer() {}
 
@@ -59,19 +59,34 @@ public final class GuardTrainer {
       System.err.println("usage: GuardTrainer DATA.jsonl OUT.txt [--half SEED]");
       System.exit(2);
     }
-    List<Dataset.Row> rows = Dataset.read(Path.of(args[0]));
+    List<Dataset.Row> rows = withExtra(Dataset.read(Path.of(args[0])));
     if (args.length == 2) {
       Files.write(Path.of(args[1]), train(rows).getBytes(StandardCharsets.UTF_8));
       return;
     }
     long seed = Long.parseLong(args[3]);
-    List<List<Dataset.Row>> halves = split(rows, seed);
-    String model = train(halves.get(0));
+    List<List<Dataset.Row>> halves = split(Dataset.read(Path.of(args[0])), seed);
+    String model = train(withExtra(halves.get(0)));
     Files.write(Path.of(args[1]), model.getBytes(StandardCharsets.UTF_8));
     Detector d = new Detector(Model.read(new ByteArrayInputStream(model.getBytes(StandardCharsets.UTF_8))));
     Evaluation e = Evaluation.run(d, halves.get(1), PromptText.DEFAULT_MAX_CHARS);
     System.out.println("trained on " + halves.get(0).size() + " rows, evaluated on the other " + halves.get(1).size() + " (seed " + seed + ")");
     System.out.print(e.toText());
+  }
+
+  /**
+   * Short, generic benign chats in many languages, written for Gatehouse
+   * ({@code scripts/guard-benign.jsonl}): the development split's benign rows are all English and
+   * mostly long, so without these "tell me a joke" or "bonjour" scored as attacks. Added to
+   * training only; never to the evaluation half.
+   */
+  public static final Path EXTRA = Path.of("scripts/guard-benign.jsonl");
+
+  /** The rows plus {@link #EXTRA}, read relative to the working directory (the repository). */
+  public static List<Dataset.Row> withExtra(List<Dataset.Row> rows) throws IOException {
+    List<Dataset.Row> all = new ArrayList<>(rows);
+    all.addAll(Dataset.read(EXTRA));
+    return all;
   }
 
   /**
