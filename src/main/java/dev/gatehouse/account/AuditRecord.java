@@ -17,6 +17,11 @@ import java.time.Instant;
  * @param promptText the prompt text with secrets redacted, only with {@code audit.prompt: text}
  * @param upstreamMicros microseconds from sending the request upstream to the end of its response
  *     (0: not relayed)
+ * @param guardVerdict the prompt guard's verdict (pass, flag, block, error), or null when it did
+ *     not inspect the request
+ * @param guardScore the guard's score, 0 to 1
+ * @param guardFamilies the guard's rule families that fired, comma-separated, or null
+ * @param guardSecrets secrets found in the prompt as kind:count pairs, or null (never the secrets)
  */
 public record AuditRecord(
     String time,
@@ -41,7 +46,21 @@ public record AuditRecord(
     String userAgent,
     boolean clientGone,
     String promptSha256,
-    String promptText) {
+    String promptText,
+    String guardVerdict,
+    double guardScore,
+    String guardFamilies,
+    String guardSecrets) {
+
+  /** A record without guard fields (the guard did not inspect the request). */
+  public AuditRecord(
+      String time, String requestId, String ip, String keyId, String keyName, String method, String path, String op,
+      String model, int status, String decision, String reason, long bytesIn, long bytesOut, long tokensIn, long tokensOut,
+      long ttfbMicros, long upstreamMicros, long totalMicros, String userAgent, boolean clientGone, String promptSha256,
+      String promptText) {
+    this(time, requestId, ip, keyId, keyName, method, path, op, model, status, decision, reason, bytesIn, bytesOut, tokensIn,
+        tokensOut, ttfbMicros, upstreamMicros, totalMicros, userAgent, clientGone, promptSha256, promptText, null, 0, null, null);
+  }
 
   private static final int MAX_TEXT = 512;
   /** Fixed width (always milliseconds), so that times compare as strings in the indexed column. */
@@ -77,7 +96,11 @@ public record AuditRecord(
         ua == null ? null : clip(ua),
         x.clientGone,
         text != null && prompt == AuditPrompt.SHA256 ? PromptCapture.sha256(text) : null,
-        text != null && prompt == AuditPrompt.TEXT ? PromptCapture.redact(text) : null);
+        text != null && prompt == AuditPrompt.TEXT ? PromptCapture.redact(text) : null,
+        x.guardVerdict,
+        x.guardScore,
+        x.guardFamilies,
+        x.guardSecrets);
   }
 
   private static String clip(String s) {
@@ -123,6 +146,16 @@ public record AuditRecord(
       }
       if (promptText != null) {
         g.writeStringField("prompt_text", promptText);
+      }
+      if (guardVerdict != null) {
+        g.writeStringField("guard_verdict", guardVerdict);
+        g.writeNumberField("guard_score", guardScore);
+        if (guardFamilies != null) {
+          g.writeStringField("guard_families", guardFamilies);
+        }
+      }
+      if (guardSecrets != null) {
+        g.writeStringField("guard_secrets", guardSecrets);
       }
       g.writeEndObject();
     } catch (java.io.IOException e) {

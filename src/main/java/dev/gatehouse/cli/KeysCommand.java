@@ -144,6 +144,9 @@ final class KeysCommand implements Runnable {
     @Option(names = "--max-output-tokens", description = "Largest output a request may ask for (default: caps.max_output_tokens).")
     Integer maxOutputTokens;
 
+    @Option(names = "--guard", paramLabel = "MODE", description = "The prompt guard for this key: off, log or block (default: guard.mode).")
+    String guard;
+
     Create(Map<String, String> env) {
       super(env);
     }
@@ -151,7 +154,7 @@ final class KeysCommand implements Runnable {
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
       KeyService.Created c = ctx.keys.create(name, duration("--expires", expires), models, scopes,
-          new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens), networks);
+          new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens), networks, guard);
       printCreated(out, c, json, "Created");
       return 0;
     }

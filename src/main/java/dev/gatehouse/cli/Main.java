@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
     subcommands = {
       ServeCommand.class, KeysCommand.class, UsageCommand.class, BansCommand.class, TlsCommand.class,
-      DoctorCommand.class, ScanCommand.class, ModelsCommand.class, AuditCommand.class, AdvisoriesCommand.class
+      DoctorCommand.class, ScanCommand.class, ModelsCommand.class, AuditCommand.class, AdvisoriesCommand.class, GuardCommand.class
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})

@@ -415,7 +415,21 @@ public final class ConfigLoader {
                 (Duration) v.get("audit.retention.max_age"),
                 (Long) v.get("audit.retention.max_bytes")),
             (Duration) v.get("audit.db_max_lag")),
-        new GatehouseConfig.Posture((Duration) v.get("posture.interval"), (Duration) v.get("posture.run_timeout")));
+        new GatehouseConfig.Posture((Duration) v.get("posture.interval"), (Duration) v.get("posture.run_timeout")),
+        new GatehouseConfig.Guard(
+            switch (String.valueOf(v.get("guard.mode")).trim()) {
+              case "off" -> GatehouseConfig.GuardMode.OFF;
+              case "block" -> GatehouseConfig.GuardMode.BLOCK;
+              default -> GatehouseConfig.GuardMode.LOG; // anything else is reported by crossCheck
+            },
+            String.valueOf(v.get("guard.scope")).trim(),
+            (int) Math.min(Integer.MAX_VALUE, (Long) v.get("guard.max_bytes")),
+            switch (String.valueOf(v.get("guard.secrets")).trim()) {
+              case "log" -> GatehouseConfig.SecretsAction.LOG;
+              case "redact" -> GatehouseConfig.SecretsAction.REDACT;
+              case "block" -> GatehouseConfig.SecretsAction.BLOCK;
+              default -> GatehouseConfig.SecretsAction.OFF; // anything else is reported by crossCheck
+            }));
   }
 
   private static void adminAndAlertChecks(GatehouseConfig c, Map<String, Raw> raw, List<String> problems) {
@@ -459,6 +473,15 @@ public final class ConfigLoader {
     positive(problems, raw, "posture.run_timeout", c.posture().runTimeout());
     range(problems, raw, "alerts.network_prefix_v4", c.alerts().networkPrefixV4(), 1, 32, "1-32");
     range(problems, raw, "alerts.network_prefix_v6", c.alerts().networkPrefixV6(), 1, 128, "1-128");
+  }
+
+  /** Reports a string setting that is none of {@code allowed}. */
+  private static void oneOf(List<String> problems, Map<String, Raw> raw, String path, String def, String expected, String... allowed) {
+    Raw r = raw.get(path);
+    String text = r == null ? def : r.node() != null ? r.node().asText() : r.text().trim();
+    if (!java.util.List.of(allowed).contains(text.trim())) {
+      problems.add(describe(path, r) + " (expected: " + expected + ")");
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -622,6 +645,11 @@ public final class ConfigLoader {
     if (!profileText.equals("intermediate") && !profileText.equals("modern")) {
       problems.add(describe("tls.profile", profile) + " (expected: intermediate or modern)");
     }
+    oneOf(problems, raw, "guard.mode", "log", "off, log or block", "off", "log", "block");
+    oneOf(problems, raw, "guard.scope", "last_user_and_tools", "last_user_and_tools, user_and_tools or all",
+        "last_user_and_tools", "user_and_tools", "all");
+    oneOf(problems, raw, "guard.secrets", "off", "off, log, redact or block", "off", "log", "redact", "block");
+    range(problems, raw, "guard.max_bytes", c.guard().maxChars(), 256, 16L << 20, "256 to 16MiB");
     Raw durability = raw.get("audit.durability");
     String durabilityText = durability == null ? "response" : durability.node() != null ? durability.node().asText() : durability.text().trim();
     if (!durabilityText.equals("response") && !durabilityText.equals("batch")) {

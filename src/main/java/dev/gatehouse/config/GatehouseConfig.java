@@ -32,7 +32,8 @@ public record GatehouseConfig(
     Admin admin,
     Alerts alerts,
     Audit audit,
-    Posture posture) {
+    Posture posture,
+    Guard guard) {
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
@@ -189,6 +190,15 @@ public record GatehouseConfig(
     /** One file that grows for ever: nothing sealed, nothing pruned. */
     public static final AuditRetention KEEP_ALL = new AuditRetention(0, Duration.ZERO, 0);
   }
+
+  /** What the prompt guard does with a flagged request ({@code guard.mode}). */
+  public enum GuardMode { OFF, LOG, BLOCK }
+
+  /** What the guard does with secrets in prompts ({@code guard.secrets}). */
+  public enum SecretsAction { OFF, LOG, REDACT, BLOCK }
+
+  /** The prompt guard: its mode, what it reads ({@code scope}), how much, and the secrets action. */
+  public record Guard(GuardMode mode, String scope, int maxChars, SecretsAction secrets) {}
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

@@ -186,7 +186,16 @@ public final class Settings {
           s("posture.interval", Kind.DURATION_OR_OFF, "1h",
               "How often serve re-runs doctor's exposure checks on this machine (listening sockets, open endpoint classes, Gatehouse's upstream reachable around it, advisories) and raises the posture_finding alert for a finding at or above high that was not there before. 0: off. Read-only probes on this machine's own addresses, on a worker thread."),
           s("posture.run_timeout", Kind.DURATION, "60s",
-              "Longest time one periodic posture run may take; no probe is sent after it, so a slow or hanging server cannot stall the checks."));
+              "Longest time one periodic posture run may take; no probe is sent after it, so a slow or hanging server cannot stall the checks."),
+          // The prompt guard (docs/guard.md).
+          s("guard.mode", Kind.STRING, "log",
+              "Prompt-injection and jailbreak guard: off, log (score every inference request and note the verdict in the audit log; nothing is refused) or block (refuse flagged requests with 403 guard.prompt_injection, and chat-template control tokens in user content with 403 guard.template_tokens). log is the default so that turning Gatehouse on never breaks a client; see docs/guard.md for the measured false-positive rate before choosing block."),
+          s("guard.scope", Kind.STRING, "last_user_and_tools",
+              "What the guard reads: last_user_and_tools (the last user message and every tool result), user_and_tools (every user message and tool result) or all (system and assistant turns too)."),
+          s("guard.max_bytes", Kind.SIZE, "32KiB",
+              "Most text the guard reads per request, counted in characters; of a longer text it reads the head and the tail."),
+          s("guard.secrets", Kind.STRING, "off",
+              "Secrets and personal data in prompts (API keys and tokens, private keys, emails, Luhn-valid card numbers, mod-97-valid IBANs): off, log (kinds and counts in the audit log), redact (replace each match before the upstream sees it) or block (403 guard.secret)."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

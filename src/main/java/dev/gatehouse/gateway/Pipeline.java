@@ -44,7 +44,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li><b>listen</b> reads and checks the body (400, 413); <b>authorize</b> checks the models
  *       it names and their pins (403); <b>limit</b> applies request caps (400) and takes a
  *       concurrency slot, perhaps after a bounded wait (429, 503);
- *   <li><b>guard</b>: prompt checks slot in here;
+ *   <li><b>guard</b>: prompt-injection, jailbreak and secret checks (403), after the model checks
+ *       and before the concurrency slot is taken;
  *   <li><b>proxy</b>: relay to the upstream, streaming;
  *   <li><b>account</b>: token usage metered as the response streams, one log record and one
  *       audit record per request, refusals included (a complete response's last byte waits until
@@ -74,6 +75,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final AuthFailures authFailures;
   private final ProbeDetector probes;
   private final BodyPeek bodyPeek;
+  private final dev.gatehouse.guard.GuardStage guard;
   /** Tarpitted refusals waiting on this event loop; past the cap they are answered at once. */
   private int tarpitted;
 
@@ -96,6 +98,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.cors = cors;
     this.authFailures = authFailures;
     this.probes = probes;
+    this.guard = dev.gatehouse.guard.GuardStage.of(config.guard());
     this.config = config;
     this.routes = routes;
     this.identifier = identifier;
@@ -262,14 +265,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
               // authorize: a pinned model must still have its pinned digest upstream; then
               // limit, the rest: request caps and a concurrency slot (which may wait in a queue)
               Future<Rejection> pinned = pins == null ? Future.succeededFuture(null) : pins.check(x);
-              pinned.compose(r -> r != null ? Future.succeededFuture(r) : limiter.admit(x)).onComplete(admitted -> {
+              // guard: prompt checks, before a concurrency slot is taken (a refusal holds none)
+              pinned.map(r -> r != null ? r : guard.check(x))
+                  .compose(r -> r != null ? Future.succeededFuture(r) : limiter.admit(x)).onComplete(admitted -> {
                 if (admitted.failed() || admitted.result() != null) {
                   reject(x, admitted.failed() ? Rejection.logged(Problem.LIMITER_UNAVAILABLE, String.valueOf(admitted.cause()))
                       : admitted.result());
                   return;
                 }
-                // guard: prompt checks go here, returning a Rejection or null.
-
                 // account meters the response as it streams; proxy relays it
                 x.tap = usage.meter(x, limiter.budgets(x.principal));
                 relaying[0] = true;

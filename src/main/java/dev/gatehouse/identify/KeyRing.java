@@ -44,7 +44,8 @@ public final class KeyRing {
                   new ModelGlobs(k.models()),
                   k.expiresAt(),
                   k.limits() == null ? KeyLimits.NONE : k.limits(),
-                  k.networks().isEmpty() ? null : AddressSet.parse(k.networks()))));
+                  k.networks().isEmpty() ? null : AddressSet.parse(k.networks()),
+                  k.guard())));
     }
     return Map.copyOf(out);
   }

@@ -18,6 +18,7 @@ import java.util.Set;
  * @param networks the addresses the key may be used from, or null for any. A stored range that
  *     cannot be parsed is left out rather than widening the key, so an unreadable rule allows
  *     nothing.
+ * @param guard the prompt guard's mode for this key (off, log or block), or null for guard.mode
  */
 public record Principal(
     String keyId,
@@ -26,11 +27,18 @@ public record Principal(
     ModelGlobs models,
     Instant expiresAt,
     KeyLimits limits,
-    AddressSet networks) {
+    AddressSet networks,
+    String guard) {
+
+  /** A principal that uses the global guard mode. */
+  public Principal(
+      String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt, KeyLimits limits, AddressSet networks) {
+    this(keyId, keyName, scopes, models, expiresAt, limits, networks, null);
+  }
 
   /** A principal with no limits of its own, usable from any address. */
   public Principal(String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt) {
-    this(keyId, keyName, scopes, models, expiresAt, KeyLimits.NONE, null);
+    this(keyId, keyName, scopes, models, expiresAt, KeyLimits.NONE, null, null);
   }
 
   public boolean hasScope(String scope) {

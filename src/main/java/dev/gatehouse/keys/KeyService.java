@@ -63,6 +63,20 @@ public final class KeyService {
    */
   public Created create(
       String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits, List<String> networks) {
+    return create(name, expiresIn, models, scopes, limits, networks, null);
+  }
+
+  /**
+   * As above, with the prompt guard's mode for this key.
+   *
+   * @param guard off, log or block; null uses guard.mode
+   */
+  public Created create(
+      String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits, List<String> networks,
+      String guard) {
+    if (guard != null && !List.of("off", "log", "block").contains(guard)) {
+      throw new IllegalArgumentException("--guard: " + guard + " (expected: off, log or block)");
+    }
     validateName(name);
     List<String> scopeList = scopes(scopes);
     List<String> modelList = models(models);
@@ -71,7 +85,7 @@ public final class KeyService {
     ApiKeys.NewKey k = keys.generate();
     KeyRecord r =
         new KeyRecord(k.id(), name, k.hash(), scopeList, modelList, now, expiresIn == null ? null : now.plus(expiresIn), null, null,
-            validate(limits), networkList);
+            validate(limits), networkList, guard);
     store.insert(r);
     return new Created(r, k.key());
   }
@@ -103,7 +117,7 @@ public final class KeyService {
     // The replacement inherits the old key's expiry: rotation never extends a key's life.
     KeyRecord replacement =
         new KeyRecord(k.id(), old.name(), k.hash(), old.scopes(), old.models(), now, old.expiresAt(), null, null, old.limits(),
-            old.networks());
+            old.networks(), old.guard());
     store.rotate(id, replacement, now.plus(grace == null ? Duration.ZERO : grace));
     return new Created(replacement, k.key());
   }

@@ -76,6 +76,14 @@ public final class Exchange {
    * durable, then runs it; set by the pipeline. Null: run at once.
    */
   public java.util.function.Consumer<Runnable> beforeEnd;
+  /** The guard's verdict (pass, flag or block), or null when it did not inspect the request. */
+  public String guardVerdict;
+  /** The guard's score, 0 to 1. */
+  public double guardScore;
+  /** The rule families that fired, comma-separated, or null. */
+  public String guardFamilies;
+  /** Secrets found, as kind:count pairs, comma-separated, or null. */
+  public String guardSecrets;
   /** True once this request's audit record has been queued. */
   public boolean audited;
   /**

@@ -17,6 +17,7 @@ import java.util.List;
  * @param rotatedTo the id of the key that replaced this one, or null
  * @param limits the key's own limits (fields left null use the global settings)
  * @param networks CIDR ranges the key may be used from; empty allows any address
+ * @param guard the prompt guard's mode for this key (off, log or block), or null for guard.mode
  */
 public record KeyRecord(
     String id,
@@ -29,7 +30,24 @@ public record KeyRecord(
     Instant revokedAt,
     String rotatedTo,
     KeyLimits limits,
-    List<String> networks) {
+    List<String> networks,
+    String guard) {
+
+  /** A key that uses the global guard mode. */
+  public KeyRecord(
+      String id,
+      String name,
+      byte[] hash,
+      List<String> scopes,
+      List<String> models,
+      Instant createdAt,
+      Instant expiresAt,
+      Instant revokedAt,
+      String rotatedTo,
+      KeyLimits limits,
+      List<String> networks) {
+    this(id, name, hash, scopes, models, createdAt, expiresAt, revokedAt, rotatedTo, limits, networks, null);
+  }
 
   /** A key with no limits of its own, usable from any address. */
   public KeyRecord(

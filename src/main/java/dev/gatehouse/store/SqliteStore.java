@@ -465,8 +465,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   private static void insert(Connection c, KeyRecord k) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO api_keys (id, name, hash, scopes, models, created_at, expires_at, revoked_at, rotated_to, limits, networks)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            "INSERT INTO api_keys (id, name, hash, scopes, models, created_at, expires_at, revoked_at, rotated_to, limits, networks, guard)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       ps.setString(1, k.id());
       ps.setString(2, k.name());
       ps.setBytes(3, k.hash());
@@ -478,6 +478,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
       ps.setString(9, k.rotatedTo());
       ps.setString(10, json(k.limits() == null ? KeyLimits.NONE : k.limits()));
       ps.setString(11, k.networks().isEmpty() ? null : json(k.networks()));
+      ps.setString(12, k.guard());
       ps.executeUpdate();
     }
   }
@@ -516,7 +517,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
           instant(rs, "revoked_at"),
           rs.getString("rotated_to"),
           JSON.readValue(rs.getString("limits"), KeyLimits.class),
-          rs.getString("networks") == null ? List.of() : List.copyOf(JSON.readValue(rs.getString("networks"), STRINGS)));
+          rs.getString("networks") == null ? List.of() : List.copyOf(JSON.readValue(rs.getString("networks"), STRINGS)),
+          rs.getString("guard"));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt key row " + rs.getString("id"), e);
     }

@@ -54,7 +54,9 @@ class NodeClientsTest {
     // Probe detection set to ban, loopback not exempt: the npm clients, their 401s and 403s
     // included, must never be flagged. Auth-failure bans are off: the script's 13 wrong-key
     // calls would pass bans.auth_failures by design, which is not what this checks.
-    gw = GatewayFixture.start(Map.of("probes.action", "ban", "bans.never", "", "bans.auth_failures", "0"));
+    // The prompt guard is in block mode too: ordinary chats must pass it.
+    gw = GatewayFixture.start(Map.of("probes.action", "ban", "bans.never", "", "bans.auth_failures", "0",
+        "guard.mode", "block"));
     abuse = new dev.gatehouse.testing.AccessLogCapture("gatehouse.abuse");
     String node = nodeVersion();
     Node.install();

@@ -31,7 +31,7 @@ class Ollama4jClientTest {
 
   @BeforeAll
   static void start() throws Exception {
-    gw = GatewayFixture.start();
+    gw = GatewayFixture.start(java.util.Map.of("guard.mode", "block")); // ordinary chats pass the prompt guard in block mode
     key = gw.newKey();
     qwenKey = gw.newKey(List.of("qwen*"), List.of());
   }

@@ -1,0 +1,129 @@
+package dev.gatehouse.guard;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.authorize.Operation;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.config.GatehouseConfig.GuardMode;
+import dev.gatehouse.config.GatehouseConfig.SecretsAction;
+import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.pipeline.Rejection;
+import io.vertx.core.buffer.Buffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The guard stage: reads what a user or a tool put into an inference request, scores it with the
+ * {@link Detector}, and in {@code block} mode refuses a flagged request (403 {@code
+ * guard.prompt_injection}) or one with chat-template control tokens in user content (403 {@code
+ * guard.template_tokens}, whatever the score). Secrets are logged, redacted in place or refused
+ * per {@code guard.secrets}. The verdict, score, families and secret kinds go on the exchange for
+ * the audit record; the text never does.
+ *
+ * <p>Runs on the event loop: the inspected text is bounded ({@code guard.max_bytes}) and the
+ * detector takes well under a millisecond for ordinary prompts. Fails closed: in {@code block}
+ * mode an error while inspecting refuses the request. Immutable and thread-safe.
+ */
+public final class GuardStage {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final GatehouseConfig.Guard config;
+  private final PromptText.Scope scope;
+  private final Detector detector;
+
+  public GuardStage(GatehouseConfig.Guard config, Detector detector) {
+    this.config = config;
+    PromptText.Scope s = PromptText.Scope.of(config.scope());
+    this.scope = s == null ? PromptText.Scope.LAST_USER_AND_TOOLS : s;
+    this.detector = detector;
+  }
+
+  /** The stage for this configuration with the shipped model (loaded even when guard.mode is off: a key may turn it on). */
+  public static GuardStage of(GatehouseConfig.Guard config) {
+    return new GuardStage(config, Detector.shipped());
+  }
+
+  /** The key's own mode, else the global one. An unknown stored value blocks (fail closed). */
+  private GuardMode mode(Exchange x) {
+    String own = x.principal == null ? null : x.principal.guard();
+    if (own == null) {
+      return config.mode();
+    }
+    return switch (own) {
+      case "off" -> GuardMode.OFF;
+      case "log" -> GuardMode.LOG;
+      default -> GuardMode.BLOCK;
+    };
+  }
+
+  /** Checks the request; returns a refusal, or null to let it go on (perhaps with its body rewritten). */
+  public Rejection check(Exchange x) {
+    GuardMode mode = mode(x);
+    if ((mode == GuardMode.OFF && config.secrets() == SecretsAction.OFF) || x.route == null
+        || x.route.operation() != Operation.INFERENCE || !(x.json instanceof ObjectNode body)) {
+      return null;
+    }
+    try {
+      String path = x.target.path();
+      if (mode != GuardMode.OFF) {
+        List<PromptText.Slot> slots = PromptText.inScope(path, body, scope);
+        Verdict v = detector.inspect(PromptText.texts(slots, config.maxChars()));
+        x.guardScore = Math.round(v.score() * 1000) / 1000.0;
+        x.guardFamilies = v.families().isEmpty() ? null : v.familyCodes();
+        boolean block = mode == GuardMode.BLOCK && v.flagged();
+        x.guardVerdict = block ? "block" : v.flagged() ? "flag" : "pass";
+        if (block) {
+          return Rejection.of(v.templateTokens() ? Problem.GUARD_TEMPLATE_TOKENS : Problem.GUARD_PROMPT_INJECTION);
+        }
+      }
+      if (config.secrets() != SecretsAction.OFF) {
+        return secrets(x, body, path);
+      }
+      return null;
+    } catch (RuntimeException e) {
+      // fail closed where the operator asked for refusals; in log mode the request goes on, noted
+      x.guardVerdict = "error";
+      return mode == GuardMode.BLOCK || config.secrets() == SecretsAction.BLOCK || config.secrets() == SecretsAction.REDACT
+          ? Rejection.logged(Problem.INTERNAL, "guard: " + e) : null;
+    }
+  }
+
+  /** Secrets in every text of the body (any turn carries them to the upstream). */
+  private Rejection secrets(Exchange x, ObjectNode body, String path) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    boolean changed = false;
+    for (PromptText.Slot slot : PromptText.all(path, body)) {
+      List<Secrets.Match> found = Secrets.find(slot.text());
+      if (found.isEmpty()) {
+        continue;
+      }
+      for (Secrets.Match m : found) {
+        counts.merge(m.kind(), 1, Integer::sum);
+      }
+      if (config.secrets() == SecretsAction.REDACT) {
+        slot.replace(Secrets.redact(slot.text(), found));
+        changed = true;
+      }
+    }
+    if (counts.isEmpty()) {
+      return null;
+    }
+    x.guardSecrets = Secrets.summary(counts);
+    if (config.secrets() == SecretsAction.BLOCK) {
+      return Rejection.of(Problem.GUARD_SECRET);
+    }
+    if (changed) {
+      // The tree keeps the client's field order; the limit stage, which runs next, re-serialises
+      // this same tree if it changes the body too, so both rewrites reach the upstream.
+      try {
+        x.body = Buffer.buffer(JSON.writeValueAsBytes(body));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        return Rejection.logged(Problem.INTERNAL, e.toString());
+      }
+    }
+    return null;
+  }
+}
