@@ -27,8 +27,8 @@ public final class Decoders {
   private static final int MAX_PAYLOADS = 8;
 
   private static final Pattern BASE64 = Pattern.compile("[A-Za-z0-9+/_-]{16,}={0,2}");
-  private static final Pattern HEX = Pattern.compile("(?:[0-9a-fA-F]{2}[ :]?){12,}");
-  private static final Pattern PERCENT = Pattern.compile("(?:%[0-9a-fA-F]{2}[^%]{0,3}){6,}");
+  private static final Pattern HEX = Pattern.compile("(?:[0-9a-fA-F]{2}[ :]?){12,256}");
+  private static final Pattern PERCENT = Pattern.compile("(?:%[0-9a-fA-F]{2}[^%]{0,3}){6,256}");
 
   /** The readable payloads decoded from {@code text}, nested ones included, within {@code budget} characters. */
   public static List<String> decode(String text, int budget) {

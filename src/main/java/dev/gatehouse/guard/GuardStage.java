@@ -83,8 +83,9 @@ public final class GuardStage {
         return secrets(x, body, path);
       }
       return null;
-    } catch (RuntimeException e) {
-      // fail closed where the operator asked for refusals; in log mode the request goes on, noted
+    } catch (RuntimeException | StackOverflowError e) {
+      // fail closed where the operator asked for refusals; in log mode the request goes on, noted.
+      // (A regular expression that recurses too deep on a hostile text is such an error too.)
       x.guardVerdict = "error";
       return mode == GuardMode.BLOCK || config.secrets() == SecretsAction.BLOCK || config.secrets() == SecretsAction.REDACT
           ? Rejection.logged(Problem.INTERNAL, "guard: " + e) : null;

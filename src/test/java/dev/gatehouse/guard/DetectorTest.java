@@ -92,4 +92,23 @@ class DetectorTest {
     assertThat(Secrets.find("-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----"))
         .extracting(Secrets.Match::kind).containsExactly("private_key");
   }
+
+  @Test
+  void longRunsOfHexLikeTextNeitherOverflowTheStackNorThrow() {
+    // why: an unbounded repeated group in the hex and percent decoders recursed once per pair and
+    // overflowed the event loop's stack on a 30,000-character body ("aaaa..." is hex), which the
+    // pipeline then reported as a failing limiter; the repetition is bounded now
+    for (String text : java.util.List.of("a".repeat(30_000), "41 ".repeat(12_000), "%41".repeat(10_000), "a:b ".repeat(8_000))) {
+      Thread t = new Thread(null, () -> DETECTOR.inspect(text), "small-stack", 256 * 1024);
+      Throwable[] thrown = new Throwable[1];
+      t.setUncaughtExceptionHandler((th, e) -> thrown[0] = e);
+      t.start();
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      assertThat(thrown[0]).as(text.substring(0, 8)).isNull();
+    }
+  }
 }

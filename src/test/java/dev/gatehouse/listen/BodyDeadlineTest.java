@@ -107,9 +107,10 @@ class BodyDeadlineTest {
         out.flush();
         Thread.sleep(100);
       }
-      byte[] buf = new byte[12];
-      int n = s.getInputStream().readNBytes(buf, 0, 12);
-      assertThat(new String(buf, 0, n, StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200");
+      byte[] buf = new byte[2048];
+      int n = s.getInputStream().read(buf);
+      String answer = new String(buf, 0, Math.max(0, n), StandardCharsets.ISO_8859_1);
+      assertThat(answer).as(answer).startsWith("HTTP/1.1 200");
     }
     assertThat(gw.upstream.requests()).hasSize(1);
   }
