@@ -104,7 +104,7 @@ for i in 1 2 3 4 5 6 7 8; do
   pids+=($!)
 done
 
-metric() { curl -s "http://127.0.0.1:$P_ADMIN/metrics" | awk -v m="$1" '$1 ~ "^"m {print $2; exit}'; }
+metric() { curl -s "http://127.0.0.1:$P_ADMIN/metrics" | awk -v m="$1" '$1 ~ "^"m && !done {print $2; done = 1}' || true; }
 echo "[" >"$res/samples.json"
 t0=$(date +%s); first=1
 while [ "$(date +%s)" -lt "$end" ]; do

@@ -26,9 +26,14 @@ class DoctorCommandTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   private static CliRun doctor(Path home, String... args) {
+    return doctorWithData(home, home.resolve("data"), args);
+  }
+
+  /** As {@link #doctor}, reading Gatehouse's store (its keys) from {@code data}. */
+  private static CliRun doctorWithData(Path home, Path data, String... args) {
     List<String> all = new ArrayList<>(List.of("doctor", "--no-default-ports", "--systemd-dir", home.resolve("no-units").toString()));
     all.addAll(List.of(args));
-    return CliRun.run(Map.of("GATEHOUSE_HOME", home.resolve("data").toString()), all.toArray(String[]::new));
+    return CliRun.run(Map.of("GATEHOUSE_HOME", data.toString()), all.toArray(String[]::new));
   }
 
   private static List<JsonNode> findings(JsonNode report, String id) {
@@ -79,7 +84,9 @@ class DoctorCommandTest {
       gw.keys.create("chat app", Duration.ofDays(30), List.of("llama3*"), List.of());
       Path yaml = home.resolve("gatehouse.yaml");
       Files.writeString(yaml, "listen: 127.0.0.1:" + gw.port() + "\nupstream: " + ollama.url() + "\ndata_dir: " + gw.dataDir + "\n");
-      CliRun r = doctor(home, "--config", yaml.toString(), "--json");
+      // The operator's doctor reads the gateway's own store, so it knows which scopes the keys hold
+      // (GATEHOUSE_HOME wins over data_dir in the file, as for every setting).
+      CliRun r = doctorWithData(home, gw.dataDir, "--config", yaml.toString(), "--json");
       assertThat(r.code()).as(r.out() + r.err()).isZero();
       JsonNode report = JSON.readTree(r.out());
       JsonNode server = null;

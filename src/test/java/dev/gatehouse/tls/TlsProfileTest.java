@@ -152,6 +152,7 @@ class TlsProfileTest {
     pb.environment().put("GATEHOUSE_ADMIN_LISTEN", "127.0.0.1:0");
     // No periodic health check, so that every request the upstream records came through the listener.
     pb.environment().put("GATEHOUSE_HEALTH_INTERVAL", "0s");
+    pb.environment().put("GATEHOUSE_POSTURE_INTERVAL", "0");
     // testssl opens hundreds of connections from loopback: keep it from being banned as a probe.
     pb.environment().put("GATEHOUSE_BANS_NEVER", "127.0.0.0/8,::1");
     pb.environment().put("GATEHOUSE_CONNECTIONS_MAX_PER_IP", "100000");
