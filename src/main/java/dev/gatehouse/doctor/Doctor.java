@@ -71,7 +71,23 @@ public final class Doctor {
       HttpProbe http,
       Clock clock,
       String toolVersion,
-      Severity failOn) {}
+      Severity failOn,
+      boolean insideGateway) {
+
+    /**
+     * Inputs for a run from the command line. {@code insideGateway} is true only for the periodic
+     * check that {@code serve} runs in the gateway's own process: it must not probe its own
+     * listener without a key, or its own probe detector would take the sweep for a scanner and
+     * ban this machine's address.
+     */
+    public Inputs(
+        Path procRoot, List<Path> systemdDirs, Map<String, String> env, List<Integer> ports, GatehouseConfig config,
+        Path configFile, List<String> configProblems, ConfigAudit.KeySource keys, Advisories advisories, HttpProbe http,
+        Clock clock, String toolVersion, Severity failOn) {
+      this(procRoot, systemdDirs, env, ports, config, configFile, configProblems, keys, advisories, http, clock, toolVersion,
+          failOn, false);
+    }
+  }
 
   private Doctor() {}
 
@@ -134,6 +150,12 @@ public final class Doctor {
       List<Listener> listeners = e.getValue();
       Processes.Info owner = owners.get(listeners.get(0).inode());
       boolean tls = port == config.listen().port() && config.tlsEnabled();
+      if (in.insideGateway() && port == config.listen().port()) {
+        gatehouses.add(new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
+            .with("process", "this one (not probed by its own periodic check)"));
+        gatehouseRunning = true;
+        continue;
+      }
       URI base = URI.create((tls ? "https://" : "http://") + Listener.host(probeAddress(listeners)) + ":" + port);
       Session session = new Session(in.http(), base, MAX_REQUESTS, Duration.ZERO);
       Fingerprinter.Identity id = Fingerprinter.identify(session);

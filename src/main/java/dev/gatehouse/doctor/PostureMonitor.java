@@ -109,7 +109,7 @@ public final class PostureMonitor implements AutoCloseable {
     HttpProbe bounded = new Deadline(run.http(), clock, deadline);
     Doctor.Inputs in = run.inputs().get();
     Report r = Doctor.run(new Doctor.Inputs(in.procRoot(), in.systemdDirs(), in.env(), in.ports(), in.config(), in.configFile(),
-        in.configProblems(), in.keys(), in.advisories(), bounded, in.clock(), in.toolVersion(), Severity.HIGH));
+        in.configProblems(), in.keys(), in.advisories(), bounded, in.clock(), in.toolVersion(), Severity.HIGH, in.insideGateway()));
     Map<String, Finding> current = new LinkedHashMap<>();
     for (Finding f : r.findings()) {
       boolean exposure = EXPOSURE.contains(f.id()) || f.id().startsWith(Rule.ADVISORY_PREFIX);
@@ -164,7 +164,7 @@ public final class PostureMonitor implements AutoCloseable {
         db = Advisories.builtIn();
       }
       return new Doctor.Inputs(java.nio.file.Path.of("/proc"), OllamaEnv.SYSTEMD_DIRS, env, Doctor.KNOWN_PORTS, config, file,
-          List.of(), noKeys, db, http, clock, "serve", Severity.HIGH);
+          List.of(), noKeys, db, http, clock, "serve", Severity.HIGH, true);
     };
     return new PostureMonitor(new Run(inputs, http), config.posture().interval(), config.posture().runTimeout(), sink, clock, http);
   }
