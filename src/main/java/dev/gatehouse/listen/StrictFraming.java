@@ -7,7 +7,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
@@ -85,7 +84,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private int headsInRead;
   private long heads;
   private long responses;
-  /** The path of the request whose body is being read, for the dialect of a refusal. */
+  /** The path of the request being read (head or body), for the dialect of a refusal; null before its target is read. */
   private String path;
 
   /**
@@ -298,6 +297,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
 
   /** Checks a complete request head in {@code line[0, lineLength)}, which ends in CRLF CRLF. */
   private Refusal head() {
+    path = null;
     int eol = indexOfCrlf(0);
     if (eol < 0) {
       return refusal(400, Problem.FRAMING_INVALID, "bare CR or LF in the request line");
@@ -329,16 +329,15 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     Head h = new Head();
     int q = target.indexOf('?');
     h.path = q < 0 ? target : target.substring(0, q);
+    path = h.path;
     Refusal r = fields(eol + 2, h);
-    if (r != null) {
-      return r.path() == null ? new Refusal(r.status(), r.problem(), r.why(), h.path, false) : r;
+    if (r == null) {
+      r = framing(h, http11, target);
     }
-    r = framing(h, http11, target);
     if (r != null) {
-      return new Refusal(r.status(), r.problem(), r.why(), h.path, false);
+      return r;
     }
     headsInRead++;
-    path = h.path;
     return null;
   }
 
@@ -577,7 +576,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private Refusal refusal(int status, Problem problem, String why) {
     boolean inBody = state != State.HEAD;
     state = State.DEAD;
-    return new Refusal(status, problem, why, inBody ? path : null, inBody);
+    return new Refusal(status, problem, why, path, inBody);
   }
 
   private void refuse(ChannelHandlerContext ctx, Refusal r) {
