@@ -1,5 +1,7 @@
 package dev.gatehouse.listen;
 
+import dev.gatehouse.http1.Http1Grammar;
+import dev.gatehouse.http1.Http1Grammar.Fields;
 import dev.gatehouse.pipeline.Dialect;
 import dev.gatehouse.pipeline.Problem;
 import io.netty.buffer.ByteBuf;
@@ -265,8 +267,13 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
         if (!endsWithBlankLine()) {
           return null;
         }
-        // Trailer fields follow the header grammar; they carry no framing.
-        Refusal r = fields(0, new Head());
+        // Trailer fields follow the header grammar, and may not frame or route the message
+        // (RFC 9110 §6.5.1): a decoder that merged them into the head would read them there.
+        Fields t = new Fields();
+        Refusal r = fields(0, t);
+        if (r == null && t.framingOrRouting()) {
+          r = refusal(400, Problem.FRAMING_INVALID, "Content-Length, Transfer-Encoding or Host in the trailers");
+        }
         state = State.HEAD;
         bodyActive = false;
         lineLength = 0;
@@ -279,37 +286,24 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   private boolean endsWithBlankLine() {
-    return lineLength >= 4
-        && line[lineLength - 4] == '\r' && line[lineLength - 3] == '\n'
-        && line[lineLength - 2] == '\r' && line[lineLength - 1] == '\n';
-  }
-
-  /** What the header fields of one head say about framing. */
-  private static final class Head {
-    int transferEncodings;
-    String transferEncoding;
-    int contentLengths;
-    String contentLength;
-    int hosts;
-    String host;
-    String path;
+    return Http1Grammar.endsWithBlankLine(line, lineLength);
   }
 
   /** Checks a complete request head in {@code line[0, lineLength)}, which ends in CRLF CRLF. */
   private Refusal head() {
     path = null;
-    int eol = indexOfCrlf(0);
+    int eol = Http1Grammar.indexOfCrlf(line, 0, lineLength);
     if (eol < 0) {
       return refusal(400, Problem.FRAMING_INVALID, "bare CR or LF in the request line");
     }
     // request-line = method SP request-target SP HTTP-version
-    int sp1 = indexOf((byte) ' ', 0, eol);
-    int sp2 = sp1 < 0 ? -1 : indexOf((byte) ' ', sp1 + 1, eol);
-    if (sp1 <= 0 || sp2 < 0 || sp2 == sp1 + 1 || indexOf((byte) ' ', sp2 + 1, eol) >= 0) {
+    int sp1 = Http1Grammar.indexOf(line, (byte) ' ', 0, eol);
+    int sp2 = sp1 < 0 ? -1 : Http1Grammar.indexOf(line, (byte) ' ', sp1 + 1, eol);
+    if (sp1 <= 0 || sp2 < 0 || sp2 == sp1 + 1 || Http1Grammar.indexOf(line, (byte) ' ', sp2 + 1, eol) >= 0) {
       return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
     }
     for (int i = 0; i < sp1; i++) {
-      if (!isTchar(line[i])) {
+      if (!Http1Grammar.isTchar(line[i])) {
         return refusal(400, Problem.FRAMING_INVALID, "method is not a token");
       }
     }
@@ -326,10 +320,9 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       state = State.PASS; // Netty refuses other versions itself (501) and then reads nothing more
       return null;
     }
-    Head h = new Head();
+    Fields h = new Fields();
     int q = target.indexOf('?');
-    h.path = q < 0 ? target : target.substring(0, q);
-    path = h.path;
+    path = q < 0 ? target : target.substring(0, q);
     Refusal r = fields(eol + 2, h);
     if (r == null) {
       r = framing(h, http11, target);
@@ -342,56 +335,13 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /** Checks the field lines from {@code from} to the blank line, collecting framing fields in {@code h}. */
-  private Refusal fields(int from, Head h) {
-    int i = from;
-    while (true) {
-      int eol = indexOfCrlf(i);
-      if (eol < 0) {
-        return refusal(400, Problem.FRAMING_INVALID, "bare CR or LF in a header line");
-      }
-      if (eol == i) {
-        return null; // the blank line
-      }
-      if (line[i] == ' ' || line[i] == '\t') {
-        return refusal(400, Problem.FRAMING_INVALID, "obs-fold (a header line starting with white space)");
-      }
-      int colon = indexOf((byte) ':', i, eol);
-      if (colon <= i) {
-        return refusal(400, Problem.FRAMING_INVALID, "header line without a field name");
-      }
-      for (int k = i; k < colon; k++) {
-        if (!isTchar(line[k])) {
-          return refusal(400, Problem.FRAMING_INVALID, "header name is not a token (or white space before the colon)");
-        }
-      }
-      for (int k = colon + 1; k < eol; k++) {
-        int c = line[k] & 0xff;
-        if ((c < 0x20 && c != '\t') || c == 0x7f) {
-          return refusal(400, Problem.FRAMING_INVALID, "control character in a header value");
-        }
-      }
-      String name = new String(line, i, colon - i, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
-      switch (name) {
-        case "transfer-encoding" -> {
-          h.transferEncodings++;
-          h.transferEncoding = value(colon + 1, eol);
-        }
-        case "content-length" -> {
-          h.contentLengths++;
-          h.contentLength = value(colon + 1, eol);
-        }
-        case "host" -> {
-          h.hosts++;
-          h.host = value(colon + 1, eol);
-        }
-        default -> { }
-      }
-      i = eol + 2;
-    }
+  private Refusal fields(int from, Fields h) {
+    String why = Http1Grammar.fields(line, from, lineLength, h);
+    return why == null ? null : refusal(400, Problem.FRAMING_INVALID, why);
   }
 
   /** The body framing and Host rules, for a head whose lines are well formed. */
-  private Refusal framing(Head h, boolean http11, String target) {
+  private Refusal framing(Fields h, boolean http11, String target) {
     if (h.transferEncodings > 0 && h.contentLengths > 0) {
       return refusal(400, Problem.FRAMING_INVALID, "both Transfer-Encoding and Content-Length");
     }
@@ -418,11 +368,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       return null;
     }
     if (h.contentLengths == 1) {
-      String cl = h.contentLength;
-      if (cl.isEmpty() || cl.length() > 19 || !cl.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      long n = Http1Grammar.contentLength(h.contentLength);
+      if (n < 0) {
         return refusal(400, Problem.FRAMING_INVALID, "Content-Length is not a number");
       }
-      long n = Long.parseLong(cl);
       if (n > maxContentLength) {
         return refusal(413, Problem.BODY_TOO_LARGE, "Content-Length past the body limit");
       }
@@ -435,7 +384,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  private Refusal host(Head h, boolean http11, String target) {
+  private Refusal host(Fields h, boolean http11, String target) {
     if (h.hosts > 1) {
       return refusal(400, Problem.HOST_INVALID, "more than one Host header");
     }
@@ -507,23 +456,15 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
 
   /** {@code chunk-size CRLF}, exactly: 1-16 hex digits, no extensions, no white space. */
   private Refusal chunkSize() {
-    int digits = lineLength - 2;
-    if (digits < 1 || line[lineLength - 2] != '\r') {
-      return refusal(400, Problem.FRAMING_INVALID, "empty chunk size or bare LF");
+    long size = Http1Grammar.chunkSize(line, lineLength);
+    if (size == Http1Grammar.CHUNK_MALFORMED) {
+      return refusal(400, Problem.FRAMING_INVALID, "chunk size is not hex digits alone (spaces, signs or extensions)");
     }
-    if (digits > 16) {
+    if (size == Http1Grammar.CHUNK_TOO_MANY_DIGITS) {
       return refusal(400, Problem.FRAMING_INVALID, "chunk size of more than 16 hex digits");
     }
-    long size = 0;
-    for (int k = 0; k < digits; k++) {
-      int d = Character.digit(line[k], 16);
-      if (d < 0) {
-        return refusal(400, Problem.FRAMING_INVALID, "chunk size is not hex digits alone (spaces, signs or extensions)");
-      }
-      if (size > (Long.MAX_VALUE >> 4)) {
-        return refusal(413, Problem.BODY_TOO_LARGE, "chunk size past the body limit");
-      }
-      size = (size << 4) | d;
+    if (size == Http1Grammar.CHUNK_OVERFLOW) {
+      return refusal(413, Problem.BODY_TOO_LARGE, "chunk size past the body limit");
     }
     if (size == 0) {
       state = State.TRAILERS;
@@ -628,48 +569,5 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       case 408 -> "Request Timeout";
       default -> "Bad Request";
     };
-  }
-
-  /** The field value between {@code from} and {@code to}, without the optional white space around it. */
-  private String value(int from, int to) {
-    int a = from;
-    int b = to;
-    while (a < b && (line[a] == ' ' || line[a] == '\t')) {
-      a++;
-    }
-    while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t')) {
-      b--;
-    }
-    return new String(line, a, b - a, StandardCharsets.ISO_8859_1);
-  }
-
-  /** The index of the CR of the next CRLF at or after {@code from}; -1 if a CR or LF stands alone first. */
-  private int indexOfCrlf(int from) {
-    for (int k = from; k < lineLength; k++) {
-      byte b = line[k];
-      if (b == '\r') {
-        return k + 1 < lineLength && line[k + 1] == '\n' ? k : -1;
-      }
-      if (b == '\n') {
-        return -1;
-      }
-    }
-    return -1;
-  }
-
-  private int indexOf(byte b, int from, int to) {
-    for (int k = from; k < to; k++) {
-      if (line[k] == b) {
-        return k;
-      }
-    }
-    return -1;
-  }
-
-  /** RFC 9110 §5.6.2 tchar. */
-  private static boolean isTchar(byte b) {
-    int c = b & 0xff;
-    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-        || "!#$%&'*+-.^_`|~".indexOf(c) >= 0 && c < 0x80;
   }
 }

@@ -62,9 +62,13 @@ public final class Relay {
             .setTcpNoDelay(true)
             .setDecompressionSupported(false)
             .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectMillis));
+    // Every upstream connection reads its responses through the strict framing check.
     this.client =
-        vertx.createHttpClient(
-            options, new PoolOptions().setHttp1MaxSize(config.limits().maxUpstreamConnections()));
+        vertx.httpClientBuilder()
+            .with(options)
+            .with(new PoolOptions().setHttp1MaxSize(config.limits().maxUpstreamConnections()))
+            .withConnectHandler(UpstreamFraming::install)
+            .build();
   }
 
   /**

@@ -133,6 +133,11 @@ class StrictFramingTest {
         Arguments.of("chunk data longer than its size", 400, chunked("chunked", "5\r\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
         Arguments.of("chunk data without CRLF", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "0\r\n\r\n")),
         Arguments.of("trailer with obs-fold", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nX-T: a\r\n b\r\n\r\n")),
+        // why: a decoder that merges trailers into the head (RFC 9110 §6.5.1 forbids it for these)
+        // would frame or route by them after the body was framed by the head
+        Arguments.of("Content-Length in the trailers", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nContent-Length: 40\r\n\r\n" + SMUGGLED)),
+        Arguments.of("Transfer-Encoding in the trailers", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n" + SMUGGLED)),
+        Arguments.of("Host in the trailers", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nhost: evil.example\r\n\r\n" + SMUGGLED)),
         // --- Content-Length
         // why: two lengths: which one frames the body?
         Arguments.of("two Content-Length lines, different", 400, post("Content-Length: " + BODY.length() + "\r\nContent-Length: 2\r\n", BODY)),
