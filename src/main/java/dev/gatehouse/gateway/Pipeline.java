@@ -266,10 +266,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
               // limit, the rest: request caps and a concurrency slot (which may wait in a queue)
               Future<Rejection> pinned = pins == null ? Future.succeededFuture(null) : pins.check(x);
               // guard: prompt checks, before a concurrency slot is taken (a refusal holds none)
-              pinned.map(r -> r != null ? r : guard.check(x))
-                  .compose(r -> r != null ? Future.succeededFuture(r) : limiter.admit(x)).onComplete(admitted -> {
+              // Each step fails closed with its own code: a failure is never another stage's.
+              pinned.recover(e -> Future.succeededFuture(Rejection.logged(Problem.PIN_CHECK_UNAVAILABLE, String.valueOf(e))))
+                  .map(r -> r != null ? r : guardCheck(x))
+                  .compose(r -> r != null ? Future.succeededFuture(r) : limiter.admit(x)
+                      .recover(e -> Future.succeededFuture(Rejection.logged(Problem.LIMITER_UNAVAILABLE, String.valueOf(e)))))
+                  .onComplete(admitted -> {
                 if (admitted.failed() || admitted.result() != null) {
-                  reject(x, admitted.failed() ? Rejection.logged(Problem.LIMITER_UNAVAILABLE, String.valueOf(admitted.cause()))
+                  reject(x, admitted.failed() ? Rejection.logged(Problem.INTERNAL, String.valueOf(admitted.cause()))
                       : admitted.result());
                   return;
                 }
@@ -280,6 +284,15 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                 relay.forward(x, r -> reject(x, r));
               });
             });
+  }
+
+  /** guard: an error inside the guard refuses the request as the guard's own failure (503). */
+  private Rejection guardCheck(Exchange x) {
+    try {
+      return guard.check(x);
+    } catch (RuntimeException | StackOverflowError e) {
+      return Rejection.logged(Problem.GUARD_UNAVAILABLE, String.valueOf(e));
+    }
   }
 
   /**

@@ -165,11 +165,23 @@ public final class Http1Grammar {
     return -1;
   }
 
+  /** RFC 9110 §5.6.2 tchar as two 64-bit masks: bytes 0-63 and 64-127 (none above 127 is one). */
+  private static final long TCHAR_LOW = mask(0);
+  private static final long TCHAR_HIGH = mask(64);
+
+  private static long mask(int from) {
+    long m = 0;
+    for (int c = from; c < from + 64; c++) {
+      if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0) {
+        m |= 1L << (c - from);
+      }
+    }
+    return m;
+  }
+
   /** RFC 9110 §5.6.2 tchar. */
   public static boolean isTchar(byte b) {
-    int c = b & 0xff;
-    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-        || c < 0x80 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    return b >= 0 && ((b < 64 ? TCHAR_LOW : TCHAR_HIGH) & (1L << (b & 63))) != 0;
   }
 
   /** The field value between {@code from} and {@code to}, without the optional white space around it. */

@@ -50,6 +50,7 @@ public enum Problem {
   AUDIT_UNAVAILABLE(503, "audit.unavailable", "server_error", "the audit log cannot be written now; retry later"),
   GUARD_PROMPT_INJECTION(403, "guard.prompt_injection", "permission_error", "the prompt guard refused this request as a likely prompt injection or jailbreak"),
   GUARD_TEMPLATE_TOKENS(403, "guard.template_tokens", "permission_error", "the request carries chat-template control tokens in user content"),
+  GUARD_UNAVAILABLE(503, "guard.unavailable", "server_error", "the prompt guard cannot inspect this request now"),
   GUARD_SECRET(403, "guard.secret", "permission_error", "the request carries a secret or personal data that this gateway does not forward"),
   INTERNAL(500, "internal.error", "server_error", "internal error");
 

@@ -265,7 +265,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     int eol = Http1Grammar.indexOfCrlf(line, 0, lineLength);
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]; the last SP is taken as
     // optional, since servers omit it with an empty reason
-    if (eol < 12 || !startsWith("HTTP/1.") || (line[7] != '0' && line[7] != '1') || line[8] != ' '
+    if (eol < 12 || !startsWithHttp1() || (line[7] != '0' && line[7] != '1') || line[8] != ' '
         || (eol > 12 && line[12] != ' ')) {
       return "malformed status line";
     }
@@ -335,17 +335,13 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  private boolean startsWith(String prefix) {
-    byte[] p = prefix.getBytes(StandardCharsets.ISO_8859_1);
-    if (lineLength < p.length) {
+  private static final byte[] HTTP_1 = "HTTP/1.".getBytes(StandardCharsets.ISO_8859_1);
+
+  private boolean startsWithHttp1() {
+    if (lineLength < HTTP_1.length) {
       return false;
     }
-    for (int k = 0; k < p.length; k++) {
-      if (line[k] != p[k]) {
-        return false;
-      }
-    }
-    return true;
+    return java.util.Arrays.equals(line, 0, HTTP_1.length, HTTP_1, 0, HTTP_1.length);
   }
 
   /** A whole response has been read: the next one belongs to the next request, if any. */
