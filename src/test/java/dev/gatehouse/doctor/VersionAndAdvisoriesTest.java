@@ -153,8 +153,10 @@ class VersionAndAdvisoriesTest {
   void llamaCppBuildsAndTagsAreSeparateSchemesAndAFixByCommitIsABuild() {
     Advisories db = Advisories.builtIn();
     Advisory n = byId(db, "CVE-2026-21869");
+    // why: b8908 is the first build of the fix commit; b8896..b8907 (which an earlier mapping called fixed) still lack it
     assertThat(n.judge(build("b8895"))).isEqualTo(Advisory.Verdict.AFFECTED);
-    assertThat(n.judge(build("b8896"))).isEqualTo(Advisory.Verdict.NOT_AFFECTED);
+    assertThat(n.judge(build("b8907"))).isEqualTo(Advisory.Verdict.AFFECTED);
+    assertThat(n.judge(build("b8908"))).isEqualTo(Advisory.Verdict.NOT_AFFECTED);
     assertThat(n.judge(build("b12000"))).isEqualTo(Advisory.Verdict.NOT_AFFECTED);
     assertThat(n.ranges().get(0).translation()).contains("c78fb909b");
     // an unknown build is unknown, never "affected by everything"
@@ -263,7 +265,7 @@ class VersionAndAdvisoriesTest {
     assertThat(token.fix()).startsWith("No fixed release is recorded.").contains("policy.allowed_registries");
     // why: a fix by commit names the build and how it was found
     Finding discard = finding(db, "llama.cpp", build("b8000"), new AdvisoryCheck.Exposure(true, Set.of(Operation.INFERENCE), false, ""), "CVE-2026-21869");
-    assertThat(discard.fix()).startsWith("Upgrade llama.cpp to build b8896 or later").contains("c78fb909b");
+    assertThat(discard.fix()).startsWith("Upgrade llama.cpp to build b8908 or later").contains("c78fb909b");
     assertThat(discard.evidence()).anyMatch(e -> e.startsWith("CVSS 8.8"));
     // why: rpc-server is not the HTTP API: informational
     Finding rpc = finding(db, "llama.cpp", build("b3000"), new AdvisoryCheck.Exposure(true, Set.of(Operation.values()), false, ""), "CVE-2024-42479");

@@ -68,9 +68,9 @@ class AdvisoryMatchingTest {
     "OLLAMA    | 0.11.5-rc1   | CVE-2025-15514  | true",
     "OLLAMA    | 0.13.5       | CVE-2025-15514  | true",
     "OLLAMA    | 0.13.6       | CVE-2025-15514  | false",
-    // why: the fix was named by commit; b8896 is the first build containing it, a recent build is clean
-    "LLAMA_CPP | b8895        | CVE-2026-21869  | true",
-    "LLAMA_CPP | b8896        | CVE-2026-21869  | false",
+    // why: the fix was named by commit; b8908 is the first build containing it, a recent build is clean
+    "LLAMA_CPP | b8907        | CVE-2026-21869  | true",
+    "LLAMA_CPP | b8908        | CVE-2026-21869  | false",
     "LLAMA_CPP | b12800       | CVE-2026-21869  | false",
     // why: introduced b8227, fixed b11393
     "LLAMA_CPP | b8226        | CVE-2026-107183 | false",
