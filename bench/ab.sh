@@ -7,13 +7,15 @@
 #
 # REV is anything `git worktree add` takes (a commit, a branch). Prints each round's req/s and
 # proxy CPU per request, and the median ratio B/A. Results in bench/results/ab-<stamp>/.
+# AB_CONFIG_A / AB_CONFIG_B: YAML lines appended to that side's config, to compare settings of
+# one revision (for example AB_CONFIG_B=$'guard:\n  mode: off').
 set -euo pipefail
 
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$bench/.." && pwd)"
 [ $# -ge 2 ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 rev_a="$1"; rev_b="$2"; rounds="${3:-5}"; seconds="${4:-10}"
-base="${BENCH_PORT_BASE:-28300}"
+base="${BENCH_PORT_BASE:-28400}"
 P_BACKEND=$base; P_A=$((base + 10)); P_B=$((base + 11))
 
 stamp="$(date -u +%Y%m%d-%H%M%S)"
@@ -84,6 +86,9 @@ connections:
 posture:
   interval: 0
 EOF
+  if [ "$side" = a ]; then extra="${AB_CONFIG_A:-}"; else extra="${AB_CONFIG_B:-}"; fi
+  [ -n "$extra" ] && printf '%s\n' "$extra" >>"$work/gatehouse-$side.yaml"
+  cp "$work/gatehouse-$side.yaml" "$res/gatehouse-$side.yaml"
   key="$(cd "$src" && env -u GATEHOUSE_JAVA_OPTS ./gatehouse keys create --config "$work/gatehouse-$side.yaml" --name ab --json 2>>"$res/logs/keys-$side.log" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
   auth[$side]="Bearer $key"
