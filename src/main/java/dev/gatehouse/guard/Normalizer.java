@@ -43,7 +43,7 @@ public final class Normalizer {
       if (invisible(cp)) {
         continue;
       }
-      if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+      if (cp < 128 ? asciiSpace(cp) : Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
         if (!space) {
           b.append(' ');
           space = true;
@@ -117,7 +117,7 @@ public final class Normalizer {
           letter = true;
         } else if (c < CONFUSABLE_TO.length && CONFUSABLE_TO[c] != 0) {
           letter = true;
-        } else if (Character.isLetter(c)) {
+        } else if (letter(c)) {
           letter = true;
           confusableOnly = false;
         } else if (leet(c) != 0) {
@@ -142,7 +142,20 @@ public final class Normalizer {
   }
 
   private static boolean wordChar(char c) {
-    return Character.isLetterOrDigit(c) || c == '@' || c == '$';
+    if (c < 128) {
+      return (char) ((c | 0x20) - 'a') < 26 || (char) (c - '0') < 10 || c == '@' || c == '$';
+    }
+    return Character.isLetterOrDigit(c);
+  }
+
+  /** {@link Character#isLetter(char)}, without the table look-up for ASCII. */
+  private static boolean letter(char c) {
+    return c < 128 ? (char) ((c | 0x20) - 'a') < 26 : Character.isLetter(c);
+  }
+
+  /** {@link Character#isWhitespace(int)} or {@link Character#isSpaceChar(int)}, for ASCII. */
+  private static boolean asciiSpace(int c) {
+    return c == ' ' || c >= 0x09 && c <= 0x0D || c >= 0x1C && c <= 0x1F;
   }
 
   private static char leet(char c) {
@@ -198,8 +211,8 @@ public final class Normalizer {
 
   /** A letter with no letter on either side. */
   private static boolean single(StringBuilder b, int i) {
-    return Character.isLetter(b.charAt(i)) && (i == 0 || !Character.isLetter(b.charAt(i - 1)))
-        && (i + 1 >= b.length() || !Character.isLetter(b.charAt(i + 1)));
+    return letter(b.charAt(i)) && (i == 0 || !letter(b.charAt(i - 1)))
+        && (i + 1 >= b.length() || !letter(b.charAt(i + 1)));
   }
 
   private static boolean separator(char c) {

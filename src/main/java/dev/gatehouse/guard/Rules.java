@@ -344,9 +344,8 @@ public final class Rules {
   public static boolean templateTokens(String visible) {
     // Every alternative of TEMPLATE begins with '<' or '[' (no case to fold), so it is tried there only.
     Matcher m = null;
-    for (int i = 0; i < visible.length(); i++) {
-      char c = visible.charAt(i);
-      if (c == '<' || c == '[') {
+    for (char open : new char[] {'<', '['}) {
+      for (int i = visible.indexOf(open); i >= 0; i = visible.indexOf(open, i + 1)) {
         if (m == null) {
           m = TEMPLATE.matcher(visible).useTransparentBounds(true).useAnchoringBounds(false);
         }
