@@ -25,8 +25,12 @@ final class Literals {
   private final int[] asciiClass = new int[128];
   private final char[] wideChars;
   private final int[] wideClass;
-  private final int classes;
-  /** The transition table, {@code state * classes + class}. */
+  /** Bits of a class number: the table has {@code 1 << shift} columns. */
+  private final int shift;
+  /**
+   * The transition table, row {@code state << shift}, column the class: the next state, with the
+   * sign bit set when some literal ends in it.
+   */
   private final int[] delta;
   /** The literals ending in each state (its own and those of its suffix states), by id. */
   private final int[][] out;
@@ -62,7 +66,8 @@ final class Literals {
       wideChars[w] = c;
       wideClass[w++] = nextClass++;
     }
-    classes = nextClass;
+    int classes = nextClass;
+    shift = 32 - Integer.numberOfLeadingZeros(Math.max(1, classes - 1));
 
     // The trie.
     List<Map<Integer, Integer>> next = new ArrayList<>();
@@ -89,7 +94,7 @@ final class Literals {
       ends.get(s).add(id);
     }
     int states = next.size();
-    delta = new int[states * classes];
+    int[] goTo = new int[states * classes];
     out = new int[states][];
     int[] fail = new int[states];
     // Breadth first: each state's transitions and outputs from its failure state's, already done.
@@ -99,7 +104,7 @@ final class Literals {
     for (int c = 0; c < classes; c++) {
       Integer t = next.get(0).get(c);
       if (t != null) {
-        delta[c] = t;
+        goTo[c] = t;
         fail[t] = 0;
         queue.add(t);
       }
@@ -114,12 +119,19 @@ final class Literals {
       for (int c = 0; c < classes; c++) {
         Integer t = next.get(s).get(c);
         if (t != null) {
-          fail[t] = delta[fail[s] * classes + c];
-          delta[s * classes + c] = t;
+          fail[t] = goTo[fail[s] * classes + c];
+          goTo[s * classes + c] = t;
           queue.add(t);
         } else {
-          delta[s * classes + c] = delta[fail[s] * classes + c];
+          goTo[s * classes + c] = goTo[fail[s] * classes + c];
         }
+      }
+    }
+    delta = new int[states << shift];
+    for (int st = 0; st < states; st++) {
+      for (int c = 0; c < classes; c++) {
+        int t = goTo[st * classes + c];
+        delta[(st << shift) | c] = out[t].length > 0 ? t | Integer.MIN_VALUE : t;
       }
     }
   }
@@ -148,18 +160,22 @@ final class Literals {
         h.seen[id] = true;
       }
     }
-    int s = 0;
     int n = text.length();
+    char[] chars = new char[n];
+    text.getChars(0, n, chars, 0);
     boolean anyWide = wideChars.length > 0;
+    int s = 0;
     for (int i = 0; i < n; i++) {
-      char c = text.charAt(i);
+      char c = chars[i];
       int cls = c < 128 ? asciiClass[c] : anyWide ? classOf(c) : 0;
-      s = delta[s * classes + cls];
-      int[] o = out[s];
-      for (int id : o) {
-        h.seen[id] = true;
-        if (positional[id]) {
-          h.add(id, i - literals[id].length() + 1);
+      int d = delta[(s << shift) | cls];
+      s = d & Integer.MAX_VALUE;
+      if (d < 0) {
+        for (int id : out[s]) {
+          h.seen[id] = true;
+          if (positional[id]) {
+            h.add(id, i - literals[id].length() + 1);
+          }
         }
       }
     }
