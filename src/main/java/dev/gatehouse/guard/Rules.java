@@ -364,12 +364,18 @@ public final class Rules {
   private static final class RuleSet {
     private final List<Rule> rules;
     private final Literals literals;
+    /**
+     * When the scanner also holds the rot13 of every literal: their ids are the plain ones plus
+     * this offset (else 0). The rot13 of a text holds a literal at a position exactly when the
+     * text holds the literal's rot13 there, so one scan serves the text and its rot13.
+     */
+    private final int rot13Offset;
     private final int[][] triggerIds;
     private final int[][] startIds;
     /** Per start literal of a rule: whether a word character just before it rules it out. */
     private final boolean[][] wordStart;
 
-    RuleSet(List<Rule> rules) {
+    RuleSet(List<Rule> rules, boolean withRot13) {
       this.rules = List.copyOf(rules);
       java.util.Map<String, Integer> ids = new java.util.LinkedHashMap<>();
       java.util.Set<String> positional = new java.util.HashSet<>();
@@ -384,10 +390,14 @@ public final class Rules {
           }
         }
       }
-      String[] lits = ids.keySet().toArray(String[]::new);
+      String[] plain = ids.keySet().toArray(String[]::new);
+      rot13Offset = withRot13 ? plain.length : 0;
+      String[] lits = new String[withRot13 ? 2 * plain.length : plain.length];
       boolean[] pos = new boolean[lits.length];
       for (int i = 0; i < lits.length; i++) {
-        pos[i] = positional.contains(lits[i]);
+        String l = plain[i % plain.length];
+        lits[i] = i < plain.length ? l : Decoders.rot13(l);
+        pos[i] = positional.contains(l);
       }
       literals = new Literals(lits, pos);
       triggerIds = new int[rules.size()][];
@@ -410,22 +420,41 @@ public final class Rules {
       return literals.scan(text);
     }
 
-    /** Whether any rule in {@code [from, to)} matches; the same answer as {@link Rule#findByFullScan}. */
-    boolean any(int from, int to, String text, Literals.Hits hits) {
+    /**
+     * Whether any rule in {@code [from, to)} matches; the same answer as {@link
+     * Rule#findByFullScan}. {@code offset} 0 reads the scanned text itself; {@link #rot13Offset}
+     * reads {@code text}, the rot13 of the scanned text, through the same hits.
+     */
+    boolean any(int from, int to, String text, Literals.Hits hits, int offset) {
       for (int r = from; r < to; r++) {
-        if (find(r, text, hits)) {
+        if (find(r, text, hits, offset)) {
           return true;
         }
       }
       return false;
     }
 
-    boolean find(int r, String text, Literals.Hits hits) {
-      boolean gate = false;
-      for (int id : triggerIds[r]) {
-        gate |= hits.seen[id];
+    /** Whether some rule holds one of its triggers (else none can match). */
+    boolean anyGate(Literals.Hits hits, int offset) {
+      for (int r = 0; r < rules.size(); r++) {
+        if (gate(r, hits, offset)) {
+          return true;
+        }
       }
-      if (!gate) {
+      return false;
+    }
+
+    private boolean gate(int r, Literals.Hits hits, int offset) {
+      for (int id : triggerIds[r]) {
+        if (hits.seen[id + offset]) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    boolean find(int r, String text, Literals.Hits hits, int offset) {
+      if (!gate(r, hits, offset)) {
         return false;
       }
       Rule rule = rules.get(r);
@@ -447,7 +476,7 @@ public final class Rules {
       }
       for (int k = 0; k < startIds[r].length; k++) {
         boolean ws = wordStart[r][k];
-        for (int o = hits.head(startIds[r][k]); o >= 0; o = hits.next(o)) {
+        for (int o = hits.head(startIds[r][k] + offset); o >= 0; o = hits.next(o)) {
           int p = hits.at(o);
           if (ws && p > 0 && asciiWord(text.charAt(p - 1))) {
             continue; // \b cannot hold between two word characters
@@ -481,10 +510,10 @@ public final class Rules {
   private static final List<List<Rule>> PHRASE_FAMILIES =
       List.of(IGNORE, PERSONA, ROLE_RESET, REFUSAL, List.of(FRAMING), List.of(HARMFUL), EXTRACTION);
   private static final RuleSet PHRASES =
-      new RuleSet(PHRASE_FAMILIES.stream().flatMap(List::stream).toList());
+      new RuleSet(PHRASE_FAMILIES.stream().flatMap(List::stream).toList(), true);
   /** Where each family's rules begin in {@link #PHRASES}, and (last) where they end. */
   private static final int[] FROM = bounds(PHRASE_FAMILIES);
-  private static final RuleSet TURNS = new RuleSet(FAKE_TURN);
+  private static final RuleSet TURNS = new RuleSet(FAKE_TURN, false);
 
   private static int[] bounds(List<List<Rule>> families) {
     int[] b = new int[families.size() + 1];
@@ -496,10 +525,23 @@ public final class Rules {
 
   /** The families whose rules match; {@code folded} from {@link Normalizer#fold}, {@code visible} from {@link Normalizer#visible}. */
   public static EnumSet<Family> match(String folded, String visible) {
+    return match(folded, visible, null);
+  }
+
+  /**
+   * As {@link #match(String, String)}; when {@code rot13} is not null, also adds to it the phrase
+   * families that match the rot13 of {@code folded} (what {@link #phrases} finds in {@link
+   * Decoders#rot13}{@code (folded)}), from the same scan.
+   */
+  static EnumSet<Family> match(String folded, String visible, EnumSet<Family> rot13) {
     EnumSet<Family> found = EnumSet.noneOf(Family.class);
-    phrases(folded, found);
+    Literals.Hits h = PHRASES.scan(folded);
+    phrases(folded, h, 0, found);
+    if (rot13 != null && PHRASES.anyGate(h, PHRASES.rot13Offset)) {
+      phrases(Decoders.rot13(folded), h, PHRASES.rot13Offset, rot13);
+    }
     String lower = visible.toLowerCase(java.util.Locale.ROOT);
-    if (TURNS.any(0, TURNS.size(), lower, TURNS.scan(lower))) {
+    if (TURNS.any(0, TURNS.size(), lower, TURNS.scan(lower), 0)) {
       found.add(Family.FAKE_TURN);
     }
     if (templateTokens(visible)) {
@@ -510,29 +552,33 @@ public final class Rules {
 
   /** The phrase families (those read on folded text) that match. */
   static void phrases(String folded, EnumSet<Family> found) {
-    Literals.Hits h = PHRASES.scan(folded);
-    if (family(0, folded, h)) {
+    phrases(folded, PHRASES.scan(folded), 0, found);
+  }
+
+  /** The phrase families that match {@code folded}, read through hits at {@code offset} (see {@link RuleSet#any}). */
+  private static void phrases(String folded, Literals.Hits h, int offset, EnumSet<Family> found) {
+    if (family(0, folded, h, offset)) {
       found.add(Family.IGNORE_INSTRUCTIONS);
     }
-    if (family(1, folded, h)) {
+    if (family(1, folded, h, offset)) {
       found.add(Family.PERSONA);
     }
-    if (family(2, folded, h)) {
+    if (family(2, folded, h, offset)) {
       found.add(Family.ROLE_RESET);
     }
-    if (family(3, folded, h)) {
+    if (family(3, folded, h, offset)) {
       found.add(Family.REFUSAL_SUPPRESSION);
     }
-    if (family(4, folded, h) && family(5, folded, h)) {
+    if (family(4, folded, h, offset) && family(5, folded, h, offset)) {
       found.add(Family.FRAMING_HARMFUL);
     }
-    if (family(6, folded, h)) {
+    if (family(6, folded, h, offset)) {
       found.add(Family.PROMPT_EXTRACTION);
     }
   }
 
-  private static boolean family(int f, String folded, Literals.Hits h) {
-    return PHRASES.any(FROM[f], FROM[f + 1], folded, h);
+  private static boolean family(int f, String folded, Literals.Hits h, int offset) {
+    return PHRASES.any(FROM[f], FROM[f + 1], folded, h, offset);
   }
 
   // For RulesTest: every rule, phrase rules then fake-turn rules.
@@ -545,7 +591,7 @@ public final class Rules {
   static boolean ruleMatches(int r, String text) {
     RuleSet set = r < PHRASES.size() ? PHRASES : TURNS;
     int i = r < PHRASES.size() ? r : r - PHRASES.size();
-    return set.find(i, text, set.scan(text));
+    return set.find(i, text, set.scan(text), 0);
   }
 
   /** Rule {@code r} as it ran before the single-pass scan: triggers by substring search, the regex over the whole text. */
