@@ -605,6 +605,11 @@ public final class Rules {
     return rule.lineStart() ? null : rule.starts();
   }
 
+  /** Template tokens as found before: the pattern searched over the whole text. */
+  static boolean templateTokensByFullScan(String visible) {
+    return TEMPLATE.matcher(visible).find();
+  }
+
   /** Rule {@code r}'s pattern. */
   static Pattern rulePattern(int r) {
     return r < PHRASES.size() ? PHRASES.rule(r).pattern() : TURNS.rule(r - PHRASES.size()).pattern();
