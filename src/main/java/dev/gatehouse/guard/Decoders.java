@@ -33,23 +33,79 @@ public final class Decoders {
   /** The readable payloads decoded from {@code text}, nested ones included, within {@code budget} characters. */
   public static List<String> decode(String text, int budget) {
     List<String> out = new ArrayList<>();
-    decode(text, 1, new int[] {budget}, out);
+    decode(text, 1, new int[] {budget}, out, false);
     return out;
   }
 
-  private static void decode(String text, int depth, int[] budget, List<String> out) {
+  /** As {@link #decode(String, int)}, each pattern searched over the whole text: the reference for {@code DecodersTest}. */
+  static List<String> decodeByFullScan(String text, int budget) {
+    List<String> out = new ArrayList<>();
+    decode(text, 1, new int[] {budget}, out, true);
+    return out;
+  }
+
+  private static void decode(String text, int depth, int[] budget, List<String> out, boolean fullScan) {
     if (depth > MAX_DEPTH || text.length() < 16) {
       return;
     }
-    find(BASE64, text, depth, budget, out, Kind.BASE64);
-    find(HEX, text, depth, budget, out, Kind.HEX);
-    find(PERCENT, text, depth, budget, out, Kind.PERCENT);
+    find(BASE64, text, depth, budget, out, Kind.BASE64, fullScan);
+    find(HEX, text, depth, budget, out, Kind.HEX, fullScan);
+    find(PERCENT, text, depth, budget, out, Kind.PERCENT, fullScan);
   }
 
   private enum Kind { BASE64, HEX, PERCENT }
 
-  private static void find(Pattern p, String text, int depth, int[] budget, List<String> out, Kind kind) {
+  /**
+   * Each pattern's matches use only some characters and are at least so long, so the pattern is
+   * run only over the maximal runs of those characters that are long enough (for PERCENT: only when
+   * the text holds six {@code %}). No pattern has an anchor, a boundary or a look-around, so it
+   * finds the same matches, in the same order, as a search of the whole text: the text between
+   * the runs cannot hold (part of) a match.
+   */
+  private static void find(Pattern p, String text, int depth, int[] budget, List<String> out, Kind kind, boolean fullScan) {
     Matcher m = p.matcher(text);
+    int n = text.length();
+    if (fullScan) {
+      matches(m, text, depth, budget, out, kind, true);
+      return;
+    }
+    if (kind == Kind.PERCENT) {
+      int percents = 0;
+      for (int i = 0; i < n; i++) {
+        percents += text.charAt(i) == '%' ? 1 : 0;
+      }
+      if (percents >= 6) {
+        matches(m, text, depth, budget, out, kind, false);
+      }
+      return;
+    }
+    int min = kind == Kind.BASE64 ? 16 : 24;
+    int i = 0;
+    while (i < n && out.size() < MAX_PAYLOADS && budget[0] > 0) {
+      while (i < n && !runChar(kind, text.charAt(i))) {
+        i++;
+      }
+      int start = i;
+      while (i < n && runChar(kind, text.charAt(i))) {
+        i++;
+      }
+      if (i - start >= min) {
+        m.region(start, i);
+        matches(m, text, depth, budget, out, kind, false);
+      }
+    }
+  }
+
+  /** The characters a match of the kind's pattern is made of (BASE64 with its padding). */
+  private static boolean runChar(Kind kind, char c) {
+    boolean alnum = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9';
+    if (kind == Kind.BASE64) {
+      return alnum || c == '+' || c == '/' || c == '_' || c == '-' || c == '=';
+    }
+    return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ' ' || c == ':';
+  }
+
+  private static void matches(Matcher m, String text, int depth, int[] budget, List<String> out, Kind kind, boolean fullScan) {
     while (m.find() && out.size() < MAX_PAYLOADS && budget[0] > 0) {
       String token = m.group();
       if (kind == Kind.BASE64 && !plausibleBase64(token)) {
@@ -69,7 +125,7 @@ public final class Decoders {
       }
       budget[0] -= decoded.length();
       out.add(decoded);
-      decode(decoded, depth + 1, budget, out);
+      decode(decoded, depth + 1, budget, out, fullScan);
     }
   }
 

@@ -54,7 +54,8 @@ public final class Detector {
   public static Analysis analyse(String text) {
     String visible = Normalizer.visible(text);
     String folded = Normalizer.fold(visible);
-    EnumSet<Family> families = Rules.match(folded, visible);
+    EnumSet<Family> rot = EnumSet.noneOf(Family.class); // rot13 of the whole text, read by the phrase rules
+    EnumSet<Family> families = Rules.match(folded, visible, rot);
     // Encoded payloads: decoded, folded and read by the same rules; they also feed the scorer.
     List<String> payloads = Decoders.decode(visible, visible.length());
     String[] texts = new String[1 + payloads.size()];
@@ -68,8 +69,6 @@ public final class Detector {
         families.add(Family.ENCODED_PAYLOAD);
       }
     }
-    EnumSet<Family> rot = EnumSet.noneOf(Family.class);
-    Rules.phrases(Decoders.rot13(folded), rot);
     if (!rot.isEmpty()) {
       families.addAll(rot);
       families.add(Family.ENCODED_PAYLOAD);

@@ -56,7 +56,7 @@ public final class Features {
     int words = 0;
     boolean in = false;
     for (int i = 0; i < t.length(); i++) {
-      boolean w = Character.isLetterOrDigit(t.charAt(i));
+      boolean w = letterOrDigit(t.charAt(i));
       if (w && !in) {
         words++;
       }
@@ -65,15 +65,26 @@ public final class Features {
     return grams + words + Math.max(0, words - 1);
   }
 
+  /**
+   * Character 3- to 5-grams of the text padded with a space on each side, each start position's
+   * 3-, 4- and 5-gram in turn (the 4- and 5-gram only where the padded text is long enough).
+   */
   private static void charGrams(String t, double v, Sink sink) {
-    int n = t.length() + 2; // padded with a space on each side
+    int n = t.length() + 2;
+    char[] p = new char[n];
+    p[0] = ' ';
+    t.getChars(0, t.length(), p, 1);
+    p[n - 1] = ' ';
     for (int s = 0; s + 3 <= n; s++) {
-      int h = CHAR_SEED;
-      for (int k = 0; k < 5 && s + k < n; k++) {
-        int i = s + k - 1;
-        char c = i < 0 || i >= t.length() ? ' ' : t.charAt(i);
-        h = (h ^ c) * FNV_PRIME;
-        if (k >= 2) {
+      int h = (CHAR_SEED ^ p[s]) * FNV_PRIME;
+      h = (h ^ p[s + 1]) * FNV_PRIME;
+      h = (h ^ p[s + 2]) * FNV_PRIME;
+      sink.add(mix(h), v);
+      if (s + 4 <= n) {
+        h = (h ^ p[s + 3]) * FNV_PRIME;
+        sink.add(mix(h), v);
+        if (s + 5 <= n) {
+          h = (h ^ p[s + 4]) * FNV_PRIME;
           sink.add(mix(h), v);
         }
       }
@@ -86,15 +97,16 @@ public final class Features {
     int i = 0;
     int n = t.length();
     while (i < n) {
-      while (i < n && !Character.isLetterOrDigit(t.charAt(i))) {
+      while (i < n && !letterOrDigit(t.charAt(i))) {
         i++;
       }
       if (i >= n) {
         break;
       }
       int h = WORD_SEED;
-      while (i < n && Character.isLetterOrDigit(t.charAt(i))) {
-        h = (h ^ t.charAt(i)) * FNV_PRIME;
+      char c;
+      while (i < n && letterOrDigit(c = t.charAt(i))) {
+        h = (h ^ c) * FNV_PRIME;
         i++;
       }
       sink.add(mix(h), v);
@@ -104,6 +116,14 @@ public final class Features {
       prev = h;
       havePrev = true;
     }
+  }
+
+  /** {@link Character#isLetterOrDigit(char)}, without the table look-up for ASCII. */
+  private static boolean letterOrDigit(char c) {
+    if (c < 128) {
+      return (char) ((c | 0x20) - 'a') < 26 || (char) (c - '0') < 10;
+    }
+    return Character.isLetterOrDigit(c);
   }
 
   private static int hash(int seed, String s) {

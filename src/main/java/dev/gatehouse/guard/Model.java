@@ -80,9 +80,25 @@ public final class Model {
 
   /** The score the model gives the folded texts with these families, from 0 to 1. */
   public double score(Set<Family> families, String... folded) {
-    double[] sum = {bias};
-    Features.of(families, (i, v) -> sum[0] += weights[i] * v, folded);
-    return 1.0 / (1.0 + Math.exp(-sum[0]));
+    Dot dot = new Dot(weights, bias);
+    Features.of(families, dot, folded);
+    return 1.0 / (1.0 + Math.exp(-dot.sum));
+  }
+
+  /** The weighted sum, added up in the order the features come (so the same sum, to the bit, every time). */
+  private static final class Dot implements Features.Sink {
+    private final float[] weights;
+    private double sum;
+
+    Dot(float[] weights, double bias) {
+      this.weights = weights;
+      this.sum = bias;
+    }
+
+    @Override
+    public void add(int index, double value) {
+      sum += weights[index] * value;
+    }
   }
 
   /** The score at and above which a text is flagged. */

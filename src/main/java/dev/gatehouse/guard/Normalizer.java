@@ -35,33 +35,50 @@ public final class Normalizer {
   /** The folded form of {@code text}; see the class comment for what it does. */
   public static String fold(String text) {
     String nfkc = java.text.Normalizer.isNormalized(text, Form.NFKC) ? text : java.text.Normalizer.normalize(text, Form.NFKC);
-    StringBuilder b = new StringBuilder(nfkc.length());
+    int len = nfkc.length();
+    char[] in = new char[len];
+    nfkc.getChars(0, len, in, 0);
+    char[] b = new char[len + 2];
+    int n = 0;
     boolean space = true; // drop leading white space
-    for (int i = 0; i < nfkc.length(); ) {
-      int cp = nfkc.codePointAt(i);
+    for (int i = 0; i < len; ) {
+      char ch = in[i];
+      if (n + 2 > b.length) {
+        b = java.util.Arrays.copyOf(b, b.length + 16); // only if some lower case took more chars
+      }
+      if (ch < 128) {
+        i++;
+        if (asciiSpace(ch)) {
+          if (!space) {
+            b[n++] = ' ';
+            space = true;
+          }
+        } else {
+          space = false;
+          b[n++] = ch >= 'A' && ch <= 'Z' ? (char) (ch + 32) : ch;
+        }
+        continue;
+      }
+      int cp = Character.codePointAt(in, i);
       i += Character.charCount(cp);
       if (invisible(cp)) {
         continue;
       }
       if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
         if (!space) {
-          b.append(' ');
+          b[n++] = ' ';
           space = true;
         }
         continue;
       }
       space = false;
-      if (cp < 128) {
-        b.append((char) (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp));
-      } else {
-        b.appendCodePoint(Character.toLowerCase(cp));
-      }
+      n += Character.toChars(Character.toLowerCase(cp), b, n);
     }
-    int n = b.length();
-    if (n > 0 && b.charAt(n - 1) == ' ') {
-      b.setLength(n - 1);
+    if (n > 0 && b[n - 1] == ' ') {
+      n--;
     }
-    return joinSpacedLetters(foldWords(b));
+    foldWords(b, n);
+    return joinSpacedLetters(b, n);
   }
 
   /** Text with only invisible characters removed and NFKC applied: what template tokens are matched on. */
@@ -98,11 +115,10 @@ public final class Normalizer {
    * consists of look-alikes only), and leetspeak digits become letters when the word also holds a
    * letter. A word of only digits (a number) stays as it is.
    */
-  private static StringBuilder foldWords(StringBuilder b) {
-    int n = b.length();
+  private static void foldWords(char[] b, int n) {
     int start = 0;
     while (start < n) {
-      while (start < n && !wordChar(b.charAt(start))) {
+      while (start < n && !wordChar(b[start])) {
         start++;
       }
       int end = start;
@@ -110,14 +126,14 @@ public final class Normalizer {
       boolean confusableOnly = true;
       boolean letter = false;
       boolean digit = false;
-      while (end < n && wordChar(b.charAt(end))) {
-        char c = b.charAt(end);
+      while (end < n && wordChar(b[end])) {
+        char c = b[end];
         if (c >= 'a' && c <= 'z') {
           latin = true;
           letter = true;
         } else if (c < CONFUSABLE_TO.length && CONFUSABLE_TO[c] != 0) {
           letter = true;
-        } else if (Character.isLetter(c)) {
+        } else if (letter(c)) {
           letter = true;
           confusableOnly = false;
         } else if (leet(c) != 0) {
@@ -128,21 +144,33 @@ public final class Normalizer {
       if (end > start) {
         boolean mapConfusables = latin || confusableOnly;
         for (int i = start; i < end; i++) {
-          char c = b.charAt(i);
+          char c = b[i];
           if (mapConfusables && c < CONFUSABLE_TO.length && CONFUSABLE_TO[c] != 0) {
-            b.setCharAt(i, CONFUSABLE_TO[c]);
+            b[i] = CONFUSABLE_TO[c];
           } else if (letter && digit && leet(c) != 0) {
-            b.setCharAt(i, leet(c));
+            b[i] = leet(c);
           }
         }
       }
       start = end;
     }
-    return b;
   }
 
   private static boolean wordChar(char c) {
-    return Character.isLetterOrDigit(c) || c == '@' || c == '$';
+    if (c < 128) {
+      return (char) ((c | 0x20) - 'a') < 26 || (char) (c - '0') < 10 || c == '@' || c == '$';
+    }
+    return Character.isLetterOrDigit(c);
+  }
+
+  /** {@link Character#isLetter(char)}, without the table look-up for ASCII. */
+  private static boolean letter(char c) {
+    return c < 128 ? (char) ((c | 0x20) - 'a') < 26 : Character.isLetter(c);
+  }
+
+  /** {@link Character#isWhitespace(int)} or {@link Character#isSpaceChar(int)}, for ASCII. */
+  private static boolean asciiSpace(int c) {
+    return c == ' ' || c >= 0x09 && c <= 0x0D || c >= 0x1C && c <= 0x1F;
   }
 
   private static char leet(char c) {
@@ -161,19 +189,18 @@ public final class Normalizer {
    * Joins letters written one by one with a separator ({@code i g n o r e}, {@code i.g.n.o.r.e},
    * {@code i-g-n-o-r-e}): runs of at least four single letters become one word.
    */
-  private static String joinSpacedLetters(StringBuilder b) {
-    int n = b.length();
+  private static String joinSpacedLetters(char[] b, int n) {
     StringBuilder out = null;
     int copied = 0;
     int i = 0;
     while (i < n) {
-      if (!single(b, i)) {
+      if (!single(b, n, i)) {
         i++;
         continue;
       }
       int k = i;
       int count = 1;
-      while (k + 2 < n && separator(b.charAt(k + 1)) && single(b, k + 2)) {
+      while (k + 2 < n && separator(b[k + 1]) && single(b, n, k + 2)) {
         k += 2;
         count++;
       }
@@ -181,25 +208,24 @@ public final class Normalizer {
         if (out == null) {
           out = new StringBuilder(n);
         }
-        out.append(b, copied, i);
+        out.append(b, copied, i - copied);
         for (int j = i; j <= k; j += 2) {
-          out.append(b.charAt(j));
+          out.append(b[j]);
         }
         copied = k + 1;
       }
       i = k + 1;
     }
     if (out == null) {
-      return b.toString();
+      return new String(b, 0, n);
     }
-    out.append(b, copied, n);
+    out.append(b, copied, n - copied);
     return out.toString();
   }
 
   /** A letter with no letter on either side. */
-  private static boolean single(StringBuilder b, int i) {
-    return Character.isLetter(b.charAt(i)) && (i == 0 || !Character.isLetter(b.charAt(i - 1)))
-        && (i + 1 >= b.length() || !Character.isLetter(b.charAt(i + 1)));
+  private static boolean single(char[] b, int n, int i) {
+    return letter(b[i]) && (i == 0 || !letter(b[i - 1])) && (i + 1 >= n || !letter(b[i + 1]));
   }
 
   private static boolean separator(char c) {

@@ -2,6 +2,7 @@ package dev.gatehouse.guard;
 
 import java.util.EnumSet;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -18,12 +19,23 @@ public final class Rules {
   private Rules() {}
 
   /**
-   * A rule: a pattern, and literal words of which the text must hold at least one for the
-   * pattern to be tried. The check is a fast substring search, so most texts never reach the
-   * regular expression (its alternations are slow to try at every position).
+   * A rule: a pattern, and literal words (its triggers) of which the text must hold at least one
+   * for the pattern to be tried. The pattern is then tried only where a match can begin: where one
+   * of its start literals ({@link #starts}) occurs, or at a line start for a {@code (?m)^} pattern.
+   * Both kinds of literal are found for all rules of a kind in one pass over the text ({@link
+   * RuleSet}), instead of one substring search per trigger and a regex scan of the whole text
+   * per rule (its alternations are slow to try at every position).
    */
-  private record Rule(String[] triggers, Pattern pattern) {
-    boolean find(String text) {
+  private record Rule(String[] triggers, Pattern pattern, String[] starts, boolean lineStart) {
+    Rule(String[] triggers, Pattern pattern) {
+      this(triggers, pattern, Rules.starts(pattern), pattern.pattern().startsWith("(?m)^"));
+    }
+
+    /**
+     * The reference semantics, which {@link RuleSet#find} reproduces: the text holds a trigger,
+     * and the pattern matches anywhere in it. Kept for {@code RulesTest}.
+     */
+    boolean findByFullScan(String text) {
       for (String t : triggers) {
         if (text.contains(t)) {
           return pattern.matcher(text).find();
@@ -41,6 +53,165 @@ public final class Rules {
   /** A rule whose triggers are the leading alternatives of its regex (or the given list). */
   private static Rule p(String regex) {
     return new Rule(triggers(regex), Pattern.compile(regex));
+  }
+
+  /**
+   * Literals of which every match of the pattern begins with one, or null when that cannot be
+   * read off the pattern (the pattern is then tried at every position, as before). Read from an
+   * optional leading {@code \b} and either a literal or a group of alternatives that each begin
+   * with one; a character made optional by {@code ?}, {@code *} or a brace quantifier ends the
+   * literal before it. A literal that begins with another of the list is dropped (its places are the
+   * other's already).
+   */
+  static String[] starts(Pattern pattern) {
+    String regex = pattern.pattern();
+    if (pattern.flags() != 0 || topLevelAlternation(regex)) {
+      return null;
+    }
+    int i = regex.startsWith("\\b") ? 2 : 0;
+    List<String> alts;
+    if (regex.startsWith("(", i)) {
+      boolean plain = regex.startsWith("(?:", i);
+      if (regex.startsWith("(?", i) && !plain) {
+        return null; // inline flags or a look-around
+      }
+      int end = closing(regex, i);
+      if (end < 0 || end + 1 < regex.length() && "?*{".indexOf(regex.charAt(end + 1)) >= 0) {
+        return null; // the group may be absent
+      }
+      alts = split(regex.substring(plain ? i + 3 : i + 1, end));
+      if (alts == null) {
+        return null;
+      }
+    } else {
+      alts = List.of(regex.substring(i));
+    }
+    java.util.Set<String> lits = new java.util.LinkedHashSet<>();
+    for (String alt : alts) {
+      String lit = literalPrefix(alt);
+      if (lit.isEmpty()) {
+        return null;
+      }
+      lits.add(lit);
+    }
+    List<String> out = new java.util.ArrayList<>();
+    for (String l : lits) {
+      boolean covered = false;
+      for (String o : lits) {
+        covered |= !o.equals(l) && l.startsWith(o);
+      }
+      if (!covered) {
+        out.add(l);
+      }
+    }
+    return out.toArray(String[]::new);
+  }
+
+  /** The literal characters every match of {@code alt} begins with (perhaps none). */
+  private static String literalPrefix(String alt) {
+    StringBuilder b = new StringBuilder();
+    int j = 0;
+    while (j < alt.length()) {
+      char c = alt.charAt(j);
+      char lit;
+      int len = 1;
+      if (c == '\\') {
+        if (j + 1 >= alt.length() || Character.isLetterOrDigit(alt.charAt(j + 1))) {
+          break; // a class (\s, \w) or an assertion (\b)
+        }
+        lit = alt.charAt(j + 1);
+        len = 2;
+      } else if ("()[]{}.|^$?*+".indexOf(c) >= 0 || Character.isSurrogate(c)) {
+        break;
+      } else {
+        lit = c;
+      }
+      int after = j + len;
+      if (after < alt.length() && "?*{".indexOf(alt.charAt(after)) >= 0) {
+        break; // optional, so not in every match
+      }
+      b.append(lit);
+      j = after;
+      if (j < alt.length() && alt.charAt(j) == '+') {
+        break;
+      }
+    }
+    return b.toString();
+  }
+
+  /** The index of the parenthesis closing the group opened at {@code open}, or -1. */
+  private static int closing(String regex, int open) {
+    int depth = 0;
+    for (int j = open; j < regex.length(); j++) {
+      char c = regex.charAt(j);
+      if (c == '\\') {
+        j++;
+      } else if (c == '[') {
+        j = classEnd(regex, j);
+        if (j < 0) {
+          return -1;
+        }
+      } else if (c == '(') {
+        depth++;
+      } else if (c == ')' && --depth == 0) {
+        return j;
+      }
+    }
+    return -1;
+  }
+
+  /** The index of the bracket closing the character class opened at {@code open}, or -1. */
+  private static int classEnd(String regex, int open) {
+    int j = open + 1;
+    if (j < regex.length() && regex.charAt(j) == '^') {
+      j++;
+    }
+    if (j < regex.length() && regex.charAt(j) == ']') {
+      j++;
+    }
+    for (; j < regex.length(); j++) {
+      char c = regex.charAt(j);
+      if (c == '\\') {
+        j++;
+      } else if (c == '[') {
+        return -1; // a nested class: not read here
+      } else if (c == ']') {
+        return j;
+      }
+    }
+    return -1;
+  }
+
+  /** The alternatives of a group's body, split at its own {@code |} only; null if unreadable. */
+  private static List<String> split(String body) {
+    List<String> out = new java.util.ArrayList<>();
+    int depth = 0;
+    int from = 0;
+    for (int j = 0; j < body.length(); j++) {
+      char c = body.charAt(j);
+      if (c == '\\') {
+        j++;
+      } else if (c == '[') {
+        j = classEnd(body, j);
+        if (j < 0) {
+          return null;
+        }
+      } else if (c == '(') {
+        depth++;
+      } else if (c == ')') {
+        depth--;
+      } else if (c == '|' && depth == 0) {
+        out.add(body.substring(from, j));
+        from = j + 1;
+      }
+    }
+    out.add(body.substring(from));
+    return out;
+  }
+
+  private static boolean topLevelAlternation(String regex) {
+    List<String> parts = split(regex);
+    return parts == null || parts.size() > 1;
   }
 
   /** The literal words of the regex's first group, cut at any regex syntax. */
@@ -171,17 +342,206 @@ public final class Rules {
 
   /** True when the visible text holds a chat-template control token. */
   public static boolean templateTokens(String visible) {
-    if (visible.indexOf('<') < 0 && visible.indexOf('[') < 0) {
-      return false; // every token starts with one of these
+    // Every alternative of TEMPLATE begins with '<' or '[' (no case to fold), so it is tried there only.
+    Matcher m = null;
+    for (char open : new char[] {'<', '['}) {
+      for (int i = visible.indexOf(open); i >= 0; i = visible.indexOf(open, i + 1)) {
+        if (m == null) {
+          m = TEMPLATE.matcher(visible).useTransparentBounds(true).useAnchoringBounds(false);
+        }
+        if (m.region(i, visible.length()).lookingAt()) {
+          return true;
+        }
+      }
     }
-    return TEMPLATE.matcher(visible).find();
+    return false;
+  }
+
+  /**
+   * Rules read on one kind of text, with the triggers and start literals of all of them in one
+   * {@link Literals} scanner. Immutable and thread-safe.
+   */
+  private static final class RuleSet {
+    private final List<Rule> rules;
+    private final Literals literals;
+    /**
+     * When the scanner also holds the rot13 of every literal: their ids are the plain ones plus
+     * this offset (else 0). The rot13 of a text holds a literal at a position exactly when the
+     * text holds the literal's rot13 there, so one scan serves the text and its rot13.
+     */
+    private final int rot13Offset;
+    private final int[][] triggerIds;
+    private final int[][] startIds;
+    /** Per start literal of a rule: whether a word character just before it rules it out. */
+    private final boolean[][] wordStart;
+
+    RuleSet(List<Rule> rules, boolean withRot13) {
+      this.rules = List.copyOf(rules);
+      java.util.Map<String, Integer> ids = new java.util.LinkedHashMap<>();
+      java.util.Set<String> positional = new java.util.HashSet<>();
+      for (Rule r : rules) {
+        for (String t : r.triggers()) {
+          ids.putIfAbsent(t, ids.size());
+        }
+        if (r.starts() != null && !r.lineStart()) {
+          for (String st : r.starts()) {
+            ids.putIfAbsent(st, ids.size());
+            positional.add(st);
+          }
+        }
+      }
+      String[] plain = ids.keySet().toArray(String[]::new);
+      rot13Offset = withRot13 ? plain.length : 0;
+      String[] lits = new String[withRot13 ? 2 * plain.length : plain.length];
+      boolean[] pos = new boolean[lits.length];
+      for (int i = 0; i < lits.length; i++) {
+        String l = plain[i % plain.length];
+        lits[i] = i < plain.length ? l : Decoders.rot13(l);
+        pos[i] = positional.contains(l);
+      }
+      literals = new Literals(lits, pos);
+      triggerIds = new int[rules.size()][];
+      startIds = new int[rules.size()][];
+      wordStart = new boolean[rules.size()][];
+      for (int r = 0; r < rules.size(); r++) {
+        Rule rule = rules.get(r);
+        triggerIds[r] = java.util.Arrays.stream(rule.triggers()).mapToInt(ids::get).toArray();
+        String[] st = rule.starts() == null || rule.lineStart() ? new String[0] : rule.starts();
+        startIds[r] = java.util.Arrays.stream(st).mapToInt(ids::get).toArray();
+        wordStart[r] = new boolean[st.length];
+        boolean bound = rule.pattern().pattern().startsWith("\\b");
+        for (int k = 0; k < st.length; k++) {
+          wordStart[r][k] = bound && asciiWord(st[k].charAt(0));
+        }
+      }
+    }
+
+    Literals.Hits scan(String text) {
+      return literals.scan(text);
+    }
+
+    /**
+     * Whether any rule in {@code [from, to)} matches; the same answer as {@link
+     * Rule#findByFullScan}. {@code offset} 0 reads the scanned text itself; {@link #rot13Offset}
+     * reads {@code text}, the rot13 of the scanned text, through the same hits.
+     */
+    boolean any(int from, int to, String text, Literals.Hits hits, int offset) {
+      for (int r = from; r < to; r++) {
+        if (find(r, text, hits, offset)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** Whether some rule holds one of its triggers (else none can match). */
+    boolean anyGate(Literals.Hits hits, int offset) {
+      for (int r = 0; r < rules.size(); r++) {
+        if (gate(r, hits, offset)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private boolean gate(int r, Literals.Hits hits, int offset) {
+      for (int id : triggerIds[r]) {
+        if (hits.seen[id + offset]) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    boolean find(int r, String text, Literals.Hits hits, int offset) {
+      if (!gate(r, hits, offset)) {
+        return false;
+      }
+      Rule rule = rules.get(r);
+      if (rule.starts() == null && !rule.lineStart()) {
+        return rule.pattern().matcher(text).find();
+      }
+      Matcher m = rule.pattern().matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
+      int n = text.length();
+      if (rule.lineStart()) {
+        // (?m)^ matches at 0 and after a line terminator (Pattern's Caret; \r\n is left to it).
+        for (int p = 0; p < n; p++) {
+          if (p == 0 || lineTerminator(text.charAt(p - 1))) {
+            if (m.region(p, n).lookingAt()) {
+              return true;
+            }
+          }
+        }
+        return false;
+      }
+      for (int k = 0; k < startIds[r].length; k++) {
+        boolean ws = wordStart[r][k];
+        for (int o = hits.head(startIds[r][k] + offset); o >= 0; o = hits.next(o)) {
+          int p = hits.at(o);
+          if (ws && p > 0 && asciiWord(text.charAt(p - 1))) {
+            continue; // \b cannot hold between two word characters
+          }
+          if (m.region(p, n).lookingAt()) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
+    int size() {
+      return rules.size();
+    }
+
+    Rule rule(int r) {
+      return rules.get(r);
+    }
+  }
+
+  private static boolean asciiWord(char c) {
+    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_';
+  }
+
+  private static boolean lineTerminator(char c) {
+    return c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029';
+  }
+
+  /** Every phrase rule, family by family, in the order {@link #phrases} tries them. */
+  private static final List<List<Rule>> PHRASE_FAMILIES =
+      List.of(IGNORE, PERSONA, ROLE_RESET, REFUSAL, List.of(FRAMING), List.of(HARMFUL), EXTRACTION);
+  private static final RuleSet PHRASES =
+      new RuleSet(PHRASE_FAMILIES.stream().flatMap(List::stream).toList(), true);
+  /** Where each family's rules begin in {@link #PHRASES}, and (last) where they end. */
+  private static final int[] FROM = bounds(PHRASE_FAMILIES);
+  private static final RuleSet TURNS = new RuleSet(FAKE_TURN, false);
+
+  private static int[] bounds(List<List<Rule>> families) {
+    int[] b = new int[families.size() + 1];
+    for (int i = 0; i < families.size(); i++) {
+      b[i + 1] = b[i] + families.get(i).size();
+    }
+    return b;
   }
 
   /** The families whose rules match; {@code folded} from {@link Normalizer#fold}, {@code visible} from {@link Normalizer#visible}. */
   public static EnumSet<Family> match(String folded, String visible) {
+    return match(folded, visible, null);
+  }
+
+  /**
+   * As {@link #match(String, String)}; when {@code rot13} is not null, also adds to it the phrase
+   * families that match the rot13 of {@code folded} (what {@link #phrases} finds in {@link
+   * Decoders#rot13}{@code (folded)}), from the same scan.
+   */
+  static EnumSet<Family> match(String folded, String visible, EnumSet<Family> rot13) {
     EnumSet<Family> found = EnumSet.noneOf(Family.class);
-    phrases(folded, found);
-    if (any(FAKE_TURN, visible.toLowerCase(java.util.Locale.ROOT))) {
+    Literals.Hits h = PHRASES.scan(folded);
+    phrases(folded, h, 0, found);
+    if (rot13 != null && PHRASES.anyGate(h, PHRASES.rot13Offset)) {
+      phrases(Decoders.rot13(folded), h, PHRASES.rot13Offset, rot13);
+    }
+    String lower = visible.toLowerCase(java.util.Locale.ROOT);
+    if (TURNS.any(0, TURNS.size(), lower, TURNS.scan(lower), 0)) {
       found.add(Family.FAKE_TURN);
     }
     if (templateTokens(visible)) {
@@ -192,33 +552,66 @@ public final class Rules {
 
   /** The phrase families (those read on folded text) that match. */
   static void phrases(String folded, EnumSet<Family> found) {
-    if (any(IGNORE, folded)) {
+    phrases(folded, PHRASES.scan(folded), 0, found);
+  }
+
+  /** The phrase families that match {@code folded}, read through hits at {@code offset} (see {@link RuleSet#any}). */
+  private static void phrases(String folded, Literals.Hits h, int offset, EnumSet<Family> found) {
+    if (family(0, folded, h, offset)) {
       found.add(Family.IGNORE_INSTRUCTIONS);
     }
-    if (any(PERSONA, folded)) {
+    if (family(1, folded, h, offset)) {
       found.add(Family.PERSONA);
     }
-    if (any(ROLE_RESET, folded)) {
+    if (family(2, folded, h, offset)) {
       found.add(Family.ROLE_RESET);
     }
-    if (any(REFUSAL, folded)) {
+    if (family(3, folded, h, offset)) {
       found.add(Family.REFUSAL_SUPPRESSION);
     }
-    if (FRAMING.find(folded) && HARMFUL.find(folded)) {
+    if (family(4, folded, h, offset) && family(5, folded, h, offset)) {
       found.add(Family.FRAMING_HARMFUL);
     }
-    if (any(EXTRACTION, folded)) {
+    if (family(6, folded, h, offset)) {
       found.add(Family.PROMPT_EXTRACTION);
     }
   }
 
-  private static boolean any(List<Rule> rules, String text) {
-    for (Rule r : rules) {
-      if (r.find(text)) {
-        return true;
-      }
-    }
-    return false;
+  private static boolean family(int f, String folded, Literals.Hits h, int offset) {
+    return PHRASES.any(FROM[f], FROM[f + 1], folded, h, offset);
   }
 
+  // For RulesTest: every rule, phrase rules then fake-turn rules.
+
+  static int ruleCount() {
+    return PHRASES.size() + TURNS.size();
+  }
+
+  /** Rule {@code r} as the detector runs it. */
+  static boolean ruleMatches(int r, String text) {
+    RuleSet set = r < PHRASES.size() ? PHRASES : TURNS;
+    int i = r < PHRASES.size() ? r : r - PHRASES.size();
+    return set.find(i, text, set.scan(text), 0);
+  }
+
+  /** Rule {@code r} as it ran before the single-pass scan: triggers by substring search, the regex over the whole text. */
+  static boolean ruleMatchesByFullScan(int r, String text) {
+    return r < PHRASES.size() ? PHRASES.rule(r).findByFullScan(text) : TURNS.rule(r - PHRASES.size()).findByFullScan(text);
+  }
+
+  /** Rule {@code r}'s start literals, or null when it is tried at every position or line start. */
+  static String[] ruleStarts(int r) {
+    Rule rule = r < PHRASES.size() ? PHRASES.rule(r) : TURNS.rule(r - PHRASES.size());
+    return rule.lineStart() ? null : rule.starts();
+  }
+
+  /** Template tokens as found before: the pattern searched over the whole text. */
+  static boolean templateTokensByFullScan(String visible) {
+    return TEMPLATE.matcher(visible).find();
+  }
+
+  /** Rule {@code r}'s pattern. */
+  static Pattern rulePattern(int r) {
+    return r < PHRASES.size() ? PHRASES.rule(r).pattern() : TURNS.rule(r - PHRASES.size()).pattern();
+  }
 }

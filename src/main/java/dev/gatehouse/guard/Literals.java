@@ -1,0 +1,239 @@
+package dev.gatehouse.guard;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * A fixed set of literal strings found in one pass over a text (Aho-Corasick, as a full
+ * transition table over the literals' own characters; any other character leads back to the
+ * root). Reports every occurrence of every literal, overlapping ones included, so "the text
+ * contains L" and "L starts at p" read exactly as {@link String#contains} and {@link
+ * String#indexOf(String, int)} would. Immutable once built, and thread-safe; each scan returns its
+ * own {@link Hits}.
+ */
+final class Literals {
+
+  private final String[] literals;
+  /** Whether a literal's positions are kept (else only whether it occurs). */
+  private final boolean[] positional;
+  /** Character classes: 0 for a character in no literal. */
+  private final int[] asciiClass = new int[128];
+  private final char[] wideChars;
+  private final int[] wideClass;
+  /** Bits of a class number: the table has {@code 1 << shift} columns. */
+  private final int shift;
+  /**
+   * The transition table, row {@code state << shift}, column the class: the next state, with the
+   * sign bit set when some literal ends in it.
+   */
+  private final int[] delta;
+  /** The literals ending in each state (its own and those of its suffix states), by id. */
+  private final int[][] out;
+
+  private static final int[] NONE = new int[0];
+
+  /**
+   * Builds the scanner. Literal {@code i} gets id {@code i}; {@code positional[i]} says whether
+   * its start positions are wanted. The empty literal is allowed and occurs in every text (as
+   * {@code contains("")} is true), at no recorded position.
+   */
+  Literals(String[] literals, boolean[] positional) {
+    this.literals = literals.clone();
+    this.positional = positional.clone();
+    TreeSet<Character> wide = new TreeSet<>();
+    int nextClass = 1;
+    for (String l : literals) {
+      for (int i = 0; i < l.length(); i++) {
+        char c = l.charAt(i);
+        if (c < 128) {
+          if (asciiClass[c] == 0) {
+            asciiClass[c] = nextClass++;
+          }
+        } else {
+          wide.add(c);
+        }
+      }
+    }
+    wideChars = new char[wide.size()];
+    wideClass = new int[wide.size()];
+    int w = 0;
+    for (char c : wide) {
+      wideChars[w] = c;
+      wideClass[w++] = nextClass++;
+    }
+    int classes = nextClass;
+    shift = 32 - Integer.numberOfLeadingZeros(Math.max(1, classes - 1));
+
+    // The trie.
+    List<Map<Integer, Integer>> next = new ArrayList<>();
+    List<List<Integer>> ends = new ArrayList<>();
+    next.add(new HashMap<>());
+    ends.add(new ArrayList<>());
+    for (int id = 0; id < literals.length; id++) {
+      String l = literals[id];
+      if (l.isEmpty()) {
+        continue;
+      }
+      int s = 0;
+      for (int i = 0; i < l.length(); i++) {
+        int c = classOf(l.charAt(i));
+        Integer t = next.get(s).get(c);
+        if (t == null) {
+          t = next.size();
+          next.get(s).put(c, t);
+          next.add(new HashMap<>());
+          ends.add(new ArrayList<>());
+        }
+        s = t;
+      }
+      ends.get(s).add(id);
+    }
+    int states = next.size();
+    int[] goTo = new int[states * classes];
+    out = new int[states][];
+    int[] fail = new int[states];
+    // Breadth first: each state's transitions and outputs from its failure state's, already done.
+    ArrayDeque<Integer> queue = new ArrayDeque<>();
+    out[0] = NONE;
+    // Class 0 (a character in no literal) has no trie edge anywhere, so it leads back to the root.
+    for (int c = 0; c < classes; c++) {
+      Integer t = next.get(0).get(c);
+      if (t != null) {
+        goTo[c] = t;
+        fail[t] = 0;
+        queue.add(t);
+      }
+    }
+    while (!queue.isEmpty()) {
+      int s = queue.poll();
+      int[] own = ends.get(s).stream().mapToInt(Integer::intValue).toArray();
+      int[] inherited = out[fail[s]];
+      int[] all = Arrays.copyOf(own, own.length + inherited.length);
+      System.arraycopy(inherited, 0, all, own.length, inherited.length);
+      out[s] = all.length == 0 ? NONE : all;
+      for (int c = 0; c < classes; c++) {
+        Integer t = next.get(s).get(c);
+        if (t != null) {
+          fail[t] = goTo[fail[s] * classes + c];
+          goTo[s * classes + c] = t;
+          queue.add(t);
+        } else {
+          goTo[s * classes + c] = goTo[fail[s] * classes + c];
+        }
+      }
+    }
+    delta = new int[states << shift];
+    for (int st = 0; st < states; st++) {
+      for (int c = 0; c < classes; c++) {
+        int t = goTo[st * classes + c];
+        delta[(st << shift) | c] = out[t].length > 0 ? t | Integer.MIN_VALUE : t;
+      }
+    }
+  }
+
+  private int classOf(char c) {
+    if (c < 128) {
+      return asciiClass[c];
+    }
+    int i = Arrays.binarySearch(wideChars, c);
+    return i < 0 ? 0 : wideClass[i];
+  }
+
+  int size() {
+    return literals.length;
+  }
+
+  String literal(int id) {
+    return literals[id];
+  }
+
+  /** Every occurrence of the literals in {@code text}. */
+  Hits scan(String text) {
+    Hits h = new Hits(literals.length);
+    for (int id = 0; id < literals.length; id++) {
+      if (literals[id].isEmpty()) {
+        h.seen[id] = true;
+      }
+    }
+    int n = text.length();
+    char[] chars = new char[n];
+    text.getChars(0, n, chars, 0);
+    boolean anyWide = wideChars.length > 0;
+    int s = 0;
+    for (int i = 0; i < n; i++) {
+      char c = chars[i];
+      int cls = c < 128 ? asciiClass[c] : anyWide ? classOf(c) : 0;
+      int d = delta[(s << shift) | cls];
+      s = d & Integer.MAX_VALUE;
+      if (d < 0) {
+        for (int id : out[s]) {
+          h.seen[id] = true;
+          if (positional[id]) {
+            h.add(id, i - literals[id].length() + 1);
+          }
+        }
+      }
+    }
+    return h;
+  }
+
+  /** The literals found in one text: whether each occurs, and where the positional ones start. */
+  static final class Hits {
+    final boolean[] seen;
+    /** Per literal, the index of its last occurrence in {@link #pos}, or -1. */
+    private final int[] last;
+    private int[] pos = new int[64];
+    private int[] prev = new int[64];
+    private int count;
+
+    Hits(int literals) {
+      seen = new boolean[literals];
+      last = new int[literals];
+      Arrays.fill(last, -1);
+    }
+
+    private void add(int id, int p) {
+      if (count == pos.length) {
+        pos = Arrays.copyOf(pos, count * 2);
+        prev = Arrays.copyOf(prev, count * 2);
+      }
+      pos[count] = p;
+      prev[count] = last[id];
+      last[id] = count++;
+    }
+
+    /** Where the literal starts in the text, last first (a positional literal only). */
+    int[] starts(int id) {
+      int k = 0;
+      for (int o = last[id]; o >= 0; o = prev[o]) {
+        k++;
+      }
+      int[] r = new int[k];
+      k = 0;
+      for (int o = last[id]; o >= 0; o = prev[o]) {
+        r[k++] = pos[o];
+      }
+      return r;
+    }
+
+    /** The first occurrence index of the literal for {@link #next}, or -1. */
+    int head(int id) {
+      return last[id];
+    }
+
+    /** The occurrence after {@code o} (earlier in the text), or -1. */
+    int next(int o) {
+      return prev[o];
+    }
+
+    /** The position of occurrence {@code o}. */
+    int at(int o) {
+      return pos[o];
+    }
+  }
+}
