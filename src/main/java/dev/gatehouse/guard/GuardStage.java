@@ -88,7 +88,7 @@ public final class GuardStage {
       // (A regular expression that recurses too deep on a hostile text is such an error too.)
       x.guardVerdict = "error";
       return mode == GuardMode.BLOCK || config.secrets() == SecretsAction.BLOCK || config.secrets() == SecretsAction.REDACT
-          ? Rejection.logged(Problem.INTERNAL, "guard: " + e) : null;
+          ? Rejection.logged(Problem.GUARD_UNAVAILABLE, "guard: " + e) : null;
     }
   }
 
