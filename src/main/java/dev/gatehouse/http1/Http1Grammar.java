@@ -1,28 +1,64 @@
 package dev.gatehouse.http1;
 
+import io.netty.buffer.ByteBuf;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The strict HTTP/1.1 grammar (RFC 9112, RFC 9110 §5) that both framing checks read by: the
  * client side ({@code listen/StrictFraming}) and the upstream side ({@code proxy/UpstreamFraming}).
- * Pure functions over a head collected in a byte array; no state.
+ * Pure functions over a head collected in a byte array, read in place; no state.
  */
 public final class Http1Grammar {
 
   private Http1Grammar() {}
 
-  /** What the field lines of one head (or trailer section) say about framing. */
+  /**
+   * What the field lines of one head (or trailer section) say about framing: how often each
+   * framing field appears, and where the last one's value (without the white space around it)
+   * stands in the head. The values are read in place; no string is made unless asked for.
+   */
   public static final class Fields {
+    private byte[] src;
     public int transferEncodings;
-    public String transferEncoding;
+    private int teFrom;
+    private int teTo;
     public int contentLengths;
-    public String contentLength;
+    private int clFrom;
+    private int clTo;
     public int hosts;
-    public String host;
+    private int hostFrom;
+    private int hostTo;
 
     /** Whether any field that frames or routes a message is present (never allowed in trailers). */
     public boolean framingOrRouting() {
       return transferEncodings + contentLengths + hosts > 0;
+    }
+
+    /** Whether the Transfer-Encoding value is exactly one {@code chunked} coding (any case). */
+    public boolean chunkedOnly() {
+      return equalsIgnoreCase(src, teFrom, teTo, "chunked");
+    }
+
+    /** The Content-Length value read by {@link Http1Grammar#contentLength}; -1 if it is not one. */
+    public long contentLengthValue() {
+      return contentLength(src, clFrom, clTo);
+    }
+
+    /** The Host value. */
+    public String host() {
+      return new String(src, hostFrom, hostTo - hostFrom, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Where the Host value starts and ends in the head. */
+    public int hostFrom() {
+      return hostFrom;
+    }
+
+    public int hostTo() {
+      return hostTo;
     }
   }
 
@@ -30,76 +66,194 @@ public final class Http1Grammar {
    * Checks the field lines of {@code line[from, length)} up to the blank line, collecting the
    * framing fields in {@code into}. Returns why they are malformed, or null:
    * CRLF line ends only, no obs-fold, token names with no white space before the colon, and no
-   * control character (other than tab) in a value.
+   * control character (other than tab) in a value. One pass: each name byte is looked up once,
+   * and values are scanned eight bytes at a time for the control character that ends them.
    */
   public static String fields(byte[] line, int from, int length, Fields into) {
+    into.src = line;
     int i = from;
     while (true) {
-      int eol = indexOfCrlf(line, i, length);
-      if (eol < 0) {
+      if (i >= length) {
         return "bare CR or LF in a header line";
       }
-      if (eol == i) {
-        return null; // the blank line
+      byte first = line[i];
+      if (first == '\r') {
+        return i + 1 < length && line[i + 1] == '\n' ? null : "bare CR or LF in a header line"; // the blank line
       }
-      if (line[i] == ' ' || line[i] == '\t') {
+      if (first == ' ' || first == '\t') {
         return "obs-fold (a header line starting with white space)";
       }
-      int colon = indexOf(line, (byte) ':', i, eol);
-      if (colon <= i) {
+      int colon = i;
+      while (colon < length && isTchar(line[colon])) {
+        colon++;
+      }
+      if (colon == i) {
         return "header line without a field name";
       }
-      for (int k = i; k < colon; k++) {
-        if (!isTchar(line[k])) {
-          return "header name is not a token (or white space before the colon)";
-        }
+      if (colon >= length || line[colon] != ':') {
+        return colon < length && line[colon] != '\r' && line[colon] != '\n'
+            ? "header name is not a token (or white space before the colon)" : "header line without a colon";
       }
-      for (int k = colon + 1; k < eol; k++) {
-        int c = line[k] & 0xff;
-        if ((c < 0x20 && c != '\t') || c == 0x7f) {
-          return "control character in a header value";
+      // the value runs to the first control character other than tab, which must be CR LF
+      int eol = colon + 1;
+      while (true) {
+        eol = firstControl(line, eol, length);
+        if (eol < length && line[eol] == '\t') {
+          eol++;
+          continue;
         }
+        break;
+      }
+      if (eol >= length || line[eol] != '\r' || eol + 1 >= length || line[eol + 1] != '\n') {
+        return eol < length && line[eol] != '\r' && line[eol] != '\n' ? "control character in a header value"
+            : "bare CR or LF in a header line";
       }
       int nameLength = colon - i;
-      if (is(line, i, nameLength, "transfer-encoding")) {
+      if (nameLength == 17 && is(line, i, nameLength, "transfer-encoding")) {
         into.transferEncodings++;
-        into.transferEncoding = value(line, colon + 1, eol);
-      } else if (is(line, i, nameLength, "content-length")) {
+        into.teFrom = trimStart(line, colon + 1, eol);
+        into.teTo = trimEnd(line, into.teFrom, eol);
+      } else if (nameLength == 14 && is(line, i, nameLength, "content-length")) {
         into.contentLengths++;
-        into.contentLength = value(line, colon + 1, eol);
-      } else if (is(line, i, nameLength, "host")) {
+        into.clFrom = trimStart(line, colon + 1, eol);
+        into.clTo = trimEnd(line, into.clFrom, eol);
+      } else if (nameLength == 4 && is(line, i, nameLength, "host")) {
         into.hosts++;
-        into.host = value(line, colon + 1, eol);
+        into.hostFrom = trimStart(line, colon + 1, eol);
+        into.hostTo = trimEnd(line, into.hostFrom, eol);
       }
       i = eol + 2;
     }
   }
 
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+
   /**
-   * A Content-Length value: 1-19 digits and nothing else (no sign, no list, no white space
-   * inside); -1 for anything else.
+   * The index of the first byte in {@code a[from, to)} below 0x20 or equal to 0x7f (a control
+   * character, tab, CR and LF included), or {@code to}. Eight bytes at a time: a word holds a byte
+   * below {@code n} (n at most 128) exactly when {@code (x - n*ONES) & ~x & HIGHS} is not zero,
+   * and a byte equal to 0x7f when the same test for zero holds of {@code x ^ 0x7f*ONES}.
    */
-  public static long contentLength(String value) {
-    int n = value.length();
-    if (n == 0 || n > 19) {
+  public static int firstControl(byte[] a, int from, int to) {
+    int k = from;
+    while (k + 8 <= to) {
+      long x = (long) LONGS.get(a, k);
+      long del = x ^ 0x7f7f7f7f7f7f7f7fL;
+      long hit = (((x - 0x2020202020202020L) & ~x) | ((del - ONES) & ~del)) & HIGHS;
+      if (hit != 0) {
+        break; // one is in this word; the loop below finds it
+      }
+      k += 8;
+    }
+    for (; k < to; k++) {
+      int c = a[k] & 0xff;
+      if (c < 0x20 || c == 0x7f) {
+        return k;
+      }
+    }
+    return to;
+  }
+
+  /**
+   * The index of the first space or control character in {@code a[from, to)}, or {@code to}:
+   * where a request target ends. Eight bytes at a time, as {@link #firstControl}.
+   */
+  public static int firstSpaceOrControl(byte[] a, int from, int to) {
+    int k = from;
+    while (k + 8 <= to) {
+      long x = (long) LONGS.get(a, k);
+      long del = x ^ 0x7f7f7f7f7f7f7f7fL;
+      long hit = (((x - 0x2121212121212121L) & ~x) | ((del - ONES) & ~del)) & HIGHS;
+      if (hit != 0) {
+        break;
+      }
+      k += 8;
+    }
+    for (; k < to; k++) {
+      int c = a[k] & 0xff;
+      if (c <= 0x20 || c == 0x7f) {
+        return k;
+      }
+    }
+    return to;
+  }
+
+  /** Result of {@link #sectionEnd}: the blank line is not in this buffer yet. */
+  public static final int SECTION_OPEN = -1;
+  /** Result of {@link #sectionEnd}: a LF that does not follow a CR. */
+  public static final int SECTION_BARE_LF = -2;
+
+  /**
+   * Finds the blank line that ends a head or trailer section in {@code buf[from, to)}, where the
+   * section's first {@code collected} bytes were read before and are in {@code line}. Returns
+   * the index just past the blank line's LF, {@link #SECTION_OPEN} or {@link #SECTION_BARE_LF}.
+   * A section that starts with CRLF ends there (an empty line before a request line, or no
+   * trailers). Only line ends are looked at here; {@link #fields} checks the lines.
+   */
+  public static int sectionEnd(ByteBuf buf, int from, int to, byte[] line, int collected) {
+    int i = from;
+    while (true) {
+      int lf = buf.indexOf(i, to, (byte) '\n');
+      if (lf < 0) {
+        return SECTION_OPEN;
+      }
+      if (at(buf, from, line, collected, lf - 1) != '\r') {
+        return SECTION_BARE_LF;
+      }
+      // the line is empty when its CR is the section's first byte or follows the last line's LF
+      int before = at(buf, from, line, collected, lf - 2);
+      if (before == '\n' || before == NONE) {
+        return lf + 1;
+      }
+      i = lf + 1;
+    }
+  }
+
+  private static final int NONE = -1;
+
+  /** The section's byte at buffer index {@code k}: from the buffer, from what was collected before, or NONE before the start. */
+  private static int at(ByteBuf buf, int from, byte[] line, int collected, int k) {
+    if (k >= from) {
+      return buf.getByte(k);
+    }
+    int j = collected - (from - k);
+    return j >= 0 ? line[j] : NONE;
+  }
+
+  /**
+   * A Content-Length value {@code a[from, to)}: 1-19 digits and nothing else (no sign, no list,
+   * no white space inside); -1 for anything else, and for a number past {@code Long.MAX_VALUE}.
+   */
+  public static long contentLength(byte[] a, int from, int to) {
+    int n = to - from;
+    if (n <= 0 || n > 19) {
       return -1;
     }
-    for (int k = 0; k < n; k++) {
-      char c = value.charAt(k);
-      if (c < '0' || c > '9') {
+    long v = 0;
+    for (int k = from; k < to; k++) {
+      int d = a[k] - '0';
+      if (d < 0 || d > 9) {
         return -1;
       }
-    }
-    long v = Long.parseLong(value.substring(0, Math.min(n, 18)));
-    if (n == 19) {
-      // the 19th digit: past Long.MAX_VALUE is refused rather than wrapped
-      int last = value.charAt(18) - '0';
-      if (v > (Long.MAX_VALUE - last) / 10) {
-        return -1;
+      if (v > (Long.MAX_VALUE - d) / 10) {
+        return -1; // past Long.MAX_VALUE: refused rather than wrapped
       }
-      v = v * 10 + last;
+      v = v * 10 + d;
     }
     return v;
+  }
+
+  /** {@link #contentLength(byte[], int, int)} of a string. */
+  public static long contentLength(String value) {
+    byte[] b = value.getBytes(StandardCharsets.ISO_8859_1);
+    for (int k = 0; k < value.length(); k++) {
+      if (value.charAt(k) > 0xff) {
+        return -1;
+      }
+    }
+    return contentLength(b, 0, b.length);
   }
 
   /** Result of {@link #chunkSize}: the line is not {@code 1*16HEXDIG CRLF}. */
@@ -133,13 +287,6 @@ public final class Http1Grammar {
       size = (size << 4) | d;
     }
     return size;
-  }
-
-  /** Whether {@code line[0, length)} ends in CRLF CRLF: a head or trailer section is complete. */
-  public static boolean endsWithBlankLine(byte[] line, int length) {
-    return length >= 4
-        && line[length - 4] == '\r' && line[length - 3] == '\n'
-        && line[length - 2] == '\r' && line[length - 1] == '\n';
   }
 
   /** The index of the CR of the next CRLF in {@code line[from, length)}; -1 if a CR or LF stands alone first. */
@@ -184,17 +331,25 @@ public final class Http1Grammar {
     return b >= 0 && ((b < 64 ? TCHAR_LOW : TCHAR_HIGH) & (1L << (b & 63))) != 0;
   }
 
-  /** The field value between {@code from} and {@code to}, without the optional white space around it. */
-  public static String value(byte[] line, int from, int to) {
+  private static int trimStart(byte[] line, int from, int to) {
     int a = from;
-    int b = to;
-    while (a < b && (line[a] == ' ' || line[a] == '\t')) {
+    while (a < to && (line[a] == ' ' || line[a] == '\t')) {
       a++;
     }
-    while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t')) {
+    return a;
+  }
+
+  private static int trimEnd(byte[] line, int from, int to) {
+    int b = to;
+    while (b > from && (line[b - 1] == ' ' || line[b - 1] == '\t')) {
       b--;
     }
-    return new String(line, a, b - a, StandardCharsets.ISO_8859_1);
+    return b;
+  }
+
+  /** ASCII case-insensitive comparison of {@code a[from, to)} with a lower-case constant. */
+  public static boolean equalsIgnoreCase(byte[] a, int from, int to, String lower) {
+    return to - from == lower.length() && is(a, from, to - from, lower);
   }
 
   /** ASCII case-insensitive comparison of a field name with a lower-case constant. */

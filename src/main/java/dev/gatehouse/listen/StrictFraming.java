@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
@@ -86,8 +87,8 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private int headsInRead;
   private long heads;
   private long responses;
-  /** The path of the request being read (head or body), for the dialect of a refusal; null before its target is read. */
-  private String path;
+  /** The dialect of the request being read (head or body), for a refusal; Ollama's until its target is read. */
+  private Dialect dialect = Dialect.OLLAMA;
 
   /**
    * @param maxContentLength the largest Content-Length any route accepts (413 past it)
@@ -170,7 +171,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /** A framing error: the status and problem to answer with, and what to log. */
-  private record Refusal(int status, Problem problem, String why, String path, boolean inBody) {}
+  private record Refusal(int status, Problem problem, String why, Dialect dialect, boolean inBody) {}
 
   private Refusal scan(ByteBuf buf) {
     int i = buf.readerIndex();
@@ -207,20 +208,43 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
             lineLength = 0;
           }
         }
-        case HEAD, CHUNK_SIZE, TRAILERS -> {
+        case HEAD, TRAILERS -> {
+          // a whole section (head or trailers) is collected, then checked once
+          int stop = Http1Grammar.sectionEnd(buf, i, end, line, lineLength);
+          if (stop == Http1Grammar.SECTION_BARE_LF) {
+            return refusal(400, Problem.FRAMING_INVALID, "bare LF (lines end in CRLF)");
+          }
+          int upTo = stop < 0 ? end : stop;
+          int n = upTo - i;
+          if (lineLength + n > line.length) {
+            return state == State.HEAD
+                ? refusal(431, Problem.HEADERS_TOO_MANY, "request head larger than " + line.length + " bytes")
+                : refusal(400, Problem.FRAMING_INVALID, "trailer section too long");
+          }
+          buf.getBytes(i, line, lineLength, n);
+          lineLength += n;
+          i = upTo;
+          if (stop >= 0) {
+            Refusal r = sectionDone();
+            if (r != null) {
+              return r;
+            }
+          }
+        }
+        case CHUNK_SIZE -> {
           int lf = buf.indexOf(i, end, (byte) '\n');
           int stop = lf < 0 ? end : lf + 1;
           int n = stop - i;
           if (lineLength + n > line.length) {
-            return state == State.HEAD
-                ? refusal(431, Problem.HEADERS_TOO_MANY, "request head larger than " + line.length + " bytes")
-                : refusal(400, Problem.FRAMING_INVALID, "chunk-size or trailer line too long");
+            return refusal(400, Problem.FRAMING_INVALID, "chunk-size line too long");
           }
           buf.getBytes(i, line, lineLength, n);
           lineLength += n;
           i = stop;
           if (lf >= 0) {
-            Refusal r = lineDone();
+            Refusal r = lineLength < 2 || line[lineLength - 2] != '\r'
+                ? refusal(400, Problem.FRAMING_INVALID, "bare LF (lines end in CRLF)") : chunkSize();
+            lineLength = 0;
             if (r != null) {
               return r;
             }
@@ -234,98 +258,95 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  /** The collected bytes end in LF: a whole head, chunk-size line or trailer line may be there. */
-  private Refusal lineDone() {
-    if (lineLength < 2 || line[lineLength - 2] != '\r') {
-      return refusal(400, Problem.FRAMING_INVALID, "bare LF (lines end in CRLF)");
-    }
-    switch (state) {
-      case HEAD -> {
-        if (lineLength == 2) {
-          lineLength = 0; // an empty line before a request line (RFC 9112 §2.2 allows ignoring it)
-          return null;
-        }
-        if (!endsWithBlankLine()) {
-          return null; // the head goes on
-        }
-        Refusal r = head();
-        lineLength = 0;
-        return r;
-      }
-      case CHUNK_SIZE -> {
-        Refusal r = chunkSize();
-        lineLength = 0;
-        return r;
-      }
-      case TRAILERS -> {
-        if (lineLength == 2 && line[0] == '\r') {
-          state = State.HEAD; // the empty line that ends the trailers, and the message
-          bodyActive = false;
-          lineLength = 0;
-          return null;
-        }
-        if (!endsWithBlankLine()) {
-          return null;
-        }
-        // Trailer fields follow the header grammar, and may not frame or route the message
-        // (RFC 9110 §6.5.1): a decoder that merged them into the head would read them there.
-        Fields t = new Fields();
-        Refusal r = fields(0, t);
-        if (r == null && t.framingOrRouting()) {
-          r = refusal(400, Problem.FRAMING_INVALID, "Content-Length, Transfer-Encoding or Host in the trailers");
-        }
-        state = State.HEAD;
-        bodyActive = false;
-        lineLength = 0;
-        return r;
-      }
-      default -> {
+  /** A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}. */
+  private Refusal sectionDone() {
+    if (state == State.HEAD) {
+      if (lineLength == 2) {
+        lineLength = 0; // an empty line before a request line (RFC 9112 §2.2 allows ignoring it)
         return null;
       }
+      Refusal r = head();
+      lineLength = 0;
+      return r;
     }
+    // Trailer fields follow the header grammar, and may not frame or route the message
+    // (RFC 9110 §6.5.1): a decoder that merged them into the head would read them there.
+    Refusal r = null;
+    if (lineLength > 2) {
+      Fields t = new Fields();
+      r = fields(0, t);
+      if (r == null && t.framingOrRouting()) {
+        r = refusal(400, Problem.FRAMING_INVALID, "Content-Length, Transfer-Encoding or Host in the trailers");
+      }
+    }
+    if (r == null) {
+      state = State.HEAD; // the empty line that ends the trailers, and the message
+    }
+    bodyActive = false;
+    lineLength = 0;
+    return r;
   }
 
-  private boolean endsWithBlankLine() {
-    return Http1Grammar.endsWithBlankLine(line, lineLength);
-  }
+  private static final byte[] HTTP_11 = "HTTP/1.1".getBytes(StandardCharsets.ISO_8859_1);
+  private static final byte[] HTTP_10 = "HTTP/1.0".getBytes(StandardCharsets.ISO_8859_1);
 
-  /** Checks a complete request head in {@code line[0, lineLength)}, which ends in CRLF CRLF. */
+  /**
+   * Checks a complete request head in {@code line[0, lineLength)}, which ends in CRLF CRLF. One
+   * pass over the bytes, in place: no string is made for a head that passes.
+   */
   private Refusal head() {
-    path = null;
-    int eol = Http1Grammar.indexOfCrlf(line, 0, lineLength);
-    if (eol < 0) {
-      return refusal(400, Problem.FRAMING_INVALID, "bare CR or LF in the request line");
+    dialect = Dialect.OLLAMA;
+    int n = lineLength;
+    // request-line = method SP request-target SP HTTP-version CRLF
+    int sp1 = 0;
+    while (Http1Grammar.isTchar(line[sp1])) {
+      sp1++;
     }
-    // request-line = method SP request-target SP HTTP-version
-    int sp1 = Http1Grammar.indexOf(line, (byte) ' ', 0, eol);
-    int sp2 = sp1 < 0 ? -1 : Http1Grammar.indexOf(line, (byte) ' ', sp1 + 1, eol);
-    if (sp1 <= 0 || sp2 < 0 || sp2 == sp1 + 1 || Http1Grammar.indexOf(line, (byte) ' ', sp2 + 1, eol) >= 0) {
+    if (line[sp1] != ' ') {
+      return line[sp1] == '\r' || line[sp1] == '\n' || sp1 == 0
+          ? refusal(400, Problem.FRAMING_INVALID, "malformed request line")
+          : refusal(400, Problem.FRAMING_INVALID, "method is not a token");
+    }
+    if (sp1 == 0) {
       return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
     }
-    for (int i = 0; i < sp1; i++) {
-      if (!Http1Grammar.isTchar(line[i])) {
-        return refusal(400, Problem.FRAMING_INVALID, "method is not a token");
-      }
+    int t0 = sp1 + 1;
+    int sp2 = Http1Grammar.firstSpaceOrControl(line, t0, n);
+    if (line[sp2] != ' ') {
+      return line[sp2] == '\r' || line[sp2] == '\n'
+          ? refusal(400, Problem.FRAMING_INVALID, "malformed request line")
+          : refusal(400, Problem.FRAMING_INVALID, "control character or space in the request target");
     }
-    for (int i = sp1 + 1; i < sp2; i++) {
-      int c = line[i] & 0xff;
-      if (c <= 0x20 || c == 0x7f) {
-        return refusal(400, Problem.FRAMING_INVALID, "control character or space in the request target");
-      }
+    if (sp2 == t0) {
+      return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
     }
-    String target = new String(line, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
-    String version = new String(line, sp2 + 1, eol - sp2 - 1, StandardCharsets.ISO_8859_1);
-    boolean http11 = version.equals("HTTP/1.1");
-    if (!http11 && !version.equals("HTTP/1.0")) {
+    int eol = sp2 + 1;
+    while (line[eol] != '\r' && line[eol] != '\n') {
+      if (line[eol] == ' ') {
+        return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
+      }
+      eol++;
+    }
+    if (line[eol] != '\r' || line[eol + 1] != '\n') {
+      return refusal(400, Problem.FRAMING_INVALID, "bare CR or LF in the request line");
+    }
+    boolean http11 = Arrays.equals(line, sp2 + 1, eol, HTTP_11, 0, HTTP_11.length);
+    if (!http11 && !Arrays.equals(line, sp2 + 1, eol, HTTP_10, 0, HTTP_10.length)) {
       state = State.PASS; // Netty refuses other versions itself (501) and then reads nothing more
       return null;
     }
+    // the dialect of a refusal: the path, up to any query, under /v1 is OpenAI's
+    int q = t0;
+    while (q < sp2 && line[q] != '?') {
+      q++;
+    }
+    if (q - t0 >= 3 && line[t0] == '/' && line[t0 + 1] == 'v' && line[t0 + 2] == '1' && (q - t0 == 3 || line[t0 + 3] == '/')) {
+      dialect = Dialect.OPENAI;
+    }
     Fields h = new Fields();
-    int q = target.indexOf('?');
-    path = q < 0 ? target : target.substring(0, q);
     Refusal r = fields(eol + 2, h);
     if (r == null) {
-      r = framing(h, http11, target);
+      r = framing(h, http11, t0, sp2);
     }
     if (r != null) {
       return r;
@@ -341,7 +362,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /** The body framing and Host rules, for a head whose lines are well formed. */
-  private Refusal framing(Fields h, boolean http11, String target) {
+  private Refusal framing(Fields h, boolean http11, int targetFrom, int targetTo) {
     if (h.transferEncodings > 0 && h.contentLengths > 0) {
       return refusal(400, Problem.FRAMING_INVALID, "both Transfer-Encoding and Content-Length");
     }
@@ -351,7 +372,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     if (h.contentLengths > 1) {
       return refusal(400, Problem.FRAMING_INVALID, "more than one Content-Length line");
     }
-    Refusal host = host(h, http11, target);
+    Refusal host = host(h, http11, targetFrom, targetTo);
     if (host != null) {
       return host;
     }
@@ -359,7 +380,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       if (!http11) {
         return refusal(400, Problem.FRAMING_INVALID, "Transfer-Encoding on HTTP/1.0");
       }
-      if (!h.transferEncoding.equalsIgnoreCase("chunked")) {
+      if (!h.chunkedOnly()) {
         return refusal(400, Problem.FRAMING_INVALID, "Transfer-Encoding other than one chunked coding");
       }
       state = State.CHUNK_SIZE;
@@ -368,7 +389,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       return null;
     }
     if (h.contentLengths == 1) {
-      long n = Http1Grammar.contentLength(h.contentLength);
+      long n = h.contentLengthValue();
       if (n < 0) {
         return refusal(400, Problem.FRAMING_INVALID, "Content-Length is not a number");
       }
@@ -384,27 +405,63 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  private Refusal host(Fields h, boolean http11, String target) {
+  private Refusal host(Fields h, boolean http11, int targetFrom, int targetTo) {
     if (h.hosts > 1) {
       return refusal(400, Problem.HOST_INVALID, "more than one Host header");
     }
     if (h.hosts == 0) {
       return http11 ? refusal(400, Problem.HOST_INVALID, "no Host header on HTTP/1.1") : null;
     }
-    String host = h.host;
-    if (host.isEmpty() || !validHost(host)) {
-      return refusal(400, Problem.HOST_INVALID, host.indexOf('@') >= 0 ? "userinfo in Host" : "malformed Host");
+    int hostFrom = h.hostFrom();
+    int hostTo = h.hostTo();
+    if (hostFrom == hostTo || !validHost(line, hostFrom, hostTo)) {
+      return refusal(400, Problem.HOST_INVALID, Http1Grammar.indexOf(line, (byte) '@', hostFrom, hostTo) >= 0 ? "userinfo in Host" : "malformed Host");
     }
-    String lower = target.toLowerCase(Locale.ROOT);
-    int scheme = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
+    int scheme = startsWithIgnoreCase(targetFrom, targetTo, "http://") ? 7 : startsWithIgnoreCase(targetFrom, targetTo, "https://") ? 8 : -1;
     if (scheme > 0) {
-      int slash = target.indexOf('/', scheme);
-      String authority = slash < 0 ? target.substring(scheme) : target.substring(scheme, slash);
-      if (!authority.equalsIgnoreCase(host)) {
+      int a = targetFrom + scheme;
+      int slash = Http1Grammar.indexOf(line, (byte) '/', a, targetTo);
+      if (!Http1Grammar.equalsIgnoreCase(line, a, slash < 0 ? targetTo : slash, h.host().toLowerCase(Locale.ROOT))) {
         return refusal(400, Problem.HOST_INVALID, "Host disagrees with the absolute-form target");
       }
     }
     return null;
+  }
+
+  private boolean startsWithIgnoreCase(int from, int to, String lower) {
+    return to - from >= lower.length() && Http1Grammar.equalsIgnoreCase(line, from, from + lower.length(), lower);
+  }
+
+  /** {@link #validHost(String)} of {@code a[from, to)}. */
+  static boolean validHost(byte[] a, int from, int to) {
+    return validHost(new HostChars(a, from, to));
+  }
+
+  static boolean validHost(String host) {
+    return validHost((CharSequence) host);
+  }
+
+  /** A byte range read as Latin-1 characters, so the Host grammar below runs on it in place. */
+  private record HostChars(byte[] a, int from, int to) implements CharSequence {
+    @Override
+    public int length() {
+      return to - from;
+    }
+
+    @Override
+    public char charAt(int index) {
+      return (char) (a[from + index] & 0xff);
+    }
+
+    @Override
+    public CharSequence subSequence(int start, int end) {
+      return new HostChars(a, from + start, from + end);
+    }
+
+    @Override
+    public String toString() {
+      return new String(a, from, to - from, StandardCharsets.ISO_8859_1);
+    }
   }
 
   /**
@@ -412,11 +469,11 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * {@code - . _ ~}, or a bracketed IP literal, then an optional port of up to five digits.
    * Anything else (userinfo, spaces, percent-encoding, a second colon) is refused.
    */
-  static boolean validHost(String host) {
+  private static boolean validHost(CharSequence host) {
     int i = 0;
     int n = host.length();
     if (host.charAt(0) == '[') {
-      int close = host.indexOf(']');
+      int close = indexOf(host, ']');
       if (close < 2) {
         return false;
       }
@@ -452,6 +509,15 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       }
     }
     return true; // an empty port (host:) is allowed by the grammar
+  }
+
+  private static int indexOf(CharSequence s, char c) {
+    for (int k = 0; k < s.length(); k++) {
+      if (s.charAt(k) == c) {
+        return k;
+      }
+    }
+    return -1;
   }
 
   /** {@code chunk-size CRLF}, exactly: 1-16 hex digits, no extensions, no white space. */
@@ -517,7 +583,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private Refusal refusal(int status, Problem problem, String why) {
     boolean inBody = state != State.HEAD;
     state = State.DEAD;
-    return new Refusal(status, problem, why, path, inBody);
+    return new Refusal(status, problem, why, dialect, inBody);
   }
 
   private void refuse(ChannelHandlerContext ctx, Refusal r) {
@@ -533,8 +599,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       ctx.close(); // an earlier response is still owed: no second one can be placed after it
       return;
     }
-    Dialect dialect = Dialect.of(r.path() == null ? "/" : r.path());
-    byte[] body = dialect.errorBody(r.problem(), null, id).getBytes(StandardCharsets.UTF_8);
+    byte[] body = r.dialect().errorBody(r.problem(), null, id).getBytes(StandardCharsets.UTF_8);
     String head = "HTTP/1.1 " + r.status() + " " + reason(r.status()) + "\r\n"
         + "Content-Type: application/json; charset=utf-8\r\n"
         + "Content-Length: " + body.length + "\r\n"

@@ -173,27 +173,38 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
             good[0] = i;
           }
         }
-        case HEAD, CHUNK_SIZE, TRAILERS -> {
-          int lf = buf.indexOf(i, end, (byte) '\n');
-          int stop = lf < 0 ? end : lf + 1;
-          int n = stop - i;
-          if (lineLength + n > MAX_HEAD) {
-            return state == State.HEAD ? "response head larger than " + MAX_HEAD + " bytes" : "chunk-size or trailer line too long";
+        case HEAD, TRAILERS -> {
+          // a whole section (head or trailers) is collected, then checked once
+          int stop = Http1Grammar.sectionEnd(buf, i, end, line, lineLength);
+          if (stop == Http1Grammar.SECTION_BARE_LF) {
+            return "bare LF (lines end in CRLF)";
           }
-          if (lineLength + n > line.length) {
-            line = java.util.Arrays.copyOf(line, Math.min(MAX_HEAD, Math.max(line.length * 2, lineLength + n)));
+          int upTo = stop < 0 ? end : stop;
+          if (!collect(buf, i, upTo)) {
+            return state == State.HEAD ? "response head larger than " + MAX_HEAD + " bytes" : "trailer section too long";
           }
-          buf.getBytes(i, line, lineLength, n);
-          lineLength += n;
-          i = stop;
-          if (lf >= 0) {
-            String why = lineDone();
+          i = upTo;
+          if (stop >= 0) {
+            String why = sectionDone();
             if (why != null) {
               return why;
             }
-            if (lineLength == 0) {
-              good[0] = i;
+            good[0] = i;
+          }
+        }
+        case CHUNK_SIZE -> {
+          int lf = buf.indexOf(i, end, (byte) '\n');
+          int stop = lf < 0 ? end : lf + 1;
+          if (!collect(buf, i, stop)) {
+            return "chunk-size line too long";
+          }
+          i = stop;
+          if (lf >= 0) {
+            String why = chunkSizeDone();
+            if (why != null) {
+              return why;
             }
+            good[0] = i;
           }
         }
         case UNTIL_CLOSE -> {
@@ -207,57 +218,62 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  /** The collected bytes end in LF: a whole head, chunk-size line or trailer section may be there. */
-  private String lineDone() {
-    if (lineLength < 2 || line[lineLength - 2] != '\r') {
+  /** Appends {@code buf[from, to)} to the collected bytes; false past {@link #MAX_HEAD}. */
+  private boolean collect(ByteBuf buf, int from, int to) {
+    int n = to - from;
+    if (lineLength + n > MAX_HEAD) {
+      return false;
+    }
+    if (lineLength + n > line.length) {
+      line = java.util.Arrays.copyOf(line, Math.min(MAX_HEAD, Math.max(line.length * 2, lineLength + n)));
+    }
+    buf.getBytes(from, line, lineLength, n);
+    lineLength += n;
+    return true;
+  }
+
+  /** A whole chunk-size line, ending in LF, is in {@code line[0, lineLength)}. */
+  private String chunkSizeDone() {
+    boolean crlf = lineLength >= 2 && line[lineLength - 2] == '\r';
+    long size = Http1Grammar.chunkSize(line, lineLength);
+    lineLength = 0;
+    if (!crlf) {
       return "bare LF (lines end in CRLF)";
     }
-    switch (state) {
-      case HEAD -> {
-        if (!Http1Grammar.endsWithBlankLine(line, lineLength)) {
-          return lineLength == 2 ? "empty line before the status line" : null;
-        }
-        String why = head();
-        lineLength = 0;
-        return why;
+    if (size < 0) {
+      return size == Http1Grammar.CHUNK_TOO_MANY_DIGITS ? "chunk size of more than 16 hex digits"
+          : size == Http1Grammar.CHUNK_OVERFLOW ? "chunk size past 2^63" : "chunk size is not hex digits alone";
+    }
+    if (size == 0) {
+      state = State.TRAILERS;
+    } else {
+      remaining = size;
+      state = State.CHUNK_DATA;
+    }
+    return null;
+  }
+
+  /** A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}. */
+  private String sectionDone() {
+    if (state == State.HEAD) {
+      if (lineLength == 2) {
+        return "empty line before the status line";
       }
-      case CHUNK_SIZE -> {
-        long size = Http1Grammar.chunkSize(line, lineLength);
-        lineLength = 0;
-        if (size < 0) {
-          return size == Http1Grammar.CHUNK_TOO_MANY_DIGITS ? "chunk size of more than 16 hex digits"
-              : size == Http1Grammar.CHUNK_OVERFLOW ? "chunk size past 2^63" : "chunk size is not hex digits alone";
-        }
-        if (size == 0) {
-          state = State.TRAILERS;
-        } else {
-          remaining = size;
-          state = State.CHUNK_DATA;
-        }
-        return null;
-      }
-      case TRAILERS -> {
-        if (lineLength == 2) {
-          lineLength = 0;
-          responseDone();
-          return null;
-        }
-        if (!Http1Grammar.endsWithBlankLine(line, lineLength)) {
-          return null;
-        }
-        Fields t = new Fields();
-        String why = Http1Grammar.fields(line, 0, lineLength, t);
-        if (why == null && t.framingOrRouting()) {
-          why = "Content-Length, Transfer-Encoding or Host in the trailers";
-        }
-        lineLength = 0;
-        responseDone();
-        return why;
-      }
-      default -> {
-        return null;
+      String why = head();
+      lineLength = 0;
+      return why;
+    }
+    String why = null;
+    if (lineLength > 2) {
+      Fields t = new Fields();
+      why = Http1Grammar.fields(line, 0, lineLength, t);
+      if (why == null && t.framingOrRouting()) {
+        why = "Content-Length, Transfer-Encoding or Host in the trailers";
       }
     }
+    lineLength = 0;
+    responseDone();
+    return why;
   }
 
   /** Checks a complete response head in {@code line[0, lineLength)}, and sets how its body is framed. */
@@ -294,12 +310,12 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     if (h.contentLengths > 1) {
       return "more than one Content-Length line";
     }
-    if (h.transferEncodings == 1 && !h.transferEncoding.equalsIgnoreCase("chunked")) {
+    if (h.transferEncodings == 1 && !h.chunkedOnly()) {
       return "Transfer-Encoding other than one chunked coding";
     }
     long length = -1;
     if (h.contentLengths == 1) {
-      length = Http1Grammar.contentLength(h.contentLength);
+      length = h.contentLengthValue();
       if (length < 0) {
         return "Content-Length is not a number";
       }
