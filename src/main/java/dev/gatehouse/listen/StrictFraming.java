@@ -63,7 +63,9 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
 
   private final long maxContentLength;
   private final long maxChunkedBody;
-  private final byte[] line;
+  /** The current head, chunk-size or trailer bytes; grown up to {@link #maxHead} as needed, and shrunk after a large head. */
+  private byte[] line = new byte[1024];
+  private final int maxHead;
   private State state = State.HEAD;
   /** Bytes of the current head (or chunk-size or trailer line) collected so far. */
   private int lineLength;
@@ -98,7 +100,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   public StrictFraming(long maxContentLength, long maxChunkedBody, int maxHeadBytes, long bodyReadNanos, long bodyMinRate) {
     this.maxContentLength = maxContentLength;
     this.maxChunkedBody = maxChunkedBody;
-    this.line = new byte[maxHeadBytes];
+    this.maxHead = maxHeadBytes;
     this.bodyReadNanos = bodyReadNanos;
     this.bodyMinRate = bodyMinRate;
   }
@@ -216,11 +218,12 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
           }
           int upTo = stop < 0 ? end : stop;
           int n = upTo - i;
-          if (lineLength + n > line.length) {
+          if (lineLength + n > maxHead) {
             return state == State.HEAD
-                ? refusal(431, Problem.HEADERS_TOO_MANY, "request head larger than " + line.length + " bytes")
+                ? refusal(431, Problem.HEADERS_TOO_MANY, "request head larger than " + maxHead + " bytes")
                 : refusal(400, Problem.FRAMING_INVALID, "trailer section too long");
           }
+          room(lineLength + n);
           buf.getBytes(i, line, lineLength, n);
           lineLength += n;
           i = upTo;
@@ -235,9 +238,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
           int lf = buf.indexOf(i, end, (byte) '\n');
           int stop = lf < 0 ? end : lf + 1;
           int n = stop - i;
-          if (lineLength + n > line.length) {
+          if (lineLength + n > maxHead) {
             return refusal(400, Problem.FRAMING_INVALID, "chunk-size line too long");
           }
+          room(lineLength + n);
           buf.getBytes(i, line, lineLength, n);
           lineLength += n;
           i = stop;
@@ -258,6 +262,13 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
+  /** Grows {@link #line} to hold {@code n} bytes (n is at most {@link #maxHead}). */
+  private void room(int n) {
+    if (n > line.length) {
+      line = Arrays.copyOf(line, Math.min(maxHead, Math.max(line.length * 2, n)));
+    }
+  }
+
   /** A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}. */
   private Refusal sectionDone() {
     if (state == State.HEAD) {
@@ -267,6 +278,9 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       }
       Refusal r = head();
       lineLength = 0;
+      if (line.length > 4096) {
+        line = new byte[1024]; // a large head's buffer is not kept for the life of a keep-alive connection
+      }
       return r;
     }
     // Trailer fields follow the header grammar, and may not frame or route the message
