@@ -59,9 +59,16 @@ final class GuardCommand implements Runnable {
     @Option(names = "--model", paramLabel = "FILE", description = "A model file to use instead of the shipped one.")
     Path model;
 
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "" + Evaluation.DEFAULT_WARMUP,
+        description = "Unmeasured passes over the file before the measured one, so latency is that of a warm JIT (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
     @Override
     public Integer call() throws IOException {
-      Evaluation e = Evaluation.run(detector(model), Dataset.read(file), PromptText.DEFAULT_MAX_CHARS);
+      if (warmup < 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be 0 or more, not " + warmup);
+      }
+      Evaluation e = Evaluation.run(detector(model), Dataset.read(file), PromptText.DEFAULT_MAX_CHARS, warmup);
       var out = spec.commandLine().getOut();
       if (json) {
         ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
