@@ -418,7 +418,7 @@ public final class ConfigLoader {
         new GatehouseConfig.Posture((Duration) v.get("posture.interval"), (Duration) v.get("posture.run_timeout")),
         new GatehouseConfig.Guard(
             switch (String.valueOf(v.get("guard.mode")).trim()) {
-              case "off" -> GatehouseConfig.GuardMode.OFF;
+              case "off", "false" -> GatehouseConfig.GuardMode.OFF; // YAML 1.1 reads a bare off as false
               case "block" -> GatehouseConfig.GuardMode.BLOCK;
               default -> GatehouseConfig.GuardMode.LOG; // anything else is reported by crossCheck
             },
@@ -479,6 +479,9 @@ public final class ConfigLoader {
   private static void oneOf(List<String> problems, Map<String, Raw> raw, String path, String def, String expected, String... allowed) {
     Raw r = raw.get(path);
     String text = r == null ? def : r.node() != null ? r.node().asText() : r.text().trim();
+    if (text.trim().equals("false") && java.util.List.of(allowed).contains("off")) {
+      return; // YAML 1.1 reads a bare off as the boolean false; where off is a choice, that is what was meant
+    }
     if (!java.util.List.of(allowed).contains(text.trim())) {
       problems.add(describe(path, r) + " (expected: " + expected + ")");
     }

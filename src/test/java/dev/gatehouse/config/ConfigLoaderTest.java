@@ -49,6 +49,25 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aBareOffIsOffWhereOffIsAChoice() throws Exception {
+    // why: YAML 1.1 reads an unquoted off as the boolean false; "guard.mode: false (expected: off, ...)"
+    // refused what every YAML user writes
+    Path f = Files.createTempFile("gh", ".yaml");
+    Files.writeString(f, "guard:\n  mode: off\n  secrets: off\n");
+    GatehouseConfig c = ConfigLoader.load(f, true, Map.of(), Map.of());
+    assertThat(c.guard().mode()).isEqualTo(GatehouseConfig.GuardMode.OFF);
+    Files.writeString(f, "guard:\n  mode: \"off\"\n");
+    assertThat(ConfigLoader.load(f, true, Map.of(), Map.of()).guard().mode()).isEqualTo(GatehouseConfig.GuardMode.OFF);
+    // a boolean where off is not a choice is still refused
+    Files.writeString(f, "guard:\n  mode: true\n");
+    assertThatThrownBy(() -> ConfigLoader.load(f, true, Map.of(), Map.of())).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("guard.mode: true (expected: off, log or block)");
+    Files.writeString(f, "guard:\n  scope: off\n");
+    assertThatThrownBy(() -> ConfigLoader.load(f, true, Map.of(), Map.of())).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("guard.scope");
+  }
+
+  @Test
   void aNamedFileMustExistButTheDefaultOneNeedNot() throws Exception {
     // why: a typo in --config must not silently fall back to defaults
     assertThat(ConfigLoader.load(Path.of("/nonexistent/gatehouse.yaml"), false, Map.of(), Map.of())).isNotNull();
