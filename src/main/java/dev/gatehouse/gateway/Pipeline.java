@@ -21,13 +21,17 @@ import dev.gatehouse.pipeline.Dialect;
 import dev.gatehouse.pipeline.Exchange;
 import dev.gatehouse.pipeline.Problem;
 import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.pipeline.Stage;
+import dev.gatehouse.pipeline.Stage.Step;
 import dev.gatehouse.proxy.Relay;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -53,8 +57,13 @@ import java.util.concurrent.ThreadLocalRandom;
  *       probe detection.
  * </ol>
  *
- * <p>A refused request is answered here and never reaches the upstream. Stages never call each
- * other; each returns a result or a {@link Rejection} to this class. One per event loop.
+ * <p>{@link #steps} is that order as code: one {@link Stage} per line, each in its phase (before
+ * the body is read, or after it). Adding a stage is one line there plus its wiring. A stage that
+ * decides at once costs no callback; one that waits (the pin check, the concurrency queue, the
+ * body peek) continues the list from its future. A refused request is answered here and never
+ * reaches the upstream. Stages never call each other; each returns a result or a
+ * {@link Rejection} to this class, and a stage's failure is answered with its own problem (fail
+ * closed). One per event loop.
  */
 public final class Pipeline implements Handler<HttpServerRequest> {
 
@@ -76,6 +85,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final ProbeDetector probes;
   private final BodyPeek bodyPeek;
   private final dev.gatehouse.guard.GuardStage guard;
+  /** The stages before the body is read, and after it, in order (from {@link #steps}). */
+  private final List<Step> head;
+  private final List<Step> body;
   /** Tarpitted refusals waiting on this event loop; past the cap they are answered at once. */
   private int tarpitted;
 
@@ -113,6 +125,46 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.bodyPeek = new BodyPeek(config.probes().bodyPeekBytes(), config.probes().bodyPeekTimeout().toMillis());
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
+    List<Step> all = steps();
+    this.head = all.stream().filter(st -> st.phase() == Stage.Phase.HEAD).toList();
+    this.body = all.stream().filter(st -> st.phase() == Stage.Phase.BODY).toList();
+  }
+
+  /** The stage names in order, the HEAD phase first. */
+  public List<String> stageNames() {
+    return java.util.stream.Stream.concat(head.stream(), body.stream()).map(Step::name).toList();
+  }
+
+  /**
+   * The request path, in order: one line per stage. The HEAD phase runs before the body is read,
+   * the BODY phase after it; then the proxy relays, and the account taps watch the response.
+   */
+  private List<Step> steps() {
+    return List.of(
+        // listen: who is calling, and is the request well formed?
+        Step.head("listen.target", this::target),
+        Step.head("listen.gate", x -> Stage.refuse(gate.check(x))), // network rules, IoC list, bans, Host
+        Step.head("listen.shape", this::shape), // a parsed target, the header cap
+        Step.head("listen.cors", this::cors), // a preflight from an allowed origin: answered here
+        Step.head("listen.health", this::health), // /healthz, /readyz: answered here
+        // account, checked up front: a gateway that cannot write its audit record serves nothing
+        Step.head("account.audit_available", this::auditAvailable),
+        // identify: the key becomes a principal
+        Step.head("identify.key", this::identify),
+        // authorize: from this address, this operation, this scope
+        Step.head("authorize.network", x -> Stage.refuse(NetworkPolicy.check(x.principal, x.clientAddress))),
+        Step.head("authorize.route", this::route),
+        Step.head("authorize.scope", x -> Stage.refuse(authorizer.scope(x.principal, x.route))),
+        // limit, the part that needs no body: rates per key and address, token budgets
+        Step.head("limit.rates", x -> Stage.refuse(limiter.rates(x))),
+        // (listen reads the body here, between the phases: bounded and well formed)
+        // authorize: the models the body names, and their pins
+        Step.body("authorize.models", x -> Stage.refuse(authorizer.models(x))),
+        Step.body("authorize.pins", x -> pins == null ? Stage.next() : pins.check(x)).failingAs(Problem.PIN_CHECK_UNAVAILABLE),
+        // guard: prompt checks, before a concurrency slot is taken (a refusal holds none)
+        Step.body("guard.prompt", x -> Stage.refuse(guard.check(x))).failingAs(Problem.GUARD_UNAVAILABLE),
+        // limit, the rest: request caps and a concurrency slot (which may wait in a queue)
+        Step.body("limit.admit", limiter::admit).failingAs(Problem.LIMITER_UNAVAILABLE));
   }
 
   @Override
@@ -124,7 +176,6 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       resp.putHeader("Strict-Transport-Security", hsts);
     }
     boolean[] logged = new boolean[1];
-    boolean[] relaying = new boolean[1];
     // Vert.x calls the end handler also when the connection closes before the response ended,
     // and then the close handler: both come here, and only the first counts.
     Handler<Void> finish = v -> {
@@ -144,7 +195,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       if (x.release != null) {
         x.release.run();
       }
-      if (relaying[0]) {
+      if (x.relaying) {
         accounting.metrics().streamClosed();
       }
       accessLog.record(x);
@@ -157,142 +208,135 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     x.beforeEnd = ending -> endAudited(x, ending);
     resp.endHandler(finish);
     resp.closeHandler(finish);
+    run(x, head, 0, () -> bodies.read(x).onComplete(ar -> {
+      if (ar.failed()) {
+        x.logReason = "request body: " + ar.cause().getMessage();
+        reject(x, Rejection.of(Problem.BODY_INVALID_JSON, "request body could not be read"));
+      } else if (ar.result() != null) {
+        reject(x, ar.result());
+      } else {
+        run(x, body, 0, () -> proxy(x));
+      }
+    }));
+  }
 
-    // listen
-    x.target = RequestTarget.parse(req.uri());
+  /**
+   * Runs {@code stages} from {@code i} on, then {@code then}. A stage whose future is already
+   * complete is followed at once, on this stack; a pending one continues from its callback.
+   */
+  private void run(Exchange x, List<Step> stages, int i, Runnable then) {
+    for (; i < stages.size(); i++) {
+      Step step = stages.get(i);
+      Future<Rejection> f;
+      try {
+        f = step.stage().apply(x);
+      } catch (RuntimeException | StackOverflowError e) {
+        f = Future.failedFuture(e);
+      }
+      if (!f.isComplete()) {
+        int next = i + 1;
+        f.onComplete(ar -> {
+          if (settle(x, step, ar)) {
+            run(x, stages, next, then);
+          }
+        });
+        return;
+      }
+      if (!settle(x, step, f)) {
+        return;
+      }
+    }
+    then.run();
+  }
+
+  /** Acts on a stage's answer; true when the request goes on. Every failure denies. */
+  private boolean settle(Exchange x, Step step, AsyncResult<Rejection> ar) {
+    if (ar.failed()) {
+      reject(x, Rejection.logged(step.onFailure(), step.name() + ": " + ar.cause()));
+      return false;
+    }
+    Rejection r = ar.result();
+    if (r == Stage.ANSWERED) {
+      return false;
+    }
+    if (r != null) {
+      reject(x, r);
+      return false;
+    }
+    return true;
+  }
+
+  // The stages that take more than one call, each one step of the list above.
+
+  /** listen: the request target and the dialect its path implies; a malformed one is refused after the gate. */
+  private Future<Rejection> target(Exchange x) {
+    x.target = RequestTarget.parse(x.request.uri());
     if (x.target != null) {
       x.dialect = Dialect.of(x.target.path());
     }
-    // may this client use Gatehouse at all? (network rules, IoC list, bans, Host)
-    Rejection turnedAway = gate.check(x);
-    if (turnedAway != null) {
-      reject(x, turnedAway);
-      return;
-    }
+    return Stage.next();
+  }
+
+  /** listen: a target that parsed, and no more header lines than the cap. */
+  private Future<Rejection> shape(Exchange x) {
     if (x.target == null) {
-      reject(x, Rejection.of(Problem.TARGET_MALFORMED));
-      return;
+      return Stage.refuse(Rejection.of(Problem.TARGET_MALFORMED));
     }
-    if (headerCount(req) > config.limits().maxHeaders()) {
-      reject(x, Rejection.of(Problem.HEADERS_TOO_MANY));
-      return;
-    }
-    if (cors.handle(x)) {
-      return; // a CORS preflight from an allowed origin, answered without a key
-    }
-    if (x.target.path().equals("/healthz") || x.target.path().equals("/readyz")) {
-      health(x);
-      return;
-    }
+    return Stage.refuse(headerCount(x.request) > config.limits().maxHeaders() ? Rejection.of(Problem.HEADERS_TOO_MANY) : null);
+  }
 
-    // account, checked up front: a gateway that cannot write its audit record serves nothing
-    // (fail closed). The refusal is still offered to the audit writer, which keeps it for its retry.
-    if (!accounting.auditAvailable()) {
-      reject(x, new Rejection(Problem.AUDIT_UNAVAILABLE, Problem.AUDIT_UNAVAILABLE.message,
-          accounting.auditUnavailableReason(), 1, false, 0));
-      return;
-    }
+  private Future<Rejection> cors(Exchange x) {
+    return cors.handle(x) ? Stage.refuse(Stage.ANSWERED) : Stage.next();
+  }
 
-    // identify
-    Identifier.Identity who = identifier.identify(req.headers(), Instant.ofEpochMilli(x.startMillis));
-    if (who.rejection() != null) {
-      authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
-      Rejection throttled = limiter.anonymous(x); // limit: guessing keys is rate-limited per address
-      Rejection refusal = throttled != null ? throttled : who.rejection();
-      // account: a bounded prefix of the body goes to probe detection only (scanners' signatures
-      // live in their bodies). The answer is the same as without it, Connection: close included
-      // when a body was on its way, and nothing is forwarded.
-      boolean bodyPending = hasUnreadBody(req);
-      bodyPeek.peek(x).onComplete(peeked -> reject(x, refusal, bodyPending));
-      return;
-    }
-    x.principal = who.principal();
+  /** account: the refusal is still offered to the audit writer, which keeps it for its retry. */
+  private Future<Rejection> auditAvailable(Exchange x) {
+    return Stage.refuse(accounting.auditAvailable() ? null
+        : new Rejection(Problem.AUDIT_UNAVAILABLE, Problem.AUDIT_UNAVAILABLE.message, accounting.auditUnavailableReason(), 1, false, 0));
+  }
 
-    // authorize: may this key be used from this address?
-    Rejection notFromHere = NetworkPolicy.check(x.principal, x.clientAddress);
-    if (notFromHere != null) {
-      reject(x, notFromHere);
-      return;
+  /**
+   * identify: the API key becomes a principal. A refusal counts toward a ban, is rate-limited per
+   * address for anonymous callers, and first reads a bounded prefix of the body for probe
+   * detection only (scanners' signatures live in their bodies). The answer is the same as
+   * without the peek, Connection: close included when a body was on its way; nothing is forwarded.
+   */
+  private Future<Rejection> identify(Exchange x) {
+    Identifier.Identity who = identifier.identify(x.request.headers(), Instant.ofEpochMilli(x.startMillis));
+    if (who.rejection() == null) {
+      x.principal = who.principal();
+      return Stage.next();
     }
+    authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
+    Rejection throttled = limiter.anonymous(x); // limit: guessing keys is rate-limited per address
+    Rejection refusal = throttled != null ? throttled : who.rejection();
+    x.closeAfterRefusal = hasUnreadBody(x.request);
+    return bodyPeek.peek(x).transform(peeked -> Future.succeededFuture(refusal));
+  }
 
-    // authorize: which operation, and may this key perform it?
-    RouteTable.Match match = routes.match(req.method().name(), x.target.path());
+  /** authorize: which operation (404; 405 with Allow). */
+  private Future<Rejection> route(Exchange x) {
+    RouteTable.Match match = routes.match(x.request.method().name(), x.target.path());
     if (match.route() == null) {
       if (match.pathKnown()) {
-        resp.putHeader("Allow", String.join(", ", match.allowedMethods()));
-        reject(x, Rejection.of(Problem.METHOD_NOT_ALLOWED));
-      } else {
-        reject(x, Rejection.of(Problem.ENDPOINT_UNKNOWN));
+        x.response.putHeader("Allow", String.join(", ", match.allowedMethods()));
+        return Stage.refuse(Rejection.of(Problem.METHOD_NOT_ALLOWED));
       }
-      return;
+      return Stage.refuse(Rejection.of(Problem.ENDPOINT_UNKNOWN));
     }
     x.route = match.route();
     if (x.route.param()) {
       x.pathParam = x.target.path().substring(x.route.path().length());
     }
-    Rejection denied = authorizer.scope(x.principal, x.route);
-    if (denied != null) {
-      reject(x, denied);
-      return;
-    }
-
-    // limit, first the part that needs no body: rates per key and address, token budgets
-    Rejection limited = limiter.rates(x);
-    if (limited != null) {
-      reject(x, limited);
-      return;
-    }
-
-    // listen reads the body (bounded, well-formed), then authorize checks the models it names
-    bodies
-        .read(x)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                x.logReason = "request body: " + ar.cause().getMessage();
-                reject(x, Rejection.of(Problem.BODY_INVALID_JSON, "request body could not be read"));
-                return;
-              }
-              if (ar.result() != null) {
-                reject(x, ar.result());
-                return;
-              }
-              Rejection modelDenied = authorizer.models(x);
-              if (modelDenied != null) {
-                reject(x, modelDenied);
-                return;
-              }
-              // authorize: a pinned model must still have its pinned digest upstream; then
-              // limit, the rest: request caps and a concurrency slot (which may wait in a queue)
-              Future<Rejection> pinned = pins == null ? Future.succeededFuture(null) : pins.check(x);
-              // guard: prompt checks, before a concurrency slot is taken (a refusal holds none)
-              // Each step fails closed with its own code: a failure is never another stage's.
-              pinned.recover(e -> Future.succeededFuture(Rejection.logged(Problem.PIN_CHECK_UNAVAILABLE, String.valueOf(e))))
-                  .map(r -> r != null ? r : guardCheck(x))
-                  .compose(r -> r != null ? Future.succeededFuture(r) : limiter.admit(x)
-                      .recover(e -> Future.succeededFuture(Rejection.logged(Problem.LIMITER_UNAVAILABLE, String.valueOf(e)))))
-                  .onComplete(admitted -> {
-                if (admitted.failed() || admitted.result() != null) {
-                  reject(x, admitted.failed() ? Rejection.logged(Problem.INTERNAL, String.valueOf(admitted.cause()))
-                      : admitted.result());
-                  return;
-                }
-                // account meters the response as it streams; proxy relays it
-                x.tap = usage.meter(x, limiter.budgets(x.principal));
-                relaying[0] = true;
-                accounting.metrics().streamOpened();
-                relay.forward(x, r -> reject(x, r));
-              });
-            });
+    return Stage.next();
   }
 
-  /** guard: an error inside the guard refuses the request as the guard's own failure (503). */
-  private Rejection guardCheck(Exchange x) {
-    try {
-      return guard.check(x);
-    } catch (RuntimeException | StackOverflowError e) {
-      return Rejection.logged(Problem.GUARD_UNAVAILABLE, String.valueOf(e));
-    }
+  /** proxy: the usage meter taps the response as it streams, and the relay forwards it. */
+  private void proxy(Exchange x) {
+    x.addTap(usage.meter(x, limiter.budgets(x.principal)));
+    x.relaying = true;
+    accounting.metrics().streamOpened();
+    relay.forward(x, r -> reject(x, r));
   }
 
   /**
@@ -329,28 +373,33 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }));
   }
 
-  private void health(Exchange x) {
+  /** listen: liveness and readiness, answered here without a key. */
+  private Future<Rejection> health(Exchange x) {
+    String path = x.target.path();
+    if (!path.equals("/healthz") && !path.equals("/readyz")) {
+      return Stage.next();
+    }
     String method = x.request.method().name();
     if (!method.equals("GET") && !method.equals("HEAD")) {
       x.response.putHeader("Allow", "GET, HEAD");
-      reject(x, Rejection.of(Problem.METHOD_NOT_ALLOWED));
-      return;
+      return Stage.refuse(Rejection.of(Problem.METHOD_NOT_ALLOWED));
     }
     x.response.putHeader("Content-Type", "application/json");
     x.response.putHeader("Cache-Control", "no-store");
-    if (x.target.path().equals("/healthz")) {
+    if (path.equals("/healthz")) {
       x.end(() -> x.response.end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
-      return;
+      return Stage.refuse(Stage.ANSWERED);
     }
-    relay
+    return relay
         .upstreamReady()
-        .onComplete(
+        .transform(
             ar -> {
               boolean up = ar.succeeded() && ar.result();
               boolean audited = accounting.auditAvailable(); // not ready while requests would get audit.unavailable
               x.response.setStatusCode(up && audited ? 200 : 503);
               x.end(() -> x.response.end(!up ? "{\"status\":\"upstream_unavailable\"}"
                   : audited ? "{\"status\":\"ready\"}" : "{\"status\":\"audit_unavailable\"}"));
+              return Future.succeededFuture(Stage.ANSWERED);
             });
   }
 
@@ -363,11 +412,6 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * thread. Safe to call once the response has started.
    */
   private void reject(Exchange x, Rejection r) {
-    reject(x, r, false);
-  }
-
-  /** As above; {@code bodyWasPending}: close after answering, as for an unread body, even if it was read since. */
-  private void reject(Exchange x, Rejection r, boolean bodyWasPending) {
     x.problem = r.problem(); // set first: a client that leaves while tarpitted is logged as refused
     if (r.logReason() != null) {
       x.logReason = r.logReason();
@@ -376,7 +420,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       tarpitted++;
       io.vertx.core.Vertx.currentContext().owner().setTimer(r.delayMillis(), id -> {
         tarpitted--;
-        reject(x, r.delayed(0), bodyWasPending);
+        reject(x, r.delayed(0));
       });
       return;
     }
@@ -406,7 +450,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     String body = x.dialect.errorBody(r.problem(), r.message(), x.requestId);
     x.bytesOut = body.length();
-    if (bodyWasPending || hasUnreadBody(x.request)) {
+    if (x.closeAfterRefusal || hasUnreadBody(x.request)) {
       // The client may still be sending a body we will not read: close the connection rather
       // than read the rest of it, or mistake it for the next request.
       resp.putHeader("Connection", "close");

@@ -66,8 +66,18 @@ public final class Exchange {
   public Runnable onClientGone;
   /** Frees what the limit stage holds for this request (its concurrency slot); run once at the end. */
   public Runnable release;
-  /** Watches the response as it streams (usage, budget), or null. */
+  /**
+   * Watches the response as it streams (usage, budget), or null. Taps compose: add one with
+   * {@link #addTap}; the first one added is the one whose token counts the record reads.
+   */
   public ResponseTap tap;
+  /** True once the proxy stage has started relaying (written by the pipeline's proxy step). */
+  public boolean relaying;
+  /**
+   * True when a refusal must close the connection after its answer, because a body was on its
+   * way when the refusal was decided (written by the identify stage, which peeks at that body).
+   */
+  public boolean closeAfterRefusal;
   /** True when the gateway added {@code stream_options.include_usage} that the client did not ask for. */
   public boolean stripUsage;
 
@@ -104,6 +114,11 @@ public final class Exchange {
     if (clientAddress != null) {
       this.clientIp = clientAddress.text();
     }
+  }
+
+  /** Adds a response tap after those already there; null adds nothing. */
+  public void addTap(ResponseTap next) {
+    tap = ResponseTap.chain(tap, next);
   }
 
   /**

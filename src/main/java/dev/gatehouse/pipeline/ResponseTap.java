@@ -34,4 +34,66 @@ public interface ResponseTap {
 
   /** Called when the response ended otherwise (cut, failure or client gone): settle what was counted. */
   void onAbort();
+
+  /**
+   * Two taps as one: {@code first} sees each chunk as the upstream sent it, and {@code second}
+   * sees what {@code first} passed on (so a tap that inspects output sees what the client gets).
+   * Either may cut the stream. Token counts are {@code first}'s, else {@code second}'s. Either
+   * argument may be null.
+   */
+  static ResponseTap chain(ResponseTap first, ResponseTap second) {
+    if (first == null) {
+      return second;
+    }
+    if (second == null) {
+      return first;
+    }
+    return new ResponseTap() {
+      @Override
+      public void onHead(int status, String contentType) {
+        first.onHead(status, contentType);
+        second.onHead(status, contentType);
+      }
+
+      @Override
+      public Buffer onChunk(Buffer chunk) {
+        return second.onChunk(first.onChunk(chunk));
+      }
+
+      @Override
+      public Problem cut() {
+        Problem p = first.cut();
+        return p != null ? p : second.cut();
+      }
+
+      @Override
+      public Buffer onEnd() {
+        Buffer held = first.onEnd();
+        Buffer out = held == null || held.length() == 0 ? Buffer.buffer() : second.onChunk(held);
+        Buffer rest = second.onEnd();
+        return rest == null || rest.length() == 0 ? out : out.appendBuffer(rest);
+      }
+
+      @Override
+      public long tokensIn() {
+        long t = first.tokensIn();
+        return t >= 0 ? t : second.tokensIn();
+      }
+
+      @Override
+      public long tokensOut() {
+        long t = first.tokensOut();
+        return t >= 0 ? t : second.tokensOut();
+      }
+
+      @Override
+      public void onAbort() {
+        try {
+          first.onAbort();
+        } finally {
+          second.onAbort();
+        }
+      }
+    };
+  }
 }
