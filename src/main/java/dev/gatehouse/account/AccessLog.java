@@ -1,6 +1,6 @@
 package dev.gatehouse.account;
 
-import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.exchange.Exchange;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 

@@ -1,7 +1,7 @@
 package dev.gatehouse.account;
 
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
-import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.exchange.Exchange;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 

@@ -3,7 +3,7 @@ package dev.gatehouse.account;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
-import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.exchange.Exchange;
 import java.time.Instant;
 
 /**

@@ -1,6 +1,6 @@
 package dev.gatehouse.account;
 
-import dev.gatehouse.pipeline.Exchange;
+import dev.gatehouse.exchange.Exchange;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

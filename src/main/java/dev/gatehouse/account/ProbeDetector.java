@@ -1,14 +1,14 @@
 package dev.gatehouse.account;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.bans.BanList;
 import dev.gatehouse.bans.BanPolicy;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
-import dev.gatehouse.pipeline.Exchange;
-import dev.gatehouse.pipeline.JsonFields;
-import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.JsonFields;
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Problem;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -1,7 +1,7 @@
 package dev.gatehouse.account;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gatehouse.pipeline.JsonFields;
+import dev.gatehouse.exchange.JsonFields;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

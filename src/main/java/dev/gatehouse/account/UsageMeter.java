@@ -2,8 +2,8 @@ package dev.gatehouse.account;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.ResponseTap;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.store.UsageLedger;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;

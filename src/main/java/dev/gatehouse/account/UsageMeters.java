@@ -1,9 +1,9 @@
 package dev.gatehouse.account;
 
-import dev.gatehouse.authorize.Operation;
-import dev.gatehouse.limit.Limiter;
-import dev.gatehouse.pipeline.Exchange;
-import dev.gatehouse.pipeline.ResponseTap;
+import dev.gatehouse.exchange.Budgets;
+import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.store.UsageLedger;
 
 /** Makes a {@link UsageMeter} for each request that costs tokens. Thread-safe. */
@@ -16,7 +16,7 @@ public final class UsageMeters {
   }
 
   /** The meter for this request, or null for requests that cost no tokens. */
-  public ResponseTap meter(Exchange x, Limiter.Budgets budgets) {
+  public ResponseTap meter(Exchange x, Budgets budgets) {
     Operation op = x.route.operation();
     if (op != Operation.INFERENCE && op != Operation.EMBEDDINGS) {
       return null;

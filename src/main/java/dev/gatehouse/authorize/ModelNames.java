@@ -1,6 +1,6 @@
 package dev.gatehouse.authorize;
 
-import dev.gatehouse.pins.ModelName;
+import dev.gatehouse.exchange.ModelName;
 
 /**
  * The registry and cloud readings of a model reference, both taken from {@link ModelName}, the one

@@ -1,9 +1,9 @@
 package dev.gatehouse.authorize;
 
 import dev.gatehouse.config.IpAddress;
-import dev.gatehouse.identify.Principal;
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.exchange.Principal;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Rejection;
 
 /**
  * A key's own network rule ({@code keys create --allow-cidr}): a key bound to address ranges is

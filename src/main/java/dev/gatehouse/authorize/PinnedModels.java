@@ -2,11 +2,12 @@ package dev.gatehouse.authorize;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.pins.ModelName;
+import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.ModelName;
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.pins.ModelPins;
-import dev.gatehouse.pipeline.Exchange;
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.Rejection;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

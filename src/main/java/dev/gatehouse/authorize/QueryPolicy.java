@@ -1,7 +1,8 @@
 package dev.gatehouse.authorize;
 
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Rejection;
+import dev.gatehouse.exchange.Route;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;

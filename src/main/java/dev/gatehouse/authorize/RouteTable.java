@@ -1,15 +1,17 @@
 package dev.gatehouse.authorize;
 
-import static dev.gatehouse.authorize.Operation.ACCOUNT;
-import static dev.gatehouse.authorize.Operation.CLOUD;
-import static dev.gatehouse.authorize.Operation.EMBEDDINGS;
-import static dev.gatehouse.authorize.Operation.INFERENCE;
-import static dev.gatehouse.authorize.Operation.MODELS_INSPECT;
-import static dev.gatehouse.authorize.Operation.MODELS_MANAGE;
-import static dev.gatehouse.authorize.Operation.MODELS_READ;
+import static dev.gatehouse.exchange.Operation.ACCOUNT;
+import static dev.gatehouse.exchange.Operation.CLOUD;
+import static dev.gatehouse.exchange.Operation.EMBEDDINGS;
+import static dev.gatehouse.exchange.Operation.INFERENCE;
+import static dev.gatehouse.exchange.Operation.MODELS_INSPECT;
+import static dev.gatehouse.exchange.Operation.MODELS_MANAGE;
+import static dev.gatehouse.exchange.Operation.MODELS_READ;
 
-import dev.gatehouse.authorize.Route.Body;
-import dev.gatehouse.authorize.Route.Response;
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Route.Body;
+import dev.gatehouse.exchange.Route.Response;
+import dev.gatehouse.exchange.Route;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.gatehouse.authorize;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gatehouse.pipeline.JsonFields;
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.exchange.JsonFields;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Rejection;
 import java.util.Set;
 
 /**

@@ -4,7 +4,7 @@ import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.doctor.Report;
 import dev.gatehouse.doctor.Severity;
-import dev.gatehouse.pins.ModelName;
+import dev.gatehouse.exchange.ModelName;
 import dev.gatehouse.integrity.ModelStore;
 import dev.gatehouse.integrity.ProgressBar;
 import dev.gatehouse.integrity.StoreVerifier;
@@ -17,10 +17,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code gatehouse models}: checks on the model server's model store. */
 @Command(name = "models", mixinStandardHelpOptions = true, description = "Model store checks.",

@@ -1,9 +1,9 @@
 package dev.gatehouse.cli;
 
-import dev.gatehouse.authorize.Operation;
+import dev.gatehouse.admin.AdminServer;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.admin.AdminServer;
+import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.gateway.Gateway;
 import dev.gatehouse.keys.KeyService;
 import java.io.PrintWriter;
@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code gatehouse serve}: run the gateway in the foreground until interrupted. */
 @Command(

@@ -1,8 +1,8 @@
 package dev.gatehouse.doctor;
 
-import dev.gatehouse.authorize.Operation;
-import dev.gatehouse.authorize.Route;
 import dev.gatehouse.authorize.RouteTable;
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Route;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;

@@ -1,6 +1,6 @@
 package dev.gatehouse.doctor;
 
-import dev.gatehouse.authorize.Operation;
+import dev.gatehouse.exchange.Operation;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

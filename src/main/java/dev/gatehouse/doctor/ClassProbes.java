@@ -1,8 +1,8 @@
 package dev.gatehouse.doctor;
 
-import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.doctor.HttpProbe.Request;
 import dev.gatehouse.doctor.HttpProbe.Response;
+import dev.gatehouse.exchange.Operation;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;

@@ -1,8 +1,8 @@
 package dev.gatehouse.doctor;
 
-import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.HostPort;
+import dev.gatehouse.exchange.Operation;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;

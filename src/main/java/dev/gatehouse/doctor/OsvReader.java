@@ -1,7 +1,7 @@
 package dev.gatehouse.doctor;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gatehouse.authorize.Operation;
+import dev.gatehouse.exchange.Operation;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;

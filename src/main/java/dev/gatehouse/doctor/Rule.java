@@ -1,11 +1,12 @@
 package dev.gatehouse.doctor;
 
-import dev.gatehouse.authorize.Operation;
 import static dev.gatehouse.doctor.Severity.CRITICAL;
 import static dev.gatehouse.doctor.Severity.HIGH;
 import static dev.gatehouse.doctor.Severity.INFO;
 import static dev.gatehouse.doctor.Severity.LOW;
 import static dev.gatehouse.doctor.Severity.MEDIUM;
+
+import dev.gatehouse.exchange.Operation;
 
 /**
  * Every kind of finding Gatehouse reports, with its stable id. Ids never change meaning: alert

@@ -1,7 +1,7 @@
 package dev.gatehouse.doctor;
 
-import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.doctor.ClassProbes.Answer;
+import dev.gatehouse.exchange.Operation;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;

@@ -2,40 +2,39 @@ package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.Accounting;
+import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.account.AuthFailures;
 import dev.gatehouse.account.GatewayMetrics;
+import dev.gatehouse.account.ProbeDetector;
+import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.alerts.AlertEngine;
 import dev.gatehouse.alerts.Alerts;
 import dev.gatehouse.alerts.KeyNetworks;
 import dev.gatehouse.alerts.ManageHours;
 import dev.gatehouse.alerts.Webhook;
-import dev.gatehouse.proxy.UpstreamHealth;
-import dev.gatehouse.account.AuditWriter;
-import dev.gatehouse.store.AuditStore;
-import dev.gatehouse.account.UsageMeters;
+import dev.gatehouse.authorize.Authorizer;
+import dev.gatehouse.authorize.PinnedModels;
+import dev.gatehouse.authorize.RouteTable;
+import dev.gatehouse.bans.BanList;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.identify.ApiKeys;
+import dev.gatehouse.identify.KeyRing;
 import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.limit.LocalRateLimiter;
 import dev.gatehouse.limit.RateLimiter;
-import dev.gatehouse.store.UsageLedger;
-import dev.gatehouse.store.UsageStore;
-import java.time.Clock;
-import dev.gatehouse.account.AuthFailures;
-import dev.gatehouse.account.ProbeDetector;
-import dev.gatehouse.bans.BanList;
-import dev.gatehouse.authorize.Authorizer;
-import dev.gatehouse.authorize.PinnedModels;
-import dev.gatehouse.authorize.RouteTable;
-import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.identify.ApiKeys;
-import dev.gatehouse.identify.KeyRing;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.pins.ModelPins;
+import dev.gatehouse.proxy.UpstreamHealth;
+import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
-import dev.gatehouse.store.SqliteStore;
 import dev.gatehouse.store.KeyStore;
+import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.store.UsageLedger;
+import dev.gatehouse.store.UsageStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -179,7 +178,7 @@ public final class Gateway implements AutoCloseable {
               config.models().pinned() == null ? null
                   : new PinnedModels(vertx, ModelPins.load(config.models().pinned()), config.upstream(), config.models().pinRefresh()),
               bans,
-              new Cors(config.cors(), routes),
+              new Cors(config.cors(), (method, path) -> routes.match(method, path).route() != null),
               new AuthFailures(config.bans(), bans),
               new ProbeDetector(config.probes(), bans),
               new ConnectionLimits(config.connections(), config.network().trustedProxies()),

@@ -2,13 +2,13 @@ package dev.gatehouse.guard;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gatehouse.authorize.Operation;
-import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.GatehouseConfig.GuardMode;
 import dev.gatehouse.config.GatehouseConfig.SecretsAction;
-import dev.gatehouse.pipeline.Exchange;
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Rejection;
 import io.vertx.core.buffer.Buffer;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,8 +1,10 @@
 package dev.gatehouse.identify;
 
-import dev.gatehouse.authorize.Operation;
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.exchange.ModelGlobs;
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Principal;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.StoreException;

@@ -1,6 +1,8 @@
 package dev.gatehouse.identify;
 
 import dev.gatehouse.config.AddressSet;
+import dev.gatehouse.exchange.ModelGlobs;
+import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.store.KeyStore;

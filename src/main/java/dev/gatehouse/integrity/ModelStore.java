@@ -1,9 +1,8 @@
 package dev.gatehouse.integrity;
 
-import dev.gatehouse.pins.ModelName;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.exchange.ModelName;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

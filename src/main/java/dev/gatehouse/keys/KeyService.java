@@ -1,7 +1,7 @@
 package dev.gatehouse.keys;
 
-import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.config.Cidr;
+import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;

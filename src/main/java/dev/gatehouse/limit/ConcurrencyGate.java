@@ -1,6 +1,6 @@
 package dev.gatehouse.limit;
 
-import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.exchange.Problem;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -3,14 +3,15 @@ package dev.gatehouse.limit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gatehouse.authorize.Operation;
-import dev.gatehouse.authorize.Route;
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.identify.Principal;
-import dev.gatehouse.pipeline.Exchange;
-import dev.gatehouse.pipeline.JsonFields;
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.Rejection;
+import dev.gatehouse.exchange.Budgets;
+import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.JsonFields;
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Principal;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Rejection;
+import dev.gatehouse.exchange.Route;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.UsageLedger;
 import io.vertx.core.Future;
@@ -27,13 +28,6 @@ import java.time.ZoneOffset;
 public final class Limiter {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  /** The token budgets that apply to one key; 0 means none. */
-  public record Budgets(long perMinute, long perDay) {
-    public boolean any() {
-      return perMinute > 0 || perDay > 0;
-    }
-  }
 
   private final GatehouseConfig config;
   private final RateLimiter rates;

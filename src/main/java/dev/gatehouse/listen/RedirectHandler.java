@@ -1,5 +1,6 @@
 package dev.gatehouse.listen;
 
+import dev.gatehouse.exchange.RequestTarget;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 

@@ -1,15 +1,15 @@
 package dev.gatehouse.listen;
 
-import dev.gatehouse.http1.Http1Grammar;
+import dev.gatehouse.exchange.Dialect;
+import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.http1.Http1Grammar.Fields;
-import dev.gatehouse.pipeline.Dialect;
-import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.http1.Http1Grammar;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpResponse;

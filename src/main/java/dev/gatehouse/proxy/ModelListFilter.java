@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gatehouse.authorize.Route;
-import dev.gatehouse.identify.ModelGlobs;
+import dev.gatehouse.exchange.ModelGlobs;
+import dev.gatehouse.exchange.Route;
 import java.io.IOException;
 
 /**

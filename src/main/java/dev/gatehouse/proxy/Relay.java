@@ -1,12 +1,12 @@
 package dev.gatehouse.proxy;
 
-import dev.gatehouse.authorize.Route;
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.pipeline.Dialect;
-import dev.gatehouse.pipeline.Exchange;
-import dev.gatehouse.pipeline.Problem;
-import dev.gatehouse.pipeline.Rejection;
-import dev.gatehouse.pipeline.ResponseTap;
+import dev.gatehouse.exchange.Dialect;
+import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Rejection;
+import dev.gatehouse.exchange.ResponseTap;
+import dev.gatehouse.exchange.Route;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;

@@ -1,21 +1,21 @@
 package dev.gatehouse.scan;
 
-import dev.gatehouse.authorize.Operation;
-import dev.gatehouse.doctor.AdvisoryCheck;
 import dev.gatehouse.doctor.Advisories;
+import dev.gatehouse.doctor.AdvisoryCheck;
 import dev.gatehouse.doctor.ClassProbes;
 import dev.gatehouse.doctor.ConfigAudit;
 import dev.gatehouse.doctor.Finding;
 import dev.gatehouse.doctor.Fingerprinter;
-import dev.gatehouse.doctor.HttpProbe;
 import dev.gatehouse.doctor.HttpProbe.Request;
+import dev.gatehouse.doctor.HttpProbe;
 import dev.gatehouse.doctor.Product;
 import dev.gatehouse.doctor.Rule;
+import dev.gatehouse.doctor.ServerCheck;
 import dev.gatehouse.doctor.Session;
 import dev.gatehouse.doctor.Severity;
 import dev.gatehouse.doctor.Subject;
-import dev.gatehouse.doctor.ServerCheck;
 import dev.gatehouse.doctor.Version;
+import dev.gatehouse.exchange.Operation;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;

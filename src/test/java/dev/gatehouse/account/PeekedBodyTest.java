@@ -6,7 +6,7 @@ import dev.gatehouse.account.ProbeDetector.Observation;
 import dev.gatehouse.account.ProbeDetector.Signal;
 import dev.gatehouse.account.ProbeDetector.Verdict;
 import dev.gatehouse.config.IpAddress;
-import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.exchange.Problem;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -8,7 +8,7 @@ import dev.gatehouse.account.ProbeDetector.Signal;
 import dev.gatehouse.account.ProbeDetector.Verdict;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
-import dev.gatehouse.pipeline.Problem;
+import dev.gatehouse.exchange.Problem;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

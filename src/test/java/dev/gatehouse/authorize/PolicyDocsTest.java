@@ -2,6 +2,8 @@ package dev.gatehouse.authorize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Route;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;

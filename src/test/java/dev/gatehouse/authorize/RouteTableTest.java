@@ -2,6 +2,7 @@ package dev.gatehouse.authorize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.exchange.Operation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

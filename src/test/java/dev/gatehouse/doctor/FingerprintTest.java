@@ -2,10 +2,10 @@ package dev.gatehouse.doctor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.doctor.ClassProbes.Answer;
-import dev.gatehouse.testing.FakeLlmServer;
+import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.testing.FakeLlmServer.Kind;
+import dev.gatehouse.testing.FakeLlmServer;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;

@@ -3,8 +3,8 @@ package dev.gatehouse.doctor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.gatehouse.authorize.Operation;
 import dev.gatehouse.doctor.Version.Scheme;
+import dev.gatehouse.exchange.Operation;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.pipeline.JsonFields;
+import dev.gatehouse.exchange.JsonFields;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 

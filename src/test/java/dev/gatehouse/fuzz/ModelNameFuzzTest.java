@@ -3,8 +3,8 @@ package dev.gatehouse.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.gatehouse.identify.ModelGlobs;
-import dev.gatehouse.pins.ModelName;
+import dev.gatehouse.exchange.ModelGlobs;
+import dev.gatehouse.exchange.ModelName;
 import java.util.List;
 
 /**

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.gatehouse.authorize.RouteTable;
-import dev.gatehouse.listen.RequestTarget;
+import dev.gatehouse.exchange.RequestTarget;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;

@@ -2,6 +2,7 @@ package dev.gatehouse.identify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.exchange.ModelGlobs;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -2,6 +2,7 @@ package dev.gatehouse.listen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.exchange.RequestTarget;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -2,7 +2,8 @@ package dev.gatehouse.pins;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.pins.ModelName.Part;
+import dev.gatehouse.exchange.ModelName.Part;
+import dev.gatehouse.exchange.ModelName;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,4 +1,4 @@
-package dev.gatehouse.identify;
+package dev.gatehouse.exchange;
 
 import dev.gatehouse.config.AddressSet;
 import dev.gatehouse.store.KeyLimits;

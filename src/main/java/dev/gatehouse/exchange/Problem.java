@@ -1,4 +1,4 @@
-package dev.gatehouse.pipeline;
+package dev.gatehouse.exchange;
 
 /**
  * Every way Gatehouse refuses or fails a request, with its HTTP status and stable code.

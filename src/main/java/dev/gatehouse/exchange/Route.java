@@ -1,4 +1,4 @@
-package dev.gatehouse.authorize;
+package dev.gatehouse.exchange;
 
 import java.util.List;
 import java.util.Set;

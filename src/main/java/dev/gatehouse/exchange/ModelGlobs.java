@@ -1,6 +1,5 @@
-package dev.gatehouse.identify;
+package dev.gatehouse.exchange;
 
-import dev.gatehouse.pins.ModelName;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;

@@ -1,4 +1,4 @@
-package dev.gatehouse.pins;
+package dev.gatehouse.exchange;
 
 /**
  * A model name as Ollama reads it, and the one parser every check that reads a model name uses:

@@ -1,4 +1,4 @@
-package dev.gatehouse.listen;
+package dev.gatehouse.exchange;
 
 /**
  * A request target that passed strict normalisation: origin-form, printable ASCII, no ambiguity.

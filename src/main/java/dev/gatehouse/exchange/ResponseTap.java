@@ -1,4 +1,4 @@
-package dev.gatehouse.pipeline;
+package dev.gatehouse.exchange;
 
 import io.vertx.core.buffer.Buffer;
 

@@ -1,9 +1,6 @@
-package dev.gatehouse.pipeline;
+package dev.gatehouse.exchange;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gatehouse.authorize.Route;
-import dev.gatehouse.identify.Principal;
-import dev.gatehouse.listen.RequestTarget;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -43,7 +40,7 @@ public final class Exchange {
   /** The model the request names, for the log. */
   public String model;
   /** The first model the request names, parsed (authorize sets it once the name passed its checks); for the usage record. */
-  public dev.gatehouse.pins.ModelName modelName;
+  public dev.gatehouse.exchange.ModelName modelName;
   /** The {@code model} part of a multipart body. */
   public String formModel;
 

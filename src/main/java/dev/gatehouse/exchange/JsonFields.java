@@ -1,4 +1,4 @@
-package dev.gatehouse.pipeline;
+package dev.gatehouse.exchange;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashSet;

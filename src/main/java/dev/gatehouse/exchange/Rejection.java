@@ -1,4 +1,4 @@
-package dev.gatehouse.pipeline;
+package dev.gatehouse.exchange;
 
 /**
  * A stage's refusal: the problem, the message shown to the client, and a finer reason kept for the
