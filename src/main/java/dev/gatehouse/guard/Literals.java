@@ -36,6 +36,8 @@ final class Literals {
   private final int[][] out;
 
   private static final int[] NONE = new int[0];
+  /** The ids of empty literals, which occur in every text. */
+  private final int[] emptyIds;
 
   /**
    * Builds the scanner. Literal {@code i} gets id {@code i}; {@code positional[i]} says whether
@@ -44,6 +46,7 @@ final class Literals {
    */
   Literals(String[] literals, boolean[] positional) {
     this.literals = literals.clone();
+    this.emptyIds = java.util.stream.IntStream.range(0, literals.length).filter(i -> literals[i].isEmpty()).toArray();
     this.positional = positional.clone();
     TreeSet<Character> wide = new TreeSet<>();
     int nextClass = 1;
@@ -155,10 +158,8 @@ final class Literals {
   /** Every occurrence of the literals in {@code text}. */
   Hits scan(String text) {
     Hits h = new Hits(literals.length);
-    for (int id = 0; id < literals.length; id++) {
-      if (literals[id].isEmpty()) {
-        h.seen[id] = true;
-      }
+    for (int id : emptyIds) {
+      h.see(id);
     }
     int n = text.length();
     char[] chars = new char[n];
@@ -172,7 +173,7 @@ final class Literals {
       s = d & Integer.MAX_VALUE;
       if (d < 0) {
         for (int id : out[s]) {
-          h.seen[id] = true;
+          h.see(id);
           if (positional[id]) {
             h.add(id, i - literals[id].length() + 1);
           }
@@ -182,19 +183,63 @@ final class Literals {
     return h;
   }
 
-  /** The literals found in one text: whether each occurs, and where the positional ones start. */
+  /**
+   * The literals found in one text: whether each occurs, and where the positional ones start.
+   * Its cost follows what the text holds, not how many literals there are: a bitset of the
+   * literals seen, and a small open-addressing map from a positional literal to its last
+   * occurrence, which grows with the hits.
+   */
   static final class Hits {
-    final boolean[] seen;
-    /** Per literal, the index of its last occurrence in {@link #pos}, or -1. */
-    private final int[] last;
-    private int[] pos = new int[64];
-    private int[] prev = new int[64];
+    private final long[] seen;
+    /** Keys (literal id + 1; 0 is empty) and values (occurrence index) of the last-occurrence map. */
+    private int[] keys = new int[16];
+    private int[] vals = new int[16];
+    private int size;
+    private int[] pos = new int[16];
+    private int[] prev = new int[16];
     private int count;
 
     Hits(int literals) {
-      seen = new boolean[literals];
-      last = new int[literals];
-      Arrays.fill(last, -1);
+      seen = new long[(literals + 63) >>> 6];
+    }
+
+    void see(int id) {
+      seen[id >>> 6] |= 1L << id;
+    }
+
+    /** Whether the literal occurs in the text. */
+    boolean seen(int id) {
+      return (seen[id >>> 6] & (1L << id)) != 0;
+    }
+
+    /** The first literal id in {@code [from, to)} that occurs in the text, or -1. */
+    int nextSeen(int from, int to) {
+      if (from >= to) {
+        return -1;
+      }
+      int w = from >>> 6;
+      long word = seen[w] & (-1L << from);
+      while (true) {
+        if (word != 0) {
+          int id = (w << 6) + Long.numberOfTrailingZeros(word);
+          return id < to ? id : -1;
+        }
+        if (++w >= seen.length || (w << 6) >= to) {
+          return -1;
+        }
+        word = seen[w];
+      }
+    }
+
+    /** Per reading (0: the text, 1: its rot13), a caller's summary of these hits, kept with them. */
+    private final long[][] memo = new long[2][];
+
+    long[] memo(int reading) {
+      return memo[reading];
+    }
+
+    void memo(int reading, long[] value) {
+      memo[reading] = value;
     }
 
     private void add(int id, int p) {
@@ -203,19 +248,68 @@ final class Literals {
         prev = Arrays.copyOf(prev, count * 2);
       }
       pos[count] = p;
-      prev[count] = last[id];
-      last[id] = count++;
+      prev[count] = put(id, count);
+      count++;
+    }
+
+    /** Maps {@code id} to occurrence {@code o}; returns the occurrence it replaces, or -1. */
+    private int put(int id, int o) {
+      if (2 * (size + 1) > keys.length) {
+        grow();
+      }
+      int mask = keys.length - 1;
+      int k = id + 1;
+      for (int i = (k * 0x9E3779B9) >>> 16 & mask; ; i = (i + 1) & mask) {
+        if (keys[i] == 0) {
+          keys[i] = k;
+          vals[i] = o;
+          size++;
+          return -1;
+        }
+        if (keys[i] == k) {
+          int old = vals[i];
+          vals[i] = o;
+          return old;
+        }
+      }
+    }
+
+    private void grow() {
+      int[] oldKeys = keys;
+      int[] oldVals = vals;
+      keys = new int[oldKeys.length * 2];
+      vals = new int[oldKeys.length * 2];
+      size = 0;
+      for (int i = 0; i < oldKeys.length; i++) {
+        if (oldKeys[i] != 0) {
+          put(oldKeys[i] - 1, oldVals[i]);
+        }
+      }
+    }
+
+    /** The last occurrence index of the literal, or -1. */
+    private int last(int id) {
+      int mask = keys.length - 1;
+      int k = id + 1;
+      for (int i = (k * 0x9E3779B9) >>> 16 & mask; ; i = (i + 1) & mask) {
+        if (keys[i] == 0) {
+          return -1;
+        }
+        if (keys[i] == k) {
+          return vals[i];
+        }
+      }
     }
 
     /** Where the literal starts in the text, last first (a positional literal only). */
     int[] starts(int id) {
       int k = 0;
-      for (int o = last[id]; o >= 0; o = prev[o]) {
+      for (int o = last(id); o >= 0; o = prev[o]) {
         k++;
       }
       int[] r = new int[k];
       k = 0;
-      for (int o = last[id]; o >= 0; o = prev[o]) {
+      for (int o = last(id); o >= 0; o = prev[o]) {
         r[k++] = pos[o];
       }
       return r;
@@ -223,7 +317,7 @@ final class Literals {
 
     /** The first occurrence index of the literal for {@link #next}, or -1. */
     int head(int id) {
-      return last[id];
+      return last(id);
     }
 
     /** The occurrence after {@code o} (earlier in the text), or -1. */

@@ -371,6 +371,10 @@ public final class Rules {
      */
     private final int rot13Offset;
     private final int[][] triggerIds;
+    /** How many plain literals there are (rot13 ones follow them). */
+    private final int plainCount;
+    /** Per plain literal: the rules it is a trigger of, as a bitset over rule indexes. */
+    private final long[][] rulesOf;
     private final int[][] startIds;
     /** Per start literal of a rule: whether a word character just before it rules it out. */
     private final boolean[][] wordStart;
@@ -401,11 +405,16 @@ public final class Rules {
       }
       literals = new Literals(lits, pos);
       triggerIds = new int[rules.size()][];
+      plainCount = plain.length;
+      rulesOf = new long[plain.length][(rules.size() + 63) >>> 6];
       startIds = new int[rules.size()][];
       wordStart = new boolean[rules.size()][];
       for (int r = 0; r < rules.size(); r++) {
         Rule rule = rules.get(r);
         triggerIds[r] = java.util.Arrays.stream(rule.triggers()).mapToInt(ids::get).toArray();
+        for (int id : triggerIds[r]) {
+          rulesOf[id][r >>> 6] |= 1L << r;
+        }
         String[] st = rule.starts() == null || rule.lineStart() ? new String[0] : rule.starts();
         startIds[r] = java.util.Arrays.stream(st).mapToInt(ids::get).toArray();
         wordStart[r] = new boolean[st.length];
@@ -444,13 +453,25 @@ public final class Rules {
       return false;
     }
 
+    /**
+     * Whether rule {@code r} holds one of its triggers. The rules whose triggers occur are worked
+     * out once per scan and reading, from the literals the text holds (few, for most texts), not
+     * by asking every rule.
+     */
     private boolean gate(int r, Literals.Hits hits, int offset) {
-      for (int id : triggerIds[r]) {
-        if (hits.seen[id + offset]) {
-          return true;
+      int reading = offset == 0 ? 0 : 1;
+      long[] gated = hits.memo(reading);
+      if (gated == null) {
+        gated = new long[(rules.size() + 63) >>> 6];
+        for (int id = hits.nextSeen(offset, offset + plainCount); id >= 0; id = hits.nextSeen(id + 1, offset + plainCount)) {
+          long[] m = rulesOf[id - offset];
+          for (int w = 0; w < m.length; w++) {
+            gated[w] |= m[w];
+          }
         }
+        hits.memo(reading, gated);
       }
-      return false;
+      return (gated[r >>> 6] & (1L << r)) != 0;
     }
 
     boolean find(int r, String text, Literals.Hits hits, int offset) {

@@ -133,7 +133,7 @@ class RulesTest {
     for (String text : texts) {
       Literals.Hits hits = scanner.scan(text);
       for (int id = 0; id < lits.length; id++) {
-        assertThat(hits.seen[id]).as("%s in %s", lits[id], text).isEqualTo(text.contains(lits[id]));
+        assertThat(hits.seen(id)).as("%s in %s", lits[id], text).isEqualTo(text.contains(lits[id]));
         if (positional[id] && !lits[id].isEmpty()) {
           TreeSet<Integer> expected = new TreeSet<>();
           for (int p = text.indexOf(lits[id]); p >= 0; p = text.indexOf(lits[id], p + 1)) {
