@@ -132,16 +132,33 @@ public final class Http1Grammar {
 
   /**
    * The index of the first byte in {@code a[from, to)} below 0x20 or equal to 0x7f (a control
-   * character, tab, CR and LF included), or {@code to}. Eight bytes at a time: a word holds a byte
-   * below {@code n} (n at most 128) exactly when {@code (x - n*ONES) & ~x & HIGHS} is not zero,
-   * and a byte equal to 0x7f when the same test for zero holds of {@code x ^ 0x7f*ONES}.
+   * character, tab, CR and LF included), or {@code to}.
    */
   public static int firstControl(byte[] a, int from, int to) {
+    return firstBelowOrDel(a, from, to, 0x20);
+  }
+
+  /**
+   * The index of the first space or control character in {@code a[from, to)}, or {@code to}:
+   * where a request target ends.
+   */
+  public static int firstSpaceOrControl(byte[] a, int from, int to) {
+    return firstBelowOrDel(a, from, to, 0x21);
+  }
+
+  /**
+   * The index of the first byte below {@code n} (at most 128) or equal to 0x7f, or {@code to}.
+   * Eight bytes at a time: a word holds a byte below {@code n} exactly when
+   * {@code (x - n*ONES) & ~x & HIGHS} is not zero, and a byte equal to 0x7f when the same test
+   * for zero holds of {@code x ^ 0x7f*ONES}.
+   */
+  private static int firstBelowOrDel(byte[] a, int from, int to, int n) {
+    long below = n * ONES;
     int k = from;
     while (k + 8 <= to) {
       long x = (long) LONGS.get(a, k);
       long del = x ^ 0x7f7f7f7f7f7f7f7fL;
-      long hit = (((x - 0x2020202020202020L) & ~x) | ((del - ONES) & ~del)) & HIGHS;
+      long hit = (((x - below) & ~x) | ((del - ONES) & ~del)) & HIGHS;
       if (hit != 0) {
         break; // one is in this word; the loop below finds it
       }
@@ -149,31 +166,7 @@ public final class Http1Grammar {
     }
     for (; k < to; k++) {
       int c = a[k] & 0xff;
-      if (c < 0x20 || c == 0x7f) {
-        return k;
-      }
-    }
-    return to;
-  }
-
-  /**
-   * The index of the first space or control character in {@code a[from, to)}, or {@code to}:
-   * where a request target ends. Eight bytes at a time, as {@link #firstControl}.
-   */
-  public static int firstSpaceOrControl(byte[] a, int from, int to) {
-    int k = from;
-    while (k + 8 <= to) {
-      long x = (long) LONGS.get(a, k);
-      long del = x ^ 0x7f7f7f7f7f7f7f7fL;
-      long hit = (((x - 0x2121212121212121L) & ~x) | ((del - ONES) & ~del)) & HIGHS;
-      if (hit != 0) {
-        break;
-      }
-      k += 8;
-    }
-    for (; k < to; k++) {
-      int c = a[k] & 0xff;
-      if (c <= 0x20 || c == 0x7f) {
+      if (c < n || c == 0x7f) {
         return k;
       }
     }
