@@ -132,7 +132,9 @@ public final class ProbeDetector {
     int score;
     final EnumMap<Signal, Integer> points = new EnumMap<>(Signal.class);
     final Set<String> refusedPaths = new LinkedHashSet<>();
+    /** Sample paths in the order their requests started (not finished: connections race), with that order's keys. */
     final List<String> samples = new ArrayList<>(4);
+    final List<Long> sampleStarts = new ArrayList<>(4);
     long minute = -1;
     int refusedInMinute;
     boolean flagged;
@@ -199,7 +201,7 @@ public final class ProbeDetector {
       o = new Observation(x.clientAddress, path, status, p, x.principal != null, x.model, inference && helloProbe(x.json),
           weak, anthropic, p == Problem.REGISTRY_DENIED && urlAsModel(x), false, presented);
     }
-    Verdict v = observe(o, System.currentTimeMillis());
+    Verdict v = observe(o, System.currentTimeMillis(), x.startNanos);
     if (v != null) {
       act(v);
     }
@@ -207,6 +209,11 @@ public final class ProbeDetector {
 
   /** Scores one observation; returns a verdict when this one makes the client's. */
   Verdict observe(Observation o, long now) {
+    return observe(o, now, System.nanoTime());
+  }
+
+  /** As above; {@code startedNanos} orders the sample paths by when each request started. */
+  Verdict observe(Observation o, long now, long startedNanos) {
     State s = table.get(o.ip(), now);
     if (s == null) {
       return null;
@@ -218,6 +225,7 @@ public final class ProbeDetector {
         s.points.clear();
         s.refusedPaths.clear();
         s.samples.clear();
+        s.sampleStarts.clear();
         s.requests = 0;
         s.flagged = false;
       }
@@ -225,7 +233,12 @@ public final class ProbeDetector {
       s.last = now;
       String sample = BanPolicy.samplePath(o.path());
       if (s.samples.size() < 10 && !s.samples.contains(sample)) {
-        s.samples.add(sample);
+        int at = s.samples.size();
+        while (at > 0 && s.sampleStarts.get(at - 1) - startedNanos > 0) {
+          at--; // a request that started earlier but finished later goes before those after it
+        }
+        s.samples.add(at, sample);
+        s.sampleStarts.add(at, startedNanos);
       }
       Problem p = o.problem();
       boolean refused = p != null || o.status() >= 400;

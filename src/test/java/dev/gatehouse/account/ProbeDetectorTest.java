@@ -58,6 +58,20 @@ class ProbeDetectorTest {
   }
 
   @Test
+  void samplePathsAreInTheOrderTheRequestsStartedNotFinished() {
+    // why: a sweep's requests arrive on separate connections, and one that started first can
+    // finish after the next; the ban record lists paths as the scanner sent them
+    ProbeDetector d = detector();
+    long t = 1_000_000;
+    assertThat(d.observe(unauth("/api/tags"), t, 20)).isNull(); // started second, finished first
+    assertThat(d.observe(unauth("/"), t + 1, 10)).isNull();
+    assertThat(d.observe(unauth("/v1/models"), t + 2, 30)).isNull();
+    Verdict v = d.observe(unauth("/version"), t + 3, 40);
+    assertThat(v).isNotNull();
+    assertThat(v.paths()).containsExactly("/", "/api/tags", "/v1/models", "/version");
+  }
+
+  @Test
   void ordinaryUseOfAValidKeyScoresNothing() {
     ProbeDetector d = detector();
     long t = 0;
