@@ -29,9 +29,12 @@ final class Literals {
   private final int shift;
   /**
    * The transition table, row {@code state << shift}, column the class: the next state, with the
-   * sign bit set when some literal ends in it.
+   * top bit ({@link #OUT}) set when some literal ends in it. Two bytes an entry, so the table is
+   * half the size it would be in ints: it is read at a random row per character, and on the
+   * request path the rest of the gateway's work keeps evicting it from the cache.
    */
-  private final int[] delta;
+  private final char[] delta;
+  private static final int OUT = 0x8000;
   /** The literals ending in each state (its own and those of its suffix states), by id. */
   private final int[][] out;
 
@@ -130,11 +133,14 @@ final class Literals {
         }
       }
     }
-    delta = new int[states << shift];
+    if (states > OUT) {
+      throw new IllegalArgumentException("too many literal states for the table: " + states + " (at most " + OUT + ")");
+    }
+    delta = new char[states << shift];
     for (int st = 0; st < states; st++) {
       for (int c = 0; c < classes; c++) {
         int t = goTo[st * classes + c];
-        delta[(st << shift) | c] = out[t].length > 0 ? t | Integer.MIN_VALUE : t;
+        delta[(st << shift) | c] = (char) (out[t].length > 0 ? t | OUT : t);
       }
     }
   }
@@ -170,8 +176,8 @@ final class Literals {
       char c = chars[i];
       int cls = c < 128 ? asciiClass[c] : anyWide ? classOf(c) : 0;
       int d = delta[(s << shift) | cls];
-      s = d & Integer.MAX_VALUE;
-      if (d < 0) {
+      s = d & (OUT - 1);
+      if (d >= OUT) {
         for (int id : out[s]) {
           h.see(id);
           if (positional[id]) {
