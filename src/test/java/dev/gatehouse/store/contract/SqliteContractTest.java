@@ -1,0 +1,36 @@
+package dev.gatehouse.store.contract;
+
+import dev.gatehouse.store.BanStore;
+import dev.gatehouse.store.KeyStore;
+import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.store.UsageStore;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Nested;
+
+/** The SQLite store passes every store contract: a real database file in a temporary directory. */
+class SqliteContractTest {
+
+  @Nested
+  class Keys extends KeyStoreContract {
+    @Override
+    protected KeyStore open(Path dir) {
+      return SqliteStore.open(dir);
+    }
+  }
+
+  @Nested
+  class Bans extends BanStoreContract {
+    @Override
+    protected BanStore open(Path dir) {
+      return SqliteStore.open(dir);
+    }
+  }
+
+  @Nested
+  class Usage extends UsageStoreContract {
+    @Override
+    protected UsageStore open(Path dir) {
+      return SqliteStore.open(dir);
+    }
+  }
+}
