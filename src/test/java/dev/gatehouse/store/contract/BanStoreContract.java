@@ -5,33 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gatehouse.store.BanRecord;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What every {@link BanStore} must do, whatever it is backed by. */
-public abstract class BanStoreContract {
-
-  @TempDir Path dir;
-  protected BanStore store;
-
-  protected abstract BanStore open(Path dir) throws Exception;
-
-  @BeforeEach
-  void start() throws Exception {
-    store = open(dir);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (store instanceof AutoCloseable c) {
-      c.close();
-    }
-  }
+public abstract class BanStoreContract extends StoreContract<BanStore> {
 
   static BanRecord ban(String ip, Instant at, Instant until) {
     return new BanRecord(ip, at, until, 1, "cli", List.of("test"), at, at, 0, List.of());

@@ -5,37 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.store.KeyStore;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every {@link KeyStore} must do, whatever it is backed by. SQLite runs it now
  * ({@code SqliteContractTest}); a PostgreSQL store will run the same tests.
  */
-public abstract class KeyStoreContract {
-
-  @TempDir Path dir;
-  protected KeyStore store;
-
-  /** A new, empty store in {@code dir}. */
-  protected abstract KeyStore open(Path dir) throws Exception;
-
-  @BeforeEach
-  void start() throws Exception {
-    store = open(dir);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (store instanceof AutoCloseable c) {
-      c.close();
-    }
-  }
+public abstract class KeyStoreContract extends StoreContract<KeyStore> {
 
   static KeyRecord key(String id, Instant created) {
     return new KeyRecord(id, "name-" + id, ("hash-" + id).getBytes(StandardCharsets.UTF_8), List.of("inference"), List.of("tiny*"),

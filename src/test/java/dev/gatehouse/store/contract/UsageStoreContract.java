@@ -4,32 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.store.UsageStore;
 import dev.gatehouse.store.UsageStore.UsageRow;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What every {@link UsageStore} must do, whatever it is backed by. */
-public abstract class UsageStoreContract {
-
-  @TempDir Path dir;
-  protected UsageStore store;
-
-  protected abstract UsageStore open(Path dir) throws Exception;
-
-  @BeforeEach
-  void start() throws Exception {
-    store = open(dir);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (store instanceof AutoCloseable c) {
-      c.close();
-    }
-  }
+public abstract class UsageStoreContract extends StoreContract<UsageStore> {
 
   @Test
   void incrementsAddUpPerKeyDayAndModel() {
