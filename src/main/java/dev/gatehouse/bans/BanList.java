@@ -4,6 +4,7 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.store.BanRecord;
 import dev.gatehouse.store.BanStore;
+import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.VersionedSnapshot;
 import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.StoreException;
@@ -22,8 +23,9 @@ import java.util.logging.Logger;
 
 /**
  * The bans in force, as the request path sees them: a snapshot of the {@link BanStore}, reloaded
- * whenever the store's ban version changes (so {@code gatehouse bans add} from another process
- * takes effect on the next request), plus this process's own fresh bans while they are being
+ * when the store's ban version moved ({@link #refresh}, called by the store watch whenever the
+ * store announces a change, so {@code gatehouse bans add} from another process takes effect on
+ * the next request; checks read memory only), plus this process's own fresh bans while they are being
  * written, and the in-memory tarpit list of probe detection.
  *
  * <p>Checks never write. Bans and the request counts kept for export are written by one
@@ -32,7 +34,7 @@ import java.util.logging.Logger;
  *
  * <p>Thread-safe: snapshots are immutable and swapped whole; the rest are concurrent maps.
  */
-public final class BanList implements AutoCloseable {
+public final class BanList implements StoreWatch.Reader, AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("gatehouse.abuse");
 
@@ -87,9 +89,31 @@ public final class BanList implements AutoCloseable {
     writer.scheduleWithFixedDelay(this::flushHits, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** Opens the per-thread probe that {@link #check} needs; close it with its thread's work. */
-  public KeyStore.VersionProbe openProbe() {
-    return store.openBanVersionProbe();
+  /** Opened on first refresh; used only by the thread that refreshes (the store watch's). */
+  private KeyStore.VersionProbe probe;
+
+  /**
+   * Throws unless the last refresh succeeded: a gateway whose store cannot answer at start does
+   * not start.
+   */
+  public void requireLoaded() {
+    byIp.current();
+  }
+
+  @Override
+  public void refresh() {
+    byIp.refresh(() -> {
+      if (probe == null) {
+        probe = store.openBanVersionProbe();
+      }
+      try {
+        return probe.version();
+      } catch (StoreException e) {
+        probe.close();
+        probe = null;
+        throw e;
+      }
+    });
   }
 
   /** True when the address may never be banned or tarpitted. */
@@ -98,16 +122,15 @@ public final class BanList implements AutoCloseable {
   }
 
   /**
-   * Is this client banned or tarpitted? Reads the store's version through {@code probe} (one
-   * cheap query), and reloads the snapshot when it changed.
+   * Is this client banned or tarpitted? Reads memory only.
    *
-   * @throws StoreException when the store cannot answer; the caller must refuse (fail closed)
+   * @throws StoreException when the last refresh failed; the caller must refuse (fail closed)
    */
-  public Verdict check(IpAddress a, KeyStore.VersionProbe probe) {
+  public Verdict check(IpAddress a) {
     if (exempt(a)) {
       return Verdict.NONE; // cannot be banned: the answer needs no store
     }
-    Map<String, BanRecord> current = byIp.at(probe.version());
+    Map<String, BanRecord> current = byIp.current();
     long now = clock.millis();
     String ip = a.text();
     BanRecord r = current.get(ip);
@@ -148,7 +171,7 @@ public final class BanList implements AutoCloseable {
       return;
     }
     Instant now = clock.instant();
-    BanRecord known = byIp.current().get(ip);
+    BanRecord known = byIp.last().get(ip);
     int times = BanPolicy.nextTimes(known, now, config.maxDuration());
     Duration length = BanPolicy.length(times, config.duration(), config.maxDuration());
     if (pending.putIfAbsent(ip, now.plus(length).toEpochMilli()) != null) {
@@ -187,7 +210,7 @@ public final class BanList implements AutoCloseable {
   public int activeBans() {
     long now = clock.millis();
     Instant at = Instant.ofEpochMilli(now);
-    Map<String, BanRecord> stored = byIp.current();
+    Map<String, BanRecord> stored = byIp.last();
     int n = (int) stored.values().stream().filter(r -> r.activeAt(at)).count();
     for (Map.Entry<String, Long> p : pending.entrySet()) {
       BanRecord r = stored.get(p.getKey());
@@ -284,6 +307,9 @@ public final class BanList implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       writer.shutdownNow();
+    }
+    if (probe != null) {
+      probe.close();
     }
   }
 }

@@ -6,7 +6,7 @@ import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.audit.AuditVerifier;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.store.Stores;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -113,8 +113,8 @@ final class AuditCommand implements Runnable {
           bad = !r.ok();
         }
         if (jsonl == null) {
-          try (SqliteStore store = SqliteStore.open(config.dataDir())) {
-            AuditVerifier.Result r = AuditVerifier.verifyStore(store, cps, key);
+          try (Stores stores = Stores.open(config.store().kind(), config.dataDir())) {
+            AuditVerifier.Result r = AuditVerifier.verifyStore(stores.audit(), cps, key);
             out.println("database: " + r.describe());
             bad |= !r.ok();
           }

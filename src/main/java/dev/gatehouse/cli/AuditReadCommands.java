@@ -10,7 +10,7 @@ import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.Values;
 import dev.gatehouse.store.AuditStore;
-import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.store.Stores;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
@@ -380,8 +380,8 @@ final class AuditReadCommands {
         return 2;
       }
       PrintWriter out = spec.commandLine().getOut();
-      try (SqliteStore store = SqliteStore.open(config.dataDir())) {
-        List<AuditStore.AuditRow> rows = store.queryAudit(q);
+      try (Stores stores = Stores.open(config.store().kind(), config.dataDir())) {
+        List<AuditStore.AuditRow> rows = stores.audit().queryAudit(q);
         if (!json) {
           printHeader(out);
         }
@@ -431,8 +431,8 @@ final class AuditReadCommands {
         return 2;
       }
       PrintWriter out = spec.commandLine().getOut();
-      try (SqliteStore store = SqliteStore.open(config.dataDir())) {
-        List<AuditStore.AuditSummary> rows = store.summarizeAudit(from, to);
+      try (Stores stores = Stores.open(config.store().kind(), config.dataDir())) {
+        List<AuditStore.AuditSummary> rows = stores.audit().summarizeAudit(from, to);
         if (json) {
           ArrayNode a = JSON.createArrayNode();
           for (AuditStore.AuditSummary s : rows) {

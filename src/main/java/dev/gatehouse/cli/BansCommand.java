@@ -102,7 +102,7 @@ final class BansCommand implements Runnable {
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
       Instant now = Instant.now();
-      List<BanRecord> rows = ctx.store.listBans().stream().filter(r -> all || r.activeAt(now)).toList();
+      List<BanRecord> rows = ctx.stores.bans().listBans().stream().filter(r -> all || r.activeAt(now)).toList();
       if (json) {
         ArrayNode a = JSON.createArrayNode();
         rows.forEach(r -> a.add(toJson(r, now)));
@@ -157,7 +157,7 @@ final class BansCommand implements Runnable {
       String why = "manual" + (reason == null ? "" : ": " + reason.strip());
       Duration length = d;
       BanRecord r =
-          ctx.store.updateBan(a.text(), old -> {
+          ctx.stores.bans().updateBan(a.text(), old -> {
             Instant now = Instant.now();
             int times = BanPolicy.nextTimes(old, now, ctx.config.bans().maxDuration());
             // A manual ban replaces the end of one in force: the operator's word is the latest.
@@ -193,7 +193,7 @@ final class BansCommand implements Runnable {
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
       IpAddress a = address(ip);
-      if (!ctx.store.removeBan(a.text())) {
+      if (!ctx.stores.bans().removeBan(a.text())) {
         throw new IllegalArgumentException("IP: " + a + " (expected: a banned address; see bans list --all)");
       }
       if (json) {
@@ -228,7 +228,7 @@ final class BansCommand implements Runnable {
         throw new IllegalArgumentException("--format: " + format + " (expected: json or csv)");
       }
       Instant now = Instant.now();
-      List<BanRecord> rows = ctx.store.listBans().stream().filter(r -> !active || r.activeAt(now)).toList();
+      List<BanRecord> rows = ctx.stores.bans().listBans().stream().filter(r -> !active || r.activeAt(now)).toList();
       if (format.equals("json")) {
         ArrayNode a = JSON.createArrayNode();
         rows.forEach(r -> a.add(toJson(r, now)));

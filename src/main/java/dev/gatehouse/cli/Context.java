@@ -4,7 +4,7 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.ServerSecret;
 import dev.gatehouse.keys.KeyService;
-import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.store.Stores;
 import java.io.IOException;
 import java.time.Clock;
 
@@ -12,19 +12,19 @@ import java.time.Clock;
 final class Context implements AutoCloseable {
 
   final GatehouseConfig config;
-  final SqliteStore store;
+  final Stores stores;
   final ApiKeys apiKeys;
   final KeyService keys;
 
   Context(GatehouseConfig config) throws IOException {
     this.config = config;
     this.apiKeys = new ApiKeys(ServerSecret.loadOrCreate(config.dataDir()));
-    this.store = SqliteStore.open(config.dataDir());
-    this.keys = new KeyService(store, apiKeys, Clock.systemUTC());
+    this.stores = Stores.open(config.store().kind(), config.dataDir());
+    this.keys = new KeyService(stores.keys(), apiKeys, Clock.systemUTC());
   }
 
   @Override
   public void close() {
-    store.close();
+    stores.close();
   }
 }

@@ -12,7 +12,7 @@ import dev.gatehouse.doctor.OllamaEnv;
 import dev.gatehouse.doctor.Report;
 import dev.gatehouse.doctor.Severity;
 import dev.gatehouse.store.KeyRecord;
-import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.store.Stores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -122,7 +122,7 @@ final class DoctorCommand implements Callable<Integer> {
           config,
           configFile,
           problems,
-          new StoreKeys(config.dataDir()),
+          new StoreKeys(config.dataDir(), config.store().kind()),
           db,
           http,
           Clock.systemUTC(),
@@ -137,7 +137,7 @@ final class DoctorCommand implements Callable<Integer> {
    * The keys in the SQLite store, read only if the store exists: doctor must never create a data
    * directory or a database where there was none.
    */
-  private record StoreKeys(Path dataDir) implements ConfigAudit.KeySource {
+  private record StoreKeys(Path dataDir, String kind) implements ConfigAudit.KeySource {
     @Override
     public boolean exists() {
       return Files.exists(dataDir.resolve("gatehouse.db"));
@@ -145,8 +145,8 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Override
     public List<KeyRecord> keys() {
-      try (SqliteStore store = SqliteStore.open(dataDir)) {
-        return store.list();
+      try (Stores stores = Stores.open(kind, dataDir)) {
+        return stores.keys().list();
       }
     }
 

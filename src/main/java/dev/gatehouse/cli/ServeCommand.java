@@ -75,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
       if (config.authEnabled() && ctx.keys.list().isEmpty()) {
         first = ctx.keys.create("default", null, List.of(), List.of());
       }
-      gateway = Gateway.start(config, ctx.store, ctx.apiKeys);
+      gateway = Gateway.start(config, ctx.stores, ctx.apiKeys);
       if (config.admin().listen() != null) {
         try {
           admin = AdminServer.start(gateway.vertx(), config.admin().listen(), gateway.metrics());

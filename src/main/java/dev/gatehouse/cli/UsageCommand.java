@@ -57,7 +57,7 @@ final class UsageCommand implements Callable<Integer> {
       return 2;
     }
     try (ctx) {
-      List<UsageStore.UsageRow> rows = ctx.store.usageSince(from, key);
+      List<UsageStore.UsageRow> rows = ctx.stores.usage().usageSince(from, key);
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
         ArrayNode a = JSON.createArrayNode();

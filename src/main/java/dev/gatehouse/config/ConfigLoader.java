@@ -429,7 +429,8 @@ public final class ConfigLoader {
               case "redact" -> GatehouseConfig.SecretsAction.REDACT;
               case "block" -> GatehouseConfig.SecretsAction.BLOCK;
               default -> GatehouseConfig.SecretsAction.OFF; // anything else is reported by crossCheck
-            }));
+            }),
+        new GatehouseConfig.Store(String.valueOf(v.get("store.kind")).trim()));
   }
 
   private static void adminAndAlertChecks(GatehouseConfig c, Map<String, Raw> raw, List<String> problems) {
@@ -648,6 +649,7 @@ public final class ConfigLoader {
     if (!profileText.equals("intermediate") && !profileText.equals("modern")) {
       problems.add(describe("tls.profile", profile) + " (expected: intermediate or modern)");
     }
+    oneOf(problems, raw, "store.kind", "sqlite", "sqlite", "sqlite");
     oneOf(problems, raw, "guard.mode", "log", "off, log or block", "off", "log", "block");
     oneOf(problems, raw, "guard.scope", "last_user_and_tools", "last_user_and_tools, user_and_tools or all",
         "last_user_and_tools", "user_and_tools", "all");

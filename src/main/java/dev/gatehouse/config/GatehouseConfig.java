@@ -33,7 +33,11 @@ public record GatehouseConfig(
     Alerts alerts,
     Audit audit,
     Posture posture,
-    Guard guard) {
+    Guard guard,
+    Store store) {
+
+  /** Which store implementation holds keys, bans, usage and the audit copy. */
+  public record Store(String kind) {}
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(

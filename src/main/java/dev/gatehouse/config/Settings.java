@@ -22,6 +22,8 @@ public final class Settings {
               "The LLM server Gatehouse protects (Ollama, llama.cpp, vLLM, LM Studio, LocalAI)."),
           new Setting("data_dir", Kind.PATH, ".gatehouse", "GATEHOUSE_HOME",
               "Data directory: the SQLite database and the server secret that keys are hashed with."),
+          s("store.kind", Kind.STRING, "sqlite",
+              "Where keys, bans, usage and the audit log's queryable copy live: sqlite (gatehouse.db in data_dir), the only kind for now."),
           s("server.event_loops", Kind.INTEGER, "0",
               "Event-loop threads serving requests; 0 means one per CPU core."),
           s("auth.enabled", Kind.BOOLEAN, "true",

@@ -32,7 +32,8 @@ import dev.gatehouse.proxy.UpstreamHealth;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
-import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.store.Stores;
+import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.store.UsageStore;
 import io.vertx.core.DeploymentOptions;
@@ -56,6 +57,8 @@ import java.util.logging.Logger;
 public final class Gateway implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("gatehouse");
+  /** How often keys and bans are checked for changes nobody announced (a database edited by hand). */
+  private static final java.time.Duration WATCH_PERIOD = java.time.Duration.ofSeconds(1);
 
   /** What all event loops share; every member is immutable or thread-safe. */
   record Shared(
@@ -63,7 +66,6 @@ public final class Gateway implements AutoCloseable {
       RouteTable routes,
       KeyRing ring,
       ApiKeys keys,
-      KeyStore store,
       Authorizer authorizer,
       Limiter limiter,
       UsageMeters usage,
@@ -87,6 +89,10 @@ public final class Gateway implements AutoCloseable {
   private final AuditWriter audit;
   private final GatewayMetrics metrics;
   private final Alerts alerts;
+  /** What keeps keys and bans current in memory. */
+  private final List<StoreWatch> watches;
+  /** The store watches and the key ring: closed after everything that may still write. */
+  private final List<AutoCloseable> closeLast;
 
   private Gateway(
       Vertx vertx,
@@ -99,7 +105,11 @@ public final class Gateway implements AutoCloseable {
       ConnectionLimits connections,
       AuditWriter audit,
       GatewayMetrics metrics,
-      Alerts alerts) {
+      Alerts alerts,
+      List<StoreWatch> watches,
+      List<AutoCloseable> closeLast) {
+    this.watches = watches;
+    this.closeLast = closeLast;
     this.audit = audit;
     this.metrics = metrics;
     this.alerts = alerts;
@@ -113,9 +123,9 @@ public final class Gateway implements AutoCloseable {
     this.connections = connections;
   }
 
-  /** Starts serving on one store that holds keys, usage and bans (the SQLite store); blocks until listening. */
-  public static Gateway start(GatehouseConfig config, SqliteStore store, ApiKeys keys) throws Exception {
-    return start(config, store, store, store, keys, new LocalRateLimiter(), Clock.systemUTC());
+  /** Starts serving on the configured stores; blocks until listening. */
+  public static Gateway start(GatehouseConfig config, Stores stores, ApiKeys keys) throws Exception {
+    return start(config, stores, keys, new LocalRateLimiter(), Clock.systemUTC());
   }
 
   /**
@@ -126,15 +136,34 @@ public final class Gateway implements AutoCloseable {
    */
   public static Gateway start(
       GatehouseConfig config,
-      KeyStore store,
-      UsageStore usageStore,
-      BanStore banStore,
+      Stores stores,
       ApiKeys keys,
       RateLimiter rates,
       Clock clock)
       throws Exception {
+    KeyStore store = stores.keys();
+    UsageStore usageStore = stores.usage();
+    BanStore banStore = stores.bans();
     TlsMaterial tls = config.tlsEnabled() ? TlsMaterial.load(config.tls()) : null;
     BanList bans = new BanList(banStore, config.bans(), clock);
+    KeyRing ring = new KeyRing(store);
+    // Keys and bans are read from memory on the request path; the watches reload them when the
+    // store announces a change (the CLI's, another gateway's) and every second otherwise.
+    List<StoreWatch> watches = new java.util.ArrayList<>();
+    List<AutoCloseable> closeLast = new java.util.ArrayList<>();
+    try {
+      watches.add(StoreWatch.start(store, WATCH_PERIOD, List.of(ring)));
+      watches.add(StoreWatch.start(banStore, WATCH_PERIOD, List.of(bans)));
+      closeLast.addAll(watches);
+      closeLast.add(ring);
+      ring.requireLoaded(); // the store must answer at start
+      bans.requireLoaded();
+    } catch (RuntimeException e) {
+      bans.close();
+      closeAll(closeLast);
+      ring.close();
+      throw e;
+    }
     int loops = config.effectiveEventLoops();
     Vertx vertx =
         Vertx.vertx(
@@ -144,13 +173,15 @@ public final class Gateway implements AutoCloseable {
                 .setBlockedThreadCheckInterval(5)
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
     AuditWriter audit;
-    AuditStore auditStore = usageStore instanceof AuditStore a ? a : AuditStore.NONE;
+    AuditStore auditStore = stores.audit();
     try {
       audit = AuditWriter.open(config.dataDir(), auditStore, config.audit().hmacKeyFile(),
           config.audit().checkpointEvery(), config.audit().checkpointInterval(), config.audit().retention(), clock,
           config.audit().dbMaxLag());
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
+      bans.close();
+      closeAll(closeLast);
       throw e;
     }
     try {
@@ -168,9 +199,8 @@ public final class Gateway implements AutoCloseable {
           new Shared(
               config,
               routes,
-              new KeyRing(store),
+              ring,
               keys,
-              store,
               new Authorizer(config.policy()),
               limiter,
               new UsageMeters(ledger),
@@ -203,7 +233,7 @@ public final class Gateway implements AutoCloseable {
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
       Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits(), audit,
-          metrics, alerts);
+          metrics, alerts, watches, closeLast);
       UpstreamHealth health = new UpstreamHealth(vertx, config.upstream(), config.admin().healthTimeout(),
           (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
       if (!config.admin().healthInterval().isZero()) {
@@ -219,14 +249,13 @@ public final class Gateway implements AutoCloseable {
         g.flushUsage();
         return null;
       }));
-      if (rates instanceof LocalRateLimiter local) {
-        vertx.setPeriodic(60_000, id -> local.sweep());
-      }
+      vertx.setPeriodic(60_000, id -> rates.sweep());
       return g;
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       bans.close();
       audit.close();
+      closeAll(closeLast);
       throw e;
     }
   }
@@ -369,5 +398,26 @@ public final class Gateway implements AutoCloseable {
     audit.close(); // after the listeners: nothing appends once they are closed
     flushUsage();
     bans.close(); // writes pending bans and request counts
+    closeAll(closeLast);
+  }
+
+  /**
+   * Re-reads keys and bans now if the store's versions moved, as the one-second timer does, and
+   * returns when done: for changes that nobody announced.
+   */
+  public void checkStoresNow() {
+    for (StoreWatch w : watches) {
+      w.refreshNow();
+    }
+  }
+
+  private static void closeAll(List<AutoCloseable> all) {
+    for (AutoCloseable c : all) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        java.util.logging.Logger.getLogger("gatehouse").fine("close: " + e.getMessage());
+      }
+    }
   }
 }

@@ -15,7 +15,6 @@ import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.listen.StrictFraming;
 import dev.gatehouse.listen.TlsProfile;
 import dev.gatehouse.proxy.Relay;
-import dev.gatehouse.store.KeyStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -27,7 +26,7 @@ import java.util.List;
 
 /**
  * One event loop's share of the public listener: its own server instance (Vert.x spreads
- * connections across instances on the same port), upstream pool, key-store probe and pipeline.
+ * connections across instances on the same port), upstream pool and pipeline.
  */
 final class GatewayVerticle extends VerticleBase {
 
@@ -35,7 +34,6 @@ final class GatewayVerticle extends VerticleBase {
   private final RouteTable routes;
   private final KeyRing ring;
   private final ApiKeys keys;
-  private final KeyStore store;
   private final Authorizer authorizer;
   private final AccessLog accessLog;
   private final Gateway.Shared shared;
@@ -53,7 +51,6 @@ final class GatewayVerticle extends VerticleBase {
     this.routes = shared.routes();
     this.ring = shared.ring();
     this.keys = shared.keys();
-    this.store = shared.store();
     this.authorizer = shared.authorizer();
     this.accessLog = shared.accessLog();
     this.shared = shared;
@@ -64,7 +61,7 @@ final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    identifier = new Identifier(config.authEnabled(), ring, keys, store);
+    identifier = new Identifier(config.authEnabled(), ring, keys);
     relay = new Relay(vertx, config);
     gate = new ClientGate(config, shared.bans());
     Pipeline pipeline =
@@ -135,9 +132,7 @@ final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    identifier.close();
     relay.close();
-    gate.close();
     return server.close();
   }
 }

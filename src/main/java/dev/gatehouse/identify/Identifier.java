@@ -6,7 +6,6 @@ import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.store.KeyLimits;
-import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.StoreException;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +26,10 @@ import java.util.stream.Collectors;
  * constant time, and a hash is computed even for unknown ids so that timing does not reveal which
  * ids exist.
  *
- * <p>One per event-loop thread (it owns a store version probe); not thread-safe.
+ * <p>Reads keys from the in-memory {@link KeyRing} only: a request makes no store round trip.
+ * Thread-safe.
  */
-public final class Identifier implements AutoCloseable {
+public final class Identifier {
 
   private static final byte[] NO_HASH = new byte[32];
 
@@ -50,13 +50,11 @@ public final class Identifier implements AutoCloseable {
   private final boolean enabled;
   private final KeyRing ring;
   private final ApiKeys keys;
-  private final KeyStore.VersionProbe probe;
 
-  public Identifier(boolean enabled, KeyRing ring, ApiKeys keys, KeyStore store) {
+  public Identifier(boolean enabled, KeyRing ring, ApiKeys keys) {
     this.enabled = enabled;
     this.ring = ring;
     this.keys = keys;
-    this.probe = enabled ? store.openVersionProbe() : null;
   }
 
   public Identity identify(MultiMap headers, Instant now) {
@@ -75,7 +73,7 @@ public final class Identifier implements AutoCloseable {
     String id = ApiKeys.idOf(presented);
     java.util.Map<String, KeyRing.Entry> keysById;
     try {
-      keysById = ring.at(probe.version());
+      keysById = ring.current();
     } catch (StoreException e) {
       // Fail closed: without the key store nobody is authenticated.
       return new Identity(null, Rejection.logged(Problem.STORE_UNAVAILABLE, e.getMessage()));
@@ -144,12 +142,5 @@ public final class Identifier implements AutoCloseable {
     }
     String password = decoded.substring(colon + 1);
     return password.isEmpty() ? decoded.substring(0, colon) : password;
-  }
-
-  @Override
-  public void close() {
-    if (probe != null) {
-      probe.close();
-    }
   }
 }

@@ -6,16 +6,19 @@ import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.store.KeyStore;
+import dev.gatehouse.store.StoreException;
+import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.VersionedSnapshot;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 
 /**
- * An in-memory snapshot of all keys, reloaded from the {@link KeyStore} whenever the store's
- * version changes. Thread-safe: snapshots are immutable and swapped whole.
+ * An in-memory snapshot of all keys, reloaded from the {@link KeyStore} when the store's version
+ * moved ({@link #refresh}, called by the store watch). The request path only reads it.
+ * Thread-safe: snapshots are immutable and swapped whole.
  */
-public final class KeyRing {
+public final class KeyRing implements StoreWatch.Reader, AutoCloseable {
 
   /** One key as the request path needs it: the stored record and its prepared principal. */
   record Entry(KeyRecord record, Principal principal) {}
@@ -23,13 +26,51 @@ public final class KeyRing {
   private final KeyStore store;
   private final VersionedSnapshot<Map<String, Entry>> byId = new VersionedSnapshot<>(Map.of(), this::load);
 
+  /** Opened on first refresh; used only by the thread that refreshes (the store watch's). */
+  private KeyStore.VersionProbe probe;
+
   public KeyRing(KeyStore store) {
     this.store = store;
   }
 
-  /** The keys by id, as of this store version (reloaded when it changed). */
-  Map<String, Entry> at(long version) {
-    return byId.at(version);
+  /**
+   * The keys by id, as of the last refresh.
+   *
+   * @throws StoreException when the last refresh failed: nobody is authenticated (fail closed)
+   */
+  Map<String, Entry> current() {
+    return byId.current();
+  }
+
+  /**
+   * Throws unless the last refresh succeeded: a gateway whose store cannot answer at start does
+   * not start.
+   */
+  public void requireLoaded() {
+    byId.current();
+  }
+
+  @Override
+  public void refresh() {
+    byId.refresh(() -> {
+      if (probe == null) {
+        probe = store.openVersionProbe();
+      }
+      try {
+        return probe.version();
+      } catch (StoreException e) {
+        probe.close();
+        probe = null;
+        throw e;
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    if (probe != null) {
+      probe.close();
+    }
   }
 
   private Map<String, Entry> load() {

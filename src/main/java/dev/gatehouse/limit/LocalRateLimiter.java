@@ -30,6 +30,7 @@ public final class LocalRateLimiter implements RateLimiter {
   }
 
   /** Forgets buckets that are full again; call periodically. */
+  @Override
   public void sweep() {
     buckets.entrySet().removeIf(en -> en.getValue().bucket().getAvailableTokens() >= en.getValue().burst());
   }

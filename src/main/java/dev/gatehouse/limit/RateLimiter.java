@@ -17,4 +17,7 @@ public interface RateLimiter {
    * @return 0 when the request may go on, otherwise the nanoseconds until one would be allowed
    */
   long tryTake(String subject, int perMinute, int burst);
+
+  /** Forgets what no longer carries information (full buckets); called every minute. */
+  default void sweep() {}
 }

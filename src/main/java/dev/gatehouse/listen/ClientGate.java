@@ -7,7 +7,6 @@ import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
-import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.StoreException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.HostAndPort;
@@ -25,9 +24,9 @@ import io.vertx.core.net.HostAndPort;
  * <p>Banned and IoC-listed peers that connect directly are also refused at the connection level
  * ({@link #admit}), before a byte is read, when {@code bans.refusal} is {@code close}.
  *
- * <p>One per event loop (it owns a ban-version probe); not thread-safe.
+ * <p>Reads bans from memory only ({@link BanList}); thread-safe.
  */
-public final class ClientGate implements AutoCloseable {
+public final class ClientGate {
 
   private final AddressSet allow;
   private final AddressSet deny;
@@ -35,7 +34,6 @@ public final class ClientGate implements AutoCloseable {
   private final AddressSet ioc;
   private final HostAllowlist hosts;
   private final BanList bans;
-  private final KeyStore.VersionProbe probe;
   private final boolean close;
   private final long tarpitMillis;
 
@@ -47,7 +45,6 @@ public final class ClientGate implements AutoCloseable {
     this.ioc = n.ioc();
     this.hosts = new HostAllowlist(n.allowedHosts(), config.listen().isLoopback());
     this.bans = bans;
-    this.probe = bans.openProbe();
     this.close = config.bans().close();
     this.tarpitMillis = config.probes().tarpitDelay().toMillis();
   }
@@ -67,7 +64,7 @@ public final class ClientGate implements AutoCloseable {
     }
     boolean refuse;
     try {
-      refuse = ioc.contains(peer) || bans.check(peer, probe) == BanList.Verdict.BANNED;
+      refuse = ioc.contains(peer) || bans.check(peer) == BanList.Verdict.BANNED;
     } catch (StoreException e) {
       return true;
     }
@@ -100,7 +97,7 @@ public final class ClientGate implements AutoCloseable {
     }
     BanList.Verdict v;
     try {
-      v = bans.check(client, probe);
+      v = bans.check(client);
     } catch (StoreException e) {
       // Fail closed: a ban that cannot be checked is not assumed absent.
       return new Rejection(Problem.STORE_UNAVAILABLE, "store unavailable", "ban check failed: " + e.getMessage());
@@ -127,10 +124,5 @@ public final class ClientGate implements AutoCloseable {
   private Rejection banned(Exchange x, String why) {
     Rejection r = Rejection.logged(Problem.CLIENT_BANNED, why);
     return close && !x.viaProxy ? r.closing() : r;
-  }
-
-  @Override
-  public void close() {
-    probe.close();
   }
 }

@@ -12,7 +12,7 @@ import java.util.function.UnaryOperator;
  * <p>Every method either succeeds or throws {@link StoreException}; on the request path an
  * exception means "refuse" (fail closed).
  */
-public interface BanStore {
+public interface BanStore extends ChangeSource {
 
   /** Every row, active or ended, latest ban first. */
   List<BanRecord> listBans();
@@ -38,8 +38,7 @@ public interface BanStore {
   void recordBanHits(String ip, long requests, java.time.Instant lastSeen, List<String> paths);
 
   /**
-   * Opens a per-thread probe of the ban version, cheap enough to ask on every request (see
-   * {@link KeyStore#openVersionProbe()}).
+   * Opens a per-thread probe of the ban version (see {@link KeyStore#openVersionProbe()}).
    */
   KeyStore.VersionProbe openBanVersionProbe();
 }

@@ -11,7 +11,7 @@ import java.util.Optional;
  * <p>Every method either succeeds or throws {@link StoreException}; callers on the request path
  * treat an exception as "deny".
  */
-public interface KeyStore {
+public interface KeyStore extends ChangeSource {
 
   /** All keys, newest first. */
   List<KeyRecord> list();
@@ -30,9 +30,9 @@ public interface KeyStore {
   void rotate(String oldId, KeyRecord replacement, Instant oldExpiresAt);
 
   /**
-   * Opens a probe that answers "which version of the key set is current?" cheaply enough to ask
-   * on every request, so that a key created, revoked or rotated by another process takes effect
-   * on the very next request. One probe per thread; a probe is not thread-safe.
+   * Opens a probe that answers "which version of the key set is current?", so that a reader told
+   * of a change ({@link ChangeSource#onChange}) reloads only what changed. Not for the request
+   * path: readers keep a snapshot in memory. One probe per thread; a probe is not thread-safe.
    */
   VersionProbe openVersionProbe();
 

@@ -31,12 +31,21 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger("gatehouse.store");
+
   private final String url;
   private final HikariDataSource pool;
+  private final Path dataDir;
+  /** Reads of the key and ban versions and lists, for showing that requests make none. */
+  private final java.util.concurrent.atomic.LongAdder snapshotReads = new java.util.concurrent.atomic.LongAdder();
+  private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** This process's listener for other processes' changes; null until someone subscribes. Guarded by this. */
+  private LocalSignal signal;
 
-  private SqliteStore(String url, HikariDataSource pool) {
+  private SqliteStore(String url, HikariDataSource pool, Path dataDir) {
     this.url = url;
     this.pool = pool;
+    this.dataDir = dataDir;
   }
 
   /** Opens (creating if needed) {@code gatehouse.db} in the data directory and migrates it. */
@@ -59,7 +68,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
       ds.close();
       throw new StoreException("cannot migrate " + url + ": " + e.getMessage(), e);
     }
-    return new SqliteStore(url, ds);
+    return new SqliteStore(url, ds, dataDir);
   }
 
   private static Properties pragmas() {
@@ -76,6 +85,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public List<KeyRecord> list() {
+    snapshotReads.increment();
     try (Connection c = pool.getConnection();
         PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys ORDER BY created_at DESC, id");
         ResultSet rs = ps.executeQuery()) {
@@ -149,7 +159,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   }
 
   private VersionProbe versionProbe(String table) {
-    SqlVersionProbe probe = new SqlVersionProbe(url, "SELECT version FROM " + table + " WHERE id = 1", table);
+    SqlVersionProbe probe = new SqlVersionProbe(url, "SELECT version FROM " + table + " WHERE id = 1", table, snapshotReads);
     probe.open(); // fail at start, not on the first request, when the database is unusable
     return probe;
   }
@@ -164,13 +174,15 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     private final String url;
     private final String sql;
     private final String table;
+    private final java.util.concurrent.atomic.LongAdder reads;
     private Connection c;
     private PreparedStatement ps;
 
-    SqlVersionProbe(String url, String sql, String table) {
+    SqlVersionProbe(String url, String sql, String table, java.util.concurrent.atomic.LongAdder reads) {
       this.url = url;
       this.sql = sql;
       this.table = table;
+      this.reads = reads;
     }
 
     void open() {
@@ -185,6 +197,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
     @Override
     public long version() {
+      reads.increment();
       if (ps == null) {
         open();
       }
@@ -428,7 +441,75 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public void close() {
+    LocalSignal s;
+    synchronized (this) {
+      s = signal;
+      signal = null;
+    }
+    if (s != null) {
+      s.close();
+    }
     pool.close();
+  }
+
+  /**
+   * How many times key or ban versions or lists were read from the database by this instance: the
+   * readers' snapshot loads and change checks, never a request.
+   */
+  public long snapshotReads() {
+    return snapshotReads.sum();
+  }
+
+  /**
+   * Listeners here hear writes made through this instance at once, and writes by other processes
+   * on the same data directory through a {@link LocalSignal} socket. A database changed by other
+   * means (plain SQL) is not signalled: the reader's timer sees it.
+   */
+  @Override
+  public AutoCloseable onChange(Runnable onChange) {
+    listeners.add(onChange);
+    synchronized (this) {
+      if (signal == null) {
+        try {
+          signal = LocalSignal.listen(LocalSignal.runDir(dataDir), this::fireLocal);
+        } catch (java.io.IOException e) {
+          LOG.warning("changes by other processes will be seen on the next timed check only: " + e.getMessage());
+        }
+      }
+    }
+    return () -> {
+      listeners.remove(onChange);
+      LocalSignal s = null;
+      synchronized (this) {
+        if (listeners.isEmpty()) {
+          s = signal;
+          signal = null;
+        }
+      }
+      if (s != null) {
+        s.close();
+      }
+    };
+  }
+
+  private void fireLocal() {
+    for (Runnable l : listeners) {
+      try {
+        l.run();
+      } catch (RuntimeException e) {
+        LOG.warning("store change listener failed: " + e.getMessage());
+      }
+    }
+  }
+
+  /** After a committed change of keys or bans: this process's listeners, then every other process's. */
+  private void announce() {
+    fireLocal();
+    Path own;
+    synchronized (this) {
+      own = signal == null ? null : signal.socket();
+    }
+    LocalSignal.signalAll(dataDir.resolve("run"), own);
   }
 
   private interface SqlWork {
@@ -459,6 +540,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
       }
     } catch (SQLException e) {
       throw new StoreException((versionTable != null && versionTable.equals("key_version") ? "key" : "ban") + " store write failed: " + e.getMessage(), e);
+    }
+    if (versionTable != null) {
+      announce();
     }
   }
 
@@ -529,6 +613,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public List<BanRecord> listBans() {
+    snapshotReads.increment();
     try (Connection c = pool.getConnection();
         PreparedStatement ps = c.prepareStatement("SELECT * FROM bans ORDER BY banned_at DESC, ip");
         ResultSet rs = ps.executeQuery()) {

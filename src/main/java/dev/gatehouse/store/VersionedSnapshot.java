@@ -1,49 +1,71 @@
 package dev.gatehouse.store;
 
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * Data read from a store and kept in memory, reloaded whenever the store's version changes. The
- * request path asks for the snapshot of the version it just read from a cheap per-thread probe,
- * so a change made by another process (the CLI) is seen on the very next request.
+ * Data read from a store and kept in memory, so that the request path reads it without asking the
+ * store. Whoever hears of a change ({@link ChangeSource}, or a timer) calls {@link #refresh}, which
+ * reloads only when the store's version moved.
  *
  * <p>The data is read after the version, so it is never older than its label: at worst newer,
- * which only makes the next version check reload once more. Thread-safe: snapshots are immutable
- * and swapped whole; one reload at a time.
+ * which only makes the next refresh reload once more. When the store cannot answer a refresh, the
+ * snapshot is marked failed and {@link #current} throws until a refresh succeeds: a reader that
+ * cannot learn of a revocation refuses rather than trusting old data (fail closed).
+ *
+ * <p>Thread-safe: snapshots are immutable and swapped whole; one refresh at a time.
  *
  * @param <T> the immutable snapshot
  */
 public final class VersionedSnapshot<T> {
 
-  private record Held<T>(long version, T value) {}
+  private record Held<T>(long version, T value, StoreException failure) {}
 
   private final Supplier<T> load;
   private volatile Held<T> held;
 
-  /** Starts with {@code initial}, which every real version replaces. */
+  /** Starts with {@code initial}, which the first refresh replaces. */
   public VersionedSnapshot(T initial, Supplier<T> load) {
     this.load = load;
-    this.held = new Held<>(Long.MIN_VALUE, initial);
+    this.held = new Held<>(Long.MIN_VALUE, initial, null);
   }
 
-  /** The snapshot for this store version, reloading when it changed. */
-  public T at(long version) {
+  /**
+   * Reads the version and reloads when it changed (or the last refresh failed). Never throws: a
+   * failure is kept, and {@link #current} reports it.
+   *
+   * @return true when the data was reloaded
+   */
+  public synchronized boolean refresh(LongSupplier version) {
     Held<T> h = held;
-    if (h.version() == version) {
-      return h.value();
-    }
-    synchronized (this) {
-      h = held;
-      if (h.version() != version) {
-        h = new Held<>(version, load.get());
-        held = h;
+    try {
+      long v = version.getAsLong();
+      if (v == h.version() && h.failure() == null) {
+        return false;
       }
-      return h.value();
+      held = new Held<>(v, load.get(), null);
+      return true;
+    } catch (StoreException e) {
+      held = new Held<>(h.version(), h.value(), e);
+      return false;
     }
   }
 
-  /** The latest snapshot loaded, without asking the store. */
+  /**
+   * The snapshot as of the last refresh.
+   *
+   * @throws StoreException when the last refresh failed: the caller must refuse
+   */
   public T current() {
+    Held<T> h = held;
+    if (h.failure() != null) {
+      throw h.failure();
+    }
+    return h.value();
+  }
+
+  /** The last snapshot loaded, even after a failed refresh (for counts, never for decisions). */
+  public T last() {
     return held.value();
   }
 }

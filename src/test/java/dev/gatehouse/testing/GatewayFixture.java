@@ -67,7 +67,7 @@ public final class GatewayFixture implements AutoCloseable {
     ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
     this.store = SqliteStore.open(dataDir);
     this.keys = new KeyService(store, apiKeys, Clock.systemUTC());
-    this.gateway = Gateway.start(config, store, store, store, apiKeys, rates == null ? new LocalRateLimiter() : rates,
+    this.gateway = Gateway.start(config, dev.gatehouse.store.Stores.sqlite(store), apiKeys, rates == null ? new LocalRateLimiter() : rates,
         clock == null ? Clock.systemUTC() : clock);
   }
 
@@ -160,6 +160,11 @@ public final class GatewayFixture implements AutoCloseable {
 
   public HttpResponse<String> post(String path, String key, String body) throws IOException, InterruptedException {
     return send("POST", path, key, body);
+  }
+
+  /** Runs the gateway's timed store check now (keys and bans), as its timer would within a second. */
+  public void checkStoresNow() {
+    gateway.checkStoresNow();
   }
 
   /** The status code of a raw HTTP/1.1 exchange, sent byte for byte as given. */
