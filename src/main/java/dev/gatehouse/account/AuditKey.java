@@ -19,20 +19,34 @@ public final class AuditKey {
 
   private AuditKey() {}
 
-  /** Reads the key, creating it first when the file does not exist. */
+  /**
+   * Reads the key, creating it first when the file does not exist. Creation is atomic: the key is
+   * written to a temporary file and linked into place, so a second process starting at the same
+   * moment reads either no file or the whole key, never an empty one, and both agree on one key.
+   */
   public static byte[] loadOrCreate(Path file) throws IOException {
     if (!Files.exists(file)) {
       byte[] key = new byte[32];
       new SecureRandom().nextBytes(key);
       Path dir = file.toAbsolutePath().getParent();
-      if (dir != null) {
-        Files.createDirectories(dir);
-      }
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, ".audit-hmac", ".tmp");
       try {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, HexFormat.of().formatHex(key) + "\n", StandardOpenOption.TRUNCATE_EXISTING);
-      } catch (FileAlreadyExistsException raced) {
-        // another process created it first: use theirs
+        try {
+          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+          // not a POSIX file system; rely on the directory's permissions
+        }
+        Files.writeString(tmp, HexFormat.of().formatHex(key) + "\n", StandardOpenOption.WRITE);
+        try {
+          Files.createLink(file, tmp); // atomic create-if-absent
+        } catch (FileAlreadyExistsException raced) {
+          // another process created it first: use theirs
+        } catch (UnsupportedOperationException e) {
+          Files.move(tmp, file);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
       }
     }
     return load(file);

@@ -1,5 +1,6 @@
 package dev.gatehouse.store.contract;
 
+import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.SqliteStore;
@@ -30,6 +31,14 @@ class SqliteContractTest {
   class Usage extends UsageStoreContract {
     @Override
     protected UsageStore open(Path dir) {
+      return SqliteStore.open(dir);
+    }
+  }
+
+  @Nested
+  class Audit extends AuditStoreContract {
+    @Override
+    protected AuditStore open(Path dir) {
       return SqliteStore.open(dir);
     }
   }
