@@ -15,5 +15,11 @@ public interface ChangeSource {
    *
    * @return a handle whose {@code close} stops the calls
    */
-  AutoCloseable onChange(Runnable onChange);
+  Subscription onChange(Runnable onChange);
+
+  /** Stops the calls; never throws. */
+  interface Subscription extends AutoCloseable {
+    @Override
+    void close();
+  }
 }

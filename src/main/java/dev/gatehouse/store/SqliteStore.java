@@ -466,7 +466,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
    * means (plain SQL) is not signalled: the reader's timer sees it.
    */
   @Override
-  public AutoCloseable onChange(Runnable onChange) {
+  public Subscription onChange(Runnable onChange) {
     listeners.add(onChange);
     synchronized (this) {
       if (signal == null) {

@@ -30,7 +30,7 @@ public final class StoreWatch implements AutoCloseable {
 
   private final List<Reader> readers;
   private final ScheduledThreadPoolExecutor thread;
-  private final AutoCloseable subscription;
+  private final ChangeSource.Subscription subscription;
 
   private StoreWatch(ChangeSource source, Duration period, List<Reader> readers) {
     this.readers = List.copyOf(readers);
@@ -84,11 +84,7 @@ public final class StoreWatch implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      subscription.close();
-    } catch (Exception e) {
-      LOG.fine("store subscription close: " + e.getMessage());
-    }
+    subscription.close();
     thread.shutdown();
     try {
       thread.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS);
