@@ -1,12 +1,10 @@
 package dev.gatehouse.account;
 
+import dev.gatehouse.store.SecretFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -20,34 +18,14 @@ public final class AuditKey {
   private AuditKey() {}
 
   /**
-   * Reads the key, creating it first when the file does not exist. Creation is atomic: the key is
-   * written to a temporary file and linked into place, so a second process starting at the same
-   * moment reads either no file or the whole key, never an empty one, and both agree on one key.
+   * Reads the key, creating it first when the file does not exist ({@link SecretFile#createOnce}:
+   * two processes starting at the same moment agree on one whole key).
    */
   public static byte[] loadOrCreate(Path file) throws IOException {
     if (!Files.exists(file)) {
       byte[] key = new byte[32];
       new SecureRandom().nextBytes(key);
-      Path dir = file.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, ".audit-hmac", ".tmp");
-      try {
-        try {
-          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-          // not a POSIX file system; rely on the directory's permissions
-        }
-        Files.writeString(tmp, HexFormat.of().formatHex(key) + "\n", StandardOpenOption.WRITE);
-        try {
-          Files.createLink(file, tmp); // atomic create-if-absent
-        } catch (FileAlreadyExistsException raced) {
-          // another process created it first: use theirs
-        } catch (UnsupportedOperationException e) {
-          Files.move(tmp, file);
-        }
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      SecretFile.createOnce(file, HexFormat.of().formatHex(key) + "\n");
     }
     return load(file);
   }

@@ -1,11 +1,9 @@
 package dev.gatehouse.identify;
 
+import dev.gatehouse.store.SecretFile;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -27,24 +25,7 @@ public final class ServerSecret {
     if (!Files.exists(file)) {
       byte[] secret = new byte[32];
       new SecureRandom().nextBytes(secret);
-      Path tmp = Files.createTempFile(dataDir, ".secret", ".tmp");
-      try {
-        try {
-          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-          // not a POSIX file system; rely on the data directory's permissions
-        }
-        Files.writeString(tmp, HexFormat.of().formatHex(secret) + "\n", StandardOpenOption.WRITE);
-        try {
-          Files.createLink(file, tmp); // atomic create-if-absent: two first starts agree on one secret
-        } catch (FileAlreadyExistsException e) {
-          // another process won the race; use its secret
-        } catch (UnsupportedOperationException e) {
-          Files.move(tmp, file);
-        }
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      SecretFile.createOnce(file, HexFormat.of().formatHex(secret) + "\n"); // two first starts agree on one secret
     }
     String hex = Files.readString(file).trim();
     if (!hex.matches("[0-9a-f]{64}")) {
