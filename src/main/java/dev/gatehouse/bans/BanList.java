@@ -6,7 +6,6 @@ import dev.gatehouse.store.BanRecord;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.VersionedSnapshot;
-import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.StoreException;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,7 +62,7 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
   private final GatehouseConfig.Bans config;
   private final Clock clock;
   private final ScheduledExecutorService writer;
-  private final VersionedSnapshot<Map<String, BanRecord>> byIp = new VersionedSnapshot<>(Map.of(), this::load);
+  private final VersionedSnapshot<Map<String, BanRecord>> byIp;
   /** This process's bans not yet in the store: address to end (epoch ms; Long.MAX_VALUE: none). */
   private final Map<String, Long> pending = new ConcurrentHashMap<>();
   /** Tarpitted addresses: address to end, epoch ms. */
@@ -74,6 +73,7 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
 
   public BanList(BanStore store, GatehouseConfig.Bans config, Clock clock) {
     this.store = store;
+    this.byIp = new VersionedSnapshot<>(Map.of(), store::openBanVersionProbe, this::load);
     this.config = config;
     this.clock = clock;
     ScheduledThreadPoolExecutor w =
@@ -89,9 +89,6 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
     writer.scheduleWithFixedDelay(this::flushHits, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** Opened on first refresh; used only by the thread that refreshes (the store watch's). */
-  private KeyStore.VersionProbe probe;
-
   /**
    * Throws unless the last refresh succeeded: a gateway whose store cannot answer at start does
    * not start.
@@ -102,18 +99,12 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
 
   @Override
   public void refresh() {
-    byIp.refresh(() -> {
-      if (probe == null) {
-        probe = store.openBanVersionProbe();
-      }
-      try {
-        return probe.version();
-      } catch (StoreException e) {
-        probe.close();
-        probe = null;
-        throw e;
-      }
-    });
+    byIp.refresh();
+  }
+
+  @Override
+  public void release() {
+    byIp.release();
   }
 
   /** True when the address may never be banned or tarpitted. */
@@ -307,9 +298,6 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       writer.shutdownNow();
-    }
-    if (probe != null) {
-      probe.close();
     }
   }
 }

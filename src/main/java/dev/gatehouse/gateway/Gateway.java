@@ -89,10 +89,8 @@ public final class Gateway implements AutoCloseable {
   private final AuditWriter audit;
   private final GatewayMetrics metrics;
   private final Alerts alerts;
-  /** What keeps keys and bans current in memory. */
+  /** What keeps keys and bans current in memory: closed after everything that may still write. */
   private final List<StoreWatch> watches;
-  /** The store watches and the key ring: closed after everything that may still write. */
-  private final List<AutoCloseable> closeLast;
 
   private Gateway(
       Vertx vertx,
@@ -106,10 +104,8 @@ public final class Gateway implements AutoCloseable {
       AuditWriter audit,
       GatewayMetrics metrics,
       Alerts alerts,
-      List<StoreWatch> watches,
-      List<AutoCloseable> closeLast) {
+      List<StoreWatch> watches) {
     this.watches = watches;
-    this.closeLast = closeLast;
     this.audit = audit;
     this.metrics = metrics;
     this.alerts = alerts;
@@ -150,18 +146,14 @@ public final class Gateway implements AutoCloseable {
     // Keys and bans are read from memory on the request path; the watches reload them when the
     // store announces a change (the CLI's, another gateway's) and every second otherwise.
     List<StoreWatch> watches = new java.util.ArrayList<>();
-    List<AutoCloseable> closeLast = new java.util.ArrayList<>();
     try {
       watches.add(StoreWatch.start(store, WATCH_PERIOD, List.of(ring)));
       watches.add(StoreWatch.start(banStore, WATCH_PERIOD, List.of(bans)));
-      closeLast.addAll(watches);
-      closeLast.add(ring);
       ring.requireLoaded(); // the store must answer at start
       bans.requireLoaded();
     } catch (RuntimeException e) {
       bans.close();
-      closeAll(closeLast);
-      ring.close();
+      closeAll(watches);
       throw e;
     }
     int loops = config.effectiveEventLoops();
@@ -181,7 +173,7 @@ public final class Gateway implements AutoCloseable {
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       bans.close();
-      closeAll(closeLast);
+      closeAll(watches);
       throw e;
     }
     try {
@@ -233,7 +225,7 @@ public final class Gateway implements AutoCloseable {
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
       Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits(), audit,
-          metrics, alerts, watches, closeLast);
+          metrics, alerts, watches);
       UpstreamHealth health = new UpstreamHealth(vertx, config.upstream(), config.admin().healthTimeout(),
           (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
       if (!config.admin().healthInterval().isZero()) {
@@ -255,7 +247,7 @@ public final class Gateway implements AutoCloseable {
       vertx.close().await(10, TimeUnit.SECONDS);
       bans.close();
       audit.close();
-      closeAll(closeLast);
+      closeAll(watches);
       throw e;
     }
   }
@@ -398,7 +390,7 @@ public final class Gateway implements AutoCloseable {
     audit.close(); // after the listeners: nothing appends once they are closed
     flushUsage();
     bans.close(); // writes pending bans and request counts
-    closeAll(closeLast);
+    closeAll(watches);
   }
 
   /**
@@ -411,13 +403,7 @@ public final class Gateway implements AutoCloseable {
     }
   }
 
-  private static void closeAll(List<AutoCloseable> all) {
-    for (AutoCloseable c : all) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        java.util.logging.Logger.getLogger("gatehouse").fine("close: " + e.getMessage());
-      }
-    }
+  private static void closeAll(List<StoreWatch> watches) {
+    watches.forEach(StoreWatch::close);
   }
 }

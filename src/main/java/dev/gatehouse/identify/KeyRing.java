@@ -18,19 +18,17 @@ import java.util.Map;
  * moved ({@link #refresh}, called by the store watch). The request path only reads it.
  * Thread-safe: snapshots are immutable and swapped whole.
  */
-public final class KeyRing implements StoreWatch.Reader, AutoCloseable {
+public final class KeyRing implements StoreWatch.Reader {
 
   /** One key as the request path needs it: the stored record and its prepared principal. */
   record Entry(KeyRecord record, Principal principal) {}
 
   private final KeyStore store;
-  private final VersionedSnapshot<Map<String, Entry>> byId = new VersionedSnapshot<>(Map.of(), this::load);
-
-  /** Opened on first refresh; used only by the thread that refreshes (the store watch's). */
-  private KeyStore.VersionProbe probe;
+  private final VersionedSnapshot<Map<String, Entry>> byId;
 
   public KeyRing(KeyStore store) {
     this.store = store;
+    this.byId = new VersionedSnapshot<>(Map.of(), store::openVersionProbe, this::load);
   }
 
   /**
@@ -52,25 +50,12 @@ public final class KeyRing implements StoreWatch.Reader, AutoCloseable {
 
   @Override
   public void refresh() {
-    byId.refresh(() -> {
-      if (probe == null) {
-        probe = store.openVersionProbe();
-      }
-      try {
-        return probe.version();
-      } catch (StoreException e) {
-        probe.close();
-        probe = null;
-        throw e;
-      }
-    });
+    byId.refresh();
   }
 
   @Override
-  public void close() {
-    if (probe != null) {
-      probe.close();
-    }
+  public void release() {
+    byId.release();
   }
 
   private Map<String, Entry> load() {

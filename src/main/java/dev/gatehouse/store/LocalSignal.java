@@ -46,9 +46,14 @@ final class LocalSignal implements AutoCloseable {
     thread.start();
   }
 
+  /** The directory of the sockets in a data directory. */
+  static Path dirOf(Path dataDir) {
+    return dataDir.resolve("run");
+  }
+
   /** The directory of the sockets, created (owner only) if needed. */
   static Path runDir(Path dataDir) throws IOException {
-    Path dir = dataDir.resolve("run");
+    Path dir = dirOf(dataDir);
     if (!Files.isDirectory(dir)) {
       try {
         Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

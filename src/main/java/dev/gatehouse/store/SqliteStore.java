@@ -509,7 +509,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     synchronized (this) {
       own = signal == null ? null : signal.socket();
     }
-    LocalSignal.signalAll(dataDir.resolve("run"), own);
+    LocalSignal.signalAll(LocalSignal.dirOf(dataDir), own);
   }
 
   private interface SqlWork {

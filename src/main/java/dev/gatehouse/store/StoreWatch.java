@@ -26,6 +26,9 @@ public final class StoreWatch implements AutoCloseable {
   /** Something that reloads itself from the store when its version moved. Never throws. */
   public interface Reader {
     void refresh();
+
+    /** Closes what {@link #refresh} opened (its version probe); the watch's last call. */
+    void release();
   }
 
   private final List<Reader> readers;
@@ -85,6 +88,11 @@ public final class StoreWatch implements AutoCloseable {
   @Override
   public void close() {
     subscription.close();
+    try {
+      thread.execute(() -> readers.forEach(Reader::release));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return; // closed already
+    }
     thread.shutdown();
     try {
       thread.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS);

@@ -1,6 +1,5 @@
 package dev.gatehouse.store;
 
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -13,7 +12,9 @@ import java.util.function.Supplier;
  * snapshot is marked failed and {@link #current} throws until a refresh succeeds: a reader that
  * cannot learn of a revocation refuses rather than trusting old data (fail closed).
  *
- * <p>Thread-safe: snapshots are immutable and swapped whole; one refresh at a time.
+ * <p>The version is read through a probe opened on the first refresh and reopened after a
+ * failure. Refreshes and {@link #release} run on one thread (the store watch's), so the probe is
+ * only ever used by it. Reads are thread-safe: snapshots are immutable and swapped whole.
  *
  * @param <T> the immutable snapshot
  */
@@ -21,11 +22,14 @@ public final class VersionedSnapshot<T> {
 
   private record Held<T>(long version, T value, StoreException failure) {}
 
+  private final Supplier<KeyStore.VersionProbe> openProbe;
   private final Supplier<T> load;
   private volatile Held<T> held;
+  private KeyStore.VersionProbe probe;
 
   /** Starts with {@code initial}, which the first refresh replaces. */
-  public VersionedSnapshot(T initial, Supplier<T> load) {
+  public VersionedSnapshot(T initial, Supplier<KeyStore.VersionProbe> openProbe, Supplier<T> load) {
+    this.openProbe = openProbe;
     this.load = load;
     this.held = new Held<>(Long.MIN_VALUE, initial, null);
   }
@@ -36,10 +40,10 @@ public final class VersionedSnapshot<T> {
    *
    * @return true when the data was reloaded
    */
-  public synchronized boolean refresh(LongSupplier version) {
+  public boolean refresh() {
     Held<T> h = held;
     try {
-      long v = version.getAsLong();
+      long v = version();
       if (v == h.version() && h.failure() == null) {
         return false;
       }
@@ -48,6 +52,26 @@ public final class VersionedSnapshot<T> {
     } catch (StoreException e) {
       held = new Held<>(h.version(), h.value(), e);
       return false;
+    }
+  }
+
+  private long version() {
+    if (probe == null) {
+      probe = openProbe.get();
+    }
+    try {
+      return probe.version();
+    } catch (StoreException e) {
+      release(); // reopened on the next refresh
+      throw e;
+    }
+  }
+
+  /** Closes the probe; a later refresh opens a new one. */
+  public void release() {
+    if (probe != null) {
+      probe.close();
+      probe = null;
     }
   }
 
