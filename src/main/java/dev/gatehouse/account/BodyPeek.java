@@ -33,7 +33,7 @@ public final class BodyPeek {
 
   /** Completes (never fails) once the prefix is read, the body ended, or the time is up. */
   public Future<Void> peek(Exchange x) {
-    HttpServerRequest req = x.request;
+    HttpServerRequest req = x.request();
     Context ctx = Vertx.currentContext();
     if (maxBytes == 0 || ctx == null || req.isEnded() || !hasBody(req)
         || "100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
@@ -49,7 +49,7 @@ public final class BodyPeek {
       }
       over[0] = true;
       ctx.owner().cancelTimer(timer[0]);
-      x.bodyPeek = prefix.getBytes();
+      x.bodyPeeked(prefix.getBytes());
       done.tryComplete();
     };
     timer[0] = ctx.owner().setTimer(timeoutMillis, id -> finish.run());
