@@ -97,10 +97,10 @@ public record AuditRecord(
         x.clientGone(),
         text != null && prompt == AuditPrompt.SHA256 ? PromptCapture.sha256(text) : null,
         text != null && prompt == AuditPrompt.TEXT ? PromptCapture.redact(text) : null,
-        x.guardVerdict(),
-        x.guardScore(),
-        x.guardFamilies(),
-        x.guardSecrets());
+        x.guard().verdict(),
+        x.guard().score(),
+        x.guard().families(),
+        x.guard().secrets());
   }
 
   private static String clip(String s) {

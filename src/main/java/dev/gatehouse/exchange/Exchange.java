@@ -159,22 +159,10 @@ public final class Exchange {
   private boolean stripUsage;
 
   /**
-   * The guard's verdict (pass, flag, block, or error), or null when it did not inspect the request.
-   * Written by guard.prompt (GuardStage) only, with {@link #guarded} or {@link #guardFailed}.
+   * What the prompt guard found; {@link GuardResult#NONE} until it looks. Written by guard.prompt
+   * (GuardStage) only, with {@link #guarded}, {@link #secretsFound} and {@link #guardFailed}.
    */
-  private String guardVerdict;
-  /** The guard's score, 0 to 1; set with {@link #guardVerdict}, by the same writer. */
-  private double guardScore;
-  /**
-   * The rule families that fired, comma-separated, or null; set with {@link #guardVerdict}, by
-   * the same writer.
-   */
-  private String guardFamilies;
-  /**
-   * Secrets found, as kind:count pairs, comma-separated, or null. Written by guard.prompt
-   * (GuardStage) only, with {@link #secretsFound}.
-   */
-  private String guardSecrets;
+  private GuardResult guard = GuardResult.NONE;
   /**
    * True once this request's audit record has been queued. Written by the pipeline only (its end
    * handler, and the response's last write), with {@link #markAudited}.
@@ -357,21 +345,9 @@ public final class Exchange {
     return stripUsage;
   }
 
-  /** The guard's verdict, or null when it did not inspect the request. */
-  public String guardVerdict() {
-    return guardVerdict;
-  }
-
-  public double guardScore() {
-    return guardScore;
-  }
-
-  public String guardFamilies() {
-    return guardFamilies;
-  }
-
-  public String guardSecrets() {
-    return guardSecrets;
+  /** What the prompt guard found; {@link GuardResult#NONE} when it did not look. */
+  public GuardResult guard() {
+    return guard;
   }
 
   /** The peeked body prefix of a refused request, for probe detection only, or null. */
@@ -447,21 +423,19 @@ public final class Exchange {
 
   /** guard.prompt: the guard's verdict on the prompt, its score, and the rule families that fired. */
   public void guarded(String verdict, double score, String families) {
-    once(this.guardVerdict != null, "guardVerdict");
-    this.guardVerdict = verdict;
-    this.guardScore = score;
-    this.guardFamilies = families;
+    once(guard.verdict() != null, "the guard's verdict");
+    this.guard = new GuardResult(verdict, score, families, guard.secrets());
   }
 
   /** guard.prompt: the secrets found, as kind:count pairs. */
   public void secretsFound(String summary) {
-    once(this.guardSecrets != null, "guardSecrets");
-    this.guardSecrets = summary;
+    once(guard.secrets() != null, "the guard's secrets");
+    this.guard = new GuardResult(guard.verdict(), guard.score(), guard.families(), summary);
   }
 
   /** guard.prompt: the guard itself failed; what it recorded before stays. */
   public void guardFailed() {
-    this.guardVerdict = "error";
+    this.guard = new GuardResult("error", guard.score(), guard.families(), guard.secrets());
   }
 
   /** limit.admit: the gateway asked the upstream for usage the client did not ask for. */

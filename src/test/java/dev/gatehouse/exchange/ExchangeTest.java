@@ -51,7 +51,7 @@ class ExchangeTest {
         undocumented.add(m.group(3));
       }
     }
-    assertThat(mutable).contains("principal", "problem", "bytesOut", "guardVerdict").hasSizeGreaterThan(25);
+    assertThat(mutable).contains("principal", "problem", "bytesOut", "guard").hasSizeGreaterThan(25);
     assertThat(undocumented).as("mutable fields whose comment does not name their writer").isEmpty();
   }
 
@@ -98,9 +98,7 @@ class ExchangeTest {
 
     x.guarded("flag", 0.5, "override");
     x.guardFailed(); // what it recorded before stays
-    assertThat(x.guardVerdict()).isEqualTo("error");
-    assertThat(x.guardScore()).isEqualTo(0.5);
-    assertThat(x.guardFamilies()).isEqualTo("override");
+    assertThat(x.guard()).isEqualTo(new GuardResult("error", 0.5, "override", null));
   }
 
   @Test
