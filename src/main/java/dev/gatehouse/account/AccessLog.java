@@ -30,33 +30,33 @@ public final class AccessLog {
   }
 
   public void record(Exchange x) {
-    int status = x.response.getStatusCode();
-    boolean refused = x.problem != null;
-    Level level = refused || status >= 500 || x.clientGone ? Level.INFO : Level.FINE;
+    int status = x.response().getStatusCode();
+    boolean refused = x.problem() != null;
+    Level level = refused || status >= 500 || x.clientGone() ? Level.INFO : Level.FINE;
     if (!log.isLoggable(level)) {
       return;
     }
-    long totalMicros = (System.nanoTime() - x.startNanos) / 1000;
+    long totalMicros = (System.nanoTime() - x.startNanos()) / 1000;
     StringBuilder b = new StringBuilder(200);
-    b.append("id=").append(x.requestId)
-        .append(" ip=").append(x.clientIp)
-        .append(" key=").append(x.principal == null ? "-" : x.principal.keyId())
-        .append(" method=").append(x.request.method().name())
-        .append(" path=").append(x.target == null ? "(malformed)" : x.target.path())
-        .append(" op=").append(x.route == null ? "-" : x.route.operation().scope)
-        .append(" model=").append(x.model == null ? "-" : x.model)
+    b.append("id=").append(x.requestId())
+        .append(" ip=").append(x.clientIp())
+        .append(" key=").append(x.principal() == null ? "-" : x.principal().keyId())
+        .append(" method=").append(x.request().method().name())
+        .append(" path=").append(x.target() == null ? "(malformed)" : x.target().path())
+        .append(" op=").append(x.route() == null ? "-" : x.route().operation().scope)
+        .append(" model=").append(x.model() == null ? "-" : x.model())
         .append(" status=").append(status)
-        .append(" decision=").append(!refused ? "allow" : x.problem.status >= 500 ? "error" : "deny")
-        .append(" reason=").append(refused ? x.problem.code : "ok");
-    if (x.clientGone) {
+        .append(" decision=").append(!refused ? "allow" : x.problem().status >= 500 ? "error" : "deny")
+        .append(" reason=").append(refused ? x.problem().code : "ok");
+    if (x.clientGone()) {
       b.append(" client_gone=true");
     }
-    if (x.logReason != null) {
-      b.append(" detail=\"").append(x.logReason.replace('"', '\'')).append('"');
+    if (x.logReason() != null) {
+      b.append(" detail=\"").append(x.logReason().replace('"', '\'')).append('"');
     }
-    b.append(" in=").append(x.bytesIn)
-        .append(" out=").append(x.bytesOut)
-        .append(" ttfb_us=").append(x.upstreamFirstByteNanos / 1000)
+    b.append(" in=").append(x.bytesIn())
+        .append(" out=").append(x.bytesOut())
+        .append(" ttfb_us=").append(x.upstreamFirstByteNanos() / 1000)
         .append(" total_us=").append(totalMicros);
     log.log(level, b.toString());
   }

@@ -69,38 +69,38 @@ public record AuditRecord(
 
   /** Builds the record of an exchange as it stands now; call on the exchange's event loop. */
   public static AuditRecord of(Exchange x, int status, AuditPrompt prompt) {
-    String text = prompt == AuditPrompt.NONE ? null : PromptCapture.text(x.json);
+    String text = prompt == AuditPrompt.NONE ? null : PromptCapture.text(x.json());
     long now = System.nanoTime();
-    boolean refused = x.problem != null;
-    String ua = x.request.getHeader("User-Agent");
+    boolean refused = x.problem() != null;
+    String ua = x.request().getHeader("User-Agent");
     return new AuditRecord(
-        TIME.format(Instant.ofEpochMilli(x.startMillis)),
-        x.requestId,
-        x.clientIp,
-        x.principal == null ? null : x.principal.keyId(),
-        x.principal == null ? null : x.principal.keyName(),
-        x.request.method().name(),
-        x.target == null ? null : clip(x.target.path()),
-        x.route == null ? null : x.route.operation().scope,
-        x.modelName != null ? x.modelName.recorded() : x.model == null ? null : clip(x.model), // the canonical name once parsed
+        TIME.format(Instant.ofEpochMilli(x.startMillis())),
+        x.requestId(),
+        x.clientIp(),
+        x.principal() == null ? null : x.principal().keyId(),
+        x.principal() == null ? null : x.principal().keyName(),
+        x.request().method().name(),
+        x.target() == null ? null : clip(x.target().path()),
+        x.route() == null ? null : x.route().operation().scope,
+        x.modelName() != null ? x.modelName().recorded() : x.model() == null ? null : clip(x.model()), // the canonical name once parsed
         status,
-        !refused ? "allow" : x.problem.status >= 500 ? "error" : "deny",
-        refused ? x.problem.code : "ok",
-        x.bytesIn,
-        x.bytesOut,
-        x.tap == null ? -1 : x.tap.tokensIn(),
-        x.tap == null ? -1 : x.tap.tokensOut(),
-        x.upstreamFirstByteNanos / 1000,
-        x.upstreamStartNanos == 0 ? 0 : (now - x.upstreamStartNanos) / 1000,
-        (now - x.startNanos) / 1000,
+        !refused ? "allow" : x.problem().status >= 500 ? "error" : "deny",
+        refused ? x.problem().code : "ok",
+        x.bytesIn(),
+        x.bytesOut(),
+        x.tap() == null ? -1 : x.tap().tokensIn(),
+        x.tap() == null ? -1 : x.tap().tokensOut(),
+        x.upstreamFirstByteNanos() / 1000,
+        x.upstreamStartNanos() == 0 ? 0 : (now - x.upstreamStartNanos()) / 1000,
+        (now - x.startNanos()) / 1000,
         ua == null ? null : clip(ua),
-        x.clientGone,
+        x.clientGone(),
         text != null && prompt == AuditPrompt.SHA256 ? PromptCapture.sha256(text) : null,
         text != null && prompt == AuditPrompt.TEXT ? PromptCapture.redact(text) : null,
-        x.guardVerdict,
-        x.guardScore,
-        x.guardFamilies,
-        x.guardSecrets);
+        x.guard().verdict(),
+        x.guard().score(),
+        x.guard().families(),
+        x.guard().secrets());
   }
 
   private static String clip(String s) {

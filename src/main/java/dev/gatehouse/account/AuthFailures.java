@@ -50,10 +50,10 @@ public final class AuthFailures {
 
   /** Notes the identify stage's refusal of {@code x}; only a 401 counts. */
   public void observe(Exchange x, Rejection r) {
-    if (limit == 0 || r.problem() != Problem.KEY_INVALID || x.clientAddress == null) {
+    if (limit == 0 || r.problem() != Problem.KEY_INVALID || x.clientAddress() == null) {
       return;
     }
-    failed(x.clientAddress, x.target == null ? x.request.path() : x.target.path(), System.currentTimeMillis());
+    failed(x.clientAddress(), x.target() == null ? x.request().path() : x.target().path(), System.currentTimeMillis());
   }
 
   /** Counts one failure; bans the address when the window holds enough. */

@@ -13,7 +13,7 @@ import io.vertx.core.http.HttpServerRequest;
  * valid key, for at most {@code probes.body_peek_timeout}, so that probe detection can see what
  * scanners put in their bodies (a registry URL to pull, a "hello" to a vendor model id, the nmap
  * 404 model). The request is refused all the same, with the same answer; the prefix goes to
- * {@link Exchange#bodyPeek} and to {@link ProbeDetector} only, and is never forwarded or logged.
+ * {@link Exchange#bodyPeek()} and to {@link ProbeDetector} only, and is never forwarded or logged.
  *
  * <p>Non-blocking: a timer on the request's event loop bounds the wait, and a body that is still
  * arriving when the peek ends is left unread (the refusal then closes the connection). A request
@@ -33,7 +33,7 @@ public final class BodyPeek {
 
   /** Completes (never fails) once the prefix is read, the body ended, or the time is up. */
   public Future<Void> peek(Exchange x) {
-    HttpServerRequest req = x.request;
+    HttpServerRequest req = x.request();
     Context ctx = Vertx.currentContext();
     if (maxBytes == 0 || ctx == null || req.isEnded() || !hasBody(req)
         || "100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
@@ -49,7 +49,7 @@ public final class BodyPeek {
       }
       over[0] = true;
       ctx.owner().cancelTimer(timer[0]);
-      x.bodyPeek = prefix.getBytes();
+      x.bodyPeeked(prefix.getBytes());
       done.tryComplete();
     };
     timer[0] = ctx.owner().setTimer(timeoutMillis, id -> finish.run());

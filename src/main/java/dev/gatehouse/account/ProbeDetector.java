@@ -170,8 +170,8 @@ public final class ProbeDetector {
 
   /** Scores a finished request. Ordinary successful traffic returns after a few comparisons. */
   public void observe(Exchange x) {
-    Problem p = x.problem;
-    if (x.clientAddress == null
+    Problem p = x.problem();
+    if (x.clientAddress() == null
         || p == Problem.CLIENT_BANNED
         || p == Problem.ADDRESS_DENIED
         || p == Problem.HOST_DENIED
@@ -179,29 +179,29 @@ public final class ProbeDetector {
         || p == Problem.AUDIT_UNAVAILABLE) {
       return; // refused before anything about the request was looked at: no new evidence
     }
-    int status = x.response.getStatusCode();
-    boolean inference = x.route != null && x.route.operation() == Operation.INFERENCE && x.json != null;
+    int status = x.response().getStatusCode();
+    boolean inference = x.route() != null && x.route().operation() == Operation.INFERENCE && x.json() != null;
     if (p == null && status < 400 && !inference) {
       return;
     }
-    String path = x.target != null ? x.target.path() : x.request.path();
-    String apiKey = x.request.getHeader("x-api-key");
-    String auth = x.request.getHeader("Authorization");
+    String path = x.target() != null ? x.target().path() : x.request().path();
+    String apiKey = x.request().getHeader("x-api-key");
+    String auth = x.request().getHeader("Authorization");
     boolean weak = "password".equalsIgnoreCase(apiKey == null ? null : apiKey.trim())
         || (auth != null && auth.trim().equalsIgnoreCase("bearer password"));
-    boolean anthropic = x.request.getHeader("anthropic-version") != null;
+    boolean anthropic = x.request().getHeader("anthropic-version") != null;
     boolean presented = ProbeSignatures.realCredential(auth) || ProbeSignatures.realCredential(apiKey);
     Observation o;
-    if (x.principal == null && x.bodyPeek != null) {
+    if (x.principal() == null && x.bodyPeek() != null) {
       // Refused for lack of a valid key, and its body's prefix was read: score what it asks for.
-      PeekedBody b = PeekedBody.scan(x.bodyPeek);
-      o = new Observation(x.clientAddress, path, status, p, false, b.model(), b.stockPrompt(), weak, anthropic,
+      PeekedBody b = PeekedBody.scan(x.bodyPeek());
+      o = new Observation(x.clientAddress(), path, status, p, false, b.model(), b.stockPrompt(), weak, anthropic,
           b.urlAsModel() && ProbeSignatures.managementPath(path), b.tinyOutput(), presented);
     } else {
-      o = new Observation(x.clientAddress, path, status, p, x.principal != null, x.model, inference && helloProbe(x.json),
+      o = new Observation(x.clientAddress(), path, status, p, x.principal() != null, x.model(), inference && helloProbe(x.json()),
           weak, anthropic, p == Problem.REGISTRY_DENIED && urlAsModel(x), false, presented);
     }
-    Verdict v = observe(o, System.currentTimeMillis(), x.startNanos);
+    Verdict v = observe(o, System.currentTimeMillis(), x.startNanos());
     if (v != null) {
       act(v);
     }
@@ -338,16 +338,16 @@ public final class ProbeDetector {
 
   /** A refused management request whose model field, or Modelfile FROM, is a URL. */
   private static boolean urlAsModel(Exchange x) {
-    if (x.json == null || x.route == null) {
+    if (x.json() == null || x.route() == null) {
       return false;
     }
-    for (String field : x.route.modelFields()) {
-      JsonNode v = JsonFields.get(x.json, field);
+    for (String field : x.route().modelFields()) {
+      JsonNode v = JsonFields.get(x.json(), field);
       if (v != null && v.isTextual() && v.asText().contains("://")) {
         return true;
       }
     }
-    JsonNode modelfile = JsonFields.get(x.json, "modelfile");
+    JsonNode modelfile = JsonFields.get(x.json(), "modelfile");
     return modelfile != null && modelfile.isTextual() && URL_IN_FROM.matcher(modelfile.asText()).find();
   }
 }

@@ -17,10 +17,10 @@ public final class UsageMeters {
 
   /** The meter for this request, or null for requests that cost no tokens. */
   public ResponseTap meter(Exchange x, Budgets budgets) {
-    Operation op = x.route.operation();
+    Operation op = x.route().operation();
     if (op != Operation.INFERENCE && op != Operation.EMBEDDINGS) {
       return null;
     }
-    return new UsageMeter(ledger, x.principal.keyId(), x.modelName != null ? x.modelName.recorded() : x.model, budgets.perMinute(), budgets.perDay(), x.stripUsage);
+    return new UsageMeter(ledger, x.principal().keyId(), x.modelName() != null ? x.modelName().recorded() : x.model(), budgets.perMinute(), budgets.perDay(), x.stripUsage());
   }
 }

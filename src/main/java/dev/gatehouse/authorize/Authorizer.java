@@ -59,39 +59,39 @@ public final class Authorizer {
 
   /**
    * Checks the query, the tools and every model the request names, once its body is read; sets
-   * {@link Exchange#modelName} to the first model named (for the usage record).
+   * {@link Exchange#modelName()} to the first model named (for the usage record).
    */
   public Rejection models(Exchange x) {
-    QueryPolicy.Parsed query = QueryPolicy.parse(x.target.raw());
+    QueryPolicy.Parsed query = QueryPolicy.parse(x.target().raw());
     if (query.rejection() != null) {
       return query.rejection();
     }
-    Set<String> allowedParams = QueryPolicy.allowed(x.route, x.request.method().name());
+    Set<String> allowedParams = QueryPolicy.allowed(x.route(), x.request().method().name());
     for (Map.Entry<String, String> e : query.params().entrySet()) {
       if (!allowedParams.contains(e.getKey())) {
         return Rejection.of(Problem.QUERY_DENIED, "this endpoint does not take the query parameter " + QueryPolicy.printable(e.getKey()));
       }
     }
     String autoload = query.params().get("autoload");
-    if (autoload != null && !autoload.equals("false") && !autoload.equals("0") && !x.principal.hasScope(Operation.MODELS_MANAGE.scope)) {
+    if (autoload != null && !autoload.equals("false") && !autoload.equals("0") && !x.principal().hasScope(Operation.MODELS_MANAGE.scope)) {
       return Rejection.of(Problem.ENDPOINT_DENIED, "autoload loads a model (scope " + Operation.MODELS_MANAGE.scope + " required)");
     }
-    if (x.json != null) {
-      Rejection tools = ToolPolicy.check(x.principal.hasScope(Operation.CLOUD.scope), x.json);
+    if (x.json() != null) {
+      Rejection tools = ToolPolicy.check(x.principal().hasScope(Operation.CLOUD.scope), x.json());
       if (tools != null) {
         return tools;
       }
     }
     List<Named> names = new ArrayList<>(2);
-    Rejection shape = collect(x.route, x.json, names);
+    Rejection shape = collect(x.route(), x.json(), names);
     if (shape != null) {
       return shape;
     }
-    if (x.route.pathModel() && x.pathParam != null) {
-      names.add(new Named("path", x.pathParam));
+    if (x.route().pathModel() && x.pathParam() != null) {
+      names.add(new Named("path", x.pathParam()));
     }
-    if (x.formModel != null) {
-      names.add(new Named("form field model", x.formModel));
+    if (x.formModel() != null) {
+      names.add(new Named("form field model", x.formModel()));
     }
     if (query.params().containsKey("model")) {
       names.add(new Named("query parameter model", query.params().get("model")));
@@ -161,8 +161,8 @@ public final class Authorizer {
 
   private Rejection check(Exchange x, List<Named> names) {
     ModelName[] first = new ModelName[1];
-    Rejection r = verdict(x.principal, x.route, names, first);
-    x.modelName = first[0];
+    Rejection r = verdict(x.principal(), x.route(), names, first);
+    x.modelNamed(first[0]);
     return r;
   }
 

@@ -61,8 +61,8 @@ public final class PinnedModels {
 
   /** Completes with null when the request's model may be used, else with the refusal. */
   public Future<Rejection> check(Exchange x) {
-    Operation op = x.route.operation();
-    ModelName name = x.modelName; // parsed by the authorize stage, the one model-name parser
+    Operation op = x.route().operation();
+    ModelName name = x.modelName(); // parsed by the authorize stage, the one model-name parser
     if (name == null || (op != Operation.INFERENCE && op != Operation.EMBEDDINGS)) {
       return Future.succeededFuture(null);
     }
@@ -70,7 +70,7 @@ public final class PinnedModels {
     if (pinned == null) {
       return Future.succeededFuture(null);
     }
-    String shown = x.model != null ? x.model : name.recorded();
+    String shown = x.model() != null ? x.model() : name.recorded();
     return digests()
         .map(snap -> verdict(shown, name, bare(pinned), snap))
         .otherwise(err -> Rejection.logged(Problem.PIN_CHECK_UNAVAILABLE, "cannot read upstream digests: " + err.getMessage()));

@@ -4,108 +4,190 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.util.function.BiConsumer;
 
 /**
  * Everything known about one request as it moves through the stages. Each stage fills in its
  * part. One per request, confined to that request's event loop; not thread-safe.
+ *
+ * <p>Every field is private. Each mutable one names its one writer (a stage, or the pipeline) and
+ * is set only through a method named for what it records ({@link #identified}, {@link #routed},
+ * {@link #bodyRead}, ...), so who writes a field is found by looking for that method. A value
+ * written once refuses a second write ({@link IllegalStateException}). The few fields more than
+ * one class writes say why that is safe: every writer runs on this request's event loop, in the
+ * pipeline's order.
  */
 public final class Exchange {
 
-  public final HttpServerRequest request;
-  public final HttpServerResponse response;
-  public final String requestId;
+  private final HttpServerRequest request;
+  private final HttpServerResponse response;
+  private final String requestId;
   /** Wall-clock start, epoch milliseconds. */
-  public final long startMillis;
-  public final long startNanos;
-  /**
-   * The client's address as text, for the log: the socket's peer, or, behind a trusted proxy, the
-   * address the proxy vouches for (listen resolves it before anything else looks at it).
-   */
-  public String clientIp;
-  /** The parsed client address, or null when the socket had none; set with {@link #clientIp}. */
-  public dev.gatehouse.config.IpAddress clientAddress;
-  /** True when {@link #clientAddress} came from a trusted proxy's header, not from the socket. */
-  public boolean viaProxy;
-
-  public RequestTarget target;
-  public Dialect dialect = Dialect.OLLAMA;
-  public Principal principal;
-  public Route route;
-  /** The decoded last path segment of a parameterised route. */
-  public String pathParam;
-  /** The buffered request body, or null for none or a streamed one. */
-  public Buffer body;
-  /** The parsed JSON body, when the route takes JSON and one was sent. */
-  public JsonNode json;
-  /** The model the request names, for the log. */
-  public String model;
-  /** The first model the request names, parsed (authorize sets it once the name passed its checks); for the usage record. */
-  public dev.gatehouse.exchange.ModelName modelName;
-  /** The {@code model} part of a multipart body. */
-  public String formModel;
-
-  /** The problem that ended this request, or null when it was relayed. */
-  public Problem problem;
-  /** Why, for the log only. */
-  public String logReason;
-  public long bytesIn;
-  public long bytesOut;
-  /** {@code System.nanoTime()} when the request was sent upstream; 0 when it was not. */
-  public long upstreamStartNanos;
-  /** Nanos from start to the upstream's response head; 0 when none arrived. */
-  public long upstreamFirstByteNanos;
-  /** True when the client went away before its response was complete. */
-  public boolean clientGone;
-  /**
-   * What to do if the client goes away before the response is complete (the proxy sets it to
-   * cancel the upstream request). The pipeline owns the connection's close handler and calls it.
-   */
-  public Runnable onClientGone;
-  /** Frees what the limit stage holds for this request (its concurrency slot); run once at the end. */
-  public Runnable release;
-  /**
-   * Watches the response as it streams (usage, budget), or null. Taps compose: add one with
-   * {@link #addTap}; the first one added is the one whose token counts the record reads.
-   */
-  public ResponseTap tap;
-  /** True once the proxy stage has started relaying (written by the pipeline's proxy step). */
-  public boolean relaying;
-  /**
-   * True when a refusal must close the connection after its answer, because a body was on its
-   * way when the refusal was decided (written by the identify stage, which peeks at that body).
-   */
-  public boolean closeAfterRefusal;
-  /** True when the gateway added {@code stream_options.include_usage} that the client did not ask for. */
-  public boolean stripUsage;
-
+  private final long startMillis;
+  private final long startNanos;
   /**
    * Holds a response's last write until what must precede it (the request's audit record) is
-   * durable, then runs it; set by the pipeline. Null: run at once.
+   * durable, then runs it; given by the pipeline. Null: run at once.
    */
-  public java.util.function.Consumer<Runnable> beforeEnd;
-  /** The guard's verdict (pass, flag or block), or null when it did not inspect the request. */
-  public String guardVerdict;
-  /** The guard's score, 0 to 1. */
-  public double guardScore;
-  /** The rule families that fired, comma-separated, or null. */
-  public String guardFamilies;
-  /** Secrets found, as kind:count pairs, comma-separated, or null. */
-  public String guardSecrets;
-  /** True once this request's audit record has been queued. */
-  public boolean audited;
+  private final BiConsumer<Exchange, Runnable> beforeEnd;
+  /**
+   * The client's address as text, for the log: the socket's peer, or, behind a trusted proxy, the
+   * address the proxy vouches for (listen resolves it before anything else looks at it). The
+   * socket's until written by listen.gate (ClientGate) only, with {@link #vouchedFor}.
+   */
+  private String clientIp;
+  /**
+   * The parsed client address, or null when the socket had none; set with {@link #clientIp}, by
+   * the same writer.
+   */
+  private dev.gatehouse.config.IpAddress clientAddress;
+  /**
+   * True when {@link #clientAddress} came from a trusted proxy's header, not from the socket; set
+   * with {@link #clientIp}, by the same writer.
+   */
+  private boolean viaProxy;
+
+  /**
+   * The parsed request target, or null when it did not parse. Written by listen.target (the
+   * pipeline) only, with {@link #targeted}.
+   */
+  private RequestTarget target;
+  /** Written by identify.key (the pipeline, from Identifier) only, with {@link #identified}. */
+  private Principal principal;
+  /** Written by authorize.route (the pipeline, from RouteTable) only, with {@link #routed}. */
+  private Route route;
+  /** The decoded last path segment of a parameterised route; set with {@link #route}, by the same writer. */
+  private String pathParam;
+  /**
+   * The buffered request body, or null for none or a streamed one. Written by listen
+   * (BodyReader, with {@link #bodyRead} or {@link #formRead}); after it, guard.prompt (secret
+   * redaction) and then limit.admit (caps, {@code include_usage}) may replace it with
+   * {@link #bodyRewritten}. Those two are safe together: they run in that order on this event
+   * loop, and each serialises the whole {@link #json} tree, which both edit in place, so the last
+   * rewrite carries both changes.
+   */
+  private Buffer body;
+  /**
+   * The parsed JSON body, when the route takes JSON and one was sent. Written by listen
+   * (BodyReader) only, with {@link #bodyRead}. The tree itself is edited in place by guard.prompt
+   * and limit.admit (see {@link #body}).
+   */
+  private JsonNode json;
+  /**
+   * The model the request names, for the log. Written by listen (BodyReader) only, with
+   * {@link #bodyRead} or {@link #formRead}.
+   */
+  private String model;
+  /**
+   * The first model the request names, parsed (once the name passed its checks); for the usage
+   * record. Written by authorize.models (Authorizer) only, with {@link #modelNamed}.
+   */
+  private ModelName modelName;
+  /** The {@code model} part of a multipart body. Written by listen (BodyReader) only, with {@link #formRead}. */
+  private String formModel;
+
+  /**
+   * The problem that ended this request, or null when it was relayed. Written by the pipeline's
+   * refusal (gateway Pipeline.reject) and by the relay's stream cut (proxy: a stream whose head is
+   * sent ends with an error in its own body, not through the pipeline), both with {@link #refused}.
+   * Safe together: both run on this event loop, and a request meets at most one of them, since a
+   * refused request is never relayed and the relay hands a failure to the pipeline only before the
+   * response head, and cuts only after it.
+   */
+  private Problem problem;
+  /** Why, for the log only; set with {@link #problem}, by the same writers. */
+  private String logReason;
+  /**
+   * The request body's length in bytes (declared, for a streamed upload). Written by listen
+   * (BodyReader) only, with {@link #received}.
+   */
+  private long bytesIn;
+  /**
+   * The response body's length in bytes, as sent so far. A counter, added to by whatever writes
+   * the response body, with {@link #addBytesOut}: the pipeline's refusal or the relay (proxy),
+   * never both (a refusal writes a body only before any head, and the relay writes one only after
+   * its head).
+   */
+  private long bytesOut;
+  /**
+   * {@code System.nanoTime()} when the request was sent upstream; 0 when it was not. Written by
+   * the relay (proxy) only, with {@link #upstreamStarted}.
+   */
+  private long upstreamStartNanos;
+  /**
+   * Nanos from start to the upstream's response head; 0 when none arrived. Written by the relay
+   * (proxy) only, with {@link #upstreamAnswered}.
+   */
+  private long upstreamFirstByteNanos;
+  /**
+   * True when the client went away before its response was complete. Written by the pipeline's
+   * end and close handler only, with {@link #clientLeft}.
+   */
+  private boolean clientGone;
+  /**
+   * What to do if the client goes away before the response is complete (cancel the upstream
+   * request). Written by the relay (proxy) only, with {@link #whenClientGone}; the pipeline owns
+   * the connection's close handler and runs it ({@link #clientLeft}).
+   */
+  private Runnable onClientGone;
+  /**
+   * Frees what the limit stage holds for this request (its concurrency slot); run once at the end,
+   * by the pipeline. Written by limit.admit (Limiter) only, with {@link #slotHeld}.
+   */
+  private Runnable release;
+  /**
+   * Watches the response as it streams (usage, budget), or null. Written by the pipeline's proxy
+   * step only (it adds the usage meter), with {@link #addTap}. Taps compose: each call adds one,
+   * and the first one added is the one whose token counts the record reads.
+   */
+  private ResponseTap tap;
+  /**
+   * True once the proxy stage has started relaying. Written by the pipeline's proxy step only, with
+   * {@link #startedRelaying}.
+   */
+  private boolean relaying;
+  /**
+   * True when a refusal must close the connection after its answer, because a body was on its way
+   * when the refusal was decided. Written by identify.key (the pipeline, which peeks at that body)
+   * only, with {@link #closeAfterRefusal(boolean)}.
+   */
+  private boolean closeAfterRefusal;
+  /**
+   * True when the gateway added {@code stream_options.include_usage} that the client did not ask
+   * for. Written by limit.admit (Limiter) only, with {@link #askedForUsage}.
+   */
+  private boolean stripUsage;
+
+  /**
+   * What the prompt guard found; {@link GuardResult#NONE} until it looks. Written by guard.prompt
+   * (GuardStage) only, with {@link #guarded}, {@link #secretsFound} and {@link #guardFailed}.
+   */
+  private GuardResult guard = GuardResult.NONE;
+  /**
+   * True once this request's audit record has been queued. Written by the pipeline only (its end
+   * handler, and the response's last write), with {@link #markAudited}.
+   */
+  private boolean audited;
   /**
    * The first bytes of the body of a request refused for lack of a valid key (at most
    * {@code probes.body_peek_bytes}), for probe detection only: never forwarded or logged. Null
-   * when none was read.
+   * when none was read. Written by the identify refusal's body peek (account BodyPeek) only, with
+   * {@link #bodyPeeked}.
    */
-  public byte[] bodyPeek;
+  private byte[] bodyPeek;
 
-  public Exchange(HttpServerRequest request, String requestId, long startMillis, long startNanos) {
+  /**
+   * @param beforeEnd holds a response's last write until what must precede it is done, then runs
+   *     it ({@link #end}); null runs it at once
+   */
+  public Exchange(
+      HttpServerRequest request, String requestId, long startMillis, long startNanos, BiConsumer<Exchange, Runnable> beforeEnd) {
     this.request = request;
     this.response = request.response();
     this.requestId = requestId;
     this.startMillis = startMillis;
     this.startNanos = startNanos;
+    this.beforeEnd = beforeEnd;
     this.clientIp = request.remoteAddress() == null ? "-" : request.remoteAddress().host();
     this.clientAddress = request.remoteAddress() == null ? null : dev.gatehouse.config.IpAddress.parse(clientIp);
     if (clientAddress != null) {
@@ -113,9 +195,329 @@ public final class Exchange {
     }
   }
 
+  private static void once(boolean written, String what) {
+    if (written) {
+      throw new IllegalStateException(what + " is written once per request, and was already");
+    }
+  }
+
+  // Readers.
+
+  public HttpServerRequest request() {
+    return request;
+  }
+
+  public HttpServerResponse response() {
+    return response;
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+
+  /** Wall-clock start, epoch milliseconds. */
+  public long startMillis() {
+    return startMillis;
+  }
+
+  public long startNanos() {
+    return startNanos;
+  }
+
+  /** The client's address as text, for the log. */
+  public String clientIp() {
+    return clientIp;
+  }
+
+  /** The parsed client address, or null when there was none. */
+  public dev.gatehouse.config.IpAddress clientAddress() {
+    return clientAddress;
+  }
+
+  /** True when {@link #clientAddress()} came from a trusted proxy's header. */
+  public boolean viaProxy() {
+    return viaProxy;
+  }
+
+  /** The parsed request target, or null when it did not parse (or was not parsed yet). */
+  public RequestTarget target() {
+    return target;
+  }
+
+  /** The API dialect the request's path implies: Ollama's until the target has parsed. */
+  public Dialect dialect() {
+    return target == null ? Dialect.OLLAMA : Dialect.of(target.path());
+  }
+
+  public Principal principal() {
+    return principal;
+  }
+
+  public Route route() {
+    return route;
+  }
+
+  /** The decoded last path segment of a parameterised route, or null. */
+  public String pathParam() {
+    return pathParam;
+  }
+
+  /** The request body to forward, or null for none or a streamed one. */
+  public Buffer body() {
+    return body;
+  }
+
+  /** The parsed JSON body, or null. */
+  public JsonNode json() {
+    return json;
+  }
+
+  /** The model the request names, for the log, or null. */
+  public String model() {
+    return model;
+  }
+
+  /** The first model the request names, parsed, or null. */
+  public ModelName modelName() {
+    return modelName;
+  }
+
+  /** The {@code model} part of a multipart body, or null. */
+  public String formModel() {
+    return formModel;
+  }
+
+  /** The problem that ended this request, or null when it was relayed. */
+  public Problem problem() {
+    return problem;
+  }
+
+  /** Why, for the log only, or null. */
+  public String logReason() {
+    return logReason;
+  }
+
+  public long bytesIn() {
+    return bytesIn;
+  }
+
+  public long bytesOut() {
+    return bytesOut;
+  }
+
+  /** {@code System.nanoTime()} when the request was sent upstream; 0 when it was not. */
+  public long upstreamStartNanos() {
+    return upstreamStartNanos;
+  }
+
+  /** Nanos from start to the upstream's response head; 0 when none arrived. */
+  public long upstreamFirstByteNanos() {
+    return upstreamFirstByteNanos;
+  }
+
+  /** True when the client went away before its response was complete. */
+  public boolean clientGone() {
+    return clientGone;
+  }
+
+  /** What frees the limit stage's hold on this request, or null. */
+  public Runnable release() {
+    return release;
+  }
+
+  /** The response tap, or null. */
+  public ResponseTap tap() {
+    return tap;
+  }
+
+  /** True once the proxy stage has started relaying. */
+  public boolean relaying() {
+    return relaying;
+  }
+
+  /** True when a refusal must close the connection after its answer. */
+  public boolean closeAfterRefusal() {
+    return closeAfterRefusal;
+  }
+
+  /** True when the usage event the client did not ask for is to be dropped. */
+  public boolean stripUsage() {
+    return stripUsage;
+  }
+
+  /** What the prompt guard found; {@link GuardResult#NONE} when it did not look. */
+  public GuardResult guard() {
+    return guard;
+  }
+
+  /** The peeked body prefix of a refused request, for probe detection only, or null. */
+  public byte[] bodyPeek() {
+    return bodyPeek;
+  }
+
+  // Writers, each named for what it records; each field's comment names who calls it.
+
+  /** listen.gate: a trusted proxy vouches for this client address (not null). */
+  public void vouchedFor(dev.gatehouse.config.IpAddress client) {
+    once(viaProxy, "clientAddress");
+    this.clientAddress = client;
+    this.clientIp = client.text();
+    this.viaProxy = true;
+  }
+
+  /** listen.target: the parsed request target, or null when it did not parse. */
+  public void targeted(RequestTarget target) {
+    once(this.target != null, "target");
+    this.target = target;
+  }
+
+  /** identify.key: who is calling. */
+  public void identified(Principal principal) {
+    once(this.principal != null, "principal");
+    this.principal = principal;
+  }
+
+  /** identify.key: whether a refusal must close the connection (a body was on its way). */
+  public void closeAfterRefusal(boolean close) {
+    this.closeAfterRefusal = close;
+  }
+
+  /** authorize.route: the operation, and the last path segment of a parameterised route (else null). */
+  public void routed(Route route, String pathParam) {
+    once(this.route != null, "route");
+    this.route = route;
+    this.pathParam = pathParam;
+  }
+
+  /** listen: the body's length in bytes (declared, for a streamed upload). */
+  public void received(long bytesIn) {
+    this.bytesIn = bytesIn;
+  }
+
+  /** listen: a JSON body, parsed, and the model it names (null for none). */
+  public void bodyRead(Buffer body, JsonNode json, String model) {
+    once(this.body != null, "body");
+    this.body = body;
+    this.json = json;
+    this.model = model;
+  }
+
+  /** listen: a multipart body, and its {@code model} part (null for none), which is also the model it names. */
+  public void formRead(Buffer body, String formModel) {
+    once(this.body != null, "body");
+    this.body = body;
+    this.formModel = formModel;
+    this.model = formModel;
+  }
+
+  /** guard.prompt, then limit.admit: the body to forward, re-serialised from {@link #json()} after editing it. */
+  public void bodyRewritten(Buffer body) {
+    this.body = body;
+  }
+
+  /** authorize.models: the first model the request names, parsed (null for none). */
+  public void modelNamed(ModelName name) {
+    once(this.modelName != null, "modelName");
+    this.modelName = name;
+  }
+
+  /** guard.prompt: the guard's verdict on the prompt, its score, and the rule families that fired. */
+  public void guarded(String verdict, double score, String families) {
+    once(guard.verdict() != null, "the guard's verdict");
+    this.guard = new GuardResult(verdict, score, families, guard.secrets());
+  }
+
+  /** guard.prompt: the secrets found, as kind:count pairs. */
+  public void secretsFound(String summary) {
+    once(guard.secrets() != null, "the guard's secrets");
+    this.guard = new GuardResult(guard.verdict(), guard.score(), guard.families(), summary);
+  }
+
+  /** guard.prompt: the guard itself failed; what it recorded before stays. */
+  public void guardFailed() {
+    this.guard = new GuardResult("error", guard.score(), guard.families(), guard.secrets());
+  }
+
+  /** limit.admit: the gateway asked the upstream for usage the client did not ask for. */
+  public void askedForUsage() {
+    once(stripUsage, "stripUsage");
+    this.stripUsage = true;
+  }
+
+  /** limit.admit: what frees the concurrency slot this request holds, run once at the end. */
+  public void slotHeld(Runnable release) {
+    once(this.release != null, "release");
+    this.release = release;
+  }
+
+  /** The pipeline's proxy step: relaying has started. */
+  public void startedRelaying() {
+    once(relaying, "relaying");
+    this.relaying = true;
+  }
+
   /** Adds a response tap after those already there; null adds nothing. */
   public void addTap(ResponseTap next) {
     tap = ResponseTap.chain(tap, next);
+  }
+
+  /** proxy: what to do if the client goes away before the response is complete. */
+  public void whenClientGone(Runnable cancel) {
+    once(this.onClientGone != null, "onClientGone");
+    this.onClientGone = cancel;
+  }
+
+  /** proxy: the request was sent upstream at this {@code System.nanoTime()}. */
+  public void upstreamStarted(long nanoTime) {
+    once(upstreamStartNanos != 0, "upstreamStartNanos");
+    this.upstreamStartNanos = nanoTime;
+  }
+
+  /** proxy: the upstream's response head arrived, this many nanos after the start. */
+  public void upstreamAnswered(long firstByteNanos) {
+    once(upstreamFirstByteNanos != 0, "upstreamFirstByteNanos");
+    this.upstreamFirstByteNanos = firstByteNanos;
+  }
+
+  /** The pipeline or the relay: response body bytes sent. */
+  public void addBytesOut(long n) {
+    this.bytesOut += n;
+  }
+
+  /**
+   * The pipeline's refusal, or the relay's stream cut: the problem that ends this request, and why
+   * (for the log); a null reason keeps the one already recorded.
+   */
+  public void refused(Problem problem, String logReason) {
+    this.problem = problem;
+    if (logReason != null) {
+      this.logReason = logReason;
+    }
+  }
+
+  /**
+   * The pipeline's end and close handler: the client went away before its response was complete,
+   * so whatever still runs for it is cancelled.
+   */
+  public void clientLeft() {
+    once(clientGone, "clientGone");
+    this.clientGone = true;
+    if (onClientGone != null) {
+      onClientGone.run();
+    }
+  }
+
+  /** The pipeline: marks the audit record queued; true the first time only, so it is queued once. */
+  public boolean markAudited() {
+    boolean first = !audited;
+    audited = true;
+    return first;
+  }
+
+  /** The identify refusal's body peek: the first bytes of the body, for probe detection only. */
+  public void bodyPeeked(byte[] prefix) {
+    once(this.bodyPeek != null, "bodyPeek");
+    this.bodyPeek = prefix;
   }
 
   /**
@@ -126,7 +528,7 @@ public final class Exchange {
     if (beforeEnd == null) {
       ending.run();
     } else {
-      beforeEnd.accept(ending);
+      beforeEnd.accept(this, ending);
     }
   }
 }

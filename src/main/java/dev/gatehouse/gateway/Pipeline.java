@@ -11,7 +11,6 @@ import dev.gatehouse.authorize.NetworkPolicy;
 import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.exchange.Dialect;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
@@ -152,9 +151,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         // identify: the key becomes a principal
         Step.head("identify.key", this::identify),
         // authorize: from this address, this operation, this scope
-        Step.head("authorize.network", x -> Stage.refuse(NetworkPolicy.check(x.principal, x.clientAddress))),
+        Step.head("authorize.network", x -> Stage.refuse(NetworkPolicy.check(x.principal(), x.clientAddress()))),
         Step.head("authorize.route", this::route),
-        Step.head("authorize.scope", x -> Stage.refuse(authorizer.scope(x.principal, x.route))),
+        Step.head("authorize.scope", x -> Stage.refuse(authorizer.scope(x.principal(), x.route()))),
         // limit, the part that needs no body: rates per key and address, token budgets
         Step.head("limit.rates", x -> Stage.refuse(limiter.rates(x))),
         // (listen reads the body here, between the phases: bounded and well formed)
@@ -169,9 +168,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest req) {
-    Exchange x = new Exchange(req, newRequestId(), System.currentTimeMillis(), System.nanoTime());
-    HttpServerResponse resp = x.response;
-    resp.putHeader("X-Request-Id", x.requestId);
+    Exchange x = new Exchange(req, newRequestId(), System.currentTimeMillis(), System.nanoTime(), this::endAudited);
+    HttpServerResponse resp = x.response();
+    resp.putHeader("X-Request-Id", x.requestId());
     if (hsts != null) {
       resp.putHeader("Strict-Transport-Security", hsts);
     }
@@ -184,34 +183,28 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       }
       logged[0] = true;
       if (!resp.ended()) {
-        x.clientGone = true; // the client went away first: cancel whatever still runs for it
-        if (x.onClientGone != null) {
-          x.onClientGone.run();
-        }
+        x.clientLeft(); // the client went away first: cancel whatever still runs for it
       }
-      if (x.tap != null) {
-        x.tap.onAbort(); // no-op when the stream already settled
+      if (x.tap() != null) {
+        x.tap().onAbort(); // no-op when the stream already settled
       }
-      if (x.release != null) {
-        x.release.run();
+      if (x.release() != null) {
+        x.release().run();
       }
-      if (x.relaying) {
+      if (x.relaying()) {
         accounting.metrics().streamClosed();
       }
       accessLog.record(x);
-      if (!x.audited) { // account: a response that did not end whole (reset, client gone) is audited here
-        x.audited = true;
+      if (x.markAudited()) { // account: a response that did not end whole (reset, client gone) is audited here
         accounting.record(x, resp.getStatusCode());
       }
       probes.observe(x); // account: scores every finished request, refusals included
     };
-    x.beforeEnd = ending -> endAudited(x, ending);
     resp.endHandler(finish);
     resp.closeHandler(finish);
     run(x, head, 0, () -> bodies.read(x).onComplete(ar -> {
       if (ar.failed()) {
-        x.logReason = "request body: " + ar.cause().getMessage();
-        reject(x, Rejection.of(Problem.BODY_INVALID_JSON, "request body could not be read"));
+        reject(x, new Rejection(Problem.BODY_INVALID_JSON, "request body could not be read", "request body: " + ar.cause().getMessage()));
       } else if (ar.result() != null) {
         reject(x, ar.result());
       } else {
@@ -270,19 +263,16 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /** listen: the request target and the dialect its path implies; a malformed one is refused after the gate. */
   private Future<Rejection> target(Exchange x) {
-    x.target = RequestTarget.parse(x.request.uri());
-    if (x.target != null) {
-      x.dialect = Dialect.of(x.target.path());
-    }
+    x.targeted(RequestTarget.parse(x.request().uri())); // the dialect follows from the target's path
     return Stage.next();
   }
 
   /** listen: a target that parsed, and no more header lines than the cap. */
   private Future<Rejection> shape(Exchange x) {
-    if (x.target == null) {
+    if (x.target() == null) {
       return Stage.refuse(Rejection.of(Problem.TARGET_MALFORMED));
     }
-    return Stage.refuse(headerCount(x.request) > config.limits().maxHeaders() ? Rejection.of(Problem.HEADERS_TOO_MANY) : null);
+    return Stage.refuse(headerCount(x.request()) > config.limits().maxHeaders() ? Rejection.of(Problem.HEADERS_TOO_MANY) : null);
   }
 
   private Future<Rejection> cors(Exchange x) {
@@ -302,39 +292,36 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * without the peek, Connection: close included when a body was on its way; nothing is forwarded.
    */
   private Future<Rejection> identify(Exchange x) {
-    Identifier.Identity who = identifier.identify(x.request.headers(), Instant.ofEpochMilli(x.startMillis));
+    Identifier.Identity who = identifier.identify(x.request().headers(), Instant.ofEpochMilli(x.startMillis()));
     if (who.rejection() == null) {
-      x.principal = who.principal();
+      x.identified(who.principal());
       return Stage.next();
     }
     authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
     Rejection throttled = limiter.anonymous(x); // limit: guessing keys is rate-limited per address
     Rejection refusal = throttled != null ? throttled : who.rejection();
-    x.closeAfterRefusal = hasUnreadBody(x.request);
+    x.closeAfterRefusal(hasUnreadBody(x.request()));
     return bodyPeek.peek(x).transform(peeked -> Future.succeededFuture(refusal));
   }
 
   /** authorize: which operation (404; 405 with Allow). */
   private Future<Rejection> route(Exchange x) {
-    RouteTable.Match match = routes.match(x.request.method().name(), x.target.path());
+    RouteTable.Match match = routes.match(x.request().method().name(), x.target().path());
     if (match.route() == null) {
       if (match.pathKnown()) {
-        x.response.putHeader("Allow", String.join(", ", match.allowedMethods()));
+        x.response().putHeader("Allow", String.join(", ", match.allowedMethods()));
         return Stage.refuse(Rejection.of(Problem.METHOD_NOT_ALLOWED));
       }
       return Stage.refuse(Rejection.of(Problem.ENDPOINT_UNKNOWN));
     }
-    x.route = match.route();
-    if (x.route.param()) {
-      x.pathParam = x.target.path().substring(x.route.path().length());
-    }
+    x.routed(match.route(), match.route().param() ? x.target().path().substring(match.route().path().length()) : null);
     return Stage.next();
   }
 
   /** proxy: the usage meter taps the response as it streams, and the relay forwards it. */
   private void proxy(Exchange x) {
-    x.addTap(usage.meter(x, limiter.budgets(x.principal)));
-    x.relaying = true;
+    x.addTap(usage.meter(x, limiter.budgets(x.principal())));
+    x.startedRelaying();
     accounting.metrics().streamOpened();
     relay.forward(x, r -> reject(x, r));
   }
@@ -345,14 +332,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * cannot be written, the response is aborted instead (the client sees a truncated response).
    */
   private void endAudited(Exchange x, Runnable ending) {
-    if (x.audited) {
+    if (!x.markAudited()) {
       ending.run();
       return;
     }
-    x.audited = true;
-    var written = accounting.record(x, x.response.getStatusCode());
-    if (!config.audit().waitForDurable() || x.problem == Problem.AUDIT_UNAVAILABLE
-        || (x.upstreamStartNanos == 0 && !accounting.auditAvailable())) {
+    var written = accounting.record(x, x.response().getStatusCode());
+    if (!config.audit().waitForDurable() || x.problem() == Problem.AUDIT_UNAVAILABLE
+        || (x.upstreamStartNanos() == 0 && !accounting.auditAvailable())) {
       // audit.durability: batch: the writer's next fsync covers it. While the audit log is
       // failing, a record cannot be durable now; a response that was never relayed (a refusal,
       // /healthz, /readyz) serves nothing, so it is sent anyway and its record is held for the
@@ -362,11 +348,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
     written.whenComplete((v, err) -> ctx.runOnContext(h -> {
-      if (x.response.ended() || x.response.closed()) {
+      if (x.response().ended() || x.response().closed()) {
         return;
       }
       if (err != null) {
-        x.response.reset();
+        x.response().reset();
         return;
       }
       ending.run();
@@ -375,19 +361,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /** listen: liveness and readiness, answered here without a key. */
   private Future<Rejection> health(Exchange x) {
-    String path = x.target.path();
+    String path = x.target().path();
     if (!path.equals("/healthz") && !path.equals("/readyz")) {
       return Stage.next();
     }
-    String method = x.request.method().name();
+    String method = x.request().method().name();
     if (!method.equals("GET") && !method.equals("HEAD")) {
-      x.response.putHeader("Allow", "GET, HEAD");
+      x.response().putHeader("Allow", "GET, HEAD");
       return Stage.refuse(Rejection.of(Problem.METHOD_NOT_ALLOWED));
     }
-    x.response.putHeader("Content-Type", "application/json");
-    x.response.putHeader("Cache-Control", "no-store");
+    x.response().putHeader("Content-Type", "application/json");
+    x.response().putHeader("Cache-Control", "no-store");
     if (path.equals("/healthz")) {
-      x.end(() -> x.response.end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
+      x.end(() -> x.response().end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
       return Stage.refuse(Stage.ANSWERED);
     }
     return relay
@@ -396,8 +382,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
             ar -> {
               boolean up = ar.succeeded() && ar.result();
               boolean audited = accounting.auditAvailable(); // not ready while requests would get audit.unavailable
-              x.response.setStatusCode(up && audited ? 200 : 503);
-              x.end(() -> x.response.end(!up ? "{\"status\":\"upstream_unavailable\"}"
+              x.response().setStatusCode(up && audited ? 200 : 503);
+              x.end(() -> x.response().end(!up ? "{\"status\":\"upstream_unavailable\"}"
                   : audited ? "{\"status\":\"ready\"}" : "{\"status\":\"audit_unavailable\"}"));
               return Future.succeededFuture(Stage.ANSWERED);
             });
@@ -412,10 +398,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * thread. Safe to call once the response has started.
    */
   private void reject(Exchange x, Rejection r) {
-    x.problem = r.problem(); // set first: a client that leaves while tarpitted is logged as refused
-    if (r.logReason() != null) {
-      x.logReason = r.logReason();
-    }
+    x.refused(r.problem(), r.logReason()); // set first: a client that leaves while tarpitted is logged as refused
     if (r.delayMillis() > 0 && tarpitted < MAX_TARPITTED) {
       tarpitted++;
       io.vertx.core.Vertx.currentContext().owner().setTimer(r.delayMillis(), id -> {
@@ -424,14 +407,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       });
       return;
     }
-    HttpServerResponse resp = x.response;
+    HttpServerResponse resp = x.response();
     if (resp.ended() || resp.closed()) {
       return;
     }
     if (r.close()) {
       resp.setStatusCode(r.problem().status); // for the log; nothing is sent
-      x.logReason = (x.logReason == null ? "" : x.logReason + "; ") + "closed without an answer (bans.refusal)";
-      x.request.connection().close();
+      x.refused(r.problem(), (x.logReason() == null ? "" : x.logReason() + "; ") + "closed without an answer (bans.refusal)");
+      x.request().connection().close();
       return;
     }
     if (resp.headWritten()) {
@@ -448,15 +431,15 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (r.problem() == Problem.KEY_INVALID) {
       resp.putHeader("WWW-Authenticate", "Bearer realm=\"gatehouse\"");
     }
-    String body = x.dialect.errorBody(r.problem(), r.message(), x.requestId);
-    x.bytesOut = body.length();
-    if (x.closeAfterRefusal || hasUnreadBody(x.request)) {
+    String body = x.dialect().errorBody(r.problem(), r.message(), x.requestId());
+    x.addBytesOut(body.length());
+    if (x.closeAfterRefusal() || hasUnreadBody(x.request())) {
       // The client may still be sending a body we will not read: close the connection rather
       // than read the rest of it, or mistake it for the next request.
       resp.putHeader("Connection", "close");
       x.end(() -> resp.end(body).onComplete(v -> {
-        if (x.request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
-          x.request.connection().close();
+        if (x.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+          x.request().connection().close();
         }
       }));
       return;

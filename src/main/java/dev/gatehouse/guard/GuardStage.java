@@ -48,7 +48,7 @@ public final class GuardStage {
 
   /** The key's own mode, else the global one. An unknown stored value blocks (fail closed). */
   private GuardMode mode(Exchange x) {
-    String own = x.principal == null ? null : x.principal.guard();
+    String own = x.principal() == null ? null : x.principal().guard();
     if (own == null) {
       return config.mode();
     }
@@ -62,19 +62,18 @@ public final class GuardStage {
   /** Checks the request; returns a refusal, or null to let it go on (perhaps with its body rewritten). */
   public Rejection check(Exchange x) {
     GuardMode mode = mode(x);
-    if ((mode == GuardMode.OFF && config.secrets() == SecretsAction.OFF) || x.route == null
-        || x.route.operation() != Operation.INFERENCE || !(x.json instanceof ObjectNode body)) {
+    if ((mode == GuardMode.OFF && config.secrets() == SecretsAction.OFF) || x.route() == null
+        || x.route().operation() != Operation.INFERENCE || !(x.json() instanceof ObjectNode body)) {
       return null;
     }
     try {
-      String path = x.target.path();
+      String path = x.target().path();
       if (mode != GuardMode.OFF) {
         List<PromptText.Slot> slots = PromptText.inScope(path, body, scope);
         Verdict v = detector.inspect(PromptText.texts(slots, config.maxChars()));
-        x.guardScore = Math.round(v.score() * 1000) / 1000.0;
-        x.guardFamilies = v.families().isEmpty() ? null : v.familyCodes();
         boolean block = mode == GuardMode.BLOCK && v.flagged();
-        x.guardVerdict = block ? "block" : v.flagged() ? "flag" : "pass";
+        x.guarded(block ? "block" : v.flagged() ? "flag" : "pass", Math.round(v.score() * 1000) / 1000.0,
+            v.families().isEmpty() ? null : v.familyCodes());
         if (block) {
           return Rejection.of(v.templateTokens() ? Problem.GUARD_TEMPLATE_TOKENS : Problem.GUARD_PROMPT_INJECTION);
         }
@@ -86,7 +85,7 @@ public final class GuardStage {
     } catch (RuntimeException | StackOverflowError e) {
       // fail closed where the operator asked for refusals; in log mode the request goes on, noted.
       // (A regular expression that recurses too deep on a hostile text is such an error too.)
-      x.guardVerdict = "error";
+      x.guardFailed();
       return mode == GuardMode.BLOCK || config.secrets() == SecretsAction.BLOCK || config.secrets() == SecretsAction.REDACT
           ? Rejection.logged(Problem.GUARD_UNAVAILABLE, "guard: " + e) : null;
     }
@@ -112,7 +111,7 @@ public final class GuardStage {
     if (counts.isEmpty()) {
       return null;
     }
-    x.guardSecrets = Secrets.summary(counts);
+    x.secretsFound(Secrets.summary(counts));
     if (config.secrets() == SecretsAction.BLOCK) {
       return Rejection.of(Problem.GUARD_SECRET);
     }
@@ -120,7 +119,7 @@ public final class GuardStage {
       // The tree keeps the client's field order; the limit stage, which runs next, re-serialises
       // this same tree if it changes the body too, so both rewrites reach the upstream.
       try {
-        x.body = Buffer.buffer(JSON.writeValueAsBytes(body));
+        x.bodyRewritten(Buffer.buffer(JSON.writeValueAsBytes(body)));
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         return Rejection.logged(Problem.INTERNAL, e.toString());
       }

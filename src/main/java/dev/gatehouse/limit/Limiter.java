@@ -55,7 +55,7 @@ public final class Limiter {
       return null;
     }
     try {
-      long wait = rates.tryTake("anon:" + x.clientIp, r.anonymousIpRpm(), Math.max(1, r.anonymousIpBurst()));
+      long wait = rates.tryTake("anon:" + x.clientIp(), r.anonymousIpRpm(), Math.max(1, r.anonymousIpBurst()));
       return wait == 0 ? null : retry(Problem.RATE_LIMITED, "too many unauthenticated requests from this address", wait);
     } catch (RuntimeException e) {
       return Rejection.logged(Problem.LIMITER_UNAVAILABLE, e.toString());
@@ -75,7 +75,7 @@ public final class Limiter {
    * Run before the body is read, so a client over its limits costs as little as possible.
    */
   public Rejection rates(Exchange x) {
-    Principal p = x.principal;
+    Principal p = x.principal();
     KeyLimits own = p.limits();
     GatehouseConfig.Rate r = config.rate();
     try {
@@ -88,13 +88,13 @@ public final class Limiter {
         }
       }
       if (r.ipRpm() > 0) {
-        long wait = rates.tryTake("ip:" + x.clientIp, r.ipRpm(), Math.max(1, r.ipBurst()));
+        long wait = rates.tryTake("ip:" + x.clientIp(), r.ipRpm(), Math.max(1, r.ipBurst()));
         if (wait > 0) {
           return retry(Problem.RATE_LIMITED, "too many requests from this address", wait);
         }
       }
       Budgets b = budgets(p);
-      if (b.any() && isCompute(x.route)) {
+      if (b.any() && isCompute(x.route())) {
         long[] used = ledger.used(p.keyId());
         if (b.perMinute() > 0 && used[0] >= b.perMinute()) {
           long toNextMinute = 60 - (clock.millis() / 1000) % 60;
@@ -115,27 +115,27 @@ public final class Limiter {
   /**
    * The checks on the body, then a concurrency slot: applies the request caps (which may rewrite
    * the JSON body, as does asking the upstream for usage figures), then waits for a slot if need
-   * be. On success the request holds a slot, released by {@link Exchange#release}.
+   * be. On success the request holds a slot, released by {@link Exchange#release()}.
    */
   public Future<Rejection> admit(Exchange x) {
-    KeyLimits own = x.principal.limits();
-    if (x.json instanceof ObjectNode body && isCompute(x.route)) {
-      RequestCaps.Result capped = caps.apply(x.target.path(), body, own.maxOutputTokens());
+    KeyLimits own = x.principal().limits();
+    if (x.json() instanceof ObjectNode body && isCompute(x.route())) {
+      RequestCaps.Result capped = caps.apply(x.target().path(), body, own.maxOutputTokens());
       if (capped.rejection() != null) {
         return Future.succeededFuture(capped.rejection());
       }
       boolean changed = capped.changed() | askForUsage(x, body);
       if (changed) {
         try {
-          x.body = Buffer.buffer(JSON.writeValueAsBytes(body));
+          x.bodyRewritten(Buffer.buffer(JSON.writeValueAsBytes(body)));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
           return Future.succeededFuture(Rejection.logged(Problem.INTERNAL, e.toString()));
         }
       }
     }
     int keyCap = own.concurrency() != null ? own.concurrency() : config.concurrency().perKey();
-    ConcurrencyGate.Slot slot = gate.acquire(x.principal.keyId(), keyCap);
-    x.release = slot::release;
+    ConcurrencyGate.Slot slot = gate.acquire(x.principal().keyId(), keyCap);
+    x.slotHeld(slot::release);
     return slot.granted().map(problem -> problem == null ? null : retry(problem, problem.message, 1_000_000_000L));
   }
 
@@ -148,7 +148,7 @@ public final class Limiter {
    * accounting need it, so ask on the client's behalf, and have the meter drop the extra event.
    */
   private static boolean askForUsage(Exchange x, ObjectNode body) {
-    String path = x.target.path();
+    String path = x.target().path();
     if (!path.equals("/v1/chat/completions") && !path.equals("/v1/completions")) {
       return false;
     }
@@ -162,7 +162,7 @@ public final class Limiter {
     }
     ObjectNode o = opts instanceof ObjectNode existing ? existing : body.putObject("stream_options");
     o.put("include_usage", true);
-    x.stripUsage = true;
+    x.askedForUsage();
     return true;
   }
 

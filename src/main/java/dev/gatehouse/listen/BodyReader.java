@@ -37,8 +37,8 @@ public final class BodyReader {
 
   /** Reads and checks the body; completes with null when the request may go on. */
   public Future<Rejection> read(Exchange x) {
-    HttpServerRequest req = x.request;
-    Route.Body kind = x.route.body();
+    HttpServerRequest req = x.request();
+    Route.Body kind = x.route().body();
     long declared = declaredLength(req);
     if (declared == -2) {
       return Future.succeededFuture(Rejection.of(Problem.BODY_INVALID_JSON, "invalid Content-Length"));
@@ -53,7 +53,7 @@ public final class BodyReader {
       if (declared > maxBlob) {
         return Future.succeededFuture(Rejection.of(Problem.BODY_TOO_LARGE, "upload larger than limits.max_blob"));
       }
-      x.bytesIn = declared;
+      x.received(declared);
       req.pause(); // nothing may be lost while the relay connects; it resumes by piping
       continueIfExpected(x);
       return Future.succeededFuture(null);
@@ -86,7 +86,7 @@ public final class BodyReader {
           if (over[0]) {
             return;
           }
-          x.bytesIn = collected.length();
+          x.received(collected.length());
           done.tryComplete(check(x, kind, collected));
         });
     req.resume();
@@ -94,9 +94,9 @@ public final class BodyReader {
   }
 
   private static void continueIfExpected(Exchange x) {
-    String expect = x.request.getHeader("Expect");
+    String expect = x.request().getHeader("Expect");
     if (expect != null && expect.equalsIgnoreCase("100-continue")) {
-      x.response.writeContinue();
+      x.response().writeContinue();
     }
   }
 
@@ -134,24 +134,20 @@ public final class BodyReader {
     if (JsonFields.hasAmbiguousNames(node)) {
       return Rejection.of(Problem.BODY_INVALID_JSON, "request body has field names that differ only in case");
     }
-    x.body = body;
-    x.json = node;
     JsonNode model = JsonFields.get(node, "model");
     if (model == null || !model.isTextual()) {
       model = JsonFields.get(node, "name");
     }
-    x.model = model != null && model.isTextual() ? model.asText() : null;
+    x.bodyRead(body, node, model != null && model.isTextual() ? model.asText() : null);
     return null;
   }
 
   private static Rejection parseForm(Exchange x, Buffer body) {
-    Multipart.Form form = Multipart.parse(x.request.getHeader("Content-Type"), body);
+    Multipart.Form form = Multipart.parse(x.request().getHeader("Content-Type"), body);
     if (form == null) {
       return Rejection.of(Problem.BODY_INVALID_MULTIPART);
     }
-    x.body = body;
-    x.formModel = form.field("model");
-    x.model = x.formModel;
+    x.formRead(body, form.field("model"));
     return null;
   }
 }

@@ -77,11 +77,9 @@ public final class ClientGate {
 
   /** Resolves the client's address onto the exchange; returns a refusal, or null to go on. */
   public Rejection check(Exchange x) {
-    IpAddress client = ForwardedFor.resolve(x.clientAddress, x.request.headers(), trusted);
-    if (client != x.clientAddress) {
-      x.clientAddress = client;
-      x.clientIp = client.text();
-      x.viaProxy = true;
+    IpAddress client = ForwardedFor.resolve(x.clientAddress(), x.request().headers(), trusted);
+    if (client != x.clientAddress()) {
+      x.vouchedFor(client);
     }
     if (client == null) {
       return Rejection.logged(Problem.ADDRESS_DENIED, "no client address");
@@ -103,13 +101,13 @@ public final class ClientGate {
       return new Rejection(Problem.STORE_UNAVAILABLE, "store unavailable", "ban check failed: " + e.getMessage());
     }
     if (v == BanList.Verdict.BANNED) {
-      bans.hit(client, x.request.path());
+      bans.hit(client, x.request().path());
       return banned(x, "banned");
     }
     if (v == BanList.Verdict.TARPIT) {
       return banned(x, "tarpitted").delayed(tarpitMillis);
     }
-    HostAndPort authority = x.request.authority();
+    HostAndPort authority = x.request().authority();
     String host = authority == null ? null : authority.host();
     if (!hosts.allows(host)) {
       return Rejection.logged(Problem.HOST_DENIED, "Host " + host + " not allowed (network.allowed_hosts)");
@@ -123,6 +121,6 @@ public final class ClientGate {
    */
   private Rejection banned(Exchange x, String why) {
     Rejection r = Rejection.logged(Problem.CLIENT_BANNED, why);
-    return close && !x.viaProxy ? r.closing() : r;
+    return close && !x.viaProxy() ? r.closing() : r;
   }
 }

@@ -49,20 +49,20 @@ public final class Cors {
     if (origins.isEmpty()) {
       return false;
     }
-    HttpServerResponse resp = x.response;
+    HttpServerResponse resp = x.response();
     resp.headers().add("Vary", "Origin");
-    String origin = x.request.getHeader("Origin");
+    String origin = x.request().getHeader("Origin");
     if (origin == null || !origins.contains(origin.toLowerCase(Locale.ROOT))) {
       return false;
     }
-    String wanted = x.request.getHeader("Access-Control-Request-Method");
-    if (x.request.method().name().equals("OPTIONS") && wanted != null) {
-      if (!knownRoute.test(wanted, x.target.path())) {
+    String wanted = x.request().getHeader("Access-Control-Request-Method");
+    if (x.request().method().name().equals("OPTIONS") && wanted != null) {
+      if (!knownRoute.test(wanted, x.target().path())) {
         return false; // unknown route or method: no CORS headers, and the usual answer (401)
       }
       resp.putHeader("Access-Control-Allow-Origin", origin);
       resp.putHeader("Access-Control-Allow-Methods", wanted);
-      String headers = allowedHeaders(x.request.getHeader("Access-Control-Request-Headers"));
+      String headers = allowedHeaders(x.request().getHeader("Access-Control-Request-Headers"));
       if (!headers.isEmpty()) {
         resp.putHeader("Access-Control-Allow-Headers", headers);
       }

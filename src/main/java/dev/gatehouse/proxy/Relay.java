@@ -78,23 +78,22 @@ public final class Relay {
   public void forward(Exchange x, Consumer<Rejection> reject) {
     RequestOptions opts =
         new RequestOptions()
-            .setMethod(x.request.method())
+            .setMethod(x.request().method())
             .setHost(host)
             .setPort(port)
-            .setURI(x.target.raw())
+            .setURI(x.target().raw())
             .setConnectTimeout(connectMillis)
             .setIdleTimeout(0);
     io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
-    HeaderPolicy.copyToUpstream(x.request.headers(), headers);
-    headers.set("X-Request-Id", x.requestId);
+    HeaderPolicy.copyToUpstream(x.request().headers(), headers);
+    headers.set("X-Request-Id", x.requestId());
     opts.setHeaders(headers);
     client
         .request(opts)
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                x.logReason = ar.cause().getMessage();
-                reject.accept(Rejection.of(Problem.UPSTREAM_UNAVAILABLE));
+                reject.accept(Rejection.logged(Problem.UPSTREAM_UNAVAILABLE, ar.cause().getMessage()));
                 return;
               }
               send(x, ar.result(), reject);
@@ -102,27 +101,26 @@ public final class Relay {
   }
 
   private void send(Exchange x, HttpClientRequest up, Consumer<Rejection> reject) {
-    HttpServerResponse resp = x.response;
+    HttpServerResponse resp = x.response();
     if (resp.closed()) {
       up.reset();
       return;
     }
     // Client gone before or during the response: cancel upstream so generation stops.
-    x.onClientGone = up::reset;
+    x.whenClientGone(up::reset);
     long timer =
         vertx.setTimer(
             firstByteMillis,
             id -> {
-              x.logReason = "no response head within timeouts.upstream_first_byte";
               up.reset();
-              reject.accept(Rejection.of(Problem.UPSTREAM_TIMEOUT));
+              reject.accept(Rejection.logged(Problem.UPSTREAM_TIMEOUT, "no response head within timeouts.upstream_first_byte"));
             });
-    boolean upload = x.route.body() == Route.Body.STREAM && !x.request.method().name().equals("HEAD");
+    boolean upload = x.route().body() == Route.Body.STREAM && !x.request().method().name().equals("HEAD");
     if (upload) {
-      up.putHeader("Content-Length", Long.toString(x.bytesIn)); // checked against limits.max_blob
+      up.putHeader("Content-Length", Long.toString(x.bytesIn())); // checked against limits.max_blob
     }
-    x.upstreamStartNanos = System.nanoTime();
-    var sent = upload ? up.send(x.request) : (x.body != null ? up.send(x.body) : up.send());
+    x.upstreamStarted(System.nanoTime());
+    var sent = upload ? up.send(x.request()) : (x.body() != null ? up.send(x.body()) : up.send());
     sent.onComplete(
         ar -> {
           if (!vertx.cancelTimer(timer)) {
@@ -132,17 +130,16 @@ public final class Relay {
             return; // the timeout already answered
           }
           if (ar.failed()) {
-            x.logReason = String.valueOf(ar.cause().getMessage());
-            reject.accept(Rejection.of(Problem.UPSTREAM_UNAVAILABLE));
+            reject.accept(Rejection.logged(Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage())));
             return;
           }
-          x.upstreamFirstByteNanos = System.nanoTime() - x.startNanos;
+          x.upstreamAnswered(System.nanoTime() - x.startNanos());
           HttpClientResponse ur = ar.result();
           boolean filter =
-              x.route.response() != Route.Response.RELAY
-                  && !x.principal.models().allowsAll()
+              x.route().response() != Route.Response.RELAY
+                  && !x.principal().models().allowsAll()
                   && ur.statusCode() == 200
-                  && !x.request.method().name().equals("HEAD");
+                  && !x.request().method().name().equals("HEAD");
           if (filter) {
             relayFiltered(x, ur, reject);
           } else {
@@ -168,8 +165,7 @@ public final class Relay {
         err -> {
           if (!over[0]) {
             over[0] = true;
-            x.logReason = err.getMessage();
-            reject.accept(Rejection.of(Problem.UPSTREAM_FAILED));
+            reject.accept(Rejection.logged(Problem.UPSTREAM_FAILED, err.getMessage()));
           }
         });
     ur.endHandler(
@@ -177,21 +173,20 @@ public final class Relay {
           if (over[0]) {
             return;
           }
-          byte[] filtered = ModelListFilter.filter(x.route.response(), collected.getBytes(), x.principal.models());
+          byte[] filtered = ModelListFilter.filter(x.route().response(), collected.getBytes(), x.principal().models());
           if (filtered == null) {
-            x.logReason = "upstream model list is not the expected JSON";
-            reject.accept(Rejection.of(Problem.UPSTREAM_FAILED));
+            reject.accept(Rejection.logged(Problem.UPSTREAM_FAILED, "upstream model list is not the expected JSON"));
             return;
           }
-          HttpServerResponse resp = x.response;
+          HttpServerResponse resp = x.response();
           resp.setStatusCode(200).putHeader("Content-Type", "application/json; charset=utf-8");
-          x.bytesOut = filtered.length;
+          x.addBytesOut(filtered.length);
           x.end(() -> resp.end(Buffer.buffer(filtered)));
         });
   }
 
   private void relayStream(Exchange x, HttpClientRequest up, HttpClientResponse ur) {
-    HttpServerResponse resp = x.response;
+    HttpServerResponse resp = x.response();
     resp.setStatusCode(ur.statusCode());
     HeaderPolicy.copyToClient(ur.headers(), resp.headers());
     boolean fixedLength = resp.headers().contains("Content-Length");
@@ -202,7 +197,7 @@ public final class Relay {
     boolean sse = contentType != null && contentType.startsWith("text/event-stream");
     boolean ndjson = contentType != null && contentType.startsWith("application/x-ndjson");
     // A fixed-length body must reach the client byte for byte, so the tap only watches it.
-    ResponseTap tap = x.tap;
+    ResponseTap tap = x.tap();
     if (tap != null) {
       tap.onHead(ur.statusCode(), fixedLength && (sse || ndjson) ? null : contentType);
     }
@@ -217,7 +212,7 @@ public final class Relay {
           idle.touch();
           Buffer out = tap == null ? chunk : tap.onChunk(chunk);
           if (out.length() > 0) {
-            x.bytesOut += out.length();
+            x.addBytesOut(out.length());
             if (fixedLength) {
               if (held[0] != null) {
                 resp.write(held[0]);
@@ -247,7 +242,7 @@ public final class Relay {
           Buffer rest = held[0] == null ? tail : tail == null ? held[0] : held[0].copy().appendBuffer(tail);
           if (!resp.ended()) {
             if (tail != null && tail.length() > 0) {
-              x.bytesOut += tail.length();
+              x.addBytesOut(tail.length());
             }
             if (rest != null && rest.length() > 0) {
               x.end(() -> resp.end(rest));
@@ -314,18 +309,17 @@ public final class Relay {
         return;
       }
       stop();
-      HttpServerResponse resp = x.response;
+      HttpServerResponse resp = x.response();
       if (resp.ended() || resp.closed()) {
         return;
       }
-      x.problem = problem;
-      x.logReason = reason;
-      if (x.tap != null) {
-        x.tap.onAbort();
+      x.refused(problem, reason);
+      if (x.tap() != null) {
+        x.tap().onAbort();
       }
       if (sse || ndjson) {
-        String tail = Dialect.streamError(sse, problem, problem.message, x.requestId);
-        x.bytesOut += tail.length();
+        String tail = Dialect.streamError(sse, problem, problem.message, x.requestId());
+        x.addBytesOut(tail.length());
         x.end(() -> resp.end(tail));
       } else {
         // A plain body cannot carry an error after its head: abort, so the client sees truncation.
