@@ -65,6 +65,7 @@ public final class BodyPeek {
     });
     req.endHandler(v -> finish.run());
     req.exceptionHandler(e -> finish.run());
+    req.resume(); // a stage that waited may have paused it (limit/Limiter)
     return done.future();
   }
 

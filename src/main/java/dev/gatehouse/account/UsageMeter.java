@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Counts the tokens of one response from the upstream's own figures: Ollama's final
  * {@code prompt_eval_count} and {@code eval_count}, OpenAI's {@code usage} (also the Responses and
- * Anthropic shapes). While a stream runs, each content chunk counts as one output token in the
- * {@link UsageLedger}, so a token budget can stop a stream the moment it is spent; at the end the
- * estimate is replaced by the real figures.
+ * Anthropic shapes). While a stream runs, each content chunk is charged as one output token to the
+ * {@link UsageLedger}, so a token budget can stop a stream the moment the ledger says it is spent
+ * (a failed charge stops it too); at the end the estimate is replaced by the real figures.
  *
  * <p>Streams are passed on in whole lines (NDJSON) or whole events (SSE). When the gateway itself
  * asked for OpenAI's usage event ({@code stream_options.include_usage}) the client did not ask for
@@ -39,7 +39,10 @@ public final class UsageMeter implements ResponseTap {
   private long estimated;
   private long tokensIn = -1;
   private long tokensOut = -1;
-  private boolean counted;
+  /** The key's totals as of this stream's latest charge (null before the first answer). */
+  private volatile UsageLedger.Totals seen;
+  /** A charge failed: the stream is cut, since its budget can no longer be told. */
+  private volatile boolean chargeFailed;
   private boolean settled;
 
   public UsageMeter(UsageLedger ledger, String keyId, String model, long tokensPerMinute, long tokensPerDay, boolean stripUsage) {
@@ -158,8 +161,18 @@ public final class UsageMeter implements ResponseTap {
 
   private void count(long tokens) {
     estimated += tokens;
-    counted = true;
-    ledger.estimate(keyId, tokens);
+    var charged = ledger.charge(keyId, tokens);
+    if (tokensPerMinute > 0 || tokensPerDay > 0) {
+      // The local ledger has answered already; a remote one answers later, and the stream is cut
+      // at the first chunk after its answer (written from the ledger's thread, hence volatile).
+      charged.onComplete(ar -> {
+        if (ar.succeeded()) {
+          seen = ar.result();
+        } else {
+          chargeFailed = true;
+        }
+      });
+    }
   }
 
   /** Most tokens one figure may say; larger ones are read as this, so that they spend a budget. */
@@ -219,12 +232,14 @@ public final class UsageMeter implements ResponseTap {
 
   @Override
   public Problem cut() {
-    if (!counted || (tokensPerMinute <= 0 && tokensPerDay <= 0)) {
+    if (chargeFailed) {
+      return Problem.LIMITER_UNAVAILABLE; // the budget can no longer be told: fail closed
+    }
+    UsageLedger.Totals used = seen;
+    if (used == null) {
       return null;
     }
-    counted = false;
-    long[] used = ledger.used(keyId);
-    if ((tokensPerMinute > 0 && used[0] >= tokensPerMinute) || (tokensPerDay > 0 && used[1] >= tokensPerDay)) {
+    if ((tokensPerMinute > 0 && used.minute() >= tokensPerMinute) || (tokensPerDay > 0 && used.day() >= tokensPerDay)) {
       return Problem.BUDGET_EXHAUSTED;
     }
     return null;
@@ -267,6 +282,6 @@ public final class UsageMeter implements ResponseTap {
     settled = true;
     long in = Math.max(0, tokensIn);
     long out = tokensOut >= 0 ? tokensOut : estimated;
-    ledger.settle(keyId, model, estimated, in, out);
+    ledger.settle(keyId, model, estimated, in, out); // fire and forget: the ledger owns a failure (UsageLedger)
   }
 }

@@ -32,6 +32,7 @@ import dev.gatehouse.proxy.UpstreamHealth;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
+import dev.gatehouse.store.LocalUsageLedger;
 import dev.gatehouse.store.Stores;
 import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.UsageLedger;
@@ -178,7 +179,7 @@ public final class Gateway implements AutoCloseable {
     }
     try {
       int port = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
-      UsageLedger ledger = new UsageLedger(clock);
+      LocalUsageLedger ledger = new LocalUsageLedger(clock);
       ledger.seed(usageStore.tokensOn(ledger.today()));
       GatehouseConfig.Concurrency cc = config.concurrency();
       ConcurrencyGate concurrency = new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
@@ -241,7 +242,10 @@ public final class Gateway implements AutoCloseable {
         g.flushUsage();
         return null;
       }));
-      vertx.setPeriodic(60_000, id -> rates.sweep());
+      vertx.setPeriodic(60_000, id -> vertx.executeBlocking(() -> {
+        rates.sweep();
+        return null;
+      }));
       return g;
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);

@@ -155,7 +155,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         Step.head("authorize.route", this::route),
         Step.head("authorize.scope", x -> Stage.refuse(authorizer.scope(x.principal(), x.route()))),
         // limit, the part that needs no body: rates per key and address, token budgets
-        Step.head("limit.rates", x -> Stage.refuse(limiter.rates(x))),
+        Step.head("limit.rates", limiter::rates).failingAs(Problem.LIMITER_UNAVAILABLE),
         // (listen reads the body here, between the phases: bounded and well formed)
         // authorize: the models the body names, and their pins
         Step.body("authorize.models", x -> Stage.refuse(authorizer.models(x))),
@@ -298,10 +298,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return Stage.next();
     }
     authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
-    Rejection throttled = limiter.anonymous(x); // limit: guessing keys is rate-limited per address
-    Rejection refusal = throttled != null ? throttled : who.rejection();
     x.closeAfterRefusal(hasUnreadBody(x.request()));
-    return bodyPeek.peek(x).transform(peeked -> Future.succeededFuture(refusal));
+    // limit: guessing keys is rate-limited per address (a limiter failure is its own refusal)
+    return limiter.anonymous(x).compose(throttled -> {
+      Rejection refusal = throttled != null ? throttled : who.rejection();
+      return bodyPeek.peek(x).transform(peeked -> Future.succeededFuture(refusal));
+    });
   }
 
   /** authorize: which operation (404; 405 with Allow). */

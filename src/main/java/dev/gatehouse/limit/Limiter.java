@@ -12,13 +12,21 @@ import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.Route;
+import dev.gatehouse.exchange.Stage;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.UsageLedger;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The limit stage: request rates per key and per client IP, token budgets, caps on what a request
@@ -28,6 +36,8 @@ import java.time.ZoneOffset;
 public final class Limiter {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Longest wait for a remote limiter or ledger; past it the request is refused. */
+  static final long REMOTE_ANSWER_MILLIS = 2_000;
 
   private final GatehouseConfig config;
   private final RateLimiter rates;
@@ -47,19 +57,26 @@ public final class Limiter {
 
   /**
    * The much lower per-IP rate for requests without a valid key: once it is spent, a client
-   * guessing keys gets 429 instead of an answer to each guess.
+   * guessing keys gets 429 instead of an answer to each guess. Called by the identify stage, so a
+   * limiter failure is turned into the limiter's own refusal here (503 {@code limit.unavailable}),
+   * never read as the identify stage's.
    */
-  public Rejection anonymous(Exchange x) {
+  public Future<Rejection> anonymous(Exchange x) {
     GatehouseConfig.Rate r = config.rate();
     if (r.anonymousIpRpm() <= 0) {
-      return null;
+      return Stage.next();
     }
-    try {
-      long wait = rates.tryTake("anon:" + x.clientIp(), r.anonymousIpRpm(), Math.max(1, r.anonymousIpBurst()));
-      return wait == 0 ? null : retry(Problem.RATE_LIMITED, "too many unauthenticated requests from this address", wait);
-    } catch (RuntimeException e) {
-      return Rejection.logged(Problem.LIMITER_UNAVAILABLE, e.toString());
+    Future<Rejection> f = take("anon:" + x.clientIp(), r.anonymousIpRpm(), Math.max(1, r.anonymousIpBurst()),
+        "too many unauthenticated requests from this address");
+    if (f.isComplete()) {
+      return f.succeeded() ? f : Stage.refuse(unavailable(f.cause()));
     }
+    holdBody(x);
+    return f.recover(e -> Stage.refuse(unavailable(e)));
+  }
+
+  private static Rejection unavailable(Throwable e) {
+    return Rejection.logged(Problem.LIMITER_UNAVAILABLE, e.toString());
   }
 
   /** The budgets for a key: its own, else the global ones. */
@@ -71,51 +88,138 @@ public final class Limiter {
   }
 
   /**
-   * The checks that need no body: request rates per key and per address, and token budgets.
-   * Run before the body is read, so a client over its limits costs as little as possible.
+   * The checks that need no body: request rates per key and per address, then token budgets, each
+   * only when the one before let the request go on. Run before the body is read, so a client over
+   * its limits costs as little as possible. With the local limiter and ledger every answer is
+   * already complete and no callback is made; a remote one continues from its future. A failed
+   * future (a limiter or ledger that cannot answer) is the pipeline's to refuse, as
+   * {@code limit.unavailable}.
    */
-  public Rejection rates(Exchange x) {
+  public Future<Rejection> rates(Exchange x) {
     Principal p = x.principal();
     KeyLimits own = p.limits();
     GatehouseConfig.Rate r = config.rate();
-    try {
-      int rpm = own.rpm() != null ? own.rpm() : r.keyRpm();
-      int burst = own.burst() != null ? own.burst() : Math.max(1, r.keyBurst());
-      if (rpm > 0) {
-        long wait = rates.tryTake("key:" + p.keyId(), rpm, burst);
-        if (wait > 0) {
-          return retry(Problem.RATE_LIMITED, "this key is sending too many requests", wait);
-        }
-      }
-      if (r.ipRpm() > 0) {
-        long wait = rates.tryTake("ip:" + x.clientIp(), r.ipRpm(), Math.max(1, r.ipBurst()));
-        if (wait > 0) {
-          return retry(Problem.RATE_LIMITED, "too many requests from this address", wait);
-        }
-      }
-      Budgets b = budgets(p);
-      if (b.any() && isCompute(x.route())) {
-        long[] used = ledger.used(p.keyId());
-        if (b.perMinute() > 0 && used[0] >= b.perMinute()) {
-          long toNextMinute = 60 - (clock.millis() / 1000) % 60;
-          return retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-minute budget is spent", toNextMinute * 1_000_000_000L);
-        }
-        if (b.perDay() > 0 && used[1] >= b.perDay()) {
-          long now = clock.millis() / 1000;
-          long midnight = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
-          return retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-day budget is spent", (midnight - now) * 1_000_000_000L);
-        }
-      }
-      return null;
-    } catch (RuntimeException e) {
-      return Rejection.logged(Problem.LIMITER_UNAVAILABLE, e.toString());
+    int rpm = own.rpm() != null ? own.rpm() : r.keyRpm();
+    int burst = own.burst() != null ? own.burst() : Math.max(1, r.keyBurst());
+    Future<Rejection> key = rpm > 0 ? take("key:" + p.keyId(), rpm, burst, "this key is sending too many requests") : Stage.next();
+    Future<Rejection> answer = orElse(key, () -> orElse(
+        r.ipRpm() > 0 ? take("ip:" + x.clientIp(), r.ipRpm(), Math.max(1, r.ipBurst()), "too many requests from this address") : Stage.next(),
+        () -> budget(x)));
+    if (!answer.isComplete()) {
+      holdBody(x);
     }
+    return answer;
+  }
+
+  /**
+   * Pauses the request while a remote answer is awaited: body chunks that arrive while no handler
+   * is set are dropped, and the body would reach the body reader (or the probe peek) incomplete.
+   * Whichever reads the body next sets its handlers and resumes. Called on the event loop, in the
+   * stack that received the request head (every stage before this one answered at once), so no
+   * chunk has been delivered yet. The local limiter and ledger never get here.
+   */
+  private static void holdBody(Exchange x) {
+    x.request().pause();
+  }
+
+  /** The token budget check: refused while the key's minute or day budget is spent. */
+  private Future<Rejection> budget(Exchange x) {
+    Principal p = x.principal();
+    Budgets b = budgets(p);
+    if (!b.any() || !isCompute(x.route())) {
+      return Stage.next();
+    }
+    return then(ask(() -> ledger.used(p.keyId())), used -> Stage.refuse(spent(b, used)));
+  }
+
+  private Rejection spent(Budgets b, UsageLedger.Totals used) {
+    if (b.perMinute() > 0 && used.minute() >= b.perMinute()) {
+      long toNextMinute = 60 - (clock.millis() / 1000) % 60;
+      return retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-minute budget is spent", toNextMinute * 1_000_000_000L);
+    }
+    if (b.perDay() > 0 && used.day() >= b.perDay()) {
+      long now = clock.millis() / 1000;
+      long midnight = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
+      return retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-day budget is spent", (midnight - now) * 1_000_000_000L);
+    }
+    return null;
+  }
+
+  /** One take from a rate bucket: null to go on, else a 429 with its Retry-After. */
+  private Future<Rejection> take(String subject, int perMinute, int burst, String message) {
+    return then(ask(() -> rates.take(subject, perMinute, burst)),
+        t -> Stage.refuse(t.allowed() ? null : retry(Problem.RATE_LIMITED, message, t.retryAfterNanos())));
+  }
+
+  /** {@code first}'s rejection when it has one, else {@code next}'s answer. */
+  private static Future<Rejection> orElse(Future<Rejection> first, Supplier<Future<Rejection>> next) {
+    return then(first, r -> r != null ? Stage.refuse(r) : next.get());
+  }
+
+  /**
+   * {@code next} applied to {@code f}'s result: at once, on this stack, when {@code f} is already
+   * complete (the local limiter and ledger: no callback), else when it completes. A failure, or
+   * an exception out of {@code next}, is a failed future.
+   */
+  private static <T> Future<Rejection> then(Future<T> f, Function<T, Future<Rejection>> next) {
+    if (!f.isComplete()) {
+      return f.compose(next);
+    }
+    if (f.failed()) {
+      return Future.failedFuture(f.cause());
+    }
+    try {
+      return next.apply(f.result());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /**
+   * Calls a limiter or ledger and makes its answer safe to continue from on the event loop: an
+   * exception, or no future at all, becomes a failed future; a pending future completes on the
+   * caller's context whichever thread the back end answers on, and fails if it has not answered
+   * within {@link #REMOTE_ANSWER_MILLIS} (so a back end that hangs refuses, and holds nothing).
+   */
+  private static <T> Future<T> ask(Supplier<Future<T>> call) {
+    Future<T> f;
+    try {
+      f = call.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    if (f == null) {
+      return Future.failedFuture(new IllegalStateException("the limiter answered nothing"));
+    }
+    Context ctx = Vertx.currentContext();
+    if (f.isComplete() || ctx == null) {
+      return f;
+    }
+    Promise<T> p = Promise.promise();
+    long timer = ctx.owner().setTimer(REMOTE_ANSWER_MILLIS,
+        id -> p.tryFail("the limiter did not answer within " + REMOTE_ANSWER_MILLIS + " ms"));
+    Handler<AsyncResult<T>> settle = ar -> {
+      ctx.owner().cancelTimer(timer);
+      if (ar.succeeded()) {
+        p.tryComplete(ar.result());
+      } else {
+        p.tryFail(ar.cause());
+      }
+    };
+    f.onComplete(ar -> {
+      if (Vertx.currentContext() == ctx) {
+        settle.handle(ar);
+      } else {
+        ctx.runOnContext(v -> settle.handle(ar)); // the back end answered on a thread of its own
+      }
+    });
+    return p.future();
   }
 
   /**
    * The checks on the body, then a concurrency slot: applies the request caps (which may rewrite
    * the JSON body, as does asking the upstream for usage figures), then waits for a slot if need
-   * be. On success the request holds a slot, released by {@link Exchange#release()}.
+   * be. On success the request holds a slot, released by {@link Exchange#release}.
    */
   public Future<Rejection> admit(Exchange x) {
     KeyLimits own = x.principal().limits();

@@ -7,6 +7,12 @@ import java.util.function.Consumer;
  * Where audit records are kept for querying: each row carries the record's indexed fields and the
  * exact JSON line (hash included) that the chain covers. Rows are appended, by one writer, and
  * removed only from the oldest end, by retention. Implementations are thread-safe.
+ *
+ * <p><b>Threads.</b> Never called on an event loop, so an implementation may block or ask the
+ * network. The request path queues its audit record with the audit writer, whose own thread
+ * ({@code gatehouse-audit}) appends, prunes and catches up here, in batches; {@link
+ * #keyAddressesSince} is read once at start (alerting); the queries are the CLI's. The SQLite store
+ * refuses an event-loop caller.
  */
 public interface AuditStore {
 

@@ -11,6 +11,13 @@ import java.util.function.UnaryOperator;
  *
  * <p>Every method either succeeds or throws {@link StoreException}; on the request path an
  * exception means "refuse" (fail closed).
+ *
+ * <p><b>Threads.</b> Never called on an event loop, so an implementation may block or ask the
+ * network. The store watch's thread ({@link StoreWatch}) reads it ({@link #listBans} and the
+ * version probe) to refresh the ban list, which the request path reads from memory. Automatic bans
+ * (auth failures, probes) and the counts of refused requests are decided in memory on the event
+ * loop and written by the ban list's own writer thread ({@code gatehouse-bans}); the CLI uses
+ * its own thread. The SQLite store refuses an event-loop caller.
  */
 public interface BanStore extends ChangeSource {
 

@@ -5,6 +5,10 @@ package dev.gatehouse.store;
  * the request path reads them from memory and never asks the store per request. SQLite signals
  * the other processes on its data directory ({@link LocalSignal}); a PostgreSQL store would use
  * {@code LISTEN/NOTIFY}, a Redis one pub/sub.
+ *
+ * <p><b>Threads.</b> Listeners run on the thread that made the change (a CLI command, the ban
+ * writer) or on the thread that heard another process's signal, never on an event loop; the store
+ * watch hands the reload to its own thread and waits for it there.
  */
 public interface ChangeSource {
 

@@ -10,6 +10,12 @@ import java.util.Optional;
  *
  * <p>Every method either succeeds or throws {@link StoreException}; callers on the request path
  * treat an exception as "deny".
+ *
+ * <p><b>Threads.</b> Never called on an event loop, so an implementation may block or ask the
+ * network. The gateway reads it only on the store watch's thread ({@link StoreWatch}: {@link
+ * #list} and the version probe), to refresh the key ring that the request path reads from memory;
+ * the CLI reads and writes it on its own thread. The SQLite store refuses an event-loop
+ * caller.
  */
 public interface KeyStore extends ChangeSource {
 

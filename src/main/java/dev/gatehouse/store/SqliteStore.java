@@ -71,6 +71,28 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     return new SqliteStore(url, ds, dataDir);
   }
 
+  /**
+   * A pooled connection, refused on a Vert.x event loop. Every statement here may wait on the disk
+   * or on another process's write lock (busy_timeout: 5 s), and an event loop that waits stalls
+   * every connection it serves. So the request path reads memory snapshots, and writes go to
+   * threads of their own (each store interface says which); a call from an event loop is a bug,
+   * and it fails here: loudly in the tests, and closed in production (the caller refuses).
+   */
+  private Connection connection() throws SQLException {
+    refuseOnEventLoop();
+    return pool.getConnection();
+  }
+
+  /** Throws (and logs where from) when called on a Vert.x event-loop thread; see {@link #connection()}. */
+  static void refuseOnEventLoop() {
+    if (io.vertx.core.Context.isOnEventLoopThread()) {
+      StoreException e = new StoreException(
+          "the SQLite store was called on event loop " + Thread.currentThread().getName() + ", which it would block", null);
+      LOG.log(java.util.logging.Level.SEVERE, e.getMessage(), e);
+      throw e;
+    }
+  }
+
   private static Properties pragmas() {
     Properties p = new Properties();
     p.setProperty("journal_mode", "WAL");
@@ -86,7 +108,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   @Override
   public List<KeyRecord> list() {
     snapshotReads.increment();
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys ORDER BY created_at DESC, id");
         ResultSet rs = ps.executeQuery()) {
       List<KeyRecord> out = new ArrayList<>();
@@ -101,7 +123,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public Optional<KeyRecord> find(String id) {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys WHERE id = ?")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
@@ -186,6 +208,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     }
 
     void open() {
+      refuseOnEventLoop();
       try {
         c = DriverManager.getConnection(url, pragmas());
         ps = c.prepareStatement(sql);
@@ -197,6 +220,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
     @Override
     public long version() {
+      refuseOnEventLoop();
       reads.increment();
       if (ps == null) {
         open();
@@ -235,7 +259,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     if (increments.isEmpty()) {
       return;
     }
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection()) {
       c.setAutoCommit(false);
       try (PreparedStatement ps = c.prepareStatement(
           "INSERT INTO usage_daily (key_id, day, model, requests, tokens_in, tokens_out) VALUES (?, ?, ?, ?, ?, ?)"
@@ -265,7 +289,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public java.util.Map<String, Long> tokensOn(String day) {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT key_id, SUM(tokens_in + tokens_out) FROM usage_daily WHERE day = ? GROUP BY key_id")) {
       ps.setString(1, day);
@@ -283,7 +307,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public List<UsageRow> usageSince(String day, String keyId) {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT key_id, day, model, requests, tokens_in, tokens_out FROM usage_daily WHERE day >= ?"
                 + " AND (? IS NULL OR key_id = ?) ORDER BY day, key_id, model")) {
@@ -330,7 +354,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public long pruneAudit(long throughSeq) {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement("DELETE FROM audit_log WHERE seq <= ?")) {
       ps.setLong(1, throughSeq);
       return ps.executeUpdate();
@@ -341,7 +365,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public long lastAuditSeq() {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM audit_log");
         ResultSet rs = ps.executeQuery()) {
       return rs.next() ? rs.getLong(1) : 0;
@@ -352,7 +376,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public void forEachAuditRow(java.util.function.Consumer<AuditRow> each) {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
@@ -367,7 +391,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public List<AuditRow> queryAudit(AuditQuery q) {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log"
                 + " WHERE (?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR ip = ?2) AND (?3 IS NULL OR status = ?3)"
@@ -399,7 +423,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public List<KeyAddress> keyAddressesSince(String since) {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT DISTINCT key_id, ip FROM audit_log WHERE key_id IS NOT NULL AND time >= ? LIMIT 1000000")) {
       ps.setString(1, since);
@@ -417,7 +441,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public List<AuditSummary> summarizeAudit(String since, String until) {
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'), COALESCE(json_extract(line, '$.model'), '-') AS model,"
                 + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
@@ -522,7 +546,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   /** Runs {@code work} in one transaction that also bumps {@code versionTable}, or none if null. */
   private void inTransaction(String versionTable, SqlWork work) {
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection()) {
       c.setAutoCommit(false);
       try {
         work.run(c);
@@ -614,7 +638,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   @Override
   public List<BanRecord> listBans() {
     snapshotReads.increment();
-    try (Connection c = pool.getConnection();
+    try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement("SELECT * FROM bans ORDER BY banned_at DESC, ip");
         ResultSet rs = ps.executeQuery()) {
       List<BanRecord> out = new ArrayList<>();
@@ -629,7 +653,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
 
   @Override
   public Optional<BanRecord> findBan(String ip) {
-    try (Connection c = pool.getConnection()) {
+    try (Connection c = connection()) {
       return Optional.ofNullable(findBan(c, ip));
     } catch (SQLException e) {
       throw new StoreException("cannot read ban " + ip + ": " + e.getMessage(), e);

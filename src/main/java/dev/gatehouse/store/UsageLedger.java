@@ -1,124 +1,56 @@
 package dev.gatehouse.store;
 
-import java.time.Clock;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.HashMap;
+import io.vertx.core.Future;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Live token usage per key, for budgets, plus the increments not yet written to the
- * {@link UsageStore}. Tokens of streams still running are counted as estimates (one per chunk) the
- * moment they pass, and replaced by the upstream's real figures when the stream ends, so that
- * several concurrent streams cannot together overshoot a budget. Windows are the UTC minute and
- * the UTC day. Thread-safe.
+ * Live token usage per key, for token budgets: what each key spent in the current UTC minute and
+ * UTC day, the tokens of streams still running included. A running stream is charged an estimate
+ * (one token per chunk) the moment each chunk passes, and its estimate is replaced by the
+ * upstream's real figures when it ends, so that several concurrent streams cannot together
+ * overshoot a budget. {@link LocalUsageLedger} keeps it in this process; the interface is what
+ * lets a Redis ledger share it between gateways.
+ *
+ * <p><b>Threads.</b> {@link #used}, {@link #charge} and {@link #settle} are called on the
+ * request's event loop (the limit stage before the upstream is contacted; the usage meter as the
+ * response streams), so they never block: a ledger that asks the network returns a pending future
+ * and completes it on the caller's Vert.x context, as Vert.x's own clients do. The local ledger
+ * returns completed futures. {@link #drain} and {@link #requeue} are this process's own queue of
+ * rows for the {@link UsageStore}, in memory whatever the ledger; the usage flush calls them on a
+ * worker thread.
+ *
+ * <p><b>Failures (fail closed).</b> A failed {@link #used} refuses the request (503
+ * {@code limit.unavailable}). A failed {@link #charge} ends that stream with the same error. The
+ * callers ignore what {@link #settle} answers (fire and forget), so a ledger that could not record
+ * a charge or a settlement must not answer a later {@link #used} of that key from totals that lack
+ * it: it fails {@code used} for the key until it has recorded what it owes (retrying meanwhile).
+ * The key's requests are refused for that time, never checked against a total that is too low.
  */
-public final class UsageLedger {
+public interface UsageLedger {
 
-  private final Clock clock;
-  private final ConcurrentHashMap<String, KeyUsage> keys = new ConcurrentHashMap<>();
-  private final Map<String, UsageStore.UsageRow> pending = new HashMap<>();
+  /** Tokens one key used in the current UTC minute and the current UTC day, estimates included. */
+  record Totals(long minute, long day) {}
 
-  private static final class KeyUsage {
-    long minute = -1;
-    long minuteTokens;
-    String day = "";
-    long dayTokens;
-  }
+  /** What the key used so far, for the budget check before a request is forwarded. */
+  Future<Totals> used(String keyId);
 
-  public UsageLedger(Clock clock) {
-    this.clock = clock;
-  }
+  /**
+   * Adds {@code tokens} of a stream still running to the key's totals.
+   *
+   * @return the key's totals with them, all its streams included, so the stream can be cut the
+   *     moment a budget is spent
+   */
+  Future<Totals> charge(String keyId, long tokens);
 
-  /** Seeds today's totals (after a restart) so day budgets survive it. */
-  public void seed(Map<String, Long> today) {
-    String day = today();
-    today.forEach((key, tokens) -> {
-      KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
-      synchronized (u) {
-        u.day = day;
-        u.dayTokens = tokens;
-      }
-    });
-  }
+  /**
+   * Replaces a request's estimate ({@code estimated} tokens charged while it streamed) with its
+   * real figures, and queues them for the {@link UsageStore}. Callers may ignore the future.
+   */
+  Future<Void> settle(String keyId, String model, long estimated, long tokensIn, long tokensOut);
 
-  public String today() {
-    return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).toString();
-  }
+  /** Takes the rows for the usage store queued since the last call. Local; never blocks. */
+  List<UsageStore.UsageRow> drain();
 
-  private KeyUsage current(String key) {
-    KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
-    long minute = clock.millis() / 60_000;
-    String day = today();
-    if (u.minute != minute) {
-      u.minute = minute;
-      u.minuteTokens = 0;
-    }
-    if (!u.day.equals(day)) {
-      u.day = day;
-      u.dayTokens = 0;
-    }
-    return u;
-  }
-
-  /** Tokens this key used in the current UTC minute and day, estimates included. */
-  public long[] used(String key) {
-    KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
-    synchronized (u) {
-      current(key);
-      return new long[] {u.minuteTokens, u.dayTokens};
-    }
-  }
-
-  /** Counts tokens of a stream still running. */
-  public void estimate(String key, long tokens) {
-    KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
-    synchronized (u) {
-      current(key);
-      u.minuteTokens += tokens;
-      u.dayTokens += tokens;
-    }
-  }
-
-  /** Replaces a request's estimate with its real figures and queues them for the store. */
-  public void settle(String key, String model, long estimated, long tokensIn, long tokensOut) {
-    KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
-    String day;
-    synchronized (u) {
-      current(key);
-      long delta = tokensIn + tokensOut - estimated;
-      u.minuteTokens = Math.max(0, u.minuteTokens + delta);
-      u.dayTokens = Math.max(0, u.dayTokens + delta);
-      day = u.day;
-    }
-    String m = model == null ? "" : model;
-    synchronized (pending) {
-      pending.merge(key + '\u0000' + day + '\u0000' + m, new UsageStore.UsageRow(key, day, m, 1, tokensIn, tokensOut),
-          (a, b) -> new UsageStore.UsageRow(a.keyId(), a.day(), a.model(), a.requests() + b.requests(),
-              a.tokensIn() + b.tokensIn(), a.tokensOut() + b.tokensOut()));
-    }
-  }
-
-  /** Takes the increments queued since the last call. */
-  public List<UsageStore.UsageRow> drain() {
-    synchronized (pending) {
-      List<UsageStore.UsageRow> rows = new ArrayList<>(pending.values());
-      pending.clear();
-      return rows;
-    }
-  }
-
-  /** Puts back increments a failed write could not store, so none is lost. */
-  public void requeue(List<UsageStore.UsageRow> rows) {
-    synchronized (pending) {
-      for (UsageStore.UsageRow r : rows) {
-        pending.merge(r.keyId() + '\u0000' + r.day() + '\u0000' + r.model(), r,
-            (a, b) -> new UsageStore.UsageRow(a.keyId(), a.day(), a.model(), a.requests() + b.requests(),
-                a.tokensIn() + b.tokensIn(), a.tokensOut() + b.tokensOut()));
-      }
-    }
-  }
+  /** Puts back rows a failed write could not store, so none is lost. Local; never blocks. */
+  void requeue(List<UsageStore.UsageRow> rows);
 }

@@ -96,6 +96,20 @@ class LimitsTest {
   }
 
   @Test
+  void aLimiterThatNeverAnswersRefusesOnceItsWaitIsOver() throws Exception {
+    // why: a remote limiter that hangs must neither hold the request forever nor let it through
+    RateLimiter silent = (subject, perMinute, burst) -> io.vertx.core.Promise.<RateLimiter.Take>promise().future();
+    try (GatewayFixture gw = GatewayFixture.start(Map.of("rate.key_rpm", "600"), null, silent, null)) {
+      long start = System.nanoTime();
+      HttpResponse<String> r = gw.post("/api/chat", gw.newKey(), CHAT);
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.body()).contains("\"code\":\"limit.unavailable\"");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(Limiter.REMOTE_ANSWER_MILLIS));
+      assertThat(gw.upstream.requests()).isEmpty();
+    }
+  }
+
+  @Test
   void tokenBudgetIsCountedFromRealUsageAndReleasesWithTheWindow() throws Exception {
     // why: budgets must follow what the model server actually spent, and reopen on time
     MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:05Z"));
