@@ -1,5 +1,7 @@
 package dev.gatehouse;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.fields;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.Test;
  *       pipeline, which alone knows the order;
  *   <li>the data plane never depends on the control plane (CLI, doctor, admin, scanner, model
  *       integrity); only the composition root ({@code gateway}) wires the two;
+ *   <li>{@code config} depends on no other Gatehouse package, so that every package may read it;
  *   <li>no mutable statics: every static field is final.
  * </ul>
  */
@@ -64,6 +67,15 @@ class ArchitectureTest {
     noClasses().that().resideInAnyPackage(pkgs(data))
         .should().dependOnClassesThat().resideInAnyPackage(pkgs(CONTROL))
         .because("the request path must run without the CLI, doctor, admin API or scanner; gateway wires them")
+        .check(CLASSES);
+  }
+
+  @Test
+  void configDependsOnNoOtherGatehousePackage() {
+    noClasses().that().resideInAPackage(pkg("config"))
+        .should().dependOnClassesThat(resideInAPackage("dev.gatehouse..").and(not(resideInAPackage(pkg("config")))))
+        .because("every package reads config; a feature that parses its own syntax checks it through a ConfigCheck"
+            + " that the composition root (gateway/ConfigChecks) hands to ConfigLoader.load")
         .check(CLASSES);
   }
 

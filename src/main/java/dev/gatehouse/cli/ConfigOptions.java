@@ -3,6 +3,7 @@ package dev.gatehouse.cli;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gateway.ConfigChecks;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -33,6 +34,6 @@ final class ConfigOptions {
   /** Loads configuration with these command-line overrides; exits 2 through UsageError. */
   GatehouseConfig load(Map<String, String> env, Map<String, String> flags) throws ConfigException {
     Source s = source(env);
-    return ConfigLoader.load(s.file(), s.explicit(), env, flags);
+    return ConfigLoader.load(s.file(), s.explicit(), env, flags, ConfigChecks.ALL);
   }
 }

@@ -11,6 +11,7 @@ import dev.gatehouse.doctor.JdkHttpProbe;
 import dev.gatehouse.doctor.OllamaEnv;
 import dev.gatehouse.doctor.Report;
 import dev.gatehouse.doctor.Severity;
+import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.store.Stores;
 import java.nio.file.Files;
@@ -96,12 +97,12 @@ final class DoctorCommand implements Callable<Integer> {
     GatehouseConfig config;
     List<String> problems = List.of();
     try {
-      config = ConfigLoader.load(source.file(), source.explicit(), env, Map.of());
+      config = ConfigLoader.load(source.file(), source.explicit(), env, Map.of(), ConfigChecks.ALL);
     } catch (ConfigException e) {
       // An invalid configuration is a finding, not the end of the audit: the servers still get
       // checked, against Gatehouse's defaults.
       problems = e.problems();
-      config = ConfigLoader.load(null, false, Map.of(), Map.of());
+      config = ConfigLoader.load(null, false, Map.of(), Map.of(), ConfigChecks.ALL);
     }
     Advisories db;
     try {

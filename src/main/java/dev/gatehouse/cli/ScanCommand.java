@@ -72,9 +72,9 @@ final class ScanCommand implements Callable<Integer> {
    */
   private Path dataDir() throws dev.gatehouse.config.ConfigException {
     try {
-      return dev.gatehouse.config.ConfigLoader.load(null, false, env, java.util.Map.of()).dataDir();
+      return dev.gatehouse.config.ConfigLoader.load(null, false, env, java.util.Map.of(), dev.gatehouse.gateway.ConfigChecks.ALL).dataDir();
     } catch (dev.gatehouse.config.ConfigException e) {
-      return dev.gatehouse.config.ConfigLoader.load(null, false, java.util.Map.of(), java.util.Map.of()).dataDir();
+      return dev.gatehouse.config.ConfigLoader.load(null, false, java.util.Map.of(), java.util.Map.of(), dev.gatehouse.gateway.ConfigChecks.ALL).dataDir();
     }
   }
 

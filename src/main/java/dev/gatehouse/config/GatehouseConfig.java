@@ -7,7 +7,10 @@ import java.util.List;
 
 /**
  * The validated, immutable configuration. Built only by {@link ConfigLoader}, which checks every
- * setting before any of this exists; see {@code docs/configuration.md} for each default.
+ * setting before any of this exists; see {@code docs/configuration.md} for each default. Each
+ * section below is built, and its settings checked, by one factory: {@code ServerSections} (tls,
+ * store, admin, posture), {@code LimitSections}, {@code AbuseSections}, {@code PolicySections}
+ * (policy, models, guard) and {@code AlertAndAuditSections}.
  */
 public record GatehouseConfig(
     HostPort listen,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.testing.GatewayFixture;
 import java.nio.file.Files;
 import java.util.Map;
@@ -37,7 +38,7 @@ class PromptCaptureTest {
 
   @Test
   void anUnknownModeIsRefusedAtLoad() {
-    assertThatThrownBy(() -> dev.gatehouse.config.ConfigLoader.load(null, false, Map.of(), Map.of("audit.prompt", "everything")))
+    assertThatThrownBy(() -> dev.gatehouse.config.ConfigLoader.load(null, false, Map.of(), Map.of("audit.prompt", "everything"), ConfigChecks.ALL))
         .isInstanceOf(dev.gatehouse.config.ConfigException.class)
         .hasMessageContaining("audit.prompt").hasMessageContaining("expected: none, sha256 or text");
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.ConfigLoader;
+import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.pins.ModelPins;
 import dev.gatehouse.testing.FakeUpstream;
 import dev.gatehouse.testing.GatewayFixture;
@@ -98,7 +99,7 @@ class PinnedModelsTest {
     // why: a pin file that cannot be read must stop the start, not silently disable pinning
     Path lock = Files.createTempFile("pins", ".json");
     Files.writeString(lock, "{\"models\":{}}");
-    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of(), Map.of("models.pinned", lock.toString())))
+    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of(), Map.of("models.pinned", lock.toString()), ConfigChecks.ALL))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("models.pinned: " + lock);
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.tls.SelfSigned;
 import java.nio.file.Files;
@@ -58,7 +59,7 @@ class ConfigAuditTest {
   static GatehouseConfig config(Map<String, String> settings) throws Exception {
     Map<String, String> flags = new HashMap<>(Map.of("data_dir", "/tmp/gatehouse-audit-test"));
     flags.putAll(settings);
-    return ConfigLoader.load(null, false, Map.of(), flags);
+    return ConfigLoader.load(null, false, Map.of(), flags, ConfigChecks.ALL);
   }
 
   static List<String> ids(ConfigAudit.Result r) {

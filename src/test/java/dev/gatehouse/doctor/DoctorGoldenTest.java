@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.store.KeyRecord;
 import dev.gatehouse.testing.FakeLlmServer;
 import dev.gatehouse.testing.GatewayFixture;
@@ -80,7 +81,7 @@ class DoctorGoldenTest {
         "[Service]\nEnvironment=\"OLLAMA_HOST=0.0.0.0\" \"OLLAMA_ORIGINS=*\"\nEnvironment=\"OLLAMA_MODELS=/srv/ollama/models\"\n");
 
     GatehouseConfig config = ConfigLoader.load(null, false, Map.of(), Map.of(
-        "listen", "127.0.0.1:11435", "upstream", "http://127.0.0.1:11434", "data_dir", "/var/lib/gatehouse"));
+        "listen", "127.0.0.1:11435", "upstream", "http://127.0.0.1:11434", "data_dir", "/var/lib/gatehouse"), ConfigChecks.ALL);
     Instant created = Instant.parse("2026-06-01T09:00:00Z");
     List<KeyRecord> keys = List.of(
         new KeyRecord("abcdefghijkl", "ops laptop", new byte[32], List.of("inference", "models.read", "models.manage"), List.of(),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.testing.FakeLlmServer;
 import dev.gatehouse.testing.GatewayFixture;
 import java.net.InetSocketAddress;
@@ -161,7 +162,7 @@ class PostureMonitorTest {
         clock.advance(Duration.ofSeconds(1)); // each request "takes" a second
         return http.send(base, r);
       };
-      dev.gatehouse.config.GatehouseConfig config = dev.gatehouse.config.ConfigLoader.load(null, false, Map.of(), Map.of());
+      dev.gatehouse.config.GatehouseConfig config = dev.gatehouse.config.ConfigLoader.load(null, false, Map.of(), Map.of(), ConfigChecks.ALL);
       PostureMonitor.Run run = new PostureMonitor.Run(() -> new Doctor.Inputs(proc, List.of(), Map.of(), List.of(vllm.port()), config,
           null, List.of(), noKeys(), Advisories.builtIn(), slow, clock, "test", Severity.HIGH), slow);
       try (PostureMonitor m = new PostureMonitor(run, Duration.ofHours(1), Duration.ofSeconds(3), f -> {}, clock)) {

@@ -2,6 +2,7 @@ package dev.gatehouse.testing;
 
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.gateway.Gateway;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.ServerSecret;
@@ -63,7 +64,7 @@ public final class GatewayFixture implements AutoCloseable {
     // tests that count what reached the upstream would see it. The tests of health turn it on.
     flags.put("health.interval", "0s");
     flags.putAll(settings);
-    this.config = ConfigLoader.load(null, false, Map.of(), flags);
+    this.config = ConfigLoader.load(null, false, Map.of(), flags, ConfigChecks.ALL);
     ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
     this.store = SqliteStore.open(dataDir);
     this.keys = new KeyService(store, apiKeys, Clock.systemUTC());

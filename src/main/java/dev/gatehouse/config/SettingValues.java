@@ -1,0 +1,121 @@
+package dev.gatehouse.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The settings after conversion, each of its own type, with what the user wrote for each: the one
+ * place a converted value is cast to its type, and the one place a problem's {@code path: value
+ * [from ORIGIN]} is written. Built by {@link ConfigLoader} once every value converted; read by the
+ * sections as they build themselves.
+ */
+final class SettingValues {
+
+  /** A value as written (a YAML node, or the text of a variable or flag) and where it came from. */
+  record Raw(JsonNode node, String text, String origin) {}
+
+  private final Map<String, Object> typed;
+  private final Map<String, Raw> raw;
+
+  SettingValues(Map<String, Object> typed, Map<String, Raw> raw) {
+    this.typed = Map.copyOf(typed);
+    this.raw = Map.copyOf(raw);
+  }
+
+  private <T> T get(String path, Class<T> type) {
+    Object value = typed.get(path);
+    if (value == null) {
+      throw new IllegalArgumentException("no setting " + path); // a typo in a section; any config test finds it
+    }
+    return type.cast(value);
+  }
+
+  /** An {@code INTEGER} setting. */
+  int integer(String path) {
+    return get(path, Integer.class);
+  }
+
+  /** A {@code SIZE} or {@code SIZE_OR_OFF} setting, in bytes (0 for off). */
+  long size(String path) {
+    return get(path, Long.class);
+  }
+
+  /** A size kept in an int: past {@link Integer#MAX_VALUE} it stays there, which every range check refuses. */
+  int sizeAsInt(String path) {
+    return (int) Math.min(Integer.MAX_VALUE, size(path));
+  }
+
+  /** A {@code DURATION} or {@code DURATION_OR_OFF} setting (zero for off). */
+  Duration duration(String path) {
+    return get(path, Duration.class);
+  }
+
+  /** A {@code BOOLEAN} setting. */
+  boolean bool(String path) {
+    return get(path, Boolean.class);
+  }
+
+  /** A {@code STRING} setting, trimmed. */
+  String string(String path) {
+    return get(path, String.class);
+  }
+
+  /** A {@code STRING_LIST} setting, each entry trimmed. */
+  List<String> strings(String path) {
+    List<?> list = get(path, List.class);
+    return list.stream().map(String.class::cast).toList();
+  }
+
+  /** A {@code PATH} setting, or null when it is empty. */
+  Path path(String path) {
+    Path p = get(path, Path.class);
+    return p.toString().isEmpty() ? null : p;
+  }
+
+  /** A {@code HOST_PORT} setting, or a {@code HOST_PORT_OR_EMPTY} one (then null when empty). */
+  HostPort hostPort(String path) {
+    return get(path, Object.class) instanceof HostPort hp ? hp : null;
+  }
+
+  /** A {@code URL} setting. */
+  URI url(String path) {
+    return get(path, URI.class);
+  }
+
+  /**
+   * The text the user gave, before conversion: a YAML scalar's text as it stands, a variable or
+   * flag trimmed; {@code otherwise} when the setting was not given. The choice checks read this,
+   * so that a YAML {@code null} or a quoted value with spaces is refused as written.
+   */
+  String given(String path, String otherwise) {
+    Raw r = raw.get(path);
+    return r == null ? otherwise : r.node() != null ? r.node().asText() : r.text().trim();
+  }
+
+  /**
+   * {@code path: value [from ORIGIN]} for a problem: the value as the user wrote it, or {@code
+   * shownIfDefault} when the setting was not given.
+   */
+  String describe(String path, String shownIfDefault) {
+    return describe(path, raw.getOrDefault(path, new Raw(null, shownIfDefault, null)));
+  }
+
+  /** {@code path: value [from ORIGIN]}, showing the converted value when the setting was not given. */
+  String describe(String path) {
+    return describe(path, String.valueOf(typed.get(path)));
+  }
+
+  static String describe(String path, Raw r) {
+    String value = r.node() != null ? shown(r.node()) : r.text();
+    String from = r.origin() == null ? "" : " [from " + r.origin() + "]";
+    return path + ": " + (value.isEmpty() ? "(empty)" : value) + from;
+  }
+
+  static String shown(JsonNode node) {
+    return node.isTextual() ? node.asText() : node.toString();
+  }
+}
