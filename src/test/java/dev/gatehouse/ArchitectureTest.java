@@ -27,7 +27,7 @@ class ArchitectureTest {
   /** The stage packages, in request order. */
   static final List<String> STAGES = List.of("listen", "identify", "authorize", "limit", "guard", "proxy", "account");
   /** The control plane. */
-  static final List<String> CONTROL = List.of("cli", "doctor", "admin", "scan", "integrity", "keys", "tls", "audit");
+  static final List<String> CONTROL = List.of("cli", "doctor", "admin", "scan", "integrity", "keys", "tls");
   /**
    * The data plane besides the stages: shared types, what the stages are built on, and the
    * gateway. The composition root may reach the control plane's audit and TLS types (it wires the

@@ -1,5 +1,7 @@
 package dev.gatehouse.account;
 
+import dev.gatehouse.audit.AuditRecord;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.exchange.Exchange;
 import java.util.concurrent.CompletableFuture;

@@ -1,5 +1,6 @@
 package dev.gatehouse.account;
 
+import dev.gatehouse.audit.AuditRecord;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.FunctionCounter;

@@ -2,7 +2,7 @@ package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.Accounting;
-import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.account.AuthFailures;
 import dev.gatehouse.account.GatewayMetrics;
 import dev.gatehouse.account.ProbeDetector;

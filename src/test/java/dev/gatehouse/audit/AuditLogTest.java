@@ -1,10 +1,9 @@
-package dev.gatehouse.account;
+package dev.gatehouse.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.audit.AuditVerifier;
 import dev.gatehouse.testing.GatewayFixture;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;

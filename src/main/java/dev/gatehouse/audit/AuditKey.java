@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.audit;
 
 import dev.gatehouse.store.SecretFile;
 import java.io.IOException;

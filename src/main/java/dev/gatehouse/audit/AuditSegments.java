@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.audit;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;

@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.audit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,9 +1,8 @@
-package dev.gatehouse.account;
+package dev.gatehouse.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.audit.AuditVerifier;
 import dev.gatehouse.config.GatehouseConfig.AuditRetention;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.SqliteStore;
