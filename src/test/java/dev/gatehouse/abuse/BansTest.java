@@ -1,4 +1,4 @@
-package dev.gatehouse.bans;
+package dev.gatehouse.abuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,8 +1,6 @@
-package dev.gatehouse.account;
+package dev.gatehouse.abuse;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gatehouse.bans.BanList;
-import dev.gatehouse.bans.BanPolicy;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.exchange.Exchange;

@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.config;
 
 /** Durations in the short form the settings use (90s, 5m, 2h), for log reasons. */
 public final class DurationText {

@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.metrics;
 
 import dev.gatehouse.audit.AuditRecord;
 import io.micrometer.core.instrument.Counter;

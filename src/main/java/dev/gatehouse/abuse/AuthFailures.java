@@ -1,7 +1,6 @@
-package dev.gatehouse.account;
+package dev.gatehouse.abuse;
 
-import dev.gatehouse.bans.BanList;
-import dev.gatehouse.bans.BanPolicy;
+import dev.gatehouse.config.DurationText;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.exchange.Exchange;

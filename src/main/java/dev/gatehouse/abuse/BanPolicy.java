@@ -1,4 +1,4 @@
-package dev.gatehouse.bans;
+package dev.gatehouse.abuse;
 
 import dev.gatehouse.store.BanRecord;
 import java.time.Duration;

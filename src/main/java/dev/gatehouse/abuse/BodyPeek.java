@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.abuse;
 
 import dev.gatehouse.exchange.Exchange;
 import io.vertx.core.Context;

@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.abuse;
 
 import dev.gatehouse.config.IpAddress;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.abuse;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

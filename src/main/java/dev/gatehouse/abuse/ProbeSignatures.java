@@ -1,4 +1,4 @@
-package dev.gatehouse.account;
+package dev.gatehouse.abuse;
 
 import java.util.List;
 import java.util.Locale;

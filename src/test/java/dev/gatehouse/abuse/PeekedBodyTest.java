@@ -1,10 +1,10 @@
-package dev.gatehouse.account;
+package dev.gatehouse.abuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.account.ProbeDetector.Observation;
-import dev.gatehouse.account.ProbeDetector.Signal;
-import dev.gatehouse.account.ProbeDetector.Verdict;
+import dev.gatehouse.abuse.ProbeDetector.Observation;
+import dev.gatehouse.abuse.ProbeDetector.Signal;
+import dev.gatehouse.abuse.ProbeDetector.Verdict;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.exchange.Problem;
 import java.nio.charset.StandardCharsets;
