@@ -64,7 +64,7 @@ public record AuditRecord(
 
   private static final int MAX_TEXT = 512;
   /** Fixed width (always milliseconds), so that times compare as strings in the indexed column. */
-  private static final java.time.format.DateTimeFormatter TIME =
+  static final java.time.format.DateTimeFormatter TIME =
       java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
   /** Builds the record of an exchange as it stands now; call on the exchange's event loop. */
