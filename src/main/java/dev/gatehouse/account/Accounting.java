@@ -1,7 +1,10 @@
 package dev.gatehouse.account;
 
+import dev.gatehouse.audit.AuditRecord;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.metrics.GatewayMetrics;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 

@@ -1,6 +1,6 @@
 package dev.gatehouse.admin;
 
-import dev.gatehouse.account.GatewayMetrics;
+import dev.gatehouse.metrics.GatewayMetrics;
 import dev.gatehouse.config.HostPort;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;

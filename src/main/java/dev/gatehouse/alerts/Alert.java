@@ -1,6 +1,6 @@
 package dev.gatehouse.alerts;
 
-import dev.gatehouse.account.DurationText;
+import dev.gatehouse.config.DurationText;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;

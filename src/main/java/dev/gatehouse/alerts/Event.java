@@ -1,6 +1,6 @@
 package dev.gatehouse.alerts;
 
-import dev.gatehouse.account.AuditRecord;
+import dev.gatehouse.audit.AuditRecord;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -2,8 +2,6 @@ package dev.gatehouse.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.account.AuditChain;
-import dev.gatehouse.account.AuditSegments;
 import dev.gatehouse.store.AuditStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

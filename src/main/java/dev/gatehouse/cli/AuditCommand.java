@@ -1,8 +1,8 @@
 package dev.gatehouse.cli;
 
-import dev.gatehouse.account.AuditKey;
-import dev.gatehouse.account.AuditSegments;
-import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.audit.AuditKey;
+import dev.gatehouse.audit.AuditSegments;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.audit.AuditVerifier;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;

@@ -4,44 +4,33 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gatehouse.account.AuditSegments;
-import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.audit.AuditReader;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.config.Values;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.Stores;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The read side of {@code gatehouse audit}: {@code tail}, {@code query} and {@code summary}. */
+/**
+ * The read side of {@code gatehouse audit}: {@code tail}, {@code query} and {@code summary}. The
+ * commands parse options and print; reading the files is {@link AuditReader}'s, and queries go to
+ * the database copy through {@link AuditStore}.
+ */
 final class AuditReadCommands {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final DateTimeFormatter TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-  private static final Pattern DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+Z?)?");
   private static final String TEXT_FORMAT = "%-23s  %-16s  %-15s  %-12s  %3s  %-24s  %-6s %-24s  %s%n";
 
   private AuditReadCommands() {}
@@ -51,15 +40,12 @@ final class AuditReadCommands {
     if (text == null) {
       return null;
     }
-    if (DATE_TIME.matcher(text).matches()) {
-      return text.endsWith("Z") ? text.substring(0, text.length() - 1) : text;
-    }
-    Duration d = Values.duration(text);
-    if (d == null) {
+    String bound = AuditReader.timeBound(text, Instant.now());
+    if (bound == null) {
       throw new Main.UsageError(option + ": " + text
           + " (expected: a duration back from now such as 1h or 7d, a date such as 2026-11-01, or a UTC time such as 2026-11-01T10:00)");
     }
-    return TIME.format(Instant.now().minus(d));
+    return bound;
   }
 
   static void printHeader(PrintWriter out) {
@@ -126,30 +112,19 @@ final class AuditReadCommands {
       if (!json) {
         printHeader(out);
       }
-      int n = Math.max(0, lines);
-      try (Follow f = new Follow(out, config.dataDir())) {
-        // The end of audit.jsonl and, when it holds fewer records than asked for (it was sealed
-        // a short while ago), the ends of the newest sealed segments before it.
-        Deque<String> last = lastLines(f.held.f(), f.pos, n);
-        List<Path> sealed = AuditSegments.sealed(config.dataDir());
-        for (int i = sealed.size() - 1; i >= 0 && last.size() < n; i--) {
-          try (RandomAccessFile s = new RandomAccessFile(sealed.get(i).toFile(), "r")) {
-            Deque<String> earlier = lastLines(s, s.length(), n - last.size());
-            earlier.descendingIterator().forEachRemaining(last::addFirst);
-          } catch (java.io.FileNotFoundException pruned) {
-            break; // retention deleted it just now: older ones are gone too
-          }
-        }
-        for (String l : last) {
+      try (AuditReader reader = AuditReader.open(config.dataDir())) {
+        for (String l : reader.newest(Math.max(0, lines))) {
           print(out, l);
         }
         out.flush();
         if (!follow) {
           return 0;
         }
-        f.shown = newestSeq(f.held.f(), f.pos, sealed);
+        reader.follow();
         while (!Thread.currentThread().isInterrupted()) {
-          f.poll();
+          for (String l : reader.poll()) {
+            print(out, l);
+          }
           out.flush();
           try {
             Thread.sleep(250);
@@ -161,131 +136,6 @@ final class AuditReadCommands {
       }
     }
 
-    /** The seq of the newest record before {@code pos} in audit.jsonl, or else in the newest segment; 0 for none. */
-    private static long newestSeq(RandomAccessFile active, long pos, List<Path> sealed) throws IOException {
-      Deque<String> last = lastLines(active, pos, 1);
-      String line = !last.isEmpty() ? last.getLast() : sealed.isEmpty() ? null : AuditSegments.lastLine(sealed.getLast());
-      return line == null ? 0 : JSON.readTree(line).path("seq").asLong();
-    }
-
-    /**
-     * {@code tail -f}: audit.jsonl held open, how far it was read, and the newest record printed.
-     * Only records newer than that are printed, so a record read twice (from a segment and from
-     * the file it was sealed from) shows once.
-     */
-    private final class Follow implements AutoCloseable {
-      private final PrintWriter out;
-      private final Path dir;
-      private final Path file;
-      private final StringBuilder partial = new StringBuilder();
-      private Held held;
-      private long pos;
-      private long shown;
-
-      /** Opens audit.jsonl in {@code dir}; following starts at its current end. */
-      Follow(PrintWriter out, Path dir) throws IOException {
-        this.out = out;
-        this.dir = dir;
-        this.file = dir.resolve(AuditWriter.FILE);
-        this.held = Held.open(file);
-        this.pos = held.f().length();
-      }
-
-      @Override
-      public void close() throws IOException {
-        held.f().close();
-      }
-
-      /**
-       * Prints what was added. Sealing renames the file held and starts a new audit.jsonl: the old
-       * one is read to its end (it is sealed only after its last write), then the segments sealed
-       * since (several, if sealing was quick), then the new file.
-       */
-      void poll() throws IOException {
-        boolean replaced = held.replaced(file, pos);
-        readToEnd();
-        if (!replaced) {
-          return;
-        }
-        held.f().close();
-        held = Held.open(file);
-        pos = 0;
-        partial.setLength(0);
-        for (Path p : AuditSegments.sealed(dir)) {
-          if (AuditSegments.firstSeq(p) > shown) {
-            try {
-              for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
-                show(line);
-              }
-            } catch (NoSuchFileException pruned) {
-              // retention deleted it meanwhile
-            }
-          }
-        }
-        readToEnd();
-      }
-
-      private void readToEnd() throws IOException {
-        RandomAccessFile f = held.f();
-        while (pos < f.length()) {
-          f.seek(pos);
-          byte[] buf = new byte[(int) Math.min(1 << 20, f.length() - pos)];
-          f.readFully(buf);
-          pos += buf.length;
-          partial.append(new String(buf, StandardCharsets.UTF_8));
-          int nl;
-          while ((nl = partial.indexOf("\n")) >= 0) { // only whole lines: a write may be in progress
-            show(partial.substring(0, nl));
-            partial.delete(0, nl + 1);
-          }
-        }
-      }
-
-      private void show(String line) throws IOException {
-        if (line.isEmpty()) {
-          return;
-        }
-        long seq = JSON.readTree(line).path("seq").asLong();
-        if (seq > shown) {
-          print(out, line);
-          shown = seq;
-        }
-      }
-    }
-
-    /** The last {@code n} lines of the first {@code len} bytes of a file, read from the end. */
-    private static Deque<String> lastLines(RandomAccessFile f, long len, int n) throws IOException {
-      // Read only the end, widening the window until it holds enough lines (records with
-      // prompt text can be tens of KiB; most are well under 1 KiB).
-      long window = (long) Math.max(1, n) * 2048;
-      String text;
-      while (true) {
-        long start = Math.max(0, len - window);
-        byte[] buf = new byte[(int) Math.min(Integer.MAX_VALUE - 16, len - start)];
-        f.seek(start);
-        f.readFully(buf);
-        text = new String(buf, StandardCharsets.UTF_8);
-        if (start > 0) {
-          text = text.substring(text.indexOf('\n') + 1); // the first line may be cut
-        }
-        if (start == 0 || text.chars().filter(c -> c == '\n').count() >= n || window > (1L << 28)) {
-          break;
-        }
-        window *= 4;
-      }
-      Deque<String> last = new ArrayDeque<>();
-      for (String l : text.split("\n")) {
-        if (l.isEmpty()) {
-          continue;
-        }
-        last.addLast(l);
-        if (last.size() > n) {
-          last.removeFirst();
-        }
-      }
-      return last;
-    }
-
     private void print(PrintWriter out, String line) throws IOException {
       if (line.isEmpty()) {
         return;
@@ -294,38 +144,6 @@ final class AuditReadCommands {
         out.println(line);
       } else {
         printText(out, line);
-      }
-    }
-
-    /** audit.jsonl, held open, and which file it is (null where the platform cannot tell). */
-    private record Held(RandomAccessFile f, Object key) {
-
-      static Held open(Path file) throws IOException {
-        while (true) {
-          Object key = fileKey(file);
-          RandomAccessFile f = new RandomAccessFile(file.toFile(), "r");
-          if (Objects.equals(key, fileKey(file))) {
-            return new Held(f, key);
-          }
-          f.close(); // sealed and replaced in between: again
-        }
-      }
-
-      /** True when the path now names another file than the one held (it was sealed). */
-      boolean replaced(Path file, long pos) throws IOException {
-        if (key == null) {
-          return Files.exists(file) && Files.size(file) < pos;
-        }
-        Object now = fileKey(file);
-        return now != null && !now.equals(key); // null: the new file is not there yet
-      }
-
-      private static Object fileKey(Path file) throws IOException {
-        try {
-          return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
-        } catch (NoSuchFileException e) {
-          return null;
-        }
       }
     }
   }

@@ -3,7 +3,7 @@ package dev.gatehouse.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gatehouse.bans.BanPolicy;
+import dev.gatehouse.abuse.BanPolicy;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.config.Values;
 import dev.gatehouse.store.BanRecord;

@@ -2,9 +2,9 @@ package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.Accounting;
-import dev.gatehouse.account.AuthFailures;
-import dev.gatehouse.account.BodyPeek;
-import dev.gatehouse.account.ProbeDetector;
+import dev.gatehouse.abuse.AuthFailures;
+import dev.gatehouse.abuse.BodyPeek;
+import dev.gatehouse.abuse.ProbeDetector;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.NetworkPolicy;

@@ -1,6 +1,6 @@
 package dev.gatehouse.listen;
 
-import dev.gatehouse.bans.BanList;
+import dev.gatehouse.abuse.BanList;
 import dev.gatehouse.config.AddressSet;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;

@@ -3,7 +3,7 @@ package dev.gatehouse.alerts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.gatehouse.account.AuditRecord;
+import dev.gatehouse.audit.AuditRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;

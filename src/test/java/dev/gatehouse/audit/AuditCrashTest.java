@@ -3,8 +3,6 @@ package dev.gatehouse.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.account.AuditKey;
-import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.store.SqliteStore;
 import dev.gatehouse.testing.FakeUpstream;
 import java.io.BufferedReader;

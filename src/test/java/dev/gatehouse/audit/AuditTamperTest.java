@@ -4,13 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gatehouse.account.AuditChain;
-import dev.gatehouse.account.AuditKey;
-import dev.gatehouse.account.AuditRecord;
-import dev.gatehouse.account.AuditWriter;
 import dev.gatehouse.audit.AuditVerifier.Kind;
 import dev.gatehouse.audit.AuditVerifier.Result;
-import dev.gatehouse.account.AuditSegments;
 import dev.gatehouse.store.SqliteStore;
 import dev.gatehouse.testing.PrunedAuditLog;
 import java.nio.charset.StandardCharsets;

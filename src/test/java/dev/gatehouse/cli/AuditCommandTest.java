@@ -2,7 +2,7 @@ package dev.gatehouse.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.account.AuditSegments;
+import dev.gatehouse.audit.AuditSegments;
 import dev.gatehouse.testing.GatewayFixture;
 import dev.gatehouse.testing.PrunedAuditLog;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.store.SqliteStore;
 import dev.gatehouse.testing.GatewayFixture;

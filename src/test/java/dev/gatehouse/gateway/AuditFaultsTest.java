@@ -2,8 +2,8 @@ package dev.gatehouse.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.account.AuditKey;
-import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.audit.AuditKey;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.audit.AuditVerifier;
 import dev.gatehouse.testing.AccessLogCapture;
 import dev.gatehouse.testing.GatewayFixture;

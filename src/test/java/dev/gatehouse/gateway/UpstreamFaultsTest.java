@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.testing.GatewayFixture;
 import java.io.IOException;
 import java.io.InputStream;

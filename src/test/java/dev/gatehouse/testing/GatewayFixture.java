@@ -107,7 +107,7 @@ public final class GatewayFixture implements AutoCloseable {
   }
 
   /** The gateway's audit writer. */
-  public dev.gatehouse.account.AuditWriter audit() {
+  public dev.gatehouse.audit.AuditWriter audit() {
     return gateway.audit();
   }
 

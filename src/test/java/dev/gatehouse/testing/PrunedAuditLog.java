@@ -1,7 +1,7 @@
 package dev.gatehouse.testing;
 
-import dev.gatehouse.account.AuditRecord;
-import dev.gatehouse.account.AuditWriter;
+import dev.gatehouse.audit.AuditRecord;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.GatehouseConfig.AuditRetention;
 import dev.gatehouse.store.SqliteStore;
 import java.nio.file.Path;

@@ -1,0 +1,193 @@
+package dev.gatehouse.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.store.AuditStore;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The audit log's database copy: the rows of records already fsynced to the JSONL file, inserted
+ * into the {@link AuditStore} in transactions of up to {@value #DB_BATCH} rows at most
+ * {@value #DB_FLUSH_MILLIS} ms after their fsync. The file is the durable copy; rows a crash kept
+ * from the database are copied from the files on the next start ({@link #catchUp}). Written by the
+ * writer thread; {@link #withinLag} and {@link #lagReason} may be read from any thread.
+ */
+final class AuditDbCopy {
+
+  private static final Logger LOG = Logger.getLogger("gatehouse.audit");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Rows inserted in one transaction while catching up from the files. */
+  private static final int CATCH_UP_BATCH = 1024;
+  /** Rows inserted into the database in one transaction, at most this long after their fsync. */
+  private static final int DB_BATCH = 1000;
+  private static final long DB_FLUSH_MILLIS = 250;
+  private static final int MAX_DB_BACKLOG = 1_000_000;
+
+  private final AuditStore db;
+  private final AuditFiles files;
+  private final ChainHead head;
+  private final long maxLagNanos;
+  private final List<AuditStore.AuditRow> backlog = new ArrayList<>();
+  private long copiedNanos = System.nanoTime();
+  /** The backlog was dropped: the database is refilled from the files (catchUp) before anything else. */
+  private boolean gap;
+  /** The last database insert failed: the next one first drops rows the database already has. */
+  private boolean insertFailed;
+  private long prunedThrough; // rows up to this seq are gone from the database
+  /** nanoTime since when the database copy has rows it lacks; 0 when it is caught up. Read by every event loop. */
+  private volatile long behindSinceNanos;
+
+  /** @param maxLag how long the copy may trail the file before {@link #withinLag} says no */
+  AuditDbCopy(AuditStore db, AuditFiles files, ChainHead head, Duration maxLag) {
+    this.db = db;
+    this.files = files;
+    this.head = head;
+    this.maxLagNanos = Math.max(1, maxLag.toNanos());
+  }
+
+  /** Whether the copy trails the file by no more than {@code audit.db_max_lag}. Non-blocking (a volatile read); any thread. */
+  boolean withinLag() {
+    long behind = behindSinceNanos;
+    return behind == 0 || System.nanoTime() - behind <= maxLagNanos;
+  }
+
+  /** Why {@link #withinLag} says no, for the log; null when it says yes. Any thread. */
+  String lagReason() {
+    long behind = behindSinceNanos;
+    if (behind != 0 && System.nanoTime() - behind > maxLagNanos) {
+      return "the audit database has trailed the file for " + (System.nanoTime() - behind) / 1_000_000 + " ms";
+    }
+    return null;
+  }
+
+  /** The longest the writer may wait before {@link #copy} has work: soon while rows wait. */
+  long pollNanos() {
+    return backlog.isEmpty() && !gap ? 1_000_000_000L : DB_FLUSH_MILLIS * 1_000_000;
+  }
+
+  /** Queues the rows of a batch that was just fsynced, and copies if enough are waiting. */
+  void add(List<AuditStore.AuditRow> rows) {
+    if (backlog.isEmpty()) {
+      behindSinceNanos = System.nanoTime();
+    }
+    backlog.addAll(rows);
+    copy(false);
+  }
+
+  /**
+   * Inserts the backlog into the database once it holds {@value #DB_BATCH} rows or is
+   * {@value #DB_FLUSH_MILLIS} ms old (or when {@code now}): large transactions touch each index
+   * page once for many rows, which costs a fraction of a commit per fsync batch. A failed insert
+   * is retried with the next; past {@value #MAX_DB_BACKLOG} rows the backlog is dropped, as the
+   * file holds them and the database is refilled from the files (catchUp) once it answers.
+   */
+  void copy(boolean now) {
+    if (gap) {
+      try {
+        backlog.clear(); // all of it is in the files, which catchUp copies in order
+        catchUp();
+        gap = false;
+        behindSinceNanos = 0;
+        LOG.warning("audit database caught up from the files");
+      } catch (IOException | RuntimeException e) {
+        LOG.warning("audit database catch-up failed, will retry: " + e.getMessage());
+      }
+      return;
+    }
+    if (backlog.isEmpty()
+        || !now && backlog.size() < DB_BATCH && System.nanoTime() - copiedNanos < DB_FLUSH_MILLIS * 1_000_000) {
+      return;
+    }
+    try {
+      if (insertFailed) {
+        // A failed batch may have left some of its rows behind (a lock that broke the batch
+        // part-way, a commit reported as failed that held): never insert a row twice.
+        long have = db.lastAuditSeq();
+        backlog.removeIf(r -> r.seq() <= have);
+      }
+      db.appendAudit(backlog);
+      backlog.clear();
+      behindSinceNanos = 0;
+      insertFailed = false;
+    } catch (RuntimeException e) {
+      insertFailed = true;
+      LOG.warning("audit database insert failed, will retry: " + e.getMessage());
+      if (backlog.size() > MAX_DB_BACKLOG) {
+        LOG.severe("audit database behind by " + backlog.size() + " rows; they stay in the file and are copied from it once"
+            + " the database answers");
+        backlog.clear();
+        gap = true;
+      }
+    }
+    copiedNanos = System.nanoTime();
+  }
+
+  /** Copies the records the database lacks into it, from the sealed segments and the active file. */
+  void catchUp() throws IOException {
+    long inDb = db.lastAuditSeq();
+    if (inDb >= head.seq) {
+      return;
+    }
+    List<AuditStore.AuditRow> missing = new ArrayList<>();
+    for (Path path : files.filesAfter(inDb)) {
+      if (!Files.exists(path)) {
+        continue;
+      }
+      try (BufferedReader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.isEmpty()) {
+            continue;
+          }
+          JsonNode n = JSON.readTree(line);
+          if (n.path("seq").asLong() > inDb) {
+            missing.add(row(n, line));
+            if (missing.size() >= CATCH_UP_BATCH) {
+              db.appendAudit(missing);
+              missing.clear();
+            }
+          }
+        }
+      }
+    }
+    db.appendAudit(missing);
+  }
+
+  /**
+   * Deletes the rows through {@code seq} (a pruning anchor's), unless that is done already. Rows
+   * still queued are inserted first, so that none lands after the delete. A failure is logged and
+   * retried at the next call.
+   */
+  void pruneThrough(long seq) {
+    if (prunedThrough >= seq) {
+      return;
+    }
+    copy(true); // rows still queued for the database must not land after the delete
+    try {
+      db.pruneAudit(seq);
+      prunedThrough = seq;
+    } catch (RuntimeException e) {
+      LOG.warning("pruning the audit database failed, will retry: " + e.getMessage());
+    }
+  }
+
+  private static AuditStore.AuditRow row(JsonNode n, String line) {
+    return new AuditStore.AuditRow(
+        n.path("seq").asLong(),
+        n.path("time").asText(),
+        n.path("request_id").asText(),
+        n.path("ip").asText(),
+        n.path("key_id").isNull() ? null : n.path("key_id").asText(),
+        n.path("status").asInt(),
+        n.path("reason").asText(),
+        line);
+  }
+}

@@ -1,0 +1,287 @@
+package dev.gatehouse.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The audit log's files as the writer keeps them: the active file it appends to and fsyncs, the
+ * sealed segments before it (see {@link AuditSegments}), and segment rotation: once the active
+ * file reaches {@code segmentBytes} it is sealed and a new one started. Every rename, creation and
+ * deletion is followed by an fsync of the directory, so that the names survive a crash as surely
+ * as the records fsynced into them. The writer thread's; not thread-safe.
+ */
+final class AuditFiles {
+
+  /** A sealed segment: its file, size, and its last record's seq, hash and time (null: unreadable). */
+  record Segment(Path path, long size, long lastSeq, String lastHash, Instant lastTime) {}
+
+  private static final Logger LOG = Logger.getLogger("gatehouse.audit");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final AuditWriter.FileOpener DEFAULT_OPENER =
+      path -> FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+
+  private final Path dir;
+  private final Path activePath;
+  private final long segmentBytes;
+  private final ArrayDeque<Segment> sealed = new ArrayDeque<>(); // oldest first
+  private AuditWriter.FileOpener opener = DEFAULT_OPENER;
+  private FileChannel file; // null after a failed rotation: the next write opens it again
+  private long activeFirstSeq; // the seq of the active file's first record (head + 1 while it is empty)
+
+  /** @param segmentBytes the size at which the active file is sealed; 0 or less: never */
+  AuditFiles(Path dir, long segmentBytes) {
+    this.dir = dir;
+    this.activePath = dir.resolve(AuditWriter.FILE);
+    this.segmentBytes = segmentBytes;
+  }
+
+  /**
+   * A crash can leave half a line at the end of the file. That record's future never completed
+   * (completion waits for the fsync of the whole batch), so no response waiting on it was sent in
+   * full: cutting it off loses nothing that was promised. The cut is logged.
+   */
+  static void recoverTornTail(Path path) throws IOException {
+    if (!Files.exists(path) || Files.size(path) == 0) {
+      return;
+    }
+    try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
+      long len = f.length();
+      long pos = len;
+      while (pos > 0) {
+        f.seek(pos - 1);
+        if (f.read() == '\n') {
+          break;
+        }
+        pos--;
+      }
+      if (pos < len) {
+        f.setLength(pos);
+        f.getFD().sync();
+        LOG.warning(path.getFileName() + ": cut off " + (len - pos)
+            + " bytes of a torn final record left by a crash (it was never acknowledged)");
+      }
+    }
+  }
+
+  /**
+   * Lists the sealed segments and reads the active file's first and last records, moving
+   * {@code head} on to the newest record found: in the active file; if that is empty or missing
+   * (a crash between sealing it and starting the next), in the newest sealed segment. Segments a
+   * pruning anchor already covers (a pruning cut short) do not move the head.
+   */
+  void load(ChainHead head) throws IOException {
+    for (Path p : AuditSegments.sealed(dir)) {
+      Segment s = segment(p);
+      if (s == null) {
+        continue;
+      }
+      sealed.add(s);
+      if (s.lastSeq() >= head.seq) {
+        head.seq = s.lastSeq();
+        head.hash = s.lastHash();
+        head.time = s.lastTime() == null ? null : s.lastTime().toString();
+      }
+    }
+    String last = AuditSegments.lastLine(activePath);
+    if (last != null) {
+      JsonNode n = JSON.readTree(last);
+      head.seq = n.path("seq").asLong();
+      head.hash = n.path("hash").asText();
+      head.time = n.path("time").asText();
+      activeFirstSeq = JSON.readTree(AuditSegments.firstLine(activePath)).path("seq").asLong();
+    } else {
+      activeFirstSeq = head.seq + 1;
+    }
+  }
+
+  /** Reads a sealed segment's last record; null (and a warning) when it has none. */
+  private static Segment segment(Path p) throws IOException {
+    String last = AuditSegments.lastLine(p);
+    if (last == null) {
+      LOG.warning(p.getFileName() + ": an empty audit segment, left alone");
+      return null;
+    }
+    JsonNode n = JSON.readTree(last);
+    return new Segment(p, Files.size(p), n.path("seq").asLong(), n.path("hash").asText(), instant(n.path("time").asText()));
+  }
+
+  private static Instant instant(String time) {
+    try {
+      return time == null ? null : Instant.parse(time);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  /** Opens the active file for appending (creating it if needed); done once on start, before any append. */
+  void open() throws IOException {
+    file = openActive();
+  }
+
+  /**
+   * Closes the active file and opens it through {@code o} from the next append on (the test seam
+   * of {@link AuditWriter#useFileOpener}).
+   */
+  void reopenWith(AuditWriter.FileOpener o) {
+    opener = o;
+    try {
+      if (file != null) {
+        file.close();
+      }
+    } catch (IOException e) {
+      LOG.warning("closing the audit file to reopen it: " + e.getMessage());
+    }
+    file = null;
+  }
+
+  /**
+   * Appends {@code bytes} to the active file and fsyncs it, opening the file first if a failed
+   * rotation left it closed. When the write or the fsync fails, whatever part of the bytes reached
+   * the file is cut off again before the failure is thrown, so that a retry starts from the old
+   * end of the file.
+   */
+  void append(byte[] bytes) throws IOException {
+    long size0 = -1;
+    try {
+      if (file == null) {
+        file = openActive();
+      }
+      size0 = file.size();
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        file.write(buf);
+      }
+      file.force(false);
+    } catch (IOException | RuntimeException e) {
+      try {
+        if (size0 >= 0 && file != null) {
+          file.truncate(size0);
+        }
+      } catch (IOException again) {
+        LOG.log(Level.SEVERE, "cannot undo a partial audit write", again);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Seals the active file once it has reached {@code segmentBytes}: its records were fsynced with
+   * their batch, so it is closed, renamed atomically to its segment name, and a new active file
+   * is started; the directory is fsynced so that both names survive a crash. If the rename fails,
+   * writing goes on in the same file and sealing is tried again after the next batch.
+   */
+  void sealIfFull(ChainHead head) {
+    try {
+      if (segmentBytes <= 0 || file == null || head.seq < activeFirstSeq || file.size() < segmentBytes) {
+        return;
+      }
+    } catch (IOException e) {
+      return; // the next write reports a broken file
+    }
+    Path segment = dir.resolve(AuditSegments.name(activeFirstSeq));
+    try {
+      long size = file.size();
+      file.close();
+      file = null;
+      Files.move(activePath, segment, StandardCopyOption.ATOMIC_MOVE);
+      sealed.add(new Segment(segment, size, head.seq, head.hash, instant(head.time)));
+      activeFirstSeq = head.seq + 1;
+      file = openActive(); // fsyncs the directory: the rename and the new file together
+    } catch (IOException e) {
+      LOG.log(Level.SEVERE, "sealing the audit file as " + segment.getFileName() + " failed; writing on", e);
+      try {
+        if (file == null) {
+          file = openActive();
+        }
+      } catch (IOException again) {
+        LOG.log(Level.SEVERE, "cannot open " + activePath + " again; the next write will retry", again);
+      }
+    }
+  }
+
+  /** The sealed segments, oldest first (a read-only view). */
+  Collection<Segment> sealed() {
+    return Collections.unmodifiableCollection(sealed);
+  }
+
+  /** The size of the active file (0 while it is closed after a failed rotation). */
+  long activeSize() throws IOException {
+    return file == null ? 0 : file.size();
+  }
+
+  /**
+   * Deletes the {@code n} oldest sealed segments, then fsyncs the directory. A failure leaves the
+   * segments not yet deleted in the list.
+   */
+  void deleteOldest(int n) throws IOException {
+    for (int i = 0; i < n; i++) {
+      Files.deleteIfExists(sealed.getFirst().path());
+      sealed.removeFirst();
+    }
+    syncDir();
+  }
+
+  /** Deletes the sealed segments whose records are all at or before {@code seq}, oldest first. */
+  void deleteThrough(long seq) throws IOException {
+    boolean deleted = false;
+    while (!sealed.isEmpty() && sealed.peekFirst().lastSeq() <= seq) {
+      Files.deleteIfExists(sealed.removeFirst().path());
+      deleted = true;
+    }
+    if (deleted) {
+      syncDir();
+    }
+  }
+
+  /** The files that hold records after {@code seq}: the sealed segments that do, then the active file (which may not exist). */
+  List<Path> filesAfter(long seq) {
+    List<Path> out = new ArrayList<>();
+    for (Segment s : sealed) {
+      if (s.lastSeq() > seq) {
+        out.add(s.path());
+      }
+    }
+    out.add(activePath);
+    return out;
+  }
+
+  /** Closes the active file. */
+  void close() throws IOException {
+    if (file != null) {
+      file.close();
+    }
+  }
+
+  private FileChannel openActive() throws IOException {
+    boolean created = !Files.exists(activePath);
+    FileChannel f = opener.open(activePath);
+    if (created) {
+      syncDir(); // the new name must survive a crash as surely as the records fsynced into it
+    }
+    return f;
+  }
+
+  /** Makes renames, creations and deletions in the data directory durable. */
+  private void syncDir() throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+}

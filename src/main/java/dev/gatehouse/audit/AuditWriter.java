@@ -1,0 +1,369 @@
+package dev.gatehouse.audit;
+
+import dev.gatehouse.config.GatehouseConfig.AuditRetention;
+import dev.gatehouse.store.AuditStore;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Writes audit records on a thread of its own, in batches (group commit): each batch is chained,
+ * appended to {@code audit.jsonl} and fsynced; then the batch's futures are completed and the rows
+ * handed to the database copy. The pipeline holds each response's last byte until its record's
+ * future completes, so a response a client received in full has a record on disk. Thread-safe:
+ * {@link #append} may be called from any thread.
+ *
+ * <p>The writer thread also does, between batches, the work of the classes it is made of: the
+ * database copy ({@link AuditDbCopy}, the JSONL file is the durable copy), checkpoints
+ * ({@link AuditCheckpoints}), sealing the active file into segments ({@link AuditFiles}) and
+ * retention under a signed anchor ({@link AuditPruner}). Those are the writer thread's alone, so
+ * none of them locks anything.
+ */
+public final class AuditWriter implements AutoCloseable {
+
+  /** The audit log file in the data directory. */
+  public static final String FILE = "audit.jsonl";
+  /** The checkpoint file in the data directory. */
+  public static final String CHECKPOINTS = "audit-checkpoints.jsonl";
+
+  private static final Logger LOG = Logger.getLogger("gatehouse.audit");
+  private static final int MAX_BATCH = 1024;
+  /** While the file cannot be written, the held records are tried again this often. */
+  static final long RETRY_MILLIS = 250;
+  /** Records kept for a later write while the file cannot be written; past it the oldest are dropped (and counted). */
+  private static final int MAX_HELD = 100_000;
+  /** How far the database copy may trail the file by default before requests are refused. */
+  public static final Duration DEFAULT_DB_MAX_LAG = Duration.ofSeconds(30);
+
+  /**
+   * Opens the audit file for appending. The default is {@link FileChannel#open}; tests replace it
+   * (see {@link #useFileOpener}) to inject write faults where no small file system can be mounted.
+   */
+  @FunctionalInterface
+  public interface FileOpener {
+    FileChannel open(Path path) throws IOException;
+  }
+
+  private record Pending(AuditRecord record, CompletableFuture<Void> done) {}
+
+  private static final Pending STOP = new Pending(null, null);
+
+  private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private final AtomicLong batches = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
+  private final AtomicLong writeNanos = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+
+  // Health, written by the writer thread and read by every event loop (see healthy()).
+  /** True from a failed write of the file until a write succeeds again. */
+  private volatile boolean fileFailing;
+  /** A replacement opener, taken up by the writer thread before its next write. */
+  private volatile FileOpener newOpener;
+
+  // The writer thread's (and the constructor's, before it starts).
+  private final ChainHead head = new ChainHead();
+  private final AuditFiles files;
+  private final AuditDbCopy db;
+  private final AuditCheckpoints checkpoints;
+  private final AuditPruner pruner;
+  /** Records whose write failed (their responses were aborted or refused), written first once the file works again. */
+  private final List<AuditRecord> held = new ArrayList<>();
+  private long lastAttemptNanos;
+  private volatile boolean closed;
+
+  /**
+   * Recovers from a crash, in this order: a torn final line is cut off the log and the checkpoint
+   * file; the head of the chain is found (in the active file; if that is empty or missing, in the
+   * newest sealed segment; if every segment was pruned, in the newest signed pruning anchor); a
+   * pruning that was cut short is finished; and rows missing from the database are copied from
+   * the files.
+   */
+  private AuditWriter(Path dataDir, AuditStore store, byte[] hmacKey, int checkpointEvery, Duration checkpointInterval,
+      AuditRetention retention, Clock clock, Duration dbMaxLag) throws IOException {
+    Path cp = dataDir.resolve(CHECKPOINTS);
+    this.files = new AuditFiles(dataDir, retention.segmentBytes());
+    AuditFiles.recoverTornTail(dataDir.resolve(FILE));
+    AuditFiles.recoverTornTail(cp);
+    long prunedThrough = AuditCheckpoints.newestAnchor(cp, hmacKey, head);
+    files.load(head);
+    this.db = new AuditDbCopy(store, files, head, dbMaxLag);
+    AuditPruner.finish(files, db, prunedThrough);
+    db.catchUp();
+    files.open();
+    this.checkpoints = AuditCheckpoints.open(cp, hmacKey, checkpointEvery, checkpointInterval, clock, head.seq);
+    this.pruner = new AuditPruner(retention, clock, files, checkpoints, db, prunedThrough);
+    this.thread = new Thread(this::run, "gatehouse-audit");
+    thread.setDaemon(true);
+  }
+
+  /**
+   * Opens the audit log in {@code dataDir} without retention: one file that grows for ever. See
+   * {@link #open(Path, AuditStore, Path, int, Duration, AuditRetention, Clock)}.
+   */
+  public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval)
+      throws IOException {
+    return open(dataDir, db, hmacKeyFile, checkpointEvery, checkpointInterval, AuditRetention.KEEP_ALL, Clock.systemUTC());
+  }
+
+  /**
+   * Opens the audit log in {@code dataDir} (recovering from a crash: a torn final line is cut off,
+   * a pruning that was cut short is finished, and rows missing from the database are copied from
+   * the files) and starts the writer thread. {@code clock} tells retention how old records are.
+   */
+  public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval,
+      AuditRetention retention, Clock clock) throws IOException {
+    return open(dataDir, db, hmacKeyFile, checkpointEvery, checkpointInterval, retention, clock, DEFAULT_DB_MAX_LAG);
+  }
+
+  /**
+   * As above; {@code dbMaxLag} is how long the database copy may trail the file before
+   * {@link #healthy()} says no ({@code audit.db_max_lag}).
+   */
+  public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval,
+      AuditRetention retention, Clock clock, Duration dbMaxLag) throws IOException {
+    Files.createDirectories(dataDir);
+    AuditWriter w = new AuditWriter(dataDir, db, AuditKey.loadOrCreate(hmacKeyFile), checkpointEvery, checkpointInterval,
+        retention, clock, dbMaxLag);
+    w.thread.start();
+    return w;
+  }
+
+  /**
+   * Queues a record; the future completes once it is fsynced to the JSONL file, or fails if it
+   * could not be written (or the writer is closed).
+   */
+  public CompletableFuture<Void> append(AuditRecord record) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    if (closed) {
+      done.completeExceptionally(new IllegalStateException("audit writer closed"));
+      return done;
+    }
+    queue.add(new Pending(record, done));
+    return done;
+  }
+
+  /**
+   * Whether new requests may be served: false while the audit file cannot be written (from a
+   * failed write or fsync until a retry succeeds), or while the database copy has trailed the
+   * file for longer than {@code audit.db_max_lag} (locked by another process, its disk full, ...).
+   * Non-blocking (two volatile reads); any thread.
+   */
+  public boolean healthy() {
+    return !fileFailing && db.withinLag();
+  }
+
+  /** Why {@link #healthy()} says no, for the log; null when healthy. */
+  public String unhealthyReason() {
+    if (fileFailing) {
+      return "the audit file cannot be written";
+    }
+    return db.lagReason();
+  }
+
+  /** Records dropped since start because the file could not be written for too long (past the hold limit). */
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /**
+   * Replaces how the audit file is opened: the writer thread closes the file and reopens it
+   * through {@code o} before its next write. A test seam for write faults (a full disk); the
+   * production opener is {@link FileChannel#open}.
+   */
+  public void useFileOpener(FileOpener o) {
+    newOpener = o;
+  }
+
+  /** Records written since start. */
+  public long written() {
+    return written.get();
+  }
+
+  /** Records queued and not yet written. */
+  public int queued() {
+    return queue.size();
+  }
+
+  /** Batches (fsyncs) since start. */
+  public long batches() {
+    return batches.get();
+  }
+
+  /** Mean time one batch took to chain, write and fsync, in microseconds. */
+  public long meanBatchMicros() {
+    long b = batches.get();
+    return b == 0 ? 0 : writeNanos.get() / b / 1000;
+  }
+
+  private void run() {
+    List<Pending> batch = new ArrayList<>();
+    boolean stop = false;
+    while (!stop) {
+      Pending first;
+      try {
+        long wait = Math.min(db.pollNanos(), checkpoints.intervalNanos());
+        if (fileFailing) {
+          wait = Math.min(wait, RETRY_MILLIS * 1_000_000);
+        }
+        first = queue.poll(wait, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      if (first != null) {
+        batch.add(first);
+        queue.drainTo(batch, MAX_BATCH - 1);
+        if (batch.remove(STOP)) {
+          stop = true;
+          queue.drainTo(batch); // nothing can be added after close()
+        }
+        if (!batch.isEmpty()) {
+          write(batch);
+        }
+        batch.clear();
+      } else if (fileFailing && System.nanoTime() - lastAttemptNanos >= RETRY_MILLIS * 1_000_000) {
+        write(batch); // the retry: the held records alone
+      }
+      checkpoints.signIfDue(head, stop);
+      db.copy(stop);
+      files.sealIfFull(head);
+      pruner.prune();
+    }
+    if (!held.isEmpty()) {
+      LOG.severe("audit writer stopped with " + held.size() + " record(s) it could not write");
+    }
+  }
+
+  /**
+   * Writes the held records (if any) and then {@code batch}, in one append and one fsync. While
+   * the file is failing, a batch that arrives before the next retry is due is held at once
+   * without touching the disk: its futures fail (the responses waiting on them are aborted; a
+   * refusal is sent anyway) and its records wait for the retry. Nothing is dropped unless more
+   * than {@value #MAX_HELD} records are held.
+   */
+  private void write(List<Pending> batch) {
+    FileOpener o = newOpener;
+    if (o != null) {
+      newOpener = null;
+      files.reopenWith(o);
+    }
+    if (fileFailing && System.nanoTime() - lastAttemptNanos < RETRY_MILLIS * 1_000_000) {
+      IOException e = new IOException("audit file unavailable; the record is held for the next retry");
+      hold(batch, e);
+      return;
+    }
+    lastAttemptNanos = System.nanoTime();
+    List<AuditRecord> records = new ArrayList<>(held.size() + batch.size());
+    records.addAll(held);
+    for (Pending p : batch) {
+      records.add(p.record());
+    }
+    long t0 = System.nanoTime();
+    long seq0 = head.seq;
+    String hash0 = head.hash;
+    List<AuditStore.AuditRow> rows = new ArrayList<>(records.size());
+    try {
+      StringBuilder b = new StringBuilder(records.size() * 400);
+      for (AuditRecord r : records) {
+        long seq = head.seq + 1;
+        byte[] canonical = r.canonicalJson(seq, head.hash); // serialised once
+        String h = AuditChain.hash(head.hash, canonical);
+        String line = AuditChain.line(canonical, h);
+        head.seq = seq;
+        head.hash = h;
+        b.append(line).append('\n');
+        rows.add(new AuditStore.AuditRow(seq, r.time(), r.requestId(), r.ip(), r.keyId(), r.status(), r.reason(), line));
+      }
+      files.append(b.toString().getBytes(StandardCharsets.UTF_8)); // a failed append leaves the file as it was
+    } catch (IOException | RuntimeException e) {
+      if (!fileFailing) {
+        LOG.log(Level.SEVERE, "audit write failed; the responses waiting on it are aborted, new requests are refused"
+            + " (audit.unavailable) and the records are retried every " + RETRY_MILLIS + " ms", e);
+      }
+      fileFailing = true;
+      head.seq = seq0;
+      head.hash = hash0;
+      // Every record of this attempt, the held ones first, waits for the next one. The retry
+      // rewrites them from the old end of the file rather than trusting a second fsync, since
+      // after a failed fsync the kernel may already have dropped the unwritten pages.
+      held.clear();
+      held.addAll(records);
+      for (Pending p : batch) {
+        p.done().completeExceptionally(e);
+      }
+      trimHeld();
+      return;
+    }
+    if (fileFailing) {
+      fileFailing = false;
+      LOG.warning("audit writes succeed again: " + held.size() + " held record(s) written; serving resumes");
+    }
+    held.clear();
+    // Durable now: release the responses, then copy to the database. The copy is not waited
+    // for: a crash before it lands is repaired from the file on the next start (catchUp).
+    if (rows.isEmpty()) {
+      return;
+    }
+    head.time = rows.getLast().time();
+    batches.incrementAndGet();
+    written.addAndGet(rows.size());
+    writeNanos.addAndGet(System.nanoTime() - t0);
+    for (Pending p : batch) {
+      p.done().complete(null);
+    }
+    db.add(rows);
+  }
+
+  /** Fails the batch's futures and keeps its records for the next retry. */
+  private void hold(List<Pending> batch, Exception e) {
+    for (Pending p : batch) {
+      held.add(p.record());
+      p.done().completeExceptionally(e);
+    }
+    trimHeld();
+  }
+
+  private void trimHeld() {
+    if (held.size() > MAX_HELD) {
+      int n = held.size() - MAX_HELD;
+      held.subList(0, n).clear();
+      dropped.addAndGet(n);
+      LOG.severe("audit file unwritable for too long: " + n + " held record(s) dropped (" + dropped.get() + " in all)");
+    }
+  }
+
+  /** Writes what is queued, a final checkpoint, and stops. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    queue.add(STOP);
+    try {
+      thread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      files.close();
+      checkpoints.close();
+    } catch (IOException e) {
+      LOG.warning("closing the audit log: " + e.getMessage());
+    }
+    LOG.fine("audit: " + written.get() + " records in " + batches.get() + " batches, mean " + meanBatchMicros() + " us per batch");
+  }
+}

@@ -1,0 +1,78 @@
+package dev.gatehouse.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.config.GatehouseConfig.AuditRetention;
+import dev.gatehouse.store.AuditStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The audit log's read side without the CLI: time bounds, the newest records, and following across sealing. */
+class AuditReaderTest {
+
+  @TempDir Path dir;
+
+  static AuditRecord record(int i) {
+    return new AuditRecord("2026-01-01T00:00:00.000Z", "req-" + i, "127.0.0.1", null, null, "GET", "/api/tags", "models",
+        null, 200, "allow", "ok", 0, 0, -1, -1, 0, 0, 1, null, false, null, null);
+  }
+
+  static long seq(String line) {
+    return Long.parseLong(line.substring(line.indexOf("\"seq\":") + 6, line.indexOf(',')));
+  }
+
+  @Test
+  void timeBoundsAreUtcTimesInTheColumnsFormat() {
+    Instant now = Instant.parse("2026-11-02T10:00:00Z");
+    assertThat(AuditReader.timeBound("1h", now)).isEqualTo("2026-11-02T09:00:00.000Z");
+    assertThat(AuditReader.timeBound("7d", now)).isEqualTo("2026-10-26T10:00:00.000Z");
+    assertThat(AuditReader.timeBound("2026-11-01", now)).isEqualTo("2026-11-01");
+    assertThat(AuditReader.timeBound("2026-11-01T10:00Z", now)).isEqualTo("2026-11-01T10:00");
+    // why: an unknown form must not silently mean "everything"; the CLI turns null into a usage error
+    assertThat(AuditReader.timeBound("yesterday", now)).isNull();
+  }
+
+  AuditWriter writer() throws Exception {
+    // Small segments: a few records each, so that the log is sealed several times.
+    return AuditWriter.open(dir, AuditStore.NONE, dir.resolve("audit-hmac.key"), 1000, Duration.ofHours(1),
+        new AuditRetention(1000, Duration.ZERO, 0), Clock.systemUTC());
+  }
+
+  @Test
+  void newestReadsBackIntoSealedSegmentsAndFollowingSeesEachNewRecordOnceAcrossSealing() throws Exception {
+    try (AuditWriter w = writer()) {
+      for (int i = 1; i <= 12; i++) {
+        w.append(record(i)).get();
+      }
+    } // closed: no sealing in progress while the reader starts
+    assertThat(AuditSegments.sealed(dir)).isNotEmpty();
+    try (AuditReader r = AuditReader.open(dir)) {
+      List<String> newest = r.newest(10);
+      assertThat(newest).hasSize(10);
+      assertThat(seq(newest.getFirst())).isEqualTo(3);
+      assertThat(seq(newest.getLast())).isEqualTo(12);
+      r.follow();
+      assertThat(r.poll()).isEmpty();
+      try (AuditWriter w = writer()) {
+        for (int i = 13; i <= 30; i++) {
+          w.append(record(i)).get();
+        }
+      }
+      List<Long> seen = new ArrayList<>();
+      for (String line : r.poll()) {
+        seen.add(seq(line));
+      }
+      List<Long> expected = new ArrayList<>();
+      for (long s = 13; s <= 30; s++) {
+        expected.add(s);
+      }
+      assertThat(seen).isEqualTo(expected);
+    }
+  }
+}

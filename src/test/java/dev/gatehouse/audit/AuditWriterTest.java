@@ -1,0 +1,389 @@
+package dev.gatehouse.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.config.GatehouseConfig.AuditRetention;
+import dev.gatehouse.store.AuditStore;
+import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.testing.MutableClock;
+import dev.gatehouse.testing.PrunedAuditLog;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AuditWriterTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  static AuditRecord record(String id) {
+    return new AuditRecord("2026-11-22T00:00:00Z", id, "127.0.0.1", null, null, "GET", "/api/tags", "models.read",
+        null, 200, "allow", "ok", 0, 10, -1, -1, 0, 0, 100, null, false, null, null);
+  }
+
+  private AuditWriter open(SqliteStore store) throws Exception {
+    return AuditWriter.open(dir, store, dir.resolve("audit-hmac.key"), 1000, Duration.ofHours(1));
+  }
+
+  private AuditVerifier.Result verify() throws Exception {
+    return AuditVerifier.verifyLog(dir, dir.resolve(AuditWriter.CHECKPOINTS),
+        AuditKey.load(dir.resolve("audit-hmac.key")));
+  }
+
+  @Test
+  void writingAuditRowsChangesNeitherTheKeyNorTheBanVersion() throws Exception {
+    // why: a version bump makes every event loop reload its key ring and ban list; audit rows
+    // are written after every batch and change neither
+    try (SqliteStore store = SqliteStore.open(dir);
+        var keys = store.openVersionProbe();
+        var bans = store.openBanVersionProbe()) {
+      long k0 = keys.version();
+      long b0 = bans.version();
+      store.appendAudit(List.of(new AuditStore.AuditRow(1, "2026-11-22T00:00:00.000Z", "r1", "127.0.0.1", null, 401,
+          "auth.key_invalid", "{\"seq\":1}")));
+      assertThat(store.lastAuditSeq()).isEqualTo(1);
+      assertThat(keys.version()).isEqualTo(k0);
+      assertThat(bans.version()).isEqualTo(b0);
+    }
+  }
+
+  @Test
+  void aTornFinalLineIsCutOffOnStartAndTheChainContinues() throws Exception {
+    // why: kill -9 during a write can leave half a record; it was never acknowledged, and the log
+    // must still verify after the restart
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      try (AuditWriter w = open(store)) {
+        w.append(record("a")).join();
+        w.append(record("b")).join();
+      }
+      Files.writeString(dir.resolve(AuditWriter.FILE), "{\"seq\":3,\"prev\":\"12", StandardOpenOption.APPEND);
+      try (AuditWriter w = open(store)) {
+        w.append(record("c")).join();
+      }
+      List<String> lines = Files.readAllLines(dir.resolve(AuditWriter.FILE), StandardCharsets.UTF_8);
+      assertThat(lines).hasSize(3);
+      assertThat(lines.get(2)).contains("\"seq\":3").contains("\"request_id\":\"c\"");
+      assertThat(verify().ok()).as(verify().describe()).isTrue();
+      List<String> ids = new ArrayList<>();
+      store.forEachAuditRow(r -> ids.add(r.requestId()));
+      assertThat(ids).containsExactly("a", "b", "c");
+    }
+  }
+
+  @Test
+  void rowsMissingFromTheDatabaseAreCopiedFromTheFileOnStart() throws Exception {
+    // why: a crash between the fsync of the file and the database insert leaves the database behind
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      try (AuditWriter w = AuditWriter.open(dir, AuditStore.NONE, dir.resolve("audit-hmac.key"), 1000,
+          Duration.ofHours(1))) {
+        w.append(record("a")).join();
+        w.append(record("b")).join();
+      }
+      try (AuditWriter w = open(store)) {
+        w.append(record("c")).join();
+      }
+      List<String> ids = new ArrayList<>();
+      store.forEachAuditRow(r -> ids.add(r.requestId()));
+      assertThat(ids).containsExactly("a", "b", "c");
+    }
+  }
+
+  @Test
+  void theHmacKeyIsCreatedOwnerOnly() throws Exception {
+    try (SqliteStore store = SqliteStore.open(dir); AuditWriter w = open(store)) {
+      w.append(record("a")).join();
+    }
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("audit-hmac.key")))).isEqualTo("rw-------");
+    assertThat(AuditKey.load(dir.resolve("audit-hmac.key"))).hasSize(32);
+  }
+
+  @Test
+  void durableLatencyUnderConcurrentLoad() throws Exception {
+    // why: every response waits this long for its record; group commit keeps it to about one fsync
+    int threads = 8;
+    int each = 250;
+    long[] waits = new long[threads * each];
+    try (SqliteStore store = SqliteStore.open(dir); AuditWriter w = open(store)) {
+      List<Thread> ts = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int base = t * each;
+        Thread th = new Thread(() -> {
+          for (int i = 0; i < each; i++) {
+            long t0 = System.nanoTime();
+            CompletableFuture<Void> f = w.append(record("r" + (base + i)));
+            f.join();
+            waits[base + i] = System.nanoTime() - t0;
+          }
+        });
+        ts.add(th);
+        th.start();
+      }
+      for (Thread th : ts) {
+        th.join();
+      }
+      Arrays.sort(waits);
+      System.out.printf("audit durable wait: %d records from %d threads in %d batches; median %d us, p99 %d us, mean batch %d us%n",
+          w.written(), threads, w.batches(), waits[waits.length / 2] / 1000, waits[waits.length * 99 / 100] / 1000,
+          w.meanBatchMicros());
+      assertThat(w.written()).isEqualTo(threads * each);
+      assertThat(w.batches()).as("records share fsyncs").isLessThan(threads * each);
+    }
+    AuditVerifier.Result r = verify();
+    assertThat(r.ok()).as(r.describe()).isTrue();
+    assertThat(r.records()).isEqualTo(threads * each);
+  }
+
+  // --- Retention: sealing segments, pruning them, and starting again after either. ---
+
+  private AuditWriter open(AuditStore store, AuditRetention retention, Clock clock) throws Exception {
+    return AuditWriter.open(dir, store, dir.resolve("audit-hmac.key"), 5, Duration.ofHours(1), retention, clock);
+  }
+
+  private static long seqOf(String line) throws Exception {
+    return JSON.readTree(line).path("seq").asLong();
+  }
+
+  private List<Long> dbSeqs(SqliteStore store) {
+    List<Long> seqs = new ArrayList<>();
+    store.forEachAuditRow(r -> seqs.add(r.seq()));
+    return seqs;
+  }
+
+  private AuditVerifier.Result verifyDb(SqliteStore store) throws Exception {
+    return AuditVerifier.verifyStore(store, dir.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(dir.resolve("audit-hmac.key")));
+  }
+
+  @Test
+  void aFullFileIsSealedIntoSegmentsNamedByTheirFirstRecordAndTheChainRunsAcrossThem() throws Exception {
+    // why: the log must stay one verifiable chain when it is split into files
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      try (AuditWriter w = open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+        for (int i = 1; i <= 30; i++) {
+          w.append(record("r" + i)).join();
+        }
+      }
+      List<Path> sealed = AuditSegments.sealed(dir);
+      assertThat(sealed).hasSizeGreaterThan(2);
+      long expectFirst = 1;
+      for (Path p : sealed) {
+        List<String> lines = Files.readAllLines(p);
+        assertThat(p.getFileName().toString()).isEqualTo(AuditSegments.name(expectFirst));
+        assertThat(seqOf(lines.getFirst())).isEqualTo(expectFirst);
+        assertThat(Files.size(p)).as("sealed once past segment_bytes, between batches").isGreaterThanOrEqualTo(2048);
+        expectFirst = seqOf(lines.getLast()) + 1;
+      }
+      List<String> active = Files.readAllLines(dir.resolve(AuditWriter.FILE));
+      if (!active.isEmpty()) {
+        assertThat(seqOf(active.getFirst())).isEqualTo(expectFirst);
+      }
+      AuditVerifier.Result r = verify();
+      assertThat(r.ok()).as(r.describe()).isTrue();
+      assertThat(r.records()).isEqualTo(30);
+      assertThat(r.lastCheckpointSeq()).isEqualTo(30);
+      assertThat(verifyDb(store).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void aRestartAfterSealingContinuesTheChainEvenWhenTheCrashCameBeforeTheNewFile() throws Exception {
+    // why: a crash between renaming audit.jsonl and creating the next one leaves no active file;
+    // the head of the chain is then in the newest segment
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      try (AuditWriter w = open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+        for (int i = 1; i <= 12; i++) {
+          w.append(record("r" + i)).join();
+        }
+      }
+      Path active = dir.resolve(AuditWriter.FILE);
+      long first = seqOf(Files.readAllLines(active).getFirst());
+      Files.move(active, dir.resolve(AuditSegments.name(first))); // as if sealed, then the crash
+      try (AuditWriter w = open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+        w.append(record("after")).join();
+      }
+      List<String> now = Files.readAllLines(active);
+      assertThat(now).hasSize(1);
+      assertThat(seqOf(now.getFirst())).isEqualTo(13);
+      AuditVerifier.Result r = verify();
+      assertThat(r.ok()).as(r.describe()).isTrue();
+      assertThat(r.records()).isEqualTo(13);
+      assertThat(dbSeqs(store)).hasSize(13).last().isEqualTo(13L);
+    }
+  }
+
+  @Test
+  void rowsMissingFromTheDatabaseAreCopiedFromSealedSegmentsToo() throws Exception {
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      try (AuditWriter w = open(AuditStore.NONE, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+        for (int i = 1; i <= 12; i++) {
+          w.append(record("r" + i)).join();
+        }
+      }
+      assertThat(AuditSegments.sealed(dir)).isNotEmpty();
+      try (AuditWriter w = open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+        w.append(record("r13")).join();
+      }
+      assertThat(dbSeqs(store)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L);
+      assertThat(verifyDb(store).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void pruningBySizeDropsTheOldestSegmentsAndTheirRowsAfterASignedAnchor() throws Exception {
+    // why: max_bytes bounds the disk the log takes; what remains must still verify
+    AuditRetention retention = new AuditRetention(2048, Duration.ZERO, 6144);
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      try (AuditWriter w = open(store, retention, Clock.systemUTC())) {
+        for (int i = 1; i <= 60; i++) {
+          w.append(record("r" + i)).join();
+        }
+      }
+      long total = Files.size(dir.resolve(AuditWriter.FILE));
+      for (Path p : AuditSegments.sealed(dir)) {
+        total += Files.size(p);
+      }
+      assertThat(total).isLessThanOrEqualTo(6144);
+      List<Path> sealed = AuditSegments.sealed(dir);
+      long firstKept = AuditSegments.firstSeq(sealed.getFirst());
+      assertThat(firstKept).isGreaterThan(1);
+      List<String> anchors = Files.readAllLines(dir.resolve(AuditWriter.CHECKPOINTS)).stream()
+          .filter(l -> l.contains("pruned_through")).toList();
+      assertThat(anchors).isNotEmpty();
+      assertThat(JSON.readTree(anchors.getLast()).path("pruned_through").asLong()).isEqualTo(firstKept - 1);
+      assertThat(dbSeqs(store).getFirst()).as("rows go with their segments").isEqualTo(firstKept);
+      AuditVerifier.Result r = verify();
+      assertThat(r.ok()).as(r.describe()).isTrue();
+      assertThat(r.firstSeq()).isEqualTo(firstKept);
+      assertThat(r.lastSeq()).isEqualTo(60);
+      assertThat(r.prunedThrough()).isEqualTo(firstKept - 1);
+      AuditVerifier.Result d = verifyDb(store);
+      assertThat(d.ok()).as(d.describe()).isTrue();
+      assertThat(d.firstSeq()).isEqualTo(firstKept);
+    }
+  }
+
+  @Test
+  void pruningByAgeGoesByTheNewestRecordOfEachSegmentAndNeverTakesTheActiveFile() throws Exception {
+    Instant now = Instant.parse("2026-11-21T00:00:00Z");
+    MutableClock clock = new MutableClock(now);
+    AuditRetention retention = new AuditRetention(2048, Duration.ofDays(30), 0);
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      try (AuditWriter w = open(store, retention, clock)) {
+        for (int i = 1; i <= 30; i++) {
+          w.append(PrunedAuditLog.record("r" + i, now)).join();
+        }
+        clock.advance(Duration.ofDays(29));
+        w.append(PrunedAuditLog.record("r31", clock.instant())).join();
+      }
+      assertThat(AuditSegments.sealed(dir)).as("29 days old: kept").isNotEmpty();
+      try (AuditWriter w = open(store, retention, clock)) {
+        clock.advance(Duration.ofDays(2));
+        w.append(PrunedAuditLog.record("r32", clock.instant())).join();
+      }
+      // Every sealed segment's newest record is now 31 days old, except one sealed after r31 or r32.
+      for (Path p : AuditSegments.sealed(dir)) {
+        assertThat(Files.readString(p)).containsAnyOf("\"r31\"", "\"r32\"");
+      }
+      assertThat(Files.exists(dir.resolve(AuditWriter.FILE))).isTrue();
+      AuditVerifier.Result r = verify();
+      assertThat(r.ok()).as(r.describe()).isTrue();
+      assertThat(r.lastSeq()).isEqualTo(32);
+      assertThat(r.prunedThrough()).isGreaterThan(0);
+      assertThat(dbSeqs(store).getFirst()).isEqualTo(r.prunedThrough() + 1);
+    }
+  }
+
+  @Test
+  void aPruningCutShortByACrashVerifiesAndIsFinishedOnTheNextStart() throws Exception {
+    // why: the anchor is written first; a crash before the files and rows go must not look like
+    // tampering, and the next start deletes what the anchor covers
+    Instant now = Instant.parse("2026-11-21T00:00:00Z");
+    MutableClock clock = new MutableClock(now.minus(Duration.ofDays(10)));
+    AuditRetention retention = new AuditRetention(1, Duration.ofDays(15), 0); // a segment per batch
+    try (SqliteStore store = SqliteStore.open(dir); AuditWriter w = open(store, retention, clock)) {
+      for (int i = 1; i <= 20; i++) {
+        w.append(PrunedAuditLog.record("r" + i, now.minus(Duration.ofDays(i <= 10 ? 20 : 10)))).join();
+      }
+    }
+    Path backup = Files.createDirectories(dir.resolve("backup"));
+    for (Path p : AuditSegments.sealed(dir)) {
+      Files.copy(p, backup.resolve(p.getFileName()));
+    }
+    Files.copy(dir.resolve("gatehouse.db"), backup.resolve("gatehouse.db"));
+    clock.advance(Duration.ofDays(10));
+    try (SqliteStore store = SqliteStore.open(dir); AuditWriter w = open(store, retention, clock)) {
+      w.append(PrunedAuditLog.record("r21", now)).join();
+    }
+    assertThat(Files.exists(dir.resolve(AuditSegments.name(10)))).isFalse();
+    // The crash: files and rows the anchor covers are still there.
+    for (int s = 1; s <= 10; s++) {
+      Files.copy(backup.resolve(AuditSegments.name(s)), dir.resolve(AuditSegments.name(s)));
+    }
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      List<Long> keep = dbSeqs(store);
+      assertThat(keep.getFirst()).isEqualTo(11L);
+    }
+    Files.copy(backup.resolve("gatehouse.db"), dir.resolve("gatehouse.db"), StandardCopyOption.REPLACE_EXISTING);
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      String line21 = Files.readString(dir.resolve(AuditSegments.name(21))).strip(); // written after the backup
+      var n = JSON.readTree(line21);
+      store.appendAudit(List.of(new AuditStore.AuditRow(21, n.path("time").asText(), "r21", "127.0.0.1", "k1", 200, "ok", line21)));
+      AuditVerifier.Result f = verify();
+      assertThat(f.ok()).as(f.describe()).isTrue();
+      assertThat(f.firstSeq()).isEqualTo(1);
+      assertThat(f.prunedThrough()).isEqualTo(10);
+      AuditVerifier.Result d = verifyDb(store);
+      assertThat(d.ok()).as(d.describe()).isTrue();
+      assertThat(dbSeqs(store).getFirst()).isEqualTo(1L);
+      // No age limit now: only the anchor can make this start delete anything.
+      try (AuditWriter w = open(store, new AuditRetention(1, Duration.ZERO, 0), clock)) {
+        w.append(PrunedAuditLog.record("r22", now)).join();
+      }
+      assertThat(AuditSegments.firstSeq(AuditSegments.sealed(dir).getFirst())).isEqualTo(11);
+      assertThat(dbSeqs(store).getFirst()).isEqualTo(11L);
+      assertThat(dbSeqs(store).getLast()).isEqualTo(22L);
+      AuditVerifier.Result after = verify();
+      assertThat(after.ok()).as(after.describe()).isTrue();
+      assertThat(after.firstSeq()).isEqualTo(11);
+    }
+  }
+
+  @Test
+  void whenEverySegmentWasPrunedTheChainContinuesFromTheAnchor() throws Exception {
+    // why: with an empty active file and no segments left, only the anchor knows the chain's head
+    PrunedAuditLog.write(dir);
+    MutableClock clock = new MutableClock(PrunedAuditLog.NOW.plus(Duration.ofDays(30)));
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      try (AuditWriter w = open(store, new AuditRetention(1, Duration.ofDays(15), 0), clock)) {
+        w.append(PrunedAuditLog.record("r22", PrunedAuditLog.NOW)).join(); // old on arrival: pruned with the rest
+      }
+      assertThat(AuditSegments.sealed(dir)).isEmpty();
+      assertThat(Files.size(dir.resolve(AuditWriter.FILE))).isZero();
+      assertThat(dbSeqs(store)).isEmpty();
+      AuditVerifier.Result empty = verify();
+      assertThat(empty.ok()).as(empty.describe()).isTrue();
+      assertThat(empty.prunedThrough()).isEqualTo(22);
+      try (AuditWriter w = open(store, new AuditRetention(1 << 20, Duration.ofDays(15), 0), clock)) {
+        w.append(PrunedAuditLog.record("r23", clock.instant())).join();
+      }
+      AuditVerifier.Result r = verify();
+      assertThat(r.ok()).as(r.describe()).isTrue();
+      assertThat(r.firstSeq()).isEqualTo(23);
+      assertThat(r.records()).isEqualTo(1);
+      assertThat(verifyDb(store).ok()).isTrue();
+    }
+  }
+}
