@@ -100,6 +100,31 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
   @Override
   public void refresh() {
     byIp.refresh();
+    forgetStoredPending();
+  }
+
+  /**
+   * Drops each pending ban that the snapshot now in force already holds (a stored ban lasting at
+   * least as long), so that from then on the store alone decides: an operator who removes that
+   * ban a moment later is obeyed at once, not after this process's writer has caught up. Runs
+   * after the snapshot is installed, so the address is banned by one or the other throughout.
+   */
+  private void forgetStoredPending() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    Map<String, BanRecord> stored;
+    try {
+      stored = byIp.current();
+    } catch (StoreException e) {
+      return; // the refresh failed: keep every pending ban
+    }
+    for (Map.Entry<String, Long> p : pending.entrySet()) {
+      BanRecord r = stored.get(p.getKey());
+      if (r != null && (r.bannedUntil() == null || r.bannedUntil().toEpochMilli() >= p.getValue())) {
+        pending.remove(p.getKey(), p.getValue());
+      }
+    }
   }
 
   @Override
