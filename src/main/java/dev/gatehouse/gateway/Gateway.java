@@ -28,7 +28,7 @@ import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.pins.ModelPins;
-import dev.gatehouse.proxy.UpstreamHealth;
+import dev.gatehouse.upstream.UpstreamHealth;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;

@@ -7,6 +7,7 @@ import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.exchange.Route;
+import dev.gatehouse.upstream.UpstreamFraming;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;

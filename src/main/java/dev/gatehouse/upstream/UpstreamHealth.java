@@ -1,4 +1,4 @@
-package dev.gatehouse.proxy;
+package dev.gatehouse.upstream;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
