@@ -33,7 +33,7 @@ class ArchitectureTest {
    * gateway. The composition root may reach the control plane's audit and TLS types (it wires the
    * audit writer and reloads certificates), so it is checked apart, by name, below.
    */
-  static final List<String> DATA_SUPPORT = List.of("exchange", "http1", "bans", "pins", "store", "config", "alerts");
+  static final List<String> DATA_SUPPORT = List.of("exchange", "http1", "bans", "pins", "upstream", "store", "config", "alerts");
 
   private static final JavaClasses CLASSES =
       new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.gatehouse");
