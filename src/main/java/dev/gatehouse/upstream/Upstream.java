@@ -15,7 +15,9 @@ import io.vertx.core.http.RequestOptions;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiConsumer;
 
 /**
@@ -24,11 +26,11 @@ import java.util.function.BiConsumer;
  * models it lists. One per gateway, shared by every event loop. Thread-safe.
  *
  * <p>Connections: one pool per event loop, of at most {@code limits.max_upstream_connections}
- * (the setting is documented per event loop), opened on that loop's first request. A request
- * then stays on the loop that serves its client: one pool shared by all loops would hand one
- * loop's connection to another loop's request, and every chunk of a stream would cross threads.
- * Every connection reads its responses through {@link UpstreamFraming}, the relay's and the
- * health check's and the digest fetch's alike.
+ * (the setting is documented per event loop), which an event loop takes on its first request. A
+ * request then stays on the loop that serves its client: one pool shared by all loops would hand
+ * one loop's connection to another loop's request, and every chunk of a stream would cross
+ * threads. Every connection reads its responses through {@link UpstreamFraming}, the relay's and
+ * the health check's and the digest fetch's alike.
  *
  * <p>One upstream is a set of one: {@link #pick} always answers it. See {@link Upstreams} for how
  * a set of several plugs in.
@@ -77,32 +79,44 @@ public final class Upstream implements Upstreams, AutoCloseable {
     }
   }
 
-  /** The pool of callers that are not on an event loop (tests, a worker thread). */
-  private static final Object OFF_LOOP = new Object();
-
   private final Vertx vertx;
   private final URI uri;
   private final Address address;
   private final int maxConnections;
   private final long connectMillis;
   private final long healthMillis;
-  /** Each event loop's pool, by its thread; OFF_LOOP for everyone else. */
-  private final Map<Object, HttpClient> clients = new ConcurrentHashMap<>();
+  /** The pools no event loop has taken yet. */
+  private final Queue<HttpClient> spare = new ConcurrentLinkedQueue<>();
+  /** Each event loop's pool, by its thread. */
+  private final Map<Thread, HttpClient> byLoop = new ConcurrentHashMap<>();
+  /** The pool of callers off the event loops (tests, a worker thread), and of any loop past the count. */
+  private final HttpClient offLoop;
   private final UpstreamHealth health;
   private final ModelDigests digests;
   private volatile boolean closed;
 
   /**
+   * Builds the pools, one per event loop ({@code server.event_loops}) and one for callers off
+   * them. Called off the event loops (the composition root is): Vert.x closes a client with the
+   * context that built it, and a client built here lives as long as Vert.x does.
+   *
    * @param onChange called with (up, detail) whenever a health check finds the upstream's state
    *     changed; must not block
    */
   public Upstream(Vertx vertx, GatehouseConfig config, BiConsumer<Boolean, String> onChange) {
+    if (Vertx.currentContext() != null) {
+      throw new IllegalStateException("an Upstream is built off the event loops");
+    }
     this.vertx = vertx;
     this.uri = config.upstream();
     this.address = Address.parse(uri);
     this.maxConnections = config.limits().maxUpstreamConnections();
     this.connectMillis = config.timeouts().upstreamConnect().toMillis();
     this.healthMillis = Math.max(100, config.admin().healthTimeout().toMillis());
+    this.offLoop = newClient();
+    for (int i = 0; i < config.effectiveEventLoops(); i++) {
+      spare.add(newClient());
+    }
     this.health = new UpstreamHealth(vertx, uri.toString(), this::probe, onChange);
     this.digests = new ModelDigests(this, config.models().pinRefresh());
   }
@@ -186,10 +200,19 @@ public final class Upstream implements Upstreams, AutoCloseable {
         .compose(resp -> resp.body().map(b -> "HTTP " + resp.statusCode()));
   }
 
-  /** This event loop's pool, opened on first use. */
+  /** This event loop's pool, taken on its first use. */
   private HttpClient client() {
-    Object loop = Context.isOnEventLoopThread() ? Thread.currentThread() : OFF_LOOP;
-    return clients.computeIfAbsent(loop, k -> newClient());
+    if (!Context.isOnEventLoopThread()) {
+      return offLoop;
+    }
+    HttpClient mine = byLoop.get(Thread.currentThread());
+    if (mine != null) {
+      return mine;
+    }
+    return byLoop.computeIfAbsent(Thread.currentThread(), t -> {
+      HttpClient next = spare.poll();
+      return next != null ? next : offLoop;
+    });
   }
 
   private HttpClient newClient() {
@@ -215,7 +238,8 @@ public final class Upstream implements Upstreams, AutoCloseable {
   public void close() {
     closed = true;
     health.close();
-    clients.values().forEach(HttpClient::close);
-    clients.clear();
+    offLoop.close();
+    spare.forEach(HttpClient::close);
+    byLoop.values().stream().filter(c -> c != offLoop).forEach(HttpClient::close);
   }
 }

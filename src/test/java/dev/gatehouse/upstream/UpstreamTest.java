@@ -118,6 +118,31 @@ class UpstreamTest {
   }
 
   @Test
+  void poolsOutliveTheContextsThatFirstUseThem() throws Exception {
+    // why: a loop's pool serves its requests and its timer ticks alike, and belongs to none of
+    // them: Vert.x closes a client with the context that built it, so none builds it
+    try (FakeUpstream fake = new FakeUpstream()) {
+      Upstream up = upstream(fake.url(), Map.of("models.pin_refresh", "1ms"));
+      HttpServer front = vertx.createHttpServer()
+          .requestHandler(r -> up.modelDigests().onComplete(ar -> r.response().end(ar.succeeded() ? "ok" : "failed")))
+          .listen(0, "127.0.0.1").await();
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      up.health().start(java.time.Duration.ofMillis(20));
+      for (int i = 0; i < 6; i++) {
+        java.net.http.HttpResponse<String> r = http.send(
+            java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + front.actualPort() + "/")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.body()).isEqualTo("ok");
+        Thread.sleep(50);
+      }
+      up.close();
+      assertThat(probes(fake)).isGreaterThanOrEqualTo(6);
+      assertThat(up.health().state()).isEqualTo(1);
+      assertThat(changes).isEmpty();
+    }
+  }
+
+  @Test
   void aDownUpstreamIsNotReadyAndRaisesOneChange() throws Exception {
     FakeUpstream fake = new FakeUpstream();
     Upstream up = upstream(fake.url(), Map.of("health.timeout", "1s"));
