@@ -126,6 +126,7 @@ public final class Upstream implements Upstreams, AutoCloseable {
     return uri;
   }
 
+  /** Where the upstream is, parsed from {@link #uri}. */
   public Address address() {
     return address;
   }
