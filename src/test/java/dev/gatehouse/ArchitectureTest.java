@@ -40,7 +40,7 @@ class ArchitectureTest {
    * log (written on the data plane's side; its verifier and reader are read-only parts of the
    * same format), abuse detection and bans, and metrics.
    */
-  static final List<String> SUPPORT = List.of("audit", "abuse", "metrics");
+  static final List<String> SUPPORT = List.of("audit", "abuse", "metrics", "upstream");
   /** The rest of the data plane: shared types, what the stages are built on, and the composition root. */
   static final List<String> DATA_OTHER = List.of("exchange", "http1", "pins", "store", "config", "alerts", "gateway");
 

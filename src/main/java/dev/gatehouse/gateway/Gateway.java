@@ -28,7 +28,6 @@ import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.pins.ModelPins;
-import dev.gatehouse.proxy.UpstreamHealth;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
@@ -37,6 +36,8 @@ import dev.gatehouse.store.Stores;
 import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.store.UsageStore;
+import dev.gatehouse.upstream.Upstream;
+import dev.gatehouse.upstream.UpstreamHealth;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -77,7 +78,8 @@ public final class Gateway implements AutoCloseable {
       AuthFailures authFailures,
       ProbeDetector probes,
       ConnectionLimits connectionLimits,
-      Accounting accounting) {}
+      Accounting accounting,
+      Upstream upstream) {}
 
   private final Vertx vertx;
   private final int port;
@@ -188,6 +190,7 @@ public final class Gateway implements AutoCloseable {
       Alerts alerts = alerts(config, vertx, auditStore, clock);
       Accounting accounting = new Accounting(audit, metrics, alerts::request, config.audit().prompt());
       RouteTable routes = RouteTable.standard();
+      Upstream upstream = new Upstream(vertx, config, (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
       Shared shared =
           new Shared(
               config,
@@ -199,13 +202,14 @@ public final class Gateway implements AutoCloseable {
               new UsageMeters(ledger),
               new AccessLog(),
               config.models().pinned() == null ? null
-                  : new PinnedModels(vertx, ModelPins.load(config.models().pinned()), config.upstream(), config.models().pinRefresh()),
+                  : new PinnedModels(ModelPins.load(config.models().pinned()), upstream),
               bans,
               new Cors(config.cors(), (method, path) -> routes.match(method, path).route() != null),
               new AuthFailures(config.bans(), bans),
               new ProbeDetector(config.probes(), bans),
               new ConnectionLimits(config.connections(), config.network().trustedProxies()),
-              accounting);
+              accounting,
+              upstream);
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -227,12 +231,10 @@ public final class Gateway implements AutoCloseable {
       }
       Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits(), audit,
           metrics, alerts, watches);
-      UpstreamHealth health = new UpstreamHealth(vertx, config.upstream(), config.admin().healthTimeout(),
-          (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
       if (!config.admin().healthInterval().isZero()) {
-        health.start(config.admin().healthInterval());
+        upstream.health().start(config.admin().healthInterval());
       }
-      g.registerGauges(concurrency, health);
+      g.registerGauges(concurrency, upstream.health());
       vertx.setPeriodic(60_000, id -> alerts.sweep());
       if (tls != null) {
         g.watchCertificates(config, tls);

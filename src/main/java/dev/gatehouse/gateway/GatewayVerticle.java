@@ -26,7 +26,7 @@ import java.util.List;
 
 /**
  * One event loop's share of the public listener: its own server instance (Vert.x spreads
- * connections across instances on the same port), upstream pool and pipeline.
+ * connections across instances on the same port), relay and pipeline.
  */
 final class GatewayVerticle extends VerticleBase {
 
@@ -62,7 +62,7 @@ final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     identifier = new Identifier(config.authEnabled(), ring, keys);
-    relay = new Relay(vertx, config);
+    relay = new Relay(vertx, shared.upstream(), config);
     gate = new ClientGate(config, shared.bans());
     Pipeline pipeline =
         new Pipeline(
@@ -132,7 +132,6 @@ final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    relay.close();
     return server.close();
   }
 }

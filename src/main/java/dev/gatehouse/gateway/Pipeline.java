@@ -379,7 +379,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return Stage.refuse(Stage.ANSWERED);
     }
     return relay
-        .upstreamReady()
+        .upstreams()
+        .ready()
         .transform(
             ar -> {
               boolean up = ar.succeeded() && ar.result();

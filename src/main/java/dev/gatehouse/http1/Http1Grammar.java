@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The strict HTTP/1.1 grammar (RFC 9112, RFC 9110 §5) that both framing checks read by: the
- * client side ({@code listen/StrictFraming}) and the upstream side ({@code proxy/UpstreamFraming}).
+ * client side ({@code listen/StrictFraming}) and the upstream side ({@code upstream/UpstreamFraming}).
  * Pure functions over a head collected in a byte array, read in place; no state.
  */
 public final class Http1Grammar {

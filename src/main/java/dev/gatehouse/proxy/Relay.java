@@ -7,17 +7,14 @@ import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.exchange.Route;
+import dev.gatehouse.upstream.Upstream;
+import dev.gatehouse.upstream.Upstreams;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import java.net.URI;
 import java.util.function.Consumer;
 
 /**
@@ -29,7 +26,8 @@ import java.util.function.Consumer;
  * then stops generating). An upstream that dies mid-stream gets the client a final error in its
  * API's dialect, then a clean end. None of the timeouts bounds a generation that keeps streaming.
  *
- * <p>One per event loop (it owns that loop's upstream connection pool).
+ * <p>Each request goes to the upstream {@link Upstreams#pick} chooses for it, over that upstream's
+ * connection pool for this event loop. One per event loop.
  */
 public final class Relay {
 
@@ -37,38 +35,20 @@ public final class Relay {
   private static final int MAX_FILTERED_BODY = 8 << 20;
 
   private final Vertx vertx;
-  private final HttpClient client;
-  private final String host;
-  private final int port;
+  private final Upstreams upstreams;
   private final long firstByteMillis;
   private final long idleMillis;
-  private final long connectMillis;
 
-  public Relay(Vertx vertx, GatehouseConfig config) {
+  public Relay(Vertx vertx, Upstreams upstreams, GatehouseConfig config) {
     this.vertx = vertx;
-    URI up = config.upstream();
-    boolean tls = "https".equals(up.getScheme());
-    this.host = up.getHost();
-    this.port = up.getPort() > 0 ? up.getPort() : (tls ? 443 : 80);
+    this.upstreams = upstreams;
     this.firstByteMillis = config.timeouts().upstreamFirstByte().toMillis();
     this.idleMillis = config.timeouts().upstreamIdle().toMillis();
-    this.connectMillis = config.timeouts().upstreamConnect().toMillis();
-    HttpClientOptions options =
-        new HttpClientOptions()
-            .setProtocolVersion(HttpVersion.HTTP_1_1)
-            .setSsl(tls)
-            .setKeepAlive(true)
-            .setKeepAliveTimeout(60)
-            .setTcpNoDelay(true)
-            .setDecompressionSupported(false)
-            .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectMillis));
-    // Every upstream connection reads its responses through the strict framing check.
-    this.client =
-        vertx.httpClientBuilder()
-            .with(options)
-            .with(new PoolOptions().setHttp1MaxSize(config.limits().maxUpstreamConnections()))
-            .withConnectHandler(UpstreamFraming::install)
-            .build();
+  }
+
+  /** Where requests go: for the readiness answer, which is whether they could go there now. */
+  public Upstreams upstreams() {
+    return upstreams;
   }
 
   /**
@@ -76,19 +56,13 @@ public final class Relay {
    * it, the stream is ended in the client's dialect.
    */
   public void forward(Exchange x, Consumer<Rejection> reject) {
-    RequestOptions opts =
-        new RequestOptions()
-            .setMethod(x.request().method())
-            .setHost(host)
-            .setPort(port)
-            .setURI(x.target().raw())
-            .setConnectTimeout(connectMillis)
-            .setIdleTimeout(0);
+    Upstream upstream = upstreams.pick(x);
+    RequestOptions opts = upstream.options(x.request().method(), x.target().raw()).setIdleTimeout(0);
     io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
     HeaderPolicy.copyToUpstream(x.request().headers(), headers);
     headers.set("X-Request-Id", x.requestId());
     opts.setHeaders(headers);
-    client
+    upstream
         .request(opts)
         .onComplete(
             ar -> {
@@ -326,35 +300,5 @@ public final class Relay {
         resp.reset();
       }
     }
-  }
-
-  /**
-   * Whether the upstream answers at all (any HTTP status counts), for readiness. Cached for one
-   * second so that a readiness poller cannot turn into load on the model server.
-   */
-  public io.vertx.core.Future<Boolean> upstreamReady() {
-    long now = System.nanoTime();
-    if (readyAt != 0 && now - readyAt < 1_000_000_000L) {
-      return io.vertx.core.Future.succeededFuture(lastReady);
-    }
-    RequestOptions opts =
-        new RequestOptions().setMethod(io.vertx.core.http.HttpMethod.GET).setHost(host).setPort(port).setURI("/")
-            .setConnectTimeout(Math.min(connectMillis, 2000)).setIdleTimeout(2000);
-    return client
-        .request(opts)
-        .compose(r -> r.send())
-        .compose(r -> r.body().map(b -> true))
-        .otherwise(false)
-        .onSuccess(ok -> {
-          lastReady = ok;
-          readyAt = System.nanoTime();
-        });
-  }
-
-  private boolean lastReady;
-  private long readyAt;
-
-  public void close() {
-    client.close();
   }
 }

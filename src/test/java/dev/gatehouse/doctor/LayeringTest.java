@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class LayeringTest {
 
-  static final List<String> DATA_PLANE = List.of("listen", "identify", "authorize", "limit", "proxy", "account", "audit", "abuse", "metrics", "alerts", "gateway", "exchange");
+  static final List<String> DATA_PLANE = List.of("listen", "identify", "authorize", "limit", "proxy", "upstream", "account", "audit", "abuse", "metrics", "alerts", "gateway", "exchange");
   static final List<String> CONTROL_PLANE = List.of("admin", "cli", "doctor", "scan", "integrity", "keys", "tls");
 
   @Test

@@ -3,7 +3,7 @@ package dev.gatehouse.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.gatehouse.proxy.UpstreamFramingProbe;
+import dev.gatehouse.upstream.UpstreamFramingProbe;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;

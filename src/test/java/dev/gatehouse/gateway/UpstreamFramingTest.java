@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Strict framing of the upstream's responses ({@code proxy/UpstreamFraming}), over raw sockets at
+ * Strict framing of the upstream's responses ({@code upstream/UpstreamFraming}), over raw sockets at
  * both ends. A keep-alive upstream answers each request with the bytes a case gives. A response
  * framed two ways, or with bytes after its end, must never be read as more than one answer: the
  * client gets a clean error in its dialect, nothing of what follows the offending element

@@ -1,4 +1,4 @@
-package dev.gatehouse.proxy;
+package dev.gatehouse.upstream;
 
 import dev.gatehouse.http1.Http1Grammar;
 import dev.gatehouse.http1.Http1Grammar.Fields;

@@ -1,4 +1,4 @@
-package dev.gatehouse.proxy;
+package dev.gatehouse.upstream;
 
 import io.netty.channel.Channel;
 

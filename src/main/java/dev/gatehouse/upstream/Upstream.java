@@ -1,0 +1,246 @@
+package dev.gatehouse.upstream;
+
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.exchange.Exchange;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.net.URI;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BiConsumer;
+
+/**
+ * The model server Gatehouse protects: its address, parsed once from {@code upstream}; its
+ * connections; its health, which is also what {@code /readyz} answers; and the digests of the
+ * models it lists. One per gateway, shared by every event loop. Thread-safe.
+ *
+ * <p>Connections: one pool per event loop, of at most {@code limits.max_upstream_connections}
+ * (the setting is documented per event loop), which an event loop takes on its first request. A
+ * request then stays on the loop that serves its client: one pool shared by all loops would hand
+ * one loop's connection to another loop's request, and every chunk of a stream would cross
+ * threads. Every connection reads its responses through {@link UpstreamFraming}, the relay's and
+ * the health check's and the digest fetch's alike.
+ *
+ * <p>One upstream is a set of one: {@link #pick} always answers it. See {@link Upstreams} for how
+ * a set of several plugs in.
+ */
+public final class Upstream implements Upstreams, AutoCloseable {
+
+  /**
+   * Where the upstream is, from its URL: {@code http} or {@code https}, the host as it goes in a
+   * URL and in the {@code Host} header (an IPv6 literal keeps its brackets, which Vert.x connects
+   * to as well), the port (80 or 443 when none is given), and the path every request target is
+   * put under ({@code ""} when there is none; never ends in {@code /}).
+   */
+  public record Address(String scheme, String host, int port, boolean tls, String basePath) {
+
+    /**
+     * Parses an upstream URL. Refuses (IllegalArgumentException) anything but an http or https URL
+     * with a host: user info (credentials do not belong in a URL that is logged), a query or a
+     * fragment (a request target cannot be appended to either), a port out of range.
+     */
+    public static Address parse(URI uri) {
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      boolean ok =
+          (scheme.equals("http") || scheme.equals("https"))
+              && uri.getHost() != null
+              && !uri.getHost().isEmpty()
+              && uri.getRawUserInfo() == null
+              && uri.getRawQuery() == null
+              && uri.getRawFragment() == null
+              && uri.getPort() <= 65535;
+      if (!ok) {
+        throw new IllegalArgumentException(
+            "upstream: " + uri + " (expected: an http or https URL with a host, and no user info, query or fragment)");
+      }
+      boolean tls = scheme.equals("https");
+      int port = uri.getPort() > 0 ? uri.getPort() : (tls ? 443 : 80);
+      String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+      while (path.endsWith("/")) {
+        path = path.substring(0, path.length() - 1);
+      }
+      return new Address(scheme, uri.getHost(), port, tls, path);
+    }
+
+    /** The path and query to send for a request target ({@code /api/tags}): under the base path. */
+    public String target(String requestTarget) {
+      return basePath + requestTarget;
+    }
+  }
+
+  private final Vertx vertx;
+  private final URI uri;
+  private final Address address;
+  private final int maxConnections;
+  private final long connectMillis;
+  private final long healthMillis;
+  /** The pools no event loop has taken yet. */
+  private final Queue<HttpClient> spare = new ConcurrentLinkedQueue<>();
+  /** Each event loop's pool, by its thread. */
+  private final Map<Thread, HttpClient> byLoop = new ConcurrentHashMap<>();
+  /** The pool of callers off the event loops (tests, a worker thread), and of any loop past the count. */
+  private final HttpClient offLoop;
+  private final UpstreamHealth health;
+  private final ModelDigests digests;
+  private volatile boolean closed;
+
+  /**
+   * Builds the pools, one per event loop ({@code server.event_loops}) and one for callers off
+   * them. Called off the event loops (the composition root is): Vert.x closes a client with the
+   * context that built it, and a client built here lives as long as Vert.x does.
+   *
+   * @param onChange called with (up, detail) whenever a health check finds the upstream's state
+   *     changed; must not block
+   */
+  public Upstream(Vertx vertx, GatehouseConfig config, BiConsumer<Boolean, String> onChange) {
+    if (Vertx.currentContext() != null) {
+      throw new IllegalStateException("an Upstream is built off the event loops");
+    }
+    this.vertx = vertx;
+    this.uri = config.upstream();
+    this.address = Address.parse(uri);
+    this.maxConnections = config.limits().maxUpstreamConnections();
+    this.connectMillis = config.timeouts().upstreamConnect().toMillis();
+    this.healthMillis = Math.max(100, config.admin().healthTimeout().toMillis());
+    this.offLoop = newClient();
+    for (int i = 0; i < config.effectiveEventLoops(); i++) {
+      spare.add(newClient());
+    }
+    this.health = new UpstreamHealth(vertx, uri.toString(), this::probe, onChange);
+    this.digests = new ModelDigests(this, config.models().pinRefresh());
+  }
+
+  /** The URL as configured. */
+  public URI uri() {
+    return uri;
+  }
+
+  /** Where the upstream is, parsed from {@link #uri}. */
+  public Address address() {
+    return address;
+  }
+
+  @Override
+  public String toString() {
+    return uri.toString();
+  }
+
+  /** The one upstream there is. */
+  @Override
+  public Upstream pick(Exchange x) {
+    return this;
+  }
+
+  /**
+   * Options for a request to {@code target} (a request target, {@code /api/chat?x=1}): the
+   * upstream's host and port, the target under the base path, and {@code timeouts.upstream_connect}
+   * to get a connection.
+   */
+  public RequestOptions options(HttpMethod method, String target) {
+    return new RequestOptions()
+        .setMethod(method)
+        .setHost(address.host())
+        .setPort(address.port())
+        .setURI(address.target(target))
+        .setConnectTimeout(connectMillis);
+  }
+
+  /** Opens a request on this event loop's pool. Fails, and opens nothing, once closed. */
+  public Future<HttpClientRequest> request(RequestOptions options) {
+    if (closed) {
+      return Future.failedFuture("upstream client closed");
+    }
+    try {
+      return client().request(options);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** The health check: its state feeds the metrics and the upstream_down and upstream_up alerts. */
+  public UpstreamHealth health() {
+    return health;
+  }
+
+  /**
+   * Whether the upstream answers, for {@code /readyz}: the last health check's answer while it is
+   * under a second old, else a new check (the same probe, which updates the health state).
+   */
+  @Override
+  public Future<Boolean> ready() {
+    return health.ready();
+  }
+
+  /**
+   * The digests of the models the upstream lists ({@code /api/tags}): canonical model name to
+   * bare lowercase hex, at most {@code models.pin_refresh} old. Fails when they cannot be read.
+   */
+  public Future<Map<String, String>> modelDigests() {
+    return digests.get();
+  }
+
+  /**
+   * The one probe, for the health check and readiness alike: {@code GET /} (under the base path);
+   * any HTTP answer within {@code health.timeout} means up. Completes with a detail for the log.
+   */
+  private Future<String> probe() {
+    RequestOptions o = options(HttpMethod.GET, "/").setConnectTimeout(healthMillis).setIdleTimeout(healthMillis);
+    return request(o)
+        .compose(HttpClientRequest::send)
+        .compose(resp -> resp.body().map(b -> "HTTP " + resp.statusCode()));
+  }
+
+  /** This event loop's pool, taken on its first use. */
+  private HttpClient client() {
+    if (!Context.isOnEventLoopThread()) {
+      return offLoop;
+    }
+    HttpClient mine = byLoop.get(Thread.currentThread());
+    if (mine != null) {
+      return mine;
+    }
+    return byLoop.computeIfAbsent(Thread.currentThread(), t -> {
+      HttpClient next = spare.poll();
+      return next != null ? next : offLoop;
+    });
+  }
+
+  private HttpClient newClient() {
+    HttpClientOptions options =
+        new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_1_1)
+            .setSsl(address.tls())
+            .setKeepAlive(true)
+            .setKeepAliveTimeout(60)
+            .setTcpNoDelay(true)
+            .setDecompressionSupported(false)
+            .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectMillis));
+    // Every upstream connection reads its responses through the strict framing check.
+    return vertx.httpClientBuilder()
+        .with(options)
+        .with(new PoolOptions().setHttp1MaxSize(maxConnections))
+        .withConnectHandler(UpstreamFraming::install)
+        .build();
+  }
+
+  /** Stops the health check and closes every pool; requests after this fail. */
+  @Override
+  public void close() {
+    closed = true;
+    health.close();
+    offLoop.close();
+    spare.forEach(HttpClient::close);
+    byLoop.values().stream().filter(c -> c != offLoop).forEach(HttpClient::close);
+  }
+}
