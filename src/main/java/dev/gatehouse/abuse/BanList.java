@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The bans in force, as the request path sees them: a snapshot of the {@link BanStore}, reloaded
@@ -119,12 +120,11 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
     } catch (StoreException e) {
       return; // the refresh failed: keep every pending ban
     }
-    for (Map.Entry<String, Long> p : pending.entrySet()) {
+    // removes an entry only while it still maps to the value tested (ConcurrentHashMap)
+    pending.entrySet().removeIf(p -> {
       BanRecord r = stored.get(p.getKey());
-      if (r != null && (r.bannedUntil() == null || r.bannedUntil().toEpochMilli() >= p.getValue())) {
-        pending.remove(p.getKey(), p.getValue());
-      }
-    }
+      return r != null && (r.bannedUntil() == null || r.bannedUntil().toEpochMilli() >= p.getValue());
+    });
   }
 
   @Override
@@ -263,7 +263,7 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
   }
 
   /** Counts a request refused because its client is banned; {@code path} may be null. */
-  public void hit(IpAddress a, String path) {
+  public void hit(IpAddress a, @Nullable String path) {
     Hits h = hits.get(a.text());
     if (h == null) {
       if (hits.size() >= MAX_PENDING_HITS) {

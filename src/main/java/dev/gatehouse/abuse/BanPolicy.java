@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a ban changes an address's record: escalation (each repeat doubles the last length, up to a
@@ -26,7 +27,7 @@ public final class BanPolicy {
    * The ordinal of the next ban of an address: 1 for a first ban, or for one whose last ban ended
    * more than {@code maxDuration} ago; otherwise one more than before.
    */
-  public static int nextTimes(BanRecord old, Instant now, Duration maxDuration) {
+  public static int nextTimes(@Nullable BanRecord old, Instant now, Duration maxDuration) {
     if (old == null) {
       return 1;
     }
@@ -53,7 +54,7 @@ public final class BanPolicy {
    * @param times the new ban's ordinal (see {@link #nextTimes})
    */
   public static BanRecord apply(
-      BanRecord old, String ip, Instant now, Instant until, int times, String source, String reason, Evidence ev) {
+      @Nullable BanRecord old, String ip, Instant now, @Nullable Instant until, int times, String source, String reason, Evidence ev) {
     if (old != null && old.activeAt(now) && (old.bannedUntil() == null || (until != null && old.bannedUntil().isAfter(until)))) {
       until = old.bannedUntil(); // never shorten a ban that is still in force
     }

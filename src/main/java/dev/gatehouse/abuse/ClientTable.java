@@ -4,6 +4,7 @@ import dev.gatehouse.config.IpAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-client state with a bound on memory: at most {@code max} addresses, and entries idle for
@@ -33,7 +34,7 @@ final class ClientTable<S extends ClientTable.Entry> {
   }
 
   /** The state for {@code a}, created if there is room; null when there is none. */
-  S get(IpAddress a, long now) {
+  @Nullable S get(IpAddress a, long now) {
     S s = map.get(a);
     if (s != null) {
       return s;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import java.io.IOException;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What probe detection reads from the prefix of a body that was refused for lack of a valid key
@@ -17,7 +18,7 @@ import java.util.regex.Pattern;
  * syntax error) counts; no tree is built. Scanning is bounded by the prefix (a few KiB) and by
  * nesting and string limits. The text is only compared, never kept or logged. Immutable.
  */
-record PeekedBody(String model, boolean stockPrompt, boolean tinyOutput, boolean urlAsModel) {
+record PeekedBody(@Nullable String model, boolean stockPrompt, boolean tinyOutput, boolean urlAsModel) {
 
   static final PeekedBody NONE = new PeekedBody(null, false, false, false);
 
@@ -43,13 +44,12 @@ record PeekedBody(String model, boolean stockPrompt, boolean tinyOutput, boolean
 
   /** One scan; not thread-safe. */
   private static final class Scan {
-    String model;
-    String prompt; // "prompt" or a string "input" at top level
+    @Nullable String model;
+    @Nullable String prompt; // "prompt" or a string "input" at top level
     boolean promptSeen;
     int messages; // messages at top level; -1 once more than one or the array was cut
     boolean messagesClosed;
-    String firstContent;
-    boolean contentIsParts;
+    @Nullable String firstContent;
     boolean tiny;
     boolean url;
 
@@ -195,7 +195,6 @@ record PeekedBody(String model, boolean stockPrompt, boolean tinyOutput, boolean
           }
         }
       }
-      contentIsParts = true;
       firstContent = n == 1 ? text : null;
     }
 

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.StringJoiner;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Probe detection: scores each client address on what scanners do (see {@link Signal} and
@@ -94,7 +95,7 @@ public final class ProbeDetector {
       int status,
       Problem problem,
       boolean authenticated,
-      String model,
+      @Nullable String model,
       boolean hello,
       boolean weakCredential,
       boolean anthropicVersion,
@@ -115,7 +116,7 @@ public final class ProbeDetector {
   }
 
   /** A verdict, as logged. */
-  record Verdict(IpAddress ip, int score, Map<Signal, Integer> points, Signal hard, long requests, List<String> paths) {
+  record Verdict(IpAddress ip, int score, Map<Signal, Integer> points, @Nullable Signal hard, long requests, List<String> paths) {
     String summary() {
       StringJoiner j = new StringJoiner(",");
       points.forEach((s, p) -> j.add(s.label() + ":" + p));
@@ -206,12 +207,12 @@ public final class ProbeDetector {
   }
 
   /** Scores one observation; returns a verdict when this one makes the client's. */
-  Verdict observe(Observation o, long now) {
+  @Nullable Verdict observe(Observation o, long now) {
     return observe(o, now, System.nanoTime());
   }
 
   /** As above; {@code startedNanos} orders the sample paths by when each request started. */
-  Verdict observe(Observation o, long now, long startedNanos) {
+  @Nullable Verdict observe(Observation o, long now, long startedNanos) {
     State s = table.get(o.ip(), now);
     if (s == null) {
       return null;

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What scanners hunting for open LLM servers send, from public scanner templates and reports of
@@ -74,7 +75,7 @@ final class ProbeSignatures {
           + "claude-|gemini-|command-r|grok-|__nmap).*");
 
   /** gpt-oss is an open-weight model that Ollama, llama.cpp and vLLM serve: not a vendor's id. */
-  static boolean vendorModel(String model) {
+  static boolean vendorModel(@Nullable String model) {
     return model != null && model.length() <= 256 && VENDOR_MODEL.matcher(model).matches();
   }
 
@@ -84,7 +85,7 @@ final class ProbeSignatures {
    */
   private static final Pattern SCANNER_MODEL = Pattern.compile("(?i)__nmap[a-z0-9_:.-]*|[a-z0-9_.-]*_probe_404_*");
 
-  static boolean scannerModel(String model) {
+  static boolean scannerModel(@Nullable String model) {
     return model != null && model.length() <= 256 && SCANNER_MODEL.matcher(model).matches();
   }
 
@@ -124,7 +125,7 @@ final class ProbeSignatures {
       Set.of("hi", "hello", "hey", "x", "test", "ping", "hello world",
           "how many states are there in the united states");
 
-  static boolean probePrompt(String text) {
+  static boolean probePrompt(@Nullable String text) {
     if (text == null || text.length() > 80) {
       return false;
     }

@@ -8,6 +8,7 @@ import dev.gatehouse.store.UsageLedger;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counts the tokens of one response from the upstream's own figures: Ollama's final
@@ -144,7 +145,7 @@ public final class UsageMeter implements ResponseTap {
     return Buffer.buffer(out.toString());
   }
 
-  private static String dataOf(String event) {
+  private static @Nullable String dataOf(String event) {
     StringBuilder b = null;
     for (String line : event.split("\r?\n")) {
       if (line.startsWith("data:")) {
@@ -196,7 +197,7 @@ public final class UsageMeter implements ResponseTap {
   }
 
   /** Takes usage figures from one JSON object, whichever API shape it has. */
-  private JsonNode readUsage(String json) {
+  private @Nullable JsonNode readUsage(String json) {
     JsonNode n;
     try {
       n = JSON.readTree(json);
@@ -231,7 +232,7 @@ public final class UsageMeter implements ResponseTap {
   }
 
   @Override
-  public Problem cut() {
+  public @Nullable Problem cut() {
     if (chargeFailed) {
       return Problem.LIMITER_UNAVAILABLE; // the budget can no longer be told: fail closed
     }

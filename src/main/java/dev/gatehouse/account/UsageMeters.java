@@ -5,6 +5,7 @@ import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.store.UsageLedger;
+import org.jspecify.annotations.Nullable;
 
 /** Makes a {@link UsageMeter} for each request that costs tokens. Thread-safe. */
 public final class UsageMeters {
@@ -16,7 +17,7 @@ public final class UsageMeters {
   }
 
   /** The meter for this request, or null for requests that cost no tokens. */
-  public ResponseTap meter(Exchange x, Budgets budgets) {
+  public @Nullable ResponseTap meter(Exchange x, Budgets budgets) {
     Operation op = x.route().operation();
     if (op != Operation.INFERENCE && op != Operation.EMBEDDINGS) {
       return null;

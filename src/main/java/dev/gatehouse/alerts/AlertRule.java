@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One alert rule, written in one line:
@@ -26,7 +27,7 @@ public record AlertRule(
     String measure,
     String event,
     List<Condition> where,
-    String groupBy,
+    @Nullable String groupBy,
     boolean strictlyAbove,
     long threshold,
     Duration window,

@@ -3,6 +3,7 @@ package dev.gatehouse.alerts;
 import dev.gatehouse.audit.AuditRecord;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Something alert rules can watch: a finished request (from its audit record) or a gateway event
@@ -17,7 +18,7 @@ public interface Event {
   long timeMillis();
 
   /** A field's value as text, or null when the event has none. */
-  String field(String name);
+  @Nullable String field(String name);
 
   /** Tokens in and out, or 0. */
   long tokens();
@@ -52,7 +53,7 @@ public interface Event {
     }
 
     @Override
-    public String field(String name) {
+    public @Nullable String field(String name) {
       return switch (name) {
         case "ip" -> r.ip();
         case "key" -> r.keyId();
@@ -103,7 +104,7 @@ public interface Event {
   /** Any other event: a type and some fields. */
   record Other(String type, long timeMillis, Map<String, String> fields) implements Event {
     @Override
-    public String field(String name) {
+    public @Nullable String field(String name) {
       return fields.get(name);
     }
 

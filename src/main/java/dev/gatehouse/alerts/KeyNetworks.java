@@ -5,6 +5,7 @@ import dev.gatehouse.config.IpAddress;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The networks each key has been used from, to notice a key used from a new one (a stolen key is
@@ -29,12 +30,12 @@ public final class KeyNetworks {
   }
 
   /** The network an address belongs to, as CIDR text, or null when it is not an address. */
-  public String networkOf(String ip) {
+  public @Nullable String networkOf(String ip) {
     IpAddress a = ip == null ? null : IpAddress.parse(ip);
     if (a == null) {
       return null;
     }
-    return Cidr.parse(a.text() + "/" + (a.isV4() ? v4Prefix : v6Prefix)).toString();
+    return java.util.Objects.requireNonNull(Cidr.parse(a.text() + "/" + (a.isV4() ? v4Prefix : v6Prefix))).toString(); // a valid address and prefix
   }
 
   /** Records a use without judging it (history read at start). */
@@ -52,7 +53,7 @@ public final class KeyNetworks {
    * Records a use; returns the new network when the key has been seen before but never from this
    * network, else null.
    */
-  public String observe(String keyId, String ip) {
+  public @Nullable String observe(@Nullable String keyId, String ip) {
     if (keyId == null || ip == null) {
       return null;
     }
@@ -78,7 +79,7 @@ public final class KeyNetworks {
   }
 
   /** The networks a key is known from, for an alert's event. */
-  public Set<String> known(String keyId) {
+  public Set<String> known(@Nullable String keyId) {
     return Set.copyOf(byKey.getOrDefault(keyId, Set.of()));
   }
 }

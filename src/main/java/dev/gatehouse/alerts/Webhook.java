@@ -21,6 +21,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Delivers alerts to a webhook as JSON POSTs, one at a time and in order, on a Vert.x context of
@@ -47,7 +48,7 @@ public final class Webhook implements Consumer<Alert>, AutoCloseable {
   private final Context context;
   private final HttpClient client;
   private final URI url;
-  private final byte[] secret;
+  private final byte @Nullable [] secret;
   private final long timeoutMillis;
   private final int retries;
   private final long backoffMillis;

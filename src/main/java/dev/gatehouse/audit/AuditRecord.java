@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.exchange.Exchange;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One audit record: what happened to one request, refusals included. It never holds key material
@@ -27,12 +28,12 @@ public record AuditRecord(
     String time,
     String requestId,
     String ip,
-    String keyId,
-    String keyName,
+    @Nullable String keyId,
+    @Nullable String keyName,
     String method,
-    String path,
-    String op,
-    String model,
+    @Nullable String path,
+    @Nullable String op,
+    @Nullable String model,
     int status,
     String decision,
     String reason,
@@ -43,14 +44,14 @@ public record AuditRecord(
     long ttfbMicros,
     long upstreamMicros,
     long totalMicros,
-    String userAgent,
+    @Nullable String userAgent,
     boolean clientGone,
-    String promptSha256,
-    String promptText,
-    String guardVerdict,
+    @Nullable String promptSha256,
+    @Nullable String promptText,
+    @Nullable String guardVerdict,
     double guardScore,
-    String guardFamilies,
-    String guardSecrets) {
+    @Nullable String guardFamilies,
+    @Nullable String guardSecrets) {
 
   /** A record without guard fields (the guard did not inspect the request). */
   public AuditRecord(

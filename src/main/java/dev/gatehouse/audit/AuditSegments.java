@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The files the audit log is kept in. Records go to {@code audit.jsonl} (the active file); when it
@@ -58,7 +59,7 @@ public final class AuditSegments {
   }
 
   /** The first non-empty line of a file, or null when it has none. */
-  public static String firstLine(Path file) throws IOException {
+  public static @Nullable String firstLine(Path file) throws IOException {
     if (!Files.exists(file)) {
       return null;
     }
@@ -71,7 +72,7 @@ public final class AuditSegments {
    * The last non-empty line of a file (a final line without its newline counts), or null when it
    * has none. Reads backwards from the end, so a large segment costs only its last record.
    */
-  public static String lastLine(Path file) throws IOException {
+  public static @Nullable String lastLine(Path file) throws IOException {
     if (!Files.exists(file)) {
       return null;
     }

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks an audit log's hash chain, its signed checkpoints and its pruning anchors, and names the
@@ -40,7 +41,7 @@ public final class AuditVerifier {
    */
   public record Result(
       boolean ok, long records, long checkpoints, long firstSeq, long lastSeq, long lastCheckpointSeq,
-      long prunedThrough, boolean alone, Kind kind, long badSeq, String file, long line, long following, String detail) {
+      long prunedThrough, boolean alone, @Nullable Kind kind, long badSeq, @Nullable String file, long line, long following, @Nullable String detail) {
 
     static Result ok(long records, long checkpoints, long firstSeq, long lastSeq, long lastCheckpointSeq,
         long prunedThrough, boolean alone) {
@@ -48,7 +49,7 @@ public final class AuditVerifier {
           null, 0, null, 0, 0, null);
     }
 
-    static Result bad(long records, Kind kind, long badSeq, long line, long following, String detail) {
+    static Result bad(long records, Kind kind, long badSeq, long line, long following, @Nullable String detail) {
       return new Result(false, records, 0, 0, 0, 0, 0, false, kind, badSeq, null, line, following, detail);
     }
 
@@ -68,7 +69,7 @@ public final class AuditVerifier {
             + (!alone && lastSeq > signedTo ? "; " + (lastSeq - signedTo) + " newest records not yet signed" : "")
             + (alone ? "; this file alone was checked, not what comes before or after it" : "");
       }
-      String what = switch (kind) {
+      String what = switch (java.util.Objects.requireNonNull(kind)) { // set whenever !ok
         case CHANGED -> "was changed";
         case DELETED -> "was deleted";
         case INSERTED -> "was inserted";
@@ -339,7 +340,7 @@ public final class AuditVerifier {
   }
 
   /** Parses a checkpoint or anchor line and checks its HMAC; null when the line is not JSON. */
-  private static Mark mark(String line, byte[] key) {
+  private static @Nullable Mark mark(String line, byte[] key) {
     JsonNode c;
     try {
       c = JSON.readTree(line);
@@ -355,7 +356,7 @@ public final class AuditVerifier {
     return new Mark(seq, hash, false, AuditChain.checkpointMac(key, seq, hash).equals(c.path("hmac").asText()));
   }
 
-  private static Entry parse(String line) {
+  private static @Nullable Entry parse(String line) {
     try {
       JsonNode node = JSON.readTree(line);
       if (!node.isObject() || !node.has("seq") || !node.has("prev") || !node.has("hash")) {

@@ -8,6 +8,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What of a request's prompt goes into its audit record ({@code audit.prompt}): nothing (the
@@ -34,7 +35,7 @@ public final class PromptCapture {
   private PromptCapture() {}
 
   /** The request's text fields joined by newlines, or null when it has none. */
-  public static String text(JsonNode body) {
+  public static @Nullable String text(JsonNode body) {
     if (body == null || !body.isObject()) {
       return null;
     }
@@ -53,7 +54,7 @@ public final class PromptCapture {
     return b.isEmpty() ? null : b.toString();
   }
 
-  private static void collect(JsonNode n, StringBuilder b) {
+  private static void collect(@Nullable JsonNode n, StringBuilder b) {
     if (n == null) {
       return;
     }

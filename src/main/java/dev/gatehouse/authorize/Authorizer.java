@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The authorize stage: may this principal perform this route's operation, on these models, with
@@ -45,7 +46,7 @@ public final class Authorizer {
   }
 
   /** Refuses a route whose operation the key has no scope for. */
-  public Rejection scope(Principal p, Route route) {
+  public @Nullable Rejection scope(Principal p, Route route) {
     if (!p.hasScope(route.operation().scope)) {
       return Rejection.of(
           Problem.ENDPOINT_DENIED,
@@ -61,7 +62,7 @@ public final class Authorizer {
    * Checks the query, the tools and every model the request names, once its body is read; sets
    * {@link Exchange#modelName()} to the first model named (for the usage record).
    */
-  public Rejection models(Exchange x) {
+  public @Nullable Rejection models(Exchange x) {
     QueryPolicy.Parsed query = QueryPolicy.parse(x.target().raw());
     if (query.rejection() != null) {
       return query.rejection();
@@ -106,7 +107,7 @@ public final class Authorizer {
    * @param pathParam the decoded last path segment of a parameterised route, or null
    * @param formModel the {@code model} part of a multipart body, or null
    */
-  public Rejection models(Principal p, Route route, JsonNode json, String pathParam, String formModel) {
+  public @Nullable Rejection models(Principal p, Route route, JsonNode json, String pathParam, String formModel) {
     List<Named> names = new ArrayList<>(2);
     Rejection shape = collect(route, json, names);
     if (shape != null) {
@@ -122,7 +123,7 @@ public final class Authorizer {
   }
 
   /** The body's model fields and inline Modelfile FROM lines. */
-  private static Rejection collect(Route route, JsonNode json, List<Named> names) {
+  private static @Nullable Rejection collect(Route route, JsonNode json, List<Named> names) {
     if (json == null) {
       return null;
     }
@@ -159,14 +160,14 @@ public final class Authorizer {
         || ref.indexOf('\\') >= 0 || ref.matches("[A-Za-z]:.*");
   }
 
-  private Rejection check(Exchange x, List<Named> names) {
+  private @Nullable Rejection check(Exchange x, List<Named> names) {
     ModelName[] first = new ModelName[1];
     Rejection r = verdict(x.principal(), x.route(), names, first);
     x.modelNamed(first[0]);
     return r;
   }
 
-  private Rejection verdict(Principal p, Route route, List<Named> names, ModelName[] first) {
+  private @Nullable Rejection verdict(Principal p, Route route, List<Named> names, ModelName[] first) {
     boolean restricted = !p.models().allowsAll();
     if (names.isEmpty()) {
       boolean compute = route.operation() == Operation.INFERENCE || route.operation() == Operation.EMBEDDINGS;

@@ -1,6 +1,7 @@
 package dev.gatehouse.authorize;
 
 import dev.gatehouse.exchange.ModelName;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The registry and cloud readings of a model reference, both taken from {@link ModelName}, the one
@@ -17,7 +18,7 @@ public final class ModelNames {
    * answered as naming the host {@code localhost}: Ollama reads it as a namespace, but a reader
    * that guessed at hosts would contact it, so the policy treats it as a registry.
    */
-  public static String registry(String name) {
+  public static @Nullable String registry(String name) {
     ModelName n = ModelName.parse(name);
     if (n != null) {
       if (n.hostGiven()) {
@@ -44,7 +45,7 @@ public final class ModelNames {
   }
 
   /** Whatever a lenient reader might contact for a string that is not a name; never null for a host-like one. */
-  private static String guessedHost(String raw) {
+  private static @Nullable String guessedHost(String raw) {
     String n = ModelName.lower(raw.strip());
     int scheme = n.indexOf("://");
     if (scheme >= 0) {

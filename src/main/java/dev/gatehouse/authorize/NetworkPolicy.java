@@ -4,6 +4,7 @@ import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A key's own network rule ({@code keys create --allow-cidr}): a key bound to address ranges is
@@ -16,7 +17,7 @@ public final class NetworkPolicy {
   private NetworkPolicy() {}
 
   /** Refuses a key used from outside its ranges; null when it may be used from here. */
-  public static Rejection check(Principal p, IpAddress client) {
+  public static @Nullable Rejection check(Principal p, IpAddress client) {
     if (p.networks() == null) {
       return null;
     }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Query parameters, which change what some servers do: llama.cpp's router mode reads
@@ -31,7 +32,7 @@ final class QueryPolicy {
   private QueryPolicy() {}
 
   /** The parsed query: names to values, in order; or a rejection. */
-  record Parsed(Map<String, String> params, Rejection rejection) {}
+  record Parsed(Map<String, String> params, @Nullable Rejection rejection) {}
 
   static Parsed parse(String rawTarget) {
     int q = rawTarget.indexOf('?');
@@ -75,7 +76,7 @@ final class QueryPolicy {
   }
 
   /** Strict percent-decoding: '+' is a space (as cpp-httplib and Go read it), bytes must be ASCII. */
-  static String decode(String s) {
+  static @Nullable String decode(String s) {
     ByteArrayOutputStream b = new ByteArrayOutputStream(s.length());
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every endpoint Gatehouse lets through, classified into an {@link Operation}: Ollama's native API,
@@ -32,7 +33,7 @@ public final class RouteTable {
   private static final List<String> NONE = List.of();
 
   /** The result of a lookup: a route, or why there is none. */
-  public record Match(Route route, boolean pathKnown, Set<String> allowedMethods) {}
+  public record Match(@Nullable Route route, boolean pathKnown, Set<String> allowedMethods) {}
 
   private final Map<String, List<Route>> exact = new HashMap<>();
   private final List<Route> prefixed = new ArrayList<>();

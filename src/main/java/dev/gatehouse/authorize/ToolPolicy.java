@@ -5,6 +5,7 @@ import dev.gatehouse.exchange.JsonFields;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Tools that call out to other services belong to the {@code cloud} class. Ollama runs web search
@@ -35,7 +36,7 @@ final class ToolPolicy {
   private ToolPolicy() {}
 
   /** Null when the body's tools may be used by this key. */
-  static Rejection check(boolean cloudScope, JsonNode json) {
+  static @Nullable Rejection check(boolean cloudScope, JsonNode json) {
     if (json == null || !json.isObject()) {
       return null;
     }
@@ -65,7 +66,7 @@ final class ToolPolicy {
     return null;
   }
 
-  private static Rejection tools(JsonNode tools, boolean cloudScope) {
+  private static @Nullable Rejection tools(@Nullable JsonNode tools, boolean cloudScope) {
     if (tools == null || tools.isNull()) {
       return null;
     }

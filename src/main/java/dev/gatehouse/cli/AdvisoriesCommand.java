@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -97,7 +98,7 @@ final class AdvisoriesCommand implements Runnable {
     @Mixin ConfigOptions configOptions;
 
     @Option(names = "--product", paramLabel = "P", description = "Only this product: ollama, llama.cpp, vllm, localai or lmstudio.")
-    String product;
+    @Nullable String product;
 
     @Option(names = "--json", description = "One JSON object per advisory, in an array.")
     boolean json;

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,14 +50,14 @@ final class AuditCommand implements Runnable {
         description = "Check only this one JSONL file (audit.jsonl or a sealed segment) by itself: its chain, the "
             + "checkpoints within it, and its first record against a checkpoint or anchor just before it, if there is one. "
             + "Default: the whole log in data_dir.")
-    Path jsonl;
+    @Nullable Path jsonl;
 
     @Option(names = "--db", description = "Check only the database copy.")
     boolean db;
 
     @Option(names = "--checkpoints", paramLabel = "FILE",
         description = "The checkpoint file (default: audit-checkpoints.jsonl beside the log).")
-    Path checkpoints;
+    @Nullable Path checkpoints;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

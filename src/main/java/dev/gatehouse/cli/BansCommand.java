@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -126,10 +127,10 @@ final class BansCommand implements Runnable {
     String ip;
 
     @Option(names = "--for", paramLabel = "DURATION", description = "How long, such as 1h or 7d. Default: until removed.")
-    String length;
+    @Nullable String length;
 
     @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the list and the export.")
-    String reason;
+    @Nullable String reason;
 
     @Option(names = "--json", description = "Print the ban as JSON.")
     boolean json;

@@ -6,6 +6,7 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.gateway.ConfigChecks;
 import java.nio.file.Path;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 
 /** The {@code --config} option every command shares, and the loading it implies. */
@@ -15,7 +16,7 @@ final class ConfigOptions {
       names = "--config",
       paramLabel = "FILE",
       description = "Configuration file (default: gatehouse.yaml in the current directory, if present; env GATEHOUSE_CONFIG).")
-  Path config;
+  @Nullable Path config;
 
   /** Which file to read, and whether the user named it (then it must exist). */
   record Source(Path file, boolean explicit) {}

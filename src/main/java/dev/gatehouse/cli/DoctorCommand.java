@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,7 +49,7 @@ final class DoctorCommand implements Callable<Integer> {
 
   @Option(names = "--advisories", paramLabel = "FILE",
       description = "An OSV file (one entry, an array, or {\"vulns\": [...]}) to use instead of the built-in and imported advisories.")
-  Path advisories;
+  @Nullable Path advisories;
 
   @Option(names = "--port", paramLabel = "N", description = "Also look at this port (repeatable).")
   List<Integer> ports = new ArrayList<>();
@@ -63,7 +64,7 @@ final class DoctorCommand implements Callable<Integer> {
 
   @Option(names = "--systemd-dir", paramLabel = "DIR",
       description = "Where to look for ollama*.service units (repeatable; default: /etc/systemd/system, /run/systemd/system, /usr/lib/systemd/system, /lib/systemd/system).")
-  List<Path> systemdDirs;
+  @Nullable List<Path> systemdDirs;
 
   @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "3s",
       description = "Longest wait for one loopback request (default: ${DEFAULT-VALUE}).")

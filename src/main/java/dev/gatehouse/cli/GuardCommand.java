@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,7 +36,7 @@ final class GuardCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  private static Detector detector(Path model) throws IOException {
+  private static Detector detector(@Nullable Path model) throws IOException {
     if (model == null) {
       return Detector.shipped();
     }
@@ -57,7 +58,7 @@ final class GuardCommand implements Runnable {
     boolean json;
 
     @Option(names = "--model", paramLabel = "FILE", description = "A model file to use instead of the shipped one.")
-    Path model;
+    @Nullable Path model;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "" + Evaluation.DEFAULT_WARMUP,
         description = "Unmeasured passes over the file before the measured one, so latency is that of a warm JIT (default: ${DEFAULT-VALUE}).")
@@ -90,7 +91,7 @@ final class GuardCommand implements Runnable {
     boolean json;
 
     @Option(names = "--model", paramLabel = "FILE", description = "A model file to use instead of the shipped one.")
-    Path model;
+    @Nullable Path model;
 
     @Override
     public Integer call() throws IOException {

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,7 +46,7 @@ final class KeysCommand implements Runnable {
       super(env);
     }
 
-    static Duration duration(String option, String text) {
+    static @Nullable Duration duration(String option, @Nullable String text) {
       if (text == null) {
         return null;
       }
@@ -80,7 +81,7 @@ final class KeysCommand implements Runnable {
     return o;
   }
 
-  private static void putInstant(ObjectNode o, String field, Instant t) {
+  private static void putInstant(ObjectNode o, String field, @Nullable Instant t) {
     if (t == null) {
       o.putNull(field);
     } else {
@@ -113,39 +114,39 @@ final class KeysCommand implements Runnable {
     String name;
 
     @Option(names = "--expires", paramLabel = "DURATION", description = "Lifetime, such as 12h or 30d. Default: never.")
-    String expires;
+    @Nullable String expires;
 
     @Option(names = "--models", arity = "1..*", paramLabel = "GLOB", description = "Models the key may use, as globs (llama3*, qwen2.5:7b). Default: any.")
-    List<String> models;
+    @Nullable List<String> models;
 
     @Option(names = "--allow-cidr", arity = "1..*", paramLabel = "CIDR",
         description = "Addresses or ranges the key may be used from (192.168.1.0/24, 2001:db8::/48); from elsewhere it gets 403. Default: anywhere.")
-    List<String> networks;
+    @Nullable List<String> networks;
 
     @Option(names = "--scopes", arity = "1..*", paramLabel = "SCOPE",
         description = "Scopes, replacing the default (inference, embeddings, models.read). Known: inference, embeddings, models.read, models.inspect, models.manage, account, cloud.")
-    List<String> scopes;
+    @Nullable List<String> scopes;
 
     @Option(names = "--rpm", description = "Requests per minute for this key (default: rate.key_rpm).")
-    Integer rpm;
+    @Nullable Integer rpm;
 
     @Option(names = "--burst", description = "Requests this key may make at once before --rpm applies (default: rate.key_burst).")
-    Integer burst;
+    @Nullable Integer burst;
 
     @Option(names = "--tpm", description = "Tokens (prompt + output) per minute for this key (default: budget.tokens_per_minute).")
-    Long tpm;
+    @Nullable Long tpm;
 
     @Option(names = "--tpd", description = "Tokens (prompt + output) per UTC day for this key (default: budget.tokens_per_day).")
-    Long tpd;
+    @Nullable Long tpd;
 
     @Option(names = "--concurrency", description = "Requests in flight at once for this key (default: concurrency.per_key).")
-    Integer concurrency;
+    @Nullable Integer concurrency;
 
     @Option(names = "--max-output-tokens", description = "Largest output a request may ask for (default: caps.max_output_tokens).")
-    Integer maxOutputTokens;
+    @Nullable Integer maxOutputTokens;
 
     @Option(names = "--guard", paramLabel = "MODE", description = "The prompt guard for this key: off, log or block (default: guard.mode).")
-    String guard;
+    @Nullable String guard;
 
     Create(Map<String, String> env) {
       super(env);
@@ -218,7 +219,7 @@ final class KeysCommand implements Runnable {
     String id;
 
     @Option(names = "--grace", paramLabel = "DURATION", description = "How long the old key keeps working, such as 1h. Default: it stops now.")
-    String grace;
+    @Nullable String grace;
 
     Rotate(Map<String, String> env) {
       super(env);
@@ -226,7 +227,7 @@ final class KeysCommand implements Runnable {
 
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
-      Duration g = grace == null ? Duration.ZERO : duration("--grace", grace);
+      Duration g = grace == null ? Duration.ZERO : java.util.Objects.requireNonNull(duration("--grace", grace));
       KeyService.Created c = ctx.keys.rotate(id, g);
       if (json) {
         ObjectNode o = toJson(c.record(), Instant.now());

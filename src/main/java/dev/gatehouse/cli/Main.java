@@ -2,6 +2,7 @@ package dev.gatehouse.cli;
 
 import java.io.PrintWriter;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,7 +30,7 @@ public final class Main implements Runnable {
   public static void main(String[] args) {
     dev.gatehouse.listen.TlsProfile.refuseClientRenegotiation(); // before any TLS code loads
     Logging.configure();
-    int code = run(args, System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+    int code = run(args, System.getenv(), new PrintWriter(System.out, true, System.out.charset()), new PrintWriter(System.err, true, System.err.charset()));
     if (code != ServeCommand.KEEP_RUNNING) {
       System.exit(code);
     }
@@ -110,7 +111,7 @@ public final class Main implements Runnable {
 
   /** A mistake in how the command was used or configured: exit status 2. */
   static final class UsageError extends RuntimeException {
-    UsageError(String message) {
+    UsageError(@Nullable String message) {
       super(message);
     }
   }

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,14 +56,14 @@ final class ModelsCommand implements Runnable {
 
     @Option(names = "--dir", paramLabel = "PATH",
         description = "The model store (default: OLLAMA_MODELS, else ~/.ollama/models, else /usr/share/ollama/.ollama/models).")
-    Path dir;
+    @Nullable Path dir;
 
     @Option(names = "--allow-registry", paramLabel = "HOST",
         description = "Also allow models from this registry (repeatable). Always allowed: registry.ollama.ai and policy.allowed_registries.")
     List<String> allowRegistries = new ArrayList<>();
 
     @Option(names = "--pin", paramLabel = "FILE", description = "Write a lock file of model name -> manifest digest.")
-    Path pin;
+    @Nullable Path pin;
 
     @Option(names = "--progress", description = "Show a progress bar on stderr even when it is not a terminal.")
     boolean progress;
@@ -132,6 +133,7 @@ final class ModelsCommand implements Runnable {
      * True when stderr is a person's terminal. Since Java 22 {@code System.console()} exists even
      * when redirected and {@code isTerminal()} tells; this build targets 21, so it asks by name.
      */
+    @SuppressWarnings("SystemConsoleNull") // null on Java 21 without a terminal; isTerminal() below on 22+
     private static boolean interactive() {
       Console c = System.console();
       if (c == null) {

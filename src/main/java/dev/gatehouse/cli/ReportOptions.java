@@ -5,6 +5,7 @@ import dev.gatehouse.doctor.Report;
 import dev.gatehouse.doctor.SarifReport;
 import dev.gatehouse.doctor.Severity;
 import dev.gatehouse.doctor.TextReport;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 
 /** The output options doctor, scan and models verify share: format and the exit-status threshold. */
@@ -18,7 +19,7 @@ final class ReportOptions {
 
   @Option(names = "--fail-on", paramLabel = "SEVERITY",
       description = "Exit with status 1 when a finding is at or above this severity: info, low, medium, high or critical.")
-  String failOn;
+  @Nullable String failOn;
 
   /** The --fail-on severity, or this command's default. */
   Severity failOn(Severity defaultSeverity) {

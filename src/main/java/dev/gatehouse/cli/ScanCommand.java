@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,7 +45,7 @@ final class ScanCommand implements Callable<Integer> {
   @Mixin ReportOptions report;
 
   @Option(names = "--advisories", paramLabel = "FILE", description = "An OSV file (one entry, an array, or {\"vulns\": [...]}) to use instead of the built-in and imported advisories.")
-  Path advisories;
+  @Nullable Path advisories;
 
   @Option(names = "--rate", paramLabel = "DURATION", defaultValue = "100ms",
       description = "Least time between two requests to one URL (default: ${DEFAULT-VALUE}; at least 10ms).")

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,10 +36,10 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin ConfigOptions configOptions;
 
   @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Listen address (default 127.0.0.1:11435; env GATEHOUSE_LISTEN).")
-  String listen;
+  @Nullable String listen;
 
   @Option(names = "--upstream", paramLabel = "URL", description = "The LLM server (default http://127.0.0.1:11434; env GATEHOUSE_UPSTREAM).")
-  String upstream;
+  @Nullable String upstream;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +38,7 @@ final class TlsCommand implements Runnable {
     List<String> hosts;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where to write cert.pem and key.pem (default: DATA_DIR/tls).")
-    Path out;
+    @Nullable Path out;
 
     @Option(names = "--days", defaultValue = "397", description = "Validity in days (default: ${DEFAULT-VALUE}).")
     int days;

@@ -14,6 +14,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,7 +30,7 @@ final class UsageCommand implements Callable<Integer> {
   @Mixin ConfigOptions configOptions;
 
   @Option(names = "--key", paramLabel = "ID", description = "Only this key.")
-  String key;
+  @Nullable String key;
 
   @Option(names = "--since", paramLabel = "DAYS|DATE", defaultValue = "7d",
       description = "A duration back from today (7d) or a date (2026-11-01). Default: ${DEFAULT-VALUE}.")

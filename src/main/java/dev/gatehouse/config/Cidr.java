@@ -1,4 +1,6 @@
 package dev.gatehouse.config;
+import org.jspecify.annotations.Nullable;
+
 
 /**
  * An IPv4 or IPv6 address range in CIDR form ({@code 192.168.1.0/24}, {@code 2001:db8::/48}); a
@@ -11,7 +13,7 @@ package dev.gatehouse.config;
 public record Cidr(IpAddress network, int prefix) {
 
   /** Parses an address or {@code ADDRESS/PREFIX}; returns null when malformed. */
-  public static Cidr parse(String text) {
+  public static @Nullable Cidr parse(String text) {
     if (text == null) {
       return null;
     }

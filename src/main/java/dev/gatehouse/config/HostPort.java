@@ -2,6 +2,7 @@ package dev.gatehouse.config;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import org.jspecify.annotations.Nullable;
 
 /** A listen address: host (name or IP literal, IPv6 without brackets) and port. */
 public record HostPort(String host, int port) {
@@ -10,7 +11,7 @@ public record HostPort(String host, int port) {
    * Parses {@code HOST:PORT}, {@code [V6]:PORT}; returns null when malformed. A port of 0 asks the
    * OS for a free one (used by tests).
    */
-  public static HostPort parse(String text) {
+  public static @Nullable HostPort parse(String text) {
     if (text == null || text.isBlank()) {
       return null;
     }

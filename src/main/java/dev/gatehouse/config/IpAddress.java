@@ -1,6 +1,7 @@
 package dev.gatehouse.config;
 
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An IPv4 or IPv6 address, parsed strictly from its literal form and never through DNS, with one
@@ -24,7 +25,7 @@ public final class IpAddress {
    * anything else, host names included. IPv4 parts must be plain decimal without leading zeros,
    * since {@code 010} means 8 to some parsers and 10 to others.
    */
-  public static IpAddress parse(String s) {
+  public static @Nullable IpAddress parse(@Nullable String s) {
     if (s == null || s.isEmpty() || s.length() > 64) {
       return null;
     }
@@ -53,7 +54,7 @@ public final class IpAddress {
     return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
   }
 
-  private static byte[] parseV4(String s) {
+  private static byte @Nullable [] parseV4(String s) {
     byte[] out = new byte[4];
     int part = 0;
     int i = 0;
@@ -80,7 +81,7 @@ public final class IpAddress {
     return i == n ? out : null;
   }
 
-  private static byte[] parseV6(String s) {
+  private static byte @Nullable [] parseV6(String s) {
     int dbl = s.indexOf("::");
     if (dbl >= 0 && s.indexOf("::", dbl + 1) >= 0) {
       return null;
@@ -137,7 +138,7 @@ public final class IpAddress {
   }
 
   /** Hex groups of one side of "::"; -1 marks a final dotted IPv4 part; null when malformed. */
-  private static int[] groups(String side) {
+  private static int @Nullable [] groups(String side) {
     if (side.isEmpty()) {
       return new int[0];
     }
@@ -239,7 +240,7 @@ public final class IpAddress {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof IpAddress a && Arrays.equals(bytes, a.bytes);
   }
 

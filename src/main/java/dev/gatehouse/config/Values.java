@@ -3,6 +3,7 @@ package dev.gatehouse.config;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /** Parsers for the human forms of durations and sizes; each returns null when malformed. */
 public final class Values {
@@ -12,7 +13,7 @@ public final class Values {
   private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h|d)?");
   private static final Pattern SIZE = Pattern.compile("([0-9]{1,12})\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?");
 
-  public static Duration duration(String text) {
+  public static @Nullable Duration duration(String text) {
     Matcher m = DURATION.matcher(text.trim());
     if (!m.matches()) {
       return null;
@@ -28,7 +29,7 @@ public final class Values {
     };
   }
 
-  public static Long size(String text) {
+  public static @Nullable Long size(String text) {
     Matcher m = SIZE.matcher(text.trim());
     if (!m.matches()) {
       return null;
@@ -55,7 +56,7 @@ public final class Values {
   }
 
   /** Parses the {@code --expires} form of the CLI: a duration such as 30d or 12h. */
-  public static Duration positiveDuration(String text) {
+  public static @Nullable Duration positiveDuration(String text) {
     Duration d = duration(text);
     return d == null || d.isZero() ? null : d;
   }

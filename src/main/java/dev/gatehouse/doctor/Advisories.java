@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The advisory database: the OSV entries shipped inside Gatehouse ({@code advisories/osv.json} on
@@ -148,7 +149,7 @@ public final class Advisories {
   }
 
   /** API-reachable advisories of this product that this version cannot be judged against. */
-  public List<Advisory> undecided(String product, Version version) {
+  public List<Advisory> undecided(String product, @Nullable Version version) {
     return all.stream()
         .filter(a -> a.product().equals(product) && a.apiReachable() && a.judge(version) == Advisory.Verdict.UNKNOWN)
         .toList();

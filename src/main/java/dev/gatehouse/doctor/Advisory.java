@@ -9,6 +9,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One known vulnerability of a model server product, read from an OSV entry ({@link OsvReader}):
@@ -44,7 +45,7 @@ public record Advisory(
     String details,
     Instant modified,
     Severity severity,
-    String cvss,
+    @Nullable String cvss,
     List<Range> ranges,
     List<String> endpoints,
     Set<Operation> declaredClasses,
@@ -61,7 +62,7 @@ public record Advisory(
   public enum Verdict { AFFECTED, NOT_AFFECTED, UNKNOWN }
 
   /** An OSV event: the version where it happens, null for {@code introduced: "0"}. */
-  public record Event(String kind, Version version) {}
+  public record Event(String kind, @Nullable Version version) {}
 
   /**
    * One affected range in one scheme, or a commit range Gatehouse could not translate to builds
@@ -71,7 +72,7 @@ public record Advisory(
    * @param events introduced / fixed / last_affected, in version order
    * @param translation how a commit range was translated to builds, or empty
    */
-  public record Range(Version.Scheme scheme, List<Event> events, String translation) {
+  public record Range(Version.@Nullable Scheme scheme, List<Event> events, String translation) {
     public Range {
       events = List.copyOf(events);
     }
@@ -107,7 +108,7 @@ public record Advisory(
     }
 
     /** The first fixed version, or null. */
-    Version fixed() {
+    @Nullable Version fixed() {
       return events.stream().filter(e -> e.kind().equals("fixed") && e.version() != null).map(Event::version).findFirst().orElse(null);
     }
 
@@ -149,7 +150,7 @@ public record Advisory(
    * no range can judge (unknown, or of a scheme the advisory has no range in) is
    * {@link Verdict#UNKNOWN}, unless every release is affected.
    */
-  public Verdict judge(Version v) {
+  public Verdict judge(@Nullable Version v) {
     if (affectsEveryRelease()) {
       return Verdict.AFFECTED;
     }
@@ -169,7 +170,7 @@ public record Advisory(
   }
 
   /** The first fixed version in this scheme, or null when none is recorded. */
-  public Version fixedIn(Version.Scheme scheme) {
+  public @Nullable Version fixedIn(Version.@Nullable Scheme scheme) {
     return ranges.stream().filter(r -> r.scheme() == scheme).map(Range::fixed).filter(f -> f != null).findFirst().orElse(null);
   }
 

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The judgement of the advisories that affect one server, as findings with the severity this
@@ -28,7 +29,7 @@ public final class AdvisoryCheck {
    * @param why a few words saying why it is not reachable, for the evidence of lowered findings
    * @param granted the scopes some active Gatehouse key holds, or null when not known
    */
-  public record Exposure(boolean reachableFromOthers, Set<Operation> open, boolean behindGatehouse, String why, Set<Operation> granted) {
+  public record Exposure(boolean reachableFromOthers, Set<Operation> open, boolean behindGatehouse, String why, @Nullable Set<Operation> granted) {
     public Exposure {
       open = Set.copyOf(open);
       granted = granted == null ? null : Set.copyOf(granted);
@@ -42,7 +43,7 @@ public final class AdvisoryCheck {
   private AdvisoryCheck() {}
 
   public static List<Finding> findings(
-      Advisories db, String product, Version version, Exposure exposure, String subject, String location) {
+      Advisories db, String product, @Nullable Version version, Exposure exposure, String subject, @Nullable String location) {
     List<Finding> out = new ArrayList<>();
     for (Advisory a : db.forProduct(product)) {
       if (a.judge(version) != Advisory.Verdict.AFFECTED) {
@@ -96,7 +97,7 @@ public final class AdvisoryCheck {
    * none of the paths is in the route table (unknown paths are refused); or no active key holds
    * a scope the endpoints need.
    */
-  static String blockedBy(Advisory a, Set<Operation> granted) {
+  static @Nullable String blockedBy(Advisory a, @Nullable Set<Operation> granted) {
     if (a.policy().equals("auth")) {
       return "Gatehouse checks its own key on every request before anything reaches the server";
     }
@@ -116,7 +117,7 @@ public final class AdvisoryCheck {
   }
 
   /** The exact step: the upgrade when a fix exists (in the running version's scheme), else the mitigation. */
-  static String fix(Advisory a, String product, Version version, String blocked) {
+  static String fix(Advisory a, String product, @Nullable Version version, @Nullable String blocked) {
     Version.Scheme scheme = version == null ? null : version.scheme();
     Version fixed = scheme == null ? null : a.fixedIn(scheme);
     if (fixed == null && scheme == null) {
@@ -124,7 +125,7 @@ public final class AdvisoryCheck {
     }
     StringBuilder b = new StringBuilder();
     if (fixed != null) {
-      b.append("Upgrade ").append(product).append(" to ").append(upgradeTarget(product, fixed)).append(" or later, then run gatehouse doctor again.");
+      b.append("Upgrade ").append(product).append(" to ").append(upgradeTarget(fixed)).append(" or later, then run gatehouse doctor again.");
       String translation = a.ranges().stream().map(Advisory.Range::translation).filter(t -> !t.isEmpty()).findFirst().orElse("");
       if (!translation.isEmpty()) {
         b.append(" (").append(translation).append(")");
@@ -145,7 +146,7 @@ public final class AdvisoryCheck {
     return b.toString();
   }
 
-  private static String upgradeTarget(String product, Version fixed) {
+  private static String upgradeTarget(Version fixed) {
     return switch (fixed.scheme()) {
       case LLAMA_BUILD -> "build " + fixed;
       default -> fixed.toString();

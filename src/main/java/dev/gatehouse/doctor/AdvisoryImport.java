@@ -125,7 +125,7 @@ public final class AdvisoryImport {
     int unchanged = 0;
     for (Map.Entry<String, JsonNode> e : incoming.entrySet()) {
       Instant was = storedModified.get(e.getKey());
-      Instant now = parsed.get(e.getKey()).modified();
+      Instant now = java.util.Objects.requireNonNull(parsed.get(e.getKey())).modified();
       if (was == null) {
         added.add(e.getKey());
         stored.put(e.getKey(), e.getValue());
@@ -160,7 +160,7 @@ public final class AdvisoryImport {
       docs.add(JSON.readTree(bytes));
       names.add(name);
     } catch (IOException e) {
-      throw new IllegalArgumentException("--from: " + name + " (expected: JSON; " + e.getMessage().split("\n", 2)[0] + ")");
+      throw new IllegalArgumentException("--from: " + name + " (expected: JSON; " + String.valueOf(e.getMessage()).split("\n", 2)[0] + ")");
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The probes that tell, for each endpoint class (the scopes of {@link Operation}), whether it
@@ -138,17 +139,17 @@ public final class ClassProbes {
     for (Probe p : PROBES) {
       probe(s, p, evidence, answers);
     }
-    Answer manage = verdict(answers.get(Operation.MODELS_MANAGE));
+    Answer manage = verdict(java.util.Objects.requireNonNull(answers.get(Operation.MODELS_MANAGE)));
     if (product == Product.OLLAMA && (manage == Answer.ABSENT || manage == Answer.UNKNOWN)) {
       probe(s, PULL_UNDECODABLE, evidence, answers);
     }
     Map<Operation, Result> out = new LinkedHashMap<>();
     for (Operation op : Operation.values()) {
-      List<Answer> a = answers.get(op);
+      List<Answer> a = java.util.Objects.requireNonNull(answers.get(op)); // every operation has its lists (above)
       if (a.isEmpty()) {
-        evidence.get(op).add("not probed: the request budget was spent");
+        java.util.Objects.requireNonNull(evidence.get(op)).add("not probed: the request budget was spent");
       }
-      out.put(op, new Result(op, a.isEmpty() ? Answer.UNKNOWN : verdict(a), evidence.get(op)));
+      out.put(op, new Result(op, a.isEmpty() ? Answer.UNKNOWN : verdict(a), java.util.Objects.requireNonNull(evidence.get(op))));
     }
     return out;
   }
@@ -162,8 +163,8 @@ public final class ClassProbes {
       return;
     }
     Answer a = classify(p, r.orElse(null));
-    answers.get(p.operation()).add(a);
-    evidence.get(p.operation()).add(p.request().line() + " -> " + r.map(x -> String.valueOf(x.status())).orElse("no answer")
+    java.util.Objects.requireNonNull(answers.get(p.operation())).add(a);
+    java.util.Objects.requireNonNull(evidence.get(p.operation())).add(p.request().line() + " -> " + r.map(x -> String.valueOf(x.status())).orElse("no answer")
         + meaning(a, r.map(Response::status).orElse(0)));
   }
 
@@ -197,7 +198,7 @@ public final class ClassProbes {
   }
 
   /** What one response says about its endpoint. */
-  static Answer classify(Probe p, Response r) {
+  static Answer classify(Probe p, @Nullable Response r) {
     if (r == null) {
       return Answer.UNKNOWN;
     }

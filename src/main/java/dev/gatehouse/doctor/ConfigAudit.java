@@ -19,6 +19,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The audit of Gatehouse's own setup: the configuration (a plain listener on the network, authentication
@@ -64,7 +65,7 @@ public final class ConfigAudit {
    * @param source the file it came from, or null for defaults and environment only
    * @param problems why it failed to load (empty when it loaded)
    */
-  public static Result audit(GatehouseConfig config, Path source, List<String> problems, KeySource keys, Instant now) {
+  public static Result audit(@Nullable GatehouseConfig config, @Nullable Path source, List<String> problems, KeySource keys, Instant now) {
     List<Finding> findings = new ArrayList<>();
     List<String> notes = new ArrayList<>();
     String where = source == null ? "defaults and GATEHOUSE_* environment" : source.toString();

@@ -39,7 +39,7 @@ public final class Cvss31 {
         throw new IllegalArgumentException(vector + ": base metric " + b + " is missing");
       }
     }
-    boolean changed = switch (m.get("S")) {
+    boolean changed = switch (java.util.Objects.requireNonNull(m.get("S"))) { // every base metric is present (checked above)
       case "U" -> false;
       case "C" -> true;
       default -> throw bad(vector, "S");

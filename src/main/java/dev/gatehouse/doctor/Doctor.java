@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code gatehouse doctor}: a local audit. Finds model servers on this machine from its listening
@@ -64,7 +65,7 @@ public final class Doctor {
       Map<String, String> env,
       List<Integer> ports,
       GatehouseConfig config,
-      Path configFile,
+      @Nullable Path configFile,
       List<String> configProblems,
       ConfigAudit.KeySource keys,
       Advisories advisories,
@@ -82,7 +83,7 @@ public final class Doctor {
      */
     public Inputs(
         Path procRoot, List<Path> systemdDirs, Map<String, String> env, List<Integer> ports, GatehouseConfig config,
-        Path configFile, List<String> configProblems, ConfigAudit.KeySource keys, Advisories advisories, HttpProbe http,
+        @Nullable Path configFile, List<String> configProblems, ConfigAudit.KeySource keys, Advisories advisories, HttpProbe http,
         Clock clock, String toolVersion, Severity failOn) {
       this(procRoot, systemdDirs, env, ports, config, configFile, configProblems, keys, advisories, http, clock, toolVersion,
           failOn, false);
@@ -248,7 +249,7 @@ public final class Doctor {
   }
 
   /** The scopes some active key holds; null when the store cannot be read (then no advisory is taken as blocked by keys). */
-  static Set<Operation> granted(ConfigAudit.KeySource keys, Instant now) {
+  static @Nullable Set<Operation> granted(ConfigAudit.KeySource keys, Instant now) {
     try {
       if (!keys.exists()) {
         return null;
@@ -274,12 +275,13 @@ public final class Doctor {
   private static boolean answeredAsGatehouse(Session s) {
     List<Session.Exchange> answered = s.exchanges().stream().filter(x -> x.response() != null).toList();
     return !answered.isEmpty() && answered.stream().allMatch(x -> {
-      String id = x.response().header("x-request-id");
+      String id = java.util.Objects.requireNonNull(x.response()).header("x-request-id"); // answered ones only
       return id != null && id.matches("[0-9a-f]{16}");
     });
   }
 
   /** Where to connect to reach these sockets from this machine: loopback when it is bound. */
+  @SuppressWarnings("AddressSelection") // only literal addresses here: never a name lookup
   static InetAddress probeAddress(List<Listener> listeners) {
     for (Listener l : listeners) {
       if (l.address() instanceof java.net.Inet4Address && (l.wildcard() || l.loopback())) {

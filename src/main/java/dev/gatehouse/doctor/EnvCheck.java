@@ -55,7 +55,7 @@ public final class EnvCheck {
       return false;
     }
     String value = s.vars().get(var);
-    return all.stream().anyMatch(u -> u.kind() == OllamaEnv.Kind.UNIT && value.equals(u.vars().get(var)));
+    return all.stream().anyMatch(u -> u.kind() == OllamaEnv.Kind.UNIT && java.util.Objects.requireNonNull(value).equals(u.vars().get(var)));
   }
 
   private static String where(OllamaEnv.Source s) {

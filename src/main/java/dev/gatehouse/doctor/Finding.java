@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One problem found by {@code doctor}, {@code scan} or {@code models verify}: a stable id (see
@@ -20,7 +21,7 @@ import java.util.Objects;
  * @param location a file path or URL for SARIF and editors, or null
  */
 public record Finding(
-    String id, Severity severity, String subject, String title, List<String> evidence, String fix, String location) {
+    String id, Severity severity, String subject, String title, List<String> evidence, String fix, @Nullable String location) {
 
   /** Most severe first, then by id and subject, so output is stable from run to run. */
   public static final Comparator<Finding> ORDER =
@@ -61,7 +62,7 @@ public record Finding(
     return new Finding(id, severity, subject, newTitle, evidence, fix, location);
   }
 
-  public Finding withLocation(String newLocation) {
+  public Finding withLocation(@Nullable String newLocation) {
     return new Finding(id, severity, subject, title, evidence, fix, newLocation);
   }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The identification of which model server answers, and which version, with read-only {@code GET} requests on the
@@ -28,7 +29,7 @@ public final class Fingerprinter {
    * @param version its version as it reports it, or null when it does not say
    * @param evidence the responses that identified it
    */
-  public record Identity(Product product, String version, List<String> evidence) {
+  public record Identity(Product product, @Nullable String version, List<String> evidence) {
     public Identity {
       evidence = List.copyOf(evidence);
     }
@@ -103,7 +104,7 @@ public final class Fingerprinter {
   }
 
   /** llama.cpp's {@code /props} carries {@code build_info} such as {@code b4500-1a2b3c4}. */
-  private static String llamaBuild(Session s, List<String> evidence) {
+  private static @Nullable String llamaBuild(Session s, List<String> evidence) {
     Optional<Response> props = s.send(Request.get("/props"));
     JsonNode p = json(props);
     if (p == null || !(p.has("build_info") || p.has("default_generation_settings"))) {
@@ -129,7 +130,7 @@ public final class Fingerprinter {
   }
 
   /** LocalAI prints {@code v2.20.1 (commit)}; the version is the first word. */
-  private static String cleanLocalAi(String version) {
+  private static @Nullable String cleanLocalAi(@Nullable String version) {
     if (version == null) {
       return null;
     }
@@ -155,7 +156,7 @@ public final class Fingerprinter {
     return r.body().contains("Unexpected endpoint or method");
   }
 
-  static String jsonText(Optional<Response> r, String field) {
+  static @Nullable String jsonText(Optional<Response> r, String field) {
     JsonNode n = json(r);
     if (n == null || !n.path(field).isTextual() || n.path(field).asText().isBlank()) {
       return null;
@@ -163,7 +164,7 @@ public final class Fingerprinter {
     return n.path(field).asText();
   }
 
-  static JsonNode json(Optional<Response> r) {
+  static @Nullable JsonNode json(Optional<Response> r) {
     if (r.isEmpty() || r.get().status() / 100 != 2) {
       return null;
     }
@@ -171,7 +172,7 @@ public final class Fingerprinter {
   }
 
   /** Parses JSON, or null when the body is not JSON. */
-  static JsonNode tree(String body) {
+  static @Nullable JsonNode tree(String body) {
     String b = body.strip();
     if (!b.startsWith("{") && !b.startsWith("[")) {
       return null;

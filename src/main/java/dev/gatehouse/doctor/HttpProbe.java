@@ -5,6 +5,7 @@ import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The way every check sends one HTTP request and gets what came back: the seam between the checks and the
@@ -21,7 +22,7 @@ public interface HttpProbe {
    * @param headers extra request headers
    * @param body a JSON body, or null for none
    */
-  record Request(String method, String path, Map<String, String> headers, String body) {
+  record Request(String method, String path, Map<String, String> headers, @Nullable String body) {
     public Request {
       headers = Map.copyOf(headers);
     }
@@ -52,7 +53,7 @@ public interface HttpProbe {
     }
 
     /** A header's value, or null. */
-    public String header(String name) {
+    public @Nullable String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
   }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Ollama settings that decide its exposure ({@code OLLAMA_HOST}, {@code OLLAMA_ORIGINS},
@@ -59,7 +60,7 @@ public final class OllamaEnv {
   private OllamaEnv() {}
 
   /** The {@code OLLAMA_*} variables of an environment, or null when it sets none. */
-  public static Source fromEnvironment(Kind kind, String origin, Map<String, String> env) {
+  public static @Nullable Source fromEnvironment(Kind kind, String origin, Map<String, String> env) {
     Map<String, String> vars = new TreeMap<>();
     env.forEach((k, v) -> {
       if (k.startsWith("OLLAMA_")) {

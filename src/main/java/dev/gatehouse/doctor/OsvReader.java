@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads OSV entries (the format of osv.dev, GHSA and Go's vulndb, schema 1.x) into
@@ -74,7 +75,7 @@ public final class OsvReader {
   }
 
   /** The product an OSV {@code affected} element is about, or null when Gatehouse does not know it. */
-  public static String product(JsonNode affected) {
+  public static @Nullable String product(JsonNode affected) {
     String declared = affected.path("database_specific").path(GATEHOUSE).path("product").asText("");
     if (!declared.isEmpty()) {
       return declared;
@@ -117,7 +118,7 @@ public final class OsvReader {
   }
 
   /** The versioning scheme of a range of this type for this product; null for untranslated commits. */
-  static Version.Scheme scheme(String product, String type) {
+  static Version.@Nullable Scheme scheme(String product, String type) {
     return switch (product) {
       case "vllm" -> Version.Scheme.PEP440;
       case "lmstudio" -> Version.Scheme.LMSTUDIO;
@@ -126,7 +127,7 @@ public final class OsvReader {
     };
   }
 
-  private static Advisory entry(JsonNode e, String origin, String index, boolean strict, List<String> problems) {
+  private static @Nullable Advisory entry(JsonNode e, String origin, String index, boolean strict, List<String> problems) {
     int before = problems.size();
     if (!e.isObject()) {
       problems.add(origin + index + " (expected: an OSV entry object)");
@@ -380,7 +381,7 @@ public final class OsvReader {
     return out;
   }
 
-  private static Instant time(JsonNode n, String where, List<String> problems) {
+  private static @Nullable Instant time(JsonNode n, String where, List<String> problems) {
     if (!n.isTextual()) {
       problems.add(where + " (expected: an RFC 3339 time such as 2026-12-02T00:00:00Z)");
       return null;

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The lookup of which process holds a listening socket, by reading the {@code socket:[inode]} links in
@@ -26,7 +27,7 @@ public final class Processes {
    * @param commandLine the arguments joined with spaces, or empty when unreadable
    * @param environment its environment, or null when unreadable
    */
-  public record Info(int pid, String name, String commandLine, Map<String, String> environment) {
+  public record Info(int pid, String name, String commandLine, @Nullable Map<String, String> environment) {
     /** {@code pid 4242 (ollama serve)}. */
     public String describe() {
       String what = commandLine.isEmpty() ? name : commandLine;
@@ -112,7 +113,7 @@ public final class Processes {
     return t == null ? "" : t;
   }
 
-  private static String textOrNull(Path p) {
+  private static @Nullable String textOrNull(Path p) {
     try {
       return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
     } catch (IOException e) {

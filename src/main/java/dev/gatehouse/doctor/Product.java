@@ -1,5 +1,7 @@
 package dev.gatehouse.doctor;
 
+import org.jspecify.annotations.Nullable;
+
 /** The model server software a listener or URL was identified as. */
 public enum Product {
   OLLAMA("ollama", "ollama"),
@@ -18,9 +20,9 @@ public enum Product {
   public final String display;
 
   /** The {@code product} value in advisories.json, or null when no advisories apply. */
-  public final String advisoryKey;
+  public final @Nullable String advisoryKey;
 
-  Product(String display, String advisoryKey) {
+  Product(String display, @Nullable String advisoryKey) {
     this.display = display;
     this.advisoryKey = advisoryKey;
   }

@@ -7,6 +7,7 @@ import static dev.gatehouse.doctor.Severity.LOW;
 import static dev.gatehouse.doctor.Severity.MEDIUM;
 
 import dev.gatehouse.exchange.Operation;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every kind of finding Gatehouse reports, with its stable id. Ids never change meaning: alert
@@ -97,7 +98,7 @@ public enum Rule {
   }
 
   /** The rule with this id, or null (advisory ids are not in this table). */
-  public static Rule byId(String id) {
+  public static @Nullable Rule byId(String id) {
     for (Rule r : values()) {
       if (r.id.equals(id)) {
         return r;

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The checks of one model server found on this machine: is it reachable from other machines, which
@@ -26,7 +27,7 @@ public final class ServerCheck {
    * @param granted the scopes some active key holds, or null when the keys could not be read
    */
   public record Relation(
-      boolean upstreamOfGatehouse, boolean gatehouseRunning, String configFile, String gatehouseListen, Set<Operation> granted) {
+      boolean upstreamOfGatehouse, boolean gatehouseRunning, @Nullable String configFile, String gatehouseListen, @Nullable Set<Operation> granted) {
     public Relation(boolean upstreamOfGatehouse, boolean gatehouseRunning, String configFile, String gatehouseListen) {
       this(upstreamOfGatehouse, gatehouseRunning, configFile, gatehouseListen, null);
     }
@@ -49,10 +50,10 @@ public final class ServerCheck {
   public record Observed(
       Fingerprinter.Identity identity,
       List<Listener> listeners,
-      Processes.Info owner,
+      Processes.@Nullable Info owner,
       Map<Operation, ClassProbes.Result> classes,
       List<String> cors,
-      Relation relation) {}
+      @Nullable Relation relation) {}
 
   /** What the check produced. */
   public record Result(Subject subject, List<Finding> findings) {}
@@ -81,7 +82,7 @@ public final class ServerCheck {
         .with("identified by", String.join("; ", o.identity().evidence()))
         .with("open without credentials", ClassProbes.scopes(open))
         .with("credentials required", ClassProbes.scopes(ClassProbes.having(o.classes(), Answer.PROTECTED)))
-        .with("Gatehouse in front", o.relation().inFront() ? "yes, " + o.relation().gatehouseListen()
+        .with("Gatehouse in front", java.util.Objects.requireNonNull(o.relation()).inFront() ? "yes, " + o.relation().gatehouseListen()
             : o.relation().upstreamOfGatehouse() ? "configured (" + o.relation().gatehouseListen() + ") but not running" : "no");
 
     if (exposed) {
@@ -95,7 +96,7 @@ public final class ServerCheck {
       for (Operation op : open) {
         Rule r = Rule.unauth(op);
         findings.add(Finding.of(r, r.usual(), name)
-            .withEvidence(o.classes().get(op).evidence())
+            .withEvidence(java.util.Objects.requireNonNull(o.classes().get(op)).evidence())
             .withEvidence(socket)
             .withFix(Fixes.loopback(product, port) + "\n" + Fixes.gatehouseInFront(port)
                 + "\nGatehouse grants " + op.scope + (Operation.DEFAULT_SCOPES.contains(op) ? " only to keys that hold it." : " to no key unless it is given explicitly (--scopes " + op.scope + ").")));
@@ -109,7 +110,7 @@ public final class ServerCheck {
               ? "Remove * from OLLAMA_ORIGINS (list only the origins that need access, such as app://obsidian.md), then restart Ollama."
               : "Turn off the server's CORS wildcard (allow only the origins that need access), then restart it."));
     }
-    Relation rel = o.relation();
+    Relation rel = java.util.Objects.requireNonNull(o.relation()); // check() is given the relation (Doctor)
     if (rel.upstreamOfGatehouse() && exposed) {
       findings.add(Finding.of(Rule.GATEWAY_BYPASS, Rule.GATEWAY_BYPASS.usual(), name)
           .withEvidence("Gatehouse (" + rel.gatehouseListen() + ", " + rel.configFile() + ") forwards to this server",
@@ -144,7 +145,7 @@ public final class ServerCheck {
    * numbers, LM Studio its own. Null when there is none or it does not parse, and for Ollama's
    * development builds, which report {@code 0.0.0} whatever code they contain.
    */
-  public static Version version(Product product, String reported) {
+  public static @Nullable Version version(Product product, @Nullable String reported) {
     if (reported == null) {
       return null;
     }
@@ -164,7 +165,7 @@ public final class ServerCheck {
   }
 
   /** The note that some advisories could not be judged, instead of reporting them as affecting the server. */
-  public static Finding versionUnknown(Product product, String reported, Version version, List<Advisory> undecided, String name, String location) {
+  public static Finding versionUnknown(Product product, @Nullable String reported, @Nullable Version version, List<Advisory> undecided, String name, @Nullable String location) {
     String why;
     if (reported == null) {
       why = product == Product.LM_STUDIO
@@ -193,7 +194,7 @@ public final class ServerCheck {
         .withLocation(location);
   }
 
-  static String socketEvidence(Listener l, Processes.Info owner) {
+  static String socketEvidence(Listener l, Processes.@Nullable Info owner) {
     return l.table() + ": " + l.hostPort() + " LISTEN, inode " + l.inode() + (owner == null ? "" : ", " + owner.describe());
   }
 }

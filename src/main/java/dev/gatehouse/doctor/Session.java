@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The probing of one target, bounded: at most {@code maxRequests} requests, at least
@@ -22,7 +23,7 @@ public final class Session {
    * @param response what came back, or null when the request failed
    * @param error why it failed, or null
    */
-  public record Exchange(HttpProbe.Request request, HttpProbe.Response response, String error) {}
+  public record Exchange(HttpProbe.Request request, HttpProbe.@Nullable Response response, @Nullable String error) {}
 
   private final HttpProbe http;
   private final URI base;

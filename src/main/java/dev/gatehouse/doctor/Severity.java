@@ -1,6 +1,7 @@
 package dev.gatehouse.doctor;
 
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How bad a finding is, from {@code info} to {@code critical}. The order of the constants is the
@@ -33,7 +34,7 @@ public enum Severity {
   }
 
   /** Parses {@code info|low|medium|high|critical} in any case; null when it is none of them. */
-  public static Severity parse(String text) {
+  public static @Nullable Severity parse(String text) {
     if (text == null) {
       return null;
     }

@@ -80,7 +80,7 @@ public final class TextReport {
   private static String summary(Map<Severity, Integer> counts) {
     List<String> parts = new ArrayList<>();
     for (Severity s : List.of(Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)) {
-      int n = counts.get(s);
+      int n = counts.getOrDefault(s, 0);
       if (n > 0) {
         parts.add(n + " " + s.name().toLowerCase(Locale.ROOT));
       }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A release version in one versioning scheme, comparable only with versions of the same scheme.
@@ -59,7 +60,7 @@ public record Version(
   }
 
   /** Parses a version of this scheme; null when the text is not one. */
-  public static Version parse(Scheme scheme, String text) {
+  public static @Nullable Version parse(Scheme scheme, String text) {
     if (text == null || text.isBlank() || text.length() > 128) {
       return null;
     }
@@ -82,7 +83,7 @@ public record Version(
     };
   }
 
-  private static Version semver(String t) {
+  private static @Nullable Version semver(String t) {
     Matcher m = SEMVER.matcher(t);
     if (!m.matches()) {
       return null;
@@ -94,7 +95,7 @@ public record Version(
     return new Version(Scheme.SEMVER, t, 0, numbers(m.group(1)), pre, -1, -1, "");
   }
 
-  private static Version pep440(String t) {
+  private static @Nullable Version pep440(String t) {
     Matcher m = PEP440.matcher(t.toLowerCase(Locale.ROOT));
     if (!m.matches()) {
       return null;

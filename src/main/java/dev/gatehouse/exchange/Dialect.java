@@ -2,6 +2,7 @@ package dev.gatehouse.exchange;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The error shape a client understands, chosen by path: OpenAI's error object under {@code /v1},
@@ -16,7 +17,7 @@ public enum Dialect {
   }
 
   /** The JSON error body for a complete (non-streamed) error response. */
-  public String errorBody(Problem problem, String message, String requestId) {
+  public String errorBody(Problem problem, @Nullable String message, String requestId) {
     JsonNodeFactory f = JsonNodeFactory.instance;
     ObjectNode root = f.objectNode();
     if (this == OPENAI) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads request-body fields the way the model servers do. Ollama (Go's encoding/json) matches
@@ -61,7 +62,7 @@ public final class JsonFields {
   }
 
   /** The value of the top-level field whose name folds to {@code name}, or null. */
-  public static JsonNode get(JsonNode object, String name) {
+  public static @Nullable JsonNode get(JsonNode object, String name) {
     JsonNode exact = object.get(name);
     if (exact != null) {
       return exact;

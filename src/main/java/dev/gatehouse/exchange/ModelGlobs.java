@@ -3,6 +3,7 @@ package dev.gatehouse.exchange;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A key's model allowlist: glob patterns matched against the canonical form of a parsed model
@@ -31,7 +32,7 @@ import java.util.regex.Pattern;
 public final class ModelGlobs {
 
   private final List<String> patterns;
-  private final Pattern compiled;
+  private final @Nullable Pattern compiled;
 
   public ModelGlobs(List<String> patterns) {
     this.patterns = List.copyOf(patterns);

@@ -1,4 +1,6 @@
 package dev.gatehouse.exchange;
+import org.jspecify.annotations.Nullable;
+
 
 /**
  * A model name as Ollama reads it, and the one parser every check that reads a model name uses:
@@ -40,7 +42,7 @@ package dev.gatehouse.exchange;
  * @param cloudSuffix true when the name ended in a {@code :cloud} suffix after its own tag
  */
 public record ModelName(
-    String registry, String namespace, String model, String tag, String digest, boolean hostGiven, boolean cloudSuffix) {
+    String registry, String namespace, String model, String tag, @Nullable String digest, boolean hostGiven, boolean cloudSuffix) {
 
   public static final String DEFAULT_REGISTRY = "registry.ollama.ai";
   public static final String DEFAULT_NAMESPACE = "library";
@@ -72,7 +74,7 @@ public record ModelName(
    * Parses a model name; null when it is not one (see the class comment for what is refused).
    * Never throws.
    */
-  public static ModelName parse(String text) {
+  public static @Nullable ModelName parse(String text) {
     if (text == null || text.isEmpty() || text.length() > MAX_LENGTH) {
       return null;
     }
@@ -142,7 +144,7 @@ public record ModelName(
   }
 
   /** The host the name spells out, or null when it uses Ollama's default registry implicitly. */
-  public String explicitRegistry() {
+  public @Nullable String explicitRegistry() {
     return hostGiven ? registry : null;
   }
 

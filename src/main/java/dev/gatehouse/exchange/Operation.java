@@ -2,6 +2,7 @@ package dev.gatehouse.exchange;
 
 import java.util.EnumSet;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a request does to the model server, as a scope a key must hold. Every route belongs to
@@ -33,7 +34,7 @@ public enum Operation {
       java.util.Collections.unmodifiableSet(EnumSet.of(INFERENCE, EMBEDDINGS, MODELS_READ));
 
   /** The operation for a scope name, or null when there is none. */
-  public static Operation byScope(String scope) {
+  public static @Nullable Operation byScope(String scope) {
     for (Operation o : values()) {
       if (o.scope.equals(scope)) {
         return o;

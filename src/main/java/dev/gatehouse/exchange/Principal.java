@@ -4,6 +4,7 @@ import dev.gatehouse.config.AddressSet;
 import dev.gatehouse.store.KeyLimits;
 import java.time.Instant;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who is calling: the key a request authenticated with, and what that key may do. Immutable;
@@ -25,14 +26,14 @@ public record Principal(
     String keyName,
     Set<String> scopes,
     ModelGlobs models,
-    Instant expiresAt,
+    @Nullable Instant expiresAt,
     KeyLimits limits,
-    AddressSet networks,
-    String guard) {
+    @Nullable AddressSet networks,
+    @Nullable String guard) {
 
   /** A principal that uses the global guard mode. */
   public Principal(
-      String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt, KeyLimits limits, AddressSet networks) {
+      String keyId, String keyName, Set<String> scopes, ModelGlobs models, @Nullable Instant expiresAt, KeyLimits limits, @Nullable AddressSet networks) {
     this(keyId, keyName, scopes, models, expiresAt, limits, networks, null);
   }
 

@@ -1,5 +1,7 @@
 package dev.gatehouse.exchange;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A stage's refusal: the problem, the message shown to the client, and a finer reason kept for the
  * log only (for example why a key was invalid), which the client never sees, and for refusals
@@ -10,9 +12,9 @@ package dev.gatehouse.exchange;
  * {@code delayMillis} first.
  */
 public record Rejection(
-    Problem problem, String message, String logReason, long retryAfterSeconds, boolean close, long delayMillis) {
+    Problem problem, String message, @Nullable String logReason, long retryAfterSeconds, boolean close, long delayMillis) {
 
-  public Rejection(Problem problem, String message, String logReason) {
+  public Rejection(Problem problem, String message, @Nullable String logReason) {
     this(problem, message, logReason, 0, false, 0);
   }
 
@@ -25,7 +27,7 @@ public record Rejection(
   }
 
   /** A rejection whose detail goes to the log but never to the client. */
-  public static Rejection logged(Problem problem, String logReason) {
+  public static Rejection logged(Problem problem, @Nullable String logReason) {
     return new Rejection(problem, problem.message, logReason, 0, false, 0);
   }
 

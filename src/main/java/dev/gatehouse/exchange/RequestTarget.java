@@ -1,4 +1,6 @@
 package dev.gatehouse.exchange;
+import org.jspecify.annotations.Nullable;
+
 
 /**
  * A request target that passed strict normalisation: origin-form, printable ASCII, no ambiguity.
@@ -17,7 +19,7 @@ package dev.gatehouse.exchange;
 public record RequestTarget(String path, String raw) {
 
   /** Parses a raw request target; returns null when it must be refused. */
-  public static RequestTarget parse(String raw) {
+  public static @Nullable RequestTarget parse(String raw) {
     if (raw == null || raw.isEmpty() || raw.charAt(0) != '/') {
       return null; // absolute-form (http://host/...), authority-form and "*" never reach routes
     }

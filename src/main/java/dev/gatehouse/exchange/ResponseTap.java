@@ -1,6 +1,7 @@
 package dev.gatehouse.exchange;
 
 import io.vertx.core.buffer.Buffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Watches a relayed response as it streams: the proxy hands it every chunk before writing it, and
@@ -17,7 +18,7 @@ public interface ResponseTap {
   Buffer onChunk(Buffer chunk);
 
   /** A problem that must end the stream now, or null. */
-  Problem cut();
+  @Nullable Problem cut();
 
   /** Called at the end of the upstream's response; returns any bytes still held back. */
   Buffer onEnd();
@@ -61,7 +62,7 @@ public interface ResponseTap {
       }
 
       @Override
-      public Problem cut() {
+      public @Nullable Problem cut() {
         Problem p = first.cut();
         return p != null ? p : second.cut();
       }

@@ -9,6 +9,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds payloads hidden in an encoding (base64, hex, percent-encoding) and decodes them, so that
@@ -66,7 +67,7 @@ public final class Decoders {
     Matcher m = p.matcher(text);
     int n = text.length();
     if (fullScan) {
-      matches(m, text, depth, budget, out, kind, true);
+      matches(m, depth, budget, out, kind, true);
       return;
     }
     if (kind == Kind.PERCENT) {
@@ -75,7 +76,7 @@ public final class Decoders {
         percents += text.charAt(i) == '%' ? 1 : 0;
       }
       if (percents >= 6) {
-        matches(m, text, depth, budget, out, kind, false);
+        matches(m, depth, budget, out, kind, false);
       }
       return;
     }
@@ -91,7 +92,7 @@ public final class Decoders {
       }
       if (i - start >= min) {
         m.region(start, i);
-        matches(m, text, depth, budget, out, kind, false);
+        matches(m, depth, budget, out, kind, false);
       }
     }
   }
@@ -105,7 +106,7 @@ public final class Decoders {
     return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ' ' || c == ':';
   }
 
-  private static void matches(Matcher m, String text, int depth, int[] budget, List<String> out, Kind kind, boolean fullScan) {
+  private static void matches(Matcher m, int depth, int[] budget, List<String> out, Kind kind, boolean fullScan) {
     while (m.find() && out.size() < MAX_PAYLOADS && budget[0] > 0) {
       String token = m.group();
       if (kind == Kind.BASE64 && !plausibleBase64(token)) {
@@ -143,7 +144,7 @@ public final class Decoders {
     return upper && lower && (digit || t.length() >= 24 || t.endsWith("="));
   }
 
-  private static byte[] base64(String token) {
+  private static byte @Nullable [] base64(String token) {
     String t = token.replace('-', '+').replace('_', '/');
     int eq = t.indexOf('=');
     if (eq >= 0) {
@@ -173,7 +174,7 @@ public final class Decoders {
     return b;
   }
 
-  private static byte[] percent(String token) {
+  private static byte @Nullable [] percent(String token) {
     java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream(token.length());
     for (int i = 0; i < token.length(); i++) {
       char c = token.charAt(i);
@@ -190,7 +191,7 @@ public final class Decoders {
   }
 
   /** The bytes as text when they are valid UTF-8 and mostly letters and spaces; else null. */
-  private static String readable(byte[] bytes) {
+  private static @Nullable String readable(byte[] bytes) {
     if (bytes.length < 8) {
       return null;
     }

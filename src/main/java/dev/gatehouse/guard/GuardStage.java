@@ -13,6 +13,7 @@ import io.vertx.core.buffer.Buffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The guard stage: reads what a user or a tool put into an inference request, scores it with the
@@ -60,7 +61,7 @@ public final class GuardStage {
   }
 
   /** Checks the request; returns a refusal, or null to let it go on (perhaps with its body rewritten). */
-  public Rejection check(Exchange x) {
+  public @Nullable Rejection check(Exchange x) {
     GuardMode mode = mode(x);
     if ((mode == GuardMode.OFF && config.secrets() == SecretsAction.OFF) || x.route() == null
         || x.route().operation() != Operation.INFERENCE || !(x.json() instanceof ObjectNode body)) {
@@ -92,7 +93,7 @@ public final class GuardStage {
   }
 
   /** Secrets in every text of the body (any turn carries them to the upstream). */
-  private Rejection secrets(Exchange x, ObjectNode body, String path) {
+  private @Nullable Rejection secrets(Exchange x, ObjectNode body, String path) {
     Map<String, Integer> counts = new LinkedHashMap<>();
     boolean changed = false;
     for (PromptText.Slot slot : PromptText.all(path, body)) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gatehouse.exchange.JsonFields;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds the text a user or a tool put into a request body, per endpoint, as slots that can be
@@ -51,7 +52,7 @@ public final class PromptText {
     }
 
     /** The scope named {@code code}, or null. */
-    public static Scope of(String code) {
+    public static @Nullable Scope of(String code) {
       for (Scope s : values()) {
         if (s.code.equals(code)) {
           return s;
@@ -66,7 +67,7 @@ public final class PromptText {
    *
    * @param message the index of the message or item it belongs to, or -1
    */
-  public record Slot(JsonNode parent, String field, int index, String text, Source source, int message) {
+  public record Slot(JsonNode parent, @Nullable String field, int index, String text, Source source, int message) {
 
     /** Replaces the string in the body, in place. */
     public void replace(String text) {
@@ -146,7 +147,7 @@ public final class PromptText {
   }
 
   /** The name as the body spells it of the field that {@link JsonFields#get} reads, or null. */
-  private static String exactName(ObjectNode o, String name) {
+  private static @Nullable String exactName(ObjectNode o, String name) {
     if (o.has(name)) {
       return name;
     }
@@ -162,7 +163,7 @@ public final class PromptText {
     return null;
   }
 
-  private static void messages(JsonNode messages, List<Slot> out) {
+  private static void messages(@Nullable JsonNode messages, List<Slot> out) {
     if (messages == null || !messages.isArray()) {
       return;
     }

@@ -4,6 +4,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The phrase and structure rules, by family. Phrase rules read the folded text (see {@link
@@ -26,7 +27,7 @@ public final class Rules {
    * RuleSet}), instead of one substring search per trigger and a regex scan of the whole text
    * per rule (its alternations are slow to try at every position).
    */
-  private record Rule(String[] triggers, Pattern pattern, String[] starts, boolean lineStart) {
+  private record Rule(String[] triggers, Pattern pattern, String @Nullable [] starts, boolean lineStart) {
     Rule(String[] triggers, Pattern pattern) {
       this(triggers, pattern, Rules.starts(pattern), pattern.pattern().startsWith("(?m)^"));
     }
@@ -63,7 +64,7 @@ public final class Rules {
    * literal before it. A literal that begins with another of the list is dropped (its places are the
    * other's already).
    */
-  static String[] starts(Pattern pattern) {
+  static String @Nullable [] starts(Pattern pattern) {
     String regex = pattern.pattern();
     if (pattern.flags() != 0 || topLevelAlternation(regex)) {
       return null;
@@ -183,7 +184,7 @@ public final class Rules {
   }
 
   /** The alternatives of a group's body, split at its own {@code |} only; null if unreadable. */
-  private static List<String> split(String body) {
+  private static @Nullable List<String> split(String body) {
     List<String> out = new java.util.ArrayList<>();
     int depth = 0;
     int from = 0;
@@ -554,7 +555,7 @@ public final class Rules {
    * families that match the rot13 of {@code folded} (what {@link #phrases} finds in {@link
    * Decoders#rot13}{@code (folded)}), from the same scan.
    */
-  static EnumSet<Family> match(String folded, String visible, EnumSet<Family> rot13) {
+  static EnumSet<Family> match(String folded, String visible, @Nullable EnumSet<Family> rot13) {
     EnumSet<Family> found = EnumSet.noneOf(Family.class);
     Literals.Hits h = PHRASES.scan(folded);
     phrases(folded, h, 0, found);
@@ -621,7 +622,7 @@ public final class Rules {
   }
 
   /** Rule {@code r}'s start literals, or null when it is tried at every position or line start. */
-  static String[] ruleStarts(int r) {
+  static String @Nullable [] ruleStarts(int r) {
     Rule rule = r < PHRASES.size() ? PHRASES.rule(r) : TURNS.rule(r - PHRASES.size());
     return rule.lineStart() ? null : rule.starts();
   }

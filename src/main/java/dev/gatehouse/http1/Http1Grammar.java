@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The strict HTTP/1.1 grammar (RFC 9112, RFC 9110 §5) that both framing checks read by: the
@@ -21,6 +22,7 @@ public final class Http1Grammar {
    * stands in the head. The values are read in place; no string is made unless asked for.
    */
   public static final class Fields {
+    @SuppressWarnings("NullAway.Init") // set by the parse that fills these fields, before any read
     private byte[] src;
     public int transferEncodings;
     private int teFrom;
@@ -69,7 +71,7 @@ public final class Http1Grammar {
    * control character (other than tab) in a value. One pass: each name byte is looked up once,
    * and values are scanned eight bytes at a time for the control character that ends them.
    */
-  public static String fields(byte[] line, int from, int length, Fields into) {
+  public static @Nullable String fields(byte[] line, int from, int length, Fields into) {
     into.src = line;
     int i = from;
     while (true) {

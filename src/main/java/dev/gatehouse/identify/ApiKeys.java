@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * API key format and hashing.
@@ -62,7 +63,7 @@ public final class ApiKeys {
   }
 
   /** The public id inside a well-formed key, or null when the string is not one of our keys. */
-  public static String idOf(String key) {
+  public static @Nullable String idOf(String key) {
     if (key == null
         || key.length() != PREFIX.length() + ID_LENGTH + 1 + SECRET_LENGTH
         || !key.startsWith(PREFIX)

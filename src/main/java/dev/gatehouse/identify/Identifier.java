@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The identify stage: finds the API key in a request and turns it into a {@link Principal}.
@@ -45,7 +46,7 @@ public final class Identifier {
           null);
 
   /** Either a principal or a rejection. */
-  public record Identity(Principal principal, Rejection rejection) {}
+  public record Identity(@Nullable Principal principal, @Nullable Rejection rejection) {}
 
   private final boolean enabled;
   private final KeyRing ring;
@@ -95,7 +96,7 @@ public final class Identifier {
     return new Identity(entry.principal(), null);
   }
 
-  private static Identity deny(String reason) {
+  private static Identity deny(@Nullable String reason) {
     return new Identity(null, Rejection.logged(Problem.KEY_INVALID, reason));
   }
 
@@ -104,7 +105,7 @@ public final class Identifier {
    *
    * @throws IllegalArgumentException when credentials are present but unusable or ambiguous
    */
-  static String credential(MultiMap headers) {
+  static @Nullable String credential(MultiMap headers) {
     List<String> auth = headers.getAll("Authorization");
     List<String> apiKey = headers.getAll("x-api-key");
     if (auth.size() > 1 || apiKey.size() > 1) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Ollama's model store on disk, read without changing it: {@code manifests/<registry>/<namespace>/
@@ -57,7 +58,7 @@ public final class ModelStore {
    * @param name the name its path gives, or the path itself
    * @param problem why it is not a manifest
    */
-  public record Unreadable(Path file, String name, String problem) {}
+  public record Unreadable(Path file, String name, @Nullable String problem) {}
 
   /**
    * Everything in the store.
@@ -127,7 +128,7 @@ public final class ModelStore {
     try {
       m = JSON.readTree(bytes);
     } catch (IOException e) {
-      throw new IllegalArgumentException("not JSON: " + e.getMessage().split("\n")[0]);
+      throw new IllegalArgumentException("not JSON: " + String.valueOf(e.getMessage()).split("\n")[0]);
     }
     if (m == null || !m.isObject() || !m.path("layers").isArray()) {
       throw new IllegalArgumentException("no \"layers\" array: not an image manifest");

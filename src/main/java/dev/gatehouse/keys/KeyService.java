@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Key management for the control plane (CLI now, admin API later): create, list, revoke, rotate.
@@ -41,7 +42,7 @@ public final class KeyService {
    * @param scopes scope names; empty means the ordinary scopes
    * @throws IllegalArgumentException with a {@code what: value (expected: ...)} message
    */
-  public Created create(String name, Duration expiresIn, List<String> models, List<String> scopes) {
+  public Created create(String name, @Nullable Duration expiresIn, List<String> models, List<String> scopes) {
     return create(name, expiresIn, models, scopes, KeyLimits.NONE, List.of());
   }
 
@@ -62,7 +63,7 @@ public final class KeyService {
    * @param networks CIDR ranges or addresses; empty allows any address
    */
   public Created create(
-      String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits, List<String> networks) {
+      String name, @Nullable Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits, List<String> networks) {
     return create(name, expiresIn, models, scopes, limits, networks, null);
   }
 
@@ -72,8 +73,8 @@ public final class KeyService {
    * @param guard off, log or block; null uses guard.mode
    */
   public Created create(
-      String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits, List<String> networks,
-      String guard) {
+      String name, @Nullable Duration expiresIn, @Nullable List<String> models, @Nullable List<String> scopes, KeyLimits limits, @Nullable List<String> networks,
+      @Nullable String guard) {
     if (guard != null && !List.of("off", "log", "block").contains(guard)) {
       throw new IllegalArgumentException("--guard: " + guard + " (expected: off, log or block)");
     }
@@ -107,7 +108,7 @@ public final class KeyService {
    * Replaces a key with a new one of the same name, scopes, models and networks. The old key keeps working
    * for {@code grace} (zero: it stops now), so clients can be switched over without an outage.
    */
-  public Created rotate(String id, Duration grace) {
+  public Created rotate(String id, @Nullable Duration grace) {
     KeyRecord old = store.find(id).orElseThrow(() -> new IllegalArgumentException("key: " + id + " (expected: the id of an existing key; see keys list)"));
     Instant now = clock.instant();
     if (!old.activeAt(now)) {
@@ -135,7 +136,7 @@ public final class KeyService {
     return l;
   }
 
-  private static void positive(String option, Number n) {
+  private static void positive(String option, @Nullable Number n) {
     if (n != null && n.longValue() <= 0) {
       throw new IllegalArgumentException(option + ": " + n + " (expected: a whole number above zero)");
     }
@@ -148,7 +149,7 @@ public final class KeyService {
     }
   }
 
-  private static List<String> scopes(List<String> given) {
+  private static List<String> scopes(@Nullable List<String> given) {
     if (given == null || given.isEmpty()) {
       return Operation.DEFAULT_SCOPES.stream().map(o -> o.scope).toList();
     }
@@ -169,7 +170,7 @@ public final class KeyService {
   }
 
   /** Canonical CIDR forms of the given ranges, each checked; none means any address. */
-  private static List<String> networks(List<String> given) {
+  private static List<String> networks(@Nullable List<String> given) {
     LinkedHashSet<String> out = new LinkedHashSet<>();
     if (given == null) {
       return List.of();
@@ -190,7 +191,7 @@ public final class KeyService {
     return List.copyOf(out);
   }
 
-  private static List<String> models(List<String> given) {
+  private static List<String> models(@Nullable List<String> given) {
     List<String> out = new ArrayList<>();
     if (given == null) {
       return out;

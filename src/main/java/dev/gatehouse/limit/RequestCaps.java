@@ -12,6 +12,7 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Caps on what one request may ask of the model server: output tokens, context size, choices,
@@ -34,12 +35,12 @@ public final class RequestCaps {
   }
 
   /** The outcome: a refusal, or whether the body was changed. */
-  public record Result(Rejection rejection, boolean changed) {}
+  public record Result(@Nullable Rejection rejection, boolean changed) {}
 
   /** What applying the caps to one body found: one per call; not thread-safe. */
   private final class Run {
     boolean changed;
-    Rejection rejection;
+    @Nullable Rejection rejection;
 
     /**
      * Applies a numeric cap to {@code node.field}. The value is read as an exact integer: a
@@ -94,7 +95,7 @@ public final class RequestCaps {
   }
 
   /** The exact integer a JSON number stands for, or null when it is not a whole number. */
-  static BigInteger exactInteger(JsonNode v) {
+  static @Nullable BigInteger exactInteger(JsonNode v) {
     if (v.isIntegralNumber()) {
       return v.bigIntegerValue();
     }
@@ -187,7 +188,7 @@ public final class RequestCaps {
     return true;
   }
 
-  private static ObjectNode objectField(ObjectNode body, String name) {
+  private static @Nullable ObjectNode objectField(ObjectNode body, String name) {
     JsonNode n = JsonFields.get(body, name);
     return n instanceof ObjectNode o ? o : null;
   }
@@ -214,7 +215,7 @@ public final class RequestCaps {
     }
   }
 
-  static Duration parseKeepAlive(JsonNode v) {
+  static @Nullable Duration parseKeepAlive(JsonNode v) {
     if (v.isNumber()) {
       // seconds, read exactly: 2^70 or -2^70 must not wrap, and 1e400 (infinity) is no duration
       BigDecimal seconds = v.isIntegralNumber() ? new BigDecimal(v.bigIntegerValue())
@@ -289,7 +290,7 @@ public final class RequestCaps {
     }
   }
 
-  private void countText(JsonNode n, long[] chars, int[] images, Run r) {
+  private void countText(@Nullable JsonNode n, long[] chars, int[] images, Run r) {
     if (n == null) {
       return;
     }
@@ -317,12 +318,12 @@ public final class RequestCaps {
       }
       JsonNode source = JsonFields.get(n, "source"); // Anthropic image blocks
       if (source != null && source.isObject() && JsonFields.get(source, "data") != null) {
-        countImage(JsonFields.get(source, "data").asText(), images, r);
+        countImage(java.util.Objects.requireNonNull(JsonFields.get(source, "data")).asText(), images, r);
       }
     }
   }
 
-  private void countImages(JsonNode n, int[] images, Run r) {
+  private void countImages(@Nullable JsonNode n, int[] images, Run r) {
     if (n instanceof ArrayNode arr) {
       for (JsonNode img : arr) {
         if (img.isTextual()) {

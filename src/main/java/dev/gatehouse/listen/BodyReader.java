@@ -14,6 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a request body within its size limit and checks its form before anything is forwarded:
@@ -112,7 +113,7 @@ public final class BodyReader {
     return Long.parseLong(cl);
   }
 
-  private Rejection check(Exchange x, Route.Body kind, Buffer body) {
+  private @Nullable Rejection check(Exchange x, Route.Body kind, Buffer body) {
     return switch (kind) {
       case NONE, STREAM -> null; // NONE: read and dropped, nothing is forwarded
       case JSON_OPTIONAL -> body.length() == 0 ? null : parseJson(x, body);
@@ -121,7 +122,7 @@ public final class BodyReader {
     };
   }
 
-  private Rejection parseJson(Exchange x, Buffer body) {
+  private @Nullable Rejection parseJson(Exchange x, Buffer body) {
     JsonNode node;
     try {
       node = json.readTree(body.getBytes());
@@ -142,7 +143,7 @@ public final class BodyReader {
     return null;
   }
 
-  private static Rejection parseForm(Exchange x, Buffer body) {
+  private static @Nullable Rejection parseForm(Exchange x, Buffer body) {
     Multipart.Form form = Multipart.parse(x.request().getHeader("Content-Type"), body);
     if (form == null) {
       return Rejection.of(Problem.BODY_INVALID_MULTIPART);

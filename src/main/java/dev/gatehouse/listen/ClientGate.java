@@ -10,6 +10,7 @@ import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.store.StoreException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.HostAndPort;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The first check of every request, before its target or key is looked at: who is calling, and
@@ -76,7 +77,7 @@ public final class ClientGate {
   }
 
   /** Resolves the client's address onto the exchange; returns a refusal, or null to go on. */
-  public Rejection check(Exchange x) {
+  public @Nullable Rejection check(Exchange x) {
     IpAddress client = ForwardedFor.resolve(x.clientAddress(), x.request().headers(), trusted);
     if (client != x.clientAddress()) {
       x.vouchedFor(client);

@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Caps on open client connections: {@code connections.max_per_ip} per client address and
@@ -42,7 +43,7 @@ public final class ConnectionLimits {
    * Takes a slot for a new connection from {@code peer}. Returns what to run when it closes, or
    * null when it is over a cap and must be closed now.
    */
-  public Runnable admit(IpAddress peer) {
+  public @Nullable Runnable admit(IpAddress peer) {
     if (total.incrementAndGet() > maxTotal) {
       total.decrementAndGet();
       refused("connections.max_total (" + maxTotal + ")", peer);

@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Closes connections that hold a slot without doing work: a new connection must complete its
@@ -70,7 +71,7 @@ public final class ConnectionTimeouts {
    * As {@link #onConnection(HttpConnection)}, also running {@code onClose} when the connection
    * closes (a connection has one close handler, and this class owns it).
    */
-  public void onConnection(HttpConnection conn, Runnable onClose) {
+  public void onConnection(HttpConnection conn, @Nullable Runnable onClose) {
     State s = new State(conn);
     states.put(conn, s);
     s.arm(headerReadNanos);

@@ -5,6 +5,7 @@ import dev.gatehouse.config.IpAddress;
 import io.vertx.core.MultiMap;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds the client behind trusted reverse proxies from {@code Forwarded} (RFC 7239, preferred when
@@ -93,7 +94,7 @@ public final class ForwardedFor {
   }
 
   /** One hop: an address, with or without brackets, quotes and a port; null when it is none. */
-  static IpAddress parseHop(String hop) {
+  static @Nullable IpAddress parseHop(String hop) {
     String h = hop.trim();
     if (h.length() >= 2 && h.startsWith("\"") && h.endsWith("\"")) {
       h = h.substring(1, h.length() - 1);

@@ -3,6 +3,7 @@ package dev.gatehouse.listen;
 import dev.gatehouse.config.IpAddress;
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Host values Gatehouse answers to, against DNS rebinding: a web page on an attacker's domain
@@ -29,7 +30,7 @@ public final class HostAllowlist {
   }
 
   /** True when a request naming {@code host} (without its port; null for none) is answered. */
-  public boolean allows(String host) {
+  public boolean allows(@Nullable String host) {
     if (any) {
       return true;
     }

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A minimal multipart/form-data reader (RFC 7578) that finds the small text fields of an upload,
@@ -20,7 +21,7 @@ final class Multipart {
 
   /** The text fields of a form (parts without a filename). */
   record Form(Map<String, String> fields) {
-    String field(String name) {
+    @Nullable String field(String name) {
       return fields.get(name);
     }
   }
@@ -28,7 +29,7 @@ final class Multipart {
   private Multipart() {}
 
   /** Parses a form; null when the content type or body is not well-formed multipart. */
-  static Form parse(String contentType, Buffer body) {
+  static @Nullable Form parse(String contentType, Buffer body) {
     if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
       return null;
     }

@@ -3,6 +3,7 @@ package dev.gatehouse.listen;
 import dev.gatehouse.exchange.RequestTarget;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The optional plain-HTTP listener: it answers every request with a 308 redirect to the same path
@@ -30,7 +31,7 @@ public final class RedirectHandler implements Handler<HttpServerRequest> {
   }
 
   /** The host part of a Host header, if it is a plain DNS name or IP literal; otherwise null. */
-  static String hostName(String header) {
+  static @Nullable String hostName(String header) {
     if (header == null) {
       return null;
     }

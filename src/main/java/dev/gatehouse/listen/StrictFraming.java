@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Strict HTTP/1.1 framing (RFC 9112 §2-§7), checked on the bytes as the client sent them, before
@@ -77,12 +78,13 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private long requests;
   private final long bodyReadNanos;
   private final long bodyMinRate;
+  @SuppressWarnings("NullAway.Init") // set in handlerAdded, before Netty calls anything else
   private ChannelHandlerContext ctx;
   /** The body being read: when its head ended, and its bytes so far; and the deadline check. */
   private boolean bodyActive;
   private long bodyStart;
   private long bodyBytes;
-  private io.netty.util.concurrent.ScheduledFuture<?> bodyCheck;
+  private io.netty.util.concurrent.@Nullable ScheduledFuture<?> bodyCheck;
   /** Bytes dropped since a framing error. */
   private long drained;
   /** Request heads found in the read being scanned; they count once the read is handed on. */
@@ -175,7 +177,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   /** A framing error: the status and problem to answer with, and what to log. */
   private record Refusal(int status, Problem problem, String why, Dialect dialect, boolean inBody) {}
 
-  private Refusal scan(ByteBuf buf) {
+  private @Nullable Refusal scan(ByteBuf buf) {
     int i = buf.readerIndex();
     int end = buf.writerIndex();
     while (i < end) {
@@ -270,7 +272,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /** A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}. */
-  private Refusal sectionDone() {
+  private @Nullable Refusal sectionDone() {
     if (state == State.HEAD) {
       if (lineLength == 2) {
         lineLength = 0; // an empty line before a request line (RFC 9112 §2.2 allows ignoring it)
@@ -308,7 +310,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * Checks a complete request head in {@code line[0, lineLength)}, which ends in CRLF CRLF. One
    * pass over the bytes, in place: no string is made for a head that passes.
    */
-  private Refusal head() {
+  private @Nullable Refusal head() {
     dialect = Dialect.OLLAMA;
     int n = lineLength;
     // request-line = method SP request-target SP HTTP-version CRLF
@@ -370,13 +372,13 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /** Checks the field lines from {@code from} to the blank line, collecting framing fields in {@code h}. */
-  private Refusal fields(int from, Fields h) {
+  private @Nullable Refusal fields(int from, Fields h) {
     String why = Http1Grammar.fields(line, from, lineLength, h);
     return why == null ? null : refusal(400, Problem.FRAMING_INVALID, why);
   }
 
   /** The body framing and Host rules, for a head whose lines are well formed. */
-  private Refusal framing(Fields h, boolean http11, int targetFrom, int targetTo) {
+  private @Nullable Refusal framing(Fields h, boolean http11, int targetFrom, int targetTo) {
     if (h.transferEncodings > 0 && h.contentLengths > 0) {
       return refusal(400, Problem.FRAMING_INVALID, "both Transfer-Encoding and Content-Length");
     }
@@ -419,7 +421,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  private Refusal host(Fields h, boolean http11, int targetFrom, int targetTo) {
+  private @Nullable Refusal host(Fields h, boolean http11, int targetFrom, int targetTo) {
     if (h.hosts > 1) {
       return refusal(400, Problem.HOST_INVALID, "more than one Host header");
     }
@@ -535,7 +537,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /** {@code chunk-size CRLF}, exactly: 1-16 hex digits, no extensions, no white space. */
-  private Refusal chunkSize() {
+  private @Nullable Refusal chunkSize() {
     long size = Http1Grammar.chunkSize(line, lineLength);
     if (size == Http1Grammar.CHUNK_MALFORMED) {
       return refusal(400, Problem.FRAMING_INVALID, "chunk size is not hex digits alone (spaces, signs or extensions)");

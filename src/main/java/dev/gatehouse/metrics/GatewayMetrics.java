@@ -88,8 +88,8 @@ public final class GatewayMetrics {
     if (r.tokensIn() > 0 || r.tokensOut() > 0) {
       Counter[] c = tokens.computeIfAbsent(new TokenLabels(key, r.model() == null ? "none" : r.model()), l -> new Counter[] {
           tokenCounter(l, "in"), tokenCounter(l, "out")});
-      c[0].increment(Math.max(0, r.tokensIn()));
-      c[1].increment(Math.max(0, r.tokensOut()));
+      c[0].increment((double) Math.max(0, r.tokensIn()));
+      c[1].increment((double) Math.max(0, r.tokensOut()));
     }
     Timer[] t = latency.computeIfAbsent(op, o -> new Timer[] {
         timer("gatehouse_request_duration", "Time from a request's arrival to its response's end", o),

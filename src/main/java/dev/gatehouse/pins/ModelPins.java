@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A model lock file: which manifest digest each model name must have. Written by
@@ -111,13 +112,13 @@ public final class ModelPins {
    * The digest this model is pinned to, or null when it is not pinned (or the name is not a
    * model name). {@code llama3}, {@code llama3:latest} and the fully qualified form are the same.
    */
-  public String digestFor(String model) {
+  public @Nullable String digestFor(String model) {
     ModelName n = ModelName.parse(model);
     return n == null ? null : byCanonical.get(n.canonical());
   }
 
   /** The digest this parsed model is pinned to, or null. */
-  public String digestFor(ModelName n) {
+  public @Nullable String digestFor(ModelName n) {
     return byCanonical.get(n.canonical());
   }
 

@@ -45,8 +45,9 @@ public final class LeakCheck {
         banner.add(line + " -> " + r.status() + " \"Ollama is running\"");
       }
       for (String h : List.of("server", "x-powered-by")) {
-        if (r.header(h) != null && !r.header(h).isBlank()) {
-          server.add(h + ": " + r.header(h) + " (on " + line + ")");
+        String v = r.header(h);
+        if (v != null && !v.isBlank()) {
+          server.add(h + ": " + v + " (on " + line + ")");
         }
       }
       r.headers().forEach((name, value) -> {

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code gatehouse scan}: what the network sees of one URL. In order: the TLS handshake (protocol,
@@ -64,7 +65,7 @@ public final class Scanner {
    * @param error why it could not be scanned, or null
    * @param requests how many HTTP requests were sent
    */
-  public record Result(Subject subject, List<Finding> findings, List<String> notes, String error, int requests) {}
+  public record Result(Subject subject, List<Finding> findings, List<String> notes, @Nullable String error, int requests) {}
 
   private final HttpProbe http;
   private final Advisories advisories;
@@ -109,7 +110,7 @@ public final class Scanner {
     Session session = new Session(http, target.base(), options.maxRequests(), options.minInterval());
     Fingerprinter.Identity id = Fingerprinter.identify(session);
     if (session.unreachable()) {
-      String why = session.exchanges().get(0).error();
+      String why = java.util.Objects.requireNonNull(session.exchanges().get(0).error()); // set for every failed request
       findings.add(Finding.of(Rule.SCAN_UNREACHABLE, Rule.SCAN_UNREACHABLE.usual(), name).withEvidence(why)
           .withFix("Check the URL and that the server runs; scan only reaches what the machine running it can reach.")
           .withLocation(name));
@@ -135,7 +136,7 @@ public final class Scanner {
     for (Operation op : open) {
       Rule r = Rule.unauth(op);
       findings.add(Finding.of(r, r.usual(), name)
-          .withEvidence(classes.get(op).evidence())
+          .withEvidence(java.util.Objects.requireNonNull(classes.get(op)).evidence())
           .withFix("Put Gatehouse in front of the server and publish only Gatehouse: it asks every request for a key and grants "
               + op.scope + (Operation.DEFAULT_SCOPES.contains(op) ? " only to keys that hold it." : " to no key unless given explicitly (--scopes " + op.scope + ").")
               + " Bind the server itself to 127.0.0.1.")
@@ -177,7 +178,7 @@ public final class Scanner {
   private List<Finding> tlsFindings(ScanTarget target, TlsInspector.Facts tls) {
     String name = target.toString();
     List<Finding> out = new ArrayList<>();
-    if (!tls.protocol().equals("TLSv1.3") && !tls.protocol().equals("TLSv1.2")) {
+    if (!"TLSv1.3".equals(tls.protocol()) && !"TLSv1.2".equals(tls.protocol())) {
       out.add(Finding.of(Rule.TLS_OLD_PROTOCOL, Rule.TLS_OLD_PROTOCOL.usual(), name)
           .withEvidence("negotiated " + tls.protocol() + " with " + tls.cipherSuite())
           .withFix("Disable TLS 1.0 and 1.1 on the server; offer TLS 1.2 and 1.3 only.")

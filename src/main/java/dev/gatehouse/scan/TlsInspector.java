@@ -28,6 +28,7 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The reader of what a server presents in one TLS handshake: the negotiated protocol and cipher,
@@ -45,12 +46,12 @@ public final class TlsInspector {
    * @param chain the server's certificates, leaf first; empty when it failed
    * @param error why the handshake failed, or null
    */
-  public record Facts(String protocol, String cipherSuite, List<X509Certificate> chain, String error) {
+  public record Facts(@Nullable String protocol, @Nullable String cipherSuite, List<X509Certificate> chain, @Nullable String error) {
     public Facts {
       chain = List.copyOf(chain);
     }
 
-    public X509Certificate leaf() {
+    public @Nullable X509Certificate leaf() {
       return chain.isEmpty() ? null : chain.get(0);
     }
   }

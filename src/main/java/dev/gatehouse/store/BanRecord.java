@@ -2,6 +2,7 @@ package dev.gatehouse.store;
 
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One banned (or formerly banned) client address, with what was seen of it: the indicator of
@@ -21,7 +22,7 @@ import java.util.List;
 public record BanRecord(
     String ip,
     Instant bannedAt,
-    Instant bannedUntil,
+    @Nullable Instant bannedUntil,
     int times,
     String source,
     List<String> reasons,

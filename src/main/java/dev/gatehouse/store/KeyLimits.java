@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A key's own limits; each null field falls back to the global setting.
@@ -18,7 +19,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record KeyLimits(
-    Integer rpm, Integer burst, Long tokensPerMinute, Long tokensPerDay, Integer concurrency, Integer maxOutputTokens) {
+    @Nullable Integer rpm, @Nullable Integer burst, @Nullable Long tokensPerMinute, @Nullable Long tokensPerDay, @Nullable Integer concurrency, @Nullable Integer maxOutputTokens) {
 
   public static final KeyLimits NONE = new KeyLimits(null, null, null, null, null, null);
 

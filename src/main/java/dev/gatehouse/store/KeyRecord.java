@@ -2,6 +2,7 @@ package dev.gatehouse.store;
 
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A stored API key. Holds only the keyed hash of the secret, never the secret itself.
@@ -26,12 +27,12 @@ public record KeyRecord(
     List<String> scopes,
     List<String> models,
     Instant createdAt,
-    Instant expiresAt,
-    Instant revokedAt,
-    String rotatedTo,
+    @Nullable Instant expiresAt,
+    @Nullable Instant revokedAt,
+    @Nullable String rotatedTo,
     KeyLimits limits,
     List<String> networks,
-    String guard) {
+    @Nullable String guard) {
 
   /** A key that uses the global guard mode. */
   public KeyRecord(

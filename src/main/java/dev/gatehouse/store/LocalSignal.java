@@ -15,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * "Keys or bans just changed" between the processes that share one SQLite data directory, the
@@ -112,7 +113,7 @@ final class LocalSignal implements AutoCloseable {
    *
    * @return how many listeners answered
    */
-  static int signalAll(Path runDir, Path except) {
+  static int signalAll(Path runDir, @Nullable Path except) {
     if (!Files.isDirectory(runDir)) {
       return 0;
     }

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
 import org.flywaydb.core.Flyway;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The embedded default store: one SQLite file in the data directory, in WAL mode so that the CLI
@@ -40,7 +41,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   private final java.util.concurrent.atomic.LongAdder snapshotReads = new java.util.concurrent.atomic.LongAdder();
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** This process's listener for other processes' changes; null until someone subscribes. Guarded by this. */
-  private LocalSignal signal;
+  private @Nullable LocalSignal signal;
 
   private SqliteStore(String url, HikariDataSource pool, Path dataDir) {
     this.url = url;
@@ -197,8 +198,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     private final String sql;
     private final String table;
     private final java.util.concurrent.atomic.LongAdder reads;
-    private Connection c;
-    private PreparedStatement ps;
+    private @Nullable Connection c;
+    private @Nullable PreparedStatement ps;
 
     SqlVersionProbe(String url, String sql, String table, java.util.concurrent.atomic.LongAdder reads) {
       this.url = url;
@@ -225,7 +226,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
       if (ps == null) {
         open();
       }
-      try (ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = java.util.Objects.requireNonNull(ps).executeQuery()) { // open() set it or threw
         if (!rs.next()) {
           throw new StoreException(table + " row missing", null);
         }
@@ -306,7 +307,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   }
 
   @Override
-  public List<UsageRow> usageSince(String day, String keyId) {
+  public List<UsageRow> usageSince(String day, @Nullable String keyId) {
     try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT key_id, day, model, requests, tokens_in, tokens_out FROM usage_daily WHERE day >= ?"
@@ -545,7 +546,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   }
 
   /** Runs {@code work} in one transaction that also bumps {@code versionTable}, or none if null. */
-  private void inTransaction(String versionTable, SqlWork work) {
+  private void inTransaction(@Nullable String versionTable, SqlWork work) {
     try (Connection c = connection()) {
       c.setAutoCommit(false);
       try {
@@ -591,7 +592,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     }
   }
 
-  private static void setInstant(PreparedStatement ps, int i, Instant t) throws SQLException {
+  private static void setInstant(PreparedStatement ps, int i, @Nullable Instant t) throws SQLException {
     if (t == null) {
       ps.setNull(i, Types.INTEGER);
     } else {
@@ -599,7 +600,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     }
   }
 
-  private static Instant instant(ResultSet rs, String col) throws SQLException {
+  private static @Nullable Instant instant(ResultSet rs, String col) throws SQLException {
     long v = rs.getLong(col);
     return rs.wasNull() ? null : Instant.ofEpochMilli(v);
   }
@@ -620,7 +621,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
           rs.getBytes("hash"),
           List.copyOf(JSON.readValue(rs.getString("scopes"), STRINGS)),
           List.copyOf(JSON.readValue(rs.getString("models"), STRINGS)),
-          instant(rs, "created_at"),
+          Instant.ofEpochMilli(rs.getLong("created_at")), // NOT NULL
           instant(rs, "expires_at"),
           instant(rs, "revoked_at"),
           rs.getString("rotated_to"),
@@ -660,7 +661,7 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     }
   }
 
-  private static BanRecord findBan(Connection c, String ip) throws SQLException {
+  private static @Nullable BanRecord findBan(Connection c, String ip) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT * FROM bans WHERE ip = ?")) {
       ps.setString(1, ip);
       try (ResultSet rs = ps.executeQuery()) {
@@ -749,13 +750,13 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     try {
       return new BanRecord(
           rs.getString("ip"),
-          instant(rs, "banned_at"),
+          Instant.ofEpochMilli(rs.getLong("banned_at")), // NOT NULL
           instant(rs, "banned_until"),
           rs.getInt("times"),
           rs.getString("source"),
           List.copyOf(JSON.readValue(rs.getString("reasons"), STRINGS)),
-          instant(rs, "first_seen"),
-          instant(rs, "last_seen"),
+          Instant.ofEpochMilli(rs.getLong("first_seen")), // NOT NULL
+          Instant.ofEpochMilli(rs.getLong("last_seen")), // NOT NULL
           rs.getLong("requests"),
           List.copyOf(JSON.readValue(rs.getString("sample_paths"), STRINGS)));
     } catch (JsonProcessingException e) {

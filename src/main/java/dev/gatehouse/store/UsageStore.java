@@ -2,6 +2,7 @@ package dev.gatehouse.store;
 
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Durable token and request usage, aggregated per key, model and UTC day.
@@ -24,5 +25,5 @@ public interface UsageStore {
   Map<String, Long> tokensOn(String day);
 
   /** Rows since a day (inclusive), for one key or all (keyId null), oldest first. */
-  List<UsageRow> usageSince(String day, String keyId);
+  List<UsageRow> usageSince(String day, @Nullable String keyId);
 }

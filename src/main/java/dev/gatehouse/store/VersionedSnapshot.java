@@ -1,6 +1,7 @@
 package dev.gatehouse.store;
 
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Data read from a store and kept in memory, so that the request path reads it without asking the
@@ -20,12 +21,12 @@ import java.util.function.Supplier;
  */
 public final class VersionedSnapshot<T> {
 
-  private record Held<T>(long version, T value, StoreException failure) {}
+  private record Held<T>(long version, T value, @Nullable StoreException failure) {}
 
   private final Supplier<KeyStore.VersionProbe> openProbe;
   private final Supplier<T> load;
   private volatile Held<T> held;
-  private KeyStore.VersionProbe probe;
+  private KeyStore.@Nullable VersionProbe probe;
 
   /** Starts with {@code initial}, which the first refresh replaces. */
   public VersionedSnapshot(T initial, Supplier<KeyStore.VersionProbe> openProbe, Supplier<T> load) {

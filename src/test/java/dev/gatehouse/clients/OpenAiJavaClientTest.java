@@ -127,7 +127,7 @@ class OpenAiJavaClientTest {
             assertThat(e.statusCode()).isEqualTo(401);
             assertThat(e.code()).contains("auth.key_invalid");
           });
-      assertThatThrownBy(() -> bad.chat().completions().createStreaming(chat("llama3.2:3b")).stream().count())
+      assertThatThrownBy(() -> { try (var s = bad.chat().completions().createStreaming(chat("llama3.2:3b"))) { s.stream().count(); } })
           .isInstanceOf(UnauthorizedException.class);
       assertThatThrownBy(() -> bad.models().list()).isInstanceOf(UnauthorizedException.class);
       assertThatThrownBy(() -> bad.embeddings().create(EmbeddingCreateParams.builder().model("qwen2.5:7b").input("x").build()))
@@ -161,7 +161,7 @@ class OpenAiJavaClientTest {
           assertThat(e.statusCode()).isEqualTo(403);
           assertThat(e.code()).contains("policy.model_denied");
         });
-    assertThatThrownBy(() -> limited.chat().completions().createStreaming(chat("llama3.2:3b")).stream().count())
+    assertThatThrownBy(() -> { try (var s = limited.chat().completions().createStreaming(chat("llama3.2:3b"))) { s.stream().count(); } })
         .isInstanceOf(PermissionDeniedException.class);
     assertThatThrownBy(() -> limited.embeddings().create(EmbeddingCreateParams.builder().model("llama3.2:3b").input("x").build()))
         .isInstanceOf(PermissionDeniedException.class);

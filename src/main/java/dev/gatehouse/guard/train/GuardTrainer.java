@@ -121,7 +121,7 @@ public final class GuardTrainer {
     for (Dataset.Row r : rows) {
       if (r.attack() || r.benign()) {
         perSource.merge(r.source(), 1, Integer::sum);
-        sourcesOf.get(r.attack()).add(r.source());
+        java.util.Objects.requireNonNull(sourcesOf.get(r.attack())).add(r.source());
         total++;
       }
     }
@@ -130,7 +130,7 @@ public final class GuardTrainer {
       if (!r.attack() && !r.benign()) {
         continue;
       }
-      double weight = total / 2.0 / sourcesOf.get(r.attack()).size() / perSource.get(r.source());
+      double weight = total / 2.0 / java.util.Objects.requireNonNull(sourcesOf.get(r.attack())).size() / java.util.Objects.requireNonNull(perSource.get(r.source()));
       examples.add(example(Dataset.texts(r, PromptText.DEFAULT_MAX_CHARS), r.attack() ? 1 : 0, weight));
     }
     double[] w = new double[Features.DIM];
