@@ -11,10 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Counts failed authentications per client address and bans one that fails
- * {@code bans.auth_failures} times within {@code bans.auth_window} (a sliding window). Every 401
- * counts, a missing key included: to a gateway that never answers without one, guessing and
- * scanning look the same. Shared by every event loop; thread-safe.
+ * Counts failed authentications per client address and bans one that fails {@code
+ * bans.auth_failures} times within {@code bans.auth_window} (a sliding window). Every 401 counts, a
+ * missing key included: to a gateway that never answers without one, guessing and scanning look the
+ * same. Shared by every event loop; thread-safe.
  */
 public final class AuthFailures {
 
@@ -23,6 +23,7 @@ public final class AuthFailures {
   private final class State implements ClientTable.Entry {
     /** Times of the latest failures, a ring of bans.auth_failures entries. */
     final long[] times = new long[limit];
+
     int next;
     int count;
     long first;
@@ -52,7 +53,10 @@ public final class AuthFailures {
     if (limit == 0 || r.problem() != Problem.KEY_INVALID || x.clientAddress() == null) {
       return;
     }
-    failed(x.clientAddress(), x.target() == null ? x.request().path() : x.target().path(), System.currentTimeMillis());
+    failed(
+        x.clientAddress(),
+        x.target() == null ? x.request().path() : x.target().path(),
+        System.currentTimeMillis());
   }
 
   /** Counts one failure; bans the address when the window holds enough. */
@@ -80,12 +84,16 @@ public final class AuthFailures {
       // With the ring full, the slot to be overwritten next holds the oldest of the last `limit`.
       long oldest = s.times[s.next];
       if (s.count >= limit && now - oldest <= windowMillis) {
-        evidence = new BanPolicy.Evidence(Instant.ofEpochMilli(s.first), s.count, List.copyOf(s.paths));
+        evidence =
+            new BanPolicy.Evidence(Instant.ofEpochMilli(s.first), s.count, List.copyOf(s.paths));
         s.count = 0;
       }
     }
     if (evidence != null) {
-      bans.ban(a, "auth failures: " + limit + " within " + DurationText.duration(windowMillis), evidence);
+      bans.ban(
+          a,
+          "auth failures: " + limit + " within " + DurationText.duration(windowMillis),
+          evidence);
       table.remove(a);
     }
   }

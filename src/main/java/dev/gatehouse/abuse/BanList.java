@@ -4,9 +4,9 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.store.BanRecord;
 import dev.gatehouse.store.BanStore;
+import dev.gatehouse.store.StoreException;
 import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.VersionedSnapshot;
-import dev.gatehouse.store.StoreException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,13 +24,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * The bans in force, as the request path sees them: a snapshot of the {@link BanStore}, reloaded
  * when the store's ban version moved ({@link #refresh}, called by the store watch whenever the
- * store announces a change, so {@code gatehouse bans add} from another process takes effect on
- * the next request; checks read memory only), plus this process's own fresh bans while they are being
+ * store announces a change, so {@code gatehouse bans add} from another process takes effect on the
+ * next request; checks read memory only), plus this process's own fresh bans while they are being
  * written, and the in-memory tarpit list of probe detection.
  *
- * <p>Checks never write. Bans and the request counts kept for export are written by one
- * background thread, so the event loops never wait for the database; a new ban holds in memory
- * from the moment it is decided. Addresses in {@code bans.never} are never banned or tarpitted.
+ * <p>Checks never write. Bans and the request counts kept for export are written by one background
+ * thread, so the event loops never wait for the database; a new ban holds in memory from the moment
+ * it is decided. Addresses in {@code bans.never} are never banned or tarpitted.
  *
  * <p>Thread-safe: snapshots are immutable and swapped whole; the rest are concurrent maps.
  */
@@ -40,8 +40,10 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
 
   /** Most addresses whose refused requests are counted between two flushes. */
   private static final int MAX_PENDING_HITS = 10_000;
+
   /** Most addresses tarpitted at once. */
   private static final int MAX_TARPITS = 100_000;
+
   private static final long FLUSH_SECONDS = 5;
 
   /** What the gate should do with a client. */
@@ -50,7 +52,6 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
     BANNED,
     TARPIT
   }
-
 
   /** Requests refused since the last flush, for one address. Guarded by itself. */
   private static final class Hits {
@@ -64,13 +65,18 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService writer;
   private final VersionedSnapshot<Map<String, BanRecord>> byIp;
+
   /** This process's bans not yet in the store: address to end (epoch ms; Long.MAX_VALUE: none). */
   private final Map<String, Long> pending = new ConcurrentHashMap<>();
+
   /** Tarpitted addresses: address to end, epoch ms. */
   private final Map<String, Long> tarpits = new ConcurrentHashMap<>();
+
   private final Map<String, Hits> hits = new ConcurrentHashMap<>();
-  private final java.util.concurrent.atomic.LongAdder bansIssued = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder tarpitsIssued = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder bansIssued =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder tarpitsIssued =
+      new java.util.concurrent.atomic.LongAdder();
 
   public BanList(BanStore store, GatehouseConfig.Bans config, Clock clock) {
     this.store = store;
@@ -91,8 +97,8 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
   }
 
   /**
-   * Throws unless the last refresh succeeded: a gateway whose store cannot answer at start does
-   * not start.
+   * Throws unless the last refresh succeeded: a gateway whose store cannot answer at start does not
+   * start.
    */
   public void requireLoaded() {
     byIp.current();
@@ -106,9 +112,9 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
 
   /**
    * Drops each pending ban that the snapshot now in force already holds (a stored ban lasting at
-   * least as long), so that from then on the store alone decides: an operator who removes that
-   * ban a moment later is obeyed at once, not after this process's writer has caught up. Runs
-   * after the snapshot is installed, so the address is banned by one or the other throughout.
+   * least as long), so that from then on the store alone decides: an operator who removes that ban
+   * a moment later is obeyed at once, not after this process's writer has caught up. Runs after the
+   * snapshot is installed, so the address is banned by one or the other throughout.
    */
   private void forgetStoredPending() {
     if (pending.isEmpty()) {
@@ -121,10 +127,14 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
       return; // the refresh failed: keep every pending ban
     }
     // removes an entry only while it still maps to the value tested (ConcurrentHashMap)
-    pending.entrySet().removeIf(p -> {
-      BanRecord r = stored.get(p.getKey());
-      return r != null && (r.bannedUntil() == null || r.bannedUntil().toEpochMilli() >= p.getValue());
-    });
+    pending
+        .entrySet()
+        .removeIf(
+            p -> {
+              BanRecord r = stored.get(p.getKey());
+              return r != null
+                  && (r.bannedUntil() == null || r.bannedUntil().toEpochMilli() >= p.getValue());
+            });
   }
 
   @Override
@@ -176,9 +186,9 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
   }
 
   /**
-   * Bans an address automatically, for the escalated length. Holds at once in this process;
-   * written to the store in the background. Does nothing for exempt addresses (logged) or for one
-   * already being banned.
+   * Bans an address automatically, for the escalated length. Holds at once in this process; written
+   * to the store in the background. Does nothing for exempt addresses (logged) or for one already
+   * being banned.
    */
   public void ban(IpAddress a, String reason, BanPolicy.Evidence evidence) {
     String ip = a.text();
@@ -194,16 +204,20 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
       return; // another event loop decided the same a moment ago
     }
     bansIssued.increment();
-    LOG.warning("ban ip=" + ip + " for=" + length + " times=" + times + " reason=\"" + reason + "\"");
+    LOG.warning(
+        "ban ip=" + ip + " for=" + length + " times=" + times + " reason=\"" + reason + "\"");
     writer.execute(
         () -> {
           try {
-            store.updateBan(ip, old -> {
-              Instant at = clock.instant();
-              int n = BanPolicy.nextTimes(old, at, config.maxDuration());
-              Instant until = at.plus(BanPolicy.length(n, config.duration(), config.maxDuration()));
-              return BanPolicy.apply(old, ip, at, until, n, "auto", reason, evidence);
-            });
+            store.updateBan(
+                ip,
+                old -> {
+                  Instant at = clock.instant();
+                  int n = BanPolicy.nextTimes(old, at, config.maxDuration());
+                  Instant until =
+                      at.plus(BanPolicy.length(n, config.duration(), config.maxDuration()));
+                  return BanPolicy.apply(old, ip, at, until, n, "auto", reason, evidence);
+                });
             pending.remove(ip); // the store has it now, and the version bump reloads every loop
           } catch (RuntimeException e) {
             // Keep the in-memory ban: it still holds in this process until it ends.
@@ -253,7 +267,8 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
       long now = clock.millis();
       tarpits.values().removeIf(end -> end <= now);
       if (tarpits.size() >= MAX_TARPITS) {
-        LOG.warning("tarpit skipped ip=" + a.text() + ": " + MAX_TARPITS + " addresses already tarpitted");
+        LOG.warning(
+            "tarpit skipped ip=" + a.text() + ": " + MAX_TARPITS + " addresses already tarpitted");
         return;
       }
     }

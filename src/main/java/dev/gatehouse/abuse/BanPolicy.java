@@ -37,7 +37,9 @@ public final class BanPolicy {
     return old.times() + 1;
   }
 
-  /** The length of ban number {@code times}: {@code base} doubled per repeat, at most {@code max}. */
+  /**
+   * The length of ban number {@code times}: {@code base} doubled per repeat, at most {@code max}.
+   */
   public static Duration length(int times, Duration base, Duration max) {
     int doublings = Math.min(Math.max(0, times - 1), 40);
     Duration d = base;
@@ -54,8 +56,17 @@ public final class BanPolicy {
    * @param times the new ban's ordinal (see {@link #nextTimes})
    */
   public static BanRecord apply(
-      @Nullable BanRecord old, String ip, Instant now, @Nullable Instant until, int times, String source, String reason, Evidence ev) {
-    if (old != null && old.activeAt(now) && (old.bannedUntil() == null || (until != null && old.bannedUntil().isAfter(until)))) {
+      @Nullable BanRecord old,
+      String ip,
+      Instant now,
+      @Nullable Instant until,
+      int times,
+      String source,
+      String reason,
+      Evidence ev) {
+    if (old != null
+        && old.activeAt(now)
+        && (old.bannedUntil() == null || (until != null && old.bannedUntil().isAfter(until)))) {
       until = old.bannedUntil(); // never shorten a ban that is still in force
     }
     List<String> reasons = new ArrayList<>(old == null ? List.of() : old.reasons());
@@ -70,11 +81,20 @@ public final class BanPolicy {
         paths.add(p);
       }
     }
-    Instant first = old == null || ev.firstSeen().isBefore(old.firstSeen()) ? ev.firstSeen() : old.firstSeen();
+    Instant first =
+        old == null || ev.firstSeen().isBefore(old.firstSeen()) ? ev.firstSeen() : old.firstSeen();
     Instant last = old == null || now.isAfter(old.lastSeen()) ? now : old.lastSeen();
     return new BanRecord(
-        ip, now, until, times, source, List.copyOf(reasons), first, last,
-        (old == null ? 0 : old.requests()) + ev.requests(), List.copyOf(paths));
+        ip,
+        now,
+        until,
+        times,
+        source,
+        List.copyOf(reasons),
+        first,
+        last,
+        (old == null ? 0 : old.requests()) + ev.requests(),
+        List.copyOf(paths));
   }
 
   /** A request path fit for a sample: printable ASCII without spaces, at most 200 characters. */

@@ -9,10 +9,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * Per-client state with a bound on memory: at most {@code max} addresses, and entries idle for
  * longer than {@code ttlMillis} are dropped when room is needed (at most once a second, so that a
- * flood of new addresses cannot make every request sweep the table). When the table is full of
- * live entries, new addresses go untracked: the detectors are evidence gatherers, and losing some
- * under a flood of many addresses is better than running out of memory. Thread-safe; callers
- * synchronize on the state object itself.
+ * flood of new addresses cannot make every request sweep the table). When the table is full of live
+ * entries, new addresses go untracked: the detectors are evidence gatherers, and losing some under
+ * a flood of many addresses is better than running out of memory. Thread-safe; callers synchronize
+ * on the state object itself.
  */
 final class ClientTable<S extends ClientTable.Entry> {
 

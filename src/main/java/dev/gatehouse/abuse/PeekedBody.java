@@ -13,18 +13,20 @@ import org.jspecify.annotations.Nullable;
  * (see {@link BodyPeek}): the model it names, whether its prompt is a stock probe prompt, whether
  * it asks for at most one token, and whether a management request names a URL as its model.
  *
- * <p>The prefix is usually the whole body, but may be cut anywhere, so it is scanned token by
- * token with Jackson's streaming parser and whatever was seen before the cut (or before the first
- * syntax error) counts; no tree is built. Scanning is bounded by the prefix (a few KiB) and by
- * nesting and string limits. The text is only compared, never kept or logged. Immutable.
+ * <p>The prefix is usually the whole body, but may be cut anywhere, so it is scanned token by token
+ * with Jackson's streaming parser and whatever was seen before the cut (or before the first syntax
+ * error) counts; no tree is built. Scanning is bounded by the prefix (a few KiB) and by nesting and
+ * string limits. The text is only compared, never kept or logged. Immutable.
  */
-record PeekedBody(@Nullable String model, boolean stockPrompt, boolean tinyOutput, boolean urlAsModel) {
+record PeekedBody(
+    @Nullable String model, boolean stockPrompt, boolean tinyOutput, boolean urlAsModel) {
 
   static final PeekedBody NONE = new PeekedBody(null, false, false, false);
 
   private static final JsonFactory FACTORY =
       JsonFactory.builder()
-          .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).maxStringLength(8192).build())
+          .streamReadConstraints(
+              StreamReadConstraints.builder().maxNestingDepth(32).maxStringLength(8192).build())
           .build();
   private static final Pattern URL_IN_FROM = Pattern.compile("(?im)^[ \\t]*FROM[ \\t]+\\S*://");
 
@@ -93,7 +95,11 @@ record PeekedBody(@Nullable String model, boolean stockPrompt, boolean tinyOutpu
               p.skipChildren();
             }
           }
-          case "max_tokens", "max_completion_tokens", "max_output_tokens", "n_predict", "max_new_tokens" -> {
+          case "max_tokens",
+              "max_completion_tokens",
+              "max_output_tokens",
+              "n_predict",
+              "max_new_tokens" -> {
             tiny |= atMostOne(p, v);
           }
           case "options" -> {
@@ -170,7 +176,9 @@ record PeekedBody(@Nullable String model, boolean stockPrompt, boolean tinyOutpu
       }
     }
 
-    /** Content as parts ({@code [{"type":"text","text":"hi"}]}): one text part counts as the text. */
+    /**
+     * Content as parts ({@code [{"type":"text","text":"hi"}]}): one text part counts as the text.
+     */
     private void parts(JsonParser p) throws IOException {
       int n = 0;
       String text = null;

@@ -22,36 +22,46 @@ import org.jspecify.annotations.Nullable;
 /**
  * Probe detection: scores each client address on what scanners do (see {@link Signal} and
  * docs/abuse.md) from every finished request, refused and unauthenticated ones included, and
- * applies {@code probes.action} once a client's score within {@code probes.window} reaches
- * {@code probes.threshold}. Two signals are unambiguous and act at once whatever the score: a
+ * applies {@code probes.action} once a client's score within {@code probes.window} reaches {@code
+ * probes.threshold}. Two signals are unambiguous and act at once whatever the score: a
  * credential-file path, and a registry URL in pull, push, create or copy.
  *
  * <p>Scanners are told nothing: their requests get the answers they would get anyway. The verdict
- * acts on what the client does next (banned, or tarpitted), and is always logged to
- * {@code gatehouse.abuse}.
+ * acts on what the client does next (banned, or tarpitted), and is always logged to {@code
+ * gatehouse.abuse}.
  *
- * <p>Every signal comes from a refusal or from a request no working client sends, so a client
- * using a valid key in the ordinary way scores nothing. Shared by every event loop; thread-safe.
+ * <p>Every signal comes from a refusal or from a request no working client sends, so a client using
+ * a valid key in the ordinary way scores nothing. Shared by every event loop; thread-safe.
  */
 public final class ProbeDetector {
 
   private static final Logger LOG = Logger.getLogger("gatehouse.abuse");
   private static final int MAX_CLIENTS = 50_000;
+
   /** Distinct refused paths remembered per client. */
   private static final int MAX_PATHS = 64;
-  /** Refused requests in one minute beyond which the rate signal counts (hardening guides: 20/min). */
+
+  /**
+   * Refused requests in one minute beyond which the rate signal counts (hardening guides: 20/min).
+   */
   private static final int REFUSED_PER_MINUTE = 20;
+
   private static final Pattern URL_IN_FROM = Pattern.compile("(?im)^[ \\t]*FROM[ \\t]+\\S*://");
 
   /** The signals, each with its points per occurrence and its most points per window. */
   public enum Signal {
-    /** A distinct path refused with 401, 404 or 405, from the fourth on: a cross-framework sweep. */
+    /**
+     * A distinct path refused with 401, 404 or 405, from the fourth on: a cross-framework sweep.
+     */
     SWEEP(2, 16),
     /** A server-inventory or fingerprint path read without a valid key. */
     UNAUTH_INVENTORY(2, 8),
     /** A one-token completion of a stock prompt ("hello", "hi"): "is inference open?". */
     HELLO(3, 6),
-    /** A hosted vendor's model id (gpt-4o, claude-...) or a scanner's one that the upstream does not serve. */
+    /**
+     * A hosted vendor's model id (gpt-4o, claude-...) or a scanner's one that the upstream does not
+     * serve.
+     */
     VENDOR_MODEL(3, 6),
     /** {@code x-api-key: password} or {@code Bearer password}, seen in Anthropic-style probes. */
     WEAK_CREDENTIAL(5, 5),
@@ -63,7 +73,10 @@ public final class ProbeDetector {
     CREDENTIAL_PATH(0, 0),
     /** A URL ({@code ://}) as the model of a refused pull, push, create or copy: unambiguous. */
     REGISTRY_URL(0, 0),
-    /** A scanner's own marker model ({@code __nmap_probe_404__}), which no real client names: unambiguous. */
+    /**
+     * A scanner's own marker model ({@code __nmap_probe_404__}), which no real client names:
+     * unambiguous.
+     */
     SCANNER_MODEL(0, 0),
     /**
      * Without a valid key, a one-token completion of a stock prompt from a hosted vendor's model
@@ -103,20 +116,68 @@ public final class ProbeDetector {
       boolean tinyOutput,
       boolean credentialPresented) {
 
-    Observation(IpAddress ip, String path, int status, Problem problem, boolean authenticated, String model, boolean hello,
-        boolean weakCredential, boolean anthropicVersion, boolean registryUrl) {
-      this(ip, path, status, problem, authenticated, model, hello, weakCredential, anthropicVersion, registryUrl, false, false);
+    Observation(
+        IpAddress ip,
+        String path,
+        int status,
+        Problem problem,
+        boolean authenticated,
+        String model,
+        boolean hello,
+        boolean weakCredential,
+        boolean anthropicVersion,
+        boolean registryUrl) {
+      this(
+          ip,
+          path,
+          status,
+          problem,
+          authenticated,
+          model,
+          hello,
+          weakCredential,
+          anthropicVersion,
+          registryUrl,
+          false,
+          false);
     }
 
-    Observation(IpAddress ip, String path, int status, Problem problem, boolean authenticated, String model, boolean hello,
-        boolean weakCredential, boolean anthropicVersion, boolean registryUrl, boolean tinyOutput) {
-      this(ip, path, status, problem, authenticated, model, hello, weakCredential, anthropicVersion, registryUrl, tinyOutput,
+    Observation(
+        IpAddress ip,
+        String path,
+        int status,
+        Problem problem,
+        boolean authenticated,
+        String model,
+        boolean hello,
+        boolean weakCredential,
+        boolean anthropicVersion,
+        boolean registryUrl,
+        boolean tinyOutput) {
+      this(
+          ip,
+          path,
+          status,
+          problem,
+          authenticated,
+          model,
+          hello,
+          weakCredential,
+          anthropicVersion,
+          registryUrl,
+          tinyOutput,
           false);
     }
   }
 
   /** A verdict, as logged. */
-  record Verdict(IpAddress ip, int score, Map<Signal, Integer> points, @Nullable Signal hard, long requests, List<String> paths) {
+  record Verdict(
+      IpAddress ip,
+      int score,
+      Map<Signal, Integer> points,
+      @Nullable Signal hard,
+      long requests,
+      List<String> paths) {
     String summary() {
       StringJoiner j = new StringJoiner(",");
       points.forEach((s, p) -> j.add(s.label() + ":" + p));
@@ -131,8 +192,13 @@ public final class ProbeDetector {
     int score;
     final EnumMap<Signal, Integer> points = new EnumMap<>(Signal.class);
     final Set<String> refusedPaths = new LinkedHashSet<>();
-    /** Sample paths in the order their requests started (not finished: connections race), with that order's keys. */
+
+    /**
+     * Sample paths in the order their requests started (not finished: connections race), with that
+     * order's keys.
+     */
     final List<String> samples = new ArrayList<>(4);
+
     final List<Long> sampleStarts = new ArrayList<>(4);
     long minute = -1;
     int refusedInMinute;
@@ -179,26 +245,53 @@ public final class ProbeDetector {
       return; // refused before anything about the request was looked at: no new evidence
     }
     int status = x.response().getStatusCode();
-    boolean inference = x.route() != null && x.route().operation() == Operation.INFERENCE && x.json() != null;
+    boolean inference =
+        x.route() != null && x.route().operation() == Operation.INFERENCE && x.json() != null;
     if (p == null && status < 400 && !inference) {
       return;
     }
     String path = x.target() != null ? x.target().path() : x.request().path();
     String apiKey = x.request().getHeader("x-api-key");
     String auth = x.request().getHeader("Authorization");
-    boolean weak = "password".equalsIgnoreCase(apiKey == null ? null : apiKey.trim())
-        || (auth != null && auth.trim().equalsIgnoreCase("bearer password"));
+    boolean weak =
+        "password".equalsIgnoreCase(apiKey == null ? null : apiKey.trim())
+            || (auth != null && auth.trim().equalsIgnoreCase("bearer password"));
     boolean anthropic = x.request().getHeader("anthropic-version") != null;
-    boolean presented = ProbeSignatures.realCredential(auth) || ProbeSignatures.realCredential(apiKey);
+    boolean presented =
+        ProbeSignatures.realCredential(auth) || ProbeSignatures.realCredential(apiKey);
     Observation o;
     if (x.principal() == null && x.bodyPeek() != null) {
       // Refused for lack of a valid key, and its body's prefix was read: score what it asks for.
       PeekedBody b = PeekedBody.scan(x.bodyPeek());
-      o = new Observation(x.clientAddress(), path, status, p, false, b.model(), b.stockPrompt(), weak, anthropic,
-          b.urlAsModel() && ProbeSignatures.managementPath(path), b.tinyOutput(), presented);
+      o =
+          new Observation(
+              x.clientAddress(),
+              path,
+              status,
+              p,
+              false,
+              b.model(),
+              b.stockPrompt(),
+              weak,
+              anthropic,
+              b.urlAsModel() && ProbeSignatures.managementPath(path),
+              b.tinyOutput(),
+              presented);
     } else {
-      o = new Observation(x.clientAddress(), path, status, p, x.principal() != null, x.model(), inference && helloProbe(x.json()),
-          weak, anthropic, p == Problem.REGISTRY_DENIED && urlAsModel(x), false, presented);
+      o =
+          new Observation(
+              x.clientAddress(),
+              path,
+              status,
+              p,
+              x.principal() != null,
+              x.model(),
+              inference && helloProbe(x.json()),
+              weak,
+              anthropic,
+              p == Problem.REGISTRY_DENIED && urlAsModel(x),
+              false,
+              presented);
     }
     Verdict v = observe(o, System.currentTimeMillis(), x.startNanos());
     if (v != null) {
@@ -245,9 +338,16 @@ public final class ProbeDetector {
         // A wrong key is a client that mistyped or kept an old key (or a guesser, which the
         // auth-failure ban handles): its 401s across a client's usual paths are not a sweep.
         boolean wrongKey = p == Problem.KEY_INVALID && o.credentialPresented();
-        boolean sweepish = !wrongKey && p == Problem.KEY_INVALID || p == Problem.ENDPOINT_UNKNOWN || p == Problem.METHOD_NOT_ALLOWED
-            || p == Problem.TARGET_MALFORMED || o.status() == 404;
-        if (sweepish && s.refusedPaths.size() < MAX_PATHS && s.refusedPaths.add(sample) && s.refusedPaths.size() > 3) {
+        boolean sweepish =
+            !wrongKey && p == Problem.KEY_INVALID
+                || p == Problem.ENDPOINT_UNKNOWN
+                || p == Problem.METHOD_NOT_ALLOWED
+                || p == Problem.TARGET_MALFORMED
+                || o.status() == 404;
+        if (sweepish
+            && s.refusedPaths.size() < MAX_PATHS
+            && s.refusedPaths.add(sample)
+            && s.refusedPaths.size() > 3) {
           s.add(Signal.SWEEP, Signal.SWEEP.points);
         }
         long minute = now / 60_000;
@@ -259,14 +359,18 @@ public final class ProbeDetector {
           s.add(Signal.REFUSED_RATE, Signal.REFUSED_RATE.points);
         }
       }
-      if (!o.authenticated() && p == Problem.KEY_INVALID && !o.credentialPresented() && ProbeSignatures.inventoryPath(o.path())) {
+      if (!o.authenticated()
+          && p == Problem.KEY_INVALID
+          && !o.credentialPresented()
+          && ProbeSignatures.inventoryPath(o.path())) {
         s.add(Signal.UNAUTH_INVENTORY, Signal.UNAUTH_INVENTORY.points);
       }
       if (o.hello()) {
         s.add(Signal.HELLO, Signal.HELLO.points);
       }
       // Without a key nothing is served, so a vendor's id in the body counts as the 404 would.
-      if (ProbeSignatures.vendorModel(o.model()) && (o.status() == 404 || p == Problem.MODEL_DENIED || !o.authenticated())) {
+      if (ProbeSignatures.vendorModel(o.model())
+          && (o.status() == 404 || p == Problem.MODEL_DENIED || !o.authenticated())) {
         s.add(Signal.VENDOR_MODEL, Signal.VENDOR_MODEL.points);
       }
       if (o.weakCredential()) {
@@ -275,29 +379,58 @@ public final class ProbeDetector {
       if (o.anthropicVersion() && !o.authenticated()) {
         s.add(Signal.ANTHROPIC_UNAUTH, Signal.ANTHROPIC_UNAUTH.points);
       }
-      Signal hard = ProbeSignatures.credentialPath(o.path()) ? Signal.CREDENTIAL_PATH
-          : o.registryUrl() ? Signal.REGISTRY_URL
-          : ProbeSignatures.scannerModel(o.model()) ? Signal.SCANNER_MODEL
-          : !o.authenticated() && o.hello() && o.tinyOutput() && ProbeSignatures.vendorModel(o.model()) ? Signal.HELLO_PROBE
-          : null;
+      Signal hard =
+          ProbeSignatures.credentialPath(o.path())
+              ? Signal.CREDENTIAL_PATH
+              : o.registryUrl()
+                  ? Signal.REGISTRY_URL
+                  : ProbeSignatures.scannerModel(o.model())
+                      ? Signal.SCANNER_MODEL
+                      : !o.authenticated()
+                              && o.hello()
+                              && o.tinyOutput()
+                              && ProbeSignatures.vendorModel(o.model())
+                          ? Signal.HELLO_PROBE
+                          : null;
       if (hard == null && (s.flagged || s.score < threshold)) {
         return null;
       }
       s.flagged = true; // one verdict per window for scores; every hard signal is reported
-      return new Verdict(o.ip(), s.score, new EnumMap<>(s.points), hard, s.requests, List.copyOf(s.samples));
+      return new Verdict(
+          o.ip(), s.score, new EnumMap<>(s.points), hard, s.requests, List.copyOf(s.samples));
     }
   }
 
   private void act(Verdict v) {
-    String why = v.hard() != null ? "probe: " + v.hard().label() : "probe score " + v.score() + ": " + v.summary();
-    LOG.warning("probe verdict ip=" + v.ip().text() + " score=" + v.score() + " threshold=" + threshold
-        + " action=" + action.name().toLowerCase(java.util.Locale.ROOT) + " signals=" + (v.points().isEmpty() ? "-" : v.summary())
-        + " hard=" + (v.hard() == null ? "-" : v.hard().label()) + " requests=" + v.requests()
-        + " paths=" + String.join(",", v.paths()));
+    String why =
+        v.hard() != null
+            ? "probe: " + v.hard().label()
+            : "probe score " + v.score() + ": " + v.summary();
+    LOG.warning(
+        "probe verdict ip="
+            + v.ip().text()
+            + " score="
+            + v.score()
+            + " threshold="
+            + threshold
+            + " action="
+            + action.name().toLowerCase(java.util.Locale.ROOT)
+            + " signals="
+            + (v.points().isEmpty() ? "-" : v.summary())
+            + " hard="
+            + (v.hard() == null ? "-" : v.hard().label())
+            + " requests="
+            + v.requests()
+            + " paths="
+            + String.join(",", v.paths()));
     long now = System.currentTimeMillis();
     switch (action) {
       case LOG -> {}
-      case BAN -> bans.ban(v.ip(), why, new BanPolicy.Evidence(Instant.ofEpochMilli(now), v.requests(), v.paths()));
+      case BAN ->
+          bans.ban(
+              v.ip(),
+              why,
+              new BanPolicy.Evidence(Instant.ofEpochMilli(now), v.requests(), v.paths()));
       case TARPIT -> bans.tarpit(v.ip(), Instant.ofEpochMilli(now + windowMillis), why);
     }
   }
@@ -314,14 +447,20 @@ public final class ProbeDetector {
     JsonNode messages = JsonFields.get(json, "messages");
     if (messages != null && messages.isArray() && messages.size() == 1) {
       JsonNode content = JsonFields.get(messages.get(0), "content");
-      return content != null && content.isTextual() && ProbeSignatures.probePrompt(content.asText());
+      return content != null
+          && content.isTextual()
+          && ProbeSignatures.probePrompt(content.asText());
     }
     return false;
   }
 
-  /** max_tokens, max_completion_tokens, max_output_tokens, or Ollama's options.num_predict, at most 1. */
+  /**
+   * max_tokens, max_completion_tokens, max_output_tokens, or Ollama's options.num_predict, at most
+   * 1.
+   */
   private static boolean tinyOutput(JsonNode json) {
-    for (String f : List.of("max_tokens", "max_completion_tokens", "max_output_tokens", "n_predict")) {
+    for (String f :
+        List.of("max_tokens", "max_completion_tokens", "max_output_tokens", "n_predict")) {
       JsonNode v = JsonFields.get(json, f);
       if (v != null && v.isNumber() && v.asLong() <= 1) {
         return true;
@@ -347,6 +486,8 @@ public final class ProbeDetector {
       }
     }
     JsonNode modelfile = JsonFields.get(x.json(), "modelfile");
-    return modelfile != null && modelfile.isTextual() && URL_IN_FROM.matcher(modelfile.asText()).find();
+    return modelfile != null
+        && modelfile.isTextual()
+        && URL_IN_FROM.matcher(modelfile.asText()).find();
   }
 }

@@ -6,8 +6,8 @@ import java.util.logging.Logger;
 
 /**
  * The account stage: one log line per finished request, refusals included. It carries the request
- * id shown to the client, and never key material or prompt text. Refusals and failures log at
- * INFO; successful requests at FINE (enable the {@code gatehouse.access} logger to see them).
+ * id shown to the client, and never key material or prompt text. Refusals and failures log at INFO;
+ * successful requests at FINE (enable the {@code gatehouse.access} logger to see them).
  * Thread-safe.
  */
 public final class AccessLog {
@@ -15,18 +15,26 @@ public final class AccessLog {
   private final Logger log = Logger.getLogger("gatehouse.access");
 
   /**
-   * Records a request the HTTP decoder refused before the pipeline saw it (a malformed request
-   * line or header, or one over the size limits); the decoder has already answered it.
+   * Records a request the HTTP decoder refused before the pipeline saw it (a malformed request line
+   * or header, or one over the size limits); the decoder has already answered it.
    */
   public void recordInvalid(io.vertx.core.http.HttpServerRequest req) {
     if (!log.isLoggable(Level.INFO)) {
       return;
     }
     Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
-    String detail = cause == null ? "malformed request" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
-    log.info("id=- ip=" + (req.remoteAddress() == null ? "-" : req.remoteAddress().host())
-        + " key=- method=- path=(undecodable) op=- model=- status=" + req.response().getStatusCode()
-        + " decision=deny reason=request.malformed detail=\"" + detail.replace('"', '\'') + "\"");
+    String detail =
+        cause == null
+            ? "malformed request"
+            : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    log.info(
+        "id=- ip="
+            + (req.remoteAddress() == null ? "-" : req.remoteAddress().host())
+            + " key=- method=- path=(undecodable) op=- model=- status="
+            + req.response().getStatusCode()
+            + " decision=deny reason=request.malformed detail=\""
+            + detail.replace('"', '\'')
+            + "\"");
   }
 
   public void record(Exchange x) {
@@ -38,26 +46,40 @@ public final class AccessLog {
     }
     long totalMicros = (System.nanoTime() - x.startNanos()) / 1000;
     StringBuilder b = new StringBuilder(200);
-    b.append("id=").append(x.requestId())
-        .append(" ip=").append(x.clientIp())
-        .append(" key=").append(x.principal() == null ? "-" : x.principal().keyId())
-        .append(" method=").append(x.request().method().name())
-        .append(" path=").append(x.target() == null ? "(malformed)" : x.target().path())
-        .append(" op=").append(x.route() == null ? "-" : x.route().operation().scope)
-        .append(" model=").append(x.model() == null ? "-" : x.model())
-        .append(" status=").append(status)
-        .append(" decision=").append(!refused ? "allow" : x.problem().status >= 500 ? "error" : "deny")
-        .append(" reason=").append(refused ? x.problem().code : "ok");
+    b.append("id=")
+        .append(x.requestId())
+        .append(" ip=")
+        .append(x.clientIp())
+        .append(" key=")
+        .append(x.principal() == null ? "-" : x.principal().keyId())
+        .append(" method=")
+        .append(x.request().method().name())
+        .append(" path=")
+        .append(x.target() == null ? "(malformed)" : x.target().path())
+        .append(" op=")
+        .append(x.route() == null ? "-" : x.route().operation().scope)
+        .append(" model=")
+        .append(x.model() == null ? "-" : x.model())
+        .append(" status=")
+        .append(status)
+        .append(" decision=")
+        .append(!refused ? "allow" : x.problem().status >= 500 ? "error" : "deny")
+        .append(" reason=")
+        .append(refused ? x.problem().code : "ok");
     if (x.clientGone()) {
       b.append(" client_gone=true");
     }
     if (x.logReason() != null) {
       b.append(" detail=\"").append(x.logReason().replace('"', '\'')).append('"');
     }
-    b.append(" in=").append(x.bytesIn())
-        .append(" out=").append(x.bytesOut())
-        .append(" ttfb_us=").append(x.upstreamFirstByteNanos() / 1000)
-        .append(" total_us=").append(totalMicros);
+    b.append(" in=")
+        .append(x.bytesIn())
+        .append(" out=")
+        .append(x.bytesOut())
+        .append(" ttfb_us=")
+        .append(x.upstreamFirstByteNanos() / 1000)
+        .append(" total_us=")
+        .append(totalMicros);
     log.log(level, b.toString());
   }
 }

@@ -9,8 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * The account stage's one record per request: built once, then written to the audit log, counted
- * in the metrics and shown to the alert rules. Thread-safe.
+ * The account stage's one record per request: built once, then written to the audit log, counted in
+ * the metrics and shown to the alert rules. Thread-safe.
  */
 public final class Accounting {
 
@@ -19,8 +19,11 @@ public final class Accounting {
   private final Consumer<AuditRecord> alerts;
   private final AuditPrompt prompt;
 
-  /** @param alerts sees every record; must not block */
-  public Accounting(AuditWriter audit, GatewayMetrics metrics, Consumer<AuditRecord> alerts, AuditPrompt prompt) {
+  /**
+   * @param alerts sees every record; must not block
+   */
+  public Accounting(
+      AuditWriter audit, GatewayMetrics metrics, Consumer<AuditRecord> alerts, AuditPrompt prompt) {
     this.audit = audit;
     this.metrics = metrics;
     this.alerts = alerts;
@@ -42,8 +45,8 @@ public final class Accounting {
   }
 
   /**
-   * Whether a new request may be served: the audit log can record it (see
-   * {@link AuditWriter#healthy()}). Non-blocking; any thread.
+   * Whether a new request may be served: the audit log can record it (see {@link
+   * AuditWriter#healthy()}). Non-blocking; any thread.
    */
   public boolean auditAvailable() {
     return audit.healthy();

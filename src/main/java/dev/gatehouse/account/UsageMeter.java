@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Counts the tokens of one response from the upstream's own figures: Ollama's final
- * {@code prompt_eval_count} and {@code eval_count}, OpenAI's {@code usage} (also the Responses and
+ * Counts the tokens of one response from the upstream's own figures: Ollama's final {@code
+ * prompt_eval_count} and {@code eval_count}, OpenAI's {@code usage} (also the Responses and
  * Anthropic shapes). While a stream runs, each content chunk is charged as one output token to the
  * {@link UsageLedger}, so a token budget can stop a stream the moment the ledger says it is spent
  * (a failed charge stops it too); at the end the estimate is replaced by the real figures.
@@ -26,7 +26,12 @@ public final class UsageMeter implements ResponseTap {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_TEE = 1 << 20;
 
-  private enum Mode { NONE, NDJSON, SSE, JSON }
+  private enum Mode {
+    NONE,
+    NDJSON,
+    SSE,
+    JSON
+  }
 
   private final UsageLedger ledger;
   private final String keyId;
@@ -40,13 +45,22 @@ public final class UsageMeter implements ResponseTap {
   private long estimated;
   private long tokensIn = -1;
   private long tokensOut = -1;
+
   /** The key's totals as of this stream's latest charge (null before the first answer). */
   private volatile UsageLedger.Totals seen;
+
   /** A charge failed: the stream is cut, since its budget can no longer be told. */
   private volatile boolean chargeFailed;
+
   private boolean settled;
 
-  public UsageMeter(UsageLedger ledger, String keyId, String model, long tokensPerMinute, long tokensPerDay, boolean stripUsage) {
+  public UsageMeter(
+      UsageLedger ledger,
+      String keyId,
+      String model,
+      long tokensPerMinute,
+      long tokensPerDay,
+      boolean stripUsage) {
     this.ledger = ledger;
     this.keyId = keyId;
     this.model = model;
@@ -132,7 +146,8 @@ public final class UsageMeter implements ResponseTap {
       String data = dataOf(event);
       if (data != null && data.contains("\"usage\"")) {
         JsonNode node = readUsage(data);
-        boolean usageOnly = node != null && node.path("choices").isArray() && node.path("choices").isEmpty();
+        boolean usageOnly =
+            node != null && node.path("choices").isArray() && node.path("choices").isEmpty();
         if (stripUsage && usageOnly) {
           continue; // the gateway asked for it, not the client
         }
@@ -166,13 +181,14 @@ public final class UsageMeter implements ResponseTap {
     if (tokensPerMinute > 0 || tokensPerDay > 0) {
       // The local ledger has answered already; a remote one answers later, and the stream is cut
       // at the first chunk after its answer (written from the ledger's thread, hence volatile).
-      charged.onComplete(ar -> {
-        if (ar.succeeded()) {
-          seen = ar.result();
-        } else {
-          chargeFailed = true;
-        }
-      });
+      charged.onComplete(
+          ar -> {
+            if (ar.succeeded()) {
+              seen = ar.result();
+            } else {
+              chargeFailed = true;
+            }
+          });
     }
   }
 
@@ -180,10 +196,10 @@ public final class UsageMeter implements ResponseTap {
   static final long MAX_TOKENS = Integer.MAX_VALUE;
 
   /**
-   * A token figure from the upstream, read exactly: a whole number from 0 up; past
-   * {@link #MAX_TOKENS} (2^64+1 included, which a plain {@code asLong} wraps to 1, and 2^64-1000,
-   * which it wraps to a negative that would refund a budget) it counts as {@link #MAX_TOKENS};
-   * a negative, fractional or non-numeric one as 0.
+   * A token figure from the upstream, read exactly: a whole number from 0 up; past {@link
+   * #MAX_TOKENS} (2^64+1 included, which a plain {@code asLong} wraps to 1, and 2^64-1000, which it
+   * wraps to a negative that would refund a budget) it counts as {@link #MAX_TOKENS}; a negative,
+   * fractional or non-numeric one as 0.
    */
   static long tokens(JsonNode v) {
     if (v == null || !v.isIntegralNumber()) {
@@ -212,9 +228,12 @@ public final class UsageMeter implements ResponseTap {
       tokensOut = tokens(n.path("eval_count"));
       return n;
     }
-    JsonNode u = n.has("usage") ? n.get("usage")
-        : n.path("response").has("usage") ? n.path("response").get("usage") // Responses API
-        : n.path("message").path("usage"); // Anthropic message_start
+    JsonNode u =
+        n.has("usage")
+            ? n.get("usage")
+            : n.path("response").has("usage")
+                ? n.path("response").get("usage") // Responses API
+                : n.path("message").path("usage"); // Anthropic message_start
     if (u.isObject()) {
       if (u.has("prompt_tokens") || u.has("completion_tokens")) {
         tokensIn = tokens(u.path("prompt_tokens"));
@@ -240,7 +259,8 @@ public final class UsageMeter implements ResponseTap {
     if (used == null) {
       return null;
     }
-    if ((tokensPerMinute > 0 && used.minute() >= tokensPerMinute) || (tokensPerDay > 0 && used.day() >= tokensPerDay)) {
+    if ((tokensPerMinute > 0 && used.minute() >= tokensPerMinute)
+        || (tokensPerDay > 0 && used.day() >= tokensPerDay)) {
       return Problem.BUDGET_EXHAUSTED;
     }
     return null;
@@ -283,6 +303,8 @@ public final class UsageMeter implements ResponseTap {
     settled = true;
     long in = Math.max(0, tokensIn);
     long out = tokensOut >= 0 ? tokensOut : estimated;
-    ledger.settle(keyId, model, estimated, in, out); // fire and forget: the ledger owns a failure (UsageLedger)
+    ledger.settle(
+        keyId, model, estimated, in,
+        out); // fire and forget: the ledger owns a failure (UsageLedger)
   }
 }

@@ -22,6 +22,12 @@ public final class UsageMeters {
     if (op != Operation.INFERENCE && op != Operation.EMBEDDINGS) {
       return null;
     }
-    return new UsageMeter(ledger, x.principal().keyId(), x.modelName() != null ? x.modelName().recorded() : x.model(), budgets.perMinute(), budgets.perDay(), x.stripUsage());
+    return new UsageMeter(
+        ledger,
+        x.principal().keyId(),
+        x.modelName() != null ? x.modelName().recorded() : x.model(),
+        budgets.perMinute(),
+        budgets.perDay(),
+        x.stripUsage());
   }
 }

@@ -1,7 +1,7 @@
 package dev.gatehouse.admin;
 
-import dev.gatehouse.metrics.GatewayMetrics;
 import dev.gatehouse.config.HostPort;
+import dev.gatehouse.metrics.GatewayMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -9,10 +9,9 @@ import io.vertx.core.http.HttpServerRequest;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The admin listener: loopback by default, apart from the public one. It serves Prometheus
- * metrics at {@code GET /metrics} and a liveness answer at {@code GET /healthz}; anything else
- * gets 404 or 405. Runs on the gateway's Vert.x instance; the scrape is rendered off the event
- * loop.
+ * The admin listener: loopback by default, apart from the public one. It serves Prometheus metrics
+ * at {@code GET /metrics} and a liveness answer at {@code GET /healthz}; anything else gets 404 or
+ * 405. Runs on the gateway's Vert.x instance; the scrape is rendered off the event loop.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -28,13 +27,17 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /** Starts listening; blocks until bound, or throws. */
-  public static AdminServer start(Vertx vertx, HostPort listen, GatewayMetrics metrics) throws Exception {
-    HttpServer server = vertx.createHttpServer(new HttpServerOptions()
-            .setHost(listen.host())
-            .setPort(listen.port())
-            .setIdleTimeout(60)
-            .setHttp2ClearTextEnabled(false))
-        .requestHandler(req -> handle(vertx, req, metrics));
+  public static AdminServer start(Vertx vertx, HostPort listen, GatewayMetrics metrics)
+      throws Exception {
+    HttpServer server =
+        vertx
+            .createHttpServer(
+                new HttpServerOptions()
+                    .setHost(listen.host())
+                    .setPort(listen.port())
+                    .setIdleTimeout(60)
+                    .setHttp2ClearTextEnabled(false))
+            .requestHandler(req -> handle(vertx, req, metrics));
     int port = server.listen().await(30, TimeUnit.SECONDS).actualPort();
     return new AdminServer(server, port);
   }
@@ -43,7 +46,10 @@ public final class AdminServer implements AutoCloseable {
     String path = req.path();
     boolean known = path.equals("/metrics") || path.equals("/healthz");
     if (!known) {
-      req.response().setStatusCode(404).putHeader("Content-Type", "text/plain").end("not found: the admin listener serves /metrics and /healthz\n");
+      req.response()
+          .setStatusCode(404)
+          .putHeader("Content-Type", "text/plain")
+          .end("not found: the admin listener serves /metrics and /healthz\n");
       return;
     }
     String method = req.method().name();
@@ -55,13 +61,22 @@ public final class AdminServer implements AutoCloseable {
       req.response().putHeader("Content-Type", "application/json").end("{\"status\":\"ok\"}");
       return;
     }
-    vertx.executeBlocking(metrics::scrape).onComplete(ar -> {
-      if (ar.failed()) {
-        req.response().setStatusCode(500).putHeader("Content-Type", "text/plain").end("metrics unavailable\n");
-        return;
-      }
-      req.response().putHeader("Content-Type", CONTENT_TYPE).putHeader("Cache-Control", "no-store").end(ar.result());
-    });
+    vertx
+        .executeBlocking(metrics::scrape)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                req.response()
+                    .setStatusCode(500)
+                    .putHeader("Content-Type", "text/plain")
+                    .end("metrics unavailable\n");
+                return;
+              }
+              req.response()
+                  .putHeader("Content-Type", CONTENT_TYPE)
+                  .putHeader("Cache-Control", "no-store")
+                  .end(ar.result());
+            });
   }
 
   /** The port it listens on. */

@@ -13,18 +13,33 @@ import java.util.Map;
  *     and so raised no alert of their own
  */
 public record Alert(
-    String id, AlertRule rule, String groupValue, long total, long timeMillis, Event event, long suppressed) {
+    String id,
+    AlertRule rule,
+    String groupValue,
+    long total,
+    long timeMillis,
+    Event event,
+    long suppressed) {
 
   /** One line for the log and the webhook's {@code summary}. */
   public String summary() {
-    String unit = switch (rule.measure()) {
-      case "tokens" -> " tokens";
-      case "bytes" -> " bytes";
-      default -> rule.event().equals("requests") ? " requests" : " " + rule.event() + " events";
-    };
-    return rule.name() + ": " + total + unit
+    String unit =
+        switch (rule.measure()) {
+          case "tokens" -> " tokens";
+          case "bytes" -> " bytes";
+          default -> rule.event().equals("requests") ? " requests" : " " + rule.event() + " events";
+        };
+    return rule.name()
+        + ": "
+        + total
+        + unit
         + (rule.groupBy() == null ? "" : " from " + rule.groupBy() + " " + groupValue)
-        + " in " + DurationText.duration(rule.window().toMillis()) + " (threshold " + (rule.strictlyAbove() ? "> " : ">= ") + rule.threshold() + ")"
+        + " in "
+        + DurationText.duration(rule.window().toMillis())
+        + " (threshold "
+        + (rule.strictlyAbove() ? "> " : ">= ")
+        + rule.threshold()
+        + ")"
         + (suppressed > 0 ? "; " + suppressed + " more suppressed during the cooldown" : "");
   }
 

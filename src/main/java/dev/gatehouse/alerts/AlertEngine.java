@@ -12,13 +12,13 @@ import java.util.logging.Logger;
 /**
  * Evaluates alert rules against events as they happen. Each rule keeps, per group (an address, a
  * key, ...), a sliding window of {@value #SLOTS} slots; when a group's total crosses the rule's
- * threshold outside its cooldown, an {@link Alert} is logged and handed to the sink (the
- * webhook). Observing costs a few map lookups and never blocks or does I/O, so it runs on the
- * event loops. Thread-safe.
+ * threshold outside its cooldown, an {@link Alert} is logged and handed to the sink (the webhook).
+ * Observing costs a few map lookups and never blocks or does I/O, so it runs on the event loops.
+ * Thread-safe.
  *
- * <p>The window is slotted: a total covers between {@code window * (SLOTS-1)/SLOTS} and the
- * whole window of history. Idle groups are dropped by {@link #sweep}; a rule holds at most
- * {@value #MAX_GROUPS} groups, past which new groups share one overflow group.
+ * <p>The window is slotted: a total covers between {@code window * (SLOTS-1)/SLOTS} and the whole
+ * window of history. Idle groups are dropped by {@link #sweep}; a rule holds at most {@value
+ * #MAX_GROUPS} groups, past which new groups share one overflow group.
  */
 public final class AlertEngine {
 
@@ -33,10 +33,15 @@ public final class AlertEngine {
   private final Consumer<Alert> sink;
   private final AtomicLong fired = new AtomicLong();
 
-  /** @param sink receives each alert after it is logged; must not block */
+  /**
+   * @param sink receives each alert after it is logged; must not block
+   */
   public AlertEngine(List<AlertRule> rules, Consumer<Alert> sink) {
     this.rules = List.copyOf(rules);
-    this.groups = this.rules.stream().map(r -> (Map<String, Window>) new ConcurrentHashMap<String, Window>()).toList();
+    this.groups =
+        this.rules.stream()
+            .map(r -> (Map<String, Window>) new ConcurrentHashMap<String, Window>())
+            .toList();
     this.sink = sink;
   }
 

@@ -12,14 +12,15 @@ import org.jspecify.annotations.Nullable;
  * One alert rule, written in one line:
  *
  * <pre>NAME: (count | sum tokens | sum bytes) EVENT [where COND [and COND]...] [by FIELD]
- *       (&gt; | &gt;=) NUMBER [in DURATION] [cooldown DURATION] [severity info|warning|critical]</pre>
+ *       (&gt; | &gt;=) NUMBER [in DURATION] [cooldown DURATION] [severity info|warning|critical]
+ * </pre>
  *
  * <p>For example {@code auth_failures_per_ip: count requests where reason=auth.* by ip >= 5 in 1m}.
  * A condition is {@code FIELD=V1|V2} or {@code FIELD!=V1|V2}; a value ending in {@code *} matches
  * by prefix. The window defaults to 1m and the cooldown to 10m. Immutable.
  *
- * @param measure what is added up per event: {@code count} (1), {@code tokens} (in + out) or
- *     {@code bytes} (in + out)
+ * @param measure what is added up per event: {@code count} (1), {@code tokens} (in + out) or {@code
+ *     bytes} (in + out)
  * @param groupBy the field events are grouped by, or null for one group
  */
 public record AlertRule(
@@ -36,11 +37,29 @@ public record AlertRule(
     String text) {
 
   /** Events a rule can watch. */
-  public static final Set<String> EVENTS = Set.of("requests", "key_new_network", "upstream_down", "upstream_up", "posture_finding");
+  public static final Set<String> EVENTS =
+      Set.of("requests", "key_new_network", "upstream_down", "upstream_up", "posture_finding");
+
   /** Fields events carry (not every event carries every field). */
   public static final Set<String> FIELDS =
-      Set.of("ip", "key", "key_name", "op", "model", "status", "decision", "reason", "path", "method", "off_hours", "network", "upstream",
-          "finding", "finding_severity", "subject");
+      Set.of(
+          "ip",
+          "key",
+          "key_name",
+          "op",
+          "model",
+          "status",
+          "decision",
+          "reason",
+          "path",
+          "method",
+          "off_hours",
+          "network",
+          "upstream",
+          "finding",
+          "finding_severity",
+          "subject");
+
   private static final Set<String> SEVERITIES = Set.of("info", "warning", "critical");
 
   /** One condition on a field. */
@@ -51,7 +70,9 @@ public record AlertRule(
       boolean any = false;
       if (v != null) {
         for (String want : values) {
-          if (want.endsWith("*") ? v.startsWith(want.substring(0, want.length() - 1)) : v.equals(want)) {
+          if (want.endsWith("*")
+              ? v.startsWith(want.substring(0, want.length() - 1))
+              : v.equals(want)) {
             any = true;
             break;
           }
@@ -114,11 +135,17 @@ public record AlertRule(
         throw new IllegalArgumentException("sum takes tokens or bytes, not '" + measure + "'");
       }
     } else if (!first.equals("count")) {
-      throw new IllegalArgumentException("expected count, sum tokens or sum bytes, not '" + first + "'");
+      throw new IllegalArgumentException(
+          "expected count, sum tokens or sum bytes, not '" + first + "'");
     }
     String event = t.next("an event: " + String.join(", ", sorted(EVENTS)));
     if (!EVENTS.contains(event)) {
-      throw new IllegalArgumentException("unknown event '" + event + "' (expected one of " + String.join(", ", sorted(EVENTS)) + ")");
+      throw new IllegalArgumentException(
+          "unknown event '"
+              + event
+              + "' (expected one of "
+              + String.join(", ", sorted(EVENTS))
+              + ")");
     }
     List<Condition> where = new ArrayList<>();
     if (t.peekIs("where")) {
@@ -154,10 +181,13 @@ public record AlertRule(
         case "severity" -> {
           severity = t.next("info, warning or critical");
           if (!SEVERITIES.contains(severity)) {
-            throw new IllegalArgumentException("severity must be info, warning or critical, not '" + severity + "'");
+            throw new IllegalArgumentException(
+                "severity must be info, warning or critical, not '" + severity + "'");
           }
         }
-        default -> throw new IllegalArgumentException("unexpected '" + word + "' (expected in, cooldown or severity)");
+        default ->
+            throw new IllegalArgumentException(
+                "unexpected '" + word + "' (expected in, cooldown or severity)");
       }
     }
     if (window.isZero() || window.compareTo(Duration.ofDays(1)) > 0) {
@@ -166,7 +196,17 @@ public record AlertRule(
     if (!op.equals(">") && threshold == 0) {
       throw new IllegalArgumentException("a threshold of >= 0 would fire on nothing; use >= 1");
     }
-    return new AlertRule(name, measure, event, List.copyOf(where), groupBy, op.equals(">"), threshold, window, cooldown, severity,
+    return new AlertRule(
+        name,
+        measure,
+        event,
+        List.copyOf(where),
+        groupBy,
+        op.equals(">"),
+        threshold,
+        window,
+        cooldown,
+        severity,
         text.substring(colon + 1).strip());
   }
 
@@ -174,7 +214,8 @@ public record AlertRule(
     boolean negated = c.contains("!=");
     int eq = c.indexOf(negated ? "!=" : "=");
     if (eq <= 0 || eq == c.length() - (negated ? 2 : 1)) {
-      throw new IllegalArgumentException("expected a condition FIELD=VALUE or FIELD!=VALUE, not '" + c + "'");
+      throw new IllegalArgumentException(
+          "expected a condition FIELD=VALUE or FIELD!=VALUE, not '" + c + "'");
     }
     String field = field(c.substring(0, eq));
     List<String> values = List.of(c.substring(eq + (negated ? 2 : 1)).split("\\|"));
@@ -187,7 +228,8 @@ public record AlertRule(
   private static String field(String f) {
     String name = f.toLowerCase(Locale.ROOT);
     if (!FIELDS.contains(name)) {
-      throw new IllegalArgumentException("unknown field '" + f + "' (expected one of " + String.join(", ", sorted(FIELDS)) + ")");
+      throw new IllegalArgumentException(
+          "unknown field '" + f + "' (expected one of " + String.join(", ", sorted(FIELDS)) + ")");
     }
     return name;
   }
@@ -195,7 +237,8 @@ public record AlertRule(
   private static Duration duration(String text, String what) {
     Duration d = Values.duration(text);
     if (d == null) {
-      throw new IllegalArgumentException("the " + what + " '" + text + "' is not a duration such as 30s, 1m or 1h");
+      throw new IllegalArgumentException(
+          "the " + what + " '" + text + "' is not a duration such as 30s, 1m or 1h");
     }
     return d;
   }

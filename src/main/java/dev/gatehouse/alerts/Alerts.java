@@ -15,16 +15,17 @@ import java.util.Map;
 public final class Alerts {
 
   /** The rules shipped by default; a configured rule with the same name replaces one. */
-  public static final List<String> DEFAULT_RULES = List.of(
-      "requests_per_ip: count requests by ip > 20 in 1m cooldown 10m",
-      "auth_failures_per_ip: count requests where reason=auth.* by ip >= 5 in 1m cooldown 10m",
-      "models_manage: count requests where op=models.manage by ip >= 1 in 1m cooldown 1m",
-      "models_manage_off_hours: count requests where op=models.manage and off_hours=true by ip >= 1 in 1m cooldown 1m severity critical",
-      "budget_exhausted: count requests where reason=limit.token_budget by key >= 1 in 1m cooldown 1h",
-      "key_new_network: count key_new_network by key >= 1 in 1m cooldown 0s",
-      "upstream_down: count upstream_down >= 1 in 1m cooldown 5m severity critical",
-      "model_digest_drift: count requests where reason=policy.model_pin_mismatch by model >= 1 in 1m cooldown 1h severity critical",
-      "posture_finding: count posture_finding by finding >= 1 in 1m cooldown 0s severity critical");
+  public static final List<String> DEFAULT_RULES =
+      List.of(
+          "requests_per_ip: count requests by ip > 20 in 1m cooldown 10m",
+          "auth_failures_per_ip: count requests where reason=auth.* by ip >= 5 in 1m cooldown 10m",
+          "models_manage: count requests where op=models.manage by ip >= 1 in 1m cooldown 1m",
+          "models_manage_off_hours: count requests where op=models.manage and off_hours=true by ip >= 1 in 1m cooldown 1m severity critical",
+          "budget_exhausted: count requests where reason=limit.token_budget by key >= 1 in 1m cooldown 1h",
+          "key_new_network: count key_new_network by key >= 1 in 1m cooldown 0s",
+          "upstream_down: count upstream_down >= 1 in 1m cooldown 5m severity critical",
+          "model_digest_drift: count requests where reason=policy.model_pin_mismatch by model >= 1 in 1m cooldown 1h severity critical",
+          "posture_finding: count posture_finding by finding >= 1 in 1m cooldown 0s severity critical");
 
   private final AlertEngine engine;
   private final KeyNetworks networks;
@@ -32,8 +33,11 @@ public final class Alerts {
   private final Clock clock;
   private final Webhook webhook;
 
-  /** @param webhook where the engine's alerts are delivered, or null for the log only */
-  public Alerts(AlertEngine engine, KeyNetworks networks, ManageHours hours, Clock clock, Webhook webhook) {
+  /**
+   * @param webhook where the engine's alerts are delivered, or null for the log only
+   */
+  public Alerts(
+      AlertEngine engine, KeyNetworks networks, ManageHours hours, Clock clock, Webhook webhook) {
     this.engine = engine;
     this.webhook = webhook;
     this.networks = networks;
@@ -105,9 +109,9 @@ public final class Alerts {
   }
 
   /**
-   * Observes a posture finding at or above high that the periodic check saw for the first time
-   * (the checker raises each one once; {@code finding} is its id and subject, so the default
-   * rule groups by it).
+   * Observes a posture finding at or above high that the periodic check saw for the first time (the
+   * checker raises each one once; {@code finding} is its id and subject, so the default rule groups
+   * by it).
    */
   public void posture(String findingId, String severity, String subject, String title) {
     Map<String, String> f = new LinkedHashMap<>();

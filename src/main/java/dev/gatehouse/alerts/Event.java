@@ -37,11 +37,12 @@ public interface Event {
   /** A gateway event with the given fields (null values are left out). */
   static Event of(String type, long timeMillis, Map<String, String> fields) {
     Map<String, String> present = new LinkedHashMap<>();
-    fields.forEach((k, v) -> {
-      if (v != null) {
-        present.put(k, v);
-      }
-    });
+    fields.forEach(
+        (k, v) -> {
+          if (v != null) {
+            present.put(k, v);
+          }
+        });
     return new Other(type, timeMillis, java.util.Collections.unmodifiableMap(present));
   }
 

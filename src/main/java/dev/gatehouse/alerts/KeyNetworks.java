@@ -16,6 +16,7 @@ public final class KeyNetworks {
 
   /** Most networks remembered per key; past it a key's new networks are still reported. */
   static final int MAX_PER_KEY = 256;
+
   /** Most addresses remembered per key, so that a known address costs one lookup. */
   static final int MAX_ADDRESSES_PER_KEY = 4096;
 
@@ -35,7 +36,9 @@ public final class KeyNetworks {
     if (a == null) {
       return null;
     }
-    return java.util.Objects.requireNonNull(Cidr.parse(a.text() + "/" + (a.isV4() ? v4Prefix : v6Prefix))).toString(); // a valid address and prefix
+    return java.util.Objects.requireNonNull(
+            Cidr.parse(a.text() + "/" + (a.isV4() ? v4Prefix : v6Prefix)))
+        .toString(); // a valid address and prefix
   }
 
   /** Records a use without judging it (history read at start). */
@@ -57,7 +60,8 @@ public final class KeyNetworks {
     if (keyId == null || ip == null) {
       return null;
     }
-    Set<String> addresses = addressesByKey.computeIfAbsent(keyId, k -> ConcurrentHashMap.newKeySet());
+    Set<String> addresses =
+        addressesByKey.computeIfAbsent(keyId, k -> ConcurrentHashMap.newKeySet());
     if (addresses.contains(ip)) {
       return null; // seen before, so its network is known: the common case, no parsing
     }

@@ -22,9 +22,10 @@ public record ManageHours(Set<DayOfWeek> days, LocalTime from, LocalTime to, Zon
   public boolean outside(long epochMillis) {
     ZonedDateTime t = Instant.ofEpochMilli(epochMillis).atZone(zone);
     LocalTime time = t.toLocalTime();
-    boolean inHours = from.isBefore(to)
-        ? !time.isBefore(from) && time.isBefore(to)
-        : !time.isBefore(from) || time.isBefore(to); // overnight, such as 22:00-06:00
+    boolean inHours =
+        from.isBefore(to)
+            ? !time.isBefore(from) && time.isBefore(to)
+            : !time.isBefore(from) || time.isBefore(to); // overnight, such as 22:00-06:00
     return !(days.contains(t.getDayOfWeek()) && inHours);
   }
 
@@ -72,12 +73,14 @@ public record ManageHours(Set<DayOfWeek> days, LocalTime from, LocalTime to, Zon
         return d;
       }
     }
-    throw new IllegalArgumentException("unknown day '" + s + "': days are Mon, Tue, Wed, Thu, Fri, Sat and Sun");
+    throw new IllegalArgumentException(
+        "unknown day '" + s + "': days are Mon, Tue, Wed, Thu, Fri, Sat and Sun");
   }
 
   private static LocalTime time(String s) {
     if (!s.matches("[0-2][0-9]:[0-5][0-9]") || Integer.parseInt(s.substring(0, 2)) > 23) {
-      throw new IllegalArgumentException("'" + s.toLowerCase(Locale.ROOT) + "' is not a time HH:MM (00:00-23:59)");
+      throw new IllegalArgumentException(
+          "'" + s.toLowerCase(Locale.ROOT) + "' is not a time HH:MM (00:00-23:59)");
     }
     return LocalTime.parse(s);
   }

@@ -66,7 +66,14 @@ public final class Webhook implements Consumer<Alert>, AutoCloseable {
    * @param secret HMAC key for the signature header, or null for none
    * @param gateway this gateway's name, sent in each alert
    */
-  public Webhook(Vertx vertx, URI url, byte[] secret, Duration timeout, int retries, Duration backoff, String gateway) {
+  public Webhook(
+      Vertx vertx,
+      URI url,
+      byte[] secret,
+      Duration timeout,
+      int retries,
+      Duration backoff,
+      String gateway) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.url = url;
@@ -76,10 +83,12 @@ public final class Webhook implements Consumer<Alert>, AutoCloseable {
     this.backoffMillis = Math.max(1, backoff.toMillis());
     this.gateway = gateway;
     boolean tls = "https".equals(url.getScheme());
-    this.client = vertx.createHttpClient(new HttpClientOptions()
-        .setSsl(tls)
-        .setVerifyHost(true)
-        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMillis)));
+    this.client =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setSsl(tls)
+                .setVerifyHost(true)
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMillis)));
   }
 
   /** Alerts delivered (a 2xx answer). */
@@ -107,18 +116,24 @@ public final class Webhook implements Consumer<Alert>, AutoCloseable {
       return;
     }
     Delivery d = new Delivery(alert.id(), body);
-    context.runOnContext(v -> {
-      if (closed) {
-        return;
-      }
-      if (queue.size() >= MAX_QUEUE) {
-        Delivery old = queue.removeFirst();
-        dropped.incrementAndGet();
-        LOG.severe("alert " + old.id() + " dropped: the webhook queue is full (" + MAX_QUEUE + " alerts)");
-      }
-      queue.addLast(d);
-      next();
-    });
+    context.runOnContext(
+        v -> {
+          if (closed) {
+            return;
+          }
+          if (queue.size() >= MAX_QUEUE) {
+            Delivery old = queue.removeFirst();
+            dropped.incrementAndGet();
+            LOG.severe(
+                "alert "
+                    + old.id()
+                    + " dropped: the webhook queue is full ("
+                    + MAX_QUEUE
+                    + " alerts)");
+          }
+          queue.addLast(d);
+          next();
+        });
   }
 
   private void next() {
@@ -135,46 +150,69 @@ public final class Webhook implements Consumer<Alert>, AutoCloseable {
     if (url.getRawQuery() != null) {
       path += "?" + url.getRawQuery();
     }
-    RequestOptions opts = new RequestOptions()
-        .setMethod(HttpMethod.POST)
-        .setHost(url.getHost())
-        .setPort(port)
-        .setURI(path)
-        .setIdleTimeout(timeoutMillis)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("User-Agent", "gatehouse-alerts")
-        .putHeader("X-Gatehouse-Alert-Id", d.id())
-        .putHeader("X-Gatehouse-Attempt", Integer.toString(attempt + 1));
+    RequestOptions opts =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setHost(url.getHost())
+            .setPort(port)
+            .setURI(path)
+            .setIdleTimeout(timeoutMillis)
+            .putHeader("Content-Type", "application/json")
+            .putHeader("User-Agent", "gatehouse-alerts")
+            .putHeader("X-Gatehouse-Alert-Id", d.id())
+            .putHeader("X-Gatehouse-Attempt", Integer.toString(attempt + 1));
     if (secret != null) {
       opts.putHeader("X-Gatehouse-Signature", "sha256=" + sign(d.body()));
     }
-    client.request(opts)
+    client
+        .request(opts)
         .compose(req -> req.send(Buffer.buffer(d.body())))
         .compose(resp -> resp.body().map(b -> resp))
-        .onComplete(ar -> {
-          int status = ar.succeeded() ? ar.result().statusCode() : 0;
-          if (status >= 200 && status < 300) {
-            delivered.incrementAndGet();
-            done();
-            return;
-          }
-          failedAttempts.incrementAndGet();
-          String why = ar.succeeded() ? "HTTP " + status : String.valueOf(ar.cause().getMessage());
-          boolean retryable = status == 0 || status == 408 || status == 429 || status >= 500;
-          if (!retryable || attempt >= retries || closed) {
-            dropped.incrementAndGet();
-            LOG.severe("alert " + d.id() + " not delivered to the webhook after " + (attempt + 1) + " attempts: " + why);
-            done();
-            return;
-          }
-          long delay = Math.min(MAX_BACKOFF_SECONDS * 1000, backoffMillis << Math.min(attempt, 20));
-          String retryAfter = ar.succeeded() ? ar.result().getHeader("Retry-After") : null;
-          if (retryAfter != null && retryAfter.matches("[0-9]{1,6}")) {
-            delay = Math.min(MAX_BACKOFF_SECONDS * 1000, Math.max(delay, Long.parseLong(retryAfter) * 1000));
-          }
-          LOG.warning("alert " + d.id() + " webhook attempt " + (attempt + 1) + " failed (" + why + "); retrying in " + delay + " ms");
-          vertx.setTimer(delay, t -> context.runOnContext(v -> attempt(d, attempt + 1)));
-        });
+        .onComplete(
+            ar -> {
+              int status = ar.succeeded() ? ar.result().statusCode() : 0;
+              if (status >= 200 && status < 300) {
+                delivered.incrementAndGet();
+                done();
+                return;
+              }
+              failedAttempts.incrementAndGet();
+              String why =
+                  ar.succeeded() ? "HTTP " + status : String.valueOf(ar.cause().getMessage());
+              boolean retryable = status == 0 || status == 408 || status == 429 || status >= 500;
+              if (!retryable || attempt >= retries || closed) {
+                dropped.incrementAndGet();
+                LOG.severe(
+                    "alert "
+                        + d.id()
+                        + " not delivered to the webhook after "
+                        + (attempt + 1)
+                        + " attempts: "
+                        + why);
+                done();
+                return;
+              }
+              long delay =
+                  Math.min(MAX_BACKOFF_SECONDS * 1000, backoffMillis << Math.min(attempt, 20));
+              String retryAfter = ar.succeeded() ? ar.result().getHeader("Retry-After") : null;
+              if (retryAfter != null && retryAfter.matches("[0-9]{1,6}")) {
+                delay =
+                    Math.min(
+                        MAX_BACKOFF_SECONDS * 1000,
+                        Math.max(delay, Long.parseLong(retryAfter) * 1000));
+              }
+              LOG.warning(
+                  "alert "
+                      + d.id()
+                      + " webhook attempt "
+                      + (attempt + 1)
+                      + " failed ("
+                      + why
+                      + "); retrying in "
+                      + delay
+                      + " ms");
+              vertx.setTimer(delay, t -> context.runOnContext(v -> attempt(d, attempt + 1)));
+            });
   }
 
   private void done() {
@@ -196,13 +234,15 @@ public final class Webhook implements Consumer<Alert>, AutoCloseable {
   /** Stops delivering; alerts still queued are logged as dropped. */
   @Override
   public void close() {
-    context.runOnContext(v -> {
-      closed = true;
-      if (!queue.isEmpty()) {
-        LOG.warning(queue.size() + " alerts not delivered to the webhook: the gateway is stopping");
-      }
-      queue.clear();
-      client.close();
-    });
+    context.runOnContext(
+        v -> {
+          closed = true;
+          if (!queue.isEmpty()) {
+            LOG.warning(
+                queue.size() + " alerts not delivered to the webhook: the gateway is stopping");
+          }
+          queue.clear();
+          client.close();
+        });
   }
 }

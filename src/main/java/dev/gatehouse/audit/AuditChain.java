@@ -13,8 +13,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * The audit log's hash chain. A record's hash is SHA-256 over the previous record's hash (hex)
  * followed by the record's canonical JSON without its {@code hash} field; the canonical JSON
- * already carries {@code seq} and {@code prev}. Checkpoints sign {@code seq:hash} with
- * HMAC-SHA256, pruning anchors {@code pruned:seq:hash}. Stateless and thread-safe.
+ * already carries {@code seq} and {@code prev}. Checkpoints sign {@code seq:hash} with HMAC-SHA256,
+ * pruning anchors {@code pruned:seq:hash}. Stateless and thread-safe.
  */
 public final class AuditChain {
 
@@ -25,7 +25,9 @@ public final class AuditChain {
 
   private AuditChain() {}
 
-  /** The canonical bytes the hash covers: the record's JSON with any {@code hash} field left out. */
+  /**
+   * The canonical bytes the hash covers: the record's JSON with any {@code hash} field left out.
+   */
   public static byte[] canonical(JsonNode record) {
     ObjectNode copy = record.deepCopy();
     copy.remove("hash");
@@ -61,7 +63,10 @@ public final class AuditChain {
     if (canonical.length < 2 || canonical[canonical.length - 1] != '}') {
       throw new IllegalArgumentException("not a JSON object");
     }
-    return new String(canonical, 0, canonical.length - 1, StandardCharsets.UTF_8) + ",\"hash\":\"" + hash + "\"}";
+    return new String(canonical, 0, canonical.length - 1, StandardCharsets.UTF_8)
+        + ",\"hash\":\""
+        + hash
+        + "\"}";
   }
 
   /** The HMAC a checkpoint at {@code seq} with record hash {@code hash} carries. */

@@ -37,7 +37,8 @@ final class AuditCheckpoints {
   private long signedSeq;
   private long lastNanos = System.nanoTime();
 
-  private AuditCheckpoints(FileChannel file, byte[] key, int every, long intervalNanos, Clock clock, long signedSeq) {
+  private AuditCheckpoints(
+      FileChannel file, byte[] key, int every, long intervalNanos, Clock clock, long signedSeq) {
     this.file = file;
     this.key = key;
     this.every = every;
@@ -47,19 +48,33 @@ final class AuditCheckpoints {
   }
 
   /**
-   * Opens the checkpoint file for appending. {@code head} is where the log stands: what an
-   * earlier run left unsigned stays so, as a writer signs only what it wrote.
+   * Opens the checkpoint file for appending. {@code head} is where the log stands: what an earlier
+   * run left unsigned stays so, as a writer signs only what it wrote.
    */
-  static AuditCheckpoints open(Path path, byte[] key, int checkpointEvery, Duration checkpointInterval, Clock clock, long head)
+  static AuditCheckpoints open(
+      Path path,
+      byte[] key,
+      int checkpointEvery,
+      Duration checkpointInterval,
+      Clock clock,
+      long head)
       throws IOException {
-    FileChannel f = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-    return new AuditCheckpoints(f, key, Math.max(1, checkpointEvery), Math.max(1, checkpointInterval.toNanos()), clock, head);
+    FileChannel f =
+        FileChannel.open(
+            path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    return new AuditCheckpoints(
+        f,
+        key,
+        Math.max(1, checkpointEvery),
+        Math.max(1, checkpointInterval.toNanos()),
+        clock,
+        head);
   }
 
   /**
-   * Reads the newest validly signed pruning anchor of the checkpoint file at {@code path} and
-   * moves {@code head} to the record it names (the head of a log whose every segment was pruned).
-   * Returns its seq, through which records were pruned; 0 when there is none.
+   * Reads the newest validly signed pruning anchor of the checkpoint file at {@code path} and moves
+   * {@code head} to the record it names (the head of a log whose every segment was pruned). Returns
+   * its seq, through which records were pruned; 0 when there is none.
    */
   static long newestAnchor(Path path, byte[] key, ChainHead head) throws IOException {
     long prunedThrough = 0;
@@ -80,10 +95,14 @@ final class AuditCheckpoints {
         }
         long seq = a.path("pruned_through").asLong();
         String hash = a.path("hash").asText();
-        // Only a signed anchor may make us delete anything: a forged one is left to verify to report.
+        // Only a signed anchor may make us delete anything: a forged one is left to verify to
+        // report.
         if (!AuditChain.anchorMac(key, seq, hash).equals(a.path("hmac").asText())) {
-          LOG.warning(path.getFileName() + ": a pruning anchor at seq " + seq
-              + " has no valid signature; ignored (gatehouse audit verify reports it)");
+          LOG.warning(
+              path.getFileName()
+                  + ": a pruning anchor at seq "
+                  + seq
+                  + " has no valid signature; ignored (gatehouse audit verify reports it)");
         } else if (seq >= prunedThrough) {
           prunedThrough = seq;
           head.seq = seq;
@@ -106,7 +125,9 @@ final class AuditCheckpoints {
    */
   void signIfDue(ChainHead head, boolean now) {
     if (head.seq > signedSeq
-        && (now || head.seq - signedSeq >= every || System.nanoTime() - lastNanos >= intervalNanos)) {
+        && (now
+            || head.seq - signedSeq >= every
+            || System.nanoTime() - lastNanos >= intervalNanos)) {
       sign(head);
     }
   }
@@ -140,7 +161,8 @@ final class AuditCheckpoints {
   }
 
   private void append(ObjectNode o) throws IOException {
-    ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8));
+    ByteBuffer buf =
+        ByteBuffer.wrap((JSON.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8));
     while (buf.hasRemaining()) {
       file.write(buf);
     }

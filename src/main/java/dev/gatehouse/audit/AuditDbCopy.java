@@ -15,19 +15,22 @@ import java.util.logging.Logger;
 
 /**
  * The audit log's database copy: the rows of records already fsynced to the JSONL file, inserted
- * into the {@link AuditStore} in transactions of up to {@value #DB_BATCH} rows at most
- * {@value #DB_FLUSH_MILLIS} ms after their fsync. The file is the durable copy; rows a crash kept
- * from the database are copied from the files on the next start ({@link #catchUp}). Written by the
- * writer thread; {@link #withinLag} and {@link #lagReason} may be read from any thread.
+ * into the {@link AuditStore} in transactions of up to {@value #DB_BATCH} rows at most {@value
+ * #DB_FLUSH_MILLIS} ms after their fsync. The file is the durable copy; rows a crash kept from the
+ * database are copied from the files on the next start ({@link #catchUp}). Written by the writer
+ * thread; {@link #withinLag} and {@link #lagReason} may be read from any thread.
  */
 final class AuditDbCopy {
 
   private static final Logger LOG = Logger.getLogger("gatehouse.audit");
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Rows inserted in one transaction while catching up from the files. */
   private static final int CATCH_UP_BATCH = 1024;
+
   /** Rows inserted into the database in one transaction, at most this long after their fsync. */
   private static final int DB_BATCH = 1000;
+
   private static final long DB_FLUSH_MILLIS = 250;
   private static final int MAX_DB_BACKLOG = 1_000_000;
 
@@ -37,15 +40,27 @@ final class AuditDbCopy {
   private final long maxLagNanos;
   private final List<AuditStore.AuditRow> backlog = new ArrayList<>();
   private long copiedNanos = System.nanoTime();
-  /** The backlog was dropped: the database is refilled from the files (catchUp) before anything else. */
+
+  /**
+   * The backlog was dropped: the database is refilled from the files (catchUp) before anything
+   * else.
+   */
   private boolean gap;
+
   /** The last database insert failed: the next one first drops rows the database already has. */
   private boolean insertFailed;
+
   private long prunedThrough; // rows up to this seq are gone from the database
-  /** nanoTime since when the database copy has rows it lacks; 0 when it is caught up. Read by every event loop. */
+
+  /**
+   * nanoTime since when the database copy has rows it lacks; 0 when it is caught up. Read by every
+   * event loop.
+   */
   private volatile long behindSinceNanos;
 
-  /** @param maxLag how long the copy may trail the file before {@link #withinLag} says no */
+  /**
+   * @param maxLag how long the copy may trail the file before {@link #withinLag} says no
+   */
   AuditDbCopy(AuditStore db, AuditFiles files, ChainHead head, Duration maxLag) {
     this.db = db;
     this.files = files;
@@ -53,7 +68,10 @@ final class AuditDbCopy {
     this.maxLagNanos = Math.max(1, maxLag.toNanos());
   }
 
-  /** Whether the copy trails the file by no more than {@code audit.db_max_lag}. Non-blocking (a volatile read); any thread. */
+  /**
+   * Whether the copy trails the file by no more than {@code audit.db_max_lag}. Non-blocking (a
+   * volatile read); any thread.
+   */
   boolean withinLag() {
     long behind = behindSinceNanos;
     return behind == 0 || System.nanoTime() - behind <= maxLagNanos;
@@ -63,7 +81,9 @@ final class AuditDbCopy {
   String lagReason() {
     long behind = behindSinceNanos;
     if (behind != 0 && System.nanoTime() - behind > maxLagNanos) {
-      return "the audit database has trailed the file for " + (System.nanoTime() - behind) / 1_000_000 + " ms";
+      return "the audit database has trailed the file for "
+          + (System.nanoTime() - behind) / 1_000_000
+          + " ms";
     }
     return null;
   }
@@ -83,11 +103,11 @@ final class AuditDbCopy {
   }
 
   /**
-   * Inserts the backlog into the database once it holds {@value #DB_BATCH} rows or is
-   * {@value #DB_FLUSH_MILLIS} ms old (or when {@code now}): large transactions touch each index
-   * page once for many rows, which costs a fraction of a commit per fsync batch. A failed insert
-   * is retried with the next; past {@value #MAX_DB_BACKLOG} rows the backlog is dropped, as the
-   * file holds them and the database is refilled from the files (catchUp) once it answers.
+   * Inserts the backlog into the database once it holds {@value #DB_BATCH} rows or is {@value
+   * #DB_FLUSH_MILLIS} ms old (or when {@code now}): large transactions touch each index page once
+   * for many rows, which costs a fraction of a commit per fsync batch. A failed insert is retried
+   * with the next; past {@value #MAX_DB_BACKLOG} rows the backlog is dropped, as the file holds
+   * them and the database is refilled from the files (catchUp) once it answers.
    */
   void copy(boolean now) {
     if (gap) {
@@ -103,7 +123,9 @@ final class AuditDbCopy {
       return;
     }
     if (backlog.isEmpty()
-        || !now && backlog.size() < DB_BATCH && System.nanoTime() - copiedNanos < DB_FLUSH_MILLIS * 1_000_000) {
+        || !now
+            && backlog.size() < DB_BATCH
+            && System.nanoTime() - copiedNanos < DB_FLUSH_MILLIS * 1_000_000) {
       return;
     }
     try {
@@ -121,8 +143,11 @@ final class AuditDbCopy {
       insertFailed = true;
       LOG.warning("audit database insert failed, will retry: " + e.getMessage());
       if (backlog.size() > MAX_DB_BACKLOG) {
-        LOG.severe("audit database behind by " + backlog.size() + " rows; they stay in the file and are copied from it once"
-            + " the database answers");
+        LOG.severe(
+            "audit database behind by "
+                + backlog.size()
+                + " rows; they stay in the file and are copied from it once"
+                + " the database answers");
         backlog.clear();
         gap = true;
       }
@@ -130,7 +155,9 @@ final class AuditDbCopy {
     copiedNanos = System.nanoTime();
   }
 
-  /** Copies the records the database lacks into it, from the sealed segments and the active file. */
+  /**
+   * Copies the records the database lacks into it, from the sealed segments and the active file.
+   */
   void catchUp() throws IOException {
     long inDb = db.lastAuditSeq();
     if (inDb >= head.seq) {

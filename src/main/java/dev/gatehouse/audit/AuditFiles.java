@@ -22,20 +22,24 @@ import java.util.logging.Logger;
 
 /**
  * The audit log's files as the writer keeps them: the active file it appends to and fsyncs, the
- * sealed segments before it (see {@link AuditSegments}), and segment rotation: once the active
- * file reaches {@code segmentBytes} it is sealed and a new one started. Every rename, creation and
- * deletion is followed by an fsync of the directory, so that the names survive a crash as surely
- * as the records fsynced into them. The writer thread's; not thread-safe.
+ * sealed segments before it (see {@link AuditSegments}), and segment rotation: once the active file
+ * reaches {@code segmentBytes} it is sealed and a new one started. Every rename, creation and
+ * deletion is followed by an fsync of the directory, so that the names survive a crash as surely as
+ * the records fsynced into them. The writer thread's; not thread-safe.
  */
 final class AuditFiles {
 
-  /** A sealed segment: its file, size, and its last record's seq, hash and time (null: unreadable). */
+  /**
+   * A sealed segment: its file, size, and its last record's seq, hash and time (null: unreadable).
+   */
   record Segment(Path path, long size, long lastSeq, String lastHash, Instant lastTime) {}
 
   private static final Logger LOG = Logger.getLogger("gatehouse.audit");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AuditWriter.FileOpener DEFAULT_OPENER =
-      path -> FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      path ->
+          FileChannel.open(
+              path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
 
   private final Path dir;
   private final Path activePath;
@@ -43,9 +47,12 @@ final class AuditFiles {
   private final ArrayDeque<Segment> sealed = new ArrayDeque<>(); // oldest first
   private AuditWriter.FileOpener opener = DEFAULT_OPENER;
   private FileChannel file; // null after a failed rotation: the next write opens it again
-  private long activeFirstSeq; // the seq of the active file's first record (head + 1 while it is empty)
+  private long
+      activeFirstSeq; // the seq of the active file's first record (head + 1 while it is empty)
 
-  /** @param segmentBytes the size at which the active file is sealed; 0 or less: never */
+  /**
+   * @param segmentBytes the size at which the active file is sealed; 0 or less: never
+   */
   AuditFiles(Path dir, long segmentBytes) {
     this.dir = dir;
     this.activePath = dir.resolve(AuditWriter.FILE);
@@ -74,17 +81,20 @@ final class AuditFiles {
       if (pos < len) {
         f.setLength(pos);
         f.getFD().sync();
-        LOG.warning(path.getFileName() + ": cut off " + (len - pos)
-            + " bytes of a torn final record left by a crash (it was never acknowledged)");
+        LOG.warning(
+            path.getFileName()
+                + ": cut off "
+                + (len - pos)
+                + " bytes of a torn final record left by a crash (it was never acknowledged)");
       }
     }
   }
 
   /**
-   * Lists the sealed segments and reads the active file's first and last records, moving
-   * {@code head} on to the newest record found: in the active file; if that is empty or missing
-   * (a crash between sealing it and starting the next), in the newest sealed segment. Segments a
-   * pruning anchor already covers (a pruning cut short) do not move the head.
+   * Lists the sealed segments and reads the active file's first and last records, moving {@code
+   * head} on to the newest record found: in the active file; if that is empty or missing (a crash
+   * between sealing it and starting the next), in the newest sealed segment. Segments a pruning
+   * anchor already covers (a pruning cut short) do not move the head.
    */
   void load(ChainHead head) throws IOException {
     for (Path p : AuditSegments.sealed(dir)) {
@@ -119,7 +129,12 @@ final class AuditFiles {
       return null;
     }
     JsonNode n = JSON.readTree(last);
-    return new Segment(p, Files.size(p), n.path("seq").asLong(), n.path("hash").asText(), instant(n.path("time").asText()));
+    return new Segment(
+        p,
+        Files.size(p),
+        n.path("seq").asLong(),
+        n.path("hash").asText(),
+        instant(n.path("time").asText()));
   }
 
   private static Instant instant(String time) {
@@ -130,14 +145,17 @@ final class AuditFiles {
     }
   }
 
-  /** Opens the active file for appending (creating it if needed); done once on start, before any append. */
+  /**
+   * Opens the active file for appending (creating it if needed); done once on start, before any
+   * append.
+   */
   void open() throws IOException {
     file = openActive();
   }
 
   /**
-   * Closes the active file and opens it through {@code o} from the next append on (the test seam
-   * of {@link AuditWriter#useFileOpener}).
+   * Closes the active file and opens it through {@code o} from the next append on (the test seam of
+   * {@link AuditWriter#useFileOpener}).
    */
   void reopenWith(AuditWriter.FileOpener o) {
     opener = o;
@@ -154,8 +172,8 @@ final class AuditFiles {
   /**
    * Appends {@code bytes} to the active file and fsyncs it, opening the file first if a failed
    * rotation left it closed. When the write or the fsync fails, whatever part of the bytes reached
-   * the file is cut off again before the failure is thrown, so that a retry starts from the old
-   * end of the file.
+   * the file is cut off again before the failure is thrown, so that a retry starts from the old end
+   * of the file.
    */
   void append(byte[] bytes) throws IOException {
     long size0 = -1;
@@ -183,13 +201,16 @@ final class AuditFiles {
 
   /**
    * Seals the active file once it has reached {@code segmentBytes}: its records were fsynced with
-   * their batch, so it is closed, renamed atomically to its segment name, and a new active file
-   * is started; the directory is fsynced so that both names survive a crash. If the rename fails,
+   * their batch, so it is closed, renamed atomically to its segment name, and a new active file is
+   * started; the directory is fsynced so that both names survive a crash. If the rename fails,
    * writing goes on in the same file and sealing is tried again after the next batch.
    */
   void sealIfFull(ChainHead head) {
     try {
-      if (segmentBytes <= 0 || file == null || head.seq < activeFirstSeq || file.size() < segmentBytes) {
+      if (segmentBytes <= 0
+          || file == null
+          || head.seq < activeFirstSeq
+          || file.size() < segmentBytes) {
         return;
       }
     } catch (IOException e) {
@@ -205,13 +226,17 @@ final class AuditFiles {
       activeFirstSeq = head.seq + 1;
       file = openActive(); // fsyncs the directory: the rename and the new file together
     } catch (IOException e) {
-      LOG.log(Level.SEVERE, "sealing the audit file as " + segment.getFileName() + " failed; writing on", e);
+      LOG.log(
+          Level.SEVERE,
+          "sealing the audit file as " + segment.getFileName() + " failed; writing on",
+          e);
       try {
         if (file == null) {
           file = openActive();
         }
       } catch (IOException again) {
-        LOG.log(Level.SEVERE, "cannot open " + activePath + " again; the next write will retry", again);
+        LOG.log(
+            Level.SEVERE, "cannot open " + activePath + " again; the next write will retry", again);
       }
     }
   }
@@ -250,7 +275,10 @@ final class AuditFiles {
     }
   }
 
-  /** The files that hold records after {@code seq}: the sealed segments that do, then the active file (which may not exist). */
+  /**
+   * The files that hold records after {@code seq}: the sealed segments that do, then the active
+   * file (which may not exist).
+   */
   List<Path> filesAfter(long seq) {
     List<Path> out = new ArrayList<>();
     for (Segment s : sealed) {

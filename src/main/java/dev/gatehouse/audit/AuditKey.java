@@ -9,9 +9,9 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * The HMAC key that signs audit checkpoints: 32 random bytes, hex, in a file of its own (mode
- * 0600, created on first use). It is kept apart from the audit data so that someone who can
- * rewrite the log cannot also re-sign it; operators should keep it off the box that holds the log.
+ * The HMAC key that signs audit checkpoints: 32 random bytes, hex, in a file of its own (mode 0600,
+ * created on first use). It is kept apart from the audit data so that someone who can rewrite the
+ * log cannot also re-sign it; operators should keep it off the box that holds the log.
  */
 public final class AuditKey {
 

@@ -28,8 +28,15 @@ final class AuditPruner {
   private final AuditDbCopy db;
   private long prunedThrough; // the newest anchor's seq: records up to it were pruned
 
-  /** @param prunedThrough the newest signed anchor's seq, found on start (0: none) */
-  AuditPruner(AuditRetention retention, Clock clock, AuditFiles files, AuditCheckpoints checkpoints, AuditDbCopy db,
+  /**
+   * @param prunedThrough the newest signed anchor's seq, found on start (0: none)
+   */
+  AuditPruner(
+      AuditRetention retention,
+      Clock clock,
+      AuditFiles files,
+      AuditCheckpoints checkpoints,
+      AuditDbCopy db,
       long prunedThrough) {
     this.retention = retention;
     this.clock = clock;
@@ -41,8 +48,8 @@ final class AuditPruner {
 
   /**
    * A crash after a pruning anchor was written can leave files or rows it covers: delete them now.
-   * (Anchors are written before anything is deleted, so the anchor is never missing.) Run on
-   * start, before the database is caught up from the files.
+   * (Anchors are written before anything is deleted, so the anchor is never missing.) Run on start,
+   * before the database is caught up from the files.
    */
   static void finish(AuditFiles files, AuditDbCopy db, long prunedThrough) throws IOException {
     if (prunedThrough == 0) {
@@ -53,9 +60,9 @@ final class AuditPruner {
   }
 
   /**
-   * Deletes the oldest sealed segments whose newest record is older than {@code maxAge}, or
-   * while the log is over {@code maxBytes}; never the active file. A signed anchor naming the
-   * last pruned record goes to the checkpoint file, fsynced, before anything is deleted.
+   * Deletes the oldest sealed segments whose newest record is older than {@code maxAge}, or while
+   * the log is over {@code maxBytes}; never the active file. A signed anchor naming the last pruned
+   * record goes to the checkpoint file, fsynced, before anything is deleted.
    */
   void prune() {
     db.pruneThrough(prunedThrough); // retried here if it failed before
@@ -96,9 +103,14 @@ final class AuditPruner {
     try {
       files.deleteOldest(drop.size());
     } catch (IOException e) {
-      LOG.log(Level.WARNING, "deleting pruned audit segments failed; the next start finishes it", e);
+      LOG.log(
+          Level.WARNING, "deleting pruned audit segments failed; the next start finishes it", e);
     }
-    LOG.info("audit retention: pruned " + drop.size() + " segment(s), records through seq " + prunedThrough);
+    LOG.info(
+        "audit retention: pruned "
+            + drop.size()
+            + " segment(s), records through seq "
+            + prunedThrough);
     db.pruneThrough(prunedThrough);
   }
 }

@@ -20,11 +20,11 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * Reads the audit log's files while a gateway writes them: the newest records, then each record
- * as it is added, across sealing (the active file renamed to a segment and a new one started) and
+ * Reads the audit log's files while a gateway writes them: the newest records, then each record as
+ * it is added, across sealing (the active file renamed to a segment and a new one started) and
  * retention (old segments deleted). Read-only: it never writes, locks or renames anything, so it
- * may run beside the writer of another process. The lines are returned as written (JSON Lines).
- * One per reader; not thread-safe.
+ * may run beside the writer of another process. The lines are returned as written (JSON Lines). One
+ * per reader; not thread-safe.
  */
 public final class AuditReader implements AutoCloseable {
 
@@ -35,10 +35,13 @@ public final class AuditReader implements AutoCloseable {
   private final Path file;
   private final StringBuilder partial = new StringBuilder();
   private Held held;
+
   /** How far audit.jsonl (the file held) has been read. */
   private long pos;
+
   /** The newest record returned while following: only newer ones are returned. */
   private long shown;
+
   /** The sealed segments as {@link #newest} listed them. */
   private List<Path> sealed;
 
@@ -68,9 +71,9 @@ public final class AuditReader implements AutoCloseable {
   }
 
   /**
-   * The newest {@code n} records before the point where following starts, oldest first: the end
-   * of audit.jsonl and, when it holds fewer records than asked for (it was sealed a short while
-   * ago), the ends of the newest sealed segments before it.
+   * The newest {@code n} records before the point where following starts, oldest first: the end of
+   * audit.jsonl and, when it holds fewer records than asked for (it was sealed a short while ago),
+   * the ends of the newest sealed segments before it.
    */
   public List<String> newest(int n) throws IOException {
     Deque<String> last = lastLines(held.f(), pos, n);
@@ -95,15 +98,18 @@ public final class AuditReader implements AutoCloseable {
       sealed = AuditSegments.sealed(dir);
     }
     Deque<String> last = lastLines(held.f(), pos, 1);
-    String line = !last.isEmpty() ? last.getLast() : sealed.isEmpty() ? null : AuditSegments.lastLine(sealed.getLast());
+    String line =
+        !last.isEmpty()
+            ? last.getLast()
+            : sealed.isEmpty() ? null : AuditSegments.lastLine(sealed.getLast());
     shown = line == null ? 0 : JSON.readTree(line).path("seq").asLong();
   }
 
   /**
-   * The records added since the last call, oldest first, each once. Sealing renames the file
-   * held and starts a new audit.jsonl: the old one is read to its end (it is sealed only after
-   * its last write), then the segments sealed since (several, if sealing was quick), then the new
-   * file. Only whole lines are returned: a write may be in progress.
+   * The records added since the last call, oldest first, each once. Sealing renames the file held
+   * and starts a new audit.jsonl: the old one is read to its end (it is sealed only after its last
+   * write), then the segments sealed since (several, if sealing was quick), then the new file. Only
+   * whole lines are returned: a write may be in progress.
    */
   public List<String> poll() throws IOException {
     List<String> out = new ArrayList<>();

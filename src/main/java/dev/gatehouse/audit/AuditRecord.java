@@ -55,18 +55,65 @@ public record AuditRecord(
 
   /** A record without guard fields (the guard did not inspect the request). */
   public AuditRecord(
-      String time, String requestId, String ip, String keyId, String keyName, String method, String path, String op,
-      String model, int status, String decision, String reason, long bytesIn, long bytesOut, long tokensIn, long tokensOut,
-      long ttfbMicros, long upstreamMicros, long totalMicros, String userAgent, boolean clientGone, String promptSha256,
+      String time,
+      String requestId,
+      String ip,
+      String keyId,
+      String keyName,
+      String method,
+      String path,
+      String op,
+      String model,
+      int status,
+      String decision,
+      String reason,
+      long bytesIn,
+      long bytesOut,
+      long tokensIn,
+      long tokensOut,
+      long ttfbMicros,
+      long upstreamMicros,
+      long totalMicros,
+      String userAgent,
+      boolean clientGone,
+      String promptSha256,
       String promptText) {
-    this(time, requestId, ip, keyId, keyName, method, path, op, model, status, decision, reason, bytesIn, bytesOut, tokensIn,
-        tokensOut, ttfbMicros, upstreamMicros, totalMicros, userAgent, clientGone, promptSha256, promptText, null, 0, null, null);
+    this(
+        time,
+        requestId,
+        ip,
+        keyId,
+        keyName,
+        method,
+        path,
+        op,
+        model,
+        status,
+        decision,
+        reason,
+        bytesIn,
+        bytesOut,
+        tokensIn,
+        tokensOut,
+        ttfbMicros,
+        upstreamMicros,
+        totalMicros,
+        userAgent,
+        clientGone,
+        promptSha256,
+        promptText,
+        null,
+        0,
+        null,
+        null);
   }
 
   private static final int MAX_TEXT = 512;
+
   /** Fixed width (always milliseconds), so that times compare as strings in the indexed column. */
   static final java.time.format.DateTimeFormatter TIME =
-      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+          .withZone(java.time.ZoneOffset.UTC);
 
   /** Builds the record of an exchange as it stands now; call on the exchange's event loop. */
   public static AuditRecord of(Exchange x, int status, AuditPrompt prompt) {
@@ -83,7 +130,9 @@ public record AuditRecord(
         x.request().method().name(),
         x.target() == null ? null : clip(x.target().path()),
         x.route() == null ? null : x.route().operation().scope,
-        x.modelName() != null ? x.modelName().recorded() : x.model() == null ? null : clip(x.model()), // the canonical name once parsed
+        x.modelName() != null
+            ? x.modelName().recorded()
+            : x.model() == null ? null : clip(x.model()), // the canonical name once parsed
         status,
         !refused ? "allow" : x.problem().status >= 500 ? "error" : "deny",
         refused ? x.problem().code : "ok",
@@ -108,15 +157,17 @@ public record AuditRecord(
     return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT);
   }
 
-  private static final com.fasterxml.jackson.core.JsonFactory FACTORY = new com.fasterxml.jackson.core.JsonFactory();
+  private static final com.fasterxml.jackson.core.JsonFactory FACTORY =
+      new com.fasterxml.jackson.core.JsonFactory();
 
   /**
-   * The record's canonical JSON, with {@code seq} and {@code prev} first and fields always in
-   * this order: what the chain hash covers (the log line adds {@code hash} at the end). Written
-   * with a streaming generator: this runs once per request on the audit writer's thread.
+   * The record's canonical JSON, with {@code seq} and {@code prev} first and fields always in this
+   * order: what the chain hash covers (the log line adds {@code hash} at the end). Written with a
+   * streaming generator: this runs once per request on the audit writer's thread.
    */
   public byte[] canonicalJson(long seq, String prev) {
-    com.fasterxml.jackson.core.util.ByteArrayBuilder out = new com.fasterxml.jackson.core.util.ByteArrayBuilder(512);
+    com.fasterxml.jackson.core.util.ByteArrayBuilder out =
+        new com.fasterxml.jackson.core.util.ByteArrayBuilder(512);
     try (com.fasterxml.jackson.core.JsonGenerator g = FACTORY.createGenerator(out)) {
       g.writeStartObject();
       g.writeNumberField("seq", seq);

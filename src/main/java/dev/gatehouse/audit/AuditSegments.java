@@ -14,9 +14,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The files the audit log is kept in. Records go to {@code audit.jsonl} (the active file); when it
- * grows past {@code audit.retention.segment_bytes} it is sealed: renamed to
- * {@code audit-<first seq, 20 digits>.jsonl} and never written again. The whole log is the sealed
- * segments in seq order followed by the active file. Stateless.
+ * grows past {@code audit.retention.segment_bytes} it is sealed: renamed to {@code audit-<first
+ * seq, 20 digits>.jsonl} and never written again. The whole log is the sealed segments in seq order
+ * followed by the active file. Stateless.
  */
 public final class AuditSegments {
 
@@ -48,7 +48,10 @@ public final class AuditSegments {
     return out;
   }
 
-  /** Every file of the log in {@code dir}, in order: the sealed segments, then the active file if it exists. */
+  /**
+   * Every file of the log in {@code dir}, in order: the sealed segments, then the active file if it
+   * exists.
+   */
   public static List<Path> files(Path dir) throws IOException {
     List<Path> out = sealed(dir);
     Path active = dir.resolve(AuditWriter.FILE);

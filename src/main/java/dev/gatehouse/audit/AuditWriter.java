@@ -26,24 +26,31 @@ import java.util.logging.Logger;
  * {@link #append} may be called from any thread.
  *
  * <p>The writer thread also does, between batches, the work of the classes it is made of: the
- * database copy ({@link AuditDbCopy}, the JSONL file is the durable copy), checkpoints
- * ({@link AuditCheckpoints}), sealing the active file into segments ({@link AuditFiles}) and
- * retention under a signed anchor ({@link AuditPruner}). Those are the writer thread's alone, so
- * none of them locks anything.
+ * database copy ({@link AuditDbCopy}, the JSONL file is the durable copy), checkpoints ({@link
+ * AuditCheckpoints}), sealing the active file into segments ({@link AuditFiles}) and retention
+ * under a signed anchor ({@link AuditPruner}). Those are the writer thread's alone, so none of them
+ * locks anything.
  */
 public final class AuditWriter implements AutoCloseable {
 
   /** The audit log file in the data directory. */
   public static final String FILE = "audit.jsonl";
+
   /** The checkpoint file in the data directory. */
   public static final String CHECKPOINTS = "audit-checkpoints.jsonl";
 
   private static final Logger LOG = Logger.getLogger("gatehouse.audit");
   private static final int MAX_BATCH = 1024;
+
   /** While the file cannot be written, the held records are tried again this often. */
   static final long RETRY_MILLIS = 250;
-  /** Records kept for a later write while the file cannot be written; past it the oldest are dropped (and counted). */
+
+  /**
+   * Records kept for a later write while the file cannot be written; past it the oldest are dropped
+   * (and counted).
+   */
   private static final int MAX_HELD = 100_000;
+
   /** How far the database copy may trail the file by default before requests are refused. */
   public static final Duration DEFAULT_DB_MAX_LAG = Duration.ofSeconds(30);
 
@@ -70,6 +77,7 @@ public final class AuditWriter implements AutoCloseable {
   // Health, written by the writer thread and read by every event loop (see healthy()).
   /** True from a failed write of the file until a write succeeds again. */
   private volatile boolean fileFailing;
+
   /** A replacement opener, taken up by the writer thread before its next write. */
   private volatile FileOpener newOpener;
 
@@ -79,8 +87,13 @@ public final class AuditWriter implements AutoCloseable {
   private final AuditDbCopy db;
   private final AuditCheckpoints checkpoints;
   private final AuditPruner pruner;
-  /** Records whose write failed (their responses were aborted or refused), written first once the file works again. */
+
+  /**
+   * Records whose write failed (their responses were aborted or refused), written first once the
+   * file works again.
+   */
   private final List<AuditRecord> held = new ArrayList<>();
+
   private long lastAttemptNanos;
   private volatile boolean closed;
 
@@ -88,11 +101,19 @@ public final class AuditWriter implements AutoCloseable {
    * Recovers from a crash, in this order: a torn final line is cut off the log and the checkpoint
    * file; the head of the chain is found (in the active file; if that is empty or missing, in the
    * newest sealed segment; if every segment was pruned, in the newest signed pruning anchor); a
-   * pruning that was cut short is finished; and rows missing from the database are copied from
-   * the files.
+   * pruning that was cut short is finished; and rows missing from the database are copied from the
+   * files.
    */
-  private AuditWriter(Path dataDir, AuditStore store, byte[] hmacKey, int checkpointEvery, Duration checkpointInterval,
-      AuditRetention retention, Clock clock, Duration dbMaxLag) throws IOException {
+  private AuditWriter(
+      Path dataDir,
+      AuditStore store,
+      byte[] hmacKey,
+      int checkpointEvery,
+      Duration checkpointInterval,
+      AuditRetention retention,
+      Clock clock,
+      Duration dbMaxLag)
+      throws IOException {
     Path cp = dataDir.resolve(CHECKPOINTS);
     this.files = new AuditFiles(dataDir, retention.segmentBytes());
     AuditFiles.recoverTornTail(dataDir.resolve(FILE));
@@ -103,7 +124,8 @@ public final class AuditWriter implements AutoCloseable {
     AuditPruner.finish(files, db, prunedThrough);
     db.catchUp();
     files.open();
-    this.checkpoints = AuditCheckpoints.open(cp, hmacKey, checkpointEvery, checkpointInterval, clock, head.seq);
+    this.checkpoints =
+        AuditCheckpoints.open(cp, hmacKey, checkpointEvery, checkpointInterval, clock, head.seq);
     this.pruner = new AuditPruner(retention, clock, files, checkpoints, db, prunedThrough);
     this.thread = new Thread(this::run, "gatehouse-audit");
     thread.setDaemon(true);
@@ -113,9 +135,21 @@ public final class AuditWriter implements AutoCloseable {
    * Opens the audit log in {@code dataDir} without retention: one file that grows for ever. See
    * {@link #open(Path, AuditStore, Path, int, Duration, AuditRetention, Clock)}.
    */
-  public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval)
+  public static AuditWriter open(
+      Path dataDir,
+      AuditStore db,
+      Path hmacKeyFile,
+      int checkpointEvery,
+      Duration checkpointInterval)
       throws IOException {
-    return open(dataDir, db, hmacKeyFile, checkpointEvery, checkpointInterval, AuditRetention.KEEP_ALL, Clock.systemUTC());
+    return open(
+        dataDir,
+        db,
+        hmacKeyFile,
+        checkpointEvery,
+        checkpointInterval,
+        AuditRetention.KEEP_ALL,
+        Clock.systemUTC());
   }
 
   /**
@@ -123,20 +157,51 @@ public final class AuditWriter implements AutoCloseable {
    * a pruning that was cut short is finished, and rows missing from the database are copied from
    * the files) and starts the writer thread. {@code clock} tells retention how old records are.
    */
-  public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval,
-      AuditRetention retention, Clock clock) throws IOException {
-    return open(dataDir, db, hmacKeyFile, checkpointEvery, checkpointInterval, retention, clock, DEFAULT_DB_MAX_LAG);
+  public static AuditWriter open(
+      Path dataDir,
+      AuditStore db,
+      Path hmacKeyFile,
+      int checkpointEvery,
+      Duration checkpointInterval,
+      AuditRetention retention,
+      Clock clock)
+      throws IOException {
+    return open(
+        dataDir,
+        db,
+        hmacKeyFile,
+        checkpointEvery,
+        checkpointInterval,
+        retention,
+        clock,
+        DEFAULT_DB_MAX_LAG);
   }
 
   /**
-   * As above; {@code dbMaxLag} is how long the database copy may trail the file before
-   * {@link #healthy()} says no ({@code audit.db_max_lag}).
+   * As above; {@code dbMaxLag} is how long the database copy may trail the file before {@link
+   * #healthy()} says no ({@code audit.db_max_lag}).
    */
-  public static AuditWriter open(Path dataDir, AuditStore db, Path hmacKeyFile, int checkpointEvery, Duration checkpointInterval,
-      AuditRetention retention, Clock clock, Duration dbMaxLag) throws IOException {
+  public static AuditWriter open(
+      Path dataDir,
+      AuditStore db,
+      Path hmacKeyFile,
+      int checkpointEvery,
+      Duration checkpointInterval,
+      AuditRetention retention,
+      Clock clock,
+      Duration dbMaxLag)
+      throws IOException {
     Files.createDirectories(dataDir);
-    AuditWriter w = new AuditWriter(dataDir, db, AuditKey.loadOrCreate(hmacKeyFile), checkpointEvery, checkpointInterval,
-        retention, clock, dbMaxLag);
+    AuditWriter w =
+        new AuditWriter(
+            dataDir,
+            db,
+            AuditKey.loadOrCreate(hmacKeyFile),
+            checkpointEvery,
+            checkpointInterval,
+            retention,
+            clock,
+            dbMaxLag);
     w.thread.start();
     return w;
   }
@@ -156,9 +221,9 @@ public final class AuditWriter implements AutoCloseable {
   }
 
   /**
-   * Whether new requests may be served: false while the audit file cannot be written (from a
-   * failed write or fsync until a retry succeeds), or while the database copy has trailed the
-   * file for longer than {@code audit.db_max_lag} (locked by another process, its disk full, ...).
+   * Whether new requests may be served: false while the audit file cannot be written (from a failed
+   * write or fsync until a retry succeeds), or while the database copy has trailed the file for
+   * longer than {@code audit.db_max_lag} (locked by another process, its disk full, ...).
    * Non-blocking (two volatile reads); any thread.
    */
   public boolean healthy() {
@@ -173,15 +238,18 @@ public final class AuditWriter implements AutoCloseable {
     return db.lagReason();
   }
 
-  /** Records dropped since start because the file could not be written for too long (past the hold limit). */
+  /**
+   * Records dropped since start because the file could not be written for too long (past the hold
+   * limit).
+   */
   public long dropped() {
     return dropped.get();
   }
 
   /**
-   * Replaces how the audit file is opened: the writer thread closes the file and reopens it
-   * through {@code o} before its next write. A test seam for write faults (a full disk); the
-   * production opener is {@link FileChannel#open}.
+   * Replaces how the audit file is opened: the writer thread closes the file and reopens it through
+   * {@code o} before its next write. A test seam for write faults (a full disk); the production
+   * opener is {@link FileChannel#open}.
    */
   public void useFileOpener(FileOpener o) {
     newOpener = o;
@@ -248,11 +316,11 @@ public final class AuditWriter implements AutoCloseable {
   }
 
   /**
-   * Writes the held records (if any) and then {@code batch}, in one append and one fsync. While
-   * the file is failing, a batch that arrives before the next retry is due is held at once
-   * without touching the disk: its futures fail (the responses waiting on them are aborted; a
-   * refusal is sent anyway) and its records wait for the retry. Nothing is dropped unless more
-   * than {@value #MAX_HELD} records are held.
+   * Writes the held records (if any) and then {@code batch}, in one append and one fsync. While the
+   * file is failing, a batch that arrives before the next retry is due is held at once without
+   * touching the disk: its futures fail (the responses waiting on them are aborted; a refusal is
+   * sent anyway) and its records wait for the retry. Nothing is dropped unless more than {@value
+   * #MAX_HELD} records are held.
    */
   private void write(List<Pending> batch) {
     FileOpener o = newOpener;
@@ -261,7 +329,8 @@ public final class AuditWriter implements AutoCloseable {
       files.reopenWith(o);
     }
     if (fileFailing && System.nanoTime() - lastAttemptNanos < RETRY_MILLIS * 1_000_000) {
-      IOException e = new IOException("audit file unavailable; the record is held for the next retry");
+      IOException e =
+          new IOException("audit file unavailable; the record is held for the next retry");
       hold(batch, e);
       return;
     }
@@ -285,13 +354,22 @@ public final class AuditWriter implements AutoCloseable {
         head.seq = seq;
         head.hash = h;
         b.append(line).append('\n');
-        rows.add(new AuditStore.AuditRow(seq, r.time(), r.requestId(), r.ip(), r.keyId(), r.status(), r.reason(), line));
+        rows.add(
+            new AuditStore.AuditRow(
+                seq, r.time(), r.requestId(), r.ip(), r.keyId(), r.status(), r.reason(), line));
       }
-      files.append(b.toString().getBytes(StandardCharsets.UTF_8)); // a failed append leaves the file as it was
+      files.append(
+          b.toString()
+              .getBytes(StandardCharsets.UTF_8)); // a failed append leaves the file as it was
     } catch (IOException | RuntimeException e) {
       if (!fileFailing) {
-        LOG.log(Level.SEVERE, "audit write failed; the responses waiting on it are aborted, new requests are refused"
-            + " (audit.unavailable) and the records are retried every " + RETRY_MILLIS + " ms", e);
+        LOG.log(
+            Level.SEVERE,
+            "audit write failed; the responses waiting on it are aborted, new requests are refused"
+                + " (audit.unavailable) and the records are retried every "
+                + RETRY_MILLIS
+                + " ms",
+            e);
       }
       fileFailing = true;
       head.seq = seq0;
@@ -309,7 +387,10 @@ public final class AuditWriter implements AutoCloseable {
     }
     if (fileFailing) {
       fileFailing = false;
-      LOG.warning("audit writes succeed again: " + held.size() + " held record(s) written; serving resumes");
+      LOG.warning(
+          "audit writes succeed again: "
+              + held.size()
+              + " held record(s) written; serving resumes");
     }
     held.clear();
     // Durable now: release the responses, then copy to the database. The copy is not waited
@@ -341,7 +422,12 @@ public final class AuditWriter implements AutoCloseable {
       int n = held.size() - MAX_HELD;
       held.subList(0, n).clear();
       dropped.addAndGet(n);
-      LOG.severe("audit file unwritable for too long: " + n + " held record(s) dropped (" + dropped.get() + " in all)");
+      LOG.severe(
+          "audit file unwritable for too long: "
+              + n
+              + " held record(s) dropped ("
+              + dropped.get()
+              + " in all)");
     }
   }
 
@@ -364,6 +450,13 @@ public final class AuditWriter implements AutoCloseable {
     } catch (IOException e) {
       LOG.warning("closing the audit log: " + e.getMessage());
     }
-    LOG.fine("audit: " + written.get() + " records in " + batches.get() + " batches, mean " + meanBatchMicros() + " us per batch");
+    LOG.fine(
+        "audit: "
+            + written.get()
+            + " records in "
+            + batches.get()
+            + " batches, mean "
+            + meanBatchMicros()
+            + " us per batch");
   }
 }

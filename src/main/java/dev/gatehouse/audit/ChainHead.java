@@ -9,8 +9,10 @@ final class ChainHead {
 
   /** The newest record's seq; 0 for an empty log. */
   long seq;
+
   /** The newest record's hash: the next record's {@code prev}. */
   String hash = AuditChain.GENESIS;
+
   /** The newest record's time as written, or null when unknown. */
   String time;
 }

@@ -12,9 +12,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What of a request's prompt goes into its audit record ({@code audit.prompt}): nothing (the
- * default), a SHA-256 of its text, or the text with secrets redacted. The text is every text
- * field of the request body (prompt, system, input, suffix, instructions, content, and each
- * message's content) joined by newlines. Stateless and thread-safe.
+ * default), a SHA-256 of its text, or the text with secrets redacted. The text is every text field
+ * of the request body (prompt, system, input, suffix, instructions, content, and each message's
+ * content) joined by newlines. Stateless and thread-safe.
  */
 public final class PromptCapture {
 
@@ -24,13 +24,15 @@ public final class PromptCapture {
   private record Rule(Pattern pattern, String replacement) {}
 
   // Order matters: specific shapes first, then the generic long-token rules.
-  private static final List<Rule> SECRETS = List.of(
-      new Rule(Pattern.compile("gk_[A-Za-z0-9_-]{8,}"), "[REDACTED:gatehouse_key]"),
-      new Rule(Pattern.compile("sk-[A-Za-z0-9_-]{16,}"), "[REDACTED:api_key]"),
-      new Rule(Pattern.compile("(?i)\\bbearer\\s+[A-Za-z0-9._~+/=-]{8,}"), "Bearer [REDACTED]"),
-      new Rule(Pattern.compile("\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b"), "[REDACTED:aws_access_key_id]"),
-      new Rule(Pattern.compile("\\b[0-9a-fA-F]{32,}\\b"), "[REDACTED:hex]"),
-      new Rule(Pattern.compile("[A-Za-z0-9+/_-]{40,}={0,2}"), "[REDACTED:token]"));
+  private static final List<Rule> SECRETS =
+      List.of(
+          new Rule(Pattern.compile("gk_[A-Za-z0-9_-]{8,}"), "[REDACTED:gatehouse_key]"),
+          new Rule(Pattern.compile("sk-[A-Za-z0-9_-]{16,}"), "[REDACTED:api_key]"),
+          new Rule(Pattern.compile("(?i)\\bbearer\\s+[A-Za-z0-9._~+/=-]{8,}"), "Bearer [REDACTED]"),
+          new Rule(
+              Pattern.compile("\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b"), "[REDACTED:aws_access_key_id]"),
+          new Rule(Pattern.compile("\\b[0-9a-fA-F]{32,}\\b"), "[REDACTED:hex]"),
+          new Rule(Pattern.compile("[A-Za-z0-9+/_-]{40,}={0,2}"), "[REDACTED:token]"));
 
   private PromptCapture() {}
 
@@ -40,7 +42,8 @@ public final class PromptCapture {
       return null;
     }
     StringBuilder b = new StringBuilder();
-    for (String f : new String[] {"system", "instructions", "prompt", "suffix", "input", "content"}) {
+    for (String f :
+        new String[] {"system", "instructions", "prompt", "suffix", "input", "content"}) {
       collect(JsonFields.get(body, f), b);
     }
     JsonNode messages = JsonFields.get(body, "messages");
@@ -78,15 +81,17 @@ public final class PromptCapture {
   /** Lower-case hex SHA-256 of the text's UTF-8 bytes. */
   public static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
 
   /**
-   * The text with secrets replaced: Gatehouse keys, {@code sk-} keys, bearer tokens, AWS access
-   * key ids, and long hex or base64-like tokens. Best effort: a secret of another shape is kept.
+   * The text with secrets replaced: Gatehouse keys, {@code sk-} keys, bearer tokens, AWS access key
+   * ids, and long hex or base64-like tokens. Best effort: a secret of another shape is kept.
    */
   public static String redact(String text) {
     String t = text.length() > MAX_TEXT ? text.substring(0, MAX_TEXT) + "[CUT]" : text;

@@ -26,22 +26,25 @@ import org.jspecify.annotations.Nullable;
  * <p>Checked in two steps so that a denied request is refused as cheaply as possible: the scope
  * from headers alone ({@link #scope}), then, once the body is read, everything the request names
  * ({@link #models(Exchange)}). Every model name, wherever it comes from (a body field, an inline
- * Modelfile's FROM line, the path, a form field, the query), goes through the one parser,
- * {@link ModelName}, and the same three rules: cloud models, registries, the key's allowlist. A
- * name that does not parse is 400 {@code request.model_invalid} and never forwarded. Immutable and
+ * Modelfile's FROM line, the path, a form field, the query), goes through the one parser, {@link
+ * ModelName}, and the same three rules: cloud models, registries, the key's allowlist. A name that
+ * does not parse is 400 {@code request.model_invalid} and never forwarded. Immutable and
  * thread-safe.
  */
 public final class Authorizer {
 
   /** A Modelfile FROM line as Ollama's parser reads it: any case, then spaces or tabs. */
-  private static final Pattern MODELFILE_FROM = Pattern.compile("(?im)^[ \\t]*FROM[ \\t]+(\\S.*?)[ \\t\\r]*$");
+  private static final Pattern MODELFILE_FROM =
+      Pattern.compile("(?im)^[ \\t]*FROM[ \\t]+(\\S.*?)[ \\t\\r]*$");
 
   private final Set<String> allowedRegistries;
   private final boolean allowCloudModels;
 
   public Authorizer(GatehouseConfig.Policy policy) {
     this.allowedRegistries =
-        policy.allowedRegistries().stream().map(ModelName::lower).collect(Collectors.toUnmodifiableSet());
+        policy.allowedRegistries().stream()
+            .map(ModelName::lower)
+            .collect(Collectors.toUnmodifiableSet());
     this.allowCloudModels = policy.allowCloudModels();
   }
 
@@ -50,7 +53,11 @@ public final class Authorizer {
     if (!p.hasScope(route.operation().scope)) {
       return Rejection.of(
           Problem.ENDPOINT_DENIED,
-          "this key may not use " + route.operation().scope + " endpoints (scope " + route.operation().scope + " required)");
+          "this key may not use "
+              + route.operation().scope
+              + " endpoints (scope "
+              + route.operation().scope
+              + " required)");
     }
     return null;
   }
@@ -70,12 +77,19 @@ public final class Authorizer {
     Set<String> allowedParams = QueryPolicy.allowed(x.route(), x.request().method().name());
     for (Map.Entry<String, String> e : query.params().entrySet()) {
       if (!allowedParams.contains(e.getKey())) {
-        return Rejection.of(Problem.QUERY_DENIED, "this endpoint does not take the query parameter " + QueryPolicy.printable(e.getKey()));
+        return Rejection.of(
+            Problem.QUERY_DENIED,
+            "this endpoint does not take the query parameter " + QueryPolicy.printable(e.getKey()));
       }
     }
     String autoload = query.params().get("autoload");
-    if (autoload != null && !autoload.equals("false") && !autoload.equals("0") && !x.principal().hasScope(Operation.MODELS_MANAGE.scope)) {
-      return Rejection.of(Problem.ENDPOINT_DENIED, "autoload loads a model (scope " + Operation.MODELS_MANAGE.scope + " required)");
+    if (autoload != null
+        && !autoload.equals("false")
+        && !autoload.equals("0")
+        && !x.principal().hasScope(Operation.MODELS_MANAGE.scope)) {
+      return Rejection.of(
+          Problem.ENDPOINT_DENIED,
+          "autoload loads a model (scope " + Operation.MODELS_MANAGE.scope + " required)");
     }
     if (x.json() != null) {
       Rejection tools = ToolPolicy.check(x.principal().hasScope(Operation.CLOUD.scope), x.json());
@@ -107,7 +121,8 @@ public final class Authorizer {
    * @param pathParam the decoded last path segment of a parameterised route, or null
    * @param formModel the {@code model} part of a multipart body, or null
    */
-  public @Nullable Rejection models(Principal p, Route route, JsonNode json, String pathParam, String formModel) {
+  public @Nullable Rejection models(
+      Principal p, Route route, JsonNode json, String pathParam, String formModel) {
     List<Named> names = new ArrayList<>(2);
     Rejection shape = collect(route, json, names);
     if (shape != null) {
@@ -134,7 +149,8 @@ public final class Authorizer {
       }
       if (!v.isTextual()) {
         // null, numbers, arrays, objects: Ollama's and the others' decoders disagree on them
-        return Rejection.of(Problem.MODEL_INVALID, "field " + field + " must be a model name (a string)");
+        return Rejection.of(
+            Problem.MODEL_INVALID, "field " + field + " must be a model name (a string)");
       }
       names.add(new Named("field " + field, v.asText()));
     }
@@ -154,10 +170,17 @@ public final class Authorizer {
     return null;
   }
 
-  /** A Modelfile FROM that names a file on the server rather than a model (./x.gguf, /models/x, ~/x, C:\x). */
+  /**
+   * A Modelfile FROM that names a file on the server rather than a model (./x.gguf, /models/x, ~/x,
+   * C:\x).
+   */
   private static boolean localPath(String ref) {
-    return ref.startsWith("/") || ref.startsWith("./") || ref.startsWith("../") || ref.startsWith("~")
-        || ref.indexOf('\\') >= 0 || ref.matches("[A-Za-z]:.*");
+    return ref.startsWith("/")
+        || ref.startsWith("./")
+        || ref.startsWith("../")
+        || ref.startsWith("~")
+        || ref.indexOf('\\') >= 0
+        || ref.matches("[A-Za-z]:.*");
   }
 
   private @Nullable Rejection check(Exchange x, List<Named> names) {
@@ -167,17 +190,22 @@ public final class Authorizer {
     return r;
   }
 
-  private @Nullable Rejection verdict(Principal p, Route route, List<Named> names, ModelName[] first) {
+  private @Nullable Rejection verdict(
+      Principal p, Route route, List<Named> names, ModelName[] first) {
     boolean restricted = !p.models().allowsAll();
     if (names.isEmpty()) {
-      boolean compute = route.operation() == Operation.INFERENCE || route.operation() == Operation.EMBEDDINGS;
+      boolean compute =
+          route.operation() == Operation.INFERENCE || route.operation() == Operation.EMBEDDINGS;
       return restricted && compute ? Rejection.of(Problem.MODEL_MISSING) : null;
     }
     for (Named named : names) {
       ModelName name = ModelName.parse(named.raw());
       if (name == null) {
-        return Rejection.of(Problem.MODEL_INVALID, named.where() + " is not a valid model name"
-            + (printableName(named.raw()) ? ": " + named.raw() : ""));
+        return Rejection.of(
+            Problem.MODEL_INVALID,
+            named.where()
+                + " is not a valid model name"
+                + (printableName(named.raw()) ? ": " + named.raw() : ""));
       }
       if (first[0] == null) {
         first[0] = name;
@@ -185,7 +213,9 @@ public final class Authorizer {
       if (!allowCloudModels && name.isCloud()) {
         return Rejection.of(
             Problem.CLOUD_MODEL_DENIED,
-            "model " + name.recorded() + " would run on ollama.com under the server owner's account; cloud models are not allowed (policy.allow_cloud_models)");
+            "model "
+                + name.recorded()
+                + " would run on ollama.com under the server owner's account; cloud models are not allowed (policy.allow_cloud_models)");
       }
       if (route.operation() == Operation.MODELS_MANAGE) {
         String registry = ModelNames.registry(named.raw());
@@ -202,7 +232,9 @@ public final class Authorizer {
     return null;
   }
 
-  /** Echo a refused name only when it is short printable ASCII (never control or bidi characters). */
+  /**
+   * Echo a refused name only when it is short printable ASCII (never control or bidi characters).
+   */
   private static boolean printableName(String s) {
     return s.length() <= 100 && s.chars().allMatch(c -> c > 0x20 && c < 0x7f);
   }

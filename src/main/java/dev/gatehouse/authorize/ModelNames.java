@@ -13,10 +13,10 @@ public final class ModelNames {
   private ModelNames() {}
 
   /**
-   * The registry host a model reference names explicitly (lower case, with any port), or null
-   * when it uses the default registry. A two-part name whose namespace is {@code localhost} is
-   * answered as naming the host {@code localhost}: Ollama reads it as a namespace, but a reader
-   * that guessed at hosts would contact it, so the policy treats it as a registry.
+   * The registry host a model reference names explicitly (lower case, with any port), or null when
+   * it uses the default registry. A two-part name whose namespace is {@code localhost} is answered
+   * as naming the host {@code localhost}: Ollama reads it as a namespace, but a reader that guessed
+   * at hosts would contact it, so the policy treats it as a registry.
    */
   public static @Nullable String registry(String name) {
     ModelName n = ModelName.parse(name);
@@ -30,10 +30,10 @@ public final class ModelNames {
   }
 
   /**
-   * True for models that Ollama runs on ollama.com under the server owner's account: tag
-   * {@code cloud}, a tag ending in {@code -cloud} ({@code gpt-oss:120b-cloud}), or a {@code :cloud}
-   * suffix after a complete name ({@code tiny:latest:cloud}). A string that is not a name counts
-   * as cloud when it ends in either suffix.
+   * True for models that Ollama runs on ollama.com under the server owner's account: tag {@code
+   * cloud}, a tag ending in {@code -cloud} ({@code gpt-oss:120b-cloud}), or a {@code :cloud} suffix
+   * after a complete name ({@code tiny:latest:cloud}). A string that is not a name counts as cloud
+   * when it ends in either suffix.
    */
   public static boolean isCloud(String name) {
     ModelName n = ModelName.parse(name);
@@ -44,7 +44,10 @@ public final class ModelNames {
     return t.endsWith(":cloud") || t.endsWith("-cloud");
   }
 
-  /** Whatever a lenient reader might contact for a string that is not a name; never null for a host-like one. */
+  /**
+   * Whatever a lenient reader might contact for a string that is not a name; never null for a
+   * host-like one.
+   */
   private static @Nullable String guessedHost(String raw) {
     String n = ModelName.lower(raw.strip());
     int scheme = n.indexOf("://");
@@ -55,7 +58,11 @@ public final class ModelNames {
       return host.isEmpty() ? "(empty host)" : host;
     }
     String[] parts = n.split("/", -1);
-    if (parts.length >= 3 || (parts.length == 2 && (parts[0].contains(".") || parts[0].contains(":") || parts[0].equals("localhost")))) {
+    if (parts.length >= 3
+        || (parts.length == 2
+            && (parts[0].contains(".")
+                || parts[0].contains(":")
+                || parts[0].equals("localhost")))) {
       return parts[0];
     }
     return null;

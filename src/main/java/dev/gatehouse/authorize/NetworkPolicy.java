@@ -8,9 +8,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A key's own network rule ({@code keys create --allow-cidr}): a key bound to address ranges is
- * refused from anywhere else with 403 {@code network.key_address_denied}, so that a key copied
- * off its machine is useless elsewhere. Checked right after identify, since the rule belongs to
- * the key. Stateless.
+ * refused from anywhere else with 403 {@code network.key_address_denied}, so that a key copied off
+ * its machine is useless elsewhere. Checked right after identify, since the rule belongs to the
+ * key. Stateless.
  */
 public final class NetworkPolicy {
 
@@ -25,6 +25,11 @@ public final class NetworkPolicy {
       return null;
     }
     return Rejection.logged(
-        Problem.KEY_ADDRESS_DENIED, "key " + p.keyId() + " used from " + (client == null ? "-" : client.text()) + ", outside its networks");
+        Problem.KEY_ADDRESS_DENIED,
+        "key "
+            + p.keyId()
+            + " used from "
+            + (client == null ? "-" : client.text())
+            + ", outside its networks");
   }
 }

@@ -17,12 +17,12 @@ import java.util.logging.Logger;
 /**
  * Enforces a model lock file: inference or embedding on a pinned model is allowed only while the
  * upstream lists that model with the pinned manifest digest (Ollama's {@code /api/tags}). A
- * re-pulled, replaced or poisoned model has another digest and is refused, and the drift is
- * logged as {@code models.digest_drift}. When the digests cannot be read the request is refused
- * (fail closed). Models not in the lock file are not affected.
+ * re-pulled, replaced or poisoned model has another digest and is refused, and the drift is logged
+ * as {@code models.digest_drift}. When the digests cannot be read the request is refused (fail
+ * closed). Models not in the lock file are not affected.
  *
- * <p>The digests come from {@link Upstream#modelDigests}, which caches them for
- * {@code models.pin_refresh}. Thread-safe.
+ * <p>The digests come from {@link Upstream#modelDigests}, which caches them for {@code
+ * models.pin_refresh}. Thread-safe.
  */
 public final class PinnedModels {
 
@@ -49,21 +49,37 @@ public final class PinnedModels {
       return Future.succeededFuture(null);
     }
     String shown = x.model() != null ? x.model() : name.recorded();
-    return upstream.modelDigests()
+    return upstream
+        .modelDigests()
         .map(digests -> verdict(shown, name, ModelDigests.bare(pinned), digests))
-        .otherwise(err -> Rejection.logged(Problem.PIN_CHECK_UNAVAILABLE, "cannot read upstream digests: " + err.getMessage()));
+        .otherwise(
+            err ->
+                Rejection.logged(
+                    Problem.PIN_CHECK_UNAVAILABLE,
+                    "cannot read upstream digests: " + err.getMessage()));
   }
 
-  private Rejection verdict(String model, ModelName name, String pinned, Map<String, String> digests) {
+  private Rejection verdict(
+      String model, ModelName name, String pinned, Map<String, String> digests) {
     String actual = digests.get(name.canonical());
     if (actual == null) {
-      return Rejection.of(Problem.MODEL_PIN_UNVERIFIED, "model " + model + " is pinned but the model server does not list it");
+      return Rejection.of(
+          Problem.MODEL_PIN_UNVERIFIED,
+          "model " + model + " is pinned but the model server does not list it");
     }
     if (!actual.equals(pinned)) {
       if (driftLogged.add(model + "@" + actual)) {
-        LOG.warning("event=models.digest_drift model=" + model + " pinned=sha256:" + pinned + " upstream=sha256:" + actual);
+        LOG.warning(
+            "event=models.digest_drift model="
+                + model
+                + " pinned=sha256:"
+                + pinned
+                + " upstream=sha256:"
+                + actual);
       }
-      return Rejection.of(Problem.MODEL_PIN_MISMATCH, "model " + model + " does not have its pinned digest; refusing to run it");
+      return Rejection.of(
+          Problem.MODEL_PIN_MISMATCH,
+          "model " + model + " does not have its pinned digest; refusing to run it");
     }
     return null;
   }

@@ -11,23 +11,24 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Query parameters, which change what some servers do: llama.cpp's router mode reads
- * {@code ?model=} and {@code ?autoload=} on its GET routes ({@code /props}, {@code /slots},
- * {@code /metrics}, {@code /v1/models}, ...) to pick, and even load, a model that the body-based
- * checks never see.
+ * Query parameters, which change what some servers do: llama.cpp's router mode reads {@code
+ * ?model=} and {@code ?autoload=} on its GET routes ({@code /props}, {@code /slots}, {@code
+ * /metrics}, {@code /v1/models}, ...) to pick, and even load, a model that the body-based checks
+ * never see.
  *
- * <p>So the query is deny by default too: each route takes only the parameters listed here, and
- * any other is 400 {@code request.query_denied}. A {@code model} parameter is a model name like
- * any other (parsed, allowlisted, cloud rule). {@code autoload} other than {@code false} loads a
- * model and needs the {@code models.manage} scope. Parameters are decoded strictly (a malformed
- * escape, a repeated name or a non-ASCII byte is refused), since servers disagree on which of two
- * repeats wins. Stateless.
+ * <p>So the query is deny by default too: each route takes only the parameters listed here, and any
+ * other is 400 {@code request.query_denied}. A {@code model} parameter is a model name like any
+ * other (parsed, allowlisted, cloud rule). {@code autoload} other than {@code false} loads a model
+ * and needs the {@code models.manage} scope. Parameters are decoded strictly (a malformed escape, a
+ * repeated name or a non-ASCII byte is refused), since servers disagree on which of two repeats
+ * wins. Stateless.
  */
 final class QueryPolicy {
 
   /** llama.cpp router-mode GET routes that read ?model= and ?autoload=. */
-  private static final Set<String> ROUTER_GETS = Set.of(
-      "/props", "/slots", "/metrics", "/v1/models", "/health", "/v1/health", "/lora-adapters");
+  private static final Set<String> ROUTER_GETS =
+      Set.of(
+          "/props", "/slots", "/metrics", "/v1/models", "/health", "/v1/health", "/lora-adapters");
 
   private QueryPolicy() {}
 
@@ -51,7 +52,10 @@ final class QueryPolicy {
         return new Parsed(out, Rejection.of(Problem.QUERY_DENIED, "malformed query parameter"));
       }
       if (out.put(name, value) != null) {
-        return new Parsed(out, Rejection.of(Problem.QUERY_DENIED, "query parameter " + printable(name) + " is repeated"));
+        return new Parsed(
+            out,
+            Rejection.of(
+                Problem.QUERY_DENIED, "query parameter " + printable(name) + " is repeated"));
       }
     }
     return new Parsed(out, null);
@@ -61,7 +65,8 @@ final class QueryPolicy {
   static Set<String> allowed(Route route, String method) {
     String path = route.path();
     if (route.param() && path.equals("/slots/")) {
-      return Set.of("action"); // llama.cpp: POST /slots/{id}?action=save|restore|erase (models.manage)
+      return Set.of(
+          "action"); // llama.cpp: POST /slots/{id}?action=save|restore|erase (models.manage)
     }
     if (path.equals("/v1/messages") || path.equals("/v1/messages/count_tokens")) {
       return Set.of("beta"); // the Anthropic SDKs' beta endpoints: ?beta=true
@@ -75,7 +80,9 @@ final class QueryPolicy {
     return Set.of();
   }
 
-  /** Strict percent-decoding: '+' is a space (as cpp-httplib and Go read it), bytes must be ASCII. */
+  /**
+   * Strict percent-decoding: '+' is a space (as cpp-httplib and Go read it), bytes must be ASCII.
+   */
   static @Nullable String decode(String s) {
     ByteArrayOutputStream b = new ByteArrayOutputStream(s.length());
     for (int i = 0; i < s.length(); i++) {

@@ -9,9 +9,9 @@ import static dev.gatehouse.exchange.Operation.MODELS_MANAGE;
 import static dev.gatehouse.exchange.Operation.MODELS_READ;
 
 import dev.gatehouse.exchange.Operation;
+import dev.gatehouse.exchange.Route;
 import dev.gatehouse.exchange.Route.Body;
 import dev.gatehouse.exchange.Route.Response;
-import dev.gatehouse.exchange.Route;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,9 +22,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Every endpoint Gatehouse lets through, classified into an {@link Operation}: Ollama's native API,
  * the OpenAI-compatible API, and the extra routes of llama.cpp's server, vLLM, LocalAI and LM
- * Studio (see
- * {@code shared/reference/llm-endpoints.md}). Deny by default: a path not listed here is 404 and
- * never reaches the upstream. Matching is exact and case-sensitive on the normalised path.
+ * Studio (see {@code shared/reference/llm-endpoints.md}). Deny by default: a path not listed here
+ * is 404 and never reaches the upstream. Matching is exact and case-sensitive on the normalised
+ * path.
  */
 public final class RouteTable {
 
@@ -88,7 +88,14 @@ public final class RouteTable {
     t.add("GET", "/metrics", MODELS_INSPECT, Body.NONE, NONE);
     t.add("GET", "/lora-adapters", MODELS_INSPECT, Body.NONE, NONE);
     t.add("POST", "/lora-adapters", MODELS_MANAGE, Body.JSON, NONE);
-    for (String p : List.of("/completion", "/completions", "/infill", "/tokenize", "/detokenize", "/apply-template")) {
+    for (String p :
+        List.of(
+            "/completion",
+            "/completions",
+            "/infill",
+            "/tokenize",
+            "/detokenize",
+            "/apply-template")) {
       t.add("POST", p, INFERENCE, Body.JSON, MODEL);
     }
     for (String p : List.of("/embedding", "/embeddings", "/pooling", "/rerank", "/score")) {
@@ -128,13 +135,21 @@ public final class RouteTable {
     add(methods, path, op, body, models, Response.RELAY);
   }
 
-  private void add(String methods, String path, Operation op, Body body, List<String> models, Response response) {
+  private void add(
+      String methods,
+      String path,
+      Operation op,
+      Body body,
+      List<String> models,
+      Response response) {
     Route r = new Route(Set.of(methods.split(",")), path, false, op, body, response, models, false);
     exact.computeIfAbsent(path, k -> new ArrayList<>()).add(r);
   }
 
   private void param(String methods, String prefix, Operation op, Body body, boolean pathModel) {
-    prefixed.add(new Route(Set.of(methods.split(",")), prefix, true, op, body, Response.RELAY, NONE, pathModel));
+    prefixed.add(
+        new Route(
+            Set.of(methods.split(",")), prefix, true, op, body, Response.RELAY, NONE, pathModel));
   }
 
   /** Finds the route for a method and normalised path. */
@@ -143,7 +158,9 @@ public final class RouteTable {
     if (candidates == null) {
       candidates = new ArrayList<>(1);
       for (Route r : prefixed) {
-        if (path.length() > r.path().length() && path.startsWith(r.path()) && path.indexOf('/', r.path().length()) < 0) {
+        if (path.length() > r.path().length()
+            && path.startsWith(r.path())
+            && path.indexOf('/', r.path().length()) < 0) {
           candidates.add(r);
         }
       }

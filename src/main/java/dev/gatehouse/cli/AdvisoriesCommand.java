@@ -22,12 +22,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code gatehouse advisories}: the advisory data doctor and scan use, and importing newer data without the network. */
+/**
+ * {@code gatehouse advisories}: the advisory data doctor and scan use, and importing newer data
+ * without the network.
+ */
 @Command(
     name = "advisories",
     mixinStandardHelpOptions = true,
-    description = {"The advisory database doctor and scan match servers against: the entries built in, plus those imported.",
-        "docs/advisories.md lists the built-in ones."},
+    description = {
+      "The advisory database doctor and scan match servers against: the entries built in, plus those imported.",
+      "docs/advisories.md lists the built-in ones."
+    },
     subcommands = {AdvisoriesCommand.Update.class, AdvisoriesCommand.ListAdvisories.class})
 final class AdvisoriesCommand implements Runnable {
 
@@ -39,7 +44,8 @@ final class AdvisoriesCommand implements Runnable {
   }
 
   /** Loads the configuration for its data directory; a bad one is exit 2. */
-  static GatehouseConfig config(ConfigOptions options, Map<String, String> env, CommandLine.Model.CommandSpec spec) {
+  static GatehouseConfig config(
+      ConfigOptions options, Map<String, String> env, CommandLine.Model.CommandSpec spec) {
     try {
       return options.load(env, Map.of());
     } catch (ConfigException e) {
@@ -51,13 +57,19 @@ final class AdvisoriesCommand implements Runnable {
   @Command(
       name = "update",
       mixinStandardHelpOptions = true,
-      description = {"Import an OSV export: an osv.dev ecosystem zip (such as PyPI/all.zip or Go/all.zip), a GHSA or Go vulndb JSON file,"
-          + " or a folder of OSV files. Keeps the entries of Ollama, llama.cpp, vLLM, LocalAI and LM Studio, merged by id over"
-          + " earlier imports (the newer 'modified' wins), and stores them in DATA_DIR/advisories/imported.json. Reads no network."})
+      description = {
+        "Import an OSV export: an osv.dev ecosystem zip (such as PyPI/all.zip or Go/all.zip), a GHSA or Go vulndb JSON file,"
+            + " or a folder of OSV files. Keeps the entries of Ollama, llama.cpp, vLLM, LocalAI and LM Studio, merged by id over"
+            + " earlier imports (the newer 'modified' wins), and stores them in DATA_DIR/advisories/imported.json. Reads no network."
+      })
   static final class Update implements Callable<Integer> {
     @Mixin ConfigOptions configOptions;
 
-    @Option(names = "--from", required = true, paramLabel = "FILE|DIR", description = "The export to import.")
+    @Option(
+        names = "--from",
+        required = true,
+        paramLabel = "FILE|DIR",
+        description = "The export to import.")
     Path from;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -79,25 +91,51 @@ final class AdvisoriesCommand implements Runnable {
         throw new Main.UsageError(e.getMessage());
       }
       PrintWriter out = spec.commandLine().getOut();
-      out.println("Read " + r.read() + " OSV entries from " + from + "; kept " + r.kept().values().stream().mapToInt(Integer::intValue).sum()
-          + " for known products" + (r.kept().isEmpty() ? "" : " " + r.kept()) + ".");
-      out.println("Added " + r.added().size() + ", replaced " + r.replaced().size() + " older, " + r.unchanged() + " unchanged; stored in " + r.file() + ".");
+      out.println(
+          "Read "
+              + r.read()
+              + " OSV entries from "
+              + from
+              + "; kept "
+              + r.kept().values().stream().mapToInt(Integer::intValue).sum()
+              + " for known products"
+              + (r.kept().isEmpty() ? "" : " " + r.kept())
+              + ".");
+      out.println(
+          "Added "
+              + r.added().size()
+              + ", replaced "
+              + r.replaced().size()
+              + " older, "
+              + r.unchanged()
+              + " unchanged; stored in "
+              + r.file()
+              + ".");
       if (!r.added().isEmpty()) {
-        out.println("New: " + String.join(", ", r.added().subList(0, Math.min(20, r.added().size())))
-            + (r.added().size() > 20 ? " and " + (r.added().size() - 20) + " more" : ""));
+        out.println(
+            "New: "
+                + String.join(", ", r.added().subList(0, Math.min(20, r.added().size())))
+                + (r.added().size() > 20 ? " and " + (r.added().size() - 20) + " more" : ""));
       }
       return 0;
     }
   }
 
   /** {@code advisories list [--product P] [--json]}. */
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the advisories in force: built in, merged with the imported ones.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List the advisories in force: built in, merged with the imported ones.")
   static final class ListAdvisories implements Callable<Integer> {
-    private static final Set<String> PRODUCTS = Set.of("ollama", "llama.cpp", "vllm", "localai", "lmstudio");
+    private static final Set<String> PRODUCTS =
+        Set.of("ollama", "llama.cpp", "vllm", "localai", "lmstudio");
 
     @Mixin ConfigOptions configOptions;
 
-    @Option(names = "--product", paramLabel = "P", description = "Only this product: ollama, llama.cpp, vllm, localai or lmstudio.")
+    @Option(
+        names = "--product",
+        paramLabel = "P",
+        description = "Only this product: ollama, llama.cpp, vllm, localai or lmstudio.")
     @Nullable String product;
 
     @Option(names = "--json", description = "One JSON object per advisory, in an array.")
@@ -114,7 +152,8 @@ final class AdvisoriesCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       if (product != null && !PRODUCTS.contains(product)) {
-        throw new Main.UsageError("--product: " + product + " (expected: ollama, llama.cpp, vllm, localai or lmstudio)");
+        throw new Main.UsageError(
+            "--product: " + product + " (expected: ollama, llama.cpp, vllm, localai or lmstudio)");
       }
       GatehouseConfig config = config(configOptions, env, spec);
       Advisories db;
@@ -149,14 +188,29 @@ final class AdvisoriesCommand implements Runnable {
           m.put("origin", a.origin());
           rows.add(m);
         }
-        out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
+        out.println(
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
         return 0;
       }
       for (Advisory a : list) {
-        out.println(a.id() + "  " + a.product() + "  " + a.severity().label() + (a.apiReachable() ? "" : " (informational: not the HTTP API)")
-            + "  " + a.range() + "  " + a.summary());
+        out.println(
+            a.id()
+                + "  "
+                + a.product()
+                + "  "
+                + a.severity().label()
+                + (a.apiReachable() ? "" : " (informational: not the HTTP API)")
+                + "  "
+                + a.range()
+                + "  "
+                + a.summary());
       }
-      out.println(list.size() + " advisories; newest entry modified " + db.newest().toString().substring(0, 10) + "; from " + db.source());
+      out.println(
+          list.size()
+              + " advisories; newest entry modified "
+              + db.newest().toString().substring(0, 10)
+              + "; from "
+              + db.source());
       return 0;
     }
   }

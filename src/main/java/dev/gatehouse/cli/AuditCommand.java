@@ -2,8 +2,8 @@ package dev.gatehouse.cli;
 
 import dev.gatehouse.audit.AuditKey;
 import dev.gatehouse.audit.AuditSegments;
-import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.audit.AuditVerifier;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.store.Stores;
@@ -20,10 +20,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code gatehouse audit}: the audit log's control plane (verify here; tail, query, summary in AuditReadCommands). */
-@Command(name = "audit", mixinStandardHelpOptions = true, description = "Audit log checks.",
-    subcommands = {AuditCommand.Verify.class, AuditReadCommands.Tail.class, AuditReadCommands.Query.class,
-      AuditReadCommands.Summary.class})
+/**
+ * {@code gatehouse audit}: the audit log's control plane (verify here; tail, query, summary in
+ * AuditReadCommands).
+ */
+@Command(
+    name = "audit",
+    mixinStandardHelpOptions = true,
+    description = "Audit log checks.",
+    subcommands = {
+      AuditCommand.Verify.class,
+      AuditReadCommands.Tail.class,
+      AuditReadCommands.Query.class,
+      AuditReadCommands.Summary.class
+    })
 final class AuditCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -34,28 +44,36 @@ final class AuditCommand implements Runnable {
   }
 
   /** {@code gatehouse audit verify}: checks the hash chain and the signed checkpoints. */
-  @Command(name = "verify", mixinStandardHelpOptions = true,
+  @Command(
+      name = "verify",
+      mixinStandardHelpOptions = true,
       description = {
         "Check the audit log's hash chain and its HMAC-signed checkpoints, and name the first record that was "
             + "changed, deleted, inserted or reordered.",
         "Without options both copies are checked: the JSONL files (the sealed segments, then audit.jsonl) and the "
             + "database table. After retention pruned the oldest records, the log must start right after the newest "
             + "signed pruning anchor in the checkpoint file.",
-        "Exit status: 0 intact, 1 tampered, 2 error."})
+        "Exit status: 0 intact, 1 tampered, 2 error."
+      })
   static final class Verify implements Callable<Integer> {
 
     @Mixin ConfigOptions configOptions;
 
-    @Option(names = "--jsonl", paramLabel = "FILE",
-        description = "Check only this one JSONL file (audit.jsonl or a sealed segment) by itself: its chain, the "
-            + "checkpoints within it, and its first record against a checkpoint or anchor just before it, if there is one. "
-            + "Default: the whole log in data_dir.")
+    @Option(
+        names = "--jsonl",
+        paramLabel = "FILE",
+        description =
+            "Check only this one JSONL file (audit.jsonl or a sealed segment) by itself: its chain, the "
+                + "checkpoints within it, and its first record against a checkpoint or anchor just before it, if there is one. "
+                + "Default: the whole log in data_dir.")
     @Nullable Path jsonl;
 
     @Option(names = "--db", description = "Check only the database copy.")
     boolean db;
 
-    @Option(names = "--checkpoints", paramLabel = "FILE",
+    @Option(
+        names = "--checkpoints",
+        paramLabel = "FILE",
         description = "The checkpoint file (default: audit-checkpoints.jsonl beside the log).")
     @Nullable Path checkpoints;
 
@@ -90,9 +108,12 @@ final class AuditCommand implements Runnable {
         }
         byte[] key = AuditKey.load(keyFile);
         Path file = jsonl != null ? jsonl : config.dataDir().resolve(AuditWriter.FILE);
-        Path cps = checkpoints != null ? checkpoints
-            : (file.toAbsolutePath().getParent() == null ? Path.of(AuditWriter.CHECKPOINTS)
-                : file.toAbsolutePath().getParent().resolve(AuditWriter.CHECKPOINTS));
+        Path cps =
+            checkpoints != null
+                ? checkpoints
+                : (file.toAbsolutePath().getParent() == null
+                    ? Path.of(AuditWriter.CHECKPOINTS)
+                    : file.toAbsolutePath().getParent().resolve(AuditWriter.CHECKPOINTS));
         boolean bad = false;
         if (jsonl != null) {
           if (!Files.exists(file)) {
@@ -110,7 +131,11 @@ final class AuditCommand implements Runnable {
           }
           int sealed = files.size() - (Files.exists(file) ? 1 : 0);
           AuditVerifier.Result r = AuditVerifier.verifyLog(config.dataDir(), cps, key);
-          out.println(file + (sealed > 0 ? " and " + sealed + " sealed segments" : "") + ": " + r.describe());
+          out.println(
+              file
+                  + (sealed > 0 ? " and " + sealed + " sealed segments" : "")
+                  + ": "
+                  + r.describe());
           bad = !r.ok();
         }
         if (jsonl == null) {

@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
 final class AuditReadCommands {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String TEXT_FORMAT = "%-23s  %-16s  %-15s  %-12s  %3s  %-24s  %-6s %-24s  %s%n";
+  private static final String TEXT_FORMAT =
+      "%-23s  %-16s  %-15s  %-12s  %3s  %-24s  %-6s %-24s  %s%n";
 
   private AuditReadCommands() {}
 
@@ -42,28 +43,41 @@ final class AuditReadCommands {
     }
     String bound = AuditReader.timeBound(text, Instant.now());
     if (bound == null) {
-      throw new Main.UsageError(option + ": " + text
-          + " (expected: a duration back from now such as 1h or 7d, a date such as 2026-11-01, or a UTC time such as 2026-11-01T10:00)");
+      throw new Main.UsageError(
+          option
+              + ": "
+              + text
+              + " (expected: a duration back from now such as 1h or 7d, a date such as 2026-11-01, or a UTC time such as 2026-11-01T10:00)");
     }
     return bound;
   }
 
   static void printHeader(PrintWriter out) {
-    out.printf(TEXT_FORMAT, "TIME", "REQUEST", "IP", "KEY", "ST", "REASON", "METHOD", "PATH", "MODEL");
+    out.printf(
+        TEXT_FORMAT, "TIME", "REQUEST", "IP", "KEY", "ST", "REASON", "METHOD", "PATH", "MODEL");
   }
 
   static void printText(PrintWriter out, String line) throws IOException {
     JsonNode n = JSON.readTree(line);
-    out.printf(TEXT_FORMAT, n.path("time").asText(), n.path("request_id").asText(), n.path("ip").asText(),
-        orDash(n.path("key_id")), n.path("status").asText(), n.path("reason").asText(), n.path("method").asText(),
-        orDash(n.path("path")), orDash(n.path("model")));
+    out.printf(
+        TEXT_FORMAT,
+        n.path("time").asText(),
+        n.path("request_id").asText(),
+        n.path("ip").asText(),
+        orDash(n.path("key_id")),
+        n.path("status").asText(),
+        n.path("reason").asText(),
+        n.path("method").asText(),
+        orDash(n.path("path")),
+        orDash(n.path("model")));
   }
 
   private static String orDash(JsonNode n) {
     return n.isNull() || n.isMissingNode() ? "-" : n.asText();
   }
 
-  private static GatehouseConfig load(ConfigOptions options, Map<String, String> env, CommandLine.Model.CommandSpec spec) {
+  private static GatehouseConfig load(
+      ConfigOptions options, Map<String, String> env, CommandLine.Model.CommandSpec spec) {
     try {
       return options.load(env, Map.of());
     } catch (ConfigException e) {
@@ -73,17 +87,26 @@ final class AuditReadCommands {
   }
 
   /** {@code gatehouse audit tail [-n N] [-f]}: the newest records of the log files. */
-  @Command(name = "tail", mixinStandardHelpOptions = true,
-      description = "Print the newest audit records from audit.jsonl (and the newest sealed segments, if it holds fewer); "
-          + "with -f, keep printing new ones as they are written, across sealing.")
+  @Command(
+      name = "tail",
+      mixinStandardHelpOptions = true,
+      description =
+          "Print the newest audit records from audit.jsonl (and the newest sealed segments, if it holds fewer); "
+              + "with -f, keep printing new ones as they are written, across sealing.")
   static final class Tail implements Callable<Integer> {
 
     @Mixin ConfigOptions configOptions;
 
-    @Option(names = "-n", paramLabel = "N", defaultValue = "20", description = "How many records. Default: ${DEFAULT-VALUE}.")
+    @Option(
+        names = "-n",
+        paramLabel = "N",
+        defaultValue = "20",
+        description = "How many records. Default: ${DEFAULT-VALUE}.")
     int lines;
 
-    @Option(names = {"-f", "--follow"}, description = "Keep printing records as they are written (until interrupted).")
+    @Option(
+        names = {"-f", "--follow"},
+        description = "Keep printing records as they are written (until interrupted).")
     boolean follow;
 
     @Option(names = "--json", description = "Print the records as written (JSON Lines).")
@@ -149,8 +172,11 @@ final class AuditReadCommands {
   }
 
   /** {@code gatehouse audit query}: records from the indexed table. */
-  @Command(name = "query", mixinStandardHelpOptions = true,
-      description = "Find audit records by key, address, status, reason and time (newest first), from the database copy.")
+  @Command(
+      name = "query",
+      mixinStandardHelpOptions = true,
+      description =
+          "Find audit records by key, address, status, reason and time (newest first), from the database copy.")
   static final class Query implements Callable<Integer> {
 
     @Mixin ConfigOptions configOptions;
@@ -164,16 +190,29 @@ final class AuditReadCommands {
     @Option(names = "--status", paramLabel = "CODE", description = "Only this HTTP status.")
     Integer status;
 
-    @Option(names = "--reason", paramLabel = "CODE", description = "Only this reason code (ok, auth.key_invalid, ...).")
+    @Option(
+        names = "--reason",
+        paramLabel = "CODE",
+        description = "Only this reason code (ok, auth.key_invalid, ...).")
     String reason;
 
-    @Option(names = "--since", paramLabel = "WHEN", description = "From this time: 1h or 7d back from now, a date, or a UTC time.")
+    @Option(
+        names = "--since",
+        paramLabel = "WHEN",
+        description = "From this time: 1h or 7d back from now, a date, or a UTC time.")
     String since;
 
-    @Option(names = "--until", paramLabel = "WHEN", description = "Before this time (same forms as --since).")
+    @Option(
+        names = "--until",
+        paramLabel = "WHEN",
+        description = "Before this time (same forms as --since).")
     String until;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "100", description = "At most this many records. Default: ${DEFAULT-VALUE}.")
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        defaultValue = "100",
+        description = "At most this many records. Default: ${DEFAULT-VALUE}.")
     int limit;
 
     @Option(names = "--json", description = "Print the records as written (JSON Lines).")
@@ -192,7 +231,9 @@ final class AuditReadCommands {
       if (limit < 1) {
         throw new Main.UsageError("--limit: " + limit + " (expected: > 0)");
       }
-      AuditStore.AuditQuery q = new AuditStore.AuditQuery(key, ip, status, reason, bound("--since", since), bound("--until", until), limit);
+      AuditStore.AuditQuery q =
+          new AuditStore.AuditQuery(
+              key, ip, status, reason, bound("--since", since), bound("--until", until), limit);
       GatehouseConfig config = load(configOptions, env, spec);
       if (config == null) {
         return 2;
@@ -216,17 +257,27 @@ final class AuditReadCommands {
   }
 
   /** {@code gatehouse audit summary}: requests, refusals and tokens per day, key and model. */
-  @Command(name = "summary", mixinStandardHelpOptions = true,
-      description = "Requests, refusals and tokens per UTC day, key and model, from the audit log's database copy.")
+  @Command(
+      name = "summary",
+      mixinStandardHelpOptions = true,
+      description =
+          "Requests, refusals and tokens per UTC day, key and model, from the audit log's database copy.")
   static final class Summary implements Callable<Integer> {
 
     @Mixin ConfigOptions configOptions;
 
-    @Option(names = "--since", paramLabel = "WHEN", defaultValue = "7d",
-        description = "From this time: 1h or 7d back from now, a date, or a UTC time. Default: ${DEFAULT-VALUE}.")
+    @Option(
+        names = "--since",
+        paramLabel = "WHEN",
+        defaultValue = "7d",
+        description =
+            "From this time: 1h or 7d back from now, a date, or a UTC time. Default: ${DEFAULT-VALUE}.")
     String since;
 
-    @Option(names = "--until", paramLabel = "WHEN", description = "Before this time (same forms as --since).")
+    @Option(
+        names = "--until",
+        paramLabel = "WHEN",
+        description = "Before this time (same forms as --since).")
     String until;
 
     @Option(names = "--json", description = "Print JSON instead of text.")
@@ -269,7 +320,15 @@ final class AuditReadCommands {
         String fmt = "%-10s  %-12s  %-28s  %9s  %8s  %12s  %12s%n";
         out.printf(fmt, "DAY", "KEY", "MODEL", "REQUESTS", "REFUSED", "TOKENS_IN", "TOKENS_OUT");
         for (AuditStore.AuditSummary s : rows) {
-          out.printf(fmt, s.day(), s.keyId(), s.model(), s.requests(), s.refused(), s.tokensIn(), s.tokensOut());
+          out.printf(
+              fmt,
+              s.day(),
+              s.keyId(),
+              s.model(),
+              s.requests(),
+              s.refused(),
+              s.tokensIn(),
+              s.tokensOut());
         }
       }
       return 0;

@@ -26,15 +26,30 @@ import picocli.CommandLine.Parameters;
     name = "bans",
     mixinStandardHelpOptions = true,
     description = "Manage client bans. Changes take effect on a running gateway's next request.",
-    subcommands = {BansCommand.ListBans.class, BansCommand.Add.class, BansCommand.Remove.class, BansCommand.Export.class})
+    subcommands = {
+      BansCommand.ListBans.class,
+      BansCommand.Add.class,
+      BansCommand.Remove.class,
+      BansCommand.Export.class
+    })
 final class BansCommand implements Runnable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The CSV columns of {@code bans export --format csv}, in order. */
   static final List<String> CSV_COLUMNS =
-      List.of("ip", "status", "first_seen", "last_seen", "request_count", "reasons", "sample_paths",
-          "banned_at", "banned_until", "times", "source");
+      List.of(
+          "ip",
+          "status",
+          "first_seen",
+          "last_seen",
+          "request_count",
+          "reasons",
+          "sample_paths",
+          "banned_at",
+          "banned_until",
+          "times",
+          "source");
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -55,8 +70,8 @@ final class BansCommand implements Runnable {
     static IpAddress address(String text) {
       IpAddress a = IpAddress.parse(text == null ? null : text.trim());
       if (a == null) {
-        throw new IllegalArgumentException("IP: " + text
-            + " (expected: one IPv4 or IPv6 address; ranges belong in network.deny)");
+        throw new IllegalArgumentException(
+            "IP: " + text + " (expected: one IPv4 or IPv6 address; ranges belong in network.deny)");
       }
       return a;
     }
@@ -88,7 +103,10 @@ final class BansCommand implements Runnable {
     return o;
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List bans in force (with --all, ended ones too).")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List bans in force (with --all, ended ones too).")
   static final class ListBans extends Base {
     @Option(names = "--all", description = "Include bans that have ended.")
     boolean all;
@@ -103,7 +121,8 @@ final class BansCommand implements Runnable {
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
       Instant now = Instant.now();
-      List<BanRecord> rows = ctx.stores.bans().listBans().stream().filter(r -> all || r.activeAt(now)).toList();
+      List<BanRecord> rows =
+          ctx.stores.bans().listBans().stream().filter(r -> all || r.activeAt(now)).toList();
       if (json) {
         ArrayNode a = JSON.createArrayNode();
         rows.forEach(r -> a.add(toJson(r, now)));
@@ -113,23 +132,37 @@ final class BansCommand implements Runnable {
       String fmt = "%-39s  %-6s  %-24s  %5s  %8s  %s%n";
       out.printf(fmt, "IP", "STATUS", "UNTIL", "TIMES", "REQUESTS", "REASON");
       for (BanRecord r : rows) {
-        out.printf(fmt, r.ip(), status(r, now), r.bannedUntil() == null ? "removed by hand" : r.bannedUntil().toString(),
-            r.times(), r.requests(), r.reasons().isEmpty() ? "-" : r.reasons().get(r.reasons().size() - 1));
+        out.printf(
+            fmt,
+            r.ip(),
+            status(r, now),
+            r.bannedUntil() == null ? "removed by hand" : r.bannedUntil().toString(),
+            r.times(),
+            r.requests(),
+            r.reasons().isEmpty() ? "-" : r.reasons().get(r.reasons().size() - 1));
       }
       return 0;
     }
   }
 
-  @Command(name = "add", mixinStandardHelpOptions = true,
+  @Command(
+      name = "add",
+      mixinStandardHelpOptions = true,
       description = "Ban an address now; a running gateway refuses it from its next request on.")
   static final class Add extends Base {
     @Parameters(paramLabel = "IP", description = "The IPv4 or IPv6 address to ban.")
     String ip;
 
-    @Option(names = "--for", paramLabel = "DURATION", description = "How long, such as 1h or 7d. Default: until removed.")
+    @Option(
+        names = "--for",
+        paramLabel = "DURATION",
+        description = "How long, such as 1h or 7d. Default: until removed.")
     @Nullable String length;
 
-    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the list and the export.")
+    @Option(
+        names = "--reason",
+        paramLabel = "TEXT",
+        description = "Why, for the list and the export.")
     @Nullable String reason;
 
     @Option(names = "--json", description = "Print the ban as JSON.")
@@ -143,43 +176,76 @@ final class BansCommand implements Runnable {
     int run(Context ctx, PrintWriter out) throws Exception {
       IpAddress a = address(ip);
       if (ctx.config.bans().never().contains(a)) {
-        throw new IllegalArgumentException("IP: " + a + " (expected: an address outside bans.never, which is never banned)");
+        throw new IllegalArgumentException(
+            "IP: " + a + " (expected: an address outside bans.never, which is never banned)");
       }
       Duration d = null;
       if (length != null) {
         d = Values.positiveDuration(length);
         if (d == null) {
-          throw new IllegalArgumentException("--for: " + length + " (expected: a duration above zero such as 1h or 7d)");
+          throw new IllegalArgumentException(
+              "--for: " + length + " (expected: a duration above zero such as 1h or 7d)");
         }
       }
-      if (reason != null && (reason.isBlank() || reason.length() > 200 || !reason.matches("[\\x20-\\x7e]+"))) {
-        throw new IllegalArgumentException("--reason: " + reason + " (expected: 1-200 printable ASCII characters)");
+      if (reason != null
+          && (reason.isBlank() || reason.length() > 200 || !reason.matches("[\\x20-\\x7e]+"))) {
+        throw new IllegalArgumentException(
+            "--reason: " + reason + " (expected: 1-200 printable ASCII characters)");
       }
       String why = "manual" + (reason == null ? "" : ": " + reason.strip());
       Duration length = d;
       BanRecord r =
-          ctx.stores.bans().updateBan(a.text(), old -> {
-            Instant now = Instant.now();
-            int times = BanPolicy.nextTimes(old, now, ctx.config.bans().maxDuration());
-            // A manual ban replaces the end of one in force: the operator's word is the latest.
-            BanRecord base = old == null ? null
-                : new BanRecord(old.ip(), old.bannedAt(), now, old.times(), old.source(), old.reasons(),
-                    old.firstSeen(), old.lastSeen(), old.requests(), old.samplePaths());
-            return BanPolicy.apply(base, a.text(), now, length == null ? null : now.plus(length), times, "manual", why,
-                BanPolicy.Evidence.none(now));
-          });
+          ctx.stores
+              .bans()
+              .updateBan(
+                  a.text(),
+                  old -> {
+                    Instant now = Instant.now();
+                    int times = BanPolicy.nextTimes(old, now, ctx.config.bans().maxDuration());
+                    // A manual ban replaces the end of one in force: the operator's word is the
+                    // latest.
+                    BanRecord base =
+                        old == null
+                            ? null
+                            : new BanRecord(
+                                old.ip(),
+                                old.bannedAt(),
+                                now,
+                                old.times(),
+                                old.source(),
+                                old.reasons(),
+                                old.firstSeen(),
+                                old.lastSeen(),
+                                old.requests(),
+                                old.samplePaths());
+                    return BanPolicy.apply(
+                        base,
+                        a.text(),
+                        now,
+                        length == null ? null : now.plus(length),
+                        times,
+                        "manual",
+                        why,
+                        BanPolicy.Evidence.none(now));
+                  });
       if (json) {
         out.println(JSON.writeValueAsString(toJson(r, Instant.now())));
       } else {
-        out.println("Banned " + r.ip() + (r.bannedUntil() == null ? " until removed" : " until " + r.bannedUntil())
-            + "; it is refused from its next request on.");
+        out.println(
+            "Banned "
+                + r.ip()
+                + (r.bannedUntil() == null ? " until removed" : " until " + r.bannedUntil())
+                + "; it is refused from its next request on.");
       }
       return 0;
     }
   }
 
-  @Command(name = "remove", mixinStandardHelpOptions = true,
-      description = "Lift a ban and forget the address's history, so its next ban starts short again.")
+  @Command(
+      name = "remove",
+      mixinStandardHelpOptions = true,
+      description =
+          "Lift a ban and forget the address's history, so its next ban starts short again.")
   static final class Remove extends Base {
     @Parameters(paramLabel = "IP", description = "The banned address.")
     String ip;
@@ -195,7 +261,8 @@ final class BansCommand implements Runnable {
     int run(Context ctx, PrintWriter out) throws Exception {
       IpAddress a = address(ip);
       if (!ctx.stores.bans().removeBan(a.text())) {
-        throw new IllegalArgumentException("IP: " + a + " (expected: a banned address; see bans list --all)");
+        throw new IllegalArgumentException(
+            "IP: " + a + " (expected: a banned address; see bans list --all)");
       }
       if (json) {
         ObjectNode o = JSON.createObjectNode();
@@ -209,11 +276,19 @@ final class BansCommand implements Runnable {
     }
   }
 
-  @Command(name = "export", mixinStandardHelpOptions = true,
-      description = {"Export banned addresses as indicators of compromise: first and last seen, reasons,",
-          "request count and sample paths. Includes ended bans unless --active."})
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Export banned addresses as indicators of compromise: first and last seen, reasons,",
+        "request count and sample paths. Includes ended bans unless --active."
+      })
   static final class Export extends Base {
-    @Option(names = "--format", required = true, paramLabel = "json|csv", description = "Output format: json or csv.")
+    @Option(
+        names = "--format",
+        required = true,
+        paramLabel = "json|csv",
+        description = "Output format: json or csv.")
     String format;
 
     @Option(names = "--active", description = "Only bans in force.")
@@ -229,7 +304,8 @@ final class BansCommand implements Runnable {
         throw new IllegalArgumentException("--format: " + format + " (expected: json or csv)");
       }
       Instant now = Instant.now();
-      List<BanRecord> rows = ctx.stores.bans().listBans().stream().filter(r -> !active || r.activeAt(now)).toList();
+      List<BanRecord> rows =
+          ctx.stores.bans().listBans().stream().filter(r -> !active || r.activeAt(now)).toList();
       if (format.equals("json")) {
         ArrayNode a = JSON.createArrayNode();
         rows.forEach(r -> a.add(toJson(r, now)));
@@ -239,11 +315,18 @@ final class BansCommand implements Runnable {
       out.print(String.join(",", CSV_COLUMNS) + "\r\n");
       for (BanRecord r : rows) {
         List<String> cells =
-            List.of(r.ip(), status(r, now), r.firstSeen().toString(), r.lastSeen().toString(), Long.toString(r.requests()),
+            List.of(
+                r.ip(),
+                status(r, now),
+                r.firstSeen().toString(),
+                r.lastSeen().toString(),
+                Long.toString(r.requests()),
                 String.join(";", r.reasons().stream().map(s -> s.replace(';', ',')).toList()),
                 String.join(";", r.samplePaths()),
-                r.bannedAt().toString(), r.bannedUntil() == null ? "" : r.bannedUntil().toString(),
-                Integer.toString(r.times()), r.source());
+                r.bannedAt().toString(),
+                r.bannedUntil() == null ? "" : r.bannedUntil().toString(),
+                Integer.toString(r.times()),
+                r.source());
         out.print(String.join(",", cells.stream().map(BansCommand::csv).toList()) + "\r\n");
       }
       return 0;

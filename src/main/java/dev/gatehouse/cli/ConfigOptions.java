@@ -15,7 +15,8 @@ final class ConfigOptions {
   @Option(
       names = "--config",
       paramLabel = "FILE",
-      description = "Configuration file (default: gatehouse.yaml in the current directory, if present; env GATEHOUSE_CONFIG).")
+      description =
+          "Configuration file (default: gatehouse.yaml in the current directory, if present; env GATEHOUSE_CONFIG).")
   @Nullable Path config;
 
   /** Which file to read, and whether the user named it (then it must exist). */

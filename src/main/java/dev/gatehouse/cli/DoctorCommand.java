@@ -40,33 +40,52 @@ import picocli.CommandLine.Option;
       "Finding ids, severities and fixes: docs/doctor.md."
     },
     exitCodeListHeading = "%nExit status:%n",
-    exitCodeList = {"0:no finding at or above --fail-on (default high)", "1:findings at or above --fail-on", "2:invalid usage, or the audit could not run"})
+    exitCodeList = {
+      "0:no finding at or above --fail-on (default high)",
+      "1:findings at or above --fail-on",
+      "2:invalid usage, or the audit could not run"
+    })
 final class DoctorCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions configOptions;
 
   @Mixin ReportOptions report;
 
-  @Option(names = "--advisories", paramLabel = "FILE",
-      description = "An OSV file (one entry, an array, or {\"vulns\": [...]}) to use instead of the built-in and imported advisories.")
+  @Option(
+      names = "--advisories",
+      paramLabel = "FILE",
+      description =
+          "An OSV file (one entry, an array, or {\"vulns\": [...]}) to use instead of the built-in and imported advisories.")
   @Nullable Path advisories;
 
   @Option(names = "--port", paramLabel = "N", description = "Also look at this port (repeatable).")
   List<Integer> ports = new ArrayList<>();
 
-  @Option(names = "--no-default-ports",
-      description = "Look only at --port ports and those Gatehouse's config and OLLAMA_HOST name, not the usual model-server ports.")
+  @Option(
+      names = "--no-default-ports",
+      description =
+          "Look only at --port ports and those Gatehouse's config and OLLAMA_HOST name, not the usual model-server ports.")
   boolean noDefaultPorts;
 
-  @Option(names = "--proc", paramLabel = "DIR", defaultValue = "/proc",
-      description = "The proc file system to read (default: ${DEFAULT-VALUE}); a host's /proc mounted in a container also works.")
+  @Option(
+      names = "--proc",
+      paramLabel = "DIR",
+      defaultValue = "/proc",
+      description =
+          "The proc file system to read (default: ${DEFAULT-VALUE}); a host's /proc mounted in a container also works.")
   Path proc;
 
-  @Option(names = "--systemd-dir", paramLabel = "DIR",
-      description = "Where to look for ollama*.service units (repeatable; default: /etc/systemd/system, /run/systemd/system, /usr/lib/systemd/system, /lib/systemd/system).")
+  @Option(
+      names = "--systemd-dir",
+      paramLabel = "DIR",
+      description =
+          "Where to look for ollama*.service units (repeatable; default: /etc/systemd/system, /run/systemd/system, /usr/lib/systemd/system, /lib/systemd/system).")
   @Nullable List<Path> systemdDirs;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "3s",
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "3s",
       description = "Longest wait for one loopback request (default: ${DEFAULT-VALUE}).")
   String timeout;
 
@@ -84,7 +103,8 @@ final class DoctorCommand implements Callable<Integer> {
     Severity failOn = report.failOn(Severity.HIGH);
     Duration wait = Values.positiveDuration(timeout);
     if (wait == null) {
-      throw new Main.UsageError("--timeout: " + timeout + " (expected: a duration above zero such as 3s or 500ms)");
+      throw new Main.UsageError(
+          "--timeout: " + timeout + " (expected: a duration above zero such as 3s or 500ms)");
     }
     for (int p : ports) {
       if (p < 1 || p > 65535) {
@@ -93,7 +113,8 @@ final class DoctorCommand implements Callable<Integer> {
     }
     ConfigOptions.Source source = configOptions.source(env);
     if (source.explicit() && !Files.isReadable(source.file())) {
-      throw new Main.UsageError("--config: " + source.file() + " (expected: an existing, readable YAML file)");
+      throw new Main.UsageError(
+          "--config: " + source.file() + " (expected: an existing, readable YAML file)");
     }
     GatehouseConfig config;
     List<String> problems = List.of();
@@ -107,7 +128,10 @@ final class DoctorCommand implements Callable<Integer> {
     }
     Advisories db;
     try {
-      db = advisories == null ? Advisories.forDataDir(config.dataDir()) : Advisories.load(advisories);
+      db =
+          advisories == null
+              ? Advisories.forDataDir(config.dataDir())
+              : Advisories.load(advisories);
     } catch (IllegalArgumentException e) {
       throw new Main.UsageError(e.getMessage());
     }
@@ -116,20 +140,22 @@ final class DoctorCommand implements Callable<Integer> {
     Path configFile = Files.exists(source.file()) ? source.file() : null;
     Report r;
     try (JdkHttpProbe http = new JdkHttpProbe(wait, "gatehouse-doctor")) {
-      r = Doctor.run(new Doctor.Inputs(
-          proc,
-          systemdDirs == null ? OllamaEnv.SYSTEMD_DIRS : systemdDirs,
-          env,
-          candidates,
-          config,
-          configFile,
-          problems,
-          new StoreKeys(config.dataDir(), config.store().kind()),
-          db,
-          http,
-          Clock.systemUTC(),
-          Main.toolVersion(),
-          failOn));
+      r =
+          Doctor.run(
+              new Doctor.Inputs(
+                  proc,
+                  systemdDirs == null ? OllamaEnv.SYSTEMD_DIRS : systemdDirs,
+                  env,
+                  candidates,
+                  config,
+                  configFile,
+                  problems,
+                  new StoreKeys(config.dataDir(), config.store().kind()),
+                  db,
+                  http,
+                  Clock.systemUTC(),
+                  Main.toolVersion(),
+                  failOn));
     }
     spec.commandLine().getOut().print(report.render(r));
     return r.exitStatus();

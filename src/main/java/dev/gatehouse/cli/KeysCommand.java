@@ -23,7 +23,12 @@ import picocli.CommandLine.Parameters;
     name = "keys",
     mixinStandardHelpOptions = true,
     description = "Manage API keys. Changes take effect on a running gateway's next request.",
-    subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class, KeysCommand.Rotate.class})
+    subcommands = {
+      KeysCommand.Create.class,
+      KeysCommand.ListKeys.class,
+      KeysCommand.Revoke.class,
+      KeysCommand.Rotate.class
+    })
 final class KeysCommand implements Runnable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,7 +57,8 @@ final class KeysCommand implements Runnable {
       }
       Duration d = Values.positiveDuration(text);
       if (d == null) {
-        throw new IllegalArgumentException(option + ": " + text + " (expected: a duration above zero such as 12h, 30d)");
+        throw new IllegalArgumentException(
+            option + ": " + text + " (expected: a duration above zero such as 12h, 30d)");
       }
       return d;
     }
@@ -89,7 +95,8 @@ final class KeysCommand implements Runnable {
     }
   }
 
-  static void printCreated(PrintWriter out, KeyService.Created c, boolean json, String verb) throws Exception {
+  static void printCreated(PrintWriter out, KeyService.Created c, boolean json, String verb)
+      throws Exception {
     KeyRecord r = c.record();
     if (json) {
       ObjectNode o = toJson(r, Instant.now());
@@ -108,44 +115,83 @@ final class KeysCommand implements Runnable {
     out.println(c.key());
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a key and print it once.")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = "Create a key and print it once.")
   static final class Create extends Base {
-    @Option(names = "--name", required = true, description = "A label for the key (who or what uses it).")
+    @Option(
+        names = "--name",
+        required = true,
+        description = "A label for the key (who or what uses it).")
     String name;
 
-    @Option(names = "--expires", paramLabel = "DURATION", description = "Lifetime, such as 12h or 30d. Default: never.")
+    @Option(
+        names = "--expires",
+        paramLabel = "DURATION",
+        description = "Lifetime, such as 12h or 30d. Default: never.")
     @Nullable String expires;
 
-    @Option(names = "--models", arity = "1..*", paramLabel = "GLOB", description = "Models the key may use, as globs (llama3*, qwen2.5:7b). Default: any.")
+    @Option(
+        names = "--models",
+        arity = "1..*",
+        paramLabel = "GLOB",
+        description = "Models the key may use, as globs (llama3*, qwen2.5:7b). Default: any.")
     @Nullable List<String> models;
 
-    @Option(names = "--allow-cidr", arity = "1..*", paramLabel = "CIDR",
-        description = "Addresses or ranges the key may be used from (192.168.1.0/24, 2001:db8::/48); from elsewhere it gets 403. Default: anywhere.")
+    @Option(
+        names = "--allow-cidr",
+        arity = "1..*",
+        paramLabel = "CIDR",
+        description =
+            "Addresses or ranges the key may be used from (192.168.1.0/24, 2001:db8::/48); from elsewhere it gets 403. Default: anywhere.")
     @Nullable List<String> networks;
 
-    @Option(names = "--scopes", arity = "1..*", paramLabel = "SCOPE",
-        description = "Scopes, replacing the default (inference, embeddings, models.read). Known: inference, embeddings, models.read, models.inspect, models.manage, account, cloud.")
+    @Option(
+        names = "--scopes",
+        arity = "1..*",
+        paramLabel = "SCOPE",
+        description =
+            "Scopes, replacing the default (inference, embeddings, models.read). Known: inference, embeddings, models.read, models.inspect, models.manage, account, cloud.")
     @Nullable List<String> scopes;
 
-    @Option(names = "--rpm", description = "Requests per minute for this key (default: rate.key_rpm).")
+    @Option(
+        names = "--rpm",
+        description = "Requests per minute for this key (default: rate.key_rpm).")
     @Nullable Integer rpm;
 
-    @Option(names = "--burst", description = "Requests this key may make at once before --rpm applies (default: rate.key_burst).")
+    @Option(
+        names = "--burst",
+        description =
+            "Requests this key may make at once before --rpm applies (default: rate.key_burst).")
     @Nullable Integer burst;
 
-    @Option(names = "--tpm", description = "Tokens (prompt + output) per minute for this key (default: budget.tokens_per_minute).")
+    @Option(
+        names = "--tpm",
+        description =
+            "Tokens (prompt + output) per minute for this key (default: budget.tokens_per_minute).")
     @Nullable Long tpm;
 
-    @Option(names = "--tpd", description = "Tokens (prompt + output) per UTC day for this key (default: budget.tokens_per_day).")
+    @Option(
+        names = "--tpd",
+        description =
+            "Tokens (prompt + output) per UTC day for this key (default: budget.tokens_per_day).")
     @Nullable Long tpd;
 
-    @Option(names = "--concurrency", description = "Requests in flight at once for this key (default: concurrency.per_key).")
+    @Option(
+        names = "--concurrency",
+        description = "Requests in flight at once for this key (default: concurrency.per_key).")
     @Nullable Integer concurrency;
 
-    @Option(names = "--max-output-tokens", description = "Largest output a request may ask for (default: caps.max_output_tokens).")
+    @Option(
+        names = "--max-output-tokens",
+        description = "Largest output a request may ask for (default: caps.max_output_tokens).")
     @Nullable Integer maxOutputTokens;
 
-    @Option(names = "--guard", paramLabel = "MODE", description = "The prompt guard for this key: off, log or block (default: guard.mode).")
+    @Option(
+        names = "--guard",
+        paramLabel = "MODE",
+        description = "The prompt guard for this key: off, log or block (default: guard.mode).")
     @Nullable String guard;
 
     Create(Map<String, String> env) {
@@ -154,14 +200,24 @@ final class KeysCommand implements Runnable {
 
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
-      KeyService.Created c = ctx.keys.create(name, duration("--expires", expires), models, scopes,
-          new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens), networks, guard);
+      KeyService.Created c =
+          ctx.keys.create(
+              name,
+              duration("--expires", expires),
+              models,
+              scopes,
+              new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens),
+              networks,
+              guard);
       printCreated(out, c, json, "Created");
       return 0;
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (never their secrets).")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List keys (never their secrets).")
   static final class ListKeys extends Base {
     ListKeys(Map<String, String> env) {
       super(env);
@@ -180,7 +236,12 @@ final class KeysCommand implements Runnable {
       String fmt = "%-12s  %-20s  %-8s  %-40s  %-20s  %s%n";
       out.printf(fmt, "ID", "NAME", "STATUS", "SCOPES", "MODELS", "EXPIRES");
       for (KeyRecord k : all) {
-        out.printf(fmt, k.id(), k.name(), k.status(now), String.join(",", k.scopes()),
+        out.printf(
+            fmt,
+            k.id(),
+            k.name(),
+            k.status(now),
+            String.join(",", k.scopes()),
             k.models().isEmpty() ? "*" : String.join(",", k.models()),
             k.expiresAt() == null ? "never" : k.expiresAt().toString());
       }
@@ -201,10 +262,12 @@ final class KeysCommand implements Runnable {
     int run(Context ctx, PrintWriter out) throws Exception {
       boolean done = ctx.keys.revoke(id);
       if (!done) {
-        throw new IllegalArgumentException("ID: " + id + " (expected: the id of an active key; see keys list)");
+        throw new IllegalArgumentException(
+            "ID: " + id + " (expected: the id of an active key; see keys list)");
       }
       if (json) {
-        out.println(JSON.writeValueAsString(toJson(ctx.keys.find(id).orElseThrow(), Instant.now())));
+        out.println(
+            JSON.writeValueAsString(toJson(ctx.keys.find(id).orElseThrow(), Instant.now())));
       } else {
         out.println("Revoked key " + id + "; it is refused from the next request on.");
       }
@@ -212,13 +275,18 @@ final class KeysCommand implements Runnable {
     }
   }
 
-  @Command(name = "rotate", mixinStandardHelpOptions = true,
+  @Command(
+      name = "rotate",
+      mixinStandardHelpOptions = true,
       description = "Replace a key with a new one (same name, scopes and models), printed once.")
   static final class Rotate extends Base {
     @Parameters(paramLabel = "ID", description = "The key's id, as shown by keys list.")
     String id;
 
-    @Option(names = "--grace", paramLabel = "DURATION", description = "How long the old key keeps working, such as 1h. Default: it stops now.")
+    @Option(
+        names = "--grace",
+        paramLabel = "DURATION",
+        description = "How long the old key keeps working, such as 1h. Default: it stops now.")
     @Nullable String grace;
 
     Rotate(Map<String, String> env) {
@@ -227,16 +295,24 @@ final class KeysCommand implements Runnable {
 
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
-      Duration g = grace == null ? Duration.ZERO : java.util.Objects.requireNonNull(duration("--grace", grace));
+      Duration g =
+          grace == null
+              ? Duration.ZERO
+              : java.util.Objects.requireNonNull(duration("--grace", grace));
       KeyService.Created c = ctx.keys.rotate(id, g);
       if (json) {
         ObjectNode o = toJson(c.record(), Instant.now());
         o.put("key", c.key());
         o.put("replaces", id);
-        o.put("old_key_expires_at", String.valueOf(ctx.keys.find(id).map(KeyRecord::expiresAt).orElse(null)));
+        o.put(
+            "old_key_expires_at",
+            String.valueOf(ctx.keys.find(id).map(KeyRecord::expiresAt).orElse(null)));
         out.println(JSON.writeValueAsString(o));
       } else {
-        out.println("Old key " + id + (g.isZero() ? " stops working now." : " keeps working for " + grace + "."));
+        out.println(
+            "Old key "
+                + id
+                + (g.isZero() ? " stops working now." : " keeps working for " + grace + "."));
         printCreated(out, c, false, "Rotated to");
       }
       return 0;

@@ -6,9 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.logging.LogManager;
 
 /**
- * One-line log records on stderr: time, level, logger, message. Library chatter (connection
- * pool, migrations, Netty) is kept to warnings. An operator's own {@code
- * java.util.logging.config.file} wins.
+ * One-line log records on stderr: time, level, logger, message. Library chatter (connection pool,
+ * migrations, Netty) is kept to warnings. An operator's own {@code java.util.logging.config.file}
+ * wins.
  */
 final class Logging {
 
@@ -32,7 +32,8 @@ final class Logging {
       return;
     }
     try {
-      LogManager.getLogManager().readConfiguration(new ByteArrayInputStream(CONFIG.getBytes(StandardCharsets.UTF_8)));
+      LogManager.getLogManager()
+          .readConfiguration(new ByteArrayInputStream(CONFIG.getBytes(StandardCharsets.UTF_8)));
     } catch (IOException e) {
       System.err.println("gatehouse: logging setup failed: " + e.getMessage());
     }

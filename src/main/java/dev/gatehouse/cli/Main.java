@@ -13,8 +13,17 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
     subcommands = {
-      ServeCommand.class, KeysCommand.class, UsageCommand.class, BansCommand.class, TlsCommand.class,
-      DoctorCommand.class, ScanCommand.class, ModelsCommand.class, AuditCommand.class, AdvisoriesCommand.class, GuardCommand.class
+      ServeCommand.class,
+      KeysCommand.class,
+      UsageCommand.class,
+      BansCommand.class,
+      TlsCommand.class,
+      DoctorCommand.class,
+      ScanCommand.class,
+      ModelsCommand.class,
+      AuditCommand.class,
+      AdvisoriesCommand.class,
+      GuardCommand.class
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
@@ -30,7 +39,12 @@ public final class Main implements Runnable {
   public static void main(String[] args) {
     dev.gatehouse.listen.TlsProfile.refuseClientRenegotiation(); // before any TLS code loads
     Logging.configure();
-    int code = run(args, System.getenv(), new PrintWriter(System.out, true, System.out.charset()), new PrintWriter(System.err, true, System.err.charset()));
+    int code =
+        run(
+            args,
+            System.getenv(),
+            new PrintWriter(System.out, true, System.out.charset()),
+            new PrintWriter(System.err, true, System.err.charset()));
     if (code != ServeCommand.KEEP_RUNNING) {
       System.exit(code);
     }
@@ -41,15 +55,25 @@ public final class Main implements Runnable {
    * exit status, or {@link ServeCommand#KEEP_RUNNING} when a server was started.
    */
   public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
-    return run(args, env, out, err, running -> Runtime.getRuntime().addShutdownHook(new Thread(running::close, "gatehouse-shutdown")));
+    return run(
+        args,
+        env,
+        out,
+        err,
+        running ->
+            Runtime.getRuntime().addShutdownHook(new Thread(running::close, "gatehouse-shutdown")));
   }
 
   /**
-   * As {@link #run(String[], Map, PrintWriter, PrintWriter)}, but hands a started server to
-   * {@code onServe} instead of stopping it at JVM exit; tests close it themselves.
+   * As {@link #run(String[], Map, PrintWriter, PrintWriter)}, but hands a started server to {@code
+   * onServe} instead of stopping it at JVM exit; tests close it themselves.
    */
   public static int run(
-      String[] args, Map<String, String> env, PrintWriter out, PrintWriter err, java.util.function.Consumer<Running> onServe) {
+      String[] args,
+      Map<String, String> env,
+      PrintWriter out,
+      PrintWriter err,
+      java.util.function.Consumer<Running> onServe) {
     CommandLine cl = new CommandLine(new Main(), new Factory(env, onServe));
     cl.setOut(out);
     cl.setErr(err);
@@ -90,8 +114,10 @@ public final class Main implements Runnable {
           || cls == BansCommand.Remove.class
           || cls == BansCommand.Export.class
           || cls == TlsCommand.SelfSignedCommand.class
-          || cls == DoctorCommand.class || cls == ScanCommand.class
-          || cls == AdvisoriesCommand.Update.class || cls == AdvisoriesCommand.ListAdvisories.class
+          || cls == DoctorCommand.class
+          || cls == ScanCommand.class
+          || cls == AdvisoriesCommand.Update.class
+          || cls == AdvisoriesCommand.ListAdvisories.class
           || cls == ModelsCommand.Verify.class
           || cls == AuditCommand.Verify.class
           || cls == AuditReadCommands.Tail.class

@@ -18,13 +18,16 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code gatehouse models}: checks on the model server's model store. */
-@Command(name = "models", mixinStandardHelpOptions = true, description = "Model store checks.",
+@Command(
+    name = "models",
+    mixinStandardHelpOptions = true,
+    description = "Model store checks.",
     subcommands = {ModelsCommand.Verify.class})
 final class ModelsCommand implements Runnable {
 
@@ -46,26 +49,40 @@ final class ModelsCommand implements Runnable {
         "--pin FILE writes a lock file of model name -> manifest digest, but only from a store with no corrupt or missing blob."
       },
       exitCodeListHeading = "%nExit status:%n",
-      exitCodeList = {"0:no finding at or above --fail-on (default low: any finding)", "1:findings at or above --fail-on",
-          "2:invalid usage, or no model store at --dir"})
+      exitCodeList = {
+        "0:no finding at or above --fail-on (default low: any finding)",
+        "1:findings at or above --fail-on",
+        "2:invalid usage, or no model store at --dir"
+      })
   static final class Verify implements Callable<Integer> {
 
     @Mixin ConfigOptions configOptions;
 
     @Mixin ReportOptions report;
 
-    @Option(names = "--dir", paramLabel = "PATH",
-        description = "The model store (default: OLLAMA_MODELS, else ~/.ollama/models, else /usr/share/ollama/.ollama/models).")
+    @Option(
+        names = "--dir",
+        paramLabel = "PATH",
+        description =
+            "The model store (default: OLLAMA_MODELS, else ~/.ollama/models, else /usr/share/ollama/.ollama/models).")
     @Nullable Path dir;
 
-    @Option(names = "--allow-registry", paramLabel = "HOST",
-        description = "Also allow models from this registry (repeatable). Always allowed: registry.ollama.ai and policy.allowed_registries.")
+    @Option(
+        names = "--allow-registry",
+        paramLabel = "HOST",
+        description =
+            "Also allow models from this registry (repeatable). Always allowed: registry.ollama.ai and policy.allowed_registries.")
     List<String> allowRegistries = new ArrayList<>();
 
-    @Option(names = "--pin", paramLabel = "FILE", description = "Write a lock file of model name -> manifest digest.")
+    @Option(
+        names = "--pin",
+        paramLabel = "FILE",
+        description = "Write a lock file of model name -> manifest digest.")
     @Nullable Path pin;
 
-    @Option(names = "--progress", description = "Show a progress bar on stderr even when it is not a terminal.")
+    @Option(
+        names = "--progress",
+        description = "Show a progress bar on stderr even when it is not a terminal.")
     boolean progress;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -89,13 +106,21 @@ final class ModelsCommand implements Runnable {
       }
       Path store = dir != null ? dir : defaultStore();
       if (!ModelStore.looksLikeStore(store)) {
-        throw new Main.UsageError("--dir: " + store + " (expected: an Ollama model store, a directory with manifests/ and blobs/)");
+        throw new Main.UsageError(
+            "--dir: "
+                + store
+                + " (expected: an Ollama model store, a directory with manifests/ and blobs/)");
       }
       Set<String> allowed = new TreeSet<>(List.of(ModelName.DEFAULT_REGISTRY));
-      config.policy().allowedRegistries().forEach(r -> allowed.add(r.toLowerCase(java.util.Locale.ROOT)));
+      config
+          .policy()
+          .allowedRegistries()
+          .forEach(r -> allowed.add(r.toLowerCase(java.util.Locale.ROOT)));
       allowRegistries.forEach(r -> allowed.add(r.toLowerCase(java.util.Locale.ROOT)));
-      StoreVerifier.Progress bar = progress || interactive()
-          ? new ProgressBar(spec.commandLine().getErr(), System::nanoTime) : StoreVerifier.Progress.NONE;
+      StoreVerifier.Progress bar =
+          progress || interactive()
+              ? new ProgressBar(spec.commandLine().getErr(), System::nanoTime)
+              : StoreVerifier.Progress.NONE;
       StoreVerifier.Result v = StoreVerifier.verify(store, allowed, bar);
       List<String> notes = new ArrayList<>(v.notes());
       if (pin != null) {
@@ -103,11 +128,22 @@ final class ModelsCommand implements Runnable {
           v.pins().write(pin);
           notes.add("pinned " + v.pins().size() + " models to their manifest digests in " + pin);
         } else {
-          notes.add("lock file not written: " + pin + " would pin a store with corrupt or missing blobs; fix them and run again");
+          notes.add(
+              "lock file not written: "
+                  + pin
+                  + " would pin a store with corrupt or missing blobs; fix them and run again");
         }
       }
-      Report r = new Report("models verify", Main.toolVersion(), Clock.systemUTC().instant(), failOn,
-          List.of(v.subject()), notes, v.findings(), List.of());
+      Report r =
+          new Report(
+              "models verify",
+              Main.toolVersion(),
+              Clock.systemUTC().instant(),
+              failOn,
+              List.of(v.subject()),
+              notes,
+              v.findings(),
+              List.of());
       spec.commandLine().getOut().print(report.render(r));
       return r.exitStatus();
     }
@@ -126,14 +162,18 @@ final class ModelsCommand implements Runnable {
           return p;
         }
       }
-      throw new Main.UsageError("--dir: (not given, and no store at " + tried + ") (expected: the path of Ollama's model store)");
+      throw new Main.UsageError(
+          "--dir: (not given, and no store at "
+              + tried
+              + ") (expected: the path of Ollama's model store)");
     }
 
     /**
      * True when stderr is a person's terminal. Since Java 22 {@code System.console()} exists even
      * when redirected and {@code isTerminal()} tells; this build targets 21, so it asks by name.
      */
-    @SuppressWarnings("SystemConsoleNull") // null on Java 21 without a terminal; isTerminal() below on 22+
+    @SuppressWarnings(
+        "SystemConsoleNull") // null on Java 21 without a terminal; isTerminal() below on 22+
     private static boolean interactive() {
       Console c = System.console();
       if (c == null) {

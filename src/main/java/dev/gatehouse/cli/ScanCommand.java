@@ -35,28 +35,49 @@ import picocli.CommandLine.Parameters;
       "Finding ids, severities and fixes: docs/doctor.md."
     },
     exitCodeListHeading = "%nExit status:%n",
-    exitCodeList = {"0:no finding at or above --fail-on (default high)", "1:findings at or above --fail-on",
-        "2:invalid usage, or a URL could not be scanned (unreachable, TLS handshake failed)"})
+    exitCodeList = {
+      "0:no finding at or above --fail-on (default high)",
+      "1:findings at or above --fail-on",
+      "2:invalid usage, or a URL could not be scanned (unreachable, TLS handshake failed)"
+    })
 final class ScanCommand implements Callable<Integer> {
 
-  @Parameters(paramLabel = "URL", arity = "1..*", description = "http:// or https:// URLs to scan, such as https://gpu-box.lan:11435.")
+  @Parameters(
+      paramLabel = "URL",
+      arity = "1..*",
+      description = "http:// or https:// URLs to scan, such as https://gpu-box.lan:11435.")
   List<String> urls;
 
   @Mixin ReportOptions report;
 
-  @Option(names = "--advisories", paramLabel = "FILE", description = "An OSV file (one entry, an array, or {\"vulns\": [...]}) to use instead of the built-in and imported advisories.")
+  @Option(
+      names = "--advisories",
+      paramLabel = "FILE",
+      description =
+          "An OSV file (one entry, an array, or {\"vulns\": [...]}) to use instead of the built-in and imported advisories.")
   @Nullable Path advisories;
 
-  @Option(names = "--rate", paramLabel = "DURATION", defaultValue = "100ms",
-      description = "Least time between two requests to one URL (default: ${DEFAULT-VALUE}; at least 10ms).")
+  @Option(
+      names = "--rate",
+      paramLabel = "DURATION",
+      defaultValue = "100ms",
+      description =
+          "Least time between two requests to one URL (default: ${DEFAULT-VALUE}; at least 10ms).")
   String rate;
 
-  @Option(names = "--max-requests", paramLabel = "N", defaultValue = "40",
+  @Option(
+      names = "--max-requests",
+      paramLabel = "N",
+      defaultValue = "40",
       description = "Most requests per URL (default and ceiling: ${DEFAULT-VALUE}).")
   int maxRequests;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5s",
-      description = "Longest wait for a connection, handshake or response (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      description =
+          "Longest wait for a connection, handshake or response (default: ${DEFAULT-VALUE}).")
   String timeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -68,14 +89,22 @@ final class ScanCommand implements Callable<Integer> {
   }
 
   /**
-   * Where imported advisories are: the data directory GATEHOUSE_HOME names, else the default.
-   * Scan reads no configuration file; an invalid GATEHOUSE_* variable falls back to the default.
+   * Where imported advisories are: the data directory GATEHOUSE_HOME names, else the default. Scan
+   * reads no configuration file; an invalid GATEHOUSE_* variable falls back to the default.
    */
   private Path dataDir() throws dev.gatehouse.config.ConfigException {
     try {
-      return dev.gatehouse.config.ConfigLoader.load(null, false, env, java.util.Map.of(), dev.gatehouse.gateway.ConfigChecks.ALL).dataDir();
+      return dev.gatehouse.config.ConfigLoader.load(
+              null, false, env, java.util.Map.of(), dev.gatehouse.gateway.ConfigChecks.ALL)
+          .dataDir();
     } catch (dev.gatehouse.config.ConfigException e) {
-      return dev.gatehouse.config.ConfigLoader.load(null, false, java.util.Map.of(), java.util.Map.of(), dev.gatehouse.gateway.ConfigChecks.ALL).dataDir();
+      return dev.gatehouse.config.ConfigLoader.load(
+              null,
+              false,
+              java.util.Map.of(),
+              java.util.Map.of(),
+              dev.gatehouse.gateway.ConfigChecks.ALL)
+          .dataDir();
     }
   }
 
@@ -85,14 +114,17 @@ final class ScanCommand implements Callable<Integer> {
     Severity failOn = report.failOn(Severity.HIGH);
     Duration interval = Values.duration(rate);
     if (interval == null || interval.toMillis() < 10) {
-      throw new Main.UsageError("--rate: " + rate + " (expected: a duration of at least 10ms, such as 100ms or 1s)");
+      throw new Main.UsageError(
+          "--rate: " + rate + " (expected: a duration of at least 10ms, such as 100ms or 1s)");
     }
     Duration wait = Values.positiveDuration(timeout);
     if (wait == null) {
-      throw new Main.UsageError("--timeout: " + timeout + " (expected: a duration above zero such as 5s)");
+      throw new Main.UsageError(
+          "--timeout: " + timeout + " (expected: a duration above zero such as 5s)");
     }
     if (maxRequests < 1 || maxRequests > Scanner.MAX_REQUESTS) {
-      throw new Main.UsageError("--max-requests: " + maxRequests + " (expected: 1-" + Scanner.MAX_REQUESTS + ")");
+      throw new Main.UsageError(
+          "--max-requests: " + maxRequests + " (expected: 1-" + Scanner.MAX_REQUESTS + ")");
     }
     List<ScanTarget> targets = new ArrayList<>();
     for (String u : urls) {
@@ -115,7 +147,9 @@ final class ScanCommand implements Callable<Integer> {
     List<String> notes = new ArrayList<>();
     List<String> errors = new ArrayList<>();
     try (JdkHttpProbe http = new JdkHttpProbe(wait, "gatehouse-scan")) {
-      Scanner scanner = new Scanner(http, db, Clock.systemUTC(), new Scanner.Options(maxRequests, interval, wait));
+      Scanner scanner =
+          new Scanner(
+              http, db, Clock.systemUTC(), new Scanner.Options(maxRequests, interval, wait));
       for (int i = 0; i < targets.size(); i++) {
         ScanTarget t = targets.get(i);
         String step = "[" + (i + 1) + "/" + targets.size() + "] ";
@@ -131,13 +165,28 @@ final class ScanCommand implements Callable<Integer> {
           errors.add(r.error());
         }
         if (progress) {
-          err.println(step + t + ": " + (r.error() != null ? "not scanned" : r.requests() + " requests, " + r.findings().size() + " findings"));
+          err.println(
+              step
+                  + t
+                  + ": "
+                  + (r.error() != null
+                      ? "not scanned"
+                      : r.requests() + " requests, " + r.findings().size() + " findings"));
           err.flush();
         }
       }
     }
     findings.addAll(dev.gatehouse.doctor.Doctor.dataAge(db, Clock.systemUTC().instant(), notes));
-    Report r = new Report("scan", Main.toolVersion(), Clock.systemUTC().instant(), failOn, checked, notes, findings, errors);
+    Report r =
+        new Report(
+            "scan",
+            Main.toolVersion(),
+            Clock.systemUTC().instant(),
+            failOn,
+            checked,
+            notes,
+            findings,
+            errors);
     spec.commandLine().getOut().print(report.render(r));
     return r.exitStatus();
   }

@@ -14,10 +14,10 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code gatehouse serve}: run the gateway in the foreground until interrupted. */
 @Command(
@@ -35,10 +35,16 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions configOptions;
 
-  @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Listen address (default 127.0.0.1:11435; env GATEHOUSE_LISTEN).")
+  @Option(
+      names = "--listen",
+      paramLabel = "HOST:PORT",
+      description = "Listen address (default 127.0.0.1:11435; env GATEHOUSE_LISTEN).")
   @Nullable String listen;
 
-  @Option(names = "--upstream", paramLabel = "URL", description = "The LLM server (default http://127.0.0.1:11434; env GATEHOUSE_UPSTREAM).")
+  @Option(
+      names = "--upstream",
+      paramLabel = "URL",
+      description = "The LLM server (default http://127.0.0.1:11434; env GATEHOUSE_UPSTREAM).")
   @Nullable String upstream;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -82,7 +88,8 @@ final class ServeCommand implements Callable<Integer> {
           admin = AdminServer.start(gateway.vertx(), config.admin().listen(), gateway.metrics());
         } catch (Exception e) {
           gateway.close();
-          throw new IllegalStateException("admin listener " + config.admin().listen() + ": " + e.getMessage(), e);
+          throw new IllegalStateException(
+              "admin listener " + config.admin().listen() + ": " + e.getMessage(), e);
         }
       }
       String scheme = config.tlsEnabled() ? "https" : "http";
@@ -91,12 +98,24 @@ final class ServeCommand implements Callable<Integer> {
         printFirstKey(out, first, base, config);
       }
       if (!config.authEnabled()) {
-        out.println("WARNING: auth.enabled is false: every local process can use the model server through Gatehouse.");
+        out.println(
+            "WARNING: auth.enabled is false: every local process can use the model server through Gatehouse.");
       }
-      out.println("Gatehouse listening on " + base + " -> " + config.upstream()
-          + (gateway.redirectPort() > 0 ? " (HTTP redirect on port " + gateway.redirectPort() + ")" : ""));
+      out.println(
+          "Gatehouse listening on "
+              + base
+              + " -> "
+              + config.upstream()
+              + (gateway.redirectPort() > 0
+                  ? " (HTTP redirect on port " + gateway.redirectPort() + ")"
+                  : ""));
       if (admin != null) {
-        out.println("Metrics on http://" + displayHost(config.admin().listen().host()) + ":" + admin.port() + "/metrics (admin listener)");
+        out.println(
+            "Metrics on http://"
+                + displayHost(config.admin().listen().host())
+                + ":"
+                + admin.port()
+                + "/metrics (admin listener)");
       }
       out.flush();
     } catch (Exception e) {
@@ -106,19 +125,29 @@ final class ServeCommand implements Callable<Integer> {
     AdminServer adminServer = admin;
     // The periodic posture check (posture.interval): doctor's exposure checks on a worker thread,
     // each new finding at or above high raised once through the alert rules.
-    dev.gatehouse.doctor.PostureMonitor posture = !config.posture().enabled() ? null
-        : dev.gatehouse.doctor.PostureMonitor.forServe(config, configOptions.source(env).file(), env,
-            f -> gateway.alerts().posture(f.id(), f.severity().label(), f.subject(), f.title())).start();
-    onServe.accept(() -> {
-      if (posture != null) {
-        posture.close();
-      }
-      if (adminServer != null) {
-        adminServer.close();
-      }
-      gateway.close();
-      ctx.close();
-    });
+    dev.gatehouse.doctor.PostureMonitor posture =
+        !config.posture().enabled()
+            ? null
+            : dev.gatehouse.doctor.PostureMonitor.forServe(
+                    config,
+                    configOptions.source(env).file(),
+                    env,
+                    f ->
+                        gateway
+                            .alerts()
+                            .posture(f.id(), f.severity().label(), f.subject(), f.title()))
+                .start();
+    onServe.accept(
+        () -> {
+          if (posture != null) {
+            posture.close();
+          }
+          if (adminServer != null) {
+            adminServer.close();
+          }
+          gateway.close();
+          ctx.close();
+        });
     return KEEP_RUNNING;
   }
 
@@ -133,17 +162,27 @@ final class ServeCommand implements Callable<Integer> {
     return h.contains(":") ? "[" + h + "]" : h;
   }
 
-  private static void printFirstKey(PrintWriter out, KeyService.Created first, String base, GatehouseConfig c) {
-    String scopes = Operation.DEFAULT_SCOPES.stream().map(o -> o.scope).collect(Collectors.joining(", "));
+  private static void printFirstKey(
+      PrintWriter out, KeyService.Created first, String base, GatehouseConfig c) {
+    String scopes =
+        Operation.DEFAULT_SCOPES.stream().map(o -> o.scope).collect(Collectors.joining(", "));
     String insecure = c.tlsEnabled() ? "--cacert " + c.tls().cert() + " " : "";
     out.println();
-    out.println("First start: created API key " + first.record().id() + " (scopes: " + scopes + ").");
+    out.println(
+        "First start: created API key " + first.record().id() + " (scopes: " + scopes + ").");
     out.println("It is shown this once; Gatehouse keeps only a hash of it:");
     out.println();
     out.println("    " + first.key());
     out.println();
     out.println("Try it:");
-    out.println("    curl " + insecure + "-H 'Authorization: Bearer " + first.key() + "' " + base + "/api/tags");
+    out.println(
+        "    curl "
+            + insecure
+            + "-H 'Authorization: Bearer "
+            + first.key()
+            + "' "
+            + base
+            + "/api/tags");
     out.println("OpenAI base URL:  " + base + "/v1");
     out.println("Ollama host:      " + base);
     out.println("More keys: gatehouse keys create --name NAME");

@@ -8,9 +8,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 
 /**
- * The plumbing every command that works on the data directory shares: load the configuration
- * (a bad one prints its report and exits 2), open the store, run, close, and turn argument
- * mistakes into exit status 2.
+ * The plumbing every command that works on the data directory shares: load the configuration (a bad
+ * one prints its report and exits 2), open the store, run, close, and turn argument mistakes into
+ * exit status 2.
  */
 abstract class StoreCommand implements Callable<Integer> {
 

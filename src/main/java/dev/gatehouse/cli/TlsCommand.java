@@ -17,7 +17,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code gatehouse tls}: certificate helpers. */
-@Command(name = "tls", mixinStandardHelpOptions = true, description = "TLS certificate helpers.",
+@Command(
+    name = "tls",
+    mixinStandardHelpOptions = true,
+    description = "TLS certificate helpers.",
     subcommands = {TlsCommand.SelfSignedCommand.class})
 final class TlsCommand implements Runnable {
 
@@ -28,19 +31,32 @@ final class TlsCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "self-signed", mixinStandardHelpOptions = true,
-      description = "Write a self-signed certificate and key for LAN use and print its SHA-256 fingerprint.")
+  @Command(
+      name = "self-signed",
+      mixinStandardHelpOptions = true,
+      description =
+          "Write a self-signed certificate and key for LAN use and print its SHA-256 fingerprint.")
   static final class SelfSignedCommand implements Callable<Integer> {
     @Mixin ConfigOptions configOptions;
 
-    @Option(names = "--host", required = true, arity = "1..*", paramLabel = "NAME",
+    @Option(
+        names = "--host",
+        required = true,
+        arity = "1..*",
+        paramLabel = "NAME",
         description = "Host names or IP addresses clients use to reach Gatehouse.")
     List<String> hosts;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Where to write cert.pem and key.pem (default: DATA_DIR/tls).")
+    @Option(
+        names = "--out",
+        paramLabel = "DIR",
+        description = "Where to write cert.pem and key.pem (default: DATA_DIR/tls).")
     @Nullable Path out;
 
-    @Option(names = "--days", defaultValue = "397", description = "Validity in days (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--days",
+        defaultValue = "397",
+        description = "Validity in days (default: ${DEFAULT-VALUE}).")
     int days;
 
     @Option(names = "--force", description = "Overwrite existing files.")
@@ -74,7 +90,8 @@ final class TlsCommand implements Runnable {
       Path cert = dir.resolve("cert.pem").toAbsolutePath();
       Path key = dir.resolve("key.pem").toAbsolutePath();
       if (!force && (Files.exists(cert) || Files.exists(key))) {
-        throw new Main.UsageError("--out: " + dir + " (expected: a directory without cert.pem and key.pem, or --force)");
+        throw new Main.UsageError(
+            "--out: " + dir + " (expected: a directory without cert.pem and key.pem, or --force)");
       }
       SelfSigned.Result r;
       try {

@@ -21,8 +21,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code gatehouse usage}: tokens and requests per key, model and day. */
-@Command(name = "usage", mixinStandardHelpOptions = true,
-    description = "Report token usage per key, model and UTC day, as counted from the upstream's own figures.")
+@Command(
+    name = "usage",
+    mixinStandardHelpOptions = true,
+    description =
+        "Report token usage per key, model and UTC day, as counted from the upstream's own figures.")
 final class UsageCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,8 +35,12 @@ final class UsageCommand implements Callable<Integer> {
   @Option(names = "--key", paramLabel = "ID", description = "Only this key.")
   @Nullable String key;
 
-  @Option(names = "--since", paramLabel = "DAYS|DATE", defaultValue = "7d",
-      description = "A duration back from today (7d) or a date (2026-11-01). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--since",
+      paramLabel = "DAYS|DATE",
+      defaultValue = "7d",
+      description =
+          "A duration back from today (7d) or a date (2026-11-01). Default: ${DEFAULT-VALUE}.")
   String since;
 
   @Option(names = "--json", description = "Print JSON instead of text.")
@@ -80,7 +87,14 @@ final class UsageCommand implements Callable<Integer> {
       long in = 0;
       long outTokens = 0;
       for (UsageStore.UsageRow r : rows) {
-        out.printf(fmt, r.day(), r.keyId(), r.model().isEmpty() ? "-" : r.model(), r.requests(), r.tokensIn(), r.tokensOut());
+        out.printf(
+            fmt,
+            r.day(),
+            r.keyId(),
+            r.model().isEmpty() ? "-" : r.model(),
+            r.requests(),
+            r.tokensIn(),
+            r.tokensOut());
         req += r.requests();
         in += r.tokensIn();
         outTokens += r.tokensOut();
@@ -96,7 +110,8 @@ final class UsageCommand implements Callable<Integer> {
     } catch (DateTimeParseException e) {
       Duration d = Values.duration(text);
       if (d == null) {
-        throw new Main.UsageError("--since: " + text + " (expected: a duration such as 7d or a date such as 2026-11-01)");
+        throw new Main.UsageError(
+            "--since: " + text + " (expected: a duration such as 7d or a date such as 2026-11-01)");
       }
       return LocalDate.now(ZoneOffset.UTC).minusDays(Math.max(0, d.toDays() - 1)).toString();
     }

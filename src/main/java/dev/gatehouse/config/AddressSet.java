@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A set of addresses and ranges, looked up per request: single addresses in a hash set (an IoC
- * feed can hold thousands), ranges scanned in order. Immutable and thread-safe.
+ * A set of addresses and ranges, looked up per request: single addresses in a hash set (an IoC feed
+ * can hold thousands), ranges scanned in order. Immutable and thread-safe.
  */
 public final class AddressSet {
 
@@ -29,7 +29,9 @@ public final class AddressSet {
     }
   }
 
-  /** Parses each entry with {@link Cidr#parse}, skipping malformed ones (the loader reports those). */
+  /**
+   * Parses each entry with {@link Cidr#parse}, skipping malformed ones (the loader reports those).
+   */
   public static AddressSet parse(Collection<String> entries) {
     List<Cidr> out = new ArrayList<>();
     for (String e : entries) {

@@ -29,18 +29,19 @@ final class AlertAndAuditSections {
     if (!zone.isEmpty() && !ZoneId.getAvailableZoneIds().contains(zone) && !zone.equals("UTC")) {
       p.invalid("alerts.timezone", "a time zone id such as UTC or Europe/Berlin");
     }
-    Alerts a = new Alerts(
-        v.bool("alerts.default_rules"),
-        v.strings("alerts.rules"),
-        webhook,
-        v.path("alerts.webhook_secret_file"),
-        v.duration("alerts.webhook_timeout"),
-        v.integer("alerts.webhook_retries"),
-        v.duration("alerts.webhook_backoff"),
-        v.string("alerts.manage_hours"),
-        zone(v.string("alerts.timezone")),
-        v.integer("alerts.network_prefix_v4"),
-        v.integer("alerts.network_prefix_v6"));
+    Alerts a =
+        new Alerts(
+            v.bool("alerts.default_rules"),
+            v.strings("alerts.rules"),
+            webhook,
+            v.path("alerts.webhook_secret_file"),
+            v.duration("alerts.webhook_timeout"),
+            v.integer("alerts.webhook_retries"),
+            v.duration("alerts.webhook_backoff"),
+            v.string("alerts.manage_hours"),
+            zone(v.string("alerts.timezone")),
+            v.integer("alerts.network_prefix_v4"),
+            v.integer("alerts.network_prefix_v6"));
     p.range("alerts.webhook_retries", a.webhookRetries(), 0, 100, "0-100");
     p.positive("alerts.webhook_timeout", a.webhookTimeout());
     p.positive("alerts.webhook_backoff", a.webhookBackoff());
@@ -56,7 +57,10 @@ final class AlertAndAuditSections {
     }
     try {
       URI u = new URI(text);
-      boolean ok = ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null && u.getRawUserInfo() == null;
+      boolean ok =
+          ("http".equals(u.getScheme()) || "https".equals(u.getScheme()))
+              && u.getHost() != null
+              && u.getRawUserInfo() == null;
       return ok ? u : null;
     } catch (URISyntaxException e) {
       return null;
@@ -80,26 +84,35 @@ final class AlertAndAuditSections {
     p.exactlyOneOf("audit.prompt", "none", "none, sha256 or text", "none", "sha256", "text");
     p.exactlyOneOf("audit.durability", "response", "response or batch", "response", "batch");
     Path key = v.path("audit.hmac_key_file");
-    AuditRetention retention = new AuditRetention(
-        v.size("audit.retention.segment_bytes"), v.duration("audit.retention.max_age"), v.size("audit.retention.max_bytes"));
-    Audit a = new Audit(
-        key == null ? dataDir.resolve("audit-hmac.key") : key.toAbsolutePath().normalize(),
-        switch (v.string("audit.prompt")) {
-          case "sha256" -> AuditPrompt.SHA256;
-          case "text" -> AuditPrompt.TEXT;
-          default -> AuditPrompt.NONE; // anything else is reported above
-        },
-        v.integer("audit.checkpoint_every"),
-        v.duration("audit.checkpoint_interval"),
-        !"batch".equals(v.string("audit.durability")),
-        retention,
-        v.duration("audit.db_max_lag"));
+    AuditRetention retention =
+        new AuditRetention(
+            v.size("audit.retention.segment_bytes"),
+            v.duration("audit.retention.max_age"),
+            v.size("audit.retention.max_bytes"));
+    Audit a =
+        new Audit(
+            key == null ? dataDir.resolve("audit-hmac.key") : key.toAbsolutePath().normalize(),
+            switch (v.string("audit.prompt")) {
+              case "sha256" -> AuditPrompt.SHA256;
+              case "text" -> AuditPrompt.TEXT;
+              default -> AuditPrompt.NONE; // anything else is reported above
+            },
+            v.integer("audit.checkpoint_every"),
+            v.duration("audit.checkpoint_interval"),
+            !"batch".equals(v.string("audit.durability")),
+            retention,
+            v.duration("audit.db_max_lag"));
     p.range("audit.checkpoint_every", a.checkpointEvery(), 1, 1_000_000, "1-1000000");
     p.positive("audit.checkpoint_interval", a.checkpointInterval());
     p.positive("audit.db_max_lag", a.dbMaxLag());
-    p.range("audit.retention.segment_bytes", retention.segmentBytes(), 1024, 1L << 40, "1KiB to 1TiB");
+    p.range(
+        "audit.retention.segment_bytes", retention.segmentBytes(), 1024, 1L << 40, "1KiB to 1TiB");
     if (retention.maxBytes() != 0 && retention.maxBytes() < retention.segmentBytes()) {
-      p.range("audit.retention.max_bytes", retention.maxBytes(), retention.segmentBytes(), Long.MAX_VALUE,
+      p.range(
+          "audit.retention.max_bytes",
+          retention.maxBytes(),
+          retention.segmentBytes(),
+          Long.MAX_VALUE,
           "0 (off) or at least audit.retention.segment_bytes");
     }
     return a;

@@ -1,6 +1,6 @@
 package dev.gatehouse.config;
-import org.jspecify.annotations.Nullable;
 
+import org.jspecify.annotations.Nullable;
 
 /**
  * An IPv4 or IPv6 address range in CIDR form ({@code 192.168.1.0/24}, {@code 2001:db8::/48}); a

@@ -22,8 +22,8 @@ import java.util.TreeMap;
 /**
  * Loads configuration from defaults, then {@code gatehouse.yaml}, then {@code GATEHOUSE_*}
  * environment variables, then command-line flags (each layer overrides the one before), and
- * validates it all at once: every problem is collected and reported together, as
- * {@code path: value (expected: ...)}.
+ * validates it all at once: every problem is collected and reported together, as {@code path: value
+ * (expected: ...)}.
  *
  * <p>Two steps: each value is converted to its kind ({@link Setting.Kind}), and if any cannot be,
  * those problems alone are reported; then each section of {@link GatehouseConfig} builds itself
@@ -49,11 +49,15 @@ public final class ConfigLoader {
    * @param explicit true when the user named the file (then it must exist)
    * @param env the process environment
    * @param flags command-line overrides by setting path
-   * @param checks the features' own checks, run once every section is built (the composition
-   *     root's one list, so that serve, each command and the tests check alike)
+   * @param checks the features' own checks, run once every section is built (the composition root's
+   *     one list, so that serve, each command and the tests check alike)
    */
   public static GatehouseConfig load(
-      Path file, boolean explicit, Map<String, String> env, Map<String, String> flags, List<ConfigCheck> checks)
+      Path file,
+      boolean explicit,
+      Map<String, String> env,
+      Map<String, String> flags,
+      List<ConfigCheck> checks)
       throws ConfigException {
     String source = file == null ? "defaults" : file.toString();
     List<String> problems = new ArrayList<>();
@@ -71,19 +75,25 @@ public final class ConfigLoader {
       }
       Setting s = byEnv(name);
       if (s == null) {
-        problems.add(name + ": " + e.getValue() + " (expected: a variable named after a setting, such as GATEHOUSE_LISTEN; see docs/configuration.md)");
+        problems.add(
+            name
+                + ": "
+                + e.getValue()
+                + " (expected: a variable named after a setting, such as GATEHOUSE_LISTEN; see docs/configuration.md)");
       } else {
         raw.put(s.path(), new Raw(null, e.getValue(), name));
       }
     }
-    flags.forEach((path, value) -> raw.put(path, new Raw(null, value, "--" + path.replace('_', '-'))));
+    flags.forEach(
+        (path, value) -> raw.put(path, new Raw(null, value, "--" + path.replace('_', '-'))));
 
     Map<String, Object> typed = new LinkedHashMap<>();
     for (Setting s : Settings.ALL) {
       Raw r = raw.getOrDefault(s.path(), new Raw(null, s.defaultValue(), null));
       Object value = convert(s, r);
       if (value == null) {
-        problems.add(SettingValues.describe(s.path(), r) + " (expected: " + s.kind().expected + ")");
+        problems.add(
+            SettingValues.describe(s.path(), r) + " (expected: " + s.kind().expected + ")");
       } else {
         typed.put(s.path(), value);
       }
@@ -138,7 +148,11 @@ public final class ConfigLoader {
   private static String yamlProblem(JsonProcessingException e) {
     StringBuilder b = new StringBuilder();
     if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
-      b.append("line ").append(e.getLocation().getLineNr()).append(", column ").append(e.getLocation().getColumnNr()).append(": ");
+      b.append("line ")
+          .append(e.getLocation().getLineNr())
+          .append(", column ")
+          .append(e.getLocation().getColumnNr())
+          .append(": ");
     }
     String sep = "";
     for (String line : e.getOriginalMessage().split("\n")) {
@@ -150,7 +164,8 @@ public final class ConfigLoader {
     return b.toString();
   }
 
-  private static void flatten(String prefix, JsonNode node, Map<String, Raw> raw, List<String> problems) {
+  private static void flatten(
+      String prefix, JsonNode node, Map<String, Raw> raw, List<String> problems) {
     for (Map.Entry<String, JsonNode> e : node.properties()) {
       String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
       if (Settings.BY_PATH.containsKey(path)) {
@@ -159,10 +174,17 @@ public final class ConfigLoader {
         if (e.getValue().isObject()) {
           flatten(path, e.getValue(), raw, problems);
         } else if (!e.getValue().isNull()) {
-          problems.add(path + ": " + e.getValue() + " (expected: a mapping with " + children(path) + ")");
+          problems.add(
+              path + ": " + e.getValue() + " (expected: a mapping with " + children(path) + ")");
         }
       } else {
-        problems.add(path + ": " + SettingValues.shown(e.getValue()) + " (expected: one of " + children(prefix) + ")");
+        problems.add(
+            path
+                + ": "
+                + SettingValues.shown(e.getValue())
+                + " (expected: one of "
+                + children(prefix)
+                + ")");
       }
     }
   }
@@ -211,7 +233,8 @@ public final class ConfigLoader {
       case HOST_PORT -> HostPort.parse(text);
       case HOST_PORT_OR_EMPTY -> text.isEmpty() ? Path.of("") : HostPort.parse(text);
       case URL -> upstreamUrl(text);
-      case BOOLEAN -> text.equals("true") ? Boolean.TRUE : text.equals("false") ? Boolean.FALSE : null;
+      case BOOLEAN ->
+          text.equals("true") ? Boolean.TRUE : text.equals("false") ? Boolean.FALSE : null;
       case INTEGER -> text.matches("-?[0-9]{1,9}") ? Integer.valueOf(text) : null;
       case DURATION -> Values.duration(text);
       case SIZE -> Values.size(text);

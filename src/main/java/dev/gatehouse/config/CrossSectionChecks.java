@@ -1,8 +1,8 @@
 package dev.gatehouse.config;
 
 /**
- * The checks that need two sections at once: the admin listener's port against the public one,
- * and the exposure rule (listen, tls and auth together). Every other check belongs to its section.
+ * The checks that need two sections at once: the admin listener's port against the public one, and
+ * the exposure rule (listen, tls and auth together). Every other check belongs to its section.
  */
 final class CrossSectionChecks {
 
@@ -22,19 +22,27 @@ final class CrossSectionChecks {
       return;
     }
     StringBuilder b = new StringBuilder();
-    b.append("listen: ").append(c.listen())
-        .append(" (expected: a loopback address such as 127.0.0.1:11435, unless TLS is configured and authentication is on)\n")
-        .append("This address can be reached from other machines. Without TLS, API keys and prompts would cross the network in clear text;")
-        .append(" without authentication, anyone who finds the port could use, copy or delete your models. Add to gatehouse.yaml:\n");
+    b.append("listen: ")
+        .append(c.listen())
+        .append(
+            " (expected: a loopback address such as 127.0.0.1:11435, unless TLS is configured and authentication is on)\n")
+        .append(
+            "This address can be reached from other machines. Without TLS, API keys and prompts would cross the network in clear text;")
+        .append(
+            " without authentication, anyone who finds the port could use, copy or delete your models. Add to gatehouse.yaml:\n");
     if (!c.tlsEnabled()) {
-      b.append("  tls:\n    cert: ").append(c.dataDir().resolve("tls/cert.pem"))
-          .append("\n    key: ").append(c.dataDir().resolve("tls/key.pem")).append('\n');
+      b.append("  tls:\n    cert: ")
+          .append(c.dataDir().resolve("tls/cert.pem"))
+          .append("\n    key: ")
+          .append(c.dataDir().resolve("tls/key.pem"))
+          .append('\n');
     }
     if (!c.authEnabled()) {
       b.append("  auth:\n    enabled: true\n");
     }
     if (!c.tlsEnabled()) {
-      b.append("Create that certificate and key with: gatehouse tls self-signed --host <name-clients-use>");
+      b.append(
+          "Create that certificate and key with: gatehouse tls self-signed --host <name-clients-use>");
     }
     p.add("listen", b.toString().stripTrailing());
   }

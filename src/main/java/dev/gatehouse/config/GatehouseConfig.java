@@ -74,7 +74,8 @@ public record GatehouseConfig(
       long bodyMinRate) {}
 
   /** Token-bucket request rates; a rate of 0 turns that limit off. */
-  public record Rate(int keyRpm, int keyBurst, int ipRpm, int ipBurst, int anonymousIpRpm, int anonymousIpBurst) {}
+  public record Rate(
+      int keyRpm, int keyBurst, int ipRpm, int ipBurst, int anonymousIpRpm, int anonymousIpBurst) {}
 
   /** Default token budgets per key; 0 means none. */
   public record Budget(long tokensPerMinute, long tokensPerDay) {}
@@ -125,7 +126,12 @@ public record GatehouseConfig(
    * @param close true to close a banned client's connection, false to answer 403
    */
   public record Bans(
-      int authFailures, Duration authWindow, Duration duration, Duration maxDuration, boolean close, AddressSet never) {}
+      int authFailures,
+      Duration authWindow,
+      Duration duration,
+      Duration maxDuration,
+      boolean close,
+      AddressSet never) {}
 
   /** What probe detection does with a client it judges to be scanning. */
   public enum ProbeAction {
@@ -135,7 +141,12 @@ public record GatehouseConfig(
   }
 
   /** Probe detection: scored signals, a threshold, and the action above it. */
-  public record Probes(ProbeAction action, int threshold, Duration window, Duration tarpitDelay, int bodyPeekBytes,
+  public record Probes(
+      ProbeAction action,
+      int threshold,
+      Duration window,
+      Duration tarpitDelay,
+      int bodyPeekBytes,
       Duration bodyPeekTimeout) {
 
     /** Without body peeking settings: the defaults (4 KiB, 1 s). */
@@ -148,11 +159,12 @@ public record GatehouseConfig(
   public record Connections(int maxPerIp, int maxTotal) {}
 
   /** The admin listener; {@code listen == null} means off. */
-  public record Admin(HostPort listen, boolean allowRemote, Duration healthInterval, Duration healthTimeout) {}
+  public record Admin(
+      HostPort listen, boolean allowRemote, Duration healthInterval, Duration healthTimeout) {}
 
   /**
-   * Alerting. {@code rules} are the configured rule lines (parsed by the alerts package);
-   * {@code webhook == null} means the log only.
+   * Alerting. {@code rules} are the configured rule lines (parsed by the alerts package); {@code
+   * webhook == null} means the log only.
    */
   public record Alerts(
       boolean defaultRules,
@@ -168,29 +180,50 @@ public record GatehouseConfig(
       int networkPrefixV6) {}
 
   /** What of each request's prompt the audit log keeps ({@code audit.prompt}). */
-  public enum AuditPrompt { NONE, SHA256, TEXT }
+  public enum AuditPrompt {
+    NONE,
+    SHA256,
+    TEXT
+  }
 
   /**
    * The audit log: where the checkpoint key is, how often checkpoints are signed, whether a
-   * response's end waits for its record to be durable ({@code waitForDurable}), and how long it
-   * is kept.
+   * response's end waits for its record to be durable ({@code waitForDurable}), and how long it is
+   * kept.
    */
   public record Audit(
-      Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable,
-      AuditRetention retention, Duration dbMaxLag) {
+      Path hmacKeyFile,
+      AuditPrompt prompt,
+      int checkpointEvery,
+      Duration checkpointInterval,
+      boolean waitForDurable,
+      AuditRetention retention,
+      Duration dbMaxLag) {
 
     /** Without {@code audit.db_max_lag}: its default, 30 s. */
-    public Audit(Path hmacKeyFile, AuditPrompt prompt, int checkpointEvery, Duration checkpointInterval, boolean waitForDurable,
+    public Audit(
+        Path hmacKeyFile,
+        AuditPrompt prompt,
+        int checkpointEvery,
+        Duration checkpointInterval,
+        boolean waitForDurable,
         AuditRetention retention) {
-      this(hmacKeyFile, prompt, checkpointEvery, checkpointInterval, waitForDurable, retention, Duration.ofSeconds(30));
+      this(
+          hmacKeyFile,
+          prompt,
+          checkpointEvery,
+          checkpointInterval,
+          waitForDurable,
+          retention,
+          Duration.ofSeconds(30));
     }
   }
 
   /**
    * How much audit log is kept ({@code audit.retention.*}): the active file is sealed into a
-   * segment at {@code segmentBytes}; sealed segments whose newest record is older than
-   * {@code maxAge}, or while the log is larger than {@code maxBytes}, are pruned. A zero
-   * {@code maxAge} or {@code maxBytes} turns that limit off; a zero {@code segmentBytes} never seals.
+   * segment at {@code segmentBytes}; sealed segments whose newest record is older than {@code
+   * maxAge}, or while the log is larger than {@code maxBytes}, are pruned. A zero {@code maxAge} or
+   * {@code maxBytes} turns that limit off; a zero {@code segmentBytes} never seals.
    */
   public record AuditRetention(long segmentBytes, Duration maxAge, long maxBytes) {
 
@@ -199,12 +232,23 @@ public record GatehouseConfig(
   }
 
   /** What the prompt guard does with a flagged request ({@code guard.mode}). */
-  public enum GuardMode { OFF, LOG, BLOCK }
+  public enum GuardMode {
+    OFF,
+    LOG,
+    BLOCK
+  }
 
   /** What the guard does with secrets in prompts ({@code guard.secrets}). */
-  public enum SecretsAction { OFF, LOG, REDACT, BLOCK }
+  public enum SecretsAction {
+    OFF,
+    LOG,
+    REDACT,
+    BLOCK
+  }
 
-  /** The prompt guard: its mode, what it reads ({@code scope}), how much, and the secrets action. */
+  /**
+   * The prompt guard: its mode, what it reads ({@code scope}), how much, and the secrets action.
+   */
   public record Guard(GuardMode mode, String scope, int maxChars, SecretsAction secrets) {}
 
   /** The event-loop count to use: the configured one, or one per core. */

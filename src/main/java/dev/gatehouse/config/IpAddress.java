@@ -170,7 +170,9 @@ public final class IpAddress {
     return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
   }
 
-  /** RFC 5952: lower-case hex, no leading zeros, the longest run of two or more zero groups as "::". */
+  /**
+   * RFC 5952: lower-case hex, no leading zeros, the longest run of two or more zero groups as "::".
+   */
   private static String v6Text(byte[] b) {
     int[] g = new int[8];
     for (int i = 0; i < 8; i++) {

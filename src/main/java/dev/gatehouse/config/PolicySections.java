@@ -9,9 +9,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The sections about what a request may name and say, each built from its settings and checked
- * as it is built: {@code policy.*}, {@code models.*} and {@code guard.*}. The model lock file
- * itself is read by its feature's {@link ConfigCheck}.
+ * The sections about what a request may name and say, each built from its settings and checked as
+ * it is built: {@code policy.*}, {@code models.*} and {@code guard.*}. The model lock file itself
+ * is read by its feature's {@link ConfigCheck}.
  */
 final class PolicySections {
 
@@ -21,8 +21,11 @@ final class PolicySections {
     List<String> registries = v.strings("policy.allowed_registries");
     for (String reg : registries) {
       if (!reg.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?")) {
-        p.add("policy.allowed_registries",
-            "policy.allowed_registries: " + reg + " (expected: a registry host or host:port, without a scheme or path)");
+        p.add(
+            "policy.allowed_registries",
+            "policy.allowed_registries: "
+                + reg
+                + " (expected: a registry host or host:port, without a scheme or path)");
       }
     }
     return new Policy(List.copyOf(registries), v.bool("policy.allow_cloud_models"));
@@ -36,23 +39,29 @@ final class PolicySections {
 
   static Guard guard(SettingValues v, Problems p) {
     p.oneOf("guard.mode", "log", "off, log or block", "off", "log", "block");
-    p.oneOf("guard.scope", "last_user_and_tools", "last_user_and_tools, user_and_tools or all",
-        "last_user_and_tools", "user_and_tools", "all");
+    p.oneOf(
+        "guard.scope",
+        "last_user_and_tools",
+        "last_user_and_tools, user_and_tools or all",
+        "last_user_and_tools",
+        "user_and_tools",
+        "all");
     p.oneOf("guard.secrets", "off", "off, log, redact or block", "off", "log", "redact", "block");
-    Guard g = new Guard(
-        switch (v.string("guard.mode")) {
-          case "off", "false" -> GuardMode.OFF; // YAML 1.1 reads a bare off as false
-          case "block" -> GuardMode.BLOCK;
-          default -> GuardMode.LOG; // anything else is reported above
-        },
-        v.string("guard.scope"),
-        v.sizeAsInt("guard.max_bytes"),
-        switch (v.string("guard.secrets")) {
-          case "log" -> SecretsAction.LOG;
-          case "redact" -> SecretsAction.REDACT;
-          case "block" -> SecretsAction.BLOCK;
-          default -> SecretsAction.OFF; // anything else is reported above
-        });
+    Guard g =
+        new Guard(
+            switch (v.string("guard.mode")) {
+              case "off", "false" -> GuardMode.OFF; // YAML 1.1 reads a bare off as false
+              case "block" -> GuardMode.BLOCK;
+              default -> GuardMode.LOG; // anything else is reported above
+            },
+            v.string("guard.scope"),
+            v.sizeAsInt("guard.max_bytes"),
+            switch (v.string("guard.secrets")) {
+              case "log" -> SecretsAction.LOG;
+              case "redact" -> SecretsAction.REDACT;
+              case "block" -> SecretsAction.BLOCK;
+              default -> SecretsAction.OFF; // anything else is reported above
+            });
     p.range("guard.max_bytes", g.maxChars(), 256, 16L << 20, "256 to 16MiB");
     return g;
   }

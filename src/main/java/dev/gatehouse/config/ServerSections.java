@@ -23,23 +23,39 @@ final class ServerSections {
     HostPort redirect = v.hostPort("tls.redirect_listen");
     Duration reload = v.duration("tls.reload_interval");
     p.positive("tls.reload_interval", reload);
-    p.exactlyOneOf("tls.profile", "intermediate", "intermediate or modern", "intermediate", "modern");
+    p.exactlyOneOf(
+        "tls.profile", "intermediate", "intermediate or modern", "intermediate", "modern");
     if ((cert == null) != (key == null)) {
       String missing = cert == null ? "tls.cert" : "tls.key";
       String other = cert == null ? "tls.key" : "tls.cert";
       // reported before tls.cert's own problem, whichever of the two is missing
-      p.add("tls.cert", missing + ": (empty) (expected: a PEM file, set together with " + other + ")");
+      p.add(
+          "tls.cert",
+          missing + ": (empty) (expected: a PEM file, set together with " + other + ")");
     }
     readable(p, "tls.cert", cert);
     readable(p, "tls.key", key);
     readable(p, "tls.chain", chain);
     if (chain != null && cert == null) {
-      p.add("tls.chain", "tls.chain: " + chain + " (expected: only together with tls.cert and tls.key)");
+      p.add(
+          "tls.chain",
+          "tls.chain: " + chain + " (expected: only together with tls.cert and tls.key)");
     }
     if (redirect != null && cert == null) {
-      p.add("tls.redirect_listen", "tls.redirect_listen: " + redirect + " (expected: only together with tls.cert and tls.key)");
+      p.add(
+          "tls.redirect_listen",
+          "tls.redirect_listen: "
+              + redirect
+              + " (expected: only together with tls.cert and tls.key)");
     }
-    return new Tls(cert, key, chain, redirect, v.duration("tls.hsts_max_age"), reload, "modern".equals(v.string("tls.profile")));
+    return new Tls(
+        cert,
+        key,
+        chain,
+        redirect,
+        v.duration("tls.hsts_max_age"),
+        reload,
+        "modern".equals(v.string("tls.profile")));
   }
 
   private static void readable(Problems p, String path, Path file) {
@@ -57,7 +73,8 @@ final class ServerSections {
     HostPort listen = v.hostPort("admin.listen");
     boolean allowRemote = v.bool("admin.allow_remote");
     if (listen != null && !listen.isLoopback() && !allowRemote) {
-      p.invalid("admin.listen",
+      p.invalid(
+          "admin.listen",
           "a loopback address; the admin listener has no authentication, so another address needs admin.allow_remote: true");
     }
     Duration interval = v.duration("health.interval");

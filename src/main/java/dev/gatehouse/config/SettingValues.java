@@ -29,7 +29,8 @@ final class SettingValues {
   private <T> T get(String path, Class<T> type) {
     Object value = typed.get(path);
     if (value == null) {
-      throw new IllegalArgumentException("no setting " + path); // a typo in a section; any config test finds it
+      throw new IllegalArgumentException(
+          "no setting " + path); // a typo in a section; any config test finds it
     }
     return type.cast(value);
   }
@@ -44,7 +45,10 @@ final class SettingValues {
     return get(path, Long.class);
   }
 
-  /** A size kept in an int: past {@link Integer#MAX_VALUE} it stays there, which every range check refuses. */
+  /**
+   * A size kept in an int: past {@link Integer#MAX_VALUE} it stays there, which every range check
+   * refuses.
+   */
   int sizeAsInt(String path) {
     return (int) Math.min(Integer.MAX_VALUE, size(path));
   }
@@ -88,8 +92,8 @@ final class SettingValues {
 
   /**
    * The text the user gave, before conversion: a YAML scalar's text as it stands, a variable or
-   * flag trimmed; {@code otherwise} when the setting was not given. The choice checks read this,
-   * so that a YAML {@code null} or a quoted value with spaces is refused as written.
+   * flag trimmed; {@code otherwise} when the setting was not given. The choice checks read this, so
+   * that a YAML {@code null} or a quoted value with spaces is refused as written.
    */
   String given(String path, String otherwise) {
     Raw r = raw.get(path);
@@ -104,7 +108,9 @@ final class SettingValues {
     return describe(path, raw.getOrDefault(path, new Raw(null, shownIfDefault, null)));
   }
 
-  /** {@code path: value [from ORIGIN]}, showing the converted value when the setting was not given. */
+  /**
+   * {@code path: value [from ORIGIN]}, showing the converted value when the setting was not given.
+   */
   String describe(String path) {
     return describe(path, String.valueOf(typed.get(path)));
   }

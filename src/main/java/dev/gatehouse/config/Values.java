@@ -11,7 +11,8 @@ public final class Values {
   private Values() {}
 
   private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h|d)?");
-  private static final Pattern SIZE = Pattern.compile("([0-9]{1,12})\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?");
+  private static final Pattern SIZE =
+      Pattern.compile("([0-9]{1,12})\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?");
 
   public static @Nullable Duration duration(String text) {
     Matcher m = DURATION.matcher(text.trim());

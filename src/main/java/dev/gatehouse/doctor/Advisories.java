@@ -17,10 +17,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The advisory database: the OSV entries shipped inside Gatehouse ({@code advisories/osv.json} on
- * the class path), merged with those imported by {@code gatehouse advisories update} (stored
- * beside the key store, {@code DATA_DIR/advisories/imported.json}), or a file the operator names
- * with {@code --advisories}. Merging is by id: the entry with the newer {@code modified} wins.
- * Immutable once loaded; a malformed file is refused whole.
+ * the class path), merged with those imported by {@code gatehouse advisories update} (stored beside
+ * the key store, {@code DATA_DIR/advisories/imported.json}), or a file the operator names with
+ * {@code --advisories}. Merging is by id: the entry with the newer {@code modified} wins. Immutable
+ * once loaded; a malformed file is refused whole.
  *
  * <p>One JSON array rather than a file per entry: a class path inside a jar cannot be listed, so
  * one file needs no index to stay in step with, and a review sees every change in one diff.
@@ -61,8 +61,8 @@ public final class Advisories {
   }
 
   /**
-   * The built-in entries merged with the imported ones of this data directory, if any. Reads
-   * only: a missing file is no import, never created here.
+   * The built-in entries merged with the imported ones of this data directory, if any. Reads only:
+   * a missing file is no import, never created here.
    *
    * @throws IllegalArgumentException when the imported file is unreadable or malformed
    */
@@ -86,7 +86,12 @@ public final class Advisories {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new IllegalArgumentException("--advisories: " + file + " (expected: a readable OSV JSON file; " + e.getMessage() + ")");
+      throw new IllegalArgumentException(
+          "--advisories: "
+              + file
+              + " (expected: a readable OSV JSON file; "
+              + e.getMessage()
+              + ")");
     }
     return parse(file.toString(), bytes, strict);
   }
@@ -101,9 +106,11 @@ public final class Advisories {
     try {
       root = JSON.readTree(bytes);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException("--advisories: " + source + " (expected: JSON; " + e.getOriginalMessage() + ")");
+      throw new IllegalArgumentException(
+          "--advisories: " + source + " (expected: JSON; " + e.getOriginalMessage() + ")");
     } catch (IOException e) {
-      throw new IllegalArgumentException("--advisories: " + source + " (expected: JSON; " + e.getMessage() + ")");
+      throw new IllegalArgumentException(
+          "--advisories: " + source + " (expected: JSON; " + e.getMessage() + ")");
     }
     List<String> problems = new ArrayList<>();
     List<Advisory> list = OsvReader.read(root, source, strict, problems);
@@ -114,7 +121,13 @@ public final class Advisories {
       }
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("--advisories: " + source + " has " + problems.size() + " problem(s): " + String.join("; ", problems));
+      throw new IllegalArgumentException(
+          "--advisories: "
+              + source
+              + " has "
+              + problems.size()
+              + " problem(s): "
+              + String.join("; ", problems));
     }
     return new Advisories(source, list);
   }
@@ -124,7 +137,10 @@ public final class Advisories {
     Map<String, Advisory> byId = new LinkedHashMap<>();
     all.forEach(a -> byId.put(a.id(), a));
     for (Advisory a : newer.all) {
-      byId.merge(a.id(), a, (old, imported) -> imported.modified().isAfter(old.modified()) ? imported : old);
+      byId.merge(
+          a.id(),
+          a,
+          (old, imported) -> imported.modified().isAfter(old.modified()) ? imported : old);
     }
     return new Advisories(source + " + " + newer.source, new ArrayList<>(byId.values()));
   }
@@ -140,7 +156,10 @@ public final class Advisories {
 
   /** The entries for one product, in id order. */
   public List<Advisory> forProduct(String product) {
-    return all.stream().filter(a -> a.product().equals(product)).sorted(Comparator.comparing(Advisory::id)).toList();
+    return all.stream()
+        .filter(a -> a.product().equals(product))
+        .sorted(Comparator.comparing(Advisory::id))
+        .toList();
   }
 
   /** Advisories for this product that affect this version (null: not readable). */
@@ -151,18 +170,27 @@ public final class Advisories {
   /** API-reachable advisories of this product that this version cannot be judged against. */
   public List<Advisory> undecided(String product, @Nullable Version version) {
     return all.stream()
-        .filter(a -> a.product().equals(product) && a.apiReachable() && a.judge(version) == Advisory.Verdict.UNKNOWN)
+        .filter(
+            a ->
+                a.product().equals(product)
+                    && a.apiReachable()
+                    && a.judge(version) == Advisory.Verdict.UNKNOWN)
         .toList();
   }
 
-  /** True when some advisory for this product could not be judged because the version is unknown. */
+  /**
+   * True when some advisory for this product could not be judged because the version is unknown.
+   */
   public boolean needsVersion(String product) {
     return all.stream().anyMatch(a -> a.product().equals(product) && !a.affectsEveryRelease());
   }
 
   /** The newest {@code modified} of any entry: how current the data is. */
   public Instant newest() {
-    return all.stream().map(Advisory::modified).max(Comparator.naturalOrder()).orElse(Instant.EPOCH);
+    return all.stream()
+        .map(Advisory::modified)
+        .max(Comparator.naturalOrder())
+        .orElse(Instant.EPOCH);
   }
 
   /** The age of the data at {@code now}, never negative. */

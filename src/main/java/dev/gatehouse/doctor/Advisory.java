@@ -13,12 +13,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One known vulnerability of a model server product, read from an OSV entry ({@link OsvReader}):
- * the OSV fields Gatehouse uses, and Gatehouse's own judgement from
- * {@code affected[].database_specific.gatehouse}. Immutable.
+ * the OSV fields Gatehouse uses, and Gatehouse's own judgement from {@code
+ * affected[].database_specific.gatehouse}. Immutable.
  *
  * @param id the OSV id (CVE, GHSA, GO, PYSEC or other)
  * @param aliases other ids of the same vulnerability
- * @param product {@code ollama}, {@code llama.cpp}, {@code vllm}, {@code localai} or {@code lmstudio}
+ * @param product {@code ollama}, {@code llama.cpp}, {@code vllm}, {@code localai} or {@code
+ *     lmstudio}
  * @param summary one line saying what an attacker can do
  * @param details longer notes (disagreements between sources, conditions), or empty
  * @param modified when the entry last changed
@@ -27,7 +28,8 @@ import org.jspecify.annotations.Nullable;
  * @param ranges the affected ranges
  * @param endpoints the HTTP paths involved ({@code *} the whole API, a parenthesised word such as
  *     {@code (rpc-server)} for a way in that is not the HTTP API)
- * @param declaredClasses endpoint classes given in the data, or empty to derive them from the route table
+ * @param declaredClasses endpoint classes given in the data, or empty to derive them from the route
+ *     table
  * @param apiReachable reachable over the server's HTTP API
  * @param unauthenticated reachable without credentials (on servers that have none of their own)
  * @param policy {@code auth} when Gatehouse's own authentication stops it, else empty
@@ -59,7 +61,11 @@ public record Advisory(
     String origin) {
 
   /** Whether a version is affected. */
-  public enum Verdict { AFFECTED, NOT_AFFECTED, UNKNOWN }
+  public enum Verdict {
+    AFFECTED,
+    NOT_AFFECTED,
+    UNKNOWN
+  }
 
   /** An OSV event: the version where it happens, null for {@code introduced: "0"}. */
   public record Event(String kind, @Nullable Version version) {}
@@ -109,7 +115,11 @@ public record Advisory(
 
     /** The first fixed version, or null. */
     @Nullable Version fixed() {
-      return events.stream().filter(e -> e.kind().equals("fixed") && e.version() != null).map(Event::version).findFirst().orElse(null);
+      return events.stream()
+          .filter(e -> e.kind().equals("fixed") && e.version() != null)
+          .map(Event::version)
+          .findFirst()
+          .orElse(null);
     }
 
     /** The range in words: {@code from 0.34.2, fixed in 0.35.0}. */
@@ -139,16 +149,18 @@ public record Advisory(
     sources = List.copyOf(sources);
   }
 
-  /** True when no release is known to be unaffected: every version is affected, even an unknown one. */
+  /**
+   * True when no release is known to be unaffected: every version is affected, even an unknown one.
+   */
   public boolean affectsEveryRelease() {
     return ranges.isEmpty() || ranges.stream().anyMatch(Range::everything);
   }
 
   /**
    * Whether this version is affected. Only ranges of the version's own scheme count: a llama.cpp
-   * build is never judged by a semantic-version range, nor the other way round. A version that
-   * no range can judge (unknown, or of a scheme the advisory has no range in) is
-   * {@link Verdict#UNKNOWN}, unless every release is affected.
+   * build is never judged by a semantic-version range, nor the other way round. A version that no
+   * range can judge (unknown, or of a scheme the advisory has no range in) is {@link
+   * Verdict#UNKNOWN}, unless every release is affected.
    */
   public Verdict judge(@Nullable Version v) {
     if (affectsEveryRelease()) {
@@ -171,7 +183,12 @@ public record Advisory(
 
   /** The first fixed version in this scheme, or null when none is recorded. */
   public @Nullable Version fixedIn(Version.@Nullable Scheme scheme) {
-    return ranges.stream().filter(r -> r.scheme() == scheme).map(Range::fixed).filter(f -> f != null).findFirst().orElse(null);
+    return ranges.stream()
+        .filter(r -> r.scheme() == scheme)
+        .map(Range::fixed)
+        .filter(f -> f != null)
+        .findFirst()
+        .orElse(null);
   }
 
   /** The affected ranges in words, for evidence lines and the docs. */
@@ -179,13 +196,17 @@ public record Advisory(
     if (ranges.isEmpty()) {
       return "every release; no fixed release recorded";
     }
-    return ranges.stream().map(r -> (r.scheme() == null ? "commits" : label(r.scheme())) + ": " + r.describe())
+    return ranges.stream()
+        .map(r -> (r.scheme() == null ? "commits" : label(r.scheme())) + ": " + r.describe())
         .collect(Collectors.joining("; "));
   }
 
   /** The range in one scheme's words. */
   public String range(Version.Scheme scheme) {
-    return ranges.stream().filter(r -> r.scheme() == scheme).map(Range::describe).collect(Collectors.joining("; "));
+    return ranges.stream()
+        .filter(r -> r.scheme() == scheme)
+        .map(Range::describe)
+        .collect(Collectors.joining("; "));
   }
 
   static String label(Version.Scheme s) {
@@ -223,7 +244,9 @@ public record Advisory(
     return ops;
   }
 
-  /** The routes of the gateway's table an endpoint of the data names (the path, or paths under it). */
+  /**
+   * The routes of the gateway's table an endpoint of the data names (the path, or paths under it).
+   */
   static List<Route> matching(String endpoint) {
     List<Route> out = new ArrayList<>();
     for (Route r : RouteTable.standard().routes()) {

@@ -21,13 +21,13 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 
 /**
- * {@code gatehouse advisories update --from FILE|DIR}: imports an OSV export without the network
- * (a downloaded osv.dev ecosystem zip, a GHSA or Go vulndb JSON file, or a folder of OSV files),
- * keeps the entries of products Gatehouse knows ({@link OsvReader#product}), merges them by id
- * over what earlier imports stored (the newer {@code modified} wins) and writes the result to
- * {@link Advisories#importedFile}, where {@code doctor} and {@code scan} read it. Entries are
- * stored as they came, so nothing of the source is lost. A kept entry that does not read is
- * refused with the whole import: nothing is written.
+ * {@code gatehouse advisories update --from FILE|DIR}: imports an OSV export without the network (a
+ * downloaded osv.dev ecosystem zip, a GHSA or Go vulndb JSON file, or a folder of OSV files), keeps
+ * the entries of products Gatehouse knows ({@link OsvReader#product}), merges them by id over what
+ * earlier imports stored (the newer {@code modified} wins) and writes the result to {@link
+ * Advisories#importedFile}, where {@code doctor} and {@code scan} read it. Entries are stored as
+ * they came, so nothing of the source is lost. A kept entry that does not read is refused with the
+ * whole import: nothing is written.
  */
 public final class AdvisoryImport {
 
@@ -49,7 +49,13 @@ public final class AdvisoryImport {
    * @param unchanged ids already stored with the same or a newer modified
    * @param file where the merged imports are stored
    */
-  public record Result(int read, Map<String, Integer> kept, List<String> added, List<String> replaced, int unchanged, Path file) {}
+  public record Result(
+      int read,
+      Map<String, Integer> kept,
+      List<String> added,
+      List<String> replaced,
+      int unchanged,
+      Path file) {}
 
   private AdvisoryImport() {}
 
@@ -64,12 +70,19 @@ public final class AdvisoryImport {
     List<String> names = new ArrayList<>();
     if (Files.isDirectory(from)) {
       try (Stream<Path> files = Files.walk(from)) {
-        for (Path f : files.filter(p -> p.toString().endsWith(".json") && Files.isRegularFile(p)).sorted().toList()) {
+        for (Path f :
+            files
+                .filter(p -> p.toString().endsWith(".json") && Files.isRegularFile(p))
+                .sorted()
+                .toList()) {
           add(docs, names, f.toString(), Files.readAllBytes(f));
         }
       }
     } else if (!Files.isReadable(from)) {
-      throw new IllegalArgumentException("--from: " + from + " (expected: a readable OSV file, osv.dev zip or folder of OSV files)");
+      throw new IllegalArgumentException(
+          "--from: "
+              + from
+              + " (expected: a readable OSV file, osv.dev zip or folder of OSV files)");
     } else if (from.toString().endsWith(".zip")) {
       try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(from))) {
         ZipEntry z;
@@ -104,8 +117,15 @@ public final class AdvisoryImport {
       }
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("--from: " + from + ": " + problems.size() + " entr" + (problems.size() == 1 ? "y" : "ies")
-          + " of known products could not be read, nothing was imported: " + String.join("; ", problems.subList(0, Math.min(20, problems.size()))));
+      throw new IllegalArgumentException(
+          "--from: "
+              + from
+              + ": "
+              + problems.size()
+              + " entr"
+              + (problems.size() == 1 ? "y" : "ies")
+              + " of known products could not be read, nothing was imported: "
+              + String.join("; ", problems.subList(0, Math.min(20, problems.size()))));
     }
     parsed.values().forEach(a -> kept.merge(a.product(), 1, Integer::sum));
 
@@ -151,16 +171,27 @@ public final class AdvisoryImport {
 
   private static void add(List<JsonNode> docs, List<String> names, String name, byte[] bytes) {
     if (docs.size() >= MAX_FILES) {
-      throw new IllegalArgumentException("--from: more than " + MAX_FILES + " files (expected: one ecosystem's export)");
+      throw new IllegalArgumentException(
+          "--from: more than " + MAX_FILES + " files (expected: one ecosystem's export)");
     }
     if (bytes.length > MAX_ENTRY_BYTES) {
-      throw new IllegalArgumentException("--from: " + name + " (expected: an OSV document of at most " + (MAX_ENTRY_BYTES >> 20) + " MiB)");
+      throw new IllegalArgumentException(
+          "--from: "
+              + name
+              + " (expected: an OSV document of at most "
+              + (MAX_ENTRY_BYTES >> 20)
+              + " MiB)");
     }
     try {
       docs.add(JSON.readTree(bytes));
       names.add(name);
     } catch (IOException e) {
-      throw new IllegalArgumentException("--from: " + name + " (expected: JSON; " + String.valueOf(e.getMessage()).split("\n", 2)[0] + ")");
+      throw new IllegalArgumentException(
+          "--from: "
+              + name
+              + " (expected: JSON; "
+              + String.valueOf(e.getMessage()).split("\n", 2)[0]
+              + ")");
     }
   }
 
@@ -171,7 +202,12 @@ public final class AdvisoryImport {
     int n;
     while ((n = in.read(buf)) > 0) {
       if (out.size() + n > MAX_ENTRY_BYTES) {
-        throw new IllegalArgumentException("--from: " + name + " (expected: an OSV document of at most " + (MAX_ENTRY_BYTES >> 20) + " MiB)");
+        throw new IllegalArgumentException(
+            "--from: "
+                + name
+                + " (expected: an OSV document of at most "
+                + (MAX_ENTRY_BYTES >> 20)
+                + " MiB)");
       }
       out.write(buf, 0, n);
     }

@@ -21,10 +21,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li><b>A method the route does not accept.</b> {@code DELETE /api/pull}, {@code GET
- *       /api/delete}: the router answers 405 before any handler runs (Ollama's router has
- *       {@code HandleMethodNotAllowed}), and even a server that ignored the method would get no
- *       body, so no model name to act on. A 405 still tells that the route answered without
- *       asking for credentials; a gateway or auth proxy answers 401 first.
+ *       /api/delete}: the router answers 405 before any handler runs (Ollama's router has {@code
+ *       HandleMethodNotAllowed}), and even a server that ignored the method would get no body, so
+ *       no model name to act on. A 405 still tells that the route answered without asking for
+ *       credentials; a gateway or auth proxy answers 401 first.
  *   <li><b>A body that cannot be decoded.</b> The one POST to a management route ({@code
  *       /api/pull}, only when the method probes were inconclusive, as on Ollama releases whose
  *       router answers 404 to a wrong method) sends {@code "model": 0}: a number where every
@@ -36,8 +36,7 @@ import org.jspecify.annotations.Nullable;
  *       the model name (llama.cpp serves whatever it loaded) still refuses the malformed prompt
  *       with 400. Nothing is generated, loaded or pulled.
  *   <li><b>Reads.</b> {@code GET /api/tags}, {@code /v1/models}, {@code /props}, {@code /slots},
- *       {@code /metrics}, and {@code POST /api/show} for the nonexistent model: read-only
- *       handlers.
+ *       {@code /metrics}, and {@code POST /api/show} for the nonexistent model: read-only handlers.
  * </ul>
  *
  * <p>Never sent: a pull, push, create, copy or delete with a well-formed name; any blob upload;
@@ -90,29 +89,46 @@ public final class ClassProbes {
   private static final String INVALID = "{\"gatehouse_scan\":true}";
 
   /** The probes, most important class first, so a small budget still covers what matters. */
-  static final List<Probe> PROBES = List.of(
-      wrong(Operation.MODELS_MANAGE, "DELETE", "/api/pull"),
-      wrong(Operation.MODELS_MANAGE, "GET", "/api/delete"),
-      wrong(Operation.MODELS_MANAGE, "GET", "/api/create"),
-      wrong(Operation.MODELS_MANAGE, "GET", "/api/blobs/sha256-" + "0".repeat(64)),
-      wrong(Operation.MODELS_MANAGE, "GET", "/models/apply"),
-      post(Operation.INFERENCE, "/api/generate", "{\"model\":\"" + BOGUS_MODEL + "\",\"prompt\":" + INVALID + ",\"stream\":false}"),
-      post(Operation.INFERENCE, "/v1/chat/completions",
-          "{\"model\":\"" + BOGUS_MODEL + "\",\"messages\":" + INVALID + ",\"max_tokens\":1,\"stream\":false}"),
-      read(Operation.MODELS_READ, "/api/tags"),
-      read(Operation.MODELS_READ, "/v1/models"),
-      post(Operation.MODELS_INSPECT, "/api/show", "{\"model\":\"" + BOGUS_MODEL + "\"}"),
-      new Probe(Operation.MODELS_INSPECT, Request.get("/props"), false),
-      new Probe(Operation.MODELS_INSPECT, Request.get("/slots"), false),
-      new Probe(Operation.MODELS_INSPECT, Request.get("/metrics"), false),
-      post(Operation.EMBEDDINGS, "/api/embed", "{\"model\":\"" + BOGUS_MODEL + "\",\"input\":" + INVALID + "}"),
-      post(Operation.EMBEDDINGS, "/v1/embeddings", "{\"model\":\"" + BOGUS_MODEL + "\",\"input\":" + INVALID + "}"),
-      wrong(Operation.ACCOUNT, "GET", "/api/me"),
-      wrong(Operation.ACCOUNT, "GET", "/api/signout"),
-      wrong(Operation.CLOUD, "GET", "/api/experimental/web_search"));
+  static final List<Probe> PROBES =
+      List.of(
+          wrong(Operation.MODELS_MANAGE, "DELETE", "/api/pull"),
+          wrong(Operation.MODELS_MANAGE, "GET", "/api/delete"),
+          wrong(Operation.MODELS_MANAGE, "GET", "/api/create"),
+          wrong(Operation.MODELS_MANAGE, "GET", "/api/blobs/sha256-" + "0".repeat(64)),
+          wrong(Operation.MODELS_MANAGE, "GET", "/models/apply"),
+          post(
+              Operation.INFERENCE,
+              "/api/generate",
+              "{\"model\":\"" + BOGUS_MODEL + "\",\"prompt\":" + INVALID + ",\"stream\":false}"),
+          post(
+              Operation.INFERENCE,
+              "/v1/chat/completions",
+              "{\"model\":\""
+                  + BOGUS_MODEL
+                  + "\",\"messages\":"
+                  + INVALID
+                  + ",\"max_tokens\":1,\"stream\":false}"),
+          read(Operation.MODELS_READ, "/api/tags"),
+          read(Operation.MODELS_READ, "/v1/models"),
+          post(Operation.MODELS_INSPECT, "/api/show", "{\"model\":\"" + BOGUS_MODEL + "\"}"),
+          new Probe(Operation.MODELS_INSPECT, Request.get("/props"), false),
+          new Probe(Operation.MODELS_INSPECT, Request.get("/slots"), false),
+          new Probe(Operation.MODELS_INSPECT, Request.get("/metrics"), false),
+          post(
+              Operation.EMBEDDINGS,
+              "/api/embed",
+              "{\"model\":\"" + BOGUS_MODEL + "\",\"input\":" + INVALID + "}"),
+          post(
+              Operation.EMBEDDINGS,
+              "/v1/embeddings",
+              "{\"model\":\"" + BOGUS_MODEL + "\",\"input\":" + INVALID + "}"),
+          wrong(Operation.ACCOUNT, "GET", "/api/me"),
+          wrong(Operation.ACCOUNT, "GET", "/api/signout"),
+          wrong(Operation.CLOUD, "GET", "/api/experimental/web_search"));
 
   /** Sent only when the method probes could not tell (see the class comment). */
-  static final Probe PULL_UNDECODABLE = post(Operation.MODELS_MANAGE, "/api/pull", "{\"model\":0,\"name\":0,\"stream\":false}");
+  static final Probe PULL_UNDECODABLE =
+      post(Operation.MODELS_MANAGE, "/api/pull", "{\"model\":0,\"name\":0,\"stream\":false}");
 
   private ClassProbes() {}
 
@@ -145,16 +161,28 @@ public final class ClassProbes {
     }
     Map<Operation, Result> out = new LinkedHashMap<>();
     for (Operation op : Operation.values()) {
-      List<Answer> a = java.util.Objects.requireNonNull(answers.get(op)); // every operation has its lists (above)
+      List<Answer> a =
+          java.util.Objects.requireNonNull(
+              answers.get(op)); // every operation has its lists (above)
       if (a.isEmpty()) {
-        java.util.Objects.requireNonNull(evidence.get(op)).add("not probed: the request budget was spent");
+        java.util.Objects.requireNonNull(evidence.get(op))
+            .add("not probed: the request budget was spent");
       }
-      out.put(op, new Result(op, a.isEmpty() ? Answer.UNKNOWN : verdict(a), java.util.Objects.requireNonNull(evidence.get(op))));
+      out.put(
+          op,
+          new Result(
+              op,
+              a.isEmpty() ? Answer.UNKNOWN : verdict(a),
+              java.util.Objects.requireNonNull(evidence.get(op))));
     }
     return out;
   }
 
-  private static void probe(Session s, Probe p, Map<Operation, List<String>> evidence, Map<Operation, List<Answer>> answers) {
+  private static void probe(
+      Session s,
+      Probe p,
+      Map<Operation, List<String>> evidence,
+      Map<Operation, List<Answer>> answers) {
     if (s.exhausted()) {
       return;
     }
@@ -164,19 +192,27 @@ public final class ClassProbes {
     }
     Answer a = classify(p, r.orElse(null));
     java.util.Objects.requireNonNull(answers.get(p.operation())).add(a);
-    java.util.Objects.requireNonNull(evidence.get(p.operation())).add(p.request().line() + " -> " + r.map(x -> String.valueOf(x.status())).orElse("no answer")
-        + meaning(a, r.map(Response::status).orElse(0)));
+    java.util.Objects.requireNonNull(evidence.get(p.operation()))
+        .add(
+            p.request().line()
+                + " -> "
+                + r.map(x -> String.valueOf(x.status())).orElse("no answer")
+                + meaning(a, r.map(Response::status).orElse(0)));
   }
 
   /** What a status meant, in words, so the evidence reads without this class at hand. */
   private static String meaning(Answer a, int status) {
     return switch (a) {
-      case OPEN -> switch (status) {
-        case 405 -> " (the route exists and answered without credentials; the method was refused, as intended)";
-        case 404 -> " (answered without credentials: the model lookup ran and found nothing, as intended)";
-        case 400, 422 -> " (answered without credentials: the malformed request was refused, as intended)";
-        default -> " (answered without credentials)";
-      };
+      case OPEN ->
+          switch (status) {
+            case 405 ->
+                " (the route exists and answered without credentials; the method was refused, as intended)";
+            case 404 ->
+                " (answered without credentials: the model lookup ran and found nothing, as intended)";
+            case 400, 422 ->
+                " (answered without credentials: the malformed request was refused, as intended)";
+            default -> " (answered without credentials)";
+          };
       case PROTECTED -> " (credentials required)";
       case ABSENT -> " (no such endpoint)";
       case UNKNOWN -> " (inconclusive)";
@@ -221,8 +257,8 @@ public final class ClassProbes {
   }
 
   /**
-   * Responses that let any web page read them: {@code Access-Control-Allow-Origin} of {@code *},
-   * or our made-up origin echoed back, on the probes that sent one.
+   * Responses that let any web page read them: {@code Access-Control-Allow-Origin} of {@code *}, or
+   * our made-up origin echoed back, on the probes that sent one.
    */
   public static List<String> corsEvidence(List<Session.Exchange> exchanges) {
     List<String> out = new ArrayList<>();
@@ -233,7 +269,12 @@ public final class ClassProbes {
       }
       String allowed = e.response().header("access-control-allow-origin");
       if (allowed != null && (allowed.strip().equals("*") || allowed.strip().equals(origin))) {
-        out.add(e.request().line() + " with Origin: " + origin + " -> Access-Control-Allow-Origin: " + allowed.strip());
+        out.add(
+            e.request().line()
+                + " with Origin: "
+                + origin
+                + " -> Access-Control-Allow-Origin: "
+                + allowed.strip());
       }
     }
     return out;
@@ -242,11 +283,12 @@ public final class ClassProbes {
   /** The classes that got this verdict. */
   public static Set<Operation> having(Map<Operation, Result> classes, Answer answer) {
     Set<Operation> out = EnumSet.noneOf(Operation.class);
-    classes.forEach((op, r) -> {
-      if (r.answer() == answer) {
-        out.add(op);
-      }
-    });
+    classes.forEach(
+        (op, r) -> {
+          if (r.answer() == answer) {
+            out.add(op);
+          }
+        });
     return out;
   }
 

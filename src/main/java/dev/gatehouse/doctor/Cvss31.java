@@ -31,7 +31,8 @@ public final class Cvss31 {
     for (String part : vector.substring(9).split("/")) {
       String[] kv = part.split(":", 2);
       if (kv.length != 2 || m.put(kv[0], kv[1]) != null) {
-        throw new IllegalArgumentException(vector + ": '" + part + "' (expected: METRIC:VALUE, each metric once)");
+        throw new IllegalArgumentException(
+            vector + ": '" + part + "' (expected: METRIC:VALUE, each metric once)");
       }
     }
     for (String b : BASE) {
@@ -39,16 +40,19 @@ public final class Cvss31 {
         throw new IllegalArgumentException(vector + ": base metric " + b + " is missing");
       }
     }
-    boolean changed = switch (java.util.Objects.requireNonNull(m.get("S"))) { // every base metric is present (checked above)
-      case "U" -> false;
-      case "C" -> true;
-      default -> throw bad(vector, "S");
-    };
+    boolean changed =
+        switch (java.util.Objects.requireNonNull(
+            m.get("S"))) { // every base metric is present (checked above)
+          case "U" -> false;
+          case "C" -> true;
+          default -> throw bad(vector, "S");
+        };
     double av = pick(vector, "AV", m, "N", 0.85, "A", 0.62, "L", 0.55, "P", 0.2);
     double ac = pick(vector, "AC", m, "L", 0.77, "H", 0.44);
-    double pr = changed
-        ? pick(vector, "PR", m, "N", 0.85, "L", 0.68, "H", 0.5)
-        : pick(vector, "PR", m, "N", 0.85, "L", 0.62, "H", 0.27);
+    double pr =
+        changed
+            ? pick(vector, "PR", m, "N", 0.85, "L", 0.68, "H", 0.5)
+            : pick(vector, "PR", m, "N", 0.85, "L", 0.62, "H", 0.27);
     double ui = pick(vector, "UI", m, "N", 0.85, "R", 0.62);
     double c = pick(vector, "C", m, "H", 0.56, "L", 0.22, "N", 0.0);
     double i = pick(vector, "I", m, "H", 0.56, "L", 0.22, "N", 0.0);
@@ -59,7 +63,9 @@ public final class Cvss31 {
     if (impact <= 0) {
       return 0.0;
     }
-    return changed ? roundup(Math.min(1.08 * (impact + exploitability), 10)) : roundup(Math.min(impact + exploitability, 10));
+    return changed
+        ? roundup(Math.min(1.08 * (impact + exploitability), 10))
+        : roundup(Math.min(impact + exploitability, 10));
   }
 
   /** The qualitative rating of a score: none (0), low, medium, high, critical (9.0 and up). */
@@ -76,7 +82,10 @@ public final class Cvss31 {
     return score > 0 ? Severity.LOW : Severity.INFO;
   }
 
-  /** Appendix A: the smallest number with one decimal that is at least the input, free of float error. */
+  /**
+   * Appendix A: the smallest number with one decimal that is at least the input, free of float
+   * error.
+   */
   static double roundup(double d) {
     long i = Math.round(d * 100000);
     if (i % 10000 == 0) {

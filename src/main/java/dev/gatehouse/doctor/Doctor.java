@@ -27,8 +27,8 @@ import org.jspecify.annotations.Nullable;
  * audits Gatehouse's own configuration and keys ({@link ConfigAudit}). It connects only to
  * addresses of this machine, and sends only the harmless probes of {@link ClassProbes}.
  *
- * <p>Everything it reads from the machine comes through {@link Inputs}, so tests can give it a
- * fake proc tree, fake units, an environment and fake servers.
+ * <p>Everything it reads from the machine comes through {@link Inputs}, so tests can give it a fake
+ * proc tree, fake units, an environment and fake servers.
  */
 public final class Doctor {
 
@@ -37,7 +37,9 @@ public final class Doctor {
    * 11434, vLLM 8000, llama.cpp and LocalAI 8080, LM Studio 1234, and the others scanners sweep.
    */
   public static final List<Integer> KNOWN_PORTS =
-      List.of(11434, 8000, 8080, 8081, 1234, 4000, 5000, 5001, 7860, 3000, 3001, 3080, 3210, 8888, 9000, 30000);
+      List.of(
+          11434, 8000, 8080, 8081, 1234, 4000, 5000, 5001, 7860, 3000, 3001, 3080, 3210, 8888, 9000,
+          30000);
 
   /** The most requests doctor sends to one local server. */
   public static final int MAX_REQUESTS = 40;
@@ -78,15 +80,38 @@ public final class Doctor {
     /**
      * Inputs for a run from the command line. {@code insideGateway} is true only for the periodic
      * check that {@code serve} runs in the gateway's own process: it must not probe its own
-     * listener without a key, or its own probe detector would take the sweep for a scanner and
-     * ban this machine's address.
+     * listener without a key, or its own probe detector would take the sweep for a scanner and ban
+     * this machine's address.
      */
     public Inputs(
-        Path procRoot, List<Path> systemdDirs, Map<String, String> env, List<Integer> ports, GatehouseConfig config,
-        @Nullable Path configFile, List<String> configProblems, ConfigAudit.KeySource keys, Advisories advisories, HttpProbe http,
-        Clock clock, String toolVersion, Severity failOn) {
-      this(procRoot, systemdDirs, env, ports, config, configFile, configProblems, keys, advisories, http, clock, toolVersion,
-          failOn, false);
+        Path procRoot,
+        List<Path> systemdDirs,
+        Map<String, String> env,
+        List<Integer> ports,
+        GatehouseConfig config,
+        @Nullable Path configFile,
+        List<String> configProblems,
+        ConfigAudit.KeySource keys,
+        Advisories advisories,
+        HttpProbe http,
+        Clock clock,
+        String toolVersion,
+        Severity failOn) {
+      this(
+          procRoot,
+          systemdDirs,
+          env,
+          ports,
+          config,
+          configFile,
+          configProblems,
+          keys,
+          advisories,
+          http,
+          clock,
+          toolVersion,
+          failOn,
+          false);
     }
   }
 
@@ -100,7 +125,9 @@ public final class Doctor {
     GatehouseConfig config = in.config();
 
     List<OllamaEnv.Source> sources = new ArrayList<>();
-    OllamaEnv.Source shell = OllamaEnv.fromEnvironment(OllamaEnv.Kind.SHELL, "the environment gatehouse doctor runs in", in.env());
+    OllamaEnv.Source shell =
+        OllamaEnv.fromEnvironment(
+            OllamaEnv.Kind.SHELL, "the environment gatehouse doctor runs in", in.env());
     if (shell != null) {
       sources.add(shell);
     }
@@ -110,7 +137,11 @@ public final class Doctor {
     try {
       all = ProcNet.listeners(in.procRoot());
     } catch (IOException e) {
-      errors.add("cannot read the listening sockets in " + in.procRoot().resolve("net") + ": " + e.getMessage());
+      errors.add(
+          "cannot read the listening sockets in "
+              + in.procRoot().resolve("net")
+              + ": "
+              + e.getMessage());
     }
     Set<Integer> ports = new TreeSet<>(in.ports());
     ports.add(config.listen().port());
@@ -134,7 +165,9 @@ public final class Doctor {
     Set<Integer> seenPids = new HashSet<>();
     for (Processes.Info p : owners.values()) {
       if (p.environment() != null && seenPids.add(p.pid())) {
-        OllamaEnv.Source s = OllamaEnv.fromEnvironment(OllamaEnv.Kind.PROCESS, "the environment of " + p.describe(), p.environment());
+        OllamaEnv.Source s =
+            OllamaEnv.fromEnvironment(
+                OllamaEnv.Kind.PROCESS, "the environment of " + p.describe(), p.environment());
         if (s != null) {
           sources.add(s);
         }
@@ -142,7 +175,8 @@ public final class Doctor {
     }
     findings.addAll(EnvCheck.findings(sources, notes));
 
-    // Identify what listens on each port first: whether Gatehouse runs decides how servers are judged.
+    // Identify what listens on each port first: whether Gatehouse runs decides how servers are
+    // judged.
     Map<Integer, ServerCheck.Observed> servers = new LinkedHashMap<>();
     List<Subject> gatehouses = new ArrayList<>();
     boolean gatehouseRunning = false;
@@ -152,21 +186,32 @@ public final class Doctor {
       Processes.Info owner = owners.get(listeners.get(0).inode());
       boolean tls = port == config.listen().port() && config.tlsEnabled();
       if (in.insideGateway() && port == config.listen().port()) {
-        gatehouses.add(new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
-            .with("process", "this one (not probed by its own periodic check)"));
+        gatehouses.add(
+            new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
+                .with("process", "this one (not probed by its own periodic check)"));
         gatehouseRunning = true;
         continue;
       }
-      URI base = URI.create((tls ? "https://" : "http://") + Listener.host(probeAddress(listeners)) + ":" + port);
+      URI base =
+          URI.create(
+              (tls ? "https://" : "http://") + Listener.host(probeAddress(listeners)) + ":" + port);
       Session session = new Session(in.http(), base, MAX_REQUESTS, Duration.ZERO);
       Fingerprinter.Identity id = Fingerprinter.identify(session);
-      String where = listeners.get(0).hostPort() + (owner == null ? "" : " (" + owner.describe() + ")");
+      String where =
+          listeners.get(0).hostPort() + (owner == null ? "" : " (" + owner.describe() + ")");
       if (id.product() == Product.GATEHOUSE) {
         Map<Operation, ClassProbes.Result> classes = ClassProbes.run(session, id.product());
         boolean allRefused = ClassProbes.having(classes, ClassProbes.Answer.OPEN).isEmpty();
-        gatehouses.add(new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
-            .with("process", owner == null ? "unknown" : owner.describe())
-            .with("without a key", allRefused ? "every probed endpoint class answered 401" : "some endpoint classes answered: " + ClassProbes.scopes(ClassProbes.having(classes, ClassProbes.Answer.OPEN))));
+        gatehouses.add(
+            new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
+                .with("process", owner == null ? "unknown" : owner.describe())
+                .with(
+                    "without a key",
+                    allRefused
+                        ? "every probed endpoint class answered 401"
+                        : "some endpoint classes answered: "
+                            + ClassProbes.scopes(
+                                ClassProbes.having(classes, ClassProbes.Answer.OPEN))));
         if (port == config.listen().port()) {
           gatehouseRunning = true;
         }
@@ -175,19 +220,28 @@ public final class Doctor {
       if (port == config.listen().port() && !config.authEnabled() && answeredAsGatehouse(session)) {
         // With auth.enabled false Gatehouse relays GET / and looks like its upstream; its
         // X-Request-Id on every answer tells it apart. The config audit reports auth being off.
-        gatehouses.add(new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
-            .with("process", owner == null ? "unknown" : owner.describe())
-            .with("without a key", "answers: auth.enabled is false"));
+        gatehouses.add(
+            new Subject("gatehouse", "gatehouse at " + listeners.get(0).hostPort())
+                .with("process", owner == null ? "unknown" : owner.describe())
+                .with("without a key", "answers: auth.enabled is false"));
         gatehouseRunning = true;
         continue;
       }
       if (!id.product().isModelServer()) {
         boolean answered = session.exchanges().stream().anyMatch(x -> x.response() != null);
-        notes.add(where + ": " + (answered ? "answers HTTP but matches no model server signature; not checked" : "no HTTP answer; not checked"));
+        notes.add(
+            where
+                + ": "
+                + (answered
+                    ? "answers HTTP but matches no model server signature; not checked"
+                    : "no HTTP answer; not checked"));
         continue;
       }
       Map<Operation, ClassProbes.Result> classes = ClassProbes.run(session, id.product());
-      servers.put(port, new ServerCheck.Observed(id, listeners, owner, classes, ClassProbes.corsEvidence(session.exchanges()), null));
+      servers.put(
+          port,
+          new ServerCheck.Observed(
+              id, listeners, owner, classes, ClassProbes.corsEvidence(session.exchanges()), null));
     }
 
     String configFile = in.configFile() == null ? null : in.configFile().toString();
@@ -197,35 +251,60 @@ public final class Doctor {
       ServerCheck.Observed o = e.getValue();
       // Without a configuration file the defaults name 127.0.0.1:11434 as upstream; that is not
       // an intention to run Gatehouse, so only a real file makes a server "Gatehouse's upstream".
-      boolean isUpstream = (in.configFile() != null || gatehouseRunning) && e.getKey() == upstreamPort
-          && upstreamIsHere(config.upstream(), o.listeners());
-      ServerCheck.Relation rel = new ServerCheck.Relation(isUpstream, gatehouseRunning, configFile, listen, granted);
-      ServerCheck.Result r = ServerCheck.check(
-          new ServerCheck.Observed(o.identity(), o.listeners(), o.owner(), o.classes(), o.cors(), rel), in.advisories());
+      boolean isUpstream =
+          (in.configFile() != null || gatehouseRunning)
+              && e.getKey() == upstreamPort
+              && upstreamIsHere(config.upstream(), o.listeners());
+      ServerCheck.Relation rel =
+          new ServerCheck.Relation(isUpstream, gatehouseRunning, configFile, listen, granted);
+      ServerCheck.Result r =
+          ServerCheck.check(
+              new ServerCheck.Observed(
+                  o.identity(), o.listeners(), o.owner(), o.classes(), o.cors(), rel),
+              in.advisories());
       checked.add(r.subject());
       findings.addAll(r.findings());
     }
     checked.addAll(gatehouses);
     if (servers.isEmpty()) {
-      notes.add("no model server found; ports looked at: " + ports.toString().replaceAll("[\\[\\]]", ""));
+      notes.add(
+          "no model server found; ports looked at: " + ports.toString().replaceAll("[\\[\\]]", ""));
     }
-    if (in.configFile() != null && !byPort.containsKey(upstreamPort)
-        && new HostPort(config.upstream().getHost().replace("[", "").replace("]", ""), 1).isLoopback()) {
-      notes.add("Gatehouse's upstream " + config.upstream() + " is not running: nothing listens on port " + upstreamPort);
+    if (in.configFile() != null
+        && !byPort.containsKey(upstreamPort)
+        && new HostPort(config.upstream().getHost().replace("[", "").replace("]", ""), 1)
+            .isLoopback()) {
+      notes.add(
+          "Gatehouse's upstream "
+              + config.upstream()
+              + " is not running: nothing listens on port "
+              + upstreamPort);
     }
     if (in.configFile() != null && !byPort.containsKey(config.listen().port())) {
-      notes.add("Gatehouse (" + listen + ", from " + configFile + ") is not running: nothing listens on port " + config.listen().port());
+      notes.add(
+          "Gatehouse ("
+              + listen
+              + ", from "
+              + configFile
+              + ") is not running: nothing listens on port "
+              + config.listen().port());
     }
 
-    ConfigAudit.Result audit = ConfigAudit.audit(
-        in.configProblems().isEmpty() ? config : null, in.configFile(), in.configProblems(), in.keys(), in.clock().instant());
+    ConfigAudit.Result audit =
+        ConfigAudit.audit(
+            in.configProblems().isEmpty() ? config : null,
+            in.configFile(),
+            in.configProblems(),
+            in.keys(),
+            in.clock().instant());
     checked.add(audit.subject());
     findings.addAll(audit.findings());
     notes.addAll(audit.notes());
     findings.addAll(dataAge(in.advisories(), in.clock().instant(), notes));
 
     Instant now = in.clock().instant();
-    return new Report("doctor", in.toolVersion(), now, in.failOn(), checked, notes, findings, errors);
+    return new Report(
+        "doctor", in.toolVersion(), now, in.failOn(), checked, notes, findings, errors);
   }
 
   /**
@@ -236,19 +315,41 @@ public final class Doctor {
   public static List<Finding> dataAge(Advisories db, Instant now, List<String> notes) {
     Instant newest = db.newest();
     long days = db.age(now).toDays();
-    notes.add("advisories: " + db.all().size() + " from " + db.source() + "; newest entry modified "
-        + newest.toString().substring(0, 10) + " (" + days + " day" + (days == 1 ? "" : "s") + " before this run)");
+    notes.add(
+        "advisories: "
+            + db.all().size()
+            + " from "
+            + db.source()
+            + "; newest entry modified "
+            + newest.toString().substring(0, 10)
+            + " ("
+            + days
+            + " day"
+            + (days == 1 ? "" : "s")
+            + " before this run)");
     if (db.age(now).compareTo(Advisories.STALE) <= 0) {
       return List.of();
     }
-    return List.of(Finding.of(Rule.ADVISORIES_STALE, Rule.ADVISORIES_STALE.usual(), "advisory data")
-        .withEvidence("newest entry modified " + newest + ", " + days + " days before this run (more than " + Advisories.STALE.toDays() + ")",
-            "source: " + db.source())
-        .withFix("Import a current export: download an OSV export (for example https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
-            + " and .../Go/all.zip), then gatehouse advisories update --from FILE; or upgrade Gatehouse for newer built-in data."));
+    return List.of(
+        Finding.of(Rule.ADVISORIES_STALE, Rule.ADVISORIES_STALE.usual(), "advisory data")
+            .withEvidence(
+                "newest entry modified "
+                    + newest
+                    + ", "
+                    + days
+                    + " days before this run (more than "
+                    + Advisories.STALE.toDays()
+                    + ")",
+                "source: " + db.source())
+            .withFix(
+                "Import a current export: download an OSV export (for example https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
+                    + " and .../Go/all.zip), then gatehouse advisories update --from FILE; or upgrade Gatehouse for newer built-in data."));
   }
 
-  /** The scopes some active key holds; null when the store cannot be read (then no advisory is taken as blocked by keys). */
+  /**
+   * The scopes some active key holds; null when the store cannot be read (then no advisory is taken
+   * as blocked by keys).
+   */
   static @Nullable Set<Operation> granted(ConfigAudit.KeySource keys, Instant now) {
     try {
       if (!keys.exists()) {
@@ -257,12 +358,14 @@ public final class Doctor {
       Set<Operation> out = java.util.EnumSet.noneOf(Operation.class);
       for (dev.gatehouse.store.KeyRecord k : keys.keys()) {
         if (k.activeAt(now)) {
-          k.scopes().forEach(sc -> {
-            Operation op = Operation.byScope(sc);
-            if (op != null) {
-              out.add(op);
-            }
-          });
+          k.scopes()
+              .forEach(
+                  sc -> {
+                    Operation op = Operation.byScope(sc);
+                    if (op != null) {
+                      out.add(op);
+                    }
+                  });
         }
       }
       return out;
@@ -271,13 +374,21 @@ public final class Doctor {
     }
   }
 
-  /** True when every answer carried Gatehouse's request id (16 hex digits), as only Gatehouse sends. */
+  /**
+   * True when every answer carried Gatehouse's request id (16 hex digits), as only Gatehouse sends.
+   */
   private static boolean answeredAsGatehouse(Session s) {
-    List<Session.Exchange> answered = s.exchanges().stream().filter(x -> x.response() != null).toList();
-    return !answered.isEmpty() && answered.stream().allMatch(x -> {
-      String id = java.util.Objects.requireNonNull(x.response()).header("x-request-id"); // answered ones only
-      return id != null && id.matches("[0-9a-f]{16}");
-    });
+    List<Session.Exchange> answered =
+        s.exchanges().stream().filter(x -> x.response() != null).toList();
+    return !answered.isEmpty()
+        && answered.stream()
+            .allMatch(
+                x -> {
+                  String id =
+                      java.util.Objects.requireNonNull(x.response())
+                          .header("x-request-id"); // answered ones only
+                  return id != null && id.matches("[0-9a-f]{16}");
+                });
   }
 
   /** Where to connect to reach these sockets from this machine: loopback when it is bound. */
@@ -307,7 +418,9 @@ public final class Doctor {
     return "https".equals(upstream.getScheme()) ? 443 : 80;
   }
 
-  /** True when the upstream's host is this machine: loopback, or an address a listener is bound to. */
+  /**
+   * True when the upstream's host is this machine: loopback, or an address a listener is bound to.
+   */
   private static boolean upstreamIsHere(URI upstream, List<Listener> listeners) {
     String host = upstream.getHost().replace("[", "").replace("]", "");
     if (new HostPort(host, 1).isLoopback()) {

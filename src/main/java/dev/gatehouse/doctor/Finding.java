@@ -21,7 +21,13 @@ import org.jspecify.annotations.Nullable;
  * @param location a file path or URL for SARIF and editors, or null
  */
 public record Finding(
-    String id, Severity severity, String subject, String title, List<String> evidence, String fix, @Nullable String location) {
+    String id,
+    Severity severity,
+    String subject,
+    String title,
+    List<String> evidence,
+    String fix,
+    @Nullable String location) {
 
   /** Most severe first, then by id and subject, so output is stable from run to run. */
   public static final Comparator<Finding> ORDER =

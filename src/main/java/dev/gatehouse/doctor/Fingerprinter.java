@@ -11,12 +11,12 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The identification of which model server answers, and which version, with read-only {@code GET} requests on the
- * paths each product documents (see {@code shared/reference/probe-signatures.md}): Ollama's
- * {@code Ollama is running} banner and {@code /api/version}; llama.cpp's {@code Server: llama.cpp}
- * header and {@code /props}; vLLM's and LocalAI's {@code /version}; LM Studio's {@code /api/v0}
- * API and its "Unexpected endpoint" answer; an OpenAI-style {@code /v1/models} for the rest.
- * Stops as soon as the product is known, so a typical identification costs two requests.
+ * The identification of which model server answers, and which version, with read-only {@code GET}
+ * requests on the paths each product documents (see {@code shared/reference/probe-signatures.md}):
+ * Ollama's {@code Ollama is running} banner and {@code /api/version}; llama.cpp's {@code Server:
+ * llama.cpp} header and {@code /props}; vLLM's and LocalAI's {@code /version}; LM Studio's {@code
+ * /api/v0} API and its "Unexpected endpoint" answer; an OpenAI-style {@code /v1/models} for the
+ * rest. Stops as soon as the product is known, so a typical identification costs two requests.
  */
 public final class Fingerprinter {
 
@@ -67,7 +67,10 @@ public final class Fingerprinter {
       return new Identity(Product.LLAMA_CPP, llamaBuild(s, evidence), evidence);
     }
     if (lmStudioUnexpected(r)) {
-      evidence.add("GET / -> " + r.status() + " \"Unexpected endpoint or method\" (LM Studio's answer to unknown paths)");
+      evidence.add(
+          "GET / -> "
+              + r.status()
+              + " \"Unexpected endpoint or method\" (LM Studio's answer to unknown paths)");
       return new Identity(Product.LM_STUDIO, null, evidence);
     }
     if (r.body().contains("LocalAI")) {
@@ -79,7 +82,12 @@ public final class Fingerprinter {
     String version = jsonText(v, "version");
     if (version != null) {
       boolean localAi = version.startsWith("v");
-      evidence.add("GET /version -> " + version + (v.get().header("server") != null ? " (Server: " + v.get().header("server") + ")" : ""));
+      evidence.add(
+          "GET /version -> "
+              + version
+              + (v.get().header("server") != null
+                  ? " (Server: " + v.get().header("server") + ")"
+                  : ""));
       return localAi
           ? new Identity(Product.LOCALAI, cleanLocalAi(version), evidence)
           : new Identity(Product.VLLM, version, evidence);
@@ -89,8 +97,11 @@ public final class Fingerprinter {
       return new Identity(Product.LLAMA_CPP, build, evidence);
     }
     JsonNode lm = json(s.send(Request.get("/api/v0/models")));
-    if (lm != null && lm.path("data").isArray() && lm.path("data").size() > 0
-        && (lm.path("data").get(0).has("compatibility_type") || lm.path("data").get(0).has("publisher"))) {
+    if (lm != null
+        && lm.path("data").isArray()
+        && lm.path("data").size() > 0
+        && (lm.path("data").get(0).has("compatibility_type")
+            || lm.path("data").get(0).has("publisher"))) {
       evidence.add("GET /api/v0/models -> LM Studio's model list (publisher, compatibility_type)");
       return new Identity(Product.LM_STUDIO, null, evidence);
     }
@@ -99,7 +110,10 @@ public final class Fingerprinter {
       evidence.add("GET /v1/models -> {\"object\":\"list\"}");
       return new Identity(Product.OPENAI_COMPATIBLE, null, evidence);
     }
-    evidence.add("GET / -> " + r.status() + "; no known signature on /, /version, /props, /api/v0/models, /v1/models");
+    evidence.add(
+        "GET / -> "
+            + r.status()
+            + "; no known signature on /, /version, /props, /api/v0/models, /v1/models");
     return new Identity(Product.UNKNOWN, null, evidence);
   }
 
@@ -111,21 +125,28 @@ public final class Fingerprinter {
       return null;
     }
     String build = p.path("build_info").asText(null);
-    evidence.add("GET /props -> llama.cpp properties" + (build == null ? "" : ", build_info " + build));
+    evidence.add(
+        "GET /props -> llama.cpp properties" + (build == null ? "" : ", build_info " + build));
     if (build == null) {
       return null;
     }
     // "b4500-1a2b3c4" is build 4500 at commit 1a2b3c4; the v0.x tags llama.cpp added in 2026
     // keep their pre-release ("0.7.0-dev"). Anything else is returned as is and judged unknown.
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("([bB]\\d{1,9})(?:-.*)?").matcher(build.strip());
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("([bB]\\d{1,9})(?:-.*)?").matcher(build.strip());
     if (m.matches()) {
       return m.group(1);
     }
-    m = java.util.regex.Pattern.compile("[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9})-[0-9a-f]{7,40}").matcher(build.strip());
+    m =
+        java.util.regex.Pattern.compile("[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9})-[0-9a-f]{7,40}")
+            .matcher(build.strip());
     if (m.matches()) {
       return m.group(1); // a tag followed by its commit, as builds carry theirs
     }
-    m = java.util.regex.Pattern.compile("[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9}(?:-[0-9A-Za-z.]+?)?)(?:-[0-9a-f]{7,40})?").matcher(build.strip());
+    m =
+        java.util.regex.Pattern.compile(
+                "[vV]?(\\d{1,9}\\.\\d{1,9}\\.\\d{1,9}(?:-[0-9A-Za-z.]+?)?)(?:-[0-9a-f]{7,40})?")
+            .matcher(build.strip());
     return m.matches() ? m.group(1) : build.strip();
   }
 
@@ -147,8 +168,9 @@ public final class Fingerprinter {
       return true;
     }
     JsonNode body = tree(r.body());
-    return body != null && ("auth.key_invalid".equals(body.path("code").asText())
-        || "auth.key_invalid".equals(body.path("error").path("code").asText()));
+    return body != null
+        && ("auth.key_invalid".equals(body.path("code").asText())
+            || "auth.key_invalid".equals(body.path("error").path("code").asText()));
   }
 
   /** LM Studio answers unknown paths and methods with 200 and this error text. */

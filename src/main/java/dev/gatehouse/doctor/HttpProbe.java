@@ -8,9 +8,9 @@ import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The way every check sends one HTTP request and gets what came back: the seam between the checks and the
- * network: {@link JdkHttpProbe} is the real one, tests give canned answers. Implementations are
- * used from one thread at a time.
+ * The way every check sends one HTTP request and gets what came back: the seam between the checks
+ * and the network: {@link JdkHttpProbe} is the real one, tests give canned answers. Implementations
+ * are used from one thread at a time.
  */
 public interface HttpProbe {
 

@@ -45,17 +45,21 @@ public final class JdkHttpProbe implements HttpProbe, AutoCloseable {
   public JdkHttpProbe(Duration timeout, String userAgent) {
     this.timeout = timeout;
     this.userAgent = userAgent;
-    this.client = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(timeout)
-        .sslContext(trustAll())
-        .build();
+    this.client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(timeout)
+            .sslContext(trustAll())
+            .build();
   }
 
   @Override
   public Response send(URI base, Request r) throws IOException {
-    String root = base.toString().endsWith("/") ? base.toString().substring(0, base.toString().length() - 1) : base.toString();
+    String root =
+        base.toString().endsWith("/")
+            ? base.toString().substring(0, base.toString().length() - 1)
+            : base.toString();
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(root + r.path())).timeout(timeout);
     b.header("User-Agent", userAgent);
     r.headers().forEach(b::header);
@@ -67,8 +71,10 @@ public final class JdkHttpProbe implements HttpProbe, AutoCloseable {
     }
     HttpResponse<InputStream> resp;
     try {
-      resp = client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream())
-          .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      resp =
+          client
+              .sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream())
+              .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted");
@@ -88,13 +94,16 @@ public final class JdkHttpProbe implements HttpProbe, AutoCloseable {
    */
   private String readBounded(InputStream in) throws IOException {
     AtomicReference<byte[]> result = new AtomicReference<>(new byte[0]);
-    Thread reader = Thread.ofVirtual().start(() -> {
-      try (in) {
-        result.set(in.readNBytes(MAX_BODY));
-      } catch (IOException e) {
-        // Cut off by the deadline below, or by the peer: keep what was read (nothing).
-      }
-    });
+    Thread reader =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try (in) {
+                    result.set(in.readNBytes(MAX_BODY));
+                  } catch (IOException e) {
+                    // Cut off by the deadline below, or by the peer: keep what was read (nothing).
+                  }
+                });
     try {
       if (!reader.join(timeout)) {
         in.close();

@@ -65,9 +65,10 @@ public final class JsonReport {
 
   /** Two-space indentation and {@code \n} line ends on every platform, so golden files compare. */
   static String pretty(Object tree) {
-    DefaultPrettyPrinter printer = new DefaultPrettyPrinter()
-        .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-        .withArrayIndenter(new DefaultIndenter("  ", "\n"));
+    DefaultPrettyPrinter printer =
+        new DefaultPrettyPrinter()
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n"));
     ObjectWriter w = JSON.writer(printer);
     try {
       return w.writeValueAsString(tree) + "\n";

@@ -4,10 +4,10 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 
 /**
- * A listening TCP socket on this machine, as the kernel lists it in {@code /proc/net/tcp} or
- * {@code tcp6}. IPv4-mapped IPv6 addresses ({@code ::ffff:0.0.0.0}) are shown and judged as the
- * IPv4 address they carry, because that is what Java and Go servers bind when asked for an IPv4
- * address on a dual-stack socket.
+ * A listening TCP socket on this machine, as the kernel lists it in {@code /proc/net/tcp} or {@code
+ * tcp6}. IPv4-mapped IPv6 addresses ({@code ::ffff:0.0.0.0}) are shown and judged as the IPv4
+ * address they carry, because that is what Java and Go servers bind when asked for an IPv4 address
+ * on a dual-stack socket.
  *
  * @param address the bound address
  * @param port the port
@@ -40,7 +40,8 @@ public record Listener(InetAddress address, int port, long inode, int uid, Strin
   /** An address as a URL host: IPv6 in brackets, {@code ::} and {@code ::1} in short form. */
   public static String host(InetAddress a) {
     if (a instanceof Inet6Address) {
-      String text = a.isAnyLocalAddress() ? "::" : a.isLoopbackAddress() ? "::1" : a.getHostAddress();
+      String text =
+          a.isAnyLocalAddress() ? "::" : a.isLoopbackAddress() ? "::1" : a.getHostAddress();
       int zone = text.indexOf('%');
       return "[" + (zone >= 0 ? text.substring(0, zone) : text) + "]";
     }

@@ -14,16 +14,19 @@ import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The Ollama settings that decide its exposure ({@code OLLAMA_HOST}, {@code OLLAMA_ORIGINS},
- * {@code OLLAMA_MODELS}), gathered from where they are set: the environment doctor runs in, the
- * environment of a running server process, and systemd units (the Linux installer's
- * {@code ollama.service} and drop-ins made by {@code systemctl edit}).
+ * The Ollama settings that decide its exposure ({@code OLLAMA_HOST}, {@code OLLAMA_ORIGINS}, {@code
+ * OLLAMA_MODELS}), gathered from where they are set: the environment doctor runs in, the
+ * environment of a running server process, and systemd units (the Linux installer's {@code
+ * ollama.service} and drop-ins made by {@code systemctl edit}).
  */
 public final class OllamaEnv {
 
   /** Where a setting came from; the fix differs for each. */
   public enum Kind {
-    /** The environment of the shell that ran doctor: applies to an {@code ollama serve} started there. */
+    /**
+     * The environment of the shell that ran doctor: applies to an {@code ollama serve} started
+     * there.
+     */
     SHELL,
     /** The environment of a running server process. */
     PROCESS,
@@ -55,25 +58,31 @@ public final class OllamaEnv {
 
   /** The systemd directories searched by default, highest precedence first. */
   public static final List<Path> SYSTEMD_DIRS =
-      List.of(Path.of("/etc/systemd/system"), Path.of("/run/systemd/system"), Path.of("/usr/lib/systemd/system"), Path.of("/lib/systemd/system"));
+      List.of(
+          Path.of("/etc/systemd/system"),
+          Path.of("/run/systemd/system"),
+          Path.of("/usr/lib/systemd/system"),
+          Path.of("/lib/systemd/system"));
 
   private OllamaEnv() {}
 
   /** The {@code OLLAMA_*} variables of an environment, or null when it sets none. */
-  public static @Nullable Source fromEnvironment(Kind kind, String origin, Map<String, String> env) {
+  public static @Nullable Source fromEnvironment(
+      Kind kind, String origin, Map<String, String> env) {
     Map<String, String> vars = new TreeMap<>();
-    env.forEach((k, v) -> {
-      if (k.startsWith("OLLAMA_")) {
-        vars.put(k, v);
-      }
-    });
+    env.forEach(
+        (k, v) -> {
+          if (k.startsWith("OLLAMA_")) {
+            vars.put(k, v);
+          }
+        });
     return vars.isEmpty() ? null : new Source(kind, origin, vars);
   }
 
   /**
    * Every {@code ollama*.service} unit and {@code ollama*.service.d/*.conf} drop-in in these
-   * directories that sets an {@code OLLAMA_*} variable, directly or through
-   * {@code EnvironmentFile=}. Unreadable files are skipped.
+   * directories that sets an {@code OLLAMA_*} variable, directly or through {@code
+   * EnvironmentFile=}. Unreadable files are skipped.
    */
   public static List<Source> systemdUnits(List<Path> dirs) {
     List<Source> out = new ArrayList<>();
@@ -186,8 +195,8 @@ public final class OllamaEnv {
   }
 
   /**
-   * Parses {@code OLLAMA_HOST} the way Ollama does: an optional scheme, a host (possibly empty or
-   * a bracketed IPv6 address) and an optional port, 11434 by default.
+   * Parses {@code OLLAMA_HOST} the way Ollama does: an optional scheme, a host (possibly empty or a
+   * bracketed IPv6 address) and an optional port, 11434 by default.
    */
   public static Bind parseHost(String value) {
     String v = value.strip();

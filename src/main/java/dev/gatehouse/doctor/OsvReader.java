@@ -16,24 +16,24 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads OSV entries (the format of osv.dev, GHSA and Go's vulndb, schema 1.x) into
- * {@link Advisory} values, checking each field Gatehouse relies on by hand: the required
- * {@code id} and {@code modified}, the shape of {@code aliases}, {@code severity},
- * {@code affected[].package}, {@code ranges} (type, {@code repo} for GIT, events with exactly one
- * of introduced, fixed, last_affected or limit, at least one introduced) and {@code references},
- * and that every version in a range parses in the product's scheme. Problems are collected
- * per entry ({@code ID.affected[0].ranges[1].events[0]: ... (expected: ...)}) so a bad file is
- * refused with all of them at once.
+ * Reads OSV entries (the format of osv.dev, GHSA and Go's vulndb, schema 1.x) into {@link Advisory}
+ * values, checking each field Gatehouse relies on by hand: the required {@code id} and {@code
+ * modified}, the shape of {@code aliases}, {@code severity}, {@code affected[].package}, {@code
+ * ranges} (type, {@code repo} for GIT, events with exactly one of introduced, fixed, last_affected
+ * or limit, at least one introduced) and {@code references}, and that every version in a range
+ * parses in the product's scheme. Problems are collected per entry ({@code
+ * ID.affected[0].ranges[1].events[0]: ... (expected: ...)}) so a bad file is refused with all of
+ * them at once.
  *
  * <p>Hand-written rather than a JSON Schema validator: it needs no further dependency (the
- * validators on Maven Central bring their own logging binding and URI loaders), and its
- * messages name the entry and the field in the shape of Gatehouse's configuration errors.
+ * validators on Maven Central bring their own logging binding and URI loaders), and its messages
+ * name the entry and the field in the shape of Gatehouse's configuration errors.
  *
- * <p>Products are recognised by package and repository: Go {@code github.com/ollama/ollama},
- * Go {@code github.com/mudler/LocalAI} (or its old {@code go-skynet} path), PyPI {@code vllm},
- * a GIT range or package naming {@code github.com/ggml-org/llama.cpp} (or
- * {@code ggerganov/llama.cpp}), and {@code lmstudio-ai} repositories. {@code llama-cpp-python}
- * and other bindings are different software and are not matched.
+ * <p>Products are recognised by package and repository: Go {@code github.com/ollama/ollama}, Go
+ * {@code github.com/mudler/LocalAI} (or its old {@code go-skynet} path), PyPI {@code vllm}, a GIT
+ * range or package naming {@code github.com/ggml-org/llama.cpp} (or {@code ggerganov/llama.cpp}),
+ * and {@code lmstudio-ai} repositories. {@code llama-cpp-python} and other bindings are different
+ * software and are not matched.
  */
 public final class OsvReader {
 
@@ -41,7 +41,8 @@ public final class OsvReader {
   public static final String GATEHOUSE = "gatehouse";
 
   static final Set<String> CONFIDENCE = Set.of("confirmed", "reported", "secondary", "imported");
-  private static final Set<String> EVENT_KINDS = Set.of("introduced", "fixed", "last_affected", "limit");
+  private static final Set<String> EVENT_KINDS =
+      Set.of("introduced", "fixed", "last_affected", "limit");
 
   private OsvReader() {}
 
@@ -52,7 +53,8 @@ public final class OsvReader {
    *
    * @param problems where problems are added; entries with problems are left out
    */
-  public static List<Advisory> read(JsonNode root, String origin, boolean strict, List<String> problems) {
+  public static List<Advisory> read(
+      JsonNode root, String origin, boolean strict, List<String> problems) {
     List<JsonNode> entries = new ArrayList<>();
     if (root != null && root.isArray()) {
       root.forEach(entries::add);
@@ -74,7 +76,9 @@ public final class OsvReader {
     return out;
   }
 
-  /** The product an OSV {@code affected} element is about, or null when Gatehouse does not know it. */
+  /**
+   * The product an OSV {@code affected} element is about, or null when Gatehouse does not know it.
+   */
   public static @Nullable String product(JsonNode affected) {
     String declared = affected.path("database_specific").path(GATEHOUSE).path("product").asText("");
     if (!declared.isEmpty()) {
@@ -95,9 +99,12 @@ public final class OsvReader {
     }
     List<String> repos = new ArrayList<>();
     repos.add(name);
-    affected.path("ranges").forEach(r -> repos.add(r.path("repo").asText("").toLowerCase(Locale.ROOT)));
+    affected
+        .path("ranges")
+        .forEach(r -> repos.add(r.path("repo").asText("").toLowerCase(Locale.ROOT)));
     for (String repo : repos) {
-      String r = repo.replaceFirst("^https?://", "").replaceFirst("\\.git$", "").replaceFirst("/$", "");
+      String r =
+          repo.replaceFirst("^https?://", "").replaceFirst("\\.git$", "").replaceFirst("/$", "");
       if (r.equals("github.com/ggml-org/llama.cpp") || r.equals("github.com/ggerganov/llama.cpp")) {
         return "llama.cpp";
       }
@@ -117,17 +124,23 @@ public final class OsvReader {
     return null;
   }
 
-  /** The versioning scheme of a range of this type for this product; null for untranslated commits. */
+  /**
+   * The versioning scheme of a range of this type for this product; null for untranslated commits.
+   */
   static Version.@Nullable Scheme scheme(String product, String type) {
     return switch (product) {
       case "vllm" -> Version.Scheme.PEP440;
       case "lmstudio" -> Version.Scheme.LMSTUDIO;
-      case "llama.cpp" -> type.equals("SEMVER") ? Version.Scheme.SEMVER : type.equals("ECOSYSTEM") ? Version.Scheme.LLAMA_BUILD : null;
+      case "llama.cpp" ->
+          type.equals("SEMVER")
+              ? Version.Scheme.SEMVER
+              : type.equals("ECOSYSTEM") ? Version.Scheme.LLAMA_BUILD : null;
       default -> type.equals("GIT") ? null : Version.Scheme.SEMVER;
     };
   }
 
-  private static @Nullable Advisory entry(JsonNode e, String origin, String index, boolean strict, List<String> problems) {
+  private static @Nullable Advisory entry(
+      JsonNode e, String origin, String index, boolean strict, List<String> problems) {
     int before = problems.size();
     if (!e.isObject()) {
       problems.add(origin + index + " (expected: an OSV entry object)");
@@ -136,7 +149,8 @@ public final class OsvReader {
     JsonNode affectedList = e.path("affected");
     if (!affectedList.isArray()) {
       if (!strict) {
-        return null; // OSV allows entries without affected (withdrawn or unreviewed): nothing to match
+        return null; // OSV allows entries without affected (withdrawn or unreviewed): nothing to
+        // match
       }
       problems.add(origin + index + ".affected (expected: an array)");
       return null;
@@ -161,7 +175,8 @@ public final class OsvReader {
     String id = e.path("id").asText("");
     String where = id.matches("[A-Za-z0-9][A-Za-z0-9._:-]{2,127}") ? id : origin + index;
     if (!id.equals(where)) {
-      problems.add(where + ".id: " + e.path("id") + " (expected: an advisory id such as CVE-2024-37032)");
+      problems.add(
+          where + ".id: " + e.path("id") + " (expected: an advisory id such as CVE-2024-37032)");
       return null;
     }
     Instant modified = time(e.path("modified"), where + ".modified", problems);
@@ -202,7 +217,13 @@ public final class OsvReader {
     for (int i = 0; i < refs.size(); i++) {
       String url = refs.get(i).path("url").asText("");
       if (!url.startsWith("https://") && !url.startsWith("http://")) {
-        problems.add(where + ".references[" + i + "].url: " + refs.get(i).path("url") + " (expected: an http(s) URL)");
+        problems.add(
+            where
+                + ".references["
+                + i
+                + "].url: "
+                + refs.get(i).path("url")
+                + " (expected: an http(s) URL)");
       }
       links.add(url);
     }
@@ -210,13 +231,16 @@ public final class OsvReader {
     String at = where + ".affected[" + chosen + "]";
     JsonNode affected = affectedList.get(chosen);
     JsonNode pkg = affected.path("package");
-    if (affected.has("package") && !(pkg.path("ecosystem").isTextual() && pkg.path("name").isTextual())) {
+    if (affected.has("package")
+        && !(pkg.path("ecosystem").isTextual() && pkg.path("name").isTextual())) {
       problems.add(at + ".package (expected: {\"ecosystem\": ..., \"name\": ...})");
     }
     List<Advisory.Range> ranges = ranges(affected, product, at, problems);
     JsonNode g = affected.path("database_specific").path(GATEHOUSE);
     if (strict && !g.isObject()) {
-      problems.add(at + ".database_specific.gatehouse (expected: Gatehouse's fields: product, endpoints, api_reachable, unauthenticated, severity, confidence, confidence_rule, sources_checked)");
+      problems.add(
+          at
+              + ".database_specific.gatehouse (expected: Gatehouse's fields: product, endpoints, api_reachable, unauthenticated, severity, confidence, confidence_rule, sources_checked)");
       return null;
     }
     List<String> endpoints = new ArrayList<>();
@@ -225,7 +249,11 @@ public final class OsvReader {
     for (JsonNode c : g.path("endpoint_class")) {
       Operation op = Operation.byScope(c.asText());
       if (op == null) {
-        problems.add(at + ".database_specific.gatehouse.endpoint_class: " + c + " (expected: a Gatehouse scope such as models.manage)");
+        problems.add(
+            at
+                + ".database_specific.gatehouse.endpoint_class: "
+                + c
+                + " (expected: a Gatehouse scope such as models.manage)");
       } else {
         classes.add(op);
       }
@@ -234,7 +262,11 @@ public final class OsvReader {
     if (g.has("severity")) {
       severity = Severity.parse(g.path("severity").asText(""));
       if (severity == null) {
-        problems.add(at + ".database_specific.gatehouse.severity: " + g.get("severity") + " (expected: info, low, medium, high or critical)");
+        problems.add(
+            at
+                + ".database_specific.gatehouse.severity: "
+                + g.get("severity")
+                + " (expected: info, low, medium, high or critical)");
       }
     }
     if (cvss != null) {
@@ -249,10 +281,18 @@ public final class OsvReader {
     }
     String confidence = g.path("confidence").asText(strict ? "" : "imported");
     if (!CONFIDENCE.contains(confidence)) {
-      problems.add(at + ".database_specific.gatehouse.confidence: \"" + confidence + "\" (expected: one of confirmed, reported, secondary, imported)");
+      problems.add(
+          at
+              + ".database_specific.gatehouse.confidence: \""
+              + confidence
+              + "\" (expected: one of confirmed, reported, secondary, imported)");
     }
-    String rule = g.path("confidence_rule").asText(
-        "imported from " + origin + " with gatehouse advisories update; its endpoints and reachability are not known, so the whole API is assumed");
+    String rule =
+        g.path("confidence_rule")
+            .asText(
+                "imported from "
+                    + origin
+                    + " with gatehouse advisories update; its endpoints and reachability are not known, so the whole API is assumed");
     List<String> sources = new ArrayList<>();
     g.path("sources_checked").forEach(x -> sources.add(x.asText()));
     if (strict) {
@@ -275,20 +315,41 @@ public final class OsvReader {
     }
     String policy = g.path("policy").asText("");
     if (!policy.isEmpty() && !policy.equals("auth")) {
-      problems.add(at + ".database_specific.gatehouse.policy: \"" + policy + "\" (expected: auth, or absent)");
+      problems.add(
+          at
+              + ".database_specific.gatehouse.policy: \""
+              + policy
+              + "\" (expected: auth, or absent)");
     }
     if (problems.size() > before) {
       return null;
     }
     List<String> aliases = new ArrayList<>();
     e.path("aliases").forEach(x -> aliases.add(x.asText()));
-    return new Advisory(id, aliases, product, e.path("summary").asText(id), e.path("details").asText(""),
-        modified == null ? Instant.EPOCH : modified, severity, cvss, ranges, endpoints.isEmpty() ? List.of("*") : endpoints, classes,
-        g.path("api_reachable").asBoolean(true), g.path("unauthenticated").asBoolean(true), policy, confidence, rule,
-        sources.isEmpty() ? links : sources, g.path("mitigation").asText(""), origin);
+    return new Advisory(
+        id,
+        aliases,
+        product,
+        e.path("summary").asText(id),
+        e.path("details").asText(""),
+        modified == null ? Instant.EPOCH : modified,
+        severity,
+        cvss,
+        ranges,
+        endpoints.isEmpty() ? List.of("*") : endpoints,
+        classes,
+        g.path("api_reachable").asBoolean(true),
+        g.path("unauthenticated").asBoolean(true),
+        policy,
+        confidence,
+        rule,
+        sources.isEmpty() ? links : sources,
+        g.path("mitigation").asText(""),
+        origin);
   }
 
-  private static List<Advisory.Range> ranges(JsonNode affected, String product, String at, List<String> problems) {
+  private static List<Advisory.Range> ranges(
+      JsonNode affected, String product, String at, List<String> problems) {
     List<Advisory.Range> out = new ArrayList<>();
     JsonNode ranges = affected.path("ranges");
     if (affected.has("ranges") && !ranges.isArray()) {
@@ -316,7 +377,8 @@ public final class OsvReader {
       JsonNode ds = r.path("database_specific");
       Map<String, String> builds = new java.util.HashMap<>();
       if (type.equals("GIT") && product.equals("llama.cpp") && ds.has("first_build")) {
-        // A fix named by commit, translated to the first build tag that contains it (recorded in the data).
+        // A fix named by commit, translated to the first build tag that contains it (recorded in
+        // the data).
         scheme = Version.Scheme.LLAMA_BUILD;
         builds.put("fixed", ds.path("first_build").asText());
         builds.put("introduced", ds.path("introduced_build").asText(""));
@@ -328,8 +390,16 @@ public final class OsvReader {
         JsonNode ev = events.get(k);
         List<String> kinds = new ArrayList<>();
         ev.fieldNames().forEachRemaining(kinds::add);
-        if (kinds.size() != 1 || !EVENT_KINDS.contains(kinds.get(0)) || !ev.get(kinds.get(0)).isTextual()) {
-          problems.add(rat + ".events[" + k + "]: " + ev + " (expected: exactly one of introduced, fixed, last_affected, limit, as a string)");
+        if (kinds.size() != 1
+            || !EVENT_KINDS.contains(kinds.get(0))
+            || !ev.get(kinds.get(0)).isTextual()) {
+          problems.add(
+              rat
+                  + ".events["
+                  + k
+                  + "]: "
+                  + ev
+                  + " (expected: exactly one of introduced, fixed, last_affected, limit, as a string)");
           continue;
         }
         String kind = kinds.get(0);
@@ -352,7 +422,19 @@ public final class OsvReader {
         }
         Version v = Version.parse(scheme, text);
         if (v == null) {
-          problems.add(rat + ".events[" + k + "]." + kind + ": \"" + text + "\" (expected: a " + scheme + " version" + (scheme == Version.Scheme.LLAMA_BUILD ? " such as b4500" : "") + ")");
+          problems.add(
+              rat
+                  + ".events["
+                  + k
+                  + "]."
+                  + kind
+                  + ": \""
+                  + text
+                  + "\" (expected: a "
+                  + scheme
+                  + " version"
+                  + (scheme == Version.Scheme.LLAMA_BUILD ? " such as b4500" : "")
+                  + ")");
           continue;
         }
         list.add(new Advisory.Event(kind, v));
@@ -361,17 +443,27 @@ public final class OsvReader {
         problems.add(rat + ".events (expected: at least one introduced event)");
       }
       if (scheme != null) {
-        list.sort(Comparator.comparing(Advisory.Event::version, Comparator.nullsFirst(Comparator.naturalOrder())));
+        list.sort(
+            Comparator.comparing(
+                Advisory.Event::version, Comparator.nullsFirst(Comparator.naturalOrder())));
       }
       out.add(new Advisory.Range(scheme, list, translation));
     }
     Version.Scheme listed = scheme(product, "ECOSYSTEM");
-    if (ranges.isEmpty() && affected.path("versions").isArray() && !affected.path("versions").isEmpty() && listed != null) {
+    if (ranges.isEmpty()
+        && affected.path("versions").isArray()
+        && !affected.path("versions").isEmpty()
+        && listed != null) {
       // Only an enumeration of affected versions: each is a range of its own.
       for (JsonNode x : affected.path("versions")) {
         Version v = Version.parse(listed, x.asText());
         if (v != null) {
-          out.add(new Advisory.Range(listed, List.of(new Advisory.Event("introduced", v), new Advisory.Event("last_affected", v)), ""));
+          out.add(
+              new Advisory.Range(
+                  listed,
+                  List.of(
+                      new Advisory.Event("introduced", v), new Advisory.Event("last_affected", v)),
+                  ""));
         }
       }
       if (out.isEmpty()) {

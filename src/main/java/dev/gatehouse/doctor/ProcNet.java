@@ -12,8 +12,9 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The reader of this machine's listening TCP sockets, from {@code <proc>/net/tcp} and {@code tcp6}. The proc root is
- * a parameter so tests (and audits of a container from its host) can point it elsewhere.
+ * The reader of this machine's listening TCP sockets, from {@code <proc>/net/tcp} and {@code tcp6}.
+ * The proc root is a parameter so tests (and audits of a container from its host) can point it
+ * elsewhere.
  *
  * <p>Addresses in these files are hexadecimal in the kernel's byte order: each 32-bit word is
  * little-endian on x86 and ARM, so {@code 0100007F} is 127.0.0.1. Ports are big-endian hex.
@@ -53,7 +54,9 @@ public final class ProcNet {
       try {
         InetAddress address = address(f[1].substring(0, colon));
         int port = Integer.parseInt(f[1].substring(colon + 1), 16);
-        out.add(new Listener(address, port, Long.parseLong(f[9]), Integer.parseInt(f[7]), table.toString()));
+        out.add(
+            new Listener(
+                address, port, Long.parseLong(f[9]), Integer.parseInt(f[7]), table.toString()));
       } catch (IllegalArgumentException | UnknownHostException e) {
         // A line this parser does not understand describes no socket we could judge; skip it.
       }

@@ -13,8 +13,8 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The lookup of which process holds a listening socket, by reading the {@code socket:[inode]} links in
- * {@code <proc>/<pid>/fd}, and reads that process's name, command line and environment. Other
+ * The lookup of which process holds a listening socket, by reading the {@code socket:[inode]} links
+ * in {@code <proc>/<pid>/fd}, and reads that process's name, command line and environment. Other
  * users' processes are unreadable unless run as root; they are skipped, never an error.
  */
 public final class Processes {
@@ -27,12 +27,17 @@ public final class Processes {
    * @param commandLine the arguments joined with spaces, or empty when unreadable
    * @param environment its environment, or null when unreadable
    */
-  public record Info(int pid, String name, String commandLine, @Nullable Map<String, String> environment) {
+  public record Info(
+      int pid, String name, String commandLine, @Nullable Map<String, String> environment) {
     /** {@code pid 4242 (ollama serve)}. */
     public String describe() {
       String what = commandLine.isEmpty() ? name : commandLine;
       // A JVM's class path alone can run to pages; the start of the line identifies the program.
-      return "pid " + pid + " (" + (what.length() > 80 ? what.substring(0, 77) + "..." : what) + ")";
+      return "pid "
+          + pid
+          + " ("
+          + (what.length() > 80 ? what.substring(0, 77) + "..." : what)
+          + ")";
     }
   }
 
@@ -45,7 +50,8 @@ public final class Processes {
       return found;
     }
     Set<Long> wanted = new HashSet<>(inodes);
-    try (DirectoryStream<Path> pids = Files.newDirectoryStream(procRoot, p -> p.getFileName().toString().matches("[0-9]+"))) {
+    try (DirectoryStream<Path> pids =
+        Files.newDirectoryStream(procRoot, p -> p.getFileName().toString().matches("[0-9]+"))) {
       for (Path dir : pids) {
         scanFds(dir, wanted, found);
         if (found.size() == wanted.size()) {

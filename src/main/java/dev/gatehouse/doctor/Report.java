@@ -7,9 +7,9 @@ import java.util.Map;
 
 /**
  * The result of one {@code doctor}, {@code scan} or {@code models verify} run: what was examined,
- * notes on what was skipped and why, the findings (most severe first), and errors that kept part
- * of the run from completing. Rendered by {@link TextReport}, {@link JsonReport} and
- * {@link SarifReport}; all three show the same content.
+ * notes on what was skipped and why, the findings (most severe first), and errors that kept part of
+ * the run from completing. Rendered by {@link TextReport}, {@link JsonReport} and {@link
+ * SarifReport}; all three show the same content.
  *
  * @param command {@code doctor}, {@code scan} or {@code models verify}
  * @param toolVersion Gatehouse's version, for SARIF and JSON
@@ -32,8 +32,10 @@ public record Report(
 
   /** Exit status when nothing at or above {@code failOn} was found. */
   public static final int CLEAN = 0;
+
   /** Exit status when something at or above {@code failOn} was found. */
   public static final int FINDINGS = 1;
+
   /** Exit status when the run could not complete. */
   public static final int ERROR = 2;
 

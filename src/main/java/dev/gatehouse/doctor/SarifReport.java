@@ -11,9 +11,9 @@ import java.util.Map;
 /**
  * The SARIF 2.1.0 form of a {@link Report}, the format code-scanning dashboards import. Each
  * distinct finding id becomes a rule (with {@code security-severity} for GitHub), each finding a
- * result whose level follows its severity: critical and high are {@code error}, medium
- * {@code warning}, low and info {@code note}. Findings about a file point at it; findings about
- * a server or URL carry it as a logical location.
+ * result whose level follows its severity: critical and high are {@code error}, medium {@code
+ * warning}, low and info {@code note}. Findings about a file point at it; findings about a server
+ * or URL carry it as a logical location.
  */
 public final class SarifReport {
 
@@ -45,7 +45,9 @@ public final class SarifReport {
     invocation.put("endTimeUtc", r.generatedAt().toString());
     if (!r.errors().isEmpty()) {
       ArrayNode notes = invocation.putArray("toolExecutionNotifications");
-      r.errors().forEach(e -> notes.addObject().put("level", "error").putObject("message").put("text", e));
+      r.errors()
+          .forEach(
+              e -> notes.addObject().put("level", "error").putObject("message").put("text", e));
     }
     ObjectNode props = run.putObject("properties");
     props.put("command", "gatehouse " + r.command());
@@ -57,11 +59,14 @@ public final class SarifReport {
       o.put("ruleId", f.id());
       o.put("ruleIndex", ruleIndex.get(f.id()));
       o.put("level", f.severity().sarifLevel);
-      String text = f.subject() + ": " + f.title() + "." + (f.fix().isEmpty() ? "" : " Fix: " + f.fix());
+      String text =
+          f.subject() + ": " + f.title() + "." + (f.fix().isEmpty() ? "" : " Fix: " + f.fix());
       o.putObject("message").put("text", text);
       ObjectNode location = o.putArray("locations").addObject();
       if (f.location() != null && f.location().startsWith("/")) {
-        location.putObject("physicalLocation").putObject("artifactLocation")
+        location
+            .putObject("physicalLocation")
+            .putObject("artifactLocation")
             .put("uri", Path.of(f.location()).toUri().toString());
       } else {
         ObjectNode logical = location.putArray("logicalLocations").addObject();
@@ -85,21 +90,26 @@ public final class SarifReport {
     Rule known = Rule.byId(f.id());
     String description = known != null ? known.title() : f.title();
     o.putObject("shortDescription").put("text", description);
-    o.putObject("help").put("text", "See docs/doctor.md, " + f.id() + ", for what this means and how to fix it.");
-    o.putObject("defaultConfiguration").put("level", (known != null ? known.usual() : f.severity()).sarifLevel);
+    o.putObject("help")
+        .put("text", "See docs/doctor.md, " + f.id() + ", for what this means and how to fix it.");
+    o.putObject("defaultConfiguration")
+        .put("level", (known != null ? known.usual() : f.severity()).sarifLevel);
     ObjectNode props = o.putObject("properties");
     props.put("security-severity", (known != null ? known.usual() : f.severity()).securitySeverity);
     props.putArray("tags").add("security");
     return o;
   }
 
-  /** {@code GH-EXPOSED-WILDCARD} becomes {@code ExposedWildcard}: SARIF rule names are identifiers. */
+  /**
+   * {@code GH-EXPOSED-WILDCARD} becomes {@code ExposedWildcard}: SARIF rule names are identifiers.
+   */
   static String pascal(String id) {
     StringBuilder b = new StringBuilder();
     String rest = id.startsWith("GH-") ? id.substring(3) : id;
     for (String part : rest.split("[^A-Za-z0-9]+")) {
       if (!part.isEmpty()) {
-        b.append(part.substring(0, 1).toUpperCase(Locale.ROOT)).append(part.substring(1).toLowerCase(Locale.ROOT));
+        b.append(part.substring(0, 1).toUpperCase(Locale.ROOT))
+            .append(part.substring(1).toLowerCase(Locale.ROOT));
       }
     }
     return b.toString();

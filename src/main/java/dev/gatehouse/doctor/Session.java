@@ -9,10 +9,10 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The probing of one target, bounded: at most {@code maxRequests} requests, at least
- * {@code minInterval} apart, every exchange recorded for evidence and for the leak checks. Once
- * the budget is spent every further request is refused without touching the network, so no
- * sequence of checks can exceed it. One per target; not thread-safe.
+ * The probing of one target, bounded: at most {@code maxRequests} requests, at least {@code
+ * minInterval} apart, every exchange recorded for evidence and for the leak checks. Once the budget
+ * is spent every further request is refused without touching the network, so no sequence of checks
+ * can exceed it. One per target; not thread-safe.
  */
 public final class Session {
 
@@ -23,7 +23,8 @@ public final class Session {
    * @param response what came back, or null when the request failed
    * @param error why it failed, or null
    */
-  public record Exchange(HttpProbe.Request request, HttpProbe.@Nullable Response response, @Nullable String error) {}
+  public record Exchange(
+      HttpProbe.Request request, HttpProbe.@Nullable Response response, @Nullable String error) {}
 
   private final HttpProbe http;
   private final URI base;
@@ -59,7 +60,10 @@ public final class Session {
       exchanges.add(new Exchange(r, resp, null));
       return Optional.of(resp);
     } catch (IOException e) {
-      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+      String why =
+          e.getMessage() == null
+              ? e.getClass().getSimpleName()
+              : e.getClass().getSimpleName() + ": " + e.getMessage();
       exchanges.add(new Exchange(r, null, why));
       return Optional.empty();
     }

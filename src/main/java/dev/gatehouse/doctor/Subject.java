@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Something a command examined, with what it learned about it: a model server, Gatehouse itself,
- * a scanned URL, a model store. Reports list these before the findings so that a clean report
- * still shows what was looked at.
+ * Something a command examined, with what it learned about it: a model server, Gatehouse itself, a
+ * scanned URL, a model store. Reports list these before the findings so that a clean report still
+ * shows what was looked at.
  *
  * @param kind a short word: {@code server}, {@code gatehouse}, {@code target}, {@code store}
  * @param name how the operator recognises it, such as {@code ollama 0.1.33 at 0.0.0.0:11434}

@@ -6,9 +6,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The text form of a {@link Report}, for a person at a terminal: what was checked, notes, then each finding
- * with its evidence and fix, and a last line that says what the exit status means. Plain text
- * only (no colour), so it can be pasted into a ticket and compared in golden files.
+ * The text form of a {@link Report}, for a person at a terminal: what was checked, notes, then each
+ * finding with its evidence and fix, and a last line that says what the exit status means. Plain
+ * text only (no colour), so it can be pasted into a ticket and compared in golden files.
  */
 public final class TextReport {
 
@@ -32,10 +32,19 @@ public final class TextReport {
     if (r.findings().isEmpty()) {
       b.append("No findings.\n");
     } else {
-      b.append("Findings: ").append(r.findings().size()).append(" (").append(summary(r.counts())).append(")\n");
+      b.append("Findings: ")
+          .append(r.findings().size())
+          .append(" (")
+          .append(summary(r.counts()))
+          .append(")\n");
       for (Finding f : r.findings()) {
         b.append('\n');
-        b.append(f.severity().name()).append(' ').append(f.id()).append(": ").append(f.subject()).append('\n');
+        b.append(f.severity().name())
+            .append(' ')
+            .append(f.id())
+            .append(": ")
+            .append(f.subject())
+            .append('\n');
         b.append("  ").append(f.title()).append('\n');
         if (!f.evidence().isEmpty()) {
           b.append("  evidence:\n");
@@ -79,7 +88,8 @@ public final class TextReport {
 
   private static String summary(Map<Severity, Integer> counts) {
     List<String> parts = new ArrayList<>();
-    for (Severity s : List.of(Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)) {
+    for (Severity s :
+        List.of(Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)) {
       int n = counts.getOrDefault(s, 0);
       if (n > 0) {
         parts.add(n + " " + s.name().toLowerCase(Locale.ROOT));

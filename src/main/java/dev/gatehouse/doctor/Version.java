@@ -12,16 +12,16 @@ import org.jspecify.annotations.Nullable;
  * Model servers use four:
  *
  * <ul>
- *   <li>{@link Scheme#SEMVER}: Semantic Versioning 2.0 (Ollama, LocalAI, and llama.cpp's
- *       {@code v0.x.y} tags): {@code 0.6.8-rc1 < 0.6.8 < 0.12.3}; a leading {@code v} is
- *       ignored, as is build metadata after {@code +}.
- *   <li>{@link Scheme#PEP440}: Python's versions (vLLM): epochs ({@code 1!0.1}), {@code aN},
- *       {@code bN}, {@code rcN}, {@code .postN}, {@code .devN} and {@code +local} labels, ordered
- *       {@code 0.6.3.dev1 < 0.6.3rc1 < 0.6.3 < 0.6.3+cu121 < 0.6.3.post1}.
+ *   <li>{@link Scheme#SEMVER}: Semantic Versioning 2.0 (Ollama, LocalAI, and llama.cpp's {@code
+ *       v0.x.y} tags): {@code 0.6.8-rc1 < 0.6.8 < 0.12.3}; a leading {@code v} is ignored, as is
+ *       build metadata after {@code +}.
+ *   <li>{@link Scheme#PEP440}: Python's versions (vLLM): epochs ({@code 1!0.1}), {@code aN}, {@code
+ *       bN}, {@code rcN}, {@code .postN}, {@code .devN} and {@code +local} labels, ordered {@code
+ *       0.6.3.dev1 < 0.6.3rc1 < 0.6.3 < 0.6.3+cu121 < 0.6.3.post1}.
  *   <li>{@link Scheme#LLAMA_BUILD}: llama.cpp's build tags {@code bNNNN}, one per master commit
  *       that CI released: compared as integers.
- *   <li>{@link Scheme#LMSTUDIO}: LM Studio's {@code 0.4.22+1}, where the number after {@code +}
- *       is a build and counts ({@code 0.4.22 < 0.4.22+1 < 0.4.23}).
+ *   <li>{@link Scheme#LMSTUDIO}: LM Studio's {@code 0.4.22+1}, where the number after {@code +} is
+ *       a build and counts ({@code 0.4.22 < 0.4.22+1 < 0.4.23}).
  * </ul>
  *
  * llama.cpp's build numbers and its semantic-version tags are two schemes: {@code b12405} and
@@ -31,28 +31,45 @@ import org.jspecify.annotations.Nullable;
  * @param text the version as given
  * @param epoch PEP 440 epoch, else 0
  * @param release the dotted numeric parts (a build number alone for llama.cpp)
- * @param pre the pre-release identifiers (SemVer), or {@code [phase, n]} (PEP 440); empty for a release
+ * @param pre the pre-release identifiers (SemVer), or {@code [phase, n]} (PEP 440); empty for a
+ *     release
  * @param post PEP 440 post-release number, or the LM Studio build; -1 when absent
  * @param dev PEP 440 dev-release number, -1 when absent
  * @param local PEP 440 local label, empty when absent
  */
 public record Version(
-    Scheme scheme, String text, long epoch, List<Long> release, List<String> pre, long post, long dev, String local)
+    Scheme scheme,
+    String text,
+    long epoch,
+    List<Long> release,
+    List<String> pre,
+    long post,
+    long dev,
+    String local)
     implements Comparable<Version> {
 
   /** The versioning schemes; see the class comment. */
-  public enum Scheme { SEMVER, PEP440, LLAMA_BUILD, LMSTUDIO }
+  public enum Scheme {
+    SEMVER,
+    PEP440,
+    LLAMA_BUILD,
+    LMSTUDIO
+  }
 
   private static final Pattern SEMVER =
-      Pattern.compile("[vV]?(\\d{1,9}(?:\\.\\d{1,9}){0,3})(?:-([0-9A-Za-z.-]+))?(?:\\+([0-9A-Za-z.-]+))?");
-  private static final Pattern PEP440 = Pattern.compile(
-      "[vV]?(?:(\\d{1,9})!)?(\\d{1,9}(?:\\.\\d{1,9})*)"
-          + "(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\\d{0,9}))?"
-          + "(?:-(\\d{1,9})|[-_.]?(?:post|rev|r)[-_.]?(\\d{0,9}))?"
-          + "(?:[-_.]?dev[-_.]?(\\d{0,9}))?"
-          + "(?:\\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?");
+      Pattern.compile(
+          "[vV]?(\\d{1,9}(?:\\.\\d{1,9}){0,3})(?:-([0-9A-Za-z.-]+))?(?:\\+([0-9A-Za-z.-]+))?");
+  private static final Pattern PEP440 =
+      Pattern.compile(
+          "[vV]?(?:(\\d{1,9})!)?(\\d{1,9}(?:\\.\\d{1,9})*)"
+              + "(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\\d{0,9}))?"
+              + "(?:-(\\d{1,9})|[-_.]?(?:post|rev|r)[-_.]?(\\d{0,9}))?"
+              + "(?:[-_.]?dev[-_.]?(\\d{0,9}))?"
+              + "(?:\\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?");
   private static final Pattern BUILD = Pattern.compile("[bB](\\d{1,9})");
-  private static final Pattern LMSTUDIO = Pattern.compile("[vV]?(\\d{1,9}(?:\\.\\d{1,9}){0,3})(?:\\+(\\d{1,9})|\\s*\\(build (\\d{1,9})\\))?");
+  private static final Pattern LMSTUDIO =
+      Pattern.compile(
+          "[vV]?(\\d{1,9}(?:\\.\\d{1,9}){0,3})(?:\\+(\\d{1,9})|\\s*\\(build (\\d{1,9})\\))?");
 
   public Version {
     release = List.copyOf(release);
@@ -70,7 +87,9 @@ public record Version(
       case PEP440 -> pep440(t);
       case LLAMA_BUILD -> {
         Matcher m = BUILD.matcher(t);
-        yield m.matches() ? new Version(scheme, t, 0, List.of(Long.parseLong(m.group(1))), List.of(), -1, -1, "") : null;
+        yield m.matches()
+            ? new Version(scheme, t, 0, List.of(Long.parseLong(m.group(1))), List.of(), -1, -1, "")
+            : null;
       }
       case LMSTUDIO -> {
         Matcher m = LMSTUDIO.matcher(t);
@@ -78,7 +97,15 @@ public record Version(
           yield null;
         }
         String build = m.group(2) != null ? m.group(2) : m.group(3);
-        yield new Version(scheme, t, 0, numbers(m.group(1)), List.of(), build == null ? 0 : Long.parseLong(build), -1, "");
+        yield new Version(
+            scheme,
+            t,
+            0,
+            numbers(m.group(1)),
+            List.of(),
+            build == null ? 0 : Long.parseLong(build),
+            -1,
+            "");
       }
     };
   }
@@ -103,14 +130,18 @@ public record Version(
     long epoch = m.group(1) == null ? 0 : Long.parseLong(m.group(1));
     List<String> pre = List.of();
     if (m.group(3) != null) {
-      String phase = switch (m.group(3)) {
-        case "a", "alpha" -> "0";
-        case "b", "beta" -> "1";
-        default -> "2"; // c, rc, pre, preview
-      };
+      String phase =
+          switch (m.group(3)) {
+            case "a", "alpha" -> "0";
+            case "b", "beta" -> "1";
+            default -> "2"; // c, rc, pre, preview
+          };
       pre = List.of(phase, m.group(4).isEmpty() ? "0" : m.group(4));
     }
-    long post = m.group(5) != null ? Long.parseLong(m.group(5)) : m.group(6) != null ? (m.group(6).isEmpty() ? 0 : Long.parseLong(m.group(6))) : -1;
+    long post =
+        m.group(5) != null
+            ? Long.parseLong(m.group(5))
+            : m.group(6) != null ? (m.group(6).isEmpty() ? 0 : Long.parseLong(m.group(6))) : -1;
     // "post" alone (no digits) is group 6 empty; no post marker leaves both groups null
     if (m.group(5) == null && m.group(6) == null) {
       post = -1;
@@ -141,7 +172,8 @@ public record Version(
   @Override
   public int compareTo(Version o) {
     if (scheme != o.scheme) {
-      throw new IllegalArgumentException("cannot compare " + scheme + " " + text + " with " + o.scheme + " " + o.text);
+      throw new IllegalArgumentException(
+          "cannot compare " + scheme + " " + text + " with " + o.scheme + " " + o.text);
     }
     int c = Long.compare(epoch, o.epoch);
     if (c != 0) {
@@ -171,7 +203,9 @@ public record Version(
     return 0;
   }
 
-  /** SemVer 2.0 section 11: a pre-release sorts before its release; identifiers compare one by one. */
+  /**
+   * SemVer 2.0 section 11: a pre-release sorts before its release; identifiers compare one by one.
+   */
   private static int comparePre(List<String> a, List<String> b) {
     if (a.isEmpty() || b.isEmpty()) {
       return Boolean.compare(a.isEmpty(), b.isEmpty());
@@ -181,7 +215,10 @@ public record Version(
       String y = b.get(i);
       boolean nx = x.matches("\\d{1,18}");
       boolean ny = y.matches("\\d{1,18}");
-      int c = nx && ny ? Long.compare(Long.parseLong(x), Long.parseLong(y)) : nx ? -1 : ny ? 1 : x.compareTo(y);
+      int c =
+          nx && ny
+              ? Long.compare(Long.parseLong(x), Long.parseLong(y))
+              : nx ? -1 : ny ? 1 : x.compareTo(y);
       if (c != 0) {
         return c;
       }
@@ -189,7 +226,9 @@ public record Version(
     return Integer.compare(a.size(), b.size());
   }
 
-  /** PEP 440: X.devN < X.aN < X.bN < X.rcN < X < X+local < X.postN, dev releases before their stage. */
+  /**
+   * PEP 440: X.devN < X.aN < X.bN < X.rcN < X < X+local < X.postN, dev releases before their stage.
+   */
   private int comparePep440Suffix(Version o) {
     int c = Long.compare(preRank(), o.preRank());
     if (c != 0) {
@@ -212,7 +251,9 @@ public record Version(
     return compareLocal(local, o.local);
   }
 
-  /** -1 for a bare dev release, the phase (0 a, 1 b, 2 rc) for a pre-release, 3 for a final release. */
+  /**
+   * -1 for a bare dev release, the phase (0 a, 1 b, 2 rc) for a pre-release, 3 for a final release.
+   */
   private long preRank() {
     if (!pre.isEmpty()) {
       return Long.parseLong(pre.get(0));
@@ -230,7 +271,10 @@ public record Version(
     for (int i = 0; i < Math.min(x.length, y.length); i++) {
       boolean nx = x[i].matches("\\d{1,18}");
       boolean ny = y[i].matches("\\d{1,18}");
-      int c = nx && ny ? Long.compare(Long.parseLong(x[i]), Long.parseLong(y[i])) : nx ? 1 : ny ? -1 : x[i].compareTo(y[i]);
+      int c =
+          nx && ny
+              ? Long.compare(Long.parseLong(x[i]), Long.parseLong(y[i]))
+              : nx ? 1 : ny ? -1 : x[i].compareTo(y[i]);
       if (c != 0) {
         return c;
       }

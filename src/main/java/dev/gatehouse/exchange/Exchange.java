@@ -7,14 +7,14 @@ import io.vertx.core.http.HttpServerResponse;
 import java.util.function.BiConsumer;
 
 /**
- * Everything known about one request as it moves through the stages. Each stage fills in its
- * part. One per request, confined to that request's event loop; not thread-safe.
+ * Everything known about one request as it moves through the stages. Each stage fills in its part.
+ * One per request, confined to that request's event loop; not thread-safe.
  *
  * <p>Every field is private. Each mutable one names its one writer (a stage, or the pipeline) and
  * is set only through a method named for what it records ({@link #identified}, {@link #routed},
  * {@link #bodyRead}, ...), so who writes a field is found by looking for that method. A value
- * written once refuses a second write ({@link IllegalStateException}). The few fields more than
- * one class writes say why that is safe: every writer runs on this request's event loop, in the
+ * written once refuses a second write ({@link IllegalStateException}). The few fields more than one
+ * class writes say why that is safe: every writer runs on this request's event loop, in the
  * pipeline's order.
  */
 public final class Exchange {
@@ -22,25 +22,31 @@ public final class Exchange {
   private final HttpServerRequest request;
   private final HttpServerResponse response;
   private final String requestId;
+
   /** Wall-clock start, epoch milliseconds. */
   private final long startMillis;
+
   private final long startNanos;
+
   /**
    * Holds a response's last write until what must precede it (the request's audit record) is
    * durable, then runs it; given by the pipeline. Null: run at once.
    */
   private final BiConsumer<Exchange, Runnable> beforeEnd;
+
   /**
    * The client's address as text, for the log: the socket's peer, or, behind a trusted proxy, the
    * address the proxy vouches for (listen resolves it before anything else looks at it). The
    * socket's until written by listen.gate (ClientGate) only, with {@link #vouchedFor}.
    */
   private String clientIp;
+
   /**
-   * The parsed client address, or null when the socket had none; set with {@link #clientIp}, by
-   * the same writer.
+   * The parsed client address, or null when the socket had none; set with {@link #clientIp}, by the
+   * same writer.
    */
   private dev.gatehouse.config.IpAddress clientAddress;
+
   /**
    * True when {@link #clientAddress} came from a trusted proxy's header, not from the socket; set
    * with {@link #clientIp}, by the same writer.
@@ -52,38 +58,51 @@ public final class Exchange {
    * pipeline) only, with {@link #targeted}.
    */
   private RequestTarget target;
+
   /** Written by identify.key (the pipeline, from Identifier) only, with {@link #identified}. */
   private Principal principal;
+
   /** Written by authorize.route (the pipeline, from RouteTable) only, with {@link #routed}. */
   private Route route;
-  /** The decoded last path segment of a parameterised route; set with {@link #route}, by the same writer. */
-  private String pathParam;
+
   /**
-   * The buffered request body, or null for none or a streamed one. Written by listen
-   * (BodyReader, with {@link #bodyRead} or {@link #formRead}); after it, guard.prompt (secret
-   * redaction) and then limit.admit (caps, {@code include_usage}) may replace it with
-   * {@link #bodyRewritten}. Those two are safe together: they run in that order on this event
-   * loop, and each serialises the whole {@link #json} tree, which both edit in place, so the last
-   * rewrite carries both changes.
+   * The decoded last path segment of a parameterised route; set with {@link #route}, by the same
+   * writer.
+   */
+  private String pathParam;
+
+  /**
+   * The buffered request body, or null for none or a streamed one. Written by listen (BodyReader,
+   * with {@link #bodyRead} or {@link #formRead}); after it, guard.prompt (secret redaction) and
+   * then limit.admit (caps, {@code include_usage}) may replace it with {@link #bodyRewritten}.
+   * Those two are safe together: they run in that order on this event loop, and each serialises the
+   * whole {@link #json} tree, which both edit in place, so the last rewrite carries both changes.
    */
   private Buffer body;
+
   /**
    * The parsed JSON body, when the route takes JSON and one was sent. Written by listen
    * (BodyReader) only, with {@link #bodyRead}. The tree itself is edited in place by guard.prompt
    * and limit.admit (see {@link #body}).
    */
   private JsonNode json;
+
   /**
-   * The model the request names, for the log. Written by listen (BodyReader) only, with
-   * {@link #bodyRead} or {@link #formRead}.
+   * The model the request names, for the log. Written by listen (BodyReader) only, with {@link
+   * #bodyRead} or {@link #formRead}.
    */
   private String model;
+
   /**
    * The first model the request names, parsed (once the name passed its checks); for the usage
    * record. Written by authorize.models (Authorizer) only, with {@link #modelNamed}.
    */
   private ModelName modelName;
-  /** The {@code model} part of a multipart body. Written by listen (BodyReader) only, with {@link #formRead}. */
+
+  /**
+   * The {@code model} part of a multipart body. Written by listen (BodyReader) only, with {@link
+   * #formRead}.
+   */
   private String formModel;
 
   /**
@@ -95,63 +114,75 @@ public final class Exchange {
    * response head, and cuts only after it.
    */
   private Problem problem;
+
   /** Why, for the log only; set with {@link #problem}, by the same writers. */
   private String logReason;
+
   /**
    * The request body's length in bytes (declared, for a streamed upload). Written by listen
    * (BodyReader) only, with {@link #received}.
    */
   private long bytesIn;
+
   /**
-   * The response body's length in bytes, as sent so far. A counter, added to by whatever writes
-   * the response body, with {@link #addBytesOut}: the pipeline's refusal or the relay (proxy),
-   * never both (a refusal writes a body only before any head, and the relay writes one only after
-   * its head).
+   * The response body's length in bytes, as sent so far. A counter, added to by whatever writes the
+   * response body, with {@link #addBytesOut}: the pipeline's refusal or the relay (proxy), never
+   * both (a refusal writes a body only before any head, and the relay writes one only after its
+   * head).
    */
   private long bytesOut;
+
   /**
-   * {@code System.nanoTime()} when the request was sent upstream; 0 when it was not. Written by
-   * the relay (proxy) only, with {@link #upstreamStarted}.
+   * {@code System.nanoTime()} when the request was sent upstream; 0 when it was not. Written by the
+   * relay (proxy) only, with {@link #upstreamStarted}.
    */
   private long upstreamStartNanos;
+
   /**
    * Nanos from start to the upstream's response head; 0 when none arrived. Written by the relay
    * (proxy) only, with {@link #upstreamAnswered}.
    */
   private long upstreamFirstByteNanos;
+
   /**
-   * True when the client went away before its response was complete. Written by the pipeline's
-   * end and close handler only, with {@link #clientLeft}.
+   * True when the client went away before its response was complete. Written by the pipeline's end
+   * and close handler only, with {@link #clientLeft}.
    */
   private boolean clientGone;
+
   /**
    * What to do if the client goes away before the response is complete (cancel the upstream
    * request). Written by the relay (proxy) only, with {@link #whenClientGone}; the pipeline owns
    * the connection's close handler and runs it ({@link #clientLeft}).
    */
   private Runnable onClientGone;
+
   /**
    * Frees what the limit stage holds for this request (its concurrency slot); run once at the end,
    * by the pipeline. Written by limit.admit (Limiter) only, with {@link #slotHeld}.
    */
   private Runnable release;
+
   /**
    * Watches the response as it streams (usage, budget), or null. Written by the pipeline's proxy
    * step only (it adds the usage meter), with {@link #addTap}. Taps compose: each call adds one,
    * and the first one added is the one whose token counts the record reads.
    */
   private ResponseTap tap;
+
   /**
    * True once the proxy stage has started relaying. Written by the pipeline's proxy step only, with
    * {@link #startedRelaying}.
    */
   private boolean relaying;
+
   /**
    * True when a refusal must close the connection after its answer, because a body was on its way
    * when the refusal was decided. Written by identify.key (the pipeline, which peeks at that body)
    * only, with {@link #closeAfterRefusal(boolean)}.
    */
   private boolean closeAfterRefusal;
+
   /**
    * True when the gateway added {@code stream_options.include_usage} that the client did not ask
    * for. Written by limit.admit (Limiter) only, with {@link #askedForUsage}.
@@ -163,25 +194,31 @@ public final class Exchange {
    * (GuardStage) only, with {@link #guarded}, {@link #secretsFound} and {@link #guardFailed}.
    */
   private GuardResult guard = GuardResult.NONE;
+
   /**
    * True once this request's audit record has been queued. Written by the pipeline only (its end
    * handler, and the response's last write), with {@link #markAudited}.
    */
   private boolean audited;
+
   /**
-   * The first bytes of the body of a request refused for lack of a valid key (at most
-   * {@code probes.body_peek_bytes}), for probe detection only: never forwarded or logged. Null
-   * when none was read. Written by the identify refusal's body peek (account BodyPeek) only, with
-   * {@link #bodyPeeked}.
+   * The first bytes of the body of a request refused for lack of a valid key (at most {@code
+   * probes.body_peek_bytes}), for probe detection only: never forwarded or logged. Null when none
+   * was read. Written by the identify refusal's body peek (account BodyPeek) only, with {@link
+   * #bodyPeeked}.
    */
   private byte[] bodyPeek;
 
   /**
-   * @param beforeEnd holds a response's last write until what must precede it is done, then runs
-   *     it ({@link #end}); null runs it at once
+   * @param beforeEnd holds a response's last write until what must precede it is done, then runs it
+   *     ({@link #end}); null runs it at once
    */
   public Exchange(
-      HttpServerRequest request, String requestId, long startMillis, long startNanos, BiConsumer<Exchange, Runnable> beforeEnd) {
+      HttpServerRequest request,
+      String requestId,
+      long startMillis,
+      long startNanos,
+      BiConsumer<Exchange, Runnable> beforeEnd) {
     this.request = request;
     this.response = request.response();
     this.requestId = requestId;
@@ -189,7 +226,8 @@ public final class Exchange {
     this.startNanos = startNanos;
     this.beforeEnd = beforeEnd;
     this.clientIp = request.remoteAddress() == null ? "-" : request.remoteAddress().host();
-    this.clientAddress = request.remoteAddress() == null ? null : dev.gatehouse.config.IpAddress.parse(clientIp);
+    this.clientAddress =
+        request.remoteAddress() == null ? null : dev.gatehouse.config.IpAddress.parse(clientIp);
     if (clientAddress != null) {
       this.clientIp = clientAddress.text();
     }
@@ -382,7 +420,9 @@ public final class Exchange {
     this.closeAfterRefusal = close;
   }
 
-  /** authorize.route: the operation, and the last path segment of a parameterised route (else null). */
+  /**
+   * authorize.route: the operation, and the last path segment of a parameterised route (else null).
+   */
   public void routed(Route route, String pathParam) {
     once(this.route != null, "route");
     this.route = route;
@@ -402,7 +442,10 @@ public final class Exchange {
     this.model = model;
   }
 
-  /** listen: a multipart body, and its {@code model} part (null for none), which is also the model it names. */
+  /**
+   * listen: a multipart body, and its {@code model} part (null for none), which is also the model
+   * it names.
+   */
   public void formRead(Buffer body, String formModel) {
     once(this.body != null, "body");
     this.body = body;
@@ -410,7 +453,10 @@ public final class Exchange {
     this.model = formModel;
   }
 
-  /** guard.prompt, then limit.admit: the body to forward, re-serialised from {@link #json()} after editing it. */
+  /**
+   * guard.prompt, then limit.admit: the body to forward, re-serialised from {@link #json()} after
+   * editing it.
+   */
   public void bodyRewritten(Buffer body) {
     this.body = body;
   }
@@ -421,7 +467,9 @@ public final class Exchange {
     this.modelName = name;
   }
 
-  /** guard.prompt: the guard's verdict on the prompt, its score, and the rule families that fired. */
+  /**
+   * guard.prompt: the guard's verdict on the prompt, its score, and the rule families that fired.
+   */
   public void guarded(String verdict, double score, String families) {
     once(guard.verdict() != null, "the guard's verdict");
     this.guard = new GuardResult(verdict, score, families, guard.secrets());
@@ -496,8 +544,8 @@ public final class Exchange {
   }
 
   /**
-   * The pipeline's end and close handler: the client went away before its response was complete,
-   * so whatever still runs for it is cancelled.
+   * The pipeline's end and close handler: the client went away before its response was complete, so
+   * whatever still runs for it is cancelled.
    */
   public void clientLeft() {
     once(clientGone, "clientGone");
@@ -507,7 +555,9 @@ public final class Exchange {
     }
   }
 
-  /** The pipeline: marks the audit record queued; true the first time only, so it is queued once. */
+  /**
+   * The pipeline: marks the audit record queued; true the first time only, so it is queued once.
+   */
   public boolean markAudited() {
     boolean first = !audited;
     audited = true;
@@ -521,8 +571,8 @@ public final class Exchange {
   }
 
   /**
-   * Ends the response through {@link #end}: every complete response the gateway sends goes
-   * through here, so that its audit record is durable before the client has all of it.
+   * Ends the response through {@link #end}: every complete response the gateway sends goes through
+   * here, so that its audit record is durable before the client has all of it.
    */
   public void end(Runnable ending) {
     if (beforeEnd == null) {

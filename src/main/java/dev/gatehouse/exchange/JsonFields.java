@@ -7,20 +7,20 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads request-body fields the way the model servers do. Ollama (Go's encoding/json) matches
- * field names case-insensitively, with Unicode folding ({@code "Model"}, {@code "MODEL"} and
- * {@code "\u017Fource"} all reach a field named model or source), and lets the last match win.
- * So a gateway that looked only at the exact name {@code model} could be handed a second,
- * differently cased one that the server would use instead. Here every lookup folds names the
- * same way, and a body in which two top-level names fold together is refused as ambiguous.
+ * Reads request-body fields the way the model servers do. Ollama (Go's encoding/json) matches field
+ * names case-insensitively, with Unicode folding ({@code "Model"}, {@code "MODEL"} and {@code
+ * "\u017Fource"} all reach a field named model or source), and lets the last match win. So a
+ * gateway that looked only at the exact name {@code model} could be handed a second, differently
+ * cased one that the server would use instead. Here every lookup folds names the same way, and a
+ * body in which two top-level names fold together is refused as ambiguous.
  */
 public final class JsonFields {
 
   private JsonFields() {}
 
   /**
-   * Folds a field name as Go's {@code strings.EqualFold} would for our all-ASCII field names:
-   * ASCII case, plus the two non-ASCII letters that fold to ASCII (KELVIN SIGN to k, LONG S to s).
+   * Folds a field name as Go's {@code strings.EqualFold} would for our all-ASCII field names: ASCII
+   * case, plus the two non-ASCII letters that fold to ASCII (KELVIN SIGN to k, LONG S to s).
    */
   static String fold(String name) {
     StringBuilder b = new StringBuilder(name.length());

@@ -6,26 +6,27 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A key's model allowlist: glob patterns matched against the canonical form of a parsed model
- * name ({@link ModelName#canonical()}, {@code registry/namespace/model:tag} in lower case). An
- * empty list allows every model. Immutable and thread-safe.
+ * A key's model allowlist: glob patterns matched against the canonical form of a parsed model name
+ * ({@link ModelName#canonical()}, {@code registry/namespace/model:tag} in lower case). An empty
+ * list allows every model. Immutable and thread-safe.
  *
  * <p>How a pattern matches (see also {@code docs/policy.md}):
+ *
  * <ul>
- *   <li>{@code *} matches any run of characters, {@code ?} exactly one character other than
- *       {@code /}; everything else is literal. Case is folded in ASCII only, so {@code TINY} is
- *       {@code tiny} but {@code tİny} matches nothing (it is not a model name).
+ *   <li>{@code *} matches any run of characters, {@code ?} exactly one character other than {@code
+ *       /}; everything else is literal. Case is folded in ASCII only, so {@code TINY} is {@code
+ *       tiny} but {@code tİny} matches nothing (it is not a model name).
  *   <li>A pattern is completed the way Ollama completes a name: no {@code /} means the default
  *       registry and namespace ({@code tiny} is {@code registry.ollama.ai/library/tiny}), one
- *       {@code /} means the default registry ({@code user/tiny}). A pattern that starts with
- *       {@code *} or whose first segment is a host ({@code hf.co/*}, {@code host:5000/ns/m}) is
- *       taken as written.
+ *       {@code /} means the default registry ({@code user/tiny}). A pattern that starts with {@code
+ *       *} or whose first segment is a host ({@code hf.co/*}, {@code host:5000/ns/m}) is taken as
+ *       written.
  *   <li>A pattern with no tag and no wildcard in its last segment means the {@code latest} tag:
- *       {@code tiny} allows {@code tiny}, {@code tiny:latest}, {@code library/tiny} and
- *       {@code registry.ollama.ai/library/tiny:latest}, but not {@code tiny:7b} or
- *       {@code user/tiny}. A wildcard pattern without a tag ({@code tiny*}) is matched against
- *       {@code model:tag}, and for a {@code latest} model also against the name without its
- *       tag, so {@code x?y} allows {@code xay}.
+ *       {@code tiny} allows {@code tiny}, {@code tiny:latest}, {@code library/tiny} and {@code
+ *       registry.ollama.ai/library/tiny:latest}, but not {@code tiny:7b} or {@code user/tiny}. A
+ *       wildcard pattern without a tag ({@code tiny*}) is matched against {@code model:tag}, and
+ *       for a {@code latest} model also against the name without its tag, so {@code x?y} allows
+ *       {@code xay}.
  *   <li>A string that does not parse as a model name is never allowed.
  * </ul>
  */
@@ -51,12 +52,18 @@ public final class ModelGlobs {
   static String completed(String p) {
     String[] segments = p.split("/", -1);
     String first = segments[0];
-    boolean asWritten = p.startsWith("*") || (segments.length > 1 && (first.contains(".") || first.contains(":") || first.equals("localhost")));
-    String full = asWritten ? p : switch (segments.length) {
-      case 1 -> ModelName.DEFAULT_REGISTRY + "/" + ModelName.DEFAULT_NAMESPACE + "/" + p;
-      case 2 -> ModelName.DEFAULT_REGISTRY + "/" + p;
-      default -> p;
-    };
+    boolean asWritten =
+        p.startsWith("*")
+            || (segments.length > 1
+                && (first.contains(".") || first.contains(":") || first.equals("localhost")));
+    String full =
+        asWritten
+            ? p
+            : switch (segments.length) {
+              case 1 -> ModelName.DEFAULT_REGISTRY + "/" + ModelName.DEFAULT_NAMESPACE + "/" + p;
+              case 2 -> ModelName.DEFAULT_REGISTRY + "/" + p;
+              default -> p;
+            };
     String last = full.substring(full.lastIndexOf('/') + 1);
     if (last.indexOf(':') < 0 && last.indexOf('*') < 0 && last.indexOf('?') < 0) {
       full = full + ":" + ModelName.DEFAULT_TAG;
@@ -108,7 +115,10 @@ public final class ModelGlobs {
       return true;
     }
     return n.tag().equals(ModelName.DEFAULT_TAG)
-        && compiled.matcher(canonical.substring(0, canonical.length() - 1 - ModelName.DEFAULT_TAG.length())).matches();
+        && compiled
+            .matcher(
+                canonical.substring(0, canonical.length() - 1 - ModelName.DEFAULT_TAG.length()))
+            .matches();
   }
 
   public List<String> patterns() {

@@ -1,37 +1,37 @@
 package dev.gatehouse.exchange;
+
 import org.jspecify.annotations.Nullable;
 
-
 /**
- * A model name as Ollama reads it, and the one parser every check that reads a model name uses:
- * key allowlists, the cloud rule, registry rules, pins, model listings and the usage record.
+ * A model name as Ollama reads it, and the one parser every check that reads a model name uses: key
+ * allowlists, the cloud rule, registry rules, pins, model listings and the usage record.
  *
- * <p>The grammar is Ollama's own ({@code types/model/name.go}): {@code [host/][namespace/]model[:tag]}
- * with an optional {@code @digest}, and Ollama's defaults ({@code registry.ollama.ai},
- * {@code library}, {@code latest}) filled in, so that {@code llama3}, {@code library/llama3:latest}
- * and {@code registry.ollama.ai/library/llama3:latest} are one name. Each part is 1 to 80 ASCII
- * characters (the host up to 350), starting with a letter, digit or {@code _}, followed by
- * letters, digits, {@code _ - .}; a namespace has no {@code .}; only the host may hold a
- * {@code :} (its port). A scheme ({@code http://}, {@code HTTPS://}, any letters) is read only
- * before a host, as Ollama reads it, and is not part of the name.
+ * <p>The grammar is Ollama's own ({@code types/model/name.go}): {@code
+ * [host/][namespace/]model[:tag]} with an optional {@code @digest}, and Ollama's defaults ({@code
+ * registry.ollama.ai}, {@code library}, {@code latest}) filled in, so that {@code llama3}, {@code
+ * library/llama3:latest} and {@code registry.ollama.ai/library/llama3:latest} are one name. Each
+ * part is 1 to 80 ASCII characters (the host up to 350), starting with a letter, digit or {@code
+ * _}, followed by letters, digits, {@code _ - .}; a namespace has no {@code .}; only the host may
+ * hold a {@code :} (its port). A scheme ({@code http://}, {@code HTTPS://}, any letters) is read
+ * only before a host, as Ollama reads it, and is not part of the name.
  *
- * <p>Where Ollama's readers are lenient enough that two of them could read one string
- * differently, this parser refuses instead: anything that is not ASCII or not in the character
- * sets above (spaces, control characters, NUL, {@code %}, zero-width and bidi characters, other
- * scripts), an empty part ({@code tiny::latest}, {@code /x}), more than three path segments
- * ({@code tiny/../../x}), more than {@value #MAX_LENGTH} characters in all, a digest other than
- * {@code sha256:} and 64 hex digits, and leading or trailing whitespace (never trimmed, so the
- * upstream receives exactly the string that was checked).
+ * <p>Where Ollama's readers are lenient enough that two of them could read one string differently,
+ * this parser refuses instead: anything that is not ASCII or not in the character sets above
+ * (spaces, control characters, NUL, {@code %}, zero-width and bidi characters, other scripts), an
+ * empty part ({@code tiny::latest}, {@code /x}), more than three path segments ({@code
+ * tiny/../../x}), more than {@value #MAX_LENGTH} characters in all, a digest other than {@code
+ * sha256:} and 64 hex digits, and leading or trailing whitespace (never trimmed, so the upstream
+ * receives exactly the string that was checked).
  *
  * <p><b>Cloud.</b> Ollama runs a model on ollama.com, under the server owner's account, when its
  * tag is {@code cloud} or ends in {@code -cloud} ({@code gpt-oss:120b-cloud}), and its cloud-source
- * reading also takes a {@code :cloud} suffix after a complete name ({@code tiny:latest:cloud}). That
- * last form is read here as the name before the suffix with {@link #cloudSuffix()} set, so it is
- * always a cloud name and never a local one.
+ * reading also takes a {@code :cloud} suffix after a complete name ({@code tiny:latest:cloud}).
+ * That last form is read here as the name before the suffix with {@link #cloudSuffix()} set, so it
+ * is always a cloud name and never a local one.
  *
- * <p>Parts are kept in lower case: Ollama compares names with ASCII-only case folding, and since
- * a valid name is ASCII, folding here is ASCII-only too ({@code tİny} is not a name at all, and
- * never equals {@code tiny}). Immutable.
+ * <p>Parts are kept in lower case: Ollama compares names with ASCII-only case folding, and since a
+ * valid name is ASCII, folding here is ASCII-only too ({@code tİny} is not a name at all, and never
+ * equals {@code tiny}). Immutable.
  *
  * @param registry the host, with any port ({@code registry.ollama.ai} when none was given)
  * @param namespace the namespace ({@code library} when none was given)
@@ -42,20 +42,37 @@ import org.jspecify.annotations.Nullable;
  * @param cloudSuffix true when the name ended in a {@code :cloud} suffix after its own tag
  */
 public record ModelName(
-    String registry, String namespace, String model, String tag, @Nullable String digest, boolean hostGiven, boolean cloudSuffix) {
+    String registry,
+    String namespace,
+    String model,
+    String tag,
+    @Nullable String digest,
+    boolean hostGiven,
+    boolean cloudSuffix) {
 
   public static final String DEFAULT_REGISTRY = "registry.ollama.ai";
   public static final String DEFAULT_NAMESPACE = "library";
   public static final String DEFAULT_TAG = "latest";
-  /** Most characters in a name, all parts together. Ollama's own limit is looser (a 350-character host). */
+
+  /**
+   * Most characters in a name, all parts together. Ollama's own limit is looser (a 350-character
+   * host).
+   */
   public static final int MAX_LENGTH = 256;
+
   /** Most characters in a host part (with its port), as in Ollama. */
   public static final int MAX_HOST = 350;
+
   /** Most characters in a namespace, model or tag part, as in Ollama. */
   public static final int MAX_PART = 80;
 
   /** The kinds of part, each with its own character set and length. */
-  public enum Part { HOST, NAMESPACE, MODEL, TAG }
+  public enum Part {
+    HOST,
+    NAMESPACE,
+    MODEL,
+    TAG
+  }
 
   public ModelName {
     registry = lower(registry);
@@ -71,8 +88,8 @@ public record ModelName(
   }
 
   /**
-   * Parses a model name; null when it is not one (see the class comment for what is refused).
-   * Never throws.
+   * Parses a model name; null when it is not one (see the class comment for what is refused). Never
+   * throws.
    */
   public static @Nullable ModelName parse(String text) {
     if (text == null || text.isEmpty() || text.length() > MAX_LENGTH) {
@@ -128,17 +145,28 @@ public record ModelName(
       return null; // Ollama reads a scheme only in front of a host
     }
     return switch (parts.length) {
-      case 1 -> validPart(Part.MODEL, parts[0])
-          ? new ModelName(DEFAULT_REGISTRY, DEFAULT_NAMESPACE, parts[0], tag, digest, false, cloudSuffix) : null;
-      case 2 -> validPart(Part.NAMESPACE, parts[0]) && validPart(Part.MODEL, parts[1])
-          ? new ModelName(DEFAULT_REGISTRY, parts[0], parts[1], tag, digest, false, cloudSuffix) : null;
-      case 3 -> validPart(Part.HOST, parts[0]) && validPart(Part.NAMESPACE, parts[1]) && validPart(Part.MODEL, parts[2])
-          ? new ModelName(parts[0], parts[1], parts[2], tag, digest, true, cloudSuffix) : null;
+      case 1 ->
+          validPart(Part.MODEL, parts[0])
+              ? new ModelName(
+                  DEFAULT_REGISTRY, DEFAULT_NAMESPACE, parts[0], tag, digest, false, cloudSuffix)
+              : null;
+      case 2 ->
+          validPart(Part.NAMESPACE, parts[0]) && validPart(Part.MODEL, parts[1])
+              ? new ModelName(DEFAULT_REGISTRY, parts[0], parts[1], tag, digest, false, cloudSuffix)
+              : null;
+      case 3 ->
+          validPart(Part.HOST, parts[0])
+                  && validPart(Part.NAMESPACE, parts[1])
+                  && validPart(Part.MODEL, parts[2])
+              ? new ModelName(parts[0], parts[1], parts[2], tag, digest, true, cloudSuffix)
+              : null;
       default -> null;
     };
   }
 
-  /** True when Ollama would run this model on ollama.com: a cloud tag, or the {@code :cloud} suffix. */
+  /**
+   * True when Ollama would run this model on ollama.com: a cloud tag, or the {@code :cloud} suffix.
+   */
   public boolean isCloud() {
     return cloudSuffix || tag.equals("cloud") || tag.endsWith("-cloud");
   }
@@ -153,7 +181,10 @@ public record ModelName(
     return registry + "/" + namespace + "/" + model + ":" + tag;
   }
 
-  /** The shortest form Ollama shows: {@code llama3.2:3b}, {@code user/model:tag}, {@code hf.co/user/model:tag}. */
+  /**
+   * The shortest form Ollama shows: {@code llama3.2:3b}, {@code user/model:tag}, {@code
+   * hf.co/user/model:tag}.
+   */
   public String display() {
     if (!registry.equals(DEFAULT_REGISTRY)) {
       return canonical();
@@ -161,7 +192,10 @@ public record ModelName(
     return (namespace.equals(DEFAULT_NAMESPACE) ? "" : namespace + "/") + model + ":" + tag;
   }
 
-  /** What the usage record and logs name: {@link #display()}, with a {@code :cloud} suffix kept visible. */
+  /**
+   * What the usage record and logs name: {@link #display()}, with a {@code :cloud} suffix kept
+   * visible.
+   */
   public String recorded() {
     return display() + (cloudSuffix ? ":cloud" : "");
   }
@@ -171,7 +205,10 @@ public record ModelName(
     return recorded();
   }
 
-  /** True when {@code s} is a valid part of this kind: Ollama's {@code isValidPart} and part lengths. */
+  /**
+   * True when {@code s} is a valid part of this kind: Ollama's {@code isValidPart} and part
+   * lengths.
+   */
   public static boolean validPart(Part kind, String s) {
     int max = kind == Part.HOST ? MAX_HOST : MAX_PART;
     if (s.isEmpty() || s.length() > max || !alnumOrUnderscore(s.charAt(0))) {
@@ -197,7 +234,10 @@ public record ModelName(
       // number of colons; a registry address has one port)
       int colon = s.indexOf(':');
       String port = s.substring(colon + 1);
-      return colons == 1 && !port.isEmpty() && port.length() <= 5 && port.chars().allMatch(c -> c >= '0' && c <= '9');
+      return colons == 1
+          && !port.isEmpty()
+          && port.length() <= 5
+          && port.chars().allMatch(c -> c >= '0' && c <= '9');
     }
     return true;
   }
@@ -215,7 +255,15 @@ public record ModelName(
     if (scheme.isEmpty() || scheme.length() > 16 || !Character.isLetter(scheme.charAt(0))) {
       return false;
     }
-    return scheme.chars().allMatch(c -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
+    return scheme
+        .chars()
+        .allMatch(
+            c ->
+                (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '.');
   }
 
   private static boolean validDigest(String d) {
@@ -232,7 +280,8 @@ public record ModelName(
   }
 
   private static boolean endsWithIgnoreCase(String s, String suffix) {
-    return s.length() >= suffix.length() && s.regionMatches(true, s.length() - suffix.length(), suffix, 0, suffix.length());
+    return s.length() >= suffix.length()
+        && s.regionMatches(true, s.length() - suffix.length(), suffix, 0, suffix.length());
   }
 
   /** ASCII-only lower case: never maps a non-ASCII letter to an ASCII one, whatever the locale. */

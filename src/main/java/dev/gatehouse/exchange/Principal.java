@@ -7,8 +7,8 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Who is calling: the key a request authenticated with, and what that key may do. Immutable;
- * built once per key and shared by every request that uses it.
+ * Who is calling: the key a request authenticated with, and what that key may do. Immutable; built
+ * once per key and shared by every request that uses it.
  *
  * @param keyId the key's public id, safe to log
  * @param keyName the operator's name for the key
@@ -33,12 +33,19 @@ public record Principal(
 
   /** A principal that uses the global guard mode. */
   public Principal(
-      String keyId, String keyName, Set<String> scopes, ModelGlobs models, @Nullable Instant expiresAt, KeyLimits limits, @Nullable AddressSet networks) {
+      String keyId,
+      String keyName,
+      Set<String> scopes,
+      ModelGlobs models,
+      @Nullable Instant expiresAt,
+      KeyLimits limits,
+      @Nullable AddressSet networks) {
     this(keyId, keyName, scopes, models, expiresAt, limits, networks, null);
   }
 
   /** A principal with no limits of its own, usable from any address. */
-  public Principal(String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt) {
+  public Principal(
+      String keyId, String keyName, Set<String> scopes, ModelGlobs models, Instant expiresAt) {
     this(keyId, keyName, scopes, models, expiresAt, KeyLimits.NONE, null, null);
   }
 

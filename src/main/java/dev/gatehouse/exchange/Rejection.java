@@ -4,15 +4,20 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A stage's refusal: the problem, the message shown to the client, and a finer reason kept for the
- * log only (for example why a key was invalid), which the client never sees, and for refusals
- * that pass, when to retry.
+ * log only (for example why a key was invalid), which the client never sees, and for refusals that
+ * pass, when to retry.
  *
  * <p>Most refusals are answered at once. A refusal of a banned client may instead close the
  * connection without an answer ({@code close}), and a tarpitted client's refusal is held back for
  * {@code delayMillis} first.
  */
 public record Rejection(
-    Problem problem, String message, @Nullable String logReason, long retryAfterSeconds, boolean close, long delayMillis) {
+    Problem problem,
+    String message,
+    @Nullable String logReason,
+    long retryAfterSeconds,
+    boolean close,
+    long delayMillis) {
 
   public Rejection(Problem problem, String message, @Nullable String logReason) {
     this(problem, message, logReason, 0, false, 0);

@@ -1,17 +1,17 @@
 package dev.gatehouse.exchange;
-import org.jspecify.annotations.Nullable;
 
+import org.jspecify.annotations.Nullable;
 
 /**
  * A request target that passed strict normalisation: origin-form, printable ASCII, no ambiguity.
  *
  * <p>Why strict: a gateway that matches one spelling of a path while the model server decodes
- * another is bypassed by the difference (the classic {@code /api/%2e%2e/push} and
- * {@code //api/push} tricks). So nothing that two parsers could read differently is accepted at
- * all: percent-encoded {@code / \ . %} or NUL, any other encoded byte outside printable ASCII, dot
+ * another is bypassed by the difference (the classic {@code /api/%2e%2e/push} and {@code
+ * //api/push} tricks). So nothing that two parsers could read differently is accepted at all:
+ * percent-encoded {@code / \ . %} or NUL, any other encoded byte outside printable ASCII, dot
  * segments, doubled slashes, backslashes, absolute-form and asterisk-form targets, fragments and
- * raw non-ASCII are refused with 400 before any route is matched. Case is left as sent, so
- * {@code /API/PUSH} is simply an unknown path.
+ * raw non-ASCII are refused with 400 before any route is matched. Case is left as sent, so {@code
+ * /API/PUSH} is simply an unknown path.
  *
  * @param path the decoded path used for route matching
  * @param raw the target exactly as received, forwarded unchanged to the upstream
@@ -48,7 +48,8 @@ public record RequestTarget(String path, String raw) {
           return null;
         }
         char d = (char) (hi * 16 + lo);
-        if (d < 0x21 || d > 0x7e || d == '/' || d == '\\' || d == '.' || d == '%' || d == '#' || d == '?') {
+        if (d < 0x21 || d > 0x7e || d == '/' || d == '\\' || d == '.' || d == '%' || d == '#'
+            || d == '?') {
           return null;
         }
         if (decoded == null) {

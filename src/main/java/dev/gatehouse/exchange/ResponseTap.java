@@ -6,8 +6,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Watches a relayed response as it streams: the proxy hands it every chunk before writing it, and
  * the tap may hold back partial lines or events, drop some (a usage event the client did not ask
- * for), and ask for the stream to be cut (a token budget spent mid-stream). One per request,
- * called on its event loop; not thread-safe.
+ * for), and ask for the stream to be cut (a token budget spent mid-stream). One per request, called
+ * on its event loop; not thread-safe.
  */
 public interface ResponseTap {
 
@@ -33,14 +33,17 @@ public interface ResponseTap {
     return -1;
   }
 
-  /** Called when the response ended otherwise (cut, failure or client gone): settle what was counted. */
+  /**
+   * Called when the response ended otherwise (cut, failure or client gone): settle what was
+   * counted.
+   */
   void onAbort();
 
   /**
-   * Two taps as one: {@code first} sees each chunk as the upstream sent it, and {@code second}
-   * sees what {@code first} passed on (so a tap that inspects output sees what the client gets).
-   * Either may cut the stream. Token counts are {@code first}'s, else {@code second}'s. Either
-   * argument may be null.
+   * Two taps as one: {@code first} sees each chunk as the upstream sent it, and {@code second} sees
+   * what {@code first} passed on (so a tap that inspects output sees what the client gets). Either
+   * may cut the stream. Token counts are {@code first}'s, else {@code second}'s. Either argument
+   * may be null.
    */
   static ResponseTap chain(ResponseTap first, ResponseTap second) {
     if (first == null) {

@@ -12,8 +12,8 @@ import java.util.Set;
  * @param operation the scope a key needs
  * @param body how the request body is read and checked
  * @param response how the upstream's response is handled
- * @param modelFields the JSON fields that name a model (checked against the key's allowlist,
- *     cloud and registry rules)
+ * @param modelFields the JSON fields that name a model (checked against the key's allowlist, cloud
+ *     and registry rules)
  * @param pathModel true when the path parameter is a model id ({@code /v1/models/:model})
  */
 public record Route(

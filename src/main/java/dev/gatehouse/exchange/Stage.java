@@ -13,12 +13,12 @@ import io.vertx.core.Future;
  *       probe); nothing later runs.
  * </ul>
  *
- * <p>A stage that decides at once returns an already completed future ({@link #next()} or
- * {@link #refuse}), and the pipeline then goes on without a callback. A failed future, or an
- * exception out of {@code apply}, refuses the request with the stage's own failure problem (fail
- * closed). Stages never call each other: the order lives in one list ({@code gateway/Pipeline}).
- * Called on the request's event loop; a stage that waits on something remote returns a pending
- * future and never blocks.
+ * <p>A stage that decides at once returns an already completed future ({@link #next()} or {@link
+ * #refuse}), and the pipeline then goes on without a callback. A failed future, or an exception out
+ * of {@code apply}, refuses the request with the stage's own failure problem (fail closed). Stages
+ * never call each other: the order lives in one list ({@code gateway/Pipeline}). Called on the
+ * request's event loop; a stage that waits on something remote returns a pending future and never
+ * blocks.
  */
 @FunctionalInterface
 public interface Stage {
@@ -38,7 +38,9 @@ public interface Stage {
     return r == null ? Future.succeededFuture() : Future.succeededFuture(r);
   }
 
-  /** When a stage runs: before the request body is read, or after it (the body is on the exchange). */
+  /**
+   * When a stage runs: before the request body is read, or after it (the body is on the exchange).
+   */
   enum Phase {
     HEAD,
     BODY

@@ -12,9 +12,8 @@ import java.util.List;
 /**
  * The features' checks of the configuration, in one list: settings whose syntax a feature parses
  * itself, checked at load by that same parser so that a mistake stops the start with every other
- * problem instead of failing later. Serve, each command and the tests pass {@link #ALL} to
- * {@link dev.gatehouse.config.ConfigLoader#load}; adding a feature with its own syntax adds a line
- * here.
+ * problem instead of failing later. Serve, each command and the tests pass {@link #ALL} to {@link
+ * dev.gatehouse.config.ConfigLoader#load}; adding a feature with its own syntax adds a line here.
  */
 public final class ConfigChecks {
 
@@ -42,7 +41,10 @@ public final class ConfigChecks {
     }
   }
 
-  /** {@code models.pinned}: a lock file that cannot be read must stop the start, not silently turn pinning off. */
+  /**
+   * {@code models.pinned}: a lock file that cannot be read must stop the start, not silently turn
+   * pinning off.
+   */
   static void modelPins(GatehouseConfig c, Problems p) {
     if (c.models().pinned() == null) {
       return;
@@ -50,8 +52,13 @@ public final class ConfigChecks {
     try {
       ModelPins.load(c.models().pinned());
     } catch (IOException | IllegalArgumentException e) {
-      p.add("models.pinned", "models.pinned: " + c.models().pinned()
-          + " (expected: a readable model lock file written by gatehouse models verify --pin; " + e.getMessage() + ")");
+      p.add(
+          "models.pinned",
+          "models.pinned: "
+              + c.models().pinned()
+              + " (expected: a readable model lock file written by gatehouse models verify --pin; "
+              + e.getMessage()
+              + ")");
     }
   }
 }

@@ -1,21 +1,20 @@
 package dev.gatehouse.gateway;
 
+import dev.gatehouse.abuse.AuthFailures;
+import dev.gatehouse.abuse.BanList;
+import dev.gatehouse.abuse.ProbeDetector;
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.Accounting;
-import dev.gatehouse.audit.AuditWriter;
-import dev.gatehouse.abuse.AuthFailures;
-import dev.gatehouse.metrics.GatewayMetrics;
-import dev.gatehouse.abuse.ProbeDetector;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.alerts.AlertEngine;
 import dev.gatehouse.alerts.Alerts;
 import dev.gatehouse.alerts.KeyNetworks;
 import dev.gatehouse.alerts.ManageHours;
 import dev.gatehouse.alerts.Webhook;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
-import dev.gatehouse.abuse.BanList;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
@@ -27,13 +26,14 @@ import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
 import dev.gatehouse.listen.TlsMaterial;
+import dev.gatehouse.metrics.GatewayMetrics;
 import dev.gatehouse.pins.ModelPins;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.LocalUsageLedger;
-import dev.gatehouse.store.Stores;
 import dev.gatehouse.store.StoreWatch;
+import dev.gatehouse.store.Stores;
 import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.store.UsageStore;
 import dev.gatehouse.upstream.Upstream;
@@ -59,7 +59,10 @@ import java.util.logging.Logger;
 public final class Gateway implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("gatehouse");
-  /** How often keys and bans are checked for changes nobody announced (a database edited by hand). */
+
+  /**
+   * How often keys and bans are checked for changes nobody announced (a database edited by hand).
+   */
   private static final java.time.Duration WATCH_PERIOD = java.time.Duration.ofSeconds(1);
 
   /** What all event loops share; every member is immutable or thread-safe. */
@@ -92,6 +95,7 @@ public final class Gateway implements AutoCloseable {
   private final AuditWriter audit;
   private final GatewayMetrics metrics;
   private final Alerts alerts;
+
   /** What keeps keys and bans current in memory: closed after everything that may still write. */
   private final List<StoreWatch> watches;
 
@@ -123,7 +127,8 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** Starts serving on the configured stores; blocks until listening. */
-  public static Gateway start(GatehouseConfig config, Stores stores, ApiKeys keys) throws Exception {
+  public static Gateway start(GatehouseConfig config, Stores stores, ApiKeys keys)
+      throws Exception {
     return start(config, stores, keys, new LocalRateLimiter(), Clock.systemUTC());
   }
 
@@ -134,11 +139,7 @@ public final class Gateway implements AutoCloseable {
    * (the SQLite store is both).
    */
   public static Gateway start(
-      GatehouseConfig config,
-      Stores stores,
-      ApiKeys keys,
-      RateLimiter rates,
-      Clock clock)
+      GatehouseConfig config, Stores stores, ApiKeys keys, RateLimiter rates, Clock clock)
       throws Exception {
     KeyStore store = stores.keys();
     UsageStore usageStore = stores.usage();
@@ -170,9 +171,16 @@ public final class Gateway implements AutoCloseable {
     AuditWriter audit;
     AuditStore auditStore = stores.audit();
     try {
-      audit = AuditWriter.open(config.dataDir(), auditStore, config.audit().hmacKeyFile(),
-          config.audit().checkpointEvery(), config.audit().checkpointInterval(), config.audit().retention(), clock,
-          config.audit().dbMaxLag());
+      audit =
+          AuditWriter.open(
+              config.dataDir(),
+              auditStore,
+              config.audit().hmacKeyFile(),
+              config.audit().checkpointEvery(),
+              config.audit().checkpointInterval(),
+              config.audit().retention(),
+              clock,
+              config.audit().dbMaxLag());
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       bans.close();
@@ -180,17 +188,24 @@ public final class Gateway implements AutoCloseable {
       throw e;
     }
     try {
-      int port = config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
+      int port =
+          config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
       LocalUsageLedger ledger = new LocalUsageLedger(clock);
       ledger.seed(usageStore.tokensOn(ledger.today()));
       GatehouseConfig.Concurrency cc = config.concurrency();
-      ConcurrencyGate concurrency = new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
+      ConcurrencyGate concurrency =
+          new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
       Limiter limiter = new Limiter(config, rates, concurrency, ledger, clock);
       GatewayMetrics metrics = new GatewayMetrics();
       Alerts alerts = alerts(config, vertx, auditStore, clock);
-      Accounting accounting = new Accounting(audit, metrics, alerts::request, config.audit().prompt());
+      Accounting accounting =
+          new Accounting(audit, metrics, alerts::request, config.audit().prompt());
       RouteTable routes = RouteTable.standard();
-      Upstream upstream = new Upstream(vertx, config, (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
+      Upstream upstream =
+          new Upstream(
+              vertx,
+              config,
+              (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
       Shared shared =
           new Shared(
               config,
@@ -201,7 +216,8 @@ public final class Gateway implements AutoCloseable {
               limiter,
               new UsageMeters(ledger),
               new AccessLog(),
-              config.models().pinned() == null ? null
+              config.models().pinned() == null
+                  ? null
                   : new PinnedModels(ModelPins.load(config.models().pinned()), upstream),
               bans,
               new Cors(config.cors(), (method, path) -> routes.match(method, path).route() != null),
@@ -225,12 +241,29 @@ public final class Gateway implements AutoCloseable {
         var rl = config.tls().redirectListen();
         HttpServer redirect =
             vertx
-                .createHttpServer(new HttpServerOptions().setHost(rl.host()).setPort(rl.port()).setIdleTimeout(10).setHttp2ClearTextEnabled(false))
+                .createHttpServer(
+                    new HttpServerOptions()
+                        .setHost(rl.host())
+                        .setPort(rl.port())
+                        .setIdleTimeout(10)
+                        .setHttp2ClearTextEnabled(false))
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }
-      Gateway g = new Gateway(vertx, port, redirectPort, instances, ledger, usageStore, bans, shared.connectionLimits(), audit,
-          metrics, alerts, watches);
+      Gateway g =
+          new Gateway(
+              vertx,
+              port,
+              redirectPort,
+              instances,
+              ledger,
+              usageStore,
+              bans,
+              shared.connectionLimits(),
+              audit,
+              metrics,
+              alerts,
+              watches);
       if (!config.admin().healthInterval().isZero()) {
         upstream.health().start(config.admin().healthInterval());
       }
@@ -240,14 +273,22 @@ public final class Gateway implements AutoCloseable {
         g.watchCertificates(config, tls);
       }
       // Usage is written in batches off the request path; idle rate buckets are forgotten.
-      vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
-        g.flushUsage();
-        return null;
-      }));
-      vertx.setPeriodic(60_000, id -> vertx.executeBlocking(() -> {
-        rates.sweep();
-        return null;
-      }));
+      vertx.setPeriodic(
+          1000,
+          id ->
+              vertx.executeBlocking(
+                  () -> {
+                    g.flushUsage();
+                    return null;
+                  }));
+      vertx.setPeriodic(
+          60_000,
+          id ->
+              vertx.executeBlocking(
+                  () -> {
+                    rates.sweep();
+                    return null;
+                  }));
       return g;
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -262,21 +303,37 @@ public final class Gateway implements AutoCloseable {
    * Alerting: the rules in force, the networks each key was used from over the last 30 days (from
    * the audit log), and the webhook when one is configured.
    */
-  private static Alerts alerts(GatehouseConfig config, Vertx vertx, AuditStore auditStore, Clock clock) throws IOException {
+  private static Alerts alerts(
+      GatehouseConfig config, Vertx vertx, AuditStore auditStore, Clock clock) throws IOException {
     GatehouseConfig.Alerts ac = config.alerts();
     Webhook webhook = null;
     if (ac.webhook() != null) {
-      byte[] secret = ac.webhookSecretFile() == null ? null
-          : java.nio.file.Files.readString(ac.webhookSecretFile()).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      webhook = new Webhook(vertx, ac.webhook(), secret, ac.webhookTimeout(), ac.webhookRetries(), ac.webhookBackoff(), gatewayName(config));
+      byte[] secret =
+          ac.webhookSecretFile() == null
+              ? null
+              : java.nio.file.Files.readString(ac.webhookSecretFile())
+                  .strip()
+                  .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      webhook =
+          new Webhook(
+              vertx,
+              ac.webhook(),
+              secret,
+              ac.webhookTimeout(),
+              ac.webhookRetries(),
+              ac.webhookBackoff(),
+              gatewayName(config));
     }
-    AlertEngine engine = new AlertEngine(Alerts.rules(ac.defaultRules(), ac.rules()), webhook != null ? webhook : a -> {});
+    AlertEngine engine =
+        new AlertEngine(
+            Alerts.rules(ac.defaultRules(), ac.rules()), webhook != null ? webhook : a -> {});
     KeyNetworks networks = new KeyNetworks(ac.networkPrefixV4(), ac.networkPrefixV6());
     String since = clock.instant().minus(java.time.Duration.ofDays(30)).toString();
     for (AuditStore.KeyAddress ka : auditStore.keyAddressesSince(since)) {
       networks.remember(ka.keyId(), ka.ip());
     }
-    return new Alerts(engine, networks, ManageHours.parse(ac.manageHours(), ac.timezone()), clock, webhook);
+    return new Alerts(
+        engine, networks, ManageHours.parse(ac.manageHours(), ac.timezone()), clock, webhook);
   }
 
   private static String gatewayName(GatehouseConfig config) {
@@ -286,26 +343,69 @@ public final class Gateway implements AutoCloseable {
 
   /** The gauges over live state, read at each scrape. */
   private void registerGauges(ConcurrencyGate concurrency, UpstreamHealth health) {
-    metrics.gauge("gatehouse_requests_in_flight", "Requests holding a concurrency slot", concurrency, ConcurrencyGate::inFlight);
-    metrics.gauge("gatehouse_requests_queued", "Requests waiting for a concurrency slot", concurrency, ConcurrencyGate::waiting);
-    metrics.gauge("gatehouse_connections_open", "Client connections open on the public listener", connections, ConnectionLimits::open);
+    metrics.gauge(
+        "gatehouse_requests_in_flight",
+        "Requests holding a concurrency slot",
+        concurrency,
+        ConcurrencyGate::inFlight);
+    metrics.gauge(
+        "gatehouse_requests_queued",
+        "Requests waiting for a concurrency slot",
+        concurrency,
+        ConcurrencyGate::waiting);
+    metrics.gauge(
+        "gatehouse_connections_open",
+        "Client connections open on the public listener",
+        connections,
+        ConnectionLimits::open);
     metrics.gauge("gatehouse_bans_active", "Addresses banned now", bans, BanList::activeBans);
-    metrics.gauge("gatehouse_tarpits_active", "Addresses tarpitted now", bans, BanList::activeTarpits);
-    metrics.counter("gatehouse_bans_issued", "Bans this process has issued", bans, BanList::bansIssued);
-    metrics.counter("gatehouse_tarpits_issued", "Tarpits this process has started", bans, BanList::tarpitsIssued);
-    metrics.gauge("gatehouse_upstream_up", "1 when the upstream answered its last health check, 0 when not, -1 before the first",
-        health, UpstreamHealth::state);
-    metrics.gauge("gatehouse_upstream_check_seconds", "Duration of the last upstream health check", health,
+    metrics.gauge(
+        "gatehouse_tarpits_active", "Addresses tarpitted now", bans, BanList::activeTarpits);
+    metrics.counter(
+        "gatehouse_bans_issued", "Bans this process has issued", bans, BanList::bansIssued);
+    metrics.counter(
+        "gatehouse_tarpits_issued",
+        "Tarpits this process has started",
+        bans,
+        BanList::tarpitsIssued);
+    metrics.gauge(
+        "gatehouse_upstream_up",
+        "1 when the upstream answered its last health check, 0 when not, -1 before the first",
+        health,
+        UpstreamHealth::state);
+    metrics.gauge(
+        "gatehouse_upstream_check_seconds",
+        "Duration of the last upstream health check",
+        health,
         h -> h.lastCheckMicros() / 1e6);
-    metrics.gauge("gatehouse_audit_queue", "Audit records queued and not yet written", audit, AuditWriter::queued);
-    metrics.counter("gatehouse_audit_records", "Audit records written since start", audit, AuditWriter::written);
-    metrics.counter("gatehouse_audit_batches", "Audit batches (fsyncs) since start", audit, AuditWriter::batches);
-    metrics.counter("gatehouse_alerts", "Alerts raised since start", alerts.engine(), AlertEngine::fired);
+    metrics.gauge(
+        "gatehouse_audit_queue",
+        "Audit records queued and not yet written",
+        audit,
+        AuditWriter::queued);
+    metrics.counter(
+        "gatehouse_audit_records",
+        "Audit records written since start",
+        audit,
+        AuditWriter::written);
+    metrics.counter(
+        "gatehouse_audit_batches",
+        "Audit batches (fsyncs) since start",
+        audit,
+        AuditWriter::batches);
+    metrics.counter(
+        "gatehouse_alerts", "Alerts raised since start", alerts.engine(), AlertEngine::fired);
     Webhook w = alerts.webhook();
     if (w != null) {
-      metrics.counter("gatehouse_alert_deliveries", "Alerts delivered to the webhook", w, Webhook::delivered);
-      metrics.counter("gatehouse_alert_delivery_failures", "Webhook attempts that failed, retried or not", w, Webhook::failedAttempts);
-      metrics.counter("gatehouse_alerts_dropped", "Alerts the webhook gave up on", w, Webhook::dropped);
+      metrics.counter(
+          "gatehouse_alert_deliveries", "Alerts delivered to the webhook", w, Webhook::delivered);
+      metrics.counter(
+          "gatehouse_alert_delivery_failures",
+          "Webhook attempts that failed, retried or not",
+          w,
+          Webhook::failedAttempts);
+      metrics.counter(
+          "gatehouse_alerts_dropped", "Alerts the webhook gave up on", w, Webhook::dropped);
     }
   }
 
@@ -331,8 +431,8 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Polls the PEM files and swaps a changed, valid certificate into every listener instance.
-   * Open connections keep theirs; a broken or mismatched replacement is logged and ignored, so a
+   * Polls the PEM files and swaps a changed, valid certificate into every listener instance. Open
+   * connections keep theirs; a broken or mismatched replacement is logged and ignored, so a
    * half-written renewal never takes the listener down.
    */
   private void watchCertificates(GatehouseConfig config, TlsMaterial initial) {
@@ -350,9 +450,15 @@ public final class Gateway implements AutoCloseable {
                       }
                       current[0] = m;
                       Future.all(instances.stream().map(v -> v.updateTls(m)).toList())
-                          .onSuccess(v -> LOG.info("certificate reloaded: " + m.leaf().getSubjectX500Principal()
-                              + ", valid until " + m.leaf().getNotAfter().toInstant()))
-                          .onFailure(e -> LOG.warning("certificate reload failed: " + e.getMessage()));
+                          .onSuccess(
+                              v ->
+                                  LOG.info(
+                                      "certificate reloaded: "
+                                          + m.leaf().getSubjectX500Principal()
+                                          + ", valid until "
+                                          + m.leaf().getNotAfter().toInstant()))
+                          .onFailure(
+                              e -> LOG.warning("certificate reload failed: " + e.getMessage()));
                     }));
   }
 

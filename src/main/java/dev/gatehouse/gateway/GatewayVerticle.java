@@ -11,8 +11,8 @@ import dev.gatehouse.identify.KeyRing;
 import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.ConnectionTimeouts;
-import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.listen.StrictFraming;
+import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.listen.TlsProfile;
 import dev.gatehouse.proxy.Relay;
 import io.vertx.core.Future;
@@ -66,12 +66,26 @@ final class GatewayVerticle extends VerticleBase {
     gate = new ClientGate(config, shared.bans());
     Pipeline pipeline =
         new Pipeline(
-            config, routes, identifier, authorizer, shared.limiter(), relay, shared.usage(), accessLog, shared.pins(), shared.accounting(),
-            gate, shared.cors(), shared.authFailures(), shared.probes());
+            config,
+            routes,
+            identifier,
+            authorizer,
+            shared.limiter(),
+            relay,
+            shared.usage(),
+            accessLog,
+            shared.pins(),
+            shared.accounting(),
+            gate,
+            shared.cors(),
+            shared.authFailures(),
+            shared.probes());
     ConnectionLimits limits = shared.connectionLimits();
     ConnectionTimeouts timeouts =
         new ConnectionTimeouts(
-            vertx, config.timeouts().headerRead().toMillis(), config.timeouts().keepalive().toMillis());
+            vertx,
+            config.timeouts().headerRead().toMillis(),
+            config.timeouts().keepalive().toMillis());
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.listen().host())
@@ -104,7 +118,10 @@ final class GatewayVerticle extends VerticleBase {
                     return;
                   }
                   Runnable release =
-                      limits.admit(conn.remoteAddress() == null ? null : IpAddress.parse(conn.remoteAddress().host()));
+                      limits.admit(
+                          conn.remoteAddress() == null
+                              ? null
+                              : IpAddress.parse(conn.remoteAddress().host()));
                   if (release == null) {
                     conn.close();
                     return;
@@ -112,22 +129,28 @@ final class GatewayVerticle extends VerticleBase {
                   timeouts.onConnection(conn, release);
                   // listen: strict HTTP/1.1 framing on the raw bytes, in front of Netty's decoder
                   if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
-                    StrictFraming.install(base.channel(), Math.max(config.limits().maxBody(), config.limits().maxBlob()),
-                        config.limits().maxBody(), config.limits().maxHeaderBytes() + 8192 + 2,
-                        config.timeouts().bodyRead().toNanos(), config.timeouts().bodyMinRate());
+                    StrictFraming.install(
+                        base.channel(),
+                        Math.max(config.limits().maxBody(), config.limits().maxBlob()),
+                        config.limits().maxBody(),
+                        config.limits().maxHeaderBytes() + 8192 + 2,
+                        config.timeouts().bodyRead().toNanos(),
+                        config.timeouts().bodyMinRate());
                   }
                 })
-            .invalidRequestHandler(req -> {
-              HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
-              accessLog.recordInvalid(req);
-            })
+            .invalidRequestHandler(
+                req -> {
+                  HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
+                  accessLog.recordInvalid(req);
+                })
             .requestHandler(timeouts.wrap(pipeline));
     return server.listen();
   }
 
   /** Swaps the certificate; open connections keep the one they negotiated. */
   Future<Boolean> updateTls(TlsMaterial material) {
-    return server.updateSSLOptions(profile.applyTo(new ServerSSLOptions().setKeyCertOptions(material.options())), false);
+    return server.updateSSLOptions(
+        profile.applyTo(new ServerSSLOptions().setKeyCertOptions(material.options())), false);
   }
 
   @Override

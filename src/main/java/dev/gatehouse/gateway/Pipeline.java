@@ -1,10 +1,10 @@
 package dev.gatehouse.gateway;
 
-import dev.gatehouse.account.AccessLog;
-import dev.gatehouse.account.Accounting;
 import dev.gatehouse.abuse.AuthFailures;
 import dev.gatehouse.abuse.BodyPeek;
 import dev.gatehouse.abuse.ProbeDetector;
+import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.Accounting;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.NetworkPolicy;
@@ -15,8 +15,8 @@ import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.RequestTarget;
-import dev.gatehouse.exchange.Stage.Step;
 import dev.gatehouse.exchange.Stage;
+import dev.gatehouse.exchange.Stage.Step;
 import dev.gatehouse.identify.Identifier;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.listen.BodyReader;
@@ -44,25 +44,24 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li><b>authorize</b>: the key's own network rule (403), route classification (404, 405) and
  *       scope (403);
  *   <li><b>limit</b>: rates per key and address and token budgets (429);
- *   <li><b>listen</b> reads and checks the body (400, 413); <b>authorize</b> checks the models
- *       it names and their pins (403); <b>limit</b> applies request caps (400) and takes a
- *       concurrency slot, perhaps after a bounded wait (429, 503);
+ *   <li><b>listen</b> reads and checks the body (400, 413); <b>authorize</b> checks the models it
+ *       names and their pins (403); <b>limit</b> applies request caps (400) and takes a concurrency
+ *       slot, perhaps after a bounded wait (429, 503);
  *   <li><b>guard</b>: prompt-injection, jailbreak and secret checks (403), after the model checks
  *       and before the concurrency slot is taken;
  *   <li><b>proxy</b>: relay to the upstream, streaming;
- *   <li><b>account</b>: token usage metered as the response streams, one log record and one
- *       audit record per request, refusals included (a complete response's last byte waits until
- *       its audit record is durable), counted in the metrics and shown to the alert rules, and
- *       probe detection.
+ *   <li><b>account</b>: token usage metered as the response streams, one log record and one audit
+ *       record per request, refusals included (a complete response's last byte waits until its
+ *       audit record is durable), counted in the metrics and shown to the alert rules, and probe
+ *       detection.
  * </ol>
  *
  * <p>{@link #steps} is that order as code: one {@link Stage} per line, each in its phase (before
  * the body is read, or after it). Adding a stage is one line there plus its wiring. A stage that
- * decides at once costs no callback; one that waits (the pin check, the concurrency queue, the
- * body peek) continues the list from its future. A refused request is answered here and never
- * reaches the upstream. Stages never call each other; each returns a result or a
- * {@link Rejection} to this class, and a stage's failure is answered with its own problem (fail
- * closed). One per event loop.
+ * decides at once costs no callback; one that waits (the pin check, the concurrency queue, the body
+ * peek) continues the list from its future. A refused request is answered here and never reaches
+ * the upstream. Stages never call each other; each returns a result or a {@link Rejection} to this
+ * class, and a stage's failure is answered with its own problem (fail closed). One per event loop.
  */
 public final class Pipeline implements Handler<HttpServerRequest> {
 
@@ -84,9 +83,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final ProbeDetector probes;
   private final BodyPeek bodyPeek;
   private final dev.gatehouse.guard.GuardStage guard;
+
   /** The stages before the body is read, and after it, in order (from {@link #steps}). */
   private final List<Step> head;
+
   private final List<Step> body;
+
   /** Tarpitted refusals waiting on this event loop; past the cap they are answered at once. */
   private int tarpitted;
 
@@ -121,7 +123,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.usage = usage;
     this.pins = pins;
     this.accounting = accounting;
-    this.bodyPeek = new BodyPeek(config.probes().bodyPeekBytes(), config.probes().bodyPeekTimeout().toMillis());
+    this.bodyPeek =
+        new BodyPeek(config.probes().bodyPeekBytes(), config.probes().bodyPeekTimeout().toMillis());
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
     this.hsts = config.tlsEnabled() && hstsSeconds > 0 ? "max-age=" + hstsSeconds : null;
     List<Step> all = steps();
@@ -142,7 +145,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     return List.of(
         // listen: who is calling, and is the request well formed?
         Step.head("listen.target", this::target),
-        Step.head("listen.gate", x -> Stage.refuse(gate.check(x))), // network rules, IoC list, bans, Host
+        Step.head(
+            "listen.gate", x -> Stage.refuse(gate.check(x))), // network rules, IoC list, bans, Host
         Step.head("listen.shape", this::shape), // a parsed target, the header cap
         Step.head("listen.cors", this::cors), // a preflight from an allowed origin: answered here
         Step.head("listen.health", this::health), // /healthz, /readyz: answered here
@@ -151,7 +155,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         // identify: the key becomes a principal
         Step.head("identify.key", this::identify),
         // authorize: from this address, this operation, this scope
-        Step.head("authorize.network", x -> Stage.refuse(NetworkPolicy.check(x.principal(), x.clientAddress()))),
+        Step.head(
+            "authorize.network",
+            x -> Stage.refuse(NetworkPolicy.check(x.principal(), x.clientAddress()))),
         Step.head("authorize.route", this::route),
         Step.head("authorize.scope", x -> Stage.refuse(authorizer.scope(x.principal(), x.route()))),
         // limit, the part that needs no body: rates per key and address, token budgets
@@ -159,16 +165,20 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         // (listen reads the body here, between the phases: bounded and well formed)
         // authorize: the models the body names, and their pins
         Step.body("authorize.models", x -> Stage.refuse(authorizer.models(x))),
-        Step.body("authorize.pins", x -> pins == null ? Stage.next() : pins.check(x)).failingAs(Problem.PIN_CHECK_UNAVAILABLE),
+        Step.body("authorize.pins", x -> pins == null ? Stage.next() : pins.check(x))
+            .failingAs(Problem.PIN_CHECK_UNAVAILABLE),
         // guard: prompt checks, before a concurrency slot is taken (a refusal holds none)
-        Step.body("guard.prompt", x -> Stage.refuse(guard.check(x))).failingAs(Problem.GUARD_UNAVAILABLE),
+        Step.body("guard.prompt", x -> Stage.refuse(guard.check(x)))
+            .failingAs(Problem.GUARD_UNAVAILABLE),
         // limit, the rest: request caps and a concurrency slot (which may wait in a queue)
         Step.body("limit.admit", limiter::admit).failingAs(Problem.LIMITER_UNAVAILABLE));
   }
 
   @Override
   public void handle(HttpServerRequest req) {
-    Exchange x = new Exchange(req, newRequestId(), System.currentTimeMillis(), System.nanoTime(), this::endAudited);
+    Exchange x =
+        new Exchange(
+            req, newRequestId(), System.currentTimeMillis(), System.nanoTime(), this::endAudited);
     HttpServerResponse resp = x.response();
     resp.putHeader("X-Request-Id", x.requestId());
     if (hsts != null) {
@@ -177,40 +187,55 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     boolean[] logged = new boolean[1];
     // Vert.x calls the end handler also when the connection closes before the response ended,
     // and then the close handler: both come here, and only the first counts.
-    Handler<Void> finish = v -> {
-      if (logged[0]) {
-        return;
-      }
-      logged[0] = true;
-      if (!resp.ended()) {
-        x.clientLeft(); // the client went away first: cancel whatever still runs for it
-      }
-      if (x.tap() != null) {
-        x.tap().onAbort(); // no-op when the stream already settled
-      }
-      if (x.release() != null) {
-        x.release().run();
-      }
-      if (x.relaying()) {
-        accounting.metrics().streamClosed();
-      }
-      accessLog.record(x);
-      if (x.markAudited()) { // account: a response that did not end whole (reset, client gone) is audited here
-        accounting.record(x, resp.getStatusCode());
-      }
-      probes.observe(x); // account: scores every finished request, refusals included
-    };
+    Handler<Void> finish =
+        v -> {
+          if (logged[0]) {
+            return;
+          }
+          logged[0] = true;
+          if (!resp.ended()) {
+            x.clientLeft(); // the client went away first: cancel whatever still runs for it
+          }
+          if (x.tap() != null) {
+            x.tap().onAbort(); // no-op when the stream already settled
+          }
+          if (x.release() != null) {
+            x.release().run();
+          }
+          if (x.relaying()) {
+            accounting.metrics().streamClosed();
+          }
+          accessLog.record(x);
+          if (x.markAudited()) { // account: a response that did not end whole (reset, client gone)
+            // is audited here
+            accounting.record(x, resp.getStatusCode());
+          }
+          probes.observe(x); // account: scores every finished request, refusals included
+        };
     resp.endHandler(finish);
     resp.closeHandler(finish);
-    run(x, head, 0, () -> bodies.read(x).onComplete(ar -> {
-      if (ar.failed()) {
-        reject(x, new Rejection(Problem.BODY_INVALID_JSON, "request body could not be read", "request body: " + ar.cause().getMessage()));
-      } else if (ar.result() != null) {
-        reject(x, ar.result());
-      } else {
-        run(x, body, 0, () -> proxy(x));
-      }
-    }));
+    run(
+        x,
+        head,
+        0,
+        () ->
+            bodies
+                .read(x)
+                .onComplete(
+                    ar -> {
+                      if (ar.failed()) {
+                        reject(
+                            x,
+                            new Rejection(
+                                Problem.BODY_INVALID_JSON,
+                                "request body could not be read",
+                                "request body: " + ar.cause().getMessage()));
+                      } else if (ar.result() != null) {
+                        reject(x, ar.result());
+                      } else {
+                        run(x, body, 0, () -> proxy(x));
+                      }
+                    }));
   }
 
   /**
@@ -228,11 +253,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       }
       if (!f.isComplete()) {
         int next = i + 1;
-        f.onComplete(ar -> {
-          if (settle(x, step, ar)) {
-            run(x, stages, next, then);
-          }
-        });
+        f.onComplete(
+            ar -> {
+              if (settle(x, step, ar)) {
+                run(x, stages, next, then);
+              }
+            });
         return;
       }
       if (!settle(x, step, f)) {
@@ -261,9 +287,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   // The stages that take more than one call, each one step of the list above.
 
-  /** listen: the request target and the dialect its path implies; a malformed one is refused after the gate. */
+  /**
+   * listen: the request target and the dialect its path implies; a malformed one is refused after
+   * the gate.
+   */
   private Future<Rejection> target(Exchange x) {
-    x.targeted(RequestTarget.parse(x.request().uri())); // the dialect follows from the target's path
+    x.targeted(
+        RequestTarget.parse(x.request().uri())); // the dialect follows from the target's path
     return Stage.next();
   }
 
@@ -272,7 +302,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (x.target() == null) {
       return Stage.refuse(Rejection.of(Problem.TARGET_MALFORMED));
     }
-    return Stage.refuse(headerCount(x.request()) > config.limits().maxHeaders() ? Rejection.of(Problem.HEADERS_TOO_MANY) : null);
+    return Stage.refuse(
+        headerCount(x.request()) > config.limits().maxHeaders()
+            ? Rejection.of(Problem.HEADERS_TOO_MANY)
+            : null);
   }
 
   private Future<Rejection> cors(Exchange x) {
@@ -281,18 +314,27 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /** account: the refusal is still offered to the audit writer, which keeps it for its retry. */
   private Future<Rejection> auditAvailable(Exchange x) {
-    return Stage.refuse(accounting.auditAvailable() ? null
-        : new Rejection(Problem.AUDIT_UNAVAILABLE, Problem.AUDIT_UNAVAILABLE.message, accounting.auditUnavailableReason(), 1, false, 0));
+    return Stage.refuse(
+        accounting.auditAvailable()
+            ? null
+            : new Rejection(
+                Problem.AUDIT_UNAVAILABLE,
+                Problem.AUDIT_UNAVAILABLE.message,
+                accounting.auditUnavailableReason(),
+                1,
+                false,
+                0));
   }
 
   /**
    * identify: the API key becomes a principal. A refusal counts toward a ban, is rate-limited per
-   * address for anonymous callers, and first reads a bounded prefix of the body for probe
-   * detection only (scanners' signatures live in their bodies). The answer is the same as
-   * without the peek, Connection: close included when a body was on its way; nothing is forwarded.
+   * address for anonymous callers, and first reads a bounded prefix of the body for probe detection
+   * only (scanners' signatures live in their bodies). The answer is the same as without the peek,
+   * Connection: close included when a body was on its way; nothing is forwarded.
    */
   private Future<Rejection> identify(Exchange x) {
-    Identifier.Identity who = identifier.identify(x.request().headers(), Instant.ofEpochMilli(x.startMillis()));
+    Identifier.Identity who =
+        identifier.identify(x.request().headers(), Instant.ofEpochMilli(x.startMillis()));
     if (who.rejection() == null) {
       x.identified(who.principal());
       return Stage.next();
@@ -300,10 +342,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
     x.closeAfterRefusal(hasUnreadBody(x.request()));
     // limit: guessing keys is rate-limited per address (a limiter failure is its own refusal)
-    return limiter.anonymous(x).compose(throttled -> {
-      Rejection refusal = throttled != null ? throttled : who.rejection();
-      return bodyPeek.peek(x).transform(peeked -> Future.succeededFuture(refusal));
-    });
+    return limiter
+        .anonymous(x)
+        .compose(
+            throttled -> {
+              Rejection refusal = throttled != null ? throttled : who.rejection();
+              return bodyPeek.peek(x).transform(peeked -> Future.succeededFuture(refusal));
+            });
   }
 
   /** authorize: which operation (404; 405 with Allow). */
@@ -316,7 +361,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       }
       return Stage.refuse(Rejection.of(Problem.ENDPOINT_UNKNOWN));
     }
-    x.routed(match.route(), match.route().param() ? x.target().path().substring(match.route().path().length()) : null);
+    x.routed(
+        match.route(),
+        match.route().param() ? x.target().path().substring(match.route().path().length()) : null);
     return Stage.next();
   }
 
@@ -339,7 +386,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     var written = accounting.record(x, x.response().getStatusCode());
-    if (!config.audit().waitForDurable() || x.problem() == Problem.AUDIT_UNAVAILABLE
+    if (!config.audit().waitForDurable()
+        || x.problem() == Problem.AUDIT_UNAVAILABLE
         || (x.upstreamStartNanos() == 0 && !accounting.auditAvailable())) {
       // audit.durability: batch: the writer's next fsync covers it. While the audit log is
       // failing, a record cannot be durable now; a response that was never relayed (a refusal,
@@ -349,16 +397,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
-    written.whenComplete((v, err) -> ctx.runOnContext(h -> {
-      if (x.response().ended() || x.response().closed()) {
-        return;
-      }
-      if (err != null) {
-        x.response().reset();
-        return;
-      }
-      ending.run();
-    }));
+    written.whenComplete(
+        (v, err) ->
+            ctx.runOnContext(
+                h -> {
+                  if (x.response().ended() || x.response().closed()) {
+                    return;
+                  }
+                  if (err != null) {
+                    x.response().reset();
+                    return;
+                  }
+                  ending.run();
+                }));
   }
 
   /** listen: liveness and readiness, answered here without a key. */
@@ -375,7 +426,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     x.response().putHeader("Content-Type", "application/json");
     x.response().putHeader("Cache-Control", "no-store");
     if (path.equals("/healthz")) {
-      x.end(() -> x.response().end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
+      x.end(
+          () ->
+              x.response()
+                  .end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
       return Stage.refuse(Stage.ANSWERED);
     }
     return relay
@@ -384,10 +438,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .transform(
             ar -> {
               boolean up = ar.succeeded() && ar.result();
-              boolean audited = accounting.auditAvailable(); // not ready while requests would get audit.unavailable
+              boolean audited =
+                  accounting
+                      .auditAvailable(); // not ready while requests would get audit.unavailable
               x.response().setStatusCode(up && audited ? 200 : 503);
-              x.end(() -> x.response().end(!up ? "{\"status\":\"upstream_unavailable\"}"
-                  : audited ? "{\"status\":\"ready\"}" : "{\"status\":\"audit_unavailable\"}"));
+              x.end(
+                  () ->
+                      x.response()
+                          .end(
+                              !up
+                                  ? "{\"status\":\"upstream_unavailable\"}"
+                                  : audited
+                                      ? "{\"status\":\"ready\"}"
+                                      : "{\"status\":\"audit_unavailable\"}"));
               return Future.succeededFuture(Stage.ANSWERED);
             });
   }
@@ -401,13 +464,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * thread. Safe to call once the response has started.
    */
   private void reject(Exchange x, Rejection r) {
-    x.refused(r.problem(), r.logReason()); // set first: a client that leaves while tarpitted is logged as refused
+    x.refused(
+        r.problem(),
+        r.logReason()); // set first: a client that leaves while tarpitted is logged as refused
     if (r.delayMillis() > 0 && tarpitted < MAX_TARPITTED) {
       tarpitted++;
-      io.vertx.core.Vertx.currentContext().owner().setTimer(r.delayMillis(), id -> {
-        tarpitted--;
-        reject(x, r.delayed(0));
-      });
+      io.vertx.core.Vertx.currentContext()
+          .owner()
+          .setTimer(
+              r.delayMillis(),
+              id -> {
+                tarpitted--;
+                reject(x, r.delayed(0));
+              });
       return;
     }
     HttpServerResponse resp = x.response();
@@ -416,7 +485,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     if (r.close()) {
       resp.setStatusCode(r.problem().status); // for the log; nothing is sent
-      x.refused(r.problem(), (x.logReason() == null ? "" : x.logReason() + "; ") + "closed without an answer (bans.refusal)");
+      x.refused(
+          r.problem(),
+          (x.logReason() == null ? "" : x.logReason() + "; ")
+              + "closed without an answer (bans.refusal)");
       x.request().connection().close();
       return;
     }
@@ -440,11 +512,15 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       // The client may still be sending a body we will not read: close the connection rather
       // than read the rest of it, or mistake it for the next request.
       resp.putHeader("Connection", "close");
-      x.end(() -> resp.end(body).onComplete(v -> {
-        if (x.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
-          x.request().connection().close();
-        }
-      }));
+      x.end(
+          () ->
+              resp.end(body)
+                  .onComplete(
+                      v -> {
+                        if (x.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+                          x.request().connection().close();
+                        }
+                      }));
       return;
     }
     x.end(() -> resp.end(body));

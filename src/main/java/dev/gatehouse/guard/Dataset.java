@@ -13,9 +13,9 @@ import java.util.List;
 
 /**
  * A labelled prompt set in the format of {@code prompt-guard/dev.jsonl}: one JSON object a line
- * with {@code label} ({@code attack}, {@code benign} or {@code other}), {@code source} and
- * {@code messages}. Each row becomes the chat request a client would send, so evaluation and
- * training read it through the same extraction as the gateway.
+ * with {@code label} ({@code attack}, {@code benign} or {@code other}), {@code source} and {@code
+ * messages}. Each row becomes the chat request a client would send, so evaluation and training read
+ * it through the same extraction as the gateway.
  */
 public final class Dataset {
 
@@ -25,8 +25,8 @@ public final class Dataset {
   public static final String PATH = "/v1/chat/completions";
 
   /**
-   * One row: its label, its source, the group it belongs to (its jailbreak template, when
-   * {@code meta.template} names one, else a group of its own), and the request body built from its
+   * One row: its label, its source, the group it belongs to (its jailbreak template, when {@code
+   * meta.template} names one, else a group of its own), and the request body built from its
    * messages.
    */
   public record Row(String label, String source, String group, ObjectNode body) {
@@ -63,7 +63,8 @@ public final class Dataset {
         }
         JsonNode source = o.get("source");
         JsonNode template = o.path("meta").get("template");
-        String group = template != null && !template.isNull() ? "template:" + template.asText() : "row:" + n;
+        String group =
+            template != null && !template.isNull() ? "template:" + template.asText() : "row:" + n;
         ObjectNode body = json.createObjectNode();
         body.put("model", "eval");
         body.set("messages", messages);
@@ -75,6 +76,7 @@ public final class Dataset {
 
   /** The texts the guard inspects in this row, as in the gateway with the default scope. */
   public static List<String> texts(Row row, int maxChars) {
-    return PromptText.texts(PromptText.inScope(PATH, row.body(), PromptText.Scope.LAST_USER_AND_TOOLS), maxChars);
+    return PromptText.texts(
+        PromptText.inScope(PATH, row.body(), PromptText.Scope.LAST_USER_AND_TOOLS), maxChars);
   }
 }

@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Finds payloads hidden in an encoding (base64, hex, percent-encoding) and decodes them, so that
- * an instruction smuggled as {@code aWdub3JlIGFsbCBwcmV2aW91cw==} is read like the plain one.
- * A decoded payload counts only when it is readable text. Decoding is bounded: at most {@link
+ * Finds payloads hidden in an encoding (base64, hex, percent-encoding) and decodes them, so that an
+ * instruction smuggled as {@code aWdub3JlIGFsbCBwcmV2aW91cw==} is read like the plain one. A
+ * decoded payload counts only when it is readable text. Decoding is bounded: at most {@link
  * #MAX_DEPTH} levels of nesting and at most a given number of characters in all. Rot13 needs no
  * finding (any text may be rot13); see {@link #rot13}. Stateless and thread-safe.
  */
@@ -24,6 +24,7 @@ public final class Decoders {
 
   /** Levels of encoding inside encoding that are undone. */
   static final int MAX_DEPTH = 2;
+
   /** Most payloads decoded from one text. */
   private static final int MAX_PAYLOADS = 8;
 
@@ -31,21 +32,28 @@ public final class Decoders {
   private static final Pattern HEX = Pattern.compile("(?:[0-9a-fA-F]{2}[ :]?){12,256}");
   private static final Pattern PERCENT = Pattern.compile("(?:%[0-9a-fA-F]{2}[^%]{0,3}){6,256}");
 
-  /** The readable payloads decoded from {@code text}, nested ones included, within {@code budget} characters. */
+  /**
+   * The readable payloads decoded from {@code text}, nested ones included, within {@code budget}
+   * characters.
+   */
   public static List<String> decode(String text, int budget) {
     List<String> out = new ArrayList<>();
     decode(text, 1, new int[] {budget}, out, false);
     return out;
   }
 
-  /** As {@link #decode(String, int)}, each pattern searched over the whole text: the reference for {@code DecodersTest}. */
+  /**
+   * As {@link #decode(String, int)}, each pattern searched over the whole text: the reference for
+   * {@code DecodersTest}.
+   */
   static List<String> decodeByFullScan(String text, int budget) {
     List<String> out = new ArrayList<>();
     decode(text, 1, new int[] {budget}, out, true);
     return out;
   }
 
-  private static void decode(String text, int depth, int[] budget, List<String> out, boolean fullScan) {
+  private static void decode(
+      String text, int depth, int[] budget, List<String> out, boolean fullScan) {
     if (depth > MAX_DEPTH || text.length() < 16) {
       return;
     }
@@ -54,16 +62,27 @@ public final class Decoders {
     find(PERCENT, text, depth, budget, out, Kind.PERCENT, fullScan);
   }
 
-  private enum Kind { BASE64, HEX, PERCENT }
+  private enum Kind {
+    BASE64,
+    HEX,
+    PERCENT
+  }
 
   /**
-   * Each pattern's matches use only some characters and are at least so long, so the pattern is
-   * run only over the maximal runs of those characters that are long enough (for PERCENT: only when
-   * the text holds six {@code %}). No pattern has an anchor, a boundary or a look-around, so it
-   * finds the same matches, in the same order, as a search of the whole text: the text between
-   * the runs cannot hold (part of) a match.
+   * Each pattern's matches use only some characters and are at least so long, so the pattern is run
+   * only over the maximal runs of those characters that are long enough (for PERCENT: only when the
+   * text holds six {@code %}). No pattern has an anchor, a boundary or a look-around, so it finds
+   * the same matches, in the same order, as a search of the whole text: the text between the runs
+   * cannot hold (part of) a match.
    */
-  private static void find(Pattern p, String text, int depth, int[] budget, List<String> out, Kind kind, boolean fullScan) {
+  private static void find(
+      Pattern p,
+      String text,
+      int depth,
+      int[] budget,
+      List<String> out,
+      Kind kind,
+      boolean fullScan) {
     Matcher m = p.matcher(text);
     int n = text.length();
     if (fullScan) {
@@ -103,20 +122,26 @@ public final class Decoders {
     if (kind == Kind.BASE64) {
       return alnum || c == '+' || c == '/' || c == '_' || c == '-' || c == '=';
     }
-    return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ' ' || c == ':';
+    return c >= '0' && c <= '9'
+        || c >= 'a' && c <= 'f'
+        || c >= 'A' && c <= 'F'
+        || c == ' '
+        || c == ':';
   }
 
-  private static void matches(Matcher m, int depth, int[] budget, List<String> out, Kind kind, boolean fullScan) {
+  private static void matches(
+      Matcher m, int depth, int[] budget, List<String> out, Kind kind, boolean fullScan) {
     while (m.find() && out.size() < MAX_PAYLOADS && budget[0] > 0) {
       String token = m.group();
       if (kind == Kind.BASE64 && !plausibleBase64(token)) {
         continue;
       }
-      byte[] bytes = switch (kind) {
-        case BASE64 -> base64(token);
-        case HEX -> hex(token);
-        case PERCENT -> percent(token);
-      };
+      byte[] bytes =
+          switch (kind) {
+            case BASE64 -> base64(token);
+            case HEX -> hex(token);
+            case PERCENT -> percent(token);
+          };
       String decoded = bytes == null ? null : readable(bytes);
       if (decoded == null) {
         continue;
@@ -169,7 +194,10 @@ public final class Decoders {
     int n = digits.length() / 2;
     byte[] b = new byte[n];
     for (int i = 0; i < n; i++) {
-      b[i] = (byte) ((Character.digit(digits.charAt(2 * i), 16) << 4) | Character.digit(digits.charAt(2 * i + 1), 16));
+      b[i] =
+          (byte)
+              ((Character.digit(digits.charAt(2 * i), 16) << 4)
+                  | Character.digit(digits.charAt(2 * i + 1), 16));
     }
     return b;
   }
@@ -178,8 +206,13 @@ public final class Decoders {
     java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream(token.length());
     for (int i = 0; i < token.length(); i++) {
       char c = token.charAt(i);
-      if (c == '%' && i + 2 < token.length() && Character.digit(token.charAt(i + 1), 16) >= 0 && Character.digit(token.charAt(i + 2), 16) >= 0) {
-        b.write((Character.digit(token.charAt(i + 1), 16) << 4) | Character.digit(token.charAt(i + 2), 16));
+      if (c == '%'
+          && i + 2 < token.length()
+          && Character.digit(token.charAt(i + 1), 16) >= 0
+          && Character.digit(token.charAt(i + 2), 16) >= 0) {
+        b.write(
+            (Character.digit(token.charAt(i + 1), 16) << 4)
+                | Character.digit(token.charAt(i + 2), 16));
         i += 2;
       } else if (c < 128) {
         b.write(c == '+' ? ' ' : c);
@@ -197,11 +230,13 @@ public final class Decoders {
     }
     String s;
     try {
-      s = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      s =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
     } catch (CharacterCodingException e) {
       return null;
     }

@@ -4,9 +4,9 @@ import java.util.EnumSet;
 import java.util.List;
 
 /**
- * The prompt-injection and jailbreak detector: normalisation, the rules, encoded payloads, and
- * the learned scorer, in that order. Needs no network and no GPU. Immutable and thread-safe; one
- * is shared by every event loop.
+ * The prompt-injection and jailbreak detector: normalisation, the rules, encoded payloads, and the
+ * learned scorer, in that order. Needs no network and no GPU. Immutable and thread-safe; one is
+ * shared by every event loop.
  */
 public final class Detector {
 
@@ -41,7 +41,10 @@ public final class Detector {
     }
     Analysis a = analyse(text);
     double score = model.score(a.families(), a.texts());
-    return new Verdict(score, a.families(), score >= model.threshold() || a.families().contains(Family.TEMPLATE_TOKENS));
+    return new Verdict(
+        score,
+        a.families(),
+        score >= model.threshold() || a.families().contains(Family.TEMPLATE_TOKENS));
   }
 
   /**
@@ -54,7 +57,8 @@ public final class Detector {
   public static Analysis analyse(String text) {
     String visible = Normalizer.visible(text);
     String folded = Normalizer.fold(visible);
-    EnumSet<Family> rot = EnumSet.noneOf(Family.class); // rot13 of the whole text, read by the phrase rules
+    EnumSet<Family> rot =
+        EnumSet.noneOf(Family.class); // rot13 of the whole text, read by the phrase rules
     EnumSet<Family> families = Rules.match(folded, visible, rot);
     // Encoded payloads: decoded, folded and read by the same rules; they also feed the scorer.
     List<String> payloads = Decoders.decode(visible, visible.length());

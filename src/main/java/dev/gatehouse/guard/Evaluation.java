@@ -9,13 +9,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Measures a detector on a labelled set: detection rate on attacks, false-positive rate on
- * benign prompts, overall and per source ({@code other} rows are counted apart, in neither rate),
- * and latency per request (text extraction and detection; the JSON parse is not counted). The
- * whole set is first run {@code warmup} times unmeasured, so that the figures are those of a
- * gateway whose JIT has compiled the detector, then each row once measured. Latency is given for
- * all rows, and for the rows of ordinary size ({@value #ORDINARY_CHARS} characters inspected or
- * fewer), which is what the guard's latency target is stated for.
+ * Measures a detector on a labelled set: detection rate on attacks, false-positive rate on benign
+ * prompts, overall and per source ({@code other} rows are counted apart, in neither rate), and
+ * latency per request (text extraction and detection; the JSON parse is not counted). The whole set
+ * is first run {@code warmup} times unmeasured, so that the figures are those of a gateway whose
+ * JIT has compiled the detector, then each row once measured. Latency is given for all rows, and
+ * for the rows of ordinary size ({@value #ORDINARY_CHARS} characters inspected or fewer), which is
+ * what the guard's latency target is stated for.
  */
 public final class Evaluation {
 
@@ -43,13 +43,20 @@ public final class Evaluation {
   public final Tally overall = new Tally();
   public final Map<String, Tally> bySource = new TreeMap<>();
   public final long[] latencyNanos;
-  /** Whether each row's inspected text is of ordinary size, in the order of {@link #latencyNanos}. */
+
+  /**
+   * Whether each row's inspected text is of ordinary size, in the order of {@link #latencyNanos}.
+   */
   private final boolean[] ordinary;
+
   /** How many unmeasured passes over the set came first. */
   public final int warmup;
 
-  /** The largest inspected text, in characters, that counts as a request of ordinary size (4 KB). */
+  /**
+   * The largest inspected text, in characters, that counts as a request of ordinary size (4 KB).
+   */
   public static final int ORDINARY_CHARS = 4096;
+
   /** Unmeasured passes over the set before the measured one, by default. */
   public static final int DEFAULT_WARMUP = 10;
 
@@ -65,7 +72,8 @@ public final class Evaluation {
   }
 
   /** Runs the detector over the rows, after {@code warmup} unmeasured passes (0 or more). */
-  public static Evaluation run(Detector detector, List<Dataset.Row> rows, int maxChars, int warmup) {
+  public static Evaluation run(
+      Detector detector, List<Dataset.Row> rows, int maxChars, int warmup) {
     if (warmup < 0) {
       throw new IllegalArgumentException("warm-up passes must be 0 or more, not " + warmup);
     }
@@ -97,7 +105,9 @@ public final class Evaluation {
     return quantile(latencyNanos, q);
   }
 
-  /** The latency at quantile {@code q} (0 to 1), in microseconds, over the rows of ordinary size. */
+  /**
+   * The latency at quantile {@code q} (0 to 1), in microseconds, over the rows of ordinary size.
+   */
   public double ordinaryLatencyMicros(double q) {
     return quantile(ordinaryLatencies(), q);
   }
@@ -179,16 +189,49 @@ public final class Evaluation {
   /** The result as a table: one line per source, then the totals and the latency. */
   public String toText() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "%-30s %-7s %6s %8s %8s%n", "source", "label", "n", "flagged", "rate"));
+    b.append(
+        String.format(
+            Locale.ROOT, "%-30s %-7s %6s %8s %8s%n", "source", "label", "n", "flagged", "rate"));
     bySource.forEach((source, t) -> lines(b, source, t));
     lines(b, "all", overall);
-    b.append(String.format(Locale.ROOT, "%nattacks detected: %d of %d (%.1f%%)%n", overall.attack.flagged, overall.attack.n, 100 * rate(overall.attack)));
-    b.append(String.format(Locale.ROOT, "benign flagged:   %d of %d (%.1f%%)%n", overall.benign.flagged, overall.benign.n, 100 * rate(overall.benign)));
-    b.append(String.format(Locale.ROOT, "other flagged:    %d of %d (in neither rate)%n", overall.other.flagged, overall.other.n));
-    b.append(String.format(Locale.ROOT, "latency per request (after %d warm-up passes): p50 %.1f us, p99 %.1f us, max %.1f us%n", warmup,
-        latencyMicros(0.5), latencyMicros(0.99), latencyMicros(1.0)));
-    b.append(String.format(Locale.ROOT, "  ordinary size (%d of %d rows, up to %d chars inspected): p50 %.1f us, p99 %.1f us, max %.1f us%n",
-        ordinaryRows(), latencyNanos.length, ORDINARY_CHARS, ordinaryLatencyMicros(0.5), ordinaryLatencyMicros(0.99), ordinaryLatencyMicros(1.0)));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%nattacks detected: %d of %d (%.1f%%)%n",
+            overall.attack.flagged,
+            overall.attack.n,
+            100 * rate(overall.attack)));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "benign flagged:   %d of %d (%.1f%%)%n",
+            overall.benign.flagged,
+            overall.benign.n,
+            100 * rate(overall.benign)));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "other flagged:    %d of %d (in neither rate)%n",
+            overall.other.flagged,
+            overall.other.n));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "latency per request (after %d warm-up passes): p50 %.1f us, p99 %.1f us, max %.1f us%n",
+            warmup,
+            latencyMicros(0.5),
+            latencyMicros(0.99),
+            latencyMicros(1.0)));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "  ordinary size (%d of %d rows, up to %d chars inspected): p50 %.1f us, p99 %.1f us, max %.1f us%n",
+            ordinaryRows(),
+            latencyNanos.length,
+            ORDINARY_CHARS,
+            ordinaryLatencyMicros(0.5),
+            ordinaryLatencyMicros(0.99),
+            ordinaryLatencyMicros(1.0)));
     return b.toString();
   }
 
@@ -200,7 +243,15 @@ public final class Evaluation {
 
   private static void line(StringBuilder b, String source, String label, Counts c) {
     if (c.n > 0) {
-      b.append(String.format(Locale.ROOT, "%-30s %-7s %6d %8d %7.1f%%%n", source, label, c.n, c.flagged, 100 * rate(c)));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%-30s %-7s %6d %8d %7.1f%%%n",
+              source,
+              label,
+              c.n,
+              c.flagged,
+              100 * rate(c)));
     }
   }
 }

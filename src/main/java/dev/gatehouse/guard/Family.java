@@ -1,8 +1,8 @@
 package dev.gatehouse.guard;
 
 /**
- * A family of rules, named in verdicts and audit records (never the text that matched). Each is
- * one way that injections and jailbreaks are written, whatever the exact words.
+ * A family of rules, named in verdicts and audit records (never the text that matched). Each is one
+ * way that injections and jailbreaks are written, whatever the exact words.
  */
 public enum Family {
   /** "Ignore the previous instructions", "disregard all prior rules", "forget the above". */
@@ -17,7 +17,10 @@ public enum Family {
   FRAMING_HARMFUL("framing_harmful"),
   /** Asking for the system prompt, hidden instructions, passwords or secret keys. */
   PROMPT_EXTRACTION("prompt_extraction"),
-  /** A fake turn or authority inside user content: "system:", "[admin override]", "new instructions:". */
+  /**
+   * A fake turn or authority inside user content: "system:", "[admin override]", "new
+   * instructions:".
+   */
   FAKE_TURN("fake_turn"),
   /** Chat-template control tokens inside user content: {@code <|im_start|>}, {@code [INST]}, ... */
   TEMPLATE_TOKENS("template_tokens"),

@@ -7,9 +7,9 @@ import java.util.Set;
  * text (they carry over between languages and scripts, and survive inflection and typos), word
  * unigrams and bigrams, and one indicator per rule family that fired.
  *
- * <p>The n-gram and word features of a text share one weight, {@code 1/sqrt(count)}, so a long
- * text does not score higher for being long. The same code computes features for training and at
- * run time, so the shipped model and the detector cannot disagree. Stateless and thread-safe.
+ * <p>The n-gram and word features of a text share one weight, {@code 1/sqrt(count)}, so a long text
+ * does not score higher for being long. The same code computes features for training and at run
+ * time, so the shipped model and the detector cannot disagree. Stateless and thread-safe.
  */
 public final class Features {
 
@@ -17,6 +17,7 @@ public final class Features {
 
   /** Number of hash buckets; a power of two. */
   public static final int DIM = 1 << 18;
+
   private static final int MASK = DIM - 1;
 
   /** Receives features one at a time; the same index may come more than once. */
@@ -66,8 +67,8 @@ public final class Features {
   }
 
   /**
-   * Character 3- to 5-grams of the text padded with a space on each side, each start position's
-   * 3-, 4- and 5-gram in turn (the 4- and 5-gram only where the padded text is long enough).
+   * Character 3- to 5-grams of the text padded with a space on each side, each start position's 3-,
+   * 4- and 5-gram in turn (the 4- and 5-gram only where the padded text is long enough).
    */
   private static void charGrams(String t, double v, Sink sink) {
     int n = t.length() + 2;

@@ -2,9 +2,9 @@ package dev.gatehouse.guard;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.GatehouseConfig.GuardMode;
 import dev.gatehouse.config.GatehouseConfig.SecretsAction;
-import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.exchange.Problem;
@@ -19,13 +19,13 @@ import org.jspecify.annotations.Nullable;
  * The guard stage: reads what a user or a tool put into an inference request, scores it with the
  * {@link Detector}, and in {@code block} mode refuses a flagged request (403 {@code
  * guard.prompt_injection}) or one with chat-template control tokens in user content (403 {@code
- * guard.template_tokens}, whatever the score). Secrets are logged, redacted in place or refused
- * per {@code guard.secrets}. The verdict, score, families and secret kinds go on the exchange for
- * the audit record; the text never does.
+ * guard.template_tokens}, whatever the score). Secrets are logged, redacted in place or refused per
+ * {@code guard.secrets}. The verdict, score, families and secret kinds go on the exchange for the
+ * audit record; the text never does.
  *
  * <p>Runs on the event loop: the inspected text is bounded ({@code guard.max_bytes}) and the
- * detector takes well under a millisecond for ordinary prompts. Fails closed: in {@code block}
- * mode an error while inspecting refuses the request. Immutable and thread-safe.
+ * detector takes well under a millisecond for ordinary prompts. Fails closed: in {@code block} mode
+ * an error while inspecting refuses the request. Immutable and thread-safe.
  */
 public final class GuardStage {
 
@@ -42,7 +42,10 @@ public final class GuardStage {
     this.detector = detector;
   }
 
-  /** The stage for this configuration with the shipped model (loaded even when guard.mode is off: a key may turn it on). */
+  /**
+   * The stage for this configuration with the shipped model (loaded even when guard.mode is off: a
+   * key may turn it on).
+   */
   public static GuardStage of(GatehouseConfig.Guard config) {
     return new GuardStage(config, Detector.shipped());
   }
@@ -60,11 +63,16 @@ public final class GuardStage {
     };
   }
 
-  /** Checks the request; returns a refusal, or null to let it go on (perhaps with its body rewritten). */
+  /**
+   * Checks the request; returns a refusal, or null to let it go on (perhaps with its body
+   * rewritten).
+   */
   public @Nullable Rejection check(Exchange x) {
     GuardMode mode = mode(x);
-    if ((mode == GuardMode.OFF && config.secrets() == SecretsAction.OFF) || x.route() == null
-        || x.route().operation() != Operation.INFERENCE || !(x.json() instanceof ObjectNode body)) {
+    if ((mode == GuardMode.OFF && config.secrets() == SecretsAction.OFF)
+        || x.route() == null
+        || x.route().operation() != Operation.INFERENCE
+        || !(x.json() instanceof ObjectNode body)) {
       return null;
     }
     try {
@@ -73,10 +81,13 @@ public final class GuardStage {
         List<PromptText.Slot> slots = PromptText.inScope(path, body, scope);
         Verdict v = detector.inspect(PromptText.texts(slots, config.maxChars()));
         boolean block = mode == GuardMode.BLOCK && v.flagged();
-        x.guarded(block ? "block" : v.flagged() ? "flag" : "pass", Math.round(v.score() * 1000) / 1000.0,
+        x.guarded(
+            block ? "block" : v.flagged() ? "flag" : "pass",
+            Math.round(v.score() * 1000) / 1000.0,
             v.families().isEmpty() ? null : v.familyCodes());
         if (block) {
-          return Rejection.of(v.templateTokens() ? Problem.GUARD_TEMPLATE_TOKENS : Problem.GUARD_PROMPT_INJECTION);
+          return Rejection.of(
+              v.templateTokens() ? Problem.GUARD_TEMPLATE_TOKENS : Problem.GUARD_PROMPT_INJECTION);
         }
       }
       if (config.secrets() != SecretsAction.OFF) {
@@ -87,8 +98,11 @@ public final class GuardStage {
       // fail closed where the operator asked for refusals; in log mode the request goes on, noted.
       // (A regular expression that recurses too deep on a hostile text is such an error too.)
       x.guardFailed();
-      return mode == GuardMode.BLOCK || config.secrets() == SecretsAction.BLOCK || config.secrets() == SecretsAction.REDACT
-          ? Rejection.logged(Problem.GUARD_UNAVAILABLE, "guard: " + e) : null;
+      return mode == GuardMode.BLOCK
+              || config.secrets() == SecretsAction.BLOCK
+              || config.secrets() == SecretsAction.REDACT
+          ? Rejection.logged(Problem.GUARD_UNAVAILABLE, "guard: " + e)
+          : null;
     }
   }
 

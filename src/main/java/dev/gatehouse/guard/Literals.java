@@ -9,47 +9,57 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * A fixed set of literal strings found in one pass over a text (Aho-Corasick, as a full
- * transition table over the literals' own characters; any other character leads back to the
- * root). Reports every occurrence of every literal, overlapping ones included, so "the text
- * contains L" and "L starts at p" read exactly as {@link String#contains} and {@link
- * String#indexOf(String, int)} would. Immutable once built, and thread-safe; each scan returns its
- * own {@link Hits}.
+ * A fixed set of literal strings found in one pass over a text (Aho-Corasick, as a full transition
+ * table over the literals' own characters; any other character leads back to the root). Reports
+ * every occurrence of every literal, overlapping ones included, so "the text contains L" and "L
+ * starts at p" read exactly as {@link String#contains} and {@link String#indexOf(String, int)}
+ * would. Immutable once built, and thread-safe; each scan returns its own {@link Hits}.
  */
 final class Literals {
 
   private final String[] literals;
+
   /** Whether a literal's positions are kept (else only whether it occurs). */
   private final boolean[] positional;
+
   /** Character classes: 0 for a character in no literal. */
   private final int[] asciiClass = new int[128];
+
   private final char[] wideChars;
   private final int[] wideClass;
+
   /** Bits of a class number: the table has {@code 1 << shift} columns. */
   private final int shift;
+
   /**
    * The transition table, row {@code state << shift}, column the class: the next state, with the
    * top bit ({@link #OUT}) set when some literal ends in it. Two bytes an entry, so the table is
-   * half the size it would be in ints: it is read at a random row per character, and on the
-   * request path the rest of the gateway's work keeps evicting it from the cache.
+   * half the size it would be in ints: it is read at a random row per character, and on the request
+   * path the rest of the gateway's work keeps evicting it from the cache.
    */
   private final char[] delta;
+
   private static final int OUT = 0x8000;
+
   /** The literals ending in each state (its own and those of its suffix states), by id. */
   private final int[][] out;
 
   private static final int[] NONE = new int[0];
+
   /** The ids of empty literals, which occur in every text. */
   private final int[] emptyIds;
 
   /**
-   * Builds the scanner. Literal {@code i} gets id {@code i}; {@code positional[i]} says whether
-   * its start positions are wanted. The empty literal is allowed and occurs in every text (as
-   * {@code contains("")} is true), at no recorded position.
+   * Builds the scanner. Literal {@code i} gets id {@code i}; {@code positional[i]} says whether its
+   * start positions are wanted. The empty literal is allowed and occurs in every text (as {@code
+   * contains("")} is true), at no recorded position.
    */
   Literals(String[] literals, boolean[] positional) {
     this.literals = literals.clone();
-    this.emptyIds = java.util.stream.IntStream.range(0, literals.length).filter(i -> literals[i].isEmpty()).toArray();
+    this.emptyIds =
+        java.util.stream.IntStream.range(0, literals.length)
+            .filter(i -> literals[i].isEmpty())
+            .toArray();
     this.positional = positional.clone();
     TreeSet<Character> wide = new TreeSet<>();
     int nextClass = 1;
@@ -134,7 +144,8 @@ final class Literals {
       }
     }
     if (states > OUT) {
-      throw new IllegalArgumentException("too many literal states for the table: " + states + " (at most " + OUT + ")");
+      throw new IllegalArgumentException(
+          "too many literal states for the table: " + states + " (at most " + OUT + ")");
     }
     delta = new char[states << shift];
     for (int st = 0; st < states; st++) {
@@ -190,15 +201,19 @@ final class Literals {
   }
 
   /**
-   * The literals found in one text: whether each occurs, and where the positional ones start.
-   * Its cost follows what the text holds, not how many literals there are: a bitset of the
-   * literals seen, and a small open-addressing map from a positional literal to its last
-   * occurrence, which grows with the hits.
+   * The literals found in one text: whether each occurs, and where the positional ones start. Its
+   * cost follows what the text holds, not how many literals there are: a bitset of the literals
+   * seen, and a small open-addressing map from a positional literal to its last occurrence, which
+   * grows with the hits.
    */
   static final class Hits {
     private final long[] seen;
-    /** Keys (literal id + 1; 0 is empty) and values (occurrence index) of the last-occurrence map. */
+
+    /**
+     * Keys (literal id + 1; 0 is empty) and values (occurrence index) of the last-occurrence map.
+     */
     private int[] keys = new int[16];
+
     private int[] vals = new int[16];
     private int size;
     private int[] pos = new int[16];
@@ -237,7 +252,9 @@ final class Literals {
       }
     }
 
-    /** Per reading (0: the text, 1: its rot13), a caller's summary of these hits, kept with them. */
+    /**
+     * Per reading (0: the text, 1: its rot13), a caller's summary of these hits, kept with them.
+     */
     private final long[][] memo = new long[2][];
 
     long[] memo(int reading) {

@@ -48,7 +48,8 @@ public final class Model {
   public static Model read(InputStream in) throws IOException {
     BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
     if (!"gatehouse-guard-model 1".equals(r.readLine())) {
-      throw new IOException("not a gatehouse guard model (expected: a first line gatehouse-guard-model 1)");
+      throw new IOException(
+          "not a gatehouse guard model (expected: a first line gatehouse-guard-model 1)");
     }
     int dim = Integer.parseInt(value(r.readLine(), "dim"));
     if (dim != Features.DIM) {
@@ -85,7 +86,10 @@ public final class Model {
     return 1.0 / (1.0 + Math.exp(-dot.sum));
   }
 
-  /** The weighted sum, added up in the order the features come (so the same sum, to the bit, every time). */
+  /**
+   * The weighted sum, added up in the order the features come (so the same sum, to the bit, every
+   * time).
+   */
   private static final class Dot implements Features.Sink {
     private final float[] weights;
     private double sum;

@@ -4,11 +4,11 @@ import java.text.Normalizer.Form;
 
 /**
  * Folds text into the one form the rules and the scorer read, so that the same words written in
- * another way look the same: Unicode NFKC (full-width and styled letters become plain ones),
- * format characters dropped (zero-width spaces and joiners, bidi controls, soft hyphens, tag
- * characters), lower case, Cyrillic and Greek look-alikes inside Latin words mapped to the Latin
- * letter, leetspeak digits inside words read as letters ({@code 1gn0re}), letters spaced out one
- * by one joined ({@code i g n o r e}), and runs of white space made one space.
+ * another way look the same: Unicode NFKC (full-width and styled letters become plain ones), format
+ * characters dropped (zero-width spaces and joiners, bidi controls, soft hyphens, tag characters),
+ * lower case, Cyrillic and Greek look-alikes inside Latin words mapped to the Latin letter,
+ * leetspeak digits inside words read as letters ({@code 1gn0re}), letters spaced out one by one
+ * joined ({@code i g n o r e}), and runs of white space made one space.
  *
  * <p>Stateless and thread-safe. The output is for matching only and never forwarded.
  */
@@ -34,7 +34,10 @@ public final class Normalizer {
 
   /** The folded form of {@code text}; see the class comment for what it does. */
   public static String fold(String text) {
-    String nfkc = java.text.Normalizer.isNormalized(text, Form.NFKC) ? text : java.text.Normalizer.normalize(text, Form.NFKC);
+    String nfkc =
+        java.text.Normalizer.isNormalized(text, Form.NFKC)
+            ? text
+            : java.text.Normalizer.normalize(text, Form.NFKC);
     int len = nfkc.length();
     char[] in = new char[len];
     nfkc.getChars(0, len, in, 0);
@@ -81,9 +84,15 @@ public final class Normalizer {
     return joinSpacedLetters(b, n);
   }
 
-  /** Text with only invisible characters removed and NFKC applied: what template tokens are matched on. */
+  /**
+   * Text with only invisible characters removed and NFKC applied: what template tokens are matched
+   * on.
+   */
   public static String visible(String text) {
-    String nfkc = java.text.Normalizer.isNormalized(text, Form.NFKC) ? text : java.text.Normalizer.normalize(text, Form.NFKC);
+    String nfkc =
+        java.text.Normalizer.isNormalized(text, Form.NFKC)
+            ? text
+            : java.text.Normalizer.normalize(text, Form.NFKC);
     StringBuilder b = null;
     for (int i = 0; i < nfkc.length(); ) {
       int cp = nfkc.codePointAt(i);
@@ -106,8 +115,14 @@ public final class Normalizer {
       return false;
     }
     int type = Character.getType(cp);
-    return type == Character.FORMAT || (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) || cp == 0x115F
-        || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0 || cp == 0x034F;
+    return type == Character.FORMAT
+        || (cp >= 0xFE00 && cp <= 0xFE0F)
+        || (cp >= 0xE0100 && cp <= 0xE01EF)
+        || cp == 0x115F
+        || cp == 0x1160
+        || cp == 0x3164
+        || cp == 0xFFA0
+        || cp == 0x034F;
   }
 
   /**
@@ -229,6 +244,7 @@ public final class Normalizer {
   }
 
   private static boolean separator(char c) {
-    return c == ' ' || c == '.' || c == '-' || c == '_' || c == '*' || c == ',' || c == '|' || c == '/';
+    return c == ' ' || c == '.' || c == '-' || c == '_' || c == '*' || c == ',' || c == '|'
+        || c == '/';
   }
 }

@@ -10,13 +10,13 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Finds the text a user or a tool put into a request body, per endpoint, as slots that can be
- * read and, for redaction, replaced in place (the body keeps its field order):
+ * Finds the text a user or a tool put into a request body, per endpoint, as slots that can be read
+ * and, for redaction, replaced in place (the body keeps its field order):
  *
  * <ul>
  *   <li>Ollama {@code /api/chat}, OpenAI {@code /v1/chat/completions}, Anthropic {@code
- *       /v1/messages}: {@code messages[].content}, a string or an array of parts ({@code text},
- *       and the nested {@code content} of a {@code tool_result} part);
+ *       /v1/messages}: {@code messages[].content}, a string or an array of parts ({@code text}, and
+ *       the nested {@code content} of a {@code tool_result} part);
  *   <li>Ollama {@code /api/generate}: {@code prompt} (user) and {@code system};
  *   <li>OpenAI {@code /v1/completions}, llama.cpp {@code /completion}: {@code prompt}, a string or
  *       an array of strings;
@@ -34,11 +34,18 @@ public final class PromptText {
   public static final int DEFAULT_MAX_CHARS = 32 * 1024;
 
   /** Who wrote a slot's text. */
-  public enum Source { USER, TOOL, OTHER }
+  public enum Source {
+    USER,
+    TOOL,
+    OTHER
+  }
 
   /** Which slots the guard inspects ({@code guard.scope}). */
   public enum Scope {
-    /** The last user message and every tool result (the default: indirect injection comes through tools). */
+    /**
+     * The last user message and every tool result (the default: indirect injection comes through
+     * tools).
+     */
     LAST_USER_AND_TOOLS("last_user_and_tools"),
     /** Every user message and every tool result. */
     USER_AND_TOOLS("user_and_tools"),
@@ -67,7 +74,8 @@ public final class PromptText {
    *
    * @param message the index of the message or item it belongs to, or -1
    */
-  public record Slot(JsonNode parent, @Nullable String field, int index, String text, Source source, int message) {
+  public record Slot(
+      JsonNode parent, @Nullable String field, int index, String text, Source source, int message) {
 
     /** Replaces the string in the body, in place. */
     public void replace(String text) {
@@ -88,7 +96,8 @@ public final class PromptText {
     switch (path) {
       case "/api/generate" -> {
         field(o, "prompt", Source.USER, -1, out);
-        field(o, "system", Source.USER, -1, out); // set by whoever sends the request, like the prompt
+        field(
+            o, "system", Source.USER, -1, out); // set by whoever sends the request, like the prompt
         field(o, "suffix", Source.USER, -1, out);
       }
       case "/v1/completions", "/completion", "/completions", "/infill" -> {
@@ -121,11 +130,12 @@ public final class PromptText {
     }
     List<Slot> out = new ArrayList<>();
     for (Slot s : all) {
-      boolean keep = switch (s.source) {
-        case TOOL -> true;
-        case USER -> scope == Scope.USER_AND_TOOLS || s.message == lastUser;
-        case OTHER -> false;
-      };
+      boolean keep =
+          switch (s.source) {
+            case TOOL -> true;
+            case USER -> scope == Scope.USER_AND_TOOLS || s.message == lastUser;
+            case OTHER -> false;
+          };
       if (keep) {
         out.add(s);
       }

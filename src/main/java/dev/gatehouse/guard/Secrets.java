@@ -8,9 +8,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Secrets and personal data in prompt text: API keys and tokens of the common formats, PEM
- * private keys, emails, card numbers (Luhn-checked) and IBANs (mod-97-checked). Every pattern is
- * linear (bounded repeats, no nested quantifiers). Stateless and thread-safe.
+ * Secrets and personal data in prompt text: API keys and tokens of the common formats, PEM private
+ * keys, emails, card numbers (Luhn-checked) and IBANs (mod-97-checked). Every pattern is linear
+ * (bounded repeats, no nested quantifiers). Stateless and thread-safe.
  */
 public final class Secrets {
 
@@ -19,19 +19,34 @@ public final class Secrets {
   private record Kind(String name, Pattern pattern) {}
 
   // Order matters: more specific shapes first (an Anthropic key also looks like an sk- key).
-  private static final List<Kind> KINDS = List.of(
-      new Kind("private_key", Pattern.compile("-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----[A-Za-z0-9+/=\\s:,-]{0,16384}?(?:-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----|$)")),
-      new Kind("anthropic_key", Pattern.compile("\\bsk-ant-[A-Za-z0-9_-]{20,300}")),
-      new Kind("openai_key", Pattern.compile("\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,300}")),
-      new Kind("aws_access_key", Pattern.compile("\\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\\b")),
-      new Kind("github_token", Pattern.compile("\\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})")),
-      new Kind("slack_token", Pattern.compile("\\bxox[abposr]-[A-Za-z0-9-]{10,250}")),
-      new Kind("google_api_key", Pattern.compile("\\bAIza[0-9A-Za-z_-]{35}")),
-      new Kind("jwt", Pattern.compile("\\beyJ[A-Za-z0-9_-]{8,4096}\\.eyJ[A-Za-z0-9_-]{8,8192}\\.[A-Za-z0-9_-]{8,4096}")),
-      new Kind("gatehouse_key", Pattern.compile("\\bgk_[A-Za-z0-9_-]{16,200}")),
-      new Kind("email", Pattern.compile("\\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.[A-Za-z]{2,24}\\b")),
-      new Kind("card_number", Pattern.compile("(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")),
-      new Kind("iban", Pattern.compile("\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\\b")));
+  private static final List<Kind> KINDS =
+      List.of(
+          new Kind(
+              "private_key",
+              Pattern.compile(
+                  "-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----[A-Za-z0-9+/=\\s:,-]{0,16384}?(?:-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----|$)")),
+          new Kind("anthropic_key", Pattern.compile("\\bsk-ant-[A-Za-z0-9_-]{20,300}")),
+          new Kind(
+              "openai_key",
+              Pattern.compile("\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,300}")),
+          new Kind("aws_access_key", Pattern.compile("\\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\\b")),
+          new Kind(
+              "github_token",
+              Pattern.compile(
+                  "\\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})")),
+          new Kind("slack_token", Pattern.compile("\\bxox[abposr]-[A-Za-z0-9-]{10,250}")),
+          new Kind("google_api_key", Pattern.compile("\\bAIza[0-9A-Za-z_-]{35}")),
+          new Kind(
+              "jwt",
+              Pattern.compile(
+                  "\\beyJ[A-Za-z0-9_-]{8,4096}\\.eyJ[A-Za-z0-9_-]{8,8192}\\.[A-Za-z0-9_-]{8,4096}")),
+          new Kind("gatehouse_key", Pattern.compile("\\bgk_[A-Za-z0-9_-]{16,200}")),
+          new Kind(
+              "email",
+              Pattern.compile(
+                  "\\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.[A-Za-z]{2,24}\\b")),
+          new Kind("card_number", Pattern.compile("(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")),
+          new Kind("iban", Pattern.compile("\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\\b")));
 
   /** One match: its kind and where it is. */
   public record Match(String kind, int start, int end) {}
@@ -79,7 +94,8 @@ public final class Secrets {
   /** Kinds and counts, such as {@code email:2,openai_key:1}, by kind name. */
   public static String summary(Map<String, Integer> counts) {
     StringBuilder b = new StringBuilder();
-    new TreeMap<>(counts).forEach((k, v) -> b.append(b.isEmpty() ? "" : ",").append(k).append(':').append(v));
+    new TreeMap<>(counts)
+        .forEach((k, v) -> b.append(b.isEmpty() ? "" : ",").append(k).append(':').append(v));
     return b.toString();
   }
 

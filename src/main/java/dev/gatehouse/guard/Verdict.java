@@ -16,7 +16,10 @@ public record Verdict(double score, Set<Family> families, boolean flagged) {
   public static final Verdict CLEAN = new Verdict(0, Set.of(), false);
 
   public Verdict {
-    families = families.isEmpty() ? Set.of() : java.util.Collections.unmodifiableSet(EnumSet.copyOf(families));
+    families =
+        families.isEmpty()
+            ? Set.of()
+            : java.util.Collections.unmodifiableSet(EnumSet.copyOf(families));
   }
 
   /** True when user content carries chat-template control tokens. */

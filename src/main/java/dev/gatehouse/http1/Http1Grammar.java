@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The strict HTTP/1.1 grammar (RFC 9112, RFC 9110 §5) that both framing checks read by: the
- * client side ({@code listen/StrictFraming}) and the upstream side ({@code upstream/UpstreamFraming}).
+ * The strict HTTP/1.1 grammar (RFC 9112, RFC 9110 §5) that both framing checks read by: the client
+ * side ({@code listen/StrictFraming}) and the upstream side ({@code upstream/UpstreamFraming}).
  * Pure functions over a head collected in a byte array, read in place; no state.
  */
 public final class Http1Grammar {
@@ -17,13 +17,14 @@ public final class Http1Grammar {
   private Http1Grammar() {}
 
   /**
-   * What the field lines of one head (or trailer section) say about framing: how often each
-   * framing field appears, and where the last one's value (without the white space around it)
-   * stands in the head. The values are read in place; no string is made unless asked for.
+   * What the field lines of one head (or trailer section) say about framing: how often each framing
+   * field appears, and where the last one's value (without the white space around it) stands in the
+   * head. The values are read in place; no string is made unless asked for.
    */
   public static final class Fields {
     @SuppressWarnings("NullAway.Init") // set by the parse that fills these fields, before any read
     private byte[] src;
+
     public int transferEncodings;
     private int teFrom;
     private int teTo;
@@ -66,10 +67,10 @@ public final class Http1Grammar {
 
   /**
    * Checks the field lines of {@code line[from, length)} up to the blank line, collecting the
-   * framing fields in {@code into}. Returns why they are malformed, or null:
-   * CRLF line ends only, no obs-fold, token names with no white space before the colon, and no
-   * control character (other than tab) in a value. One pass: each name byte is looked up once,
-   * and values are scanned eight bytes at a time for the control character that ends them.
+   * framing fields in {@code into}. Returns why they are malformed, or null: CRLF line ends only,
+   * no obs-fold, token names with no white space before the colon, and no control character (other
+   * than tab) in a value. One pass: each name byte is looked up once, and values are scanned eight
+   * bytes at a time for the control character that ends them.
    */
   public static @Nullable String fields(byte[] line, int from, int length, Fields into) {
     into.src = line;
@@ -80,7 +81,9 @@ public final class Http1Grammar {
       }
       byte first = line[i];
       if (first == '\r') {
-        return i + 1 < length && line[i + 1] == '\n' ? null : "bare CR or LF in a header line"; // the blank line
+        return i + 1 < length && line[i + 1] == '\n'
+            ? null
+            : "bare CR or LF in a header line"; // the blank line
       }
       if (first == ' ' || first == '\t') {
         return "obs-fold (a header line starting with white space)";
@@ -94,7 +97,8 @@ public final class Http1Grammar {
       }
       if (colon >= length || line[colon] != ':') {
         return colon < length && line[colon] != '\r' && line[colon] != '\n'
-            ? "header name is not a token (or white space before the colon)" : "header line without a colon";
+            ? "header name is not a token (or white space before the colon)"
+            : "header line without a colon";
       }
       // the value runs to the first control character other than tab, which must be CR LF
       int eol = colon + 1;
@@ -107,7 +111,8 @@ public final class Http1Grammar {
         break;
       }
       if (eol >= length || line[eol] != '\r' || eol + 1 >= length || line[eol + 1] != '\n') {
-        return eol < length && line[eol] != '\r' && line[eol] != '\n' ? "control character in a header value"
+        return eol < length && line[eol] != '\r' && line[eol] != '\n'
+            ? "control character in a header value"
             : "bare CR or LF in a header line";
       }
       int nameLength = colon - i;
@@ -128,7 +133,8 @@ public final class Http1Grammar {
     }
   }
 
-  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final long ONES = 0x0101010101010101L;
   private static final long HIGHS = 0x8080808080808080L;
 
@@ -141,8 +147,8 @@ public final class Http1Grammar {
   }
 
   /**
-   * The index of the first space or control character in {@code a[from, to)}, or {@code to}:
-   * where a request target ends.
+   * The index of the first space or control character in {@code a[from, to)}, or {@code to}: where
+   * a request target ends.
    */
   public static int firstSpaceOrControl(byte[] a, int from, int to) {
     return firstBelowOrDel(a, from, to, 0x21);
@@ -150,9 +156,9 @@ public final class Http1Grammar {
 
   /**
    * The index of the first byte below {@code n} (at most 128) or equal to 0x7f, or {@code to}.
-   * Eight bytes at a time: a word holds a byte below {@code n} exactly when
-   * {@code (x - n*ONES) & ~x & HIGHS} is not zero, and a byte equal to 0x7f when the same test
-   * for zero holds of {@code x ^ 0x7f*ONES}.
+   * Eight bytes at a time: a word holds a byte below {@code n} exactly when {@code (x - n*ONES) &
+   * ~x & HIGHS} is not zero, and a byte equal to 0x7f when the same test for zero holds of {@code x
+   * ^ 0x7f*ONES}.
    */
   private static int firstBelowOrDel(byte[] a, int from, int to, int n) {
     long below = n * ONES;
@@ -177,15 +183,16 @@ public final class Http1Grammar {
 
   /** Result of {@link #sectionEnd}: the blank line is not in this buffer yet. */
   public static final int SECTION_OPEN = -1;
+
   /** Result of {@link #sectionEnd}: a LF that does not follow a CR. */
   public static final int SECTION_BARE_LF = -2;
 
   /**
    * Finds the blank line that ends a head or trailer section in {@code buf[from, to)}, where the
-   * section's first {@code collected} bytes were read before and are in {@code line}. Returns
-   * the index just past the blank line's LF, {@link #SECTION_OPEN} or {@link #SECTION_BARE_LF}.
-   * A section that starts with CRLF ends there (an empty line before a request line, or no
-   * trailers). Only line ends are looked at here; {@link #fields} checks the lines.
+   * section's first {@code collected} bytes were read before and are in {@code line}. Returns the
+   * index just past the blank line's LF, {@link #SECTION_OPEN} or {@link #SECTION_BARE_LF}. A
+   * section that starts with CRLF ends there (an empty line before a request line, or no trailers).
+   * Only line ends are looked at here; {@link #fields} checks the lines.
    */
   public static int sectionEnd(ByteBuf buf, int from, int to, byte[] line, int collected) {
     int i = from;
@@ -208,7 +215,10 @@ public final class Http1Grammar {
 
   private static final int NONE = -1;
 
-  /** The section's byte at buffer index {@code k}: from the buffer, from what was collected before, or NONE before the start. */
+  /**
+   * The section's byte at buffer index {@code k}: from the buffer, from what was collected before,
+   * or NONE before the start.
+   */
   private static int at(ByteBuf buf, int from, byte[] line, int collected, int k) {
     if (k >= from) {
       return buf.getByte(k);
@@ -218,8 +228,8 @@ public final class Http1Grammar {
   }
 
   /**
-   * A Content-Length value {@code a[from, to)}: 1-19 digits and nothing else (no sign, no list,
-   * no white space inside); -1 for anything else, and for a number past {@code Long.MAX_VALUE}.
+   * A Content-Length value {@code a[from, to)}: 1-19 digits and nothing else (no sign, no list, no
+   * white space inside); -1 for anything else, and for a number past {@code Long.MAX_VALUE}.
    */
   public static long contentLength(byte[] a, int from, int to) {
     int n = to - from;
@@ -253,14 +263,16 @@ public final class Http1Grammar {
 
   /** Result of {@link #chunkSize}: the line is not {@code 1*16HEXDIG CRLF}. */
   public static final long CHUNK_MALFORMED = -1;
+
   /** Result of {@link #chunkSize}: more than 16 hex digits. */
   public static final long CHUNK_TOO_MANY_DIGITS = -2;
+
   /** Result of {@link #chunkSize}: the size does not fit in a signed 64-bit number. */
   public static final long CHUNK_OVERFLOW = -3;
 
   /**
-   * A chunk-size line {@code line[0, length)} that ends in CRLF, read exactly: 1-16 hex digits
-   * with no extension, sign or white space. Returns the size, or one of the negative results.
+   * A chunk-size line {@code line[0, length)} that ends in CRLF, read exactly: 1-16 hex digits with
+   * no extension, sign or white space. Returns the size, or one of the negative results.
    */
   public static long chunkSize(byte[] line, int length) {
     int digits = length - 2;
@@ -284,7 +296,10 @@ public final class Http1Grammar {
     return size;
   }
 
-  /** The index of the CR of the next CRLF in {@code line[from, length)}; -1 if a CR or LF stands alone first. */
+  /**
+   * The index of the CR of the next CRLF in {@code line[from, length)}; -1 if a CR or LF stands
+   * alone first.
+   */
   public static int indexOfCrlf(byte[] line, int from, int length) {
     for (int k = from; k < length; k++) {
       byte b = line[k];
@@ -309,12 +324,16 @@ public final class Http1Grammar {
 
   /** RFC 9110 §5.6.2 tchar as two 64-bit masks: bytes 0-63 and 64-127 (none above 127 is one). */
   private static final long TCHAR_LOW = mask(0);
+
   private static final long TCHAR_HIGH = mask(64);
 
   private static long mask(int from) {
     long m = 0;
     for (int c = from; c < from + 64; c++) {
-      if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0) {
+      if (c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0) {
         m |= 1L << (c - from);
       }
     }

@@ -22,10 +22,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The key may come as {@code Authorization: Bearer}, as {@code x-api-key}, or as the password
  * (or, with an empty password, the user name) of HTTP Basic, for tools that can only do Basic.
- * Every failure, whether missing, malformed, unknown, wrong, expired or revoked, is the same
- * {@link Problem#KEY_INVALID}; the reason goes to the log only. The stored hash is checked in
- * constant time, and a hash is computed even for unknown ids so that timing does not reveal which
- * ids exist.
+ * Every failure, whether missing, malformed, unknown, wrong, expired or revoked, is the same {@link
+ * Problem#KEY_INVALID}; the reason goes to the log only. The stored hash is checked in constant
+ * time, and a hash is computed even for unknown ids so that timing does not reveal which ids exist.
  *
  * <p>Reads keys from the in-memory {@link KeyRing} only: a request makes no store round trip.
  * Thread-safe.
@@ -39,7 +38,9 @@ public final class Identifier {
       new Principal(
           "-",
           "anonymous",
-          Operation.DEFAULT_SCOPES.stream().map(o -> o.scope).collect(Collectors.toUnmodifiableSet()),
+          Operation.DEFAULT_SCOPES.stream()
+              .map(o -> o.scope)
+              .collect(Collectors.toUnmodifiableSet()),
           new ModelGlobs(List.of()),
           null,
           KeyLimits.NONE,

@@ -15,8 +15,8 @@ import java.util.Map;
 
 /**
  * An in-memory snapshot of all keys, reloaded from the {@link KeyStore} when the store's version
- * moved ({@link #refresh}, called by the store watch). The request path only reads it.
- * Thread-safe: snapshots are immutable and swapped whole.
+ * moved ({@link #refresh}, called by the store watch). The request path only reads it. Thread-safe:
+ * snapshots are immutable and swapped whole.
  */
 public final class KeyRing implements StoreWatch.Reader {
 
@@ -41,8 +41,8 @@ public final class KeyRing implements StoreWatch.Reader {
   }
 
   /**
-   * Throws unless the last refresh succeeded: a gateway whose store cannot answer at start does
-   * not start.
+   * Throws unless the last refresh succeeded: a gateway whose store cannot answer at start does not
+   * start.
    */
   public void requireLoaded() {
     byId.current();

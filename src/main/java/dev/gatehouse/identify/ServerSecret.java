@@ -9,8 +9,8 @@ import java.util.HexFormat;
 
 /**
  * The per-installation secret that API keys are hashed with. Generated on first use (32 random
- * bytes), stored in the data directory readable by its owner only, never built in, never logged.
- * A database copied without this file holds no usable hashes.
+ * bytes), stored in the data directory readable by its owner only, never built in, never logged. A
+ * database copied without this file holds no usable hashes.
  */
 public final class ServerSecret {
 
@@ -25,7 +25,8 @@ public final class ServerSecret {
     if (!Files.exists(file)) {
       byte[] secret = new byte[32];
       new SecureRandom().nextBytes(secret);
-      SecretFile.createOnce(file, HexFormat.of().formatHex(secret) + "\n"); // two first starts agree on one secret
+      SecretFile.createOnce(
+          file, HexFormat.of().formatHex(secret) + "\n"); // two first starts agree on one secret
     }
     String hex = Files.readString(file).trim();
     if (!hex.matches("[0-9a-f]{64}")) {

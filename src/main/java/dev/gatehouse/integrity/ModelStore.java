@@ -16,8 +16,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Ollama's model store on disk, read without changing it: {@code manifests/<registry>/<namespace>/
- * <model>/<tag>} are image manifests (JSON) that name their layers by SHA-256 digest, and
- * {@code blobs/sha256-<hex>} hold the layers, each named after the SHA-256 of its content.
+ * <model>/<tag>} are image manifests (JSON) that name their layers by SHA-256 digest, and {@code
+ * blobs/sha256-<hex>} hold the layers, each named after the SHA-256 of its content.
  */
 public final class ModelStore {
 
@@ -68,7 +68,11 @@ public final class ModelStore {
    * @param blobs every blob file, by its {@code sha256:<hex>} digest name
    * @param ignored files that are neither (partial downloads, strays), with why
    */
-  public record Contents(List<Manifest> manifests, List<Unreadable> unreadable, Map<String, Path> blobs, List<String> ignored) {}
+  public record Contents(
+      List<Manifest> manifests,
+      List<Unreadable> unreadable,
+      Map<String, Path> blobs,
+      List<String> ignored) {}
 
   private ModelStore() {}
 
@@ -93,7 +97,12 @@ public final class ModelStore {
           ignored.add(f + ": not at manifests/<registry>/<namespace>/<model>/<tag>");
           continue;
         }
-        ModelName name = new ModelName(rel.getName(0).toString(), rel.getName(1).toString(), rel.getName(2).toString(), rel.getName(3).toString());
+        ModelName name =
+            new ModelName(
+                rel.getName(0).toString(),
+                rel.getName(1).toString(),
+                rel.getName(2).toString(),
+                rel.getName(3).toString());
         byte[] bytes = Files.readAllBytes(f);
         try {
           manifests.add(new Manifest(name, f, "sha256:" + Sha256.of(bytes), layers(bytes)));
@@ -128,7 +137,8 @@ public final class ModelStore {
     try {
       m = JSON.readTree(bytes);
     } catch (IOException e) {
-      throw new IllegalArgumentException("not JSON: " + String.valueOf(e.getMessage()).split("\n")[0]);
+      throw new IllegalArgumentException(
+          "not JSON: " + String.valueOf(e.getMessage()).split("\n")[0]);
     }
     if (m == null || !m.isObject() || !m.path("layers").isArray()) {
       throw new IllegalArgumentException("no \"layers\" array: not an image manifest");
@@ -146,8 +156,12 @@ public final class ModelStore {
   private static Layer layer(JsonNode l) {
     String digest = l.path("digest").asText("");
     if (!digest.matches("sha256:[0-9a-f]{64}")) {
-      throw new IllegalArgumentException("layer digest " + l.path("digest") + " is not sha256:<64 hex digits>");
+      throw new IllegalArgumentException(
+          "layer digest " + l.path("digest") + " is not sha256:<64 hex digits>");
     }
-    return new Layer(l.path("mediaType").asText(""), digest, l.path("size").canConvertToLong() ? l.path("size").asLong() : -1);
+    return new Layer(
+        l.path("mediaType").asText(""),
+        digest,
+        l.path("size").canConvertToLong() ? l.path("size").asLong() : -1);
   }
 }

@@ -5,10 +5,9 @@ import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * A one-line progress bar for hashing, redrawn in place with a carriage return:
- * {@code  42% [########            ] 1.2 GiB of 2.8 GiB  sha256-a80c4f17acd5...}. Redraws at most
- * every 200 ms so that a fast disk does not spend its time printing. One per run; not
- * thread-safe.
+ * A one-line progress bar for hashing, redrawn in place with a carriage return: {@code 42%
+ * [######## ] 1.2 GiB of 2.8 GiB sha256-a80c4f17acd5...}. Redraws at most every 200 ms so that a
+ * fast disk does not spend its time printing. One per run; not thread-safe.
  */
 public final class ProgressBar implements StoreVerifier.Progress {
 
@@ -45,8 +44,16 @@ public final class ProgressBar implements StoreVerifier.Progress {
     int pct = total == 0 ? 100 : (int) Math.min(100, done * 100 / total);
     int fill = pct * WIDTH / 100;
     String name = blob.length() > 22 ? blob.substring(0, 19) + "..." : blob;
-    out.print(String.format(Locale.ROOT, "\r%3d%% [%s%s] %s of %s  %-22s", pct, "#".repeat(fill), " ".repeat(WIDTH - fill),
-        human(done), human(total), name));
+    out.print(
+        String.format(
+            Locale.ROOT,
+            "\r%3d%% [%s%s] %s of %s  %-22s",
+            pct,
+            "#".repeat(fill),
+            " ".repeat(WIDTH - fill),
+            human(done),
+            human(total),
+            name));
     out.flush();
   }
 

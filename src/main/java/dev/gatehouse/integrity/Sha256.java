@@ -10,8 +10,8 @@ import java.util.HexFormat;
 import java.util.function.LongConsumer;
 
 /**
- * SHA-256 of files, streamed in 1 MiB reads, reporting progress as it goes: model blobs run
- * to tens of gigabytes, so nothing is ever held in memory whole.
+ * SHA-256 of files, streamed in 1 MiB reads, reporting progress as it goes: model blobs run to tens
+ * of gigabytes, so nothing is ever held in memory whole.
  */
 public final class Sha256 {
 

@@ -42,17 +42,24 @@ public final class KeyService {
    * @param scopes scope names; empty means the ordinary scopes
    * @throws IllegalArgumentException with a {@code what: value (expected: ...)} message
    */
-  public Created create(String name, @Nullable Duration expiresIn, List<String> models, List<String> scopes) {
+  public Created create(
+      String name, @Nullable Duration expiresIn, List<String> models, List<String> scopes) {
     return create(name, expiresIn, models, scopes, KeyLimits.NONE, List.of());
   }
 
   /** Creates a key with its own limits (null fields use the global settings). */
-  public Created create(String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits) {
+  public Created create(
+      String name, Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits) {
     return create(name, expiresIn, models, scopes, limits, List.of());
   }
 
   /** Creates a key usable only from the given address ranges. */
-  public Created create(String name, Duration expiresIn, List<String> models, List<String> scopes, List<String> networks) {
+  public Created create(
+      String name,
+      Duration expiresIn,
+      List<String> models,
+      List<String> scopes,
+      List<String> networks) {
     return create(name, expiresIn, models, scopes, KeyLimits.NONE, networks);
   }
 
@@ -63,7 +70,12 @@ public final class KeyService {
    * @param networks CIDR ranges or addresses; empty allows any address
    */
   public Created create(
-      String name, @Nullable Duration expiresIn, List<String> models, List<String> scopes, KeyLimits limits, List<String> networks) {
+      String name,
+      @Nullable Duration expiresIn,
+      List<String> models,
+      List<String> scopes,
+      KeyLimits limits,
+      List<String> networks) {
     return create(name, expiresIn, models, scopes, limits, networks, null);
   }
 
@@ -73,7 +85,12 @@ public final class KeyService {
    * @param guard off, log or block; null uses guard.mode
    */
   public Created create(
-      String name, @Nullable Duration expiresIn, @Nullable List<String> models, @Nullable List<String> scopes, KeyLimits limits, @Nullable List<String> networks,
+      String name,
+      @Nullable Duration expiresIn,
+      @Nullable List<String> models,
+      @Nullable List<String> scopes,
+      KeyLimits limits,
+      @Nullable List<String> networks,
       @Nullable String guard) {
     if (guard != null && !List.of("off", "log", "block").contains(guard)) {
       throw new IllegalArgumentException("--guard: " + guard + " (expected: off, log or block)");
@@ -85,8 +102,19 @@ public final class KeyService {
     Instant now = clock.instant();
     ApiKeys.NewKey k = keys.generate();
     KeyRecord r =
-        new KeyRecord(k.id(), name, k.hash(), scopeList, modelList, now, expiresIn == null ? null : now.plus(expiresIn), null, null,
-            validate(limits), networkList, guard);
+        new KeyRecord(
+            k.id(),
+            name,
+            k.hash(),
+            scopeList,
+            modelList,
+            now,
+            expiresIn == null ? null : now.plus(expiresIn),
+            null,
+            null,
+            validate(limits),
+            networkList,
+            guard);
     store.insert(r);
     return new Created(r, k.key());
   }
@@ -105,20 +133,39 @@ public final class KeyService {
   }
 
   /**
-   * Replaces a key with a new one of the same name, scopes, models and networks. The old key keeps working
-   * for {@code grace} (zero: it stops now), so clients can be switched over without an outage.
+   * Replaces a key with a new one of the same name, scopes, models and networks. The old key keeps
+   * working for {@code grace} (zero: it stops now), so clients can be switched over without an
+   * outage.
    */
   public Created rotate(String id, @Nullable Duration grace) {
-    KeyRecord old = store.find(id).orElseThrow(() -> new IllegalArgumentException("key: " + id + " (expected: the id of an existing key; see keys list)"));
+    KeyRecord old =
+        store
+            .find(id)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "key: " + id + " (expected: the id of an existing key; see keys list)"));
     Instant now = clock.instant();
     if (!old.activeAt(now)) {
-      throw new IllegalArgumentException("key: " + id + " (expected: an active key; it is " + old.status(now) + ")");
+      throw new IllegalArgumentException(
+          "key: " + id + " (expected: an active key; it is " + old.status(now) + ")");
     }
     ApiKeys.NewKey k = keys.generate();
     // The replacement inherits the old key's expiry: rotation never extends a key's life.
     KeyRecord replacement =
-        new KeyRecord(k.id(), old.name(), k.hash(), old.scopes(), old.models(), now, old.expiresAt(), null, null, old.limits(),
-            old.networks(), old.guard());
+        new KeyRecord(
+            k.id(),
+            old.name(),
+            k.hash(),
+            old.scopes(),
+            old.models(),
+            now,
+            old.expiresAt(),
+            null,
+            null,
+            old.limits(),
+            old.networks(),
+            old.guard());
     store.rotate(id, replacement, now.plus(grace == null ? Duration.ZERO : grace));
     return new Created(replacement, k.key());
   }
@@ -138,14 +185,17 @@ public final class KeyService {
 
   private static void positive(String option, @Nullable Number n) {
     if (n != null && n.longValue() <= 0) {
-      throw new IllegalArgumentException(option + ": " + n + " (expected: a whole number above zero)");
+      throw new IllegalArgumentException(
+          option + ": " + n + " (expected: a whole number above zero)");
     }
   }
 
   private static void validateName(String name) {
     if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}")) {
       throw new IllegalArgumentException(
-          "--name: " + name + " (expected: 1-64 letters, digits, spaces or . _ @ -, starting with a letter or digit)");
+          "--name: "
+              + name
+              + " (expected: 1-64 letters, digits, spaces or . _ @ -, starting with a letter or digit)");
     }
   }
 
@@ -161,7 +211,8 @@ public final class KeyService {
           continue;
         }
         if (Operation.byScope(p) == null) {
-          throw new IllegalArgumentException("--scopes: " + p + " (expected: one of " + Operation.allScopes() + ")");
+          throw new IllegalArgumentException(
+              "--scopes: " + p + " (expected: one of " + Operation.allScopes() + ")");
         }
         out.add(p);
       }
@@ -183,7 +234,10 @@ public final class KeyService {
         }
         Cidr c = Cidr.parse(p);
         if (c == null) {
-          throw new IllegalArgumentException("--allow-cidr: " + p + " (expected: an IP address or CIDR range such as 192.168.1.0/24 or 2001:db8::/48)");
+          throw new IllegalArgumentException(
+              "--allow-cidr: "
+                  + p
+                  + " (expected: an IP address or CIDR range such as 192.168.1.0/24 or 2001:db8::/48)");
         }
         out.add(c.toString());
       }
@@ -203,7 +257,8 @@ public final class KeyService {
           continue;
         }
         if (!p.matches("[A-Za-z0-9*?._:/@+-]{1,200}")) {
-          throw new IllegalArgumentException("--models: " + p + " (expected: a model name or glob such as llama3* or qwen2.5:7b)");
+          throw new IllegalArgumentException(
+              "--models: " + p + " (expected: a model name or glob such as llama3* or qwen2.5:7b)");
         }
         if (p.equals("*")) {
           return List.of(); // "*" is the same as no restriction

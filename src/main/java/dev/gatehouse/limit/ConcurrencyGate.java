@@ -12,10 +12,10 @@ import java.util.Map;
 
 /**
  * Caps requests in flight, globally and per key, with one bounded FIFO queue in front. A request
- * that finds no free slot waits in the queue (never longer than the queue timeout); a request
- * that finds the queue full is refused at once, so nothing ever hangs: 429 when its own key is at
- * its cap, 503 when the whole gateway is. Shared by all event loops; thread-safe (one lock, held
- * only for counter updates). Waiters are resumed on their own event loop.
+ * that finds no free slot waits in the queue (never longer than the queue timeout); a request that
+ * finds the queue full is refused at once, so nothing ever hangs: 429 when its own key is at its
+ * cap, 503 when the whole gateway is. Shared by all event loops; thread-safe (one lock, held only
+ * for counter updates). Waiters are resumed on their own event loop.
  */
 public final class ConcurrencyGate {
 
@@ -92,7 +92,9 @@ public final class ConcurrencyGate {
   }
 
   private Problem blockedBy(Slot s) {
-    return perKey.getOrDefault(s.key, 0) >= s.keyCap ? Problem.KEY_CONCURRENCY : Problem.GATEWAY_BUSY;
+    return perKey.getOrDefault(s.key, 0) >= s.keyCap
+        ? Problem.KEY_CONCURRENCY
+        : Problem.GATEWAY_BUSY;
   }
 
   private void take(Slot s) {

@@ -36,6 +36,7 @@ import java.util.function.Supplier;
 public final class Limiter {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Longest wait for a remote limiter or ledger; past it the request is refused. */
   static final long REMOTE_ANSWER_MILLIS = 2_000;
 
@@ -46,7 +47,12 @@ public final class Limiter {
   private final RequestCaps caps;
   private final Clock clock;
 
-  public Limiter(GatehouseConfig config, RateLimiter rates, ConcurrencyGate gate, UsageLedger ledger, Clock clock) {
+  public Limiter(
+      GatehouseConfig config,
+      RateLimiter rates,
+      ConcurrencyGate gate,
+      UsageLedger ledger,
+      Clock clock) {
     this.config = config;
     this.rates = rates;
     this.gate = gate;
@@ -66,8 +72,12 @@ public final class Limiter {
     if (r.anonymousIpRpm() <= 0) {
       return Stage.next();
     }
-    Future<Rejection> f = take("anon:" + x.clientIp(), r.anonymousIpRpm(), Math.max(1, r.anonymousIpBurst()),
-        "too many unauthenticated requests from this address");
+    Future<Rejection> f =
+        take(
+            "anon:" + x.clientIp(),
+            r.anonymousIpRpm(),
+            Math.max(1, r.anonymousIpBurst()),
+            "too many unauthenticated requests from this address");
     if (f.isComplete()) {
       return f.succeeded() ? f : Stage.refuse(unavailable(f.cause()));
     }
@@ -92,8 +102,8 @@ public final class Limiter {
    * only when the one before let the request go on. Run before the body is read, so a client over
    * its limits costs as little as possible. With the local limiter and ledger every answer is
    * already complete and no callback is made; a remote one continues from its future. A failed
-   * future (a limiter or ledger that cannot answer) is the pipeline's to refuse, as
-   * {@code limit.unavailable}.
+   * future (a limiter or ledger that cannot answer) is the pipeline's to refuse, as {@code
+   * limit.unavailable}.
    */
   public Future<Rejection> rates(Exchange x) {
     Principal p = x.principal();
@@ -101,10 +111,23 @@ public final class Limiter {
     GatehouseConfig.Rate r = config.rate();
     int rpm = own.rpm() != null ? own.rpm() : r.keyRpm();
     int burst = own.burst() != null ? own.burst() : Math.max(1, r.keyBurst());
-    Future<Rejection> key = rpm > 0 ? take("key:" + p.keyId(), rpm, burst, "this key is sending too many requests") : Stage.next();
-    Future<Rejection> answer = orElse(key, () -> orElse(
-        r.ipRpm() > 0 ? take("ip:" + x.clientIp(), r.ipRpm(), Math.max(1, r.ipBurst()), "too many requests from this address") : Stage.next(),
-        () -> budget(x)));
+    Future<Rejection> key =
+        rpm > 0
+            ? take("key:" + p.keyId(), rpm, burst, "this key is sending too many requests")
+            : Stage.next();
+    Future<Rejection> answer =
+        orElse(
+            key,
+            () ->
+                orElse(
+                    r.ipRpm() > 0
+                        ? take(
+                            "ip:" + x.clientIp(),
+                            r.ipRpm(),
+                            Math.max(1, r.ipBurst()),
+                            "too many requests from this address")
+                        : Stage.next(),
+                    () -> budget(x)));
     if (!answer.isComplete()) {
       holdBody(x);
     }
@@ -135,31 +158,45 @@ public final class Limiter {
   private Rejection spent(Budgets b, UsageLedger.Totals used) {
     if (b.perMinute() > 0 && used.minute() >= b.perMinute()) {
       long toNextMinute = 60 - (clock.millis() / 1000) % 60;
-      return retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-minute budget is spent", toNextMinute * 1_000_000_000L);
+      return retry(
+          Problem.BUDGET_EXHAUSTED,
+          "this key's tokens-per-minute budget is spent",
+          toNextMinute * 1_000_000_000L);
     }
     if (b.perDay() > 0 && used.day() >= b.perDay()) {
       long now = clock.millis() / 1000;
-      long midnight = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
-      return retry(Problem.BUDGET_EXHAUSTED, "this key's tokens-per-day budget is spent", (midnight - now) * 1_000_000_000L);
+      long midnight =
+          LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC)
+              .plusDays(1)
+              .atStartOfDay(ZoneOffset.UTC)
+              .toEpochSecond();
+      return retry(
+          Problem.BUDGET_EXHAUSTED,
+          "this key's tokens-per-day budget is spent",
+          (midnight - now) * 1_000_000_000L);
     }
     return null;
   }
 
   /** One take from a rate bucket: null to go on, else a 429 with its Retry-After. */
   private Future<Rejection> take(String subject, int perMinute, int burst, String message) {
-    return then(ask(() -> rates.take(subject, perMinute, burst)),
-        t -> Stage.refuse(t.allowed() ? null : retry(Problem.RATE_LIMITED, message, t.retryAfterNanos())));
+    return then(
+        ask(() -> rates.take(subject, perMinute, burst)),
+        t ->
+            Stage.refuse(
+                t.allowed() ? null : retry(Problem.RATE_LIMITED, message, t.retryAfterNanos())));
   }
 
   /** {@code first}'s rejection when it has one, else {@code next}'s answer. */
-  private static Future<Rejection> orElse(Future<Rejection> first, Supplier<Future<Rejection>> next) {
+  private static Future<Rejection> orElse(
+      Future<Rejection> first, Supplier<Future<Rejection>> next) {
     return then(first, r -> r != null ? Stage.refuse(r) : next.get());
   }
 
   /**
    * {@code next} applied to {@code f}'s result: at once, on this stack, when {@code f} is already
-   * complete (the local limiter and ledger: no callback), else when it completes. A failure, or
-   * an exception out of {@code next}, is a failed future.
+   * complete (the local limiter and ledger: no callback), else when it completes. A failure, or an
+   * exception out of {@code next}, is a failed future.
    */
   private static <T> Future<Rejection> then(Future<T> f, Function<T, Future<Rejection>> next) {
     if (!f.isComplete()) {
@@ -196,23 +233,30 @@ public final class Limiter {
       return f;
     }
     Promise<T> p = Promise.promise();
-    long timer = ctx.owner().setTimer(REMOTE_ANSWER_MILLIS,
-        id -> p.tryFail("the limiter did not answer within " + REMOTE_ANSWER_MILLIS + " ms"));
-    Handler<AsyncResult<T>> settle = ar -> {
-      ctx.owner().cancelTimer(timer);
-      if (ar.succeeded()) {
-        p.tryComplete(ar.result());
-      } else {
-        p.tryFail(ar.cause());
-      }
-    };
-    f.onComplete(ar -> {
-      if (Vertx.currentContext() == ctx) {
-        settle.handle(ar);
-      } else {
-        ctx.runOnContext(v -> settle.handle(ar)); // the back end answered on a thread of its own
-      }
-    });
+    long timer =
+        ctx.owner()
+            .setTimer(
+                REMOTE_ANSWER_MILLIS,
+                id ->
+                    p.tryFail("the limiter did not answer within " + REMOTE_ANSWER_MILLIS + " ms"));
+    Handler<AsyncResult<T>> settle =
+        ar -> {
+          ctx.owner().cancelTimer(timer);
+          if (ar.succeeded()) {
+            p.tryComplete(ar.result());
+          } else {
+            p.tryFail(ar.cause());
+          }
+        };
+    f.onComplete(
+        ar -> {
+          if (Vertx.currentContext() == ctx) {
+            settle.handle(ar);
+          } else {
+            ctx.runOnContext(
+                v -> settle.handle(ar)); // the back end answered on a thread of its own
+          }
+        });
     return p.future();
   }
 
@@ -240,7 +284,8 @@ public final class Limiter {
     int keyCap = own.concurrency() != null ? own.concurrency() : config.concurrency().perKey();
     ConcurrencyGate.Slot slot = gate.acquire(x.principal().keyId(), keyCap);
     x.slotHeld(slot::release);
-    return slot.granted().map(problem -> problem == null ? null : retry(problem, problem.message, 1_000_000_000L));
+    return slot.granted()
+        .map(problem -> problem == null ? null : retry(problem, problem.message, 1_000_000_000L));
   }
 
   private static boolean isCompute(Route route) {
@@ -261,10 +306,13 @@ public final class Limiter {
       return false;
     }
     JsonNode opts = JsonFields.get(body, "stream_options");
-    if (opts instanceof ObjectNode o && JsonFields.get(o, "include_usage") != null && JsonFields.get(o, "include_usage").asBoolean(false)) {
+    if (opts instanceof ObjectNode o
+        && JsonFields.get(o, "include_usage") != null
+        && JsonFields.get(o, "include_usage").asBoolean(false)) {
       return false; // the client asked for it and will get it
     }
-    ObjectNode o = opts instanceof ObjectNode existing ? existing : body.putObject("stream_options");
+    ObjectNode o =
+        opts instanceof ObjectNode existing ? existing : body.putObject("stream_options");
     o.put("include_usage", true);
     x.askedForUsage();
     return true;

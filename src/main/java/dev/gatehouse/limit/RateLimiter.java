@@ -3,8 +3,8 @@ package dev.gatehouse.limit;
 import io.vertx.core.Future;
 
 /**
- * Token buckets by subject (a key, a client IP). The local implementation keeps them in memory;
- * the interface is what lets a Redis or PostgreSQL back end share them between gateways.
+ * Token buckets by subject (a key, a client IP). The local implementation keeps them in memory; the
+ * interface is what lets a Redis or PostgreSQL back end share them between gateways.
  *
  * <p>Called on the request's event loop, so a take never blocks: a back end that asks the network
  * returns a pending future and completes it when the answer arrives (on the caller's Vert.x
@@ -18,7 +18,9 @@ import io.vertx.core.Future;
 @FunctionalInterface
 public interface RateLimiter {
 
-  /** The answer to one take: the request may go on, or not until {@code retryAfterNanos} from now. */
+  /**
+   * The answer to one take: the request may go on, or not until {@code retryAfterNanos} from now.
+   */
   record Take(boolean allowed, long retryAfterNanos) {
 
     /** The request may go on. */
@@ -26,7 +28,8 @@ public interface RateLimiter {
 
     public Take {
       if (allowed ? retryAfterNanos != 0 : retryAfterNanos <= 0) {
-        throw new IllegalArgumentException("retryAfterNanos: " + retryAfterNanos + " (expected: 0 when allowed, > 0 when not)");
+        throw new IllegalArgumentException(
+            "retryAfterNanos: " + retryAfterNanos + " (expected: 0 when allowed, > 0 when not)");
       }
     }
 

@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Caps on what one request may ask of the model server: output tokens, context size, choices,
- * how long a model stays loaded, images, messages and prompt length. A huge {@code num_ctx} or an
+ * Caps on what one request may ask of the model server: output tokens, context size, choices, how
+ * long a model stays loaded, images, messages and prompt length. A huge {@code num_ctx} or an
  * unbounded {@code num_predict: -1} is how a single request knocks a GPU server over.
  *
  * <p>Token, context and choice caps either clamp the field to the cap (the default) or reject the
@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RequestCaps {
 
-  private static final Pattern GO_DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
+  private static final Pattern GO_DURATION =
+      Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
   private final GatehouseConfig.Caps caps;
 
@@ -43,16 +44,21 @@ public final class RequestCaps {
     @Nullable Rejection rejection;
 
     /**
-     * Applies a numeric cap to {@code node.field}. The value is read as an exact integer: a
-     * number of any size ({@code 2^64-1} and {@code 2^70} are compared as they are, never wrapped
-     * to a small or negative {@code long}), or a float with an integral value ({@code 4096.0},
-     * {@code 1e3}, which Ollama's option decoder accepts), rewritten as that integer so the
-     * upstream receives exactly what was checked. A fraction, a non-finite number, a string, a
-     * boolean or a container is 400. Negative values mean "unlimited" where the server reads them
-     * so ({@code num_predict}, {@code n_predict}: -1, -2, or any other negative) and count as
-     * above any cap; elsewhere a negative value is 400.
+     * Applies a numeric cap to {@code node.field}. The value is read as an exact integer: a number
+     * of any size ({@code 2^64-1} and {@code 2^70} are compared as they are, never wrapped to a
+     * small or negative {@code long}), or a float with an integral value ({@code 4096.0}, {@code
+     * 1e3}, which Ollama's option decoder accepts), rewritten as that integer so the upstream
+     * receives exactly what was checked. A fraction, a non-finite number, a string, a boolean or a
+     * container is 400. Negative values mean "unlimited" where the server reads them so ({@code
+     * num_predict}, {@code n_predict}: -1, -2, or any other negative) and count as above any cap;
+     * elsewhere a negative value is 400.
      */
-    void cap(ObjectNode node, String field, int cap, boolean setWhenMissing, boolean negativeIsUnlimited) {
+    void cap(
+        ObjectNode node,
+        String field,
+        int cap,
+        boolean setWhenMissing,
+        boolean negativeIsUnlimited) {
       if (rejection != null) {
         return;
       }
@@ -76,13 +82,17 @@ public final class RequestCaps {
       }
       if (negative || n.compareTo(BigInteger.valueOf(cap)) > 0) {
         if (caps.reject()) {
-          rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " " + shown(n) + " is above this gateway's cap of " + cap);
+          rejection =
+              Rejection.of(
+                  Problem.CAP_EXCEEDED,
+                  field + " " + shown(n) + " is above this gateway's cap of " + cap);
         } else {
           node.put(exactName(node, field), cap);
           changed = true;
         }
       } else if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-        node.put(exactName(node, field), n.intValueExact()); // 4096.0 -> 4096: forward what was checked
+        node.put(
+            exactName(node, field), n.intValueExact()); // 4096.0 -> 4096: forward what was checked
         changed = true;
       }
     }
@@ -121,7 +131,9 @@ public final class RequestCaps {
 
   /** A number for a message: huge ones by their size, not their digits. */
   private static String shown(BigInteger n) {
-    return n.bitLength() > 64 ? (n.signum() < 0 ? "-" : "") + "2^" + (n.abs().bitLength() - 1) + "+" : n.toString();
+    return n.bitLength() > 64
+        ? (n.signum() < 0 ? "-" : "") + "2^" + (n.abs().bitLength() - 1) + "+"
+        : n.toString();
   }
 
   private static String exactName(ObjectNode node, String folded) {
@@ -139,9 +151,14 @@ public final class RequestCaps {
    * @param keyMaxOutput the key's own output cap, or null for the global one
    */
   public Result apply(String path, ObjectNode body, Integer keyMaxOutput) {
-    int maxOutput = keyMaxOutput == null ? caps.maxOutputTokens() : Math.min(keyMaxOutput, caps.maxOutputTokens());
+    int maxOutput =
+        keyMaxOutput == null
+            ? caps.maxOutputTokens()
+            : Math.min(keyMaxOutput, caps.maxOutputTokens());
     Run r = new Run();
-    boolean ollama = path.startsWith("/api/") && !path.startsWith("/api/v0/"); // /api/v0 is LM Studio's, OpenAI-shaped
+    boolean ollama =
+        path.startsWith("/api/")
+            && !path.startsWith("/api/v0/"); // /api/v0 is LM Studio's, OpenAI-shaped
     boolean generation = generates(path);
     if (ollama) {
       ObjectNode options = objectField(body, "options");
@@ -158,7 +175,12 @@ public final class RequestCaps {
       keepAlive(r, body);
     } else if (path.equals("/completion") || path.equals("/infill")) {
       r.cap(body, "n_predict", maxOutput, true, true); // llama.cpp's own API
-      r.cap(body, "max_tokens", maxOutput, false, false); // llama.cpp reads it when n_predict is absent
+      r.cap(
+          body,
+          "max_tokens",
+          maxOutput,
+          false,
+          false); // llama.cpp reads it when n_predict is absent
     } else if (path.equals("/v1/responses")) {
       r.cap(body, "max_output_tokens", maxOutput, true, false);
     } else if (path.equals("/v1/images/generations")) {
@@ -177,10 +199,25 @@ public final class RequestCaps {
     return new Result(r.rejection, r.changed);
   }
 
-  /** True for routes that generate text, which get an output cap; counting, embedding, audio and images do not. */
+  /**
+   * True for routes that generate text, which get an output cap; counting, embedding, audio and
+   * images do not.
+   */
   static boolean generates(String path) {
-    for (String no : new String[] {"embed", "rerank", "score", "pooling", "tokenize", "count_tokens", "input_tokens",
-        "/audio/", "/images/", "classify", "/apply-template"}) {
+    for (String no :
+        new String[] {
+          "embed",
+          "rerank",
+          "score",
+          "pooling",
+          "tokenize",
+          "count_tokens",
+          "input_tokens",
+          "/audio/",
+          "/images/",
+          "classify",
+          "/apply-template"
+        }) {
       if (path.contains(no)) {
         return false;
       }
@@ -207,7 +244,12 @@ public final class RequestCaps {
     boolean forever = asked.isNegative();
     if (forever || asked.compareTo(caps.keepAliveMax()) > 0) {
       if (caps.reject()) {
-        r.reject("keep_alive " + v.asText() + " is above this gateway's cap of " + caps.keepAliveMax().toSeconds() + "s");
+        r.reject(
+            "keep_alive "
+                + v.asText()
+                + " is above this gateway's cap of "
+                + caps.keepAliveMax().toSeconds()
+                + "s");
       } else {
         body.put(exactName(body, "keep_alive"), caps.keepAliveMax().toSeconds() + "s");
         r.changed = true;
@@ -218,9 +260,12 @@ public final class RequestCaps {
   static @Nullable Duration parseKeepAlive(JsonNode v) {
     if (v.isNumber()) {
       // seconds, read exactly: 2^70 or -2^70 must not wrap, and 1e400 (infinity) is no duration
-      BigDecimal seconds = v.isIntegralNumber() ? new BigDecimal(v.bigIntegerValue())
-          : v.isBigDecimal() ? v.decimalValue()
-          : Double.isFinite(v.doubleValue()) ? new BigDecimal(v.doubleValue()) : null;
+      BigDecimal seconds =
+          v.isIntegralNumber()
+              ? new BigDecimal(v.bigIntegerValue())
+              : v.isBigDecimal()
+                  ? v.decimalValue()
+                  : Double.isFinite(v.doubleValue()) ? new BigDecimal(v.doubleValue()) : null;
       return seconds == null ? null : ofSeconds(seconds);
     }
     if (!v.isTextual()) {
@@ -237,14 +282,16 @@ public final class RequestCaps {
     int at = 0;
     while (m.find() && m.start() == at) {
       double n = Double.parseDouble(m.group(1));
-      nanos += n * switch (m.group(2)) {
-        case "ns" -> 1d;
-        case "us", "µs" -> 1e3;
-        case "ms" -> 1e6;
-        case "s" -> 1e9;
-        case "m" -> 60e9;
-        default -> 3600e9;
-      };
+      nanos +=
+          n
+              * switch (m.group(2)) {
+                case "ns" -> 1d;
+                case "us", "µs" -> 1e3;
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                default -> 3600e9;
+              };
       at = m.end();
     }
     if (at != rest.length() || rest.isEmpty()) {
@@ -254,18 +301,25 @@ public final class RequestCaps {
     return negative ? d.negated() : d;
   }
 
-  /** A duration of this many seconds, saturated at a billion seconds either way (far past any cap). */
+  /**
+   * A duration of this many seconds, saturated at a billion seconds either way (far past any cap).
+   */
   private static Duration ofSeconds(BigDecimal seconds) {
     BigDecimal limit = BigDecimal.valueOf(1_000_000_000L);
-    BigDecimal s = seconds.abs().compareTo(limit) > 0 ? (seconds.signum() < 0 ? limit.negate() : limit) : seconds;
-    return Duration.ofNanos(s.movePointRight(9).setScale(0, java.math.RoundingMode.DOWN).longValueExact());
+    BigDecimal s =
+        seconds.abs().compareTo(limit) > 0
+            ? (seconds.signum() < 0 ? limit.negate() : limit)
+            : seconds;
+    return Duration.ofNanos(
+        s.movePointRight(9).setScale(0, java.math.RoundingMode.DOWN).longValueExact());
   }
 
   /** Messages, images and prompt length, over both APIs' shapes. */
   private void contents(Run r, ObjectNode body) {
     long[] chars = {0};
     int[] images = {0};
-    for (String f : new String[] {"prompt", "system", "input", "suffix", "instructions", "content"}) {
+    for (String f :
+        new String[] {"prompt", "system", "input", "suffix", "instructions", "content"}) {
       countText(JsonFields.get(body, f), chars, images, r);
     }
     JsonNode topImages = JsonFields.get(body, "images");
@@ -283,7 +337,11 @@ public final class RequestCaps {
       }
     }
     if (chars[0] > caps.promptChars()) {
-      r.reject("request text of " + chars[0] + " characters is above this gateway's cap of " + caps.promptChars());
+      r.reject(
+          "request text of "
+              + chars[0]
+              + " characters is above this gateway's cap of "
+              + caps.promptChars());
     }
     if (images[0] > caps.images()) {
       r.reject(images[0] + " images is above this gateway's cap of " + caps.images());
@@ -306,7 +364,8 @@ public final class RequestCaps {
         countText(part, chars, images, r);
       }
     } else if (n.isObject()) {
-      // OpenAI content parts: {"type":"text","text":...}, {"type":"image_url","image_url":{"url":...}}
+      // OpenAI content parts: {"type":"text","text":...},
+      // {"type":"image_url","image_url":{"url":...}}
       countText(JsonFields.get(n, "text"), chars, images, r);
       countText(JsonFields.get(n, "content"), chars, images, r);
       JsonNode url = JsonFields.get(n, "image_url");
@@ -318,7 +377,8 @@ public final class RequestCaps {
       }
       JsonNode source = JsonFields.get(n, "source"); // Anthropic image blocks
       if (source != null && source.isObject() && JsonFields.get(source, "data") != null) {
-        countImage(java.util.Objects.requireNonNull(JsonFields.get(source, "data")).asText(), images, r);
+        countImage(
+            java.util.Objects.requireNonNull(JsonFields.get(source, "data")).asText(), images, r);
       }
     }
   }
@@ -338,7 +398,8 @@ public final class RequestCaps {
     int comma = base64OrDataUrl.startsWith("data:") ? base64OrDataUrl.indexOf(',') + 1 : 0;
     long decoded = (long) (base64OrDataUrl.length() - comma) * 3 / 4;
     if (decoded > caps.imageBytes()) {
-      r.reject("an image of " + decoded + " bytes is above this gateway's cap of " + caps.imageBytes());
+      r.reject(
+          "an image of " + decoded + " bytes is above this gateway's cap of " + caps.imageBytes());
     }
   }
 }

@@ -17,10 +17,11 @@ import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads a request body within its size limit and checks its form before anything is forwarded:
- * JSON endpoints need exactly one JSON object (duplicate keys, keys that differ only in case, and
- * trailing content refused, since parsers disagree on which one wins), multipart endpoints need a parseable form. A body over the limit is refused as soon as its
- * declared length or its running total says so. Thread-safe.
+ * Reads a request body within its size limit and checks its form before anything is forwarded: JSON
+ * endpoints need exactly one JSON object (duplicate keys, keys that differ only in case, and
+ * trailing content refused, since parsers disagree on which one wins), multipart endpoints need a
+ * parseable form. A body over the limit is refused as soon as its declared length or its running
+ * total says so. Thread-safe.
  */
 public final class BodyReader {
 
@@ -42,7 +43,8 @@ public final class BodyReader {
     Route.Body kind = x.route().body();
     long declared = declaredLength(req);
     if (declared == -2) {
-      return Future.succeededFuture(Rejection.of(Problem.BODY_INVALID_JSON, "invalid Content-Length"));
+      return Future.succeededFuture(
+          Rejection.of(Problem.BODY_INVALID_JSON, "invalid Content-Length"));
     }
     if (kind == Route.Body.STREAM) {
       if (req.method().name().equals("HEAD")) {
@@ -52,7 +54,8 @@ public final class BodyReader {
         return Future.succeededFuture(Rejection.of(Problem.LENGTH_REQUIRED));
       }
       if (declared > maxBlob) {
-        return Future.succeededFuture(Rejection.of(Problem.BODY_TOO_LARGE, "upload larger than limits.max_blob"));
+        return Future.succeededFuture(
+            Rejection.of(Problem.BODY_TOO_LARGE, "upload larger than limits.max_blob"));
       }
       x.received(declared);
       req.pause(); // nothing may be lost while the relay connects; it resumes by piping
@@ -60,7 +63,8 @@ public final class BodyReader {
       return Future.succeededFuture(null);
     }
     if (declared > maxBody) {
-      return Future.succeededFuture(Rejection.of(Problem.BODY_TOO_LARGE, "request body larger than limits.max_body"));
+      return Future.succeededFuture(
+          Rejection.of(Problem.BODY_TOO_LARGE, "request body larger than limits.max_body"));
     }
     if (req.isEnded()) {
       return Future.succeededFuture(check(x, kind, Buffer.buffer()));
@@ -76,7 +80,8 @@ public final class BodyReader {
           }
           if (collected.length() + chunk.length() > maxBody) {
             over[0] = true;
-            done.tryComplete(Rejection.of(Problem.BODY_TOO_LARGE, "request body larger than limits.max_body"));
+            done.tryComplete(
+                Rejection.of(Problem.BODY_TOO_LARGE, "request body larger than limits.max_body"));
             return;
           }
           collected.appendBuffer(chunk);
@@ -133,7 +138,8 @@ public final class BodyReader {
       return Rejection.of(Problem.BODY_INVALID_JSON);
     }
     if (JsonFields.hasAmbiguousNames(node)) {
-      return Rejection.of(Problem.BODY_INVALID_JSON, "request body has field names that differ only in case");
+      return Rejection.of(
+          Problem.BODY_INVALID_JSON, "request body has field names that differ only in case");
     }
     JsonNode model = JsonFields.get(node, "model");
     if (model == null || !model.isTextual()) {

@@ -13,14 +13,14 @@ import io.vertx.core.net.HostAndPort;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The first check of every request, before its target or key is looked at: who is calling, and
- * may they at all? In order: the client's address (through trusted proxies only), the network
- * allow and deny lists (403 {@code network.address_denied}), the IoC list and bans (closed, or
- * 403 {@code network.client_banned}; a tarpitted client's refusal is held back first), and the
- * Host allowlist (403 {@code network.host_denied}).
+ * The first check of every request, before its target or key is looked at: who is calling, and may
+ * they at all? In order: the client's address (through trusted proxies only), the network allow and
+ * deny lists (403 {@code network.address_denied}), the IoC list and bans (closed, or 403 {@code
+ * network.client_banned}; a tarpitted client's refusal is held back first), and the Host allowlist
+ * (403 {@code network.host_denied}).
  *
- * <p>Fail closed: when the ban store cannot say whether a client is banned, the request is
- * refused with 503 and nothing is forwarded.
+ * <p>Fail closed: when the ban store cannot say whether a client is banned, the request is refused
+ * with 503 and nothing is forwarded.
  *
  * <p>Banned and IoC-listed peers that connect directly are also refused at the connection level
  * ({@link #admit}), before a byte is read, when {@code bans.refusal} is {@code close}.
@@ -51,9 +51,9 @@ public final class ClientGate {
   }
 
   /**
-   * The connection handler's check: false when the connection was closed because its peer is
-   * banned or IoC-listed. Proxies' connections, and anything the store cannot answer now, are
-   * left to {@link #check}, which sees the real client or answers 503.
+   * The connection handler's check: false when the connection was closed because its peer is banned
+   * or IoC-listed. Proxies' connections, and anything the store cannot answer now, are left to
+   * {@link #check}, which sees the real client or answers 503.
    */
   public boolean admit(HttpConnection conn) {
     if (!close || conn.remoteAddress() == null) {
@@ -99,7 +99,8 @@ public final class ClientGate {
       v = bans.check(client);
     } catch (StoreException e) {
       // Fail closed: a ban that cannot be checked is not assumed absent.
-      return new Rejection(Problem.STORE_UNAVAILABLE, "store unavailable", "ban check failed: " + e.getMessage());
+      return new Rejection(
+          Problem.STORE_UNAVAILABLE, "store unavailable", "ban check failed: " + e.getMessage());
     }
     if (v == BanList.Verdict.BANNED) {
       bans.hit(client, x.request().path());
@@ -111,7 +112,8 @@ public final class ClientGate {
     HostAndPort authority = x.request().authority();
     String host = authority == null ? null : authority.host();
     if (!hosts.allows(host)) {
-      return Rejection.logged(Problem.HOST_DENIED, "Host " + host + " not allowed (network.allowed_hosts)");
+      return Rejection.logged(
+          Problem.HOST_DENIED, "Host " + host + " not allowed (network.allowed_hosts)");
     }
     return null;
   }

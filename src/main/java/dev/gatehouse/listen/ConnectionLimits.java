@@ -10,15 +10,15 @@ import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Caps on open client connections: {@code connections.max_per_ip} per client address and
- * {@code connections.max_total} in all. A connection over either cap is closed as soon as it is
- * accepted, before a byte of it is read.
+ * Caps on open client connections: {@code connections.max_per_ip} per client address and {@code
+ * connections.max_total} in all. A connection over either cap is closed as soon as it is accepted,
+ * before a byte of it is read.
  *
- * <p>Why per address: a slowloris client holds connections open by sending its request head
- * slowly ({@code timeouts.header_read} ends each one, but it can open more). A global cap alone
- * would let one such client fill every slot and lock everyone out; a per-address cap keeps it to
- * its own share, and clients at other addresses are still served. Trusted proxies carry many
- * clients and count only toward the global cap. Shared by every event loop; thread-safe.
+ * <p>Why per address: a slowloris client holds connections open by sending its request head slowly
+ * ({@code timeouts.header_read} ends each one, but it can open more). A global cap alone would let
+ * one such client fill every slot and lock everyone out; a per-address cap keeps it to its own
+ * share, and clients at other addresses are still served. Trusted proxies carry many clients and
+ * count only toward the global cap. Shared by every event loop; thread-safe.
  */
 public final class ConnectionLimits {
 
@@ -53,14 +53,16 @@ public final class ConnectionLimits {
       return total::decrementAndGet;
     }
     boolean[] ok = new boolean[1];
-    perIp.compute(peer, (k, n) -> {
-      int c = n == null ? 0 : n;
-      if (c >= maxPerIp) {
-        return n;
-      }
-      ok[0] = true;
-      return c + 1;
-    });
+    perIp.compute(
+        peer,
+        (k, n) -> {
+          int c = n == null ? 0 : n;
+          if (c >= maxPerIp) {
+            return n;
+          }
+          ok[0] = true;
+          return c + 1;
+        });
     if (!ok[0]) {
       total.decrementAndGet();
       refused("connections.max_per_ip (" + maxPerIp + ")", peer);
@@ -84,8 +86,14 @@ public final class ConnectionLimits {
     long last = lastWarning.get();
     if (now - last >= WARN_EVERY_MILLIS && lastWarning.compareAndSet(last, now)) {
       refusedSinceWarning.set(0);
-      LOG.warning("connection refused: " + cap + " reached, ip=" + (peer == null ? "-" : peer.text())
-          + " (" + n + " refused since the last report)");
+      LOG.warning(
+          "connection refused: "
+              + cap
+              + " reached, ip="
+              + (peer == null ? "-" : peer.text())
+              + " ("
+              + n
+              + " refused since the last report)");
     }
   }
 }

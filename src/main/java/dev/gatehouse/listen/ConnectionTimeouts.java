@@ -9,14 +9,13 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Closes connections that hold a slot without doing work: a new connection must complete its
- * first request head within {@code timeouts.header_read}, and an idle keep-alive connection its
- * next one within {@code timeouts.keepalive}. A connection with a request in flight is never
- * timed out here, so a long generation keeps streaming.
+ * Closes connections that hold a slot without doing work: a new connection must complete its first
+ * request head within {@code timeouts.header_read}, and an idle keep-alive connection its next one
+ * within {@code timeouts.keepalive}. A connection with a request in flight is never timed out here,
+ * so a long generation keeps streaming.
  *
  * <p>Requests only update counters: each connection has one timer, re-armed when it fires, so the
- * request path never pays for scheduling or cancelling timers. One per event loop; not
- * thread-safe.
+ * request path never pays for scheduling or cancelling timers. One per event loop; not thread-safe.
  */
 public final class ConnectionTimeouts {
 
@@ -29,8 +28,10 @@ public final class ConnectionTimeouts {
     final HttpConnection conn;
     int inFlight;
     boolean servedOne;
+
     /** When the connection last became idle (opened, or its last response ended). */
     long idleSince = System.nanoTime();
+
     long timer = -1;
 
     State(HttpConnection conn) {
@@ -92,11 +93,13 @@ public final class ConnectionTimeouts {
       if (s != null) {
         s.inFlight++;
         s.servedOne = true;
-        req.response().bodyEndHandler(v -> {
-          if (--s.inFlight == 0) {
-            s.idleSince = System.nanoTime();
-          }
-        });
+        req.response()
+            .bodyEndHandler(
+                v -> {
+                  if (--s.inFlight == 0) {
+                    s.idleSince = System.nanoTime();
+                  }
+                });
       }
       next.handle(req);
     };

@@ -10,40 +10,54 @@ import java.util.StringJoiner;
 /**
  * Cross-origin access for browser apps: off unless {@code cors.origins} lists origins.
  *
- * <p>When on, a preflight ({@code OPTIONS} with {@code Origin} and
- * {@code Access-Control-Request-Method}) for a known route from a listed origin is answered here
- * with 204, without a key and without reaching the upstream: a preflight carries no credentials
- * by design. Other requests from a listed origin get {@code Access-Control-Allow-Origin} with that
- * one origin echoed, whatever their status, so a page can read a 401 or 429 as well as a 200.
- * An origin not listed gets no CORS header at all, so the browser withholds the response from it.
+ * <p>When on, a preflight ({@code OPTIONS} with {@code Origin} and {@code
+ * Access-Control-Request-Method}) for a known route from a listed origin is answered here with 204,
+ * without a key and without reaching the upstream: a preflight carries no credentials by design.
+ * Other requests from a listed origin get {@code Access-Control-Allow-Origin} with that one origin
+ * echoed, whatever their status, so a page can read a 401 or 429 as well as a 200. An origin not
+ * listed gets no CORS header at all, so the browser withholds the response from it.
  *
  * <p>Never {@code *}, and never {@code Access-Control-Allow-Credentials}: keys travel in headers
- * the page sets itself, never in cookies, so there is nothing ambient for a page to borrow.
- * {@code Vary: Origin} goes on every response while CORS is on, so that no cache serves one
- * origin's answer to another. Immutable and thread-safe.
+ * the page sets itself, never in cookies, so there is nothing ambient for a page to borrow. {@code
+ * Vary: Origin} goes on every response while CORS is on, so that no cache serves one origin's
+ * answer to another. Immutable and thread-safe.
  */
 public final class Cors {
 
   /** Request headers a page may send: what the OpenAI, Anthropic and Ollama clients use. */
   private static final Set<String> ALLOWED_HEADERS =
       Set.of(
-          "authorization", "content-type", "x-api-key", "openai-beta", "openai-organization", "openai-project",
-          "anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access", "x-request-id");
+          "authorization",
+          "content-type",
+          "x-api-key",
+          "openai-beta",
+          "openai-organization",
+          "openai-project",
+          "anthropic-version",
+          "anthropic-beta",
+          "anthropic-dangerous-direct-browser-access",
+          "x-request-id");
 
   private final Set<String> origins;
   private final String maxAge;
-  /** Whether a method on a path is a route Gatehouse serves (the route table, given by the composition root). */
+
+  /**
+   * Whether a method on a path is a route Gatehouse serves (the route table, given by the
+   * composition root).
+   */
   private final java.util.function.BiPredicate<String, String> knownRoute;
 
-  public Cors(GatehouseConfig.Cors config, java.util.function.BiPredicate<String, String> knownRoute) {
-    this.origins = Set.copyOf(config.origins().stream().map(o -> o.toLowerCase(Locale.ROOT)).toList());
+  public Cors(
+      GatehouseConfig.Cors config, java.util.function.BiPredicate<String, String> knownRoute) {
+    this.origins =
+        Set.copyOf(config.origins().stream().map(o -> o.toLowerCase(Locale.ROOT)).toList());
     this.maxAge = Long.toString(config.maxAge().toSeconds());
     this.knownRoute = knownRoute;
   }
 
   /**
-   * Adds the CORS headers this request earns, and answers it if it is a preflight for a known
-   * route from a listed origin. Returns true when it answered.
+   * Adds the CORS headers this request earns, and answers it if it is a preflight for a known route
+   * from a listed origin. Returns true when it answered.
    */
   public boolean handle(Exchange x) {
     if (origins.isEmpty()) {
@@ -76,7 +90,9 @@ public final class Cors {
     return false;
   }
 
-  /** The requested headers that are allowed, as sent; others are left out, so the browser refuses. */
+  /**
+   * The requested headers that are allowed, as sent; others are left out, so the browser refuses.
+   */
   private static String allowedHeaders(String requested) {
     if (requested == null) {
       return "";

@@ -11,13 +11,13 @@ import org.jspecify.annotations.Nullable;
  * Finds the client behind trusted reverse proxies from {@code Forwarded} (RFC 7239, preferred when
  * present) or {@code X-Forwarded-For}.
  *
- * <p>Only a peer in {@code network.trusted_proxies} is asked at all; from anyone else both
- * headers are ignored, since a client could otherwise pick the address it is judged by. The chain
- * is read from the right, the end the nearest proxy wrote: each trusted hop is skipped, and the
- * first address that is not a trusted proxy is the client. Anything to its left was written by
- * the client itself and is never read. A hop that is not an address ({@code unknown}, an
- * obfuscated identifier, garbage) ends the walk at the nearest address known so far, which is a
- * trusted proxy: Gatehouse never invents a client address. Stateless.
+ * <p>Only a peer in {@code network.trusted_proxies} is asked at all; from anyone else both headers
+ * are ignored, since a client could otherwise pick the address it is judged by. The chain is read
+ * from the right, the end the nearest proxy wrote: each trusted hop is skipped, and the first
+ * address that is not a trusted proxy is the client. Anything to its left was written by the client
+ * itself and is never read. A hop that is not an address ({@code unknown}, an obfuscated
+ * identifier, garbage) ends the walk at the nearest address known so far, which is a trusted proxy:
+ * Gatehouse never invents a client address. Stateless.
  */
 public final class ForwardedFor {
 

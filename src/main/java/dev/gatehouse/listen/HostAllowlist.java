@@ -7,15 +7,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The Host values Gatehouse answers to, against DNS rebinding: a web page on an attacker's domain
- * that re-points its name at 127.0.0.1 can make a browser send requests to a loopback listener,
- * but they still carry the attacker's name in {@code Host}, and are refused here.
+ * that re-points its name at 127.0.0.1 can make a browser send requests to a loopback listener, but
+ * they still carry the attacker's name in {@code Host}, and are refused here.
  *
  * <p>Empty (the default) is automatic: a loopback listener answers only to {@code localhost},
  * {@code *.localhost} and loopback addresses (what a browser on the same machine uses); any other
  * listener answers to every name, since its clients' names for it are not known. A configured list
- * holds exact names, {@code *.domain} wildcards (one or more labels), address literals, or
- * {@code *} for any. A request without a Host (HTTP/1.0) cannot come from a browser and is
- * accepted in automatic mode only. Immutable.
+ * holds exact names, {@code *.domain} wildcards (one or more labels), address literals, or {@code
+ * *} for any. A request without a Host (HTTP/1.0) cannot come from a browser and is accepted in
+ * automatic mode only. Immutable.
  */
 public final class HostAllowlist {
 
@@ -44,7 +44,9 @@ public final class HostAllowlist {
     }
     IpAddress literal = IpAddress.parse(h);
     for (String n : names) {
-      if (n.startsWith("*.") ? h.endsWith(n.substring(1)) && h.length() > n.length() - 1 : n.equals(h)) {
+      if (n.startsWith("*.")
+          ? h.endsWith(n.substring(1)) && h.length() > n.length() - 1
+          : n.equals(h)) {
         return true;
       }
       if (literal != null && literal.equals(IpAddress.parse(n))) {

@@ -11,12 +11,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A minimal multipart/form-data reader (RFC 7578) that finds the small text fields of an upload,
- * such as {@code model}, so the model allowlist applies to audio transcription too. File parts
- * are skipped, not copied.
+ * such as {@code model}, so the model allowlist applies to audio transcription too. File parts are
+ * skipped, not copied.
  */
 final class Multipart {
 
-  private static final Pattern BOUNDARY = Pattern.compile("(?i)boundary=(?:\"([^\"]+)\"|([^;\\s]+))");
+  private static final Pattern BOUNDARY =
+      Pattern.compile("(?i)boundary=(?:\"([^\"]+)\"|([^;\\s]+))");
   private static final Pattern NAME = Pattern.compile("(?i)\\bname=\"([^\"]*)\"");
 
   /** The text fields of a form (parts without a filename). */
@@ -30,7 +31,8 @@ final class Multipart {
 
   /** Parses a form; null when the content type or body is not well-formed multipart. */
   static @Nullable Form parse(String contentType, Buffer body) {
-    if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+    if (contentType == null
+        || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
       return null;
     }
     Matcher m = BOUNDARY.matcher(contentType);
@@ -75,7 +77,9 @@ final class Multipart {
       Matcher nm = NAME.matcher(disposition);
       if (nm.find() && !disposition.toLowerCase(Locale.ROOT).contains("filename=")) {
         String value =
-            new String(text.substring(headersEnd + 4, next).getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            new String(
+                text.substring(headersEnd + 4, next).getBytes(StandardCharsets.ISO_8859_1),
+                StandardCharsets.UTF_8);
         if (fields.putIfAbsent(nm.group(1), value) != null) {
           return null; // a repeated field is ambiguous: which one would the server use?
         }

@@ -38,7 +38,9 @@ public final class RedirectHandler implements Handler<HttpServerRequest> {
     String h = header.trim();
     if (h.startsWith("[")) {
       int close = h.indexOf(']');
-      return close > 1 && h.substring(1, close).matches("[0-9a-fA-F:.]+") ? h.substring(0, close + 1) : null;
+      return close > 1 && h.substring(1, close).matches("[0-9a-fA-F:.]+")
+          ? h.substring(0, close + 1)
+          : null;
     }
     int colon = h.indexOf(':');
     String name = colon < 0 ? h : h.substring(0, colon);

@@ -2,8 +2,8 @@ package dev.gatehouse.listen;
 
 import dev.gatehouse.exchange.Dialect;
 import dev.gatehouse.exchange.Problem;
-import dev.gatehouse.http1.Http1Grammar.Fields;
 import dev.gatehouse.http1.Http1Grammar;
+import dev.gatehouse.http1.Http1Grammar.Fields;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -25,73 +25,106 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Strict HTTP/1.1 framing (RFC 9112 §2-§7), checked on the bytes as the client sent them, before
- * Netty's decoder sees them. Netty is lenient in ways a front proxy is not: it drops
- * Content-Length beside Transfer-Encoding, reads {@code chunked, identity} as chunked, unknown
- * codings as no body, trims spaces around chunk sizes and overflows long ones. Each of those lets
- * a front proxy and Gatehouse see different request boundaries, and the difference is a smuggled
- * request. So every request head and every chunk line is read here once, by the strict grammar:
+ * Netty's decoder sees them. Netty is lenient in ways a front proxy is not: it drops Content-Length
+ * beside Transfer-Encoding, reads {@code chunked, identity} as chunked, unknown codings as no body,
+ * trims spaces around chunk sizes and overflows long ones. Each of those lets a front proxy and
+ * Gatehouse see different request boundaries, and the difference is a smuggled request. So every
+ * request head and every chunk line is read here once, by the strict grammar:
  *
  * <ul>
  *   <li>CRLF line endings only; no bare CR, NUL or other control character in the head; no
  *       obs-fold; header names are tokens with no space before the colon;
- *   <li>at most one framing header: exactly one {@code Transfer-Encoding: chunked} (HTTP/1.1
- *       only), or exactly one Content-Length of digits; never both;
+ *   <li>at most one framing header: exactly one {@code Transfer-Encoding: chunked} (HTTP/1.1 only),
+ *       or exactly one Content-Length of digits; never both;
  *   <li>chunk sizes of 1-16 hex digits with nothing around them (no extensions, no spaces), each
  *       chunk followed by CRLF; sizes and totals within the body limit (413 past it);
- *   <li>exactly one valid Host on HTTP/1.1 (at most one on 1.0), with no userinfo, agreeing with
- *       an absolute-form target.
+ *   <li>exactly one valid Host on HTTP/1.1 (at most one on 1.0), with no userinfo, agreeing with an
+ *       absolute-form target.
  * </ul>
  *
  * <p>A violation is answered with 400 (413 for size, 431 for a head too large) and the connection
  * is closed; nothing after it is read, so nothing pipelined behind it is ever forwarded. When an
  * earlier request on the connection is still being answered, the connection is closed without an
- * answer, since a second response could not be placed after the first. Bytes that pass are
- * handed on unchanged; body bytes are skipped, not copied. One per HTTP/1.x connection; runs on
- * its event loop only.
+ * answer, since a second response could not be placed after the first. Bytes that pass are handed
+ * on unchanged; body bytes are skipped, not copied. One per HTTP/1.x connection; runs on its event
+ * loop only.
  */
 public final class StrictFraming extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = Logger.getLogger("gatehouse.listen");
-  /** The names of Vert.x's HTTP/1.x request decoder and response encoder in the channel pipeline. */
+
+  /**
+   * The names of Vert.x's HTTP/1.x request decoder and response encoder in the channel pipeline.
+   */
   static final String DECODER = "httpDecoder";
+
   static final String ENCODER = "httpEncoder";
 
   /**
    * Where the connection's byte stream stands. PASS: a request line whose version is neither
    * HTTP/1.0 nor 1.1; Netty answers it (501) and reads nothing after it, so neither does this.
    */
-  private enum State { HEAD, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, TRAILERS, PASS, DEAD }
+  private enum State {
+    HEAD,
+    BODY,
+    CHUNK_SIZE,
+    CHUNK_DATA,
+    CHUNK_CRLF,
+    TRAILERS,
+    PASS,
+    DEAD
+  }
 
   private final long maxContentLength;
   private final long maxChunkedBody;
-  /** The current head, chunk-size or trailer bytes; grown up to {@link #maxHead} as needed, and shrunk after a large head. */
+
+  /**
+   * The current head, chunk-size or trailer bytes; grown up to {@link #maxHead} as needed, and
+   * shrunk after a large head.
+   */
   private byte[] line = new byte[1024];
+
   private final int maxHead;
   private State state = State.HEAD;
+
   /** Bytes of the current head (or chunk-size or trailer line) collected so far. */
   private int lineLength;
+
   /** Body bytes still to skip: Content-Length, or the rest of the current chunk. */
   private long remaining;
+
   /** Chunked body bytes so far in this request. */
   private long chunkedTotal;
+
   /** Request heads handed to the decoder, and complete responses written, on this connection. */
   private long requests;
+
   private final long bodyReadNanos;
   private final long bodyMinRate;
+
   @SuppressWarnings("NullAway.Init") // set in handlerAdded, before Netty calls anything else
   private ChannelHandlerContext ctx;
+
   /** The body being read: when its head ended, and its bytes so far; and the deadline check. */
   private boolean bodyActive;
+
   private long bodyStart;
   private long bodyBytes;
   private io.netty.util.concurrent.@Nullable ScheduledFuture<?> bodyCheck;
+
   /** Bytes dropped since a framing error. */
   private long drained;
+
   /** Request heads found in the read being scanned; they count once the read is handed on. */
   private int headsInRead;
+
   private long heads;
   private long responses;
-  /** The dialect of the request being read (head or body), for a refusal; Ollama's until its target is read. */
+
+  /**
+   * The dialect of the request being read (head or body), for a refusal; Ollama's until its target
+   * is read.
+   */
   private Dialect dialect = Dialect.OLLAMA;
 
   /**
@@ -99,7 +132,12 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * @param maxChunkedBody the largest chunked body (413 past it)
    * @param maxHeadBytes the largest request head, request line included (431 past it)
    */
-  public StrictFraming(long maxContentLength, long maxChunkedBody, int maxHeadBytes, long bodyReadNanos, long bodyMinRate) {
+  public StrictFraming(
+      long maxContentLength,
+      long maxChunkedBody,
+      int maxHeadBytes,
+      long bodyReadNanos,
+      long bodyMinRate) {
     this.maxContentLength = maxContentLength;
     this.maxChunkedBody = maxChunkedBody;
     this.maxHead = maxHeadBytes;
@@ -117,10 +155,17 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * HTTP/2 connection, whose framing is binary and checked by its own codec.
    */
   public static void install(
-      Channel channel, long maxContentLength, long maxChunkedBody, int maxHeadBytes, long bodyReadNanos, long bodyMinRate) {
+      Channel channel,
+      long maxContentLength,
+      long maxChunkedBody,
+      int maxHeadBytes,
+      long bodyReadNanos,
+      long bodyMinRate) {
     ChannelPipeline p = channel.pipeline();
     if (p.get(DECODER) != null && p.get(ENCODER) != null && p.get(StrictFraming.class) == null) {
-      StrictFraming framing = new StrictFraming(maxContentLength, maxChunkedBody, maxHeadBytes, bodyReadNanos, bodyMinRate);
+      StrictFraming framing =
+          new StrictFraming(
+              maxContentLength, maxChunkedBody, maxHeadBytes, bodyReadNanos, bodyMinRate);
       p.addBefore(DECODER, "gatehouseFraming", framing);
       p.addAfter(ENCODER, "gatehouseResponses", framing.new Responses());
     }
@@ -175,7 +220,8 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /** A framing error: the status and problem to answer with, and what to log. */
-  private record Refusal(int status, Problem problem, String why, Dialect dialect, boolean inBody) {}
+  private record Refusal(
+      int status, Problem problem, String why, Dialect dialect, boolean inBody) {}
 
   private @Nullable Refusal scan(ByteBuf buf) {
     int i = buf.readerIndex();
@@ -222,7 +268,8 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
           int n = upTo - i;
           if (lineLength + n > maxHead) {
             return state == State.HEAD
-                ? refusal(431, Problem.HEADERS_TOO_MANY, "request head larger than " + maxHead + " bytes")
+                ? refusal(
+                    431, Problem.HEADERS_TOO_MANY, "request head larger than " + maxHead + " bytes")
                 : refusal(400, Problem.FRAMING_INVALID, "trailer section too long");
           }
           room(lineLength + n);
@@ -248,8 +295,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
           lineLength += n;
           i = stop;
           if (lf >= 0) {
-            Refusal r = lineLength < 2 || line[lineLength - 2] != '\r'
-                ? refusal(400, Problem.FRAMING_INVALID, "bare LF (lines end in CRLF)") : chunkSize();
+            Refusal r =
+                lineLength < 2 || line[lineLength - 2] != '\r'
+                    ? refusal(400, Problem.FRAMING_INVALID, "bare LF (lines end in CRLF)")
+                    : chunkSize();
             lineLength = 0;
             if (r != null) {
               return r;
@@ -271,7 +320,9 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}. */
+  /**
+   * A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}.
+   */
   private @Nullable Refusal sectionDone() {
     if (state == State.HEAD) {
       if (lineLength == 2) {
@@ -281,7 +332,9 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       Refusal r = head();
       lineLength = 0;
       if (line.length > 4096) {
-        line = new byte[1024]; // a large head's buffer is not kept for the life of a keep-alive connection
+        line =
+            new byte
+                [1024]; // a large head's buffer is not kept for the life of a keep-alive connection
       }
       return r;
     }
@@ -292,7 +345,11 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       Fields t = new Fields();
       r = fields(0, t);
       if (r == null && t.framingOrRouting()) {
-        r = refusal(400, Problem.FRAMING_INVALID, "Content-Length, Transfer-Encoding or Host in the trailers");
+        r =
+            refusal(
+                400,
+                Problem.FRAMING_INVALID,
+                "Content-Length, Transfer-Encoding or Host in the trailers");
       }
     }
     if (r == null) {
@@ -331,7 +388,8 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     if (line[sp2] != ' ') {
       return line[sp2] == '\r' || line[sp2] == '\n'
           ? refusal(400, Problem.FRAMING_INVALID, "malformed request line")
-          : refusal(400, Problem.FRAMING_INVALID, "control character or space in the request target");
+          : refusal(
+              400, Problem.FRAMING_INVALID, "control character or space in the request target");
     }
     if (sp2 == t0) {
       return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
@@ -356,7 +414,11 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     while (q < sp2 && line[q] != '?') {
       q++;
     }
-    if (q - t0 >= 3 && line[t0] == '/' && line[t0 + 1] == 'v' && line[t0 + 2] == '1' && (q - t0 == 3 || line[t0 + 3] == '/')) {
+    if (q - t0 >= 3
+        && line[t0] == '/'
+        && line[t0 + 1] == 'v'
+        && line[t0 + 2] == '1'
+        && (q - t0 == 3 || line[t0 + 3] == '/')) {
       dialect = Dialect.OPENAI;
     }
     Fields h = new Fields();
@@ -371,7 +433,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  /** Checks the field lines from {@code from} to the blank line, collecting framing fields in {@code h}. */
+  /**
+   * Checks the field lines from {@code from} to the blank line, collecting framing fields in {@code
+   * h}.
+   */
   private @Nullable Refusal fields(int from, Fields h) {
     String why = Http1Grammar.fields(line, from, lineLength, h);
     return why == null ? null : refusal(400, Problem.FRAMING_INVALID, why);
@@ -397,7 +462,8 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
         return refusal(400, Problem.FRAMING_INVALID, "Transfer-Encoding on HTTP/1.0");
       }
       if (!h.chunkedOnly()) {
-        return refusal(400, Problem.FRAMING_INVALID, "Transfer-Encoding other than one chunked coding");
+        return refusal(
+            400, Problem.FRAMING_INVALID, "Transfer-Encoding other than one chunked coding");
       }
       state = State.CHUNK_SIZE;
       chunkedTotal = 0;
@@ -431,13 +497,22 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     int hostFrom = h.hostFrom();
     int hostTo = h.hostTo();
     if (hostFrom == hostTo || !validHost(line, hostFrom, hostTo)) {
-      return refusal(400, Problem.HOST_INVALID, Http1Grammar.indexOf(line, (byte) '@', hostFrom, hostTo) >= 0 ? "userinfo in Host" : "malformed Host");
+      return refusal(
+          400,
+          Problem.HOST_INVALID,
+          Http1Grammar.indexOf(line, (byte) '@', hostFrom, hostTo) >= 0
+              ? "userinfo in Host"
+              : "malformed Host");
     }
-    int scheme = startsWithIgnoreCase(targetFrom, targetTo, "http://") ? 7 : startsWithIgnoreCase(targetFrom, targetTo, "https://") ? 8 : -1;
+    int scheme =
+        startsWithIgnoreCase(targetFrom, targetTo, "http://")
+            ? 7
+            : startsWithIgnoreCase(targetFrom, targetTo, "https://") ? 8 : -1;
     if (scheme > 0) {
       int a = targetFrom + scheme;
       int slash = Http1Grammar.indexOf(line, (byte) '/', a, targetTo);
-      if (!Http1Grammar.equalsIgnoreCase(line, a, slash < 0 ? targetTo : slash, h.host().toLowerCase(Locale.ROOT))) {
+      if (!Http1Grammar.equalsIgnoreCase(
+          line, a, slash < 0 ? targetTo : slash, h.host().toLowerCase(Locale.ROOT))) {
         return refusal(400, Problem.HOST_INVALID, "Host disagrees with the absolute-form target");
       }
     }
@@ -445,7 +520,8 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   private boolean startsWithIgnoreCase(int from, int to, String lower) {
-    return to - from >= lower.length() && Http1Grammar.equalsIgnoreCase(line, from, from + lower.length(), lower);
+    return to - from >= lower.length()
+        && Http1Grammar.equalsIgnoreCase(line, from, from + lower.length(), lower);
   }
 
   /** {@link #validHost(String)} of {@code a[from, to)}. */
@@ -481,9 +557,9 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * {@code uri-host [ ":" port ]} (RFC 9110 §7.2): a registered name of letters, digits and
-   * {@code - . _ ~}, or a bracketed IP literal, then an optional port of up to five digits.
-   * Anything else (userinfo, spaces, percent-encoding, a second colon) is refused.
+   * {@code uri-host [ ":" port ]} (RFC 9110 §7.2): a registered name of letters, digits and {@code
+   * - . _ ~}, or a bracketed IP literal, then an optional port of up to five digits. Anything else
+   * (userinfo, spaces, percent-encoding, a second colon) is refused.
    */
   private static boolean validHost(CharSequence host) {
     int i = 0;
@@ -503,7 +579,13 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     } else {
       while (i < n && host.charAt(i) != ':') {
         char c = host.charAt(i);
-        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~')) {
+        if (!(c >= 'a' && c <= 'z'
+            || c >= 'A' && c <= 'Z'
+            || c >= '0' && c <= '9'
+            || c == '-'
+            || c == '.'
+            || c == '_'
+            || c == '~')) {
           return false;
         }
         i++;
@@ -540,7 +622,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private @Nullable Refusal chunkSize() {
     long size = Http1Grammar.chunkSize(line, lineLength);
     if (size == Http1Grammar.CHUNK_MALFORMED) {
-      return refusal(400, Problem.FRAMING_INVALID, "chunk size is not hex digits alone (spaces, signs or extensions)");
+      return refusal(
+          400,
+          Problem.FRAMING_INVALID,
+          "chunk size is not hex digits alone (spaces, signs or extensions)");
     }
     if (size == Http1Grammar.CHUNK_TOO_MANY_DIGITS) {
       return refusal(400, Problem.FRAMING_INVALID, "chunk size of more than 16 hex digits");
@@ -568,7 +653,12 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   private void armBodyCheck(long delayNanos) {
-    bodyCheck = ctx.executor().schedule(this::checkBody, Math.max(1, delayNanos), java.util.concurrent.TimeUnit.NANOSECONDS);
+    bodyCheck =
+        ctx.executor()
+            .schedule(
+                this::checkBody,
+                Math.max(1, delayNanos),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /**
@@ -592,7 +682,11 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       armBodyCheck(1_000_000_000L);
       return;
     }
-    Refusal r = refusal(408, Problem.BODY_TIMEOUT, "request body too slow: " + bodyBytes + " bytes in " + elapsed / 1_000_000 + " ms");
+    Refusal r =
+        refusal(
+            408,
+            Problem.BODY_TIMEOUT,
+            "request body too slow: " + bodyBytes + " bytes in " + elapsed / 1_000_000 + " ms");
     refuse(ctx, r);
   }
 
@@ -606,41 +700,69 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     state = State.DEAD;
     Channel ch = ctx.channel();
     String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-    LOG.warning(() -> "event=request.framing_refused request_id=" + id + " status=" + r.status() + " peer=" + ch.remoteAddress()
-        + " reason=\"" + r.why() + "\"");
+    LOG.warning(
+        () ->
+            "event=request.framing_refused request_id="
+                + id
+                + " status="
+                + r.status()
+                + " peer="
+                + ch.remoteAddress()
+                + " reason=\""
+                + r.why()
+                + "\"");
     // An answer can go out only where no other response is being written or still owed: no
     // request in flight, or only the one whose body broke, before its response began.
-    boolean free = heads == responses && (r.inBody() ? requests + headsInRead == responses + 1 : requests == responses);
+    boolean free =
+        heads == responses
+            && (r.inBody() ? requests + headsInRead == responses + 1 : requests == responses);
     if (!free) {
       ctx.close(); // an earlier response is still owed: no second one can be placed after it
       return;
     }
     byte[] body = r.dialect().errorBody(r.problem(), null, id).getBytes(StandardCharsets.UTF_8);
-    String head = "HTTP/1.1 " + r.status() + " " + reason(r.status()) + "\r\n"
-        + "Content-Type: application/json; charset=utf-8\r\n"
-        + "Content-Length: " + body.length + "\r\n"
-        + "Cache-Control: no-store\r\n"
-        + "X-Request-Id: " + id + "\r\n"
-        + "Connection: close\r\n\r\n";
+    String head =
+        "HTTP/1.1 "
+            + r.status()
+            + " "
+            + reason(r.status())
+            + "\r\n"
+            + "Content-Type: application/json; charset=utf-8\r\n"
+            + "Content-Length: "
+            + body.length
+            + "\r\n"
+            + "Cache-Control: no-store\r\n"
+            + "X-Request-Id: "
+            + id
+            + "\r\n"
+            + "Connection: close\r\n\r\n";
     ByteBuf out = Unpooled.buffer(head.length() + body.length);
     out.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1)).writeBytes(body);
     // Lingering close: closing a socket with unread bytes makes the kernel send a reset, which can
     // destroy the answer before the client reads it. So the write side is shut (the client sees
     // the end of the answer), the rest of the request is read and dropped, and the connection is
     // closed after LINGER_MILLIS or LINGER_BYTES, whichever comes first.
-    ctx.writeAndFlush(out).addListener(f -> {
-      if (ch instanceof io.netty.channel.socket.SocketChannel sc && ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null) {
-        sc.shutdownOutput();
-      }
-      ctx.executor().schedule(() -> {
-        ch.close();
-      }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
-    });
+    ctx.writeAndFlush(out)
+        .addListener(
+            f -> {
+              if (ch instanceof io.netty.channel.socket.SocketChannel sc
+                  && ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null) {
+                sc.shutdownOutput();
+              }
+              ctx.executor()
+                  .schedule(
+                      () -> {
+                        ch.close();
+                      },
+                      LINGER_MILLIS,
+                      java.util.concurrent.TimeUnit.MILLISECONDS);
+            });
     ch.config().setAutoRead(true);
   }
 
   /** How long, and how many dropped bytes, a refused connection is read for before it is closed. */
   private static final long LINGER_MILLIS = 500;
+
   private static final long LINGER_BYTES = 256 * 1024;
 
   private static String reason(int status) {

@@ -36,11 +36,16 @@ public record TlsMaterial(byte[] certChain, byte[] key, X509Certificate leaf, by
     System.arraycopy(chain, 0, certChain, cert.length + 1, chain.length);
     X509Certificate leaf;
     try {
-      leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(cert));
+      leaf =
+          (X509Certificate)
+              CertificateFactory.getInstance("X.509")
+                  .generateCertificate(new ByteArrayInputStream(cert));
     } catch (CertificateException e) {
       throw new IOException(tls.cert() + " is not a PEM certificate: " + e.getMessage(), e);
     }
-    PrivateKey privateKey = privateKey(new String(key, java.nio.charset.StandardCharsets.US_ASCII), tls.key().toString());
+    PrivateKey privateKey =
+        privateKey(
+            new String(key, java.nio.charset.StandardCharsets.US_ASCII), tls.key().toString());
     if (!belongTogether(leaf, privateKey)) {
       throw new IOException(tls.key() + " is not the private key of " + tls.cert());
     }
@@ -70,7 +75,10 @@ public record TlsMaterial(byte[] certChain, byte[] key, X509Certificate leaf, by
 
   private static boolean belongTogether(X509Certificate cert, PrivateKey key) {
     try {
-      String alg = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : key.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "Ed25519";
+      String alg =
+          key.getAlgorithm().equals("EC")
+              ? "SHA256withECDSA"
+              : key.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "Ed25519";
       byte[] probe = "gatehouse-key-check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
       Signature s = Signature.getInstance(alg);
       s.initSign(key);
@@ -86,7 +94,9 @@ public record TlsMaterial(byte[] certChain, byte[] key, X509Certificate leaf, by
   }
 
   public PemKeyCertOptions options() {
-    return new PemKeyCertOptions().setCertValue(Buffer.buffer(certChain)).setKeyValue(Buffer.buffer(key));
+    return new PemKeyCertOptions()
+        .setCertValue(Buffer.buffer(certChain))
+        .setKeyValue(Buffer.buffer(key));
   }
 
   /** True when the files' content differs from {@code other}'s. */

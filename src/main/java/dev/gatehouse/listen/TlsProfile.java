@@ -8,11 +8,11 @@ import java.util.Set;
 /**
  * The TLS versions and cipher suites the public listener offers ({@code tls.profile}).
  *
- * <p>{@code intermediate} follows Mozilla's intermediate configuration without its finite-field
- * DHE suites: TLS 1.2 with ECDHE key exchange and AEAD ciphers only (no CBC, so no LUCKY13; no
- * static RSA, so forward secrecy always), and TLS 1.3. {@code modern} is TLS 1.3 only. The JDK's
- * default list also offers CBC-SHA suites, which is why both lists are written out here. Applied
- * to the listener and to every certificate reload alike, so a reload never widens the profile.
+ * <p>{@code intermediate} follows Mozilla's intermediate configuration without its finite-field DHE
+ * suites: TLS 1.2 with ECDHE key exchange and AEAD ciphers only (no CBC, so no LUCKY13; no static
+ * RSA, so forward secrecy always), and TLS 1.3. {@code modern} is TLS 1.3 only. The JDK's default
+ * list also offers CBC-SHA suites, which is why both lists are written out here. Applied to the
+ * listener and to every certificate reload alike, so a reload never widens the profile.
  */
 public final class TlsProfile {
 
@@ -20,7 +20,9 @@ public final class TlsProfile {
   private static final List<String> TLS13 =
       List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
 
-  /** TLS 1.2 suites of Mozilla's intermediate profile that use ECDHE, in its order of preference. */
+  /**
+   * TLS 1.2 suites of Mozilla's intermediate profile that use ECDHE, in its order of preference.
+   */
   private static final List<String> TLS12 =
       List.of(
           "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
@@ -65,9 +67,9 @@ public final class TlsProfile {
 
   /**
    * Refuses client-initiated renegotiation in TLS 1.2 for the whole JVM (TLS 1.3 has none): each
-   * renegotiation costs the server a full handshake, so a client that asks for them in a loop is
-   * a cheap CPU denial of service. The JDK reads this property once, when its TLS code first
-   * loads, so the launcher calls this before anything touches TLS.
+   * renegotiation costs the server a full handshake, so a client that asks for them in a loop is a
+   * cheap CPU denial of service. The JDK reads this property once, when its TLS code first loads,
+   * so the launcher calls this before anything touches TLS.
    */
   public static void refuseClientRenegotiation() {
     System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");

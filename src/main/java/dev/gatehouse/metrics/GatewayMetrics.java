@@ -2,8 +2,8 @@ package dev.gatehouse.metrics;
 
 import dev.gatehouse.audit.AuditRecord;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -23,24 +23,29 @@ import java.util.function.ToDoubleFunction;
  * alerts count the same things) plus gauges over live state. Served only by the admin listener.
  * Meters are cached per label set, so recording a request costs a few map lookups. Thread-safe.
  *
- * <p>Label values are bounded: {@code op} is one of the operation classes or {@code none},
- * {@code key} a key id from the store or {@code none}, {@code status} an HTTP status, and
- * {@code model} appears only on tokens, which only requests the upstream answered have.
+ * <p>Label values are bounded: {@code op} is one of the operation classes or {@code none}, {@code
+ * key} a key id from the store or {@code none}, {@code status} an HTTP status, and {@code model}
+ * appears only on tokens, which only requests the upstream answered have.
  */
 public final class GatewayMetrics {
 
   /** Latency buckets, 1 ms to 10 minutes: LLM answers range from cache hits to long generations. */
   private static final Duration[] BUCKETS = {
-      Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
-      Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
-      Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60),
-      Duration.ofSeconds(120), Duration.ofSeconds(300), Duration.ofSeconds(600)};
+    Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+        Duration.ofMillis(25),
+    Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+    Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
+        Duration.ofSeconds(60),
+    Duration.ofSeconds(120), Duration.ofSeconds(300), Duration.ofSeconds(600)
+  };
 
   private record RequestLabels(String op, int status, String key) {}
 
   private record TokenLabels(String key, String model) {}
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<RequestLabels, Counter> requests = new ConcurrentHashMap<>();
   private final Map<TokenLabels, Counter[]> tokens = new ConcurrentHashMap<>();
   private final Map<String, Timer[]> latency = new ConcurrentHashMap<>();
@@ -55,15 +60,18 @@ public final class GatewayMetrics {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     Gauge.builder("gatehouse_active_streams", activeStreams, AtomicInteger::get)
-        .description("Requests being relayed to the upstream now (waiting for or streaming its response)")
+        .description(
+            "Requests being relayed to the upstream now (waiting for or streaming its response)")
         .register(registry);
-    auditLag = Timer.builder("gatehouse_audit_write_lag")
-        .description("Time from queueing an audit record to its fsync")
-        .serviceLevelObjectives(BUCKETS)
-        .register(registry);
-    auditFailures = Counter.builder("gatehouse_audit_write_failures")
-        .description("Audit records that could not be written (their responses were aborted)")
-        .register(registry);
+    auditLag =
+        Timer.builder("gatehouse_audit_write_lag")
+            .description("Time from queueing an audit record to its fsync")
+            .serviceLevelObjectives(BUCKETS)
+            .register(registry);
+    auditFailures =
+        Counter.builder("gatehouse_audit_write_failures")
+            .description("Audit records that could not be written (their responses were aborted)")
+            .register(registry);
   }
 
   /** The text exposition format, as served at {@code /metrics}. */
@@ -75,26 +83,53 @@ public final class GatewayMetrics {
   public void record(AuditRecord r) {
     String op = r.op() == null ? "none" : r.op();
     String key = r.keyId() == null ? "none" : r.keyId();
-    requests.computeIfAbsent(new RequestLabels(op, r.status(), key), l -> Counter.builder("gatehouse_requests")
-        .description("Requests answered, refusals included, by operation class, HTTP status and key id")
-        .tags("op", l.op(), "status", Integer.toString(l.status()), "key", l.key())
-        .register(registry)).increment();
+    requests
+        .computeIfAbsent(
+            new RequestLabels(op, r.status(), key),
+            l ->
+                Counter.builder("gatehouse_requests")
+                    .description(
+                        "Requests answered, refusals included, by operation class, HTTP status and key id")
+                    .tags("op", l.op(), "status", Integer.toString(l.status()), "key", l.key())
+                    .register(registry))
+        .increment();
     if (!"ok".equals(r.reason())) {
-      refusals.computeIfAbsent(r.reason(), reason -> Counter.builder("gatehouse_refusals")
-          .description("Requests refused by the gateway, by stable reason code")
-          .tag("reason", reason)
-          .register(registry)).increment();
+      refusals
+          .computeIfAbsent(
+              r.reason(),
+              reason ->
+                  Counter.builder("gatehouse_refusals")
+                      .description("Requests refused by the gateway, by stable reason code")
+                      .tag("reason", reason)
+                      .register(registry))
+          .increment();
     }
     if (r.tokensIn() > 0 || r.tokensOut() > 0) {
-      Counter[] c = tokens.computeIfAbsent(new TokenLabels(key, r.model() == null ? "none" : r.model()), l -> new Counter[] {
-          tokenCounter(l, "in"), tokenCounter(l, "out")});
+      Counter[] c =
+          tokens.computeIfAbsent(
+              new TokenLabels(key, r.model() == null ? "none" : r.model()),
+              l -> new Counter[] {tokenCounter(l, "in"), tokenCounter(l, "out")});
       c[0].increment((double) Math.max(0, r.tokensIn()));
       c[1].increment((double) Math.max(0, r.tokensOut()));
     }
-    Timer[] t = latency.computeIfAbsent(op, o -> new Timer[] {
-        timer("gatehouse_request_duration", "Time from a request's arrival to its response's end", o),
-        timer("gatehouse_time_to_first_byte", "Time from a request's arrival to the upstream's response head", o),
-        timer("gatehouse_upstream_duration", "Time from sending a request upstream to the end of its response", o)});
+    Timer[] t =
+        latency.computeIfAbsent(
+            op,
+            o ->
+                new Timer[] {
+                  timer(
+                      "gatehouse_request_duration",
+                      "Time from a request's arrival to its response's end",
+                      o),
+                  timer(
+                      "gatehouse_time_to_first_byte",
+                      "Time from a request's arrival to the upstream's response head",
+                      o),
+                  timer(
+                      "gatehouse_upstream_duration",
+                      "Time from sending a request upstream to the end of its response",
+                      o)
+                });
     t[0].record(r.totalMicros(), TimeUnit.MICROSECONDS);
     if (r.ttfbMicros() > 0) {
       t[1].record(r.ttfbMicros(), TimeUnit.MICROSECONDS);
@@ -112,7 +147,11 @@ public final class GatewayMetrics {
   }
 
   private Timer timer(String name, String help, String op) {
-    return Timer.builder(name).description(help).tag("op", op).serviceLevelObjectives(BUCKETS).register(registry);
+    return Timer.builder(name)
+        .description(help)
+        .tag("op", op)
+        .serviceLevelObjectives(BUCKETS)
+        .register(registry);
   }
 
   /** A request started relaying; pair with {@link #streamClosed}. */

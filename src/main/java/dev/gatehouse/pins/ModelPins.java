@@ -18,9 +18,9 @@ import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A model lock file: which manifest digest each model name must have. Written by
- * {@code gatehouse models verify --pin FILE} from a store that verified clean; read by whoever
- * enforces it (the gateway, with {@code models.pinned}). Immutable and thread-safe once loaded.
+ * A model lock file: which manifest digest each model name must have. Written by {@code gatehouse
+ * models verify --pin FILE} from a store that verified clean; read by whoever enforces it (the
+ * gateway, with {@code models.pinned}). Immutable and thread-safe once loaded.
  *
  * <p>The file is JSON, sorted by name and without timestamps so that it diffs cleanly in review:
  *
@@ -46,6 +46,7 @@ public final class ModelPins {
 
   /** Canonical name to digest, for lookups. */
   private final Map<String, String> byCanonical;
+
   /** Display name to digest, sorted, for writing. */
   private final Map<String, String> byDisplay;
 
@@ -57,7 +58,8 @@ public final class ModelPins {
   /**
    * Pins these names to these digests.
    *
-   * @throws IllegalArgumentException when a name is not a model name or a digest not {@code sha256:<64 hex>}
+   * @throws IllegalArgumentException when a name is not a model name or a digest not {@code
+   *     sha256:<64 hex>}
    */
   public static ModelPins of(Map<String, String> nameToDigest) {
     Map<String, String> canonical = new LinkedHashMap<>();
@@ -65,16 +67,30 @@ public final class ModelPins {
     for (Map.Entry<String, String> e : nameToDigest.entrySet()) {
       ModelName n = ModelName.parse(e.getKey());
       if (n == null) {
-        throw new IllegalArgumentException("models: " + e.getKey() + " (expected: a model name such as llama3.2:3b)");
+        throw new IllegalArgumentException(
+            "models: " + e.getKey() + " (expected: a model name such as llama3.2:3b)");
       }
       String digest = e.getValue();
       if (digest == null || !digest.matches("sha256:[0-9a-f]{64}")) {
-        throw new IllegalArgumentException("models." + e.getKey() + ": " + digest + " (expected: sha256: and 64 lower-case hex digits)");
+        throw new IllegalArgumentException(
+            "models."
+                + e.getKey()
+                + ": "
+                + digest
+                + " (expected: sha256: and 64 lower-case hex digits)");
       }
       String previous = canonical.put(n.canonical(), digest);
       if (previous != null && !previous.equals(digest)) {
-        throw new IllegalArgumentException("models." + e.getKey() + ": " + digest + " (expected: one digest per model; "
-            + n.display() + " is also pinned to " + previous + ")");
+        throw new IllegalArgumentException(
+            "models."
+                + e.getKey()
+                + ": "
+                + digest
+                + " (expected: one digest per model; "
+                + n.display()
+                + " is also pinned to "
+                + previous
+                + ")");
       }
       display.put(n.display(), digest);
     }
@@ -92,10 +108,17 @@ public final class ModelPins {
     try {
       root = JSON.readTree(Files.readAllBytes(file));
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(file + ": " + e.getOriginalMessage() + " (expected: a JSON model lock file)");
+      throw new IllegalArgumentException(
+          file + ": " + e.getOriginalMessage() + " (expected: a JSON model lock file)");
     }
-    if (root == null || root.path("gatehouse_model_pins").asInt(-1) != FORMAT || !root.path("models").isObject()) {
-      throw new IllegalArgumentException(file + ": (expected: an object with \"gatehouse_model_pins\": " + FORMAT + " and a \"models\" object)");
+    if (root == null
+        || root.path("gatehouse_model_pins").asInt(-1) != FORMAT
+        || !root.path("models").isObject()) {
+      throw new IllegalArgumentException(
+          file
+              + ": (expected: an object with \"gatehouse_model_pins\": "
+              + FORMAT
+              + " and a \"models\" object)");
     }
     Map<String, String> pins = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : root.get("models").properties()) {
@@ -109,8 +132,8 @@ public final class ModelPins {
   }
 
   /**
-   * The digest this model is pinned to, or null when it is not pinned (or the name is not a
-   * model name). {@code llama3}, {@code llama3:latest} and the fully qualified form are the same.
+   * The digest this model is pinned to, or null when it is not pinned (or the name is not a model
+   * name). {@code llama3}, {@code llama3:latest} and the fully qualified form are the same.
    */
   public @Nullable String digestFor(String model) {
     ModelName n = ModelName.parse(model);
@@ -137,8 +160,8 @@ public final class ModelPins {
     root.put("gatehouse_model_pins", FORMAT);
     ObjectNode models = root.putObject("models");
     byDisplay.forEach(models::put);
-    DefaultPrettyPrinter printer = new DefaultPrettyPrinter()
-        .withObjectIndenter(new DefaultIndenter("  ", "\n"));
+    DefaultPrettyPrinter printer =
+        new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
     String text = JSON.writer(printer).writeValueAsString(root) + "\n";
     Path dir = file.toAbsolutePath().getParent();
     Path tmp = Files.createTempFile(dir, ".pins", ".tmp");

@@ -19,10 +19,17 @@ import java.util.TreeSet;
 public final class HeaderPolicy {
 
   private static final Set<String> TO_UPSTREAM =
-      caseInsensitive("content-type", "accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta");
+      caseInsensitive(
+          "content-type",
+          "accept",
+          "user-agent",
+          "anthropic-version",
+          "anthropic-beta",
+          "openai-beta");
 
   private static final Set<String> TO_CLIENT =
-      caseInsensitive("content-type", "content-length", "cache-control", "retry-after", "x-accel-buffering");
+      caseInsensitive(
+          "content-type", "content-length", "cache-control", "retry-after", "x-accel-buffering");
 
   /** An immutable set that matches names in any case without allocating per lookup. */
   private static Set<String> caseInsensitive(String... names) {

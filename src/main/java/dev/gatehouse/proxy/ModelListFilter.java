@@ -9,9 +9,9 @@ import dev.gatehouse.exchange.Route;
 import java.io.IOException;
 
 /**
- * Trims model inventories to the models a key may use: Ollama's {@code /api/tags} and
- * {@code /api/ps} ({@code {"models":[{"name","model",...}]}}) and OpenAI's {@code /v1/models}
- * ({@code {"data":[{"id",...}]}}). A key limited to some models never learns the others exist.
+ * Trims model inventories to the models a key may use: Ollama's {@code /api/tags} and {@code
+ * /api/ps} ({@code {"models":[{"name","model",...}]}}) and OpenAI's {@code /v1/models} ({@code
+ * {"data":[{"id",...}]}}). A key limited to some models never learns the others exist.
  */
 final class ModelListFilter {
 

@@ -57,7 +57,8 @@ public final class Relay {
    */
   public void forward(Exchange x, Consumer<Rejection> reject) {
     Upstream upstream = upstreams.pick(x);
-    RequestOptions opts = upstream.options(x.request().method(), x.target().raw()).setIdleTimeout(0);
+    RequestOptions opts =
+        upstream.options(x.request().method(), x.target().raw()).setIdleTimeout(0);
     io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
     HeaderPolicy.copyToUpstream(x.request().headers(), headers);
     headers.set("X-Request-Id", x.requestId());
@@ -67,7 +68,8 @@ public final class Relay {
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                reject.accept(Rejection.logged(Problem.UPSTREAM_UNAVAILABLE, ar.cause().getMessage()));
+                reject.accept(
+                    Rejection.logged(Problem.UPSTREAM_UNAVAILABLE, ar.cause().getMessage()));
                 return;
               }
               send(x, ar.result(), reject);
@@ -87,9 +89,13 @@ public final class Relay {
             firstByteMillis,
             id -> {
               up.reset();
-              reject.accept(Rejection.logged(Problem.UPSTREAM_TIMEOUT, "no response head within timeouts.upstream_first_byte"));
+              reject.accept(
+                  Rejection.logged(
+                      Problem.UPSTREAM_TIMEOUT,
+                      "no response head within timeouts.upstream_first_byte"));
             });
-    boolean upload = x.route().body() == Route.Body.STREAM && !x.request().method().name().equals("HEAD");
+    boolean upload =
+        x.route().body() == Route.Body.STREAM && !x.request().method().name().equals("HEAD");
     if (upload) {
       up.putHeader("Content-Length", Long.toString(x.bytesIn())); // checked against limits.max_blob
     }
@@ -104,7 +110,9 @@ public final class Relay {
             return; // the timeout already answered
           }
           if (ar.failed()) {
-            reject.accept(Rejection.logged(Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage())));
+            reject.accept(
+                Rejection.logged(
+                    Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage())));
             return;
           }
           x.upstreamAnswered(System.nanoTime() - x.startNanos());
@@ -147,9 +155,13 @@ public final class Relay {
           if (over[0]) {
             return;
           }
-          byte[] filtered = ModelListFilter.filter(x.route().response(), collected.getBytes(), x.principal().models());
+          byte[] filtered =
+              ModelListFilter.filter(
+                  x.route().response(), collected.getBytes(), x.principal().models());
           if (filtered == null) {
-            reject.accept(Rejection.logged(Problem.UPSTREAM_FAILED, "upstream model list is not the expected JSON"));
+            reject.accept(
+                Rejection.logged(
+                    Problem.UPSTREAM_FAILED, "upstream model list is not the expected JSON"));
             return;
           }
           HttpServerResponse resp = x.response();
@@ -198,7 +210,9 @@ public final class Relay {
           }
           Problem stop = tap == null ? null : tap.cut();
           if (stop != null) {
-            idle.cut(stop, "stream cut: " + stop.code); // first: resetting may report a failure of its own
+            idle.cut(
+                stop,
+                "stream cut: " + stop.code); // first: resetting may report a failure of its own
             up.reset();
             return;
           }
@@ -208,12 +222,15 @@ public final class Relay {
             resp.drainHandler(v -> ur.resume());
           }
         });
-    ur.exceptionHandler(err -> idle.cut(Problem.UPSTREAM_FAILED, "upstream failed mid-response: " + err.getMessage()));
+    ur.exceptionHandler(
+        err ->
+            idle.cut(Problem.UPSTREAM_FAILED, "upstream failed mid-response: " + err.getMessage()));
     ur.endHandler(
         v -> {
           idle.stop();
           Buffer tail = tap == null ? null : tap.onEnd();
-          Buffer rest = held[0] == null ? tail : tail == null ? held[0] : held[0].copy().appendBuffer(tail);
+          Buffer rest =
+              held[0] == null ? tail : tail == null ? held[0] : held[0].copy().appendBuffer(tail);
           if (!resp.ended()) {
             if (tail != null && tail.length() > 0) {
               x.addBytesOut(tail.length());

@@ -16,8 +16,8 @@ import java.net.URISyntaxException;
 public record ScanTarget(URI base, String host, int port, boolean tls) {
 
   /**
-   * Parses an {@code http://} or {@code https://} URL with a host and optionally a path prefix
-   * (for a gateway behind a reverse proxy at {@code /llm}).
+   * Parses an {@code http://} or {@code https://} URL with a host and optionally a path prefix (for
+   * a gateway behind a reverse proxy at {@code /llm}).
    *
    * @throws IllegalArgumentException with a {@code URL: value (expected: ...)} message
    */
@@ -29,8 +29,11 @@ public record ScanTarget(URI base, String host, int port, boolean tls) {
       throw bad(text);
     }
     String scheme = u.getScheme();
-    if (!("http".equals(scheme) || "https".equals(scheme)) || u.getHost() == null || u.getRawUserInfo() != null
-        || u.getRawQuery() != null || u.getRawFragment() != null) {
+    if (!("http".equals(scheme) || "https".equals(scheme))
+        || u.getHost() == null
+        || u.getRawUserInfo() != null
+        || u.getRawQuery() != null
+        || u.getRawFragment() != null) {
       throw bad(text);
     }
     String path = u.getRawPath() == null ? "" : u.getRawPath();
@@ -41,11 +44,15 @@ public record ScanTarget(URI base, String host, int port, boolean tls) {
     int port = u.getPort() > 0 ? u.getPort() : tls ? 443 : 80;
     String host = u.getHost().replace("[", "").replace("]", "");
     String hostPart = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-    return new ScanTarget(URI.create(scheme + "://" + hostPart + ":" + port + path), host, port, tls);
+    return new ScanTarget(
+        URI.create(scheme + "://" + hostPart + ":" + port + path), host, port, tls);
   }
 
   private static IllegalArgumentException bad(String text) {
-    return new IllegalArgumentException("URL: " + text + " (expected: an http:// or https:// URL with a host, and no user, query or fragment)");
+    return new IllegalArgumentException(
+        "URL: "
+            + text
+            + " (expected: an http:// or https:// URL with a host, and no user, query or fragment)");
   }
 
   /** True when the host is this machine's loopback: nobody else sees what it serves. */

@@ -46,7 +46,11 @@ public final class TlsInspector {
    * @param chain the server's certificates, leaf first; empty when it failed
    * @param error why the handshake failed, or null
    */
-  public record Facts(@Nullable String protocol, @Nullable String cipherSuite, List<X509Certificate> chain, @Nullable String error) {
+  public record Facts(
+      @Nullable String protocol,
+      @Nullable String cipherSuite,
+      List<X509Certificate> chain,
+      @Nullable String error) {
     public Facts {
       chain = List.copyOf(chain);
     }
@@ -75,7 +79,8 @@ public final class TlsInspector {
           chain.add(x);
         }
       }
-      return new Facts(socket.getSession().getProtocol(), socket.getSession().getCipherSuite(), chain, null);
+      return new Facts(
+          socket.getSession().getProtocol(), socket.getSession().getCipherSuite(), chain, null);
     } catch (IOException | IllegalArgumentException e) {
       return new Facts(null, null, List.of(), e.getClass().getSimpleName() + ": " + e.getMessage());
     }
@@ -87,7 +92,8 @@ public final class TlsInspector {
       return false;
     }
     try {
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init((KeyStore) null);
       Set<TrustAnchor> anchors = new HashSet<>();
       for (TrustManager tm : tmf.getTrustManagers()) {
@@ -124,8 +130,8 @@ public final class TlsInspector {
   }
 
   /**
-   * True when the certificate's subject alternative names cover the host: a DNS name exactly or
-   * by a left-most wildcard ({@code *.lan} covers {@code gpu.lan}, not {@code a.gpu.lan}), an IP
+   * True when the certificate's subject alternative names cover the host: a DNS name exactly or by
+   * a left-most wildcard ({@code *.lan} covers {@code gpu.lan}, not {@code a.gpu.lan}), an IP
    * address exactly. The subject CN is not consulted, as browsers no longer do.
    */
   public static boolean namesHost(X509Certificate c, String host) {

@@ -9,64 +9,87 @@ import java.util.function.Consumer;
  * removed only from the oldest end, by retention. Implementations are thread-safe.
  *
  * <p><b>Threads.</b> Never called on an event loop, so an implementation may block or ask the
- * network. The request path queues its audit record with the audit writer, whose own thread
- * ({@code gatehouse-audit}) appends, prunes and catches up here, in batches; {@link
- * #keyAddressesSince} is read once at start (alerting); the queries are the CLI's. The SQLite store
- * refuses an event-loop caller.
+ * network. The request path queues its audit record with the audit writer, whose own thread ({@code
+ * gatehouse-audit}) appends, prunes and catches up here, in batches; {@link #keyAddressesSince} is
+ * read once at start (alerting); the queries are the CLI's. The SQLite store refuses an event-loop
+ * caller.
  */
 public interface AuditStore {
 
   /** Keeps nothing: for a gateway whose store has no audit table (the JSONL file still has all). */
-  AuditStore NONE = new AuditStore() {
-    @Override
-    public void appendAudit(List<AuditRow> rows) {}
+  AuditStore NONE =
+      new AuditStore() {
+        @Override
+        public void appendAudit(List<AuditRow> rows) {}
 
-    @Override
-    public long pruneAudit(long throughSeq) {
-      return 0;
-    }
+        @Override
+        public long pruneAudit(long throughSeq) {
+          return 0;
+        }
 
-    @Override
-    public long lastAuditSeq() {
-      return 0;
-    }
+        @Override
+        public long lastAuditSeq() {
+          return 0;
+        }
 
-    @Override
-    public void forEachAuditRow(Consumer<AuditRow> each) {}
+        @Override
+        public void forEachAuditRow(Consumer<AuditRow> each) {}
 
-    @Override
-    public List<AuditRow> queryAudit(AuditQuery q) {
-      return List.of();
-    }
+        @Override
+        public List<AuditRow> queryAudit(AuditQuery q) {
+          return List.of();
+        }
 
-    @Override
-    public List<AuditSummary> summarizeAudit(String since, String until) {
-      return List.of();
-    }
-  };
+        @Override
+        public List<AuditSummary> summarizeAudit(String since, String until) {
+          return List.of();
+        }
+      };
 
   /**
-   * Which rows to return; null fields match everything. {@code since} and {@code until} are
-   * times in the log's format (or a prefix of one: a date), inclusive and exclusive.
+   * Which rows to return; null fields match everything. {@code since} and {@code until} are times
+   * in the log's format (or a prefix of one: a date), inclusive and exclusive.
    */
-  record AuditQuery(String keyId, String ip, Integer status, String reason, String since, String until, int limit) {}
+  record AuditQuery(
+      String keyId,
+      String ip,
+      Integer status,
+      String reason,
+      String since,
+      String until,
+      int limit) {}
 
   /** Requests, refusals and tokens of one key and model on one UTC day. */
-  record AuditSummary(String day, String keyId, String model, long requests, long refused, long tokensIn, long tokensOut) {}
+  record AuditSummary(
+      String day,
+      String keyId,
+      String model,
+      long requests,
+      long refused,
+      long tokensIn,
+      long tokensOut) {}
 
   /** One key and one address it was used from. */
   record KeyAddress(String keyId, String ip) {}
 
   /**
-   * The distinct key and address pairs of records since {@code since} (a time in the log's
-   * format), for remembering which networks each key is used from. None by default.
+   * The distinct key and address pairs of records since {@code since} (a time in the log's format),
+   * for remembering which networks each key is used from. None by default.
    */
   default List<KeyAddress> keyAddressesSince(String since) {
     return List.of();
   }
 
   /** One audit record: the columns that are indexed, and the whole record as written. */
-  record AuditRow(long seq, String time, String requestId, String ip, String keyId, int status, String reason, String line) {}
+  record AuditRow(
+      long seq,
+      String time,
+      String requestId,
+      String ip,
+      String keyId,
+      int status,
+      String reason,
+      String line) {}
 
   /** Appends rows in one transaction. */
   void appendAudit(List<AuditRow> rows);

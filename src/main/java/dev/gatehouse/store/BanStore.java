@@ -6,8 +6,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * Where bans live, so that they survive restarts and reach every gateway process. The SQLite
- * implementation is the default; like {@link KeyStore}, the interface is what a shared store
- * would implement.
+ * implementation is the default; like {@link KeyStore}, the interface is what a shared store would
+ * implement.
  *
  * <p>Every method either succeeds or throws {@link StoreException}; on the request path an
  * exception means "refuse" (fail closed).
@@ -16,8 +16,8 @@ import java.util.function.UnaryOperator;
  * network. The store watch's thread ({@link StoreWatch}) reads it ({@link #listBans} and the
  * version probe) to refresh the ban list, which the request path reads from memory. Automatic bans
  * (auth failures, probes) and the counts of refused requests are decided in memory on the event
- * loop and written by the ban list's own writer thread ({@code gatehouse-bans}); the CLI uses
- * its own thread. The SQLite store refuses an event-loop caller.
+ * loop and written by the ban list's own writer thread ({@code gatehouse-bans}); the CLI uses its
+ * own thread. The SQLite store refuses an event-loop caller.
  */
 public interface BanStore extends ChangeSource {
 
@@ -44,8 +44,6 @@ public interface BanStore extends ChangeSource {
    */
   void recordBanHits(String ip, long requests, java.time.Instant lastSeen, List<String> paths);
 
-  /**
-   * Opens a per-thread probe of the ban version (see {@link KeyStore#openVersionProbe()}).
-   */
+  /** Opens a per-thread probe of the ban version (see {@link KeyStore#openVersionProbe()}). */
   KeyStore.VersionProbe openBanVersionProbe();
 }

@@ -19,7 +19,12 @@ import org.jspecify.annotations.Nullable;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record KeyLimits(
-    @Nullable Integer rpm, @Nullable Integer burst, @Nullable Long tokensPerMinute, @Nullable Long tokensPerDay, @Nullable Integer concurrency, @Nullable Integer maxOutputTokens) {
+    @Nullable Integer rpm,
+    @Nullable Integer burst,
+    @Nullable Long tokensPerMinute,
+    @Nullable Long tokensPerDay,
+    @Nullable Integer concurrency,
+    @Nullable Integer maxOutputTokens) {
 
   public static final KeyLimits NONE = new KeyLimits(null, null, null, null, null, null);
 

@@ -47,7 +47,9 @@ public record KeyRecord(
       String rotatedTo,
       KeyLimits limits,
       List<String> networks) {
-    this(id, name, hash, scopes, models, createdAt, expiresAt, revokedAt, rotatedTo, limits, networks, null);
+    this(
+        id, name, hash, scopes, models, createdAt, expiresAt, revokedAt, rotatedTo, limits,
+        networks, null);
   }
 
   /** A key with no limits of its own, usable from any address. */
@@ -61,7 +63,18 @@ public record KeyRecord(
       Instant expiresAt,
       Instant revokedAt,
       String rotatedTo) {
-    this(id, name, hash, scopes, models, createdAt, expiresAt, revokedAt, rotatedTo, KeyLimits.NONE, List.of());
+    this(
+        id,
+        name,
+        hash,
+        scopes,
+        models,
+        createdAt,
+        expiresAt,
+        revokedAt,
+        rotatedTo,
+        KeyLimits.NONE,
+        List.of());
   }
 
   /** True when the key may authenticate at this instant. */

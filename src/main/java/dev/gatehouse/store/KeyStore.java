@@ -12,10 +12,9 @@ import java.util.Optional;
  * treat an exception as "deny".
  *
  * <p><b>Threads.</b> Never called on an event loop, so an implementation may block or ask the
- * network. The gateway reads it only on the store watch's thread ({@link StoreWatch}: {@link
- * #list} and the version probe), to refresh the key ring that the request path reads from memory;
- * the CLI reads and writes it on its own thread. The SQLite store refuses an event-loop
- * caller.
+ * network. The gateway reads it only on the store watch's thread ({@link StoreWatch}: {@link #list}
+ * and the version probe), to refresh the key ring that the request path reads from memory; the CLI
+ * reads and writes it on its own thread. The SQLite store refuses an event-loop caller.
  */
 public interface KeyStore extends ChangeSource {
 
@@ -30,15 +29,15 @@ public interface KeyStore extends ChangeSource {
   boolean revoke(String id, Instant at);
 
   /**
-   * Atomically stores {@code replacement} and makes {@code oldId} stop working at
-   * {@code oldExpiresAt} (now, for no grace period).
+   * Atomically stores {@code replacement} and makes {@code oldId} stop working at {@code
+   * oldExpiresAt} (now, for no grace period).
    */
   void rotate(String oldId, KeyRecord replacement, Instant oldExpiresAt);
 
   /**
-   * Opens a probe that answers "which version of the key set is current?", so that a reader told
-   * of a change ({@link ChangeSource#onChange}) reloads only what changed. Not for the request
-   * path: readers keep a snapshot in memory. One probe per thread; a probe is not thread-safe.
+   * Opens a probe that answers "which version of the key set is current?", so that a reader told of
+   * a change ({@link ChangeSource#onChange}) reloads only what changed. Not for the request path:
+   * readers keep a snapshot in memory. One probe per thread; a probe is not thread-safe.
    */
   VersionProbe openVersionProbe();
 

@@ -18,12 +18,12 @@ import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * "Keys or bans just changed" between the processes that share one SQLite data directory, the
- * way PostgreSQL's {@code LISTEN/NOTIFY} does it for a shared database. Each gateway listens on a
- * Unix domain socket in {@code DATA_DIR/run/} (a directory only its owner may enter); a process
- * that has committed a change connects to every other socket there and waits for the one-byte
- * answer, which a gateway sends only after it has reloaded. So when {@code gatehouse keys revoke}
- * returns, every running gateway already refuses the key.
+ * "Keys or bans just changed" between the processes that share one SQLite data directory, the way
+ * PostgreSQL's {@code LISTEN/NOTIFY} does it for a shared database. Each gateway listens on a Unix
+ * domain socket in {@code DATA_DIR/run/} (a directory only its owner may enter); a process that has
+ * committed a change connects to every other socket there and waits for the one-byte answer, which
+ * a gateway sends only after it has reloaded. So when {@code gatehouse keys revoke} returns, every
+ * running gateway already refuses the key.
  *
  * <p>The connection is the whole message: nothing is read from it, so a client cannot hold the
  * listener with a slow write. A socket whose process is gone (connection refused) is deleted.
@@ -31,6 +31,7 @@ import org.jspecify.annotations.Nullable;
 final class LocalSignal implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("gatehouse.store");
+
   /** How long a writer waits for one gateway to reload before going on without its answer. */
   static final long ANSWER_MILLIS = 5_000;
 
@@ -57,7 +58,9 @@ final class LocalSignal implements AutoCloseable {
     Path dir = dirOf(dataDir);
     if (!Files.isDirectory(dir)) {
       try {
-        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createDirectories(
+            dir,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       } catch (UnsupportedOperationException e) {
         Files.createDirectories(dir);
       }
@@ -73,7 +76,13 @@ final class LocalSignal implements AutoCloseable {
    *     sees other processes' changes only through its timer
    */
   static LocalSignal listen(Path runDir, Runnable onSignal) throws IOException {
-    Path socket = runDir.resolve("gatehouse-" + ProcessHandle.current().pid() + "-" + Long.toHexString(System.nanoTime()) + ".sock");
+    Path socket =
+        runDir.resolve(
+            "gatehouse-"
+                + ProcessHandle.current().pid()
+                + "-"
+                + Long.toHexString(System.nanoTime())
+                + ".sock");
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     try {
       server.bind(UnixDomainSocketAddress.of(socket));
@@ -158,7 +167,12 @@ final class LocalSignal implements AutoCloseable {
           }
         }
       }
-      LOG.warning("a gateway (" + socket.getFileName() + ") did not confirm a store change within " + ANSWER_MILLIS + " ms");
+      LOG.warning(
+          "a gateway ("
+              + socket.getFileName()
+              + ") did not confirm a store change within "
+              + ANSWER_MILLIS
+              + " ms");
       return false;
     } catch (IOException e) {
       LOG.fine("store signal to " + socket + ": " + e.getMessage());

@@ -36,13 +36,14 @@ public final class LocalUsageLedger implements UsageLedger {
   /** Seeds today's totals (after a restart) so day budgets survive it. */
   public void seed(Map<String, Long> today) {
     String day = today();
-    today.forEach((key, tokens) -> {
-      KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
-      synchronized (u) {
-        u.day = day;
-        u.dayTokens = tokens;
-      }
-    });
+    today.forEach(
+        (key, tokens) -> {
+          KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
+          synchronized (u) {
+            u.day = day;
+            u.dayTokens = tokens;
+          }
+        });
   }
 
   public String today() {
@@ -85,7 +86,8 @@ public final class LocalUsageLedger implements UsageLedger {
   }
 
   @Override
-  public Future<Void> settle(String key, String model, long estimated, long tokensIn, long tokensOut) {
+  public Future<Void> settle(
+      String key, String model, long estimated, long tokensIn, long tokensOut) {
     KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
     String day;
     synchronized (u) {
@@ -97,9 +99,17 @@ public final class LocalUsageLedger implements UsageLedger {
     }
     String m = model == null ? "" : model;
     synchronized (pending) {
-      pending.merge(key + '\u0000' + day + '\u0000' + m, new UsageStore.UsageRow(key, day, m, 1, tokensIn, tokensOut),
-          (a, b) -> new UsageStore.UsageRow(a.keyId(), a.day(), a.model(), a.requests() + b.requests(),
-              a.tokensIn() + b.tokensIn(), a.tokensOut() + b.tokensOut()));
+      pending.merge(
+          key + '\u0000' + day + '\u0000' + m,
+          new UsageStore.UsageRow(key, day, m, 1, tokensIn, tokensOut),
+          (a, b) ->
+              new UsageStore.UsageRow(
+                  a.keyId(),
+                  a.day(),
+                  a.model(),
+                  a.requests() + b.requests(),
+                  a.tokensIn() + b.tokensIn(),
+                  a.tokensOut() + b.tokensOut()));
     }
     return Future.succeededFuture();
   }
@@ -117,9 +127,17 @@ public final class LocalUsageLedger implements UsageLedger {
   public void requeue(List<UsageStore.UsageRow> rows) {
     synchronized (pending) {
       for (UsageStore.UsageRow r : rows) {
-        pending.merge(r.keyId() + '\u0000' + r.day() + '\u0000' + r.model(), r,
-            (a, b) -> new UsageStore.UsageRow(a.keyId(), a.day(), a.model(), a.requests() + b.requests(),
-                a.tokensIn() + b.tokensIn(), a.tokensOut() + b.tokensOut()));
+        pending.merge(
+            r.keyId() + '\u0000' + r.day() + '\u0000' + r.model(),
+            r,
+            (a, b) ->
+                new UsageStore.UsageRow(
+                    a.keyId(),
+                    a.day(),
+                    a.model(),
+                    a.requests() + b.requests(),
+                    a.tokensIn() + b.tokensIn(),
+                    a.tokensOut() + b.tokensOut()));
       }
     }
   }

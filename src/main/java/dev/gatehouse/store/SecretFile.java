@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
-/** A file in the data directory that holds a secret, created once and readable by its owner only. */
+/**
+ * A file in the data directory that holds a secret, created once and readable by its owner only.
+ */
 public final class SecretFile {
 
   private SecretFile() {}
@@ -15,8 +17,8 @@ public final class SecretFile {
   /**
    * Creates {@code file} holding {@code text} unless it exists. Atomic: the text is written to a
    * temporary file (mode 0600) beside it and linked into place, so a process starting at the same
-   * moment reads either no file or the whole text, never a partial one, and all of them end up
-   * with the same file. The directory is created if needed.
+   * moment reads either no file or the whole text, never a partial one, and all of them end up with
+   * the same file. The directory is created if needed.
    */
   public static void createOnce(Path file, String text) throws IOException {
     if (Files.exists(file)) {

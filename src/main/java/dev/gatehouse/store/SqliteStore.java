@@ -24,23 +24,32 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The embedded default store: one SQLite file in the data directory, in WAL mode so that the CLI
- * can change keys while a gateway is serving. Schema changes are Flyway migrations under
- * {@code db/migration}. Holds keys and bans. Thread-safe.
+ * can change keys while a gateway is serving. Schema changes are Flyway migrations under {@code
+ * db/migration}. Holds keys and bans. Thread-safe.
  */
-public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditStore, AutoCloseable {
+public final class SqliteStore
+    implements KeyStore, UsageStore, BanStore, AuditStore, AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
-  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger("gatehouse.store");
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger("gatehouse.store");
 
   private final String url;
   private final HikariDataSource pool;
   private final Path dataDir;
+
   /** Reads of the key and ban versions and lists, for showing that requests make none. */
-  private final java.util.concurrent.atomic.LongAdder snapshotReads = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder snapshotReads =
+      new java.util.concurrent.atomic.LongAdder();
+
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** This process's listener for other processes' changes; null until someone subscribes. Guarded by this. */
+
+  /**
+   * This process's listener for other processes' changes; null until someone subscribes. Guarded by
+   * this.
+   */
   private @Nullable LocalSignal signal;
 
   private SqliteStore(String url, HikariDataSource pool, Path dataDir) {
@@ -54,7 +63,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     try {
       Files.createDirectories(dataDir);
     } catch (java.io.IOException e) {
-      throw new StoreException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
+      throw new StoreException(
+          "cannot create data directory " + dataDir + ": " + e.getMessage(), e);
     }
     String url = "jdbc:sqlite:" + dataDir.resolve("gatehouse.db");
     HikariConfig hc = new HikariConfig();
@@ -76,19 +86,26 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
    * A pooled connection, refused on a Vert.x event loop. Every statement here may wait on the disk
    * or on another process's write lock (busy_timeout: 5 s), and an event loop that waits stalls
    * every connection it serves. So the request path reads memory snapshots, and writes go to
-   * threads of their own (each store interface says which); a call from an event loop is a bug,
-   * and it fails here: loudly in the tests, and closed in production (the caller refuses).
+   * threads of their own (each store interface says which); a call from an event loop is a bug, and
+   * it fails here: loudly in the tests, and closed in production (the caller refuses).
    */
   private Connection connection() throws SQLException {
     refuseOnEventLoop();
     return pool.getConnection();
   }
 
-  /** Throws (and logs where from) when called on a Vert.x event-loop thread; see {@link #connection()}. */
+  /**
+   * Throws (and logs where from) when called on a Vert.x event-loop thread; see {@link
+   * #connection()}.
+   */
   static void refuseOnEventLoop() {
     if (io.vertx.core.Context.isOnEventLoopThread()) {
-      StoreException e = new StoreException(
-          "the SQLite store was called on event loop " + Thread.currentThread().getName() + ", which it would block", null);
+      StoreException e =
+          new StoreException(
+              "the SQLite store was called on event loop "
+                  + Thread.currentThread().getName()
+                  + ", which it would block",
+              null);
       LOG.log(java.util.logging.Level.SEVERE, e.getMessage(), e);
       throw e;
     }
@@ -110,7 +127,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   public List<KeyRecord> list() {
     snapshotReads.increment();
     try (Connection c = connection();
-        PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys ORDER BY created_at DESC, id");
+        PreparedStatement ps =
+            c.prepareStatement("SELECT * FROM api_keys ORDER BY created_at DESC, id");
         ResultSet rs = ps.executeQuery()) {
       List<KeyRecord> out = new ArrayList<>();
       while (rs.next()) {
@@ -146,7 +164,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     inTransaction(
         c -> {
           try (PreparedStatement ps =
-              c.prepareStatement("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")) {
+              c.prepareStatement(
+                  "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")) {
             ps.setLong(1, at.toEpochMilli());
             ps.setString(2, id);
             changed[0] = ps.executeUpdate() == 1;
@@ -182,7 +201,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   }
 
   private VersionProbe versionProbe(String table) {
-    SqlVersionProbe probe = new SqlVersionProbe(url, "SELECT version FROM " + table + " WHERE id = 1", table, snapshotReads);
+    SqlVersionProbe probe =
+        new SqlVersionProbe(
+            url, "SELECT version FROM " + table + " WHERE id = 1", table, snapshotReads);
     probe.open(); // fail at start, not on the first request, when the database is unusable
     return probe;
   }
@@ -190,8 +211,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   /**
    * A dedicated connection with one prepared statement: a few microseconds per call, and no pool
    * hand-off on the request path. After a failure (the database locked, replaced or altered
-   * underneath) it reopens on the next call instead of staying broken until a restart; until it
-   * can answer, every call throws, and callers refuse.
+   * underneath) it reopens on the next call instead of staying broken until a restart; until it can
+   * answer, every call throws, and callers refuse.
    */
   private static final class SqlVersionProbe implements VersionProbe {
     private final String url;
@@ -201,7 +222,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     private @Nullable Connection c;
     private @Nullable PreparedStatement ps;
 
-    SqlVersionProbe(String url, String sql, String table, java.util.concurrent.atomic.LongAdder reads) {
+    SqlVersionProbe(
+        String url, String sql, String table, java.util.concurrent.atomic.LongAdder reads) {
       this.url = url;
       this.sql = sql;
       this.table = table;
@@ -226,7 +248,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
       if (ps == null) {
         open();
       }
-      try (ResultSet rs = java.util.Objects.requireNonNull(ps).executeQuery()) { // open() set it or threw
+      try (ResultSet rs =
+          java.util.Objects.requireNonNull(ps).executeQuery()) { // open() set it or threw
         if (!rs.next()) {
           throw new StoreException(table + " row missing", null);
         }
@@ -262,10 +285,11 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     }
     try (Connection c = connection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO usage_daily (key_id, day, model, requests, tokens_in, tokens_out) VALUES (?, ?, ?, ?, ?, ?)"
-              + " ON CONFLICT (key_id, day, model) DO UPDATE SET requests = requests + excluded.requests,"
-              + " tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO usage_daily (key_id, day, model, requests, tokens_in, tokens_out) VALUES (?, ?, ?, ?, ?, ?)"
+                  + " ON CONFLICT (key_id, day, model) DO UPDATE SET requests = requests + excluded.requests,"
+                  + " tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out")) {
         for (UsageRow r : increments) {
           ps.setString(1, r.keyId());
           ps.setString(2, r.day());
@@ -291,8 +315,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   @Override
   public java.util.Map<String, Long> tokensOn(String day) {
     try (Connection c = connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT key_id, SUM(tokens_in + tokens_out) FROM usage_daily WHERE day = ? GROUP BY key_id")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT key_id, SUM(tokens_in + tokens_out) FROM usage_daily WHERE day = ? GROUP BY key_id")) {
       ps.setString(1, day);
       java.util.Map<String, Long> out = new java.util.HashMap<>();
       try (ResultSet rs = ps.executeQuery()) {
@@ -309,16 +334,24 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   @Override
   public List<UsageRow> usageSince(String day, @Nullable String keyId) {
     try (Connection c = connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT key_id, day, model, requests, tokens_in, tokens_out FROM usage_daily WHERE day >= ?"
-                + " AND (? IS NULL OR key_id = ?) ORDER BY day, key_id, model")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT key_id, day, model, requests, tokens_in, tokens_out FROM usage_daily WHERE day >= ?"
+                    + " AND (? IS NULL OR key_id = ?) ORDER BY day, key_id, model")) {
       ps.setString(1, day);
       ps.setString(2, keyId);
       ps.setString(3, keyId);
       List<UsageRow> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new UsageRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+          out.add(
+              new UsageRow(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getLong(4),
+                  rs.getLong(5),
+                  rs.getLong(6)));
         }
       }
       return out;
@@ -334,23 +367,26 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     }
     // No version bump: audit rows change neither keys nor bans, and a bump would make every
     // event loop reload its key ring after each audit batch.
-    inTransaction(null, c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-        for (AuditRow r : rows) {
-          ps.setLong(1, r.seq());
-          ps.setString(2, r.time());
-          ps.setString(3, r.requestId());
-          ps.setString(4, r.ip());
-          ps.setString(5, r.keyId());
-          ps.setInt(6, r.status());
-          ps.setString(7, r.reason());
-          ps.setString(8, r.line());
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    });
+    inTransaction(
+        null,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (AuditRow r : rows) {
+              ps.setLong(1, r.seq());
+              ps.setString(2, r.time());
+              ps.setString(3, r.requestId());
+              ps.setString(4, r.ip());
+              ps.setString(5, r.keyId());
+              ps.setInt(6, r.status());
+              ps.setString(7, r.reason());
+              ps.setString(8, r.line());
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+        });
   }
 
   @Override
@@ -378,12 +414,21 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   @Override
   public void forEachAuditRow(java.util.function.Consumer<AuditRow> each) {
     try (Connection c = connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log ORDER BY id");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        each.accept(new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-            rs.getInt(6), rs.getString(7), rs.getString(8)));
+        each.accept(
+            new AuditRow(
+                rs.getLong(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getString(5),
+                rs.getInt(6),
+                rs.getString(7),
+                rs.getString(8)));
       }
     } catch (SQLException e) {
       throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
@@ -393,11 +438,12 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   @Override
   public List<AuditRow> queryAudit(AuditQuery q) {
     try (Connection c = connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log"
-                + " WHERE (?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR ip = ?2) AND (?3 IS NULL OR status = ?3)"
-                + " AND (?4 IS NULL OR reason = ?4) AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6)"
-                + " ORDER BY time DESC, seq DESC LIMIT ?7")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log"
+                    + " WHERE (?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR ip = ?2) AND (?3 IS NULL OR status = ?3)"
+                    + " AND (?4 IS NULL OR reason = ?4) AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6)"
+                    + " ORDER BY time DESC, seq DESC LIMIT ?7")) {
       ps.setString(1, q.keyId());
       ps.setString(2, q.ip());
       if (q.status() == null) {
@@ -412,8 +458,16 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
       List<AuditRow> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new AuditRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-              rs.getInt(6), rs.getString(7), rs.getString(8)));
+          out.add(
+              new AuditRow(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getString(5),
+                  rs.getInt(6),
+                  rs.getString(7),
+                  rs.getString(8)));
         }
       }
       return out;
@@ -425,8 +479,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   @Override
   public List<KeyAddress> keyAddressesSince(String since) {
     try (Connection c = connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT DISTINCT key_id, ip FROM audit_log WHERE key_id IS NOT NULL AND time >= ? LIMIT 1000000")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT DISTINCT key_id, ip FROM audit_log WHERE key_id IS NOT NULL AND time >= ? LIMIT 1000000")) {
       ps.setString(1, since);
       List<KeyAddress> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
@@ -443,19 +498,27 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   @Override
   public List<AuditSummary> summarizeAudit(String since, String until) {
     try (Connection c = connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'), COALESCE(json_extract(line, '$.model'), '-') AS model,"
-                + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
-                + " SUM(MAX(json_extract(line, '$.tokens_in'), 0)), SUM(MAX(json_extract(line, '$.tokens_out'), 0))"
-                + " FROM audit_log WHERE (?1 IS NULL OR time >= ?1) AND (?2 IS NULL OR time < ?2)"
-                + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'), COALESCE(json_extract(line, '$.model'), '-') AS model,"
+                    + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
+                    + " SUM(MAX(json_extract(line, '$.tokens_in'), 0)), SUM(MAX(json_extract(line, '$.tokens_out'), 0))"
+                    + " FROM audit_log WHERE (?1 IS NULL OR time >= ?1) AND (?2 IS NULL OR time < ?2)"
+                    + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")) {
       ps.setString(1, since);
       ps.setString(2, until);
       List<AuditSummary> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new AuditSummary(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
-              rs.getLong(6), rs.getLong(7)));
+          out.add(
+              new AuditSummary(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getLong(4),
+                  rs.getLong(5),
+                  rs.getLong(6),
+                  rs.getLong(7)));
         }
       }
       return out;
@@ -486,9 +549,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   }
 
   /**
-   * Listeners here hear writes made through this instance at once, and writes by other processes
-   * on the same data directory through a {@link LocalSignal} socket. A database changed by other
-   * means (plain SQL) is not signalled: the reader's timer sees it.
+   * Listeners here hear writes made through this instance at once, and writes by other processes on
+   * the same data directory through a {@link LocalSignal} socket. A database changed by other means
+   * (plain SQL) is not signalled: the reader's timer sees it.
    */
   @Override
   public Subscription onChange(Runnable onChange) {
@@ -498,7 +561,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
         try {
           signal = LocalSignal.listen(LocalSignal.runDir(dataDir), this::fireLocal);
         } catch (java.io.IOException e) {
-          LOG.warning("changes by other processes will be seen on the next timed check only: " + e.getMessage());
+          LOG.warning(
+              "changes by other processes will be seen on the next timed check only: "
+                  + e.getMessage());
         }
       }
     }
@@ -527,7 +592,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     }
   }
 
-  /** After a committed change of keys or bans: this process's listeners, then every other process's. */
+  /**
+   * After a committed change of keys or bans: this process's listeners, then every other process's.
+   */
   private void announce() {
     fireLocal();
     Path own;
@@ -552,7 +619,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
       try {
         work.run(c);
         if (versionTable != null) {
-          try (PreparedStatement ps = c.prepareStatement("UPDATE " + versionTable + " SET version = version + 1 WHERE id = 1")) {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE " + versionTable + " SET version = version + 1 WHERE id = 1")) {
             ps.executeUpdate();
           }
         }
@@ -564,7 +633,11 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
         c.setAutoCommit(true);
       }
     } catch (SQLException e) {
-      throw new StoreException((versionTable != null && versionTable.equals("key_version") ? "key" : "ban") + " store write failed: " + e.getMessage(), e);
+      throw new StoreException(
+          (versionTable != null && versionTable.equals("key_version") ? "key" : "ban")
+              + " store write failed: "
+              + e.getMessage(),
+          e);
     }
     if (versionTable != null) {
       announce();
@@ -592,7 +665,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
     }
   }
 
-  private static void setInstant(PreparedStatement ps, int i, @Nullable Instant t) throws SQLException {
+  private static void setInstant(PreparedStatement ps, int i, @Nullable Instant t)
+      throws SQLException {
     if (t == null) {
       ps.setNull(i, Types.INTEGER);
     } else {
@@ -626,7 +700,9 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
           instant(rs, "revoked_at"),
           rs.getString("rotated_to"),
           JSON.readValue(rs.getString("limits"), KeyLimits.class),
-          rs.getString("networks") == null ? List.of() : List.copyOf(JSON.readValue(rs.getString("networks"), STRINGS)),
+          rs.getString("networks") == null
+              ? List.of()
+              : List.copyOf(JSON.readValue(rs.getString("networks"), STRINGS)),
           rs.getString("guard"));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt key row " + rs.getString("id"), e);
@@ -640,7 +716,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
   public List<BanRecord> listBans() {
     snapshotReads.increment();
     try (Connection c = connection();
-        PreparedStatement ps = c.prepareStatement("SELECT * FROM bans ORDER BY banned_at DESC, ip");
+        PreparedStatement ps =
+            c.prepareStatement("SELECT * FROM bans ORDER BY banned_at DESC, ip");
         ResultSet rs = ps.executeQuery()) {
       List<BanRecord> out = new ArrayList<>();
       while (rs.next()) {
@@ -731,7 +808,8 @@ public final class SqliteStore implements KeyStore, UsageStore, BanStore, AuditS
             }
           }
           try (PreparedStatement ps =
-              c.prepareStatement("UPDATE bans SET requests = requests + ?, last_seen = MAX(last_seen, ?), sample_paths = ? WHERE ip = ?")) {
+              c.prepareStatement(
+                  "UPDATE bans SET requests = requests + ?, last_seen = MAX(last_seen, ?), sample_paths = ? WHERE ip = ?")) {
             ps.setLong(1, requests);
             ps.setLong(2, lastSeen.toEpochMilli());
             ps.setString(3, json(samples));

@@ -11,9 +11,9 @@ import java.util.logging.Logger;
 
 /**
  * Keeps the in-memory readers of a store (the key ring, the ban list) current, so that no request
- * asks the store anything: they are refreshed when the store announces a change
- * ({@link ChangeSource}), and on a timer for changes nobody announced (a database edited by
- * hand) and for noticing a store that stopped answering.
+ * asks the store anything: they are refreshed when the store announces a change ({@link
+ * ChangeSource}), and on a timer for changes nobody announced (a database edited by hand) and for
+ * noticing a store that stopped answering.
  *
  * <p>Every refresh runs on one thread, {@code gatehouse-store-watch}, so a reader's version probe
  * is only ever used by it. A writer that announces a change waits until the refresh is done.

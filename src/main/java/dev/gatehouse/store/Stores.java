@@ -9,7 +9,8 @@ import java.util.List;
  * implement. {@code store.kind: sqlite} (the default, and the only kind for now) is one SQLite
  * database in the data directory serving every interface.
  */
-public record Stores(KeyStore keys, BanStore bans, UsageStore usage, AuditStore audit, Runnable closer)
+public record Stores(
+    KeyStore keys, BanStore bans, UsageStore usage, AuditStore audit, Runnable closer)
     implements AutoCloseable {
 
   /** The kinds {@link #open} knows, for the config check. */
@@ -23,7 +24,9 @@ public record Stores(KeyStore keys, BanStore bans, UsageStore usage, AuditStore 
   public static Stores open(String kind, Path dataDir) {
     return switch (kind) {
       case "sqlite" -> sqlite(SqliteStore.open(dataDir));
-      default -> throw new StoreException("unknown store.kind " + kind + " (expected: one of " + KINDS + ")", null);
+      default ->
+          throw new StoreException(
+              "unknown store.kind " + kind + " (expected: one of " + KINDS + ")", null);
     };
   }
 

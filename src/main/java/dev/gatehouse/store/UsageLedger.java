@@ -8,23 +8,23 @@ import java.util.List;
  * UTC day, the tokens of streams still running included. A running stream is charged an estimate
  * (one token per chunk) the moment each chunk passes, and its estimate is replaced by the
  * upstream's real figures when it ends, so that several concurrent streams cannot together
- * overshoot a budget. {@link LocalUsageLedger} keeps it in this process; the interface is what
- * lets a Redis ledger share it between gateways.
+ * overshoot a budget. {@link LocalUsageLedger} keeps it in this process; the interface is what lets
+ * a Redis ledger share it between gateways.
  *
- * <p><b>Threads.</b> {@link #used}, {@link #charge} and {@link #settle} are called on the
- * request's event loop (the limit stage before the upstream is contacted; the usage meter as the
- * response streams), so they never block: a ledger that asks the network returns a pending future
- * and completes it on the caller's Vert.x context, as Vert.x's own clients do. The local ledger
- * returns completed futures. {@link #drain} and {@link #requeue} are this process's own queue of
- * rows for the {@link UsageStore}, in memory whatever the ledger; the usage flush calls them on a
- * worker thread.
+ * <p><b>Threads.</b> {@link #used}, {@link #charge} and {@link #settle} are called on the request's
+ * event loop (the limit stage before the upstream is contacted; the usage meter as the response
+ * streams), so they never block: a ledger that asks the network returns a pending future and
+ * completes it on the caller's Vert.x context, as Vert.x's own clients do. The local ledger returns
+ * completed futures. {@link #drain} and {@link #requeue} are this process's own queue of rows for
+ * the {@link UsageStore}, in memory whatever the ledger; the usage flush calls them on a worker
+ * thread.
  *
- * <p><b>Failures (fail closed).</b> A failed {@link #used} refuses the request (503
- * {@code limit.unavailable}). A failed {@link #charge} ends that stream with the same error. The
- * callers ignore what {@link #settle} answers (fire and forget), so a ledger that could not record
- * a charge or a settlement must not answer a later {@link #used} of that key from totals that lack
- * it: it fails {@code used} for the key until it has recorded what it owes (retrying meanwhile).
- * The key's requests are refused for that time, never checked against a total that is too low.
+ * <p><b>Failures (fail closed).</b> A failed {@link #used} refuses the request (503 {@code
+ * limit.unavailable}). A failed {@link #charge} ends that stream with the same error. The callers
+ * ignore what {@link #settle} answers (fire and forget), so a ledger that could not record a charge
+ * or a settlement must not answer a later {@link #used} of that key from totals that lack it: it
+ * fails {@code used} for the key until it has recorded what it owes (retrying meanwhile). The key's
+ * requests are refused for that time, never checked against a total that is too low.
  */
 public interface UsageLedger {
 

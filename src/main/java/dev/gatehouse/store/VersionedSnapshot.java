@@ -8,14 +8,14 @@ import org.jspecify.annotations.Nullable;
  * store. Whoever hears of a change ({@link ChangeSource}, or a timer) calls {@link #refresh}, which
  * reloads only when the store's version moved.
  *
- * <p>The data is read after the version, so it is never older than its label: at worst newer,
- * which only makes the next refresh reload once more. When the store cannot answer a refresh, the
+ * <p>The data is read after the version, so it is never older than its label: at worst newer, which
+ * only makes the next refresh reload once more. When the store cannot answer a refresh, the
  * snapshot is marked failed and {@link #current} throws until a refresh succeeds: a reader that
  * cannot learn of a revocation refuses rather than trusting old data (fail closed).
  *
- * <p>The version is read through a probe opened on the first refresh and reopened after a
- * failure. Refreshes and {@link #release} run on one thread (the store watch's), so the probe is
- * only ever used by it. Reads are thread-safe: snapshots are immutable and swapped whole.
+ * <p>The version is read through a probe opened on the first refresh and reopened after a failure.
+ * Refreshes and {@link #release} run on one thread (the store watch's), so the probe is only ever
+ * used by it. Reads are thread-safe: snapshots are immutable and swapped whole.
  *
  * @param <T> the immutable snapshot
  */

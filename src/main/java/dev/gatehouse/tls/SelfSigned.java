@@ -51,7 +51,8 @@ public final class SelfSigned {
   public static Result write(List<String> hosts, Duration validity, Path certFile, Path keyFile)
       throws IOException, GeneralSecurityException {
     if (hosts.isEmpty()) {
-      throw new IllegalArgumentException("--host: (none) (expected: at least one host name or IP address)");
+      throw new IllegalArgumentException(
+          "--host: (none) (expected: at least one host name or IP address)");
     }
     List<GeneralName> names = new ArrayList<>();
     for (String h : hosts) {
@@ -61,7 +62,8 @@ public final class SelfSigned {
       } else if (h.matches("(?i)[a-z0-9*]([a-z0-9.-]{0,252})")) {
         names.add(new GeneralName(GeneralName.dNSName, h.toLowerCase(Locale.ROOT)));
       } else {
-        throw new IllegalArgumentException("--host: " + h + " (expected: a DNS name or an IP address)");
+        throw new IllegalArgumentException(
+            "--host: " + h + " (expected: a DNS name or an IP address)");
       }
     }
     KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
@@ -69,18 +71,32 @@ public final class SelfSigned {
     KeyPair pair = gen.generateKeyPair();
     Instant now = Instant.now();
     Instant notAfter = now.plus(validity);
-    X500Name subject = new X500Name("CN=" + hosts.get(0).replaceAll("[,+=\"\\\\<>;]", "") + ",O=Gatehouse self-signed");
+    X500Name subject =
+        new X500Name(
+            "CN=" + hosts.get(0).replaceAll("[,+=\"\\\\<>;]", "") + ",O=Gatehouse self-signed");
     BigInteger serial = new BigInteger(127, new SecureRandom());
     X509v3CertificateBuilder b =
         new JcaX509v3CertificateBuilder(
-            subject, serial, Date.from(now.minus(Duration.ofMinutes(5))), Date.from(notAfter), subject, pair.getPublic());
-    b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
+            subject,
+            serial,
+            Date.from(now.minus(Duration.ofMinutes(5))),
+            Date.from(notAfter),
+            subject,
+            pair.getPublic());
+    b.addExtension(
+        Extension.subjectAlternativeName,
+        false,
+        new GeneralNames(names.toArray(GeneralName[]::new)));
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-    b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+    b.addExtension(
+        Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
     X509Certificate cert;
     try {
-      cert = new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
+      cert =
+          new JcaX509CertificateConverter()
+              .getCertificate(
+                  b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException(e);
     }
@@ -104,15 +120,20 @@ public final class SelfSigned {
   }
 
   private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
+    return "-----BEGIN "
+        + type
+        + "-----\n"
         + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 
   private static void writeSecret(Path file, String content) throws IOException {
     Files.deleteIfExists(file);
     try {
-      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.createFile(
+          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {
       Files.createFile(file);
     }

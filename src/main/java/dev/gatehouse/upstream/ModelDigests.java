@@ -20,6 +20,7 @@ import java.util.Map;
 public final class ModelDigests {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Time the upstream has to send the next bytes of its model list. */
   private static final long IDLE_MILLIS = 10_000;
 
@@ -53,28 +54,32 @@ public final class ModelDigests {
 
   private Future<Snapshot> fetch() {
     long started = System.nanoTime();
-    return upstream.request(upstream.options(HttpMethod.GET, "/api/tags").setIdleTimeout(IDLE_MILLIS))
+    return upstream
+        .request(upstream.options(HttpMethod.GET, "/api/tags").setIdleTimeout(IDLE_MILLIS))
         .compose(HttpClientRequest::send)
-        .compose(resp -> resp.statusCode() == 200
-            ? resp.body()
-            : Future.failedFuture("upstream /api/tags answered " + resp.statusCode()))
-        .map(body -> {
-          try {
-            JsonNode models = JSON.readTree(body.getBytes()).path("models");
-            Map<String, String> out = new HashMap<>();
-            for (JsonNode m : models) {
-              String name = m.path("name").asText(m.path("model").asText(""));
-              ModelName n = ModelName.parse(name);
-              if (n != null && m.path("digest").isTextual()) {
-                out.put(n.canonical(), bare(m.path("digest").asText()));
+        .compose(
+            resp ->
+                resp.statusCode() == 200
+                    ? resp.body()
+                    : Future.failedFuture("upstream /api/tags answered " + resp.statusCode()))
+        .map(
+            body -> {
+              try {
+                JsonNode models = JSON.readTree(body.getBytes()).path("models");
+                Map<String, String> out = new HashMap<>();
+                for (JsonNode m : models) {
+                  String name = m.path("name").asText(m.path("model").asText(""));
+                  ModelName n = ModelName.parse(name);
+                  if (n != null && m.path("digest").isTextual()) {
+                    out.put(n.canonical(), bare(m.path("digest").asText()));
+                  }
+                }
+                Snapshot s = new Snapshot(started, Map.copyOf(out));
+                snapshot = s;
+                return s;
+              } catch (java.io.IOException e) {
+                throw new IllegalStateException("upstream /api/tags is not JSON", e);
               }
-            }
-            Snapshot s = new Snapshot(started, Map.copyOf(out));
-            snapshot = s;
-            return s;
-          } catch (java.io.IOException e) {
-            throw new IllegalStateException("upstream /api/tags is not JSON", e);
-          }
-        });
+            });
   }
 }

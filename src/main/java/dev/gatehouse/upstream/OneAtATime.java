@@ -8,12 +8,12 @@ import java.util.function.Supplier;
 
 /**
  * One asynchronous fetch at a time: a caller that comes while one runs gets that one's answer
- * rather than starting another, so a burst of requests (or a readiness poller beside the
- * periodic check) costs the upstream one request. Thread-safe.
+ * rather than starting another, so a burst of requests (or a readiness poller beside the periodic
+ * check) costs the upstream one request. Thread-safe.
  *
- * <p>Every caller gets the answer on its own Vert.x context. The fetch completes on the event
- * loop of the caller that started it; a request of another loop must continue there, on the
- * thread that owns its connection, never on the fetching one.
+ * <p>Every caller gets the answer on its own Vert.x context. The fetch completes on the event loop
+ * of the caller that started it; a request of another loop must continue there, on the thread that
+ * owns its connection, never on the fetching one.
  */
 final class OneAtATime<T> {
 
@@ -39,12 +39,13 @@ final class OneAtATime<T> {
     } catch (RuntimeException e) {
       f = Future.failedFuture(e); // fail closed: a fetch that throws is a failed fetch
     }
-    f.onComplete(ar -> {
-      synchronized (this) {
-        running = null;
-      }
-      p.handle(ar);
-    });
+    f.onComplete(
+        ar -> {
+          synchronized (this) {
+            running = null;
+          }
+          p.handle(ar);
+        });
     return p.future();
   }
 
@@ -54,13 +55,14 @@ final class OneAtATime<T> {
       return shared;
     }
     Promise<T> mine = Promise.promise();
-    shared.onComplete(ar -> {
-      if (Vertx.currentContext() == caller) {
-        mine.handle(ar);
-      } else {
-        caller.runOnContext(v -> mine.handle(ar));
-      }
-    });
+    shared.onComplete(
+        ar -> {
+          if (Vertx.currentContext() == caller) {
+            mine.handle(ar);
+          } else {
+            caller.runOnContext(v -> mine.handle(ar));
+          }
+        });
     return mine.future();
   }
 }

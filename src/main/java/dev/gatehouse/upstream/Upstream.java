@@ -25,23 +25,23 @@ import java.util.function.BiConsumer;
  * connections; its health, which is also what {@code /readyz} answers; and the digests of the
  * models it lists. One per gateway, shared by every event loop. Thread-safe.
  *
- * <p>Connections: one pool per event loop, of at most {@code limits.max_upstream_connections}
- * (the setting is documented per event loop), which an event loop takes on its first request. A
- * request then stays on the loop that serves its client: one pool shared by all loops would hand
- * one loop's connection to another loop's request, and every chunk of a stream would cross
- * threads. Every connection reads its responses through {@link UpstreamFraming}, the relay's and
- * the health check's and the digest fetch's alike.
+ * <p>Connections: one pool per event loop, of at most {@code limits.max_upstream_connections} (the
+ * setting is documented per event loop), which an event loop takes on its first request. A request
+ * then stays on the loop that serves its client: one pool shared by all loops would hand one loop's
+ * connection to another loop's request, and every chunk of a stream would cross threads. Every
+ * connection reads its responses through {@link UpstreamFraming}, the relay's and the health
+ * check's and the digest fetch's alike.
  *
- * <p>One upstream is a set of one: {@link #pick} always answers it. See {@link Upstreams} for how
- * a set of several plugs in.
+ * <p>One upstream is a set of one: {@link #pick} always answers it. See {@link Upstreams} for how a
+ * set of several plugs in.
  */
 public final class Upstream implements Upstreams, AutoCloseable {
 
   /**
    * Where the upstream is, from its URL: {@code http} or {@code https}, the host as it goes in a
    * URL and in the {@code Host} header (an IPv6 literal keeps its brackets, which Vert.x connects
-   * to as well), the port (80 or 443 when none is given), and the path every request target is
-   * put under ({@code ""} when there is none; never ends in {@code /}).
+   * to as well), the port (80 or 443 when none is given), and the path every request target is put
+   * under ({@code ""} when there is none; never ends in {@code /}).
    */
   public record Address(String scheme, String host, int port, boolean tls, String basePath) {
 
@@ -62,7 +62,9 @@ public final class Upstream implements Upstreams, AutoCloseable {
               && uri.getPort() <= 65535;
       if (!ok) {
         throw new IllegalArgumentException(
-            "upstream: " + uri + " (expected: an http or https URL with a host, and no user info, query or fragment)");
+            "upstream: "
+                + uri
+                + " (expected: an http or https URL with a host, and no user info, query or fragment)");
       }
       boolean tls = scheme.equals("https");
       int port = uri.getPort() > 0 ? uri.getPort() : (tls ? 443 : 80);
@@ -85,20 +87,27 @@ public final class Upstream implements Upstreams, AutoCloseable {
   private final int maxConnections;
   private final long connectMillis;
   private final long healthMillis;
+
   /** The pools no event loop has taken yet. */
   private final Queue<HttpClient> spare = new ConcurrentLinkedQueue<>();
+
   /** Each event loop's pool, by its thread. */
   private final Map<Thread, HttpClient> byLoop = new ConcurrentHashMap<>();
-  /** The pool of callers off the event loops (tests, a worker thread), and of any loop past the count. */
+
+  /**
+   * The pool of callers off the event loops (tests, a worker thread), and of any loop past the
+   * count.
+   */
   private final HttpClient offLoop;
+
   private final UpstreamHealth health;
   private final ModelDigests digests;
   private volatile boolean closed;
 
   /**
-   * Builds the pools, one per event loop ({@code server.event_loops}) and one for callers off
-   * them. Called off the event loops (the composition root is): Vert.x closes a client with the
-   * context that built it, and a client built here lives as long as Vert.x does.
+   * Builds the pools, one per event loop ({@code server.event_loops}) and one for callers off them.
+   * Called off the event loops (the composition root is): Vert.x closes a client with the context
+   * that built it, and a client built here lives as long as Vert.x does.
    *
    * @param onChange called with (up, detail) whenever a health check finds the upstream's state
    *     changed; must not block
@@ -183,8 +192,8 @@ public final class Upstream implements Upstreams, AutoCloseable {
   }
 
   /**
-   * The digests of the models the upstream lists ({@code /api/tags}): canonical model name to
-   * bare lowercase hex, at most {@code models.pin_refresh} old. Fails when they cannot be read.
+   * The digests of the models the upstream lists ({@code /api/tags}): canonical model name to bare
+   * lowercase hex, at most {@code models.pin_refresh} old. Fails when they cannot be read.
    */
   public Future<Map<String, String>> modelDigests() {
     return digests.get();
@@ -195,7 +204,8 @@ public final class Upstream implements Upstreams, AutoCloseable {
    * any HTTP answer within {@code health.timeout} means up. Completes with a detail for the log.
    */
   private Future<String> probe() {
-    RequestOptions o = options(HttpMethod.GET, "/").setConnectTimeout(healthMillis).setIdleTimeout(healthMillis);
+    RequestOptions o =
+        options(HttpMethod.GET, "/").setConnectTimeout(healthMillis).setIdleTimeout(healthMillis);
     return request(o)
         .compose(HttpClientRequest::send)
         .compose(resp -> resp.body().map(b -> "HTTP " + resp.statusCode()));
@@ -210,10 +220,12 @@ public final class Upstream implements Upstreams, AutoCloseable {
     if (mine != null) {
       return mine;
     }
-    return byLoop.computeIfAbsent(Thread.currentThread(), t -> {
-      HttpClient next = spare.poll();
-      return next != null ? next : offLoop;
-    });
+    return byLoop.computeIfAbsent(
+        Thread.currentThread(),
+        t -> {
+          HttpClient next = spare.poll();
+          return next != null ? next : offLoop;
+        });
   }
 
   private HttpClient newClient() {
@@ -227,7 +239,8 @@ public final class Upstream implements Upstreams, AutoCloseable {
             .setDecompressionSupported(false)
             .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectMillis));
     // Every upstream connection reads its responses through the strict framing check.
-    return vertx.httpClientBuilder()
+    return vertx
+        .httpClientBuilder()
         .with(options)
         .with(new PoolOptions().setHttp1MaxSize(maxConnections))
         .withConnectHandler(UpstreamFraming::install)

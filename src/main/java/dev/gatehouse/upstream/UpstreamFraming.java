@@ -18,44 +18,57 @@ import java.util.ArrayDeque;
 import java.util.logging.Logger;
 
 /**
- * Strict HTTP/1.1 framing of the upstream's responses (RFC 9112 §4-§7), on the bytes as the
- * model server sent them, before Netty's response decoder sees them. The request side
- * ({@code listen/StrictFraming}) keeps a client from smuggling a request past a front proxy; this
- * keeps a hostile or broken upstream from desynchronising Gatehouse's pooled connection to it.
- * A response framed two ways (Content-Length beside Transfer-Encoding, {@code chunked, identity},
- * a chunk size with spaces or 17 digits) or bytes sent after a complete response are how one
- * client's answer ends up as another's on the next request over that connection (response-queue
- * poisoning). So the same rules apply:
+ * Strict HTTP/1.1 framing of the upstream's responses (RFC 9112 §4-§7), on the bytes as the model
+ * server sent them, before Netty's response decoder sees them. The request side ({@code
+ * listen/StrictFraming}) keeps a client from smuggling a request past a front proxy; this keeps a
+ * hostile or broken upstream from desynchronising Gatehouse's pooled connection to it. A response
+ * framed two ways (Content-Length beside Transfer-Encoding, {@code chunked, identity}, a chunk size
+ * with spaces or 17 digits) or bytes sent after a complete response are how one client's answer
+ * ends up as another's on the next request over that connection (response-queue poisoning). So the
+ * same rules apply:
  *
  * <ul>
- *   <li>a status line {@code HTTP/1.x SP 3DIGIT SP reason CRLF}; the header grammar of
- *       {@link Http1Grammar#fields}: CRLF only, no obs-fold, no control characters, token names;
- *   <li>at most one framing header: exactly one {@code Transfer-Encoding: chunked}, or exactly
- *       one Content-Length of digits; never both; no framing field in the trailers;
+ *   <li>a status line {@code HTTP/1.x SP 3DIGIT SP reason CRLF}; the header grammar of {@link
+ *       Http1Grammar#fields}: CRLF only, no obs-fold, no control characters, token names;
+ *   <li>at most one framing header: exactly one {@code Transfer-Encoding: chunked}, or exactly one
+ *       Content-Length of digits; never both; no framing field in the trailers;
  *   <li>chunk sizes of 1-16 hex digits alone, each chunk followed by CRLF;
  *   <li>no byte from the upstream unless a request is waiting for its response.
  * </ul>
  *
  * <p>A response to HEAD, a 1xx, 204 or 304 has no body whatever its headers say; a response with
- * neither framing header is read until the upstream closes. A violation closes the connection:
- * the bytes before the offending element go on, nothing after it does, and the request in flight
- * fails (502 before its head was relayed, the dialect's mid-stream error after). One per upstream
+ * neither framing header is read until the upstream closes. A violation closes the connection: the
+ * bytes before the offending element go on, nothing after it does, and the request in flight fails
+ * (502 before its head was relayed, the dialect's mid-stream error after). One per upstream
  * connection; runs on its event loop only.
  */
 public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = Logger.getLogger("gatehouse.proxy");
+
   /** Vert.x's HTTP/1.x client codec in the channel pipeline. */
   static final String CODEC = "codec";
+
   /** The largest response head (status line and fields) or trailer section read. */
   static final int MAX_HEAD = 64 * 1024;
 
-  private enum State { IDLE, HEAD, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, TRAILERS, UNTIL_CLOSE, DEAD }
+  private enum State {
+    IDLE,
+    HEAD,
+    BODY,
+    CHUNK_SIZE,
+    CHUNK_DATA,
+    CHUNK_CRLF,
+    TRAILERS,
+    UNTIL_CLOSE,
+    DEAD
+  }
 
   private State state = State.IDLE;
   private byte[] line = new byte[1024];
   private int lineLength;
   private long remaining;
+
   /** One entry per request written and not yet answered: whether it was a HEAD request. */
   private final ArrayDeque<Boolean> awaiting = new ArrayDeque<>(2);
 
@@ -73,10 +86,12 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
    * that cannot be checked (not HTTP/1.x as expected) is closed, so no request goes over it.
    */
   public static void install(HttpConnection connection) {
-    if (connection instanceof io.vertx.core.net.impl.ConnectionBase base && install(base.channel())) {
+    if (connection instanceof io.vertx.core.net.impl.ConnectionBase base
+        && install(base.channel())) {
       return;
     }
-    LOG.warning("event=upstream.framing_unavailable reason=\"connection without an HTTP/1.x codec\"");
+    LOG.warning(
+        "event=upstream.framing_unavailable reason=\"connection without an HTTP/1.x codec\"");
     connection.close();
   }
 
@@ -126,7 +141,13 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       return;
     }
     state = State.DEAD;
-    LOG.warning(() -> "event=upstream.framing_refused peer=" + ctx.channel().remoteAddress() + " reason=\"" + why + "\"");
+    LOG.warning(
+        () ->
+            "event=upstream.framing_refused peer="
+                + ctx.channel().remoteAddress()
+                + " reason=\""
+                + why
+                + "\"");
     // What came before the offending element was well framed and goes on; nothing after it does.
     if (good[0] > start) {
       ctx.fireChannelRead(buf.retainedSlice(start, good[0] - start));
@@ -181,7 +202,9 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
           }
           int upTo = stop < 0 ? end : stop;
           if (!collect(buf, i, upTo)) {
-            return state == State.HEAD ? "response head larger than " + MAX_HEAD + " bytes" : "trailer section too long";
+            return state == State.HEAD
+                ? "response head larger than " + MAX_HEAD + " bytes"
+                : "trailer section too long";
           }
           i = upTo;
           if (stop >= 0) {
@@ -225,7 +248,9 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       return false;
     }
     if (lineLength + n > line.length) {
-      line = java.util.Arrays.copyOf(line, Math.min(MAX_HEAD, Math.max(line.length * 2, lineLength + n)));
+      line =
+          java.util.Arrays.copyOf(
+              line, Math.min(MAX_HEAD, Math.max(line.length * 2, lineLength + n)));
     }
     buf.getBytes(from, line, lineLength, n);
     lineLength += n;
@@ -241,8 +266,11 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       return "bare LF (lines end in CRLF)";
     }
     if (size < 0) {
-      return size == Http1Grammar.CHUNK_TOO_MANY_DIGITS ? "chunk size of more than 16 hex digits"
-          : size == Http1Grammar.CHUNK_OVERFLOW ? "chunk size past 2^63" : "chunk size is not hex digits alone";
+      return size == Http1Grammar.CHUNK_TOO_MANY_DIGITS
+          ? "chunk size of more than 16 hex digits"
+          : size == Http1Grammar.CHUNK_OVERFLOW
+              ? "chunk size past 2^63"
+              : "chunk size is not hex digits alone";
     }
     if (size == 0) {
       state = State.TRAILERS;
@@ -253,7 +281,9 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  /** A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}. */
+  /**
+   * A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}.
+   */
   private String sectionDone() {
     if (state == State.HEAD) {
       if (lineLength == 2) {
@@ -276,12 +306,18 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     return why;
   }
 
-  /** Checks a complete response head in {@code line[0, lineLength)}, and sets how its body is framed. */
+  /**
+   * Checks a complete response head in {@code line[0, lineLength)}, and sets how its body is
+   * framed.
+   */
   private String head() {
     int eol = Http1Grammar.indexOfCrlf(line, 0, lineLength);
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]; the last SP is taken as
     // optional, since servers omit it with an empty reason
-    if (eol < 12 || !startsWithHttp1() || (line[7] != '0' && line[7] != '1') || line[8] != ' '
+    if (eol < 12
+        || !startsWithHttp1()
+        || (line[7] != '0' && line[7] != '1')
+        || line[8] != ' '
         || (eol > 12 && line[12] != ' ')) {
       return "malformed status line";
     }
@@ -366,7 +402,8 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     state = awaiting.isEmpty() ? State.IDLE : State.HEAD;
     lineLength = 0;
     if (line.length > 4096) {
-      line = new byte[1024]; // a large head's buffer is not kept for the life of a pooled connection
+      line =
+          new byte[1024]; // a large head's buffer is not kept for the life of a pooled connection
     }
   }
 }

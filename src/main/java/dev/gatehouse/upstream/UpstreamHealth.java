@@ -8,20 +8,21 @@ import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
- * The upstream's health: checked now and then with the upstream's one probe (a {@code GET /}):
- * any HTTP answer means up; no connection, or no answer within the check timeout, means down. A
- * change (and a first check that finds it down) is logged and handed to {@code onChange} with a
- * detail. Read by the metrics; feeds the {@code upstream_down} and {@code upstream_up} alert
- * events; answers readiness. Thread-safe.
+ * The upstream's health: checked now and then with the upstream's one probe (a {@code GET /}): any
+ * HTTP answer means up; no connection, or no answer within the check timeout, means down. A change
+ * (and a first check that finds it down) is logged and handed to {@code onChange} with a detail.
+ * Read by the metrics; feeds the {@code upstream_down} and {@code upstream_up} alert events;
+ * answers readiness. Thread-safe.
  *
- * <p>Readiness and the periodic check are one probe, not two: {@code /readyz} is answered from
- * the last check while it is under a second old (so a readiness poller cannot turn into load on
- * the model server), and otherwise runs a check, whose answer then also moves the state, the
- * gauges and the alerts. A check that comes while one runs waits for that one.
+ * <p>Readiness and the periodic check are one probe, not two: {@code /readyz} is answered from the
+ * last check while it is under a second old (so a readiness poller cannot turn into load on the
+ * model server), and otherwise runs a check, whose answer then also moves the state, the gauges and
+ * the alerts. A check that comes while one runs waits for that one.
  */
 public final class UpstreamHealth implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("gatehouse.upstream");
+
   /** How long a check's answer stands for readiness. */
   private static final long FRESH_NANOS = 1_000_000_000L;
 
@@ -39,15 +40,30 @@ public final class UpstreamHealth implements AutoCloseable {
    * @param probe the upstream's probe: succeeds with a detail ("HTTP 200") when it answered
    * @param onChange called with (up, detail) on every change of state; must not block
    */
-  UpstreamHealth(Vertx vertx, String upstream, Supplier<Future<String>> probe, BiConsumer<Boolean, String> onChange) {
+  UpstreamHealth(
+      Vertx vertx,
+      String upstream,
+      Supplier<Future<String>> probe,
+      BiConsumer<Boolean, String> onChange) {
     this.vertx = vertx;
     this.upstream = upstream;
     this.onChange = onChange;
-    this.checks = new OneAtATime<>(() -> {
-      long t0 = System.nanoTime();
-      return probe.get().transform(ar -> Future.succeededFuture(record(ar.succeeded(),
-          ar.succeeded() ? ar.result() : String.valueOf(ar.cause().getMessage()), t0)));
-    });
+    this.checks =
+        new OneAtATime<>(
+            () -> {
+              long t0 = System.nanoTime();
+              return probe
+                  .get()
+                  .transform(
+                      ar ->
+                          Future.succeededFuture(
+                              record(
+                                  ar.succeeded(),
+                                  ar.succeeded()
+                                      ? ar.result()
+                                      : String.valueOf(ar.cause().getMessage()),
+                                  t0)));
+            });
   }
 
   /** Checks now, then every {@code interval}. */

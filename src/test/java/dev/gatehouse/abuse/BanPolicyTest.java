@@ -16,7 +16,16 @@ class BanPolicyTest {
   static final Instant NOW = Instant.parse("2026-01-15T12:00:00Z");
 
   static BanRecord ended(int times, Instant until) {
-    return new BanRecord("203.0.113.7", until.minus(BASE), until, times, "auto", List.of("r"), until.minus(BASE), until, 3,
+    return new BanRecord(
+        "203.0.113.7",
+        until.minus(BASE),
+        until,
+        times,
+        "auto",
+        List.of("r"),
+        until.minus(BASE),
+        until,
+        3,
         List.of("/"));
   }
 
@@ -33,15 +42,27 @@ class BanPolicyTest {
   @Test
   void aCleanSpellAsLongAsTheCapStartsOver() {
     assertThat(BanPolicy.nextTimes(null, NOW, MAX)).isEqualTo(1);
-    assertThat(BanPolicy.nextTimes(ended(3, NOW.minus(Duration.ofHours(23))), NOW, MAX)).isEqualTo(4);
-    assertThat(BanPolicy.nextTimes(ended(3, NOW.minus(Duration.ofHours(25))), NOW, MAX)).isEqualTo(1);
+    assertThat(BanPolicy.nextTimes(ended(3, NOW.minus(Duration.ofHours(23))), NOW, MAX))
+        .isEqualTo(4);
+    assertThat(BanPolicy.nextTimes(ended(3, NOW.minus(Duration.ofHours(25))), NOW, MAX))
+        .isEqualTo(1);
   }
 
   @Test
   void aBanInForceIsNeverShortenedAndEvidenceAccumulates() {
-    BanRecord forever = new BanRecord("203.0.113.7", NOW, null, 1, "manual", List.of("manual"), NOW, NOW, 0, List.of());
-    BanRecord next = BanPolicy.apply(forever, "203.0.113.7", NOW.plusSeconds(5), NOW.plusSeconds(600), 2, "auto", "probe: x",
-        new BanPolicy.Evidence(NOW.minusSeconds(60), 4, List.of("/.env", "/")));
+    BanRecord forever =
+        new BanRecord(
+            "203.0.113.7", NOW, null, 1, "manual", List.of("manual"), NOW, NOW, 0, List.of());
+    BanRecord next =
+        BanPolicy.apply(
+            forever,
+            "203.0.113.7",
+            NOW.plusSeconds(5),
+            NOW.plusSeconds(600),
+            2,
+            "auto",
+            "probe: x",
+            new BanPolicy.Evidence(NOW.minusSeconds(60), 4, List.of("/.env", "/")));
     assertThat(next.bannedUntil()).isNull();
     assertThat(next.reasons()).containsExactly("manual", "probe: x");
     assertThat(next.requests()).isEqualTo(4);

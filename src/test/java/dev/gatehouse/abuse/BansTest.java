@@ -15,21 +15,23 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Bans end to end: earned by authentication failures, refused cheaply, escalating on repeat,
- * ending on time, kept across restarts, never applied to bans.never, and failing closed when the
- * ban store cannot answer. Each client is played from its own 127.0.0.0/8 address; nothing is
- * exempt (the fixture's loopback exemption is switched off), as in the product default.
+ * Bans end to end: earned by authentication failures, refused cheaply, escalating on repeat, ending
+ * on time, kept across restarts, never applied to bans.never, and failing closed when the ban store
+ * cannot answer. Each client is played from its own 127.0.0.0/8 address; nothing is exempt (the
+ * fixture's loopback exemption is switched off), as in the product default.
  */
 class BansTest {
 
   /** Fast bans: 3 failures in a minute, 1 s first ban doubling up to 4 s. */
   static Map<String, String> fast(String... more) {
-    Map<String, String> m = new HashMap<>(Map.of(
-        "bans.never", "",
-        "bans.auth_failures", "3",
-        "bans.auth_window", "1m",
-        "bans.duration", "1s",
-        "bans.max_duration", "4s"));
+    Map<String, String> m =
+        new HashMap<>(
+            Map.of(
+                "bans.never", "",
+                "bans.auth_failures", "3",
+                "bans.auth_window", "1m",
+                "bans.duration", "1s",
+                "bans.max_duration", "4s"));
     for (int i = 0; i < more.length; i += 2) {
       m.put(more[i], more[i + 1]);
     }
@@ -37,7 +39,9 @@ class BansTest {
   }
 
   static String tags(String key) {
-    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer " + key + "\r\nConnection: close\r\n\r\n";
+    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer "
+        + key
+        + "\r\nConnection: close\r\n\r\n";
   }
 
   static final String WRONG = "gk_aaaaaaaaaaaa_" + "A".repeat(40);
@@ -45,13 +49,15 @@ class BansTest {
   /** Fails authentication {@code n} times from {@code ip}, each answered 401. */
   static void fail(GatewayFixture gw, String ip, int n) throws Exception {
     for (int i = 0; i < n; i++) {
-      assertThat(gw.raw(tags(WRONG).replace("/api/tags", "/api/tags?try=" + i), ip).status()).isEqualTo(401);
+      assertThat(gw.raw(tags(WRONG).replace("/api/tags", "/api/tags?try=" + i), ip).status())
+          .isEqualTo(401);
     }
   }
 
   @Test
   void authFailuresBanAnAddressUntilTheBanEndsAndRepeatsEscalate() throws Exception {
-    try (GatewayFixture gw = GatewayFixture.start(fast()); AccessLogCapture abuse = new AccessLogCapture("gatehouse.abuse")) {
+    try (GatewayFixture gw = GatewayFixture.start(fast());
+        AccessLogCapture abuse = new AccessLogCapture("gatehouse.abuse")) {
       String key = gw.newKey();
       fail(gw, "127.0.0.3", 3);
       // Held: even with a valid key, the connection is closed without an answer.
@@ -59,7 +65,8 @@ class BansTest {
       assertThat(banned.status()).isEqualTo(-1);
       assertThat(banned.head()).isEmpty();
       assertThat(gw.upstream.requests()).isEmpty();
-      assertThat(abuse.await("ban ip=127.0.0.3 ", "for=PT1S", "times=1", "auth failures")).isNotNull();
+      assertThat(abuse.await("ban ip=127.0.0.3 ", "for=PT1S", "times=1", "auth failures"))
+          .isNotNull();
       // Only that address: another client is served meanwhile.
       assertThat(gw.raw(tags(key), "127.0.0.4").status()).isEqualTo(200);
       // Released: the first ban lasts bans.duration (1 s).
@@ -102,7 +109,10 @@ class BansTest {
       fail(gw, "127.0.0.6", 3);
       RawResponse r = gw.raw(tags(key), "127.0.0.6");
       assertThat(r.status()).isEqualTo(403);
-      assertThat(r.body()).contains("\"code\":\"network.client_banned\"").contains("access denied").doesNotContain("auth");
+      assertThat(r.body())
+          .contains("\"code\":\"network.client_banned\"")
+          .contains("access denied")
+          .doesNotContain("auth");
       RawResponse openai = gw.raw(tags(key).replace("/api/tags", "/v1/models"), "127.0.0.6");
       assertThat(openai.body()).contains("\"type\":\"permission_error\"");
       assertThat(gw.upstream.requests()).isEmpty();
@@ -172,7 +182,8 @@ class BansTest {
       assertThat(gw.raw(tags(key), "127.0.0.11").status()).isEqualTo(200);
       gw.upstream.reset();
       String db = "jdbc:sqlite:" + gw.dataDir.resolve("gatehouse.db");
-      try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement()) {
+      try (Connection c = DriverManager.getConnection(db);
+          Statement st = c.createStatement()) {
         st.execute("ALTER TABLE ban_version RENAME TO ban_version_gone");
       }
       // Nobody announced this change (plain SQL): the gateway's timed store check finds it. Run
@@ -184,7 +195,8 @@ class BansTest {
       RawResponse openai = gw.raw(tags(key).replace("/api/tags", "/v1/models"), "127.0.0.12");
       assertThat(openai.status()).isEqualTo(503);
       assertThat(gw.upstream.requests()).isEmpty();
-      try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement()) {
+      try (Connection c = DriverManager.getConnection(db);
+          Statement st = c.createStatement()) {
         st.execute("ALTER TABLE ban_version_gone RENAME TO ban_version");
       }
       gw.checkStoresNow();
@@ -194,7 +206,8 @@ class BansTest {
   }
 
   @Test
-  void aStoreThatStopsAnsweringIsNoticedByTheTimerWithinSecondsAndNothingIsForwarded() throws Exception {
+  void aStoreThatStopsAnsweringIsNoticedByTheTimerWithinSecondsAndNothingIsForwarded()
+      throws Exception {
     // why: a change nobody announces (the database edited by hand, the disk gone) must still
     // end in refusals, not in serving from a stale ban list forever
     try (GatewayFixture gw = GatewayFixture.start(fast())) {
@@ -202,24 +215,29 @@ class BansTest {
       assertThat(gw.raw(tags(key), "127.0.0.13").status()).isEqualTo(200);
       gw.upstream.reset();
       String db = "jdbc:sqlite:" + gw.dataDir.resolve("gatehouse.db");
-      try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement()) {
+      try (Connection c = DriverManager.getConnection(db);
+          Statement st = c.createStatement()) {
         st.execute("ALTER TABLE key_version RENAME TO key_version_gone");
       }
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
       int status = 0;
       while (System.nanoTime() < deadline && status != 503) {
-        status = gw.raw(tags("gk_aaaaaaaaaaaa_wrong"), "127.0.0.14").status(); // refused either way: 401, then 503
+        status =
+            gw.raw(tags("gk_aaaaaaaaaaaa_wrong"), "127.0.0.14")
+                .status(); // refused either way: 401, then 503
         Thread.sleep(20);
       }
       assertThat(status).isEqualTo(503);
       assertThat(gw.raw(tags(key), "127.0.0.13").status()).isEqualTo(503);
       assertThat(gw.upstream.requests()).isEmpty();
-      try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement()) {
+      try (Connection c = DriverManager.getConnection(db);
+          Statement st = c.createStatement()) {
         st.execute("ALTER TABLE key_version_gone RENAME TO key_version");
       }
       deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
       while (System.nanoTime() < deadline && status != 200) {
-        status = gw.raw(tags(key), "127.0.0.13").status(); // nothing is forwarded until it answers again
+        status =
+            gw.raw(tags(key), "127.0.0.13").status(); // nothing is forwarded until it answers again
         Thread.sleep(20);
       }
       assertThat(status).isEqualTo(200); // recovery needs no restart

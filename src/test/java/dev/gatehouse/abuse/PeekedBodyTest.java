@@ -25,30 +25,49 @@ class PeekedBodyTest {
 
   @Test
   void aWholeHelloProbeShowsEveryPart() {
-    PeekedBody b = scan("{\"model\":\"gpt-3.5-turbo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":1}");
+    PeekedBody b =
+        scan(
+            "{\"model\":\"gpt-3.5-turbo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":1}");
     assertThat(b).isEqualTo(new PeekedBody("gpt-3.5-turbo", true, true, false));
   }
 
   @Test
   void aCutPrefixKeepsWhatCameBeforeTheCut() {
     // why: a prefix of a larger body: the model before the cut still counts
-    assertThat(scan("{\"model\":\"__nmap_probe_404__\",\"messages\":[{\"role\":\"system\",\"content\":\"aaaa").model())
+    assertThat(
+            scan("{\"model\":\"__nmap_probe_404__\",\"messages\":[{\"role\":\"system\",\"content\":\"aaaa")
+                .model())
         .isEqualTo("__nmap_probe_404__");
     // why: a messages array cut short may hide more messages: no "only message" claim
-    assertThat(scan("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"user\",\"co").stockPrompt())
+    assertThat(
+            scan("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"user\",\"co")
+                .stockPrompt())
         .isFalse();
-    assertThat(scan("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}").stockPrompt()).isFalse();
+    assertThat(
+            scan("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}")
+                .stockPrompt())
+        .isFalse();
   }
 
   @Test
   void registryUrlsAreSeenInEveryFieldThatNamesAModel() {
-    assertThat(scan("{\"name\":\"http://x.example/rogue/a\",\"insecure\":true}").urlAsModel()).isTrue();
+    assertThat(scan("{\"name\":\"http://x.example/rogue/a\",\"insecure\":true}").urlAsModel())
+        .isTrue();
     assertThat(scan("{\"model\":\"https://x.example/a\"}").urlAsModel()).isTrue();
     assertThat(scan("{\"source\":\"a\",\"destination\":\"http://x/y\"}").urlAsModel()).isTrue();
-    assertThat(scan("{\"model\":\"m\",\"modelfile\":\"SYSTEM x\\nfrom  http://x/y.gguf\"}").urlAsModel()).isTrue();
-    assertThat(scan("{\"name\":\"hf.co/org/model\"}").urlAsModel()).as("a registry host is no URL").isFalse();
-    assertThat(scan("{\"model\":\"m\",\"system\":\"see http://docs.example\"}").urlAsModel()).as("not a model field").isFalse();
-    assertThat(scan("{\"options\":{\"model\":\"http://x/y\"}}").urlAsModel()).as("nested: not the model").isFalse();
+    assertThat(
+            scan("{\"model\":\"m\",\"modelfile\":\"SYSTEM x\\nfrom  http://x/y.gguf\"}")
+                .urlAsModel())
+        .isTrue();
+    assertThat(scan("{\"name\":\"hf.co/org/model\"}").urlAsModel())
+        .as("a registry host is no URL")
+        .isFalse();
+    assertThat(scan("{\"model\":\"m\",\"system\":\"see http://docs.example\"}").urlAsModel())
+        .as("not a model field")
+        .isFalse();
+    assertThat(scan("{\"options\":{\"model\":\"http://x/y\"}}").urlAsModel())
+        .as("nested: not the model")
+        .isFalse();
   }
 
   @Test
@@ -58,26 +77,48 @@ class PeekedBodyTest {
     assertThat(scan("{\"n_predict\":0}").tinyOutput()).isTrue();
     assertThat(scan("{\"max_tokens\":16}").tinyOutput()).isFalse();
     assertThat(scan("{\"max_tokens\":-1}").tinyOutput()).isFalse();
-    assertThat(scan("{\"max_tokens\":18446744073709551617}").tinyOutput()).as("2^64+1 wraps to 1 as a long").isFalse();
+    assertThat(scan("{\"max_tokens\":18446744073709551617}").tinyOutput())
+        .as("2^64+1 wraps to 1 as a long")
+        .isFalse();
     assertThat(scan("{\"max_tokens\":\"1\"}").tinyOutput()).isFalse();
   }
 
   @Test
   void contentPartsAndPromptsAreRead() {
-    assertThat(scan("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hi!\"}]}]}").stockPrompt()).isTrue();
-    assertThat(scan("{\"messages\":[{\"content\":[{\"text\":\"hi\"},{\"text\":\"and more\"}]}]}").stockPrompt()).isFalse();
-    assertThat(scan("{\"prompt\":\"How many states are there in the United States?\"}").stockPrompt()).isTrue();
+    assertThat(
+            scan("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hi!\"}]}]}")
+                .stockPrompt())
+        .isTrue();
+    assertThat(
+            scan("{\"messages\":[{\"content\":[{\"text\":\"hi\"},{\"text\":\"and more\"}]}]}")
+                .stockPrompt())
+        .isFalse();
+    assertThat(
+            scan("{\"prompt\":\"How many states are there in the United States?\"}").stockPrompt())
+        .isTrue();
     assertThat(scan("{\"input\":\"ping\"}").stockPrompt()).isTrue();
     assertThat(scan("{\"prompt\":\"Write a haiku\"}").stockPrompt()).isFalse();
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "", "null", "[]", "{", "{\"", "{\"model\"", "{\"model\":", "not json", "\u0000\u0001",
-      "{\"model\":{\"model\":\"__nmap_probe_404__\"}}", // why: nested, not the request's model
-      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-      "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-      "{\"model\":\"\\ud800\"}", "{\"model\":123}", "{\"messages\":\"hi\"}"})
+  @ValueSource(
+      strings = {
+        "",
+        "null",
+        "[]",
+        "{",
+        "{\"",
+        "{\"model\"",
+        "{\"model\":",
+        "not json",
+        "\u0000\u0001",
+        "{\"model\":{\"model\":\"__nmap_probe_404__\"}}", // why: nested, not the request's model
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "{\"model\":\"\\ud800\"}",
+        "{\"model\":123}",
+        "{\"messages\":\"hi\"}"
+      })
   void hostilePrefixesNeitherThrowNorMatch(String s) {
     PeekedBody b = scan(s);
     assertThat(ProbeSignatures.scannerModel(b.model())).isFalse();
@@ -88,19 +129,38 @@ class PeekedBodyTest {
   static final IpAddress IP = IpAddress.parse("198.51.100.4");
 
   static Observation keyless(String path, PeekedBody b) {
-    return new Observation(IP, path, 401, Problem.KEY_INVALID, false, b.model(), b.stockPrompt(), false, false,
-        b.urlAsModel() && ProbeSignatures.managementPath(path), b.tinyOutput());
+    return new Observation(
+        IP,
+        path,
+        401,
+        Problem.KEY_INVALID,
+        false,
+        b.model(),
+        b.stockPrompt(),
+        false,
+        false,
+        b.urlAsModel() && ProbeSignatures.managementPath(path),
+        b.tinyOutput());
   }
 
   @Test
   void theHardShapesActOnTheirFirstRequest() {
     ProbeDetector d = ProbeDetectorTest.detector();
-    Verdict v = d.observe(keyless("/v1/chat/completions",
-        scan("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}")), 1000);
+    Verdict v =
+        d.observe(
+            keyless(
+                "/v1/chat/completions",
+                scan(
+                    "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}")),
+            1000);
     assertThat(v.hard()).isEqualTo(Signal.HELLO_PROBE);
-    v = ProbeDetectorTest.detector().observe(keyless("/api/chat", scan("{\"model\":\"__nmap_probe_404__\"}")), 1000);
+    v =
+        ProbeDetectorTest.detector()
+            .observe(keyless("/api/chat", scan("{\"model\":\"__nmap_probe_404__\"}")), 1000);
     assertThat(v.hard()).isEqualTo(Signal.SCANNER_MODEL);
-    v = ProbeDetectorTest.detector().observe(keyless("/api/pull", scan("{\"name\":\"http://a/b\"}")), 1000);
+    v =
+        ProbeDetectorTest.detector()
+            .observe(keyless("/api/pull", scan("{\"name\":\"http://a/b\"}")), 1000);
     assertThat(v.hard()).isEqualTo(Signal.REGISTRY_URL);
   }
 
@@ -108,21 +168,58 @@ class PeekedBodyTest {
   void theWeakShapesOnlyScore() {
     // why: a URL model on an inference route is not the pull check; the hello to a local model,
     // or to a vendor id without a one-token limit, or with a valid key, is not the probe itself
-    assertThat(ProbeDetectorTest.detector().observe(keyless("/api/chat", scan("{\"model\":\"http://a/b\"}")), 1000)).isNull();
-    assertThat(ProbeDetectorTest.detector().observe(keyless("/api/chat",
-        scan("{\"model\":\"llama3\",\"messages\":[{\"content\":\"hi\"}],\"options\":{\"num_predict\":1}}")), 1000)).isNull();
-    assertThat(ProbeDetectorTest.detector().observe(keyless("/v1/chat/completions",
-        scan("{\"model\":\"gpt-4o\",\"messages\":[{\"content\":\"hi\"}]}")), 1000)).isNull();
-    assertThat(ProbeDetectorTest.detector().observe(keyless("/v1/chat/completions",
-        scan("{\"model\":\"gpt-oss:20b\",\"messages\":[{\"content\":\"hi\"}],\"max_tokens\":1}")), 1000))
-        .as("gpt-oss is an open model, not a vendor id").isNull();
+    assertThat(
+            ProbeDetectorTest.detector()
+                .observe(keyless("/api/chat", scan("{\"model\":\"http://a/b\"}")), 1000))
+        .isNull();
+    assertThat(
+            ProbeDetectorTest.detector()
+                .observe(
+                    keyless(
+                        "/api/chat",
+                        scan(
+                            "{\"model\":\"llama3\",\"messages\":[{\"content\":\"hi\"}],\"options\":{\"num_predict\":1}}")),
+                    1000))
+        .isNull();
+    assertThat(
+            ProbeDetectorTest.detector()
+                .observe(
+                    keyless(
+                        "/v1/chat/completions",
+                        scan("{\"model\":\"gpt-4o\",\"messages\":[{\"content\":\"hi\"}]}")),
+                    1000))
+        .isNull();
+    assertThat(
+            ProbeDetectorTest.detector()
+                .observe(
+                    keyless(
+                        "/v1/chat/completions",
+                        scan(
+                            "{\"model\":\"gpt-oss:20b\",\"messages\":[{\"content\":\"hi\"}],\"max_tokens\":1}")),
+                    1000))
+        .as("gpt-oss is an open model, not a vendor id")
+        .isNull();
     ProbeDetector keyed = ProbeDetectorTest.detector();
-    Observation withKey = new Observation(IP, "/v1/chat/completions", 200, null, true, "gpt-4o", true, false, false, false, true);
+    Observation withKey =
+        new Observation(
+            IP, "/v1/chat/completions", 200, null, true, "gpt-4o", true, false, false, false, true);
     assertThat(keyed.observe(withKey, 1000)).isNull();
   }
 
   static Observation refused(String path, boolean credential) {
-    return new Observation(IP, path, 401, Problem.KEY_INVALID, false, null, false, false, false, false, false, credential);
+    return new Observation(
+        IP,
+        path,
+        401,
+        Problem.KEY_INVALID,
+        false,
+        null,
+        false,
+        false,
+        false,
+        false,
+        false,
+        credential);
   }
 
   @Test
@@ -146,16 +243,19 @@ class PeekedBodyTest {
   }
 
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
-    "Bearer gk_abcdefgh12345678|true",
-    "sk-not-a-gatehouse-key|true",
-    "Basic dXNlcjpzZWNyZXRwYXNz|true",
-    "Bearer password|false", // why: the Anthropic-style probe's own value
-    "password|false",
-    "Bearer EMPTY|false", // why: vLLM's convention for "no key"
-    "Bearer |false",
-    "Bearer sk-|false",
-    "short|false"})
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "Bearer gk_abcdefgh12345678|true",
+        "sk-not-a-gatehouse-key|true",
+        "Basic dXNlcjpzZWNyZXRwYXNz|true",
+        "Bearer password|false", // why: the Anthropic-style probe's own value
+        "password|false",
+        "Bearer EMPTY|false", // why: vLLM's convention for "no key"
+        "Bearer |false",
+        "Bearer sk-|false",
+        "short|false"
+      })
   void whatCountsAsAKeySomeoneWasGiven(String header, boolean real) {
     assertThat(ProbeSignatures.realCredential(header)).isEqualTo(real);
   }

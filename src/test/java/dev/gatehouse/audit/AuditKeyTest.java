@@ -31,10 +31,12 @@ class AuditKeyTest {
     try {
       List<Future<byte[]>> keys = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        keys.add(pool.submit(() -> {
-          go.await();
-          return AuditKey.loadOrCreate(file);
-        }));
+        keys.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return AuditKey.loadOrCreate(file);
+                }));
       }
       go.countDown();
       String first = HexFormat.of().formatHex(keys.get(0).get());
@@ -55,7 +57,8 @@ class AuditKeyTest {
     Path file = dir.resolve("k/audit-hmac.key");
     byte[] key = AuditKey.loadOrCreate(file);
     assertThat(key).hasSize(32);
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
     assertThat(AuditKey.loadOrCreate(file)).isEqualTo(key);
   }
 }

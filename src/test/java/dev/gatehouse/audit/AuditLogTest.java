@@ -39,8 +39,13 @@ class AuditLogTest {
     try (GatewayFixture gw = GatewayFixture.start(Map.of())) {
       dataDir = gw.dataDir;
       key = gw.newKey();
-      HttpResponse<String> ok = gw.post("/api/chat", key,
-          "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}");
+      HttpResponse<String> ok =
+          gw.post(
+              "/api/chat",
+              key,
+              "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\""
+                  + prompt
+                  + "\"}]}");
       assertThat(ok.statusCode()).isEqualTo(200);
       JsonNode a = recordOf(gw, ok);
       assertThat(a.path("status").asInt()).isEqualTo(200);
@@ -58,7 +63,8 @@ class AuditLogTest {
       assertThat(a.path("tokens_out").asLong()).isPositive();
       assertThat(a.path("ttfb_us").asLong()).isPositive();
       assertThat(a.path("upstream_us").asLong()).isPositive();
-      assertThat(a.path("total_us").asLong()).isGreaterThanOrEqualTo(a.path("upstream_us").asLong());
+      assertThat(a.path("total_us").asLong())
+          .isGreaterThanOrEqualTo(a.path("upstream_us").asLong());
       assertThat(a.path("user_agent").asText()).isNotEmpty();
       assertThat(a.path("hash").asText()).hasSize(64);
 
@@ -73,7 +79,8 @@ class AuditLogTest {
       assertThat(recordOf(gw, badKey).path("status").asInt()).isEqualTo(401);
 
       HttpResponse<String> unknown = gw.get("/api/nope", key);
-      assertThat(recordOf(gw, unknown).path("reason").asText()).isEqualTo("policy.endpoint_unknown");
+      assertThat(recordOf(gw, unknown).path("reason").asText())
+          .isEqualTo("policy.endpoint_unknown");
 
       HttpResponse<String> health = gw.get("/healthz", null);
       assertThat(recordOf(gw, health).path("status").asInt()).isEqualTo(200);
@@ -81,17 +88,25 @@ class AuditLogTest {
     }
     String log = Files.readString(dataDir.resolve(AuditWriter.FILE));
     assertThat(log).doesNotContain(key).doesNotContain("gk_notarealkey").doesNotContain(prompt);
-    AuditVerifier.Result r = AuditVerifier.verifyLog(dataDir,
-        dataDir.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(dataDir.resolve("audit-hmac.key")));
+    AuditVerifier.Result r =
+        AuditVerifier.verifyLog(
+            dataDir,
+            dataDir.resolve(AuditWriter.CHECKPOINTS),
+            AuditKey.load(dataDir.resolve("audit-hmac.key")));
     assertThat(r.ok()).as(r.describe()).isTrue();
     assertThat(r.lastCheckpointSeq()).as("close signs a final checkpoint").isEqualTo(r.lastSeq());
   }
 
   @Test
   void inBatchModeResponsesDoNotWaitAndRecordsFollowInTheNextBatch() throws Exception {
-    // why: audit.durability: batch trades the last batch on a crash for no fsync on the request path
+    // why: audit.durability: batch trades the last batch on a crash for no fsync on the request
+    // path
     try (GatewayFixture gw = GatewayFixture.start(Map.of("audit.durability", "batch"))) {
-      HttpResponse<String> ok = gw.post("/api/chat", gw.newKey(), "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[]}");
+      HttpResponse<String> ok =
+          gw.post(
+              "/api/chat",
+              gw.newKey(),
+              "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[]}");
       assertThat(ok.statusCode()).isEqualTo(200);
       JsonNode record = null;
       for (int i = 0; i < 100 && record == null; i++) {

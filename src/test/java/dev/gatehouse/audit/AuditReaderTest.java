@@ -13,14 +13,39 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The audit log's read side without the CLI: time bounds, the newest records, and following across sealing. */
+/**
+ * The audit log's read side without the CLI: time bounds, the newest records, and following across
+ * sealing.
+ */
 class AuditReaderTest {
 
   @TempDir Path dir;
 
   static AuditRecord record(int i) {
-    return new AuditRecord("2026-01-01T00:00:00.000Z", "req-" + i, "127.0.0.1", null, null, "GET", "/api/tags", "models",
-        null, 200, "allow", "ok", 0, 0, -1, -1, 0, 0, 1, null, false, null, null);
+    return new AuditRecord(
+        "2026-01-01T00:00:00.000Z",
+        "req-" + i,
+        "127.0.0.1",
+        null,
+        null,
+        "GET",
+        "/api/tags",
+        "models",
+        null,
+        200,
+        "allow",
+        "ok",
+        0,
+        0,
+        -1,
+        -1,
+        0,
+        0,
+        1,
+        null,
+        false,
+        null,
+        null);
   }
 
   static long seq(String line) {
@@ -34,18 +59,26 @@ class AuditReaderTest {
     assertThat(AuditReader.timeBound("7d", now)).isEqualTo("2026-10-26T10:00:00.000Z");
     assertThat(AuditReader.timeBound("2026-11-01", now)).isEqualTo("2026-11-01");
     assertThat(AuditReader.timeBound("2026-11-01T10:00Z", now)).isEqualTo("2026-11-01T10:00");
-    // why: an unknown form must not silently mean "everything"; the CLI turns null into a usage error
+    // why: an unknown form must not silently mean "everything"; the CLI turns null into a usage
+    // error
     assertThat(AuditReader.timeBound("yesterday", now)).isNull();
   }
 
   AuditWriter writer() throws Exception {
     // Small segments: a few records each, so that the log is sealed several times.
-    return AuditWriter.open(dir, AuditStore.NONE, dir.resolve("audit-hmac.key"), 1000, Duration.ofHours(1),
-        new AuditRetention(1000, Duration.ZERO, 0), Clock.systemUTC());
+    return AuditWriter.open(
+        dir,
+        AuditStore.NONE,
+        dir.resolve("audit-hmac.key"),
+        1000,
+        Duration.ofHours(1),
+        new AuditRetention(1000, Duration.ZERO, 0),
+        Clock.systemUTC());
   }
 
   @Test
-  void newestReadsBackIntoSealedSegmentsAndFollowingSeesEachNewRecordOnceAcrossSealing() throws Exception {
+  void newestReadsBackIntoSealedSegmentsAndFollowingSeesEachNewRecordOnceAcrossSealing()
+      throws Exception {
     try (AuditWriter w = writer()) {
       for (int i = 1; i <= 12; i++) {
         w.append(record(i)).get();

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Each kind of tampering, in the JSONL file and in the database: verify catches it and names the
- * first bad record. The log is 20 records with a signed checkpoint every 10. The tests named
- * {@code pruned...} use a log that retention has pruned instead ({@link PrunedAuditLog}).
+ * first bad record. The log is 20 records with a signed checkpoint every 10. The tests named {@code
+ * pruned...} use a log that retention has pruned instead ({@link PrunedAuditLog}).
  */
 class AuditTamperTest {
 
@@ -41,7 +41,8 @@ class AuditTamperTest {
   @BeforeEach
   void writeLog() throws Exception {
     try (SqliteStore store = SqliteStore.open(dir);
-        AuditWriter w = AuditWriter.open(dir, store, dir.resolve("audit-hmac.key"), 10, Duration.ofHours(1))) {
+        AuditWriter w =
+            AuditWriter.open(dir, store, dir.resolve("audit-hmac.key"), 10, Duration.ofHours(1))) {
       List<CompletableFuture<Void>> done = new ArrayList<>();
       for (int i = 1; i <= N; i++) {
         done.add(w.append(record("req" + i, i % 3 == 0 ? 401 : 200)));
@@ -57,9 +58,30 @@ class AuditTamperTest {
   }
 
   static AuditRecord record(String id, int status) {
-    return new AuditRecord("2026-11-22T00:00:00Z", id, "127.0.0.1", "k1", "ci", "POST", "/api/chat", "inference",
-        "llama3.2:3b", status, status == 200 ? "allow" : "deny", status == 200 ? "ok" : "auth.key_invalid",
-        100, 200, 10, 20, 1000, 2000, 3000, "test/1", false, null, null);
+    return new AuditRecord(
+        "2026-11-22T00:00:00Z",
+        id,
+        "127.0.0.1",
+        "k1",
+        "ci",
+        "POST",
+        "/api/chat",
+        "inference",
+        "llama3.2:3b",
+        status,
+        status == 200 ? "allow" : "deny",
+        status == 200 ? "ok" : "auth.key_invalid",
+        100,
+        200,
+        10,
+        20,
+        1000,
+        2000,
+        3000,
+        "test/1",
+        false,
+        null,
+        null);
   }
 
   private List<String> lines() throws Exception {
@@ -129,7 +151,12 @@ class AuditTamperTest {
     List<String> l = lines();
     String prev = JSON.readTree(l.get(10)).path("hash").asText();
     for (int i = 11; i < N; i++) { // edit seq 12 and re-chain everything after it
-      ObjectNode o = (ObjectNode) JSON.readTree(i == 11 ? l.get(i).replace("\"ip\":\"127.0.0.1\"", "\"ip\":\"10.0.0.9\"") : l.get(i));
+      ObjectNode o =
+          (ObjectNode)
+              JSON.readTree(
+                  i == 11
+                      ? l.get(i).replace("\"ip\":\"127.0.0.1\"", "\"ip\":\"10.0.0.9\"")
+                      : l.get(i));
       o.put("prev", prev);
       o.remove("hash");
       prev = AuditChain.hash(prev, o);
@@ -139,7 +166,8 @@ class AuditTamperTest {
     Result r = verifyLog(l);
     assertThat(r.ok()).isFalse();
     assertThat(r.kind()).isEqualTo(Kind.CHANGED);
-    assertThat(r.badSeq()).isEqualTo(11); // the first record after the last checkpoint that still holds
+    assertThat(r.badSeq())
+        .isEqualTo(11); // the first record after the last checkpoint that still holds
     assertThat(r.describe()).contains("between seq 11 and 20");
   }
 
@@ -208,14 +236,17 @@ class AuditTamperTest {
 
   @Test
   void databaseEditIsNamed() throws Exception {
-    Result r = verifyDb("UPDATE audit_log SET line = replace(line, '\"status\":200', '\"status\":201'), status = 201 WHERE seq = 5");
+    Result r =
+        verifyDb(
+            "UPDATE audit_log SET line = replace(line, '\"status\":200', '\"status\":201'), status = 201 WHERE seq = 5");
     assertThat(r.kind()).isEqualTo(Kind.CHANGED);
     assertThat(r.badSeq()).isEqualTo(5);
   }
 
   @Test
   void databaseColumnEditIsNamed() throws Exception {
-    Result r = verifyDb("UPDATE audit_log SET status = 500 WHERE seq = 5"); // the line is left alone
+    Result r =
+        verifyDb("UPDATE audit_log SET status = 500 WHERE seq = 5"); // the line is left alone
     assertThat(r.kind()).isEqualTo(Kind.CHANGED);
     assertThat(r.badSeq()).isEqualTo(5);
   }
@@ -230,8 +261,10 @@ class AuditTamperTest {
 
   @Test
   void databaseInsertIsNamed() throws Exception {
-    Result r = verifyDb("INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line)"
-        + " SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log WHERE seq = 3");
+    Result r =
+        verifyDb(
+            "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line)"
+                + " SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log WHERE seq = 3");
     assertThat(r.kind()).isEqualTo(Kind.INSERTED);
     assertThat(r.badSeq()).isEqualTo(3);
     assertThat(r.line()).isEqualTo(N + 1);
@@ -240,11 +273,12 @@ class AuditTamperTest {
   @Test
   void databaseReorderIsNamed() throws Exception {
     // Swap the contents of the rows of seq 5 and 6: their order by insertion is now 6, 5.
-    Result r = verifyDb(
-        "CREATE TEMP TABLE t AS SELECT * FROM audit_log WHERE seq IN (5, 6)",
-        "UPDATE audit_log SET (seq, time, request_id, ip, key_id, status, reason, line) ="
-            + " (SELECT seq, time, request_id, ip, key_id, status, reason, line FROM t WHERE t.seq = 11 - audit_log.seq)"
-            + " WHERE seq IN (5, 6)");
+    Result r =
+        verifyDb(
+            "CREATE TEMP TABLE t AS SELECT * FROM audit_log WHERE seq IN (5, 6)",
+            "UPDATE audit_log SET (seq, time, request_id, ip, key_id, status, reason, line) ="
+                + " (SELECT seq, time, request_id, ip, key_id, status, reason, line FROM t WHERE t.seq = 11 - audit_log.seq)"
+                + " WHERE seq IN (5, 6)");
     assertThat(r.kind()).isEqualTo(Kind.REORDERED);
     assertThat(r.badSeq()).isEqualTo(5);
   }
@@ -265,12 +299,14 @@ class AuditTamperTest {
       }
     }
     try (SqliteStore store = SqliteStore.open(d)) {
-      return AuditVerifier.verifyStore(store, d.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(d.resolve("audit-hmac.key")));
+      return AuditVerifier.verifyStore(
+          store, d.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(d.resolve("audit-hmac.key")));
     }
   }
 
   private static Result verifyPrunedLog(Path d) throws Exception {
-    return AuditVerifier.verifyLog(d, d.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(d.resolve("audit-hmac.key")));
+    return AuditVerifier.verifyLog(
+        d, d.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(d.resolve("audit-hmac.key")));
   }
 
   private static Path segment(Path d, long firstSeq) {
@@ -288,8 +324,12 @@ class AuditTamperTest {
     assertThat(f.firstSeq()).isEqualTo(11);
     assertThat(f.lastSeq()).isEqualTo(PrunedAuditLog.LAST);
     assertThat(f.prunedThrough()).isEqualTo(PrunedAuditLog.PRUNED_THROUGH);
-    assertThat(f.checkpoints()).as("15, 20 and 21; those at 5 and 10 cover pruned records").isEqualTo(3);
-    assertThat(f.describe()).contains("11 records (seq 11-21)").contains("seq 1-10 pruned by retention (signed anchor)");
+    assertThat(f.checkpoints())
+        .as("15, 20 and 21; those at 5 and 10 cover pruned records")
+        .isEqualTo(3);
+    assertThat(f.describe())
+        .contains("11 records (seq 11-21)")
+        .contains("seq 1-10 pruned by retention (signed anchor)");
     Result db = verifyPrunedDb(d);
     assertThat(db.ok()).as(db.describe()).isTrue();
     assertThat(db.records()).isEqualTo(11);
@@ -316,12 +356,17 @@ class AuditTamperTest {
     // why: moving the anchor forward would hide a deleted head; its HMAC no longer fits
     Path d = pruned();
     Path cps = d.resolve(AuditWriter.CHECKPOINTS);
-    Files.writeString(cps, Files.readString(cps).replace("\"pruned_through\":10,", "\"pruned_through\":11,"));
+    Files.writeString(
+        cps, Files.readString(cps).replace("\"pruned_through\":10,", "\"pruned_through\":11,"));
     Files.delete(segment(d, 11));
     Result r = verifyPrunedLog(d);
     assertThat(r.kind()).isEqualTo(Kind.DELETED);
-    assertThat(r.badSeq()).as("no signed anchor is left: everything from seq 1 is unaccounted for").isEqualTo(1);
-    assertThat(r.describe()).contains("Records seq 1-11 are missing").contains("no valid signature");
+    assertThat(r.badSeq())
+        .as("no signed anchor is left: everything from seq 1 is unaccounted for")
+        .isEqualTo(1);
+    assertThat(r.describe())
+        .contains("Records seq 1-11 are missing")
+        .contains("no valid signature");
     Result db = verifyPrunedDb(d, "DELETE FROM audit_log WHERE seq = 11");
     assertThat(db.kind()).isEqualTo(Kind.DELETED);
     assertThat(db.badSeq()).isEqualTo(1);
@@ -333,21 +378,32 @@ class AuditTamperTest {
     Path d = pruned();
     String hash11 = JSON.readTree(Files.readString(segment(d, 11))).path("hash").asText();
     Files.delete(segment(d, 11));
-    Files.writeString(d.resolve(AuditWriter.CHECKPOINTS), "{\"pruned_through\":11,\"hash\":\"" + hash11
-        + "\",\"time\":\"2026-11-21T00:00:00Z\",\"hmac\":\"" + "ab".repeat(32) + "\"}\n", StandardOpenOption.APPEND);
+    Files.writeString(
+        d.resolve(AuditWriter.CHECKPOINTS),
+        "{\"pruned_through\":11,\"hash\":\""
+            + hash11
+            + "\",\"time\":\"2026-11-21T00:00:00Z\",\"hmac\":\""
+            + "ab".repeat(32)
+            + "\"}\n",
+        StandardOpenOption.APPEND);
     Result r = verifyPrunedLog(d);
     assertThat(r.kind()).isEqualTo(Kind.DELETED);
     assertThat(r.badSeq()).isEqualTo(11);
     assertThat(r.describe()).contains("claims seq 1-11 were pruned has no valid signature");
-
   }
 
   @Test
   void aForgedAnchorThatHidesNothingIsStillReported() throws Exception {
     Path d = pruned();
     String hash15 = JSON.readTree(Files.readString(segment(d, 15))).path("hash").asText();
-    Files.writeString(d.resolve(AuditWriter.CHECKPOINTS), "{\"pruned_through\":15,\"hash\":\"" + hash15
-        + "\",\"time\":\"2026-11-21T00:00:00Z\",\"hmac\":\"" + "ab".repeat(32) + "\"}\n", StandardOpenOption.APPEND);
+    Files.writeString(
+        d.resolve(AuditWriter.CHECKPOINTS),
+        "{\"pruned_through\":15,\"hash\":\""
+            + hash15
+            + "\",\"time\":\"2026-11-21T00:00:00Z\",\"hmac\":\""
+            + "ab".repeat(32)
+            + "\"}\n",
+        StandardOpenOption.APPEND);
     Result r = verifyPrunedLog(d);
     assertThat(r.kind()).isEqualTo(Kind.CHECKPOINT_FORGED);
     assertThat(r.badSeq()).isEqualTo(15);
@@ -369,7 +425,8 @@ class AuditTamperTest {
 
   @Test
   void oneSegmentCheckedAloneIsCheckedAgainstTheAnchorOrCheckpointBeforeIt() throws Exception {
-    // why: --jsonl FILE checks one file; its first record still has to follow a signed hash before it
+    // why: --jsonl FILE checks one file; its first record still has to follow a signed hash before
+    // it
     Path d = pruned();
     Path cps = d.resolve(AuditWriter.CHECKPOINTS);
     Result middle = AuditVerifier.verifyFile(segment(d, 13), cps, key(d));

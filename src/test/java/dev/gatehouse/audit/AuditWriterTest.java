@@ -31,8 +31,30 @@ class AuditWriterTest {
   @TempDir Path dir;
 
   static AuditRecord record(String id) {
-    return new AuditRecord("2026-11-22T00:00:00Z", id, "127.0.0.1", null, null, "GET", "/api/tags", "models.read",
-        null, 200, "allow", "ok", 0, 10, -1, -1, 0, 0, 100, null, false, null, null);
+    return new AuditRecord(
+        "2026-11-22T00:00:00Z",
+        id,
+        "127.0.0.1",
+        null,
+        null,
+        "GET",
+        "/api/tags",
+        "models.read",
+        null,
+        200,
+        "allow",
+        "ok",
+        0,
+        10,
+        -1,
+        -1,
+        0,
+        0,
+        100,
+        null,
+        false,
+        null,
+        null);
   }
 
   private AuditWriter open(SqliteStore store) throws Exception {
@@ -40,8 +62,8 @@ class AuditWriterTest {
   }
 
   private AuditVerifier.Result verify() throws Exception {
-    return AuditVerifier.verifyLog(dir, dir.resolve(AuditWriter.CHECKPOINTS),
-        AuditKey.load(dir.resolve("audit-hmac.key")));
+    return AuditVerifier.verifyLog(
+        dir, dir.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(dir.resolve("audit-hmac.key")));
   }
 
   @Test
@@ -53,8 +75,17 @@ class AuditWriterTest {
         var bans = store.openBanVersionProbe()) {
       long k0 = keys.version();
       long b0 = bans.version();
-      store.appendAudit(List.of(new AuditStore.AuditRow(1, "2026-11-22T00:00:00.000Z", "r1", "127.0.0.1", null, 401,
-          "auth.key_invalid", "{\"seq\":1}")));
+      store.appendAudit(
+          List.of(
+              new AuditStore.AuditRow(
+                  1,
+                  "2026-11-22T00:00:00.000Z",
+                  "r1",
+                  "127.0.0.1",
+                  null,
+                  401,
+                  "auth.key_invalid",
+                  "{\"seq\":1}")));
       assertThat(store.lastAuditSeq()).isEqualTo(1);
       assertThat(keys.version()).isEqualTo(k0);
       assertThat(bans.version()).isEqualTo(b0);
@@ -70,11 +101,13 @@ class AuditWriterTest {
         w.append(record("a")).join();
         w.append(record("b")).join();
       }
-      Files.writeString(dir.resolve(AuditWriter.FILE), "{\"seq\":3,\"prev\":\"12", StandardOpenOption.APPEND);
+      Files.writeString(
+          dir.resolve(AuditWriter.FILE), "{\"seq\":3,\"prev\":\"12", StandardOpenOption.APPEND);
       try (AuditWriter w = open(store)) {
         w.append(record("c")).join();
       }
-      List<String> lines = Files.readAllLines(dir.resolve(AuditWriter.FILE), StandardCharsets.UTF_8);
+      List<String> lines =
+          Files.readAllLines(dir.resolve(AuditWriter.FILE), StandardCharsets.UTF_8);
       assertThat(lines).hasSize(3);
       assertThat(lines.get(2)).contains("\"seq\":3").contains("\"request_id\":\"c\"");
       assertThat(verify().ok()).as(verify().describe()).isTrue();
@@ -88,8 +121,9 @@ class AuditWriterTest {
   void rowsMissingFromTheDatabaseAreCopiedFromTheFileOnStart() throws Exception {
     // why: a crash between the fsync of the file and the database insert leaves the database behind
     try (SqliteStore store = SqliteStore.open(dir)) {
-      try (AuditWriter w = AuditWriter.open(dir, AuditStore.NONE, dir.resolve("audit-hmac.key"), 1000,
-          Duration.ofHours(1))) {
+      try (AuditWriter w =
+          AuditWriter.open(
+              dir, AuditStore.NONE, dir.resolve("audit-hmac.key"), 1000, Duration.ofHours(1))) {
         w.append(record("a")).join();
         w.append(record("b")).join();
       }
@@ -104,10 +138,14 @@ class AuditWriterTest {
 
   @Test
   void theHmacKeyIsCreatedOwnerOnly() throws Exception {
-    try (SqliteStore store = SqliteStore.open(dir); AuditWriter w = open(store)) {
+    try (SqliteStore store = SqliteStore.open(dir);
+        AuditWriter w = open(store)) {
       w.append(record("a")).join();
     }
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("audit-hmac.key")))).isEqualTo("rw-------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("audit-hmac.key"))))
+        .isEqualTo("rw-------");
     assertThat(AuditKey.load(dir.resolve("audit-hmac.key"))).hasSize(32);
   }
 
@@ -117,18 +155,21 @@ class AuditWriterTest {
     int threads = 8;
     int each = 250;
     long[] waits = new long[threads * each];
-    try (SqliteStore store = SqliteStore.open(dir); AuditWriter w = open(store)) {
+    try (SqliteStore store = SqliteStore.open(dir);
+        AuditWriter w = open(store)) {
       List<Thread> ts = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int base = t * each;
-        Thread th = new Thread(() -> {
-          for (int i = 0; i < each; i++) {
-            long t0 = System.nanoTime();
-            CompletableFuture<Void> f = w.append(record("r" + (base + i)));
-            f.join();
-            waits[base + i] = System.nanoTime() - t0;
-          }
-        });
+        Thread th =
+            new Thread(
+                () -> {
+                  for (int i = 0; i < each; i++) {
+                    long t0 = System.nanoTime();
+                    CompletableFuture<Void> f = w.append(record("r" + (base + i)));
+                    f.join();
+                    waits[base + i] = System.nanoTime() - t0;
+                  }
+                });
         ts.add(th);
         th.start();
       }
@@ -136,8 +177,13 @@ class AuditWriterTest {
         th.join();
       }
       Arrays.sort(waits);
-      System.out.printf("audit durable wait: %d records from %d threads in %d batches; median %d us, p99 %d us, mean batch %d us%n",
-          w.written(), threads, w.batches(), waits[waits.length / 2] / 1000, waits[waits.length * 99 / 100] / 1000,
+      System.out.printf(
+          "audit durable wait: %d records from %d threads in %d batches; median %d us, p99 %d us, mean batch %d us%n",
+          w.written(),
+          threads,
+          w.batches(),
+          waits[waits.length / 2] / 1000,
+          waits[waits.length * 99 / 100] / 1000,
           w.meanBatchMicros());
       assertThat(w.written()).isEqualTo(threads * each);
       assertThat(w.batches()).as("records share fsyncs").isLessThan(threads * each);
@@ -149,8 +195,10 @@ class AuditWriterTest {
 
   // --- Retention: sealing segments, pruning them, and starting again after either. ---
 
-  private AuditWriter open(AuditStore store, AuditRetention retention, Clock clock) throws Exception {
-    return AuditWriter.open(dir, store, dir.resolve("audit-hmac.key"), 5, Duration.ofHours(1), retention, clock);
+  private AuditWriter open(AuditStore store, AuditRetention retention, Clock clock)
+      throws Exception {
+    return AuditWriter.open(
+        dir, store, dir.resolve("audit-hmac.key"), 5, Duration.ofHours(1), retention, clock);
   }
 
   private static long seqOf(String line) throws Exception {
@@ -164,14 +212,17 @@ class AuditWriterTest {
   }
 
   private AuditVerifier.Result verifyDb(SqliteStore store) throws Exception {
-    return AuditVerifier.verifyStore(store, dir.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(dir.resolve("audit-hmac.key")));
+    return AuditVerifier.verifyStore(
+        store, dir.resolve(AuditWriter.CHECKPOINTS), AuditKey.load(dir.resolve("audit-hmac.key")));
   }
 
   @Test
-  void aFullFileIsSealedIntoSegmentsNamedByTheirFirstRecordAndTheChainRunsAcrossThem() throws Exception {
+  void aFullFileIsSealedIntoSegmentsNamedByTheirFirstRecordAndTheChainRunsAcrossThem()
+      throws Exception {
     // why: the log must stay one verifiable chain when it is split into files
     try (SqliteStore store = SqliteStore.open(dir)) {
-      try (AuditWriter w = open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+      try (AuditWriter w =
+          open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
         for (int i = 1; i <= 30; i++) {
           w.append(record("r" + i)).join();
         }
@@ -183,7 +234,9 @@ class AuditWriterTest {
         List<String> lines = Files.readAllLines(p);
         assertThat(p.getFileName().toString()).isEqualTo(AuditSegments.name(expectFirst));
         assertThat(seqOf(lines.getFirst())).isEqualTo(expectFirst);
-        assertThat(Files.size(p)).as("sealed once past segment_bytes, between batches").isGreaterThanOrEqualTo(2048);
+        assertThat(Files.size(p))
+            .as("sealed once past segment_bytes, between batches")
+            .isGreaterThanOrEqualTo(2048);
         expectFirst = seqOf(lines.getLast()) + 1;
       }
       List<String> active = Files.readAllLines(dir.resolve(AuditWriter.FILE));
@@ -199,11 +252,13 @@ class AuditWriterTest {
   }
 
   @Test
-  void aRestartAfterSealingContinuesTheChainEvenWhenTheCrashCameBeforeTheNewFile() throws Exception {
+  void aRestartAfterSealingContinuesTheChainEvenWhenTheCrashCameBeforeTheNewFile()
+      throws Exception {
     // why: a crash between renaming audit.jsonl and creating the next one leaves no active file;
     // the head of the chain is then in the newest segment
     try (SqliteStore store = SqliteStore.open(dir)) {
-      try (AuditWriter w = open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+      try (AuditWriter w =
+          open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
         for (int i = 1; i <= 12; i++) {
           w.append(record("r" + i)).join();
         }
@@ -211,7 +266,8 @@ class AuditWriterTest {
       Path active = dir.resolve(AuditWriter.FILE);
       long first = seqOf(Files.readAllLines(active).getFirst());
       Files.move(active, dir.resolve(AuditSegments.name(first))); // as if sealed, then the crash
-      try (AuditWriter w = open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+      try (AuditWriter w =
+          open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
         w.append(record("after")).join();
       }
       List<String> now = Files.readAllLines(active);
@@ -227,16 +283,19 @@ class AuditWriterTest {
   @Test
   void rowsMissingFromTheDatabaseAreCopiedFromSealedSegmentsToo() throws Exception {
     try (SqliteStore store = SqliteStore.open(dir)) {
-      try (AuditWriter w = open(AuditStore.NONE, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+      try (AuditWriter w =
+          open(AuditStore.NONE, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
         for (int i = 1; i <= 12; i++) {
           w.append(record("r" + i)).join();
         }
       }
       assertThat(AuditSegments.sealed(dir)).isNotEmpty();
-      try (AuditWriter w = open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
+      try (AuditWriter w =
+          open(store, new AuditRetention(2048, Duration.ZERO, 0), Clock.systemUTC())) {
         w.append(record("r13")).join();
       }
-      assertThat(dbSeqs(store)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L);
+      assertThat(dbSeqs(store))
+          .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L);
       assertThat(verifyDb(store).ok()).isTrue();
     }
   }
@@ -259,10 +318,13 @@ class AuditWriterTest {
       List<Path> sealed = AuditSegments.sealed(dir);
       long firstKept = AuditSegments.firstSeq(sealed.getFirst());
       assertThat(firstKept).isGreaterThan(1);
-      List<String> anchors = Files.readAllLines(dir.resolve(AuditWriter.CHECKPOINTS)).stream()
-          .filter(l -> l.contains("pruned_through")).toList();
+      List<String> anchors =
+          Files.readAllLines(dir.resolve(AuditWriter.CHECKPOINTS)).stream()
+              .filter(l -> l.contains("pruned_through"))
+              .toList();
       assertThat(anchors).isNotEmpty();
-      assertThat(JSON.readTree(anchors.getLast()).path("pruned_through").asLong()).isEqualTo(firstKept - 1);
+      assertThat(JSON.readTree(anchors.getLast()).path("pruned_through").asLong())
+          .isEqualTo(firstKept - 1);
       assertThat(dbSeqs(store).getFirst()).as("rows go with their segments").isEqualTo(firstKept);
       AuditVerifier.Result r = verify();
       assertThat(r.ok()).as(r.describe()).isTrue();
@@ -293,7 +355,8 @@ class AuditWriterTest {
         clock.advance(Duration.ofDays(2));
         w.append(PrunedAuditLog.record("r32", clock.instant())).join();
       }
-      // Every sealed segment's newest record is now 31 days old, except one sealed after r31 or r32.
+      // Every sealed segment's newest record is now 31 days old, except one sealed after r31 or
+      // r32.
       for (Path p : AuditSegments.sealed(dir)) {
         assertThat(Files.readString(p)).containsAnyOf("\"r31\"", "\"r32\"");
       }
@@ -313,9 +376,11 @@ class AuditWriterTest {
     Instant now = Instant.parse("2026-11-21T00:00:00Z");
     MutableClock clock = new MutableClock(now.minus(Duration.ofDays(10)));
     AuditRetention retention = new AuditRetention(1, Duration.ofDays(15), 0); // a segment per batch
-    try (SqliteStore store = SqliteStore.open(dir); AuditWriter w = open(store, retention, clock)) {
+    try (SqliteStore store = SqliteStore.open(dir);
+        AuditWriter w = open(store, retention, clock)) {
       for (int i = 1; i <= 20; i++) {
-        w.append(PrunedAuditLog.record("r" + i, now.minus(Duration.ofDays(i <= 10 ? 20 : 10)))).join();
+        w.append(PrunedAuditLog.record("r" + i, now.minus(Duration.ofDays(i <= 10 ? 20 : 10))))
+            .join();
       }
     }
     Path backup = Files.createDirectories(dir.resolve("backup"));
@@ -324,7 +389,8 @@ class AuditWriterTest {
     }
     Files.copy(dir.resolve("gatehouse.db"), backup.resolve("gatehouse.db"));
     clock.advance(Duration.ofDays(10));
-    try (SqliteStore store = SqliteStore.open(dir); AuditWriter w = open(store, retention, clock)) {
+    try (SqliteStore store = SqliteStore.open(dir);
+        AuditWriter w = open(store, retention, clock)) {
       w.append(PrunedAuditLog.record("r21", now)).join();
     }
     assertThat(Files.exists(dir.resolve(AuditSegments.name(10)))).isFalse();
@@ -336,11 +402,18 @@ class AuditWriterTest {
       List<Long> keep = dbSeqs(store);
       assertThat(keep.getFirst()).isEqualTo(11L);
     }
-    Files.copy(backup.resolve("gatehouse.db"), dir.resolve("gatehouse.db"), StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        backup.resolve("gatehouse.db"),
+        dir.resolve("gatehouse.db"),
+        StandardCopyOption.REPLACE_EXISTING);
     try (SqliteStore store = SqliteStore.open(dir)) {
-      String line21 = Files.readString(dir.resolve(AuditSegments.name(21))).strip(); // written after the backup
+      String line21 =
+          Files.readString(dir.resolve(AuditSegments.name(21))).strip(); // written after the backup
       var n = JSON.readTree(line21);
-      store.appendAudit(List.of(new AuditStore.AuditRow(21, n.path("time").asText(), "r21", "127.0.0.1", "k1", 200, "ok", line21)));
+      store.appendAudit(
+          List.of(
+              new AuditStore.AuditRow(
+                  21, n.path("time").asText(), "r21", "127.0.0.1", "k1", 200, "ok", line21)));
       AuditVerifier.Result f = verify();
       assertThat(f.ok()).as(f.describe()).isTrue();
       assertThat(f.firstSeq()).isEqualTo(1);
@@ -368,7 +441,8 @@ class AuditWriterTest {
     MutableClock clock = new MutableClock(PrunedAuditLog.NOW.plus(Duration.ofDays(30)));
     try (SqliteStore store = SqliteStore.open(dir)) {
       try (AuditWriter w = open(store, new AuditRetention(1, Duration.ofDays(15), 0), clock)) {
-        w.append(PrunedAuditLog.record("r22", PrunedAuditLog.NOW)).join(); // old on arrival: pruned with the rest
+        w.append(PrunedAuditLog.record("r22", PrunedAuditLog.NOW))
+            .join(); // old on arrival: pruned with the rest
       }
       assertThat(AuditSegments.sealed(dir)).isEmpty();
       assertThat(Files.size(dir.resolve(AuditWriter.FILE))).isZero();
@@ -376,7 +450,8 @@ class AuditWriterTest {
       AuditVerifier.Result empty = verify();
       assertThat(empty.ok()).as(empty.describe()).isTrue();
       assertThat(empty.prunedThrough()).isEqualTo(22);
-      try (AuditWriter w = open(store, new AuditRetention(1 << 20, Duration.ofDays(15), 0), clock)) {
+      try (AuditWriter w =
+          open(store, new AuditRetention(1 << 20, Duration.ofDays(15), 0), clock)) {
         w.append(PrunedAuditLog.record("r23", clock.instant())).join();
       }
       AuditVerifier.Result r = verify();

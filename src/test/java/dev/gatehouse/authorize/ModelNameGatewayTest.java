@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ModelNameGatewayTest {
 
-  static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   static GatewayFixture gw;
   static final Map<String, String> KEYS = new LinkedHashMap<>();
 
@@ -35,7 +36,8 @@ class ModelNameGatewayTest {
     gw = GatewayFixture.start(Map.of("policy.allow_cloud_models", "false"));
     KEYS.put("{KEY}", gw.newKey());
     KEYS.put("{TINY}", gw.newKey(List.of("tiny"), List.of()));
-    KEYS.put("{MANAGE}", gw.newKey(List.of(), List.of("models.manage", "inference", "models.inspect")));
+    KEYS.put(
+        "{MANAGE}", gw.newKey(List.of(), List.of("models.manage", "inference", "models.inspect")));
   }
 
   @AfterAll
@@ -50,13 +52,22 @@ class ModelNameGatewayTest {
 
   static String post(String path, String key, String body) {
     byte[] utf8 = body.getBytes(StandardCharsets.UTF_8);
-    return "POST " + path + " HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer " + key
-        + "\r\nContent-Type: application/json\r\nContent-Length: " + utf8.length + "\r\nConnection: close\r\n\r\n"
+    return "POST "
+        + path
+        + " HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer "
+        + key
+        + "\r\nContent-Type: application/json\r\nContent-Length: "
+        + utf8.length
+        + "\r\nConnection: close\r\n\r\n"
         + new String(utf8, StandardCharsets.ISO_8859_1);
   }
 
   static String get(String target, String key) {
-    return "GET " + target + " HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer " + key + "\r\nConnection: close\r\n\r\n";
+    return "GET "
+        + target
+        + " HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer "
+        + key
+        + "\r\nConnection: close\r\n\r\n";
   }
 
   /** Every inference and embedding shape of both namespaces, with the model given as JSON text. */
@@ -64,7 +75,9 @@ class ModelNameGatewayTest {
     String msgs = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
     return List.of(
         new String[] {"/api/chat", "{\"model\":" + model + "," + msgs + ",\"stream\":false}"},
-        new String[] {"/api/generate", "{\"model\":" + model + ",\"prompt\":\"hi\",\"stream\":false}"},
+        new String[] {
+          "/api/generate", "{\"model\":" + model + ",\"prompt\":\"hi\",\"stream\":false}"
+        },
         new String[] {"/api/embed", "{\"model\":" + model + ",\"input\":\"hi\"}"},
         new String[] {"/v1/chat/completions", "{\"model\":" + model + "," + msgs + "}"},
         new String[] {"/v1/completions", "{\"model\":" + model + ",\"prompt\":\"hi\"}"},
@@ -134,35 +147,128 @@ class ModelNameGatewayTest {
     for (Map.Entry<String, String> shape : shapes.entrySet()) {
       int status = shape.getValue().equals(INVALID) ? 400 : 403;
       for (String[] route : everyRoute(shape.getKey())) {
-        t.add(c(route[0] + " " + shape.getKey(), status, shape.getValue(), post(route[0], "{KEY}", route[1])));
+        t.add(
+            c(
+                route[0] + " " + shape.getKey(),
+                status,
+                shape.getValue(),
+                post(route[0], "{KEY}", route[1])));
       }
       // why: the same shapes under a key limited to exactly tiny
-      t.add(c("limited /api/chat " + shape.getKey(), status, shape.getValue(),
-          post("/api/chat", "{TINY}", "{\"model\":" + shape.getKey() + ",\"messages\":[]}")));
+      t.add(
+          c(
+              "limited /api/chat " + shape.getKey(),
+              status,
+              shape.getValue(),
+              post("/api/chat", "{TINY}", "{\"model\":" + shape.getKey() + ",\"messages\":[]}")));
     }
-    // why: the model store routes read the same names: pull, push, create (model, from, FROM), copy, show, delete
-    t.add(c("pull tiny::latest", 400, INVALID, post("/api/pull", "{MANAGE}", "{\"model\":\"tiny::latest\"}")));
-    t.add(c("pull name tiny/../../x", 400, INVALID, post("/api/pull", "{MANAGE}", "{\"name\":\"tiny/../../x\"}")));
-    t.add(c("pull model ok, name malformed", 400, INVALID, post("/api/pull", "{MANAGE}", "{\"model\":\"tiny\",\"name\":\"ti\\u200bny\"}")));
-    t.add(c("pull tiny:latest:cloud", 403, "policy.cloud_model_denied", post("/api/pull", "{MANAGE}", "{\"model\":\"tiny:latest:cloud\"}")));
-    t.add(c("push tiny%00", 400, INVALID, post("/api/push", "{MANAGE}", "{\"model\":\"tiny%00\"}")));
-    t.add(c("create from malformed", 400, INVALID, post("/api/create", "{MANAGE}", "{\"model\":\"mine\",\"from\":\"tiny::latest\"}")));
-    t.add(c("create model malformed", 400, INVALID, post("/api/create", "{MANAGE}", "{\"model\":\"mi ne\",\"from\":\"tiny\"}")));
-    t.add(c("create modelfile FROM malformed", 400, INVALID, post("/api/create", "{MANAGE}", "{\"model\":\"mine\",\"modelfile\":\"FROM tiny:latest:latest\"}")));
-    t.add(c("create modelfile FROM cloud suffix", 403, "policy.cloud_model_denied", post("/api/create", "{MANAGE}", "{\"model\":\"mine\",\"modelfile\":\"FROM tiny:latest:cloud\"}")));
-    t.add(c("create from null", 400, INVALID, post("/api/create", "{MANAGE}", "{\"model\":\"mine\",\"from\":null}")));
-    t.add(c("copy source malformed", 400, INVALID, post("/api/copy", "{MANAGE}", "{\"source\":\"t\\u0130ny\",\"destination\":\"mine\"}")));
-    t.add(c("copy destination malformed", 400, INVALID, post("/api/copy", "{MANAGE}", "{\"source\":\"tiny\",\"destination\":\"../../x\"}")));
-    t.add(c("copy destination cloud suffix", 403, "policy.cloud_model_denied", post("/api/copy", "{MANAGE}", "{\"source\":\"tiny\",\"destination\":\"x:1:cloud\"}")));
+    // why: the model store routes read the same names: pull, push, create (model, from, FROM),
+    // copy, show, delete
+    t.add(
+        c(
+            "pull tiny::latest",
+            400,
+            INVALID,
+            post("/api/pull", "{MANAGE}", "{\"model\":\"tiny::latest\"}")));
+    t.add(
+        c(
+            "pull name tiny/../../x",
+            400,
+            INVALID,
+            post("/api/pull", "{MANAGE}", "{\"name\":\"tiny/../../x\"}")));
+    t.add(
+        c(
+            "pull model ok, name malformed",
+            400,
+            INVALID,
+            post("/api/pull", "{MANAGE}", "{\"model\":\"tiny\",\"name\":\"ti\\u200bny\"}")));
+    t.add(
+        c(
+            "pull tiny:latest:cloud",
+            403,
+            "policy.cloud_model_denied",
+            post("/api/pull", "{MANAGE}", "{\"model\":\"tiny:latest:cloud\"}")));
+    t.add(
+        c("push tiny%00", 400, INVALID, post("/api/push", "{MANAGE}", "{\"model\":\"tiny%00\"}")));
+    t.add(
+        c(
+            "create from malformed",
+            400,
+            INVALID,
+            post("/api/create", "{MANAGE}", "{\"model\":\"mine\",\"from\":\"tiny::latest\"}")));
+    t.add(
+        c(
+            "create model malformed",
+            400,
+            INVALID,
+            post("/api/create", "{MANAGE}", "{\"model\":\"mi ne\",\"from\":\"tiny\"}")));
+    t.add(
+        c(
+            "create modelfile FROM malformed",
+            400,
+            INVALID,
+            post(
+                "/api/create",
+                "{MANAGE}",
+                "{\"model\":\"mine\",\"modelfile\":\"FROM tiny:latest:latest\"}")));
+    t.add(
+        c(
+            "create modelfile FROM cloud suffix",
+            403,
+            "policy.cloud_model_denied",
+            post(
+                "/api/create",
+                "{MANAGE}",
+                "{\"model\":\"mine\",\"modelfile\":\"FROM tiny:latest:cloud\"}")));
+    t.add(
+        c(
+            "create from null",
+            400,
+            INVALID,
+            post("/api/create", "{MANAGE}", "{\"model\":\"mine\",\"from\":null}")));
+    t.add(
+        c(
+            "copy source malformed",
+            400,
+            INVALID,
+            post("/api/copy", "{MANAGE}", "{\"source\":\"t\\u0130ny\",\"destination\":\"mine\"}")));
+    t.add(
+        c(
+            "copy destination malformed",
+            400,
+            INVALID,
+            post("/api/copy", "{MANAGE}", "{\"source\":\"tiny\",\"destination\":\"../../x\"}")));
+    t.add(
+        c(
+            "copy destination cloud suffix",
+            403,
+            "policy.cloud_model_denied",
+            post("/api/copy", "{MANAGE}", "{\"source\":\"tiny\",\"destination\":\"x:1:cloud\"}")));
     t.add(c("show name 5", 400, INVALID, post("/api/show", "{MANAGE}", "{\"name\":5}")));
-    t.add(c("delete model malformed", 400, INVALID, ("DELETE /api/delete" + post("", "{MANAGE}", "{\"model\":\"tiny\\t\"}").substring(5))));
+    t.add(
+        c(
+            "delete model malformed",
+            400,
+            INVALID,
+            ("DELETE /api/delete" + post("", "{MANAGE}", "{\"model\":\"tiny\\t\"}").substring(5))));
     // why: a model in the path of /v1/models/:model and LM Studio's /api/v0/models/:model
     t.add(c("path tiny::latest", 400, INVALID, get("/v1/models/tiny::latest", "{KEY}")));
-    t.add(c("path tiny:latest:cloud", 403, "policy.cloud_model_denied", get("/v1/models/tiny:latest:cloud", "{KEY}")));
+    t.add(
+        c(
+            "path tiny:latest:cloud",
+            403,
+            "policy.cloud_model_denied",
+            get("/v1/models/tiny:latest:cloud", "{KEY}")));
     t.add(c("LM Studio path tiny*", 400, INVALID, get("/api/v0/models/tiny*", "{KEY}")));
     // why: a model in the query of a llama.cpp router-mode GET route
-    t.add(c("query model malformed", 400, INVALID, get("/props?model=tiny%3A%3Alatest", "{MANAGE}")));
-    t.add(c("query model cloud", 403, "policy.cloud_model_denied", get("/props?model=tiny:latest:cloud", "{MANAGE}")));
+    t.add(
+        c("query model malformed", 400, INVALID, get("/props?model=tiny%3A%3Alatest", "{MANAGE}")));
+    t.add(
+        c(
+            "query model cloud",
+            403,
+            "policy.cloud_model_denied",
+            get("/props?model=tiny:latest:cloud", "{MANAGE}")));
     return t.stream();
   }
 
@@ -176,7 +282,8 @@ class ModelNameGatewayTest {
 
   @ParameterizedTest(name = "[{index}] {0} -> {1} {2}")
   @MethodSource("malformed")
-  void malformedNamesAreRefusedAndNeverForwarded(String name, int status, String code, String request) throws Exception {
+  void malformedNamesAreRefusedAndNeverForwarded(
+      String name, int status, String code, String request) throws Exception {
     RawResponse r = send(request);
     assertThat(r.status()).as("%s%n%s%n%s", name, r.head(), r.body()).isEqualTo(status);
     assertThat(r.body()).as(name).contains("\"code\":\"" + code + "\"");
@@ -186,33 +293,49 @@ class ModelNameGatewayTest {
   @Test
   void tableCoversBothNamespaces() {
     List<Arguments> all = malformed().toList();
-    assertThat(all.stream().filter(a -> ((String) a.get()[3]).startsWith("POST /v1/")).count()).isGreaterThan(150);
-    assertThat(all.stream().filter(a -> ((String) a.get()[3]).startsWith("POST /api/")).count()).isGreaterThan(100);
+    assertThat(all.stream().filter(a -> ((String) a.get()[3]).startsWith("POST /v1/")).count())
+        .isGreaterThan(150);
+    assertThat(all.stream().filter(a -> ((String) a.get()[3]).startsWith("POST /api/")).count())
+        .isGreaterThan(100);
   }
 
   @Test
   void theSameKeysAndRoutesWorkWithGoodNames() throws Exception {
     // why: the refusals above are about the names, not the keys or routes
-    for (String good : List.of("\"tiny\"", "\"TINY\"", "\"tiny:latest\"", "\"library/tiny\"", "\"registry.ollama.ai/library/tiny:latest\"")) {
+    for (String good :
+        List.of(
+            "\"tiny\"",
+            "\"TINY\"",
+            "\"tiny:latest\"",
+            "\"library/tiny\"",
+            "\"registry.ollama.ai/library/tiny:latest\"")) {
       for (String[] route : everyRoute(good)) {
         gw.upstream.reset();
         RawResponse r = send(post(route[0], "{TINY}", route[1]));
         assertThat(r.status()).as("%s %s%n%s", route[0], good, r.body()).isEqualTo(200);
         assertThat(gw.upstream.requests()).hasSize(1);
         assertThat(JSON.readTree(gw.upstream.requests().get(0).body()).get("model"))
-            .as("the model forwarded as sent").isEqualTo(JSON.readTree(route[1]).get("model"));
+            .as("the model forwarded as sent")
+            .isEqualTo(JSON.readTree(route[1]).get("model"));
       }
     }
     gw.upstream.reset();
-    assertThat(send(post("/api/chat", "{TINY}", "{\"model\":\"tiny:7b\",\"messages\":[]}")).status()).isEqualTo(403);
-    assertThat(send(post("/api/chat", "{TINY}", "{\"model\":\"user/tiny\",\"messages\":[]}")).status()).isEqualTo(403);
-    assertThat(send(post("/api/chat", "{TINY}", "{\"model\":\"tinyllama\",\"messages\":[]}")).status()).isEqualTo(403);
+    assertThat(
+            send(post("/api/chat", "{TINY}", "{\"model\":\"tiny:7b\",\"messages\":[]}")).status())
+        .isEqualTo(403);
+    assertThat(
+            send(post("/api/chat", "{TINY}", "{\"model\":\"user/tiny\",\"messages\":[]}")).status())
+        .isEqualTo(403);
+    assertThat(
+            send(post("/api/chat", "{TINY}", "{\"model\":\"tinyllama\",\"messages\":[]}")).status())
+        .isEqualTo(403);
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
   @Test
   void cloudSuffixIsAllowedOnlyWhereCloudModelsAre() throws Exception {
-    // why: tiny:latest:cloud is a cloud model: refused above, allowed when the operator allows cloud models
+    // why: tiny:latest:cloud is a cloud model: refused above, allowed when the operator allows
+    // cloud models
     try (GatewayFixture cloud = GatewayFixture.start(Map.of("policy.allow_cloud_models", "true"))) {
       String tinyKey = cloud.newKey(List.of("tiny*"), List.of());
       String otherKey = cloud.newKey(List.of("qwen*"), List.of());
@@ -220,12 +343,21 @@ class ModelNameGatewayTest {
       RawResponse ok = cloud.raw(post("/api/chat", tinyKey, body));
       assertThat(ok.status()).as(ok.body()).isEqualTo(200);
       assertThat(cloud.upstream.requests()).hasSize(1);
-      assertThat(JSON.readTree(cloud.upstream.requests().get(0).body()).get("model").asText()).isEqualTo("tiny:latest:cloud");
+      assertThat(JSON.readTree(cloud.upstream.requests().get(0).body()).get("model").asText())
+          .isEqualTo("tiny:latest:cloud");
       cloud.upstream.reset();
       RawResponse other = cloud.raw(post("/v1/chat/completions", otherKey, body));
       assertThat(other.status()).isEqualTo(403);
       assertThat(other.body()).contains("policy.model_denied");
-      assertThat(cloud.raw(post("/v1/chat/completions", tinyKey, "{\"model\":\"tiny::cloud\",\"messages\":[]}")).status()).isEqualTo(400);
+      assertThat(
+              cloud
+                  .raw(
+                      post(
+                          "/v1/chat/completions",
+                          tinyKey,
+                          "{\"model\":\"tiny::cloud\",\"messages\":[]}"))
+                  .status())
+          .isEqualTo(400);
       assertThat(cloud.upstream.requests()).isEmpty();
     }
   }

@@ -35,34 +35,42 @@ class PinnedModelsTest {
     Path lock = Files.createTempFile("pins", ".json");
     StringBuilder drift = new StringBuilder();
     Logger models = Logger.getLogger("gatehouse.models");
-    Handler h = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        synchronized (drift) {
-          drift.append(r.getMessage()).append('\n');
-        }
-      }
+    Handler h =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            synchronized (drift) {
+              drift.append(r.getMessage()).append('\n');
+            }
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     models.addHandler(h);
     try (FakeUpstream digests = new FakeUpstream()) {
-      ModelPins.of(Map.of(
-          "llama3.2:3b", "sha256:" + digests.digestOf("llama3.2:3b"),
-          "qwen2.5:7b", "sha256:" + "f".repeat(64),
-          "phi4:14b", "sha256:" + "e".repeat(64))).write(lock);
-      try (GatewayFixture gw = GatewayFixture.start(Map.of("models.pinned", lock.toString(), "models.pin_refresh", "100ms"))) {
+      ModelPins.of(
+              Map.of(
+                  "llama3.2:3b", "sha256:" + digests.digestOf("llama3.2:3b"),
+                  "qwen2.5:7b", "sha256:" + "f".repeat(64),
+                  "phi4:14b", "sha256:" + "e".repeat(64)))
+          .write(lock);
+      try (GatewayFixture gw =
+          GatewayFixture.start(
+              Map.of("models.pinned", lock.toString(), "models.pin_refresh", "100ms"))) {
         String key = gw.newKey();
         assertThat(gw.post("/api/chat", key, chat("llama3.2:3b")).statusCode()).isEqualTo(200);
-        assertThat(gw.post("/api/chat", key, chat("phi3:latest")).statusCode()).as("not pinned: not affected").isEqualTo(200);
+        assertThat(gw.post("/api/chat", key, chat("phi3:latest")).statusCode())
+            .as("not pinned: not affected")
+            .isEqualTo(200);
         HttpResponse<String> drifted = gw.post("/api/chat", key, chat("qwen2.5:7b"));
         assertThat(drifted.statusCode()).isEqualTo(403);
         assertThat(drifted.body()).contains("\"code\":\"policy.model_pin_mismatch\"");
-        HttpResponse<String> missing = gw.post("/v1/chat/completions", key, "{\"model\":\"phi4:14b\",\"messages\":[]}");
+        HttpResponse<String> missing =
+            gw.post("/v1/chat/completions", key, "{\"model\":\"phi4:14b\",\"messages\":[]}");
         assertThat(missing.statusCode()).isEqualTo(403);
         assertThat(missing.body()).contains("\"code\":\"policy.model_pin_unverified\"");
         assertThat(chats(gw)).isEqualTo(2);
@@ -74,7 +82,10 @@ class PinnedModelsTest {
         assertThat(replaced.statusCode()).isEqualTo(403);
         assertThat(chats(gw)).isEqualTo(2);
         synchronized (drift) {
-          assertThat(drift.toString()).contains("event=models.digest_drift model=LLAMA3.2:3b pinned=sha256:" + digests.digestOf("llama3.2:3b"));
+          assertThat(drift.toString())
+              .contains(
+                  "event=models.digest_drift model=LLAMA3.2:3b pinned=sha256:"
+                      + digests.digestOf("llama3.2:3b"));
         }
       }
     } finally {
@@ -87,7 +98,9 @@ class PinnedModelsTest {
     // why: fail closed: an unverifiable model is not run
     Path lock = Files.createTempFile("pins", ".json");
     ModelPins.of(Map.of("llama3.2:3b", "sha256:" + "a".repeat(64))).write(lock);
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("models.pinned", lock.toString(), "upstream", "http://127.0.0.1:9"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of("models.pinned", lock.toString(), "upstream", "http://127.0.0.1:9"))) {
       HttpResponse<String> r = gw.post("/api/chat", gw.newKey(), chat("llama3.2:3b"));
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(r.body()).contains("\"code\":\"policy.pin_check_unavailable\"");
@@ -99,7 +112,14 @@ class PinnedModelsTest {
     // why: a pin file that cannot be read must stop the start, not silently disable pinning
     Path lock = Files.createTempFile("pins", ".json");
     Files.writeString(lock, "{\"models\":{}}");
-    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of(), Map.of("models.pinned", lock.toString()), ConfigChecks.ALL))
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    null,
+                    false,
+                    Map.of(),
+                    Map.of("models.pinned", lock.toString()),
+                    ConfigChecks.ALL))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("models.pinned: " + lock);
   }

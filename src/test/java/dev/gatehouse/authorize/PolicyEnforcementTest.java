@@ -32,7 +32,13 @@ class PolicyEnforcementTest {
 
   @BeforeAll
   static void start() throws Exception {
-    gw = GatewayFixture.start(Map.of("policy.allowed_registries", "registry.example:5000", "policy.allow_cloud_models", "false"));
+    gw =
+        GatewayFixture.start(
+            Map.of(
+                "policy.allowed_registries",
+                "registry.example:5000",
+                "policy.allow_cloud_models",
+                "false"));
     key = gw.newKey();
     qwenKey = gw.newKey(List.of("qwen*"), List.of());
     log = new AccessLogCapture();
@@ -60,27 +66,44 @@ class PolicyEnforcementTest {
   @Test
   void inventoriesListOnlyTheModelsAKeyMayUse() throws Exception {
     // why: a limited key must not even learn which other models exist
-    assertThat(names(gw.get("/api/tags", qwenKey).body(), "models", "name")).containsExactly("qwen2.5:7b");
-    assertThat(names(gw.get("/api/ps", qwenKey).body(), "models", "model")).containsExactly("qwen2.5:7b");
-    assertThat(names(gw.get("/v1/models", qwenKey).body(), "data", "id")).containsExactly("qwen2.5:7b");
-    assertThat(names(gw.get("/api/tags", key).body(), "models", "name")).containsExactlyElementsOf(FakeUpstream.MODELS);
+    assertThat(names(gw.get("/api/tags", qwenKey).body(), "models", "name"))
+        .containsExactly("qwen2.5:7b");
+    assertThat(names(gw.get("/api/ps", qwenKey).body(), "models", "model"))
+        .containsExactly("qwen2.5:7b");
+    assertThat(names(gw.get("/v1/models", qwenKey).body(), "data", "id"))
+        .containsExactly("qwen2.5:7b");
+    assertThat(names(gw.get("/api/tags", key).body(), "models", "name"))
+        .containsExactlyElementsOf(FakeUpstream.MODELS);
   }
 
   @Test
   void modelAllowlistAppliesInBothNamespacesAndToModelPaths() throws Exception {
     // why: the allowlist is enforced on the model field of every inference and embedding request
-    assertThat(gw.post("/api/chat", qwenKey, "{\"model\":\"qwen2.5:7b\",\"stream\":false}").statusCode()).isEqualTo(200);
-    assertThat(gw.post("/v1/embeddings", qwenKey, "{\"model\":\"QWEN2.5:7b\",\"input\":\"x\"}").statusCode()).isEqualTo(200);
+    assertThat(
+            gw.post("/api/chat", qwenKey, "{\"model\":\"qwen2.5:7b\",\"stream\":false}")
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(
+            gw.post("/v1/embeddings", qwenKey, "{\"model\":\"QWEN2.5:7b\",\"input\":\"x\"}")
+                .statusCode())
+        .isEqualTo(200);
     assertThat(gw.get("/v1/models/qwen2.5:7b", qwenKey).statusCode()).isEqualTo(200);
     int relayed = gw.upstream.requests().size();
     HttpResponse<String> chat = gw.post("/api/chat", qwenKey, "{\"model\":\"llama3.2:3b\"}");
-    HttpResponse<String> openai = gw.post("/v1/chat/completions", qwenKey, "{\"model\":\"llama3.2:3b\",\"messages\":[]}");
-    HttpResponse<String> embed = gw.post("/api/embed", qwenKey, "{\"model\":\"llama3.2:3b\",\"input\":\"x\"}");
+    HttpResponse<String> openai =
+        gw.post("/v1/chat/completions", qwenKey, "{\"model\":\"llama3.2:3b\",\"messages\":[]}");
+    HttpResponse<String> embed =
+        gw.post("/api/embed", qwenKey, "{\"model\":\"llama3.2:3b\",\"input\":\"x\"}");
     HttpResponse<String> modelPath = gw.get("/v1/models/llama3.2%3A3b", qwenKey);
-    assertThat(List.of(chat.statusCode(), openai.statusCode(), embed.statusCode(), modelPath.statusCode())).containsOnly(403);
+    assertThat(
+            List.of(
+                chat.statusCode(), openai.statusCode(), embed.statusCode(), modelPath.statusCode()))
+        .containsOnly(403);
     assertThat(JSON.readTree(chat.body()).get("code").asText()).isEqualTo("policy.model_denied");
-    assertThat(JSON.readTree(openai.body()).at("/error/code").asText()).isEqualTo("policy.model_denied");
-    assertThat(JSON.readTree(openai.body()).at("/error/type").asText()).isEqualTo("permission_error");
+    assertThat(JSON.readTree(openai.body()).at("/error/code").asText())
+        .isEqualTo("policy.model_denied");
+    assertThat(JSON.readTree(openai.body()).at("/error/type").asText())
+        .isEqualTo("permission_error");
     assertThat(gw.upstream.requests()).hasSize(relayed);
   }
 
@@ -92,10 +115,14 @@ class PolicyEnforcementTest {
     String allowed = form(boundary, "qwen-audio");
     HttpClient c = HttpClient.newHttpClient();
     for (String[] tc : new String[][] {{denied, "403"}, {allowed, "200"}}) {
-      HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/v1/audio/transcriptions"))
-          .header("Authorization", "Bearer " + qwenKey)
-          .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-          .POST(HttpRequest.BodyPublishers.ofString(tc[0])).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          c.send(
+              HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/v1/audio/transcriptions"))
+                  .header("Authorization", "Bearer " + qwenKey)
+                  .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                  .POST(HttpRequest.BodyPublishers.ofString(tc[0]))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(Integer.parseInt(tc[1]));
     }
     assertThat(gw.upstream.requests()).hasSize(1);
@@ -103,32 +130,52 @@ class PolicyEnforcementTest {
   }
 
   private static String form(String boundary, String model) {
-    return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n" + model + "\r\n"
-        + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF....\r\n"
-        + "--" + boundary + "--\r\n";
+    return "--"
+        + boundary
+        + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n"
+        + model
+        + "\r\n"
+        + "--"
+        + boundary
+        + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF....\r\n"
+        + "--"
+        + boundary
+        + "--\r\n";
   }
 
   @Test
   void explicitScopesOpenTheirEndpointsAndNothingElse() throws Exception {
     // why: models.inspect reveals system prompts, so it must be granted explicitly
     String inspector = gw.newKey(List.of(), List.of("models.inspect"));
-    assertThat(gw.post("/api/show", inspector, "{\"model\":\"llama3.2:3b\"}").statusCode()).isEqualTo(200);
-    assertThat(gw.post("/api/show", key, "{\"model\":\"llama3.2:3b\"}").statusCode()).isEqualTo(403);
-    assertThat(gw.post("/api/chat", inspector, "{\"model\":\"llama3.2:3b\"}").statusCode()).isEqualTo(403);
-    assertThat(gw.upstream.requests()).extracting(FakeUpstream.Recorded::uri).containsExactly("/api/show");
+    assertThat(gw.post("/api/show", inspector, "{\"model\":\"llama3.2:3b\"}").statusCode())
+        .isEqualTo(200);
+    assertThat(gw.post("/api/show", key, "{\"model\":\"llama3.2:3b\"}").statusCode())
+        .isEqualTo(403);
+    assertThat(gw.post("/api/chat", inspector, "{\"model\":\"llama3.2:3b\"}").statusCode())
+        .isEqualTo(403);
+    assertThat(gw.upstream.requests())
+        .extracting(FakeUpstream.Recorded::uri)
+        .containsExactly("/api/show");
   }
 
   @Test
   void managementMayNameOnlyAllowedRegistriesAndNeverCloudModels() throws Exception {
     // why: a registry host in pull/push/create is how models are exfiltrated or poisoned
     String admin = gw.newKey(List.of(), List.of("models.manage"));
-    assertThat(gw.post("/api/pull", admin, "{\"model\":\"llama3.2:3b\"}").statusCode()).isEqualTo(200);
-    assertThat(gw.post("/api/pull", admin, "{\"model\":\"registry.example:5000/ns/m:1\"}").statusCode()).isEqualTo(200);
+    assertThat(gw.post("/api/pull", admin, "{\"model\":\"llama3.2:3b\"}").statusCode())
+        .isEqualTo(200);
+    assertThat(
+            gw.post("/api/pull", admin, "{\"model\":\"registry.example:5000/ns/m:1\"}")
+                .statusCode())
+        .isEqualTo(200);
     HttpResponse<String> evil = gw.post("/api/push", admin, "{\"model\":\"evil.example/ns/m\"}");
     assertThat(evil.statusCode()).isEqualTo(403);
     assertThat(evil.body()).contains("policy.registry_denied");
-    assertThat(gw.post("/api/chat", key, "{\"model\":\"gpt-oss:120b-cloud\"}").body()).contains("policy.cloud_model_denied");
-    assertThat(gw.upstream.requests()).extracting(FakeUpstream.Recorded::uri).containsExactly("/api/pull", "/api/pull");
+    assertThat(gw.post("/api/chat", key, "{\"model\":\"gpt-oss:120b-cloud\"}").body())
+        .contains("policy.cloud_model_denied");
+    assertThat(gw.upstream.requests())
+        .extracting(FakeUpstream.Recorded::uri)
+        .containsExactly("/api/pull", "/api/pull");
   }
 
   @Test
@@ -143,17 +190,28 @@ class PolicyEnforcementTest {
     assertThat(seen.headers().get("authorization")).isNull();
     assertThat(seen.headers().get("x-api-key")).isNull();
     assertThat(seen.headers().get("host")).isEqualTo("127.0.0.1:" + gw.upstream.port());
-    assertThat(seen.headers().get("x-request-id")).isEqualTo(r.headers().firstValue("x-request-id").orElseThrow());
+    assertThat(seen.headers().get("x-request-id"))
+        .isEqualTo(r.headers().firstValue("x-request-id").orElseThrow());
   }
 
   @Test
   void keysWorkAsBearerAsXApiKeyAndAsBasicPassword() throws Exception {
     // why: tools that cannot set a Bearer header still need a way in
     HttpClient c = HttpClient.newHttpClient();
-    String basic = Base64.getEncoder().encodeToString(("user:" + key).getBytes(StandardCharsets.UTF_8));
-    for (String[] h : new String[][] {{"x-api-key", key}, {"Authorization", "Basic " + basic}, {"Authorization", "bearer " + key}}) {
-      HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/tags")).header(h[0], h[1]).build(),
-          HttpResponse.BodyHandlers.ofString());
+    String basic =
+        Base64.getEncoder().encodeToString(("user:" + key).getBytes(StandardCharsets.UTF_8));
+    for (String[] h :
+        new String[][] {
+          {"x-api-key", key},
+          {"Authorization", "Basic " + basic},
+          {"Authorization", "bearer " + key}
+        }) {
+      HttpResponse<String> r =
+          c.send(
+              HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/tags"))
+                  .header(h[0], h[1])
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(h[0]).isEqualTo(200);
     }
   }

@@ -28,7 +28,9 @@ class AuditCommandTest {
     Map<String, String> env = Map.of("GATEHOUSE_HOME", dir.toString());
     CliRun ok = CliRun.run(env, "audit", "verify");
     assertThat(ok.code()).as(ok.out() + ok.err()).isZero();
-    assertThat(ok.out()).contains("audit.jsonl: OK: 10 records (seq 1-10), chain intact; 1 signed checkpoints, last at seq 10")
+    assertThat(ok.out())
+        .contains(
+            "audit.jsonl: OK: 10 records (seq 1-10), chain intact; 1 signed checkpoints, last at seq 10")
         .contains("database: OK: 10 records");
 
     Path file = dir.resolve("audit.jsonl");
@@ -37,13 +39,26 @@ class AuditCommandTest {
     Files.write(file, lines, StandardCharsets.UTF_8);
     CliRun bad = CliRun.run(env, "audit", "verify", "--jsonl", file.toString());
     assertThat(bad.code()).isEqualTo(1);
-    assertThat(bad.out()).contains("TAMPERED: record seq 4 was changed (line 4); 6 records follow it");
+    assertThat(bad.out())
+        .contains("TAMPERED: record seq 4 was changed (line 4); 6 records follow it");
     CliRun db = CliRun.run(env, "audit", "verify", "--db");
     assertThat(db.code()).as("the database copy was not touched").isZero();
 
-    assertThat(CliRun.run(env, "audit", "verify", "--jsonl", dir.resolve("missing.jsonl").toString()).code()).isEqualTo(2);
-    assertThat(CliRun.run(Map.of("GATEHOUSE_HOME", dir.toString(), "GATEHOUSE_AUDIT_HMAC_KEY_FILE", dir.resolve("nokey").toString()),
-        "audit", "verify").code()).isEqualTo(2);
+    assertThat(
+            CliRun.run(env, "audit", "verify", "--jsonl", dir.resolve("missing.jsonl").toString())
+                .code())
+        .isEqualTo(2);
+    assertThat(
+            CliRun.run(
+                    Map.of(
+                        "GATEHOUSE_HOME",
+                        dir.toString(),
+                        "GATEHOUSE_AUDIT_HMAC_KEY_FILE",
+                        dir.resolve("nokey").toString()),
+                    "audit",
+                    "verify")
+                .code())
+        .isEqualTo(2);
   }
 
   @Test
@@ -55,18 +70,25 @@ class AuditCommandTest {
     CliRun ok = CliRun.run(env, "audit", "verify");
     assertThat(ok.code()).as(ok.out() + ok.err()).isZero();
     assertThat(ok.out())
-        .contains("audit.jsonl and 11 sealed segments: OK: 11 records (seq 11-21), chain intact; "
-            + "seq 1-10 pruned by retention (signed anchor); 3 signed checkpoints, last at seq 21")
+        .contains(
+            "audit.jsonl and 11 sealed segments: OK: 11 records (seq 11-21), chain intact; "
+                + "seq 1-10 pruned by retention (signed anchor); 3 signed checkpoints, last at seq 21")
         .contains("database: OK: 11 records (seq 11-21)");
 
     Path segment = dir.resolve(AuditSegments.name(13));
     CliRun alone = CliRun.run(env, "audit", "verify", "--jsonl", segment.toString());
     assertThat(alone.code()).as(alone.out() + alone.err()).isZero();
-    assertThat(alone.out()).contains(segment + ": OK: 1 records (seq 13-13)").contains("this file alone");
+    assertThat(alone.out())
+        .contains(segment + ": OK: 1 records (seq 13-13)")
+        .contains("this file alone");
 
     Files.delete(dir.resolve(AuditSegments.name(11)));
     CliRun bad = CliRun.run(env, "audit", "verify");
     assertThat(bad.code()).isEqualTo(1);
-    assertThat(bad.out()).contains("TAMPERED: record seq 11 was deleted (" + AuditSegments.name(12) + " line 1); 10 records follow it");
+    assertThat(bad.out())
+        .contains(
+            "TAMPERED: record seq 11 was deleted ("
+                + AuditSegments.name(12)
+                + " line 1); 10 records follow it");
   }
 }

@@ -43,7 +43,8 @@ class AuditReadCommandsTest {
     String key = gw.newKey();
     keyId = key.split("_")[1];
     for (int i = 0; i < 3; i++) {
-      HttpResponse<String> r = gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[]}");
+      HttpResponse<String> r =
+          gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[]}");
       okIds.add(r.headers().firstValue("X-Request-Id").orElseThrow());
       HttpResponse<String> no = gw.get("/api/tags", null);
       refusedIds.add(no.headers().firstValue("X-Request-Id").orElseThrow());
@@ -76,22 +77,46 @@ class AuditReadCommandsTest {
     CliRun byKey = CliRun.run(env, "audit", "query", "--key", keyId, "--json");
     assertThat(byKey.code()).as(byKey.err()).isZero();
     List<JsonNode> rows = jsonLines(byKey.out());
-    assertThat(rows).extracting(n -> n.path("request_id").asText()).containsExactlyElementsOf(okIds.reversed());
+    assertThat(rows)
+        .extracting(n -> n.path("request_id").asText())
+        .containsExactlyElementsOf(okIds.reversed());
 
-    CliRun refused = CliRun.run(env, "audit", "query", "--status", "401", "--reason", "auth.key_invalid", "--ip", "127.0.0.1",
-        "--since", "1h", "--limit", "2", "--json");
-    List<JsonNode> two = jsonLines(refused.out()); // other tests here add refusals too: check what, not which
-    assertThat(two).hasSize(2).allSatisfy(n -> {
-      assertThat(n.path("status").asInt()).isEqualTo(401);
-      assertThat(n.path("reason").asText()).isEqualTo("auth.key_invalid");
-    });
+    CliRun refused =
+        CliRun.run(
+            env,
+            "audit",
+            "query",
+            "--status",
+            "401",
+            "--reason",
+            "auth.key_invalid",
+            "--ip",
+            "127.0.0.1",
+            "--since",
+            "1h",
+            "--limit",
+            "2",
+            "--json");
+    List<JsonNode> two =
+        jsonLines(refused.out()); // other tests here add refusals too: check what, not which
+    assertThat(two)
+        .hasSize(2)
+        .allSatisfy(
+            n -> {
+              assertThat(n.path("status").asInt()).isEqualTo(401);
+              assertThat(n.path("reason").asText()).isEqualTo("auth.key_invalid");
+            });
     assertThat(two.get(0).path("seq").asLong()).isGreaterThan(two.get(1).path("seq").asLong());
 
     CliRun none = CliRun.run(env, "audit", "query", "--until", "2000-01-01", "--json");
     assertThat(none.out()).isBlank();
 
     CliRun text = CliRun.run(env, "audit", "query", "--key", keyId);
-    assertThat(text.out()).contains("REQUEST").contains(okIds.get(0)).contains("/api/chat").contains("llama3.2:3b");
+    assertThat(text.out())
+        .contains("REQUEST")
+        .contains(okIds.get(0))
+        .contains("/api/chat")
+        .contains("llama3.2:3b");
 
     assertThat(CliRun.run(env, "audit", "query", "--since", "last tuesday").code()).isEqualTo(2);
   }
@@ -116,7 +141,9 @@ class AuditReadCommandsTest {
     assertThat(mine.path("refused").asLong()).isZero();
     assertThat(mine.path("tokens_out").asLong()).isPositive();
     assertThat(anonymous).isNotNull();
-    assertThat(anonymous.path("refused").asLong()).isEqualTo(anonymous.path("requests").asLong()).isGreaterThanOrEqualTo(3);
+    assertThat(anonymous.path("refused").asLong())
+        .isEqualTo(anonymous.path("requests").asLong())
+        .isGreaterThanOrEqualTo(3);
   }
 
   @Test
@@ -126,8 +153,15 @@ class AuditReadCommandsTest {
     assertThat(jsonLines(last.out())).hasSize(2);
 
     StringWriter out = new StringWriter();
-    Thread follower = new Thread(() -> Main.run(new String[] {"audit", "tail", "-n", "0", "-f"}, env,
-        new PrintWriter(out, true), new PrintWriter(new StringWriter()), s -> {}));
+    Thread follower =
+        new Thread(
+            () ->
+                Main.run(
+                    new String[] {"audit", "tail", "-n", "0", "-f"},
+                    env,
+                    new PrintWriter(out, true),
+                    new PrintWriter(new StringWriter()),
+                    s -> {}));
     follower.start();
     try {
       Thread.sleep(300);
@@ -158,10 +192,14 @@ class AuditReadCommandsTest {
     CliRun five = CliRun.run(home, "audit", "tail", "-n", "5", "--json");
     assertThat(five.code()).as(five.err()).isZero();
     assertThat(seqs(five.out())).containsExactly(17L, 18L, 19L, 20L, 21L);
-    assertThat(seqs(CliRun.run(home, "audit", "tail", "-n", "50", "--json").out())).hasSize(11).first().isEqualTo(11L);
+    assertThat(seqs(CliRun.run(home, "audit", "tail", "-n", "50", "--json").out()))
+        .hasSize(11)
+        .first()
+        .isEqualTo(11L);
     CliRun all = CliRun.run(home, "audit", "query", "--json");
     assertThat(all.code()).as(all.err()).isZero();
-    assertThat(seqs(all.out())).containsExactly(21L, 20L, 19L, 18L, 17L, 16L, 15L, 14L, 13L, 12L, 11L);
+    assertThat(seqs(all.out()))
+        .containsExactly(21L, 20L, 19L, 18L, 17L, 16L, 15L, 14L, 13L, 12L, 11L);
   }
 
   @Test
@@ -171,11 +209,25 @@ class AuditReadCommandsTest {
     Map<String, String> home = Map.of("GATEHOUSE_HOME", d.toString());
     StringWriter out = new StringWriter();
     try (SqliteStore store = SqliteStore.open(d);
-        AuditWriter w = AuditWriter.open(d, store, d.resolve("audit-hmac.key"), 1000, Duration.ofHours(1),
-            new GatehouseConfig.AuditRetention(1, Duration.ZERO, 0), Clock.systemUTC())) { // seals after every batch
+        AuditWriter w =
+            AuditWriter.open(
+                d,
+                store,
+                d.resolve("audit-hmac.key"),
+                1000,
+                Duration.ofHours(1),
+                new GatehouseConfig.AuditRetention(1, Duration.ZERO, 0),
+                Clock.systemUTC())) { // seals after every batch
       w.append(PrunedAuditLog.record("f0", Instant.now())).join();
-      Thread follower = new Thread(() -> Main.run(new String[] {"audit", "tail", "-n", "100", "-f", "--json"}, home,
-          new PrintWriter(out, true), new PrintWriter(new StringWriter()), s -> {}));
+      Thread follower =
+          new Thread(
+              () ->
+                  Main.run(
+                      new String[] {"audit", "tail", "-n", "100", "-f", "--json"},
+                      home,
+                      new PrintWriter(out, true),
+                      new PrintWriter(new StringWriter()),
+                      s -> {}));
       follower.start();
       try {
         for (int i = 1; i <= 8; i++) {

@@ -48,11 +48,16 @@ class BansCommandTest {
   }
 
   static String tags(String k, boolean close) {
-    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer " + k + "\r\n"
-        + (close ? "Connection: close\r\n" : "") + "\r\n";
+    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer "
+        + k
+        + "\r\n"
+        + (close ? "Connection: close\r\n" : "")
+        + "\r\n";
   }
 
-  /** Reads one response with a Content-Length; returns its status, or -1 when the connection closed. */
+  /**
+   * Reads one response with a Content-Length; returns its status, or -1 when the connection closed.
+   */
   static int readOne(InputStream in) throws Exception {
     StringBuilder head = new StringBuilder();
     int c;
@@ -86,9 +91,12 @@ class BansCommandTest {
       out.write(tags(key, false).getBytes(StandardCharsets.US_ASCII));
       assertThat(readOne(in)).isEqualTo(200);
 
-      CliRun add = CliRun.run(env, "bans", "add", "127.0.0.4", "--for", "1h", "--reason", "testing");
+      CliRun add =
+          CliRun.run(env, "bans", "add", "127.0.0.4", "--for", "1h", "--reason", "testing");
       assertThat(add.code()).as(add.err()).isZero();
-      assertThat(add.out()).matches("(?s)Banned 127\\.0\\.0\\.4 until \\S+Z; it is refused from its next request on\\.\\s*");
+      assertThat(add.out())
+          .matches(
+              "(?s)Banned 127\\.0\\.0\\.4 until \\S+Z; it is refused from its next request on\\.\\s*");
 
       // The same keep-alive connection: its next request is refused by closing it.
       out.write(tags(key, false).getBytes(StandardCharsets.US_ASCII));
@@ -99,14 +107,18 @@ class BansCommandTest {
 
     CliRun remove = CliRun.run(env, "bans", "remove", "127.0.0.4");
     assertThat(remove.code()).as(remove.err()).isZero();
-    assertThat(remove.out().strip()).isEqualTo("Removed the ban on 127.0.0.4; it is served again from its next request on.");
+    assertThat(remove.out().strip())
+        .isEqualTo("Removed the ban on 127.0.0.4; it is served again from its next request on.");
     assertThat(gw.raw(tags(key, true), "127.0.0.4").status()).isEqualTo(200);
   }
 
   @Test
   void listShowsBansInForceAsTextAndJson() throws Exception {
-    assertThat(CliRun.run(env, "bans", "add", "203.0.113.77", "--reason", "seen in a report").code()).isZero();
-    assertThat(CliRun.run(env, "bans", "add", "2001:DB8:0:0::BAD", "--for", "2h", "--json").code()).isZero();
+    assertThat(
+            CliRun.run(env, "bans", "add", "203.0.113.77", "--reason", "seen in a report").code())
+        .isZero();
+    assertThat(CliRun.run(env, "bans", "add", "2001:DB8:0:0::BAD", "--for", "2h", "--json").code())
+        .isZero();
     JsonNode list = json(CliRun.run(env, "bans", "list", "--json"));
     JsonNode forever = null;
     JsonNode v6 = null;
@@ -125,13 +137,18 @@ class BansCommandTest {
     assertThat(forever.get("reasons").toString()).isEqualTo("[\"manual: seen in a report\"]");
     assertThat(forever.get("times").asInt()).isEqualTo(1);
     assertThat(v6).isNotNull();
-    assertThat(Instant.parse(v6.get("banned_until").asText())).isAfter(Instant.now().plusSeconds(7000));
+    assertThat(Instant.parse(v6.get("banned_until").asText()))
+        .isAfter(Instant.now().plusSeconds(7000));
     CliRun text = CliRun.run(env, "bans", "list");
-    assertThat(text.out().lines().findFirst().orElseThrow()).matches("IP +STATUS +UNTIL +TIMES +REQUESTS +REASON");
-    assertThat(text.out()).containsPattern("(?m)^203\\.0\\.113\\.77 +banned +removed by hand +1 +0 +manual: seen in a report$");
+    assertThat(text.out().lines().findFirst().orElseThrow())
+        .matches("IP +STATUS +UNTIL +TIMES +REQUESTS +REASON");
+    assertThat(text.out())
+        .containsPattern(
+            "(?m)^203\\.0\\.113\\.77 +banned +removed by hand +1 +0 +manual: seen in a report$");
     assertThat(CliRun.run(env, "bans", "remove", "203.0.113.77").code()).isZero();
     assertThat(CliRun.run(env, "bans", "remove", "2001:db8::bad").code()).isZero();
-    assertThat(json(CliRun.run(env, "bans", "list", "--json")).toString()).doesNotContain("203.0.113.77");
+    assertThat(json(CliRun.run(env, "bans", "list", "--json")).toString())
+        .doesNotContain("203.0.113.77");
   }
 
   @Test
@@ -148,13 +165,17 @@ class BansCommandTest {
     for (String[] args : cases) {
       CliRun r = CliRun.run(env, args);
       assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(r.err()).as(String.join(" ", args)).startsWith("gatehouse: ").contains("(expected: ");
+      assertThat(r.err())
+          .as(String.join(" ", args))
+          .startsWith("gatehouse: ")
+          .contains("(expected: ");
     }
   }
 
   @Test
   void anAddressInBansNeverCannotBeBannedByHand() {
-    Map<String, String> exempt = Map.of("GATEHOUSE_HOME", gw.dataDir.toString(), "GATEHOUSE_BANS_NEVER", "127.0.0.0/8");
+    Map<String, String> exempt =
+        Map.of("GATEHOUSE_HOME", gw.dataDir.toString(), "GATEHOUSE_BANS_NEVER", "127.0.0.0/8");
     CliRun r = CliRun.run(exempt, "bans", "add", "127.0.0.1");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("127.0.0.1 (expected: an address outside bans.never");
@@ -162,8 +183,17 @@ class BansCommandTest {
 
   @Test
   void exportHasFirstAndLastSeenReasonsCountsAndSamplePaths() throws Exception {
-    GatewayFixture own = GatewayFixture.start(Map.of(
-        "bans.never", "", "bans.auth_failures", "3", "bans.refusal", "403", "bans.duration", "1h"));
+    GatewayFixture own =
+        GatewayFixture.start(
+            Map.of(
+                "bans.never",
+                "",
+                "bans.auth_failures",
+                "3",
+                "bans.refusal",
+                "403",
+                "bans.duration",
+                "1h"));
     Path dir = own.dataDir;
     try {
       String wrong = "gk_aaaaaaaaaaaa_" + "A".repeat(40);
@@ -171,13 +201,18 @@ class BansCommandTest {
         assertThat(own.raw(tags(wrong, true), "127.0.0.8").status()).isEqualTo(401);
       }
       String k = own.newKey();
-      assertThat(own.raw(tags(k, true).replace("/api/tags", "/v1/models"), "127.0.0.8").status()).isEqualTo(403);
-      assertThat(own.raw(tags(k, true).replace("/api/tags", "/api/ps"), "127.0.0.8").status()).isEqualTo(403);
+      assertThat(own.raw(tags(k, true).replace("/api/tags", "/v1/models"), "127.0.0.8").status())
+          .isEqualTo(403);
+      assertThat(own.raw(tags(k, true).replace("/api/tags", "/api/ps"), "127.0.0.8").status())
+          .isEqualTo(403);
     } finally {
       own.close(); // flushes the request counts
     }
     Map<String, String> ownEnv = Map.of("GATEHOUSE_HOME", dir.toString());
-    assertThat(CliRun.run(ownEnv, "bans", "add", "198.51.100.23", "--reason", "=HYPERLINK(\"x\")").code()).isZero();
+    assertThat(
+            CliRun.run(ownEnv, "bans", "add", "198.51.100.23", "--reason", "=HYPERLINK(\"x\")")
+                .code())
+        .isZero();
 
     JsonNode all = json(CliRun.run(ownEnv, "bans", "export", "--format", "json"));
     assertThat(all).hasSize(2);
@@ -185,25 +220,44 @@ class BansCommandTest {
     assertThat(auto.get("status").asText()).isEqualTo("banned");
     assertThat(auto.get("source").asText()).isEqualTo("auto");
     assertThat(auto.get("reasons").toString()).isEqualTo("[\"auth failures: 3 within 5m\"]");
-    assertThat(auto.get("request_count").asLong()).isEqualTo(5); // 3 failures, then 2 refused while banned
-    assertThat(auto.get("sample_paths").toString()).isEqualTo("[\"/api/tags\",\"/v1/models\",\"/api/ps\"]");
+    assertThat(auto.get("request_count").asLong())
+        .isEqualTo(5); // 3 failures, then 2 refused while banned
+    assertThat(auto.get("sample_paths").toString())
+        .isEqualTo("[\"/api/tags\",\"/v1/models\",\"/api/ps\"]");
     Instant first = Instant.parse(auto.get("first_seen").asText());
     Instant last = Instant.parse(auto.get("last_seen").asText());
     assertThat(first).isBefore(last).isAfter(Instant.now().minusSeconds(120));
-    assertThat(auto.fieldNames()).toIterable().containsExactly(
-        "ip", "status", "first_seen", "last_seen", "request_count", "reasons", "sample_paths",
-        "banned_at", "banned_until", "times", "source");
+    assertThat(auto.fieldNames())
+        .toIterable()
+        .containsExactly(
+            "ip",
+            "status",
+            "first_seen",
+            "last_seen",
+            "request_count",
+            "reasons",
+            "sample_paths",
+            "banned_at",
+            "banned_until",
+            "times",
+            "source");
 
     CliRun csv = CliRun.run(ownEnv, "bans", "export", "--format", "csv");
     assertThat(csv.code()).as(csv.err()).isZero();
     String[] lines = csv.out().split("\r\n");
     assertThat(lines).hasSize(3);
-    assertThat(lines[0]).isEqualTo("ip,status,first_seen,last_seen,request_count,reasons,sample_paths,banned_at,banned_until,times,source");
+    assertThat(lines[0])
+        .isEqualTo(
+            "ip,status,first_seen,last_seen,request_count,reasons,sample_paths,banned_at,banned_until,times,source");
     String autoLine = lines[1].startsWith("127.0.0.8,") ? lines[1] : lines[2];
     String manualLine = lines[1].startsWith("127.0.0.8,") ? lines[2] : lines[1];
-    assertThat(autoLine).matches("127\\.0\\.0\\.8,banned,\\S+Z,\\S+Z,5,auth failures: 3 within 5m,/api/tags;/v1/models;/api/ps,\\S+Z,\\S+Z,1,auto");
+    assertThat(autoLine)
+        .matches(
+            "127\\.0\\.0\\.8,banned,\\S+Z,\\S+Z,5,auth failures: 3 within 5m,/api/tags;/v1/models;/api/ps,\\S+Z,\\S+Z,1,auto");
     // why: an attacker-chosen or pasted value must not run as a spreadsheet formula
-    assertThat(manualLine).contains(",\"manual: =HYPERLINK(\"\"x\"\")\",").startsWith("198.51.100.23,banned,");
+    assertThat(manualLine)
+        .contains(",\"manual: =HYPERLINK(\"\"x\"\")\",")
+        .startsWith("198.51.100.23,banned,");
     assertThat(BansCommand.csv("=1+1")).isEqualTo("'=1+1");
     assertThat(BansCommand.csv("@SUM(A1)")).isEqualTo("'@SUM(A1)");
     assertThat(BansCommand.csv("-2,3")).isEqualTo("\"'-2,3\"");

@@ -40,8 +40,11 @@ class KeysAllowCidrTest {
   }
 
   static String tags(String key, String xff) {
-    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer " + key + "\r\n"
-        + (xff == null ? "" : "X-Forwarded-For: " + xff + "\r\n") + "Connection: close\r\n\r\n";
+    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer "
+        + key
+        + "\r\n"
+        + (xff == null ? "" : "X-Forwarded-For: " + xff + "\r\n")
+        + "Connection: close\r\n\r\n";
   }
 
   static JsonNode create(String... cidrs) throws Exception {
@@ -66,7 +69,10 @@ class KeysAllowCidrTest {
     assertThat(gw.raw(tags(key, "2001:db8:1::5"), "127.0.0.9").status()).isEqualTo(200);
     assertThat(gw.upstream.requests()).hasSize(2);
     gw.upstream.reset();
-    for (String[] from : new String[][] {{"127.0.0.1", null}, {"127.0.0.9", "2001:db8:2::5"}, {"127.0.0.9", "198.51.100.1"}}) {
+    for (String[] from :
+        new String[][] {
+          {"127.0.0.1", null}, {"127.0.0.9", "2001:db8:2::5"}, {"127.0.0.9", "198.51.100.1"}
+        }) {
       RawResponse r = gw.raw(tags(key, from[1]), from[0]);
       assertThat(r.status()).isEqualTo(403);
       assertThat(r.body()).contains("\"code\":\"network.key_address_denied\"");
@@ -93,6 +99,7 @@ class KeysAllowCidrTest {
   void aMalformedRangeIsAUsageError() {
     CliRun r = CliRun.run(env, "keys", "create", "--name", "x", "--allow-cidr", "10.0.0.0/33");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("--allow-cidr: 10.0.0.0/33 (expected: an IP address or CIDR range");
+    assertThat(r.err())
+        .contains("--allow-cidr: 10.0.0.0/33 (expected: an IP address or CIDR range");
   }
 }

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code gatehouse keys} against the data directory of a running gateway: every change takes
- * effect on the gateway's next request, without a restart.
+ * {@code gatehouse keys} against the data directory of a running gateway: every change takes effect
+ * on the gateway's next request, without a restart.
  */
 class KeysCommandTest {
 
@@ -58,14 +58,31 @@ class KeysCommandTest {
   @Test
   void jsonCreateHasIdNameAndKeyAndListShowsNoSecrets() throws Exception {
     // why: keys list must never print key material or hashes
-    JsonNode created = json(CliRun.run(env, "keys", "create", "--name", "ci bot", "--models", "qwen*", "--scopes", "inference", "models.read", "--json"));
+    JsonNode created =
+        json(
+            CliRun.run(
+                env,
+                "keys",
+                "create",
+                "--name",
+                "ci bot",
+                "--models",
+                "qwen*",
+                "--scopes",
+                "inference",
+                "models.read",
+                "--json"));
     assertThat(created.get("id").asText()).hasSize(12);
     assertThat(created.get("name").asText()).isEqualTo("ci bot");
     String key = created.get("key").asText();
     assertThat(key).startsWith("gk_" + created.get("id").asText() + "_");
     assertThat(created.get("scopes").toString()).isEqualTo("[\"inference\",\"models.read\"]");
     CliRun list = CliRun.run(env, "keys", "list", "--json");
-    assertThat(list.out()).contains(created.get("id").asText()).doesNotContain(key).doesNotContain(key.substring(16)).doesNotContain("hash");
+    assertThat(list.out())
+        .contains(created.get("id").asText())
+        .doesNotContain(key)
+        .doesNotContain(key.substring(16))
+        .doesNotContain("hash");
     CliRun text = CliRun.run(env, "keys", "list");
     assertThat(text.out()).contains("ci bot").doesNotContain(key.substring(16));
   }
@@ -96,10 +113,14 @@ class KeysCommandTest {
     assertThat(tags(k.get("key").asText())).isEqualTo(401);
     assertThat(tags(rotated.get("key").asText())).isEqualTo(200);
 
-    JsonNode rotatedAgain = json(CliRun.run(env, "keys", "rotate", rotated.get("id").asText(), "--grace", "1h", "--json"));
+    JsonNode rotatedAgain =
+        json(
+            CliRun.run(
+                env, "keys", "rotate", rotated.get("id").asText(), "--grace", "1h", "--json"));
     assertThat(tags(rotated.get("key").asText())).isEqualTo(200);
     assertThat(tags(rotatedAgain.get("key").asText())).isEqualTo(200);
-    CliRun text = CliRun.run(env, "keys", "rotate", rotatedAgain.get("id").asText(), "--grace", "2h");
+    CliRun text =
+        CliRun.run(env, "keys", "rotate", rotatedAgain.get("id").asText(), "--grace", "2h");
     assertThat(text.lastLine()).matches("gk_[a-z2-7]{12}_[A-Za-z0-9]{40}");
     assertThat(tags(text.lastLine())).isEqualTo(200);
   }
@@ -107,7 +128,8 @@ class KeysCommandTest {
   @Test
   void anExpiredKeyIsRefused() throws Exception {
     // why: --expires must be enforced by the gateway, at request time
-    JsonNode k = json(CliRun.run(env, "keys", "create", "--name", "short", "--expires", "1s", "--json"));
+    JsonNode k =
+        json(CliRun.run(env, "keys", "create", "--name", "short", "--expires", "1s", "--json"));
     assertThat(tags(k.get("key").asText())).isEqualTo(200);
     Thread.sleep(1200);
     assertThat(tags(k.get("key").asText())).isEqualTo(401);
@@ -119,7 +141,9 @@ class KeysCommandTest {
     // why: operators script these commands; mistakes must be loud and precise
     CliRun scope = CliRun.run(env, "keys", "create", "--name", "x", "--scopes", "root");
     assertThat(scope.code()).isEqualTo(2);
-    assertThat(scope.err()).contains("--scopes: root (expected: one of inference, embeddings, models.read, models.inspect, models.manage, account, cloud)");
+    assertThat(scope.err())
+        .contains(
+            "--scopes: root (expected: one of inference, embeddings, models.read, models.inspect, models.manage, account, cloud)");
     CliRun expires = CliRun.run(env, "keys", "create", "--name", "x", "--expires", "soon");
     assertThat(expires.code()).isEqualTo(2);
     assertThat(expires.err()).contains("--expires: soon (expected:");

@@ -35,12 +35,24 @@ class ScanCommandTest {
   }
 
   @Test
-  void aGatehouseWithTlsAndKeysProtectsEveryEndpointClassAndLeaksNothing(@TempDir Path dir) throws Exception {
+  void aGatehouseWithTlsAndKeysProtectsEveryEndpointClassAndLeaksNothing(@TempDir Path dir)
+      throws Exception {
     // why: what the issue promises an operator who put Gatehouse in front
-    SelfSigned.write(List.of("localhost", "127.0.0.1"), Duration.ofDays(90), dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    SelfSigned.write(
+        List.of("localhost", "127.0.0.1"),
+        Duration.ofDays(90),
+        dir.resolve("cert.pem"),
+        dir.resolve("key.pem"));
     try (FakeLlmServer ollama = FakeLlmServer.ollama("0.1.33");
-        GatewayFixture gw = GatewayFixture.start(Map.of("upstream", ollama.url(),
-            "tls.cert", dir.resolve("cert.pem").toString(), "tls.key", dir.resolve("key.pem").toString()))) {
+        GatewayFixture gw =
+            GatewayFixture.start(
+                Map.of(
+                    "upstream",
+                    ollama.url(),
+                    "tls.cert",
+                    dir.resolve("cert.pem").toString(),
+                    "tls.key",
+                    dir.resolve("key.pem").toString()))) {
       gw.newKey();
       CliRun r = scan(gw.baseUrl(), "--json");
       assertThat(r.code()).as(r.out() + r.err()).isZero();
@@ -51,9 +63,17 @@ class ScanCommandTest {
       assertThat(facts.get("tls").asText()).startsWith("TLSv1.3");
       assertThat(facts.get("open without credentials").asText()).isEqualTo("none");
       assertThat(facts.get("credentials required").asText())
-          .isEqualTo("inference, embeddings, models.read, models.inspect, models.manage, account, cloud");
-      assertThat(ids(report)).noneMatch(id -> id.startsWith("GH-LEAK-") || id.startsWith("GH-UNAUTH-") || id.startsWith("GH-ADVISORY-"));
-      assertThat(ids(report)).contains("GH-TLS-CERT-SELF-SIGNED").doesNotContain("GH-TLS-CERT-HOSTNAME", "GH-TLS-CERT-EXPIRING");
+          .isEqualTo(
+              "inference, embeddings, models.read, models.inspect, models.manage, account, cloud");
+      assertThat(ids(report))
+          .noneMatch(
+              id ->
+                  id.startsWith("GH-LEAK-")
+                      || id.startsWith("GH-UNAUTH-")
+                      || id.startsWith("GH-ADVISORY-"));
+      assertThat(ids(report))
+          .contains("GH-TLS-CERT-SELF-SIGNED")
+          .doesNotContain("GH-TLS-CERT-HOSTNAME", "GH-TLS-CERT-EXPIRING");
       assertThat(ollama.requests()).as("nothing got past the gateway without a key").isEmpty();
     }
   }
@@ -61,16 +81,27 @@ class ScanCommandTest {
   @Test
   void anOpenOllamaShowsItsBannerVersionErrorsAndOpenManagement() throws Exception {
     // why: the fingerprints scanners in the wild use, and the dangerous endpoints they look for
-    try (FakeLlmServer ollama = FakeLlmServer.start(FakeLlmServer.Kind.OLLAMA, "0.1.33", "127.0.0.1", null, true)) {
+    try (FakeLlmServer ollama =
+        FakeLlmServer.start(FakeLlmServer.Kind.OLLAMA, "0.1.33", "127.0.0.1", null, true)) {
       CliRun r = scan(ollama.url(), "--json");
       assertThat(r.code()).isEqualTo(1);
       JsonNode report = JSON.readTree(r.out());
-      assertThat(ids(report)).contains("GH-LEAK-BANNER", "GH-LEAK-VERSION", "GH-LEAK-ERROR-QUIRK", "GH-UNAUTH-MODELS-MANAGE",
-          "GH-UNAUTH-INFERENCE", "GH-ADVISORY-CVE-2024-37032", "GH-CORS-WILDCARD", "GH-NO-RATE-LIMIT");
+      assertThat(ids(report))
+          .contains(
+              "GH-LEAK-BANNER",
+              "GH-LEAK-VERSION",
+              "GH-LEAK-ERROR-QUIRK",
+              "GH-UNAUTH-MODELS-MANAGE",
+              "GH-UNAUTH-INFERENCE",
+              "GH-ADVISORY-CVE-2024-37032",
+              "GH-CORS-WILDCARD",
+              "GH-NO-RATE-LIMIT");
       // loopback is not "the network": no complaint about plain HTTP here
       assertThat(ids(report)).doesNotContain("GH-TLS-NONE");
-      assertThat(report.get("checked").get(0).get("facts").get("answered by").asText()).isEqualTo("ollama 0.1.33");
-      assertThat(report.get("checked").get(0).get("facts").get("APIs").asText()).isEqualTo("Ollama native (/api/*), OpenAI-compatible (/v1/*)");
+      assertThat(report.get("checked").get(0).get("facts").get("answered by").asText())
+          .isEqualTo("ollama 0.1.33");
+      assertThat(report.get("checked").get(0).get("facts").get("APIs").asText())
+          .isEqualTo("Ollama native (/api/*), OpenAI-compatible (/v1/*)");
       assertThat(ollama.requests()).hasSizeLessThanOrEqualTo(40);
       assertThat(ollama.stateChanges()).isEmpty();
     }
@@ -79,9 +110,18 @@ class ScanCommandTest {
   @Test
   void aShortCertificateAndTheWrongNameAreReported(@TempDir Path dir) throws Exception {
     // why: an expiring or misnamed certificate breaks every client on the day it matters
-    SelfSigned.write(List.of("gpu-box.lan"), Duration.ofDays(5), dir.resolve("cert.pem"), dir.resolve("key.pem"));
-    try (GatewayFixture gw = GatewayFixture.start(Map.of(
-        "tls.cert", dir.resolve("cert.pem").toString(), "tls.key", dir.resolve("key.pem").toString()))) {
+    SelfSigned.write(
+        List.of("gpu-box.lan"),
+        Duration.ofDays(5),
+        dir.resolve("cert.pem"),
+        dir.resolve("key.pem"));
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of(
+                "tls.cert",
+                dir.resolve("cert.pem").toString(),
+                "tls.key",
+                dir.resolve("key.pem").toString()))) {
       CliRun r = scan(gw.baseUrl(), "--json");
       assertThat(r.code()).isEqualTo(1);
       JsonNode report = JSON.readTree(r.out());
@@ -102,11 +142,22 @@ class ScanCommandTest {
     try (ServerSocket s = new ServerSocket(0)) {
       closed = s.getLocalPort();
     }
-    try (FakeLlmServer vllm = FakeLlmServer.start(FakeLlmServer.Kind.VLLM, "0.6.3", "127.0.0.1", "sk-test", false)) {
+    try (FakeLlmServer vllm =
+        FakeLlmServer.start(FakeLlmServer.Kind.VLLM, "0.6.3", "127.0.0.1", "sk-test", false)) {
       CliRun r = scan(vllm.url(), "http://127.0.0.1:" + closed, "--timeout", "2s");
       assertThat(r.code()).isEqualTo(2);
-      assertThat(r.err()).contains("[1/2] scanning " + vllm.url(), "[2/2] scanning http://127.0.0.1:" + closed, "not scanned");
-      assertThat(r.out()).contains("GH-SCAN-UNREACHABLE", "Errors", "vllm 0.6.3", "GH-UNAUTH-MODELS-INSPECT", "GH-LEAK-VERSION");
+      assertThat(r.err())
+          .contains(
+              "[1/2] scanning " + vllm.url(),
+              "[2/2] scanning http://127.0.0.1:" + closed,
+              "not scanned");
+      assertThat(r.out())
+          .contains(
+              "GH-SCAN-UNREACHABLE",
+              "Errors",
+              "vllm 0.6.3",
+              "GH-UNAUTH-MODELS-INSPECT",
+              "GH-LEAK-VERSION");
       CliRun one = scan(vllm.url());
       assertThat(one.err()).doesNotContain("[1/1]");
     }

@@ -7,13 +7,10 @@ import dev.gatehouse.testing.FakeUpstream;
 import dev.gatehouse.testing.GatewayFixture;
 import dev.gatehouse.testing.Node;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -23,19 +20,22 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The npm {@code openai} and {@code ollama} packages against a real gateway: runs
- * {@code node --test tests/node/clients.mjs} once, then checks its report and what the upstream saw.
- * Node.js is required: without it this test fails, it does not skip.
+ * The npm {@code openai} and {@code ollama} packages against a real gateway: runs {@code node
+ * --test tests/node/clients.mjs} once, then checks its report and what the upstream saw. Node.js is
+ * required: without it this test fails, it does not skip.
  */
 class NodeClientsTest {
 
   static final Path ROOT = Path.of("").toAbsolutePath();
   static final Path NODE_DIR = ROOT.resolve("tests/node");
   static final String SCRIPT = "tests/node/clients.mjs";
+
   /** The number of tests in clients.mjs. */
   static final int NODE_TESTS = 12;
+
   /** The model every refused call in clients.mjs names, and no allowed call does. */
   static final String REFUSED_MODEL = "phi3:latest";
+
   /**
    * Upstream requests per path that the allowed calls in clients.mjs make; a refused call that
    * leaked through would add to these. Keep in step with the script.
@@ -48,15 +48,23 @@ class NodeClientsTest {
   static List<FakeUpstream.Recorded> seen;
   static dev.gatehouse.testing.AccessLogCapture abuse;
 
-
   @BeforeAll
   static void runNodeClients() throws Exception {
     // Probe detection set to ban, loopback not exempt: the npm clients, their 401s and 403s
     // included, must never be flagged. Auth-failure bans are off: the script's 13 wrong-key
     // calls would pass bans.auth_failures by design, which is not what this checks.
     // The prompt guard is in block mode too: ordinary chats must pass it.
-    gw = GatewayFixture.start(Map.of("probes.action", "ban", "bans.never", "", "bans.auth_failures", "0",
-        "guard.mode", "block"));
+    gw =
+        GatewayFixture.start(
+            Map.of(
+                "probes.action",
+                "ban",
+                "bans.never",
+                "",
+                "bans.auth_failures",
+                "0",
+                "guard.mode",
+                "block"));
     abuse = new dev.gatehouse.testing.AccessLogCapture("gatehouse.abuse");
     String node = nodeVersion();
     Node.install();
@@ -69,7 +77,10 @@ class NodeClientsTest {
                 "GATEHOUSE_KEY", gw.newKey(),
                 "GATEHOUSE_LIMITED_KEY", gw.newKey(List.of("qwen*"), List.of())),
             180,
-            "node", "--test", "--test-reporter=tap", SCRIPT);
+            "node",
+            "--test",
+            "--test-reporter=tap",
+            SCRIPT);
     seen = gw.upstream.requests();
     System.out.println("node " + node + " ran " + SCRIPT + ":\n" + run.output());
   }
@@ -89,7 +100,8 @@ class NodeClientsTest {
     gw.upstream.reset();
   }
 
-  // The npm clients' own assertions (chat, streaming, models, 401s, 403s) all pass against the gateway.
+  // The npm clients' own assertions (chat, streaming, models, 401s, 403s) all pass against the
+  // gateway.
   @Test
   void everyNodeClientTestPasses() {
     assertThat(run.exitCode()).as("node --test exit code; output:\n%s", run.output()).isZero();
@@ -98,26 +110,39 @@ class NodeClientsTest {
     assertThat(summary("fail")).as("tests failed; output:\n%s", run.output()).isZero();
   }
 
-  // Refused calls (bad key, missing key, denied model) must never reach the upstream, by model and by count.
+  // Refused calls (bad key, missing key, denied model) must never reach the upstream, by model and
+  // by count.
   @Test
   void refusedCallsNeverReachedUpstream() {
-    assertThat(seen).as("upstream requests naming the refused model").noneMatch(r -> r.body().contains(REFUSED_MODEL));
+    assertThat(seen)
+        .as("upstream requests naming the refused model")
+        .noneMatch(r -> r.body().contains(REFUSED_MODEL));
     Map<String, Long> perPath =
-        seen.stream().collect(Collectors.groupingBy(r -> r.uri().replaceFirst("\\?.*", ""), TreeMap::new, Collectors.counting()));
-    assertThat(perPath).as("upstream requests per path; node output:\n%s", run.output()).isEqualTo(new TreeMap<>(EXPECTED));
+        seen.stream()
+            .collect(
+                Collectors.groupingBy(
+                    r -> r.uri().replaceFirst("\\?.*", ""), TreeMap::new, Collectors.counting()));
+    assertThat(perPath)
+        .as("upstream requests per path; node output:\n%s", run.output())
+        .isEqualTo(new TreeMap<>(EXPECTED));
   }
 
-  // With detection set to ban, nothing the npm clients do (bad keys and denied models included) is a probe.
+  // With detection set to ban, nothing the npm clients do (bad keys and denied models included) is
+  // a probe.
   @Test
   void theNpmClientsAreNeverFlagged() {
-    assertThat(abuse.lines()).as("abuse log").noneMatch(l -> l.contains("probe verdict") || l.startsWith("ban "));
+    assertThat(abuse.lines())
+        .as("abuse log")
+        .noneMatch(l -> l.contains("probe verdict") || l.startsWith("ban "));
     assertThat(gw.store.findBan("127.0.0.1")).isEmpty();
   }
 
   // The clients' keys authenticate to the gateway only; none may be relayed to the model server.
   @Test
   void keysAreNotForwardedUpstream() {
-    assertThat(seen).isNotEmpty().allSatisfy(r -> assertThat(r.headers().get("Authorization")).isNull());
+    assertThat(seen)
+        .isNotEmpty()
+        .allSatisfy(r -> assertThat(r.headers().get("Authorization")).isNull());
   }
 
   /** A count from node's TAP summary ({@code # pass 12}) or spec summary ({@code ℹ pass 12}). */
@@ -134,7 +159,9 @@ class NodeClientsTest {
     try {
       v = Node.exec(ROOT, Map.of(), 30, "node", "--version");
     } catch (IOException e) {
-      throw new AssertionError("Node.js is required for NodeClientsTest but `node` could not be run: " + e.getMessage(), e);
+      throw new AssertionError(
+          "Node.js is required for NodeClientsTest but `node` could not be run: " + e.getMessage(),
+          e);
     }
     assertThat(v.exitCode()).as("node --version: %s", v.output()).isZero();
     return v.output().strip();

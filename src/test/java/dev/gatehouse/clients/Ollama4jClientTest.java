@@ -22,7 +22,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The ollama4j Java client (Ollama's native API), configured with a bearer key, against a real gateway. */
+/**
+ * The ollama4j Java client (Ollama's native API), configured with a bearer key, against a real
+ * gateway.
+ */
 class Ollama4jClientTest {
 
   static GatewayFixture gw;
@@ -31,7 +34,10 @@ class Ollama4jClientTest {
 
   @BeforeAll
   static void start() throws Exception {
-    gw = GatewayFixture.start(java.util.Map.of("guard.mode", "block")); // ordinary chats pass the prompt guard in block mode
+    gw =
+        GatewayFixture.start(
+            java.util.Map.of(
+                "guard.mode", "block")); // ordinary chats pass the prompt guard in block mode
     key = gw.newKey();
     qwenKey = gw.newKey(List.of("qwen*"), List.of());
   }
@@ -46,7 +52,9 @@ class Ollama4jClientTest {
     gw.upstream.reset();
   }
 
-  /** A client as a user configures one for a server behind a gateway; null sends no Authorization. */
+  /**
+   * A client as a user configures one for a server behind a gateway; null sends no Authorization.
+   */
   static Ollama client(String bearer) {
     Ollama o = new Ollama(gw.baseUrl());
     if (bearer != null) {
@@ -57,14 +65,24 @@ class Ollama4jClientTest {
   }
 
   static OllamaGenerateRequest generate(String model) {
-    return OllamaGenerateRequest.builder().withModel(model).withPrompt("Say hello").withThink(ThinkMode.DISABLED).build();
+    return OllamaGenerateRequest.builder()
+        .withModel(model)
+        .withPrompt("Say hello")
+        .withThink(ThinkMode.DISABLED)
+        .build();
   }
 
   static OllamaChatRequest chat(String model) {
-    return OllamaChatRequest.builder().withModel(model).withMessage(OllamaChatMessageRole.USER, "Say hello").build();
+    return OllamaChatRequest.builder()
+        .withModel(model)
+        .withMessage(OllamaChatMessageRole.USER, "Say hello")
+        .build();
   }
 
-  /** The Authorization header the upstream saw on each request (the gateway must not forward the key). */
+  /**
+   * The Authorization header the upstream saw on each request (the gateway must not forward the
+   * key).
+   */
   static List<String> forwardedAuth() {
     return gw.upstream.requests().stream().map(r -> r.headers().get("Authorization")).toList();
   }
@@ -74,7 +92,9 @@ class Ollama4jClientTest {
   void listModels() throws Exception {
     List<String> names = client(key).listModels().stream().map(Model::getName).toList();
     assertThat(names).containsExactlyInAnyOrderElementsOf(FakeUpstream.MODELS);
-    assertThat(gw.upstream.requests()).extracting(FakeUpstream.Recorded::uri).containsExactly("/api/tags");
+    assertThat(gw.upstream.requests())
+        .extracting(FakeUpstream.Recorded::uri)
+        .containsExactly("/api/tags");
   }
 
   // Non-streaming chat (POST /api/chat, stream=false) returns the model's whole answer.
@@ -90,16 +110,22 @@ class Ollama4jClientTest {
   // Non-streaming generate (POST /api/generate) returns the model's whole answer.
   @Test
   void generateNonStreaming() throws Exception {
-    OllamaResult r = client(key).generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, null));
+    OllamaResult r =
+        client(key).generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, null));
     assertThat(r.getResponse()).isEqualTo("Hello from the fake.");
-    assertThat(gw.upstream.requests()).extracting(FakeUpstream.Recorded::uri).containsExactly("/api/generate");
+    assertThat(gw.upstream.requests())
+        .extracting(FakeUpstream.Recorded::uri)
+        .containsExactly("/api/generate");
   }
 
-  // Streaming generate: the NDJSON stream relayed by the gateway reaches the handler as several parts, in order.
+  // Streaming generate: the NDJSON stream relayed by the gateway reaches the handler as several
+  // parts, in order.
   @Test
   void generateStreamingDeliversSeveralParts() throws Exception {
     List<String> parts = new CopyOnWriteArrayList<>();
-    OllamaResult r = client(key).generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, parts::add));
+    OllamaResult r =
+        client(key)
+            .generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, parts::add));
     List<String> nonEmpty = parts.stream().filter(p -> !p.isEmpty()).toList();
     assertThat(nonEmpty).containsExactly("tok0 ", "tok1 ", "tok2 ", "tok3 ", "tok4 ");
     assertThat(r.getResponse()).isEqualTo("tok0 tok1 tok2 tok3 tok4 ");
@@ -115,7 +141,8 @@ class Ollama4jClientTest {
         client(key).chat(chat("llama3.2:3b"), part -> parts.add(part.getMessage().getResponse()));
     List<String> nonEmpty = parts.stream().filter(p -> p != null && !p.isEmpty()).toList();
     assertThat(nonEmpty).containsExactly("tok0 ", "tok1 ", "tok2 ", "tok3 ", "tok4 ");
-    assertThat(r.getResponseModel().getMessage().getResponse()).isEqualTo("tok0 tok1 tok2 tok3 tok4 ");
+    assertThat(r.getResponseModel().getMessage().getResponse())
+        .isEqualTo("tok0 tok1 tok2 tok3 tok4 ");
     assertThat(gw.upstream.requests()).hasSize(1);
   }
 
@@ -132,18 +159,33 @@ class Ollama4jClientTest {
    */
   static final String UNAUTHORIZED = "(?s).*(401|Unauthorized|missing or invalid API key).*";
 
-  // A wrong key (well-formed, wrong secret) fails every ollama4j call with a 401, and nothing reaches the model server.
+  // A wrong key (well-formed, wrong secret) fails every ollama4j call with a 401, and nothing
+  // reaches the model server.
   @Test
   void wrongKeyFailsAndNothingReachesUpstream() {
     String wrong = key.substring(0, key.length() - 1) + (key.endsWith("A") ? "B" : "A");
     Ollama bad = client(wrong);
-    assertThatThrownBy(bad::listModels).isInstanceOf(OllamaException.class).hasMessageContaining("401").hasMessageContaining("auth.key_invalid");
-    assertThatThrownBy(() -> bad.chat(chat("llama3.2:3b"), null)).isInstanceOf(OllamaException.class).hasMessageMatching(UNAUTHORIZED);
-    assertThatThrownBy(() -> bad.chat(chat("llama3.2:3b"), part -> {})).isInstanceOf(OllamaException.class).hasMessageMatching(UNAUTHORIZED);
-    assertThatThrownBy(() -> bad.generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, t -> {})))
-        .isInstanceOf(OllamaException.class).hasMessageMatching(UNAUTHORIZED);
-    assertThatThrownBy(() -> bad.generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, null)))
-        .isInstanceOf(OllamaException.class).hasMessageMatching(UNAUTHORIZED);
+    assertThatThrownBy(bad::listModels)
+        .isInstanceOf(OllamaException.class)
+        .hasMessageContaining("401")
+        .hasMessageContaining("auth.key_invalid");
+    assertThatThrownBy(() -> bad.chat(chat("llama3.2:3b"), null))
+        .isInstanceOf(OllamaException.class)
+        .hasMessageMatching(UNAUTHORIZED);
+    assertThatThrownBy(() -> bad.chat(chat("llama3.2:3b"), part -> {}))
+        .isInstanceOf(OllamaException.class)
+        .hasMessageMatching(UNAUTHORIZED);
+    assertThatThrownBy(
+            () ->
+                bad.generate(
+                    generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, t -> {})))
+        .isInstanceOf(OllamaException.class)
+        .hasMessageMatching(UNAUTHORIZED);
+    assertThatThrownBy(
+            () ->
+                bad.generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, null)))
+        .isInstanceOf(OllamaException.class)
+        .hasMessageMatching(UNAUTHORIZED);
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
@@ -151,14 +193,23 @@ class Ollama4jClientTest {
   @Test
   void missingKeyFailsAndNothingReachesUpstream() {
     Ollama none = client(null);
-    assertThatThrownBy(none::listModels).isInstanceOf(OllamaException.class).hasMessageContaining("401");
-    assertThatThrownBy(() -> none.chat(chat("llama3.2:3b"), null)).isInstanceOf(OllamaException.class).hasMessageMatching(UNAUTHORIZED);
-    assertThatThrownBy(() -> none.generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, t -> {})))
-        .isInstanceOf(OllamaException.class).hasMessageMatching(UNAUTHORIZED);
+    assertThatThrownBy(none::listModels)
+        .isInstanceOf(OllamaException.class)
+        .hasMessageContaining("401");
+    assertThatThrownBy(() -> none.chat(chat("llama3.2:3b"), null))
+        .isInstanceOf(OllamaException.class)
+        .hasMessageMatching(UNAUTHORIZED);
+    assertThatThrownBy(
+            () ->
+                none.generate(
+                    generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, t -> {})))
+        .isInstanceOf(OllamaException.class)
+        .hasMessageMatching(UNAUTHORIZED);
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
-  // A key limited to qwen* sees only qwen2.5:7b in listModels and is refused llama3.2:3b without a relay.
+  // A key limited to qwen* sees only qwen2.5:7b in listModels and is refused llama3.2:3b without a
+  // relay.
   @Test
   void modelLimitedKey() throws Exception {
     Ollama limited = client(qwenKey);
@@ -166,11 +217,17 @@ class Ollama4jClientTest {
     gw.upstream.reset();
     // ollama4j 1.1.6's chat drops the status and body of a 403 (it names only 400/401/404/500), so
     // the exception alone cannot show 403; the upstream staying empty shows it was a refusal.
-    assertThatThrownBy(() -> limited.chat(chat("llama3.2:3b"), null)).isInstanceOf(OllamaException.class);
-    assertThatThrownBy(() -> limited.chat(chat("llama3.2:3b"), part -> {})).isInstanceOf(OllamaException.class);
-    assertThatThrownBy(() -> limited.generate(generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, t -> {})))
+    assertThatThrownBy(() -> limited.chat(chat("llama3.2:3b"), null))
+        .isInstanceOf(OllamaException.class);
+    assertThatThrownBy(() -> limited.chat(chat("llama3.2:3b"), part -> {}))
+        .isInstanceOf(OllamaException.class);
+    assertThatThrownBy(
+            () ->
+                limited.generate(
+                    generate("llama3.2:3b"), new OllamaGenerateStreamObserver(null, t -> {})))
         .isInstanceOf(OllamaException.class);
     assertThat(gw.upstream.requests()).isEmpty();
-    assertThat(limited.chat(chat("qwen2.5:7b"), null).getResponseModel().getMessage().getResponse()).isEqualTo("Hello from the fake.");
+    assertThat(limited.chat(chat("qwen2.5:7b"), null).getResponseModel().getMessage().getResponse())
+        .isEqualTo("Hello from the fake.");
   }
 }

@@ -34,7 +34,10 @@ class OpenAiJavaClientTest {
 
   @BeforeAll
   static void start() throws Exception {
-    gw = GatewayFixture.start(java.util.Map.of("guard.mode", "block")); // ordinary chats pass the prompt guard in block mode
+    gw =
+        GatewayFixture.start(
+            java.util.Map.of(
+                "guard.mode", "block")); // ordinary chats pass the prompt guard in block mode
     key = gw.newKey();
     qwenKey = gw.newKey(List.of("qwen*"), List.of());
   }
@@ -83,8 +86,11 @@ class OpenAiJavaClientTest {
   @Test
   void streamingChatCompletionYieldsSeveralChunks() {
     List<String> pieces = new ArrayList<>();
-    try (StreamResponse<ChatCompletionChunk> stream = client(key).chat().completions().createStreaming(chat("llama3.2:3b"))) {
-      stream.stream().forEach(chunk -> chunk.choices().forEach(ch -> ch.delta().content().ifPresent(pieces::add)));
+    try (StreamResponse<ChatCompletionChunk> stream =
+        client(key).chat().completions().createStreaming(chat("llama3.2:3b"))) {
+      stream.stream()
+          .forEach(
+              chunk -> chunk.choices().forEach(ch -> ch.delta().content().ifPresent(pieces::add)));
     }
     List<String> nonEmpty = pieces.stream().filter(s -> !s.isEmpty()).toList();
     assertThat(nonEmpty).hasSizeGreaterThanOrEqualTo(5);
@@ -93,7 +99,8 @@ class OpenAiJavaClientTest {
     assertThat(gw.upstream.requests().get(0).body()).contains("\"stream\":true");
   }
 
-  // models.list() must parse the gateway's /v1/models and, for an unrestricted key, show every model.
+  // models.list() must parse the gateway's /v1/models and, for an unrestricted key, show every
+  // model.
   @Test
   void modelsListShowsEveryModelForUnrestrictedKey() {
     List<String> ids = client(key).models().list().data().stream().map(Model::id).toList();
@@ -104,33 +111,51 @@ class OpenAiJavaClientTest {
   @Test
   void embeddingsWithValidKey() {
     CreateEmbeddingResponse e =
-        client(key).embeddings().create(EmbeddingCreateParams.builder().model("qwen2.5:7b").input("hello").build());
+        client(key)
+            .embeddings()
+            .create(EmbeddingCreateParams.builder().model("qwen2.5:7b").input("hello").build());
     assertThat(e.data()).hasSize(1);
     assertThat(e.data().get(0).embedding()).containsExactly(0.1f, 0.2f);
-    assertThat(gw.upstream.requests()).extracting(FakeUpstream.Recorded::uri).containsExactly("/v1/embeddings");
+    assertThat(gw.upstream.requests())
+        .extracting(FakeUpstream.Recorded::uri)
+        .containsExactly("/v1/embeddings");
   }
 
-  /** A well-formed key with a real id whose secret is wrong: the hardest wrong key to tell apart. */
+  /**
+   * A well-formed key with a real id whose secret is wrong: the hardest wrong key to tell apart.
+   */
   static String tampered(String valid) {
     char last = valid.charAt(valid.length() - 1);
     return valid.substring(0, valid.length() - 1) + (last == 'A' ? 'B' : 'A');
   }
 
-  // A wrong key (well-formed with a wrong secret, or not a key at all) must surface as the SDK's 401
+  // A wrong key (well-formed with a wrong secret, or not a key at all) must surface as the SDK's
+  // 401
   // exception, streaming or not, and the request must never reach the model.
   @Test
   void wrongKeyRaisesUnauthorizedAndNothingReachesUpstream() {
     for (String wrong : List.of(tampered(key), "sk-not-a-gatehouse-key")) {
       OpenAIClient bad = client(wrong);
       assertThatThrownBy(() -> bad.chat().completions().create(chat("llama3.2:3b")))
-          .isInstanceOfSatisfying(UnauthorizedException.class, e -> {
-            assertThat(e.statusCode()).isEqualTo(401);
-            assertThat(e.code()).contains("auth.key_invalid");
-          });
-      assertThatThrownBy(() -> { try (var s = bad.chat().completions().createStreaming(chat("llama3.2:3b"))) { s.stream().count(); } })
+          .isInstanceOfSatisfying(
+              UnauthorizedException.class,
+              e -> {
+                assertThat(e.statusCode()).isEqualTo(401);
+                assertThat(e.code()).contains("auth.key_invalid");
+              });
+      assertThatThrownBy(
+              () -> {
+                try (var s = bad.chat().completions().createStreaming(chat("llama3.2:3b"))) {
+                  s.stream().count();
+                }
+              })
           .isInstanceOf(UnauthorizedException.class);
       assertThatThrownBy(() -> bad.models().list()).isInstanceOf(UnauthorizedException.class);
-      assertThatThrownBy(() -> bad.embeddings().create(EmbeddingCreateParams.builder().model("qwen2.5:7b").input("x").build()))
+      assertThatThrownBy(
+              () ->
+                  bad.embeddings()
+                      .create(
+                          EmbeddingCreateParams.builder().model("qwen2.5:7b").input("x").build()))
           .isInstanceOf(UnauthorizedException.class);
     }
     assertThat(gw.upstream.requests()).isEmpty();
@@ -144,31 +169,49 @@ class OpenAiJavaClientTest {
             .baseUrl(gw.baseUrl() + "/v1")
             .apiKey("unused")
             .maxRetries(0)
-            .addInterceptor(chain -> chain.proceed(chain.request().newBuilder().removeHeader("Authorization").build()))
+            .addInterceptor(
+                chain ->
+                    chain.proceed(
+                        chain.request().newBuilder().removeHeader("Authorization").build()))
             .build();
     clients.add(none);
     assertThatThrownBy(() -> none.chat().completions().create(chat("llama3.2:3b")))
-        .isInstanceOfSatisfying(UnauthorizedException.class, e -> assertThat(e.statusCode()).isEqualTo(401));
+        .isInstanceOfSatisfying(
+            UnauthorizedException.class, e -> assertThat(e.statusCode()).isEqualTo(401));
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
-  // A key limited to qwen* must get the SDK's 403 for another model, streaming or not, and nothing is relayed.
+  // A key limited to qwen* must get the SDK's 403 for another model, streaming or not, and nothing
+  // is relayed.
   @Test
   void modelLimitedKeyIsDeniedOtherModels() {
     OpenAIClient limited = client(qwenKey);
     assertThatThrownBy(() -> limited.chat().completions().create(chat("llama3.2:3b")))
-        .isInstanceOfSatisfying(PermissionDeniedException.class, e -> {
-          assertThat(e.statusCode()).isEqualTo(403);
-          assertThat(e.code()).contains("policy.model_denied");
-        });
-    assertThatThrownBy(() -> { try (var s = limited.chat().completions().createStreaming(chat("llama3.2:3b"))) { s.stream().count(); } })
+        .isInstanceOfSatisfying(
+            PermissionDeniedException.class,
+            e -> {
+              assertThat(e.statusCode()).isEqualTo(403);
+              assertThat(e.code()).contains("policy.model_denied");
+            });
+    assertThatThrownBy(
+            () -> {
+              try (var s = limited.chat().completions().createStreaming(chat("llama3.2:3b"))) {
+                s.stream().count();
+              }
+            })
         .isInstanceOf(PermissionDeniedException.class);
-    assertThatThrownBy(() -> limited.embeddings().create(EmbeddingCreateParams.builder().model("llama3.2:3b").input("x").build()))
+    assertThatThrownBy(
+            () ->
+                limited
+                    .embeddings()
+                    .create(
+                        EmbeddingCreateParams.builder().model("llama3.2:3b").input("x").build()))
         .isInstanceOf(PermissionDeniedException.class);
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
-  // The same limited key may still use the models it is allowed, proving the 403 above is about the model.
+  // The same limited key may still use the models it is allowed, proving the 403 above is about the
+  // model.
   @Test
   void modelLimitedKeyMayUseItsModel() {
     ChatCompletion c = client(qwenKey).chat().completions().create(chat("qwen2.5:7b"));

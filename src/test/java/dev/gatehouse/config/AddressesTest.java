@@ -3,10 +3,10 @@ package dev.gatehouse.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** Address and range parsing: strict literals only (never DNS), one canonical spelling. */
 class AddressesTest {
@@ -37,16 +37,29 @@ class AddressesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    // why: a host name must never be resolved from a header or a rule
-    "localhost", "example.com",
-    // why: leading zeros are octal to some parsers and decimal to others
-    "010.0.0.1", "127.000.000.001",
-    // why: shorthand IPv4 forms that inet_aton accepts and others do not
-    "127.1", "2130706433", "0x7f.0.0.1",
-    "256.0.0.1", "1.2.3.4.5", "1.2.3.", "",
-    "1::2::3", "12345::", ":1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "::ffff:1.2.3", "g::1",
-  })
+  @ValueSource(
+      strings = {
+        // why: a host name must never be resolved from a header or a rule
+        "localhost",
+        "example.com",
+        // why: leading zeros are octal to some parsers and decimal to others
+        "010.0.0.1",
+        "127.000.000.001",
+        // why: shorthand IPv4 forms that inet_aton accepts and others do not
+        "127.1",
+        "2130706433",
+        "0x7f.0.0.1",
+        "256.0.0.1",
+        "1.2.3.4.5",
+        "1.2.3.",
+        "",
+        "1::2::3",
+        "12345::",
+        ":1:2:3:4:5:6:7",
+        "1:2:3:4:5:6:7:8:9",
+        "::ffff:1.2.3",
+        "g::1",
+      })
   void refusesAnythingButStrictLiterals(String in) {
     assertThat(IpAddress.parse(in)).isNull();
   }
@@ -89,7 +102,17 @@ class AddressesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/a", "host/24", "fe80::1%eth0/64", "::ffff:10.0.0.0/64"})
+  @ValueSource(
+      strings = {
+        "10.0.0.0/33",
+        "::/129",
+        "10.0.0.0/",
+        "10.0.0.0/-1",
+        "10.0.0.0/a",
+        "host/24",
+        "fe80::1%eth0/64",
+        "::ffff:10.0.0.0/64"
+      })
   void refusesMalformedRanges(String in) {
     assertThat(Cidr.parse(in)).isNull();
   }

@@ -13,9 +13,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Golden files for what a user sees when their configuration is wrong: {@code serve --config
- * X.yaml} must print exactly {@code X.txt} on stderr and exit with status 2. Run with
- * {@code -Dgatehouse.golden.write=true} to regenerate after a deliberate change, then review the
- * diff.
+ * X.yaml} must print exactly {@code X.txt} on stderr and exit with status 2. Run with {@code
+ * -Dgatehouse.golden.write=true} to regenerate after a deliberate change, then review the diff.
  */
 class ConfigErrorGoldenTest {
 
@@ -35,7 +34,8 @@ class ConfigErrorGoldenTest {
     "top-level-list, ''",
     // why: the exposure refusal explains itself and lists the exact lines to add
     "exposed, ''",
-    // why: alert rules, hours, the webhook URL and a non-loopback admin listener are checked at load
+    // why: alert rules, hours, the webhook URL and a non-loopback admin listener are checked at
+    // load
     "alerts-and-admin, ''",
     // why: an unknown GATEHOUSE_* variable is an error, not silently ignored
     "env-typo, GATEHOUSE_TLS_CRT=/etc/cert.pem",
@@ -45,11 +45,17 @@ class ConfigErrorGoldenTest {
     if (!Files.exists(yaml)) {
       yaml = DIR.resolve("empty.yaml"); // the case is about the environment alone
     }
-    Map<String, String> env = envPair.isEmpty() ? Map.of() : Map.of(envPair.split("=")[0], envPair.split("=", 2)[1]);
+    Map<String, String> env =
+        envPair.isEmpty() ? Map.of() : Map.of(envPair.split("=")[0], envPair.split("=", 2)[1]);
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Main.run(new String[] {"serve", "--config", yaml.toString()},
-        env, new PrintWriter(out), new PrintWriter(err), running -> running.close());
+    int code =
+        Main.run(
+            new String[] {"serve", "--config", yaml.toString()},
+            env,
+            new PrintWriter(out),
+            new PrintWriter(err),
+            running -> running.close());
     assertThat(code).isEqualTo(2);
     assertThat(out.toString()).isEmpty();
     Path golden = DIR.resolve(name + ".txt");

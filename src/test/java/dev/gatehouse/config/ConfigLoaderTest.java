@@ -32,50 +32,80 @@ class ConfigLoaderTest {
   void fileThenEnvironmentThenFlags() throws Exception {
     // why: each layer overrides the one before, as docs/configuration.md promises
     Path f = Files.createTempFile("gh", ".yaml");
-    Files.writeString(f, "listen: 127.0.0.1:1000\nupstream: http://127.0.0.1:2000\nlimits:\n  max_body: 1MiB\npolicy:\n  allowed_registries: [a.example]\n");
+    Files.writeString(
+        f,
+        "listen: 127.0.0.1:1000\nupstream: http://127.0.0.1:2000\nlimits:\n  max_body: 1MiB\npolicy:\n  allowed_registries: [a.example]\n");
     GatehouseConfig fileOnly = ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL);
     assertThat(fileOnly.listen().port()).isEqualTo(1000);
     assertThat(fileOnly.limits().maxBody()).isEqualTo(1L << 20);
     assertThat(fileOnly.policy().allowedRegistries()).containsExactly("a.example");
 
-    Map<String, String> env = Map.of("GATEHOUSE_LISTEN", "127.0.0.1:3000", "GATEHOUSE_HOME", "/tmp/gh-home",
-        "GATEHOUSE_POLICY_ALLOWED_REGISTRIES", "b.example, c.example:5000", "PATH", "/usr/bin");
+    Map<String, String> env =
+        Map.of(
+            "GATEHOUSE_LISTEN",
+            "127.0.0.1:3000",
+            "GATEHOUSE_HOME",
+            "/tmp/gh-home",
+            "GATEHOUSE_POLICY_ALLOWED_REGISTRIES",
+            "b.example, c.example:5000",
+            "PATH",
+            "/usr/bin");
     GatehouseConfig withEnv = ConfigLoader.load(f, true, env, Map.of(), ConfigChecks.ALL);
     assertThat(withEnv.listen().port()).isEqualTo(3000);
     assertThat(withEnv.dataDir()).isEqualTo(Path.of("/tmp/gh-home"));
     assertThat(withEnv.policy().allowedRegistries()).containsExactly("b.example", "c.example:5000");
     assertThat(withEnv.upstream().getPort()).isEqualTo(2000);
 
-    GatehouseConfig withFlags = ConfigLoader.load(f, true, env, Map.of("listen", "127.0.0.1:4000"), ConfigChecks.ALL);
+    GatehouseConfig withFlags =
+        ConfigLoader.load(f, true, env, Map.of("listen", "127.0.0.1:4000"), ConfigChecks.ALL);
     assertThat(withFlags.listen().port()).isEqualTo(4000);
   }
 
   @Test
   void aBareOffIsOffWhereOffIsAChoice() throws Exception {
-    // why: YAML 1.1 reads an unquoted off as the boolean false; "guard.mode: false (expected: off, ...)"
+    // why: YAML 1.1 reads an unquoted off as the boolean false; "guard.mode: false (expected: off,
+    // ...)"
     // refused what every YAML user writes
     Path f = Files.createTempFile("gh", ".yaml");
     Files.writeString(f, "guard:\n  mode: off\n  secrets: off\n");
     GatehouseConfig c = ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL);
     assertThat(c.guard().mode()).isEqualTo(GatehouseConfig.GuardMode.OFF);
     Files.writeString(f, "guard:\n  mode: \"off\"\n");
-    assertThat(ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL).guard().mode()).isEqualTo(GatehouseConfig.GuardMode.OFF);
+    assertThat(ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL).guard().mode())
+        .isEqualTo(GatehouseConfig.GuardMode.OFF);
     // a boolean where off is not a choice is still refused
     Files.writeString(f, "guard:\n  mode: true\n");
-    assertThatThrownBy(() -> ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL)).isInstanceOf(ConfigException.class)
+    assertThatThrownBy(() -> ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL))
+        .isInstanceOf(ConfigException.class)
         .hasMessageContaining("guard.mode: true (expected: off, log or block)");
     Files.writeString(f, "guard:\n  scope: off\n");
-    assertThatThrownBy(() -> ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL)).isInstanceOf(ConfigException.class)
+    assertThatThrownBy(() -> ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL))
+        .isInstanceOf(ConfigException.class)
         .hasMessageContaining("guard.scope");
   }
 
   @Test
   void aNamedFileMustExistButTheDefaultOneNeedNot() throws Exception {
     // why: a typo in --config must not silently fall back to defaults
-    assertThat(ConfigLoader.load(Path.of("/nonexistent/gatehouse.yaml"), false, Map.of(), Map.of(), ConfigChecks.ALL)).isNotNull();
-    assertThatThrownBy(() -> ConfigLoader.load(Path.of("/nonexistent/gatehouse.yaml"), true, Map.of(), Map.of(), ConfigChecks.ALL))
+    assertThat(
+            ConfigLoader.load(
+                Path.of("/nonexistent/gatehouse.yaml"),
+                false,
+                Map.of(),
+                Map.of(),
+                ConfigChecks.ALL))
+        .isNotNull();
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    Path.of("/nonexistent/gatehouse.yaml"),
+                    true,
+                    Map.of(),
+                    Map.of(),
+                    ConfigChecks.ALL))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("--config: /nonexistent/gatehouse.yaml (expected: an existing, readable YAML file)");
+        .hasMessageContaining(
+            "--config: /nonexistent/gatehouse.yaml (expected: an existing, readable YAML file)");
   }
 
   @Test
@@ -108,44 +138,91 @@ class ConfigLoaderTest {
 
   @Test
   void auditRetentionHasBoundedDefaultsAndZeroOrEmptyTurnsALimitOff() throws Exception {
-    // why: the log must not grow for ever by default, and an operator must be able to keep everything
-    GatehouseConfig.AuditRetention d = ConfigLoader.load(null, false, Map.of(), Map.of(), ConfigChecks.ALL).audit().retention();
-    assertThat(d).isEqualTo(new GatehouseConfig.AuditRetention(64L << 20, Duration.ofDays(90), 1L << 30));
-    GatehouseConfig.AuditRetention off = ConfigLoader.load(null, false,
-        Map.of("GATEHOUSE_AUDIT_RETENTION_MAX_AGE", "0", "GATEHOUSE_AUDIT_RETENTION_MAX_BYTES", ""), Map.of(), ConfigChecks.ALL).audit().retention();
+    // why: the log must not grow for ever by default, and an operator must be able to keep
+    // everything
+    GatehouseConfig.AuditRetention d =
+        ConfigLoader.load(null, false, Map.of(), Map.of(), ConfigChecks.ALL).audit().retention();
+    assertThat(d)
+        .isEqualTo(new GatehouseConfig.AuditRetention(64L << 20, Duration.ofDays(90), 1L << 30));
+    GatehouseConfig.AuditRetention off =
+        ConfigLoader.load(
+                null,
+                false,
+                Map.of(
+                    "GATEHOUSE_AUDIT_RETENTION_MAX_AGE",
+                    "0",
+                    "GATEHOUSE_AUDIT_RETENTION_MAX_BYTES",
+                    ""),
+                Map.of(),
+                ConfigChecks.ALL)
+            .audit()
+            .retention();
     assertThat(off.maxAge()).isZero();
     assertThat(off.maxBytes()).isZero();
     Path f = Files.createTempFile("gh", ".yaml");
-    Files.writeString(f, "audit:\n  retention:\n    segment_bytes: 8MiB\n    max_age: 400d\n    max_bytes: 10GiB\n");
+    Files.writeString(
+        f,
+        "audit:\n  retention:\n    segment_bytes: 8MiB\n    max_age: 400d\n    max_bytes: 10GiB\n");
     assertThat(ConfigLoader.load(f, true, Map.of(), Map.of(), ConfigChecks.ALL).audit().retention())
         .isEqualTo(new GatehouseConfig.AuditRetention(8L << 20, Duration.ofDays(400), 10L << 30));
-    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of("GATEHOUSE_AUDIT_RETENTION_MAX_BYTES", "1MiB"), Map.of(), ConfigChecks.ALL))
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    null,
+                    false,
+                    Map.of("GATEHOUSE_AUDIT_RETENTION_MAX_BYTES", "1MiB"),
+                    Map.of(),
+                    ConfigChecks.ALL))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("audit.retention.max_bytes: 1MiB [from GATEHOUSE_AUDIT_RETENTION_MAX_BYTES]"
-            + " (expected: 0 (off) or at least audit.retention.segment_bytes)");
-    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of("GATEHOUSE_AUDIT_RETENTION_SEGMENT_BYTES", "0"), Map.of(), ConfigChecks.ALL))
+        .hasMessageContaining(
+            "audit.retention.max_bytes: 1MiB [from GATEHOUSE_AUDIT_RETENTION_MAX_BYTES]"
+                + " (expected: 0 (off) or at least audit.retention.segment_bytes)");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    null,
+                    false,
+                    Map.of("GATEHOUSE_AUDIT_RETENTION_SEGMENT_BYTES", "0"),
+                    Map.of(),
+                    ConfigChecks.ALL))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("audit.retention.segment_bytes: 0");
   }
 
   @Test
   void theAdminListenerOnThePublicPortIsAProblemEvenWhenItIsTheDefault() {
-    // why: the default admin.listen was described from a value nobody gave, which threw instead of reporting
-    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of(), Map.of("listen", "127.0.0.1:11436"), List.of()))
+    // why: the default admin.listen was described from a value nobody gave, which threw instead of
+    // reporting
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    null, false, Map.of(), Map.of("listen", "127.0.0.1:11436"), List.of()))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("admin.listen: 127.0.0.1:11436 (expected: a port other than the public listener's)");
+        .hasMessageContaining(
+            "admin.listen: 127.0.0.1:11436 (expected: a port other than the public listener's)");
   }
 
   @Test
   void aFeaturesCheckReportsWithTheSectionsInReportOrder() {
     // why: features check their own syntax through the list the composition root passes; their
     // problems take their setting's place in the report, not the place the check ran in
-    ConfigCheck hours = (config, problems) -> problems.invalid("alerts.manage_hours", "office hours");
-    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of(),
-        Map.of("alerts.timezone", "Mars/Olympus", "alerts.webhook", "ftp://x/y"), List.of(hours)))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
-            "alerts.webhook: ftp://x/y [from --alerts.webhook] (expected: an http:// or https:// URL with a host and no user info)",
-            "alerts.manage_hours: Mon-Fri 08:00-18:00 (expected: office hours)",
-            "alerts.timezone: Mars/Olympus [from --alerts.timezone] (expected: a time zone id such as UTC or Europe/Berlin)"));
+    ConfigCheck hours =
+        (config, problems) -> problems.invalid("alerts.manage_hours", "office hours");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    null,
+                    false,
+                    Map.of(),
+                    Map.of("alerts.timezone", "Mars/Olympus", "alerts.webhook", "ftp://x/y"),
+                    List.of(hours)))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "alerts.webhook: ftp://x/y [from --alerts.webhook] (expected: an http:// or https:// URL with a host and no user info)",
+                        "alerts.manage_hours: Mon-Fri 08:00-18:00 (expected: office hours)",
+                        "alerts.timezone: Mars/Olympus [from --alerts.timezone] (expected: a time zone id such as UTC or Europe/Berlin)"));
   }
 }

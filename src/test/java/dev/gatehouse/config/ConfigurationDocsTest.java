@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  */
 class ConfigurationDocsTest {
 
-  private static final String BEGIN = "<!-- settings:begin (generated from Settings.java; see ConfigurationDocsTest) -->";
+  private static final String BEGIN =
+      "<!-- settings:begin (generated from Settings.java; see ConfigurationDocsTest) -->";
   private static final String END = "<!-- settings:end -->";
 
   static String table() {
@@ -20,8 +21,17 @@ class ConfigurationDocsTest {
     b.append("| Setting | Environment | Default | Meaning |\n|---|---|---|---|\n");
     for (Setting s : Settings.ALL) {
       String def = s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`";
-      b.append("| `").append(s.path()).append("` | `").append(s.env()).append("` | ").append(def).append(" | ")
-          .append(s.doc()).append(" Form: ").append(s.kind().expected).append(". |\n");
+      b.append("| `")
+          .append(s.path())
+          .append("` | `")
+          .append(s.env())
+          .append("` | ")
+          .append(def)
+          .append(" | ")
+          .append(s.doc())
+          .append(" Form: ")
+          .append(s.kind().expected)
+          .append(". |\n");
     }
     return b.toString();
   }
@@ -32,8 +42,11 @@ class ConfigurationDocsTest {
     String text = Files.readString(docs);
     int begin = text.indexOf(BEGIN);
     int end = text.indexOf(END);
-    assertThat(begin).as("docs/configuration.md has the settings markers").isGreaterThanOrEqualTo(0);
-    String expected = text.substring(0, begin + BEGIN.length()) + "\n" + table() + text.substring(end);
+    assertThat(begin)
+        .as("docs/configuration.md has the settings markers")
+        .isGreaterThanOrEqualTo(0);
+    String expected =
+        text.substring(0, begin + BEGIN.length()) + "\n" + table() + text.substring(end);
     if (Boolean.getBoolean("gatehouse.docs.write")) {
       Files.writeString(docs, expected);
     }

@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps {@code docs/advisories.md} in step with the shipped data. Run with
- * {@code -Dgatehouse.docs.write=true} to rewrite it after changing {@code advisories/osv.json}.
+ * Keeps {@code docs/advisories.md} in step with the shipped data. Run with {@code
+ * -Dgatehouse.docs.write=true} to rewrite it after changing {@code advisories/osv.json}.
  */
 class AdvisoriesDocTest {
 
@@ -20,7 +20,9 @@ class AdvisoriesDocTest {
     if (Boolean.getBoolean("gatehouse.docs.write")) {
       Files.writeString(DOC, expected);
     }
-    assertThat(Files.exists(DOC)).as(DOC + " exists (run with -Dgatehouse.docs.write=true)").isTrue();
+    assertThat(Files.exists(DOC))
+        .as(DOC + " exists (run with -Dgatehouse.docs.write=true)")
+        .isTrue();
     assertThat(Files.readString(DOC)).isEqualTo(expected);
   }
 

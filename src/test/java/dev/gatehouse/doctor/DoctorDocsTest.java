@@ -20,7 +20,13 @@ class DoctorDocsTest {
   static String findings() {
     StringBuilder b = new StringBuilder("| Id | Usual severity | What it means |\n|---|---|---|\n");
     for (Rule r : Rule.values()) {
-      b.append("| `").append(r.id()).append("` | ").append(r.usual().label()).append(" | ").append(r.title()).append(" |\n");
+      b.append("| `")
+          .append(r.id())
+          .append("` | ")
+          .append(r.usual().label())
+          .append(" | ")
+          .append(r.title())
+          .append(" |\n");
     }
     return b.toString();
   }
@@ -30,13 +36,23 @@ class DoctorDocsTest {
     for (ClassProbes.Probe p : ClassProbes.PROBES) {
       row(b, "`" + p.operation().scope + "`", p);
     }
-    row(b, "`" + ClassProbes.PULL_UNDECODABLE.operation().scope + "` (only if the above could not tell, on Ollama)", ClassProbes.PULL_UNDECODABLE);
+    row(
+        b,
+        "`"
+            + ClassProbes.PULL_UNDECODABLE.operation().scope
+            + "` (only if the above could not tell, on Ollama)",
+        ClassProbes.PULL_UNDECODABLE);
     return b.toString();
   }
 
   private static void row(StringBuilder b, String cls, ClassProbes.Probe p) {
-    b.append("| ").append(cls).append(" | `").append(p.request().line()).append("` | ")
-        .append(p.request().body() == null ? "none" : "`" + p.request().body() + "`").append(" |\n");
+    b.append("| ")
+        .append(cls)
+        .append(" | `")
+        .append(p.request().line())
+        .append("` | ")
+        .append(p.request().body() == null ? "none" : "`" + p.request().body() + "`")
+        .append(" |\n");
   }
 
   static String replace(String text, String name, String file, String table) {
@@ -51,7 +67,12 @@ class DoctorDocsTest {
   @Test
   void tablesAreGeneratedFromTheCode() throws Exception {
     String text = Files.readString(DOCS);
-    String expected = replace(replace(text, "findings", "Rule.java", findings()), "probes", "ClassProbes.java", probes());
+    String expected =
+        replace(
+            replace(text, "findings", "Rule.java", findings()),
+            "probes",
+            "ClassProbes.java",
+            probes());
     if (Boolean.getBoolean("gatehouse.docs.write")) {
       Files.writeString(DOCS, expected);
     }
@@ -69,7 +90,9 @@ class DoctorDocsTest {
       String id = m.group();
       if (id.endsWith("*")) {
         String family = id.substring(0, id.length() - 1);
-        assertThat(Rule.values()).as("docs mention the family " + id).anyMatch(r -> r.id().startsWith(family));
+        assertThat(Rule.values())
+            .as("docs mention the family " + id)
+            .anyMatch(r -> r.id().startsWith(family));
       } else if (!id.startsWith(Rule.ADVISORY_PREFIX)) {
         assertThat(Rule.byId(id.replaceAll("-$", ""))).as("docs mention " + id).isNotNull();
       }

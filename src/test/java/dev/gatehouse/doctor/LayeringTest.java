@@ -16,8 +16,23 @@ import org.junit.jupiter.api.Test;
  */
 class LayeringTest {
 
-  static final List<String> DATA_PLANE = List.of("listen", "identify", "authorize", "limit", "proxy", "upstream", "account", "audit", "abuse", "metrics", "alerts", "gateway", "exchange");
-  static final List<String> CONTROL_PLANE = List.of("admin", "cli", "doctor", "scan", "integrity", "keys", "tls");
+  static final List<String> DATA_PLANE =
+      List.of(
+          "listen",
+          "identify",
+          "authorize",
+          "limit",
+          "proxy",
+          "upstream",
+          "account",
+          "audit",
+          "abuse",
+          "metrics",
+          "alerts",
+          "gateway",
+          "exchange");
+  static final List<String> CONTROL_PLANE =
+      List.of("admin", "cli", "doctor", "scan", "integrity", "keys", "tls");
 
   @Test
   void dataPlanePackagesImportNoControlPlanePackage() throws Exception {
@@ -28,7 +43,8 @@ class LayeringTest {
         for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
           for (String line : Files.readAllLines(f)) {
             for (String cp : CONTROL_PLANE) {
-              if (line.startsWith("import dev.gatehouse." + cp + ".") || line.startsWith("import static dev.gatehouse." + cp + ".")) {
+              if (line.startsWith("import dev.gatehouse." + cp + ".")
+                  || line.startsWith("import static dev.gatehouse." + cp + ".")) {
                 violations.add(f + ": " + line);
               }
             }
@@ -44,7 +60,9 @@ class LayeringTest {
     // why: the gateway will enforce pins; ModelPins must not drag in doctor, scan or the CLI.
     // ModelName is a shared type now (exchange/), which the lock-file reader alone may import.
     String pins = Files.readString(Path.of("src/main/java/dev/gatehouse/pins/ModelPins.java"));
-    assertThat(pins.replace("import dev.gatehouse.exchange.ModelName;", "")).doesNotContain("import dev.gatehouse.");
-    assertThat(Files.readString(Path.of("src/main/java/dev/gatehouse/exchange/ModelName.java"))).doesNotContain("import dev.gatehouse.");
+    assertThat(pins.replace("import dev.gatehouse.exchange.ModelName;", ""))
+        .doesNotContain("import dev.gatehouse.");
+    assertThat(Files.readString(Path.of("src/main/java/dev/gatehouse/exchange/ModelName.java")))
+        .doesNotContain("import dev.gatehouse.");
   }
 }

@@ -18,21 +18,27 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Exchange keeps its state private, and each mutable field names its one writer: the rule that
- * lets a reader find who sets what (docs/architecture.md, "one writer per field").
+ * Exchange keeps its state private, and each mutable field names its one writer: the rule that lets
+ * a reader find who sets what (docs/architecture.md, "one writer per field").
  */
 class ExchangeTest {
 
   @Test
   void everyFieldIsPrivate() {
-    fields().that().areDeclaredIn(Exchange.class).should().bePrivate()
-        .because("a stage writes an Exchange only through the method named for what it records, so each field has one writer")
+    fields()
+        .that()
+        .areDeclaredIn(Exchange.class)
+        .should()
+        .bePrivate()
+        .because(
+            "a stage writes an Exchange only through the method named for what it records, so each field has one writer")
         .check(new ClassFileImporter().importClasses(Exchange.class));
   }
 
   /** A field declaration at class level, with the comment just above it (or none). */
   private static final Pattern FIELD =
-      Pattern.compile("(?m)(/\\*\\*(?:(?!\\*/).)*\\*/\\s*\\n)?^  private (final )?(?!static)[\\w.<>, ]+ (\\w+)( = [^;]+)?;$",
+      Pattern.compile(
+          "(?m)(/\\*\\*(?:(?!\\*/).)*\\*/\\s*\\n)?^  private (final )?(?!static)[\\w.<>, ]+ (\\w+)( = [^;]+)?;$",
           Pattern.DOTALL);
 
   @Test
@@ -51,8 +57,12 @@ class ExchangeTest {
         undocumented.add(m.group(3));
       }
     }
-    assertThat(mutable).contains("principal", "problem", "bytesOut", "guard").hasSizeGreaterThan(25);
-    assertThat(undocumented).as("mutable fields whose comment does not name their writer").isEmpty();
+    assertThat(mutable)
+        .contains("principal", "problem", "bytesOut", "guard")
+        .hasSizeGreaterThan(25);
+    assertThat(undocumented)
+        .as("mutable fields whose comment does not name their writer")
+        .isEmpty();
   }
 
   @Test
@@ -60,9 +70,11 @@ class ExchangeTest {
     Exchange x = exchange();
     x.routed(route("/api/tags"), null);
     assertThatThrownBy(() -> x.routed(route("/api/ps"), null))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("route");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("route");
     x.bodyRead(Buffer.buffer("{}"), null, null);
-    assertThatThrownBy(() -> x.formRead(Buffer.buffer(), "m")).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> x.formRead(Buffer.buffer(), "m"))
+        .isInstanceOf(IllegalStateException.class);
     x.upstreamStarted(1);
     assertThatThrownBy(() -> x.upstreamStarted(2)).isInstanceOf(IllegalStateException.class);
     x.startedRelaying();
@@ -104,10 +116,16 @@ class ExchangeTest {
   @Test
   void endRunsThroughWhatThePipelineGave() {
     List<String> order = new ArrayList<>();
-    Exchange held = new Exchange(request(), "id", 0, 0, (x, ending) -> {
-      order.add("before");
-      ending.run();
-    });
+    Exchange held =
+        new Exchange(
+            request(),
+            "id",
+            0,
+            0,
+            (x, ending) -> {
+              order.add("before");
+              ending.run();
+            });
     held.end(() -> order.add("end"));
     assertThat(order).containsExactly("before", "end");
     Exchange direct = exchange();
@@ -116,7 +134,15 @@ class ExchangeTest {
   }
 
   private static Route route(String path) {
-    return new Route(java.util.Set.of("GET"), path, false, Operation.MODELS_READ, Route.Body.NONE, Route.Response.RELAY, List.of(), false);
+    return new Route(
+        java.util.Set.of("GET"),
+        path,
+        false,
+        Operation.MODELS_READ,
+        Route.Body.NONE,
+        Route.Response.RELAY,
+        List.of(),
+        false);
   }
 
   private static Exchange exchange() {
@@ -125,11 +151,16 @@ class ExchangeTest {
 
   /** A request with no socket address: all an Exchange asks of it here. */
   private static HttpServerRequest request() {
-    HttpServerResponse response = (HttpServerResponse) Proxy.newProxyInstance(
-        ExchangeTest.class.getClassLoader(), new Class<?>[] {HttpServerResponse.class}, (p, method, args) -> null);
-    return (HttpServerRequest) Proxy.newProxyInstance(
-        ExchangeTest.class.getClassLoader(),
-        new Class<?>[] {HttpServerRequest.class},
-        (p, method, args) -> method.getName().equals("response") ? response : null);
+    HttpServerResponse response =
+        (HttpServerResponse)
+            Proxy.newProxyInstance(
+                ExchangeTest.class.getClassLoader(),
+                new Class<?>[] {HttpServerResponse.class},
+                (p, method, args) -> null);
+    return (HttpServerRequest)
+        Proxy.newProxyInstance(
+            ExchangeTest.class.getClassLoader(),
+            new Class<?>[] {HttpServerRequest.class},
+            (p, method, args) -> method.getName().equals("response") ? response : null);
   }
 }

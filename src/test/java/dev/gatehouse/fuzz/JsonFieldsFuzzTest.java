@@ -11,15 +11,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * Fuzzes the JSON field reader the policy reads bodies with. Invariants: for any body that
- * parses as an object, a field the reader returns is the same node a plain reading of that
- * exact name gives; a body whose names differ only in case is flagged ambiguous (parsers
- * disagree on which wins, so the gateway refuses it); and the reader never throws.
+ * Fuzzes the JSON field reader the policy reads bodies with. Invariants: for any body that parses
+ * as an object, a field the reader returns is the same node a plain reading of that exact name
+ * gives; a body whose names differ only in case is flagged ambiguous (parsers disagree on which
+ * wins, so the gateway refuses it); and the reader never throws.
  */
 class JsonFieldsFuzzTest {
 
-  static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-  static final String[] NAMES = {"model", "messages", "prompt", "options", "max_tokens", "num_ctx", "tools", "stream"};
+  static final ObjectMapper JSON =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  static final String[] NAMES = {
+    "model", "messages", "prompt", "options", "max_tokens", "num_ctx", "tools", "stream"
+  };
 
   @FuzzTest(maxDuration = "15s")
   void read(byte[] input) {

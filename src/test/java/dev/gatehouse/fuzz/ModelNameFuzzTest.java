@@ -9,17 +9,22 @@ import java.util.List;
 
 /**
  * Fuzzes the one model-name parser. Invariants: it never throws; a name it accepts is pure ASCII
- * within Ollama's part lengths, its canonical and display forms parse back to the same name, and
- * an allowlist answers the same for the name as sent, its canonical form and its display form.
- * Without a fuzzing run (plain {@code mvn test}) the seeds under
- * {@code src/test/resources/dev/gatehouse/fuzz/ModelNameFuzzTestInputs/} run as regression cases.
+ * within Ollama's part lengths, its canonical and display forms parse back to the same name, and an
+ * allowlist answers the same for the name as sent, its canonical form and its display form. Without
+ * a fuzzing run (plain {@code mvn test}) the seeds under {@code
+ * src/test/resources/dev/gatehouse/fuzz/ModelNameFuzzTestInputs/} run as regression cases.
  */
 class ModelNameFuzzTest {
 
-  private static final List<ModelGlobs> GLOBS = List.of(
-      new ModelGlobs(List.of("tiny")), new ModelGlobs(List.of("tiny*")), new ModelGlobs(List.of("llama3:*")),
-      new ModelGlobs(List.of("library/tiny", "x?y")), new ModelGlobs(List.of("hf.co/*")), new ModelGlobs(List.of("*-cloud")),
-      new ModelGlobs(List.of("user/*:7b")));
+  private static final List<ModelGlobs> GLOBS =
+      List.of(
+          new ModelGlobs(List.of("tiny")),
+          new ModelGlobs(List.of("tiny*")),
+          new ModelGlobs(List.of("llama3:*")),
+          new ModelGlobs(List.of("library/tiny", "x?y")),
+          new ModelGlobs(List.of("hf.co/*")),
+          new ModelGlobs(List.of("*-cloud")),
+          new ModelGlobs(List.of("user/*:7b")));
 
   @FuzzTest(maxDuration = "15s")
   void parse(byte[] input) {
@@ -36,7 +41,9 @@ class ModelNameFuzzTest {
       }
       return;
     }
-    assertThat(raw.chars().allMatch(c -> c > 0x20 && c < 0x7f)).as("accepted names are printable ASCII: %s", raw).isTrue();
+    assertThat(raw.chars().allMatch(c -> c > 0x20 && c < 0x7f))
+        .as("accepted names are printable ASCII: %s", raw)
+        .isTrue();
     assertThat(raw.length()).isLessThanOrEqualTo(ModelName.MAX_LENGTH);
     assertThat(n.namespace().length()).isBetween(1, ModelName.MAX_PART);
     assertThat(n.model().length()).isBetween(1, ModelName.MAX_PART);

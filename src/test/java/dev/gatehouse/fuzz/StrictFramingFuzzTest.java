@@ -16,9 +16,9 @@ import java.util.Locale;
 
 /**
  * Fuzzes the strict framing check with arbitrary byte streams split at arbitrary points.
- * Invariants: it never throws; what it hands on is a prefix of the input, byte for byte (it
- * never rewrites); and every request head in what it handed on has at most one framing header,
- * never both Transfer-Encoding and Content-Length, and exactly one Host on HTTP/1.1.
+ * Invariants: it never throws; what it hands on is a prefix of the input, byte for byte (it never
+ * rewrites); and every request head in what it handed on has at most one framing header, never both
+ * Transfer-Encoding and Content-Length, and exactly one Host on HTTP/1.1.
  */
 class StrictFramingFuzzTest {
 
@@ -31,16 +31,19 @@ class StrictFramingFuzzTest {
     ByteArrayOutputStream passed = new ByteArrayOutputStream();
     EmbeddedChannel ch = new EmbeddedChannel();
     // the names Vert.x gives its codec, so install() finds its place
-    ch.pipeline().addLast("httpDecoder", new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf b = (ByteBuf) msg;
-        byte[] bytes = new byte[b.readableBytes()];
-        b.readBytes(bytes);
-        passed.writeBytes(bytes);
-        b.release();
-      }
-    });
+    ch.pipeline()
+        .addLast(
+            "httpDecoder",
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf b = (ByteBuf) msg;
+                byte[] bytes = new byte[b.readableBytes()];
+                b.readBytes(bytes);
+                passed.writeBytes(bytes);
+                b.release();
+              }
+            });
     ch.pipeline().addLast("httpEncoder", new HttpRequestEncoder());
     StrictFraming.install(ch, 1 << 20, 1 << 16, 4096, 30_000_000_000L, 1024);
     for (int i = 0; i < input.length && ch.isOpen(); i += split) {

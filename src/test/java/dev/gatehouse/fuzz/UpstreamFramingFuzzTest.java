@@ -26,31 +26,40 @@ class UpstreamFramingFuzzTest {
 
   @FuzzTest(maxDuration = "15s")
   void frame(byte[] input) {
-    check(input, input.length == 0 ? 1 : 1 + (input[0] & 0x3f), input.length > 1 && (input[1] & 1) == 1);
+    check(
+        input,
+        input.length == 0 ? 1 : 1 + (input[0] & 0x3f),
+        input.length > 1 && (input[1] & 1) == 1);
   }
 
   static void check(byte[] input, int split, boolean head) {
     ByteArrayOutputStream passed = new ByteArrayOutputStream();
     EmbeddedChannel ch = new EmbeddedChannel();
     // stands where Vert.x's client codec stands, so install() finds its place
-    ch.pipeline().addLast("codec", new ChannelDuplexHandler() {
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf b = (ByteBuf) msg;
-        byte[] bytes = new byte[b.readableBytes()];
-        b.readBytes(bytes);
-        passed.writeBytes(bytes);
-        b.release();
-      }
+    ch.pipeline()
+        .addLast(
+            "codec",
+            new ChannelDuplexHandler() {
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf b = (ByteBuf) msg;
+                byte[] bytes = new byte[b.readableBytes()];
+                b.readBytes(bytes);
+                passed.writeBytes(bytes);
+                b.release();
+              }
 
-      @Override
-      public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // a framing refusal: Vert.x fails the request in flight; here it only ends the input
-        assertThat(cause).isInstanceOf(io.netty.handler.codec.DecoderException.class);
-      }
-    });
+              @Override
+              public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                // a framing refusal: Vert.x fails the request in flight; here it only ends the
+                // input
+                assertThat(cause).isInstanceOf(io.netty.handler.codec.DecoderException.class);
+              }
+            });
     assertThat(UpstreamFramingProbe.install(ch)).isTrue();
-    ch.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, head ? HttpMethod.HEAD : HttpMethod.GET, "/api/tags"));
+    ch.writeOutbound(
+        new DefaultFullHttpRequest(
+            HttpVersion.HTTP_1_1, head ? HttpMethod.HEAD : HttpMethod.GET, "/api/tags"));
     for (int i = 0; i < input.length && ch.isOpen(); i += split) {
       ch.writeInbound(Unpooled.wrappedBuffer(input, i, Math.min(split, input.length - i)));
     }

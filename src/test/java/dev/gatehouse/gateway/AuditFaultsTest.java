@@ -3,8 +3,8 @@ package dev.gatehouse.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.audit.AuditKey;
-import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.audit.AuditVerifier;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.testing.AccessLogCapture;
 import dev.gatehouse.testing.GatewayFixture;
 import dev.gatehouse.testing.GatewayFixture.RawResponse;
@@ -36,10 +36,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Audit-disk faults against a real gateway: the disk under {@code audit.jsonl} full (a real small
  * tmpfs where this machine allows a mount, and an injected write fault through the writer's
  * file-opener seam everywhere), and the SQLite copy locked by another connection holding a write
- * lock. Each time: the request in flight when the fault hits is not served unaudited (aborted),
- * new requests get 503 {@code audit.unavailable} in their own dialect before anything is
- * forwarded, the gateway recovers by itself once the fault clears, and afterwards every request's
- * record is in the log and the chain verifies.
+ * lock. Each time: the request in flight when the fault hits is not served unaudited (aborted), new
+ * requests get 503 {@code audit.unavailable} in their own dialect before anything is forwarded, the
+ * gateway recovers by itself once the fault clears, and afterwards every request's record is in the
+ * log and the chain verifies.
  */
 class AuditFaultsTest {
 
@@ -54,16 +54,26 @@ class AuditFaultsTest {
   }
 
   static String get(String path, String key) {
-    return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
+    return "GET "
+        + path
+        + " HTTP/1.1\r\nHost: localhost\r\n"
+        + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
         + "Connection: close\r\n\r\n";
   }
 
   static String post(String path, String key, String body) {
-    return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
-        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body;
+    return "POST "
+        + path
+        + " HTTP/1.1\r\nHost: localhost\r\n"
+        + (key == null ? "" : "Authorization: Bearer " + key + "\r\n")
+        + "Content-Type: application/json\r\nContent-Length: "
+        + body.length()
+        + "\r\nConnection: close\r\n\r\n"
+        + body;
   }
 
-  static final String CHAT = "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}],\"stream\":false}";
+  static final String CHAT =
+      "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}],\"stream\":false}";
 
   static String requestId(RawResponse r) {
     for (String line : r.head().split("\r\n")) {
@@ -77,8 +87,10 @@ class AuditFaultsTest {
   /** A tmpfs of 256 KiB mounted on a new directory; null when this machine allows no mount. */
   static Path mountTmpfs() throws Exception {
     Path dir = Files.createTempDirectory("gatehouse-tmpfs");
-    Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir.toString())
+            .redirectErrorStream(true)
+            .start();
     p.getInputStream().readAllBytes();
     if (p.waitFor() != 0) {
       Files.delete(dir);
@@ -130,8 +142,14 @@ class AuditFaultsTest {
     final AtomicBoolean full = new AtomicBoolean();
 
     AuditWriter.FileOpener opener() {
-      return path -> new FaultyChannel(
-          FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND), full);
+      return path ->
+          new FaultyChannel(
+              FileChannel.open(
+                  path,
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE,
+                  StandardOpenOption.APPEND),
+              full);
     }
 
     @Override
@@ -156,7 +174,8 @@ class AuditFaultsTest {
     InjectedFull injected = null;
     if (how.equals("tmpfs")) {
       Path mount = mountTmpfs();
-      Assumptions.assumeTrue(mount != null, "no tmpfs mount allowed here; the injected case covers it");
+      Assumptions.assumeTrue(
+          mount != null, "no tmpfs mount allowed here; the injected case covers it");
       Files.createSymbolicLink(dataDir.resolve(AuditWriter.FILE), mount.resolve(AuditWriter.FILE));
       fault = new TmpfsFull(mount);
     } else {
@@ -196,7 +215,8 @@ class AuditFaultsTest {
       // why: from then on nothing is served, in each dialect, with or without a key
       RawResponse ollama = gw.raw(get("/api/tags", key));
       RawResponse openai = gw.raw(post("/v1/chat/completions", key, CHAT));
-      RawResponse keyless = gw.raw(post("/api/generate", null, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}"));
+      RawResponse keyless =
+          gw.raw(post("/api/generate", null, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}"));
       sent += 3;
       for (RawResponse r : List.of(ollama, openai, keyless)) {
         assertThat(r.status()).isEqualTo(503);
@@ -204,10 +224,14 @@ class AuditFaultsTest {
         ids.add(requestId(r));
       }
       assertThat(ollama.body()).startsWith("{\"error\":").contains("audit.unavailable");
-      assertThat(openai.body()).startsWith("{\"error\":{").contains("\"code\":\"audit.unavailable\"")
+      assertThat(openai.body())
+          .startsWith("{\"error\":{")
+          .contains("\"code\":\"audit.unavailable\"")
           .contains("\"type\":\"server_error\"");
       assertThat(keyless.body()).startsWith("{\"error\":").contains("audit.unavailable");
-      assertThat(gw.upstream.requests()).as("nothing forwarded while the audit log is down").hasSize(reached);
+      assertThat(gw.upstream.requests())
+          .as("nothing forwarded while the audit log is down")
+          .hasSize(reached);
       // why: a load balancer should stop sending traffic to a gateway that refuses it all
       RawResponse ready = gw.raw(get("/readyz", null));
       assertThat(ready.status()).isEqualTo(503);
@@ -235,12 +259,19 @@ class AuditFaultsTest {
       List<String> lines = waitForLines(file, sent);
       assertThat(lines).hasSize(sent);
       for (String id : ids) {
-        assertThat(lines).as("the record of %s", id).anyMatch(l -> l.contains("\"request_id\":\"" + id + "\""));
+        assertThat(lines)
+            .as("the record of %s", id)
+            .anyMatch(l -> l.contains("\"request_id\":\"" + id + "\""));
       }
-      assertThat(lines).filteredOn(l -> l.contains("\"reason\":\"audit.unavailable\"")).hasSizeGreaterThanOrEqualTo(3);
+      assertThat(lines)
+          .filteredOn(l -> l.contains("\"reason\":\"audit.unavailable\""))
+          .hasSizeGreaterThanOrEqualTo(3);
       gw.gateway().close(); // writes the final checkpoint
-      var verified = AuditVerifier.verifyLog(dataDir, dataDir.resolve(AuditWriter.CHECKPOINTS),
-          AuditKey.load(dataDir.resolve("audit-hmac.key")));
+      var verified =
+          AuditVerifier.verifyLog(
+              dataDir,
+              dataDir.resolve(AuditWriter.CHECKPOINTS),
+              AuditKey.load(dataDir.resolve("audit-hmac.key")));
       assertThat(verified.ok()).as(verified.describe()).isTrue();
     }
   }
@@ -252,10 +283,12 @@ class AuditFaultsTest {
       assertThat(gw.raw(get("/api/tags", key)).status()).isEqualTo(200);
       List<String> ids = new ArrayList<>();
       int sent = 1;
-      try (Connection locker = DriverManager.getConnection("jdbc:sqlite:" + gw.dataDir.resolve("gatehouse.db"));
+      try (Connection locker =
+              DriverManager.getConnection("jdbc:sqlite:" + gw.dataDir.resolve("gatehouse.db"));
           Statement st = locker.createStatement()) {
         st.execute("PRAGMA busy_timeout = 5000");
-        st.execute("BEGIN EXCLUSIVE"); // the write lock, held by another connection (a stuck CLI, a backup)
+        st.execute("BEGIN EXCLUSIVE"); // the write lock, held by another connection (a stuck CLI, a
+        // backup)
         // Served while the copy trails by less than audit.db_max_lag: the file is the record.
         RawResponse first = gw.raw(get("/api/tags", key));
         sent++;
@@ -280,7 +313,9 @@ class AuditFaultsTest {
         ids.add(requestId(openai));
         assertThat(openai.status()).isEqualTo(503);
         assertThat(openai.body()).contains("\"code\":\"audit.unavailable\"");
-        assertThat(gw.upstream.requests()).as("nothing forwarded while the copy is locked").hasSize(reached);
+        assertThat(gw.upstream.requests())
+            .as("nothing forwarded while the copy is locked")
+            .hasSize(reached);
         st.execute("ROLLBACK");
       }
       RawResponse again = null;
@@ -303,7 +338,8 @@ class AuditFaultsTest {
       long inDb = 0;
       for (int i = 0; i < 100 && inDb < sent; i++) {
         Thread.sleep(50);
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + gw.dataDir.resolve("gatehouse.db"));
+        try (Connection c =
+                DriverManager.getConnection("jdbc:sqlite:" + gw.dataDir.resolve("gatehouse.db"));
             Statement st = c.createStatement();
             var rs = st.executeQuery("SELECT count(*) FROM audit_log")) {
           inDb = rs.getLong(1);
@@ -325,7 +361,9 @@ class AuditFaultsTest {
     return lines;
   }
 
-  /** A file channel whose writes and fsyncs fail with ENOSPC's message while {@code full} is set. */
+  /**
+   * A file channel whose writes and fsyncs fail with ENOSPC's message while {@code full} is set.
+   */
   static final class FaultyChannel extends FileChannel {
     private final FileChannel d;
     private final AtomicBoolean full;
@@ -392,12 +430,14 @@ class AuditFaultsTest {
     }
 
     @Override
-    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+    public long transferTo(long position, long count, WritableByteChannel target)
+        throws IOException {
       return d.transferTo(position, count, target);
     }
 
     @Override
-    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+    public long transferFrom(ReadableByteChannel src, long position, long count)
+        throws IOException {
       check();
       return d.transferFrom(src, position, count);
     }

@@ -23,12 +23,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Hostile requests, sent byte for byte over a raw HTTP/1.1 socket: each must get exactly the
  * expected status and must never reach the model server.
  *
- * <p>Requests are written with placeholders for the keys, filled in when the case runs:
- * {@code {KEY}} an ordinary key (inference, embeddings, models.read; every model), {@code
- * {MANAGE}} a key with models.manage and inference only, {@code {LIMITED}} an ordinary key limited
- * to models {@code qwen*}, {@code {INFER}} a key with the inference scope only, and {@code
- * {WRONG_SECRET}} the ordinary key's id with a wrong secret. Every character of a request is one
- * byte (ISO-8859-1), so raw non-ASCII and UTF-8 bytes are written as the chars of those bytes.
+ * <p>Requests are written with placeholders for the keys, filled in when the case runs: {@code
+ * {KEY}} an ordinary key (inference, embeddings, models.read; every model), {@code {MANAGE}} a key
+ * with models.manage and inference only, {@code {LIMITED}} an ordinary key limited to models {@code
+ * qwen*}, {@code {INFER}} a key with the inference scope only, and {@code {WRONG_SECRET}} the
+ * ordinary key's id with a wrong secret. Every character of a request is one byte (ISO-8859-1), so
+ * raw non-ASCII and UTF-8 bytes are written as the chars of those bytes.
  *
  * <p>The gateway runs with {@code limits.max_body=4KiB} so that size limits are cheap to hit;
  * {@code limits.max_headers} (64) and {@code limits.max_header_bytes} (16KiB) keep their defaults.
@@ -47,7 +47,8 @@ class HostileRequestsTest {
     KEYS.put("{LIMITED}", gw.newKey(List.of("qwen*"), List.of()));
     KEYS.put("{INFER}", gw.newKey(List.of(), List.of("inference")));
     char last = ordinary.charAt(ordinary.length() - 1);
-    KEYS.put("{WRONG_SECRET}", ordinary.substring(0, ordinary.length() - 1) + (last == 'A' ? 'B' : 'A'));
+    KEYS.put(
+        "{WRONG_SECRET}", ordinary.substring(0, ordinary.length() - 1) + (last == 'A' ? 'B' : 'A'));
   }
 
   @AfterAll
@@ -79,7 +80,9 @@ class HostileRequestsTest {
   }
 
   static String basic(String userPass) {
-    return "Authorization: Basic " + Base64.getEncoder().encodeToString(userPass.getBytes(StandardCharsets.ISO_8859_1)) + "\r\n";
+    return "Authorization: Basic "
+        + Base64.getEncoder().encodeToString(userPass.getBytes(StandardCharsets.ISO_8859_1))
+        + "\r\n";
   }
 
   /** A request without a body. */
@@ -93,8 +96,17 @@ class HostileRequestsTest {
 
   /** A request with a JSON body and its exact Content-Length (one char is one byte). */
   static String json(String method, String target, String headers, String body) {
-    return method + " " + target + " HTTP/1.1\r\n" + HOST + headers
-        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n" + CLOSE + body;
+    return method
+        + " "
+        + target
+        + " HTTP/1.1\r\n"
+        + HOST
+        + headers
+        + "Content-Type: application/json\r\nContent-Length: "
+        + body.length()
+        + "\r\n"
+        + CLOSE
+        + body;
   }
 
   static String post(String target, String headers, String body) {
@@ -102,7 +114,9 @@ class HostileRequestsTest {
   }
 
   static String chat(String model) {
-    return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":false}";
+    return "{\"model\":\""
+        + model
+        + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":false}";
   }
 
   /** The bytes of a string's UTF-8 encoding, one char per byte. */
@@ -130,7 +144,11 @@ class HostileRequestsTest {
 
     // ===== Request targets: refused in listen (400) before any route or key is looked at =====
     // why: dot segment that a normalising upstream resolves to /api/push (model theft route)
-    t.add(c("dot-dot segment /api/../api/push", 400, post("/api/../api/push", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "dot-dot segment /api/../api/push",
+            400,
+            post("/api/../api/push", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: single-dot segment, a classic prefix-match confuser
     t.add(c("dot segment /./api/tags", 400, get("/./api/tags", K)));
     // why: trailing /.. climbs out of an allowed path on the upstream
@@ -138,39 +156,72 @@ class HostileRequestsTest {
     // why: trailing /. is the same path to some parsers and a different one to others
     t.add(c("trailing /. on /api/tags/.", 400, get("/api/tags/.", K)));
     // why: dot segments under /v1 reaching the Ollama management API
-    t.add(c("dot-dot under /v1/models/../../api/push", 400, post("/v1/models/../../api/push", K, "{\"model\":\"x\"}")));
+    t.add(
+        c(
+            "dot-dot under /v1/models/../../api/push",
+            400,
+            post("/v1/models/../../api/push", K, "{\"model\":\"x\"}")));
     // why: dot segments after a parameterised route, so the model id 'ends' the match
-    t.add(c("dot-dot after blob digest", 400, post("/api/blobs/" + DIGEST + "/../../push", MG, "{}")));
+    t.add(
+        c(
+            "dot-dot after blob digest",
+            400,
+            post("/api/blobs/" + DIGEST + "/../../push", MG, "{}")));
     // why: leading doubled slash: some routers collapse it, others treat //api as an authority
     t.add(c("doubled slash //api/push", 400, post("//api/push", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: inner doubled slash /api//push, collapsed by Go's path.Clean on the upstream
-    t.add(c("inner doubled slash /api//push", 400, post("/api//push", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "inner doubled slash /api//push",
+            400,
+            post("/api//push", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: doubled slash in the OpenAI namespace
-    t.add(c("doubled slash /v1//chat/completions", 400, post("/v1//chat/completions", K, chat("llama3.2:3b"))));
+    t.add(
+        c(
+            "doubled slash /v1//chat/completions",
+            400,
+            post("/v1//chat/completions", K, chat("llama3.2:3b"))));
     // why: backslash, read as a separator by Windows-minded parsers
     t.add(c("backslash /api\\push", 400, post("/api\\push", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: backslash dot-dot traversal
     t.add(c("backslash traversal /api/tags\\..\\push", 400, get("/api/tags\\..\\push", K)));
     // why: percent-encoded slash /api%2fpush decodes to /api/push downstream
-    t.add(c("encoded slash /api%2fpush", 400, post("/api%2fpush", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c("encoded slash /api%2fpush", 400, post("/api%2fpush", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: upper-case hex variant of the encoded slash
-    t.add(c("encoded slash /api%2Fpush", 400, post("/api%2Fpush", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c("encoded slash /api%2Fpush", 400, post("/api%2Fpush", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: percent-encoded backslash
-    t.add(c("encoded backslash /api%5cpush", 400, post("/api%5cpush", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "encoded backslash /api%5cpush",
+            400, post("/api%5cpush", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: the classic /api/%2e%2e/ traversal
-    t.add(c("encoded dot-dot /api/%2e%2e/api/push", 400, post("/api/%2e%2e/api/push", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "encoded dot-dot /api/%2e%2e/api/push",
+            400, post("/api/%2e%2e/api/push", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: mixed encoded and raw dots, upper-case hex
-    t.add(c("half-encoded dot-dot /api/.%2E/api/push", 400, post("/api/.%2E/api/push", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "half-encoded dot-dot /api/.%2E/api/push",
+            400, post("/api/.%2E/api/push", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: an encoded dot inside a segment: a decoder that differs sees another path
     t.add(c("encoded dot /api/tags%2e", 400, get("/api/tags%2e", K)));
     // why: encoded dot-dot in the OpenAI namespace
-    t.add(c("encoded traversal /v1/models/%2e%2e%2f%2e%2e%2fapi%2fpush", 400, get("/v1/models/%2e%2e%2f%2e%2e%2fapi%2fpush", K)));
+    t.add(
+        c(
+            "encoded traversal /v1/models/%2e%2e%2f%2e%2e%2fapi%2fpush",
+            400, get("/v1/models/%2e%2e%2f%2e%2e%2fapi%2fpush", K)));
     // why: encoded NUL truncates the path in C-based servers
     t.add(c("encoded NUL /api/tags%00", 400, get("/api/tags%00", K)));
     // why: encoded NUL before an allowed suffix
     t.add(c("encoded NUL /api/push%00/api/tags", 400, get("/api/push%00/api/tags", K)));
     // why: double encoding: %252f decodes once to %2f and twice to /
-    t.add(c("double-encoded slash /api%252fpush", 400, post("/api%252fpush", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "double-encoded slash /api%252fpush",
+            400, post("/api%252fpush", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: double-encoded dot-dot
     t.add(c("double-encoded dot-dot /api/%252e%252e/push", 400, get("/api/%252e%252e/push", K)));
     // why: malformed escape %zz: decoders disagree on whether to keep or drop it
@@ -194,7 +245,11 @@ class HostileRequestsTest {
     // why: raw UTF-8 bytes in the path (homoglyph of /api/tags)
     t.add(c("raw UTF-8 /api/t\\xC3\\xA4gs", 400, get(utf8("/api/t\u00e4gs"), K)));
     // why: raw UTF-8 fullwidth solidus, folded to '/' by NFKC-normalising servers
-    t.add(c("raw UTF-8 fullwidth slash /api\\xEF\\xBC\\x8Fpush", 400, post(utf8("/api\uff0fpush"), K, "{\"model\":\"x\"}")));
+    t.add(
+        c(
+            "raw UTF-8 fullwidth slash /api\\xEF\\xBC\\x8Fpush",
+            400,
+            post(utf8("/api\uff0fpush"), K, "{\"model\":\"x\"}")));
     // why: raw control character 0x01 in the target
     t.add(c("raw control 0x01 in target", 400, get("/api/ta\u0001gs", K)));
     // why: raw DEL (0x7f) in the target
@@ -204,13 +259,25 @@ class HostileRequestsTest {
     // why: raw tab inside the target, a request-line splitting trick (Netty refuses: HTTP/1.0 400)
     t.add(c("raw tab in target", 400, get("/api/\ttags", K)));
     // why: fragment in the request target (must never be sent; a parser may cut there)
-    t.add(c("fragment /api/push#/api/tags", 400, post("/api/push#/api/tags", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "fragment /api/push#/api/tags",
+            400,
+            post("/api/push#/api/tags", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: fragment on an allowed path
     t.add(c("fragment /api/tags#x", 400, get("/api/tags#x", K)));
     // why: absolute-form target naming the upstream directly (proxy abuse / SSRF)
-    t.add(c("absolute-form http://127.0.0.1:11434/api/tags", 400, get("http://127.0.0.1:11434/api/tags", K)));
+    t.add(
+        c(
+            "absolute-form http://127.0.0.1:11434/api/tags",
+            400,
+            get("http://127.0.0.1:11434/api/tags", K)));
     // why: absolute-form target at a management route of another host
-    t.add(c("absolute-form http://evil.example/api/push", 400, post("http://evil.example/api/push", K, "{\"model\":\"x\"}")));
+    t.add(
+        c(
+            "absolute-form http://evil.example/api/push",
+            400,
+            post("http://evil.example/api/push", K, "{\"model\":\"x\"}")));
     // why: asterisk-form (server-wide OPTIONS)
     t.add(c("asterisk-form OPTIONS *", 400, req("OPTIONS", "*", K)));
     // why: target without a leading slash
@@ -222,11 +289,19 @@ class HostileRequestsTest {
     // why: case aliasing of an allowed route must not be a second spelling of it
     t.add(c("case alias /Api/Tags", 404, get("/Api/Tags", K)));
     // why: case aliasing in the OpenAI namespace
-    t.add(c("case alias /V1/Chat/Completions", 404, post("/V1/Chat/Completions", K, chat("llama3.2:3b"))));
+    t.add(
+        c(
+            "case alias /V1/Chat/Completions",
+            404,
+            post("/V1/Chat/Completions", K, chat("llama3.2:3b"))));
     // why: trailing slash, matched by lenient routers
     t.add(c("trailing slash /api/tags/", 404, get("/api/tags/", K)));
     // why: trailing slash on an OpenAI route
-    t.add(c("trailing slash /v1/chat/completions/", 404, post("/v1/chat/completions/", K, chat("llama3.2:3b"))));
+    t.add(
+        c(
+            "trailing slash /v1/chat/completions/",
+            404,
+            post("/v1/chat/completions/", K, chat("llama3.2:3b"))));
     // why: a parameterised prefix with an empty parameter
     t.add(c("empty parameter /v1/models/", 404, get("/v1/models/", K)));
     // why: a parameterised route with an extra segment
@@ -260,9 +335,14 @@ class HostileRequestsTest {
     // why: GET on an inference endpoint (cache poisoning / CSRF-by-GET attempts)
     t.add(c("GET /api/chat", 405, get("/api/chat", K)));
     // why: DELETE on the model list (verb tampering)
-    t.add(c("DELETE /api/tags", 405, json("DELETE", "/api/tags", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c("DELETE /api/tags", 405, json("DELETE", "/api/tags", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: PUT on an OpenAI inference endpoint
-    t.add(c("PUT /v1/chat/completions", 405, json("PUT", "/v1/chat/completions", K, chat("llama3.2:3b"))));
+    t.add(
+        c(
+            "PUT /v1/chat/completions",
+            405,
+            json("PUT", "/v1/chat/completions", K, chat("llama3.2:3b"))));
     // why: POST on a read-only OpenAI route
     t.add(c("POST /v1/models", 405, post("/v1/models", K, "{}")));
     // why: PATCH on a read-only route
@@ -296,11 +376,19 @@ class HostileRequestsTest {
     // why: truncated JSON on an inference route
     t.add(c("invalid JSON /api/chat", 400, post("/api/chat", K, "{\"model\":\"llama3.2:3b\",")));
     // why: invalid JSON under /v1
-    t.add(c("invalid JSON /v1/chat/completions", 400, post("/v1/chat/completions", K, "model=llama3.2:3b")));
+    t.add(
+        c(
+            "invalid JSON /v1/chat/completions",
+            400,
+            post("/v1/chat/completions", K, "model=llama3.2:3b")));
     // why: a JSON array instead of an object (batch smuggling)
     t.add(c("JSON array /api/chat", 400, post("/api/chat", K, "[" + chat("llama3.2:3b") + "]")));
     // why: a JSON array under /v1
-    t.add(c("JSON array /v1/chat/completions", 400, post("/v1/chat/completions", K, "[" + chat("llama3.2:3b") + "]")));
+    t.add(
+        c(
+            "JSON array /v1/chat/completions",
+            400,
+            post("/v1/chat/completions", K, "[" + chat("llama3.2:3b") + "]")));
     // why: a bare JSON string
     t.add(c("JSON string /api/generate", 400, post("/api/generate", K, "\"llama3.2:3b\"")));
     // why: JSON null
@@ -308,40 +396,112 @@ class HostileRequestsTest {
     // why: empty body on a JSON route
     t.add(c("empty body /api/chat", 400, post("/api/chat", K, "")));
     // why: JSON with a comment (accepted by lenient parsers only)
-    t.add(c("JSON comment /api/chat", 400, post("/api/chat", K, "{/*x*/\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c("JSON comment /api/chat", 400, post("/api/chat", K, "{/*x*/\"model\":\"llama3.2:3b\"}")));
     // why: single-quoted JSON (lenient parsers only)
     t.add(c("single-quoted JSON /api/chat", 400, post("/api/chat", K, "{'model':'llama3.2:3b'}")));
     // why: invalid UTF-8 inside a JSON string
-    t.add(c("invalid UTF-8 in JSON", 400, post("/api/chat", K, "{\"model\":\"llama3.2:3b\",\"prompt\":\"\u00ff\u00fe\"}")));
+    t.add(
+        c(
+            "invalid UTF-8 in JSON",
+            400,
+            post("/api/chat", K, "{\"model\":\"llama3.2:3b\",\"prompt\":\"\u00ff\u00fe\"}")));
     // why: duplicate model keys: the gateway and the upstream may read different ones
-    t.add(c("duplicate model /api/chat", 400, post("/api/chat", K, "{\"model\":\"llama3.2:3b\",\"model\":\"gpt-oss:120b-cloud\",\"messages\":[]}")));
+    t.add(
+        c(
+            "duplicate model /api/chat",
+            400,
+            post(
+                "/api/chat",
+                K,
+                "{\"model\":\"llama3.2:3b\",\"model\":\"gpt-oss:120b-cloud\",\"messages\":[]}")));
     // why: duplicate model keys under /v1
-    t.add(c("duplicate model /v1/chat/completions", 400, post("/v1/chat/completions", K, "{\"model\":\"llama3.2:3b\",\"messages\":[],\"model\":\"x:cloud\"}")));
+    t.add(
+        c(
+            "duplicate model /v1/chat/completions",
+            400,
+            post(
+                "/v1/chat/completions",
+                K,
+                "{\"model\":\"llama3.2:3b\",\"messages\":[],\"model\":\"x:cloud\"}")));
     // why: duplicate non-model keys are just as ambiguous
-    t.add(c("duplicate stream key /api/generate", 400, post("/api/generate", K, "{\"model\":\"llama3.2:3b\",\"stream\":false,\"stream\":true}")));
+    t.add(
+        c(
+            "duplicate stream key /api/generate",
+            400,
+            post(
+                "/api/generate",
+                K,
+                "{\"model\":\"llama3.2:3b\",\"stream\":false,\"stream\":true}")));
     // why: non-string model (number)
-    t.add(c("numeric model /api/chat", 400, post("/api/chat", K, "{\"model\":42,\"messages\":[]}")));
+    t.add(
+        c("numeric model /api/chat", 400, post("/api/chat", K, "{\"model\":42,\"messages\":[]}")));
     // why: non-string model (array) under /v1
-    t.add(c("array model /v1/chat/completions", 400, post("/v1/chat/completions", K, "{\"model\":[\"llama3.2:3b\",\"x:cloud\"],\"messages\":[]}")));
+    t.add(
+        c(
+            "array model /v1/chat/completions",
+            400,
+            post(
+                "/v1/chat/completions",
+                K,
+                "{\"model\":[\"llama3.2:3b\",\"x:cloud\"],\"messages\":[]}")));
     // why: non-string model (object)
-    t.add(c("object model /v1/embeddings", 400, post("/v1/embeddings", K, "{\"model\":{\"name\":\"x:cloud\"},\"input\":\"a\"}")));
+    t.add(
+        c(
+            "object model /v1/embeddings",
+            400,
+            post("/v1/embeddings", K, "{\"model\":{\"name\":\"x:cloud\"},\"input\":\"a\"}")));
     // why: non-string name on a management route
     t.add(c("numeric name /api/pull (manage)", 400, post("/api/pull", MG, "{\"name\":1}")));
     // why: declared body over limits.max_body
-    t.add(c("Content-Length over max_body /api/chat", 413,
-        "POST /api/chat HTTP/1.1\r\n" + HOST + K + "Content-Type: application/json\r\nContent-Length: 5000\r\n" + CLOSE));
+    t.add(
+        c(
+            "Content-Length over max_body /api/chat",
+            413,
+            "POST /api/chat HTTP/1.1\r\n"
+                + HOST
+                + K
+                + "Content-Type: application/json\r\nContent-Length: 5000\r\n"
+                + CLOSE));
     // why: absurd declared length under /v1
-    t.add(c("Content-Length 10^17 /v1/chat/completions", 413,
-        "POST /v1/chat/completions HTTP/1.1\r\n" + HOST + K + "Content-Type: application/json\r\nContent-Length: 100000000000000000\r\n" + CLOSE));
+    t.add(
+        c(
+            "Content-Length 10^17 /v1/chat/completions",
+            413,
+            "POST /v1/chat/completions HTTP/1.1\r\n"
+                + HOST
+                + K
+                + "Content-Type: application/json\r\nContent-Length: 100000000000000000\r\n"
+                + CLOSE));
     // why: Expect: 100-continue with an oversized body must not be invited in
-    t.add(c("Expect 100-continue over max_body", 413,
-        "POST /api/generate HTTP/1.1\r\n" + HOST + K + "Content-Type: application/json\r\nContent-Length: 10485760\r\nExpect: 100-continue\r\n" + CLOSE));
+    t.add(
+        c(
+            "Expect 100-continue over max_body",
+            413,
+            "POST /api/generate HTTP/1.1\r\n"
+                + HOST
+                + K
+                + "Content-Type: application/json\r\nContent-Length: 10485760\r\nExpect: 100-continue\r\n"
+                + CLOSE));
     // why: chunked body over the limit (no length declared up front)
-    t.add(c("chunked body over max_body /v1/chat/completions", 413,
-        "POST /v1/chat/completions HTTP/1.1\r\n" + HOST + K + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n" + CLOSE
-            + "1400\r\n" + "a".repeat(0x1400) + "\r\n0\r\n\r\n"));
+    t.add(
+        c(
+            "chunked body over max_body /v1/chat/completions",
+            413,
+            "POST /v1/chat/completions HTTP/1.1\r\n"
+                + HOST
+                + K
+                + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                + CLOSE
+                + "1400\r\n"
+                + "a".repeat(0x1400)
+                + "\r\n0\r\n\r\n"));
     // why: JSON padded past the limit with whitespace
-    t.add(c("JSON over max_body /api/chat", 413, post("/api/chat", K, "{\"model\":\"llama3.2:3b\"" + " ".repeat(5000) + "}")));
+    t.add(
+        c(
+            "JSON over max_body /api/chat",
+            413,
+            post("/api/chat", K, "{\"model\":\"llama3.2:3b\"" + " ".repeat(5000) + "}")));
 
     // ===== Credentials: every failure is the same 401 =====
     // why: no key on an inference route
@@ -359,9 +519,17 @@ class HostileRequestsTest {
     // why: a well-formed key that does not exist
     t.add(c("unknown key", 401, get("/api/tags", bearer("gk_aaaaaaaaaaaa_" + "A".repeat(40)))));
     // why: a real key id with a wrong secret
-    t.add(c("wrong secret", 401, post("/v1/chat/completions", bearer("{WRONG_SECRET}"), chat("llama3.2:3b"))));
+    t.add(
+        c(
+            "wrong secret",
+            401,
+            post("/v1/chat/completions", bearer("{WRONG_SECRET}"), chat("llama3.2:3b"))));
     // why: another vendor's key format
-    t.add(c("OpenAI-style key", 401, post("/v1/chat/completions", bearer("sk-proj-" + "x".repeat(48)), chat("gpt-4o"))));
+    t.add(
+        c(
+            "OpenAI-style key",
+            401,
+            post("/v1/chat/completions", bearer("sk-proj-" + "x".repeat(48)), chat("gpt-4o"))));
     // why: malformed Bearer: scheme without a token
     t.add(c("Bearer without token", 401, get("/api/tags", "Authorization: Bearer\r\n")));
     // why: malformed Bearer: token without a scheme
@@ -369,7 +537,8 @@ class HostileRequestsTest {
     // why: unsupported scheme carrying a valid key
     t.add(c("Token scheme", 401, get("/api/tags", "Authorization: Token {KEY}\r\n")));
     // why: valid key followed by junk in the same header
-    t.add(c("Bearer key plus junk", 401, get("/api/tags", "Authorization: Bearer {KEY} extra\r\n")));
+    t.add(
+        c("Bearer key plus junk", 401, get("/api/tags", "Authorization: Bearer {KEY} extra\r\n")));
     // why: key in the query string (leaks into logs and Referer headers)
     t.add(c("key in query ?key=", 401, get("/api/tags?key={KEY}", NO_KEY)));
     // why: key in the query string under /v1
@@ -377,35 +546,72 @@ class HostileRequestsTest {
     // why: key in a cookie
     t.add(c("key in cookie", 401, get("/api/tags", "Cookie: api_key={KEY}\r\n")));
     // why: key in Proxy-Authorization
-    t.add(c("key in Proxy-Authorization", 401, get("/api/tags", "Proxy-Authorization: Bearer {KEY}\r\n")));
+    t.add(
+        c(
+            "key in Proxy-Authorization",
+            401,
+            get("/api/tags", "Proxy-Authorization: Bearer {KEY}\r\n")));
     // why: x-api-key: password, a published scanner signature (Anthropic-style probe)
-    t.add(c("x-api-key: password /anthropic/v1/models", 401, get("/anthropic/v1/models", "X-Api-Key: password\r\n")));
+    t.add(
+        c(
+            "x-api-key: password /anthropic/v1/models",
+            401,
+            get("/anthropic/v1/models", "X-Api-Key: password\r\n")));
     // why: the same scanner signature on a real route
-    t.add(c("x-api-key: password /v1/messages", 401,
-        post("/v1/messages", "x-api-key: password\r\nanthropic-version: 2023-06-01\r\n", chat("claude-3-5-haiku-latest"))));
+    t.add(
+        c(
+            "x-api-key: password /v1/messages",
+            401,
+            post(
+                "/v1/messages",
+                "x-api-key: password\r\nanthropic-version: 2023-06-01\r\n",
+                chat("claude-3-5-haiku-latest"))));
     // why: HTTP Basic with a guessed password
     t.add(c("Basic admin:password", 401, get("/api/tags", basic("admin:password"))));
     // why: HTTP Basic with the key id but a wrong password
     t.add(c("Basic with wrong password", 401, get("/api/tags", basic("gatehouse:wrong-password"))));
     // why: HTTP Basic that is not base64
-    t.add(c("Basic not base64", 401, get("/api/tags", "Authorization: Basic !!!not-base64!!!\r\n")));
+    t.add(
+        c("Basic not base64", 401, get("/api/tags", "Authorization: Basic !!!not-base64!!!\r\n")));
     // why: HTTP Basic without a colon
     t.add(c("Basic without colon", 401, get("/api/tags", basic("justakey"))));
     // why: two Authorization headers: which one does each hop use?
-    t.add(c("two Authorization headers", 401, get("/api/tags", K + bearer("gk_aaaaaaaaaaaa_" + "A".repeat(40)))));
+    t.add(
+        c(
+            "two Authorization headers",
+            401,
+            get("/api/tags", K + bearer("gk_aaaaaaaaaaaa_" + "A".repeat(40)))));
     // why: two identical Authorization headers are still ambiguous
     t.add(c("two identical Authorization headers", 401, get("/api/tags", K + K)));
     // why: two x-api-key headers
-    t.add(c("two x-api-key headers", 401, get("/v1/models", "x-api-key: {KEY}\r\nx-api-key: {MANAGE}\r\n")));
+    t.add(
+        c(
+            "two x-api-key headers",
+            401,
+            get("/v1/models", "x-api-key: {KEY}\r\nx-api-key: {MANAGE}\r\n")));
     // why: Authorization and x-api-key disagree (confused-deputy between hops)
-    t.add(c("Authorization and x-api-key disagree", 401, get("/api/tags", K + "x-api-key: {MANAGE}\r\n")));
+    t.add(
+        c(
+            "Authorization and x-api-key disagree",
+            401,
+            get("/api/tags", K + "x-api-key: {MANAGE}\r\n")));
     // why: valid Bearer plus the scanner's x-api-key: password
-    t.add(c("valid Bearer plus x-api-key: password", 401, get("/v1/models", K + "X-Api-Key: password\r\n")));
+    t.add(
+        c(
+            "valid Bearer plus x-api-key: password",
+            401,
+            get("/v1/models", K + "X-Api-Key: password\r\n")));
     // why: request smuggling shape (Content-Length and chunked) without a key: a framing error,
     // refused (and the connection closed) before the key is even looked at (issue 9)
-    t.add(c("CL+TE without key", 400,
-        "POST /api/chat HTTP/1.1\r\n" + HOST + "Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n" + CLOSE
-            + "0\r\n\r\n"));
+    t.add(
+        c(
+            "CL+TE without key",
+            400,
+            "POST /api/chat HTTP/1.1\r\n"
+                + HOST
+                + "Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n"
+                + CLOSE
+                + "0\r\n\r\n"));
 
     // ===== Header limits =====
     // why: more distinct headers than limits.max_headers (64): parser exhaustion
@@ -415,64 +621,147 @@ class HostileRequestsTest {
     // why: a single header larger than limits.max_header_bytes, 16KiB (Vert.x answers 431 itself)
     t.add(c("17KiB header", 431, get("/api/tags", K + "X-Big: " + "a".repeat(17 * 1024) + "\r\n")));
     // why: whitespace between header name and colon, a smuggling primitive (Netty refuses)
-    t.add(c("space before colon in header", 400, get("/api/tags", "Authorization : Bearer {KEY}\r\n")));
+    t.add(
+        c(
+            "space before colon in header",
+            400,
+            get("/api/tags", "Authorization : Bearer {KEY}\r\n")));
 
     // ===== Wire-level malformations. Each targets POST /api/push with an ordinary key, so a
     // request that HTTP parsing lets through is refused by scope (403) and one that the parser
     // refuses gets its status (400 and friends) before the gateway sees it. =====
     String push = "{\"model\":\"llama3.2:3b\"}";
-    String pushHead = "POST /api/push HTTP/1.1\r\n" + HOST + K + "Content-Type: application/json\r\n";
+    String pushHead =
+        "POST /api/push HTTP/1.1\r\n" + HOST + K + "Content-Type: application/json\r\n";
     // why: bare LF line endings (parsers disagree on where headers end); Netty: HTTP/1.0 400
     t.add(c("wire: bare LF line endings", 400, post("/api/push", K, push).replace("\r\n", "\n")));
     // why: obs-fold continuation line (header injection / smuggling primitive); Netty would
     // unfold it, proxies differ, so the strict framing check refuses it (issue 9)
-    t.add(c("wire: obs-fold header", 400, pushHead + "X-Folded: a\r\n b\r\nContent-Length: " + push.length() + "\r\n" + CLOSE + push));
+    t.add(
+        c(
+            "wire: obs-fold header",
+            400,
+            pushHead
+                + "X-Folded: a\r\n b\r\nContent-Length: "
+                + push.length()
+                + "\r\n"
+                + CLOSE
+                + push));
     // why: NUL byte in a header value (Netty refuses)
-    t.add(c("wire: NUL in header value", 400, pushHead + "X-Nul: a\u0000b\r\nContent-Length: " + push.length() + "\r\n" + CLOSE + push));
+    t.add(
+        c(
+            "wire: NUL in header value",
+            400,
+            pushHead
+                + "X-Nul: a\u0000b\r\nContent-Length: "
+                + push.length()
+                + "\r\n"
+                + CLOSE
+                + push));
     // why: illegal character in a header name (Netty refuses)
-    t.add(c("wire: illegal header name", 400, pushHead + "X(Bad): 1\r\nContent-Length: " + push.length() + "\r\n" + CLOSE + push));
+    t.add(
+        c(
+            "wire: illegal header name",
+            400,
+            pushHead + "X(Bad): 1\r\nContent-Length: " + push.length() + "\r\n" + CLOSE + push));
     // why: illegal character in the method token (Netty refuses: HTTP/1.0 400)
     t.add(c("wire: illegal method token", 400, json("PO(ST", "/api/push", K, push)));
     // why: HTTP/1.2: a version the server does not speak (Vert.x: "HTTP/1.2 501", not 505)
     t.add(c("wire: HTTP/1.2", 501, post("/api/push", K, push).replace("HTTP/1.1", "HTTP/1.2")));
     // why: HTTP/2.0 on a request line (h2 downgrade confusion); Vert.x: "HTTP/2.0 501"
-    t.add(c("wire: HTTP/2.0 request line", 501, post("/api/push", K, push).replace("HTTP/1.1", "HTTP/2.0")));
+    t.add(
+        c(
+            "wire: HTTP/2.0 request line",
+            501,
+            post("/api/push", K, push).replace("HTTP/1.1", "HTTP/2.0")));
     // why: lower-case protocol name; Vert.x does not take it for HTTP/1.1 and answers 501
-    t.add(c("wire: lower-case http/1.1", 501, post("/api/push", K, push).replace("HTTP/1.1", "http/1.1")));
+    t.add(
+        c(
+            "wire: lower-case http/1.1",
+            501,
+            post("/api/push", K, push).replace("HTTP/1.1", "http/1.1")));
     // why: HTTP/0.9 simple request, no version and no headers (Netty refuses: HTTP/1.0 400)
     t.add(c("wire: HTTP/0.9 simple request", 400, "GET /api/push\r\n\r\n"));
     // why: cleartext HTTP/2 prior-knowledge preface, h2c being disabled; Vert.x: "HTTP/2.0 501"
     t.add(c("wire: h2c preface", 501, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
     // why: request line with four tokens (Netty refuses: HTTP/1.0 400)
-    t.add(c("wire: four-token request line", 400, post("/api/push", K, push).replace(" HTTP/1.1", " HTTP/1.1 extra")));
+    t.add(
+        c(
+            "wire: four-token request line",
+            400,
+            post("/api/push", K, push).replace(" HTTP/1.1", " HTTP/1.1 extra")));
     // why: doubled spaces in the request line; Netty would read it leniently; refused as
     // malformed by the strict framing check (issue 9)
-    t.add(c("wire: doubled spaces in request line", 400, post("/api/push", K, push).replace("POST /api/push HTTP/1.1", "POST  /api/push  HTTP/1.1")));
+    t.add(
+        c(
+            "wire: doubled spaces in request line",
+            400,
+            post("/api/push", K, push)
+                .replace("POST /api/push HTTP/1.1", "POST  /api/push  HTTP/1.1")));
     // why: bare CR inside the request target (Netty refuses: HTTP/1.0 400)
     t.add(c("wire: bare CR in target", 400, post("/api/\rpush", K, push)));
     // why: HTTP/1.1 without Host: RFC 9112 §3.2 asks for 400, which the framing check now sends
     // (Vert.x alone accepted it; issue 9)
     t.add(c("wire: no Host", 400, post("/api/push", K, push).replace(HOST, "")));
     // why: two Host headers: RFC 9112 §3.2 asks for 400 (issue 9)
-    t.add(c("wire: two Host headers", 400, post("/api/push", K, push).replace(HOST, HOST + "Host: evil.example\r\n")));
+    t.add(
+        c(
+            "wire: two Host headers",
+            400,
+            post("/api/push", K, push).replace(HOST, HOST + "Host: evil.example\r\n")));
     // why: two different Content-Length values, classic smuggling (Netty refuses)
-    t.add(c("wire: conflicting Content-Length", 400, pushHead + "Content-Length: " + push.length() + "\r\nContent-Length: 5\r\n" + CLOSE + push));
+    t.add(
+        c(
+            "wire: conflicting Content-Length",
+            400,
+            pushHead
+                + "Content-Length: "
+                + push.length()
+                + "\r\nContent-Length: 5\r\n"
+                + CLOSE
+                + push));
     // why: non-numeric Content-Length (Netty refuses)
     t.add(c("wire: Content-Length abc", 400, pushHead + "Content-Length: abc\r\n" + CLOSE + push));
     // why: signed Content-Length, +n parses in lenient number parsers (Netty refuses)
-    t.add(c("wire: Content-Length +n", 400, pushHead + "Content-Length: +" + push.length() + "\r\n" + CLOSE + push));
+    t.add(
+        c(
+            "wire: Content-Length +n",
+            400,
+            pushHead + "Content-Length: +" + push.length() + "\r\n" + CLOSE + push));
     // why: negative Content-Length (Netty refuses)
     t.add(c("wire: Content-Length -1", 400, pushHead + "Content-Length: -1\r\n" + CLOSE + push));
     // why: Content-Length and chunked together (CL.TE / TE.CL smuggling); Netty would drop the
     // length, a front proxy may not: 400 and close (RFC 9112 §6.1, issue 9)
-    t.add(c("wire: Content-Length with chunked", 400, pushHead + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n" + CLOSE
-        + Integer.toHexString(push.length()) + "\r\n" + push + "\r\n0\r\n\r\n"));
+    t.add(
+        c(
+            "wire: Content-Length with chunked",
+            400,
+            pushHead
+                + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"
+                + CLOSE
+                + Integer.toHexString(push.length())
+                + "\r\n"
+                + push
+                + "\r\n0\r\n\r\n"));
     // why: an obfuscated transfer coding that some hops take for chunked; Netty would read no
     // body and run the body as the next request: refused (issue 9)
-    t.add(c("wire: Transfer-Encoding xchunked", 400, pushHead + "Transfer-Encoding: xchunked\r\n" + CLOSE + push));
+    t.add(
+        c(
+            "wire: Transfer-Encoding xchunked",
+            400,
+            pushHead + "Transfer-Encoding: xchunked\r\n" + CLOSE + push));
     // why: malformed chunk size: the framing check answers 400 and closes (Netty alone failed
     // the connection without an answer)
-    t.add(c("wire: malformed chunk size", 400, pushHead + "Transfer-Encoding: chunked\r\n" + CLOSE + "zz\r\n" + push + "\r\n0\r\n\r\n"));
+    t.add(
+        c(
+            "wire: malformed chunk size",
+            400,
+            pushHead
+                + "Transfer-Encoding: chunked\r\n"
+                + CLOSE
+                + "zz\r\n"
+                + push
+                + "\r\n0\r\n\r\n"));
 
     // ===== Scopes: an ordinary key (inference, embeddings, models.read) =====
     // why: model theft via push
@@ -480,14 +769,36 @@ class HostileRequestsTest {
     // why: pull of a rogue model (CVE-2024-37032 family)
     t.add(c("scope: /api/pull", 403, post("/api/pull", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: deleting models (denial of service)
-    t.add(c("scope: DELETE /api/delete", 403, json("DELETE", "/api/delete", K, "{\"model\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "scope: DELETE /api/delete",
+            403,
+            json("DELETE", "/api/delete", K, "{\"model\":\"llama3.2:3b\"}")));
     // why: creating models (parser CVEs, quantize CPU burn)
-    t.add(c("scope: /api/create", 403, post("/api/create", K, "{\"model\":\"m\",\"from\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "scope: /api/create",
+            403,
+            post("/api/create", K, "{\"model\":\"m\",\"from\":\"llama3.2:3b\"}")));
     // why: copying models
-    t.add(c("scope: /api/copy", 403, post("/api/copy", K, "{\"source\":\"llama3.2:3b\",\"destination\":\"m\"}")));
+    t.add(
+        c(
+            "scope: /api/copy",
+            403,
+            post("/api/copy", K, "{\"source\":\"llama3.2:3b\",\"destination\":\"m\"}")));
     // why: arbitrary blob upload, first step of the GGUF exploits
-    t.add(c("scope: POST /api/blobs/sha256:...", 403,
-        "POST /api/blobs/" + DIGEST + " HTTP/1.1\r\n" + HOST + K + "Content-Type: application/octet-stream\r\nContent-Length: 4\r\n" + CLOSE + "GGUF"));
+    t.add(
+        c(
+            "scope: POST /api/blobs/sha256:...",
+            403,
+            "POST /api/blobs/"
+                + DIGEST
+                + " HTTP/1.1\r\n"
+                + HOST
+                + K
+                + "Content-Type: application/octet-stream\r\nContent-Length: 4\r\n"
+                + CLOSE
+                + "GGUF"));
     // why: probing for uploaded blobs
     t.add(c("scope: HEAD /api/blobs/sha256:...", 403, req("HEAD", "/api/blobs/" + DIGEST, K)));
     // why: reading system prompts and templates
@@ -501,9 +812,17 @@ class HostileRequestsTest {
     // why: cloud status of the owner's account
     t.add(c("scope: /api/status", 403, get("/api/status", K)));
     // why: web search on ollama.com under the owner's account
-    t.add(c("scope: /api/experimental/web_search", 403, post("/api/experimental/web_search", K, "{\"query\":\"x\"}")));
+    t.add(
+        c(
+            "scope: /api/experimental/web_search",
+            403,
+            post("/api/experimental/web_search", K, "{\"query\":\"x\"}")));
     // why: server-side fetch on ollama.com (SSRF-ish, owner's quota)
-    t.add(c("scope: /api/experimental/web_fetch", 403, post("/api/experimental/web_fetch", K, "{\"url\":\"http://169.254.169.254/\"}")));
+    t.add(
+        c(
+            "scope: /api/experimental/web_fetch",
+            403,
+            post("/api/experimental/web_fetch", K, "{\"url\":\"http://169.254.169.254/\"}")));
     // why: llama.cpp /props can leak the system prompt
     t.add(c("scope: GET /props", 403, get("/props", K)));
     // why: llama.cpp POST /props changes the running server
@@ -511,7 +830,11 @@ class HostileRequestsTest {
     // why: llama.cpp /slots can leak other users' prompts
     t.add(c("scope: GET /slots", 403, get("/slots", K)));
     // why: llama.cpp slot save writes files on the server
-    t.add(c("scope: POST /slots/0?action=save", 403, post("/slots/0?action=save", K, "{\"filename\":\"../../x\"}")));
+    t.add(
+        c(
+            "scope: POST /slots/0?action=save",
+            403,
+            post("/slots/0?action=save", K, "{\"filename\":\"../../x\"}")));
     // why: metrics reveal load and model names
     t.add(c("scope: GET /metrics", 403, get("/metrics", K)));
     // why: hot-swapping LoRA adapters
@@ -519,98 +842,252 @@ class HostileRequestsTest {
     // why: an inference-only key listing the OpenAI model inventory
     t.add(c("scope (inference key): GET /v1/models", 403, get("/v1/models", INF)));
     // why: an inference-only key fetching one model under /v1
-    t.add(c("scope (inference key): GET /v1/models/llama3.2:3b", 403, get("/v1/models/llama3.2:3b", INF)));
+    t.add(
+        c(
+            "scope (inference key): GET /v1/models/llama3.2:3b",
+            403,
+            get("/v1/models/llama3.2:3b", INF)));
     // why: an inference-only key using OpenAI embeddings
-    t.add(c("scope (inference key): POST /v1/embeddings", 403, post("/v1/embeddings", INF, "{\"model\":\"llama3.2:3b\",\"input\":\"a\"}")));
+    t.add(
+        c(
+            "scope (inference key): POST /v1/embeddings",
+            403,
+            post("/v1/embeddings", INF, "{\"model\":\"llama3.2:3b\",\"input\":\"a\"}")));
     // why: an inference-only key using rerank
-    t.add(c("scope (inference key): POST /v1/rerank", 403, post("/v1/rerank", INF, "{\"model\":\"llama3.2:3b\",\"query\":\"a\",\"documents\":[]}")));
+    t.add(
+        c(
+            "scope (inference key): POST /v1/rerank",
+            403,
+            post(
+                "/v1/rerank",
+                INF,
+                "{\"model\":\"llama3.2:3b\",\"query\":\"a\",\"documents\":[]}")));
     // why: a manage key without models.read listing models
     t.add(c("scope (manage key): GET /api/tags", 403, get("/api/tags", MG)));
 
     // ===== Registries: a models.manage key may not name a registry =====
     // why: CVE-2024-37032 check: pull from an attacker's registry
-    t.add(c("registry: pull model http://evil.example/ns/m", 403, post("/api/pull", MG, "{\"model\":\"http://evil.example/ns/m\",\"insecure\":true}")));
+    t.add(
+        c(
+            "registry: pull model http://evil.example/ns/m",
+            403,
+            post("/api/pull", MG, "{\"model\":\"http://evil.example/ns/m\",\"insecure\":true}")));
     // why: registry with a port, no scheme
-    t.add(c("registry: pull name evil.example:5000/ns/m", 403, post("/api/pull", MG, "{\"name\":\"evil.example:5000/ns/m\"}")));
+    t.add(
+        c(
+            "registry: pull name evil.example:5000/ns/m",
+            403,
+            post("/api/pull", MG, "{\"name\":\"evil.example:5000/ns/m\"}")));
     // why: Hugging Face as a registry
     t.add(c("registry: pull hf.co/x/y", 403, post("/api/pull", MG, "{\"model\":\"hf.co/x/y\"}")));
     // why: allowed model in model, registry hidden in the deprecated name field
-    t.add(c("registry: pull model ok, name evil", 403, post("/api/pull", MG, "{\"model\":\"llama3.2:3b\",\"name\":\"evil.example/ns/m\"}")));
+    t.add(
+        c(
+            "registry: pull model ok, name evil",
+            403,
+            post("/api/pull", MG, "{\"model\":\"llama3.2:3b\",\"name\":\"evil.example/ns/m\"}")));
     // why: registry hidden behind a JSON unicode escape
-    t.add(c("registry: pull http\\u003a//evil", 403, post("/api/pull", MG, "{\"model\":\"http\\u003a//evil.example/ns/m\"}")));
+    t.add(
+        c(
+            "registry: pull http\\u003a//evil",
+            403,
+            post("/api/pull", MG, "{\"model\":\"http\\u003a//evil.example/ns/m\"}")));
     // why: upper-case scheme and host
-    t.add(c("registry: pull HTTPS://EVIL.EXAMPLE/NS/M", 403, post("/api/pull", MG, "{\"model\":\"HTTPS://EVIL.EXAMPLE/NS/M\"}")));
+    t.add(
+        c(
+            "registry: pull HTTPS://EVIL.EXAMPLE/NS/M",
+            403,
+            post("/api/pull", MG, "{\"model\":\"HTTPS://EVIL.EXAMPLE/NS/M\"}")));
     // why: localhost registry (SSRF to local services)
-    t.add(c("registry: pull localhost:5000/ns/m", 403, post("/api/pull", MG, "{\"model\":\"localhost:5000/ns/m\"}")));
+    t.add(
+        c(
+            "registry: pull localhost:5000/ns/m",
+            403,
+            post("/api/pull", MG, "{\"model\":\"localhost:5000/ns/m\"}")));
     // why: model exfiltration by push to a registry
-    t.add(c("registry: push evil.example/ns/m", 403, post("/api/push", MG, "{\"model\":\"evil.example/ns/m\",\"insecure\":true}")));
+    t.add(
+        c(
+            "registry: push evil.example/ns/m",
+            403,
+            post("/api/push", MG, "{\"model\":\"evil.example/ns/m\",\"insecure\":true}")));
     // why: create from a remote registry pulls it
-    t.add(c("registry: create from http://evil.example/ns/m", 403, post("/api/create", MG, "{\"model\":\"mine\",\"from\":\"http://evil.example/ns/m\"}")));
+    t.add(
+        c(
+            "registry: create from http://evil.example/ns/m",
+            403,
+            post("/api/create", MG, "{\"model\":\"mine\",\"from\":\"http://evil.example/ns/m\"}")));
     // why: create named into a remote registry
-    t.add(c("registry: create model hf.co/x/y", 403, post("/api/create", MG, "{\"model\":\"hf.co/x/y\",\"from\":\"llama3.2:3b\"}")));
+    t.add(
+        c(
+            "registry: create model hf.co/x/y",
+            403,
+            post("/api/create", MG, "{\"model\":\"hf.co/x/y\",\"from\":\"llama3.2:3b\"}")));
     // why: inline Modelfile FROM a remote registry (older Ollama)
-    t.add(c("registry: create modelfile FROM http://", 403,
-        post("/api/create", MG, "{\"model\":\"mine\",\"modelfile\":\"FROM http://evil.example/ns/m\\nSYSTEM hi\"}")));
+    t.add(
+        c(
+            "registry: create modelfile FROM http://",
+            403,
+            post(
+                "/api/create",
+                MG,
+                "{\"model\":\"mine\",\"modelfile\":\"FROM http://evil.example/ns/m\\nSYSTEM hi\"}")));
     // why: lower-case from in an inline Modelfile
-    t.add(c("registry: create modelfile from hf.co", 403, post("/api/create", MG, "{\"name\":\"mine\",\"modelfile\":\"# x\\n  from hf.co/x/y\\n\"}")));
+    t.add(
+        c(
+            "registry: create modelfile from hf.co",
+            403,
+            post(
+                "/api/create",
+                MG,
+                "{\"name\":\"mine\",\"modelfile\":\"# x\\n  from hf.co/x/y\\n\"}")));
     // why: copy into a remote-looking destination
-    t.add(c("registry: copy destination evil.example/ns/m", 403, post("/api/copy", MG, "{\"source\":\"llama3.2:3b\",\"destination\":\"evil.example/ns/m\"}")));
+    t.add(
+        c(
+            "registry: copy destination evil.example/ns/m",
+            403,
+            post(
+                "/api/copy",
+                MG,
+                "{\"source\":\"llama3.2:3b\",\"destination\":\"evil.example/ns/m\"}")));
     // why: copy from a remote source
-    t.add(c("registry: copy source hf.co/x/y", 403, post("/api/copy", MG, "{\"source\":\"hf.co/x/y\",\"destination\":\"mine\"}")));
+    t.add(
+        c(
+            "registry: copy source hf.co/x/y",
+            403,
+            post("/api/copy", MG, "{\"source\":\"hf.co/x/y\",\"destination\":\"mine\"}")));
     // why: delete naming a registry
-    t.add(c("registry: delete evil.example/ns/m", 403, json("DELETE", "/api/delete", MG, "{\"model\":\"evil.example/ns/m\"}")));
+    t.add(
+        c(
+            "registry: delete evil.example/ns/m",
+            403,
+            json("DELETE", "/api/delete", MG, "{\"model\":\"evil.example/ns/m\"}")));
     // why: pulling a cloud model with a manage key
-    t.add(c("cloud: pull gpt-oss:120b-cloud", 403, post("/api/pull", MG, "{\"model\":\"gpt-oss:120b-cloud\"}")));
+    t.add(
+        c(
+            "cloud: pull gpt-oss:120b-cloud",
+            403,
+            post("/api/pull", MG, "{\"model\":\"gpt-oss:120b-cloud\"}")));
 
     // ===== Cloud models: run on ollama.com under the owner's account =====
     // why: cloud model on Ollama chat
-    t.add(c("cloud: /api/chat gpt-oss:120b-cloud", 403, post("/api/chat", K, chat("gpt-oss:120b-cloud"))));
+    t.add(
+        c(
+            "cloud: /api/chat gpt-oss:120b-cloud",
+            403,
+            post("/api/chat", K, chat("gpt-oss:120b-cloud"))));
     // why: bare :cloud tag
     t.add(c("cloud: /api/chat x:cloud", 403, post("/api/chat", K, chat("x:cloud"))));
     // why: cloud model on OpenAI chat
-    t.add(c("cloud: /v1/chat/completions gpt-oss:120b-cloud", 403, post("/v1/chat/completions", K, chat("gpt-oss:120b-cloud"))));
+    t.add(
+        c(
+            "cloud: /v1/chat/completions gpt-oss:120b-cloud",
+            403,
+            post("/v1/chat/completions", K, chat("gpt-oss:120b-cloud"))));
     // why: bare :cloud tag under /v1
-    t.add(c("cloud: /v1/chat/completions x:cloud", 403, post("/v1/chat/completions", K, chat("x:cloud"))));
+    t.add(
+        c(
+            "cloud: /v1/chat/completions x:cloud",
+            403,
+            post("/v1/chat/completions", K, chat("x:cloud"))));
     // why: case variation of the cloud tag
-    t.add(c("cloud: /api/generate GPT-OSS:120B-CLOUD", 403, post("/api/generate", K, "{\"model\":\"GPT-OSS:120B-CLOUD\",\"prompt\":\"hi\"}")));
+    t.add(
+        c(
+            "cloud: /api/generate GPT-OSS:120B-CLOUD",
+            403,
+            post("/api/generate", K, "{\"model\":\"GPT-OSS:120B-CLOUD\",\"prompt\":\"hi\"}")));
     // why: cloud tag hidden behind a JSON unicode escape
-    t.add(c("cloud: escaped \\u0063loud", 403, post("/api/chat", K, chat("gpt-oss:120b-\\u0063loud"))));
+    t.add(
+        c(
+            "cloud: escaped \\u0063loud",
+            403,
+            post("/api/chat", K, chat("gpt-oss:120b-\\u0063loud"))));
     // why: namespaced cloud model
-    t.add(c("cloud: /v1/completions ns/x:cloud", 403, post("/v1/completions", K, "{\"model\":\"ns/x:cloud\",\"prompt\":\"hi\"}")));
+    t.add(
+        c(
+            "cloud: /v1/completions ns/x:cloud",
+            403,
+            post("/v1/completions", K, "{\"model\":\"ns/x:cloud\",\"prompt\":\"hi\"}")));
     // why: cloud model through the Responses API
-    t.add(c("cloud: /v1/responses", 403, post("/v1/responses", K, "{\"model\":\"gpt-oss:120b-cloud\",\"input\":\"hi\"}")));
+    t.add(
+        c(
+            "cloud: /v1/responses",
+            403,
+            post("/v1/responses", K, "{\"model\":\"gpt-oss:120b-cloud\",\"input\":\"hi\"}")));
     // why: cloud model through the Anthropic-compatible API
     t.add(c("cloud: /v1/messages", 403, post("/v1/messages", K, chat("x:cloud"))));
     // why: cloud model through embeddings
-    t.add(c("cloud: /v1/embeddings", 403, post("/v1/embeddings", K, "{\"model\":\"x:cloud\",\"input\":\"a\"}")));
+    t.add(
+        c(
+            "cloud: /v1/embeddings",
+            403,
+            post("/v1/embeddings", K, "{\"model\":\"x:cloud\",\"input\":\"a\"}")));
     // why: cloud model through Ollama embeddings
-    t.add(c("cloud: /api/embed", 403, post("/api/embed", K, "{\"model\":\"x:cloud\",\"input\":\"a\"}")));
+    t.add(
+        c(
+            "cloud: /api/embed",
+            403,
+            post("/api/embed", K, "{\"model\":\"x:cloud\",\"input\":\"a\"}")));
     // why: cloud model named in the path
-    t.add(c("cloud: GET /v1/models/gpt-oss:120b-cloud", 403, get("/v1/models/gpt-oss:120b-cloud", K)));
+    t.add(
+        c(
+            "cloud: GET /v1/models/gpt-oss:120b-cloud",
+            403,
+            get("/v1/models/gpt-oss:120b-cloud", K)));
     // why: cloud model named in the path, colon percent-encoded
-    t.add(c("cloud: GET /v1/models/gpt-oss%3A120b-cloud", 403, get("/v1/models/gpt-oss%3A120b-cloud", K)));
+    t.add(
+        c(
+            "cloud: GET /v1/models/gpt-oss%3A120b-cloud",
+            403, get("/v1/models/gpt-oss%3A120b-cloud", K)));
 
     // ===== A key limited to qwen* =====
     // why: a limited key asking for another model (Ollama)
     t.add(c("limited: /api/chat llama3.2:3b", 403, post("/api/chat", LIM, chat("llama3.2:3b"))));
     // why: a limited key asking for another model (OpenAI)
-    t.add(c("limited: /v1/chat/completions llama3.2:3b", 403, post("/v1/chat/completions", LIM, chat("llama3.2:3b"))));
+    t.add(
+        c(
+            "limited: /v1/chat/completions llama3.2:3b",
+            403,
+            post("/v1/chat/completions", LIM, chat("llama3.2:3b"))));
     // why: a limited key on Ollama generate
-    t.add(c("limited: /api/generate llama3.2:3b", 403, post("/api/generate", LIM, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")));
+    t.add(
+        c(
+            "limited: /api/generate llama3.2:3b",
+            403,
+            post("/api/generate", LIM, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")));
     // why: a limited key on OpenAI embeddings
-    t.add(c("limited: /v1/embeddings llama3.2:3b", 403, post("/v1/embeddings", LIM, "{\"model\":\"llama3.2:3b\",\"input\":\"a\"}")));
+    t.add(
+        c(
+            "limited: /v1/embeddings llama3.2:3b",
+            403,
+            post("/v1/embeddings", LIM, "{\"model\":\"llama3.2:3b\",\"input\":\"a\"}")));
     // why: a limited key reading another model by path
     t.add(c("limited: GET /v1/models/llama3.2:3b", 403, get("/v1/models/llama3.2:3b", LIM)));
     // why: a glob-looking prefix that is not the allowed family
     t.add(c("limited: /api/chat xqwen2.5:7b", 403, post("/api/chat", LIM, chat("xqwen2.5:7b"))));
     // why: no model: the upstream would pick one (or a default)
-    t.add(c("limited: /api/chat without model", 400, post("/api/chat", LIM, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")));
+    t.add(
+        c(
+            "limited: /api/chat without model",
+            400,
+            post("/api/chat", LIM, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")));
     // why: no model under /v1
-    t.add(c("limited: /v1/chat/completions without model", 400, post("/v1/chat/completions", LIM, "{\"messages\":[]}")));
+    t.add(
+        c(
+            "limited: /v1/chat/completions without model",
+            400,
+            post("/v1/chat/completions", LIM, "{\"messages\":[]}")));
     // why: empty model string
-    t.add(c("limited: /api/generate model \"\"", 400, post("/api/generate", LIM, "{\"model\":\"\",\"prompt\":\"hi\"}")));
+    t.add(
+        c(
+            "limited: /api/generate model \"\"",
+            400,
+            post("/api/generate", LIM, "{\"model\":\"\",\"prompt\":\"hi\"}")));
     // why: null model
-    t.add(c("limited: /api/embed model null", 400, post("/api/embed", LIM, "{\"model\":null,\"input\":\"a\"}")));
+    t.add(
+        c(
+            "limited: /api/embed model null",
+            400,
+            post("/api/embed", LIM, "{\"model\":null,\"input\":\"a\"}")));
     // why: a limited key on multipart transcription naming another model
     t.add(c("limited: /v1/audio/transcriptions llama3.2:3b", 403, multipart("llama3.2:3b")));
 
@@ -619,60 +1096,118 @@ class HostileRequestsTest {
     // the last of several matching keys win; its Modelfile parser separates FROM from its value
     // with a space or a tab.
     // why: "MODEL" is the model to Ollama: an allowed model checked, another one run
-    t.add(c("differential: limited key, model qwen + MODEL llama", 400,
-        post("/api/chat", LIM, "{\"model\":\"qwen2.5:7b\",\"MODEL\":\"llama3.2:3b\",\"messages\":[]}")));
+    t.add(
+        c(
+            "differential: limited key, model qwen + MODEL llama",
+            400,
+            post(
+                "/api/chat",
+                LIM,
+                "{\"model\":\"qwen2.5:7b\",\"MODEL\":\"llama3.2:3b\",\"messages\":[]}")));
     // why: "Model" is the model to Ollama: a cloud model run although cloud models are refused
-    t.add(c("differential: ordinary key, Model x:cloud", 403,
-        post("/api/chat", K, "{\"Model\":\"gpt-oss:120b-cloud\",\"messages\":[]}")));
+    t.add(
+        c(
+            "differential: ordinary key, Model x:cloud",
+            403,
+            post("/api/chat", K, "{\"Model\":\"gpt-oss:120b-cloud\",\"messages\":[]}")));
     // why: "Name" is the pull target to Ollama: CVE-2024-37032 past the registry policy
-    t.add(c("differential: manage key, pull Name http://evil", 403,
-        post("/api/pull", MG, "{\"Name\":\"http://evil.example/ns/m\",\"insecure\":true}")));
+    t.add(
+        c(
+            "differential: manage key, pull Name http://evil",
+            403,
+            post("/api/pull", MG, "{\"Name\":\"http://evil.example/ns/m\",\"insecure\":true}")));
     // why: "From" is the base model to Ollama's create
-    t.add(c("differential: manage key, create From http://evil", 403,
-        post("/api/create", MG, "{\"model\":\"mine\",\"From\":\"http://evil.example/ns/m\"}")));
+    t.add(
+        c(
+            "differential: manage key, create From http://evil",
+            403,
+            post("/api/create", MG, "{\"model\":\"mine\",\"From\":\"http://evil.example/ns/m\"}")));
     // why: a tab after FROM in an inline Modelfile is a FROM line to Ollama's parser
-    t.add(c("differential: manage key, modelfile FROM<tab>http://evil", 403,
-        post("/api/create", MG, "{\"model\":\"mine\",\"modelfile\":\"FROM\\thttp://evil.example/ns/m\"}")));
+    t.add(
+        c(
+            "differential: manage key, modelfile FROM<tab>http://evil",
+            403,
+            post(
+                "/api/create",
+                MG,
+                "{\"model\":\"mine\",\"modelfile\":\"FROM\\thttp://evil.example/ns/m\"}")));
 
     // why: the OpenAI-compatible endpoints of Ollama decode with encoding/json as well
-    t.add(c("differential: limited key, /v1 model qwen + Model llama", 400,
-        post("/v1/chat/completions", LIM, "{\"model\":\"qwen2.5:7b\",\"Model\":\"llama3.2:3b\",\"messages\":[]}")));
+    t.add(
+        c(
+            "differential: limited key, /v1 model qwen + Model llama",
+            400,
+            post(
+                "/v1/chat/completions",
+                LIM,
+                "{\"model\":\"qwen2.5:7b\",\"Model\":\"llama3.2:3b\",\"messages\":[]}")));
     // why: a lone upper-case MODEL under /v1 is the model to Ollama
-    t.add(c("differential: ordinary key, /v1 MODEL x:cloud", 403,
-        post("/v1/chat/completions", K, "{\"MODEL\":\"x:cloud\",\"messages\":[]}")));
+    t.add(
+        c(
+            "differential: ordinary key, /v1 MODEL x:cloud",
+            403,
+            post("/v1/chat/completions", K, "{\"MODEL\":\"x:cloud\",\"messages\":[]}")));
     // why: Go folds U+017F (long s) to 's', so a key spelled with it is the copy source to Ollama
-    t.add(c("differential: manage key, copy \\u017fource hf.co", 400,
-        post("/api/copy", MG, "{\"source\":\"llama3.2:3b\",\"\\u017fource\":\"hf.co/x/y\",\"destination\":\"mine\"}")));
+    t.add(
+        c(
+            "differential: manage key, copy \\u017fource hf.co",
+            400,
+            post(
+                "/api/copy",
+                MG,
+                "{\"source\":\"llama3.2:3b\",\"\\u017fource\":\"hf.co/x/y\",\"destination\":\"mine\"}")));
     // why: a second JSON value after the object is not "a JSON object": Go's decoder reads the
     // first value, Python's json.loads refuses the whole body, so readers already disagree (the
     // leading newline only keeps the fake upstream from choking on it, should it get there)
-    t.add(c("differential: trailing second JSON object", 400,
-        post("/api/chat", LIM, "\n" + chat("qwen2.5:7b") + "\n" + chat("llama3.2:3b"))));
+    t.add(
+        c(
+            "differential: trailing second JSON object",
+            400,
+            post("/api/chat", LIM, "\n" + chat("qwen2.5:7b") + "\n" + chat("llama3.2:3b"))));
 
     return t.stream();
   }
 
   static String multipart(String model) {
     String b = "----gatehouse";
-    String body = "--" + b + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n" + model + "\r\n"
-        + "--" + b + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF\r\n"
-        + "--" + b + "--\r\n";
-    return "POST /v1/audio/transcriptions HTTP/1.1\r\n" + HOST + LIM + "Content-Type: multipart/form-data; boundary=" + b
-        + "\r\nContent-Length: " + body.length() + "\r\n" + CLOSE + body;
+    String body =
+        "--"
+            + b
+            + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n"
+            + model
+            + "\r\n"
+            + "--"
+            + b
+            + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF\r\n"
+            + "--"
+            + b
+            + "--\r\n";
+    return "POST /v1/audio/transcriptions HTTP/1.1\r\n"
+        + HOST
+        + LIM
+        + "Content-Type: multipart/form-data; boundary="
+        + b
+        + "\r\nContent-Length: "
+        + body.length()
+        + "\r\n"
+        + CLOSE
+        + body;
   }
 
   /**
    * Sends a request byte for byte. Vert.x answers some requests that Netty's decoder rejects with
-   * an HTTP/1.0 status line, and an unsupported version with that version's own status line
-   * ({@code HTTP/2.0 501}); the fixture's parser reads only HTTP/1.1, so this reads those too.
-   * Status -1 means the connection was closed without any response.
+   * an HTTP/1.0 status line, and an unsupported version with that version's own status line ({@code
+   * HTTP/2.0 501}); the fixture's parser reads only HTTP/1.1, so this reads those too. Status -1
+   * means the connection was closed without any response.
    */
   static RawResponse send(String request) throws Exception {
     RawResponse r = gw.raw(fill(request).getBytes(StandardCharsets.ISO_8859_1));
     String text = r.head();
     if (r.status() == -1 && text.matches("(?s)HTTP/\\d\\.\\d \\d{3}.*")) {
       int split = text.indexOf("\r\n\r\n");
-      return new RawResponse(Integer.parseInt(text.substring(9, 12)), split < 0 ? text : text.substring(0, split),
+      return new RawResponse(
+          Integer.parseInt(text.substring(9, 12)),
+          split < 0 ? text : text.substring(0, split),
           split < 0 ? "" : text.substring(split + 4));
     }
     return r;
@@ -688,12 +1223,22 @@ class HostileRequestsTest {
 
   @ParameterizedTest(name = "[{index}] {0} -> {1}")
   @MethodSource("hostile")
-  void hostileRequestIsRefusedAndNeverRelayed(String name, int status, String request) throws Exception {
+  void hostileRequestIsRefusedAndNeverRelayed(String name, int status, String request)
+      throws Exception {
     RawResponse r = send(request);
-    System.out.printf("%-70s %s | %s%n", name, r.head().lines().findFirst().orElse("(nothing)"),
-        r.head().toLowerCase(java.util.Locale.ROOT).contains("x-request-id") ? "gateway" : "vert.x/netty");
-    assertThat(r.status()).as("status of %s; response:%n%s%n%n%s", name, r.head(), r.body()).isEqualTo(status);
-    assertThat(gw.upstream.requests()).as("requests relayed to the upstream for %s", name).isEmpty();
+    System.out.printf(
+        "%-70s %s | %s%n",
+        name,
+        r.head().lines().findFirst().orElse("(nothing)"),
+        r.head().toLowerCase(java.util.Locale.ROOT).contains("x-request-id")
+            ? "gateway"
+            : "vert.x/netty");
+    assertThat(r.status())
+        .as("status of %s; response:%n%s%n%n%s", name, r.head(), r.body())
+        .isEqualTo(status);
+    assertThat(gw.upstream.requests())
+        .as("requests relayed to the upstream for %s", name)
+        .isEmpty();
     assertThat(r.head()).as("response head of %s", name).doesNotContainPattern("(?im)^server:");
   }
 
@@ -701,8 +1246,10 @@ class HostileRequestsTest {
   void tableIsLargeAndCoversBothNamespaces() {
     List<Arguments> all = hostile().toList();
     assertThat(all).hasSizeGreaterThanOrEqualTo(70);
-    long v1 = all.stream().filter(a -> ((String) a.get()[2]).matches("(?s)[A-Za-z]+ /v1/.*")).count();
-    long api = all.stream().filter(a -> ((String) a.get()[2]).matches("(?s)[A-Za-z]+ /api/.*")).count();
+    long v1 =
+        all.stream().filter(a -> ((String) a.get()[2]).matches("(?s)[A-Za-z]+ /v1/.*")).count();
+    long api =
+        all.stream().filter(a -> ((String) a.get()[2]).matches("(?s)[A-Za-z]+ /api/.*")).count();
     assertThat(v1).isGreaterThanOrEqualTo(25);
     assertThat(api).isGreaterThanOrEqualTo(25);
   }
@@ -710,15 +1257,18 @@ class HostileRequestsTest {
   /**
    * What Vert.x and Netty do on their own, before the gateway sees a request: these answers carry
    * no request id because the pipeline never ran. Recorded so that a Vert.x or Netty upgrade that
-   * changes them is noticed. (A tab in the target and a space before a header colon used to be
-   * here too; the strict framing check answers them now: see StrictFramingTest.)
+   * changes them is noticed. (A tab in the target and a space before a header colon used to be here
+   * too; the strict framing check answers them now: see StrictFramingTest.)
    */
   @Test
   void someMalformedRequestsAreAnsweredByVertxItself() throws Exception {
     Map<String, String> expected = new LinkedHashMap<>();
-    expected.put(get("/api/tags", K + "X-Big: " + "a".repeat(17 * 1024) + "\r\n"), "HTTP/1.1 431 Request Header Fields Too Large");
+    expected.put(
+        get("/api/tags", K + "X-Big: " + "a".repeat(17 * 1024) + "\r\n"),
+        "HTTP/1.1 431 Request Header Fields Too Large");
     expected.put(get("/api/tags?" + "a".repeat(9000), K), "HTTP/1.0 414 Request-URI Too Long");
-    expected.put(get("/api/tags", K).replace("HTTP/1.1", "HTTP/1.2"), "HTTP/1.2 501 Not Implemented");
+    expected.put(
+        get("/api/tags", K).replace("HTTP/1.1", "HTTP/1.2"), "HTTP/1.2 501 Not Implemented");
     expected.put("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HTTP/2.0 501 Not Implemented");
     for (Map.Entry<String, String> e : expected.entrySet()) {
       gw.upstream.reset();
@@ -756,23 +1306,25 @@ class HostileRequestsTest {
   @Test
   void unauthenticatedAnswerIsTheSameOnEveryPath() throws Exception {
     String wrongKey = bearer("gk_aaaaaaaaaaaa_" + "A".repeat(40));
-    List<String> ollama = List.of(
-        get("/api/tags", NO_KEY),
-        get("/api/unknown", NO_KEY),
-        get("/api/push", NO_KEY),
-        get("/.env", NO_KEY),
-        get("/", NO_KEY),
-        get("/api/tags", wrongKey),
-        get("/api/nope", wrongKey),
-        get("/api/tags", "x-api-key: password\r\n"),
-        get("/api/tags", bearer("{WRONG_SECRET}")));
-    List<String> openai = List.of(
-        get("/v1/models", NO_KEY),
-        get("/v1/nonexistent", NO_KEY),
-        get("/v1/models/llama3.2:3b", NO_KEY),
-        get("/v1/models", wrongKey),
-        get("/v1/nonexistent", wrongKey),
-        get("/v1/models", "x-api-key: password\r\n"));
+    List<String> ollama =
+        List.of(
+            get("/api/tags", NO_KEY),
+            get("/api/unknown", NO_KEY),
+            get("/api/push", NO_KEY),
+            get("/.env", NO_KEY),
+            get("/", NO_KEY),
+            get("/api/tags", wrongKey),
+            get("/api/nope", wrongKey),
+            get("/api/tags", "x-api-key: password\r\n"),
+            get("/api/tags", bearer("{WRONG_SECRET}")));
+    List<String> openai =
+        List.of(
+            get("/v1/models", NO_KEY),
+            get("/v1/nonexistent", NO_KEY),
+            get("/v1/models/llama3.2:3b", NO_KEY),
+            get("/v1/models", wrongKey),
+            get("/v1/nonexistent", wrongKey),
+            get("/v1/models", "x-api-key: password\r\n"));
     for (List<String> group : List.of(ollama, openai)) {
       String first = null;
       for (String request : group) {
@@ -786,7 +1338,9 @@ class HostileRequestsTest {
         if (first == null) {
           first = normalised;
         } else {
-          assertThat(normalised).as("401 for %s", request.lines().findFirst().orElseThrow()).isEqualTo(first);
+          assertThat(normalised)
+              .as("401 for %s", request.lines().findFirst().orElseThrow())
+              .isEqualTo(first);
         }
       }
     }

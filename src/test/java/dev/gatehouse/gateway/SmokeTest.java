@@ -30,7 +30,8 @@ class SmokeTest {
   @Test
   void keyedChatIsRelayedAndUnkeyedIsNot() throws Exception {
     String key = gw.newKey();
-    HttpResponse<String> ok = gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[]}");
+    HttpResponse<String> ok =
+        gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[]}");
     assertThat(ok.statusCode()).isEqualTo(200);
     assertThat(ok.body()).contains("Hello from the fake");
     assertThat(gw.upstream.requests()).hasSize(1);

@@ -12,9 +12,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keys and bans are read from memory on the request path, and changes are pushed to the gateway:
- * a request makes no store round trip, and a change committed by another process is seen on the
- * very next request.
+ * Keys and bans are read from memory on the request path, and changes are pushed to the gateway: a
+ * request makes no store round trip, and a change committed by another process is seen on the very
+ * next request.
  */
 class StoreChangesTest {
 
@@ -34,7 +34,9 @@ class StoreChangesTest {
       long reads = gw.store.snapshotReads() - before;
       // Only the two timed checks (keys, bans: one version read each per second) read the store.
       // Per-request reads would be at least 2 * 300 = 600.
-      assertThat(reads).as("store reads during %d requests in about %d s", requests, seconds).isLessThanOrEqualTo(2 * (seconds + 1));
+      assertThat(reads)
+          .as("store reads during %d requests in about %d s", requests, seconds)
+          .isLessThanOrEqualTo(2 * (seconds + 1));
     }
   }
 

@@ -44,7 +44,9 @@ class GuardTrainerSmallSetTest {
     "Summarise the plot of Hamlet in two sentences.",
   };
 
-  /** Writes the set: attacks in two templates (groups) and singles, benign rows from two sources. */
+  /**
+   * Writes the set: attacks in two templates (groups) and singles, benign rows from two sources.
+   */
   private static Path writeSet(Path dir) throws IOException {
     List<String> lines = new ArrayList<>();
     for (int i = 0; i < ATTACKS.length; i++) {
@@ -54,7 +56,12 @@ class GuardTrainerSmallSetTest {
     for (int i = 0; i < BENIGN.length; i++) {
       lines.add(row("benign", "chats-" + (i % 2), BENIGN[i], ""));
     }
-    lines.add(row("other", "harmful", "How do I pick a lock?", "")); // why: not judged, left out of training
+    lines.add(
+        row(
+            "other",
+            "harmful",
+            "How do I pick a lock?",
+            "")); // why: not judged, left out of training
     lines.add(""); // why: blank lines are skipped
     Path file = dir.resolve("set.jsonl");
     Files.write(file, lines);
@@ -62,17 +69,27 @@ class GuardTrainerSmallSetTest {
   }
 
   private static String row(String label, String source, String text, String meta) {
-    return "{\"label\":\"" + label + "\",\"source\":\"" + source + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
-        + text.replace("\"", "\\\"") + "\"}]" + meta + "}";
+    return "{\"label\":\""
+        + label
+        + "\",\"source\":\""
+        + source
+        + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
+        + text.replace("\"", "\\\"")
+        + "\"}]"
+        + meta
+        + "}";
   }
 
   @Test
-  void trainsAModelThatTellsTheTrainingClassesApartAndIsReproducible(@TempDir Path dir) throws Exception {
+  void trainsAModelThatTellsTheTrainingClassesApartAndIsReproducible(@TempDir Path dir)
+      throws Exception {
     Path set = writeSet(dir);
     Path out = dir.resolve("model.txt");
     GuardTrainer.main(new String[] {set.toString(), out.toString()});
     String first = Files.readString(out);
-    assertThat(first).startsWith("gatehouse-guard-model 1\ndim " + Features.DIM + "\nbias ").contains("\nthreshold 0.600\n");
+    assertThat(first)
+        .startsWith("gatehouse-guard-model 1\ndim " + Features.DIM + "\nbias ")
+        .contains("\nthreshold 0.600\n");
     // the same rows give the same bytes (fixed seed, one thread, fixed number format)
     String again = GuardTrainer.train(GuardTrainer.withExtra(Dataset.read(set)));
     assertThat(again).isEqualTo(first);
@@ -105,9 +122,15 @@ class GuardTrainerSmallSetTest {
       System.setOut(old);
     }
     List<List<Dataset.Row>> halves = GuardTrainer.split(Dataset.read(set), 7);
-    assertThat(halves.get(0).size() + halves.get(1).size()).isEqualTo(ATTACKS.length + BENIGN.length + 1);
+    assertThat(halves.get(0).size() + halves.get(1).size())
+        .isEqualTo(ATTACKS.length + BENIGN.length + 1);
     assertThat(printed.toString(StandardCharsets.UTF_8))
-        .startsWith("trained on " + halves.get(0).size() + " rows, evaluated on the other " + halves.get(1).size() + " (seed 7)");
+        .startsWith(
+            "trained on "
+                + halves.get(0).size()
+                + " rows, evaluated on the other "
+                + halves.get(1).size()
+                + " (seed 7)");
     assertThat(Files.readString(out)).startsWith("gatehouse-guard-model 1\n");
   }
 
@@ -132,6 +155,7 @@ class GuardTrainerSmallSetTest {
         .isInstanceOf(IOException.class)
         .hasMessageEndingWith(":2: expected label and messages");
     Files.writeString(bad, "not json\n");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Dataset.read(bad)).hasMessageEndingWith(":1: not JSON");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Dataset.read(bad))
+        .hasMessageEndingWith(":1: not JSON");
   }
 }

@@ -18,21 +18,32 @@ class GuardTrainerTest {
 
   @Test
   void retrainingReproducesTheShippedModelByteForByte() throws Exception {
-    Assumptions.assumeTrue(Files.isReadable(DEV), "the development split is not beside the repository");
+    Assumptions.assumeTrue(
+        Files.isReadable(DEV), "the development split is not beside the repository");
     String retrained = GuardTrainer.train(GuardTrainer.withExtra(Dataset.read(DEV)));
     byte[] shipped;
     try (InputStream in = Model.class.getResourceAsStream(Model.RESOURCE)) {
       shipped = in.readAllBytes();
     }
-    assertThat(retrained.getBytes(StandardCharsets.UTF_8)).as("run scripts/train-guard.sh and commit the model").isEqualTo(shipped);
+    assertThat(retrained.getBytes(StandardCharsets.UTF_8))
+        .as("run scripts/train-guard.sh and commit the model")
+        .isEqualTo(shipped);
   }
 
   @Test
   void theHalfSplitKeepsEachTemplateOnOneSide() throws Exception {
     Assumptions.assumeTrue(Files.isReadable(DEV));
     var halves = GuardTrainer.split(Dataset.read(DEV), 1);
-    var left = halves.get(0).stream().map(Dataset.Row::group).filter(g -> g.startsWith("template:")).toList();
-    var right = halves.get(1).stream().map(Dataset.Row::group).filter(g -> g.startsWith("template:")).toList();
+    var left =
+        halves.get(0).stream()
+            .map(Dataset.Row::group)
+            .filter(g -> g.startsWith("template:"))
+            .toList();
+    var right =
+        halves.get(1).stream()
+            .map(Dataset.Row::group)
+            .filter(g -> g.startsWith("template:"))
+            .toList();
     assertThat(left).isNotEmpty().doesNotContainAnyElementsOf(right);
   }
 }

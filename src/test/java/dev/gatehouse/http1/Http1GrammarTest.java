@@ -36,8 +36,12 @@ class Http1GrammarTest {
       }
       int from = r.nextInt(a.length);
       int to = from + r.nextInt(a.length - from + 1);
-      assertThat(Http1Grammar.firstControl(a, from, to)).as("round %d", round).isEqualTo(plainFirst(a, from, to, 0x20));
-      assertThat(Http1Grammar.firstSpaceOrControl(a, from, to)).as("round %d", round).isEqualTo(plainFirst(a, from, to, 0x21));
+      assertThat(Http1Grammar.firstControl(a, from, to))
+          .as("round %d", round)
+          .isEqualTo(plainFirst(a, from, to, 0x20));
+      assertThat(Http1Grammar.firstSpaceOrControl(a, from, to))
+          .as("round %d", round)
+          .isEqualTo(plainFirst(a, from, to, 0x21));
     }
   }
 
@@ -49,14 +53,20 @@ class Http1GrammarTest {
           byte[] a = new byte[16];
           java.util.Arrays.fill(a, (byte) fill);
           a[pos] = (byte) v;
-          assertThat(Http1Grammar.firstControl(a, 0, 16)).as("v=%x pos=%d fill=%x", v, pos, fill).isEqualTo(plainFirst(a, 0, 16, 0x20));
-          assertThat(Http1Grammar.firstSpaceOrControl(a, 0, 16)).as("v=%x pos=%d fill=%x", v, pos, fill).isEqualTo(plainFirst(a, 0, 16, 0x21));
+          assertThat(Http1Grammar.firstControl(a, 0, 16))
+              .as("v=%x pos=%d fill=%x", v, pos, fill)
+              .isEqualTo(plainFirst(a, 0, 16, 0x20));
+          assertThat(Http1Grammar.firstSpaceOrControl(a, 0, 16))
+              .as("v=%x pos=%d fill=%x", v, pos, fill)
+              .isEqualTo(plainFirst(a, 0, 16, 0x21));
         }
       }
     }
   }
 
-  /** The plain reading: the index past the first CRLF CRLF (or a leading CRLF), a bare LF, or open. */
+  /**
+   * The plain reading: the index past the first CRLF CRLF (or a leading CRLF), a bare LF, or open.
+   */
   private static int plainSectionEnd(byte[] all) {
     for (int k = 0; k < all.length; k++) {
       if (all[k] == '\n') {
@@ -92,7 +102,14 @@ class Http1GrammarTest {
       buf.writeZero(offset).writeBytes(all, collected, all.length - collected);
       int got = Http1Grammar.sectionEnd(buf, offset, buf.writerIndex(), line, collected);
       int want = expected < 0 ? expected : expected - collected + offset;
-      assertThat(got).as("round %d: %s split at %d", round, new String(all, StandardCharsets.ISO_8859_1).replace("\r", "\\r").replace("\n", "\\n"), collected)
+      assertThat(got)
+          .as(
+              "round %d: %s split at %d",
+              round,
+              new String(all, StandardCharsets.ISO_8859_1)
+                  .replace("\r", "\\r")
+                  .replace("\n", "\\n"),
+              collected)
           .isEqualTo(want);
       buf.release();
     }
@@ -100,7 +117,9 @@ class Http1GrammarTest {
 
   @Test
   void fieldsReadInPlace() {
-    byte[] head = "Host: a.example:80 \r\nTransfer-Encoding:\tChunked\r\nX: y\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+    byte[] head =
+        "Host: a.example:80 \r\nTransfer-Encoding:\tChunked\r\nX: y\r\n\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1);
     Http1Grammar.Fields f = new Http1Grammar.Fields();
     assertThat(Http1Grammar.fields(head, 0, head.length, f)).isNull();
     assertThat(f.hosts).isEqualTo(1);
@@ -136,7 +155,9 @@ class Http1GrammarTest {
       byte[] h = b.getBytes(StandardCharsets.ISO_8859_1);
       assertThat(Http1Grammar.fields(h, 0, h.length, new Http1Grammar.Fields())).as(b).isNotNull();
     }
-    byte[] ok = "X: a\tb \u00e9\u00ff\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1); // tab and obs-text in a value are allowed
+    byte[] ok =
+        "X: a\tb \u00e9\u00ff\r\n\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1); // tab and obs-text in a value are allowed
     assertThat(Http1Grammar.fields(ok, 0, ok.length, new Http1Grammar.Fields())).isNull();
   }
 }

@@ -21,9 +21,12 @@ class ApiKeysTest {
     assertThat(k.key()).matches("gk_[a-z2-7]{12}_[A-Za-z0-9]{40}");
     assertThat(ApiKeys.idOf(k.key())).isEqualTo(k.id());
     assertThat(keys.matches(k.key(), k.hash())).isTrue();
-    String tampered = k.key().substring(0, k.key().length() - 1) + (k.key().endsWith("A") ? "B" : "A");
+    String tampered =
+        k.key().substring(0, k.key().length() - 1) + (k.key().endsWith("A") ? "B" : "A");
     assertThat(keys.matches(tampered, k.hash())).isFalse();
-    assertThat(new ApiKeys(new byte[] {1}).matches(k.key(), k.hash())).as("another server secret").isFalse();
+    assertThat(new ApiKeys(new byte[] {1}).matches(k.key(), k.hash()))
+        .as("another server secret")
+        .isFalse();
   }
 
   @Test
@@ -41,9 +44,13 @@ class ApiKeysTest {
     byte[] a = ServerSecret.loadOrCreate(dir);
     byte[] b = ServerSecret.loadOrCreate(dir);
     assertThat(a).hasSize(32).isEqualTo(b);
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(ServerSecret.FILE_NAME)))).isEqualTo("rw-------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve(ServerSecret.FILE_NAME))))
+        .isEqualTo("rw-------");
     Files.writeString(dir.resolve(ServerSecret.FILE_NAME), "short");
-    assertThatThrownBy(() -> ServerSecret.loadOrCreate(dir)).hasMessageContaining("refusing to continue");
+    assertThatThrownBy(() -> ServerSecret.loadOrCreate(dir))
+        .hasMessageContaining("refusing to continue");
   }
 
   @Test
@@ -51,14 +58,21 @@ class ApiKeysTest {
     // why: clients differ in how they send keys, but two different keys is an attack or a bug
     assertThat(Identifier.credential(headers("Authorization", "Bearer abc"))).isEqualTo("abc");
     assertThat(Identifier.credential(headers("x-api-key", "abc"))).isEqualTo("abc");
-    assertThat(Identifier.credential(headers("Authorization", "Basic " + b64("u:abc")))).isEqualTo("abc");
-    assertThat(Identifier.credential(headers("Authorization", "Basic " + b64("abc:")))).isEqualTo("abc");
-    assertThat(Identifier.credential(headers("Authorization", "Bearer abc", "x-api-key", "abc"))).isEqualTo("abc");
+    assertThat(Identifier.credential(headers("Authorization", "Basic " + b64("u:abc"))))
+        .isEqualTo("abc");
+    assertThat(Identifier.credential(headers("Authorization", "Basic " + b64("abc:"))))
+        .isEqualTo("abc");
+    assertThat(Identifier.credential(headers("Authorization", "Bearer abc", "x-api-key", "abc")))
+        .isEqualTo("abc");
     assertThat(Identifier.credential(MultiMap.caseInsensitiveMultiMap())).isNull();
-    assertThatThrownBy(() -> Identifier.credential(headers("Authorization", "Bearer abc", "x-api-key", "def")));
+    assertThatThrownBy(
+        () -> Identifier.credential(headers("Authorization", "Bearer abc", "x-api-key", "def")));
     assertThatThrownBy(() -> Identifier.credential(headers("Authorization", "Digest abc")));
     assertThatThrownBy(() -> Identifier.credential(headers("Authorization", "Basic !!!")));
-    assertThatThrownBy(() -> Identifier.credential(headers("Authorization", "Bearer a", "Authorization", "Bearer b")));
+    assertThatThrownBy(
+        () ->
+            Identifier.credential(
+                headers("Authorization", "Bearer a", "Authorization", "Bearer b")));
   }
 
   private static MultiMap headers(String... kv) {

@@ -26,8 +26,17 @@ class ExactCapsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    clamp = GatewayFixture.start(Map.of("caps.max_output_tokens", "" + OUT, "caps.num_ctx", "" + CTX));
-    reject = GatewayFixture.start(Map.of("caps.mode", "reject", "caps.max_output_tokens", "" + OUT, "caps.num_ctx", "" + CTX));
+    clamp =
+        GatewayFixture.start(Map.of("caps.max_output_tokens", "" + OUT, "caps.num_ctx", "" + CTX));
+    reject =
+        GatewayFixture.start(
+            Map.of(
+                "caps.mode",
+                "reject",
+                "caps.max_output_tokens",
+                "" + OUT,
+                "caps.num_ctx",
+                "" + CTX));
   }
 
   @AfterAll
@@ -37,28 +46,91 @@ class ExactCapsTest {
   }
 
   /** The numbers to try, as JSON text, with whether each is a whole number within the caps. */
-  static final List<String> HUGE = List.of(
-      "18446744073709551615", // 2^64-1: read as -1 by a 64-bit signed reader
-      "1180591620717411303424", // 2^70
-      "9223372036854775808", // 2^63
-      "1e30", "1E+30", "8193", "4096.0e1", "1e400");
-  static final List<String> NOT_WHOLE = List.of("4096.5", "\"4096\"", "true", "[1]", "{}", "0.1", "-0.5");
-  static final List<String> NEGATIVE = List.of("-1", "-18446744073709551615", "-1180591620717411303424", "-1e30");
+  static final List<String> HUGE =
+      List.of(
+          "18446744073709551615", // 2^64-1: read as -1 by a 64-bit signed reader
+          "1180591620717411303424", // 2^70
+          "9223372036854775808", // 2^63
+          "1e30",
+          "1E+30",
+          "8193",
+          "4096.0e1",
+          "1e400");
+
+  static final List<String> NOT_WHOLE =
+      List.of("4096.5", "\"4096\"", "true", "[1]", "{}", "0.1", "-0.5");
+  static final List<String> NEGATIVE =
+      List.of("-1", "-18446744073709551615", "-1180591620717411303424", "-1e30");
 
   /** Each capped field, in the route and body place it lives in. */
-  static final List<String[]> FIELDS = List.of(
-      new String[] {"/api/generate", "{\"model\":\"m\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_ctx\":%s}}", "/options/num_ctx", "ctx"},
-      new String[] {"/api/generate", "{\"model\":\"m\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":%s}}", "/options/num_predict", "out-"},
-      new String[] {"/api/embed", "{\"model\":\"m\",\"input\":\"x\",\"options\":{\"num_ctx\":%s}}", "/options/num_ctx", "ctx"},
-      new String[] {"/v1/chat/completions", "{\"model\":\"m\",\"messages\":[],\"max_tokens\":%s}", "/max_tokens", "out"},
-      new String[] {"/v1/chat/completions", "{\"model\":\"m\",\"messages\":[],\"max_completion_tokens\":%s}", "/max_completion_tokens", "out"},
-      new String[] {"/v1/chat/completions", "{\"model\":\"m\",\"messages\":[],\"n_predict\":%s}", "/n_predict", "out-"},
-      new String[] {"/v1/chat/completions", "{\"model\":\"m\",\"messages\":[],\"n\":%s}", "/n", "n"},
-      new String[] {"/v1/completions", "{\"model\":\"m\",\"prompt\":\"x\",\"best_of\":%s}", "/best_of", "n"},
-      new String[] {"/v1/responses", "{\"model\":\"m\",\"input\":\"x\",\"max_output_tokens\":%s}", "/max_output_tokens", "out"},
-      new String[] {"/v1/messages", "{\"model\":\"m\",\"messages\":[],\"max_tokens\":%s}", "/max_tokens", "out"},
-      new String[] {"/completion", "{\"model\":\"m\",\"prompt\":\"x\",\"n_predict\":%s}", "/n_predict", "out-"},
-      new String[] {"/api/v0/chat/completions", "{\"model\":\"m\",\"messages\":[],\"max_tokens\":%s}", "/max_tokens", "out"});
+  static final List<String[]> FIELDS =
+      List.of(
+          new String[] {
+            "/api/generate",
+            "{\"model\":\"m\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_ctx\":%s}}",
+            "/options/num_ctx",
+            "ctx"
+          },
+          new String[] {
+            "/api/generate",
+            "{\"model\":\"m\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":%s}}",
+            "/options/num_predict",
+            "out-"
+          },
+          new String[] {
+            "/api/embed",
+            "{\"model\":\"m\",\"input\":\"x\",\"options\":{\"num_ctx\":%s}}",
+            "/options/num_ctx",
+            "ctx"
+          },
+          new String[] {
+            "/v1/chat/completions",
+            "{\"model\":\"m\",\"messages\":[],\"max_tokens\":%s}",
+            "/max_tokens",
+            "out"
+          },
+          new String[] {
+            "/v1/chat/completions",
+            "{\"model\":\"m\",\"messages\":[],\"max_completion_tokens\":%s}",
+            "/max_completion_tokens",
+            "out"
+          },
+          new String[] {
+            "/v1/chat/completions",
+            "{\"model\":\"m\",\"messages\":[],\"n_predict\":%s}",
+            "/n_predict",
+            "out-"
+          },
+          new String[] {
+            "/v1/chat/completions", "{\"model\":\"m\",\"messages\":[],\"n\":%s}", "/n", "n"
+          },
+          new String[] {
+            "/v1/completions", "{\"model\":\"m\",\"prompt\":\"x\",\"best_of\":%s}", "/best_of", "n"
+          },
+          new String[] {
+            "/v1/responses",
+            "{\"model\":\"m\",\"input\":\"x\",\"max_output_tokens\":%s}",
+            "/max_output_tokens",
+            "out"
+          },
+          new String[] {
+            "/v1/messages",
+            "{\"model\":\"m\",\"messages\":[],\"max_tokens\":%s}",
+            "/max_tokens",
+            "out"
+          },
+          new String[] {
+            "/completion",
+            "{\"model\":\"m\",\"prompt\":\"x\",\"n_predict\":%s}",
+            "/n_predict",
+            "out-"
+          },
+          new String[] {
+            "/api/v0/chat/completions",
+            "{\"model\":\"m\",\"messages\":[],\"max_tokens\":%s}",
+            "/max_tokens",
+            "out"
+          });
 
   static int capOf(String kind) {
     return kind.startsWith("out") ? OUT : kind.equals("ctx") ? CTX : 1;
@@ -80,7 +152,9 @@ class ExactCapsTest {
         assertThat(r.statusCode()).as("%s %s: %s", f[0], body, r.body()).isEqualTo(200);
         JsonNode sent = JSON.readTree(clamp.upstream.requests().get(0).body()).at(f[2]);
         assertThat(sent.isIntegralNumber()).as("%s %s sent %s", f[0], body, sent).isTrue();
-        assertThat(sent.bigIntegerValue()).as("%s %s", f[0], body).isEqualTo(BigInteger.valueOf(capOf(f[3])));
+        assertThat(sent.bigIntegerValue())
+            .as("%s %s", f[0], body)
+            .isEqualTo(BigInteger.valueOf(capOf(f[3])));
         reject.upstream.reset();
         var refused = reject.post(f[0], reject.newKey(), body);
         assertThat(refused.statusCode()).as("reject mode %s %s", f[0], body).isEqualTo(400);
@@ -115,7 +189,8 @@ class ExactCapsTest {
         var r = clamp.post(f[0], clamp.newKey(), body);
         if (f[3].equals("out-")) {
           assertThat(r.statusCode()).as("%s %s", f[0], body).isEqualTo(200);
-          assertThat(JSON.readTree(clamp.upstream.requests().get(0).body()).at(f[2]).asInt()).isEqualTo(OUT);
+          assertThat(JSON.readTree(clamp.upstream.requests().get(0).body()).at(f[2]).asInt())
+              .isEqualTo(OUT);
         } else {
           assertThat(r.statusCode()).as("%s %s", f[0], body).isEqualTo(400);
           assertThat(clamp.upstream.requests()).isEmpty();
@@ -129,7 +204,11 @@ class ExactCapsTest {
     // why: 4096.0 and 1e2 are whole numbers that Ollama's option decoder accepts; -0 is 0
     for (String n : List.of("100.0", "1e2", "1.0E2", "-0", "-0.0", "100")) {
       clamp.upstream.reset();
-      var r = clamp.post("/v1/chat/completions", clamp.newKey(), "{\"model\":\"m\",\"messages\":[],\"max_tokens\":" + n + "}");
+      var r =
+          clamp.post(
+              "/v1/chat/completions",
+              clamp.newKey(),
+              "{\"model\":\"m\",\"messages\":[],\"max_tokens\":" + n + "}");
       assertThat(r.statusCode()).as(n).isEqualTo(200);
       JsonNode sent = JSON.readTree(clamp.upstream.requests().get(0).body()).get("max_tokens");
       assertThat(sent.isIntegralNumber()).as(n + " sent as " + sent).isTrue();
@@ -140,15 +219,35 @@ class ExactCapsTest {
   @Test
   void keepAliveIsReadExactly() throws Exception {
     // why: a keep_alive of 2^70 seconds or -2^70 must not wrap past the cap
-    for (String n : List.of("1180591620717411303424", "-1180591620717411303424", "1e30", "\"99999999999999999999h\"")) {
+    for (String n :
+        List.of(
+            "1180591620717411303424",
+            "-1180591620717411303424",
+            "1e30",
+            "\"99999999999999999999h\"")) {
       clamp.upstream.reset();
-      var r = clamp.post("/api/generate", clamp.newKey(), "{\"model\":\"m\",\"prompt\":\"x\",\"stream\":false,\"keep_alive\":" + n + "}");
+      var r =
+          clamp.post(
+              "/api/generate",
+              clamp.newKey(),
+              "{\"model\":\"m\",\"prompt\":\"x\",\"stream\":false,\"keep_alive\":" + n + "}");
       assertThat(r.statusCode()).as(n).isEqualTo(200);
-      assertThat(JSON.readTree(clamp.upstream.requests().get(0).body()).get("keep_alive").asText()).as(n).endsWith("s");
-      assertThat(JSON.readTree(clamp.upstream.requests().get(0).body()).get("keep_alive").asText()).as(n).doesNotContain("-");
+      assertThat(JSON.readTree(clamp.upstream.requests().get(0).body()).get("keep_alive").asText())
+          .as(n)
+          .endsWith("s");
+      assertThat(JSON.readTree(clamp.upstream.requests().get(0).body()).get("keep_alive").asText())
+          .as(n)
+          .doesNotContain("-");
     }
     clamp.upstream.reset();
-    assertThat(clamp.post("/api/generate", clamp.newKey(), "{\"model\":\"m\",\"prompt\":\"x\",\"keep_alive\":1e400}").statusCode()).isEqualTo(400);
+    assertThat(
+            clamp
+                .post(
+                    "/api/generate",
+                    clamp.newKey(),
+                    "{\"model\":\"m\",\"prompt\":\"x\",\"keep_alive\":1e400}")
+                .statusCode())
+        .isEqualTo(400);
     assertThat(clamp.upstream.requests()).isEmpty();
   }
 }

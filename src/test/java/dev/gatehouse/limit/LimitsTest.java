@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class LimitsTest {
 
   static final ObjectMapper JSON = new ObjectMapper();
-  static final String CHAT = "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  static final String CHAT =
+      "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
   private static void awaitUpstreamRequests(GatewayFixture gw, int n) throws InterruptedException {
     for (int i = 0; i < 200 && gw.upstream.requests().size() < n; i++) {
@@ -34,14 +35,16 @@ class LimitsTest {
   @Test
   void perKeyRateHoldsThenReleasesAfterRetryAfter() throws Exception {
     // why: a stolen or greedy key must not get unlimited requests; the 429 says when to retry
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("rate.key_rpm", "60", "rate.key_burst", "2"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(Map.of("rate.key_rpm", "60", "rate.key_burst", "2"))) {
       String key = gw.newKey();
       assertThat(gw.post("/v1/chat/completions", key, CHAT).statusCode()).isEqualTo(200);
       assertThat(gw.post("/v1/chat/completions", key, CHAT).statusCode()).isEqualTo(200);
       HttpResponse<String> limited = gw.post("/v1/chat/completions", key, CHAT);
       assertThat(limited.statusCode()).isEqualTo(429);
       assertThat(JSON.readTree(limited.body()).at("/error/code").asText()).isEqualTo("limit.rate");
-      assertThat(JSON.readTree(limited.body()).at("/error/type").asText()).isEqualTo("rate_limit_error");
+      assertThat(JSON.readTree(limited.body()).at("/error/type").asText())
+          .isEqualTo("rate_limit_error");
       long wait = retryAfter(limited);
       assertThat(wait).isBetween(1L, 2L); // 60 per minute: one more request each second
       assertThat(gw.upstream.requests()).hasSize(2);
@@ -56,7 +59,11 @@ class LimitsTest {
   void aKeysOwnRateOverridesTheGlobalOne() throws Exception {
     // why: keys create --rpm lets one client be held tighter than the rest
     try (GatewayFixture gw = GatewayFixture.start(Map.of())) {
-      String tight = gw.keys.create("tight", null, List.of(), List.of(), new KeyLimits(60, 1, null, null, null, null)).key();
+      String tight =
+          gw.keys
+              .create(
+                  "tight", null, List.of(), List.of(), new KeyLimits(60, 1, null, null, null, null))
+              .key();
       assertThat(gw.get("/api/tags", tight).statusCode()).isEqualTo(200);
       HttpResponse<String> r = gw.get("/api/tags", tight);
       assertThat(r.statusCode()).isEqualTo(429);
@@ -68,15 +75,22 @@ class LimitsTest {
   @Test
   void unauthenticatedClientsMeetAMuchLowerPerAddressLimit() throws Exception {
     // why: guessing keys must get expensive fast; the refusal is the same on every path
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("rate.anonymous_ip_rpm", "60", "rate.anonymous_ip_burst", "3"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of("rate.anonymous_ip_rpm", "60", "rate.anonymous_ip_burst", "3"))) {
       for (int i = 0; i < 3; i++) {
-        assertThat(gw.get(i % 2 == 0 ? "/api/tags" : "/nope", "gk_aaaaaaaaaaaa_" + "B".repeat(40)).statusCode()).isEqualTo(401);
+        assertThat(
+                gw.get(i % 2 == 0 ? "/api/tags" : "/nope", "gk_aaaaaaaaaaaa_" + "B".repeat(40))
+                    .statusCode())
+            .isEqualTo(401);
       }
       HttpResponse<String> limited = gw.get("/api/push", null);
       assertThat(limited.statusCode()).isEqualTo(429);
       Thread.sleep(retryAfter(limited) * 1000);
       assertThat(gw.get("/api/tags", null).statusCode()).isEqualTo(401);
-      assertThat(gw.get("/api/tags", gw.newKey()).statusCode()).as("valid keys are not slowed").isEqualTo(200);
+      assertThat(gw.get("/api/tags", gw.newKey()).statusCode())
+          .as("valid keys are not slowed")
+          .isEqualTo(200);
       assertThat(gw.upstream.requests()).hasSize(1);
     }
   }
@@ -84,10 +98,12 @@ class LimitsTest {
   @Test
   void aFailingLimiterDeniesRatherThanAllows() throws Exception {
     // why: fail closed; the proxy whose limiter swallowed its own error let everything through
-    RateLimiter broken = (subject, perMinute, burst) -> {
-      throw new IllegalStateException("limiter backend down");
-    };
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("rate.key_rpm", "600"), null, broken, null)) {
+    RateLimiter broken =
+        (subject, perMinute, burst) -> {
+          throw new IllegalStateException("limiter backend down");
+        };
+    try (GatewayFixture gw =
+        GatewayFixture.start(Map.of("rate.key_rpm", "600"), null, broken, null)) {
       HttpResponse<String> r = gw.post("/api/chat", gw.newKey(), CHAT);
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(r.body()).contains("\"code\":\"limit.unavailable\"");
@@ -98,13 +114,16 @@ class LimitsTest {
   @Test
   void aLimiterThatNeverAnswersRefusesOnceItsWaitIsOver() throws Exception {
     // why: a remote limiter that hangs must neither hold the request forever nor let it through
-    RateLimiter silent = (subject, perMinute, burst) -> io.vertx.core.Promise.<RateLimiter.Take>promise().future();
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("rate.key_rpm", "600"), null, silent, null)) {
+    RateLimiter silent =
+        (subject, perMinute, burst) -> io.vertx.core.Promise.<RateLimiter.Take>promise().future();
+    try (GatewayFixture gw =
+        GatewayFixture.start(Map.of("rate.key_rpm", "600"), null, silent, null)) {
       long start = System.nanoTime();
       HttpResponse<String> r = gw.post("/api/chat", gw.newKey(), CHAT);
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(r.body()).contains("\"code\":\"limit.unavailable\"");
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(Limiter.REMOTE_ANSWER_MILLIS));
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(Limiter.REMOTE_ANSWER_MILLIS));
       assertThat(gw.upstream.requests()).isEmpty();
     }
   }
@@ -114,16 +133,27 @@ class LimitsTest {
     // why: budgets must follow what the model server actually spent, and reopen on time
     MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:05Z"));
     try (GatewayFixture gw = GatewayFixture.start(Map.of(), null, null, clock)) {
-      String key = gw.keys.create("budget", null, List.of(), List.of(), new KeyLimits(null, null, 20L, null, null, null)).key();
+      String key =
+          gw.keys
+              .create(
+                  "budget",
+                  null,
+                  List.of(),
+                  List.of(),
+                  new KeyLimits(null, null, 20L, null, null, null))
+              .key();
       // Each non-streamed answer of the fake reports 7 prompt + 5 output tokens.
       assertThat(gw.post("/api/chat", key, CHAT).statusCode()).isEqualTo(200);
       assertThat(gw.post("/v1/chat/completions", key, CHAT).statusCode()).isEqualTo(200);
       HttpResponse<String> spent = gw.post("/api/chat", key, CHAT);
       assertThat(spent.statusCode()).isEqualTo(429);
       assertThat(spent.body()).contains("\"code\":\"limit.token_budget\"");
-      assertThat(retryAfter(spent)).isEqualTo(55L); // to the end of the UTC minute on the gateway's clock
+      assertThat(retryAfter(spent))
+          .isEqualTo(55L); // to the end of the UTC minute on the gateway's clock
       assertThat(gw.upstream.requests()).hasSize(2);
-      assertThat(gw.get("/api/tags", key).statusCode()).as("reading the model list costs no tokens").isEqualTo(200);
+      assertThat(gw.get("/api/tags", key).statusCode())
+          .as("reading the model list costs no tokens")
+          .isEqualTo(200);
       clock.advance(Duration.ofSeconds(56));
       assertThat(gw.post("/api/chat", key, CHAT).statusCode()).isEqualTo(200);
     }
@@ -134,19 +164,45 @@ class LimitsTest {
     // why: LiteLLM does not enforce budgets on streams and Envoy lets them overshoot
     try (GatewayFixture gw = GatewayFixture.start(Map.of())) {
       gw.upstream.streaming(40, 30);
-      String key = gw.keys.create("small", null, List.of(), List.of(), new KeyLimits(null, null, null, 10L, null, null)).key();
-      HttpResponse<String> ollama = gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"messages\":[]}");
+      String key =
+          gw.keys
+              .create(
+                  "small",
+                  null,
+                  List.of(),
+                  List.of(),
+                  new KeyLimits(null, null, null, 10L, null, null))
+              .key();
+      HttpResponse<String> ollama =
+          gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"messages\":[]}");
       List<String> lines = ollama.body().lines().toList();
       assertThat(lines).hasSize(11); // ten tokens, then the error object
       assertThat(lines.get(10)).contains("\"code\":\"limit.token_budget\"");
-      assertThat(gw.upstream.nextEvent(3000)).isEqualTo("client-closed"); // the upstream stopped generating
+      assertThat(gw.upstream.nextEvent(3000))
+          .isEqualTo("client-closed"); // the upstream stopped generating
 
-      String key2 = gw.keys.create("small2", null, List.of(), List.of(), new KeyLimits(null, null, null, 5L, null, null)).key();
-      HttpResponse<String> sse = gw.post("/v1/chat/completions", key2, "{\"model\":\"llama3.2:3b\",\"stream\":true,\"messages\":[]}");
+      String key2 =
+          gw.keys
+              .create(
+                  "small2",
+                  null,
+                  List.of(),
+                  List.of(),
+                  new KeyLimits(null, null, null, 5L, null, null))
+              .key();
+      HttpResponse<String> sse =
+          gw.post(
+              "/v1/chat/completions",
+              key2,
+              "{\"model\":\"llama3.2:3b\",\"stream\":true,\"messages\":[]}");
       List<String> events = sse.body().lines().filter(l -> l.startsWith("data: ")).toList();
       assertThat(events).hasSize(6);
-      assertThat(events.get(5)).startsWith("data: {\"error\":{").contains("\"code\":\"limit.token_budget\"");
-      assertThat(gw.post("/api/chat", key2, CHAT).statusCode()).as("and the next request is refused up front").isEqualTo(429);
+      assertThat(events.get(5))
+          .startsWith("data: {\"error\":{")
+          .contains("\"code\":\"limit.token_budget\"");
+      assertThat(gw.post("/api/chat", key2, CHAT).statusCode())
+          .as("and the next request is refused up front")
+          .isEqualTo(429);
     }
   }
 
@@ -155,12 +211,19 @@ class LimitsTest {
     // why: without include_usage an OpenAI stream carries no token counts at all
     try (GatewayFixture gw = GatewayFixture.start(Map.of())) {
       String key = gw.newKey();
-      HttpResponse<String> plain = gw.post("/v1/chat/completions", key, "{\"model\":\"llama3.2:3b\",\"stream\":true,\"messages\":[]}");
+      HttpResponse<String> plain =
+          gw.post(
+              "/v1/chat/completions",
+              key,
+              "{\"model\":\"llama3.2:3b\",\"stream\":true,\"messages\":[]}");
       JsonNode sent = JSON.readTree(gw.upstream.requests().get(0).body());
       assertThat(sent.at("/stream_options/include_usage").asBoolean()).isTrue();
       assertThat(plain.body()).doesNotContain("\"usage\"").endsWith("data: [DONE]\n\n");
-      HttpResponse<String> asked = gw.post("/v1/chat/completions", key,
-          "{\"model\":\"llama3.2:3b\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[]}");
+      HttpResponse<String> asked =
+          gw.post(
+              "/v1/chat/completions",
+              key,
+              "{\"model\":\"llama3.2:3b\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[]}");
       assertThat(asked.body()).contains("\"usage\":{\"prompt_tokens\":7");
     }
   }
@@ -171,12 +234,21 @@ class LimitsTest {
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("gh-usage");
     String key;
     try (GatewayFixture gw = GatewayFixture.start(Map.of(), dir, null, null)) {
-      key = gw.keys.create("daily", null, List.of(), List.of(), new KeyLimits(null, null, null, 30L, null, null)).key();
+      key =
+          gw.keys
+              .create(
+                  "daily",
+                  null,
+                  List.of(),
+                  List.of(),
+                  new KeyLimits(null, null, null, 30L, null, null))
+              .key();
       assertThat(gw.post("/api/chat", key, CHAT).statusCode()).isEqualTo(200);
       assertThat(gw.post("/api/chat", key, CHAT).statusCode()).isEqualTo(200);
     }
     try (GatewayFixture gw = GatewayFixture.start(Map.of(), dir, null, null)) {
-      assertThat(gw.post("/api/chat", key, CHAT).statusCode()).isEqualTo(200); // 24 of 30 used so far
+      assertThat(gw.post("/api/chat", key, CHAT).statusCode())
+          .isEqualTo(200); // 24 of 30 used so far
       HttpResponse<String> r = gw.post("/api/chat", key, CHAT);
       assertThat(r.statusCode()).isEqualTo(429);
       assertThat(r.body()).contains("tokens-per-day");
@@ -186,20 +258,31 @@ class LimitsTest {
   @Test
   void concurrencyCapQueuesThenRefusesAtOnceWhenTheQueueIsFull() throws Exception {
     // why: a full queue must answer immediately, never hang; a freed slot goes to the next waiter
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("concurrency.queue", "1", "concurrency.queue_timeout", "10s"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of("concurrency.queue", "1", "concurrency.queue_timeout", "10s"))) {
       gw.upstream.streaming(10, 100); // about one second per stream
-      String key = gw.keys.create("one", null, List.of(), List.of(), new KeyLimits(null, null, null, null, 1, null)).key();
+      String key =
+          gw.keys
+              .create(
+                  "one", null, List.of(), List.of(), new KeyLimits(null, null, null, null, 1, null))
+              .key();
       var client = java.net.http.HttpClient.newHttpClient();
-      var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw.baseUrl() + "/api/generate"))
-          .header("Authorization", "Bearer " + key)
-          .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"llama3.2:3b\",\"prompt\":\"x\"}")).build();
+      var req =
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw.baseUrl() + "/api/generate"))
+              .header("Authorization", "Bearer " + key)
+              .POST(
+                  java.net.http.HttpRequest.BodyPublishers.ofString(
+                      "{\"model\":\"llama3.2:3b\",\"prompt\":\"x\"}"))
+              .build();
       var first = client.sendAsync(req, HttpResponse.BodyHandlers.ofString());
       awaitUpstreamRequests(gw, 1); // first holds the key's only slot
       var second = client.sendAsync(req, HttpResponse.BodyHandlers.ofString());
       Thread.sleep(500); // second waits in the queue (it cannot reach the upstream yet)
       assertThat(gw.upstream.requests()).hasSize(1);
       long t0 = System.nanoTime();
-      HttpResponse<String> third = gw.post("/api/generate", key, "{\"model\":\"llama3.2:3b\",\"prompt\":\"x\"}");
+      HttpResponse<String> third =
+          gw.post("/api/generate", key, "{\"model\":\"llama3.2:3b\",\"prompt\":\"x\"}");
       assertThat((System.nanoTime() - t0) / 1_000_000).as("refused at once").isLessThan(500);
       assertThat(third.statusCode()).isEqualTo(429);
       assertThat(third.body()).contains("\"code\":\"limit.key_concurrency\"");
@@ -214,20 +297,30 @@ class LimitsTest {
   @Test
   void aQueuedRequestGivesUpAfterTheQueueTimeout() throws Exception {
     // why: a queue without a timeout is just a slower hang
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("concurrency.global", "1", "concurrency.queue_timeout", "300ms"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of("concurrency.global", "1", "concurrency.queue_timeout", "300ms"))) {
       gw.upstream.streaming(20, 100);
       String key = gw.newKey();
       var client = java.net.http.HttpClient.newHttpClient();
-      var slow = client.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw.baseUrl() + "/api/generate"))
-          .header("Authorization", "Bearer " + key)
-          .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"llama3.2:3b\",\"prompt\":\"x\"}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      var slow =
+          client.sendAsync(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create(gw.baseUrl() + "/api/generate"))
+                  .header("Authorization", "Bearer " + key)
+                  .POST(
+                      java.net.http.HttpRequest.BodyPublishers.ofString(
+                          "{\"model\":\"llama3.2:3b\",\"prompt\":\"x\"}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       awaitUpstreamRequests(gw, 1); // the stream holds the only slot
       HttpResponse<String> waited = gw.get("/api/tags", gw.newKey());
       assertThat(waited.statusCode()).isEqualTo(503);
       assertThat(waited.body()).contains("\"code\":\"limit.gateway_busy\"");
       assertThat(slow.get().statusCode()).isEqualTo(200);
-      assertThat(gw.get("/api/tags", key).statusCode()).as("released after the stream").isEqualTo(200);
+      assertThat(gw.get("/api/tags", key).statusCode())
+          .as("released after the stream")
+          .isEqualTo(200);
     }
   }
 }

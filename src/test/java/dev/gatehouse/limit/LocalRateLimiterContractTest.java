@@ -15,7 +15,8 @@ class LocalRateLimiterContractTest extends RateLimiterContract {
   /** Local buckets cannot fail; this is what a failure of theirs would look like to the gateway. */
   @Override
   protected RateLimiter failing() {
-    return (subject, perMinute, burst) -> Future.failedFuture(new IllegalStateException("limiter backend down"));
+    return (subject, perMinute, burst) ->
+        Future.failedFuture(new IllegalStateException("limiter backend down"));
   }
 
   @Test

@@ -10,13 +10,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every {@link RateLimiter} must do, whatever it is backed by: the local buckets now, a
- * shared Redis one later. The last cases put the limiter in front of a real gateway, since what
- * matters is what reaches the model server.
+ * What every {@link RateLimiter} must do, whatever it is backed by: the local buckets now, a shared
+ * Redis one later. The last cases put the limiter in front of a real gateway, since what matters is
+ * what reaches the model server.
  */
 abstract class RateLimiterContract {
 
-  static final String CHAT = "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  static final String CHAT =
+      "{\"model\":\"llama3.2:3b\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
   /** A fresh limiter of this kind, with no bucket in it. */
   protected abstract RateLimiter limiter();
@@ -29,7 +30,10 @@ abstract class RateLimiterContract {
 
   /** One take, waited for: the contract reads answers, however they arrive. */
   static Take take(RateLimiter l, String subject, int perMinute, int burst) throws Exception {
-    return l.take(subject, perMinute, burst).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    return l.take(subject, perMinute, burst)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
   }
 
   @Test
@@ -41,7 +45,9 @@ abstract class RateLimiterContract {
     Take refused = take(l, "key:a", 60, 5);
     assertThat(refused.allowed()).as("past the burst").isFalse();
     assertThat(refused.retryAfterNanos()).as("nanoseconds to wait").isPositive();
-    assertThat(refused.retryAfterNanos()).as("at 60 per minute, at most a second").isLessThanOrEqualTo(1_000_000_000L);
+    assertThat(refused.retryAfterNanos())
+        .as("at 60 per minute, at most a second")
+        .isLessThanOrEqualTo(1_000_000_000L);
   }
 
   @Test
@@ -65,14 +71,17 @@ abstract class RateLimiterContract {
   void theGatewayForwardsWhatTheLimiterAllowsAndRefusesTheRest() throws Exception {
     // why: however the answer arrives (at once, or later from a server), a refused request must
     // not reach the model server, and the 429 must say when to retry
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("rate.key_rpm", "60", "rate.key_burst", "2"), null, limiter(), null)) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of("rate.key_rpm", "60", "rate.key_burst", "2"), null, limiter(), null)) {
       String key = gw.newKey();
       assertThat(gw.post("/api/chat", key, CHAT).statusCode()).isEqualTo(200);
       assertThat(gw.post("/api/chat", key, CHAT).statusCode()).isEqualTo(200);
       HttpResponse<String> limited = gw.post("/api/chat", key, CHAT);
       assertThat(limited.statusCode()).isEqualTo(429);
       assertThat(limited.body()).contains("\"code\":\"limit.rate\"");
-      assertThat(limited.headers().firstValue("retry-after")).hasValueSatisfying(s -> assertThat(Long.parseLong(s)).isBetween(1L, 2L));
+      assertThat(limited.headers().firstValue("retry-after"))
+          .hasValueSatisfying(s -> assertThat(Long.parseLong(s)).isBetween(1L, 2L));
       assertThat(gw.upstream.requests()).hasSize(2);
     }
   }
@@ -81,7 +90,9 @@ abstract class RateLimiterContract {
   void aFailingLimiterRefusesAtTheGatewayAndNothingReachesTheUpstream() throws Exception {
     // why: fail closed; a limiter that cannot answer must never be read as "allowed", for keyed
     // requests and for the per-address limit on requests without a valid key alike
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("rate.key_rpm", "600", "rate.anonymous_ip_rpm", "600"), null, failing(), null)) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of("rate.key_rpm", "600", "rate.anonymous_ip_rpm", "600"), null, failing(), null)) {
       HttpResponse<String> keyed = gw.post("/api/chat", gw.newKey(), CHAT);
       assertThat(keyed.statusCode()).isEqualTo(503);
       assertThat(keyed.body()).contains("\"code\":\"limit.unavailable\"");

@@ -41,13 +41,19 @@ class BodyDeadlineTest {
   }
 
   private static String head(String path, long length) {
-    return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key
-        + "\r\nContent-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n";
+    return "POST "
+        + path
+        + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+        + key
+        + "\r\nContent-Type: application/json\r\nContent-Length: "
+        + length
+        + "\r\n\r\n";
   }
 
   @Test
   void aBodyAtOneBytePerSecondIsCutWith408AndNeverForwarded() throws Exception {
-    // why: the slow-body attack: headers arrive at once, then one byte a second holds a slot forever
+    // why: the slow-body attack: headers arrive at once, then one byte a second holds a slot
+    // forever
     String body = "{\"model\":\"llama3.2:3b\",\"messages\":[]}";
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", gw.port()), 5000);
@@ -84,8 +90,13 @@ class BodyDeadlineTest {
       }
       long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
       assertThat(closed).as("connection closed; got %s", got).isTrue();
-      assertThat(got.toString()).startsWith("HTTP/1.1 408").contains("request.body_timeout").contains("invalid_request_error");
-      assertThat(seconds).as("cut long before the body could have finished").isLessThan(body.length() - 5);
+      assertThat(got.toString())
+          .startsWith("HTTP/1.1 408")
+          .contains("request.body_timeout")
+          .contains("invalid_request_error");
+      assertThat(seconds)
+          .as("cut long before the body could have finished")
+          .isLessThan(body.length() - 5);
     }
     assertThat(gw.upstream.requests()).isEmpty();
   }
@@ -119,7 +130,8 @@ class BodyDeadlineTest {
   void aLongResponseStreamAfterTheBodyIsNeverCut() throws Exception {
     // why: the deadline is for the request body only; a generation may stream for minutes
     gw.upstream.streaming(15, 150); // over 2 s, twice the body deadline
-    HttpResponse<String> r = gw.post("/api/generate", key, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}");
+    HttpResponse<String> r =
+        gw.post("/api/generate", key, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body().lines().count()).isEqualTo(16);
     assertThat(r.body()).contains("\"done\":true");

@@ -18,17 +18,19 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Connection caps against slowloris: an attacker at one address holding connections open must
- * not lock out a client at another. The attacker is played from 127.0.0.2 and the real client
- * from 127.0.0.1 (all of 127.0.0.0/8 is loopback on Linux). {@code timeouts.header_read} is
- * raised so that the held connections stay held for the whole test.
+ * Connection caps against slowloris: an attacker at one address holding connections open must not
+ * lock out a client at another. The attacker is played from 127.0.0.2 and the real client from
+ * 127.0.0.1 (all of 127.0.0.0/8 is loopback on Linux). {@code timeouts.header_read} is raised so
+ * that the held connections stay held for the whole test.
  */
 class ConnectionCapsTest {
 
   /** Opens {@code n} connections from {@code from}, each sending half a request head. */
   static List<SocketChannel> slowloris(GatewayFixture gw, String from, int n) throws IOException {
     List<SocketChannel> out = new ArrayList<>(n);
-    byte[] partial = "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
+    byte[] partial =
+        "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nX-Slow: "
+            .getBytes(StandardCharsets.US_ASCII);
     for (int i = 0; i < n; i++) {
       SocketChannel ch = SocketChannel.open();
       out.add(ch);
@@ -44,7 +46,9 @@ class ConnectionCapsTest {
     return out;
   }
 
-  /** How many of these connections the gateway still holds open (a closed one reads EOF or fails). */
+  /**
+   * How many of these connections the gateway still holds open (a closed one reads EOF or fails).
+   */
   static int stillOpen(List<SocketChannel> chans) {
     int open = 0;
     ByteBuffer buf = ByteBuffer.allocate(64);
@@ -94,10 +98,12 @@ class ConnectionCapsTest {
 
   @Test
   void aThousandSlowConnectionsFromOneAddressDoNotLockOutAnother() throws Exception {
-    try (GatewayFixture gw = GatewayFixture.start(Map.of(
-        "connections.max_per_ip", "50",
-        "connections.max_total", "2000",
-        "timeouts.header_read", "60s"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of(
+                "connections.max_per_ip", "50",
+                "connections.max_total", "2000",
+                "timeouts.header_read", "60s"))) {
       String key = gw.newKey();
       List<SocketChannel> attack = slowloris(gw, "127.0.0.2", 1000);
       try {
@@ -127,8 +133,13 @@ class ConnectionCapsTest {
   static int servedFrom(GatewayFixture gw, String from, String key) throws Exception {
     int status = -1;
     for (int i = 0; i < 50 && status != 200; i++) {
-      status = gw.raw("GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\nConnection: close\r\n\r\n", from)
-          .status();
+      status =
+          gw.raw(
+                  "GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                      + key
+                      + "\r\nConnection: close\r\n\r\n",
+                  from)
+              .status();
       if (status != 200) {
         Thread.sleep(50);
       }
@@ -140,17 +151,25 @@ class ConnectionCapsTest {
   void withAGlobalCapAloneTheSameAttackLocksEveryoneOut() throws Exception {
     // why: the control for the test above: a shared budget without a per-address cap is what
     // slowloris exhausts, which is why the per-address cap is the protection
-    try (GatewayFixture gw = GatewayFixture.start(Map.of(
-        "connections.max_per_ip", "100000",
-        "connections.max_total", "1000",
-        "timeouts.header_read", "60s"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of(
+                "connections.max_per_ip", "100000",
+                "connections.max_total", "1000",
+                "timeouts.header_read", "60s"))) {
       String key = gw.newKey();
       List<SocketChannel> attack = slowloris(gw, "127.0.0.2", 1000);
       try {
         awaitOpen(gw, 1000);
         assertThat(stillOpen(attack)).isEqualTo(1000);
-        assertThat(gw.raw("GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\nConnection: close\r\n\r\n",
-            "127.0.0.1").status()).isEqualTo(-1);
+        assertThat(
+                gw.raw(
+                        "GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                            + key
+                            + "\r\nConnection: close\r\n\r\n",
+                        "127.0.0.1")
+                    .status())
+            .isEqualTo(-1);
         assertThat(gw.upstream.requests()).isEmpty();
       } finally {
         closeAll(attack);
@@ -161,11 +180,14 @@ class ConnectionCapsTest {
 
   @Test
   void theGlobalCapHoldsAndReleases() throws Exception {
-    // why: the global cap bounds file descriptors whoever connects; slots free up as connections close
-    try (GatewayFixture gw = GatewayFixture.start(Map.of(
-        "connections.max_per_ip", "1000",
-        "connections.max_total", "20",
-        "timeouts.header_read", "60s"))) {
+    // why: the global cap bounds file descriptors whoever connects; slots free up as connections
+    // close
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of(
+                "connections.max_per_ip", "1000",
+                "connections.max_total", "20",
+                "timeouts.header_read", "60s"))) {
       List<SocketChannel> held = slowloris(gw, "127.0.0.3", 20);
       try {
         awaitOpen(gw, 20);
@@ -183,7 +205,9 @@ class ConnectionCapsTest {
 
   @Test
   void connectionCapsCountPerAddressAndReleaseOnClose() {
-    ConnectionLimits caps = new ConnectionLimits(new GatehouseConfig.Connections(2, 3), AddressSet.parse(List.of("10.0.0.1")));
+    ConnectionLimits caps =
+        new ConnectionLimits(
+            new GatehouseConfig.Connections(2, 3), AddressSet.parse(List.of("10.0.0.1")));
     IpAddress a = IpAddress.parse("203.0.113.1");
     IpAddress b = IpAddress.parse("203.0.113.2");
     Runnable a1 = caps.admit(a);
@@ -196,7 +220,9 @@ class ConnectionCapsTest {
     assertThat(caps.admit(IpAddress.parse("203.0.113.3"))).as("fourth in all").isNull();
     assertThat(caps.open()).isEqualTo(3);
     a1.run();
-    assertThat(caps.admit(IpAddress.parse("10.0.0.1"))).as("a proxy, under the global cap").isNotNull();
+    assertThat(caps.admit(IpAddress.parse("10.0.0.1")))
+        .as("a proxy, under the global cap")
+        .isNotNull();
     assertThat(caps.admit(a)).as("global cap full again").isNull();
     b1.run();
     assertThat(caps.admit(a)).as("a slot of its own freed, and one in all").isNotNull();

@@ -20,11 +20,16 @@ import org.junit.jupiter.api.Test;
 class NetworkRulesTest {
 
   static String tags(String key) {
-    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer " + key + "\r\nConnection: close\r\n\r\n";
+    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer "
+        + key
+        + "\r\nConnection: close\r\n\r\n";
   }
 
   static String tagsVia(String key, String forwardingHeader) {
-    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer " + key + "\r\n" + forwardingHeader
+    return "GET /api/tags HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: Bearer "
+        + key
+        + "\r\n"
+        + forwardingHeader
         + "\r\nConnection: close\r\n\r\n";
   }
 
@@ -46,7 +51,9 @@ class NetworkRulesTest {
   @Test
   void anAllowListAdmitsOnlyItsRangesAndDenyWinsOverIt() throws Exception {
     // why: network.allow turns the gateway into an allowlist; network.deny still carves out of it
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("network.allow", "127.0.0.0/30", "network.deny", "127.0.0.3"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of("network.allow", "127.0.0.0/30", "network.deny", "127.0.0.3"))) {
       String key = gw.newKey();
       assertThat(gw.raw(tags(key), "127.0.0.2").status()).isEqualTo(200);
       assertThat(gw.upstream.requests()).hasSize(1);
@@ -63,9 +70,13 @@ class NetworkRulesTest {
   @Test
   void ipv6ClientsAreMatchedByIpv6Rules() throws Exception {
     // why: rules are family-aware: ::1 is matched by ::1/128, and not by an IPv4 catch-all
-    try (GatewayFixture allowed = GatewayFixture.start(Map.of("listen", "[::1]:0", "network.allow", "::1/128"));
-        GatewayFixture notListed = GatewayFixture.start(Map.of("listen", "[::1]:0", "network.allow", "0.0.0.0/0,2001:db8::/32"));
-        GatewayFixture denied = GatewayFixture.start(Map.of("listen", "[::1]:0", "network.deny", "::/0"))) {
+    try (GatewayFixture allowed =
+            GatewayFixture.start(Map.of("listen", "[::1]:0", "network.allow", "::1/128"));
+        GatewayFixture notListed =
+            GatewayFixture.start(
+                Map.of("listen", "[::1]:0", "network.allow", "0.0.0.0/0,2001:db8::/32"));
+        GatewayFixture denied =
+            GatewayFixture.start(Map.of("listen", "[::1]:0", "network.deny", "::/0"))) {
       assertThat(allowed.get("/api/tags", allowed.newKey()).statusCode()).isEqualTo(200);
       assertThat(allowed.upstream.requests()).hasSize(1);
       for (GatewayFixture gw : new GatewayFixture[] {notListed, denied}) {
@@ -81,8 +92,11 @@ class NetworkRulesTest {
   void iocAddressesAreClosedUpFrontFromTheListAndTheFile() throws Exception {
     // why: known-hostile addresses get the cheapest refusal: the connection closes unanswered
     Path file = Files.createTempFile("ioc", ".txt");
-    Files.writeString(file, "# January 2026 probing report\n204.76.203.125\n\n127.0.0.10  # a test address\n");
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("network.ioc", "127.0.0.9", "network.ioc_file", file.toString()))) {
+    Files.writeString(
+        file, "# January 2026 probing report\n204.76.203.125\n\n127.0.0.10  # a test address\n");
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of("network.ioc", "127.0.0.9", "network.ioc_file", file.toString()))) {
       String key = gw.newKey();
       for (String ioc : new String[] {"127.0.0.9", "127.0.0.10"}) {
         RawResponse r = gw.raw(tags(key), ioc);
@@ -99,7 +113,8 @@ class NetworkRulesTest {
   @Test
   void iocAddressesGetA403WhenSoConfigured() throws Exception {
     // why: bans.refusal: 403 answers instead, in the client's dialect
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("network.ioc", "127.0.0.9", "bans.refusal", "403"))) {
+    try (GatewayFixture gw =
+        GatewayFixture.start(Map.of("network.ioc", "127.0.0.9", "bans.refusal", "403"))) {
       RawResponse r = gw.raw(tags(gw.newKey()), "127.0.0.9");
       assertThat(r.status()).isEqualTo(403);
       assertThat(r.body()).contains("\"code\":\"network.client_banned\"").doesNotContain("IoC");
@@ -113,7 +128,10 @@ class NetworkRulesTest {
     try (GatewayFixture gw = GatewayFixture.start(Map.of("network.deny", "198.51.100.7"));
         AccessLogCapture log = new AccessLogCapture()) {
       String key = gw.newKey();
-      RawResponse r = gw.raw(tagsVia(key, "X-Forwarded-For: 198.51.100.7\r\nForwarded: for=198.51.100.7"), "127.0.0.12");
+      RawResponse r =
+          gw.raw(
+              tagsVia(key, "X-Forwarded-For: 198.51.100.7\r\nForwarded: for=198.51.100.7"),
+              "127.0.0.12");
       assertThat(r.status()).isEqualTo(200);
       assertThat(log.await("ip=127.0.0.12 ", "path=/api/tags", "status=200")).isNotNull();
     }
@@ -121,10 +139,13 @@ class NetworkRulesTest {
 
   @Test
   void behindATrustedProxyTheForwardedClientIsJudged() throws Exception {
-    // why: behind a reverse proxy the real client, not the proxy, must meet the rules, IPv4 and IPv6
-    try (GatewayFixture gw = GatewayFixture.start(Map.of(
-            "network.trusted_proxies", "127.0.0.0/8",
-            "network.deny", "198.51.100.7,2001:db8:bad::/48"));
+    // why: behind a reverse proxy the real client, not the proxy, must meet the rules, IPv4 and
+    // IPv6
+    try (GatewayFixture gw =
+            GatewayFixture.start(
+                Map.of(
+                    "network.trusted_proxies", "127.0.0.0/8",
+                    "network.deny", "198.51.100.7,2001:db8:bad::/48"));
         AccessLogCapture log = new AccessLogCapture()) {
       String key = gw.newKey();
       String[] refused = {
@@ -138,16 +159,20 @@ class NetworkRulesTest {
       for (String h : refused) {
         RawResponse r = gw.raw(tagsVia(key, h), "127.0.0.1");
         assertThat(r.status()).as(h).isEqualTo(403);
-        // why: behind a proxy a refusal is always answered, never a closed connection the proxy shares
+        // why: behind a proxy a refusal is always answered, never a closed connection the proxy
+        // shares
         assertThat(r.body()).contains("network.address_denied");
       }
       assertThat(gw.upstream.requests()).isEmpty();
       // why: what the client wrote to the left of the last untrusted hop is never believed
-      RawResponse spoofed = gw.raw(tagsVia(key, "X-Forwarded-For: 198.51.100.7, 203.0.113.5"), "127.0.0.1");
+      RawResponse spoofed =
+          gw.raw(tagsVia(key, "X-Forwarded-For: 198.51.100.7, 203.0.113.5"), "127.0.0.1");
       assertThat(spoofed.status()).isEqualTo(200);
       assertThat(log.await("ip=203.0.113.5 ", "status=200")).isNotNull();
       // why: a garbage hop stops the walk at the proxy rather than inventing an address
-      assertThat(gw.raw(tagsVia(key, "X-Forwarded-For: 198.51.100.7, unknown"), "127.0.0.13").status()).isEqualTo(200);
+      assertThat(
+              gw.raw(tagsVia(key, "X-Forwarded-For: 198.51.100.7, unknown"), "127.0.0.13").status())
+          .isEqualTo(200);
       assertThat(log.await("ip=127.0.0.13 ", "status=200")).isNotNull();
       // why: without a header the proxy itself is the client
       assertThat(gw.raw(tags(key), "127.0.0.14").status()).isEqualTo(200);

@@ -27,14 +27,39 @@ class RequestTargetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    "", "*", "api/tags", "http://127.0.0.1:11434/api/tags",
-    "/api/../api/push", "/api/./tags", "/..", "/api/tags/..", "/api/tags/.",
-    "//api/push", "/api//push", "/api/push\\", "/api\\push",
-    "/api/%2e%2e/push", "/api%2fpush", "/api%2Fpush", "/api%5cpush", "/api/tags%00", "/api/%2E",
-    "/api/%252e%252e/push", "/api/%zz", "/api/%2", "/api/%", "/api/%C3%A9", "/api/%20",
-    "/api/tags#x", "/api/t\u00e9gs", "/api/tags\u0000", "/api/ tags", "/api/tags?q=\u00ff",
-  })
+  @ValueSource(
+      strings = {
+        "",
+        "*",
+        "api/tags",
+        "http://127.0.0.1:11434/api/tags",
+        "/api/../api/push",
+        "/api/./tags",
+        "/..",
+        "/api/tags/..",
+        "/api/tags/.",
+        "//api/push",
+        "/api//push",
+        "/api/push\\",
+        "/api\\push",
+        "/api/%2e%2e/push",
+        "/api%2fpush",
+        "/api%2Fpush",
+        "/api%5cpush",
+        "/api/tags%00",
+        "/api/%2E",
+        "/api/%252e%252e/push",
+        "/api/%zz",
+        "/api/%2",
+        "/api/%",
+        "/api/%C3%A9",
+        "/api/%20",
+        "/api/tags#x",
+        "/api/t\u00e9gs",
+        "/api/tags\u0000",
+        "/api/ tags",
+        "/api/tags?q=\u00ff",
+      })
   void refusesAnythingTwoParsersCouldReadDifferently(String raw) {
     // why: each of these has been used to slip past a path-matching proxy
     assertThat(RequestTarget.parse(raw)).isNull();

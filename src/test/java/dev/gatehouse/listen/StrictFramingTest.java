@@ -26,9 +26,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Strict HTTP/1.1 framing and Host rules ({@link StrictFraming}), as raw bytes on a real socket.
  * Every refused case asserts its status, that the connection was closed, that no second response
- * followed, and that the upstream received nothing: neither the request nor the one smuggled
- * behind it. Each smuggling case carries a second, valid-looking request in or after its body,
- * so a lenient reading would forward it.
+ * followed, and that the upstream received nothing: neither the request nor the one smuggled behind
+ * it. Each smuggling case carries a second, valid-looking request in or after its body, so a
+ * lenient reading would forward it.
  */
 class StrictFramingTest {
 
@@ -54,12 +54,17 @@ class StrictFramingTest {
   }
 
   static final String BODY = "{\"model\":\"llama3.2:3b\",\"messages\":[]}";
+
   /** A complete second request: what a smuggler hides where a lenient parser reads a request. */
-  static final String SMUGGLED = "GET /api/tags HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n\r\n";
+  static final String SMUGGLED =
+      "GET /api/tags HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n\r\n";
 
   static String post(String framing, String body) {
     return "POST /api/chat HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n"
-        + "Content-Type: application/json\r\n" + framing + "\r\n" + body;
+        + "Content-Type: application/json\r\n"
+        + framing
+        + "\r\n"
+        + body;
   }
 
   static String chunked(String te, String chunks) {
@@ -80,13 +85,27 @@ class StrictFramingTest {
     return Stream.of(
         // --- Transfer-Encoding with Content-Length (RFC 9112 §6.1: must close)
         // why: the classic CL.TE desync: a front proxy reads CL, Netty reads chunked
-        Arguments.of("TE chunked + CL", 400, post("Content-Length: " + (CHUNKS.length() + SMUGGLED.length()) + "\r\nTransfer-Encoding: chunked\r\n", CHUNKS + SMUGGLED)),
+        Arguments.of(
+            "TE chunked + CL",
+            400,
+            post(
+                "Content-Length: "
+                    + (CHUNKS.length() + SMUGGLED.length())
+                    + "\r\nTransfer-Encoding: chunked\r\n",
+                CHUNKS + SMUGGLED)),
         // why: the same with the headers the other way round
-        Arguments.of("CL + TE chunked", 400, post("Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", CHUNKS + SMUGGLED)),
+        Arguments.of(
+            "CL + TE chunked",
+            400,
+            post("Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", CHUNKS + SMUGGLED)),
         // why: CL of zero beside TE is still two framings
-        Arguments.of("TE + CL 0", 400, post("Content-Length: 0\r\nTransfer-Encoding: chunked\r\n", CHUNKS)),
+        Arguments.of(
+            "TE + CL 0", 400, post("Content-Length: 0\r\nTransfer-Encoding: chunked\r\n", CHUNKS)),
         // why: header names are case-insensitive; so is the check
-        Arguments.of("te + content-length lower case", 400, post("content-length: 5\r\ntransfer-encoding: CHUNKED\r\n", CHUNKS)),
+        Arguments.of(
+            "te + content-length lower case",
+            400,
+            post("content-length: 5\r\ntransfer-encoding: CHUNKED\r\n", CHUNKS)),
         // --- Transfer-Encoding other than one chunked coding on one line
         // why: a coding list; proxies disagree on which coding is final
         Arguments.of("TE chunked, identity", 400, chunked("chunked, identity", CHUNKS + SMUGGLED)),
@@ -103,60 +122,152 @@ class StrictFramingTest {
         Arguments.of("TE chunked;q=1", 400, chunked("chunked;q=1", CHUNKS)),
         Arguments.of("TE quoted", 400, chunked("\"chunked\"", CHUNKS)),
         // why: two TE lines, each fine alone
-        Arguments.of("two TE lines", 400, post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", CHUNKS)),
-        Arguments.of("two TE lines, identity then chunked", 400, post("Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n", CHUNKS)),
+        Arguments.of(
+            "two TE lines",
+            400,
+            post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", CHUNKS)),
+        Arguments.of(
+            "two TE lines, identity then chunked",
+            400,
+            post("Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n", CHUNKS)),
         // why: a vertical tab or form feed some parsers take for white space
         Arguments.of("TE with vertical tab", 400, chunked("\u000bchunked", CHUNKS)),
         // why: TE does not exist in HTTP/1.0; a 1.0 front proxy frames by CL or close
-        Arguments.of("TE on HTTP/1.0", 400, chunked("chunked", CHUNKS).replace("HTTP/1.1", "HTTP/1.0")),
+        Arguments.of(
+            "TE on HTTP/1.0", 400, chunked("chunked", CHUNKS).replace("HTTP/1.1", "HTTP/1.0")),
         // --- chunk sizes
         // why: spaces around the size are trimmed by Netty and not by others
-        Arguments.of("chunk size with leading space", 400, chunked("chunked", " " + CHUNKS + SMUGGLED)),
-        Arguments.of("chunk size with trailing space", 400, chunked("chunked", hex(BODY) + " \r\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
-        Arguments.of("chunk size with trailing tab", 400, chunked("chunked", hex(BODY) + "\t\r\n" + BODY + "\r\n0\r\n\r\n")),
+        Arguments.of(
+            "chunk size with leading space", 400, chunked("chunked", " " + CHUNKS + SMUGGLED)),
+        Arguments.of(
+            "chunk size with trailing space",
+            400,
+            chunked("chunked", hex(BODY) + " \r\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
+        Arguments.of(
+            "chunk size with trailing tab",
+            400,
+            chunked("chunked", hex(BODY) + "\t\r\n" + BODY + "\r\n0\r\n\r\n")),
         // why: 17 hex digits overflow 64 bits and were read as a small number
-        Arguments.of("chunk size of 17 hex digits", 400, chunked("chunked", "10000000000000026\r\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
-        Arguments.of("chunk size of 17 digits, leading zeros", 400, chunked("chunked", "00000000000000026\r\n" + BODY + "\r\n0\r\n\r\n")),
+        Arguments.of(
+            "chunk size of 17 hex digits",
+            400,
+            chunked("chunked", "10000000000000026\r\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
+        Arguments.of(
+            "chunk size of 17 digits, leading zeros",
+            400,
+            chunked("chunked", "00000000000000026\r\n" + BODY + "\r\n0\r\n\r\n")),
         // why: 16 hex digits parse, but are far past the body limit
-        Arguments.of("chunk size past the body limit", 413, chunked("chunked", "ffffffffffffffff\r\n" + BODY)),
-        Arguments.of("chunks whose total passes the limit", 413, chunked("chunked", ("800\r\n" + "a".repeat(0x800) + "\r\n").repeat(3) + "0\r\n\r\n")),
+        Arguments.of(
+            "chunk size past the body limit",
+            413,
+            chunked("chunked", "ffffffffffffffff\r\n" + BODY)),
+        Arguments.of(
+            "chunks whose total passes the limit",
+            413,
+            chunked("chunked", ("800\r\n" + "a".repeat(0x800) + "\r\n").repeat(3) + "0\r\n\r\n")),
         Arguments.of("chunk size 0x prefix", 400, chunked("chunked", "0x" + CHUNKS)),
         Arguments.of("chunk size with sign", 400, chunked("chunked", "+" + CHUNKS)),
-        Arguments.of("chunk size not hex", 400, chunked("chunked", "zz\r\n" + BODY + "\r\n0\r\n\r\n")),
+        Arguments.of(
+            "chunk size not hex", 400, chunked("chunked", "zz\r\n" + BODY + "\r\n0\r\n\r\n")),
         Arguments.of("empty chunk size", 400, chunked("chunked", "\r\n" + BODY + "\r\n0\r\n\r\n")),
         // why: chunk extensions are parsed differently by every proxy; no client sends them
-        Arguments.of("chunk extension", 400, chunked("chunked", hex(BODY) + ";a=b\r\n" + BODY + "\r\n0\r\n\r\n")),
-        Arguments.of("chunk extension on the last chunk", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0;x\r\n\r\n" + SMUGGLED)),
+        Arguments.of(
+            "chunk extension",
+            400,
+            chunked("chunked", hex(BODY) + ";a=b\r\n" + BODY + "\r\n0\r\n\r\n")),
+        Arguments.of(
+            "chunk extension on the last chunk",
+            400,
+            chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0;x\r\n\r\n" + SMUGGLED)),
         // why: a bare LF ends a chunk line for some parsers, not for others
-        Arguments.of("chunk size ends in bare LF", 400, chunked("chunked", hex(BODY) + "\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
+        Arguments.of(
+            "chunk size ends in bare LF",
+            400,
+            chunked("chunked", hex(BODY) + "\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
         // why: data longer than its size: the rest would be read as the next chunk line or request
-        Arguments.of("chunk data longer than its size", 400, chunked("chunked", "5\r\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
-        Arguments.of("chunk data without CRLF", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "0\r\n\r\n")),
-        Arguments.of("trailer with obs-fold", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nX-T: a\r\n b\r\n\r\n")),
+        Arguments.of(
+            "chunk data longer than its size",
+            400,
+            chunked("chunked", "5\r\n" + BODY + "\r\n0\r\n\r\n" + SMUGGLED)),
+        Arguments.of(
+            "chunk data without CRLF",
+            400,
+            chunked("chunked", hex(BODY) + "\r\n" + BODY + "0\r\n\r\n")),
+        Arguments.of(
+            "trailer with obs-fold",
+            400,
+            chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nX-T: a\r\n b\r\n\r\n")),
         // why: a decoder that merges trailers into the head (RFC 9110 §6.5.1 forbids it for these)
         // would frame or route by them after the body was framed by the head
-        Arguments.of("Content-Length in the trailers", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nContent-Length: 40\r\n\r\n" + SMUGGLED)),
-        Arguments.of("Transfer-Encoding in the trailers", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n" + SMUGGLED)),
-        Arguments.of("Host in the trailers", 400, chunked("chunked", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nhost: evil.example\r\n\r\n" + SMUGGLED)),
+        Arguments.of(
+            "Content-Length in the trailers",
+            400,
+            chunked(
+                "chunked",
+                hex(BODY) + "\r\n" + BODY + "\r\n0\r\nContent-Length: 40\r\n\r\n" + SMUGGLED)),
+        Arguments.of(
+            "Transfer-Encoding in the trailers",
+            400,
+            chunked(
+                "chunked",
+                hex(BODY)
+                    + "\r\n"
+                    + BODY
+                    + "\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + SMUGGLED)),
+        Arguments.of(
+            "Host in the trailers",
+            400,
+            chunked(
+                "chunked",
+                hex(BODY) + "\r\n" + BODY + "\r\n0\r\nhost: evil.example\r\n\r\n" + SMUGGLED)),
         // --- Content-Length
         // why: two lengths: which one frames the body?
-        Arguments.of("two Content-Length lines, different", 400, post("Content-Length: " + BODY.length() + "\r\nContent-Length: 2\r\n", BODY)),
-        Arguments.of("two Content-Length lines, equal", 400, post("Content-Length: " + BODY.length() + "\r\nContent-Length: " + BODY.length() + "\r\n", BODY)),
-        Arguments.of("Content-Length list", 400, post("Content-Length: " + BODY.length() + ", " + BODY.length() + "\r\n", BODY)),
-        Arguments.of("Content-Length with sign", 400, post("Content-Length: +" + BODY.length() + "\r\n", BODY)),
+        Arguments.of(
+            "two Content-Length lines, different",
+            400,
+            post("Content-Length: " + BODY.length() + "\r\nContent-Length: 2\r\n", BODY)),
+        Arguments.of(
+            "two Content-Length lines, equal",
+            400,
+            post(
+                "Content-Length: "
+                    + BODY.length()
+                    + "\r\nContent-Length: "
+                    + BODY.length()
+                    + "\r\n",
+                BODY)),
+        Arguments.of(
+            "Content-Length list",
+            400,
+            post("Content-Length: " + BODY.length() + ", " + BODY.length() + "\r\n", BODY)),
+        Arguments.of(
+            "Content-Length with sign",
+            400,
+            post("Content-Length: +" + BODY.length() + "\r\n", BODY)),
         Arguments.of("Content-Length negative", 400, post("Content-Length: -1\r\n", BODY)),
         Arguments.of("Content-Length hex", 400, post("Content-Length: 0x26\r\n", BODY)),
         Arguments.of("Content-Length with inner space", 400, post("Content-Length: 3 8\r\n", BODY)),
         // why: 20 digits overflow a long
-        Arguments.of("Content-Length of 20 digits", 400, post("Content-Length: 18446744073709551616\r\n", BODY)),
-        Arguments.of("Content-Length past every limit", 413, post("Content-Length: 9223372036854775807\r\n", BODY)),
+        Arguments.of(
+            "Content-Length of 20 digits",
+            400,
+            post("Content-Length: 18446744073709551616\r\n", BODY)),
+        Arguments.of(
+            "Content-Length past every limit",
+            413,
+            post("Content-Length: 9223372036854775807\r\n", BODY)),
         Arguments.of("Content-Length empty", 400, post("Content-Length: \r\n", BODY)),
         // --- the head itself
         // why: obs-fold continues a header on the next line for some parsers only
-        Arguments.of("obs-fold", 400, get("Host: localhost\r\nX-A: 1\r\n Transfer-Encoding: chunked\r\n")),
+        Arguments.of(
+            "obs-fold", 400, get("Host: localhost\r\nX-A: 1\r\n Transfer-Encoding: chunked\r\n")),
         Arguments.of("obs-fold with tab", 400, get("Host: localhost\r\nX-A: 1\r\n\tmore\r\n")),
         // why: a bare CR is a line end for some parsers
-        Arguments.of("bare CR in a header value", 400, get("Host: localhost\r\nX-A: 1\rTransfer-Encoding: chunked\r\n")),
+        Arguments.of(
+            "bare CR in a header value",
+            400,
+            get("Host: localhost\r\nX-A: 1\rTransfer-Encoding: chunked\r\n")),
         // why: a bare LF is a line end for Netty and not for strict front proxies
         Arguments.of("bare LF line end", 400, get("Host: localhost\nX-A: 1\r\n")),
         Arguments.of("LF-only head", 400, "GET /api/tags HTTP/1.1\nHost: localhost\n\n"),
@@ -165,22 +276,43 @@ class StrictFramingTest {
         Arguments.of("DEL in a header value", 400, get("Host: localhost\r\nX-A: a\u007fb\r\n")),
         Arguments.of("escape in a header value", 400, get("Host: localhost\r\nX-A: a\u001bb\r\n")),
         // why: "Transfer-Encoding : chunked" is TE for some parsers and an unknown field for others
-        Arguments.of("space before the colon", 400, post("Transfer-Encoding : chunked\r\nContent-Length: " + BODY.length() + "\r\n", BODY)),
+        Arguments.of(
+            "space before the colon",
+            400,
+            post("Transfer-Encoding : chunked\r\nContent-Length: " + BODY.length() + "\r\n", BODY)),
         Arguments.of("tab before the colon", 400, get("Host\t: localhost\r\n")),
         Arguments.of("header without a colon", 400, get("Host: localhost\r\nX-A\r\n")),
         Arguments.of("empty header name", 400, get("Host: localhost\r\n: value\r\n")),
         Arguments.of("non-token header name", 400, get("Host: localhost\r\nX(A): b\r\n")),
         // why: a NUL in the target was refused, but the pipelined follower was still forwarded
-        Arguments.of("NUL in the target, follower pipelined", 400, "GET /api/tags\u0000 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n\r\n" + SMUGGLED),
-        Arguments.of("control char in the target", 400, "GET /api/t\u0001ags HTTP/1.1\r\nHost: localhost\r\n\r\n" + SMUGGLED),
-        Arguments.of("tab in the target", 400, "GET /api/\ttags HTTP/1.1\r\nHost: localhost\r\n\r\n" + SMUGGLED),
-        Arguments.of("two spaces in the request line", 400, "GET  /api/tags HTTP/1.1\r\nHost: localhost\r\n\r\n" + SMUGGLED),
-        Arguments.of("method not a token", 400, "G(T /api/tags HTTP/1.1\r\nHost: localhost\r\n\r\n" + SMUGGLED),
+        Arguments.of(
+            "NUL in the target, follower pipelined",
+            400,
+            "GET /api/tags\u0000 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n\r\n"
+                + SMUGGLED),
+        Arguments.of(
+            "control char in the target",
+            400,
+            "GET /api/t\u0001ags HTTP/1.1\r\nHost: localhost\r\n\r\n" + SMUGGLED),
+        Arguments.of(
+            "tab in the target",
+            400,
+            "GET /api/\ttags HTTP/1.1\r\nHost: localhost\r\n\r\n" + SMUGGLED),
+        Arguments.of(
+            "two spaces in the request line",
+            400,
+            "GET  /api/tags HTTP/1.1\r\nHost: localhost\r\n\r\n" + SMUGGLED),
+        Arguments.of(
+            "method not a token",
+            400,
+            "G(T /api/tags HTTP/1.1\r\nHost: localhost\r\n\r\n" + SMUGGLED),
         // --- Host (RFC 9112 §3.2)
-        // why: a 1.1 request must name its host; without one a virtual-host front proxy and Gatehouse can disagree
+        // why: a 1.1 request must name its host; without one a virtual-host front proxy and
+        // Gatehouse can disagree
         Arguments.of("no Host on 1.1", 400, get("")),
         Arguments.of("two Host headers, same", 400, get("Host: localhost\r\nHost: localhost\r\n")),
-        Arguments.of("two Host headers, different", 400, get("Host: localhost\r\nHost: evil.example\r\n")),
+        Arguments.of(
+            "two Host headers, different", 400, get("Host: localhost\r\nHost: evil.example\r\n")),
         Arguments.of("Host with userinfo", 400, get("Host: user@localhost\r\n")),
         Arguments.of("Host with userinfo and password", 400, get("Host: a:b@localhost\r\n")),
         Arguments.of("empty Host on 1.1", 400, get("Host: \r\n")),
@@ -191,18 +323,29 @@ class StrictFramingTest {
         Arguments.of("Host percent-encoded", 400, get("Host: local%68ost\r\n")),
         Arguments.of("Host non-ASCII", 400, get("Host: l\u00f6calhost\r\n")),
         Arguments.of("Host bad IPv6 literal", 400, get("Host: [::1\r\n")),
-        Arguments.of("two Host headers on 1.0", 400, get("Host: localhost\r\nHost: localhost\r\n").replace("HTTP/1.1", "HTTP/1.0")),
+        Arguments.of(
+            "two Host headers on 1.0",
+            400,
+            get("Host: localhost\r\nHost: localhost\r\n").replace("HTTP/1.1", "HTTP/1.0")),
         // why: an absolute-form target names its own authority; it must agree with Host
-        Arguments.of("absolute-form disagreeing with Host", 400, "GET http://evil.example/api/tags HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n\r\n"),
+        Arguments.of(
+            "absolute-form disagreeing with Host",
+            400,
+            "GET http://evil.example/api/tags HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\n\r\n"),
         // --- a request framed right but followed by a framing error: nothing after it is read
         // why: the error is on the second request; the smuggled third must never be forwarded
-        Arguments.of("error after a valid body", 400, post("Content-Length: " + BODY.length() + "\r\n", BODY)
-            + "GET /api/tags HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n" + SMUGGLED));
+        Arguments.of(
+            "error after a valid body",
+            400,
+            post("Content-Length: " + BODY.length() + "\r\n", BODY)
+                + "GET /api/tags HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+                + SMUGGLED));
   }
 
   @ParameterizedTest(name = "[{index}] {0} -> {1}")
   @MethodSource("refused")
-  void framingErrorsAreRefusedClosedAndNeverForwarded(String name, int status, String request) throws Exception {
+  void framingErrorsAreRefusedClosedAndNeverForwarded(String name, int status, String request)
+      throws Exception {
     Exchange r = exchange(request.replace("{KEY}", key));
     if (!name.equals("error after a valid body")) {
       assertThat(r.statuses()).as("%s:%n%s", name, r.text()).containsExactly(status);
@@ -211,7 +354,9 @@ class StrictFramingTest {
       // The first request is valid and complete; it arrived in the same read as the error, and
       // nothing of such a read goes on, so at most its own answer precedes the refusal.
       assertThat(r.statuses()).as(r.text()).endsWith(status);
-      assertThat(gw.upstream.requests()).as("requests relayed for %s", name).hasSizeLessThanOrEqualTo(1);
+      assertThat(gw.upstream.requests())
+          .as("requests relayed for %s", name)
+          .hasSizeLessThanOrEqualTo(1);
       assertThat(gw.upstream.requests()).noneMatch(q -> q.uri().equals("/api/tags"));
     }
     assertThat(r.closed()).as("connection closed after %s", name).isTrue();
@@ -227,22 +372,54 @@ class StrictFramingTest {
   static Stream<Arguments> accepted() {
     return Stream.of(
         // why: the ordinary JSON POST of every SDK
-        Arguments.of("Content-Length body", post("Content-Length: " + BODY.length() + "\r\nConnection: close\r\n", BODY), 1),
+        Arguments.of(
+            "Content-Length body",
+            post("Content-Length: " + BODY.length() + "\r\nConnection: close\r\n", BODY),
+            1),
         // why: chunked uploads (Node's fetch with a stream body), with a trailer
-        Arguments.of("chunked with trailer", chunked("chunked\r\nConnection: close", hex(BODY) + "\r\n" + BODY + "\r\n0\r\nX-Trailer: t\r\n\r\n"), 1),
+        Arguments.of(
+            "chunked with trailer",
+            chunked(
+                "chunked\r\nConnection: close",
+                hex(BODY) + "\r\n" + BODY + "\r\n0\r\nX-Trailer: t\r\n\r\n"),
+            1),
         // why: upper-case hex digits and several chunks
-        Arguments.of("chunked in pieces", chunked("Chunked\r\nConnection: close", "A\r\n" + BODY.substring(0, 10) + "\r\n" + hex(BODY.substring(10)).toUpperCase() + "\r\n" + BODY.substring(10) + "\r\n0\r\n\r\n"), 1),
+        Arguments.of(
+            "chunked in pieces",
+            chunked(
+                "Chunked\r\nConnection: close",
+                "A\r\n"
+                    + BODY.substring(0, 10)
+                    + "\r\n"
+                    + hex(BODY.substring(10)).toUpperCase()
+                    + "\r\n"
+                    + BODY.substring(10)
+                    + "\r\n0\r\n\r\n"),
+            1),
         // why: OWS around a field value is allowed
-        Arguments.of("OWS around values", post("Content-Length:\t" + BODY.length() + " \r\nConnection: close\r\n", BODY), 1),
+        Arguments.of(
+            "OWS around values",
+            post("Content-Length:\t" + BODY.length() + " \r\nConnection: close\r\n", BODY),
+            1),
         // why: a leading empty line before the request line may be ignored (RFC 9112 §2.2)
-        Arguments.of("leading CRLF", "\r\n" + post("Content-Length: " + BODY.length() + "\r\nConnection: close\r\n", BODY), 1),
+        Arguments.of(
+            "leading CRLF",
+            "\r\n" + post("Content-Length: " + BODY.length() + "\r\nConnection: close\r\n", BODY),
+            1),
         // why: keep-alive pipelining of two valid requests; both are answered in order
-        Arguments.of("two pipelined requests", post("Content-Length: " + BODY.length() + "\r\n", BODY)
-            + get("Host: localhost\r\nConnection: close\r\n"), 2),
+        Arguments.of(
+            "two pipelined requests",
+            post("Content-Length: " + BODY.length() + "\r\n", BODY)
+                + get("Host: localhost\r\nConnection: close\r\n"),
+            2),
         // why: HTTP/1.0 needs no Host
-        Arguments.of("HTTP/1.0 without Host", "GET /api/tags HTTP/1.0\r\nAuthorization: Bearer {KEY}\r\n\r\n", 1),
+        Arguments.of(
+            "HTTP/1.0 without Host",
+            "GET /api/tags HTTP/1.0\r\nAuthorization: Bearer {KEY}\r\n\r\n",
+            1),
         // why: IPv6 literal and port forms of Host
-        Arguments.of("Host IPv6 literal with port", get("Host: [::1]:11435\r\nConnection: close\r\n"), 1),
+        Arguments.of(
+            "Host IPv6 literal with port", get("Host: [::1]:11435\r\nConnection: close\r\n"), 1),
         Arguments.of("Host with port", get("Host: 127.0.0.1:11435\r\nConnection: close\r\n"), 1));
   }
 
@@ -257,7 +434,9 @@ class StrictFramingTest {
   @Test
   void aBodyArrivingInManyReadsIsFramedAcrossThem() throws Exception {
     // why: the checker keeps its place across TCP reads, one byte at a time at worst
-    String request = chunked("chunked\r\nConnection: close", hex(BODY) + "\r\n" + BODY + "\r\n0\r\n\r\n").replace("{KEY}", key);
+    String request =
+        chunked("chunked\r\nConnection: close", hex(BODY) + "\r\n" + BODY + "\r\n0\r\n\r\n")
+            .replace("{KEY}", key);
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", gw.port()), 5000);
       s.setTcpNoDelay(true);
@@ -271,7 +450,8 @@ class StrictFramingTest {
       assertThat(text).startsWith("HTTP/1.1 200");
     }
     assertThat(gw.upstream.requests()).hasSize(1);
-    assertThat(gw.upstream.requests().get(0).body()).startsWith(BODY.substring(0, BODY.length() - 1));
+    assertThat(gw.upstream.requests().get(0).body())
+        .startsWith(BODY.substring(0, BODY.length() - 1));
   }
 
   private static final Pattern STATUS_LINE = Pattern.compile("(?m)^HTTP/1\\.[01] (\\d{3}) ");

@@ -21,10 +21,12 @@ class TimeoutsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    gw = GatewayFixture.start(Map.of(
-        "timeouts.header_read", "500ms",
-        "timeouts.keepalive", "700ms",
-        "timeouts.upstream_first_byte", "500ms"));
+    gw =
+        GatewayFixture.start(
+            Map.of(
+                "timeouts.header_read", "500ms",
+                "timeouts.keepalive", "700ms",
+                "timeouts.upstream_first_byte", "500ms"));
     key = gw.newKey();
   }
 
@@ -49,7 +51,9 @@ class TimeoutsTest {
   void aConnectionThatNeverCompletesItsRequestHeadIsClosed() throws Exception {
     // why: slowloris: a client dribbling header bytes must not hold a connection forever
     try (Socket s = new Socket("127.0.0.1", gw.port())) {
-      s.getOutputStream().write("GET /api/tags HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write(
+              "GET /api/tags HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
       s.getOutputStream().flush();
       assertThat(readToClose(s)).isEmpty();
     }
@@ -60,8 +64,10 @@ class TimeoutsTest {
   void anIdleKeepAliveConnectionIsClosedAfterItsResponse() throws Exception {
     // why: idle connections cost a file descriptor each; keepalive bounds them
     try (Socket s = new Socket("127.0.0.1", gw.port())) {
-      s.getOutputStream().write(("GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write(
+              ("GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
       String all = readToClose(s);
       assertThat(all).startsWith("HTTP/1.1 200");
     }
@@ -71,7 +77,8 @@ class TimeoutsTest {
   void anUpstreamThatNeverStartsItsResponseGets504() throws Exception {
     // why: a hung model server must not hang the client forever
     gw.upstream.firstByteDelay(3000);
-    HttpResponse<String> r = gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"stream\":false}");
+    HttpResponse<String> r =
+        gw.post("/api/chat", key, "{\"model\":\"llama3.2:3b\",\"stream\":false}");
     assertThat(r.statusCode()).isEqualTo(504);
     assertThat(r.body()).contains("\"code\":\"upstream.timeout\"");
   }
@@ -80,7 +87,8 @@ class TimeoutsTest {
   void aStreamLongerThanEveryTimeoutStillCompletes() throws Exception {
     // why: timeouts bound silence, never the length of a generation
     gw.upstream.streaming(15, 150); // over 2 s: longer than header_read, keepalive and first_byte
-    HttpResponse<String> r = gw.post("/api/generate", key, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}");
+    HttpResponse<String> r =
+        gw.post("/api/generate", key, "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body().lines().count()).isEqualTo(16);
     assertThat(r.body()).contains("\"done\":true");
@@ -91,9 +99,12 @@ class TimeoutsTest {
     // why: connection refused upstream is reported, not hung, and not leaked as a stack trace
     try (GatewayFixture down = GatewayFixture.start(Map.of("upstream", "http://127.0.0.1:9"))) {
       String k = down.newKey();
-      HttpResponse<String> r = down.post("/v1/chat/completions", k, "{\"model\":\"m\",\"messages\":[]}");
+      HttpResponse<String> r =
+          down.post("/v1/chat/completions", k, "{\"model\":\"m\",\"messages\":[]}");
       assertThat(r.statusCode()).isEqualTo(502);
-      assertThat(r.body()).contains("\"code\":\"upstream.unavailable\"").contains("\"type\":\"server_error\"");
+      assertThat(r.body())
+          .contains("\"code\":\"upstream.unavailable\"")
+          .contains("\"type\":\"server_error\"");
       assertThat(down.get("/readyz", null).statusCode()).isEqualTo(503);
     }
   }

@@ -38,12 +38,23 @@ class TlsListenerTest {
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("gh-tls");
-    first = SelfSigned.write(List.of("localhost", "127.0.0.1"), Duration.ofDays(1), dir.resolve("cert.pem"), dir.resolve("key.pem"));
-    gw = GatewayFixture.start(Map.of(
-        "tls.cert", dir.resolve("cert.pem").toString(),
-        "tls.key", dir.resolve("key.pem").toString(),
-        "tls.redirect_listen", "127.0.0.1:0",
-        "tls.reload_interval", "200ms"));
+    first =
+        SelfSigned.write(
+            List.of("localhost", "127.0.0.1"),
+            Duration.ofDays(1),
+            dir.resolve("cert.pem"),
+            dir.resolve("key.pem"));
+    gw =
+        GatewayFixture.start(
+            Map.of(
+                "tls.cert",
+                dir.resolve("cert.pem").toString(),
+                "tls.key",
+                dir.resolve("key.pem").toString(),
+                "tls.redirect_listen",
+                "127.0.0.1:0",
+                "tls.reload_interval",
+                "200ms"));
     key = gw.newKey();
   }
 
@@ -59,10 +70,12 @@ class TlsListenerTest {
     int i = 0;
     for (Path p : certs) {
       try (var in = Files.newInputStream(p)) {
-        ks.setCertificateEntry("c" + i++, CertificateFactory.getInstance("X.509").generateCertificate(in));
+        ks.setCertificateEntry(
+            "c" + i++, CertificateFactory.getInstance("X.509").generateCertificate(in));
       }
     }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(ks);
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(null, tmf.getTrustManagers(), null);
@@ -72,22 +85,37 @@ class TlsListenerTest {
   @Test
   void servesHttp2OverTlsWithHstsAndStreams() throws Exception {
     // why: h2 over TLS is what browsers and many SDKs negotiate; HSTS pins clients to HTTPS
-    HttpClient c = HttpClient.newBuilder().sslContext(trusting(dir.resolve("cert.pem"))).version(HttpClient.Version.HTTP_2).build();
-    HttpResponse<String> tags = c.send(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/tags"))
-        .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+    HttpClient c =
+        HttpClient.newBuilder()
+            .sslContext(trusting(dir.resolve("cert.pem")))
+            .version(HttpClient.Version.HTTP_2)
+            .build();
+    HttpResponse<String> tags =
+        c.send(
+            HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/tags"))
+                .header("Authorization", "Bearer " + key)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(tags.statusCode()).isEqualTo(200);
     assertThat(tags.version()).isEqualTo(HttpClient.Version.HTTP_2);
     assertThat(tags.headers().firstValue("strict-transport-security")).contains("max-age=31536000");
-    HttpResponse<java.util.stream.Stream<String>> stream = c.send(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/chat"))
-        .header("Authorization", "Bearer " + key)
-        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llama3.2:3b\",\"messages\":[]}")).build(),
-        HttpResponse.BodyHandlers.ofLines());
+    HttpResponse<java.util.stream.Stream<String>> stream =
+        c.send(
+            HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/chat"))
+                .header("Authorization", "Bearer " + key)
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"llama3.2:3b\",\"messages\":[]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofLines());
     assertThat(stream.version()).isEqualTo(HttpClient.Version.HTTP_2);
     List<String> lines = stream.body().toList();
     assertThat(lines).hasSize(6);
     assertThat(lines.get(5)).contains("\"done\":true");
-    HttpResponse<String> denied = c.send(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/tags")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> denied =
+        c.send(
+            HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/api/tags")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(denied.statusCode()).isEqualTo(401);
   }
 
@@ -96,10 +124,16 @@ class TlsListenerTest {
     // why: a client that forgets https must be sent there, never served in clear text
     gw.upstream.reset();
     HttpClient plain = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
-    HttpResponse<String> r = plain.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.redirectPort() + "/api/tags?x=1"))
-        .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        plain.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + gw.redirectPort() + "/api/tags?x=1"))
+                .header("Authorization", "Bearer " + key)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(308);
-    assertThat(r.headers().firstValue("location")).contains("https://127.0.0.1:" + gw.port() + "/api/tags?x=1");
+    assertThat(r.headers().firstValue("location"))
+        .contains("https://127.0.0.1:" + gw.port() + "/api/tags?x=1");
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
@@ -108,7 +142,12 @@ class TlsListenerTest {
     // why: certificate renewal must not need a restart or cut a running generation
     SSLContext both = trusting(dir.resolve("cert.pem"));
     Path next = Files.createTempDirectory("gh-tls-next");
-    SelfSigned.Result second = SelfSigned.write(List.of("127.0.0.1"), Duration.ofDays(2), next.resolve("cert.pem"), next.resolve("key.pem"));
+    SelfSigned.Result second =
+        SelfSigned.write(
+            List.of("127.0.0.1"),
+            Duration.ofDays(2),
+            next.resolve("cert.pem"),
+            next.resolve("key.pem"));
     both = trusting(dir.resolve("cert.pem"), next.resolve("cert.pem"));
 
     try (SSLSocket old = (SSLSocket) both.getSocketFactory().createSocket("127.0.0.1", gw.port())) {
@@ -118,20 +157,27 @@ class TlsListenerTest {
       assertThat(healthz(old)).isEqualTo(200);
 
       // A broken certificate file is ignored: the listener keeps serving the old one.
-      Files.writeString(dir.resolve("cert.pem.broken"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+      Files.writeString(
+          dir.resolve("cert.pem.broken"),
+          "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
       // Install the new pair (key first, then certificate, as a renewal tool would).
-      Files.copy(next.resolve("key.pem"), dir.resolve("key.pem"), StandardCopyOption.REPLACE_EXISTING);
-      Files.copy(next.resolve("cert.pem"), dir.resolve("cert.pem"), StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          next.resolve("key.pem"), dir.resolve("key.pem"), StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          next.resolve("cert.pem"), dir.resolve("cert.pem"), StandardCopyOption.REPLACE_EXISTING);
 
       String seen = null;
       for (int i = 0; i < 50 && !second.sha256Fingerprint().equals(seen); i++) {
         Thread.sleep(100);
-        try (SSLSocket fresh = (SSLSocket) both.getSocketFactory().createSocket("127.0.0.1", gw.port())) {
+        try (SSLSocket fresh =
+            (SSLSocket) both.getSocketFactory().createSocket("127.0.0.1", gw.port())) {
           fresh.startHandshake();
           seen = fingerprint(fresh);
         }
       }
-      assertThat(seen).as("new connections get the new certificate").isEqualTo(second.sha256Fingerprint());
+      assertThat(seen)
+          .as("new connections get the new certificate")
+          .isEqualTo(second.sha256Fingerprint());
       assertThat(healthz(old)).as("the open connection keeps working").isEqualTo(200);
       assertThat(fingerprint(old)).isEqualTo(first.sha256Fingerprint());
     }
@@ -144,9 +190,12 @@ class TlsListenerTest {
 
   /** One keep-alive GET /healthz on an open connection; returns the status. */
   private static int healthz(SSLSocket s) throws Exception {
-    s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream()
+        .write(
+            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     s.getOutputStream().flush();
-    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
     String status = in.readLine();
     int length = 0;
     for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {

@@ -2,8 +2,8 @@ package dev.gatehouse.pins;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.exchange.ModelName.Part;
 import dev.gatehouse.exchange.ModelName;
+import dev.gatehouse.exchange.ModelName.Part;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,7 +46,8 @@ class ModelNameTest {
   static Stream<Arguments> notNames() {
     String a80 = "a".repeat(80);
     return Stream.of(
-        // why: read as cloud by Ollama's cloud source but as a bad name by its parser: one form only
+        // why: read as cloud by Ollama's cloud source but as a bad name by its parser: one form
+        // only
         Arguments.of("tiny::latest", "empty part between colons"),
         Arguments.of("tiny:latest:latest", "two tags"),
         Arguments.of("tiny/../../x", "path traversal: four segments"),
@@ -133,7 +134,14 @@ class ModelNameTest {
     }
     assertThat(ModelName.parse("m".repeat(80))).isNotNull();
     assertThat(ModelName.parse("tiny:" + "t".repeat(80))).isNotNull();
-    String longest = "h".repeat(256 - 1 - 80 - 1 - 80 - 1 - 80) + "/" + "n".repeat(80) + "/" + "m".repeat(80) + ":" + "t".repeat(80);
+    String longest =
+        "h".repeat(256 - 1 - 80 - 1 - 80 - 1 - 80)
+            + "/"
+            + "n".repeat(80)
+            + "/"
+            + "m".repeat(80)
+            + ":"
+            + "t".repeat(80);
     assertThat(longest).hasSize(ModelName.MAX_LENGTH);
     assertThat(ModelName.parse(longest)).isNotNull();
     assertThat(ModelName.parse("h" + longest)).isNull();
@@ -141,14 +149,23 @@ class ModelNameTest {
 
   @Test
   void characterClassesPerPart() {
-    // why: Ollama's isValidPart: alnum or _ first; then _ - and . (not in a namespace); : only in a host
+    // why: Ollama's isValidPart: alnum or _ first; then _ - and . (not in a namespace); : only in a
+    // host
     for (char c = 0; c < 128; c++) {
       boolean alnum = Character.isLetterOrDigit(c) || c == '_';
       String s = "a" + c;
-      assertThat(ModelName.validPart(Part.MODEL, s)).as("model %s", (int) c).isEqualTo(alnum || c == '-' || c == '.');
-      assertThat(ModelName.validPart(Part.TAG, s)).as("tag %s", (int) c).isEqualTo(alnum || c == '-' || c == '.');
-      assertThat(ModelName.validPart(Part.NAMESPACE, s)).as("namespace %s", (int) c).isEqualTo(alnum || c == '-');
-      assertThat(ModelName.validPart(Part.MODEL, String.valueOf(c))).as("first %s", (int) c).isEqualTo(alnum);
+      assertThat(ModelName.validPart(Part.MODEL, s))
+          .as("model %s", (int) c)
+          .isEqualTo(alnum || c == '-' || c == '.');
+      assertThat(ModelName.validPart(Part.TAG, s))
+          .as("tag %s", (int) c)
+          .isEqualTo(alnum || c == '-' || c == '.');
+      assertThat(ModelName.validPart(Part.NAMESPACE, s))
+          .as("namespace %s", (int) c)
+          .isEqualTo(alnum || c == '-');
+      assertThat(ModelName.validPart(Part.MODEL, String.valueOf(c)))
+          .as("first %s", (int) c)
+          .isEqualTo(alnum);
     }
     for (int c = 128; c <= 0xffff; c += 7) {
       assertThat(ModelName.parse("a" + (char) c)).as("non-ASCII %s", c).isNull();
@@ -158,7 +175,15 @@ class ModelNameTest {
   @Test
   void cloudIsReadFromTheTagOrTheCloudSuffix() {
     // why: each of these runs on ollama.com under the server owner's account
-    for (String cloud : new String[] {"x:cloud", "X:CLOUD", "gpt-oss:120b-cloud", "tiny:latest:cloud", "tiny:7b:CLOUD", "ns/m:q4:cloud"}) {
+    for (String cloud :
+        new String[] {
+          "x:cloud",
+          "X:CLOUD",
+          "gpt-oss:120b-cloud",
+          "tiny:latest:cloud",
+          "tiny:7b:CLOUD",
+          "ns/m:q4:cloud"
+        }) {
       assertThat(ModelName.parse(cloud)).as(cloud).isNotNull();
       assertThat(ModelName.parse(cloud).isCloud()).as(cloud).isTrue();
     }
@@ -166,7 +191,8 @@ class ModelNameTest {
     assertThat(suffixed.cloudSuffix()).isTrue();
     assertThat(suffixed.canonical()).isEqualTo("registry.ollama.ai/library/tiny:latest");
     assertThat(suffixed.recorded()).isEqualTo("tiny:latest:cloud");
-    for (String local : new String[] {"cloud", "cloud:latest", "my-cloud-model:7b", "tiny:cloudy", "tiny-cloud"}) {
+    for (String local :
+        new String[] {"cloud", "cloud:latest", "my-cloud-model:7b", "tiny:cloudy", "tiny-cloud"}) {
       assertThat(ModelName.parse(local).isCloud()).as(local).isFalse();
     }
   }
@@ -177,8 +203,10 @@ class ModelNameTest {
     assertThat(d.digest()).isEqualTo("sha256:" + "a".repeat(64));
     assertThat(d.canonical()).isEqualTo("registry.ollama.ai/library/tiny:latest");
     assertThat(ModelName.parse("tiny").explicitRegistry()).isNull();
-    assertThat(ModelName.parse("registry.ollama.ai/library/tiny").explicitRegistry()).isEqualTo("registry.ollama.ai");
-    assertThat(ModelName.parse("evil.example:5000/ns/m").explicitRegistry()).isEqualTo("evil.example:5000");
+    assertThat(ModelName.parse("registry.ollama.ai/library/tiny").explicitRegistry())
+        .isEqualTo("registry.ollama.ai");
+    assertThat(ModelName.parse("evil.example:5000/ns/m").explicitRegistry())
+        .isEqualTo("evil.example:5000");
   }
 
   @Test

@@ -52,11 +52,20 @@ class StreamingRelayTest {
       socket.setSoTimeout(15_000);
       OutputStream out = socket.getOutputStream();
       byte[] b = body.getBytes(StandardCharsets.UTF_8);
-      out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key
-          + "\r\nContent-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST "
+                  + path
+                  + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                  + key
+                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+                  + b.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(b);
       out.flush();
-      in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
       String statusLine = in.readLine();
       status = Integer.parseInt(statusLine.substring(9, 12));
       for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
@@ -104,12 +113,15 @@ class StreamingRelayTest {
   void ndjsonChunksReachTheClientBeforeTheUpstreamHasFinished() throws Exception {
     // why: a buffering proxy would hold every token until the generation ends
     gw.upstream.streaming(10, 200);
-    try (Stream s = new Stream(gw.port(), "/api/chat", "{\"model\":\"llama3.2:3b\",\"messages\":[]}")) {
+    try (Stream s =
+        new Stream(gw.port(), "/api/chat", "{\"model\":\"llama3.2:3b\",\"messages\":[]}")) {
       assertThat(s.status).isEqualTo(200);
       assertThat(s.headers).contains("content-type: application/x-ndjson");
       String first = s.nextLine();
       assertThat(first).contains("\"seq\":0");
-      assertThat(gw.upstream.nextEvent(0)).as("upstream still streaming when the first chunk arrived").isNull();
+      assertThat(gw.upstream.nextEvent(0))
+          .as("upstream still streaming when the first chunk arrived")
+          .isNull();
       int lines = 1;
       String last = first;
       for (String l = s.nextLine(); l != null; l = s.nextLine()) {
@@ -125,7 +137,11 @@ class StreamingRelayTest {
   void sseEventsReachTheClientBeforeTheUpstreamHasFinished() throws Exception {
     // why: the OpenAI dialect streams Server-Sent Events, which must not be buffered either
     gw.upstream.streaming(10, 200);
-    try (Stream s = new Stream(gw.port(), "/v1/chat/completions", "{\"model\":\"llama3.2:3b\",\"stream\":true,\"messages\":[]}")) {
+    try (Stream s =
+        new Stream(
+            gw.port(),
+            "/v1/chat/completions",
+            "{\"model\":\"llama3.2:3b\",\"stream\":true,\"messages\":[]}")) {
       assertThat(s.headers).contains("content-type: text/event-stream");
       String first = s.nextLine();
       assertThat(first).startsWith("data: ").contains("\"seq\":0");
@@ -143,12 +159,15 @@ class StreamingRelayTest {
     // why: a client that hangs up must not leave the GPU generating for nobody
     gw.upstream.streaming(100, 100);
     try (AccessLogCapture log = new AccessLogCapture()) {
-      try (Stream s = new Stream(gw.port(), "/api/generate", "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")) {
+      try (Stream s =
+          new Stream(gw.port(), "/api/generate", "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")) {
         assertThat(s.nextLine()).contains("\"seq\":0");
       }
       assertThat(gw.upstream.nextEvent(5000)).isEqualTo("client-closed");
       assertThat(gw.upstream.nextEvent(500)).isNull(); // and the stream never ran to its end
-      assertThat(log.await("path=/api/generate", "client_gone=true")).as("the hang-up is on record").isNotNull();
+      assertThat(log.await("path=/api/generate", "client_gone=true"))
+          .as("the hang-up is on record")
+          .isNotNull();
     }
   }
 
@@ -156,13 +175,17 @@ class StreamingRelayTest {
   void upstreamDeathMidNdjsonStreamEndsWithAnOllamaErrorObject() throws Exception {
     // why: a crash mid-generation must reach the client as an error, not as a silent truncation
     gw.upstream.streaming(10, 20).dieAfter(3);
-    try (Stream s = new Stream(gw.port(), "/api/chat", "{\"model\":\"llama3.2:3b\",\"messages\":[]}")) {
+    try (Stream s =
+        new Stream(gw.port(), "/api/chat", "{\"model\":\"llama3.2:3b\",\"messages\":[]}")) {
       List<String> lines = new ArrayList<>();
       for (String l = s.nextLine(); l != null; l = s.nextLine()) {
         lines.add(l);
       }
       assertThat(lines).hasSize(4);
-      assertThat(lines.get(3)).startsWith("{\"error\":").contains("\"code\":\"upstream.failed\"").contains("\"request_id\":");
+      assertThat(lines.get(3))
+          .startsWith("{\"error\":")
+          .contains("\"code\":\"upstream.failed\"")
+          .contains("\"request_id\":");
     }
   }
 
@@ -170,13 +193,20 @@ class StreamingRelayTest {
   void upstreamDeathMidSseStreamEndsWithAnOpenAiErrorEvent() throws Exception {
     // why: the OpenAI SDKs raise on a data event carrying an error object
     gw.upstream.streaming(10, 20).dieAfter(2);
-    try (Stream s = new Stream(gw.port(), "/v1/chat/completions", "{\"model\":\"llama3.2:3b\",\"stream\":true,\"messages\":[]}")) {
+    try (Stream s =
+        new Stream(
+            gw.port(),
+            "/v1/chat/completions",
+            "{\"model\":\"llama3.2:3b\",\"stream\":true,\"messages\":[]}")) {
       List<String> lines = new ArrayList<>();
       for (String l = s.nextLine(); l != null; l = s.nextLine()) {
         lines.add(l);
       }
       assertThat(lines).hasSize(3);
-      assertThat(lines.get(2)).startsWith("data: {\"error\":{").contains("\"type\":\"server_error\"").contains("\"code\":\"upstream.failed\"");
+      assertThat(lines.get(2))
+          .startsWith("data: {\"error\":{")
+          .contains("\"type\":\"server_error\"")
+          .contains("\"code\":\"upstream.failed\"");
     }
   }
 
@@ -184,7 +214,8 @@ class StreamingRelayTest {
   void silentUpstreamIsCutAfterTheIdleTimeoutButASteadyStreamIsNot() throws Exception {
     // why: upstream_idle bounds silence, never the length of a generation that keeps streaming
     gw.upstream.streaming(30, 100); // 3 s in all, longer than the 2 s idle timeout
-    try (Stream s = new Stream(gw.port(), "/api/generate", "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")) {
+    try (Stream s =
+        new Stream(gw.port(), "/api/generate", "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")) {
       String last = null;
       int n = 0;
       for (String l = s.nextLine(); l != null; l = s.nextLine()) {
@@ -196,7 +227,8 @@ class StreamingRelayTest {
     }
     gw.upstream.reset();
     gw.upstream.streaming(3, 3000); // 3 s between chunks: longer than the idle timeout
-    try (Stream s = new Stream(gw.port(), "/api/generate", "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")) {
+    try (Stream s =
+        new Stream(gw.port(), "/api/generate", "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}")) {
       assertThat(s.nextLine()).contains("\"seq\":0");
       assertThat(s.nextLine()).contains("\"code\":\"upstream.failed\"");
       assertThat(s.nextLine()).isNull();
@@ -211,9 +243,20 @@ class StreamingRelayTest {
     try (Socket socket = new Socket("127.0.0.1", gw.port())) {
       socket.setReceiveBufferSize(64 * 1024);
       socket.setSoTimeout(30_000);
-      String body = "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\",\"options\":{\"bulk_chunks\":" + chunks + "}}";
-      socket.getOutputStream().write(("POST /api/generate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key
-          + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+      String body =
+          "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\",\"options\":{\"bulk_chunks\":"
+              + chunks
+              + "}}";
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /api/generate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                      + key
+                      + "\r\nContent-Length: "
+                      + body.length()
+                      + "\r\n\r\n"
+                      + body)
+                  .getBytes(StandardCharsets.US_ASCII));
       // Do not read. Wait until the upstream stops making progress, then check how far it got.
       int before;
       int after = gw.upstream.bulkWritten();
@@ -222,7 +265,9 @@ class StreamingRelayTest {
         Thread.sleep(500);
         after = gw.upstream.bulkWritten();
       } while (after != before);
-      assertThat(after).as("chunks the upstream could write while the client read nothing").isLessThan(chunks / 8);
+      assertThat(after)
+          .as("chunks the upstream could write while the client read nothing")
+          .isLessThan(chunks / 8);
       // Now read everything: the stream completes.
       InputStream in = socket.getInputStream();
       byte[] buf = new byte[1 << 16];

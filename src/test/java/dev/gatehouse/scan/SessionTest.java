@@ -17,10 +17,11 @@ class SessionTest {
   @Test
   void neverSendsMoreThanTheBudgetNorFasterThanTheInterval() {
     List<Long> sentAt = new ArrayList<>();
-    HttpProbe counting = (base, r) -> {
-      sentAt.add(System.nanoTime());
-      return new HttpProbe.Response(200, Map.of(), "");
-    };
+    HttpProbe counting =
+        (base, r) -> {
+          sentAt.add(System.nanoTime());
+          return new HttpProbe.Response(200, Map.of(), "");
+        };
     Session s = new Session(counting, URI.create("http://127.0.0.1:1"), 5, Duration.ofMillis(30));
     for (int i = 0; i < 12; i++) {
       s.send(HttpProbe.Request.get("/"));
@@ -29,7 +30,8 @@ class SessionTest {
     assertThat(s.sent()).isEqualTo(5);
     assertThat(s.exhausted()).isTrue();
     for (int i = 1; i < sentAt.size(); i++) {
-      assertThat(sentAt.get(i) - sentAt.get(i - 1)).isGreaterThanOrEqualTo(Duration.ofMillis(30).toNanos());
+      assertThat(sentAt.get(i) - sentAt.get(i - 1))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(30).toNanos());
     }
   }
 }

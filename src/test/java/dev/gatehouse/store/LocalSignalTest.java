@@ -37,9 +37,12 @@ class LocalSignalTest {
     Path run = LocalSignal.runDir(dir);
     Path stale = run.resolve("gatehouse-1-gone.sock");
     Files.writeString(stale, "");
-    try (LocalSignal s = LocalSignal.listen(run, () -> {
-      throw new IllegalStateException("reload failed");
-    })) {
+    try (LocalSignal s =
+        LocalSignal.listen(
+            run,
+            () -> {
+              throw new IllegalStateException("reload failed");
+            })) {
       assertThat(s.socket()).exists();
       assertThat(LocalSignal.signalAll(run, null)).isEqualTo(1);
     }
@@ -50,12 +53,15 @@ class LocalSignalTest {
   @Test
   void aSocketPathThatCannotBeBoundIsReportedNotIgnored() {
     Path deep = dir.resolve("x".repeat(120));
-    assertThatThrownBy(() -> LocalSignal.listen(deep, () -> {})).isInstanceOf(java.io.IOException.class);
+    assertThatThrownBy(() -> LocalSignal.listen(deep, () -> {}))
+        .isInstanceOf(java.io.IOException.class);
   }
 
   @Test
   void anUnknownStoreKindIsRefused() {
-    assertThatThrownBy(() -> Stores.open("postgres", dir)).isInstanceOf(StoreException.class).hasMessageContaining("store.kind postgres");
+    assertThatThrownBy(() -> Stores.open("postgres", dir))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("store.kind postgres");
     try (Stores s = Stores.open("sqlite", dir)) {
       assertThat(s.keys()).isSameAs(s.bans()).isSameAs(s.usage()).isSameAs(s.audit());
     }

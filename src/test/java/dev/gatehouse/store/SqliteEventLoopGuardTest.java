@@ -39,33 +39,39 @@ class SqliteEventLoopGuardTest {
   /** What {@code call} throws (or returns) when run on an event loop. */
   private Object onEventLoop(Supplier<Object> call) throws Exception {
     Promise<Object> p = Promise.promise();
-    vertx.runOnContext(v -> {
-      try {
-        p.complete(call.get());
-      } catch (RuntimeException e) {
-        p.complete(e);
-      }
-    });
+    vertx.runOnContext(
+        v -> {
+          try {
+            p.complete(call.get());
+          } catch (RuntimeException e) {
+            p.complete(e);
+          }
+        });
     return p.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   @Test
   void readsWritesAndVersionProbesAreRefusedOnAnEventLoop() throws Exception {
-    KeyStore.VersionProbe probe = store.openVersionProbe(); // opened off the loop, as the store watch does
+    KeyStore.VersionProbe probe =
+        store.openVersionProbe(); // opened off the loop, as the store watch does
     try {
-      for (Supplier<Object> call : List.<Supplier<Object>>of(
-          store::list,
-          store::listBans,
-          () -> store.tokensOn("2026-01-01"),
-          () -> {
-            store.addUsage(List.of(new UsageStore.UsageRow("k", "2026-01-01", "m", 1, 1, 1)));
-            return null;
-          },
-          store::lastAuditSeq,
-          probe::version,
-          store::openBanVersionProbe)) {
-        assertThat(onEventLoop(call)).isInstanceOf(StoreException.class)
-            .extracting(e -> ((StoreException) e).getMessage()).asString().contains("event loop");
+      for (Supplier<Object> call :
+          List.<Supplier<Object>>of(
+              store::list,
+              store::listBans,
+              () -> store.tokensOn("2026-01-01"),
+              () -> {
+                store.addUsage(List.of(new UsageStore.UsageRow("k", "2026-01-01", "m", 1, 1, 1)));
+                return null;
+              },
+              store::lastAuditSeq,
+              probe::version,
+              store::openBanVersionProbe)) {
+        assertThat(onEventLoop(call))
+            .isInstanceOf(StoreException.class)
+            .extracting(e -> ((StoreException) e).getMessage())
+            .asString()
+            .contains("event loop");
       }
     } finally {
       probe.close();

@@ -33,10 +33,11 @@ class StoreWatchTest {
     AtomicInteger refreshes = reader.refreshes;
     AtomicReference<Runnable> listener = new AtomicReference<>();
     AtomicBoolean unsubscribed = new AtomicBoolean();
-    ChangeSource source = l -> {
-      listener.set(l);
-      return () -> unsubscribed.set(true);
-    };
+    ChangeSource source =
+        l -> {
+          listener.set(l);
+          return () -> unsubscribed.set(true);
+        };
     StoreWatch w = StoreWatch.start(source, Duration.ofHours(1), List.of(reader));
     assertThat(refreshes).hasValue(1); // loaded before start returns
     listener.get().run(); // an announced change: refreshed before the writer goes on

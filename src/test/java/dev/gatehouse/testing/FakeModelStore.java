@@ -11,9 +11,9 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Builds an Ollama model store on disk the way Ollama lays it out: blobs named after the SHA-256
- * of their content, manifests listing a config and layers by digest. Then breaks it on request:
- * a flipped byte, a deleted blob, an orphan, a manifest that is not one.
+ * Builds an Ollama model store on disk the way Ollama lays it out: blobs named after the SHA-256 of
+ * their content, manifests listing a config and layers by digest. Then breaks it on request: a
+ * flipped byte, a deleted blob, an orphan, a manifest that is not one.
  */
 public final class FakeModelStore {
 
@@ -38,19 +38,31 @@ public final class FakeModelStore {
   }
 
   /**
-   * Writes a model: a config blob and one blob per layer content, and its manifest at
-   * {@code manifests/<registry>/<namespace>/<model>/<tag>}. Returns the digests, config first.
+   * Writes a model: a config blob and one blob per layer content, and its manifest at {@code
+   * manifests/<registry>/<namespace>/<model>/<tag>}. Returns the digests, config first.
    */
-  public List<String> model(String registry, String namespace, String model, String tag, String... layers) throws IOException {
+  public List<String> model(
+      String registry, String namespace, String model, String tag, String... layers)
+      throws IOException {
     List<String> digests = new ArrayList<>();
     digests.add(blob("{\"model_format\":\"gguf\",\"model_family\":\"" + model + "\"}"));
     for (String l : layers) {
       digests.add(blob(l));
     }
-    StringBuilder m = new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",");
-    m.append("\"config\":").append(layer("application/vnd.docker.container.image.v1+json", digests.get(0))).append(",\"layers\":[");
+    StringBuilder m =
+        new StringBuilder(
+            "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",");
+    m.append("\"config\":")
+        .append(layer("application/vnd.docker.container.image.v1+json", digests.get(0)))
+        .append(",\"layers\":[");
     for (int i = 1; i < digests.size(); i++) {
-      m.append(i > 1 ? "," : "").append(layer(i == 1 ? "application/vnd.ollama.image.model" : "application/vnd.ollama.image.template", digests.get(i)));
+      m.append(i > 1 ? "," : "")
+          .append(
+              layer(
+                  i == 1
+                      ? "application/vnd.ollama.image.model"
+                      : "application/vnd.ollama.image.template",
+                  digests.get(i)));
     }
     m.append("]}");
     Path file = manifestPath(registry, namespace, model, tag);
@@ -60,11 +72,21 @@ public final class FakeModelStore {
   }
 
   public Path manifestPath(String registry, String namespace, String model, String tag) {
-    return dir.resolve("manifests").resolve(registry).resolve(namespace).resolve(model).resolve(tag);
+    return dir.resolve("manifests")
+        .resolve(registry)
+        .resolve(namespace)
+        .resolve(model)
+        .resolve(tag);
   }
 
   private String layer(String mediaType, String digest) throws IOException {
-    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + digest + "\",\"size\":" + Files.size(blobPath(digest)) + "}";
+    return "{\"mediaType\":\""
+        + mediaType
+        + "\",\"digest\":\""
+        + digest
+        + "\",\"size\":"
+        + Files.size(blobPath(digest))
+        + "}";
   }
 
   /** Flips one bit of one byte of a blob, keeping its name and size. */

@@ -18,21 +18,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An in-process stand-in for an LLM server that speaks both Ollama's and OpenAI's API, streams
  * slowly on request, and records every request it receives, so tests can assert that a refused
- * request never reached it. Like real Ollama it sends a {@code Server}-ish banner header, which
- * the gateway must strip.
+ * request never reached it. Like real Ollama it sends a {@code Server}-ish banner header, which the
+ * gateway must strip.
  */
 public final class FakeUpstream implements AutoCloseable {
 
   /** One request as the upstream saw it. */
   public record Recorded(String method, String uri, MultiMap headers, String body) {}
 
-  public static final List<String> MODELS = List.of("llama3.2:3b", "qwen2.5:7b", "phi3:latest", "gpt-oss:120b-cloud");
+  public static final List<String> MODELS =
+      List.of("llama3.2:3b", "qwen2.5:7b", "phi3:latest", "gpt-oss:120b-cloud");
 
   private final Vertx vertx = Vertx.vertx();
   private final HttpServer server;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
+
   /** Stream chunks left to send before the connection is dropped; -1 never drops. */
   private volatile int dieAfterChunks = -1;
+
   private volatile int chunks = 5;
   private volatile long chunkDelayMillis = 20;
   private volatile long firstByteDelayMillis = 0;
@@ -52,18 +55,23 @@ public final class FakeUpstream implements AutoCloseable {
     return "http://127.0.0.1:" + port();
   }
 
-  private final java.util.Map<String, String> digests = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, String> digests =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The manifest digest /api/tags lists for a model: bare hex, as Ollama shows it. */
   public String digestOf(String model) {
-    return digests.computeIfAbsent(model, m -> {
-      try {
-        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-            .digest(m.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-      } catch (java.security.NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    return digests.computeIfAbsent(
+        model,
+        m -> {
+          try {
+            return java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(m.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+          } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+          }
+        });
   }
 
   /** Makes /api/tags report another digest for a model, as after a re-pull or a tampered store. */
@@ -112,14 +120,20 @@ public final class FakeUpstream implements AutoCloseable {
     req.body()
         .onSuccess(
             body -> {
-              requests.add(new Recorded(req.method().name(), req.uri(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body.toString()));
+              requests.add(
+                  new Recorded(
+                      req.method().name(),
+                      req.uri(),
+                      MultiMap.caseInsensitiveMultiMap().addAll(req.headers()),
+                      body.toString()));
               HttpServerResponse resp = req.response();
               resp.putHeader("Server", "FakeOllama/0.1.33");
               resp.putHeader("X-Ollama-Version", "0.1.33");
-              resp.closeHandler(v -> {
-                closedByPeer.incrementAndGet();
-                events.add("client-closed");
-              });
+              resp.closeHandler(
+                  v -> {
+                    closedByPeer.incrementAndGet();
+                    events.add("client-closed");
+                  });
               if (firstByteDelayMillis > 0) {
                 vertx.setTimer(firstByteDelayMillis, id -> route(req, resp, body));
               } else {
@@ -129,28 +143,60 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   private void route(HttpServerRequest req, HttpServerResponse resp, Buffer body) {
-    JsonObject json = body.length() > 0 && body.getByte(0) == '{' ? new JsonObject(body) : new JsonObject();
+    JsonObject json =
+        body.length() > 0 && body.getByte(0) == '{' ? new JsonObject(body) : new JsonObject();
     String path = req.path();
     switch (path) {
-      case "/" -> resp.putHeader("Content-Type", "text/plain; charset=utf-8").end("Ollama is running");
+      case "/" ->
+          resp.putHeader("Content-Type", "text/plain; charset=utf-8").end("Ollama is running");
       case "/api/version" -> json(resp, new JsonObject().put("version", "0.1.33"));
       case "/api/tags", "/api/ps" -> {
         JsonArray models = new JsonArray();
-        MODELS.forEach(m -> models.add(new JsonObject().put("name", m).put("model", m).put("size", 1234)
-            .put("digest", digestOf(m))));
+        MODELS.forEach(
+            m ->
+                models.add(
+                    new JsonObject()
+                        .put("name", m)
+                        .put("model", m)
+                        .put("size", 1234)
+                        .put("digest", digestOf(m))));
         json(resp, new JsonObject().put("models", models));
       }
       case "/v1/models" -> {
         JsonArray data = new JsonArray();
-        MODELS.forEach(m -> data.add(new JsonObject().put("id", m).put("object", "model").put("created", 1730000000).put("owned_by", "library")));
+        MODELS.forEach(
+            m ->
+                data.add(
+                    new JsonObject()
+                        .put("id", m)
+                        .put("object", "model")
+                        .put("created", 1730000000)
+                        .put("owned_by", "library")));
         json(resp, new JsonObject().put("object", "list").put("data", data));
       }
       case "/api/chat", "/api/generate" -> ollamaGenerate(resp, json, path.equals("/api/chat"));
       case "/v1/chat/completions" -> openAiChat(resp, json);
-      case "/api/embed" -> json(resp, new JsonObject().put("model", json.getString("model")).put("embeddings", new JsonArray().add(new JsonArray().add(0.1).add(0.2))));
-      case "/v1/embeddings" -> json(resp, new JsonObject().put("object", "list").put("model", json.getString("model"))
-          .put("data", new JsonArray().add(new JsonObject().put("object", "embedding").put("index", 0).put("embedding", new JsonArray().add(0.1).add(0.2))))
-          .put("usage", new JsonObject().put("prompt_tokens", 2).put("total_tokens", 2)));
+      case "/api/embed" ->
+          json(
+              resp,
+              new JsonObject()
+                  .put("model", json.getString("model"))
+                  .put("embeddings", new JsonArray().add(new JsonArray().add(0.1).add(0.2))));
+      case "/v1/embeddings" ->
+          json(
+              resp,
+              new JsonObject()
+                  .put("object", "list")
+                  .put("model", json.getString("model"))
+                  .put(
+                      "data",
+                      new JsonArray()
+                          .add(
+                              new JsonObject()
+                                  .put("object", "embedding")
+                                  .put("index", 0)
+                                  .put("embedding", new JsonArray().add(0.1).add(0.2))))
+                  .put("usage", new JsonObject().put("prompt_tokens", 2).put("total_tokens", 2)));
       default -> json(resp, new JsonObject().put("status", "success").put("path", path));
     }
   }
@@ -167,27 +213,28 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   /**
-   * A fast, large NDJSON stream of {@code n} lines of about 64 KiB that honours backpressure:
-   * it writes only while the connection's write queue has room, so {@link #bulkWritten()} shows
-   * how far a slow reader downstream has let it get.
+   * A fast, large NDJSON stream of {@code n} lines of about 64 KiB that honours backpressure: it
+   * writes only while the connection's write queue has room, so {@link #bulkWritten()} shows how
+   * far a slow reader downstream has let it get.
    */
   private void bulk(HttpServerResponse resp, int n) {
     bulkWritten.set(0);
     resp.setChunked(true).putHeader("Content-Type", "application/x-ndjson");
     String line = "{\"response\":\"" + "x".repeat(64 * 1024 - 20) + "\"}\n";
     Runnable[] pump = new Runnable[1];
-    pump[0] = () -> {
-      while (!resp.writeQueueFull() && bulkWritten.get() < n) {
-        resp.write(line);
-        bulkWritten.incrementAndGet();
-      }
-      if (bulkWritten.get() >= n) {
-        resp.end("{\"done\":true}\n");
-        events.add("stream-end");
-      } else {
-        resp.drainHandler(v -> pump[0].run());
-      }
-    };
+    pump[0] =
+        () -> {
+          while (!resp.writeQueueFull() && bulkWritten.get() < n) {
+            resp.write(line);
+            bulkWritten.incrementAndGet();
+          }
+          if (bulkWritten.get() >= n) {
+            resp.end("{\"done\":true}\n");
+            events.add("stream-end");
+          } else {
+            resp.drainHandler(v -> pump[0].run());
+          }
+        };
     pump[0].run();
   }
 
@@ -200,10 +247,18 @@ public final class FakeUpstream implements AutoCloseable {
     String model = req.getString("model", "llama3.2:3b");
     boolean stream = req.getBoolean("stream", true);
     if (!stream) {
-      JsonObject o = new JsonObject().put("model", model).put("created_at", "2026-11-22T00:00:00Z").put("done", true)
-          .put("done_reason", "stop").put("prompt_eval_count", 7).put("eval_count", chunks);
+      JsonObject o =
+          new JsonObject()
+              .put("model", model)
+              .put("created_at", "2026-11-22T00:00:00Z")
+              .put("done", true)
+              .put("done_reason", "stop")
+              .put("prompt_eval_count", 7)
+              .put("eval_count", chunks);
       if (chat) {
-        o.put("message", new JsonObject().put("role", "assistant").put("content", "Hello from the fake."));
+        o.put(
+            "message",
+            new JsonObject().put("role", "assistant").put("content", "Hello from the fake."));
       } else {
         o.put("response", "Hello from the fake.");
       }
@@ -211,60 +266,151 @@ public final class FakeUpstream implements AutoCloseable {
       return;
     }
     resp.setChunked(true).putHeader("Content-Type", "application/x-ndjson");
-    sendChunks(resp, 0, i -> {
-      JsonObject o = new JsonObject().put("model", model).put("created_at", "2026-11-22T00:00:00Z").put("done", false)
-          .put("seq", i).put("sent_at_nanos", System.nanoTime());
-      if (chat) {
-        o.put("message", new JsonObject().put("role", "assistant").put("content", "tok" + i + " "));
-      } else {
-        o.put("response", "tok" + i + " ");
-      }
-      return o.encode() + "\n";
-    }, () -> {
-      JsonObject last = new JsonObject().put("model", model).put("done", true).put("done_reason", "stop")
-          .put("prompt_eval_count", 7).put("eval_count", chunks);
-      if (chat) {
-        last.put("message", new JsonObject().put("role", "assistant").put("content", ""));
-      } else {
-        last.put("response", "");
-      }
-      return last.encode() + "\n";
-    });
+    sendChunks(
+        resp,
+        0,
+        i -> {
+          JsonObject o =
+              new JsonObject()
+                  .put("model", model)
+                  .put("created_at", "2026-11-22T00:00:00Z")
+                  .put("done", false)
+                  .put("seq", i)
+                  .put("sent_at_nanos", System.nanoTime());
+          if (chat) {
+            o.put(
+                "message",
+                new JsonObject().put("role", "assistant").put("content", "tok" + i + " "));
+          } else {
+            o.put("response", "tok" + i + " ");
+          }
+          return o.encode() + "\n";
+        },
+        () -> {
+          JsonObject last =
+              new JsonObject()
+                  .put("model", model)
+                  .put("done", true)
+                  .put("done_reason", "stop")
+                  .put("prompt_eval_count", 7)
+                  .put("eval_count", chunks);
+          if (chat) {
+            last.put("message", new JsonObject().put("role", "assistant").put("content", ""));
+          } else {
+            last.put("response", "");
+          }
+          return last.encode() + "\n";
+        });
   }
 
   private void openAiChat(HttpServerResponse resp, JsonObject req) {
     String model = req.getString("model", "llama3.2:3b");
     boolean stream = req.getBoolean("stream", false);
     if (!stream) {
-      json(resp, new JsonObject().put("id", "chatcmpl-fake").put("object", "chat.completion").put("created", 1730000000)
-          .put("model", model)
-          .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("finish_reason", "stop")
-              .put("message", new JsonObject().put("role", "assistant").put("content", "Hello from the fake."))))
-          .put("usage", new JsonObject().put("prompt_tokens", 7).put("completion_tokens", 5).put("total_tokens", 12)));
+      json(
+          resp,
+          new JsonObject()
+              .put("id", "chatcmpl-fake")
+              .put("object", "chat.completion")
+              .put("created", 1730000000)
+              .put("model", model)
+              .put(
+                  "choices",
+                  new JsonArray()
+                      .add(
+                          new JsonObject()
+                              .put("index", 0)
+                              .put("finish_reason", "stop")
+                              .put(
+                                  "message",
+                                  new JsonObject()
+                                      .put("role", "assistant")
+                                      .put("content", "Hello from the fake."))))
+              .put(
+                  "usage",
+                  new JsonObject()
+                      .put("prompt_tokens", 7)
+                      .put("completion_tokens", 5)
+                      .put("total_tokens", 12)));
       return;
     }
-    boolean usage = req.getJsonObject("stream_options", new JsonObject()).getBoolean("include_usage", false);
-    resp.setChunked(true).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache");
-    sendChunks(resp, 0, i -> "data: " + new JsonObject().put("id", "chatcmpl-fake").put("object", "chat.completion.chunk")
-        .put("created", 1730000000).put("model", model).put("seq", i).put("sent_at_nanos", System.nanoTime())
-        .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
-            .put("delta", new JsonObject().put("role", "assistant").put("content", "tok" + i + " "))
-            .putNull("finish_reason"))).encode() + "\n\n",
+    boolean usage =
+        req.getJsonObject("stream_options", new JsonObject()).getBoolean("include_usage", false);
+    resp.setChunked(true)
+        .putHeader("Content-Type", "text/event-stream")
+        .putHeader("Cache-Control", "no-cache");
+    sendChunks(
+        resp,
+        0,
+        i ->
+            "data: "
+                + new JsonObject()
+                    .put("id", "chatcmpl-fake")
+                    .put("object", "chat.completion.chunk")
+                    .put("created", 1730000000)
+                    .put("model", model)
+                    .put("seq", i)
+                    .put("sent_at_nanos", System.nanoTime())
+                    .put(
+                        "choices",
+                        new JsonArray()
+                            .add(
+                                new JsonObject()
+                                    .put("index", 0)
+                                    .put(
+                                        "delta",
+                                        new JsonObject()
+                                            .put("role", "assistant")
+                                            .put("content", "tok" + i + " "))
+                                    .putNull("finish_reason")))
+                    .encode()
+                + "\n\n",
         () -> {
           StringBuilder b = new StringBuilder();
-          b.append("data: ").append(new JsonObject().put("id", "chatcmpl-fake").put("object", "chat.completion.chunk")
-              .put("created", 1730000000).put("model", model)
-              .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", new JsonObject()).put("finish_reason", "stop"))).encode()).append("\n\n");
+          b.append("data: ")
+              .append(
+                  new JsonObject()
+                      .put("id", "chatcmpl-fake")
+                      .put("object", "chat.completion.chunk")
+                      .put("created", 1730000000)
+                      .put("model", model)
+                      .put(
+                          "choices",
+                          new JsonArray()
+                              .add(
+                                  new JsonObject()
+                                      .put("index", 0)
+                                      .put("delta", new JsonObject())
+                                      .put("finish_reason", "stop")))
+                      .encode())
+              .append("\n\n");
           if (usage) {
-            b.append("data: ").append(new JsonObject().put("id", "chatcmpl-fake").put("object", "chat.completion.chunk")
-                .put("created", 1730000000).put("model", model).put("choices", new JsonArray())
-                .put("usage", new JsonObject().put("prompt_tokens", 7).put("completion_tokens", chunks).put("total_tokens", 7 + chunks)).encode()).append("\n\n");
+            b.append("data: ")
+                .append(
+                    new JsonObject()
+                        .put("id", "chatcmpl-fake")
+                        .put("object", "chat.completion.chunk")
+                        .put("created", 1730000000)
+                        .put("model", model)
+                        .put("choices", new JsonArray())
+                        .put(
+                            "usage",
+                            new JsonObject()
+                                .put("prompt_tokens", 7)
+                                .put("completion_tokens", chunks)
+                                .put("total_tokens", 7 + chunks))
+                        .encode())
+                .append("\n\n");
           }
           return b.append("data: [DONE]\n\n").toString();
         });
   }
 
-  private void sendChunks(HttpServerResponse resp, int i, java.util.function.IntFunction<String> chunk, java.util.function.Supplier<String> last) {
+  private void sendChunks(
+      HttpServerResponse resp,
+      int i,
+      java.util.function.IntFunction<String> chunk,
+      java.util.function.Supplier<String> last) {
     if (resp.closed()) {
       return;
     }

@@ -39,9 +39,15 @@ public final class GatewayFixture implements AutoCloseable {
   public final KeyService keys;
   public final GatehouseConfig config;
   private final Gateway gateway;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  private GatewayFixture(FakeUpstream upstream, Path dataDir, Map<String, String> settings, RateLimiter rates, Clock clock)
+  private GatewayFixture(
+      FakeUpstream upstream,
+      Path dataDir,
+      Map<String, String> settings,
+      RateLimiter rates,
+      Clock clock)
       throws Exception {
     this.upstream = upstream;
     this.dataDir = dataDir;
@@ -68,8 +74,13 @@ public final class GatewayFixture implements AutoCloseable {
     ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
     this.store = SqliteStore.open(dataDir);
     this.keys = new KeyService(store, apiKeys, Clock.systemUTC());
-    this.gateway = Gateway.start(config, dev.gatehouse.store.Stores.sqlite(store), apiKeys, rates == null ? new LocalRateLimiter() : rates,
-        clock == null ? Clock.systemUTC() : clock);
+    this.gateway =
+        Gateway.start(
+            config,
+            dev.gatehouse.store.Stores.sqlite(store),
+            apiKeys,
+            rates == null ? new LocalRateLimiter() : rates,
+            clock == null ? Clock.systemUTC() : clock);
   }
 
   /** A gateway with default settings (plus the given overrides, by setting path). */
@@ -81,11 +92,16 @@ public final class GatewayFixture implements AutoCloseable {
    * A gateway on a given data directory (null: a new one), with a given rate limiter and clock
    * (null: the real ones).
    */
-  public static GatewayFixture start(Map<String, String> settings, Path dataDir, RateLimiter rates, Clock clock)
-      throws Exception {
+  public static GatewayFixture start(
+      Map<String, String> settings, Path dataDir, RateLimiter rates, Clock clock) throws Exception {
     FakeUpstream up = new FakeUpstream();
     try {
-      return new GatewayFixture(up, dataDir != null ? dataDir : Files.createTempDirectory("gatehouse-test"), settings, rates, clock);
+      return new GatewayFixture(
+          up,
+          dataDir != null ? dataDir : Files.createTempDirectory("gatehouse-test"),
+          settings,
+          rates,
+          clock);
     } catch (Exception e) {
       up.close();
       throw e;
@@ -97,7 +113,8 @@ public final class GatewayFixture implements AutoCloseable {
   }
 
   /** A gateway on an existing data directory (a restart): its keys and bans are still there. */
-  public static GatewayFixture startIn(Path dataDir, Map<String, String> settings) throws Exception {
+  public static GatewayFixture startIn(Path dataDir, Map<String, String> settings)
+      throws Exception {
     return start(settings, dataDir, null, null);
   }
 
@@ -126,7 +143,11 @@ public final class GatewayFixture implements AutoCloseable {
 
   public String baseUrl() {
     String host = config.listen().host();
-    return (config.tlsEnabled() ? "https" : "http") + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
+    return (config.tlsEnabled() ? "https" : "http")
+        + "://"
+        + (host.contains(":") ? "[" + host + "]" : host)
+        + ":"
+        + port();
   }
 
   /** Creates a key with the ordinary scopes and no model limit; returns the secret. */
@@ -143,27 +164,37 @@ public final class GatewayFixture implements AutoCloseable {
   }
 
   /** Sends a request with java.net.http; {@code key} may be null. */
-  public HttpResponse<String> send(String method, String path, String key, String body) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(20));
+  public HttpResponse<String> send(String method, String path, String key, String body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(20));
     if (key != null) {
       b.header("Authorization", "Bearer " + key);
     }
     if (body != null) {
       b.header("Content-Type", "application/json");
     }
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  public HttpResponse<String> get(String path, String key) throws IOException, InterruptedException {
+  public HttpResponse<String> get(String path, String key)
+      throws IOException, InterruptedException {
     return send("GET", path, key, null);
   }
 
-  public HttpResponse<String> post(String path, String key, String body) throws IOException, InterruptedException {
+  public HttpResponse<String> post(String path, String key, String body)
+      throws IOException, InterruptedException {
     return send("POST", path, key, body);
   }
 
-  /** Runs the gateway's timed store check now (keys and bans), as its timer would within a second. */
+  /**
+   * Runs the gateway's timed store check now (keys and bans), as its timer would within a second.
+   */
   public void checkStoresNow() {
     gateway.checkStoresNow();
   }
@@ -178,9 +209,9 @@ public final class GatewayFixture implements AutoCloseable {
   }
 
   /**
-   * A raw exchange from a chosen local address, such as 127.0.0.2 (all of 127.0.0.0/8 is
-   * loopback on Linux), so that one test can play several clients. A connection the gateway
-   * closes without answering comes back as status -1 with an empty head.
+   * A raw exchange from a chosen local address, such as 127.0.0.2 (all of 127.0.0.0/8 is loopback
+   * on Linux), so that one test can play several clients. A connection the gateway closes without
+   * answering comes back as status -1 with an empty head.
    */
   public RawResponse raw(String request, String fromIp) throws IOException {
     return raw(request.getBytes(StandardCharsets.ISO_8859_1), fromIp);
@@ -215,7 +246,10 @@ public final class GatewayFixture implements AutoCloseable {
       }
       int status = Integer.parseInt(text.substring(9, 12));
       int split = text.indexOf("\r\n\r\n");
-      return new RawResponse(status, split < 0 ? text : text.substring(0, split), split < 0 ? "" : text.substring(split + 4));
+      return new RawResponse(
+          status,
+          split < 0 ? text : text.substring(0, split),
+          split < 0 ? "" : text.substring(split + 4));
     }
   }
 

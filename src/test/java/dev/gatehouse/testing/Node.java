@@ -29,11 +29,19 @@ public final class Node {
     }
   }
 
-  /** Runs a command to completion (or kills it after {@code timeoutSeconds}); stdout and stderr merged. */
-  public static Run exec(Path dir, Map<String, String> env, long timeoutSeconds, String... command) throws Exception {
+  /**
+   * Runs a command to completion (or kills it after {@code timeoutSeconds}); stdout and stderr
+   * merged.
+   */
+  public static Run exec(Path dir, Map<String, String> env, long timeoutSeconds, String... command)
+      throws Exception {
     Path out = Files.createTempFile("gatehouse-node", ".log");
     try {
-      ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder(command)
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(out.toFile());
       pb.environment().putAll(env);
       pb.environment().put("NO_COLOR", "1");
       Process p = pb.start();
@@ -41,7 +49,12 @@ public final class Node {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         p.waitFor(10, TimeUnit.SECONDS);
-        fail(String.join(" ", command) + " did not finish in " + timeoutSeconds + " s; output:\n" + Files.readString(out, StandardCharsets.UTF_8));
+        fail(
+            String.join(" ", command)
+                + " did not finish in "
+                + timeoutSeconds
+                + " s; output:\n"
+                + Files.readString(out, StandardCharsets.UTF_8));
       }
       return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
     } finally {

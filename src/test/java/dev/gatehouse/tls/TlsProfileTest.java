@@ -35,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TlsProfileTest {
 
-  private static final Pattern LISTENING = Pattern.compile("listening on https://127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern LISTENING =
+      Pattern.compile("listening on https://127\\.0\\.0\\.1:(\\d+)");
+
   /** testssl severities at or above LOW fail the profile; OK, INFO and WARN (tool notes) do not. */
   private static final List<String> FAILING = List.of("LOW", "MEDIUM", "HIGH", "CRITICAL");
 
@@ -43,25 +45,32 @@ class TlsProfileTest {
 
   @Test
   void intermediateOffersAeadWithForwardSecrecyAndNothingOlder() throws Exception {
-    SelfSigned.write(List.of("127.0.0.1"), Duration.ofDays(1), dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    SelfSigned.write(
+        List.of("127.0.0.1"), Duration.ofDays(1), dir.resolve("cert.pem"), dir.resolve("key.pem"));
     try (GatewayFixture gw = GatewayFixture.start(tls(Map.of()))) {
       // why: the suites Mozilla's intermediate profile keeps: ECDHE + AEAD in 1.2, all of 1.3
-      assertThat(handshake(gw.port(), "TLSv1.3", "TLS_AES_128_GCM_SHA256")).isEqualTo("TLS_AES_128_GCM_SHA256");
-      assertThat(handshake(gw.port(), "TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256")).isEqualTo("TLS_CHACHA20_POLY1305_SHA256");
+      assertThat(handshake(gw.port(), "TLSv1.3", "TLS_AES_128_GCM_SHA256"))
+          .isEqualTo("TLS_AES_128_GCM_SHA256");
+      assertThat(handshake(gw.port(), "TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"))
+          .isEqualTo("TLS_CHACHA20_POLY1305_SHA256");
       assertThat(handshake(gw.port(), "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"))
           .isEqualTo("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
       assertThat(handshake(gw.port(), "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"))
           .isEqualTo("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
       // why: the CBC suites the JDK offers by default (LUCKY13), each refused
-      for (String cbc : List.of(
-          "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-          "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-          "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
-          "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
-        assertThatThrownBy(() -> handshake(gw.port(), "TLSv1.2", cbc)).as(cbc).isInstanceOf(SSLHandshakeException.class);
+      for (String cbc :
+          List.of(
+              "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+              "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+              "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
+              "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")) {
+        assertThatThrownBy(() -> handshake(gw.port(), "TLSv1.2", cbc))
+            .as(cbc)
+            .isInstanceOf(SSLHandshakeException.class);
       }
       // why: TLS 1.0 and 1.1 stay off
-      assertThatThrownBy(() -> handshake(gw.port(), "TLSv1.1", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"))
+      assertThatThrownBy(
+              () -> handshake(gw.port(), "TLSv1.1", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"))
           .isInstanceOf(IOException.class);
       assertThat(gw.upstream.requests()).isEmpty();
     }
@@ -69,11 +78,14 @@ class TlsProfileTest {
 
   @Test
   void modernIsTls13Only() throws Exception {
-    SelfSigned.write(List.of("127.0.0.1"), Duration.ofDays(1), dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    SelfSigned.write(
+        List.of("127.0.0.1"), Duration.ofDays(1), dir.resolve("cert.pem"), dir.resolve("key.pem"));
     try (GatewayFixture gw = GatewayFixture.start(tls(Map.of("tls.profile", "modern")))) {
-      assertThat(handshake(gw.port(), "TLSv1.3", "TLS_AES_256_GCM_SHA384")).isEqualTo("TLS_AES_256_GCM_SHA384");
+      assertThat(handshake(gw.port(), "TLSv1.3", "TLS_AES_256_GCM_SHA384"))
+          .isEqualTo("TLS_AES_256_GCM_SHA384");
       // why: modern drops TLS 1.2 altogether, even its best suite
-      assertThatThrownBy(() -> handshake(gw.port(), "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"))
+      assertThatThrownBy(
+              () -> handshake(gw.port(), "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"))
           .isInstanceOf(SSLHandshakeException.class);
     }
   }
@@ -82,14 +94,18 @@ class TlsProfileTest {
   void anUnknownProfileIsAConfigError() {
     // why: a typo must not silently fall back to the JDK's wider defaults
     assertThatThrownBy(() -> GatewayFixture.start(Map.of("tls.profile", "old")))
-        .hasMessageContaining("tls.profile: old").hasMessageContaining("(expected: intermediate or modern)");
+        .hasMessageContaining("tls.profile: old")
+        .hasMessageContaining("(expected: intermediate or modern)");
   }
 
   @Test
   void testsslFindsNothingAtOrAboveLow() throws Exception {
     Path testssl = Path.of("/usr/bin/testssl");
-    assertThat(Files.isExecutable(testssl)).as("Debian's testssl.sh (apt-get install testssl.sh); .ci/run installs it").isTrue();
-    SelfSigned.write(List.of("127.0.0.1"), Duration.ofDays(30), dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    assertThat(Files.isExecutable(testssl))
+        .as("Debian's testssl.sh (apt-get install testssl.sh); .ci/run installs it")
+        .isTrue();
+    SelfSigned.write(
+        List.of("127.0.0.1"), Duration.ofDays(30), dir.resolve("cert.pem"), dir.resolve("key.pem"));
     try (FakeUpstream upstream = new FakeUpstream()) {
       Process gw = serve(upstream.url());
       try {
@@ -97,9 +113,25 @@ class TlsProfileTest {
         Path json = dir.resolve("testssl.json");
         // -p protocols, -s cipher categories, -f forward secrecy, -U vulnerabilities (includes
         // client-initiated renegotiation), -R renegotiation on its own.
-        Process scan = new ProcessBuilder(testssl.toString(), "--quiet", "--color", "0", "--warnings", "batch",
-            "-p", "-s", "-f", "-U", "-R", "--jsonfile", json.toString(), "127.0.0.1:" + port)
-            .redirectErrorStream(true).redirectOutput(dir.resolve("testssl.txt").toFile()).start();
+        Process scan =
+            new ProcessBuilder(
+                    testssl.toString(),
+                    "--quiet",
+                    "--color",
+                    "0",
+                    "--warnings",
+                    "batch",
+                    "-p",
+                    "-s",
+                    "-f",
+                    "-U",
+                    "-R",
+                    "--jsonfile",
+                    json.toString(),
+                    "127.0.0.1:" + port)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("testssl.txt").toFile())
+                .start();
         assertThat(scan.waitFor(5, TimeUnit.MINUTES)).as("testssl finished").isTrue();
         JsonNode findings = new ObjectMapper().readTree(json.toFile());
         List<String> bad = new ArrayList<>();
@@ -107,13 +139,34 @@ class TlsProfileTest {
         for (JsonNode f : findings) {
           ids.add(f.path("id").asText());
           if (FAILING.contains(f.path("severity").asText())) {
-            bad.add(f.path("id").asText() + " " + f.path("severity").asText() + ": " + f.path("finding").asText());
+            bad.add(
+                f.path("id").asText()
+                    + " "
+                    + f.path("severity").asText()
+                    + ": "
+                    + f.path("finding").asText());
           }
         }
         // The scan really ran the checks this test is about.
-        assertThat(ids).contains("TLS1", "TLS1_1", "TLS1_2", "TLS1_3", "cipherlist_AVERAGE", "PFS", "LUCKY13",
-            "secure_client_renego", "heartbleed", "ROBOT", "BEAST", "SWEET32");
-        assertThat(bad).as("testssl findings at or above LOW:\n" + Files.readString(dir.resolve("testssl.txt"))).isEmpty();
+        assertThat(ids)
+            .contains(
+                "TLS1",
+                "TLS1_1",
+                "TLS1_2",
+                "TLS1_3",
+                "cipherlist_AVERAGE",
+                "PFS",
+                "LUCKY13",
+                "secure_client_renego",
+                "heartbleed",
+                "ROBOT",
+                "BEAST",
+                "SWEET32");
+        assertThat(bad)
+            .as(
+                "testssl findings at or above LOW:\n"
+                    + Files.readString(dir.resolve("testssl.txt")))
+            .isEmpty();
         assertThat(upstream.requests()).isEmpty();
       } finally {
         gw.destroyForcibly().waitFor();
@@ -144,13 +197,23 @@ class TlsProfileTest {
   /** A gateway in its own process, started the way the launcher starts it. */
   private Process serve(String upstream) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "dev.gatehouse.cli.Main", "serve", "--listen", "127.0.0.1:0", "--upstream", upstream);
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.gatehouse.cli.Main",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            upstream);
     pb.environment().put("GATEHOUSE_HOME", dir.resolve("data").toString());
     pb.environment().put("GATEHOUSE_TLS_CERT", dir.resolve("cert.pem").toString());
     pb.environment().put("GATEHOUSE_TLS_KEY", dir.resolve("key.pem").toString());
     pb.environment().put("GATEHOUSE_ADMIN_LISTEN", "127.0.0.1:0");
-    // No periodic health check, so that every request the upstream records came through the listener.
+    // No periodic health check, so that every request the upstream records came through the
+    // listener.
     pb.environment().put("GATEHOUSE_HEALTH_INTERVAL", "0s");
     pb.environment().put("GATEHOUSE_POSTURE_INTERVAL", "0");
     // testssl opens hundreds of connections from loopback: keep it from being banned as a probe.
@@ -161,7 +224,8 @@ class TlsProfileTest {
   }
 
   private static int port(Process p) throws IOException {
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     StringBuilder seen = new StringBuilder();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     String line;
@@ -169,15 +233,17 @@ class TlsProfileTest {
       seen.append(line).append('\n');
       Matcher m = LISTENING.matcher(line);
       if (m.find()) {
-        Thread drain = new Thread(() -> {
-          try {
-            while (out.readLine() != null) {
-              // keep the pipe from filling up
-            }
-          } catch (IOException ignored) {
-            // the process is gone
-          }
-        });
+        Thread drain =
+            new Thread(
+                () -> {
+                  try {
+                    while (out.readLine() != null) {
+                      // keep the pipe from filling up
+                    }
+                  } catch (IOException ignored) {
+                    // the process is gone
+                  }
+                });
         drain.setDaemon(true);
         drain.start();
         return Integer.parseInt(m.group(1));

@@ -2,7 +2,9 @@ package dev.gatehouse.upstream;
 
 import io.netty.channel.Channel;
 
-/** Test access to {@link UpstreamFraming#install(Channel)} for the fuzz target in another package. */
+/**
+ * Test access to {@link UpstreamFraming#install(Channel)} for the fuzz target in another package.
+ */
 public final class UpstreamFramingProbe {
   private UpstreamFramingProbe() {}
 

@@ -38,7 +38,8 @@ class UpstreamTest {
   private Upstream upstream(String url, Map<String, String> settings) throws Exception {
     Map<String, String> flags = new HashMap<>(settings);
     flags.put("upstream", url);
-    GatehouseConfig config = ConfigLoader.load(null, false, Map.of(), flags, dev.gatehouse.gateway.ConfigChecks.ALL);
+    GatehouseConfig config =
+        ConfigLoader.load(null, false, Map.of(), flags, dev.gatehouse.gateway.ConfigChecks.ALL);
     return new Upstream(vertx, config, (up, detail) -> changes.add(up + " " + detail));
   }
 
@@ -59,27 +60,31 @@ class UpstreamTest {
     assertThat(Upstream.Address.parse(URI.create("https://models.internal/")))
         .isEqualTo(new Upstream.Address("https", "models.internal", 443, true, ""));
     // why: an explicit port wins over the scheme's default
-    assertThat(Upstream.Address.parse(URI.create("https://models.internal:8443")).port()).isEqualTo(8443);
-    // why: an IPv6 literal keeps its brackets: Vert.x connects to it, and the Host header needs them
+    assertThat(Upstream.Address.parse(URI.create("https://models.internal:8443")).port())
+        .isEqualTo(8443);
+    // why: an IPv6 literal keeps its brackets: Vert.x connects to it, and the Host header needs
+    // them
     assertThat(Upstream.Address.parse(URI.create("http://[::1]:11434")))
         .isEqualTo(new Upstream.Address("http", "[::1]", 11434, false, ""));
     // why: a server under a path prefix gets every request target under it, with one slash
-    Upstream.Address based = Upstream.Address.parse(URI.create("http://proxy.internal:8080/ollama/"));
+    Upstream.Address based =
+        Upstream.Address.parse(URI.create("http://proxy.internal:8080/ollama/"));
     assertThat(based.basePath()).isEqualTo("/ollama");
     assertThat(based.target("/api/tags?x=1")).isEqualTo("/ollama/api/tags?x=1");
     assertThat(Upstream.Address.parse(URI.create("HTTP://h:1")).scheme()).isEqualTo("http");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "ftp://127.0.0.1:11434", // why: only HTTP is relayed
-      "localhost:11434", // why: no scheme: the host is read as one, and not an HTTP one
-      "http:///api", // why: no host to connect to
-      "http://user:secret@127.0.0.1:11434", // why: credentials in a URL end up in logs
-      "http://127.0.0.1:11434/?x=1", // why: a request target cannot follow a query
-      "http://127.0.0.1:11434/#top", // why: nor a fragment
-      "http://127.0.0.1:70000", // why: no such port
-  })
+  @ValueSource(
+      strings = {
+        "ftp://127.0.0.1:11434", // why: only HTTP is relayed
+        "localhost:11434", // why: no scheme: the host is read as one, and not an HTTP one
+        "http:///api", // why: no host to connect to
+        "http://user:secret@127.0.0.1:11434", // why: credentials in a URL end up in logs
+        "http://127.0.0.1:11434/?x=1", // why: a request target cannot follow a query
+        "http://127.0.0.1:11434/#top", // why: nor a fragment
+        "http://127.0.0.1:70000", // why: no such port
+      })
   void aBadUrlIsRefused(String url) {
     assertThatThrownBy(() -> Upstream.Address.parse(URI.create(url)))
         .isInstanceOf(IllegalArgumentException.class)
@@ -123,15 +128,24 @@ class UpstreamTest {
     // them: Vert.x closes a client with the context that built it, so none builds it
     try (FakeUpstream fake = new FakeUpstream()) {
       Upstream up = upstream(fake.url(), Map.of("models.pin_refresh", "1ms"));
-      HttpServer front = vertx.createHttpServer()
-          .requestHandler(r -> up.modelDigests().onComplete(ar -> r.response().end(ar.succeeded() ? "ok" : "failed")))
-          .listen(0, "127.0.0.1").await();
+      HttpServer front =
+          vertx
+              .createHttpServer()
+              .requestHandler(
+                  r ->
+                      up.modelDigests()
+                          .onComplete(ar -> r.response().end(ar.succeeded() ? "ok" : "failed")))
+              .listen(0, "127.0.0.1")
+              .await();
       java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
       up.health().start(java.time.Duration.ofMillis(20));
       for (int i = 0; i < 6; i++) {
-        java.net.http.HttpResponse<String> r = http.send(
-            java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + front.actualPort() + "/")).build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
+        java.net.http.HttpResponse<String> r =
+            http.send(
+                java.net.http.HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + front.actualPort() + "/"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(r.body()).isEqualTo("ok");
         Thread.sleep(50);
       }
@@ -170,14 +184,16 @@ class UpstreamTest {
       Context b = vertx.getOrCreateContext();
       CompletableFuture<Boolean> sameA = new CompletableFuture<>();
       CompletableFuture<Boolean> sameB = new CompletableFuture<>();
-      a.runOnContext(v -> {
-        Thread t = Thread.currentThread();
-        up.health().check().onComplete(ar -> sameA.complete(Thread.currentThread() == t));
-        b.runOnContext(w -> {
-          Thread u = Thread.currentThread();
-          up.health().check().onComplete(ar -> sameB.complete(Thread.currentThread() == u));
-        });
-      });
+      a.runOnContext(
+          v -> {
+            Thread t = Thread.currentThread();
+            up.health().check().onComplete(ar -> sameA.complete(Thread.currentThread() == t));
+            b.runOnContext(
+                w -> {
+                  Thread u = Thread.currentThread();
+                  up.health().check().onComplete(ar -> sameB.complete(Thread.currentThread() == u));
+                });
+          });
       assertThat(sameA.get(10, TimeUnit.SECONDS)).isTrue();
       assertThat(sameB.get(10, TimeUnit.SECONDS)).isTrue();
       assertThat(probes(fake)).isEqualTo(1);
@@ -188,12 +204,16 @@ class UpstreamTest {
   void anIpv6UpstreamIsReachedWithItsHostHeader() throws Exception {
     // why: the URL's bracketed literal must reach the socket and the Host header intact
     List<String> hosts = new CopyOnWriteArrayList<>();
-    HttpServer server = vertx.createHttpServer()
-        .requestHandler(r -> {
-          hosts.add(r.getHeader("Host"));
-          r.response().end("ok");
-        })
-        .listen(0, "::1").await();
+    HttpServer server =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                r -> {
+                  hosts.add(r.getHeader("Host"));
+                  r.response().end("ok");
+                })
+            .listen(0, "::1")
+            .await();
     Upstream up = upstream("http://[::1]:" + server.actualPort(), Map.of());
     assertThat(await(up.ready())).isTrue();
     assertThat(hosts).containsExactly("[::1]:" + server.actualPort());
@@ -205,11 +225,17 @@ class UpstreamTest {
       Upstream up = upstream(fake.url(), Map.of("models.pin_refresh", "1h"));
       Map<String, String> digests = await(up.modelDigests());
       // why: keyed by canonical name, bare hex, as the pin check compares them
-      assertThat(digests).containsEntry(dev.gatehouse.exchange.ModelName.parse("llama3.2:3b").canonical(), fake.digestOf("llama3.2:3b"));
+      assertThat(digests)
+          .containsEntry(
+              dev.gatehouse.exchange.ModelName.parse("llama3.2:3b").canonical(),
+              fake.digestOf("llama3.2:3b"));
       assertThat(ModelDigests.bare("SHA256:" + "AB".repeat(32))).isEqualTo("ab".repeat(32));
       await(up.modelDigests());
-      assertThat(fake.requests().stream().filter(r -> r.uri().equals("/api/tags")).count()).isEqualTo(1);
-      assertThat(probes(fake)).as("no digests without a health check's GET /, nor the reverse").isZero();
+      assertThat(fake.requests().stream().filter(r -> r.uri().equals("/api/tags")).count())
+          .isEqualTo(1);
+      assertThat(probes(fake))
+          .as("no digests without a health check's GET /, nor the reverse")
+          .isZero();
     }
   }
 }

@@ -24,14 +24,14 @@ import java.util.TreeMap;
 
 /**
  * Trains the guard's scorer: logistic regression by stochastic gradient descent over {@link
- * Features}, on the {@code attack} (1) and {@code benign} (0) rows of a labelled set ({@code
- * other} rows are left out: they are harmful asks, not injections, and the guard does not judge
- * them). The classes are weighted to count equally.
+ * Features}, on the {@code attack} (1) and {@code benign} (0) rows of a labelled set ({@code other}
+ * rows are left out: they are harmful asks, not injections, and the guard does not judge them). The
+ * classes are weighted to count equally.
  *
- * <p>Reproducible byte for byte: a fixed seed orders the examples, the arithmetic is Java's
- * (strict IEEE since Java 17, the same on every platform), one thread, and weights are written
- * with a fixed format in index order. {@code scripts/train-guard.sh} runs it; a test retrains
- * and compares bytes with the shipped file.
+ * <p>Reproducible byte for byte: a fixed seed orders the examples, the arithmetic is Java's (strict
+ * IEEE since Java 17, the same on every platform), one thread, and weights are written with a fixed
+ * format in index order. {@code scripts/train-guard.sh} runs it; a test retrains and compares bytes
+ * with the shipped file.
  *
  * <pre>
  * GuardTrainer DATA.jsonl OUT.txt            train on every row, write the model
@@ -43,10 +43,15 @@ public final class GuardTrainer {
 
   /** The seed that orders the examples. */
   public static final long SEED = 20261202L;
+
   static final int EPOCHS = 25;
   static final double LEARNING_RATE = 0.5;
   static final double L2 = 1e-5;
-  /** The shipped threshold, chosen on random halves of the dev split (docs/guard.md): 0.5 flagged 1-2 of 17 held-out MT-Bench prompts, 0.6 none, for 90-94 % detection. */
+
+  /**
+   * The shipped threshold, chosen on random halves of the dev split (docs/guard.md): 0.5 flagged
+   * 1-2 of 17 held-out MT-Bench prompts, 0.6 none, for 90-94 % detection.
+   */
   public static final double THRESHOLD = 0.6;
 
   private GuardTrainer() {}
@@ -68,17 +73,25 @@ public final class GuardTrainer {
     List<List<Dataset.Row>> halves = split(Dataset.read(Path.of(args[0])), seed);
     String model = train(withExtra(halves.get(0)));
     Files.write(Path.of(args[1]), model.getBytes(StandardCharsets.UTF_8));
-    Detector d = new Detector(Model.read(new ByteArrayInputStream(model.getBytes(StandardCharsets.UTF_8))));
+    Detector d =
+        new Detector(Model.read(new ByteArrayInputStream(model.getBytes(StandardCharsets.UTF_8))));
     Evaluation e = Evaluation.run(d, halves.get(1), PromptText.DEFAULT_MAX_CHARS);
-    System.out.println("trained on " + halves.get(0).size() + " rows, evaluated on the other " + halves.get(1).size() + " (seed " + seed + ")");
+    System.out.println(
+        "trained on "
+            + halves.get(0).size()
+            + " rows, evaluated on the other "
+            + halves.get(1).size()
+            + " (seed "
+            + seed
+            + ")");
     System.out.print(e.toText());
   }
 
   /**
-   * Short, generic benign chats in many languages, written for Gatehouse
-   * ({@code scripts/guard-benign.jsonl}): the development split's benign rows are all English and
-   * mostly long, so without these "tell me a joke" or "bonjour" scored as attacks. Added to
-   * training only; never to the evaluation half.
+   * Short, generic benign chats in many languages, written for Gatehouse ({@code
+   * scripts/guard-benign.jsonl}): the development split's benign rows are all English and mostly
+   * long, so without these "tell me a joke" or "bonjour" scored as attacks. Added to training only;
+   * never to the evaluation half.
    */
   public static final Path EXTRA = Path.of("scripts/guard-benign.jsonl");
 
@@ -90,13 +103,16 @@ public final class GuardTrainer {
   }
 
   /**
-   * Splits the rows in two halves at random, per source, keeping each group (a jailbreak
-   * template) within one half, so the held-out half has templates the model never saw.
+   * Splits the rows in two halves at random, per source, keeping each group (a jailbreak template)
+   * within one half, so the held-out half has templates the model never saw.
    */
   public static List<List<Dataset.Row>> split(List<Dataset.Row> rows, long seed) {
     Map<String, Map<String, List<Dataset.Row>>> bySource = new TreeMap<>();
     for (Dataset.Row r : rows) {
-      bySource.computeIfAbsent(r.source(), s -> new LinkedHashMap<>()).computeIfAbsent(r.group(), g -> new ArrayList<>()).add(r);
+      bySource
+          .computeIfAbsent(r.source(), s -> new LinkedHashMap<>())
+          .computeIfAbsent(r.group(), g -> new ArrayList<>())
+          .add(r);
     }
     Random random = new Random(seed);
     List<Dataset.Row> a = new ArrayList<>();
@@ -114,9 +130,11 @@ public final class GuardTrainer {
   /** Trains on the rows and returns the model file's text. */
   public static String train(List<Dataset.Row> rows) {
     // Each class weighs half, and within a class each source weighs the same: the few hard
-    // benign prompts (role-play requests, tricky safe questions) count as much as the many easy ones.
+    // benign prompts (role-play requests, tricky safe questions) count as much as the many easy
+    // ones.
     Map<String, Integer> perSource = new TreeMap<>();
-    Map<Boolean, java.util.Set<String>> sourcesOf = Map.of(true, new java.util.TreeSet<>(), false, new java.util.TreeSet<>());
+    Map<Boolean, java.util.Set<String>> sourcesOf =
+        Map.of(true, new java.util.TreeSet<>(), false, new java.util.TreeSet<>());
     int total = 0;
     for (Dataset.Row r : rows) {
       if (r.attack() || r.benign()) {
@@ -130,8 +148,13 @@ public final class GuardTrainer {
       if (!r.attack() && !r.benign()) {
         continue;
       }
-      double weight = total / 2.0 / java.util.Objects.requireNonNull(sourcesOf.get(r.attack())).size() / java.util.Objects.requireNonNull(perSource.get(r.source()));
-      examples.add(example(Dataset.texts(r, PromptText.DEFAULT_MAX_CHARS), r.attack() ? 1 : 0, weight));
+      double weight =
+          total
+              / 2.0
+              / java.util.Objects.requireNonNull(sourcesOf.get(r.attack())).size()
+              / java.util.Objects.requireNonNull(perSource.get(r.source()));
+      examples.add(
+          example(Dataset.texts(r, PromptText.DEFAULT_MAX_CHARS), r.attack() ? 1 : 0, weight));
     }
     double[] w = new double[Features.DIM];
     double bias = 0;
@@ -197,7 +220,9 @@ public final class GuardTrainer {
     return 1.0 / (1.0 + StrictMath.exp(-z)); // StrictMath: the same bits on every JVM
   }
 
-  /** The model file: fixed header, then every weight that is not zero at five decimals, by index. */
+  /**
+   * The model file: fixed header, then every weight that is not zero at five decimals, by index.
+   */
   static String format(double[] w, double bias) {
     StringBuilder b = new StringBuilder(1 << 20);
     b.append("gatehouse-guard-model 1\n");

@@ -18,17 +18,54 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class AuditStoreContract extends StoreContract<AuditStore> {
 
-  private static AuditRow row(long seq, String time, String ip, String key, int status, String reason, String model, long in, long out) {
-    String line = "{\"seq\":" + seq + ",\"time\":\"" + time + "\",\"ip\":\"" + ip + "\",\"key\":" + (key == null ? "null" : "\"" + key + "\"")
-        + ",\"status\":" + status + ",\"reason\":\"" + reason + "\"" + (model == null ? "" : ",\"model\":\"" + model + "\"")
-        + ",\"tokens_in\":" + in + ",\"tokens_out\":" + out + ",\"hash\":\"h" + seq + "\"}";
+  private static AuditRow row(
+      long seq,
+      String time,
+      String ip,
+      String key,
+      int status,
+      String reason,
+      String model,
+      long in,
+      long out) {
+    String line =
+        "{\"seq\":"
+            + seq
+            + ",\"time\":\""
+            + time
+            + "\",\"ip\":\""
+            + ip
+            + "\",\"key\":"
+            + (key == null ? "null" : "\"" + key + "\"")
+            + ",\"status\":"
+            + status
+            + ",\"reason\":\""
+            + reason
+            + "\""
+            + (model == null ? "" : ",\"model\":\"" + model + "\"")
+            + ",\"tokens_in\":"
+            + in
+            + ",\"tokens_out\":"
+            + out
+            + ",\"hash\":\"h"
+            + seq
+            + "\"}";
     return new AuditRow(seq, time, "req-" + seq, ip, key, status, reason, line);
   }
 
   private List<AuditRow> sample() {
     return List.of(
         row(1, "2026-01-01T10:00:00.000Z", "10.0.0.1", "k1", 200, "ok", "tiny:latest", 10, 20),
-        row(2, "2026-01-01T11:00:00.000Z", "10.0.0.2", "k1", 403, "policy.model_denied", "big:latest", 0, 0),
+        row(
+            2,
+            "2026-01-01T11:00:00.000Z",
+            "10.0.0.2",
+            "k1",
+            403,
+            "policy.model_denied",
+            "big:latest",
+            0,
+            0),
         row(3, "2026-01-01T12:00:00.000Z", "10.0.0.1", null, 401, "auth.key_invalid", null, 0, 0),
         row(4, "2026-01-02T09:00:00.000Z", "10.0.0.3", "k2", 200, "ok", "tiny:latest", 5, 7));
   }
@@ -55,29 +92,50 @@ public abstract class AuditStoreContract extends StoreContract<AuditStore> {
   @Test
   void queriesFilterOnEveryFieldNewestFirstAndRespectTheLimit() {
     store.appendAudit(sample());
-    assertThat(store.queryAudit(new AuditQuery(null, null, null, null, null, null, 10))).extracting(AuditRow::seq).containsExactly(4L, 3L, 2L, 1L);
-    assertThat(store.queryAudit(new AuditQuery(null, null, null, null, null, null, 2))).extracting(AuditRow::seq).containsExactly(4L, 3L);
-    assertThat(store.queryAudit(new AuditQuery("k1", null, null, null, null, null, 10))).extracting(AuditRow::seq).containsExactly(2L, 1L);
-    assertThat(store.queryAudit(new AuditQuery(null, "10.0.0.1", null, null, null, null, 10))).extracting(AuditRow::seq).containsExactly(3L, 1L);
-    assertThat(store.queryAudit(new AuditQuery(null, null, 401, null, null, null, 10))).extracting(AuditRow::seq).containsExactly(3L);
-    assertThat(store.queryAudit(new AuditQuery(null, null, null, "policy.model_denied", null, null, 10))).extracting(AuditRow::seq).containsExactly(2L);
+    assertThat(store.queryAudit(new AuditQuery(null, null, null, null, null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(4L, 3L, 2L, 1L);
+    assertThat(store.queryAudit(new AuditQuery(null, null, null, null, null, null, 2)))
+        .extracting(AuditRow::seq)
+        .containsExactly(4L, 3L);
+    assertThat(store.queryAudit(new AuditQuery("k1", null, null, null, null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(2L, 1L);
+    assertThat(store.queryAudit(new AuditQuery(null, "10.0.0.1", null, null, null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(3L, 1L);
+    assertThat(store.queryAudit(new AuditQuery(null, null, 401, null, null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(3L);
+    assertThat(
+            store.queryAudit(
+                new AuditQuery(null, null, null, "policy.model_denied", null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(2L);
     // since inclusive, until exclusive; a date prefix works as a bound
-    assertThat(store.queryAudit(new AuditQuery(null, null, null, null, "2026-01-01T11:00:00.000Z", "2026-01-02", 10)))
-        .extracting(AuditRow::seq).containsExactly(3L, 2L);
-    assertThat(store.queryAudit(new AuditQuery("k1", "10.0.0.9", null, null, null, null, 10))).isEmpty();
+    assertThat(
+            store.queryAudit(
+                new AuditQuery(
+                    null, null, null, null, "2026-01-01T11:00:00.000Z", "2026-01-02", 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(3L, 2L);
+    assertThat(store.queryAudit(new AuditQuery("k1", "10.0.0.9", null, null, null, null, 10)))
+        .isEmpty();
   }
 
   @Test
   void summariesTotalRequestsRefusalsAndTokensPerDayKeyAndModel() {
     store.appendAudit(sample());
     List<AuditSummary> all = store.summarizeAudit(null, null);
-    assertThat(all).contains(
-        new AuditSummary("2026-01-01", "k1", "tiny:latest", 1, 0, 10, 20),
-        new AuditSummary("2026-01-01", "k1", "big:latest", 1, 1, 0, 0),
-        new AuditSummary("2026-01-01", "-", "-", 1, 1, 0, 0),
-        new AuditSummary("2026-01-02", "k2", "tiny:latest", 1, 0, 5, 7));
+    assertThat(all)
+        .contains(
+            new AuditSummary("2026-01-01", "k1", "tiny:latest", 1, 0, 10, 20),
+            new AuditSummary("2026-01-01", "k1", "big:latest", 1, 1, 0, 0),
+            new AuditSummary("2026-01-01", "-", "-", 1, 1, 0, 0),
+            new AuditSummary("2026-01-02", "k2", "tiny:latest", 1, 0, 5, 7));
     assertThat(all).hasSize(4);
-    assertThat(store.summarizeAudit("2026-01-02", null)).containsExactly(new AuditSummary("2026-01-02", "k2", "tiny:latest", 1, 0, 5, 7));
+    assertThat(store.summarizeAudit("2026-01-02", null))
+        .containsExactly(new AuditSummary("2026-01-02", "k2", "tiny:latest", 1, 0, 5, 7));
   }
 
   @Test
@@ -95,9 +153,15 @@ public abstract class AuditStoreContract extends StoreContract<AuditStore> {
   @Test
   void keyAddressesAreDistinctPairsSinceATime() {
     store.appendAudit(sample());
-    store.appendAudit(List.of(row(5, "2026-01-02T10:00:00.000Z", "10.0.0.3", "k2", 200, "ok", "tiny:latest", 1, 1)));
-    assertThat(store.keyAddressesSince("2026-01-01")).containsExactlyInAnyOrder(
-        new KeyAddress("k1", "10.0.0.1"), new KeyAddress("k1", "10.0.0.2"), new KeyAddress("k2", "10.0.0.3"));
-    assertThat(store.keyAddressesSince("2026-01-02")).containsExactly(new KeyAddress("k2", "10.0.0.3"));
+    store.appendAudit(
+        List.of(
+            row(5, "2026-01-02T10:00:00.000Z", "10.0.0.3", "k2", 200, "ok", "tiny:latest", 1, 1)));
+    assertThat(store.keyAddressesSince("2026-01-01"))
+        .containsExactlyInAnyOrder(
+            new KeyAddress("k1", "10.0.0.1"),
+            new KeyAddress("k1", "10.0.0.2"),
+            new KeyAddress("k2", "10.0.0.3"));
+    assertThat(store.keyAddressesSince("2026-01-02"))
+        .containsExactly(new KeyAddress("k2", "10.0.0.3"));
   }
 }

@@ -19,16 +19,30 @@ public abstract class BanStoreContract extends StoreContract<BanStore> {
   @Test
   void updateCreatesThenChangesOneRow() {
     Instant t = Instant.parse("2026-01-01T00:00:00Z");
-    BanRecord first = store.updateBan("203.0.113.9", old -> {
-      assertThat(old).as("no row yet").isNull();
-      return ban("203.0.113.9", t, null);
-    });
+    BanRecord first =
+        store.updateBan(
+            "203.0.113.9",
+            old -> {
+              assertThat(old).as("no row yet").isNull();
+              return ban("203.0.113.9", t, null);
+            });
     assertThat(first.ip()).isEqualTo("203.0.113.9");
-    store.updateBan("203.0.113.9", old -> {
-      assertThat(old).isNotNull();
-      return new BanRecord(old.ip(), old.bannedAt(), t.plusSeconds(60), old.times() + 1, old.source(), old.reasons(),
-          old.firstSeen(), old.lastSeen(), old.requests(), old.samplePaths());
-    });
+    store.updateBan(
+        "203.0.113.9",
+        old -> {
+          assertThat(old).isNotNull();
+          return new BanRecord(
+              old.ip(),
+              old.bannedAt(),
+              t.plusSeconds(60),
+              old.times() + 1,
+              old.source(),
+              old.reasons(),
+              old.firstSeen(),
+              old.lastSeen(),
+              old.requests(),
+              old.samplePaths());
+        });
     BanRecord r = store.findBan("203.0.113.9").orElseThrow();
     assertThat(r.times()).isEqualTo(2);
     assertThat(r.bannedUntil()).isEqualTo(t.plusSeconds(60));
@@ -37,7 +51,8 @@ public abstract class BanStoreContract extends StoreContract<BanStore> {
 
   @Test
   void removeOnlyWhatIsThere() {
-    store.updateBan("198.51.100.1", old -> ban("198.51.100.1", Instant.parse("2026-01-01T00:00:00Z"), null));
+    store.updateBan(
+        "198.51.100.1", old -> ban("198.51.100.1", Instant.parse("2026-01-01T00:00:00Z"), null));
     assertThat(store.removeBan("198.51.100.1")).isTrue();
     assertThat(store.removeBan("198.51.100.1")).isFalse();
     assertThat(store.findBan("198.51.100.1")).isEmpty();

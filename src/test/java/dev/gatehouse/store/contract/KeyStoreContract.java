@@ -10,14 +10,22 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every {@link KeyStore} must do, whatever it is backed by. SQLite runs it now
- * ({@code SqliteContractTest}); a PostgreSQL store will run the same tests.
+ * What every {@link KeyStore} must do, whatever it is backed by. SQLite runs it now ({@code
+ * SqliteContractTest}); a PostgreSQL store will run the same tests.
  */
 public abstract class KeyStoreContract extends StoreContract<KeyStore> {
 
   static KeyRecord key(String id, Instant created) {
-    return new KeyRecord(id, "name-" + id, ("hash-" + id).getBytes(StandardCharsets.UTF_8), List.of("inference"), List.of("tiny*"),
-        created, null, null, null);
+    return new KeyRecord(
+        id,
+        "name-" + id,
+        ("hash-" + id).getBytes(StandardCharsets.UTF_8),
+        List.of("inference"),
+        List.of("tiny*"),
+        created,
+        null,
+        null,
+        null);
   }
 
   @Test
@@ -68,10 +76,18 @@ public abstract class KeyStoreContract extends StoreContract<KeyStore> {
     store.insert(key("k1", Instant.parse("2026-01-01T00:00:00Z")));
     store.revoke("k1", Instant.parse("2026-01-02T00:00:00Z"));
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> store.rotate("k1", key("k2", Instant.parse("2026-01-03T00:00:00Z")), Instant.parse("2026-01-04T00:00:00Z")))
+            () ->
+                store.rotate(
+                    "k1",
+                    key("k2", Instant.parse("2026-01-03T00:00:00Z")),
+                    Instant.parse("2026-01-04T00:00:00Z")))
         .isInstanceOf(dev.gatehouse.store.StoreException.class);
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> store.rotate("none", key("k3", Instant.parse("2026-01-03T00:00:00Z")), Instant.parse("2026-01-04T00:00:00Z")))
+            () ->
+                store.rotate(
+                    "none",
+                    key("k3", Instant.parse("2026-01-03T00:00:00Z")),
+                    Instant.parse("2026-01-04T00:00:00Z")))
         .isInstanceOf(dev.gatehouse.store.StoreException.class);
     assertThat(store.find("k2")).as("nothing half done").isEmpty();
     assertThat(store.find("k3")).isEmpty();
@@ -92,7 +108,10 @@ public abstract class KeyStoreContract extends StoreContract<KeyStore> {
       assertThat(v2).isNotEqualTo(v1);
       store.insert(key("k3", Instant.parse("2026-01-03T00:00:00Z")));
       long v3 = probe.version();
-      store.rotate("k3", key("k4", Instant.parse("2026-01-03T00:00:00Z")), Instant.parse("2026-01-04T00:00:00Z"));
+      store.rotate(
+          "k3",
+          key("k4", Instant.parse("2026-01-03T00:00:00Z")),
+          Instant.parse("2026-01-04T00:00:00Z"));
       assertThat(probe.version()).isNotEqualTo(v3);
     }
   }

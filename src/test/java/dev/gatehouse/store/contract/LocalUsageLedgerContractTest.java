@@ -31,7 +31,8 @@ class LocalUsageLedgerContractTest extends UsageLedgerContract {
   @Test
   void todaysTotalsFromTheStoreSurviveARestart() throws Exception {
     // why: a restart must not reset a day budget
-    LocalUsageLedger l = new LocalUsageLedger(Clock.fixed(Instant.parse("2026-03-01T12:00:00Z"), ZoneOffset.UTC));
+    LocalUsageLedger l =
+        new LocalUsageLedger(Clock.fixed(Instant.parse("2026-03-01T12:00:00Z"), ZoneOffset.UTC));
     l.seed(Map.of("k1", 40L));
     assertThat(await(l.used("k1"))).isEqualTo(new UsageLedger.Totals(0, 40));
   }

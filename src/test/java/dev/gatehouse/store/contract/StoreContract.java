@@ -5,7 +5,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A contract suite's fixture: a new, empty store per test in a temporary directory, closed after. */
+/**
+ * A contract suite's fixture: a new, empty store per test in a temporary directory, closed after.
+ */
 public abstract class StoreContract<S> {
 
   @TempDir Path dir;

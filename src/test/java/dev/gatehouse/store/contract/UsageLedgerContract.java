@@ -34,7 +34,9 @@ public abstract class UsageLedgerContract {
     UsageLedger l = ledger(clock);
     assertThat(await(l.used("k1"))).isEqualTo(new Totals(0, 0));
     assertThat(await(l.charge("k1", 3))).isEqualTo(new Totals(3, 3));
-    assertThat(await(l.charge("k1", 2))).as("a second stream of the same key sees the first's tokens").isEqualTo(new Totals(5, 5));
+    assertThat(await(l.charge("k1", 2)))
+        .as("a second stream of the same key sees the first's tokens")
+        .isEqualTo(new Totals(5, 5));
     assertThat(await(l.used("k1"))).isEqualTo(new Totals(5, 5));
     assertThat(await(l.used("k2"))).as("another key is untouched").isEqualTo(new Totals(0, 0));
   }
@@ -63,7 +65,8 @@ public abstract class UsageLedgerContract {
     List<UsageRow> failed = l.drain();
     await(l.settle("k1", "tiny:latest", 0, 10, 20));
     l.requeue(failed);
-    assertThat(l.drain()).containsExactly(new UsageRow("k1", "2026-03-01", "tiny:latest", 2, 11, 22));
+    assertThat(l.drain())
+        .containsExactly(new UsageRow("k1", "2026-03-01", "tiny:latest", 2, 11, 22));
   }
 
   @Test

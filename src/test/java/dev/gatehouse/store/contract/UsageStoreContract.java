@@ -13,12 +13,15 @@ public abstract class UsageStoreContract extends StoreContract<UsageStore> {
   @Test
   void incrementsAddUpPerKeyDayAndModel() {
     store.addUsage(List.of(new UsageRow("k1", "2026-01-01", "tiny:latest", 1, 10, 20)));
-    store.addUsage(List.of(new UsageRow("k1", "2026-01-01", "tiny:latest", 2, 5, 5),
-        new UsageRow("k1", "2026-01-01", "big:latest", 1, 100, 200),
-        new UsageRow("k2", "2026-01-02", "tiny:latest", 1, 1, 1)));
+    store.addUsage(
+        List.of(
+            new UsageRow("k1", "2026-01-01", "tiny:latest", 2, 5, 5),
+            new UsageRow("k1", "2026-01-01", "big:latest", 1, 100, 200),
+            new UsageRow("k2", "2026-01-02", "tiny:latest", 1, 1, 1)));
     List<UsageRow> k1 = store.usageSince("2026-01-01", "k1");
     assertThat(k1).hasSize(2);
-    UsageRow tiny = k1.stream().filter(r -> r.model().equals("tiny:latest")).findFirst().orElseThrow();
+    UsageRow tiny =
+        k1.stream().filter(r -> r.model().equals("tiny:latest")).findFirst().orElseThrow();
     assertThat(tiny.requests()).isEqualTo(3);
     assertThat(tiny.tokensIn()).isEqualTo(15);
     assertThat(tiny.tokensOut()).isEqualTo(25);
