@@ -41,12 +41,13 @@ public record ManageHours(Set<DayOfWeek> days, LocalTime from, LocalTime to, Zon
     }
     Set<DayOfWeek> days = EnumSet.allOf(DayOfWeek.class);
     if (parts.length == 2) {
-      String[] d = parts[0].split("-");
-      DayOfWeek a = day(d[0]);
-      DayOfWeek b = d.length == 2 ? day(d[1]) : a;
+      // -1 keeps empty pieces, so "mon-" and "-" are refused rather than read as "mon" or crash
+      String[] d = parts[0].split("-", -1);
       if (d.length > 2) {
         throw new IllegalArgumentException("expected " + FORM);
       }
+      DayOfWeek a = day(d[0]);
+      DayOfWeek b = d.length == 2 ? day(d[1]) : a;
       days = EnumSet.noneOf(DayOfWeek.class);
       for (DayOfWeek x = a; ; x = x.plus(1)) {
         days.add(x);
@@ -55,7 +56,7 @@ public record ManageHours(Set<DayOfWeek> days, LocalTime from, LocalTime to, Zon
         }
       }
     }
-    String[] hm = parts[parts.length - 1].split("-");
+    String[] hm = parts[parts.length - 1].split("-", -1);
     if (hm.length != 2) {
       throw new IllegalArgumentException("expected " + FORM);
     }

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Alert rules: the one-line syntax, windows, thresholds, grouping and cooldowns. */
 class AlertRulesTest {
@@ -223,6 +225,20 @@ class AlertRulesTest {
         .hasMessageContaining("unknown day 'Fry'");
     assertThatThrownBy(() -> ManageHours.parse("8-18", ZoneOffset.UTC))
         .hasMessageContaining("not a time HH:MM");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "Mon- 08:00-18:00", // why: a half-written range was read as Monday alone
+        "- 08:00-18:00", // why: a range of no days threw ArrayIndexOutOfBounds, not a config error
+        "Mon-Tue-Wed 08:00-18:00", // why: three ends are no range
+        "08:00-", // why: hours with no end
+        "08:00-18:00-20:00", // why: hours with three ends
+      })
+  void aMalformedRangeIsAConfigError(String text) {
+    assertThatThrownBy(() -> ManageHours.parse(text, ZoneOffset.UTC))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
