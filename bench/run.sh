@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Gatehouse benchmark: one fast upstream reached directly, through Gatehouse and through nginx
-# (configured as security guides advise), on loopback, in the same run. See bench/README.md.
+# Gatehouse benchmark: one fast upstream reached directly, through Gatehouse with every safeguard
+# on, through the same build as a bare relay (gatehouse-bare) and through nginx (configured as
+# security guides advise), on loopback, in the same run. See bench/README.md.
 #
-#   bench/run.sh [--quick]
+#   bench/run.sh [--quick] [--profile]
 #
 # Results: bench/results/<stamp>/results.json and summary.md (the summary is also printed).
 # Everything binds 127.0.0.1; every process started here is stopped on exit.
@@ -16,10 +17,12 @@ usage() {
   sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 Options:
-  --quick   short smoke run (3 s wrk runs, 2 rounds, 200 idle streams); figures are not meaningful
-  -h        this help
+  --quick    short smoke run of the whole harness (small numbers); figures are not meaningful
+  --profile  also record the gatehouse target with JFR (settings=profile) during one extra
+             throughput run, and summarise CPU samples per stage (profile-stages.json, summary.md)
+  -h         this help
 Environment:
-  BENCH_PORT_BASE      first of the 127.0.0.1 ports used (default 28100; uses base+0,1,10-13,20,21)
+  BENCH_PORT_BASE      first of the 127.0.0.1 ports used (default 28100; uses base+0,1,10-15,20,21)
   BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_IDLE_STREAMS   override the mode's defaults
   BENCH_LIMITS         on (default): Gatehouse checks every rate limit at rates that never refuse,
                        like nginx's limit_req here; off: rate limits disabled, the core path alone
@@ -29,9 +32,11 @@ EOF
 }
 
 mode=full
+PROFILE=0
 for arg in "$@"; do
   case "$arg" in
     --quick) mode=quick ;;
+    --profile) PROFILE=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
   esac
@@ -41,11 +46,17 @@ if [ "$mode" = quick ]; then
   ROUNDS=2; WRK_S=3; C1_ROUNDS=2; C1_S=2; STREAM_REPS=3; IDLE=200; IDLE_HOLD=3
   WARM_RUN_S=3; WARM_MIN_RUNS=2; WARM_MAX_RUNS=4; WARM_STABLE_PCT=10; WARM_STREAM_S=2; WARM_OTHER_S=1
   STREAM_WARM=30
+  LONG_CONNS=8; LONG_N=100; LONG_MS=5; LONG_ROUNDS=1
+  LARGE_CONNS=4; LARGE_PER=1; LARGE_ROUNDS=1
 else
-  ROUNDS=3; WRK_S=15; C1_ROUNDS=3; C1_S=5; STREAM_REPS=10; IDLE=2000; IDLE_HOLD=5
+  ROUNDS=3; WRK_S=15; C1_ROUNDS=3; C1_S=5; STREAM_REPS=10; IDLE=10000; IDLE_HOLD=5
   WARM_RUN_S=5; WARM_MIN_RUNS=2; WARM_MAX_RUNS=12; WARM_STABLE_PCT=5; WARM_STREAM_S=5; WARM_OTHER_S=3
   STREAM_WARM=200
+  LONG_CONNS=64; LONG_N=500; LONG_MS=5; LONG_ROUNDS=3
+  LARGE_CONNS=16; LARGE_PER=4; LARGE_ROUNDS=3
 fi
+LARGE_IMAGE=$((10 * 1024 * 1024)) # decoded image bytes; the base64 body is about 4/3 of it
+STARTUP_IDLE=3                    # seconds of idle after the first answer before RSS is read
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
 BENCH_LIMITS="${BENCH_LIMITS:-on}"
 case "$BENCH_LIMITS" in on | off) ;; *) echo "BENCH_LIMITS must be on or off" >&2; exit 2 ;; esac
@@ -59,8 +70,9 @@ base="${BENCH_PORT_BASE:-28100}"
 P_STATIC=$((base + 0)); P_STREAM=$((base + 1))
 P_GW_STATIC=$((base + 10)); P_GW_STREAM=$((base + 11))
 P_GW_STATIC_ADMIN=$((base + 12)); P_GW_STREAM_ADMIN=$((base + 13))
+P_BARE_STATIC=$((base + 14)); P_BARE_STREAM=$((base + 15))
 P_NG_STATIC=$((base + 20)); P_NG_STREAM=$((base + 21))
-ALL_PORTS="$P_STATIC $P_STREAM $P_GW_STATIC $P_GW_STREAM $P_GW_STATIC_ADMIN $P_GW_STREAM_ADMIN $P_NG_STATIC $P_NG_STREAM"
+ALL_PORTS="$P_STATIC $P_STREAM $P_GW_STATIC $P_GW_STREAM $P_GW_STATIC_ADMIN $P_GW_STREAM_ADMIN $P_BARE_STATIC $P_BARE_STREAM $P_NG_STATIC $P_NG_STREAM"
 NGINX_AUTH="Bearer sk-bench-0002"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -77,10 +89,20 @@ for p in $ALL_PORTS; do
   port_open "$p" && die "127.0.0.1:$p is already in use (set BENCH_PORT_BASE to another range)"
 done
 
-# file descriptors: 2,000 streams need ~2,000 (client, backend) and ~4,000 (proxy) each
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((IDLE * 2 + 200)) ] ||
-  die "open-file limit $(ulimit -n) too low for $IDLE idle streams"
+# File descriptors: N idle streams need N in the client and the backend, and 2N (client side and
+# upstream side) in the proxy, plus what the JVM holds open. Raise the soft limit to what that
+# needs (the hard limit too when allowed); fail here, before anything starts, if it cannot be.
+NOFILE_NEED=$((IDLE * 2 + 1000))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$NOFILE_NEED" ]; then
+  if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$NOFILE_NEED" ]; then
+    ulimit -Hn "$NOFILE_NEED" 2>/dev/null ||
+      die "open-file limit: $IDLE idle streams need $NOFILE_NEED descriptors per proxy process; the hard limit is $(ulimit -Hn) and cannot be raised here (that needs CAP_SYS_RESOURCE: run privileged, or e.g. docker run --ulimit nofile=65536), or set BENCH_IDLE_STREAMS to at most $((($(ulimit -Hn) - 1000) / 2))"
+  fi
+  ulimit -n "$NOFILE_NEED" 2>/dev/null || die "open-file limit: cannot raise ulimit -n to $NOFILE_NEED"
+fi
+NOFILE="$(ulimit -n)"
+[ "$NOFILE" = unlimited ] && NOFILE=1048576
+NGINX_CONNS=$((NOFILE - 500)) # nginx: worker_connections counts both sides of a proxied stream
 
 stamp="$(date +%Y%m%d-%H%M%S)"
 [ "$mode" = quick ] && stamp="$stamp-quick"
@@ -186,6 +208,7 @@ for kind in backend proxy; do
   sed -e "s|@USER_LINE@|$user_line|" -e "s|@RUN@|$work|g" -e "s|@LOGS@|$res/logs|g" \
     -e "s|@P_STATIC@|$P_STATIC|g" -e "s|@P_STREAM@|$P_STREAM|g" \
     -e "s|@P_NGINX_STATIC@|$P_NG_STATIC|g" -e "s|@P_NGINX_STREAM@|$P_NG_STREAM|g" \
+    -e "s|@NOFILE@|$NOFILE|g" -e "s|@WORKER_CONNS@|$NGINX_CONNS|g" \
     "$bench/conf/$kind-nginx.conf.in" >"$work/$kind-nginx.conf"
   cp "$work/$kind-nginx.conf" "$res/conf/"
   nginx -t -q -p "$work/" -e "$res/logs/$kind-nginx.error.log" -c "$work/$kind-nginx.conf" ||
@@ -218,7 +241,10 @@ data_dir: $gh_data
 server:
   event_loops: 1
 limits:
-  max_upstream_connections: 4096
+  max_upstream_connections: $((IDLE + 1000 > 4096 ? IDLE + 1000 : 4096))   # each open stream holds one
+  # Large-body workload: a chat request with one 10 MiB image (about 14 MB of base64). The defaults
+  # (max_body 16MiB, caps.image_bytes 8MiB) would refuse it, so both are raised for the bench.
+  max_body: 32MiB
 timeouts:
   keepalive: 300s
 rate:
@@ -231,11 +257,16 @@ concurrency:
   per_key: 100000
 connections:
   max_per_ip: 100000   # every benchmark client is 127.0.0.1; the idle-stream step holds $IDLE
+caps:
+  image_bytes: 16MiB   # the large-body workload's 10 MiB image (decoded size)
 bans:
   auth_failures: $auth_failures
 EOF
   sed "s|$work|<tmp>|" "$work/gatehouse-$inst.yaml" >"$res/conf/gatehouse-$inst.yaml"
+  # gatehouse-bare: the same file, its own data directory (it opens the stores but records nothing)
+  sed "s|^data_dir: .*|data_dir: $work/bare-data|" "$work/gatehouse-$inst.yaml" >"$work/gatehouse-bare-$inst.yaml"
 done
+mkdir -p "$work/bare-data"
 
 # Runs ./gatehouse by exec, so the pid of "gatehouse_exec ... &" is the JVM itself (the launcher
 # execs java too). Only call it in a subshell: with & or inside $(...).
@@ -272,23 +303,65 @@ track stream-backend "$stream_pid"
 wait_port backend-nginx "$backend_pid" "$P_STATIC" 20 "$res/logs/backend-nginx.error.log"
 wait_port stream-backend "$stream_pid" "$P_STREAM" 20 "$res/logs/stream-backend.log"
 
-log "starting nginx proxy (:$P_NG_STATIC static, :$P_NG_STREAM stream)"
-nginx -p "$work/" -e "$res/logs/proxy-nginx.error.log" -c "$work/proxy-nginx.conf" \
-  >"$res/logs/proxy-nginx.out" 2>&1 &
-ng_pid=$!
+# Start-up: each proxy is started alone, and a probe started before it sends a tiny request
+# (POST /api/chat without a key) every 5 ms from the launch on, until the first answer (401 with
+# keys, 200 through the bare relay); STARTUP_IDLE s later it reads the RSS at idle.
+launch_measured() { # name port logfile command...: sets launched_pid; start-up in startup-NAME.json
+  local name="$1" port="$2" logf="$3" go="$work/go-$1" i
+  shift 3
+  python3 "$lib/startup_probe.py" --port "$port" --go "$go" --idle "$STARTUP_IDLE" \
+    --out "$res/startup-$name.json" >"$res/logs/startup-$name.log" 2>&1 &
+  probe_pid=$!
+  track "startup-probe-$name" "$probe_pid"
+  for i in $(seq 1 500); do
+    [ -e "$go.ready" ] && break
+    sleep 0.02
+  done
+  [ -e "$go.ready" ] || die "start-up probe for $name did not start"
+  date +%s.%N >"$go.t" && mv "$go.t" "$go"
+  "$@" >"$logf" 2>&1 &
+  launched_pid=$!
+  echo "$launched_pid" >"$go.pid"
+}
+await_measured() { # name pid port logfile: the probe's verdict, then the port
+  local rc=0
+  wait "$probe_pid" || rc=$?
+  [ "$rc" = 0 ] || problems+=("start-up probe for $1 failed (see logs/startup-$1.log)")
+  wait_port "$1" "$2" "$3" 120 "$4"
+}
+
+log "starting nginx proxy (:$P_NG_STATIC static, :$P_NG_STREAM stream), measuring its start-up"
+launch_measured nginx "$P_NG_STATIC" "$res/logs/proxy-nginx.out" \
+  nginx -p "$work/" -e "$res/logs/proxy-nginx.error.log" -c "$work/proxy-nginx.conf"
+ng_pid=$launched_pid
 track proxy-nginx "$ng_pid"
-wait_port proxy-nginx "$ng_pid" "$P_NG_STATIC" 20 "$res/logs/proxy-nginx.error.log"
+await_measured proxy-nginx "$ng_pid" "$P_NG_STATIC" "$res/logs/proxy-nginx.error.log"
 wait_port proxy-nginx "$ng_pid" "$P_NG_STREAM" 20 "$res/logs/proxy-nginx.error.log"
 
-log "starting Gatehouse (:$P_GW_STATIC static, :$P_GW_STREAM stream)"
-gatehouse_exec serve --config "$work/gatehouse-static.yaml" >"$res/logs/gatehouse-static.log" 2>&1 &
-gw_static_pid=$!
+log "starting Gatehouse (:$P_GW_STATIC static), measuring its start-up"
+launch_measured gatehouse "$P_GW_STATIC" "$res/logs/gatehouse-static.log" \
+  gatehouse_exec serve --config "$work/gatehouse-static.yaml"
+gw_static_pid=$launched_pid
 track gatehouse-static "$gw_static_pid"
+await_measured gatehouse-static "$gw_static_pid" "$P_GW_STATIC" "$res/logs/gatehouse-static.log"
+
+log "starting gatehouse-bare (gatehouse bench-relay :$P_BARE_STATIC static), measuring its start-up"
+launch_measured gatehouse-bare "$P_BARE_STATIC" "$res/logs/gatehouse-bare-static.log" \
+  gatehouse_exec bench-relay --config "$work/gatehouse-bare-static.yaml" --listen "127.0.0.1:$P_BARE_STATIC"
+bare_static_pid=$launched_pid
+track gatehouse-bare-static "$bare_static_pid"
+await_measured gatehouse-bare-static "$bare_static_pid" "$P_BARE_STATIC" "$res/logs/gatehouse-bare-static.log"
+
+log "starting the streaming instances (gatehouse :$P_GW_STREAM, gatehouse-bare :$P_BARE_STREAM)"
 gatehouse_exec serve --config "$work/gatehouse-stream.yaml" >"$res/logs/gatehouse-stream.log" 2>&1 &
 gw_stream_pid=$!
 track gatehouse-stream "$gw_stream_pid"
-wait_port gatehouse-static "$gw_static_pid" "$P_GW_STATIC" 120 "$res/logs/gatehouse-static.log"
+gatehouse_exec bench-relay --config "$work/gatehouse-bare-stream.yaml" --listen "127.0.0.1:$P_BARE_STREAM" \
+  >"$res/logs/gatehouse-bare-stream.log" 2>&1 &
+bare_stream_pid=$!
+track gatehouse-bare-stream "$bare_stream_pid"
 wait_port gatehouse-stream "$gw_stream_pid" "$P_GW_STREAM" 120 "$res/logs/gatehouse-stream.log"
+wait_port gatehouse-bare-stream "$bare_stream_pid" "$P_BARE_STREAM" 120 "$res/logs/gatehouse-bare-stream.log"
 
 # nginx workers (children of the masters): tracked too, in case a master has to be KILLed
 ng_workers="$(child_pids "$ng_pid")"
@@ -297,7 +370,7 @@ for w in $(child_pids "$backend_pid"); do track backend-nginx-worker "$w"; done
 [ -n "$ng_workers" ] || die "no nginx proxy worker process found"
 ng_pids_json="[$(echo "$ng_pid $ng_workers" | xargs | tr ' ' ',')]"
 # the launcher execs java, so the started pid is the JVM
-for p in "$gw_static_pid" "$gw_stream_pid"; do
+for p in "$gw_static_pid" "$gw_stream_pid" "$bare_static_pid" "$bare_stream_pid"; do
   exe="$(readlink "/proc/$p/exe" || true)"
   case "$exe" in */java) ;; *) die "gatehouse pid $p is not a JVM ($exe)" ;; esac
 done
@@ -307,12 +380,13 @@ java_version="$("$(readlink "/proc/$gw_static_pid/exe")" -version 2>&1 | head -n
 log "functional checks"
 check_targets="[
  {\"name\":\"direct\",\"static_port\":$P_STATIC,\"stream_port\":$P_STREAM,\"auth\":null},
+ {\"name\":\"gatehouse-bare\",\"static_port\":$P_BARE_STATIC,\"stream_port\":$P_BARE_STREAM,\"auth\":null},
  {\"name\":\"gatehouse\",\"static_port\":$P_GW_STATIC,\"stream_port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\"},
  {\"name\":\"nginx\",\"static_port\":$P_NG_STATIC,\"stream_port\":$P_NG_STREAM,\"auth\":\"$NGINX_AUTH\"}]"
 checks_ok=1
 step timeout 120 python3 "$lib/check.py" --targets "$check_targets" --out "$res/checks.json" || checks_ok=0
 
-python3 - "$res/rss-start.json" "$gw_stream_pid" "$gw_static_pid" $ng_pid $ng_workers <<'EOF'
+python3 - "$res/rss-start.json" "$gw_stream_pid" "$gw_static_pid" "$bare_stream_pid" "$bare_static_pid" $ng_pid $ng_workers <<'EOF'
 import json, sys
 def rss(pid):
     try:
@@ -321,9 +395,11 @@ def rss(pid):
                 return int(line.split()[1])
     except OSError:
         return None
-out, gws, gwt, ng = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+out, gws, gwt, bs, bt, ng = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
 json.dump({"gatehouse": {"pids": [int(gws)], "rss_kib": rss(gws)},
            "gatehouse-static": {"pids": [int(gwt)], "rss_kib": rss(gwt)},
+           "gatehouse-bare": {"pids": [int(bs)], "rss_kib": rss(bs)},
+           "gatehouse-bare-static": {"pids": [int(bt)], "rss_kib": rss(bt)},
            "nginx": {"pids": [int(p) for p in ng], "rss_kib": sum(rss(p) or 0 for p in ng)}},
           open(out, "w"), indent=1)
 EOF
@@ -333,8 +409,8 @@ write_meta() {
   NGINX_VERSION="$(nginx -v 2>&1 | head -n 1)" WRK_VERSION="$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
   GW_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo -dirty)" \
   PROBLEMS="$(printf '%s\n' "${problems[@]+"${problems[@]}"}")" \
-  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS" \
-  PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM gatehouse_static_admin=$P_GW_STATIC_ADMIN gatehouse_stream_admin=$P_GW_STREAM_ADMIN nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
+  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE profile=$PROFILE" \
+  PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM gatehouse_static_admin=$P_GW_STATIC_ADMIN gatehouse_stream_admin=$P_GW_STREAM_ADMIN gatehouse_bare_static=$P_BARE_STATIC gatehouse_bare_stream=$P_BARE_STREAM nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
   python3 - "$res/meta.json" <<'EOF'
 import json, os, platform, sys
 e = os.environ
@@ -345,7 +421,8 @@ json.dump({
     "gatehouse_commit": e["GW_COMMIT"], "gatehouse_java_opts": e.get("GATEHOUSE_JAVA_OPTS", ""),
     "java_version": e["JAVA_VERSION"], "nginx_version": e["NGINX_VERSION"], "wrk_version": e["WRK_VERSION"],
     "python_version": platform.python_version(), "params": kv(e["PARAMS"]), "ports": kv(e["PORTS"]),
-    "processes": {"gatehouse": "JVM, 1 event loop", "nginx": "master + 1 worker"},
+    "processes": {"gatehouse": "JVM, 1 event loop", "gatehouse-bare": "JVM, 1 event loop, bench-relay",
+                  "nginx": "master + 1 worker"},
     "problems": [p for p in e["PROBLEMS"].split("\n") if p],
 }, open(sys.argv[1], "w"), indent=1)
 EOF
@@ -353,7 +430,8 @@ EOF
 
 finish() { # write meta + report; exit code 1 if a check failed
   local n
-  for inst in static stream; do
+  for inst in static stream bare-static bare-stream; do
+    [ -f "$res/logs/gatehouse-$inst.log" ] || continue
     n="$(grep -cE 'Exception|SEVERE|OutOfMemory' "$res/logs/gatehouse-$inst.log" || true)"
     [ "${n:-0}" -gt 0 ] && problems+=("gatehouse-$inst log has $n lines with Exception/SEVERE (see logs/gatehouse-$inst.log)")
   done
@@ -374,6 +452,7 @@ fi
 # ---------------------------------------------------------------- throughput, 64 connections
 direct_t="{\"name\":\"direct\",\"port\":$P_STATIC,\"auth\":null,\"pids\":[]}"
 gw_t="{\"name\":\"gatehouse\",\"port\":$P_GW_STATIC,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_static_pid]}"
+bare_t="{\"name\":\"gatehouse-bare\",\"port\":$P_BARE_STATIC,\"auth\":null,\"pids\":[$bare_static_pid]}"
 ng_t="{\"name\":\"nginx\",\"port\":$P_NG_STATIC,\"auth\":\"$NGINX_AUTH\",\"pids\":$ng_pids_json}"
 
 # The JVM needs warm-up (JIT): wrk runs of WARM_RUN_S against gatehouse, at least WARM_MIN_RUNS, then
@@ -394,38 +473,85 @@ for wpath in /api/chat /v1/chat/completions; do
     --body '{"model":"llama3.2:3b","messages":[{"role":"user","content":"Why is the sky blue?"}],"bench":{"n":3,"ms":0}}' \
     --out "$res/wrk-warmup-stream-${wpath//\//_}.json" || problems+=("streaming warm-up run failed")
 done
+log "warm-up: gatehouse-bare (the same JIT warm-up, until stable)"
+step timeout $((WARM_MAX_RUNS * (WARM_RUN_S + 60))) python3 "$lib/run_wrk.py" --targets "[$bare_t]" \
+  --rounds "$WARM_MIN_RUNS" --until-stable "$WARM_STABLE_PCT" --max-rounds "$WARM_MAX_RUNS" \
+  --duration "$WARM_RUN_S" --label warmup --out "$res/wrk-warmup-gatehouse-bare.json" || problems+=("warm-up run failed")
+bare_stream_t="{\"name\":\"gatehouse-bare-stream\",\"port\":$P_BARE_STREAM,\"auth\":null,\"pids\":[$bare_stream_pid]}"
+for wpath in /api/chat /v1/chat/completions; do
+  step timeout $((WARM_STREAM_S + 60)) python3 "$lib/run_wrk.py" --targets "[$bare_stream_t]" --rounds 1 \
+    --duration "$WARM_STREAM_S" --conns 8 --threads 1 --path "$wpath" --label warmup-stream \
+    --body '{"model":"llama3.2:3b","messages":[{"role":"user","content":"Why is the sky blue?"}],"bench":{"n":3,"ms":0}}' \
+    --out "$res/wrk-warmup-bare-stream-${wpath//\//_}.json" || problems+=("streaming warm-up run failed")
+done
 log "warm-up: direct and nginx ${WARM_OTHER_S}s each"
 step timeout $((2 * WARM_OTHER_S + 150)) python3 "$lib/run_wrk.py" --targets "[$direct_t,$ng_t]" --rounds 1 \
   --duration "$WARM_OTHER_S" --label warmup --out "$res/wrk-warmup-others.json" || problems+=("warm-up run failed")
 
-log "throughput: wrk -t2 -c64 -d${WRK_S}s, $ROUNDS rounds of direct, gatehouse, nginx"
-step timeout $((ROUNDS * 3 * (WRK_S + 60))) python3 "$lib/run_wrk.py" --targets "[$direct_t,$gw_t,$ng_t]" \
+log "throughput: wrk -t2 -c64 -d${WRK_S}s, $ROUNDS rounds of direct, gatehouse-bare, gatehouse, nginx"
+step timeout $((ROUNDS * 4 * (WRK_S + 60))) python3 "$lib/run_wrk.py" --targets "[$direct_t,$bare_t,$gw_t,$ng_t]" \
   --rounds "$ROUNDS" --duration "$WRK_S" --conns 64 --threads 2 --label c64 --out "$res/wrk-c64.json" ||
   problems+=("some throughput runs failed")
 
+if [ "$PROFILE" = 1 ]; then
+  # One extra throughput run of the gatehouse target with JFR on (the measured rounds above ran
+  # without it): execution samples, then summed per stage by lib/jfr_stages.py.
+  jdk_bin="$(dirname "$(readlink "/proc/$gw_static_pid/exe")")"
+  log "profile: JFR (settings=profile) on gatehouse during one wrk -t2 -c64 -d${WRK_S}s run"
+  if "$jdk_bin/jcmd" "$gw_static_pid" JFR.start name=bench settings=profile >"$res/logs/jfr.log" 2>&1; then
+    step timeout $((WRK_S + 60)) python3 "$lib/run_wrk.py" --targets "[$gw_t]" --rounds 1 --duration "$WRK_S" \
+      --conns 64 --threads 2 --label profile --out "$res/wrk-profile.json" || problems+=("profiled run failed")
+    "$jdk_bin/jcmd" "$gw_static_pid" JFR.stop name=bench filename="$res/profile-gatehouse.jfr" >>"$res/logs/jfr.log" 2>&1 ||
+      problems+=("JFR.stop failed (see logs/jfr.log)")
+    step timeout 300 python3 "$lib/jfr_stages.py" --jfr "$res/profile-gatehouse.jfr" --jfr-tool "$jdk_bin/jfr" \
+      --out "$res/profile-stages.json" || problems+=("profile summary failed")
+  else
+    problems+=("JFR.start failed (see logs/jfr.log): no profile")
+  fi
+fi
+
 log "unloaded latency: wrk -t1 -c1 -d${C1_S}s, $C1_ROUNDS rounds"
-step timeout $((C1_ROUNDS * 3 * (C1_S + 60))) python3 "$lib/run_wrk.py" --targets "[$direct_t,$gw_t,$ng_t]" \
+step timeout $((C1_ROUNDS * 4 * (C1_S + 60))) python3 "$lib/run_wrk.py" --targets "[$direct_t,$bare_t,$gw_t,$ng_t]" \
   --rounds "$C1_ROUNDS" --duration "$C1_S" --conns 1 --threads 1 --label c1 --out "$res/wrk-c1.json" ||
   problems+=("some 1-connection runs failed")
 
 # ---------------------------------------------------------------- streaming latency
-log "streaming: $STREAM_REPS x (NDJSON, SSE) x 3 targets, $STREAM_N chunks ${STREAM_MS} ms apart"
+log "streaming: $STREAM_REPS x (NDJSON, SSE) x 4 targets, $STREAM_N chunks ${STREAM_MS} ms apart"
 stream_targets="[{\"name\":\"direct\",\"port\":$P_STREAM,\"auth\":null},
+ {\"name\":\"gatehouse-bare\",\"port\":$P_BARE_STREAM,\"auth\":null},
  {\"name\":\"gatehouse\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\"},
  {\"name\":\"nginx\",\"port\":$P_NG_STREAM,\"auth\":\"$NGINX_AUTH\"}]"
 step timeout 900 python3 "$lib/stream_probe.py" --targets "$stream_targets" --reps "$STREAM_REPS" \
   --warmup "$STREAM_WARM" --n "$STREAM_N" --ms "$STREAM_MS" --max-seconds 800 \
   --out "$res/stream.json" --raw "$res/stream-raw.json" || problems+=("streaming probe failed")
 
+# ---------------------------------------------------------------- long streams
+log "long streams: $LONG_CONNS concurrent streams of $LONG_N chunks ${LONG_MS} ms apart, $LONG_ROUNDS rounds x 4 targets"
+long_targets="[{\"name\":\"direct\",\"port\":$P_STREAM,\"auth\":null,\"pids\":[]},
+ {\"name\":\"gatehouse-bare\",\"port\":$P_BARE_STREAM,\"auth\":null,\"pids\":[$bare_stream_pid]},
+ {\"name\":\"gatehouse\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_stream_pid]},
+ {\"name\":\"nginx\",\"port\":$P_NG_STREAM,\"auth\":\"$NGINX_AUTH\",\"pids\":$ng_pids_json}]"
+step timeout 1800 python3 "$lib/long_streams.py" --targets "$long_targets" --conns "$LONG_CONNS" --n "$LONG_N" \
+  --ms "$LONG_MS" --rounds "$LONG_ROUNDS" --max-seconds 1500 --out "$res/long-streams.json" ||
+  problems+=("long-stream test failed")
+
+# ---------------------------------------------------------------- large bodies
+log "large bodies: $LARGE_CONNS at once x $LARGE_PER chat requests with a $((LARGE_IMAGE >> 20)) MiB base64 image, $LARGE_ROUNDS rounds x 4 targets"
+large_targets="[$direct_t,$bare_t,$gw_t,$ng_t]"
+step timeout 1800 python3 "$lib/large_bodies.py" --targets "$large_targets" --conns "$LARGE_CONNS" \
+  --per-conn "$LARGE_PER" --image-bytes "$LARGE_IMAGE" --rounds "$LARGE_ROUNDS" --max-seconds 600 \
+  --out "$res/large-bodies.json" || problems+=("large-body test failed")
+
 # ---------------------------------------------------------------- memory with idle streams
-log "memory: $IDLE open streams (one line every ${IDLE_INTERVAL_MS} ms) through gatehouse, then nginx"
-idle_targets="[{\"name\":\"gatehouse\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_stream_pid]},
+log "memory: $IDLE open streams (one line every ${IDLE_INTERVAL_MS} ms) through gatehouse-bare, gatehouse, then nginx"
+idle_targets="[{\"name\":\"gatehouse-bare\",\"port\":$P_BARE_STREAM,\"auth\":null,\"pids\":[$bare_stream_pid]},
+ {\"name\":\"gatehouse\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_stream_pid]},
  {\"name\":\"nginx\",\"port\":$P_NG_STREAM,\"auth\":\"$NGINX_AUTH\",\"pids\":$ng_pids_json}]"
 step timeout 900 python3 "$lib/idle_streams.py" --targets "$idle_targets" --conns "$IDLE" \
   --interval-ms "$IDLE_INTERVAL_MS" --hold "$IDLE_HOLD" --open-timeout 90 --max-seconds 800 \
   --out "$res/idle.json" || problems+=("idle-stream memory test failed")
 
-for p in "$gw_static_pid" "$gw_stream_pid" "$ng_pid" "$backend_pid" "$stream_pid"; do
+for p in "$gw_static_pid" "$gw_stream_pid" "$bare_static_pid" "$bare_stream_pid" "$ng_pid" "$backend_pid" "$stream_pid"; do
   kill -0 "$p" 2>/dev/null || problems+=("process $p died during the run")
 done
 

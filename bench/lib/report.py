@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Combines the pieces one bench/run.sh run wrote into results.json and summary.md.
 
-Reads from the results directory: meta.json, checks.json, rss-start.json, wrk-c64.json,
-wrk-c1.json, stream.json, idle.json (missing pieces are reported as missing). Ratios are taken
-within a round (target / direct of the same round) and then the median over rounds, so slow
-drifts of the machine's load cancel out as far as they can.
+Reads from the results directory: meta.json, checks.json, rss-start.json, startup-*.json,
+wrk-c64.json, wrk-c1.json, stream.json, long-streams.json, large-bodies.json, idle.json and
+profile-stages.json (missing pieces are reported as missing; the profile only with --profile).
+Ratios are taken within a round (target / direct of the same round) and then the median over
+rounds, so slow drifts of the machine's load cancel out as far as they can. The Targets table
+holds issue 12's targets, judged on the gatehouse target (every safeguard on).
 """
 
 import json
@@ -12,12 +14,22 @@ import os
 import statistics
 import sys
 
-GOALS = {
-    "throughput_vs_nginx_min": 0.9,
-    "added_median_latency_ms_max": 0.3,
-    "added_ttfc_ms_max": 1.0,
+TARGETS = {  # issue 12, "Targets"
+    "throughput_vs_nginx_min": 0.7,
+    "cpu_per_request_vs_nginx_max": 1.5,
+    "added_median_latency_ms_max": 0.2,
+    "added_ttfc_ms_max": 0.5,
+    "added_chunk_delay_ms_max": 0.15,
+    "long_stream_cpu_per_chunk_vs_nginx_max": 2.0,
+    "large_body_mb_per_s_vs_nginx_min": 0.8,
+    "large_body_peak_rss": "RSS at idle + 2 x bytes in flight",
+    "idle_streams": 10000,
+    "idle_stream_kib_max": 10.0,
+    "startup_s_max": 1.0,
+    "rss_idle_mib_max": 120.0,
 }
-GW, NG, DI = "gatehouse", "nginx", "direct"
+GW, NG, DI, BARE = "gatehouse", "nginx", "direct", "gatehouse-bare"
+TARGET_ORDER = (DI, BARE, GW, NG)
 
 
 def load(d, name):
@@ -70,9 +82,14 @@ def summarize_wrk(w):
             "errors_total": sum(r["errors"] for r in mine),
             "failed_runs": sum(1 for r in w["runs"] if r["target"] == n and "error" in r),
         }
-    gn = [rd[GW]["rps"] / rd[NG]["rps"] for rd in rounds.values() if GW in rd and NG in rd and rd[NG]["rps"]]
-    out["gatehouse_to_nginx"] = {"median": med(gn), "min": min(gn) if gn else None, "max": max(gn) if gn else None,
-                                 "per_round": [round(x, 3) for x in gn]}
+    def pair(a, b):
+        xs = [rd[a]["rps"] / rd[b]["rps"] for rd in rounds.values() if a in rd and b in rd and rd[b]["rps"]]
+        return {"median": med(xs), "min": min(xs) if xs else None, "max": max(xs) if xs else None,
+                "per_round": [round(x, 3) for x in xs]}
+
+    out["gatehouse_to_nginx"] = pair(GW, NG)
+    out["bare_to_nginx"] = pair(BARE, NG)
+    out["gatehouse_to_bare"] = pair(GW, BARE)
     return out
 
 
@@ -108,29 +125,82 @@ def summarize_stream(s):
     return out
 
 
-def goal_rows(thr, lat, stm):
+def ratio(a, b):
+    return None if a is None or b is None or not b else a / b
+
+
+def target_rows(thr, lat, stm, longs, large, idle, startup):
+    """Issue 12's targets: the gatehouse figure decides `met`; bare and nginx are shown beside it."""
     rows = []
+    T = TARGETS
 
-    def row(name, goal_text, gw, ng, ok, unit):
-        rows.append({"goal": name, "target": goal_text, "gatehouse": gw, "nginx": ng,
-                     "met": ok, "unit": unit})
+    def row(name, goal, gw, bare, ng, met, note=""):
+        rows.append({"target": name, "goal": goal, "gatehouse": gw, "gatehouse-bare": bare, "nginx": ng,
+                     "met": met, "note": note})
 
+    def le(v, lim):
+        return None if v is None else v <= lim
+
+    def ge(v, lim):
+        return None if v is None else v >= lim
+
+    t = (thr or {}).get("targets", {})
     gn = thr and thr["gatehouse_to_nginx"]["median"]
-    ngd = thr and thr["targets"].get(NG, {}).get("ratio_to_direct_median")
-    gwd = thr and thr["targets"].get(GW, {}).get("ratio_to_direct_median")
-    row("throughput, gatehouse / nginx (64 conns)", f">= {GOALS['throughput_vs_nginx_min']:.2f}x",
-        gn, 1.0 if gn is not None else None, None if gn is None else gn >= GOALS["throughput_vs_nginx_min"], "x")
-    rows[-1]["gatehouse_vs_direct"], rows[-1]["nginx_vs_direct"] = gwd, ngd
-    ga = lat and lat["targets"].get(GW, {}).get("added_p50_ms_vs_direct_median")
-    na = lat and lat["targets"].get(NG, {}).get("added_p50_ms_vs_direct_median")
-    row("added median latency vs direct (1 conn)", f"<= {GOALS['added_median_latency_ms_max']:.3f} ms",
-        ga, na, None if ga is None else ga <= GOALS["added_median_latency_ms_max"], "ms")
-    for fmt, label in (("ndjson", "NDJSON"), ("sse", "SSE")):
-        f = (stm or {}).get("formats", {}).get(fmt, {})
-        g = f.get(GW, {}).get("added_ttfc_ms")
-        n = f.get(NG, {}).get("added_ttfc_ms")
-        row(f"time to first chunk vs direct, {label}", f"<= +{GOALS['added_ttfc_ms_max']:.3f} ms",
-            g, n, None if g is None else g <= GOALS["added_ttfc_ms_max"], "ms")
+    bn = thr and thr["bare_to_nginx"]["median"]
+    row("small requests, 64 connections: req/s vs nginx", f">= {T['throughput_vs_nginx_min']}x", gn, bn,
+        t.get(NG, {}).get("rps_median"), ge(gn, T["throughput_vs_nginx_min"]))
+    cpu = lambda n: t.get(n, {}).get("proxy_cpu_us_per_req_median")  # noqa: E731
+    row("small requests: CPU per request vs nginx", f"<= {T['cpu_per_request_vs_nginx_max']}x",
+        ratio(cpu(GW), cpu(NG)), ratio(cpu(BARE), cpu(NG)), cpu(NG),
+        le(ratio(cpu(GW), cpu(NG)), T["cpu_per_request_vs_nginx_max"]),
+        "nginx column: its us/request")
+    lt = (lat or {}).get("targets", {})
+    added = lambda n: lt.get(n, {}).get("added_p50_ms_vs_direct_median")  # noqa: E731
+    row("added median latency at 1 connection (ms)", f"<= +{T['added_median_latency_ms_max']} ms",
+        added(GW), added(BARE), added(NG), le(added(GW), T["added_median_latency_ms_max"]))
+    for fmt_name, label in (("ndjson", "NDJSON"), ("sse", "SSE")):
+        f = (stm or {}).get("formats", {}).get(fmt_name, {})
+        g = lambda n, k: f.get(n, {}).get(k)  # noqa: E731
+        row(f"added time to first chunk, {label} (ms)", f"<= +{T['added_ttfc_ms_max']} ms",
+            g(GW, "added_ttfc_ms"), g(BARE, "added_ttfc_ms"), g(NG, "added_ttfc_ms"),
+            le(g(GW, "added_ttfc_ms"), T["added_ttfc_ms_max"]))
+        row(f"added delay per chunk, {label}, p50 (ms)", f"<= +{T['added_chunk_delay_ms_max']} ms",
+            g(GW, "added_delay_ms_p50"), g(BARE, "added_delay_ms_p50"), g(NG, "added_delay_ms_p50"),
+            le(g(GW, "added_delay_ms_p50"), T["added_chunk_delay_ms_max"]))
+    lg = (longs or {}).get("targets", {})
+    cpc = lambda n: lg.get(n, {}).get("cpu_us_per_chunk_median")  # noqa: E731
+    row("long streams: CPU per chunk vs nginx", f"<= {T['long_stream_cpu_per_chunk_vs_nginx_max']}x",
+        ratio(cpc(GW), cpc(NG)), ratio(cpc(BARE), cpc(NG)), cpc(NG),
+        le(ratio(cpc(GW), cpc(NG)), T["long_stream_cpu_per_chunk_vs_nginx_max"]), "nginx column: its us/chunk")
+    lb = (large or {}).get("targets", {})
+    mbs = lambda n: lb.get(n, {}).get("mb_per_s_median")  # noqa: E731
+    row("large bodies: MB/s vs nginx", f">= {T['large_body_mb_per_s_vs_nginx_min']}x",
+        ratio(mbs(GW), mbs(NG)), ratio(mbs(BARE), mbs(NG)), mbs(NG),
+        ge(ratio(mbs(GW), mbs(NG)), T["large_body_mb_per_s_vs_nginx_min"]), "nginx column: its MB/s")
+    b = lambda n: lb.get(n, {}).get("peak_over_bound_mib")  # noqa: E731
+    row("large bodies: peak RSS - (RSS at idle + 2 x bytes in flight) (MiB)", "<= 0",
+        b(GW), b(BARE), b(NG), le(b(GW), 0), "negative: under the bound")
+    it = (idle or {}).get("targets", {})
+    full = idle is not None and idle.get("conns", 0) >= T["idle_streams"]
+    note = "" if full else f"ran with {idle['conns'] if idle else 0} streams, not {T['idle_streams']:,}"
+
+    def served(n):
+        x = it.get(n)
+        return None if x is None else f"{min(x['opened'], x['alive'])}/{x['requested']}"
+
+    ok = it.get(GW) and min(it[GW]["opened"], it[GW]["alive"]) >= it[GW]["requested"]
+    row(f"{T['idle_streams']:,} idle streams: all served", "all", served(GW), served(BARE), served(NG),
+        (bool(ok) if full else None) if it.get(GW) else None, note)
+    per = lambda n: it.get(n, {}).get("per_stream")  # noqa: E731
+    row("idle streams: memory per stream (KiB)", f"<= {T['idle_stream_kib_max']:.0f} KiB", per(GW), per(BARE),
+        per(NG), (le(per(GW), T["idle_stream_kib_max"]) if full else None), note)
+    su = startup or {}
+    st = lambda n: su.get(n, {}).get("startup_s")  # noqa: E731
+    row("start-up to the first served request (s)", f"<= {T['startup_s_max']} s", st(GW), st(BARE), st(NG),
+        le(st(GW), T["startup_s_max"]))
+    rss = lambda n: None if su.get(n, {}).get("rss_idle_kib") is None else su[n]["rss_idle_kib"] / 1024  # noqa: E731
+    row("RSS at idle (MiB)", f"<= {T['rss_idle_mib_max']:.0f} MiB", rss(GW), rss(BARE), rss(NG),
+        le(rss(GW), T["rss_idle_mib_max"]))
     return rows
 
 
@@ -163,21 +233,31 @@ def markdown(res):
         L.append("")
         L.append("**Quick mode: smoke test of the harness; short runs and little warm-up, the figures mean little.**")
     L.append("")
-    L.append("## Goals")
+    L.append("## Targets (issue 12)")
     L.append("")
-    L.append("| goal | design target | gatehouse | nginx | met |")
-    L.append("|---|---|---:|---:|---|")
-    for g in res["goals"]:
-        if g["unit"] == "x":
-            gw = fmt(g["gatehouse"], 2, "x nginx")
-            if g.get("gatehouse_vs_direct") is not None:
-                gw += f" ({g['gatehouse_vs_direct']:.2f}x direct)"
-            ng = "-" if g.get("nginx_vs_direct") is None else f"{g['nginx_vs_direct']:.2f}x direct"
-        else:
-            gw, ng = signed(g["gatehouse"]) + " ms" if g["gatehouse"] is not None else "-", \
-                signed(g["nginx"]) + " ms" if g["nginx"] is not None else "-"
-        met = "n/a" if g["met"] is None else ("yes" if g["met"] else "**NO**")
-        L.append(f"| {g['goal']} | {g['target']} | {gw} | {ng} | {met} |")
+    L.append("Judged on `gatehouse` (every safeguard on); `gatehouse-bare` (the same build as a bare relay) and "
+             "nginx beside it. Ratios are to nginx.")
+    L.append("")
+    L.append("| target | goal | gatehouse | gatehouse-bare | nginx | met |")
+    L.append("|---|---|---:|---:|---:|---|")
+    for g in res["targets"]:
+        cells = []
+        for k in (GW, BARE, NG):
+            v = g[k]
+            if v is None:
+                cells.append("-")
+            elif isinstance(v, str):
+                cells.append(v)
+            elif "vs nginx" in g["target"] and k != NG:
+                cells.append(f"{v:.2f}x")
+            elif "added" in g["target"] or "peak RSS" in g["target"]:
+                cells.append(f"{v:+.3f}" if "added" in g["target"] else f"{v:+.1f}")
+            else:
+                cells.append(f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}")
+        met = "n/a" if g["met"] is None else ("yes" if g["met"] else "**no**")
+        if g.get("note"):
+            met += f" ({g['note']})"
+        L.append(f"| {g['target']} | {g['goal']} | {cells[0]} | {cells[1]} | {cells[2]} | {met} |")
     thr = res.get("throughput_c64")
     if thr:
         L.append("")
@@ -196,6 +276,11 @@ def markdown(res):
         gn = thr["gatehouse_to_nginx"]
         L.append("")
         L.append(f"gatehouse / nginx per round: {gn['per_round']} (median {fmt(gn['median'])})")
+        gb, bn = thr["gatehouse_to_bare"], thr["bare_to_nginx"]
+        L.append("")
+        L.append(f"Cost of the safeguards, gatehouse / gatehouse-bare per round: {gb['per_round']} (median "
+                 f"{fmt(gb['median'])}); cost of the foundation, gatehouse-bare / nginx: {bn['per_round']} "
+                 f"(median {fmt(bn['median'])}).")
         g = thr["targets"].get(GW)
         if g and g.get("audit_cpu_us_per_req_median") and g.get("proxy_cpu_us_per_req_median"):
             L.append("")
@@ -231,6 +316,37 @@ def markdown(res):
                 L.append(f"| {n} | {fmt_name} | {fmt(t['ttfc_ms_p50'])} | {signed(t['added_ttfc_ms'])} | "
                          f"{fmt(t['delay_ms_p50'])} | {signed(t['added_delay_ms_p50'])} | {fmt(t['delay_ms_p99'])} | "
                          f"{fmt(t['delay_ms_max'], 1)} | {t['complete']}/{t['streams']} |")
+    lg = res.get("long_streams")
+    if lg:
+        L.append("")
+        L.append(f"## Long streams: {lg['conns']} concurrent NDJSON streams of {lg['n']} chunks {lg['ms']} ms apart, "
+                 f"{lg['rounds']} rounds")
+        L.append("")
+        L.append("| target | complete | chunks | proxy CPU us/chunk | vs nginx | TTFC p50 ms | added | "
+                 "delay p50 ms | added | delay p99 ms | added |")
+        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for n, t in lg["targets"].items():
+            L.append(f"| {n} | {t['complete']}/{t['streams']} | {t['chunks']:,} | {fmt(t['cpu_us_per_chunk_median'], 2)} | "
+                     f"{fmt(t.get('cpu_vs_nginx'), 2)} | {fmt(t['ttfc_ms']['p50'])} | {signed(t.get('added_ttfc_ms'))} | "
+                     f"{fmt(t['delay_ms']['p50'])} | {signed(t.get('added_delay_ms_p50'))} | {fmt(t['delay_ms']['p99'])} | "
+                     f"{signed(t.get('added_delay_ms_p99'))} |")
+    lb = res.get("large_bodies")
+    if lb:
+        L.append("")
+        L.append(f"## Large bodies: {lb['conns']} at once x {lb['per_conn']} chat requests of {lb['body_bytes'] / 1e6:.1f} MB "
+                 f"(a {lb['image_bytes'] / 1048576:.0f} MiB image in base64), {lb['rounds']} rounds")
+        L.append("")
+        L.append(f"Bytes in flight: {lb['bytes_in_flight'] / 1048576:.0f} MiB. Memory bound (issue 12): peak RSS <= RSS at "
+                 "idle (start-up table) + 2 x bytes in flight.")
+        L.append("")
+        L.append("| target | ok | MB/s | vs nginx | latency p50 ms | added vs direct | p90 ms | RSS before MiB | "
+                 "peak RSS MiB | VmHWM MiB | bound MiB |")
+        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for n, t in lb["targets"].items():
+            L.append(f"| {n} | {t['requests']}/{t['wanted']} | {fmt(t['mb_per_s_median'], 1)} | {fmt(t.get('mbs_vs_nginx'), 2)} | "
+                     f"{fmt(t['latency_ms_p50_median'], 1)} | {signed(t.get('added_latency_ms'), 1)} | "
+                     f"{fmt(t['latency_ms_p90_median'], 1)} | {mib(t['rss_before_kib'])} | {mib(t['peak_rss_kib'])} | "
+                     f"{mib(t['vmhwm_kib'])} | {mib(t.get('bound_kib'))} |")
     idle = res.get("idle_streams")
     if idle:
         L.append("")
@@ -244,6 +360,33 @@ def markdown(res):
             L.append(f"| {n} ({t['processes']}) | {mib(start.get(n, {}).get('rss_kib'))} | {mib(t['before']['rss_kib'])} | "
                      f"{mib(t['during']['rss_kib'])} | {fmt(ps, 1)} | {mib(t['after_close']['rss_kib'])} | "
                      f"{mib(t['before']['pss_kib'])} -> {mib(t['during']['pss_kib'])} | {t['opened']}/{t['alive']} |")
+    su = res.get("startup")
+    if su:
+        L.append("")
+        L.append("## Start-up: launch to the first served request (the jar already built), then RSS at idle")
+        L.append("")
+        L.append("| target | first answer | start-up ms | RSS at idle MiB |")
+        L.append("|---|---|---:|---:|")
+        for n, t in su.items():
+            L.append(f"| {n} | {t.get('status') or '-'} | {fmt(None if t.get('startup_s') is None else t['startup_s'] * 1000, 0)} | "
+                     f"{mib(t.get('rss_idle_kib'))} |")
+    prof = res.get("profile")
+    if prof:
+        L.append("")
+        L.append(f"## Profile: gatehouse, JFR execution samples during one extra wrk -c64 run ({prof['samples']:,} samples)")
+        L.append("")
+        L.append("Each sample goes to the first `dev.gatehouse.<package>` frame from the top of its stack; samples with "
+                 "none go to Netty, Vert.x, JDK or other by their top frame. Top frames: where the CPU was; via: the "
+                 "Gatehouse frame the sample came through.")
+        L.append("")
+        L.append("| stage / package | samples | share | top frames | via |")
+        L.append("|---|---:|---:|---|---|")
+        for r in prof["stages"]:
+            tops = ", ".join(f"`{m}` {c}" for m, c in r["top_frames"])
+            via = ", ".join(f"`{m}` {c}" for m, c in r["via"]) or "-"
+            L.append(f"| {r['stage']} | {r['samples']:,} | {r['pct']:.1f} % | {tops} | {via} |")
+        L.append("")
+        L.append("By thread: " + ", ".join(f"{t['thread']} {t['pct']:.1f} %" for t in prof["threads"]) + ".")
     if res.get("problems"):
         L.append("")
         L.append("## Problems")
@@ -278,6 +421,34 @@ def main():
                 "per_pid": {"before": t["before"]["per_pid"], "during": t["during"]["per_pid"],
                             "after_close": t["after_close"]["per_pid"]},
             }
+    startup = {}
+    for n in (BARE, GW, NG):
+        x = load(d, f"startup-{n}.json")
+        if x is not None:
+            startup[n] = x
+    longs = load(d, "long-streams.json")
+    if longs:
+        lt = longs["targets"]
+        base, ngt = lt.get(DI), lt.get(NG)
+        for n, t in lt.items():
+            t["cpu_vs_nginx"] = ratio(t["cpu_us_per_chunk_median"], ngt and ngt["cpu_us_per_chunk_median"])
+            for key, sub, k in (("added_ttfc_ms", "ttfc_ms", "p50"), ("added_delay_ms_p50", "delay_ms", "p50"),
+                                ("added_delay_ms_p99", "delay_ms", "p99")):
+                a, b = t[sub][k], base and base[sub][k]
+                t[key] = None if a is None or b is None else a - b
+    large = load(d, "large-bodies.json")
+    if large:
+        lt = large["targets"]
+        base, ngt = lt.get(DI), lt.get(NG)
+        for n, t in lt.items():
+            t["mbs_vs_nginx"] = ratio(t["mb_per_s_median"], ngt and ngt["mb_per_s_median"])
+            a, b = t["latency_ms_p50_median"], base and base["latency_ms_p50_median"]
+            t["added_latency_ms"] = None if a is None or b is None else a - b
+            idle_rss = startup.get(n, {}).get("rss_idle_kib")
+            t["bound_kib"] = None if idle_rss is None else idle_rss + 2 * large["bytes_in_flight"] / 1024
+            t["peak_over_bound_mib"] = (None if t["bound_kib"] is None or t["peak_rss_kib"] is None
+                                        else (t["peak_rss_kib"] - t["bound_kib"]) / 1024)
+    prof = load(d, "profile-stages.json")
     wu_raw = load(d, "wrk-warmup-gatehouse.json")
     warmup = None
     if wu_raw:
@@ -304,6 +475,25 @@ def main():
                 if t["complete"] != t["streams"]:
                     problems.append(f"streaming {fmt_name}: {n} completed {t['complete']} of {t['streams']} streams"
                                     + (f" ({t['errors'][0]})" if t["errors"] else ""))
+    if meta.get("params", {}).get("profile") and prof is None:
+        problems.append("profile: no results")
+    for n in (BARE, GW, NG):
+        if startup.get(n, {}).get("startup_s") is None:
+            problems.append(f"start-up: no figure for {n}")
+    if longs is None:
+        problems.append("long streams: no results")
+    else:
+        for n, t in longs["targets"].items():
+            if t["complete"] != t["streams"]:
+                problems.append(f"long streams: {n} completed {t['complete']} of {t['streams']} streams"
+                                + (f" ({t['errors'][0]})" if t["errors"] else ""))
+    if large is None:
+        problems.append("large bodies: no results")
+    else:
+        for n, t in large["targets"].items():
+            if t["requests"] != t["wanted"]:
+                problems.append(f"large bodies: {n} answered {t['requests']} of {t['wanted']} requests with 200"
+                                + (f" ({t['errors'][0]})" if t["errors"] else ""))
     if idle is None:
         problems.append("idle streams: no results")
     else:
@@ -313,15 +503,19 @@ def main():
                                 + (f" ({t['errors'][0]})" if t["errors"] else ""))
     res = {
         "meta": meta,
-        "goals_design": GOALS,
-        "goals": goal_rows(thr, lat, stm),
+        "targets_issue12": TARGETS,
+        "targets": target_rows(thr, lat, stm, longs, large, idle, startup),
         "checks": checks,
         "rss_start": rss_start,
         "warmup_gatehouse": warmup,
         "throughput_c64": thr,
         "latency_c1": lat,
         "streaming": stm,
+        "long_streams": longs,
+        "large_bodies": large,
         "idle_streams": idle,
+        "startup": startup,
+        "profile": prof,
         "problems": problems,
         "raw_files": sorted(f for f in os.listdir(d) if f.endswith(".json") and f != "results.json"),
     }

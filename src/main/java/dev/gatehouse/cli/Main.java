@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
       ModelsCommand.class,
       AuditCommand.class,
       AdvisoriesCommand.class,
-      GuardCommand.class
+      GuardCommand.class,
+      BenchRelayCommand.class // hidden: the benchmark's bare relay, loopback only
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
@@ -99,6 +100,9 @@ public final class Main implements Runnable {
     public <K> K create(Class<K> cls) throws Exception {
       if (cls == ServeCommand.class) {
         return cls.cast(new ServeCommand(env, onServe));
+      }
+      if (cls == BenchRelayCommand.class) {
+        return cls.cast(new BenchRelayCommand(env, onServe));
       }
       if (cls == UsageCommand.class) {
         return cls.cast(new UsageCommand(env));

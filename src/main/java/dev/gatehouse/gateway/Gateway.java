@@ -141,6 +141,27 @@ public final class Gateway implements AutoCloseable {
   public static Gateway start(
       GatehouseConfig config, Stores stores, ApiKeys keys, RateLimiter rates, Clock clock)
       throws Exception {
+    return start(config, stores, keys, rates, clock, false);
+  }
+
+  /**
+   * Starts the same gateway as a bare relay, for {@code gatehouse bench-relay} only: the same
+   * wiring, listener and relay, with no policy stage, connection check or account on the request
+   * path ({@link Pipeline#relayOnly}). The caller refuses any address but loopback.
+   */
+  public static Gateway startRelayOnly(GatehouseConfig config, Stores stores, ApiKeys keys)
+      throws Exception {
+    return start(config, stores, keys, new LocalRateLimiter(), Clock.systemUTC(), true);
+  }
+
+  private static Gateway start(
+      GatehouseConfig config,
+      Stores stores,
+      ApiKeys keys,
+      RateLimiter rates,
+      Clock clock,
+      boolean relayOnly)
+      throws Exception {
     KeyStore store = stores.keys();
     UsageStore usageStore = stores.usage();
     BanStore banStore = stores.bans();
@@ -230,7 +251,7 @@ public final class Gateway implements AutoCloseable {
       vertx
           .deployVerticle(
               () -> {
-                GatewayVerticle v = new GatewayVerticle(shared, tls, port);
+                GatewayVerticle v = new GatewayVerticle(shared, tls, port, relayOnly);
                 instances.add(v);
                 return v;
               },

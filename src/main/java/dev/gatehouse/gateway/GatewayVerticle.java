@@ -41,12 +41,16 @@ final class GatewayVerticle extends VerticleBase {
   private final int port;
   private final TlsProfile profile;
 
+  /** Relay only ({@code gatehouse bench-relay}): no policy, no account. Never set by serve. */
+  private final boolean relayOnly;
+
   private HttpServer server;
   private Identifier identifier;
   private Relay relay;
   private ClientGate gate;
 
-  GatewayVerticle(Gateway.Shared shared, TlsMaterial tls, int port) {
+  GatewayVerticle(Gateway.Shared shared, TlsMaterial tls, int port, boolean relayOnly) {
+    this.relayOnly = relayOnly;
     this.config = shared.config();
     this.routes = shared.routes();
     this.ring = shared.ring();
@@ -113,6 +117,10 @@ final class GatewayVerticle extends VerticleBase {
             .createHttpServer(options)
             .connectionHandler(
                 conn -> {
+                  if (relayOnly) {
+                    timeouts.onConnection(conn); // bench-relay: no caps, bans or framing checks
+                    return;
+                  }
                   // Cheapest refusals first, before a byte is read: banned peers, then the caps.
                   if (!gate.admit(conn)) {
                     return;
@@ -143,7 +151,7 @@ final class GatewayVerticle extends VerticleBase {
                   HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
                   accessLog.recordInvalid(req);
                 })
-            .requestHandler(timeouts.wrap(pipeline));
+            .requestHandler(timeouts.wrap(relayOnly ? pipeline.relayOnly() : pipeline));
     return server.listen();
   }
 

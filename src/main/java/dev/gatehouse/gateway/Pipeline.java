@@ -176,9 +176,44 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest req) {
+    handle(req, head, body, true);
+  }
+
+  /**
+   * This pipeline as a bare relay, for {@code gatehouse bench-relay} only (never {@code serve}):
+   * the steps the relay cannot do without (a parsed target and its route, which says how the body
+   * travels), every request as {@link Identifier#ANONYMOUS}, and no account (no audit record, log
+   * line, metrics, alerts, usage or probe scoring). The gap to the full pipeline is the cost of the
+   * safeguards.
+   */
+  Handler<HttpServerRequest> relayOnly() {
+    List<Step> needed =
+        java.util.stream.Stream.concat(
+                head.stream().filter(s -> RELAY_NEEDS.contains(s.name())),
+                java.util.stream.Stream.of(
+                    Step.head(
+                        "identify.none",
+                        x -> {
+                          x.identified(Identifier.ANONYMOUS);
+                          return Stage.next();
+                        })))
+            .toList();
+    return req -> handle(req, needed, List.of(), false);
+  }
+
+  /** The steps of {@link #steps} a relay-only pipeline keeps. */
+  private static final java.util.Set<String> RELAY_NEEDS =
+      java.util.Set.of("listen.target", "listen.shape", "authorize.route");
+
+  private void handle(
+      HttpServerRequest req, List<Step> headSteps, List<Step> bodySteps, boolean account) {
     Exchange x =
         new Exchange(
-            req, newRequestId(), System.currentTimeMillis(), System.nanoTime(), this::endAudited);
+            req,
+            newRequestId(),
+            System.currentTimeMillis(),
+            System.nanoTime(),
+            account ? this::endAudited : (ex, ending) -> ending.run());
     HttpServerResponse resp = x.response();
     resp.putHeader("X-Request-Id", x.requestId());
     if (hsts != null) {
@@ -202,6 +237,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           if (x.release() != null) {
             x.release().run();
           }
+          if (!account) {
+            return; // relay only (bench-relay): nothing is recorded
+          }
           if (x.relaying()) {
             accounting.metrics().streamClosed();
           }
@@ -216,7 +254,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     resp.closeHandler(finish);
     run(
         x,
-        head,
+        headSteps,
         0,
         () ->
             bodies
@@ -233,7 +271,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                       } else if (ar.result() != null) {
                         reject(x, ar.result());
                       } else {
-                        run(x, body, 0, () -> proxy(x));
+                        run(x, bodySteps, 0, () -> proxy(x, account));
                       }
                     }));
   }
@@ -368,10 +406,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   }
 
   /** proxy: the usage meter taps the response as it streams, and the relay forwards it. */
-  private void proxy(Exchange x) {
-    x.addTap(usage.meter(x, limiter.budgets(x.principal())));
+  private void proxy(Exchange x, boolean account) {
+    if (account) {
+      x.addTap(usage.meter(x, limiter.budgets(x.principal())));
+    }
     x.startedRelaying();
-    accounting.metrics().streamOpened();
+    if (account) {
+      accounting.metrics().streamOpened();
+    }
     relay.forward(x, r -> reject(x, r));
   }
 
