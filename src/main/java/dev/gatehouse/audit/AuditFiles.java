@@ -183,28 +183,31 @@ final class AuditFiles {
    * starts from the old end of the file.
    */
   void append(byte[] bytes, boolean force) throws IOException {
-    write(bytes, force, false);
+    write(bytes, force);
   }
 
   /**
-   * Cuts the active file back to where it was last fsynced, then appends {@code bytes} and fsyncs:
-   * the retry after a failed fsync, whose {@code bytes} begin with everything written since the
-   * last good fsync. Those are written again rather than trusted to a second fsync, since after a
-   * failed fsync Linux may already have marked the unwritten pages clean. A failure leaves the file
-   * cut back to its fsynced size.
+   * Writes {@code tail}, the bytes written since the last good fsync, again over themselves (the
+   * same bytes at the same place), through a channel of its own that does not append: the retry
+   * after a failed fsync, before the next {@link #append} with its fsync. After a failed fsync
+   * Linux may already have marked those pages clean, so a second fsync alone could report success
+   * without writing them; rewriting makes them dirty again. The file never loses them meanwhile
+   * (nothing is cut), so a kill -9 during the retry loses nothing that was acknowledged.
    */
-  void rewriteFromSynced(byte[] bytes) throws IOException {
-    write(bytes, true, true);
+  void rewriteUnsynced(byte[] tail) throws IOException {
+    try (FileChannel f = FileChannel.open(activePath, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(tail);
+      while (buf.hasRemaining()) {
+        f.write(buf, syncedSize + buf.position());
+      }
+    }
   }
 
-  private void write(byte[] bytes, boolean force, boolean fromSynced) throws IOException {
+  private void write(byte[] bytes, boolean force) throws IOException {
     long size0 = -1;
     try {
       if (file == null) {
         file = openActive();
-      }
-      if (fromSynced) {
-        file.truncate(syncedSize);
       }
       size0 = file.size();
       ByteBuffer buf = ByteBuffer.wrap(bytes);

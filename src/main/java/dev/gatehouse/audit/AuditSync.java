@@ -41,7 +41,7 @@ final class AuditSync {
 
   /**
    * A background fsync failed: the tail must be written again, and fsynced, before anything else
-   * (see {@link AuditFiles#rewriteFromSynced}).
+   * (see {@link AuditFiles#rewriteUnsynced}).
    */
   private boolean failed;
 
@@ -92,24 +92,17 @@ final class AuditSync {
 
   /**
    * Appends {@code batch} to the file, fsynced when {@code force}; after a failed fsync, the tail
-   * is written again first, in the same write, and fsynced. See {@link AuditFiles#append}.
+   * is first written again over itself, and the append fsynced. See {@link AuditFiles#append}.
    */
   void append(byte[] batch, boolean force) throws IOException {
     if (failed) {
-      files.rewriteFromSynced(followedBy(batch));
-    } else {
-      files.append(batch, force);
+      ByteArrayOutputStream tail = new ByteArrayOutputStream((int) Math.min(bytes, 1 << 30));
+      for (byte[] c : chunks) {
+        tail.writeBytes(c);
+      }
+      files.rewriteUnsynced(tail.toByteArray());
     }
-  }
-
-  private byte[] followedBy(byte[] more) {
-    ByteArrayOutputStream out =
-        new ByteArrayOutputStream((int) Math.min(bytes + more.length, Integer.MAX_VALUE - 8));
-    for (byte[] c : chunks) {
-      out.writeBytes(c);
-    }
-    out.writeBytes(more);
-    return out.toByteArray();
+    files.append(batch, force || failed);
   }
 
   /** The background fsync: when it is due, or at once when {@code now}. False if it failed. */
