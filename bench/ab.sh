@@ -63,8 +63,6 @@ for side in a b; do
 listen: 127.0.0.1:${port[$side]}
 admin:
   listen: 127.0.0.1:$((port[$side] + 10))
-audit:
-  durability: response
 upstream: http://127.0.0.1:$P_BACKEND
 data_dir: $work/data-$side
 server:

@@ -26,7 +26,7 @@ Environment:
   BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_IDLE_STREAMS   override the mode's defaults
   BENCH_LIMITS         on (default): Gatehouse checks every rate limit at rates that never refuse,
                        like nginx's limit_req here; off: rate limits disabled, the core path alone
-  BENCH_AUDIT_DURABILITY  response (default) or batch: Gatehouse's audit.durability
+  BENCH_AUDIT_DURABILITY  written (default, the product default), fsync or batch: Gatehouse's audit.durability
   GATEHOUSE_JAVA_OPTS  passed to the Gatehouse JVM as usual (recorded in results.json)
 EOF
 }
@@ -60,8 +60,8 @@ STARTUP_IDLE=3                    # seconds of idle after the first answer befor
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
 BENCH_LIMITS="${BENCH_LIMITS:-on}"
 case "$BENCH_LIMITS" in on | off) ;; *) echo "BENCH_LIMITS must be on or off" >&2; exit 2 ;; esac
-BENCH_AUDIT_DURABILITY="${BENCH_AUDIT_DURABILITY:-response}"
-case "$BENCH_AUDIT_DURABILITY" in response | batch) ;; *) echo "BENCH_AUDIT_DURABILITY must be response or batch" >&2; exit 2 ;; esac
+BENCH_AUDIT_DURABILITY="${BENCH_AUDIT_DURABILITY:-written}"
+case "$BENCH_AUDIT_DURABILITY" in written | fsync | batch) ;; *) echo "BENCH_AUDIT_DURABILITY must be written, fsync or batch" >&2; exit 2 ;; esac
 WRK_S="${BENCH_WRK_SECONDS:-$WRK_S}"
 IDLE="${BENCH_IDLE_STREAMS:-$IDLE}"
 STREAM_N=50; STREAM_MS=20; IDLE_INTERVAL_MS=2000

@@ -286,7 +286,7 @@ def markdown(res):
             L.append("")
             L.append(f"Gatehouse's audit writer thread: {fmt(g['audit_cpu_us_per_req_median'], 1)} us/req, "
                      f"{100 * g['audit_cpu_us_per_req_median'] / g['proxy_cpu_us_per_req_median']:.1f} % of its CPU per request "
-                     f"(audit.durability: {res.get('meta', {}).get('params', {}).get('audit_durability', 'response')}).")
+                     f"(audit.durability: {res.get('meta', {}).get('params', {}).get('audit_durability', 'written')}).")
         wu = res.get("warmup_gatehouse")
         if wu:
             L.append("")

@@ -124,12 +124,15 @@ final class AuditCheckpoints {
    * failed checkpoint is logged and tried again after the next batch.
    */
   void signIfDue(ChainHead head, boolean now) {
-    if (head.seq > signedSeq
-        && (now
-            || head.seq - signedSeq >= every
-            || System.nanoTime() - lastNanos >= intervalNanos)) {
+    if (due(head, now)) {
       sign(head);
     }
+  }
+
+  /** Whether {@link #signIfDue} would sign now. */
+  boolean due(ChainHead head, boolean now) {
+    return head.seq > signedSeq
+        && (now || head.seq - signedSeq >= every || System.nanoTime() - lastNanos >= intervalNanos);
   }
 
   private void sign(ChainHead head) {

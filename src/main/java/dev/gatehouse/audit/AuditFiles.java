@@ -25,7 +25,9 @@ import java.util.logging.Logger;
  * sealed segments before it (see {@link AuditSegments}), and segment rotation: once the active file
  * reaches {@code segmentBytes} it is sealed and a new one started. Every rename, creation and
  * deletion is followed by an fsync of the directory, so that the names survive a crash as surely as
- * the records fsynced into them. The writer thread's; not thread-safe.
+ * the records fsynced into them. It knows how much of the active file is fsynced ({@link #force}),
+ * so that records written but not yet fsynced can be written again after a failed fsync. The writer
+ * thread's; not thread-safe.
  */
 final class AuditFiles {
 
@@ -49,6 +51,7 @@ final class AuditFiles {
   private FileChannel file; // null after a failed rotation: the next write opens it again
   private long
       activeFirstSeq; // the seq of the active file's first record (head + 1 while it is empty)
+  private long syncedSize; // the active file's size at its last successful fsync
 
   /**
    * @param segmentBytes the size at which the active file is sealed; 0 or less: never
@@ -61,8 +64,9 @@ final class AuditFiles {
 
   /**
    * A crash can leave half a line at the end of the file. That record's future never completed
-   * (completion waits for the fsync of the whole batch), so no response waiting on it was sent in
-   * full: cutting it off loses nothing that was promised. The cut is logged.
+   * (completion waits for the write, or with {@code fsync} durability the fsync, of the whole
+   * batch), so no response waiting on it was sent in full: cutting it off loses nothing that was
+   * promised. The cut is logged.
    */
   static void recoverTornTail(Path path) throws IOException {
     if (!Files.exists(path) || Files.size(path) == 0) {
@@ -146,11 +150,14 @@ final class AuditFiles {
   }
 
   /**
-   * Opens the active file for appending (creating it if needed); done once on start, before any
-   * append.
+   * Opens the active file for appending (creating it if needed) and fsyncs it, so that whatever a
+   * killed predecessor wrote but had not fsynced yet is durable from here on; done once on start,
+   * before any append.
    */
   void open() throws IOException {
     file = openActive();
+    file.force(false);
+    syncedSize = file.size();
   }
 
   /**
@@ -170,12 +177,33 @@ final class AuditFiles {
   }
 
   /**
-   * Appends {@code bytes} to the active file and fsyncs it, opening the file first if a failed
-   * rotation left it closed. When the write or the fsync fails, whatever part of the bytes reached
-   * the file is cut off again before the failure is thrown, so that a retry starts from the old end
-   * of the file.
+   * Appends {@code bytes} to the active file, and fsyncs it when {@code force}, opening the file
+   * first if a failed rotation left it closed. When the write or the fsync fails, whatever part of
+   * the bytes reached the file is cut off again before the failure is thrown, so that a retry
+   * starts from the old end of the file.
    */
-  void append(byte[] bytes) throws IOException {
+  void append(byte[] bytes, boolean force) throws IOException {
+    write(bytes, force);
+  }
+
+  /**
+   * Writes {@code tail}, the bytes written since the last good fsync, again over themselves (the
+   * same bytes at the same place), through a channel of its own that does not append: the retry
+   * after a failed fsync, before the next {@link #append} with its fsync. After a failed fsync
+   * Linux may already have marked those pages clean, so a second fsync alone could report success
+   * without writing them; rewriting makes them dirty again. The file never loses them meanwhile
+   * (nothing is cut), so a kill -9 during the retry loses nothing that was acknowledged.
+   */
+  void rewriteUnsynced(byte[] tail) throws IOException {
+    try (FileChannel f = FileChannel.open(activePath, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(tail);
+      while (buf.hasRemaining()) {
+        f.write(buf, syncedSize + buf.position());
+      }
+    }
+  }
+
+  private void write(byte[] bytes, boolean force) throws IOException {
     long size0 = -1;
     try {
       if (file == null) {
@@ -186,7 +214,10 @@ final class AuditFiles {
       while (buf.hasRemaining()) {
         file.write(buf);
       }
-      file.force(false);
+      if (force) {
+        file.force(false);
+        syncedSize = file.size();
+      }
     } catch (IOException | RuntimeException e) {
       try {
         if (size0 >= 0 && file != null) {
@@ -200,21 +231,40 @@ final class AuditFiles {
   }
 
   /**
-   * Seals the active file once it has reached {@code segmentBytes}: its records were fsynced with
-   * their batch, so it is closed, renamed atomically to its segment name, and a new active file is
-   * started; the directory is fsynced so that both names survive a crash. If the rename fails,
-   * writing goes on in the same file and sealing is tried again after the next batch.
+   * Fsyncs the active file: everything written to it so far survives a power loss from here on.
+   * Opens it first if it was closed (a failed rotation, a new opener): an fsync through any channel
+   * of the file covers what was written through another.
+   */
+  void force() throws IOException {
+    if (file == null) {
+      file = openActive();
+    }
+    file.force(false);
+    syncedSize = file.size();
+  }
+
+  /** Whether {@link #sealIfFull} would seal the active file now. */
+  boolean full(ChainHead head) {
+    try {
+      return segmentBytes > 0
+          && file != null
+          && head.seq >= activeFirstSeq
+          && file.size() >= segmentBytes;
+    } catch (IOException e) {
+      return false; // the next write reports a broken file
+    }
+  }
+
+  /**
+   * Seals the active file once it has reached {@code segmentBytes}: the writer fsyncs it first (a
+   * sealed segment is never written again, so it must be whole on disk), then it is closed, renamed
+   * atomically to its segment name, and a new active file is started; the directory is fsynced so
+   * that both names survive a crash. If the rename fails, writing goes on in the same file and
+   * sealing is tried again after the next batch.
    */
   void sealIfFull(ChainHead head) {
-    try {
-      if (segmentBytes <= 0
-          || file == null
-          || head.seq < activeFirstSeq
-          || file.size() < segmentBytes) {
-        return;
-      }
-    } catch (IOException e) {
-      return; // the next write reports a broken file
+    if (!full(head)) {
+      return;
     }
     Path segment = dir.resolve(AuditSegments.name(activeFirstSeq));
     try {
@@ -224,6 +274,7 @@ final class AuditFiles {
       Files.move(activePath, segment, StandardCopyOption.ATOMIC_MOVE);
       sealed.add(new Segment(segment, size, head.seq, head.hash, instant(head.time)));
       activeFirstSeq = head.seq + 1;
+      syncedSize = 0;
       file = openActive(); // fsyncs the directory: the rename and the new file together
     } catch (IOException e) {
       LOG.log(

@@ -1,10 +1,10 @@
 package dev.gatehouse.audit;
 
+import dev.gatehouse.config.GatehouseConfig.AuditDurability;
 import dev.gatehouse.config.GatehouseConfig.AuditRetention;
 import dev.gatehouse.store.AuditStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -15,15 +15,28 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Writes audit records on a thread of its own, in batches (group commit): each batch is chained,
- * appended to {@code audit.jsonl} and fsynced; then the batch's futures are completed and the rows
- * handed to the database copy. The pipeline holds each response's last byte until its record's
- * future completes, so a response a client received in full has a record on disk. Thread-safe:
- * {@link #append} may be called from any thread.
+ * Writes audit records on a thread of its own, in batches (group commit): each batch is chained and
+ * appended to {@code audit.jsonl}; then the batch's futures are completed. The pipeline holds each
+ * response's last byte until its record's future completes, so a response a client received in full
+ * has its record in the file. When a future completes depends on {@link AuditDurability}:
+ *
+ * <ul>
+ *   <li>{@code WRITTEN} (and {@code BATCH}, whose responses do not wait): once the batch is written
+ *       to the file (write(2) done, in the OS page cache, which a kill -9 of the gateway does not
+ *       touch). The fsync follows in the background, group-committed: once the oldest unsynced
+ *       write is half of {@link #MAX_FSYNC_LAG} old, so that it completes within that bound, or
+ *       before anything that must only cover durable records (a checkpoint, sealing, closing).
+ *   <li>{@code FSYNC}: once the batch is written and fsynced, so that it survives an OS crash or a
+ *       power loss too.
+ * </ul>
+ *
+ * <p>Rows go to the database copy only once fsynced. Thread-safe: {@link #append} may be called
+ * from any thread.
  *
  * <p>The writer thread also does, between batches, the work of the classes it is made of: the
  * database copy ({@link AuditDbCopy}, the JSONL file is the durable copy), checkpoints ({@link
@@ -51,6 +64,12 @@ public final class AuditWriter implements AutoCloseable {
    */
   private static final int MAX_HELD = 100_000;
 
+  /**
+   * How far the fsync may trail a write with {@code audit.durability: written} or {@code batch}:
+   * what an OS crash or a power loss can lose.
+   */
+  public static final Duration MAX_FSYNC_LAG = Duration.ofMillis(100);
+
   /** How far the database copy may trail the file by default before requests are refused. */
   public static final Duration DEFAULT_DB_MAX_LAG = Duration.ofSeconds(30);
 
@@ -73,9 +92,13 @@ public final class AuditWriter implements AutoCloseable {
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong writeNanos = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AuditDurability durability;
 
   // Health, written by the writer thread and read by every event loop (see healthy()).
-  /** True from a failed write of the file until a write succeeds again. */
+  /**
+   * True from a failed write or fsync of the file until a write (and its fsync) succeeds again. A
+   * failed background fsync counts: records already acknowledged may not be durable.
+   */
   private volatile boolean fileFailing;
 
   /** A replacement opener, taken up by the writer thread before its next write. */
@@ -85,6 +108,7 @@ public final class AuditWriter implements AutoCloseable {
   private final ChainHead head = new ChainHead();
   private final AuditFiles files;
   private final AuditDbCopy db;
+  private final AuditSync sync;
   private final AuditCheckpoints checkpoints;
   private final AuditPruner pruner;
 
@@ -112,8 +136,10 @@ public final class AuditWriter implements AutoCloseable {
       Duration checkpointInterval,
       AuditRetention retention,
       Clock clock,
-      Duration dbMaxLag)
+      Duration dbMaxLag,
+      AuditDurability durability)
       throws IOException {
+    this.durability = durability;
     Path cp = dataDir.resolve(CHECKPOINTS);
     this.files = new AuditFiles(dataDir, retention.segmentBytes());
     AuditFiles.recoverTornTail(dataDir.resolve(FILE));
@@ -124,6 +150,7 @@ public final class AuditWriter implements AutoCloseable {
     AuditPruner.finish(files, db, prunedThrough);
     db.catchUp();
     files.open();
+    this.sync = new AuditSync(files, db);
     this.checkpoints =
         AuditCheckpoints.open(cp, hmacKey, checkpointEvery, checkpointInterval, clock, head.seq);
     this.pruner = new AuditPruner(retention, clock, files, checkpoints, db, prunedThrough);
@@ -174,12 +201,14 @@ public final class AuditWriter implements AutoCloseable {
         checkpointInterval,
         retention,
         clock,
-        DEFAULT_DB_MAX_LAG);
+        DEFAULT_DB_MAX_LAG,
+        AuditDurability.WRITTEN);
   }
 
   /**
    * As above; {@code dbMaxLag} is how long the database copy may trail the file before {@link
-   * #healthy()} says no ({@code audit.db_max_lag}).
+   * #healthy()} says no ({@code audit.db_max_lag}), and {@code durability} says when a record's
+   * future completes ({@code audit.durability}).
    */
   public static AuditWriter open(
       Path dataDir,
@@ -189,7 +218,8 @@ public final class AuditWriter implements AutoCloseable {
       Duration checkpointInterval,
       AuditRetention retention,
       Clock clock,
-      Duration dbMaxLag)
+      Duration dbMaxLag,
+      AuditDurability durability)
       throws IOException {
     Files.createDirectories(dataDir);
     AuditWriter w =
@@ -201,14 +231,16 @@ public final class AuditWriter implements AutoCloseable {
             checkpointInterval,
             retention,
             clock,
-            dbMaxLag);
+            dbMaxLag,
+            durability);
     w.thread.start();
     return w;
   }
 
   /**
-   * Queues a record; the future completes once it is fsynced to the JSONL file, or fails if it
-   * could not be written (or the writer is closed).
+   * Queues a record; the future completes once it is written to the JSONL file (with {@code fsync}
+   * durability: written and fsynced), or fails if it could not be written (or the writer is
+   * closed).
    */
   public CompletableFuture<Void> append(AuditRecord record) {
     CompletableFuture<Void> done = new CompletableFuture<>();
@@ -222,9 +254,9 @@ public final class AuditWriter implements AutoCloseable {
 
   /**
    * Whether new requests may be served: false while the audit file cannot be written (from a failed
-   * write or fsync until a retry succeeds), or while the database copy has trailed the file for
-   * longer than {@code audit.db_max_lag} (locked by another process, its disk full, ...).
-   * Non-blocking (two volatile reads); any thread.
+   * write or fsync, the background fsync included, until a retry succeeds), or while the database
+   * copy has trailed the file for longer than {@code audit.db_max_lag} (locked by another process,
+   * its disk full, ...). Non-blocking (two volatile reads); any thread.
    */
   public boolean healthy() {
     return !fileFailing && db.withinLag();
@@ -233,7 +265,7 @@ public final class AuditWriter implements AutoCloseable {
   /** Why {@link #healthy()} says no, for the log; null when healthy. */
   public String unhealthyReason() {
     if (fileFailing) {
-      return "the audit file cannot be written";
+      return "the audit file cannot be written or fsynced";
     }
     return db.lagReason();
   }
@@ -265,12 +297,38 @@ public final class AuditWriter implements AutoCloseable {
     return queue.size();
   }
 
-  /** Batches (fsyncs) since start. */
+  /** Batches written since start. */
   public long batches() {
     return batches.get();
   }
 
-  /** Mean time one batch took to chain, write and fsync, in microseconds. */
+  /** Fsyncs of the audit file since start (one per batch with {@code fsync} durability). */
+  public long fsyncs() {
+    return sync.fsyncs();
+  }
+
+  /**
+   * The longest an fsync has trailed the oldest write it covered since start, in microseconds: with
+   * {@code written} durability, what a power loss could have lost at worst.
+   */
+  public long maxFsyncLagMicros() {
+    return sync.maxLagNanos() / 1000;
+  }
+
+  /** The durability this writer keeps ({@code audit.durability}). */
+  public AuditDurability durability() {
+    return durability;
+  }
+
+  /**
+   * Tells {@code listener} the lag of every fsync from now on, in nanoseconds from the oldest write
+   * it made durable; called on the writer thread, so it must not block.
+   */
+  public void onFsync(LongConsumer listener) {
+    sync.onFsync(listener);
+  }
+
+  /** Mean time one batch took to chain and write (and fsync, with {@code fsync}), in µs. */
   public long meanBatchMicros() {
     long b = batches.get();
     return b == 0 ? 0 : writeNanos.get() / b / 1000;
@@ -286,6 +344,7 @@ public final class AuditWriter implements AutoCloseable {
         if (fileFailing) {
           wait = Math.min(wait, RETRY_MILLIS * 1_000_000);
         }
+        wait = Math.min(wait, sync.nanosUntilDue());
         first = queue.poll(wait, TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -305,22 +364,51 @@ public final class AuditWriter implements AutoCloseable {
       } else if (fileFailing && System.nanoTime() - lastAttemptNanos >= RETRY_MILLIS * 1_000_000) {
         write(batch); // the retry: the held records alone
       }
-      checkpoints.signIfDue(head, stop);
+      syncOrFail(sync.syncIfDue(stop));
+      // A checkpoint signs, and a sealed segment keeps, only records already on disk: after a
+      // power loss, a signature over records the file lost would read as tampering.
+      if (checkpoints.due(head, stop) && syncOrFail(sync.sync())) {
+        checkpoints.signIfDue(head, stop);
+      }
       db.copy(stop);
-      files.sealIfFull(head);
+      if (files.full(head) && syncOrFail(sync.sync())) {
+        files.sealIfFull(head);
+      }
       pruner.prune();
     }
     if (!held.isEmpty()) {
       LOG.severe("audit writer stopped with " + held.size() + " record(s) it could not write");
     }
+    if (sync.pending()) {
+      LOG.severe(
+          "audit writer stopped with "
+              + sync.records()
+              + " record(s) written but not fsynced: they survive unless the machine crashes"
+              + " before the OS writes them back");
+    }
   }
 
   /**
-   * Writes the held records (if any) and then {@code batch}, in one append and one fsync. While the
-   * file is failing, a batch that arrives before the next retry is due is held at once without
-   * touching the disk: its futures fail (the responses waiting on them are aborted; a refusal is
-   * sent anyway) and its records wait for the retry. Nothing is dropped unless more than {@value
-   * #MAX_HELD} records are held.
+   * After an fsync: false if it failed, which fails closed like a failed write (the records already
+   * acknowledged may not survive a power loss) until the writer's retry has written them again and
+   * fsynced them.
+   */
+  private boolean syncOrFail(boolean ok) {
+    if (!ok && !fileFailing) {
+      fileFailing = true;
+      lastAttemptNanos = System.nanoTime();
+    }
+    return ok;
+  }
+
+  /**
+   * Writes the held records (if any) and then {@code batch} in one append, fsynced at once with
+   * {@code fsync} durability, and always while the file is failing (a retry proves the disk works
+   * before serving resumes); after a failed background fsync, the unsynced tail is written again
+   * first, in the same append. While the file is failing, a batch that arrives before the next
+   * retry is due is held at once without touching the disk: its futures fail (the responses waiting
+   * on them are aborted; a refusal is sent anyway) and its records wait for the retry. Nothing is
+   * dropped unless more than {@value #MAX_HELD} records are held.
    */
   private void write(List<Pending> batch) {
     FileOpener o = newOpener;
@@ -341,26 +429,14 @@ public final class AuditWriter implements AutoCloseable {
       records.add(p.record());
     }
     long t0 = System.nanoTime();
+    boolean force = durability == AuditDurability.FSYNC || fileFailing || sync.failed();
     long seq0 = head.seq;
     String hash0 = head.hash;
     List<AuditStore.AuditRow> rows = new ArrayList<>(records.size());
     try {
-      StringBuilder b = new StringBuilder(records.size() * 400);
-      for (AuditRecord r : records) {
-        long seq = head.seq + 1;
-        byte[] canonical = r.canonicalJson(seq, head.hash); // serialised once
-        String h = AuditChain.hash(head.hash, canonical);
-        String line = AuditChain.line(canonical, h);
-        head.seq = seq;
-        head.hash = h;
-        b.append(line).append('\n');
-        rows.add(
-            new AuditStore.AuditRow(
-                seq, r.time(), r.requestId(), r.ip(), r.keyId(), r.status(), r.reason(), line));
-      }
-      files.append(
-          b.toString()
-              .getBytes(StandardCharsets.UTF_8)); // a failed append leaves the file as it was
+      byte[] bytes = AuditChain.chain(records, head, rows);
+      sync.append(bytes, force); // a failed append leaves the file as it was
+      sync.written(bytes, rows, t0);
     } catch (IOException | RuntimeException e) {
       if (!fileFailing) {
         LOG.log(
@@ -393,19 +469,20 @@ public final class AuditWriter implements AutoCloseable {
               + " held record(s) written; serving resumes");
     }
     held.clear();
-    // Durable now: release the responses, then copy to the database. The copy is not waited
-    // for: a crash before it lands is repaired from the file on the next start (catchUp).
-    if (rows.isEmpty()) {
-      return;
+    // Written (and with fsync durability, fsynced): release the responses, then, once fsynced,
+    // hand the rows to the database copy.
+    if (!rows.isEmpty()) {
+      head.time = rows.getLast().time();
+      batches.incrementAndGet();
+      written.addAndGet(rows.size());
+      writeNanos.addAndGet(System.nanoTime() - t0);
+      for (Pending p : batch) {
+        p.done().complete(null);
+      }
     }
-    head.time = rows.getLast().time();
-    batches.incrementAndGet();
-    written.addAndGet(rows.size());
-    writeNanos.addAndGet(System.nanoTime() - t0);
-    for (Pending p : batch) {
-      p.done().complete(null);
+    if (force) {
+      sync.synced();
     }
-    db.add(rows);
   }
 
   /** Fails the batch's futures and keeps its records for the next retry. */

@@ -2,6 +2,7 @@ package dev.gatehouse.config;
 
 import dev.gatehouse.config.GatehouseConfig.Alerts;
 import dev.gatehouse.config.GatehouseConfig.Audit;
+import dev.gatehouse.config.GatehouseConfig.AuditDurability;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.config.GatehouseConfig.AuditRetention;
 import java.net.URI;
@@ -82,7 +83,16 @@ final class AlertAndAuditSections {
   /** The audit section; {@code dataDir} is where the checkpoint key lives unless one is named. */
   static Audit audit(SettingValues v, Problems p, Path dataDir) {
     p.exactlyOneOf("audit.prompt", "none", "none, sha256 or text", "none", "sha256", "text");
-    p.exactlyOneOf("audit.durability", "response", "response or batch", "response", "batch");
+    // response: the name fsync had before written became the default; kept so that existing
+    // configurations keep their power-loss durability.
+    p.exactlyOneOf(
+        "audit.durability",
+        "written",
+        "written, fsync or batch",
+        "written",
+        "fsync",
+        "response",
+        "batch");
     Path key = v.path("audit.hmac_key_file");
     AuditRetention retention =
         new AuditRetention(
@@ -99,7 +109,11 @@ final class AlertAndAuditSections {
             },
             v.integer("audit.checkpoint_every"),
             v.duration("audit.checkpoint_interval"),
-            !"batch".equals(v.string("audit.durability")),
+            switch (v.string("audit.durability")) {
+              case "fsync", "response" -> AuditDurability.FSYNC;
+              case "batch" -> AuditDurability.BATCH;
+              default -> AuditDurability.WRITTEN; // anything else is reported above
+            },
             retention,
             v.duration("audit.db_max_lag"));
     p.range("audit.checkpoint_every", a.checkpointEvery(), 1, 1_000_000, "1-1000000");

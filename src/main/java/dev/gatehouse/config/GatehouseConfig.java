@@ -187,18 +187,48 @@ public record GatehouseConfig(
   }
 
   /**
-   * The audit log: where the checkpoint key is, how often checkpoints are signed, whether a
-   * response's end waits for its record to be durable ({@code waitForDurable}), and how long it is
-   * kept.
+   * When an audit record counts as kept ({@code audit.durability}), and so what a response's last
+   * byte waits for.
+   */
+  public enum AuditDurability {
+    /**
+     * The default: the last byte waits until the record is written to the file (in the operating
+     * system's page cache, which survives a kill -9 of the gateway); the fsync follows in the
+     * background, at most 100 ms behind.
+     */
+    WRITTEN,
+    /**
+     * The last byte waits until the record is fsynced: it survives an OS crash or a power loss too,
+     * at the cost of an fsync in each response's latency. {@code response} is its deprecated name.
+     */
+    FSYNC,
+    /**
+     * Nothing waits: the record is written and fsynced as with {@link #WRITTEN}, but the response
+     * ends at once, so a kill -9 can lose the records of responses that clients received.
+     */
+    BATCH
+  }
+
+  /**
+   * The audit log: where the checkpoint key is, how often checkpoints are signed, when a record
+   * counts as kept ({@code durability}), and how long it is kept.
    */
   public record Audit(
       Path hmacKeyFile,
       AuditPrompt prompt,
       int checkpointEvery,
       Duration checkpointInterval,
-      boolean waitForDurable,
+      AuditDurability durability,
       AuditRetention retention,
       Duration dbMaxLag) {
+
+    /**
+     * Whether a complete response's last byte waits for the audit writer to acknowledge its record
+     * (written or fsynced, by {@link #durability}); false only for {@code batch}.
+     */
+    public boolean waitForDurable() {
+      return durability != AuditDurability.BATCH;
+    }
 
     /** Without {@code audit.db_max_lag}: its default, 30 s. */
     public Audit(
@@ -206,14 +236,14 @@ public record GatehouseConfig(
         AuditPrompt prompt,
         int checkpointEvery,
         Duration checkpointInterval,
-        boolean waitForDurable,
+        AuditDurability durability,
         AuditRetention retention) {
       this(
           hmacKeyFile,
           prompt,
           checkpointEvery,
           checkpointInterval,
-          waitForDurable,
+          durability,
           retention,
           Duration.ofSeconds(30));
     }

@@ -465,8 +465,8 @@ public final class Settings {
           s(
               "audit.durability",
               Kind.STRING,
-              "response",
-              "response: a complete response's last byte waits until its audit record is fsynced, so no record of a response a client received in full is ever lost (adds the fsync to each response's latency). batch: responses end at once and records are fsynced in the writer's next batch; a crash can lose the records of that last batch."),
+              "written",
+              "When a complete response's last byte may go out. written: once its audit record is written to audit.jsonl (in the OS page cache), with the fsync following in the background at most 100 ms behind; every response a client received in full keeps its record through a kill -9 of the gateway, and an OS crash or power loss can lose up to the last 100 ms of records. fsync: once the record is fsynced; it survives an OS crash or power loss too, at the cost of an fsync in each response's latency (response is a deprecated name for it). batch: at once, nothing waits; a kill -9 can lose the records of the responses still queued."),
           s(
               "audit.retention.segment_bytes",
               Kind.SIZE,

@@ -201,7 +201,8 @@ public final class Gateway implements AutoCloseable {
               config.audit().checkpointInterval(),
               config.audit().retention(),
               clock,
-              config.audit().dbMaxLag());
+              config.audit().dbMaxLag(),
+              config.audit().durability());
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       bans.close();
@@ -411,9 +412,15 @@ public final class Gateway implements AutoCloseable {
         AuditWriter::written);
     metrics.counter(
         "gatehouse_audit_batches",
-        "Audit batches (fsyncs) since start",
+        "Audit batches written since start",
         audit,
         AuditWriter::batches);
+    metrics.counter(
+        "gatehouse_audit_fsyncs",
+        "Fsyncs of the audit file since start",
+        audit,
+        AuditWriter::fsyncs);
+    audit.onFsync(metrics::auditFsynced);
     metrics.counter(
         "gatehouse_alerts", "Alerts raised since start", alerts.engine(), AlertEngine::fired);
     Webhook w = alerts.webhook();

@@ -418,9 +418,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   }
 
   /**
-   * account: queues the request's audit record and ends the response only once the record is
-   * durable, so a client never holds a complete response that the audit log lacks. If the record
-   * cannot be written, the response is aborted instead (the client sees a truncated response).
+   * account: queues the request's audit record and ends the response only once the writer has it in
+   * the file (written, or fsynced with audit.durability: fsync), so a client never holds a complete
+   * response that the audit log lacks. If the record cannot be written, the response is aborted
+   * instead (the client sees a truncated response).
    */
   private void endAudited(Exchange x, Runnable ending) {
     if (!x.markAudited()) {
@@ -431,7 +432,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (!config.audit().waitForDurable()
         || x.problem() == Problem.AUDIT_UNAVAILABLE
         || (x.upstreamStartNanos() == 0 && !accounting.auditAvailable())) {
-      // audit.durability: batch: the writer's next fsync covers it. While the audit log is
+      // audit.durability: batch: nothing waits; the writer's next batch covers it. While the audit
+      // log is
       // failing, a record cannot be durable now; a response that was never relayed (a refusal,
       // /healthz, /readyz) serves nothing, so it is sent anyway and its record is held for the
       // writer's retry. A relayed one is aborted below instead.

@@ -2,6 +2,7 @@ package dev.gatehouse.store;
 
 import java.util.List;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where audit records are kept for querying: each row carries the record's indexed fields and the
@@ -80,13 +81,16 @@ public interface AuditStore {
     return List.of();
   }
 
-  /** One audit record: the columns that are indexed, and the whole record as written. */
+  /**
+   * One audit record: the columns that are indexed, and the whole record as written ({@code keyId}
+   * null when no valid key was given).
+   */
   record AuditRow(
       long seq,
       String time,
       String requestId,
       String ip,
-      String keyId,
+      @Nullable String keyId,
       int status,
       String reason,
       String line) {}

@@ -3,6 +3,7 @@ package dev.gatehouse.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.config.GatehouseConfig.AuditDurability;
 import dev.gatehouse.config.GatehouseConfig.AuditRetention;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.SqliteStore;
@@ -21,8 +22,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class AuditWriterTest {
 
@@ -149,14 +154,18 @@ class AuditWriterTest {
     assertThat(AuditKey.load(dir.resolve("audit-hmac.key"))).hasSize(32);
   }
 
-  @Test
-  void durableLatencyUnderConcurrentLoad() throws Exception {
-    // why: every response waits this long for its record; group commit keeps it to about one fsync
+  @ParameterizedTest
+  @EnumSource(
+      value = AuditDurability.class,
+      names = {"WRITTEN", "FSYNC"})
+  void durableLatencyUnderConcurrentLoad(AuditDurability durability) throws Exception {
+    // why: every response waits this long for its record; group commit keeps it to about one
+    // write (written) or one fsync (fsync)
     int threads = 8;
     int each = 250;
     long[] waits = new long[threads * each];
     try (SqliteStore store = SqliteStore.open(dir);
-        AuditWriter w = open(store)) {
+        AuditWriter w = open(store, durability)) {
       List<Thread> ts = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int base = t * each;
@@ -178,19 +187,137 @@ class AuditWriterTest {
       }
       Arrays.sort(waits);
       System.out.printf(
-          "audit durable wait: %d records from %d threads in %d batches; median %d us, p99 %d us, mean batch %d us%n",
+          "audit durable wait (%s): %d records from %d threads in %d batches, %d fsyncs; median %d us, p99 %d us, mean batch %d us, longest fsync lag %d us%n",
+          durability,
           w.written(),
           threads,
           w.batches(),
+          w.fsyncs(),
           waits[waits.length / 2] / 1000,
           waits[waits.length * 99 / 100] / 1000,
-          w.meanBatchMicros());
+          w.meanBatchMicros(),
+          w.maxFsyncLagMicros());
       assertThat(w.written()).isEqualTo(threads * each);
       assertThat(w.batches()).as("records share fsyncs").isLessThan(threads * each);
     }
     AuditVerifier.Result r = verify();
     assertThat(r.ok()).as(r.describe()).isTrue();
     assertThat(r.records()).isEqualTo(threads * each);
+  }
+
+  // --- Durability: written (the default) and fsync. ---
+
+  private AuditWriter open(AuditStore store, AuditDurability durability) throws Exception {
+    return AuditWriter.open(
+        dir,
+        store,
+        dir.resolve("audit-hmac.key"),
+        1000,
+        Duration.ofHours(1),
+        AuditRetention.KEEP_ALL,
+        Clock.systemUTC(),
+        AuditWriter.DEFAULT_DB_MAX_LAG,
+        durability);
+  }
+
+  /** Waits up to 5 s for {@code condition}: a generous bound, not a timing assertion. */
+  private static void await(String what, BooleanSupplier condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+      Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void writtenDurabilityAcknowledgesTheWriteAndFsyncsInTheBackground() throws Exception {
+    // why: the default lets the response's last byte go once the record is in the page cache
+    // (which survives a kill -9 of the gateway); the fsync, for power loss, follows within the
+    // bound without anyone waiting for it
+    assertThat(AuditWriter.MAX_FSYNC_LAG).isEqualTo(Duration.ofMillis(100));
+    assertThat(AuditSync.FSYNC_AFTER_NANOS).isLessThan(AuditWriter.MAX_FSYNC_LAG.toNanos());
+    CountingChannel.Seam seam = new CountingChannel.Seam(true); // fsyncs wait for the test
+    try (SqliteStore store = SqliteStore.open(dir);
+        AuditWriter w = open(store, AuditDurability.WRITTEN)) {
+      assertThat(w.durability()).isEqualTo(AuditDurability.WRITTEN);
+      w.useFileOpener(seam.opener());
+      long f0 = w.fsyncs();
+      // Acknowledged while every fsync is held: the acknowledgement does not wait for one.
+      w.append(record("a")).orTimeout(5, TimeUnit.SECONDS).join();
+      assertThat(seam.writes.get()).isPositive();
+      assertThat(Files.readString(dir.resolve(AuditWriter.FILE))).contains("\"request_id\":\"a\"");
+      assertThat(seam.forceStarted.await(5, TimeUnit.SECONDS)).as("background fsync").isTrue();
+      assertThat(seam.forces.get()).isZero();
+      seam.gate.countDown();
+      await("the background fsync", () -> w.fsyncs() > f0 && seam.forces.get() > 0);
+      // Group commit: many writes share the background fsyncs.
+      for (int i = 0; i < 200; i++) {
+        w.append(record("r" + i)).join();
+      }
+      long batches = w.batches();
+      await("the fsync of the last writes", () -> store.lastAuditSeq() == 201);
+      System.out.printf(
+          "audit written durability: %d batches, %d fsyncs, longest fsync lag %d us%n",
+          batches, w.fsyncs(), w.maxFsyncLagMicros());
+      assertThat(w.fsyncs()).as("fsyncs shared by batches").isLessThan(batches);
+    }
+    AuditVerifier.Result r = verify();
+    assertThat(r.ok()).as(r.describe()).isTrue();
+  }
+
+  @Test
+  void fsyncDurabilityAcknowledgesNothingBeforeItsFsync() throws Exception {
+    // why: audit.durability: fsync is the opt-in for power-loss durability: the response's last
+    // byte must not go before the record's fsync has returned
+    CountingChannel.Seam seam = new CountingChannel.Seam(true);
+    try (SqliteStore store = SqliteStore.open(dir);
+        AuditWriter w = open(store, AuditDurability.FSYNC)) {
+      w.useFileOpener(seam.opener());
+      CompletableFuture<Void> done = w.append(record("a"));
+      assertThat(seam.forceStarted.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(seam.writes.get()).as("written, and now in its fsync").isPositive();
+      assertThat(done).as("acknowledged before its fsync returned").isNotDone();
+      seam.gate.countDown();
+      done.orTimeout(5, TimeUnit.SECONDS).join();
+      assertThat(seam.forces.get()).isEqualTo(1);
+      assertThat(w.fsyncs()).isEqualTo(1);
+      w.append(record("b")).join();
+      assertThat(seam.forces.get()).as("one fsync per batch").isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aFailedBackgroundFsyncFailsClosedAndWritesTheUnsyncedRecordsAgain() throws Exception {
+    // why: records already acknowledged may not be durable after a failed fsync (Linux may have
+    // marked their pages clean); the gateway must refuse new requests until they are written
+    // again and fsynced, and the retry must not duplicate them in the chain
+    CountingChannel.Seam seam = new CountingChannel.Seam(false);
+    seam.failForce.set(true);
+    try (SqliteStore store = SqliteStore.open(dir);
+        AuditWriter w = open(store, AuditDurability.WRITTEN)) {
+      w.useFileOpener(seam.opener());
+      w.append(record("a")).join();
+      w.append(record("b")).join();
+      await("failing closed", () -> !w.healthy());
+      assertThat(w.unhealthyReason()).contains("fsync");
+      assertThat(w.append(record("c")))
+          .as("held while failing, its response aborted")
+          .failsWithin(5, TimeUnit.SECONDS);
+      assertThat(store.lastAuditSeq()).as("no row before its fsync").isZero();
+      seam.failForce.set(false);
+      await("recovery", w::healthy);
+      w.append(record("d")).join();
+    }
+    List<String> ids = new ArrayList<>();
+    for (String line : Files.readAllLines(dir.resolve(AuditWriter.FILE), StandardCharsets.UTF_8)) {
+      ids.add(JSON.readTree(line).path("request_id").asText());
+    }
+    assertThat(ids).containsExactly("a", "b", "c", "d");
+    AuditVerifier.Result r = verify();
+    assertThat(r.ok()).as(r.describe()).isTrue();
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      assertThat(dbSeqs(store)).containsExactly(1L, 2L, 3L, 4L);
+    }
   }
 
   // --- Retention: sealing segments, pruning them, and starting again after either. ---

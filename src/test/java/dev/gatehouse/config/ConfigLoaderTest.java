@@ -190,6 +190,46 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void auditDurabilityDefaultsToWrittenAndResponseStillMeansFsync() throws Exception {
+    // why: written is the default (kill -9 safe, no fsync per response); fsync is the opt-in for
+    // power loss, and configs written before it keep theirs under its old name, response
+    GatehouseConfig.Audit d =
+        ConfigLoader.load(null, false, Map.of(), Map.of(), ConfigChecks.ALL).audit();
+    assertThat(d.durability()).isEqualTo(GatehouseConfig.AuditDurability.WRITTEN);
+    assertThat(d.waitForDurable()).isTrue();
+    for (var c :
+        Map.of(
+                "fsync", GatehouseConfig.AuditDurability.FSYNC,
+                "response", GatehouseConfig.AuditDurability.FSYNC,
+                "batch", GatehouseConfig.AuditDurability.BATCH,
+                "written", GatehouseConfig.AuditDurability.WRITTEN)
+            .entrySet()) {
+      GatehouseConfig.Audit a =
+          ConfigLoader.load(
+                  null,
+                  false,
+                  Map.of("GATEHOUSE_AUDIT_DURABILITY", c.getKey()),
+                  Map.of(),
+                  ConfigChecks.ALL)
+              .audit();
+      assertThat(a.durability()).as(c.getKey()).isEqualTo(c.getValue());
+      assertThat(a.waitForDurable()).as(c.getKey()).isEqualTo(!c.getKey().equals("batch"));
+    }
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    null,
+                    false,
+                    Map.of("GATEHOUSE_AUDIT_DURABILITY", "sometimes"),
+                    Map.of(),
+                    ConfigChecks.ALL))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "audit.durability: sometimes [from GATEHOUSE_AUDIT_DURABILITY]"
+                + " (expected: written, fsync or batch)");
+  }
+
+  @Test
   void theAdminListenerOnThePublicPortIsAProblemEvenWhenItIsTheDefault() {
     // why: the default admin.listen was described from a value nobody gave, which threw instead of
     // reporting
