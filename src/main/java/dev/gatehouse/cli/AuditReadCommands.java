@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +38,7 @@ final class AuditReadCommands {
   private AuditReadCommands() {}
 
   /** A bound for --since/--until: a duration back from now (1h, 7d), a date, or a UTC date-time. */
-  static String bound(String option, String text) {
+  static @Nullable String bound(String option, @Nullable String text) {
     if (text == null) {
       return null;
     }
@@ -76,7 +77,7 @@ final class AuditReadCommands {
     return n.isNull() || n.isMissingNode() ? "-" : n.asText();
   }
 
-  private static GatehouseConfig load(
+  private static @Nullable GatehouseConfig load(
       ConfigOptions options, Map<String, String> env, CommandLine.Model.CommandSpec spec) {
     try {
       return options.load(env, Map.of());
