@@ -281,6 +281,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   }
 
   /** Acts on a stage's answer; true when the request goes on. Every failure denies. */
+  @SuppressWarnings("ReferenceEquality") // Stage.ANSWERED is a sentinel, known by identity
   private boolean settle(Exchange x, Step step, AsyncResult<Rejection> ar) {
     if (ar.failed()) {
       reject(x, Rejection.logged(step.onFailure(), step.name() + ": " + ar.cause()));

@@ -220,6 +220,7 @@ public final class Limiter {
    * caller's context whichever thread the back end answers on, and fails if it has not answered
    * within {@link #REMOTE_ANSWER_MILLIS} (so a back end that hangs refuses, and holds nothing).
    */
+  @SuppressWarnings("ReferenceEquality") // the same Vert.x context, which has no equals
   private static <T> Future<T> ask(Supplier<Future<T>> call) {
     Future<T> f;
     try {

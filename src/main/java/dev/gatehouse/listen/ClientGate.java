@@ -78,6 +78,7 @@ public final class ClientGate {
   }
 
   /** Resolves the client's address onto the exchange; returns a refusal, or null to go on. */
+  @SuppressWarnings("ReferenceEquality") // resolve answers its input when no proxy vouched
   public @Nullable Rejection check(Exchange x) {
     IpAddress client = ForwardedFor.resolve(x.clientAddress(), x.request().headers(), trusted);
     if (client != x.clientAddress()) {

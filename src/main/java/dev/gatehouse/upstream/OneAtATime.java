@@ -50,6 +50,7 @@ final class OneAtATime<T> {
     return p.future();
   }
 
+  @SuppressWarnings("ReferenceEquality") // the same Vert.x context, which has no equals
   private static <T> Future<T> onCallersContext(Future<T> shared) {
     Context caller = Vertx.currentContext();
     if (caller == null) {
