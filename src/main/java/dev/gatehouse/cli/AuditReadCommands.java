@@ -183,31 +183,31 @@ final class AuditReadCommands {
     @Mixin ConfigOptions configOptions;
 
     @Option(names = "--key", paramLabel = "ID", description = "Only this key id.")
-    String key;
+    @Nullable String key;
 
     @Option(names = "--ip", paramLabel = "ADDRESS", description = "Only this client address.")
-    String ip;
+    @Nullable String ip;
 
     @Option(names = "--status", paramLabel = "CODE", description = "Only this HTTP status.")
-    Integer status;
+    @Nullable Integer status;
 
     @Option(
         names = "--reason",
         paramLabel = "CODE",
         description = "Only this reason code (ok, auth.key_invalid, ...).")
-    String reason;
+    @Nullable String reason;
 
     @Option(
         names = "--since",
         paramLabel = "WHEN",
         description = "From this time: 1h or 7d back from now, a date, or a UTC time.")
-    String since;
+    @Nullable String since;
 
     @Option(
         names = "--until",
         paramLabel = "WHEN",
         description = "Before this time (same forms as --since).")
-    String until;
+    @Nullable String until;
 
     @Option(
         names = "--limit",
@@ -279,7 +279,7 @@ final class AuditReadCommands {
         names = "--until",
         paramLabel = "WHEN",
         description = "Before this time (same forms as --since).")
-    String until;
+    @Nullable String until;
 
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
