@@ -13,6 +13,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.logging.Logger;
@@ -106,7 +107,7 @@ public final class ProbeDetector {
       IpAddress ip,
       String path,
       int status,
-      Problem problem,
+      @Nullable Problem problem,
       boolean authenticated,
       @Nullable String model,
       boolean hello,
@@ -286,7 +287,8 @@ public final class ProbeDetector {
               p,
               x.principal() != null,
               x.model(),
-              inference && helloProbe(x.json()),
+              inference
+                  && helloProbe(Objects.requireNonNull(x.json(), "inference implies a JSON body")),
               weak,
               anthropic,
               p == Problem.REGISTRY_DENIED && urlAsModel(x),

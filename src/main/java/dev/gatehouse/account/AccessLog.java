@@ -63,9 +63,9 @@ public final class AccessLog {
         .append(" status=")
         .append(status)
         .append(" decision=")
-        .append(!refused ? "allow" : x.problem().status >= 500 ? "error" : "deny")
+        .append(x.problem() == null ? "allow" : x.problem().status >= 500 ? "error" : "deny")
         .append(" reason=")
-        .append(refused ? x.problem().code : "ok");
+        .append(x.problem() != null ? x.problem().code : "ok");
     if (x.clientGone()) {
       b.append(" client_gone=true");
     }

@@ -7,6 +7,7 @@ import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.metrics.GatewayMetrics;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The account stage's one record per request: built once, then written to the audit log, counted in
@@ -53,7 +54,7 @@ public final class Accounting {
   }
 
   /** Why the audit log cannot record requests now, for the log; null when it can. */
-  public String auditUnavailableReason() {
+  public @Nullable String auditUnavailableReason() {
     return audit.unhealthyReason();
   }
 

@@ -35,7 +35,7 @@ public final class UsageMeter implements ResponseTap {
 
   private final UsageLedger ledger;
   private final String keyId;
-  private final String model;
+  private final @Nullable String model;
   private final long tokensPerMinute;
   private final long tokensPerDay;
   private final boolean stripUsage;
@@ -47,7 +47,7 @@ public final class UsageMeter implements ResponseTap {
   private long tokensOut = -1;
 
   /** The key's totals as of this stream's latest charge (null before the first answer). */
-  private volatile UsageLedger.Totals seen;
+  private volatile UsageLedger.@Nullable Totals seen;
 
   /** A charge failed: the stream is cut, since its budget can no longer be told. */
   private volatile boolean chargeFailed;
@@ -57,7 +57,7 @@ public final class UsageMeter implements ResponseTap {
   public UsageMeter(
       UsageLedger ledger,
       String keyId,
-      String model,
+      @Nullable String model,
       long tokensPerMinute,
       long tokensPerDay,
       boolean stripUsage) {
@@ -70,7 +70,7 @@ public final class UsageMeter implements ResponseTap {
   }
 
   @Override
-  public void onHead(int status, String contentType) {
+  public void onHead(int status, @Nullable String contentType) {
     if (status != 200 || contentType == null) {
       mode = Mode.NONE;
     } else if (contentType.startsWith("application/x-ndjson")) {

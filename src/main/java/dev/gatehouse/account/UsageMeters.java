@@ -5,6 +5,7 @@ import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.store.UsageLedger;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /** Makes a {@link UsageMeter} for each request that costs tokens. Thread-safe. */
@@ -18,13 +19,13 @@ public final class UsageMeters {
 
   /** The meter for this request, or null for requests that cost no tokens. */
   public @Nullable ResponseTap meter(Exchange x, Budgets budgets) {
-    Operation op = x.route().operation();
+    Operation op = Objects.requireNonNull(x.route(), "authorize.route ran").operation();
     if (op != Operation.INFERENCE && op != Operation.EMBEDDINGS) {
       return null;
     }
     return new UsageMeter(
         ledger,
-        x.principal().keyId(),
+        Objects.requireNonNull(x.principal(), "identify.key ran").keyId(),
         x.modelName() != null ? x.modelName().recorded() : x.model(),
         budgets.perMinute(),
         budgets.perDay(),

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The account stage's alerting: every finished request is an event, a key seen from a new network
@@ -31,13 +32,17 @@ public final class Alerts {
   private final KeyNetworks networks;
   private final ManageHours hours;
   private final Clock clock;
-  private final Webhook webhook;
+  private final @Nullable Webhook webhook;
 
   /**
    * @param webhook where the engine's alerts are delivered, or null for the log only
    */
   public Alerts(
-      AlertEngine engine, KeyNetworks networks, ManageHours hours, Clock clock, Webhook webhook) {
+      AlertEngine engine,
+      KeyNetworks networks,
+      ManageHours hours,
+      Clock clock,
+      @Nullable Webhook webhook) {
     this.engine = engine;
     this.webhook = webhook;
     this.networks = networks;
@@ -72,7 +77,7 @@ public final class Alerts {
   }
 
   /** The webhook, or null. */
-  public Webhook webhook() {
+  public @Nullable Webhook webhook() {
     return webhook;
   }
 

@@ -69,7 +69,7 @@ public final class Webhook implements Consumer<Alert>, AutoCloseable {
   public Webhook(
       Vertx vertx,
       URI url,
-      byte[] secret,
+      byte @Nullable [] secret,
       Duration timeout,
       int retries,
       Duration backoff,

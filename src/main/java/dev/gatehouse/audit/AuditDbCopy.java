@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The audit log's database copy: the rows of records already fsynced to the JSONL file, inserted
@@ -78,7 +79,7 @@ final class AuditDbCopy {
   }
 
   /** Why {@link #withinLag} says no, for the log; null when it says yes. Any thread. */
-  String lagReason() {
+  @Nullable String lagReason() {
     long behind = behindSinceNanos;
     if (behind != 0 && System.nanoTime() - behind > maxLagNanos) {
       return "the audit database has trailed the file for "

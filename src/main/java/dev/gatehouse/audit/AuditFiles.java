@@ -19,6 +19,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The audit log's files as the writer keeps them: the active file it appends to and fsyncs, the
@@ -34,7 +35,7 @@ final class AuditFiles {
   /**
    * A sealed segment: its file, size, and its last record's seq, hash and time (null: unreadable).
    */
-  record Segment(Path path, long size, long lastSeq, String lastHash, Instant lastTime) {}
+  record Segment(Path path, long size, long lastSeq, String lastHash, @Nullable Instant lastTime) {}
 
   private static final Logger LOG = Logger.getLogger("gatehouse.audit");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,7 +49,7 @@ final class AuditFiles {
   private final long segmentBytes;
   private final ArrayDeque<Segment> sealed = new ArrayDeque<>(); // oldest first
   private AuditWriter.FileOpener opener = DEFAULT_OPENER;
-  private FileChannel file; // null after a failed rotation: the next write opens it again
+  private @Nullable FileChannel file; // null after a failed rotation: the next write opens it again
   private long
       activeFirstSeq; // the seq of the active file's first record (head + 1 while it is empty)
   private long syncedSize; // the active file's size at its last successful fsync
@@ -126,7 +127,7 @@ final class AuditFiles {
   }
 
   /** Reads a sealed segment's last record; null (and a warning) when it has none. */
-  private static Segment segment(Path p) throws IOException {
+  private static @Nullable Segment segment(Path p) throws IOException {
     String last = AuditSegments.lastLine(p);
     if (last == null) {
       LOG.warning(p.getFileName() + ": an empty audit segment, left alone");
@@ -141,7 +142,7 @@ final class AuditFiles {
         instant(n.path("time").asText()));
   }
 
-  private static Instant instant(String time) {
+  private static @Nullable Instant instant(@Nullable String time) {
     try {
       return time == null ? null : Instant.parse(time);
     } catch (DateTimeParseException e) {
@@ -267,9 +268,10 @@ final class AuditFiles {
       return;
     }
     Path segment = dir.resolve(AuditSegments.name(activeFirstSeq));
+    FileChannel open = java.util.Objects.requireNonNull(file, "full() saw an open file");
     try {
-      long size = file.size();
-      file.close();
+      long size = open.size();
+      open.close();
       file = null;
       Files.move(activePath, segment, StandardCopyOption.ATOMIC_MOVE);
       sealed.add(new Segment(segment, size, head.seq, head.hash, instant(head.time)));

@@ -18,6 +18,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the audit log's files while a gateway writes them: the newest records, then each record as
@@ -43,7 +44,7 @@ public final class AuditReader implements AutoCloseable {
   private long shown;
 
   /** The sealed segments as {@link #newest} listed them. */
-  private List<Path> sealed;
+  private @Nullable List<Path> sealed;
 
   private AuditReader(Path dir) throws IOException {
     this.dir = dir;
@@ -62,7 +63,7 @@ public final class AuditReader implements AutoCloseable {
    * a duration back from {@code now} (1h, 7d), a date (2026-11-01) or a UTC date-time
    * (2026-11-01T10:00); null when the text is none of those.
    */
-  public static String timeBound(String text, Instant now) {
+  public static @Nullable String timeBound(String text, Instant now) {
     if (DATE_TIME.matcher(text).matches()) {
       return text.endsWith("Z") ? text.substring(0, text.length() - 1) : text;
     }
@@ -204,7 +205,7 @@ public final class AuditReader implements AutoCloseable {
   }
 
   /** audit.jsonl, held open, and which file it is (null where the platform cannot tell). */
-  private record Held(RandomAccessFile f, Object key) {
+  private record Held(RandomAccessFile f, @Nullable Object key) {
 
     static Held open(Path file) throws IOException {
       while (true) {
@@ -226,7 +227,7 @@ public final class AuditReader implements AutoCloseable {
       return now != null && !now.equals(key); // null: the new file is not there yet
     }
 
-    private static Object fileKey(Path file) throws IOException {
+    private static @Nullable Object fileKey(Path file) throws IOException {
       try {
         return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
       } catch (NoSuchFileException e) {

@@ -119,7 +119,6 @@ public record AuditRecord(
   public static AuditRecord of(Exchange x, int status, AuditPrompt prompt) {
     String text = prompt == AuditPrompt.NONE ? null : PromptCapture.text(x.json());
     long now = System.nanoTime();
-    boolean refused = x.problem() != null;
     String ua = x.request().getHeader("User-Agent");
     return new AuditRecord(
         TIME.format(Instant.ofEpochMilli(x.startMillis())),
@@ -134,8 +133,8 @@ public record AuditRecord(
             ? x.modelName().recorded()
             : x.model() == null ? null : clip(x.model()), // the canonical name once parsed
         status,
-        !refused ? "allow" : x.problem().status >= 500 ? "error" : "deny",
-        refused ? x.problem().code : "ok",
+        x.problem() == null ? "allow" : x.problem().status >= 500 ? "error" : "deny",
+        x.problem() != null ? x.problem().code : "ok",
         x.bytesIn(),
         x.bytesOut(),
         x.tap() == null ? -1 : x.tap().tokensIn(),

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes audit records on a thread of its own, in batches (group commit): each batch is chained and
@@ -84,6 +85,7 @@ public final class AuditWriter implements AutoCloseable {
 
   private record Pending(AuditRecord record, CompletableFuture<Void> done) {}
 
+  @SuppressWarnings("NullAway") // a sentinel: run() takes it out of every batch before one is read
   private static final Pending STOP = new Pending(null, null);
 
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -102,7 +104,7 @@ public final class AuditWriter implements AutoCloseable {
   private volatile boolean fileFailing;
 
   /** A replacement opener, taken up by the writer thread before its next write. */
-  private volatile FileOpener newOpener;
+  private volatile @Nullable FileOpener newOpener;
 
   // The writer thread's (and the constructor's, before it starts).
   private final ChainHead head = new ChainHead();
@@ -263,7 +265,7 @@ public final class AuditWriter implements AutoCloseable {
   }
 
   /** Why {@link #healthy()} says no, for the log; null when healthy. */
-  public String unhealthyReason() {
+  public @Nullable String unhealthyReason() {
     if (fileFailing) {
       return "the audit file cannot be written or fsynced";
     }

@@ -1,5 +1,7 @@
 package dev.gatehouse.audit;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The head of the audit log's hash chain: the newest record's seq, hash and time. The next record
  * is chained to it. Found on start (see {@link AuditWriter}), then advanced by each written batch.
@@ -14,5 +16,5 @@ final class ChainHead {
   String hash = AuditChain.GENESIS;
 
   /** The newest record's time as written, or null when unknown. */
-  String time;
+  @Nullable String time;
 }

@@ -37,7 +37,7 @@ public final class PromptCapture {
   private PromptCapture() {}
 
   /** The request's text fields joined by newlines, or null when it has none. */
-  public static @Nullable String text(JsonNode body) {
+  public static @Nullable String text(@Nullable JsonNode body) {
     if (body == null || !body.isObject()) {
       return null;
     }

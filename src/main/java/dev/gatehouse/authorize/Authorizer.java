@@ -13,6 +13,7 @@ import dev.gatehouse.exchange.Route;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -70,11 +71,14 @@ public final class Authorizer {
    * {@link Exchange#modelName()} to the first model named (for the usage record).
    */
   public @Nullable Rejection models(Exchange x) {
-    QueryPolicy.Parsed query = QueryPolicy.parse(x.target().raw());
+    QueryPolicy.Parsed query =
+        QueryPolicy.parse(Objects.requireNonNull(x.target(), "listen.shape ran").raw());
     if (query.rejection() != null) {
       return query.rejection();
     }
-    Set<String> allowedParams = QueryPolicy.allowed(x.route(), x.request().method().name());
+    Set<String> allowedParams =
+        QueryPolicy.allowed(
+            Objects.requireNonNull(x.route(), "authorize.route ran"), x.request().method().name());
     for (Map.Entry<String, String> e : query.params().entrySet()) {
       if (!allowedParams.contains(e.getKey())) {
         return Rejection.of(
@@ -86,13 +90,18 @@ public final class Authorizer {
     if (autoload != null
         && !autoload.equals("false")
         && !autoload.equals("0")
-        && !x.principal().hasScope(Operation.MODELS_MANAGE.scope)) {
+        && !Objects.requireNonNull(x.principal(), "identify.key ran")
+            .hasScope(Operation.MODELS_MANAGE.scope)) {
       return Rejection.of(
           Problem.ENDPOINT_DENIED,
           "autoload loads a model (scope " + Operation.MODELS_MANAGE.scope + " required)");
     }
     if (x.json() != null) {
-      Rejection tools = ToolPolicy.check(x.principal().hasScope(Operation.CLOUD.scope), x.json());
+      Rejection tools =
+          ToolPolicy.check(
+              Objects.requireNonNull(x.principal(), "identify.key ran")
+                  .hasScope(Operation.CLOUD.scope),
+              x.json());
       if (tools != null) {
         return tools;
       }
@@ -122,7 +131,11 @@ public final class Authorizer {
    * @param formModel the {@code model} part of a multipart body, or null
    */
   public @Nullable Rejection models(
-      Principal p, Route route, JsonNode json, String pathParam, String formModel) {
+      Principal p,
+      Route route,
+      @Nullable JsonNode json,
+      @Nullable String pathParam,
+      @Nullable String formModel) {
     List<Named> names = new ArrayList<>(2);
     Rejection shape = collect(route, json, names);
     if (shape != null) {
@@ -138,7 +151,8 @@ public final class Authorizer {
   }
 
   /** The body's model fields and inline Modelfile FROM lines. */
-  private static @Nullable Rejection collect(Route route, JsonNode json, List<Named> names) {
+  private static @Nullable Rejection collect(
+      Route route, @Nullable JsonNode json, List<Named> names) {
     if (json == null) {
       return null;
     }
@@ -185,7 +199,12 @@ public final class Authorizer {
 
   private @Nullable Rejection check(Exchange x, List<Named> names) {
     ModelName[] first = new ModelName[1];
-    Rejection r = verdict(x.principal(), x.route(), names, first);
+    Rejection r =
+        verdict(
+            Objects.requireNonNull(x.principal(), "identify.key ran"),
+            Objects.requireNonNull(x.route(), "authorize.route ran"),
+            names,
+            first);
     x.modelNamed(first[0]);
     return r;
   }

@@ -17,7 +17,7 @@ public final class NetworkPolicy {
   private NetworkPolicy() {}
 
   /** Refuses a key used from outside its ranges; null when it may be used from here. */
-  public static @Nullable Rejection check(Principal p, IpAddress client) {
+  public static @Nullable Rejection check(Principal p, @Nullable IpAddress client) {
     if (p.networks() == null) {
       return null;
     }

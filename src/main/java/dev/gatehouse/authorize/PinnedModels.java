@@ -10,9 +10,11 @@ import dev.gatehouse.upstream.ModelDigests;
 import dev.gatehouse.upstream.Upstream;
 import io.vertx.core.Future;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Enforces a model lock file: inference or embedding on a pinned model is allowed only while the
@@ -39,7 +41,7 @@ public final class PinnedModels {
 
   /** Completes with null when the request's model may be used, else with the refusal. */
   public Future<Rejection> check(Exchange x) {
-    Operation op = x.route().operation();
+    Operation op = Objects.requireNonNull(x.route(), "authorize.route ran").operation();
     ModelName name = x.modelName(); // parsed by the authorize stage, the one model-name parser
     if (name == null || (op != Operation.INFERENCE && op != Operation.EMBEDDINGS)) {
       return Future.succeededFuture(null);
@@ -59,7 +61,7 @@ public final class PinnedModels {
                     "cannot read upstream digests: " + err.getMessage()));
   }
 
-  private Rejection verdict(
+  private @Nullable Rejection verdict(
       String model, ModelName name, String pinned, Map<String, String> digests) {
     String actual = digests.get(name.canonical());
     if (actual == null) {

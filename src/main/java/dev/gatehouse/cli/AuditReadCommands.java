@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +38,7 @@ final class AuditReadCommands {
   private AuditReadCommands() {}
 
   /** A bound for --since/--until: a duration back from now (1h, 7d), a date, or a UTC date-time. */
-  static String bound(String option, String text) {
+  static @Nullable String bound(String option, @Nullable String text) {
     if (text == null) {
       return null;
     }
@@ -76,7 +77,7 @@ final class AuditReadCommands {
     return n.isNull() || n.isMissingNode() ? "-" : n.asText();
   }
 
-  private static GatehouseConfig load(
+  private static @Nullable GatehouseConfig load(
       ConfigOptions options, Map<String, String> env, CommandLine.Model.CommandSpec spec) {
     try {
       return options.load(env, Map.of());
@@ -182,31 +183,31 @@ final class AuditReadCommands {
     @Mixin ConfigOptions configOptions;
 
     @Option(names = "--key", paramLabel = "ID", description = "Only this key id.")
-    String key;
+    @Nullable String key;
 
     @Option(names = "--ip", paramLabel = "ADDRESS", description = "Only this client address.")
-    String ip;
+    @Nullable String ip;
 
     @Option(names = "--status", paramLabel = "CODE", description = "Only this HTTP status.")
-    Integer status;
+    @Nullable Integer status;
 
     @Option(
         names = "--reason",
         paramLabel = "CODE",
         description = "Only this reason code (ok, auth.key_invalid, ...).")
-    String reason;
+    @Nullable String reason;
 
     @Option(
         names = "--since",
         paramLabel = "WHEN",
         description = "From this time: 1h or 7d back from now, a date, or a UTC time.")
-    String since;
+    @Nullable String since;
 
     @Option(
         names = "--until",
         paramLabel = "WHEN",
         description = "Before this time (same forms as --since).")
-    String until;
+    @Nullable String until;
 
     @Option(
         names = "--limit",
@@ -278,7 +279,7 @@ final class AuditReadCommands {
         names = "--until",
         paramLabel = "WHEN",
         description = "Before this time (same forms as --since).")
-    String until;
+    @Nullable String until;
 
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;

@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -112,7 +113,11 @@ final class ServeCommand implements Callable<Integer> {
       if (admin != null) {
         out.println(
             "Metrics on http://"
-                + displayHost(config.admin().listen().host())
+                + displayHost(
+                    Objects.requireNonNull(
+                            config.admin().listen(),
+                            "the admin listener runs only when admin.listen is set")
+                        .host())
                 + ":"
                 + admin.port()
                 + "/metrics (admin listener)");

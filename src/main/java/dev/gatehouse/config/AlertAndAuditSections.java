@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sections of docs/alerts.md and docs/audit.md, each built from its settings and checked as it
@@ -52,7 +53,7 @@ final class AlertAndAuditSections {
   }
 
   /** The webhook URL, or null when empty or malformed (the latter is reported). */
-  private static URI webhookUrl(String text) {
+  private static @Nullable URI webhookUrl(String text) {
     if (text.isEmpty()) {
       return null;
     }

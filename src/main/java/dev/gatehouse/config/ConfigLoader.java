@@ -16,8 +16,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Loads configuration from defaults, then {@code gatehouse.yaml}, then {@code GATEHOUSE_*}
@@ -53,7 +55,7 @@ public final class ConfigLoader {
    *     one list, so that serve, each command and the tests check alike)
    */
   public static GatehouseConfig load(
-      Path file,
+      @Nullable Path file,
       boolean explicit,
       Map<String, String> env,
       Map<String, String> flags,
@@ -114,7 +116,7 @@ public final class ConfigLoader {
     return config;
   }
 
-  private static Setting byEnv(String name) {
+  private static @Nullable Setting byEnv(String name) {
     for (Setting s : Settings.ALL) {
       if (s.env().equals(name)) {
         return s;
@@ -210,7 +212,7 @@ public final class ConfigLoader {
   }
 
   /** Converts one raw value to its typed form; null means it is malformed. */
-  private static Object convert(Setting s, Raw r) {
+  private static @Nullable Object convert(Setting s, Raw r) {
     if (s.kind() == Kind.STRING_LIST) {
       return stringList(r);
     }
@@ -224,7 +226,7 @@ public final class ConfigLoader {
         text = r.node().asText();
       }
     } else {
-      text = r.text();
+      text = Objects.requireNonNull(r.text(), "a Raw without a node has text");
     }
     text = text.trim();
     return switch (s.kind()) {
@@ -244,10 +246,10 @@ public final class ConfigLoader {
     };
   }
 
-  private static List<String> stringList(Raw r) {
+  private static @Nullable List<String> stringList(Raw r) {
     List<String> out = new ArrayList<>();
     if (r.node() == null) {
-      String t = r.text().trim();
+      String t = Objects.requireNonNull(r.text(), "a Raw without a node has text").trim();
       if (t.equals("[]") || t.isEmpty()) {
         return out;
       }
@@ -273,7 +275,7 @@ public final class ConfigLoader {
     return out;
   }
 
-  private static URI upstreamUrl(String text) {
+  private static @Nullable URI upstreamUrl(String text) {
     try {
       URI u = new URI(text);
       boolean ok =
@@ -299,7 +301,8 @@ public final class ConfigLoader {
     int eventLoops = v.integer("server.event_loops");
     p.range("server.event_loops", eventLoops, 0, 256, "0-256, where 0 means one per core");
     return new GatehouseConfig(
-        v.hostPort("listen"),
+        Objects.requireNonNull(
+            v.hostPort("listen"), "a HOST_PORT value that did not parse stopped the load"),
         v.url("upstream"),
         dataDir,
         eventLoops,

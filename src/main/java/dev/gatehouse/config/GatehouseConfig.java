@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The validated, immutable configuration. Built only by {@link ConfigLoader}, which checks every
@@ -44,10 +45,10 @@ public record GatehouseConfig(
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
-      Path cert,
-      Path key,
-      Path chain,
-      HostPort redirectListen,
+      @Nullable Path cert,
+      @Nullable Path key,
+      @Nullable Path chain,
+      @Nullable HostPort redirectListen,
       Duration hstsMaxAge,
       Duration reloadInterval,
       boolean modern) {
@@ -96,7 +97,7 @@ public record GatehouseConfig(
       int promptChars) {}
 
   /** Model integrity: the lock file to enforce ({@code pinned == null}: none). */
-  public record Models(Path pinned, Duration pinRefresh) {}
+  public record Models(@Nullable Path pinned, Duration pinRefresh) {}
 
   /**
    * Who may connect, and how the client's address is found.
@@ -110,7 +111,7 @@ public record GatehouseConfig(
       AddressSet trustedProxies,
       List<String> allowedHosts,
       AddressSet ioc,
-      Path iocFile) {}
+      @Nullable Path iocFile) {}
 
   /** Cross-origin access for browsers; off when {@code origins} is empty. */
   public record Cors(List<String> origins, Duration maxAge) {
@@ -160,7 +161,10 @@ public record GatehouseConfig(
 
   /** The admin listener; {@code listen == null} means off. */
   public record Admin(
-      HostPort listen, boolean allowRemote, Duration healthInterval, Duration healthTimeout) {}
+      @Nullable HostPort listen,
+      boolean allowRemote,
+      Duration healthInterval,
+      Duration healthTimeout) {}
 
   /**
    * Alerting. {@code rules} are the configured rule lines (parsed by the alerts package); {@code
@@ -169,8 +173,8 @@ public record GatehouseConfig(
   public record Alerts(
       boolean defaultRules,
       List<String> rules,
-      URI webhook,
-      Path webhookSecretFile,
+      @Nullable URI webhook,
+      @Nullable Path webhookSecretFile,
       Duration webhookTimeout,
       int webhookRetries,
       Duration webhookBackoff,

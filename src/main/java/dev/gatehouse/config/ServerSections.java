@@ -7,6 +7,7 @@ import dev.gatehouse.config.GatehouseConfig.Tls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sections about the process itself, each built from its settings and checked as it is built:
@@ -58,7 +59,7 @@ final class ServerSections {
         "modern".equals(v.string("tls.profile")));
   }
 
-  private static void readable(Problems p, String path, Path file) {
+  private static void readable(Problems p, String path, @Nullable Path file) {
     if (file != null && !Files.isReadable(file)) {
       p.add(path, path + ": " + file + " (expected: a readable PEM file)");
     }

@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The settings after conversion, each of its own type, with what the user wrote for each: the one
@@ -16,7 +18,7 @@ import java.util.Map;
 final class SettingValues {
 
   /** A value as written (a YAML node, or the text of a variable or flag) and where it came from. */
-  record Raw(JsonNode node, String text, String origin) {}
+  record Raw(@Nullable JsonNode node, @Nullable String text, @Nullable String origin) {}
 
   private final Map<String, Object> typed;
   private final Map<String, Raw> raw;
@@ -75,13 +77,13 @@ final class SettingValues {
   }
 
   /** A {@code PATH} setting, or null when it is empty. */
-  Path path(String path) {
+  @Nullable Path path(String path) {
     Path p = get(path, Path.class);
     return p.toString().isEmpty() ? null : p;
   }
 
   /** A {@code HOST_PORT} setting, or a {@code HOST_PORT_OR_EMPTY} one (then null when empty). */
-  HostPort hostPort(String path) {
+  @Nullable HostPort hostPort(String path) {
     return get(path, Object.class) instanceof HostPort hp ? hp : null;
   }
 
@@ -97,7 +99,11 @@ final class SettingValues {
    */
   String given(String path, String otherwise) {
     Raw r = raw.get(path);
-    return r == null ? otherwise : r.node() != null ? r.node().asText() : r.text().trim();
+    return r == null
+        ? otherwise
+        : r.node() != null
+            ? r.node().asText()
+            : Objects.requireNonNull(r.text(), "a Raw without a node has text").trim();
   }
 
   /**
@@ -116,7 +122,10 @@ final class SettingValues {
   }
 
   static String describe(String path, Raw r) {
-    String value = r.node() != null ? shown(r.node()) : r.text();
+    String value =
+        r.node() != null
+            ? shown(r.node())
+            : Objects.requireNonNull(r.text(), "a Raw without a node has text");
     String from = r.origin() == null ? "" : " [from " + r.origin() + "]";
     return path + ": " + (value.isEmpty() ? "(empty)" : value) + from;
   }

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
@@ -176,11 +177,18 @@ public final class ConfigAudit {
               .withLocation(location));
     }
     if (config.tlsEnabled()) {
-      certificate(config.tls().cert(), now, findings);
+      certificate(
+          Objects.requireNonNull(config.tls().cert(), "tlsEnabled() means tls.cert is set"),
+          now,
+          findings);
     }
     subject = keys(keys, now, findings, subject);
     if (config.tlsEnabled()) {
-      subject = subject.with("certificate", config.tls().cert().toString());
+      subject =
+          subject.with(
+              "certificate",
+              Objects.requireNonNull(config.tls().cert(), "tlsEnabled() means tls.cert is set")
+                  .toString());
     }
     return new Result(subject, findings, notes);
   }

@@ -5,6 +5,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything known about one request as it moves through the stages. Each stage fills in its part.
@@ -32,7 +33,7 @@ public final class Exchange {
    * Holds a response's last write until what must precede it (the request's audit record) is
    * durable, then runs it; given by the pipeline. Null: run at once.
    */
-  private final BiConsumer<Exchange, Runnable> beforeEnd;
+  private final @Nullable BiConsumer<Exchange, Runnable> beforeEnd;
 
   /**
    * The client's address as text, for the log: the socket's peer, or, behind a trusted proxy, the
@@ -45,7 +46,7 @@ public final class Exchange {
    * The parsed client address, or null when the socket had none; set with {@link #clientIp}, by the
    * same writer.
    */
-  private dev.gatehouse.config.IpAddress clientAddress;
+  private dev.gatehouse.config.@Nullable IpAddress clientAddress;
 
   /**
    * True when {@link #clientAddress} came from a trusted proxy's header, not from the socket; set
@@ -57,19 +58,19 @@ public final class Exchange {
    * The parsed request target, or null when it did not parse. Written by listen.target (the
    * pipeline) only, with {@link #targeted}.
    */
-  private RequestTarget target;
+  private @Nullable RequestTarget target;
 
   /** Written by identify.key (the pipeline, from Identifier) only, with {@link #identified}. */
-  private Principal principal;
+  private @Nullable Principal principal;
 
   /** Written by authorize.route (the pipeline, from RouteTable) only, with {@link #routed}. */
-  private Route route;
+  private @Nullable Route route;
 
   /**
    * The decoded last path segment of a parameterised route; set with {@link #route}, by the same
    * writer.
    */
-  private String pathParam;
+  private @Nullable String pathParam;
 
   /**
    * The buffered request body, or null for none or a streamed one. Written by listen (BodyReader,
@@ -78,32 +79,32 @@ public final class Exchange {
    * Those two are safe together: they run in that order on this event loop, and each serialises the
    * whole {@link #json} tree, which both edit in place, so the last rewrite carries both changes.
    */
-  private Buffer body;
+  private @Nullable Buffer body;
 
   /**
    * The parsed JSON body, when the route takes JSON and one was sent. Written by listen
    * (BodyReader) only, with {@link #bodyRead}. The tree itself is edited in place by guard.prompt
    * and limit.admit (see {@link #body}).
    */
-  private JsonNode json;
+  private @Nullable JsonNode json;
 
   /**
    * The model the request names, for the log. Written by listen (BodyReader) only, with {@link
    * #bodyRead} or {@link #formRead}.
    */
-  private String model;
+  private @Nullable String model;
 
   /**
    * The first model the request names, parsed (once the name passed its checks); for the usage
    * record. Written by authorize.models (Authorizer) only, with {@link #modelNamed}.
    */
-  private ModelName modelName;
+  private @Nullable ModelName modelName;
 
   /**
    * The {@code model} part of a multipart body. Written by listen (BodyReader) only, with {@link
    * #formRead}.
    */
-  private String formModel;
+  private @Nullable String formModel;
 
   /**
    * The problem that ended this request, or null when it was relayed. Written by the pipeline's
@@ -113,10 +114,10 @@ public final class Exchange {
    * refused request is never relayed and the relay hands a failure to the pipeline only before the
    * response head, and cuts only after it.
    */
-  private Problem problem;
+  private @Nullable Problem problem;
 
   /** Why, for the log only; set with {@link #problem}, by the same writers. */
-  private String logReason;
+  private @Nullable String logReason;
 
   /**
    * The request body's length in bytes (declared, for a streamed upload). Written by listen
@@ -155,20 +156,20 @@ public final class Exchange {
    * request). Written by the relay (proxy) only, with {@link #whenClientGone}; the pipeline owns
    * the connection's close handler and runs it ({@link #clientLeft}).
    */
-  private Runnable onClientGone;
+  private @Nullable Runnable onClientGone;
 
   /**
    * Frees what the limit stage holds for this request (its concurrency slot); run once at the end,
    * by the pipeline. Written by limit.admit (Limiter) only, with {@link #slotHeld}.
    */
-  private Runnable release;
+  private @Nullable Runnable release;
 
   /**
    * Watches the response as it streams (usage, budget), or null. Written by the pipeline's proxy
    * step only (it adds the usage meter), with {@link #addTap}. Taps compose: each call adds one,
    * and the first one added is the one whose token counts the record reads.
    */
-  private ResponseTap tap;
+  private @Nullable ResponseTap tap;
 
   /**
    * True once the proxy stage has started relaying. Written by the pipeline's proxy step only, with
@@ -207,7 +208,7 @@ public final class Exchange {
    * was read. Written by the identify refusal's body peek (account BodyPeek) only, with {@link
    * #bodyPeeked}.
    */
-  private byte[] bodyPeek;
+  private byte @Nullable [] bodyPeek;
 
   /**
    * @param beforeEnd holds a response's last write until what must precede it is done, then runs it
@@ -218,7 +219,7 @@ public final class Exchange {
       String requestId,
       long startMillis,
       long startNanos,
-      BiConsumer<Exchange, Runnable> beforeEnd) {
+      @Nullable BiConsumer<Exchange, Runnable> beforeEnd) {
     this.request = request;
     this.response = request.response();
     this.requestId = requestId;
@@ -268,7 +269,7 @@ public final class Exchange {
   }
 
   /** The parsed client address, or null when there was none. */
-  public dev.gatehouse.config.IpAddress clientAddress() {
+  public dev.gatehouse.config.@Nullable IpAddress clientAddress() {
     return clientAddress;
   }
 
@@ -278,7 +279,7 @@ public final class Exchange {
   }
 
   /** The parsed request target, or null when it did not parse (or was not parsed yet). */
-  public RequestTarget target() {
+  public @Nullable RequestTarget target() {
     return target;
   }
 
@@ -287,51 +288,51 @@ public final class Exchange {
     return target == null ? Dialect.OLLAMA : Dialect.of(target.path());
   }
 
-  public Principal principal() {
+  public @Nullable Principal principal() {
     return principal;
   }
 
-  public Route route() {
+  public @Nullable Route route() {
     return route;
   }
 
   /** The decoded last path segment of a parameterised route, or null. */
-  public String pathParam() {
+  public @Nullable String pathParam() {
     return pathParam;
   }
 
   /** The request body to forward, or null for none or a streamed one. */
-  public Buffer body() {
+  public @Nullable Buffer body() {
     return body;
   }
 
   /** The parsed JSON body, or null. */
-  public JsonNode json() {
+  public @Nullable JsonNode json() {
     return json;
   }
 
   /** The model the request names, for the log, or null. */
-  public String model() {
+  public @Nullable String model() {
     return model;
   }
 
   /** The first model the request names, parsed, or null. */
-  public ModelName modelName() {
+  public @Nullable ModelName modelName() {
     return modelName;
   }
 
   /** The {@code model} part of a multipart body, or null. */
-  public String formModel() {
+  public @Nullable String formModel() {
     return formModel;
   }
 
   /** The problem that ended this request, or null when it was relayed. */
-  public Problem problem() {
+  public @Nullable Problem problem() {
     return problem;
   }
 
   /** Why, for the log only, or null. */
-  public String logReason() {
+  public @Nullable String logReason() {
     return logReason;
   }
 
@@ -359,12 +360,12 @@ public final class Exchange {
   }
 
   /** What frees the limit stage's hold on this request, or null. */
-  public Runnable release() {
+  public @Nullable Runnable release() {
     return release;
   }
 
   /** The response tap, or null. */
-  public ResponseTap tap() {
+  public @Nullable ResponseTap tap() {
     return tap;
   }
 
@@ -389,7 +390,7 @@ public final class Exchange {
   }
 
   /** The peeked body prefix of a refused request, for probe detection only, or null. */
-  public byte[] bodyPeek() {
+  public byte @Nullable [] bodyPeek() {
     return bodyPeek;
   }
 
@@ -404,7 +405,7 @@ public final class Exchange {
   }
 
   /** listen.target: the parsed request target, or null when it did not parse. */
-  public void targeted(RequestTarget target) {
+  public void targeted(@Nullable RequestTarget target) {
     once(this.target != null, "target");
     this.target = target;
   }
@@ -423,7 +424,7 @@ public final class Exchange {
   /**
    * authorize.route: the operation, and the last path segment of a parameterised route (else null).
    */
-  public void routed(Route route, String pathParam) {
+  public void routed(Route route, @Nullable String pathParam) {
     once(this.route != null, "route");
     this.route = route;
     this.pathParam = pathParam;
@@ -435,7 +436,7 @@ public final class Exchange {
   }
 
   /** listen: a JSON body, parsed, and the model it names (null for none). */
-  public void bodyRead(Buffer body, JsonNode json, String model) {
+  public void bodyRead(Buffer body, @Nullable JsonNode json, @Nullable String model) {
     once(this.body != null, "body");
     this.body = body;
     this.json = json;
@@ -446,7 +447,7 @@ public final class Exchange {
    * listen: a multipart body, and its {@code model} part (null for none), which is also the model
    * it names.
    */
-  public void formRead(Buffer body, String formModel) {
+  public void formRead(Buffer body, @Nullable String formModel) {
     once(this.body != null, "body");
     this.body = body;
     this.formModel = formModel;
@@ -462,7 +463,7 @@ public final class Exchange {
   }
 
   /** authorize.models: the first model the request names, parsed (null for none). */
-  public void modelNamed(ModelName name) {
+  public void modelNamed(@Nullable ModelName name) {
     once(this.modelName != null, "modelName");
     this.modelName = name;
   }
@@ -470,7 +471,7 @@ public final class Exchange {
   /**
    * guard.prompt: the guard's verdict on the prompt, its score, and the rule families that fired.
    */
-  public void guarded(String verdict, double score, String families) {
+  public void guarded(String verdict, double score, @Nullable String families) {
     once(guard.verdict() != null, "the guard's verdict");
     this.guard = new GuardResult(verdict, score, families, guard.secrets());
   }
@@ -505,7 +506,7 @@ public final class Exchange {
   }
 
   /** Adds a response tap after those already there; null adds nothing. */
-  public void addTap(ResponseTap next) {
+  public void addTap(@Nullable ResponseTap next) {
     tap = ResponseTap.chain(tap, next);
   }
 
@@ -536,7 +537,7 @@ public final class Exchange {
    * The pipeline's refusal, or the relay's stream cut: the problem that ends this request, and why
    * (for the log); a null reason keeps the one already recorded.
    */
-  public void refused(Problem problem, String logReason) {
+  public void refused(Problem problem, @Nullable String logReason) {
     this.problem = problem;
     if (logReason != null) {
       this.logReason = logReason;

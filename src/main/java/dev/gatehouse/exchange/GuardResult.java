@@ -1,5 +1,7 @@
 package dev.gatehouse.exchange;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What the prompt guard recorded about one request, for its audit record.
  *
@@ -8,7 +10,8 @@ package dev.gatehouse.exchange;
  * @param families the rule families that fired, comma-separated, or null
  * @param secrets the secrets found, as kind:count pairs, comma-separated, or null
  */
-public record GuardResult(String verdict, double score, String families, String secrets) {
+public record GuardResult(
+    @Nullable String verdict, double score, @Nullable String families, @Nullable String secrets) {
 
   /** Nothing inspected, nothing found. */
   public static final GuardResult NONE = new GuardResult(null, 0, null, null);

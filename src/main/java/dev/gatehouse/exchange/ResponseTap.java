@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
 public interface ResponseTap {
 
   /** Called once with the response head, before any chunk. */
-  void onHead(int status, String contentType);
+  void onHead(int status, @Nullable String contentType);
 
   /** The bytes to send on for this chunk (possibly empty). */
   Buffer onChunk(Buffer chunk);
@@ -45,7 +45,7 @@ public interface ResponseTap {
    * may cut the stream. Token counts are {@code first}'s, else {@code second}'s. Either argument
    * may be null.
    */
-  static ResponseTap chain(ResponseTap first, ResponseTap second) {
+  static @Nullable ResponseTap chain(@Nullable ResponseTap first, @Nullable ResponseTap second) {
     if (first == null) {
       return second;
     }
@@ -54,7 +54,7 @@ public interface ResponseTap {
     }
     return new ResponseTap() {
       @Override
-      public void onHead(int status, String contentType) {
+      public void onHead(int status, @Nullable String contentType) {
         first.onHead(status, contentType);
         second.onHead(status, contentType);
       }

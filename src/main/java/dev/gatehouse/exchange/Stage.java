@@ -1,6 +1,7 @@
 package dev.gatehouse.exchange;
 
 import io.vertx.core.Future;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One step of the request path. A stage does one thing to an {@link Exchange} and answers with a
@@ -34,7 +35,7 @@ public interface Stage {
   }
 
   /** Go on when {@code r} is null, else refuse with it; already complete. */
-  static Future<Rejection> refuse(Rejection r) {
+  static Future<Rejection> refuse(@Nullable Rejection r) {
     return r == null ? Future.succeededFuture() : Future.succeededFuture(r);
   }
 

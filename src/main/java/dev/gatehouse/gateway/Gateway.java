@@ -51,6 +51,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A running gateway: the public listener on every event loop, the optional redirect listener, and
@@ -75,7 +76,7 @@ public final class Gateway implements AutoCloseable {
       Limiter limiter,
       UsageMeters usage,
       AccessLog accessLog,
-      PinnedModels pins,
+      @Nullable PinnedModels pins,
       BanList bans,
       Cors cors,
       AuthFailures authFailures,

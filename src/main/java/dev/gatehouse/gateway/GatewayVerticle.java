@@ -23,6 +23,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.ServerSSLOptions;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One event loop's share of the public listener: its own server instance (Vert.x spreads
@@ -37,19 +38,27 @@ final class GatewayVerticle extends VerticleBase {
   private final Authorizer authorizer;
   private final AccessLog accessLog;
   private final Gateway.Shared shared;
-  private final TlsMaterial tls;
+  private final @Nullable TlsMaterial tls;
   private final int port;
   private final TlsProfile profile;
 
   /** Relay only ({@code gatehouse bench-relay}): no policy, no account. Never set by serve. */
   private final boolean relayOnly;
 
+  // start() sets these; Vert.x runs it before any other call reaches this verticle
+  @SuppressWarnings("NullAway.Init")
   private HttpServer server;
+
+  @SuppressWarnings("NullAway.Init")
   private Identifier identifier;
+
+  @SuppressWarnings("NullAway.Init")
   private Relay relay;
+
+  @SuppressWarnings("NullAway.Init")
   private ClientGate gate;
 
-  GatewayVerticle(Gateway.Shared shared, TlsMaterial tls, int port, boolean relayOnly) {
+  GatewayVerticle(Gateway.Shared shared, @Nullable TlsMaterial tls, int port, boolean relayOnly) {
     this.relayOnly = relayOnly;
     this.config = shared.config();
     this.routes = shared.routes();

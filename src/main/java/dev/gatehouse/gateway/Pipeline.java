@@ -31,7 +31,9 @@ import io.vertx.core.http.HttpServerResponse;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The request path, in order. This is the one place the stage order is written down:
@@ -74,9 +76,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final AccessLog accessLog;
   private final Limiter limiter;
   private final UsageMeters usage;
-  private final PinnedModels pins;
+  private final @Nullable PinnedModels pins;
   private final Accounting accounting;
-  private final String hsts;
+  private final @Nullable String hsts;
   private final ClientGate gate;
   private final Cors cors;
   private final AuthFailures authFailures;
@@ -101,7 +103,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       Relay relay,
       UsageMeters usage,
       AccessLog accessLog,
-      PinnedModels pins,
+      @Nullable PinnedModels pins,
       Accounting accounting,
       ClientGate gate,
       Cors cors,
@@ -157,9 +159,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         // authorize: from this address, this operation, this scope
         Step.head(
             "authorize.network",
-            x -> Stage.refuse(NetworkPolicy.check(x.principal(), x.clientAddress()))),
+            x ->
+                Stage.refuse(
+                    NetworkPolicy.check(
+                        Objects.requireNonNull(x.principal(), "identify.key ran"),
+                        x.clientAddress()))),
         Step.head("authorize.route", this::route),
-        Step.head("authorize.scope", x -> Stage.refuse(authorizer.scope(x.principal(), x.route()))),
+        Step.head(
+            "authorize.scope",
+            x ->
+                Stage.refuse(
+                    authorizer.scope(
+                        Objects.requireNonNull(x.principal(), "identify.key ran"),
+                        Objects.requireNonNull(x.route(), "authorize.route ran")))),
         // limit, the part that needs no body: rates per key and address, token budgets
         Step.head("limit.rates", limiter::rates).failingAs(Problem.LIMITER_UNAVAILABLE),
         // (listen reads the body here, between the phases: bounded and well formed)
@@ -307,6 +319,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   }
 
   /** Acts on a stage's answer; true when the request goes on. Every failure denies. */
+  @SuppressWarnings("ReferenceEquality") // Stage.ANSWERED is a sentinel, known by identity
   private boolean settle(Exchange x, Step step, AsyncResult<Rejection> ar) {
     if (ar.failed()) {
       reject(x, Rejection.logged(step.onFailure(), step.name() + ": " + ar.cause()));
@@ -374,7 +387,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     Identifier.Identity who =
         identifier.identify(x.request().headers(), Instant.ofEpochMilli(x.startMillis()));
     if (who.rejection() == null) {
-      x.identified(who.principal());
+      x.identified(
+          Objects.requireNonNull(
+              who.principal(), "an identity without a rejection has a principal"));
       return Stage.next();
     }
     authFailures.observe(x, who.rejection()); // enough 401s from one address ban it
@@ -391,7 +406,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /** authorize: which operation (404; 405 with Allow). */
   private Future<Rejection> route(Exchange x) {
-    RouteTable.Match match = routes.match(x.request().method().name(), x.target().path());
+    RouteTable.Match match =
+        routes.match(
+            x.request().method().name(),
+            Objects.requireNonNull(x.target(), "listen.shape ran").path());
     if (match.route() == null) {
       if (match.pathKnown()) {
         x.response().putHeader("Allow", String.join(", ", match.allowedMethods()));
@@ -408,7 +426,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   /** proxy: the usage meter taps the response as it streams, and the relay forwards it. */
   private void proxy(Exchange x, boolean account) {
     if (account) {
-      x.addTap(usage.meter(x, limiter.budgets(x.principal())));
+      x.addTap(
+          usage.meter(
+              x, limiter.budgets(Objects.requireNonNull(x.principal(), "identify.key ran"))));
     }
     x.startedRelaying();
     if (account) {
@@ -458,7 +478,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /** listen: liveness and readiness, answered here without a key. */
   private Future<Rejection> health(Exchange x) {
-    String path = x.target().path();
+    String path = Objects.requireNonNull(x.target(), "listen.shape ran").path();
     if (!path.equals("/healthz") && !path.equals("/readyz")) {
       return Stage.next();
     }

@@ -13,6 +13,7 @@ import io.vertx.core.buffer.Buffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -76,7 +77,7 @@ public final class GuardStage {
       return null;
     }
     try {
-      String path = x.target().path();
+      String path = Objects.requireNonNull(x.target(), "listen.shape ran").path();
       if (mode != GuardMode.OFF) {
         List<PromptText.Slot> slots = PromptText.inScope(path, body, scope);
         Verdict v = detector.inspect(PromptText.texts(slots, config.maxChars()));

@@ -157,6 +157,7 @@ public final class PromptText {
   }
 
   /** The name as the body spells it of the field that {@link JsonFields#get} reads, or null. */
+  @SuppressWarnings("ReferenceEquality") // the very node found, not an equal one elsewhere
   private static @Nullable String exactName(ObjectNode o, String name) {
     if (o.has(name)) {
       return name;

@@ -25,8 +25,10 @@ import io.vertx.core.buffer.Buffer;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The limit stage: request rates per key and per client IP, token budgets, caps on what a request
@@ -106,7 +108,7 @@ public final class Limiter {
    * limit.unavailable}.
    */
   public Future<Rejection> rates(Exchange x) {
-    Principal p = x.principal();
+    Principal p = Objects.requireNonNull(x.principal(), "identify.key ran");
     KeyLimits own = p.limits();
     GatehouseConfig.Rate r = config.rate();
     int rpm = own.rpm() != null ? own.rpm() : r.keyRpm();
@@ -147,15 +149,15 @@ public final class Limiter {
 
   /** The token budget check: refused while the key's minute or day budget is spent. */
   private Future<Rejection> budget(Exchange x) {
-    Principal p = x.principal();
+    Principal p = Objects.requireNonNull(x.principal(), "identify.key ran");
     Budgets b = budgets(p);
-    if (!b.any() || !isCompute(x.route())) {
+    if (!b.any() || !isCompute(Objects.requireNonNull(x.route(), "authorize.route ran"))) {
       return Stage.next();
     }
     return then(ask(() -> ledger.used(p.keyId())), used -> Stage.refuse(spent(b, used)));
   }
 
-  private Rejection spent(Budgets b, UsageLedger.Totals used) {
+  private @Nullable Rejection spent(Budgets b, UsageLedger.Totals used) {
     if (b.perMinute() > 0 && used.minute() >= b.perMinute()) {
       long toNextMinute = 60 - (clock.millis() / 1000) % 60;
       return retry(
@@ -218,6 +220,7 @@ public final class Limiter {
    * caller's context whichever thread the back end answers on, and fails if it has not answered
    * within {@link #REMOTE_ANSWER_MILLIS} (so a back end that hangs refuses, and holds nothing).
    */
+  @SuppressWarnings("ReferenceEquality") // the same Vert.x context, which has no equals
   private static <T> Future<T> ask(Supplier<Future<T>> call) {
     Future<T> f;
     try {
@@ -266,9 +269,14 @@ public final class Limiter {
    * be. On success the request holds a slot, released by {@link Exchange#release}.
    */
   public Future<Rejection> admit(Exchange x) {
-    KeyLimits own = x.principal().limits();
-    if (x.json() instanceof ObjectNode body && isCompute(x.route())) {
-      RequestCaps.Result capped = caps.apply(x.target().path(), body, own.maxOutputTokens());
+    KeyLimits own = Objects.requireNonNull(x.principal(), "identify.key ran").limits();
+    if (x.json() instanceof ObjectNode body
+        && isCompute(Objects.requireNonNull(x.route(), "authorize.route ran"))) {
+      RequestCaps.Result capped =
+          caps.apply(
+              Objects.requireNonNull(x.target(), "listen.shape ran").path(),
+              body,
+              own.maxOutputTokens());
       if (capped.rejection() != null) {
         return Future.succeededFuture(capped.rejection());
       }
@@ -297,7 +305,7 @@ public final class Limiter {
    * accounting need it, so ask on the client's behalf, and have the meter drop the extra event.
    */
   private static boolean askForUsage(Exchange x, ObjectNode body) {
-    String path = x.target().path();
+    String path = Objects.requireNonNull(x.target(), "listen.shape ran").path();
     if (!path.equals("/v1/chat/completions") && !path.equals("/v1/completions")) {
       return false;
     }
@@ -308,7 +316,8 @@ public final class Limiter {
     JsonNode opts = JsonFields.get(body, "stream_options");
     if (opts instanceof ObjectNode o
         && JsonFields.get(o, "include_usage") != null
-        && JsonFields.get(o, "include_usage").asBoolean(false)) {
+        && Objects.requireNonNull(JsonFields.get(o, "include_usage"), "checked on the line above")
+            .asBoolean(false)) {
       return false; // the client asked for it and will get it
     }
     ObjectNode o =

@@ -150,7 +150,7 @@ public final class RequestCaps {
    *
    * @param keyMaxOutput the key's own output cap, or null for the global one
    */
-  public Result apply(String path, ObjectNode body, Integer keyMaxOutput) {
+  public Result apply(String path, ObjectNode body, @Nullable Integer keyMaxOutput) {
     int maxOutput =
         keyMaxOutput == null
             ? caps.maxOutputTokens()

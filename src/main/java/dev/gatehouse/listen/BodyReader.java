@@ -14,6 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -40,7 +41,7 @@ public final class BodyReader {
   /** Reads and checks the body; completes with null when the request may go on. */
   public Future<Rejection> read(Exchange x) {
     HttpServerRequest req = x.request();
-    Route.Body kind = x.route().body();
+    Route.Body kind = Objects.requireNonNull(x.route(), "authorize.route ran").body();
     long declared = declaredLength(req);
     if (declared == -2) {
       return Future.succeededFuture(

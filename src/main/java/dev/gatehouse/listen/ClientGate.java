@@ -10,6 +10,7 @@ import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.store.StoreException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.HostAndPort;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -77,10 +78,11 @@ public final class ClientGate {
   }
 
   /** Resolves the client's address onto the exchange; returns a refusal, or null to go on. */
+  @SuppressWarnings("ReferenceEquality") // resolve answers its input when no proxy vouched
   public @Nullable Rejection check(Exchange x) {
     IpAddress client = ForwardedFor.resolve(x.clientAddress(), x.request().headers(), trusted);
     if (client != x.clientAddress()) {
-      x.vouchedFor(client);
+      x.vouchedFor(Objects.requireNonNull(client, "resolve is null only for a null peer"));
     }
     if (client == null) {
       return Rejection.logged(Problem.ADDRESS_DENIED, "no client address");

@@ -43,7 +43,7 @@ public final class ConnectionLimits {
    * Takes a slot for a new connection from {@code peer}. Returns what to run when it closes, or
    * null when it is over a cap and must be closed now.
    */
-  public @Nullable Runnable admit(IpAddress peer) {
+  public @Nullable Runnable admit(@Nullable IpAddress peer) {
     if (total.incrementAndGet() > maxTotal) {
       total.decrementAndGet();
       refused("connections.max_total (" + maxTotal + ")", peer);
@@ -80,7 +80,7 @@ public final class ConnectionLimits {
   }
 
   /** Logs refusals at most once a minute, so that a flood cannot flood the log too. */
-  private void refused(String cap, IpAddress peer) {
+  private void refused(String cap, @Nullable IpAddress peer) {
     long n = refusedSinceWarning.incrementAndGet();
     long now = System.currentTimeMillis();
     long last = lastWarning.get();

@@ -4,6 +4,7 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Exchange;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 import java.util.StringJoiner;
 
@@ -71,7 +72,7 @@ public final class Cors {
     }
     String wanted = x.request().getHeader("Access-Control-Request-Method");
     if (x.request().method().name().equals("OPTIONS") && wanted != null) {
-      if (!knownRoute.test(wanted, x.target().path())) {
+      if (!knownRoute.test(wanted, Objects.requireNonNull(x.target(), "listen.shape ran").path())) {
         return false; // unknown route or method: no CORS headers, and the usual answer (401)
       }
       resp.putHeader("Access-Control-Allow-Origin", origin);

@@ -30,7 +30,8 @@ public final class ForwardedFor {
    * The client address: {@code peer} itself unless it is a trusted proxy that forwarded for
    * someone.
    */
-  public static IpAddress resolve(IpAddress peer, MultiMap headers, AddressSet trusted) {
+  public static @Nullable IpAddress resolve(
+      @Nullable IpAddress peer, MultiMap headers, AddressSet trusted) {
     if (peer == null || trusted.isEmpty() || !trusted.contains(peer)) {
       return peer;
     }

@@ -14,6 +14,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
+import java.util.Objects;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
@@ -45,7 +46,8 @@ public record TlsMaterial(byte[] certChain, byte[] key, X509Certificate leaf, by
     }
     PrivateKey privateKey =
         privateKey(
-            new String(key, java.nio.charset.StandardCharsets.US_ASCII), tls.key().toString());
+            new String(key, java.nio.charset.StandardCharsets.US_ASCII),
+            Objects.requireNonNull(tls.key(), "the config sets tls.key with tls.cert").toString());
     if (!belongTogether(leaf, privateKey)) {
       throw new IOException(tls.key() + " is not the private key of " + tls.cert());
     }

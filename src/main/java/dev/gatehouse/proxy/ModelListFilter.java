@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.exchange.ModelGlobs;
 import dev.gatehouse.exchange.Route;
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Trims model inventories to the models a key may use: Ollama's {@code /api/tags} and {@code
@@ -20,7 +21,7 @@ final class ModelListFilter {
   private ModelListFilter() {}
 
   /** The filtered body, or null when the upstream's body is not the expected shape. */
-  static byte[] filter(Route.Response kind, byte[] body, ModelGlobs globs) {
+  static byte @Nullable [] filter(Route.Response kind, byte[] body, ModelGlobs globs) {
     JsonNode root;
     try {
       root = JSON.readTree(body);

@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -58,7 +59,10 @@ public final class Relay {
   public void forward(Exchange x, Consumer<Rejection> reject) {
     Upstream upstream = upstreams.pick(x);
     RequestOptions opts =
-        upstream.options(x.request().method(), x.target().raw()).setIdleTimeout(0);
+        upstream
+            .options(
+                x.request().method(), Objects.requireNonNull(x.target(), "listen.shape ran").raw())
+            .setIdleTimeout(0);
     io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
     HeaderPolicy.copyToUpstream(x.request().headers(), headers);
     headers.set("X-Request-Id", x.requestId());
@@ -95,7 +99,8 @@ public final class Relay {
                       "no response head within timeouts.upstream_first_byte"));
             });
     boolean upload =
-        x.route().body() == Route.Body.STREAM && !x.request().method().name().equals("HEAD");
+        Objects.requireNonNull(x.route(), "authorize.route ran").body() == Route.Body.STREAM
+            && !x.request().method().name().equals("HEAD");
     if (upload) {
       up.putHeader("Content-Length", Long.toString(x.bytesIn())); // checked against limits.max_blob
     }
@@ -118,8 +123,9 @@ public final class Relay {
           x.upstreamAnswered(System.nanoTime() - x.startNanos());
           HttpClientResponse ur = ar.result();
           boolean filter =
-              x.route().response() != Route.Response.RELAY
-                  && !x.principal().models().allowsAll()
+              Objects.requireNonNull(x.route(), "authorize.route ran").response()
+                      != Route.Response.RELAY
+                  && !Objects.requireNonNull(x.principal(), "identify.key ran").models().allowsAll()
                   && ur.statusCode() == 200
                   && !x.request().method().name().equals("HEAD");
           if (filter) {
@@ -157,7 +163,9 @@ public final class Relay {
           }
           byte[] filtered =
               ModelListFilter.filter(
-                  x.route().response(), collected.getBytes(), x.principal().models());
+                  Objects.requireNonNull(x.route(), "authorize.route ran").response(),
+                  collected.getBytes(),
+                  Objects.requireNonNull(x.principal(), "identify.key ran").models());
           if (filtered == null) {
             reject.accept(
                 Rejection.logged(

@@ -42,7 +42,7 @@ public interface AuditStore {
         }
 
         @Override
-        public List<AuditSummary> summarizeAudit(String since, String until) {
+        public List<AuditSummary> summarizeAudit(@Nullable String since, @Nullable String until) {
           return List.of();
         }
       };
@@ -52,12 +52,12 @@ public interface AuditStore {
    * in the log's format (or a prefix of one: a date), inclusive and exclusive.
    */
   record AuditQuery(
-      String keyId,
-      String ip,
-      Integer status,
-      String reason,
-      String since,
-      String until,
+      @Nullable String keyId,
+      @Nullable String ip,
+      @Nullable Integer status,
+      @Nullable String reason,
+      @Nullable String since,
+      @Nullable String until,
       int limit) {}
 
   /** Requests, refusals and tokens of one key and model on one UTC day. */
@@ -114,5 +114,5 @@ public interface AuditStore {
   List<AuditRow> queryAudit(AuditQuery q);
 
   /** Totals per UTC day, key and model over {@code [since, until)} (null: unbounded). */
-  List<AuditSummary> summarizeAudit(String since, String until);
+  List<AuditSummary> summarizeAudit(@Nullable String since, @Nullable String until);
 }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The in-memory {@link UsageLedger}: live token usage per key in this process, plus the increments
@@ -87,7 +88,7 @@ public final class LocalUsageLedger implements UsageLedger {
 
   @Override
   public Future<Void> settle(
-      String key, String model, long estimated, long tokensIn, long tokensOut) {
+      String key, @Nullable String model, long estimated, long tokensIn, long tokensOut) {
     KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
     String day;
     synchronized (u) {

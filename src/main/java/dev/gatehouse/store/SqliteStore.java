@@ -496,7 +496,7 @@ public final class SqliteStore
   }
 
   @Override
-  public List<AuditSummary> summarizeAudit(String since, String until) {
+  public List<AuditSummary> summarizeAudit(@Nullable String since, @Nullable String until) {
     try (Connection c = connection();
         PreparedStatement ps =
             c.prepareStatement(

@@ -2,6 +2,7 @@ package dev.gatehouse.store;
 
 import io.vertx.core.Future;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Live token usage per key, for token budgets: what each key spent in the current UTC minute and
@@ -46,7 +47,8 @@ public interface UsageLedger {
    * Replaces a request's estimate ({@code estimated} tokens charged while it streamed) with its
    * real figures, and queues them for the {@link UsageStore}. Callers may ignore the future.
    */
-  Future<Void> settle(String keyId, String model, long estimated, long tokensIn, long tokensOut);
+  Future<Void> settle(
+      String keyId, @Nullable String model, long estimated, long tokensIn, long tokensOut);
 
   /** Takes the rows for the usage store queued since the last call. Local; never blocks. */
   List<UsageStore.UsageRow> drain();

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The manifest digests of the models an upstream lists (Ollama's {@code /api/tags}), by canonical
@@ -29,7 +30,7 @@ public final class ModelDigests {
   private final Upstream upstream;
   private final long maxAgeNanos;
   private final OneAtATime<Snapshot> fetches;
-  private volatile Snapshot snapshot;
+  private volatile @Nullable Snapshot snapshot;
 
   ModelDigests(Upstream upstream, Duration maxAge) {
     this.upstream = upstream;

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One asynchronous fetch at a time: a caller that comes while one runs gets that one's answer
@@ -18,7 +19,7 @@ import java.util.function.Supplier;
 final class OneAtATime<T> {
 
   private final Supplier<Future<T>> fetch;
-  private Future<T> running; // guarded by this
+  private @Nullable Future<T> running; // guarded by this
 
   OneAtATime(Supplier<Future<T>> fetch) {
     this.fetch = fetch;
@@ -49,6 +50,7 @@ final class OneAtATime<T> {
     return p.future();
   }
 
+  @SuppressWarnings("ReferenceEquality") // the same Vert.x context, which has no equals
   private static <T> Future<T> onCallersContext(Future<T> shared) {
     Context caller = Vertx.currentContext();
     if (caller == null) {

@@ -249,6 +249,7 @@ public final class Upstream implements Upstreams, AutoCloseable {
 
   /** Stops the health check and closes every pool; requests after this fail. */
   @Override
+  @SuppressWarnings("ReferenceEquality") // offLoop, also in byLoop, is closed once, above
   public void close() {
     closed = true;
     health.close();

@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Strict HTTP/1.1 framing of the upstream's responses (RFC 9112 §4-§7), on the bytes as the model
@@ -161,7 +162,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
    * Scans {@code buf}; returns why it breaks the framing, or null. {@code good[0]} is set to the
    * end of the last element (body bytes, a whole line) that passed.
    */
-  private String scan(ByteBuf buf, int[] good) {
+  private @Nullable String scan(ByteBuf buf, int[] good) {
     int i = buf.readerIndex();
     int end = buf.writerIndex();
     while (i < end) {
@@ -258,7 +259,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
   }
 
   /** A whole chunk-size line, ending in LF, is in {@code line[0, lineLength)}. */
-  private String chunkSizeDone() {
+  private @Nullable String chunkSizeDone() {
     boolean crlf = lineLength >= 2 && line[lineLength - 2] == '\r';
     long size = Http1Grammar.chunkSize(line, lineLength);
     lineLength = 0;
@@ -284,7 +285,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
   /**
    * A whole head or trailer section, ending in its blank line, is in {@code line[0, lineLength)}.
    */
-  private String sectionDone() {
+  private @Nullable String sectionDone() {
     if (state == State.HEAD) {
       if (lineLength == 2) {
         return "empty line before the status line";
@@ -310,7 +311,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
    * Checks a complete response head in {@code line[0, lineLength)}, and sets how its body is
    * framed.
    */
-  private String head() {
+  private @Nullable String head() {
     int eol = Http1Grammar.indexOfCrlf(line, 0, lineLength);
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]; the last SP is taken as
     // optional, since servers omit it with an empty reason
@@ -378,7 +379,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  private String statusDigits() {
+  private @Nullable String statusDigits() {
     for (int k = 9; k < 12; k++) {
       if (line[k] < '0' || line[k] > '9') {
         return "malformed status code";

@@ -38,7 +38,7 @@ class ExchangeTest {
   /** A field declaration at class level, with the comment just above it (or none). */
   private static final Pattern FIELD =
       Pattern.compile(
-          "(?m)(/\\*\\*(?:(?!\\*/).)*\\*/\\s*\\n)?^  private (final )?(?!static)[\\w.<>, ]+ (\\w+)( = [^;]+)?;$",
+          "(?m)(/\\*\\*(?:(?!\\*/).)*\\*/\\s*\\n)?^  private (final )?(?!static)[\\w.<>, @\\[\\]]+ (\\w+)( = [^;]+)?;$",
           Pattern.DOTALL);
 
   @Test
