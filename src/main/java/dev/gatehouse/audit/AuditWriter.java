@@ -471,19 +471,19 @@ public final class AuditWriter implements AutoCloseable {
               + " held record(s) written; serving resumes");
     }
     held.clear();
-    // Written (and with fsync durability, fsynced): release the responses, then, once fsynced,
-    // hand the rows to the database copy.
+    // Written (and with fsync durability, fsynced): count it and, once fsynced, hand the rows to
+    // the database copy; then release the responses, so that what they see is already counted.
     if (!rows.isEmpty()) {
       head.time = rows.getLast().time();
       batches.incrementAndGet();
       written.addAndGet(rows.size());
       writeNanos.addAndGet(System.nanoTime() - t0);
-      for (Pending p : batch) {
-        p.done().complete(null);
-      }
     }
     if (force) {
       sync.synced();
+    }
+    for (Pending p : batch) {
+      p.done().complete(null);
     }
   }
 
