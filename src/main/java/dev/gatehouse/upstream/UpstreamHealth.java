@@ -34,6 +34,7 @@ public final class UpstreamHealth implements AutoCloseable {
   private volatile long lastCheckMicros;
   private volatile long checkedAtNanos; // when the last check ended; 0: none yet
   private volatile long timer = -1;
+  private volatile boolean closed;
 
   /**
    * @param upstream the upstream's URL, for the log
@@ -97,6 +98,9 @@ public final class UpstreamHealth implements AutoCloseable {
   }
 
   private boolean record(boolean up, String detail, long t0) {
+    if (closed) {
+      return up; // a check cut short by the gateway's own shutdown says nothing of the upstream
+    }
     int now = up ? 1 : 0;
     int before = state;
     state = now;
@@ -119,9 +123,10 @@ public final class UpstreamHealth implements AutoCloseable {
     return up;
   }
 
-  /** Stops the periodic check. */
+  /** Stops the periodic check; a check still running when it closes changes nothing (no alert). */
   @Override
   public void close() {
+    closed = true;
     long t = timer;
     if (t >= 0) {
       vertx.cancelTimer(t);
