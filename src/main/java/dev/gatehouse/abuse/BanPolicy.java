@@ -102,11 +102,24 @@ public final class BanPolicy {
     if (path == null || path.isEmpty()) {
       return "-";
     }
+    if (path.length() <= 200 && printable(path)) {
+      return path; // nothing to replace or cut: the common case, scored per request, copies nothing
+    }
     StringBuilder b = new StringBuilder(Math.min(path.length(), 200));
     for (int i = 0; i < path.length() && b.length() < 200; i++) {
       char c = path.charAt(i);
       b.append(c > 0x20 && c < 0x7f ? c : '?');
     }
     return b.toString();
+  }
+
+  private static boolean printable(String path) {
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c <= 0x20 || c >= 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -253,10 +253,29 @@ public final class ProbeDetector {
     }
     String path = x.target() != null ? x.target().path() : x.request().path();
     String apiKey = x.request().getHeader("x-api-key");
-    String auth = x.request().getHeader("Authorization");
+    String auth = x.request().getHeader("authorization"); // lower case: HTTP/2 copies no name
     boolean weak =
         "password".equalsIgnoreCase(apiKey == null ? null : apiKey.trim())
             || (auth != null && auth.trim().equalsIgnoreCase("bearer password"));
+    long now = System.currentTimeMillis();
+    if (p == null && status < 400 && x.principal() != null) {
+      // Served with a valid key. Of the signals, only these can come from such a request (the rest
+      // need a refusal or no key): when it shows none of them it adds no points, so it is only
+      // counted in its client's window, without building an observation.
+      if (!weak
+          && !helloProbe(
+              Objects.requireNonNull(x.json())) // served and not inference returned above
+          && !ProbeSignatures.credentialPath(path)
+          && !ProbeSignatures.scannerModel(x.model())) {
+        State s = table.get(x.clientAddress(), now);
+        if (s != null) {
+          synchronized (s) {
+            count(s, path, now, x.startNanos());
+          }
+        }
+        return;
+      }
+    }
     boolean anthropic = x.request().getHeader("anthropic-version") != null;
     boolean presented =
         ProbeSignatures.realCredential(auth) || ProbeSignatures.realCredential(apiKey);
@@ -295,7 +314,7 @@ public final class ProbeDetector {
               false,
               presented);
     }
-    Verdict v = observe(o, System.currentTimeMillis(), x.startNanos());
+    Verdict v = observe(o, now, x.startNanos());
     if (v != null) {
       act(v);
     }
@@ -313,27 +332,7 @@ public final class ProbeDetector {
       return null;
     }
     synchronized (s) {
-      if (s.requests == 0 || now - s.windowStart > windowMillis) {
-        s.windowStart = now;
-        s.score = 0;
-        s.points.clear();
-        s.refusedPaths.clear();
-        s.samples.clear();
-        s.sampleStarts.clear();
-        s.requests = 0;
-        s.flagged = false;
-      }
-      s.requests++;
-      s.last = now;
-      String sample = BanPolicy.samplePath(o.path());
-      if (s.samples.size() < 10 && !s.samples.contains(sample)) {
-        int at = s.samples.size();
-        while (at > 0 && s.sampleStarts.get(at - 1) - startedNanos > 0) {
-          at--; // a request that started earlier but finished later goes before those after it
-        }
-        s.samples.add(at, sample);
-        s.sampleStarts.add(at, startedNanos);
-      }
+      String sample = count(s, o.path(), now, startedNanos);
       Problem p = o.problem();
       boolean refused = p != null || o.status() >= 400;
       if (refused) {
@@ -371,8 +370,8 @@ public final class ProbeDetector {
         s.add(Signal.HELLO, Signal.HELLO.points);
       }
       // Without a key nothing is served, so a vendor's id in the body counts as the 404 would.
-      if (ProbeSignatures.vendorModel(o.model())
-          && (o.status() == 404 || p == Problem.MODEL_DENIED || !o.authenticated())) {
+      if ((o.status() == 404 || p == Problem.MODEL_DENIED || !o.authenticated())
+          && ProbeSignatures.vendorModel(o.model())) { // the pattern last: served requests skip it
         s.add(Signal.VENDOR_MODEL, Signal.VENDOR_MODEL.points);
       }
       if (o.weakCredential()) {
@@ -401,6 +400,35 @@ public final class ProbeDetector {
       return new Verdict(
           o.ip(), s.score, new EnumMap<>(s.points), hard, s.requests, List.copyOf(s.samples));
     }
+  }
+
+  /**
+   * Counts a request in its client's window (starting a new window when the last one is over) and
+   * keeps its path as a sample; returns the path as sampled. Call holding {@code s}.
+   */
+  private String count(State s, String path, long now, long startedNanos) {
+    if (s.requests == 0 || now - s.windowStart > windowMillis) {
+      s.windowStart = now;
+      s.score = 0;
+      s.points.clear();
+      s.refusedPaths.clear();
+      s.samples.clear();
+      s.sampleStarts.clear();
+      s.requests = 0;
+      s.flagged = false;
+    }
+    s.requests++;
+    s.last = now;
+    String sample = BanPolicy.samplePath(path);
+    if (s.samples.size() < 10 && !s.samples.contains(sample)) {
+      int at = s.samples.size();
+      while (at > 0 && s.sampleStarts.get(at - 1) - startedNanos > 0) {
+        at--; // a request that started earlier but finished later goes before those after it
+      }
+      s.samples.add(at, sample);
+      s.sampleStarts.add(at, startedNanos);
+    }
+    return sample;
   }
 
   private void act(Verdict v) {
@@ -439,31 +467,33 @@ public final class ProbeDetector {
 
   /** An inference request asking for at most one token of a stock probe prompt. */
   static boolean helloProbe(JsonNode json) {
-    if (!tinyOutput(json)) {
-      return false;
-    }
+    // The prompt first, the output caps last: every scored request asks, and a real prompt is
+    // told apart with fewer lookups than the four caps and options take.
     JsonNode prompt = JsonFields.get(json, "prompt");
     if (prompt != null && prompt.isTextual()) {
-      return ProbeSignatures.probePrompt(prompt.asText());
+      return ProbeSignatures.probePrompt(prompt.asText()) && tinyOutput(json);
     }
     JsonNode messages = JsonFields.get(json, "messages");
     if (messages != null && messages.isArray() && messages.size() == 1) {
       JsonNode content = JsonFields.get(messages.get(0), "content");
       return content != null
           && content.isTextual()
-          && ProbeSignatures.probePrompt(content.asText());
+          && ProbeSignatures.probePrompt(content.asText())
+          && tinyOutput(json);
     }
     return false;
   }
+
+  private static final List<String> OUTPUT_CAPS =
+      List.of("max_tokens", "max_completion_tokens", "max_output_tokens", "n_predict");
 
   /**
    * max_tokens, max_completion_tokens, max_output_tokens, or Ollama's options.num_predict, at most
    * 1.
    */
   private static boolean tinyOutput(JsonNode json) {
-    for (String f :
-        List.of("max_tokens", "max_completion_tokens", "max_output_tokens", "n_predict")) {
-      JsonNode v = JsonFields.get(json, f);
+    for (int i = 0; i < OUTPUT_CAPS.size(); i++) {
+      JsonNode v = JsonFields.get(json, OUTPUT_CAPS.get(i));
       if (v != null && v.isNumber() && v.asLong() <= 1) {
         return true;
       }

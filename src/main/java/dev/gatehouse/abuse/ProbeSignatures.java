@@ -77,6 +77,42 @@ final class ProbeSignatures {
       List.of("/.ssh/", "/.claude/", "/.aws/", "/.git/", "/.config/gcloud/");
 
   static boolean credentialPath(String path) {
+    if (!ascii(path)) {
+      return credentialPathFolded(path);
+    }
+    // Every request is checked, so an ASCII path (all of them, in practice) is compared in place,
+    // ignoring case, rather than lowered and split: the same answer, since for ASCII text
+    // toLowerCase(ROOT) changes only A-Z, which is what regionMatches(true, ...) ignores.
+    for (int i = 0; i < CREDENTIAL_SUFFIXES.size(); i++) {
+      String s = CREDENTIAL_SUFFIXES.get(i);
+      if (path.regionMatches(true, path.length() - s.length(), s, 0, s.length())) {
+        return true;
+      }
+    }
+    for (int i = 0; i < CREDENTIAL_DIRS.size(); i++) {
+      if (containsIgnoreCase(path, CREDENTIAL_DIRS.get(i))) {
+        return true;
+      }
+    }
+    // .env, .env.local, .env.production, anywhere in the tree
+    int start = 0;
+    while (start <= path.length()) {
+      int end = path.indexOf('/', start);
+      if (end < 0) {
+        end = path.length();
+      }
+      int n = end - start;
+      if (n == 4 && path.regionMatches(true, start, ".env", 0, 4)
+          || n >= 5 && path.regionMatches(true, start, ".env.", 0, 5)) {
+        return true;
+      }
+      start = end + 1;
+    }
+    return false;
+  }
+
+  /** The same test for a path with non-ASCII characters, whose lowering may change its length. */
+  private static boolean credentialPathFolded(String path) {
     String p = path.toLowerCase(Locale.ROOT);
     for (String s : CREDENTIAL_SUFFIXES) {
       if (p.endsWith(s)) {
@@ -88,9 +124,26 @@ final class ProbeSignatures {
         return true;
       }
     }
-    // .env, .env.local, .env.production, anywhere in the tree
     for (String segment : p.split("/")) {
       if (segment.equals(".env") || segment.startsWith(".env.")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean ascii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean containsIgnoreCase(String s, String lowerNeedle) {
+    for (int i = 0; i + lowerNeedle.length() <= s.length(); i++) {
+      if (s.regionMatches(true, i, lowerNeedle, 0, lowerNeedle.length())) {
         return true;
       }
     }
@@ -120,7 +173,12 @@ final class ProbeSignatures {
       Pattern.compile("(?i)__nmap[a-z0-9_:.-]*|[a-z0-9_.-]*_probe_404_*");
 
   static boolean scannerModel(@Nullable String model) {
-    return model != null && model.length() <= 256 && SCANNER_MODEL.matcher(model).matches();
+    // Either branch of the pattern needs "__nmap" at the start or "_probe_404" somewhere; a model
+    // without them (every real one) is answered without running the pattern.
+    return model != null
+        && model.length() <= 256
+        && (model.regionMatches(true, 0, "__nmap", 0, 6) || containsIgnoreCase(model, "_probe_404"))
+        && SCANNER_MODEL.matcher(model).matches();
   }
 
   /**
@@ -149,19 +207,43 @@ final class ProbeSignatures {
    * Whether an Authorization or x-api-key value carries something that looks like a key someone was
    * given (a mistyped, expired or old one), rather than nothing or a placeholder.
    */
-  static boolean realCredential(String header) {
+  static boolean realCredential(@Nullable String header) {
     if (header == null) {
       return false;
     }
-    String v = header.trim();
-    int sp = v.indexOf(' ');
-    if (sp > 0
-        && (v.regionMatches(true, 0, "bearer", 0, sp)
-            || v.regionMatches(true, 0, "basic", 0, sp))) {
-      v = v.substring(sp + 1).trim();
+    // As header.trim(), then the scheme word cut off and the rest trimmed, but by index: this runs
+    // for every scored request, and a real key is longer than any placeholder, so it is answered
+    // without copying or lowering it.
+    int from = 0;
+    int to = header.length();
+    while (from < to && header.charAt(from) <= ' ') {
+      from++;
     }
-    return v.length() >= 8 && !PLACEHOLDERS.contains(v.toLowerCase(Locale.ROOT));
+    while (to > from && header.charAt(to - 1) <= ' ') {
+      to--;
+    }
+    int sp = header.indexOf(' ', from);
+    if (sp > from
+        && sp < to
+        && (header.regionMatches(true, from, "bearer", 0, sp - from)
+            || header.regionMatches(true, from, "basic", 0, sp - from))) {
+      from = sp + 1;
+      while (from < to && header.charAt(from) <= ' ') {
+        from++;
+      }
+    }
+    int length = to - from;
+    if (length < 8) {
+      return false;
+    }
+    // Only ASCII letters and the Kelvin sign lower to ASCII, one char each: a longer value never
+    // lowers to a placeholder.
+    return length > LONGEST_PLACEHOLDER
+        || !PLACEHOLDERS.contains(header.substring(from, to).toLowerCase(Locale.ROOT));
   }
+
+  private static final int LONGEST_PLACEHOLDER =
+      PLACEHOLDERS.stream().mapToInt(String::length).max().orElse(0);
 
   /** Ollama's model management routes, whose body names a model to fetch, send or build. */
   private static final Set<String> MANAGEMENT =
@@ -185,11 +267,52 @@ final class ProbeSignatures {
           "hello world",
           "how many states are there in the united states");
 
+  private static final List<String> PROBE_PROMPT_LIST = List.copyOf(PROBE_PROMPTS);
+
   static boolean probePrompt(@Nullable String text) {
     if (text == null || text.length() > 80) {
       return false;
     }
-    String t = text.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9 _]", "").trim();
-    return PROBE_PROMPTS.contains(t);
+    if (!ascii(text)) {
+      String t = text.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9 _]", "").trim();
+      return PROBE_PROMPTS.contains(t);
+    }
+    // The same normalisation, compared in place: prompts are checked per request.
+    for (int i = 0; i < PROBE_PROMPT_LIST.size(); i++) {
+      if (normalisesTo(text, PROBE_PROMPT_LIST.get(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether ASCII {@code text}, lowered, without characters other than a-z, 0-9, space and _, and
+   * trimmed, is {@code prompt} (which neither starts nor ends with a space).
+   */
+  private static boolean normalisesTo(String text, String prompt) {
+    int j = 0;
+    boolean started = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        c = (char) (c + ('a' - 'A'));
+      }
+      if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ' || c == '_')) {
+        continue; // removed
+      }
+      if (!started && c == ' ') {
+        continue; // leading space, trimmed
+      }
+      started = true;
+      if (j < prompt.length()) {
+        if (prompt.charAt(j++) != c) {
+          return false;
+        }
+      } else if (c != ' ') {
+        return false; // more than the prompt, beyond trailing spaces
+      }
+    }
+    return j == prompt.length();
   }
 }

@@ -1,5 +1,6 @@
 package dev.gatehouse.alerts;
 
+import dev.gatehouse.audit.AuditRecord;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -8,6 +9,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Evaluates alert rules against events as they happen. Each rule keeps, per group (an address, a
@@ -52,12 +54,35 @@ public final class AlertEngine {
 
   /** Feeds one event to every rule that watches it. */
   public void observe(Event e) {
+    observe(e.type(), e, null, e.timeMillis(), null);
+  }
+
+  /**
+   * Feeds a finished request to every rule that watches requests, as {@link #observe} would its
+   * {@link Event#request}, but reading the record in place: the event is built only for an alert.
+   */
+  public void request(AuditRecord r, long timeMillis, ManageHours hours) {
+    observe("requests", null, r, timeMillis, hours);
+  }
+
+  /**
+   * The one evaluation, over an event ({@code e}) or a request's record ({@code r} with {@code
+   * hours}). Per rule: its conditions, one map read for the group, and its window's fixed slots; so
+   * the cost does not grow with the requests seen, and nothing is allocated until a rule fires or a
+   * group is first seen.
+   */
+  private void observe(
+      String type,
+      @Nullable Event e,
+      @Nullable AuditRecord r,
+      long millis,
+      @Nullable ManageHours hours) {
     for (int i = 0; i < rules.size(); i++) {
       AlertRule rule = rules.get(i);
-      if (!rule.matches(e)) {
+      if (!rule.event().equals(type) || !matches(rule, e, r, millis, hours)) {
         continue;
       }
-      String group = rule.groupBy() == null ? "" : e.field(rule.groupBy());
+      String group = rule.groupBy() == null ? "" : field(rule.groupBy(), e, r, millis, hours);
       if (group == null) {
         group = "-";
       }
@@ -69,11 +94,46 @@ public final class AlertEngine {
         }
         w = windows.computeIfAbsent(group, g -> new Window());
       }
-      long suppressed = w.add(rule, e.timeMillis(), rule.amount(e));
+      long amount =
+          e != null
+              ? rule.amount(e.tokens(), e.bytes())
+              : rule.amount(Event.Request.tokens(need(r)), Event.Request.bytes(need(r)));
+      long suppressed = w.add(rule, millis, amount);
       if (suppressed >= 0) {
-        fire(rule, group, w.total(rule, e.timeMillis()), e, suppressed);
+        Event fired = e != null ? e : Event.request(need(r), millis, need(hours));
+        fire(rule, group, w.total(rule, millis), fired, suppressed);
       }
     }
+  }
+
+  private static boolean matches(
+      AlertRule rule,
+      @Nullable Event e,
+      @Nullable AuditRecord r,
+      long millis,
+      @Nullable ManageHours hours) {
+    List<AlertRule.Condition> where = rule.where();
+    for (int c = 0; c < where.size(); c++) { // by index: no iterator per request
+      AlertRule.Condition cond = where.get(c);
+      if (!cond.test(field(cond.field(), e, r, millis, hours))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static @Nullable String field(
+      String name,
+      @Nullable Event e,
+      @Nullable AuditRecord r,
+      long millis,
+      @Nullable ManageHours hours) {
+    return e != null ? e.field(name) : Event.Request.field(need(r), name, millis, need(hours));
+  }
+
+  /** The record or hours that {@link #request} passes whenever no event is. */
+  private static <T> T need(@Nullable T t) {
+    return java.util.Objects.requireNonNull(t);
   }
 
   private void fire(AlertRule rule, String group, long total, Event e, long suppressed) {

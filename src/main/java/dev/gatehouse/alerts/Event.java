@@ -2,6 +2,7 @@ package dev.gatehouse.alerts;
 
 import dev.gatehouse.audit.AuditRecord;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -55,13 +56,18 @@ public interface Event {
 
     @Override
     public @Nullable String field(String name) {
+      return field(r, name, timeMillis, hours);
+    }
+
+    /** A request's field, read from its record without building an event. */
+    static @Nullable String field(AuditRecord r, String name, long timeMillis, ManageHours hours) {
       return switch (name) {
         case "ip" -> r.ip();
         case "key" -> r.keyId();
         case "key_name" -> r.keyName();
         case "op" -> r.op();
         case "model" -> r.model();
-        case "status" -> Integer.toString(r.status());
+        case "status" -> status(r.status());
         case "decision" -> r.decision();
         case "reason" -> r.reason();
         case "path" -> r.path();
@@ -71,14 +77,32 @@ public interface Event {
       };
     }
 
+    /** The status as text; from a table for the HTTP range, so that a rule on it allocates none. */
+    private static String status(int status) {
+      return status >= 100 && status < 600 ? STATUSES.get(status - 100) : Integer.toString(status);
+    }
+
+    private static final List<String> STATUSES =
+        java.util.stream.IntStream.range(100, 600).mapToObj(Integer::toString).toList();
+
+    /** A request's tokens in and out. */
+    static long tokens(AuditRecord r) {
+      return Math.max(0, r.tokensIn()) + Math.max(0, r.tokensOut());
+    }
+
+    /** A request's bytes in and out. */
+    static long bytes(AuditRecord r) {
+      return r.bytesIn() + r.bytesOut();
+    }
+
     @Override
     public long tokens() {
-      return Math.max(0, r.tokensIn()) + Math.max(0, r.tokensOut());
+      return tokens(r);
     }
 
     @Override
     public long bytes() {
-      return r.bytesIn() + r.bytesOut();
+      return bytes(r);
     }
 
     @Override

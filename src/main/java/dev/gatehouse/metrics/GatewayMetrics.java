@@ -12,16 +12,20 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The gateway's Prometheus metrics, fed from each request's audit record (so metrics, audit and
  * alerts count the same things) plus gauges over live state. Served only by the admin listener.
- * Meters are cached per label set, so recording a request costs a few map lookups. Thread-safe.
+ * Meters are cached per label set, so recording a request costs a few map reads and allocates
+ * nothing. Thread-safe.
  *
  * <p>Label values are bounded: {@code op} is one of the operation classes or {@code none}, {@code
  * key} a key id from the store or {@code none}, {@code status} an HTTP status, and {@code model}
@@ -63,14 +67,15 @@ public final class GatewayMetrics {
     Duration.ofSeconds(5)
   };
 
-  private record RequestLabels(String op, int status, String key) {}
-
-  private record TokenLabels(String key, String model) {}
-
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final Map<RequestLabels, Counter> requests = new ConcurrentHashMap<>();
-  private final Map<TokenLabels, Counter[]> tokens = new ConcurrentHashMap<>();
+
+  /** By op, then key, then status. */
+  private final Map<String, Map<String, StatusCounters>> requests = new ConcurrentHashMap<>();
+
+  /** By key, then model: the counters in and out. */
+  private final Map<String, Map<String, Counter[]>> tokens = new ConcurrentHashMap<>();
+
   private final Map<String, Timer[]> latency = new ConcurrentHashMap<>();
   private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
   private final AtomicInteger activeStreams = new AtomicInteger();
@@ -112,57 +117,49 @@ public final class GatewayMetrics {
     return registry.scrape();
   }
 
-  /** Counts a finished request from its audit record. */
+  /**
+   * Counts a finished request from its audit record. Once a label set has been seen, this allocates
+   * nothing: each lookup is a map read by a string the record already holds (no label object is
+   * built), and a meter is registered only on a label set's first request.
+   */
   public void record(AuditRecord r) {
     String op = r.op() == null ? "none" : r.op();
     String key = r.keyId() == null ? "none" : r.keyId();
-    requests
-        .computeIfAbsent(
-            new RequestLabels(op, r.status(), key),
-            l ->
-                Counter.builder("gatehouse_requests")
-                    .description(
-                        "Requests answered, refusals included, by operation class, HTTP status and key id")
-                    .tags("op", l.op(), "status", Integer.toString(l.status()), "key", l.key())
-                    .register(registry))
-        .increment();
+    requestCounter(op, key, r.status()).increment();
     if (!"ok".equals(r.reason())) {
-      refusals
-          .computeIfAbsent(
-              r.reason(),
-              reason ->
-                  Counter.builder("gatehouse_refusals")
-                      .description("Requests refused by the gateway, by stable reason code")
-                      .tag("reason", reason)
-                      .register(registry))
-          .increment();
+      Counter c = refusals.get(r.reason());
+      if (c == null) {
+        c =
+            refusals.computeIfAbsent(
+                r.reason(),
+                reason ->
+                    Counter.builder("gatehouse_refusals")
+                        .description("Requests refused by the gateway, by stable reason code")
+                        .tag("reason", reason)
+                        .register(registry));
+      }
+      c.increment();
     }
     if (r.tokensIn() > 0 || r.tokensOut() > 0) {
-      Counter[] c =
-          tokens.computeIfAbsent(
-              new TokenLabels(key, r.model() == null ? "none" : r.model()),
-              l -> new Counter[] {tokenCounter(l, "in"), tokenCounter(l, "out")});
+      String model = r.model() == null ? "none" : r.model();
+      Map<String, Counter[]> byModel = tokens.get(key);
+      if (byModel == null) {
+        byModel = tokens.computeIfAbsent(key, k -> new ConcurrentHashMap<>());
+      }
+      Counter[] c = byModel.get(model);
+      if (c == null) {
+        c =
+            byModel.computeIfAbsent(
+                model,
+                m -> new Counter[] {tokenCounter(key, m, "in"), tokenCounter(key, m, "out")});
+      }
       c[0].increment((double) Math.max(0, r.tokensIn()));
       c[1].increment((double) Math.max(0, r.tokensOut()));
     }
-    Timer[] t =
-        latency.computeIfAbsent(
-            op,
-            o ->
-                new Timer[] {
-                  timer(
-                      "gatehouse_request_duration",
-                      "Time from a request's arrival to its response's end",
-                      o),
-                  timer(
-                      "gatehouse_time_to_first_byte",
-                      "Time from a request's arrival to the upstream's response head",
-                      o),
-                  timer(
-                      "gatehouse_upstream_duration",
-                      "Time from sending a request upstream to the end of its response",
-                      o)
-                });
+    Timer[] t = latency.get(op);
+    if (t == null) {
+      t = latency.computeIfAbsent(op, this::timers);
+    }
     t[0].record(r.totalMicros(), TimeUnit.MICROSECONDS);
     if (r.ttfbMicros() > 0) {
       t[1].record(r.ttfbMicros(), TimeUnit.MICROSECONDS);
@@ -172,10 +169,89 @@ public final class GatewayMetrics {
     }
   }
 
-  private Counter tokenCounter(TokenLabels l, String direction) {
+  /** The requests counter of one label set, registered on its first use. */
+  private Counter requestCounter(String op, String key, int status) {
+    Map<String, StatusCounters> byKey = requests.get(op);
+    if (byKey == null) {
+      byKey = requests.computeIfAbsent(op, o -> new ConcurrentHashMap<>());
+    }
+    StatusCounters byStatus = byKey.get(key);
+    if (byStatus == null) {
+      byStatus = byKey.computeIfAbsent(key, k -> new StatusCounters());
+    }
+    Counter c = byStatus.get(status);
+    if (c == null) {
+      c =
+          byStatus.add(
+              status,
+              () ->
+                  Counter.builder("gatehouse_requests")
+                      .description(
+                          "Requests answered, refusals included, by operation class, HTTP status and key id")
+                      .tags("op", op, "status", Integer.toString(status), "key", key)
+                      .register(registry));
+    }
+    return c;
+  }
+
+  private Timer[] timers(String op) {
+    return new Timer[] {
+      timer(
+          "gatehouse_request_duration", "Time from a request's arrival to its response's end", op),
+      timer(
+          "gatehouse_time_to_first_byte",
+          "Time from a request's arrival to the upstream's response head",
+          op),
+      timer(
+          "gatehouse_upstream_duration",
+          "Time from sending a request upstream to the end of its response",
+          op)
+    };
+  }
+
+  /**
+   * The requests counters of one operation and key, by status. A label set sees few statuses (200,
+   * 401, 429, ...), so a short array scanned in order is cheaper than a map with boxed keys, and
+   * reading it allocates nothing. Read without a lock (the arrays are replaced whole, never changed
+   * in place); added to under its own lock.
+   */
+  private static final class StatusCounters {
+    private volatile int[] statuses = new int[0];
+    private volatile Counter[] counters = new Counter[0];
+
+    @Nullable Counter get(int status) {
+      // The two arrays agree below the shorter one's length, whichever versions are read.
+      Counter[] c = counters;
+      int[] s = statuses;
+      for (int i = 0; i < Math.min(s.length, c.length); i++) {
+        if (s[i] == status) {
+          return c[i];
+        }
+      }
+      return null;
+    }
+
+    synchronized Counter add(int status, Supplier<Counter> register) {
+      Counter have = get(status);
+      if (have != null) {
+        return have;
+      }
+      Counter c = register.get();
+      int n = statuses.length;
+      Counter[] cs = Arrays.copyOf(counters, n + 1);
+      cs[n] = c;
+      int[] ss = Arrays.copyOf(statuses, n + 1);
+      ss[n] = status;
+      counters = cs;
+      statuses = ss;
+      return c;
+    }
+  }
+
+  private Counter tokenCounter(String key, String model, String direction) {
     return Counter.builder("gatehouse_tokens")
         .description("Tokens, from the upstream's usage figures, by direction, key id and model")
-        .tags("direction", direction, "key", l.key(), "model", l.model())
+        .tags("direction", direction, "key", key, "model", model)
         .register(registry);
   }
 

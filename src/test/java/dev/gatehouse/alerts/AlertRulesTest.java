@@ -268,4 +268,32 @@ class AlertRulesTest {
     e.sweep(T0 + 120_001);
     assertThat(e.groupCount()).isZero();
   }
+
+  @Test
+  void aRequestReadFromItsRecordFiresAsItsEventWould() {
+    List<Alert> fromEvents = new ArrayList<>();
+    List<Alert> fromRecords = new ArrayList<>();
+    String[] rules = {
+      "auth: count requests where reason=auth.* and status=401|403 by ip >= 3 in 1m cooldown 0s",
+      "spend: sum tokens requests where op!=models.* by key > 500 in 1h cooldown 0s",
+      "bytes: sum bytes requests by model >= 90 in 1m cooldown 0s",
+      "night: count requests where off_hours=true >= 1 in 1m cooldown 0s"
+    };
+    AlertEngine byEvent = engine(fromEvents, rules);
+    AlertEngine byRecord = engine(fromRecords, rules);
+    for (int i = 0; i < 12; i++) {
+      AuditRecord r =
+          i % 3 == 0
+              ? record("203.0.113." + (i % 2), null, null, 401, "auth.key_invalid", 0)
+              : record("192.0.2.1", "k" + (i % 2), "inference", 200, "ok", 100 * i);
+      long t = T0 + i * 1000L + (i > 8 ? Duration.ofHours(10).toMillis() : 0);
+      byEvent.observe(Event.request(r, t, OFFICE));
+      byRecord.request(r, t, OFFICE);
+    }
+    assertThat(fromRecords).isNotEmpty();
+    assertThat(fromRecords)
+        .extracting(a -> a.summary() + " " + a.suppressed())
+        .containsExactlyElementsOf(
+            fromEvents.stream().map(a -> a.summary() + " " + a.suppressed()).toList());
+  }
 }
