@@ -38,7 +38,7 @@ public final class JsonFields {
   }
 
   /** True when {@code key} folds to {@code name} (already folded); allocates nothing. */
-  private static boolean foldsTo(String key, String name) {
+  static boolean foldsTo(String key, String name) {
     if (key.length() != name.length()) {
       return false; // folding maps one char to one char
     }
