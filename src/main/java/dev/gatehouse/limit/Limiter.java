@@ -312,7 +312,7 @@ public final class Limiter {
    * OpenAI streams carry usage only when asked ({@code stream_options.include_usage}). Budgets and
    * accounting need it, so ask on the client's behalf, and have the meter drop the extra event.
    */
-  private static boolean needsUsage(String path, ObjectNode body) {
+  static boolean needsUsage(String path, ObjectNode body) {
     if (!path.equals("/v1/chat/completions") && !path.equals("/v1/completions")) {
       return false;
     }
