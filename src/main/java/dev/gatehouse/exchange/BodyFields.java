@@ -294,7 +294,14 @@ public final class BodyFields {
     /** Jackson's string-length limit is only reachable on a body longer than it. */
     private final boolean checkLengths;
 
-    private final Set<String> topNames = new HashSet<>();
+    /**
+     * The body's top-level names so far: compared pairwise while there are few (no allocation for
+     * the usual body), then folded into a set.
+     */
+    private final String[] fewNames = new String[16];
+
+    private int names;
+    private @Nullable Set<String> manyNames;
     boolean ambiguous;
 
     Reader(JsonParser p, Bytes bytes, boolean checkLengths) {
@@ -355,7 +362,7 @@ public final class BodyFields {
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         String name = p.currentName();
-        if (top && !topNames.add(JsonFields.fold(name))) {
+        if (top && !firstFold(name)) {
           ambiguous = true; // refused once the whole body has parsed (a syntax error comes first)
         }
         p.nextToken();
@@ -370,6 +377,28 @@ public final class BodyFields {
         throw new IOException("unexpected token " + t);
       }
       return o;
+    }
+
+    /** Records a top-level name; false when an earlier one folds to the same name. */
+    private boolean firstFold(String name) {
+      if (manyNames != null) {
+        return manyNames.add(JsonFields.fold(name));
+      }
+      for (int i = 0; i < names; i++) {
+        if (JsonFields.sameFold(fewNames[i], name)) {
+          return false;
+        }
+      }
+      if (names < fewNames.length) {
+        fewNames[names++] = name;
+        return true;
+      }
+      Set<String> many = new HashSet<>();
+      for (String n : fewNames) {
+        many.add(JsonFields.fold(n));
+      }
+      manyNames = many;
+      return many.add(JsonFields.fold(name));
     }
 
     /**

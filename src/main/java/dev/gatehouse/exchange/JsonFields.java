@@ -50,6 +50,19 @@ public final class JsonFields {
     return true;
   }
 
+  /** True when {@code a} and {@code b} fold to the same name; allocates nothing. */
+  static boolean sameFold(String a, String b) {
+    if (a.length() != b.length()) {
+      return false;
+    }
+    for (int i = 0; i < a.length(); i++) {
+      if (fold(a.charAt(i)) != fold(b.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** True when two top-level names of this object fold to the same name. */
   public static boolean hasAmbiguousNames(JsonNode object) {
     Set<String> seen = new HashSet<>();

@@ -173,7 +173,19 @@ public final class BodyCorpus {
           "{\"model\":\"m\",\"x\":" + "1".repeat(1200) + "}",
           "{\"model\":\"m\",\"x\":" + "[".repeat(1500) + "]".repeat(1500) + "}",
           "{\"model\":\"m\"",
-          "{\"model\":\"m\",\"images\":[\"" + IMG + "\"");
+          "{\"model\":\"m\",\"images\":[\"" + IMG + "\"",
+          // more top-level names than the reader compares pairwise, a folded pair past them
+          manyNames(30, "\"PROMPT\":\"a\",\"prompt\":\"b\""),
+          manyNames(30, "\"prompt\":\"b\""),
+          manyNames(10, "\"k3\":1"));
+
+  private static String manyNames(int n, String tail) {
+    StringBuilder b = new StringBuilder("{\"model\":\"m\"");
+    for (int i = 0; i < n; i++) {
+      b.append(",\"k").append(i).append("\":").append(i);
+    }
+    return b.append(',').append(tail).append('}').toString();
+  }
 
   /** The guard's benign dataset, each row's messages as an OpenAI chat body. */
   public static List<String> dataset() throws IOException {
