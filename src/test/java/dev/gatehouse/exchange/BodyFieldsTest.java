@@ -176,6 +176,9 @@ class BodyFieldsTest {
     Buffer small = Buffer.buffer(SMALL);
     long smallScan = allocated(() -> BodyFields.scan(small));
     long smallTree = allocated(() -> BodyCorpus.OLD.readTree(small.getBytes()));
+    // the rare rewrite path (a cap changed, include_usage, a redaction): full tree, serialise, scan
+    long rewrite = allocated(() -> BodyFields.scan(BodyFields.write(BodyFields.tree(body))));
+    System.out.printf("allocated: rewriting the 10 MB image body: %d%n", rewrite);
     System.out.printf(
         "allocated: 10 MB image body (%d bytes): tree %d, scan %d; small chat body (%d bytes):"
             + " tree %d, scan %d%n",
