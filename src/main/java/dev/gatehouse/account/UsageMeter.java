@@ -1,12 +1,9 @@
 package dev.gatehouse.account;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.store.UsageLedger;
 import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
@@ -23,7 +20,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class UsageMeter implements ResponseTap {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_TEE = 1 << 20;
 
   private enum Mode {
@@ -145,9 +141,8 @@ public final class UsageMeter implements ResponseTap {
       start = end + sep;
       String data = dataOf(event);
       if (data != null && data.contains("\"usage\"")) {
-        JsonNode node = readUsage(data);
-        boolean usageOnly =
-            node != null && node.path("choices").isArray() && node.path("choices").isEmpty();
+        UsageFigures figures = readUsage(data);
+        boolean usageOnly = figures != null && figures.noChoices();
         if (stripUsage && usageOnly) {
           continue; // the gateway asked for it, not the client
         }
@@ -192,62 +187,28 @@ public final class UsageMeter implements ResponseTap {
     }
   }
 
-  /** Most tokens one figure may say; larger ones are read as this, so that they spend a budget. */
+  /**
+   * Most tokens one figure may say; larger ones are read as this, so that they spend a budget
+   * ({@link UsageFigures} reads a figure exactly: 2^64+1, which a plain {@code asLong} wraps to 1,
+   * and 2^64-1000, which it wraps to a negative that would refund a budget, count as this).
+   */
   static final long MAX_TOKENS = Integer.MAX_VALUE;
 
   /**
-   * A token figure from the upstream, read exactly: a whole number from 0 up; past {@link
-   * #MAX_TOKENS} (2^64+1 included, which a plain {@code asLong} wraps to 1, and 2^64-1000, which it
-   * wraps to a negative that would refund a budget) it counts as {@link #MAX_TOKENS}; a negative,
-   * fractional or non-numeric one as 0.
+   * Takes usage figures from one JSON object, whichever API shape it has ({@link UsageFigures}: a
+   * streaming read of the figures alone, no tree); null when it is not a JSON object.
    */
-  static long tokens(JsonNode v) {
-    if (v == null || !v.isIntegralNumber()) {
-      return 0;
-    }
-    java.math.BigInteger b = v.bigIntegerValue();
-    if (b.signum() < 0) {
-      return 0;
-    }
-    return b.bitLength() < 63 ? Math.min(b.longValue(), MAX_TOKENS) : MAX_TOKENS;
-  }
-
-  /** Takes usage figures from one JSON object, whichever API shape it has. */
-  private @Nullable JsonNode readUsage(String json) {
-    JsonNode n;
-    try {
-      n = JSON.readTree(json);
-    } catch (IOException e) {
-      return null;
-    }
-    if (n == null || !n.isObject()) {
-      return null;
-    }
-    if (n.has("prompt_eval_count") || n.has("eval_count")) { // Ollama
-      tokensIn = tokens(n.path("prompt_eval_count"));
-      tokensOut = tokens(n.path("eval_count"));
-      return n;
-    }
-    JsonNode u =
-        n.has("usage")
-            ? n.get("usage")
-            : n.path("response").has("usage")
-                ? n.path("response").get("usage") // Responses API
-                : n.path("message").path("usage"); // Anthropic message_start
-    if (u.isObject()) {
-      if (u.has("prompt_tokens") || u.has("completion_tokens")) {
-        tokensIn = tokens(u.path("prompt_tokens"));
-        tokensOut = tokens(u.path("completion_tokens"));
-      } else if (u.has("input_tokens") || u.has("output_tokens")) {
-        if (u.has("input_tokens")) {
-          tokensIn = tokens(u.path("input_tokens"));
-        }
-        if (u.has("output_tokens")) {
-          tokensOut = tokens(u.path("output_tokens"));
-        }
+  private @Nullable UsageFigures readUsage(String json) {
+    UsageFigures f = UsageFigures.read(json);
+    if (f != null) {
+      if (f.in() >= 0) {
+        tokensIn = f.in();
+      }
+      if (f.out() >= 0) {
+        tokensOut = f.out();
       }
     }
-    return n;
+    return f;
   }
 
   @Override

@@ -76,15 +76,16 @@ public final class Exchange {
    * The buffered request body, or null for none or a streamed one. Written by listen (BodyReader,
    * with {@link #bodyRead} or {@link #formRead}); after it, guard.prompt (secret redaction) and
    * then limit.admit (caps, {@code include_usage}) may replace it with {@link #bodyRewritten}.
-   * Those two are safe together: they run in that order on this event loop, and each serialises the
-   * whole {@link #json} tree, which both edit in place, so the last rewrite carries both changes.
+   * Those two are safe together: they run in that order on this event loop, and each edits a full
+   * tree of the current body, so the last rewrite carries both changes.
    */
   private @Nullable Buffer body;
 
   /**
-   * The parsed JSON body, when the route takes JSON and one was sent. Written by listen
-   * (BodyReader) only, with {@link #bodyRead}. The tree itself is edited in place by guard.prompt
-   * and limit.admit (see {@link #body}).
+   * The fields of the JSON body that decide policy ({@link BodyFields}: a pruned tree, not the
+   * whole body), when the route takes JSON and one was sent. Written by listen (BodyReader) with
+   * {@link #bodyRead}, and read again from the new body by whoever rewrites it ({@link
+   * #bodyRewritten}).
    */
   private @Nullable JsonNode json;
 
@@ -306,7 +307,7 @@ public final class Exchange {
     return body;
   }
 
-  /** The parsed JSON body, or null. */
+  /** The policy fields of the JSON body ({@link BodyFields}), or null. */
   public @Nullable JsonNode json() {
     return json;
   }
@@ -455,11 +456,12 @@ public final class Exchange {
   }
 
   /**
-   * guard.prompt, then limit.admit: the body to forward, re-serialised from {@link #json()} after
-   * editing it.
+   * guard.prompt, then limit.admit: the body to forward, re-serialised from an edited full tree,
+   * and its policy fields read again from it.
    */
-  public void bodyRewritten(Buffer body) {
+  public void bodyRewritten(Buffer body, JsonNode json) {
     this.body = body;
+    this.json = json;
   }
 
   /** authorize.models: the first model the request names, parsed (null for none). */

@@ -38,12 +38,25 @@ public final class JsonFields {
   }
 
   /** True when {@code key} folds to {@code name} (already folded); allocates nothing. */
-  private static boolean foldsTo(String key, String name) {
+  static boolean foldsTo(String key, String name) {
     if (key.length() != name.length()) {
       return false; // folding maps one char to one char
     }
     for (int i = 0; i < key.length(); i++) {
       if (fold(key.charAt(i)) != name.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** True when {@code a} and {@code b} fold to the same name; allocates nothing. */
+  static boolean sameFold(String a, String b) {
+    if (a.length() != b.length()) {
+      return false;
+    }
+    for (int i = 0; i < a.length(); i++) {
+      if (fold(a.charAt(i)) != fold(b.charAt(i))) {
         return false;
       }
     }

@@ -1,10 +1,10 @@
 package dev.gatehouse.guard;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.GatehouseConfig.GuardMode;
 import dev.gatehouse.config.GatehouseConfig.SecretsAction;
+import dev.gatehouse.exchange.BodyFields;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.exchange.Problem;
@@ -29,8 +29,6 @@ import org.jspecify.annotations.Nullable;
  * an error while inspecting refuses the request. Immutable and thread-safe.
  */
 public final class GuardStage {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final GatehouseConfig.Guard config;
   private final PromptText.Scope scope;
@@ -108,20 +106,11 @@ public final class GuardStage {
   }
 
   /** Secrets in every text of the body (any turn carries them to the upstream). */
-  private @Nullable Rejection secrets(Exchange x, ObjectNode body, String path) {
+  private @Nullable Rejection secrets(Exchange x, ObjectNode fields, String path) {
     Map<String, Integer> counts = new LinkedHashMap<>();
-    boolean changed = false;
-    for (PromptText.Slot slot : PromptText.all(path, body)) {
-      List<Secrets.Match> found = Secrets.find(slot.text());
-      if (found.isEmpty()) {
-        continue;
-      }
-      for (Secrets.Match m : found) {
+    for (PromptText.Slot slot : PromptText.all(path, fields)) {
+      for (Secrets.Match m : Secrets.find(slot.text())) {
         counts.merge(m.kind(), 1, Integer::sum);
-      }
-      if (config.secrets() == SecretsAction.REDACT) {
-        slot.replace(Secrets.redact(slot.text(), found));
-        changed = true;
       }
     }
     if (counts.isEmpty()) {
@@ -131,12 +120,22 @@ public final class GuardStage {
     if (config.secrets() == SecretsAction.BLOCK) {
       return Rejection.of(Problem.GUARD_SECRET);
     }
-    if (changed) {
-      // The tree keeps the client's field order; the limit stage, which runs next, re-serialises
-      // this same tree if it changes the body too, so both rewrites reach the upstream.
+    if (config.secrets() == SecretsAction.REDACT) {
+      // Found on the policy fields; redacted in a full tree of the body (the rare path that builds
+      // one), which keeps the client's field order. The limit stage, which runs next, edits a tree
+      // of this rewritten body if it changes the body too, so both rewrites reach the upstream.
       try {
-        x.bodyRewritten(Buffer.buffer(JSON.writeValueAsBytes(body)));
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        ObjectNode body = BodyFields.tree(Objects.requireNonNull(x.body(), "json() came with it"));
+        for (PromptText.Slot slot : PromptText.all(path, body)) {
+          List<Secrets.Match> found = Secrets.find(slot.text());
+          if (!found.isEmpty()) {
+            slot.replace(Secrets.redact(slot.text(), found));
+          }
+        }
+        Buffer rewritten = BodyFields.write(body);
+        x.bodyRewritten(
+            rewritten, java.util.Objects.requireNonNull(BodyFields.scan(rewritten).fields()));
+      } catch (java.io.IOException e) {
         return Rejection.logged(Problem.INTERNAL, e.toString());
       }
     }

@@ -1,9 +1,9 @@
 package dev.gatehouse.limit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.exchange.BodyFields;
 import dev.gatehouse.exchange.Budgets;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.JsonFields;
@@ -36,8 +36,6 @@ import org.jspecify.annotations.Nullable;
  * upstream is contacted, and every failure of a limiter refuses (fail closed). Thread-safe.
  */
 public final class Limiter {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Longest wait for a remote limiter or ledger; past it the request is refused. */
   static final long REMOTE_ANSWER_MILLIS = 2_000;
@@ -270,21 +268,36 @@ public final class Limiter {
    */
   public Future<Rejection> admit(Exchange x) {
     KeyLimits own = Objects.requireNonNull(x.principal(), "identify.key ran").limits();
-    if (x.json() instanceof ObjectNode body
+    if (x.json() instanceof ObjectNode fields
         && isCompute(Objects.requireNonNull(x.route(), "authorize.route ran"))) {
-      RequestCaps.Result capped =
-          caps.apply(
-              Objects.requireNonNull(x.target(), "listen.shape ran").path(),
-              body,
-              own.maxOutputTokens());
+      // Decided on the policy fields (a copy: the caps edit what they check), so a body that needs
+      // no change is forwarded as received. Only a change builds the full tree (rare: a client
+      // over a cap, or an OpenAI stream that did not ask for usage), where the same code edits it.
+      ObjectNode checked = fields.deepCopy();
+      String path = Objects.requireNonNull(x.target(), "listen.shape ran").path();
+      RequestCaps.Result capped = caps.apply(path, checked, own.maxOutputTokens());
       if (capped.rejection() != null) {
         return Future.succeededFuture(capped.rejection());
       }
-      boolean changed = capped.changed() | askForUsage(x, body);
-      if (changed) {
+      boolean usage = needsUsage(path, checked);
+      if (capped.changed() || usage) {
         try {
-          x.bodyRewritten(Buffer.buffer(JSON.writeValueAsBytes(body)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          ObjectNode body =
+              BodyFields.tree(Objects.requireNonNull(x.body(), "json() came with it"));
+          if (capped.changed()) {
+            caps.apply(path, body, own.maxOutputTokens());
+          }
+          if (usage) {
+            askForUsage(body);
+            x.askedForUsage();
+          }
+          Buffer rewritten = BodyFields.write(body);
+          // the new body's fields, read from it: what the later readers (the audit record, the
+          // probe
+          // scoring) see is what the upstream gets
+          x.bodyRewritten(
+              rewritten, java.util.Objects.requireNonNull(BodyFields.scan(rewritten).fields()));
+        } catch (java.io.IOException | RuntimeException e) {
           return Future.succeededFuture(Rejection.logged(Problem.INTERNAL, e.toString()));
         }
       }
@@ -304,8 +317,7 @@ public final class Limiter {
    * OpenAI streams carry usage only when asked ({@code stream_options.include_usage}). Budgets and
    * accounting need it, so ask on the client's behalf, and have the meter drop the extra event.
    */
-  private static boolean askForUsage(Exchange x, ObjectNode body) {
-    String path = Objects.requireNonNull(x.target(), "listen.shape ran").path();
+  static boolean needsUsage(String path, ObjectNode body) {
     if (!path.equals("/v1/chat/completions") && !path.equals("/v1/completions")) {
       return false;
     }
@@ -314,17 +326,18 @@ public final class Limiter {
       return false;
     }
     JsonNode opts = JsonFields.get(body, "stream_options");
-    if (opts instanceof ObjectNode o
+    return !(opts instanceof ObjectNode o
         && JsonFields.get(o, "include_usage") != null
         && Objects.requireNonNull(JsonFields.get(o, "include_usage"), "checked on the line above")
-            .asBoolean(false)) {
-      return false; // the client asked for it and will get it
-    }
+            .asBoolean(false)); // the client asked and will get it
+  }
+
+  /** Sets {@code stream_options.include_usage} in a body {@link #needsUsage} said lacks it. */
+  private static void askForUsage(ObjectNode body) {
+    JsonNode opts = JsonFields.get(body, "stream_options");
     ObjectNode o =
         opts instanceof ObjectNode existing ? existing : body.putObject("stream_options");
     o.put("include_usage", true);
-    x.askedForUsage();
-    return true;
   }
 
   private static Rejection retry(Problem p, String message, long waitNanos) {

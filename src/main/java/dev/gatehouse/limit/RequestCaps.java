@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.JsonFields;
+import dev.gatehouse.exchange.MeasuredText;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import java.math.BigDecimal;
@@ -372,13 +373,12 @@ public final class RequestCaps {
       if (url != null) {
         JsonNode u = url.isObject() ? JsonFields.get(url, "url") : url;
         if (u != null && u.isTextual()) {
-          countImage(u.asText(), images, r);
+          countImage(u, images, r);
         }
       }
       JsonNode source = JsonFields.get(n, "source"); // Anthropic image blocks
       if (source != null && source.isObject() && JsonFields.get(source, "data") != null) {
-        countImage(
-            java.util.Objects.requireNonNull(JsonFields.get(source, "data")).asText(), images, r);
+        countImage(java.util.Objects.requireNonNull(JsonFields.get(source, "data")), images, r);
       }
     }
   }
@@ -387,16 +387,35 @@ public final class RequestCaps {
     if (n instanceof ArrayNode arr) {
       for (JsonNode img : arr) {
         if (img.isTextual()) {
-          countImage(img.asText(), images, r);
+          countImage(img, images, r);
         }
       }
     }
   }
 
-  private void countImage(String base64OrDataUrl, int[] images, Run r) {
-    images[0]++;
+  /**
+   * An image payload: a {@link MeasuredText} (the body reader measured it without keeping it), or
+   * any other node, read as text (a full tree's string, a number, a null).
+   */
+  private void countImage(JsonNode image, int[] images, Run r) {
+    countImage(
+        image instanceof MeasuredText m ? m.payloadChars() : payloadChars(image.asText()),
+        images,
+        r);
+  }
+
+  private static long payloadChars(String base64OrDataUrl) {
     int comma = base64OrDataUrl.startsWith("data:") ? base64OrDataUrl.indexOf(',') + 1 : 0;
-    long decoded = (long) (base64OrDataUrl.length() - comma) * 3 / 4;
+    return (long) base64OrDataUrl.length() - comma;
+  }
+
+  private void countImage(String dataUrlInText, int[] images, Run r) {
+    countImage(payloadChars(dataUrlInText), images, r);
+  }
+
+  private void countImage(long payloadChars, int[] images, Run r) {
+    images[0]++;
+    long decoded = payloadChars * 3 / 4;
     if (decoded > caps.imageBytes()) {
       r.reject(
           "an image of " + decoded + " bytes is above this gateway's cap of " + caps.imageBytes());

@@ -1,11 +1,7 @@
 package dev.gatehouse.listen;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.exchange.BodyFields;
 import dev.gatehouse.exchange.Exchange;
-import dev.gatehouse.exchange.JsonFields;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.Route;
@@ -26,10 +22,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class BodyReader {
 
-  private final ObjectMapper json =
-      new ObjectMapper()
-          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private final long maxBody;
   private final long maxBlob;
 
@@ -128,25 +120,25 @@ public final class BodyReader {
     };
   }
 
-  private @Nullable Rejection parseJson(Exchange x, Buffer body) {
-    JsonNode node;
+  /**
+   * Checks the body in one streaming pass and keeps only its policy fields ({@link BodyFields});
+   * the body is forwarded as received.
+   */
+  private static @Nullable Rejection parseJson(Exchange x, Buffer body) {
+    BodyFields.Scan scan;
     try {
-      node = json.readTree(body.getBytes());
+      scan = BodyFields.scan(body);
     } catch (IOException e) {
       return Rejection.of(Problem.BODY_INVALID_JSON);
     }
-    if (node == null || !node.isObject()) {
+    if (scan.fields() == null) {
       return Rejection.of(Problem.BODY_INVALID_JSON);
     }
-    if (JsonFields.hasAmbiguousNames(node)) {
+    if (scan.ambiguousNames()) {
       return Rejection.of(
           Problem.BODY_INVALID_JSON, "request body has field names that differ only in case");
     }
-    JsonNode model = JsonFields.get(node, "model");
-    if (model == null || !model.isTextual()) {
-      model = JsonFields.get(node, "name");
-    }
-    x.bodyRead(body, node, model != null && model.isTextual() ? model.asText() : null);
+    x.bodyRead(body, scan.fields(), scan.model());
     return null;
   }
 

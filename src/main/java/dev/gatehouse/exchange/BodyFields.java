@@ -1,0 +1,501 @@
+package dev.gatehouse.exchange;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BigIntegerNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The fields of a JSON request body that decide policy, read in one streaming pass. The pass checks
+ * the whole body as the full tree parse did (one JSON object, well formed, no duplicate key at any
+ * depth, nothing after it, Jackson's size limits on numbers, strings, names and nesting) and keeps,
+ * as a small tree of the same shape, only what a stage or the audit record reads: the model fields,
+ * tools, stream flags, the capped options, and the text a user or tool wrote (messages, prompt,
+ * input, ... with their roles and part types). Everything else is skipped by the parser without
+ * being decoded. An image payload (an {@code images} entry, an {@code image_url}, a {@code
+ * source.data}) is measured from its bytes into a {@link MeasuredText} and never becomes a string.
+ *
+ * <p>Why a pruned tree rather than a record of derived figures: every reader keeps its own code and
+ * its exact reading of each value ({@link JsonFields}' case folding, exact name first; {@code
+ * asText}, {@code asBoolean}, the number types), so the decisions cannot drift from what the full
+ * tree gave; {@code BodyFieldsEquivalenceTest} runs every reader over both. Names are kept as the
+ * body spells them, every name that folds to a wanted one, in body order.
+ *
+ * <p>The body itself is forwarded as received. A stage that must change it (limit.admit's caps and
+ * {@code include_usage}, guard.prompt's redaction) builds the full tree with {@link #tree} on that
+ * rare path, edits it, serialises it, and reads the new body's fields again with {@link #scan}.
+ * Stateless and thread-safe.
+ */
+public final class BodyFields {
+
+  /** The strict reading every request body gets: duplicate keys and trailing content refused. */
+  private static final ObjectMapper STRICT =
+      new ObjectMapper()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  /**
+   * Reads one value of a body being scanned as the tree parse would type it (the parser keeps its
+   * own strict checks); {@code FAIL_ON_TRAILING_TOKENS} would look past the value, so it is off.
+   */
+  private static final ObjectMapper SUBTREE = new ObjectMapper();
+
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private static final int MAX_STRING =
+      StreamReadConstraints.defaults().getMaxStringLength(); // what the tree parse allowed
+
+  private BodyFields() {}
+
+  /** What one scan found: the policy fields, or null when the body is JSON but not an object. */
+  public record Scan(@Nullable ObjectNode fields, boolean ambiguousNames) {
+
+    /** The model the body names, for the log: {@code model}, else {@code name}, when a string. */
+    public @Nullable String model() {
+      if (fields == null) {
+        return null;
+      }
+      JsonNode model = JsonFields.get(fields, "model");
+      if (model == null || !model.isTextual()) {
+        model = JsonFields.get(fields, "name");
+      }
+      return model != null && model.isTextual() ? model.asText() : null;
+    }
+  }
+
+  /**
+   * Reads a body's policy fields.
+   *
+   * @throws IOException when the body is not well-formed JSON, repeats a key, has content after its
+   *     value, or passes one of Jackson's limits: the full tree parse refused the same bodies
+   */
+  public static Scan scan(Buffer body) throws IOException {
+    Bytes bytes = Bytes.of(body);
+    try (JsonParser p = STRICT.createParser(bytes.array, bytes.offset, bytes.length)) {
+      Reader r = new Reader(p, bytes, bytes.length > MAX_STRING);
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        return new Scan(null, false); // empty: the tree parse gave no object either
+      }
+      JsonNode root = r.value(Ctx.TOP);
+      if (p.nextToken() != null) {
+        throw new IOException("trailing content after the body's value");
+      }
+      return new Scan(root instanceof ObjectNode o ? o : null, r.ambiguous);
+    }
+  }
+
+  /**
+   * The whole body as a tree, for a stage that rewrites it: the one place a request body becomes a
+   * full tree. The body passed {@link #scan} already.
+   */
+  public static ObjectNode tree(Buffer body) throws IOException {
+    Bytes bytes = Bytes.of(body);
+    JsonNode node = STRICT.readTree(bytes.array, bytes.offset, bytes.length);
+    if (!(node instanceof ObjectNode o)) {
+      throw new IOException("the body is not a JSON object");
+    }
+    return o;
+  }
+
+  /** The body serialised from an edited tree. */
+  public static Buffer write(ObjectNode tree) throws IOException {
+    return Buffer.buffer(STRICT.writeValueAsBytes(tree));
+  }
+
+  /** A body's bytes without a copy when it is backed by an array (a heap buffer, the usual). */
+  private record Bytes(byte[] array, int offset, int length) {
+    static Bytes of(Buffer body) {
+      if (body instanceof BufferInternal b) {
+        ByteBuf buf = b.getByteBuf();
+        if (buf.hasArray()) {
+          return new Bytes(buf.array(), buf.arrayOffset() + buf.readerIndex(), buf.readableBytes());
+        }
+      }
+      byte[] copy = body.getBytes(); // a direct or composite buffer: one copy
+      return new Bytes(copy, 0, copy.length);
+    }
+  }
+
+  /**
+   * Where a value sits, which says what of it is kept. A value in a place no reader looks is
+   * skipped; a container in a place where only its kind matters is kept as an empty container of
+   * that kind.
+   */
+  private enum Ctx {
+    /** The body: the fields any stage reads. */
+    TOP,
+    /** A scalar is kept; a container only as its kind. */
+    SCALAR,
+    /** Kept whole ({@code keep_alive}, whose refusal message prints the value). */
+    FULL,
+    /** {@code tools}: an array of tool objects, of which only {@code type} is read. */
+    TOOLS,
+    TOOL,
+    /** {@code tool_choice}: its {@code type}, and {@code tools} of an allowed_tools choice. */
+    TOOL_CHOICE,
+    STREAM_OPTIONS,
+    OPTIONS,
+    /** Text a user, a tool or a system prompt wrote: strings, arrays of parts, part objects. */
+    TEXT,
+    TEXT_OBJECT,
+    /** {@code messages}: an array of messages. */
+    MESSAGES,
+    MESSAGE,
+    /** An array of image payloads ({@code images}). */
+    IMAGES,
+    /** One image payload: a string is measured, not kept. */
+    IMAGE,
+    /** {@code image_url}: a payload string, or an object with one in {@code url}. */
+    IMAGE_URL,
+    /** An Anthropic image block's {@code source}: the payload in {@code data}. */
+    SOURCE;
+
+    /** The place of the field {@code name} in an object here, or null to skip it. */
+    @Nullable Ctx child(String name) {
+      return switch (this) {
+        case TOP -> top(name);
+        case TOOL -> is(name, "type") ? SCALAR : null;
+        case TOOL_CHOICE -> is(name, "type") ? SCALAR : is(name, "tools") ? TOOLS : null;
+        case STREAM_OPTIONS -> is(name, "include_usage") ? SCALAR : null;
+        case OPTIONS -> is(name, "num_ctx") || is(name, "num_predict") ? SCALAR : null;
+        case TEXT_OBJECT -> textObject(name);
+        case MESSAGE ->
+            is(name, "role")
+                ? SCALAR
+                : is(name, "content") ? TEXT : is(name, "images") ? IMAGES : null;
+        case IMAGE_URL -> is(name, "url") ? IMAGE : null;
+        case SOURCE -> is(name, "data") ? IMAGE : null;
+        default -> null;
+      };
+    }
+
+    /** The place of an array's items here, or null to keep the array only as its kind. */
+    @Nullable Ctx item() {
+      return switch (this) {
+        case TOOLS -> TOOL;
+        case TEXT -> TEXT;
+        case MESSAGES -> MESSAGE;
+        case IMAGES -> IMAGE;
+        default -> null;
+      };
+    }
+
+    /** The place whose objects are read field by field, or null to keep them only as their kind. */
+    @Nullable Ctx object() {
+      return switch (this) {
+        case TOP, TOOL, TOOL_CHOICE, STREAM_OPTIONS, OPTIONS, MESSAGE, SOURCE, IMAGE_URL -> this;
+        case TEXT -> TEXT_OBJECT;
+        default -> null;
+      };
+    }
+
+    private static @Nullable Ctx top(String name) {
+      for (String f : SCALAR_FIELDS) {
+        if (is(name, f)) {
+          return SCALAR;
+        }
+      }
+      for (String f : TEXT_FIELDS) {
+        if (is(name, f)) {
+          return TEXT;
+        }
+      }
+      if (is(name, "messages")) {
+        return MESSAGES;
+      }
+      if (is(name, "images")) {
+        return IMAGES;
+      }
+      if (is(name, "tools")) {
+        return TOOLS;
+      }
+      if (is(name, "tool_choice")) {
+        return TOOL_CHOICE;
+      }
+      if (is(name, "options")) {
+        return OPTIONS;
+      }
+      if (is(name, "stream_options")) {
+        return STREAM_OPTIONS;
+      }
+      return is(name, "keep_alive") ? FULL : null;
+    }
+
+    private static @Nullable Ctx textObject(String name) {
+      if (is(name, "text") || is(name, "content") || is(name, "output")) {
+        return TEXT;
+      }
+      if (is(name, "type") || is(name, "role")) {
+        return SCALAR;
+      }
+      return is(name, "image_url") ? IMAGE_URL : is(name, "source") ? SOURCE : null;
+    }
+  }
+
+  /**
+   * Top-level fields read as values: the model fields of every route (authorize.models, the log), a
+   * Modelfile, the fields that call out (tools policy), the stream flag and the capped numbers
+   * (limit.admit, probe scoring).
+   */
+  private static final String[] SCALAR_FIELDS = {
+    "model",
+    "name",
+    "from",
+    "source",
+    "destination",
+    "modelfile",
+    "mcp_servers",
+    "web_search_options",
+    "container",
+    "stream",
+    "n_predict",
+    "max_tokens",
+    "max_completion_tokens",
+    "max_output_tokens",
+    "n",
+    "best_of"
+  };
+
+  /** Top-level fields that carry prompt text (the guard, the caps, the audit's prompt capture). */
+  private static final String[] TEXT_FIELDS = {
+    "prompt", "system", "input", "suffix", "instructions", "content"
+  };
+
+  /** True when {@code key} folds to {@code name} as {@link JsonFields#get} matches them. */
+  private static boolean is(String key, String name) {
+    return JsonFields.foldsTo(key, name);
+  }
+
+  /** One pass over one body; not thread-safe. */
+  private static final class Reader {
+    private final JsonParser p;
+    private final Bytes bytes;
+
+    /** Jackson's string-length limit is only reachable on a body longer than it. */
+    private final boolean checkLengths;
+
+    /**
+     * The body's top-level names so far: compared pairwise while there are few (no allocation for
+     * the usual body), then folded into a set.
+     */
+    private final String[] fewNames = new String[16];
+
+    private int names;
+    private @Nullable Set<String> manyNames;
+    boolean ambiguous;
+
+    Reader(JsonParser p, Bytes bytes, boolean checkLengths) {
+      this.p = p;
+      this.bytes = bytes;
+      this.checkLengths = checkLengths;
+    }
+
+    /** The value at the current token, as kept for {@code ctx}. */
+    JsonNode value(Ctx ctx) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == null) {
+        throw new IOException("unexpected end of the body"); // the parser throws first
+      }
+      return switch (t) {
+        case START_OBJECT -> ctx == Ctx.FULL ? SUBTREE.readTree(p) : object(ctx);
+        case START_ARRAY -> ctx == Ctx.FULL ? SUBTREE.readTree(p) : array(ctx);
+        // an image payload is measured (where only a string's kind is read, too)
+        case VALUE_STRING ->
+            ctx == Ctx.IMAGE || ctx == Ctx.IMAGE_URL || ctx == Ctx.SOURCE || ctx == Ctx.IMAGES
+                ? measure()
+                : TextNode.valueOf(p.getText());
+        case VALUE_NUMBER_INT ->
+            switch (p.getNumberType()) {
+              case INT -> IntNode.valueOf(p.getIntValue());
+              case LONG -> LongNode.valueOf(p.getLongValue());
+              default -> BigIntegerNode.valueOf(p.getBigIntegerValue());
+            };
+        case VALUE_NUMBER_FLOAT -> SUBTREE.readTree(p); // typed as the tree parse types it
+        case VALUE_TRUE -> BooleanNode.TRUE;
+        case VALUE_FALSE -> BooleanNode.FALSE;
+        case VALUE_NULL -> NullNode.instance;
+        default -> throw new IOException("unexpected token " + t);
+      };
+    }
+
+    private ArrayNode array(Ctx ctx) throws IOException {
+      Ctx item = ctx.item();
+      ArrayNode a = NODES.arrayNode();
+      if (item == null) {
+        skip();
+        return a;
+      }
+      while (p.nextToken() != JsonToken.END_ARRAY) {
+        a.add(value(item));
+      }
+      return a;
+    }
+
+    private ObjectNode object(Ctx at) throws IOException {
+      ObjectNode o = NODES.objectNode();
+      Ctx ctx = at.object();
+      if (ctx == null) {
+        skip();
+        return o;
+      }
+      boolean top = ctx == Ctx.TOP;
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        if (top && !firstFold(name)) {
+          ambiguous = true; // refused once the whole body has parsed (a syntax error comes first)
+        }
+        p.nextToken();
+        Ctx child = ctx.child(name);
+        if (child == null) {
+          skip();
+        } else {
+          o.set(name, value(child));
+        }
+      }
+      if (t != JsonToken.END_OBJECT) {
+        throw new IOException("unexpected token " + t);
+      }
+      return o;
+    }
+
+    /** Records a top-level name; false when an earlier one folds to the same name. */
+    private boolean firstFold(String name) {
+      if (manyNames != null) {
+        return manyNames.add(JsonFields.fold(name));
+      }
+      for (int i = 0; i < names; i++) {
+        if (JsonFields.sameFold(fewNames[i], name)) {
+          return false;
+        }
+      }
+      if (names < fewNames.length) {
+        fewNames[names++] = name;
+        return true;
+      }
+      Set<String> many = new HashSet<>();
+      for (String n : fewNames) {
+        many.add(JsonFields.fold(n));
+      }
+      manyNames = many;
+      return many.add(JsonFields.fold(name));
+    }
+
+    /**
+     * Skips the current value. The parser checks what it skips as it would have read it (syntax,
+     * duplicate keys, UTF-8, nesting), without decoding strings.
+     */
+    private void skip() throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.VALUE_STRING) {
+        if (checkLengths) {
+          measure();
+        }
+        return; // the next token skips it
+      }
+      if (!checkLengths || !t.isStructStart()) {
+        p.skipChildren();
+        return;
+      }
+      int depth = 0;
+      do {
+        t = p.currentToken();
+        if (t.isStructStart()) {
+          depth++;
+        } else if (t.isStructEnd()) {
+          depth--;
+        } else if (t == JsonToken.VALUE_STRING) {
+          measure();
+        }
+      } while (depth > 0 && p.nextToken() != null);
+    }
+
+    /**
+     * Measures the current string from its bytes: its length in UTF-16 units and where a {@code
+     * data:} URL's payload starts. Reads the raw bytes between the quotes; the parser checks them
+     * when it skips the string on its next token.
+     */
+    private MeasuredText measure() throws IOException {
+      byte[] b = bytes.array;
+      int end = bytes.offset + bytes.length;
+      int i = bytes.offset + (int) p.currentTokenLocation().getByteOffset() + 1;
+      long units = 0;
+      long comma = -1;
+      boolean data = true; // the first five units so far match "data:"
+      while (i < end && b[i] != '"') {
+        int c;
+        int step;
+        int width = 1;
+        if (b[i] == '\\' && i + 1 < end) {
+          if (b[i + 1] == 'u' && i + 5 < end) {
+            c = hex(b, i + 2);
+            step = 6;
+          } else {
+            c = unescape(b[i + 1]);
+            step = 2;
+          }
+        } else if (b[i] >= 0) {
+          c = b[i];
+          step = 1;
+        } else {
+          int lead = b[i] & 0xFF;
+          c = -1; // non-ASCII: never a comma, never part of "data:"
+          step = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+          width = lead >= 0xF0 ? 2 : 1; // four bytes: a supplementary character, two units
+        }
+        if (units < 5 && (units + width > 5 || c != "data:".charAt((int) units))) {
+          data = false;
+        }
+        if (c == ',' && comma < 0) {
+          comma = units;
+        }
+        units += width;
+        i += step;
+      }
+      if (checkLengths && units > MAX_STRING) {
+        throw new StreamConstraintsException("string longer than " + MAX_STRING);
+      }
+      long skip = data && units >= 5 ? comma + 1 : 0; // no comma: indexOf(',') + 1 == 0
+      return new MeasuredText(units, units - skip);
+    }
+
+    private static int hex(byte[] b, int at) {
+      int v = 0;
+      for (int k = 0; k < 4; k++) {
+        v = v * 16 + Character.digit(b[at + k], 16);
+      }
+      return v;
+    }
+
+    private static int unescape(byte e) {
+      return switch (e) {
+        case 'b' -> '\b';
+        case 'f' -> '\f';
+        case 'n' -> '\n';
+        case 'r' -> '\r';
+        case 't' -> '\t';
+        default -> e; // \" \\ \/ (and anything else, which the parser refuses)
+      };
+    }
+  }
+}
