@@ -46,7 +46,8 @@ if [ "$(id -u)" = 0 ] && id www-data >/dev/null 2>&1; then user_line="user www-d
 mkdir -p "$work/backend-tmp"/{body,proxy,fastcgi,uwsgi,scgi}
 [ -n "$user_line" ] && chown -R www-data "$work/backend-tmp"
 sed -e "s|@USER_LINE@|$user_line|" -e "s|@RUN@|$work|g" -e "s|@LOGS@|$res/logs|g" \
-  -e "s|@P_STATIC@|$P_BACKEND|g" "$bench/conf/backend-nginx.conf.in" >"$work/backend-nginx.conf"
+  -e "s|@P_STATIC@|$P_BACKEND|g" -e "s|@NOFILE@|$(ulimit -n)|" -e "s|@WORKER_CONNS@|4096|" \
+  "$bench/conf/backend-nginx.conf.in" >"$work/backend-nginx.conf"
 nginx -p "$work/" -e "$res/logs/backend-nginx.error.log" -c "$work/backend-nginx.conf" >"$res/logs/backend.out" 2>&1 &
 pids+=($!)
 wait_port "$P_BACKEND" 20
