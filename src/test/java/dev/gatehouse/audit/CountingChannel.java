@@ -1,12 +1,8 @@
 package dev.gatehouse.audit;
 
+import dev.gatehouse.testing.ForwardingFileChannel;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * fail them as a disk with a write-back error would. The counters and switches are a {@link
  * Seam}'s, shared by every channel it opens.
  */
-final class CountingChannel extends FileChannel {
+final class CountingChannel extends ForwardingFileChannel {
 
   /** What the test sees and sets, for every channel opened through {@link #opener}. */
   static final class Seam {
@@ -51,12 +47,16 @@ final class CountingChannel extends FileChannel {
     }
   }
 
-  private final FileChannel d;
   private final Seam seam;
 
   private CountingChannel(FileChannel d, Seam seam) {
-    this.d = d;
+    super(d);
     this.seam = seam;
+  }
+
+  @Override
+  protected void beforeWrite() {
+    seam.writes.incrementAndGet();
   }
 
   @Override
@@ -73,92 +73,7 @@ final class CountingChannel extends FileChannel {
     if (seam.failForce.get()) {
       throw new IOException("Input/output error");
     }
-    d.force(metaData);
+    delegate.force(metaData);
     seam.forces.incrementAndGet();
-  }
-
-  @Override
-  public int write(ByteBuffer src) throws IOException {
-    seam.writes.incrementAndGet();
-    return d.write(src);
-  }
-
-  @Override
-  public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-    seam.writes.incrementAndGet();
-    return d.write(srcs, offset, length);
-  }
-
-  @Override
-  public int read(ByteBuffer dst) throws IOException {
-    return d.read(dst);
-  }
-
-  @Override
-  public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-    return d.read(dsts, offset, length);
-  }
-
-  @Override
-  public long position() throws IOException {
-    return d.position();
-  }
-
-  @Override
-  public FileChannel position(long newPosition) throws IOException {
-    d.position(newPosition);
-    return this;
-  }
-
-  @Override
-  public long size() throws IOException {
-    return d.size();
-  }
-
-  @Override
-  public FileChannel truncate(long size) throws IOException {
-    d.truncate(size);
-    return this;
-  }
-
-  @Override
-  public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-    return d.transferTo(position, count, target);
-  }
-
-  @Override
-  public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-    return d.transferFrom(src, position, count);
-  }
-
-  @Override
-  public int read(ByteBuffer dst, long position) throws IOException {
-    return d.read(dst, position);
-  }
-
-  @Override
-  public int write(ByteBuffer src, long position) throws IOException {
-    seam.writes.incrementAndGet();
-    return d.write(src, position);
-  }
-
-  @Override
-  public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-    return d.map(mode, position, size);
-  }
-
-  @Override
-  public FileLock lock(long position, long size, boolean shared) throws IOException {
-    return d.lock(position, size, shared);
-  }
-
-  @Override
-  public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-    return d.tryLock(position, size, shared);
-  }
-
-  @Override
-  protected void implCloseChannel() throws IOException {
-    d.close();
   }
 }

@@ -6,16 +6,12 @@ import dev.gatehouse.audit.AuditKey;
 import dev.gatehouse.audit.AuditVerifier;
 import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.testing.AccessLogCapture;
+import dev.gatehouse.testing.ForwardingFileChannel;
 import dev.gatehouse.testing.GatewayFixture;
 import dev.gatehouse.testing.GatewayFixture.RawResponse;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -364,113 +360,25 @@ class AuditFaultsTest {
   /**
    * A file channel whose writes and fsyncs fail with ENOSPC's message while {@code full} is set.
    */
-  static final class FaultyChannel extends FileChannel {
-    private final FileChannel d;
+  static final class FaultyChannel extends ForwardingFileChannel {
     private final AtomicBoolean full;
 
     FaultyChannel(FileChannel d, AtomicBoolean full) {
-      this.d = d;
+      super(d);
       this.full = full;
     }
 
-    private void check() throws IOException {
+    @Override
+    protected void beforeWrite() throws IOException {
       if (full.get()) {
         throw new IOException("No space left on device");
       }
     }
 
     @Override
-    public int read(ByteBuffer dst) throws IOException {
-      return d.read(dst);
-    }
-
-    @Override
-    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-      return d.read(dsts, offset, length);
-    }
-
-    @Override
-    public int write(ByteBuffer src) throws IOException {
-      check();
-      return d.write(src);
-    }
-
-    @Override
-    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-      check();
-      return d.write(srcs, offset, length);
-    }
-
-    @Override
-    public long position() throws IOException {
-      return d.position();
-    }
-
-    @Override
-    public FileChannel position(long newPosition) throws IOException {
-      d.position(newPosition);
-      return this;
-    }
-
-    @Override
-    public long size() throws IOException {
-      return d.size();
-    }
-
-    @Override
-    public FileChannel truncate(long size) throws IOException {
-      d.truncate(size);
-      return this;
-    }
-
-    @Override
     public void force(boolean metaData) throws IOException {
-      check();
-      d.force(metaData);
-    }
-
-    @Override
-    public long transferTo(long position, long count, WritableByteChannel target)
-        throws IOException {
-      return d.transferTo(position, count, target);
-    }
-
-    @Override
-    public long transferFrom(ReadableByteChannel src, long position, long count)
-        throws IOException {
-      check();
-      return d.transferFrom(src, position, count);
-    }
-
-    @Override
-    public int read(ByteBuffer dst, long position) throws IOException {
-      return d.read(dst, position);
-    }
-
-    @Override
-    public int write(ByteBuffer src, long position) throws IOException {
-      check();
-      return d.write(src, position);
-    }
-
-    @Override
-    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-      return d.map(mode, position, size);
-    }
-
-    @Override
-    public FileLock lock(long position, long size, boolean shared) throws IOException {
-      return d.lock(position, size, shared);
-    }
-
-    @Override
-    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-      return d.tryLock(position, size, shared);
-    }
-
-    @Override
-    protected void implCloseChannel() throws IOException {
-      d.close();
+      beforeWrite();
+      super.force(metaData);
     }
   }
 }
