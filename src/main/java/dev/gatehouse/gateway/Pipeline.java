@@ -425,13 +425,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /** proxy: the usage meter taps the response as it streams, and the relay forwards it. */
   private void proxy(Exchange x, boolean account) {
+    x.startedRelaying();
     if (account) {
       x.addTap(
           usage.meter(
               x, limiter.budgets(Objects.requireNonNull(x.principal(), "identify.key ran"))));
-    }
-    x.startedRelaying();
-    if (account) {
       accounting.metrics().streamOpened();
     }
     relay.forward(x, r -> reject(x, r));
