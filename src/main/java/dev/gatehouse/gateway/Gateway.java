@@ -100,6 +100,9 @@ public final class Gateway implements AutoCloseable {
   /** What keeps keys and bans current in memory: closed after everything that may still write. */
   private final List<StoreWatch> watches;
 
+  /** The upstream's health check: stopped first on close, so that shutdown reads as no outage. */
+  private final UpstreamHealth health;
+
   private Gateway(
       Vertx vertx,
       int port,
@@ -112,8 +115,10 @@ public final class Gateway implements AutoCloseable {
       AuditWriter audit,
       GatewayMetrics metrics,
       Alerts alerts,
-      List<StoreWatch> watches) {
+      List<StoreWatch> watches,
+      UpstreamHealth health) {
     this.watches = watches;
+    this.health = health;
     this.audit = audit;
     this.metrics = metrics;
     this.alerts = alerts;
@@ -286,7 +291,8 @@ public final class Gateway implements AutoCloseable {
               audit,
               metrics,
               alerts,
-              watches);
+              watches,
+              upstream.health());
       if (!config.admin().healthInterval().isZero()) {
         upstream.health().start(config.admin().healthInterval());
       }
@@ -527,6 +533,7 @@ public final class Gateway implements AutoCloseable {
 
   @Override
   public void close() {
+    health.close(); // a check cut short by the shutdown must not raise upstream_down
     vertx.close().await();
     audit.close(); // after the listeners: nothing appends once they are closed
     flushUsage();
