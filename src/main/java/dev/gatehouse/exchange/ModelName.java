@@ -19,9 +19,9 @@ import org.jspecify.annotations.Nullable;
  * this parser refuses instead: anything that is not ASCII or not in the character sets above
  * (spaces, control characters, NUL, {@code %}, zero-width and bidi characters, other scripts), an
  * empty part ({@code tiny::latest}, {@code /x}), more than three path segments ({@code
- * tiny/../../x}), more than {@value #MAX_LENGTH} characters in all, a digest other than {@code
- * sha256:} and 64 hex digits, and leading or trailing whitespace (never trimmed, so the upstream
- * receives exactly the string that was checked).
+ * tiny/../../x}), more than {@value #MAX_LENGTH} characters in all (as sent, and in its canonical
+ * form), a digest other than {@code sha256:} and 64 hex digits, and leading or trailing whitespace
+ * (never trimmed, so the upstream receives exactly the string that was checked).
  *
  * <p><b>Cloud.</b> Ollama runs a model on ollama.com, under the server owner's account, when its
  * tag is {@code cloud} or ends in {@code -cloud} ({@code gpt-oss:120b-cloud}), and its cloud-source
@@ -144,6 +144,18 @@ public record ModelName(
     if (scheme && parts.length != 3) {
       return null; // Ollama reads a scheme only in front of a host
     }
+    ModelName name = ofParts(parts, tag, digest, cloudSuffix);
+    // The length bound holds for every form the name is written in, not only the one sent: the
+    // canonical form adds the default tag (and, for a bare name, the default registry), and a
+    // rule, a log line or a pin that holds it must read back as the same name.
+    return name != null
+            && Math.max(name.canonical().length(), name.recorded().length()) <= MAX_LENGTH
+        ? name
+        : null;
+  }
+
+  private static @Nullable ModelName ofParts(
+      String[] parts, String tag, @Nullable String digest, boolean cloudSuffix) {
     return switch (parts.length) {
       case 1 ->
           validPart(Part.MODEL, parts[0])

@@ -80,6 +80,11 @@ class ModelNameTest {
         Arguments.of("tiny:" + "t".repeat(81), "tag past 80"),
         Arguments.of("n".repeat(81) + "/m", "namespace past 80"),
         Arguments.of("h".repeat(200) + "/" + a80 + "/m", "past 256 in all"),
+        // why: 251 as sent, 258 once the default tag is added: its canonical form would not parse
+        Arguments.of("h.".repeat(80) + "h/" + a80 + "/m" + "x".repeat(7), "past 256 canonical"),
+        // why: 242 as sent, 261 with the default registry in front: the same bound, canonical
+        Arguments.of(
+            "n".repeat(80) + "/" + "m".repeat(80) + ":" + "t".repeat(80), "past 256 canonical"),
         Arguments.of("tiny:", "empty tag"),
         Arguments.of(":latest", "empty model"),
         Arguments.of("/tiny", "empty namespace"),
