@@ -9,6 +9,7 @@ import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.exchange.Route;
 import dev.gatehouse.upstream.Upstream;
 import dev.gatehouse.upstream.Upstreams;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -34,6 +35,14 @@ public final class Relay {
 
   /** Largest model list buffered for filtering. */
   private static final int MAX_FILTERED_BODY = 8 << 20;
+
+  /**
+   * The piece of a held body written at a time. A body written whole is copied whole into a direct
+   * buffer for the socket, and stays there until the upstream has read it all: 16 uploads of 14 MB
+   * held 224 MB off the heap on top of the bodies themselves. Written in pieces, as the connection
+   * drains, the copy is one piece per request.
+   */
+  static final int BODY_PIECE = 256 * 1024;
 
   private final Vertx vertx;
   private final Upstreams upstreams;
@@ -105,7 +114,17 @@ public final class Relay {
       up.putHeader("Content-Length", Long.toString(x.bytesIn())); // checked against limits.max_blob
     }
     x.upstreamStarted(System.nanoTime());
-    var sent = upload ? up.send(x.request()) : (x.body() != null ? up.send(x.body()) : up.send());
+    Buffer body = x.body();
+    Future<HttpClientResponse> sent;
+    if (upload) {
+      sent = up.send(x.request());
+    } else if (body != null && body.length() > BODY_PIECE) {
+      up.putHeader("Content-Length", Integer.toString(body.length()));
+      writePieces(up, body, 0);
+      sent = up.response();
+    } else {
+      sent = body != null ? up.send(body) : up.send();
+    }
     sent.onComplete(
         ar -> {
           if (!vertx.cancelTimer(timer)) {
@@ -134,6 +153,30 @@ public final class Relay {
             relayStream(x, up, ur);
           }
         });
+  }
+
+  /**
+   * Writes {@code body} from {@code from} on, a {@link #BODY_PIECE} at a time while the connection
+   * takes it, then ends the request. A request reset meanwhile (client gone, timeout) fails its
+   * response, which is where the failure is handled; the writes just stop.
+   */
+  private static void writePieces(HttpClientRequest up, Buffer body, int from) {
+    int at = from;
+    try {
+      while (at < body.length()) {
+        if (up.writeQueueFull()) {
+          int next = at;
+          up.drainHandler(v -> writePieces(up, body, next));
+          return;
+        }
+        int end = Math.min(body.length(), at + BODY_PIECE);
+        up.write(body.slice(at, end)); // a view of the held body: no copy on the heap
+        at = end;
+      }
+      up.end();
+    } catch (IllegalStateException reset) {
+      // the request was reset or its connection closed: its response future has failed already
+    }
   }
 
   private void relayFiltered(Exchange x, HttpClientResponse ur, Consumer<Rejection> reject) {
