@@ -60,9 +60,23 @@ public record GatehouseConfig(
   /** Policy switches that widen what a key with the right scope may do. */
   public record Policy(List<String> allowedRegistries, boolean allowCloudModels) {}
 
-  /** Size and count limits on requests. */
+  /**
+   * Size and count limits on requests. {@code bodyMemory} is 0 for "60% of the heap" ({@link
+   * #bodyMemoryBytes}).
+   */
   public record Limits(
-      long maxBody, long maxBlob, int maxHeaderBytes, int maxHeaders, int maxUpstreamConnections) {}
+      long maxBody,
+      long maxBlob,
+      long bodyMemory,
+      int maxHeaderBytes,
+      int maxHeaders,
+      int maxUpstreamConnections) {
+
+    /** The bytes of request bodies that may be held at once, for a heap of {@code maxHeap}. */
+    public long bodyMemoryBytes(long maxHeap) {
+      return bodyMemory > 0 ? bodyMemory : maxHeap / 10 * 6;
+    }
+  }
 
   /** Connection and upstream timeouts; none of them bounds a generation that is still streaming. */
   public record Timeouts(

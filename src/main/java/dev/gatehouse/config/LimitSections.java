@@ -23,11 +23,21 @@ final class LimitSections {
         new Limits(
             v.size("limits.max_body"),
             v.size("limits.max_blob"),
+            v.size("limits.body_memory"),
             v.sizeAsInt("limits.max_header_bytes"),
             v.integer("limits.max_headers"),
             v.integer("limits.max_upstream_connections"));
     p.range("limits.max_body", l.maxBody(), 1024, 1L << 32, "1KiB to 4GiB");
     p.range("limits.max_blob", l.maxBlob(), 1024, Long.MAX_VALUE, "at least 1KiB");
+    p.range(
+        "limits.body_memory", l.bodyMemory(), 0, Long.MAX_VALUE, "0 (60% of the heap) or a size");
+    if (l.bodyMemory() > 0 && l.bodyMemory() < l.maxBody()) {
+      // a budget smaller than one allowed body would refuse that body every time
+      p.invalid(
+          "limits.body_memory",
+          Long.toString(l.bodyMemory()),
+          "0 or at least limits.max_body (" + l.maxBody() + ")");
+    }
     p.range("limits.max_header_bytes", l.maxHeaderBytes(), 1024, 1 << 20, "1KiB to 1MiB");
     p.range("limits.max_headers", l.maxHeaders(), 8, 1000, "8-1000");
     p.range(

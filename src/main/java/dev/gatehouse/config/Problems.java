@@ -37,6 +37,7 @@ public final class Problems {
           "server.event_loops",
           "limits.max_body",
           "limits.max_blob",
+          "limits.body_memory",
           "limits.max_header_bytes",
           "limits.max_headers",
           "limits.max_upstream_connections",

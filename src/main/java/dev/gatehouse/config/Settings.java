@@ -103,6 +103,11 @@ public final class Settings {
               "64GiB",
               "Largest upload to /api/blobs (models.manage only); streamed, never buffered."),
           s(
+              "limits.body_memory",
+              Kind.SIZE,
+              "0",
+              "Most bytes of JSON and multipart request bodies held in memory at once, across all requests; a body that would pass it gets 503 with Retry-After before it is read. 0: 60% of the JVM's maximum heap (the launcher sets -Xmx384m: about 230MiB). Raise it together with the heap (-Xmx in GATEHOUSE_JAVA_OPTS)."),
+          s(
               "limits.max_header_bytes",
               Kind.SIZE,
               "16KiB",

@@ -166,6 +166,12 @@ public final class Exchange {
   private @Nullable Runnable release;
 
   /**
+   * What gives back the memory this request's body holds; null when it holds none. Written by the
+   * body reader (listen) only, with {@link #bodyHeld}; run once by the pipeline's end.
+   */
+  private @Nullable Runnable bodyRelease;
+
+  /**
    * Watches the response as it streams (usage, budget), or null. Written by the pipeline's proxy
    * step only (it adds the usage meter), with {@link #addTap}. Taps compose: each call adds one,
    * and the first one added is the one whose token counts the record reads.
@@ -365,6 +371,11 @@ public final class Exchange {
     return release;
   }
 
+  /** What gives back the memory the request body holds, or null. */
+  public @Nullable Runnable bodyRelease() {
+    return bodyRelease;
+  }
+
   /** The response tap, or null. */
   public @Nullable ResponseTap tap() {
     return tap;
@@ -499,6 +510,12 @@ public final class Exchange {
   public void slotHeld(Runnable release) {
     once(this.release != null, "release");
     this.release = release;
+  }
+
+  /** listen: what gives back the memory the body holds, run once at the end. */
+  public void bodyHeld(Runnable release) {
+    once(this.bodyRelease != null, "bodyRelease");
+    this.bodyRelease = release;
   }
 
   /** The pipeline's proxy step: relaying has started. */

@@ -22,6 +22,7 @@ import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.limit.LocalRateLimiter;
 import dev.gatehouse.limit.RateLimiter;
+import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
@@ -83,7 +84,8 @@ public final class Gateway implements AutoCloseable {
       ProbeDetector probes,
       ConnectionLimits connectionLimits,
       Accounting accounting,
-      Upstream upstream) {}
+      Upstream upstream,
+      BodyMemory bodyMemory) {}
 
   private final Vertx vertx;
   private final int port;
@@ -160,6 +162,27 @@ public final class Gateway implements AutoCloseable {
     return start(config, stores, keys, new LocalRateLimiter(), Clock.systemUTC(), true);
   }
 
+  /**
+   * The bound on request bodies held at once ({@code limits.body_memory}, by default 60% of the
+   * heap). Refuses to start when it is smaller than one body of {@code limits.max_body}: every such
+   * body would be refused.
+   */
+  static BodyMemory bodyMemory(GatehouseConfig config, long maxHeap) {
+    long bytes = config.limits().bodyMemoryBytes(maxHeap);
+    if (bytes < config.limits().maxBody()) {
+      throw new IllegalArgumentException(
+          "limits.max_body ("
+              + config.limits().maxBody()
+              + " bytes) is more than the memory for request bodies ("
+              + bytes
+              + " bytes, 60% of a heap of "
+              + maxHeap
+              + "): give the JVM a larger heap (-Xmx in GATEHOUSE_JAVA_OPTS) or lower"
+              + " limits.max_body");
+    }
+    return new BodyMemory(bytes);
+  }
+
   private static Gateway start(
       GatehouseConfig config,
       Stores stores,
@@ -168,6 +191,7 @@ public final class Gateway implements AutoCloseable {
       Clock clock,
       boolean relayOnly)
       throws Exception {
+    BodyMemory bodyMemory = bodyMemory(config, Runtime.getRuntime().maxMemory());
     KeyStore store = stores.keys();
     UsageStore usageStore = stores.usage();
     BanStore banStore = stores.bans();
@@ -253,7 +277,8 @@ public final class Gateway implements AutoCloseable {
               new ProbeDetector(config.probes(), bans),
               new ConnectionLimits(config.connections(), config.network().trustedProxies()),
               accounting,
-              upstream);
+              upstream,
+              bodyMemory);
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(

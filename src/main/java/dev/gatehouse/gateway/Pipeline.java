@@ -19,6 +19,7 @@ import dev.gatehouse.exchange.Stage;
 import dev.gatehouse.exchange.Stage.Step;
 import dev.gatehouse.identify.Identifier;
 import dev.gatehouse.limit.Limiter;
+import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.BodyReader;
 import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.Cors;
@@ -108,7 +109,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       ClientGate gate,
       Cors cors,
       AuthFailures authFailures,
-      ProbeDetector probes) {
+      ProbeDetector probes,
+      BodyMemory bodyMemory) {
     this.gate = gate;
     this.cors = cors;
     this.authFailures = authFailures;
@@ -118,7 +120,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.routes = routes;
     this.identifier = identifier;
     this.authorizer = authorizer;
-    this.bodies = new BodyReader(config.limits().maxBody(), config.limits().maxBlob());
+    this.bodies = new BodyReader(config.limits().maxBody(), config.limits().maxBlob(), bodyMemory);
     this.relay = relay;
     this.accessLog = accessLog;
     this.limiter = limiter;
@@ -248,6 +250,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           }
           if (x.release() != null) {
             x.release().run();
+          }
+          if (x.bodyRelease() != null) {
+            x.bodyRelease().run();
           }
           if (!account) {
             return; // relay only (bench-relay): nothing is recorded

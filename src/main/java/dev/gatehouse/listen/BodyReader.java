@@ -24,10 +24,15 @@ public final class BodyReader {
 
   private final long maxBody;
   private final long maxBlob;
+  private final BodyMemory memory;
 
-  public BodyReader(long maxBody, long maxBlob) {
+  /**
+   * @param memory the gateway's bound on bodies held at once, shared by every event loop
+   */
+  public BodyReader(long maxBody, long maxBlob, BodyMemory memory) {
     this.maxBody = maxBody;
     this.maxBlob = maxBlob;
+    this.memory = memory;
   }
 
   /** Reads and checks the body; completes with null when the request may go on. */
@@ -62,6 +67,11 @@ public final class BodyReader {
     if (req.isEnded()) {
       return Future.succeededFuture(check(x, kind, Buffer.buffer()));
     }
+    Held held = new Held();
+    x.bodyHeld(held::giveBack);
+    if (declared > 0 && !held.take(declared)) {
+      return Future.succeededFuture(busy()); // refused before a byte of it is read
+    }
     continueIfExpected(x);
     Promise<Rejection> done = Promise.promise();
     Buffer collected = Buffer.buffer(declared > 0 ? (int) declared : 256);
@@ -71,10 +81,16 @@ public final class BodyReader {
           if (over[0]) {
             return;
           }
-          if (collected.length() + chunk.length() > maxBody) {
+          long after = (long) collected.length() + chunk.length();
+          if (after > maxBody) {
             over[0] = true;
             done.tryComplete(
                 Rejection.of(Problem.BODY_TOO_LARGE, "request body larger than limits.max_body"));
+            return;
+          }
+          if (after > held.taken && !held.take(after - held.taken)) {
+            over[0] = true; // chunked, or longer than declared (the codec refuses that anyway)
+            done.tryComplete(busy());
             return;
           }
           collected.appendBuffer(chunk);
@@ -90,6 +106,35 @@ public final class BodyReader {
         });
     req.resume();
     return done.future();
+  }
+
+  private static Rejection busy() {
+    return Rejection.retryAfter(
+        Problem.GATEWAY_BUSY, "request bodies in memory are at limits.body_memory", 1);
+  }
+
+  /**
+   * The memory one body holds: taken as it is read, given back once at the end of its exchange.
+   * Runs on the request's event loop only.
+   */
+  private final class Held {
+    long taken;
+    boolean returned;
+
+    boolean take(long bytes) {
+      if (returned || !memory.take(bytes)) {
+        return false;
+      }
+      taken += bytes;
+      return true;
+    }
+
+    void giveBack() {
+      if (!returned) {
+        returned = true;
+        memory.give(taken);
+      }
+    }
   }
 
   private static void continueIfExpected(Exchange x) {

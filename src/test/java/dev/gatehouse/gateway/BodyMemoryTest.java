@@ -1,0 +1,190 @@
+package dev.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.config.ConfigException;
+import dev.gatehouse.config.ConfigLoader;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.listen.BodyMemory;
+import dev.gatehouse.testing.GatewayFixture;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Request bodies held in memory at once are bounded ({@code limits.body_memory}): bodies are read
+ * whole before any policy decision, so without a bound enough uploads at once would exhaust the
+ * heap. A body that would pass the bound is refused (503, Retry-After) and never reaches the
+ * upstream; the memory comes back when a request ends, however it ends.
+ */
+class BodyMemoryTest {
+
+  private static final Map<String, String> SMALL =
+      Map.of("limits.body_memory", "64KiB", "limits.max_body", "48KiB");
+
+  private static String chat(int length) {
+    String head = "{\"model\":\"llama3.2\",\"options\":{\"num_predict\":8},\"prompt\":\"";
+    return head + "x".repeat(length - head.length() - 2) + "\"}";
+  }
+
+  private static String post(String key, String body) {
+    return "POST /api/generate HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+        + key
+        + "\r\nContent-Type: application/json\r\nContent-Length: "
+        + body.getBytes(StandardCharsets.UTF_8).length
+        + "\r\n\r\n";
+  }
+
+  /** Opens a request and sends its head and the first {@code sent} bytes of its body. */
+  private static Socket hold(GatewayFixture gw, String key, String body, int sent)
+      throws Exception {
+    Socket s = new Socket();
+    s.connect(new InetSocketAddress("127.0.0.1", gw.port()), 5_000);
+    s.setSoTimeout(10_000);
+    OutputStream out = s.getOutputStream();
+    out.write(post(key, body).getBytes(StandardCharsets.ISO_8859_1));
+    out.write(body.substring(0, sent).getBytes(StandardCharsets.UTF_8));
+    out.flush();
+    return s;
+  }
+
+  private static String finish(Socket s, String body, int from) throws Exception {
+    s.getOutputStream().write(body.substring(from).getBytes(StandardCharsets.UTF_8));
+    s.getOutputStream().flush();
+    InputStream in = s.getInputStream();
+    byte[] buf = new byte[8192];
+    int n = in.read(buf);
+    return new String(buf, 0, Math.max(0, n), StandardCharsets.ISO_8859_1);
+  }
+
+  private static long bodiesSeen(GatewayFixture gw) {
+    return gw.upstream.requests().stream().filter(r -> r.uri().equals("/api/generate")).count();
+  }
+
+  @Test
+  void aBodyPastTheBoundIsRefusedUntilMemoryComesBack() throws Exception {
+    try (GatewayFixture gw = GatewayFixture.start(SMALL)) {
+      String key = gw.newKey();
+      String first = chat(40_000);
+      // why: a body takes its declared length before a byte of it is read, so a slow upload
+      // holds its share from the start
+      try (Socket held = hold(gw, key, first, 1_000)) {
+        Thread.sleep(200);
+        String second = chat(30_000);
+        GatewayFixture.RawResponse refused = gw.raw(post(key, second) + second);
+        assertThat(refused.status()).as(refused.head()).isEqualTo(503);
+        assertThat(refused.head()).containsIgnoringCase("Retry-After: 1");
+        assertThat(refused.body()).contains("limit.gateway_busy");
+        assertThat(bodiesSeen(gw)).as("a refused body never reaches the upstream").isZero();
+
+        // why: a body that fits beside the held one is served
+        String small = chat(10_000);
+        assertThat(gw.post("/api/generate", key, small).statusCode()).isEqualTo(200);
+
+        assertThat(finish(held, first, 1_000)).startsWith("HTTP/1.1 200");
+      }
+      // why: the held request ended, so its memory came back and the refused size now fits
+      String again = chat(30_000);
+      assertThat(gw.post("/api/generate", key, again).statusCode()).isEqualTo(200);
+      assertThat(bodiesSeen(gw)).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aChunkedBodyIsCountedAsItArrives() throws Exception {
+    try (GatewayFixture gw = GatewayFixture.start(SMALL)) {
+      String key = gw.newKey();
+      String first = chat(40_000);
+      try (Socket held = hold(gw, key, first, 1_000)) {
+        Thread.sleep(200);
+        // why: no declared length to take up front; each piece takes its share, and the piece
+        // that passes the bound ends the request
+        String body = chat(30_000);
+        StringBuilder req =
+            new StringBuilder(
+                "POST /api/generate HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                    + key
+                    + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < body.length(); i += 4096) {
+          String piece = body.substring(i, Math.min(body.length(), i + 4096));
+          req.append(Integer.toHexString(piece.length())).append("\r\n").append(piece);
+          req.append("\r\n");
+        }
+        req.append("0\r\n\r\n");
+        GatewayFixture.RawResponse refused = gw.raw(req.toString());
+        assertThat(refused.status()).as(refused.head()).isEqualTo(503);
+        assertThat(bodiesSeen(gw)).isZero();
+        assertThat(finish(held, first, 1_000)).startsWith("HTTP/1.1 200");
+      }
+    }
+  }
+
+  @Test
+  void memoryComesBackWhenTheClientGoesAway() throws Exception {
+    try (GatewayFixture gw = GatewayFixture.start(SMALL)) {
+      String key = gw.newKey();
+      for (int i = 0; i < 5; i++) {
+        // why: an upload abandoned half way must not keep its share: five of them would
+        // otherwise hold more than the bound
+        Socket s = hold(gw, key, chat(40_000), 2_000);
+        Thread.sleep(100);
+        s.setSoLinger(true, 0);
+        s.close();
+      }
+      Thread.sleep(300);
+      assertThat(gw.post("/api/generate", key, chat(45_000)).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void theBoundIsCheckedAgainstTheLargestBody() throws Exception {
+    // why: a bound below one allowed body would refuse that body every time
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    null,
+                    false,
+                    Map.of(),
+                    Map.of(
+                        "upstream",
+                        "http://127.0.0.1:11434",
+                        "limits.body_memory",
+                        "1MiB",
+                        "limits.max_body",
+                        "2MiB"),
+                    ConfigChecks.ALL))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("limits.body_memory");
+
+    GatehouseConfig auto =
+        ConfigLoader.load(
+            null,
+            false,
+            Map.of(),
+            Map.of("upstream", "http://127.0.0.1:11434", "limits.max_body", "64MiB"),
+            ConfigChecks.ALL);
+    // why: by default the bound is 60% of the heap, so a small heap cannot hold a 64 MiB body
+    assertThat(Gateway.bodyMemory(auto, 1L << 30).limit()).isEqualTo((1L << 30) / 10 * 6);
+    assertThatThrownBy(() -> Gateway.bodyMemory(auto, 64L << 20))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-Xmx");
+  }
+
+  @Test
+  void theCounterNeverPassesItsBound() {
+    BodyMemory m = new BodyMemory(100);
+    assertThat(m.take(60)).isTrue();
+    assertThat(m.take(41)).isFalse();
+    assertThat(m.take(40)).isTrue();
+    assertThat(m.take(1)).isFalse();
+    m.give(60);
+    assertThat(m.held()).isEqualTo(40);
+    assertThat(m.take(Long.MAX_VALUE)).as("no overflow past the bound").isFalse();
+    assertThatThrownBy(() -> m.take(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+}
