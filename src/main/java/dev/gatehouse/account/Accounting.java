@@ -1,6 +1,7 @@
 package dev.gatehouse.account;
 
 import dev.gatehouse.audit.AuditRecord;
+import dev.gatehouse.audit.AuditTimes;
 import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.exchange.Exchange;
@@ -19,6 +20,7 @@ public final class Accounting {
   private final GatewayMetrics metrics;
   private final Consumer<AuditRecord> alerts;
   private final AuditPrompt prompt;
+  private final AuditTimes times = new AuditTimes();
 
   /**
    * @param alerts sees every record; must not block
@@ -36,7 +38,7 @@ public final class Accounting {
    * future completes when the audit record is durable.
    */
   public CompletableFuture<Void> record(Exchange x, int status) {
-    AuditRecord r = AuditRecord.of(x, status, prompt);
+    AuditRecord r = AuditRecord.of(x, status, prompt, times);
     long queued = System.nanoTime();
     CompletableFuture<Void> written = audit.append(r);
     written.whenComplete((v, err) -> metrics.auditWritten(System.nanoTime() - queued, err != null));

@@ -3,12 +3,10 @@ package dev.gatehouse.audit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gatehouse.store.AuditStore;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -16,7 +14,9 @@ import javax.crypto.spec.SecretKeySpec;
  * The audit log's hash chain. A record's hash is SHA-256 over the previous record's hash (hex)
  * followed by the record's canonical JSON without its {@code hash} field; the canonical JSON
  * already carries {@code seq} and {@code prev}. Checkpoints sign {@code seq:hash} with HMAC-SHA256,
- * pruning anchors {@code pruned:seq:hash}. Stateless and thread-safe.
+ * pruning anchors {@code pruned:seq:hash}. Stateless and thread-safe. The writer does not call
+ * these per record: {@link AuditLines} writes the same bytes in one buffer; the verifier and the
+ * tests use them, and {@code AuditLinesTest} holds the two to the same output.
  */
 public final class AuditChain {
 
@@ -26,28 +26,6 @@ public final class AuditChain {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private AuditChain() {}
-
-  /**
-   * Chains {@code records} onto {@code head}, moving it on: returns their lines (each ending in a
-   * newline) as UTF-8, and adds one database row per record to {@code rows}. Each record is
-   * serialised once.
-   */
-  static byte[] chain(List<AuditRecord> records, ChainHead head, List<AuditStore.AuditRow> rows) {
-    StringBuilder b = new StringBuilder(records.size() * 400);
-    for (AuditRecord r : records) {
-      long seq = head.seq + 1;
-      byte[] canonical = r.canonicalJson(seq, head.hash);
-      String h = hash(head.hash, canonical);
-      String line = line(canonical, h);
-      head.seq = seq;
-      head.hash = h;
-      b.append(line).append('\n');
-      rows.add(
-          new AuditStore.AuditRow(
-              seq, r.time(), r.requestId(), r.ip(), r.keyId(), r.status(), r.reason(), line));
-    }
-    return b.toString().getBytes(StandardCharsets.UTF_8);
-  }
 
   /**
    * The canonical bytes the hash covers: the record's JSON with any {@code hash} field left out.

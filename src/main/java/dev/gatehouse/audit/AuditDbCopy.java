@@ -94,7 +94,9 @@ final class AuditDbCopy {
     return backlog.isEmpty() && !gap ? 1_000_000_000L : DB_FLUSH_MILLIS * 1_000_000;
   }
 
-  /** Queues the rows of a batch that was just fsynced, and copies if enough are waiting. */
+  /**
+   * Queues (copies) the rows of a batch that was just fsynced, and copies if enough are waiting.
+   */
   void add(List<AuditStore.AuditRow> rows) {
     if (backlog.isEmpty()) {
       behindSinceNanos = System.nanoTime();

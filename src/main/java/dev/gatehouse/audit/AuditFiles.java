@@ -55,6 +55,12 @@ final class AuditFiles {
   private long syncedSize; // the active file's size at its last successful fsync
 
   /**
+   * The active file's size as this writer left it, or -1 when unknown (asked of the file then):
+   * saves an fstat per batch. Only this writer appends to the file.
+   */
+  private long size = -1;
+
+  /**
    * @param segmentBytes the size at which the active file is sealed; 0 or less: never
    */
   AuditFiles(Path dir, long segmentBytes) {
@@ -159,6 +165,7 @@ final class AuditFiles {
     file = openActive();
     file.force(false);
     syncedSize = file.size();
+    size = syncedSize;
   }
 
   /**
@@ -175,6 +182,7 @@ final class AuditFiles {
       LOG.warning("closing the audit file to reopen it: " + e.getMessage());
     }
     file = null;
+    size = -1;
   }
 
   /**
@@ -183,8 +191,8 @@ final class AuditFiles {
    * the bytes reached the file is cut off again before the failure is thrown, so that a retry
    * starts from the old end of the file.
    */
-  void append(byte[] bytes, boolean force) throws IOException {
-    write(bytes, force);
+  void append(byte[] bytes, int length, boolean force) throws IOException {
+    write(bytes, length, force);
   }
 
   /**
@@ -204,22 +212,26 @@ final class AuditFiles {
     }
   }
 
-  private void write(byte[] bytes, boolean force) throws IOException {
+  private void write(byte[] bytes, int length, boolean force) throws IOException {
     long size0 = -1;
     try {
       if (file == null) {
         file = openActive();
+        size = -1;
       }
-      size0 = file.size();
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      size0 = size >= 0 ? size : file.size();
+      size = -1; // unknown until the write is done
+      ByteBuffer buf = ByteBuffer.wrap(bytes, 0, length);
       while (buf.hasRemaining()) {
         file.write(buf);
       }
+      size = size0 + length;
       if (force) {
         file.force(false);
-        syncedSize = file.size();
+        syncedSize = size;
       }
     } catch (IOException | RuntimeException e) {
+      size = -1;
       try {
         if (size0 >= 0 && file != null) {
           file.truncate(size0);
@@ -239,9 +251,18 @@ final class AuditFiles {
   void force() throws IOException {
     if (file == null) {
       file = openActive();
+      size = -1;
     }
     file.force(false);
-    syncedSize = file.size();
+    syncedSize = currentSize(file);
+  }
+
+  /** The open active file's size: as tracked, or asked of the file when unknown. */
+  private long currentSize(FileChannel f) throws IOException {
+    if (size < 0) {
+      size = f.size();
+    }
+    return size;
   }
 
   /** Whether {@link #sealIfFull} would seal the active file now. */
@@ -250,7 +271,7 @@ final class AuditFiles {
       return segmentBytes > 0
           && file != null
           && head.seq >= activeFirstSeq
-          && file.size() >= segmentBytes;
+          && currentSize(file) >= segmentBytes;
     } catch (IOException e) {
       return false; // the next write reports a broken file
     }
@@ -270,11 +291,12 @@ final class AuditFiles {
     Path segment = dir.resolve(AuditSegments.name(activeFirstSeq));
     FileChannel open = java.util.Objects.requireNonNull(file, "full() saw an open file");
     try {
-      long size = open.size();
+      long sealedSize = open.size();
       open.close();
       file = null;
+      size = -1;
       Files.move(activePath, segment, StandardCopyOption.ATOMIC_MOVE);
-      sealed.add(new Segment(segment, size, head.seq, head.hash, instant(head.time)));
+      sealed.add(new Segment(segment, sealedSize, head.seq, head.hash, instant(head.time)));
       activeFirstSeq = head.seq + 1;
       syncedSize = 0;
       file = openActive(); // fsyncs the directory: the rename and the new file together
@@ -286,6 +308,7 @@ final class AuditFiles {
       try {
         if (file == null) {
           file = openActive();
+          size = -1;
         }
       } catch (IOException again) {
         LOG.log(
@@ -301,7 +324,7 @@ final class AuditFiles {
 
   /** The size of the active file (0 while it is closed after a failed rotation). */
   long activeSize() throws IOException {
-    return file == null ? 0 : file.size();
+    return file == null ? 0 : currentSize(file);
   }
 
   /**

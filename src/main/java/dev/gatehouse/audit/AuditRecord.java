@@ -1,10 +1,15 @@
 package dev.gatehouse.audit;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.exchange.Exchange;
-import java.time.Instant;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -115,13 +120,16 @@ public record AuditRecord(
       java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
           .withZone(java.time.ZoneOffset.UTC);
 
-  /** Builds the record of an exchange as it stands now; call on the exchange's event loop. */
-  public static AuditRecord of(Exchange x, int status, AuditPrompt prompt) {
+  /**
+   * Builds the record of an exchange as it stands now; call on the exchange's event loop. {@code
+   * times} formats its start time (one per gateway, shared by every event loop).
+   */
+  public static AuditRecord of(Exchange x, int status, AuditPrompt prompt, AuditTimes times) {
     String text = prompt == AuditPrompt.NONE ? null : PromptCapture.text(x.json());
     long now = System.nanoTime();
     String ua = x.request().getHeader("User-Agent");
     return new AuditRecord(
-        TIME.format(Instant.ofEpochMilli(x.startMillis())),
+        times.format(x.startMillis()),
         x.requestId(),
         x.clientIp(),
         x.principal() == null ? null : x.principal().keyId(),
@@ -156,71 +164,126 @@ public record AuditRecord(
     return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT);
   }
 
-  private static final com.fasterxml.jackson.core.JsonFactory FACTORY =
-      new com.fasterxml.jackson.core.JsonFactory();
+  private static final JsonFactory FACTORY = new JsonFactory();
 
   /**
    * The record's canonical JSON, with {@code seq} and {@code prev} first and fields always in this
-   * order: what the chain hash covers (the log line adds {@code hash} at the end). Written with a
-   * streaming generator: this runs once per request on the audit writer's thread.
+   * order: what the chain hash covers (the log line adds {@code hash} at the end). The writer
+   * thread does not come here: {@link AuditLines} writes the same bytes through one generator it
+   * keeps ({@link #writeCanonical}); this is the one-off form, for tests and tools.
    */
   public byte[] canonicalJson(long seq, String prev) {
-    com.fasterxml.jackson.core.util.ByteArrayBuilder out =
-        new com.fasterxml.jackson.core.util.ByteArrayBuilder(512);
-    try (com.fasterxml.jackson.core.JsonGenerator g = FACTORY.createGenerator(out)) {
-      g.writeStartObject();
-      g.writeNumberField("seq", seq);
-      g.writeStringField("prev", prev);
-      g.writeStringField("time", time);
-      g.writeStringField("request_id", requestId);
-      g.writeStringField("ip", ip);
-      g.writeStringField("key_id", keyId);
-      g.writeStringField("key_name", keyName);
-      g.writeStringField("method", method);
-      g.writeStringField("path", path);
-      g.writeStringField("op", op);
-      g.writeStringField("model", model);
-      g.writeNumberField("status", status);
-      g.writeStringField("decision", decision);
-      g.writeStringField("reason", reason);
-      g.writeNumberField("bytes_in", bytesIn);
-      g.writeNumberField("bytes_out", bytesOut);
-      g.writeNumberField("tokens_in", tokensIn);
-      g.writeNumberField("tokens_out", tokensOut);
-      g.writeNumberField("ttfb_us", ttfbMicros);
-      g.writeNumberField("upstream_us", upstreamMicros);
-      g.writeNumberField("total_us", totalMicros);
-      g.writeStringField("user_agent", userAgent);
-      g.writeBooleanField("client_gone", clientGone);
-      if (promptSha256 != null) {
-        g.writeStringField("prompt_sha256", promptSha256);
-      }
-      if (promptText != null) {
-        g.writeStringField("prompt_text", promptText);
-      }
-      if (guardVerdict != null) {
-        g.writeStringField("guard_verdict", guardVerdict);
-        g.writeNumberField("guard_score", guardScore);
-        if (guardFamilies != null) {
-          g.writeStringField("guard_families", guardFamilies);
-        }
-      }
-      if (guardSecrets != null) {
-        g.writeStringField("guard_secrets", guardSecrets);
-      }
-      g.writeEndObject();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e); // an in-memory buffer does not fail
+    ByteArrayBuilder out = new ByteArrayBuilder(512);
+    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+      writeCanonical(g, seq, prev);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // an in-memory buffer does not fail
     }
     return out.toByteArray();
+  }
+
+  // The field names, encoded once (Jackson writes the bytes of a SerializedString as they are).
+  private static final SerializedString SEQ = new SerializedString("seq");
+  private static final SerializedString PREV = new SerializedString("prev");
+  private static final SerializedString TIME_FIELD = new SerializedString("time");
+  private static final SerializedString REQUEST_ID = new SerializedString("request_id");
+  private static final SerializedString IP = new SerializedString("ip");
+  private static final SerializedString KEY_ID = new SerializedString("key_id");
+  private static final SerializedString KEY_NAME = new SerializedString("key_name");
+  private static final SerializedString METHOD = new SerializedString("method");
+  private static final SerializedString PATH = new SerializedString("path");
+  private static final SerializedString OP = new SerializedString("op");
+  private static final SerializedString MODEL = new SerializedString("model");
+  private static final SerializedString STATUS = new SerializedString("status");
+  private static final SerializedString DECISION = new SerializedString("decision");
+  private static final SerializedString REASON = new SerializedString("reason");
+  private static final SerializedString BYTES_IN = new SerializedString("bytes_in");
+  private static final SerializedString BYTES_OUT = new SerializedString("bytes_out");
+  private static final SerializedString TOKENS_IN = new SerializedString("tokens_in");
+  private static final SerializedString TOKENS_OUT = new SerializedString("tokens_out");
+  private static final SerializedString TTFB_US = new SerializedString("ttfb_us");
+  private static final SerializedString UPSTREAM_US = new SerializedString("upstream_us");
+  private static final SerializedString TOTAL_US = new SerializedString("total_us");
+  private static final SerializedString USER_AGENT = new SerializedString("user_agent");
+  private static final SerializedString CLIENT_GONE = new SerializedString("client_gone");
+  private static final SerializedString PROMPT_SHA256 = new SerializedString("prompt_sha256");
+  private static final SerializedString PROMPT_TEXT = new SerializedString("prompt_text");
+  private static final SerializedString GUARD_VERDICT = new SerializedString("guard_verdict");
+  private static final SerializedString GUARD_SCORE = new SerializedString("guard_score");
+  private static final SerializedString GUARD_FAMILIES = new SerializedString("guard_families");
+  private static final SerializedString GUARD_SECRETS = new SerializedString("guard_secrets");
+
+  /**
+   * Writes the canonical JSON object (see {@link #canonicalJson}) to {@code g}; {@code prev} is the
+   * previous record's hash. The order of the fields, and which are left out when null, is the log's
+   * format: the hash chain covers these bytes exactly.
+   */
+  void writeCanonical(JsonGenerator g, long seq, String prev) throws IOException {
+    g.writeStartObject();
+    g.writeFieldName(SEQ);
+    g.writeNumber(seq);
+    string(g, PREV, prev);
+    string(g, TIME_FIELD, time);
+    string(g, REQUEST_ID, requestId);
+    string(g, IP, ip);
+    string(g, KEY_ID, keyId);
+    string(g, KEY_NAME, keyName);
+    string(g, METHOD, method);
+    string(g, PATH, path);
+    string(g, OP, op);
+    string(g, MODEL, model);
+    number(g, STATUS, status);
+    string(g, DECISION, decision);
+    string(g, REASON, reason);
+    number(g, BYTES_IN, bytesIn);
+    number(g, BYTES_OUT, bytesOut);
+    number(g, TOKENS_IN, tokensIn);
+    number(g, TOKENS_OUT, tokensOut);
+    number(g, TTFB_US, ttfbMicros);
+    number(g, UPSTREAM_US, upstreamMicros);
+    number(g, TOTAL_US, totalMicros);
+    string(g, USER_AGENT, userAgent);
+    g.writeFieldName(CLIENT_GONE);
+    g.writeBoolean(clientGone);
+    if (promptSha256 != null) {
+      string(g, PROMPT_SHA256, promptSha256);
+    }
+    if (promptText != null) {
+      string(g, PROMPT_TEXT, promptText);
+    }
+    if (guardVerdict != null) {
+      string(g, GUARD_VERDICT, guardVerdict);
+      g.writeFieldName(GUARD_SCORE);
+      g.writeNumber(guardScore);
+      if (guardFamilies != null) {
+        string(g, GUARD_FAMILIES, guardFamilies);
+      }
+    }
+    if (guardSecrets != null) {
+      string(g, GUARD_SECRETS, guardSecrets);
+    }
+    g.writeEndObject();
+  }
+
+  /** A string field; null is written as JSON null, as {@code writeStringField} does. */
+  private static void string(JsonGenerator g, SerializedString name, @Nullable String value)
+      throws IOException {
+    g.writeFieldName(name);
+    g.writeString(value);
+  }
+
+  private static void number(JsonGenerator g, SerializedString name, long value)
+      throws IOException {
+    g.writeFieldName(name);
+    g.writeNumber(value);
   }
 
   /** The canonical JSON (see {@link #canonicalJson}) as a tree. */
   public ObjectNode toJson(ObjectMapper json, long seq, String prev) {
     try {
       return (ObjectNode) json.readTree(canonicalJson(seq, prev));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

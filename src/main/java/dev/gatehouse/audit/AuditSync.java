@@ -3,6 +3,7 @@ package dev.gatehouse.audit;
 import dev.gatehouse.store.AuditStore;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,10 +18,11 @@ import java.util.logging.Logger;
  * is {@link #FSYNC_AFTER_NANOS} old, so that it ends within {@link AuditWriter#MAX_FSYNC_LAG}. With
  * {@code fsync} every batch is fsynced as it is written and passes through at once.
  *
- * <p>The tail keeps its bytes, so that they can be written again after a failed fsync, and its
- * rows, which go to the database copy only once fsynced: after a power loss the database must never
- * hold a record the file lost, or the next start would fork the chain. The writer thread's, but for
- * the counters and {@link #onFsync}, which any thread may read or set.
+ * <p>The tail keeps its rows, which go to the database copy only once fsynced: after a power loss
+ * the database must never hold a record the file lost, or the next start would fork the chain. Each
+ * row holds its line exactly as written, so after a failed fsync the tail's bytes are made again
+ * from them (a rare path) rather than every batch's bytes being copied and kept. The writer
+ * thread's, but for the counters and {@link #onFsync}, which any thread may read or set.
  */
 final class AuditSync {
 
@@ -34,7 +36,6 @@ final class AuditSync {
 
   private final AuditFiles files;
   private final AuditDbCopy db;
-  private final List<byte[]> chunks = new ArrayList<>();
   private final List<AuditStore.AuditRow> rows = new ArrayList<>();
   private long bytes;
   private long sinceNanos; // when the oldest unsynced write was done; meaningful while not empty
@@ -54,22 +55,24 @@ final class AuditSync {
     this.db = db;
   }
 
-  /** Adds a batch just written (not fsynced), its oldest write done at {@code nanos}. */
-  void written(byte[] batch, List<AuditStore.AuditRow> batchRows, long nanos) {
+  /**
+   * Adds a batch just written (not fsynced) of {@code length} bytes, the lines of {@code batchRows}
+   * (which are copied), its oldest write done at {@code nanos}.
+   */
+  void written(int length, List<AuditStore.AuditRow> batchRows, long nanos) {
     if (batchRows.isEmpty()) {
       return;
     }
-    if (chunks.isEmpty()) {
+    if (rows.isEmpty()) {
       sinceNanos = nanos;
     }
-    chunks.add(batch);
     rows.addAll(batchRows);
-    bytes += batch.length;
+    bytes += length;
   }
 
   /** Whether records wait for their fsync. */
   boolean pending() {
-    return !chunks.isEmpty();
+    return !rows.isEmpty();
   }
 
   /** Whether a background fsync failed and the tail waits to be written again. */
@@ -84,7 +87,7 @@ final class AuditSync {
 
   /** How long the writer may wait before the background fsync is due. */
   long nanosUntilDue() {
-    if (chunks.isEmpty() || failed) {
+    if (rows.isEmpty() || failed) {
       return Long.MAX_VALUE;
     }
     return Math.max(0, FSYNC_AFTER_NANOS - (System.nanoTime() - sinceNanos));
@@ -94,15 +97,28 @@ final class AuditSync {
    * Appends {@code batch} to the file, fsynced when {@code force}; after a failed fsync, the tail
    * is first written again over itself, and the append fsynced. See {@link AuditFiles#append}.
    */
-  void append(byte[] batch, boolean force) throws IOException {
+  void append(byte[] batch, int length, boolean force) throws IOException {
     if (failed) {
-      ByteArrayOutputStream tail = new ByteArrayOutputStream((int) Math.min(bytes, 1 << 30));
-      for (byte[] c : chunks) {
-        tail.writeBytes(c);
-      }
-      files.rewriteUnsynced(tail.toByteArray());
+      files.rewriteUnsynced(tail());
     }
-    files.append(batch, force || failed);
+    files.append(batch, length, force || failed);
+  }
+
+  /**
+   * The unsynced tail's bytes, made again from its rows' lines: the same bytes, as each line was
+   * decoded from what was written (valid UTF-8: the JSON generator escapes what it cannot encode).
+   * A tail that does not come to the length written is refused rather than written over the file.
+   */
+  private byte[] tail() throws IOException {
+    ByteArrayOutputStream tail = new ByteArrayOutputStream((int) Math.min(bytes, 1 << 30));
+    for (AuditStore.AuditRow r : rows) {
+      tail.writeBytes(r.line().getBytes(StandardCharsets.UTF_8));
+      tail.write('\n');
+    }
+    if (tail.size() != bytes) {
+      throw new IOException("the unsynced audit tail cannot be made again from its rows");
+    }
+    return tail.toByteArray();
   }
 
   /** The background fsync: when it is due, or at once when {@code now}. False if it failed. */
@@ -116,7 +132,7 @@ final class AuditSync {
    * fsynced.
    */
   boolean sync() {
-    if (chunks.isEmpty() || failed) {
+    if (rows.isEmpty() || failed) {
       return !failed; // nothing to do, or the writer's retry does it
     }
     try {
@@ -145,15 +161,14 @@ final class AuditSync {
    */
   void synced() {
     failed = false;
-    if (chunks.isEmpty()) {
+    if (rows.isEmpty()) {
       return;
     }
     long lag = System.nanoTime() - sinceNanos;
     fsyncs.incrementAndGet();
     maxLagNanos.accumulateAndGet(lag, Math::max);
     listener.accept(lag);
-    db.add(new ArrayList<>(rows));
-    chunks.clear();
+    db.add(rows); // copied into its backlog
     rows.clear();
     bytes = 0;
   }

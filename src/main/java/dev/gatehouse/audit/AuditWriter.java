@@ -113,6 +113,12 @@ public final class AuditWriter implements AutoCloseable {
   private final AuditSync sync;
   private final AuditCheckpoints checkpoints;
   private final AuditPruner pruner;
+  private final AuditLines lines = new AuditLines();
+
+  /** The records and rows of the batch being written; reused from batch to batch. */
+  private final List<AuditRecord> records = new ArrayList<>();
+
+  private final List<AuditStore.AuditRow> rows = new ArrayList<>();
 
   /**
    * Records whose write failed (their responses were aborted or refused), written first once the
@@ -425,20 +431,21 @@ public final class AuditWriter implements AutoCloseable {
       return;
     }
     lastAttemptNanos = System.nanoTime();
-    List<AuditRecord> records = new ArrayList<>(held.size() + batch.size());
+    records.clear();
+    rows.clear();
     records.addAll(held);
     for (Pending p : batch) {
       records.add(p.record());
     }
-    long t0 = System.nanoTime();
+    long t0 = lastAttemptNanos;
     boolean force = durability == AuditDurability.FSYNC || fileFailing || sync.failed();
     long seq0 = head.seq;
     String hash0 = head.hash;
-    List<AuditStore.AuditRow> rows = new ArrayList<>(records.size());
     try {
-      byte[] bytes = AuditChain.chain(records, head, rows);
-      sync.append(bytes, force); // a failed append leaves the file as it was
-      sync.written(bytes, rows, t0);
+      lines.chain(records, head, rows);
+      sync.append(
+          lines.bytes(), lines.length(), force); // a failed append leaves the file as it was
+      sync.written(lines.length(), rows, t0);
     } catch (IOException | RuntimeException e) {
       if (!fileFailing) {
         LOG.log(
@@ -482,6 +489,8 @@ public final class AuditWriter implements AutoCloseable {
     if (force) {
       sync.synced();
     }
+    records.clear(); // nothing kept alive until the next batch
+    rows.clear();
     for (Pending p : batch) {
       p.done().complete(null);
     }

@@ -11,6 +11,7 @@ import dev.gatehouse.alerts.Alerts;
 import dev.gatehouse.alerts.KeyNetworks;
 import dev.gatehouse.alerts.ManageHours;
 import dev.gatehouse.audit.AuditRecord;
+import dev.gatehouse.audit.AuditTimes;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
@@ -162,7 +163,8 @@ class PerRequestCostTest {
   }
 
   static Map<String, Double> measure(Exchange x) {
-    AuditRecord r = AuditRecord.of(x, x.response().getStatusCode(), AuditPrompt.NONE);
+    AuditTimes times = new AuditTimes();
+    AuditRecord r = AuditRecord.of(x, x.response().getStatusCode(), AuditPrompt.NONE, times);
     GatewayMetrics metrics = new GatewayMetrics();
     Alerts alerts = alerts();
     ProbeDetector probes = probes();
@@ -171,7 +173,7 @@ class PerRequestCostTest {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put(
         "record (AuditRecord.of)",
-        bytesPer(() -> AuditRecord.of(x, x.response().getStatusCode(), AuditPrompt.NONE)));
+        bytesPer(() -> AuditRecord.of(x, x.response().getStatusCode(), AuditPrompt.NONE, times)));
     m.put("metrics", bytesPer(() -> metrics.record(r)));
     m.put("alerts", bytesPer(() -> alertSink.accept(r)));
     m.put("probes", bytesPer(() -> probes.observe(x)));
