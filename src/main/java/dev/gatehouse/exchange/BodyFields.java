@@ -40,15 +40,22 @@ import org.jspecify.annotations.Nullable;
  * tree gave; {@code BodyFieldsEquivalenceTest} runs every reader over both. Names are kept as the
  * body spells them, every name that folds to a wanted one, in body order.
  *
- * <p>The body itself is forwarded as received. A stage that must change it (limit.admit's caps and
- * {@code include_usage}, guard.prompt's redaction) builds the full tree with {@link #tree} on that
- * rare path, edits it, serialises it, and reads the new body's fields again with {@link #scan}.
- * Stateless and thread-safe.
+ * <p>The body itself is forwarded as received. The scan also records where the body's members, and
+ * those of its object-valued members, sit in its bytes ({@link BodyLayout}). A stage that adds or
+ * changes a few small fields (limit.admit's caps and {@code include_usage}) edits a copy of the
+ * policy fields and splices the change into the bytes ({@link BodyLayout#splice}): the rest of the
+ * body, a large image included, is copied once and never decoded. What a splice cannot express, and
+ * guard.prompt's redaction (which rewrites text deep in the messages), builds the full tree with
+ * {@link #tree}, edits it and serialises it with {@link #write}. Either way the new body's fields
+ * are read again with {@link #scan}. Stateless and thread-safe.
  */
 public final class BodyFields {
 
-  /** The strict reading every request body gets: duplicate keys and trailing content refused. */
-  private static final ObjectMapper STRICT =
+  /**
+   * The strict reading every request body gets: duplicate keys and trailing content refused. Also
+   * what writes a rewritten body, whole ({@link #write}) or spliced ({@link BodyLayout}).
+   */
+  static final ObjectMapper STRICT =
       new ObjectMapper()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -66,8 +73,12 @@ public final class BodyFields {
 
   private BodyFields() {}
 
-  /** What one scan found: the policy fields, or null when the body is JSON but not an object. */
-  public record Scan(@Nullable ObjectNode fields, boolean ambiguousNames) {
+  /**
+   * What one scan found: the policy fields, or null when the body is JSON but not an object; and
+   * where the body's members sit, for a splice (null with the fields).
+   */
+  public record Scan(
+      @Nullable ObjectNode fields, boolean ambiguousNames, @Nullable BodyLayout layout) {
 
     /** The model the body names, for the log: {@code model}, else {@code name}, when a string. */
     public @Nullable String model() {
@@ -94,13 +105,16 @@ public final class BodyFields {
       Reader r = new Reader(p, bytes, bytes.length > MAX_STRING);
       JsonToken first = p.nextToken();
       if (first == null) {
-        return new Scan(null, false); // empty: the tree parse gave no object either
+        return new Scan(null, false, null); // empty: the tree parse gave no object either
       }
       JsonNode root = r.value(Ctx.TOP);
       if (p.nextToken() != null) {
         throw new IOException("trailing content after the body's value");
       }
-      return new Scan(root instanceof ObjectNode o ? o : null, r.ambiguous);
+      BodyLayout.Members spans = r.recorded;
+      return root instanceof ObjectNode o && spans != null
+          ? new Scan(o, r.ambiguous, new BodyLayout(bytes.length, spans))
+          : new Scan(null, r.ambiguous, null);
     }
   }
 
@@ -123,7 +137,7 @@ public final class BodyFields {
   }
 
   /** A body's bytes without a copy when it is backed by an array (a heap buffer, the usual). */
-  private record Bytes(byte[] array, int offset, int length) {
+  record Bytes(byte[] array, int offset, int length) {
     static Bytes of(Buffer body) {
       if (body instanceof BufferInternal b) {
         ByteBuf buf = b.getByteBuf();
@@ -304,6 +318,15 @@ public final class BodyFields {
     private @Nullable Set<String> manyNames;
     boolean ambiguous;
 
+    /** Containers being read: the body's object is at 0, its members' values at 1. */
+    private int level;
+
+    /**
+     * The members of the last object recorded for the {@link BodyLayout} (the body's object, or an
+     * object-valued member of it): set as that object closes, read by the object around it.
+     */
+    BodyLayout.@Nullable Members recorded;
+
     Reader(JsonParser p, Bytes bytes, boolean checkLengths) {
       this.p = p;
       this.bytes = bytes;
@@ -345,9 +368,11 @@ public final class BodyFields {
         skip();
         return a;
       }
+      level++;
       while (p.nextToken() != JsonToken.END_ARRAY) {
         a.add(value(item));
       }
+      level--;
       return a;
     }
 
@@ -359,22 +384,42 @@ public final class BodyFields {
         return o;
       }
       boolean top = ctx == Ctx.TOP;
+      // the body's object and its object-valued members: where each member's value sits, for a
+      // splice (BodyLayout); nothing deeper, so a deep body costs nothing more
+      BodyLayout.Members spans = level < 2 ? new BodyLayout.Members() : null;
+      level++;
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        if (spans != null) {
+          spans.next(bytes.array, bytes.offset, tokenStart());
+        }
         String name = p.currentName();
         if (top && !firstFold(name)) {
           ambiguous = true; // refused once the whole body has parsed (a syntax error comes first)
         }
         p.nextToken();
+        if (spans != null) {
+          spans.add(name, tokenStart());
+          recorded = null;
+        }
         Ctx child = ctx.child(name);
         if (child == null) {
           skip();
         } else {
           o.set(name, value(child));
         }
+        BodyLayout.Members inner = recorded;
+        if (spans != null && inner != null) {
+          spans.lastIsObject(inner);
+        }
       }
       if (t != JsonToken.END_OBJECT) {
         throw new IOException("unexpected token " + t);
+      }
+      level--;
+      if (spans != null) {
+        spans.close(bytes.array, bytes.offset, tokenStart());
+        recorded = spans;
       }
       return o;
     }
@@ -399,6 +444,11 @@ public final class BodyFields {
       }
       manyNames = many;
       return many.add(JsonFields.fold(name));
+    }
+
+    /** Where the current token starts, from the start of the body. */
+    private int tokenStart() {
+      return (int) p.currentTokenLocation().getByteOffset();
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.util.Objects;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 
@@ -76,8 +77,9 @@ public final class Exchange {
    * The buffered request body, or null for none or a streamed one. Written by listen (BodyReader,
    * with {@link #bodyRead} or {@link #formRead}); after it, guard.prompt (secret redaction) and
    * then limit.admit (caps, {@code include_usage}) may replace it with {@link #bodyRewritten}.
-   * Those two are safe together: they run in that order on this event loop, and each edits a full
-   * tree of the current body, so the last rewrite carries both changes.
+   * Those two are safe together: they run in that order on this event loop, and each edits the
+   * current body (a full tree of it, or a splice by its {@link #bodyLayout}), so the last rewrite
+   * carries both changes.
    */
   private @Nullable Buffer body;
 
@@ -88,6 +90,14 @@ public final class Exchange {
    * #bodyRewritten}).
    */
   private @Nullable JsonNode json;
+
+  /**
+   * Where the members of the JSON body sit in its bytes ({@link BodyLayout}), for a stage that
+   * splices a small change into the body instead of writing a whole tree; null when none was
+   * recorded. Written by the same writers as {@link #json}, always with it, so it describes the
+   * current {@link #body}.
+   */
+  private @Nullable BodyLayout bodyLayout;
 
   /**
    * The model the request names, for the log. Written by listen (BodyReader) only, with {@link
@@ -318,6 +328,11 @@ public final class Exchange {
     return json;
   }
 
+  /** Where the JSON body's members sit in its bytes, for a splice, or null. */
+  public @Nullable BodyLayout bodyLayout() {
+    return bodyLayout;
+  }
+
   /** The model the request names, for the log, or null. */
   public @Nullable String model() {
     return model;
@@ -448,6 +463,12 @@ public final class Exchange {
   }
 
   /** listen: a JSON body, parsed, and the model it names (null for none). */
+  public void bodyRead(Buffer body, BodyFields.Scan scan) {
+    bodyRead(body, scan.fields(), scan.model());
+    this.bodyLayout = scan.layout();
+  }
+
+  /** listen: a JSON body, parsed, and the model it names (null for none); no layout. */
   public void bodyRead(Buffer body, @Nullable JsonNode json, @Nullable String model) {
     once(this.body != null, "body");
     this.body = body;
@@ -467,12 +488,14 @@ public final class Exchange {
   }
 
   /**
-   * guard.prompt, then limit.admit: the body to forward, re-serialised from an edited full tree,
-   * and its policy fields read again from it.
+   * guard.prompt, then limit.admit: the body to forward, re-serialised from an edited full tree or
+   * spliced, and what a scan of it read (its policy fields and their layout), so that later readers
+   * see what the upstream gets.
    */
-  public void bodyRewritten(Buffer body, JsonNode json) {
+  public void bodyRewritten(Buffer body, BodyFields.Scan scan) {
     this.body = body;
-    this.json = json;
+    this.json = Objects.requireNonNull(scan.fields(), "a rewritten body is a JSON object");
+    this.bodyLayout = scan.layout();
   }
 
   /** authorize.models: the first model the request names, parsed (null for none). */

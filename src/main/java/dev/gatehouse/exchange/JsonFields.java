@@ -74,6 +74,23 @@ public final class JsonFields {
     return false;
   }
 
+  /**
+   * The name of the field {@link #get} reads for {@code name}: the exact name when present, else
+   * the first that folds to it; {@code name} itself when none does. A change to what was read must
+   * go to this field, not to another whose name matches more loosely.
+   */
+  public static String nameOf(JsonNode object, String name) {
+    if (object.has(name)) {
+      return name;
+    }
+    for (Map.Entry<String, JsonNode> e : object.properties()) {
+      if (foldsTo(e.getKey(), name)) {
+        return e.getKey();
+      }
+    }
+    return name;
+  }
+
   /** The value of the top-level field whose name folds to {@code name}, or null. */
   public static @Nullable JsonNode get(JsonNode object, String name) {
     JsonNode exact = object.get(name);

@@ -122,8 +122,8 @@ public final class GuardStage {
     }
     if (config.secrets() == SecretsAction.REDACT) {
       // Found on the policy fields; redacted in a full tree of the body (the rare path that builds
-      // one), which keeps the client's field order. The limit stage, which runs next, edits a tree
-      // of this rewritten body if it changes the body too, so both rewrites reach the upstream.
+      // one), which keeps the client's field order. The limit stage, which runs next, edits this
+      // rewritten body if it changes the body too, so both rewrites reach the upstream.
       try {
         ObjectNode body = BodyFields.tree(Objects.requireNonNull(x.body(), "json() came with it"));
         for (PromptText.Slot slot : PromptText.all(path, body)) {
@@ -133,8 +133,7 @@ public final class GuardStage {
           }
         }
         Buffer rewritten = BodyFields.write(body);
-        x.bodyRewritten(
-            rewritten, java.util.Objects.requireNonNull(BodyFields.scan(rewritten).fields()));
+        x.bodyRewritten(rewritten, BodyFields.scan(rewritten));
       } catch (java.io.IOException e) {
         return Rejection.logged(Problem.INTERNAL, e.toString());
       }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.BodyFields;
+import dev.gatehouse.exchange.BodyLayout;
 import dev.gatehouse.exchange.Budgets;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.JsonFields;
@@ -271,8 +272,10 @@ public final class Limiter {
     if (x.json() instanceof ObjectNode fields
         && isCompute(Objects.requireNonNull(x.route(), "authorize.route ran"))) {
       // Decided on the policy fields (a copy: the caps edit what they check), so a body that needs
-      // no change is forwarded as received. Only a change builds the full tree (rare: a client
-      // over a cap, or an OpenAI stream that did not ask for usage), where the same code edits it.
+      // no change is forwarded as received. A change (common: an Ollama generation without
+      // num_predict, an OpenAI stream without include_usage) is spliced into the body's bytes from
+      // the edited copy; only what a splice cannot express builds the full tree, where the same
+      // code edits it.
       ObjectNode checked = fields.deepCopy();
       String path = Objects.requireNonNull(x.target(), "listen.shape ran").path();
       RequestCaps.Result capped = caps.apply(path, checked, own.maxOutputTokens());
@@ -282,21 +285,27 @@ public final class Limiter {
       boolean usage = needsUsage(path, checked);
       if (capped.changed() || usage) {
         try {
-          ObjectNode body =
-              BodyFields.tree(Objects.requireNonNull(x.body(), "json() came with it"));
-          if (capped.changed()) {
-            caps.apply(path, body, own.maxOutputTokens());
-          }
+          Buffer body = Objects.requireNonNull(x.body(), "json() came with it");
           if (usage) {
-            askForUsage(body);
+            askForUsage(checked);
             x.askedForUsage();
           }
-          Buffer rewritten = BodyFields.write(body);
-          // the new body's fields, read from it: what the later readers (the audit record, the
-          // probe
-          // scoring) see is what the upstream gets
-          x.bodyRewritten(
-              rewritten, java.util.Objects.requireNonNull(BodyFields.scan(rewritten).fields()));
+          BodyLayout layout = x.bodyLayout();
+          Buffer rewritten = layout == null ? null : layout.splice(body, fields, checked);
+          if (rewritten == null) {
+            ObjectNode tree = BodyFields.tree(body);
+            if (capped.changed()) {
+              caps.apply(path, tree, own.maxOutputTokens());
+            }
+            if (usage) {
+              askForUsage(tree);
+            }
+            rewritten = BodyFields.write(tree);
+          }
+          // the new body read again (one streaming pass), rather than the edited copy trusted:
+          // what the later readers (the audit record, the probe scoring) see is what the upstream
+          // gets, and a splice that made anything but one well-formed object is refused here
+          x.bodyRewritten(rewritten, BodyFields.scan(rewritten));
         } catch (java.io.IOException | RuntimeException e) {
           return Future.succeededFuture(Rejection.logged(Problem.INTERNAL, e.toString()));
         }
@@ -333,7 +342,7 @@ public final class Limiter {
   }
 
   /** Sets {@code stream_options.include_usage} in a body {@link #needsUsage} said lacks it. */
-  private static void askForUsage(ObjectNode body) {
+  static void askForUsage(ObjectNode body) {
     JsonNode opts = JsonFields.get(body, "stream_options");
     ObjectNode o =
         opts instanceof ObjectNode existing ? existing : body.putObject("stream_options");

@@ -88,12 +88,13 @@ public final class RequestCaps {
                   Problem.CAP_EXCEEDED,
                   field + " " + shown(n) + " is above this gateway's cap of " + cap);
         } else {
-          node.put(exactName(node, field), cap);
+          node.put(JsonFields.nameOf(node, field), cap);
           changed = true;
         }
       } else if (!v.isIntegralNumber() || !v.canConvertToInt()) {
         node.put(
-            exactName(node, field), n.intValueExact()); // 4096.0 -> 4096: forward what was checked
+            JsonFields.nameOf(node, field),
+            n.intValueExact()); // 4096.0 -> 4096: forward what was checked
         changed = true;
       }
     }
@@ -135,15 +136,6 @@ public final class RequestCaps {
     return n.bitLength() > 64
         ? (n.signum() < 0 ? "-" : "") + "2^" + (n.abs().bitLength() - 1) + "+"
         : n.toString();
-  }
-
-  private static String exactName(ObjectNode node, String folded) {
-    for (var e : node.properties()) {
-      if (e.getKey().equalsIgnoreCase(folded)) {
-        return e.getKey();
-      }
-    }
-    return folded;
   }
 
   /**
@@ -252,7 +244,7 @@ public final class RequestCaps {
                 + caps.keepAliveMax().toSeconds()
                 + "s");
       } else {
-        body.put(exactName(body, "keep_alive"), caps.keepAliveMax().toSeconds() + "s");
+        body.put(JsonFields.nameOf(body, "keep_alive"), caps.keepAliveMax().toSeconds() + "s");
         r.changed = true;
       }
     }

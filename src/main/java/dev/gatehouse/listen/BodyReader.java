@@ -183,7 +183,7 @@ public final class BodyReader {
       return Rejection.of(
           Problem.BODY_INVALID_JSON, "request body has field names that differ only in case");
     }
-    x.bodyRead(body, scan.fields(), scan.model());
+    x.bodyRead(body, scan);
     return null;
   }
 

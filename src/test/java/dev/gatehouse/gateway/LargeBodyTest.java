@@ -62,8 +62,8 @@ class LargeBodyTest {
 
   @Test
   void aBodyOverACapIsRewrittenWithItsImageIntact() throws Exception {
-    // why: the rare rewrite (here, the default output cap added) builds the full tree and must
-    // carry everything else, the image included, unchanged
+    // why: a rewrite (here, the default output cap added) must carry everything else, the image
+    // included, unchanged
     try (GatewayFixture gw = GatewayFixture.start(Map.of("caps.max_output_tokens", "512"))) {
       String key = gw.newKey();
       String img = image(3_000_000);
@@ -77,6 +77,37 @@ class LargeBodyTest {
       JsonNode sent = JSON.readTree(last(gw));
       assertThat(sent.at("/options/num_predict").asInt()).isEqualTo(512);
       assertThat(sent.at("/messages/0/images/0").asText()).isEqualTo(img);
+    }
+  }
+
+  @Test
+  void aCapAddedToABodyIsSplicedIntoItsBytes() throws Exception {
+    // why: the common rewrites (an Ollama chat without options gets the output cap, an OpenAI
+    // stream gets include_usage) change only what they add: the image, the client's whitespace
+    // and its field order reach the upstream as sent, with no tree of the body built
+    try (GatewayFixture gw = GatewayFixture.start(Map.of("caps.max_output_tokens", "512"))) {
+      String key = gw.newKey();
+      String ollama =
+          "{ \"model\" : \"llava\",\n  \"stream\":false, \"messages\":[{\"role\":\"user\","
+              + "\"content\":\"Describe it.\",\"images\":[\""
+              + image(3_000_000)
+              + "\"]}]\n}";
+      HttpResponse<String> r = gw.post("/api/chat", key, ollama);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(last(gw))
+          .isEqualTo(
+              ollama.substring(0, ollama.length() - 1) + ",\"options\":{\"num_predict\":512}}");
+
+      String openai =
+          "{\"model\":\"llava\",\t\"stream\":true,\"max_tokens\":9999,\"messages\":"
+              + "[{\"role\":\"user\",\"content\":\"caf\\u00e9\"}],\"stream_options\":{ }}";
+      r = gw.post("/v1/chat/completions", key, openai);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(last(gw))
+          .isEqualTo(
+              "{\"model\":\"llava\",\t\"stream\":true,\"max_tokens\":512,\"messages\":"
+                  + "[{\"role\":\"user\",\"content\":\"caf\\u00e9\"}],"
+                  + "\"stream_options\":{ \"include_usage\":true}}");
     }
   }
 }

@@ -72,4 +72,29 @@ class CapsEquivalenceTest {
     }
     assertThat(compared).isGreaterThan(10_000);
   }
+
+  @Test
+  void aClampGoesToTheFieldTheCapsRead() throws IOException {
+    // why: Java's equalsIgnoreCase matches "keep_alıve" (dotless i) to keep_alive, Go's
+    // EqualFold (Ollama) does not; the clamp once went to such a field first in the body and left
+    // the one the caps read (and Ollama uses, -1: loaded forever) as sent. On the full tree (the
+    // fallback) as on the policy fields, the field read is the field changed
+    RequestCaps caps = new RequestCaps(CAPS.get(0));
+    for (String body :
+        List.of(
+            "{\"model\":\"m\",\"keep_al\u0131ve\":1,\"KEEP_ALIVE\":-1}",
+            "{\"model\":\"m\",\"options\":{\"num_pred\u0131ct\":1,\"NUM_PREDICT\":99999}}",
+            "{\"model\":\"m\",\"options\":{\"num_pred\u0130ct\":1,\"Num_Predict\":4096.0}}")) {
+      for (ObjectNode tree :
+          List.of(
+              java.util.Objects.requireNonNull(BodyCorpus.full(body)),
+              java.util.Objects.requireNonNull(BodyCorpus.fields(body)))) {
+        assertThat(caps.apply("/api/chat", tree, null).changed()).isTrue();
+        assertThat(tree.at("/KEEP_ALIVE").asText("600s")).as(body).isEqualTo("600s");
+        assertThat(tree.at("/options/NUM_PREDICT").asInt(100)).as(body).isEqualTo(100);
+        assertThat(tree.at("/options/Num_Predict").asInt(100)).as(body).isEqualTo(100);
+        assertThat(tree.toString()).as("the look-alike is left as sent").contains("\":1");
+      }
+    }
+  }
 }
