@@ -53,6 +53,12 @@ public final class RequestCaps {
      * container is 400. Negative values mean "unlimited" where the server reads them so ({@code
      * num_predict}, {@code n_predict}: -1, -2, or any other negative) and count as above any cap;
      * elsewhere a negative value is 400.
+     *
+     * <p>The field is found as the server finds it: in a JSON object a Go struct decodes, by a name
+     * that folds to it ({@link JsonFields#get}); in Ollama's {@code options}, a map, by its exact
+     * name only ({@code exact}). Ollama ignores an option named {@code NUM_PREDICT}, so reading it
+     * as {@code num_predict} would let a small value there pass for a cap while the model generates
+     * without one; the exact name is added instead.
      */
     void cap(
         ObjectNode node,
@@ -60,10 +66,20 @@ public final class RequestCaps {
         int cap,
         boolean setWhenMissing,
         boolean negativeIsUnlimited) {
+      cap(node, field, cap, setWhenMissing, negativeIsUnlimited, false);
+    }
+
+    void cap(
+        ObjectNode node,
+        String field,
+        int cap,
+        boolean setWhenMissing,
+        boolean negativeIsUnlimited,
+        boolean exact) {
       if (rejection != null) {
         return;
       }
-      JsonNode v = JsonFields.get(node, field);
+      JsonNode v = exact ? node.get(field) : JsonFields.get(node, field);
       if (v == null || v.isNull()) {
         if (setWhenMissing) {
           node.put(field, cap);
@@ -88,12 +104,12 @@ public final class RequestCaps {
                   Problem.CAP_EXCEEDED,
                   field + " " + shown(n) + " is above this gateway's cap of " + cap);
         } else {
-          node.put(JsonFields.nameOf(node, field), cap);
+          node.put(exact ? field : JsonFields.nameOf(node, field), cap);
           changed = true;
         }
       } else if (!v.isIntegralNumber() || !v.canConvertToInt()) {
         node.put(
-            JsonFields.nameOf(node, field),
+            exact ? field : JsonFields.nameOf(node, field),
             n.intValueExact()); // 4096.0 -> 4096: forward what was checked
         changed = true;
       }
@@ -160,9 +176,11 @@ public final class RequestCaps {
         r.changed = true;
       }
       if (options != null) {
-        r.cap(options, "num_ctx", caps.numCtx(), false, false);
+        // options is a map in Ollama (Options.FromMap): its keys match exactly, unlike the
+        // request's own fields
+        r.cap(options, "num_ctx", caps.numCtx(), false, false, true);
         if (generation) {
-          r.cap(options, "num_predict", maxOutput, true, true);
+          r.cap(options, "num_predict", maxOutput, true, true, true);
         }
       }
       keepAlive(r, body);

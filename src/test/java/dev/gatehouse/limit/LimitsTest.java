@@ -323,4 +323,23 @@ class LimitsTest {
           .isEqualTo(200);
     }
   }
+
+  @Test
+  void anOptionSpelledInAnotherCaseDoesNotStandInForTheOutputCap() throws Exception {
+    // why: Ollama reads options by exact name and ignores NUM_PREDICT, so the upstream must get
+    // the cap as num_predict whatever other spelling the client sent; the body's bytes are
+    // otherwise forwarded as sent
+    try (GatewayFixture gw = GatewayFixture.start(Map.of("caps.max_output_tokens", "64"))) {
+      String key = gw.newKey();
+      for (String options :
+          List.of("{\"NUM_PREDICT\":5}", "{\"Num_Predict\":5,\"NUM_CTX\":1}", "{ }")) {
+        String body = "{\"model\":\"llama3.2\",\"prompt\":\"hi\",\"options\":" + options + "}";
+        HttpResponse<String> r = gw.post("/api/generate", key, body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        List<dev.gatehouse.testing.FakeUpstream.Recorded> got = gw.upstream.requests();
+        JsonNode sent = new ObjectMapper().readTree(got.get(got.size() - 1).body());
+        assertThat(sent.at("/options/num_predict").asInt()).as(options).isEqualTo(64);
+      }
+    }
+  }
 }
