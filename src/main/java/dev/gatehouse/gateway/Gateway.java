@@ -16,6 +16,7 @@ import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.guard.GuardStage;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
 import dev.gatehouse.limit.ConcurrencyGate;
@@ -49,6 +50,8 @@ import java.net.ServerSocket;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
@@ -83,7 +86,8 @@ public final class Gateway implements AutoCloseable {
       ProbeDetector probes,
       ConnectionLimits connectionLimits,
       Accounting accounting,
-      Upstream upstream) {}
+      Upstream upstream,
+      GuardStage guard) {}
 
   private final Vertx vertx;
   private final int port;
@@ -168,6 +172,20 @@ public final class Gateway implements AutoCloseable {
       Clock clock,
       boolean relayOnly)
       throws Exception {
+    // Work that needs nothing from the stores runs on a thread of its own beside their loading and
+    // Vert.x's start: the guard's model (a 2 MB file parsed once, shared by every event loop) and
+    // the metrics registry with its JVM meters. Both are joined before the listener is deployed,
+    // so nothing is served without them.
+    FutureTask<GuardStage> guard = new FutureTask<>(() -> GuardStage.of(config.guard()));
+    FutureTask<GatewayMetrics> metricsTask = new FutureTask<>(GatewayMetrics::new);
+    Thread.ofPlatform()
+        .name("gatehouse-start")
+        .daemon()
+        .start(
+            () -> {
+              guard.run();
+              metricsTask.run();
+            });
     KeyStore store = stores.keys();
     UsageStore usageStore = stores.usage();
     BanStore banStore = stores.bans();
@@ -224,7 +242,7 @@ public final class Gateway implements AutoCloseable {
       ConcurrencyGate concurrency =
           new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
       Limiter limiter = new Limiter(config, rates, concurrency, ledger, clock);
-      GatewayMetrics metrics = new GatewayMetrics();
+      GatewayMetrics metrics = joined(metricsTask);
       Alerts alerts = alerts(config, vertx, auditStore, clock);
       Accounting accounting =
           new Accounting(audit, metrics, alerts::request, config.audit().prompt());
@@ -253,7 +271,8 @@ public final class Gateway implements AutoCloseable {
               new ProbeDetector(config.probes(), bans),
               new ConnectionLimits(config.connections(), config.network().trustedProxies()),
               accounting,
-              upstream);
+              upstream,
+              joined(guard));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -324,6 +343,18 @@ public final class Gateway implements AutoCloseable {
       bans.close();
       audit.close();
       closeAll(watches);
+      throw e;
+    }
+  }
+
+  /** The result of work started beside the start-up; its failure fails the start. */
+  private static <T> T joined(FutureTask<T> task) throws Exception {
+    try {
+      return task.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
       throw e;
     }
   }

@@ -92,7 +92,8 @@ final class GatewayVerticle extends VerticleBase {
             gate,
             shared.cors(),
             shared.authFailures(),
-            shared.probes());
+            shared.probes(),
+            shared.guard());
     ConnectionLimits limits = shared.connectionLimits();
     ConnectionTimeouts timeouts =
         new ConnectionTimeouts(

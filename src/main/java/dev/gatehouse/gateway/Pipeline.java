@@ -108,12 +108,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       ClientGate gate,
       Cors cors,
       AuthFailures authFailures,
-      ProbeDetector probes) {
+      ProbeDetector probes,
+      dev.gatehouse.guard.GuardStage guard) {
     this.gate = gate;
     this.cors = cors;
     this.authFailures = authFailures;
     this.probes = probes;
-    this.guard = dev.gatehouse.guard.GuardStage.of(config.guard());
+    this.guard = guard;
     this.config = config;
     this.routes = routes;
     this.identifier = identifier;
