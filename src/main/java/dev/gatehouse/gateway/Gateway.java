@@ -69,6 +69,9 @@ public final class Gateway implements AutoCloseable {
    */
   private static final java.time.Duration WATCH_PERIOD = java.time.Duration.ofSeconds(1);
 
+  /** Vert.x worker threads (see where Vert.x is made). */
+  private static final int WORKERS = 4;
+
   /** What all event loops share; every member is immutable or thread-safe. */
   record Shared(
       GatehouseConfig config,
@@ -206,10 +209,15 @@ public final class Gateway implements AutoCloseable {
       throw e;
     }
     int loops = config.effectiveEventLoops();
+    // Workers: the blocking work here is short and periodic (the usage flush each second, the rate
+    // sweep, a certificate reload, a /metrics scrape), each ordered on its own context, so four
+    // are plenty. Vert.x's default of 20 grows one thread per task until it has them all (the
+    // usage flush alone gets there in 20 s), each with a stack and its malloc arena.
     Vertx vertx =
         Vertx.vertx(
             new VertxOptions()
                 .setEventLoopPoolSize(loops)
+                .setWorkerPoolSize(WORKERS)
                 .setPreferNativeTransport(true)
                 .setBlockedThreadCheckInterval(5)
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
