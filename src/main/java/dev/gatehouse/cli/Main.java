@@ -1,6 +1,7 @@
 package dev.gatehouse.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
@@ -12,23 +13,32 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A secure front door for self-hosted LLM servers (Ollama and OpenAI-compatible).",
-    subcommands = {
-      ServeCommand.class,
-      KeysCommand.class,
-      UsageCommand.class,
-      BansCommand.class,
-      TlsCommand.class,
-      DoctorCommand.class,
-      ScanCommand.class,
-      ModelsCommand.class,
-      AuditCommand.class,
-      AdvisoriesCommand.class,
-      GuardCommand.class,
-      BenchRelayCommand.class // hidden: the benchmark's bare relay, loopback only
-    },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:invalid usage or configuration"})
 public final class Main implements Runnable {
+
+  /**
+   * The subcommands, in the order {@code --help} lists them. Added in {@link #run} rather than
+   * named in {@code @Command}: picocli builds the model of every command it is given, reflecting
+   * over each option and instantiating each command and its static state (JSON mappers, doctor's
+   * rules), which took about half a second of every {@code serve} start for commands it never runs.
+   * A first argument that names one of them gets a tree of that one alone; anything else (options,
+   * help, a typo picocli should suggest a fix for) gets all of them.
+   */
+  static final List<Class<?>> SUBCOMMANDS =
+      List.of(
+          ServeCommand.class,
+          KeysCommand.class,
+          UsageCommand.class,
+          BansCommand.class,
+          TlsCommand.class,
+          DoctorCommand.class,
+          ScanCommand.class,
+          ModelsCommand.class,
+          AuditCommand.class,
+          AdvisoriesCommand.class,
+          GuardCommand.class,
+          BenchRelayCommand.class); // hidden: the benchmark's bare relay, loopback only
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -39,6 +49,13 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     dev.gatehouse.listen.TlsProfile.refuseClientRenegotiation(); // before any TLS code loads
+    // Netty's buffer allocator defines JFR events, and the first buffer it allocates (on the first
+    // request) would start JFR's event machinery: about a quarter of a second on that request, and
+    // memory held after it, for events no one records unless a flight recording is on. An
+    // operator's own -Dio.netty.jfr.enabled wins.
+    if (System.getProperty("io.netty.jfr.enabled") == null) {
+      System.setProperty("io.netty.jfr.enabled", "false");
+    }
     Logging.configure();
     int code =
         run(
@@ -76,6 +93,9 @@ public final class Main implements Runnable {
       PrintWriter err,
       java.util.function.Consumer<Running> onServe) {
     CommandLine cl = new CommandLine(new Main(), new Factory(env, onServe));
+    for (Class<?> sub : subcommandsFor(args)) {
+      cl.addSubcommand(sub);
+    }
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
@@ -93,8 +113,21 @@ public final class Main implements Runnable {
     return code;
   }
 
+  /** The subcommands a command line needs: the one its first argument names, or all. */
+  static List<Class<?>> subcommandsFor(String[] args) {
+    if (args.length > 0) {
+      for (Class<?> sub : SUBCOMMANDS) {
+        Command c = sub.getAnnotation(Command.class);
+        if (c != null && c.name().equals(args[0])) {
+          return List.of(sub);
+        }
+      }
+    }
+    return SUBCOMMANDS;
+  }
+
   /** Gives every command the environment it runs in, instead of reading globals. */
-  private record Factory(Map<String, String> env, java.util.function.Consumer<Running> onServe)
+  record Factory(Map<String, String> env, java.util.function.Consumer<Running> onServe)
       implements CommandLine.IFactory {
     @Override
     public <K> K create(Class<K> cls) throws Exception {

@@ -23,6 +23,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The real {@link HttpProbe}: {@code java.net.http} over HTTP/1.1, no redirects followed, every
@@ -38,20 +39,40 @@ public final class JdkHttpProbe implements HttpProbe, AutoCloseable {
   /** The most of a response body that is read; enough for every signature checked. */
   public static final int MAX_BODY = 64 * 1024;
 
-  private final HttpClient client;
   private final Duration timeout;
   private final String userAgent;
+
+  /**
+   * Made on the first probe, not here: {@code serve} makes its posture check's probe at start and
+   * sends nothing for the first 30 s, and an HTTP client with its TLS context and selector thread
+   * costs a few hundred milliseconds of CPU and some memory that start-up need not spend. Guarded
+   * by this.
+   */
+  private @Nullable HttpClient client;
+
+  private boolean closed;
 
   public JdkHttpProbe(Duration timeout, String userAgent) {
     this.timeout = timeout;
     this.userAgent = userAgent;
-    this.client =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(timeout)
-            .sslContext(trustAll())
-            .build();
+  }
+
+  private synchronized HttpClient client() throws IOException {
+    if (closed) {
+      throw new IOException("probe closed");
+    }
+    HttpClient c = client;
+    if (c == null) {
+      c =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .followRedirects(HttpClient.Redirect.NEVER)
+              .connectTimeout(timeout)
+              .sslContext(trustAll())
+              .build();
+      client = c;
+    }
+    return c;
   }
 
   @Override
@@ -72,7 +93,7 @@ public final class JdkHttpProbe implements HttpProbe, AutoCloseable {
     HttpResponse<InputStream> resp;
     try {
       resp =
-          client
+          client()
               .sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream())
               .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -117,8 +138,11 @@ public final class JdkHttpProbe implements HttpProbe, AutoCloseable {
   }
 
   @Override
-  public void close() {
-    client.close();
+  public synchronized void close() {
+    closed = true;
+    if (client != null) {
+      client.close();
+    }
   }
 
   /** A context that accepts any certificate and checks no host name; see the class comment. */

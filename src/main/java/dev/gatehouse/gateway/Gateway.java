@@ -16,6 +16,7 @@ import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.guard.GuardStage;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
 import dev.gatehouse.limit.ConcurrencyGate;
@@ -50,6 +51,8 @@ import java.net.ServerSocket;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
@@ -66,6 +69,9 @@ public final class Gateway implements AutoCloseable {
    * How often keys and bans are checked for changes nobody announced (a database edited by hand).
    */
   private static final java.time.Duration WATCH_PERIOD = java.time.Duration.ofSeconds(1);
+
+  /** Vert.x worker threads (see where Vert.x is made). */
+  private static final int WORKERS = 4;
 
   /** What all event loops share; every member is immutable or thread-safe. */
   record Shared(
@@ -85,7 +91,8 @@ public final class Gateway implements AutoCloseable {
       ConnectionLimits connectionLimits,
       Accounting accounting,
       Upstream upstream,
-      BodyMemory bodyMemory) {}
+      BodyMemory bodyMemory,
+      GuardStage guard) {}
 
   private final Vertx vertx;
   private final int port;
@@ -192,6 +199,20 @@ public final class Gateway implements AutoCloseable {
       boolean relayOnly)
       throws Exception {
     BodyMemory bodyMemory = bodyMemory(config, Runtime.getRuntime().maxMemory());
+    // Work that needs nothing from the stores runs on a thread of its own beside their loading and
+    // Vert.x's start: the guard's model (a 2 MB file parsed once, shared by every event loop) and
+    // the metrics registry with its JVM meters. Both are joined before the listener is deployed,
+    // so nothing is served without them.
+    FutureTask<GuardStage> guard = new FutureTask<>(() -> GuardStage.of(config.guard()));
+    FutureTask<GatewayMetrics> metricsTask = new FutureTask<>(GatewayMetrics::new);
+    Thread.ofPlatform()
+        .name("gatehouse-start")
+        .daemon()
+        .start(
+            () -> {
+              guard.run();
+              metricsTask.run();
+            });
     KeyStore store = stores.keys();
     UsageStore usageStore = stores.usage();
     BanStore banStore = stores.bans();
@@ -212,10 +233,15 @@ public final class Gateway implements AutoCloseable {
       throw e;
     }
     int loops = config.effectiveEventLoops();
+    // Workers: the blocking work here is short and periodic (the usage flush each second, the rate
+    // sweep, a certificate reload, a /metrics scrape), each ordered on its own context, so four
+    // are plenty. Vert.x's default of 20 grows one thread per task until it has them all (the
+    // usage flush alone gets there in 20 s), each with a stack and its malloc arena.
     Vertx vertx =
         Vertx.vertx(
             new VertxOptions()
                 .setEventLoopPoolSize(loops)
+                .setWorkerPoolSize(WORKERS)
                 .setPreferNativeTransport(true)
                 .setBlockedThreadCheckInterval(5)
                 .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
@@ -248,7 +274,7 @@ public final class Gateway implements AutoCloseable {
       ConcurrencyGate concurrency =
           new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
       Limiter limiter = new Limiter(config, rates, concurrency, ledger, clock);
-      GatewayMetrics metrics = new GatewayMetrics();
+      GatewayMetrics metrics = joined(metricsTask);
       Alerts alerts = alerts(config, vertx, auditStore, clock);
       Accounting accounting =
           new Accounting(audit, metrics, alerts::request, config.audit().prompt());
@@ -278,7 +304,8 @@ public final class Gateway implements AutoCloseable {
               new ConnectionLimits(config.connections(), config.network().trustedProxies()),
               accounting,
               upstream,
-              bodyMemory);
+              bodyMemory,
+              joined(guard));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -349,6 +376,18 @@ public final class Gateway implements AutoCloseable {
       bans.close();
       audit.close();
       closeAll(watches);
+      throw e;
+    }
+  }
+
+  /** The result of work started beside the start-up; its failure fails the start. */
+  private static <T> T joined(FutureTask<T> task) throws Exception {
+    try {
+      return task.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
       throw e;
     }
   }

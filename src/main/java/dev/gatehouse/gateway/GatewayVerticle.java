@@ -93,7 +93,8 @@ final class GatewayVerticle extends VerticleBase {
             shared.cors(),
             shared.authFailures(),
             shared.probes(),
-            shared.bodyMemory());
+            shared.bodyMemory(),
+            shared.guard());
     ConnectionLimits limits = shared.connectionLimits();
     ConnectionTimeouts timeouts =
         new ConnectionTimeouts(

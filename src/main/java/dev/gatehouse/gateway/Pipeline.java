@@ -110,12 +110,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       Cors cors,
       AuthFailures authFailures,
       ProbeDetector probes,
-      BodyMemory bodyMemory) {
+      BodyMemory bodyMemory,
+      dev.gatehouse.guard.GuardStage guard) {
     this.gate = gate;
     this.cors = cors;
     this.authFailures = authFailures;
     this.probes = probes;
-    this.guard = dev.gatehouse.guard.GuardStage.of(config.guard());
+    this.guard = guard;
     this.config = config;
     this.routes = routes;
     this.identifier = identifier;

@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The embedded default store: one SQLite file in the data directory, in WAL mode so that the CLI
  * can change keys while a gateway is serving. Schema changes are Flyway migrations under {@code
- * db/migration}. Holds keys and bans. Thread-safe.
+ * db/migration}, run by Flyway unless the schema is at the latest already ({@link SqliteSchema}).
+ * Holds keys and bans. Thread-safe.
  */
 public final class SqliteStore
     implements KeyStore, UsageStore, BanStore, AuditStore, AutoCloseable {
@@ -52,7 +53,11 @@ public final class SqliteStore
    */
   private @Nullable LocalSignal signal;
 
-  private SqliteStore(String url, HikariDataSource pool, Path dataDir) {
+  /** Whether opening ran Flyway (a new or older schema), or found the schema current. */
+  private final boolean ranFlyway;
+
+  private SqliteStore(String url, HikariDataSource pool, Path dataDir, boolean ranFlyway) {
+    this.ranFlyway = ranFlyway;
     this.url = url;
     this.pool = pool;
     this.dataDir = dataDir;
@@ -73,13 +78,61 @@ public final class SqliteStore
     hc.setMaximumPoolSize(4);
     hc.setPoolName("gatehouse-sqlite");
     HikariDataSource ds = new HikariDataSource(hc);
+    boolean ranFlyway;
     try {
-      Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+      ranFlyway = migrate(ds, url);
     } catch (RuntimeException e) {
       ds.close();
+      throw e;
+    }
+    return new SqliteStore(url, ds, dataDir, ranFlyway);
+  }
+
+  /** Whether opening this store ran Flyway; false when the schema was current (tests read it). */
+  boolean ranFlyway() {
+    return ranFlyway;
+  }
+
+  /**
+   * Brings the schema to this build's latest migration: nothing to do when the history says it is
+   * there already ({@link SqliteSchema}), Flyway otherwise. A schema newer than this build is
+   * refused either way. Returns whether Flyway ran.
+   */
+  private static boolean migrate(HikariDataSource ds, String url) {
+    SqliteSchema.Verdict before;
+    try (Connection c = ds.getConnection()) {
+      before = SqliteSchema.check(c);
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the schema of " + url + ": " + e.getMessage(), e);
+    }
+    if (before.state() == SqliteSchema.State.CURRENT) {
+      return false;
+    }
+    refuseNewer(before, url);
+    try {
+      Flyway.configure()
+          .dataSource(ds)
+          .locations("classpath:" + SqliteSchema.LOCATION)
+          .load()
+          .migrate();
+    } catch (RuntimeException e) {
       throw new StoreException("cannot migrate " + url + ": " + e.getMessage(), e);
     }
-    return new SqliteStore(url, ds, dataDir);
+    return true;
+  }
+
+  private static void refuseNewer(SqliteSchema.Verdict v, String url) {
+    if (v.state() == SqliteSchema.State.NEWER) {
+      throw new StoreException(
+          "cannot open "
+              + url
+              + ": its schema is at version "
+              + v.recorded()
+              + ", newer than this build knows (latest "
+              + SqliteSchema.versionOf(SqliteSchema.MIGRATIONS.getLast())
+              + "); run the Gatehouse version that wrote it, or a later one",
+          null);
+    }
   }
 
   /**
