@@ -58,7 +58,8 @@ public final class RequestCaps {
      * that folds to it ({@link JsonFields#get}); in Ollama's {@code options}, a map, by its exact
      * name only ({@code exact}). Ollama ignores an option named {@code NUM_PREDICT}, so reading it
      * as {@code num_predict} would let a small value there pass for a cap while the model generates
-     * without one; the exact name is added instead.
+     * without one; the exact name is added instead. For the same reason an output cap found only
+     * under another spelling is also written under its exact name ({@code setWhenMissing}).
      */
     void cap(
         ObjectNode node,
@@ -111,6 +112,15 @@ public final class RequestCaps {
         node.put(
             exact ? field : JsonFields.nameOf(node, field),
             n.intValueExact()); // 4096.0 -> 4096: forward what was checked
+        changed = true;
+      }
+      if (setWhenMissing && !exact && rejection == null && !node.has(field)) {
+        // Found under another spelling (MAX_TOKENS). A Go server reads it as max_tokens, but
+        // vLLM and llama.cpp match names exactly and would generate without a cap: the exact name
+        // is added with the value checked, last, so the Go decoder (last match wins) reads the
+        // same value.
+        JsonNode checked = node.get(JsonFields.nameOf(node, field));
+        node.set(field, checked == null ? node.numberNode(cap) : checked.deepCopy());
         changed = true;
       }
     }

@@ -342,4 +342,37 @@ class LimitsTest {
       }
     }
   }
+
+  @Test
+  void anOutputCapUnderAnotherSpellingIsAlsoSentUnderItsExactName() throws Exception {
+    // why: vLLM and llama.cpp match field names exactly: {"MAX_TOKENS":5} is no cap to them, so
+    // the gateway must not take it for one; Ollama's Go decoder reads both, the last one wins
+    try (GatewayFixture gw = GatewayFixture.start(Map.of("caps.max_output_tokens", "64"))) {
+      String key = gw.newKey();
+      for (String[] c :
+          new String[][] {
+            {"/v1/chat/completions", "\"MAX_TOKENS\":5", "max_tokens", "5"},
+            {"/v1/chat/completions", "\"Max_Tokens\":4096", "max_tokens", "64"},
+            {"/v1/completions", "\"max_Tokens\":null", "max_tokens", "64"},
+            {"/completion", "\"N_PREDICT\":7", "n_predict", "7"},
+            {"/v1/responses", "\"MAX_OUTPUT_TOKENS\":9", "max_output_tokens", "9"},
+          }) {
+        String body =
+            "{\"model\":\"llama3.2\",\"prompt\":\"hi\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"hi\"}],"
+                + c[1]
+                + "}";
+        HttpResponse<String> r = gw.post(c[0], key, body);
+        assertThat(r.statusCode()).as(c[0] + " " + c[1] + ": " + r.body()).isEqualTo(200);
+        List<dev.gatehouse.testing.FakeUpstream.Recorded> got = gw.upstream.requests();
+        String sent = got.get(got.size() - 1).body();
+        JsonNode tree = new ObjectMapper().readTree(sent);
+        assertThat(tree.path(c[2]).asText()).as(c[1] + " -> " + sent).isEqualTo(c[3]);
+        // the last spelling is the exact one, as a last-match-wins decoder reads it
+        assertThat(sent.lastIndexOf("\"" + c[2] + "\""))
+            .as(sent)
+            .isGreaterThan(sent.toLowerCase(java.util.Locale.ROOT).indexOf("\"" + c[2] + "\""));
+      }
+    }
+  }
 }
