@@ -175,6 +175,15 @@ public final class RequestCaps {
             ? caps.maxOutputTokens()
             : Math.min(keyMaxOutput, caps.maxOutputTokens());
     Run r = new Run();
+    // The model the key was checked against, found by a folding name ("MODEL"), is also written
+    // under its exact name: vLLM and LM Studio match names exactly and would otherwise serve
+    // their default model, which the key may not be allowed. Last, so Go's decoder (last match
+    // wins) reads the same value.
+    JsonNode model = JsonFields.get(body, "model");
+    if (model != null && !body.has("model")) {
+      body.set("model", model.deepCopy());
+      r.changed = true;
+    }
     boolean ollama =
         path.startsWith("/api/")
             && !path.startsWith("/api/v0/"); // /api/v0 is LM Studio's, OpenAI-shaped

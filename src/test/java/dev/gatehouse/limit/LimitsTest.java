@@ -375,4 +375,21 @@ class LimitsTest {
       }
     }
   }
+
+  @Test
+  void aModelNamedUnderAnotherSpellingIsSentUnderItsExactName() throws Exception {
+    // why: a key limited to one model is checked against "MODEL"; vLLM matches names exactly,
+    // would see no model and serve its default one, which the key may not use
+    try (GatewayFixture gw = GatewayFixture.start(Map.of())) {
+      String key = gw.newKey(List.of("llama3.2:3b"), List.of("inference"));
+      String body =
+          "{\"MODEL\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      HttpResponse<String> r = gw.post("/v1/chat/completions", key, body);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      List<dev.gatehouse.testing.FakeUpstream.Recorded> got = gw.upstream.requests();
+      String sent = got.get(got.size() - 1).body();
+      assertThat(new ObjectMapper().readTree(sent).path("model").asText()).isEqualTo("llama3.2:3b");
+      assertThat(sent.lastIndexOf("\"model\"")).as(sent).isGreaterThan(sent.indexOf("MODEL"));
+    }
+  }
 }
