@@ -618,4 +618,9 @@ public final class Gateway implements AutoCloseable {
   private static void closeAll(List<StoreWatch> watches) {
     watches.forEach(StoreWatch::close);
   }
+
+  /** The bytes of request bodies held now ({@code limits.body_memory}); for tests. */
+  long bodyMemoryHeld() {
+    return instances.isEmpty() ? 0 : instances.get(0).bodyMemoryHeld();
+  }
 }

@@ -176,4 +176,9 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> stop() {
     return server.close();
   }
+
+  /** The bytes of request bodies held now, across the gateway; for tests. */
+  long bodyMemoryHeld() {
+    return shared.bodyMemory().held();
+  }
 }
