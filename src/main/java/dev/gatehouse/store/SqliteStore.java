@@ -336,33 +336,27 @@ public final class SqliteStore
     if (increments.isEmpty()) {
       return;
     }
-    try (Connection c = connection()) {
-      c.setAutoCommit(false);
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO usage_daily (key_id, day, model, requests, tokens_in, tokens_out) VALUES (?, ?, ?, ?, ?, ?)"
-                  + " ON CONFLICT (key_id, day, model) DO UPDATE SET requests = requests + excluded.requests,"
-                  + " tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out")) {
-        for (UsageRow r : increments) {
-          ps.setString(1, r.keyId());
-          ps.setString(2, r.day());
-          ps.setString(3, r.model());
-          ps.setLong(4, r.requests());
-          ps.setLong(5, r.tokensIn());
-          ps.setLong(6, r.tokensOut());
-          ps.addBatch();
-        }
-        ps.executeBatch();
-        c.commit();
-      } catch (SQLException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new StoreException("cannot record usage: " + e.getMessage(), e);
-    }
+    inTransaction(
+        null,
+        "cannot record usage",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO usage_daily (key_id, day, model, requests, tokens_in, tokens_out) VALUES (?, ?, ?, ?, ?, ?)"
+                      + " ON CONFLICT (key_id, day, model) DO UPDATE SET requests = requests + excluded.requests,"
+                      + " tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out")) {
+            for (UsageRow r : increments) {
+              ps.setString(1, r.keyId());
+              ps.setString(2, r.day());
+              ps.setString(3, r.model());
+              ps.setLong(4, r.requests());
+              ps.setLong(5, r.tokensIn());
+              ps.setLong(6, r.tokensOut());
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+        });
   }
 
   @Override
@@ -422,6 +416,7 @@ public final class SqliteStore
     // event loop reload its key ring after each audit batch.
     inTransaction(
         null,
+        "audit store write failed",
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
@@ -662,11 +657,15 @@ public final class SqliteStore
   }
 
   private void inTransaction(SqlWork work) {
-    inTransaction("key_version", work);
+    inTransaction("key_version", "key store write failed", work);
   }
 
-  /** Runs {@code work} in one transaction that also bumps {@code versionTable}, or none if null. */
-  private void inTransaction(@Nullable String versionTable, SqlWork work) {
+  /**
+   * Runs {@code work} in one transaction that also bumps {@code versionTable}, or none if null; a
+   * failure is rolled back and thrown as a {@link StoreException} whose message starts with {@code
+   * failure}.
+   */
+  private void inTransaction(@Nullable String versionTable, String failure, SqlWork work) {
     try (Connection c = connection()) {
       c.setAutoCommit(false);
       try {
@@ -686,11 +685,7 @@ public final class SqliteStore
         c.setAutoCommit(true);
       }
     } catch (SQLException e) {
-      throw new StoreException(
-          (versionTable != null && versionTable.equals("key_version") ? "key" : "ban")
-              + " store write failed: "
-              + e.getMessage(),
-          e);
+      throw new StoreException(failure + ": " + e.getMessage(), e);
     }
     if (versionTable != null) {
       announce();
@@ -805,6 +800,7 @@ public final class SqliteStore
     BanRecord[] stored = new BanRecord[1];
     inTransaction(
         "ban_version",
+        "ban store write failed",
         c -> {
           BanRecord next = change.apply(findBan(c, ip));
           if (!next.ip().equals(ip)) {
@@ -836,6 +832,7 @@ public final class SqliteStore
     boolean[] removed = new boolean[1];
     inTransaction(
         "ban_version",
+        "ban store write failed",
         c -> {
           try (PreparedStatement ps = c.prepareStatement("DELETE FROM bans WHERE ip = ?")) {
             ps.setString(1, ip);
@@ -849,6 +846,7 @@ public final class SqliteStore
   public void recordBanHits(String ip, long requests, Instant lastSeen, List<String> paths) {
     inTransaction(
         null,
+        "ban store write failed",
         c -> {
           BanRecord r = findBan(c, ip);
           if (r == null) {
