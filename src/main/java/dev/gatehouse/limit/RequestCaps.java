@@ -98,29 +98,36 @@ public final class RequestCaps {
         rejection = Rejection.of(Problem.CAP_EXCEEDED, field + " must not be negative");
         return;
       }
+      String name = exact ? field : JsonFields.nameOf(node, field);
       if (negative || n.compareTo(BigInteger.valueOf(cap)) > 0) {
         if (caps.reject()) {
           rejection =
               Rejection.of(
                   Problem.CAP_EXCEEDED,
                   field + " " + shown(n) + " is above this gateway's cap of " + cap);
-        } else {
-          node.put(exact ? field : JsonFields.nameOf(node, field), cap);
-          changed = true;
+          return;
         }
+        node.put(name, cap);
+        changed = true;
       } else if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-        node.put(
-            exact ? field : JsonFields.nameOf(node, field),
-            n.intValueExact()); // 4096.0 -> 4096: forward what was checked
+        node.put(name, n.intValueExact()); // 4096.0 -> 4096: forward what was checked
         changed = true;
       }
-      if (setWhenMissing && !exact && rejection == null && !node.has(field)) {
-        // Found under another spelling (MAX_TOKENS). A Go server reads it as max_tokens, but
-        // vLLM and llama.cpp match names exactly and would generate without a cap: the exact name
-        // is added with the value checked, last, so the Go decoder (last match wins) reads the
-        // same value.
-        JsonNode checked = node.get(JsonFields.nameOf(node, field));
-        node.set(field, checked == null ? node.numberNode(cap) : checked.deepCopy());
+      if (setWhenMissing && !exact) {
+        spellExactly(node, field); // MAX_TOKENS: no cap to vLLM or llama.cpp
+      }
+    }
+
+    /**
+     * Writes {@code field}, found only under another spelling ({@code MAX_TOKENS}, {@code MODEL}),
+     * again under its exact name, with the value checked. A Go server folds names and reads the
+     * spelling sent, but vLLM, LM Studio and llama.cpp match names exactly and would see no such
+     * field. Added last, so that Go's decoder (the last match wins) reads the same value.
+     */
+    void spellExactly(ObjectNode node, String field) {
+      JsonNode checked = JsonFields.get(node, field);
+      if (checked != null && !node.has(field)) {
+        node.set(field, checked.deepCopy());
         changed = true;
       }
     }
@@ -175,15 +182,8 @@ public final class RequestCaps {
             ? caps.maxOutputTokens()
             : Math.min(keyMaxOutput, caps.maxOutputTokens());
     Run r = new Run();
-    // The model the key was checked against, found by a folding name ("MODEL"), is also written
-    // under its exact name: vLLM and LM Studio match names exactly and would otherwise serve
-    // their default model, which the key may not be allowed. Last, so Go's decoder (last match
-    // wins) reads the same value.
-    JsonNode model = JsonFields.get(body, "model");
-    if (model != null && !body.has("model")) {
-      body.set("model", model.deepCopy());
-      r.changed = true;
-    }
+    // the model the key was checked against: an exact-matching server would serve its default
+    r.spellExactly(body, "model");
     boolean ollama =
         path.startsWith("/api/")
             && !path.startsWith("/api/v0/"); // /api/v0 is LM Studio's, OpenAI-shaped

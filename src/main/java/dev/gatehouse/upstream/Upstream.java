@@ -225,10 +225,9 @@ public final class Upstream implements Upstreams, AutoCloseable {
     // A deadline of its own besides the client's timeouts: a check that never ends would hold
     // every later one (they join it) and /readyz with them, so whatever happens, it ends, as down.
     Promise<String> answer = Promise.promise();
+    long within = 2 * healthMillis + 1_000;
     long deadline =
-        vertx.setTimer(
-            2 * healthMillis + 1_000,
-            id -> answer.tryFail("no answer within " + (2 * healthMillis + 1_000) + " ms"));
+        vertx.setTimer(within, id -> answer.tryFail("no answer within " + within + " ms"));
     request(o)
         .compose(HttpClientRequest::send)
         .compose(resp -> resp.body().map(b -> "HTTP " + resp.statusCode()))
