@@ -88,12 +88,7 @@ final class ServeCommand implements Callable<Integer> {
       if (config.authEnabled() && ctx.keys.list().isEmpty()) {
         first = ctx.keys.create("default", null, List.of(), List.of());
       }
-      // The admin listener is never open: the first start creates its credential, as it does the
-      // first API key, and keeps only its hash.
       AdminCredentials.Created firstAdmin = null;
-      if (config.admin().listen() != null && !ctx.admins.hasActiveAdmin()) {
-        firstAdmin = ctx.admins.create("admin", Role.ADMIN);
-      }
       gateway = Gateway.start(config, ctx.stores, ctx.apiKeys);
       if (config.admin().listen() != null) {
         try {
@@ -114,6 +109,18 @@ final class ServeCommand implements Callable<Integer> {
           gateway.close();
           throw new IllegalStateException(
               "admin listener " + config.admin().listen() + ": " + e.getMessage(), e);
+        }
+        // The admin listener is never open: the first start creates its credential, as it does
+        // the first API key, and keeps only its hash. Created once the listener is up, so that a
+        // listener that failed to start never leaves behind a credential nobody was shown.
+        try {
+          if (!ctx.admins.hasActiveAdmin()) {
+            firstAdmin = ctx.admins.create("admin", Role.ADMIN);
+          }
+        } catch (RuntimeException e) {
+          admin.close();
+          gateway.close();
+          throw e;
         }
       }
       String scheme = config.tlsEnabled() ? "https" : "http";
