@@ -61,6 +61,8 @@ YAML
 cp "$work/gatehouse.yaml" "$res/"
 (cd "$repo" && ./gatehouse --version) >"$res/logs/build.log" 2>&1
 key="$(cd "$repo" && env -u GATEHOUSE_CONFIG ./gatehouse keys create --config "$work/gatehouse.yaml" --name soak --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
+# /metrics needs an admin credential (a viewer's will do), as Prometheus sends it.
+admin_token="$(cd "$repo" && env -u GATEHOUSE_CONFIG ./gatehouse admins create --config "$work/gatehouse.yaml" --name soak-scrape --role viewer --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
 (cd "$repo" && exec ./gatehouse serve --config "$work/gatehouse.yaml") >"$res/logs/gatehouse.log" 2>&1 &
 gw=$!
 pids+=($gw)
@@ -104,7 +106,7 @@ for i in 1 2 3 4 5 6 7 8; do
   pids+=($!)
 done
 
-metric() { curl -s "http://127.0.0.1:$P_ADMIN/metrics" | awk -v m="$1" '$1 ~ "^"m && !done {print $2; done = 1}' || true; }
+metric() { curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$P_ADMIN/metrics" | awk -v m="$1" '$1 ~ "^"m && !done {print $2; done = 1}' || true; }
 echo "[" >"$res/samples.json"
 t0=$(date +%s); first=1
 while [ "$(date +%s)" -lt "$end" ]; do

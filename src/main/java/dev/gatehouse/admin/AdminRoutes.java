@@ -24,7 +24,15 @@ public final class AdminRoutes {
 
   private final Router router;
   private final Function<Role, Handler<RoutingContext>> require;
+
+  /**
+   * A route that needs no credential: only the dashboard's login and logout ({@code
+   * /api/v1/session}), whose handlers make their own checks.
+   */
+  public record OpenRoute(HttpMethod method, String path, String summary) {}
+
   private final List<Route> routes = new ArrayList<>();
+  private final List<OpenRoute> open = new ArrayList<>();
 
   /**
    * @param require a handler that lets a request through only with a credential of at least that
@@ -40,6 +48,55 @@ public final class AdminRoutes {
       HttpMethod method, String path, Role role, String summary, Handler<RoutingContext> handler) {
     routes.add(new Route(method, path, role, summary));
     router.route(method, vertxPath(path)).handler(require.apply(role)).handler(handler);
+  }
+
+  /**
+   * Declares a route that needs no credential. Only for logging in and out: every other route goes
+   * through {@link #add}.
+   */
+  public void addWithoutCredential(
+      HttpMethod method, String path, String summary, Handler<RoutingContext> handler) {
+    open.add(new OpenRoute(method, path, summary));
+    router.route(method, vertxPath(path)).handler(handler);
+  }
+
+  /** The routes that need no credential, in declaration order. */
+  public List<OpenRoute> openRoutes() {
+    return List.copyOf(open);
+  }
+
+  /**
+   * The methods declared for a request path, for the {@code Allow} header of a 405; empty when no
+   * route has this path.
+   */
+  public java.util.SortedSet<String> methodsFor(String requestPath) {
+    java.util.SortedSet<String> out = new java.util.TreeSet<>();
+    for (Route r : routes) {
+      if (matches(r.path(), requestPath)) {
+        out.add(r.method().name());
+      }
+    }
+    for (OpenRoute r : open) {
+      if (matches(r.path(), requestPath)) {
+        out.add(r.method().name());
+      }
+    }
+    return out;
+  }
+
+  private static boolean matches(String openApiPath, String requestPath) {
+    String[] p = openApiPath.split("/", -1);
+    String[] q = requestPath.split("/", -1);
+    if (p.length != q.length) {
+      return false;
+    }
+    for (int i = 0; i < p.length; i++) {
+      boolean param = p[i].startsWith("{") && p[i].endsWith("}");
+      if (param ? q[i].isEmpty() : !p[i].equals(q[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Every declared route, in declaration order. */

@@ -29,6 +29,7 @@ public final class Main implements Runnable {
       List.of(
           ServeCommand.class,
           KeysCommand.class,
+          AdminsCommand.class,
           UsageCommand.class,
           BansCommand.class,
           TlsCommand.class,
@@ -145,6 +146,10 @@ public final class Main implements Runnable {
           || cls == KeysCommand.ListKeys.class
           || cls == KeysCommand.Revoke.class
           || cls == KeysCommand.Rotate.class
+          || cls == AdminsCommand.class
+          || cls == AdminsCommand.Create.class
+          || cls == AdminsCommand.ListAdmins.class
+          || cls == AdminsCommand.Revoke.class
           || cls == BansCommand.class
           || cls == BansCommand.ListBans.class
           || cls == BansCommand.Add.class

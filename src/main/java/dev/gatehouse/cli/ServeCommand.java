@@ -1,6 +1,10 @@
 package dev.gatehouse.cli;
 
+import dev.gatehouse.admin.AdminContext;
 import dev.gatehouse.admin.AdminServer;
+import dev.gatehouse.admin.ReloadOutcome;
+import dev.gatehouse.admin.Role;
+import dev.gatehouse.admin.auth.AdminCredentials;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Operation;
@@ -27,7 +31,8 @@ import picocli.CommandLine.Option;
     description = {
       "Run the gateway in front of an LLM server.",
       "Settings come from gatehouse.yaml, then GATEHOUSE_* environment variables, then these flags.",
-      "On first start with no keys, one ordinary key is created and printed once."
+      "On first start with no keys, one ordinary key is created and printed once;",
+      "with the admin listener on and no admin credential, one admin credential likewise."
     })
 final class ServeCommand implements Callable<Integer> {
 
@@ -83,14 +88,39 @@ final class ServeCommand implements Callable<Integer> {
       if (config.authEnabled() && ctx.keys.list().isEmpty()) {
         first = ctx.keys.create("default", null, List.of(), List.of());
       }
+      AdminCredentials.Created firstAdmin = null;
       gateway = Gateway.start(config, ctx.stores, ctx.apiKeys);
       if (config.admin().listen() != null) {
         try {
-          admin = AdminServer.start(gateway.vertx(), config.admin().listen(), gateway.metrics());
+          Gateway running = gateway;
+          admin =
+              AdminServer.start(
+                  new AdminContext(
+                      gateway.vertx(),
+                      () -> config,
+                      ctx.stores,
+                      ctx.keys,
+                      running,
+                      ctx.admins,
+                      () -> ReloadOutcome.refused(List.of("reload is not available yet")),
+                      env,
+                      configOptions.source(env).file()));
         } catch (Exception e) {
           gateway.close();
           throw new IllegalStateException(
               "admin listener " + config.admin().listen() + ": " + e.getMessage(), e);
+        }
+        // The admin listener is never open: the first start creates its credential, as it does
+        // the first API key, and keeps only its hash. Created once the listener is up, so that a
+        // listener that failed to start never leaves behind a credential nobody was shown.
+        try {
+          if (!ctx.admins.hasActiveAdmin()) {
+            firstAdmin = ctx.admins.create("admin", Role.ADMIN);
+          }
+        } catch (RuntimeException e) {
+          admin.close();
+          gateway.close();
+          throw e;
         }
       }
       String scheme = config.tlsEnabled() ? "https" : "http";
@@ -111,16 +141,20 @@ final class ServeCommand implements Callable<Integer> {
                   ? " (HTTP redirect on port " + gateway.redirectPort() + ")"
                   : ""));
       if (admin != null) {
-        out.println(
-            "Metrics on http://"
+        String adminBase =
+            "http://"
                 + displayHost(
                     Objects.requireNonNull(
                             config.admin().listen(),
                             "the admin listener runs only when admin.listen is set")
                         .host())
                 + ":"
-                + admin.port()
-                + "/metrics (admin listener)");
+                + admin.port();
+        if (firstAdmin != null) {
+          printFirstAdmin(out, firstAdmin, adminBase);
+        }
+        out.println("Dashboard on " + adminBase + "/ (admin listener)");
+        out.println("Metrics on " + adminBase + "/metrics (admin listener)");
       }
       out.flush();
     } catch (Exception e) {
@@ -165,6 +199,25 @@ final class ServeCommand implements Callable<Integer> {
       return "127.0.0.1";
     }
     return h.contains(":") ? "[" + h + "]" : h;
+  }
+
+  private static void printFirstAdmin(
+      PrintWriter out, AdminCredentials.Created first, String adminBase) {
+    out.println();
+    out.println(
+        "First start: created admin credential "
+            + first.record().id()
+            + " (role admin) for the admin listener and dashboard.");
+    out.println("It is shown this once; Gatehouse keeps only a hash of it:");
+    out.println();
+    out.println("    " + first.token());
+    out.println();
+    out.println("Try it:");
+    out.println(
+        "    curl -H 'Authorization: Bearer " + first.token() + "' " + adminBase + "/api/v1/me");
+    out.println("Dashboard:        " + adminBase + "/ (log in with the credential above)");
+    out.println("More credentials: gatehouse admins create --name NAME --role viewer");
+    out.println();
   }
 
   private static void printFirstKey(

@@ -173,12 +173,30 @@ public record GatehouseConfig(
   /** Caps on open client connections. */
   public record Connections(int maxPerIp, int maxTotal) {}
 
-  /** The admin listener; {@code listen == null} means off. */
+  /**
+   * The admin listener; {@code listen == null} means off. {@code hosts} are the extra {@code Host}
+   * values (lower case) it answers besides its own address and loopback names.
+   */
   public record Admin(
       @Nullable HostPort listen,
       boolean allowRemote,
       Duration healthInterval,
-      Duration healthTimeout) {}
+      Duration healthTimeout,
+      List<String> hosts) {
+
+    public Admin {
+      hosts = List.copyOf(hosts);
+    }
+
+    /** Without extra host names. */
+    public Admin(
+        @Nullable HostPort listen,
+        boolean allowRemote,
+        Duration healthInterval,
+        Duration healthTimeout) {
+      this(listen, allowRemote, healthInterval, healthTimeout, List.of());
+    }
+  }
 
   /**
    * Alerting. {@code rules} are the configured rule lines (parsed by the alerts package); {@code

@@ -7,6 +7,7 @@ import dev.gatehouse.config.GatehouseConfig.Tls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -70,13 +71,26 @@ final class ServerSections {
     return new Store(v.string("store.kind"));
   }
 
+  private static final java.util.regex.Pattern ADMIN_HOST =
+      java.util.regex.Pattern.compile(
+          "(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?");
+
   static Admin admin(SettingValues v, Problems p) {
     HostPort listen = v.hostPort("admin.listen");
     boolean allowRemote = v.bool("admin.allow_remote");
     if (listen != null && !listen.isLoopback() && !allowRemote) {
       p.invalid(
           "admin.listen",
-          "a loopback address; the admin listener has no authentication, so another address needs admin.allow_remote: true");
+          "a loopback address; another address exposes the admin API and dashboard to the network, so it needs admin.allow_remote: true");
+    }
+    List<String> hosts = new java.util.ArrayList<>();
+    for (String h : v.strings("admin.hosts")) {
+      // A Host header is a name and maybe a port, nothing else: no scheme, path or wildcard.
+      if (!ADMIN_HOST.matcher(h).matches()) {
+        p.invalid("admin.hosts", "host or host:port entries, such as admin.example.com:8443");
+        break;
+      }
+      hosts.add(h.toLowerCase(java.util.Locale.ROOT));
     }
     Duration interval = v.duration("health.interval");
     if (interval.isNegative()) {
@@ -84,7 +98,7 @@ final class ServerSections {
     }
     Duration timeout = v.duration("health.timeout");
     p.positive("health.timeout", timeout);
-    return new Admin(listen, allowRemote, interval, timeout);
+    return new Admin(listen, allowRemote, interval, timeout, hosts);
   }
 
   static Posture posture(SettingValues v, Problems p) {

@@ -376,12 +376,17 @@ public final class Settings {
               "admin.listen",
               Kind.HOST_PORT_OR_EMPTY,
               "127.0.0.1:11436",
-              "Address of the admin listener, which serves Prometheus metrics at /metrics (never the public listener). Empty: off."),
+              "Address of the admin listener: the admin API, the dashboard, and Prometheus metrics at /metrics (never the public listener), each behind an admin credential (docs/admin.md). Empty: off."),
           s(
               "admin.allow_remote",
               Kind.BOOLEAN,
               "false",
-              "Allow admin.listen on an address other than loopback. The admin listener has no authentication: put it behind a firewall."),
+              "Allow admin.listen on an address other than loopback. Every admin route but the dashboard's files and login needs an admin credential; still keep the listener off the internet (a firewall, or a reverse proxy with TLS)."),
+          s(
+              "admin.hosts",
+              Kind.STRING_LIST,
+              "[]",
+              "Extra names the admin listener answers to, as host or host:port exactly as a browser sends them in Host (such as admin.example.com behind a reverse proxy). Its own address and localhost, 127.0.0.1 and [::1] with its port are always allowed; any other Host or Origin is refused (DNS rebinding, CSRF)."),
           s(
               "health.interval",
               Kind.DURATION,

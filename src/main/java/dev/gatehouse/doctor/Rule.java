@@ -79,7 +79,7 @@ public enum Rule {
   CONFIG_ADMIN_REMOTE(
       "GH-CONFIG-ADMIN-REMOTE",
       MEDIUM,
-      "the admin listener is on a network address: its metrics (key ids, models, traffic) are readable without authentication"),
+      "the admin listener is on a network address: its login and admin API (key management, traffic, metrics) face the network, over plain HTTP"),
   CONFIG_AUTH_DISABLED(
       "GH-CONFIG-AUTH-DISABLED",
       MEDIUM,

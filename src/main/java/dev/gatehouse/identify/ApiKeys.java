@@ -16,6 +16,11 @@ import org.jspecify.annotations.Nullable;
  * random and long, a keyed SHA-256 (HMAC with the {@link ServerSecret}) is enough: a slow password
  * hash would add latency to every request and protect nothing more. Comparison is constant-time.
  * Thread-safe: each thread gets its own {@link Mac}.
+ *
+ * <p>The admin listener's credentials use the same format and hash under another prefix ({@code
+ * gha_}, see {@link #ApiKeys(byte[], String)}): a token of one kind is never well-formed as the
+ * other, so a client key cannot open the admin API and an admin token cannot open the public
+ * listener.
  */
 public final class ApiKeys {
 
@@ -26,11 +31,18 @@ public final class ApiKeys {
   private static final String SECRET_ALPHABET =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+  private final String prefix;
   private final SecretKeySpec hmacKey;
   private final ThreadLocal<Mac> macs;
   private final SecureRandom random = new SecureRandom();
 
   public ApiKeys(byte[] serverSecret) {
+    this(serverSecret, PREFIX);
+  }
+
+  /** Tokens of the same shape under another prefix, hashed with the same server secret. */
+  public ApiKeys(byte[] serverSecret, String prefix) {
+    this.prefix = prefix;
     this.hmacKey = new SecretKeySpec(serverSecret.clone(), "HmacSHA256");
     this.macs = ThreadLocal.withInitial(this::newMac);
   }
@@ -50,7 +62,7 @@ public final class ApiKeys {
 
   public NewKey generate() {
     String id = randomString(ID_ALPHABET, ID_LENGTH);
-    String key = PREFIX + id + "_" + randomString(SECRET_ALPHABET, SECRET_LENGTH);
+    String key = prefix + id + "_" + randomString(SECRET_ALPHABET, SECRET_LENGTH);
     return new NewKey(id, key, hash(key));
   }
 
@@ -64,23 +76,32 @@ public final class ApiKeys {
 
   /** The public id inside a well-formed key, or null when the string is not one of our keys. */
   public static @Nullable String idOf(String key) {
+    return idOf(key, PREFIX);
+  }
+
+  /** The public id inside a well-formed token of this instance's prefix, or null. */
+  public @Nullable String idIn(String token) {
+    return idOf(token, prefix);
+  }
+
+  private static @Nullable String idOf(String key, String prefix) {
     if (key == null
-        || key.length() != PREFIX.length() + ID_LENGTH + 1 + SECRET_LENGTH
-        || !key.startsWith(PREFIX)
-        || key.charAt(PREFIX.length() + ID_LENGTH) != '_') {
+        || key.length() != prefix.length() + ID_LENGTH + 1 + SECRET_LENGTH
+        || !key.startsWith(prefix)
+        || key.charAt(prefix.length() + ID_LENGTH) != '_') {
       return null;
     }
-    for (int i = PREFIX.length(); i < PREFIX.length() + ID_LENGTH; i++) {
+    for (int i = prefix.length(); i < prefix.length() + ID_LENGTH; i++) {
       if (ID_ALPHABET.indexOf(key.charAt(i)) < 0) {
         return null;
       }
     }
-    for (int i = PREFIX.length() + ID_LENGTH + 1; i < key.length(); i++) {
+    for (int i = prefix.length() + ID_LENGTH + 1; i < key.length(); i++) {
       if (SECRET_ALPHABET.indexOf(key.charAt(i)) < 0) {
         return null;
       }
     }
-    return key.substring(PREFIX.length(), PREFIX.length() + ID_LENGTH);
+    return key.substring(prefix.length(), prefix.length() + ID_LENGTH);
   }
 
   public byte[] hash(String key) {

@@ -43,7 +43,8 @@ final class SqliteSchema {
           "V2__limits_and_usage.sql",
           "V3__bans.sql",
           "V4__audit.sql",
-          "V5__key_guard.sql");
+          "V5__key_guard.sql",
+          "V6__admin.sql");
 
   /** What the history says about a database. */
   enum State {

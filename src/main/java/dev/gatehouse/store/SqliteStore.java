@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  * The embedded default store: one SQLite file in the data directory, in WAL mode so that the CLI
  * can change keys while a gateway is serving. Schema changes are Flyway migrations under {@code
  * db/migration}, run by Flyway unless the schema is at the latest already ({@link SqliteSchema}).
- * Holds keys and bans. Thread-safe.
+ * Holds keys, bans, usage and audit records; admin credentials are in the same database ({@link
+ * SqliteAdminStore}). Thread-safe.
  */
 public final class SqliteStore
     implements KeyStore, UsageStore, BanStore, AuditStore, AutoCloseable {
@@ -140,9 +141,10 @@ public final class SqliteStore
    * or on another process's write lock (busy_timeout: 5 s), and an event loop that waits stalls
    * every connection it serves. So the request path reads memory snapshots, and writes go to
    * threads of their own (each store interface says which); a call from an event loop is a bug, and
-   * it fails here: loudly in the tests, and closed in production (the caller refuses).
+   * it fails here: loudly in the tests, and closed in production (the caller refuses). {@link
+   * SqliteAdminStore} shares it.
    */
-  private Connection connection() throws SQLException {
+  Connection connection() throws SQLException {
     refuseOnEventLoop();
     return pool.getConnection();
   }

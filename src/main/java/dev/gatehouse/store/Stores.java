@@ -10,7 +10,12 @@ import java.util.List;
  * database in the data directory serving every interface.
  */
 public record Stores(
-    KeyStore keys, BanStore bans, UsageStore usage, AuditStore audit, Runnable closer)
+    KeyStore keys,
+    BanStore bans,
+    UsageStore usage,
+    AuditStore audit,
+    AdminStore admins,
+    Runnable closer)
     implements AutoCloseable {
 
   /** The kinds {@link #open} knows, for the config check. */
@@ -32,7 +37,7 @@ public record Stores(
 
   /** One SQLite store behind every interface. */
   public static Stores sqlite(SqliteStore s) {
-    return new Stores(s, s, s, s, s::close);
+    return new Stores(s, s, s, s, new SqliteAdminStore(s), s::close);
   }
 
   @Override

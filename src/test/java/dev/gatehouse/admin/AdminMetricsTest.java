@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.config.HostPort;
 import dev.gatehouse.testing.GatewayFixture;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,28 +26,29 @@ import org.junit.jupiter.api.Test;
 class AdminMetricsTest {
 
   static final ObjectMapper JSON = new ObjectMapper();
+  static AdminFixture fixture;
   static GatewayFixture gw;
   static AdminServer admin;
   static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
-    gw = GatewayFixture.start(Map.of("health.interval", "1s"));
-    admin =
-        AdminServer.start(
-            gw.gateway().vertx(), new HostPort("127.0.0.1", 0), gw.gateway().metrics());
+    fixture = AdminFixture.start(Map.of("health.interval", "1s"));
+    gw = fixture.gw;
+    admin = fixture.server;
   }
 
   @AfterAll
   static void stop() {
-    admin.close();
-    gw.close();
+    fixture.close();
   }
 
+  /** A request with a viewer's credential (Prometheus sends one as a bearer token). */
   static HttpResponse<String> adminGet(String method, String path) throws Exception {
     return http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + path))
             .method(method, HttpRequest.BodyPublishers.noBody())
+            .header("Authorization", "Bearer " + fixture.tokens.get(Role.VIEWER))
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }
@@ -244,5 +244,18 @@ class AdminMetricsTest {
     assertThat(post.statusCode()).isEqualTo(405);
     assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
     assertThat(adminGet("GET", "/healthz").body()).isEqualTo("{\"status\":\"ok\"}");
+  }
+
+  @Test
+  void metricsAndHealthNeedAViewerCredential() throws Exception {
+    // why: the scrape names keys, models and traffic; since the admin listener has credentials,
+    // a scraper authenticates like everyone else
+    for (String path : new String[] {"/metrics", "/healthz"}) {
+      HttpResponse<String> r = fixture.send("GET", path, null, null);
+      assertThat(r.statusCode()).as(path).isEqualTo(401);
+      assertThat(r.headers().firstValue("WWW-Authenticate"))
+          .hasValue("Bearer realm=\"gatehouse-admin\"");
+      assertThat(r.body()).doesNotContain("gatehouse_requests_total");
+    }
   }
 }

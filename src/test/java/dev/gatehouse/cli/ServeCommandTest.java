@@ -67,9 +67,24 @@ class ServeCommandTest {
             Pattern.compile("Metrics on (http://127\\.0\\.0\\.1:\\d+/metrics) \\(admin listener\\)")
                 .matcher(first.out());
         assertThat(mm.find()).as(first.out()).isTrue();
+        // the first start printed an admin credential once; /metrics needs it (a viewer's would do)
+        Matcher am =
+            Pattern.compile("\\n    (gha_[a-z2-7]{12}_[A-Za-z0-9]{40})\\n").matcher(first.out());
+        assertThat(am.find()).as(first.out()).isTrue();
+        String adminToken = am.group(1);
+        assertThat(first.out()).contains("/api/v1/me").contains("Dashboard:");
+        assertThat(
+                c.send(
+                        HttpRequest.newBuilder(URI.create(mm.group(1))).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .statusCode())
+            .as("/metrics without a credential")
+            .isEqualTo(401);
         HttpResponse<String> metrics =
             c.send(
-                HttpRequest.newBuilder(URI.create(mm.group(1))).build(),
+                HttpRequest.newBuilder(URI.create(mm.group(1)))
+                    .header("Authorization", "Bearer " + adminToken)
+                    .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body())
@@ -95,6 +110,7 @@ class ServeCommandTest {
       CliRun second = CliRun.run(env, "serve", "--listen", "127.0.0.1:0", "--upstream", up.url());
       try {
         assertThat(second.out()).doesNotContain("gk_").contains("Gatehouse listening on");
+        assertThat(second.out()).as("the admin credential is printed once").doesNotContain("gha_");
       } finally {
         for (AutoCloseable s : second.servers()) {
           s.close();

@@ -90,12 +90,12 @@ class SqliteSchemaTest {
     sql(
         "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
             + " checksum, installed_by, execution_time, success)"
-            + " VALUES (6, '6', 'from a later build', 'SQL', 'V6__from_a_later_build.sql', 1,"
+            + " VALUES (7, '7', 'from a later build', 'SQL', 'V7__from_a_later_build.sql', 1,"
             + " '', 0, 1)");
     assertThat(state()).isEqualTo(SqliteSchema.State.NEWER);
     assertThatThrownBy(() -> SqliteStore.open(dir))
         .isInstanceOf(StoreException.class)
-        .hasMessageContaining("schema is at version 6, newer than this build knows (latest 5)");
+        .hasMessageContaining("schema is at version 7, newer than this build knows (latest 6)");
   }
 
   @Test

@@ -1,0 +1,111 @@
+package dev.gatehouse.admin.auth;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The dashboard's login sessions, kept in memory only (a restart logs everyone out). A session is a
+ * 256-bit random cookie value; only its SHA-256 is kept as the key, so a heap dump does not hand
+ * out live sessions. A session ends after 30 minutes unused, 12 hours after login, at logout, or
+ * when its credential is revoked. Thread-safe.
+ */
+public final class AdminSessions {
+
+  static final Duration IDLE = Duration.ofMinutes(30);
+  static final Duration ABSOLUTE = Duration.ofHours(12);
+
+  /** At most this many sessions; beyond it the oldest is dropped, so memory stays bounded. */
+  static final int MAX = 10_000;
+
+  private static final class Session {
+    final String credentialId;
+    final Instant created;
+    volatile Instant lastSeen;
+
+    Session(String credentialId, Instant created) {
+      this.credentialId = credentialId;
+      this.created = created;
+      this.lastSeen = created;
+    }
+
+    boolean expired(Instant now) {
+      return !now.isBefore(created.plus(ABSOLUTE)) || !now.isBefore(lastSeen.plus(IDLE));
+    }
+  }
+
+  private final Map<String, Session> byHash = new ConcurrentHashMap<>();
+  private final SecureRandom random = new SecureRandom();
+  private final Clock clock;
+
+  AdminSessions(Clock clock) {
+    this.clock = clock;
+  }
+
+  /** Opens a session for a credential; returns the cookie value, which is not kept. */
+  public String open(String credentialId) {
+    Instant now = clock.instant();
+    if (byHash.size() >= MAX) {
+      byHash.values().removeIf(s -> s.expired(now));
+      byHash.entrySet().stream()
+          .min((a, b) -> a.getValue().lastSeen.compareTo(b.getValue().lastSeen))
+          .ifPresent(e -> byHash.remove(e.getKey()));
+    }
+    byte[] bytes = new byte[32];
+    random.nextBytes(bytes);
+    String value = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    byHash.put(hash(value), new Session(credentialId, now));
+    return value;
+  }
+
+  /** The credential id of a live session, which counts as a use; empty when there is none. */
+  public Optional<String> credentialOf(String cookie) {
+    String h = hash(cookie);
+    Session s = byHash.get(h);
+    if (s == null) {
+      return Optional.empty();
+    }
+    Instant now = clock.instant();
+    if (s.expired(now)) {
+      byHash.remove(h, s);
+      return Optional.empty();
+    }
+    s.lastSeen = now;
+    return Optional.of(s.credentialId);
+  }
+
+  /** Ends one session (logout). */
+  public void close(String cookie) {
+    byHash.remove(hash(cookie));
+  }
+
+  /** Ends every session of a credential (it was revoked). */
+  public void closeAllOf(String credentialId) {
+    byHash.values().removeIf(s -> s.credentialId.equals(credentialId));
+  }
+
+  /** How many sessions are open. */
+  public int size() {
+    return byHash.size();
+  }
+
+  private static String hash(String cookie) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(cookie.getBytes(StandardCharsets.US_ASCII)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 unavailable", e);
+    }
+  }
+}
