@@ -15,8 +15,9 @@ import java.util.List;
 
 /**
  * {@code GET /api/v1/overview}: the dashboard's live page. Rates and refusals come from the metrics
- * counters sampled each second on the admin side ({@link RateSampler}); the top keys and addresses
- * from the audit store over the last 15 minutes (one grouped query each, on a worker).
+ * counters sampled each second on the admin side ({@link RateSampler}, from the first request on);
+ * the top keys and addresses from the audit store over the last 15 minutes (one grouped query each,
+ * on a worker).
  */
 final class OverviewApi {
 
@@ -28,6 +29,8 @@ final class OverviewApi {
 
   private final AdminContext ctx;
   private final RateSampler sampler;
+  private final java.util.concurrent.atomic.AtomicBoolean sampling =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   OverviewApi(AdminContext ctx) {
     this.ctx = ctx;
@@ -35,9 +38,6 @@ final class OverviewApi {
   }
 
   void register(AdminRoutes routes) {
-    sampler.sample();
-    // On the admin side only: the timer reads counters the request path already keeps.
-    ctx.vertx().setPeriodic(1000, id -> sampler.sample());
     routes.add(
         HttpMethod.GET,
         "/api/v1/overview",
@@ -49,6 +49,11 @@ final class OverviewApi {
   private record Top(List<AuditStore.Count> keys, List<AuditStore.Count> addresses) {}
 
   private void overview(RoutingContext rc) {
+    if (sampling.compareAndSet(false, true)) {
+      // Started by the first look, on the admin side only: the timer reads counters the request
+      // path already keeps, and adds nothing to it.
+      ctx.vertx().setPeriodic(1000, id -> sampler.sample());
+    }
     String since = Instant.now().minus(TOP_WINDOW).toString();
     Api.blocking(
         ctx.vertx(),
