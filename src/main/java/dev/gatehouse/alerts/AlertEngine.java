@@ -34,6 +34,7 @@ public final class AlertEngine {
   private final List<Map<String, Window>> groups;
   private final Consumer<Alert> sink;
   private final AtomicLong fired = new AtomicLong();
+  private final RecentAlerts recent = new RecentAlerts(RecentAlerts.CAPACITY);
 
   /**
    * @param sink receives each alert after it is logged; must not block
@@ -45,6 +46,11 @@ public final class AlertEngine {
             .map(r -> (Map<String, Window>) new ConcurrentHashMap<String, Window>())
             .toList();
     this.sink = sink;
+  }
+
+  /** The most recent alerts raised, for the admin API. */
+  public RecentAlerts recent() {
+    return recent;
   }
 
   /** Alerts raised since start. */
@@ -141,6 +147,7 @@ public final class AlertEngine {
     String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     Alert a = new Alert(id, rule, group, total, e.timeMillis(), e, suppressed);
     LOG.warning("alert id=" + id + " severity=" + rule.severity() + " " + a.summary());
+    recent.add(a);
     sink.accept(a);
   }
 

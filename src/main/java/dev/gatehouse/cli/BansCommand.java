@@ -1,14 +1,13 @@
 package dev.gatehouse.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gatehouse.abuse.BanPolicy;
+import dev.gatehouse.abuse.BanExport;
+import dev.gatehouse.abuse.ManualBans;
 import dev.gatehouse.config.IpAddress;
-import dev.gatehouse.config.Values;
 import dev.gatehouse.store.BanRecord;
 import java.io.PrintWriter;
-import java.time.Duration;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -36,21 +35,6 @@ final class BansCommand implements Runnable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The CSV columns of {@code bans export --format csv}, in order. */
-  static final List<String> CSV_COLUMNS =
-      List.of(
-          "ip",
-          "status",
-          "first_seen",
-          "last_seen",
-          "request_count",
-          "reasons",
-          "sample_paths",
-          "banned_at",
-          "banned_until",
-          "times",
-          "source");
-
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   BansCommand(Map<String, String> env) {}
@@ -66,41 +50,17 @@ final class BansCommand implements Runnable {
       super(env);
     }
 
-    /** The canonical form of a single address given on the command line. */
-    static IpAddress address(String text) {
-      IpAddress a = IpAddress.parse(text == null ? null : text.trim());
-      if (a == null) {
-        throw new IllegalArgumentException(
-            "IP: " + text + " (expected: one IPv4 or IPv6 address; ranges belong in network.deny)");
-      }
-      return a;
+    ManualBans manual(Context ctx) {
+      return new ManualBans(ctx.stores.bans(), ctx.config.bans(), Clock.systemUTC());
     }
   }
 
   static String status(BanRecord r, Instant now) {
-    return r.activeAt(now) ? "banned" : "ended";
+    return BanExport.status(r, now);
   }
 
   static ObjectNode toJson(BanRecord r, Instant now) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("ip", r.ip());
-    o.put("status", status(r, now));
-    o.put("first_seen", r.firstSeen().toString());
-    o.put("last_seen", r.lastSeen().toString());
-    o.put("request_count", r.requests());
-    ArrayNode reasons = o.putArray("reasons");
-    r.reasons().forEach(reasons::add);
-    ArrayNode paths = o.putArray("sample_paths");
-    r.samplePaths().forEach(paths::add);
-    o.put("banned_at", r.bannedAt().toString());
-    if (r.bannedUntil() == null) {
-      o.putNull("banned_until");
-    } else {
-      o.put("banned_until", r.bannedUntil().toString());
-    }
-    o.put("times", r.times());
-    o.put("source", r.source());
-    return o;
+    return BanExport.toJson(r, now);
   }
 
   @Command(
@@ -124,9 +84,7 @@ final class BansCommand implements Runnable {
       List<BanRecord> rows =
           ctx.stores.bans().listBans().stream().filter(r -> all || r.activeAt(now)).toList();
       if (json) {
-        ArrayNode a = JSON.createArrayNode();
-        rows.forEach(r -> a.add(toJson(r, now)));
-        out.println(JSON.writeValueAsString(a));
+        out.println(JSON.writeValueAsString(BanExport.toJson(rows, now)));
         return 0;
       }
       String fmt = "%-39s  %-6s  %-24s  %5s  %8s  %s%n";
@@ -174,60 +132,7 @@ final class BansCommand implements Runnable {
 
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
-      IpAddress a = address(ip);
-      if (ctx.config.bans().never().contains(a)) {
-        throw new IllegalArgumentException(
-            "IP: " + a + " (expected: an address outside bans.never, which is never banned)");
-      }
-      Duration d = null;
-      if (length != null) {
-        d = Values.positiveDuration(length);
-        if (d == null) {
-          throw new IllegalArgumentException(
-              "--for: " + length + " (expected: a duration above zero such as 1h or 7d)");
-        }
-      }
-      if (reason != null
-          && (reason.isBlank() || reason.length() > 200 || !reason.matches("[\\x20-\\x7e]+"))) {
-        throw new IllegalArgumentException(
-            "--reason: " + reason + " (expected: 1-200 printable ASCII characters)");
-      }
-      String why = "manual" + (reason == null ? "" : ": " + reason.strip());
-      Duration length = d;
-      BanRecord r =
-          ctx.stores
-              .bans()
-              .updateBan(
-                  a.text(),
-                  old -> {
-                    Instant now = Instant.now();
-                    int times = BanPolicy.nextTimes(old, now, ctx.config.bans().maxDuration());
-                    // A manual ban replaces the end of one in force: the operator's word is the
-                    // latest.
-                    BanRecord base =
-                        old == null
-                            ? null
-                            : new BanRecord(
-                                old.ip(),
-                                old.bannedAt(),
-                                now,
-                                old.times(),
-                                old.source(),
-                                old.reasons(),
-                                old.firstSeen(),
-                                old.lastSeen(),
-                                old.requests(),
-                                old.samplePaths());
-                    return BanPolicy.apply(
-                        base,
-                        a.text(),
-                        now,
-                        length == null ? null : now.plus(length),
-                        times,
-                        "manual",
-                        why,
-                        BanPolicy.Evidence.none(now));
-                  });
+      BanRecord r = manual(ctx).add(ip, length, reason, List.of("--for", "--reason"));
       if (json) {
         out.println(JSON.writeValueAsString(toJson(r, Instant.now())));
       } else {
@@ -259,8 +164,8 @@ final class BansCommand implements Runnable {
 
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
-      IpAddress a = address(ip);
-      if (!ctx.stores.bans().removeBan(a.text())) {
+      IpAddress a = ManualBans.address(ip);
+      if (!manual(ctx).remove(ip)) {
         throw new IllegalArgumentException(
             "IP: " + a + " (expected: a banned address; see bans list --all)");
       }
@@ -307,44 +212,12 @@ final class BansCommand implements Runnable {
       List<BanRecord> rows =
           ctx.stores.bans().listBans().stream().filter(r -> !active || r.activeAt(now)).toList();
       if (format.equals("json")) {
-        ArrayNode a = JSON.createArrayNode();
-        rows.forEach(r -> a.add(toJson(r, now)));
-        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(a));
+        out.println(
+            JSON.writerWithDefaultPrettyPrinter().writeValueAsString(BanExport.toJson(rows, now)));
         return 0;
       }
-      out.print(String.join(",", CSV_COLUMNS) + "\r\n");
-      for (BanRecord r : rows) {
-        List<String> cells =
-            List.of(
-                r.ip(),
-                status(r, now),
-                r.firstSeen().toString(),
-                r.lastSeen().toString(),
-                Long.toString(r.requests()),
-                String.join(";", r.reasons().stream().map(s -> s.replace(';', ',')).toList()),
-                String.join(";", r.samplePaths()),
-                r.bannedAt().toString(),
-                r.bannedUntil() == null ? "" : r.bannedUntil().toString(),
-                Integer.toString(r.times()),
-                r.source());
-        out.print(String.join(",", cells.stream().map(BansCommand::csv).toList()) + "\r\n");
-      }
+      out.print(BanExport.csv(rows, now));
       return 0;
     }
-  }
-
-  /**
-   * One RFC 4180 cell. Paths and reasons come from attackers, so a cell that a spreadsheet would
-   * run as a formula (= + - @ and control characters first) is prefixed with an apostrophe.
-   */
-  static String csv(String cell) {
-    String c = cell;
-    if (!c.isEmpty() && "=+-@\t\r".indexOf(c.charAt(0)) >= 0) {
-      c = "'" + c;
-    }
-    if (c.contains(",") || c.contains("\"") || c.contains("\n") || c.contains("\r")) {
-      c = "\"" + c.replace("\"", "\"\"") + "\"";
-    }
-    return c;
   }
 }

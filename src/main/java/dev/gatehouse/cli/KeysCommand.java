@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.Values;
+import dev.gatehouse.keys.KeyJson;
 import dev.gatehouse.keys.KeyService;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
@@ -65,34 +66,7 @@ final class KeysCommand implements Runnable {
   }
 
   static ObjectNode toJson(KeyRecord k, Instant now) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("id", k.id());
-    o.put("name", k.name());
-    o.put("status", k.status(now));
-    ArrayNode scopes = o.putArray("scopes");
-    k.scopes().forEach(scopes::add);
-    ArrayNode models = o.putArray("models");
-    k.models().forEach(models::add);
-    ArrayNode networks = o.putArray("networks");
-    k.networks().forEach(networks::add);
-    o.put("created_at", k.createdAt().toString());
-    if (k.limits() != null && !k.limits().isEmpty()) {
-      o.set("limits", JSON.valueToTree(k.limits()));
-    }
-    putInstant(o, "expires_at", k.expiresAt());
-    putInstant(o, "revoked_at", k.revokedAt());
-    if (k.rotatedTo() != null) {
-      o.put("rotated_to", k.rotatedTo());
-    }
-    return o;
-  }
-
-  private static void putInstant(ObjectNode o, String field, @Nullable Instant t) {
-    if (t == null) {
-      o.putNull(field);
-    } else {
-      o.put(field, t.toString());
-    }
+    return KeyJson.of(k, now);
   }
 
   static void printCreated(PrintWriter out, KeyService.Created c, boolean json, String verb)

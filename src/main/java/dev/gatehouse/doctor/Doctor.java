@@ -113,7 +113,49 @@ public final class Doctor {
           failOn,
           false);
     }
+
+    /**
+     * Inputs for a run inside the gateway's own process (the periodic posture check, the admin
+     * API's doctor): this machine's {@code /proc} and systemd units, the usual model-server ports,
+     * the advisories of the data directory (read at each run, so an {@code advisories update} takes
+     * effect; the built-in ones when those are unreadable), failing on high.
+     */
+    public static Inputs inGateway(
+        GatehouseConfig config,
+        @Nullable Path configFile,
+        Map<String, String> env,
+        ConfigAudit.KeySource keys,
+        HttpProbe http,
+        Clock clock,
+        String toolVersion) {
+      Advisories db;
+      try {
+        db = Advisories.forDataDir(config.dataDir());
+      } catch (IllegalArgumentException e) {
+        LOG.warning(
+            "posture: imported advisories unreadable, using the built-in ones: " + e.getMessage());
+        db = Advisories.builtIn();
+      }
+      return new Inputs(
+          Path.of("/proc"),
+          OllamaEnv.SYSTEMD_DIRS,
+          env,
+          KNOWN_PORTS,
+          config,
+          configFile,
+          List.of(),
+          keys,
+          db,
+          http,
+          clock,
+          toolVersion,
+          Severity.HIGH,
+          true);
+    }
   }
+
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger("gatehouse.posture");
 
   private Doctor() {}
 

@@ -217,32 +217,7 @@ public final class PostureMonitor implements AutoCloseable {
           }
         };
     Supplier<Doctor.Inputs> inputs =
-        () -> {
-          Advisories db;
-          try {
-            db = Advisories.forDataDir(config.dataDir());
-          } catch (IllegalArgumentException e) {
-            LOG.warning(
-                "posture: imported advisories unreadable, using the built-in ones: "
-                    + e.getMessage());
-            db = Advisories.builtIn();
-          }
-          return new Doctor.Inputs(
-              java.nio.file.Path.of("/proc"),
-              OllamaEnv.SYSTEMD_DIRS,
-              env,
-              Doctor.KNOWN_PORTS,
-              config,
-              file,
-              List.of(),
-              noKeys,
-              db,
-              http,
-              clock,
-              "serve",
-              Severity.HIGH,
-              true);
-        };
+        () -> Doctor.Inputs.inGateway(config, file, env, noKeys, http, clock, "serve");
     return new PostureMonitor(
         new Run(inputs, http),
         config.posture().interval(),

@@ -513,7 +513,12 @@ public final class Gateway implements AutoCloseable {
     return metrics;
   }
 
-  /** The alerts (tests read their counters). */
+  /** The upstream's health check, which the admin API reports. */
+  public UpstreamHealth upstreamHealth() {
+    return health;
+  }
+
+  /** The alerts (tests read their counters; the admin API lists the recent ones). */
   public Alerts alerts() {
     return alerts;
   }

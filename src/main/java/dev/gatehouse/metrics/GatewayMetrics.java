@@ -263,6 +263,41 @@ public final class GatewayMetrics {
         .register(registry);
   }
 
+  /**
+   * The counts since start, summed from the meters: requests answered, those refused (by reason
+   * too), tokens in and out, and streams open now. Reads only; costs the request path nothing (the
+   * admin overview samples it once a second).
+   */
+  public record Totals(
+      long requests, long refused, long tokens, int activeStreams, Map<String, Long> refusals) {}
+
+  /** The counts as of now (see {@link Totals}). */
+  public Totals totals() {
+    long req = 0;
+    for (Map<String, StatusCounters> byKey : requests.values()) {
+      for (StatusCounters byStatus : byKey.values()) {
+        for (Counter c : byStatus.counters) {
+          req += (long) c.count();
+        }
+      }
+    }
+    Map<String, Long> byReason = new java.util.TreeMap<>();
+    long refused = 0;
+    for (Map.Entry<String, Counter> e : refusals.entrySet()) {
+      long n = (long) e.getValue().count();
+      byReason.put(e.getKey(), n);
+      refused += n;
+    }
+    long tok = 0;
+    for (Map<String, Counter[]> byModel : tokens.values()) {
+      for (Counter[] c : byModel.values()) {
+        tok += (long) (c[0].count() + c[1].count());
+      }
+    }
+    return new Totals(
+        req, refused, tok, activeStreams.get(), java.util.Collections.unmodifiableMap(byReason));
+  }
+
   /** A request started relaying; pair with {@link #streamClosed}. */
   public void streamOpened() {
     activeStreams.incrementAndGet();

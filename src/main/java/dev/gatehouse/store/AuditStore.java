@@ -1,6 +1,7 @@
 package dev.gatehouse.store;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -12,8 +13,8 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Threads.</b> Never called on an event loop, so an implementation may block or ask the
  * network. The request path queues its audit record with the audit writer, whose own thread ({@code
  * gatehouse-audit}) appends, prunes and catches up here, in batches; {@link #keyAddressesSince} is
- * read once at start (alerting); the queries are the CLI's. The SQLite store refuses an event-loop
- * caller.
+ * read once at start (alerting); the queries are the CLI's and the admin API's (on a worker). The
+ * SQLite store refuses an event-loop caller.
  */
 public interface AuditStore {
 
@@ -79,6 +80,27 @@ public interface AuditStore {
    */
   default List<KeyAddress> keyAddressesSince(String since) {
     return List.of();
+  }
+
+  /** How many records one key id or one client address has. */
+  record Count(String value, long requests) {}
+
+  /**
+   * The key ids with the most records since {@code since} (a time in the log's format), most first,
+   * at most {@code limit}: the admin overview's top keys. None by default.
+   */
+  default List<Count> topKeysSince(String since, int limit) {
+    return List.of();
+  }
+
+  /** As {@link #topKeysSince}, for client addresses. None by default. */
+  default List<Count> topAddressesSince(String since, int limit) {
+    return List.of();
+  }
+
+  /** The record with this sequence number, if it is stored. None by default. */
+  default Optional<AuditRow> auditRow(long seq) {
+    return Optional.empty();
   }
 
   /**

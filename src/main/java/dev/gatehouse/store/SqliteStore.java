@@ -469,16 +469,7 @@ public final class SqliteStore
                 "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        each.accept(
-            new AuditRow(
-                rs.getLong(1),
-                rs.getString(2),
-                rs.getString(3),
-                rs.getString(4),
-                rs.getString(5),
-                rs.getInt(6),
-                rs.getString(7),
-                rs.getString(8)));
+        each.accept(auditRow(rs));
       }
     } catch (SQLException e) {
       throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
@@ -508,16 +499,76 @@ public final class SqliteStore
       List<AuditRow> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(
-              new AuditRow(
-                  rs.getLong(1),
-                  rs.getString(2),
-                  rs.getString(3),
-                  rs.getString(4),
-                  rs.getString(5),
-                  rs.getInt(6),
-                  rs.getString(7),
-                  rs.getString(8)));
+          out.add(auditRow(rs));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The row under the cursor of a {@code SELECT seq, time, request_id, ip, key_id, status, reason,
+   * line}.
+   */
+  private static AuditRow auditRow(ResultSet rs) throws SQLException {
+    return new AuditRow(
+        rs.getLong(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getInt(6),
+        rs.getString(7),
+        rs.getString(8));
+  }
+
+  @Override
+  public Optional<AuditRow> auditRow(long seq) {
+    try (Connection c = connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log WHERE seq = ?")) {
+      ps.setLong(1, seq);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(auditRow(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<Count> topKeysSince(String since, int limit) {
+    return top("key_id", since, limit);
+  }
+
+  @Override
+  public List<Count> topAddressesSince(String since, int limit) {
+    return top("ip", since, limit);
+  }
+
+  /** The most frequent values of one indexed column ({@code key_id} or {@code ip}, never input). */
+  private List<Count> top(String column, String since, int limit) {
+    try (Connection c = connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT "
+                    + column
+                    + ", COUNT(*) AS n FROM audit_log WHERE time >= ? AND "
+                    + column
+                    + " IS NOT NULL GROUP BY "
+                    + column
+                    + " ORDER BY n DESC, "
+                    + column
+                    + " LIMIT ?")) {
+      ps.setString(1, since);
+      ps.setInt(2, limit);
+      List<Count> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Count(rs.getString(1), rs.getLong(2)));
         }
       }
       return out;

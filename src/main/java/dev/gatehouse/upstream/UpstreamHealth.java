@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The upstream's health: checked now and then with the upstream's one probe (a {@code GET /}): any
@@ -33,6 +34,7 @@ public final class UpstreamHealth implements AutoCloseable {
   private volatile int state = -1; // -1 unknown, 0 down, 1 up
   private volatile long lastCheckMicros;
   private volatile long checkedAtNanos; // when the last check ended; 0: none yet
+  private volatile long checkedAtMillis; // the same, on the wall clock, for the admin API
   private volatile long timer = -1;
   private volatile boolean closed;
 
@@ -78,6 +80,12 @@ public final class UpstreamHealth implements AutoCloseable {
     return state;
   }
 
+  /** When the last check ended, or null before the first. */
+  public java.time.@Nullable Instant checkedAt() {
+    long at = checkedAtMillis;
+    return at == 0 ? null : java.time.Instant.ofEpochMilli(at);
+  }
+
   /** How long the last check took, in microseconds. */
   public long lastCheckMicros() {
     return lastCheckMicros;
@@ -107,6 +115,7 @@ public final class UpstreamHealth implements AutoCloseable {
     long ended = System.nanoTime();
     lastCheckMicros = (ended - t0) / 1000;
     checkedAtNanos = ended == 0 ? 1 : ended;
+    checkedAtMillis = System.currentTimeMillis();
     if (now == before || (before == -1 && now == 1)) {
       return up;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.abuse.BanExport;
 import dev.gatehouse.testing.GatewayFixture;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -258,9 +259,9 @@ class BansCommandTest {
     assertThat(manualLine)
         .contains(",\"manual: =HYPERLINK(\"\"x\"\")\",")
         .startsWith("198.51.100.23,banned,");
-    assertThat(BansCommand.csv("=1+1")).isEqualTo("'=1+1");
-    assertThat(BansCommand.csv("@SUM(A1)")).isEqualTo("'@SUM(A1)");
-    assertThat(BansCommand.csv("-2,3")).isEqualTo("\"'-2,3\"");
+    assertThat(BanExport.cell("=1+1")).isEqualTo("'=1+1");
+    assertThat(BanExport.cell("@SUM(A1)")).isEqualTo("'@SUM(A1)");
+    assertThat(BanExport.cell("-2,3")).isEqualTo("\"'-2,3\"");
 
     CliRun active = CliRun.run(ownEnv, "bans", "export", "--format", "json", "--active");
     assertThat(json(active)).hasSize(2);

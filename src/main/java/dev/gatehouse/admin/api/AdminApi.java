@@ -1,32 +1,35 @@
 package dev.gatehouse.admin.api;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.admin.AdminContext;
-import dev.gatehouse.admin.AdminPrincipal;
 import dev.gatehouse.admin.AdminRoutes;
-import dev.gatehouse.admin.Role;
-import io.vertx.core.http.HttpMethod;
 
-/** The admin REST API's routes (a first one; the API is filled in by the next change). */
+/**
+ * The admin REST API: every route under {@code /api/v1/} except the session's, one class per area,
+ * each declaring its routes and their least role through {@link AdminRoutes}. The listener ({@code
+ * AdminServer}) authenticates, checks Host and Origin, and limits bodies before any of these runs.
+ */
 public final class AdminApi {
 
   private AdminApi() {}
 
-  /** Registers every API route. */
+  /** Declares every route on {@code routes}, and starts the overview's once-a-second sampling. */
   public static void register(AdminRoutes routes, AdminContext ctx) {
-    routes.add(
-        HttpMethod.GET,
-        "/api/v1/me",
-        Role.VIEWER,
-        "The caller's credential",
-        rc -> {
-          AdminPrincipal p = AdminRoutes.principal(rc);
-          ObjectNode o = JsonNodeFactory.instance.objectNode();
-          o.put("id", p.id());
-          o.put("name", p.name());
-          o.put("role", p.role().label());
-          rc.response().putHeader("Content-Type", "application/json").end(o.toString());
-        });
+    new HealthApi(ctx).register(routes);
+    new OverviewApi(ctx).register(routes);
+    new KeysApi(ctx).register(routes);
+    new BansApi(ctx).register(routes);
+    new UsageApi(ctx).register(routes);
+    new AuditApi(ctx).register(routes);
+    new AlertsApi(ctx).register(routes);
+    new DoctorApi(ctx).register(routes);
+    new ConfigApi(ctx).register(routes);
+    new ReloadApi(ctx).register(routes);
+    new AdminsApi(ctx).register(routes);
+  }
+
+  /** This build's version, from the jar manifest. */
+  static String version() {
+    String v = AdminApi.class.getPackage().getImplementationVersion();
+    return v == null ? "development build" : v;
   }
 }

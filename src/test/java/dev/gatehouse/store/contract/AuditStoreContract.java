@@ -82,6 +82,23 @@ public abstract class AuditStoreContract extends StoreContract<AuditStore> {
   }
 
   @Test
+  void oneRecordBySeqAndTheTopKeysAndAddressesSinceATime() {
+    // why: the admin API's audit/{seq} and the overview's top lists read these
+    store.appendAudit(sample());
+    assertThat(store.auditRow(3)).contains(sample().get(2));
+    assertThat(store.auditRow(99)).isEmpty();
+    assertThat(store.topAddressesSince("2026-01-01", 10))
+        .containsExactly(
+            new AuditStore.Count("10.0.0.1", 2),
+            new AuditStore.Count("10.0.0.2", 1),
+            new AuditStore.Count("10.0.0.3", 1));
+    // a record without a key is not a key; since is inclusive; the limit holds
+    assertThat(store.topKeysSince("2026-01-01T11:00:00.000Z", 10))
+        .containsExactly(new AuditStore.Count("k1", 1), new AuditStore.Count("k2", 1));
+    assertThat(store.topKeysSince("2026-01-01", 1)).containsExactly(new AuditStore.Count("k1", 2));
+  }
+
+  @Test
   void anEmptyStoreHasNothingAndSeqZero() {
     assertThat(store.lastAuditSeq()).isZero();
     assertThat(store.queryAudit(new AuditQuery(null, null, null, null, null, null, 10))).isEmpty();
