@@ -5,6 +5,7 @@ import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.gateway.Gateway;
+import dev.gatehouse.gateway.Reloader;
 import dev.gatehouse.keys.KeyService;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -84,6 +85,9 @@ final class ServeCommand implements Callable<Integer> {
         first = ctx.keys.create("default", null, List.of(), List.of());
       }
       gateway = Gateway.start(config, ctx.stores, ctx.apiKeys);
+      // SIGHUP and POST /api/v1/reload reload the config from these same sources
+      Reloader reloader = new Reloader(gateway, () -> configOptions.load(env, flags));
+      Hangup.onSignal(reloader::callInBackground);
       if (config.admin().listen() != null) {
         try {
           admin = AdminServer.start(gateway.vertx(), config.admin().listen(), gateway.metrics());

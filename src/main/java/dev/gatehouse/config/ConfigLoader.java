@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -103,10 +104,36 @@ public final class ConfigLoader {
     if (!problems.isEmpty()) {
       throw new ConfigException(source, problems); // typed values are incomplete; stop here
     }
-    SettingValues values = new SettingValues(typed, raw);
+    return validated(source, new SettingValues(typed, raw), checks);
+  }
+
+  /**
+   * The config a reload puts in force: {@code next}'s settings, except those {@code keepRunning}
+   * names (the ones that apply only at start), which keep {@code running}'s values. Built and
+   * checked as a whole like a load, since a mix of two valid files need not be valid (auth turned
+   * off in the new file, which also moved the listener to loopback, while the running listener
+   * stays where it is).
+   *
+   * @param source the file {@code next} came from, for the report
+   */
+  public static GatehouseConfig reloaded(
+      GatehouseConfig running,
+      GatehouseConfig next,
+      Predicate<String> keepRunning,
+      String source,
+      List<ConfigCheck> checks)
+      throws ConfigException {
+    return validated(
+        source, next.settings().with(running.settings(), keepRunning).values(), checks);
+  }
+
+  /** Builds every section from converted values and runs every check; all or nothing. */
+  private static GatehouseConfig validated(
+      String source, SettingValues values, List<ConfigCheck> checks) throws ConfigException {
     Problems found = new Problems(values);
     GatehouseConfig config = build(values, found);
     CrossSectionChecks.check(config, found);
+    ProfileSection.check(config, found);
     for (ConfigCheck check : checks) {
       check.check(config, found);
     }
@@ -326,6 +353,8 @@ public final class ConfigLoader {
         AlertAndAuditSections.audit(v, p, dataDir),
         ServerSections.posture(v, p),
         PolicySections.guard(v, p),
-        ServerSections.store(v, p));
+        ServerSections.store(v, p),
+        ProfileSection.profile(v, p),
+        new LoadedSettings(v));
   }
 }
