@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gatehouse.config.GatehouseConfig.Profile;
 import dev.gatehouse.config.Setting.Kind;
 import dev.gatehouse.config.SettingValues.Raw;
 import java.io.IOException;
@@ -104,7 +105,41 @@ public final class ConfigLoader {
     if (!problems.isEmpty()) {
       throw new ConfigException(source, problems); // typed values are incomplete; stop here
     }
-    return validated(source, new SettingValues(typed, raw), checks);
+    return validated(source, new SettingValues(typed, raw), checks, true);
+  }
+
+  /**
+   * As {@link #load}, but a {@code profile: prod} config that falls short of prod still loads: for
+   * {@code doctor}, which reports each gap as a finding with its fix ({@link ProfileSection#gaps})
+   * instead of stopping at them. Never for serving.
+   */
+  public static GatehouseConfig loadForAudit(
+      @Nullable Path file,
+      boolean explicit,
+      Map<String, String> env,
+      Map<String, String> flags,
+      List<ConfigCheck> checks)
+      throws ConfigException {
+    try {
+      return load(file, explicit, env, flags, checks);
+    } catch (ConfigException e) {
+      if (e.problems().stream().anyMatch(line -> line.startsWith("profile:"))) {
+        throw e; // the profile's own value is wrong: nothing to audit it against
+      }
+      Map<String, String> dev = new LinkedHashMap<>(flags);
+      dev.put("profile", "dev");
+      GatehouseConfig asDev;
+      try {
+        asDev = load(file, explicit, env, dev, checks);
+      } catch (ConfigException other) {
+        throw e; // problems besides the profile's gaps: the whole report stands
+      }
+      if (ProfileSection.gaps(asDev).isEmpty()) {
+        throw e;
+      }
+      String source = file == null ? "defaults" : file.toString();
+      return validated(source, asDev.settings().values().withProfile(Profile.PROD), checks, false);
+    }
   }
 
   /**
@@ -124,16 +159,19 @@ public final class ConfigLoader {
       List<ConfigCheck> checks)
       throws ConfigException {
     return validated(
-        source, next.settings().with(running.settings(), keepRunning).values(), checks);
+        source, next.settings().with(running.settings(), keepRunning).values(), checks, true);
   }
 
   /** Builds every section from converted values and runs every check; all or nothing. */
   private static GatehouseConfig validated(
-      String source, SettingValues values, List<ConfigCheck> checks) throws ConfigException {
+      String source, SettingValues values, List<ConfigCheck> checks, boolean profileChecked)
+      throws ConfigException {
     Problems found = new Problems(values);
     GatehouseConfig config = build(values, found);
     CrossSectionChecks.check(config, found);
-    ProfileSection.check(config, found);
+    if (profileChecked) {
+      ProfileSection.check(config, found);
+    }
     for (ConfigCheck check : checks) {
       check.check(config, found);
     }

@@ -52,6 +52,16 @@ final class SettingValues {
     return new SettingValues(t, r);
   }
 
+  /** These values with {@code profile} set to {@code p}, as if the file said so. */
+  SettingValues withProfile(GatehouseConfig.Profile p) {
+    Map<String, Object> t = new java.util.HashMap<>(typed);
+    Map<String, Raw> r = new java.util.HashMap<>(raw);
+    String name = p.name().toLowerCase(java.util.Locale.ROOT);
+    t.put("profile", name);
+    r.put("profile", new Raw(null, name, null));
+    return new SettingValues(t, r);
+  }
+
   /** The converted value of the setting at {@code path}, for comparing two loads. */
   @Nullable Object value(String path) {
     return typed.get(path);
