@@ -61,7 +61,13 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
   }
 
   private final BanStore store;
-  private final GatehouseConfig.Bans config;
+
+  /**
+   * The ban policy in force (lengths, escalation, exemptions); a config reload replaces it ({@link
+   * #policy}), and the next check or ban reads the new one.
+   */
+  private volatile GatehouseConfig.Bans config;
+
   private final Clock clock;
   private final ScheduledExecutorService writer;
   private final VersionedSnapshot<Map<String, BanRecord>> byIp;
@@ -94,6 +100,11 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
     w.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     this.writer = w;
     writer.scheduleWithFixedDelay(this::flushHits, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Puts a reloaded ban policy in force for the checks and bans that follow. */
+  public void policy(GatehouseConfig.Bans next) {
+    this.config = next;
   }
 
   /**

@@ -119,7 +119,10 @@ final class DoctorCommand implements Callable<Integer> {
     GatehouseConfig config;
     List<String> problems = List.of();
     try {
-      config = ConfigLoader.load(source.file(), source.explicit(), env, Map.of(), ConfigChecks.ALL);
+      // a profile: prod config's gaps are findings with their fixes, not a load failure
+      config =
+          ConfigLoader.loadForAudit(
+              source.file(), source.explicit(), env, Map.of(), ConfigChecks.ALL);
     } catch (ConfigException e) {
       // An invalid configuration is a finding, not the end of the audit: the servers still get
       // checked, against Gatehouse's defaults.

@@ -9,6 +9,7 @@ import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.gateway.Gateway;
+import dev.gatehouse.gateway.Reloader;
 import dev.gatehouse.keys.KeyService;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -90,6 +91,9 @@ final class ServeCommand implements Callable<Integer> {
       }
       AdminCredentials.Created firstAdmin = null;
       gateway = Gateway.start(config, ctx.stores, ctx.apiKeys);
+      // SIGHUP and POST /api/v1/reload reload the config from these same sources
+      Reloader reloader = new Reloader(gateway, () -> configOptions.load(env, flags));
+      Hangup.onSignal(reloader::callInBackground);
       if (config.admin().listen() != null) {
         try {
           Gateway running = gateway;

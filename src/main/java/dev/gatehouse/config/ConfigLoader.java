@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gatehouse.config.GatehouseConfig.Profile;
 import dev.gatehouse.config.Setting.Kind;
 import dev.gatehouse.config.SettingValues.Raw;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -103,10 +105,73 @@ public final class ConfigLoader {
     if (!problems.isEmpty()) {
       throw new ConfigException(source, problems); // typed values are incomplete; stop here
     }
-    SettingValues values = new SettingValues(typed, raw);
+    return validated(source, new SettingValues(typed, raw), checks, true);
+  }
+
+  /**
+   * As {@link #load}, but a {@code profile: prod} config that falls short of prod still loads: for
+   * {@code doctor}, which reports each gap as a finding with its fix ({@link ProfileSection#gaps})
+   * instead of stopping at them. Never for serving.
+   */
+  public static GatehouseConfig loadForAudit(
+      @Nullable Path file,
+      boolean explicit,
+      Map<String, String> env,
+      Map<String, String> flags,
+      List<ConfigCheck> checks)
+      throws ConfigException {
+    try {
+      return load(file, explicit, env, flags, checks);
+    } catch (ConfigException e) {
+      if (e.problems().stream().anyMatch(line -> line.startsWith("profile:"))) {
+        throw e; // the profile's own value is wrong: nothing to audit it against
+      }
+      Map<String, String> dev = new LinkedHashMap<>(flags);
+      dev.put("profile", "dev");
+      GatehouseConfig asDev;
+      try {
+        asDev = load(file, explicit, env, dev, checks);
+      } catch (ConfigException other) {
+        throw e; // problems besides the profile's gaps: the whole report stands
+      }
+      if (ProfileSection.gaps(asDev).isEmpty()) {
+        throw e;
+      }
+      String source = file == null ? "defaults" : file.toString();
+      return validated(source, asDev.settings().values().withProfile(Profile.PROD), checks, false);
+    }
+  }
+
+  /**
+   * The config a reload puts in force: {@code next}'s settings, except those {@code keepRunning}
+   * names (the ones that apply only at start), which keep {@code running}'s values. Built and
+   * checked as a whole like a load, since a mix of two valid files need not be valid (auth turned
+   * off in the new file, which also moved the listener to loopback, while the running listener
+   * stays where it is).
+   *
+   * @param source the file {@code next} came from, for the report
+   */
+  public static GatehouseConfig reloaded(
+      GatehouseConfig running,
+      GatehouseConfig next,
+      Predicate<String> keepRunning,
+      String source,
+      List<ConfigCheck> checks)
+      throws ConfigException {
+    return validated(
+        source, next.settings().with(running.settings(), keepRunning).values(), checks, true);
+  }
+
+  /** Builds every section from converted values and runs every check; all or nothing. */
+  private static GatehouseConfig validated(
+      String source, SettingValues values, List<ConfigCheck> checks, boolean profileChecked)
+      throws ConfigException {
     Problems found = new Problems(values);
     GatehouseConfig config = build(values, found);
     CrossSectionChecks.check(config, found);
+    if (profileChecked) {
+      ProfileSection.check(config, found);
+    }
     for (ConfigCheck check : checks) {
       check.check(config, found);
     }
@@ -326,6 +391,8 @@ public final class ConfigLoader {
         AlertAndAuditSections.audit(v, p, dataDir),
         ServerSections.posture(v, p),
         PolicySections.guard(v, p),
-        ServerSections.store(v, p));
+        ServerSections.store(v, p),
+        ProfileSection.profile(v, p),
+        new LoadedSettings(v));
   }
 }

@@ -11,7 +11,9 @@ import org.jspecify.annotations.Nullable;
  * setting before any of this exists; see {@code docs/configuration.md} for each default. Each
  * section below is built, and its settings checked, by one factory: {@code ServerSections} (tls,
  * store, admin, posture), {@code LimitSections}, {@code AbuseSections}, {@code PolicySections}
- * (policy, models, guard) and {@code AlertAndAuditSections}.
+ * (policy, models, guard), {@code AlertAndAuditSections} and {@code ProfileSection}. {@code
+ * settings} is every setting's value as loaded, which a reload compares and merges ({@link
+ * ConfigLoader#reloaded}).
  */
 public record GatehouseConfig(
     HostPort listen,
@@ -38,7 +40,18 @@ public record GatehouseConfig(
     Audit audit,
     Posture posture,
     Guard guard,
-    Store store) {
+    Store store,
+    Profile profile,
+    LoadedSettings settings) {
+
+  /**
+   * The environment preset ({@code profile}): {@code dev} checks nothing more; {@code prod} refuses
+   * a config that is not hardened ({@code ProfileSection} lists what it requires).
+   */
+  public enum Profile {
+    DEV,
+    PROD
+  }
 
   /** Which store implementation holds keys, bans, usage and the audit copy. */
   public record Store(String kind) {}

@@ -28,6 +28,45 @@ final class SettingValues {
     this.raw = Map.copyOf(raw);
   }
 
+  /**
+   * These values with those of {@code keep} taken from {@code running} instead, as written there:
+   * what a reload builds when some settings changed but apply only after a restart.
+   */
+  SettingValues with(SettingValues running, java.util.function.Predicate<String> keep) {
+    Map<String, Object> t = new java.util.HashMap<>(typed);
+    Map<String, Raw> r = new java.util.HashMap<>(raw);
+    for (Setting s : Settings.ALL) {
+      if (keep.test(s.path())) {
+        t.put(
+            s.path(),
+            java.util.Objects.requireNonNull(
+                running.typed.get(s.path()), "a loaded config has a value for every setting"));
+        Raw old = running.raw.get(s.path());
+        if (old == null) {
+          r.remove(s.path());
+        } else {
+          r.put(s.path(), old);
+        }
+      }
+    }
+    return new SettingValues(t, r);
+  }
+
+  /** These values with {@code profile} set to {@code p}, as if the file said so. */
+  SettingValues withProfile(GatehouseConfig.Profile p) {
+    Map<String, Object> t = new java.util.HashMap<>(typed);
+    Map<String, Raw> r = new java.util.HashMap<>(raw);
+    String name = p.name().toLowerCase(java.util.Locale.ROOT);
+    t.put("profile", name);
+    r.put("profile", new Raw(null, name, null));
+    return new SettingValues(t, r);
+  }
+
+  /** The converted value of the setting at {@code path}, for comparing two loads. */
+  @Nullable Object value(String path) {
+    return typed.get(path);
+  }
+
   private <T> T get(String path, Class<T> type) {
     Object value = typed.get(path);
     if (value == null) {

@@ -22,6 +22,11 @@ public final class Settings {
               "127.0.0.1:11435",
               "Address of the public listener. Loopback by default; any other address needs TLS and authentication."),
           s(
+              "profile",
+              Kind.STRING,
+              "dev",
+              "The environment preset: dev (no check beyond the others) or prod, which refuses to start unless the config is hardened: TLS on the public listener, authentication on, the admin listener on loopback, https:// CORS origins only, automatic bans that escalate (bans.auth_failures above 0, bans.max_duration above bans.duration) and probes.action ban or tarpit. Every gap is reported at once, and gatehouse doctor reports the same gaps with their fixes."),
+          s(
               "upstream",
               Kind.URL,
               "http://127.0.0.1:11434",

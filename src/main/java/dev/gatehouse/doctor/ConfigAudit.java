@@ -2,6 +2,7 @@ package dev.gatehouse.doctor;
 
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.HostPort;
+import dev.gatehouse.config.ProfileSection;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.store.KeyRecord;
 import java.io.IOException;
@@ -102,6 +103,20 @@ public final class ConfigAudit {
                 config.admin().listen() == null
                     ? "off"
                     : "http://" + config.admin().listen() + "/metrics");
+
+    // profile: prod that is not: each gap its own finding, with the line to change
+    if (config.profile() == GatehouseConfig.Profile.PROD) {
+      for (ProfileSection.Gap g : ProfileSection.gaps(config)) {
+        findings.add(
+            Finding.of(
+                    Rule.CONFIG_PROFILE_GAP,
+                    Rule.CONFIG_PROFILE_GAP.usual(),
+                    "profile prod: " + g.path())
+                .withEvidence(g.line() + " in " + where)
+                .withFix(g.fix())
+                .withLocation(location));
+      }
+    }
 
     HostPort admin = config.admin().listen();
     if (admin != null && !admin.isLoopback()) {

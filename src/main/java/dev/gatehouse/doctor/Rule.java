@@ -72,6 +72,10 @@ public enum Rule {
       "GH-CONFIG-INVALID",
       HIGH,
       "Gatehouse's configuration is invalid; the gateway will not start with it"),
+  CONFIG_PROFILE_GAP(
+      "GH-CONFIG-PROFILE-GAP",
+      HIGH,
+      "the config says profile prod but falls short of it; the gateway will not start with it"),
   CONFIG_PLAIN_LISTENER(
       "GH-CONFIG-PLAIN-LISTENER",
       MEDIUM,

@@ -29,7 +29,6 @@ import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.metrics.GatewayMetrics;
-import dev.gatehouse.pins.ModelPins;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
@@ -112,6 +111,12 @@ public final class Gateway implements AutoCloseable {
   /** The upstream's health check: stopped first on close, so that shutdown reads as no outage. */
   private final UpstreamHealth health;
 
+  /** What a reload builds the next {@link Shared} with, and keeps. */
+  private final Rewiring rewiring;
+
+  /** The config in force and what was built from it; replaced by a reload, one at a time. */
+  private volatile Shared current;
+
   private Gateway(
       Vertx vertx,
       int port,
@@ -125,7 +130,11 @@ public final class Gateway implements AutoCloseable {
       GatewayMetrics metrics,
       Alerts alerts,
       List<StoreWatch> watches,
-      UpstreamHealth health) {
+      UpstreamHealth health,
+      Rewiring rewiring,
+      Shared shared) {
+    this.rewiring = rewiring;
+    this.current = shared;
     this.watches = watches;
     this.health = health;
     this.audit = audit;
@@ -273,39 +282,30 @@ public final class Gateway implements AutoCloseable {
       GatehouseConfig.Concurrency cc = config.concurrency();
       ConcurrencyGate concurrency =
           new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
-      Limiter limiter = new Limiter(config, rates, concurrency, ledger, clock);
       GatewayMetrics metrics = joined(metricsTask);
       Alerts alerts = alerts(config, vertx, auditStore, clock);
-      Accounting accounting =
-          new Accounting(audit, metrics, alerts::request, config.audit().prompt());
-      RouteTable routes = RouteTable.standard();
       Upstream upstream =
           new Upstream(
               vertx,
               config,
               (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
-      Shared shared =
-          new Shared(
-              config,
-              routes,
+      Rewiring rewiring =
+          new Rewiring(
+              RouteTable.standard(),
               ring,
               keys,
-              new Authorizer(config.policy()),
-              limiter,
-              new UsageMeters(ledger),
-              new AccessLog(),
-              config.models().pinned() == null
-                  ? null
-                  : new PinnedModels(ModelPins.load(config.models().pinned()), upstream),
               bans,
-              new Cors(config.cors(), (method, path) -> routes.match(method, path).route() != null),
-              new AuthFailures(config.bans(), bans),
-              new ProbeDetector(config.probes(), bans),
+              rates,
+              concurrency,
+              ledger,
+              clock,
               new ConnectionLimits(config.connections(), config.network().trustedProxies()),
-              accounting,
+              audit,
+              metrics,
+              alerts,
               upstream,
-              bodyMemory,
-              joined(guard));
+              bodyMemory);
+      Shared shared = rewiring.first(config, joined(guard));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
           .deployVerticle(
@@ -344,7 +344,9 @@ public final class Gateway implements AutoCloseable {
               metrics,
               alerts,
               watches,
-              upstream.health());
+              upstream.health(),
+              rewiring,
+              shared);
       if (!config.admin().healthInterval().isZero()) {
         upstream.health().start(config.admin().healthInterval());
       }
@@ -506,6 +508,23 @@ public final class Gateway implements AutoCloseable {
       metrics.counter(
           "gatehouse_alerts_dropped", "Alerts the webhook gave up on", w, Webhook::dropped);
     }
+  }
+
+  /** The config in force: the one started with, or the last reload's. */
+  public GatehouseConfig config() {
+    return current.config();
+  }
+
+  /**
+   * Puts a new config in force for new connections and requests ({@link GatewayReload}); blocks
+   * until every event loop has it. Never call it on an event loop.
+   *
+   * @param next a config as loaded from the same sources as serve's
+   */
+  public synchronized ReloadOutcome reload(GatehouseConfig next) {
+    GatewayReload.Result r = GatewayReload.apply(current, next, rewiring, instances);
+    current = r.shared();
+    return r.outcome();
   }
 
   /** The metrics, which the admin listener serves. */

@@ -1,13 +1,9 @@
 package dev.gatehouse.gateway;
 
 import dev.gatehouse.account.AccessLog;
-import dev.gatehouse.authorize.Authorizer;
-import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
-import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.Identifier;
-import dev.gatehouse.identify.KeyRing;
 import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.ConnectionTimeouts;
@@ -16,6 +12,8 @@ import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.listen.TlsProfile;
 import dev.gatehouse.proxy.Relay;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -28,16 +26,19 @@ import org.jspecify.annotations.Nullable;
 /**
  * One event loop's share of the public listener: its own server instance (Vert.x spreads
  * connections across instances on the same port), relay and pipeline.
+ *
+ * <p>A reload ({@link #swap}) replaces the pipeline on this event loop. The connection handler and
+ * the request handler read the one in force when a connection or a request arrives, and a request
+ * keeps the pipeline it started with to its end (its callbacks hold it), so a stream running across
+ * a reload is never dropped or switched mid-way. The listener itself (address, TLS, decoder sizes,
+ * timeouts) is set up once from the config it started with.
  */
 final class GatewayVerticle extends VerticleBase {
 
-  private final GatehouseConfig config;
-  private final RouteTable routes;
-  private final KeyRing ring;
-  private final ApiKeys keys;
-  private final Authorizer authorizer;
-  private final AccessLog accessLog;
-  private final Gateway.Shared shared;
+  /** What serves requests on this event loop under one config: swapped whole by a reload. */
+  private record Serving(GatehouseConfig config, ClientGate gate, Pipeline pipeline) {}
+
+  private final Gateway.Shared started;
   private final @Nullable TlsMaterial tls;
   private final int port;
   private final TlsProfile profile;
@@ -49,44 +50,37 @@ final class GatewayVerticle extends VerticleBase {
   @SuppressWarnings("NullAway.Init")
   private HttpServer server;
 
+  /**
+   * The pipeline in force. Written on this verticle's event loop only (start, {@link #swap}), read
+   * there by the handlers; volatile so that a test reading it from another thread sees the latest.
+   */
   @SuppressWarnings("NullAway.Init")
-  private Identifier identifier;
-
-  @SuppressWarnings("NullAway.Init")
-  private Relay relay;
-
-  @SuppressWarnings("NullAway.Init")
-  private ClientGate gate;
+  private volatile Serving serving;
 
   GatewayVerticle(Gateway.Shared shared, @Nullable TlsMaterial tls, int port, boolean relayOnly) {
     this.relayOnly = relayOnly;
-    this.config = shared.config();
-    this.routes = shared.routes();
-    this.ring = shared.ring();
-    this.keys = shared.keys();
-    this.authorizer = shared.authorizer();
-    this.accessLog = shared.accessLog();
-    this.shared = shared;
+    this.started = shared;
     this.tls = tls;
     this.port = port;
-    this.profile = new TlsProfile(config.tls().modern());
+    this.profile = new TlsProfile(shared.config().tls().modern());
   }
 
-  @Override
-  public Future<?> start() {
-    identifier = new Identifier(config.authEnabled(), ring, keys);
-    relay = new Relay(vertx, shared.upstream(), config);
-    gate = new ClientGate(config, shared.bans());
+  /** The pipeline and the checks around it for one config; cheap: no I/O, nothing shared built. */
+  private Serving serving(Gateway.Shared shared) {
+    GatehouseConfig config = shared.config();
+    Identifier identifier = new Identifier(config.authEnabled(), shared.ring(), shared.keys());
+    Relay relay = new Relay(vertx, shared.upstream(), config);
+    ClientGate gate = new ClientGate(config, shared.bans());
     Pipeline pipeline =
         new Pipeline(
             config,
-            routes,
+            shared.routes(),
             identifier,
-            authorizer,
+            shared.authorizer(),
             shared.limiter(),
             relay,
             shared.usage(),
-            accessLog,
+            shared.accessLog(),
             shared.pins(),
             shared.accounting(),
             gate,
@@ -95,7 +89,33 @@ final class GatewayVerticle extends VerticleBase {
             shared.probes(),
             shared.bodyMemory(),
             shared.guard());
-    ConnectionLimits limits = shared.connectionLimits();
+    return new Serving(config, gate, pipeline);
+  }
+
+  /**
+   * Puts a reloaded config in force on this event loop, for the connections and requests that
+   * arrive after it; those already running keep theirs.
+   */
+  Future<Void> swap(Gateway.Shared next) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(
+        v -> {
+          try {
+            serving = serving(next);
+            done.complete();
+          } catch (RuntimeException e) {
+            done.fail(e); // the old pipeline stays in force on this loop
+          }
+        });
+    return done.future();
+  }
+
+  @Override
+  public Future<?> start() {
+    GatehouseConfig config = started.config();
+    serving = serving(started);
+    AccessLog accessLog = started.accessLog();
+    ConnectionLimits limits = started.connectionLimits();
     ConnectionTimeouts timeouts =
         new ConnectionTimeouts(
             vertx,
@@ -123,6 +143,10 @@ final class GatewayVerticle extends VerticleBase {
           .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
       profile.applyTo(options);
     }
+    Handler<HttpServerRequest> requests =
+        relayOnly
+            ? serving.pipeline().relayOnly()
+            : req -> serving.pipeline().handle(req); // the pipeline in force as the request arrives
     server =
         vertx
             .createHttpServer(options)
@@ -132,8 +156,9 @@ final class GatewayVerticle extends VerticleBase {
                     timeouts.onConnection(conn); // bench-relay: no caps, bans or framing checks
                     return;
                   }
+                  Serving now = serving; // the config in force as the connection arrives
                   // Cheapest refusals first, before a byte is read: banned peers, then the caps.
-                  if (!gate.admit(conn)) {
+                  if (!now.gate().admit(conn)) {
                     return;
                   }
                   Runnable release =
@@ -148,13 +173,14 @@ final class GatewayVerticle extends VerticleBase {
                   timeouts.onConnection(conn, release);
                   // listen: strict HTTP/1.1 framing on the raw bytes, in front of Netty's decoder
                   if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
+                    GatehouseConfig c = now.config();
                     StrictFraming.install(
                         base.channel(),
-                        Math.max(config.limits().maxBody(), config.limits().maxBlob()),
-                        config.limits().maxBody(),
-                        config.limits().maxHeaderBytes() + 8192 + 2,
-                        config.timeouts().bodyRead().toNanos(),
-                        config.timeouts().bodyMinRate());
+                        Math.max(c.limits().maxBody(), c.limits().maxBlob()),
+                        c.limits().maxBody(),
+                        c.limits().maxHeaderBytes() + 8192 + 2,
+                        c.timeouts().bodyRead().toNanos(),
+                        c.timeouts().bodyMinRate());
                   }
                 })
             .invalidRequestHandler(
@@ -162,7 +188,7 @@ final class GatewayVerticle extends VerticleBase {
                   HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
                   accessLog.recordInvalid(req);
                 })
-            .requestHandler(timeouts.wrap(relayOnly ? pipeline.relayOnly() : pipeline));
+            .requestHandler(timeouts.wrap(requests));
     return server.listen();
   }
 
@@ -179,6 +205,6 @@ final class GatewayVerticle extends VerticleBase {
 
   /** The bytes of request bodies held now, across the gateway; for tests. */
   long bodyMemoryHeld() {
-    return shared.bodyMemory().held();
+    return started.bodyMemory().held();
   }
 }

@@ -36,6 +36,39 @@ class ConfigurationDocsTest {
     return b.toString();
   }
 
+  private static final String RELOAD_BEGIN =
+      "<!-- reload:begin (generated from config/Reloading.java; see ConfigurationDocsTest) -->";
+  private static final String RELOAD_END = "<!-- reload:end -->";
+
+  /** The live and restart-only settings, from the one list the reload reads. */
+  static String reloadLists() {
+    StringBuilder b = new StringBuilder();
+    b.append("Settings that apply live:\n\n");
+    b.append(String.join(", ", Reloading.livePaths().stream().map(p -> "`" + p + "`").toList()));
+    b.append(".\n\nSettings that need a restart:\n\n");
+    b.append(String.join(", ", Reloading.restartPaths().stream().map(p -> "`" + p + "`").toList()));
+    b.append(".\n");
+    return b.toString();
+  }
+
+  @Test
+  void docsListTheLiveAndRestartOnlySettings() throws Exception {
+    Path docs = Path.of("docs/configuration.md");
+    String text = Files.readString(docs);
+    int begin = text.indexOf(RELOAD_BEGIN);
+    int end = text.indexOf(RELOAD_END);
+    assertThat(begin).as("docs/configuration.md has the reload markers").isGreaterThanOrEqualTo(0);
+    String expected =
+        text.substring(0, begin + RELOAD_BEGIN.length())
+            + "\n"
+            + reloadLists()
+            + text.substring(end);
+    if (Boolean.getBoolean("gatehouse.docs.write")) {
+      Files.writeString(docs, expected);
+    }
+    assertThat(text).isEqualTo(expected);
+  }
+
   @Test
   void docsListEverySettingWithItsDefault() throws Exception {
     Path docs = Path.of("docs/configuration.md");

@@ -68,6 +68,41 @@ class ConfigAuditTest {
   }
 
   @Test
+  void aProdConfigThatIsNotOneIsReportedGapByGapWithItsFix(@TempDir Path dir) throws Exception {
+    // why: doctor must say what keeps a prod config from being one, each gap with its fix, where
+    // serve only refuses to start
+    Path file = dir.resolve("gatehouse.yaml");
+    java.nio.file.Files.writeString(
+        file, "profile: prod\ndata_dir: /tmp/gatehouse-audit-test\nbans:\n  auth_failures: 0\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ConfigLoader.load(file, true, Map.of(), Map.of(), ConfigChecks.ALL))
+        .isInstanceOf(dev.gatehouse.config.ConfigException.class);
+    GatehouseConfig c = ConfigLoader.loadForAudit(file, true, Map.of(), Map.of(), ConfigChecks.ALL);
+
+    ConfigAudit.Result r = ConfigAudit.audit(c, file, List.of(), NO_STORE, Instant.now());
+
+    assertThat(r.findings())
+        .extracting(Finding::id, Finding::subject)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("GH-CONFIG-PROFILE-GAP", "profile prod: tls.cert"),
+            org.assertj.core.groups.Tuple.tuple(
+                "GH-CONFIG-PROFILE-GAP", "profile prod: bans.auth_failures"),
+            org.assertj.core.groups.Tuple.tuple(
+                "GH-CONFIG-PROFILE-GAP", "profile prod: probes.action"));
+    assertThat(r.findings().get(0).fix()).contains("gatehouse tls self-signed");
+    assertThat(r.findings().get(1).evidence())
+        .containsExactly(
+            "bans.auth_failures: 0 (expected: 1 or more, since profile prod bans an address that"
+                + " keeps failing authentication) in "
+                + file);
+    // a dev config with the same gaps is not reported: dev asks for none of it
+    ConfigAudit.Result dev =
+        ConfigAudit.audit(
+            config(Map.of("bans.auth_failures", "0")), null, List.of(), NO_STORE, Instant.now());
+    assertThat(dev.findings()).isEmpty();
+  }
+
+  @Test
   void theDefaultsAreCleanAndTheMissingAdminListenerIsSaidToBeSkipped() throws Exception {
     // why: a fresh install must not greet its operator with findings
     ConfigAudit.Result r =

@@ -1,4 +1,4 @@
-package dev.gatehouse.admin;
+package dev.gatehouse.gateway;
 
 import java.util.List;
 

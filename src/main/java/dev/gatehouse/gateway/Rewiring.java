@@ -1,0 +1,170 @@
+package dev.gatehouse.gateway;
+
+import dev.gatehouse.abuse.AuthFailures;
+import dev.gatehouse.abuse.BanList;
+import dev.gatehouse.abuse.ProbeDetector;
+import dev.gatehouse.account.AccessLog;
+import dev.gatehouse.account.Accounting;
+import dev.gatehouse.account.UsageMeters;
+import dev.gatehouse.alerts.Alerts;
+import dev.gatehouse.audit.AuditWriter;
+import dev.gatehouse.authorize.Authorizer;
+import dev.gatehouse.authorize.PinnedModels;
+import dev.gatehouse.authorize.RouteTable;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.guard.GuardStage;
+import dev.gatehouse.identify.ApiKeys;
+import dev.gatehouse.identify.KeyRing;
+import dev.gatehouse.limit.ConcurrencyGate;
+import dev.gatehouse.limit.Limiter;
+import dev.gatehouse.limit.RateLimiter;
+import dev.gatehouse.listen.BodyMemory;
+import dev.gatehouse.listen.ConnectionLimits;
+import dev.gatehouse.listen.Cors;
+import dev.gatehouse.metrics.GatewayMetrics;
+import dev.gatehouse.pins.ModelPins;
+import dev.gatehouse.store.UsageLedger;
+import dev.gatehouse.upstream.Upstream;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a config builds into {@link Gateway.Shared}, and what it keeps across reloads. The parts
+ * that hold state for the life of the process (the key ring, the ban list, the usage ledger, the
+ * rate buckets, the concurrency gate, the connection counts, the audit writer, the metrics, the
+ * alerts, the upstream and its pools, the body memory) are made once and handed to every config;
+ * the rest is built again from each reloaded config, and a stateful part whose settings did not
+ * change (probe scores, authentication-failure counts, the guard's model, the pins) is kept too.
+ * Thread-safe: used at start, then by one reload at a time.
+ */
+final class Rewiring {
+
+  private final RouteTable routes;
+  private final KeyRing ring;
+  private final ApiKeys keys;
+  private final BanList bans;
+  private final RateLimiter rates;
+  private final ConcurrencyGate concurrency;
+  private final UsageLedger ledger;
+  private final Clock clock;
+  private final UsageMeters usage;
+  private final AccessLog accessLog;
+  private final ConnectionLimits connectionLimits;
+  private final AuditWriter audit;
+  private final GatewayMetrics metrics;
+  private final Alerts alerts;
+  private final Upstream upstream;
+  private final BodyMemory bodyMemory;
+
+  Rewiring(
+      RouteTable routes,
+      KeyRing ring,
+      ApiKeys keys,
+      BanList bans,
+      RateLimiter rates,
+      ConcurrencyGate concurrency,
+      UsageLedger ledger,
+      Clock clock,
+      ConnectionLimits connectionLimits,
+      AuditWriter audit,
+      GatewayMetrics metrics,
+      Alerts alerts,
+      Upstream upstream,
+      BodyMemory bodyMemory) {
+    this.routes = routes;
+    this.ring = ring;
+    this.keys = keys;
+    this.bans = bans;
+    this.rates = rates;
+    this.concurrency = concurrency;
+    this.ledger = ledger;
+    this.clock = clock;
+    this.usage = new UsageMeters(ledger);
+    this.accessLog = new AccessLog();
+    this.connectionLimits = connectionLimits;
+    this.audit = audit;
+    this.metrics = metrics;
+    this.alerts = alerts;
+    this.upstream = upstream;
+    this.bodyMemory = bodyMemory;
+  }
+
+  /** The first config's parts; {@code guard} was built beside the start. */
+  Gateway.Shared first(GatehouseConfig config, GuardStage guard) throws IOException {
+    return shared(
+        config,
+        pins(config),
+        new AuthFailures(config.bans(), bans),
+        new ProbeDetector(config.probes(), bans),
+        accounting(config),
+        guard);
+  }
+
+  /**
+   * The parts for a reloaded config ({@code next}, already merged with the running values of the
+   * settings that need a restart), keeping those of {@code running} whose settings did not change.
+   * Reads the pins lock file and may load the guard's model: call it off the event loops.
+   */
+  Gateway.Shared next(Gateway.Shared running, GatehouseConfig next) throws IOException {
+    GatehouseConfig was = running.config();
+    @Nullable PinnedModels pins =
+        Objects.equals(was.models(), next.models()) ? running.pins() : pins(next);
+    AuthFailures authFailures =
+        was.bans().authFailures() == next.bans().authFailures()
+                && was.bans().authWindow().equals(next.bans().authWindow())
+            ? running.authFailures()
+            : new AuthFailures(next.bans(), bans);
+    // scores count toward the threshold in force; a new threshold or window starts them over
+    ProbeDetector probes =
+        was.probes().equals(next.probes())
+            ? running.probes()
+            : new ProbeDetector(next.probes(), bans);
+    Accounting accounting =
+        was.audit().prompt() == next.audit().prompt() ? running.accounting() : accounting(next);
+    GuardStage guard =
+        was.guard().equals(next.guard()) ? running.guard() : GuardStage.of(next.guard());
+    // the ban list's own policy (lengths, escalation, exemptions) applies to the next ban it issues
+    bans.policy(next.bans());
+    return shared(next, pins, authFailures, probes, accounting, guard);
+  }
+
+  private Gateway.Shared shared(
+      GatehouseConfig config,
+      @Nullable PinnedModels pins,
+      AuthFailures authFailures,
+      ProbeDetector probes,
+      Accounting accounting,
+      GuardStage guard) {
+    return new Gateway.Shared(
+        config,
+        routes,
+        ring,
+        keys,
+        new Authorizer(config.policy()),
+        new Limiter(config, rates, concurrency, ledger, clock),
+        usage,
+        accessLog,
+        pins,
+        bans,
+        new Cors(config.cors(), (method, path) -> routes.match(method, path).route() != null),
+        authFailures,
+        probes,
+        connectionLimits,
+        accounting,
+        upstream,
+        bodyMemory,
+        guard);
+  }
+
+  private @Nullable PinnedModels pins(GatehouseConfig config) throws IOException {
+    return config.models().pinned() == null
+        ? null
+        : new PinnedModels(ModelPins.load(config.models().pinned()), upstream);
+  }
+
+  private Accounting accounting(GatehouseConfig config) {
+    return new Accounting(audit, metrics, alerts::request, config.audit().prompt());
+  }
+}
