@@ -3,6 +3,7 @@ package dev.gatehouse.admin;
 import dev.gatehouse.admin.auth.AdminCredentials;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.gateway.Gateway;
+import dev.gatehouse.gateway.ReloadOutcome;
 import dev.gatehouse.keys.KeyService;
 import dev.gatehouse.store.Stores;
 import io.vertx.core.Vertx;

@@ -2,7 +2,6 @@ package dev.gatehouse.cli;
 
 import dev.gatehouse.admin.AdminContext;
 import dev.gatehouse.admin.AdminServer;
-import dev.gatehouse.admin.ReloadOutcome;
 import dev.gatehouse.admin.Role;
 import dev.gatehouse.admin.auth.AdminCredentials;
 import dev.gatehouse.config.ConfigException;
@@ -101,12 +100,12 @@ final class ServeCommand implements Callable<Integer> {
               AdminServer.start(
                   new AdminContext(
                       gateway.vertx(),
-                      () -> config,
+                      running::config,
                       ctx.stores,
                       ctx.keys,
                       running,
                       ctx.admins,
-                      () -> ReloadOutcome.refused(List.of("reload is not available yet")),
+                      reloader,
                       env,
                       configOptions.source(env).file()));
         } catch (Exception e) {

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -126,8 +125,7 @@ class DashboardBrowserTest {
         .until(
             d -> {
               // usage is flushed to the store once a second: reload the page until it shows
-              List<WebElement> rows =
-                  d.findElements(By.cssSelector("tr[data-testid=usage-row]"));
+              List<WebElement> rows = d.findElements(By.cssSelector("tr[data-testid=usage-row]"));
               if (rows.stream().anyMatch(r -> r.getText().contains(keyId))) {
                 return true;
               }
@@ -138,7 +136,8 @@ class DashboardBrowserTest {
 
     // revoke it, and the next request is refused
     go("keys");
-    WebElement row = waitFor(By.cssSelector("tr[data-testid=key-row][data-key-id='" + keyId + "']"));
+    WebElement row =
+        waitFor(By.cssSelector("tr[data-testid=key-row][data-key-id='" + keyId + "']"));
     row.findElement(By.cssSelector("button[data-testid=key-revoke]")).click();
     waitFor(By.id("confirm-yes")).click();
     waitFor(

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.admin.AdminContext;
 import dev.gatehouse.admin.AdminRoutes;
 import dev.gatehouse.admin.Role;
-import dev.gatehouse.admin.auth.AdminCredentials;
+import dev.gatehouse.store.AdminRecord;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
@@ -71,7 +71,7 @@ final class AdminsApi {
         () -> ctx.admins().create(name, r),
         c -> {
           ObjectNode o = Api.JSON.createObjectNode();
-          o.set("admin", json(c.credential()));
+          o.set("admin", json(c.record()));
           o.put("secret", c.token());
           Api.json(rc, 201, o);
         });
@@ -83,25 +83,27 @@ final class AdminsApi {
         ctx.vertx(),
         rc,
         () -> {
-          boolean done;
-          try {
-            done = ctx.admins().revoke(id);
-          } catch (AdminCredentials.LastAdminException e) {
-            throw new Api.Conflict("admin.last_admin", String.valueOf(e.getMessage()));
+          switch (ctx.admins().revoke(id)) {
+            case REVOKED -> {
+              return true;
+            }
+            case LAST_ADMIN ->
+                throw new Api.Conflict(
+                    "admin.last_admin",
+                    "admin credential " + id + " is the last active admin: create another first");
+            case NOT_FOUND ->
+                throw new Api.NotFound("admin credential " + id + ": no such active credential");
           }
-          if (!done) {
-            throw new Api.NotFound("admin credential " + id + ": no such active credential");
-          }
-          return true;
+          throw new IllegalStateException("unreachable");
         },
         done -> rc.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end());
   }
 
-  private static ObjectNode json(AdminCredentials.Credential c) {
+  private static ObjectNode json(AdminRecord c) {
     ObjectNode o = Api.JSON.createObjectNode();
     o.put("id", c.id());
     o.put("name", c.name());
-    o.put("role", c.role().label());
+    o.put("role", c.role());
     o.put("created_at", c.createdAt().toString());
     put(o, "revoked_at", c.revokedAt());
     put(o, "last_used_at", c.lastUsedAt());

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.admin.AdminContext;
 import dev.gatehouse.admin.AdminRoutes;
 import dev.gatehouse.admin.ProblemJson;
-import dev.gatehouse.admin.ReloadOutcome;
 import dev.gatehouse.admin.Role;
+import dev.gatehouse.gateway.ReloadOutcome;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 
