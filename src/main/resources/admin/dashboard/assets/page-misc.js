@@ -111,7 +111,10 @@ function showDoctor(box, res) {
     h('div', {class: 'finding-head'}, badge(f.severity || 'info'), ' ',
       h('strong', null, f.title || f.id), ' ', h('code', {class: 'muted'}, f.id || '')),
     f.subject ? h('p', {class: 'finding-subject'}, 'Where: ', h('code', null, String(f.subject))) : null,
-    f.evidence ? h('p', {class: 'finding-evidence'}, String(f.evidence)) : null,
+    Array.isArray(f.evidence) && f.evidence.length
+      ? h('ul', {class: 'finding-evidence'}, f.evidence.map((e) => h('li', null, String(e))))
+      : (f.evidence && !Array.isArray(f.evidence)
+        ? h('p', {class: 'finding-evidence'}, String(f.evidence)) : null),
     h('div', {class: 'finding-fix'}, h('span', {class: 'fix-label'}, 'Fix: '),
       h('pre', {tabindex: '0'}, f.fix || 'No fix recorded.'))))));
 }

@@ -1,6 +1,7 @@
 package dev.gatehouse.admin;
 
 import dev.gatehouse.admin.auth.AdminCredentials;
+import dev.gatehouse.gateway.ReloadOutcome;
 import dev.gatehouse.identify.ServerSecret;
 import dev.gatehouse.store.Stores;
 import dev.gatehouse.testing.GatewayFixture;
@@ -18,6 +19,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
  * A real gateway with its admin listener on a free loopback port, and one admin token per role.
@@ -35,7 +37,8 @@ public final class AdminFixture implements AutoCloseable {
 
   public final HttpClient http = HttpClient.newHttpClient();
 
-  private AdminFixture(GatewayFixture gw, KeyCertOptions tls) throws Exception {
+  private AdminFixture(GatewayFixture gw, KeyCertOptions tls, Callable<ReloadOutcome> reload)
+      throws Exception {
     this.gw = gw;
     this.stores = Stores.sqlite(gw.store);
     this.admins =
@@ -48,12 +51,12 @@ public final class AdminFixture implements AutoCloseable {
         AdminServer.start(
             new AdminContext(
                 gw.gateway().vertx(),
-                () -> gw.config,
+                gw.gateway()::config,
                 stores,
                 gw.keys,
                 gw.gateway(),
                 admins,
-                () -> ReloadOutcome.refused(List.of("reload is not available yet")),
+                reload,
                 Map.of(),
                 null),
             tls);
@@ -67,11 +70,19 @@ public final class AdminFixture implements AutoCloseable {
   /** As {@link #start(Map)}, over TLS when {@code tls} is given. */
   public static AdminFixture start(Map<String, String> settings, KeyCertOptions tls)
       throws Exception {
+    return start(
+        settings, tls, () -> ReloadOutcome.refused(List.of("this fixture has no config file")));
+  }
+
+  /** As {@link #start(Map, KeyCertOptions)}, with {@code reload} behind POST /api/v1/reload. */
+  public static AdminFixture start(
+      Map<String, String> settings, KeyCertOptions tls, Callable<ReloadOutcome> reload)
+      throws Exception {
     Map<String, String> s = new HashMap<>(settings);
     s.putIfAbsent("admin.listen", "127.0.0.1:0");
     GatewayFixture gw = GatewayFixture.start(s);
     try {
-      return new AdminFixture(gw, tls);
+      return new AdminFixture(gw, tls, reload);
     } catch (Exception e) {
       gw.close();
       throw e;

@@ -55,7 +55,9 @@ class DashboardBrowserTest {
         .as("Debian's chromium (apt-get install chromium chromium-driver; .ci/run does)")
         .isExecutable();
     assertThat(CHROMEDRIVER).as("Debian's chromium-driver").isExecutable();
-    admin = AdminFixture.start(Map.of());
+    // bans.never empty: loopback is never banned by default, and the ban here is of 127.0.0.2;
+    // 403 so that a banned request gets an answer to assert on rather than a closed connection
+    admin = AdminFixture.start(Map.of("bans.never", "", "bans.refusal", "403"));
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
     options.addArguments(
@@ -113,8 +115,16 @@ class DashboardBrowserTest {
     String keyId = secret.substring(3, 15);
     shoot("keys-created");
 
-    // use it with curl, from the command line
+    // use it with curl, from the command line: a model list, and a chat that counts tokens
     assertThat(curl("127.0.0.1", secret, "/api/tags")).isEqualTo(200);
+    assertThat(
+            curl(
+                "127.0.0.1",
+                secret,
+                "/api/chat",
+                "{\"model\":\"llama3\",\"stream\":false,"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
+        .isEqualTo(200);
 
     // the request appears on the overview (top keys) and in usage
     go("overview");
@@ -274,8 +284,15 @@ class DashboardBrowserTest {
   /** The status of {@code curl} (the real command) to the public listener, from {@code fromIp}. */
   private static int curl(String fromIp, String key, String path)
       throws IOException, InterruptedException {
-    Process p =
-        new ProcessBuilder(
+    return curl(fromIp, key, path, null);
+  }
+
+  /** As {@link #curl(String, String, String)}, POSTing {@code json} when it is not null. */
+  private static int curl(String fromIp, String key, String path, String json)
+      throws IOException, InterruptedException {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
                 "curl",
                 "-s",
                 "-o",
@@ -285,10 +302,12 @@ class DashboardBrowserTest {
                 "--interface",
                 fromIp,
                 "-H",
-                "Authorization: Bearer " + key,
-                admin.gw.baseUrl() + path)
-            .redirectErrorStream(true)
-            .start();
+                "Authorization: Bearer " + key));
+    if (json != null) {
+      cmd.addAll(List.of("-H", "Content-Type: application/json", "--data-binary", json));
+    }
+    cmd.add(admin.gw.baseUrl() + path);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
     assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
     return Integer.parseInt(out);

@@ -83,18 +83,15 @@ final class AdminsApi {
         ctx.vertx(),
         rc,
         () -> {
-          switch (ctx.admins().revoke(id)) {
-            case REVOKED -> {
-              return true;
-            }
+          return switch (ctx.admins().revoke(id)) {
+            case REVOKED -> true;
             case LAST_ADMIN ->
                 throw new Api.Conflict(
                     "admin.last_admin",
                     "admin credential " + id + " is the last active admin: create another first");
             case NOT_FOUND ->
                 throw new Api.NotFound("admin credential " + id + ": no such active credential");
-          }
-          throw new IllegalStateException("unreachable");
+          };
         },
         done -> rc.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end());
   }

@@ -4,28 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.admin.AdminContext;
-import dev.gatehouse.admin.AdminPrincipal;
-import dev.gatehouse.admin.AdminRoutes;
+import dev.gatehouse.admin.AdminFixture;
 import dev.gatehouse.admin.ProblemJson;
 import dev.gatehouse.admin.Role;
-import dev.gatehouse.admin.auth.AdminCredentials;
 import dev.gatehouse.gateway.ReloadOutcome;
-import dev.gatehouse.store.Stores;
 import dev.gatehouse.testing.GatewayFixture;
-import io.vertx.core.http.HttpServer;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,75 +25,34 @@ import org.junit.jupiter.api.Test;
  * The admin API's routes over real HTTP, against a real running gateway in front of a fake
  * upstream: a change made through the API is seen by the public listener at once.
  *
- * <p>Until H1's {@code AdminServer} is merged, the routes are mounted here on a plain Vert.x Web
- * router whose role check reads the test header {@code X-Test-Role}; the authentication itself is
- * {@code AdminServer}'s and tested there.
+ * <p>Each call carries a real admin token of the role it names, through the real admin listener
+ * ({@link AdminFixture}); the refusals without a credential or with too small a role are {@code
+ * AdminSecurityTest}'s.
  */
 class AdminApiTest {
 
   static final ObjectMapper JSON = new ObjectMapper();
   static final HttpClient http = HttpClient.newHttpClient();
+  static AdminFixture fx;
   static GatewayFixture gw;
-  static HttpServer server;
   static String base;
 
   @BeforeAll
   static void start() throws Exception {
-    Path dir = Files.createTempDirectory("gatehouse-admin-api");
     // bans.never empty: this test bans 127.0.0.1 itself (and unbans it); 403 so a banned request
     // gets an answer to assert on rather than a closed connection
-    gw = GatewayFixture.startIn(dir, Map.of("bans.never", "", "bans.refusal", "403"));
-    var vertx = gw.gateway().vertx();
-    Router router = Router.router(vertx);
-    router.route("/api/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
-    router
-        .route("/api/*")
-        .handler(
-            rc -> {
-              rc.put(ProblemJson.REQUEST_ID, UUID.randomUUID().toString());
-              rc.next();
-            });
-    AdminRoutes routes = new AdminRoutes(router, AdminApiTest::requireTestRole);
-    AdminContext ctx =
-        new AdminContext(
-            vertx,
-            () -> gw.config,
-            Stores.sqlite(gw.store),
-            gw.keys,
-            gw.gateway(),
-            new AdminCredentials(),
-            () -> ReloadOutcome.refused(List.of("listen: nope (expected: HOST:PORT)")),
-            Map.of(),
-            null);
-    AdminApi.register(routes, ctx);
-    server =
-        vertx
-            .createHttpServer()
-            .requestHandler(router)
-            .listen(0, "127.0.0.1")
-            .await(10, TimeUnit.SECONDS);
-    base = "http://127.0.0.1:" + server.actualPort();
-  }
-
-  /** The stand-in for AdminServer's role check: the role named by X-Test-Role. */
-  static io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> requireTestRole(Role needed) {
-    return rc -> {
-      Role r = Role.parse(rc.request().getHeader("X-Test-Role"));
-      if (r == null) {
-        ProblemJson.send(rc, 401, "admin.credential_missing", "no credential");
-      } else if (!r.allows(needed)) {
-        ProblemJson.send(rc, 403, "admin.role_insufficient", "role too small");
-      } else {
-        rc.put(AdminRoutes.PRINCIPAL, new AdminPrincipal("t1", "tester", r, "bearer"));
-        rc.next();
-      }
-    };
+    fx =
+        AdminFixture.start(
+            Map.of("bans.never", "", "bans.refusal", "403"),
+            null,
+            () -> ReloadOutcome.refused(List.of("listen: nope (expected: HOST:PORT)")));
+    gw = fx.gw;
+    base = fx.base();
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    server.close().await(10, TimeUnit.SECONDS);
-    gw.close();
+  static void stop() {
+    fx.close();
   }
 
   static HttpResponse<String> call(String method, String path, String role, String body)
@@ -111,7 +60,7 @@ class AdminApiTest {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
     if (role != null) {
-      b.header("X-Test-Role", role);
+      b.header("Authorization", "Bearer " + fx.tokens.get(Role.parse(role)));
     }
     if (body != null) {
       b.header("Content-Type", "application/json");
