@@ -54,6 +54,7 @@ public final class Reloading {
           // the admin listener
           "admin.listen",
           "admin.allow_remote",
+          "admin.hosts", // read once, when the admin listener starts
           // the audit log's files, key and durability, opened once
           "audit.hmac_key_file",
           "audit.checkpoint_every",
