@@ -86,7 +86,10 @@ final class GatewayReload {
 
   private static void swap(List<GatewayVerticle> instances, Gateway.Shared shared)
       throws Exception {
+    // Not Future.await: that refuses a Vert.x worker thread, where the admin API's reload runs
     Future.all(instances.stream().map(v -> v.swap(shared)).toList())
-        .await(SWAP_SECONDS, TimeUnit.SECONDS);
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(SWAP_SECONDS, TimeUnit.SECONDS);
   }
 }

@@ -195,6 +195,22 @@ class GatewayReloadTest {
   }
 
   @Test
+  void aReloadOnAVertxWorkerApplies() throws Exception {
+    // why: POST /api/v1/reload runs the reload on a Vert.x worker thread; Future.await refuses
+    // those threads, and the first version failed there (503) while SIGHUP's thread worked
+    writeConfig("policy:\n  allow_cloud_models: true\n");
+    ReloadOutcome outcome =
+        gw.gateway()
+            .vertx()
+            .executeBlocking(() -> reloader().call(), false)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+    assertThat(outcome.applied()).isTrue();
+    assertThat(outcome.changed()).containsExactly("policy.allow_cloud_models");
+  }
+
+  @Test
   void aReloadOnAnEventLoopIsRefused() throws Exception {
     // why: a reload reads files and waits for every loop; on a loop it would stall requests
     CompletableFuture<Throwable> thrown = new CompletableFuture<>();
