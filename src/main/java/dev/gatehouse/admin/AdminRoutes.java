@@ -43,11 +43,17 @@ public final class AdminRoutes {
     this.require = require;
   }
 
-  /** Declares a route that needs {@code role}. */
+  /**
+   * Declares a route that needs {@code role}. A GET route answers HEAD too (HTTP's rule: the same
+   * head, no body), under the same check.
+   */
   public void add(
       HttpMethod method, String path, Role role, String summary, Handler<RoutingContext> handler) {
     routes.add(new Route(method, path, role, summary));
     router.route(method, vertxPath(path)).handler(require.apply(role)).handler(handler);
+    if (method.equals(HttpMethod.GET)) {
+      router.route(HttpMethod.HEAD, vertxPath(path)).handler(require.apply(role)).handler(handler);
+    }
   }
 
   /**
@@ -74,6 +80,9 @@ public final class AdminRoutes {
     for (Route r : routes) {
       if (matches(r.path(), requestPath)) {
         out.add(r.method().name());
+        if (r.method().equals(HttpMethod.GET)) {
+          out.add(HttpMethod.HEAD.name());
+        }
       }
     }
     for (OpenRoute r : open) {

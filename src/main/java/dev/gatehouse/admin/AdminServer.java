@@ -91,33 +91,34 @@ public final class AdminServer implements AutoCloseable {
     AdminAuth auth = new AdminAuth(vertx, ctx.admins(), new LoginLimiter(Clock.systemUTC()));
     AdminRoutes routes = new AdminRoutes(router, auth::require);
     SessionRoutes.register(routes, auth, ctx.admins());
-    router.route("/metrics").handler(auth.require(Role.VIEWER)).handler(rc -> metrics(rc, ctx));
-    router
-        .route("/healthz")
-        .handler(auth.require(Role.VIEWER))
-        .handler(
-            rc -> {
-              if (readOnly(rc)) {
-                rc.response()
-                    .putHeader("Content-Type", "application/json")
-                    .end("{\"status\":\"ok\"}");
-              }
-            });
+    // Declared like every API route, so that the role check, the OpenAPI test and the refusal
+    // tests cover them too.
+    routes.add(
+        HttpMethod.GET,
+        "/metrics",
+        Role.VIEWER,
+        "Prometheus metrics (text exposition format)",
+        rc -> metrics(rc, ctx));
+    routes.add(
+        HttpMethod.GET,
+        "/healthz",
+        Role.VIEWER,
+        "Liveness of the gateway process",
+        rc ->
+            rc.response().putHeader("Content-Type", "application/json").end("{\"status\":\"ok\"}"));
     Buffer openApi = classPathFile("admin/openapi.json");
-    router
-        .route("/openapi.json")
-        .handler(auth.require(Role.VIEWER))
-        .handler(
-            rc -> {
-              if (!readOnly(rc)) {
-                return;
-              }
-              if (openApi == null) {
-                ProblemJson.send(rc, 404, "admin.not_found", "this build has no API description");
-                return;
-              }
-              rc.response().putHeader("Content-Type", "application/json").end(openApi);
-            });
+    routes.add(
+        HttpMethod.GET,
+        "/openapi.json",
+        Role.VIEWER,
+        "This API's OpenAPI 3.1 document",
+        rc -> {
+          if (openApi == null) {
+            ProblemJson.send(rc, 404, "admin.not_found", "this build has no API description");
+            return;
+          }
+          rc.response().putHeader("Content-Type", "application/json").end(openApi);
+        });
     AdminApi.register(routes, ctx);
     DashboardFiles dashboard = new DashboardFiles(vertx);
     router.route("/").handler(dashboard);
@@ -154,20 +155,7 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /** True for GET and HEAD; otherwise answers 405 and returns false. */
-  private static boolean readOnly(RoutingContext rc) {
-    HttpMethod m = rc.request().method();
-    if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD)) {
-      return true;
-    }
-    rc.response().putHeader("Allow", "GET, HEAD");
-    ProblemJson.send(rc, 405, "admin.method_not_allowed", "this path is read only");
-    return false;
-  }
-
   private static void metrics(RoutingContext rc, AdminContext ctx) {
-    if (!readOnly(rc)) {
-      return;
-    }
     ctx.vertx()
         .executeBlocking(ctx.gateway().metrics()::scrape, false)
         .onComplete(
