@@ -67,8 +67,8 @@ abstract class ApiCommand extends StoreCommand {
       err.println(
           "gatehouse: "
               + e.getMessage()
-              + "; working on the store directly (a running gateway sees the change within a"
-              + " second)");
+              + "; working on the store directly instead (a running gateway reads changes from it"
+              + " within a second)");
       return super.run(config);
     } catch (AdminClient.Problem p) {
       err.println("gatehouse: " + p.describe());
