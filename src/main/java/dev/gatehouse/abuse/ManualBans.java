@@ -57,19 +57,7 @@ public final class ManualBans {
       throw new IllegalArgumentException(
           "IP: " + a + " (expected: an address outside bans.never, which is never banned)");
     }
-    Duration d = null;
-    if (length != null) {
-      d = Values.positiveDuration(length);
-      if (d == null) {
-        throw new IllegalArgumentException(
-            names.get(0) + ": " + length + " (expected: a duration above zero such as 1h or 7d)");
-      }
-    }
-    if (reason != null
-        && (reason.isBlank() || reason.length() > 200 || !reason.matches("[\\x20-\\x7e]+"))) {
-      throw new IllegalArgumentException(
-          names.get(1) + ": " + reason + " (expected: 1-200 printable ASCII characters)");
-    }
+    Duration d = checkLengthAndReason(length, reason, names);
     String why = "manual" + (reason == null ? "" : ": " + reason.strip());
     Duration span = d;
     return store.updateBan(
@@ -101,6 +89,31 @@ public final class ManualBans {
               why,
               BanPolicy.Evidence.none(now));
         });
+  }
+
+  /**
+   * Checks a ban's length and reason as {@link #add} does, for a caller that hands them on (the CLI
+   * to the admin API) and wants the same messages. Returns the length, null for until removed.
+   *
+   * @param names how the caller names the length and the reason in its messages
+   * @throws IllegalArgumentException for a bad length or reason
+   */
+  public static @Nullable Duration checkLengthAndReason(
+      @Nullable String length, @Nullable String reason, List<String> names) {
+    Duration d = null;
+    if (length != null) {
+      d = Values.positiveDuration(length);
+      if (d == null) {
+        throw new IllegalArgumentException(
+            names.get(0) + ": " + length + " (expected: a duration above zero such as 1h or 7d)");
+      }
+    }
+    if (reason != null
+        && (reason.isBlank() || reason.length() > 200 || !reason.matches("[\\x20-\\x7e]+"))) {
+      throw new IllegalArgumentException(
+          names.get(1) + ": " + reason + " (expected: 1-200 printable ASCII characters)");
+    }
+    return d;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.gatehouse.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,9 +9,11 @@ import dev.gatehouse.keys.KeyJson;
 import dev.gatehouse.keys.KeyService;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.KeyRecord;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -19,11 +22,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code gatehouse keys}: create, list, revoke and rotate API keys. */
+/**
+ * {@code gatehouse keys}: create, list, revoke and rotate API keys, through a running gateway's
+ * admin API when given an admin token, else on the store. Both ways print alike: each prints from
+ * the key's {@link KeyJson} shape, which is also what the API answers.
+ */
 @Command(
     name = "keys",
     mixinStandardHelpOptions = true,
-    description = "Manage API keys. Changes take effect on a running gateway's next request.",
+    description = {
+      "Manage API keys. Changes take effect on a running gateway's next request.",
+      "With an admin token (env "
+          + AdminClient.TOKEN_ENV
+          + " or --admin-token-file) they go through its admin API (admin.listen); without one,"
+          + " or when that does not answer, through the store."
+    },
     subcommands = {
       KeysCommand.Create.class,
       KeysCommand.ListKeys.class,
@@ -43,8 +56,8 @@ final class KeysCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** What every subcommand here shares, on top of {@link StoreCommand}. */
-  abstract static class Base extends StoreCommand {
+  /** What every subcommand here shares, on top of {@link ApiCommand}. */
+  abstract static class Base extends ApiCommand {
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
@@ -69,24 +82,49 @@ final class KeysCommand implements Runnable {
     return KeyJson.of(k, now);
   }
 
-  static void printCreated(PrintWriter out, KeyService.Created c, boolean json, String verb)
+  /** The strings of a JSON array (none when absent). */
+  static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(e -> out.add(e.asText()));
+    return out;
+  }
+
+  /** A string member, or null when absent or null. */
+  static @Nullable String text(JsonNode o, String field) {
+    JsonNode n = o.get(field);
+    return n == null || n.isNull() ? null : n.asText();
+  }
+
+  /** A member that must be there: the API answered something else when it is not. */
+  static JsonNode member(JsonNode o, String field) throws IOException {
+    JsonNode n = o.get(field);
+    if (n == null || n.isNull()) {
+      throw new IOException("the admin API answered without \"" + field + "\"");
+    }
+    return n;
+  }
+
+  /** A new key (its {@link KeyJson} shape) and its secret, the secret alone on the last line. */
+  static void printCreated(PrintWriter out, JsonNode key, String secret, boolean json, String verb)
       throws Exception {
-    KeyRecord r = c.record();
     if (json) {
-      ObjectNode o = toJson(r, Instant.now());
-      o.put("key", c.key());
+      ObjectNode o = key.deepCopy();
+      o.put("key", secret);
       out.println(JSON.writeValueAsString(o));
       return;
     }
-    out.println(verb + " key " + r.id() + " (" + r.name() + ")");
-    out.println("  scopes:  " + String.join(", ", r.scopes()));
-    out.println("  models:  " + (r.models().isEmpty() ? "* (any)" : String.join(", ", r.models())));
-    out.println("  expires: " + (r.expiresAt() == null ? "never" : r.expiresAt().toString()));
-    if (!r.networks().isEmpty()) {
-      out.println("  from:    " + String.join(", ", r.networks()));
+    List<String> models = strings(key.path("models"));
+    List<String> networks = strings(key.path("networks"));
+    String expires = text(key, "expires_at");
+    out.println(verb + " key " + text(key, "id") + " (" + text(key, "name") + ")");
+    out.println("  scopes:  " + String.join(", ", strings(key.path("scopes"))));
+    out.println("  models:  " + (models.isEmpty() ? "* (any)" : String.join(", ", models)));
+    out.println("  expires: " + (expires == null ? "never" : expires));
+    if (!networks.isEmpty()) {
+      out.println("  from:    " + String.join(", ", networks));
     }
     out.println("Store this key now; Gatehouse keeps only a hash and cannot show it again:");
-    out.println(c.key());
+    out.println(secret);
   }
 
   @Command(
@@ -183,8 +221,33 @@ final class KeysCommand implements Runnable {
               new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens),
               networks,
               guard);
-      printCreated(out, c, json, "Created");
+      printCreated(out, toJson(c.record(), Instant.now()), c.key(), json, "Created");
       return 0;
+    }
+
+    @Override
+    int runApi(AdminClient api, PrintWriter out) throws Exception {
+      duration("--expires", expires); // the same message as the store path for a bad one
+      ObjectNode body = JSON.createObjectNode();
+      body.put("name", name);
+      body.put("expires_in", expires);
+      putStrings(body, "models", models);
+      putStrings(body, "scopes", scopes);
+      putStrings(body, "networks", networks);
+      body.put("guard", guard);
+      KeyLimits limits = new KeyLimits(rpm, burst, tpm, tpd, concurrency, maxOutputTokens);
+      if (!limits.isEmpty()) {
+        body.set("limits", JSON.valueToTree(limits));
+      }
+      JsonNode r = api.post("/api/v1/keys", body);
+      printCreated(out, member(r, "key"), member(r, "secret").asText(), json, "Created");
+      return 0;
+    }
+
+    private static void putStrings(ObjectNode body, String field, @Nullable List<String> values) {
+      if (values != null) {
+        values.forEach(body.putArray(field)::add);
+      }
     }
   }
 
@@ -200,26 +263,41 @@ final class KeysCommand implements Runnable {
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
       Instant now = Instant.now();
-      List<KeyRecord> all = ctx.keys.list();
+      ArrayNode a = JSON.createArrayNode();
+      ctx.keys.list().forEach(k -> a.add(toJson(k, now)));
+      print(out, a);
+      return 0;
+    }
+
+    @Override
+    int runApi(AdminClient api, PrintWriter out) throws Exception {
+      JsonNode keys = member(api.get("/api/v1/keys"), "keys");
+      if (!keys.isArray()) {
+        throw new IOException("the admin API answered \"keys\" that is not a list");
+      }
+      print(out, (ArrayNode) keys);
+      return 0;
+    }
+
+    private void print(PrintWriter out, ArrayNode all) throws Exception {
       if (json) {
-        ArrayNode a = JSON.createArrayNode();
-        all.forEach(k -> a.add(toJson(k, now)));
-        out.println(JSON.writeValueAsString(a));
-        return 0;
+        out.println(JSON.writeValueAsString(all));
+        return;
       }
       String fmt = "%-12s  %-20s  %-8s  %-40s  %-20s  %s%n";
       out.printf(fmt, "ID", "NAME", "STATUS", "SCOPES", "MODELS", "EXPIRES");
-      for (KeyRecord k : all) {
+      for (JsonNode k : all) {
+        List<String> models = strings(k.path("models"));
+        String expires = text(k, "expires_at");
         out.printf(
             fmt,
-            k.id(),
-            k.name(),
-            k.status(now),
-            String.join(",", k.scopes()),
-            k.models().isEmpty() ? "*" : String.join(",", k.models()),
-            k.expiresAt() == null ? "never" : k.expiresAt().toString());
+            text(k, "id"),
+            text(k, "name"),
+            text(k, "status"),
+            String.join(",", strings(k.path("scopes"))),
+            models.isEmpty() ? "*" : String.join(",", models),
+            expires == null ? "never" : expires);
       }
-      return 0;
     }
   }
 
@@ -239,13 +317,24 @@ final class KeysCommand implements Runnable {
         throw new IllegalArgumentException(
             "ID: " + id + " (expected: the id of an active key; see keys list)");
       }
+      print(out, toJson(ctx.keys.find(id).orElseThrow(), Instant.now()));
+      return 0;
+    }
+
+    @Override
+    int runApi(AdminClient api, PrintWriter out) throws Exception {
+      JsonNode r =
+          api.post("/api/v1/keys/" + AdminClient.segment(id) + "/revoke", JSON.createObjectNode());
+      print(out, member(r, "key"));
+      return 0;
+    }
+
+    private void print(PrintWriter out, JsonNode key) throws Exception {
       if (json) {
-        out.println(
-            JSON.writeValueAsString(toJson(ctx.keys.find(id).orElseThrow(), Instant.now())));
+        out.println(JSON.writeValueAsString(key));
       } else {
         out.println("Revoked key " + id + "; it is refused from the next request on.");
       }
-      return 0;
     }
   }
 
@@ -267,29 +356,58 @@ final class KeysCommand implements Runnable {
       super(env);
     }
 
+    private Duration grace() {
+      return grace == null
+          ? Duration.ZERO
+          : java.util.Objects.requireNonNull(duration("--grace", grace));
+    }
+
     @Override
     int run(Context ctx, PrintWriter out) throws Exception {
-      Duration g =
-          grace == null
-              ? Duration.ZERO
-              : java.util.Objects.requireNonNull(duration("--grace", grace));
+      Duration g = grace();
       KeyService.Created c = ctx.keys.rotate(id, g);
+      print(
+          out,
+          g,
+          toJson(c.record(), Instant.now()),
+          c.key(),
+          String.valueOf(ctx.keys.find(id).map(KeyRecord::expiresAt).orElse(null)));
+      return 0;
+    }
+
+    @Override
+    int runApi(AdminClient api, PrintWriter out) throws Exception {
+      Duration g = grace(); // the same message as the store path for a bad one
+      ObjectNode body = JSON.createObjectNode();
+      if (grace != null) {
+        body.put("grace", grace);
+      }
+      JsonNode r = api.post("/api/v1/keys/" + AdminClient.segment(id) + "/rotate", body);
+      JsonNode old = r.path("replaced_key");
+      print(
+          out,
+          g,
+          member(r, "key"),
+          member(r, "secret").asText(),
+          String.valueOf(text(old, "expires_at")));
+      return 0;
+    }
+
+    private void print(PrintWriter out, Duration g, JsonNode key, String secret, String oldExpires)
+        throws Exception {
       if (json) {
-        ObjectNode o = toJson(c.record(), Instant.now());
-        o.put("key", c.key());
+        ObjectNode o = key.deepCopy();
+        o.put("key", secret);
         o.put("replaces", id);
-        o.put(
-            "old_key_expires_at",
-            String.valueOf(ctx.keys.find(id).map(KeyRecord::expiresAt).orElse(null)));
+        o.put("old_key_expires_at", oldExpires);
         out.println(JSON.writeValueAsString(o));
       } else {
         out.println(
             "Old key "
                 + id
                 + (g.isZero() ? " stops working now." : " keeps working for " + grace + "."));
-        printCreated(out, c, false, "Rotated to");
+        printCreated(out, key, secret, false, "Rotated to");
       }
-      return 0;
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.gatehouse.cli;
 
 import dev.gatehouse.config.ConfigException;
+import dev.gatehouse.config.GatehouseConfig;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -26,17 +27,24 @@ abstract class StoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Context ctx;
+    GatehouseConfig config;
     try {
-      ctx = new Context(configOptions.load(env, Map.of()));
+      config = configOptions.load(env, Map.of());
     } catch (ConfigException e) {
       spec.commandLine().getErr().print(e.report());
       return 2;
     }
-    try (ctx) {
-      return run(ctx, spec.commandLine().getOut());
+    try {
+      return run(config);
     } catch (IllegalArgumentException e) {
       throw new Main.UsageError(e.getMessage());
+    }
+  }
+
+  /** Runs on the store of {@code config}; {@link ApiCommand} may go through the admin API first. */
+  int run(GatehouseConfig config) throws Exception {
+    try (Context ctx = new Context(config)) {
+      return run(ctx, spec.commandLine().getOut());
     }
   }
 

@@ -38,9 +38,12 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ConfigLoader {
 
-  /** Environment variables that belong to the launcher or the CLI, not to a setting. */
+  /**
+   * Environment variables that belong to the launcher or the CLI, not to a setting ({@code
+   * GATEHOUSE_ADMIN_TOKEN}: the CLI's admin API token).
+   */
   private static final Set<String> RESERVED_ENV =
-      Set.of("GATEHOUSE_CONFIG", "GATEHOUSE_JAVA_OPTS", "GATEHOUSE_JAVA");
+      Set.of("GATEHOUSE_CONFIG", "GATEHOUSE_JAVA_OPTS", "GATEHOUSE_JAVA", "GATEHOUSE_ADMIN_TOKEN");
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 

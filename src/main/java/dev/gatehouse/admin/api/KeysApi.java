@@ -1,5 +1,7 @@
 package dev.gatehouse.admin.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.admin.AdminContext;
@@ -65,10 +67,12 @@ final class KeysApi {
     ObjectNode body;
     Duration expires;
     String name;
+    KeyLimits limits;
     try {
       body = Api.body(rc);
       name = Api.required(body, "name");
       expires = duration("expires_in", Api.text(body, "expires_in"), false);
+      limits = limits(body);
     } catch (IllegalArgumentException e) {
       Api.invalid(rc, e.getMessage());
       return;
@@ -83,9 +87,9 @@ final class KeysApi {
                     expires,
                     Api.strings(body, "models"),
                     Api.strings(body, "scopes"),
-                    KeyLimits.NONE,
-                    null,
-                    null),
+                    limits,
+                    Api.strings(body, "networks"),
+                    Api.text(body, "guard")),
         c -> Api.json(rc, 201, created(c)));
   }
 
@@ -119,13 +123,50 @@ final class KeysApi {
           if (ctx.keys().find(id).isEmpty()) {
             throw new Api.NotFound("key " + id + ": no such key");
           }
-          return ctx.keys().rotate(id, grace);
+          KeyService.Created c = ctx.keys().rotate(id, grace);
+          return new Rotated(c, ctx.keys().find(id).orElseThrow());
         },
-        c -> {
-          ObjectNode o = created(c);
+        r -> {
+          ObjectNode o = created(r.created());
           o.put("replaced", id);
+          // the old key as it stands now, so a caller sees when it stops working
+          o.set("replaced_key", KeyJson.of(r.old(), Instant.now()));
           Api.json(rc, 201, o);
         });
+  }
+
+  /** A rotation's outcome: the new key (with its secret) and the old one, now ending. */
+  private record Rotated(KeyService.Created created, KeyRecord old) {}
+
+  /**
+   * The optional {@code limits} object ({@code rpm}, {@code burst}, {@code tokens_per_minute},
+   * {@code tokens_per_day}, {@code concurrency}, {@code max_output_tokens}); {@link KeyService}
+   * checks the values.
+   *
+   * @throws IllegalArgumentException when it is not such an object
+   */
+  private static KeyLimits limits(ObjectNode body) {
+    JsonNode n = body.get("limits");
+    if (n == null || n.isNull()) {
+      return KeyLimits.NONE;
+    }
+    if (!n.isObject()) {
+      throw new IllegalArgumentException("limits: " + n + " (expected: a JSON object)");
+    }
+    for (JsonNode v : n) {
+      if (!v.isNull() && !v.isIntegralNumber()) {
+        throw new IllegalArgumentException("limits: " + n + " (expected: whole numbers)");
+      }
+    }
+    try {
+      return Api.JSON.treeToValue(n, KeyLimits.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "limits: "
+              + n
+              + " (expected: any of rpm, burst, tokens_per_minute, tokens_per_day, concurrency,"
+              + " max_output_tokens)");
+    }
   }
 
   /** The answer to a create or a rotation: the record, the secret (this once) and a ready curl. */
