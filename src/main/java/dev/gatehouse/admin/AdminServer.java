@@ -88,7 +88,12 @@ public final class AdminServer implements AutoCloseable {
     router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     router.route().failureHandler(AdminServer::failure);
 
-    AdminAuth auth = new AdminAuth(vertx, ctx.admins(), new LoginLimiter(Clock.systemUTC()));
+    AdminAuth auth =
+        new AdminAuth(
+            vertx,
+            ctx.admins(),
+            new LoginLimiter(Clock.systemUTC()),
+            () -> ctx.config().get().profile() == GatehouseConfig.Profile.PROD);
     AdminRoutes routes = new AdminRoutes(router, auth::require);
     SessionRoutes.register(routes, auth, ctx.admins());
     // Declared like every API route, so that the role check, the OpenAPI test and the refusal

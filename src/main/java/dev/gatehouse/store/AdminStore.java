@@ -42,4 +42,37 @@ public interface AdminStore {
 
   /** Records that the credential was used at {@code at}. */
   void touchAdmin(String id, Instant at);
+
+  // The TOTP second factor of a credential's dashboard logins (docs/identity-totp.md). Each
+  // method that consumes something (a time step, a recovery code) does it in one conditional
+  // write, so two logins at once cannot both use the same code.
+
+  /** The credential's second factor, confirmed or pending; empty when it has none. */
+  Optional<AdminTotpRecord> findTotp(String credentialId);
+
+  /**
+   * Starts (or restarts) an enrolment with a new encrypted secret. Refused (false) when the
+   * credential already has a confirmed second factor: that one is removed first, with a code.
+   */
+  boolean beginTotp(String credentialId, byte[] encryptedSecret, Instant at);
+
+  /**
+   * Confirms a pending enrolment: records {@code step} as the last accepted time step and replaces
+   * the recovery codes with {@code recoveryHashes}, in one transaction. False when there is no
+   * pending enrolment (none, or confirmed already).
+   */
+  boolean confirmTotp(String credentialId, long step, List<byte[]> recoveryHashes, Instant at);
+
+  /**
+   * Records {@code step} as accepted when it is later than the last accepted one, and answers
+   * whether it was: a code is never accepted twice (replay), even by two logins at once. Only for a
+   * confirmed second factor.
+   */
+  boolean acceptTotpStep(String credentialId, long step);
+
+  /** Marks an unused recovery code used; true when it was one (so each works once). */
+  boolean useRecoveryCode(String credentialId, byte[] hash, Instant at);
+
+  /** Removes the credential's second factor and its recovery codes; true when it had one. */
+  boolean deleteTotp(String credentialId);
 }

@@ -139,6 +139,166 @@ final class SqliteAdminStore implements AdminStore {
     }
   }
 
+  @Override
+  public Optional<AdminTotpRecord> findTotp(String credentialId) {
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT t.*, (SELECT count(*) FROM admin_recovery_codes r"
+                    + " WHERE r.credential_id = t.credential_id AND r.used_at IS NULL) AS left_codes"
+                    + " FROM admin_totp t WHERE t.credential_id = ?")) {
+      ps.setString(1, credentialId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        long step = rs.getLong("last_step");
+        Long lastStep = rs.wasNull() ? null : step;
+        return Optional.of(
+            new AdminTotpRecord(
+                rs.getString("credential_id"),
+                rs.getBytes("secret"),
+                Instant.ofEpochMilli(rs.getLong("created_at")),
+                instant(rs, "confirmed_at"),
+                lastStep,
+                rs.getInt("left_codes")));
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the second factor of " + credentialId, e);
+    }
+  }
+
+  @Override
+  public boolean beginTotp(String credentialId, byte[] encryptedSecret, Instant at) {
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO admin_totp (credential_id, secret, created_at, confirmed_at, last_step)"
+                    + " VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (credential_id) DO UPDATE SET"
+                    + " secret = excluded.secret, created_at = excluded.created_at,"
+                    + " last_step = NULL WHERE admin_totp.confirmed_at IS NULL")) {
+      ps.setString(1, credentialId);
+      ps.setBytes(2, encryptedSecret);
+      ps.setLong(3, at.toEpochMilli());
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException("cannot start the second factor of " + credentialId, e);
+    }
+  }
+
+  @Override
+  public boolean confirmTotp(
+      String credentialId, long step, List<byte[]> recoveryHashes, Instant at) {
+    try (Connection c = db.connection()) {
+      c.setAutoCommit(false);
+      try {
+        boolean done = confirm(c, credentialId, step, recoveryHashes, at);
+        c.commit();
+        return done;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot confirm the second factor of " + credentialId, e);
+    }
+  }
+
+  private static boolean confirm(
+      Connection c, String id, long step, List<byte[]> recoveryHashes, Instant at)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE admin_totp SET confirmed_at = ?, last_step = ?"
+                + " WHERE credential_id = ? AND confirmed_at IS NULL")) {
+      ps.setLong(1, at.toEpochMilli());
+      ps.setLong(2, step);
+      ps.setString(3, id);
+      if (ps.executeUpdate() != 1) {
+        return false;
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM admin_recovery_codes WHERE credential_id = ?")) {
+      ps.setString(1, id);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO admin_recovery_codes (credential_id, hash, used_at) VALUES (?, ?, NULL)")) {
+      for (byte[] h : recoveryHashes) {
+        ps.setString(1, id);
+        ps.setBytes(2, h);
+        ps.executeUpdate();
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public boolean acceptTotpStep(String credentialId, long step) {
+    // One conditional write: of two logins with the same code, only one changes the row.
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE admin_totp SET last_step = ? WHERE credential_id = ?"
+                    + " AND confirmed_at IS NOT NULL AND (last_step IS NULL OR last_step < ?)")) {
+      ps.setLong(1, step);
+      ps.setString(2, credentialId);
+      ps.setLong(3, step);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException("cannot record the code of " + credentialId, e);
+    }
+  }
+
+  @Override
+  public boolean useRecoveryCode(String credentialId, byte[] hash, Instant at) {
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE admin_recovery_codes SET used_at = ?"
+                    + " WHERE credential_id = ? AND hash = ? AND used_at IS NULL")) {
+      ps.setLong(1, at.toEpochMilli());
+      ps.setString(2, credentialId);
+      ps.setBytes(3, hash);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException("cannot use a recovery code of " + credentialId, e);
+    }
+  }
+
+  @Override
+  public boolean deleteTotp(String credentialId) {
+    try (Connection c = db.connection()) {
+      c.setAutoCommit(false);
+      try {
+        int n;
+        try (PreparedStatement ps =
+            c.prepareStatement("DELETE FROM admin_recovery_codes WHERE credential_id = ?")) {
+          ps.setString(1, credentialId);
+          ps.executeUpdate();
+        }
+        try (PreparedStatement ps =
+            c.prepareStatement("DELETE FROM admin_totp WHERE credential_id = ?")) {
+          ps.setString(1, credentialId);
+          n = ps.executeUpdate();
+        }
+        c.commit();
+        return n == 1;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot remove the second factor of " + credentialId, e);
+    }
+  }
+
   private static AdminRecord read(ResultSet rs) throws SQLException {
     return new AdminRecord(
         rs.getString("id"),

@@ -44,7 +44,8 @@ final class SqliteSchema {
           "V3__bans.sql",
           "V4__audit.sql",
           "V5__key_guard.sql",
-          "V6__admin.sql");
+          "V6__admin.sql",
+          "V7__admin_totp.sql");
 
   /** What the history says about a database. */
   enum State {

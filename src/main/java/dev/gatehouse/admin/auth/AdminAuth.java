@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
@@ -44,11 +45,39 @@ public final class AdminAuth {
   private final Vertx vertx;
   private final AdminCredentials credentials;
   private final LoginLimiter limiter;
+  private final BooleanSupplier prod;
+
+  /**
+   * The paths a dashboard session may reach before it has a second factor where one is required
+   * ({@code profile: prod}, role {@code admin}): who it is, and enrolment.
+   */
+  static final Set<String> ENROLMENT_PATHS =
+      Set.of("/api/v1/me", TotpRoutes.PATH, TotpRoutes.PATH + "/confirm");
 
   public AdminAuth(Vertx vertx, AdminCredentials credentials, LoginLimiter limiter) {
+    this(vertx, credentials, limiter, () -> false);
+  }
+
+  /**
+   * @param prod true while the configuration in force says {@code profile: prod}, under which an
+   *     {@code admin}-role dashboard session needs a second factor for anything but enrolment
+   */
+  public AdminAuth(
+      Vertx vertx, AdminCredentials credentials, LoginLimiter limiter, BooleanSupplier prod) {
     this.vertx = vertx;
     this.credentials = credentials;
     this.limiter = limiter;
+    this.prod = prod;
+  }
+
+  /** True when a dashboard session of this role needs a second factor (profile prod, admin). */
+  boolean secondFactorRequired(Role role) {
+    return role == Role.ADMIN && prod.getAsBoolean();
+  }
+
+  /** The limiter that counts wrong tokens and wrong codes. */
+  LoginLimiter limiter() {
+    return limiter;
   }
 
   /** A handler that lets a request through only with a credential of at least {@code role}. */
@@ -93,12 +122,32 @@ public final class AdminAuth {
             rc, 403, "admin.origin_denied", "a change made with the session cookie needs Origin");
         return refused();
       }
-      Optional<String> id = credentials.sessions().credentialOf(cookie.getValue());
-      if (id.isEmpty()) {
+      Optional<AdminSessions.Live> live = credentials.sessions().live(cookie.getValue());
+      if (live.isEmpty()) {
         return unauthorized(rc);
       }
-      return blocking(rc, () -> credentials.principalOf(id.get(), "session"))
-          .compose(p -> p.isPresent() ? Future.succeededFuture(p.get()) : unauthorized(rc));
+      String id = live.get().credentialId();
+      return blocking(rc, () -> credentials.principalOf(id, "session"))
+          .compose(
+              p -> {
+                if (p.isEmpty()) {
+                  return unauthorized(rc);
+                }
+                // profile prod: an admin's dashboard session without a second factor may only
+                // enrol one (checked per request, so a reload to prod applies to open sessions).
+                if (!live.get().secondFactor()
+                    && secondFactorRequired(p.get().role())
+                    && !ENROLMENT_PATHS.contains(req.path())) {
+                  ProblemJson.send(
+                      rc,
+                      403,
+                      "admin.second_factor_enrolment_required",
+                      "profile prod: an admin dashboard session needs a second factor; enrol one"
+                          + " at POST /api/v1/me/totp, then sign in again with a code");
+                  return refused();
+                }
+                return Future.succeededFuture(p.get());
+              });
     }
     return unauthorized(rc);
   }

@@ -36,12 +36,14 @@ public final class AdminCredentials {
   private final ApiKeys tokens;
   private final Clock clock;
   private final AdminSessions sessions;
+  private final TotpFactor totp;
 
   public AdminCredentials(AdminStore store, byte[] serverSecret, Clock clock) {
     this.store = store;
     this.tokens = new ApiKeys(serverSecret, PREFIX);
     this.clock = clock;
     this.sessions = new AdminSessions(clock);
+    this.totp = new TotpFactor(store, serverSecret, clock);
   }
 
   /** A new credential and its token, which is shown this once and never stored. */
@@ -135,5 +137,10 @@ public final class AdminCredentials {
   /** The dashboard's sessions, which end when their credential is revoked. */
   public AdminSessions sessions() {
     return sessions;
+  }
+
+  /** The TOTP second factor of dashboard logins. */
+  public TotpFactor totp() {
+    return totp;
   }
 }

@@ -32,10 +32,14 @@ public final class AdminSessions {
     final Instant created;
     volatile Instant lastSeen;
 
-    Session(String credentialId, Instant created) {
+    /** True when the login gave a second factor (or enrolment confirmed one since). */
+    volatile boolean secondFactor;
+
+    Session(String credentialId, Instant created, boolean secondFactor) {
       this.credentialId = credentialId;
       this.created = created;
       this.lastSeen = created;
+      this.secondFactor = secondFactor;
     }
 
     boolean expired(Instant now) {
@@ -51,8 +55,20 @@ public final class AdminSessions {
     this.clock = clock;
   }
 
-  /** Opens a session for a credential; returns the cookie value, which is not kept. */
+  /** A live session: its credential, and whether its login gave a second factor. */
+  public record Live(String credentialId, boolean secondFactor) {}
+
+  /** Opens a session without a second factor; returns the cookie value, which is not kept. */
   public String open(String credentialId) {
+    return open(credentialId, false);
+  }
+
+  /**
+   * Opens a session for a credential; returns the cookie value, which is not kept.
+   *
+   * @param secondFactor true when the login gave a second factor (a TOTP or recovery code)
+   */
+  public String open(String credentialId, boolean secondFactor) {
     Instant now = clock.instant();
     if (byHash.size() >= MAX) {
       byHash.values().removeIf(s -> s.expired(now));
@@ -63,12 +79,17 @@ public final class AdminSessions {
     byte[] bytes = new byte[32];
     random.nextBytes(bytes);
     String value = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    byHash.put(hash(value), new Session(credentialId, now));
+    byHash.put(hash(value), new Session(credentialId, now, secondFactor));
     return value;
   }
 
   /** The credential id of a live session, which counts as a use; empty when there is none. */
   public Optional<String> credentialOf(String cookie) {
+    return live(cookie).map(Live::credentialId);
+  }
+
+  /** A live session, which counts as a use; empty when there is none. */
+  public Optional<Live> live(String cookie) {
     String h = hash(cookie);
     Session s = byHash.get(h);
     if (s == null) {
@@ -80,7 +101,22 @@ public final class AdminSessions {
       return Optional.empty();
     }
     s.lastSeen = now;
-    return Optional.of(s.credentialId);
+    return Optional.of(new Live(s.credentialId, s.secondFactor));
+  }
+
+  /** Records on one session whether its user has proved a second factor (a confirmed enrolment). */
+  void secondFactor(String cookie, boolean given) {
+    Session s = byHash.get(hash(cookie));
+    if (s != null) {
+      s.secondFactor = given;
+    }
+  }
+
+  /** Every session of a credential no longer counts as having given a second factor. */
+  void dropSecondFactor(String credentialId) {
+    byHash.values().stream()
+        .filter(s -> s.credentialId.equals(credentialId))
+        .forEach(s -> s.secondFactor = false);
   }
 
   /** Ends one session (logout). */
