@@ -90,12 +90,12 @@ class SqliteSchemaTest {
     sql(
         "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
             + " checksum, installed_by, execution_time, success)"
-            + " VALUES (7, '7', 'from a later build', 'SQL', 'V7__from_a_later_build.sql', 1,"
+            + " VALUES (8, '8', 'from a later build', 'SQL', 'V8__from_a_later_build.sql', 1,"
             + " '', 0, 1)");
     assertThat(state()).isEqualTo(SqliteSchema.State.NEWER);
     assertThatThrownBy(() -> SqliteStore.open(dir))
         .isInstanceOf(StoreException.class)
-        .hasMessageContaining("schema is at version 7, newer than this build knows (latest 6)");
+        .hasMessageContaining("schema is at version 8, newer than this build knows (latest 7)");
   }
 
   @Test

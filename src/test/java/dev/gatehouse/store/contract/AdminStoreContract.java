@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.store.AdminRecord;
 import dev.gatehouse.store.AdminStore;
+import dev.gatehouse.store.AdminTotpRecord;
 import dev.gatehouse.store.StoreException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -85,5 +86,73 @@ public abstract class AdminStoreContract extends StoreContract<AdminStore> {
         .isInstanceOf(StoreException.class);
     assertThatThrownBy(() -> store.insertAdmin(admin("x1", "root", T)))
         .isInstanceOf(StoreException.class);
+  }
+
+  static final byte[] SEALED = "sealed-secret".getBytes(StandardCharsets.UTF_8);
+
+  static java.util.List<byte[]> hashes(String... codes) {
+    java.util.List<byte[]> out = new java.util.ArrayList<>();
+    for (String c : codes) {
+      out.add(("h-" + c).getBytes(StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  @Test
+  void aSecondFactorIsPendingUntilConfirmedAndThenCannotBeReplacedUnseen() {
+    // why: a confirmed factor is removed only with a code (the service checks), never overwritten
+    store.insertAdmin(admin("a1", "admin", T));
+    assertThat(store.findTotp("a1")).isEmpty();
+    assertThat(store.beginTotp("a1", SEALED, T)).isTrue();
+    AdminTotpRecord pending = store.findTotp("a1").orElseThrow();
+    assertThat(pending.confirmed()).isFalse();
+    assertThat(pending.encryptedSecret()).isEqualTo(SEALED);
+    assertThat(pending.lastStep()).isNull();
+    assertThat(store.beginTotp("a1", "other".getBytes(StandardCharsets.UTF_8), T)).isTrue();
+    assertThat(store.confirmTotp("a1", 100, hashes("x", "y"), T.plusSeconds(1))).isTrue();
+    AdminTotpRecord done = store.findTotp("a1").orElseThrow();
+    assertThat(done.confirmedAt()).isEqualTo(T.plusSeconds(1));
+    assertThat(done.lastStep()).isEqualTo(100L);
+    assertThat(done.recoveryCodesLeft()).isEqualTo(2);
+    assertThat(done.encryptedSecret()).isEqualTo("other".getBytes(StandardCharsets.UTF_8));
+    assertThat(store.confirmTotp("a1", 101, hashes("z"), T)).as("confirmed already").isFalse();
+    assertThat(store.beginTotp("a1", SEALED, T)).as("confirmed already").isFalse();
+    assertThat(store.findTotp("a1").orElseThrow().confirmed()).isTrue();
+  }
+
+  @Test
+  void aTimeStepIsAcceptedOnceAndNeverAnEarlierOne() {
+    // why: a code seen once (over a shoulder, in a log) must not open a second session
+    store.insertAdmin(admin("a1", "admin", T));
+    store.beginTotp("a1", SEALED, T);
+    assertThat(store.acceptTotpStep("a1", 5)).as("not confirmed yet").isFalse();
+    store.confirmTotp("a1", 100, hashes(), T);
+    assertThat(store.acceptTotpStep("a1", 100)).isFalse();
+    assertThat(store.acceptTotpStep("a1", 99)).isFalse();
+    assertThat(store.acceptTotpStep("a1", 101)).isTrue();
+    assertThat(store.acceptTotpStep("a1", 101)).isFalse();
+    assertThat(store.findTotp("a1").orElseThrow().lastStep()).isEqualTo(101L);
+  }
+
+  @Test
+  void aRecoveryCodeWorksOnceForItsOwnCredentialAndRemovalTakesThemAll() {
+    // why: recovery codes are one-time, and belong to one credential
+    store.insertAdmin(admin("a1", "admin", T));
+    store.insertAdmin(admin("a2", "admin", T));
+    store.beginTotp("a1", SEALED, T);
+    store.confirmTotp("a1", 1, hashes("p", "q"), T);
+    byte[] p = hashes("p").getFirst();
+    assertThat(store.useRecoveryCode("a2", p, T)).isFalse();
+    assertThat(store.useRecoveryCode("a1", p, T)).isTrue();
+    assertThat(store.useRecoveryCode("a1", p, T)).isFalse();
+    assertThat(store.findTotp("a1").orElseThrow().recoveryCodesLeft()).isEqualTo(1);
+    assertThat(store.deleteTotp("a1")).isTrue();
+    assertThat(store.deleteTotp("a1")).isFalse();
+    assertThat(store.findTotp("a1")).isEmpty();
+    assertThat(store.useRecoveryCode("a1", hashes("q").getFirst(), T)).isFalse();
+    // A new enrolment starts clean.
+    store.beginTotp("a1", SEALED, T);
+    store.confirmTotp("a1", 1, hashes("r"), T);
+    assertThat(store.findTotp("a1").orElseThrow().recoveryCodesLeft()).isEqualTo(1);
   }
 }
