@@ -4,13 +4,15 @@
 // Vanilla ES2020 modules, no framework and no build step; nothing is fetched from another origin.
 // Pages are chosen by the URL's hash: #/overview, #/usage, #/keys, #/bans, #/alerts,
 // #/audit (filters as a query: #/audit?ip=203.0.113.9&reason=auth.key_invalid), #/audit/SEQ
-// (one record) and #/doctor. The login screen shows whenever the API answers 401.
+// (one record), #/doctor and #/account (the second factor). The login screen shows whenever the
+// API answers 401; it asks for a code when the credential has a second factor.
 //
 // Stable hooks for browser tests (ids are unique; data-testid marks repeated elements, whose
 // data-* attributes name the row):
-//   Shell:    #login, #login-form, #login-token, #login-submit, #login-error, #nav-toggle,
+//   Shell:    #login, #login-form, #login-token, #login-code-field, #login-code, #login-submit,
+//             #login-error, #nav-toggle,
 //             #nav, #nav-overview #nav-usage #nav-keys #nav-bans #nav-alerts #nav-audit
-//             #nav-doctor, #whoami (data-role), #logout, #status (aria-live messages),
+//             #nav-doctor #nav-account, #whoami (data-role), #logout, #status (aria-live messages),
 //             #page (the current page; data-page="overview" ...), #page-title, #page-error.
 //   Overview: #overview-rps #overview-tps #overview-streams #overview-requests #overview-refused
 //             #overview-upstream (data-up="true|false|unknown"), #overview-chart,
@@ -40,6 +42,11 @@
 //             #audit-record-prev, #audit-record-next, #audit-record-back.
 //   Doctor:   #doctor-run, #doctor-ran-at, #doctor-findings (li[data-testid=finding]
 //             [data-id][data-severity], each with .finding-fix), #doctor-empty.
+//   Account:  #account-totp (data-enrolled), #account-required, #totp-state, #totp-start, #totp-qr,
+//             #totp-secret, #totp-confirm-form #totp-confirm-code #totp-confirm-submit,
+//             #totp-recovery (li[data-testid=recovery-code]), #totp-recovery-codes,
+//             #totp-recovery-dismiss, #totp-recovery-left, #totp-remove-form #totp-remove-code
+//             #totp-remove.
 // Buttons for actions a role may not take are left out (viewer: read only); the server decides.
 
 import {api, ApiError} from './api.js';
@@ -50,6 +57,7 @@ import * as keys from './page-keys.js';
 import * as bans from './page-bans.js';
 import * as audit from './page-audit.js';
 import * as misc from './page-misc.js';
+import * as account from './page-account.js';
 
 const PAGES = {
   overview: {title: 'Overview', render: overview.render},
@@ -59,6 +67,7 @@ const PAGES = {
   alerts: {title: 'Alerts', render: misc.renderAlerts},
   audit: {title: 'Audit', render: audit.render},
   doctor: {title: 'Doctor', render: misc.renderDoctor},
+  account: {title: 'Account', render: account.render},
 };
 const RANK = {viewer: 1, operator: 2, admin: 3};
 
@@ -99,6 +108,8 @@ function showLogin(message) {
   err.textContent = message || '';
   err.hidden = !message;
   $('login-token').value = '';
+  $('login-code').value = '';
+  $('login-code-field').hidden = true;
   $('login-token').focus();
 }
 
@@ -119,6 +130,12 @@ function showShell() {
 function handleError(err, target) {
   if (err instanceof ApiError && err.status === 401) {
     showLogin('Your session ended: sign in again.');
+    return;
+  }
+  // profile prod: an admin session without a second factor may only set one up.
+  if (err instanceof ApiError && err.code === 'admin.second_factor_enrolment_required'
+    && parseHash().name !== 'account') {
+    location.hash = '#/account';
     return;
   }
   const text = err instanceof ApiError ? err.describe() : String(err && err.message || err);
@@ -220,12 +237,31 @@ async function start() {
       err.hidden = false;
       return;
     }
+    const body = {token};
+    const code = $('login-code').value.trim();
+    if (!$('login-code-field').hidden && code) Object.assign(body, account.secondFactor(code));
     $('login-submit').disabled = true;
     try {
-      state.me = await api('POST', '/api/v1/session', {token});
+      state.me = await api('POST', '/api/v1/session', body);
       $('login-token').value = '';
+      $('login-code').value = '';
+      $('login-code-field').hidden = true;
+      if (state.me.enrolment_required) history.replaceState(null, '', '#/account');
       enter();
     } catch (ex) {
+      const second = ex instanceof ApiError && (ex.code === 'admin.second_factor_required'
+        || ex.code === 'admin.second_factor_invalid');
+      if (second) {
+        // The token was right: keep it, and ask for (another) code.
+        $('login-code-field').hidden = false;
+        err.textContent = ex.code === 'admin.second_factor_required'
+          ? 'Enter the code from your authenticator app.'
+          : 'That code was not accepted (wrong, used already, or expired): enter the current one.';
+        err.hidden = false;
+        $('login-code').value = '';
+        $('login-code').focus();
+        return;
+      }
       err.textContent = ex instanceof ApiError
         ? (ex.status === 401 ? 'That token was not accepted. ' : '') + ex.describe()
         : String(ex);
