@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * Where admin credentials live: the tokens that open the admin listener, apart from client API keys
- * ({@link KeyStore}), so that a client key can never be an admin credential.
+ * ({@link KeyStore}), so that a client key can never be an admin credential; and each one's TOTP
+ * second factor for dashboard logins (the secret encrypted by the caller, recovery codes hashed).
  *
  * <p>Every method either succeeds or throws {@link StoreException}; callers treat an exception as
  * "deny".

@@ -26,7 +26,9 @@ import org.jspecify.annotations.Nullable;
  * dashboard's session cookie {@value #COOKIE}. No credential, an unknown or revoked one, or a
  * client API key: 401 {@code admin.credential_missing}; a role too small: 403 {@code
  * admin.role_insufficient}; the store unreachable: 503 {@code admin.store_unavailable}. The store
- * is read off the event loop.
+ * is read off the event loop. Under {@code profile: prod} an {@code admin}-role dashboard session
+ * opened without a second factor may reach only the enrolment routes ({@link #ENROLMENT_PATHS});
+ * elsewhere 403 {@code admin.second_factor_enrolment_required}.
  */
 public final class AdminAuth {
 

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.OptionalLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -56,7 +57,8 @@ public final class Totp {
             | ((h[offset + 2] & 0xff) << 8)
             | (h[offset + 3] & 0xff);
     int code = binary % 1_000_000;
-    return String.format("%06d", code);
+    // Locale.ROOT: a locale with other digits (Arabic-Indic, say) must not change the code's text
+    return String.format(Locale.ROOT, "%06d", code);
   }
 
   /**

@@ -95,6 +95,18 @@ class TotpTest {
   }
 
   @Test
+  void codesAreAsciiDigitsWhateverTheDefaultLocale() {
+    // why: String.format localizes digits; an Arabic locale must not turn 287082 into other digits
+    Locale saved = Locale.getDefault();
+    try {
+      Locale.setDefault(Locale.forLanguageTag("ar-EG-u-nu-arab"));
+      assertThat(Totp.code(RFC_SEED, 1)).isEqualTo("287082");
+    } finally {
+      Locale.setDefault(saved);
+    }
+  }
+
+  @Test
   void matchAcceptsOneStepEitherSideAndNothingElse() throws Exception {
     // why: a phone clock a little off must work; a code from minutes ago must not
     byte[] key = HexFormat.of().parseHex("00112233445566778899aabbccddeeff00112233");
