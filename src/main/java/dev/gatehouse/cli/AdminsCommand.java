@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
     subcommands = {
       AdminsCommand.Create.class,
       AdminsCommand.ListAdmins.class,
-      AdminsCommand.Revoke.class
+      AdminsCommand.Revoke.class,
+      AdminsCommand.ResetTotp.class
     })
 final class AdminsCommand implements Runnable {
 
@@ -185,6 +186,36 @@ final class AdminsCommand implements Runnable {
           return 1;
         }
       }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "reset-totp",
+      mixinStandardHelpOptions = true,
+      description =
+          "Remove a credential's second factor (TOTP) and recovery codes, for a lost phone:"
+              + " its dashboard logins need only the token until it enrols again.")
+  static final class ResetTotp extends StoreCommand {
+    @Parameters(paramLabel = "ID", description = "The credential's id (gatehouse admins list).")
+    String id;
+
+    ResetTotp(Map<String, String> env) {
+      super(env);
+    }
+
+    @Override
+    int run(Context ctx, PrintWriter out) {
+      // No code needed here, unlike DELETE /api/v1/me/totp: whoever can write the data directory
+      // can create an admin credential anyway; this is the way back for a lost authenticator.
+      if (!ctx.admins.totp().remove(id)) {
+        spec.commandLine().getErr().println("Admin credential " + id + " has no second factor");
+        return 1;
+      }
+      out.println(
+          "Removed the second factor of admin credential "
+              + id
+              + "; it can enrol again from the dashboard's Account page");
       return 0;
     }
   }

@@ -150,6 +150,7 @@ public final class Main implements Runnable {
           || cls == AdminsCommand.Create.class
           || cls == AdminsCommand.ListAdmins.class
           || cls == AdminsCommand.Revoke.class
+          || cls == AdminsCommand.ResetTotp.class
           || cls == BansCommand.class
           || cls == BansCommand.ListBans.class
           || cls == BansCommand.Add.class

@@ -47,4 +47,27 @@ class AdminsCommandTest {
     assertThat(badRole.code()).isEqualTo(2);
     assertThat(badRole.err()).contains("--role: root (expected: viewer, operator or admin)");
   }
+
+  @Test
+  void resetTotpRemovesALostSecondFactor() throws Exception {
+    // why: a lost phone and lost recovery codes must not leave a credential locked out of the
+    // dashboard for good; the host's operator can remove the factor
+    Path home = Files.createTempDirectory("gh-admins-totp");
+    Map<String, String> env = Map.of("GATEHOUSE_HOME", home.toString());
+    JsonNode created =
+        JSON.readTree(
+            CliRun.run(env, "admins", "create", "--name", "ops", "--role", "admin", "--json")
+                .out());
+    String id = created.get("id").asText();
+    CliRun none = CliRun.run(env, "admins", "reset-totp", id);
+    assertThat(none.code()).isEqualTo(1);
+    assertThat(none.err()).contains("has no second factor");
+    try (var store = dev.gatehouse.store.SqliteStore.open(home)) {
+      var admins = dev.gatehouse.store.Stores.sqlite(store).admins();
+      assertThat(admins.beginTotp(id, new byte[40], java.time.Instant.now())).isTrue();
+    }
+    CliRun reset = CliRun.run(env, "admins", "reset-totp", id);
+    assertThat(reset.code()).as(reset.err()).isZero();
+    assertThat(reset.out()).contains("Removed the second factor of admin credential " + id);
+  }
 }
