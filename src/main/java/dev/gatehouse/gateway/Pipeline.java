@@ -18,6 +18,7 @@ import dev.gatehouse.exchange.RequestTarget;
 import dev.gatehouse.exchange.Stage;
 import dev.gatehouse.exchange.Stage.Step;
 import dev.gatehouse.identify.Identifier;
+import dev.gatehouse.identify.cert.PeerCertificate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.BodyReader;
@@ -391,7 +392,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    */
   private Future<Rejection> identify(Exchange x) {
     Identifier.Identity who =
-        identifier.identify(x.request().headers(), Instant.ofEpochMilli(x.startMillis()));
+        identifier.identify(
+            x.request().headers(),
+            PeerCertificate.of(x.request()),
+            Instant.ofEpochMilli(x.startMillis()));
     if (who.rejection() == null) {
       x.identified(
           Objects.requireNonNull(
