@@ -582,8 +582,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     x.addBytesOut(body.length());
     if (x.closeAfterRefusal() || hasUnreadBody(x.request())) {
       // The client may still be sending a body we will not read: close the connection rather
-      // than read the rest of it, or mistake it for the next request.
-      resp.putHeader("Connection", "close");
+      // than read the rest of it, or mistake it for the next request. HTTP/2 has no Connection
+      // header (RFC 9113 8.2.2: a client must treat a response with one as malformed, and the
+      // JDK's client does); there the unread stream is reset and the connection stays.
+      if (x.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+        resp.putHeader("Connection", "close");
+      }
       x.end(
           () ->
               resp.end(body)

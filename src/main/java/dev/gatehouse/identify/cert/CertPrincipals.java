@@ -180,7 +180,8 @@ public final class CertPrincipals {
    * @param now the request's time
    */
   public Match identify(X509Certificate cert, Instant now) {
-    String subjectDn = cert.getSubjectX500Principal().getName();
+    // The DN goes to the log, the audit record and the dashboard: no control characters.
+    String subjectDn = cert.getSubjectX500Principal().getName().replaceAll("[\\p{Cntrl}]", "?");
     try {
       cert.checkValidity(Date.from(now));
     } catch (CertificateExpiredException | CertificateNotYetValidException e) {
