@@ -107,7 +107,7 @@ public final class Settings {
               "tls.client_principals",
               Kind.STRING_LIST,
               "[]",
-              "Which client certificates are principals, one line each: a match (cn=NAME, subject=DN, dns=NAME, uri=URI or email=ADDRESS) then optional scopes=a,b and models=glob,glob, such as 'dns=ci.example.com scopes=inference models=llama3*'. The first line that matches names the principal cert:VALUE; scopes default to a key's default ones and models to all. A request with an API key uses the key; a certificate that matches no line is refused like a bad key."),
+              "Which client certificates are principals, one line each: a match (cn=NAME, subject=DN, dns=NAME, uri=URI or email=ADDRESS) then optional scopes=a,b and models=glob,glob, such as 'dns=ci.example.com scopes=inference models=llama3*'. The first line that matches names the principal cert:VALUE; scopes default to a key's default ones and models to all. A request with an API key uses the key; a certificate that matches no line is refused like a bad key. Write the lines in the config file: a variable or flag splits its value at commas. See docs/identity-mtls.md."),
           s(
               "policy.allowed_registries",
               Kind.STRING_LIST,
