@@ -161,15 +161,17 @@ public final class TestCa {
 
   /**
    * A client SSL context that presents {@code client} (null: none), whatever CAs the server says it
-   * accepts, and trusts {@code serverCert}. It always offers the certificate so that the server's
+   * accepts, and trusts {@code serverCerts}. It always offers the certificate so that the server's
    * refusal, not the client's choice, is what a test sees.
    */
   public static SSLContext clientContext(
-      @org.jspecify.annotations.Nullable Issued client, X509Certificate serverCert)
+      @org.jspecify.annotations.Nullable Issued client, X509Certificate... serverCerts)
       throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
-    trust.setCertificateEntry("server", serverCert);
+    for (int i = 0; i < serverCerts.length; i++) {
+      trust.setCertificateEntry("server" + i, serverCerts[i]);
+    }
     TrustManagerFactory tmf =
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);

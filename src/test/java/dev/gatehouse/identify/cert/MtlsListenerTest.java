@@ -94,15 +94,21 @@ class MtlsListenerTest {
             - "dns=ci.example.com scopes=inference,models.read models=llama3.2:*"
             - "email=alice@example.com scopes=models.read"
         """);
-    optional = GatewayFixture.startWithFile(yaml, settings("optional"));
-    required = GatewayFixture.startWithFile(yaml, settings("required"));
+    optional = GatewayFixture.startWithFile(yaml, settings("optional", dir));
+    // the required listener has certificate files of its own, which one test renews
+    Path own = Files.createDirectories(dir.resolve("required"));
+    Files.copy(dir.resolve("cert.pem"), own.resolve("cert.pem"));
+    Files.copy(dir.resolve("key.pem"), own.resolve("key.pem"));
+    Map<String, String> req = new java.util.HashMap<>(settings("required", own));
+    req.put("tls.reload_interval", "200ms");
+    required = GatewayFixture.startWithFile(yaml, req);
     key = optional.newKey();
   }
 
-  private static Map<String, String> settings(String mode) {
+  private static Map<String, String> settings(String mode, Path certs) {
     return Map.of(
-        "tls.cert", dir.resolve("cert.pem").toString(),
-        "tls.key", dir.resolve("key.pem").toString(),
+        "tls.cert", certs.resolve("cert.pem").toString(),
+        "tls.key", certs.resolve("key.pem").toString(),
         "tls.client_auth", mode,
         "tls.client_ca", dir.resolve("ca.pem").toString(),
         "tls.client_crl", dir.resolve("crl.pem").toString());
@@ -120,6 +126,9 @@ class MtlsListenerTest {
     required.upstream.reset();
   }
 
+  /** The server certificate of the required listener after a renewal, once there was one. */
+  static @Nullable X509Certificate renewed;
+
   private static HttpResponse<String> send(
       GatewayFixture gw,
       HttpClient.Version version,
@@ -130,7 +139,10 @@ class MtlsListenerTest {
       throws Exception {
     HttpClient c =
         HttpClient.newBuilder()
-            .sslContext(TestCa.clientContext(cert, serverCert))
+            .sslContext(
+                renewed == null
+                    ? TestCa.clientContext(cert, serverCert)
+                    : TestCa.clientContext(cert, serverCert, renewed))
             .version(version)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
@@ -251,5 +263,51 @@ class MtlsListenerTest {
     HttpResponse<String> both = send(required, v, valid, "/api/tags", requiredKey, null);
     assertThat(both.statusCode()).isEqualTo(200);
     assertThat(both.version()).isEqualTo(v);
+  }
+
+  @org.junit.jupiter.api.Test
+  void aRenewedServerCertificateKeepsTheClientCheck() throws Exception {
+    // why: a certificate reload swaps the listener's TLS options; options without the client CA
+    // would silently stop asking for client certificates (fail open)
+    Path own = dir.resolve("required");
+    Path next = Files.createTempDirectory("gh-mtls-next");
+    SelfSigned.Result second =
+        SelfSigned.write(
+            List.of("localhost", "127.0.0.1"),
+            Duration.ofDays(2),
+            next.resolve("cert.pem"),
+            next.resolve("key.pem"));
+    try (InputStream in = Files.newInputStream(next.resolve("cert.pem"))) {
+      renewed = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    }
+    Files.copy(
+        next.resolve("key.pem"),
+        own.resolve("key.pem"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        next.resolve("cert.pem"),
+        own.resolve("cert.pem"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    javax.net.ssl.SSLContext ctx = TestCa.clientContext(valid, serverCert, renewed);
+    String seen = null;
+    for (int i = 0; i < 50 && !second.sha256Fingerprint().equals(seen); i++) {
+      Thread.sleep(100);
+      try (javax.net.ssl.SSLSocket s =
+          (javax.net.ssl.SSLSocket)
+              ctx.getSocketFactory().createSocket("127.0.0.1", required.port())) {
+        s.startHandshake();
+        seen = SelfSigned.fingerprint(s.getSession().getPeerCertificates()[0].getEncoded());
+      }
+    }
+    assertThat(seen).as("the renewed certificate is served").isEqualTo(second.sha256Fingerprint());
+    String requiredKey = required.newKey();
+    for (HttpClient.Version v : List.of(HttpClient.Version.HTTP_1_1, HttpClient.Version.HTTP_2)) {
+      assertThatThrownBy(() -> send(required, v, null, "/api/tags", requiredKey, null))
+          .isInstanceOf(IOException.class);
+      assertThatThrownBy(() -> send(required, v, revoked, "/api/tags", requiredKey, null))
+          .isInstanceOf(IOException.class);
+      assertThat(send(required, v, valid, "/api/tags", null, null).statusCode()).isEqualTo(200);
+    }
+    assertThat(required.upstream.requests()).hasSize(2);
   }
 }
