@@ -64,9 +64,35 @@ public record GatehouseConfig(
       @Nullable HostPort redirectListen,
       Duration hstsMaxAge,
       Duration reloadInterval,
-      boolean modern) {
+      boolean modern,
+      ClientCerts clients) {
     public boolean enabled() {
       return cert != null;
+    }
+  }
+
+  /** Whether the public listener asks for client certificates ({@code tls.client_auth}). */
+  public enum ClientAuth {
+    OFF,
+    OPTIONAL,
+    REQUIRED
+  }
+
+  /**
+   * mTLS on the public listener ({@code tls.client_*}): the CA bundle and CRL the handshake checks
+   * client certificates against, and the lines that map a certificate to a principal (parsed by
+   * {@code identify/cert/CertPrincipals}). {@code ca == null} exactly when {@code auth} is {@code
+   * OFF}.
+   */
+  public record ClientCerts(
+      ClientAuth auth, @Nullable Path ca, @Nullable Path crl, List<String> principals) {
+    public ClientCerts {
+      principals = List.copyOf(principals);
+    }
+
+    /** True when the listener asks clients for a certificate. */
+    public boolean enabled() {
+      return auth != ClientAuth.OFF;
     }
   }
 

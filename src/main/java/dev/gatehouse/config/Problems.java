@@ -111,6 +111,10 @@ public final class Problems {
           "tls.key",
           "tls.chain",
           "tls.redirect_listen",
+          "tls.client_auth",
+          "tls.client_ca",
+          "tls.client_crl",
+          "tls.client_principals",
           "policy.allowed_registries",
           "*", // any setting not named here
           "listen"); // the exposure refusal

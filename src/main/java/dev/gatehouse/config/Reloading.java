@@ -27,6 +27,9 @@ public final class Reloading {
           "tls.redirect_listen",
           "tls.reload_interval",
           "tls.profile",
+          "tls.client_ca", // the trust store and client-auth mode are the listener's TLS set-up
+          "tls.client_auth",
+          "tls.client_crl",
           "limits.max_header_bytes",
           "timeouts.header_read",
           "timeouts.keepalive",

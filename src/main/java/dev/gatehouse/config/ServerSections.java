@@ -57,7 +57,8 @@ final class ServerSections {
         redirect,
         v.duration("tls.hsts_max_age"),
         reload,
-        "modern".equals(v.string("tls.profile")));
+        "modern".equals(v.string("tls.profile")),
+        ClientCertSection.clientCerts(v, p, cert != null));
   }
 
   private static void readable(Problems p, String path, @Nullable Path file) {

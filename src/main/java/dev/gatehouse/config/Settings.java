@@ -87,6 +87,27 @@ public final class Settings {
               Kind.STRING,
               "intermediate",
               "TLS versions and cipher suites: intermediate (Mozilla's intermediate profile: TLS 1.2 and 1.3, ECDHE key exchange with AEAD suites only) or modern (TLS 1.3 only). Client-initiated renegotiation is always refused."),
+          // mTLS on the public listener (docs/identity-mtls.md)
+          s(
+              "tls.client_ca",
+              Kind.PATH,
+              "",
+              "PEM bundle of the CA certificates that client certificates must chain to. Needed by tls.client_auth optional or required; give it only the CAs that issue your clients' certificates, never public web roots."),
+          s(
+              "tls.client_auth",
+              Kind.STRING,
+              "off",
+              "Client certificates on the public listener: off (none asked for), optional (asked for; a connection without one needs an API key as before, one with a certificate that fails tls.client_ca or tls.client_crl is refused in the handshake) or required (the handshake fails without a valid one). Needs tls.cert."),
+          s(
+              "tls.client_crl",
+              Kind.PATH,
+              "",
+              "Optional certificate revocation list (PEM or DER) from the CA in tls.client_ca: a revoked client certificate fails the handshake. Empty: no revocation check."),
+          s(
+              "tls.client_principals",
+              Kind.STRING_LIST,
+              "[]",
+              "Which client certificates are principals, one line each: a match (cn=NAME, subject=DN, dns=NAME, uri=URI or email=ADDRESS) then optional scopes=a,b and models=glob,glob, such as 'dns=ci.example.com scopes=inference models=llama3*'. The first line that matches names the principal cert:VALUE; scopes default to a key's default ones and models to all. A request with an API key uses the key; a certificate that matches no line is refused like a bad key. Write the lines in the config file: a variable or flag splits its value at commas. See docs/identity-mtls.md."),
           s(
               "policy.allowed_registries",
               Kind.STRING_LIST,

@@ -197,6 +197,14 @@ public final class ConfigAudit {
           now,
           findings);
     }
+    Path clientCa = config.tls().clients().ca();
+    if (clientCa != null) {
+      try {
+        findings.addAll(ClientCaCheck.check(clientCa, ClientCaCheck.jdkRoots()));
+      } catch (java.security.GeneralSecurityException e) {
+        notes.add("the client CA bundle was not compared with public roots: " + e.getMessage());
+      }
+    }
     subject = keys(keys, now, findings, subject);
     if (config.tlsEnabled()) {
       subject =

@@ -121,6 +121,10 @@ public enum Rule {
       "GH-TLS-CERT-UNTRUSTED",
       MEDIUM,
       "the certificate chain is not trusted by the Java trust store"),
+  TLS_CLIENT_CA_PUBLIC(
+      "GH-TLS-CLIENT-CA-PUBLIC",
+      HIGH,
+      "the client CA bundle (tls.client_ca) holds a public web root or a CA it signed: certificates anyone can buy pass the mTLS handshake"),
 
   // What a scan sees from outside.
   SCAN_UNREACHABLE(

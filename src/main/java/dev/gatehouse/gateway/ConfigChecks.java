@@ -5,6 +5,7 @@ import dev.gatehouse.alerts.ManageHours;
 import dev.gatehouse.config.ConfigCheck;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.Problems;
+import dev.gatehouse.identify.cert.CertPrincipals;
 import dev.gatehouse.pins.ModelPins;
 import java.io.IOException;
 import java.util.List;
@@ -21,7 +22,11 @@ public final class ConfigChecks {
 
   /** Every feature's check, in the order they were added (the report has its own order). */
   public static final List<ConfigCheck> ALL =
-      List.of(ConfigChecks::alertRules, ConfigChecks::manageHours, ConfigChecks::modelPins);
+      List.of(
+          ConfigChecks::alertRules,
+          ConfigChecks::manageHours,
+          ConfigChecks::modelPins,
+          ConfigChecks::clientPrincipals);
 
   /** {@code alerts.rules}, with the shipped rules when {@code alerts.default_rules} is on. */
   static void alertRules(GatehouseConfig c, Problems p) {
@@ -59,6 +64,15 @@ public final class ConfigChecks {
               + " (expected: a readable model lock file written by gatehouse models verify --pin; "
               + e.getMessage()
               + ")");
+    }
+  }
+
+  /** {@code tls.client_principals}: which client certificates are principals, and what they get. */
+  static void clientPrincipals(GatehouseConfig c, Problems p) {
+    try {
+      CertPrincipals.parse(c.tls().clients().principals());
+    } catch (IllegalArgumentException e) {
+      p.add("tls.client_principals", "tls.client_principals: " + e.getMessage());
     }
   }
 }

@@ -4,6 +4,7 @@ import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.identify.Identifier;
+import dev.gatehouse.identify.cert.CertPrincipals;
 import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.ConnectionTimeouts;
@@ -68,7 +69,13 @@ final class GatewayVerticle extends VerticleBase {
   /** The pipeline and the checks around it for one config; cheap: no I/O, nothing shared built. */
   private Serving serving(Gateway.Shared shared) {
     GatehouseConfig config = shared.config();
-    Identifier identifier = new Identifier(config.authEnabled(), shared.ring(), shared.keys());
+    Identifier identifier =
+        new Identifier(
+            config.authEnabled(),
+            shared.ring(),
+            shared.keys(),
+            // checked at load by ConfigChecks.clientPrincipals, so this parse cannot fail here
+            CertPrincipals.parse(config.tls().clients().principals()));
     Relay relay = new Relay(vertx, shared.upstream(), config);
     ClientGate gate = new ClientGate(config, shared.bans());
     Pipeline pipeline =
@@ -142,6 +149,7 @@ final class GatewayVerticle extends VerticleBase {
           .setSslHandshakeTimeout(config.timeouts().headerRead().toMillis())
           .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
       profile.applyTo(options);
+      tls.applyClientAuth(options);
     }
     Handler<HttpServerRequest> requests =
         relayOnly
@@ -192,10 +200,15 @@ final class GatewayVerticle extends VerticleBase {
     return server.listen();
   }
 
-  /** Swaps the certificate; open connections keep the one they negotiated. */
+  /**
+   * Swaps the certificate (and the client CA and CRL, which must come along: options without them
+   * would stop asking for client certificates); open connections keep what they negotiated.
+   */
   Future<Boolean> updateTls(TlsMaterial material) {
     return server.updateSSLOptions(
-        profile.applyTo(new ServerSSLOptions().setKeyCertOptions(material.options())), false);
+        material.applyClientAuth(
+            profile.applyTo(new ServerSSLOptions().setKeyCertOptions(material.options()))),
+        false);
   }
 
   @Override

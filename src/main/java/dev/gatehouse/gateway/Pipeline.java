@@ -18,6 +18,7 @@ import dev.gatehouse.exchange.RequestTarget;
 import dev.gatehouse.exchange.Stage;
 import dev.gatehouse.exchange.Stage.Step;
 import dev.gatehouse.identify.Identifier;
+import dev.gatehouse.identify.cert.PeerCertificate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.BodyReader;
@@ -391,7 +392,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    */
   private Future<Rejection> identify(Exchange x) {
     Identifier.Identity who =
-        identifier.identify(x.request().headers(), Instant.ofEpochMilli(x.startMillis()));
+        identifier.identify(
+            x.request().headers(),
+            PeerCertificate.of(x.request()),
+            Instant.ofEpochMilli(x.startMillis()));
     if (who.rejection() == null) {
       x.identified(
           Objects.requireNonNull(
@@ -578,8 +582,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     x.addBytesOut(body.length());
     if (x.closeAfterRefusal() || hasUnreadBody(x.request())) {
       // The client may still be sending a body we will not read: close the connection rather
-      // than read the rest of it, or mistake it for the next request.
-      resp.putHeader("Connection", "close");
+      // than read the rest of it, or mistake it for the next request. HTTP/2 has no Connection
+      // header (RFC 9113 8.2.2: a client must treat a response with one as malformed, and the
+      // JDK's client does); there the unread stream is reset and the connection stays.
+      if (x.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+        resp.putHeader("Connection", "close");
+      }
       x.end(
           () ->
               resp.end(body)

@@ -5,10 +5,13 @@ import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
+import dev.gatehouse.identify.cert.CertPrincipals;
+import dev.gatehouse.identify.cert.PeerCertificate;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.StoreException;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -25,6 +28,14 @@ import org.jspecify.annotations.Nullable;
  * Every failure, whether missing, malformed, unknown, wrong, expired or revoked, is the same {@link
  * Problem#KEY_INVALID}; the reason goes to the log only. The stored hash is checked in constant
  * time, and a hash is computed even for unknown ids so that timing does not reveal which ids exist.
+ *
+ * <p>With {@code tls.client_auth} on, a request with no API key may instead be identified by the
+ * client certificate its connection's handshake verified ({@link CertPrincipals}). A request with a
+ * key is identified by the key even when its connection has a certificate: the key is the
+ * credential this request chose, it is revocable in the store at once ({@code gatehouse keys
+ * revoke}), and it keeps every keyed client's scopes, limits and audit name unchanged when mTLS is
+ * turned on as a transport check in front of keys ({@code required}). A certificate that maps to no
+ * principal gets the same {@link Problem#KEY_INVALID} as a bad key.
  *
  * <p>Reads keys from the in-memory {@link KeyRing} only: a request makes no store round trip.
  * Thread-safe.
@@ -52,14 +63,25 @@ public final class Identifier {
   private final boolean enabled;
   private final KeyRing ring;
   private final ApiKeys keys;
+  private final CertPrincipals certs;
 
   public Identifier(boolean enabled, KeyRing ring, ApiKeys keys) {
+    this(enabled, ring, keys, CertPrincipals.NONE);
+  }
+
+  public Identifier(boolean enabled, KeyRing ring, ApiKeys keys, CertPrincipals certs) {
     this.enabled = enabled;
     this.ring = ring;
     this.keys = keys;
+    this.certs = certs;
   }
 
   public Identity identify(MultiMap headers, Instant now) {
+    return identify(headers, PeerCertificate.NONE, now);
+  }
+
+  /** As {@link #identify(MultiMap, Instant)}, with the connection's client certificate, if any. */
+  public Identity identify(MultiMap headers, PeerCertificate peer, Instant now) {
     if (!enabled) {
       return new Identity(ANONYMOUS, null);
     }
@@ -70,7 +92,12 @@ public final class Identifier {
       return deny(e.getMessage());
     }
     if (presented == null) {
-      return deny("no credentials");
+      X509Certificate cert = peer.leaf();
+      if (cert == null) {
+        return deny("no credentials");
+      }
+      CertPrincipals.Match m = certs.identify(cert, now);
+      return m.principal() != null ? new Identity(m.principal(), null) : deny(m.reason());
     }
     String id = ApiKeys.idOf(presented);
     java.util.Map<String, KeyRing.Entry> keysById;

@@ -2,7 +2,11 @@ package dev.gatehouse.listen;
 
 import dev.gatehouse.config.GatehouseConfig;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.ServerSSLOptions;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
@@ -22,9 +26,18 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * The certificate, chain and key read from their PEM files, checked to belong together (the key
- * signs, the certificate's public key verifies) before they are ever served. Immutable.
+ * signs, the certificate's public key verifies) before they are ever served; and, with {@code
+ * tls.client_auth} on, the client CA bundle and CRL, read with them so that a CRL the CA renews at
+ * the same path is picked up by the same reload. Immutable.
  */
-public record TlsMaterial(byte[] certChain, byte[] key, X509Certificate leaf, byte[] digest) {
+public record TlsMaterial(
+    byte[] certChain,
+    byte[] key,
+    X509Certificate leaf,
+    byte[] digest,
+    GatehouseConfig.ClientAuth clientAuth,
+    byte[] clientCa,
+    byte[] clientCrl) {
 
   /** Reads and checks the configured files. */
   public static TlsMaterial load(GatehouseConfig.Tls tls) throws IOException {
@@ -51,11 +64,21 @@ public record TlsMaterial(byte[] certChain, byte[] key, X509Certificate leaf, by
     if (!belongTogether(leaf, privateKey)) {
       throw new IOException(tls.key() + " is not the private key of " + tls.cert());
     }
+    GatehouseConfig.ClientCerts clients = tls.clients();
+    byte[] clientCa = clients.ca() == null ? new byte[0] : Files.readAllBytes(clients.ca());
+    byte[] clientCrl = clients.crl() == null ? new byte[0] : Files.readAllBytes(clients.crl());
+    if (clients.enabled() && clientCa.length == 0) {
+      // An empty trust store would make the JDK fall back to nothing or, worse, to its defaults.
+      throw new IOException(clients.ca() + " is empty: no client CA to trust");
+    }
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       md.update(certChain);
       md.update(key);
-      return new TlsMaterial(certChain, key, leaf, md.digest());
+      md.update(clientCa);
+      md.update(clientCrl);
+      return new TlsMaterial(
+          certChain, key, leaf, md.digest(), clients.auth(), clientCa, clientCrl);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -99,6 +122,45 @@ public record TlsMaterial(byte[] certChain, byte[] key, X509Certificate leaf, by
     return new PemKeyCertOptions()
         .setCertValue(Buffer.buffer(certChain))
         .setKeyValue(Buffer.buffer(key));
+  }
+
+  /**
+   * Asks for client certificates on a listener's options, trusting only {@code tls.client_ca} and
+   * refusing what {@code tls.client_crl} revokes; nothing when {@code tls.client_auth} is off. Used
+   * for the listener and for every reload alike, so a certificate reload never drops the client
+   * check.
+   */
+  public HttpServerOptions applyClientAuth(HttpServerOptions options) {
+    if (clientAuth != GatehouseConfig.ClientAuth.OFF) {
+      options.setClientAuth(vertxClientAuth()).setTrustOptions(trust());
+      if (clientCrl.length > 0) {
+        options.addCrlValue(Buffer.buffer(clientCrl));
+      }
+    }
+    return options;
+  }
+
+  /** As {@link #applyClientAuth(HttpServerOptions)}, for options that update a running listener. */
+  public ServerSSLOptions applyClientAuth(ServerSSLOptions options) {
+    if (clientAuth != GatehouseConfig.ClientAuth.OFF) {
+      options.setClientAuth(vertxClientAuth()).setTrustOptions(trust());
+      if (clientCrl.length > 0) {
+        options.addCrlValue(Buffer.buffer(clientCrl));
+      }
+    }
+    return options;
+  }
+
+  private ClientAuth vertxClientAuth() {
+    // REQUEST still refuses a certificate that is presented but fails the chain, the dates or the
+    // CRL: the JDK fails the handshake; only a connection with no certificate at all goes on.
+    return clientAuth == GatehouseConfig.ClientAuth.REQUIRED
+        ? ClientAuth.REQUIRED
+        : ClientAuth.REQUEST;
+  }
+
+  private PemTrustOptions trust() {
+    return new PemTrustOptions().addCertValue(Buffer.buffer(clientCa));
   }
 
   /** True when the files' content differs from {@code other}'s. */

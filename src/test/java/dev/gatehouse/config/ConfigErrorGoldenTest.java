@@ -37,6 +37,11 @@ class ConfigErrorGoldenTest {
     // why: alert rules, hours, the webhook URL and a non-loopback admin listener are checked at
     // load
     "alerts-and-admin, ''",
+    // why: mTLS without HTTPS or a CA bundle, an unreadable CRL and bad principal lines are
+    // reported together (only the first bad principal line: the parser stops there)
+    "client-certs, ''",
+    // why: client-certificate settings with client_auth off are refused, not silently ignored
+    "client-certs-off, ''",
     // why: an unknown GATEHOUSE_* variable is an error, not silently ignored
     "env-typo, GATEHOUSE_TLS_CRT=/etc/cert.pem",
   })

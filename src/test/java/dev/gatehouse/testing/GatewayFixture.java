@@ -47,7 +47,8 @@ public final class GatewayFixture implements AutoCloseable {
       Path dataDir,
       Map<String, String> settings,
       RateLimiter rates,
-      Clock clock)
+      Clock clock,
+      Path configFile)
       throws Exception {
     this.upstream = upstream;
     this.dataDir = dataDir;
@@ -70,7 +71,8 @@ public final class GatewayFixture implements AutoCloseable {
     // tests that count what reached the upstream would see it. The tests of health turn it on.
     flags.put("health.interval", "0s");
     flags.putAll(settings);
-    this.config = ConfigLoader.load(null, false, Map.of(), flags, ConfigChecks.ALL);
+    this.config =
+        ConfigLoader.load(configFile, configFile != null, Map.of(), flags, ConfigChecks.ALL);
     ApiKeys apiKeys = new ApiKeys(ServerSecret.loadOrCreate(dataDir));
     this.store = SqliteStore.open(dataDir);
     this.keys = new KeyService(store, apiKeys, Clock.systemUTC());
@@ -94,6 +96,21 @@ public final class GatewayFixture implements AutoCloseable {
    */
   public static GatewayFixture start(
       Map<String, String> settings, Path dataDir, RateLimiter rates, Clock clock) throws Exception {
+    return start(settings, dataDir, rates, clock, null);
+  }
+
+  /**
+   * A gateway configured by a YAML file as well (for list settings whose entries hold commas, which
+   * a flag would split), the given overrides on top.
+   */
+  public static GatewayFixture startWithFile(Path configFile, Map<String, String> settings)
+      throws Exception {
+    return start(settings, null, null, null, configFile);
+  }
+
+  private static GatewayFixture start(
+      Map<String, String> settings, Path dataDir, RateLimiter rates, Clock clock, Path configFile)
+      throws Exception {
     FakeUpstream up = new FakeUpstream();
     try {
       return new GatewayFixture(
@@ -101,7 +118,8 @@ public final class GatewayFixture implements AutoCloseable {
           dataDir != null ? dataDir : Files.createTempDirectory("gatehouse-test"),
           settings,
           rates,
-          clock);
+          clock,
+          configFile);
     } catch (Exception e) {
       up.close();
       throw e;
