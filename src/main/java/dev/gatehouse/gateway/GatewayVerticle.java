@@ -68,7 +68,8 @@ final class GatewayVerticle extends VerticleBase {
   /** The pipeline and the checks around it for one config; cheap: no I/O, nothing shared built. */
   private Serving serving(Gateway.Shared shared) {
     GatehouseConfig config = shared.config();
-    Identifier identifier = new Identifier(config.authEnabled(), shared.ring(), shared.keys());
+    Identifier identifier =
+        new Identifier(config.authEnabled(), shared.ring(), shared.keys(), shared.jwt());
     Relay relay = new Relay(vertx, shared.upstream(), config);
     ClientGate gate = new ClientGate(config, shared.bans());
     Pipeline pipeline =

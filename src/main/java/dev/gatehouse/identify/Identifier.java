@@ -5,8 +5,10 @@ import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
+import dev.gatehouse.identify.jwt.JwtVerifier;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.StoreException;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -25,6 +27,10 @@ import org.jspecify.annotations.Nullable;
  * Every failure, whether missing, malformed, unknown, wrong, expired or revoked, is the same {@link
  * Problem#KEY_INVALID}; the reason goes to the log only. The stored hash is checked in constant
  * time, and a hash is computed even for unknown ids so that timing does not reveal which ids exist.
+ *
+ * <p>With {@code jwt.*} configured, a credential shaped like a JWT (three base64url parts; API keys
+ * never are) goes to the {@link JwtVerifier} instead, and a verified token becomes a principal of
+ * the same kind as a key's. A refused token gets the same answer as a bad key.
  *
  * <p>Reads keys from the in-memory {@link KeyRing} only: a request makes no store round trip.
  * Thread-safe.
@@ -52,11 +58,38 @@ public final class Identifier {
   private final boolean enabled;
   private final KeyRing ring;
   private final ApiKeys keys;
+  private final @Nullable JwtVerifier jwt;
 
   public Identifier(boolean enabled, KeyRing ring, ApiKeys keys) {
+    this(enabled, ring, keys, null);
+  }
+
+  /** An identifier that also accepts JWTs when {@code jwt} is not null. */
+  public Identifier(boolean enabled, KeyRing ring, ApiKeys keys, @Nullable JwtVerifier jwt) {
     this.enabled = enabled;
     this.ring = ring;
     this.keys = keys;
+    this.jwt = jwt;
+  }
+
+  /**
+   * The identity of a request, keys and JWTs both. A JWT whose key must first be fetched answers
+   * later, on the caller's context; everything else answers at once. The future never fails.
+   */
+  public Future<Identity> resolve(MultiMap headers, Instant now) {
+    JwtVerifier verifier = jwt;
+    if (enabled && verifier != null) {
+      String presented;
+      try {
+        presented = credential(headers);
+      } catch (IllegalArgumentException e) {
+        return Future.succeededFuture(deny(e.getMessage()));
+      }
+      if (presented != null && JwtVerifier.looksLikeJwt(presented)) {
+        return verifier.verify(presented, now).map(o -> new Identity(o.principal(), o.rejection()));
+      }
+    }
+    return Future.succeededFuture(identify(headers, now));
   }
 
   public Identity identify(MultiMap headers, Instant now) {
