@@ -2,11 +2,15 @@ package dev.gatehouse.identify.jwt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.RSAKey;
+import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.testing.GatewayFixture;
 import dev.gatehouse.testing.MutableClock;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -26,6 +30,8 @@ class JwtGatewayTest {
 
   static final String CHAT =
       "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+  static final ObjectMapper JSON = new ObjectMapper();
 
   static JwksServer jwks;
   static MutableClock clock;
@@ -98,6 +104,32 @@ class JwtGatewayTest {
     assertThat(gw.upstream.requests().get(0).headers().get("Authorization"))
         .as("the token is not forwarded")
         .isNull();
+    // named like a key in the audit log: jwt:<sub>, and the readable name
+    JsonNode record = auditRecord(r);
+    assertThat(record.path("key_id").asText()).isEqualTo("jwt:alice");
+    assertThat(record.path("key_name").asText()).isEqualTo("alice-name");
+    assertThat(record.path("decision").asText()).isEqualTo("allow");
+  }
+
+  // A refused token's audit record says auth.key_invalid and names no principal.
+  @Test
+  void refusedTokenIsAuditedAsABadKey() throws Exception {
+    HttpResponse<String> r = chat(Tokens.sign(rsa, Tokens.claims("alice").issuer("x").build()));
+    JsonNode record = auditRecord(r);
+    assertThat(record.path("reason").asText()).isEqualTo("auth.key_invalid");
+    assertThat(record.path("key_id").isNull()).isTrue();
+  }
+
+  /** The audit record of a response, read from the file once its response has arrived. */
+  static JsonNode auditRecord(HttpResponse<String> r) throws Exception {
+    String id = r.headers().firstValue("X-Request-Id").orElseThrow();
+    for (String line : Files.readAllLines(gw.dataDir.resolve(AuditWriter.FILE))) {
+      JsonNode n = JSON.readTree(line);
+      if (n.path("request_id").asText().equals(id)) {
+        return n;
+      }
+    }
+    throw new AssertionError("no audit record for " + id);
   }
 
   // EC keys (ES256) work the same.
