@@ -23,10 +23,12 @@ final class JwtSection {
 
   private JwtSection() {}
 
-  /** The algorithms a JWKS public key can verify; HS* and none are never among them. */
+  /**
+   * The algorithms a JWKS public key can verify with the JDK alone; HS* and none are never among
+   * them (EdDSA would need Google Tink beside nimbus-jose-jwt, so it is not offered).
+   */
   static final Set<String> ASYMMETRIC =
-      Set.of(
-          "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA");
+      Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
 
   /** The limits a tier may set, by name. */
   private static final Set<String> TIER_LIMITS =

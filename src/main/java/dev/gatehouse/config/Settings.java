@@ -558,7 +558,7 @@ public final class Settings {
               "jwt.algorithms",
               Kind.STRING_LIST,
               "RS256,ES256",
-              "The signature algorithms accepted: RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA. none and the HMAC algorithms (HS256/384/512) are refused at load: a JWKS holds public keys, and HMAC with a public key lets anyone sign."),
+              "The signature algorithms accepted: RS256/384/512, PS256/384/512 or ES256/384/512. none and the HMAC algorithms (HS256/384/512) are refused at load: a JWKS holds public keys, and HMAC with a public key lets anyone sign."),
           s(
               "jwt.clock_skew",
               Kind.DURATION,
