@@ -151,14 +151,20 @@ public final class JwksSource {
             .header("Accept", "application/json, application/jwk-set+json")
             .GET()
             .build();
-    client
-        .sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-        .handle(
-            (response, error) -> {
-              finish(u, response, error);
-              done.complete(null);
-              return null;
-            });
+    try {
+      client
+          .sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+          .handle(
+              (response, error) -> {
+                finish(u, response, error);
+                done.complete(null);
+                return null;
+              });
+    } catch (RuntimeException e) {
+      // a client that refuses at once must not leave the waiting requests hanging
+      finish(u, null, e);
+      done.complete(null);
+    }
     return done;
   }
 
