@@ -13,7 +13,12 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
@@ -60,6 +65,7 @@ public final class JwksSource {
   private final Duration refresh;
   private final Duration minRefetch;
   private final @Nullable HttpClient http;
+  private final @Nullable Executor threads;
   private final Object lock = new Object();
   private volatile State state;
 
@@ -69,8 +75,10 @@ public final class JwksSource {
       Clock clock,
       Duration refresh,
       Duration minRefetch,
-      @Nullable HttpClient http) {
+      @Nullable HttpClient http,
+      @Nullable Executor threads) {
     this.url = url;
+    this.threads = threads;
     this.clock = clock;
     this.refresh = refresh;
     this.minRefetch = minRefetch;
@@ -82,7 +90,8 @@ public final class JwksSource {
   public static JwksSource fromFile(Path file) throws IOException {
     try {
       JWKSet keys = JWKSet.parse(Files.readString(file, StandardCharsets.UTF_8)).toPublicJWKSet();
-      return new JwksSource(null, keys, Clock.systemUTC(), Duration.ZERO, Duration.ZERO, null);
+      return new JwksSource(
+          null, keys, Clock.systemUTC(), Duration.ZERO, Duration.ZERO, null, null);
     } catch (ParseException e) {
       throw new IOException(file + ": not a JSON Web Key Set: " + e.getMessage(), e);
     }
@@ -90,12 +99,18 @@ public final class JwksSource {
 
   /** A key set fetched from {@code url}; the first fetch starts now, in the background. */
   public static JwksSource fromUrl(URI url, Clock clock, Duration refresh, Duration minRefetch) {
+    // The client's own threads (they end when idle) do the fetch, the name lookup included:
+    // never the event loop that asked for it
+    ExecutorService threads =
+        Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("gatehouse-jwks-", 0).factory());
     HttpClient http =
         HttpClient.newBuilder()
             .connectTimeout(TIMEOUT)
             .followRedirects(HttpClient.Redirect.NEVER)
+            .executor(threads)
             .build();
-    JwksSource source = new JwksSource(url, null, clock, refresh, minRefetch, http);
+    JwksSource source = new JwksSource(url, null, clock, refresh, minRefetch, http, threads);
     source.refetch();
     return source;
   }
@@ -151,21 +166,31 @@ public final class JwksSource {
             .header("Accept", "application/json, application/jwk-set+json")
             .GET()
             .build();
-    try {
-      client
-          .sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-          .handle(
-              (response, error) -> {
-                finish(u, response, error);
-                done.complete(null);
-                return null;
-              });
-    } catch (RuntimeException e) {
-      // a client that refuses at once must not leave the waiting requests hanging
-      finish(u, null, e);
-      done.complete(null);
-    }
+    Executor pool = Objects.requireNonNull(threads, "a URL source has its threads");
+    CompletableFuture.supplyAsync(() -> client.sendAsync(request, JwksSource::bounded), pool)
+        .thenCompose(f -> f)
+        // why: the request timeout ends at the response head; a body that trickles must not keep
+        // every waiting request (and every later fetch) waiting with it
+        .orTimeout(2 * TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (response, error) -> {
+              finish(u, response, error);
+              done.complete(null);
+              return null;
+            });
     return done;
+  }
+
+  /**
+   * Reads the body of a 200 whose declared length is at most {@link #MAX_BYTES}; anything else is
+   * discarded unread (and reported by {@link #finish}).
+   */
+  private static HttpResponse.BodySubscriber<byte[]> bounded(HttpResponse.ResponseInfo info) {
+    long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
+    if (info.statusCode() != 200 || declared > MAX_BYTES) {
+      return HttpResponse.BodySubscribers.replacing(new byte[0]);
+    }
+    return HttpResponse.BodySubscribers.ofByteArray();
   }
 
   private void finish(URI u, @Nullable HttpResponse<byte[]> response, @Nullable Throwable error) {
@@ -175,7 +200,8 @@ public final class JwksSource {
       problem = error == null ? "no response" : error.toString();
     } else if (response.statusCode() != 200) {
       problem = "HTTP " + response.statusCode();
-    } else if (response.body().length > MAX_BYTES) {
+    } else if (response.body().length > MAX_BYTES
+        || response.headers().firstValueAsLong("Content-Length").orElse(-1) > MAX_BYTES) {
       problem = "larger than " + MAX_BYTES + " bytes";
     } else {
       try {

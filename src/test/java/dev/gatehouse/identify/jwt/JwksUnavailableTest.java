@@ -68,6 +68,27 @@ class JwksUnavailableTest {
     }
   }
 
+  // The provider accepts the connection and never answers: the fetch gives up after its timeout
+  // and the token is 503, not held forever.
+  @Test
+  void jwksThatHangs() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        GatewayFixture gw =
+            GatewayFixture.start(
+                settings("http://127.0.0.1:" + silent.getLocalPort() + "/certs"))) {
+      long start = System.nanoTime();
+      HttpResponse<String> r =
+          gw.post(
+              "/v1/chat/completions",
+              Tokens.sign(Tokens.rsa("r1"), Tokens.claims("a").build()),
+              CHAT);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(JwksSource.TIMEOUT.multipliedBy(3));
+      assertThat(gw.upstream.requests()).isEmpty();
+    }
+  }
+
   // The provider answers 500: the same as down.
   @Test
   void jwksAnswersAnErrorWithNoCache() throws Exception {
