@@ -394,6 +394,7 @@ public final class ConfigLoader {
         AlertAndAuditSections.audit(v, p, dataDir),
         ServerSections.posture(v, p),
         PolicySections.guard(v, p),
+        JwtSection.jwt(v, p),
         ServerSections.store(v, p),
         ProfileSection.profile(v, p),
         new LoadedSettings(v));

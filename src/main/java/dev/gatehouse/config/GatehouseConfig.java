@@ -40,6 +40,7 @@ public record GatehouseConfig(
     Audit audit,
     Posture posture,
     Guard guard,
+    Jwt jwt,
     Store store,
     Profile profile,
     LoadedSettings settings) {
@@ -372,4 +373,42 @@ public record GatehouseConfig(
       return !interval.isZero();
     }
   }
+
+  /**
+   * Client JWTs ({@code jwt.*}): whose tokens count as credentials and how their claims map to a
+   * principal. Off when {@code issuer} is empty. The algorithm list never holds {@code none} or an
+   * HMAC algorithm (refused at load).
+   *
+   * @param jwksUrl where the key set is fetched from, or null when it is read from {@code jwksFile}
+   * @param jwksFile the key set file, or null when it is fetched from {@code jwksUrl}
+   * @param tiers the rate tiers by name
+   */
+  public record Jwt(
+      String issuer,
+      String audience,
+      @Nullable URI jwksUrl,
+      @Nullable Path jwksFile,
+      List<String> algorithms,
+      Duration clockSkew,
+      Duration jwksRefresh,
+      Duration jwksMinRefetch,
+      String scopesClaim,
+      String modelsClaim,
+      String tierClaim,
+      java.util.Map<String, JwtTier> tiers) {
+
+    /** Whether JWTs are accepted at all. */
+    public boolean enabled() {
+      return !issuer.isEmpty();
+    }
+  }
+
+  /** One rate tier of {@code jwt.tiers}: each null limit uses the global setting. */
+  public record JwtTier(
+      @Nullable Integer rpm,
+      @Nullable Integer burst,
+      @Nullable Long tokensPerMinute,
+      @Nullable Long tokensPerDay,
+      @Nullable Integer concurrency,
+      @Nullable Integer maxOutputTokens) {}
 }

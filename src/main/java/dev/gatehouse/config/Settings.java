@@ -553,7 +553,68 @@ public final class Settings {
               "guard.secrets",
               Kind.STRING,
               "off",
-              "Secrets and personal data in prompts (API keys and tokens, private keys, emails, Luhn-valid card numbers, mod-97-valid IBANs): off, log (kinds and counts in the audit log), redact (replace each match before the upstream sees it) or block (403 guard.secret)."));
+              "Secrets and personal data in prompts (API keys and tokens, private keys, emails, Luhn-valid card numbers, mod-97-valid IBANs): off, log (kinds and counts in the audit log), redact (replace each match before the upstream sees it) or block (403 guard.secret)."),
+          // Client JWTs from an identity provider (docs/identity-jwt.md).
+          s(
+              "jwt.issuer",
+              Kind.STRING,
+              "",
+              "The identity provider whose bearer JWTs are accepted as credentials beside API keys; a token's iss must equal it exactly. Empty: JWT authentication is off and a JWT is just an invalid key. Needs jwt.jwks_url or jwt.jwks_file."),
+          s(
+              "jwt.audience",
+              Kind.STRING,
+              "",
+              "The aud a token must carry (this gateway's client id or resource name at the provider). Empty: any audience, which accepts tokens the provider issued for other applications; doctor reports it."),
+          s(
+              "jwt.jwks_url",
+              Kind.STRING,
+              "",
+              "http:// or https:// URL of the provider's JSON Web Key Set. Fetched off the event loops with a 5s timeout, cached, fetched again when a token names an unknown kid (at most once per jwt.jwks_min_refetch) and after jwt.jwks_refresh. Exactly one of jwt.jwks_url and jwt.jwks_file when jwt.issuer is set."),
+          s(
+              "jwt.jwks_file",
+              Kind.PATH,
+              "",
+              "A JSON Web Key Set file, read at start and on reload, instead of jwt.jwks_url."),
+          s(
+              "jwt.algorithms",
+              Kind.STRING_LIST,
+              "RS256,ES256",
+              "The signature algorithms accepted: RS256/384/512, PS256/384/512 or ES256/384/512. none and the HMAC algorithms (HS256/384/512) are refused at load: a JWKS holds public keys, and HMAC with a public key lets anyone sign."),
+          s(
+              "jwt.clock_skew",
+              Kind.DURATION,
+              "60s",
+              "How far exp and nbf may be off between the provider's clock and this one (at most 1h; doctor reports more than 5m)."),
+          s(
+              "jwt.jwks_refresh",
+              Kind.DURATION,
+              "5m",
+              "How old the cached key set of jwt.jwks_url may grow before a request starts a fetch in the background; keys the provider removed stop working after it."),
+          s(
+              "jwt.jwks_min_refetch",
+              Kind.DURATION,
+              "30s",
+              "The shortest time between two fetches of jwt.jwks_url, so that tokens naming made-up kids cannot make Gatehouse hammer the provider."),
+          s(
+              "jwt.scopes_claim",
+              Kind.STRING,
+              "scope",
+              "The claim that holds the principal's Gatehouse scopes (inference, embeddings, models.read, ...): a space-separated string or an array. Other values in it are ignored; a token without a Gatehouse scope may do nothing."),
+          s(
+              "jwt.models_claim",
+              Kind.STRING,
+              "gatehouse_models",
+              "The claim that holds the principal's model allowlist (globs as for keys): a space-separated string or an array. Absent: every model, as for a key without a list."),
+          s(
+              "jwt.tier_claim",
+              Kind.STRING,
+              "gatehouse_tier",
+              "The claim that names the principal's rate tier, one of jwt.tiers. Absent: the global limits; a tier not in jwt.tiers refuses the token."),
+          s(
+              "jwt.tiers",
+              Kind.STRING_LIST,
+              "",
+              "Rate tiers, each NAME followed by space-separated limits: rpm=N burst=N tokens_per_minute=N tokens_per_day=N concurrency=N max_output_tokens=N (each optional), e.g. [\"gold rpm=600 burst=60 tokens_per_day=5000000\"]. A limit left out uses the global setting."));
 
   /** Settings by path, in schema order. */
   public static final Map<String, Setting> BY_PATH;

@@ -87,6 +87,7 @@ public final class ConfigAudit {
                       + where
                       + "; gatehouse serve prints the same list. Then run gatehouse doctor again.")
               .withLocation(location));
+      findings.addAll(IdentityAudit.fromProblems(problems, where, location));
       return new Result(
           new Subject("gatehouse", "config " + where)
               .with("status", "invalid: " + problems.size() + " problem(s)"),
@@ -191,6 +192,7 @@ public final class ConfigAudit {
                       + " an encrypted link (a VPN such as WireGuard, or an SSH tunnel) and point upstream at the tunnel's local end.")
               .withLocation(location));
     }
+    findings.addAll(IdentityAudit.check(config, where, location));
     if (config.tlsEnabled()) {
       certificate(
           Objects.requireNonNull(config.tls().cert(), "tlsEnabled() means tls.cert is set"),

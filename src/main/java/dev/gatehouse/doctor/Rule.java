@@ -103,6 +103,24 @@ public enum Rule {
       MEDIUM,
       "an active key holds a scope beyond inference, embeddings and models.read"),
 
+  // Client identity: JWTs from an identity provider (jwt.*).
+  JWT_ISSUER_PLAINTEXT(
+      "GH-JWT-ISSUER-PLAINTEXT",
+      HIGH,
+      "the JWT issuer or its key set is on plain HTTP: whoever is on the path can swap the keys and sign any token"),
+  JWT_NO_AUDIENCE(
+      "GH-JWT-NO-AUDIENCE",
+      MEDIUM,
+      "JWTs are accepted for any audience: tokens the provider issued to other applications work here"),
+  JWT_HMAC_ALGORITHM(
+      "GH-JWT-HMAC-ALGORITHM",
+      CRITICAL,
+      "the JWT algorithm list admits HMAC beside RSA or EC keys: a token signed with the public key as the secret would pass"),
+  JWT_CLOCK_SKEW(
+      "GH-JWT-CLOCK-SKEW",
+      MEDIUM,
+      "the JWT clock skew is over 5 minutes: expired tokens keep working that much longer"),
+
   // TLS, from the config (doctor) or the wire (scan).
   TLS_NONE(
       "GH-TLS-NONE",

@@ -119,6 +119,15 @@ public enum Problem {
       "server_error",
       "the model server's response was too large to filter"),
   STORE_UNAVAILABLE(503, "store.unavailable", "server_error", "key store unavailable"),
+  /**
+   * A JWT that may be valid names a key Gatehouse does not have, and the provider's key set cannot
+   * be fetched: refused, never let through unchecked.
+   */
+  JWKS_UNAVAILABLE(
+      503,
+      "auth.jwks_unavailable",
+      "server_error",
+      "the identity provider's keys cannot be fetched now; retry later"),
   AUDIT_UNAVAILABLE(
       503, "audit.unavailable", "server_error", "the audit log cannot be written now; retry later"),
   GUARD_PROMPT_INJECTION(

@@ -19,6 +19,7 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.guard.GuardStage;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
+import dev.gatehouse.identify.jwt.JwtVerifier;
 import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.limit.LocalRateLimiter;
@@ -91,7 +92,8 @@ public final class Gateway implements AutoCloseable {
       Accounting accounting,
       Upstream upstream,
       BodyMemory bodyMemory,
-      GuardStage guard) {}
+      GuardStage guard,
+      @Nullable JwtVerifier jwt) {}
 
   private final Vertx vertx;
   private final int port;

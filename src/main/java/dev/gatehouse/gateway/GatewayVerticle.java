@@ -75,7 +75,8 @@ final class GatewayVerticle extends VerticleBase {
             shared.ring(),
             shared.keys(),
             // checked at load by ConfigChecks.clientPrincipals, so this parse cannot fail here
-            CertPrincipals.parse(config.tls().clients().principals()));
+            CertPrincipals.parse(config.tls().clients().principals()),
+            shared.jwt());
     Relay relay = new Relay(vertx, shared.upstream(), config);
     ClientGate gate = new ClientGate(config, shared.bans());
     Pipeline pipeline =

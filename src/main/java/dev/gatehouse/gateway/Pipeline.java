@@ -391,11 +391,20 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * Connection: close included when a body was on its way; nothing is forwarded.
    */
   private Future<Rejection> identify(Exchange x) {
-    Identifier.Identity who =
-        identifier.identify(
+    Future<Identifier.Identity> who =
+        identifier.resolve(
             x.request().headers(),
             PeerCertificate.of(x.request()),
             Instant.ofEpochMilli(x.startMillis()));
+    if (!who.isComplete()) {
+      // A JWT waits for its provider's key set: body chunks that arrived with no handler set would
+      // be dropped, so hold them; whichever reads the body next resumes (as limit/Limiter does)
+      x.request().pause();
+    }
+    return who.compose(w -> identified(x, w));
+  }
+
+  private Future<Rejection> identified(Exchange x, Identifier.Identity who) {
     if (who.rejection() == null) {
       x.identified(
           Objects.requireNonNull(

@@ -15,6 +15,8 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.guard.GuardStage;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
+import dev.gatehouse.identify.jwt.JwksSource;
+import dev.gatehouse.identify.jwt.JwtVerifier;
 import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.limit.RateLimiter;
@@ -99,7 +101,8 @@ final class Rewiring {
         new AuthFailures(config.bans(), bans),
         new ProbeDetector(config.probes(), bans),
         accounting(config),
-        guard);
+        guard,
+        jwt(config));
   }
 
   /**
@@ -125,9 +128,16 @@ final class Rewiring {
         was.audit().prompt() == next.audit().prompt() ? running.accounting() : accounting(next);
     GuardStage guard =
         was.guard().equals(next.guard()) ? running.guard() : GuardStage.of(next.guard());
+    // a verifier keeps its cached key set while jwt.* stays the same; a jwks_file is read again
+    @Nullable JwtVerifier jwt =
+        running.jwt() != null
+                && was.jwt().equals(next.jwt())
+                && Objects.requireNonNull(running.jwt()).fetches()
+            ? running.jwt()
+            : jwt(next);
     // the ban list's own policy (lengths, escalation, exemptions) applies to the next ban it issues
     bans.policy(next.bans());
-    return shared(next, pins, authFailures, probes, accounting, guard);
+    return shared(next, pins, authFailures, probes, accounting, guard, jwt);
   }
 
   private Gateway.Shared shared(
@@ -136,7 +146,8 @@ final class Rewiring {
       AuthFailures authFailures,
       ProbeDetector probes,
       Accounting accounting,
-      GuardStage guard) {
+      GuardStage guard,
+      @Nullable JwtVerifier jwt) {
     return new Gateway.Shared(
         config,
         routes,
@@ -155,13 +166,31 @@ final class Rewiring {
         accounting,
         upstream,
         bodyMemory,
-        guard);
+        guard,
+        jwt);
   }
 
   private @Nullable PinnedModels pins(GatehouseConfig config) throws IOException {
     return config.models().pinned() == null
         ? null
         : new PinnedModels(ModelPins.load(config.models().pinned()), upstream);
+  }
+
+  /**
+   * The JWT verifier of {@code config}, or null when {@code jwt.*} is off. Reads a JWKS file now; a
+   * JWKS URL's first fetch starts in the background, and until it answers a token waits for it.
+   */
+  private @Nullable JwtVerifier jwt(GatehouseConfig config) throws IOException {
+    GatehouseConfig.Jwt j = config.jwt();
+    if (!j.enabled()) {
+      return null;
+    }
+    JwksSource source =
+        j.jwksUrl() != null
+            ? JwksSource.fromUrl(j.jwksUrl(), clock, j.jwksRefresh(), j.jwksMinRefetch())
+            : JwksSource.fromFile(
+                Objects.requireNonNull(j.jwksFile(), "the config requires a url or a file"));
+    return new JwtVerifier(j, source);
   }
 
   private Accounting accounting(GatehouseConfig config) {

@@ -7,8 +7,10 @@ import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.identify.cert.CertPrincipals;
 import dev.gatehouse.identify.cert.PeerCertificate;
+import dev.gatehouse.identify.jwt.JwtVerifier;
 import dev.gatehouse.store.KeyLimits;
 import dev.gatehouse.store.StoreException;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -37,6 +39,10 @@ import org.jspecify.annotations.Nullable;
  * turned on as a transport check in front of keys ({@code required}). A certificate that maps to no
  * principal gets the same {@link Problem#KEY_INVALID} as a bad key.
  *
+ * <p>With {@code jwt.*} configured, a credential shaped like a JWT (three base64url parts; API keys
+ * never are) goes to the {@link JwtVerifier} instead, and a verified token becomes a principal of
+ * the same kind as a key's. A refused token gets the same answer as a bad key.
+ *
  * <p>Reads keys from the in-memory {@link KeyRing} only: a request makes no store round trip.
  * Thread-safe.
  */
@@ -64,16 +70,51 @@ public final class Identifier {
   private final KeyRing ring;
   private final ApiKeys keys;
   private final CertPrincipals certs;
+  private final @Nullable JwtVerifier jwt;
 
   public Identifier(boolean enabled, KeyRing ring, ApiKeys keys) {
-    this(enabled, ring, keys, CertPrincipals.NONE);
+    this(enabled, ring, keys, CertPrincipals.NONE, null);
   }
 
   public Identifier(boolean enabled, KeyRing ring, ApiKeys keys, CertPrincipals certs) {
+    this(enabled, ring, keys, certs, null);
+  }
+
+  /**
+   * An identifier of keys, of client certificates mapped by {@code certs}, and of JWTs when {@code
+   * jwt} is not null.
+   */
+  public Identifier(
+      boolean enabled,
+      KeyRing ring,
+      ApiKeys keys,
+      CertPrincipals certs,
+      @Nullable JwtVerifier jwt) {
     this.enabled = enabled;
     this.ring = ring;
     this.keys = keys;
     this.certs = certs;
+    this.jwt = jwt;
+  }
+
+  /**
+   * The identity of a request, keys and JWTs both. A JWT whose key must first be fetched answers
+   * later, on the caller's context; everything else answers at once. The future never fails.
+   */
+  public Future<Identity> resolve(MultiMap headers, PeerCertificate peer, Instant now) {
+    JwtVerifier verifier = jwt;
+    if (enabled && verifier != null) {
+      String presented;
+      try {
+        presented = credential(headers);
+      } catch (IllegalArgumentException e) {
+        return Future.succeededFuture(deny(e.getMessage()));
+      }
+      if (presented != null && JwtVerifier.looksLikeJwt(presented)) {
+        return verifier.verify(presented, now).map(o -> new Identity(o.principal(), o.rejection()));
+      }
+    }
+    return Future.succeededFuture(identify(headers, peer, now));
   }
 
   public Identity identify(MultiMap headers, Instant now) {
