@@ -1,5 +1,6 @@
 package dev.gatehouse.admin.auth;
 
+import dev.gatehouse.admin.AdminPrincipal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,8 +11,10 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The dashboard's login sessions, kept in memory only (a restart logs everyone out). A session is a
@@ -32,10 +35,17 @@ public final class AdminSessions {
     final Instant created;
     volatile Instant lastSeen;
 
-    Session(String credentialId, Instant created) {
+    /**
+     * The caller of a single sign-on session, who has no credential in the store: the role was
+     * decided at login from the provider's claims. Null for a token login.
+     */
+    final @Nullable AdminPrincipal federated;
+
+    Session(String credentialId, Instant created, @Nullable AdminPrincipal federated) {
       this.credentialId = credentialId;
       this.created = created;
       this.lastSeen = created;
+      this.federated = federated;
     }
 
     boolean expired(Instant now) {
@@ -53,6 +63,18 @@ public final class AdminSessions {
 
   /** Opens a session for a credential; returns the cookie value, which is not kept. */
   public String open(String credentialId) {
+    return open(credentialId, null);
+  }
+
+  /**
+   * Opens a session for a caller signed in through the OpenID provider ({@code oidc:<sub>}), with
+   * the role mapped from its claims; returns the cookie value, which is not kept.
+   */
+  public String openFederated(AdminPrincipal principal) {
+    return open(principal.id(), principal);
+  }
+
+  private String open(String credentialId, @Nullable AdminPrincipal federated) {
     Instant now = clock.instant();
     if (byHash.size() >= MAX) {
       byHash.values().removeIf(s -> s.expired(now));
@@ -63,7 +85,7 @@ public final class AdminSessions {
     byte[] bytes = new byte[32];
     random.nextBytes(bytes);
     String value = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    byHash.put(hash(value), new Session(credentialId, now));
+    byHash.put(hash(value), new Session(credentialId, now, federated));
     return value;
   }
 
@@ -81,6 +103,18 @@ public final class AdminSessions {
     }
     s.lastSeen = now;
     return Optional.of(s.credentialId);
+  }
+
+  /**
+   * The caller of a live single sign-on session, which counts as a use; empty for a token login's
+   * session or none.
+   */
+  public Optional<AdminPrincipal> federatedOf(String cookie) {
+    Session s = byHash.get(hash(cookie));
+    if (s == null || s.federated == null) {
+      return Optional.empty();
+    }
+    return credentialOf(cookie).map(id -> Objects.requireNonNull(s.federated));
   }
 
   /** Ends one session (logout). */
