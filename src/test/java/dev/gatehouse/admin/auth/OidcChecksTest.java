@@ -21,8 +21,11 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.gatehouse.admin.Role;
+import dev.gatehouse.config.ConfigException;
+import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.OidcSection;
+import dev.gatehouse.gateway.ConfigChecks;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -173,6 +176,41 @@ class OidcChecksTest {
     assertThat(OidcSection.httpsOrLoopback("https://u:p@sso.example.test", false)).isNull();
     assertThat(OidcSection.httpsOrLoopback("https://sso.example.test/x?y=1", false)).isNull();
     assertThat(OidcSection.httpsOrLoopback("https://admin.example.test/path", true)).isNull();
+  }
+
+  @Test
+  void theSettingsAreCheckedWhenTheConfigLoads() throws Exception {
+    Map<String, String> good =
+        Map.of(
+            "admin.oidc.issuer",
+            ISSUER + "/",
+            "admin.oidc.client_id",
+            CLIENT,
+            "admin.oidc.roles_claim",
+            "realm_access.roles",
+            "admin.oidc.roles",
+            "gh-view=viewer, gh-ops=operator,gh-ops=viewer,gh-root=ADMIN");
+    GatehouseConfig.Oidc o =
+        ConfigLoader.load(null, false, Map.of(), good, ConfigChecks.ALL).admin().oidc();
+    assertThat(o.enabled()).isTrue();
+    assertThat(o.issuer()).hasToString(ISSUER);
+    assertThat(o.roles())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("gh-view", "viewer", "gh-ops", "operator", "gh-root", "admin"));
+    assertThat(ConfigLoader.load(null, false, Map.of(), Map.of(), ConfigChecks.ALL).admin().oidc())
+        .isEqualTo(GatehouseConfig.Oidc.OFF);
+    Map<String, String> bad =
+        Map.of(
+            "admin.oidc.issuer", "http://sso.example.test/realms/acme", // clear text off loopback
+            "admin.oidc.client_id", "",
+            "admin.oidc.roles", "gh-ops=superuser",
+            "admin.oidc.redirect_base", "https://admin.example.test/x");
+    assertThatThrownBy(() -> ConfigLoader.load(null, false, Map.of(), bad, ConfigChecks.ALL))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("admin.oidc.issuer")
+        .hasMessageContaining("admin.oidc.client_id")
+        .hasMessageContaining("admin.oidc.roles")
+        .hasMessageContaining("admin.oidc.redirect_base");
   }
 
   @Test

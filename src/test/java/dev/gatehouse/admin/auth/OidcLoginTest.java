@@ -220,6 +220,33 @@ class OidcLoginTest {
         .contains("SameSite=Lax");
     assertThat(get(client(), admin.base() + OidcRoutes.INFO).body())
         .isEqualTo("{\"enabled\":true}");
+
+    // only the provider's way back is exempt from the cross-site check, and only for GET
+    HttpClient c = client();
+    HttpResponse<String> crossLogin =
+        c.send(
+            HttpRequest.newBuilder(URI.create(admin.base() + OidcRoutes.LOGIN))
+                .header("Sec-Fetch-Site", "cross-site")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(crossLogin.statusCode()).isEqualTo(403);
+    assertThat(crossLogin.body()).contains("admin.origin_denied");
+    HttpResponse<String> crossBack =
+        c.send(
+            HttpRequest.newBuilder(
+                    URI.create(admin.base() + OidcRoutes.CALLBACK + "?state=x&code=y"))
+                .header("Sec-Fetch-Site", "cross-site")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(crossBack.body()).contains("admin.oidc_refused");
+    HttpResponse<String> post =
+        c.send(
+            HttpRequest.newBuilder(URI.create(admin.base() + OidcRoutes.CALLBACK))
+                .header("Origin", "http://evil.example")
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(post.statusCode()).isEqualTo(403);
   }
 
   // --- the browser
