@@ -93,13 +93,14 @@ public final class OidcSection {
 
   /**
    * The URL when it is https (or http on a loopback host: a provider on the same machine, where
-   * nothing crosses a network), with a host and no query, fragment or user info; a trailing slash
-   * is dropped. {@code originOnly}: no path either. Otherwise null.
+   * nothing crosses a network), with a host and no query, fragment or user info, as written (an
+   * issuer is compared with the provider's exactly, trailing slash included). {@code originOnly}:
+   * no path either but a lone slash, which is dropped. Otherwise null.
    */
   public static @Nullable URI httpsOrLoopback(String text, boolean originOnly) {
     URI u;
     try {
-      u = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+      u = new URI(originOnly && text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
     } catch (URISyntaxException e) {
       return null;
     }

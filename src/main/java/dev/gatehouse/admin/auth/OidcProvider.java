@@ -107,7 +107,10 @@ final class OidcProvider {
   }
 
   private Endpoints discover() throws Failure {
-    JsonNode doc = getJson(URI.create(issuer + "/.well-known/openid-configuration"));
+    // OpenID Connect Discovery 1.0, 4: the issuer without a trailing slash, then the well-known
+    // path.
+    String base = issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer;
+    JsonNode doc = getJson(URI.create(base + "/.well-known/openid-configuration"));
     // OpenID Connect Discovery 1.0, 4.3: the document must name exactly the configured issuer,
     // or another provider could be speaking for it.
     if (!issuer.equals(doc.path("issuer").asText())) {

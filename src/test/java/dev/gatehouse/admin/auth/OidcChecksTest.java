@@ -20,6 +20,7 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
+import dev.gatehouse.admin.AdminFixture;
 import dev.gatehouse.admin.Role;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.ConfigLoader;
@@ -171,7 +172,9 @@ class OidcChecksTest {
     assertThat(OidcSection.httpsOrLoopback(ISSUER, false)).isNotNull();
     assertThat(OidcSection.httpsOrLoopback("http://127.0.0.1:8080/realms/x", false)).isNotNull();
     assertThat(OidcSection.httpsOrLoopback("http://localhost:8080/realms/x/", false))
-        .hasToString("http://localhost:8080/realms/x");
+        .hasToString("http://localhost:8080/realms/x/");
+    assertThat(OidcSection.httpsOrLoopback("https://admin.example.test/", true))
+        .hasToString("https://admin.example.test");
     assertThat(OidcSection.httpsOrLoopback("http://sso.example.test/realms/x", false)).isNull();
     assertThat(OidcSection.httpsOrLoopback("https://u:p@sso.example.test", false)).isNull();
     assertThat(OidcSection.httpsOrLoopback("https://sso.example.test/x?y=1", false)).isNull();
@@ -183,7 +186,7 @@ class OidcChecksTest {
     Map<String, String> good =
         Map.of(
             "admin.oidc.issuer",
-            ISSUER + "/",
+            ISSUER,
             "admin.oidc.client_id",
             CLIENT,
             "admin.oidc.roles_claim",
@@ -211,6 +214,32 @@ class OidcChecksTest {
         .hasMessageContaining("admin.oidc.client_id")
         .hasMessageContaining("admin.oidc.roles")
         .hasMessageContaining("admin.oidc.redirect_base");
+  }
+
+  @Test
+  void withSingleSignOnOffTheRoutesSaySoAndAnUnreachableProviderIs503() throws Exception {
+    try (AdminFixture off = AdminFixture.start(Map.of())) {
+      assertThat(off.send("GET", OidcRoutes.INFO, null, null).body())
+          .isEqualTo("{\"enabled\":false}");
+      assertThat(off.send("GET", OidcRoutes.LOGIN, null, null).statusCode()).isEqualTo(404);
+      assertThat(off.send("GET", OidcRoutes.CALLBACK + "?state=a&code=b", null, null).statusCode())
+          .isEqualTo(404);
+    }
+    int closed = KeycloakServer.freePort(); // nothing listens there
+    try (AdminFixture down =
+        AdminFixture.start(
+            Map.of(
+                "admin.oidc.issuer",
+                "http://127.0.0.1:" + closed + "/realms/x",
+                "admin.oidc.client_id",
+                CLIENT,
+                "admin.oidc.roles",
+                "ops=operator"))) {
+      var r = down.send("GET", OidcRoutes.LOGIN, null, null);
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.body()).contains("admin.oidc_unavailable");
+      assertThat(r.headers().allValues("Set-Cookie")).isEmpty();
+    }
   }
 
   @Test
