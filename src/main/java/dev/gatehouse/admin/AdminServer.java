@@ -4,6 +4,7 @@ import dev.gatehouse.admin.api.AdminApi;
 import dev.gatehouse.admin.auth.AdminAuth;
 import dev.gatehouse.admin.auth.BrowserGuard;
 import dev.gatehouse.admin.auth.LoginLimiter;
+import dev.gatehouse.admin.auth.OidcRoutes;
 import dev.gatehouse.admin.auth.SessionRoutes;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.HostPort;
@@ -96,6 +97,7 @@ public final class AdminServer implements AutoCloseable {
             () -> ctx.config().get().profile() == GatehouseConfig.Profile.PROD);
     AdminRoutes routes = new AdminRoutes(router, auth::require);
     SessionRoutes.register(routes, auth, ctx.admins());
+    OidcRoutes.register(routes, vertx, config.admin().oidc(), ctx.admins());
     // Declared like every API route, so that the role check, the OpenAPI test and the refusal
     // tests cover them too.
     routes.add(

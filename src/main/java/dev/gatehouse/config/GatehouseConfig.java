@@ -222,10 +222,21 @@ public record GatehouseConfig(
       boolean allowRemote,
       Duration healthInterval,
       Duration healthTimeout,
-      List<String> hosts) {
+      List<String> hosts,
+      Oidc oidc) {
 
     public Admin {
       hosts = List.copyOf(hosts);
+    }
+
+    /** Without single sign-on. */
+    public Admin(
+        @Nullable HostPort listen,
+        boolean allowRemote,
+        Duration healthInterval,
+        Duration healthTimeout,
+        List<String> hosts) {
+      this(listen, allowRemote, healthInterval, healthTimeout, hosts, Oidc.OFF);
     }
 
     /** Without extra host names. */
@@ -235,6 +246,31 @@ public record GatehouseConfig(
         Duration healthInterval,
         Duration healthTimeout) {
       this(listen, allowRemote, healthInterval, healthTimeout, List.of());
+    }
+  }
+
+  /**
+   * The dashboard's single sign-on ({@code admin.oidc.*}); {@code issuer == null} means off. {@code
+   * roles} maps a value of the {@code rolesClaim} claim to a role label ({@code viewer}, {@code
+   * operator}, {@code admin}); {@code redirectBase == null} means the address the browser used.
+   */
+  public record Oidc(
+      @Nullable URI issuer,
+      String clientId,
+      @Nullable Path clientSecretFile,
+      @Nullable URI redirectBase,
+      String rolesClaim,
+      java.util.Map<String, String> roles) {
+
+    /** Single sign-on off. */
+    public static final Oidc OFF = new Oidc(null, "", null, null, "groups", java.util.Map.of());
+
+    public Oidc {
+      roles = java.util.Map.copyOf(roles);
+    }
+
+    public boolean enabled() {
+      return issuer != null;
     }
   }
 

@@ -58,6 +58,13 @@ public final class Reloading {
           "admin.listen",
           "admin.allow_remote",
           "admin.hosts", // read once, when the admin listener starts
+          // read once, when the admin listener starts (its routes hold the provider's client)
+          "admin.oidc.issuer",
+          "admin.oidc.client_id",
+          "admin.oidc.client_secret_file",
+          "admin.oidc.redirect_base",
+          "admin.oidc.roles_claim",
+          "admin.oidc.roles",
           // the audit log's files, key and durability, opened once
           "audit.hmac_key_file",
           "audit.checkpoint_every",

@@ -99,7 +99,7 @@ final class ServerSections {
     }
     Duration timeout = v.duration("health.timeout");
     p.positive("health.timeout", timeout);
-    return new Admin(listen, allowRemote, interval, timeout, hosts);
+    return new Admin(listen, allowRemote, interval, timeout, hosts, OidcSection.oidc(v, p));
   }
 
   static Posture posture(SettingValues v, Problems p) {

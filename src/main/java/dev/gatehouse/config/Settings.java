@@ -413,6 +413,37 @@ public final class Settings {
               Kind.STRING_LIST,
               "[]",
               "Extra names the admin listener answers to, as host or host:port exactly as a browser sends them in Host (such as admin.example.com behind a reverse proxy). Its own address and localhost, 127.0.0.1 and [::1] with its port are always allowed; any other Host or Origin is refused (DNS rebinding, CSRF)."),
+          // admin.oidc.*: the dashboard's single sign-on (docs/identity-oidc.md)
+          s(
+              "admin.oidc.issuer",
+              Kind.STRING,
+              "",
+              "OpenID provider whose users may sign in to the dashboard (Sign in with SSO), such as https://sso.example.com/realms/acme. https:// only, but http:// on a loopback address (a provider on the same machine). Its /.well-known/openid-configuration is read at the first login. Empty: off."),
+          s(
+              "admin.oidc.client_id",
+              Kind.STRING,
+              "",
+              "The dashboard's client id at the provider; ID tokens must name it in aud. Needed when admin.oidc.issuer is set."),
+          s(
+              "admin.oidc.client_secret_file",
+              Kind.PATH,
+              "",
+              "File holding the client secret, for a confidential client. Empty: a public client (PKCE protects the code either way)."),
+          s(
+              "admin.oidc.redirect_base",
+              Kind.STRING,
+              "",
+              "Scheme, host and port the browser reaches the admin listener at, such as https://admin.example.com behind a TLS proxy; the provider redirects back to it plus /api/v1/oidc/callback. Empty: the address the browser used (http://, or https:// on a TLS listener)."),
+          s(
+              "admin.oidc.roles_claim",
+              Kind.STRING,
+              "groups",
+              "ID token claim that holds the user's groups or roles: a string or a list of strings. A dotted path reaches into objects, such as realm_access.roles."),
+          s(
+              "admin.oidc.roles",
+              Kind.STRING_LIST,
+              "[]",
+              "Which claim values give which dashboard role, as 'value=role' with role viewer, operator or admin, such as ['gatehouse-ops=operator']. The highest role matched wins; a user who matches none is refused."),
           s(
               "health.interval",
               Kind.DURATION,

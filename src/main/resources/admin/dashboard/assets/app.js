@@ -14,6 +14,7 @@
 //             #nav, #nav-overview #nav-usage #nav-keys #nav-bans #nav-alerts #nav-audit
 //             #nav-doctor #nav-account, #whoami (data-role), #logout, #status (aria-live messages),
 //             #page (the current page; data-page="overview" ...), #page-title, #page-error.
+//   SSO:      #login-sso (shown when admin.oidc is set), #login-sso-link.
 //   Overview: #overview-rps #overview-tps #overview-streams #overview-requests #overview-refused
 //             #overview-upstream (data-up="true|false|unknown"), #overview-chart,
 //             #overview-tokens-chart, #overview-refusals (li[data-testid=refusal-reason]
@@ -228,6 +229,9 @@ function closeNav() {
 }
 
 async function start() {
+  // Single sign-on: the button shows only when the server has a provider (admin.oidc.issuer).
+  fetch('/api/v1/oidc').then((r) => r.ok ? r.json() : null)
+    .then((j) => { $('login-sso').hidden = !(j && j.enabled); }, () => {});
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const token = $('login-token').value.trim();

@@ -124,6 +124,11 @@ public final class AdminAuth {
             rc, 403, "admin.origin_denied", "a change made with the session cookie needs Origin");
         return refused();
       }
+      // A single sign-on session has no credential in the store: its role was mapped at login.
+      Optional<AdminPrincipal> federated = credentials.sessions().federatedOf(cookie.getValue());
+      if (federated.isPresent()) {
+        return Future.succeededFuture(federated.get());
+      }
       Optional<AdminSessions.Live> live = credentials.sessions().live(cookie.getValue());
       if (live.isEmpty()) {
         return unauthorized(rc);

@@ -1,5 +1,6 @@
 package dev.gatehouse.admin.auth;
 
+import dev.gatehouse.admin.AdminPrincipal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,8 +11,10 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The dashboard's login sessions, kept in memory only (a restart logs everyone out). A session is a
@@ -35,11 +38,22 @@ public final class AdminSessions {
     /** True when the login gave a second factor (or enrolment confirmed one since). */
     volatile boolean secondFactor;
 
-    Session(String credentialId, Instant created, boolean secondFactor) {
+    /**
+     * The caller of a single sign-on session, who has no credential in the store: the role was
+     * decided at login from the provider's claims. Null for a token login.
+     */
+    final @Nullable AdminPrincipal federated;
+
+    Session(
+        String credentialId,
+        Instant created,
+        boolean secondFactor,
+        @Nullable AdminPrincipal federated) {
       this.credentialId = credentialId;
       this.created = created;
       this.lastSeen = created;
       this.secondFactor = secondFactor;
+      this.federated = federated;
     }
 
     boolean expired(Instant now) {
@@ -69,6 +83,20 @@ public final class AdminSessions {
    * @param secondFactor true when the login gave a second factor (a TOTP or recovery code)
    */
   public String open(String credentialId, boolean secondFactor) {
+    return open(credentialId, secondFactor, null);
+  }
+
+  /**
+   * Opens a session for a caller signed in through the OpenID provider ({@code oidc:<sub>}), with
+   * the role mapped from its claims; returns the cookie value, which is not kept. The provider owns
+   * the second factor, so the session counts as having given one.
+   */
+  public String openFederated(AdminPrincipal principal) {
+    return open(principal.id(), true, principal);
+  }
+
+  private String open(
+      String credentialId, boolean secondFactor, @Nullable AdminPrincipal federated) {
     Instant now = clock.instant();
     if (byHash.size() >= MAX) {
       byHash.values().removeIf(s -> s.expired(now));
@@ -79,7 +107,7 @@ public final class AdminSessions {
     byte[] bytes = new byte[32];
     random.nextBytes(bytes);
     String value = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    byHash.put(hash(value), new Session(credentialId, now, secondFactor));
+    byHash.put(hash(value), new Session(credentialId, now, secondFactor, federated));
     return value;
   }
 
@@ -117,6 +145,18 @@ public final class AdminSessions {
     byHash.values().stream()
         .filter(s -> s.credentialId.equals(credentialId))
         .forEach(s -> s.secondFactor = false);
+  }
+
+  /**
+   * The caller of a live single sign-on session, which counts as a use; empty for a token login's
+   * session or none.
+   */
+  public Optional<AdminPrincipal> federatedOf(String cookie) {
+    Session s = byHash.get(hash(cookie));
+    if (s == null || s.federated == null) {
+      return Optional.empty();
+    }
+    return live(cookie).map(l -> Objects.requireNonNull(s.federated));
   }
 
   /** Ends one session (logout). */

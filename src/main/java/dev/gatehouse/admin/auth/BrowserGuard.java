@@ -2,6 +2,7 @@ package dev.gatehouse.admin.auth;
 
 import dev.gatehouse.admin.ProblemJson;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
@@ -60,7 +61,16 @@ public final class BrowserGuard implements Handler<RoutingContext> {
           "the Host header does not name this admin listener; add the name to admin.hosts");
       return;
     }
+    // The provider's redirect back to the callback is a top-level GET from another site by design
+    // (OAuth 2.0); it opens a session only when its state is the one bound to this browser's
+    // cookie at the start of the login (OidcRoutes), which is the CSRF check for that route.
+    boolean providerReturn =
+        req.method().equals(HttpMethod.GET) && OidcRoutes.CALLBACK.equals(req.path());
     List<String> origins = req.headers().getAll("Origin");
+    if (providerReturn) {
+      rc.next();
+      return;
+    }
     if (origins.size() > 1
         || (origins.size() == 1 && !originAllowed(origins.getFirst(), allowed))
         || "cross-site".equalsIgnoreCase(req.getHeader("Sec-Fetch-Site"))) {
