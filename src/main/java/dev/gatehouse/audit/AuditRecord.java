@@ -264,7 +264,8 @@ public record AuditRecord(
                             || c == 0x2029
                             || Character.getType(c) == Character.FORMAT
                         ? ' '
-                        : c));
+                        // a lone surrogate (a cut pair, or an exception's odd text) is not UTF-8
+                        : Character.getType(c) == Character.SURROGATE ? '?' : c));
     String t = PromptCapture.redact(JWT.matcher(b.toString()).replaceAll("[REDACTED:jwt]")).strip();
     if (t.length() > MAX_DETAIL) {
       int end = Character.isHighSurrogate(t.charAt(MAX_DETAIL - 1)) ? MAX_DETAIL - 1 : MAX_DETAIL;

@@ -92,6 +92,8 @@ class AuditDetailTest {
     // a surrogate pair is not cut in two
     String pad = "a ".repeat(AuditRecord.MAX_DETAIL / 2).substring(0, AuditRecord.MAX_DETAIL - 1);
     assertThat(AuditRecord.cleanDetail(pad + "\uD83D\uDE00")).isEqualTo(pad);
+    assertThat(AuditRecord.cleanDetail("cut \uD83D")).isEqualTo("cut ?");
+    assertThat(AuditRecord.cleanDetail("cut \uDE00 x")).isEqualTo("cut ? x");
     // what the identifier writes is kept as it is
     assertThat(AuditRecord.cleanDetail("unknown key id abcdefghijkl"))
         .isEqualTo("unknown key id abcdefghijkl");
