@@ -28,6 +28,9 @@ import org.jspecify.annotations.Nullable;
  * @param guardScore the guard's score, 0 to 1
  * @param guardFamilies the guard's rule families that fired, comma-separated, or null
  * @param guardSecrets secrets found in the prompt as kind:count pairs, or null (never the secrets)
+ * @param detail the finer reason of a refusal (the access log's {@code detail}, for example "JWT:
+ *     Expired JWT"), or null; the client never sees it. Cleaned on the way in ({@link
+ *     #cleanDetail}): never a secret, at most {@value #MAX_DETAIL} characters
  */
 public record AuditRecord(
     String time,
@@ -56,7 +59,79 @@ public record AuditRecord(
     @Nullable String guardVerdict,
     double guardScore,
     @Nullable String guardFamilies,
-    @Nullable String guardSecrets) {
+    @Nullable String guardSecrets,
+    @Nullable String detail) {
+
+  /** A compact JWT, whatever its parts' lengths (its header is base64url JSON: {@code eyJ}). */
+  private static final java.util.regex.Pattern JWT =
+      java.util.regex.Pattern.compile("eyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*)?");
+
+  /** Longest {@code detail} kept; the rest is cut. */
+  static final int MAX_DETAIL = 200;
+
+  public AuditRecord {
+    detail = cleanDetail(detail);
+  }
+
+  /** A record without a refusal's detail. */
+  public AuditRecord(
+      String time,
+      String requestId,
+      String ip,
+      @Nullable String keyId,
+      @Nullable String keyName,
+      String method,
+      @Nullable String path,
+      @Nullable String op,
+      @Nullable String model,
+      int status,
+      String decision,
+      String reason,
+      long bytesIn,
+      long bytesOut,
+      long tokensIn,
+      long tokensOut,
+      long ttfbMicros,
+      long upstreamMicros,
+      long totalMicros,
+      @Nullable String userAgent,
+      boolean clientGone,
+      @Nullable String promptSha256,
+      @Nullable String promptText,
+      @Nullable String guardVerdict,
+      double guardScore,
+      @Nullable String guardFamilies,
+      @Nullable String guardSecrets) {
+    this(
+        time,
+        requestId,
+        ip,
+        keyId,
+        keyName,
+        method,
+        path,
+        op,
+        model,
+        status,
+        decision,
+        reason,
+        bytesIn,
+        bytesOut,
+        tokensIn,
+        tokensOut,
+        ttfbMicros,
+        upstreamMicros,
+        totalMicros,
+        userAgent,
+        clientGone,
+        promptSha256,
+        promptText,
+        guardVerdict,
+        guardScore,
+        guardFamilies,
+        guardSecrets,
+        null);
+  }
 
   /** A record without guard fields (the guard did not inspect the request). */
   public AuditRecord(
@@ -110,6 +185,7 @@ public record AuditRecord(
         null,
         0,
         null,
+        null,
         null);
   }
 
@@ -157,11 +233,45 @@ public record AuditRecord(
         x.guard().verdict(),
         x.guard().score(),
         x.guard().families(),
-        x.guard().secrets());
+        x.guard().secrets(),
+        x.problem() == null ? null : x.logReason());
   }
 
   private static String clip(String s) {
     return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT);
+  }
+
+  /**
+   * A refusal's log reason as the record keeps it: control characters made spaces, anything shaped
+   * like a key or token redacted as in prompt text ({@link PromptCapture#redact}), and cut to
+   * {@value #MAX_DETAIL} characters; null when nothing is left. Why: the reasons are written not to
+   * hold secrets, but some carry an exception's message or a value the client sent (a JWT's issuer,
+   * a certificate's subject), and the audit log is kept and shipped for years.
+   */
+  static @Nullable String cleanDetail(@Nullable String reason) {
+    if (reason == null) {
+      return null;
+    }
+    // Bound the work first: the redaction rules scan the whole text
+    String s = reason.length() > 4 * MAX_DETAIL ? reason.substring(0, 4 * MAX_DETAIL) : reason;
+    StringBuilder b = new StringBuilder(s.length());
+    s.codePoints()
+        .forEach(
+            c ->
+                b.appendCodePoint(
+                    Character.isISOControl(c)
+                            || c == 0x2028
+                            || c == 0x2029
+                            || Character.getType(c) == Character.FORMAT
+                        ? ' '
+                        // a lone surrogate (a cut pair, or an exception's odd text) is not UTF-8
+                        : Character.getType(c) == Character.SURROGATE ? '?' : c));
+    String t = PromptCapture.redact(JWT.matcher(b.toString()).replaceAll("[REDACTED:jwt]")).strip();
+    if (t.length() > MAX_DETAIL) {
+      int end = Character.isHighSurrogate(t.charAt(MAX_DETAIL - 1)) ? MAX_DETAIL - 1 : MAX_DETAIL;
+      t = t.substring(0, end);
+    }
+    return t.isEmpty() ? null : t;
   }
 
   private static final JsonFactory FACTORY = new JsonFactory();
@@ -212,6 +322,7 @@ public record AuditRecord(
   private static final SerializedString GUARD_SCORE = new SerializedString("guard_score");
   private static final SerializedString GUARD_FAMILIES = new SerializedString("guard_families");
   private static final SerializedString GUARD_SECRETS = new SerializedString("guard_secrets");
+  private static final SerializedString DETAIL = new SerializedString("detail");
 
   /**
    * Writes the canonical JSON object (see {@link #canonicalJson}) to {@code g}; {@code prev} is the
@@ -235,6 +346,9 @@ public record AuditRecord(
     number(g, STATUS, status);
     string(g, DECISION, decision);
     string(g, REASON, reason);
+    if (detail != null) { // only when present: the records before the field keep their bytes
+      string(g, DETAIL, detail);
+    }
     number(g, BYTES_IN, bytesIn);
     number(g, BYTES_OUT, bytesOut);
     number(g, TOKENS_IN, tokensIn);

@@ -32,8 +32,11 @@ import picocli.CommandLine.Option;
 final class AuditReadCommands {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String TEXT_FORMAT =
-      "%-23s  %-16s  %-15s  %-12s  %3s  %-24s  %-6s %-24s  %s%n";
+
+  /** One row of the text output, without its line end. */
+  private static final String TEXT_ROW = "%-23s  %-16s  %-15s  %-12s  %3s  %-24s  %-6s %-24s  %s";
+
+  private static final String TEXT_FORMAT = TEXT_ROW + "%n";
 
   private AuditReadCommands() {}
 
@@ -60,17 +63,26 @@ final class AuditReadCommands {
 
   static void printText(PrintWriter out, String line) throws IOException {
     JsonNode n = JSON.readTree(line);
-    out.printf(
-        TEXT_FORMAT,
-        n.path("time").asText(),
-        n.path("request_id").asText(),
-        n.path("ip").asText(),
-        orDash(n.path("key_id")),
-        n.path("status").asText(),
-        n.path("reason").asText(),
-        n.path("method").asText(),
-        orDash(n.path("path")),
-        orDash(n.path("model")));
+    out.print(
+        String.format(
+            TEXT_ROW,
+            n.path("time").asText(),
+            n.path("request_id").asText(),
+            n.path("ip").asText(),
+            orDash(n.path("key_id")),
+            n.path("status").asText(),
+            n.path("reason").asText(),
+            n.path("method").asText(),
+            orDash(n.path("path")),
+            orDash(n.path("model"))));
+    JsonNode detail = n.path("detail");
+    if (detail.isTextual()) {
+      // a refusal's detail after the last column. As written it has no control characters; a line
+      // edited by hand might (terminal escapes)
+      out.print(
+          "  detail=\"" + detail.asText().replace('"', '\'').replaceAll("\\p{Cntrl}", " ") + "\"");
+    }
+    out.println();
   }
 
   private static String orDash(JsonNode n) {

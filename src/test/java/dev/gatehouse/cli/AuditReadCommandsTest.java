@@ -172,6 +172,8 @@ class AuditReadCommandsTest {
         Thread.sleep(50);
       }
       assertThat(out.toString()).contains(id).contains("auth.key_invalid");
+      // issue 14: which check failed, from the record's detail
+      assertThat(out.toString()).contains("detail=\"no credentials\"");
     } finally {
       follower.interrupt();
       follower.join(5000);

@@ -216,6 +216,8 @@ class AdminApiTest {
     JsonNode one = json(call("GET", "/api/v1/audit/" + seq, "viewer", null));
     assertThat(one.get("seq").asLong()).isEqualTo(seq);
     assertThat(one.get("record").get("status").asInt()).isEqualTo(401);
+    // issue 14: the record as stored, with which check failed (never shown to the client)
+    assertThat(one.get("record").path("detail").asText()).isNotEmpty();
     assertThat(call("GET", "/api/v1/audit/999999999", "viewer", null).statusCode()).isEqualTo(404);
 
     JsonNode summary = json(call("GET", "/api/v1/audit/summary?since=1d", "viewer", null));

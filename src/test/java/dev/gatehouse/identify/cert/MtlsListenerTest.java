@@ -230,6 +230,12 @@ class MtlsListenerTest {
         .isEqualTo(badKey.body().replaceAll("\"request_id\":\"[0-9a-f]+\"", ""));
     assertThat(r.headers().map()).containsOnlyKeys(badKey.headers().map().keySet());
     assertThat(auditOf(optional, r).path("reason").asText()).isEqualTo("auth.key_invalid");
+    // issue 14: only the audit record says which check failed
+    assertThat(auditOf(optional, r).path("detail").asText())
+        .isEqualTo(
+            "client certificate CN=stranger,O=Example matches no tls.client_principals line");
+    assertThat(auditOf(optional, badKey).path("reason").asText()).isEqualTo("auth.key_invalid");
+    assertThat(auditOf(optional, badKey).path("detail").asText()).isEqualTo("malformed key");
     assertThat(optional.upstream.requests()).isEmpty();
   }
 

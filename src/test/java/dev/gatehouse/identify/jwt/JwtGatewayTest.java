@@ -120,6 +120,45 @@ class JwtGatewayTest {
     assertThat(record.path("key_id").isNull()).isTrue();
   }
 
+  // Issue 14: a bad key and a refused JWT get byte-identical answers; only the audit record's
+  // detail (never the credential) says which check failed.
+  @Test
+  void refusedCredentialsAreAnsweredAlikeAndAuditedWithTheirDetail() throws Exception {
+    String secret = "S3cretS3cretS3cretS3cretS3cretS3cretS3cr";
+    String key = "gk_abcdefghijkl_" + secret; // well-formed, unknown id
+    Instant past = Instant.now().minus(Duration.ofMinutes(5));
+    String expired =
+        Tokens.sign(rsa, Tokens.claims("alice").expirationTime(Date.from(past)).build());
+    String wrongIssuer =
+        Tokens.sign(rsa, Tokens.claims("alice").issuer("https://evil.test/").build());
+    HttpResponse<String> k = chat(key);
+    HttpResponse<String> e = chat(expired);
+    HttpResponse<String> i = chat(wrongIssuer);
+    String body = k.body().replaceAll("\"request_id\":\"[^\"]*\"", "");
+    for (HttpResponse<String> r : List.of(k, e, i)) {
+      assertThat(r.statusCode()).isEqualTo(401);
+      assertThat(r.body().replaceAll("\"request_id\":\"[^\"]*\"", ""))
+          .as("the same answer whichever check failed")
+          .isEqualTo(body);
+      assertThat(r.body()).doesNotContain("JWT").doesNotContain("unknown");
+      JsonNode rec = auditRecord(r);
+      assertThat(rec.path("status").asInt()).isEqualTo(401);
+      assertThat(rec.path("reason").asText()).isEqualTo("auth.key_invalid");
+    }
+    assertThat(auditRecord(k).path("detail").asText()).isEqualTo("unknown key id abcdefghijkl");
+    assertThat(auditRecord(e).path("detail").asText()).startsWith("JWT: ").contains("Expired");
+    assertThat(auditRecord(i).path("detail").asText()).startsWith("JWT: ").contains("iss");
+    // never the credential: not the key's secret, not the token nor any part of it
+    String log = Files.readString(gw.dataDir.resolve(AuditWriter.FILE));
+    assertThat(log).doesNotContain(secret);
+    for (String token : List.of(expired, wrongIssuer)) {
+      for (String part : token.split("\\.")) {
+        assertThat(log).doesNotContain(part);
+      }
+    }
+    assertThat(gw.upstream.requests()).isEmpty();
+  }
+
   /** The audit record of a response, read from the file once its response has arrived. */
   static JsonNode auditRecord(HttpResponse<String> r) throws Exception {
     String id = r.headers().firstValue("X-Request-Id").orElseThrow();
