@@ -5,12 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.admin.Role;
 import dev.gatehouse.admin.auth.AdminCredentials;
+import dev.gatehouse.admin.auth.AdminJson;
 import dev.gatehouse.store.AdminRecord;
 import dev.gatehouse.store.AdminStore;
 import java.io.PrintWriter;
-import java.time.Instant;
 import java.util.Map;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,22 +45,7 @@ final class AdminsCommand implements Runnable {
   }
 
   static ObjectNode toJson(AdminRecord a) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("id", a.id());
-    o.put("name", a.name());
-    o.put("role", a.role());
-    o.put("created_at", a.createdAt().toString());
-    put(o, "revoked_at", a.revokedAt());
-    put(o, "last_used_at", a.lastUsedAt());
-    return o;
-  }
-
-  private static void put(ObjectNode o, String field, @Nullable Instant t) {
-    if (t == null) {
-      o.putNull(field);
-    } else {
-      o.put(field, t.toString());
-    }
+    return AdminJson.of(a);
   }
 
   @Command(

@@ -2,30 +2,21 @@ package dev.gatehouse.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.testing.Browser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -39,49 +30,17 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class DashboardBrowserTest {
 
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-
   /** An address of the loopback network other than 127.0.0.1, for the ban. */
   private static final String BANNED = "127.0.0.2";
 
   private static AdminFixture admin;
   private static ChromeDriver browser;
-  private static final List<String> SHOTS = new ArrayList<>();
+  private static final Browser.Screenshots SHOTS = new Browser.Screenshots();
 
   @BeforeAll
   static void start() throws Exception {
-    assertThat(CHROMIUM)
-        .as("Debian's chromium (apt-get install chromium chromium-driver; .ci/run does)")
-        .isExecutable();
-    assertThat(CHROMEDRIVER).as("Debian's chromium-driver").isExecutable();
-    // bans.never empty: loopback is never banned by default, and the ban here is of 127.0.0.2;
-    // 403 so that a banned request gets an answer to assert on rather than a closed connection
     admin = AdminFixture.start(Map.of("bans.never", "", "bans.refusal", "403"));
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments(
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        "--user-data-dir=" + Files.createTempDirectory("gh-chromium"));
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    ChromeDriverService service =
-        new ChromeDriverService.Builder()
-            .usingDriverExecutable(CHROMEDRIVER.toFile())
-            .usingAnyFreePort()
-            .build();
-    browser = new ChromeDriver(service, options);
-    browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
+    browser = Browser.start();
   }
 
   @AfterAll
@@ -230,15 +189,9 @@ class DashboardBrowserTest {
     browser.manage().window().setSize(new Dimension(1280, 900));
 
     // nothing the page did broke its Content-Security-Policy or failed to load
-    List<String> problems = new ArrayList<>();
-    for (LogEntry e : browser.manage().logs().get(LogType.BROWSER)) {
-      String m = e.getMessage();
-      if (m.contains("Content Security Policy") || m.contains("Refused to")) {
-        problems.add(m);
-      }
-    }
+    List<String> problems = Browser.cspViolations(browser);
     assertThat(problems).as("CSP violations in the browser console").isEmpty();
-    writeScreenshots();
+    SHOTS.publish();
   }
 
   private static void go(String page) {
@@ -314,26 +267,6 @@ class DashboardBrowserTest {
   }
 
   private static void shoot(String name) throws IOException {
-    Path dir = Path.of("target", "dashboard-screenshots");
-    Files.createDirectories(dir);
-    Path png = browser.getScreenshotAs(OutputType.FILE).toPath();
-    Files.copy(png, dir.resolve("dashboard-" + name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-    SHOTS.add(name);
-  }
-
-  /** Copies the screenshots to docs/images when asked to (they are committed from there). */
-  private static void writeScreenshots() throws IOException {
-    if (!Boolean.getBoolean("gatehouse.screenshots.write")) {
-      return;
-    }
-    Path docs = Path.of("docs", "images");
-    Files.createDirectories(docs);
-    for (String name : SHOTS) {
-      String file = "dashboard-" + name + ".png";
-      Files.copy(
-          Path.of("target", "dashboard-screenshots", file),
-          docs.resolve(file),
-          StandardCopyOption.REPLACE_EXISTING);
-    }
+    SHOTS.take(browser, name);
   }
 }

@@ -5,11 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.admin.AdminContext;
 import dev.gatehouse.admin.AdminRoutes;
 import dev.gatehouse.admin.Role;
+import dev.gatehouse.admin.auth.AdminJson;
 import dev.gatehouse.store.AdminRecord;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
-import java.time.Instant;
-import org.jspecify.annotations.Nullable;
 
 /**
  * {@code /api/v1/admins}: admin credentials, for the {@code admin} role only. A token is in the
@@ -97,21 +96,6 @@ final class AdminsApi {
   }
 
   private static ObjectNode json(AdminRecord c) {
-    ObjectNode o = Api.JSON.createObjectNode();
-    o.put("id", c.id());
-    o.put("name", c.name());
-    o.put("role", c.role());
-    o.put("created_at", c.createdAt().toString());
-    put(o, "revoked_at", c.revokedAt());
-    put(o, "last_used_at", c.lastUsedAt());
-    return o;
-  }
-
-  private static void put(ObjectNode o, String field, @Nullable Instant t) {
-    if (t == null) {
-      o.putNull(field);
-    } else {
-      o.put(field, t.toString());
-    }
+    return AdminJson.of(c);
   }
 }

@@ -3,6 +3,7 @@ package dev.gatehouse.admin.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.admin.AdminFixture;
+import dev.gatehouse.testing.Browser;
 import java.io.IOException;
 import java.net.CookieHandler;
 import java.net.CookieManager;
@@ -13,8 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,8 +30,6 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -45,9 +42,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * user refused. Over HTTP: a forged, a replayed and a foreign state refused.
  */
 class OidcLoginTest {
-
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
   private static KeycloakServer keycloak;
   private static AdminFixture admin;
@@ -82,27 +76,7 @@ class OidcLoginTest {
     Logger.getLogger("gatehouse.admin").addHandler(CAPTURE);
     keycloak = KeycloakServer.start(kcPort, admin.port());
     System.out.println("Keycloak answered after " + keycloak.startedIn.toSeconds() + " s");
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments(
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        "--user-data-dir=" + Files.createTempDirectory("gh-chromium"));
-    ChromeDriverService service =
-        new ChromeDriverService.Builder()
-            .usingDriverExecutable(CHROMEDRIVER.toFile())
-            .usingAnyFreePort()
-            .build();
-    browser = new ChromeDriver(service, options);
-    browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
+    browser = Browser.start();
   }
 
   @AfterAll

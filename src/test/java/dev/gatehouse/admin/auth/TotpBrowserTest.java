@@ -4,29 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.admin.AdminFixture;
 import dev.gatehouse.admin.Role;
+import dev.gatehouse.testing.Browser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -38,16 +33,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class TotpBrowserTest {
 
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-
   private static AdminFixture admin;
   private static ChromeDriver browser;
-  private static final List<String> SHOTS = new ArrayList<>();
+  private static final Browser.Screenshots SHOTS = new Browser.Screenshots();
 
   @BeforeAll
   static void start() throws Exception {
-    assertThat(CHROMIUM).as("Debian's chromium").isExecutable();
     Path dir = Files.createTempDirectory("totp-browser");
     var cert =
         dev.gatehouse.tls.SelfSigned.write(
@@ -59,30 +50,7 @@ class TotpBrowserTest {
     prod.put("probes.action", "ban");
     prod.put("cors.origins", "https://app.example");
     admin = AdminFixture.start(prod);
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments(
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        "--user-data-dir=" + Files.createTempDirectory("gh-chromium"));
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    browser =
-        new ChromeDriver(
-            new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .build(),
-            options);
+    browser = Browser.start();
   }
 
   @AfterAll
@@ -162,7 +130,7 @@ class TotpBrowserTest {
       }
     }
     assertThat(problems).as("CSP violations in the browser console").isEmpty();
-    writeScreenshots();
+    SHOTS.publish();
   }
 
   private static String code(String secret, long step) throws Exception {
@@ -183,26 +151,6 @@ class TotpBrowserTest {
   }
 
   private static void shoot(String name) throws IOException {
-    Path dir = Path.of("target", "dashboard-screenshots");
-    Files.createDirectories(dir);
-    Path png = browser.getScreenshotAs(OutputType.FILE).toPath();
-    Files.copy(png, dir.resolve("dashboard-" + name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-    SHOTS.add(name);
-  }
-
-  /** Copies the screenshots to docs/images when asked to (they are committed from there). */
-  private static void writeScreenshots() throws IOException {
-    if (!Boolean.getBoolean("gatehouse.screenshots.write")) {
-      return;
-    }
-    Path docs = Path.of("docs", "images");
-    Files.createDirectories(docs);
-    for (String name : SHOTS) {
-      String file = "dashboard-" + name + ".png";
-      Files.copy(
-          Path.of("target", "dashboard-screenshots", file),
-          docs.resolve(file),
-          StandardCopyOption.REPLACE_EXISTING);
-    }
+    SHOTS.take(browser, name);
   }
 }
