@@ -82,23 +82,9 @@ final class SqliteAdminStore implements AdminStore {
 
   @Override
   public Revoke revokeAdmin(String id, Instant at) {
-    try (Connection c = db.connection()) {
-      // One IMMEDIATE transaction (the pool's pragma): the write lock is held from the check to
-      // the update, so two revocations at once cannot both pass the last-admin check.
-      c.setAutoCommit(false);
-      try {
-        Revoke r = revoke(c, id, at);
-        c.commit();
-        return r;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new StoreException("cannot revoke admin credential " + id + ": " + e.getMessage(), e);
-    }
+    // One IMMEDIATE transaction: the write lock is held from the check to the update, so two
+    // revocations at once cannot both pass the last-admin check.
+    return db.inTransaction("cannot revoke admin credential " + id, c -> revoke(c, id, at));
   }
 
   private static Revoke revoke(Connection c, String id, Instant at) throws SQLException {
@@ -189,21 +175,9 @@ final class SqliteAdminStore implements AdminStore {
   @Override
   public boolean confirmTotp(
       String credentialId, long step, List<byte[]> recoveryHashes, Instant at) {
-    try (Connection c = db.connection()) {
-      c.setAutoCommit(false);
-      try {
-        boolean done = confirm(c, credentialId, step, recoveryHashes, at);
-        c.commit();
-        return done;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new StoreException("cannot confirm the second factor of " + credentialId, e);
-    }
+    return db.inTransaction(
+        "cannot confirm the second factor of " + credentialId,
+        c -> confirm(c, credentialId, step, recoveryHashes, at));
   }
 
   private static boolean confirm(
@@ -272,31 +246,20 @@ final class SqliteAdminStore implements AdminStore {
 
   @Override
   public boolean deleteTotp(String credentialId) {
-    try (Connection c = db.connection()) {
-      c.setAutoCommit(false);
-      try {
-        int n;
-        try (PreparedStatement ps =
-            c.prepareStatement("DELETE FROM admin_recovery_codes WHERE credential_id = ?")) {
-          ps.setString(1, credentialId);
-          ps.executeUpdate();
-        }
-        try (PreparedStatement ps =
-            c.prepareStatement("DELETE FROM admin_totp WHERE credential_id = ?")) {
-          ps.setString(1, credentialId);
-          n = ps.executeUpdate();
-        }
-        c.commit();
-        return n == 1;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new StoreException("cannot remove the second factor of " + credentialId, e);
-    }
+    return db.inTransaction(
+        "cannot remove the second factor of " + credentialId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM admin_recovery_codes WHERE credential_id = ?")) {
+            ps.setString(1, credentialId);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM admin_totp WHERE credential_id = ?")) {
+            ps.setString(1, credentialId);
+            return ps.executeUpdate() == 1;
+          }
+        });
   }
 
   private static AdminRecord read(ResultSet rs) throws SQLException {

@@ -709,6 +709,11 @@ public final class SqliteStore
     void run(Connection c) throws SQLException;
   }
 
+  /** Work on one connection that answers a value. */
+  interface SqlCall<T> {
+    T run(Connection c) throws SQLException;
+  }
+
   private void inTransaction(SqlWork work) {
     inTransaction("key_version", "key store write failed", work);
   }
@@ -719,18 +724,37 @@ public final class SqliteStore
    * failure}.
    */
   private void inTransaction(@Nullable String versionTable, String failure, SqlWork work) {
+    inTransaction(
+        failure,
+        c -> {
+          work.run(c);
+          if (versionTable != null) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE " + versionTable + " SET version = version + 1 WHERE id = 1")) {
+              ps.executeUpdate();
+            }
+          }
+          return Boolean.TRUE;
+        });
+    if (versionTable != null) {
+      announce();
+    }
+  }
+
+  /**
+   * Runs {@code call} in one transaction on a pooled connection (IMMEDIATE, the pool's pragma, so
+   * the write lock is held from its first read) and answers its value; a failure is rolled back and
+   * thrown as a {@link StoreException} whose message starts with {@code failure}. Every
+   * multi-statement write of the SQLite stores goes through here.
+   */
+  <T> T inTransaction(String failure, SqlCall<T> call) {
     try (Connection c = connection()) {
       c.setAutoCommit(false);
       try {
-        work.run(c);
-        if (versionTable != null) {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE " + versionTable + " SET version = version + 1 WHERE id = 1")) {
-            ps.executeUpdate();
-          }
-        }
+        T result = call.run(c);
         c.commit();
+        return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -739,9 +763,6 @@ public final class SqliteStore
       }
     } catch (SQLException e) {
       throw new StoreException(failure + ": " + e.getMessage(), e);
-    }
-    if (versionTable != null) {
-      announce();
     }
   }
 
