@@ -1,7 +1,8 @@
 // Gatehouse admin dashboard: pieces several pages share.
 // Copyright the Gatehouse authors. SPDX-License-Identifier: Apache-2.0
 
-import {h} from './dom.js';
+import {api} from './api.js';
+import {h, fill} from './dom.js';
 
 /** Where a client reaches the gateway, for the example curl; Gatehouse's default when unknown. */
 export function gatewayBase(...sources) {
@@ -83,4 +84,22 @@ export function confirmInline(slot, question, yesLabel, onYes, extraField) {
 /** Splits "a, b c" into ["a", "b", "c"]. */
 export function list(text) {
   return String(text || '').split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+}
+
+/**
+ * GETs a page's data. On a failure the problem is shown in box; the answer is null then, and also
+ * when the user has left the page meanwhile (nothing more should be drawn).
+ */
+export async function loadInto(ctx, box, path) {
+  let res;
+  try {
+    res = await api('GET', path);
+  } catch (e) {
+    if (ctx.alive()) {
+      fill(box);
+      ctx.fail(e, box);
+    }
+    return null;
+  }
+  return ctx.alive() ? (res || {}) : null;
 }

@@ -9,6 +9,7 @@
 
 import {api} from './api.js';
 import {h, fill, when, field, copyBlock} from './dom.js';
+import {loadInto} from './common.js';
 
 export async function render(ctx) {
   const box = h('div', {id: 'account-totp'}, h('p', {class: 'muted'}, 'Loading\u2026'));
@@ -21,17 +22,8 @@ export async function render(ctx) {
 }
 
 async function load(ctx, box) {
-  let st;
-  try {
-    st = await api('GET', '/api/v1/me/totp');
-  } catch (e) {
-    if (ctx.alive()) {
-      fill(box);
-      ctx.fail(e, box);
-    }
-    return;
-  }
-  if (!ctx.alive()) return;
+  const st = await loadInto(ctx, box, '/api/v1/me/totp');
+  if (!st) return;
   box.dataset.enrolled = String(Boolean(st.enrolled));
   const held = st.required && st.session_second_factor === false;
   const notes = [];

@@ -3,7 +3,7 @@
 
 import {api} from './api.js';
 import {h, fill, when, num, table, field} from './dom.js';
-import {badge, confirmInline, empty} from './common.js';
+import {badge, confirmInline, empty, loadInto} from './common.js';
 
 export async function render(ctx) {
   const listBox = h('div', {id: 'bans-list'}, h('p', {class: 'muted'}, 'Loading\u2026'));
@@ -59,17 +59,8 @@ function addForm(ctx, reload) {
 }
 
 async function load(ctx, box) {
-  let res;
-  try {
-    res = await api('GET', '/api/v1/bans');
-  } catch (e) {
-    if (ctx.alive()) {
-      fill(box);
-      ctx.fail(e, box);
-    }
-    return;
-  }
-  if (!ctx.alive()) return;
+  const res = await loadInto(ctx, box, '/api/v1/bans');
+  if (!res) return;
   const bans = (res && res.bans) || [];
   if (!bans.length) {
     fill(box, empty('bans-empty', 'No address is banned. Gatehouse bans an address by itself when ' +

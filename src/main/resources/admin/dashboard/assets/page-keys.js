@@ -7,7 +7,7 @@
 
 import {api} from './api.js';
 import {h, fill, when, table, field, copyBlock} from './dom.js';
-import {badge, confirmInline, empty, list, gatewayBase} from './common.js';
+import {badge, confirmInline, empty, list, gatewayBase, loadInto} from './common.js';
 
 export async function render(ctx) {
   const panel = h('section', {id: 'key-secret-panel', class: 'card secret', hidden: true,
@@ -92,17 +92,8 @@ function showSecret(ctx, panel, res, heading) {
 }
 
 async function load(ctx, box, panel) {
-  let res;
-  try {
-    res = await api('GET', '/api/v1/keys');
-  } catch (e) {
-    if (ctx.alive()) {
-      fill(box);
-      ctx.fail(e, box);
-    }
-    return;
-  }
-  if (!ctx.alive()) return;
+  const res = await loadInto(ctx, box, '/api/v1/keys');
+  if (!res) return;
   const keys = (res && res.keys) || [];
   if (!keys.length) {
     fill(box, empty('keys-empty', ctx.can('operator')

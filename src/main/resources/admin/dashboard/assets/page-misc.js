@@ -3,7 +3,7 @@
 
 import {api} from './api.js';
 import {h, fill, when, table} from './dom.js';
-import {badge, empty} from './common.js';
+import {badge, empty, loadInto} from './common.js';
 
 const SEVERITY_ORDER = ['critical', 'high', 'warning', 'medium', 'low', 'info'];
 
@@ -23,17 +23,8 @@ export async function renderAlerts(ctx) {
 }
 
 async function loadAlerts(ctx, box, announce) {
-  let res;
-  try {
-    res = await api('GET', '/api/v1/alerts');
-  } catch (e) {
-    if (ctx.alive()) {
-      fill(box);
-      ctx.fail(e, box);
-    }
-    return;
-  }
-  if (!ctx.alive()) return;
+  const res = await loadInto(ctx, box, '/api/v1/alerts');
+  if (!res) return;
   const alerts = (res && res.alerts) || [];
   if (announce) ctx.announce(`${alerts.length} alert${alerts.length === 1 ? '' : 's'}.`);
   if (!alerts.length) {
