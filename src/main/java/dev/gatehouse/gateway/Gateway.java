@@ -16,6 +16,7 @@ import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.exchange.Readiness;
 import dev.gatehouse.guard.GuardStage;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
@@ -93,7 +94,8 @@ public final class Gateway implements AutoCloseable {
       Upstream upstream,
       BodyMemory bodyMemory,
       GuardStage guard,
-      @Nullable JwtVerifier jwt) {}
+      @Nullable JwtVerifier jwt,
+      List<Readiness> readiness) {}
 
   private final Vertx vertx;
   private final int port;
@@ -306,7 +308,9 @@ public final class Gateway implements AutoCloseable {
               metrics,
               alerts,
               upstream,
-              bodyMemory);
+              bodyMemory,
+              // what /readyz asks, in order; the shared store and limits add theirs
+              List.of(Readiness.of("upstream", upstream::ready)));
       Shared shared = rewiring.first(config, joined(guard));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx

@@ -96,7 +96,8 @@ final class GatewayVerticle extends VerticleBase {
             shared.authFailures(),
             shared.probes(),
             shared.bodyMemory(),
-            shared.guard());
+            shared.guard(),
+            shared.readiness());
     return new Serving(config, gate, pipeline);
   }
 

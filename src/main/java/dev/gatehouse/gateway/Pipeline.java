@@ -13,6 +13,7 @@ import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.Readiness;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.RequestTarget;
 import dev.gatehouse.exchange.Stage;
@@ -75,6 +76,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final Authorizer authorizer;
   private final BodyReader bodies;
   private final Relay relay;
+
+  /** What /readyz asks, in order: the upstreams first, then the shared store and limits. */
+  private final List<Readiness> readiness;
+
   private final AccessLog accessLog;
   private final Limiter limiter;
   private final UsageMeters usage;
@@ -112,7 +117,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       AuthFailures authFailures,
       ProbeDetector probes,
       BodyMemory bodyMemory,
-      dev.gatehouse.guard.GuardStage guard) {
+      dev.gatehouse.guard.GuardStage guard,
+      List<Readiness> readiness) {
+    this.readiness = List.copyOf(readiness);
     this.gate = gate;
     this.cors = cors;
     this.authFailures = authFailures;
@@ -513,25 +520,26 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                   .end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
       return Stage.refuse(Stage.ANSWERED);
     }
-    return relay
-        .upstreams()
-        .ready()
+    // Every part is asked at once; the first not ready (in list order) names the answer.
+    List<Future<Boolean>> answers =
+        readiness.stream().map(r -> r.ready().otherwise(false)).toList();
+    return Future.join(answers)
         .transform(
             ar -> {
-              boolean up = ar.succeeded() && ar.result();
-              boolean audited =
-                  accounting
-                      .auditAvailable(); // not ready while requests would get audit.unavailable
-              x.response().setStatusCode(up && audited ? 200 : 503);
-              x.end(
-                  () ->
-                      x.response()
-                          .end(
-                              !up
-                                  ? "{\"status\":\"upstream_unavailable\"}"
-                                  : audited
-                                      ? "{\"status\":\"ready\"}"
-                                      : "{\"status\":\"audit_unavailable\"}"));
+              String down = null;
+              for (int i = 0; i < answers.size() && down == null; i++) {
+                Future<Boolean> f = answers.get(i);
+                if (!(f.succeeded() && Boolean.TRUE.equals(f.result()))) {
+                  down = readiness.get(i).name();
+                }
+              }
+              // not ready while requests would get audit.unavailable
+              if (down == null && !accounting.auditAvailable()) {
+                down = "audit";
+              }
+              String status = down == null ? "ready" : down + "_unavailable";
+              x.response().setStatusCode(down == null ? 200 : 503);
+              x.end(() -> x.response().end("{\"status\":\"" + status + "\"}"));
               return Future.succeededFuture(Stage.ANSWERED);
             });
   }

@@ -12,6 +12,7 @@ import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.exchange.Readiness;
 import dev.gatehouse.guard.GuardStage;
 import dev.gatehouse.identify.ApiKeys;
 import dev.gatehouse.identify.KeyRing;
@@ -29,6 +30,7 @@ import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.upstream.Upstream;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -59,6 +61,7 @@ final class Rewiring {
   private final Alerts alerts;
   private final Upstream upstream;
   private final BodyMemory bodyMemory;
+  private final List<Readiness> readiness;
 
   Rewiring(
       RouteTable routes,
@@ -74,7 +77,9 @@ final class Rewiring {
       GatewayMetrics metrics,
       Alerts alerts,
       Upstream upstream,
-      BodyMemory bodyMemory) {
+      BodyMemory bodyMemory,
+      List<Readiness> readiness) {
+    this.readiness = List.copyOf(readiness);
     this.routes = routes;
     this.ring = ring;
     this.keys = keys;
@@ -167,7 +172,8 @@ final class Rewiring {
         upstream,
         bodyMemory,
         guard,
-        jwt);
+        jwt,
+        readiness);
   }
 
   private @Nullable PinnedModels pins(GatehouseConfig config) throws IOException {
