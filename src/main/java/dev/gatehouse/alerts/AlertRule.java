@@ -38,7 +38,14 @@ public record AlertRule(
 
   /** Events a rule can watch. */
   public static final Set<String> EVENTS =
-      Set.of("requests", "key_new_network", "upstream_down", "upstream_up", "posture_finding");
+      Set.of(
+          "requests",
+          "key_new_network",
+          "upstream_down",
+          "upstream_up",
+          "dependency_down",
+          "dependency_up",
+          "posture_finding");
 
   /** Fields events carry (not every event carries every field). */
   public static final Set<String> FIELDS =
@@ -56,6 +63,7 @@ public record AlertRule(
           "off_hours",
           "network",
           "upstream",
+          "dependency",
           "finding",
           "finding_severity",
           "subject");

@@ -25,6 +25,7 @@ public final class Alerts {
           "budget_exhausted: count requests where reason=limit.token_budget by key >= 1 in 1m cooldown 1h",
           "key_new_network: count key_new_network by key >= 1 in 1m cooldown 0s",
           "upstream_down: count upstream_down >= 1 in 1m cooldown 5m severity critical",
+          "dependency_down: count dependency_down by dependency >= 1 in 1m cooldown 5m severity critical",
           "model_digest_drift: count requests where reason=policy.model_pin_mismatch by model >= 1 in 1m cooldown 1h severity critical",
           "posture_finding: count posture_finding by finding >= 1 in 1m cooldown 0s severity critical");
 
@@ -111,6 +112,18 @@ public final class Alerts {
       f.put("detail", detail);
     }
     engine.observe(Event.of(up ? "upstream_up" : "upstream_down", clock.millis(), f));
+  }
+
+  /**
+   * Observes a shared dependency ({@code dependency} is {@code store} for PostgreSQL, {@code
+   * limits} for Redis) becoming unreachable or reachable again. While it is down, requests that
+   * need it are refused (fail closed), so the default rule is critical.
+   */
+  public void dependency(String dependency, boolean up, String detail) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("dependency", dependency);
+    f.put("detail", detail);
+    engine.observe(Event.of(up ? "dependency_up" : "dependency_down", clock.millis(), f));
   }
 
   /**

@@ -100,6 +100,7 @@ class AlertRulesTest {
             "budget_exhausted",
             "key_new_network",
             "upstream_down",
+            "dependency_down",
             "model_digest_drift",
             "posture_finding",
             "mine");
