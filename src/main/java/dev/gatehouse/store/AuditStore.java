@@ -15,8 +15,18 @@ import org.jspecify.annotations.Nullable;
  * gatehouse-audit}) appends, prunes and catches up here, in batches; {@link #keyAddressesSince} is
  * read once at start (alerting); the queries are the CLI's and the admin API's (on a worker). The
  * SQLite store refuses an event-loop caller.
+ *
+ * <p><b>Chains.</b> Each gateway writes its own hash chain, named by its instance id ({@code
+ * instance.id}). A store of one writer (SQLite) holds one chain, {@link #LOCAL}, whose checkpoints
+ * are in the file beside it. A store that several gateways share (PostgreSQL) holds one chain per
+ * instance, and a copy of each one's signed checkpoints, so that {@code audit verify} on any
+ * machine can check them all; the writing methods and {@link #lastAuditSeq} act on this store's own
+ * chain ({@link #auditInstance}), the queries span every chain.
  */
 public interface AuditStore {
+
+  /** The name of the one chain in a store of one writer. */
+  String LOCAL = "";
 
   /** Keeps nothing: for a gateway whose store has no audit table (the JSONL file still has all). */
   AuditStore NONE =
@@ -98,7 +108,10 @@ public interface AuditStore {
     return List.of();
   }
 
-  /** The record with this sequence number, if it is stored. None by default. */
+  /**
+   * The record with this sequence number, if it is stored (several chains: this store's own, else
+   * the first instance's that has one). None by default.
+   */
   default Optional<AuditRow> auditRow(long seq) {
     return Optional.empty();
   }
@@ -117,19 +130,57 @@ public interface AuditStore {
       String reason,
       String line) {}
 
+  /** The instance whose chain this store appends to; {@link #LOCAL} in a store of one writer. */
+  default String auditInstance() {
+    return LOCAL;
+  }
+
+  /**
+   * The chains this store holds (every instance with rows or checkpoints in it), sorted. A store of
+   * one writer holds one, its own.
+   */
+  default List<String> auditChains() {
+    return List.of(auditInstance());
+  }
+
+  /**
+   * Reads one chain as it stands at one moment: first its checkpoint and pruning-anchor lines (as
+   * the checkpoint file has them), then its rows in seq order. A shared store reads both in one
+   * snapshot, so that a checkpoint or a pruning that lands meanwhile is seen whole or not at all.
+   * By default: this store's own rows and no checkpoints (they are in the file beside it).
+   */
+  default void readChain(String instance, Consumer<String> checkpoints, Consumer<AuditRow> rows) {
+    if (instance.equals(auditInstance())) {
+      forEachAuditRow(rows);
+    }
+  }
+
+  /**
+   * Keeps a copy of one of this chain's signed checkpoint lines ({@code anchor}: a pruning anchor,
+   * whose seq is the last pruned record's), once the rows it covers are stored. Keeping it twice is
+   * harmless. Nothing by default: a store of one writer is checked against the file beside it.
+   */
+  default void appendCheckpoint(long seq, boolean anchor, String line) {}
+
+  /** The checkpoint lines kept for this store's own chain, oldest first; none by default. */
+  default List<String> checkpoints() {
+    return List.of();
+  }
+
   /** Appends rows in one transaction. */
   void appendAudit(List<AuditRow> rows);
 
   /**
-   * Deletes the rows with sequence numbers up to {@code throughSeq} (retention: a signed anchor
-   * already records that they were pruned). Returns how many were deleted.
+   * Deletes the rows of this store's own chain with sequence numbers up to {@code throughSeq}
+   * (retention: a signed anchor already records that they were pruned). Returns how many were
+   * deleted.
    */
   long pruneAudit(long throughSeq);
 
-  /** The highest sequence number stored, or 0 for none. */
+  /** The highest sequence number stored (of this store's own chain), or 0 for none. */
   long lastAuditSeq();
 
-  /** Every row, in the order it was inserted. */
+  /** Every row of this store's own chain, in the order it was inserted. */
   void forEachAuditRow(Consumer<AuditRow> each);
 
   /** The newest rows that match, newest first, at most {@code q.limit()}. */
