@@ -18,9 +18,14 @@ import org.jspecify.annotations.Nullable;
  * the queries and {@link #readChain} span every instance. Thread-safe (each call takes its own
  * connection from the pool). Blocks: never called on an event loop, which it refuses.
  *
+ * <p>One writer per chain: before its first write the store takes a session advisory lock named
+ * after its instance id, on a connection it keeps until {@link #close}, and refuses to write while
+ * another process holds it (two gateways given the same {@code instance.id}), so that two writers
+ * never interleave one chain. Reading takes no lock, so the CLI and the admin API read freely.
+ *
  * <p>The pool and the migrations are the caller's: this class only runs statements.
  */
-public final class PostgresAuditStore implements AuditStore {
+public final class PostgresAuditStore implements AuditStore, AutoCloseable {
 
   private static final String COLUMNS = "seq, time, request_id, ip, key_id, status, reason, line";
 
@@ -29,6 +34,10 @@ public final class PostgresAuditStore implements AuditStore {
 
   private final DataSource db;
   private final String instance;
+  private final long lockKey;
+
+  /** The connection that holds this chain's advisory lock; null until the first write. */
+  private @Nullable Connection claim; // guarded by this
 
   /**
    * @param db a pool on a database migrated with {@code db/postgres}
@@ -40,6 +49,80 @@ public final class PostgresAuditStore implements AuditStore {
     }
     this.db = db;
     this.instance = instance;
+    try {
+      byte[] h =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  ("gatehouse.audit:" + instance)
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      this.lockKey = java.nio.ByteBuffer.wrap(h).getLong();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Makes sure this process holds the chain's advisory lock before it writes: taken once, and again
+   * if the connection holding it was lost (a restarted database releases it).
+   *
+   * @throws StoreException when another process holds it
+   */
+  private synchronized void claimChain() throws SQLException {
+    Connection c = claim;
+    if (c != null && c.isValid(5)) {
+      return;
+    }
+    if (c != null) {
+      closeQuietly(c);
+      claim = null;
+    }
+    c = connection();
+    boolean got = false;
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+      ps.setLong(1, lockKey);
+      try (ResultSet rs = ps.executeQuery()) {
+        got = rs.next() && rs.getBoolean(1);
+      }
+    } finally {
+      if (!got) {
+        closeQuietly(c);
+      }
+    }
+    if (!got) {
+      // Two writers under one name would interleave two chains into one that never verifies.
+      throw new StoreException(
+          "another process is writing the audit chain of instance "
+              + instance
+              + " (two gateways with the same instance.id?); this one stores no audit rows",
+          null);
+    }
+    claim = c;
+  }
+
+  private static void closeQuietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException e) {
+      // already broken: nothing to release
+    }
+  }
+
+  /**
+   * Releases the chain's advisory lock (its connection goes back to the pool, the lock with it).
+   */
+  @Override
+  public synchronized void close() {
+    Connection c = claim;
+    claim = null;
+    if (c != null) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+        ps.setLong(1, lockKey);
+        ps.execute();
+      } catch (SQLException e) {
+        // the session ends with the connection below, and the lock with it
+      }
+      closeQuietly(c);
+    }
   }
 
   private Connection connection() throws SQLException {
@@ -70,6 +153,11 @@ public final class PostgresAuditStore implements AuditStore {
     }
     // No ON CONFLICT: a row whose (instance, seq) is already stored fails the whole batch, so a
     // second gateway writing under the same instance id is refused loudly, never merged.
+    try {
+      claimChain();
+    } catch (SQLException e) {
+      throw failed("audit store write failed", e);
+    }
     try (Connection c = connection()) {
       c.setAutoCommit(false);
       try (PreparedStatement ps =
@@ -102,6 +190,11 @@ public final class PostgresAuditStore implements AuditStore {
 
   @Override
   public long pruneAudit(long throughSeq) {
+    try {
+      claimChain();
+    } catch (SQLException e) {
+      throw failed("cannot prune the audit log", e);
+    }
     try (Connection c = connection();
         PreparedStatement ps =
             c.prepareStatement("DELETE FROM audit_log WHERE instance = ? AND seq <= ?")) {
@@ -191,6 +284,11 @@ public final class PostgresAuditStore implements AuditStore {
 
   @Override
   public void appendCheckpoint(long seq, boolean anchor, String line) {
+    try {
+      claimChain();
+    } catch (SQLException e) {
+      throw failed("cannot copy an audit checkpoint", e);
+    }
     try (Connection c = connection();
         PreparedStatement ps =
             c.prepareStatement(
