@@ -42,6 +42,7 @@ public record GatehouseConfig(
     Guard guard,
     Jwt jwt,
     Store store,
+    Instance instance,
     Profile profile,
     LoadedSettings settings) {
 
@@ -56,6 +57,20 @@ public record GatehouseConfig(
 
   /** Which store implementation holds keys, bans, usage and the audit copy. */
   public record Store(String kind) {}
+
+  /**
+   * This gateway's name among those sharing a store ({@code instance.id}): its audit chain's.
+   * {@code id} null: generated once and kept in {@code <data_dir>/instance-id}.
+   */
+  public record Instance(@Nullable String id) {
+
+    /**
+     * Whether {@code id} may be an instance id: 1-64 characters of A-Z, a-z, 0-9, '.', '_', '-'.
+     */
+    public static boolean valid(String id) {
+      return InstanceSection.ID.matcher(id).matches();
+    }
+  }
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(

@@ -37,6 +37,7 @@ public final class Reloading {
           "server.event_loops",
           "data_dir",
           "store.kind",
+          "instance.id", // the audit chain the writer appends to, opened once
           "limits.body_memory",
           // the profile is checked against the settings above, which keep their running values
           "profile",

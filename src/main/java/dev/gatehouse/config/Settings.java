@@ -43,6 +43,11 @@ public final class Settings {
               "sqlite",
               "Where keys, bans, usage and the audit log's queryable copy live: sqlite (gatehouse.db in data_dir), the only kind for now."),
           s(
+              "instance.id",
+              Kind.STRING,
+              "",
+              "This gateway's name among several that share one store: its audit chain and checkpoints in the database are kept under it, and audit verify reports each chain by it. 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'; give each gateway its own. Empty: a random id generated on first start and kept in instance-id in data_dir (mode 0600)."),
+          s(
               "server.event_loops",
               Kind.INTEGER,
               "0",
