@@ -21,8 +21,9 @@ import java.util.logging.Logger;
  * The checkpoint file ({@code audit-checkpoints.jsonl}): checkpoints, each the HMAC of a record's
  * seq and hash, signed every {@code checkpointEvery} records, after {@code checkpointInterval}
  * without one, and on close; and pruning anchors, signed before retention deletes anything (see
- * {@link AuditPruner}). Each line is fsynced before it counts. The writer thread's; not
- * thread-safe.
+ * {@link AuditPruner}). Each line is fsynced before it counts, and then handed to the database copy
+ * ({@link AuditDbCopy#addCheckpoint}), which keeps it in a shared store for verify on any machine.
+ * The writer thread's; not thread-safe.
  */
 final class AuditCheckpoints {
 
@@ -30,6 +31,7 @@ final class AuditCheckpoints {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final FileChannel file;
+  private final AuditDbCopy db;
   private final byte[] key;
   private final int every;
   private final long intervalNanos;
@@ -38,8 +40,15 @@ final class AuditCheckpoints {
   private long lastNanos = System.nanoTime();
 
   private AuditCheckpoints(
-      FileChannel file, byte[] key, int every, long intervalNanos, Clock clock, long signedSeq) {
+      FileChannel file,
+      AuditDbCopy db,
+      byte[] key,
+      int every,
+      long intervalNanos,
+      Clock clock,
+      long signedSeq) {
     this.file = file;
+    this.db = db;
     this.key = key;
     this.every = every;
     this.intervalNanos = intervalNanos;
@@ -49,10 +58,12 @@ final class AuditCheckpoints {
 
   /**
    * Opens the checkpoint file for appending. {@code head} is where the log stands: what an earlier
-   * run left unsigned stays so, as a writer signs only what it wrote.
+   * run left unsigned stays so, as a writer signs only what it wrote. Each line signed is also
+   * given to {@code db}.
    */
   static AuditCheckpoints open(
       Path path,
+      AuditDbCopy db,
       byte[] key,
       int checkpointEvery,
       Duration checkpointInterval,
@@ -64,6 +75,7 @@ final class AuditCheckpoints {
             path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     return new AuditCheckpoints(
         f,
+        db,
         key,
         Math.max(1, checkpointEvery),
         Math.max(1, checkpointInterval.toNanos()),
@@ -142,7 +154,7 @@ final class AuditCheckpoints {
     o.put("time", clock.instant().toString());
     o.put("hmac", AuditChain.checkpointMac(key, head.seq, head.hash));
     try {
-      append(o);
+      append(o, head.seq, false);
       signedSeq = head.seq;
       lastNanos = System.nanoTime();
     } catch (IOException e) {
@@ -160,16 +172,17 @@ final class AuditCheckpoints {
     o.put("hash", hash);
     o.put("time", clock.instant().toString());
     o.put("hmac", AuditChain.anchorMac(key, seq, hash));
-    append(o);
+    append(o, seq, true);
   }
 
-  private void append(ObjectNode o) throws IOException {
-    ByteBuffer buf =
-        ByteBuffer.wrap((JSON.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8));
+  private void append(ObjectNode o, long seq, boolean anchor) throws IOException {
+    String line = JSON.writeValueAsString(o);
+    ByteBuffer buf = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
     while (buf.hasRemaining()) {
       file.write(buf);
     }
     file.force(false);
+    db.addCheckpoint(seq, anchor, line);
   }
 
   /** Closes the file. */

@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
@@ -18,8 +20,14 @@ import org.jspecify.annotations.Nullable;
  * The audit log's database copy: the rows of records already fsynced to the JSONL file, inserted
  * into the {@link AuditStore} in transactions of up to {@value #DB_BATCH} rows at most {@value
  * #DB_FLUSH_MILLIS} ms after their fsync. The file is the durable copy; rows a crash kept from the
- * database are copied from the files on the next start ({@link #catchUp}). Written by the writer
- * thread; {@link #withinLag} and {@link #lagReason} may be read from any thread.
+ * database are copied from the files on the next start ({@link #catchUp}).
+ *
+ * <p>In a store that several gateways share, the signed checkpoints and pruning anchors go there
+ * too ({@link AuditStore#appendCheckpoint}), each once the rows it covers are stored (else a verify
+ * run meanwhile would read records cut off the end), and an anchor before the rows it prunes are
+ * deleted; the ones a crash or an outage kept from the database are copied from the checkpoint file
+ * the next time. Written by the writer thread; {@link #withinLag} and {@link #lagReason} may be
+ * read from any thread.
  */
 final class AuditDbCopy {
 
@@ -37,6 +45,24 @@ final class AuditDbCopy {
 
   private final AuditStore db;
   private final AuditFiles files;
+  private final Path checkpointFile;
+
+  /**
+   * Whether the store keeps the checkpoints (a shared one), rather than the file beside it alone.
+   */
+  private final boolean keepsCheckpoints;
+
+  /** A checkpoint line waiting for the database; {@code seq} the last record it covers. */
+  private record Mark(long seq, boolean anchor, String line) {}
+
+  private final List<Mark> marks = new ArrayList<>();
+
+  /** Whether the checkpoint lines missing from the database were looked for since the start. */
+  private boolean marksLoaded;
+
+  /** Rows through this seq are in the database (as far as this writer knows). */
+  private long copiedThrough;
+
   private final ChainHead head;
   private final long maxLagNanos;
   private final List<AuditStore.AuditRow> backlog = new ArrayList<>();
@@ -62,9 +88,12 @@ final class AuditDbCopy {
   /**
    * @param maxLag how long the copy may trail the file before {@link #withinLag} says no
    */
-  AuditDbCopy(AuditStore db, AuditFiles files, ChainHead head, Duration maxLag) {
+  AuditDbCopy(
+      AuditStore db, AuditFiles files, ChainHead head, Duration maxLag, Path checkpointFile) {
     this.db = db;
     this.files = files;
+    this.checkpointFile = checkpointFile;
+    this.keepsCheckpoints = !db.auditInstance().equals(AuditStore.LOCAL);
     this.head = head;
     this.maxLagNanos = Math.max(1, maxLag.toNanos());
   }
@@ -91,7 +120,78 @@ final class AuditDbCopy {
 
   /** The longest the writer may wait before {@link #copy} has work: soon while rows wait. */
   long pollNanos() {
-    return backlog.isEmpty() && !gap ? 1_000_000_000L : DB_FLUSH_MILLIS * 1_000_000;
+    return backlog.isEmpty() && !gap && marks.isEmpty()
+        ? 1_000_000_000L
+        : DB_FLUSH_MILLIS * 1_000_000;
+  }
+
+  /**
+   * Queues a checkpoint or anchor line just fsynced to the checkpoint file, for a store that keeps
+   * them; copied by {@link #copy} once the rows it covers are stored.
+   */
+  void addCheckpoint(long seq, boolean anchor, String line) {
+    if (keepsCheckpoints) {
+      marks.add(new Mark(seq, anchor, line));
+    }
+  }
+
+  /**
+   * Copies the queued checkpoint lines whose records are stored, and with {@code anchors} every
+   * anchor (its rows are about to be pruned). On the first call, queues first the lines of the
+   * checkpoint file that the database lacks. Returns false while an anchor waits: nothing may be
+   * pruned then, or a verify run elsewhere would find the oldest rows deleted without one.
+   */
+  private boolean copyCheckpoints(boolean anchors) {
+    if (!keepsCheckpoints) {
+      return true;
+    }
+    try {
+      if (!marksLoaded) {
+        loadMissingMarks();
+        marksLoaded = true;
+      }
+      for (var it = marks.iterator(); it.hasNext(); ) {
+        Mark m = it.next();
+        if (m.seq() <= copiedThrough || m.anchor() && anchors) {
+          db.appendCheckpoint(m.seq(), m.anchor(), m.line());
+          it.remove();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warning(
+          "copying audit checkpoints to the database failed, will retry: " + e.getMessage());
+    }
+    return marks.stream().noneMatch(Mark::anchor);
+  }
+
+  /** Queues, ahead of the others, the lines of the checkpoint file that the database lacks. */
+  private void loadMissingMarks() throws IOException {
+    if (!Files.exists(checkpointFile)) {
+      return;
+    }
+    Set<String> have = new HashSet<>(db.checkpoints());
+    List<Mark> missing = new ArrayList<>();
+    try (BufferedReader r = Files.newBufferedReader(checkpointFile, StandardCharsets.UTF_8)) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        if (line.isBlank() || have.contains(line)) {
+          continue;
+        }
+        JsonNode n;
+        try {
+          n = JSON.readTree(line);
+        } catch (IOException e) {
+          continue; // not a line the writer made; verify of the file reports it
+        }
+        boolean anchor = n.has("pruned_through");
+        long seq = anchor ? n.path("pruned_through").asLong() : n.path("seq").asLong();
+        missing.add(new Mark(seq, anchor, line));
+      }
+    }
+    Set<String> queued = new HashSet<>();
+    marks.forEach(m -> queued.add(m.line()));
+    missing.removeIf(m -> queued.contains(m.line()));
+    marks.addAll(0, missing);
   }
 
   /**
@@ -125,10 +225,13 @@ final class AuditDbCopy {
       }
       return;
     }
-    if (backlog.isEmpty()
-        || !now
-            && backlog.size() < DB_BATCH
-            && System.nanoTime() - copiedNanos < DB_FLUSH_MILLIS * 1_000_000) {
+    if (backlog.isEmpty()) {
+      copyCheckpoints(false);
+      return;
+    }
+    if (!now
+        && backlog.size() < DB_BATCH
+        && System.nanoTime() - copiedNanos < DB_FLUSH_MILLIS * 1_000_000) {
       return;
     }
     try {
@@ -137,11 +240,16 @@ final class AuditDbCopy {
         // part-way, a commit reported as failed that held): never insert a row twice.
         long have = db.lastAuditSeq();
         backlog.removeIf(r -> r.seq() <= have);
+        copiedThrough = Math.max(copiedThrough, Math.min(have, head.seq));
       }
       db.appendAudit(backlog);
+      if (!backlog.isEmpty()) {
+        copiedThrough = Math.max(copiedThrough, backlog.getLast().seq());
+      }
       backlog.clear();
       behindSinceNanos = 0;
       insertFailed = false;
+      copyCheckpoints(false);
     } catch (RuntimeException e) {
       insertFailed = true;
       LOG.warning("audit database insert failed, will retry: " + e.getMessage());
@@ -163,7 +271,9 @@ final class AuditDbCopy {
    */
   void catchUp() throws IOException {
     long inDb = db.lastAuditSeq();
+    copiedThrough = Math.max(copiedThrough, Math.min(inDb, head.seq));
     if (inDb >= head.seq) {
+      copyCheckpoints(false);
       return;
     }
     List<AuditStore.AuditRow> missing = new ArrayList<>();
@@ -189,6 +299,8 @@ final class AuditDbCopy {
       }
     }
     db.appendAudit(missing);
+    copiedThrough = Math.max(copiedThrough, head.seq);
+    copyCheckpoints(false);
   }
 
   /**
@@ -201,6 +313,9 @@ final class AuditDbCopy {
       return;
     }
     copy(true); // rows still queued for the database must not land after the delete
+    if (!copyCheckpoints(true)) {
+      return; // the anchor first: retried at the next call
+    }
     try {
       db.pruneAudit(seq);
       prunedThrough = seq;

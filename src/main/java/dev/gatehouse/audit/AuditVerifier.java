@@ -10,9 +10,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,7 +45,8 @@ public final class AuditVerifier {
    * (or where it should have been) or, when {@code file} is not null, in that file of a log kept in
    * several files, and {@code following} how many records come after that point. {@code
    * prunedThrough} is the seq through which a signed anchor shows records were pruned; {@code
-   * alone} says that one file was checked by itself.
+   * alone} says that one file was checked by itself. {@code instance} names the chain checked in a
+   * store that several gateways share; null for the files, and for a store of one chain.
    */
   public record Result(
       boolean ok,
@@ -59,7 +62,8 @@ public final class AuditVerifier {
       @Nullable String file,
       long line,
       long following,
-      @Nullable String detail) {
+      @Nullable String detail,
+      @Nullable String instance) {
 
     static Result ok(
         long records,
@@ -83,13 +87,14 @@ public final class AuditVerifier {
           null,
           0,
           0,
+          null,
           null);
     }
 
     static Result bad(
         long records, Kind kind, long badSeq, long line, long following, @Nullable String detail) {
       return new Result(
-          false, records, 0, 0, 0, 0, 0, false, kind, badSeq, null, line, following, detail);
+          false, records, 0, 0, 0, 0, 0, false, kind, badSeq, null, line, following, detail, null);
     }
 
     /** This result with its line given as a line of one of the files the log was read from. */
@@ -108,11 +113,36 @@ public final class AuditVerifier {
           file,
           line,
           following,
-          detail);
+          detail,
+          instance);
     }
 
-    /** One line for people. */
+    /** This result as one chain's of a store that several gateways share. */
+    Result of(String chain) {
+      return new Result(
+          ok,
+          records,
+          checkpoints,
+          firstSeq,
+          lastSeq,
+          lastCheckpointSeq,
+          prunedThrough,
+          alone,
+          kind,
+          badSeq,
+          file,
+          line,
+          following,
+          detail,
+          chain);
+    }
+
+    /** One line for people; a chain of a shared store is named first ("instance gw-a: OK: ..."). */
     public String describe() {
+      return instance == null ? describeChain() : "instance " + instance + ": " + describeChain();
+    }
+
+    private String describeChain() {
       if (ok) {
         long signedTo = Math.max(lastCheckpointSeq, prunedThrough);
         return "OK: "
@@ -225,21 +255,66 @@ public final class AuditVerifier {
   }
 
   /**
-   * Verifies the database copy: the chain over each row's stored line, in insertion order, and that
-   * each row's indexed columns say what its line says. Pruned rows are handled as in the file.
+   * Verifies the database copy, every chain in it (see {@link #verifyChains}): the first chain that
+   * fails, or when every one holds, the first chain's result (a store of one writer keeps one).
    */
   public static Result verifyStore(AuditStore store, Path checkpoints, byte[] key)
       throws IOException {
+    List<Result> chains = verifyChains(store, checkpoints, key);
+    for (Result r : chains) {
+      if (!r.ok()) {
+        return r;
+      }
+    }
+    return chains.getFirst();
+  }
+
+  /**
+   * Verifies every chain in the database copy, one result per chain in instance order (never none):
+   * the hash chain over each row's stored line in order (for a shared store, seq order, so a gap is
+   * a deleted record), that each row's indexed columns say what its line says, and the signed
+   * checkpoints and pruning anchors. Those are the ones the store keeps for the chain and, for this
+   * machine's own chain ({@link AuditStore#auditInstance}), also those in the file {@code
+   * checkpoints}, where its writer signs them first: a checkpoint deleted from the database is
+   * still checked here. Pruned rows are handled as in the file. In a store that several gateways
+   * share, each result names its chain ({@link Result#instance}).
+   */
+  public static List<Result> verifyChains(AuditStore store, Path checkpoints, byte[] key)
+      throws IOException {
+    // The file first: what it signs was copied to the database before it was signed.
+    List<String> ownCheckpoints = readCheckpoints(checkpoints);
+    String own = store.auditInstance();
+    List<String> chains = new ArrayList<>(store.auditChains());
+    if (!chains.contains(own) && (chains.isEmpty() || !ownCheckpoints.isEmpty())) {
+      // This machine signed a chain, so the store must hold it: check it even when every row and
+      // checkpoint of it is gone.
+      chains.add(own);
+      chains.sort(null);
+    }
+    List<Result> out = new ArrayList<>(chains.size());
+    for (String chain : chains) {
+      Result r = verifyChain(store, chain, chain.equals(own) ? ownCheckpoints : List.of(), key);
+      out.add(chain.equals(AuditStore.LOCAL) ? r : r.of(chain));
+    }
+    return out;
+  }
+
+  private static Result verifyChain(
+      AuditStore store, String chain, List<String> fileCheckpoints, byte[] key) throws IOException {
     List<String> lines = new ArrayList<>();
     List<AuditStore.AuditRow> rows = new ArrayList<>();
-    store.forEachAuditRow(
+    // Each checkpoint once, whether the file, the database or both have it.
+    Set<String> marks = new LinkedHashSet<>(fileCheckpoints);
+    store.readChain(
+        chain,
+        marks::add,
         r -> {
           lines.add(r.line());
           rows.add(r);
         });
-    Result chain = verify(lines, readCheckpoints(checkpoints), key, true);
-    if (!chain.ok()) {
-      return chain;
+    Result result = verify(lines, List.copyOf(marks), key, true);
+    if (!result.ok()) {
+      return result;
     }
     for (int i = 0; i < rows.size(); i++) {
       AuditStore.AuditRow r = rows.get(i);
@@ -263,7 +338,7 @@ public final class AuditVerifier {
             "Its indexed columns no longer match the record.");
       }
     }
-    return chain;
+    return result;
   }
 
   private static List<String> readCheckpoints(Path checkpoints) throws IOException {

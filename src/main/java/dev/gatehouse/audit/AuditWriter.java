@@ -154,13 +154,14 @@ public final class AuditWriter implements AutoCloseable {
     AuditFiles.recoverTornTail(cp);
     long prunedThrough = AuditCheckpoints.newestAnchor(cp, hmacKey, head);
     files.load(head);
-    this.db = new AuditDbCopy(store, files, head, dbMaxLag);
+    this.db = new AuditDbCopy(store, files, head, dbMaxLag, cp);
     AuditPruner.finish(files, db, prunedThrough);
     db.catchUp();
     files.open();
     this.sync = new AuditSync(files, db);
     this.checkpoints =
-        AuditCheckpoints.open(cp, hmacKey, checkpointEvery, checkpointInterval, clock, head.seq);
+        AuditCheckpoints.open(
+            cp, db, hmacKey, checkpointEvery, checkpointInterval, clock, head.seq);
     this.pruner = new AuditPruner(retention, clock, files, checkpoints, db, prunedThrough);
     this.thread = new Thread(this::run, "gatehouse-audit");
     thread.setDaemon(true);
