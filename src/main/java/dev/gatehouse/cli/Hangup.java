@@ -5,7 +5,8 @@ import java.lang.reflect.Proxy;
 import java.util.logging.Logger;
 
 /**
- * SIGHUP for {@code serve}: runs an action each time the process receives it (the config reload).
+ * SIGHUP for {@code serve}: runs an action each time the process receives it (the config reload);
+ * {@link #handle} installs the same kind of handler for SIGTERM and SIGINT ({@link Termination}).
  * Through {@code sun.misc.Signal}, which the JDK exports for this use from {@code jdk.unsupported};
  * reached by reflection because javac warns about any {@code sun.*} type at compile time, and the
  * build turns every warning into an error.
@@ -23,20 +24,28 @@ final class Hangup {
    */
   static boolean onSignal(Runnable action) {
     try {
-      Class<?> signal = Class.forName("sun.misc.Signal");
-      Class<?> handler = Class.forName("sun.misc.SignalHandler");
-      Object hup = signal.getConstructor(String.class).newInstance("HUP");
-      Object proxy =
-          Proxy.newProxyInstance(
-              Hangup.class.getClassLoader(),
-              new Class<?>[] {handler},
-              (self, method, args) -> answer(self, method, args, action));
-      signal.getMethod("handle", signal, handler).invoke(null, hup, proxy);
+      handle("HUP", action);
       return true;
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       LOG.warning("SIGHUP cannot reload the config here (" + e + "); use POST /api/v1/reload");
       return false;
     }
+  }
+
+  /**
+   * Installs {@code action} as the handler of the signal named {@code name} ({@code HUP}, {@code
+   * TERM}, {@code INT}), replacing the JVM's. Throws where signals are not available.
+   */
+  static void handle(String name, Runnable action) throws ReflectiveOperationException {
+    Class<?> signal = Class.forName("sun.misc.Signal");
+    Class<?> handler = Class.forName("sun.misc.SignalHandler");
+    Object sig = signal.getConstructor(String.class).newInstance(name);
+    Object proxy =
+        Proxy.newProxyInstance(
+            Hangup.class.getClassLoader(),
+            new Class<?>[] {handler},
+            (self, method, args) -> answer(self, method, args, action));
+    signal.getMethod("handle", signal, handler).invoke(null, sig, proxy);
   }
 
   // why: equals on a proxy is identity, as for any handler object

@@ -79,8 +79,10 @@ public final class Main implements Runnable {
         env,
         out,
         err,
-        running ->
-            Runtime.getRuntime().addShutdownHook(new Thread(running::close, "gatehouse-shutdown")));
+        running -> {
+          Runtime.getRuntime().addShutdownHook(new Thread(running::close, "gatehouse-shutdown"));
+          Termination.install(running); // SIGTERM, SIGINT: drain, then exit 0
+        });
   }
 
   /**
@@ -174,8 +176,17 @@ public final class Main implements Runnable {
 
   /** A started server; closing it stops the server and releases its store. */
   public interface Running extends AutoCloseable {
+    /** Stops at once; a second call does nothing. */
     @Override
     void close();
+
+    /**
+     * Stops gracefully, then as {@link #close} does: what SIGTERM runs. A server without a drain
+     * just closes.
+     */
+    default void drain() {
+      close();
+    }
   }
 
   /** A mistake in how the command was used or configured: exit status 2. */

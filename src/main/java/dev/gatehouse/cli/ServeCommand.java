@@ -179,18 +179,54 @@ final class ServeCommand implements Callable<Integer> {
                             .alerts()
                             .posture(f.id(), f.severity().label(), f.subject(), f.title()))
                 .start();
-    onServe.accept(
-        () -> {
-          if (posture != null) {
-            posture.close();
-          }
-          if (adminServer != null) {
-            adminServer.close();
-          }
-          gateway.close();
-          ctx.close();
-        });
+    onServe.accept(new Serving(gateway, adminServer, posture, ctx));
     return KEEP_RUNNING;
+  }
+
+  /**
+   * The running server: {@link #drain} on SIGTERM, {@link #close} from the shutdown hook after it
+   * (or alone, without a drain); each part is closed once.
+   */
+  private static final class Serving implements Main.Running {
+    private final Gateway gateway;
+    private final @Nullable AdminServer admin;
+    private final dev.gatehouse.doctor.@Nullable PostureMonitor posture;
+    private final Context ctx;
+    private final java.util.concurrent.atomic.AtomicBoolean closed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    Serving(
+        Gateway gateway,
+        @Nullable AdminServer admin,
+        dev.gatehouse.doctor.@Nullable PostureMonitor posture,
+        Context ctx) {
+      this.gateway = gateway;
+      this.admin = admin;
+      this.posture = posture;
+      this.ctx = ctx;
+    }
+
+    @Override
+    public void drain() {
+      // shutdown.grace is restart-only: the value started with is the one in force
+      gateway.drain(gateway.config().balancing().shutdownGrace());
+      close(); // the admin listener stays up through the drain, for its metrics and API
+    }
+
+    @Override
+    public synchronized void close() {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      if (posture != null) {
+        posture.close();
+      }
+      if (admin != null) {
+        admin.close();
+      }
+      gateway.close(); // writes the audit records still queued and flushes usage
+      ctx.close();
+    }
   }
 
   private static String displayHost(GatehouseConfig c) {

@@ -397,6 +397,7 @@ public final class ConfigLoader {
         JwtSection.jwt(v, p),
         ServerSections.store(v, p),
         InstanceSection.instance(v, p),
+        BalancingSection.balancing(v, p),
         ProfileSection.profile(v, p),
         new LoadedSettings(v));
   }

@@ -14,6 +14,13 @@ final class CrossSectionChecks {
       p.invalid("admin.listen", "a port other than the public listener's");
     }
     exposure(c, p);
+    // Any peer could otherwise name the address it is judged by (bans, limits, audit).
+    if (c.balancing().proxyProtocol() && c.network().trustedProxies().isEmpty()) {
+      p.add(
+          "listen.proxy_protocol",
+          "listen.proxy_protocol: true (expected: only together with network.trusted_proxies,"
+              + " the load balancers allowed to send the header)");
+    }
   }
 
   /** The one check that keeps Gatehouse from serving clear text or anonymous traffic off-box. */

@@ -43,6 +43,7 @@ public record GatehouseConfig(
     Jwt jwt,
     Store store,
     Instance instance,
+    Balancing balancing,
     Profile profile,
     LoadedSettings settings) {
 
@@ -54,6 +55,13 @@ public record GatehouseConfig(
     DEV,
     PROD
   }
+
+  /**
+   * How the gateway works behind a load balancer: whether the public listener reads the PROXY
+   * protocol ({@code listen.proxy_protocol}), and how long a drain on SIGTERM lets requests in
+   * flight run on ({@code shutdown.grace}).
+   */
+  public record Balancing(boolean proxyProtocol, Duration shutdownGrace) {}
 
   /** Which store implementation holds keys, bans, usage and the audit copy. */
   public record Store(String kind) {}

@@ -21,6 +21,9 @@ public final class Reloading {
           // the public listener's socket, its TLS set-up and the HTTP decoder's options; a
           // certificate renewed at the same paths is loaded by tls.reload_interval, no restart
           "listen",
+          "listen.proxy_protocol", // the listener's decoder, set up once
+          // read when the drain starts; the process ends after it
+          "shutdown.grace",
           "tls.cert",
           "tls.key",
           "tls.chain",

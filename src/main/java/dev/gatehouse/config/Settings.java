@@ -22,6 +22,16 @@ public final class Settings {
               "127.0.0.1:11435",
               "Address of the public listener. Loopback by default; any other address needs TLS and authentication."),
           s(
+              "listen.proxy_protocol",
+              Kind.BOOLEAN,
+              "false",
+              "Read a PROXY protocol header (v1 or v2, as HAProxy's send-proxy-v2 or nginx's proxy_protocol send it) at the start of every connection to the public listener, and judge the connection by the client address it carries (bans, limits, audit). Needs network.trusted_proxies: a connection from any other peer, or without a valid header, is closed. Forwarded and X-Forwarded-For are then never read, since a TCP load balancer passes the client's own headers through. In YAML, write it as a dotted key beside listen (listen.proxy_protocol: true)."),
+          s(
+              "shutdown.grace",
+              Kind.DURATION,
+              "30s",
+              "On SIGTERM or SIGINT, how long requests and streams in flight may run on after the listener stops accepting (/readyz answers 503 draining meanwhile). Streams still running then are ended with an error in their API's dialect, their audit records written and usage flushed, and the process exits 0."),
+          s(
               "profile",
               Kind.STRING,
               "dev",

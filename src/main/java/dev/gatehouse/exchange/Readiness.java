@@ -16,6 +16,14 @@ public interface Readiness {
   /** Whether the part can serve now; a failed future counts as not ready. Never blocks. */
   Future<Boolean> ready();
 
+  /**
+   * The public {@code /readyz} status while this part is not ready: {@code <name>_unavailable},
+   * unless the part says more plainly why ({@code draining}).
+   */
+  default String notReadyStatus() {
+    return name() + "_unavailable";
+  }
+
   /** A part with this name whose readiness {@code check} answers. */
   static Readiness of(String name, java.util.function.Supplier<Future<Boolean>> check) {
     return new Readiness() {

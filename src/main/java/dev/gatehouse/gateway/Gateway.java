@@ -118,6 +118,9 @@ public final class Gateway implements AutoCloseable {
   /** What a reload builds the next {@link Shared} with, and keeps. */
   private final Rewiring rewiring;
 
+  /** The drain on SIGTERM, which /readyz reports first. */
+  private final Drain drain;
+
   /** The config in force and what was built from it; replaced by a reload, one at a time. */
   private volatile Shared current;
 
@@ -136,8 +139,10 @@ public final class Gateway implements AutoCloseable {
       List<StoreWatch> watches,
       UpstreamHealth health,
       Rewiring rewiring,
+      Drain drain,
       Shared shared) {
     this.rewiring = rewiring;
+    this.drain = drain;
     this.current = shared;
     this.watches = watches;
     this.health = health;
@@ -293,6 +298,8 @@ public final class Gateway implements AutoCloseable {
               vertx,
               config,
               (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
+      // at shutdown.grace, closing the upstream's connections ends the streams still running
+      Drain drain = new Drain(upstream::close);
       Rewiring rewiring =
           new Rewiring(
               RouteTable.standard(),
@@ -310,7 +317,7 @@ public final class Gateway implements AutoCloseable {
               upstream,
               bodyMemory,
               // what /readyz asks, in order; the shared store and limits add theirs
-              List.of(Readiness.of("upstream", upstream::ready)));
+              List.of(drain, Readiness.of("upstream", upstream::ready)));
       Shared shared = rewiring.first(config, joined(guard));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
@@ -352,6 +359,7 @@ public final class Gateway implements AutoCloseable {
               watches,
               upstream.health(),
               rewiring,
+              drain,
               shared);
       if (!config.admin().healthInterval().isZero()) {
         upstream.health().start(config.admin().healthInterval());
@@ -623,6 +631,22 @@ public final class Gateway implements AutoCloseable {
       ledger.requeue(rows);
       LOG.warning("usage write failed, will retry: " + e.getMessage());
     }
+  }
+
+  /**
+   * Drains on SIGTERM ({@link Drain}): stops accepting, lets requests in flight run on for up to
+   * {@code grace}, then ends the streams still running with an error in their dialect. Blocks until
+   * done; {@link #close} then writes the audit records and flushes usage. Never on an event loop.
+   *
+   * @return true when every request finished by itself within the grace
+   */
+  public boolean drain(java.time.Duration grace) {
+    return drain.run(instances, connections::open, grace);
+  }
+
+  /** True once {@link #drain} has begun. */
+  public boolean draining() {
+    return drain.begun();
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.gatehouse.identify.cert.CertPrincipals;
 import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.ConnectionTimeouts;
+import dev.gatehouse.listen.ProxyProtocol;
 import dev.gatehouse.listen.StrictFraming;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.listen.TlsProfile;
@@ -142,6 +143,12 @@ final class GatewayVerticle extends VerticleBase {
             .setHttp2ClearTextEnabled(false)
             .setTcpNoDelay(true)
             .setAcceptBacklog(4096);
+    ProxyProtocol.configure(options, config);
+    // listen.proxy_protocol and network.trusted_proxies are restart-only: fixed with the listener
+    ProxyProtocol proxyProtocol =
+        config.balancing().proxyProtocol()
+            ? new ProxyProtocol(config.network().trustedProxies())
+            : null;
     if (tls != null) {
       options
           .setSsl(true)
@@ -164,6 +171,10 @@ final class GatewayVerticle extends VerticleBase {
                 conn -> {
                   if (relayOnly) {
                     timeouts.onConnection(conn); // bench-relay: no caps, bans or framing checks
+                    return;
+                  }
+                  // the PROXY header's sender first: until it is trusted, the address is not
+                  if (proxyProtocol != null && !proxyProtocol.admit(conn)) {
                     return;
                   }
                   Serving now = serving; // the config in force as the connection arrives
@@ -211,6 +222,14 @@ final class GatewayVerticle extends VerticleBase {
         material.applyClientAuth(
             profile.applyTo(new ServerSSLOptions().setKeyCertOptions(material.options()))),
         false);
+  }
+
+  /**
+   * Stops accepting connections and shuts down those open, each once its request in flight has
+   * ended, closing any left after {@code millis} ({@link Drain}).
+   */
+  Future<Void> shutdown(long millis) {
+    return server.shutdown(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   @Override

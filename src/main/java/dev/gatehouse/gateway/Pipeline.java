@@ -530,14 +530,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
               for (int i = 0; i < answers.size() && down == null; i++) {
                 Future<Boolean> f = answers.get(i);
                 if (!(f.succeeded() && Boolean.TRUE.equals(f.result()))) {
-                  down = readiness.get(i).name();
+                  down = readiness.get(i).notReadyStatus();
                 }
               }
               // not ready while requests would get audit.unavailable
               if (down == null && !accounting.auditAvailable()) {
-                down = "audit";
+                down = "audit_unavailable";
               }
-              String status = down == null ? "ready" : down + "_unavailable";
+              String status = down == null ? "ready" : down;
               x.response().setStatusCode(down == null ? 200 : 503);
               x.end(() -> x.response().end("{\"status\":\"" + status + "\"}"));
               return Future.succeededFuture(Stage.ANSWERED);

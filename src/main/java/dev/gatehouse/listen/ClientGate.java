@@ -33,6 +33,13 @@ public final class ClientGate {
   private final AddressSet allow;
   private final AddressSet deny;
   private final AddressSet trusted;
+
+  /**
+   * True when the connection's address came from a PROXY header ({@link ProxyProtocol}): then the
+   * Forwarded headers are never read, since a TCP load balancer passes the client's own through.
+   */
+  private final boolean proxyProtocol;
+
   private final AddressSet ioc;
   private final HostAllowlist hosts;
   private final BanList bans;
@@ -44,6 +51,7 @@ public final class ClientGate {
     this.allow = n.allow();
     this.deny = n.deny();
     this.trusted = n.trustedProxies();
+    this.proxyProtocol = config.balancing().proxyProtocol();
     this.ioc = n.ioc();
     this.hosts = new HostAllowlist(n.allowedHosts(), config.listen().isLoopback());
     this.bans = bans;
@@ -80,7 +88,10 @@ public final class ClientGate {
   /** Resolves the client's address onto the exchange; returns a refusal, or null to go on. */
   @SuppressWarnings("ReferenceEquality") // resolve answers its input when no proxy vouched
   public @Nullable Rejection check(Exchange x) {
-    IpAddress client = ForwardedFor.resolve(x.clientAddress(), x.request().headers(), trusted);
+    IpAddress client =
+        proxyProtocol
+            ? x.clientAddress()
+            : ForwardedFor.resolve(x.clientAddress(), x.request().headers(), trusted);
     if (client != x.clientAddress()) {
       x.vouchedFor(Objects.requireNonNull(client, "resolve is null only for a null peer"));
     }

@@ -235,7 +235,7 @@ public final class GatewayFixture implements AutoCloseable {
     return raw(request.getBytes(StandardCharsets.ISO_8859_1), fromIp);
   }
 
-  private RawResponse raw(byte[] request, String fromIp) throws IOException {
+  public RawResponse raw(byte[] request, String fromIp) throws IOException {
     try (Socket s = new Socket()) {
       if (fromIp != null) {
         s.bind(new java.net.InetSocketAddress(fromIp, 0));
