@@ -42,6 +42,7 @@ public record GatehouseConfig(
     Guard guard,
     Jwt jwt,
     Store store,
+    UpstreamSettings upstreams,
     Profile profile,
     LoadedSettings settings) {
 
