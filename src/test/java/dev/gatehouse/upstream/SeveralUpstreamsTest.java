@@ -112,8 +112,7 @@ class SeveralUpstreamsTest {
             b);
     String key = gw.newKey();
     for (int i = 0; i < 4; i++) {
-      assertThat(gw.post("/api/chat", key, chat("llama3.2:3b", false)).statusCode())
-          .isEqualTo(200);
+      assertThat(gw.post("/api/chat", key, chat("llama3.2:3b", false)).statusCode()).isEqualTo(200);
     }
     assertThat(chats(a)).as("both serve").isPositive();
     assertThat(chats(b)).isPositive();
@@ -133,8 +132,7 @@ class SeveralUpstreamsTest {
     waitFor(() -> ua.admitted());
     long before = chats(a);
     for (int i = 0; i < 6; i++) {
-      assertThat(gw.post("/api/chat", key, chat("llama3.2:3b", false)).statusCode())
-          .isEqualTo(200);
+      assertThat(gw.post("/api/chat", key, chat("llama3.2:3b", false)).statusCode()).isEqualTo(200);
     }
     assertThat(chats(a)).as("re-admitted").isGreaterThan(before);
   }
@@ -149,8 +147,7 @@ class SeveralUpstreamsTest {
     String key = gw.newKey();
     a.stop();
     for (int i = 0; i < 8; i++) {
-      assertThat(gw.post("/api/chat", key, chat("llama3.2:3b", false)).statusCode())
-          .isEqualTo(200);
+      assertThat(gw.post("/api/chat", key, chat("llama3.2:3b", false)).statusCode()).isEqualTo(200);
     }
     Upstream ua = member(gw, "a");
     assertThat(ua.outlier().ejected()).isTrue();
@@ -165,8 +162,7 @@ class SeveralUpstreamsTest {
     GatewayFixture gw = gateway(Map.of(), a, b);
     String key = gw.newKey();
     for (int i = 0; i < 8; i++) {
-      assertThat(gw.post("/api/chat", key, chat("qwen2.5:7b", false)).statusCode())
-          .isEqualTo(200);
+      assertThat(gw.post("/api/chat", key, chat("qwen2.5:7b", false)).statusCode()).isEqualTo(200);
       assertThat(gw.post("/v1/chat/completions", key, chat("llama3.2:3b", false)).statusCode())
           .isEqualTo(200);
     }
@@ -309,8 +305,7 @@ class SeveralUpstreamsTest {
         gateway(Map.of("models.pinned", lock.toString(), "models.pin_refresh", "100ms"), a, b);
     String key = gw.newKey();
     for (int i = 0; i < 6; i++) {
-      assertThat(gw.post("/api/chat", key, chat("llama3.2:3b", false)).statusCode())
-          .isEqualTo(200);
+      assertThat(gw.post("/api/chat", key, chat("llama3.2:3b", false)).statusCode()).isEqualTo(200);
     }
     assertThat(chats(a)).isEqualTo(6);
     assertThat(chats(b)).as("its copy differs from the pin").isZero();
