@@ -284,6 +284,9 @@ public final class ConfigLoader {
     if (s.kind() == Kind.STRING_LIST) {
       return stringList(r);
     }
+    if (s.kind() == Kind.MAPPING_LIST) {
+      return mappingList(r);
+    }
     String text;
     if (r.node() != null) {
       if (r.node().isNull()) {
@@ -310,7 +313,7 @@ public final class ConfigLoader {
       case SIZE -> Values.size(text);
       case DURATION_OR_OFF -> text.isEmpty() ? Duration.ZERO : Values.duration(text);
       case SIZE_OR_OFF -> text.isEmpty() ? Long.valueOf(0) : Values.size(text);
-      case STRING_LIST -> null; // handled above
+      case STRING_LIST, MAPPING_LIST -> null; // handled above
     };
   }
 
@@ -343,7 +346,38 @@ public final class ConfigLoader {
     return out;
   }
 
-  private static @Nullable URI upstreamUrl(String text) {
+  /**
+   * A list of mappings ({@code upstreams}): as YAML, a sequence; in a variable or flag, a YAML flow
+   * sequence ({@code [{url: http://a:11434}, {url: http://b:11434, weight: 2}]}) or URLs separated
+   * by commas, each an entry with its URL alone.
+   */
+  private static @Nullable JsonNode mappingList(Raw r) {
+    JsonNode node = r.node();
+    if (node == null) {
+      String t = Objects.requireNonNull(r.text(), "a Raw without a node has text").trim();
+      if (t.startsWith("[")) {
+        try {
+          node = YAML.readTree(t);
+        } catch (JsonProcessingException e) {
+          return null;
+        }
+      } else {
+        com.fasterxml.jackson.databind.node.ArrayNode list = YAML.createArrayNode();
+        for (String part : t.split(",")) {
+          if (!part.isBlank()) {
+            list.addObject().put("url", part.trim());
+          }
+        }
+        return list;
+      }
+    }
+    if (node == null || node.isNull()) {
+      return YAML.createArrayNode();
+    }
+    return node.isArray() ? node : null;
+  }
+
+  static @Nullable URI upstreamUrl(String text) {
     try {
       URI u = new URI(text);
       boolean ok =
@@ -368,10 +402,12 @@ public final class ConfigLoader {
     dataDir = (dataDir == null ? Path.of(".gatehouse") : dataDir).toAbsolutePath().normalize();
     int eventLoops = v.integer("server.event_loops");
     p.range("server.event_loops", eventLoops, 0, 256, "0-256, where 0 means one per core");
+    UpstreamSettings upstreams = UpstreamSettings.build(v, p, v.url("upstream"));
     return new GatehouseConfig(
         Objects.requireNonNull(
             v.hostPort("listen"), "a HOST_PORT value that did not parse stopped the load"),
-        v.url("upstream"),
+        // the first upstream: what doctor, the banner and the bench name as "the" upstream
+        upstreams.entries().isEmpty() ? v.url("upstream") : upstreams.entries().get(0).url(),
         dataDir,
         eventLoops,
         v.bool("auth.enabled"),
@@ -398,6 +434,7 @@ public final class ConfigLoader {
         ServerSections.store(v, p),
         InstanceSection.instance(v, p),
         BalancingSection.balancing(v, p),
+        upstreams,
         ProfileSection.profile(v, p),
         new LoadedSettings(v));
   }

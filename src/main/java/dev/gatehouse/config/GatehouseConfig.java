@@ -44,6 +44,7 @@ public record GatehouseConfig(
     Store store,
     Instance instance,
     Balancing balancing,
+    UpstreamSettings upstreams,
     Profile profile,
     LoadedSettings settings) {
 

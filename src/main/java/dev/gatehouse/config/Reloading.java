@@ -46,6 +46,12 @@ public final class Reloading {
           "profile",
           // the upstream: its URL, connection pools per event loop, health check, model digests
           "upstream",
+          "upstreams", // the pool: each upstream's pools, health, ejection state and model lists
+          "routing.affinity",
+          "routing.eject_after",
+          "routing.eject_base",
+          "routing.eject_max",
+          "routing.models_refresh",
           "limits.max_upstream_connections",
           "timeouts.upstream_connect",
           "models.pin_refresh",

@@ -22,7 +22,8 @@ public record Setting(String path, Kind kind, String defaultValue, String env, S
     SIZE("a size such as 512KiB, 16MiB or 1GiB"),
     DURATION_OR_OFF("a duration such as 12h or 90d, or 0 or empty for off"),
     SIZE_OR_OFF("a size such as 512MiB or 1GiB, or 0 or empty for off"),
-    STRING_LIST("a list of strings");
+    STRING_LIST("a list of strings"),
+    MAPPING_LIST("a list of mappings");
 
     public final String expected;
 

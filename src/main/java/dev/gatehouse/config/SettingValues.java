@@ -115,6 +115,14 @@ final class SettingValues {
     return list.stream().map(String.class::cast).toList();
   }
 
+  /**
+   * A {@code MAPPING_LIST} setting: an array of whatever was written (each entry is checked by its
+   * section).
+   */
+  JsonNode mappings(String path) {
+    return get(path, JsonNode.class);
+  }
+
   /** A {@code PATH} setting, or null when it is empty. */
   @Nullable Path path(String path) {
     Path p = get(path, Path.class);

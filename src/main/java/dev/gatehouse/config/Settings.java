@@ -41,6 +41,32 @@ public final class Settings {
               Kind.URL,
               "http://127.0.0.1:11434",
               "The LLM server Gatehouse protects (Ollama, llama.cpp, vLLM, LM Studio, LocalAI)."),
+          s(
+              "upstreams",
+              Kind.MAPPING_LIST,
+              "[]",
+              "Several model servers instead of the one upstream (setting both is an error): a list of {url, name (default host:port), weight (1-1000, default 1), labels (a mapping), models (globs: only these models go there; default all), kind (auto, ollama or openai; default auto, learned from which model listing answers)}. Requests go to the least busy upstream that is up and has the model. A variable or flag takes URLs separated by commas. See docs/upstreams.md."),
+          s(
+              "routing.affinity",
+              Kind.STRING,
+              "none",
+              "With several upstreams: none (the least busy upstream that has the model) or key (each key sticks to one upstream, by rendezvous hashing of its key id, so a conversation stays where its KV cache is warm; it moves only when that upstream is out)."),
+          s(
+              "routing.eject_after",
+              Kind.INTEGER,
+              "5",
+              "With several upstreams: consecutive failures (no connection, a 5xx or no answer before the response started) after which an upstream is taken out of rotation."),
+          s(
+              "routing.eject_base",
+              Kind.DURATION,
+              "10s",
+              "How long the first ejection lasts; each ejection in a row doubles it, up to routing.eject_max. An ejected upstream comes back once a health check passes after that time."),
+          s("routing.eject_max", Kind.DURATION, "5m", "The longest an ejection lasts."),
+          s(
+              "routing.models_refresh",
+              Kind.DURATION,
+              "30s",
+              "With several upstreams: how often each one's model list (/api/tags, or /v1/models) is read again for model-aware routing and merged model listings."),
           new Setting(
               "data_dir",
               Kind.PATH,

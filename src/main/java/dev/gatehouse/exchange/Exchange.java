@@ -220,6 +220,13 @@ public final class Exchange {
   private boolean audited;
 
   /**
+   * The digest (bare hex) a pinned model must have on the upstream that serves it; null when the
+   * model is not pinned. Written by authorize.pins (PinnedModels) only, with {@link #pinned}; the
+   * relay's pick holds every upstream to it.
+   */
+  private @Nullable String pinnedDigest;
+
+  /**
    * The first bytes of the body of a request refused for lack of a valid key (at most {@code
    * probes.body_peek_bytes}), for probe detection only: never forwarded or logged. Null when none
    * was read. Written by the identify refusal's body peek (account BodyPeek) only, with {@link
@@ -417,6 +424,10 @@ public final class Exchange {
   }
 
   /** The peeked body prefix of a refused request, for probe detection only, or null. */
+  public @Nullable String pinnedDigest() {
+    return pinnedDigest;
+  }
+
   public byte @Nullable [] bodyPeek() {
     return bodyPeek;
   }
@@ -605,6 +616,12 @@ public final class Exchange {
     boolean first = !audited;
     audited = true;
     return first;
+  }
+
+  /** authorize.pins: the model is pinned to this digest, which its upstream must have. */
+  public void pinned(String digest) {
+    once(this.pinnedDigest != null, "pinnedDigest");
+    this.pinnedDigest = digest;
   }
 
   /** The identify refusal's body peek: the first bytes of the body, for probe detection only. */

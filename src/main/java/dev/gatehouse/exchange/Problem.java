@@ -108,6 +108,11 @@ public enum Problem {
       "network.key_address_denied",
       "permission_error",
       "this key may not be used from this address"),
+  /**
+   * With several upstreams: no upstream this gateway routes to has the model (as Ollama itself
+   * answers 404 for a model it lacks); no upstream was contacted.
+   */
+  MODEL_NOT_FOUND(404, "upstream.model_not_found", "invalid_request_error", "model not found"),
   UPSTREAM_UNAVAILABLE(
       502, "upstream.unavailable", "server_error", "the model server is unavailable"),
   UPSTREAM_TIMEOUT(

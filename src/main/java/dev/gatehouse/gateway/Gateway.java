@@ -39,8 +39,8 @@ import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.Stores;
 import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.store.UsageStore;
-import dev.gatehouse.upstream.Upstream;
 import dev.gatehouse.upstream.UpstreamHealth;
+import dev.gatehouse.upstream.UpstreamPool;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -91,7 +91,7 @@ public final class Gateway implements AutoCloseable {
       ProbeDetector probes,
       ConnectionLimits connectionLimits,
       Accounting accounting,
-      Upstream upstream,
+      UpstreamPool upstream,
       BodyMemory bodyMemory,
       GuardStage guard,
       @Nullable JwtVerifier jwt,
@@ -112,8 +112,8 @@ public final class Gateway implements AutoCloseable {
   /** What keeps keys and bans current in memory: closed after everything that may still write. */
   private final List<StoreWatch> watches;
 
-  /** The upstream's health check: stopped first on close, so that shutdown reads as no outage. */
-  private final UpstreamHealth health;
+  /** The upstreams: their checks stopped first on close, so that shutdown reads as no outage. */
+  private final UpstreamPool upstreams;
 
   /** What a reload builds the next {@link Shared} with, and keeps. */
   private final Rewiring rewiring;
@@ -137,7 +137,7 @@ public final class Gateway implements AutoCloseable {
       GatewayMetrics metrics,
       Alerts alerts,
       List<StoreWatch> watches,
-      UpstreamHealth health,
+      UpstreamPool upstreams,
       Rewiring rewiring,
       Drain drain,
       Shared shared) {
@@ -145,7 +145,7 @@ public final class Gateway implements AutoCloseable {
     this.drain = drain;
     this.current = shared;
     this.watches = watches;
-    this.health = health;
+    this.upstreams = upstreams;
     this.audit = audit;
     this.metrics = metrics;
     this.alerts = alerts;
@@ -293,12 +293,11 @@ public final class Gateway implements AutoCloseable {
           new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
       GatewayMetrics metrics = joined(metricsTask);
       Alerts alerts = alerts(config, vertx, auditStore, clock);
-      Upstream upstream =
-          new Upstream(
-              vertx,
-              config,
-              (up, detail) -> alerts.upstream(config.upstream().toString(), up, detail));
-      // at shutdown.grace, closing the upstream's connections ends the streams still running
+      // the upstreams (docs/upstreams.md): one alert per upstream, named by its URL as before
+      UpstreamPool upstream =
+          new UpstreamPool(
+              vertx, config, (u, up, detail) -> alerts.upstream(u.uri().toString(), up, detail));
+      // at shutdown.grace, closing the upstreams' connections ends the streams still running
       Drain drain = new Drain(upstream::close);
       Rewiring rewiring =
           new Rewiring(
@@ -357,14 +356,12 @@ public final class Gateway implements AutoCloseable {
               metrics,
               alerts,
               watches,
-              upstream.health(),
+              upstream,
               rewiring,
               drain,
               shared);
-      if (!config.admin().healthInterval().isZero()) {
-        upstream.health().start(config.admin().healthInterval());
-      }
-      g.registerGauges(concurrency, upstream.health());
+      upstream.start(config.admin().healthInterval());
+      g.registerGauges(concurrency, upstream);
       vertx.setPeriodic(60_000, id -> alerts.sweep());
       if (tls != null) {
         g.watchCertificates(config, tls);
@@ -451,7 +448,7 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** The gauges over live state, read at each scrape. */
-  private void registerGauges(ConcurrencyGate concurrency, UpstreamHealth health) {
+  private void registerGauges(ConcurrencyGate concurrency, UpstreamPool upstreams) {
     metrics.gauge(
         "gatehouse_requests_in_flight",
         "Requests holding a concurrency slot",
@@ -477,16 +474,7 @@ public final class Gateway implements AutoCloseable {
         "Tarpits this process has started",
         bans,
         BanList::tarpitsIssued);
-    metrics.gauge(
-        "gatehouse_upstream_up",
-        "1 when the upstream answered its last health check, 0 when not, -1 before the first",
-        health,
-        UpstreamHealth::state);
-    metrics.gauge(
-        "gatehouse_upstream_check_seconds",
-        "Duration of the last upstream health check",
-        health,
-        h -> h.lastCheckMicros() / 1e6);
+    UpstreamGauges.register(metrics, upstreams);
     metrics.gauge(
         "gatehouse_audit_queue",
         "Audit records queued and not yet written",
@@ -546,9 +534,14 @@ public final class Gateway implements AutoCloseable {
     return metrics;
   }
 
-  /** The upstream's health check, which the admin API reports. */
+  /** The first upstream's health check. */
   public UpstreamHealth upstreamHealth() {
-    return health;
+    return upstreams.members().get(0).health();
+  }
+
+  /** The upstreams, whose state the admin API reports. */
+  public UpstreamPool upstreams() {
+    return upstreams;
   }
 
   /** The alerts (tests read their counters; the admin API lists the recent ones). */
@@ -651,7 +644,7 @@ public final class Gateway implements AutoCloseable {
 
   @Override
   public void close() {
-    health.close(); // a check cut short by the shutdown must not raise upstream_down
+    upstreams.close(); // a check cut short by the shutdown must not raise upstream_down
     vertx.close().await();
     audit.close(); // after the listeners: nothing appends once they are closed
     flushUsage();

@@ -27,7 +27,7 @@ import dev.gatehouse.listen.Cors;
 import dev.gatehouse.metrics.GatewayMetrics;
 import dev.gatehouse.pins.ModelPins;
 import dev.gatehouse.store.UsageLedger;
-import dev.gatehouse.upstream.Upstream;
+import dev.gatehouse.upstream.UpstreamPool;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
@@ -59,7 +59,7 @@ final class Rewiring {
   private final AuditWriter audit;
   private final GatewayMetrics metrics;
   private final Alerts alerts;
-  private final Upstream upstream;
+  private final UpstreamPool upstream;
   private final BodyMemory bodyMemory;
   private final List<Readiness> readiness;
 
@@ -76,7 +76,7 @@ final class Rewiring {
       AuditWriter audit,
       GatewayMetrics metrics,
       Alerts alerts,
-      Upstream upstream,
+      UpstreamPool upstream,
       BodyMemory bodyMemory,
       List<Readiness> readiness) {
     this.readiness = List.copyOf(readiness);

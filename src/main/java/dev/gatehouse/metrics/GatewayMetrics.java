@@ -330,4 +330,19 @@ public final class GatewayMetrics {
   public <T> void counter(String name, String help, T state, ToDoubleFunction<T> value) {
     FunctionCounter.builder(name, state, value).description(help).register(registry);
   }
+
+  /**
+   * Registers a gauge of one label set ({@code tags}: name, value, name, value...), read at scrape
+   * time. The label values must be bounded (upstream names from the config).
+   */
+  public <T> void gauge(
+      String name, String help, T state, ToDoubleFunction<T> value, String... tags) {
+    Gauge.builder(name, state, value).description(help).tags(tags).register(registry);
+  }
+
+  /** Registers a counter of one label set, read at scrape time, as {@link #gauge} with tags. */
+  public <T> void counter(
+      String name, String help, T state, ToDoubleFunction<T> value, String... tags) {
+    FunctionCounter.builder(name, state, value).description(help).tags(tags).register(registry);
+  }
 }

@@ -14,10 +14,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
+import java.util.HashSet;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The proxy stage: sends an admitted request to the upstream and relays the answer.
@@ -29,9 +34,13 @@ import java.util.function.Consumer;
  * API's dialect, then a clean end. None of the timeouts bounds a generation that keeps streaming.
  *
  * <p>Each request goes to the upstream {@link Upstreams#pick} chooses for it, over that upstream's
- * connection pool for this event loop. One per event loop.
+ * connection pool for this event loop; one whose response has not started may be retried once on
+ * another ({@link #forward}). With several upstreams, model listings are answered from all of them
+ * ({@link ModelListMerge}). One per event loop.
  */
 public final class Relay {
+
+  private static final Logger LOG = Logger.getLogger("gatehouse.proxy");
 
   /** Largest model list buffered for filtering. */
   private static final int MAX_FILTERED_BODY = 8 << 20;
@@ -48,12 +57,14 @@ public final class Relay {
   private final Upstreams upstreams;
   private final long firstByteMillis;
   private final long idleMillis;
+  private final ModelListMerge merge;
 
   public Relay(Vertx vertx, Upstreams upstreams, GatehouseConfig config) {
     this.vertx = vertx;
     this.upstreams = upstreams;
     this.firstByteMillis = config.timeouts().upstreamFirstByte().toMillis();
     this.idleMillis = config.timeouts().upstreamIdle().toMillis();
+    this.merge = new ModelListMerge(upstreams, firstByteMillis);
   }
 
   /** Where requests go: for the readiness answer, which is whether they could go there now. */
@@ -64,95 +75,195 @@ public final class Relay {
   /**
    * Forwards the request. Before the response head is sent, failures go to {@code reject}; after
    * it, the stream is ended in the client's dialect.
+   *
+   * <p>Failover: a request whose response has not started (no connection, a 5xx head, no head
+   * within {@code timeouts.upstream_first_byte}) is tried once more, on another upstream that may
+   * take it, when its body is held in memory (every JSON body is; an upload that streams through is
+   * not, and is never retried). Once a response head has been relayed nothing is ever retried: a
+   * generation already sent in part would be sent twice, and charged twice.
    */
   public void forward(Exchange x, Consumer<Rejection> reject) {
-    Upstream upstream = upstreams.pick(x);
-    RequestOptions opts =
-        upstream
-            .options(
-                x.request().method(), Objects.requireNonNull(x.target(), "listen.shape ran").raw())
-            .setIdleTimeout(0);
-    io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
-    HeaderPolicy.copyToUpstream(x.request().headers(), headers);
-    headers.set("X-Request-Id", x.requestId());
-    opts.setHeaders(headers);
-    upstream
-        .request(opts)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                reject.accept(
-                    Rejection.logged(Problem.UPSTREAM_UNAVAILABLE, ar.cause().getMessage()));
-                return;
-              }
-              send(x, ar.result(), reject);
-            });
-  }
-
-  private void send(Exchange x, HttpClientRequest up, Consumer<Rejection> reject) {
-    HttpServerResponse resp = x.response();
-    if (resp.closed()) {
-      up.reset();
+    Route route = Objects.requireNonNull(x.route(), "authorize.route ran");
+    if (upstreams.merges()
+        && route.response() != Route.Response.RELAY
+        && HttpMethod.GET.equals(x.request().method())) {
+      merge.forward(x, reject);
       return;
     }
-    // Client gone before or during the response: cancel upstream so generation stops.
-    x.whenClientGone(up::reset);
-    long timer =
-        vertx.setTimer(
-            firstByteMillis,
-            id -> {
-              up.reset();
-              reject.accept(
-                  Rejection.logged(
-                      Problem.UPSTREAM_TIMEOUT,
-                      "no response head within timeouts.upstream_first_byte"));
-            });
-    boolean upload =
-        Objects.requireNonNull(x.route(), "authorize.route ran").body() == Route.Body.STREAM
-            && !x.request().method().name().equals("HEAD");
-    if (upload) {
-      up.putHeader("Content-Length", Long.toString(x.bytesIn())); // checked against limits.max_blob
+    Upstream first = upstreams.pick(x, Set.of());
+    if (first == null) {
+      String model = x.model() != null ? x.model() : "";
+      reject.accept(
+          Rejection.of(
+              Problem.MODEL_NOT_FOUND,
+              "model '" + model + "' not found on any model server this gateway routes to"));
+      return;
     }
-    x.upstreamStarted(System.nanoTime());
-    Buffer body = x.body();
-    Future<HttpClientResponse> sent;
-    if (upload) {
-      sent = up.send(x.request());
-    } else if (body != null && body.length() > BODY_PIECE) {
-      up.putHeader("Content-Length", Integer.toString(body.length()));
-      writePieces(up, body, 0);
-      sent = up.response();
-    } else {
-      sent = body != null ? up.send(body) : up.send();
-    }
-    sent.onComplete(
-        ar -> {
-          if (!vertx.cancelTimer(timer)) {
-            if (ar.succeeded()) {
-              ar.result().request().reset();
+    new Forwarding(x, reject).attempt(first);
+  }
+
+  /** One request's attempts: the first, and at most one retry before its response started. */
+  private final class Forwarding {
+    private final Exchange x;
+    private final Consumer<Rejection> reject;
+    private final Set<Upstream> tried = new HashSet<>(2);
+    private final boolean upload;
+    private @Nullable HttpClientRequest current;
+    private Upstream.@Nullable Attempt attempt;
+
+    Forwarding(Exchange x, Consumer<Rejection> reject) {
+      this.x = x;
+      this.reject = reject;
+      this.upload =
+          Objects.requireNonNull(x.route(), "authorize.route ran").body() == Route.Body.STREAM
+              && !x.request().method().name().equals("HEAD");
+      // Client gone before or during the response: cancel upstream so generation stops.
+      x.whenClientGone(
+          () -> {
+            HttpClientRequest r = current;
+            if (r != null) {
+              r.reset();
             }
-            return; // the timeout already answered
-          }
-          if (ar.failed()) {
-            reject.accept(
-                Rejection.logged(
-                    Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage())));
-            return;
-          }
-          x.upstreamAnswered(System.nanoTime() - x.startNanos());
-          HttpClientResponse ur = ar.result();
-          boolean filter =
-              Objects.requireNonNull(x.route(), "authorize.route ran").response()
-                      != Route.Response.RELAY
-                  && !Objects.requireNonNull(x.principal(), "identify.key ran").models().allowsAll()
-                  && ur.statusCode() == 200
-                  && !x.request().method().name().equals("HEAD");
-          if (filter) {
-            relayFiltered(x, ur, reject);
-          } else {
-            relayStream(x, up, ur);
-          }
-        });
+            Upstream.Attempt a = attempt;
+            if (a != null) {
+              a.end(Upstream.Outcome.CANCELLED, "client gone");
+            }
+          });
+    }
+
+    void attempt(Upstream upstream) {
+      tried.add(upstream);
+      Upstream.Attempt a = upstream.begin();
+      attempt = a;
+      RequestOptions opts =
+          upstream
+              .options(
+                  x.request().method(),
+                  Objects.requireNonNull(x.target(), "listen.shape ran").raw())
+              .setIdleTimeout(0);
+      io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+      HeaderPolicy.copyToUpstream(x.request().headers(), headers);
+      headers.set("X-Request-Id", x.requestId());
+      opts.setHeaders(headers);
+      upstream
+          .request(opts)
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  failed(a, Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage()));
+                  return;
+                }
+                send(a, ar.result());
+              });
+    }
+
+    /**
+     * The attempt failed before its response started: retried once on another upstream when the
+     * body can be sent again and the client still waits, else refused with {@code problem}.
+     */
+    private void failed(Upstream.Attempt a, Problem problem, String why) {
+      Upstream next = null;
+      if (!upload && tried.size() == 1 && !x.response().closed() && !x.clientGone()) {
+        next = upstreams.pick(x, tried);
+      }
+      if (next == null) {
+        a.end(Upstream.Outcome.FAILED, why);
+        reject.accept(Rejection.logged(problem, why));
+        return;
+      }
+      a.end(Upstream.Outcome.FAILED_OVER, why);
+      LOG.info(
+          "event=upstream.failover request_id="
+              + x.requestId()
+              + " from="
+              + a.upstream().name()
+              + " to="
+              + next.name()
+              + " reason=\""
+              + why
+              + "\"");
+      attempt(next);
+    }
+
+    private void send(Upstream.Attempt a, HttpClientRequest up) {
+      current = up;
+      HttpServerResponse resp = x.response();
+      if (resp.closed() || x.clientGone()) {
+        up.reset();
+        a.end(Upstream.Outcome.CANCELLED, "client gone");
+        return;
+      }
+      long timer =
+          vertx.setTimer(
+              firstByteMillis,
+              id -> {
+                up.reset();
+                failed(
+                    a,
+                    Problem.UPSTREAM_TIMEOUT,
+                    "no response head within timeouts.upstream_first_byte");
+              });
+      if (upload) {
+        up.putHeader(
+            "Content-Length", Long.toString(x.bytesIn())); // checked against limits.max_blob
+      }
+      if (x.upstreamStartNanos() == 0) {
+        x.upstreamStarted(System.nanoTime());
+      }
+      Buffer body = x.body();
+      Future<HttpClientResponse> sent;
+      if (upload) {
+        sent = up.send(x.request());
+      } else if (body != null && body.length() > BODY_PIECE) {
+        up.putHeader("Content-Length", Integer.toString(body.length()));
+        writePieces(up, body, 0);
+        sent = up.response();
+      } else {
+        sent = body != null ? up.send(body) : up.send();
+      }
+      sent.onComplete(
+          ar -> {
+            if (!vertx.cancelTimer(timer)) {
+              if (ar.succeeded()) {
+                ar.result().request().reset();
+              }
+              return; // the timeout already answered
+            }
+            if (ar.failed()) {
+              failed(a, Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage()));
+              return;
+            }
+            HttpClientResponse ur = ar.result();
+            if (ur.statusCode() >= 500
+                && !upload
+                && tried.size() == 1
+                && upstreams.pick(x, tried) != null) {
+              // a 5xx head, nothing relayed yet: another upstream may answer it
+              up.reset();
+              failed(a, Problem.UPSTREAM_UNAVAILABLE, "upstream answered HTTP " + ur.statusCode());
+              return;
+            }
+            a.answered();
+            if (x.upstreamFirstByteNanos() == 0) {
+              x.upstreamAnswered(System.nanoTime() - x.startNanos());
+            }
+            boolean filter =
+                Objects.requireNonNull(x.route(), "authorize.route ran").response()
+                        != Route.Response.RELAY
+                    && !Objects.requireNonNull(x.principal(), "identify.key ran")
+                        .models()
+                        .allowsAll()
+                    && ur.statusCode() == 200
+                    && !x.request().method().name().equals("HEAD");
+            Upstream.Outcome done =
+                ur.statusCode() >= 500 ? Upstream.Outcome.FAILED : Upstream.Outcome.OK;
+            if (filter) {
+              relayFiltered(x, ur, reject, a);
+            } else {
+              relayStream(x, up, ur, a, done);
+            }
+          });
+    }
   }
 
   /**
@@ -179,7 +290,8 @@ public final class Relay {
     }
   }
 
-  private void relayFiltered(Exchange x, HttpClientResponse ur, Consumer<Rejection> reject) {
+  private void relayFiltered(
+      Exchange x, HttpClientResponse ur, Consumer<Rejection> reject, Upstream.Attempt a) {
     Buffer collected = Buffer.buffer();
     boolean[] over = new boolean[1];
     ur.handler(
@@ -187,6 +299,7 @@ public final class Relay {
           if (!over[0] && collected.length() + b.length() > MAX_FILTERED_BODY) {
             over[0] = true;
             ur.request().reset();
+            a.end(Upstream.Outcome.CANCELLED, "model list too large");
             reject.accept(Rejection.of(Problem.RESPONSE_TOO_LARGE));
           } else if (!over[0]) {
             collected.appendBuffer(b);
@@ -196,6 +309,7 @@ public final class Relay {
         err -> {
           if (!over[0]) {
             over[0] = true;
+            a.end(Upstream.Outcome.BROKEN, String.valueOf(err.getMessage()));
             reject.accept(Rejection.logged(Problem.UPSTREAM_FAILED, err.getMessage()));
           }
         });
@@ -204,6 +318,7 @@ public final class Relay {
           if (over[0]) {
             return;
           }
+          a.end(Upstream.Outcome.OK, "");
           byte[] filtered =
               ModelListFilter.filter(
                   Objects.requireNonNull(x.route(), "authorize.route ran").response(),
@@ -222,7 +337,12 @@ public final class Relay {
         });
   }
 
-  private void relayStream(Exchange x, HttpClientRequest up, HttpClientResponse ur) {
+  private void relayStream(
+      Exchange x,
+      HttpClientRequest up,
+      HttpClientResponse ur,
+      Upstream.Attempt a,
+      Upstream.Outcome done) {
     HttpServerResponse resp = x.response();
     resp.setStatusCode(ur.statusCode());
     HeaderPolicy.copyToClient(ur.headers(), resp.headers());
@@ -238,7 +358,7 @@ public final class Relay {
     if (tap != null) {
       tap.onHead(ur.statusCode(), fixedLength && (sse || ndjson) ? null : contentType);
     }
-    IdleWatch idle = new IdleWatch(x, up, sse, ndjson);
+    IdleWatch idle = new IdleWatch(x, up, sse, ndjson, a);
     // With a Content-Length, the client has the whole body once the last byte is written, before
     // end(): so the latest chunk is held back and sent by end(), which waits for the audit record
     // to be durable (Exchange.end). A chunked body is complete only with its terminating chunk,
@@ -261,6 +381,8 @@ public final class Relay {
           }
           Problem stop = tap == null ? null : tap.cut();
           if (stop != null) {
+            a.end(
+                Upstream.Outcome.CANCELLED, "stream cut"); // the gateway's cut, not the upstream's
             idle.cut(
                 stop,
                 "stream cut: " + stop.code); // first: resetting may report a failure of its own
@@ -273,11 +395,16 @@ public final class Relay {
             resp.drainHandler(v -> ur.resume());
           }
         });
+    // The upstream died mid-response: the stream ends here, with an error in the client's
+    // dialect, and is never replayed elsewhere (the client already holds part of one answer).
     ur.exceptionHandler(
-        err ->
-            idle.cut(Problem.UPSTREAM_FAILED, "upstream failed mid-response: " + err.getMessage()));
+        err -> {
+          a.end(Upstream.Outcome.BROKEN, "died mid-response: " + err.getMessage());
+          idle.cut(Problem.UPSTREAM_FAILED, "upstream failed mid-response: " + err.getMessage());
+        });
     ur.endHandler(
         v -> {
+          a.end(done, "HTTP " + ur.statusCode());
           idle.stop();
           Buffer tail = tap == null ? null : tap.onEnd();
           Buffer rest =
@@ -307,11 +434,13 @@ public final class Relay {
     private final HttpClientRequest up;
     private final boolean sse;
     private final boolean ndjson;
+    private final Upstream.Attempt attempt;
     private long last = System.nanoTime();
     private long timer;
     private boolean done;
 
-    IdleWatch(Exchange x, HttpClientRequest up, boolean sse, boolean ndjson) {
+    IdleWatch(Exchange x, HttpClientRequest up, boolean sse, boolean ndjson, Upstream.Attempt a) {
+      this.attempt = a;
       this.x = x;
       this.up = up;
       this.sse = sse;
@@ -329,6 +458,7 @@ public final class Relay {
       }
       long silentMillis = (System.nanoTime() - last) / 1_000_000;
       if (silentMillis >= idleMillis) {
+        attempt.end(Upstream.Outcome.BROKEN, "silent for longer than timeouts.upstream_idle");
         up.reset();
         cut(Problem.UPSTREAM_FAILED, "upstream silent for longer than timeouts.upstream_idle");
       } else {

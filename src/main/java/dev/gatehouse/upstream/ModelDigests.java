@@ -53,6 +53,12 @@ public final class ModelDigests {
     return fetches.get().map(Snapshot::byCanonical);
   }
 
+  /** The last digests read, whatever their age; empty before the first read. */
+  Map<String, String> cached() {
+    Snapshot s = snapshot;
+    return s == null ? Map.of() : s.byCanonical();
+  }
+
   private Future<Snapshot> fetch() {
     long started = System.nanoTime();
     return upstream

@@ -1,7 +1,9 @@
 package dev.gatehouse.upstream;
 
 import dev.gatehouse.config.GatehouseConfig;
-import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.config.UpstreamSettings;
+import dev.gatehouse.exchange.ModelGlobs;
+import dev.gatehouse.exchange.ModelName;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,15 +18,20 @@ import io.vertx.core.http.RequestOptions;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 
 /**
- * The model server Gatehouse protects: its address, parsed once from {@code upstream}; its
- * connections; its health, which is also what {@code /readyz} answers; and the digests of the
- * models it lists. One per gateway, shared by every event loop. Thread-safe.
+ * One model server Gatehouse protects: its name and address, parsed once from its {@code upstreams}
+ * entry (or the single {@code upstream}); its connections; its health, which is also what {@code
+ * /readyz} answers; its passive ejection ({@link Outlier}); the models it lists ({@link
+ * ModelCatalog}) and their digests. One per configured upstream, shared by every event loop.
+ * Thread-safe.
  *
  * <p>Connections: one pool per event loop, of at most {@code limits.max_upstream_connections} (the
  * setting is documented per event loop), which an event loop takes on its first request. A request
@@ -33,10 +40,9 @@ import java.util.function.BiConsumer;
  * connection reads its responses through {@link UpstreamFraming}, the relay's and the health
  * check's and the digest fetch's alike.
  *
- * <p>One upstream is a set of one: {@link #pick} always answers it. See {@link Upstreams} for how a
- * set of several plugs in.
+ * <p>{@link UpstreamPool} holds one or several and picks one per request.
  */
-public final class Upstream implements Upstreams, AutoCloseable {
+public final class Upstream implements AutoCloseable {
 
   /**
    * Where the upstream is, from its URL: {@code http} or {@code https}, the host as it goes in a
@@ -83,6 +89,8 @@ public final class Upstream implements Upstreams, AutoCloseable {
   }
 
   private final Vertx vertx;
+  private final UpstreamSettings.Entry entry;
+  private final ModelGlobs models;
   private final URI uri;
   private final Address address;
   private final int maxConnections;
@@ -103,6 +111,15 @@ public final class Upstream implements Upstreams, AutoCloseable {
 
   private final UpstreamHealth health;
   private final ModelDigests digests;
+  private final ModelCatalog catalog;
+  private final Outlier outlier;
+
+  /** Requests relayed to it now: from the pick until the response ends or fails. */
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  /** Requests ended, by {@link Outcome}. */
+  private final Map<Outcome, LongAdder> outcomes = new java.util.EnumMap<>(Outcome.class);
+
   private volatile boolean closed;
 
   /**
@@ -123,11 +140,31 @@ public final class Upstream implements Upstreams, AutoCloseable {
    *     changed; must not block
    */
   public Upstream(Vertx vertx, GatehouseConfig config, BiConsumer<Boolean, String> onChange) {
+    this(vertx, config, config.upstreams().entries().get(0), false, onChange);
+  }
+
+  /**
+   * One upstream of {@code config.upstreams()}.
+   *
+   * @param ejecting whether consecutive failures take it out of rotation (only when there are
+   *     others to send requests to)
+   */
+  public Upstream(
+      Vertx vertx,
+      GatehouseConfig config,
+      UpstreamSettings.Entry entry,
+      boolean ejecting,
+      BiConsumer<Boolean, String> onChange) {
     if (Vertx.currentContext() != null) {
       throw new IllegalStateException("an Upstream is built off the event loops");
     }
     this.vertx = vertx;
-    this.uri = config.upstream();
+    this.entry = entry;
+    this.models = new ModelGlobs(entry.models());
+    for (Outcome o : Outcome.values()) {
+      outcomes.put(o, new LongAdder());
+    }
+    this.uri = entry.url();
     this.address = Address.parse(uri);
     this.maxConnections = config.limits().maxUpstreamConnections();
     this.connectMillis = config.timeouts().upstreamConnect().toMillis();
@@ -139,6 +176,118 @@ public final class Upstream implements Upstreams, AutoCloseable {
     this.home = vertx.getOrCreateContext();
     this.health = new UpstreamHealth(vertx, uri.toString(), this::probe, onChange);
     this.digests = new ModelDigests(this, config.models().pinRefresh());
+    this.catalog = new ModelCatalog(this, entry.kind());
+    UpstreamSettings.Routing r = config.upstreams().routing();
+    this.outlier =
+        new Outlier(
+            vertx,
+            entry.name(),
+            ejecting ? r.ejectAfter() : Integer.MAX_VALUE,
+            r.ejectBase(),
+            r.ejectMax(),
+            health::check);
+  }
+
+  /** Its name: the {@code upstream} label of its metrics, unique among the upstreams. */
+  public String name() {
+    return entry.name();
+  }
+
+  /** Its entry as configured (weight, labels, model globs, kind). */
+  public UpstreamSettings.Entry entry() {
+    return entry;
+  }
+
+  /** Whether its model globs let {@code name} go there (no globs: every model). */
+  public boolean allows(ModelName name) {
+    return models.allowsAll() || models.allows(name);
+  }
+
+  /** The models it lists and the API it speaks, as last read. */
+  public ModelCatalog catalog() {
+    return catalog;
+  }
+
+  /** Its passive ejection state. */
+  public Outlier outlier() {
+    return outlier;
+  }
+
+  /** Whether it may be picked now: not found down by its health check, and not ejected. */
+  public boolean admitted() {
+    return health.state() != 0 && !outlier.ejected();
+  }
+
+  /** Requests relayed to it now. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /** How one request on an upstream ended, for {@code gatehouse_upstream_requests{outcome}}. */
+  public enum Outcome {
+    /** Relayed to its end. */
+    OK,
+    /** Failed before the response started, and answered with an error. */
+    FAILED,
+    /** Failed before the response started, and retried on another upstream. */
+    FAILED_OVER,
+    /** The upstream died or went silent after the response started; the stream was cut. */
+    BROKEN,
+    /**
+     * Ended by the gateway or the client (left, cut by a budget), saying nothing of the upstream.
+     */
+    CANCELLED;
+
+    /** The label value. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** A request starts on it: counted in flight until its {@link Attempt} ends. */
+  public Attempt begin() {
+    inFlight.incrementAndGet();
+    return new Attempt();
+  }
+
+  /** One request on this upstream, ended once. Used on the request's event loop only. */
+  public final class Attempt {
+    private boolean over;
+
+    private Attempt() {}
+
+    /** The upstream this attempt went to. */
+    public Upstream upstream() {
+      return Upstream.this;
+    }
+
+    /** Its response head came: the upstream answers, and its failures in a row start over. */
+    public void answered() {
+      outlier.succeeded();
+    }
+
+    /**
+     * Ends it. A failure ({@link Outcome#FAILED}, {@link Outcome#FAILED_OVER}, {@link
+     * Outcome#BROKEN}) counts toward the upstream's ejection; a second end changes nothing.
+     */
+    public void end(Outcome outcome, String why) {
+      if (over) {
+        return;
+      }
+      over = true;
+      inFlight.decrementAndGet();
+      Objects.requireNonNull(outcomes.get(outcome), "one per outcome").increment();
+      if (outcome == Outcome.FAILED
+          || outcome == Outcome.FAILED_OVER
+          || outcome == Outcome.BROKEN) {
+        outlier.failed(why);
+      }
+    }
+  }
+
+  /** Requests on it that ended with {@code outcome}. */
+  public long requests(Outcome outcome) {
+    return Objects.requireNonNull(outcomes.get(outcome), "one per outcome").sum();
   }
 
   /** The URL as configured. */
@@ -154,12 +303,6 @@ public final class Upstream implements Upstreams, AutoCloseable {
   @Override
   public String toString() {
     return uri.toString();
-  }
-
-  /** The one upstream there is. */
-  @Override
-  public Upstream pick(Exchange x) {
-    return this;
   }
 
   /**
@@ -202,7 +345,6 @@ public final class Upstream implements Upstreams, AutoCloseable {
    * Whether the upstream answers, for {@code /readyz}: the last health check's answer while it is
    * under a second old, else a new check (the same probe, which updates the health state).
    */
-  @Override
   public Future<Boolean> ready() {
     return health.ready();
   }
@@ -216,12 +358,37 @@ public final class Upstream implements Upstreams, AutoCloseable {
   }
 
   /**
-   * The one probe, for the health check and readiness alike: {@code GET /} (under the base path);
-   * any HTTP answer within {@code health.timeout} means up. Completes with a detail for the log.
+   * The digests of the last read that succeeded (none yet: empty), without reading: what the pick
+   * compares a pin with, after the pin check read them.
+   */
+  public Map<String, String> cachedDigests() {
+    return digests.cached();
+  }
+
+  /**
+   * The one probe, for the health check and readiness alike, by the API it speaks: {@code GET
+   * /api/version} for Ollama and {@code GET /v1/models} for an OpenAI-compatible server, which must
+   * answer 2xx; while that is not known ({@code kind: auto} before its model list was read), {@code
+   * GET /}, where any HTTP answer means up. Under the base path, within {@code health.timeout}.
+   * Completes with a detail for the log. A check that passes may end an ejection whose time is up.
    */
   private Future<String> probe() {
+    UpstreamSettings.Kind kind = catalog.kind();
+    String target =
+        switch (kind) {
+          case OLLAMA -> "/api/version";
+          case OPENAI -> "/v1/models";
+          case AUTO -> "/";
+        };
+    return probe(target, kind != UpstreamSettings.Kind.AUTO)
+        .onSuccess(detail -> outlier.checkPassed());
+  }
+
+  private Future<String> probe(String target, boolean needs2xx) {
     RequestOptions o =
-        options(HttpMethod.GET, "/").setConnectTimeout(healthMillis).setIdleTimeout(healthMillis);
+        options(HttpMethod.GET, target)
+            .setConnectTimeout(healthMillis)
+            .setIdleTimeout(healthMillis);
     // A deadline of its own besides the client's timeouts: a check that never ends would hold
     // every later one (they join it) and /readyz with them, so whatever happens, it ends, as down.
     Promise<String> answer = Promise.promise();
@@ -230,7 +397,15 @@ public final class Upstream implements Upstreams, AutoCloseable {
         vertx.setTimer(within, id -> answer.tryFail("no answer within " + within + " ms"));
     request(o)
         .compose(HttpClientRequest::send)
-        .compose(resp -> resp.body().map(b -> "HTTP " + resp.statusCode()))
+        .compose(
+            resp ->
+                resp.body()
+                    .compose(
+                        b ->
+                            !needs2xx || resp.statusCode() / 100 == 2
+                                ? Future.succeededFuture("HTTP " + resp.statusCode())
+                                : Future.failedFuture(
+                                    "GET " + target + " answered HTTP " + resp.statusCode())))
         .onComplete(
             ar -> {
               vertx.cancelTimer(deadline);
@@ -285,6 +460,7 @@ public final class Upstream implements Upstreams, AutoCloseable {
   public void close() {
     closed = true;
     health.close();
+    outlier.close();
     offLoop.close();
     spare.forEach(HttpClient::close);
     byLoop.values().stream().filter(c -> c != offLoop).forEach(HttpClient::close);

@@ -30,7 +30,7 @@ public final class FakeUpstream implements AutoCloseable {
       List.of("llama3.2:3b", "qwen2.5:7b", "phi3:latest", "gpt-oss:120b-cloud");
 
   private final Vertx vertx = Vertx.vertx();
-  private final HttpServer server;
+  private volatile HttpServer server;
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
 
   /** Stream chunks left to send before the connection is dropped; -1 never drops. */
@@ -45,10 +45,33 @@ public final class FakeUpstream implements AutoCloseable {
   public FakeUpstream() {
     server = vertx.createHttpServer().requestHandler(this::handle);
     server.listen(0, "127.0.0.1").await();
+    port = server.actualPort();
   }
 
+  /** The models this one lists; {@link #MODELS} unless a test gives others. */
+  private volatile List<String> models = MODELS;
+
+  /** Lists these models (in /api/tags, /api/ps and /v1/models) instead of {@link #MODELS}. */
+  public FakeUpstream listing(String... names) {
+    this.models = List.of(names);
+    return this;
+  }
+
+  private volatile int port;
+
   public int port() {
-    return server.actualPort();
+    return port;
+  }
+
+  /** Stops listening, as a crashed model server: connections are refused until {@link #resume}. */
+  public void stop() {
+    server.close().await();
+  }
+
+  /** Listens again on the same port. */
+  public void resume() {
+    server = vertx.createHttpServer().requestHandler(this::handle);
+    server.listen(port, "127.0.0.1").await();
   }
 
   public String url() {
@@ -152,7 +175,7 @@ public final class FakeUpstream implements AutoCloseable {
       case "/api/version" -> json(resp, new JsonObject().put("version", "0.1.33"));
       case "/api/tags", "/api/ps" -> {
         JsonArray models = new JsonArray();
-        MODELS.forEach(
+        this.models.forEach(
             m ->
                 models.add(
                     new JsonObject()
@@ -164,7 +187,7 @@ public final class FakeUpstream implements AutoCloseable {
       }
       case "/v1/models" -> {
         JsonArray data = new JsonArray();
-        MODELS.forEach(
+        this.models.forEach(
             m ->
                 data.add(
                     new JsonObject()

@@ -54,7 +54,9 @@ public final class GatewayFixture implements AutoCloseable {
     this.dataDir = dataDir;
     Map<String, String> flags = new LinkedHashMap<>();
     flags.put("listen", "127.0.0.1:0");
-    flags.put("upstream", upstream.url());
+    if (!settings.containsKey("upstreams")) {
+      flags.put("upstream", upstream.url()); // several upstreams come in their own setting
+    }
     flags.put("data_dir", dataDir.toString());
     flags.put("server.event_loops", "2");
     // Tests send many refusals and bursts from 127.0.0.1; the tests of those limits set them.
