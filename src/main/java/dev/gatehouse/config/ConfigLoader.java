@@ -396,6 +396,7 @@ public final class ConfigLoader {
         PolicySections.guard(v, p),
         JwtSection.jwt(v, p),
         ServerSections.store(v, p),
+        RedisSection.sharedLimits(v, p),
         ProfileSection.profile(v, p),
         new LoadedSettings(v));
   }

@@ -42,6 +42,7 @@ public record GatehouseConfig(
     Guard guard,
     Jwt jwt,
     Store store,
+    SharedLimits sharedLimits,
     Profile profile,
     LoadedSettings settings) {
 
@@ -56,6 +57,25 @@ public record GatehouseConfig(
 
   /** Which store implementation holds keys, bans, usage and the audit copy. */
   public record Store(String kind) {}
+
+  /**
+   * Where the limits are kept ({@code limits.kind}, {@code redis.*}; docs/limits-redis.md): in this
+   * process, or in Redis for every gateway. The Redis fields are checked only with {@code redis}.
+   */
+  public record SharedLimits(
+      boolean redis,
+      String url,
+      String mode,
+      List<String> endpoints,
+      String masterName,
+      String user,
+      @Nullable Path passwordFile,
+      Duration timeout,
+      String keyPrefix) {
+    public SharedLimits {
+      endpoints = List.copyOf(endpoints);
+    }
+  }
 
   /** HTTPS settings; {@code cert == null} means plain HTTP (loopback only). */
   public record Tls(
