@@ -9,6 +9,8 @@ import dev.gatehouse.exchange.Rejection;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counts failed authentications per client address and bans one that fails {@code
@@ -41,7 +43,16 @@ public final class AuthFailures {
   private final BanList bans;
   private final ClientTable<State> table;
 
+  /** The counts across gateways, or null to count in this process only. */
+  private final @Nullable SharedCounts shared;
+
   public AuthFailures(GatehouseConfig.Bans config, BanList bans) {
+    this(config, bans, null);
+  }
+
+  /** As above; with {@code shared}, failures are counted across gateways too, and ban there. */
+  public AuthFailures(GatehouseConfig.Bans config, BanList bans, @Nullable SharedCounts shared) {
+    this.shared = shared;
     this.limit = config.authFailures();
     this.windowMillis = config.authWindow().toMillis();
     this.bans = bans;
@@ -89,12 +100,44 @@ public final class AuthFailures {
         s.count = 0;
       }
     }
-    if (evidence != null) {
-      bans.ban(
-          a,
-          "auth failures: " + limit + " within " + DurationText.duration(windowMillis),
-          evidence);
-      table.remove(a);
+    if (shared != null) {
+      shared(a, s, evidence);
+      return;
     }
+    if (evidence != null) {
+      ban(a, evidence);
+    }
+  }
+
+  private void ban(IpAddress a, BanPolicy.Evidence evidence) {
+    bans.ban(
+        a, "auth failures: " + limit + " within " + DurationText.duration(windowMillis), evidence);
+    table.remove(a);
+  }
+
+  /**
+   * Counts the failure across gateways: the ban follows the shared count, which holds this
+   * gateway's failures and the others'. Redis failing, this gateway's own count decides (it bans no
+   * sooner than the shared one would have).
+   */
+  private void shared(IpAddress a, State s, BanPolicy.@Nullable Evidence local) {
+    Objects.requireNonNull(shared)
+        .authFailure(a, limit, windowMillis)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result()) {
+                BanPolicy.Evidence e;
+                synchronized (s) {
+                  e =
+                      local != null
+                          ? local
+                          : new BanPolicy.Evidence(
+                              Instant.ofEpochMilli(s.first), limit, List.copyOf(s.paths));
+                }
+                ban(a, e);
+              } else if (ar.failed() && local != null) {
+                ban(a, local);
+              }
+            });
   }
 }

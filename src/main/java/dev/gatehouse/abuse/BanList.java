@@ -102,6 +102,18 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
     writer.scheduleWithFixedDelay(this::flushHits, FLUSH_SECONDS, FLUSH_SECONDS, TimeUnit.SECONDS);
   }
 
+  /** Told after each ban this process issued is stored; nothing by default. */
+  private volatile Runnable announce = () -> {};
+
+  /**
+   * Runs {@code r} after each ban this process issues is stored, on the writer thread: the shared
+   * limits publish it, so every other gateway refreshes its list at once rather than at its next
+   * store poll. The store stays the record.
+   */
+  public void announceWith(Runnable r) {
+    this.announce = r;
+  }
+
   /** Puts a reloaded ban policy in force for the checks and bans that follow. */
   public void policy(GatehouseConfig.Bans next) {
     this.config = next;
@@ -230,6 +242,7 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
                   return BanPolicy.apply(old, ip, at, until, n, "auto", reason, evidence);
                 });
             pending.remove(ip); // the store has it now, and the version bump reloads every loop
+            announce.run(); // the other gateways reload at once (limits.kind redis: pub/sub)
           } catch (RuntimeException e) {
             // Keep the in-memory ban: it still holds in this process until it ends.
             LOG.warning("ban of " + ip + " not stored (it holds until restart): " + e.getMessage());

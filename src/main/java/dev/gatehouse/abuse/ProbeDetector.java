@@ -210,12 +210,16 @@ public final class ProbeDetector {
       return last;
     }
 
+    /** The points the observation being scored added, for the shared score. */
+    final EnumMap<Signal, Integer> added = new EnumMap<>(Signal.class);
+
     void add(Signal s, int pts) {
       int have = points.getOrDefault(s, 0);
       int add = Math.min(pts, s.cap - have);
       if (add > 0) {
         points.put(s, have + add);
         score += add;
+        added.merge(s, add, Integer::sum);
       }
     }
   }
@@ -226,7 +230,19 @@ public final class ProbeDetector {
   private final BanList bans;
   private final ClientTable<State> table;
 
+  /** The scores across gateways, or null to score in this process only. */
+  private final @Nullable SharedCounts shared;
+
   public ProbeDetector(GatehouseConfig.Probes config, BanList bans) {
+    this(config, bans, null);
+  }
+
+  /**
+   * As above; with {@code shared}, scores add up across gateways, and a score's verdict is reached
+   * there (hard signals still act at once, here).
+   */
+  public ProbeDetector(GatehouseConfig.Probes config, BanList bans, @Nullable SharedCounts shared) {
+    this.shared = shared;
     this.action = config.action();
     this.threshold = config.threshold();
     this.windowMillis = config.window().toMillis();
@@ -331,7 +347,9 @@ public final class ProbeDetector {
     if (s == null) {
       return null;
     }
+    EnumMap<Signal, Integer> toShare;
     synchronized (s) {
+      s.added.clear();
       String sample = count(s, o.path(), now, startedNanos);
       Problem p = o.problem();
       boolean refused = p != null || o.status() >= 400;
@@ -393,13 +411,54 @@ public final class ProbeDetector {
                               && ProbeSignatures.vendorModel(o.model())
                           ? Signal.HELLO_PROBE
                           : null;
-      if (hard == null && (s.flagged || s.score < threshold)) {
-        return null;
+      if (hard == null && shared != null) {
+        if (s.added.isEmpty()) {
+          return null;
+        }
+        toShare = new EnumMap<>(s.added); // the score's verdict is the shared count's, below
+      } else {
+        if (hard == null && (s.flagged || s.score < threshold)) {
+          return null;
+        }
+        s.flagged = true; // one verdict per window for scores; every hard signal is reported
+        return new Verdict(
+            o.ip(), s.score, new EnumMap<>(s.points), hard, s.requests, List.copyOf(s.samples));
       }
-      s.flagged = true; // one verdict per window for scores; every hard signal is reported
-      return new Verdict(
-          o.ip(), s.score, new EnumMap<>(s.points), hard, s.requests, List.copyOf(s.samples));
     }
+    shareAndAct(o.ip(), s, toShare);
+    return null;
+  }
+
+  /**
+   * Adds what one observation scored to the shared score, and acts when that crosses the threshold
+   * (once across the gateways, in its window). Redis failing, this gateway's own score decides.
+   */
+  private void shareAndAct(IpAddress ip, State s, EnumMap<Signal, Integer> added) {
+    Objects.requireNonNull(shared)
+        .probePoints(ip, added, threshold, windowMillis)
+        .onComplete(
+            ar -> {
+              Verdict v;
+              synchronized (s) {
+                boolean crossed =
+                    ar.succeeded()
+                        ? ar.result() >= 0
+                        : !s.flagged && s.score >= threshold; // Redis failed: this gateway's
+                if (!crossed) {
+                  return;
+                }
+                s.flagged = true;
+                v =
+                    new Verdict(
+                        ip,
+                        ar.succeeded() ? ar.result().intValue() : s.score,
+                        new EnumMap<>(s.points),
+                        null,
+                        s.requests,
+                        List.copyOf(s.samples));
+              }
+              act(v);
+            });
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.gatehouse.account;
 
+import dev.gatehouse.exchange.LimitsUnavailableException;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.store.UsageLedger;
@@ -47,6 +48,9 @@ public final class UsageMeter implements ResponseTap {
 
   /** A charge failed: the stream is cut, since its budget can no longer be told. */
   private volatile boolean chargeFailed;
+
+  /** The failed charge was the shared limits' outage (written before {@link #chargeFailed}). */
+  private volatile boolean sharedLimitsDown;
 
   private boolean settled;
 
@@ -181,6 +185,7 @@ public final class UsageMeter implements ResponseTap {
             if (ar.succeeded()) {
               seen = ar.result();
             } else {
+              sharedLimitsDown = ar.cause() instanceof LimitsUnavailableException;
               chargeFailed = true;
             }
           });
@@ -214,7 +219,8 @@ public final class UsageMeter implements ResponseTap {
   @Override
   public @Nullable Problem cut() {
     if (chargeFailed) {
-      return Problem.LIMITER_UNAVAILABLE; // the budget can no longer be told: fail closed
+      // the budget can no longer be told: fail closed
+      return sharedLimitsDown ? Problem.LIMITS_UNAVAILABLE : Problem.LIMITER_UNAVAILABLE;
     }
     UsageLedger.Totals used = seen;
     if (used == null) {

@@ -435,6 +435,7 @@ public final class ConfigLoader {
         InstanceSection.instance(v, p),
         BalancingSection.balancing(v, p),
         upstreams,
+        RedisSection.sharedLimits(v, p),
         ProfileSection.profile(v, p),
         new LoadedSettings(v));
   }

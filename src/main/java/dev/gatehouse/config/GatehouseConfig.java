@@ -45,6 +45,7 @@ public record GatehouseConfig(
     Instance instance,
     Balancing balancing,
     UpstreamSettings upstreams,
+    SharedLimits sharedLimits,
     Profile profile,
     LoadedSettings settings) {
 
@@ -78,6 +79,25 @@ public record GatehouseConfig(
      */
     public static boolean valid(String id) {
       return InstanceSection.ID.matcher(id).matches();
+    }
+  }
+
+  /**
+   * Where the limits are kept ({@code limits.kind}, {@code redis.*}; docs/limits-redis.md): in this
+   * process, or in Redis for every gateway. The Redis fields are checked only with {@code redis}.
+   */
+  public record SharedLimits(
+      boolean redis,
+      String url,
+      String mode,
+      List<String> endpoints,
+      String masterName,
+      String user,
+      @Nullable Path passwordFile,
+      Duration timeout,
+      String keyPrefix) {
+    public SharedLimits {
+      endpoints = List.copyOf(endpoints);
     }
   }
 

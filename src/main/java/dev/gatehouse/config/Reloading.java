@@ -57,6 +57,16 @@ public final class Reloading {
           "models.pin_refresh",
           "health.interval",
           "health.timeout",
+          // the shared limits' back end and its Redis client, built once at start
+          "limits.kind",
+          "redis.url",
+          "redis.mode",
+          "redis.endpoints",
+          "redis.master_name",
+          "redis.user",
+          "redis.password_file",
+          "redis.timeout",
+          "redis.key_prefix",
           // the concurrency gate's sizes and queue; connection caps count open connections
           "concurrency.global",
           "concurrency.queue",

@@ -294,6 +294,52 @@ public final class Settings {
               Kind.DURATION,
               "30s",
               "Longest wait for a free slot before a queued request is refused."),
+          // limits.kind and redis.*: config/RedisSection, docs/limits-redis.md
+          s(
+              "limits.kind",
+              Kind.STRING,
+              "local",
+              "Where request rates, token budgets, concurrency caps and the auth-failure and probe counts are kept: local (in this process) or redis (shared by every gateway on the same Redis, so one limit holds across all of them; see docs/limits-redis.md). With redis, a request whose limits Redis cannot answer within redis.timeout is refused with 503 limits.unavailable, never decided on one gateway's own counts."),
+          s(
+              "redis.url",
+              Kind.STRING,
+              "",
+              "The Redis server for limits.kind redis: redis://HOST:PORT, or rediss://HOST:PORT for TLS, optionally with /DB. No password in the URL: use redis.password_file. With redis.mode sentinel or cluster, give redis.endpoints instead."),
+          s(
+              "redis.mode",
+              Kind.STRING,
+              "standalone",
+              "standalone (one server, redis.url), sentinel (the Sentinels in redis.endpoints, which name the master called redis.master_name) or cluster (seed nodes in redis.endpoints)."),
+          s(
+              "redis.endpoints",
+              Kind.STRING_LIST,
+              "[]",
+              "The Sentinel or Cluster addresses, each redis://HOST:PORT or rediss://HOST:PORT; only with redis.mode sentinel or cluster."),
+          s(
+              "redis.master_name",
+              Kind.STRING,
+              "",
+              "The master's name as the Sentinels know it; required with redis.mode sentinel."),
+          s(
+              "redis.user",
+              Kind.STRING,
+              "",
+              "The Redis ACL user; empty for the default user. Needs redis.password_file."),
+          s(
+              "redis.password_file",
+              Kind.PATH,
+              "",
+              "A file holding the Redis password (AUTH), read at start; empty for none. The password is never logged."),
+          s(
+              "redis.timeout",
+              Kind.DURATION,
+              "500ms",
+              "Longest wait for a Redis answer on the request path; past it the request is refused with 503 limits.unavailable, and a connection attempt fails."),
+          s(
+              "redis.key_prefix",
+              Kind.STRING,
+              "gatehouse:",
+              "Prefix of every Redis key and channel Gatehouse uses, so that several deployments can share one Redis."),
           s(
               "caps.mode",
               Kind.STRING,

@@ -88,6 +88,12 @@ public enum Problem {
       "invalid_request_error",
       "the request asks for more than this gateway allows"),
   LIMITER_UNAVAILABLE(503, "limit.unavailable", "server_error", "rate limiter unavailable"),
+  /**
+   * The shared limits (Redis, {@code limits.kind: redis}) did not answer within {@code
+   * redis.timeout}: refused, never decided on this gateway's own counts.
+   */
+  LIMITS_UNAVAILABLE(
+      503, "limits.unavailable", "server_error", "the shared limits are unavailable; retry later"),
   MODEL_PIN_MISMATCH(
       403,
       "policy.model_pin_mismatch",

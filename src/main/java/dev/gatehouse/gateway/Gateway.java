@@ -25,6 +25,7 @@ import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.limit.LocalRateLimiter;
 import dev.gatehouse.limit.RateLimiter;
+import dev.gatehouse.limit.SharedLimits;
 import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.Cors;
@@ -34,7 +35,6 @@ import dev.gatehouse.metrics.GatewayMetrics;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
-import dev.gatehouse.store.LocalUsageLedger;
 import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.Stores;
 import dev.gatehouse.store.UsageLedger;
@@ -286,13 +286,20 @@ public final class Gateway implements AutoCloseable {
     try {
       int port =
           config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
-      LocalUsageLedger ledger = new LocalUsageLedger(clock);
-      ledger.seed(usageStore.tokensOn(ledger.today()));
-      GatehouseConfig.Concurrency cc = config.concurrency();
-      ConcurrencyGate concurrency =
-          new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
       GatewayMetrics metrics = joined(metricsTask);
       Alerts alerts = alerts(config, vertx, auditStore, clock);
+      // limits.kind: rates, budgets, concurrency and abuse counts, local or in Redis
+      SharedLimits limits =
+          SharedLimits.open(
+              config,
+              vertx,
+              clock,
+              rates,
+              usageStore,
+              bans,
+              (up, detail) -> alerts.dependency("limits", up, detail));
+      UsageLedger ledger = limits.ledger();
+      ConcurrencyGate concurrency = limits.gate();
       // the upstreams (docs/upstreams.md): one alert per upstream, named by its URL as before
       UpstreamPool upstream =
           new UpstreamPool(
@@ -305,9 +312,7 @@ public final class Gateway implements AutoCloseable {
               ring,
               keys,
               bans,
-              rates,
-              concurrency,
-              ledger,
+              limits,
               clock,
               new ConnectionLimits(config.connections(), config.network().trustedProxies()),
               audit,
@@ -316,7 +321,10 @@ public final class Gateway implements AutoCloseable {
               upstream,
               bodyMemory,
               // what /readyz asks, in order; the shared store and limits add theirs
-              List.of(drain, Readiness.of("upstream", upstream::ready)));
+              java.util.stream.Stream.concat(
+                      java.util.stream.Stream.of(drain, Readiness.of("upstream", upstream::ready)),
+                      limits.readiness().stream())
+                  .toList());
       Shared shared = rewiring.first(config, joined(guard));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
@@ -362,6 +370,11 @@ public final class Gateway implements AutoCloseable {
               shared);
       upstream.start(config.admin().healthInterval());
       g.registerGauges(concurrency, upstream);
+      metrics.gauge(
+          "gatehouse_limits_up",
+          "1 when the limits can be decided (Redis answers, with limits.kind redis), else 0",
+          limits,
+          SharedLimits::up);
       vertx.setPeriodic(60_000, id -> alerts.sweep());
       if (tls != null) {
         g.watchCertificates(config, tls);
@@ -380,7 +393,7 @@ public final class Gateway implements AutoCloseable {
           id ->
               vertx.executeBlocking(
                   () -> {
-                    rates.sweep();
+                    limits.rates().sweep();
                     return null;
                   }));
       return g;

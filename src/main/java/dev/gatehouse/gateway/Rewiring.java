@@ -3,6 +3,7 @@ package dev.gatehouse.gateway;
 import dev.gatehouse.abuse.AuthFailures;
 import dev.gatehouse.abuse.BanList;
 import dev.gatehouse.abuse.ProbeDetector;
+import dev.gatehouse.abuse.SharedCounts;
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.Accounting;
 import dev.gatehouse.account.UsageMeters;
@@ -21,6 +22,7 @@ import dev.gatehouse.identify.jwt.JwtVerifier;
 import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.limit.RateLimiter;
+import dev.gatehouse.limit.SharedLimits;
 import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.Cors;
@@ -52,6 +54,7 @@ final class Rewiring {
   private final RateLimiter rates;
   private final ConcurrencyGate concurrency;
   private final UsageLedger ledger;
+  private final @Nullable SharedCounts counts;
   private final Clock clock;
   private final UsageMeters usage;
   private final AccessLog accessLog;
@@ -68,9 +71,7 @@ final class Rewiring {
       KeyRing ring,
       ApiKeys keys,
       BanList bans,
-      RateLimiter rates,
-      ConcurrencyGate concurrency,
-      UsageLedger ledger,
+      SharedLimits limits,
       Clock clock,
       ConnectionLimits connectionLimits,
       AuditWriter audit,
@@ -84,9 +85,10 @@ final class Rewiring {
     this.ring = ring;
     this.keys = keys;
     this.bans = bans;
-    this.rates = rates;
-    this.concurrency = concurrency;
-    this.ledger = ledger;
+    this.rates = limits.rates();
+    this.concurrency = limits.gate();
+    this.ledger = limits.ledger();
+    this.counts = limits.counts();
     this.clock = clock;
     this.usage = new UsageMeters(ledger);
     this.accessLog = new AccessLog();
@@ -103,8 +105,8 @@ final class Rewiring {
     return shared(
         config,
         pins(config),
-        new AuthFailures(config.bans(), bans),
-        new ProbeDetector(config.probes(), bans),
+        new AuthFailures(config.bans(), bans, counts),
+        new ProbeDetector(config.probes(), bans, counts),
         accounting(config),
         guard,
         jwt(config));
@@ -123,12 +125,12 @@ final class Rewiring {
         was.bans().authFailures() == next.bans().authFailures()
                 && was.bans().authWindow().equals(next.bans().authWindow())
             ? running.authFailures()
-            : new AuthFailures(next.bans(), bans);
+            : new AuthFailures(next.bans(), bans, counts);
     // scores count toward the threshold in force; a new threshold or window starts them over
     ProbeDetector probes =
         was.probes().equals(next.probes())
             ? running.probes()
-            : new ProbeDetector(next.probes(), bans);
+            : new ProbeDetector(next.probes(), bans, counts);
     Accounting accounting =
         was.audit().prompt() == next.audit().prompt() ? running.accounting() : accounting(next);
     GuardStage guard =

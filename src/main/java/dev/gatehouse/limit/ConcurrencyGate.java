@@ -1,156 +1,38 @@
 package dev.gatehouse.limit;
 
 import dev.gatehouse.exchange.Problem;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.Map;
 
 /**
- * Caps requests in flight, globally and per key, with one bounded FIFO queue in front. A request
- * that finds no free slot waits in the queue (never longer than the queue timeout); a request that
- * finds the queue full is refused at once, so nothing ever hangs: 429 when its own key is at its
- * cap, 503 when the whole gateway is. Shared by all event loops; thread-safe (one lock, held only
- * for counter updates). Waiters are resumed on their own event loop.
+ * Caps requests in flight, globally ({@code concurrency.global}) and per key, with a bounded queue
+ * in front ({@code concurrency.queue}, {@code concurrency.queue_timeout}). A request that finds no
+ * free slot waits in the queue, never longer than the timeout; one that finds the queue full is
+ * refused at once: 429 {@code limit.key_concurrency} when its own key is at its cap, 503 {@code
+ * limit.gateway_busy} when the whole gateway is. {@link LocalConcurrencyGate} holds the counts in
+ * this process; {@link RedisConcurrencyGate} holds them in Redis for every gateway at once.
+ * Thread-safe; called on the request's event loop, never blocking.
  */
-public final class ConcurrencyGate {
+public interface ConcurrencyGate {
 
   /** A held or awaited slot; {@link #release()} frees it (or leaves the queue) exactly once. */
-  public final class Slot {
-    private final String key;
-    private final int keyCap;
-    private final Context context;
-    private final Promise<Problem> granted = Promise.promise();
-    private boolean holding;
-    private boolean done;
-    private long timer = -1;
+  interface Slot {
 
-    private Slot(String key, int keyCap, Context context) {
-      this.key = key;
-      this.keyCap = keyCap;
-      this.context = context;
-    }
-
-    /** Completes with null once the slot is held, or with the problem that refused it. */
-    public Future<Problem> granted() {
-      return granted.future();
-    }
+    /**
+     * Completes with null once the slot is held, or with the problem that refused it ({@code
+     * limits.unavailable} when the shared counts cannot be reached: fail closed).
+     */
+    Future<Problem> granted();
 
     /** Frees the slot, or leaves the queue; safe to call more than once. */
-    public void release() {
-      ConcurrencyGate.this.release(this);
-    }
-  }
-
-  private final Vertx vertx;
-  private final int global;
-  private final int queueMax;
-  private final long timeoutMillis;
-  private int inFlight;
-  private final Map<String, Integer> perKey = new HashMap<>();
-  private final ArrayDeque<Slot> queue = new ArrayDeque<>();
-
-  public ConcurrencyGate(Vertx vertx, int global, int queueMax, long timeoutMillis) {
-    this.vertx = vertx;
-    this.global = global;
-    this.queueMax = queueMax;
-    this.timeoutMillis = timeoutMillis;
+    void release();
   }
 
   /** Asks for a slot for {@code key}, whose own cap is {@code keyCap}. */
-  public Slot acquire(String key, int keyCap) {
-    Slot s = new Slot(key, keyCap, vertx.getOrCreateContext());
-    Problem refused = null;
-    boolean queued = false;
-    synchronized (this) {
-      if (fits(s)) {
-        take(s);
-      } else if (queue.size() < queueMax) {
-        queue.addLast(s);
-        queued = true;
-      } else {
-        s.done = true;
-        refused = blockedBy(s);
-      }
-    }
-    if (refused != null) {
-      s.granted.complete(refused);
-    } else if (!queued) {
-      s.granted.complete(null);
-    } else {
-      s.timer = vertx.setTimer(timeoutMillis, id -> timeout(s));
-    }
-    return s;
-  }
+  Slot acquire(String key, int keyCap);
 
-  private boolean fits(Slot s) {
-    return inFlight < global && perKey.getOrDefault(s.key, 0) < s.keyCap;
-  }
+  /** Requests holding a slot through this gateway now. */
+  int inFlight();
 
-  private Problem blockedBy(Slot s) {
-    return perKey.getOrDefault(s.key, 0) >= s.keyCap
-        ? Problem.KEY_CONCURRENCY
-        : Problem.GATEWAY_BUSY;
-  }
-
-  private void take(Slot s) {
-    inFlight++;
-    perKey.merge(s.key, 1, Integer::sum);
-    s.holding = true;
-  }
-
-  private void timeout(Slot s) {
-    Problem p;
-    synchronized (this) {
-      if (s.done || s.holding || !queue.remove(s)) {
-        return;
-      }
-      s.done = true;
-      p = blockedBy(s);
-    }
-    s.granted.complete(p);
-  }
-
-  private void release(Slot s) {
-    java.util.List<Slot> wake = new java.util.ArrayList<>(1);
-    synchronized (this) {
-      if (s.done) {
-        return;
-      }
-      s.done = true;
-      if (!s.holding) {
-        queue.remove(s); // left while waiting
-      } else {
-        inFlight--;
-        perKey.computeIfPresent(s.key, (k, n) -> n == 1 ? null : n - 1);
-        // Hand freed capacity to the first waiters that now fit, in arrival order.
-        for (Iterator<Slot> it = queue.iterator(); it.hasNext() && inFlight < global; ) {
-          Slot w = it.next();
-          if (fits(w)) {
-            it.remove();
-            take(w);
-            wake.add(w);
-          }
-        }
-      }
-    }
-    for (Slot w : wake) {
-      vertx.cancelTimer(w.timer);
-      w.context.runOnContext(v -> w.granted.complete(null));
-    }
-  }
-
-  /** Requests in flight now. */
-  public synchronized int inFlight() {
-    return inFlight;
-  }
-
-  /** Requests waiting now. */
-  public synchronized int waiting() {
-    return queue.size();
-  }
+  /** Requests waiting in this gateway's queue now. */
+  int waiting();
 }

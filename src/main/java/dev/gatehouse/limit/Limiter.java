@@ -8,6 +8,7 @@ import dev.gatehouse.exchange.BodyLayout;
 import dev.gatehouse.exchange.Budgets;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.JsonFields;
+import dev.gatehouse.exchange.LimitsUnavailableException;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.exchange.Problem;
@@ -87,7 +88,9 @@ public final class Limiter {
   }
 
   private static Rejection unavailable(Throwable e) {
-    return Rejection.logged(Problem.LIMITER_UNAVAILABLE, e.toString());
+    return e instanceof LimitsUnavailableException
+        ? Rejection.logged(Problem.LIMITS_UNAVAILABLE, e.getMessage())
+        : Rejection.logged(Problem.LIMITER_UNAVAILABLE, e.toString());
   }
 
   /** The budgets for a key: its own, else the global ones. */
@@ -201,16 +204,27 @@ public final class Limiter {
    */
   private static <T> Future<Rejection> then(Future<T> f, Function<T, Future<Rejection>> next) {
     if (!f.isComplete()) {
-      return f.compose(next);
+      return f.compose(next, Limiter::failed);
     }
     if (f.failed()) {
-      return Future.failedFuture(f.cause());
+      return failed(f.cause());
     }
     try {
       return next.apply(f.result());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+  }
+
+  /**
+   * A failed answer: the shared limits' outage is refused here as {@code limits.unavailable} (the
+   * pipeline would read any failure as the local limiter's {@code limit.unavailable}); any other
+   * failure stays a failure.
+   */
+  private static Future<Rejection> failed(Throwable e) {
+    return e instanceof LimitsUnavailableException
+        ? Stage.refuse(unavailable(e))
+        : Future.failedFuture(e);
   }
 
   /**

@@ -57,7 +57,7 @@ class AdmitAllocationTest {
         new Limiter(
             config,
             new LocalRateLimiter(),
-            new ConcurrencyGate(vertx, 1_000_000, 0, 1_000),
+            new LocalConcurrencyGate(vertx, 1_000_000, 0, 1_000),
             new LocalUsageLedger(clock),
             clock);
   }

@@ -1,0 +1,125 @@
+package dev.gatehouse.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.RedisServer;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A gateway with {@code limits.kind: redis} in front of a real Redis: it fails closed, and loudly,
+ * while Redis is down, and recovers by itself when Redis is back; a password-protected Redis works
+ * with the right password file, and a wrong one fails closed.
+ */
+class RedisLimitsGatewayTest {
+
+  private static final String CHAT = RateLimiterContract.CHAT;
+
+  private static RedisServer redis;
+  private static RedisServer locked;
+
+  @BeforeAll
+  static void start() throws Exception {
+    redis = RedisServer.start();
+    locked = RedisServer.start("s3cret-for-tests");
+  }
+
+  @AfterAll
+  static void stop() {
+    redis.close();
+    locked.close();
+  }
+
+  private static HttpResponse<String> until(
+      java.util.concurrent.Callable<HttpResponse<String>> call,
+      Predicate<HttpResponse<String>> done)
+      throws Exception {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    HttpResponse<String> r = call.call();
+    while (!done.test(r) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      r = call.call();
+    }
+    return r;
+  }
+
+  @Test
+  void withRedisStoppedLimitedRequestsAreRefusedAndTrafficRecoversWithoutARestart()
+      throws Exception {
+    // why: the fail-closed rule: no silent per-gateway fallback while Redis is down, the
+    // upstream sees nothing, /readyz says why, and no restart is needed once Redis is back
+    try (GatewayFixture gw =
+        GatewayFixture.start(
+            Map.of(
+                "limits.kind", "redis",
+                "redis.url", redis.url(),
+                "redis.key_prefix", RedisTesting.prefix(),
+                "rate.key_rpm", "6000",
+                "rate.key_burst", "100"))) {
+      String key = gw.newKey();
+      assertThat(gw.post("/api/chat", key, CHAT).statusCode()).isEqualTo(200);
+      assertThat(gw.get("/readyz", null).body()).contains("\"ready\"");
+      int reached = gw.upstream.requests().size();
+
+      redis.stop();
+      HttpResponse<String> refused = gw.post("/api/chat", key, CHAT);
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(refused.body()).contains("\"code\":\"limits.unavailable\"");
+      assertThat(gw.upstream.requests()).as("nothing reached the upstream").hasSize(reached);
+      HttpResponse<String> ready =
+          until(() -> gw.get("/readyz", null), r -> r.body().contains("limits_unavailable"));
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.body()).isEqualTo("{\"status\":\"limits_unavailable\"}");
+      assertThat(gw.gateway().metrics().scrape()).contains("gatehouse_limits_up 0.0");
+
+      redis.resume();
+      HttpResponse<String> back =
+          until(() -> gw.post("/api/chat", key, CHAT), r -> r.statusCode() == 200);
+      assertThat(back.statusCode()).as("recovered without a restart").isEqualTo(200);
+      assertThat(until(() -> gw.get("/readyz", null), r -> r.statusCode() == 200).body())
+          .contains("\"ready\"");
+      assertThat(gw.gateway().metrics().scrape()).contains("gatehouse_limits_up 1.0");
+    }
+  }
+
+  @Test
+  void aPasswordFileOpensAProtectedRedisAndAWrongOneFailsClosed() throws Exception {
+    Path right = Files.createTempFile("redis-pw", ".txt");
+    Files.writeString(right, "s3cret-for-tests\n");
+    Path wrong = Files.createTempFile("redis-pw", ".txt");
+    Files.writeString(wrong, "not-the-password\n");
+    Map<String, String> settings =
+        Map.of(
+            "limits.kind",
+            "redis",
+            "redis.url",
+            locked.url(),
+            "redis.key_prefix",
+            RedisTesting.prefix(),
+            "rate.key_rpm",
+            "600");
+    try (GatewayFixture gw = GatewayFixture.start(with(settings, right))) {
+      assertThat(gw.post("/api/chat", gw.newKey(), CHAT).statusCode()).isEqualTo(200);
+    }
+    try (GatewayFixture gw = GatewayFixture.start(with(settings, wrong))) {
+      HttpResponse<String> r = gw.post("/api/chat", gw.newKey(), CHAT);
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.body()).contains("\"code\":\"limits.unavailable\"");
+      assertThat(r.body()).doesNotContain("not-the-password");
+      assertThat(gw.upstream.requests()).isEmpty();
+    }
+  }
+
+  private static Map<String, String> with(Map<String, String> settings, Path passwordFile) {
+    Map<String, String> m = new java.util.HashMap<>(settings);
+    m.put("redis.password_file", passwordFile.toString());
+    return m;
+  }
+}
