@@ -139,7 +139,7 @@ final class AuditCommand implements Runnable {
           bad = !r.ok();
         }
         if (jsonl == null) {
-          try (Stores stores = Stores.open(config.store().kind(), config.dataDir())) {
+          try (Stores stores = Stores.open(config.store(), config.dataDir())) {
             AuditVerifier.Result r = AuditVerifier.verifyStore(stores.audit(), cps, key);
             out.println("database: " + r.describe());
             bad |= !r.ok();

@@ -395,7 +395,7 @@ public final class ConfigLoader {
         ServerSections.posture(v, p),
         PolicySections.guard(v, p),
         JwtSection.jwt(v, p),
-        ServerSections.store(v, p),
+        StoreSection.store(v, p),
         ProfileSection.profile(v, p),
         new LoadedSettings(v));
   }

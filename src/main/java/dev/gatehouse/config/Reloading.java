@@ -37,6 +37,11 @@ public final class Reloading {
           "server.event_loops",
           "data_dir",
           "store.kind",
+          "store.url",
+          "store.user",
+          "store.password_file",
+          "store.pool_size",
+          "store.max_stale",
           "limits.body_memory",
           // the profile is checked against the settings above, which keep their running values
           "profile",

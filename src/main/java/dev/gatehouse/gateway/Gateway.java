@@ -35,6 +35,7 @@ import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
 import dev.gatehouse.store.LocalUsageLedger;
+import dev.gatehouse.store.StoreHealth;
 import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.Stores;
 import dev.gatehouse.store.UsageLedger;
@@ -288,6 +289,19 @@ public final class Gateway implements AutoCloseable {
           new ConcurrencyGate(vertx, cc.global(), cc.queue(), cc.queueTimeout().toMillis());
       GatewayMetrics metrics = joined(metricsTask);
       Alerts alerts = alerts(config, vertx, auditStore, clock);
+      // The store behind the key ring and ban list: /readyz, gatehouse_store_up and an alert on
+      // each change (docs/store-postgres.md), checked every second from memory only.
+      StoreHealth storeHealth =
+          new StoreHealth(
+              List.of(ring, bans),
+              (up, detail) -> {
+                if (up) {
+                  LOG.info("store: answering again");
+                } else {
+                  LOG.warning("store: unavailable: " + detail);
+                }
+                alerts.dependency("store", up, detail);
+              });
       Upstream upstream =
           new Upstream(
               vertx,
@@ -310,7 +324,9 @@ public final class Gateway implements AutoCloseable {
               upstream,
               bodyMemory,
               // what /readyz asks, in order; the shared store and limits add theirs
-              List.of(Readiness.of("upstream", upstream::ready)));
+              List.of(
+                  Readiness.of("upstream", upstream::ready),
+                  Readiness.of("store", () -> Future.succeededFuture(storeHealth.up()))));
       Shared shared = rewiring.first(config, joined(guard));
       List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
       vertx
@@ -356,7 +372,8 @@ public final class Gateway implements AutoCloseable {
       if (!config.admin().healthInterval().isZero()) {
         upstream.health().start(config.admin().healthInterval());
       }
-      g.registerGauges(concurrency, upstream.health());
+      g.registerGauges(concurrency, upstream.health(), storeHealth);
+      vertx.setPeriodic(1000, id -> storeHealth.check());
       vertx.setPeriodic(60_000, id -> alerts.sweep());
       if (tls != null) {
         g.watchCertificates(config, tls);
@@ -443,7 +460,13 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** The gauges over live state, read at each scrape. */
-  private void registerGauges(ConcurrencyGate concurrency, UpstreamHealth health) {
+  private void registerGauges(
+      ConcurrencyGate concurrency, UpstreamHealth health, StoreHealth storeHealth) {
+    metrics.gauge(
+        "gatehouse_store_up",
+        "1 when the store of keys and bans answered its last check and the gateway decides from it, 0 when not",
+        storeHealth,
+        h -> h.up() ? 1 : 0);
     metrics.gauge(
         "gatehouse_requests_in_flight",
         "Requests holding a concurrency slot",

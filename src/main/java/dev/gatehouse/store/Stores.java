@@ -1,13 +1,15 @@
 package dev.gatehouse.store;
 
+import dev.gatehouse.config.GatehouseConfig;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * The stores one configuration names, built in one place for {@code serve} and every CLI command,
  * so that nothing else names an implementation or asks which interfaces an object happens to
- * implement. {@code store.kind: sqlite} (the default, and the only kind for now) is one SQLite
- * database in the data directory serving every interface.
+ * implement. {@code store.kind: sqlite} (the default) is one SQLite database in the data directory
+ * serving every interface; {@code store.kind: postgres} is one PostgreSQL database that several
+ * gateways share (docs/store-postgres.md).
  */
 public record Stores(
     KeyStore keys,
@@ -19,25 +21,32 @@ public record Stores(
     implements AutoCloseable {
 
   /** The kinds {@link #open} knows, for the config check. */
-  public static final List<String> KINDS = List.of("sqlite");
+  public static final List<String> KINDS = List.of("sqlite", "postgres");
 
   /**
-   * Opens (creating and migrating if needed) the stores of this kind.
+   * Opens (creating and migrating if needed) the stores the {@code store.*} settings name.
    *
    * @throws StoreException when they cannot be opened, or the kind is unknown
    */
-  public static Stores open(String kind, Path dataDir) {
-    return switch (kind) {
+  public static Stores open(GatehouseConfig.Store config, Path dataDir) {
+    return switch (config.kind()) {
       case "sqlite" -> sqlite(SqliteStore.open(dataDir));
+      case "postgres" -> postgres(PostgresStore.open(config));
       default ->
           throw new StoreException(
-              "unknown store.kind " + kind + " (expected: one of " + KINDS + ")", null);
+              "unknown store.kind " + config.kind() + " (expected: one of " + KINDS + ")", null);
     };
   }
 
   /** One SQLite store behind every interface. */
   public static Stores sqlite(SqliteStore s) {
     return new Stores(s, s, s, s, new SqliteAdminStore(s), s::close);
+  }
+
+  /** One PostgreSQL database behind every interface. */
+  public static Stores postgres(PostgresStore s) {
+    // TODO(lead): PostgresAuditStore (the audit helper's) in place of AuditStore.NONE
+    return new Stores(s, s, s, AuditStore.NONE, new PostgresAdminStore(s), s::close);
   }
 
   @Override
