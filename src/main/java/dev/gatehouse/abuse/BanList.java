@@ -86,7 +86,11 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
 
   public BanList(BanStore store, GatehouseConfig.Bans config, Clock clock) {
     this.store = store;
-    this.byIp = new VersionedSnapshot<>(Map.of(), store::openBanVersionProbe, this::load);
+    // Bans keep deciding from memory for store.max_stale once a shared store stops answering
+    // (zero for SQLite: at once refused); after that every check refuses (fail closed).
+    this.byIp =
+        new VersionedSnapshot<>(
+            Map.of(), store::openBanVersionProbe, this::load, store.maxStale(), System::nanoTime);
     this.config = config;
     this.clock = clock;
     ScheduledThreadPoolExecutor w =
@@ -163,6 +167,17 @@ public final class BanList implements StoreWatch.Reader, AutoCloseable {
   @Override
   public void release() {
     byIp.release();
+  }
+
+  @Override
+  public boolean healthy() {
+    return byIp.healthy();
+  }
+
+  @Override
+  public String problem() {
+    String p = byIp.problem();
+    return p.isEmpty() ? p : "bans: " + p;
   }
 
   /** True when the address may never be banned or tarpitted. */

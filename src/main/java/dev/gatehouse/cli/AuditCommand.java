@@ -141,7 +141,8 @@ final class AuditCommand implements Runnable {
           bad = !r.ok();
         }
         if (jsonl == null) {
-          try (Stores stores = Stores.open(config.store().kind(), config.dataDir())) {
+          try (Stores stores =
+              Stores.open(config.store(), config.instance().id(), config.dataDir())) {
             // One line per chain: a store that several gateways share keeps one per instance.
             for (AuditVerifier.Result r : AuditVerifier.verifyChains(stores.audit(), cps, key)) {
               out.println("database: " + r.describe());

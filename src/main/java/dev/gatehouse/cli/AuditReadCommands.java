@@ -252,7 +252,7 @@ final class AuditReadCommands {
         return 2;
       }
       PrintWriter out = spec.commandLine().getOut();
-      try (Stores stores = Stores.open(config.store().kind(), config.dataDir())) {
+      try (Stores stores = Stores.open(config.store(), config.instance().id(), config.dataDir())) {
         List<AuditStore.AuditRow> rows = stores.audit().queryAudit(q);
         if (!json) {
           printHeader(out);
@@ -313,7 +313,7 @@ final class AuditReadCommands {
         return 2;
       }
       PrintWriter out = spec.commandLine().getOut();
-      try (Stores stores = Stores.open(config.store().kind(), config.dataDir())) {
+      try (Stores stores = Stores.open(config.store(), config.instance().id(), config.dataDir())) {
         List<AuditStore.AuditSummary> rows = stores.audit().summarizeAudit(from, to);
         if (json) {
           ArrayNode a = JSON.createArrayNode();

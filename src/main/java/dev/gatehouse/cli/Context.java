@@ -25,7 +25,7 @@ final class Context implements AutoCloseable {
     this.config = config;
     byte[] secret = ServerSecret.loadOrCreate(config.dataDir());
     this.apiKeys = new ApiKeys(secret);
-    this.stores = Stores.open(config.store().kind(), config.dataDir());
+    this.stores = Stores.open(config.store(), config.instance().id(), config.dataDir());
     this.keys = new KeyService(stores.keys(), apiKeys, Clock.systemUTC());
     this.admins = new AdminCredentials(stores.admins(), secret, Clock.systemUTC());
   }

@@ -153,7 +153,7 @@ final class DoctorCommand implements Callable<Integer> {
                   config,
                   configFile,
                   problems,
-                  new StoreKeys(config.dataDir(), config.store().kind()),
+                  new StoreKeys(config.dataDir(), config.store()),
                   db,
                   http,
                   Clock.systemUTC(),
@@ -165,25 +165,29 @@ final class DoctorCommand implements Callable<Integer> {
   }
 
   /**
-   * The keys in the SQLite store, read only if the store exists: doctor must never create a data
-   * directory or a database where there was none.
+   * The keys in the store, read only if the store exists: doctor must never create a data directory
+   * or a database where there was none. A PostgreSQL database is the operator's, made beforehand:
+   * it is there when configured.
    */
-  private record StoreKeys(Path dataDir, String kind) implements ConfigAudit.KeySource {
+  private record StoreKeys(Path dataDir, GatehouseConfig.Store store)
+      implements ConfigAudit.KeySource {
     @Override
     public boolean exists() {
-      return Files.exists(dataDir.resolve("gatehouse.db"));
+      return store.kind().equals("postgres") || Files.exists(dataDir.resolve("gatehouse.db"));
     }
 
     @Override
     public List<KeyRecord> keys() {
-      try (Stores stores = Stores.open(kind, dataDir)) {
+      try (Stores stores = Stores.open(store, dataDir)) {
         return stores.keys().list();
       }
     }
 
     @Override
     public String describe() {
-      return dataDir.resolve("gatehouse.db").toString();
+      return store.kind().equals("postgres")
+          ? String.valueOf(store.url())
+          : dataDir.resolve("gatehouse.db").toString();
     }
   }
 }

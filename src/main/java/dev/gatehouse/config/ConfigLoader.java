@@ -431,7 +431,7 @@ public final class ConfigLoader {
         ServerSections.posture(v, p),
         PolicySections.guard(v, p),
         JwtSection.jwt(v, p),
-        ServerSections.store(v, p),
+        StoreSection.store(v, p),
         InstanceSection.instance(v, p),
         BalancingSection.balancing(v, p),
         upstreams,

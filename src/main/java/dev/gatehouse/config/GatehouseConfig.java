@@ -65,8 +65,30 @@ public record GatehouseConfig(
    */
   public record Balancing(boolean proxyProtocol, Duration shutdownGrace) {}
 
-  /** Which store implementation holds keys, bans, usage and the audit copy. */
-  public record Store(String kind) {}
+  /**
+   * Which store implementation holds keys, bans, usage and the audit copy ({@code store.*}). For
+   * {@code sqlite} only the kind matters; {@code postgres} reads the rest.
+   *
+   * @param url the JDBC URL ({@code jdbc:postgresql://...}); null for SQLite
+   * @param user the database user; empty: the driver's default (or one in the URL)
+   * @param passwordFile the file holding the password, read when the store opens; null: none
+   * @param poolSize connections this process opens to the database at most
+   * @param maxStale how long keys and bans already in memory keep serving once the store stops
+   *     answering (PostgreSQL only; docs/store-postgres.md)
+   */
+  public record Store(
+      String kind,
+      @Nullable String url,
+      String user,
+      @Nullable Path passwordFile,
+      int poolSize,
+      Duration maxStale) {
+
+    /** The default SQLite store, as a config without {@code store.*} settings has it. */
+    public static Store sqlite() {
+      return new Store("sqlite", null, "", null, 8, Duration.ofSeconds(30));
+    }
+  }
 
   /**
    * This gateway's name among those sharing a store ({@code instance.id}): its audit chain's.

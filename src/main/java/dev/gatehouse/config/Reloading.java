@@ -41,6 +41,11 @@ public final class Reloading {
           "data_dir",
           "store.kind",
           "instance.id", // the audit chain the writer appends to, opened once
+          "store.url",
+          "store.user",
+          "store.password_file",
+          "store.pool_size",
+          "store.max_stale",
           "limits.body_memory",
           // the profile is checked against the settings above, which keep their running values
           "profile",

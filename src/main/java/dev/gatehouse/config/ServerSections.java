@@ -2,7 +2,6 @@ package dev.gatehouse.config;
 
 import dev.gatehouse.config.GatehouseConfig.Admin;
 import dev.gatehouse.config.GatehouseConfig.Posture;
-import dev.gatehouse.config.GatehouseConfig.Store;
 import dev.gatehouse.config.GatehouseConfig.Tls;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +11,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The sections about the process itself, each built from its settings and checked as it is built:
- * {@code tls.*}, {@code store.*}, {@code admin.*} with {@code health.*}, and {@code posture.*}.
+ * {@code tls.*}, {@code admin.*} with {@code health.*}, and {@code posture.*} ({@code store.*} is
+ * {@link StoreSection}).
  */
 final class ServerSections {
 
@@ -65,11 +65,6 @@ final class ServerSections {
     if (file != null && !Files.isReadable(file)) {
       p.add(path, path + ": " + file + " (expected: a readable PEM file)");
     }
-  }
-
-  static Store store(SettingValues v, Problems p) {
-    p.oneOf("store.kind", "sqlite", "sqlite", "sqlite");
-    return new Store(v.string("store.kind"));
   }
 
   private static final java.util.regex.Pattern ADMIN_HOST =

@@ -77,7 +77,32 @@ public final class Settings {
               "store.kind",
               Kind.STRING,
               "sqlite",
-              "Where keys, bans, usage and the audit log's queryable copy live: sqlite (gatehouse.db in data_dir), the only kind for now."),
+              "Where keys, bans, usage, admin credentials and the audit log's queryable copy live: sqlite (gatehouse.db in data_dir, one machine) or postgres (a PostgreSQL database that several gateways share; docs/store-postgres.md)."),
+          s(
+              "store.url",
+              Kind.STRING,
+              "",
+              "The PostgreSQL database, as jdbc:postgresql://HOST[:PORT]/DATABASE (driver parameters such as ?sslmode=verify-full may follow; never a password). Required with store.kind: postgres; only then allowed."),
+          s(
+              "store.user",
+              Kind.STRING,
+              "",
+              "The PostgreSQL user. Empty: the driver's default (the user parameter of store.url, or the operating-system user)."),
+          s(
+              "store.password_file",
+              Kind.PATH,
+              "",
+              "A file holding the PostgreSQL user's password (trailing newline ignored), read when the store opens; never logged. Empty: no password (peer or certificate authentication)."),
+          s(
+              "store.pool_size",
+              Kind.INTEGER,
+              "8",
+              "Connections each gateway or CLI command opens to PostgreSQL at most (2-1000), besides one that listens for changes."),
+          s(
+              "store.max_stale",
+              Kind.DURATION,
+              "30s",
+              "With store.kind: postgres, how long keys and bans already in memory keep serving after PostgreSQL stopped answering, counted from the last check that reached it (2s or more); after that every request that needs a key or ban decision gets 503 store.unavailable. SQLite does not use it: an unreadable SQLite store refuses at once."),
           s(
               "instance.id",
               Kind.STRING,

@@ -35,6 +35,7 @@ import dev.gatehouse.metrics.GatewayMetrics;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
 import dev.gatehouse.store.KeyStore;
+import dev.gatehouse.store.StoreHealth;
 import dev.gatehouse.store.StoreWatch;
 import dev.gatehouse.store.Stores;
 import dev.gatehouse.store.UsageLedger;
@@ -288,6 +289,19 @@ public final class Gateway implements AutoCloseable {
           config.listen().port() == 0 ? freePort(config.listen().host()) : config.listen().port();
       GatewayMetrics metrics = joined(metricsTask);
       Alerts alerts = alerts(config, vertx, auditStore, clock);
+      // The store behind the key ring and ban list: /readyz, gatehouse_store_up and an alert on
+      // each change (docs/store-postgres.md), checked every second from memory only.
+      StoreHealth storeHealth =
+          new StoreHealth(
+              List.of(ring, bans),
+              (up, detail) -> {
+                if (up) {
+                  LOG.info("store: answering again");
+                } else {
+                  LOG.warning("store: unavailable: " + detail);
+                }
+                alerts.dependency("store", up, detail);
+              });
       // limits.kind: rates, budgets, concurrency and abuse counts, local or in Redis
       SharedLimits limits =
           SharedLimits.open(
@@ -322,7 +336,10 @@ public final class Gateway implements AutoCloseable {
               bodyMemory,
               // what /readyz asks, in order; the shared store and limits add theirs
               java.util.stream.Stream.concat(
-                      java.util.stream.Stream.of(drain, Readiness.of("upstream", upstream::ready)),
+                      java.util.stream.Stream.of(
+                          drain,
+                          Readiness.of("upstream", upstream::ready),
+                          Readiness.of("store", () -> Future.succeededFuture(storeHealth.up()))),
                       limits.readiness().stream())
                   .toList());
       Shared shared = rewiring.first(config, joined(guard));
@@ -369,7 +386,8 @@ public final class Gateway implements AutoCloseable {
               drain,
               shared);
       upstream.start(config.admin().healthInterval());
-      g.registerGauges(concurrency, upstream);
+      g.registerGauges(concurrency, upstream, storeHealth);
+      vertx.setPeriodic(1000, id -> storeHealth.check());
       metrics.gauge(
           "gatehouse_limits_up",
           "1 when the limits can be decided (Redis answers, with limits.kind redis), else 0",
@@ -461,7 +479,13 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** The gauges over live state, read at each scrape. */
-  private void registerGauges(ConcurrencyGate concurrency, UpstreamPool upstreams) {
+  private void registerGauges(
+      ConcurrencyGate concurrency, UpstreamPool upstreams, StoreHealth storeHealth) {
+    metrics.gauge(
+        "gatehouse_store_up",
+        "1 when the store of keys and bans answered its last check and the gateway decides from it, 0 when not",
+        storeHealth,
+        h -> h.up() ? 1 : 0);
     metrics.gauge(
         "gatehouse_requests_in_flight",
         "Requests holding a concurrency slot",

@@ -28,7 +28,11 @@ public final class KeyRing implements StoreWatch.Reader {
 
   public KeyRing(KeyStore store) {
     this.store = store;
-    this.byId = new VersionedSnapshot<>(Map.of(), store::openVersionProbe, this::load);
+    // Keys keep serving from memory for store.max_stale once a shared store stops answering
+    // (zero for SQLite: at once refused); after that nobody is authenticated (fail closed).
+    this.byId =
+        new VersionedSnapshot<>(
+            Map.of(), store::openVersionProbe, this::load, store.maxStale(), System::nanoTime);
   }
 
   /**
@@ -56,6 +60,17 @@ public final class KeyRing implements StoreWatch.Reader {
   @Override
   public void release() {
     byId.release();
+  }
+
+  @Override
+  public boolean healthy() {
+    return byId.healthy();
+  }
+
+  @Override
+  public String problem() {
+    String p = byId.problem();
+    return p.isEmpty() ? p : "keys: " + p;
   }
 
   private Map<String, Entry> load() {

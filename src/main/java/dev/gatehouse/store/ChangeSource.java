@@ -21,6 +21,17 @@ public interface ChangeSource {
    */
   Subscription onChange(Runnable onChange);
 
+  /**
+   * How long readers may keep deciding from what they loaded once this store stops answering,
+   * counted from their last refresh that reached it ({@link VersionedSnapshot}). Zero, the default
+   * and SQLite's: a failed refresh refuses at once. A shared store over the network gives a window
+   * ({@code store.max_stale}) so that a blip does not refuse every request (docs/store-postgres.md
+   * says why that is safe).
+   */
+  default java.time.Duration maxStale() {
+    return java.time.Duration.ZERO;
+  }
+
   /** Stops the calls; never throws. */
   interface Subscription extends AutoCloseable {
     @Override

@@ -29,6 +29,19 @@ public final class StoreWatch implements AutoCloseable {
 
     /** Closes what {@link #refresh} opened (its version probe); the watch's last call. */
     void release();
+
+    /**
+     * Whether the last refresh reached the store and the reader may decide from memory; read by
+     * {@link StoreHealth} for {@code /readyz}, the metric and the alert. Never blocks.
+     */
+    default boolean healthy() {
+      return true;
+    }
+
+    /** Why the reader is not {@link #healthy}; empty when it is. */
+    default String problem() {
+      return "";
+    }
   }
 
   private final List<Reader> readers;

@@ -42,6 +42,11 @@ class ConfigErrorGoldenTest {
     "client-certs, ''",
     // why: client-certificate settings with client_auth off are refused, not silently ignored
     "client-certs-off, ''",
+    // why: a PostgreSQL store's URL may not hold a password (and the message never shows it), its
+    // password file must be readable, and a window under 2s would refuse between two good checks
+    "store-postgres, ''",
+    // why: an unknown store kind, and PostgreSQL settings given to another kind, are refused
+    "store-sqlite-url, ''",
     // why: an unknown GATEHOUSE_* variable is an error, not silently ignored
     "env-typo, GATEHOUSE_TLS_CRT=/etc/cert.pem",
   })

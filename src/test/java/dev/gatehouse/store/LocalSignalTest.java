@@ -59,11 +59,18 @@ class LocalSignalTest {
 
   @Test
   void anUnknownStoreKindIsRefused() {
-    assertThatThrownBy(() -> Stores.open("postgres", dir))
+    assertThatThrownBy(() -> Stores.open(kind("oracle"), dir))
         .isInstanceOf(StoreException.class)
-        .hasMessageContaining("store.kind postgres");
-    try (Stores s = Stores.open("sqlite", dir)) {
+        .hasMessageContaining("store.kind oracle");
+    try (Stores s = Stores.open(kind("sqlite"), dir)) {
       assertThat(s.keys()).isSameAs(s.bans()).isSameAs(s.usage()).isSameAs(s.audit());
     }
+  }
+
+  private static dev.gatehouse.config.GatehouseConfig.Store kind(String kind) {
+    dev.gatehouse.config.GatehouseConfig.Store d =
+        dev.gatehouse.config.GatehouseConfig.Store.sqlite();
+    return new dev.gatehouse.config.GatehouseConfig.Store(
+        kind, d.url(), d.user(), d.passwordFile(), d.poolSize(), d.maxStale());
   }
 }
