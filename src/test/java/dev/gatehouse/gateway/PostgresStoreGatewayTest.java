@@ -164,7 +164,6 @@ class PostgresStoreGatewayTest {
     }
   }
 
-  /** Requests the upstream received for a client (not /readyz's health check of GET /). */
   /** Waits until a gateway's LISTEN connection to {@code url}'s database is open again. */
   private static void awaitListener(String url) throws Exception {
     for (int i = 0; i < 150; i++) {
@@ -186,6 +185,7 @@ class PostgresStoreGatewayTest {
     throw new AssertionError("the gateway's LISTEN connection did not come back within 15 s");
   }
 
+  /** Requests the upstream received for a client (not /readyz's health check of GET /). */
   private static int forwarded(FakeUpstream upstream) {
     return (int) upstream.requests().stream().filter(r -> !r.uri().equals("/")).count();
   }
