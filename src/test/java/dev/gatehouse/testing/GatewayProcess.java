@@ -3,6 +3,7 @@ package dev.gatehouse.testing;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,15 +62,14 @@ public final class GatewayProcess implements AutoCloseable {
   public static GatewayProcess start(Path configFile, Path dataDir, Map<String, String> env)
       throws Exception {
     String javaCmd = ProcessHandle.current().info().command().orElse("java");
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                javaCmd,
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.gatehouse.cli.Main",
-                "serve"));
+    List<String> command = new ArrayList<>(List.of(javaCmd, "-Xmx256m"));
+    // The coverage agent the build gave this JVM, if any, so that what only a process of its own
+    // runs (serve, the drain, a signal) counts too; the agent appends to the same file on exit.
+    ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("-javaagent:") && a.contains("jacoco"))
+        .forEach(command::add);
+    command.addAll(
+        List.of("-cp", System.getProperty("java.class.path"), "dev.gatehouse.cli.Main", "serve"));
     if (configFile != null) {
       command.add("--config");
       command.add(configFile.toString());
@@ -209,10 +209,21 @@ public final class GatewayProcess implements AutoCloseable {
     return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
   }
 
-  /** Kills the process if it still runs. */
+  /**
+   * Stops the process if it still runs: SIGTERM first (it drains and exits, writing what it keeps
+   * on exit), then SIGKILL if it has not ended within 15 s.
+   */
   @Override
   public void close() {
     if (process.isAlive()) {
+      process.destroy();
+      try {
+        if (process.waitFor(15, TimeUnit.SECONDS)) {
+          return;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       process.destroyForcibly();
       try {
         process.waitFor(10, TimeUnit.SECONDS);
