@@ -116,6 +116,7 @@ public record GatehouseConfig(
       String masterName,
       String user,
       @Nullable Path passwordFile,
+      @Nullable Path tlsCa,
       Duration timeout,
       String keyPrefix) {
     public SharedLimits {

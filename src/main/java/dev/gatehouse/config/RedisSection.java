@@ -27,6 +27,7 @@ final class RedisSection {
           "redis.master_name",
           "redis.user",
           "redis.password_file",
+          "redis.tls_ca",
           "redis.timeout",
           "redis.key_prefix");
 
@@ -36,6 +37,7 @@ final class RedisSection {
     p.oneOf("limits.kind", "local", "local or redis", "local", "redis");
     boolean redis = "redis".equals(v.string("limits.kind"));
     Path passwordFile = v.path("redis.password_file");
+    Path tlsCa = v.path("redis.tls_ca");
     SharedLimits s =
         new SharedLimits(
             redis,
@@ -45,6 +47,7 @@ final class RedisSection {
             v.string("redis.master_name"),
             v.string("redis.user"),
             passwordFile,
+            tlsCa,
             v.duration("redis.timeout"),
             v.string("redis.key_prefix"));
     if (!redis) {
@@ -132,6 +135,24 @@ final class RedisSection {
           "redis.password_file: "
               + passwordFile
               + " (expected: a readable file holding the Redis password)");
+    }
+    if (tlsCa != null && !Files.isReadable(tlsCa)) {
+      p.add(
+          "redis.tls_ca",
+          "redis.tls_ca: "
+              + tlsCa
+              + " (expected: a readable PEM file of the CA certificates Redis's certificate"
+              + " chains to)");
+    }
+    boolean tls =
+        s.url().startsWith("rediss://")
+            || s.endpoints().stream().anyMatch(e -> e.startsWith("rediss://"));
+    if (tlsCa != null && !tls) {
+      // a CA for a plain-text connection would check nothing: the operator meant TLS
+      p.add(
+          "redis.tls_ca",
+          "redis.tls_ca: set without a rediss:// address (expected: rediss:// in redis.url or"
+              + " redis.endpoints, or no redis.tls_ca)");
     }
     p.positive("redis.timeout", s.timeout());
     if (s.timeout().compareTo(Duration.ofSeconds(60)) > 0) {

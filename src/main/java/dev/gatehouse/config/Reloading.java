@@ -70,6 +70,7 @@ public final class Reloading {
           "redis.master_name",
           "redis.user",
           "redis.password_file",
+          "redis.tls_ca",
           "redis.timeout",
           "redis.key_prefix",
           // the concurrency gate's sizes and queue; connection caps count open connections

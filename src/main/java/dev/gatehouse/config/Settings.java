@@ -356,6 +356,11 @@ public final class Settings {
               "",
               "A file holding the Redis password (AUTH), read at start; empty for none. The password is never logged."),
           s(
+              "redis.tls_ca",
+              Kind.PATH,
+              "",
+              "A PEM file of the CA certificates that a rediss:// server's certificate must chain to, read at start; empty for the JVM's trust store. The server's name is checked too. Only with a rediss:// address."),
+          s(
               "redis.timeout",
               Kind.DURATION,
               "500ms",

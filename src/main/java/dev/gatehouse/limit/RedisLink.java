@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
@@ -107,9 +108,14 @@ public final class RedisLink implements AutoCloseable {
     int timeout = (int) Math.max(1, config.timeout().toMillis());
     NetClientOptions net = o.getNetClientOptions();
     net.setConnectTimeout(timeout).setTcpNoDelay(true).setTcpKeepAlive(true);
-    // a rediss:// address turns TLS on; the server's certificate is checked against the JVM's
-    // trust store and its name, like any other TLS client here
+    // a rediss:// address turns TLS on; the server's certificate is checked against redis.tls_ca
+    // (else the JVM's trust store) and its name, like any other TLS client here: a server that
+    // cannot prove it is the configured one is refused, never trusted
     net.setHostnameVerificationAlgorithm("HTTPS");
+    java.nio.file.Path ca = config.tlsCa();
+    if (ca != null) {
+      net.setTrustOptions(new PemTrustOptions().addCertPath(ca.toString()));
+    }
     o.setMaxPoolSize(16).setMaxPoolWaiting(4096).setMaxWaitingHandlers(4096);
     o.setPoolRecycleTimeout(60_000);
     return new RedisLink(vertx, Redis.createClient(vertx, o), timeout, config.keyPrefix());

@@ -2,9 +2,12 @@ package dev.gatehouse.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code limits.kind} and {@code redis.*}: the combinations refused at load, with clear lines. */
 class RedisSectionTest {
@@ -37,6 +40,43 @@ class RedisSectionTest {
     // why: each gateway would count alone, which is what the operator set Redis up to prevent
     assertThat(problems(Map.of("redis.url", "redis://127.0.0.1:6379")))
         .anyMatch(l -> l.startsWith("redis.url: set while limits.kind is local"));
+  }
+
+  @Test
+  void aTlsCaIsReadableAndOnlyWithATlsAddress(@TempDir Path dir) throws Exception {
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "not checked at load\n");
+    GatehouseConfig c =
+        load(
+            Map.of(
+                "limits.kind", "redis",
+                "redis.url", "rediss://redis.internal:6380",
+                "redis.tls_ca", ca.toString()));
+    assertThat(c.sharedLimits().tlsCa()).isEqualTo(ca);
+    // why: a CA for a plain-text connection would check nothing; the operator meant TLS
+    assertThat(
+            problems(
+                Map.of(
+                    "limits.kind", "redis",
+                    "redis.url", "redis://redis.internal:6379",
+                    "redis.tls_ca", ca.toString())))
+        .anyMatch(l -> l.startsWith("redis.tls_ca: set without a rediss:// address"));
+    assertThat(
+            problems(
+                Map.of(
+                    "limits.kind", "redis",
+                    "redis.url", "rediss://redis.internal:6380",
+                    "redis.tls_ca", dir.resolve("missing.pem").toString())))
+        .anyMatch(l -> l.startsWith("redis.tls_ca: ") && l.contains("a readable PEM file"));
+    assertThat(
+            load(Map.of(
+                    "limits.kind", "redis",
+                    "redis.mode", "cluster",
+                    "redis.endpoints", "rediss://a:6380",
+                    "redis.tls_ca", ca.toString()))
+                .sharedLimits()
+                .tlsCa())
+        .as("a TLS endpoint is enough")
+        .isEqualTo(ca);
   }
 
   @Test

@@ -19,7 +19,16 @@ final class RedisTesting {
   static GatehouseConfig.SharedLimits settings(
       String url, String prefix, @Nullable Path passwordFile) {
     return new GatehouseConfig.SharedLimits(
-        true, url, "standalone", List.of(), "", "", passwordFile, Duration.ofMillis(500), prefix);
+        true,
+        url,
+        "standalone",
+        List.of(),
+        "",
+        "",
+        passwordFile,
+        null,
+        Duration.ofMillis(500),
+        prefix);
   }
 
   static String prefix() {
