@@ -316,6 +316,10 @@ if [ "$SQLITE_ONLY" = 0 ]; then
   log "leg: two gateways on PostgreSQL + Redis, one load generator each"
   gw_config pg2a "$P_PG2A" postgres redis
   gw_config pg2b "$P_PG2B" postgres redis
+  # one server secret for every gateway on the shared store (docs/scale-out.md): the key was made
+  # with pg1's
+  cp -p "$work/data-pg1/server.secret" "$work/data-pg2a/server.secret"
+  cp -p "$work/data-pg1/server.secret" "$work/data-pg2b/server.secret"
   start_gw pg2a "$P_PG2A"
   pa=$gw_pid
   start_gw pg2b "$P_PG2B"
@@ -323,6 +327,7 @@ if [ "$SQLITE_ONLY" = 0 ]; then
   t="[$(target pg2a "$P_PG2A" "$auth" "$pa"),$(target pg2b "$P_PG2B" "$auth" "$pb")]"
   warm "$t"
   load pg2-c64 "$t" "$CONNS" "$WRK_S" "$ROUNDS"
+  load pg2-c1 "$t" 1 "$C1_S" "$ROUNDS"
   stop_gw pg2b "$pb"
   stop_gw pg2a "$pa"
 fi

@@ -132,6 +132,9 @@ public final class Relay {
     }
 
     void attempt(Upstream upstream) {
+      if (x.clientGone() || x.response().closed()) {
+        return; // gone while a stage waited (a remote limiter): nothing to ask an upstream for
+      }
       tried.add(upstream);
       Upstream.Attempt a = upstream.begin();
       attempt = a;
@@ -189,6 +192,9 @@ public final class Relay {
       current = up;
       HttpServerResponse resp = x.response();
       if (resp.closed() || x.clientGone()) {
+        // Nothing was sent, and no future of it is watched: without a handler Vert.x would log
+        // this reset, which is ours, as a SEVERE error.
+        up.exceptionHandler(e -> {});
         up.reset();
         a.end(Upstream.Outcome.CANCELLED, "client gone");
         return;
