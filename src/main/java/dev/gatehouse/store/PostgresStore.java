@@ -34,7 +34,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The shared store ({@code store.kind: postgres}): keys, bans and usage in one PostgreSQL database
  * that several gateways and the CLI use at once, through a HikariCP pool; admin credentials are in
- * the same database ({@link PostgresAdminStore}). Schema changes are Flyway migrations under {@code
+ * the same database ({@link JdbcAdminStore}). Schema changes are Flyway migrations under {@code
  * db/postgres}. Changes to keys and bans are pushed to every running gateway by {@code
  * LISTEN/NOTIFY} ({@link PostgresChanges}). Thread-safe.
  *
@@ -222,26 +222,22 @@ public final class PostgresStore implements KeyStore, UsageStore, BanStore, Auto
     }
   }
 
-  /** Work on one connection that answers a value. */
-  interface SqlCall<T> {
-    T run(Connection c) throws SQLException;
-  }
-
   /**
    * Runs {@code call} in one transaction and answers its value; a failure is rolled back and thrown
    * as a {@link StoreException} whose message starts with {@code failure}.
    */
-  <T> T inTransaction(String failure, SqlCall<T> call) {
+  <T> T inTransaction(String failure, SqlDatabase.SqlCall<T> call) {
     return inTransaction(null, failure, call);
   }
 
   /**
-   * As {@link #inTransaction(String, SqlCall)}, and when {@code versionTable} is not null: bumps
-   * that version first (taking its row lock, so writers of keys, or of bans, go one at a time) and
-   * sends the change's NOTIFY in the same transaction; after the commit, runs this process's
-   * listeners and waits for the other gateways' answers.
+   * As {@link #inTransaction(String, SqlDatabase.SqlCall)}, and when {@code versionTable} is not
+   * null: bumps that version first (taking its row lock, so writers of keys, or of bans, go one at
+   * a time) and sends the change's NOTIFY in the same transaction; after the commit, runs this
+   * process's listeners and waits for the other gateways' answers.
    */
-  private <T> T inTransaction(@Nullable String versionTable, String failure, SqlCall<T> call) {
+  private <T> T inTransaction(
+      @Nullable String versionTable, String failure, SqlDatabase.SqlCall<T> call) {
     String changeId = versionTable == null ? null : HexFormat.of().formatHex(randomBytes(8));
     try (Connection c = connection()) {
       if (changeId != null) {

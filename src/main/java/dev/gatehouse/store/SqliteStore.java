@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * can change keys while a gateway is serving. Schema changes are Flyway migrations under {@code
  * db/migration}, run by Flyway unless the schema is at the latest already ({@link SqliteSchema}).
  * Holds keys, bans, usage and audit records; admin credentials are in the same database ({@link
- * SqliteAdminStore}). Thread-safe.
+ * JdbcAdminStore}). Thread-safe.
  */
 public final class SqliteStore
     implements KeyStore, UsageStore, BanStore, AuditStore, AutoCloseable {
@@ -142,7 +142,7 @@ public final class SqliteStore
    * every connection it serves. So the request path reads memory snapshots, and writes go to
    * threads of their own (each store interface says which); a call from an event loop is a bug, and
    * it fails here: loudly in the tests, and closed in production (the caller refuses). {@link
-   * SqliteAdminStore} shares it.
+   * JdbcAdminStore} shares it.
    */
   Connection connection() throws SQLException {
     refuseOnEventLoop();
@@ -709,11 +709,6 @@ public final class SqliteStore
     void run(Connection c) throws SQLException;
   }
 
-  /** Work on one connection that answers a value. */
-  interface SqlCall<T> {
-    T run(Connection c) throws SQLException;
-  }
-
   private void inTransaction(SqlWork work) {
     inTransaction("key_version", "key store write failed", work);
   }
@@ -748,7 +743,7 @@ public final class SqliteStore
    * thrown as a {@link StoreException} whose message starts with {@code failure}. Every
    * multi-statement write of the SQLite stores goes through here.
    */
-  <T> T inTransaction(String failure, SqlCall<T> call) {
+  <T> T inTransaction(String failure, SqlDatabase.SqlCall<T> call) {
     try (Connection c = connection()) {
       c.setAutoCommit(false);
       try {

@@ -51,7 +51,7 @@ public record Stores(
 
   /** One SQLite store behind every interface. */
   public static Stores sqlite(SqliteStore s) {
-    return new Stores(s, s, s, s, new SqliteAdminStore(s), s::close);
+    return new Stores(s, s, s, s, JdbcAdminStore.forSqlite(s), s::close);
   }
 
   /**
@@ -71,7 +71,7 @@ public record Stores(
         s,
         s,
         audit,
-        new PostgresAdminStore(s),
+        JdbcAdminStore.forPostgres(s),
         () -> {
           audit.close(); // first: it holds a pooled connection with its chain's lock
           s.close();

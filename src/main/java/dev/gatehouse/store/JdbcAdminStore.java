@@ -12,18 +12,65 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The PostgreSQL store's admin credentials: the {@code admin_credentials} table of the same
- * database, through the same pool (and the same refusal of event-loop callers) as {@link
- * PostgresStore}. Every one-time use (a TOTP time step, a recovery code) is one conditional {@code
- * UPDATE}: PostgreSQL makes a second one wait for the first's row lock and then re-checks its
- * condition, so two gateways at once cannot both use a code. Thread-safe.
+ * The admin credentials of a JDBC store, SQLite or PostgreSQL: the {@code admin_credentials} table
+ * (and its TOTP columns) of the same database, through the same pool (and the same refusal of
+ * event-loop callers). A class of its own because the admin store's methods would crowd the data
+ * plane's store, and nothing on the request path reads this table. The SQL is the same on both;
+ * they differ in how a revocation keeps the last-admin check and its update together ({@link
+ * #forSqlite}, {@link #forPostgres}). Every one-time use (a TOTP time step, a recovery code) is one
+ * conditional {@code UPDATE}, which both databases apply one at a time, so two logins (on two
+ * gateways) cannot both use the same code. Thread-safe.
  */
-final class PostgresAdminStore implements AdminStore {
+final class JdbcAdminStore implements AdminStore {
 
-  private final PostgresStore db;
+  private final SqlDatabase db;
 
-  PostgresAdminStore(PostgresStore db) {
+  /** Run first in a revocation's transaction, or null when the transaction alone suffices. */
+  private final @Nullable String revokeLock;
+
+  private JdbcAdminStore(SqlDatabase db, @Nullable String revokeLock) {
     this.db = db;
+    this.revokeLock = revokeLock;
+  }
+
+  /**
+   * SQLite: a store transaction is IMMEDIATE, so the write lock is held from the last-admin check
+   * to the update, and two revocations at once cannot both pass it.
+   */
+  static JdbcAdminStore forSqlite(SqliteStore db) {
+    return new JdbcAdminStore(
+        new SqlDatabase() {
+          @Override
+          public Connection connection() throws SQLException {
+            return db.connection();
+          }
+
+          @Override
+          public <T> T inTransaction(String failure, SqlCall<T> call) {
+            return db.inTransaction(failure, call);
+          }
+        },
+        null);
+  }
+
+  /**
+   * PostgreSQL: the table is locked against other writers from the last-admin check to the update,
+   * so two revocations at once (on two gateways) cannot both pass it.
+   */
+  static JdbcAdminStore forPostgres(PostgresStore db) {
+    return new JdbcAdminStore(
+        new SqlDatabase() {
+          @Override
+          public Connection connection() throws SQLException {
+            return db.connection();
+          }
+
+          @Override
+          public <T> T inTransaction(String failure, SqlCall<T> call) {
+            return db.inTransaction(failure, call);
+          }
+        },
+        "LOCK TABLE admin_credentials IN SHARE ROW EXCLUSIVE MODE");
   }
 
   @Override
@@ -83,13 +130,13 @@ final class PostgresAdminStore implements AdminStore {
 
   @Override
   public Revoke revokeAdmin(String id, Instant at) {
-    // The table is locked against other writers from the check to the update, so two revocations
-    // at once (on two gateways) cannot both pass the last-admin check.
     return db.inTransaction(
         "cannot revoke admin credential " + id,
         c -> {
-          try (java.sql.Statement st = c.createStatement()) {
-            st.execute("LOCK TABLE admin_credentials IN SHARE ROW EXCLUSIVE MODE");
+          if (revokeLock != null) {
+            try (java.sql.Statement st = c.createStatement()) {
+              st.execute(revokeLock);
+            }
           }
           return revoke(c, id, at);
         });
