@@ -1,6 +1,7 @@
 package dev.gatehouse.limit;
 
 import dev.gatehouse.exchange.LimitsUnavailableException;
+import dev.gatehouse.store.PendingUsage;
 import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.store.UsageStore;
 import io.vertx.core.Future;
@@ -12,7 +13,6 @@ import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,7 +62,7 @@ public final class RedisUsageLedger implements UsageLedger {
   /** Tokens charged or settled that Redis has not recorded yet, per key. */
   private final ConcurrentHashMap<String, Long> owed = new ConcurrentHashMap<>();
 
-  private final Map<String, UsageStore.UsageRow> pending = new HashMap<>();
+  private final PendingUsage pending = new PendingUsage();
 
   public RedisUsageLedger(Vertx vertx, RedisLink redis, Clock clock) {
     this.redis = redis;
@@ -135,9 +135,7 @@ public final class RedisUsageLedger implements UsageLedger {
       String keyId, @Nullable String model, long estimated, long tokensIn, long tokensOut) {
     String day = today();
     String m = model == null ? "" : model;
-    synchronized (pending) {
-      merge(new UsageStore.UsageRow(keyId, day, m, 1, tokensIn, tokensOut));
-    }
+    pending.add(new UsageStore.UsageRow(keyId, day, m, 1, tokensIn, tokensOut));
     long delta = tokensIn + tokensOut - estimated;
     return delta == 0 ? Future.succeededFuture() : add(keyId, delta).mapEmpty();
   }
@@ -160,33 +158,13 @@ public final class RedisUsageLedger implements UsageLedger {
     }
   }
 
-  private void merge(UsageStore.UsageRow r) {
-    pending.merge(
-        r.keyId() + '\u0000' + r.day() + '\u0000' + r.model(),
-        r,
-        (a, b) ->
-            new UsageStore.UsageRow(
-                a.keyId(),
-                a.day(),
-                a.model(),
-                a.requests() + b.requests(),
-                a.tokensIn() + b.tokensIn(),
-                a.tokensOut() + b.tokensOut()));
-  }
-
   @Override
   public List<UsageStore.UsageRow> drain() {
-    synchronized (pending) {
-      List<UsageStore.UsageRow> rows = new ArrayList<>(pending.values());
-      pending.clear();
-      return rows;
-    }
+    return pending.drain();
   }
 
   @Override
   public void requeue(List<UsageStore.UsageRow> rows) {
-    synchronized (pending) {
-      rows.forEach(this::merge);
-    }
+    pending.addAll(rows);
   }
 }

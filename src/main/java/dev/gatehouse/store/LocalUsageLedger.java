@@ -4,8 +4,6 @@ import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +19,7 @@ public final class LocalUsageLedger implements UsageLedger {
 
   private final Clock clock;
   private final ConcurrentHashMap<String, KeyUsage> keys = new ConcurrentHashMap<>();
-  private final Map<String, UsageStore.UsageRow> pending = new HashMap<>();
+  private final PendingUsage pending = new PendingUsage();
 
   private static final class KeyUsage {
     long minute = -1;
@@ -99,47 +97,17 @@ public final class LocalUsageLedger implements UsageLedger {
       day = u.day;
     }
     String m = model == null ? "" : model;
-    synchronized (pending) {
-      pending.merge(
-          key + '\u0000' + day + '\u0000' + m,
-          new UsageStore.UsageRow(key, day, m, 1, tokensIn, tokensOut),
-          (a, b) ->
-              new UsageStore.UsageRow(
-                  a.keyId(),
-                  a.day(),
-                  a.model(),
-                  a.requests() + b.requests(),
-                  a.tokensIn() + b.tokensIn(),
-                  a.tokensOut() + b.tokensOut()));
-    }
+    pending.add(new UsageStore.UsageRow(key, day, m, 1, tokensIn, tokensOut));
     return Future.succeededFuture();
   }
 
   @Override
   public List<UsageStore.UsageRow> drain() {
-    synchronized (pending) {
-      List<UsageStore.UsageRow> rows = new ArrayList<>(pending.values());
-      pending.clear();
-      return rows;
-    }
+    return pending.drain();
   }
 
   @Override
   public void requeue(List<UsageStore.UsageRow> rows) {
-    synchronized (pending) {
-      for (UsageStore.UsageRow r : rows) {
-        pending.merge(
-            r.keyId() + '\u0000' + r.day() + '\u0000' + r.model(),
-            r,
-            (a, b) ->
-                new UsageStore.UsageRow(
-                    a.keyId(),
-                    a.day(),
-                    a.model(),
-                    a.requests() + b.requests(),
-                    a.tokensIn() + b.tokensIn(),
-                    a.tokensOut() + b.tokensOut()));
-      }
-    }
+    pending.addAll(rows);
   }
 }
