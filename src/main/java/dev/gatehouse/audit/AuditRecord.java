@@ -73,66 +73,6 @@ public record AuditRecord(
     detail = cleanDetail(detail);
   }
 
-  /** A record without a refusal's detail. */
-  public AuditRecord(
-      String time,
-      String requestId,
-      String ip,
-      @Nullable String keyId,
-      @Nullable String keyName,
-      String method,
-      @Nullable String path,
-      @Nullable String op,
-      @Nullable String model,
-      int status,
-      String decision,
-      String reason,
-      long bytesIn,
-      long bytesOut,
-      long tokensIn,
-      long tokensOut,
-      long ttfbMicros,
-      long upstreamMicros,
-      long totalMicros,
-      @Nullable String userAgent,
-      boolean clientGone,
-      @Nullable String promptSha256,
-      @Nullable String promptText,
-      @Nullable String guardVerdict,
-      double guardScore,
-      @Nullable String guardFamilies,
-      @Nullable String guardSecrets) {
-    this(
-        time,
-        requestId,
-        ip,
-        keyId,
-        keyName,
-        method,
-        path,
-        op,
-        model,
-        status,
-        decision,
-        reason,
-        bytesIn,
-        bytesOut,
-        tokensIn,
-        tokensOut,
-        ttfbMicros,
-        upstreamMicros,
-        totalMicros,
-        userAgent,
-        clientGone,
-        promptSha256,
-        promptText,
-        guardVerdict,
-        guardScore,
-        guardFamilies,
-        guardSecrets,
-        null);
-  }
-
   /** A record without guard fields (the guard did not inspect the request). */
   public AuditRecord(
       String time,

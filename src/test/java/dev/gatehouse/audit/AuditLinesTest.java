@@ -72,7 +72,8 @@ class AuditLinesTest {
               "flag",
               0.625,
               "injection,jailbreak",
-              "aws:1"),
+              "aws:1",
+              null),
           new AuditRecord(
               "2026-11-22T10:00:01.999Z",
               "r-3",
@@ -99,6 +100,7 @@ class AuditLinesTest {
               null,
               "pass",
               1.0E-7,
+              null,
               null,
               null));
 
