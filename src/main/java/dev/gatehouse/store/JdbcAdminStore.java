@@ -38,19 +38,7 @@ final class JdbcAdminStore implements AdminStore {
    * to the update, and two revocations at once cannot both pass it.
    */
   static JdbcAdminStore forSqlite(SqliteStore db) {
-    return new JdbcAdminStore(
-        new SqlDatabase() {
-          @Override
-          public Connection connection() throws SQLException {
-            return db.connection();
-          }
-
-          @Override
-          public <T> T inTransaction(String failure, SqlCall<T> call) {
-            return db.inTransaction(failure, call);
-          }
-        },
-        null);
+    return new JdbcAdminStore(db::connection, null);
   }
 
   /**
@@ -59,18 +47,7 @@ final class JdbcAdminStore implements AdminStore {
    */
   static JdbcAdminStore forPostgres(PostgresStore db) {
     return new JdbcAdminStore(
-        new SqlDatabase() {
-          @Override
-          public Connection connection() throws SQLException {
-            return db.connection();
-          }
-
-          @Override
-          public <T> T inTransaction(String failure, SqlCall<T> call) {
-            return db.inTransaction(failure, call);
-          }
-        },
-        "LOCK TABLE admin_credentials IN SHARE ROW EXCLUSIVE MODE");
+        db::connection, "LOCK TABLE admin_credentials IN SHARE ROW EXCLUSIVE MODE");
   }
 
   @Override

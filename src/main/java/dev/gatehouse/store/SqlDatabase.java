@@ -4,11 +4,11 @@ import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
- * What the two JDBC stores (SQLite and PostgreSQL) offer the tables they share a database with: a
- * pooled connection, which refuses an event-loop caller, and one transaction that answers a value.
- * {@link JdbcAdminStore} is written once against it (the stores keep these methods package-private
- * and hand them over in its factories).
+ * A JDBC store's pooled connections (SQLite or PostgreSQL; each refuses an event-loop caller), and
+ * the one way a multi-statement write runs on them: {@link #inTransaction}. Both stores and {@link
+ * JdbcAdminStore} use it.
  */
+@FunctionalInterface
 interface SqlDatabase {
 
   /** Work on one connection that answers a value. */
@@ -20,8 +20,26 @@ interface SqlDatabase {
   Connection connection() throws SQLException;
 
   /**
-   * Runs {@code call} in one transaction and answers its value; a failure is rolled back and thrown
-   * as a {@link StoreException} whose message starts with {@code failure}.
+   * Runs {@code call} in one transaction on a pooled connection and answers its value; a failure is
+   * rolled back and thrown as a {@link StoreException} whose message starts with {@code failure}.
+   * (SQLite's transactions are IMMEDIATE, the pool's pragma, so the write lock is held from the
+   * first read.)
    */
-  <T> T inTransaction(String failure, SqlCall<T> call);
+  default <T> T inTransaction(String failure, SqlCall<T> call) {
+    try (Connection c = connection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = call.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new StoreException(failure + ": " + e.getMessage(), e);
+    }
+  }
 }

@@ -738,27 +738,13 @@ public final class SqliteStore
   }
 
   /**
-   * Runs {@code call} in one transaction on a pooled connection (IMMEDIATE, the pool's pragma, so
-   * the write lock is held from its first read) and answers its value; a failure is rolled back and
-   * thrown as a {@link StoreException} whose message starts with {@code failure}. Every
-   * multi-statement write of the SQLite stores goes through here.
+   * Runs {@code call} in one transaction ({@link SqlDatabase#inTransaction}: IMMEDIATE, the pool's
+   * pragma, so the write lock is held from its first read). Every multi-statement write of the
+   * SQLite stores goes through here.
    */
   <T> T inTransaction(String failure, SqlDatabase.SqlCall<T> call) {
-    try (Connection c = connection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = call.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new StoreException(failure + ": " + e.getMessage(), e);
-    }
+    SqlDatabase db = this::connection;
+    return db.inTransaction(failure, call);
   }
 
   private static void insert(Connection c, KeyRecord k) throws SQLException {
