@@ -99,6 +99,16 @@ public final class AuditVerifier {
 
     /** This result with its line given as a line of one of the files the log was read from. */
     Result in(String file, long line) {
+      return where(file, line, instance);
+    }
+
+    /** This result as one chain's of a store that several gateways share. */
+    Result of(String chain) {
+      return where(file, line, chain);
+    }
+
+    /** This result, placed at {@code line} of {@code file}, of the chain {@code instance}. */
+    private Result where(@Nullable String file, long line, @Nullable String instance) {
       return new Result(
           ok,
           records,
@@ -115,26 +125,6 @@ public final class AuditVerifier {
           following,
           detail,
           instance);
-    }
-
-    /** This result as one chain's of a store that several gateways share. */
-    Result of(String chain) {
-      return new Result(
-          ok,
-          records,
-          checkpoints,
-          firstSeq,
-          lastSeq,
-          lastCheckpointSeq,
-          prunedThrough,
-          alone,
-          kind,
-          badSeq,
-          file,
-          line,
-          following,
-          detail,
-          chain);
     }
 
     /** One line for people; a chain of a shared store is named first ("instance gw-a: OK: ..."). */
