@@ -59,6 +59,9 @@ PG_PASSWORD="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+TAG=cluster
+# shellcheck source=lib/procs.sh
+. "$lib/procs.sh"
 
 # ---------------------------------------------------------------- prerequisites
 for tool in nginx wrk python3 timeout; do
@@ -70,7 +73,6 @@ if [ "$SQLITE_ONLY" = 0 ]; then
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
   [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || die "PostgreSQL not found (Debian: apt-get install -y postgresql)"
 fi
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in $ALL_PORTS; do
   port_open "$p" && die "127.0.0.1:$p is already in use (set BENCH_PORT_BASE to another range)"
 done
@@ -85,18 +87,6 @@ problems=()
 
 # ---------------------------------------------------------------- process bookkeeping / cleanup
 started=() # "name:pid", in start order
-track() { started+=("$1:$2"); }
-stop_pid() { # name pid: TERM (a gateway drains; shutdown.grace is short here), wait 10 s, KILL
-  local name="$1" pid="$2" i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.2
-  done
-  echo "[cluster] $name ($pid) did not stop on TERM: KILL" >&2
-  kill -KILL "$pid" 2>/dev/null || true
-}
 as_pg() { # runs a PostgreSQL tool as the postgres user under root, as the tests do
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
@@ -120,20 +110,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "[cluster] interrupted" >&2; exit 130' INT TERM
-
-wait_port() { # name pid port seconds logfile
-  local name="$1" pid="$2" port="$3" secs="$4" logf="$5" i
-  for i in $(seq 1 $((secs * 5))); do
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      echo "----- last lines of $logf" >&2; tail -n 30 "$logf" >&2 || true
-      die "$name exited before listening on 127.0.0.1:$port"
-    fi
-    port_open "$port" && return 0
-    sleep 0.2
-  done
-  echo "----- last lines of $logf" >&2; tail -n 30 "$logf" >&2 || true
-  die "$name not listening on 127.0.0.1:$port after ${secs}s"
-}
 
 # ---------------------------------------------------------------- PostgreSQL and Redis
 if [ "$SQLITE_ONLY" = 0 ]; then
@@ -232,14 +208,6 @@ shutdown:
   grace: 2s
 EOF
   sed "s|$work|<tmp>|g" "$f" >"$res/conf/$name.yaml"
-}
-
-gatehouse_exec() { # as bench/run.sh: only the config file, no GATEHOUSE_* from this shell
-  cd "$repo"
-  for v in $(compgen -e | grep '^GATEHOUSE_' || true); do
-    case "$v" in GATEHOUSE_JAVA_OPTS | GATEHOUSE_JAVA) ;; *) unset "$v" ;; esac
-  done
-  exec ./gatehouse "$@"
 }
 
 log "building / checking Gatehouse"

@@ -77,6 +77,9 @@ NGINX_AUTH="Bearer sk-bench-0002"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+TAG=bench
+# shellcheck source=lib/procs.sh
+. "$lib/procs.sh"
 
 # ---------------------------------------------------------------- prerequisites
 for tool in nginx wrk python3 timeout; do
@@ -84,7 +87,6 @@ for tool in nginx wrk python3 timeout; do
 done
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' || die "python3 >= 3.8 needed"
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in $ALL_PORTS; do
   port_open "$p" && die "127.0.0.1:$p is already in use (set BENCH_PORT_BASE to another range)"
 done
@@ -115,38 +117,6 @@ problems=()
 
 # ---------------------------------------------------------------- process bookkeeping / cleanup
 started=() # "name:pid", in start order
-
-track() { started+=("$1:$2"); }
-
-child_pids() { # pid -> child pids (via /proc), space-separated
-  local parent="$1" s line f out=""
-  for s in /proc/[0-9]*/stat; do
-    { read -r line <"$s"; } 2>/dev/null || continue
-    read -ra f <<<"${line##*) }" # after the command name: state, ppid, ...
-    if [ "${f[1]:-}" = "$parent" ]; then
-      s="${s#/proc/}"; out="$out ${s%/stat}"
-    fi
-  done
-  echo "$out"
-}
-
-stop_pid() { # name pid: TERM, wait up to 10 s, then KILL; then the same for its children left
-  local name="$1" pid="$2" i kids k
-  kill -0 "$pid" 2>/dev/null || return 0
-  kids="$(child_pids "$pid")"
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "[bench] $name ($pid) did not stop on TERM: KILL" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  for k in $kids; do
-    [ "$k" = "$$" ] || stop_pid "$name-child" "$k"
-  done
-}
 
 step_pid=""
 step() { # runs a measuring step in the background and waits, so INT/TERM reach the trap at once
@@ -182,20 +152,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "[bench] interrupted" >&2; exit 130' INT TERM
-
-wait_port() { # name pid port seconds logfile
-  local name="$1" pid="$2" port="$3" secs="$4" logf="$5" i
-  for i in $(seq 1 $((secs * 5))); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "----- last lines of $logf" >&2; tail -n 30 "$logf" >&2 || true
-      die "$name exited before listening on 127.0.0.1:$port"
-    fi
-    port_open "$port" && return 0
-    sleep 0.2
-  done
-  echo "----- last lines of $logf" >&2; tail -n 30 "$logf" >&2 || true
-  die "$name not listening on 127.0.0.1:$port after ${secs}s"
-}
 
 # ---------------------------------------------------------------- render configs
 user_line=""
@@ -271,13 +227,6 @@ mkdir -p "$work/bare-data"
 # Runs ./gatehouse by exec, so the pid of "gatehouse_exec ... &" is the JVM itself (the launcher
 # execs java too). Only call it in a subshell: with & or inside $(...).
 # Gatehouse reads GATEHOUSE_* settings from the environment: run it with the config file only.
-gatehouse_exec() {
-  cd "$repo"
-  for v in $(compgen -e | grep '^GATEHOUSE_' || true); do
-    case "$v" in GATEHOUSE_JAVA_OPTS | GATEHOUSE_JAVA) ;; *) unset "$v" ;; esac
-  done
-  exec ./gatehouse "$@"
-}
 
 # ---------------------------------------------------------------- start everything
 log "mode $mode, results in $res"
