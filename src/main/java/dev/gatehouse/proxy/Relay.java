@@ -426,8 +426,16 @@ public final class Relay {
             }
           }
         });
-    if (!resp.headWritten() && !fixedLength) {
-      resp.writeHead(); // send the head at once: a stream's first chunk may take a while
+    if (!fixedLength) {
+      // A stream's first chunk may take a while, so the head is not held for it. But it is sent
+      // only once the bytes read with it are relayed: an upstream that sent its head and first
+      // chunk in one packet (Ollama, llama.cpp) has them reach the client in one write, not two.
+      vertx.runOnContext(
+          v -> {
+            if (!resp.headWritten() && !resp.ended() && !resp.closed()) {
+              resp.writeHead();
+            }
+          });
     }
   }
 

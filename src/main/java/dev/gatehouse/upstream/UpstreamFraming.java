@@ -3,6 +3,7 @@ package dev.gatehouse.upstream;
 import dev.gatehouse.http1.Http1Grammar;
 import dev.gatehouse.http1.Http1Grammar.Fields;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -65,6 +66,9 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     DEAD
   }
 
+  private static final AdaptiveRecvByteBufAllocator READS =
+      new AdaptiveRecvByteBufAllocator(1024, 2048, 65536);
+
   private State state = State.IDLE;
   private byte[] line = new byte[1024];
   private int lineLength;
@@ -102,6 +106,10 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       return false;
     }
     if (p.get(UpstreamFraming.class) == null) {
+      // Reads of at least 1 KiB. Netty's default guess shrinks towards the size of recent reads,
+      // so after a stream of 200-byte chunks a response head and its first chunk, sent in one
+      // packet, were read (and relayed to the client) in two pieces.
+      channel.config().setRecvByteBufAllocator(READS);
       UpstreamFraming framing = new UpstreamFraming();
       p.addBefore(CODEC, "gatehouseUpstreamFraming", framing);
       p.addAfter(CODEC, "gatehouseUpstreamRequests", framing.new Requests());

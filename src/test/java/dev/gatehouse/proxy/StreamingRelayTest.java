@@ -134,6 +134,24 @@ class StreamingRelayTest {
   }
 
   @Test
+  void theHeadIsNotHeldBackForASlowFirstChunk() throws Exception {
+    // why: the relay sends a stream's head together with the bytes that came with it, but an
+    // upstream that answers its head before its first token must not have the head held for it
+    gw.upstream.firstChunkDelay(1_200).streaming(2, 10);
+    long start = System.nanoTime();
+    try (Stream s =
+        new Stream(gw.port(), "/api/chat", "{\"model\":\"llama3.2:3b\",\"messages\":[]}")) {
+      long headMillis = (System.nanoTime() - start) / 1_000_000;
+      assertThat(s.status).isEqualTo(200);
+      assertThat(headMillis)
+          .as("head before the first chunk (1.2 s, under this fixture's 2 s idle timeout)")
+          .isLessThan(800);
+      assertThat(s.nextLine()).contains("\"seq\":0");
+      assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(1_150);
+    }
+  }
+
+  @Test
   void sseEventsReachTheClientBeforeTheUpstreamHasFinished() throws Exception {
     // why: the OpenAI dialect streams Server-Sent Events, which must not be buffered either
     gw.upstream.streaming(10, 200);

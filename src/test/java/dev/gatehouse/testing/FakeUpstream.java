@@ -39,6 +39,7 @@ public final class FakeUpstream implements AutoCloseable {
   private volatile int chunks = 5;
   private volatile long chunkDelayMillis = 20;
   private volatile long firstByteDelayMillis = 0;
+  private volatile long firstChunkDelayMillis = 0;
   private final AtomicInteger closedByPeer = new AtomicInteger();
   private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
 
@@ -113,6 +114,7 @@ public final class FakeUpstream implements AutoCloseable {
     chunks = 5;
     chunkDelayMillis = 20;
     firstByteDelayMillis = 0;
+    firstChunkDelayMillis = 0;
     closedByPeer.set(0);
   }
 
@@ -131,6 +133,15 @@ public final class FakeUpstream implements AutoCloseable {
 
   public FakeUpstream firstByteDelay(long millis) {
     this.firstByteDelayMillis = millis;
+    return this;
+  }
+
+  /**
+   * Sends a stream's head at once, then its first chunk only after {@code millis}: a model server
+   * that answers before its first token (vLLM, LocalAI).
+   */
+  public FakeUpstream firstChunkDelay(long millis) {
+    this.firstChunkDelayMillis = millis;
     return this;
   }
 
@@ -435,6 +446,11 @@ public final class FakeUpstream implements AutoCloseable {
       java.util.function.IntFunction<String> chunk,
       java.util.function.Supplier<String> last) {
     if (resp.closed()) {
+      return;
+    }
+    if (i == 0 && firstChunkDelayMillis > 0 && !resp.headWritten()) {
+      resp.writeHead();
+      vertx.setTimer(firstChunkDelayMillis, id -> sendChunks(resp, 0, chunk, last));
       return;
     }
     if (dieAfterChunks >= 0 && i >= dieAfterChunks) {
