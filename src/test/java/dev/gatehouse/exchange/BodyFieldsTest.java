@@ -107,8 +107,54 @@ class BodyFieldsTest {
       assertThat(m.chars()).as(p).isEqualTo(text.length());
       assertThat(m.payloadChars()).as(p).isEqualTo(text.length() - comma);
     }
+    // Generated: runs of plain ASCII (counted eight bytes at a time) of every length around the
+    // word size, broken by escapes, escaped quotes, non-ASCII and a data: prefix, at every offset.
+    java.util.Random random = new java.util.Random(12);
+    String[] breaks = {"\\\"", "\\\\", "\\n", "\\u00e9", "é", "日", "😀", ",", "\\/"};
+    for (int n = 0; n < 3_000; n++) {
+      StringBuilder p = new StringBuilder(random.nextInt(4) == 0 ? "data:image/png;base64" : "");
+      for (int piece = random.nextInt(5); piece >= 0; piece--) {
+        p.append("A".repeat(random.nextInt(20)).replace('A', (char) ('a' + random.nextInt(26))));
+        if (random.nextBoolean()) {
+          p.append(breaks[random.nextInt(breaks.length)]);
+        }
+      }
+      String body =
+          "{\"pad\":\"" + "x".repeat(random.nextInt(9)) + "\",\"images\":[\"" + p + "\"]}";
+      String text = Objects.requireNonNull(BodyCorpus.full(body)).get("images").get(0).asText();
+      MeasuredText m =
+          (MeasuredText) Objects.requireNonNull(BodyCorpus.fields(body)).get("images").get(0);
+      int comma = text.startsWith("data:") ? text.indexOf(',') + 1 : 0;
+      assertThat(m.chars()).as(body).isEqualTo(text.length());
+      assertThat(m.payloadChars()).as(body).isEqualTo(text.length() - comma);
+    }
     assertThatThrownBy(() -> new MeasuredText(1, 1).asText())
         .isInstanceOf(UnsupportedOperationException.class);
+  }
+
+  @Test
+  void aPlainRunEndsAtTheFirstQuoteBackslashOrNonAsciiByte() {
+    // why: the word-at-a-time scan must stop exactly where the byte-at-a-time one would
+    byte[] specials = {'"', '\\', (byte) 0xC3, (byte) 0x80, (byte) 0xFF};
+    for (int len = 0; len <= 24; len++) {
+      for (int from = 0; from <= len; from++) {
+        byte[] b = new byte[len];
+        java.util.Arrays.fill(b, (byte) 'Q');
+        assertThat(BodyFields.plainRun(b, from, len)).isEqualTo(len);
+        for (int at = from; at < len; at++) {
+          for (byte special : specials) {
+            java.util.Arrays.fill(b, (byte) 'Q');
+            b[at] = special;
+            if (at + 1 < len) {
+              b[at + 1] = '"'; // a later hit never wins over an earlier one
+            }
+            assertThat(BodyFields.plainRun(b, from, len))
+                .as("%d %d %d", len, from, at)
+                .isEqualTo(at);
+          }
+        }
+      }
+    }
   }
 
   @Test
