@@ -99,13 +99,7 @@ class BodyFieldsTest {
       "data:a\\\",b"
     };
     for (String p : payloads) {
-      String body = "{\"images\":[\"" + p + "\"]}";
-      String text = Objects.requireNonNull(BodyCorpus.full(body)).get("images").get(0).asText();
-      MeasuredText m =
-          (MeasuredText) Objects.requireNonNull(BodyCorpus.fields(body)).get("images").get(0);
-      int comma = text.startsWith("data:") ? text.indexOf(',') + 1 : 0;
-      assertThat(m.chars()).as(p).isEqualTo(text.length());
-      assertThat(m.payloadChars()).as(p).isEqualTo(text.length() - comma);
+      assertMeasuredAsTheString("{\"images\":[\"" + p + "\"]}");
     }
     // Generated: runs of plain ASCII (counted eight bytes at a time) of every length around the
     // word size, broken by escapes, escaped quotes, non-ASCII and a data: prefix, at every offset.
@@ -119,17 +113,21 @@ class BodyFieldsTest {
           p.append(breaks[random.nextInt(breaks.length)]);
         }
       }
-      String body =
-          "{\"pad\":\"" + "x".repeat(random.nextInt(9)) + "\",\"images\":[\"" + p + "\"]}";
-      String text = Objects.requireNonNull(BodyCorpus.full(body)).get("images").get(0).asText();
-      MeasuredText m =
-          (MeasuredText) Objects.requireNonNull(BodyCorpus.fields(body)).get("images").get(0);
-      int comma = text.startsWith("data:") ? text.indexOf(',') + 1 : 0;
-      assertThat(m.chars()).as(body).isEqualTo(text.length());
-      assertThat(m.payloadChars()).as(body).isEqualTo(text.length() - comma);
+      assertMeasuredAsTheString(
+          "{\"pad\":\"" + "x".repeat(random.nextInt(9)) + "\",\"images\":[\"" + p + "\"]}");
     }
     assertThatThrownBy(() -> new MeasuredText(1, 1).asText())
         .isInstanceOf(UnsupportedOperationException.class);
+  }
+
+  /** The measured image payload of {@code body} against the string a tree parse makes of it. */
+  private static void assertMeasuredAsTheString(String body) throws IOException {
+    String text = Objects.requireNonNull(BodyCorpus.full(body)).get("images").get(0).asText();
+    MeasuredText m =
+        (MeasuredText) Objects.requireNonNull(BodyCorpus.fields(body)).get("images").get(0);
+    int comma = text.startsWith("data:") ? text.indexOf(',') + 1 : 0;
+    assertThat(m.chars()).as(body).isEqualTo(text.length());
+    assertThat(m.payloadChars()).as(body).isEqualTo(text.length() - comma);
   }
 
   @Test
