@@ -429,7 +429,7 @@ public final class Relay {
     if (!fixedLength) {
       // A stream's first chunk may take a while, so the head is not held for it. But it is sent
       // only once the bytes read with it are relayed: an upstream that sent its head and first
-      // chunk in one packet (Ollama, llama.cpp) has them reach the client in one write, not two.
+      // chunk in one packet (Ollama's Go server does) has them reach the client in one write.
       vertx.runOnContext(
           v -> {
             if (!resp.headWritten() && !resp.ended() && !resp.closed()) {
