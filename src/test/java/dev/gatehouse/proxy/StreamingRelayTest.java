@@ -148,6 +148,13 @@ class StreamingRelayTest {
           .isLessThan(800);
       assertThat(s.nextLine()).contains("\"seq\":0");
       assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(1_150);
+      // read to the end, so that no cancelled stream's event reaches the next test
+      int lines = 1;
+      while (s.nextLine() != null) {
+        lines++;
+      }
+      assertThat(lines).isEqualTo(3); // two chunks and the final line
+      assertThat(gw.upstream.nextEvent(5_000)).isEqualTo("stream-end");
     }
   }
 
