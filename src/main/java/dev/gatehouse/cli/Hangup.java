@@ -20,11 +20,16 @@ final class Hangup {
   /**
    * Installs {@code action} as the SIGHUP handler, replacing the JVM's (which would exit). Returns
    * false, with a warning in the log, where signals are not available (another platform, {@code
-   * -Xrs}): the admin API's reload still works.
+   * -Xrs}) or SIGHUP is ignored (under {@code nohup}): the admin API's reload still works.
    */
   static boolean onSignal(Runnable action) {
     try {
-      handle("HUP", action);
+      if (!handle("HUP", action)) {
+        LOG.warning(
+            "SIGHUP is ignored in this process (started under nohup?), so it cannot reload the"
+                + " config; use POST /api/v1/reload, or start serve without nohup");
+        return false;
+      }
       return true;
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       LOG.warning("SIGHUP cannot reload the config here (" + e + "); use POST /api/v1/reload");
@@ -34,9 +39,11 @@ final class Hangup {
 
   /**
    * Installs {@code action} as the handler of the signal named {@code name} ({@code HUP}, {@code
-   * TERM}, {@code INT}), replacing the JVM's. Throws where signals are not available.
+   * TERM}, {@code INT}), replacing the JVM's. Returns false when the process inherited the signal
+   * as ignored ({@code nohup} does that to SIGHUP): the JVM then keeps ignoring it and installs
+   * nothing. Throws where signals are not available.
    */
-  static void handle(String name, Runnable action) throws ReflectiveOperationException {
+  static boolean handle(String name, Runnable action) throws ReflectiveOperationException {
     Class<?> signal = Class.forName("sun.misc.Signal");
     Class<?> handler = Class.forName("sun.misc.SignalHandler");
     Object sig = signal.getConstructor(String.class).newInstance(name);
@@ -45,7 +52,8 @@ final class Hangup {
             Hangup.class.getClassLoader(),
             new Class<?>[] {handler},
             (self, method, args) -> answer(self, method, args, action));
-    signal.getMethod("handle", signal, handler).invoke(null, sig, proxy);
+    Object previous = signal.getMethod("handle", signal, handler).invoke(null, sig, proxy);
+    return !handler.getField("SIG_IGN").get(null).equals(previous);
   }
 
   // why: equals on a proxy is identity, as for any handler object

@@ -3,12 +3,14 @@ package dev.gatehouse.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.testing.FakeUpstream;
+import dev.gatehouse.testing.GatewayProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -79,6 +81,28 @@ class ServeReloadTest {
           s.close();
         }
       }
+    }
+  }
+
+  @Test
+  void underNohupServeSaysThatSighupCannotReload() throws Exception {
+    // why: nohup leaves SIGHUP ignored, and the JVM then installs no handler and says nothing; an
+    // operator who counts on SIGHUP reloads must be told to use the admin API instead
+    Path home = Files.createTempDirectory("gh-nohup");
+    try (FakeUpstream up = new FakeUpstream();
+        GatewayProcess gw =
+            GatewayProcess.start(
+                null,
+                home,
+                Map.of(
+                    "GATEHOUSE_UPSTREAM", up.url(),
+                    "GATEHOUSE_ADMIN_LISTEN", "",
+                    "GATEHOUSE_HEALTH_INTERVAL", "0s"),
+                List.of("nohup"))) {
+      assertThat(gw.output()).anyMatch(l -> l.contains("SIGHUP is ignored in this process"));
+      gw.sighup();
+      Thread.sleep(300);
+      assertThat(gw.isAlive()).as("an ignored SIGHUP neither reloads nor stops serve").isTrue();
     }
   }
 }

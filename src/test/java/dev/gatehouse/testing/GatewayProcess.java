@@ -61,8 +61,16 @@ public final class GatewayProcess implements AutoCloseable {
    */
   public static GatewayProcess start(Path configFile, Path dataDir, Map<String, String> env)
       throws Exception {
+    return start(configFile, dataDir, env, List.of());
+  }
+
+  /** As {@link #start(Path, Path, Map)}, with the JVM run under {@code prefix} ({@code nohup}). */
+  public static GatewayProcess start(
+      Path configFile, Path dataDir, Map<String, String> env, List<String> prefix)
+      throws Exception {
     String javaCmd = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(javaCmd, "-Xmx256m"));
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(javaCmd, "-Xmx256m"));
     // The coverage agent the build gave this JVM, if any, so that what only a process of its own
     // runs (serve, the drain, a signal) counts too; the agent appends to the same file on exit.
     ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
