@@ -79,15 +79,37 @@ public final class AuditReader implements AutoCloseable {
   public List<String> newest(int n) throws IOException {
     Deque<String> last = lastLines(held.f(), pos, n);
     sealed = AuditSegments.sealed(dir);
+    // The file held may have been sealed since it was opened: the newest segment is then that same
+    // file, so a segment's lines count only when older than every line already taken.
+    long first = last.isEmpty() ? -1 : seqOf(last.getFirst());
+    long before = first < 0 ? Long.MAX_VALUE : first;
     for (int i = sealed.size() - 1; i >= 0 && last.size() < n; i--) {
       try (RandomAccessFile s = new RandomAccessFile(sealed.get(i).toFile(), "r")) {
-        Deque<String> earlier = lastLines(s, s.length(), n - last.size());
-        earlier.descendingIterator().forEachRemaining(last::addFirst);
+        Deque<String> earlier = lastLines(s, s.length(), n);
+        for (var it = earlier.descendingIterator(); it.hasNext() && last.size() < n; ) {
+          String line = it.next();
+          long seq = seqOf(line);
+          if (seq < 0) {
+            last.addFirst(line); // not a record this reader can place: kept, as it always was
+          } else if (seq < before) {
+            last.addFirst(line);
+            before = seq;
+          }
+        }
       } catch (FileNotFoundException pruned) {
         break; // retention deleted it just now: older ones are gone too
       }
     }
     return new ArrayList<>(last);
+  }
+
+  /** A line's seq; -1 when it is not a JSON object with one. */
+  private static long seqOf(String line) {
+    try {
+      return JSON.readTree(line).path("seq").asLong(-1);
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.config.GatehouseConfig.AuditRetention;
 import dev.gatehouse.store.AuditStore;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -106,6 +107,37 @@ class AuditReaderTest {
         expected.add(s);
       }
       assertThat(seen).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void newestDoesNotReadTheFileItHoldsTwiceWhenItWasSealedMeanwhile() throws Exception {
+    // why: audit tail -f printed a record twice when the log was sealed between the reader opening
+    // audit.jsonl and reading the newest records: the newest segment is then that same file
+    java.nio.file.Files.writeString(
+        dir.resolve(AuditSegments.name(1)), "{\"seq\":1,\"id\":\"a\"}\n", StandardCharsets.UTF_8);
+    Path active = dir.resolve(AuditWriter.FILE);
+    java.nio.file.Files.writeString(active, "{\"seq\":2,\"id\":\"b\"}\n", StandardCharsets.UTF_8);
+    try (AuditReader r = AuditReader.open(dir)) {
+      // sealed after the open, as the writer does: renamed, then a new empty audit.jsonl
+      java.nio.file.Files.move(active, dir.resolve(AuditSegments.name(2)));
+      java.nio.file.Files.writeString(active, "", StandardCharsets.UTF_8);
+      List<Long> seqs = new ArrayList<>();
+      for (String line : r.newest(100)) {
+        seqs.add(seq(line));
+      }
+      assertThat(seqs).containsExactly(1L, 2L);
+      r.follow();
+      java.nio.file.Files.writeString(
+          active,
+          "{\"seq\":3,\"id\":\"c\"}\n",
+          StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.APPEND);
+      List<Long> next = new ArrayList<>();
+      for (String line : r.poll()) {
+        next.add(seq(line));
+      }
+      assertThat(next).containsExactly(3L);
     }
   }
 }
