@@ -8,10 +8,9 @@ import dev.gatehouse.exchange.LimitsUnavailableException;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.store.UsageLedger;
 import dev.gatehouse.testing.RedisProcess;
+import dev.gatehouse.testing.TestCa;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -162,10 +161,11 @@ class RedisTopologiesTest {
   void aTlsServerIsUsedOnlyWhenItsCertificateChainsToTheConfiguredCaAndNamesTheHost()
       throws Exception {
     Path tls = Files.createDirectories(dir.resolve("tls"));
-    Path ca = Certs.ca(tls, "ca");
-    Path otherCa = Certs.ca(tls, "other");
-    Path good = Certs.server(tls, "good", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost");
-    Path wrongName = Certs.server(tls, "wrong", "ca", "subjectAltName=DNS:elsewhere.example");
+    TestCa issuer = new TestCa("ca");
+    Path ca = TestCa.pem(tls.resolve("ca.pem"), issuer.cert);
+    Path otherCa = TestCa.pem(tls.resolve("other.pem"), new TestCa("other").cert);
+    Path good = server(tls, "good", issuer, List.of("ip:127.0.0.1", "dns:localhost"));
+    Path wrongName = server(tls, "wrong", issuer, List.of("dns:elsewhere.example"));
     try (RedisProcess server = tlsServer(good, ca);
         RedisProcess misnamed = tlsServer(wrongName, ca)) {
       String url = "rediss://127.0.0.1:" + server.port();
@@ -299,83 +299,15 @@ class RedisTopologiesTest {
     throw new AssertionError("cluster not ok on " + port + ": " + info);
   }
 
-  /** Test certificates made with openssl: a CA, and server certificates it signs. */
-  private static final class Certs {
-    private Certs() {}
-
-    /** A self-signed CA {@code name}: {@code name.pem} and {@code name.key} in {@code dir}. */
-    static Path ca(Path dir, String name) throws Exception {
-      openssl(
-          dir,
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:prime256v1",
-          "-nodes",
-          "-keyout",
-          name + ".key",
-          "-out",
-          name + ".pem",
-          "-days",
-          "2",
-          "-subj",
-          "/CN=" + name);
-      return dir.resolve(name + ".pem");
-    }
-
-    /**
-     * A server certificate signed by CA {@code ca} with extension {@code san}; the path without
-     * extension ({@code .pem} and {@code .key} next to it).
-     */
-    static Path server(Path dir, String name, String ca, String san) throws Exception {
-      openssl(
-          dir,
-          "req",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:prime256v1",
-          "-nodes",
-          "-keyout",
-          name + ".key",
-          "-out",
-          name + ".csr",
-          "-subj",
-          "/CN=" + name);
-      Files.writeString(
-          dir.resolve(name + ".ext"),
-          san + "\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
-          StandardCharsets.UTF_8);
-      openssl(
-          dir,
-          "x509",
-          "-req",
-          "-in",
-          name + ".csr",
-          "-CA",
-          ca + ".pem",
-          "-CAkey",
-          ca + ".key",
-          "-CAcreateserial",
-          "-out",
-          name + ".pem",
-          "-days",
-          "2",
-          "-extfile",
-          name + ".ext");
-      return dir.resolve(name);
-    }
-
-    private static void openssl(Path dir, String... args) throws Exception {
-      List<String> cmd = new ArrayList<>(List.of("/usr/bin/openssl"));
-      cmd.addAll(List.of(args));
-      Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException("openssl " + String.join(" ", args) + ": " + out);
-      }
-    }
+  /**
+   * A server certificate from {@code issuer} naming {@code sans}, written as {@code name.pem} and
+   * {@code name.key} in {@code dir}; the path without extension.
+   */
+  private static Path server(Path dir, String name, TestCa issuer, List<String> sans)
+      throws Exception {
+    TestCa.Issued cert = issuer.issueServer("CN=" + name, sans, Duration.ofDays(2));
+    TestCa.pem(dir.resolve(name + ".pem"), cert.cert());
+    TestCa.pem(dir.resolve(name + ".key"), cert.key());
+    return dir.resolve(name);
   }
 }

@@ -42,8 +42,9 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A certificate authority made in a test: issues client certificates (any subject, SANs and dates)
- * and CRLs, writes PEM files, and builds the client's SSL context. ECDSA P-256 throughout.
+ * A certificate authority made in a test: issues client and server certificates (any subject, SANs
+ * and dates) and CRLs, writes PEM files, and builds the client's SSL context. ECDSA P-256
+ * throughout.
  */
 public final class TestCa {
 
@@ -85,10 +86,30 @@ public final class TestCa {
 
   /**
    * A client certificate for {@code subject} (such as {@code CN=ci}) with these SANs (entries
-   * {@code dns:NAME}, {@code uri:URI}, {@code email:ADDRESS}), valid from {@code from} to {@code
-   * to}.
+   * {@code dns:NAME}, {@code uri:URI}, {@code email:ADDRESS}, {@code ip:ADDRESS}), valid from
+   * {@code from} to {@code to}.
    */
   public Issued issue(String subject, List<String> sans, Instant from, Instant to)
+      throws Exception {
+    return issue(subject, sans, from, to, KeyPurposeId.id_kp_clientAuth);
+  }
+
+  /**
+   * A server certificate for {@code subject} with these SANs, valid from a day ago for {@code
+   * validity}.
+   */
+  public Issued issueServer(String subject, List<String> sans, Duration validity) throws Exception {
+    Instant now = Instant.now();
+    return issue(
+        subject,
+        sans,
+        now.minus(Duration.ofDays(1)),
+        now.plus(validity),
+        KeyPurposeId.id_kp_serverAuth);
+  }
+
+  private Issued issue(
+      String subject, List<String> sans, Instant from, Instant to, KeyPurposeId purpose)
       throws Exception {
     KeyPair pair = keyPair();
     var b =
@@ -101,8 +122,7 @@ public final class TestCa {
             pair.getPublic());
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-    b.addExtension(
-        Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+    b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
     if (!sans.isEmpty()) {
       List<GeneralName> names = new ArrayList<>();
       for (String s : sans) {
@@ -112,6 +132,7 @@ public final class TestCa {
               case "dns" -> GeneralName.dNSName;
               case "uri" -> GeneralName.uniformResourceIdentifier;
               case "email" -> GeneralName.rfc822Name;
+              case "ip" -> GeneralName.iPAddress;
               default -> throw new IllegalArgumentException(s);
             };
         names.add(new GeneralName(type, value));
@@ -147,12 +168,19 @@ public final class TestCa {
         .getCRL(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
   }
 
-  /** Writes objects (certificates, CRLs) as PEM to {@code file}. */
+  /**
+   * Writes objects (certificates, CRLs, private keys) as PEM to {@code file}. A key is written as
+   * PKCS#8 ({@code PRIVATE KEY}), which OpenSSL 3 reads; the writer's default for an EC key is not.
+   */
   public static Path pem(Path file, Object... objects) throws Exception {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(out)) {
       for (Object o : objects) {
-        w.writeObject(o);
+        if (o instanceof PrivateKey key) {
+          w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null));
+        } else {
+          w.writeObject(o);
+        }
       }
     }
     Files.writeString(file, out.toString());
