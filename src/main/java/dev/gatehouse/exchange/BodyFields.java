@@ -44,10 +44,11 @@ import org.jspecify.annotations.Nullable;
  * those of its object-valued members, sit in its bytes ({@link BodyLayout}). A stage that adds or
  * changes a few small fields (limit.admit's caps and {@code include_usage}) edits a copy of the
  * policy fields and splices the change into the bytes ({@link BodyLayout#splice}): the rest of the
- * body, a large image included, is copied once and never decoded. What a splice cannot express, and
- * guard.prompt's redaction (which rewrites text deep in the messages), builds the full tree with
- * {@link #tree}, edits it and serialises it with {@link #write}. Either way the new body's fields
- * are read again with {@link #scan}. Stateless and thread-safe.
+ * body, a large image included, is neither copied nor decoded, and the edited copy is the new
+ * body's policy fields. What a splice cannot express, and guard.prompt's redaction (which rewrites
+ * text deep in the messages), builds the full tree with {@link #tree}, edits it and serialises it
+ * with {@link #write}; that new body's fields are read again with {@link #scan}. Stateless and
+ * thread-safe.
  */
 public final class BodyFields {
 

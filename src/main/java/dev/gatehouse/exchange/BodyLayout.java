@@ -3,7 +3,10 @@ package dev.gatehouse.exchange;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.ValueNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -125,10 +128,11 @@ public final class BodyLayout {
   private record Edit(int start, int end, byte[] bytes) {}
 
   /**
-   * The body with the changes from {@code original} to {@code edited} spliced into its bytes, or
-   * null when a splice cannot make them (the caller then edits a full tree, as before). Every byte
-   * the change does not touch is kept as it is: a member whose value is unchanged, the whitespace,
-   * the order. What a splice makes, at the body's object and at an object-valued member of it:
+   * The body with the changes from {@code original} to {@code edited} spliced into its bytes (a
+   * view that shares the body's bytes between the edits), or null when a splice cannot make them
+   * (the caller then edits a full tree, as before). Every byte the change does not touch is kept as
+   * it is: a member whose value is unchanged, the whitespace, the order. What a splice makes, at
+   * the body's object and at an object-valued member of it:
    *
    * <ul>
    *   <li>a member whose value changed to a scalar (or from one kind to another): its value's span
@@ -165,22 +169,25 @@ public final class BodyLayout {
     }
     edits.sort((a, b) -> Integer.compare(a.start, b.start));
     BodyFields.Bytes bytes = BodyFields.Bytes.of(body);
-    int size = length;
     int at = 0;
     for (Edit e : edits) {
       if (e.start < at) {
         return null; // overlapping edits: cannot happen with a tree, refused rather than guessed
       }
-      size += e.bytes.length - (e.end - e.start);
       at = e.end;
     }
-    Buffer out = Buffer.buffer(size);
+    // A view: the body's own bytes between the edits, not a copy of them. A body carrying a 14 MB
+    // image is not copied (nor held twice while it is forwarded) to add an options member.
+    ByteBuf[] parts = new ByteBuf[2 * edits.size() + 1];
+    int n = 0;
     at = 0;
     for (Edit e : edits) {
-      out.appendBytes(bytes.array(), bytes.offset() + at, e.start - at).appendBytes(e.bytes);
+      parts[n++] = Unpooled.wrappedBuffer(bytes.array(), bytes.offset() + at, e.start - at);
+      parts[n++] = Unpooled.wrappedBuffer(e.bytes);
       at = e.end;
     }
-    return out.appendBytes(bytes.array(), bytes.offset() + at, length - at);
+    parts[n] = Unpooled.wrappedBuffer(bytes.array(), bytes.offset() + at, length - at);
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(parts.length, parts));
   }
 
   /** Adds the edits that turn {@code was} into {@code now}; false when a splice cannot. */
