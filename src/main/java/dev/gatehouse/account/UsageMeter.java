@@ -1,5 +1,6 @@
 package dev.gatehouse.account;
 
+import dev.gatehouse.exchange.BodyFields;
 import dev.gatehouse.exchange.LimitsUnavailableException;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.ResponseTap;
@@ -15,9 +16,10 @@ import org.jspecify.annotations.Nullable;
  * {@link UsageLedger}, so a token budget can stop a stream the moment the ledger says it is spent
  * (a failed charge stops it too); at the end the estimate is replaced by the real figures.
  *
- * <p>Streams are passed on in whole lines (NDJSON) or whole events (SSE). When the gateway itself
- * asked for OpenAI's usage event ({@code stream_options.include_usage}) the client did not ask for
- * it, so that event is dropped. One per request; not thread-safe.
+ * <p>Streams are passed on in whole lines (NDJSON) or whole events (SSE), as the upstream's own
+ * bytes: they are read as bytes, and only a line or event carrying usage figures is decoded. When
+ * the gateway itself asked for OpenAI's usage event ({@code stream_options.include_usage}) the
+ * client did not ask for it, so that event is dropped. One per request; not thread-safe.
  */
 public final class UsageMeter implements ResponseTap {
 
@@ -98,80 +100,205 @@ public final class UsageMeter implements ResponseTap {
         }
         return chunk;
       default:
-        pending.appendBuffer(chunk);
-        return mode == Mode.NDJSON ? lines() : events();
+        // Read as bytes: a line or event is only decoded when it carries usage figures, and the
+        // bytes passed on are the upstream's own (a character split between two reads included).
+        boolean holding = pending.length() > 0;
+        Buffer held = holding ? pending.appendBuffer(chunk) : chunk;
+        Bytes b = Bytes.of(held);
+        Buffer out = mode == Mode.NDJSON ? lines(held, b) : events(held, b);
+        int done = b.done - b.offset;
+        if (done < held.length()) {
+          // the incomplete tail, copied: the upstream's chunk is never written to
+          pending =
+              Buffer.buffer(held.length() - done).appendBuffer(held, done, held.length() - done);
+        } else if (holding) {
+          pending = Buffer.buffer();
+        }
+        return out;
     }
   }
 
-  /** Complete NDJSON lines held so far; the incomplete tail stays pending. */
-  private Buffer lines() {
-    String text = pending.toString(StandardCharsets.UTF_8);
-    int last = text.lastIndexOf('\n');
-    if (last < 0) {
-      return Buffer.buffer();
+  /** A held stream's bytes, and how far its complete lines or events reach ({@code done}). */
+  private static final class Bytes {
+    final byte[] a;
+    final int offset;
+    final int end;
+    int done;
+
+    private Bytes(byte[] a, int offset, int end) {
+      this.a = a;
+      this.offset = offset;
+      this.end = end;
+      this.done = offset;
     }
-    String complete = text.substring(0, last + 1);
-    pending = Buffer.buffer(text.substring(last + 1));
-    int start = 0;
-    for (int nl = complete.indexOf('\n'); nl >= 0; nl = complete.indexOf('\n', start)) {
-      String line = complete.substring(start, nl);
+
+    static Bytes of(Buffer held) {
+      BodyFields.Bytes v = BodyFields.Bytes.of(held); // no copy for a heap buffer, the usual
+      return new Bytes(v.array(), v.offset(), v.offset() + v.length());
+    }
+
+    int indexOf(byte c, int from, int to) {
+      for (int i = from; i < to; i++) {
+        if (a[i] == c) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    boolean contains(byte[] what, int from, int to) {
+      outer:
+      for (int i = from; i <= to - what.length; i++) {
+        for (int k = 0; k < what.length; k++) {
+          if (a[i + k] != what[k]) {
+            continue outer;
+          }
+        }
+        return true;
+      }
+      return false;
+    }
+
+    boolean startsWith(byte[] what, int from, int to) {
+      return to - from >= what.length && contains(what, from, from + what.length);
+    }
+
+    boolean equals(byte[] what, int from, int to) {
+      return to - from == what.length && contains(what, from, to);
+    }
+
+    String text(int from, int to) {
+      return new String(a, from, to - from, StandardCharsets.UTF_8);
+    }
+  }
+
+  private static final byte[] PROMPT_EVAL_COUNT = ascii("\"prompt_eval_count\"");
+  private static final byte[] EVAL_COUNT = ascii("\"eval_count\"");
+  private static final byte[] ERROR = ascii("{\"error\"");
+  private static final byte[] USAGE = ascii("\"usage\"");
+  private static final byte[] DATA = ascii("data:");
+  private static final byte[] DONE = ascii("[DONE]");
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** Complete NDJSON lines held so far, passed on as they are; the incomplete tail stays held. */
+  private Buffer lines(Buffer held, Bytes b) {
+    int start = b.offset;
+    for (int nl = b.indexOf((byte) '\n', start, b.end);
+        nl >= 0;
+        nl = b.indexOf((byte) '\n', start, b.end)) {
+      if (b.contains(PROMPT_EVAL_COUNT, start, nl) || b.contains(EVAL_COUNT, start, nl)) {
+        readUsage(b.text(start, nl));
+      } else if (!blank(b, start, nl) && !b.startsWith(ERROR, start, nl)) {
+        count(1);
+      }
       start = nl + 1;
-      if (line.contains("\"prompt_eval_count\"") || line.contains("\"eval_count\"")) {
-        readUsage(line);
-      } else if (!line.isBlank() && !line.startsWith("{\"error\"")) {
-        count(1);
-      }
     }
-    return Buffer.buffer(complete);
+    b.done = start;
+    return start == b.end ? held : held.slice(0, start - b.offset);
   }
 
-  /** Complete SSE events held so far, minus a usage event the client did not ask for. */
-  private Buffer events() {
-    String text = pending.toString(StandardCharsets.UTF_8);
-    StringBuilder out = new StringBuilder(text.length());
-    int start = 0;
-    while (true) {
-      int end = text.indexOf("\n\n", start);
-      int sep = 2;
-      int crlf = text.indexOf("\r\n\r\n", start);
-      if (crlf >= 0 && (end < 0 || crlf < end)) {
-        end = crlf;
-        sep = 4;
+  /** As {@link String#isBlank} reads the line: only whitespace, of any script. */
+  private static boolean blank(Bytes b, int from, int to) {
+    boolean ascii = true;
+    for (int i = from; i < to; i++) {
+      byte c = b.a[i];
+      if (c < 0) {
+        ascii = false; // a non-ASCII character: decoded below to tell whitespace from text
+      } else if (!Character.isWhitespace(c)) {
+        return false;
       }
-      if (end < 0) {
-        break;
-      }
-      String event = text.substring(start, end + sep);
-      start = end + sep;
-      String data = dataOf(event);
-      if (data != null && data.contains("\"usage\"")) {
-        UsageFigures figures = readUsage(data);
-        boolean usageOnly = figures != null && figures.noChoices();
-        if (stripUsage && usageOnly) {
-          continue; // the gateway asked for it, not the client
-        }
-      } else if (data != null && !data.equals("[DONE]")) {
-        count(1);
-      }
-      out.append(event);
     }
-    pending = Buffer.buffer(text.substring(start));
-    return Buffer.buffer(out.toString());
+    return ascii || b.text(from, to).isBlank();
   }
 
-  private static @Nullable String dataOf(String event) {
-    StringBuilder b = null;
-    for (String line : event.split("\r?\n")) {
-      if (line.startsWith("data:")) {
-        if (b == null) {
-          b = new StringBuilder();
-        } else {
-          b.append('\n');
+  /**
+   * Complete SSE events held so far (each ends in a blank line, LF or CRLF), passed on as they are
+   * minus a usage event the client did not ask for; the incomplete tail stays held.
+   */
+  private Buffer events(Buffer held, Bytes b) {
+    Buffer out = null; // set once an event is dropped: what is kept, copied
+    int kept = b.offset; // the kept events not yet copied into out start here
+    int start = b.offset;
+    for (int end = eventEnd(b, start); end >= 0; end = eventEnd(b, start)) {
+      // the event's data lines ("data:" and one optional space, then the value; LF or CRLF)
+      int dataLines = 0;
+      int value = -1;
+      int valueEnd = -1;
+      boolean usage = false;
+      for (int at = start; at < end; ) {
+        int nl = b.indexOf((byte) '\n', at, end);
+        int lineEnd = nl < 0 ? end : nl;
+        int e = lineEnd > at && b.a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+        if (b.startsWith(DATA, at, e)) {
+          dataLines++;
+          value = at + DATA.length < e && b.a[at + DATA.length] == ' ' ? at + 6 : at + 5;
+          valueEnd = e;
+          usage |= b.contains(USAGE, value, valueEnd);
         }
-        b.append(line.substring(line.startsWith("data: ") ? 6 : 5));
+        at = nl < 0 ? end : nl + 1;
+      }
+      boolean drop = false;
+      if (usage) {
+        UsageFigures figures = readUsage(dataOf(b, start, end));
+        drop = stripUsage && figures != null && figures.noChoices(); // asked by the gateway
+      } else if (dataLines > 1 || (dataLines == 1 && !b.equals(DONE, value, valueEnd))) {
+        count(1);
+      }
+      if (drop) {
+        out = out == null ? Buffer.buffer() : out;
+        out.appendBytes(b.a, kept, start - kept);
+        kept = end;
+      }
+      start = end;
+    }
+    b.done = start;
+    if (out == null) {
+      return start == b.end ? held : held.slice(0, start - b.offset);
+    }
+    return out.appendBytes(b.a, kept, start - kept);
+  }
+
+  /** Where the event at {@code from} ends, past its blank line (first of LF LF or CRLF CRLF). */
+  private static int eventEnd(Bytes b, int from) {
+    for (int i = b.indexOf((byte) '\n', from, b.end);
+        i >= 0;
+        i = b.indexOf((byte) '\n', i + 1, b.end)) {
+      if (i + 1 < b.end && b.a[i + 1] == '\n') {
+        return i + 2;
+      }
+      if (i >= from + 1
+          && b.a[i - 1] == '\r'
+          && i + 2 < b.end
+          && b.a[i + 1] == '\r'
+          && b.a[i + 2] == '\n') {
+        return i + 3;
       }
     }
-    return b == null ? null : b.toString();
+    return -1;
+  }
+
+  /** The event's data: its data lines' values joined by LF. */
+  private static String dataOf(Bytes b, int from, int to) {
+    StringBuilder out = new StringBuilder();
+    boolean first = true;
+    for (int at = from; at < to; ) {
+      int nl = b.indexOf((byte) '\n', at, to);
+      int lineEnd = nl < 0 ? to : nl;
+      int e = lineEnd > at && b.a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+      if (b.startsWith(DATA, at, e)) {
+        if (!first) {
+          out.append('\n');
+        }
+        first = false;
+        int value = at + DATA.length < e && b.a[at + DATA.length] == ' ' ? at + 6 : at + 5;
+        out.append(b.text(value, e));
+      }
+      at = nl < 0 ? to : nl + 1;
+    }
+    return out.toString();
   }
 
   private void count(long tokens) {

@@ -138,8 +138,8 @@ public final class BodyFields {
   }
 
   /** A body's bytes without a copy when it is backed by an array (a heap buffer, the usual). */
-  record Bytes(byte[] array, int offset, int length) {
-    static Bytes of(Buffer body) {
+  public record Bytes(byte[] array, int offset, int length) {
+    public static Bytes of(Buffer body) {
       if (body instanceof BufferInternal b) {
         ByteBuf buf = b.getByteBuf();
         if (buf.hasArray()) {
