@@ -37,8 +37,16 @@ final class AuditDbCopy {
   /** Rows inserted in one transaction while catching up from the files. */
   private static final int CATCH_UP_BATCH = 1024;
 
-  /** Rows inserted into the database in one transaction, at most this long after their fsync. */
+  /** Rows that start a copy into the database; it starts at most this long after their fsync. */
   private static final int DB_BATCH = 1000;
+
+  /**
+   * Rows inserted in one transaction: about a millisecond of the writer thread on SQLite. A copy
+   * goes in slices, and the writer writes the records queued meanwhile between two slices, so no
+   * response waits for a whole copy (a 1,000-row insert held the writer for about 10 ms, which at
+   * one connection was the p99 latency).
+   */
+  private static final int DB_SLICE = 128;
 
   private static final long DB_FLUSH_MILLIS = 250;
   private static final int MAX_DB_BACKLOG = 1_000_000;
@@ -67,6 +75,9 @@ final class AuditDbCopy {
   private final long maxLagNanos;
   private final List<AuditStore.AuditRow> backlog = new ArrayList<>();
   private long copiedNanos = System.nanoTime();
+
+  /** A copy started and has slices left: each call of {@link #copy} inserts the next. */
+  private boolean copying;
 
   /**
    * The backlog was dropped: the database is refilled from the files (catchUp) before anything
@@ -118,8 +129,14 @@ final class AuditDbCopy {
     return null;
   }
 
-  /** The longest the writer may wait before {@link #copy} has work: soon while rows wait. */
+  /**
+   * The longest the writer may wait before {@link #copy} has work: none while a copy is under way,
+   * soon while rows wait.
+   */
   long pollNanos() {
+    if (copying && !backlog.isEmpty()) {
+      return 0;
+    }
     return backlog.isEmpty() && !gap && marks.isEmpty()
         ? 1_000_000_000L
         : DB_FLUSH_MILLIS * 1_000_000;
@@ -207,10 +224,11 @@ final class AuditDbCopy {
 
   /**
    * Inserts the backlog into the database once it holds {@value #DB_BATCH} rows or is {@value
-   * #DB_FLUSH_MILLIS} ms old (or when {@code now}): large transactions touch each index page once
-   * for many rows, which costs a fraction of a commit per fsync batch. A failed insert is retried
-   * with the next; past {@value #MAX_DB_BACKLOG} rows the backlog is dropped, as the file holds
-   * them and the database is refilled from the files (catchUp) once it answers.
+   * #DB_FLUSH_MILLIS} ms old, a slice of {@value #DB_SLICE} rows a call until it is empty (all of
+   * it when {@code now}): transactions of many rows touch each index page once for many rows, which
+   * costs a fraction of a commit per fsync batch. A failed insert is retried with the next; past
+   * {@value #MAX_DB_BACKLOG} rows the backlog is dropped, as the file holds them and the database
+   * is refilled from the files (catchUp) once it answers.
    */
   void copy(boolean now) {
     if (gap) {
@@ -230,6 +248,7 @@ final class AuditDbCopy {
       return;
     }
     if (!now
+        && !copying
         && backlog.size() < DB_BATCH
         && System.nanoTime() - copiedNanos < DB_FLUSH_MILLIS * 1_000_000) {
       return;
@@ -242,16 +261,22 @@ final class AuditDbCopy {
         backlog.removeIf(r -> r.seq() <= have);
         copiedThrough = Math.max(copiedThrough, Math.min(have, head.seq));
       }
-      db.appendAudit(backlog);
-      if (!backlog.isEmpty()) {
-        copiedThrough = Math.max(copiedThrough, backlog.getLast().seq());
+      List<AuditStore.AuditRow> slice =
+          backlog.subList(0, now ? backlog.size() : Math.min(DB_SLICE, backlog.size()));
+      db.appendAudit(slice);
+      if (!slice.isEmpty()) {
+        copiedThrough = Math.max(copiedThrough, slice.getLast().seq());
       }
-      backlog.clear();
-      behindSinceNanos = 0;
+      slice.clear(); // off the backlog
+      copying = !backlog.isEmpty();
+      if (!copying) {
+        behindSinceNanos = 0;
+      }
       insertFailed = false;
       copyCheckpoints(false);
     } catch (RuntimeException e) {
       insertFailed = true;
+      copying = false; // retried at the next poll, not at once
       LOG.warning("audit database insert failed, will retry: " + e.getMessage());
       if (backlog.size() > MAX_DB_BACKLOG) {
         LOG.severe(
@@ -263,7 +288,9 @@ final class AuditDbCopy {
         gap = true;
       }
     }
-    copiedNanos = System.nanoTime();
+    if (!copying) {
+      copiedNanos = System.nanoTime();
+    }
   }
 
   /**
