@@ -257,6 +257,24 @@ final class AuditFiles {
     syncedSize = currentSize(file);
   }
 
+  /**
+   * The open active file, for an fsync on another thread ({@link AuditSync}), or null when it is
+   * closed. The writer thread waits for that fsync before it closes, rotates or rewrites the file.
+   */
+  @Nullable FileChannel channel() {
+    return file;
+  }
+
+  /** The active file's size now, written through the open channel (which must be open). */
+  long writtenSize() throws IOException {
+    return currentSize(java.util.Objects.requireNonNull(file, "channel() was open"));
+  }
+
+  /** An fsync through {@link #channel} made the file durable up to {@code size}. */
+  void forced(long size) {
+    syncedSize = size;
+  }
+
   /** The open active file's size: as tracked, or asked of the file when unknown. */
   private long currentSize(FileChannel f) throws IOException {
     if (size < 0) {

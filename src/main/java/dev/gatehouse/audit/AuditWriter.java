@@ -29,9 +29,10 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>{@code WRITTEN} (and {@code BATCH}, whose responses do not wait): once the batch is written
  *       to the file (write(2) done, in the OS page cache, which a kill -9 of the gateway does not
- *       touch). The fsync follows in the background, group-committed: once the oldest unsynced
- *       write is half of {@link #MAX_FSYNC_LAG} old, so that it completes within that bound, or
- *       before anything that must only cover durable records (a checkpoint, sealing, closing).
+ *       touch). The fsync follows in the background, group-committed, on a thread of its own while
+ *       the writer goes on writing: once the oldest unsynced write is half of {@link
+ *       #MAX_FSYNC_LAG} old, so that it completes within that bound, or before anything that must
+ *       only cover durable records (a checkpoint, sealing, closing).
  *   <li>{@code FSYNC}: once the batch is written and fsynced, so that it survives an OS crash or a
  *       power loss too.
  * </ul>
@@ -385,6 +386,7 @@ public final class AuditWriter implements AutoCloseable {
       }
       pruner.prune();
     }
+    sync.close();
     if (!held.isEmpty()) {
       LOG.severe("audit writer stopped with " + held.size() + " record(s) it could not write");
     }
@@ -423,6 +425,7 @@ public final class AuditWriter implements AutoCloseable {
     FileOpener o = newOpener;
     if (o != null) {
       newOpener = null;
+      sync.awaitBackground(); // its fsync runs on the channel the new opener replaces
       files.reopenWith(o);
     }
     if (fileFailing && System.nanoTime() - lastAttemptNanos < RETRY_MILLIS * 1_000_000) {
