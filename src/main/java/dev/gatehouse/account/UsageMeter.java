@@ -223,22 +223,22 @@ public final class UsageMeter implements ResponseTap {
     int kept = b.offset; // the kept events not yet copied into out start here
     int start = b.offset;
     for (int end = eventEnd(b, start); end >= 0; end = eventEnd(b, start)) {
-      // the event's data lines ("data:" and one optional space, then the value; LF or CRLF)
+      // the event's data lines (LF or CRLF ended)
       int dataLines = 0;
       int value = -1;
       int valueEnd = -1;
       boolean usage = false;
       for (int at = start; at < end; ) {
-        int nl = b.indexOf((byte) '\n', at, end);
-        int lineEnd = nl < 0 ? end : nl;
-        int e = lineEnd > at && b.a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
-        if (b.startsWith(DATA, at, e)) {
+        int lineEnd = lineEnd(b, at, end);
+        int e = textEnd(b, at, lineEnd);
+        int v = dataValue(b, at, e);
+        if (v >= 0) {
           dataLines++;
-          value = at + DATA.length < e && b.a[at + DATA.length] == ' ' ? at + 6 : at + 5;
+          value = v;
           valueEnd = e;
           usage |= b.contains(USAGE, value, valueEnd);
         }
-        at = nl < 0 ? end : nl + 1;
+        at = lineEnd + 1;
       }
       boolean drop = false;
       if (usage) {
@@ -285,20 +285,42 @@ public final class UsageMeter implements ResponseTap {
     StringBuilder out = new StringBuilder();
     boolean first = true;
     for (int at = from; at < to; ) {
-      int nl = b.indexOf((byte) '\n', at, to);
-      int lineEnd = nl < 0 ? to : nl;
-      int e = lineEnd > at && b.a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
-      if (b.startsWith(DATA, at, e)) {
+      int lineEnd = lineEnd(b, at, to);
+      int e = textEnd(b, at, lineEnd);
+      int v = dataValue(b, at, e);
+      if (v >= 0) {
         if (!first) {
           out.append('\n');
         }
         first = false;
-        int value = at + DATA.length < e && b.a[at + DATA.length] == ' ' ? at + 6 : at + 5;
-        out.append(b.text(value, e));
+        out.append(b.text(v, e));
       }
-      at = nl < 0 ? to : nl + 1;
+      at = lineEnd + 1;
     }
     return out.toString();
+  }
+
+  /** Where the line at {@code at} ends: its LF, or {@code to} for a last line without one. */
+  private static int lineEnd(Bytes b, int at, int to) {
+    int nl = b.indexOf((byte) '\n', at, to);
+    return nl < 0 ? to : nl;
+  }
+
+  /** Where the line's text ends: before the CR of a CRLF. */
+  private static int textEnd(Bytes b, int at, int lineEnd) {
+    return lineEnd > at && b.a[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+  }
+
+  /**
+   * Where a data line's value starts (after "data:" and one optional space), or -1 for a line that
+   * is not one.
+   */
+  private static int dataValue(Bytes b, int at, int textEnd) {
+    if (!b.startsWith(DATA, at, textEnd)) {
+      return -1;
+    }
+    int v = at + DATA.length;
+    return v < textEnd && b.a[v] == ' ' ? v + 1 : v;
   }
 
   private void count(long tokens) {
