@@ -4,9 +4,11 @@ import dev.gatehouse.exchange.BodyFields;
 import dev.gatehouse.exchange.LimitsUnavailableException;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.ResponseTap;
+import dev.gatehouse.http1.Http1Grammar;
 import dev.gatehouse.store.UsageLedger;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -138,23 +140,14 @@ public final class UsageMeter implements ResponseTap {
     }
 
     int indexOf(byte c, int from, int to) {
-      for (int i = from; i < to; i++) {
-        if (a[i] == c) {
-          return i;
-        }
-      }
-      return -1;
+      return Http1Grammar.indexOf(a, c, from, to);
     }
 
     boolean contains(byte[] what, int from, int to) {
-      outer:
       for (int i = from; i <= to - what.length; i++) {
-        for (int k = 0; k < what.length; k++) {
-          if (a[i + k] != what[k]) {
-            continue outer;
-          }
+        if (Arrays.equals(a, i, i + what.length, what, 0, what.length)) {
+          return true;
         }
-        return true;
       }
       return false;
     }

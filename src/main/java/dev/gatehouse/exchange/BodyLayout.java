@@ -169,19 +169,15 @@ public final class BodyLayout {
     }
     edits.sort((a, b) -> Integer.compare(a.start, b.start));
     BodyFields.Bytes bytes = BodyFields.Bytes.of(body);
+    // A view: the body's own bytes between the edits, not a copy of them. A body carrying a 14 MB
+    // image is not copied (nor held twice while it is forwarded) to add an options member.
+    ByteBuf[] parts = new ByteBuf[2 * edits.size() + 1];
+    int n = 0;
     int at = 0;
     for (Edit e : edits) {
       if (e.start < at) {
         return null; // overlapping edits: cannot happen with a tree, refused rather than guessed
       }
-      at = e.end;
-    }
-    // A view: the body's own bytes between the edits, not a copy of them. A body carrying a 14 MB
-    // image is not copied (nor held twice while it is forwarded) to add an options member.
-    ByteBuf[] parts = new ByteBuf[2 * edits.size() + 1];
-    int n = 0;
-    at = 0;
-    for (Edit e : edits) {
       parts[n++] = Unpooled.wrappedBuffer(bytes.array(), bytes.offset() + at, e.start - at);
       parts[n++] = Unpooled.wrappedBuffer(e.bytes);
       at = e.end;
