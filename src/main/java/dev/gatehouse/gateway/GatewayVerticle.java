@@ -9,6 +9,7 @@ import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.ConnectionTimeouts;
 import dev.gatehouse.listen.ProxyProtocol;
+import dev.gatehouse.listen.Refusal;
 import dev.gatehouse.listen.StrictFraming;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.listen.TlsProfile;
@@ -188,7 +189,7 @@ final class GatewayVerticle extends VerticleBase {
                               ? null
                               : IpAddress.parse(conn.remoteAddress().host()));
                   if (release == null) {
-                    conn.close();
+                    Refusal.close(conn);
                     return;
                   }
                   timeouts.onConnection(conn, release);

@@ -80,7 +80,7 @@ public final class ClientGate {
     }
     if (refuse) {
       bans.hit(peer, null);
-      conn.close();
+      Refusal.close(conn); // nothing it sent with the connection is read
     }
     return !refuse;
   }

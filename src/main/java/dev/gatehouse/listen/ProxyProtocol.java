@@ -58,7 +58,7 @@ public final class ProxyProtocol {
     // the client, so its connection is refused rather than judged by its own address.
     if (peer == null || !trusted.contains(peer)) {
       LOG.fine(() -> "PROXY header from untrusted peer " + peer + ": connection closed");
-      conn.close();
+      Refusal.close(conn);
       return false;
     }
     return true;
