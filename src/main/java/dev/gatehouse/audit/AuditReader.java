@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.config.Values;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -229,14 +230,45 @@ public final class AuditReader implements AutoCloseable {
   /** audit.jsonl, held open, and which file it is (null where the platform cannot tell). */
   private record Held(RandomAccessFile f, @Nullable Object key) {
 
+    /** How long a sealing may leave the log without its active file: far more than it takes. */
+    private static final long REAPPEAR_NANOS = 2_000_000_000L;
+
+    /**
+     * Opens the file. Sealing renames it and then creates the next one, so for a moment there is
+     * none: while sealed segments say the log exists, a missing file is waited for (at most {@link
+     * #REAPPEAR_NANOS}) rather than reported as no log at all.
+     */
     static Held open(Path file) throws IOException {
+      long deadline = System.nanoTime() + REAPPEAR_NANOS;
       while (true) {
         Object key = fileKey(file);
-        RandomAccessFile f = new RandomAccessFile(file.toFile(), "r");
+        RandomAccessFile f;
+        try {
+          f = new RandomAccessFile(file.toFile(), "r");
+        } catch (FileNotFoundException e) {
+          Path dir = file.toAbsolutePath().getParent();
+          if (Files.exists(file)
+              || dir == null
+              || AuditSegments.sealed(dir).isEmpty()
+              || System.nanoTime() > deadline) {
+            throw e; // unreadable, or not there and not being sealed
+          }
+          pause();
+          continue;
+        }
         if (Objects.equals(key, fileKey(file))) {
           return new Held(f, key);
         }
         f.close(); // sealed and replaced in between: again
+      }
+    }
+
+    private static void pause() throws InterruptedIOException {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while audit.jsonl was being sealed");
       }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.audit.AuditReader;
+import dev.gatehouse.audit.AuditSegments;
 import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
@@ -141,14 +142,22 @@ final class AuditReadCommands {
       }
       Path file = config.dataDir().resolve(AuditWriter.FILE);
       PrintWriter out = spec.commandLine().getOut();
-      if (!Files.exists(file)) {
+      // a log being sealed has segments and, for a moment, no audit.jsonl: the reader waits for it
+      if (!Files.exists(file) && AuditSegments.sealed(config.dataDir()).isEmpty()) {
+        spec.commandLine().getErr().println("audit log not found: " + file);
+        return 2;
+      }
+      AuditReader opened;
+      try {
+        opened = AuditReader.open(config.dataDir());
+      } catch (java.io.FileNotFoundException e) {
         spec.commandLine().getErr().println("audit log not found: " + file);
         return 2;
       }
       if (!json) {
         printHeader(out);
       }
-      try (AuditReader reader = AuditReader.open(config.dataDir())) {
+      try (AuditReader reader = opened) {
         for (String l : reader.newest(Math.max(0, lines))) {
           print(out, l);
         }

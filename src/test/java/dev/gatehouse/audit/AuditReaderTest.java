@@ -111,6 +111,43 @@ class AuditReaderTest {
   }
 
   @Test
+  void openingWaitsForTheActiveFileWhileItIsBeingSealed() throws Exception {
+    // why: sealing renames audit.jsonl and then creates the next one; audit tail -f started in
+    // that moment failed with "not found" and printed nothing (seen in CI)
+    java.nio.file.Files.writeString(
+        dir.resolve(AuditSegments.name(1)), "{\"seq\":1,\"id\":\"a\"}\n", StandardCharsets.UTF_8);
+    Path active = dir.resolve(AuditWriter.FILE);
+    Thread sealer =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(150);
+                java.nio.file.Files.writeString(
+                    active, "{\"seq\":2,\"id\":\"b\"}\n", StandardCharsets.UTF_8);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    sealer.start();
+    try (AuditReader r = AuditReader.open(dir)) {
+      List<Long> seqs = new ArrayList<>();
+      for (String line : r.newest(10)) {
+        seqs.add(seq(line));
+      }
+      assertThat(seqs).containsExactly(1L, 2L);
+    } finally {
+      sealer.join();
+    }
+  }
+
+  @Test
+  void aLogThatIsNotThereIsReportedAtOnce() {
+    // why: with no segments either, nothing is being sealed: there is no log to wait for
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> AuditReader.open(dir))
+        .isInstanceOf(java.io.FileNotFoundException.class);
+  }
+
+  @Test
   void newestDoesNotReadTheFileItHoldsTwiceWhenItWasSealedMeanwhile() throws Exception {
     // why: audit tail -f printed a record twice when the log was sealed between the reader opening
     // audit.jsonl and reading the newest records: the newest segment is then that same file

@@ -210,6 +210,7 @@ class AuditReadCommandsTest {
     Path d = Files.createTempDirectory("gh-audit-follow");
     Map<String, String> home = Map.of("GATEHOUSE_HOME", d.toString());
     StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
     try (SqliteStore store = SqliteStore.open(d);
         AuditWriter w =
             AuditWriter.open(
@@ -228,7 +229,7 @@ class AuditReadCommandsTest {
                       new String[] {"audit", "tail", "-n", "100", "-f", "--json"},
                       home,
                       new PrintWriter(out, true),
-                      new PrintWriter(new StringWriter()),
+                      new PrintWriter(err, true),
                       s -> {}));
       follower.start();
       try {
@@ -245,6 +246,8 @@ class AuditReadCommandsTest {
         follower.join(5000);
       }
     }
-    assertThat(seqs(out.toString())).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+    assertThat(seqs(out.toString()))
+        .as("stderr: %s", err)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
   }
 }
