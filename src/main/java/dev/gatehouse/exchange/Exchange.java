@@ -79,7 +79,8 @@ public final class Exchange {
    * then limit.admit (caps, {@code include_usage}) may replace it with {@link #bodyRewritten}.
    * Those two are safe together: they run in that order on this event loop, and each edits the
    * current body (a full tree of it, or a splice by its {@link #bodyLayout}), so the last rewrite
-   * carries both changes.
+   * carries both changes. Dropped by proxy ({@link #bodyForwarded}) once the upstream has it whole
+   * and has answered, so that a long stream does not hold its prompt (or image) to the end.
    */
   private @Nullable Buffer body;
 
@@ -546,10 +547,27 @@ public final class Exchange {
     this.release = release;
   }
 
-  /** listen: what gives back the memory the body holds, run once at the end. */
+  /**
+   * listen: what gives back the memory the body holds, run at the end (and by {@link
+   * #bodyForwarded} before it); a second run gives back nothing.
+   */
   public void bodyHeld(Runnable release) {
     once(this.bodyRelease != null, "bodyRelease");
     this.bodyRelease = release;
+  }
+
+  /**
+   * proxy: the upstream that answered has the whole body, and no other upstream will be sent it
+   * (failover happens only before an answer). The bytes are let go and their share of {@code
+   * limits.body_memory} given back now rather than when the response ends, which for a stream can
+   * be minutes later. The policy fields stay: the audit record and the probe scoring read them.
+   */
+  public void bodyForwarded() {
+    this.body = null;
+    this.bodyLayout = null;
+    if (bodyRelease != null) {
+      bodyRelease.run();
+    }
   }
 
   /** The pipeline's proxy step: relaying has started. */

@@ -10,6 +10,7 @@ import dev.gatehouse.exchange.Route;
 import dev.gatehouse.upstream.Upstream;
 import dev.gatehouse.upstream.Upstreams;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -218,14 +219,19 @@ public final class Relay {
       }
       Buffer body = x.body();
       Future<HttpClientResponse> sent;
+      Future<Void> written; // the held body is all written: null for a streamed upload
       if (upload) {
         sent = up.send(x.request());
+        written = null;
       } else if (body != null && body.length() > BODY_PIECE) {
         up.putHeader("Content-Length", Integer.toString(body.length()));
-        writePieces(up, body, 0);
+        Promise<Void> end = Promise.promise();
+        writePieces(up, body, 0, end);
+        written = end.future();
         sent = up.response();
       } else {
-        sent = body != null ? up.send(body) : up.send();
+        written = body != null ? up.end(body) : up.end();
+        sent = up.response();
       }
       sent.onComplete(
           ar -> {
@@ -250,6 +256,10 @@ public final class Relay {
               return;
             }
             a.answered();
+            if (written != null) {
+              // answered, so never sent again: the exchange need not hold the body to the end
+              written.onSuccess(v -> x.bodyForwarded());
+            }
             if (x.upstreamFirstByteNanos() == 0) {
               x.upstreamAnswered(System.nanoTime() - x.startNanos());
             }
@@ -275,24 +285,26 @@ public final class Relay {
   /**
    * Writes {@code body} from {@code from} on, a {@link #BODY_PIECE} at a time while the connection
    * takes it, then ends the request. A request reset meanwhile (client gone, timeout) fails its
-   * response, which is where the failure is handled; the writes just stop.
+   * response, which is where the failure is handled; the writes just stop. {@code done} completes
+   * once the request has ended, or fails when it could not.
    */
-  private static void writePieces(HttpClientRequest up, Buffer body, int from) {
+  private static void writePieces(HttpClientRequest up, Buffer body, int from, Promise<Void> done) {
     int at = from;
     try {
       while (at < body.length()) {
         if (up.writeQueueFull()) {
           int next = at;
-          up.drainHandler(v -> writePieces(up, body, next));
+          up.drainHandler(v -> writePieces(up, body, next, done));
           return;
         }
         int end = Math.min(body.length(), at + BODY_PIECE);
         up.write(body.slice(at, end)); // a view of the held body: no copy on the heap
         at = end;
       }
-      up.end();
+      up.end().onComplete(done);
     } catch (IllegalStateException reset) {
       // the request was reset or its connection closed: its response future has failed already
+      done.tryFail(reset);
     }
   }
 

@@ -174,6 +174,57 @@ class BodyMemoryTest {
     }
   }
 
+  /** A generate body of {@code length} bytes, asking for a stream or not. */
+  private static String generate(int length, boolean stream) {
+    String head =
+        "{\"model\":\"llama3.2\",\"stream\":"
+            + stream
+            + ",\"options\":{\"num_predict\":8},\"prompt\":\"";
+    return head + "x".repeat(length - head.length() - 2) + "\"}";
+  }
+
+  // why: a stream runs long after the upstream has its prompt. The body's share of the bound (and
+  // its bytes) come back once the upstream has answered, not when the stream ends: else a few long
+  // streams with large prompts or images hold the bound, and everyone else gets 503s meanwhile.
+  // Both ways the relay writes a body: whole, and in pieces (past Relay.BODY_PIECE).
+  @Test
+  void aStreamGivesBackItsBodyOnceTheUpstreamHasAnswered() throws Exception {
+    int[][] cases = {{40_000, 64 * 1024, 48 * 1024}, {600_000, 1024 * 1024, 700 * 1024}};
+    for (int[] c : cases) {
+      int size = c[0];
+      try (GatewayFixture gw =
+          GatewayFixture.start(
+              Map.of(
+                  "limits.body_memory",
+                  Integer.toString(c[1]),
+                  "limits.max_body",
+                  Integer.toString(c[2]),
+                  "caps.prompt_chars",
+                  "1000000"))) {
+        gw.upstream.streaming(100, 100); // 10 s: still streaming when the test ends it
+        String key = gw.newKey();
+        String first = generate(size, true);
+        try (Socket s = hold(gw, key, first, first.length())) {
+          InputStream in = s.getInputStream();
+          byte[] buf = new byte[8192];
+          int n = in.read(buf);
+          assertThat(new String(buf, 0, n, StandardCharsets.ISO_8859_1))
+              .as("the stream's head")
+              .startsWith("HTTP/1.1 200");
+          awaitReleased(gw);
+          // a second body of the same size would not fit beside the first one: it is served
+          assertThat(gw.post("/api/generate", key, generate(size, false)).statusCode())
+              .as("%d bytes while the first stream runs", size)
+              .isEqualTo(200);
+          assertThat(in.read(buf)).as("the first stream goes on").isPositive();
+          assertThat(gw.upstream.requests().getFirst().body())
+              .as("the upstream had the whole body")
+              .isEqualTo(first);
+        }
+      }
+    }
+  }
+
   @Test
   void theBoundIsCheckedAgainstTheLargestBody() throws Exception {
     // why: a bound below one allowed body would refuse that body every time
