@@ -35,11 +35,21 @@ final class RedisTesting {
     return "t" + UUID.randomUUID().toString().substring(0, 8) + ":";
   }
 
-  /** A loopback port nothing listens on. */
+  /**
+   * A loopback port nothing listens on, checked to refuse a connection. It is below the ephemeral
+   * range: a port that was free a moment ago in that range could be taken by a server another test
+   * starts on port 0, or by the client's own connection (a TCP self-connect), and the "Redis is
+   * down" tests then saw a Redis that answered.
+   */
   static int closedPort() throws IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      return s.getLocalPort();
+    for (int port = 1; port < 1024; port++) {
+      try (java.net.Socket s = new java.net.Socket()) {
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1_000);
+      } catch (java.net.ConnectException refused) {
+        return port;
+      }
     }
+    throw new IOException("every loopback port below 1024 accepts connections");
   }
 
   /** A started link to {@code url} under {@code prefix}. */
