@@ -165,6 +165,65 @@ class ProxyProtocolTest {
     }
   }
 
+  // why: behind TLS the refused peer's request arrives encrypted, after the handshake: what TLS
+  // decrypts must be dropped as well, not handed to the HTTP decoder
+  @Test
+  void anUntrustedPeerIsRefusedOverTlsToo() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("gh-proxy-tls");
+    dev.gatehouse.tls.SelfSigned.write(
+        List.of("localhost", "127.0.0.1"),
+        java.time.Duration.ofDays(1),
+        dir.resolve("cert.pem"),
+        dir.resolve("key.pem"));
+    try (GatewayFixture tls =
+        GatewayFixture.start(
+            Map.of(
+                "listen.proxy_protocol",
+                "true",
+                "network.trusted_proxies",
+                LB + "/32",
+                "tls.cert",
+                dir.resolve("cert.pem").toString(),
+                "tls.key",
+                dir.resolve("key.pem").toString()))) {
+      String k = tls.newKey();
+      javax.net.ssl.SSLContext ctx = TlsListenerTest.trusting(dir.resolve("cert.pem"));
+      for (String from : List.of(LB, "127.0.0.1")) {
+        try (java.net.Socket raw = new java.net.Socket()) {
+          raw.bind(new InetSocketAddress(from, 0));
+          raw.connect(new InetSocketAddress("127.0.0.1", tls.port()), 5_000);
+          raw.setSoTimeout(5_000);
+          raw.getOutputStream()
+              .write(
+                  ("PROXY TCP4 198.51.100.30 127.0.0.1 40000 " + tls.port() + "\r\n")
+                      .getBytes(StandardCharsets.ISO_8859_1));
+          String answer;
+          try (javax.net.ssl.SSLSocket s =
+              (javax.net.ssl.SSLSocket)
+                  ctx.getSocketFactory().createSocket(raw, "localhost", tls.port(), false)) {
+            s.startHandshake();
+            s.getOutputStream()
+                .write(
+                    ("GET /api/tags HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                            + k
+                            + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+          } catch (java.io.IOException closed) {
+            answer = "";
+          }
+          if (from.equals(LB)) {
+            assertThat(answer).as("the trusted balancer is served").startsWith("HTTP/1.1 200");
+          } else {
+            assertThat(answer).as("no answer for an untrusted peer").isEmpty();
+          }
+        }
+      }
+      assertThat(tls.upstream.requests()).as("the balancer's request alone").hasSize(1);
+    }
+  }
+
   /** A connection from the load balancer naming 198.51.100.20, holding a partial request. */
   private static SocketChannel open(GatewayFixture g, String partial) throws Exception {
     SocketChannel ch = SocketChannel.open();
