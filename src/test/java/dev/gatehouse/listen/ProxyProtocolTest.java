@@ -112,13 +112,14 @@ class ProxyProtocolTest {
   // when the peer is refused: closing the connection gracefully once let it be served anyway.
   @Test
   void aHeaderFromAnUntrustedPeerIsRefused() throws Exception {
+    int reached = gw.upstream.requests().size(); // the class's tests run one after another
     for (int i = 0; i < 40; i++) {
-      String request = get("/api/tags?untrusted=" + i);
+      String request = get("/api/tags"); // served (and forwarded) if it were read
       byte[] bytes = i % 2 == 0 ? v1("198.51.100.11", request) : v2(UNTRUSTED_V2, request);
       GatewayFixture.RawResponse r = gw.raw(bytes, "127.0.0.1");
       assertThat(r.status()).as("attempt %d: %s", i, r.head()).isEqualTo(-1);
     }
-    assertThat(gw.upstream.requests()).noneMatch(rec -> rec.uri().contains("untrusted="));
+    assertThat(gw.upstream.requests()).as("nothing reached the upstream").hasSize(reached);
     assertThat(auditLog()).doesNotContain("198.51.100.11").doesNotContain("198.51.100.13");
   }
 
@@ -147,7 +148,7 @@ class ProxyProtocolTest {
         }
         assertThat(capped.openConnections()).isEqualTo(2);
         String full =
-            "GET /api/tags?over=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            "GET /api/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
                 + k
                 + "\r\nConnection: close\r\n\r\n";
         for (int i = 0; i < 10; i++) {
