@@ -124,10 +124,14 @@ public final class RedisUsageLedger implements UsageLedger {
     return redis
         .eval(ADD, keys(keyId), List.of(tokens, MINUTE_TTL_MILLIS, DAY_TTL_MILLIS))
         .map(r -> new Totals(r.get(0).toLong(), r.get(1).toLong()))
-        .onFailure(
-            e ->
-                // may have been applied (a timeout): counting it twice errs toward refusing
-                owed.merge(keyId, tokens, Long::sum));
+        .recover(
+            e -> {
+              // May have been applied (a timeout): counting it twice errs toward refusing. Owed
+              // before the returned future fails, so whoever sees the failure (on any thread) sees
+              // the key's used() fail too; a listener beside it could run before the debt existed.
+              owed.merge(keyId, tokens, Long::sum);
+              return Future.failedFuture(e);
+            });
   }
 
   @Override
