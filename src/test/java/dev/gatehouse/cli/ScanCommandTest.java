@@ -110,18 +110,9 @@ class ScanCommandTest {
   @Test
   void aShortCertificateAndTheWrongNameAreReported(@TempDir Path dir) throws Exception {
     // why: an expiring or misnamed certificate breaks every client on the day it matters
-    SelfSigned.write(
-        List.of("gpu-box.lan"),
-        Duration.ofDays(5),
-        dir.resolve("cert.pem"),
-        dir.resolve("key.pem"));
     try (GatewayFixture gw =
         GatewayFixture.start(
-            Map.of(
-                "tls.cert",
-                dir.resolve("cert.pem").toString(),
-                "tls.key",
-                dir.resolve("key.pem").toString()))) {
+            GatewayFixture.selfSignedTls(dir, List.of("gpu-box.lan"), Duration.ofDays(5)))) {
       CliRun r = scan(gw.baseUrl(), "--json");
       assertThat(r.code()).isEqualTo(1);
       JsonNode report = JSON.readTree(r.out());

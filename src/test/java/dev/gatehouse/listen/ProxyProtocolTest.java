@@ -171,22 +171,13 @@ class ProxyProtocolTest {
   @Test
   void anUntrustedPeerIsRefusedOverTlsToo() throws Exception {
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("gh-proxy-tls");
-    dev.gatehouse.tls.SelfSigned.write(
-        List.of("localhost", "127.0.0.1"),
-        java.time.Duration.ofDays(1),
-        dir.resolve("cert.pem"),
-        dir.resolve("key.pem"));
-    try (GatewayFixture tls =
-        GatewayFixture.start(
-            Map.of(
-                "listen.proxy_protocol",
-                "true",
-                "network.trusted_proxies",
-                LB + "/32",
-                "tls.cert",
-                dir.resolve("cert.pem").toString(),
-                "tls.key",
-                dir.resolve("key.pem").toString()))) {
+    Map<String, String> settings =
+        new java.util.HashMap<>(
+            GatewayFixture.selfSignedTls(
+                dir, List.of("localhost", "127.0.0.1"), java.time.Duration.ofDays(1)));
+    settings.put("listen.proxy_protocol", "true");
+    settings.put("network.trusted_proxies", LB + "/32");
+    try (GatewayFixture tls = GatewayFixture.start(settings)) {
       String k = tls.newKey();
       javax.net.ssl.SSLContext ctx = TlsListenerTest.trusting(dir.resolve("cert.pem"));
       for (String from : List.of(LB, "127.0.0.1")) {

@@ -128,6 +128,19 @@ public final class GatewayFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * The settings of a TLS listener whose certificate (self-signed, for {@code names}, valid for
+   * {@code validity}) and key are new files in {@code dir}.
+   */
+  public static Map<String, String> selfSignedTls(Path dir, List<String> names, Duration validity)
+      throws Exception {
+    dev.gatehouse.tls.SelfSigned.write(
+        names, validity, dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    return Map.of(
+        "tls.cert", dir.resolve("cert.pem").toString(),
+        "tls.key", dir.resolve("key.pem").toString());
+  }
+
   public static GatewayFixture start() throws Exception {
     return start(Map.of());
   }
