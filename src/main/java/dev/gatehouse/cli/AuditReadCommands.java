@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.audit.AuditReader;
-import dev.gatehouse.audit.AuditSegments;
 import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
@@ -142,15 +141,14 @@ final class AuditReadCommands {
       }
       Path file = config.dataDir().resolve(AuditWriter.FILE);
       PrintWriter out = spec.commandLine().getOut();
-      // a log being sealed has segments and, for a moment, no audit.jsonl: the reader waits for it
-      if (!Files.exists(file) && AuditSegments.sealed(config.dataDir()).isEmpty()) {
-        spec.commandLine().getErr().println("audit log not found: " + file);
-        return 2;
-      }
       AuditReader opened;
       try {
+        // while a seal has renamed audit.jsonl and not yet made the next one, the reader waits
         opened = AuditReader.open(config.dataDir());
       } catch (java.io.FileNotFoundException e) {
+        if (Files.exists(file)) {
+          throw e; // there, but unreadable: the error says why
+        }
         spec.commandLine().getErr().println("audit log not found: " + file);
         return 2;
       }

@@ -186,6 +186,17 @@ class AuditReadCommandsTest {
   }
 
   @Test
+  void tailWithNoLogSaysSo() throws Exception {
+    // why: a data directory without an audit log (and no sealed segments) is a usage error, told
+    // at once, not a wait
+    Path empty = Files.createTempDirectory("gh-audit-read-none");
+    CliRun r = CliRun.run(Map.of("GATEHOUSE_HOME", empty.toString()), "audit", "tail");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("audit log not found: ").contains("audit.jsonl");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
   void tailAndQueryReadAcrossSegmentsAndSeeOnlyWhatRetentionKept() throws Exception {
     // why: after sealing, audit.jsonl can be empty; the newest records are then in the segments
     Path pruned = Files.createTempDirectory("gh-audit-read-pruned");
