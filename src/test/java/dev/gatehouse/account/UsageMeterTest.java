@@ -126,15 +126,19 @@ class UsageMeterTest {
     return m;
   }
 
+  /** The whole stream, fed in random reads: passed on as expected, with the stream's figures. */
+  private static void assertPassedOnWithItsFigures(UsageMeter m, Stream s, Random r) {
+    assertThat(feed(m, concat(s.units()), r)).isEqualTo(s.expected());
+    assertThat(m.tokensIn()).isEqualTo(s.in());
+    assertThat(m.tokensOut()).isEqualTo(s.out());
+  }
+
   @Test
   void ndjsonLinesPassByteForByteHoweverTheReadsSplitThem() {
     Random r = new Random(11);
     for (int i = 0; i < 2000; i++) {
       Stream s = ndjson(r);
-      UsageMeter m = meter("application/x-ndjson", false);
-      assertThat(feed(m, concat(s.units()), r)).isEqualTo(s.expected());
-      assertThat(m.tokensIn()).isEqualTo(s.in());
-      assertThat(m.tokensOut()).isEqualTo(s.out());
+      assertPassedOnWithItsFigures(meter("application/x-ndjson", false), s, r);
     }
   }
 
@@ -144,10 +148,7 @@ class UsageMeterTest {
     for (int i = 0; i < 4000; i++) {
       boolean strip = r.nextBoolean();
       Stream s = sse(r, strip);
-      UsageMeter m = meter("text/event-stream; charset=utf-8", strip);
-      assertThat(feed(m, concat(s.units()), r)).isEqualTo(s.expected());
-      assertThat(m.tokensIn()).isEqualTo(s.in());
-      assertThat(m.tokensOut()).isEqualTo(s.out());
+      assertPassedOnWithItsFigures(meter("text/event-stream; charset=utf-8", strip), s, r);
     }
   }
 

@@ -56,7 +56,12 @@ class ProxyProtocolTest {
   }
 
   private static byte[] v1(String client, String request) {
-    return ("PROXY TCP4 " + client + " 127.0.0.1 40000 " + gw.port() + "\r\n" + request)
+    return v1(gw.port(), client, request);
+  }
+
+  /** A PROXY v1 header naming {@code client}, for a gateway on {@code port}, then the request. */
+  private static byte[] v1(int port, String client, String request) {
+    return ("PROXY TCP4 " + client + " 127.0.0.1 40000 " + port + "\r\n" + request)
         .getBytes(StandardCharsets.ISO_8859_1);
   }
 
@@ -152,9 +157,7 @@ class ProxyProtocolTest {
                 + k
                 + "\r\nConnection: close\r\n\r\n";
         for (int i = 0; i < 10; i++) {
-          byte[] bytes =
-              ("PROXY TCP4 198.51.100.20 127.0.0.1 40000 " + capped.port() + "\r\n" + full)
-                  .getBytes(StandardCharsets.ISO_8859_1);
+          byte[] bytes = v1(capped.port(), "198.51.100.20", full);
           assertThat(capped.raw(bytes, LB).status()).isEqualTo(-1);
         }
         assertThat(capped.upstream.requests()).isEmpty();
@@ -185,10 +188,7 @@ class ProxyProtocolTest {
           raw.bind(new InetSocketAddress(from, 0));
           raw.connect(new InetSocketAddress("127.0.0.1", tls.port()), 5_000);
           raw.setSoTimeout(5_000);
-          raw.getOutputStream()
-              .write(
-                  ("PROXY TCP4 198.51.100.30 127.0.0.1 40000 " + tls.port() + "\r\n")
-                      .getBytes(StandardCharsets.ISO_8859_1));
+          raw.getOutputStream().write(v1(tls.port(), "198.51.100.30", ""));
           String answer;
           try (javax.net.ssl.SSLSocket s =
               (javax.net.ssl.SSLSocket)
@@ -221,10 +221,7 @@ class ProxyProtocolTest {
     SocketChannel ch = SocketChannel.open();
     ch.bind(new InetSocketAddress(LB, 0));
     ch.connect(new InetSocketAddress("127.0.0.1", g.port()));
-    ch.write(
-        ByteBuffer.wrap(
-            ("PROXY TCP4 198.51.100.20 127.0.0.1 40000 " + g.port() + "\r\n" + partial)
-                .getBytes(StandardCharsets.ISO_8859_1)));
+    ch.write(ByteBuffer.wrap(v1(g.port(), "198.51.100.20", partial)));
     return ch;
   }
 
