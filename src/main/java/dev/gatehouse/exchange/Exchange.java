@@ -1,11 +1,13 @@
 package dev.gatehouse.exchange;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.Objects;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -171,10 +173,10 @@ public final class Exchange {
   private @Nullable Runnable onClientGone;
 
   /**
-   * Frees what the limit stage holds for this request (its concurrency slot); run once at the end,
-   * by the pipeline. Written by limit.admit (Limiter) only, with {@link #slotHeld}.
+   * Frees what the limit stage holds for this request (its concurrency slot); run once, by {@link
+   * #freeSlot}. Written by limit.admit (Limiter) only, with {@link #slotHeld}.
    */
-  private @Nullable Runnable release;
+  private @Nullable Supplier<Future<Void>> release;
 
   /**
    * What gives back the memory this request's body holds; null when it holds none. Written by the
@@ -389,9 +391,18 @@ public final class Exchange {
     return clientGone;
   }
 
-  /** What frees the limit stage's hold on this request, or null. */
-  public @Nullable Runnable release() {
-    return release;
+  /**
+   * Frees the concurrency slot this request holds, if any, once: the pipeline calls it before the
+   * response's last bytes and again when the exchange is over. Completes once no gateway counts the
+   * slot (see {@code ConcurrencyGate.Slot#release}).
+   */
+  public Future<Void> freeSlot() {
+    Supplier<Future<Void>> r = release;
+    if (r == null) {
+      return Future.succeededFuture();
+    }
+    release = null;
+    return r.get();
   }
 
   /** What gives back the memory the request body holds, or null. */
@@ -541,8 +552,8 @@ public final class Exchange {
     this.stripUsage = true;
   }
 
-  /** limit.admit: what frees the concurrency slot this request holds, run once at the end. */
-  public void slotHeld(Runnable release) {
+  /** limit.admit: what frees the concurrency slot this request holds, run by {@link #freeSlot}. */
+  public void slotHeld(Supplier<Future<Void>> release) {
     once(this.release != null, "release");
     this.release = release;
   }
@@ -650,7 +661,8 @@ public final class Exchange {
 
   /**
    * Ends the response through {@link #end}: every complete response the gateway sends goes through
-   * here, so that its audit record is durable before the client has all of it.
+   * here, so that its audit record is durable, and its concurrency slot free, before the client has
+   * all of it.
    */
   public void end(Runnable ending) {
     if (beforeEnd == null) {

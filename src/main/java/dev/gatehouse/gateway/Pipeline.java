@@ -236,7 +236,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
             newRequestId(),
             System.currentTimeMillis(),
             System.nanoTime(),
-            account ? this::endAudited : (ex, ending) -> ending.run());
+            account ? this::endAudited : (ex, ending) -> afterSlotFreed(ex, ending).run());
     HttpServerResponse resp = x.response();
     resp.putHeader("X-Request-Id", x.requestId());
     if (hsts != null) {
@@ -257,9 +257,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           if (x.tap() != null) {
             x.tap().onAbort(); // no-op when the stream already settled
           }
-          if (x.release() != null) {
-            x.release().run();
-          }
+          x.freeSlot(); // a response that did not end whole (reset, client gone) frees it here
           if (x.bodyRelease() != null) {
             x.bodyRelease().run();
           }
@@ -467,7 +465,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * response that the audit log lacks. If the record cannot be written, the response is aborted
    * instead (the client sees a truncated response).
    */
-  private void endAudited(Exchange x, Runnable ending) {
+  private void endAudited(Exchange x, Runnable last) {
+    Runnable ending = afterSlotFreed(x, last); // the slot is freed while the record is written
     if (!x.markAudited()) {
       ending.run();
       return;
@@ -498,6 +497,29 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                   }
                   ending.run();
                 }));
+  }
+
+  /**
+   * Frees the request's concurrency slot before the response's last bytes go out, and has {@code
+   * ending} wait until no gateway counts it: a client that has its whole answer finds its slot back
+   * on its next request, through this gateway or another (a shared gate answers after one Redis
+   * round trip, bounded by {@code redis.timeout}; if that fails, the slot's lease frees it).
+   */
+  private static Runnable afterSlotFreed(Exchange x, Runnable ending) {
+    Future<Void> freed = x.freeSlot();
+    io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
+    if (freed.isComplete() || ctx == null) {
+      return ending;
+    }
+    return () ->
+        freed.onComplete(
+            ar ->
+                ctx.runOnContext(
+                    v -> {
+                      if (!x.response().ended() && !x.response().closed()) {
+                        ending.run();
+                      }
+                    }));
   }
 
   /** listen: liveness and readiness, answered here without a key. */

@@ -23,8 +23,13 @@ public interface ConcurrencyGate {
      */
     Future<Problem> granted();
 
-    /** Frees the slot, or leaves the queue; safe to call more than once. */
-    void release();
+    /**
+     * Frees the slot, or leaves the queue; safe to call more than once. The future completes once
+     * no gateway counts the slot any more: at once for this process's own counts, after one round
+     * trip for shared ones. It fails when the shared counts could not be told; the slot's lease
+     * then frees it.
+     */
+    Future<Void> release();
   }
 
   /** Asks for a slot for {@code key}, whose own cap is {@code keyCap}. */

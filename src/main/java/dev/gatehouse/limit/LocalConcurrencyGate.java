@@ -42,8 +42,9 @@ public final class LocalConcurrencyGate implements ConcurrencyGate {
     }
 
     @Override
-    public void release() {
+    public Future<Void> release() {
       LocalConcurrencyGate.this.release(this);
+      return Future.succeededFuture();
     }
   }
 

@@ -103,6 +103,9 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
     Problem blockedBy = Problem.GATEWAY_BUSY;
     long timer = -1;
 
+    /** The release of a held slot, once asked for: a second release answers with the same. */
+    @Nullable Future<Void> freeing;
+
     RedisSlot(String key, int keyCap, Context context) {
       this.key = key;
       this.keyCap = keyCap;
@@ -115,8 +118,8 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
     }
 
     @Override
-    public void release() {
-      RedisConcurrencyGate.this.release(this);
+    public Future<Void> release() {
+      return RedisConcurrencyGate.this.release(this);
     }
 
     void complete(@Nullable Problem p) {
@@ -299,32 +302,40 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
     s.complete(p);
   }
 
-  private void release(RedisSlot s) {
-    boolean wasHolding;
+  /**
+   * Completes once Redis no longer counts a slot this request held; at once for one it never held
+   * (a grant still on its way is freed when it comes, by {@link #ask}).
+   */
+  private Future<Void> release(RedisSlot s) {
+    Promise<Void> freed = Promise.promise();
     synchronized (this) {
       if (s.state == State.DONE) {
-        return;
+        return s.freeing != null ? s.freeing : Future.succeededFuture();
       }
-      wasHolding = s.state == State.HOLDING;
+      boolean wasHolding = s.state == State.HOLDING;
       if (queue.remove(s)) {
         vertx.cancelTimer(s.timer);
       }
       s.state = State.DONE;
       held.remove(s.id);
+      if (!wasHolding) {
+        return Future.succeededFuture();
+      }
+      s.freeing = freed.future();
     }
-    if (wasHolding) {
-      free(s);
-    }
+    free(s).onComplete(freed);
+    return freed.future();
   }
 
   /**
    * Frees a slot in Redis; when that fails its lease ends it within {@link #LEASE_MILLIS} (it is no
    * longer renewed).
    */
-  private void free(RedisSlot s) {
-    redis
+  private Future<Void> free(RedisSlot s) {
+    return redis
         .eval(RELEASE, List.of(globalKey(), keyKey(s.key)), List.of(s.id, redis.key(FREED)))
-        .onComplete(ar -> pump());
+        .onComplete(ar -> pump())
+        .mapEmpty();
   }
 
   /** Renews the leases of every slot this gateway holds, in one script call. */

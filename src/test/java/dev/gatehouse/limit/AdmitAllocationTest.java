@@ -109,7 +109,7 @@ class AdmitAllocationTest {
       long before = THREADS.getCurrentThreadAllocatedBytes();
       assertThat(limiter.admit(x).result()).isNull();
       long used = THREADS.getCurrentThreadAllocatedBytes() - before;
-      Objects.requireNonNull(x.release()).run();
+      x.freeSlot();
       if (i >= 3) {
         best = Math.min(best, used);
       }

@@ -1,13 +1,18 @@
 package dev.gatehouse.limit;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.LaggyRelay;
 import dev.gatehouse.testing.RedisServer;
+import io.vertx.core.Vertx;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,6 +91,45 @@ class RedisLimitsGatewayTest {
       assertThat(until(() -> gw.get("/readyz", null), r -> r.statusCode() == 200).body())
           .contains("\"ready\"");
       assertThat(gw.gateway().metrics().scrape()).contains("gatehouse_limits_up 1.0");
+    }
+  }
+
+  @Test
+  void aSlotIsFreeOnEveryGatewayBeforeTheClientHasItsWholeAnswer() throws Exception {
+    // why: a client that sends one request after another, through any gateway, must find its
+    // slot back. Every write from this gateway to Redis is held 60 ms on the way, so a slot freed
+    // only after the last byte (or without waiting for Redis) is still counted when the client,
+    // through the other gateway (here a gate straight on Redis), asks again at once.
+    String prefix = RedisTesting.prefix();
+    Vertx other = Vertx.vertx();
+    try (LaggyRelay slow = LaggyRelay.to(redis.port(), Duration.ofMillis(60));
+        GatewayFixture gw =
+            GatewayFixture.start(
+                Map.of(
+                    "limits.kind", "redis",
+                    "redis.url", "redis://127.0.0.1:" + slow.port(),
+                    "redis.key_prefix", prefix,
+                    "concurrency.global", "1",
+                    "concurrency.queue", "0"))) {
+      RedisLink link = RedisLink.open(other, RedisTesting.settings(redis.url(), prefix, null));
+      link.start(SharedLimits.SCRIPTS).await(10, TimeUnit.SECONDS);
+      RedisConcurrencyGate elsewhere = new RedisConcurrencyGate(other, link, 1, 0, 1_000);
+      String key = gw.newKey();
+      gw.upstream.streaming(5, 1);
+      for (int i = 0; i < 4; i++) {
+        boolean stream = i % 2 == 1;
+        HttpResponse<String> r =
+            gw.post("/api/chat", key, stream ? CHAT.replace("false", "true") : CHAT);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains(stream ? "\"done\":true" : "\"message\"");
+        ConcurrencyGate.Slot next = elsewhere.acquire("next", 1);
+        assertThat(next.granted().toCompletionStage().toCompletableFuture().get(5, SECONDS))
+            .as("answer %d: its slot is free everywhere", i)
+            .isNull();
+        next.release().await(5, TimeUnit.SECONDS);
+      }
+    } finally {
+      other.close().await();
     }
   }
 
