@@ -269,10 +269,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           }
           accessLog.record(x);
           if (x.markAudited()) { // account: a response that did not end whole (reset, client gone)
-            // is audited here
+            // is audited, and scored, here
             accounting.record(x, resp.getStatusCode());
+            probes.observe(x);
           }
-          probes.observe(x); // account: scores every finished request, refusals included
         };
     resp.endHandler(finish);
     resp.closeHandler(finish);
@@ -472,6 +472,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     var written = accounting.record(x, x.response().getStatusCode());
+    // account: every request is scored, refusals included, before its client has the answer, so
+    // a verdict (a ban) holds for whatever the client sends once it has it
+    probes.observe(x);
     if (!config.audit().waitForDurable()
         || x.problem() == Problem.AUDIT_UNAVAILABLE
         || (x.upstreamStartNanos() == 0 && !accounting.auditAvailable())) {
