@@ -6,6 +6,7 @@ import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.http1.Http1Grammar;
 import dev.gatehouse.store.UsageLedger;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -57,6 +58,9 @@ public final class UsageMeter implements ResponseTap {
   private volatile boolean sharedLimitsDown;
 
   private boolean settled;
+
+  /** The ledger's answer to this response's settlement; succeeded until it is asked. */
+  private Future<Void> recorded = Future.succeededFuture();
 
   public UsageMeter(
       UsageLedger ledger,
@@ -405,6 +409,11 @@ public final class UsageMeter implements ResponseTap {
     settle();
   }
 
+  @Override
+  public Future<Void> settled() {
+    return recorded;
+  }
+
   private void settle() {
     if (settled) {
       return;
@@ -412,8 +421,8 @@ public final class UsageMeter implements ResponseTap {
     settled = true;
     long in = Math.max(0, tokensIn);
     long out = tokensOut >= 0 ? tokensOut : estimated;
-    ledger.settle(
-        keyId, model, estimated, in,
-        out); // fire and forget: the ledger owns a failure (UsageLedger)
+    // the ledger owns a failure (UsageLedger): nothing here retries or waits for it, apart from
+    // the pipeline holding the last bytes for it (settled)
+    recorded = ledger.settle(keyId, model, estimated, in, out);
   }
 }

@@ -1,5 +1,6 @@
 package dev.gatehouse.exchange;
 
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import org.jspecify.annotations.Nullable;
 
@@ -38,6 +39,16 @@ public interface ResponseTap {
    * counted.
    */
   void onAbort();
+
+  /**
+   * Completes once what the tap counted is recorded where every gateway reads it (the usage ledger
+   * has the response's figures); at once for a tap that records nothing or has not settled yet. It
+   * fails when the record could not be made; the tap's owner then retries it (see {@code
+   * UsageLedger}). The pipeline holds the response's last bytes until then.
+   */
+  default Future<Void> settled() {
+    return Future.succeededFuture();
+  }
 
   /**
    * Two taps as one: {@code first} sees each chunk as the upstream sent it, and {@code second} sees
@@ -97,6 +108,11 @@ public interface ResponseTap {
         } finally {
           second.onAbort();
         }
+      }
+
+      @Override
+      public Future<Void> settled() {
+        return Future.join(first.settled(), second.settled()).mapEmpty();
       }
     };
   }

@@ -16,6 +16,7 @@ import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Readiness;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.RequestTarget;
+import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.exchange.Stage;
 import dev.gatehouse.exchange.Stage.Step;
 import dev.gatehouse.identify.Identifier;
@@ -236,7 +237,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
             newRequestId(),
             System.currentTimeMillis(),
             System.nanoTime(),
-            account ? this::endAudited : (ex, ending) -> afterSlotFreed(ex, ending).run());
+            account ? this::endAudited : (ex, ending) -> afterCounted(ex, ending).run());
     HttpServerResponse resp = x.response();
     resp.putHeader("X-Request-Id", x.requestId());
     if (hsts != null) {
@@ -466,7 +467,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * instead (the client sees a truncated response).
    */
   private void endAudited(Exchange x, Runnable last) {
-    Runnable ending = afterSlotFreed(x, last); // the slot is freed while the record is written
+    Runnable ending = afterCounted(x, last); // counted while the record is written
     if (!x.markAudited()) {
       ending.run();
       return;
@@ -504,18 +505,23 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /**
    * Frees the request's concurrency slot before the response's last bytes go out, and has {@code
-   * ending} wait until no gateway counts it: a client that has its whole answer finds its slot back
-   * on its next request, through this gateway or another (a shared gate answers after one Redis
-   * round trip, bounded by {@code redis.timeout}; if that fails, the slot's lease frees it).
+   * ending} wait until no gateway counts the slot and the usage ledger has the response's figures:
+   * a client that has its whole answer finds its slot back, and its tokens spent, on its next
+   * request, through this gateway or another. Local counts answer at once; shared ones after one
+   * Redis round trip, bounded by {@code redis.timeout}. A failure does not hold the answer: the
+   * slot's lease frees it, and the ledger refuses the key until it has recorded what it owes.
    */
-  private static Runnable afterSlotFreed(Exchange x, Runnable ending) {
+  private static Runnable afterCounted(Exchange x, Runnable ending) {
     Future<Void> freed = x.freeSlot();
+    ResponseTap tap = x.tap();
+    Future<Void> settled = tap == null ? freed : tap.settled();
     io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
-    if (freed.isComplete() || ctx == null) {
-      return ending;
+    if ((freed.isComplete() && settled.isComplete()) || ctx == null) {
+      return ending; // local counts: nothing to wait for
     }
+    Future<?> counted = Future.join(freed, settled);
     return () ->
-        freed.onComplete(
+        counted.onComplete(
             ar ->
                 ctx.runOnContext(
                     v -> {

@@ -3,6 +3,9 @@ package dev.gatehouse.limit;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.keys.KeyService;
 import dev.gatehouse.testing.GatewayFixture;
 import dev.gatehouse.testing.LaggyRelay;
 import dev.gatehouse.testing.RedisServer;
@@ -10,7 +13,9 @@ import io.vertx.core.Vertx;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -26,6 +31,7 @@ import org.junit.jupiter.api.Test;
 class RedisLimitsGatewayTest {
 
   private static final String CHAT = RateLimiterContract.CHAT;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static RedisServer redis;
   private static RedisServer locked;
@@ -95,11 +101,13 @@ class RedisLimitsGatewayTest {
   }
 
   @Test
-  void aSlotIsFreeOnEveryGatewayBeforeTheClientHasItsWholeAnswer() throws Exception {
+  void aSlotIsFreeAndTheTokensCountedOnEveryGatewayBeforeTheClientHasItsWholeAnswer()
+      throws Exception {
     // why: a client that sends one request after another, through any gateway, must find its
-    // slot back. Every write from this gateway to Redis is held 60 ms on the way, so a slot freed
-    // only after the last byte (or without waiting for Redis) is still counted when the client,
-    // through the other gateway (here a gate straight on Redis), asks again at once.
+    // slot back and its tokens spent. Every write from this gateway to Redis is held 60 ms on the
+    // way, so a slot freed, or usage settled, only after the last byte (or without waiting for
+    // Redis) is not yet there when the client, through the other gateway (here a gate and a
+    // ledger straight on Redis), asks again at once.
     String prefix = RedisTesting.prefix();
     Vertx other = Vertx.vertx();
     try (LaggyRelay slow = LaggyRelay.to(redis.port(), Duration.ofMillis(60));
@@ -114,20 +122,28 @@ class RedisLimitsGatewayTest {
       RedisLink link = RedisLink.open(other, RedisTesting.settings(redis.url(), prefix, null));
       link.start(SharedLimits.SCRIPTS).await(10, TimeUnit.SECONDS);
       RedisConcurrencyGate elsewhere = new RedisConcurrencyGate(other, link, 1, 0, 1_000);
-      String key = gw.newKey();
+      RedisUsageLedger ledger = new RedisUsageLedger(other, link, Clock.systemUTC());
+      KeyService.Created k = gw.keys.create("seq", null, List.of(), List.of());
       gw.upstream.streaming(5, 1);
+      long spent = 0;
       for (int i = 0; i < 4; i++) {
         boolean stream = i % 2 == 1;
         HttpResponse<String> r =
-            gw.post("/api/chat", key, stream ? CHAT.replace("false", "true") : CHAT);
+            gw.post("/api/chat", k.key(), stream ? CHAT.replace("false", "true") : CHAT);
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).contains(stream ? "\"done\":true" : "\"message\"");
+        JsonNode last = JSON.readTree(r.body().strip().lines().reduce((a, b) -> b).orElseThrow());
+        assertThat(last.path("done").asBoolean()).isTrue();
+        spent += last.path("prompt_eval_count").asLong() + last.path("eval_count").asLong();
+        assertThat(ledger.used(k.record().id()).await(5, TimeUnit.SECONDS).day())
+            .as("answer %d: its tokens are counted everywhere", i)
+            .isEqualTo(spent);
         ConcurrencyGate.Slot next = elsewhere.acquire("next", 1);
         assertThat(next.granted().toCompletionStage().toCompletableFuture().get(5, SECONDS))
             .as("answer %d: its slot is free everywhere", i)
             .isNull();
         next.release().await(5, TimeUnit.SECONDS);
       }
+      assertThat(spent).as("the fake reported usage").isGreaterThan(0);
     } finally {
       other.close().await();
     }
