@@ -409,9 +409,14 @@ public final class UsageMeter implements ResponseTap {
     settle();
   }
 
+  /**
+   * The ledger's answer to this response's settlement, when the key has a token budget: its next
+   * request is checked against the totals, so the answer waits until they have this response's
+   * figures. Without a budget nothing on the request path reads them, and nothing waits.
+   */
   @Override
   public Future<Void> settled() {
-    return recorded;
+    return tokensPerMinute > 0 || tokensPerDay > 0 ? recorded : Future.succeededFuture();
   }
 
   private void settle() {

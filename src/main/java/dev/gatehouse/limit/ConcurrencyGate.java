@@ -25,9 +25,10 @@ public interface ConcurrencyGate {
 
     /**
      * Frees the slot, or leaves the queue; safe to call more than once. The future completes once
-     * no gateway counts the slot any more: at once for this process's own counts, after one round
-     * trip for shared ones. It fails when the shared counts could not be told; the slot's lease
-     * then frees it.
+     * the slot can no longer stand in the way of a next request: at once for this process's own
+     * counts; for shared ones, after one round trip when the slot filled a cap as it was taken, and
+     * at once otherwise (see {@link RedisConcurrencyGate}). It fails when the shared counts could
+     * not be told; the slot's lease then frees it.
      */
     Future<Void> release();
   }

@@ -36,7 +36,10 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
   static final long RETRY_MILLIS = 200;
   static final String FREED = "conc:freed";
 
-  /** Answers 0 (taken), 1 (the key is at its cap) or 2 (every gateway together is at capacity). */
+  /**
+   * Answers 0 (taken), 3 (taken, and now the key or every gateway together is at its cap), 1 (the
+   * key is at its cap) or 2 (every gateway together is at capacity).
+   */
   static final RedisLink.Script ACQUIRE =
       RedisLink.Script.of(
           """
@@ -52,6 +55,8 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
           redis.call('ZADD', KEYS[2], ends, ARGV[3])
           redis.call('PEXPIRE', KEYS[1], lease * 2)
           redis.call('PEXPIRE', KEYS[2], lease * 2)
+          if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 3 end
+          if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 3 end
           return 0
           """);
 
@@ -102,6 +107,12 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
     State state = State.ASKING;
     Problem blockedBy = Problem.GATEWAY_BUSY;
     long timer = -1;
+
+    /**
+     * The slot filled its key's cap, or everyone's, when it was taken: its release is awaited (a
+     * next request could otherwise be refused because of it), where another's is sent and left.
+     */
+    boolean full;
 
     /** The release of a held slot, once asked for: a second release answers with the same. */
     @Nullable Future<Void> freeing;
@@ -203,7 +214,7 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
         .map(
             r -> {
               long answer = r.toLong();
-              if (answer != 0) {
+              if (answer == 1 || answer == 2) {
                 return answer == 1 ? Problem.KEY_CONCURRENCY : Problem.GATEWAY_BUSY;
               }
               boolean keep;
@@ -211,6 +222,7 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
                 keep = s.state != State.DONE;
                 if (keep) {
                   s.state = State.HOLDING;
+                  s.full = answer == 3;
                   held.put(s.id, s);
                 }
               }
@@ -303,8 +315,12 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
   }
 
   /**
-   * Completes once Redis no longer counts a slot this request held; at once for one it never held
-   * (a grant still on its way is freed when it comes, by {@link #ask}).
+   * Completes once Redis no longer counts a slot this request held, when that slot filled a cap as
+   * it was taken: then, until Redis has it back, the same client's next request, through any
+   * gateway, would be refused or queued because of it. Any other release completes at once, with
+   * the slot freed in the background: there is room for that next request anyway, and waiting would
+   * add a Redis round trip to every response. At once, too, for a slot never held (a grant still on
+   * its way is freed when it comes, by {@link #ask}).
    */
   private Future<Void> release(RedisSlot s) {
     Promise<Void> freed = Promise.promise();
@@ -321,10 +337,10 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
       if (!wasHolding) {
         return Future.succeededFuture();
       }
-      s.freeing = freed.future();
+      s.freeing = s.full ? freed.future() : Future.succeededFuture();
     }
     free(s).onComplete(freed);
-    return freed.future();
+    return s.full ? freed.future() : Future.succeededFuture();
   }
 
   /**

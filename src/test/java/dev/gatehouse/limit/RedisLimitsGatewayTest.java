@@ -100,50 +100,86 @@ class RedisLimitsGatewayTest {
     }
   }
 
+  // A client that sends one request after another, through any gateway, must find its slot back
+  // and its tokens spent. In these two tests every write from the gateway to Redis is held 60 ms on
+  // the way, so a slot freed, or usage settled, only after the last byte (or without waiting for
+  // Redis) is not yet there when the client, through the other gateway (here a gate and a ledger
+  // straight on Redis), asks again at once. The answer waits only for what a next request's
+  // decision reads: a slot that filled a cap, and a key's usage when the key has a budget.
+
   @Test
-  void aSlotIsFreeAndTheTokensCountedOnEveryGatewayBeforeTheClientHasItsWholeAnswer()
+  void aSlotThatFilledACapIsFreeOnEveryGatewayBeforeTheClientHasItsWholeAnswer() throws Exception {
+    // why: with a cap of 1, every slot fills it; a per-gateway release after the answer made
+    // ClusterTest's next request through the other gateway 429 in CI
+    sequentially(
+        Map.of("concurrency.global", "1", "concurrency.queue", "0"),
+        (i, used, elsewhere) -> {
+          ConcurrencyGate.Slot next = elsewhere.gate().acquire("next", 1);
+          assertThat(next.granted().toCompletionStage().toCompletableFuture().get(5, SECONDS))
+              .as("answer %d: its slot is free everywhere", i)
+              .isNull();
+          next.release().await(5, TimeUnit.SECONDS);
+        });
+  }
+
+  @Test
+  void aBudgetedKeysTokensAreCountedOnEveryGatewayBeforeTheClientHasItsWholeAnswer()
       throws Exception {
-    // why: a client that sends one request after another, through any gateway, must find its
-    // slot back and its tokens spent. Every write from this gateway to Redis is held 60 ms on the
-    // way, so a slot freed, or usage settled, only after the last byte (or without waiting for
-    // Redis) is not yet there when the client, through the other gateway (here a gate and a
-    // ledger straight on Redis), asks again at once.
+    // why: its next request is checked against those totals; the slot fills no cap here, so only
+    // the settlement is waited for
+    long[] spent = {0};
+    sequentially(
+        Map.of("budget.tokens_per_day", "1000000"),
+        (i, used, elsewhere) -> {
+          spent[0] += used;
+          assertThat(used).as("the fake reported usage").isGreaterThan(0);
+          assertThat(elsewhere.ledger().used(elsewhere.keyId()).await(5, TimeUnit.SECONDS).day())
+              .as("answer %d: its tokens are counted everywhere", i)
+              .isEqualTo(spent[0]);
+        });
+  }
+
+  /** What a test checks after each answer: its number, the tokens it reported, the other side. */
+  private interface AfterEach {
+    void check(int i, long tokens, Elsewhere elsewhere) throws Exception;
+  }
+
+  /** The other gateway, as far as these tests need it: a gate and a ledger straight on Redis. */
+  private record Elsewhere(RedisConcurrencyGate gate, RedisUsageLedger ledger, String keyId) {}
+
+  /**
+   * Four chats, one after another (plain and streamed in turn), through a gateway whose writes to
+   * Redis are held 60 ms, each followed at once by {@code after}.
+   */
+  private static void sequentially(Map<String, String> settings, AfterEach after) throws Exception {
     String prefix = RedisTesting.prefix();
     Vertx other = Vertx.vertx();
-    try (LaggyRelay slow = LaggyRelay.to(redis.port(), Duration.ofMillis(60));
-        GatewayFixture gw =
-            GatewayFixture.start(
-                Map.of(
-                    "limits.kind", "redis",
-                    "redis.url", "redis://127.0.0.1:" + slow.port(),
-                    "redis.key_prefix", prefix,
-                    "concurrency.global", "1",
-                    "concurrency.queue", "0"))) {
-      RedisLink link = RedisLink.open(other, RedisTesting.settings(redis.url(), prefix, null));
-      link.start(SharedLimits.SCRIPTS).await(10, TimeUnit.SECONDS);
-      RedisConcurrencyGate elsewhere = new RedisConcurrencyGate(other, link, 1, 0, 1_000);
-      RedisUsageLedger ledger = new RedisUsageLedger(other, link, Clock.systemUTC());
-      KeyService.Created k = gw.keys.create("seq", null, List.of(), List.of());
-      gw.upstream.streaming(5, 1);
-      long spent = 0;
-      for (int i = 0; i < 4; i++) {
-        boolean stream = i % 2 == 1;
-        HttpResponse<String> r =
-            gw.post("/api/chat", k.key(), stream ? CHAT.replace("false", "true") : CHAT);
-        assertThat(r.statusCode()).isEqualTo(200);
-        JsonNode last = JSON.readTree(r.body().strip().lines().reduce((a, b) -> b).orElseThrow());
-        assertThat(last.path("done").asBoolean()).isTrue();
-        spent += last.path("prompt_eval_count").asLong() + last.path("eval_count").asLong();
-        assertThat(ledger.used(k.record().id()).await(5, TimeUnit.SECONDS).day())
-            .as("answer %d: its tokens are counted everywhere", i)
-            .isEqualTo(spent);
-        ConcurrencyGate.Slot next = elsewhere.acquire("next", 1);
-        assertThat(next.granted().toCompletionStage().toCompletableFuture().get(5, SECONDS))
-            .as("answer %d: its slot is free everywhere", i)
-            .isNull();
-        next.release().await(5, TimeUnit.SECONDS);
+    try (LaggyRelay slow = LaggyRelay.to(redis.port(), Duration.ofMillis(60))) {
+      Map<String, String> all = new java.util.HashMap<>(settings);
+      all.put("limits.kind", "redis");
+      all.put("redis.url", "redis://127.0.0.1:" + slow.port());
+      all.put("redis.key_prefix", prefix);
+      try (GatewayFixture gw = GatewayFixture.start(all)) {
+        RedisLink link = RedisLink.open(other, RedisTesting.settings(redis.url(), prefix, null));
+        link.start(SharedLimits.SCRIPTS).await(10, TimeUnit.SECONDS);
+        KeyService.Created k = gw.keys.create("seq", null, List.of(), List.of());
+        Elsewhere e =
+            new Elsewhere(
+                new RedisConcurrencyGate(other, link, 1, 0, 1_000),
+                new RedisUsageLedger(other, link, Clock.systemUTC()),
+                k.record().id());
+        gw.upstream.streaming(5, 1);
+        for (int i = 0; i < 4; i++) {
+          boolean stream = i % 2 == 1;
+          HttpResponse<String> r =
+              gw.post("/api/chat", k.key(), stream ? CHAT.replace("false", "true") : CHAT);
+          assertThat(r.statusCode()).isEqualTo(200);
+          JsonNode last = JSON.readTree(r.body().strip().lines().reduce((a, b) -> b).orElseThrow());
+          assertThat(last.path("done").asBoolean()).isTrue();
+          after.check(
+              i, last.path("prompt_eval_count").asLong() + last.path("eval_count").asLong(), e);
+        }
       }
-      assertThat(spent).as("the fake reported usage").isGreaterThan(0);
     } finally {
       other.close().await();
     }
