@@ -393,8 +393,8 @@ public final class Exchange {
 
   /**
    * Frees the concurrency slot this request holds, if any, once: the pipeline calls it before the
-   * response's last bytes and again when the exchange is over. Completes once no gateway counts the
-   * slot (see {@code ConcurrencyGate.Slot#release}).
+   * response's last bytes and again when the exchange is over. Completes as {@code
+   * ConcurrencyGate.Slot#release} says: once the slot can no longer stand in a next request's way.
    */
   public Future<Void> freeSlot() {
     Supplier<Future<Void>> r = release;

@@ -41,10 +41,11 @@ public interface ResponseTap {
   void onAbort();
 
   /**
-   * Completes once what the tap counted is recorded where every gateway reads it (the usage ledger
-   * has the response's figures); at once for a tap that records nothing or has not settled yet. It
-   * fails when the record could not be made; the tap's owner then retries it (see {@code
-   * UsageLedger}). The pipeline holds the response's last bytes until then.
+   * Completes once what the tap counted, if a later request's decision reads it, is recorded where
+   * every gateway reads it (the usage ledger of a key with a budget has the response's figures); at
+   * once for a tap that records nothing a decision reads, or has not settled yet. It fails when the
+   * record could not be made; the tap's owner then retries it (see {@code UsageLedger}). The
+   * pipeline holds the response's last bytes until then.
    */
   default Future<Void> settled() {
     return Future.succeededFuture();

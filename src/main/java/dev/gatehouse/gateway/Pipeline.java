@@ -21,6 +21,7 @@ import dev.gatehouse.exchange.Stage;
 import dev.gatehouse.exchange.Stage.Step;
 import dev.gatehouse.identify.Identifier;
 import dev.gatehouse.identify.cert.PeerCertificate;
+import dev.gatehouse.limit.ConcurrencyGate;
 import dev.gatehouse.limit.Limiter;
 import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.BodyReader;
@@ -505,11 +506,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /**
    * Frees the request's concurrency slot before the response's last bytes go out, and has {@code
-   * ending} wait until no gateway counts the slot and the usage ledger has the response's figures:
-   * a client that has its whole answer finds its slot back, and its tokens spent, on its next
-   * request, through this gateway or another. Local counts answer at once; shared ones after one
-   * Redis round trip, bounded by {@code redis.timeout}. A failure does not hold the answer: the
-   * slot's lease frees it, and the ledger refuses the key until it has recorded what it owes.
+   * ending} wait until neither the slot nor the response's usage can mislead the client's next
+   * request, through this gateway or another: that request finds its slot back, and its tokens
+   * spent. Local counts answer at once. Shared ones answer after one Redis round trip (bounded by
+   * {@code redis.timeout}) when the slot filled a cap or the key has a budget, else at once ({@link
+   * ConcurrencyGate.Slot#release}, {@link ResponseTap#settled}). A failure does not hold the
+   * answer: the slot's lease frees it, and the ledger refuses the key until it has recorded what it
+   * owes.
    */
   private static Runnable afterCounted(Exchange x, Runnable ending) {
     Future<Void> freed = x.freeSlot();

@@ -340,7 +340,7 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
       s.freeing = s.full ? freed.future() : Future.succeededFuture();
     }
     free(s).onComplete(freed);
-    return s.full ? freed.future() : Future.succeededFuture();
+    return s.freeing;
   }
 
   /**

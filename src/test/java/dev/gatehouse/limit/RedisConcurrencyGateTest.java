@@ -52,9 +52,10 @@ class RedisConcurrencyGateTest {
     String prefix = RedisTesting.prefix();
     RedisConcurrencyGate a = gate(one, prefix, 100, 0);
     RedisConcurrencyGate b = gate(two, prefix, 100, 0);
+    // one after the other, so that the second is the one that fills the cap
     ConcurrencyGate.Slot first = a.acquire("k1", 2);
-    ConcurrencyGate.Slot second = b.acquire("k1", 2);
     assertThat(answer(first)).isNull();
+    ConcurrencyGate.Slot second = b.acquire("k1", 2);
     assertThat(answer(second)).isNull();
     assertThat(answer(a.acquire("k1", 2))).isEqualTo(Problem.KEY_CONCURRENCY);
     assertThat(answer(b.acquire("k1", 2))).isEqualTo(Problem.KEY_CONCURRENCY);
