@@ -173,8 +173,8 @@ public final class Exchange {
   private @Nullable Runnable onClientGone;
 
   /**
-   * Frees what the limit stage holds for this request (its concurrency slot); run once, by {@link
-   * #freeSlot}. Written by limit.admit (Limiter) only, with {@link #slotHeld}.
+   * Frees what the limit stage holds for this request (its concurrency slot), by {@link #freeSlot};
+   * safe to run more than once. Written by limit.admit (Limiter) only, with {@link #slotHeld}.
    */
   private @Nullable Supplier<Future<Void>> release;
 
@@ -392,17 +392,13 @@ public final class Exchange {
   }
 
   /**
-   * Frees the concurrency slot this request holds, if any, once: the pipeline calls it before the
-   * response's last bytes and again when the exchange is over. Completes as {@code
-   * ConcurrencyGate.Slot#release} says: once the slot can no longer stand in a next request's way.
+   * Frees the concurrency slot this request holds, if any: the pipeline calls it before the
+   * response's last bytes and again when the exchange is over (a slot is freed once, however often
+   * it is asked). Completes as {@code ConcurrencyGate.Slot#release} says: once the slot can no
+   * longer stand in a next request's way.
    */
   public Future<Void> freeSlot() {
-    Supplier<Future<Void>> r = release;
-    if (r == null) {
-      return Future.succeededFuture();
-    }
-    release = null;
-    return r.get();
+    return release == null ? Future.succeededFuture() : release.get();
   }
 
   /** What gives back the memory the request body holds, or null. */

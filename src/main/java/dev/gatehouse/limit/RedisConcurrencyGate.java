@@ -323,7 +323,7 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
    * its way is freed when it comes, by {@link #ask}).
    */
   private Future<Void> release(RedisSlot s) {
-    Promise<Void> freed = Promise.promise();
+    Promise<Void> freed;
     synchronized (this) {
       if (s.state == State.DONE) {
         return s.freeing != null ? s.freeing : Future.succeededFuture();
@@ -337,6 +337,7 @@ public final class RedisConcurrencyGate implements ConcurrencyGate {
       if (!wasHolding) {
         return Future.succeededFuture();
       }
+      freed = Promise.promise();
       s.freeing = s.full ? freed.future() : Future.succeededFuture();
     }
     free(s).onComplete(freed);

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -155,7 +156,7 @@ class RedisLimitsGatewayTest {
     String prefix = RedisTesting.prefix();
     Vertx other = Vertx.vertx();
     try (LaggyRelay slow = LaggyRelay.to(redis.port(), Duration.ofMillis(60))) {
-      Map<String, String> all = new java.util.HashMap<>(settings);
+      Map<String, String> all = new HashMap<>(settings);
       all.put("limits.kind", "redis");
       all.put("redis.url", "redis://127.0.0.1:" + slow.port());
       all.put("redis.key_prefix", prefix);
@@ -214,7 +215,7 @@ class RedisLimitsGatewayTest {
   }
 
   private static Map<String, String> with(Map<String, String> settings, Path passwordFile) {
-    Map<String, String> m = new java.util.HashMap<>(settings);
+    Map<String, String> m = new HashMap<>(settings);
     m.put("redis.password_file", passwordFile.toString());
     return m;
   }
