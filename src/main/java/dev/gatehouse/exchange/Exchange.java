@@ -180,7 +180,7 @@ public final class Exchange {
 
   /**
    * What gives back the memory this request's body holds; null when it holds none. Written by the
-   * body reader (listen) only, with {@link #bodyHeld}; run once by the pipeline's end.
+   * body reader (listen) only, with {@link #bodyHeld}; run by {@link #freeBody}.
    */
   private @Nullable Runnable bodyRelease;
 
@@ -401,9 +401,15 @@ public final class Exchange {
     return release == null ? Future.succeededFuture() : release.get();
   }
 
-  /** What gives back the memory the request body holds, or null. */
-  public @Nullable Runnable bodyRelease() {
-    return bodyRelease;
+  /**
+   * Gives back the memory the request body holds, if any: by proxy once the upstream has it ({@link
+   * #bodyForwarded}), and by the pipeline when the exchange is over; a second run gives back
+   * nothing.
+   */
+  public void freeBody() {
+    if (bodyRelease != null) {
+      bodyRelease.run();
+    }
   }
 
   /** The response tap, or null. */
@@ -555,8 +561,8 @@ public final class Exchange {
   }
 
   /**
-   * listen: what gives back the memory the body holds, run at the end (and by {@link
-   * #bodyForwarded} before it); a second run gives back nothing.
+   * listen: what gives back the memory the body holds, run by {@link #freeBody}; a second run gives
+   * back nothing.
    */
   public void bodyHeld(Runnable release) {
     once(this.bodyRelease != null, "bodyRelease");
@@ -572,9 +578,7 @@ public final class Exchange {
   public void bodyForwarded() {
     this.body = null;
     this.bodyLayout = null;
-    if (bodyRelease != null) {
-      bodyRelease.run();
-    }
+    freeBody();
   }
 
   /** The pipeline's proxy step: relaying has started. */

@@ -260,9 +260,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
             x.tap().onAbort(); // no-op when the stream already settled
           }
           x.freeSlot(); // a response that did not end whole (reset, client gone) frees it here
-          if (x.bodyRelease() != null) {
-            x.bodyRelease().run();
-          }
+          x.freeBody();
           if (!account) {
             return; // relay only (bench-relay): nothing is recorded
           }
