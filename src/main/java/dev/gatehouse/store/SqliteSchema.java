@@ -45,7 +45,8 @@ final class SqliteSchema {
           "V4__audit.sql",
           "V5__key_guard.sql",
           "V6__admin.sql",
-          "V7__admin_totp.sql");
+          "V7__admin_totp.sql",
+          "V8__audit_refusal_indexes.sql");
 
   /** What the history says about a database. */
   enum State {

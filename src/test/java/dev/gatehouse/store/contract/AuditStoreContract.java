@@ -138,6 +138,28 @@ public abstract class AuditStoreContract extends StoreContract<AuditStore> {
         .containsExactly(3L, 2L);
     assertThat(store.queryAudit(new AuditQuery("k1", "10.0.0.9", null, null, null, null, 10)))
         .isEmpty();
+    // served rows and refusals alike, alone and with other filters
+    assertThat(store.queryAudit(new AuditQuery(null, null, 200, null, null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(4L, 1L);
+    assertThat(store.queryAudit(new AuditQuery(null, null, null, "ok", null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(4L, 1L);
+    assertThat(store.queryAudit(new AuditQuery("k1", null, 200, "ok", null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(1L);
+    assertThat(
+            store.queryAudit(
+                new AuditQuery("k1", null, null, "policy.model_denied", null, null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(2L);
+    assertThat(
+            store.queryAudit(
+                new AuditQuery(null, null, 401, null, "2026-01-01T11:30:00.000Z", null, 10)))
+        .extracting(AuditRow::seq)
+        .containsExactly(3L);
+    assertThat(store.queryAudit(new AuditQuery(null, null, 401, "ok", null, null, 10))).isEmpty();
+    assertThat(store.queryAudit(new AuditQuery(null, null, 404, null, null, null, 10))).isEmpty();
   }
 
   @Test
