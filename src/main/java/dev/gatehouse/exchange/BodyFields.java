@@ -120,6 +120,30 @@ public final class BodyFields {
   }
 
   /**
+   * A copy of a body's policy fields for the request caps to edit, then {@link BodyLayout#splice}
+   * against them: the body's object and each object-valued member of it ({@code options}, {@code
+   * stream_options}) are new objects, and every other value is the original's own, shared. The caps
+   * edit only those two levels, as a splice does, so a value they leave alone is the very same node
+   * in both, which the splice's comparison finds at once; a deep copy made, and compared, every
+   * message of a conversation's history to add {@code options.num_predict}. Nothing may edit the
+   * copy below its second level: the edit would reach the original as well, and the splice would
+   * not see it ({@code SpliceCheck} holds the caps to that on every body it tries).
+   */
+  public static ObjectNode editableCopy(ObjectNode fields) {
+    ObjectNode copy = fields.objectNode();
+    for (var e : fields.properties()) {
+      JsonNode v = e.getValue();
+      if (v instanceof ObjectNode o) {
+        ObjectNode member = o.objectNode();
+        member.setAll(o);
+        v = member;
+      }
+      copy.set(e.getKey(), v);
+    }
+    return copy;
+  }
+
+  /**
    * The whole body as a tree, for a stage that rewrites it: the one place a request body becomes a
    * full tree. The body passed {@link #scan} already.
    */

@@ -285,12 +285,12 @@ public final class Limiter {
     KeyLimits own = Objects.requireNonNull(x.principal(), "identify.key ran").limits();
     if (x.json() instanceof ObjectNode fields
         && isCompute(Objects.requireNonNull(x.route(), "authorize.route ran"))) {
-      // Decided on the policy fields (a copy: the caps edit what they check), so a body that needs
+      // Decided on the policy fields (a copy of the two levels the caps edit), so a body that needs
       // no change is forwarded as received. A change (common: an Ollama generation without
       // num_predict, an OpenAI stream without include_usage) is spliced into the body's bytes from
       // the edited copy; only what a splice cannot express builds the full tree, where the same
       // code edits it.
-      ObjectNode checked = fields.deepCopy();
+      ObjectNode checked = BodyFields.editableCopy(fields);
       String path = Objects.requireNonNull(x.target(), "listen.shape ran").path();
       RequestCaps.Result capped = caps.apply(path, checked, own.maxOutputTokens());
       if (capped.rejection() != null) {

@@ -79,8 +79,12 @@ public final class SpliceCheck {
     if (fields == null || scan.ambiguousNames()) {
       return Outcome.UNCHANGED; // refused by the body reader
     }
-    ObjectNode checked = fields.deepCopy();
+    ObjectNode pristine = fields.deepCopy();
+    ObjectNode checked = BodyFields.editableCopy(fields); // as limit.admit copies them
     RequestCaps.Result capped = caps.apply(path, checked, keyMax);
+    // the copy shares every value below its second level with the policy fields: the caps must
+    // not have edited one (the original would show it, and the splice would miss it)
+    assertThat(fields).as("the caps edited below the copy's second level").isEqualTo(pristine);
     if (capped.rejection() != null) {
       return Outcome.UNCHANGED;
     }
@@ -90,6 +94,9 @@ public final class SpliceCheck {
     }
     if (usage) {
       Limiter.askForUsage(checked);
+      assertThat(fields)
+          .as("include_usage edited below the copy's second level")
+          .isEqualTo(pristine);
     }
     // the full-tree rewrite, as limit.admit made it before the splice (and still does as fallback)
     ObjectNode tree = BodyFields.tree(body);
