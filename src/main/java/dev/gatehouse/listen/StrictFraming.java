@@ -79,10 +79,17 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private final long maxChunkedBody;
 
   /**
-   * The current head, chunk-size or trailer bytes; grown up to {@link #maxHead} as needed, and
-   * shrunk after a large head.
+   * The current head, chunk-size or trailer bytes; none while no head or trailer section is being
+   * read (a keep-alive connection waiting for its next request holds no buffer), grown up to {@link
+   * #maxHead} as needed.
    */
-  private byte[] line = new byte[1024];
+  private byte[] line = NO_BYTES;
+
+  /** Zero bytes: shared by every connection, since nothing can be written into it. */
+  private static final byte[] NO_BYTES = new byte[0];
+
+  /** The first size of {@link #line}: a whole chunk-size line, and most of a request head. */
+  private static final int FIRST_LINE = 256;
 
   private final int maxHead;
   private State state = State.HEAD;
@@ -316,7 +323,9 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   /** Grows {@link #line} to hold {@code n} bytes (n is at most {@link #maxHead}). */
   private void room(int n) {
     if (n > line.length) {
-      line = Arrays.copyOf(line, Math.min(maxHead, Math.max(line.length * 2, n)));
+      line =
+          Arrays.copyOf(
+              line, Math.min(maxHead, Math.max(Math.max(line.length * 2, FIRST_LINE), n)));
     }
   }
 
@@ -331,11 +340,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       }
       Refusal r = head();
       lineLength = 0;
-      if (line.length > 4096) {
-        line =
-            new byte
-                [1024]; // a large head's buffer is not kept for the life of a keep-alive connection
-      }
+      line = NO_BYTES; // not kept for the life of a keep-alive connection
       return r;
     }
     // Trailer fields follow the header grammar, and may not frame or route the message
@@ -357,6 +362,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     }
     bodyActive = false;
     lineLength = 0;
+    line = NO_BYTES;
     return r;
   }
 

@@ -70,7 +70,19 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       new AdaptiveRecvByteBufAllocator(1024, 2048, 65536);
 
   private State state = State.IDLE;
-  private byte[] line = new byte[1024];
+
+  /**
+   * The current head, chunk-size or trailer bytes; none between responses (a pooled connection
+   * holds no buffer while it waits), grown up to {@link #MAX_HEAD} as needed.
+   */
+  private byte[] line = NO_BYTES;
+
+  /** Zero bytes: shared by every connection, since nothing can be written into it. */
+  private static final byte[] NO_BYTES = new byte[0];
+
+  /** The first size of {@link #line}: a whole chunk-size line, and most of a response head. */
+  private static final int FIRST_LINE = 256;
+
   private int lineLength;
   private long remaining;
 
@@ -259,7 +271,8 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     if (lineLength + n > line.length) {
       line =
           java.util.Arrays.copyOf(
-              line, Math.min(MAX_HEAD, Math.max(line.length * 2, lineLength + n)));
+              line,
+              Math.min(MAX_HEAD, Math.max(Math.max(line.length * 2, FIRST_LINE), lineLength + n)));
     }
     buf.getBytes(from, line, lineLength, n);
     lineLength += n;
@@ -300,6 +313,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       }
       String why = head();
       lineLength = 0;
+      line = NO_BYTES; // a stream's chunk-size lines need a small one
       return why;
     }
     String why = null;
@@ -410,9 +424,6 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     awaiting.poll();
     state = awaiting.isEmpty() ? State.IDLE : State.HEAD;
     lineLength = 0;
-    if (line.length > 4096) {
-      line =
-          new byte[1024]; // a large head's buffer is not kept for the life of a pooled connection
-    }
+    line = NO_BYTES; // not kept for the life of a pooled connection
   }
 }
