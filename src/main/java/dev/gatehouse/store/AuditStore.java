@@ -69,7 +69,33 @@ public interface AuditStore {
       @Nullable String reason,
       @Nullable String since,
       @Nullable String until,
-      int limit) {}
+      int limit) {
+
+    /**
+     * The filters given, as SQL conditions that each begin with {@code " AND "}, their values added
+     * to {@code args} in order; a filter not given adds nothing, so that each query can use the
+     * index of its column (a condition such as {@code (? IS NULL OR key_id = ?)} cannot).
+     */
+    String conditions(List<Object> args) {
+      StringBuilder sql = new StringBuilder();
+      condition(sql, args, "key_id = ?", keyId);
+      condition(sql, args, "ip = ?", ip);
+      condition(sql, args, "status = ?", status);
+      condition(sql, args, "reason = ?", reason);
+      condition(sql, args, "time >= ?", since);
+      condition(sql, args, "time < ?", until);
+      return sql.toString();
+    }
+
+    /** Appends {@code " AND " + condition} and adds {@code value} to {@code args}, unless null. */
+    static void condition(
+        StringBuilder sql, List<Object> args, String condition, @Nullable Object value) {
+      if (value != null) {
+        sql.append(" AND ").append(condition);
+        args.add(value);
+      }
+    }
+  }
 
   /** Requests, refusals and tokens of one key and model on one UTC day. */
   record AuditSummary(

@@ -327,14 +327,9 @@ public final class PostgresAuditStore implements AuditStore, AutoCloseable {
   public List<AuditRow> queryAudit(AuditQuery q) {
     // Only the filters given become conditions (each a bound parameter), so that each query can
     // use the index of its column.
-    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM audit_log WHERE TRUE");
     List<Object> args = new ArrayList<>();
-    where(sql, args, "key_id = ?", q.keyId());
-    where(sql, args, "ip = ?", q.ip());
-    where(sql, args, "status = ?", q.status());
-    where(sql, args, "reason = ?", q.reason());
-    where(sql, args, "time >= ?", q.since());
-    where(sql, args, "time < ?", q.until());
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM audit_log WHERE TRUE");
+    sql.append(q.conditions(args));
     sql.append(" ORDER BY time DESC, seq DESC, instance DESC LIMIT ?");
     args.add(q.limit());
     try (Connection c = connection();
@@ -351,14 +346,6 @@ public final class PostgresAuditStore implements AuditStore, AutoCloseable {
       return out;
     } catch (SQLException e) {
       throw failed("cannot read the audit log", e);
-    }
-  }
-
-  private static void where(
-      StringBuilder sql, List<Object> args, String condition, @Nullable Object value) {
-    if (value != null) {
-      sql.append(" AND ").append(condition);
-      args.add(value);
     }
   }
 
@@ -463,8 +450,8 @@ public final class PostgresAuditStore implements AuditStore, AutoCloseable {
                 + " COALESCE(line::jsonb ->> 'model', '-') COLLATE \"C\" AS model, reason,"
                 + " line::jsonb AS j FROM audit_log WHERE TRUE");
     List<Object> args = new ArrayList<>();
-    where(sql, args, "time >= ?", since);
-    where(sql, args, "time < ?", until);
+    AuditQuery.condition(sql, args, "time >= ?", since);
+    AuditQuery.condition(sql, args, "time < ?", until);
     sql.append(") r GROUP BY day, key, model ORDER BY day, key, model");
     try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(sql.toString())) {
