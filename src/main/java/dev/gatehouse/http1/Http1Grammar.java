@@ -181,6 +181,28 @@ public final class Http1Grammar {
     return to;
   }
 
+  /**
+   * A framer's line buffer while it collects nothing: no bytes, shared by every connection, since
+   * nothing can be written into it. A connection that waits for its next head holds no buffer.
+   */
+  public static final byte[] NO_LINE = new byte[0];
+
+  /** The first size of a line buffer: a whole chunk-size line, and most of a head. */
+  private static final int FIRST_LINE = 256;
+
+  /**
+   * A line buffer that holds {@code need} bytes (at most {@code max}): {@code line} when it does,
+   * else a copy of it twice as large, at least {@value #FIRST_LINE} bytes and {@code need}, and at
+   * most {@code max}.
+   */
+  public static byte[] room(byte[] line, int need, int max) {
+    if (need <= line.length) {
+      return line;
+    }
+    return java.util.Arrays.copyOf(
+        line, Math.min(max, Math.max(Math.max(line.length * 2, FIRST_LINE), need)));
+  }
+
   /** Result of {@link #sectionEnd}: the blank line is not in this buffer yet. */
   public static final int SECTION_OPEN = -1;
 

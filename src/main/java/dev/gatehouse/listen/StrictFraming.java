@@ -83,13 +83,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * read (a keep-alive connection waiting for its next request holds no buffer), grown up to {@link
    * #maxHead} as needed.
    */
-  private byte[] line = NO_BYTES;
-
-  /** Zero bytes: shared by every connection, since nothing can be written into it. */
-  private static final byte[] NO_BYTES = new byte[0];
-
-  /** The first size of {@link #line}: a whole chunk-size line, and most of a request head. */
-  private static final int FIRST_LINE = 256;
+  private byte[] line = Http1Grammar.NO_LINE;
 
   private final int maxHead;
   private State state = State.HEAD;
@@ -322,11 +316,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
 
   /** Grows {@link #line} to hold {@code n} bytes (n is at most {@link #maxHead}). */
   private void room(int n) {
-    if (n > line.length) {
-      line =
-          Arrays.copyOf(
-              line, Math.min(maxHead, Math.max(Math.max(line.length * 2, FIRST_LINE), n)));
-    }
+    line = Http1Grammar.room(line, n, maxHead);
   }
 
   /**
@@ -340,7 +330,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       }
       Refusal r = head();
       lineLength = 0;
-      line = NO_BYTES; // not kept for the life of a keep-alive connection
+      line = Http1Grammar.NO_LINE; // not kept for the life of a keep-alive connection
       return r;
     }
     // Trailer fields follow the header grammar, and may not frame or route the message
@@ -362,7 +352,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     }
     bodyActive = false;
     lineLength = 0;
-    line = NO_BYTES;
+    line = Http1Grammar.NO_LINE;
     return r;
   }
 

@@ -75,13 +75,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
    * The current head, chunk-size or trailer bytes; none between responses (a pooled connection
    * holds no buffer while it waits), grown up to {@link #MAX_HEAD} as needed.
    */
-  private byte[] line = NO_BYTES;
-
-  /** Zero bytes: shared by every connection, since nothing can be written into it. */
-  private static final byte[] NO_BYTES = new byte[0];
-
-  /** The first size of {@link #line}: a whole chunk-size line, and most of a response head. */
-  private static final int FIRST_LINE = 256;
+  private byte[] line = Http1Grammar.NO_LINE;
 
   private int lineLength;
   private long remaining;
@@ -268,12 +262,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     if (lineLength + n > MAX_HEAD) {
       return false;
     }
-    if (lineLength + n > line.length) {
-      line =
-          java.util.Arrays.copyOf(
-              line,
-              Math.min(MAX_HEAD, Math.max(Math.max(line.length * 2, FIRST_LINE), lineLength + n)));
-    }
+    line = Http1Grammar.room(line, lineLength + n, MAX_HEAD);
     buf.getBytes(from, line, lineLength, n);
     lineLength += n;
     return true;
@@ -313,7 +302,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       }
       String why = head();
       lineLength = 0;
-      line = NO_BYTES; // a stream's chunk-size lines need a small one
+      line = Http1Grammar.NO_LINE; // a stream's chunk-size lines need a small one
       return why;
     }
     String why = null;
@@ -424,6 +413,6 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     awaiting.poll();
     state = awaiting.isEmpty() ? State.IDLE : State.HEAD;
     lineLength = 0;
-    line = NO_BYTES; // not kept for the life of a pooled connection
+    line = Http1Grammar.NO_LINE; // not kept for the life of a pooled connection
   }
 }

@@ -160,4 +160,17 @@ class Http1GrammarTest {
             .getBytes(StandardCharsets.ISO_8859_1); // tab and obs-text in a value are allowed
     assertThat(Http1Grammar.fields(ok, 0, ok.length, new Http1Grammar.Fields())).isNull();
   }
+
+  @Test
+  void aLineBufferIsMadeOnFirstUseGrownByDoublingKeptWhenLargeEnoughAndCapped() {
+    assertThat(Http1Grammar.NO_LINE).isEmpty();
+    byte[] first = Http1Grammar.room(Http1Grammar.NO_LINE, 10, 65536);
+    assertThat(first).hasSize(256); // a chunk-size line, or most heads, without a second copy
+    assertThat(Http1Grammar.room(first, 256, 65536)).isSameAs(first);
+    first[0] = 'x';
+    byte[] grown = Http1Grammar.room(first, 257, 65536);
+    assertThat(grown).hasSize(512).startsWith((byte) 'x'); // what was collected is kept
+    assertThat(Http1Grammar.room(grown, 5000, 65536)).hasSize(5000);
+    assertThat(Http1Grammar.room(Http1Grammar.NO_LINE, 100, 64)).hasSize(64); // never past max
+  }
 }
