@@ -610,16 +610,13 @@ public final class SqliteStore
 
   @Override
   public List<AuditSummary> summarizeAudit(@Nullable String since, @Nullable String until) {
+    List<Object> args = new ArrayList<>();
+    String sql = auditSummary(since, until, args);
     try (Connection c = connection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'), COALESCE(json_extract(line, '$.model'), '-') AS model,"
-                    + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
-                    + " SUM(MAX(json_extract(line, '$.tokens_in'), 0)), SUM(MAX(json_extract(line, '$.tokens_out'), 0))"
-                    + " FROM audit_log WHERE (?1 IS NULL OR time >= ?1) AND (?2 IS NULL OR time < ?2)"
-                    + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")) {
-      ps.setString(1, since);
-      ps.setString(2, until);
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.size(); i++) {
+        ps.setObject(i + 1, args.get(i));
+      }
       List<AuditSummary> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -638,6 +635,24 @@ public final class SqliteStore
     } catch (SQLException e) {
       throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The SQL of {@link #summarizeAudit}, its parameters added to {@code args}: only the time bounds
+   * given become conditions, so that SQLite reads the time index from {@code since} on rather than
+   * every row of the log.
+   */
+  static String auditSummary(@Nullable String since, @Nullable String until, List<Object> args) {
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'), COALESCE(json_extract(line, '$.model'), '-') AS model,"
+                + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
+                + " SUM(MAX(json_extract(line, '$.tokens_in'), 0)), SUM(MAX(json_extract(line, '$.tokens_out'), 0))"
+                + " FROM audit_log WHERE 1");
+    AuditQuery.condition(sql, args, "time >= ?", since);
+    AuditQuery.condition(sql, args, "time < ?", until);
+    sql.append(" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    return sql.toString();
   }
 
   @Override

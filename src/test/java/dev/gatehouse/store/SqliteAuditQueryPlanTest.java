@@ -70,6 +70,24 @@ class SqliteAuditQueryPlanTest {
     return out.toString();
   }
 
+  @Test
+  void theSummaryReadsTheTimeIndexFromItsStart() throws Exception {
+    List<Object> args = new ArrayList<>();
+    String sql = SqliteStore.auditSummary("2026-01-01T00:10:00.000Z", null, args);
+    StringBuilder out = new StringBuilder();
+    try (Connection c = connection();
+        PreparedStatement ps = c.prepareStatement("EXPLAIN QUERY PLAN " + sql)) {
+      ps.setObject(1, args.get(0));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.append(rs.getString("detail")).append('\n');
+        }
+      }
+    }
+    assertThat(args).hasSize(1);
+    assertThat(out.toString()).contains("SEARCH audit_log USING INDEX audit_log_time (time>?)");
+  }
+
   private static AuditQuery query(
       String key, String ip, Integer status, String reason, String since) {
     return new AuditQuery(key, ip, status, reason, since, null, 100);
