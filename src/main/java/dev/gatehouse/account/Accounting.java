@@ -34,17 +34,21 @@ public final class Accounting {
   }
 
   /**
-   * Records a finished request with the status it was answered with; call on its event loop. The
-   * future completes when the audit record is durable.
+   * Records a finished request with the status it was answered with; call on its event loop, with
+   * that loop's {@link #newTurn turn}. The future completes on the loop when the audit record is
+   * durable.
    */
-  public CompletableFuture<Void> record(Exchange x, int status) {
+  public CompletableFuture<Void> record(Exchange x, int status, AuditTurn turn) {
     AuditRecord r = AuditRecord.of(x, status, prompt, times);
-    long queued = System.nanoTime();
-    CompletableFuture<Void> written = audit.append(r);
-    written.whenComplete((v, err) -> metrics.auditWritten(System.nanoTime() - queued, err != null));
+    CompletableFuture<Void> written = turn.append(r);
     metrics.record(r);
     alerts.accept(r);
     return written;
+  }
+
+  /** A hand-off of audit records for one event loop ({@link AuditTurn}). */
+  public AuditTurn newTurn() {
+    return new AuditTurn(audit, metrics);
   }
 
   /**

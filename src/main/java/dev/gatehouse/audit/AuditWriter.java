@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.logging.Level;
@@ -84,12 +85,14 @@ public final class AuditWriter implements AutoCloseable {
     FileChannel open(Path path) throws IOException;
   }
 
-  private record Pending(AuditRecord record, CompletableFuture<Void> done) {}
+  /** Records queued together (one, or an event loop's turn of them), and when they are written. */
+  private record Pending(List<AuditRecord> records, CompletableFuture<Void> done) {}
 
   @SuppressWarnings("NullAway") // a sentinel: run() takes it out of every batch before one is read
-  private static final Pending STOP = new Pending(null, null);
+  private static final Pending STOP = new Pending(List.of(), null);
 
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final AtomicInteger queuedRecords = new AtomicInteger();
   private final Thread thread;
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
@@ -253,12 +256,23 @@ public final class AuditWriter implements AutoCloseable {
    * closed).
    */
   public CompletableFuture<Void> append(AuditRecord record) {
+    return appendAll(List.of(record));
+  }
+
+  /**
+   * Queues records in this order, as one hand-off: one lock and at most one wake-up of the writer
+   * for all of them ({@code account.AuditTurn} hands over an event loop's records this way). The
+   * future completes once all of them are written as {@link #append} says, or fails if they could
+   * not be.
+   */
+  public CompletableFuture<Void> appendAll(List<AuditRecord> records) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (closed) {
       done.completeExceptionally(new IllegalStateException("audit writer closed"));
       return done;
     }
-    queue.add(new Pending(record, done));
+    queuedRecords.addAndGet(records.size());
+    queue.add(new Pending(records, done));
     return done;
   }
 
@@ -304,7 +318,7 @@ public final class AuditWriter implements AutoCloseable {
 
   /** Records queued and not yet written. */
   public int queued() {
-    return queue.size();
+    return queuedRecords.get();
   }
 
   /** Batches written since start. */
@@ -362,11 +376,15 @@ public final class AuditWriter implements AutoCloseable {
       }
       if (first != null) {
         batch.add(first);
-        queue.drainTo(batch, MAX_BATCH - 1);
+        int n = first.records().size();
+        for (Pending p; n < MAX_BATCH && (p = queue.poll()) != null; n += p.records().size()) {
+          batch.add(p);
+        }
         if (batch.remove(STOP)) {
           stop = true;
           queue.drainTo(batch); // nothing can be added after close()
         }
+        queuedRecords.addAndGet(-records(batch));
         if (!batch.isEmpty()) {
           write(batch);
         }
@@ -439,7 +457,7 @@ public final class AuditWriter implements AutoCloseable {
     rows.clear();
     records.addAll(held);
     for (Pending p : batch) {
-      records.add(p.record());
+      records.addAll(p.records());
     }
     long t0 = lastAttemptNanos;
     boolean force = durability == AuditDurability.FSYNC || fileFailing || sync.failed();
@@ -500,10 +518,18 @@ public final class AuditWriter implements AutoCloseable {
     }
   }
 
+  private static int records(List<Pending> batch) {
+    int n = 0;
+    for (Pending p : batch) {
+      n += p.records().size();
+    }
+    return n;
+  }
+
   /** Fails the batch's futures and keeps its records for the next retry. */
   private void hold(List<Pending> batch, Exception e) {
     for (Pending p : batch) {
-      held.add(p.record());
+      held.addAll(p.records());
       p.done().completeExceptionally(e);
     }
     trimHeld();

@@ -5,6 +5,7 @@ import dev.gatehouse.abuse.BodyPeek;
 import dev.gatehouse.abuse.ProbeDetector;
 import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.account.Accounting;
+import dev.gatehouse.account.AuditTurn;
 import dev.gatehouse.account.UsageMeters;
 import dev.gatehouse.authorize.Authorizer;
 import dev.gatehouse.authorize.NetworkPolicy;
@@ -87,6 +88,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final UsageMeters usage;
   private final @Nullable PinnedModels pins;
   private final Accounting accounting;
+
+  /** This event loop's hand-off of audit records (one pipeline serves one loop). */
+  private final AuditTurn auditTurn;
+
   private final @Nullable String hsts;
   private final ClientGate gate;
   private final Cors cors;
@@ -138,6 +143,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.usage = usage;
     this.pins = pins;
     this.accounting = accounting;
+    this.auditTurn = accounting.newTurn();
     this.bodyPeek =
         new BodyPeek(config.probes().bodyPeekBytes(), config.probes().bodyPeekTimeout().toMillis());
     long hstsSeconds = config.tls().hstsMaxAge().toSeconds();
@@ -270,7 +276,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           accessLog.record(x);
           if (x.markAudited()) { // account: a response that did not end whole (reset, client gone)
             // is audited, and scored, here
-            accounting.record(x, resp.getStatusCode());
+            accounting.record(x, resp.getStatusCode(), auditTurn);
             probes.observe(x);
           }
         };
@@ -471,7 +477,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       ending.run();
       return;
     }
-    var written = accounting.record(x, x.response().getStatusCode());
+    var written = accounting.record(x, x.response().getStatusCode(), auditTurn);
     // account: every request is scored, refusals included, before its client has the answer, so
     // a verdict (a ban) holds for whatever the client sends once it has it
     probes.observe(x);
