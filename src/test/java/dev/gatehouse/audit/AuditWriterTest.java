@@ -72,6 +72,35 @@ class AuditWriterTest {
   }
 
   @Test
+  void appendAllQueuesItsRecordsTogetherInOrderAndCountsEachAsQueued() throws Exception {
+    // why: an event loop hands over a turn's records with appendAll (account.AuditTurn); they
+    // must be written as the records they are, in order, and counted one by one while queued
+    CountingChannel.Seam seam = new CountingChannel.Seam(true); // fsyncs wait for the test
+    try (SqliteStore store = SqliteStore.open(dir);
+        AuditWriter w = open(store, AuditDurability.FSYNC)) {
+      w.useFileOpener(seam.opener());
+      CompletableFuture<Void> first = w.append(record("first"));
+      assertThat(seam.forceStarted.await(5, TimeUnit.SECONDS))
+          .as("the writer is in its fsync")
+          .isTrue();
+      CompletableFuture<Void> all = w.appendAll(List.of(record("a"), record("b"), record("c")));
+      assertThat(w.queued()).isEqualTo(3);
+      assertThat(all).isNotDone();
+      seam.gate.countDown();
+      first.get(5, TimeUnit.SECONDS);
+      all.get(5, TimeUnit.SECONDS);
+      assertThat(w.queued()).isZero();
+      List<String> ids = new ArrayList<>();
+      for (String line :
+          Files.readAllLines(dir.resolve(AuditWriter.FILE), StandardCharsets.UTF_8)) {
+        ids.add(JSON.readTree(line).get("request_id").asText());
+      }
+      assertThat(ids).containsExactly("first", "a", "b", "c");
+    }
+    assertThat(verify().ok()).isTrue();
+  }
+
+  @Test
   void writingAuditRowsChangesNeitherTheKeyNorTheBanVersion() throws Exception {
     // why: a version bump makes every event loop reload its key ring and ban list; audit rows
     // are written after every batch and change neither
