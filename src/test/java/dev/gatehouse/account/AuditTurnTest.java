@@ -8,12 +8,14 @@ import dev.gatehouse.audit.AuditRecord;
 import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.metrics.GatewayMetrics;
 import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.testing.PrunedAuditLog;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -57,30 +59,7 @@ class AuditTurnTest {
   }
 
   private static AuditRecord record(String id) {
-    return new AuditRecord(
-        "2026-12-05T00:00:00Z",
-        id,
-        "127.0.0.1",
-        null,
-        null,
-        "POST",
-        "/api/chat",
-        "inference",
-        null,
-        200,
-        "allow",
-        "ok",
-        0,
-        10,
-        -1,
-        -1,
-        0,
-        0,
-        100,
-        null,
-        false,
-        null,
-        null);
+    return PrunedAuditLog.record(id, Instant.parse("2026-12-05T00:00:00Z"));
   }
 
   /** Appends {@code n} records in one task of an event loop; returns their futures. */
