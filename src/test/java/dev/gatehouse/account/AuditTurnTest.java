@@ -102,8 +102,8 @@ class AuditTurnTest {
                   CompletableFuture<Void> f = turn.append(record("r" + i));
                   // not handed over before this task ends, so the callback sees the completion
                   assertThat(f).isNotDone();
-                  f.whenComplete((ok, err) -> onLoop.add(Context.isOnEventLoopThread()));
-                  fs.add(f);
+                  // the future of the callback itself: complete once it has run
+                  fs.add(f.whenComplete((ok, err) -> onLoop.add(Context.isOnEventLoopThread())));
                 }
                 appended.complete(fs);
               } catch (AssertionError e) {

@@ -77,8 +77,7 @@ class AuditWriterTest {
     // must be written as the records they are, in order, and counted one by one while queued
     CountingChannel.Seam seam = new CountingChannel.Seam(true); // fsyncs wait for the test
     try (SqliteStore store = SqliteStore.open(dir);
-        AuditWriter w = open(store, AuditDurability.FSYNC)) {
-      w.useFileOpener(seam.opener());
+        AuditWriter w = open(store, AuditDurability.FSYNC, seam)) {
       CompletableFuture<Void> first = w.append(record("first"));
       assertThat(seam.forceStarted.await(5, TimeUnit.SECONDS))
           .as("the writer is in its fsync")
@@ -236,6 +235,14 @@ class AuditWriterTest {
 
   // --- Durability: written (the default) and fsync. ---
 
+  /** A writer whose file goes through {@code seam} from its first write on. */
+  private AuditWriter open(AuditStore store, AuditDurability durability, CountingChannel.Seam seam)
+      throws Exception {
+    AuditWriter w = open(store, durability);
+    w.useFileOpener(seam.opener());
+    return w;
+  }
+
   private AuditWriter open(AuditStore store, AuditDurability durability) throws Exception {
     return AuditWriter.open(
         dir,
@@ -267,9 +274,8 @@ class AuditWriterTest {
     assertThat(AuditSync.FSYNC_AFTER_NANOS).isLessThan(AuditWriter.MAX_FSYNC_LAG.toNanos());
     CountingChannel.Seam seam = new CountingChannel.Seam(true); // fsyncs wait for the test
     try (SqliteStore store = SqliteStore.open(dir);
-        AuditWriter w = open(store, AuditDurability.WRITTEN)) {
+        AuditWriter w = open(store, AuditDurability.WRITTEN, seam)) {
       assertThat(w.durability()).isEqualTo(AuditDurability.WRITTEN);
-      w.useFileOpener(seam.opener());
       long f0 = w.fsyncs();
       // Acknowledged while every fsync is held: the acknowledgement does not wait for one.
       w.append(record("a")).orTimeout(5, TimeUnit.SECONDS).join();
@@ -301,8 +307,7 @@ class AuditWriterTest {
     // one connection. It runs beside the writer, which goes on writing.
     CountingChannel.Seam seam = new CountingChannel.Seam(true); // fsyncs wait for the test
     try (SqliteStore store = SqliteStore.open(dir);
-        AuditWriter w = open(store, AuditDurability.WRITTEN)) {
-      w.useFileOpener(seam.opener());
+        AuditWriter w = open(store, AuditDurability.WRITTEN, seam)) {
       w.append(record("a")).orTimeout(5, TimeUnit.SECONDS).join();
       assertThat(seam.forceStarted.await(5, TimeUnit.SECONDS)).as("background fsync").isTrue();
       // the fsync of "a" is held: "b" is written and acknowledged meanwhile
@@ -325,8 +330,7 @@ class AuditWriterTest {
     // byte must not go before the record's fsync has returned
     CountingChannel.Seam seam = new CountingChannel.Seam(true);
     try (SqliteStore store = SqliteStore.open(dir);
-        AuditWriter w = open(store, AuditDurability.FSYNC)) {
-      w.useFileOpener(seam.opener());
+        AuditWriter w = open(store, AuditDurability.FSYNC, seam)) {
       CompletableFuture<Void> done = w.append(record("a"));
       assertThat(seam.forceStarted.await(5, TimeUnit.SECONDS)).isTrue();
       assertThat(seam.writes.get()).as("written, and now in its fsync").isPositive();
@@ -348,8 +352,7 @@ class AuditWriterTest {
     CountingChannel.Seam seam = new CountingChannel.Seam(false);
     seam.failForce.set(true);
     try (SqliteStore store = SqliteStore.open(dir);
-        AuditWriter w = open(store, AuditDurability.WRITTEN)) {
-      w.useFileOpener(seam.opener());
+        AuditWriter w = open(store, AuditDurability.WRITTEN, seam)) {
       w.append(record("a")).join();
       w.append(record("b")).join();
       await("failing closed", () -> !w.healthy());
