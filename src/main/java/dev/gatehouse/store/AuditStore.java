@@ -82,13 +82,22 @@ public interface AuditStore {
       condition(sql, args, "ip = ?", ip);
       condition(sql, args, "status = ?", status);
       condition(sql, args, "reason = ?", reason);
-      condition(sql, args, "time >= ?", since);
-      condition(sql, args, "time < ?", until);
+      timeBounds(sql, args, since, until);
       return sql.toString();
     }
 
+    /**
+     * The time bounds given ({@code since} inclusive, {@code until} exclusive), as {@link
+     * #conditions} writes them.
+     */
+    static void timeBounds(
+        StringBuilder sql, List<Object> args, @Nullable String since, @Nullable String until) {
+      condition(sql, args, "time >= ?", since);
+      condition(sql, args, "time < ?", until);
+    }
+
     /** Appends {@code " AND " + condition} and adds {@code value} to {@code args}, unless null. */
-    static void condition(
+    private static void condition(
         StringBuilder sql, List<Object> args, String condition, @Nullable Object value) {
       if (value != null) {
         sql.append(" AND ").append(condition);

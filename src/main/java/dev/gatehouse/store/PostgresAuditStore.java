@@ -334,9 +334,7 @@ public final class PostgresAuditStore implements AuditStore, AutoCloseable {
     args.add(q.limit());
     try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(sql.toString())) {
-      for (int i = 0; i < args.size(); i++) {
-        ps.setObject(i + 1, args.get(i));
-      }
+      SqlDatabase.bind(ps, args);
       List<AuditRow> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -450,14 +448,11 @@ public final class PostgresAuditStore implements AuditStore, AutoCloseable {
                 + " COALESCE(line::jsonb ->> 'model', '-') COLLATE \"C\" AS model, reason,"
                 + " line::jsonb AS j FROM audit_log WHERE TRUE");
     List<Object> args = new ArrayList<>();
-    AuditQuery.condition(sql, args, "time >= ?", since);
-    AuditQuery.condition(sql, args, "time < ?", until);
+    AuditQuery.timeBounds(sql, args, since, until);
     sql.append(") r GROUP BY day, key, model ORDER BY day, key, model");
     try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(sql.toString())) {
-      for (int i = 0; i < args.size(); i++) {
-        ps.setObject(i + 1, args.get(i));
-      }
+      SqlDatabase.bind(ps, args);
       List<AuditSummary> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -1,7 +1,9 @@
 package dev.gatehouse.store;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * A JDBC store's pooled connections (SQLite or PostgreSQL; each refuses an event-loop caller), and
@@ -40,6 +42,13 @@ interface SqlDatabase {
       }
     } catch (SQLException e) {
       throw new StoreException(failure + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Sets {@code args} as the statement's parameters, in order (a query built with its args). */
+  static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
+    for (int i = 0; i < args.size(); i++) {
+      ps.setObject(i + 1, args.get(i));
     }
   }
 }

@@ -482,9 +482,7 @@ public final class SqliteStore
     String sql = auditQuery(q, args);
     try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.size(); i++) {
-        ps.setObject(i + 1, args.get(i));
-      }
+      SqlDatabase.bind(ps, args);
       List<AuditRow> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -614,9 +612,7 @@ public final class SqliteStore
     String sql = auditSummary(since, until, args);
     try (Connection c = connection();
         PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.size(); i++) {
-        ps.setObject(i + 1, args.get(i));
-      }
+      SqlDatabase.bind(ps, args);
       List<AuditSummary> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -649,8 +645,7 @@ public final class SqliteStore
                 + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
                 + " SUM(MAX(json_extract(line, '$.tokens_in'), 0)), SUM(MAX(json_extract(line, '$.tokens_out'), 0))"
                 + " FROM audit_log WHERE 1");
-    AuditQuery.condition(sql, args, "time >= ?", since);
-    AuditQuery.condition(sql, args, "time < ?", until);
+    AuditQuery.timeBounds(sql, args, since, until);
     sql.append(" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
     return sql.toString();
   }
