@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.logging.Level;
@@ -92,7 +91,6 @@ public final class AuditWriter implements AutoCloseable {
   private static final Pending STOP = new Pending(List.of(), null);
 
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-  private final AtomicInteger queuedRecords = new AtomicInteger();
   private final Thread thread;
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
@@ -271,7 +269,6 @@ public final class AuditWriter implements AutoCloseable {
       done.completeExceptionally(new IllegalStateException("audit writer closed"));
       return done;
     }
-    queuedRecords.addAndGet(records.size());
     queue.add(new Pending(records, done));
     return done;
   }
@@ -316,9 +313,13 @@ public final class AuditWriter implements AutoCloseable {
     return written.get();
   }
 
-  /** Records queued and not yet written. */
+  /** Records queued and not yet written (counted when asked: the health API's figure). */
   public int queued() {
-    return queuedRecords.get();
+    int n = 0;
+    for (Pending p : queue) {
+      n += p.records().size();
+    }
+    return n;
   }
 
   /** Batches written since start. */
@@ -384,7 +385,6 @@ public final class AuditWriter implements AutoCloseable {
           stop = true;
           queue.drainTo(batch); // nothing can be added after close()
         }
-        queuedRecords.addAndGet(-records(batch));
         if (!batch.isEmpty()) {
           write(batch);
         }
@@ -516,14 +516,6 @@ public final class AuditWriter implements AutoCloseable {
     for (Pending p : batch) {
       p.done().complete(null);
     }
-  }
-
-  private static int records(List<Pending> batch) {
-    int n = 0;
-    for (Pending p : batch) {
-      n += p.records().size();
-    }
-    return n;
   }
 
   /** Fails the batch's futures and keeps its records for the next retry. */
