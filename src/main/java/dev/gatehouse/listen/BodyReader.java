@@ -5,6 +5,7 @@ import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.Route;
+import dev.gatehouse.http1.Http1Grammar;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -160,10 +161,8 @@ public final class BodyReader {
     if (cl == null) {
       return -1;
     }
-    if (!cl.matches("[0-9]{1,18}")) {
-      return -2;
-    }
-    return Long.parseLong(cl);
+    long n = Http1Grammar.contentLength(cl); // digits only, read without a regular expression
+    return n < 0 ? -2 : n;
   }
 
   private @Nullable Rejection check(Exchange x, Route.Body kind, Buffer body) {
