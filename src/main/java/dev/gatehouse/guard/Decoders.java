@@ -29,8 +29,13 @@ public final class Decoders {
   private static final int MAX_PAYLOADS = 8;
 
   private static final Pattern BASE64 = Pattern.compile("[A-Za-z0-9+/_-]{16,}={0,2}");
-  private static final Pattern HEX = Pattern.compile("(?:[0-9a-fA-F]{2}[ :]?){12,256}");
-  private static final Pattern PERCENT = Pattern.compile("(?:%[0-9a-fA-F]{2}[^%]{0,3}){6,256}");
+  // The repetitions are possessive: java.util.regex runs a greedy group repetition by recursing
+  // once per pass (256 passes overflowed a 256 KiB stack before the JIT had compiled the matcher),
+  // a possessive one in a loop. They match the same: a pass can only end where the next pass
+  // cannot start (a separator or up to three other characters are taken whenever present), so
+  // giving a pass back never lets the pattern match more, and nothing follows the repetition.
+  static final Pattern HEX = Pattern.compile("(?:[0-9a-fA-F]{2}[ :]?){12,256}+");
+  static final Pattern PERCENT = Pattern.compile("(?:%[0-9a-fA-F]{2}[^%]{0,3}){6,256}+");
 
   /**
    * The readable payloads decoded from {@code text}, nested ones included, within {@code budget}

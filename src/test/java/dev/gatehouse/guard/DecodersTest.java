@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -69,5 +72,89 @@ class DecodersTest {
     }
     // why: the texts hold payloads, so the comparison is not of empty lists only
     assertThat(decoded).isGreaterThan(20);
+  }
+
+  /** Every match's bounds, searched from the start. */
+  private static List<Integer> matches(Pattern p, String text) {
+    List<Integer> bounds = new ArrayList<>();
+    Matcher m = p.matcher(text);
+    while (m.find()) {
+      bounds.add(m.start());
+      bounds.add(m.end());
+    }
+    return bounds;
+  }
+
+  /** A text of runs of hex pairs, of percent escapes and of other characters, mixed. */
+  private static String mixed(SplittableRandom r) {
+    String hexDigits = "0123456789abcdefABCDEF";
+    String noise = "0a9F%%: xyz-!.g";
+    StringBuilder b = new StringBuilder();
+    int segments = r.nextInt(1, 12);
+    for (int s = 0; s < segments; s++) {
+      int k = r.nextInt(1, r.nextInt(10) == 0 ? 300 : 30);
+      switch (r.nextInt(3)) {
+        case 0 -> {
+          for (int i = 0; i < k; i++) {
+            b.append(hexDigits.charAt(r.nextInt(22))).append(hexDigits.charAt(r.nextInt(22)));
+            int sep = r.nextInt(8);
+            b.append(sep == 0 ? " " : sep == 1 ? ":" : sep == 2 ? "  " : "");
+          }
+        }
+        case 1 -> {
+          for (int i = 0; i < k; i++) {
+            b.append('%').append(hexDigits.charAt(r.nextInt(22)));
+            b.append(hexDigits.charAt(r.nextInt(22)));
+            for (int j = r.nextInt(5); j > 0; j--) {
+              b.append(noise.charAt(r.nextInt(noise.length())));
+            }
+          }
+        }
+        default -> {
+          for (int i = r.nextInt(1, 6); i > 0; i--) {
+            b.append(noise.charAt(r.nextInt(noise.length())));
+          }
+        }
+      }
+    }
+    return b.toString();
+  }
+
+  @Test
+  void thePossessiveRepetitionsMatchWhatTheGreedyOnesMatched() throws Exception {
+    // why: HEX and PERCENT became possessive so that the matcher loops instead of recursing once
+    // per pass; they must find exactly the matches the greedy patterns found
+    Pattern hex = Pattern.compile("(?:[0-9a-fA-F]{2}[ :]?){12,256}");
+    Pattern percent = Pattern.compile("(?:%[0-9a-fA-F]{2}[^%]{0,3}){6,256}");
+    Throwable[] thrown = new Throwable[1];
+    int[] found = new int[2];
+    Runnable compare =
+        () -> {
+          SplittableRandom r = new SplittableRandom(42);
+          for (int n = 0; n < 10_000; n++) {
+            String text = mixed(r);
+            List<Integer> h = matches(hex, text);
+            List<Integer> p = matches(percent, text);
+            assertThat(matches(Decoders.HEX, text)).as(text).isEqualTo(h);
+            assertThat(matches(Decoders.PERCENT, text)).as(text).isEqualTo(p);
+            found[0] += h.size() / 2;
+            found[1] += p.size() / 2;
+          }
+          String[] long_ = {"a".repeat(30_000), "41 ".repeat(12_000), "%41ab".repeat(8_000)};
+          for (String text : long_) {
+            assertThat(matches(Decoders.HEX, text)).isEqualTo(matches(hex, text));
+            assertThat(matches(Decoders.PERCENT, text)).isEqualTo(matches(percent, text));
+          }
+        };
+    // the greedy reference recurses once per pass: a large stack for it
+    Thread t = new Thread(null, compare, "reference", 64L << 20);
+    t.setUncaughtExceptionHandler((th, e) -> thrown[0] = e);
+    t.start();
+    t.join();
+    if (thrown[0] != null) {
+      throw new AssertionError(thrown[0]);
+    }
+    assertThat(found[0]).as("hex matches compared").isGreaterThan(1_000);
+    assertThat(found[1]).as("percent matches compared").isGreaterThan(1_000);
   }
 }
