@@ -46,8 +46,8 @@ public final class Model {
   /**
    * Reads a model file; a malformed one is refused whole. The weight lines are read from the bytes
    * without making a string of each (the shipped file has about 150,000 of them, and reading them
-   * through {@code readLine} and {@code Float.parseFloat} made about 60 MB of garbage at every
-   * start); a line {@link #decimal} cannot read exactly goes the string way, with its errors.
+   * through {@code readLine} and {@code Float.parseFloat} made about a third of what start-up
+   * allocated); a line {@link #decimal} cannot read exactly goes the string way, with its errors.
    */
   public static Model read(InputStream in) throws IOException {
     byte[] text = in.readAllBytes();
@@ -103,7 +103,7 @@ public final class Model {
    * ({@code -?digits(.digits)?}) of at most 24 significant bits with at most 10 decimals, else NaN
    * (the caller then asks {@code Float.parseFloat}). Such a decimal is an integer {@code m} over
    * {@code 10^k}, both exact in a float, so one float division gives the correctly rounded value,
-   * the same float to the bit (Clinger's fast path, which the JDK takes for them too).
+   * the same float to the bit (Clinger's fast path).
    */
   static float decimal(byte[] a, int from, int to) {
     int k = from;
