@@ -17,12 +17,12 @@ child_pids() { # pid -> child pids (via /proc), space-separated
   echo "$out"
 }
 
-stop_pid() { # name pid: TERM, wait up to 10 s, then KILL; then the same for its children left
-  local name="$1" pid="$2" i kids k
+stop_pid() { # name pid [seconds]: TERM, wait up to 10 s (or seconds), then KILL; then the same for its children left
+  local name="$1" pid="$2" secs="${3:-10}" i kids k
   kill -0 "$pid" 2>/dev/null || return 0
   kids="$(child_pids "$pid")"
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 50); do
+  for i in $(seq 1 $((secs * 5))); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.2
   done

@@ -160,6 +160,8 @@ final class ServeCommand implements Callable<Integer> {
         out.println("Metrics on " + adminBase + "/metrics (admin listener)");
       }
       out.flush();
+      // the listeners are up: the class-data archive this serve writes as it exits is worth keeping
+      ArchiveStamp.confirm(env.get(ArchiveStamp.ENV));
     } catch (Exception e) {
       ctx.close();
       throw e;

@@ -40,10 +40,16 @@ public final class ConfigLoader {
 
   /**
    * Environment variables that belong to the launcher or the CLI, not to a setting ({@code
-   * GATEHOUSE_ADMIN_TOKEN}: the CLI's admin API token).
+   * GATEHOUSE_ADMIN_TOKEN}: the CLI's admin API token; {@code GATEHOUSE_ARCHIVE_PENDING}: the
+   * launcher's class-data archive stamp, {@code cli.ArchiveStamp}).
    */
   private static final Set<String> RESERVED_ENV =
-      Set.of("GATEHOUSE_CONFIG", "GATEHOUSE_JAVA_OPTS", "GATEHOUSE_JAVA", "GATEHOUSE_ADMIN_TOKEN");
+      Set.of(
+          "GATEHOUSE_CONFIG",
+          "GATEHOUSE_JAVA_OPTS",
+          "GATEHOUSE_JAVA",
+          "GATEHOUSE_ADMIN_TOKEN",
+          "GATEHOUSE_ARCHIVE_PENDING");
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
