@@ -72,6 +72,7 @@ public final class SqliteStore
       throw new StoreException(
           "cannot create data directory " + dataDir + ": " + e.getMessage(), e);
     }
+    SqliteNativeLibrary.prepare(dataDir);
     String url = "jdbc:sqlite:" + dataDir.resolve("gatehouse.db");
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(url);

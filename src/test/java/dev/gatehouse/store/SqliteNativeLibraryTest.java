@@ -1,0 +1,163 @@
+package dev.gatehouse.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.io.InputStream;
+import java.net.JarURLConnection;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipEntry;
+import org.junit.jupiter.api.Test;
+import org.sqlite.util.LibraryLoaderUtil;
+
+/**
+ * The data directory's copy of sqlite-jdbc's native library: made once, owner-only, checked against
+ * the jar on every start, and what the driver then loads instead of extracting its own.
+ */
+class SqliteNativeLibraryTest {
+
+  private static ZipEntry jarEntry() throws Exception {
+    String resource =
+        LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
+    var url = LibraryLoaderUtil.class.getResource(resource);
+    assertThat(url).as(resource).isNotNull();
+    return ((JarURLConnection) url.openConnection()).getJarEntry();
+  }
+
+  private static byte[] jarBytes() throws Exception {
+    String resource =
+        LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
+    try (InputStream in = LibraryLoaderUtil.class.getResourceAsStream(resource)) {
+      return in.readAllBytes();
+    }
+  }
+
+  @Test
+  void theFirstStartCopiesTheLibraryOwnerOnlyAndLaterStartsUseTheCopy() throws Exception {
+    Path data = Files.createTempDirectory("gh-native");
+    Optional<Path> lib = SqliteNativeLibrary.copyIn(data);
+    assertThat(lib).isPresent();
+    Path file = lib.orElseThrow();
+    ZipEntry entry = jarEntry();
+    assertThat(file.getParent()).isEqualTo(data.resolve("native"));
+    assertThat(file.getFileName().toString())
+        .isEqualTo(
+            "sqlitejdbc-"
+                + Long.toHexString(entry.getCrc())
+                + "-"
+                + entry.getSize()
+                + "-"
+                + LibraryLoaderUtil.getNativeLibName());
+    assertThat(Files.readAllBytes(file)).isEqualTo(jarBytes());
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())))
+        .isEqualTo("rwx------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
+
+    // the next start checks the copy and keeps it: not written again
+    FileTime old = FileTime.fromMillis(1_000_000_000_000L);
+    Files.setLastModifiedTime(file, old);
+    assertThat(SqliteNativeLibrary.copyIn(data)).contains(file);
+    assertThat(Files.getLastModifiedTime(file)).isEqualTo(old);
+    try (var files = Files.list(file.getParent())) {
+      assertThat(files).containsExactly(file);
+    }
+  }
+
+  @Test
+  void aCopyThatDoesNotMatchTheJarIsWrittenAgainAndOldVersionsGo() throws Exception {
+    Path data = Files.createTempDirectory("gh-native");
+    Path file = SqliteNativeLibrary.copyIn(data).orElseThrow();
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length / 2] ^= 1; // same size, one bit off
+    Files.write(file, bytes);
+    Path older = file.resolveSibling("sqlitejdbc-deadbeef-12-libsqlitejdbc.so");
+    Files.writeString(older, "an older driver's copy");
+    Path leftOver = file.resolveSibling("sqlitejdbc-123.tmp");
+    Files.writeString(leftOver, "a crash's temporary file");
+
+    assertThat(SqliteNativeLibrary.copyIn(data)).contains(file);
+    assertThat(Files.readAllBytes(file)).isEqualTo(jarBytes());
+    assertThat(older).doesNotExist();
+    assertThat(leftOver).doesNotExist();
+
+    Files.write(file, new byte[] {1, 2, 3}); // truncated
+    assertThat(SqliteNativeLibrary.copyIn(data)).contains(file);
+    assertThat(Files.readAllBytes(file)).isEqualTo(jarBytes());
+  }
+
+  @Test
+  void aDirectoryOthersMayWriteToIsNotUsed() throws Exception {
+    Path data = Files.createTempDirectory("gh-native");
+    Path dir = data.resolve("native");
+    Files.createDirectory(dir);
+    for (String perms : List.of("rwxrwx---", "rwx---rwx", "rwxrwxrwx")) {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(perms));
+      assertThat(SqliteNativeLibrary.copyIn(data)).as(perms).isEmpty();
+      try (var files = Files.list(dir)) {
+        assertThat(files).as(perms).isEmpty();
+      }
+    }
+    // a link in its place is not followed
+    Files.delete(dir);
+    Path elsewhere = Files.createTempDirectory("gh-native-elsewhere");
+    Files.createSymbolicLink(dir, elsewhere);
+    assertThat(SqliteNativeLibrary.copyIn(data)).isEmpty();
+    try (var files = Files.list(elsewhere)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void aFreshProcessLoadsTheCopyAndExtractsNothingToTheTemporaryDirectory() throws Exception {
+    assumeThat(Path.of("/proc/self/maps")).exists();
+    Path data = Files.createTempDirectory("gh-native");
+    Path tmp = Files.createTempDirectory("gh-native-tmp");
+    for (int start = 1; start <= 2; start++) {
+      Process p =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-Dorg.sqlite.tmpdir=" + tmp,
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  OpenStore.class.getName(),
+                  data.toString())
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(out).isZero();
+      assertThat(out)
+          .as("start %d", start)
+          .contains("loaded " + data.resolve("native").resolve("sqlitejdbc-"));
+      try (var files = Files.list(tmp)) {
+        assertThat(files).as("start %d: the driver's own extraction", start).isEmpty();
+      }
+    }
+  }
+
+  /** Opens a store in a fresh JVM and prints which SQLite library the process mapped. */
+  public static final class OpenStore {
+    public static void main(String[] args) throws Exception {
+      SqliteStore store = SqliteStore.open(Path.of(args[0]));
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+          int at = line.indexOf('/');
+          if (at >= 0 && line.contains("sqlitejdbc")) {
+            System.out.println("loaded " + line.substring(at));
+            break;
+          }
+        }
+      } finally {
+        store.close();
+      }
+    }
+  }
+}
