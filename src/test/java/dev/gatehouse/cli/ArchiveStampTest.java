@@ -14,11 +14,20 @@ import org.junit.jupiter.api.Test;
  */
 class ArchiveStampTest {
 
+  /** A stamp's two names in a new directory, as the launcher gives them next to the cache. */
+  private record Stamp(Path dir, Path pending, Path confirmed) {
+    static Stamp inNewDirectory() throws Exception {
+      Path dir = Files.createTempDirectory("gh-stamp");
+      return new Stamp(
+          dir, dir.resolve("gatehouse.aot.jdk.pending"), dir.resolve("gatehouse.aot.jdk"));
+    }
+  }
+
   @Test
   void confirmTakesTheSuffixOffAndReplacesAnOlderStamp() throws Exception {
-    Path dir = Files.createTempDirectory("gh-stamp");
-    Path pending = dir.resolve("gatehouse.aot.jdk.pending");
-    Path stamp = dir.resolve("gatehouse.aot.jdk");
+    Stamp s = Stamp.inNewDirectory();
+    Path pending = s.pending();
+    Path stamp = s.confirmed();
     Files.writeString(stamp, "old");
     Files.writeString(pending, "/usr/lib/jvm/x\nJAVA_VERSION=\"25\"\n");
     assertThat(ArchiveStamp.confirm(pending.toString())).isTrue();
@@ -44,9 +53,10 @@ class ArchiveStampTest {
 
   @Test
   void serveConfirmsOnlyOnceItsListenersAreUp() throws Exception {
-    Path home = Files.createTempDirectory("gh-stamp-serve");
-    Path pending = home.resolve("gatehouse.aot.jdk.pending");
-    Path stamp = home.resolve("gatehouse.aot.jdk");
+    Stamp s = Stamp.inNewDirectory();
+    Path home = s.dir();
+    Path pending = s.pending();
+    Path stamp = s.confirmed();
 
     // a serve that stops at its config leaves the stamp pending: its archive is made again
     Files.writeString(pending, "jdk");
@@ -73,8 +83,8 @@ class ArchiveStampTest {
         assertThat(stamp).hasContent("jdk");
         assertThat(pending).doesNotExist();
       } finally {
-        for (AutoCloseable s : started.servers()) {
-          s.close();
+        for (AutoCloseable server : started.servers()) {
+          server.close();
         }
       }
     }
