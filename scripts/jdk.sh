@@ -27,11 +27,6 @@ java_major_of() { # sets REPLY to the major version of the java binary $1, or to
   REPLY="$("$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1)"
 }
 
-java_major() { # prints the major version of the java binary $1, or nothing
-  java_major_of "$1"
-  [ -z "$REPLY" ] || echo "$REPLY"
-}
-
 jdk_fits() { # true when $1 is a JDK 21 or newer with javac
   [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
   java_major_of "$1/bin/java"

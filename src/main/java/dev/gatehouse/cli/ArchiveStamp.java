@@ -1,7 +1,6 @@
 package dev.gatehouse.cli;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -36,11 +35,8 @@ final class ArchiveStamp {
       if (!Files.isRegularFile(from)) {
         return false;
       }
-      try {
-        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-      }
+      // a rename within one directory: atomic wherever the directory can be written
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return true;
     } catch (IOException | RuntimeException e) {
       LOG.warning(

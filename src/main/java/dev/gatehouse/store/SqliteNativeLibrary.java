@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -42,9 +41,9 @@ import org.sqlite.util.LibraryLoaderUtil;
  */
 final class SqliteNativeLibrary {
 
-  static final String PATH_PROPERTY = "org.sqlite.lib.path";
-  static final String NAME_PROPERTY = "org.sqlite.lib.name";
-  static final String DIR = "native";
+  private static final String PATH_PROPERTY = "org.sqlite.lib.path";
+  private static final String NAME_PROPERTY = "org.sqlite.lib.name";
+  private static final String DIR = "native";
   private static final String PREFIX = "sqlitejdbc-";
   private static final Logger LOG = Logger.getLogger("gatehouse.store");
   private static final Set<PosixFilePermission> OTHERS_WRITE =
@@ -128,11 +127,8 @@ final class SqliteNativeLibrary {
       if (written.getValue() != crc || n != size) {
         return Optional.empty();
       }
-      try {
-        Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, lib, StandardCopyOption.REPLACE_EXISTING);
-      }
+      // a rename within one directory: atomic wherever the directory can be written
+      Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(tmp);
     }
