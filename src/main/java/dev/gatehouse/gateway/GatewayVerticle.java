@@ -143,7 +143,14 @@ final class GatewayVerticle extends VerticleBase {
             .setHandle100ContinueAutomatically(false)
             .setHttp2ClearTextEnabled(false)
             .setTcpNoDelay(true)
-            .setAcceptBacklog(4096);
+            .setAcceptBacklog(4096)
+            // Every write to a client happens on its connection's event loop (a back end that
+            // answers on a thread of its own is handed back to the context first, as Pipeline and
+            // Limiter do), so an HTTP/1 connection writes directly instead of through a queue for
+            // other threads: about 4.7 KB less per open connection (HeldStreamFootprintTest), and
+            // no queue hand-off per write. A write from another thread throws (nothing is sent)
+            // rather than racing the event loop.
+            .setStrictThreadMode(true);
     ProxyProtocol.configure(options, config);
     // listen.proxy_protocol and network.trusted_proxies are restart-only: fixed with the listener
     ProxyProtocol proxyProtocol =

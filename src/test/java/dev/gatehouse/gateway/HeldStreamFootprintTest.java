@@ -1,0 +1,137 @@
+package dev.gatehouse.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.testing.GatewayFixture;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What an open stream holds on the client's side of the gateway. Vert.x gives each connection an
+ * outbound queue for writes from other threads: a jctools queue whose first chunk has 1,024 slots
+ * (a size Netty fixes), about 4.7 KB of a stream's 25 KB. Every write to a client happens on its
+ * event loop (a back end that answers on a thread of its own is handed back to it first), so the
+ * listener runs in Vert.x's strict thread mode, where a connection writes directly and holds no
+ * such queue. Measured with the JVM's own class histogram (live objects, after a full collection).
+ */
+class HeldStreamFootprintTest {
+
+  /**
+   * Netty's unbounded MPSC queues: {@code MpscUnboundedArrayQueue} where it may use {@code
+   * sun.misc.Unsafe} (the launcher allows it), {@code MpscUnboundedAtomicArrayQueue} where not.
+   */
+  private static final Pattern QUEUE =
+      Pattern.compile(
+          "io\\.netty\\.util\\.internal\\.shaded\\.org\\.jctools\\.queues\\.(atomic\\.)?MpscUnbounded(Atomic)?ArrayQueue");
+
+  private static final String SERVER_CONNECTION = "io.vertx.core.http.impl.Http1xServerConnection";
+  private static final int STREAMS = 24; // under concurrency.per_key's default of 32
+
+  @Test
+  void aHeldStreamHoldsNoOutboundQueueOnTheClientsConnection() throws Exception {
+    try (GatewayFixture gw = GatewayFixture.start(Map.of("timeouts.upstream_idle", "60s"))) {
+      String key = gw.newKey();
+      gw.upstream.firstChunkDelay(30_000).streaming(1, 0); // the head, then nothing for 30 s
+      Map<String, Long> before = liveInstances();
+      List<Socket> streams = new ArrayList<>();
+      try {
+        for (int i = 0; i < STREAMS; i++) {
+          streams.add(open(gw.port(), key));
+        }
+        for (Socket s : streams) {
+          assertThat(readHead(s)).startsWith("HTTP/1.1 200"); // relayed, its body still to come
+        }
+        assertThat(gw.upstream.requests()).hasSize(STREAMS);
+        Map<String, Long> during = liveInstances();
+        // Each held stream has two HTTP/1 server connections in this JVM: the gateway's, and the
+        // fake upstream's (a plain Vert.x server). This is what makes the count below mean
+        // anything: the streams are open, on both sides, as the histogram is taken.
+        assertThat(delta(before, during, SERVER_CONNECTION)).isEqualTo(2L * STREAMS);
+        // One queue each for the gateway's connection to the upstream and for the fake upstream's
+        // server connection; none for the gateway's connection to the client (3 per stream
+        // without the strict thread mode). A few more may appear as the gateway warms up.
+        assertThat(queues(during) - queues(before)).isBetween(2L * STREAMS - 2, 2L * STREAMS + 6);
+      } finally {
+        for (Socket s : streams) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  private static Socket open(int port, String key) throws IOException {
+    Socket s = new Socket("127.0.0.1", port);
+    s.setSoTimeout(15_000);
+    byte[] body =
+        "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+            .getBytes(StandardCharsets.UTF_8);
+    OutputStream out = s.getOutputStream();
+    out.write(
+        ("POST /api/chat HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                + key
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+    out.write(body);
+    out.flush();
+    return s;
+  }
+
+  /** The response head, read byte by byte up to its blank line. */
+  private static String readHead(Socket s) throws IOException {
+    StringBuilder head = new StringBuilder();
+    var in = s.getInputStream();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
+  private static long delta(Map<String, Long> before, Map<String, Long> after, String type) {
+    return after.getOrDefault(type, 0L) - before.getOrDefault(type, 0L);
+  }
+
+  private static long queues(Map<String, Long> live) {
+    return live.entrySet().stream()
+        .filter(e -> QUEUE.matcher(e.getKey()).matches())
+        .mapToLong(Map.Entry::getValue)
+        .sum();
+  }
+
+  private static final Pattern ROW = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+\\d+\\s+(\\S+)");
+
+  /** Live instances per class: the {@code GC.class_histogram} diagnostic command, in process. */
+  private static Map<String, Long> liveInstances() throws Exception {
+    String histogram =
+        (String)
+            ManagementFactory.getPlatformMBeanServer()
+                .invoke(
+                    new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                    "gcClassHistogram",
+                    new Object[] {new String[0]},
+                    new String[] {String[].class.getName()});
+    Map<String, Long> counts = new java.util.HashMap<>();
+    for (String line : histogram.split("\n")) {
+      Matcher m = ROW.matcher(line);
+      if (m.find()) {
+        counts.merge(m.group(2), Long.parseLong(m.group(1)), Long::sum);
+      }
+    }
+    return counts;
+  }
+}
