@@ -1,5 +1,6 @@
 package dev.gatehouse.exchange;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -443,6 +444,7 @@ public final class BodyFields {
       level++;
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        checkName();
         if (spans != null) {
           spans.next(bytes.array, bytes.offset, tokenStart());
         }
@@ -506,7 +508,8 @@ public final class BodyFields {
 
     /**
      * Skips the current value. The parser checks what it skips as it would have read it (syntax,
-     * duplicate keys, UTF-8, nesting), without decoding strings.
+     * duplicate keys, UTF-8, nesting), without decoding strings; the member names in it are checked
+     * here as well ({@link #checkName}).
      */
     private void skip() throws IOException {
       JsonToken t = p.currentToken();
@@ -516,9 +519,8 @@ public final class BodyFields {
         }
         return; // the next token skips it
       }
-      if (!checkLengths || !t.isStructStart()) {
-        p.skipChildren();
-        return;
+      if (!t.isStructStart()) {
+        return; // a number, a boolean or null: the next token skips it
       }
       int depth = 0;
       do {
@@ -527,10 +529,32 @@ public final class BodyFields {
           depth++;
         } else if (t.isStructEnd()) {
           depth--;
-        } else if (t == JsonToken.VALUE_STRING) {
+        } else if (t == JsonToken.FIELD_NAME) {
+          checkName();
+        } else if (t == JsonToken.VALUE_STRING && checkLengths) {
           measure();
         }
       } while (depth > 0 && p.nextToken() != null);
+    }
+
+    /**
+     * Refuses the current member name if its bytes hold 0xFF, which UTF-8 never does. Jackson looks
+     * a name up by its bytes in the names it has read before, in 4-byte groups whose last one it
+     * pads with 0xFF, and checks the UTF-8 of a name only the first time: so {@code "mode\xFFl"}
+     * was read as a {@code "model"} seen before (a name the upstream reads otherwise), and refused
+     * only when it came first. A name that collides must hold the padding byte, so this check on
+     * the name's raw bytes closes it whatever was read before ({@code InvalidUtf8NameTest}).
+     */
+    private void checkName() throws IOException {
+      byte[] b = bytes.array;
+      int end = bytes.offset + bytes.length;
+      for (int i = bytes.offset + tokenStart() + 1; i < end && b[i] != '"'; i++) {
+        if (b[i] == '\\') {
+          i++; // an escape: the byte after the backslash is ASCII in any name the parser accepted
+        } else if (b[i] == (byte) 0xFF) {
+          throw new JsonParseException(p, "Invalid UTF-8 start byte 0xff in a member name");
+        }
+      }
     }
 
     /**
