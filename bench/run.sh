@@ -23,7 +23,7 @@ Options:
   -h         this help
 Environment:
   BENCH_PORT_BASE      first of the 127.0.0.1 ports used (default 28100; uses base+0,1,10-15,20,21)
-  BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_IDLE_STREAMS   override the mode's defaults
+  BENCH_ROUNDS, BENCH_WRK_SECONDS, BENCH_IDLE_STREAMS, BENCH_STARTS   override the mode's defaults
   BENCH_LIMITS         on (default): Gatehouse checks every rate limit at rates that never refuse,
                        like nginx's limit_req here; off: rate limits disabled, the core path alone
   BENCH_AUDIT_DURABILITY  written (default, the product default), fsync or batch: Gatehouse's audit.durability
@@ -43,13 +43,13 @@ for arg in "$@"; do
 done
 
 if [ "$mode" = quick ]; then
-  ROUNDS=2; WRK_S=3; C1_ROUNDS=2; C1_S=2; STREAM_REPS=3; IDLE=200; IDLE_HOLD=3
+  ROUNDS=2; WRK_S=3; C1_ROUNDS=2; C1_S=2; STREAM_REPS=3; IDLE=200; IDLE_HOLD=3; STARTS=2
   WARM_RUN_S=3; WARM_MIN_RUNS=2; WARM_MAX_RUNS=4; WARM_STABLE_PCT=10; WARM_STREAM_S=2; WARM_OTHER_S=1
   STREAM_WARM=30
   LONG_CONNS=8; LONG_N=100; LONG_MS=5; LONG_ROUNDS=1
   LARGE_CONNS=4; LARGE_PER=1; LARGE_ROUNDS=1
 else
-  ROUNDS=3; WRK_S=15; C1_ROUNDS=3; C1_S=5; STREAM_REPS=10; IDLE=10000; IDLE_HOLD=5
+  ROUNDS=3; WRK_S=15; C1_ROUNDS=3; C1_S=5; STREAM_REPS=10; IDLE=10000; IDLE_HOLD=5; STARTS=5
   WARM_RUN_S=5; WARM_MIN_RUNS=2; WARM_MAX_RUNS=12; WARM_STABLE_PCT=5; WARM_STREAM_S=5; WARM_OTHER_S=3
   STREAM_WARM=200
   LONG_CONNS=64; LONG_N=500; LONG_MS=5; LONG_ROUNDS=3
@@ -58,6 +58,8 @@ fi
 LARGE_IMAGE=$((10 * 1024 * 1024)) # decoded image bytes; the base64 body is about 4/3 of it
 STARTUP_IDLE=3                    # seconds of idle after the first answer before RSS is read
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
+STARTS="${BENCH_STARTS:-$STARTS}" # starts measured per proxy; start-up is their median
+case "$STARTS" in '' | *[!0-9]* | 0) echo "BENCH_STARTS must be a positive number" >&2; exit 2 ;; esac
 BENCH_LIMITS="${BENCH_LIMITS:-on}"
 case "$BENCH_LIMITS" in on | off) ;; *) echo "BENCH_LIMITS must be on or off" >&2; exit 2 ;; esac
 BENCH_AUDIT_DURABILITY="${BENCH_AUDIT_DURABILITY:-written}"
@@ -278,8 +280,23 @@ await_measured() { # name pid port logfile: the probe's verdict, then the port
   [ "$rc" = 0 ] || problems+=("start-up probe for $1 failed (see logs/startup-$1.log)")
   wait_port "$1" "$2" "$3" 120 "$4"
 }
+# One start is noisy here (0.94 to 1.21 s for the same build in four runs), so each proxy is
+# started STARTS times: the first STARTS-1 are measured and stopped (startup-NAME.K.json), the
+# last is measured and kept for the steps after (startup-NAME.json); report.py takes the median.
+measure_extra_starts() { # name port logfile command...
+  local name="$1" port="$2" logf="$3" k
+  shift 3
+  for k in $(seq 1 $((STARTS - 1))); do
+    launch_measured "$name.$k" "$port" "$logf.$k" "$@"
+    track "$name.$k" "$launched_pid"
+    await_measured "$name.$k" "$launched_pid" "$port" "$logf.$k"
+    stop_pid "$name.$k" "$launched_pid" 30
+  done
+}
 
-log "starting nginx proxy (:$P_NG_STATIC static, :$P_NG_STREAM stream), measuring its start-up"
+log "starting nginx proxy (:$P_NG_STATIC static, :$P_NG_STREAM stream), measuring its start-up ($STARTS starts)"
+measure_extra_starts nginx "$P_NG_STATIC" "$res/logs/proxy-nginx.out" \
+  nginx -p "$work/" -e "$res/logs/proxy-nginx.error.log" -c "$work/proxy-nginx.conf"
 launch_measured nginx "$P_NG_STATIC" "$res/logs/proxy-nginx.out" \
   nginx -p "$work/" -e "$res/logs/proxy-nginx.error.log" -c "$work/proxy-nginx.conf"
 ng_pid=$launched_pid
@@ -303,14 +320,18 @@ stop_pid gatehouse-first "$first_pid" 60 # it writes the archive as it exits (a 
   || { [ -f "$repo/target/gatehouse.jsa" ] && [ -f "$repo/target/gatehouse.jsa.jdk" ]; } \
   || problems+=("the first serve wrote no class-data archive (see logs/gatehouse-first.log)")
 
-log "starting Gatehouse (:$P_GW_STATIC static, with the archive), measuring its start-up"
+log "starting Gatehouse (:$P_GW_STATIC static, with the archive), measuring its start-up ($STARTS starts)"
+measure_extra_starts gatehouse "$P_GW_STATIC" "$res/logs/gatehouse-static.log" \
+  gatehouse_exec serve --config "$work/gatehouse-static.yaml"
 launch_measured gatehouse "$P_GW_STATIC" "$res/logs/gatehouse-static.log" \
   gatehouse_exec serve --config "$work/gatehouse-static.yaml"
 gw_static_pid=$launched_pid
 track gatehouse-static "$gw_static_pid"
 await_measured gatehouse-static "$gw_static_pid" "$P_GW_STATIC" "$res/logs/gatehouse-static.log"
 
-log "starting gatehouse-bare (gatehouse bench-relay :$P_BARE_STATIC static), measuring its start-up"
+log "starting gatehouse-bare (gatehouse bench-relay :$P_BARE_STATIC static), measuring its start-up ($STARTS starts)"
+measure_extra_starts gatehouse-bare "$P_BARE_STATIC" "$res/logs/gatehouse-bare-static.log" \
+  gatehouse_exec bench-relay --config "$work/gatehouse-bare-static.yaml" --listen "127.0.0.1:$P_BARE_STATIC"
 launch_measured gatehouse-bare "$P_BARE_STATIC" "$res/logs/gatehouse-bare-static.log" \
   gatehouse_exec bench-relay --config "$work/gatehouse-bare-static.yaml" --listen "127.0.0.1:$P_BARE_STATIC"
 bare_static_pid=$launched_pid
@@ -374,7 +395,7 @@ write_meta() {
   NGINX_VERSION="$(nginx -v 2>&1 | head -n 1)" WRK_VERSION="$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
   GW_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo -dirty)" \
   PROBLEMS="$(printf '%s\n' "${problems[@]+"${problems[@]}"}")" \
-  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE profile=$PROFILE" \
+  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE starts=$STARTS profile=$PROFILE" \
   PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM gatehouse_static_admin=$P_GW_STATIC_ADMIN gatehouse_stream_admin=$P_GW_STREAM_ADMIN gatehouse_bare_static=$P_BARE_STATIC gatehouse_bare_stream=$P_BARE_STREAM nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
   python3 - "$res/meta.json" <<'EOF'
 import json, os, platform, sys
