@@ -17,7 +17,7 @@ import picocli.CommandLine;
  * The picocli the gateway runs is the build's own compilation of picocli's source, beside
  * Gatehouse's classes and at the project's release: its published jar is compiled for Java 5
  * (class-file version 49), which the JVM's ahead-of-time cache cannot hold, so every {@code serve}
- * loaded and verified those classes again (docs/configuration.md, "Start-up").
+ * loaded and verified those classes again (docs/configuration.md, "JVM settings").
  */
 class PicocliClassesTest {
 
