@@ -122,8 +122,14 @@ class AuditReaderTest {
             () -> {
               try {
                 Thread.sleep(150);
+                // the next file appears with its record in it (written aside, then renamed in):
+                // Files.writeString creates the file before it writes, and a reader that opened
+                // it in between saw it empty (CI, once); that case is the test below
+                Path aside = dir.resolve("next.tmp");
                 java.nio.file.Files.writeString(
-                    active, "{\"seq\":2,\"id\":\"b\"}\n", StandardCharsets.UTF_8);
+                    aside, "{\"seq\":2,\"id\":\"b\"}\n", StandardCharsets.UTF_8);
+                java.nio.file.Files.move(
+                    aside, active, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -137,6 +143,33 @@ class AuditReaderTest {
       assertThat(seqs).containsExactly(1L, 2L);
     } finally {
       sealer.join();
+    }
+  }
+
+  @Test
+  void aRecordWrittenAfterTheNextFileAppearsIsFollowedNotLost() throws Exception {
+    // the writer's own order: the next audit.jsonl is created, then records go into it; a reader
+    // that opens it in between lists the sealed records and follows the new ones from the start
+    java.nio.file.Files.writeString(
+        dir.resolve(AuditSegments.name(1)), "{\"seq\":1,\"id\":\"a\"}\n", StandardCharsets.UTF_8);
+    Path active = dir.resolve(AuditWriter.FILE);
+    java.nio.file.Files.createFile(active);
+    try (AuditReader r = AuditReader.open(dir)) {
+      List<Long> listed = new ArrayList<>();
+      for (String line : r.newest(10)) {
+        listed.add(seq(line));
+      }
+      assertThat(listed).containsExactly(1L);
+      java.nio.file.Files.writeString(
+          active,
+          "{\"seq\":2,\"id\":\"b\"}\n",
+          StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.APPEND);
+      List<Long> followed = new ArrayList<>();
+      for (String line : r.poll()) {
+        followed.add(seq(line));
+      }
+      assertThat(followed).containsExactly(2L);
     }
   }
 
