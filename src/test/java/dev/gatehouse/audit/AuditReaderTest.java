@@ -53,6 +53,24 @@ class AuditReaderTest {
     return Long.parseLong(line.substring(line.indexOf("\"seq\":") + 6, line.indexOf(',')));
   }
 
+  /** Appends one record's line to {@code file}, as the writer does. */
+  private static void append(Path file, long seq, String id) throws java.io.IOException {
+    java.nio.file.Files.writeString(
+        file,
+        "{\"seq\":" + seq + ",\"id\":\"" + id + "\"}\n",
+        StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.APPEND);
+  }
+
+  /** The sequence numbers of {@code lines}, in their order. */
+  static List<Long> seqs(List<String> lines) {
+    List<Long> out = new ArrayList<>();
+    for (String line : lines) {
+      out.add(seq(line));
+    }
+    return out;
+  }
+
   @Test
   void timeBoundsAreUtcTimesInTheColumnsFormat() {
     Instant now = Instant.parse("2026-11-02T10:00:00Z");
@@ -98,10 +116,7 @@ class AuditReaderTest {
           w.append(record(i)).get();
         }
       }
-      List<Long> seen = new ArrayList<>();
-      for (String line : r.poll()) {
-        seen.add(seq(line));
-      }
+      List<Long> seen = seqs(r.poll());
       List<Long> expected = new ArrayList<>();
       for (long s = 13; s <= 30; s++) {
         expected.add(s);
@@ -136,11 +151,7 @@ class AuditReaderTest {
             });
     sealer.start();
     try (AuditReader r = AuditReader.open(dir)) {
-      List<Long> seqs = new ArrayList<>();
-      for (String line : r.newest(10)) {
-        seqs.add(seq(line));
-      }
-      assertThat(seqs).containsExactly(1L, 2L);
+      assertThat(seqs(r.newest(10))).containsExactly(1L, 2L);
     } finally {
       sealer.join();
     }
@@ -155,21 +166,9 @@ class AuditReaderTest {
     Path active = dir.resolve(AuditWriter.FILE);
     java.nio.file.Files.createFile(active);
     try (AuditReader r = AuditReader.open(dir)) {
-      List<Long> listed = new ArrayList<>();
-      for (String line : r.newest(10)) {
-        listed.add(seq(line));
-      }
-      assertThat(listed).containsExactly(1L);
-      java.nio.file.Files.writeString(
-          active,
-          "{\"seq\":2,\"id\":\"b\"}\n",
-          StandardCharsets.UTF_8,
-          java.nio.file.StandardOpenOption.APPEND);
-      List<Long> followed = new ArrayList<>();
-      for (String line : r.poll()) {
-        followed.add(seq(line));
-      }
-      assertThat(followed).containsExactly(2L);
+      assertThat(seqs(r.newest(10))).containsExactly(1L);
+      append(active, 2, "b");
+      assertThat(seqs(r.poll())).containsExactly(2L);
     }
   }
 
@@ -192,22 +191,10 @@ class AuditReaderTest {
       // sealed after the open, as the writer does: renamed, then a new empty audit.jsonl
       java.nio.file.Files.move(active, dir.resolve(AuditSegments.name(2)));
       java.nio.file.Files.writeString(active, "", StandardCharsets.UTF_8);
-      List<Long> seqs = new ArrayList<>();
-      for (String line : r.newest(100)) {
-        seqs.add(seq(line));
-      }
-      assertThat(seqs).containsExactly(1L, 2L);
+      assertThat(seqs(r.newest(100))).containsExactly(1L, 2L);
       r.follow();
-      java.nio.file.Files.writeString(
-          active,
-          "{\"seq\":3,\"id\":\"c\"}\n",
-          StandardCharsets.UTF_8,
-          java.nio.file.StandardOpenOption.APPEND);
-      List<Long> next = new ArrayList<>();
-      for (String line : r.poll()) {
-        next.add(seq(line));
-      }
-      assertThat(next).containsExactly(3L);
+      append(active, 3, "c");
+      assertThat(seqs(r.poll())).containsExactly(3L);
     }
   }
 }
