@@ -283,7 +283,7 @@ await_measured() { # name pid port logfile: the probe's verdict, then the port
 # One start is noisy here (0.94 to 1.21 s for the same build in four runs), so each proxy is
 # started STARTS times: the first STARTS-1 are measured and stopped (startup-NAME.K.json), the
 # last is measured and kept for the steps after (startup-NAME.json); report.py takes the median.
-measure_extra_starts() { # name port logfile command...
+launch_measured_starts() { # name port logfile command...: as launch_measured, after STARTS-1 more
   local name="$1" port="$2" logf="$3" k
   shift 3
   for k in $(seq 1 $((STARTS - 1))); do
@@ -292,12 +292,11 @@ measure_extra_starts() { # name port logfile command...
     await_measured "$name.$k" "$launched_pid" "$port" "$logf.$k"
     stop_pid "$name.$k" "$launched_pid" 30
   done
+  launch_measured "$name" "$port" "$logf" "$@"
 }
 
 log "starting nginx proxy (:$P_NG_STATIC static, :$P_NG_STREAM stream), measuring its start-up ($STARTS starts)"
-measure_extra_starts nginx "$P_NG_STATIC" "$res/logs/proxy-nginx.out" \
-  nginx -p "$work/" -e "$res/logs/proxy-nginx.error.log" -c "$work/proxy-nginx.conf"
-launch_measured nginx "$P_NG_STATIC" "$res/logs/proxy-nginx.out" \
+launch_measured_starts nginx "$P_NG_STATIC" "$res/logs/proxy-nginx.out" \
   nginx -p "$work/" -e "$res/logs/proxy-nginx.error.log" -c "$work/proxy-nginx.conf"
 ng_pid=$launched_pid
 track proxy-nginx "$ng_pid"
@@ -321,18 +320,14 @@ stop_pid gatehouse-first "$first_pid" 60 # it writes the archive as it exits (a 
   || problems+=("the first serve wrote no class-data archive (see logs/gatehouse-first.log)")
 
 log "starting Gatehouse (:$P_GW_STATIC static, with the archive), measuring its start-up ($STARTS starts)"
-measure_extra_starts gatehouse "$P_GW_STATIC" "$res/logs/gatehouse-static.log" \
-  gatehouse_exec serve --config "$work/gatehouse-static.yaml"
-launch_measured gatehouse "$P_GW_STATIC" "$res/logs/gatehouse-static.log" \
+launch_measured_starts gatehouse "$P_GW_STATIC" "$res/logs/gatehouse-static.log" \
   gatehouse_exec serve --config "$work/gatehouse-static.yaml"
 gw_static_pid=$launched_pid
 track gatehouse-static "$gw_static_pid"
 await_measured gatehouse-static "$gw_static_pid" "$P_GW_STATIC" "$res/logs/gatehouse-static.log"
 
 log "starting gatehouse-bare (gatehouse bench-relay :$P_BARE_STATIC static), measuring its start-up ($STARTS starts)"
-measure_extra_starts gatehouse-bare "$P_BARE_STATIC" "$res/logs/gatehouse-bare-static.log" \
-  gatehouse_exec bench-relay --config "$work/gatehouse-bare-static.yaml" --listen "127.0.0.1:$P_BARE_STATIC"
-launch_measured gatehouse-bare "$P_BARE_STATIC" "$res/logs/gatehouse-bare-static.log" \
+launch_measured_starts gatehouse-bare "$P_BARE_STATIC" "$res/logs/gatehouse-bare-static.log" \
   gatehouse_exec bench-relay --config "$work/gatehouse-bare-static.yaml" --listen "127.0.0.1:$P_BARE_STATIC"
 bare_static_pid=$launched_pid
 track gatehouse-bare-static "$bare_static_pid"
