@@ -21,10 +21,12 @@ public final class LocalUsageLedger implements UsageLedger {
   private final ConcurrentHashMap<String, KeyUsage> keys = new ConcurrentHashMap<>();
   private final PendingUsage pending = new PendingUsage();
 
+  /** One key's windows; guarded by itself. */
   private static final class KeyUsage {
-    long minute = -1;
+    long minute = Long.MIN_VALUE; // the UTC minute of minuteTokens, in minutes since the epoch
     long minuteTokens;
-    String day = "";
+    long epochDay = Long.MIN_VALUE; // the UTC day of dayTokens, in days since the epoch
+    String day = ""; // the same day as text (2026-03-01), for the usage rows
     long dayTokens;
   }
 
@@ -34,11 +36,13 @@ public final class LocalUsageLedger implements UsageLedger {
 
   /** Seeds today's totals (after a restart) so day budgets survive it. */
   public void seed(Map<String, Long> today) {
-    String day = today();
+    long epochDay = Math.floorDiv(clock.millis(), DAY_MILLIS);
+    String day = LocalDate.ofEpochDay(epochDay).toString();
     today.forEach(
         (key, tokens) -> {
           KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
           synchronized (u) {
+            u.epochDay = epochDay;
             u.day = day;
             u.dayTokens = tokens;
           }
@@ -49,35 +53,48 @@ public final class LocalUsageLedger implements UsageLedger {
     return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).toString();
   }
 
-  private KeyUsage current(String key) {
-    KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
-    long minute = clock.millis() / 60_000;
-    String day = today();
+  private static final long MINUTE_MILLIS = 60_000;
+  private static final long DAY_MILLIS = 86_400_000;
+
+  /**
+   * Moves {@code u}'s windows to the clock's minute and day, emptying those that ended. Called with
+   * {@code u} held. Charged on every chunk of a stream, so it reads the clock once and allocates
+   * nothing until the day changes.
+   */
+  private void roll(KeyUsage u) {
+    long now = clock.millis();
+    long minute = Math.floorDiv(now, MINUTE_MILLIS);
+    long epochDay = Math.floorDiv(now, DAY_MILLIS);
     if (u.minute != minute) {
       u.minute = minute;
       u.minuteTokens = 0;
     }
-    if (!u.day.equals(day)) {
-      u.day = day;
+    if (u.epochDay != epochDay) {
+      u.epochDay = epochDay;
+      u.day = LocalDate.ofEpochDay(epochDay).toString();
       u.dayTokens = 0;
     }
-    return u;
+  }
+
+  private KeyUsage of(String key) {
+    KeyUsage u = keys.get(key); // the usual case, without computeIfAbsent's lock
+    return u != null ? u : keys.computeIfAbsent(key, k -> new KeyUsage());
   }
 
   @Override
   public Future<Totals> used(String key) {
-    KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
+    KeyUsage u = of(key);
     synchronized (u) {
-      current(key);
+      roll(u);
       return Future.succeededFuture(new Totals(u.minuteTokens, u.dayTokens));
     }
   }
 
   @Override
   public Future<Totals> charge(String key, long tokens) {
-    KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
+    KeyUsage u = of(key);
     synchronized (u) {
-      current(key);
+      roll(u);
       u.minuteTokens += tokens;
       u.dayTokens += tokens;
       return Future.succeededFuture(new Totals(u.minuteTokens, u.dayTokens));
@@ -87,10 +104,10 @@ public final class LocalUsageLedger implements UsageLedger {
   @Override
   public Future<Void> settle(
       String key, @Nullable String model, long estimated, long tokensIn, long tokensOut) {
-    KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
+    KeyUsage u = of(key);
     String day;
     synchronized (u) {
-      current(key);
+      roll(u);
       long delta = tokensIn + tokensOut - estimated;
       u.minuteTokens = Math.max(0, u.minuteTokens + delta);
       u.dayTokens = Math.max(0, u.dayTokens + delta);

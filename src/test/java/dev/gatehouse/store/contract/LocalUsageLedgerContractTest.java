@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.store.LocalUsageLedger;
 import dev.gatehouse.store.UsageLedger;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -35,5 +36,29 @@ class LocalUsageLedgerContractTest extends UsageLedgerContract {
         new LocalUsageLedger(Clock.fixed(Instant.parse("2026-03-01T12:00:00Z"), ZoneOffset.UTC));
     l.seed(Map.of("k1", 40L));
     assertThat(await(l.used("k1"))).isEqualTo(new UsageLedger.Totals(0, 40));
+  }
+
+  @Test
+  void aChargeAllocatesItsAnswerAndNothingElse() throws Exception {
+    // why: a stream charges its key on every chunk (500 in a long answer), so a charge reads the
+    // clock and the key's windows without building the day's date or text each time (issue 12:
+    // per-request work with no allocation beyond what it returns). Its answer, a Totals in a
+    // completed future, is about 56 bytes; building the day as a LocalDate and a String, as it
+    // did, took about 150 more. Allocation is counted exactly by the thread's counter, not timed.
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    UsageLedger l = ledger(Clock.systemUTC());
+    long sink = 0;
+    for (int i = 0; i < 50_000; i++) { // warm: the JIT's code, and the key's entry made
+      sink += await(l.charge("k1", 1)).day() + await(l.used("k1")).minute();
+    }
+    int n = 20_000;
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < n; i++) {
+      sink += l.charge("k1", 1).result().day();
+    }
+    double perCharge = (threads.getCurrentThreadAllocatedBytes() - before) / (double) n;
+    System.out.printf("LocalUsageLedger.charge: %.1f bytes per charge%n", perCharge);
+    assertThat(sink).isPositive();
+    assertThat(perCharge).isLessThanOrEqualTo(64);
   }
 }
