@@ -168,8 +168,8 @@ public record GatehouseConfig(
   public record Policy(List<String> allowedRegistries, boolean allowCloudModels) {}
 
   /**
-   * Size and count limits on requests. {@code bodyMemory} is 0 for "60% of the heap" ({@link
-   * #bodyMemoryBytes}).
+   * Size and count limits on requests. {@code bodyMemory} is 0 for "60% of the heap, within its old
+   * generation" ({@link #bodyMemoryBytes}).
    */
   public record Limits(
       long maxBody,
@@ -179,9 +179,24 @@ public record GatehouseConfig(
       int maxHeaders,
       int maxUpstreamConnections) {
 
-    /** The bytes of request bodies that may be held at once, for a heap of {@code maxHeap}. */
-    public long bodyMemoryBytes(long maxHeap) {
-      return bodyMemory > 0 ? bodyMemory : maxHeap / 10 * 6;
+    /**
+     * What the heap keeps beside the bodies when they fill their bound: the gateway's own live
+     * objects (about 25 MiB at idle: the guard's model, the key ring, caches) and what requests in
+     * flight hold.
+     */
+    public static final long HEAP_RESERVE = 64L << 20;
+
+    /**
+     * The bytes of request bodies that may be held at once: as configured, else 60% of a heap of
+     * {@code maxHeap}, but no more than its old generation ({@code oldGeneration}, where a body
+     * held for seconds ends up; the whole heap for a collector without a fixed one) can hold beside
+     * {@link #HEAP_RESERVE}. A body bound that fills the old generation runs the JVM out of heap.
+     */
+    public long bodyMemoryBytes(long maxHeap, long oldGeneration) {
+      if (bodyMemory > 0) {
+        return bodyMemory;
+      }
+      return Math.max(0, Math.min(maxHeap / 10 * 6, oldGeneration - HEAP_RESERVE));
     }
   }
 

@@ -49,6 +49,9 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.net.ServerSocket;
 import java.time.Clock;
 import java.util.List;
@@ -189,24 +192,45 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * The bound on request bodies held at once ({@code limits.body_memory}, by default 60% of the
-   * heap). Refuses to start when it is smaller than one body of {@code limits.max_body}: every such
-   * body would be refused.
+   * The bound on request bodies held at once ({@code limits.body_memory}; by default 60% of the
+   * heap, within what its old generation holds beside the gateway's own objects). Refuses to start
+   * when it is smaller than one body of {@code limits.max_body}: every such body would be refused.
    */
-  static BodyMemory bodyMemory(GatehouseConfig config, long maxHeap) {
-    long bytes = config.limits().bodyMemoryBytes(maxHeap);
+  static BodyMemory bodyMemory(GatehouseConfig config, long maxHeap, long oldGeneration) {
+    long bytes = config.limits().bodyMemoryBytes(maxHeap, oldGeneration);
     if (bytes < config.limits().maxBody()) {
       throw new IllegalArgumentException(
           "limits.max_body ("
               + config.limits().maxBody()
               + " bytes) is more than the memory for request bodies ("
               + bytes
-              + " bytes, 60% of a heap of "
+              + " bytes: 60% of a heap of "
               + maxHeap
+              + ", and at most its old generation of "
+              + oldGeneration
+              + " less "
+              + GatehouseConfig.Limits.HEAP_RESERVE
               + "): give the JVM a larger heap (-Xmx in GATEHOUSE_JAVA_OPTS) or lower"
               + " limits.max_body");
     }
     return new BodyMemory(bytes);
+  }
+
+  /**
+   * The most this JVM's old generation can hold, where a body held for seconds ends up: Serial's
+   * "Tenured Gen" and Parallel's "PS Old Gen" have a fixed maximum below the heap's (the young
+   * generation takes the rest); G1's, ZGC's and Shenandoah's grow into the whole heap, {@code
+   * maxHeap}.
+   */
+  static long oldGeneration(long maxHeap) {
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      String name = pool.getName();
+      if (pool.getType() == MemoryType.HEAP && (name.contains("Old") || name.contains("Tenured"))) {
+        long max = pool.getUsage().getMax();
+        return max > 0 ? Math.min(max, maxHeap) : maxHeap;
+      }
+    }
+    return maxHeap;
   }
 
   private static Gateway start(
@@ -217,7 +241,8 @@ public final class Gateway implements AutoCloseable {
       Clock clock,
       boolean relayOnly)
       throws Exception {
-    BodyMemory bodyMemory = bodyMemory(config, Runtime.getRuntime().maxMemory());
+    long maxHeap = Runtime.getRuntime().maxMemory();
+    BodyMemory bodyMemory = bodyMemory(config, maxHeap, oldGeneration(maxHeap));
     // Work that needs nothing from the stores runs on a thread of its own beside their loading and
     // Vert.x's start: the guard's model (a 2 MB file parsed once, shared by every event loop) and
     // the metrics registry with its JVM meters. Both are joined before the listener is deployed,

@@ -253,10 +253,62 @@ class BodyMemoryTest {
             Map.of("upstream", "http://127.0.0.1:11434", "limits.max_body", "64MiB"),
             ConfigChecks.ALL);
     // why: by default the bound is 60% of the heap, so a small heap cannot hold a 64 MiB body
-    assertThat(Gateway.bodyMemory(auto, 1L << 30).limit()).isEqualTo((1L << 30) / 10 * 6);
-    assertThatThrownBy(() -> Gateway.bodyMemory(auto, 64L << 20))
+    assertThat(Gateway.bodyMemory(auto, 1L << 30, 1L << 30).limit()).isEqualTo((1L << 30) / 10 * 6);
+    assertThatThrownBy(() -> Gateway.bodyMemory(auto, 64L << 20, 64L << 20))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("-Xmx");
+  }
+
+  @Test
+  void theDefaultBoundLeavesTheOldGenerationRoomForTheGatewaysOwnObjects() throws Exception {
+    // why: a body held for seconds is promoted to the old generation, which Serial caps below the
+    // heap. With the JVM's own layout for the launcher's -Xmx384m (old generation 256 MiB), 60% of
+    // the heap (230 MiB) let 16 uploads of 14 MB fill it beside the gateway's own 25-odd MiB, and
+    // the bench's large-body step ran the JVM out of heap and took the gateway down. The bound now
+    // stops 64 MiB short of the old generation; with the launcher's -XX:MaxNewSize=64m (old
+    // generation 320 MiB) it is still 60% of the heap, which admits those 16 uploads.
+    GatehouseConfig auto =
+        ConfigLoader.load(
+            null, false, Map.of(), Map.of("upstream", "http://127.0.0.1:11434"), ConfigChecks.ALL);
+    long heap = 384L << 20;
+    long sixty = heap / 10 * 6;
+    assertThat(Gateway.bodyMemory(auto, heap, 256L << 20).limit())
+        .as("Serial's default layout: the old generation less the reserve")
+        .isEqualTo(192L << 20);
+    assertThat(Gateway.bodyMemory(auto, heap, 320L << 20).limit())
+        .as("the launcher's layout: 60% of the heap")
+        .isEqualTo(sixty)
+        .isGreaterThanOrEqualTo(16 * 14_000_000L);
+    assertThat(Gateway.bodyMemory(auto, heap, heap).limit())
+        .as("a collector whose old generation may take the whole heap")
+        .isEqualTo(sixty);
+    assertThatThrownBy(() -> Gateway.bodyMemory(auto, heap, 72L << 20))
+        .as("an old generation that leaves less than one body refuses to start")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("old generation");
+    // A bound set in the config stands as set: the operator sized the heap for it.
+    GatehouseConfig set =
+        ConfigLoader.load(
+            null,
+            false,
+            Map.of(),
+            Map.of("upstream", "http://127.0.0.1:11434", "limits.body_memory", "300MiB"),
+            ConfigChecks.ALL);
+    assertThat(Gateway.bodyMemory(set, heap, 256L << 20).limit()).isEqualTo(300L << 20);
+  }
+
+  @Test
+  void theOldGenerationIsReadFromTheRunningJvm() {
+    // why: the bound follows the collector and sizes the JVM runs with, not an assumed layout
+    long heap = Runtime.getRuntime().maxMemory();
+    long old = Gateway.oldGeneration(heap);
+    assertThat(old).isPositive().isLessThanOrEqualTo(heap);
+    boolean fixedOld =
+        java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
+            .anyMatch(p -> p.getName().equals("Tenured Gen") || p.getName().equals("PS Old Gen"));
+    if (fixedOld) {
+      assertThat(old).as("Serial and Parallel keep a young generation apart").isLessThan(heap);
+    }
   }
 
   @Test
