@@ -198,7 +198,7 @@ public final class Settings {
               "limits.body_memory",
               Kind.SIZE,
               "0",
-              "Most bytes of JSON and multipart request bodies held in memory at once, across all requests; a body that would pass it gets 503 with Retry-After before it is read. 0: 60% of the JVM's maximum heap, and at most its old generation less 64MiB for the gateway's own objects (the launcher's -Xmx384m and -XX:MaxNewSize=64m: about 230MiB). Raise it together with the heap (-Xmx in GATEHOUSE_JAVA_OPTS)."),
+              "Most bytes of JSON and multipart request bodies held in memory at once, across all requests; a body that would pass it gets 503 with Retry-After before it is read. 0: 60% of the JVM's maximum heap, and at most its old generation less 64MiB for the gateway's own objects (the launcher's -Xmx368m and -XX:MaxNewSize=64m: about 217MiB). Raise it together with the heap (-Xmx in GATEHOUSE_JAVA_OPTS)."),
           s(
               "limits.max_header_bytes",
               Kind.SIZE,
