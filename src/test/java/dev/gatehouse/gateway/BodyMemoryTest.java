@@ -245,13 +245,7 @@ class BodyMemoryTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("limits.body_memory");
 
-    GatehouseConfig auto =
-        ConfigLoader.load(
-            null,
-            false,
-            Map.of(),
-            Map.of("upstream", "http://127.0.0.1:11434", "limits.max_body", "64MiB"),
-            ConfigChecks.ALL);
+    GatehouseConfig auto = settings("limits.max_body", "64MiB");
     // why: by default the bound is 60% of the heap, so a small heap cannot hold a 64 MiB body
     assertThat(Gateway.bodyMemory(auto, 1L << 30, 1L << 30).limit()).isEqualTo((1L << 30) / 10 * 6);
     assertThatThrownBy(() -> Gateway.bodyMemory(auto, 64L << 20, 64L << 20))
@@ -266,9 +260,7 @@ class BodyMemoryTest {
     // uploads of 14 MB fill it beside the gateway's own 25-odd MiB, and the bench's large-body
     // step ran the JVM out of heap and took the gateway down. The bound now stops 64 MiB short of
     // the old generation. (Heaps as Serial reports them: Runtime.maxMemory leaves out a survivor.)
-    GatehouseConfig auto =
-        ConfigLoader.load(
-            null, false, Map.of(), Map.of("upstream", "http://127.0.0.1:11434"), ConfigChecks.ALL);
+    GatehouseConfig auto = settings();
     long heap = 371L << 20; // -Xmx384m, Serial's own layout
     assertThat(Gateway.bodyMemory(auto, heap, 256L << 20).limit())
         .as("Serial's own layout: the old generation less the reserve")
@@ -286,14 +278,18 @@ class BodyMemoryTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("old generation");
     // A bound set in the config stands as set: the operator sized the heap for it.
-    GatehouseConfig set =
-        ConfigLoader.load(
-            null,
-            false,
-            Map.of(),
-            Map.of("upstream", "http://127.0.0.1:11434", "limits.body_memory", "300MiB"),
-            ConfigChecks.ALL);
+    GatehouseConfig set = settings("limits.body_memory", "300MiB");
     assertThat(Gateway.bodyMemory(set, heap, 256L << 20).limit()).isEqualTo(300L << 20);
+  }
+
+  /** A config with an upstream and these settings (name, value, ...), checked as serve does. */
+  private static GatehouseConfig settings(String... nameValue) throws Exception {
+    Map<String, String> given = new java.util.HashMap<>();
+    given.put("upstream", "http://127.0.0.1:11434");
+    for (int i = 0; i < nameValue.length; i += 2) {
+      given.put(nameValue[i], nameValue[i + 1]);
+    }
+    return ConfigLoader.load(null, false, Map.of(), given, ConfigChecks.ALL);
   }
 
   @Test
