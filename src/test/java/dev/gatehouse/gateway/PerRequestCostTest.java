@@ -21,11 +21,11 @@ import dev.gatehouse.exchange.Principal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.RequestTarget;
 import dev.gatehouse.metrics.GatewayMetrics;
+import dev.gatehouse.testing.Allocation;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -64,9 +64,6 @@ class PerRequestCostTest {
   static Vertx vertx;
   static HttpServer server;
   static HttpServerRequest request;
-
-  static final com.sun.management.ThreadMXBean THREADS =
-      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
   @BeforeAll
   static void startARequest() throws Exception {
@@ -152,14 +149,7 @@ class PerRequestCostTest {
 
   /** Bytes the current thread allocates per run of {@code work}, after a warm-up. */
   static double bytesPer(Runnable work) {
-    for (int i = 0; i < WARMUP; i++) {
-      work.run();
-    }
-    long before = THREADS.getCurrentThreadAllocatedBytes();
-    for (int i = 0; i < N; i++) {
-      work.run();
-    }
-    return (THREADS.getCurrentThreadAllocatedBytes() - before) / (double) N;
+    return Allocation.bytesPer(work, WARMUP, N);
   }
 
   static Map<String, Double> measure(Exchange x) {

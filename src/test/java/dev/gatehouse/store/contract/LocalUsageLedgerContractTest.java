@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.store.LocalUsageLedger;
 import dev.gatehouse.store.UsageLedger;
-import java.lang.management.ManagementFactory;
+import dev.gatehouse.testing.Allocation;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -45,20 +45,13 @@ class LocalUsageLedgerContractTest extends UsageLedgerContract {
     // per-request work with no allocation beyond what it returns). Its answer, a Totals in a
     // completed future, is about 56 bytes; building the day as a LocalDate and a String, as it
     // did, took about 150 more. Allocation is counted exactly by the thread's counter, not timed.
-    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     UsageLedger l = ledger(Clock.systemUTC());
-    long sink = 0;
-    for (int i = 0; i < 50_000; i++) { // warm: the JIT's code, and the key's entry made
-      sink += await(l.charge("k1", 1)).day() + await(l.used("k1")).minute();
-    }
-    int n = 20_000;
-    long before = threads.getCurrentThreadAllocatedBytes();
-    for (int i = 0; i < n; i++) {
-      sink += l.charge("k1", 1).result().day();
-    }
-    double perCharge = (threads.getCurrentThreadAllocatedBytes() - before) / (double) n;
+    long[] sink = {0};
+    // 50,000 charges first: the JIT's code, and the key's entry made
+    double perCharge =
+        Allocation.bytesPer(() -> sink[0] += l.charge("k1", 1).result().day(), 50_000, 20_000);
     System.out.printf("LocalUsageLedger.charge: %.1f bytes per charge%n", perCharge);
-    assertThat(sink).isPositive();
+    assertThat(sink[0]).isPositive();
     assertThat(perCharge).isLessThanOrEqualTo(64);
   }
 }
