@@ -3,7 +3,6 @@ package dev.gatehouse.store;
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,21 +35,19 @@ public final class LocalUsageLedger implements UsageLedger {
 
   /** Seeds today's totals (after a restart) so day budgets survive it. */
   public void seed(Map<String, Long> today) {
-    long epochDay = Math.floorDiv(clock.millis(), DAY_MILLIS);
-    String day = LocalDate.ofEpochDay(epochDay).toString();
     today.forEach(
         (key, tokens) -> {
-          KeyUsage u = keys.computeIfAbsent(key, k -> new KeyUsage());
+          KeyUsage u = of(key);
           synchronized (u) {
-            u.epochDay = epochDay;
-            u.day = day;
+            roll(u); // today's windows
             u.dayTokens = tokens;
           }
         });
   }
 
+  /** Today, UTC, as the usage rows name it (2026-03-01). */
   public String today() {
-    return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).toString();
+    return LocalDate.ofEpochDay(Math.floorDiv(clock.millis(), DAY_MILLIS)).toString();
   }
 
   private static final long MINUTE_MILLIS = 60_000;
