@@ -30,7 +30,11 @@ final class LimitSections {
     p.range("limits.max_body", l.maxBody(), 1024, 1L << 32, "1KiB to 4GiB");
     p.range("limits.max_blob", l.maxBlob(), 1024, Long.MAX_VALUE, "at least 1KiB");
     p.range(
-        "limits.body_memory", l.bodyMemory(), 0, Long.MAX_VALUE, "0 (60% of the heap) or a size");
+        "limits.body_memory",
+        l.bodyMemory(),
+        0,
+        Long.MAX_VALUE,
+        "0 (60% of the heap, within its old generation) or a size");
     if (l.bodyMemory() > 0 && l.bodyMemory() < l.maxBody()) {
       // a budget smaller than one allowed body would refuse that body every time
       p.invalid(
