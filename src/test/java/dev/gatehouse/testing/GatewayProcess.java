@@ -68,9 +68,24 @@ public final class GatewayProcess implements AutoCloseable {
   public static GatewayProcess start(
       Path configFile, Path dataDir, Map<String, String> env, List<String> prefix)
       throws Exception {
+    return start(configFile, dataDir, env, prefix, List.of());
+  }
+
+  /**
+   * As {@link #start(Path, Path, Map, List)}, with {@code jvmOptions} given to the JVM after its
+   * default heap of 256 MiB (so an {@code -Xmx} there wins).
+   */
+  public static GatewayProcess start(
+      Path configFile,
+      Path dataDir,
+      Map<String, String> env,
+      List<String> prefix,
+      List<String> jvmOptions)
+      throws Exception {
     String javaCmd = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(prefix);
     command.addAll(List.of(javaCmd, "-Xmx256m"));
+    command.addAll(jvmOptions);
     // The coverage agent the build gave this JVM, if any, so that what only a process of its own
     // runs (serve, the drain, a signal) counts too; the agent appends to the same file on exit.
     ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
