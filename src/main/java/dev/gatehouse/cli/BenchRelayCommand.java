@@ -115,6 +115,7 @@ final class BenchRelayCommand implements Callable<Integer> {
             + " -> "
             + config.upstream());
     out.flush();
+    HeapSettle.schedule(gateway.vertx()); // the same JVM as serve's, for a like comparison
     onServe.accept(
         () -> {
           gateway.close();

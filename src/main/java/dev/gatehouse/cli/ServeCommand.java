@@ -162,6 +162,7 @@ final class ServeCommand implements Callable<Integer> {
       out.flush();
       // the listeners are up: the class-data archive this serve writes as it exits is worth keeping
       ArchiveStamp.confirm(env.get(ArchiveStamp.ENV));
+      HeapSettle.schedule(gateway.vertx());
     } catch (Exception e) {
       ctx.close();
       throw e;
