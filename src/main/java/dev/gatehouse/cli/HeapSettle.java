@@ -22,7 +22,7 @@ import java.util.Set;
  * about 34 MiB here); its pages are touched only as requests allocate ({@code
  * docs/configuration.md}, "The first minute of load").
  *
- * <p>A pause of about 20-30 ms, once. Parallel and G1 size their young generation as they go, so
+ * <p>A pause of 16-27 ms here, once. Parallel and G1 size their young generation as they go, so
  * they get none. {@code -XX:+DisableExplicitGC} in {@code GATEHOUSE_JAVA_OPTS} turns it off.
  */
 final class HeapSettle {
