@@ -124,6 +124,13 @@ class BodyMemoryHeapTest {
         assertThat(gw.output()).noneMatch(l -> l.contains("OutOfMemoryError"));
         assertThat(waiting).as("held: the old generation less 64 MiB, two uploads").isEqualTo(2);
         assertThat(refused).isEqualTo(6);
+        // a held upload keeps its own connection to the upstream, which never answers; a refused
+        // one that reached the upstream would have needed another
+        long connected = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (upstreamSide.size() < waiting && System.nanoTime() < connected) {
+          Thread.sleep(50);
+        }
+        assertThat(upstreamSide).as("connections the upstream accepted").hasSize(waiting);
         try (Socket probe = new Socket(InetAddress.getLoopbackAddress(), gw.port())) {
           assertThat(
                   send(
