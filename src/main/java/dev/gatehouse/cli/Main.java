@@ -39,7 +39,8 @@ public final class Main implements Runnable {
           AuditCommand.class,
           AdvisoriesCommand.class,
           GuardCommand.class,
-          BenchRelayCommand.class); // hidden: the benchmark's bare relay, loopback only
+          BenchRelayCommand.class, // hidden: the benchmark's bare relay, loopback only
+          PostureRunCommand.class); // hidden: one run of serve's posture check, in its own JVM
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -160,6 +161,7 @@ public final class Main implements Runnable {
           || cls == BansCommand.Export.class
           || cls == TlsCommand.SelfSignedCommand.class
           || cls == DoctorCommand.class
+          || cls == PostureRunCommand.class
           || cls == ScanCommand.class
           || cls == AdvisoriesCommand.Update.class
           || cls == AdvisoriesCommand.ListAdvisories.class

@@ -168,19 +168,21 @@ final class ServeCommand implements Callable<Integer> {
       throw e;
     }
     AdminServer adminServer = admin;
-    // The periodic posture check (posture.interval): doctor's exposure checks on a worker thread,
-    // each new finding at or above high raised once through the alert rules.
+    // The periodic posture check (posture.interval): doctor's exposure checks, each run in a child
+    // JVM started from a worker thread, each new finding at or above high raised once through the
+    // alert rules.
     dev.gatehouse.doctor.PostureMonitor posture =
         !config.posture().enabled()
             ? null
-            : dev.gatehouse.doctor.PostureMonitor.forServe(
-                    config,
-                    configOptions.source(env).file(),
-                    env,
+            : new dev.gatehouse.doctor.PostureMonitor(
+                    PostureChild.forServe(env, configOptions.config, listen, upstream),
+                    config.posture().interval(),
+                    config.posture().runTimeout(),
                     f ->
                         gateway
                             .alerts()
-                            .posture(f.id(), f.severity().label(), f.subject(), f.title()))
+                            .posture(f.id(), f.severity().label(), f.subject(), f.title()),
+                    java.time.Clock.systemUTC())
                 .start();
     onServe.accept(new Serving(gateway, adminServer, posture, ctx));
     return KEEP_RUNNING;

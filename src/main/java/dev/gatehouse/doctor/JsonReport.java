@@ -3,11 +3,15 @@ package dev.gatehouse.doctor;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -61,6 +65,56 @@ public final class JsonReport {
       }
     }
     return pretty(root);
+  }
+
+  /**
+   * The findings of a report {@link #render} wrote, as they were: what {@code serve} reads back
+   * from the child JVM its periodic posture check runs in.
+   *
+   * @throws IllegalArgumentException if {@code json} is not such a report
+   */
+  public static List<Finding> findings(byte[] json) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+    }
+    JsonNode list = root == null ? null : root.get("findings");
+    if (list == null || !list.isArray()) {
+      throw new IllegalArgumentException("no \"findings\" array");
+    }
+    List<Finding> out = new ArrayList<>();
+    for (JsonNode o : list) {
+      Severity severity = Severity.parse(text(o, "severity"));
+      if (severity == null) {
+        throw new IllegalArgumentException("a finding's severity is " + o.get("severity"));
+      }
+      List<String> evidence = new ArrayList<>();
+      JsonNode ev = o.get("evidence");
+      if (ev != null && ev.isArray()) {
+        ev.forEach(e -> evidence.add(e.asText()));
+      }
+      JsonNode location = o.get("location");
+      out.add(
+          new Finding(
+              text(o, "id"),
+              severity,
+              text(o, "subject"),
+              text(o, "title"),
+              evidence,
+              text(o, "fix"),
+              location == null || !location.isTextual() ? null : location.asText()));
+    }
+    return out;
+  }
+
+  private static String text(JsonNode o, String field) {
+    JsonNode v = o.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new IllegalArgumentException("a finding's \"" + field + "\" is " + v);
+    }
+    return v.asText();
   }
 
   /** Two-space indentation and {@code \n} line ends on every platform, so golden files compare. */

@@ -1,0 +1,94 @@
+package dev.gatehouse.cli;
+
+import dev.gatehouse.config.ConfigException;
+import dev.gatehouse.config.GatehouseConfig;
+import dev.gatehouse.doctor.Doctor;
+import dev.gatehouse.doctor.JdkHttpProbe;
+import dev.gatehouse.doctor.JsonReport;
+import dev.gatehouse.doctor.PostureMonitor;
+import dev.gatehouse.doctor.Report;
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gatehouse posture-run}: one run of the periodic posture check, in the JVM {@code serve}
+ * starts for it ({@link PostureChild}). It loads the configuration as that serve did (the same
+ * file, environment and flags), runs doctor's checks as the gateway's own periodic check does, and
+ * prints the report as JSON ({@link JsonReport}) on standard output; log lines go to standard
+ * error, which the gateway shares. Hidden from help: it is the gateway's, not a command to run by
+ * hand ({@code gatehouse doctor} is).
+ */
+@Command(
+    name = "posture-run",
+    hidden = true,
+    mixinStandardHelpOptions = true,
+    description = "One run of serve's periodic posture check, as JSON (run by serve).")
+final class PostureRunCommand implements Callable<Integer> {
+
+  @Mixin ConfigOptions configOptions;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", description = "As serve's --listen.")
+  @Nullable String listen;
+
+  @Option(names = "--upstream", paramLabel = "URL", description = "As serve's --upstream.")
+  @Nullable String upstream;
+
+  @Option(
+      names = "--run-timeout-ms",
+      required = true,
+      paramLabel = "MS",
+      description = "No probe is sent after this many milliseconds (posture.run_timeout).")
+  long runTimeoutMillis;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  private final Map<String, String> env;
+
+  PostureRunCommand(Map<String, String> env) {
+    this.env = env;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (runTimeoutMillis <= 0) {
+      spec.commandLine().getErr().println("gatehouse posture-run: --run-timeout-ms must be > 0");
+      return 2;
+    }
+    Map<String, String> flags = new LinkedHashMap<>();
+    if (listen != null) {
+      flags.put("listen", listen);
+    }
+    if (upstream != null) {
+      flags.put("upstream", upstream);
+    }
+    GatehouseConfig config;
+    try {
+      config = configOptions.load(env, flags);
+    } catch (ConfigException e) {
+      spec.commandLine().getErr().print(e.report());
+      return 2;
+    }
+    Clock clock = Clock.systemUTC();
+    Instant deadline = clock.instant().plus(Duration.ofMillis(runTimeoutMillis));
+    try (JdkHttpProbe http = new JdkHttpProbe(Duration.ofSeconds(3), "gatehouse-posture")) {
+      Doctor.Inputs in =
+          PostureMonitor.inputsForServe(
+              config, configOptions.source(env).file(), env, http, clock, Main.toolVersion());
+      Report report = Doctor.run(PostureMonitor.bounded(in, clock, deadline));
+      out.print(JsonReport.render(report));
+      out.flush();
+    }
+    return 0;
+  }
+}
