@@ -57,6 +57,9 @@ else
 fi
 LARGE_IMAGE=$((10 * 1024 * 1024)) # decoded image bytes; the base64 body is about 4/3 of it
 STARTUP_IDLE=3                    # seconds of idle after the first answer before RSS is read
+RSS_LATER_S=60                    # and RSS at idle again once the judged gatehouse is this old
+[ "$mode" = quick ] && RSS_LATER_S=40
+RSS_LATER_S="${BENCH_RSS_LATER_S:-$RSS_LATER_S}"
 ROUNDS="${BENCH_ROUNDS:-$ROUNDS}"
 STARTS="${BENCH_STARTS:-$STARTS}" # starts measured per proxy; start-up is their median
 case "$STARTS" in '' | *[!0-9]* | 0) echo "BENCH_STARTS must be a positive number" >&2; exit 2 ;; esac
@@ -333,6 +336,15 @@ bare_static_pid=$launched_pid
 track gatehouse-bare-static "$bare_static_pid"
 await_measured gatehouse-bare-static "$bare_static_pid" "$P_BARE_STATIC" "$res/logs/gatehouse-bare-static.log"
 
+# RSS at idle a minute after start, beside the start-up probe's figure 3 s after the first answer:
+# serve's first posture check runs 30 s after start. Nothing has been sent to these yet.
+log "RSS at idle once gatehouse is ${RSS_LATER_S} s old (after serve's first posture check)"
+step timeout $((RSS_LATER_S + 60)) python3 "$lib/rss_later.py" --at "$RSS_LATER_S" --out "$res/rss-later.json" \
+  "gatehouse=$gw_static_pid:$(cat "$work/go-gatehouse")" \
+  "gatehouse-bare=$bare_static_pid:$(cat "$work/go-gatehouse-bare")" \
+  "nginx=$ng_pid:$(cat "$work/go-nginx")" \
+  || problems+=("RSS at idle a minute after start was not read")
+
 log "starting the streaming instances (gatehouse :$P_GW_STREAM, gatehouse-bare :$P_BARE_STREAM)"
 gatehouse_exec serve --config "$work/gatehouse-stream.yaml" >"$res/logs/gatehouse-stream.log" 2>&1 &
 gw_stream_pid=$!
@@ -390,7 +402,7 @@ write_meta() {
   NGINX_VERSION="$(nginx -v 2>&1 | head -n 1)" WRK_VERSION="$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
   GW_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo -dirty)" \
   PROBLEMS="$(printf '%s\n' "${problems[@]+"${problems[@]}"}")" \
-  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE starts=$STARTS profile=$PROFILE" \
+  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE rss_later_s=$RSS_LATER_S starts=$STARTS profile=$PROFILE" \
   PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM gatehouse_static_admin=$P_GW_STATIC_ADMIN gatehouse_stream_admin=$P_GW_STREAM_ADMIN gatehouse_bare_static=$P_BARE_STATIC gatehouse_bare_stream=$P_BARE_STREAM nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
   python3 - "$res/meta.json" <<'EOF'
 import json, os, platform, sys

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Combines the pieces one bench/run.sh run wrote into results.json and summary.md.
 
-Reads from the results directory: meta.json, checks.json, rss-start.json, startup-*.json,
+Reads from the results directory: meta.json, checks.json, rss-start.json, startup-*.json, rss-later.json,
 wrk-c64.json, wrk-c1.json, stream.json, long-streams.json, large-bodies.json, idle.json and
 profile-stages.json (missing pieces are reported as missing; the profile only with --profile).
 Ratios are taken within a round (target / direct of the same round) and then the median over
@@ -226,6 +226,13 @@ def target_rows(thr, lat, stm, longs, large, idle, startup):
     rss = lambda n: None if su.get(n, {}).get("rss_idle_kib") is None else su[n]["rss_idle_kib"] / 1024  # noqa: E731
     row("RSS at idle (MiB)", f"<= {T['rss_idle_mib_max']:.0f} MiB", rss(GW), rss(BARE), rss(NG),
         le(rss(GW), T["rss_idle_mib_max"]))
+    later = lambda n: (None if su.get(n, {}).get("rss_later_kib") is None  # noqa: E731
+                       else su[n]["rss_later_kib"] / 1024)
+    if su.get(GW, {}).get("rss_later_age_s") is not None:
+        row("RSS at idle, a minute after start (MiB)", f"<= {T['rss_idle_mib_max']:.0f} MiB", later(GW),
+            later(BARE), later(NG), le(later(GW), T["rss_idle_mib_max"]),
+            f"read {su[GW]['rss_later_age_s']:.0f} s after gatehouse's launch, after serve's first posture check"
+            " (30 s), nothing sent yet")
     return rows
 
 
@@ -390,12 +397,15 @@ def markdown(res):
         L.append("")
         L.append("## Start-up: launch to the first served request (the jar already built), then RSS at idle")
         L.append("")
-        L.append("| target | first answer | start-up ms (median) | each start, ms | RSS at idle MiB (median) |")
-        L.append("|---|---|---:|---|---:|")
+        L.append("| target | first answer | start-up ms (median) | each start, ms | RSS at idle MiB (median) "
+                 "| RSS at idle later, MiB (s after launch) |")
+        L.append("|---|---|---:|---|---:|---:|")
         for n, t in su.items():
             each = ", ".join("-" if x is None else f"{x * 1000:.0f}" for x in t.get("starts", [t.get("startup_s")]))
+            age = t.get("rss_later_age_s")
+            later = "-" if age is None else f"{mib(t.get('rss_later_kib'))} ({age:.0f} s)"
             L.append(f"| {n} | {t.get('status') or '-'} | {fmt(None if t.get('startup_s') is None else t['startup_s'] * 1000, 0)} | "
-                     f"{each} | {mib(t.get('rss_idle_kib'))} |")
+                     f"{each} | {mib(t.get('rss_idle_kib'))} | {later} |")
     prof = res.get("profile")
     if prof:
         L.append("")
@@ -452,6 +462,11 @@ def main():
         x = load(d, f"startup-{n}.json")
         if x is not None:
             startup[n] = of_starts(x, extra_starts(d, n))
+    later = load(d, "rss-later.json")
+    for n, t in ((later or {}).get("targets") or {}).items():
+        if n in startup:
+            startup[n]["rss_later_kib"] = t.get("rss_kib")
+            startup[n]["rss_later_age_s"] = t.get("age_s")
     longs = load(d, "long-streams.json")
     if longs:
         lt = longs["targets"]
