@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""RSS at idle, later: each process's VmRSS (with its children's) once the first of them is
---at seconds old.
+"""RSS at idle, later: each process's VmRSS (with its children's) once the first one named is
+--at seconds past its launch.
 
 The start-up probe reads RSS at idle 3 s after the first answer. A gateway does more in its first
 minute than in those seconds (serve's first posture check runs 30 s after start), so this reads
-the same processes again, still idle, once the oldest is --at seconds past its launch.
+the same processes again, still idle, once the first one named is --at seconds past its launch.
 
   rss_later.py --at 60 --out FILE NAME=PID:LAUNCH_EPOCH_S [NAME=PID:LAUNCH ...]
 """
@@ -31,7 +31,7 @@ def main():
         name, rest = p.split("=", 1)
         pid, launched = rest.split(":", 1)
         procs[name] = (int(pid), float(launched))
-    first = min(t for _, t in procs.values())
+    first = procs[next(iter(procs))][1]
     wait = first + args.at - time.time()
     if wait > 0:
         time.sleep(wait)

@@ -134,8 +134,12 @@ public final class PostureMonitor implements AutoCloseable {
   private void runSafely() {
     try {
       runOnce();
+    } catch (UncheckedIOException e) {
+      // A failed run must not end the schedule; the next one starts afresh. Its reason (a child
+      // JVM that failed or overran) says what happened; a stack trace would not add to it.
+      IOException cause = e.getCause();
+      LOG.warning("event=posture.run_failed " + (cause == null ? e : cause).getMessage());
     } catch (RuntimeException e) {
-      // A failed run must not end the schedule; the next one starts afresh.
       LOG.log(Level.WARNING, "posture run failed: " + e.getMessage(), e);
     }
   }
