@@ -31,7 +31,7 @@ import org.jspecify.annotations.Nullable;
  * <p>The child is the same Java and class path as this JVM, with a small heap of its own, the
  * gateway's environment, and the configuration file and flags {@code serve} was started with, so it
  * loads the configuration {@code serve} loaded (a file edited since is read as it is now). It
- * prints its report as JSON to a file this side holds open and has already unlinked, so nothing is
+ * prints its report as JSON to a file this side holds open and has already unlinked, so no file is
  * left behind whatever happens to either process; its log lines go to the gateway's standard error.
  * A child that has not exited by the run's deadline plus {@link #GRACE} is killed, and the run
  * fails (the monitor logs it; the next run starts afresh).
