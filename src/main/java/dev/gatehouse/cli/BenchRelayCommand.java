@@ -1,11 +1,9 @@
 package dev.gatehouse.cli;
 
-import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.HostPort;
 import dev.gatehouse.gateway.Gateway;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -71,16 +69,9 @@ final class BenchRelayCommand implements Callable<Integer> {
               + " localhost:PORT): it relays with every safeguard off");
       return 2;
     }
-    Map<String, String> flags = new LinkedHashMap<>();
-    flags.put("listen", listen);
-    if (upstream != null) {
-      flags.put("upstream", upstream);
-    }
-    GatehouseConfig config;
-    try {
-      config = configOptions.load(env, flags);
-    } catch (ConfigException e) {
-      err.print(e.report());
+    GatehouseConfig config =
+        configOptions.loadOrReport(env, ConfigOptions.flags(listen, upstream), err);
+    if (config == null) {
       return 2;
     }
     if (!config.listen().isLoopback()) { // the flag wins over file and environment; checked anyway

@@ -1,6 +1,5 @@
 package dev.gatehouse.cli;
 
-import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.doctor.Doctor;
 import dev.gatehouse.doctor.JdkHttpProbe;
@@ -11,7 +10,6 @@ import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -65,18 +63,10 @@ final class PostureRunCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("gatehouse posture-run: --run-timeout-ms must be > 0");
       return 2;
     }
-    Map<String, String> flags = new LinkedHashMap<>();
-    if (listen != null) {
-      flags.put("listen", listen);
-    }
-    if (upstream != null) {
-      flags.put("upstream", upstream);
-    }
-    GatehouseConfig config;
-    try {
-      config = configOptions.load(env, flags);
-    } catch (ConfigException e) {
-      spec.commandLine().getErr().print(e.report());
+    GatehouseConfig config =
+        configOptions.loadOrReport(
+            env, ConfigOptions.flags(listen, upstream), spec.commandLine().getErr());
+    if (config == null) {
       return 2;
     }
     Clock clock = Clock.systemUTC();

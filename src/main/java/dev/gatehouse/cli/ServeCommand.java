@@ -4,14 +4,12 @@ import dev.gatehouse.admin.AdminContext;
 import dev.gatehouse.admin.AdminServer;
 import dev.gatehouse.admin.Role;
 import dev.gatehouse.admin.auth.AdminCredentials;
-import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.gateway.Gateway;
 import dev.gatehouse.gateway.Reloader;
 import dev.gatehouse.keys.KeyService;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -66,18 +64,9 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    Map<String, String> flags = new LinkedHashMap<>();
-    if (listen != null) {
-      flags.put("listen", listen);
-    }
-    if (upstream != null) {
-      flags.put("upstream", upstream);
-    }
-    GatehouseConfig config;
-    try {
-      config = configOptions.load(env, flags);
-    } catch (ConfigException e) {
-      spec.commandLine().getErr().print(e.report());
+    Map<String, String> flags = ConfigOptions.flags(listen, upstream);
+    GatehouseConfig config = configOptions.loadOrReport(env, flags, spec.commandLine().getErr());
+    if (config == null) {
       return 2;
     }
     Context ctx = new Context(config);
