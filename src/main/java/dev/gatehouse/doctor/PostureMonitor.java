@@ -62,13 +62,12 @@ public final class PostureMonitor implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger("gatehouse.posture");
 
   /**
-   * What one run needs.
+   * A run in this JVM.
    *
    * @param inputs doctor's inputs for a run, made fresh each time (the advisories may have been
-   *     updated)
-   * @param http how probes are sent; wrapped with the run's deadline
+   *     updated); their probe is wrapped with the run's deadline
    */
-  public record Run(Supplier<Doctor.Inputs> inputs, HttpProbe http) implements Check {
+  public record Run(Supplier<Doctor.Inputs> inputs) implements Check {
     @Override
     public List<Finding> findings(Clock clock, Instant deadline) {
       return Doctor.run(bounded(inputs.get(), clock, deadline)).findings();

@@ -125,8 +125,7 @@ class PostureMonitorTest {
                       http,
                       Clock.systemUTC(),
                       "test",
-                      Severity.HIGH),
-              http);
+                      Severity.HIGH));
       List<Finding> raised = new CopyOnWriteArrayList<>();
       try (PostureMonitor monitor =
           new PostureMonitor(
@@ -239,8 +238,7 @@ class PostureMonitorTest {
                       slow,
                       clock,
                       "test",
-                      Severity.HIGH),
-              slow);
+                      Severity.HIGH));
       try (PostureMonitor m =
           new PostureMonitor(run, Duration.ofHours(1), Duration.ofSeconds(3), f -> {}, clock)) {
         m.runOnce();
