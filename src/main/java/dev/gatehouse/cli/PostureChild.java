@@ -92,14 +92,13 @@ final class PostureChild implements PostureMonitor.Check {
       args.add("--config");
       args.add(configFlag.toAbsolutePath().toString());
     }
-    if (listenFlag != null) {
-      args.add("--listen");
-      args.add(listenFlag);
-    }
-    if (upstreamFlag != null) {
-      args.add("--upstream");
-      args.add(upstreamFlag);
-    }
+    // serve's overrides, passed on as the same flags (each option is named after its setting)
+    ConfigOptions.flags(listenFlag, upstreamFlag)
+        .forEach(
+            (setting, value) -> {
+              args.add("--" + setting);
+              args.add(value);
+            });
     return new PostureChild(args, env, GRACE);
   }
 
