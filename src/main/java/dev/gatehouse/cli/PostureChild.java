@@ -3,7 +3,6 @@ package dev.gatehouse.cli;
 import dev.gatehouse.doctor.Finding;
 import dev.gatehouse.doctor.JsonReport;
 import dev.gatehouse.doctor.PostureMonitor;
-import java.io.File;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -34,7 +33,9 @@ import org.jspecify.annotations.Nullable;
  * prints its report as JSON to a file this side holds open and has already unlinked, so no file is
  * left behind whatever happens to either process; its log lines go to the gateway's standard error.
  * A child that has not exited by the run's deadline plus {@link #GRACE} is killed, and the run
- * fails (the monitor logs it; the next run starts afresh).
+ * fails (the monitor logs it; the next run starts afresh). A child whose gateway dies without
+ * stopping it (a kill -9) exits on its own: its standard input is a pipe the gateway holds, which
+ * the kernel closes ({@code --exit-with-parent}).
  */
 final class PostureChild implements PostureMonitor.Check {
 
@@ -75,6 +76,7 @@ final class PostureChild implements PostureMonitor.Check {
     c.add(System.getProperty("java.class.path"));
     c.add(Main.class.getName());
     c.add("posture-run");
+    c.add("--exit-with-parent");
     c.addAll(args);
     this.command = List.copyOf(c);
     this.env = Map.copyOf(env);
@@ -120,7 +122,9 @@ final class PostureChild implements PostureMonitor.Check {
     long timeout = Math.max(1, Duration.between(clock.instant(), deadline).toMillis());
     ProcessBuilder pb =
         new ProcessBuilder(command(timeout))
-            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            // a pipe this JVM holds and never writes to: the child exits when it closes, which the
+            // kernel does when this JVM dies, however it dies (--exit-with-parent)
+            .redirectInput(ProcessBuilder.Redirect.PIPE)
             .redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().clear();
     pb.environment().putAll(env);
@@ -149,6 +153,7 @@ final class PostureChild implements PostureMonitor.Check {
         if (child.isAlive()) {
           child.destroyForcibly();
         }
+        child.getOutputStream().close();
       }
       if (child.exitValue() != 0) {
         throw new IOException(

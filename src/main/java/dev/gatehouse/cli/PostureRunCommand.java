@@ -6,6 +6,7 @@ import dev.gatehouse.doctor.JdkHttpProbe;
 import dev.gatehouse.doctor.JsonReport;
 import dev.gatehouse.doctor.PostureMonitor;
 import dev.gatehouse.doctor.Report;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
@@ -48,6 +49,16 @@ final class PostureRunCommand implements Callable<Integer> {
       description = "No probe is sent after this many milliseconds (posture.run_timeout).")
   long runTimeoutMillis;
 
+  @Option(
+      names = "--exit-with-parent",
+      description =
+          "Exit at once when standard input closes: serve holds its end open, and the kernel closes"
+              + " it when serve dies, even by SIGKILL.")
+  boolean exitWithParent;
+
+  /** The exit status of a run whose gateway went away: nobody reads it. */
+  static final int PARENT_GONE = 3;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private final Map<String, String> env;
@@ -62,6 +73,9 @@ final class PostureRunCommand implements Callable<Integer> {
     if (runTimeoutMillis <= 0) {
       spec.commandLine().getErr().println("gatehouse posture-run: --run-timeout-ms must be > 0");
       return 2;
+    }
+    if (exitWithParent) {
+      exitWhenStdinCloses();
     }
     GatehouseConfig config =
         configOptions.loadOrReport(
@@ -80,5 +94,28 @@ final class PostureRunCommand implements Callable<Integer> {
       out.flush();
     }
     return 0;
+  }
+
+  /**
+   * Watches standard input, which serve holds open and never writes to, and ends this JVM the
+   * moment it reads end-of-file: the gateway is gone (a kill -9, a crash), so no one will read the
+   * report. Without it, a child blocked where its own deadline cannot reach (opening a named pipe
+   * as its configuration file, say) would outlive the gateway for good.
+   */
+  private static void exitWhenStdinCloses() {
+    Thread.ofPlatform()
+        .daemon()
+        .name("gatehouse-parent-watch")
+        .start(
+            () -> {
+              try {
+                while (System.in.read() >= 0) {
+                  // serve writes nothing; any byte is ignored
+                }
+              } catch (IOException e) {
+                // a broken pipe: the gateway is gone just the same
+              }
+              Runtime.getRuntime().halt(PARENT_GONE);
+            });
   }
 }

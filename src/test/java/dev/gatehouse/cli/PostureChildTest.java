@@ -12,10 +12,12 @@ import dev.gatehouse.doctor.PostureMonitor;
 import dev.gatehouse.doctor.Severity;
 import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.testing.FakeLlmServer;
+import dev.gatehouse.testing.GatewayProcess;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -112,6 +114,78 @@ class PostureChildTest {
   }
 
   @Test
+  void aChildDoesNotOutliveAGatewayKilledWithSigkill(@TempDir Path tmp) throws Exception {
+    Path file = config(tmp, freePort(), "http://127.0.0.1:" + freePort());
+    Map<String, String> env =
+        Map.of(
+            "GATEHOUSE_POSTURE_INTERVAL", "1s",
+            // long enough that neither the child's own deadline nor the gateway's kill past it
+            // (run_timeout + GRACE) ends the child within this test
+            "GATEHOUSE_POSTURE_RUN_TIMEOUT", "10m",
+            "GATEHOUSE_LISTEN", "127.0.0.1:" + freePort());
+    try (GatewayProcess gateway =
+        GatewayProcess.start(file, Files.createDirectories(tmp.resolve("home")), env)) {
+      // serve has read its configuration; from now on the file is a named pipe no one writes to,
+      // so each posture child blocks opening it, where no deadline of its own can reach
+      Path fifo = tmp.resolve("fifo");
+      assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor())
+          .isZero();
+      Files.move(fifo, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+      ProcessHandle child = postureChildOf(gateway, Duration.ofSeconds(30));
+      Thread.sleep(1000);
+      assertThat(child.isAlive()).as("the child blocks on the named pipe").isTrue();
+
+      gateway.sigkill();
+      assertThat(gateway.waitFor(Duration.ofSeconds(10))).isNotNull();
+      try {
+        child.onExit().get(10, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        child.destroyForcibly(); // do not leave it behind the test
+        throw new AssertionError(
+            "the posture child is still running 10 s after its gateway was killed");
+      }
+      // why: the kernel closed the pipe the dead gateway held; the child saw end-of-file and left
+      assertThat(child.isAlive()).isFalse();
+    }
+  }
+
+  /** The gateway's posture-run child, once it has started. */
+  private static ProcessHandle postureChildOf(GatewayProcess gateway, Duration within)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      var found =
+          ProcessHandle.of(gateway.pid()).stream()
+              .flatMap(ProcessHandle::children)
+              .filter(c -> commandLine(c).contains("posture-run"))
+              .findFirst();
+      if (found.isPresent()) {
+        return found.get();
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError(
+        "no posture-run child of the gateway within "
+            + within
+            + "; its output:\n"
+            + String.join("\n", gateway.output()));
+  }
+
+  /**
+   * A process's arguments, from {@code /proc} (the JDK's {@code ProcessHandle.Info} gives none for
+   * a command line as long as a test JVM's class path).
+   */
+  private static List<String> commandLine(ProcessHandle p) {
+    try {
+      return List.of(
+          Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline")).split("\0"));
+    } catch (IOException e) {
+      return List.of(); // it has exited
+    }
+  }
+
+  @Test
   void aChildThatFailsFailsTheRunWithItsStatus(@TempDir Path tmp) {
     PostureChild child =
         new PostureChild(
@@ -131,7 +205,7 @@ class PostureChildTest {
     assertThat(cmd.get(0)).endsWith("/bin/java");
     assertThat(cmd)
         .containsSubsequence("-cp", System.getProperty("java.class.path"))
-        .containsSubsequence(Main.class.getName(), "posture-run")
+        .containsSubsequence(Main.class.getName(), "posture-run", "--exit-with-parent")
         .containsSubsequence("--config", Path.of("conf/g.yaml").toAbsolutePath().toString())
         .containsSubsequence("--listen", "127.0.0.1:9")
         .containsSubsequence("--upstream", "http://127.0.0.1:11434")
