@@ -23,11 +23,20 @@ record PeekedBody(
 
   static final PeekedBody NONE = new PeekedBody(null, false, false, false);
 
+  /**
+   * Without name canonicalization: Jackson would otherwise look each member name up by its bytes in
+   * the names this factory read before, in 4-byte groups whose last one it pads with 0xFF, and
+   * check a name's UTF-8 only the first time it reads it, so {@code "mode\xFFl"} in one body was
+   * read as the {@code "model"} of an earlier one. Each name is decoded, and its UTF-8 checked,
+   * every time (a prefix is a few KiB, read only for refused requests).
+   */
   private static final JsonFactory FACTORY =
       JsonFactory.builder()
+          .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
           .streamReadConstraints(
               StreamReadConstraints.builder().maxNestingDepth(32).maxStringLength(8192).build())
           .build();
+
   private static final Pattern URL_IN_FROM = Pattern.compile("(?im)^[ \\t]*FROM[ \\t]+\\S*://");
 
   /** Scans {@code prefix} (a JSON object, perhaps cut short). Never throws. */

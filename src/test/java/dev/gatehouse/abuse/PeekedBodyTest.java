@@ -31,6 +31,25 @@ class PeekedBodyTest {
     assertThat(b).isEqualTo(new PeekedBody("gpt-3.5-turbo", true, true, false));
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"model", "name", "prompt", "messages", "max_tokens", "options"})
+  void aNameThatIsNotUtf8IsNeverReadAsANameSeenBefore(String name) {
+    // Jackson looks a member name up by its bytes in the names its factory has read before, in
+    // 4-byte groups whose last one it pads with 0xFF, and checks a name's UTF-8 only the first
+    // time; so once a body had "model", "mode\xFFl" in a later one was read as "model".
+    assertThat(scan("{\"" + name + "\":1}")).isNotNull();
+    int cut = name.length() - 1;
+    byte[] forged =
+        ("{\"" + name.substring(0, cut) + "\u00ff" + name.substring(cut) + "\":\"x\"}")
+            .getBytes(StandardCharsets.ISO_8859_1); // the one byte 0xFF, which UTF-8 never has
+    // why: the scan stops at the invalid byte; nothing after it counts as any field
+    assertThat(PeekedBody.scan(forged)).isEqualTo(PeekedBody.NONE);
+    // and the model such a name carries is never taken for the model the probe named
+    byte[] model = "{\"mode\u00ffl\":\"__scanner__\"}".getBytes(StandardCharsets.ISO_8859_1);
+    scan("{\"model\":\"llama3\"}");
+    assertThat(PeekedBody.scan(model).model()).isNull();
+  }
+
   @Test
   void aCutPrefixKeepsWhatCameBeforeTheCut() {
     // why: a prefix of a larger body: the model before the cut still counts
