@@ -15,6 +15,24 @@ import org.junit.jupiter.api.Test;
 class LauncherArchiveTest {
 
   @Test
+  void compactObjectHeadersOnJdk25AndNewerBothWhenTheCacheIsRecordedAndWhenItIsMapped()
+      throws Exception {
+    LauncherInstall i = LauncherInstall.make();
+    // why: the cache records the setting, and a JVM with another one does not use it
+    assertThat(i.serve()).contains("-XX:+UseCompactObjectHeaders");
+    i.recordAndConfirm();
+    assertThat(i.serve()).contains("-XX:AOTCache=" + i.archive(), "-XX:+UseCompactObjectHeaders");
+    // why: JDK 21 does not know the flag (it would refuse to start), and JDK 24 calls it
+    // experimental
+    for (int feature : new int[] {21, 24}) {
+      assertThat(LauncherInstall.make(feature).serve())
+          .as("JDK " + feature)
+          .isNotEmpty()
+          .doesNotContain("-XX:+UseCompactObjectHeaders");
+    }
+  }
+
+  @Test
   void aCompleteCacheIsMapped() throws Exception {
     LauncherInstall i = LauncherInstall.make();
     i.recordAndConfirm();

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A copy of the launcher ({@code ./gatehouse}, run for real under bash) beside a jar, with a
- * stand-in JDK 25 whose {@code java} writes down the arguments it was given instead of starting.
+ * stand-in JDK (25 unless told) whose {@code java} writes down the arguments it was given instead
+ * of starting.
  */
 record LauncherInstall(Path home, Path jdk, Path args) {
 
@@ -22,6 +23,11 @@ record LauncherInstall(Path home, Path jdk, Path args) {
   private static final byte[] AOT_MAGIC = {(byte) 0xa2, (byte) 0xab, 0x0b, (byte) 0xf0};
 
   static LauncherInstall make() throws IOException {
+    return make(25);
+  }
+
+  /** As {@link #make()}, with a stand-in JDK of this feature release. */
+  static LauncherInstall make(int feature) throws IOException {
     Path root = Files.createTempDirectory("gh-launcher");
     Path home = Files.createDirectories(root.resolve("gatehouse"));
     Files.copy(Path.of("gatehouse"), home.resolve("gatehouse"));
@@ -31,7 +37,7 @@ record LauncherInstall(Path home, Path jdk, Path args) {
     Files.writeString(jar, "jar");
     Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(3600)));
     Path jdk = Files.createDirectories(root.resolve("jdk/bin")).getParent();
-    Files.writeString(jdk.resolve("release"), "JAVA_VERSION=\"25\"\n");
+    Files.writeString(jdk.resolve("release"), "JAVA_VERSION=\"" + feature + "\"\n");
     Path args = root.resolve("java-args");
     executable(jdk.resolve("bin/java"), "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"" + args + "\"\n");
     executable(jdk.resolve("bin/javac"), "#!/bin/sh\nexit 0\n");
