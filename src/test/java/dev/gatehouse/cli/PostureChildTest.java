@@ -103,14 +103,7 @@ class PostureChildTest {
     // why: the hung child was stopped; nothing is left running once the run has failed
     ProcessHandle hung = child.lastChild();
     assertThat(hung).isNotNull();
-    try {
-      hung.onExit().get(10, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      hung.destroyForcibly(); // do not leave it behind the test
-      throw new AssertionError(
-          "the posture run's child is still running 10 s after the run failed");
-    }
-    assertThat(hung.isAlive()).isFalse();
+    assertGoneWithin10s(hung, "the posture run's child is still running 10 s after the run failed");
   }
 
   @Test
@@ -138,16 +131,21 @@ class PostureChildTest {
 
       gateway.sigkill();
       assertThat(gateway.waitFor(Duration.ofSeconds(10))).isNotNull();
-      try {
-        child.onExit().get(10, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        child.destroyForcibly(); // do not leave it behind the test
-        throw new AssertionError(
-            "the posture child is still running 10 s after its gateway was killed");
-      }
       // why: the kernel closed the pipe the dead gateway held; the child saw end-of-file and left
-      assertThat(child.isAlive()).isFalse();
+      assertGoneWithin10s(
+          child, "the posture child is still running 10 s after its gateway was killed");
     }
+  }
+
+  /** Fails with {@code message} (and kills the process) unless it ends within 10 s. */
+  private static void assertGoneWithin10s(ProcessHandle p, String message) throws Exception {
+    try {
+      p.onExit().get(10, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      p.destroyForcibly(); // do not leave it behind the test
+      throw new AssertionError(message);
+    }
+    assertThat(p.isAlive()).isFalse();
   }
 
   /** The gateway's posture-run child, once it has started. */
