@@ -37,7 +37,7 @@ class PeekedBodyTest {
     // Jackson looks a member name up by its bytes in the names its factory has read before, in
     // 4-byte groups whose last one it pads with 0xFF, and checks a name's UTF-8 only the first
     // time; so once a body had "model", "mode\xFFl" in a later one was read as "model".
-    assertThat(scan("{\"" + name + "\":1}")).isNotNull();
+    scan("{\"" + name + "\":1}"); // the real name, read once: the factory's name table has it
     int cut = name.length() - 1;
     byte[] forged =
         ("{\"" + name.substring(0, cut) + "\u00ff" + name.substring(cut) + "\":\"x\"}")

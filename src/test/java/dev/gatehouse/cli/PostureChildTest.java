@@ -114,8 +114,7 @@ class PostureChildTest {
             "GATEHOUSE_POSTURE_INTERVAL", "1s",
             // long enough that neither the child's own deadline nor the gateway's kill past it
             // (run_timeout + GRACE) ends the child within this test
-            "GATEHOUSE_POSTURE_RUN_TIMEOUT", "10m",
-            "GATEHOUSE_LISTEN", "127.0.0.1:" + freePort());
+            "GATEHOUSE_POSTURE_RUN_TIMEOUT", "10m");
     try (GatewayProcess gateway =
         GatewayProcess.start(file, Files.createDirectories(tmp.resolve("home")), env)) {
       // serve has read its configuration; from now on the file is a named pipe no one writes to,
