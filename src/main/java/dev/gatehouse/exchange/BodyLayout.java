@@ -207,14 +207,14 @@ public final class BodyLayout {
           return false;
         }
         if (added == null) {
-          added = new ByteArrayOutputStream();
+          added = new ByteArrayOutputStream(64);
         }
         if (spans.count > 0 || added.size() > 0) {
           added.write(',');
         }
-        added.writeBytes(BodyFields.STRICT.writeValueAsBytes(name));
+        writeString(added, name);
         added.write(':');
-        added.writeBytes(BodyFields.STRICT.writeValueAsBytes(value));
+        writeValue(added, value);
         continue;
       }
       if (before.equals(value)) {
@@ -232,8 +232,9 @@ public final class BodyLayout {
           return false;
         }
       } else if (writable(value, true)) {
-        edits.add(
-            new Edit(spans.starts[i], spans.ends[i], BodyFields.STRICT.writeValueAsBytes(value)));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(16);
+        writeValue(out, value);
+        edits.add(new Edit(spans.starts[i], spans.ends[i], out.toByteArray()));
       } else {
         return false;
       }
@@ -264,5 +265,56 @@ public final class BodyLayout {
       }
     }
     return true;
+  }
+
+  /**
+   * Writes a {@link #writable} value as Jackson writes it ({@link BodyFields#STRICT}: no spaces),
+   * without a generator per value: the values a splice writes are a few small numbers, names and
+   * short texts, and a generator's set-up cost far more than their bytes. Plain ASCII text, whole
+   * numbers, booleans and null are written here; anything else (escapes, non-ASCII text, fractions)
+   * by Jackson itself. {@code BodyLayoutTest} checks both give the same bytes.
+   */
+  static void writeValue(ByteArrayOutputStream out, JsonNode value) throws IOException {
+    if (value instanceof ObjectNode o) {
+      out.write('{');
+      boolean first = true;
+      for (Map.Entry<String, JsonNode> e : o.properties()) {
+        if (!first) {
+          out.write(',');
+        }
+        first = false;
+        writeString(out, e.getKey());
+        out.write(':');
+        writeValue(out, e.getValue());
+      }
+      out.write('}');
+    } else if (value.isTextual()) {
+      writeString(out, value.textValue());
+    } else if (value.isIntegralNumber() || value.isBoolean() || value.isNull()) {
+      // a whole number in decimal digits, true, false, null: what the generator writes too
+      writeAscii(out, value.asText());
+    } else {
+      out.writeBytes(BodyFields.STRICT.writeValueAsBytes(value));
+    }
+  }
+
+  /** Writes {@code s} as a JSON string, as Jackson would. */
+  static void writeString(ByteArrayOutputStream out, String s) throws IOException {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+        out.writeBytes(BodyFields.STRICT.writeValueAsBytes(s)); // escapes, or UTF-8 to encode
+        return;
+      }
+    }
+    out.write('"');
+    writeAscii(out, s);
+    out.write('"');
+  }
+
+  private static void writeAscii(ByteArrayOutputStream out, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      out.write(s.charAt(i));
+    }
   }
 }

@@ -2,10 +2,16 @@ package dev.gatehouse.exchange;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.buffer.Buffer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -172,5 +178,52 @@ class BodyLayoutTest {
             .splice(body, fields, fields.deepCopy().put("stream", true));
     assertThat(Objects.requireNonNull(out).toString(StandardCharsets.UTF_8))
         .isEqualTo("{\"n\":1 ,\"stream\":true}");
+  }
+
+  @Test
+  void writesEachValueAsJacksonWouldByteForByte() throws IOException {
+    // why: the splice writes its small values without a generator; a byte that differs from what
+    // the full-tree path writes would make the two paths forward different bodies
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    ObjectNode nested = f.objectNode().put("num_ctx", 4096).put("num_predict", -1);
+    nested.put("q\"uote", "a\\b").put("x", 1.5).putNull("n").put("t", true);
+    List<JsonNode> values =
+        List.of(
+            f.numberNode(0),
+            f.numberNode(-2147483648),
+            f.numberNode(Long.MAX_VALUE),
+            f.numberNode(Long.MIN_VALUE),
+            f.numberNode((short) 7),
+            f.numberNode(new BigInteger("123456789012345678901234567890")),
+            f.numberNode(-0.0),
+            f.numberNode(1e300),
+            f.numberNode(2.5f),
+            f.numberNode(new BigDecimal("1.000")),
+            f.booleanNode(true),
+            f.booleanNode(false),
+            f.nullNode(),
+            f.textNode(""),
+            f.textNode("300s"),
+            f.textNode("tab\there"),
+            f.textNode("quote \" and \\ slash /"),
+            f.textNode("\u0000\u001f\u007f"),
+            f.textNode("caf\u00e9 \u6f22 \ud83d\ude00"),
+            f.textNode("</script>"),
+            f.objectNode(),
+            nested);
+    for (JsonNode v : values) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      BodyLayout.writeValue(out, v);
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .as("%s", v)
+          .isEqualTo(new String(BodyFields.STRICT.writeValueAsBytes(v), StandardCharsets.UTF_8));
+    }
+    for (String name : List.of("options", "MAX_TOKENS", "a\"b", "\u00e9", "", "tab\t")) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      BodyLayout.writeString(out, name);
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .as("%s", name)
+          .isEqualTo(new String(BodyFields.STRICT.writeValueAsBytes(name), StandardCharsets.UTF_8));
+    }
   }
 }
