@@ -57,11 +57,32 @@ record UsageFigures(long in, long out, boolean noChoices) {
    * become replacement characters, so the two read the same figures from every input.
    */
   static @Nullable UsageFigures read(byte[] a, int off, int len) {
+    if (!plainUtf8(a, off, len)) {
+      return read(new String(a, off, len, StandardCharsets.UTF_8));
+    }
     try (JsonParser p = BYTES.createParser(a, off, len)) {
       return read(p);
     } catch (IOException e) {
       return read(new String(a, off, len, StandardCharsets.UTF_8));
     }
+  }
+
+  /**
+   * True when Jackson reads these bytes as UTF-8 with nothing skipped: it opens with a brace, and
+   * none of the first four bytes is zero. Jackson guesses a byte source's encoding from its first
+   * bytes (a byte-order mark is skipped; zero bytes there read as UTF-16 or UTF-32), where the
+   * decoded text has the same bytes as UTF-8 characters; anything else is read decoded.
+   */
+  private static boolean plainUtf8(byte[] a, int off, int len) {
+    if (len < 2 || a[off] != '{') {
+      return false;
+    }
+    for (int i = off + 1; i < off + Math.min(len, 4); i++) {
+      if (a[i] == 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static @Nullable UsageFigures read(JsonParser p) throws IOException {

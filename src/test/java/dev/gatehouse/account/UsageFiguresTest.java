@@ -200,6 +200,17 @@ class UsageFiguresTest {
     all.add(bytes("{\"usage\":{\"prompt_tokens\":3},\"c\":\"", 0xC0, 0xAF, "\"}"));
     all.add(bytes("{\"usage\":{\"prompt_tokens\":3},\"c\":\"", 0xED, 0xA0, 0x80, "\"}"));
     all.add(bytes("{\"choices\":[],\"usage\":{\"input_tokens\":2},\"", 0xFE, "\":1}"));
+    // what Jackson would take for another encoding or skip as a byte-order mark
+    all.add(bytes(0xEF, 0xBB, 0xBF, "{\"eval_count\":3}"));
+    all.add(bytes(0xFE, 0xFF, 0, '{', 0, '"', 0, 'n', 0, '"', 0, ':', 0, '1', 0, '}'));
+    all.add(utf16("{\"eval_count\":6}", false));
+    all.add(utf16("{\"eval_count\":6}", true));
+    all.add(bytes("{", 0, 0, 0, "\"eval_count\":7}"));
+    all.add(bytes("{", 0, "\"eval_count\":7}"));
+    all.add(bytes(" {\"eval_count\":8}"));
+    all.add(bytes("\n{\"eval_count\":8}"));
+    all.add(bytes("{}"));
+    all.add(bytes("{"));
     Random r = new Random(7);
     for (int i = 0; i < 3000; i++) {
       StringBuilder b = new StringBuilder();
@@ -231,12 +242,19 @@ class UsageFiguresTest {
     assertThat(fromBytes(forged, 16, forged.length - 16)).isEqualTo("-1/-1/false");
   }
 
+  /** {@code text} in UTF-16, big- or little-endian, without a byte-order mark. */
+  static byte[] utf16(String text, boolean little) {
+    return text.getBytes(little ? StandardCharsets.UTF_16LE : StandardCharsets.UTF_16BE);
+  }
+
   /** Text and single bytes (ints), in order. */
   static byte[] bytes(Object... parts) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     for (Object p : parts) {
       if (p instanceof String t) {
         out.writeBytes(t.getBytes(StandardCharsets.UTF_8));
+      } else if (p instanceof Character c) {
+        out.write(c);
       } else {
         out.write((Integer) p);
       }
