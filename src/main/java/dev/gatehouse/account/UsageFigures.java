@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,13 +24,6 @@ record UsageFigures(long in, long out, boolean noChoices) {
 
   private static final JsonFactory JSON = new JsonFactory();
 
-  /**
-   * For UTF-8 bytes: names are decoded and checked each time, not matched against a table of those
-   * seen before (which could take a name with a malformed byte for one it saw).
-   */
-  private static final JsonFactory BYTES =
-      JsonFactory.builder().disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
-
   /** One {@code usage} value's figures; -2 for a name it does not have. */
   private static final class Usage {
     boolean object;
@@ -44,86 +36,47 @@ record UsageFigures(long in, long out, boolean noChoices) {
   /** The figures of {@code json}, or null when it is not a well-formed JSON object. */
   static @Nullable UsageFigures read(String json) {
     try (JsonParser p = JSON.createParser(json)) {
-      return read(p);
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      long promptEval = -2;
+      long eval = -2;
+      Usage usage = null;
+      Usage responseUsage = null;
+      Usage messageUsage = null;
+      boolean noChoices = false;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken v = p.nextToken();
+        switch (name) {
+          case "prompt_eval_count" -> promptEval = tokens(p);
+          case "eval_count" -> eval = tokens(p);
+          case "usage" -> usage = usage(p);
+          case "response" -> responseUsage = nested(p);
+          case "message" -> messageUsage = nested(p);
+          case "choices" -> noChoices = emptyArray(p, v);
+          default -> p.skipChildren();
+        }
+      }
+      if (promptEval != -2 || eval != -2) { // Ollama
+        return new UsageFigures(Math.max(0, promptEval), Math.max(0, eval), noChoices);
+      }
+      Usage u = usage != null ? usage : responseUsage != null ? responseUsage : messageUsage;
+      long in = -1;
+      long out = -1;
+      if (u != null && u.object) {
+        if (u.prompt != -2 || u.completion != -2) {
+          in = Math.max(0, u.prompt);
+          out = Math.max(0, u.completion);
+        } else {
+          in = u.input != -2 ? u.input : -1;
+          out = u.output != -2 ? u.output : -1;
+        }
+      }
+      return new UsageFigures(in, out, noChoices);
     } catch (IOException e) {
       return null;
     }
-  }
-
-  /**
-   * The figures of the UTF-8 text in {@code a} from {@code off}, {@code len} bytes long: as {@link
-   * #read(String)} reads the same bytes decoded, without decoding the whole text first. A text the
-   * byte parser refuses (malformed UTF-8 among them) is read again decoded, where malformed bytes
-   * become replacement characters, so the two read the same figures from every input.
-   */
-  static @Nullable UsageFigures read(byte[] a, int off, int len) {
-    if (!plainUtf8(a, off, len)) {
-      return read(new String(a, off, len, StandardCharsets.UTF_8));
-    }
-    try (JsonParser p = BYTES.createParser(a, off, len)) {
-      return read(p);
-    } catch (IOException e) {
-      return read(new String(a, off, len, StandardCharsets.UTF_8));
-    }
-  }
-
-  /**
-   * True when Jackson reads these bytes as UTF-8 with nothing skipped: it opens with a brace, and
-   * none of the first four bytes is zero. Jackson guesses a byte source's encoding from its first
-   * bytes (a byte-order mark is skipped; zero bytes there read as UTF-16 or UTF-32), where the
-   * decoded text has the same bytes as UTF-8 characters; anything else is read decoded.
-   */
-  private static boolean plainUtf8(byte[] a, int off, int len) {
-    if (len < 2 || a[off] != '{') {
-      return false;
-    }
-    for (int i = off + 1; i < off + Math.min(len, 4); i++) {
-      if (a[i] == 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static @Nullable UsageFigures read(JsonParser p) throws IOException {
-    if (p.nextToken() != JsonToken.START_OBJECT) {
-      return null;
-    }
-    long promptEval = -2;
-    long eval = -2;
-    Usage usage = null;
-    Usage responseUsage = null;
-    Usage messageUsage = null;
-    boolean noChoices = false;
-    while (p.nextToken() == JsonToken.FIELD_NAME) {
-      String name = p.currentName();
-      JsonToken v = p.nextToken();
-      switch (name) {
-        case "prompt_eval_count" -> promptEval = tokens(p);
-        case "eval_count" -> eval = tokens(p);
-        case "usage" -> usage = usage(p);
-        case "response" -> responseUsage = nested(p);
-        case "message" -> messageUsage = nested(p);
-        case "choices" -> noChoices = emptyArray(p, v);
-        default -> p.skipChildren();
-      }
-    }
-    if (promptEval != -2 || eval != -2) { // Ollama
-      return new UsageFigures(Math.max(0, promptEval), Math.max(0, eval), noChoices);
-    }
-    Usage u = usage != null ? usage : responseUsage != null ? responseUsage : messageUsage;
-    long in = -1;
-    long out = -1;
-    if (u != null && u.object) {
-      if (u.prompt != -2 || u.completion != -2) {
-        in = Math.max(0, u.prompt);
-        out = Math.max(0, u.completion);
-      } else {
-        in = u.input != -2 ? u.input : -1;
-        out = u.output != -2 ? u.output : -1;
-      }
-    }
-    return new UsageFigures(in, out, noChoices);
   }
 
   /**

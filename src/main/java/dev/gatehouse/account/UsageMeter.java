@@ -187,7 +187,7 @@ public final class UsageMeter implements ResponseTap {
         nl >= 0;
         nl = b.indexOf((byte) '\n', start, b.end)) {
       if (b.contains(PROMPT_EVAL_COUNT, start, nl) || b.contains(EVAL_COUNT, start, nl)) {
-        readUsage(UsageFigures.read(b.a, start, nl - start));
+        readUsage(b.text(start, nl));
       } else if (!blank(b, start, nl) && !b.startsWith(ERROR, start, nl)) {
         count(1);
       }
@@ -239,7 +239,7 @@ public final class UsageMeter implements ResponseTap {
       }
       boolean drop = false;
       if (usage) {
-        UsageFigures figures = readUsage(UsageFigures.read(dataOf(b, start, end)));
+        UsageFigures figures = readUsage(dataOf(b, start, end));
         drop = stripUsage && figures != null && figures.noChoices(); // asked by the gateway
       } else if (dataLines > 1 || (dataLines == 1 && !b.equals(DONE, value, valueEnd))) {
         count(1);
@@ -346,11 +346,11 @@ public final class UsageMeter implements ResponseTap {
   static final long MAX_TOKENS = Integer.MAX_VALUE;
 
   /**
-   * Keeps the figures one JSON object gave, whichever API shape it has ({@link UsageFigures}: a
-   * streaming read of the figures alone, no tree), and returns them; null (nothing kept) when it
-   * was not a JSON object.
+   * Takes usage figures from one JSON object, whichever API shape it has ({@link UsageFigures}: a
+   * streaming read of the figures alone, no tree); null when it is not a JSON object.
    */
-  private @Nullable UsageFigures readUsage(@Nullable UsageFigures f) {
+  private @Nullable UsageFigures readUsage(String json) {
+    UsageFigures f = UsageFigures.read(json);
     if (f != null) {
       if (f.in() >= 0) {
         tokensIn = f.in();
@@ -384,8 +384,7 @@ public final class UsageMeter implements ResponseTap {
     Buffer rest = Buffer.buffer();
     if (mode == Mode.JSON) {
       if (!teeOverflow && pending.length() > 0) {
-        Bytes whole = Bytes.of(pending);
-        readUsage(UsageFigures.read(whole.a, whole.offset, whole.end - whole.offset));
+        readUsage(pending.toString(StandardCharsets.UTF_8));
       }
     } else if (mode != Mode.NONE && pending.length() > 0) {
       rest = pending; // an unterminated last line or event still belongs to the client

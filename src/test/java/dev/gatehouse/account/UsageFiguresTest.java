@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -175,90 +174,5 @@ class UsageFiguresTest {
       figures += was.startsWith("-1/-1/") || was.equals("none") ? 0 : 1;
     }
     assertThat(figures).isGreaterThan(200);
-  }
-
-  static String fromBytes(byte[] a, int off, int len) {
-    UsageFigures f = UsageFigures.read(a, off, len);
-    return f == null ? "none" : f.in() + "/" + f.out() + "/" + f.noChoices();
-  }
-
-  @Test
-  void readsTheSameFiguresFromBytesAsFromTheDecodedText() {
-    // why: the meter reads lines where they lie, undecoded; a malformed byte (in content, in a
-    // name, before a quote) must give what the decoded line gives, where it became U+FFFD, and a
-    // name with one, once a name like it was seen, must not be read as that name
-    List<byte[]> all = new ArrayList<>();
-    for (String json : HAND) {
-      all.add(json.getBytes(StandardCharsets.UTF_8));
-    }
-    all.add(bytes("{\"eval_count\":5}"));
-    all.add(bytes("{\"eval_coun", 0xFF, "t\":9,\"prompt_eval_count\":2}"));
-    all.add(bytes("{\"eval_count\":1,\"eval_coun", 0xC0, "t\":9}"));
-    all.add(bytes("{\"message\":{\"content\":\"a", 0xC3, "\"},\"eval_count\":4}"));
-    all.add(bytes("{\"message\":{\"content\":\"", 0xE2, 0x82, "\",\"x\":1},\"eval_count\":4}"));
-    all.add(bytes("{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":", 0xF0, "1}}"));
-    all.add(bytes("{\"usage\":{\"prompt_tokens\":3},\"c\":\"", 0xC0, 0xAF, "\"}"));
-    all.add(bytes("{\"usage\":{\"prompt_tokens\":3},\"c\":\"", 0xED, 0xA0, 0x80, "\"}"));
-    all.add(bytes("{\"choices\":[],\"usage\":{\"input_tokens\":2},\"", 0xFE, "\":1}"));
-    // what Jackson would take for another encoding or skip as a byte-order mark
-    all.add(bytes(0xEF, 0xBB, 0xBF, "{\"eval_count\":3}"));
-    all.add(bytes(0xFE, 0xFF, 0, '{', 0, '"', 0, 'n', 0, '"', 0, ':', 0, '1', 0, '}'));
-    all.add(utf16("{\"eval_count\":6}", false));
-    all.add(utf16("{\"eval_count\":6}", true));
-    all.add(bytes("{", 0, 0, 0, "\"eval_count\":7}"));
-    all.add(bytes("{", 0, "\"eval_count\":7}"));
-    all.add(bytes(" {\"eval_count\":8}"));
-    all.add(bytes("\n{\"eval_count\":8}"));
-    all.add(bytes("{}"));
-    all.add(bytes("{"));
-    Random r = new Random(7);
-    for (int i = 0; i < 3000; i++) {
-      StringBuilder b = new StringBuilder();
-      object(r, b, 0);
-      byte[] clean = b.toString().getBytes(StandardCharsets.UTF_8);
-      byte[] bad = new byte[clean.length + 2];
-      int at = r.nextInt(clean.length + 1);
-      System.arraycopy(clean, 0, bad, 0, at);
-      bad[at] = (byte) (0x80 + r.nextInt(0x80));
-      bad[at + 1] = (byte) (r.nextBoolean() ? 0x80 + r.nextInt(0x40) : r.nextInt(0x80));
-      System.arraycopy(clean, at, bad, at + 2, clean.length - at);
-      all.add(clean);
-      all.add(bad);
-    }
-    int figures = 0;
-    for (byte[] a : all) {
-      byte[] framed = new byte[a.length + 6]; // read where it lies, between other bytes
-      System.arraycopy(a, 0, framed, 3, a.length);
-      framed[0] = '{';
-      framed[a.length + 3] = '}';
-      String decoded = new String(a, StandardCharsets.UTF_8);
-      String was = now(decoded);
-      assertThat(fromBytes(framed, 3, a.length)).as(decoded).isEqualTo(was);
-      figures += was.startsWith("-1/-1/") || was.equals("none") ? 0 : 1;
-    }
-    assertThat(figures).isGreaterThan(1000);
-    byte[] forged = bytes("{\"eval_count\":1}{\"eval_cou", 0xFF, "nt\":9}");
-    assertThat(fromBytes(forged, 0, 16)).isEqualTo("0/1/false");
-    assertThat(fromBytes(forged, 16, forged.length - 16)).isEqualTo("-1/-1/false");
-  }
-
-  /** {@code text} in UTF-16, big- or little-endian, without a byte-order mark. */
-  static byte[] utf16(String text, boolean little) {
-    return text.getBytes(little ? StandardCharsets.UTF_16LE : StandardCharsets.UTF_16BE);
-  }
-
-  /** Text and single bytes (ints), in order. */
-  static byte[] bytes(Object... parts) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    for (Object p : parts) {
-      if (p instanceof String t) {
-        out.writeBytes(t.getBytes(StandardCharsets.UTF_8));
-      } else if (p instanceof Character c) {
-        out.write(c);
-      } else {
-        out.write((Integer) p);
-      }
-    }
-    return out.toByteArray();
   }
 }
