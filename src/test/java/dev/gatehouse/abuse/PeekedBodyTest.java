@@ -69,6 +69,33 @@ class PeekedBodyTest {
   }
 
   @Test
+  void aMalformedByteOrACutCharacterKeepsWhatCameBeforeIt() {
+    // why: the scan reads names decoded (Jackson's UTF-8 reader ahead of its character parser);
+    // a bad byte later in the prefix, wherever the reader's blocks end, must not hide the model
+    // and prompt before it, or a scanner would pad its probe with one to go unscored
+    for (int pad : new int[] {0, 1, 100, 1000, 3990, 3999, 4000, 4001, 4010, 7000}) {
+      for (int[] bad :
+          new int[][] {{0xFF}, {0xC3}, {0xC3, '('}, {0xE2, 0x82}, {0xED, 0xA0, 0x80}}) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.writeBytes(
+            "{\"model\":\"__nmap_probe_404__\",\"prompt\":\"hello\",\"x\":\""
+                .getBytes(StandardCharsets.UTF_8));
+        b.writeBytes("a".repeat(pad).getBytes(StandardCharsets.UTF_8));
+        for (int x : bad) {
+          b.write(x);
+        }
+        byte[] cut = b.toByteArray(); // the prefix ends on the bad bytes
+        b.writeBytes("\",\"max_tokens\":1}".getBytes(StandardCharsets.UTF_8));
+        for (byte[] prefix : new byte[][] {cut, b.toByteArray()}) {
+          PeekedBody p = PeekedBody.scan(prefix);
+          assertThat(p.model()).as("pad %d", pad).isEqualTo("__nmap_probe_404__");
+          assertThat(p.stockPrompt()).as("pad %d", pad).isTrue();
+        }
+      }
+    }
+  }
+
+  @Test
   void registryUrlsAreSeenInEveryFieldThatNamesAModel() {
     assertThat(scan("{\"name\":\"http://x.example/rogue/a\",\"insecure\":true}").urlAsModel())
         .isTrue();
