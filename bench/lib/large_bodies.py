@@ -6,6 +6,9 @@ The body is an Ollama chat request, {"model":..,"messages":[{"role":"user","cont
 the body about 4/3 of that). Per round and target (interleaved), C workers each send --per-conn
 requests one after another over their own keep-alive connection. Meanwhile the target's processes
 are polled every 20 ms for VmRSS, and their VmHWM (peak since start) is read at the end.
+--warmup-rounds rounds of the same load come first, for every target: their MB/s is reported but
+not in the median (a JVM's first round runs the large-body path before it is compiled; the other
+workloads are measured after a warm-up too), while their peak RSS and errors count like any round's.
 
   mb_per_s        = request bytes sent in answered requests / wall time of the round (MB = 10^6 B)
   latency         = first byte of the request written -> last byte of the response read
@@ -114,30 +117,35 @@ async def run(args):
     targets = json.loads(args.targets)
     body = make_body(args.image_bytes)
     rounds = {t["name"]: [] for t in targets}
-    for r in range(args.rounds):
+    warm = {t["name"]: [] for t in targets}
+    for r in range(args.warmup_rounds + args.rounds):
+        label = f"warm-up {r + 1}" if r < args.warmup_rounds else f"round {r + 1 - args.warmup_rounds}"
         for t in targets:
             rec = await one_round(t, body, args)
-            rounds[t["name"]].append(rec)
-            print(f"  large-bodies round {r + 1} {t['name']:15s} {rec['requests']}/{rec['wanted']} ok,"
+            (warm if r < args.warmup_rounds else rounds)[t["name"]].append(rec)
+            print(f"  large-bodies {label} {t['name']:15s} {rec['requests']}/{rec['wanted']} ok,"
                   f" {rec['mb_per_s'] or 0:.1f} MB/s, latency p50 {rec['latency_ms_p50'] or 0:.1f} ms"
                   + (f", peak RSS {rec['peak_rss_kib'] / 1024:.1f} MiB" if rec["peak_rss_kib"] else "")
                   + (f", errors {rec['errors'][:2]}" if rec["errors"] else ""), flush=True)
             await asyncio.sleep(0.5)
     med = lambda xs: statistics.median([x for x in xs if x is not None]) if any(x is not None for x in xs) else None  # noqa: E731
     out = {"conns": args.conns, "per_conn": args.per_conn, "image_bytes": args.image_bytes, "body_bytes": len(body),
-           "bytes_in_flight": args.conns * len(body), "rounds": args.rounds, "targets": {}}
+           "bytes_in_flight": args.conns * len(body), "rounds": args.rounds,
+           "warmup_rounds": args.warmup_rounds, "targets": {}}
     for name, recs in rounds.items():
+        every = warm[name] + recs  # peak RSS and errors: the warm-up rounds count too
         out["targets"][name] = {
             "requests": sum(x["requests"] for x in recs), "wanted": sum(x["wanted"] for x in recs),
             "mb_per_s_median": med([x["mb_per_s"] for x in recs]),
             "mb_per_s_rounds": [round(x["mb_per_s"] or 0, 1) for x in recs],
             "latency_ms_p50_median": med([x["latency_ms_p50"] for x in recs]),
             "latency_ms_p90_median": med([x["latency_ms_p90"] for x in recs]),
-            "rss_before_kib": recs[0]["rss_before_kib"] if recs else None,
-            "peak_rss_kib": max((x["peak_rss_kib"] for x in recs if x["peak_rss_kib"] is not None), default=None),
-            "vmhwm_kib": max((x["vmhwm_kib"] for x in recs if x["vmhwm_kib"] is not None), default=None),
-            "error_count": sum(x["error_count"] for x in recs),
-            "errors": [e for x in recs for e in x["errors"]][:5],
+            "warmup_mb_per_s": [round(x["mb_per_s"] or 0, 1) for x in warm[name]],
+            "rss_before_kib": every[0]["rss_before_kib"] if every else None,
+            "peak_rss_kib": max((x["peak_rss_kib"] for x in every if x["peak_rss_kib"] is not None), default=None),
+            "vmhwm_kib": max((x["vmhwm_kib"] for x in every if x["vmhwm_kib"] is not None), default=None),
+            "error_count": sum(x["error_count"] for x in every),
+            "errors": [e for x in every for e in x["errors"]][:5],
         }
     return out
 
@@ -149,6 +157,7 @@ def main():
     ap.add_argument("--per-conn", type=int, default=4, help="requests per connection and round")
     ap.add_argument("--image-bytes", type=int, default=10 << 20)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--warmup-rounds", type=int, default=1, help="rounds first, not in the MB/s median")
     ap.add_argument("--max-seconds", type=float, default=600)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()

@@ -366,7 +366,9 @@ def markdown(res):
     if lb:
         L.append("")
         L.append(f"## Large bodies: {lb['conns']} at once x {lb['per_conn']} chat requests of {lb['body_bytes'] / 1e6:.1f} MB "
-                 f"(a {lb['image_bytes'] / 1048576:.0f} MiB image in base64), {lb['rounds']} rounds")
+                 f"(a {lb['image_bytes'] / 1048576:.0f} MiB image in base64), "
+                 + (f"{lb['warmup_rounds']} warm-up round(s) and " if lb.get("warmup_rounds") else "")
+                 + f"{lb['rounds']} rounds")
         L.append("")
         L.append(f"Bytes in flight: {lb['bytes_in_flight'] / 1048576:.0f} MiB. Memory bound (issue 12): peak RSS <= RSS at "
                  "idle (start-up table) + 2 x bytes in flight.")
