@@ -40,7 +40,7 @@ public final class Settings {
               "upstream",
               Kind.URL,
               "http://127.0.0.1:11434",
-              "The LLM server Gatehouse protects (Ollama, llama.cpp, vLLM, LM Studio, LocalAI)."),
+              "The LLM server Gatehouse protects (Ollama, llama.cpp, vLLM, LM Studio, LocalAI). An https:// upstream must present a certificate for the URL's host from a root the JVM trusts."),
           s(
               "upstreams",
               Kind.MAPPING_LIST,

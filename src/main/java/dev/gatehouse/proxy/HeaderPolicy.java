@@ -1,5 +1,6 @@
 package dev.gatehouse.proxy;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.MultiMap;
 import java.util.Collections;
 import java.util.List;
@@ -48,7 +49,16 @@ public final class HeaderPolicy {
     }
   }
 
-  public static void copyToClient(MultiMap from, MultiMap to) {
+  /** The same, into the headers of a relayed request ({@code UpstreamCall}). */
+  public static void copyToUpstream(MultiMap from, HttpHeaders to) {
+    for (Map.Entry<String, String> e : from) {
+      if (TO_UPSTREAM.contains(e.getKey())) {
+        to.add(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  public static void copyToClient(Iterable<Map.Entry<String, String>> from, MultiMap to) {
     for (Map.Entry<String, String> e : from) {
       if (TO_CLIENT.contains(e.getKey())) {
         to.add(e.getKey(), e.getValue());

@@ -8,16 +8,15 @@ import dev.gatehouse.exchange.Rejection;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.exchange.Route;
 import dev.gatehouse.upstream.Upstream;
+import dev.gatehouse.upstream.UpstreamCall;
 import dev.gatehouse.upstream.Upstreams;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.RequestOptions;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -53,6 +52,10 @@ public final class Relay {
    * drains, the copy is one piece per request.
    */
   static final int BODY_PIECE = 256 * 1024;
+
+  /** Headers for a relayed request, whose names and values the listener checked already. */
+  private static final DefaultHttpHeadersFactory NO_CHECK =
+      DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
   private final Vertx vertx;
   private final Upstreams upstreams;
@@ -109,7 +112,7 @@ public final class Relay {
     private final Consumer<Rejection> reject;
     private final Set<Upstream> tried = new HashSet<>(2);
     private final boolean upload;
-    private @Nullable HttpClientRequest current;
+    private @Nullable UpstreamCall current;
     private Upstream.@Nullable Attempt attempt;
 
     Forwarding(Exchange x, Consumer<Rejection> reject) {
@@ -121,7 +124,7 @@ public final class Relay {
       // Client gone before or during the response: cancel upstream so generation stops.
       x.whenClientGone(
           () -> {
-            HttpClientRequest r = current;
+            UpstreamCall r = current;
             if (r != null) {
               r.reset();
             }
@@ -139,18 +142,14 @@ public final class Relay {
       tried.add(upstream);
       Upstream.Attempt a = upstream.begin();
       attempt = a;
-      RequestOptions opts =
-          upstream
-              .options(
-                  x.request().method(),
-                  Objects.requireNonNull(x.target(), "listen.shape ran").raw())
-              .setIdleTimeout(0);
-      io.vertx.core.MultiMap headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+      HttpHeaders headers = NO_CHECK.newHeaders(); // names and values the client's, checked
       HeaderPolicy.copyToUpstream(x.request().headers(), headers);
       headers.set("X-Request-Id", x.requestId());
-      opts.setHeaders(headers);
       upstream
-          .request(opts)
+          .call(
+              x.request().method(),
+              Objects.requireNonNull(x.target(), "listen.shape ran").raw(),
+              headers)
           .onComplete(
               ar -> {
                 if (ar.failed()) {
@@ -189,14 +188,11 @@ public final class Relay {
       attempt(next);
     }
 
-    private void send(Upstream.Attempt a, HttpClientRequest up) {
+    private void send(Upstream.Attempt a, UpstreamCall up) {
       current = up;
       HttpServerResponse resp = x.response();
       if (resp.closed() || x.clientGone()) {
-        // Nothing was sent, and no future of it is watched: without a handler Vert.x would log
-        // this reset, which is ours, as a SEVERE error.
-        up.exceptionHandler(e -> {});
-        up.reset();
+        up.reset(); // nothing was sent: the connection serves the next request
         a.end(Upstream.Outcome.CANCELLED, "client gone");
         return;
       }
@@ -210,113 +206,102 @@ public final class Relay {
                     Problem.UPSTREAM_TIMEOUT,
                     "no response head within timeouts.upstream_first_byte");
               });
-      if (upload) {
-        up.putHeader(
-            "Content-Length", Long.toString(x.bytesIn())); // checked against limits.max_blob
-      }
       if (x.upstreamStartNanos() == 0) {
         x.upstreamStarted(System.nanoTime());
       }
       Buffer body = x.body();
-      Future<HttpClientResponse> sent;
       Future<Void> written; // the held body is all written: null for a streamed upload
       if (upload) {
-        sent = up.send(x.request());
+        up.pipe(x.request(), x.bytesIn()); // its length checked against limits.max_blob
         written = null;
       } else if (body != null && body.length() > BODY_PIECE) {
-        up.putHeader("Content-Length", Integer.toString(body.length()));
-        Promise<Void> end = Promise.promise();
-        writePieces(up, body, 0, end);
-        written = end.future();
-        sent = up.response();
+        up.writeHead(body.length());
+        writePieces(up, body, 0);
+        written = up.written();
       } else {
-        written = body != null ? up.end(body) : up.end();
-        sent = up.response();
+        up.end(body);
+        written = up.written();
       }
-      sent.onComplete(
-          ar -> {
-            if (!vertx.cancelTimer(timer)) {
-              if (ar.succeeded()) {
-                ar.result().request().reset();
-              }
-              return; // the timeout already answered
-            }
-            if (ar.failed()) {
-              failed(a, Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage()));
-              return;
-            }
-            HttpClientResponse ur = ar.result();
-            if (ur.statusCode() >= 500
-                && !upload
-                && tried.size() == 1
-                && upstreams.pick(x, tried) != null) {
-              // a 5xx head, nothing relayed yet: another upstream may answer it
-              up.reset();
-              failed(a, Problem.UPSTREAM_UNAVAILABLE, "upstream answered HTTP " + ur.statusCode());
-              return;
-            }
-            a.answered();
-            if (written != null) {
-              // answered, so never sent again: the exchange need not hold the body to the end
-              written.onSuccess(v -> x.bodyForwarded());
-            }
-            if (x.upstreamFirstByteNanos() == 0) {
-              x.upstreamAnswered(System.nanoTime() - x.startNanos());
-            }
-            boolean filter =
-                Objects.requireNonNull(x.route(), "authorize.route ran").response()
-                        != Route.Response.RELAY
-                    && !Objects.requireNonNull(x.principal(), "identify.key ran")
-                        .models()
-                        .allowsAll()
-                    && ur.statusCode() == 200
-                    && !x.request().method().name().equals("HEAD");
-            Upstream.Outcome done =
-                ur.statusCode() >= 500 ? Upstream.Outcome.FAILED : Upstream.Outcome.OK;
-            if (filter) {
-              relayFiltered(x, ur, reject, a);
-            } else {
-              relayStream(x, up, ur, a, done);
-            }
-          });
+      up.response()
+          .onComplete(
+              ar -> {
+                if (!vertx.cancelTimer(timer)) {
+                  if (ar.succeeded()) {
+                    ar.result().reset();
+                  }
+                  return; // the timeout already answered
+                }
+                if (ar.failed()) {
+                  failed(a, Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage()));
+                  return;
+                }
+                UpstreamCall ur = ar.result();
+                if (ur.statusCode() >= 500
+                    && !upload
+                    && tried.size() == 1
+                    && upstreams.pick(x, tried) != null) {
+                  // a 5xx head, nothing relayed yet: another upstream may answer it
+                  up.reset();
+                  failed(
+                      a, Problem.UPSTREAM_UNAVAILABLE, "upstream answered HTTP " + ur.statusCode());
+                  return;
+                }
+                a.answered();
+                if (written != null) {
+                  // answered, so never sent again: the exchange need not hold the body to the end
+                  written.onSuccess(v -> x.bodyForwarded());
+                }
+                if (x.upstreamFirstByteNanos() == 0) {
+                  x.upstreamAnswered(System.nanoTime() - x.startNanos());
+                }
+                boolean filter =
+                    Objects.requireNonNull(x.route(), "authorize.route ran").response()
+                            != Route.Response.RELAY
+                        && !Objects.requireNonNull(x.principal(), "identify.key ran")
+                            .models()
+                            .allowsAll()
+                        && ur.statusCode() == 200
+                        && !x.request().method().name().equals("HEAD");
+                Upstream.Outcome done =
+                    ur.statusCode() >= 500 ? Upstream.Outcome.FAILED : Upstream.Outcome.OK;
+                if (filter) {
+                  relayFiltered(x, ur, reject, a);
+                } else {
+                  relayStream(x, up, ur, a, done);
+                }
+              });
     }
   }
 
   /**
    * Writes {@code body} from {@code from} on, a {@link #BODY_PIECE} at a time while the connection
-   * takes it, then ends the request. A request reset meanwhile (client gone, timeout) fails its
-   * response, which is where the failure is handled; the writes just stop. {@code done} completes
-   * once the request has ended, or fails when it could not.
+   * takes it, then ends the request. A call reset or failed meanwhile (client gone, timeout) takes
+   * no more writes: they stop, and its response says why.
    */
-  private static void writePieces(HttpClientRequest up, Buffer body, int from, Promise<Void> done) {
+  private static void writePieces(UpstreamCall up, Buffer body, int from) {
     int at = from;
-    try {
-      while (at < body.length()) {
-        if (up.writeQueueFull()) {
-          int next = at;
-          up.drainHandler(v -> writePieces(up, body, next, done));
-          return;
-        }
-        int end = Math.min(body.length(), at + BODY_PIECE);
-        up.write(body.slice(at, end)); // a view of the held body: no copy on the heap
-        at = end;
+    while (at < body.length()) {
+      if (up.writeQueueFull()) {
+        int next = at;
+        up.drainHandler(() -> writePieces(up, body, next));
+        return;
       }
-      up.end().onComplete(done);
-    } catch (IllegalStateException reset) {
-      // the request was reset or its connection closed: its response future has failed already
-      done.tryFail(reset);
+      int end = Math.min(body.length(), at + BODY_PIECE);
+      up.write(body.slice(at, end)); // a view of the held body: no copy on the heap
+      at = end;
     }
+    up.endBody();
   }
 
   private void relayFiltered(
-      Exchange x, HttpClientResponse ur, Consumer<Rejection> reject, Upstream.Attempt a) {
+      Exchange x, UpstreamCall ur, Consumer<Rejection> reject, Upstream.Attempt a) {
     Buffer collected = Buffer.buffer();
     boolean[] over = new boolean[1];
     ur.handler(
         b -> {
           if (!over[0] && collected.length() + b.length() > MAX_FILTERED_BODY) {
             over[0] = true;
-            ur.request().reset();
+            ur.reset();
             a.end(Upstream.Outcome.CANCELLED, "model list too large");
             reject.accept(Rejection.of(Problem.RESPONSE_TOO_LARGE));
           } else if (!over[0]) {
@@ -356,11 +341,7 @@ public final class Relay {
   }
 
   private void relayStream(
-      Exchange x,
-      HttpClientRequest up,
-      HttpClientResponse ur,
-      Upstream.Attempt a,
-      Upstream.Outcome done) {
+      Exchange x, UpstreamCall up, UpstreamCall ur, Upstream.Attempt a, Upstream.Outcome done) {
     HttpServerResponse resp = x.response();
     resp.setStatusCode(ur.statusCode());
     HeaderPolicy.copyToClient(ur.headers(), resp.headers());
@@ -368,7 +349,7 @@ public final class Relay {
     if (!fixedLength) {
       resp.setChunked(true);
     }
-    String contentType = ur.getHeader("Content-Type");
+    String contentType = ur.headers().get("Content-Type");
     boolean sse = contentType != null && contentType.startsWith("text/event-stream");
     boolean ndjson = contentType != null && contentType.startsWith("application/x-ndjson");
     // A fixed-length body must reach the client byte for byte, so the tap only watches it.
@@ -457,7 +438,7 @@ public final class Relay {
    */
   private final class IdleWatch {
     private final Exchange x;
-    private final HttpClientRequest up;
+    private final UpstreamCall up;
     private final boolean sse;
     private final boolean ndjson;
     private final Upstream.Attempt attempt;
@@ -465,7 +446,7 @@ public final class Relay {
     private long timer;
     private boolean done;
 
-    IdleWatch(Exchange x, HttpClientRequest up, boolean sse, boolean ndjson, Upstream.Attempt a) {
+    IdleWatch(Exchange x, UpstreamCall up, boolean sse, boolean ndjson, Upstream.Attempt a) {
       this.attempt = a;
       this.x = x;
       this.up = up;

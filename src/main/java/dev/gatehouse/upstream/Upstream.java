@@ -4,6 +4,12 @@ import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.UpstreamSettings;
 import dev.gatehouse.exchange.ModelGlobs;
 import dev.gatehouse.exchange.ModelName;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -15,16 +21,17 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One model server Gatehouse protects: its name and address, parsed once from its {@code upstreams}
@@ -33,10 +40,12 @@ import java.util.function.BiConsumer;
  * ModelCatalog}) and their digests. One per configured upstream, shared by every event loop.
  * Thread-safe.
  *
- * <p>Connections: one pool per event loop, of at most {@code limits.max_upstream_connections} (the
- * setting is documented per event loop), which an event loop takes on its first request. A request
- * then stays on the loop that serves its client: one pool shared by all loops would hand one loop's
- * connection to another loop's request, and every chunk of a stream would cross threads. Every
+ * <p>Connections: the relay's requests ({@link #call}) go over one pool per event loop ({@link
+ * LoopConnections}), of at most {@code limits.max_upstream_connections} (the setting is documented
+ * per event loop), made on the loop's first request. A request then stays on the loop that serves
+ * its client: one pool shared by all loops would hand one loop's connection to another loop's
+ * request, and every chunk of a stream would cross threads. The gateway's own requests (the health
+ * check, model lists, digests: {@link #request}) go over a Vert.x HTTP client of their own. Every
  * connection reads its responses through {@link UpstreamFraming}, the relay's and the health
  * check's and the digest fetch's alike.
  *
@@ -96,18 +105,16 @@ public final class Upstream implements AutoCloseable {
   private final int maxConnections;
   private final long connectMillis;
   private final long healthMillis;
+  private final String hostHeader;
 
-  /** The pools no event loop has taken yet. */
-  private final Queue<HttpClient> spare = new ConcurrentLinkedQueue<>();
+  /** The relay's connections, one pool per event loop. */
+  private final Map<EventLoop, LoopConnections> byLoop = new ConcurrentHashMap<>();
 
-  /** Each event loop's pool, by its thread. */
-  private final Map<Thread, HttpClient> byLoop = new ConcurrentHashMap<>();
+  /** TLS to the upstream (https): the JDK's trusted roots, and its name checked. */
+  private final @Nullable SslContext tls;
 
-  /**
-   * The pool of callers off the event loops (tests, a worker thread), and of any loop past the
-   * count.
-   */
-  private final HttpClient offLoop;
+  /** The gateway's own requests (health checks, model lists, digests), from any thread. */
+  private final HttpClient control;
 
   private final UpstreamHealth health;
   private final ModelDigests digests;
@@ -166,13 +173,12 @@ public final class Upstream implements AutoCloseable {
     }
     this.uri = entry.url();
     this.address = Address.parse(uri);
+    this.hostHeader = hostHeader();
     this.maxConnections = config.limits().maxUpstreamConnections();
     this.connectMillis = config.timeouts().upstreamConnect().toMillis();
     this.healthMillis = Math.max(100, config.admin().healthTimeout().toMillis());
-    this.offLoop = newClient();
-    for (int i = 0; i < config.effectiveEventLoops(); i++) {
-      spare.add(newClient());
-    }
+    this.control = newClient();
+    this.tls = address.tls() ? clientTls() : null;
     this.home = vertx.getOrCreateContext();
     this.health = new UpstreamHealth(vertx, uri.toString(), this::probe, onChange);
     this.digests = new ModelDigests(this, config.models().pinRefresh());
@@ -319,7 +325,10 @@ public final class Upstream implements AutoCloseable {
         .setConnectTimeout(connectMillis);
   }
 
-  /** Opens a request on this event loop's pool. Fails, and opens nothing, once closed. */
+  /**
+   * Opens one of the gateway's own requests (not the relay's: {@link #call}). Fails, and opens
+   * nothing, once closed.
+   */
   public Future<HttpClientRequest> request(RequestOptions options) {
     if (closed) {
       return Future.failedFuture("upstream client closed");
@@ -330,7 +339,7 @@ public final class Upstream implements AutoCloseable {
       return sent.future();
     }
     try {
-      return client().request(options);
+      return control.request(options);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -418,21 +427,52 @@ public final class Upstream implements AutoCloseable {
     return answer.future();
   }
 
-  /** This event loop's pool, taken on its first use. */
-  private HttpClient client() {
-    if (!Context.isOnEventLoopThread()) {
-      return offLoop;
+  /**
+   * Starts a relayed request on this event loop's pool: {@code target} (a request target, {@code
+   * /api/chat?x=1}) under the base path, with {@code headers} and the upstream's {@code Host}.
+   * Completes with the call once it has a connection, within {@code timeouts.upstream_connect};
+   * fails when it has none. Called on an event loop.
+   */
+  public Future<UpstreamCall> call(
+      io.vertx.core.http.HttpMethod method, String target, HttpHeaders headers) {
+    ContextInternal ctx = (ContextInternal) Vertx.currentContext();
+    if (closed || ctx == null || !ctx.isEventLoopContext()) {
+      return Future.failedFuture(closed ? "upstream client closed" : "not on an event loop");
     }
-    HttpClient mine = byLoop.get(Thread.currentThread());
-    if (mine != null) {
-      return mine;
+    EventLoop loop = ctx.nettyEventLoop();
+    LoopConnections pool = byLoop.get(loop);
+    if (pool == null) {
+      pool =
+          new LoopConnections(
+              (VertxInternal) vertx, loop, address, tls, maxConnections, connectMillis);
+      byLoop.put(loop, pool);
     }
-    return byLoop.computeIfAbsent(
-        Thread.currentThread(),
-        t -> {
-          HttpClient next = spare.poll();
-          return next != null ? next : offLoop;
-        });
+    headers.set(HttpHeaderNames.HOST, hostHeader);
+    UpstreamCall call =
+        pool.call(
+            ctx,
+            io.netty.handler.codec.http.HttpMethod.valueOf(method.name()),
+            address.target(target),
+            headers);
+    return call.connectedFuture();
+  }
+
+  /** The {@code Host} of every relayed request: the port only when it is not the scheme's. */
+  private String hostHeader() {
+    return address.port() == (address.tls() ? 443 : 80)
+        ? address.host()
+        : address.host() + ":" + address.port();
+  }
+
+  private static SslContext clientTls() {
+    try {
+      return SslContextBuilder.forClient()
+          .sslProvider(SslProvider.JDK)
+          .endpointIdentificationAlgorithm("HTTPS")
+          .build();
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalStateException("upstream TLS: " + e.getMessage(), e);
+    }
   }
 
   private HttpClient newClient() {
@@ -456,13 +496,17 @@ public final class Upstream implements AutoCloseable {
 
   /** Stops the health check and closes every pool; requests after this fail. */
   @Override
-  @SuppressWarnings("ReferenceEquality") // offLoop, also in byLoop, is closed once, above
   public void close() {
     closed = true;
     health.close();
     outlier.close();
-    offLoop.close();
-    spare.forEach(HttpClient::close);
-    byLoop.values().stream().filter(c -> c != offLoop).forEach(HttpClient::close);
+    control.close();
+    for (LoopConnections p : byLoop.values()) {
+      try {
+        p.loop().execute(p::close);
+      } catch (java.util.concurrent.RejectedExecutionException stopped) {
+        // its event loop has stopped, and closed every channel on it
+      }
+    }
   }
 }
