@@ -110,9 +110,7 @@ final class LoopConnections {
                             UpstreamFraming.CODEC,
                             new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
                     UpstreamFraming.install(ch);
-                    Connection c = new Connection(ch);
-                    ch.pipeline().addLast("gatehouseUpstream", c);
-                    all.add(c);
+                    ch.pipeline().addLast("gatehouseUpstream", new Connection(ch));
                   }
                 });
     this.sweep = loop.scheduleAtFixedRate(this::closeExpired, 10, 10, TimeUnit.SECONDS);
@@ -185,10 +183,13 @@ final class LoopConnections {
               if (c == null || !c.channel.isActive()) {
                 // closed as soon as it opened: its close freed its slot (closed)
                 call.failed(new ConnectException("upstream connection closed on connect"));
-              } else if (call.done()) {
-                release(c, true); // given up while it connected: the next call takes it
               } else {
-                c.assign(call);
+                all.add(c); // until it closes (one that never connected is in no set)
+                if (call.done()) {
+                  release(c, true); // given up while it connected: the next call takes it
+                } else {
+                  c.assign(call);
+                }
               }
             });
   }

@@ -288,9 +288,9 @@ public final class UpstreamCall {
   /** Delivers what waited, then reads on. */
   public void resume() {
     paused = false;
-    ArrayDeque<Object> q = queued;
-    while (q != null && !q.isEmpty() && !paused) {
-      dispatch(q.poll());
+    // read again each turn: a handler may pause again, or reset (which empties it)
+    while (!paused && queued != null && !queued.isEmpty()) {
+      dispatch(queued.poll());
     }
     LoopConnections.Connection c = conn;
     if (!paused && c != null) {
