@@ -178,7 +178,7 @@ public final class Upstream implements AutoCloseable {
     this.connectMillis = config.timeouts().upstreamConnect().toMillis();
     this.healthMillis = Math.max(100, config.admin().healthTimeout().toMillis());
     this.control = newClient();
-    this.tls = address.tls() ? clientTls() : null;
+    this.tls = address.tls() ? clientTls(null) : null;
     this.home = vertx.getOrCreateContext();
     this.health = new UpstreamHealth(vertx, uri.toString(), this::probe, onChange);
     this.digests = new ModelDigests(this, config.models().pinRefresh());
@@ -464,12 +464,20 @@ public final class Upstream implements AutoCloseable {
         : address.host() + ":" + address.port();
   }
 
-  private static SslContext clientTls() {
+  /**
+   * TLS to an https upstream: the chain checked against the JVM's trusted roots ({@code trusted}
+   * instead, when given: a test's own CA), and the URL's host against the certificate.
+   */
+  static SslContext clientTls(java.security.cert.@Nullable X509Certificate trusted) {
     try {
-      return SslContextBuilder.forClient()
-          .sslProvider(SslProvider.JDK)
-          .endpointIdentificationAlgorithm("HTTPS")
-          .build();
+      SslContextBuilder b =
+          SslContextBuilder.forClient()
+              .sslProvider(SslProvider.JDK)
+              .endpointIdentificationAlgorithm("HTTPS");
+      if (trusted != null) {
+        b.trustManager(trusted);
+      }
+      return b.build();
     } catch (javax.net.ssl.SSLException e) {
       throw new IllegalStateException("upstream TLS: " + e.getMessage(), e);
     }

@@ -4,6 +4,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -43,8 +44,20 @@ public final class FakeUpstream implements AutoCloseable {
   private final AtomicInteger closedByPeer = new AtomicInteger();
   private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
 
+  /** How it listens: plain HTTP, or TLS with a test CA's certificate. */
+  private final HttpServerOptions options;
+
   public FakeUpstream() {
-    server = vertx.createHttpServer().requestHandler(this::handle);
+    this(new HttpServerOptions());
+  }
+
+  /**
+   * One that listens with {@code options} (TLS, for an https upstream); {@link #url} then names it
+   * {@code https://localhost}, the name its certificate must carry.
+   */
+  public FakeUpstream(HttpServerOptions options) {
+    this.options = options;
+    server = vertx.createHttpServer(options).requestHandler(this::handle);
     server.listen(0, "127.0.0.1").await();
     port = server.actualPort();
   }
@@ -71,12 +84,12 @@ public final class FakeUpstream implements AutoCloseable {
 
   /** Listens again on the same port. */
   public void resume() {
-    server = vertx.createHttpServer().requestHandler(this::handle);
+    server = vertx.createHttpServer(options).requestHandler(this::handle);
     server.listen(port, "127.0.0.1").await();
   }
 
   public String url() {
-    return "http://127.0.0.1:" + port();
+    return options.isSsl() ? "https://localhost:" + port() : "http://127.0.0.1:" + port();
   }
 
   private final java.util.Map<String, String> digests =

@@ -8,8 +8,6 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -279,12 +277,7 @@ class LoopConnectionsTest {
                     new PemKeyCertOptions()
                         .setCertPath(certFile.toString())
                         .setKeyPath(keyFile.toString())));
-    SslContext trusting =
-        SslContextBuilder.forClient()
-            .sslProvider(SslProvider.JDK)
-            .endpointIdentificationAlgorithm("HTTPS")
-            .trustManager(ca.cert)
-            .build();
+    SslContext trusting = Upstream.clientTls(ca.cert); // the gateway's settings, with this CA
     // why: the name in the URL is the one on the certificate, from a trusted issuer
     LoopConnections good = pool("https://localhost:" + port, trusting, 1, 2_000);
     assertThat(text(() -> get(good, "/tls", "localhost"))).isEqualTo("200 ok /tls ");
@@ -294,12 +287,7 @@ class LoopConnectionsTest {
         .isInstanceOf(CompletionException.class)
         .hasMessageContaining("No subject alternative names matching IP address 127.0.0.1");
     // why: a chain from an issuer the client does not trust is refused
-    SslContext other =
-        SslContextBuilder.forClient()
-            .sslProvider(SslProvider.JDK)
-            .endpointIdentificationAlgorithm("HTTPS")
-            .trustManager(new TestCa("upstreams").cert)
-            .build();
+    SslContext other = Upstream.clientTls(new TestCa("upstreams").cert);
     LoopConnections untrusted = pool("https://localhost:" + port, other, 1, 2_000);
     assertThatThrownBy(() -> text(() -> get(untrusted, "/tls", "localhost")))
         .isInstanceOf(CompletionException.class)
