@@ -17,7 +17,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
-import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -110,7 +109,10 @@ public final class Relay {
   private final class Forwarding {
     private final Exchange x;
     private final Consumer<Rejection> reject;
-    private final Set<Upstream> tried = new HashSet<>(2);
+
+    /** The upstreams tried, at most two (an immutable set of one or two: no table per request). */
+    private Set<Upstream> tried = Set.of();
+
     private final boolean upload;
     private @Nullable UpstreamCall current;
     private Upstream.@Nullable Attempt attempt;
@@ -139,7 +141,9 @@ public final class Relay {
       if (x.clientGone() || x.response().closed()) {
         return; // gone while a stage waited (a remote limiter): nothing to ask an upstream for
       }
-      tried.add(upstream);
+      if (!tried.contains(upstream)) {
+        tried = tried.isEmpty() ? Set.of(upstream) : Set.of(tried.iterator().next(), upstream);
+      }
       Upstream.Attempt a = upstream.begin();
       attempt = a;
       HttpHeaders headers = NO_CHECK.newHeaders(); // names and values the client's, checked

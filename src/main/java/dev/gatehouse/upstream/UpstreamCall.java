@@ -58,8 +58,14 @@ public final class UpstreamCall {
 
   private final Handler<Object> reader = this::onRead;
   private final HttpMethod method;
-  private final String uri;
-  private final HttpHeaders headers;
+
+  /**
+   * The request's target and headers, until its head is written: a stream then holds neither for as
+   * long as it runs.
+   */
+  private @Nullable String uri;
+
+  private @Nullable HttpHeaders headers;
   private final Promise<UpstreamCall> connected = Promise.promise();
   private final Promise<UpstreamCall> head = Promise.promise();
   private final Promise<Void> written = Promise.promise();
@@ -77,7 +83,15 @@ public final class UpstreamCall {
   private boolean requestWritten;
   private boolean interim;
   private boolean keepAlive;
+
+  /**
+   * The response's head while its handler runs (its headers are read there, then let go: a stream
+   * holds only its status); null before it and after.
+   */
   private @Nullable HttpResponse response;
+
+  /** The response's status once its head came; 0 before. */
+  private int status;
 
   private @Nullable Handler<Buffer> handler;
   private @Nullable Handler<Void> endHandler;
@@ -139,31 +153,39 @@ public final class UpstreamCall {
   /** Writes the whole request, with {@code body} (and its Content-Length) if there is one. */
   public void end(@Nullable Buffer body) {
     LoopConnections.Connection c = conn;
-    if (over || c == null || headWritten) {
-      return;
+    HttpHeaders h = headers;
+    String target = uri;
+    if (over || c == null || h == null || target == null) {
+      return; // reset, or its head written already
     }
+    headers = null;
+    uri = null;
     headWritten = true;
     ByteBuf content = Unpooled.EMPTY_BUFFER;
     if (body != null) {
       content = ((BufferInternal) body).getByteBuf();
-      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+      h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
     }
     c.channel
         .writeAndFlush(
             new DefaultFullHttpRequest(
-                HttpVersion.HTTP_1_1, method, uri, content, headers, EmptyHttpHeaders.INSTANCE))
+                HttpVersion.HTTP_1_1, method, target, content, h, EmptyHttpHeaders.INSTANCE))
         .addListener(this::lastWrite);
   }
 
   /** Writes the request's head, for a body of {@code length} bytes written after it. */
   public void writeHead(long length) {
     LoopConnections.Connection c = conn;
-    if (over || c == null || headWritten) {
-      return;
+    HttpHeaders h = headers;
+    String target = uri;
+    if (over || c == null || h == null || target == null) {
+      return; // reset, or its head written already
     }
+    headers = null;
+    uri = null;
     headWritten = true;
-    headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
-    c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers));
+    h.set(HttpHeaderNames.CONTENT_LENGTH, length);
+    c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, target, h));
   }
 
   /** Writes a piece of the body, after {@link #writeHead}. */
@@ -251,11 +273,10 @@ public final class UpstreamCall {
 
   /** The response's status; after its head. */
   public int statusCode() {
-    HttpResponse r = response;
-    return r == null ? 0 : r.status().code();
+    return status;
   }
 
-  /** The response's headers; after its head. */
+  /** The response's headers: while the head's handler ({@link #response}) runs, and empty after. */
   public HttpHeaders headers() {
     HttpResponse r = response;
     return r == null ? EmptyHttpHeaders.INSTANCE : r.headers();
@@ -323,7 +344,7 @@ public final class UpstreamCall {
         pool.release(c, true);
       }
     }
-    if (response == null) {
+    if (status == 0) {
       head.tryFail(new IOException("upstream request reset"));
     }
   }
@@ -354,9 +375,11 @@ public final class UpstreamCall {
         }
         interim = true; // 100 Continue, 103 Early Hints: the answer comes after it
       } else {
-        response = r;
+        status = code;
         keepAlive = HttpUtil.isKeepAlive(r);
+        response = r;
         head.tryComplete(this);
+        response = null;
         if (over) {
           ReferenceCountUtil.release(msg);
           return; // reset by the head's handler
@@ -411,7 +434,7 @@ public final class UpstreamCall {
       }
       c.channel.close();
     }
-    if (response == null) {
+    if (status == 0) {
       head.tryFail(cause);
     } else {
       enqueue(cause);
