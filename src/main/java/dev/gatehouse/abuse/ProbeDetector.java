@@ -263,7 +263,9 @@ public final class ProbeDetector {
     }
     int status = x.response().getStatusCode();
     boolean inference =
-        x.route() != null && x.route().operation() == Operation.INFERENCE && x.json() != null;
+        x.route() != null
+            && x.route().operation() == Operation.INFERENCE
+            && (x.json() != null || x.helloProbe() != null);
     if (p == null && status < 400 && !inference) {
       return;
     }
@@ -279,8 +281,7 @@ public final class ProbeDetector {
       // need a refusal or no key): when it shows none of them it adds no points, so it is only
       // counted in its client's window, without building an observation.
       if (!weak
-          && !helloProbe(
-              Objects.requireNonNull(x.json())) // served and not inference returned above
+          && !helloProbe(x) // served and not inference returned above
           && !ProbeSignatures.credentialPath(path)
           && !ProbeSignatures.scannerModel(x.model())) {
         State s = table.get(x.clientAddress(), now);
@@ -322,8 +323,7 @@ public final class ProbeDetector {
               p,
               x.principal() != null,
               x.model(),
-              inference
-                  && helloProbe(Objects.requireNonNull(x.json(), "inference implies a JSON body")),
+              inference && helloProbe(x),
               weak,
               anthropic,
               p == Problem.REGISTRY_DENIED && urlAsModel(x),
@@ -524,8 +524,21 @@ public final class ProbeDetector {
     }
   }
 
+  /**
+   * Whether {@code x}'s body is a hello probe: the answer kept when its policy fields were let go
+   * ({@link Exchange#letFieldsGo}), else read from them.
+   */
+  private static boolean helloProbe(Exchange x) {
+    Boolean kept = x.helloProbe();
+    if (kept != null) {
+      return kept;
+    }
+    JsonNode json = x.json();
+    return json != null && helloProbe(json);
+  }
+
   /** An inference request asking for at most one token of a stock probe prompt. */
-  static boolean helloProbe(JsonNode json) {
+  public static boolean helloProbe(JsonNode json) {
     // The prompt first, the output caps last: every scored request asks, and a real prompt is
     // told apart with fewer lookups than the four caps and options take.
     JsonNode prompt = JsonFields.get(json, "prompt");

@@ -46,6 +46,11 @@ public final class Accounting {
     return written;
   }
 
+  /** Whether the audit record captures the prompt (audit.prompt), so needs the policy fields. */
+  public boolean capturesPrompts() {
+    return prompt != AuditPrompt.NONE;
+  }
+
   /** A hand-off of audit records for one event loop ({@link AuditTurn}). */
   public AuditTurn newTurn() {
     return new AuditTurn(audit, metrics);

@@ -95,6 +95,11 @@ public final class Exchange {
   private @Nullable JsonNode json;
 
   /**
+   * Whether the body was a hello probe, kept when its fields were let go ({@link #letFieldsGo}).
+   */
+  private @Nullable Boolean helloProbe;
+
+  /**
    * Where the members of the JSON body sit in its bytes ({@link BodyLayout}), for a stage that
    * splices a small change into the body instead of writing a whole tree; null when none was
    * recorded. Written by the same writers as {@link #json}, always with it, so it describes the
@@ -333,9 +338,30 @@ public final class Exchange {
     return body;
   }
 
-  /** The policy fields of the JSON body ({@link BodyFields}), or null. */
+  /**
+   * The policy fields of the JSON body ({@link BodyFields}), or null: none, or let go at the proxy
+   * stage ({@link #letFieldsGo}).
+   */
   public @Nullable JsonNode json() {
     return json;
+  }
+
+  /**
+   * Every stage that reads the policy fields has run (the proxy stage starts): keeps the one answer
+   * the probe scoring asks of them at the end, whether the body is a hello probe, and lets them go,
+   * so a stream does not hold its request's tree (about 0.9 KB) for as long as it runs. Not called
+   * when the audit record captures the prompt, which reads them at the end.
+   */
+  public void letFieldsGo(boolean helloProbe) {
+    this.helloProbe = helloProbe;
+    this.json = null;
+  }
+
+  /**
+   * The answer kept by {@link #letFieldsGo}; null while the fields are held (or there were none).
+   */
+  public @Nullable Boolean helloProbe() {
+    return helloProbe;
   }
 
   /** Where the JSON body's members sit in its bytes, for a splice, or null. */

@@ -1,5 +1,6 @@
 package dev.gatehouse.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.abuse.AuthFailures;
 import dev.gatehouse.abuse.BodyPeek;
 import dev.gatehouse.abuse.ProbeDetector;
@@ -456,6 +457,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   /** proxy: the usage meter taps the response as it streams, and the relay forwards it. */
   private void proxy(Exchange x, boolean account) {
     x.startedRelaying();
+    JsonNode fields = x.json();
+    if (fields != null && !accounting.capturesPrompts()) {
+      x.letFieldsGo(ProbeDetector.helloProbe(fields)); // no stage after this one reads them
+    }
     if (account) {
       x.addTap(
           usage.meter(

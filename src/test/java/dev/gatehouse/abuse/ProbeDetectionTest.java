@@ -153,6 +153,44 @@ class ProbeDetectionTest {
     }
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"none", "text"})
+  void servedHelloProbesWithAValidKeyAddUpToAVerdict(String auditPrompt) throws Exception {
+    // why: a leaked key used to ask "is inference open?" (a stock prompt, one token) is scored
+    // though each answer is a 200, and adds up with the same client's keyless inventory reads. The
+    // request's policy fields are let go when it is forwarded (unless the audit record captures
+    // the prompt), so the hello verdict on them must be kept for the scoring at the end: without
+    // it the two inventory reads alone (4) stay under the threshold (10).
+    try (GatewayFixture gw = GatewayFixture.start(settings("log", "audit.prompt", auditPrompt));
+        AccessLogCapture abuse = new AccessLogCapture("gatehouse.abuse")) {
+      String key = gw.newKey();
+      String probe =
+          "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
+              + "\"max_tokens\":1}";
+      String chat =
+          "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
+              + "\"max_tokens\":64}";
+      for (int i = 0; i < 4; i++) {
+        // the same key, asking a real question from another address: never scored
+        assertThat(gw.raw(post("/v1/chat/completions", key, chat), "127.0.0.27").status())
+            .isEqualTo(200);
+      }
+      for (int i = 0; i < 2; i++) {
+        assertThat(gw.raw(post("/v1/chat/completions", key, probe), "127.0.0.26").status())
+            .isEqualTo(200);
+      }
+      assertThat(gw.raw(get("/api/tags", null), "127.0.0.26").status()).isEqualTo(401);
+      assertThat(gw.raw(get("/v1/models", null), "127.0.0.26").status()).isEqualTo(401);
+      assertThat(
+              abuse.await(
+                  "probe verdict ip=127.0.0.26 ",
+                  "action=log",
+                  "signals=unauth_inventory:4,hello:6"))
+          .isNotNull();
+      assertThat(abuse.lines()).noneMatch(l -> l.contains("ip=127.0.0.27 "));
+    }
+  }
+
   @Test
   void inLogModeAVerdictIsOnlyLogged() throws Exception {
     try (GatewayFixture gw = GatewayFixture.start(settings("log"));
