@@ -89,13 +89,14 @@ public final class Exchange {
   /**
    * The fields of the JSON body that decide policy ({@link BodyFields}: a pruned tree, not the
    * whole body), when the route takes JSON and one was sent. Written by listen (BodyReader) with
-   * {@link #bodyRead}, and read again from the new body by whoever rewrites it ({@link
-   * #bodyRewritten}).
+   * {@link #bodyRead}, read again from the new body by whoever rewrites it ({@link
+   * #bodyRewritten}), and let go by the proxy stage ({@link #letFieldsGo}).
    */
   private @Nullable JsonNode json;
 
   /**
-   * Whether the body was a hello probe, kept when its fields were let go ({@link #letFieldsGo}).
+   * Whether the body was a hello probe: written by the proxy stage (Pipeline) with {@link
+   * #letFieldsGo}, when it lets the policy fields go.
    */
   private @Nullable Boolean helloProbe;
 
