@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -153,39 +154,43 @@ public final class UpstreamCall {
   /** Writes the whole request, with {@code body} (and its Content-Length) if there is one. */
   public void end(@Nullable Buffer body) {
     LoopConnections.Connection c = conn;
-    HttpHeaders h = headers;
-    String target = uri;
-    if (over || c == null || h == null || target == null) {
-      return; // reset, or its head written already
+    ByteBuf content = body == null ? Unpooled.EMPTY_BUFFER : ((BufferInternal) body).getByteBuf();
+    HttpRequest request = head(body == null ? -1 : content.readableBytes(), content);
+    if (c != null && request != null) {
+      c.channel.writeAndFlush(request).addListener(this::lastWrite);
     }
-    headers = null;
-    uri = null;
-    headWritten = true;
-    ByteBuf content = Unpooled.EMPTY_BUFFER;
-    if (body != null) {
-      content = ((BufferInternal) body).getByteBuf();
-      h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
-    }
-    c.channel
-        .writeAndFlush(
-            new DefaultFullHttpRequest(
-                HttpVersion.HTTP_1_1, method, target, content, h, EmptyHttpHeaders.INSTANCE))
-        .addListener(this::lastWrite);
   }
 
   /** Writes the request's head, for a body of {@code length} bytes written after it. */
   public void writeHead(long length) {
     LoopConnections.Connection c = conn;
+    HttpRequest request = head(length, null);
+    if (c != null && request != null) {
+      c.channel.write(request);
+    }
+  }
+
+  /**
+   * The request's head, with {@code length} as its Content-Length (none when negative) and the
+   * whole body {@code content} when given; null when the call is over, has no connection, or its
+   * head went already. Lets go of the target and headers: the head is made once.
+   */
+  private @Nullable HttpRequest head(long length, @Nullable ByteBuf content) {
     HttpHeaders h = headers;
     String target = uri;
-    if (over || c == null || h == null || target == null) {
-      return; // reset, or its head written already
+    if (over || conn == null || h == null || target == null) {
+      return null;
     }
     headers = null;
     uri = null;
     headWritten = true;
-    h.set(HttpHeaderNames.CONTENT_LENGTH, length);
-    c.channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, target, h));
+    if (length >= 0) {
+      h.set(HttpHeaderNames.CONTENT_LENGTH, length);
+    }
+    return content == null
+        ? new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, target, h)
+        : new DefaultFullHttpRequest(
+            HttpVersion.HTTP_1_1, method, target, content, h, EmptyHttpHeaders.INSTANCE);
   }
 
   /** Writes a piece of the body, after {@link #writeHead}. */

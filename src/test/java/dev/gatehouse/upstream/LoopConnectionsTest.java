@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -108,8 +109,9 @@ class LoopConnectionsTest {
     return on(f);
   }
 
-  /** A GET of {@code path}, its body read whole: "status body". */
-  private Future<String> get(LoopConnections pool, String path, String host) {
+  /** Sends a GET of {@code path} once it has a connection, with {@code sent} given the call. */
+  private Future<UpstreamCall> send(
+      LoopConnections pool, String path, String host, Consumer<UpstreamCall> sent) {
     HttpHeaders h = DefaultHttpHeadersFactory.headersFactory().newHeaders();
     h.set("Host", host);
     return pool.call(ctx, HttpMethod.GET, path, h)
@@ -117,8 +119,14 @@ class LoopConnectionsTest {
         .compose(
             call -> {
               call.end(null);
+              sent.accept(call);
               return call.response();
-            })
+            });
+  }
+
+  /** A GET of {@code path}, its body read whole: "status body". */
+  private Future<String> get(LoopConnections pool, String path, String host) {
+    return send(pool, path, host, call -> {})
         .compose(
             call -> {
               Promise<String> body = Promise.promise();
@@ -202,20 +210,10 @@ class LoopConnectionsTest {
     LoopConnections pool = pool("http://127.0.0.1:" + port, null, 1, 2_000);
     String failed =
         on(
-            () -> {
-              HttpHeaders h = DefaultHttpHeadersFactory.headersFactory().newHeaders();
-              h.set("Host", "x");
-              return pool.call(ctx, HttpMethod.GET, "/slow", h)
-                  .connectedFuture()
-                  .compose(
-                      call -> {
-                        call.end(null);
-                        vertx.setTimer(100, t -> call.reset());
-                        return call.response();
-                      })
-                  .map(c -> "answered")
-                  .recover(e -> Future.succeededFuture(e.getMessage()));
-            });
+            () ->
+                send(pool, "/slow", "x", call -> vertx.setTimer(100, t -> call.reset()))
+                    .map(c -> "answered")
+                    .recover(e -> Future.succeededFuture(e.getMessage())));
     assertThat(failed).contains("reset");
     // the reset connection is gone; the next call opens another
     assertThat(text(() -> get(pool, "/after", "x"))).isEqualTo("200 ok /after ");
@@ -228,31 +226,22 @@ class LoopConnectionsTest {
     LoopConnections pool = pool("http://127.0.0.1:" + port, null, 1, 2_000);
     String body =
         on(
-            () -> {
-              HttpHeaders h = DefaultHttpHeadersFactory.headersFactory().newHeaders();
-              h.set("Host", "x");
-              return pool.call(ctx, HttpMethod.GET, "/stream", h)
-                  .connectedFuture()
-                  .compose(
-                      call -> {
-                        call.end(null);
-                        return call.response();
-                      })
-                  .compose(
-                      call -> {
-                        Promise<String> done = Promise.promise();
-                        StringBuilder all = new StringBuilder();
-                        call.handler(
-                            b -> {
-                              all.append(b);
-                              call.pause();
-                              vertx.setTimer(5, t -> call.resume());
-                            });
-                        call.endHandler(e -> done.complete(all.toString()));
-                        call.exceptionHandler(done::tryFail);
-                        return done.future();
-                      });
-            });
+            () ->
+                send(pool, "/stream", "x", call -> {})
+                    .compose(
+                        call -> {
+                          Promise<String> done = Promise.promise();
+                          StringBuilder all = new StringBuilder();
+                          call.handler(
+                              b -> {
+                                all.append(b);
+                                call.pause();
+                                vertx.setTimer(5, t -> call.resume());
+                              });
+                          call.endHandler(e -> done.complete(all.toString()));
+                          call.exceptionHandler(done::tryFail);
+                          return done.future();
+                        }));
     StringBuilder want = new StringBuilder();
     for (int i = 0; i < 50; i++) {
       want.append("chunk ").append(i).append('\n');
