@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 
 /**
  * Which headers cross the gateway, each way. Both directions are allowlists.
@@ -42,26 +43,24 @@ public final class HeaderPolicy {
   private HeaderPolicy() {}
 
   public static void copyToUpstream(MultiMap from, MultiMap to) {
-    for (Map.Entry<String, String> e : from) {
-      if (TO_UPSTREAM.contains(e.getKey())) {
-        to.add(e.getKey(), e.getValue());
-      }
-    }
+    copy(from, TO_UPSTREAM, to::add);
   }
 
   /** The same, into the headers of a relayed request ({@code UpstreamCall}). */
   public static void copyToUpstream(MultiMap from, HttpHeaders to) {
-    for (Map.Entry<String, String> e : from) {
-      if (TO_UPSTREAM.contains(e.getKey())) {
-        to.add(e.getKey(), e.getValue());
-      }
-    }
+    copy(from, TO_UPSTREAM, to::add);
   }
 
   public static void copyToClient(Iterable<Map.Entry<String, String>> from, MultiMap to) {
+    copy(from, TO_CLIENT, to::add);
+  }
+
+  /** Adds each field of {@code from} whose name is in {@code names}, in order. */
+  private static void copy(
+      Iterable<Map.Entry<String, String>> from, Set<String> names, BiConsumer<String, String> add) {
     for (Map.Entry<String, String> e : from) {
-      if (TO_CLIENT.contains(e.getKey())) {
-        to.add(e.getKey(), e.getValue());
+      if (names.contains(e.getKey())) {
+        add.accept(e.getKey(), e.getValue());
       }
     }
   }

@@ -230,24 +230,20 @@ public final class Relay {
           .onComplete(
               ar -> {
                 if (!vertx.cancelTimer(timer)) {
-                  if (ar.succeeded()) {
-                    ar.result().reset();
-                  }
-                  return; // the timeout already answered
+                  return; // the timeout already answered, and reset the call
                 }
                 if (ar.failed()) {
                   failed(a, Problem.UPSTREAM_UNAVAILABLE, String.valueOf(ar.cause().getMessage()));
                   return;
                 }
-                UpstreamCall ur = ar.result();
-                if (ur.statusCode() >= 500
+                if (up.statusCode() >= 500
                     && !upload
                     && tried.size() == 1
                     && upstreams.pick(x, tried) != null) {
                   // a 5xx head, nothing relayed yet: another upstream may answer it
                   up.reset();
                   failed(
-                      a, Problem.UPSTREAM_UNAVAILABLE, "upstream answered HTTP " + ur.statusCode());
+                      a, Problem.UPSTREAM_UNAVAILABLE, "upstream answered HTTP " + up.statusCode());
                   return;
                 }
                 a.answered();
@@ -264,14 +260,14 @@ public final class Relay {
                         && !Objects.requireNonNull(x.principal(), "identify.key ran")
                             .models()
                             .allowsAll()
-                        && ur.statusCode() == 200
+                        && up.statusCode() == 200
                         && !x.request().method().name().equals("HEAD");
                 Upstream.Outcome done =
-                    ur.statusCode() >= 500 ? Upstream.Outcome.FAILED : Upstream.Outcome.OK;
+                    up.statusCode() >= 500 ? Upstream.Outcome.FAILED : Upstream.Outcome.OK;
                 if (filter) {
-                  relayFiltered(x, ur, reject, a);
+                  relayFiltered(x, up, reject, a);
                 } else {
-                  relayStream(x, up, ur, a, done);
+                  relayStream(x, up, a, done);
                 }
               });
     }
@@ -344,8 +340,7 @@ public final class Relay {
         });
   }
 
-  private void relayStream(
-      Exchange x, UpstreamCall up, UpstreamCall ur, Upstream.Attempt a, Upstream.Outcome done) {
+  private void relayStream(Exchange x, UpstreamCall ur, Upstream.Attempt a, Upstream.Outcome done) {
     HttpServerResponse resp = x.response();
     resp.setStatusCode(ur.statusCode());
     HeaderPolicy.copyToClient(ur.headers(), resp.headers());
@@ -361,7 +356,7 @@ public final class Relay {
     if (tap != null) {
       tap.onHead(ur.statusCode(), fixedLength && (sse || ndjson) ? null : contentType);
     }
-    IdleWatch idle = new IdleWatch(x, up, sse, ndjson, a);
+    IdleWatch idle = new IdleWatch(x, ur, sse, ndjson, a);
     // With a Content-Length, the client has the whole body once the last byte is written, before
     // end(): so the latest chunk is held back and sent by end(), which waits for the audit record
     // to be durable (Exchange.end). A chunked body is complete only with its terminating chunk,
@@ -389,7 +384,7 @@ public final class Relay {
             idle.cut(
                 stop,
                 "stream cut: " + stop.code); // first: resetting may report a failure of its own
-            up.reset();
+            ur.reset();
             return;
           }
           if (resp.writeQueueFull()) {

@@ -91,6 +91,14 @@ public final class Upstream implements AutoCloseable {
       return new Address(scheme, uri.getHost(), port, tls, path);
     }
 
+    /**
+     * The {@code Host} of a request to it: the host, and the port when it is not the scheme's
+     * default.
+     */
+    public String authority() {
+      return port == (tls ? 443 : 80) ? host : host + ":" + port;
+    }
+
     /** The path and query to send for a request target ({@code /api/tags}): under the base path. */
     public String target(String requestTarget) {
       return basePath + requestTarget;
@@ -173,7 +181,7 @@ public final class Upstream implements AutoCloseable {
     }
     this.uri = entry.url();
     this.address = Address.parse(uri);
-    this.hostHeader = hostHeader();
+    this.hostHeader = address.authority();
     this.maxConnections = config.limits().maxUpstreamConnections();
     this.connectMillis = config.timeouts().upstreamConnect().toMillis();
     this.healthMillis = Math.max(100, config.admin().healthTimeout().toMillis());
@@ -448,20 +456,8 @@ public final class Upstream implements AutoCloseable {
       byLoop.put(loop, pool);
     }
     headers.set(HttpHeaderNames.HOST, hostHeader);
-    UpstreamCall call =
-        pool.call(
-            ctx,
-            io.netty.handler.codec.http.HttpMethod.valueOf(method.name()),
-            address.target(target),
-            headers);
+    UpstreamCall call = pool.call(ctx, method.toNetty(), address.target(target), headers);
     return call.connectedFuture();
-  }
-
-  /** The {@code Host} of every relayed request: the port only when it is not the scheme's. */
-  private String hostHeader() {
-    return address.port() == (address.tls() ? 443 : 80)
-        ? address.host()
-        : address.host() + ":" + address.port();
   }
 
   /**

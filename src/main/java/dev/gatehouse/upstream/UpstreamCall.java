@@ -80,7 +80,6 @@ public final class UpstreamCall {
   /** The response's end was read (and is delivered, or waits in the queue). */
   private boolean endRead;
 
-  private boolean headWritten;
   private boolean requestWritten;
   private boolean interim;
   private boolean keepAlive;
@@ -182,8 +181,7 @@ public final class UpstreamCall {
       return null;
     }
     headers = null;
-    uri = null;
-    headWritten = true;
+    uri = null; // and so the head is written (headWritten)
     if (length >= 0) {
       h.set(HttpHeaderNames.CONTENT_LENGTH, length);
     }
@@ -343,7 +341,7 @@ public final class UpstreamCall {
     conn = null;
     if (c != null) {
       c.call = null;
-      if (headWritten) {
+      if (headWritten()) {
         c.channel.close();
       } else {
         pool.release(c, true);
@@ -352,6 +350,11 @@ public final class UpstreamCall {
     if (status == 0) {
       head.tryFail(new IOException("upstream request reset"));
     }
+  }
+
+  /** Whether the request's head was written: it let go of its target then. */
+  private boolean headWritten() {
+    return uri == null;
   }
 
   /** A message from the connection's decoder. */
@@ -420,16 +423,6 @@ public final class UpstreamCall {
   /** The call fails: its connection is closed, and the failure reported once. */
   private void fail(Throwable cause) {
     LoopConnections.Connection c = conn;
-    if (over || endRead) {
-      // the response is whole (its end waits in the queue): a close after it changes nothing
-      if (c != null) {
-        conn = null;
-        c.call = null;
-        c.channel.close();
-      }
-      return;
-    }
-    over = true;
     conn = null;
     if (c != null) {
       c.call = null; // its close reports to nobody
@@ -439,22 +432,19 @@ public final class UpstreamCall {
       }
       c.channel.close();
     }
+    if (over || endRead) {
+      return; // over already, or the response is whole (its end waits in the queue)
+    }
+    over = true;
     if (status == 0) {
       head.tryFail(cause);
     } else {
-      enqueue(cause);
+      deliver(cause);
     }
   }
 
+  /** Hands {@code item} to its handler now, or queues it behind what waits while paused. */
   private void deliver(Object item) {
-    if (paused || (queued != null && !queued.isEmpty())) {
-      enqueue(item);
-    } else {
-      dispatch(item);
-    }
-  }
-
-  private void enqueue(Object item) {
     if (!paused && (queued == null || queued.isEmpty())) {
       dispatch(item);
       return;
