@@ -117,6 +117,13 @@ public final class Relay {
     private @Nullable UpstreamCall current;
     private Upstream.@Nullable Attempt attempt;
 
+    /**
+     * The stream's watch for silence, once its body is relayed: stopped when the client leaves (a
+     * reset call reports nothing more, so the watch's timer would otherwise hold the exchange until
+     * it fires, {@code timeouts.upstream_idle} later).
+     */
+    private @Nullable IdleWatch watch;
+
     Forwarding(Exchange x, Consumer<Rejection> reject) {
       this.x = x;
       this.reject = reject;
@@ -129,6 +136,10 @@ public final class Relay {
             UpstreamCall r = current;
             if (r != null) {
               r.reset();
+            }
+            IdleWatch w = watch;
+            if (w != null) {
+              w.stop();
             }
             Upstream.Attempt a = attempt;
             if (a != null) {
@@ -267,7 +278,7 @@ public final class Relay {
                 if (filter) {
                   relayFiltered(x, up, reject, a);
                 } else {
-                  relayStream(x, up, a, done);
+                  watch = relayStream(x, up, a, done);
                 }
               });
     }
@@ -340,7 +351,9 @@ public final class Relay {
         });
   }
 
-  private void relayStream(Exchange x, UpstreamCall ur, Upstream.Attempt a, Upstream.Outcome done) {
+  /** Relays the response as it comes; returns the stream's watch for silence. */
+  private IdleWatch relayStream(
+      Exchange x, UpstreamCall ur, Upstream.Attempt a, Upstream.Outcome done) {
     HttpServerResponse resp = x.response();
     resp.setStatusCode(ur.statusCode());
     HeaderPolicy.copyToClient(ur.headers(), resp.headers());
@@ -429,6 +442,7 @@ public final class Relay {
             }
           });
     }
+    return idle;
   }
 
   /**

@@ -40,6 +40,8 @@ class HeldStreamFootprintTest {
   private static final String SERVER_CONNECTION = "io.vertx.core.http.impl.Http1xServerConnection";
   private static final String RELAY_CONNECTION =
       "dev.gatehouse.upstream.LoopConnections$Connection";
+  private static final String EXCHANGE = "dev.gatehouse.exchange.Exchange";
+  private static final String CALL = "dev.gatehouse.upstream.UpstreamCall";
   private static final int STREAMS = 24; // under concurrency.per_key's default of 32
 
   @Test
@@ -73,6 +75,37 @@ class HeldStreamFootprintTest {
           s.close();
         }
       }
+    }
+  }
+
+  @Test
+  void aStreamWhoseClientLeavesIsLetGoAtOnce() throws Exception {
+    // why: a reset upstream call reports nothing more, so without its watch stopped the stream's
+    // timer for silence held the whole exchange (request, connections, buffers) until it fired,
+    // timeouts.upstream_idle later: clients that leave streams would pile up memory for minutes
+    try (GatewayFixture gw = GatewayFixture.start(Map.of("timeouts.upstream_idle", "120s"))) {
+      String key = gw.newKey();
+      gw.upstream.firstChunkDelay(60_000).streaming(1, 0); // the head, then nothing for 60 s
+      Map<String, Long> before = liveInstances();
+      List<Socket> streams = new ArrayList<>();
+      for (int i = 0; i < STREAMS; i++) {
+        streams.add(open(gw.port(), key));
+      }
+      for (Socket s : streams) {
+        assertThat(readHead(s)).startsWith("HTTP/1.1 200");
+      }
+      assertThat(delta(before, liveInstances(), EXCHANGE)).isGreaterThanOrEqualTo(STREAMS);
+      for (Socket s : streams) {
+        s.close();
+      }
+      long deadline = System.nanoTime() + 10_000_000_000L; // far below timeouts.upstream_idle
+      long held;
+      do {
+        Thread.sleep(200);
+        Map<String, Long> after = liveInstances();
+        held = Math.max(delta(before, after, EXCHANGE), delta(before, after, CALL));
+      } while (held > 0 && System.nanoTime() < deadline);
+      assertThat(held).isLessThanOrEqualTo(0);
     }
   }
 
