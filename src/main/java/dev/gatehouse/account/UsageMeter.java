@@ -42,7 +42,13 @@ public final class UsageMeter implements ResponseTap {
   private final long tokensPerDay;
   private final boolean stripUsage;
   private Mode mode = Mode.NONE;
-  private Buffer pending = Buffer.buffer();
+
+  /**
+   * What is held back: the body so far (JSON), or an unterminated line or event; null for nothing,
+   * so a stream between chunks holds no empty buffer (Vert.x's first takes 256 bytes).
+   */
+  private @Nullable Buffer pending;
+
   private boolean teeOverflow;
   private long estimated;
   private long tokensIn = -1;
@@ -97,19 +103,23 @@ public final class UsageMeter implements ResponseTap {
         return chunk;
       case JSON:
         if (!teeOverflow) {
-          if (pending.length() + chunk.length() > MAX_TEE) {
+          Buffer body = pending;
+          if ((body == null ? 0 : body.length()) + chunk.length() > MAX_TEE) {
             teeOverflow = true;
-            pending = Buffer.buffer();
+            pending = null;
+          } else if (body == null) {
+            pending = chunk.copy(); // the upstream's chunk is never written to
           } else {
-            pending.appendBuffer(chunk);
+            body.appendBuffer(chunk);
           }
         }
         return chunk;
       default:
         // Read as bytes: a line or event is only decoded when it carries usage figures, and the
         // bytes passed on are the upstream's own (a character split between two reads included).
-        boolean holding = pending.length() > 0;
-        Buffer held = holding ? pending.appendBuffer(chunk) : chunk;
+        Buffer tail = pending;
+        boolean holding = tail != null;
+        Buffer held = tail != null ? tail.appendBuffer(chunk) : chunk;
         Bytes b = Bytes.of(held);
         Buffer out = mode == Mode.NDJSON ? lines(held, b) : events(held, b);
         int done = b.done - b.offset;
@@ -118,7 +128,7 @@ public final class UsageMeter implements ResponseTap {
           pending =
               Buffer.buffer(held.length() - done).appendBuffer(held, done, held.length() - done);
         } else if (holding) {
-          pending = Buffer.buffer();
+          pending = null;
         }
         return out;
     }
@@ -382,14 +392,15 @@ public final class UsageMeter implements ResponseTap {
   @Override
   public Buffer onEnd() {
     Buffer rest = Buffer.buffer();
+    Buffer held = pending;
     if (mode == Mode.JSON) {
-      if (!teeOverflow && pending.length() > 0) {
-        readUsage(pending.toString(StandardCharsets.UTF_8));
+      if (!teeOverflow && held != null && held.length() > 0) {
+        readUsage(held.toString(StandardCharsets.UTF_8));
       }
-    } else if (mode != Mode.NONE && pending.length() > 0) {
-      rest = pending; // an unterminated last line or event still belongs to the client
+    } else if (mode != Mode.NONE && held != null && held.length() > 0) {
+      rest = held; // an unterminated last line or event still belongs to the client
     }
-    pending = Buffer.buffer();
+    pending = null;
     settle();
     return rest;
   }

@@ -140,6 +140,10 @@ final class GatewayVerticle extends VerticleBase {
             .setMaxInitialLineLength(8192)
             .setCompressionSupported(false)
             .setDecompressionSupported(false)
+            // No WebSocket is served: without these, every connection carries a handler that
+            // inspects each response for a WebSocket handshake to compress.
+            .setPerFrameWebSocketCompressionSupported(false)
+            .setPerMessageWebSocketCompressionSupported(false)
             .setHandle100ContinueAutomatically(false)
             .setHttp2ClearTextEnabled(false)
             .setTcpNoDelay(true)

@@ -14,8 +14,10 @@ import org.jspecify.annotations.Nullable;
  * within {@code timeouts.keepalive}. A connection with a request in flight is never timed out here,
  * so a long generation keeps streaming.
  *
- * <p>Requests only update counters: each connection has one timer, re-armed when it fires, so the
- * request path never pays for scheduling or cancelling timers. One per event loop; not thread-safe.
+ * <p>Requests only update counters: each idle connection has one timer, re-armed when it fires, so
+ * the request path never pays for cancelling timers. A timer that fires while a request is in
+ * flight is not re-armed (a long stream holds no timer) until that request ends. One per event
+ * loop; not thread-safe.
  */
 public final class ConnectionTimeouts {
 
@@ -28,6 +30,7 @@ public final class ConnectionTimeouts {
     final HttpConnection conn;
     int inFlight;
     boolean servedOne;
+    boolean closed;
 
     /** When the connection last became idle (opened, or its last response ended). */
     long idleSince = System.nanoTime();
@@ -43,9 +46,9 @@ public final class ConnectionTimeouts {
     }
 
     private void fire() {
+      timer = -1;
       if (inFlight > 0) {
-        arm(servedOne ? keepaliveNanos : headerReadNanos); // busy: look again later
-        return;
+        return; // busy: armed again when its last request ends (idle)
       }
       long limit = servedOne ? keepaliveNanos : headerReadNanos;
       long idle = System.nanoTime() - idleSince;
@@ -78,6 +81,7 @@ public final class ConnectionTimeouts {
     s.arm(headerReadNanos);
     conn.closeHandler(
         v -> {
+          s.closed = true;
           vertx.cancelTimer(s.timer);
           states.remove(conn);
           if (onClose != null) {
@@ -98,6 +102,9 @@ public final class ConnectionTimeouts {
                 v -> {
                   if (--s.inFlight == 0) {
                     s.idleSince = System.nanoTime();
+                    if (s.timer == -1 && !s.closed) {
+                      s.arm(keepaliveNanos);
+                    }
                   }
                 });
       }

@@ -12,6 +12,7 @@ import dev.gatehouse.upstream.UpstreamCall;
 import dev.gatehouse.upstream.Upstreams;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -211,10 +212,10 @@ public final class Relay {
         a.end(Upstream.Outcome.CANCELLED, "client gone");
         return;
       }
-      long timer =
-          vertx.setTimer(
+      ScheduledFuture<?> timer =
+          up.timer(
               firstByteMillis,
-              id -> {
+              () -> {
                 up.reset();
                 failed(
                     a,
@@ -240,7 +241,7 @@ public final class Relay {
       up.response()
           .onComplete(
               ar -> {
-                if (!vertx.cancelTimer(timer)) {
+                if (!timer.cancel(false)) {
                   return; // the timeout already answered, and reset the call
                 }
                 if (ar.failed()) {
@@ -456,7 +457,7 @@ public final class Relay {
     private final boolean ndjson;
     private final Upstream.Attempt attempt;
     private long last = System.nanoTime();
-    private long timer;
+    private @Nullable ScheduledFuture<?> timer;
     private boolean done;
 
     IdleWatch(Exchange x, UpstreamCall up, boolean sse, boolean ndjson, Upstream.Attempt a) {
@@ -469,7 +470,7 @@ public final class Relay {
     }
 
     private void arm(long millis) {
-      timer = vertx.setTimer(Math.max(1, millis), id -> check());
+      timer = up.timer(millis, this::check);
     }
 
     private void check() {
@@ -492,7 +493,10 @@ public final class Relay {
 
     void stop() {
       done = true;
-      vertx.cancelTimer(timer);
+      ScheduledFuture<?> t = timer;
+      if (t != null) {
+        t.cancel(false);
+      }
     }
 
     /** Ends the client's response early, with a final error in the client's dialect. */

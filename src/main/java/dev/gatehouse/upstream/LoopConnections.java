@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.ssl.SslContext;
@@ -49,6 +50,12 @@ final class LoopConnections {
 
   private static final int MAX_HEADER_SIZE = 8192;
   private static final int MAX_CHUNK_SIZE = 8192;
+
+  /**
+   * The decoder's first buffer for a head's lines (it grows for a longer line): Netty's default is
+   * 128 bytes, twice what an upstream's response lines take, held by every connection.
+   */
+  private static final int LINE_BUFFER = 64;
 
   private final EventLoop loop;
   private final Bootstrap bootstrap;
@@ -108,7 +115,14 @@ final class LoopConnections {
                     ch.pipeline()
                         .addLast(
                             UpstreamFraming.CODEC,
-                            new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
+                            new HttpClientCodec(
+                                new HttpDecoderConfig()
+                                    .setMaxInitialLineLength(MAX_INITIAL_LINE)
+                                    .setMaxHeaderSize(MAX_HEADER_SIZE)
+                                    .setMaxChunkSize(MAX_CHUNK_SIZE)
+                                    .setInitialBufferSize(LINE_BUFFER),
+                                false, // no parsing after a CONNECT, as before
+                                false)); // no failOnMissingResponse, as before
                     UpstreamFraming.install(ch);
                     ch.pipeline().addLast("gatehouseUpstream", new Connection(ch));
                   }

@@ -27,6 +27,7 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.streams.ReadStream;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -265,6 +266,17 @@ public final class UpstreamCall {
             fail(f.cause());
           });
     }
+  }
+
+  /**
+   * Runs {@code task} in the caller's context after {@code millis}, unless cancelled first ({@code
+   * cancel(false)} is true when it will not run). The relay's timers for this call (its first byte,
+   * its silence): Netty's own scheduling on the call's event loop, with none of the bookkeeping a
+   * Vert.x timer adds (a handler object and an entry in a shared map per timer).
+   */
+  public ScheduledFuture<?> timer(long millis, Runnable task) {
+    return ctx.nettyEventLoop()
+        .schedule(() -> ctx.dispatch(task), Math.max(1, millis), TimeUnit.MILLISECONDS);
   }
 
   // ---- the response

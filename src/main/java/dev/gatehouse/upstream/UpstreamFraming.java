@@ -51,6 +51,12 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
   /** Vert.x's HTTP/1.x client codec in the channel pipeline. */
   static final String CODEC = "codec";
 
+  /**
+   * The first buffer for a stream's chunk-size lines: 16 hex digits and CRLF fit; a longer line
+   * (with extensions) grows it. A held stream keeps it.
+   */
+  private static final int CHUNK_LINE = 24;
+
   /** The largest response head (status line and fields) or trailer section read. */
   static final int MAX_HEAD = 64 * 1024;
 
@@ -233,6 +239,9 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
         case CHUNK_SIZE -> {
           int lf = buf.indexOf(i, end, (byte) '\n');
           int stop = lf < 0 ? end : lf + 1;
+          if (line.length == 0) {
+            line = new byte[CHUNK_LINE]; // grown by collect for a longer one
+          }
           if (!collect(buf, i, stop)) {
             return "chunk-size line too long";
           }
@@ -302,7 +311,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       }
       String why = head();
       lineLength = 0;
-      line = Http1Grammar.NO_LINE; // a stream's chunk-size lines need a small one
+      line = Http1Grammar.NO_LINE; // a stream's chunk-size lines need a small one (CHUNK_LINE)
       return why;
     }
     String why = null;

@@ -95,6 +95,42 @@ class TimeoutsTest {
   }
 
   @Test
+  void aKeepAliveConnectionIsClosedOnceIdleAfterAStreamLongerThanItsTimeouts() throws Exception {
+    // why: the connection's clock stops while a request is in flight (a stream holds no timer) and
+    // starts again when it ends: an idle connection is still closed after a long stream
+    gw.upstream.streaming(15, 150); // over 2 s: header_read's and keepalive's timers lapse
+    byte[] body = "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}".getBytes(StandardCharsets.UTF_8);
+    try (Socket s = new Socket("127.0.0.1", gw.port())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream()
+          .write(
+              ("POST /api/generate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                      + key
+                      + "\r\nContent-Type: application/json\r\nContent-Length: "
+                      + body.length
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().write(body);
+      s.getOutputStream().flush();
+      InputStream in = s.getInputStream();
+      StringBuilder got = new StringBuilder();
+      byte[] buf = new byte[8192];
+      long ended = 0;
+      int n;
+      while ((n = in.read(buf)) >= 0) { // a read timeout (5 s) fails the test: never closed
+        got.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+        if (ended == 0 && got.toString().endsWith("0\r\n\r\n")) {
+          ended = System.nanoTime(); // the stream's last chunk
+        }
+      }
+      long idleMillis = (System.nanoTime() - ended) / 1_000_000;
+      assertThat(got.toString()).startsWith("HTTP/1.1 200").contains("\"done\":true");
+      assertThat(ended).isPositive();
+      assertThat(idleMillis).isGreaterThanOrEqualTo(600); // keepalive (700 ms) counts from its end
+    }
+  }
+
+  @Test
   void aDownUpstreamGets502InTheClientsDialect() throws Exception {
     // why: connection refused upstream is reported, not hung, and not leaked as a stack trace
     try (GatewayFixture down = GatewayFixture.start(Map.of("upstream", "http://127.0.0.1:9"))) {
