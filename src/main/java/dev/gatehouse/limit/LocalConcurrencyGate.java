@@ -119,13 +119,15 @@ public final class LocalConcurrencyGate implements ConcurrencyGate {
 
   private void release(LocalSlot s) {
     java.util.List<LocalSlot> wake = new java.util.ArrayList<>(1);
+    boolean leftWaiting;
     synchronized (this) {
       if (s.done) {
         return;
       }
       s.done = true;
-      if (!s.holding) {
-        queue.remove(s); // left while waiting
+      leftWaiting = !s.holding;
+      if (leftWaiting) {
+        queue.remove(s);
       } else {
         inFlight--;
         perKey.computeIfPresent(s.key, (k, n) -> n == 1 ? null : n - 1);
@@ -139,6 +141,11 @@ public final class LocalConcurrencyGate implements ConcurrencyGate {
           }
         }
       }
+    }
+    if (leftWaiting) {
+      // left while waiting: its timeout would hold the request (and its client's connection)
+      // until it fired, concurrency.queue_timeout later
+      vertx.cancelTimer(s.timer);
     }
     for (LocalSlot w : wake) {
       vertx.cancelTimer(w.timer);

@@ -16,6 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * What an open stream holds in the gateway. Vert.x gives each connection an outbound queue for
@@ -78,34 +80,77 @@ class HeldStreamFootprintTest {
     }
   }
 
-  @Test
-  void aStreamWhoseClientLeavesIsLetGoAtOnce() throws Exception {
-    // why: a reset upstream call reports nothing more, so without its watch stopped the stream's
-    // timer for silence held the whole exchange (request, connections, buffers) until it fired,
-    // timeouts.upstream_idle later: clients that leave streams would pile up memory for minutes
-    try (GatewayFixture gw = GatewayFixture.start(Map.of("timeouts.upstream_idle", "120s"))) {
+  /** Where a request is when its client leaves. */
+  enum Leaving {
+    /** Sent upstream, no response head yet. */
+    BEFORE_THE_HEAD,
+    /** Its head relayed, the body still to come. */
+    MID_STREAM,
+    /** Queued for a concurrency slot that a held stream takes. */
+    QUEUED_FOR_A_SLOT
+  }
+
+  @ParameterizedTest
+  @EnumSource(Leaving.class)
+  void aRequestWhoseClientLeavesIsLetGoAtOnce(Leaving where) throws Exception {
+    // why: whatever waits on a request (a timer for the upstream's silence or first byte, a queue)
+    // must drop it when its client leaves, not when that wait would have ended (minutes later):
+    // clients that leave would otherwise pile up memory. A reset upstream call reports nothing
+    // more, and the watch for silence held the whole exchange until timeouts.upstream_idle.
+    Map<String, String> settings =
+        where == Leaving.QUEUED_FOR_A_SLOT
+            ? Map.of(
+                "timeouts.upstream_idle", "120s",
+                "concurrency.per_key", "1",
+                "concurrency.queue_timeout", "120s")
+            : Map.of("timeouts.upstream_idle", "120s", "timeouts.upstream_first_byte", "120s");
+    try (GatewayFixture gw = GatewayFixture.start(settings)) {
       String key = gw.newKey();
-      gw.upstream.firstChunkDelay(60_000).streaming(1, 0); // the head, then nothing for 60 s
-      Map<String, Long> before = liveInstances();
-      List<Socket> streams = new ArrayList<>();
-      for (int i = 0; i < STREAMS; i++) {
-        streams.add(open(gw.port(), key));
+      if (where == Leaving.BEFORE_THE_HEAD) {
+        gw.upstream.firstByteDelay(60_000); // no head for 60 s
+      } else {
+        gw.upstream.firstChunkDelay(60_000).streaming(1, 0); // the head, then nothing for 60 s
       }
-      for (Socket s : streams) {
-        assertThat(readHead(s)).startsWith("HTTP/1.1 200");
+      Map<String, Long> before = liveInstances();
+      List<Socket> clients = new ArrayList<>();
+      for (int i = 0; i < STREAMS; i++) {
+        clients.add(open(gw.port(), key));
+        if (where == Leaving.QUEUED_FOR_A_SLOT && i == 0) {
+          assertThat(readHead(clients.get(0))).startsWith("HTTP/1.1 200"); // holds the one slot
+        }
+      }
+      switch (where) {
+        case BEFORE_THE_HEAD -> waitFor(() -> gw.upstream.requests().size() == STREAMS);
+        case MID_STREAM -> {
+          for (Socket s : clients) {
+            assertThat(readHead(s)).startsWith("HTTP/1.1 200");
+          }
+        }
+        case QUEUED_FOR_A_SLOT -> {
+          Thread.sleep(500); // the others reach the queue
+          assertThat(gw.upstream.requests()).hasSize(1);
+        }
       }
       assertThat(delta(before, liveInstances(), EXCHANGE)).isGreaterThanOrEqualTo(STREAMS);
-      for (Socket s : streams) {
+      for (Socket s : clients) {
         s.close();
       }
-      long deadline = System.nanoTime() + 10_000_000_000L; // far below timeouts.upstream_idle
+      long deadline = System.nanoTime() + 10_000_000_000L; // far below every wait above
       long held;
       do {
         Thread.sleep(200);
         Map<String, Long> after = liveInstances();
         held = Math.max(delta(before, after, EXCHANGE), delta(before, after, CALL));
       } while (held > 0 && System.nanoTime() < deadline);
-      assertThat(held).isLessThanOrEqualTo(0);
+      assertThat(held).as("exchanges or upstream calls still held").isLessThanOrEqualTo(0);
+    }
+  }
+
+  private static void waitFor(java.util.function.BooleanSupplier done) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (!done.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waited 10 s").isLessThan(deadline);
+      Thread.sleep(20);
     }
   }
 
