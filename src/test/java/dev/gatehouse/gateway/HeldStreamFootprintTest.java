@@ -87,7 +87,9 @@ class HeldStreamFootprintTest {
     /** Its head relayed, the body still to come. */
     MID_STREAM,
     /** Queued for a concurrency slot that a held stream takes. */
-    QUEUED_FOR_A_SLOT
+    QUEUED_FOR_A_SLOT,
+    /** Halfway through a streamed upload (a model blob), piped to the upstream as it comes. */
+    MID_UPLOAD
   }
 
   @ParameterizedTest
@@ -105,7 +107,10 @@ class HeldStreamFootprintTest {
                 "concurrency.queue_timeout", "120s")
             : Map.of("timeouts.upstream_idle", "120s", "timeouts.upstream_first_byte", "120s");
     try (GatewayFixture gw = GatewayFixture.start(settings)) {
-      String key = gw.newKey();
+      String key =
+          where == Leaving.MID_UPLOAD
+              ? gw.newKey(List.of(), List.of("models.manage"))
+              : gw.newKey();
       if (where == Leaving.BEFORE_THE_HEAD) {
         gw.upstream.firstByteDelay(60_000); // no head for 60 s
       } else {
@@ -114,7 +119,8 @@ class HeldStreamFootprintTest {
       Map<String, Long> before = liveInstances();
       List<Socket> clients = new ArrayList<>();
       for (int i = 0; i < STREAMS; i++) {
-        clients.add(open(gw.port(), key));
+        clients.add(
+            where == Leaving.MID_UPLOAD ? halfUpload(gw.port(), key) : open(gw.port(), key));
         if (where == Leaving.QUEUED_FOR_A_SLOT && i == 0) {
           assertThat(readHead(clients.get(0))).startsWith("HTTP/1.1 200"); // holds the one slot
         }
@@ -126,6 +132,7 @@ class HeldStreamFootprintTest {
             assertThat(readHead(s)).startsWith("HTTP/1.1 200");
           }
         }
+        case MID_UPLOAD -> Thread.sleep(500); // the halves reach the upstream
         case QUEUED_FOR_A_SLOT -> {
           Thread.sleep(500); // the others reach the queue
           assertThat(gw.upstream.requests()).hasSize(1);
@@ -144,6 +151,22 @@ class HeldStreamFootprintTest {
       } while (held > 0 && System.nanoTime() < deadline);
       assertThat(held).as("exchanges or upstream calls still held").isLessThanOrEqualTo(0);
     }
+  }
+
+  /** A blob upload of 1 MiB of which half is sent. */
+  private static Socket halfUpload(int port, String key) throws IOException {
+    Socket s = new Socket("127.0.0.1", port);
+    OutputStream out = s.getOutputStream();
+    out.write(
+        ("POST /api/blobs/sha256:"
+                + "0".repeat(64)
+                + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                + key
+                + "\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+    out.write(new byte[512 * 1024]);
+    out.flush();
+    return s;
   }
 
   private static void waitFor(java.util.function.BooleanSupplier done) throws InterruptedException {
