@@ -45,7 +45,7 @@ public final class UsageMeter implements ResponseTap {
 
   /**
    * What is held back: the body so far (JSON), or an unterminated line or event; null for nothing,
-   * so a stream between chunks holds no empty buffer (Vert.x's first takes 256 bytes).
+   * so a stream between chunks holds no empty buffer (two objects, about 80 bytes).
    */
   private @Nullable Buffer pending;
 

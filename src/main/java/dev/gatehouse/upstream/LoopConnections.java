@@ -52,8 +52,9 @@ final class LoopConnections {
   private static final int MAX_CHUNK_SIZE = 8192;
 
   /**
-   * The decoder's first buffer for a head's lines (it grows for a longer line): Netty's default is
-   * 128 bytes, twice what an upstream's response lines take, held by every connection.
+   * The decoder's first buffer for a head's lines, which every connection holds (it grows for a
+   * longer line): Netty's default is 128 bytes; an upstream's status and header lines are mostly
+   * shorter than 64.
    */
   private static final int LINE_BUFFER = 64;
 

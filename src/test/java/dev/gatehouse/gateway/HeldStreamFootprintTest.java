@@ -132,7 +132,7 @@ class HeldStreamFootprintTest {
             assertThat(readHead(s)).startsWith("HTTP/1.1 200");
           }
         }
-        case MID_UPLOAD -> Thread.sleep(500); // the halves reach the upstream
+        case MID_UPLOAD -> Thread.sleep(500); // the halves are piped on as they come
         case QUEUED_FOR_A_SLOT -> {
           Thread.sleep(500); // the others reach the queue
           assertThat(gw.upstream.requests()).hasSize(1);
