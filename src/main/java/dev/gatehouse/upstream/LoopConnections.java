@@ -2,10 +2,13 @@ package dev.gatehouse.upstream;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -103,9 +106,9 @@ final class LoopConnections {
             .resolver(vertx.nameResolver().nettyAddressResolverGroup())
             .option(ChannelOption.ALLOCATOR, VertxByteBufAllocator.POOLED_ALLOCATOR)
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(
-                ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                (int) Math.min(Integer.MAX_VALUE, connectMillis))
+            // no CONNECT_TIMEOUT_MILLIS: Netty's channel would keep its (cancelled) timeout task
+            // for as long as the connection lives; connect() times the connect itself
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
             .handler(
                 new ChannelInitializer<Channel>() {
                   @Override
@@ -124,8 +127,8 @@ final class LoopConnections {
                                     .setInitialBufferSize(LINE_BUFFER),
                                 false, // no parsing after a CONNECT, as before
                                 false)); // no failOnMissingResponse, as before
-                    UpstreamFraming.install(ch);
-                    ch.pipeline().addLast("gatehouseUpstream", new Connection(ch));
+                    UpstreamFraming framing = UpstreamFraming.installChecker(ch);
+                    ch.pipeline().addLast("gatehouseUpstream", new Connection(ch, framing));
                   }
                 });
     this.sweep = loop.scheduleAtFixedRate(this::closeExpired, 10, 10, TimeUnit.SECONDS);
@@ -183,30 +186,56 @@ final class LoopConnections {
 
   private void connect(UpstreamCall call) {
     open++;
-    bootstrap
-        .connect(connectHost, port)
-        .addListener(
-            f -> {
-              if (!f.isSuccess()) {
-                open--;
-                call.failed(f.cause());
-                next();
-                return;
+    ChannelFuture connecting = bootstrap.connect(connectHost, port);
+    if (connectMillis <= 0) { // no limit, as Netty's own timeout of 0
+      connecting.addListener(f -> connected(call, f));
+      return;
+    }
+    ScheduledFuture<?> timeout =
+        loop.schedule(
+            () -> {
+              // as Netty's own connect timeout: the attempt fails, and the channel is closed
+              if (connecting instanceof ChannelPromise p
+                  && p.tryFailure(
+                      new ConnectTimeoutException(
+                          "connection timed out after "
+                              + connectMillis
+                              + " ms: "
+                              + connectHost
+                              + ":"
+                              + port))) {
+                connecting.channel().close();
               }
-              Connection c =
-                  ((io.netty.channel.ChannelFuture) f).channel().pipeline().get(Connection.class);
-              if (c == null || !c.channel.isActive()) {
-                // closed as soon as it opened: its close freed its slot (closed)
-                call.failed(new ConnectException("upstream connection closed on connect"));
-              } else {
-                all.add(c); // until it closes (one that never connected is in no set)
-                if (call.done()) {
-                  release(c, true); // given up while it connected: the next call takes it
-                } else {
-                  c.assign(call);
-                }
-              }
-            });
+            },
+            connectMillis,
+            TimeUnit.MILLISECONDS);
+    connecting.addListener(
+        f -> {
+          timeout.cancel(false);
+          connected(call, f);
+        });
+  }
+
+  /** The connect for {@code call} is over: the call gets the connection, or fails. */
+  private void connected(UpstreamCall call, io.netty.util.concurrent.Future<? super Void> f) {
+    if (!f.isSuccess()) {
+      open--;
+      call.failed(f.cause());
+      next();
+      return;
+    }
+    Connection c = ((ChannelFuture) f).channel().pipeline().get(Connection.class);
+    if (c == null || !c.channel.isActive()) {
+      // closed as soon as it opened: its close freed its slot (closed)
+      call.failed(new ConnectException("upstream connection closed on connect"));
+    } else {
+      all.add(c); // until it closes (one that never connected is in no set)
+      if (call.done()) {
+        release(c, true); // given up while it connected: the next call takes it
+      } else {
+        c.assign(call);
+      }
+    }
   }
 
   /** A call is over with its connection: kept for the next call, or closed. */
@@ -279,12 +308,17 @@ final class LoopConnections {
   /** One connection: the last handler of its pipeline, and the call it carries now, if any. */
   final class Connection extends ChannelInboundHandlerAdapter {
     final Channel channel;
+
+    /** The strict framing check on its responses, told of each request as it is written. */
+    final UpstreamFraming framing;
+
     @Nullable UpstreamCall call;
     long idleSince;
     private @Nullable Throwable cause;
 
-    Connection(Channel channel) {
+    Connection(Channel channel, UpstreamFraming framing) {
       this.channel = channel;
+      this.framing = framing;
     }
 
     boolean fresh(long now) {

@@ -157,6 +157,7 @@ public final class UpstreamCall {
     ByteBuf content = body == null ? Unpooled.EMPTY_BUFFER : ((BufferInternal) body).getByteBuf();
     HttpRequest request = head(body == null ? -1 : content.readableBytes(), content);
     if (c != null && request != null) {
+      c.framing.requestSent(method.equals(HttpMethod.HEAD));
       c.channel.writeAndFlush(request).addListener(this::lastWrite);
     }
   }
@@ -166,6 +167,7 @@ public final class UpstreamCall {
     LoopConnections.Connection c = conn;
     HttpRequest request = head(length, null);
     if (c != null && request != null) {
+      c.framing.requestSent(method.equals(HttpMethod.HEAD));
       c.channel.write(request);
     }
   }

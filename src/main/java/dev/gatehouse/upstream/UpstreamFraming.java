@@ -118,15 +118,37 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
       return false;
     }
     if (p.get(UpstreamFraming.class) == null) {
-      // Reads of at least 1 KiB. Netty's default guess shrinks towards the size of recent reads,
-      // so after a stream of 200-byte chunks a response head and its first chunk, sent in one
-      // packet, were read (and relayed to the client) in two pieces.
-      channel.config().setRecvByteBufAllocator(READS);
-      UpstreamFraming framing = new UpstreamFraming();
-      p.addBefore(CODEC, "gatehouseUpstreamFraming", framing);
+      UpstreamFraming framing = installChecker(channel);
       p.addAfter(CODEC, "gatehouseUpstreamRequests", framing.new Requests());
     }
     return true;
+  }
+
+  /**
+   * As {@link #install(Channel)} on a channel with the codec, for a writer that tells the check of
+   * each request itself ({@link #requestSent}) as it writes it: the relay's own connections, which
+   * then carry no handler for their writes to pass.
+   */
+  static UpstreamFraming installChecker(Channel channel) {
+    // Reads of at least 1 KiB. Netty's default guess shrinks towards the size of recent reads,
+    // so after a stream of 200-byte chunks a response head and its first chunk, sent in one
+    // packet, were read (and relayed to the client) in two pieces.
+    channel.config().setRecvByteBufAllocator(READS);
+    UpstreamFraming framing = new UpstreamFraming();
+    channel.pipeline().addBefore(CODEC, "gatehouseUpstreamFraming", framing);
+    return framing;
+  }
+
+  /**
+   * A request is written on the connection: a response to it may come. On the channel's event loop,
+   * before the request's head is written.
+   */
+  void requestSent(boolean head) {
+    awaiting.add(head);
+    if (state == State.IDLE) {
+      state = State.HEAD;
+      lineLength = 0;
+    }
   }
 
   /** Notes each request as Vert.x writes it, before the encoder turns it into bytes. */
@@ -134,11 +156,7 @@ public final class UpstreamFraming extends ChannelInboundHandlerAdapter {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
       if (msg instanceof HttpRequest req) {
-        awaiting.add(req.method().equals(HttpMethod.HEAD));
-        if (state == State.IDLE) {
-          state = State.HEAD;
-          lineLength = 0;
-        }
+        requestSent(req.method().equals(HttpMethod.HEAD));
       }
       ctx.write(msg, promise);
     }

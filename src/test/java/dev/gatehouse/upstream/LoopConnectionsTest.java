@@ -193,6 +193,42 @@ class LoopConnectionsTest {
   }
 
   @Test
+  void aConnectThatHangsFailsAfterTheConnectTimeout() throws Exception {
+    // An upstream whose accept queue is full: the kernel drops further SYNs, so a connect hangs.
+    try (var listener =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      var address = new java.net.InetSocketAddress("127.0.0.1", listener.getLocalPort());
+      List<java.net.Socket> queued = new java.util.ArrayList<>();
+      boolean full = false;
+      try {
+        for (int i = 0; i < 16 && !full; i++) {
+          var s = new java.net.Socket();
+          try {
+            s.connect(address, 200);
+            queued.add(s);
+          } catch (java.net.SocketTimeoutException e) {
+            s.close();
+            full = true;
+          }
+        }
+        assertThat(full).as("the accept queue filled up").isTrue();
+        LoopConnections pool =
+            pool("http://" + address.getHostString() + ":" + address.getPort(), null, 1, 300);
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> text(() -> get(pool, "/x", "x")))
+            .isInstanceOf(CompletionException.class)
+            .hasMessageContaining("connection timed out after 300 ms");
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(millis).isBetween(250L, 5_000L);
+      } finally {
+        for (var s : queued) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  @Test
   void aRefusedConnectionFailsTheCall() throws Exception {
     int port;
     try (var s = new java.net.ServerSocket(0)) {
