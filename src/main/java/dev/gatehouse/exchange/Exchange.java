@@ -186,7 +186,7 @@ public final class Exchange {
 
   /**
    * What gives back the memory this request's body holds; null when it holds none. Written by the
-   * body reader (listen) only, with {@link #bodyHeld}; run by {@link #freeBody}.
+   * body reader (listen) only, with {@link #bodyHeld}; run, and let go, by {@link #freeBody}.
    */
   private @Nullable Runnable bodyRelease;
 
@@ -434,8 +434,10 @@ public final class Exchange {
    * nothing.
    */
   public void freeBody() {
-    if (bodyRelease != null) {
-      bodyRelease.run();
+    Runnable release = bodyRelease;
+    if (release != null) {
+      bodyRelease = null; // given back once: nothing of the body reader is held after
+      release.run();
     }
   }
 

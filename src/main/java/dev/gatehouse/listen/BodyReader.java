@@ -114,6 +114,9 @@ public final class BodyReader {
           collected[0] = null;
           x.received(body.length());
           done.tryComplete(check(x, kind, body));
+          // The request keeps its handlers as long as it lives (a stream's: minutes), and with
+          // them this read's state; the body is whole, so they have nothing left to do.
+          req.handler(null).exceptionHandler(null).endHandler(null);
         });
     req.resume();
     return done.future();
