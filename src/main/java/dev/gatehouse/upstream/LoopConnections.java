@@ -187,11 +187,7 @@ final class LoopConnections {
   private void connect(UpstreamCall call) {
     open++;
     ChannelFuture connecting = bootstrap.connect(connectHost, port);
-    if (connectMillis <= 0) { // no limit, as Netty's own timeout of 0
-      connecting.addListener(f -> connected(call, f));
-      return;
-    }
-    ScheduledFuture<?> timeout =
+    ScheduledFuture<?> timeout = // timeouts.upstream_connect is positive (the config checks it)
         loop.schedule(
             () -> {
               // as Netty's own connect timeout: the attempt fails, and the channel is closed

@@ -157,7 +157,6 @@ public final class UpstreamCall {
     ByteBuf content = body == null ? Unpooled.EMPTY_BUFFER : ((BufferInternal) body).getByteBuf();
     HttpRequest request = head(body == null ? -1 : content.readableBytes(), content);
     if (c != null && request != null) {
-      c.framing.requestSent(method.equals(HttpMethod.HEAD));
       c.channel.writeAndFlush(request).addListener(this::lastWrite);
     }
   }
@@ -167,7 +166,6 @@ public final class UpstreamCall {
     LoopConnections.Connection c = conn;
     HttpRequest request = head(length, null);
     if (c != null && request != null) {
-      c.framing.requestSent(method.equals(HttpMethod.HEAD));
       c.channel.write(request);
     }
   }
@@ -175,16 +173,19 @@ public final class UpstreamCall {
   /**
    * The request's head, with {@code length} as its Content-Length (none when negative) and the
    * whole body {@code content} when given; null when the call is over, has no connection, or its
-   * head went already. Lets go of the target and headers: the head is made once.
+   * head went already. Lets go of the target and headers: the head is made once, and the
+   * connection's framing check told of it, to be written at once.
    */
   private @Nullable HttpRequest head(long length, @Nullable ByteBuf content) {
+    LoopConnections.Connection c = conn;
     HttpHeaders h = headers;
     String target = uri;
-    if (over || conn == null || h == null || target == null) {
+    if (over || c == null || h == null || target == null) {
       return null;
     }
     headers = null;
     uri = null; // and so the head is written (headWritten)
+    c.framing.requestSent(method.equals(HttpMethod.HEAD));
     if (length >= 0) {
       h.set(HttpHeaderNames.CONTENT_LENGTH, length);
     }
