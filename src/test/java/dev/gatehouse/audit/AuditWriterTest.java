@@ -8,6 +8,7 @@ import dev.gatehouse.config.GatehouseConfig.AuditRetention;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.SqliteStore;
 import dev.gatehouse.testing.MutableClock;
+import dev.gatehouse.testing.Poll;
 import dev.gatehouse.testing.PrunedAuditLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -258,11 +259,7 @@ class AuditWriterTest {
 
   /** Waits up to 5 s for {@code condition}: a generous bound, not a timing assertion. */
   private static void await(String what, BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
-      Thread.sleep(5);
-    }
+    Poll.until(what, Duration.ofSeconds(5), condition);
   }
 
   @Test

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.testing.FakeLlmServer;
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.Poll;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -268,12 +268,6 @@ class PostureMonitorTest {
   }
 
   static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > until) {
-        throw new AssertionError("condition not met within 60 s");
-      }
-      Thread.sleep(20);
-    }
+    Poll.until("the condition", Duration.ofSeconds(60), condition);
   }
 }

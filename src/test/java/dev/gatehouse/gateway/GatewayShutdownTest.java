@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.testing.AccessLogCapture;
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.Poll;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
@@ -33,9 +35,6 @@ class GatewayShutdownTest {
   }
 
   private static void waitFor(java.util.function.BooleanSupplier done) throws Exception {
-    for (int i = 0; i < 200 && !done.getAsBoolean(); i++) {
-      Thread.sleep(25);
-    }
-    assertThat(done.getAsBoolean()).as("waited 5 s").isTrue();
+    Poll.until("the condition", Duration.ofSeconds(5), done);
   }
 }

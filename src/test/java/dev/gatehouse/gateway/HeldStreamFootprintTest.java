@@ -3,11 +3,13 @@ package dev.gatehouse.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.Poll;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -126,7 +128,11 @@ class HeldStreamFootprintTest {
         }
       }
       switch (where) {
-        case BEFORE_THE_HEAD -> waitFor(() -> gw.upstream.requests().size() == STREAMS);
+        case BEFORE_THE_HEAD ->
+            Poll.until(
+                "every request upstream",
+                Duration.ofSeconds(10),
+                () -> gw.upstream.requests().size() == STREAMS);
         case MID_STREAM -> {
           for (Socket s : clients) {
             assertThat(readHead(s)).startsWith("HTTP/1.1 200");
@@ -167,14 +173,6 @@ class HeldStreamFootprintTest {
     out.write(new byte[512 * 1024]);
     out.flush();
     return s;
-  }
-
-  private static void waitFor(java.util.function.BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (!done.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waited 10 s").isLessThan(deadline);
-      Thread.sleep(20);
-    }
   }
 
   private static Socket open(int port, String key) throws IOException {

@@ -7,12 +7,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.pins.ModelPins;
 import dev.gatehouse.testing.FakeUpstream;
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.Poll;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -92,10 +94,7 @@ class SeveralUpstreamsTest {
   }
 
   private static void waitFor(BooleanSupplier done) throws InterruptedException {
-    for (int i = 0; i < 400 && !done.getAsBoolean(); i++) {
-      Thread.sleep(25);
-    }
-    assertThat(done.getAsBoolean()).as("waited 10 s").isTrue();
+    Poll.until("the condition", Duration.ofSeconds(10), done);
   }
 
   @Test
