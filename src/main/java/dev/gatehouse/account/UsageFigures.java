@@ -36,47 +36,65 @@ record UsageFigures(long in, long out, boolean noChoices) {
   /** The figures of {@code json}, or null when it is not a well-formed JSON object. */
   static @Nullable UsageFigures read(String json) {
     try (JsonParser p = JSON.createParser(json)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        return null;
-      }
-      long promptEval = -2;
-      long eval = -2;
-      Usage usage = null;
-      Usage responseUsage = null;
-      Usage messageUsage = null;
-      boolean noChoices = false;
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String name = p.currentName();
-        JsonToken v = p.nextToken();
-        switch (name) {
-          case "prompt_eval_count" -> promptEval = tokens(p);
-          case "eval_count" -> eval = tokens(p);
-          case "usage" -> usage = usage(p);
-          case "response" -> responseUsage = nested(p);
-          case "message" -> messageUsage = nested(p);
-          case "choices" -> noChoices = emptyArray(p, v);
-          default -> p.skipChildren();
-        }
-      }
-      if (promptEval != -2 || eval != -2) { // Ollama
-        return new UsageFigures(Math.max(0, promptEval), Math.max(0, eval), noChoices);
-      }
-      Usage u = usage != null ? usage : responseUsage != null ? responseUsage : messageUsage;
-      long in = -1;
-      long out = -1;
-      if (u != null && u.object) {
-        if (u.prompt != -2 || u.completion != -2) {
-          in = Math.max(0, u.prompt);
-          out = Math.max(0, u.completion);
-        } else {
-          in = u.input != -2 ? u.input : -1;
-          out = u.output != -2 ? u.output : -1;
-        }
-      }
-      return new UsageFigures(in, out, noChoices);
+      return read(p);
     } catch (IOException e) {
       return null;
     }
+  }
+
+  /**
+   * The figures of the JSON text in {@code bytes[offset, offset + length)}, read as bytes (no
+   * decoded copy of the text), or null when it is not a well-formed JSON object in UTF-8. A text
+   * that is not UTF-8 throughout gives null here where the decoded text may still read: the caller
+   * then reads that ({@link UsageMeter}).
+   */
+  static @Nullable UsageFigures read(byte[] bytes, int offset, int length) {
+    try (JsonParser p = JSON.createParser(bytes, offset, length)) {
+      return read(p);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static @Nullable UsageFigures read(JsonParser p) throws IOException {
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      return null;
+    }
+    long promptEval = -2;
+    long eval = -2;
+    Usage usage = null;
+    Usage responseUsage = null;
+    Usage messageUsage = null;
+    boolean noChoices = false;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken v = p.nextToken();
+      switch (name) {
+        case "prompt_eval_count" -> promptEval = tokens(p);
+        case "eval_count" -> eval = tokens(p);
+        case "usage" -> usage = usage(p);
+        case "response" -> responseUsage = nested(p);
+        case "message" -> messageUsage = nested(p);
+        case "choices" -> noChoices = emptyArray(p, v);
+        default -> p.skipChildren();
+      }
+    }
+    if (promptEval != -2 || eval != -2) { // Ollama
+      return new UsageFigures(Math.max(0, promptEval), Math.max(0, eval), noChoices);
+    }
+    Usage u = usage != null ? usage : responseUsage != null ? responseUsage : messageUsage;
+    long in = -1;
+    long out = -1;
+    if (u != null && u.object) {
+      if (u.prompt != -2 || u.completion != -2) {
+        in = Math.max(0, u.prompt);
+        out = Math.max(0, u.completion);
+      } else {
+        in = u.input != -2 ? u.input : -1;
+        out = u.output != -2 ? u.output : -1;
+      }
+    }
+    return new UsageFigures(in, out, noChoices);
   }
 
   /**

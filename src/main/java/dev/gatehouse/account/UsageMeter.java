@@ -49,6 +49,12 @@ public final class UsageMeter implements ResponseTap {
    */
   private @Nullable Buffer pending;
 
+  /**
+   * A JSON answer's {@link #pending} is still the upstream's first chunk itself, passed on to the
+   * client as it is: read, never written to. A second chunk makes it a buffer of the meter's own.
+   */
+  private boolean pendingShared;
+
   private boolean teeOverflow;
   private long estimated;
   private long tokensIn = -1;
@@ -108,7 +114,15 @@ public final class UsageMeter implements ResponseTap {
             teeOverflow = true;
             pending = null;
           } else if (body == null) {
-            pending = chunk.copy(); // the upstream's chunk is never written to
+            pending = chunk; // a body of one chunk, the usual, is read where it lies
+            pendingShared = true;
+          } else if (pendingShared) {
+            // the upstream's chunks are never written to
+            pending =
+                Buffer.buffer(body.length() + chunk.length())
+                    .appendBuffer(body)
+                    .appendBuffer(chunk);
+            pendingShared = false;
           } else {
             body.appendBuffer(chunk);
           }
@@ -360,7 +374,11 @@ public final class UsageMeter implements ResponseTap {
    * streaming read of the figures alone, no tree); null when it is not a JSON object.
    */
   private @Nullable UsageFigures readUsage(String json) {
-    UsageFigures f = UsageFigures.read(json);
+    return readUsage(UsageFigures.read(json));
+  }
+
+  /** Takes the figures read, if any; returns them. */
+  private @Nullable UsageFigures readUsage(@Nullable UsageFigures f) {
     if (f != null) {
       if (f.in() >= 0) {
         tokensIn = f.in();
@@ -395,7 +413,10 @@ public final class UsageMeter implements ResponseTap {
     Buffer held = pending;
     if (mode == Mode.JSON) {
       if (!teeOverflow && held != null && held.length() > 0) {
-        readUsage(held.toString(StandardCharsets.UTF_8));
+        BodyFields.Bytes b = BodyFields.Bytes.of(held); // no copy for a heap buffer, the usual
+        if (readUsage(UsageFigures.read(b.array(), b.offset(), b.length())) == null) {
+          readUsage(held.toString(StandardCharsets.UTF_8)); // not UTF-8 throughout: as decoded
+        }
       }
     } else if (mode != Mode.NONE && held != null && held.length() > 0) {
       rest = held; // an unterminated last line or event still belongs to the client

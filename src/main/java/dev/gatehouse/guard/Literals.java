@@ -204,20 +204,25 @@ final class Literals {
    * The literals found in one text: whether each occurs, and where the positional ones start. Its
    * cost follows what the text holds, not how many literals there are: a bitset of the literals
    * seen, and a small open-addressing map from a positional literal to its last occurrence, which
-   * grows with the hits.
+   * grows with the hits; a text with no positional literal in it allocates none of these.
    */
   static final class Hits {
+    private static final int[] NONE = new int[0];
+
+    /** The map's and the occurrence lists' first size, once a positional literal is found. */
+    private static final int FIRST = 16;
+
     private final long[] seen;
 
     /**
      * Keys (literal id + 1; 0 is empty) and values (occurrence index) of the last-occurrence map.
      */
-    private int[] keys = new int[16];
+    private int[] keys = NONE;
 
-    private int[] vals = new int[16];
+    private int[] vals = NONE;
     private int size;
-    private int[] pos = new int[16];
-    private int[] prev = new int[16];
+    private int[] pos = NONE;
+    private int[] prev = NONE;
     private int count;
 
     Hits(int literals) {
@@ -267,8 +272,8 @@ final class Literals {
 
     private void add(int id, int p) {
       if (count == pos.length) {
-        pos = Arrays.copyOf(pos, count * 2);
-        prev = Arrays.copyOf(prev, count * 2);
+        pos = Arrays.copyOf(pos, Math.max(FIRST, count * 2));
+        prev = Arrays.copyOf(prev, Math.max(FIRST, count * 2));
       }
       pos[count] = p;
       prev[count] = put(id, count);
@@ -300,8 +305,8 @@ final class Literals {
     private void grow() {
       int[] oldKeys = keys;
       int[] oldVals = vals;
-      keys = new int[oldKeys.length * 2];
-      vals = new int[oldKeys.length * 2];
+      keys = new int[Math.max(FIRST, oldKeys.length * 2)];
+      vals = new int[keys.length];
       size = 0;
       for (int i = 0; i < oldKeys.length; i++) {
         if (oldKeys[i] != 0) {
@@ -312,6 +317,9 @@ final class Literals {
 
     /** The last occurrence index of the literal, or -1. */
     private int last(int id) {
+      if (size == 0) {
+        return -1;
+      }
       int mask = keys.length - 1;
       int k = id + 1;
       for (int i = (k * 0x9E3779B9) >>> 16 & mask; ; i = (i + 1) & mask) {

@@ -420,7 +420,11 @@ public final class Relay {
           idle.stop();
           Buffer tail = tap == null ? null : tap.onEnd();
           Buffer rest =
-              held[0] == null ? tail : tail == null ? held[0] : held[0].copy().appendBuffer(tail);
+              held[0] == null
+                  ? tail
+                  : tail == null || tail.length() == 0
+                      ? held[0] // the usual: nothing held back, and no copy of the last chunk
+                      : held[0].copy().appendBuffer(tail);
           if (!resp.ended()) {
             if (tail != null && tail.length() > 0) {
               x.addBytesOut(tail.length());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -158,8 +159,8 @@ class UsageFiguresTest {
     b.append('}');
   }
 
-  @Test
-  void readsTheSameFiguresAsTheTreeDid() {
+  /** The hand-made objects and 5,000 random ones. */
+  static List<String> all() {
     List<String> all = new ArrayList<>(HAND);
     Random r = new Random(4);
     for (int i = 0; i < 5000; i++) {
@@ -167,6 +168,12 @@ class UsageFiguresTest {
       object(r, b, 0);
       all.add(b.toString());
     }
+    return all;
+  }
+
+  @Test
+  void readsTheSameFiguresAsTheTreeDid() {
+    List<String> all = all();
     int figures = 0;
     for (String json : all) {
       String was = old(json);
@@ -174,5 +181,24 @@ class UsageFiguresTest {
       figures += was.startsWith("-1/-1/") || was.equals("none") ? 0 : 1;
     }
     assertThat(figures).isGreaterThan(200);
+  }
+
+  @Test
+  void readsTheSameFiguresFromTheBytesAsFromTheDecodedText() {
+    // why: a whole JSON answer is read where it lies, as UTF-8 bytes, with no decoded copy
+    List<String> all = all();
+    for (String json : List.copyOf(all)) {
+      // text beyond ASCII, of two, three and four bytes a character, before and after the figures
+      all.add(
+          json.replace("text ", "t\u00e9xt \u65e5\u672c \ud83d\ude00 ")
+              .replace("{\"", "{\"\u00e9\":1,\""));
+    }
+    for (String json : all) {
+      byte[] framed = ("[]" + json + "{}").getBytes(StandardCharsets.UTF_8);
+      UsageFigures f = UsageFigures.read(framed, 2, framed.length - 4);
+      assertThat(f == null ? "none" : f.in() + "/" + f.out() + "/" + f.noChoices())
+          .as(json)
+          .isEqualTo(now(json));
+    }
   }
 }

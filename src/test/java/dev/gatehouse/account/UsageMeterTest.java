@@ -228,4 +228,31 @@ class UsageMeterTest {
       assertThat(got.toByteArray()).as(type).isEqualTo(all);
     }
   }
+
+  @Test
+  void aJsonAnswerThatIsNotUtf8ThroughoutStillHasItsFiguresRead() {
+    // why: the answer is read as UTF-8 bytes first; a stray byte in its text (0xFF, a cut
+    // character) must not lose the figures the decoded text gives
+    byte[] body =
+        concat(
+            List.of(
+                utf8("{\"message\":{\"content\":\"a"),
+                new byte[] {(byte) 0xff, (byte) 0xe6, (byte) 0x97},
+                utf8("\"},\"done\":true,\"prompt_eval_count\":26,\"eval_count\":48}")));
+    for (int cut : new int[] {body.length, 10, 30}) {
+      UsageMeter m = meter("application/json", false);
+      ByteArrayOutputStream got = new ByteArrayOutputStream();
+      got.writeBytes(
+          m.onChunk(Buffer.buffer(java.util.Arrays.copyOfRange(body, 0, cut))).getBytes());
+      if (cut < body.length) {
+        got.writeBytes(
+            m.onChunk(Buffer.buffer(java.util.Arrays.copyOfRange(body, cut, body.length)))
+                .getBytes());
+      }
+      got.writeBytes(m.onEnd().getBytes());
+      assertThat(got.toByteArray()).isEqualTo(body);
+      assertThat(m.tokensIn()).as("cut at %d", cut).isEqualTo(26);
+      assertThat(m.tokensOut()).as("cut at %d", cut).isEqualTo(48);
+    }
+  }
 }
