@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,17 +44,20 @@ record UsageFigures(long in, long out, boolean noChoices) {
   }
 
   /**
-   * The figures of the JSON text in {@code bytes[offset, offset + length)}, read as bytes (no
-   * decoded copy of the text), or null when it is not a well-formed JSON object in UTF-8. A text
-   * that is not UTF-8 throughout gives null here where the decoded text may still read: the caller
-   * then reads that ({@link UsageMeter}).
+   * The figures of the JSON text in {@code bytes[offset, offset + length)}, as {@link
+   * #read(String)} gives them for its decoded text: read where the bytes lie (no decoded copy), and
+   * from the decoded text only when that read gives nothing, as it does for bytes that are not
+   * UTF-8 throughout (a stray 0xFF, a cut character), which the decoded text reads with replacement
+   * characters.
    */
   static @Nullable UsageFigures read(byte[] bytes, int offset, int length) {
+    UsageFigures f;
     try (JsonParser p = JSON.createParser(bytes, offset, length)) {
-      return read(p);
+      f = read(p);
     } catch (IOException e) {
-      return null;
+      f = null;
     }
+    return f != null ? f : read(new String(bytes, offset, length, StandardCharsets.UTF_8));
   }
 
   private static @Nullable UsageFigures read(JsonParser p) throws IOException {

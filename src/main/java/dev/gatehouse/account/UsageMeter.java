@@ -20,9 +20,10 @@ import org.jspecify.annotations.Nullable;
  * (a failed charge stops it too); at the end the estimate is replaced by the real figures.
  *
  * <p>Streams are passed on in whole lines (NDJSON) or whole events (SSE), as the upstream's own
- * bytes: they are read as bytes, and only a line or event carrying usage figures is decoded. When
- * the gateway itself asked for OpenAI's usage event ({@code stream_options.include_usage}) the
- * client did not ask for it, so that event is dropped. One per request; not thread-safe.
+ * bytes: they are read as bytes, and only an event carrying usage figures is decoded (a line's
+ * figures, and a whole answer's, are read from its bytes). When the gateway itself asked for
+ * OpenAI's usage event ({@code stream_options.include_usage}) the client did not ask for it, so
+ * that event is dropped. One per request; not thread-safe.
  */
 public final class UsageMeter implements ResponseTap {
 
@@ -129,7 +130,7 @@ public final class UsageMeter implements ResponseTap {
         }
         return chunk;
       default:
-        // Read as bytes: a line or event is only decoded when it carries usage figures, and the
+        // Read as bytes: only an event carrying usage figures is decoded, and the
         // bytes passed on are the upstream's own (a character split between two reads included).
         Buffer tail = pending;
         boolean holding = tail != null;
@@ -211,7 +212,7 @@ public final class UsageMeter implements ResponseTap {
         nl >= 0;
         nl = b.indexOf((byte) '\n', start, b.end)) {
       if (b.contains(PROMPT_EVAL_COUNT, start, nl) || b.contains(EVAL_COUNT, start, nl)) {
-        readUsage(b.text(start, nl));
+        readUsage(UsageFigures.read(b.a, start, nl - start));
       } else if (!blank(b, start, nl) && !b.startsWith(ERROR, start, nl)) {
         count(1);
       }
@@ -413,10 +414,8 @@ public final class UsageMeter implements ResponseTap {
     Buffer held = pending;
     if (mode == Mode.JSON) {
       if (!teeOverflow && held != null && held.length() > 0) {
-        BodyFields.Bytes b = BodyFields.Bytes.of(held); // no copy for a heap buffer, the usual
-        if (readUsage(UsageFigures.read(b.array(), b.offset(), b.length())) == null) {
-          readUsage(held.toString(StandardCharsets.UTF_8)); // not UTF-8 throughout: as decoded
-        }
+        Bytes b = Bytes.of(held);
+        readUsage(UsageFigures.read(b.a, b.offset, b.end - b.offset));
       }
     } else if (mode != Mode.NONE && held != null && held.length() > 0) {
       rest = held; // an unterminated last line or event still belongs to the client

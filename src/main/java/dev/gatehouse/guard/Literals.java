@@ -272,8 +272,9 @@ final class Literals {
 
     private void add(int id, int p) {
       if (count == pos.length) {
-        pos = Arrays.copyOf(pos, Math.max(FIRST, count * 2));
-        prev = Arrays.copyOf(prev, Math.max(FIRST, count * 2));
+        int n = Math.max(FIRST, count * 2);
+        pos = Arrays.copyOf(pos, n);
+        prev = Arrays.copyOf(prev, n);
       }
       pos[count] = p;
       prev[count] = put(id, count);

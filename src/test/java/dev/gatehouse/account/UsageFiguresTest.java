@@ -185,20 +185,49 @@ class UsageFiguresTest {
 
   @Test
   void readsTheSameFiguresFromTheBytesAsFromTheDecodedText() {
-    // why: a whole JSON answer is read where it lies, as UTF-8 bytes, with no decoded copy
-    List<String> all = all();
-    for (String json : List.copyOf(all)) {
+    // why: a whole JSON answer and an NDJSON line with figures are read where they lie, as bytes,
+    // with no decoded copy, and must give what their decoded text gives, whatever the bytes are
+    List<byte[]> all = new ArrayList<>();
+    for (String json : all()) {
+      all.add(utf8(json));
       // text beyond ASCII, of two, three and four bytes a character, before and after the figures
       all.add(
-          json.replace("text ", "t\u00e9xt \u65e5\u672c \ud83d\ude00 ")
-              .replace("{\"", "{\"\u00e9\":1,\""));
+          utf8(
+              json.replace("text ", "t\u00e9xt \u65e5\u672c \ud83d\ude00 ")
+                  .replace("{\"", "{\"\u00e9\":1,\"")));
+      // bytes that are not UTF-8: a stray 0xFF and a cut character in the text, and in a name
+      all.add(notUtf8(json.replace("text ", "text \u0001")));
+      all.add(notUtf8(json.replace("{\"", "{\"\u0001\":1,\"")));
     }
-    for (String json : all) {
-      byte[] framed = ("[]" + json + "{}").getBytes(StandardCharsets.UTF_8);
-      UsageFigures f = UsageFigures.read(framed, 2, framed.length - 4);
+    for (byte[] json : all) {
+      String decoded = new String(json, StandardCharsets.UTF_8);
+      byte[] framed = new byte[json.length + 4];
+      System.arraycopy(json, 0, framed, 2, json.length);
+      UsageFigures f = UsageFigures.read(framed, 2, json.length);
       assertThat(f == null ? "none" : f.in() + "/" + f.out() + "/" + f.noChoices())
-          .as(json)
-          .isEqualTo(now(json));
+          .as(decoded)
+          .isEqualTo(now(decoded));
     }
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * {@code s} in UTF-8 with each U+0001 made 0xFF and the first two bytes of a 3-byte character.
+   */
+  static byte[] notUtf8(String s) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (byte c : utf8(s)) {
+      if (c == 1) {
+        out.write(0xff);
+        out.write(0xe6);
+        out.write(0x97);
+      } else {
+        out.write(c);
+      }
+    }
+    return out.toByteArray();
   }
 }
