@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -14,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.logging.Logger;
@@ -34,10 +36,12 @@ import org.sqlite.util.LibraryLoaderUtil;
  * a directory only this user may write to (made {@code rwx------}; one that others may write to, or
  * that another user owns, is not used), the copy named after the jar entry's CRC-32 and size,
  * written under a temporary name and renamed into place, and its CRC-32 checked against the jar's
- * on every start. Anything else (no such entry in a jar, a file system without POSIX permissions, a
- * copy that does not match, an {@code org.sqlite.lib.path} the operator set) leaves the driver to
- * its default; and a copy that will not load (a {@code noexec} mount) makes the driver fall back to
- * its default too. It never stops a start.
+ * on every start. Which of the jar's libraries is this platform's is noted beside it ({@value
+ * #WHERE}) the first time, since the driver's way of telling costs a new process on every start
+ * ({@link #remembered}). Anything else (no such entry in a jar, a file system without POSIX
+ * permissions, a copy that does not match, an {@code org.sqlite.lib.path} the operator set) leaves
+ * the driver to its default; and a copy that will not load (a {@code noexec} mount) makes the
+ * driver fall back to its default too. It never stops a start.
  */
 final class SqliteNativeLibrary {
 
@@ -45,6 +49,11 @@ final class SqliteNativeLibrary {
   private static final String NAME_PROPERTY = "org.sqlite.lib.name";
   private static final String DIR = "native";
   private static final String PREFIX = "sqlitejdbc-";
+
+  /** The file in {@code native/} that notes which of the jar's libraries is this platform's. */
+  private static final String WHERE = "library-resource";
+
+  private static final String RESOURCE_ROOT = "/org/sqlite/native/";
   private static final Logger LOG = Logger.getLogger("gatehouse.store");
   private static final Set<PosixFilePermission> OTHERS_WRITE =
       Set.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
@@ -75,11 +84,20 @@ final class SqliteNativeLibrary {
 
   /** The copy of the driver's library in {@code dataDir/native}, made if needed; empty if none. */
   static Optional<Path> copyIn(Path dataDir) throws IOException {
-    String resource =
-        LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
-    URL url = LibraryLoaderUtil.class.getResource(resource);
-    if (url == null) {
+    Path dir = privateDir(dataDir.resolve(DIR));
+    if (dir == null) {
       return Optional.empty();
+    }
+    String resource = remembered(dir);
+    URL url = resource == null ? null : LibraryLoaderUtil.class.getResource(resource);
+    if (url == null) {
+      resource =
+          LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
+      url = LibraryLoaderUtil.class.getResource(resource);
+      if (url == null) {
+        return Optional.empty();
+      }
+      remember(dir, resource);
     }
     URLConnection connection = url.openConnection();
     if (!(connection instanceof JarURLConnection jar)) {
@@ -89,10 +107,6 @@ final class SqliteNativeLibrary {
     long crc = entry.getCrc();
     long size = entry.getSize();
     if (crc < 0 || size < 0) {
-      return Optional.empty();
-    }
-    Path dir = privateDir(dataDir.resolve(DIR));
-    if (dir == null) {
       return Optional.empty();
     }
     Path lib =
@@ -136,6 +150,61 @@ final class SqliteNativeLibrary {
     return Optional.of(lib);
   }
 
+  /**
+   * This platform, as far as it decides which of the jar's libraries the driver wants: the JVM's
+   * operating system, architecture and home (a JDK is built for one C library, glibc or musl, and
+   * one system; Termux's lives in its own directory).
+   */
+  private static String platform() {
+    return System.getProperty("os.name")
+        + " "
+        + System.getProperty("os.arch")
+        + " "
+        + System.getProperty("java.home");
+  }
+
+  /**
+   * The library's resource path that {@link #remember} noted for this platform, or null. Finding it
+   * the driver's way ({@code OSInfo}) lists and resolves every file in {@code /proc/self/map_files}
+   * and runs {@code uname -o} in a new process on each call: about 70 ms of a cold JVM, and 12-15
+   * ms warm. The note is in the owner-only directory, and names an entry of the driver's own jar at
+   * most, whose copy is checked against it all the same.
+   */
+  private static @Nullable String remembered(Path dir) {
+    try {
+      List<String> lines = Files.readAllLines(dir.resolve(WHERE), StandardCharsets.UTF_8);
+      if (lines.size() == 2
+          && lines.get(0).equals(platform())
+          && lines.get(1).startsWith(RESOURCE_ROOT)
+          && lines.get(1).endsWith("/" + LibraryLoaderUtil.getNativeLibName())) {
+        return lines.get(1);
+      }
+    } catch (IOException | RuntimeException e) {
+      // none yet, or unreadable: found the driver's way, and noted again
+    }
+    return null;
+  }
+
+  /** Notes {@code resource} as this platform's library, for {@link #remembered}; best effort. */
+  private static void remember(Path dir, String resource) {
+    try {
+      Path tmp =
+          Files.createTempFile(
+              dir,
+              WHERE,
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      try {
+        Files.writeString(tmp, platform() + "\n" + resource + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, dir.resolve(WHERE), StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.fine("could not note where the SQLite library is: " + e);
+    }
+  }
+
   /** {@code dir}, made owner-only if missing; null when it exists but others may change it. */
   private static @Nullable Path privateDir(Path dir) throws IOException {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
@@ -164,9 +233,10 @@ final class SqliteNativeLibrary {
     return c.getValue() == crc;
   }
 
-  /** Removes the copies of other versions of the driver (and temporary files left by a crash). */
+  /** Removes the copies of other versions of the driver, and temporary files left by a crash. */
   private static void removeOthers(Path dir, Path keep) {
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*")) {
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(dir, "{" + PREFIX + "*," + WHERE + "*.tmp}")) {
       for (Path f : files) {
         if (!f.equals(keep)) {
           Files.deleteIfExists(f);

@@ -10,10 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 import org.sqlite.util.LibraryLoaderUtil;
 
@@ -67,7 +71,96 @@ class SqliteNativeLibraryTest {
     assertThat(SqliteNativeLibrary.copyIn(data)).contains(file);
     assertThat(Files.getLastModifiedTime(file)).isEqualTo(old);
     try (var files = Files.list(file.getParent())) {
-      assertThat(files).containsExactly(file);
+      assertThat(files).containsExactlyInAnyOrder(file, file.resolveSibling("library-resource"));
+    }
+  }
+
+  /** The processes this thread started while {@code work} ran (JFR's {@code jdk.ProcessStart}). */
+  private static List<String> processesStartedBy(ThrowingRunnable work) throws Exception {
+    Path dump = Files.createTempFile("gh-native", ".jfr");
+    try (Recording r = new Recording()) {
+      r.enable("jdk.ProcessStart");
+      r.start();
+      work.run();
+      r.stop();
+      r.dump(dump);
+    }
+    long me = Thread.currentThread().threadId();
+    List<String> out = new ArrayList<>();
+    for (RecordedEvent e : RecordingFile.readAllEvents(dump)) {
+      if (e.getEventType().getName().equals("jdk.ProcessStart")
+          && e.getThread() != null
+          && e.getThread().getJavaThreadId() == me) {
+        out.add(e.getString("command"));
+      }
+    }
+    Files.delete(dump);
+    return out;
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  @Test
+  void laterStartsFindTheLibraryFromTheNoteWithoutStartingAProcess() throws Exception {
+    assumeThat(Path.of("/proc/self/map_files")).exists(); // Linux, where the driver runs uname
+    Path data = Files.createTempDirectory("gh-native");
+    // the first start asks the driver, which runs `uname -o` to tell Termux from other Linux
+    List<String> first = processesStartedBy(() -> SqliteNativeLibrary.copyIn(data));
+    assertThat(first).anyMatch(c -> c.startsWith("uname"));
+    Path note = data.resolve("native").resolve("library-resource");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(note)))
+        .isEqualTo("rw-------");
+
+    Path[] lib = new Path[1];
+    List<String> later =
+        processesStartedBy(() -> lib[0] = SqliteNativeLibrary.copyIn(data).orElseThrow());
+    assertThat(later).isEmpty();
+    assertThat(Files.readAllBytes(lib[0])).isEqualTo(jarBytes());
+  }
+
+  @Test
+  void theNoteIsReadOnlyForThisPlatformAndOnlyForTheDriversOwnLibraries() throws Exception {
+    Path data = Files.createTempDirectory("gh-native");
+    Path file = SqliteNativeLibrary.copyIn(data).orElseThrow();
+    Path note = file.resolveSibling("library-resource");
+    List<String> lines = Files.readAllLines(note);
+    assertThat(lines).hasSize(2);
+    String platform = lines.get(0);
+    String own =
+        LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
+    assertThat(lines.get(1)).isEqualTo(own);
+
+    // what the note names is what is copied: another entry of the jar, for this platform
+    String other =
+        own.contains("/aarch64/")
+            ? own.replace("/aarch64/", "/riscv64/")
+            : own.replaceFirst("/[^/]+/([^/]+)$", "/aarch64/$1");
+    assumeThat(LibraryLoaderUtil.class.getResource(other)).as(other).isNotNull();
+    Files.write(note, List.of(platform, other));
+    Path copied = SqliteNativeLibrary.copyIn(data).orElseThrow();
+    try (InputStream in = LibraryLoaderUtil.class.getResourceAsStream(other)) {
+      assertThat(Files.readAllBytes(copied)).isEqualTo(in.readAllBytes());
+    }
+
+    // a note made on another platform (another JDK, a data directory moved), one naming anything
+    // but the driver's libraries, or one that is not a note: the driver is asked, and the note
+    // made again
+    for (List<String> bad :
+        List.of(
+            List.of(platform.replace("x", "y") + "-elsewhere", other),
+            List.of(platform, "/dev/gatehouse/store/SqliteStore.class"),
+            List.of(
+                platform,
+                "/org/sqlite/native/../../../"
+                    + LibraryLoaderUtil.getNativeLibName().replace("lib", "nolib")),
+            List.of(platform, other, "a third line"),
+            List.of("not a note"))) {
+      Files.write(note, bad);
+      assertThat(SqliteNativeLibrary.copyIn(data)).as("%s", bad).contains(file);
+      assertThat(Files.readAllBytes(file)).as("%s", bad).isEqualTo(jarBytes());
+      assertThat(Files.readAllLines(note)).as("%s", bad).containsExactly(platform, own);
     }
   }
 
