@@ -46,13 +46,13 @@ if [ "$mode" = quick ]; then
   ROUNDS=2; WRK_S=3; C1_ROUNDS=2; C1_S=2; STREAM_REPS=3; IDLE=200; IDLE_HOLD=3; STARTS=2
   WARM_RUN_S=3; WARM_MIN_RUNS=2; WARM_MAX_RUNS=4; WARM_STABLE_PCT=10; WARM_STREAM_S=2; WARM_OTHER_S=1
   STREAM_WARM=30
-  LONG_CONNS=8; LONG_N=100; LONG_MS=5; LONG_ROUNDS=1
+  LONG_CONNS=8; LONG_N=100; LONG_MS=5; LONG_ROUNDS=1; LONG_WARM=0
   LARGE_CONNS=4; LARGE_PER=1; LARGE_ROUNDS=1; LARGE_WARM=0
 else
   ROUNDS=3; WRK_S=15; C1_ROUNDS=3; C1_S=5; STREAM_REPS=10; IDLE=10000; IDLE_HOLD=5; STARTS=5
   WARM_RUN_S=5; WARM_MIN_RUNS=2; WARM_MAX_RUNS=12; WARM_STABLE_PCT=5; WARM_STREAM_S=5; WARM_OTHER_S=3
   STREAM_WARM=200
-  LONG_CONNS=64; LONG_N=500; LONG_MS=5; LONG_ROUNDS=3
+  LONG_CONNS=64; LONG_N=500; LONG_MS=5; LONG_ROUNDS=3; LONG_WARM=1
   LARGE_CONNS=16; LARGE_PER=4; LARGE_ROUNDS=3; LARGE_WARM=1
 fi
 LARGE_IMAGE=$((10 * 1024 * 1024)) # decoded image bytes; the base64 body is about 4/3 of it
@@ -402,7 +402,7 @@ write_meta() {
   NGINX_VERSION="$(nginx -v 2>&1 | head -n 1)" WRK_VERSION="$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
   GW_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo -dirty)" \
   PROBLEMS="$(printf '%s\n' "${problems[@]+"${problems[@]}"}")" \
-  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_warmup_rounds=$LARGE_WARM large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE rss_later_s=$RSS_LATER_S starts=$STARTS profile=$PROFILE" \
+  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS long_warmup_rounds=$LONG_WARM large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_warmup_rounds=$LARGE_WARM large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE rss_later_s=$RSS_LATER_S starts=$STARTS profile=$PROFILE" \
   PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM gatehouse_static_admin=$P_GW_STATIC_ADMIN gatehouse_stream_admin=$P_GW_STREAM_ADMIN gatehouse_bare_static=$P_BARE_STATIC gatehouse_bare_stream=$P_BARE_STREAM nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
   python3 - "$res/meta.json" <<'EOF'
 import json, os, platform, sys
@@ -519,13 +519,13 @@ step timeout 900 python3 "$lib/stream_probe.py" --targets "$stream_targets" --re
   --out "$res/stream.json" --raw "$res/stream-raw.json" || problems+=("streaming probe failed")
 
 # ---------------------------------------------------------------- long streams
-log "long streams: $LONG_CONNS concurrent streams of $LONG_N chunks ${LONG_MS} ms apart, $LONG_ROUNDS rounds x 4 targets"
+log "long streams: $LONG_CONNS concurrent streams of $LONG_N chunks ${LONG_MS} ms apart, $LONG_WARM warm-up and $LONG_ROUNDS measured rounds x 4 targets"
 long_targets="[{\"name\":\"direct\",\"port\":$P_STREAM,\"auth\":null,\"pids\":[]},
  {\"name\":\"gatehouse-bare\",\"port\":$P_BARE_STREAM,\"auth\":null,\"pids\":[$bare_stream_pid]},
  {\"name\":\"gatehouse\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_stream_pid]},
  {\"name\":\"nginx\",\"port\":$P_NG_STREAM,\"auth\":\"$NGINX_AUTH\",\"pids\":$ng_pids_json}]"
 step timeout 1800 python3 "$lib/long_streams.py" --targets "$long_targets" --conns "$LONG_CONNS" --n "$LONG_N" \
-  --ms "$LONG_MS" --rounds "$LONG_ROUNDS" --max-seconds 1500 --out "$res/long-streams.json" ||
+  --ms "$LONG_MS" --rounds "$LONG_ROUNDS" --warmup-rounds "$LONG_WARM" --max-seconds 1500 --out "$res/long-streams.json" ||
   problems+=("long-stream test failed")
 
 # ---------------------------------------------------------------- large bodies

@@ -352,14 +352,16 @@ def markdown(res):
     if lg:
         L.append("")
         L.append(f"## Long streams: {lg['conns']} concurrent NDJSON streams of {lg['n']} chunks {lg['ms']} ms apart, "
-                 f"{lg['rounds']} rounds")
+                 + (f"{lg['warmup_rounds']} warm-up round(s) and " if lg.get("warmup_rounds") else "")
+                 + f"{lg['rounds']} measured rounds")
         L.append("")
-        L.append("| target | complete | chunks | proxy CPU us/chunk | vs nginx | TTFC p50 ms | added | "
+        L.append("| target | complete | chunks | proxy CPU us/chunk | vs nginx | warm-up us/chunk | TTFC p50 ms | added | "
                  "delay p50 ms | added | delay p99 ms | added |")
-        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n, t in lg["targets"].items():
+            warm = ", ".join(fmt(c, 1) for c in t.get("warmup_cpu_us_per_chunk") or []) or "-"
             L.append(f"| {n} | {t['complete']}/{t['streams']} | {t['chunks']:,} | {fmt(t['cpu_us_per_chunk_median'], 2)} | "
-                     f"{fmt(t.get('cpu_vs_nginx'), 2)} | {fmt(t['ttfc_ms']['p50'])} | {signed(t.get('added_ttfc_ms'))} | "
+                     f"{fmt(t.get('cpu_vs_nginx'), 2)} | {warm} | {fmt(t['ttfc_ms']['p50'])} | {signed(t.get('added_ttfc_ms'))} | "
                      f"{fmt(t['delay_ms']['p50'])} | {signed(t.get('added_delay_ms_p50'))} | {fmt(t['delay_ms']['p99'])} | "
                      f"{signed(t.get('added_delay_ms_p99'))} |")
     lb = res.get("large_bodies")
@@ -530,6 +532,9 @@ def main():
             if t["complete"] != t["streams"]:
                 problems.append(f"long streams: {n} completed {t['complete']} of {t['streams']} streams"
                                 + (f" ({t['errors'][0]})" if t["errors"] else ""))
+            warm_streams = longs.get("warmup_rounds", 0) * longs["conns"]
+            if t.get("warmup_complete", warm_streams) != warm_streams:
+                problems.append(f"long streams: {n} completed {t['warmup_complete']} of {warm_streams} warm-up streams")
     if large is None:
         problems.append("large bodies: no results")
     else:
