@@ -1,7 +1,6 @@
 package dev.gatehouse.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,7 +20,6 @@ final class PostgresRows {
   private PostgresRows() {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
   static String json(Object value) {
     try {
@@ -72,14 +70,14 @@ final class PostgresRows {
           rs.getString("id"),
           rs.getString("name"),
           rs.getBytes("hash"),
-          List.copyOf(JSON.readValue(rs.getString("scopes"), STRINGS)),
-          List.copyOf(JSON.readValue(rs.getString("models"), STRINGS)),
+          StoredJson.strings(rs.getString("scopes")),
+          StoredJson.strings(rs.getString("models")),
           Instant.ofEpochMilli(rs.getLong("created_at")), // NOT NULL
           instant(rs, "expires_at"),
           instant(rs, "revoked_at"),
           rs.getString("rotated_to"),
-          JSON.readValue(rs.getString("limits"), KeyLimits.class),
-          networks == null ? List.of() : List.copyOf(JSON.readValue(networks, STRINGS)),
+          StoredJson.limits(rs.getString("limits")),
+          networks == null ? List.of() : StoredJson.strings(networks),
           rs.getString("guard"));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt key row " + rs.getString("id"), e);
@@ -128,11 +126,11 @@ final class PostgresRows {
           instant(rs, "banned_until"),
           rs.getInt("times"),
           rs.getString("source"),
-          List.copyOf(JSON.readValue(rs.getString("reasons"), STRINGS)),
+          StoredJson.strings(rs.getString("reasons")),
           Instant.ofEpochMilli(rs.getLong("first_seen")), // NOT NULL
           Instant.ofEpochMilli(rs.getLong("last_seen")), // NOT NULL
           rs.getLong("requests"),
-          List.copyOf(JSON.readValue(rs.getString("sample_paths"), STRINGS)));
+          StoredJson.strings(rs.getString("sample_paths")));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt ban row " + rs.getString("ip"), e);
     }

@@ -1,7 +1,6 @@
 package dev.gatehouse.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -33,7 +32,6 @@ public final class SqliteStore
     implements KeyStore, UsageStore, BanStore, AuditStore, AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
   private static final java.util.logging.Logger LOG =
       java.util.logging.Logger.getLogger("gatehouse.store");
@@ -819,16 +817,16 @@ public final class SqliteStore
           rs.getString("id"),
           rs.getString("name"),
           rs.getBytes("hash"),
-          List.copyOf(JSON.readValue(rs.getString("scopes"), STRINGS)),
-          List.copyOf(JSON.readValue(rs.getString("models"), STRINGS)),
+          StoredJson.strings(rs.getString("scopes")),
+          StoredJson.strings(rs.getString("models")),
           Instant.ofEpochMilli(rs.getLong("created_at")), // NOT NULL
           instant(rs, "expires_at"),
           instant(rs, "revoked_at"),
           rs.getString("rotated_to"),
-          JSON.readValue(rs.getString("limits"), KeyLimits.class),
+          StoredJson.limits(rs.getString("limits")),
           rs.getString("networks") == null
               ? List.of()
-              : List.copyOf(JSON.readValue(rs.getString("networks"), STRINGS)),
+              : StoredJson.strings(rs.getString("networks")),
           rs.getString("guard"));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt key row " + rs.getString("id"), e);
@@ -961,11 +959,11 @@ public final class SqliteStore
           instant(rs, "banned_until"),
           rs.getInt("times"),
           rs.getString("source"),
-          List.copyOf(JSON.readValue(rs.getString("reasons"), STRINGS)),
+          StoredJson.strings(rs.getString("reasons")),
           Instant.ofEpochMilli(rs.getLong("first_seen")), // NOT NULL
           Instant.ofEpochMilli(rs.getLong("last_seen")), // NOT NULL
           rs.getLong("requests"),
-          List.copyOf(JSON.readValue(rs.getString("sample_paths"), STRINGS)));
+          StoredJson.strings(rs.getString("sample_paths")));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt ban row " + rs.getString("ip"), e);
     }
