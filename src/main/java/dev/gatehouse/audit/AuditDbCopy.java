@@ -13,6 +13,14 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
@@ -26,8 +34,18 @@ import org.jspecify.annotations.Nullable;
  * too ({@link AuditStore#appendCheckpoint}), each once the rows it covers are stored (else a verify
  * run meanwhile would read records cut off the end), and an anchor before the rows it prunes are
  * deleted; the ones a crash or an outage kept from the database are copied from the checkpoint file
- * the next time. Written by the writer thread; {@link #withinLag} and {@link #lagReason} may be
- * read from any thread.
+ * the next time.
+ *
+ * <p>Once {@link #start}ed, the copy runs on a thread of its own ({@code gatehouse-audit-db}): the
+ * writer hands it rows, checkpoint lines and prunes ({@link #add}, {@link #addCheckpoint}, {@link
+ * #pruneThrough}) in order and goes on writing. On the writer's thread, a slice of SQLite inserts
+ * (about a millisecond) or the checkpoint of SQLite's WAL that a commit now and then runs (several,
+ * with its fsyncs) held every response waiting for its record to be written: at one connection, the
+ * p90 and p99 latency. All the copy's state is that thread's alone; before {@link #start} (opening
+ * the log, and tests) the same methods run on the caller's thread. {@link #withinLag} and {@link
+ * #lagReason} may be read from any thread. A catch-up from the files (after the backlog was
+ * dropped) runs while the writer waits for it ({@link #catchUpIfWanted}), since it reads the files
+ * the writer seals and prunes.
  */
 final class AuditDbCopy {
 
@@ -49,6 +67,10 @@ final class AuditDbCopy {
   private static final int DB_SLICE = 128;
 
   private static final long DB_FLUSH_MILLIS = 250;
+
+  /** The longest the writer waits for a catch-up before it goes on writing (and asks again). */
+  private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(60);
+
   private static final int MAX_DB_BACKLOG = 1_000_000;
 
   private final AuditStore db;
@@ -71,6 +93,12 @@ final class AuditDbCopy {
   /** Rows through this seq are in the database (as far as this writer knows). */
   private long copiedThrough;
 
+  /**
+   * The newest row handed over (or found in the files): the copy thread's view of the file's end,
+   * where the writer's {@link ChainHead} moves under it.
+   */
+  private long handedThrough;
+
   private final ChainHead head;
   private final long maxLagNanos;
   private final List<AuditStore.AuditRow> backlog = new ArrayList<>();
@@ -91,10 +119,25 @@ final class AuditDbCopy {
   private long prunedThrough; // rows up to this seq are gone from the database
 
   /**
-   * nanoTime since when the database copy has rows it lacks; 0 when it is caught up. Read by every
-   * event loop.
+   * nanoTime since when the database copy has rows it lacks (handed over, or in the backlog); 0
+   * when it is caught up. Read by every event loop.
    */
-  private volatile long behindSinceNanos;
+  private final AtomicLong behindSinceNanos = new AtomicLong();
+
+  /** Batches of rows handed to the copy thread and not yet in its backlog. */
+  private final AtomicInteger handedOver = new AtomicInteger();
+
+  /** Work for the copy thread, in the order the writer handed it over. */
+  private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
+
+  /** {@link #close} asked the copy thread to stop (after the work handed over before). */
+  private boolean stopAsked;
+
+  /** The copy thread, once started; until then every method runs on its caller's thread. */
+  private @Nullable Thread thread;
+
+  /** The copy thread found the backlog dropped: the writer runs a catch-up (see above). */
+  private volatile boolean catchUpWanted;
 
   /**
    * @param maxLag how long the copy may trail the file before {@link #withinLag} says no
@@ -114,13 +157,13 @@ final class AuditDbCopy {
    * volatile read); any thread.
    */
   boolean withinLag() {
-    long behind = behindSinceNanos;
+    long behind = behindSinceNanos.get();
     return behind == 0 || System.nanoTime() - behind <= maxLagNanos;
   }
 
   /** Why {@link #withinLag} says no, for the log; null when it says yes. Any thread. */
   @Nullable String lagReason() {
-    long behind = behindSinceNanos;
+    long behind = behindSinceNanos.get();
     if (behind != 0 && System.nanoTime() - behind > maxLagNanos) {
       return "the audit database has trailed the file for "
           + (System.nanoTime() - behind) / 1_000_000
@@ -129,9 +172,96 @@ final class AuditDbCopy {
     return null;
   }
 
+  /** Starts the copy thread; from now on the writer's calls hand work over to it. */
+  void start() {
+    Thread t = new Thread(this::run, "gatehouse-audit-db");
+    t.setDaemon(true);
+    thread = t;
+    t.start();
+  }
+
   /**
-   * The longest the writer may wait before {@link #copy} has work: none while a copy is under way,
-   * soon while rows wait.
+   * Copies what is handed over and not yet copied, and stops the copy thread (waiting for it at
+   * most {@code timeout}); what it could not copy, the next start copies from the files.
+   */
+  void close(Duration timeout) {
+    Thread t = thread;
+    if (t == null) {
+      copy(true);
+      return;
+    }
+    tasks.add(() -> stopAsked = true);
+    try {
+      t.join(timeout.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (t.isAlive()) {
+      LOG.warning("the audit database copy did not finish in " + timeout + "; the next start does");
+    }
+  }
+
+  /** The copy thread: the work handed over, in order, and the copies it makes due. */
+  private void run() {
+    while (true) {
+      Runnable task;
+      try {
+        task = tasks.poll(pollNanos(), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        return;
+      }
+      try {
+        for (; task != null; task = tasks.poll()) {
+          task.run();
+        }
+        if (stopAsked) {
+          copy(true);
+          return;
+        }
+        copy(false);
+      } catch (RuntimeException e) {
+        // each step logs and retries its own failures; anything else must not end the thread,
+        // or the rows would wait for ever (the lag bound then refuses requests)
+        LOG.log(Level.SEVERE, "audit database copy: unexpected failure, will retry", e);
+      }
+    }
+  }
+
+  /** Runs {@code work} on the copy thread, after what was handed over before; here if none. */
+  private void handOver(Runnable work) {
+    if (thread == null) {
+      work.run();
+    } else {
+      tasks.add(work);
+    }
+  }
+
+  /**
+   * If the copy thread dropped its backlog and waits for a catch-up from the files, runs it there
+   * while the caller (the writer, which alone seals and prunes the files) waits. Writer thread.
+   */
+  void catchUpIfWanted() {
+    if (!catchUpWanted) {
+      return;
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    handOver(
+        () -> {
+          catchUpNow();
+          done.complete(null);
+        });
+    try {
+      done.get(CATCH_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warning("audit database catch-up did not end, will retry: " + e);
+    }
+  }
+
+  /**
+   * The longest the copy thread may wait before {@link #copy} has work: none while a copy is under
+   * way, soon while rows wait.
    */
   long pollNanos() {
     if (copying && !backlog.isEmpty()) {
@@ -148,7 +278,7 @@ final class AuditDbCopy {
    */
   void addCheckpoint(long seq, boolean anchor, String line) {
     if (keepsCheckpoints) {
-      marks.add(new Mark(seq, anchor, line));
+      handOver(() -> marks.add(new Mark(seq, anchor, line)));
     }
   }
 
@@ -213,13 +343,37 @@ final class AuditDbCopy {
 
   /**
    * Queues (copies) the rows of a batch that was just fsynced, and copies if enough are waiting.
+   * The database is behind from now on, until the copy thread has inserted them.
    */
   void add(List<AuditStore.AuditRow> rows) {
-    if (backlog.isEmpty()) {
-      behindSinceNanos = System.nanoTime();
+    if (rows.isEmpty()) {
+      return;
     }
-    backlog.addAll(rows);
-    copy(false);
+    List<AuditStore.AuditRow> batch = List.copyOf(rows);
+    handedOver.incrementAndGet();
+    behindSinceNanos.compareAndSet(0, System.nanoTime());
+    handOver(
+        () -> {
+          handedOver.decrementAndGet();
+          for (AuditStore.AuditRow r : batch) {
+            if (r.seq() > handedThrough) { // else a catch-up from the files copied it already
+              backlog.add(r);
+            }
+          }
+          handedThrough = Math.max(handedThrough, batch.getLast().seq());
+          copy(false);
+        });
+  }
+
+  /**
+   * Caught up: not behind, unless rows were handed over meanwhile (then behind since now, which
+   * misses at most the moment between the two reads).
+   */
+  private void caughtUp() {
+    behindSinceNanos.set(0);
+    if (handedOver.get() > 0) {
+      behindSinceNanos.compareAndSet(0, System.nanoTime());
+    }
   }
 
   /**
@@ -232,14 +386,11 @@ final class AuditDbCopy {
    */
   void copy(boolean now) {
     if (gap) {
-      try {
-        backlog.clear(); // all of it is in the files, which catchUp copies in order
-        catchUp();
-        gap = false;
-        behindSinceNanos = 0;
-        LOG.warning("audit database caught up from the files");
-      } catch (IOException | RuntimeException e) {
-        LOG.warning("audit database catch-up failed, will retry: " + e.getMessage());
+      backlog.clear(); // all of it is in the files, which catchUp copies in order
+      if (thread == null) {
+        catchUpNow();
+      } else {
+        catchUpWanted = true; // the writer has it run (catchUpIfWanted)
       }
       return;
     }
@@ -259,7 +410,7 @@ final class AuditDbCopy {
         // part-way, a commit reported as failed that held): never insert a row twice.
         long have = db.lastAuditSeq();
         backlog.removeIf(r -> r.seq() <= have);
-        copiedThrough = Math.max(copiedThrough, Math.min(have, head.seq));
+        copiedThrough = Math.max(copiedThrough, Math.min(have, handedThrough));
       }
       List<AuditStore.AuditRow> slice =
           backlog.subList(0, now ? backlog.size() : Math.min(DB_SLICE, backlog.size()));
@@ -270,7 +421,7 @@ final class AuditDbCopy {
       slice.clear(); // off the backlog
       copying = !backlog.isEmpty();
       if (!copying) {
-        behindSinceNanos = 0;
+        caughtUp();
       }
       insertFailed = false;
       copyCheckpoints(false);
@@ -293,12 +444,32 @@ final class AuditDbCopy {
     }
   }
 
+  /** The catch-up after a dropped backlog; logged, and tried again later if it fails. */
+  private void catchUpNow() {
+    if (!gap) {
+      catchUpWanted = false;
+      return;
+    }
+    try {
+      backlog.clear();
+      catchUp();
+      gap = false;
+      catchUpWanted = false;
+      caughtUp();
+      LOG.warning("audit database caught up from the files");
+    } catch (IOException | RuntimeException e) {
+      LOG.warning("audit database catch-up failed, will retry: " + e.getMessage());
+    }
+  }
+
   /**
-   * Copies the records the database lacks into it, from the sealed segments and the active file.
+   * Copies the records the database lacks into it, from the sealed segments and the active file. On
+   * opening the log, before {@link #start}; later only while the writer waits.
    */
   void catchUp() throws IOException {
     long inDb = db.lastAuditSeq();
     copiedThrough = Math.max(copiedThrough, Math.min(inDb, head.seq));
+    handedThrough = Math.max(handedThrough, head.seq);
     if (inDb >= head.seq) {
       copyCheckpoints(false);
       return;
@@ -327,6 +498,7 @@ final class AuditDbCopy {
     }
     db.appendAudit(missing);
     copiedThrough = Math.max(copiedThrough, head.seq);
+    handedThrough = Math.max(handedThrough, head.seq);
     copyCheckpoints(false);
   }
 
@@ -336,6 +508,10 @@ final class AuditDbCopy {
    * retried at the next call.
    */
   void pruneThrough(long seq) {
+    handOver(() -> prune(seq));
+  }
+
+  private void prune(long seq) {
     if (prunedThrough >= seq) {
       return;
     }

@@ -40,11 +40,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Rows go to the database copy only once fsynced. Thread-safe: {@link #append} may be called
  * from any thread.
  *
- * <p>The writer thread also does, between batches, the work of the classes it is made of: the
- * database copy ({@link AuditDbCopy}, the JSONL file is the durable copy), checkpoints ({@link
- * AuditCheckpoints}), sealing the active file into segments ({@link AuditFiles}) and retention
- * under a signed anchor ({@link AuditPruner}). Those are the writer thread's alone, so none of them
- * locks anything.
+ * <p>The writer thread also does, between batches, the work of the classes it is made of:
+ * checkpoints ({@link AuditCheckpoints}), sealing the active file into segments ({@link
+ * AuditFiles}) and retention under a signed anchor ({@link AuditPruner}). Those are the writer
+ * thread's alone, so none of them locks anything. The database copy ({@link AuditDbCopy}; the JSONL
+ * file is the durable copy) runs on a thread of its own, to which the writer hands the rows once
+ * fsynced.
  */
 public final class AuditWriter implements AutoCloseable {
 
@@ -244,6 +245,7 @@ public final class AuditWriter implements AutoCloseable {
             clock,
             dbMaxLag,
             durability);
+    w.db.start();
     w.thread.start();
     return w;
   }
@@ -365,7 +367,7 @@ public final class AuditWriter implements AutoCloseable {
     while (!stop) {
       Pending first;
       try {
-        long wait = Math.min(db.pollNanos(), checkpoints.intervalNanos());
+        long wait = checkpoints.intervalNanos();
         if (fileFailing) {
           wait = Math.min(wait, RETRY_MILLIS * 1_000_000);
         }
@@ -398,13 +400,14 @@ public final class AuditWriter implements AutoCloseable {
       if (checkpoints.due(head, stop) && syncOrFail(sync.sync())) {
         checkpoints.signIfDue(head, stop);
       }
-      db.copy(stop);
+      db.catchUpIfWanted();
       if (files.full(head) && syncOrFail(sync.sync())) {
         files.sealIfFull(head);
       }
       pruner.prune();
     }
     sync.close();
+    db.close(Duration.ofSeconds(20)); // what the writer handed over last, and its thread
     if (!held.isEmpty()) {
       LOG.severe("audit writer stopped with " + held.size() + " record(s) it could not write");
     }
