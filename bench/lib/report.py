@@ -316,7 +316,7 @@ def markdown(res):
         g = thr["targets"].get(GW)
         if g and g.get("audit_cpu_us_per_req_median") and g.get("proxy_cpu_us_per_req_median"):
             L.append("")
-            L.append(f"Gatehouse's audit writer thread: {fmt(g['audit_cpu_us_per_req_median'], 1)} us/req, "
+            L.append(f"Gatehouse's audit threads (the writer and its SQLite copy): {fmt(g['audit_cpu_us_per_req_median'], 1)} us/req, "
                      f"{100 * g['audit_cpu_us_per_req_median'] / g['proxy_cpu_us_per_req_median']:.1f} % of its CPU per request "
                      f"(audit.durability: {res.get('meta', {}).get('params', {}).get('audit_durability', 'written')}).")
         wu = res.get("warmup_gatehouse")

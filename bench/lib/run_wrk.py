@@ -4,8 +4,10 @@
 Each run is `wrk -tT -cC -dDs --latency -s post.lua http://127.0.0.1:PORT/api/chat` with the
 target's Authorization header in BENCH_AUTH. Per run it records requests/s, latency percentiles,
 errors (non-2xx included), the CPU time the target's own processes used per request (from
-/proc/PID/stat), the part of it Gatehouse's audit writer thread used (/proc/PID/task/TID/stat of
-the thread named gatehouse-audit), and how busy the whole machine was (from /proc/stat).
+/proc/PID/stat), the part of it Gatehouse's audit threads used (/proc/PID/task/TID/stat of the
+threads whose name reads gatehouse-audit: the writer, and gatehouse-audit-db, its database copy,
+since Linux keeps the first 15 characters of a thread's name), and how busy the whole machine was
+(from /proc/stat).
 """
 
 import argparse
@@ -87,7 +89,7 @@ def one_run(t, args):
     rec["rps"] = w["requests"] / secs if secs > 0 else 0.0
     rec["errors"] = w["err_connect"] + w["err_read"] + w["err_write"] + w["err_status"] + w["err_timeout"]
     rec["proxy_cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / w["requests"] if pids and w["requests"] else None
-    # Gatehouse's audit writer thread (JSON, hash chain, write, fsync, SQLite copy); 0 for others
+    # Gatehouse's audit threads (JSON, hash chain, write, fsync; the SQLite copy); 0 for others
     rec["audit_cpu_us_per_req"] = (audit1 - audit0) * 1e6 / w["requests"] if pids and w["requests"] else None
     dt = tot1 - tot0
     rec["machine_busy_pct"] = 100.0 * (1 - (idle1 - idle0) / dt) if dt > 0 else None
