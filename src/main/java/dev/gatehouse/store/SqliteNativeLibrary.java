@@ -120,12 +120,7 @@ final class SqliteNativeLibrary {
     if (matches(lib, crc, size)) {
       return Optional.of(lib);
     }
-    Path tmp =
-        Files.createTempFile(
-            dir,
-            PREFIX,
-            ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Path tmp = ownerOnlyTemp(dir, PREFIX);
     try {
       CRC32 written = new CRC32();
       long n = 0;
@@ -188,12 +183,7 @@ final class SqliteNativeLibrary {
   /** Notes {@code resource} as this platform's library, for {@link #remembered}; best effort. */
   private static void remember(Path dir, String resource) {
     try {
-      Path tmp =
-          Files.createTempFile(
-              dir,
-              WHERE,
-              ".tmp",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp = ownerOnlyTemp(dir, WHERE);
       try {
         Files.writeString(tmp, platform() + "\n" + resource + "\n", StandardCharsets.UTF_8);
         Files.move(tmp, dir.resolve(WHERE), StandardCopyOption.ATOMIC_MOVE);
@@ -203,6 +193,15 @@ final class SqliteNativeLibrary {
     } catch (IOException | RuntimeException e) {
       LOG.fine("could not note where the SQLite library is: " + e);
     }
+  }
+
+  /** A new empty temporary file in {@code dir} that only this user may read or write. */
+  private static Path ownerOnlyTemp(Path dir, String prefix) throws IOException {
+    return Files.createTempFile(
+        dir,
+        prefix,
+        ".tmp",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
   }
 
   /** {@code dir}, made owner-only if missing; null when it exists but others may change it. */
