@@ -109,10 +109,9 @@ class AuditWriterTest {
     }
   }
 
+  /** Waits up to 10 s for the rows through {@code seq}, and no more, to be in the database. */
   private static void awaitRows(SqliteStore store, long seq) throws InterruptedException {
-    for (int i = 0; i < 200 && store.lastAuditSeq() < seq; i++) {
-      Thread.sleep(50);
-    }
+    Poll.until("rows through " + seq, Duration.ofSeconds(10), () -> store.lastAuditSeq() >= seq);
     assertThat(store.lastAuditSeq()).isEqualTo(seq);
   }
 

@@ -27,17 +27,22 @@ import org.sqlite.util.LibraryLoaderUtil;
  */
 class SqliteNativeLibraryTest {
 
+  /** This platform's library in the driver's jar, as the driver finds it. */
+  private static String resource() {
+    return LibraryLoaderUtil.getNativeLibResourcePath()
+        + "/"
+        + LibraryLoaderUtil.getNativeLibName();
+  }
+
   private static ZipEntry jarEntry() throws Exception {
-    String resource =
-        LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
+    String resource = resource();
     var url = LibraryLoaderUtil.class.getResource(resource);
     assertThat(url).as(resource).isNotNull();
     return ((JarURLConnection) url.openConnection()).getJarEntry();
   }
 
   private static byte[] jarBytes() throws Exception {
-    String resource =
-        LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
+    String resource = resource();
     try (InputStream in = LibraryLoaderUtil.class.getResourceAsStream(resource)) {
       return in.readAllBytes();
     }
@@ -128,8 +133,7 @@ class SqliteNativeLibraryTest {
     List<String> lines = Files.readAllLines(note);
     assertThat(lines).hasSize(2);
     String platform = lines.get(0);
-    String own =
-        LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
+    String own = resource();
     assertThat(lines.get(1)).isEqualTo(own);
 
     // what the note names is what is copied: another entry of the jar, for this platform
