@@ -88,31 +88,29 @@ async def one_round(t, args):
     }
 
 
-async def run(args):
-    targets = json.loads(args.targets)
-    rounds = {t["name"]: [] for t in targets}
-    warmups = {t["name"]: [] for t in targets}
-    deadline = time.monotonic() + args.max_seconds
-    for r in range(args.warmup_rounds):
-        for t in targets:
-            rec = await one_round(t, args)
-            warmups[t["name"]].append(rec)
-            cpu = rec["cpu_us_per_chunk"]
-            print(f"  long-streams warm-up round {r + 1} {t['name']:15s} {rec['complete']}/{rec['streams']} complete"
-                  + (f", proxy CPU {cpu:.1f} us/chunk" if cpu is not None else ""), flush=True)
-            await asyncio.sleep(0.5)
-    for r in range(args.rounds):
+async def rounds_of(targets, args, count, label, deadline):
+    """`count` interleaved rounds (round 1: A, B, C; round 2: ...), until `deadline`: name -> records."""
+    recs = {t["name"]: [] for t in targets}
+    for r in range(count):
         for t in targets:
             if time.monotonic() > deadline:
                 break
             rec = await one_round(t, args)
-            rounds[t["name"]].append(rec)
+            recs[t["name"]].append(rec)
             cpu = rec["cpu_us_per_chunk"]
-            print(f"  long-streams round {r + 1} {t['name']:15s} {rec['complete']}/{rec['streams']} complete,"
+            print(f"  long-streams {label} {r + 1} {t['name']:15s} {rec['complete']}/{rec['streams']} complete,"
                   f" {rec['chunks']} chunks in {rec['wall_s']:.1f} s"
                   + (f", proxy CPU {cpu:.1f} us/chunk" if cpu is not None else "")
                   + (f", errors {rec['errors'][:2]}" if rec["errors"] else ""), flush=True)
             await asyncio.sleep(0.5)
+    return recs
+
+
+async def run(args):
+    targets = json.loads(args.targets)
+    deadline = time.monotonic() + args.max_seconds
+    warmups = await rounds_of(targets, args, args.warmup_rounds, "warm-up round", deadline)
+    rounds = await rounds_of(targets, args, args.rounds, "round", deadline)
     out = {"conns": args.conns, "n": args.n, "ms": args.ms, "rounds": args.rounds,
            "warmup_rounds": args.warmup_rounds, "targets": {}}
     for name, recs in rounds.items():
