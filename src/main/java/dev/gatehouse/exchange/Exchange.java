@@ -2,9 +2,13 @@ package dev.gatehouse.exchange;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
@@ -270,6 +274,43 @@ public final class Exchange {
   private static void once(boolean written, String what) {
     if (written) {
       throw new IllegalStateException(what + " is written once per request, and was already");
+    }
+  }
+
+  /**
+   * The request headers read after the response's head is relayed: the audit record's user agent,
+   * and the probe scoring's look at the credential sent and at an Anthropic client ({@code
+   * AuditRecord.of}, {@code ProbeDetector.observe}). A reader that runs once a stream is under way
+   * reads only these; {@link #headRelayed} lets go of the rest.
+   */
+  private static final List<String> READ_AFTER_THE_HEAD =
+      List.of("User-Agent", "Authorization", "X-Api-Key", "Anthropic-Version");
+
+  /**
+   * The response's head is written to the client, and its body is under way (a stream that may stay
+   * open for minutes): over HTTP/1.x, lets go of both heads' header maps, which are a large part of
+   * what an open stream holds (about 1 KB for five request and four response headers, more for a
+   * client library's dozen), keeping only the request headers {@link #READ_AFTER_THE_HEAD}. Vert.x
+   * reads neither map once the head is written (its keep-alive choice is made from the request's
+   * head when it arrives). Over HTTP/2 nothing is let go: its headers hold the pseudo-headers too.
+   * Called by the relay, on this request's event loop.
+   */
+  public void headRelayed() {
+    if (request.version() == HttpVersion.HTTP_2 || !response.headWritten() || response.ended()) {
+      return;
+    }
+    response.headers().clear();
+    MultiMap headers = request.headers();
+    List<String> kept = new ArrayList<>(READ_AFTER_THE_HEAD.size() * 2);
+    for (String name : READ_AFTER_THE_HEAD) {
+      for (String value : headers.getAll(name)) {
+        kept.add(name);
+        kept.add(value);
+      }
+    }
+    headers.clear();
+    for (int i = 0; i < kept.size(); i += 2) {
+      headers.add(kept.get(i), kept.get(i + 1));
     }
   }
 

@@ -445,6 +445,7 @@ public final class Relay {
             if (!resp.headWritten() && !resp.ended() && !resp.closed()) {
               resp.writeHead();
             }
+            x.headRelayed(); // the stream may stay open: its heads' header maps are let go
           });
     }
     return idle;
