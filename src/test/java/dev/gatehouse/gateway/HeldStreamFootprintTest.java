@@ -25,6 +25,7 @@ import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What an open stream holds in the gateway. Vert.x gives each connection an outbound queue for
@@ -125,15 +126,24 @@ class HeldStreamFootprintTest {
     }
   }
 
-  @Test
-  void aStreamWhoseHeadersWereLetGoEndsAndIsAuditedWithItsUserAgent() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"HTTP/1.1", "HTTP/1.0"})
+  void aStreamWhoseHeadersWereLetGoEndsWholeAndIsAuditedWithItsUserAgent(String version)
+      throws Exception {
+    // An HTTP/1.0 client gets no chunked framing: the body runs to the connection's close.
     try (GatewayFixture gw = GatewayFixture.start(Map.of())) {
       String key = gw.newKey();
       gw.upstream.firstChunkDelay(300).streaming(3, 50);
-      try (Socket s = open(gw.port(), key, CLIENT_HEADERS)) {
+      try (Socket s = open(gw.port(), key, CLIENT_HEADERS, version)) {
         String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        assertThat(all).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked");
-        assertThat(all).endsWith("0\r\n\r\n"); // the terminating chunk: the stream ended whole
+        assertThat(all).startsWith(version + " 200");
+        assertThat(all.split("\"done\":false", -1)).hasSize(4); // the three lines
+        assertThat(all).contains("\"done\":true");
+        if (version.equals("HTTP/1.1")) {
+          assertThat(all)
+              .containsIgnoringCase("transfer-encoding: chunked")
+              .endsWith("0\r\n\r\n"); // the terminating chunk: the stream ended whole
+        }
         // the record is written before the last byte: it is there once the response is
         Matcher id = Pattern.compile("X-Request-Id: (\\S+)").matcher(all);
         assertThat(id.find()).isTrue();
@@ -253,6 +263,11 @@ class HeldStreamFootprintTest {
   }
 
   private static Socket open(int port, String key, String moreHeaders) throws IOException {
+    return open(port, key, moreHeaders, "HTTP/1.1");
+  }
+
+  private static Socket open(int port, String key, String moreHeaders, String version)
+      throws IOException {
     Socket s = new Socket("127.0.0.1", port);
     s.setSoTimeout(15_000);
     byte[] body =
@@ -260,7 +275,9 @@ class HeldStreamFootprintTest {
             .getBytes(StandardCharsets.UTF_8);
     OutputStream out = s.getOutputStream();
     out.write(
-        ("POST /api/chat HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+        ("POST /api/chat "
+                + version
+                + "\r\nHost: localhost\r\nAuthorization: Bearer "
                 + key
                 + "\r\nContent-Type: application/json\r\n"
                 + moreHeaders
