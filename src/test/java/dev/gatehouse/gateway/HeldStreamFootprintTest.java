@@ -8,8 +8,6 @@ import dev.gatehouse.testing.Poll;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.management.ObjectName;
@@ -96,10 +93,22 @@ class HeldStreamFootprintTest {
     // each open stream's 9, more for a client library's dozen headers, and nothing reads most of
     // them once the response's head is relayed. Counted with an upstream that holds no header map
     // of its own (raw sockets), so every entry counted is the gateway's.
-    try (HoldingUpstream up = new HoldingUpstream();
+    try (UpstreamFaultsTest.ScriptedUpstream up = new UpstreamFaultsTest.ScriptedUpstream();
         GatewayFixture gw =
-            GatewayFixture.start(Map.of("upstream", up.url(), "timeouts.upstream_idle", "60s"))) {
+            GatewayFixture.start(
+                Map.of(
+                    "upstream",
+                    "http://127.0.0.1:" + up.port(),
+                    "timeouts.upstream_idle",
+                    "60s"))) {
       String key = gw.newKey();
+      up.next(
+          (s, out) -> {
+            UpstreamFaultsTest.write(
+                out,
+                UpstreamFaultsTest.NDJSON_HEAD + UpstreamFaultsTest.chunk("{\"done\":false}\n"));
+            s.getInputStream().read(); // and nothing more until the gateway hangs up
+          });
       Map<String, Long> before = liveInstances();
       List<Socket> streams = new ArrayList<>();
       try {
@@ -109,7 +118,7 @@ class HeldStreamFootprintTest {
         for (Socket s : streams) {
           assertThat(readHead(s)).startsWith("HTTP/1.1 200").contains("X-Request-Id");
         }
-        Poll.until("every stream upstream", Duration.ofSeconds(10), () -> up.held() == STREAMS);
+        assertThat(up.seen()).isEqualTo(STREAMS);
         Map<String, Long> during = liveInstances();
         assertThat(delta(before, during, EXCHANGE)).isGreaterThanOrEqualTo(STREAMS);
         // User-Agent and Authorization are kept (the audit record and the probe scoring read
@@ -313,78 +322,6 @@ class HeldStreamFootprintTest {
         .filter(e -> QUEUE.matcher(e.getKey()).matches())
         .mapToLong(Map.Entry::getValue)
         .sum();
-  }
-
-  /**
-   * An upstream on raw sockets: answers each request with a chunked NDJSON head and one line, then
-   * holds the stream open until closed. It keeps no header map, so a class histogram's header
-   * entries are all the gateway's.
-   */
-  private static final class HoldingUpstream implements AutoCloseable {
-    private final ServerSocket server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
-    private final List<Socket> held = new CopyOnWriteArrayList<>();
-    private final Thread acceptor = new Thread(this::accept, "holding-upstream");
-
-    HoldingUpstream() throws IOException {
-      acceptor.setDaemon(true);
-      acceptor.start();
-    }
-
-    String url() {
-      return "http://127.0.0.1:" + server.getLocalPort();
-    }
-
-    int held() {
-      return held.size();
-    }
-
-    private void accept() {
-      while (!server.isClosed()) {
-        try {
-          Socket s = server.accept();
-          Thread.ofVirtual().start(() -> answer(s));
-        } catch (IOException e) {
-          return; // closed
-        }
-      }
-    }
-
-    private void answer(Socket s) {
-      try {
-        var in = s.getInputStream();
-        String head = readHead(s);
-        Matcher length = Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
-        in.readNBytes(length.find() ? Integer.parseInt(length.group(1)) : 0);
-        String line = "{\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},\"done\":false}\n";
-        s.getOutputStream()
-            .write(
-                ("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
-                        + "Transfer-Encoding: chunked\r\n\r\n"
-                        + Integer.toHexString(line.length())
-                        + "\r\n"
-                        + line
-                        + "\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-        s.getOutputStream().flush();
-        held.add(s); // and nothing more until closed
-      } catch (IOException e) {
-        closeQuietly(s);
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      server.close();
-      held.forEach(HoldingUpstream::closeQuietly);
-    }
-
-    private static void closeQuietly(Socket s) {
-      try {
-        s.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-    }
   }
 
   private static final Pattern ROW = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+\\d+\\s+(\\S+)");
