@@ -467,10 +467,13 @@ final class AuditDbCopy {
    * opening the log, before {@link #start}; later only while the writer waits.
    */
   void catchUp() throws IOException {
+    // The file's end as this catch-up sees it, read once: the writer waits meanwhile, but one that
+    // stopped waiting (catchUpIfWanted's bound) hands over what it writes after this, by add.
+    long end = head.seq;
     long inDb = db.lastAuditSeq();
-    copiedThrough = Math.max(copiedThrough, Math.min(inDb, head.seq));
-    handedThrough = Math.max(handedThrough, head.seq);
-    if (inDb >= head.seq) {
+    copiedThrough = Math.max(copiedThrough, Math.min(inDb, end));
+    handedThrough = Math.max(handedThrough, end);
+    if (inDb >= end) {
       copyCheckpoints(false);
       return;
     }
@@ -486,7 +489,8 @@ final class AuditDbCopy {
             continue;
           }
           JsonNode n = JSON.readTree(line);
-          if (n.path("seq").asLong() > inDb) {
+          long seq = n.path("seq").asLong();
+          if (seq > inDb && seq <= end) {
             missing.add(row(n, line));
             if (missing.size() >= CATCH_UP_BATCH) {
               db.appendAudit(missing);
@@ -497,8 +501,7 @@ final class AuditDbCopy {
       }
     }
     db.appendAudit(missing);
-    copiedThrough = Math.max(copiedThrough, head.seq);
-    handedThrough = Math.max(handedThrough, head.seq);
+    copiedThrough = Math.max(copiedThrough, end);
     copyCheckpoints(false);
   }
 
