@@ -118,7 +118,7 @@ def summarize_wrk(w):
 def summarize_stream(s):
     if not s:
         return None
-    out = {"n": s["n"], "ms": s["ms"], "reps": s["reps"], "formats": {}}
+    out = {"n": s["n"], "ms": s["ms"], "reps": s["reps"], "order": s.get("order"), "formats": {}}
     t = s["targets"]
     for fmt in ("ndjson", "sse"):
         d = t.get(DI, {}).get(fmt, {})
@@ -339,7 +339,8 @@ def markdown(res):
     stm = res.get("streaming")
     if stm:
         L.append("")
-        L.append(f"## Streaming: {stm['n']} chunks {stm['ms']} ms apart, {stm['reps']} streams per target and format")
+        L.append(f"## Streaming: {stm['n']} chunks {stm['ms']} ms apart, {stm['reps']} streams per target and format"
+                 + (", the targets' order turned one place a rep" if stm.get("order") else ""))
         L.append("")
         L.append("| target | format | TTFC p50 ms | added TTFC | chunk delay p50 ms | added delay | delay p99 ms | max | complete |")
         L.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
