@@ -71,7 +71,10 @@ final class AuditDbCopy {
   /** The longest the writer waits for a catch-up before it goes on writing (and asks again). */
   private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(60);
 
-  private static final int MAX_DB_BACKLOG = 1_000_000;
+  static final int MAX_DB_BACKLOG = 1_000_000;
+
+  /** Rows past which the backlog is dropped ({@value #MAX_DB_BACKLOG}; less in tests). */
+  private final int maxBacklog;
 
   private final AuditStore db;
   private final AuditFiles files;
@@ -144,6 +147,18 @@ final class AuditDbCopy {
    */
   AuditDbCopy(
       AuditStore db, AuditFiles files, ChainHead head, Duration maxLag, Path checkpointFile) {
+    this(db, files, head, maxLag, checkpointFile, MAX_DB_BACKLOG);
+  }
+
+  /** With the backlog dropped past {@code maxBacklog} rows: a test's way to reach a catch-up. */
+  AuditDbCopy(
+      AuditStore db,
+      AuditFiles files,
+      ChainHead head,
+      Duration maxLag,
+      Path checkpointFile,
+      int maxBacklog) {
+    this.maxBacklog = maxBacklog;
     this.db = db;
     this.files = files;
     this.checkpointFile = checkpointFile;
@@ -236,18 +251,26 @@ final class AuditDbCopy {
     }
   }
 
+  /** Whether the copy thread dropped its backlog and waits for a catch-up from the files. */
+  boolean catchUpWanted() {
+    return catchUpWanted;
+  }
+
   /**
-   * If the copy thread dropped its backlog and waits for a catch-up from the files, runs it there
-   * while the caller (the writer, which alone seals and prunes the files) waits. Writer thread.
+   * If the copy thread dropped its backlog and waits for a catch-up from the files, runs it there,
+   * through record {@code through}, while the caller (the writer, which alone seals and prunes the
+   * files) waits. The writer fsyncs the files first and gives their end: rows reach the database
+   * only once fsynced, or a power loss could leave it holding a record the file lost. The rows
+   * after it are handed over with their fsync, as every batch's are ({@link #add}). Writer thread.
    */
-  void catchUpIfWanted() {
+  void catchUpIfWanted(long through) {
     if (!catchUpWanted) {
       return;
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
     handOver(
         () -> {
-          catchUpNow();
+          catchUpNow(through);
           done.complete(null);
         });
     try {
@@ -388,7 +411,7 @@ final class AuditDbCopy {
     if (gap) {
       backlog.clear(); // all of it is in the files, which catchUp copies in order
       if (thread == null) {
-        catchUpNow();
+        catchUpNow(head.seq); // before start: nothing written since opening fsynced the file
       } else {
         catchUpWanted = true; // the writer has it run (catchUpIfWanted)
       }
@@ -429,7 +452,7 @@ final class AuditDbCopy {
       insertFailed = true;
       copying = false; // retried at the next poll, not at once
       LOG.warning("audit database insert failed, will retry: " + e.getMessage());
-      if (backlog.size() > MAX_DB_BACKLOG) {
+      if (backlog.size() > maxBacklog) {
         LOG.severe(
             "audit database behind by "
                 + backlog.size()
@@ -445,14 +468,14 @@ final class AuditDbCopy {
   }
 
   /** The catch-up after a dropped backlog; logged, and tried again later if it fails. */
-  private void catchUpNow() {
+  private void catchUpNow(long through) {
     if (!gap) {
       catchUpWanted = false;
       return;
     }
     try {
       backlog.clear();
-      catchUp();
+      catchUp(through);
       gap = false;
       catchUpWanted = false;
       caughtUp();
@@ -463,13 +486,14 @@ final class AuditDbCopy {
   }
 
   /**
-   * Copies the records the database lacks into it, from the sealed segments and the active file. On
-   * opening the log, before {@link #start}; later only while the writer waits.
+   * Copies the records the database lacks into it, from the sealed segments and the active file,
+   * through record {@code through}: the files' end once fsynced. On opening the log, before {@link
+   * #start} (the active file fsynced first); later only while the writer waits, which fsyncs first.
    */
-  void catchUp() throws IOException {
-    // The file's end as this catch-up sees it, read once: the writer waits meanwhile, but one that
-    // stopped waiting (catchUpIfWanted's bound) hands over what it writes after this, by add.
-    long end = head.seq;
+  void catchUp(long through) throws IOException {
+    // The end is read once, by the writer after its fsync: it waits meanwhile, but one that stopped
+    // waiting (catchUpIfWanted's bound) hands over what it writes after this, by add, fsynced.
+    long end = through;
     long inDb = db.lastAuditSeq();
     copiedThrough = Math.max(copiedThrough, Math.min(inDb, end));
     handedThrough = Math.max(handedThrough, end);

@@ -148,7 +148,8 @@ public final class AuditWriter implements AutoCloseable {
       AuditRetention retention,
       Clock clock,
       Duration dbMaxLag,
-      AuditDurability durability)
+      AuditDurability durability,
+      int maxDbBacklog)
       throws IOException {
     this.durability = durability;
     Path cp = dataDir.resolve(CHECKPOINTS);
@@ -157,14 +158,25 @@ public final class AuditWriter implements AutoCloseable {
     AuditFiles.recoverTornTail(cp);
     long prunedThrough = AuditCheckpoints.newestAnchor(cp, hmacKey, head);
     files.load(head);
-    this.db = new AuditDbCopy(store, files, head, dbMaxLag, cp);
+    this.db = new AuditDbCopy(store, files, head, dbMaxLag, cp, maxDbBacklog);
     AuditPruner.finish(files, db, prunedThrough);
-    db.catchUp();
+    // fsync what a killed predecessor wrote before any of it goes to the database: after a power
+    // loss the database must not hold a record the file lost
     files.open();
+    try {
+      db.catchUp(head.seq);
+      this.checkpoints =
+          AuditCheckpoints.open(
+              cp, db, hmacKey, checkpointEvery, checkpointInterval, clock, head.seq);
+    } catch (IOException | RuntimeException e) {
+      try {
+        files.close(); // a log that did not open keeps no file open
+      } catch (IOException c) {
+        e.addSuppressed(c);
+      }
+      throw e;
+    }
     this.sync = new AuditSync(files, db);
-    this.checkpoints =
-        AuditCheckpoints.open(
-            cp, db, hmacKey, checkpointEvery, checkpointInterval, clock, head.seq);
     this.pruner = new AuditPruner(retention, clock, files, checkpoints, db, prunedThrough);
     this.thread = new Thread(this::run, "gatehouse-audit");
     thread.setDaemon(true);
@@ -233,6 +245,35 @@ public final class AuditWriter implements AutoCloseable {
       Duration dbMaxLag,
       AuditDurability durability)
       throws IOException {
+    return open(
+        dataDir,
+        db,
+        hmacKeyFile,
+        checkpointEvery,
+        checkpointInterval,
+        retention,
+        clock,
+        dbMaxLag,
+        durability,
+        AuditDbCopy.MAX_DB_BACKLOG);
+  }
+
+  /**
+   * As above, with the database copy's backlog dropped past {@code maxDbBacklog} rows (a million in
+   * production): a test's way to a catch-up from the files.
+   */
+  static AuditWriter open(
+      Path dataDir,
+      AuditStore db,
+      Path hmacKeyFile,
+      int checkpointEvery,
+      Duration checkpointInterval,
+      AuditRetention retention,
+      Clock clock,
+      Duration dbMaxLag,
+      AuditDurability durability,
+      int maxDbBacklog)
+      throws IOException {
     Files.createDirectories(dataDir);
     AuditWriter w =
         new AuditWriter(
@@ -244,7 +285,8 @@ public final class AuditWriter implements AutoCloseable {
             retention,
             clock,
             dbMaxLag,
-            durability);
+            durability,
+            maxDbBacklog);
     w.db.start();
     w.thread.start();
     return w;
@@ -308,6 +350,11 @@ public final class AuditWriter implements AutoCloseable {
    */
   public void useFileOpener(FileOpener o) {
     newOpener = o;
+  }
+
+  /** Whether the database copy dropped its backlog and waits for a catch-up from the files. */
+  boolean dbCatchUpWanted() {
+    return db.catchUpWanted();
   }
 
   /** Records written since start. */
@@ -400,7 +447,11 @@ public final class AuditWriter implements AutoCloseable {
       if (checkpoints.due(head, stop) && syncOrFail(sync.sync())) {
         checkpoints.signIfDue(head, stop);
       }
-      db.catchUpIfWanted();
+      if (db.catchUpWanted() && syncOrFail(sync.sync())) {
+        // the catch-up copies the files to their end: all of it fsynced first, as every batch's
+        // rows are before they are handed over
+        db.catchUpIfWanted(head.seq);
+      }
       if (files.full(head) && syncOrFail(sync.sync())) {
         files.sealIfFull(head);
       }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.SqliteStore;
+import dev.gatehouse.testing.Poll;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,6 +70,51 @@ class AuditDbCopyTest {
       copy.add(rows(1011, 1500));
       copy.copy(true);
       assertThat(store.lastAuditSeq()).isEqualTo(1500);
+    }
+  }
+
+  @Test
+  void aCatchUpFromTheFilesCopiesNoRecordPastTheEndItIsGiven() throws Exception {
+    // why: after the copy dropped its backlog (the database unreachable for a million rows), the
+    // catch-up read the files to the writer's head, which with `written` durability may hold
+    // records not yet fsynced: a power loss then left the database holding records the file lost.
+    // The writer fsyncs first and hands the catch-up that end; the rows after it come with their
+    // fsync, as every batch's do.
+    StringBuilder lines = new StringBuilder();
+    for (int seq = 1; seq <= 5; seq++) {
+      lines.append(
+          "{\"seq\":%d,\"time\":\"2026-12-07T08:00:0%dZ\",\"request_id\":\"r%d\",\"ip\":\"127.0.0.1\",\"key_id\":null,\"status\":200,\"reason\":\"ok\"}\n"
+              .formatted(seq, seq, seq));
+    }
+    Files.writeString(dir.resolve(AuditWriter.FILE), lines, StandardCharsets.UTF_8);
+    try (SqliteStore sqlite = SqliteStore.open(dir)) {
+      FlakyAuditStore store = new FlakyAuditStore(sqlite);
+      ChainHead head = new ChainHead();
+      AuditFiles files = new AuditFiles(dir, 1 << 20);
+      files.load(head);
+      assertThat(head.seq).isEqualTo(5);
+      AuditDbCopy copy =
+          new AuditDbCopy(
+              store, files, head, Duration.ofMinutes(1), dir.resolve("checkpoints.jsonl"), 2);
+      copy.start();
+      try {
+        store.down.set(true);
+        copy.add(rows(1, 3)); // fsynced, handed over; the database refuses them...
+        Poll.until("the backlog dropped", Duration.ofSeconds(10), copy::catchUpWanted);
+        store.down.set(false);
+        // ...and the writer, having fsynced records 1-3 (4 and 5 written, not yet fsynced), asks
+        // for the catch-up through 3
+        copy.catchUpIfWanted(3);
+        assertThat(copy.catchUpWanted()).isFalse();
+        assertThat(sqlite.lastAuditSeq()).as("rows copied from the files").isEqualTo(3);
+        copy.add(rows(4, 5)); // their fsync came
+        Poll.until("rows 4 and 5", Duration.ofSeconds(10), () -> sqlite.lastAuditSeq() == 5);
+        List<Long> seqs = new ArrayList<>();
+        sqlite.forEachAuditRow(r -> seqs.add(r.seq()));
+        assertThat(seqs).containsExactly(1L, 2L, 3L, 4L, 5L);
+      } finally {
+        copy.close(Duration.ofSeconds(10));
+      }
     }
   }
 }

@@ -341,6 +341,49 @@ class AuditWriterTest {
   }
 
   @Test
+  void aCatchUpFromTheFilesWaitsForTheirFsync() throws Exception {
+    // why: after the database copy dropped its backlog, its catch-up read the files to the
+    // writer's head, which with `written` durability may hold records not yet fsynced; a power
+    // loss then left the database holding a record the file lost. The writer fsyncs first.
+    try (SqliteStore sqlite = SqliteStore.open(dir)) {
+      FlakyAuditStore store = new FlakyAuditStore(sqlite);
+      store.down.set(true);
+      try (AuditWriter w =
+          AuditWriter.open(
+              dir,
+              store,
+              dir.resolve("audit-hmac.key"),
+              1000,
+              Duration.ofHours(1),
+              AuditRetention.KEEP_ALL,
+              Clock.systemUTC(),
+              AuditWriter.DEFAULT_DB_MAX_LAG,
+              AuditDurability.WRITTEN,
+              2)) {
+        for (String id : List.of("a", "b", "c")) {
+          w.append(record(id)).get(5, TimeUnit.SECONDS);
+        }
+        // fsynced, handed over, refused: the copy drops its backlog (more than 2 rows)
+        await("the backlog dropped", w::dbCatchUpWanted);
+        // a record written whose fsync is held, and then the database answers again
+        CountingChannel.Seam held = new CountingChannel.Seam(true);
+        w.useFileOpener(held.opener());
+        w.append(record("d")).get(5, TimeUnit.SECONDS);
+        assertThat(held.forceStarted.await(5, TimeUnit.SECONDS)).as("d's fsync").isTrue();
+        store.down.set(false);
+        Thread.sleep(1_000); // the writer's turns go on meanwhile (its fsync is due every 50 ms)
+        assertThat(sqlite.lastAuditSeq())
+            .as("nothing copied while a record in the file waits for its fsync")
+            .isZero();
+        held.gate.countDown();
+        awaitRows(sqlite, 4);
+      }
+    }
+    AuditVerifier.Result r = verify();
+    assertThat(r.ok()).as(r.describe()).isTrue();
+  }
+
+  @Test
   void recordsAreWrittenWhileTheBackgroundFsyncRuns() throws Exception {
     // why: the background fsync ran on the writer thread, so a record queued during it waited for
     // it (a few ms, tens on a busy disk), and so did its response's last byte: the p99 latency at
