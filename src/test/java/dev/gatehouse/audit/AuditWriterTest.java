@@ -288,6 +288,12 @@ class AuditWriterTest {
   }
 
   private AuditWriter open(AuditStore store, AuditDurability durability) throws Exception {
+    return open(store, durability, AuditDbCopy.MAX_DB_BACKLOG);
+  }
+
+  /** With the database copy's backlog dropped past {@code maxDbBacklog} rows. */
+  private AuditWriter open(AuditStore store, AuditDurability durability, int maxDbBacklog)
+      throws Exception {
     return AuditWriter.open(
         dir,
         store,
@@ -297,7 +303,8 @@ class AuditWriterTest {
         AuditRetention.KEEP_ALL,
         Clock.systemUTC(),
         AuditWriter.DEFAULT_DB_MAX_LAG,
-        durability);
+        durability,
+        maxDbBacklog);
   }
 
   /** Waits up to 5 s for {@code condition}: a generous bound, not a timing assertion. */
@@ -348,18 +355,7 @@ class AuditWriterTest {
     try (SqliteStore sqlite = SqliteStore.open(dir)) {
       FlakyAuditStore store = new FlakyAuditStore(sqlite);
       store.down.set(true);
-      try (AuditWriter w =
-          AuditWriter.open(
-              dir,
-              store,
-              dir.resolve("audit-hmac.key"),
-              1000,
-              Duration.ofHours(1),
-              AuditRetention.KEEP_ALL,
-              Clock.systemUTC(),
-              AuditWriter.DEFAULT_DB_MAX_LAG,
-              AuditDurability.WRITTEN,
-              2)) {
+      try (AuditWriter w = open(store, AuditDurability.WRITTEN, 2)) {
         for (String id : List.of("a", "b", "c")) {
           w.append(record(id)).get(5, TimeUnit.SECONDS);
         }
