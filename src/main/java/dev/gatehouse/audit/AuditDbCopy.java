@@ -493,11 +493,10 @@ final class AuditDbCopy {
   void catchUp(long through) throws IOException {
     // The end is read once, by the writer after its fsync: it waits meanwhile, but one that stopped
     // waiting (catchUpIfWanted's bound) hands over what it writes after this, by add, fsynced.
-    long end = through;
     long inDb = db.lastAuditSeq();
-    copiedThrough = Math.max(copiedThrough, Math.min(inDb, end));
-    handedThrough = Math.max(handedThrough, end);
-    if (inDb >= end) {
+    copiedThrough = Math.max(copiedThrough, Math.min(inDb, through));
+    handedThrough = Math.max(handedThrough, through);
+    if (inDb >= through) {
       copyCheckpoints(false);
       return;
     }
@@ -514,7 +513,7 @@ final class AuditDbCopy {
           }
           JsonNode n = JSON.readTree(line);
           long seq = n.path("seq").asLong();
-          if (seq > inDb && seq <= end) {
+          if (seq > inDb && seq <= through) {
             missing.add(row(n, line));
             if (missing.size() >= CATCH_UP_BATCH) {
               db.appendAudit(missing);
@@ -525,7 +524,7 @@ final class AuditDbCopy {
       }
     }
     db.appendAudit(missing);
-    copiedThrough = Math.max(copiedThrough, end);
+    copiedThrough = Math.max(copiedThrough, through);
     copyCheckpoints(false);
   }
 

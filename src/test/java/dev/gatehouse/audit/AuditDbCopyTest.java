@@ -81,10 +81,8 @@ class AuditDbCopyTest {
     // The writer fsyncs first and hands the catch-up that end; the rows after it come with their
     // fsync, as every batch's do.
     StringBuilder lines = new StringBuilder();
-    for (int seq = 1; seq <= 5; seq++) {
-      lines.append(
-          "{\"seq\":%d,\"time\":\"2026-12-07T08:00:0%dZ\",\"request_id\":\"r%d\",\"ip\":\"127.0.0.1\",\"key_id\":null,\"status\":200,\"reason\":\"ok\"}\n"
-              .formatted(seq, seq, seq));
+    for (AuditStore.AuditRow r : rows(1, 5)) {
+      lines.append(r.line()).append('\n');
     }
     Files.writeString(dir.resolve(AuditWriter.FILE), lines, StandardCharsets.UTF_8);
     try (SqliteStore sqlite = SqliteStore.open(dir)) {
