@@ -45,13 +45,13 @@ done
 if [ "$mode" = quick ]; then
   ROUNDS=2; WRK_S=3; C1_ROUNDS=2; C1_S=2; STREAM_REPS=4; IDLE=200; IDLE_HOLD=3; STARTS=2
   WARM_RUN_S=3; WARM_MIN_RUNS=2; WARM_MAX_RUNS=4; WARM_STABLE_PCT=10; WARM_STREAM_S=2; WARM_OTHER_S=1
-  STREAM_WARM=30
+  STREAM_WARM=30; STREAM_B2B_REPS=40
   LONG_CONNS=8; LONG_N=100; LONG_MS=5; LONG_ROUNDS=1; LONG_WARM=0
   LARGE_CONNS=4; LARGE_PER=1; LARGE_ROUNDS=1; LARGE_WARM=0
 else
   ROUNDS=3; WRK_S=15; C1_ROUNDS=3; C1_S=5; STREAM_REPS=12; IDLE=10000; IDLE_HOLD=5; STARTS=5
   WARM_RUN_S=5; WARM_MIN_RUNS=2; WARM_MAX_RUNS=12; WARM_STABLE_PCT=5; WARM_STREAM_S=5; WARM_OTHER_S=3
-  STREAM_WARM=200
+  STREAM_WARM=200; STREAM_B2B_REPS=400
   LONG_CONNS=64; LONG_N=500; LONG_MS=5; LONG_ROUNDS=3; LONG_WARM=1
   LARGE_CONNS=16; LARGE_PER=4; LARGE_ROUNDS=3; LARGE_WARM=1
 fi
@@ -402,7 +402,7 @@ write_meta() {
   NGINX_VERSION="$(nginx -v 2>&1 | head -n 1)" WRK_VERSION="$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)" \
   GW_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD -- src pom.xml 2>/dev/null || echo -dirty)" \
   PROBLEMS="$(printf '%s\n' "${problems[@]+"${problems[@]}"}")" \
-  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS long_warmup_rounds=$LONG_WARM large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_warmup_rounds=$LARGE_WARM large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE rss_later_s=$RSS_LATER_S starts=$STARTS profile=$PROFILE" \
+  PARAMS="limits=$BENCH_LIMITS audit_durability=$BENCH_AUDIT_DURABILITY rounds=$ROUNDS wrk_s=$WRK_S warmup_run_s=$WARM_RUN_S warmup_min_runs=$WARM_MIN_RUNS warmup_max_runs=$WARM_MAX_RUNS warmup_stable_pct=$WARM_STABLE_PCT warmup_stream_s=$WARM_STREAM_S c1_rounds=$C1_ROUNDS c1_s=$C1_S stream_reps=$STREAM_REPS stream_n=$STREAM_N stream_ms=$STREAM_MS stream_warmup=$STREAM_WARM stream_b2b_reps=$STREAM_B2B_REPS idle_streams=$IDLE idle_interval_ms=$IDLE_INTERVAL_MS nofile=$NOFILE long_conns=$LONG_CONNS long_n=$LONG_N long_ms=$LONG_MS long_rounds=$LONG_ROUNDS long_warmup_rounds=$LONG_WARM large_conns=$LARGE_CONNS large_per_conn=$LARGE_PER large_rounds=$LARGE_ROUNDS large_warmup_rounds=$LARGE_WARM large_image_bytes=$LARGE_IMAGE startup_idle_s=$STARTUP_IDLE rss_later_s=$RSS_LATER_S starts=$STARTS profile=$PROFILE" \
   PORTS="direct_static=$P_STATIC direct_stream=$P_STREAM gatehouse_static=$P_GW_STATIC gatehouse_stream=$P_GW_STREAM gatehouse_static_admin=$P_GW_STATIC_ADMIN gatehouse_stream_admin=$P_GW_STREAM_ADMIN gatehouse_bare_static=$P_BARE_STATIC gatehouse_bare_stream=$P_BARE_STREAM nginx_static=$P_NG_STATIC nginx_stream=$P_NG_STREAM" \
   python3 - "$res/meta.json" <<'EOF'
 import json, os, platform, sys
@@ -457,13 +457,16 @@ step timeout $((WARM_MAX_RUNS * (WARM_RUN_S + 60))) python3 "$lib/run_wrk.py" --
 python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("stable") else 1)' \
   "$res/wrk-warmup-gatehouse.json" 2>/dev/null ||
   problems+=("gatehouse throughput was not yet stable after its warm-up (see wrk-warmup-gatehouse.json)")
-# and its streaming instance: short streams (3 lines, no pause) through both stream formats
+# and its streaming instance: short streams (3 lines, no pause) through both stream formats. The body
+# asks for a stream ("stream": true) as the probe's do: an OpenAI request without it is a plain one,
+# and gatehouse would warm its non-streaming path on /v1 (the backend streams either way).
+WARM_STREAM_BODY='{"model":"llama3.2:3b","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true,"bench":{"n":3,"ms":0}}'
 log "warm-up: gatehouse streaming instance (wrk -t1 -c8, ${WARM_STREAM_S}s per format, 3-line streams)"
 gw_stream_t="{\"name\":\"gatehouse-stream\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_stream_pid]}"
 for wpath in /api/chat /v1/chat/completions; do
   step timeout $((WARM_STREAM_S + 60)) python3 "$lib/run_wrk.py" --targets "[$gw_stream_t]" --rounds 1 \
     --duration "$WARM_STREAM_S" --conns 8 --threads 1 --path "$wpath" --label warmup-stream \
-    --body '{"model":"llama3.2:3b","messages":[{"role":"user","content":"Why is the sky blue?"}],"bench":{"n":3,"ms":0}}' \
+    --body "$WARM_STREAM_BODY" \
     --out "$res/wrk-warmup-stream-${wpath//\//_}.json" || problems+=("streaming warm-up run failed")
 done
 log "warm-up: gatehouse-bare (the same JIT warm-up, until stable)"
@@ -474,7 +477,7 @@ bare_stream_t="{\"name\":\"gatehouse-bare-stream\",\"port\":$P_BARE_STREAM,\"aut
 for wpath in /api/chat /v1/chat/completions; do
   step timeout $((WARM_STREAM_S + 60)) python3 "$lib/run_wrk.py" --targets "[$bare_stream_t]" --rounds 1 \
     --duration "$WARM_STREAM_S" --conns 8 --threads 1 --path "$wpath" --label warmup-stream \
-    --body '{"model":"llama3.2:3b","messages":[{"role":"user","content":"Why is the sky blue?"}],"bench":{"n":3,"ms":0}}' \
+    --body "$WARM_STREAM_BODY" \
     --out "$res/wrk-warmup-bare-stream-${wpath//\//_}.json" || problems+=("streaming warm-up run failed")
 done
 log "warm-up: direct and nginx ${WARM_OTHER_S}s each"
@@ -517,6 +520,13 @@ stream_targets="[{\"name\":\"direct\",\"port\":$P_STREAM,\"auth\":null},
 step timeout 900 python3 "$lib/stream_probe.py" --targets "$stream_targets" --reps "$STREAM_REPS" \
   --warmup "$STREAM_WARM" --n "$STREAM_N" --ms "$STREAM_MS" --max-seconds 800 \
   --out "$res/stream.json" --raw "$res/stream-raw.json" || problems+=("streaming probe failed")
+# The same streams' warm path, for comparison (not a target): 3 lines, no pause, one stream after
+# another, so that no target sits idle between a request and the next. The probe above waits 20 ms
+# between chunks and between streams; the difference between the two is what an idle gap costs.
+log "streaming back to back: $STREAM_B2B_REPS x (NDJSON, SSE) x 4 targets, 3 chunks, no pause"
+step timeout 300 python3 "$lib/stream_probe.py" --targets "$stream_targets" --reps "$STREAM_B2B_REPS" \
+  --warmup 0 --n 3 --ms 0 --max-seconds 240 --out "$res/stream-b2b.json" ||
+  problems+=("back-to-back streaming probe failed")
 
 # ---------------------------------------------------------------- long streams
 log "long streams: $LONG_CONNS concurrent streams of $LONG_N chunks ${LONG_MS} ms apart, $LONG_WARM warm-up and $LONG_ROUNDS measured rounds x 4 targets"

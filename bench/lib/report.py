@@ -2,7 +2,7 @@
 """Combines the pieces one bench/run.sh run wrote into results.json and summary.md.
 
 Reads from the results directory: meta.json, checks.json, rss-start.json, startup-*.json, rss-later.json,
-wrk-c64.json, wrk-c1.json, stream.json, long-streams.json, large-bodies.json, idle.json and
+wrk-c64.json, wrk-c1.json, stream.json, stream-b2b.json, long-streams.json, large-bodies.json, idle.json and
 profile-stages.json (missing pieces are reported as missing; the profile only with --profile).
 Ratios are taken within a round (target / direct of the same round) and then the median over
 rounds, so slow drifts of the machine's load cancel out as far as they can. The Targets table
@@ -349,6 +349,22 @@ def markdown(res):
                 L.append(f"| {n} | {fmt_name} | {fmt(t['ttfc_ms_p50'])} | {signed(t['added_ttfc_ms'])} | "
                          f"{fmt(t['delay_ms_p50'])} | {signed(t['added_delay_ms_p50'])} | {fmt(t['delay_ms_p99'])} | "
                          f"{fmt(t['delay_ms_max'], 1)} | {t['complete']}/{t['streams']} |")
+    b2b = res.get("streaming_back_to_back")
+    if b2b:
+        L.append("")
+        L.append(f"## Streaming back to back: {b2b['n']} chunks, no pause, {b2b['reps']} streams per target and format "
+                 "(not a target)")
+        L.append("")
+        L.append("The same streams one after another, so that no target sits idle between a request and the next: "
+                 "the warm path's time to first chunk. The probe above waits between chunks and between streams; "
+                 "the difference between the two tables is what an idle gap costs each target.")
+        L.append("")
+        L.append("| target | format | TTFC p50 ms | added TTFC | TTFC p90 ms | complete |")
+        L.append("|---|---|---:|---:|---:|---|")
+        for fmt_name, per in b2b["formats"].items():
+            for n, t in per.items():
+                L.append(f"| {n} | {fmt_name} | {fmt(t['ttfc_ms_p50'])} | {signed(t['added_ttfc_ms'])} | "
+                         f"{fmt(t['ttfc_ms_p90'])} | {t['complete']}/{t['streams']} |")
     lg = res.get("long_streams")
     if lg:
         L.append("")
@@ -446,6 +462,7 @@ def main():
     thr = summarize_wrk(load(d, "wrk-c64.json"))
     lat = summarize_wrk(load(d, "wrk-c1.json"))
     stm = summarize_stream(load(d, "stream.json"))
+    b2b = summarize_stream(load(d, "stream-b2b.json"))
     idle_raw = load(d, "idle.json")
     idle = None
     if idle_raw:
@@ -521,6 +538,14 @@ def main():
                 if t["complete"] != t["streams"]:
                     problems.append(f"streaming {fmt_name}: {n} completed {t['complete']} of {t['streams']} streams"
                                     + (f" ({t['errors'][0]})" if t["errors"] else ""))
+    if b2b is None:
+        problems.append("streaming back to back: no results")
+    else:
+        for fmt_name, per in b2b["formats"].items():
+            for n, t in per.items():
+                if t["complete"] != t["streams"]:
+                    problems.append(f"streaming back to back {fmt_name}: {n} completed {t['complete']} of "
+                                    f"{t['streams']} streams" + (f" ({t['errors'][0]})" if t["errors"] else ""))
     if meta.get("params", {}).get("profile") and prof is None:
         problems.append("profile: no results")
     for n in (BARE, GW, NG):
@@ -560,6 +585,7 @@ def main():
         "throughput_c64": thr,
         "latency_c1": lat,
         "streaming": stm,
+        "streaming_back_to_back": b2b,
         "long_streams": longs,
         "large_bodies": large,
         "idle_streams": idle,
