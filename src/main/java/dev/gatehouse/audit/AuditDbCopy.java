@@ -45,7 +45,7 @@ import org.jspecify.annotations.Nullable;
  * the log, and tests) the same methods run on the caller's thread. {@link #withinLag} and {@link
  * #lagReason} may be read from any thread. A catch-up from the files (after the backlog was
  * dropped) runs while the writer waits for it ({@link #catchUpIfWanted}), since it reads the files
- * the writer seals and prunes.
+ * the writer seals and prunes: the writer neither seals nor prunes a file until it has ended.
  */
 final class AuditDbCopy {
 
@@ -68,13 +68,19 @@ final class AuditDbCopy {
 
   private static final long DB_FLUSH_MILLIS = 250;
 
-  /** The longest the writer waits for a catch-up before it goes on writing (and asks again). */
-  private static final Duration CATCH_UP_WAIT = Duration.ofSeconds(60);
-
   static final int MAX_DB_BACKLOG = 1_000_000;
 
-  /** Rows past which the backlog is dropped ({@value #MAX_DB_BACKLOG}; less in tests). */
-  private final int maxBacklog;
+  /**
+   * @param maxBacklog rows past which the backlog is dropped
+   * @param catchUpWait the longest the writer waits for a catch-up from the files at a time before
+   *     it goes on writing (and waits again)
+   */
+  record Bounds(int maxBacklog, Duration catchUpWait) {
+    static final Bounds PRODUCTION = new Bounds(MAX_DB_BACKLOG, Duration.ofSeconds(60));
+  }
+
+  /** Production's bounds; smaller in tests, the way to a dropped backlog and a long catch-up. */
+  private final Bounds bounds;
 
   private final AuditStore db;
   private final AuditFiles files;
@@ -143,22 +149,28 @@ final class AuditDbCopy {
   private volatile boolean catchUpWanted;
 
   /**
+   * The catch-up the writer handed over, until it has seen it end: the writer's alone. A catch-up
+   * outlasting the writer's wait still reads the files.
+   */
+  private @Nullable CompletableFuture<Void> catchUpUnderWay;
+
+  /**
    * @param maxLag how long the copy may trail the file before {@link #withinLag} says no
    */
   AuditDbCopy(
       AuditStore db, AuditFiles files, ChainHead head, Duration maxLag, Path checkpointFile) {
-    this(db, files, head, maxLag, checkpointFile, MAX_DB_BACKLOG);
+    this(db, files, head, maxLag, checkpointFile, Bounds.PRODUCTION);
   }
 
-  /** With the backlog dropped past {@code maxBacklog} rows: a test's way to reach a catch-up. */
+  /** With other bounds than production's: a test's way to a catch-up, or a long one. */
   AuditDbCopy(
       AuditStore db,
       AuditFiles files,
       ChainHead head,
       Duration maxLag,
       Path checkpointFile,
-      int maxBacklog) {
-    this.maxBacklog = maxBacklog;
+      Bounds bounds) {
+    this.bounds = bounds;
     this.db = db;
     this.files = files;
     this.checkpointFile = checkpointFile;
@@ -257,29 +269,63 @@ final class AuditDbCopy {
   }
 
   /**
+   * Whether the writer has a catch-up to start or to wait for ({@link #catchUpIfWanted}). Writer
+   * thread.
+   */
+  boolean catchUpPending() {
+    return catchUpWanted || catchUpUnderWay != null;
+  }
+
+  /**
+   * Whether a catch-up the writer handed over may still be reading the files: it outlasted the
+   * writer's wait, and the writer has not yet seen it end. The writer seals and prunes no file
+   * meanwhile (a file sealed between the catch-up's listing and its reading would be missed, and
+   * its rows never copied). Writer thread.
+   */
+  boolean catchUpUnderWay() {
+    return catchUpUnderWay != null;
+  }
+
+  /**
    * If the copy thread dropped its backlog and waits for a catch-up from the files, runs it there,
    * through record {@code through}, while the caller (the writer, which alone seals and prunes the
-   * files) waits. The writer fsyncs the files first and gives their end: rows reach the database
-   * only once fsynced, or a power loss could leave it holding a record the file lost. The rows
-   * after it are handed over with their fsync, as every batch's are ({@link #add}). Writer thread.
+   * files) waits, at most {@code catchUpWait} at a time. The writer fsyncs the files first and
+   * gives their end: rows reach the database only once fsynced, or a power loss could leave it
+   * holding a record the file lost. The rows after it are handed over with their fsync, as every
+   * batch's are ({@link #add}). A catch-up that outlasts the wait goes on ({@link
+   * #catchUpUnderWay}); the next call waits for it again (to its own end, not {@code through}).
+   * Writer thread.
    */
   void catchUpIfWanted(long through) {
-    if (!catchUpWanted) {
-      return;
+    CompletableFuture<Void> done = catchUpUnderWay;
+    if (done == null) {
+      if (!catchUpWanted) {
+        return;
+      }
+      CompletableFuture<Void> started = new CompletableFuture<>();
+      catchUpUnderWay = started;
+      handOver(
+          () -> {
+            try {
+              catchUpNow(through);
+            } finally {
+              started.complete(null);
+            }
+          });
+      done = started;
     }
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    handOver(
-        () -> {
-          catchUpNow(through);
-          done.complete(null);
-        });
     try {
-      done.get(CATCH_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      done.get(bounds.catchUpWait().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return;
     } catch (ExecutionException | TimeoutException e) {
-      LOG.warning("audit database catch-up did not end, will retry: " + e);
+      LOG.warning(
+          "audit database catch-up from the files still under way; the writer goes on, and seals"
+              + " and prunes no file until it has ended");
+      return;
     }
+    catchUpUnderWay = null;
   }
 
   /**
@@ -452,7 +498,7 @@ final class AuditDbCopy {
       insertFailed = true;
       copying = false; // retried at the next poll, not at once
       LOG.warning("audit database insert failed, will retry: " + e.getMessage());
-      if (backlog.size() > maxBacklog) {
+      if (backlog.size() > bounds.maxBacklog()) {
         LOG.severe(
             "audit database behind by "
                 + backlog.size()

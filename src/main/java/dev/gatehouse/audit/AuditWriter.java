@@ -149,7 +149,7 @@ public final class AuditWriter implements AutoCloseable {
       Clock clock,
       Duration dbMaxLag,
       AuditDurability durability,
-      int maxDbBacklog)
+      AuditDbCopy.Bounds dbBounds)
       throws IOException {
     this.durability = durability;
     Path cp = dataDir.resolve(CHECKPOINTS);
@@ -158,7 +158,7 @@ public final class AuditWriter implements AutoCloseable {
     AuditFiles.recoverTornTail(cp);
     long prunedThrough = AuditCheckpoints.newestAnchor(cp, hmacKey, head);
     files.load(head);
-    this.db = new AuditDbCopy(store, files, head, dbMaxLag, cp, maxDbBacklog);
+    this.db = new AuditDbCopy(store, files, head, dbMaxLag, cp, dbBounds);
     AuditPruner.finish(files, db, prunedThrough);
     // fsync what a killed predecessor wrote before any of it goes to the database: after a power
     // loss the database must not hold a record the file lost
@@ -255,12 +255,13 @@ public final class AuditWriter implements AutoCloseable {
         clock,
         dbMaxLag,
         durability,
-        AuditDbCopy.MAX_DB_BACKLOG);
+        AuditDbCopy.Bounds.PRODUCTION);
   }
 
   /**
-   * As above, with the database copy's backlog dropped past {@code maxDbBacklog} rows (a million in
-   * production): a test's way to a catch-up from the files.
+   * As above, with the database copy's bounds other than production's (its backlog dropped past a
+   * million rows, a catch-up from the files waited for a minute at a time): a test's way to a
+   * catch-up, or a long one.
    */
   static AuditWriter open(
       Path dataDir,
@@ -272,7 +273,7 @@ public final class AuditWriter implements AutoCloseable {
       Clock clock,
       Duration dbMaxLag,
       AuditDurability durability,
-      int maxDbBacklog)
+      AuditDbCopy.Bounds dbBounds)
       throws IOException {
     Files.createDirectories(dataDir);
     AuditWriter w =
@@ -286,7 +287,7 @@ public final class AuditWriter implements AutoCloseable {
             clock,
             dbMaxLag,
             durability,
-            maxDbBacklog);
+            dbBounds);
     w.db.start();
     w.thread.start();
     return w;
@@ -447,15 +448,19 @@ public final class AuditWriter implements AutoCloseable {
       if (checkpoints.due(head, stop) && syncOrFail(sync.sync())) {
         checkpoints.signIfDue(head, stop);
       }
-      if (db.catchUpWanted() && syncOrFail(sync.sync())) {
+      if (db.catchUpPending() && syncOrFail(sync.sync())) {
         // the catch-up copies the files to their end: all of it fsynced first, as every batch's
         // rows are before they are handed over
         db.catchUpIfWanted(head.seq);
       }
-      if (files.full(head) && syncOrFail(sync.sync())) {
-        files.sealIfFull(head);
+      // a catch-up that outlasted the wait still reads the files: none is sealed or pruned
+      // meanwhile
+      if (!db.catchUpUnderWay()) {
+        if (files.full(head) && syncOrFail(sync.sync())) {
+          files.sealIfFull(head);
+        }
+        pruner.prune();
       }
-      pruner.prune();
     }
     sync.close();
     db.close(Duration.ofSeconds(20)); // what the writer handed over last, and its thread

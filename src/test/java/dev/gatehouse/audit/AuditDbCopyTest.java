@@ -93,7 +93,12 @@ class AuditDbCopyTest {
       assertThat(head.seq).isEqualTo(5);
       AuditDbCopy copy =
           new AuditDbCopy(
-              store, files, head, Duration.ofMinutes(1), dir.resolve("checkpoints.jsonl"), 2);
+              store,
+              files,
+              head,
+              Duration.ofMinutes(1),
+              dir.resolve("checkpoints.jsonl"),
+              new AuditDbCopy.Bounds(2, Duration.ofMinutes(1)));
       copy.start();
       try {
         store.down.set(true);

@@ -26,8 +26,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -294,17 +296,31 @@ class AuditWriterTest {
   /** With the database copy's backlog dropped past {@code maxDbBacklog} rows. */
   private AuditWriter open(AuditStore store, AuditDurability durability, int maxDbBacklog)
       throws Exception {
+    return open(
+        store,
+        durability,
+        AuditRetention.KEEP_ALL,
+        new AuditDbCopy.Bounds(maxDbBacklog, AuditDbCopy.Bounds.PRODUCTION.catchUpWait()));
+  }
+
+  /** With the given retention (its segment size) and the database copy's bounds. */
+  private AuditWriter open(
+      AuditStore store,
+      AuditDurability durability,
+      AuditRetention retention,
+      AuditDbCopy.Bounds dbBounds)
+      throws Exception {
     return AuditWriter.open(
         dir,
         store,
         dir.resolve("audit-hmac.key"),
         1000,
         Duration.ofHours(1),
-        AuditRetention.KEEP_ALL,
+        retention,
         Clock.systemUTC(),
         AuditWriter.DEFAULT_DB_MAX_LAG,
         durability,
-        maxDbBacklog);
+        dbBounds);
   }
 
   /** Waits up to 5 s for {@code condition}: a generous bound, not a timing assertion. */
@@ -373,6 +389,56 @@ class AuditWriterTest {
             .isZero();
         held.gate.countDown();
         awaitRows(sqlite, 4);
+      }
+    }
+    AuditVerifier.Result r = verify();
+    assertThat(r.ok()).as(r.describe()).isTrue();
+  }
+
+  @Test
+  void noFileIsSealedWhileACatchUpStillReadsThem() throws Exception {
+    // why: the writer waits for a catch-up from the files a bounded time, then goes on writing;
+    // it also sealed the active file meanwhile, and a catch-up that had listed the files before a
+    // seal read the new active file in place of the sealed one: its records were never copied to
+    // the database. Nothing is sealed or pruned until the catch-up has ended.
+    AuditRetention smallSegments = new AuditRetention(2_000, Duration.ZERO, 0);
+    try (SqliteStore sqlite = SqliteStore.open(dir)) {
+      FlakyAuditStore store = new FlakyAuditStore(sqlite);
+      store.down.set(true);
+      try (AuditWriter w =
+          open(
+              store,
+              AuditDurability.WRITTEN,
+              smallSegments,
+              new AuditDbCopy.Bounds(2, Duration.ofMillis(200)))) {
+        for (String id : List.of("a", "b", "c")) {
+          w.append(record(id)).get(5, TimeUnit.SECONDS);
+        }
+        await("the backlog dropped", w::dbCatchUpWanted); // records 1-3 are in the active file
+        CountDownLatch slow = new CountDownLatch(1);
+        store.hold = slow;
+        store.down.set(false);
+        w.append(record("d")).get(5, TimeUnit.SECONDS); // the writer's next turn starts it
+        assertThat(store.held.await(10, TimeUnit.SECONDS)).as("the catch-up's insert").isTrue();
+        // the catch-up outlasts the writer's wait, which goes on writing: past the segment size
+        List<AuditRecord> more = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          more.add(record("m" + i));
+        }
+        w.appendAll(more).get(10, TimeUnit.SECONDS);
+        Thread.sleep(1_000); // the writer's turns go on meanwhile, each after its 200 ms wait
+        assertThat(sealedSegments())
+            .as("no file sealed while the catch-up reads the files")
+            .isEmpty();
+        slow.countDown();
+        store.hold = null;
+        awaitRows(sqlite, 24);
+        w.append(record("e")).get(5, TimeUnit.SECONDS); // the writer's next turn sees it ended
+        await("sealed once the catch-up ended", () -> !sealedSegments().isEmpty());
+        awaitRows(sqlite, 25);
+        assertThat(dbSeqs(sqlite))
+            .as("every record copied once, in order")
+            .isEqualTo(LongStream.rangeClosed(1, 25).boxed().toList());
       }
     }
     AuditVerifier.Result r = verify();
@@ -466,6 +532,14 @@ class AuditWriterTest {
 
   private static long seqOf(String line) throws Exception {
     return JSON.readTree(line).path("seq").asLong();
+  }
+
+  private List<Path> sealedSegments() {
+    try {
+      return AuditSegments.sealed(dir);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private List<Long> dbSeqs(SqliteStore store) {
