@@ -240,6 +240,7 @@ public final class AuditReader implements AutoCloseable {
      */
     static Held open(Path file) throws IOException {
       long deadline = System.nanoTime() + REAPPEAR_NANOS;
+      boolean appeared = false;
       while (true) {
         Object key = fileKey(file);
         RandomAccessFile f;
@@ -247,6 +248,12 @@ public final class AuditReader implements AutoCloseable {
           f = new RandomAccessFile(file.toFile(), "r");
         } catch (FileNotFoundException e) {
           Path dir = file.toAbsolutePath().getParent();
+          if (Files.exists(file) && !appeared) {
+            // there now: unreadable, or renamed in since the attempt (the end of a sealing);
+            // tried once more, and an unreadable file fails then
+            appeared = true;
+            continue;
+          }
           if (Files.exists(file)
               || dir == null
               || AuditSegments.sealed(dir).isEmpty()
