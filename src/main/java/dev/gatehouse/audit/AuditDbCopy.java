@@ -319,11 +319,14 @@ final class AuditDbCopy {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return;
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (TimeoutException e) {
       LOG.warning(
           "audit database catch-up from the files still under way; the writer goes on, and seals"
               + " and prunes no file until it has ended");
       return;
+    } catch (ExecutionException e) {
+      // cannot happen (the task completes it normally, its failures logged): ended all the same
+      LOG.warning("audit database catch-up failed, will retry: " + e.getCause());
     }
     catchUpUnderWay = null;
   }
