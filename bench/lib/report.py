@@ -530,22 +530,15 @@ def main():
             if t["errors_total"] or t["failed_runs"]:
                 problems.append(f"{label}: {n} had {t['errors_total']} wrk errors (non-2xx, timeouts...) "
                                 f"and {t['failed_runs']} failed runs")
-    if stm is None:
-        problems.append("streaming: no results")
-    else:
-        for fmt_name, per in stm["formats"].items():
+    for label, s in (("streaming", stm), ("streaming back to back", b2b)):
+        if s is None:
+            problems.append(f"{label}: no results")
+            continue
+        for fmt_name, per in s["formats"].items():
             for n, t in per.items():
                 if t["complete"] != t["streams"]:
-                    problems.append(f"streaming {fmt_name}: {n} completed {t['complete']} of {t['streams']} streams"
+                    problems.append(f"{label} {fmt_name}: {n} completed {t['complete']} of {t['streams']} streams"
                                     + (f" ({t['errors'][0]})" if t["errors"] else ""))
-    if b2b is None:
-        problems.append("streaming back to back: no results")
-    else:
-        for fmt_name, per in b2b["formats"].items():
-            for n, t in per.items():
-                if t["complete"] != t["streams"]:
-                    problems.append(f"streaming back to back {fmt_name}: {n} completed {t['complete']} of "
-                                    f"{t['streams']} streams" + (f" ({t['errors'][0]})" if t["errors"] else ""))
     if meta.get("params", {}).get("profile") and prof is None:
         problems.append("profile: no results")
     for n in (BARE, GW, NG):
