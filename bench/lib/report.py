@@ -147,6 +147,13 @@ def summarize_stream(s):
     return out
 
 
+def stream_rows(s):
+    """(format, target, figures) for each format and target of a summarize_stream summary."""
+    for fmt_name, per in s["formats"].items():
+        for n, t in per.items():
+            yield fmt_name, n, t
+
+
 def ratio(a, b):
     return None if a is None or b is None or not b else a / b
 
@@ -344,11 +351,10 @@ def markdown(res):
         L.append("")
         L.append("| target | format | TTFC p50 ms | added TTFC | chunk delay p50 ms | added delay | delay p99 ms | max | complete |")
         L.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
-        for fmt_name, per in stm["formats"].items():
-            for n, t in per.items():
-                L.append(f"| {n} | {fmt_name} | {fmt(t['ttfc_ms_p50'])} | {signed(t['added_ttfc_ms'])} | "
-                         f"{fmt(t['delay_ms_p50'])} | {signed(t['added_delay_ms_p50'])} | {fmt(t['delay_ms_p99'])} | "
-                         f"{fmt(t['delay_ms_max'], 1)} | {t['complete']}/{t['streams']} |")
+        for fmt_name, n, t in stream_rows(stm):
+            L.append(f"| {n} | {fmt_name} | {fmt(t['ttfc_ms_p50'])} | {signed(t['added_ttfc_ms'])} | "
+                     f"{fmt(t['delay_ms_p50'])} | {signed(t['added_delay_ms_p50'])} | {fmt(t['delay_ms_p99'])} | "
+                     f"{fmt(t['delay_ms_max'], 1)} | {t['complete']}/{t['streams']} |")
     b2b = res.get("streaming_back_to_back")
     if b2b:
         L.append("")
@@ -361,10 +367,9 @@ def markdown(res):
         L.append("")
         L.append("| target | format | TTFC p50 ms | added TTFC | TTFC p90 ms | complete |")
         L.append("|---|---|---:|---:|---:|---|")
-        for fmt_name, per in b2b["formats"].items():
-            for n, t in per.items():
-                L.append(f"| {n} | {fmt_name} | {fmt(t['ttfc_ms_p50'])} | {signed(t['added_ttfc_ms'])} | "
-                         f"{fmt(t['ttfc_ms_p90'])} | {t['complete']}/{t['streams']} |")
+        for fmt_name, n, t in stream_rows(b2b):
+            L.append(f"| {n} | {fmt_name} | {fmt(t['ttfc_ms_p50'])} | {signed(t['added_ttfc_ms'])} | "
+                     f"{fmt(t['ttfc_ms_p90'])} | {t['complete']}/{t['streams']} |")
     lg = res.get("long_streams")
     if lg:
         L.append("")
@@ -534,11 +539,10 @@ def main():
         if s is None:
             problems.append(f"{label}: no results")
             continue
-        for fmt_name, per in s["formats"].items():
-            for n, t in per.items():
-                if t["complete"] != t["streams"]:
-                    problems.append(f"{label} {fmt_name}: {n} completed {t['complete']} of {t['streams']} streams"
-                                    + (f" ({t['errors'][0]})" if t["errors"] else ""))
+        for fmt_name, n, t in stream_rows(s):
+            if t["complete"] != t["streams"]:
+                problems.append(f"{label} {fmt_name}: {n} completed {t['complete']} of {t['streams']} streams"
+                                + (f" ({t['errors'][0]})" if t["errors"] else ""))
     if meta.get("params", {}).get("profile") and prof is None:
         problems.append("profile: no results")
     for n in (BARE, GW, NG):
