@@ -248,13 +248,14 @@ public final class AuditReader implements AutoCloseable {
           f = new RandomAccessFile(file.toFile(), "r");
         } catch (FileNotFoundException e) {
           Path dir = file.toAbsolutePath().getParent();
-          if (Files.exists(file) && !appeared) {
+          boolean there = Files.exists(file);
+          if (there && !appeared) {
             // there now: unreadable, or renamed in since the attempt (the end of a sealing);
             // tried once more, and an unreadable file fails then
             appeared = true;
             continue;
           }
-          if (Files.exists(file)
+          if (there
               || dir == null
               || AuditSegments.sealed(dir).isEmpty()
               || System.nanoTime() > deadline) {
