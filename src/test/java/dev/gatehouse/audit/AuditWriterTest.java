@@ -372,11 +372,7 @@ class AuditWriterTest {
       FlakyAuditStore store = new FlakyAuditStore(sqlite);
       store.down.set(true);
       try (AuditWriter w = open(store, AuditDurability.WRITTEN, 2)) {
-        for (String id : List.of("a", "b", "c")) {
-          w.append(record(id)).get(5, TimeUnit.SECONDS);
-        }
-        // fsynced, handed over, refused: the copy drops its backlog (more than 2 rows)
-        await("the backlog dropped", w::dbCatchUpWanted);
+        dropTheBacklog(w);
         // a record written whose fsync is held, and then the database answers again
         CountingChannel.Seam held = new CountingChannel.Seam(true);
         w.useFileOpener(held.opener());
@@ -411,10 +407,7 @@ class AuditWriterTest {
               AuditDurability.WRITTEN,
               smallSegments,
               new AuditDbCopy.Bounds(2, Duration.ofMillis(200)))) {
-        for (String id : List.of("a", "b", "c")) {
-          w.append(record(id)).get(5, TimeUnit.SECONDS);
-        }
-        await("the backlog dropped", w::dbCatchUpWanted); // records 1-3 are in the active file
+        dropTheBacklog(w); // records 1-3 are in the active file
         CountDownLatch slow = new CountDownLatch(1);
         store.hold = slow;
         store.down.set(false);
@@ -532,6 +525,17 @@ class AuditWriterTest {
 
   private static long seqOf(String line) throws Exception {
     return JSON.readTree(line).path("seq").asLong();
+  }
+
+  /**
+   * Writes records 1-3 while the store refuses them: fsynced, handed over and refused, they make a
+   * copy with a backlog bound of 2 drop its backlog and want a catch-up from the files.
+   */
+  private static void dropTheBacklog(AuditWriter w) throws Exception {
+    for (String id : List.of("a", "b", "c")) {
+      w.append(record(id)).get(5, TimeUnit.SECONDS);
+    }
+    await("the backlog dropped", w::dbCatchUpWanted);
   }
 
   private List<Path> sealedSegments() {
