@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gatehouse.config.GatehouseConfig.IoTransport;
 import dev.gatehouse.config.GatehouseConfig.Profile;
 import dev.gatehouse.config.Setting.Kind;
 import dev.gatehouse.config.SettingValues.Raw;
@@ -408,6 +409,14 @@ public final class ConfigLoader {
     dataDir = (dataDir == null ? Path.of(".gatehouse") : dataDir).toAbsolutePath().normalize();
     int eventLoops = v.integer("server.event_loops");
     p.range("server.event_loops", eventLoops, 0, 256, "0-256, where 0 means one per core");
+    p.exactlyOneOf(
+        "server.transport",
+        "auto",
+        "auto, io_uring, epoll or nio",
+        "auto",
+        "io_uring",
+        "epoll",
+        "nio");
     UpstreamSettings upstreams = UpstreamSettings.build(v, p, v.url("upstream"));
     return new GatehouseConfig(
         Objects.requireNonNull(
@@ -416,6 +425,12 @@ public final class ConfigLoader {
         upstreams.entries().isEmpty() ? v.url("upstream") : upstreams.entries().get(0).url(),
         dataDir,
         eventLoops,
+        switch (v.string("server.transport")) {
+          case "io_uring" -> IoTransport.IO_URING;
+          case "epoll" -> IoTransport.EPOLL;
+          case "nio" -> IoTransport.NIO;
+          default -> IoTransport.AUTO; // anything else is reported above
+        },
         v.bool("auth.enabled"),
         ServerSections.tls(v, p),
         PolicySections.policy(v, p),

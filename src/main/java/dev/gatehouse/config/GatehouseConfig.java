@@ -20,6 +20,7 @@ public record GatehouseConfig(
     URI upstream,
     Path dataDir,
     int eventLoops,
+    IoTransport transport,
     boolean authEnabled,
     Tls tls,
     Policy policy,
@@ -474,6 +475,17 @@ public record GatehouseConfig(
    * The prompt guard: its mode, what it reads ({@code scope}), how much, and the secrets action.
    */
   public record Guard(GuardMode mode, String scope, int maxChars, SecretsAction secrets) {}
+
+  /**
+   * How the event loops do their socket I/O ({@code server.transport}): {@code AUTO} takes the
+   * first of io_uring, epoll and the JDK's NIO that this machine offers.
+   */
+  public enum IoTransport {
+    AUTO,
+    IO_URING,
+    EPOLL,
+    NIO
+  }
 
   /** The event-loop count to use: the configured one, or one per core. */
   public int effectiveEventLoops() {

@@ -95,6 +95,7 @@ public final class Problems {
           "alerts.network_prefix_v6",
           "audit.prompt",
           "tls.profile",
+          "server.transport",
           "store.kind",
           "store.url",
           "store.user",

@@ -38,6 +38,7 @@ public final class Reloading {
           "timeouts.keepalive",
           // the process: threads, data directory, store, and one bound on all request bodies
           "server.event_loops",
+          "server.transport",
           "data_dir",
           "store.kind",
           "instance.id", // the audit chain the writer appends to, opened once

@@ -114,6 +114,11 @@ public final class Settings {
               "0",
               "Event-loop threads serving requests; 0 means one per CPU core."),
           s(
+              "server.transport",
+              Kind.STRING,
+              "auto",
+              "How the event loops do their socket I/O: io_uring (Linux 5.14 or later: the reads and writes of all of a loop's connections go to the kernel in one system call a turn; the fastest here, see 'Socket I/O' below), epoll (Linux) or nio (the JDK's, anywhere). auto takes the first of them this machine allows; io_uring is often turned off (the kernel.io_uring_disabled sysctl, container seccomp profiles), and auto then takes epoll. Naming one that is unavailable stops the start with its cause."),
+          s(
               "auth.enabled",
               Kind.BOOLEAN,
               "true",

@@ -281,14 +281,18 @@ public final class Gateway implements AutoCloseable {
     // sweep, a certificate reload, a /metrics scrape), each ordered on its own context, so four
     // are plenty. Vert.x's default of 20 grows one thread per task until it has them all (the
     // usage flush alone gets there in 20 s), each with a stack and its malloc arena.
+    io.vertx.core.transport.Transport transport = EventLoopTransport.pick(config.transport());
     Vertx vertx =
-        Vertx.vertx(
-            new VertxOptions()
-                .setEventLoopPoolSize(loops)
-                .setWorkerPoolSize(WORKERS)
-                .setPreferNativeTransport(true)
-                .setBlockedThreadCheckInterval(5)
-                .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
+        Vertx.builder()
+            .with(
+                new VertxOptions()
+                    .setEventLoopPoolSize(loops)
+                    .setWorkerPoolSize(WORKERS)
+                    .setBlockedThreadCheckInterval(5)
+                    .setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS))
+            .withTransport(transport)
+            .build();
+    LOG.info(() -> "event loops: " + loops + " on " + transport.name());
     AuditWriter audit;
     AuditStore auditStore = stores.audit();
     try {
