@@ -11,8 +11,12 @@ import dev.gatehouse.testing.GatewayFixture;
 import dev.gatehouse.testing.GatewayFixture.RawResponse;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.transport.Transport;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
@@ -59,6 +63,54 @@ class EventLoopTransportTest {
                   .getBytes(StandardCharsets.ISO_8859_1));
       assertThat(smuggled.status()).isEqualTo(400);
       assertThat(gw.upstream.requests()).hasSize(1);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"io_uring", "epoll", "nio"})
+  void streamsThatCloseTheirConnectionLeaveTheProcessOtherSocketsAlone(String name)
+      throws Exception {
+    // why: Netty's io_uring transport before 4.2.18 could act on a socket's file descriptor after
+    // closing it, so a socket this process opened meanwhile and given the same number (here the
+    // clients', elsewhere a database's or a log's) was shut down: these clients read EOF before
+    // any byte of their answers, and the dashboard's browser tests lost their driver's sockets.
+    Transport transport = transport(name);
+    assumeTrue(available(transport), () -> name + " is not available here");
+    try (GatewayFixture gw = GatewayFixture.start(Map.of("server.transport", name))) {
+      gw.upstream.streaming(3, 20);
+      String key = gw.newKey();
+      for (int round = 0; round < 3; round++) {
+        List<Socket> clients = new ArrayList<>();
+        try {
+          for (int i = 0; i < 24; i++) {
+            Socket s = new Socket("127.0.0.1", gw.port());
+            s.setSoTimeout(10_000);
+            byte[] body =
+                "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+                    .getBytes(StandardCharsets.UTF_8);
+            OutputStream out = s.getOutputStream();
+            out.write(
+                ("POST /api/chat HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                        + key
+                        + "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                        + "Content-Length: "
+                        + body.length
+                        + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            clients.add(s);
+          }
+          for (Socket s : clients) {
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 200").contains("\"done\":true");
+          }
+        } finally {
+          for (Socket s : clients) {
+            s.close();
+          }
+        }
+      }
     }
   }
 

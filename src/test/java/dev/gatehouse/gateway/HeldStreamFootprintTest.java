@@ -38,11 +38,12 @@ class HeldStreamFootprintTest {
 
   /**
    * Netty's unbounded MPSC queues: {@code MpscUnboundedArrayQueue} where it may use {@code
-   * sun.misc.Unsafe} (the launcher allows it), {@code MpscUnboundedAtomicArrayQueue} where not.
+   * sun.misc.Unsafe} (the launcher allows it), {@code MpscUnboundedVarHandleArrayQueue} where not
+   * (Netty 4.2.18; 4.2.12 had {@code MpscUnboundedAtomicArrayQueue} there).
    */
   private static final Pattern QUEUE =
       Pattern.compile(
-          "io\\.netty\\.util\\.internal\\.shaded\\.org\\.jctools\\.queues\\.(atomic\\.)?MpscUnbounded(Atomic)?ArrayQueue");
+          "io\\.netty\\.util\\.internal\\.shaded\\.org\\.jctools\\.queues\\.(atomic\\.|varhandle\\.)?MpscUnbounded(Atomic|VarHandle)?ArrayQueue");
 
   private static final String SERVER_CONNECTION = "io.vertx.core.http.impl.Http1xServerConnection";
   private static final String RELAY_CONNECTION =
