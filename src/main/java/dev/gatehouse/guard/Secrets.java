@@ -16,46 +16,117 @@ public final class Secrets {
 
   private Secrets() {}
 
-  private record Kind(String name, Pattern pattern) {}
+  /**
+   * A kind of secret: its pattern, and a cheap test that every match of the pattern passes, so that
+   * a text failing it is not searched with the pattern at all. The test is one of: a literal that
+   * every match contains ({@code anchors}: any one of them), or a least number of digits, or of
+   * capital letters and digits, that every match holds ({@code minDigits}, {@code
+   * minCapsOrDigits}). Most prompts hold none of the anchors and few digits, so most texts are
+   * searched by no pattern; {@code SecretsTest} holds the gated search to the same matches as the
+   * ungated one.
+   */
+  private record Kind(
+      String name, Pattern pattern, List<String> anchors, int minDigits, int minCapsOrDigits) {
 
-  // Order matters: more specific shapes first (an Anthropic key also looks like an sk- key).
+    static Kind anchored(String name, String regex, String... anchors) {
+      return new Kind(name, Pattern.compile(regex), List.of(anchors), 0, 0);
+    }
+
+    boolean mayMatch(String text, Counts counts) {
+      for (String a : anchors) {
+        if (text.contains(a)) {
+          return true;
+        }
+      }
+      return anchors.isEmpty()
+          && counts.digits >= minDigits
+          && counts.capsOrDigits >= minCapsOrDigits;
+    }
+  }
+
+  /** The text's digits, and its capital letters and digits, counted once for the gates. */
+  private record Counts(int digits, int capsOrDigits) {
+    static Counts of(String text) {
+      int digits = 0;
+      int caps = 0;
+      for (int i = 0; i < text.length(); i++) {
+        char c = text.charAt(i);
+        if (c >= '0' && c <= '9') {
+          digits++;
+        } else if (c >= 'A' && c <= 'Z') {
+          caps++;
+        }
+      }
+      return new Counts(digits, digits + caps);
+    }
+  }
+
+  // Order matters: more specific shapes first (an Anthropic key also looks like an sk- key). Every
+  // pattern is case-sensitive, as are its anchors.
   private static final List<Kind> KINDS =
       List.of(
-          new Kind(
+          Kind.anchored(
               "private_key",
-              Pattern.compile(
-                  "-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----[A-Za-z0-9+/=\\s:,-]{0,16384}?(?:-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----|$)")),
-          new Kind("anthropic_key", Pattern.compile("\\bsk-ant-[A-Za-z0-9_-]{20,300}")),
-          new Kind(
-              "openai_key",
-              Pattern.compile("\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,300}")),
-          new Kind("aws_access_key", Pattern.compile("\\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\\b")),
-          new Kind(
+              "-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----[A-Za-z0-9+/=\\s:,-]{0,16384}?(?:-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----|$)",
+              "-----BEGIN "),
+          Kind.anchored("anthropic_key", "\\bsk-ant-[A-Za-z0-9_-]{20,300}", "sk-ant-"),
+          Kind.anchored(
+              "openai_key", "\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,300}", "sk-"),
+          Kind.anchored(
+              "aws_access_key",
+              "\\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\\b",
+              "AKIA",
+              "ASIA",
+              "ABIA",
+              "ACCA"),
+          Kind.anchored(
               "github_token",
-              Pattern.compile(
-                  "\\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})")),
-          new Kind("slack_token", Pattern.compile("\\bxox[abposr]-[A-Za-z0-9-]{10,250}")),
-          new Kind("google_api_key", Pattern.compile("\\bAIza[0-9A-Za-z_-]{35}")),
-          new Kind(
+              "\\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})",
+              "gh",
+              "github_pat_"),
+          Kind.anchored("slack_token", "\\bxox[abposr]-[A-Za-z0-9-]{10,250}", "xox"),
+          Kind.anchored("google_api_key", "\\bAIza[0-9A-Za-z_-]{35}", "AIza"),
+          Kind.anchored(
               "jwt",
-              Pattern.compile(
-                  "\\beyJ[A-Za-z0-9_-]{8,4096}\\.eyJ[A-Za-z0-9_-]{8,8192}\\.[A-Za-z0-9_-]{8,4096}")),
-          new Kind("gatehouse_key", Pattern.compile("\\bgk_[A-Za-z0-9_-]{16,200}")),
-          new Kind(
+              "\\beyJ[A-Za-z0-9_-]{8,4096}\\.eyJ[A-Za-z0-9_-]{8,8192}\\.[A-Za-z0-9_-]{8,4096}",
+              "eyJ"),
+          Kind.anchored("gatehouse_key", "\\bgk_[A-Za-z0-9_-]{16,200}", "gk_"),
+          Kind.anchored(
               "email",
-              Pattern.compile(
-                  "\\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.[A-Za-z]{2,24}\\b")),
-          new Kind("card_number", Pattern.compile("(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")),
-          new Kind("iban", Pattern.compile("\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\\b")));
+              "\\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.[A-Za-z]{2,24}\\b",
+              "@"),
+          // 13 to 19 digits
+          new Kind(
+              "card_number",
+              Pattern.compile("(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"),
+              List.of(),
+              13,
+              0),
+          // two capitals, two digits, then 11 to 30 of either
+          new Kind(
+              "iban",
+              Pattern.compile("\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\\b"),
+              List.of(),
+              0,
+              15));
 
   /** One match: its kind and where it is. */
   public record Match(String kind, int start, int end) {}
 
   /** The secrets in the text, in order, not overlapping. */
   public static List<Match> find(String text) {
+    return find(text, true);
+  }
+
+  /** {@link #find}, with each kind's gate ({@code gated}) or with every pattern run (tests). */
+  static List<Match> find(String text, boolean gated) {
     List<Match> out = new ArrayList<>();
     boolean[] taken = null;
+    Counts counts = gated ? Counts.of(text) : null;
     for (Kind k : KINDS) {
+      if (counts != null && !k.mayMatch(text, counts)) {
+        continue;
+      }
       Matcher m = k.pattern.matcher(text);
       while (m.find()) {
         if (k.name.equals("card_number") && !luhn(m.group())) {
