@@ -11,7 +11,6 @@ import dev.gatehouse.testing.GatewayFixture;
 import dev.gatehouse.testing.GatewayFixture.RawResponse;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.transport.Transport;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -83,23 +82,8 @@ class EventLoopTransportTest {
         List<Socket> clients = new ArrayList<>();
         try {
           for (int i = 0; i < 24; i++) {
-            Socket s = new Socket("127.0.0.1", gw.port());
-            s.setSoTimeout(10_000);
-            byte[] body =
-                "{\"model\":\"llama3.2:3b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
-                    .getBytes(StandardCharsets.UTF_8);
-            OutputStream out = s.getOutputStream();
-            out.write(
-                ("POST /api/chat HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-                        + key
-                        + "\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                        + "Content-Length: "
-                        + body.length
-                        + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
-            out.flush();
-            clients.add(s);
+            // a chat the way HeldStreamFootprintTest opens its streams: head, then body
+            clients.add(HeldStreamFootprintTest.open(gw.port(), key, "Connection: close\r\n"));
           }
           for (Socket s : clients) {
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

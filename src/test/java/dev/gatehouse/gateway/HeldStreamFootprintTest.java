@@ -272,7 +272,8 @@ class HeldStreamFootprintTest {
     return open(port, key, "");
   }
 
-  private static Socket open(int port, String key, String moreHeaders) throws IOException {
+  /** A chat request, head then body, with {@code moreHeaders}; its answer is left unread. */
+  static Socket open(int port, String key, String moreHeaders) throws IOException {
     return open(port, key, moreHeaders, "HTTP/1.1");
   }
 
