@@ -32,6 +32,10 @@ public final class Secrets {
       return new Kind(name, Pattern.compile(regex), List.of(anchors), 0, 0);
     }
 
+    static Kind counted(String name, String regex, int minDigits, int minCapsOrDigits) {
+      return new Kind(name, Pattern.compile(regex), List.of(), minDigits, minCapsOrDigits);
+    }
+
     boolean mayMatch(String text, Counts counts) {
       for (String a : anchors) {
         if (text.contains(a)) {
@@ -96,19 +100,9 @@ public final class Secrets {
               "\\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){0,8}\\.[A-Za-z]{2,24}\\b",
               "@"),
           // 13 to 19 digits
-          new Kind(
-              "card_number",
-              Pattern.compile("(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"),
-              List.of(),
-              13,
-              0),
+          Kind.counted("card_number", "(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])", 13, 0),
           // two capitals, two digits, then 11 to 30 of either
-          new Kind(
-              "iban",
-              Pattern.compile("\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\\b"),
-              List.of(),
-              0,
-              15));
+          Kind.counted("iban", "\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\\b", 0, 15));
 
   /** One match: its kind and where it is. */
   public record Match(String kind, int start, int end) {}
