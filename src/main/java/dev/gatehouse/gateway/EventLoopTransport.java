@@ -22,13 +22,18 @@ final class EventLoopTransport {
     return switch (setting) {
       case AUTO ->
           Stream.of(Transport.IO_URING, Transport.EPOLL)
-              .filter(t -> t != null && t.available())
+              .filter(EventLoopTransport::available)
               .findFirst()
               .orElse(Transport.NIO);
       case IO_URING -> required(Transport.IO_URING, "io_uring");
       case EPOLL -> required(Transport.EPOLL, "epoll");
       case NIO -> Transport.NIO;
     };
+  }
+
+  /** Whether Vert.x found the transport's classes, and Netty its library and the kernel's leave. */
+  static boolean available(@Nullable Transport transport) {
+    return transport != null && transport.available();
   }
 
   /** {@code transport}, or the refusal to start without it. */
