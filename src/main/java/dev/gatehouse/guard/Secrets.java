@@ -86,7 +86,12 @@ public final class Secrets {
           Kind.anchored(
               "github_token",
               "\\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})",
-              "gh",
+              // each prefix whole: "gh" alone is in most English prose (light, through)
+              "ghp_",
+              "gho_",
+              "ghu_",
+              "ghs_",
+              "ghr_",
               "github_pat_"),
           Kind.anchored("slack_token", "\\bxox[abposr]-[A-Za-z0-9-]{10,250}", "xox"),
           Kind.anchored("google_api_key", "\\bAIza[0-9A-Za-z_-]{35}", "AIza"),
