@@ -101,6 +101,8 @@ def summarize_wrk(w):
             "proxy_cpu_us_per_req_median": med([r.get("proxy_cpu_us_per_req") for r in mine]),
             "audit_cpu_us_per_req_median": med([r.get("audit_cpu_us_per_req") for r in mine]),
             "machine_busy_pct_median": med([r.get("machine_busy_pct") for r in mine]),
+            "machine_iowait_pct_median": med([r.get("machine_iowait_pct") for r in mine]),
+            "disk_write_bytes_per_req_median": med([r.get("disk_write_bytes_per_req") for r in mine]),
             "errors_total": sum(r["errors"] for r in mine),
             "failed_runs": sum(1 for r in w["runs"] if r["target"] == n and "error" in r),
         }
@@ -326,6 +328,13 @@ def markdown(res):
             L.append(f"Gatehouse's audit threads (the writer and its SQLite copy): {fmt(g['audit_cpu_us_per_req_median'], 1)} us/req, "
                      f"{100 * g['audit_cpu_us_per_req_median'] / g['proxy_cpu_us_per_req_median']:.1f} % of its CPU per request "
                      f"(audit.durability: {res.get('meta', {}).get('params', {}).get('audit_durability', 'written')}).")
+        disk = [(n, t["disk_write_bytes_per_req_median"]) for n, t in thr["targets"].items()
+                if t.get("disk_write_bytes_per_req_median") is not None]
+        if disk:
+            L.append("")
+            L.append("Written to storage per request (write_bytes of /proc/PID/io, median round; for gatehouse its "
+                     "audit log: the JSONL file, and the SQLite copy's WAL and checkpoints): "
+                     + "; ".join(f"{n} {b / 1024:.2f} KiB" for n, b in disk) + ".")
         wu = res.get("warmup_gatehouse")
         if wu:
             L.append("")

@@ -6,8 +6,11 @@ target's Authorization header in BENCH_AUTH. Per run it records requests/s, late
 errors (non-2xx included), the CPU time the target's own processes used per request (from
 /proc/PID/stat), the part of it Gatehouse's audit threads used (/proc/PID/task/TID/stat of the
 threads whose name reads gatehouse-audit: the writer, and gatehouse-audit-db, its database copy,
-since Linux keeps the first 15 characters of a thread's name), and how busy the whole machine was
-(from /proc/stat).
+since Linux keeps the first 15 characters of a thread's name), the bytes the target's processes
+wrote to storage per request (write_bytes of /proc/PID/io: file writes, counted as they dirty the
+page cache, not socket writes; Gatehouse's audit log, JSONL and its SQLite copy), and how busy the
+whole machine was, and how much of the time it waited on the disk with nothing else to run
+(iowait, from /proc/stat).
 """
 
 import argparse
@@ -54,11 +57,26 @@ def thread_cpu_seconds(pids, name):
     return total / CLK_TCK
 
 
+def proc_write_bytes(pids):
+    """Bytes the processes caused to be written to storage (write_bytes in /proc/PID/io), or None."""
+    total = None
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/io") as f:
+                for ln in f:
+                    if ln.startswith("write_bytes:"):
+                        total = (total or 0) + int(ln.split()[1])
+        except (OSError, ValueError):
+            pass
+    return total
+
+
 def machine_ticks():
+    """All ticks, idle ticks (iowait included) and iowait ticks of the whole machine."""
     with open("/proc/stat") as f:
         vals = [int(x) for x in f.readline().split()[1:]]
-    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
-    return sum(vals), idle
+    iowait = vals[4] if len(vals) > 4 else 0
+    return sum(vals), vals[3] + iowait, iowait
 
 
 def one_run(t, args):
@@ -68,16 +86,18 @@ def one_run(t, args):
     pids = t.get("pids") or []
     cpu0 = proc_cpu_seconds(pids)
     audit0 = thread_cpu_seconds(pids, "gatehouse-audit")
-    tot0, idle0 = machine_ticks()
+    disk0 = proc_write_bytes(pids)
+    tot0, idle0, wait0 = machine_ticks()
     started = time.time()
     try:
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.duration + 60)
         out, rc = p.stdout, p.returncode
     except subprocess.TimeoutExpired as e:
         out, rc = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
-    tot1, idle1 = machine_ticks()
+    tot1, idle1, wait1 = machine_ticks()
     cpu1 = proc_cpu_seconds(pids)
     audit1 = thread_cpu_seconds(pids, "gatehouse-audit")
+    disk1 = proc_write_bytes(pids)
     rec = {"target": t["name"], "started": started, "wrk_rc": rc}
     line = next((ln for ln in out.splitlines() if ln.startswith("BENCHJSON ")), None)
     if line is None:
@@ -91,8 +111,11 @@ def one_run(t, args):
     rec["proxy_cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / w["requests"] if pids and w["requests"] else None
     # Gatehouse's audit threads (JSON, hash chain, write, fsync; the SQLite copy); 0 for others
     rec["audit_cpu_us_per_req"] = (audit1 - audit0) * 1e6 / w["requests"] if pids and w["requests"] else None
+    rec["disk_write_bytes_per_req"] = (
+        (disk1 - disk0) / w["requests"] if disk0 is not None and disk1 is not None and w["requests"] else None)
     dt = tot1 - tot0
     rec["machine_busy_pct"] = 100.0 * (1 - (idle1 - idle0) / dt) if dt > 0 else None
+    rec["machine_iowait_pct"] = 100.0 * (wait1 - wait0) / dt if dt > 0 else None
     return rec
 
 
@@ -145,7 +168,10 @@ def main():
                 print(f"  {args.label} round {r} {t['name']:10s} {rec['rps']:10.0f} req/s  p50 {rec['p50_us'] / 1000:.3f} ms"
                       f"  p99 {rec['p99_us'] / 1000:.3f} ms  errors {rec['errors']}"
                       + (f"  proxy CPU {cpu:.1f} us/req" if cpu is not None else "")
-                      + f"  machine busy {rec['machine_busy_pct']:.0f}%", flush=True)
+                      + (f"  disk {rec['disk_write_bytes_per_req'] / 1024:.2f} KiB/req"
+                         if rec.get("disk_write_bytes_per_req") is not None else "")
+                      + f"  machine busy {rec['machine_busy_pct']:.0f}% (iowait {rec['machine_iowait_pct']:.0f}%)",
+                      flush=True)
     if stable is not None:
         print(f"  {args.label}: {'stable' if stable else 'NOT stable'} after {r - 1} runs"
               f" (two runs in a row within {args.until_stable:g} % req/s)", flush=True)
