@@ -23,6 +23,12 @@ public enum Problem {
       "missing, repeated or malformed Host header"),
   TARGET_MALFORMED(
       400, "request.target_malformed", "invalid_request_error", "malformed request target"),
+  TARGET_TOO_LONG(414, "request.target_too_long", "invalid_request_error", "request line too long"),
+  VERSION_UNSUPPORTED(
+      505,
+      "request.version_unsupported",
+      "invalid_request_error",
+      "HTTP version not supported: use HTTP/1.1"),
   HEADERS_TOO_MANY(
       431, "request.headers_too_large", "invalid_request_error", "too many request headers"),
   LENGTH_REQUIRED(

@@ -13,6 +13,7 @@ import dev.gatehouse.listen.Refusal;
 import dev.gatehouse.listen.StrictFraming;
 import dev.gatehouse.listen.TlsMaterial;
 import dev.gatehouse.listen.TlsProfile;
+import dev.gatehouse.listen.UndecodableRequest;
 import dev.gatehouse.proxy.Relay;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -137,7 +138,7 @@ final class GatewayVerticle extends VerticleBase {
             .setHost(config.listen().host())
             .setPort(port)
             .setMaxHeaderSize(config.limits().maxHeaderBytes())
-            .setMaxInitialLineLength(8192)
+            .setMaxInitialLineLength(StrictFraming.MAX_REQUEST_LINE)
             .setCompressionSupported(false)
             .setDecompressionSupported(false)
             // No WebSocket is served: without these, every connection carries a handler that
@@ -211,14 +212,14 @@ final class GatewayVerticle extends VerticleBase {
                         base.channel(),
                         Math.max(c.limits().maxBody(), c.limits().maxBlob()),
                         c.limits().maxBody(),
-                        c.limits().maxHeaderBytes() + 8192 + 2,
+                        c.limits().maxHeaderBytes(),
                         c.timeouts().bodyRead().toNanos(),
                         c.timeouts().bodyMinRate());
                   }
                 })
             .invalidRequestHandler(
                 req -> {
-                  HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
+                  UndecodableRequest.answer(req);
                   accessLog.recordInvalid(req);
                 })
             .requestHandler(timeouts.wrap(requests));

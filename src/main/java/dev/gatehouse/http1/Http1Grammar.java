@@ -32,6 +32,10 @@ public final class Http1Grammar {
     private int clFrom;
     private int clTo;
     public int hosts;
+
+    /** Field lines read, the blank line not counted. */
+    public int lines;
+
     private int hostFrom;
     private int hostTo;
 
@@ -129,6 +133,7 @@ public final class Http1Grammar {
         into.hostFrom = trimStart(line, colon + 1, eol);
         into.hostTo = trimEnd(line, into.hostFrom, eol);
       }
+      into.lines++;
       i = eol + 2;
     }
   }

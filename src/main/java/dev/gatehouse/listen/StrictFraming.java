@@ -42,12 +42,21 @@ import org.jspecify.annotations.Nullable;
  *       absolute-form target.
  * </ul>
  *
- * <p>A violation is answered with 400 (413 for size, 431 for a head too large) and the connection
- * is closed; nothing after it is read, so nothing pipelined behind it is ever forwarded. When an
- * earlier request on the connection is still being answered, the connection is closed without an
- * answer, since a second response could not be placed after the first. Bytes that pass are handed
- * on unchanged; body bytes are skipped, not copied. One per HTTP/1.x connection; runs on its event
- * loop only.
+ * <p>A violation is answered with 400 (413 for size, 414 for a request line and 431 for header
+ * fields past the decoder's limits, 505 for an HTTP version other than 1.0 and 1.1), in Gatehouse's
+ * own JSON with a request id, and the connection is closed; nothing after it is read, so nothing
+ * pipelined behind it is ever forwarded. When an earlier request on the connection is still being
+ * answered, the connection is closed without an answer, since a second response could not be placed
+ * after the first.
+ *
+ * <p>Bytes that pass are handed on unchanged; body bytes are skipped, not copied. A head or trailer
+ * section is handed on only once it is complete and checked: the part of one that came in earlier
+ * reads is held back until then. So Netty's decoder never sees a section this has not passed, and
+ * never answers in its own words (an empty {@code HTTP/1.0 400}, or {@code RTSP/1.0 501} to an RTSP
+ * probe: a fingerprint of the foundation that scanners read). Bytes that cannot begin a request (a
+ * TLS ClientHello on the plain port, an SSH banner, HTTP/0.9) are refused as soon as the request
+ * line shows it, not after the head's timeout. One per HTTP/1.x connection; runs on its event loop
+ * only.
  */
 public final class StrictFraming extends ChannelInboundHandlerAdapter {
 
@@ -61,9 +70,13 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   static final String ENCODER = "httpEncoder";
 
   /**
-   * Where the connection's byte stream stands. PASS: a request line whose version is neither
-   * HTTP/1.0 nor 1.1; Netty answers it (501) and reads nothing after it, so neither does this.
+   * The longest request line, its CRLF not counted (414 past it): the decoder is given the same
+   * limit ({@code HttpServerOptions.setMaxInitialLineLength}), so it never refuses a line this
+   * passed.
    */
+  public static final int MAX_REQUEST_LINE = 8192;
+
+  /** Where the connection's byte stream stands. */
   private enum State {
     HEAD,
     BODY,
@@ -71,7 +84,6 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     CHUNK_DATA,
     CHUNK_CRLF,
     TRAILERS,
-    PASS,
     DEAD
   }
 
@@ -86,7 +98,33 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private byte[] line = Http1Grammar.NO_LINE;
 
   private final int maxHead;
+
+  /**
+   * The most bytes of header field lines, their CRLFs not counted, as the decoder counts them
+   * ({@code limits.max_header_bytes}; 431 past it).
+   */
+  private final int maxFieldBytes;
+
   private State state = State.HEAD;
+
+  /**
+   * Bytes at the start of {@link #line} that came in earlier reads and are not handed on yet: the
+   * part of a head or trailer section that is still incomplete.
+   */
+  private int held;
+
+  /** A copy of those bytes once their section passed, handed on before the read that ended it. */
+  private @Nullable ByteBuf heldSection;
+
+  /**
+   * How far {@link #openRequestLine} has checked the request line of a head still incomplete, and
+   * the two spaces it found (-1 until then); {@code openLineDone} once its CR came.
+   */
+  private int openChecked;
+
+  private int openSp1 = -1;
+  private int openSp2 = -1;
+  private boolean openLineDone;
 
   /** Bytes of the current head (or chunk-size or trailer line) collected so far. */
   private int lineLength;
@@ -131,17 +169,20 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   /**
    * @param maxContentLength the largest Content-Length any route accepts (413 past it)
    * @param maxChunkedBody the largest chunked body (413 past it)
-   * @param maxHeadBytes the largest request head, request line included (431 past it)
+   * @param maxFieldBytes the most bytes of header field lines, CRLFs not counted (431 past it; the
+   *     decoder's {@code maxHeaderSize}); a whole head may hold this, the request line and their
+   *     CRLFs, up to {@link #MAX_REQUEST_LINE} + 2 bytes more
    */
   public StrictFraming(
       long maxContentLength,
       long maxChunkedBody,
-      int maxHeadBytes,
+      int maxFieldBytes,
       long bodyReadNanos,
       long bodyMinRate) {
     this.maxContentLength = maxContentLength;
     this.maxChunkedBody = maxChunkedBody;
-    this.maxHead = maxHeadBytes;
+    this.maxFieldBytes = maxFieldBytes;
+    this.maxHead = maxFieldBytes + MAX_REQUEST_LINE + 2;
     this.bodyReadNanos = bodyReadNanos;
     this.bodyMinRate = bodyMinRate;
   }
@@ -159,14 +200,14 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       Channel channel,
       long maxContentLength,
       long maxChunkedBody,
-      int maxHeadBytes,
+      int maxFieldBytes,
       long bodyReadNanos,
       long bodyMinRate) {
     ChannelPipeline p = channel.pipeline();
     if (p.get(DECODER) != null && p.get(ENCODER) != null && p.get(StrictFraming.class) == null) {
       StrictFraming framing =
           new StrictFraming(
-              maxContentLength, maxChunkedBody, maxHeadBytes, bodyReadNanos, bodyMinRate);
+              maxContentLength, maxChunkedBody, maxFieldBytes, bodyReadNanos, bodyMinRate);
       p.addBefore(DECODER, "gatehouseFraming", framing);
       p.addAfter(ENCODER, "gatehouseResponses", framing.new Responses());
     }
@@ -185,25 +226,54 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (state == State.PASS || !(msg instanceof ByteBuf buf)) {
+    if (!(msg instanceof ByteBuf buf)) {
       ctx.fireChannelRead(msg);
       return;
     }
     headsInRead = 0;
     Refusal r = scan(buf);
+    ByteBuf earlier = heldSection;
+    heldSection = null;
     if (r == null) {
       requests += headsInRead;
       headsInRead = 0;
       if (bodyActive && bodyCheck == null) {
         armBodyCheck(bodyReadNanos - (System.nanoTime() - bodyStart));
       }
-      ctx.fireChannelRead(buf);
+      handOn(ctx, earlier, buf);
       return;
     }
     // Nothing of a buffer that holds an error goes on: a valid request before it in the same
     // read would be answered after the connection closed anyway.
     buf.release();
+    if (earlier != null) {
+      earlier.release();
+    }
     refuse(ctx, r);
+  }
+
+  /**
+   * Hands on a read that passed: first the held bytes of a section it ended, then the read, less
+   * the bytes of a section still incomplete at its end (held from now on: they are in {@link
+   * #line}).
+   */
+  private void handOn(ChannelHandlerContext ctx, @Nullable ByteBuf earlier, ByteBuf buf) {
+    if (earlier != null) {
+      ctx.fireChannelRead(earlier);
+    }
+    boolean open = (state == State.HEAD || state == State.TRAILERS) && lineLength > 0;
+    if (!open) {
+      ctx.fireChannelRead(buf);
+      return;
+    }
+    int keep = lineLength - held; // this read's part of the open section: its last bytes
+    held = lineLength;
+    int from = buf.readerIndex();
+    int upTo = buf.writerIndex() - keep;
+    if (upTo > from) {
+      ctx.fireChannelRead(buf.retainedSlice(from, upTo - from));
+    }
+    buf.release();
   }
 
   /** Counts responses as Vert.x writes them, before the encoder turns them into bytes. */
@@ -278,6 +348,15 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
           lineLength += n;
           i = upTo;
           if (stop >= 0) {
+            if (held > 0) {
+              // the section's start came in earlier reads: it goes on ahead of this read
+              heldSection = Unpooled.copiedBuffer(line, 0, held);
+              held = 0;
+            }
+            openChecked = 0;
+            openSp1 = -1;
+            openSp2 = -1;
+            openLineDone = false;
             Refusal r = sectionDone();
             if (r != null) {
               return r;
@@ -306,11 +385,53 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
             }
           }
         }
-        case PASS, DEAD -> {
+        case DEAD -> {
           return null;
         }
       }
     }
+    return state == State.HEAD && lineLength > 0 ? openRequestLine() : null;
+  }
+
+  /**
+   * Checks the start of a head that is not complete yet, {@code line[0, lineLength)}, as far as it
+   * goes: a refusal as soon as it can no longer begin a request line ({@code method SP target SP
+   * HTTP/}), or the line runs past {@link #MAX_REQUEST_LINE}. Each byte is looked at once, however
+   * the head is split into reads; what this checks is checked again, whole, by {@link #head}.
+   */
+  private @Nullable Refusal openRequestLine() {
+    if (openLineDone || line[0] == '\r') {
+      return null; // the line is whole (head() judges the rest), or an empty line comes first
+    }
+    int n = lineLength;
+    for (int k = openChecked; k < n; k++) {
+      int c = line[k] & 0xff;
+      if (openSp1 < 0) {
+        if (c == ' ' && k > 0) {
+          openSp1 = k;
+        } else if (!Http1Grammar.isTchar(line[k])) {
+          return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
+        }
+      } else if (openSp2 < 0) {
+        if (c == ' ' && k > openSp1 + 1) {
+          openSp2 = k;
+        } else if (c <= 0x20 || c == 0x7f) {
+          return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
+        }
+      } else if (k - openSp2 - 1 < HTTP_NAME.length) {
+        if (line[k] != HTTP_NAME[k - openSp2 - 1]) {
+          return refusal(400, Problem.FRAMING_INVALID, "malformed request line");
+        }
+      } else if (c == '\r') {
+        openLineDone = true;
+        return null;
+      }
+      if (k >= MAX_REQUEST_LINE) {
+        return refusal(
+            414, Problem.TARGET_TOO_LONG, "request line longer than " + MAX_REQUEST_LINE);
+      }
+    }
+    openChecked = n;
     return null;
   }
 
@@ -358,6 +479,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
 
   private static final byte[] HTTP_11 = "HTTP/1.1".getBytes(StandardCharsets.ISO_8859_1);
   private static final byte[] HTTP_10 = "HTTP/1.0".getBytes(StandardCharsets.ISO_8859_1);
+  private static final byte[] HTTP_NAME = "HTTP/".getBytes(StandardCharsets.ISO_8859_1);
 
   /**
    * Checks a complete request head in {@code line[0, lineLength)}, which ends in CRLF CRLF. One
@@ -400,10 +522,20 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     if (line[eol] != '\r' || line[eol + 1] != '\n') {
       return refusal(400, Problem.FRAMING_INVALID, "bare CR or LF in the request line");
     }
+    if (eol > MAX_REQUEST_LINE) {
+      return refusal(414, Problem.TARGET_TOO_LONG, "request line longer than " + MAX_REQUEST_LINE);
+    }
     boolean http11 = Arrays.equals(line, sp2 + 1, eol, HTTP_11, 0, HTTP_11.length);
     if (!http11 && !Arrays.equals(line, sp2 + 1, eol, HTTP_10, 0, HTTP_10.length)) {
-      state = State.PASS; // Netty refuses other versions itself (501) and then reads nothing more
-      return null;
+      // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3): another version is 505; anything
+      // else (RTSP/1.0, SIP/2.0, http/1.1) is not HTTP
+      return eol - sp2 - 1 == 8
+              && Arrays.equals(line, sp2 + 1, sp2 + 6, HTTP_NAME, 0, HTTP_NAME.length)
+              && isDigit(line[sp2 + 6])
+              && line[sp2 + 7] == '.'
+              && isDigit(line[sp2 + 8])
+          ? refusal(505, Problem.VERSION_UNSUPPORTED, "HTTP version not served")
+          : refusal(400, Problem.FRAMING_INVALID, "malformed request line");
     }
     // the dialect of a refusal: the path, up to any query, under /v1 is OpenAI's
     int q = t0;
@@ -419,6 +551,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     }
     Fields h = new Fields();
     Refusal r = fields(eol + 2, h);
+    if (r == null && n - 2 - (eol + 2) - 2 * h.lines > maxFieldBytes) {
+      // as the decoder counts them: the field lines' bytes without their CRLFs
+      r = refusal(431, Problem.HEADERS_TOO_MANY, "header fields past " + maxFieldBytes + " bytes");
+    }
     if (r == null) {
       r = framing(h, http11, t0, sp2);
     }
@@ -436,6 +572,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private @Nullable Refusal fields(int from, Fields h) {
     String why = Http1Grammar.fields(line, from, lineLength, h);
     return why == null ? null : refusal(400, Problem.FRAMING_INVALID, why);
+  }
+
+  private static boolean isDigit(byte b) {
+    return b >= '0' && b <= '9';
   }
 
   /** The body framing and Host rules, for a head whose lines are well formed. */
@@ -716,7 +856,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       ctx.close(); // an earlier response is still owed: no second one can be placed after it
       return;
     }
-    byte[] body = r.dialect().errorBody(r.problem(), null, id).getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        r.dialect()
+            .errorBody(r.problem(), r.problem().message, id)
+            .getBytes(StandardCharsets.UTF_8);
     String head =
         "HTTP/1.1 "
             + r.status()
@@ -764,7 +907,9 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private static String reason(int status) {
     return switch (status) {
       case 413 -> "Request Entity Too Large";
+      case 414 -> "URI Too Long";
       case 431 -> "Request Header Fields Too Large";
+      case 505 -> "HTTP Version Not Supported";
       case 408 -> "Request Timeout";
       default -> "Bad Request";
     };

@@ -361,6 +361,75 @@ class StrictFramingTest {
     }
     assertThat(r.closed()).as("connection closed after %s", name).isTrue();
     assertThat(r.text()).as(name).containsIgnoringCase("connection: close");
+    // the refusal says what is wrong in words, in either dialect, not a null
+    assertThat(r.text()).as(name).containsPattern("\"(error|message)\":\"[a-z]");
+  }
+
+  /**
+   * A TLS ClientHello on the plain port and other bytes that are not an HTTP/1.x request, as
+   * scanners send them to tell servers apart. Each is refused by the strict framing check in
+   * Gatehouse's own format (HTTP/1.1, a request id, JSON with a code and a message), never in
+   * Netty's words (an empty {@code HTTP/1.0 400}, or {@code RTSP/1.0 501}, echoing the probe's
+   * protocol). Most never complete a head: they are refused as soon as the request line shows they
+   * cannot be one, not after the head's timeout.
+   */
+  static Stream<Arguments> foreign() {
+    byte[] tls13 = new byte[80];
+    tls13[0] = 0x16; // handshake record, TLS 1.0 record version, ClientHello
+    tls13[1] = 0x03;
+    tls13[2] = 0x01;
+    tls13[3] = 0x00;
+    tls13[4] = 0x4b;
+    tls13[5] = 0x01;
+    byte[] sslv2 = {(byte) 0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15, 0x00, 0x00, 0x00, 0x10};
+    return Stream.of(
+        // why: TLS spoken to the plain-text port (a client or a scanner's TLS probe)
+        Arguments.of("TLS ClientHello", 400, latin1(tls13)),
+        Arguments.of("SSLv2-compatible hello", 400, latin1(sslv2)),
+        Arguments.of("three bytes of a TLS record", 400, "\u0016\u0003\u0001"),
+        // why: other protocols' first words (nmap's service probes send these)
+        Arguments.of("SSH banner", 400, "SSH-2.0-OpenSSH_9.6\r\n"),
+        Arguments.of("RTSP request line", 400, "OPTIONS rtsp://localhost/ RTSP/1.0\r\n"),
+        Arguments.of(
+            "RTSP request, whole", 400, "OPTIONS rtsp://localhost/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"),
+        Arguments.of("SIP request line", 400, "OPTIONS sip:nm SIP/2.0\r\nVia: SIP/2.0/TCP nm\r\n"),
+        Arguments.of("Redis PING", 400, "*1\r\n$4\r\nPING\r\n"),
+        Arguments.of("an HTTP response sent as a request", 400, "HTTP/1.1 200 OK\r\n"),
+        Arguments.of("NUL bytes", 400, "\u0000\u0000\u0000\u0000"),
+        // why: HTTP/0.9's simple request has no version; its head never ends
+        Arguments.of("HTTP/0.9 simple request", 400, "GET /api/tags\r\n"),
+        // why: no space after the method: a second method word, a tab
+        Arguments.of("tab after the method", 400, "GET\t/api/tags HTTP/1.1\r\n"),
+        // why: a request line past the decoder's limit, still without its CRLF
+        Arguments.of("request line over 8 KiB, unfinished", 414, "GET /" + "a".repeat(9000)),
+        // why: versions other than 1.0 and 1.1: 505, not Netty's 501 echoing the version
+        Arguments.of("HTTP/3.0", 505, "GET /api/tags HTTP/3.0\r\nHost: localhost\r\n\r\n"),
+        Arguments.of("h2c prior-knowledge preface", 505, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+        Arguments.of("HTTP/1.10", 400, "GET /api/tags HTTP/1.10\r\nHost: localhost\r\n\r\n"));
+  }
+
+  private static String latin1(byte[] b) {
+    return new String(b, StandardCharsets.ISO_8859_1);
+  }
+
+  @ParameterizedTest(name = "[{index}] {0} -> {1}")
+  @MethodSource("foreign")
+  void foreignBytesAreRefusedAtOnceInGatehousesOwnFormat(String name, int status, String bytes)
+      throws Exception {
+    long start = System.nanoTime();
+    Exchange r = exchange(bytes);
+    assertThat(r.closed()).as("%s closed", name).isTrue();
+    assertThat(r.text()).as(name).startsWith("HTTP/1.1 " + status + " ");
+    assertThat(r.statuses()).as(name).containsExactly(status);
+    assertThat(r.text()).as(name).containsPattern("(?i)\r\nx-request-id: [0-9a-f]{16}\r\n");
+    String body = r.text().substring(r.text().indexOf("\r\n\r\n") + 4);
+    com.fasterxml.jackson.databind.JsonNode json =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+    assertThat(json.path("code").asText()).as(name).startsWith("request.");
+    assertThat(json.path("error").isTextual()).as(name).isTrue();
+    assertThat(gw.upstream.requests()).as(name).isEmpty();
+    // answered, not timed out: the fixture's head timeout is longer than this
+    assertThat(System.nanoTime() - start).as(name).isLessThan(4_000_000_000L);
   }
 
   @Test
@@ -452,6 +521,59 @@ class StrictFramingTest {
     assertThat(gw.upstream.requests()).hasSize(1);
     assertThat(gw.upstream.requests().get(0).body())
         .startsWith(BODY.substring(0, BODY.length() - 1));
+  }
+
+  @Test
+  void aHeadHeldBackIsHandedOnWholeBehindAPipelinedRequest() throws Exception {
+    // why: the part of a head that came in an earlier read is held until the head is complete, then
+    // handed on ahead of the read that completed it, behind whatever went on before it
+    String first = post("Content-Length: " + BODY.length() + "\r\n", BODY).replace("{KEY}", key);
+    String second = get("Host: localhost\r\nConnection: close\r\n").replace("{KEY}", key);
+    int cut = second.indexOf("Host");
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", gw.port()), 5000);
+      s.setTcpNoDelay(true);
+      s.setSoTimeout(5000);
+      OutputStream out = s.getOutputStream();
+      out.write((first + second.substring(0, cut)).getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      Thread.sleep(150);
+      out.write(second.substring(cut).getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(STATUS_LINE.matcher(text).results().map(m -> m.group(1)))
+          .as(text)
+          .containsExactly("200", "200");
+    }
+    assertThat(gw.upstream.requests())
+        .extracting(q -> q.uri())
+        .containsExactly("/api/chat", "/api/tags");
+  }
+
+  @Test
+  void aBadFieldLineInAnUnfinishedHeadIsAnsweredByGatehouseOnceTheHeadEnds() throws Exception {
+    // why: Netty's decoder refused a bad field line as soon as the next line came, in its own
+    // words (an empty 400 without a request id); it no longer sees a head before the check has
+    // passed it whole
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", gw.port()), 5000);
+      s.setTcpNoDelay(true);
+      s.setSoTimeout(300);
+      OutputStream out = s.getOutputStream();
+      out.write(
+          "GET /api/tags HTTP/1.1\r\nHost: localhost\r\nX(Bad): 1\r\nX-Next: 2\r\n"
+              .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      InputStream in = s.getInputStream();
+      org.junit.jupiter.api.Assertions.assertThrows(SocketTimeoutException.class, in::read);
+      s.setSoTimeout(5000);
+      out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      String text = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(text).startsWith("HTTP/1.1 400 ").containsIgnoringCase("x-request-id: ");
+      assertThat(text).contains("\"code\":\"request.framing_invalid\"");
+    }
+    assertThat(gw.upstream.requests()).isEmpty();
   }
 
   private static final Pattern STATUS_LINE = Pattern.compile("(?m)^HTTP/1\\.[01] (\\d{3}) ");
