@@ -133,11 +133,14 @@ final class GatewayVerticle extends VerticleBase {
             vertx,
             config.timeouts().headerRead().toMillis(),
             config.timeouts().keepalive().toMillis());
+    // the decoder's limit, fixed for the listener's life (limits.max_header_bytes needs a restart):
+    // the framing check refuses past the same, so the decoder never does
+    int maxFieldBytes = config.limits().maxHeaderBytes();
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.listen().host())
             .setPort(port)
-            .setMaxHeaderSize(config.limits().maxHeaderBytes())
+            .setMaxHeaderSize(maxFieldBytes)
             .setMaxInitialLineLength(StrictFraming.MAX_REQUEST_LINE)
             .setCompressionSupported(false)
             .setDecompressionSupported(false)
@@ -212,7 +215,7 @@ final class GatewayVerticle extends VerticleBase {
                         base.channel(),
                         Math.max(c.limits().maxBody(), c.limits().maxBlob()),
                         c.limits().maxBody(),
-                        c.limits().maxHeaderBytes(),
+                        maxFieldBytes,
                         c.timeouts().bodyRead().toNanos(),
                         c.timeouts().bodyMinRate());
                   }
