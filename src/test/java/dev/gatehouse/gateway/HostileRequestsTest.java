@@ -1309,6 +1309,8 @@ class HostileRequestsTest {
     gw.upstream.reset();
     RawResponse over = send(get("/api/tags", K + "X-Pad: " + "a".repeat(pad + 1) + "\r\n"));
     assertThat(over.status()).as(over.head()).isEqualTo(431);
+    // the framing check's answer, counting as the decoder does: not the decoder's own 431
+    assertThat(over.head()).containsPattern("(?im)^x-request-id: [0-9a-f]{16}$");
     assertThat(gw.upstream.requests()).isEmpty();
   }
 

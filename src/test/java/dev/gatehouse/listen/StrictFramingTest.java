@@ -416,8 +416,9 @@ class StrictFramingTest {
   @MethodSource("foreign")
   void foreignBytesAreRefusedAtOnceInGatehousesOwnFormat(String name, int status, String bytes)
       throws Exception {
-    long start = System.nanoTime();
     Exchange r = exchange(bytes);
+    // answered and closed at once: the exchange reads for 5 s, and the head's timeout
+    // (timeouts.header_read, 10 s by default) would have closed it only after that
     assertThat(r.closed()).as("%s closed", name).isTrue();
     assertThat(r.text()).as(name).startsWith("HTTP/1.1 " + status + " ");
     assertThat(r.statuses()).as(name).containsExactly(status);
@@ -428,8 +429,6 @@ class StrictFramingTest {
     assertThat(json.path("code").asText()).as(name).startsWith("request.");
     assertThat(json.path("error").isTextual()).as(name).isTrue();
     assertThat(gw.upstream.requests()).as(name).isEmpty();
-    // answered, not timed out: the fixture's head timeout is longer than this
-    assertThat(System.nanoTime() - start).as(name).isLessThan(4_000_000_000L);
   }
 
   @Test
