@@ -17,6 +17,7 @@ import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Readiness;
 import dev.gatehouse.exchange.Rejection;
+import dev.gatehouse.exchange.RequestIds;
 import dev.gatehouse.exchange.RequestTarget;
 import dev.gatehouse.exchange.ResponseTap;
 import dev.gatehouse.exchange.Stage;
@@ -36,10 +37,8 @@ import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -242,7 +241,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     Exchange x =
         new Exchange(
             req,
-            newRequestId(),
+            RequestIds.next(),
             System.currentTimeMillis(),
             System.nanoTime(),
             account ? this::endAudited : (ex, ending) -> afterCounted(ex, ending).run());
@@ -677,9 +676,5 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     String cl = req.getHeader("Content-Length");
     return (cl != null && !cl.equals("0")) || req.getHeader("Transfer-Encoding") != null;
-  }
-
-  private static String newRequestId() {
-    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   }
 }

@@ -2,6 +2,7 @@ package dev.gatehouse.listen;
 
 import dev.gatehouse.exchange.Dialect;
 import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.RequestIds;
 import dev.gatehouse.http1.Http1Grammar;
 import dev.gatehouse.http1.Http1Grammar.Fields;
 import io.netty.buffer.ByteBuf;
@@ -17,9 +18,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Locale;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
@@ -835,7 +834,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private void refuse(ChannelHandlerContext ctx, Refusal r) {
     state = State.DEAD;
     Channel ch = ctx.channel();
-    String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    String id = RequestIds.next();
     LOG.warning(
         () ->
             "event=request.framing_refused request_id="

@@ -2,12 +2,11 @@ package dev.gatehouse.listen;
 
 import dev.gatehouse.exchange.Dialect;
 import dev.gatehouse.exchange.Problem;
+import dev.gatehouse.exchange.RequestIds;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import java.util.HexFormat;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Answers a request that Netty's decoder could not read, in Gatehouse's own format (a JSON problem
@@ -37,7 +36,7 @@ public final class UndecodableRequest {
   /** Answers {@code req} and closes its connection once the answer is written. */
   public static void answer(HttpServerRequest req) {
     Problem p = problemOf(req);
-    String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    String id = RequestIds.next();
     HttpServerResponse r = req.response();
     r.setStatusCode(p.status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
