@@ -275,10 +275,19 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     buf.release();
   }
 
-  /** Counts responses as Vert.x writes them, before the encoder turns them into bytes. */
+  /**
+   * Counts responses as Vert.x writes them, before the encoder turns them into bytes. An interim
+   * response ({@code 100 Continue}, which Vert.x writes as a full response) is neither: the final
+   * response is still owed after it.
+   */
   private final class Responses extends ChannelOutboundHandlerAdapter {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof HttpResponse r
+          && r.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
+        ctx.write(msg, promise);
+        return;
+      }
       if (msg instanceof HttpResponse) {
         heads++;
       }
