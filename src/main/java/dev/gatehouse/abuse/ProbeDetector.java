@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
 import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.FramingRefusal;
 import dev.gatehouse.exchange.JsonFields;
 import dev.gatehouse.exchange.Operation;
 import dev.gatehouse.exchange.Problem;
@@ -70,6 +71,12 @@ public final class ProbeDetector {
     ANTHROPIC_UNAUTH(2, 2),
     /** More than 20 refused requests within one minute. */
     REFUSED_RATE(3, 9),
+    /**
+     * Bytes that are not HTTP/1.x as framed: another protocol's greeting (a TLS ClientHello on the
+     * plain port, SSH, RTSP), a broken request line or head, the framing of request smuggling. No
+     * working HTTP client sends them; a client pointed at the wrong port may, once or twice.
+     */
+    MALFORMED(2, 10),
     /** A credential file ({@code /.env}, {@code /.aws/credentials}, ...): unambiguous. */
     CREDENTIAL_PATH(0, 0),
     /** A URL ({@code ://}) as the model of a refused pull, push, create or copy: unambiguous. */
@@ -115,7 +122,37 @@ public final class ProbeDetector {
       boolean anthropicVersion,
       boolean registryUrl,
       boolean tinyOutput,
-      boolean credentialPresented) {
+      boolean credentialPresented,
+      boolean malformed) {
+
+    Observation(
+        IpAddress ip,
+        String path,
+        int status,
+        @Nullable Problem problem,
+        boolean authenticated,
+        @Nullable String model,
+        boolean hello,
+        boolean weakCredential,
+        boolean anthropicVersion,
+        boolean registryUrl,
+        boolean tinyOutput,
+        boolean credentialPresented) {
+      this(
+          ip,
+          path,
+          status,
+          problem,
+          authenticated,
+          model,
+          hello,
+          weakCredential,
+          anthropicVersion,
+          registryUrl,
+          tinyOutput,
+          credentialPresented,
+          false);
+    }
 
     Observation(
         IpAddress ip,
@@ -296,6 +333,9 @@ public final class ProbeDetector {
     boolean anthropic = x.request().getHeader("anthropic-version") != null;
     boolean presented =
         ProbeSignatures.realCredential(auth) || ProbeSignatures.realCredential(apiKey);
+    // its body broke the framing (the check cut it); behind a proxy that re-frames requests, the
+    // bytes are the proxy's, not the client's
+    boolean malformed = FramingRefusal.malformed(p) && !x.viaProxy();
     Observation o;
     if (x.principal() == null && x.bodyPeek() != null) {
       // Refused for lack of a valid key, and its body's prefix was read: score what it asks for.
@@ -313,7 +353,8 @@ public final class ProbeDetector {
               anthropic,
               b.urlAsModel() && ProbeSignatures.managementPath(path),
               b.tinyOutput(),
-              presented);
+              presented,
+              malformed);
     } else {
       o =
           new Observation(
@@ -328,9 +369,36 @@ public final class ProbeDetector {
               anthropic,
               p == Problem.REGISTRY_DENIED && urlAsModel(x),
               false,
-              presented);
+              presented,
+              malformed);
     }
     Verdict v = observe(o, now, x.startNanos());
+    if (v != null) {
+      act(v);
+    }
+  }
+
+  /**
+   * Scores a request the framing check refused before the pipeline saw it, from {@code client} (the
+   * connection's peer, never a trusted proxy's address: the caller leaves those out).
+   */
+  public void observe(FramingRefusal r, IpAddress client) {
+    Observation o =
+        new Observation(
+            client,
+            r.path() == null ? "(malformed)" : r.path(),
+            r.status(),
+            r.problem(),
+            false,
+            null,
+            false,
+            false,
+            false,
+            false,
+            false,
+            false,
+            r.malformed());
+    Verdict v = observe(o, System.currentTimeMillis(), System.nanoTime());
     if (v != null) {
       act(v);
     }
@@ -391,6 +459,9 @@ public final class ProbeDetector {
       if ((o.status() == 404 || p == Problem.MODEL_DENIED || !o.authenticated())
           && ProbeSignatures.vendorModel(o.model())) { // the pattern last: served requests skip it
         s.add(Signal.VENDOR_MODEL, Signal.VENDOR_MODEL.points);
+      }
+      if (o.malformed()) {
+        s.add(Signal.MALFORMED, Signal.MALFORMED.points);
       }
       if (o.weakCredential()) {
         s.add(Signal.WEAK_CREDENTIAL, Signal.WEAK_CREDENTIAL.points);

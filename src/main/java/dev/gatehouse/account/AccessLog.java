@@ -1,6 +1,7 @@
 package dev.gatehouse.account;
 
 import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.FramingRefusal;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -15,26 +16,34 @@ public final class AccessLog {
   private final Logger log = Logger.getLogger("gatehouse.access");
 
   /**
-   * Records a request the HTTP decoder refused before the pipeline saw it (a malformed request line
-   * or header, or one over the size limits); the decoder has already answered it.
+   * Records a request refused on its bytes before the pipeline saw it ({@link FramingRefusal}): by
+   * the framing check, or by the decoder. At INFO, as every refusal.
    */
-  public void recordInvalid(io.vertx.core.http.HttpServerRequest req) {
+  public void recordRefused(FramingRefusal r, String ip) {
     if (!log.isLoggable(Level.INFO)) {
       return;
     }
-    Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
-    String detail =
-        cause == null
-            ? "malformed request"
-            : cause.getClass().getSimpleName() + ": " + cause.getMessage();
-    log.info(
-        "id=- ip="
-            + (req.remoteAddress() == null ? "-" : req.remoteAddress().host())
-            + " key=- method=- path=(undecodable) op=- model=- status="
-            + req.response().getStatusCode()
-            + " decision=deny reason=request.malformed detail=\""
-            + detail.replace('"', '\'')
-            + "\"");
+    StringBuilder b = new StringBuilder(200);
+    b.append("id=")
+        .append(r.requestId())
+        .append(" ip=")
+        .append(ip)
+        .append(" key=- method=")
+        .append(r.method() == null ? "-" : r.method())
+        .append(" path=")
+        .append(r.path() == null ? "(malformed)" : r.path())
+        .append(" op=- model=- status=")
+        .append(r.status())
+        .append(" decision=deny reason=")
+        .append(r.problem().code)
+        .append(" detail=\"")
+        .append(r.why().replace('"', '\''))
+        .append(r.answered() ? "" : "; closed without an answer (a response was owed)")
+        .append("\" in=")
+        .append(r.bytesIn())
+        .append(" out=")
+        .append(r.bytesOut());
+    log.info(b.toString());
   }
 
   public void record(Exchange x) {

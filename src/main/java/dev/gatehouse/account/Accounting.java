@@ -5,6 +5,7 @@ import dev.gatehouse.audit.AuditTimes;
 import dev.gatehouse.audit.AuditWriter;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.FramingRefusal;
 import dev.gatehouse.metrics.GatewayMetrics;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -40,6 +41,19 @@ public final class Accounting {
    */
   public CompletableFuture<Void> record(Exchange x, int status, AuditTurn turn) {
     AuditRecord r = AuditRecord.of(x, status, prompt, times);
+    CompletableFuture<Void> written = turn.append(r);
+    metrics.record(r);
+    alerts.accept(r);
+    return written;
+  }
+
+  /**
+   * Records a request the framing check refused before the pipeline saw it, as {@link #record} does
+   * (audit log, metrics, alert rules); {@code ip} is its client's address as text. The record is
+   * offered to the writer and nothing waits for it: the refusal serves nothing.
+   */
+  public CompletableFuture<Void> recordRefused(FramingRefusal refusal, String ip, AuditTurn turn) {
+    AuditRecord r = AuditRecord.ofRefused(refusal, ip, times);
     CompletableFuture<Void> written = turn.append(r);
     metrics.record(r);
     alerts.accept(r);

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.FramingRefusal;
+import dev.gatehouse.exchange.Problem;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.jspecify.annotations.Nullable;
@@ -175,6 +177,43 @@ public record AuditRecord(
         x.guard().families(),
         x.guard().secrets(),
         x.problem() == null ? null : x.logReason());
+  }
+
+  /**
+   * The record of a request the framing check refused before the pipeline saw it: no key, route or
+   * model was looked at; the method and path when its request line showed them; the check's reason
+   * as the detail. Timed at the refusal (the check keeps no clock per request).
+   */
+  public static AuditRecord ofRefused(FramingRefusal r, String ip, AuditTimes times) {
+    return new AuditRecord(
+        times.format(System.currentTimeMillis()),
+        r.requestId(),
+        ip,
+        null,
+        null,
+        r.method() == null ? "-" : r.method(),
+        r.path() == null ? null : clip(r.path()),
+        null,
+        null,
+        r.status(),
+        r.problem().status >= 500 && r.problem() != Problem.VERSION_UNSUPPORTED ? "error" : "deny",
+        r.problem().code,
+        r.bytesIn(),
+        r.bytesOut(),
+        -1,
+        -1,
+        0,
+        0,
+        0,
+        null,
+        false,
+        null,
+        null,
+        null,
+        0,
+        null,
+        null,
+        r.answered() ? r.why() : r.why() + "; closed without an answer (a response was owed)");
   }
 
   private static String clip(String s) {

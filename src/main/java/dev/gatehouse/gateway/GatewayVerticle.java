@@ -1,8 +1,8 @@
 package dev.gatehouse.gateway;
 
-import dev.gatehouse.account.AccessLog;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.config.IpAddress;
+import dev.gatehouse.exchange.FramingRefusal;
 import dev.gatehouse.identify.Identifier;
 import dev.gatehouse.identify.cert.CertPrincipals;
 import dev.gatehouse.listen.ClientGate;
@@ -126,7 +126,6 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     GatehouseConfig config = started.config();
     serving = serving(started);
-    AccessLog accessLog = started.accessLog();
     ConnectionLimits limits = started.connectionLimits();
     ConnectionTimeouts timeouts =
         new ConnectionTimeouts(
@@ -208,7 +207,8 @@ final class GatewayVerticle extends VerticleBase {
                     return;
                   }
                   timeouts.onConnection(conn, release);
-                  // listen: strict HTTP/1.1 framing on the raw bytes, in front of Netty's decoder
+                  // listen: strict HTTP/1.1 framing on the raw bytes, in front of Netty's decoder;
+                  // what it refuses is accounted for by the pipeline in force at the time
                   if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
                     GatehouseConfig c = now.config();
                     StrictFraming.install(
@@ -217,16 +217,30 @@ final class GatewayVerticle extends VerticleBase {
                         c.limits().maxBody(),
                         maxFieldBytes,
                         c.timeouts().bodyRead().toNanos(),
-                        c.timeouts().bodyMinRate());
+                        c.timeouts().bodyMinRate(),
+                        r -> framingRefused(r, conn.remoteAddress()));
                   }
                 })
             .invalidRequestHandler(
                 req -> {
-                  UndecodableRequest.answer(req);
-                  accessLog.recordInvalid(req);
+                  FramingRefusal r = UndecodableRequest.answer(req);
+                  if (!relayOnly) { // bench-relay records nothing
+                    framingRefused(r, req.remoteAddress());
+                  }
                 })
             .requestHandler(timeouts.wrap(requests));
     return server.listen();
+  }
+
+  /**
+   * Accounts for a request refused on its bytes, from {@code peer} (the connection's, the PROXY
+   * header's with that protocol on), with the pipeline in force now; scored against the peer unless
+   * it is a trusted proxy that names its clients in headers.
+   */
+  private void framingRefused(FramingRefusal r, io.vertx.core.net.@Nullable SocketAddress peer) {
+    IpAddress client = peer == null ? null : IpAddress.parse(peer.host());
+    Serving now = serving;
+    now.pipeline().framingRefused(r, client, client != null && now.gate().answersForItself(client));
   }
 
   /**

@@ -14,6 +14,7 @@ import dev.gatehouse.authorize.PinnedModels;
 import dev.gatehouse.authorize.RouteTable;
 import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Exchange;
+import dev.gatehouse.exchange.FramingRefusal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.Readiness;
 import dev.gatehouse.exchange.Rejection;
@@ -30,6 +31,7 @@ import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.BodyReader;
 import dev.gatehouse.listen.ClientGate;
 import dev.gatehouse.listen.Cors;
+import dev.gatehouse.listen.StrictFraming;
 import dev.gatehouse.proxy.Relay;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -261,6 +263,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           logged[0] = true;
           if (!resp.ended()) {
             x.clientLeft(); // the client went away first: cancel whatever still runs for it
+            cutByFraming(x);
           }
           if (x.tap() != null) {
             x.tap().onAbort(); // no-op when the stream already settled
@@ -584,6 +587,46 @@ public final class Pipeline implements Handler<HttpServerRequest> {
               x.end(() -> x.response().end("{\"status\":\"" + status + "\"}"));
               return Future.succeededFuture(Stage.ANSWERED);
             });
+  }
+
+  /**
+   * listen, then account: a request the framing check refused before this pipeline saw it (its
+   * bytes are not HTTP/1.x as framed, or pass the decoder's limits), recorded as any refusal is: a
+   * log line, an audit record, the metrics and alert rules, and probe scoring. {@code client} is
+   * the connection's peer (the PROXY header's, with that protocol on); {@code scored} is false when
+   * that peer is a trusted proxy whose clients cannot be told apart, which is never scored for
+   * them. Call on this pipeline's event loop.
+   */
+  public void framingRefused(
+      FramingRefusal r, dev.gatehouse.config.@Nullable IpAddress client, boolean scored) {
+    String ip = client == null ? "-" : client.text();
+    accessLog.recordRefused(r, ip);
+    accounting.recordRefused(r, ip, auditTurn);
+    if (scored && client != null) {
+      probes.observe(r, client);
+    }
+  }
+
+  /**
+   * A response that did not end: if the framing check cut it (its request's body broke the framing,
+   * and the check answered or closed the connection), its record says so, with the status the
+   * client was sent and the check's request id, rather than a client that went away.
+   */
+  private static void cutByFraming(Exchange x) {
+    FramingRefusal cut = StrictFraming.cut(x.request().connection());
+    if (cut == null) {
+      return;
+    }
+    x.refused(
+        cut.problem(),
+        cut.why()
+            + (cut.answered()
+                ? " (answered by the framing check as request " + cut.requestId() + ")"
+                : " (connection closed by the framing check)"));
+    if (cut.answered() && !x.response().headWritten()) {
+      x.response().setStatusCode(cut.status()); // for the record: the check's answer was sent
+      x.addBytesOut(cut.bytesOut());
+    }
   }
 
   /** Most tarpitted refusals held at once per event loop; each holds a connection open. */

@@ -85,6 +85,16 @@ public final class ClientGate {
     return !refuse;
   }
 
+  /**
+   * Whether what a connection's peer sends, before a request head names a client, may be scored
+   * against that peer: not when it is a trusted proxy that names its clients in headers (before a
+   * head is read they cannot be told apart, and a ban would shut them all out). With the PROXY
+   * protocol the peer is the client its header named.
+   */
+  public boolean answersForItself(IpAddress peer) {
+    return proxyProtocol || !trusted.contains(peer);
+  }
+
   /** Resolves the client's address onto the exchange; returns a refusal, or null to go on. */
   @SuppressWarnings("ReferenceEquality") // resolve answers its input when no proxy vouched
   public @Nullable Rejection check(Exchange x) {

@@ -1,6 +1,7 @@
 package dev.gatehouse.listen;
 
 import dev.gatehouse.exchange.Dialect;
+import dev.gatehouse.exchange.FramingRefusal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.RequestIds;
 import dev.gatehouse.http1.Http1Grammar;
@@ -15,10 +16,14 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 import org.jspecify.annotations.Nullable;
 
@@ -54,8 +59,13 @@ import org.jspecify.annotations.Nullable;
  * never answers in its own words (an empty {@code HTTP/1.0 400}, or {@code RTSP/1.0 501} to an RTSP
  * probe: a fingerprint of the foundation that scanners read). Bytes that cannot begin a request (a
  * TLS ClientHello on the plain port, an SSH banner, HTTP/0.9) are refused as soon as the request
- * line shows it, not after the head's timeout. One per HTTP/1.x connection; runs on its event loop
- * only.
+ * line shows it, not after the head's timeout.
+ *
+ * <p>Every refusal is accounted for as a request ({@link FramingRefusal}): one the pipeline never
+ * saw is handed to the account stage's callback (a log line, an audit record, the metrics, probe
+ * scoring); one that cuts a request the pipeline is serving (its body broke) is left on the
+ * connection ({@link #cut}), where the pipeline's own record of that request reads it. One per
+ * HTTP/1.x connection; runs on its event loop only.
  */
 public final class StrictFraming extends ChannelInboundHandlerAdapter {
 
@@ -86,6 +96,13 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     DEAD
   }
 
+  /** Where a refusal the pipeline never saw is accounted for; null: logged here only. */
+  private final @Nullable Consumer<FramingRefusal> account;
+
+  /** A refusal that cut a request the pipeline is serving, on that request's connection. */
+  private static final AttributeKey<FramingRefusal> CUT =
+      AttributeKey.valueOf("gatehouse.framingRefusal");
+
   private final long maxContentLength;
   private final long maxChunkedBody;
 
@@ -97,6 +114,15 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private byte[] line = Http1Grammar.NO_LINE;
 
   private final int maxHead;
+
+  /**
+   * The last head that passed in the read being scanned, and its length: a refusal later in the
+   * same read (its body broke) names its method and path from it. Let go of when the read is handed
+   * on; the array is the one {@link #line} had, not a copy.
+   */
+  private byte @Nullable [] lastHead;
+
+  private int lastHeadLength;
 
   /**
    * The most bytes of header field lines, their CRLFs not counted, as the decoder counts them
@@ -171,13 +197,17 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * @param maxFieldBytes the most bytes of header field lines, CRLFs not counted (431 past it; the
    *     decoder's {@code maxHeaderSize}); a whole head may hold this, the request line and their
    *     CRLFs, up to {@link #MAX_REQUEST_LINE} + 2 bytes more
+   * @param account where a refusal of a request the pipeline never saw goes (on this event loop);
+   *     null to log it here only
    */
   public StrictFraming(
       long maxContentLength,
       long maxChunkedBody,
       int maxFieldBytes,
       long bodyReadNanos,
-      long bodyMinRate) {
+      long bodyMinRate,
+      @Nullable Consumer<FramingRefusal> account) {
+    this.account = account;
     this.maxContentLength = maxContentLength;
     this.maxChunkedBody = maxChunkedBody;
     this.maxFieldBytes = maxFieldBytes;
@@ -201,15 +231,24 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
       long maxChunkedBody,
       int maxFieldBytes,
       long bodyReadNanos,
-      long bodyMinRate) {
+      long bodyMinRate,
+      @Nullable Consumer<FramingRefusal> account) {
     ChannelPipeline p = channel.pipeline();
     if (p.get(DECODER) != null && p.get(ENCODER) != null && p.get(StrictFraming.class) == null) {
       StrictFraming framing =
           new StrictFraming(
-              maxContentLength, maxChunkedBody, maxFieldBytes, bodyReadNanos, bodyMinRate);
+              maxContentLength, maxChunkedBody, maxFieldBytes, bodyReadNanos, bodyMinRate, account);
       p.addBefore(DECODER, "gatehouseFraming", framing);
       p.addAfter(ENCODER, "gatehouseResponses", framing.new Responses());
     }
+  }
+
+  /**
+   * The refusal that cut the request being served on {@code conn} (its body broke the framing), or
+   * null. The pipeline asks when a response did not end, for that request's record.
+   */
+  public static @Nullable FramingRefusal cut(HttpConnection conn) {
+    return conn instanceof ConnectionBase base ? base.channel().attr(CUT).get() : null;
   }
 
   @Override
@@ -236,6 +275,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     if (r == null) {
       requests += headsInRead;
       headsInRead = 0;
+      lastHead = null;
       if (bodyActive && bodyCheck == null) {
         armBodyCheck(bodyReadNanos - (System.nanoTime() - bodyStart));
       }
@@ -298,9 +338,19 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** A framing error: the status and problem to answer with, and what to log. */
+  /**
+   * A framing error: the status and problem to answer with, what to log, and what is known of the
+   * request it refuses.
+   */
   private record Refusal(
-      int status, Problem problem, String why, Dialect dialect, boolean inBody) {}
+      int status,
+      Problem problem,
+      String why,
+      Dialect dialect,
+      boolean inBody,
+      @Nullable String method,
+      @Nullable String path,
+      long bytesIn) {}
 
   private @Nullable Refusal scan(ByteBuf buf) {
     int i = buf.readerIndex();
@@ -341,6 +391,10 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
           // a whole section (head or trailers) is collected, then checked once
           int stop = Http1Grammar.sectionEnd(buf, i, end, line, lineLength);
           if (stop == Http1Grammar.SECTION_BARE_LF) {
+            int n = Math.min(end - i, maxHead - lineLength); // kept for the refusal's record
+            room(lineLength + n);
+            buf.getBytes(i, line, lineLength, n);
+            lineLength += n;
             return refusal(400, Problem.FRAMING_INVALID, "bare LF (lines end in CRLF)");
           }
           int upTo = stop < 0 ? end : stop;
@@ -458,6 +512,8 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
         return null;
       }
       Refusal r = head();
+      lastHead = line; // until this read is handed on (a refusal later in it names the request)
+      lastHeadLength = lineLength;
       lineLength = 0;
       line = Http1Grammar.NO_LINE; // not kept for the life of a keep-alive connection
       return r;
@@ -837,30 +893,49 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   private Refusal refusal(int status, Problem problem, String why) {
     boolean inBody = state != State.HEAD;
     state = State.DEAD;
-    return new Refusal(status, problem, why, dialect, inBody);
+    // the request's head: the one being read, or the last that passed in this read (none when it
+    // passed in an earlier one: the pipeline has the request, and its record names it)
+    byte[] head = !inBody ? line : lastHead != null ? lastHead : Http1Grammar.NO_LINE;
+    int length = !inBody ? lineLength : lastHead != null ? lastHeadLength : 0;
+    // method SP origin-form path, as far as it goes; an absolute-form target may carry userinfo
+    String method = null;
+    String path = null;
+    int sp1 = 0;
+    while (sp1 < length && sp1 <= FramingRefusal.MAX_METHOD && Http1Grammar.isTchar(head[sp1])) {
+      sp1++;
+    }
+    if (sp1 > 0 && sp1 <= FramingRefusal.MAX_METHOD && sp1 < length && head[sp1] == ' ') {
+      method = new String(head, 0, sp1, StandardCharsets.ISO_8859_1);
+      int t0 = sp1 + 1;
+      int end = t0;
+      while (end < length && end - t0 < FramingRefusal.MAX_PATH && pathByte(head[end])) {
+        end++;
+      }
+      if (end > t0 && head[t0] == '/') {
+        path = new String(head, t0, end - t0, StandardCharsets.ISO_8859_1);
+      }
+    }
+    long bytesIn = inBody ? bodyBytes : 0; // body bytes, as the pipeline's records count them
+    return new Refusal(status, problem, why, dialect, inBody, method, path, bytesIn);
+  }
+
+  /** A byte of a request target's path: visible, not the start of a query or fragment. */
+  private static boolean pathByte(byte b) {
+    int c = b & 0xff;
+    return c > 0x20 && c != 0x7f && c != '?' && c != '#';
   }
 
   private void refuse(ChannelHandlerContext ctx, Refusal r) {
     state = State.DEAD;
     Channel ch = ctx.channel();
     String id = RequestIds.next();
-    LOG.warning(
-        () ->
-            "event=request.framing_refused request_id="
-                + id
-                + " status="
-                + r.status()
-                + " peer="
-                + ch.remoteAddress()
-                + " reason=\""
-                + r.why()
-                + "\"");
     // An answer can go out only where no other response is being written or still owed: no
     // request in flight, or only the one whose body broke, before its response began.
     boolean free =
         heads == responses
             && (r.inBody() ? requests + headsInRead == responses + 1 : requests == responses);
     if (!free) {
+      account(ch, r, id, 0, false);
       ctx.close(); // an earlier response is still owed: no second one can be placed after it
       return;
     }
@@ -885,6 +960,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
             + "Connection: close\r\n\r\n";
     ByteBuf out = Unpooled.buffer(head.length() + body.length);
     out.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1)).writeBytes(body);
+    account(ch, r, id, body.length, true);
     // Lingering close: closing a socket with unread bytes makes the kernel send a reset, which can
     // destroy the answer before the client reads it. So the write side is shut (the client sees
     // the end of the answer), the rest of the request is read and dropped, and the connection is
@@ -905,6 +981,44 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
                       java.util.concurrent.TimeUnit.MILLISECONDS);
             });
     ch.config().setAutoRead(true);
+  }
+
+  /**
+   * Accounts for a refusal: one that cut a request the pipeline is serving (its head was handed on
+   * in an earlier read, and its body broke) is left on the connection for that request's record
+   * ({@link #cut}); any other goes to the account stage, or to this log when there is none.
+   */
+  private void account(Channel ch, Refusal r, String id, long bytesOut, boolean answered) {
+    boolean pipelined = r.inBody() && headsInRead == 0;
+    FramingRefusal refusal =
+        new FramingRefusal(
+            id,
+            r.status(),
+            r.problem(),
+            r.why(),
+            r.method(),
+            r.path(),
+            r.bytesIn(),
+            bytesOut,
+            answered,
+            pipelined);
+    if (pipelined) {
+      ch.attr(CUT).set(refusal);
+    } else if (account != null) {
+      account.accept(refusal);
+    } else {
+      LOG.warning(
+          () ->
+              "event=request.framing_refused request_id="
+                  + id
+                  + " status="
+                  + r.status()
+                  + " peer="
+                  + ch.remoteAddress()
+                  + " reason=\""
+                  + r.why()
+                  + "\"");
+    }
   }
 
   /** How long, and how many dropped bytes, a refused connection is read for before it is closed. */

@@ -1,6 +1,7 @@
 package dev.gatehouse.listen;
 
 import dev.gatehouse.exchange.Dialect;
+import dev.gatehouse.exchange.FramingRefusal;
 import dev.gatehouse.exchange.Problem;
 import dev.gatehouse.exchange.RequestIds;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -33,17 +34,27 @@ public final class UndecodableRequest {
     return Problem.FRAMING_INVALID;
   }
 
-  /** Answers {@code req} and closes its connection once the answer is written. */
-  public static void answer(HttpServerRequest req) {
+  /**
+   * Answers {@code req} and closes its connection once the answer is written; returns the refusal,
+   * for the account stage.
+   */
+  public static FramingRefusal answer(HttpServerRequest req) {
     Problem p = problemOf(req);
     String id = RequestIds.next();
+    String body = Dialect.OLLAMA.errorBody(p, p.message, id);
     HttpServerResponse r = req.response();
     r.setStatusCode(p.status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .putHeader("Cache-Control", "no-store")
         .putHeader("X-Request-Id", id)
         .putHeader("Connection", "close")
-        .end(Dialect.OLLAMA.errorBody(p, p.message, id))
+        .end(body)
         .onComplete(done -> req.connection().close());
+    Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
+    // the decoder's exception by name only: its message may quote the bytes it refused
+    String why =
+        "the HTTP decoder refused the request"
+            + (cause == null ? "" : " (" + cause.getClass().getSimpleName() + ")");
+    return new FramingRefusal(id, p.status, p, why, null, null, 0, body.length(), true, false);
   }
 }

@@ -61,6 +61,54 @@ class ProbeDetectorTest {
     assertThat(d.observe(unauth("/info"), t + 5)).isNull();
   }
 
+  static Observation malformed(String path, int status, Problem p) {
+    return new Observation(
+        IP,
+        path,
+        status,
+        p,
+        false,
+        null,
+        false,
+        false,
+        false,
+        false,
+        false,
+        false,
+        dev.gatehouse.exchange.FramingRefusal.malformed(p));
+  }
+
+  @Test
+  void bytesThatAreNotHttpAreJudgedOnTheFifth() {
+    // why: another protocol's greeting or a smuggling-shaped head is never a working client's; a
+    // client pointed at the wrong port may send one or two, a scanner's service probes many
+    ProbeDetector d = detector();
+    long t = 1_000_000;
+    assertThat(d.observe(malformed("(malformed)", 400, Problem.FRAMING_INVALID), t)).isNull();
+    assertThat(d.observe(malformed("/", 400, Problem.HOST_INVALID), t + 1)).isNull();
+    assertThat(d.observe(malformed("(malformed)", 505, Problem.VERSION_UNSUPPORTED), t + 2))
+        .isNull();
+    assertThat(d.observe(malformed("(malformed)", 400, Problem.FRAMING_INVALID), t + 3)).isNull();
+    Verdict v = d.observe(malformed("/api/tags", 400, Problem.FRAMING_INVALID), t + 4);
+    assertThat(v).isNotNull();
+    assertThat(v.summary()).isEqualTo("malformed:10");
+    assertThat(v.paths()).containsExactly("(malformed)", "/", "/api/tags");
+  }
+
+  @Test
+  void limitRefusalsOnTheBytesAreNotMalformed() {
+    // why: a body or head past the limits is a refusal a working client can reach
+    ProbeDetector d = detector();
+    long t = 1_000_000;
+    for (int i = 0; i < 20; i++) {
+      assertThat(d.observe(malformed("/api/chat", 413, Problem.BODY_TOO_LARGE), t + i)).isNull();
+      assertThat(d.observe(malformed("/api/chat", 431, Problem.HEADERS_TOO_MANY), t + i)).isNull();
+    }
+    // the 41st refusal in the minute is the rate signal's, not a malformed one
+    Verdict none = d.observe(malformed("/x", 414, Problem.TARGET_TOO_LONG), t + 50);
+    assertThat(none).isNull();
+  }
+
   @Test
   void samplePathsAreInTheOrderTheRequestsStartedNotFinished() {
     // why: a sweep's requests arrive on separate connections, and one that started first can

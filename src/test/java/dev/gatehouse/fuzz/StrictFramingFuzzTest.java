@@ -3,6 +3,7 @@ package dev.gatehouse.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.gatehouse.exchange.FramingRefusal;
 import dev.gatehouse.listen.StrictFraming;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -19,7 +20,8 @@ import java.util.Locale;
  * Invariants: it never throws; what it hands on is a prefix of the input, byte for byte (it never
  * rewrites); a head goes on only whole, never in part; and the first request head in what it handed
  * on has a request line of HTTP/1.0 or 1.1, at most one framing header, never both
- * Transfer-Encoding and Content-Length, and exactly one Host on HTTP/1.1.
+ * Transfer-Encoding and Content-Length, and exactly one Host on HTTP/1.1. At most one refusal is
+ * reported to the account stage, and what its record would show (method, path) is safe to log.
  */
 class StrictFramingFuzzTest {
 
@@ -46,11 +48,25 @@ class StrictFramingFuzzTest {
               }
             });
     ch.pipeline().addLast("httpEncoder", new HttpRequestEncoder());
-    StrictFraming.install(ch, 1 << 20, 1 << 16, 4096, 30_000_000_000L, 1024);
+    java.util.List<FramingRefusal> refused = new java.util.ArrayList<>();
+    StrictFraming.install(ch, 1 << 20, 1 << 16, 4096, 30_000_000_000L, 1024, refused::add);
     for (int i = 0; i < input.length && ch.isOpen(); i += split) {
       ch.writeInbound(Unpooled.wrappedBuffer(input, i, Math.min(split, input.length - i)));
     }
     ch.finishAndReleaseAll();
+    // At most one refusal per connection, and what its record would show of the bytes is safe to
+    // log: a token of a method, a path in origin form without its query, never a control byte.
+    assertThat(refused).hasSizeLessThanOrEqualTo(1);
+    for (FramingRefusal r : refused) {
+      assertThat(r.pipelined()).as("nothing reached a pipeline here").isFalse();
+      assertThat(r.status()).isIn(400, 408, 413, 414, 431, 505);
+      if (r.method() != null) {
+        assertThat(r.method()).matches("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,24}");
+      }
+      if (r.path() != null) {
+        assertThat(r.path()).matches("/[^\\x00-\\x20\\x7f?#]{0,511}");
+      }
+    }
     byte[] out = passed.toByteArray();
     assertThat(out.length).isLessThanOrEqualTo(input.length);
     for (int i = 0; i < out.length; i++) {

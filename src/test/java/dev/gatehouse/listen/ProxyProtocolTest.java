@@ -7,15 +7,19 @@ import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.Poll;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,6 +106,35 @@ class ProxyProtocolTest {
     GatewayFixture.RawResponse r = gw.raw(v2(new int[] {198, 51, 100, 10}, get("/api/tags")), LB);
     assertThat(r.status()).as(r.head()).isEqualTo(200);
     assertThat(auditLog()).contains("\"198.51.100.10\"");
+  }
+
+  // why: bytes the framing check refuses are charged to the client the header named (audited,
+  // and scored), not to the load balancer, which carries every client
+  @Test
+  void aMalformedRequestBehindTheHeaderIsTheNamedClients() throws Exception {
+    GatewayFixture.RawResponse r =
+        gw.raw(v1("198.51.100.14", "GET /api/tags HTTP/1.1\nHost: a\n\n"), LB);
+    assertThat(r.status()).as(r.head()).isEqualTo(400);
+    Matcher id = Pattern.compile("(?im)^X-Request-Id: (\\S+)$").matcher(r.head());
+    assertThat(id.find()).isTrue();
+    String[] record = new String[1];
+    Poll.until(
+        "the refusal's audit record",
+        Duration.ofSeconds(10),
+        () -> {
+          try {
+            record[0] =
+                auditLog()
+                    .lines()
+                    .filter(l -> l.contains("\"request_id\":\"" + id.group(1) + "\""))
+                    .findFirst()
+                    .orElse(null);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return record[0] != null;
+        });
+    assertThat(record[0]).contains("\"ip\":\"198.51.100.14\"").contains("request.framing_invalid");
   }
 
   // why: the address is what the network rules (and bans, limits) judge, not the balancer's

@@ -25,6 +25,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class UndecodableRequestTest {
 
+  /** What each answer reported to the account stage. */
+  static final java.util.Queue<dev.gatehouse.exchange.FramingRefusal> REFUSED =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   static Vertx vertx;
   static HttpServer server;
 
@@ -39,7 +43,7 @@ class UndecodableRequestTest {
                     .setPort(0)
                     .setMaxInitialLineLength(64)
                     .setMaxHeaderSize(256))
-            .invalidRequestHandler(UndecodableRequest::answer)
+            .invalidRequestHandler(req -> REFUSED.add(UndecodableRequest.answer(req)))
             .requestHandler(req -> req.response().end("served"))
             .listen()
             .await(10, TimeUnit.SECONDS);
@@ -81,5 +85,13 @@ class UndecodableRequestTest {
     assertThat(body.path("code").asText()).isEqualTo(code);
     assertThat(body.path("error").isTextual()).isTrue();
     assertThat(text).doesNotContain("served");
+    // the refusal goes to the account stage under the id its answer carried, never quoting the
+    // decoder's message (which may hold the bytes it refused)
+    dev.gatehouse.exchange.FramingRefusal r = REFUSED.poll();
+    assertThat(r).isNotNull();
+    assertThat(text).containsIgnoringCase("x-request-id: " + r.requestId());
+    assertThat(r.status()).isEqualTo(status);
+    assertThat(r.problem().code).isEqualTo(code);
+    assertThat(r.why()).doesNotContain("X(Bad)").doesNotContain("aaaa");
   }
 }
