@@ -38,7 +38,6 @@ public final class AccessLog {
         .append(r.problem().code)
         .append(" detail=\"")
         .append(r.why().replace('"', '\''))
-        .append(r.answered() ? "" : "; closed without an answer (a response was owed)")
         .append("\" in=")
         .append(r.bytesIn())
         .append(" out=")

@@ -213,7 +213,7 @@ public record AuditRecord(
         0,
         null,
         null,
-        r.answered() ? r.why() : r.why() + "; closed without an answer (a response was owed)");
+        r.why());
   }
 
   private static String clip(String s) {

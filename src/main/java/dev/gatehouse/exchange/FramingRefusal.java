@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  *     refusal been answered
  * @param status the status answered (or that would have been, when {@code answered} is false)
  * @param why what was wrong, for the logs only; never a header value or body byte, only the rule
- *     broken and sizes
+ *     broken and sizes (and, when no answer was sent, why not)
  * @param method the request line's method, when it began with a token of at most {@value
  *     #MAX_METHOD} characters followed by a space; else null
  * @param path the request target's path (up to any query) when the target was in origin form

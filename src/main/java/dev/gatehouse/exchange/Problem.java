@@ -14,6 +14,11 @@ public enum Problem {
       "request.body_timeout",
       "invalid_request_error",
       "the request body did not arrive in time"),
+  HEAD_TIMEOUT(
+      408,
+      "request.head_timeout",
+      "invalid_request_error",
+      "the request head did not arrive in time"),
   FRAMING_INVALID(
       400, "request.framing_invalid", "invalid_request_error", "malformed request framing"),
   HOST_INVALID(

@@ -619,10 +619,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     x.refused(
         cut.problem(),
-        cut.why()
-            + (cut.answered()
-                ? " (answered by the framing check as request " + cut.requestId() + ")"
-                : " (connection closed by the framing check)"));
+        "framing check: "
+            + cut.why()
+            + (cut.answered() ? " (answered as request " + cut.requestId() + ")" : ""));
     if (cut.answered() && !x.response().headWritten()) {
       x.response().setStatusCode(cut.status()); // for the record: the check's answer was sent
       x.addBytesOut(cut.bytesOut());

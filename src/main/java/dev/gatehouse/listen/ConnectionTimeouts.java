@@ -53,6 +53,7 @@ public final class ConnectionTimeouts {
       long limit = servedOne ? keepaliveNanos : headerReadNanos;
       long idle = System.nanoTime() - idleSince;
       if (idle >= limit) {
+        StrictFraming.headTimedOut(conn); // a head begun and not finished is a request refused
         conn.close();
       } else {
         arm(limit - idle);

@@ -244,6 +244,30 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /**
+   * The head timeout ({@code timeouts.header_read}, or {@code timeouts.keepalive} on an idle
+   * keep-alive connection) is closing {@code conn}: a head that had begun to arrive is a request
+   * refused (408 {@code request.head_timeout}, a slow or stalled client, or a slowloris) and is
+   * accounted for as one; the connection is closed without an answer, as before. A connection that
+   * sent nothing, or only empty lines, is no request. Call on the connection's event loop.
+   */
+  public static void headTimedOut(HttpConnection conn) {
+    StrictFraming framing =
+        conn instanceof ConnectionBase base
+            ? base.channel().pipeline().get(StrictFraming.class)
+            : null;
+    if (framing != null && framing.state == State.HEAD && framing.lineLength > 0) {
+      int bytes = framing.lineLength;
+      Refusal r =
+          framing.refusal(
+              408,
+              Problem.HEAD_TIMEOUT,
+              "request head incomplete at the timeout (" + bytes + " bytes)");
+      framing.account(
+          framing.ctx.channel(), r, RequestIds.next(), 0, false, "; closed without an answer");
+    }
+  }
+
+  /**
    * The refusal that cut the request being served on {@code conn} (its body broke the framing), or
    * null. The pipeline asks when a response did not end, for that request's record.
    */
@@ -935,7 +959,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
         heads == responses
             && (r.inBody() ? requests + headsInRead == responses + 1 : requests == responses);
     if (!free) {
-      account(ch, r, id, 0, false);
+      account(ch, r, id, 0, false, "; closed without an answer (a response was owed)");
       ctx.close(); // an earlier response is still owed: no second one can be placed after it
       return;
     }
@@ -960,7 +984,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
             + "Connection: close\r\n\r\n";
     ByteBuf out = Unpooled.buffer(head.length() + body.length);
     out.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1)).writeBytes(body);
-    account(ch, r, id, body.length, true);
+    account(ch, r, id, body.length, true, "");
     // Lingering close: closing a socket with unread bytes makes the kernel send a reset, which can
     // destroy the answer before the client reads it. So the write side is shut (the client sees
     // the end of the answer), the rest of the request is read and dropped, and the connection is
@@ -988,14 +1012,15 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * in an earlier read, and its body broke) is left on the connection for that request's record
    * ({@link #cut}); any other goes to the account stage, or to this log when there is none.
    */
-  private void account(Channel ch, Refusal r, String id, long bytesOut, boolean answered) {
+  private void account(
+      Channel ch, Refusal r, String id, long bytesOut, boolean answered, String closing) {
     boolean pipelined = r.inBody() && headsInRead == 0;
     FramingRefusal refusal =
         new FramingRefusal(
             id,
             r.status(),
             r.problem(),
-            r.why(),
+            r.why() + closing,
             r.method(),
             r.path(),
             r.bytesIn(),

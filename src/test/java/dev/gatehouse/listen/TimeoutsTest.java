@@ -3,7 +3,9 @@ package dev.gatehouse.listen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.testing.GatewayFixture;
+import dev.gatehouse.testing.Poll;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -57,6 +59,49 @@ class TimeoutsTest {
       s.getOutputStream().flush();
       assertThat(readToClose(s)).isEmpty();
     }
+    assertThat(gw.upstream.requests()).isEmpty();
+  }
+
+  @Test
+  void aHeadCutShortByTheTimeoutIsARefusalOnRecordAndSilenceIsNot() throws Exception {
+    // why: the timeout closed a slowloris head without a trace: no log line, no audit record, no
+    // refusal for the probe scoring's rate. It is still closed without an answer (as nginx and
+    // Go's server do), and now recorded as a 408. A connection that sent nothing is no request.
+    try (Socket silent = new Socket();
+        Socket slow = new Socket()) {
+      silent.bind(new InetSocketAddress("127.0.8.1", 0));
+      silent.connect(new InetSocketAddress("127.0.0.1", gw.port()));
+      slow.bind(new InetSocketAddress("127.0.8.2", 0));
+      slow.connect(new InetSocketAddress("127.0.0.1", gw.port()));
+      slow.getOutputStream()
+          .write("POST /api/chat HTTP/1.1\r\nHost: x\r\nX-Sl".getBytes(StandardCharsets.US_ASCII));
+      slow.getOutputStream().flush();
+      assertThat(readToClose(slow)).isEmpty();
+      assertThat(readToClose(silent)).isEmpty();
+    }
+    String[] record = new String[1];
+    Poll.until(
+        "the slow head's record",
+        java.time.Duration.ofSeconds(10),
+        () -> {
+          try {
+            record[0] =
+                java.nio.file.Files.readAllLines(gw.dataDir.resolve("audit.jsonl")).stream()
+                    .filter(l -> l.contains("\"ip\":\"127.0.8.2\""))
+                    .findFirst()
+                    .orElse(null);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+          return record[0] != null;
+        });
+    assertThat(record[0])
+        .contains("\"status\":408")
+        .contains("\"reason\":\"request.head_timeout\"")
+        .contains("\"method\":\"POST\"")
+        .contains("\"path\":\"/api/chat\"");
+    assertThat(java.nio.file.Files.readString(gw.dataDir.resolve("audit.jsonl")))
+        .doesNotContain("\"ip\":\"127.0.8.1\"");
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
