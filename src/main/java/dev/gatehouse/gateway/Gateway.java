@@ -30,7 +30,9 @@ import dev.gatehouse.listen.BodyMemory;
 import dev.gatehouse.listen.ConnectionLimits;
 import dev.gatehouse.listen.Cors;
 import dev.gatehouse.listen.RedirectHandler;
+import dev.gatehouse.listen.StrictFraming;
 import dev.gatehouse.listen.TlsMaterial;
+import dev.gatehouse.listen.UndecodableRequest;
 import dev.gatehouse.metrics.GatewayMetrics;
 import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.BanStore;
@@ -385,6 +387,7 @@ public final class Gateway implements AutoCloseable {
       int redirectPort = -1;
       if (config.tls().redirectListen() != null) {
         var rl = config.tls().redirectListen();
+        GatehouseConfig.Limits lim = config.limits();
         HttpServer redirect =
             vertx
                 .createHttpServer(
@@ -392,7 +395,26 @@ public final class Gateway implements AutoCloseable {
                         .setHost(rl.host())
                         .setPort(rl.port())
                         .setIdleTimeout(10)
+                        .setMaxHeaderSize(lim.maxHeaderBytes())
+                        .setMaxInitialLineLength(StrictFraming.MAX_REQUEST_LINE)
                         .setHttp2ClearTextEnabled(false))
+                // the same strict framing as the gateway's own listener, so that bytes which are
+                // not HTTP/1.x get Gatehouse's answer here too, never Netty's or Vert.x's (a
+                // fingerprint); its refusals are logged (it serves and records no requests)
+                .connectionHandler(
+                    conn -> {
+                      if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
+                        StrictFraming.install(
+                            base.channel(),
+                            Math.max(lim.maxBody(), lim.maxBlob()),
+                            lim.maxBody(),
+                            lim.maxHeaderBytes(),
+                            config.timeouts().bodyRead().toNanos(),
+                            config.timeouts().bodyMinRate(),
+                            null);
+                      }
+                    })
+                .invalidRequestHandler(UndecodableRequest::answer)
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();
       }

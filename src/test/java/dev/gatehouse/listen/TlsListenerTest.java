@@ -138,6 +138,30 @@ class TlsListenerTest {
   }
 
   @Test
+  void thePlainListenerAnswersForeignBytesInGatehousesFormat() throws Exception {
+    // why: it had none of the gateway listener's framing check: a TLS ClientHello, an SSH banner or
+    // an RTSP probe on the redirect port got Netty's and Vert.x's answers (an empty HTTP/1.0 400,
+    // RTSP/1.0 501), which tell a scanner what the server is built on
+    for (String probe :
+        List.of(
+            "\u0016\u0003\u0001\u0000\u006e\u0001\u0000\u0000\u006a\u0003\u0003",
+            "SSH-2.0-OpenSSH_9.6\r\n",
+            "OPTIONS rtsp://127.0.0.1/ RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")) {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", gw.redirectPort())) {
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(probe.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        String text =
+            new String(
+                s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(text).as(probe).startsWith("HTTP/1.1 400 ");
+        assertThat(text).containsPattern("(?im)^x-request-id: [0-9a-f]{16}$");
+        assertThat(text).contains("request.framing_invalid");
+      }
+    }
+  }
+
+  @Test
   void changedCertificateFilesAreServedToNewConnectionsWithoutDroppingOpenOnes() throws Exception {
     // why: certificate renewal must not need a restart or cut a running generation
     SSLContext both = trusting(dir.resolve("cert.pem"));
