@@ -211,6 +211,9 @@ final class GatewayVerticle extends VerticleBase {
                   // what it refuses is accounted for by the pipeline in force at the time
                   if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
                     GatehouseConfig c = now.config();
+                    // the address, not the connection: the check may outlive the connection in a
+                    // pending timer, and the connection holds its request while it lives
+                    io.vertx.core.net.SocketAddress from = conn.remoteAddress();
                     StrictFraming.install(
                         base.channel(),
                         Math.max(c.limits().maxBody(), c.limits().maxBlob()),
@@ -218,7 +221,7 @@ final class GatewayVerticle extends VerticleBase {
                         maxFieldBytes,
                         c.timeouts().bodyRead().toNanos(),
                         c.timeouts().bodyMinRate(),
-                        r -> framingRefused(r, conn.remoteAddress()));
+                        r -> framingRefused(r, from));
                   }
                 })
             .invalidRequestHandler(

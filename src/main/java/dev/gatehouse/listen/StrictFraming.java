@@ -275,6 +275,16 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
     return conn instanceof ConnectionBase base ? base.channel().attr(CUT).get() : null;
   }
 
+  /** A closed connection needs no body deadline: its pending check goes, and what it holds. */
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (bodyCheck != null) {
+      bodyCheck.cancel(false);
+      bodyCheck = null;
+    }
+    ctx.fireChannelInactive();
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (state == State.DEAD) {
