@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.config.GatehouseConfig.AuditPrompt;
 import dev.gatehouse.exchange.Exchange;
 import dev.gatehouse.exchange.FramingRefusal;
-import dev.gatehouse.exchange.Problem;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.jspecify.annotations.Nullable;
@@ -196,7 +195,7 @@ public record AuditRecord(
         null,
         null,
         r.status(),
-        r.problem().status >= 500 && r.problem() != Problem.VERSION_UNSUPPORTED ? "error" : "deny",
+        "deny", // the client's bytes, never the gateway's failure (505 included)
         r.problem().code,
         r.bytesIn(),
         r.bytesOut(),

@@ -21,8 +21,8 @@ import org.jspecify.annotations.Nullable;
  *     userinfo)
  * @param bytesIn the request body's bytes read before the refusal (0 when its head was refused)
  * @param bytesOut the bytes of the answer (0 when closed without one)
- * @param answered false when the connection was closed without an answer, because an earlier
- *     response on it was still owed
+ * @param answered false when the connection was closed without an answer: an earlier response on it
+ *     was still owed, or its head was cut short by the timeout
  * @param pipelined true when the head had been handed on to the pipeline, which recorded the
  *     request itself: then this refusal cut that request (its body broke), and the pipeline's
  *     record carries it
