@@ -36,6 +36,7 @@ import dev.gatehouse.proxy.Relay;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Instant;
@@ -559,10 +560,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     x.response().putHeader("Content-Type", "application/json");
     x.response().putHeader("Cache-Control", "no-store");
     if (path.equals("/healthz")) {
-      x.end(
-          () ->
-              x.response()
-                  .end("{\"status\":\"ok\"}")); // liveness: says nothing about what is behind
+      Buffer ok = sized(x.response(), "{\"status\":\"ok\"}"); // liveness: nothing behind it
+      x.end(() -> x.response().end(ok));
       return Stage.refuse(Stage.ANSWERED);
     }
     // Every part is asked at once; the first not ready (in list order) names the answer.
@@ -584,7 +583,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
               }
               String status = down == null ? "ready" : down;
               x.response().setStatusCode(down == null ? 200 : 503);
-              x.end(() -> x.response().end("{\"status\":\"" + status + "\"}"));
+              Buffer answer = sized(x.response(), "{\"status\":\"" + status + "\"}");
+              x.end(() -> x.response().end(answer));
               return Future.succeededFuture(Stage.ANSWERED);
             });
   }
@@ -670,7 +670,6 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     resp.setStatusCode(r.problem().status);
-    resp.headers().remove("Content-Length");
     resp.putHeader("Content-Type", "application/json; charset=utf-8");
     resp.putHeader("Cache-Control", "no-store");
     if (r.retryAfterSeconds() > 0) {
@@ -679,7 +678,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (r.problem() == Problem.KEY_INVALID) {
       resp.putHeader("WWW-Authenticate", "Bearer realm=\"gatehouse\"");
     }
-    String body = x.dialect().errorBody(r.problem(), r.message(), x.requestId());
+    Buffer body = sized(resp, x.dialect().errorBody(r.problem(), r.message(), x.requestId()));
     x.addBytesOut(body.length());
     if (x.closeAfterRefusal() || hasUnreadBody(x.request())) {
       // The client may still be sending a body we will not read: close the connection rather
@@ -701,6 +700,17 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     x.end(() -> resp.end(body));
+  }
+
+  /**
+   * {@code text} as the body of an answer Gatehouse writes itself, with its Content-Length set in
+   * the usual case: the one Vert.x adds on its own is {@code content-length}, a lower-case name
+   * beside the canonical others, by which a scanner reading bytes tells the foundation.
+   */
+  static Buffer sized(HttpServerResponse resp, String text) {
+    Buffer body = Buffer.buffer(text);
+    resp.putHeader("Content-Length", Integer.toString(body.length()));
+    return body;
   }
 
   /** Header lines, repeats included (Vert.x's size() counts distinct names only). */

@@ -41,10 +41,12 @@ public final class UndecodableRequest {
   public static FramingRefusal answer(HttpServerRequest req) {
     Problem p = problemOf(req);
     String id = RequestIds.next();
-    String body = Dialect.OLLAMA.errorBody(p, p.message, id);
+    io.vertx.core.buffer.Buffer body =
+        io.vertx.core.buffer.Buffer.buffer(Dialect.OLLAMA.errorBody(p, p.message, id));
     HttpServerResponse r = req.response();
     r.setStatusCode(p.status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
+        .putHeader("Content-Length", Integer.toString(body.length())) // not Vert.x's lower case
         .putHeader("Cache-Control", "no-store")
         .putHeader("X-Request-Id", id)
         .putHeader("Connection", "close")

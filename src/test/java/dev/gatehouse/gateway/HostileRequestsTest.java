@@ -1299,6 +1299,29 @@ class HostileRequestsTest {
     }
   }
 
+  /**
+   * Gatehouse's own answers (refusals, health, the framing check's) name their length {@code
+   * Content-Length}, as Go's server and nginx do: Vert.x adds {@code content-length} in lower case
+   * beside the canonical names, and nmap's fingerprint of a keyless {@code GET} showed it, a tell
+   * of the foundation to a scanner that reads bytes.
+   */
+  @Test
+  void gatehousesOwnAnswersNameTheirLengthInTheUsualCase() throws Exception {
+    for (String request :
+        List.of(
+            "GET / HTTP/1.0\r\n\r\n", // nmap's GetRequest: 401
+            "OPTIONS / HTTP/1.0\r\n\r\n", // nmap's HTTPOptions: 401
+            get("/nope", K), // 404 with a key
+            "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            "HEAD /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            "GET / HTTP/1.1\nHost: a\n\n")) { // the framing check's 400
+      RawResponse r = send(request);
+      assertThat(r.head()).as(request).contains("\r\nContent-Length: ");
+      assertThat(r.head()).as(request).doesNotContain("\r\ncontent-length: ");
+    }
+    assertThat(gw.upstream.requests()).isEmpty();
+  }
+
   /** A header just within limits.max_header_bytes (16 KiB here) is still served. */
   @Test
   void aHeadAtTheFieldLimitIsServed() throws Exception {
