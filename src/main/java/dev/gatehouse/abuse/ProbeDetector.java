@@ -129,35 +129,6 @@ public final class ProbeDetector {
         IpAddress ip,
         String path,
         int status,
-        @Nullable Problem problem,
-        boolean authenticated,
-        @Nullable String model,
-        boolean hello,
-        boolean weakCredential,
-        boolean anthropicVersion,
-        boolean registryUrl,
-        boolean tinyOutput,
-        boolean credentialPresented) {
-      this(
-          ip,
-          path,
-          status,
-          problem,
-          authenticated,
-          model,
-          hello,
-          weakCredential,
-          anthropicVersion,
-          registryUrl,
-          tinyOutput,
-          credentialPresented,
-          false);
-    }
-
-    Observation(
-        IpAddress ip,
-        String path,
-        int status,
         Problem problem,
         boolean authenticated,
         String model,
@@ -176,7 +147,6 @@ public final class ProbeDetector {
           weakCredential,
           anthropicVersion,
           registryUrl,
-          false,
           false);
     }
 
@@ -204,6 +174,7 @@ public final class ProbeDetector {
           anthropicVersion,
           registryUrl,
           tinyOutput,
+          false,
           false);
     }
   }

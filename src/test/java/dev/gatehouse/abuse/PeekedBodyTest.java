@@ -265,7 +265,8 @@ class PeekedBodyTest {
         false,
         false,
         false,
-        credential);
+        credential,
+        false);
   }
 
   @Test
