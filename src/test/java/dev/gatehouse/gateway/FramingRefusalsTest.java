@@ -404,6 +404,56 @@ class FramingRefusalsTest {
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
+  // why: bytes that break the framing while an earlier response on the connection is still owed
+  // cannot be answered (a second response cannot be placed before the first): the connection is
+  // closed, and the refusal is still on record, saying so; the request in flight is cut
+  @Test
+  void aRefusalWithAResponseOwedIsClosedUnansweredAndStillOnRecord() throws Exception {
+    gw.upstream.firstByteDelay(5_000); // request 1 stays in flight while the bytes after it arrive
+    String ip = "127.0.6.9";
+    try (Socket s = new Socket()) {
+      s.bind(new InetSocketAddress(ip, 0));
+      s.connect(new InetSocketAddress("127.0.0.1", gw.port()), 10_000);
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(
+          bytes("GET /api/tags HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer " + key + "\r\n\r\n"));
+      out.flush();
+      Poll.until(
+          "the first request upstream",
+          Duration.ofSeconds(10),
+          () -> gw.upstream.requests().size() == 1);
+      out.write(bytes("SSH-2.0-OpenSSH_9.6\r\n"));
+      out.flush();
+      byte[] got = s.getInputStream().readAllBytes();
+      assertThat(new String(got, StandardCharsets.ISO_8859_1))
+          .as("no answer: neither the owed one nor the refusal")
+          .doesNotContain("HTTP/1.1 400");
+    }
+    JsonNode[] refusal = new JsonNode[1];
+    Poll.until(
+        "the refusal's record",
+        Duration.ofSeconds(10),
+        () -> {
+          try {
+            for (JsonNode r : auditRecords()) {
+              if (r.path("ip").asText().equals(ip)
+                  && r.path("reason").asText().equals("request.framing_invalid")) {
+                refusal[0] = r;
+                return true;
+              }
+            }
+            return false;
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    assertThat(refusal[0].path("detail").asText())
+        .contains("closed without an answer (a response was owed)");
+    assertThat(refusal[0].path("bytes_out").asLong()).isZero();
+    assertThat(gw.upstream.requests()).hasSize(1);
+  }
+
   // why: the records of refusals join the hash chain like any other
   @Test
   void theChainHoldsWithFramingRefusalsInIt() throws Exception {
