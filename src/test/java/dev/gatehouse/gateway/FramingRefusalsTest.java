@@ -297,6 +297,46 @@ class FramingRefusalsTest {
     assertThat(gw.upstream.requests()).isEmpty();
   }
 
+  // why: nmap's service detection (-sV) against an HTTP port, in its order: two HTTP/1.0 requests
+  // without a key, then probes of other protocols (RTSP, a Sun RPC call, a DNS query over TCP).
+  // Before, only the first two counted, and the scan ran its whole course unbanned; by hand, nmap
+  // 7.93 was banned on its fifth probe ("request.framing_invalid" for the others).
+  @Test
+  void nmapServiceDetectionIsBannedOnItsOwnProbes() throws Exception {
+    String ip = "127.0.6.10";
+    List<byte[]> probes =
+        List.of(
+            bytes("GET / HTTP/1.0\r\n\r\n"),
+            bytes("OPTIONS / HTTP/1.0\r\n\r\n"),
+            bytes("OPTIONS / RTSP/1.0\r\n\r\n"),
+            // a Sun RPC call over TCP: record mark, xid, CALL, RPC version 2, portmapper, NULL
+            HexFormat.of()
+                .parseHex(
+                    "80000028000000010000000000000002000186a00000000200000000"
+                        + "0000000000000000000000000000000000000000"),
+            // a DNS query over TCP: length, id, flags, one question for version.bind, CH TXT
+            HexFormat.of()
+                .parseHex("001e0006010000010000000000000776657273696f6e0462696e640000100003"));
+    // the answers as ever: a 1.0 request's 401 has a 1.0 status line (as Go's server, Ollama's)
+    String[] expected = {
+      "HTTP/1.0 401 ", "HTTP/1.0 401 ", "HTTP/1.1 400 ", "HTTP/1.1 400 ", "HTTP/1.1 400 "
+    };
+    for (int i = 0; i < probes.size(); i++) {
+      assertThat(gw.raw(probes.get(i), ip).head()).as("probe %d", i).startsWith(expected[i]);
+    }
+    assertThat(abuse.await("probe verdict ip=" + ip + " ", "malformed:6", "action=ban"))
+        .isNotNull();
+    Poll.until("the ban is stored", Duration.ofSeconds(5), () -> gw.store.findBan(ip).isPresent());
+    RawResponse next =
+        gw.raw(
+            "GET /api/tags HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
+                + key
+                + "\r\nConnection: close\r\n\r\n",
+            ip);
+    assertThat(next.head()).as("closed unanswered").isEmpty();
+    assertThat(gw.upstream.requests()).isEmpty();
+  }
+
   // why: one malformed head that asks for a credential file is the same hard signal as a
   // well-formed one
   @Test
