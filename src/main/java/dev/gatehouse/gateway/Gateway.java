@@ -387,33 +387,21 @@ public final class Gateway implements AutoCloseable {
       int redirectPort = -1;
       if (config.tls().redirectListen() != null) {
         var rl = config.tls().redirectListen();
-        GatehouseConfig.Limits lim = config.limits();
+        int maxFieldBytes = config.limits().maxHeaderBytes();
         HttpServer redirect =
             vertx
                 .createHttpServer(
-                    new HttpServerOptions()
-                        .setHost(rl.host())
-                        .setPort(rl.port())
-                        .setIdleTimeout(10)
-                        .setMaxHeaderSize(lim.maxHeaderBytes())
-                        .setMaxInitialLineLength(StrictFraming.MAX_REQUEST_LINE)
-                        .setHttp2ClearTextEnabled(false))
+                    StrictFraming.limitDecoder(
+                        new HttpServerOptions()
+                            .setHost(rl.host())
+                            .setPort(rl.port())
+                            .setIdleTimeout(10)
+                            .setHttp2ClearTextEnabled(false),
+                        maxFieldBytes))
                 // the same strict framing as the gateway's own listener, so that bytes which are
                 // not HTTP/1.x get Gatehouse's answer here too, never Netty's or Vert.x's (a
                 // fingerprint); its refusals are logged (it serves and records no requests)
-                .connectionHandler(
-                    conn -> {
-                      if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
-                        StrictFraming.install(
-                            base.channel(),
-                            Math.max(lim.maxBody(), lim.maxBlob()),
-                            lim.maxBody(),
-                            lim.maxHeaderBytes(),
-                            config.timeouts().bodyRead().toNanos(),
-                            config.timeouts().bodyMinRate(),
-                            null);
-                      }
-                    })
+                .connectionHandler(conn -> StrictFraming.install(conn, config, maxFieldBytes, null))
                 .invalidRequestHandler(UndecodableRequest::answer)
                 .requestHandler(new RedirectHandler(port));
         redirectPort = redirect.listen().await(30, TimeUnit.SECONDS).actualPort();

@@ -136,11 +136,9 @@ final class GatewayVerticle extends VerticleBase {
     // the framing check refuses past the same, so the decoder never does
     int maxFieldBytes = config.limits().maxHeaderBytes();
     HttpServerOptions options =
-        new HttpServerOptions()
+        StrictFraming.limitDecoder(new HttpServerOptions(), maxFieldBytes)
             .setHost(config.listen().host())
             .setPort(port)
-            .setMaxHeaderSize(maxFieldBytes)
-            .setMaxInitialLineLength(StrictFraming.MAX_REQUEST_LINE)
             .setCompressionSupported(false)
             .setDecompressionSupported(false)
             // No WebSocket is served: without these, every connection carries a handler that
@@ -209,20 +207,11 @@ final class GatewayVerticle extends VerticleBase {
                   timeouts.onConnection(conn, release);
                   // listen: strict HTTP/1.1 framing on the raw bytes, in front of Netty's decoder;
                   // what it refuses is accounted for by the pipeline in force at the time
-                  if (conn instanceof io.vertx.core.net.impl.ConnectionBase base) {
-                    GatehouseConfig c = now.config();
-                    // the address, not the connection: the check may outlive the connection in a
-                    // pending timer, and the connection holds its request while it lives
-                    io.vertx.core.net.SocketAddress from = conn.remoteAddress();
-                    StrictFraming.install(
-                        base.channel(),
-                        Math.max(c.limits().maxBody(), c.limits().maxBlob()),
-                        c.limits().maxBody(),
-                        maxFieldBytes,
-                        c.timeouts().bodyRead().toNanos(),
-                        c.timeouts().bodyMinRate(),
-                        r -> framingRefused(r, from));
-                  }
+                  // (the callback holds the address, not the connection: the check may outlive the
+                  // connection in a pending timer, and the connection holds its request)
+                  io.vertx.core.net.SocketAddress from = conn.remoteAddress();
+                  StrictFraming.install(
+                      conn, now.config(), maxFieldBytes, r -> framingRefused(r, from));
                 })
             .invalidRequestHandler(
                 req -> {

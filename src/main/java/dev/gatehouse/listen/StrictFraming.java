@@ -1,5 +1,6 @@
 package dev.gatehouse.listen;
 
+import dev.gatehouse.config.GatehouseConfig;
 import dev.gatehouse.exchange.Dialect;
 import dev.gatehouse.exchange.FramingRefusal;
 import dev.gatehouse.exchange.Problem;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -244,6 +246,38 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
   }
 
   /**
+   * Gives a listener's HTTP/1.x decoder the limits this check enforces first, so that the decoder
+   * never refuses (in its own words) a head the check passed: the request line's, and {@code
+   * maxFieldBytes} of field lines.
+   */
+  public static HttpServerOptions limitDecoder(HttpServerOptions options, int maxFieldBytes) {
+    return options.setMaxHeaderSize(maxFieldBytes).setMaxInitialLineLength(MAX_REQUEST_LINE);
+  }
+
+  /**
+   * Puts a new checker on {@code conn} with {@code config}'s body limits and deadlines ({@link
+   * #install(Channel, long, long, int, long, long, Consumer)}); {@code maxFieldBytes} is the
+   * listener's, as given to {@link #limitDecoder}.
+   */
+  public static void install(
+      HttpConnection conn,
+      GatehouseConfig config,
+      int maxFieldBytes,
+      @Nullable Consumer<FramingRefusal> account) {
+    if (conn instanceof ConnectionBase base) {
+      GatehouseConfig.Limits limits = config.limits();
+      install(
+          base.channel(),
+          Math.max(limits.maxBody(), limits.maxBlob()),
+          limits.maxBody(),
+          maxFieldBytes,
+          config.timeouts().bodyRead().toNanos(),
+          config.timeouts().bodyMinRate(),
+          account);
+    }
+  }
+
+  /**
    * The head timeout ({@code timeouts.header_read}, or {@code timeouts.keepalive} on an idle
    * keep-alive connection) is closing {@code conn}: a head that had begun to arrive is a request
    * refused (408 {@code request.head_timeout}, a slow or stalled client, or a slowloris) and is
@@ -262,8 +296,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
               408,
               Problem.HEAD_TIMEOUT,
               "request head incomplete at the timeout (" + bytes + " bytes)");
-      framing.account(
-          framing.ctx.channel(), r, RequestIds.next(), 0, false, "; closed without an answer");
+      framing.account(r, RequestIds.next(), 0, false, "; closed without an answer");
     }
   }
 
@@ -969,7 +1002,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
         heads == responses
             && (r.inBody() ? requests + headsInRead == responses + 1 : requests == responses);
     if (!free) {
-      account(ch, r, id, 0, false, "; closed without an answer (a response was owed)");
+      account(r, id, 0, false, "; closed without an answer (a response was owed)");
       ctx.close(); // an earlier response is still owed: no second one can be placed after it
       return;
     }
@@ -994,7 +1027,7 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
             + "Connection: close\r\n\r\n";
     ByteBuf out = Unpooled.buffer(head.length() + body.length);
     out.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1)).writeBytes(body);
-    account(ch, r, id, body.length, true, "");
+    account(r, id, body.length, true, "");
     // Lingering close: closing a socket with unread bytes makes the kernel send a reset, which can
     // destroy the answer before the client reads it. So the write side is shut (the client sees
     // the end of the answer), the rest of the request is read and dropped, and the connection is
@@ -1022,8 +1055,8 @@ public final class StrictFraming extends ChannelInboundHandlerAdapter {
    * in an earlier read, and its body broke) is left on the connection for that request's record
    * ({@link #cut}); any other goes to the account stage, or to this log when there is none.
    */
-  private void account(
-      Channel ch, Refusal r, String id, long bytesOut, boolean answered, String closing) {
+  private void account(Refusal r, String id, long bytesOut, boolean answered, String closing) {
+    Channel ch = ctx.channel();
     boolean pipelined = r.inBody() && headsInRead == 0;
     FramingRefusal refusal =
         new FramingRefusal(
