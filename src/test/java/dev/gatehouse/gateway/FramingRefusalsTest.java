@@ -94,24 +94,8 @@ class FramingRefusalsTest {
 
   /** Waits for the audit record of {@code requestId}. */
   static JsonNode auditRecord(String requestId) throws Exception {
-    JsonNode[] found = new JsonNode[1];
-    Poll.until(
-        "the audit record of " + requestId,
-        Duration.ofSeconds(10),
-        () -> {
-          try {
-            for (JsonNode r : auditRecords()) {
-              if (requestId.equals(r.path("request_id").asText())) {
-                found[0] = r;
-                return true;
-              }
-            }
-            return false;
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
-    return found[0];
+    return JSON.readTree(
+        gw.awaitAuditLine(l -> l.contains("\"request_id\":\"" + requestId + "\"")));
   }
 
   static final Pattern REQUEST_ID = Pattern.compile("(?im)^X-Request-Id: ([0-9a-f]{16})$");
@@ -414,28 +398,12 @@ class FramingRefusalsTest {
       String answer = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
       assertThat(answer).startsWith("HTTP/1.1 400 ");
       String id = requestId(parse(answer));
-      JsonNode[] rec = new JsonNode[1];
-      Poll.until(
-          "the request's record",
-          Duration.ofSeconds(10),
-          () -> {
-            try {
-              for (JsonNode r : auditRecords()) {
-                if (r.path("ip").asText().equals("127.0.6.6")) {
-                  rec[0] = r;
-                  return true;
-                }
-              }
-              return false;
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-          });
-      assertThat(rec[0].path("path").asText()).isEqualTo("/api/chat");
-      assertThat(rec[0].path("status").asInt()).isEqualTo(400);
-      assertThat(rec[0].path("reason").asText()).isEqualTo("request.framing_invalid");
-      assertThat(rec[0].path("decision").asText()).isEqualTo("deny");
-      assertThat(rec[0].path("detail").asText()).contains(id);
+      JsonNode rec = JSON.readTree(gw.awaitAuditLine(l -> l.contains("\"ip\":\"127.0.6.6\"")));
+      assertThat(rec.path("path").asText()).isEqualTo("/api/chat");
+      assertThat(rec.path("status").asInt()).isEqualTo(400);
+      assertThat(rec.path("reason").asText()).isEqualTo("request.framing_invalid");
+      assertThat(rec.path("decision").asText()).isEqualTo("deny");
+      assertThat(rec.path("detail").asText()).contains(id);
       assertThat(auditRecords())
           .as("one record for the request")
           .filteredOn(r -> r.path("ip").asText().equals("127.0.6.6"))
@@ -470,27 +438,15 @@ class FramingRefusalsTest {
           .as("no answer: neither the owed one nor the refusal")
           .doesNotContain("HTTP/1.1 400");
     }
-    JsonNode[] refusal = new JsonNode[1];
-    Poll.until(
-        "the refusal's record",
-        Duration.ofSeconds(10),
-        () -> {
-          try {
-            for (JsonNode r : auditRecords()) {
-              if (r.path("ip").asText().equals(ip)
-                  && r.path("reason").asText().equals("request.framing_invalid")) {
-                refusal[0] = r;
-                return true;
-              }
-            }
-            return false;
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
-    assertThat(refusal[0].path("detail").asText())
+    JsonNode refusal =
+        JSON.readTree(
+            gw.awaitAuditLine(
+                l ->
+                    l.contains("\"ip\":\"" + ip + "\"")
+                        && l.contains("\"reason\":\"request.framing_invalid\"")));
+    assertThat(refusal.path("detail").asText())
         .contains("closed without an answer (a response was owed)");
-    assertThat(refusal[0].path("bytes_out").asLong()).isZero();
+    assertThat(refusal.path("bytes_out").asLong()).isZero();
     assertThat(gw.upstream.requests()).hasSize(1);
   }
 

@@ -7,14 +7,12 @@ import dev.gatehouse.config.ConfigException;
 import dev.gatehouse.config.ConfigLoader;
 import dev.gatehouse.gateway.ConfigChecks;
 import dev.gatehouse.testing.GatewayFixture;
-import dev.gatehouse.testing.Poll;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -117,24 +115,8 @@ class ProxyProtocolTest {
     assertThat(r.status()).as(r.head()).isEqualTo(400);
     Matcher id = Pattern.compile("(?im)^X-Request-Id: (\\S+)$").matcher(r.head());
     assertThat(id.find()).isTrue();
-    String[] record = new String[1];
-    Poll.until(
-        "the refusal's audit record",
-        Duration.ofSeconds(10),
-        () -> {
-          try {
-            record[0] =
-                auditLog()
-                    .lines()
-                    .filter(l -> l.contains("\"request_id\":\"" + id.group(1) + "\""))
-                    .findFirst()
-                    .orElse(null);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-          return record[0] != null;
-        });
-    assertThat(record[0]).contains("\"ip\":\"198.51.100.14\"").contains("request.framing_invalid");
+    String record = gw.awaitAuditLine(l -> l.contains("\"request_id\":\"" + id.group(1) + "\""));
+    assertThat(record).contains("\"ip\":\"198.51.100.14\"").contains("request.framing_invalid");
   }
 
   // why: the address is what the network rules (and bans, limits) judge, not the balancer's

@@ -3,7 +3,6 @@ package dev.gatehouse.listen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.testing.GatewayFixture;
-import dev.gatehouse.testing.Poll;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -79,23 +78,8 @@ class TimeoutsTest {
       assertThat(readToClose(slow)).isEmpty();
       assertThat(readToClose(silent)).isEmpty();
     }
-    String[] record = new String[1];
-    Poll.until(
-        "the slow head's record",
-        java.time.Duration.ofSeconds(10),
-        () -> {
-          try {
-            record[0] =
-                java.nio.file.Files.readAllLines(gw.dataDir.resolve("audit.jsonl")).stream()
-                    .filter(l -> l.contains("\"ip\":\"127.0.8.2\""))
-                    .findFirst()
-                    .orElse(null);
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-          return record[0] != null;
-        });
-    assertThat(record[0])
+    String record = gw.awaitAuditLine(l -> l.contains("\"ip\":\"127.0.8.2\""));
+    assertThat(record)
         .contains("\"status\":408")
         .contains("\"reason\":\"request.head_timeout\"")
         .contains("\"method\":\"POST\"")

@@ -183,6 +183,35 @@ public final class GatewayFixture implements AutoCloseable {
         + port();
   }
 
+  /**
+   * The first line of the audit log ({@code audit.jsonl}) that {@code matches}, once the writer has
+   * it there: waits up to 10 s, and fails the test after that.
+   */
+  public String awaitAuditLine(java.util.function.Predicate<String> matches)
+      throws InterruptedException {
+    String[] found = new String[1];
+    Poll.until(
+        "an audit record",
+        Duration.ofSeconds(10),
+        () -> {
+          try {
+            for (String line :
+                Files.readAllLines(dataDir.resolve(dev.gatehouse.audit.AuditWriter.FILE))) {
+              if (matches.test(line)) {
+                found[0] = line;
+                return true;
+              }
+            }
+            return false;
+          } catch (java.nio.file.NoSuchFileException e) {
+            return false; // nothing written yet
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    return found[0];
+  }
+
   /** Creates a key with the ordinary scopes and no model limit; returns the secret. */
   public String newKey() {
     return keys.create("test", null, List.of(), List.of()).key();
