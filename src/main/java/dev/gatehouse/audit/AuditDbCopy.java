@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.store.AuditStore;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -554,26 +556,50 @@ final class AuditDbCopy {
       return;
     }
     List<AuditStore.AuditRow> missing = new ArrayList<>();
+    boolean pointAtLines = db.readsLinesFrom(files.dir());
     for (Path path : files.filesAfter(inDb)) {
       if (!Files.exists(path)) {
         continue;
       }
-      try (BufferedReader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          if (line.isEmpty()) {
-            continue;
-          }
-          JsonNode n = JSON.readTree(line);
-          long seq = n.path("seq").asLong();
-          if (seq > inDb && seq <= through) {
-            missing.add(row(n, line));
-            if (missing.size() >= CATCH_UP_BATCH) {
-              db.appendAudit(missing);
-              missing.clear();
+      try (InputStream in = Files.newInputStream(path)) {
+        byte[] chunk = new byte[64 * 1024];
+        ByteArrayOutputStream part = new ByteArrayOutputStream(1024); // a line across chunks
+        long chunkAt = 0; // the file offset of chunk[0]
+        long lineAt = 0; // of the line being read
+        for (int n; (n = in.readNBytes(chunk, 0, chunk.length)) > 0; chunkAt += n) {
+          int from = 0;
+          for (int i = 0; i < n; i++) {
+            if (chunk[i] != '\n') {
+              continue;
+            }
+            String line;
+            if (part.size() == 0) {
+              line = new String(chunk, from, i - from, StandardCharsets.UTF_8);
+            } else {
+              part.write(chunk, from, i - from);
+              line = part.toString(StandardCharsets.UTF_8);
+              part.reset();
+            }
+            long at = lineAt;
+            from = i + 1;
+            lineAt = chunkAt + from;
+            if (line.isEmpty()) {
+              continue;
+            }
+            JsonNode node = JSON.readTree(line);
+            long seq = node.path("seq").asLong();
+            if (seq > inDb && seq <= through) {
+              missing.add(row(node, line, pointAtLines ? at : -1));
+              if (missing.size() >= CATCH_UP_BATCH) {
+                db.appendAudit(missing);
+                missing.clear();
+              }
             }
           }
+          part.write(chunk, from, n - from);
         }
+        // A last line without its newline is a torn write, cut off when the log is opened: the
+        // writer fsyncs whole lines only, so the records through {@code through} all end in one.
       }
     }
     db.appendAudit(missing);
@@ -606,7 +632,9 @@ final class AuditDbCopy {
     }
   }
 
-  private static AuditStore.AuditRow row(JsonNode n, String line) {
+  /** The row of a record read from the files, its line at {@code at} there (-1: not said). */
+  private static AuditStore.AuditRow row(JsonNode n, String line, long at) {
+    JsonNode model = n.path("model");
     return new AuditStore.AuditRow(
         n.path("seq").asLong(),
         n.path("time").asText(),
@@ -615,6 +643,10 @@ final class AuditDbCopy {
         n.path("key_id").isNull() ? null : n.path("key_id").asText(),
         n.path("status").asInt(),
         n.path("reason").asText(),
-        line);
+        line,
+        at,
+        model.isTextual() ? model.asText() : null,
+        n.path("tokens_in").asLong(-1),
+        n.path("tokens_out").asLong(-1));
   }
 }

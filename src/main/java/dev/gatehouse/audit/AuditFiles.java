@@ -212,6 +212,23 @@ final class AuditFiles {
     }
   }
 
+  /**
+   * Where the next {@link #append} begins: the active file's size, opening it first if a failed
+   * rotation left it closed. The offsets of the lines the next append writes count from here.
+   */
+  long appendsAt() throws IOException {
+    if (file == null) {
+      file = openActive();
+      size = -1;
+    }
+    return currentSize(file);
+  }
+
+  /** The directory the log's files are in. */
+  Path dir() {
+    return dir;
+  }
+
   private void write(byte[] bytes, int length, boolean force) throws IOException {
     long size0 = -1;
     try {

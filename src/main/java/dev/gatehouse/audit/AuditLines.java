@@ -56,8 +56,11 @@ final class AuditLines {
    * the buffer ({@link #bytes}, {@link #length}), replacing what it held; adds one database row per
    * record to {@code rows}. {@code head} moves on only once all are written: after an exception it
    * is as it was (rows may have been added, and the buffer holds a part).
+   *
+   * @param at where in the file the buffer will be written, so that each row says where its line is
+   *     ({@link AuditStore.AuditRow#lineAt}); -1: rows that do not say
    */
-  void chain(List<AuditRecord> records, ChainHead head, List<AuditStore.AuditRow> rows)
+  void chain(List<AuditRecord> records, ChainHead head, List<AuditStore.AuditRow> rows, long at)
       throws IOException {
     out.reset();
     JsonGenerator gen = g;
@@ -101,7 +104,18 @@ final class AuditLines {
       prev = new String(hash, StandardCharsets.ISO_8859_1);
       rows.add(
           new AuditStore.AuditRow(
-              seq, r.time(), r.requestId(), r.ip(), r.keyId(), r.status(), r.reason(), line));
+              seq,
+              r.time(),
+              r.requestId(),
+              r.ip(),
+              r.keyId(),
+              r.status(),
+              r.reason(),
+              line,
+              at < 0 ? -1 : at + start,
+              r.model(),
+              r.tokensIn(),
+              r.tokensOut()));
     }
     g = gen;
     head.seq = seq;

@@ -118,6 +118,12 @@ public final class AuditWriter implements AutoCloseable {
   private final AuditPruner pruner;
   private final AuditLines lines = new AuditLines();
 
+  /**
+   * Whether the database copy reads lines from these files ({@link AuditStore#readsLinesFrom}): its
+   * rows then keep where each line is, not a copy of it.
+   */
+  private final boolean rowsPointAtLines;
+
   /** The records and rows of the batch being written; reused from batch to batch. */
   private final List<AuditRecord> records = new ArrayList<>();
 
@@ -154,6 +160,7 @@ public final class AuditWriter implements AutoCloseable {
     this.durability = durability;
     Path cp = dataDir.resolve(CHECKPOINTS);
     this.files = new AuditFiles(dataDir, retention.segmentBytes());
+    this.rowsPointAtLines = store.readsLinesFrom(dataDir);
     AuditFiles.recoverTornTail(dataDir.resolve(FILE));
     AuditFiles.recoverTornTail(cp);
     long prunedThrough = AuditCheckpoints.newestAnchor(cp, hmacKey, head);
@@ -523,7 +530,7 @@ public final class AuditWriter implements AutoCloseable {
     long seq0 = head.seq;
     String hash0 = head.hash;
     try {
-      lines.chain(records, head, rows);
+      lines.chain(records, head, rows, rowsPointAtLines ? files.appendsAt() : -1);
       sync.append(
           lines.bytes(), lines.length(), force); // a failed append leaves the file as it was
       sync.written(lines.length(), rows, t0);

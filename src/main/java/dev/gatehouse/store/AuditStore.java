@@ -1,5 +1,6 @@
 package dev.gatehouse.store;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -154,6 +155,12 @@ public interface AuditStore {
   /**
    * One audit record: the columns that are indexed, and the whole record as written ({@code keyId}
    * null when no valid key was given).
+   *
+   * <p>{@code lineAt}: where the writer put {@code line} in the file that holds its seq (a byte
+   * offset), or -1 when not known. A store that reads lines from the files ({@link
+   * #readsLinesFrom}) keeps that offset instead of the line, and gives rows back with their lines
+   * read from there. {@code model}, {@code tokensIn} and {@code tokensOut} are the record's (-1:
+   * not known), for the summaries of such a store; a row read back need not carry them.
    */
   record AuditRow(
       long seq,
@@ -163,7 +170,35 @@ public interface AuditStore {
       @Nullable String keyId,
       int status,
       String reason,
-      String line) {}
+      String line,
+      long lineAt,
+      @Nullable String model,
+      long tokensIn,
+      long tokensOut) {
+
+    /** A row with its line alone (no offset, nor the summaries' fields). */
+    public AuditRow(
+        long seq,
+        String time,
+        String requestId,
+        String ip,
+        @Nullable String keyId,
+        int status,
+        String reason,
+        String line) {
+      this(seq, time, requestId, ip, keyId, status, reason, line, -1, null, -1, -1);
+    }
+  }
+
+  /**
+   * Whether this store gives back the lines of rows written with an offset ({@link
+   * AuditRow#lineAt}) by reading them from the audit log's files in {@code dir}, rather than
+   * keeping a copy of each. The writer sets offsets only when it writes its files there. No by
+   * default: a store other machines read (PostgreSQL) keeps the lines.
+   */
+  default boolean readsLinesFrom(Path dir) {
+    return false;
+  }
 
   /** The instance whose chain this store appends to; {@link #LOCAL} in a store of one writer. */
   default String auditInstance() {

@@ -46,7 +46,8 @@ final class SqliteSchema {
           "V5__key_guard.sql",
           "V6__admin.sql",
           "V7__admin_totp.sql",
-          "V8__audit_refusal_indexes.sql");
+          "V8__audit_refusal_indexes.sql",
+          "V9__audit_lines_in_files.sql");
 
   /** What the history says about a database. */
   enum State {

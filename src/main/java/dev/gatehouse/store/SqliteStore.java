@@ -421,7 +421,9 @@ public final class SqliteStore
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                  "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line,"
+                      + " line_at, model, tokens_in, tokens_out)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (AuditRow r : rows) {
               ps.setLong(1, r.seq());
               ps.setString(2, r.time());
@@ -430,7 +432,19 @@ public final class SqliteStore
               ps.setString(5, r.keyId());
               ps.setInt(6, r.status());
               ps.setString(7, r.reason());
-              ps.setString(8, r.line());
+              if (r.lineAt() >= 0) { // its line is in the files here: where, not a copy
+                ps.setString(8, "");
+                ps.setLong(9, r.lineAt());
+                ps.setString(10, r.model());
+                ps.setLong(11, r.tokensIn());
+                ps.setLong(12, r.tokensOut());
+              } else {
+                ps.setString(8, r.line());
+                ps.setNull(9, Types.INTEGER);
+                ps.setNull(10, Types.VARCHAR);
+                ps.setNull(11, Types.INTEGER);
+                ps.setNull(12, Types.INTEGER);
+              }
               ps.addBatch();
             }
             ps.executeBatch();
@@ -460,15 +474,31 @@ public final class SqliteStore
     }
   }
 
+  /**
+   * Rows written by a gateway whose audit files are in this store's data directory keep an offset
+   * into them instead of their line ({@link AuditRow#lineAt}, migration V9).
+   */
+  @Override
+  public boolean readsLinesFrom(Path dir) {
+    return dir.toAbsolutePath().normalize().equals(dataDir.toAbsolutePath().normalize());
+  }
+
+  /**
+   * Every row, in the order inserted; a row that keeps an offset comes with its line read from the
+   * files, and one whose line is not there (its segment pruned or gone, an offset that points
+   * elsewhere) is left out, as a deleted row would be: {@code audit verify} then finds the gap.
+   */
   @Override
   public void forEachAuditRow(java.util.function.Consumer<AuditRow> each) {
     try (Connection c = connection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log ORDER BY id");
-        ResultSet rs = ps.executeQuery()) {
+        PreparedStatement ps = c.prepareStatement(AUDIT_COLUMNS + " FROM audit_log ORDER BY id");
+        ResultSet rs = ps.executeQuery();
+        AuditLineFiles lines = new AuditLineFiles(dataDir)) {
       while (rs.next()) {
-        each.accept(auditRow(rs));
+        AuditRow r = auditRow(rs, lines);
+        if (r != null) {
+          each.accept(r);
+        }
       }
     } catch (SQLException e) {
       throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
@@ -483,9 +513,13 @@ public final class SqliteStore
         PreparedStatement ps = c.prepareStatement(sql)) {
       SqlDatabase.bind(ps, args);
       List<AuditRow> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = ps.executeQuery();
+          AuditLineFiles lines = new AuditLineFiles(dataDir)) {
         while (rs.next()) {
-          out.add(auditRow(rs));
+          AuditRow r = auditRow(rs, lines);
+          if (r != null) {
+            out.add(r);
+          }
         }
       }
       return out;
@@ -502,9 +536,7 @@ public final class SqliteStore
    * the time index, where they are most rows.
    */
   static String auditQuery(AuditQuery q, List<Object> args) {
-    StringBuilder sql =
-        new StringBuilder(
-            "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log WHERE 1");
+    StringBuilder sql = new StringBuilder(AUDIT_COLUMNS + " FROM audit_log WHERE 1");
     sql.append(q.conditions(args));
     if (q.status() != null && q.status() >= 400) {
       sql.append(" AND status >= 400");
@@ -517,31 +549,51 @@ public final class SqliteStore
     return sql.toString();
   }
 
+  /** What a query reads of each audit row, for {@link #auditRow(ResultSet, AuditLineFiles)}. */
+  private static final String AUDIT_COLUMNS =
+      "SELECT seq, time, request_id, ip, key_id, status, reason, line, line_at";
+
   /**
-   * The row under the cursor of a {@code SELECT seq, time, request_id, ip, key_id, status, reason,
-   * line}.
+   * The row under the cursor of a {@code SELECT} of {@link #AUDIT_COLUMNS}, its line read from
+   * {@code lines} when the row keeps an offset; null when the line is not there.
    */
-  private static AuditRow auditRow(ResultSet rs) throws SQLException {
+  private static @Nullable AuditRow auditRow(ResultSet rs, AuditLineFiles lines)
+      throws SQLException {
+    long seq = rs.getLong(1);
+    String line = rs.getString(8);
+    long at = rs.getLong(9);
+    if (rs.wasNull()) {
+      at = -1;
+    } else {
+      line = lines.line(seq, at);
+      if (line == null) {
+        return null;
+      }
+    }
     return new AuditRow(
-        rs.getLong(1),
+        seq,
         rs.getString(2),
         rs.getString(3),
         rs.getString(4),
         rs.getString(5),
         rs.getInt(6),
         rs.getString(7),
-        rs.getString(8));
+        line,
+        at,
+        null,
+        -1,
+        -1);
   }
 
   @Override
   public Optional<AuditRow> auditRow(long seq) {
     try (Connection c = connection();
         PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log WHERE seq = ?")) {
+            c.prepareStatement(AUDIT_COLUMNS + " FROM audit_log WHERE seq = ?")) {
       ps.setLong(1, seq);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(auditRow(rs)) : Optional.empty();
+      try (ResultSet rs = ps.executeQuery();
+          AuditLineFiles lines = new AuditLineFiles(dataDir)) {
+        return rs.next() ? Optional.ofNullable(auditRow(rs, lines)) : Optional.empty();
       }
     } catch (SQLException e) {
       throw new StoreException("cannot read the audit log: " + e.getMessage(), e);
@@ -640,9 +692,11 @@ public final class SqliteStore
   static String auditSummary(@Nullable String since, @Nullable String until, List<Object> args) {
     StringBuilder sql =
         new StringBuilder(
-            "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'), COALESCE(json_extract(line, '$.model'), '-') AS model,"
+            "SELECT substr(time, 1, 10) AS day, COALESCE(key_id, '-'),"
+                + " COALESCE(CASE WHEN line_at IS NULL THEN json_extract(line, '$.model') ELSE model END, '-') AS model,"
                 + " COUNT(*), SUM(CASE WHEN reason = 'ok' THEN 0 ELSE 1 END),"
-                + " SUM(MAX(json_extract(line, '$.tokens_in'), 0)), SUM(MAX(json_extract(line, '$.tokens_out'), 0))"
+                + " SUM(MAX(CASE WHEN line_at IS NULL THEN json_extract(line, '$.tokens_in') ELSE tokens_in END, 0)),"
+                + " SUM(MAX(CASE WHEN line_at IS NULL THEN json_extract(line, '$.tokens_out') ELSE tokens_out END, 0))"
                 + " FROM audit_log WHERE 1");
     AuditQuery.timeBounds(sql, args, since, until);
     sql.append(" GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");

@@ -110,7 +110,7 @@ class AuditDetailTest {
     AuditLines lines = new AuditLines();
     ChainHead head = new ChainHead();
     List<AuditStore.AuditRow> rows = new ArrayList<>();
-    lines.chain(records, head, rows);
+    lines.chain(records, head, rows, -1);
     String prev = AuditChain.GENESIS;
     for (AuditStore.AuditRow row : rows) {
       JsonNode n = JSON.readTree(row.line());

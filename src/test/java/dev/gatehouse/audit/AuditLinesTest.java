@@ -121,7 +121,7 @@ class AuditLinesTest {
     AuditLines lines = new AuditLines();
     ChainHead head = new ChainHead();
     List<AuditStore.AuditRow> rows = new ArrayList<>();
-    lines.chain(RECORDS, head, rows);
+    lines.chain(RECORDS, head, rows, -1);
 
     byte[] golden = golden();
     assertThat(written(lines)).isEqualTo(golden);
@@ -140,11 +140,11 @@ class AuditLinesTest {
     AuditLines lines = new AuditLines();
     ChainHead head = new ChainHead();
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    lines.chain(RECORDS.subList(0, 1), head, new ArrayList<>());
+    lines.chain(RECORDS.subList(0, 1), head, new ArrayList<>(), -1);
     log.writeBytes(written(lines));
-    lines.chain(List.of(), head, new ArrayList<>()); // an empty batch writes nothing
+    lines.chain(List.of(), head, new ArrayList<>(), -1); // an empty batch writes nothing
     assertThat(lines.length()).isZero();
-    lines.chain(RECORDS.subList(1, 3), head, new ArrayList<>());
+    lines.chain(RECORDS.subList(1, 3), head, new ArrayList<>(), -1);
     log.writeBytes(written(lines));
     assertThat(log.toByteArray()).isEqualTo(golden());
   }
@@ -158,7 +158,7 @@ class AuditLinesTest {
       head.seq = 41;
       head.hash = start;
       List<AuditStore.AuditRow> rows = new ArrayList<>();
-      lines.chain(RECORDS, head, rows);
+      lines.chain(RECORDS, head, rows, -1);
 
       StringBuilder expected = new StringBuilder();
       String prev = start;

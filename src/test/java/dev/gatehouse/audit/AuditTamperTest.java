@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.audit.AuditVerifier.Kind;
 import dev.gatehouse.audit.AuditVerifier.Result;
+import dev.gatehouse.store.AuditStore;
 import dev.gatehouse.store.SqliteStore;
 import dev.gatehouse.testing.PrunedAuditLog;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -235,10 +237,75 @@ class AuditTamperTest {
   }
 
   @Test
+  void theDatabaseKeepsWhereEachLineIsNotACopyOfIt() throws Exception {
+    // why: the line was most of each row's bytes, written to SQLite's WAL and again at each
+    // checkpoint (issue 12); the store reads it back from the file the chain covers
+    byte[] bytes = Files.readAllBytes(file);
+    List<String> inFile = lines();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("gatehouse.db"));
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT seq, line, line_at FROM audit_log ORDER BY id")) {
+      int i = 0;
+      while (rs.next()) {
+        assertThat(rs.getLong(1)).isEqualTo(i + 1L);
+        assertThat(rs.getString(2)).isEmpty();
+        long at = rs.getLong(3);
+        String there = inFile.get(i);
+        assertThat(new String(bytes, (int) at, there.length(), StandardCharsets.UTF_8))
+            .isEqualTo(there);
+        assertThat(at == 0 || bytes[(int) at - 1] == '\n').isTrue();
+        i++;
+      }
+      assertThat(i).isEqualTo(N);
+    }
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      List<String> read = new ArrayList<>();
+      store.forEachAuditRow(r -> read.add(r.line()));
+      assertThat(read).isEqualTo(inFile);
+      assertThat(store.auditRow(7).orElseThrow().line()).isEqualTo(inFile.get(6));
+      assertThat(
+              store
+                  .queryAudit(new AuditStore.AuditQuery(null, null, 401, null, null, null, 3))
+                  .stream()
+                  .map(AuditStore.AuditRow::line)
+                  .toList())
+          .isEqualTo(List.of(inFile.get(17), inFile.get(14), inFile.get(11)));
+    }
+  }
+
+  @Test
   void databaseEditIsNamed() throws Exception {
+    // A row made to hold a line of its own, edited, in place of where its line is.
+    String forged = lines().get(4).replace("\"status\":200", "\"status\":201");
     Result r =
         verifyDb(
-            "UPDATE audit_log SET line = replace(line, '\"status\":200', '\"status\":201'), status = 201 WHERE seq = 5");
+            "UPDATE audit_log SET line = '"
+                + forged
+                + "', line_at = NULL, status = 201 WHERE seq = 5");
+    assertThat(r.kind()).isEqualTo(Kind.CHANGED);
+    assertThat(r.badSeq()).isEqualTo(5);
+  }
+
+  @Test
+  void aRowPointedAtAnotherRecordIsNamed() throws Exception {
+    // Row 5 made to point at record 6's line: it reads no line of its own, so record 5 is gone
+    // from the database's view of the chain.
+    Result r =
+        verifyDb(
+            "UPDATE audit_log SET line_at = (SELECT line_at FROM audit_log WHERE seq = 6)"
+                + " WHERE seq = 5");
+    assertThat(r.ok()).isFalse();
+    assertThat(r.kind()).isEqualTo(Kind.DELETED);
+    assertThat(r.badSeq()).isEqualTo(5);
+  }
+
+  @Test
+  void aRecordEditedInTheFileIsNamedInTheDatabaseToo() throws Exception {
+    // The database reads its lines from the file: one place to change, and both views see it.
+    List<String> l = lines();
+    l.set(4, l.get(4).replace("\"status\":200", "\"status\":201"));
+    Files.write(file, l, StandardCharsets.UTF_8);
+    Result r = verifyDb();
     assertThat(r.kind()).isEqualTo(Kind.CHANGED);
     assertThat(r.badSeq()).isEqualTo(5);
   }
@@ -263,8 +330,8 @@ class AuditTamperTest {
   void databaseInsertIsNamed() throws Exception {
     Result r =
         verifyDb(
-            "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line)"
-                + " SELECT seq, time, request_id, ip, key_id, status, reason, line FROM audit_log WHERE seq = 3");
+            "INSERT INTO audit_log (seq, time, request_id, ip, key_id, status, reason, line, line_at)"
+                + " SELECT seq, time, request_id, ip, key_id, status, reason, line, line_at FROM audit_log WHERE seq = 3");
     assertThat(r.kind()).isEqualTo(Kind.INSERTED);
     assertThat(r.badSeq()).isEqualTo(3);
     assertThat(r.line()).isEqualTo(N + 1);
@@ -276,8 +343,8 @@ class AuditTamperTest {
     Result r =
         verifyDb(
             "CREATE TEMP TABLE t AS SELECT * FROM audit_log WHERE seq IN (5, 6)",
-            "UPDATE audit_log SET (seq, time, request_id, ip, key_id, status, reason, line) ="
-                + " (SELECT seq, time, request_id, ip, key_id, status, reason, line FROM t WHERE t.seq = 11 - audit_log.seq)"
+            "UPDATE audit_log SET (seq, time, request_id, ip, key_id, status, reason, line, line_at) ="
+                + " (SELECT seq, time, request_id, ip, key_id, status, reason, line, line_at FROM t WHERE t.seq = 11 - audit_log.seq)"
                 + " WHERE seq IN (5, 6)");
     assertThat(r.kind()).isEqualTo(Kind.REORDERED);
     assertThat(r.badSeq()).isEqualTo(5);

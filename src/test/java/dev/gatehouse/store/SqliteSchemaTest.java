@@ -90,12 +90,12 @@ class SqliteSchemaTest {
     sql(
         "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,"
             + " checksum, installed_by, execution_time, success)"
-            + " VALUES (9, '9', 'from a later build', 'SQL', 'V9__from_a_later_build.sql', 1,"
+            + " VALUES (99, '99', 'from a later build', 'SQL', 'V99__from_a_later_build.sql', 1,"
             + " '', 0, 1)");
     assertThat(state()).isEqualTo(SqliteSchema.State.NEWER);
     assertThatThrownBy(() -> SqliteStore.open(dir))
         .isInstanceOf(StoreException.class)
-        .hasMessageContaining("schema is at version 9, newer than this build knows (latest 8)");
+        .hasMessageContaining("schema is at version 99, newer than this build knows (latest 9)");
   }
 
   @Test
