@@ -71,6 +71,9 @@ final class AuditLineFiles implements AutoCloseable {
   /**
    * The line of record {@code seq}, which its writer put at byte {@code at} of its file, without
    * its newline; null when that place does not hold it (see the class comment).
+   *
+   * @throws StoreException when a file that is there cannot be read (its permissions, an I/O
+   *     error): an answer without the rows it holds would look whole
    */
   @Nullable String line(long seq, long at) {
     if (at < 0) {
@@ -86,7 +89,8 @@ final class AuditLineFiles implements AutoCloseable {
       }
       return line;
     } catch (IOException e) {
-      return null;
+      throw new StoreException(
+          "cannot read the audit log's files in " + dir + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.gatehouse.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.audit.AuditSegments;
 import dev.gatehouse.audit.AuditWriter;
@@ -85,6 +86,16 @@ class AuditLineFilesTest {
       assertThat(files.line(4, second[1])).isEqualTo(line(4, "d"));
       assertThat(files.line(5, third[0])).isEqualTo(line(5, "eeeeeeeeeeeee"));
       assertThat(files.line(2, first[1])).isEqualTo(line(2, "b"));
+    }
+  }
+
+  @Test
+  void aFileThatIsThereButCannotBeReadIsAnErrorNotAnEmptyAnswer() throws Exception {
+    Files.createDirectories(dir.resolve(AuditLineFiles.ACTIVE)); // opens, but reads fail
+    try (AuditLineFiles files = new AuditLineFiles(dir)) {
+      assertThatThrownBy(() -> files.line(1, 0))
+          .isInstanceOf(StoreException.class)
+          .hasMessageContaining("cannot read the audit log's files");
     }
   }
 
