@@ -119,4 +119,15 @@ print(f"A = {sys.argv[2]}, B = {sys.argv[3]}")
 print(f"A req/s: {[round(r['rps']) for r in by['A']]}, median {statistics.median(r['rps'] for r in by['A']):.0f}, CPU us/req {cpu(by['A'])}")
 print(f"B req/s: {[round(r['rps']) for r in by['B']]}, median {statistics.median(r['rps'] for r in by['B']):.0f}, CPU us/req {cpu(by['B'])}")
 print(f"B/A per round: {[round(x, 3) for x in ratios]}, median {statistics.median(ratios):.3f}")
+audit = [b["audit_cpu_us_per_req"] / a["audit_cpu_us_per_req"] for a, b in zip(by["A"], by["B"])
+         if a.get("audit_cpu_us_per_req") and b.get("audit_cpu_us_per_req")]
+if audit:
+    print(f"audit threads' CPU B/A per round: {[round(x, 3) for x in audit]}, median {statistics.median(audit):.3f}")
+# A round whose requests failed (a backend gone, a gateway refusing) measures the failure, not
+# the revision: say so, and fail, rather than print a ratio of error answers.
+bad = [r for r in by["A"] + by["B"] if r.get("errors", 0) > 0.01 * max(1, r.get("requests", 0))]
+if bad or any("error" in r for r in runs):
+    print("NOT COMPARABLE: " + ", ".join(f"{r.get('target')} {r.get('errors')} errors of {r.get('requests')}" for r in bad)
+          + "".join(f" {r.get('target')}: {r['error'][:200]}" for r in runs if "error" in r))
+    sys.exit(1)
 EOF
