@@ -185,6 +185,43 @@ class AuditRowsInFilesTest {
   }
 
   @Test
+  void aLogUpgradedFromRowsThatHoldTheirLinesReadsAndVerifiesAsOne() throws Exception {
+    // A database from before migration V9: its rows hold their lines. Made here by writing 1-12,
+    // then putting each one's line back in its row as those builds did.
+    try (SqliteStore store = SqliteStore.open(dir)) {
+      write(store, 1, 12, 2500);
+      List<String> before = fileLines();
+      try (Connection c =
+              DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("gatehouse.db"));
+          var ps =
+              c.prepareStatement(
+                  "UPDATE audit_log SET line = ?, line_at = NULL, model = NULL, tokens_in = NULL,"
+                      + " tokens_out = NULL WHERE seq = ?")) {
+        for (int i = 0; i < before.size(); i++) {
+          ps.setString(1, before.get(i));
+          ps.setLong(2, i + 1L);
+          ps.executeUpdate();
+        }
+      }
+      write(store, 13, 30, 2500); // this build's rows after them
+      List<String[]> rows = stored();
+      assertThat(rows.subList(0, 12)).allSatisfy(r -> assertThat(r[1]).isNull());
+      assertThat(rows.subList(12, 30)).allSatisfy(r -> assertThat(r[0]).isEmpty());
+      List<String> lines = fileLines();
+      assertThat(readBack(store)).isEqualTo(lines);
+      assertThat(
+              store.queryAudit(new AuditQuery(null, null, null, null, null, null, 20)).stream()
+                  .map(AuditStore.AuditRow::seq)
+                  .toList())
+          .hasSize(20)
+          .contains(29L, 1L, 30L); // newest first: day 2's (odd) rows, then day 1's from 30
+      AuditVerifier.Result r = verifyDb(store);
+      assertThat(r.ok()).as(r.describe()).isTrue();
+      assertThat(r.records()).isEqualTo(30);
+    }
+  }
+
+  @Test
   void aCatchUpFromTheFilesStoresWhereEachLineIs() throws Exception {
     write(AuditStore.NONE, 1, 25, 2500); // the database had none of them
     try (SqliteStore store = SqliteStore.open(dir)) {
