@@ -633,7 +633,7 @@ final class AuditDbCopy {
   }
 
   /** The row of a record read from the files, its line at {@code at} there (-1: not said). */
-  private static AuditStore.AuditRow row(JsonNode n, String line, long at) {
+  static AuditStore.AuditRow row(JsonNode n, String line, long at) {
     JsonNode model = n.path("model");
     return new AuditStore.AuditRow(
         n.path("seq").asLong(),
