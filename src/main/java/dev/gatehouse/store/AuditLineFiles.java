@@ -24,10 +24,11 @@ import org.jspecify.annotations.Nullable;
  * offset that points elsewhere, a file pruned or gone, gives null, and the caller treats the row as
  * gone.
  *
- * <p>The active file is sealed (renamed) while the gateway runs: a line not found where the listing
- * said is looked for again after listing the directory afresh, once per read. One per read (a
- * query, a walk over rows), which reads the next line from the buffer when rows follow each other
- * in the file; not thread-safe. Closes its file.
+ * <p>Which file holds a seq is told by the listing: the sealed segments' names, and the active
+ * file's first record. The active file is sealed (renamed) while the gateway runs: a line not found
+ * where the listing said is looked for again after listing the directory afresh, once per read. One
+ * per read (a query, a walk over rows), which reads the next line from the buffer when rows follow
+ * each other in the file; not thread-safe. Closes its file.
  */
 final class AuditLineFiles implements AutoCloseable {
 
@@ -35,6 +36,9 @@ final class AuditLineFiles implements AutoCloseable {
   static final String ACTIVE = "audit.jsonl";
 
   private static final Pattern SEALED = Pattern.compile("audit-([0-9]{20})\\.jsonl");
+
+  /** How every record's line begins. */
+  private static final Pattern FIRST_SEQ = Pattern.compile("\\{\"seq\":([0-9]{1,19}),");
 
   /** A read's size; a longer line grows it, up to {@link #MAX_LINE}. */
   private static final int CHUNK = 64 * 1024;
@@ -47,8 +51,18 @@ final class AuditLineFiles implements AutoCloseable {
   /** The sealed segments' first seqs, ascending; null until listed. */
   private long @Nullable [] sealed;
 
+  /**
+   * The active file's first seq as listed with {@link #sealed} ({@link Long#MAX_VALUE} when it is
+   * empty or absent): a record from it on is in the active file, one before it in a segment.
+   */
+  private long activeFirst = Long.MAX_VALUE;
+
   private @Nullable FileChannel file;
   private @Nullable Path filePath;
+
+  /** Files opened to read lines: a walk in the log's order opens each file once (tests). */
+  private int opened;
+
   private byte[] buf = new byte[CHUNK];
   private long bufStart = -1; // the file offset of buf[0]; -1: nothing read
   private int bufLength;
@@ -96,15 +110,11 @@ final class AuditLineFiles implements AutoCloseable {
 
   private @Nullable String find(long seq, long at) throws IOException {
     long[] firsts = sealed();
+    if (seq >= activeFirst) {
+      return read(dir.resolve(ACTIVE), seq, at);
+    }
     int i = Arrays.binarySearch(firsts, seq);
     int at0 = i >= 0 ? i : -i - 2; // the greatest first seq not above seq, or -1
-    boolean last = at0 == firsts.length - 1;
-    if (last) {
-      String line = read(dir.resolve(ACTIVE), seq, at);
-      if (line != null) {
-        return line;
-      }
-    }
     return at0 < 0 ? null : read(dir.resolve(sealedName(firsts[at0])), seq, at);
   }
 
@@ -123,8 +133,29 @@ final class AuditLineFiles implements AutoCloseable {
     } catch (NoSuchFileException e) {
       s = new long[0];
     }
+    activeFirst = firstSeq(dir.resolve(ACTIVE));
     sealed = s;
     return s;
+  }
+
+  /**
+   * The seq of the first record in {@code file}, read from its first bytes; {@link Long#MAX_VALUE}
+   * when it is absent, empty, or does not begin as a record does.
+   */
+  private static long firstSeq(Path file) throws IOException {
+    byte[] head = new byte[40];
+    int n;
+    try (FileChannel f = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.wrap(head);
+      while (b.hasRemaining() && f.read(b) > 0) {
+        // read the first bytes
+      }
+      n = b.position();
+    } catch (NoSuchFileException e) {
+      return Long.MAX_VALUE;
+    }
+    Matcher m = FIRST_SEQ.matcher(new String(head, 0, n, StandardCharsets.US_ASCII));
+    return m.lookingAt() ? Long.parseLong(m.group(1)) : Long.MAX_VALUE;
   }
 
   /** The line at {@code at} of {@code path} if it is record {@code seq}'s, else null. */
@@ -136,6 +167,7 @@ final class AuditLineFiles implements AutoCloseable {
       } catch (NoSuchFileException e) {
         return null;
       }
+      opened++;
       filePath = path;
     }
     FileChannel f = file;
@@ -195,6 +227,11 @@ final class AuditLineFiles implements AutoCloseable {
       }
     }
     bufLength = b.position();
+  }
+
+  /** How many files were opened to read lines. */
+  int opened() {
+    return opened;
   }
 
   /** Whether {@code line} begins as record {@code seq}'s does: <code>{"seq":&lt;seq&gt;,</code>. */

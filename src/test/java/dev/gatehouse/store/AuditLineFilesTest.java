@@ -90,6 +90,33 @@ class AuditLineFilesTest {
   }
 
   @Test
+  void aWalkInTheLogsOrderOpensEachFileOnce() throws Exception {
+    // A record of the newest segment is told from one of the active file by the active file's
+    // first seq, not by trying both: a walk over the log (audit verify) reads each file in turn.
+    long[][] at = new long[3][];
+    for (int f = 0; f < 3; f++) {
+      String[] lines = new String[50];
+      for (int i = 0; i < 50; i++) {
+        lines[i] = line(f * 50L + i + 1, "x".repeat(i));
+      }
+      Path p =
+          f < 2
+              ? dir.resolve(AuditLineFiles.sealedName(f * 50L + 1))
+              : dir.resolve(AuditLineFiles.ACTIVE);
+      at[f] = append(p, lines);
+    }
+    try (AuditLineFiles files = new AuditLineFiles(dir)) {
+      for (int f = 0; f < 3; f++) {
+        for (int i = 0; i < 50; i++) {
+          long seq = f * 50L + i + 1;
+          assertThat(files.line(seq, at[f][i])).isEqualTo(line(seq, "x".repeat(i)));
+        }
+      }
+      assertThat(files.opened()).isEqualTo(3);
+    }
+  }
+
+  @Test
   void aFileThatIsThereButCannotBeReadIsAnErrorNotAnEmptyAnswer() throws Exception {
     Files.createDirectories(dir.resolve(AuditLineFiles.ACTIVE)); // opens, but reads fail
     try (AuditLineFiles files = new AuditLineFiles(dir)) {
