@@ -1,5 +1,6 @@
 package dev.gatehouse.audit;
 
+import dev.gatehouse.store.AuditLineFiles;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -7,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -20,19 +19,16 @@ import org.jspecify.annotations.Nullable;
  */
 public final class AuditSegments {
 
-  private static final Pattern NAME = Pattern.compile("audit-([0-9]{20})\\.jsonl");
-
   private AuditSegments() {}
 
   /** The name of the sealed segment whose first record has sequence number {@code firstSeq}. */
   public static String name(long firstSeq) {
-    return String.format("audit-%020d.jsonl", firstSeq);
+    return AuditLineFiles.sealedName(firstSeq);
   }
 
   /** The first sequence number a segment's name gives, or -1 when it is not a segment's name. */
   public static long firstSeq(Path file) {
-    Matcher m = NAME.matcher(file.getFileName().toString());
-    return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    return AuditLineFiles.sealedFirstSeq(file.getFileName().toString());
   }
 
   /** The sealed segments in {@code dir}, oldest first. */

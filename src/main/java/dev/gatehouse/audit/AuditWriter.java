@@ -2,6 +2,7 @@ package dev.gatehouse.audit;
 
 import dev.gatehouse.config.GatehouseConfig.AuditDurability;
 import dev.gatehouse.config.GatehouseConfig.AuditRetention;
+import dev.gatehouse.store.AuditLineFiles;
 import dev.gatehouse.store.AuditStore;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -50,7 +51,7 @@ import org.jspecify.annotations.Nullable;
 public final class AuditWriter implements AutoCloseable {
 
   /** The audit log file in the data directory. */
-  public static final String FILE = "audit.jsonl";
+  public static final String FILE = AuditLineFiles.ACTIVE;
 
   /** The checkpoint file in the data directory. */
   public static final String CHECKPOINTS = "audit-checkpoints.jsonl";

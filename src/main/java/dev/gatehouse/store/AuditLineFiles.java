@@ -29,11 +29,14 @@ import org.jspecify.annotations.Nullable;
  * where the listing said is looked for again after listing the directory afresh, once per read. One
  * per read (a query, a walk over rows), which reads the next line from the buffer when rows follow
  * each other in the file; not thread-safe. Closes its file.
+ *
+ * <p>The names of the log's files are defined here, where they are read, and the audit writer uses
+ * these ({@code AuditWriter.FILE}, {@code AuditSegments}).
  */
-final class AuditLineFiles implements AutoCloseable {
+public final class AuditLineFiles implements AutoCloseable {
 
   /** The active file's name. */
-  static final String ACTIVE = "audit.jsonl";
+  public static final String ACTIVE = "audit.jsonl";
 
   private static final Pattern SEALED = Pattern.compile("audit-([0-9]{20})\\.jsonl");
 
@@ -72,12 +75,12 @@ final class AuditLineFiles implements AutoCloseable {
   }
 
   /** The name of the sealed segment whose first record has sequence number {@code firstSeq}. */
-  static String sealedName(long firstSeq) {
+  public static String sealedName(long firstSeq) {
     return String.format("audit-%020d.jsonl", firstSeq);
   }
 
   /** The first seq a sealed segment's name gives, or -1 when it is not one. */
-  static long sealedFirstSeq(String name) {
+  public static long sealedFirstSeq(String name) {
     Matcher m = SEALED.matcher(name);
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }

@@ -60,19 +60,22 @@ class AuditRowsInFilesTest {
         null);
   }
 
-  private AuditWriter open(AuditStore store, long segmentBytes) throws Exception {
-    return AuditWriter.open(
-        dir,
-        store,
-        dir.resolve("audit-hmac.key"),
-        7,
-        Duration.ofHours(1),
-        new AuditRetention(segmentBytes, Duration.ZERO, 0),
-        Clock.systemUTC());
+  /** Writes records {@code from}-{@code to}, sealing segments past {@code segmentBytes}. */
+  private void write(AuditStore store, int from, int to, long segmentBytes) throws Exception {
+    write(store, from, to, new AuditRetention(segmentBytes, Duration.ZERO, 0));
   }
 
-  private void write(AuditStore store, int from, int to, long segmentBytes) throws Exception {
-    try (AuditWriter w = open(store, segmentBytes)) {
+  private void write(AuditStore store, int from, int to, AuditRetention retention)
+      throws Exception {
+    try (AuditWriter w =
+        AuditWriter.open(
+            dir,
+            store,
+            dir.resolve("audit-hmac.key"),
+            7,
+            Duration.ofHours(1),
+            retention,
+            Clock.systemUTC())) {
       for (int i = from; i <= to; i++) {
         w.append(record(i)).join();
       }
@@ -230,9 +233,7 @@ class AuditRowsInFilesTest {
     // The store cannot read this log's files: each row holds its line, as before.
     try (SqliteStore store = SqliteStore.open(dir.resolve("elsewhere"))) {
       write(store, 1, 5, 0);
-      List<String> held = new ArrayList<>();
-      store.forEachAuditRow(r -> held.add(r.line()));
-      assertThat(held).isEqualTo(fileLines());
+      assertThat(readBack(store)).isEqualTo(fileLines());
     }
     try (Connection c =
             DriverManager.getConnection(
@@ -270,19 +271,7 @@ class AuditRowsInFilesTest {
   @Test
   void retentionPrunesRowsWithTheirSegmentsAndTheRestStillVerify() throws Exception {
     try (SqliteStore store = SqliteStore.open(dir)) {
-      try (AuditWriter w =
-          AuditWriter.open(
-              dir,
-              store,
-              dir.resolve("audit-hmac.key"),
-              7,
-              Duration.ofHours(1),
-              new AuditRetention(2500, Duration.ZERO, 6000),
-              Clock.systemUTC())) {
-        for (int i = 1; i <= 40; i++) {
-          w.append(record(i)).join();
-        }
-      }
+      write(store, 1, 40, new AuditRetention(2500, Duration.ZERO, 6000));
       List<String> lines = fileLines();
       assertThat(lines.size()).isLessThan(40);
       assertThat(readBack(store)).isEqualTo(lines);
