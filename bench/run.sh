@@ -460,26 +460,39 @@ python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("sta
 # and its streaming instance: short streams (3 lines, no pause) through both stream formats. The body
 # asks for a stream ("stream": true) as the probe's do: an OpenAI request without it is a plain one,
 # and gatehouse would warm its non-streaming path on /v1 (the backend streams either way).
+# The streaming instances are processes of their own, which the small requests above never warm: each
+# format runs until two runs in a row are within WARM_STABLE_PCT % (as above), then NDJSON once more,
+# so that the JIT's last profile holds both formats. One 5-second run per format was not enough: in
+# run 20261208-001054 gatehouse's streaming instance still spent 1,404 (NDJSON) and 657 us (SSE) of
+# CPU a stream in it, against about 60-75 once compiled, and by hand a gatehouse-bare that had served
+# 200 streams added 1.9 ms to the probe's time to first chunk where one that had served 150,000 added
+# 0.7-1.0 ms.
 WARM_STREAM_BODY='{"model":"llama3.2:3b","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true,"bench":{"n":3,"ms":0}}'
-log "warm-up: gatehouse streaming instance (wrk -t1 -c8, ${WARM_STREAM_S}s per format, 3-line streams)"
+warm_streams() { # NAME TARGET_JSON: a streaming instance's JIT warm-up, until stable per format
+  local name=$1 target=$2 wpath n=0
+  for wpath in /api/chat /v1/chat/completions /api/chat; do
+    n=$((n + 1))
+    local rounds=(--rounds "$WARM_MIN_RUNS" --until-stable "$WARM_STABLE_PCT" --max-rounds "$WARM_MAX_RUNS")
+    [ "$n" = 3 ] && rounds=(--rounds 1)
+    step timeout $((WARM_MAX_RUNS * (WARM_STREAM_S + 60))) python3 "$lib/run_wrk.py" --targets "[$target]" \
+      "${rounds[@]}" --duration "$WARM_STREAM_S" --conns 8 --threads 1 --path "$wpath" --label warmup-stream \
+      --body "$WARM_STREAM_BODY" --out "$res/wrk-warmup-$name-$n.json" || problems+=("streaming warm-up run failed")
+    [ "$n" = 3 ] ||
+      python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("stable") else 1)' \
+        "$res/wrk-warmup-$name-$n.json" 2>/dev/null ||
+      problems+=("$name was not yet stable after its streaming warm-up (see wrk-warmup-$name-$n.json)")
+  done
+}
+log "warm-up: gatehouse streaming instance (wrk -t1 -c8, ${WARM_STREAM_S}s runs per format until stable within ${WARM_STABLE_PCT}%, 3-line streams)"
 gw_stream_t="{\"name\":\"gatehouse-stream\",\"port\":$P_GW_STREAM,\"auth\":\"$GW_AUTH\",\"pids\":[$gw_stream_pid]}"
-for wpath in /api/chat /v1/chat/completions; do
-  step timeout $((WARM_STREAM_S + 60)) python3 "$lib/run_wrk.py" --targets "[$gw_stream_t]" --rounds 1 \
-    --duration "$WARM_STREAM_S" --conns 8 --threads 1 --path "$wpath" --label warmup-stream \
-    --body "$WARM_STREAM_BODY" \
-    --out "$res/wrk-warmup-stream-${wpath//\//_}.json" || problems+=("streaming warm-up run failed")
-done
+warm_streams gatehouse-stream "$gw_stream_t"
 log "warm-up: gatehouse-bare (the same JIT warm-up, until stable)"
 step timeout $((WARM_MAX_RUNS * (WARM_RUN_S + 60))) python3 "$lib/run_wrk.py" --targets "[$bare_t]" \
   --rounds "$WARM_MIN_RUNS" --until-stable "$WARM_STABLE_PCT" --max-rounds "$WARM_MAX_RUNS" \
   --duration "$WARM_RUN_S" --label warmup --out "$res/wrk-warmup-gatehouse-bare.json" || problems+=("warm-up run failed")
 bare_stream_t="{\"name\":\"gatehouse-bare-stream\",\"port\":$P_BARE_STREAM,\"auth\":null,\"pids\":[$bare_stream_pid]}"
-for wpath in /api/chat /v1/chat/completions; do
-  step timeout $((WARM_STREAM_S + 60)) python3 "$lib/run_wrk.py" --targets "[$bare_stream_t]" --rounds 1 \
-    --duration "$WARM_STREAM_S" --conns 8 --threads 1 --path "$wpath" --label warmup-stream \
-    --body "$WARM_STREAM_BODY" \
-    --out "$res/wrk-warmup-bare-stream-${wpath//\//_}.json" || problems+=("streaming warm-up run failed")
-done
+log "warm-up: gatehouse-bare streaming instance (the same, until stable)"
+warm_streams gatehouse-bare-stream "$bare_stream_t"
 log "warm-up: direct and nginx ${WARM_OTHER_S}s each"
 step timeout $((2 * WARM_OTHER_S + 150)) python3 "$lib/run_wrk.py" --targets "[$direct_t,$ng_t]" --rounds 1 \
   --duration "$WARM_OTHER_S" --label warmup --out "$res/wrk-warmup-others.json" || problems+=("warm-up run failed")
