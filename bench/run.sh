@@ -464,9 +464,9 @@ python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("sta
 # format runs until two runs in a row are within WARM_STABLE_PCT % (as above), then NDJSON once more,
 # so that the JIT's last profile holds both formats. One 5-second run per format was not enough: in
 # run 20261208-001054 gatehouse's streaming instance still spent 1,404 (NDJSON) and 657 us (SSE) of
-# CPU a stream in it, against about 60-75 once compiled, and by hand a gatehouse-bare that had served
-# 200 streams added 1.9 ms to the probe's time to first chunk where one that had served 150,000 added
-# 0.7-1.0 ms.
+# CPU a stream in it, against 130-140 once compiled (run 20261208-030507), and by hand a
+# gatehouse-bare that had served 200 streams added 1.9 ms to the probe's time to first chunk where
+# one that had served 150,000 added 0.7-1.0 ms.
 WARM_STREAM_BODY='{"model":"llama3.2:3b","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":true,"bench":{"n":3,"ms":0}}'
 warm_streams() { # NAME TARGET_JSON: a streaming instance's JIT warm-up, until stable per format
   local name=$1 target=$2 wpath n=0
