@@ -454,8 +454,11 @@ log "warm-up: gatehouse (wrk -t2 -c64, ${WARM_RUN_S}s runs until stable within $
 step timeout $((WARM_MAX_RUNS * (WARM_RUN_S + 60))) python3 "$lib/run_wrk.py" --targets "[$gw_t]" \
   --rounds "$WARM_MIN_RUNS" --until-stable "$WARM_STABLE_PCT" --max-rounds "$WARM_MAX_RUNS" \
   --duration "$WARM_RUN_S" --label warmup --out "$res/wrk-warmup-gatehouse.json" || problems+=("warm-up run failed")
-python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("stable") else 1)' \
-  "$res/wrk-warmup-gatehouse.json" 2>/dev/null ||
+warmed_up() { # FILE: whether run_wrk.py's --until-stable runs in FILE settled
+  python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("stable") else 1)' \
+    "$1" 2>/dev/null
+}
+warmed_up "$res/wrk-warmup-gatehouse.json" ||
   problems+=("gatehouse throughput was not yet stable after its warm-up (see wrk-warmup-gatehouse.json)")
 # and its streaming instance: short streams (3 lines, no pause) through both stream formats. The body
 # asks for a stream ("stream": true) as the probe's do: an OpenAI request without it is a plain one,
@@ -477,9 +480,7 @@ warm_streams() { # NAME TARGET_JSON: a streaming instance's JIT warm-up, until s
     step timeout $((WARM_MAX_RUNS * (WARM_STREAM_S + 60))) python3 "$lib/run_wrk.py" --targets "[$target]" \
       "${rounds[@]}" --duration "$WARM_STREAM_S" --conns 8 --threads 1 --path "$wpath" --label warmup-stream \
       --body "$WARM_STREAM_BODY" --out "$res/wrk-warmup-$name-$n.json" || problems+=("streaming warm-up run failed")
-    [ "$n" = 3 ] ||
-      python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("stable") else 1)' \
-        "$res/wrk-warmup-$name-$n.json" 2>/dev/null ||
+    [ "$n" = 3 ] || warmed_up "$res/wrk-warmup-$name-$n.json" ||
       problems+=("$name was not yet stable after its streaming warm-up (see wrk-warmup-$name-$n.json)")
   done
 }
