@@ -168,7 +168,8 @@ class AuditReadCommandsTest {
       HttpResponse<String> r = gw.get("/api/tags", null);
       String id = r.headers().firstValue("X-Request-Id").orElseThrow();
       long deadline = System.currentTimeMillis() + 10_000;
-      while (!out.toString().contains(id) && System.currentTimeMillis() < deadline) {
+      // the follower prints a row in parts: wait for the whole line, not only its request id
+      while (!wholeLineWith(out.toString(), id) && System.currentTimeMillis() < deadline) {
         Thread.sleep(50);
       }
       assertThat(out.toString()).contains(id).contains("auth.key_invalid");
@@ -179,6 +180,12 @@ class AuditReadCommandsTest {
       follower.join(5000);
     }
     assertThat(follower.isAlive()).isFalse();
+  }
+
+  /** Whether {@code text} holds a line with {@code id} that has ended (its newline written). */
+  private static boolean wholeLineWith(String text, String id) {
+    int at = text.indexOf(id);
+    return at >= 0 && text.indexOf('\n', at) >= 0;
   }
 
   private static List<Long> seqs(String out) throws Exception {
